@@ -1,0 +1,25 @@
+import { parseConfig, ConfigError } from './config';
+
+describe('parseConfig', () => {
+  it('has working defaults', () => {
+    const c = parseConfig({});
+    expect(c.kafka.brokers).toEqual(['127.0.0.1:9092']);
+    expect(c.http.port).toBe(3000);
+    expect(c.limits.maxBodyBytes).toBe(1024 * 1024);
+    expect(c.limits.retentionMs).toBe(30 * 86_400_000);
+  });
+
+  it('reads durations and lists', () => {
+    const c = parseConfig({ KAFKA_SEND_TIMEOUT: '750ms', KAFKA_BROKERS: 'a:1, b:2', RETENTION: '7d' });
+    expect(c.kafka.sendTimeoutMs).toBe(750);
+    expect(c.kafka.brokers).toEqual(['a:1', 'b:2']);
+    expect(c.limits.retentionMs).toBe(7 * 86_400_000);
+  });
+
+  it('stops with one line naming the bad variable', () => {
+    expect(() => parseConfig({ PORT: 'eighty' })).toThrow(ConfigError);
+    expect(() => parseConfig({ PORT: 'eighty' })).toThrow(/^Invalid configuration: PORT="eighty"/);
+    expect(() => parseConfig({ KAFKA_BROKERS: 'nohost' })).toThrow(/KAFKA_BROKERS/);
+    expect(() => parseConfig({ RETENTION: '30 days' })).toThrow(/RETENTION/);
+  });
+});

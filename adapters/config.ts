@@ -1,0 +1,124 @@
+// The one place that reads process.env: parsed and validated once per process.
+import { z } from 'zod';
+
+const durationMs = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 500ms, 10s, 5m, 1h or 30d')
+  .transform((v) => {
+    const m = /^(\d+)(ms|s|m|h|d)$/.exec(v)!;
+    const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+    return Number(m[1]) * unit;
+  });
+
+const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const schema = z.object({
+  KAFKA_BROKERS: z.string().min(1).default('127.0.0.1:9092'),
+  KAFKA_CLIENT_ID: z.string().min(1).default('customersignal'),
+  KAFKA_TOPIC_EVENTS_RAW: z.string().min(1).default('events_raw'),
+  KAFKA_TOPIC_EVENTS_DLQ: z.string().min(1).default('events_dlq'),
+  KAFKA_TOPIC_METRIC_UPDATES: z.string().min(1).default('metric_updates'),
+  KAFKA_EVENTS_RAW_PARTITIONS: intFrom(1, 1024).default(6),
+  KAFKA_GROUP_AGGREGATE: z.string().min(1).default('aggregate'),
+  KAFKA_SEND_TIMEOUT: durationMs.default(5_000),
+  KAFKA_MAX_QUEUED_EVENTS: intFrom(1, 10_000_000).default(50_000),
+  DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/customersignal'),
+  DATABASE_POOL_SIZE: intFrom(1, 200).default(10),
+  DATABASE_PREPARE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  PORT: intFrom(0, 65_535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
+  MAX_BODY_BYTES: intFrom(1_024, 10 * 1024 * 1024).default(1024 * 1024),
+  MAX_EVENTS_PER_BATCH: intFrom(1, 10_000).default(1000),
+  MAX_PROPERTIES_BYTES: intFrom(16, 1024 * 1024).default(32 * 1024),
+  MAX_PROPERTIES_DEPTH: intFrom(1, 64).default(5),
+  MAX_FUTURE_SKEW: durationMs.default(3_600_000),
+  RETENTION: durationMs.default(30 * 86_400_000),
+  API_KEY_CACHE_TTL: durationMs.default(5_000),
+  AGGREGATE_BATCH_SIZE: intFrom(1, 10_000).default(500),
+  SCHEDULER_TICK: durationMs.default(10_000),
+  WEB_DIST_DIR: z.string().min(1).default('frontend/dist'),
+});
+
+export type Config = {
+  kafka: {
+    brokers: string[];
+    clientId: string;
+    topics: { eventsRaw: string; eventsDlq: string; metricUpdates: string };
+    eventsRawPartitions: number;
+    groups: { aggregate: string };
+    sendTimeoutMs: number;
+    maxQueuedEvents: number;
+  };
+  database: { url: string; poolSize: number; prepare: boolean };
+  redis: { url: string };
+  http: { host: string; port: number };
+  logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  limits: {
+    maxBodyBytes: number;
+    maxEventsPerBatch: number;
+    maxPropertiesBytes: number;
+    maxPropertiesDepth: number;
+    maxFutureSkewMs: number;
+    retentionMs: number;
+  };
+  apiKeyCacheTtlMs: number;
+  aggregateBatchSize: number;
+  schedulerTickMs: number;
+  webDistDir: string;
+};
+
+/** Thrown when the environment is not usable; the message is the one clear line to print. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(present);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(`Invalid configuration: ${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`);
+  }
+  const e = result.data;
+  const brokers = e.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean);
+  for (const b of brokers) {
+    if (!/^[^:\s]+:\d{1,5}$/.test(b)) throw new ConfigError(`Invalid configuration: KAFKA_BROKERS has "${b}", expected host:port[,host:port...]`);
+  }
+  return {
+    kafka: {
+      brokers,
+      clientId: e.KAFKA_CLIENT_ID,
+      topics: { eventsRaw: e.KAFKA_TOPIC_EVENTS_RAW, eventsDlq: e.KAFKA_TOPIC_EVENTS_DLQ, metricUpdates: e.KAFKA_TOPIC_METRIC_UPDATES },
+      eventsRawPartitions: e.KAFKA_EVENTS_RAW_PARTITIONS,
+      groups: { aggregate: e.KAFKA_GROUP_AGGREGATE },
+      sendTimeoutMs: e.KAFKA_SEND_TIMEOUT,
+      maxQueuedEvents: e.KAFKA_MAX_QUEUED_EVENTS,
+    },
+    database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, prepare: e.DATABASE_PREPARE },
+    redis: { url: e.REDIS_URL },
+    http: { host: e.HOST, port: e.PORT },
+    logLevel: e.LOG_LEVEL,
+    limits: {
+      maxBodyBytes: e.MAX_BODY_BYTES,
+      maxEventsPerBatch: e.MAX_EVENTS_PER_BATCH,
+      maxPropertiesBytes: e.MAX_PROPERTIES_BYTES,
+      maxPropertiesDepth: e.MAX_PROPERTIES_DEPTH,
+      maxFutureSkewMs: e.MAX_FUTURE_SKEW,
+      retentionMs: e.RETENTION,
+    },
+    apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL,
+    aggregateBatchSize: e.AGGREGATE_BATCH_SIZE,
+    schedulerTickMs: e.SCHEDULER_TICK,
+    webDistDir: e.WEB_DIST_DIR,
+  };
+}
+
+let loaded: Config | undefined;
+/** The process's configuration, read from the environment on first use. */
+export function config(): Config {
+  loaded ??= parseConfig(process.env);
+  return loaded;
+}

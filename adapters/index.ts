@@ -1,0 +1,62 @@
+// Creates every adapter of a process once; Lambda handlers and the local runtime share this wiring.
+import type { Config } from './config';
+import { createSql, type Sql } from './postgres/client';
+import { createRedis, type Redis } from './redis/client';
+import { createRollupCache, type RollupCache } from './redis/rollup-cache';
+import { createKafka } from './kafka/client';
+import { createProducer, type EventLog } from './kafka/producer';
+import { createKeyResolver, type KeyResolver } from './key-resolver';
+import { createProjectResolver, type ProjectResolver } from './project-resolver';
+import { createPartitionManager, type PartitionManager } from './postgres/partitions';
+import type { Kafka } from 'kafkajs';
+import type { TopicSpec } from './kafka/topics';
+
+export interface Adapters {
+  config: Config;
+  sql: Sql;
+  redis: Redis;
+  kafka: Kafka;
+  log: EventLog;
+  rollupCache: RollupCache;
+  keys: KeyResolver;
+  projects: ProjectResolver;
+  partitions: PartitionManager;
+  now: () => number;
+  close(): Promise<void>;
+}
+
+export function createAdapters(config: Config, now: () => number = Date.now): Adapters {
+  const sql = createSql(config.database);
+  const redis = createRedis(config.redis.url);
+  const kafka = createKafka(config.kafka);
+  const log = createProducer(kafka, { sendTimeoutMs: config.kafka.sendTimeoutMs, maxQueuedMessages: config.kafka.maxQueuedEvents });
+  const keys = createKeyResolver(sql, config.apiKeyCacheTtlMs, now);
+  return {
+    config,
+    sql,
+    redis,
+    kafka,
+    log,
+    rollupCache: createRollupCache(redis),
+    keys,
+    projects: createProjectResolver(sql, 10_000, now),
+    partitions: createPartitionManager(sql),
+    now,
+    async close() {
+      await keys.flush();
+      await log.disconnect();
+      redis.disconnect();
+      await sql.end({ timeout: 5 });
+    },
+  };
+}
+
+/** The topics the platform needs, with retention covering the raw-event retention (replay reach). */
+export function topicSpecs(config: Config): TopicSpec[] {
+  const day = 86_400_000;
+  return [
+    { topic: config.kafka.topics.eventsRaw, numPartitions: config.kafka.eventsRawPartitions, retentionMs: config.limits.retentionMs + day },
+    { topic: config.kafka.topics.eventsDlq, numPartitions: 1, retentionMs: config.limits.retentionMs + day },
+    { topic: config.kafka.topics.metricUpdates, numPartitions: config.kafka.eventsRawPartitions, retentionMs: day },
+  ];
+}

@@ -1,0 +1,36 @@
+// The kafkajs client factory; kafkajs stays behind this folder so it can be swapped.
+import { Kafka, logLevel as KafkaLogLevel, type LogEntry } from 'kafkajs';
+import { logger } from '../logger';
+
+export interface KafkaOptions {
+  brokers: string[];
+  clientId: string;
+}
+
+const LEVEL: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [KafkaLogLevel.ERROR]: 'error',
+  [KafkaLogLevel.WARN]: 'warn',
+  [KafkaLogLevel.INFO]: 'info',
+  [KafkaLogLevel.DEBUG]: 'debug',
+};
+
+function logCreator() {
+  return ({ level, log }: LogEntry) => {
+    const { message, broker, error, groupId, topic } = log as Record<string, unknown>;
+    // Connection noise while a broker is down is expected and retried; keep it at debug.
+    const method = /Connection error|ECONNREFUSED|Crash: KafkaJSNumberOfRetriesExceeded/.test(String(error ?? message)) ? 'debug' : LEVEL[level] ?? 'info';
+    logger[method]('kafka', { kafka: { message, broker, error, groupId, topic } });
+  };
+}
+
+export function createKafka(opts: KafkaOptions): Kafka {
+  return new Kafka({
+    clientId: opts.clientId,
+    brokers: opts.brokers,
+    logLevel: KafkaLogLevel.WARN,
+    logCreator,
+    connectionTimeout: 3_000,
+    requestTimeout: 10_000,
+    retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 8 },
+  });
+}

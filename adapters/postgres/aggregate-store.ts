@@ -1,0 +1,135 @@
+// The exactly-once-effect write of a batch (ARCHITECTURE rule 2 b–d) and the read-back of touched buckets.
+import type { Sql } from './client';
+import type { RawEvent } from '../../core/raw-event';
+import type { RollupDelta, RollupKey, RollupValue } from '../../core/rollups';
+import type { Interval } from '../../core/intervals';
+
+export interface BatchWriteResult {
+  /** Events stored for the first time; the rest were duplicates of earlier copies. */
+  fresh: RawEvent[];
+}
+
+/**
+ * In one transaction: record ids in the dedupe table (first copy wins), insert the new events into the raw
+ * table, fold them into the rollups in sorted key order, and advance each tenant's progress.
+ */
+export async function writeBatch(sql: Sql, events: RawEvent[], planDeltas: (fresh: RawEvent[]) => RollupDelta[]): Promise<BatchWriteResult> {
+  if (events.length === 0) return { fresh: [] };
+  return sql.begin(async (tx) => {
+    const ids = events.map((e) => ({ t: e.tenantId, e: e.eventId, ts: new Date(e.timestampMs).toISOString() }));
+    const inserted = await tx<{ t: string; e: string }[]>`
+      insert into event_ids (tenant_id, event_id, event_ts)
+      select r.t, r.e, r.ts from jsonb_to_recordset(${tx.json(ids)}) with ordinality as r(t uuid, e text, ts timestamptz, n bigint)
+      order by r.t, r.e
+      on conflict do nothing
+      returning tenant_id as t, event_id as e`;
+    const isNew = new Set(inserted.map((r) => r.t + '\u0000' + r.e));
+    // delete() makes only the first copy of an id within the batch count as new.
+    const fresh = events.filter((e) => isNew.delete(e.tenantId + '\u0000' + e.eventId));
+    if (fresh.length > 0) {
+      const rows = fresh.map((e) => ({
+        t: e.tenantId,
+        p: e.projectId,
+        e: e.eventId,
+        y: e.eventType,
+        ts: new Date(e.timestampMs).toISOString(),
+        r: new Date(e.receivedAtMs).toISOString(),
+        u: e.userId,
+        s: e.sessionId,
+        props: e.properties,
+      }));
+      await tx`
+        insert into events (tenant_id, project_id, event_id, event_type, ts, received_at, user_id, session_id, properties)
+        select t, p, e, y, ts, r, u, s, props
+        from jsonb_to_recordset(${tx.json(rows as never)}) as x(t uuid, p uuid, e text, y text, ts timestamptz, r timestamptz, u text, s text, props jsonb)`;
+      await upsertDeltas(tx as unknown as Sql, planDeltas(fresh));
+    }
+    await advanceProgress(tx as unknown as Sql, events);
+    return { fresh };
+  });
+}
+
+async function upsertDeltas(sql: Sql, deltas: RollupDelta[]): Promise<void> {
+  if (deltas.length === 0) return;
+  // `deltas` is sorted by key; ordinality keeps that order so every writer locks rows in the same order.
+  const rows = deltas.map((d) => ({
+    t: d.tenantId, p: d.projectId, y: d.eventType, m: d.metric, i: d.interval, b: new Date(d.bucketMs).toISOString(), d: d.delta,
+  }));
+  await sql`
+    insert into rollups as r (tenant_id, project_id, event_type, metric, interval, bucket_start, value, version)
+    select x.t, x.p, x.y, x.m, x.i, x.b, x.d, 1
+    from jsonb_to_recordset(${sql.json(rows)}) with ordinality as x(t uuid, p uuid, y text, m text, i text, b timestamptz, d numeric, n bigint)
+    order by x.n
+    on conflict (tenant_id, project_id, event_type, metric, interval, bucket_start)
+    do update set value = r.value + excluded.value, version = r.version + 1, updated_at = now()`;
+}
+
+/** data_as_of: the newest receive time processed per tenant (never moves back). */
+async function advanceProgress(sql: Sql, events: RawEvent[]): Promise<void> {
+  const newest = new Map<string, number>();
+  for (const e of events) newest.set(e.tenantId, Math.max(newest.get(e.tenantId) ?? 0, e.receivedAtMs));
+  const rows = [...newest].sort(([a], [b]) => (a < b ? -1 : 1)).map(([t, ms]) => ({ t, at: new Date(ms).toISOString() }));
+  await sql`
+    insert into tenant_progress as p (tenant_id, processed_through)
+    select x.t, x.at from jsonb_to_recordset(${sql.json(rows)}) with ordinality as x(t uuid, at timestamptz, n bigint) order by x.n
+    on conflict (tenant_id) do update
+      set processed_through = greatest(p.processed_through, excluded.processed_through), updated_at = now()`;
+}
+
+interface RollupRow {
+  tenantId: string;
+  projectId: string;
+  eventType: string;
+  metric: 'count';
+  interval: Interval;
+  bucketStart: Date;
+  value: string;
+  version: string;
+}
+
+function toValue(r: RollupRow): RollupValue {
+  return {
+    tenantId: r.tenantId,
+    projectId: r.projectId,
+    eventType: r.eventType,
+    metric: r.metric,
+    interval: r.interval,
+    bucketMs: r.bucketStart.getTime(),
+    value: Number(r.value),
+    version: Number(r.version),
+  };
+}
+
+/** Current values of the given buckets (missing buckets are simply absent). */
+export async function readRollups(sql: Sql, keys: RollupKey[]): Promise<RollupValue[]> {
+  if (keys.length === 0) return [];
+  const rows = keys.map((k) => ({ t: k.tenantId, p: k.projectId, y: k.eventType, m: k.metric, i: k.interval, b: new Date(k.bucketMs).toISOString() }));
+  const found = await sql<RollupRow[]>`
+    select r.tenant_id as "tenantId", r.project_id as "projectId", r.event_type as "eventType", r.metric, r.interval,
+           r.bucket_start as "bucketStart", r.value::text as value, r.version::text as version
+    from jsonb_to_recordset(${sql.json(rows)}) as x(t uuid, p uuid, y text, m text, i text, b timestamptz)
+    join rollups r on r.tenant_id = x.t and r.project_id = x.p and r.event_type = x.y and r.metric = x.m
+                  and r.interval = x.i and r.bucket_start = x.b`;
+  return found.map(toValue);
+}
+
+/** Every stored bucket of one series in [from, to) for the given projects. */
+export async function readSeries(
+  sql: Sql,
+  q: { tenantId: string; projectIds: string[]; eventType: string; metric: 'count'; interval: Interval; fromMs: number; toMs: number },
+): Promise<RollupValue[]> {
+  if (q.projectIds.length === 0) return [];
+  const rows = await sql<RollupRow[]>`
+    select tenant_id as "tenantId", project_id as "projectId", event_type as "eventType", metric, interval,
+           bucket_start as "bucketStart", value::text as value, version::text as version
+    from rollups
+    where tenant_id = ${q.tenantId} and project_id = any(${sql.array(q.projectIds)}::uuid[])
+      and event_type = ${q.eventType} and metric = ${q.metric} and interval = ${q.interval}
+      and bucket_start >= ${new Date(q.fromMs)} and bucket_start < ${new Date(q.toMs)}`;
+  return rows.map(toValue);
+}
+
+export async function readProgress(sql: Sql, tenantId: string): Promise<Date | null> {
+  const [row] = await sql<{ at: Date }[]>`select processed_through as at from tenant_progress where tenant_id = ${tenantId}`;
+  return row?.at ?? null;
+}

@@ -1,0 +1,54 @@
+// The one postgres.js client of the process, and database bootstrap helpers.
+import postgres from 'postgres';
+
+export type Sql = postgres.Sql<Record<string, never>>;
+export type TransactionSql = postgres.TransactionSql<Record<string, never>>;
+
+export interface PostgresOptions {
+  url: string;
+  poolSize: number;
+  /** false behind RDS Proxy, which does not support prepared statements across connections. */
+  prepare: boolean;
+}
+
+export function createSql(opts: PostgresOptions): Sql {
+  return postgres(opts.url, {
+    max: opts.poolSize,
+    prepare: opts.prepare,
+    onnotice: () => undefined,
+    connect_timeout: 10,
+    idle_timeout: 60,
+    connection: { application_name: 'customersignal' },
+  });
+}
+
+/** Creates the database named in `url` when it does not exist (connects to the server's `postgres` database). */
+export async function ensureDatabase(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
+  if (!/^[A-Za-z0-9_-]{1,63}$/.test(name)) throw new Error(`database name "${name}" must be 1-63 letters, digits, _ or -`);
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const sql = postgres(admin.toString(), { max: 1, onnotice: () => undefined, connect_timeout: 5 });
+  try {
+    const [row] = await sql`select 1 as found from pg_database where datname = ${name}`;
+    if (!row) await sql.unsafe(`create database "${name}"`).catch((e: { code?: string }) => {
+      if (e.code !== '42P04') throw e; // created concurrently
+    });
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/** Drops a database (tests only create throwaway ones). */
+export async function dropDatabase(url: string): Promise<void> {
+  const name = decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const sql = postgres(admin.toString(), { max: 1, onnotice: () => undefined });
+  try {
+    await sql.unsafe(`drop database if exists "${name.replace(/"/g, '')}" with (force)`);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}

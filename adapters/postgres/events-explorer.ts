@@ -1,0 +1,56 @@
+// Event explorer reads: keyset pages over (ts desc, event_id desc), pinned to the moment of the first page.
+import type { Sql } from './client';
+import type { ExplorerCursor } from '../../core/cursor';
+
+export interface ExplorerQuery {
+  tenantId: string;
+  /** null: every project of the tenant. */
+  projectIds: string[] | null;
+  eventTypes: string[];
+  userId?: string;
+  sessionId?: string;
+  fromMs?: number;
+  toMs?: number;
+  /** Equality on nested properties: [["plan","tier"], "pro"]. */
+  props: [string[], string][];
+  limit: number;
+  cursor?: ExplorerCursor;
+}
+
+export interface ExplorerRow {
+  eventId: string;
+  eventType: string;
+  project: string;
+  timestamp: Date;
+  receivedAt: Date;
+  userId: string | null;
+  sessionId: string | null;
+  properties: Record<string, unknown>;
+}
+
+export async function pinMoment(sql: Sql): Promise<string> {
+  const [row] = await sql<{ at: string }[]>`select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at`;
+  return row!.at;
+}
+
+export async function listEvents(sql: Sql, q: ExplorerQuery, pinnedAt: string): Promise<ExplorerRow[]> {
+  const none = sql``;
+  const propConds = q.props.map(([path, value]) => sql`and e.properties #>> ${path}::text[] = ${value}`);
+  return sql<ExplorerRow[]>`
+    select e.event_id as "eventId", e.event_type as "eventType", p.slug as project, e.ts as timestamp,
+           e.received_at as "receivedAt", e.user_id as "userId", e.session_id as "sessionId", e.properties
+    from events e
+    join projects p on p.tenant_id = e.tenant_id and p.id = e.project_id
+    where e.tenant_id = ${q.tenantId}
+      and e.stored_at <= ${pinnedAt}::timestamptz
+      ${q.projectIds ? sql`and e.project_id = any(${sql.array(q.projectIds)}::uuid[])` : none}
+      ${q.eventTypes.length > 0 ? sql`and e.event_type = any(${sql.array(q.eventTypes)}::text[])` : none}
+      ${q.userId !== undefined ? sql`and e.user_id = ${q.userId}` : none}
+      ${q.sessionId !== undefined ? sql`and e.session_id = ${q.sessionId}` : none}
+      ${q.fromMs !== undefined ? sql`and e.ts >= ${new Date(q.fromMs)}` : none}
+      ${q.toMs !== undefined ? sql`and e.ts < ${new Date(q.toMs)}` : none}
+      ${q.cursor ? sql`and (e.ts, e.event_id) < (${q.cursor.lastTimestamp}::timestamptz, ${q.cursor.lastEventId})` : none}
+      ${propConds.reduce((acc, c) => sql`${acc} ${c}`, none)}
+    order by e.ts desc, e.event_id desc
+    limit ${q.limit}`;
+}

@@ -1,0 +1,75 @@
+// Tenants and projects.
+import { randomUUID } from 'node:crypto';
+import type { Sql } from './client';
+
+export interface Tenant {
+  id: string;
+  slug: string;
+  name: string;
+  createdAt: Date;
+}
+
+export interface Project {
+  tenantId: string;
+  id: string;
+  slug: string;
+  name: string;
+  schemaMode: 'open' | 'strict';
+  createdAt: Date;
+}
+
+export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export function assertSlug(kind: string, slug: string): void {
+  if (!SLUG_PATTERN.test(slug)) {
+    throw new Error(`${kind} slug "${slug}" must be 1-63 lower-case letters, digits or dashes, starting with a letter or digit`);
+  }
+}
+
+export class DuplicateError extends Error {
+  override name = 'DuplicateError';
+}
+
+const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === '23505';
+
+export async function createTenant(sql: Sql, slug: string, name: string): Promise<Tenant> {
+  assertSlug('tenant', slug);
+  try {
+    const [row] = await sql<Tenant[]>`
+      insert into tenants (id, slug, name) values (${randomUUID()}, ${slug}, ${name})
+      returning id, slug, name, created_at as "createdAt"`;
+    return row!;
+  } catch (e) {
+    if (isUniqueViolation(e)) throw new DuplicateError(`tenant "${slug}" already exists`, { cause: e });
+    throw e;
+  }
+}
+
+export async function findTenantBySlug(sql: Sql, slug: string): Promise<Tenant | undefined> {
+  const [row] = await sql<Tenant[]>`select id, slug, name, created_at as "createdAt" from tenants where slug = ${slug}`;
+  return row;
+}
+
+export async function listTenants(sql: Sql): Promise<Tenant[]> {
+  return sql<Tenant[]>`select id, slug, name, created_at as "createdAt" from tenants order by slug`;
+}
+
+export async function createProject(sql: Sql, tenantId: string, slug: string, name: string, schemaMode: 'open' | 'strict'): Promise<Project> {
+  assertSlug('project', slug);
+  try {
+    const [row] = await sql<Project[]>`
+      insert into projects (tenant_id, id, slug, name, schema_mode)
+      values (${tenantId}, ${randomUUID()}, ${slug}, ${name}, ${schemaMode})
+      returning tenant_id as "tenantId", id, slug, name, schema_mode as "schemaMode", created_at as "createdAt"`;
+    return row!;
+  } catch (e) {
+    if (isUniqueViolation(e)) throw new DuplicateError(`project "${slug}" already exists in this tenant`, { cause: e });
+    throw e;
+  }
+}
+
+export async function listProjects(sql: Sql, tenantId: string): Promise<Project[]> {
+  return sql<Project[]>`
+    select tenant_id as "tenantId", id, slug, name, schema_mode as "schemaMode", created_at as "createdAt"
+    from projects where tenant_id = ${tenantId} order by slug`;
+}

@@ -1,0 +1,77 @@
+// Redis cache of rollup values: keys start with {tenant_id}: (Redis Cluster hash tag); writes only if newer.
+import type Redis from 'ioredis';
+import type { RollupKey, RollupValue } from '../../core/rollups';
+import type { Interval } from '../../core/intervals';
+
+/** Sets value+version only when the stored version is older (or absent), then refreshes the TTL. */
+const SET_IF_NEWER = `
+local current = redis.call('HGET', KEYS[1], 'v')
+if current and tonumber(current) >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'n', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1`;
+
+/** Moves a timestamp forward only. */
+const SET_IF_GREATER = `
+local current = redis.call('GET', KEYS[1])
+if current and tonumber(current) >= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`;
+
+const DAY = 86_400_000;
+const TTL_MS: Record<Interval, number> = { '10s': DAY + 3_600_000, '1m': 2 * DAY, '5m': 7 * DAY, '1h': 35 * DAY, '1d': 400 * DAY };
+
+export function rollupCacheKey(k: RollupKey): string {
+  return `{${k.tenantId}}:rollup:${k.projectId}:${k.metric}:${k.interval}:${k.bucketMs}:${encodeURIComponent(k.eventType)}`;
+}
+
+export function progressKey(tenantId: string): string {
+  return `{${tenantId}}:progress`;
+}
+
+type GuardedRedis = Redis & {
+  csSetIfNewer(key: string, version: number, value: string, ttlMs: number): Promise<number>;
+  csSetIfGreater(key: string, value: number, ttlMs: number): Promise<number>;
+};
+
+export function createRollupCache(redis: Redis) {
+  const r = redis as GuardedRedis;
+  if (typeof (redis as { csSetIfNewer?: unknown }).csSetIfNewer !== 'function') {
+    redis.defineCommand('csSetIfNewer', { numberOfKeys: 1, lua: SET_IF_NEWER });
+    redis.defineCommand('csSetIfGreater', { numberOfKeys: 1, lua: SET_IF_GREATER });
+  }
+  return {
+    /** Version-guarded writes: a stale value can never overwrite a newer one. */
+    async write(values: RollupValue[]): Promise<void> {
+      if (values.length === 0) return;
+      const p = r.pipeline() as unknown as GuardedRedis & { exec(): Promise<[Error | null, unknown][] | null> };
+      for (const v of values) p.csSetIfNewer(rollupCacheKey(v), v.version, String(v.value), TTL_MS[v.interval]);
+      const results = await p.exec();
+      const failed = results?.find(([err]) => err);
+      if (failed) throw failed[0];
+    },
+    /** Cached values by key; absent keys are misses. */
+    async read(keys: RollupKey[]): Promise<Map<string, { value: number; version: number }>> {
+      const out = new Map<string, { value: number; version: number }>();
+      if (keys.length === 0) return out;
+      const p = r.pipeline();
+      const names = keys.map(rollupCacheKey);
+      for (const name of names) p.hmget(name, 'v', 'n');
+      const results = (await p.exec()) ?? [];
+      results.forEach(([err, res], i) => {
+        if (err) throw err;
+        const [v, n] = res as [string | null, string | null];
+        if (v !== null && n !== null) out.set(names[i]!, { value: Number(n), version: Number(v) });
+      });
+      return out;
+    },
+    async advanceProgress(tenantId: string, atMs: number): Promise<void> {
+      await r.csSetIfGreater(progressKey(tenantId), atMs, 7 * DAY);
+    },
+    async readProgress(tenantId: string): Promise<number | null> {
+      const v = await r.get(progressKey(tenantId));
+      return v === null ? null : Number(v);
+    },
+  };
+}
+export type RollupCache = ReturnType<typeof createRollupCache>;

@@ -1,0 +1,95 @@
+import { readBodyShape, validateEvent, parseTimestamp, type ValidationLimits } from './event-validation';
+
+const limits: ValidationLimits = { maxEventsPerBatch: 1000, maxPropertiesBytes: 32 * 1024, maxPropertiesDepth: 5, maxFutureSkewMs: 3_600_000, retentionMs: 30 * 86_400_000 };
+const NOW = Date.parse('2026-11-27T10:00:00Z');
+
+function rejection(raw: unknown) {
+  const r = validateEvent(raw, 0, NOW, limits);
+  if (r.ok) throw new Error('expected a rejection');
+  return r.rejection;
+}
+
+describe('readBodyShape', () => {
+  it('treats a plain object as one event', () => {
+    const shape = readBodyShape({ event_type: 'a' }, 1000);
+    expect(shape).toEqual({ ok: true, events: [{ event_type: 'a' }], tenantIds: [undefined] });
+  });
+
+  it('refuses batches over the limit with too_many_events', () => {
+    const shape = readBodyShape({ events: Array.from({ length: 1001 }, () => ({})) }, 1000);
+    expect(shape).toMatchObject({ ok: false, code: 'too_many_events' });
+  });
+
+  it('explains a top-level array and an empty batch', () => {
+    expect(readBodyShape([{}], 10)).toMatchObject({ ok: false, code: 'invalid_body', message: expect.stringContaining('{"events"') });
+    expect(readBodyShape({ events: [] }, 10)).toMatchObject({ ok: false, code: 'invalid_body' });
+    expect(readBodyShape('x', 10)).toMatchObject({ ok: false });
+  });
+
+  it('collects tenant_id from the body and from each event', () => {
+    const shape = readBodyShape({ tenant_id: 'a', events: [{ tenant_id: 'b' }, {}] }, 10);
+    expect(shape.ok && shape.tenantIds).toEqual(['a', 'b', undefined]);
+  });
+});
+
+describe('validateEvent', () => {
+  it('accepts a minimal event, defaulting timestamp to now and generating a UUIDv7 id', () => {
+    const r = validateEvent({ event_type: 'Order Completed', project: 'web' }, 3, NOW, limits);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.event).toMatchObject({ index: 3, eventType: 'Order Completed', project: 'web', timestampMs: NOW, userId: null, properties: {} });
+    expect(r.event.eventId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it('accepts unicode event types and keeps a given event_id', () => {
+    const r = validateEvent({ event_type: 'Bestellung abgeschlossen ✅ 注文', event_id: 'abc', user_id: 'ü' }, 0, NOW, limits);
+    expect(r.ok && r.event.eventId).toBe('abc');
+  });
+
+  it.each([
+    [{}, 'event_type is required'],
+    [{ event_type: '' }, 'must not be empty'],
+    [{ event_type: 42 }, 'must be a string, got a number'],
+    [{ event_type: ' padded' }, 'whitespace'],
+    [{ event_type: 'a\u0007b' }, 'control'],
+    [{ event_type: '$identify' }, 'reserved'],
+    [{ event_type: 'x'.repeat(201) }, 'longer than 200'],
+    [{ event_type: 'a', userId: 'u' }, 'unknown field "userId"'],
+    [{ event_type: 'a', user_id: 42 }, 'send "42", not 42'],
+    [{ event_type: 'a', properties: [] }, 'properties must be a JSON object'],
+    [{ event_type: 'a', properties: { a: { b: { c: { d: { e: { f: 1 } } } } } } }, 'nested more than 5'],
+    [{ event_type: 'a', properties: { big: 'x'.repeat(33 * 1024) } }, 'bytes serialized'],
+    [{ event_type: 'a', properties: { n: Infinity } }, 'too large'],
+    [{ event_type: 'a', event_id: 'x'.repeat(129) }, 'longer than 128'],
+    ['just a string', 'must be a JSON object'],
+  ])('rejects %j: %s', (raw, message) => {
+    expect(rejection(raw)).toMatchObject({ index: 0, code: 'invalid_event', message: expect.stringContaining(message) });
+  });
+
+  it('accepts properties nested exactly to the limit', () => {
+    expect(validateEvent({ event_type: 'a', properties: { a: { b: { c: { d: { e: 1 } } } } } }, 0, NOW, limits).ok).toBe(true);
+  });
+
+  it('rejects timestamps more than an hour ahead, saying by how much', () => {
+    expect(rejection({ event_type: 'a', timestamp: '2026-11-27T13:00:00Z' }).message).toBe("timestamp is 3 h in the future; check the sender's clock");
+  });
+
+  it('rejects timestamps older than the retention window', () => {
+    expect(rejection({ event_type: 'a', timestamp: NOW - 31 * 86_400_000 }).message).toContain('beyond the retention window');
+  });
+});
+
+describe('parseTimestamp', () => {
+  it('reads ISO-8601 with offsets, without a zone as UTC, and epoch milliseconds', () => {
+    expect(parseTimestamp('2026-11-27T10:00:00+01:00')).toEqual({ ms: Date.parse('2026-11-27T09:00:00Z') });
+    expect(parseTimestamp('2026-11-27T10:00:00.123')).toEqual({ ms: Date.parse('2026-11-27T10:00:00.123Z') });
+    expect(parseTimestamp(NOW)).toEqual({ ms: NOW });
+  });
+
+  it('spots epoch seconds and garbage', () => {
+    expect(parseTimestamp(1_764_237_600)).toMatchObject({ error: expect.stringContaining('epoch seconds') });
+    expect(parseTimestamp('yesterday')).toMatchObject({ error: expect.stringContaining('ISO-8601') });
+    expect(parseTimestamp('2026-13-45T99:00:00Z')).toMatchObject({ error: expect.stringContaining('not a valid date') });
+    expect(parseTimestamp(true)).toMatchObject({ error: expect.any(String) });
+  });
+});

@@ -1,0 +1,69 @@
+// The record written to events_raw: one accepted event with its tenant and project resolved.
+import { isPlainObject } from './event-validation';
+
+export interface RawEvent {
+  tenantId: string;
+  projectId: string;
+  project: string;
+  eventId: string;
+  eventType: string;
+  timestampMs: number;
+  receivedAtMs: number;
+  userId: string | null;
+  sessionId: string | null;
+  properties: Record<string, unknown>;
+}
+
+const WIRE_VERSION = 1;
+
+export function encodeRawEvent(e: RawEvent): string {
+  return JSON.stringify({
+    v: WIRE_VERSION,
+    tenant_id: e.tenantId,
+    project_id: e.projectId,
+    project: e.project,
+    event_id: e.eventId,
+    event_type: e.eventType,
+    ts: e.timestampMs,
+    received_at: e.receivedAtMs,
+    user_id: e.userId,
+    session_id: e.sessionId,
+    properties: e.properties,
+  });
+}
+
+export type DecodeResult = { ok: true; event: RawEvent } | { ok: false; reason: string };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Parses a record value; a record that breaks the wire contract is a value, not an exception. */
+export function decodeRawEvent(value: string): DecodeResult {
+  let o: unknown;
+  try {
+    o = JSON.parse(value);
+  } catch {
+    return { ok: false, reason: 'unparseable_json' };
+  }
+  if (!isPlainObject(o)) return { ok: false, reason: 'not_an_object' };
+  if (o.v !== WIRE_VERSION) return { ok: false, reason: 'unknown_wire_version' };
+  const str = (k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
+  const optStr = (k: string) => (o[k] === null || o[k] === undefined ? null : str(k));
+  const num = (k: string) => (typeof o[k] === 'number' && Number.isFinite(o[k]) ? (o[k] as number) : undefined);
+  const tenantId = str('tenant_id');
+  const projectId = str('project_id');
+  const project = str('project');
+  const eventId = str('event_id');
+  const eventType = str('event_type');
+  const ts = num('ts');
+  const receivedAt = num('received_at');
+  const userId = optStr('user_id');
+  const sessionId = optStr('session_id');
+  const properties = o.properties ?? {};
+  if (!tenantId || !UUID.test(tenantId) || !projectId || !UUID.test(projectId)) return { ok: false, reason: 'bad_tenant_or_project' };
+  if (!project || !eventId || !eventType || ts === undefined || receivedAt === undefined) return { ok: false, reason: 'missing_field' };
+  if (userId === undefined || sessionId === undefined || !isPlainObject(properties)) return { ok: false, reason: 'bad_field_type' };
+  return {
+    ok: true,
+    event: { tenantId, projectId, project, eventId, eventType, timestampMs: ts, receivedAtMs: receivedAt, userId, sessionId, properties },
+  };
+}

@@ -1,0 +1,98 @@
+import { ApiError, buildUrl, createApiClient, readErrorEnvelope } from './client';
+import { parseEventsPage } from './events';
+import { parseMetricSeries } from './metrics';
+
+function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', ...headers } });
+}
+
+function clientAnswering(response: Response | Error) {
+  const calls: { url: string; init: RequestInit | undefined }[] = [];
+  const fetchImpl: typeof fetch = async (input, init) => {
+    calls.push({ url: String(input), init });
+    if (response instanceof Error) throw response;
+    return response;
+  };
+  return { client: createApiClient({ baseUrl: '', apiKey: 'cs_read_123', fetchImpl }), calls };
+}
+
+const eventsBody = {
+  events: [
+    {
+      event_id: '01J0000000000000000000000A',
+      event_type: 'signup',
+      project: 'web',
+      timestamp: '2026-11-27T10:00:00Z',
+      received_at: '2026-11-27T10:00:01Z',
+      user_id: 'u1',
+      session_id: null,
+      properties: { plan: 'pro' },
+    },
+  ],
+  next_cursor: 'abc',
+};
+
+describe('buildUrl', () => {
+  it('skips empty values and repeats array values', () => {
+    expect(buildUrl('', '/v1/events', { limit: 50, cursor: undefined, event_type: ['a', 'b c'] })).toBe(
+      '/v1/events?limit=50&event_type=a&event_type=b+c',
+    );
+  });
+
+  it('prefixes a configured base URL', () => {
+    expect(buildUrl('https://api.example.com', '/v1/metrics')).toBe('https://api.example.com/v1/metrics');
+  });
+});
+
+describe('createApiClient', () => {
+  it('sends the key as a bearer token and returns the parsed body', async () => {
+    const { client, calls } = clientAnswering(jsonResponse(200, eventsBody));
+
+    const page = await client.get('/v1/events', { query: { limit: 1 }, parse: parseEventsPage });
+
+    expect(calls[0]?.url).toBe('/v1/events?limit=1');
+    expect(new Headers(calls[0]?.init?.headers).get('Authorization')).toBe('Bearer cs_read_123');
+    expect(page.next_cursor).toBe('abc');
+    expect(page.events[0]?.session_id).toBeNull();
+  });
+
+  it('turns the error envelope into an ApiError with status, code, message and request id', async () => {
+    const { client } = clientAnswering(
+      jsonResponse(403, { error: { code: 'forbidden', message: 'key lacks read scope' }, request_id: 'req-1' }),
+    );
+
+    const error = await client.get('/v1/events', { parse: parseEventsPage }).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({ status: 403, code: 'forbidden', message: 'key lacks read scope', requestId: 'req-1' });
+  });
+
+  it('names the HTTP status when the error body is not the envelope', async () => {
+    const { client } = clientAnswering(new Response('Bad Gateway', { status: 502, headers: { 'X-Request-Id': 'req-2' } }));
+
+    await expect(client.get('/v1/events', { parse: parseEventsPage })).rejects.toMatchObject({
+      status: 502,
+      code: 'http_502',
+      requestId: 'req-2',
+    });
+  });
+
+  it('reports an unreachable API as network_error with status 0', async () => {
+    const { client } = clientAnswering(new TypeError('fetch failed'));
+
+    await expect(client.get('/v1/events', { parse: parseEventsPage })).rejects.toMatchObject({ status: 0, code: 'network_error' });
+  });
+
+  it('reports a body of the wrong shape as invalid_response', async () => {
+    const { client } = clientAnswering(jsonResponse(200, { points: 'nope' }));
+
+    await expect(client.get('/v1/metrics', { parse: parseMetricSeries })).rejects.toMatchObject({ code: 'invalid_response' });
+  });
+});
+
+describe('readErrorEnvelope', () => {
+  it('returns null for bodies that are not the envelope', () => {
+    expect(readErrorEnvelope({ message: 'x' })).toBeNull();
+    expect(readErrorEnvelope(null)).toBeNull();
+  });
+});

@@ -1,0 +1,41 @@
+// GET /v1/events — newest first, keyset-paginated with an opaque cursor.
+import type { ApiClient } from './client';
+import { expectArray, expectObject, expectString, optionalString } from './shape';
+import type { EventsPage, StoredEvent } from './types';
+
+export interface EventsPageParams {
+  limit: number;
+  cursor?: string | null;
+}
+
+function parseStoredEvent(value: unknown, index: number): StoredEvent {
+  const what = `events[${index}]`;
+  const obj = expectObject(value, what);
+  const properties = obj.properties === undefined || obj.properties === null ? {} : expectObject(obj.properties, `${what}.properties`);
+  return {
+    event_id: expectString(obj.event_id, `${what}.event_id`),
+    event_type: expectString(obj.event_type, `${what}.event_type`),
+    project: expectString(obj.project, `${what}.project`),
+    timestamp: expectString(obj.timestamp, `${what}.timestamp`),
+    received_at: expectString(obj.received_at, `${what}.received_at`),
+    user_id: optionalString(obj.user_id, `${what}.user_id`),
+    session_id: optionalString(obj.session_id, `${what}.session_id`),
+    properties,
+  };
+}
+
+export function parseEventsPage(body: unknown): EventsPage {
+  const obj = expectObject(body, 'response');
+  return {
+    events: expectArray(obj.events, 'events').map(parseStoredEvent),
+    next_cursor: optionalString(obj.next_cursor, 'next_cursor'),
+  };
+}
+
+export function fetchEventsPage(client: ApiClient, params: EventsPageParams, signal?: AbortSignal): Promise<EventsPage> {
+  return client.get('/v1/events', {
+    query: { limit: params.limit, cursor: params.cursor ?? undefined },
+    signal,
+    parse: parseEventsPage,
+  });
+}

@@ -1,0 +1,42 @@
+// Response shapes of the CustomerSignal HTTP API (see /work/shared/API.md) used by the dashboard.
+
+export interface StoredEvent {
+  event_id: string;
+  event_type: string;
+  project: string;
+  /** ISO-8601 UTC. */
+  timestamp: string;
+  /** ISO-8601 UTC. */
+  received_at: string;
+  user_id: string | null;
+  session_id: string | null;
+  properties: Record<string, unknown>;
+}
+
+/** `GET /v1/events` */
+export interface EventsPage {
+  events: StoredEvent[];
+  next_cursor: string | null;
+}
+
+export interface MetricPoint {
+  /** Bucket start, ISO-8601 UTC. */
+  t: string;
+  value: number;
+}
+
+/** `GET /v1/metrics` */
+export interface MetricSeries {
+  event_type: string;
+  metric: string;
+  interval: string;
+  /** Time up to which the pipeline has processed this tenant's events; null if never. */
+  data_as_of: string | null;
+  points: MetricPoint[];
+}
+
+/** Metrics the dashboard asks for today; the API also has unique_users, sum:<path>, avg:<path>. */
+export type MetricName = 'count';
+
+/** Bucket sizes offered by the overview (the API also has 10s and 1d). */
+export type MetricInterval = '1m' | '5m' | '1h';

@@ -1,0 +1,30 @@
+import { fingerprintKey, normalizeApiKey } from './session';
+import { signInErrorMessage } from './verifyKey';
+import { ApiError } from '../api/client';
+
+describe('normalizeApiKey', () => {
+  it.each([
+    ['  cs_abc  ', 'cs_abc'],
+    ['Bearer cs_abc', 'cs_abc'],
+    ['"cs_abc"', 'cs_abc'],
+  ])('turns %j into %j', (input, expected) => {
+    expect(normalizeApiKey(input)).toBe(expected);
+  });
+});
+
+describe('fingerprintKey', () => {
+  it('is stable, differs between keys and does not contain the key', () => {
+    expect(fingerprintKey('cs_secret_1')).toBe(fingerprintKey('cs_secret_1'));
+    expect(fingerprintKey('cs_secret_1')).not.toBe(fingerprintKey('cs_secret_2'));
+    expect(fingerprintKey('cs_secret_1')).not.toContain('secret');
+  });
+});
+
+describe('signInErrorMessage', () => {
+  it('explains 401 and 403 in the words of the sign-in screen', () => {
+    expect(signInErrorMessage(new ApiError({ status: 401, code: 'unauthorized', message: 'x' }))).toBe('Unknown or revoked key');
+    expect(signInErrorMessage(new ApiError({ status: 403, code: 'forbidden', message: 'x' }))).toBe(
+      'This key cannot read (it needs the read or admin scope)',
+    );
+  });
+});

@@ -1,0 +1,24 @@
+// Build-time configuration of the dashboard, read once here and nowhere else.
+
+function normalizeBaseUrl(raw: string): string {
+  return raw.trim().replace(/\/+$/, '');
+}
+
+/**
+ * Base URL of the API. Empty means same origin (the local runtime serves both the SPA and
+ * the API, and `npm run dev:web` proxies /v1 to it), so no CORS is involved by default.
+ * `typeof` keeps this module importable where the Vite define is absent (unit tests).
+ */
+export const apiBaseUrl: string = normalizeBaseUrl(
+  typeof __CS_API_URL__ === 'string' ? __CS_API_URL__ : '',
+);
+
+/** Where examples (the curl hint) should point producers. */
+export function publicApiOrigin(): string {
+  return apiBaseUrl !== '' ? apiBaseUrl : window.location.origin;
+}
+
+export const LIVE_REFRESH_MS = 5_000;
+export const EVENT_TYPES_REFRESH_MS = 30_000;
+export const MAX_CHARTED_EVENT_TYPES = 8;
+export const RECENT_EVENTS_PAGE_SIZE = 50;

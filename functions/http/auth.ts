@@ -1,0 +1,16 @@
+// Authenticates a request by its API key; the tenant comes from the key and nothing else.
+import type { HttpEvent } from './middleware';
+import { lowerCaseHeaders } from './request';
+import { credentialsFromHeaders, requireScope, type Principal, type Scope } from '../../core/api-keys';
+import { unauthorized } from '../../core/errors';
+import type { KeyResolver } from '../../adapters/key-resolver';
+import { logger } from '../../adapters/logger';
+
+export async function authenticate(keys: KeyResolver, event: HttpEvent, scope: Scope): Promise<Principal> {
+  const key = credentialsFromHeaders(lowerCaseHeaders(event));
+  const principal = await keys.resolve(key);
+  if (!principal) throw unauthorized('The API key is unknown or revoked.');
+  logger.appendKeys({ tenant_id: principal.tenantId, key_id: principal.keyId });
+  requireScope(principal, scope);
+  return principal;
+}

@@ -1,0 +1,72 @@
+// HTTP plumbing shared by the API handlers: middy with request ids, log context and the one error handler.
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { HttpError } from '../../core/errors';
+import { logger } from '../../adapters/logger';
+import { ProducerUnavailableError } from '../../adapters/kafka/producer';
+
+export type HttpEvent = APIGatewayProxyEventV2;
+export type HttpResult = APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string> };
+export type HttpFn = (event: HttpEvent, context: Context) => Promise<HttpResult>;
+
+const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' };
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
+  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+function requestIdOf(event: HttpEvent): string {
+  return event.requestContext?.requestId ?? 'unknown';
+}
+
+/** Errors that mean a dependency is down, not a bug: 503 so clients retry. */
+function isUnavailable(e: unknown): boolean {
+  if (e instanceof ProducerUnavailableError) return true;
+  const code = (e as { code?: string })?.code ?? '';
+  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECT_TIMEOUT', 'CONNECTION_DESTROYED', '57P01', '57P03', '53300'].includes(code)
+    || /Connection is closed|Reached the max retries per request/.test(String((e as Error)?.message));
+}
+
+/** Turns any error into the API's error envelope; internals never reach a response. */
+export function toErrorResult(error: unknown, requestId: string): HttpResult {
+  if (error instanceof HttpError) {
+    const body = { error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) }, request_id: requestId };
+    return json(error.status, body, error.headers);
+  }
+  if (isUnavailable(error)) {
+    logger.warn('dependency unavailable', { error: error as Error });
+    return json(503, { error: { code: 'unavailable', message: 'A backing service is unavailable; retry shortly.' }, request_id: requestId }, { 'Retry-After': '2' });
+  }
+  logger.error('unhandled error', { error: error as Error });
+  return json(500, { error: { code: 'internal_error', message: 'Something went wrong on our side; retry, and report the request_id if it persists.' }, request_id: requestId });
+}
+
+const errorEnvelope = (): middy.MiddlewareObj<HttpEvent, HttpResult> => ({
+  onError: async (request) => {
+    request.response = toErrorResult(request.error, requestIdOf(request.event));
+  },
+});
+
+const requestIdHeader = (): middy.MiddlewareObj<HttpEvent, HttpResult> => {
+  const add = async (request: middy.Request<HttpEvent, HttpResult>) => {
+    if (request.response) request.response.headers = { ...request.response.headers, 'X-Request-Id': requestIdOf(request.event) };
+  };
+  return {
+    before: async (request) => {
+      logger.appendKeys({ request_id: requestIdOf(request.event), route: request.event.routeKey });
+    },
+    after: add,
+    onError: add,
+  };
+};
+
+/** Wraps an HTTP function: log context, X-Request-Id on every response, errors as envelopes. */
+export function httpHandler(fn: HttpFn) {
+  // Order matters: middy runs `after`/`onError` in reverse, so the envelope exists before the header is added.
+  return middy<HttpEvent, HttpResult>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(requestIdHeader())
+    .use(errorEnvelope())
+    .handler(fn);
+}

@@ -1,0 +1,62 @@
+// Reading API Gateway v2 requests: query strings (repeatable keys), JSON bodies, headers.
+import type { HttpEvent } from './middleware';
+import { HttpError, badRequest } from '../../core/errors';
+
+export function queryParams(event: HttpEvent): URLSearchParams {
+  // rawQueryString keeps repeated keys apart; queryStringParameters joins them with commas.
+  return new URLSearchParams(event.rawQueryString ?? '');
+}
+
+export function header(event: HttpEvent, name: string): string | undefined {
+  const headers = event.headers ?? {};
+  return headers[name] ?? Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1];
+}
+
+export function lowerCaseHeaders(event: HttpEvent): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+}
+
+export function bodyBytes(event: HttpEvent): Buffer {
+  if (!event.body) return Buffer.alloc(0);
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+}
+
+/** Parses a JSON body after checking its content type and size. */
+export function jsonBody(event: HttpEvent, maxBytes: number): unknown {
+  const type = header(event, 'content-type') ?? '';
+  if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
+    throw new HttpError(415, 'unsupported_media_type', 'Send the body as JSON with "Content-Type: application/json".');
+  }
+  const raw = bodyBytes(event);
+  if (raw.length > maxBytes) {
+    throw new HttpError(413, 'payload_too_large', `The body is larger than ${maxBytes} bytes; send fewer events per request.`);
+  }
+  if (raw.length === 0) throw badRequest('invalid_json', 'The body is empty; send a JSON event object.');
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch (e) {
+    throw badRequest('invalid_json', `The body is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** A time parameter: ISO-8601 or epoch milliseconds. */
+export function timeParam(params: URLSearchParams, name: string): number | undefined {
+  const v = params.get(name);
+  if (v === null || v === '') return undefined;
+  if (/^-?\d+$/.test(v)) return Number(v);
+  const ms = Date.parse(v);
+  if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}/.test(v)) throw badRequest('invalid_parameter', `${name} must be an ISO-8601 time (e.g. 2026-11-27T10:00:00Z) or epoch milliseconds.`);
+  return ms;
+}
+
+/** prop.<path>=<value> filters, dotted paths for nested properties. */
+export function propertyFilters(params: URLSearchParams): [string[], string][] {
+  const out: [string[], string][] = [];
+  for (const [k, v] of params) {
+    if (!k.startsWith('prop.')) continue;
+    const path = k.slice(5).split('.');
+    if (path.some((p) => p.length === 0) || path.length > 6) throw badRequest('invalid_parameter', `${k} is not a valid property path; use prop.<name> or prop.<a>.<b>.`);
+    out.push([path, v]);
+  }
+  return out;
+}

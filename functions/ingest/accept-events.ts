@@ -1,0 +1,83 @@
+// Accepting a body of events: validation, project resolution, and the durable write to events_raw.
+import { readBodyShape, validateEvent, type EventRejection, type ValidEvent } from '../../core/event-validation';
+import { encodeRawEvent, type RawEvent } from '../../core/raw-event';
+import { badRequest, forbidden, unavailable, HttpError } from '../../core/errors';
+import type { Principal } from '../../core/api-keys';
+import type { Adapters } from '../../adapters';
+import { ProducerUnavailableError } from '../../adapters/kafka/producer';
+
+export interface IngestOutcome {
+  accepted: number;
+  rejected: number;
+  event_ids: (string | null)[];
+  errors: EventRejection[];
+}
+
+type Deps = Pick<Adapters, 'config' | 'projects' | 'log' | 'now'>;
+
+async function resolveProject(deps: Deps, principal: Principal, e: ValidEvent): Promise<{ id: string; slug: string } | EventRejection> {
+  if (principal.projectId && principal.projectSlug) {
+    if (e.project !== null && e.project !== principal.projectSlug) {
+      return { index: e.index, code: 'forbidden_project', message: `this key is bound to project "${principal.projectSlug}"; it cannot write to "${e.project}"` };
+    }
+    return { id: principal.projectId, slug: principal.projectSlug };
+  }
+  if (e.project === null) return { index: e.index, code: 'invalid_event', message: 'project is required: the slug of one of your projects' };
+  const project = await deps.projects.bySlug(principal.tenantId, e.project);
+  if (!project) return { index: e.index, code: 'unknown_project', message: `project "${e.project}" does not exist; create it first (projects are never created implicitly)` };
+  return { id: project.id, slug: project.slug };
+}
+
+export async function acceptEvents(deps: Deps, principal: Principal, body: unknown): Promise<IngestOutcome> {
+  const limits = deps.config.limits;
+  const shape = readBodyShape(body, limits.maxEventsPerBatch);
+  if (!shape.ok) throw new HttpError(shape.status, shape.code, shape.message);
+  if (shape.tenantIds.some((t) => t !== undefined && t !== principal.tenantId)) {
+    throw forbidden('tenant_id names another tenant; the tenant always comes from the API key, so leave tenant_id out.');
+  }
+  const nowMs = deps.now();
+  const eventIds: (string | null)[] = shape.events.map(() => null);
+  const errors: EventRejection[] = [];
+  const accepted: RawEvent[] = [];
+  for (const [index, raw] of shape.events.entries()) {
+    const check = validateEvent(raw, index, nowMs, limits);
+    if (!check.ok) {
+      errors.push(check.rejection);
+      continue;
+    }
+    const project = await resolveProject(deps, principal, check.event);
+    if ('code' in project) {
+      errors.push(project);
+      continue;
+    }
+    const e = check.event;
+    accepted.push({
+      tenantId: principal.tenantId,
+      projectId: project.id,
+      project: project.slug,
+      eventId: e.eventId,
+      eventType: e.eventType,
+      timestampMs: e.timestampMs,
+      receivedAtMs: nowMs,
+      userId: e.userId,
+      sessionId: e.sessionId,
+      properties: e.properties,
+    });
+    eventIds[index] = e.eventId;
+  }
+  if (accepted.length === 0) {
+    throw badRequest('no_events_accepted', 'No event was accepted; see details for what to fix in each.', errors as unknown as Record<string, unknown>[]);
+  }
+  try {
+    await deps.log.send(
+      deps.config.kafka.topics.eventsRaw,
+      accepted.map((e) => ({ key: e.tenantId, value: encodeRawEvent(e) })),
+    );
+  } catch (e) {
+    if (e instanceof ProducerUnavailableError) {
+      throw unavailable('The event log did not confirm the write in time; retry with the same event_ids (nothing is counted twice).', 2, e);
+    }
+    throw e;
+  }
+  return { accepted: accepted.length, rejected: errors.length, event_ids: eventIds, errors };
+}

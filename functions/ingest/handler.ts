@@ -1,0 +1,18 @@
+// POST /v1/events (API Gateway HTTP API, payload v2).
+import { httpHandler, json } from '../http/middleware';
+import { jsonBody } from '../http/request';
+import { authenticate } from '../http/auth';
+import { acceptEvents } from './accept-events';
+import { lazyHandler, processAdapters } from '../process-adapters';
+import type { Adapters } from '../../adapters';
+
+export function createIngestHandler(deps: Adapters) {
+  return httpHandler(async (event) => {
+    const principal = await authenticate(deps.keys, event, 'ingest');
+    const body = jsonBody(event, deps.config.limits.maxBodyBytes);
+    const outcome = await acceptEvents(deps, principal, body);
+    return json(202, outcome);
+  });
+}
+
+export const handler = lazyHandler(() => createIngestHandler(processAdapters()));

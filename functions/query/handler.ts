@@ -1,0 +1,38 @@
+// The read API: GET /v1/metrics, GET /v1/events, health checks (API Gateway HTTP API, payload v2).
+import { httpHandler, json, type HttpEvent, type HttpResult } from '../http/middleware';
+import { queryParams } from '../http/request';
+import { authenticate } from '../http/auth';
+import { notFound } from '../../core/errors';
+import { lazyHandler, processAdapters } from '../process-adapters';
+import type { Adapters } from '../../adapters';
+import { parseMetricsQuery, readMetric } from './metrics';
+import { exploreEvents } from './explorer';
+import { readiness } from './health';
+
+type Route = (deps: Adapters, event: HttpEvent) => Promise<HttpResult>;
+
+export const QUERY_ROUTES: Record<string, Route> = {
+  'GET /v1/metrics': async (deps, event) => {
+    const principal = await authenticate(deps.keys, event, 'read');
+    return json(200, await readMetric(deps, principal, parseMetricsQuery(queryParams(event), deps.now())));
+  },
+  'GET /v1/events': async (deps, event) => {
+    const principal = await authenticate(deps.keys, event, 'read');
+    return json(200, await exploreEvents(deps, principal, queryParams(event)));
+  },
+  'GET /healthz': async () => json(200, { status: 'ok' }),
+  'GET /readyz': async (deps) => {
+    const r = await readiness(deps);
+    return json(r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not_ready', checks: r.checks });
+  },
+};
+
+export function createQueryHandler(deps: Adapters) {
+  return httpHandler(async (event) => {
+    const route = QUERY_ROUTES[event.routeKey] ?? QUERY_ROUTES[`${event.requestContext.http.method} ${event.rawPath}`];
+    if (!route) throw notFound(`No route ${event.requestContext.http.method} ${event.rawPath}; see GET /v1/openapi.json.`);
+    return route(deps, event);
+  });
+}
+
+export const handler = lazyHandler(() => createQueryHandler(processAdapters()));

@@ -1,0 +1,24 @@
+// Hosts a Kafka-triggered function as Lambda's MSK event source would: batches in the MSK event shape,
+// a partition's offset committed only after the function succeeded.
+import type { Kafka } from 'kafkajs';
+import { startConsumerGroup, type RunningConsumerGroup } from '../adapters/kafka/consumer-group';
+import { toMskEvent, type MskEvent } from '../core/msk-event';
+
+export interface KafkaFunctionHost {
+  groupId: string;
+  topic: string;
+  batchSize: number;
+  handler: (event: MskEvent) => Promise<unknown>;
+  bootstrapServers: string;
+}
+
+export function hostKafkaFunction(kafka: Kafka, host: KafkaFunctionHost): Promise<RunningConsumerGroup> {
+  return startConsumerGroup(kafka, {
+    groupId: host.groupId,
+    topics: [host.topic],
+    batchSize: host.batchSize,
+    onBatch: async (records) => {
+      await host.handler(toMskEvent(records, { eventSourceArn: `local:${host.topic}`, bootstrapServers: host.bootstrapServers }));
+    },
+  });
+}
