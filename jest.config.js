@@ -11,12 +11,15 @@ const transform = {
 const common = {
   transform,
   testEnvironment: 'node',
+  // @middy/core is ESM-only; let swc turn it into CommonJS like our own code.
+  transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   modulePathIgnorePatterns: ['<rootDir>/cdk.out', '<rootDir>/frontend/dist', '<rootDir>/.cache'],
 };
 
 /** @type {import('jest').Config} */
 module.exports = {
+  testTimeout: 90_000,
   projects: [
     {
       ...common,
@@ -31,7 +34,6 @@ module.exports = {
       testPathIgnorePatterns: ['/node_modules/'],
       globalSetup: '<rootDir>/test/global-setup.ts',
       globalTeardown: '<rootDir>/test/global-teardown.ts',
-      testTimeout: 90_000,
     },
   ],
 };

@@ -17,8 +17,12 @@ const LEVEL: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 function logCreator() {
   return ({ level, log }: LogEntry) => {
     const { message, broker, error, groupId, topic } = log as Record<string, unknown>;
-    // Connection noise while a broker is down is expected and retried; keep it at debug.
-    const method = /Connection error|ECONNREFUSED|Crash: KafkaJSNumberOfRetriesExceeded/.test(String(error ?? message)) ? 'debug' : LEVEL[level] ?? 'info';
+    // Expected and retried by kafkajs: connection errors while a broker is down, coordinators loading on a
+    // fresh broker, rebalances. The idempotent producer's retry warning is handled by the producer adapter
+    // (a failed producer is replaced). All of these stay at debug.
+    const quiet =
+      /Connection error|ECONNREFUSED|Crash: KafkaJSNumberOfRetriesExceeded|Limiting retries for the idempotent producer|coordinator is (not available|loading)|group is rebalancing|not the correct coordinator/;
+    const method = quiet.test(String(error ?? message)) ? 'debug' : LEVEL[level] ?? 'info';
     logger[method]('kafka', { kafka: { message, broker, error, groupId, topic } });
   };
 }

@@ -30,20 +30,24 @@ export interface ProducerOptions {
 
 export interface EventLog {
   send(topic: string, messages: OutMessage[]): Promise<void>;
+  /** Messages waiting or in flight (also those whose callers already gave up). */
+  pending(): number;
   disconnect(): Promise<void>;
 }
 
 export function createProducer(kafka: Kafka, opts: ProducerOptions): EventLog {
-  const producer: Producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
-    retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 8 },
-  });
+  const makeProducer = (): Producer =>
+    kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 8 },
+    });
+  let producer = makeProducer();
   let connecting: Promise<void> | undefined;
   let queue: Pending[] = [];
   let queued = 0;
-  let flushing = false;
+  let flushing: Promise<void> | undefined;
   let closed = false;
 
   const connect = () => {
@@ -62,37 +66,43 @@ export function createProducer(kafka: Kafka, opts: ProducerOptions): EventLog {
     else p.resolve();
   };
 
-  async function flush(): Promise<void> {
-    if (flushing) return;
-    flushing = true;
-    try {
-      while (queue.length > 0) {
-        const batch = queue;
-        queue = [];
-        // Requests whose caller already got "unavailable" are not sent: fewer late, unknown-outcome writes.
-        const live = batch.filter((p) => !p.settled);
-        const count = batch.reduce((n, p) => n + p.messages.length, 0);
-        try {
-          if (live.length === 0) continue;
-          await connect();
-          const byTopic = new Map<string, Message[]>();
-          for (const p of live) {
-            const list = byTopic.get(p.topic) ?? [];
-            for (const m of p.messages) list.push({ key: m.key, value: m.value, headers: m.headers });
-            byTopic.set(p.topic, list);
-          }
-          await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
-          for (const p of live) settle(p);
-        } catch (e) {
-          const err = new ProducerUnavailableError('Kafka did not acknowledge the write', { cause: e });
-          for (const p of live) settle(p, err);
-        } finally {
-          queued -= count;
+  function flush(): Promise<void> {
+    flushing ??= drain().finally(() => (flushing = undefined));
+    return flushing;
+  }
+
+  async function drain(): Promise<void> {
+    while (queue.length > 0 && !closed) {
+      const batch = queue;
+      queue = [];
+      // Requests whose caller already got "unavailable" are not sent: fewer late, unknown-outcome writes.
+      const live = batch.filter((p) => !p.settled);
+      const count = batch.reduce((n, p) => n + p.messages.length, 0);
+      try {
+        if (live.length === 0) continue;
+        await connect();
+        const byTopic = new Map<string, Message[]>();
+        for (const p of live) {
+          const list = byTopic.get(p.topic) ?? [];
+          for (const m of p.messages) list.push({ key: m.key, value: m.value, headers: m.headers });
+          byTopic.set(p.topic, list);
         }
+        await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+        for (const p of live) settle(p);
+      } catch (e) {
+        const err = new ProducerUnavailableError('Kafka did not acknowledge the write', { cause: e });
+        for (const p of live) settle(p, err);
+        // The failed write may still have landed. Its sequence numbers must not be reused for other
+        // messages (the broker would drop those as duplicates), so start over with a new producer id.
+        const failed = producer;
+        producer = makeProducer();
+        connecting = undefined;
+        void failed.disconnect().catch(() => undefined);
+      } finally {
+        queued -= count;
       }
-    } finally {
-      flushing = false;
     }
+    for (const p of queue.splice(0)) settle(p, new ProducerUnavailableError('producer is shut down'));
   }
 
   return {
@@ -110,8 +120,11 @@ export function createProducer(kafka: Kafka, opts: ProducerOptions): EventLog {
         void flush();
       });
     },
+    pending: () => queued,
     async disconnect() {
       closed = true;
+      // Let an in-flight send finish (bounded by the send deadline) before closing the connection.
+      await Promise.race([flushing, new Promise((r) => setTimeout(r, opts.sendTimeoutMs).unref())]);
       await producer.disconnect().catch(() => undefined);
     },
   };

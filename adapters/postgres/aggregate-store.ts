@@ -19,8 +19,8 @@ export async function writeBatch(sql: Sql, events: RawEvent[], planDeltas: (fres
     const ids = events.map((e) => ({ t: e.tenantId, e: e.eventId, ts: new Date(e.timestampMs).toISOString() }));
     const inserted = await tx<{ t: string; e: string }[]>`
       insert into event_ids (tenant_id, event_id, event_ts)
-      select r.t, r.e, r.ts from jsonb_to_recordset(${tx.json(ids)}) with ordinality as r(t uuid, e text, ts timestamptz, n bigint)
-      order by r.t, r.e
+      select r.t, r.e, r.ts from jsonb_to_recordset(${tx.json(ids)}) as r(t uuid, e text, ts timestamptz)
+      order by r.t, r.e collate "C"
       on conflict do nothing
       returning tenant_id as t, event_id as e`;
     const isNew = new Set(inserted.map((r) => r.t + '\u0000' + r.e));
@@ -51,15 +51,15 @@ export async function writeBatch(sql: Sql, events: RawEvent[], planDeltas: (fres
 
 async function upsertDeltas(sql: Sql, deltas: RollupDelta[]): Promise<void> {
   if (deltas.length === 0) return;
-  // `deltas` is sorted by key; ordinality keeps that order so every writer locks rows in the same order.
+  // Every writer inserts in the same (primary key) order, so concurrent batches and replays cannot deadlock.
   const rows = deltas.map((d) => ({
     t: d.tenantId, p: d.projectId, y: d.eventType, m: d.metric, i: d.interval, b: new Date(d.bucketMs).toISOString(), d: d.delta,
   }));
   await sql`
     insert into rollups as r (tenant_id, project_id, event_type, metric, interval, bucket_start, value, version)
     select x.t, x.p, x.y, x.m, x.i, x.b, x.d, 1
-    from jsonb_to_recordset(${sql.json(rows)}) with ordinality as x(t uuid, p uuid, y text, m text, i text, b timestamptz, d numeric, n bigint)
-    order by x.n
+    from jsonb_to_recordset(${sql.json(rows)}) as x(t uuid, p uuid, y text, m text, i text, b timestamptz, d numeric)
+    order by x.t, x.p, x.y collate "C", x.m collate "C", x.i collate "C", x.b
     on conflict (tenant_id, project_id, event_type, metric, interval, bucket_start)
     do update set value = r.value + excluded.value, version = r.version + 1, updated_at = now()`;
 }
@@ -71,7 +71,7 @@ async function advanceProgress(sql: Sql, events: RawEvent[]): Promise<void> {
   const rows = [...newest].sort(([a], [b]) => (a < b ? -1 : 1)).map(([t, ms]) => ({ t, at: new Date(ms).toISOString() }));
   await sql`
     insert into tenant_progress as p (tenant_id, processed_through)
-    select x.t, x.at from jsonb_to_recordset(${sql.json(rows)}) with ordinality as x(t uuid, at timestamptz, n bigint) order by x.n
+    select x.t, x.at from jsonb_to_recordset(${sql.json(rows)}) as x(t uuid, at timestamptz) order by x.t
     on conflict (tenant_id) do update
       set processed_through = greatest(p.processed_through, excluded.processed_through), updated_at = now()`;
 }

@@ -1,0 +1,108 @@
+import { createTestEnv, type TestEnv, type TestTenant } from '../../test/harness';
+import { mskBatch, rawEvent } from '../../test/builders';
+import { createAggregateHandler } from './handler';
+import { rollupCacheKey } from '../../adapters/redis/rollup-cache';
+import { bucketStart } from '../../core/intervals';
+
+let env: TestEnv;
+let tenant: TestTenant;
+
+beforeAll(async () => {
+  env = await createTestEnv('aggregate');
+  tenant = await env.createTenant();
+});
+afterAll(() => env?.cleanup());
+
+async function storedCount(eventType: string): Promise<number> {
+  const [row] = await env.adapters.sql<{ n: number }[]>`select count(*)::int as n from events where tenant_id = ${tenant.id} and event_type = ${eventType}`;
+  return row!.n;
+}
+
+async function rollup(eventType: string, interval: string, bucketMs: number) {
+  const [row] = await env.adapters.sql<{ value: string; version: string }[]>`
+    select value::text, version::text from rollups
+    where tenant_id = ${tenant.id} and event_type = ${eventType} and interval = ${interval} and bucket_start = ${new Date(bucketMs)}`;
+  return row ? { value: Number(row.value), version: Number(row.version) } : undefined;
+}
+
+function cacheKey(eventType: string, interval: '1m' | '10s', bucketMs: number) {
+  return rollupCacheKey({ tenantId: tenant.id, projectId: tenant.project.id, eventType, metric: 'count', interval, bucketMs });
+}
+
+describe('aggregate handler', () => {
+  it('counts the same MSK batch once however often it is delivered, first copy winning', async () => {
+    // Prepare: three events, the third a later copy of the first with other properties.
+    const topic = env.config.kafka.topics.eventsRaw;
+    const ts = Date.now();
+    const a = rawEvent(tenant, { eventType: 'dup_check', timestampMs: ts, properties: { copy: 'first' } });
+    const b = rawEvent(tenant, { eventType: 'dup_check', timestampMs: ts });
+    const aAgain = { ...a, properties: { copy: 'second' } };
+    const batch = mskBatch(topic, [a, b, aAgain]);
+    const handler = createAggregateHandler(env.adapters);
+
+    // Act
+    const first = await handler(batch);
+    const second = await handler(batch);
+
+    // Assess
+    expect(first).toMatchObject({ records: 3, stored: 2, duplicates: 1 });
+    expect(second).toMatchObject({ records: 3, stored: 0, duplicates: 3 });
+    expect(await storedCount('dup_check')).toBe(2);
+    const minute = bucketStart(ts, '1m');
+    expect(await rollup('dup_check', '1m', minute)).toEqual({ value: 2, version: 1 });
+    expect(await rollup('dup_check', '1d', bucketStart(ts, '1d'))).toMatchObject({ value: 2 });
+    expect(await env.adapters.redis.hgetall(cacheKey('dup_check', '1m', minute))).toEqual({ v: '1', n: '2' });
+    const [kept] = await env.adapters.sql<{ properties: unknown }[]>`select properties from events where tenant_id = ${tenant.id} and event_id = ${a.eventId}`;
+    expect(kept!.properties).toEqual({ copy: 'first' });
+  });
+
+  it('repairs Redis on redelivery even when no event is new', async () => {
+    const ts = Date.now();
+    const batch = mskBatch(env.config.kafka.topics.eventsRaw, [rawEvent(tenant, { eventType: 'repair', timestampMs: ts })]);
+    const handler = createAggregateHandler(env.adapters);
+    await handler(batch);
+    const key = cacheKey('repair', '1m', bucketStart(ts, '1m'));
+    await env.adapters.redis.del(key);
+
+    await handler(batch);
+
+    expect(await env.adapters.redis.hgetall(key)).toEqual({ v: '1', n: '1' });
+  });
+
+  it('never lets an older version overwrite a newer one in Redis', async () => {
+    const ts = Date.now();
+    const handler = createAggregateHandler(env.adapters);
+    await handler(mskBatch(env.config.kafka.topics.eventsRaw, [rawEvent(tenant, { eventType: 'versions', timestampMs: ts })]));
+    await handler(mskBatch(env.config.kafka.topics.eventsRaw, [rawEvent(tenant, { eventType: 'versions', timestampMs: ts })]));
+    const key = { tenantId: tenant.id, projectId: tenant.project.id, eventType: 'versions', metric: 'count' as const, interval: '1m' as const, bucketMs: bucketStart(ts, '1m') };
+
+    await env.adapters.rollupCache.write([{ ...key, value: 1, version: 1 }]);
+
+    expect(await env.adapters.redis.hgetall(rollupCacheKey(key))).toEqual({ v: '2', n: '2' });
+  });
+
+  it('late events update their past buckets; events beyond retention are dropped', async () => {
+    const handler = createAggregateHandler(env.adapters);
+    const lateTs = Date.now() - 3 * 86_400_000;
+    const expiredTs = Date.now() - env.config.limits.retentionMs - 60_000;
+    const outcome = await handler(mskBatch(env.config.kafka.topics.eventsRaw, [
+      rawEvent(tenant, { eventType: 'late', timestampMs: lateTs }),
+      rawEvent(tenant, { eventType: 'late', timestampMs: expiredTs }),
+    ]));
+    expect(outcome).toMatchObject({ stored: 1, expired: 1 });
+    expect(await rollup('late', '1h', bucketStart(lateTs, '1h'))).toMatchObject({ value: 1 });
+    expect(await rollup('late', '1h', bucketStart(expiredTs, '1h'))).toBeUndefined();
+  });
+
+  it('dead-letters a record that cannot be parsed and stores the rest of the batch', async () => {
+    const topic = env.config.kafka.topics.eventsRaw;
+    const good = rawEvent(tenant, { eventType: 'with_poison' });
+    const outcome = await createAggregateHandler(env.adapters)(mskBatch(topic, ['{not json', good]));
+    expect(outcome).toMatchObject({ deadLettered: 1, stored: 1 });
+    const admin = env.adapters.kafka.admin();
+    await admin.connect();
+    const offsets = await admin.fetchTopicOffsets(env.config.kafka.topics.eventsDlq);
+    await admin.disconnect();
+    expect(offsets.reduce((n, p) => n + Number(p.high), 0)).toBe(1);
+  });
+});

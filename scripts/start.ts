@@ -1,0 +1,201 @@
+// `npm start`: the whole platform on this machine, with a demo tenant and demo traffic.
+import { mkdirSync, readFileSync, writeFileSync, existsSync, statSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { config, ConfigError, type Config } from '../adapters/config';
+import { createAdapters, topicSpecs } from '../adapters';
+import { createSql, ensureDatabase, type Sql } from '../adapters/postgres/client';
+import { migrate } from '../adapters/postgres/migrate';
+import { ensureTopics } from '../adapters/kafka/topics';
+import { createKafka } from '../adapters/kafka/client';
+import { createRedis } from '../adapters/redis/client';
+import { createProject, createTenant, findTenantBySlug } from '../adapters/postgres/tenants-store';
+import { createKeyFor } from './admin';
+import { startLocalRuntime } from '../local/runtime';
+import { startDemoTraffic } from './demo-traffic';
+import { ensureKafkaJars, isListening, KAFKA_VERSION, startBroker, type RunningBroker } from './kafka/broker';
+import { createKeyResolver } from '../adapters/key-resolver';
+
+const ROOT = resolve(__dirname, '..');
+const STATE_DIR = join(ROOT, '.customersignal');
+const DEMO_KEYS_FILE = join(STATE_DIR, 'demo-keys.json');
+const DEMO_TENANT = 'demo';
+const DEMO_PROJECT = 'web';
+
+class StartError extends Error {}
+
+const say = (line: string) => process.stdout.write(line + '\n');
+
+async function checkPostgres(cfg: Config): Promise<void> {
+  try {
+    await ensureDatabase(cfg.database.url);
+  } catch (e) {
+    const where = new URL(cfg.database.url).host;
+    throw new StartError(
+      `Postgres is not reachable at ${where} (${(e as Error).message}). Start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start — or set DATABASE_URL.`,
+    );
+  }
+}
+
+async function checkRedis(cfg: Config): Promise<void> {
+  const redis = createRedis(cfg.redis.url);
+  redis.on('error', () => undefined);
+  try {
+    await Promise.race([redis.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 3 s')), 3_000))]);
+  } catch (e) {
+    throw new StartError(
+      `Redis is not reachable at ${new URL(cfg.redis.url).host} (${(e as Error).message}). Start it: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no — or set REDIS_URL.`,
+    );
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function ensureKafka(cfg: Config): Promise<RunningBroker | undefined> {
+  const [host, port] = cfg.kafka.brokers[0]!.split(':') as [string, string];
+  if (await isListening(host, Number(port))) {
+    say(`Kafka: using the broker on ${host}:${port}`);
+    return undefined;
+  }
+  if (cfg.kafka.brokers.length > 1 || !['127.0.0.1', 'localhost'].includes(host)) {
+    throw new StartError(`Kafka is not reachable at ${cfg.kafka.brokers.join(',')}; start it or point KAFKA_BROKERS at a running broker.`);
+  }
+  say(`Kafka: nothing listens on ${host}:${port}; starting Apache Kafka ${KAFKA_VERSION} (jars from Maven Central, cached in .cache/)…`);
+  await ensureKafkaJars({ log: (l) => say(`  ${l}`) });
+  const dataDir = join(ROOT, '.cache', 'kafka-data');
+  mkdirSync(dataDir, { recursive: true });
+  const broker = await startBroker({ host, port: Number(port), dataDir, logFile: join(dataDir, 'broker.log') });
+  say(`Kafka: started on ${broker.brokers} (data in .cache/kafka-data, log in .cache/kafka-data/broker.log)`);
+  return broker;
+}
+
+interface DemoKeys {
+  tenant: string;
+  ingest: string;
+  read: string;
+  admin: string;
+}
+
+/** The demo tenant and its keys. Keys are shown once by design, so the demo keeps its own in a git-ignored file. */
+async function ensureDemoTenant(sql: Sql): Promise<DemoKeys> {
+  let tenant = await findTenantBySlug(sql, DEMO_TENANT);
+  if (!tenant) {
+    tenant = await createTenant(sql, DEMO_TENANT, 'Demo Inc.');
+    await createProject(sql, tenant.id, DEMO_PROJECT, 'Web app', 'open');
+  }
+  if (existsSync(DEMO_KEYS_FILE)) {
+    const saved = JSON.parse(readFileSync(DEMO_KEYS_FILE, 'utf8')) as DemoKeys;
+    const resolver = createKeyResolver(sql, 0);
+    const valid = await Promise.all([saved.ingest, saved.read, saved.admin].map((k) => resolver.resolve(k)));
+    if (saved.tenant === tenant.id && valid.every((p) => p?.tenantId === tenant.id)) return saved;
+  }
+  const keys: DemoKeys = {
+    tenant: tenant.id,
+    ingest: (await createKeyFor(sql, DEMO_TENANT, ['ingest'])).key,
+    read: (await createKeyFor(sql, DEMO_TENANT, ['read'])).key,
+    admin: (await createKeyFor(sql, DEMO_TENANT, ['admin'])).key,
+  };
+  mkdirSync(STATE_DIR, { recursive: true });
+  writeFileSync(DEMO_KEYS_FILE, JSON.stringify(keys, null, 2) + '\n', { mode: 0o600 });
+  return keys;
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+function ensureWebBuilt(cfg: Config): void {
+  const index = join(ROOT, cfg.webDistDir, 'index.html');
+  const sources = join(ROOT, 'frontend', 'src');
+  if (existsSync(index) && statSync(index).mtimeMs >= newestMtime(sources)) return;
+  say('Dashboard: building the SPA (vite build)…');
+  const r = spawnSync('npm', ['run', '--silent', 'build:web'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new StartError('building the dashboard failed; run `npm run build:web` to see why');
+}
+
+/** Schema, topics, dashboard build and demo tenant: everything the runtime expects to exist. */
+async function prepare(cfg: Config): Promise<DemoKeys> {
+  const sql = createSql({ ...cfg.database, poolSize: 2 });
+  try {
+    const migrated = await migrate(sql);
+    if (migrated.applied.length > 0) say(`Postgres: applied ${migrated.applied.join(', ')}`);
+    await ensureTopics(createKafka(cfg.kafka), topicSpecs(cfg));
+    ensureWebBuilt(cfg);
+    return await ensureDemoTenant(sql);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+async function main(): Promise<void> {
+  const demo = !process.argv.includes('--no-demo');
+  const cfg = config();
+  await checkPostgres(cfg);
+  await checkRedis(cfg);
+  const broker = await ensureKafka(cfg);
+  const stopBroker = async () => {
+    if (broker) {
+      say('Kafka: stopping the broker started by npm start');
+      await broker.stop();
+    }
+  };
+  try {
+    const keys = await prepare(cfg);
+    const adapters = createAdapters(cfg);
+    const runtime = await startLocalRuntime(adapters).catch(async (e: { code?: string }) => {
+      await adapters.close();
+      if (e.code === 'EADDRINUSE') throw new StartError(`Port ${cfg.http.port} on ${cfg.http.host} is in use (another npm start?); stop that process or set PORT.`);
+      throw e;
+    });
+    const traffic = demo
+      ? startDemoTraffic({ url: runtime.url, key: keys.ingest, project: DEMO_PROJECT, onError: (m) => say(`demo traffic: ${m}`) })
+      : undefined;
+    say('');
+    say(`CustomerSignal is running at ${runtime.url}`);
+    say(`  Dashboard:  ${runtime.url}/   (sign in with the read or admin key)`);
+    say(`  Tenant:     ${DEMO_TENANT}, project "${DEMO_PROJECT}"`);
+    say(`  Ingest key: ${keys.ingest}`);
+    say(`  Read key:   ${keys.read}`);
+    say(`  Admin key:  ${keys.admin}`);
+    say(`  Demo traffic: ${demo ? 'on (~4 events/s; npm start -- --no-demo turns it off)' : 'off'}`);
+    say('');
+    say('Try it:');
+    say(`  curl -s -X POST ${runtime.url}/v1/events -H 'Authorization: Bearer ${keys.ingest}' -H 'Content-Type: application/json' \\`);
+    say(`       -d '{"event_type":"checkout_failed","project":"${DEMO_PROJECT}","user_id":"u1"}'`);
+    say(`  curl -s '${runtime.url}/v1/metrics?event_type=checkout_failed&interval=1m' -H 'Authorization: Bearer ${keys.read}'`);
+    say('');
+    say('Ctrl-C stops everything npm start started.');
+
+    await new Promise<void>((resolveStop) => {
+      let stopping = false;
+      const stop = () => {
+        if (stopping) return;
+        stopping = true;
+        say('\nStopping…');
+        traffic?.stop();
+        void runtime
+          .stop()
+          .then(() => adapters.close())
+          .finally(resolveStop);
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+  } finally {
+    await stopBroker();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    const message = e instanceof StartError || e instanceof ConfigError ? e.message : `start failed: ${(e as Error).stack ?? String(e)}`;
+    process.stderr.write(message + '\n');
+    process.exit(1);
+  },
+);
