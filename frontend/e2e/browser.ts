@@ -1,0 +1,48 @@
+// Browser helpers for the dashboard e2e tests: Debian's chromium driven by playwright-core.
+// Browser downloads are blocked here, so never `playwright install`: scripts/install-chromium.sh
+// puts chromium at /usr/bin/chromium.
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`${CHROMIUM_PATH} does not exist: run scripts/install-chromium.sh first`);
+  }
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: 30_000 });
+}
+
+/** A fresh context (own storage, cookies, cache) per test. */
+export async function newContext(browser: Browser): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', timezoneId: 'UTC' });
+  context.setDefaultTimeout(20_000);
+  context.setDefaultNavigationTimeout(20_000);
+  return context;
+}
+
+export interface PageProblems {
+  /** Console errors/warnings and uncaught page errors, as text. */
+  messages: string[];
+}
+
+/** Collects console errors/warnings and uncaught exceptions of a page (CSP violations show up as console errors). */
+export function collectProblems(page: Page): PageProblems {
+  const problems: PageProblems = { messages: [] };
+  page.on('console', (message: ConsoleMessage) => {
+    if (message.type() === 'error' || message.type() === 'warning') problems.messages.push(`console.${message.type()}: ${message.text()}`);
+  });
+  page.on('pageerror', (error: Error) => problems.messages.push(`pageerror: ${error.message}`));
+  return problems;
+}
