@@ -2,7 +2,7 @@
 // Browser downloads are blocked here, so never `playwright install`: scripts/install-chromium.sh
 // puts chromium at /usr/bin/chromium.
 import { existsSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Locator, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -45,4 +45,27 @@ export function collectProblems(page: Page): PageProblems {
   });
   page.on('pageerror', (error: Error) => problems.messages.push(`pageerror: ${error.message}`));
   return problems;
+}
+
+/**
+ * Waits (polling, like Playwright's web-first assertions) until the locator's text matches;
+ * fails with the last text seen. playwright-core has no `expect`, and jest's does not retry.
+ */
+export async function waitForText(locator: Locator, expected: string | RegExp, timeoutMs = 20_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last: string | null = null;
+  let lastError: unknown = null;
+  for (;;) {
+    try {
+      last = (await locator.innerText({ timeout: Math.max(1, Math.min(2_000, deadline - Date.now())) })).trim();
+      if (typeof expected === 'string' ? last === expected : expected.test(last)) return last;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      const seen = last === null ? `no text (${lastError instanceof Error ? lastError.message.split('\n')[0] : 'not found'})` : JSON.stringify(last);
+      throw new Error(`${locator} did not show ${String(expected)} within ${timeoutMs} ms; last saw ${seen}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

@@ -1,0 +1,64 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { join } from 'node:path';
+import { createTestEnv, type TestEnv } from '../test/harness';
+import { createKeyResolver } from '../adapters/key-resolver';
+
+const run = promisify(execFile);
+const ROOT = join(__dirname, '..');
+let env: TestEnv;
+
+beforeAll(async () => {
+  env = await createTestEnv('cli', {}, { topics: false });
+});
+afterAll(() => env?.cleanup());
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'scripts/cli.ts'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: env.config.database.url, LOG_LEVEL: 'ERROR' },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe('admin CLI', () => {
+  it('creates a tenant, a project and a key that authenticates, lists and revokes it', async () => {
+    expect((await cli('migrate')).stdout).toMatch(/up to date/);
+    const slug = `cli-${env.runId.slice(-8)}`;
+    const tenant = JSON.parse((await cli('--json', 'tenant', 'create', slug, '--name', 'CLI Co')).stdout);
+    expect(tenant).toEqual({ id: expect.any(String), slug, name: 'CLI Co' });
+    const project = JSON.parse((await cli('--json', 'project', 'create', '--tenant', slug, 'shop', '--schema-mode', 'strict')).stdout);
+    expect(project).toMatchObject({ slug: 'shop', schema_mode: 'strict' });
+
+    const key = JSON.parse((await cli('--json', 'key', 'create', '--tenant', slug, '--scope', 'ingest,read', '--project', 'shop')).stdout);
+    expect(key).toEqual({ id: expect.any(String), key: expect.stringMatching(/^cs_/), prefix: key.key.slice(0, 11), scopes: ['ingest', 'read'], tenant: slug, project: 'shop' });
+    const resolver = createKeyResolver(env.adapters.sql, 0);
+    expect(await resolver.resolve(key.key)).toMatchObject({ tenantId: tenant.id, scopes: ['ingest', 'read'], projectSlug: 'shop' });
+
+    const listed = JSON.parse((await cli('--json', 'key', 'list', '--tenant', slug)).stdout);
+    expect(listed).toEqual([expect.objectContaining({ id: key.id, prefix: key.prefix, revoked_at: null })]);
+    expect(JSON.stringify(listed)).not.toContain(key.key);
+
+    expect((await cli('key', 'revoke', key.id)).code).toBe(0);
+    expect(await resolver.resolve(key.key)).toBeNull();
+  });
+
+  it('fails with one clear line and a non-zero exit', async () => {
+    const badScope = await cli('key', 'create', '--tenant', 'nobody', '--scope', 'write');
+    expect(badScope.code).toBe(1);
+    expect(badScope.stderr.trim().split('\n')).toEqual(['error: --scope: scope must be one or more of ingest, read, admin separated by commas; got "write"']);
+    const noTenant = await cli('key', 'create', '--tenant', 'nobody', '--scope', 'read');
+    expect(noTenant.stderr.trim()).toBe('error: tenant "nobody" does not exist; create it with: customersignal tenant create nobody');
+    const badSlug = await cli('tenant', 'create', 'Bad Slug');
+    expect(badSlug.code).toBe(1);
+    expect(badSlug.stderr).toContain('must be 1-63 lower-case letters');
+    const dup = await cli('tenant', 'create', `dup-${env.runId.slice(-6)}`);
+    expect(dup.code).toBe(0);
+    expect((await cli('tenant', 'create', `dup-${env.runId.slice(-6)}`)).stderr.trim()).toMatch(/^error: tenant "dup-.*" already exists$/);
+  });
+});
