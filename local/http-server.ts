@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { HTTP_ROUTES, type HttpFunctionName } from '../functions/routes';
+import { HTTP_ROUTES, functionForRoute, type HttpFunctionName } from '../functions/routes';
 import { toErrorResult, type HttpEvent, type HttpResult } from '../functions/http/middleware';
 import { HttpError } from '../core/errors';
 import { lambdaContext, toApiGatewayEvent, writeResult } from './api-gateway-event';
@@ -51,7 +51,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<{ server
     const method = (req.method ?? 'GET').toUpperCase();
     const path = new URL(req.url ?? '/', 'http://local').pathname;
     const routeKey = `${method} ${path}`;
-    const fnName = HTTP_ROUTES[routeKey];
+    const fnName = functionForRoute(routeKey);
     if (!fnName) {
       if (serveStatic && (method === 'GET' || method === 'HEAD') && !path.startsWith('/v1/')) return serveStatic(path, res);
       const requestId = randomUUID();

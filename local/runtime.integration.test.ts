@@ -165,5 +165,8 @@ describe('the ingest contract', () => {
     expect((await call(runtime.url, '/healthz')).body).toEqual({ status: 'ok' });
     expect((await call(runtime.url, '/readyz')).body).toEqual({ status: 'ready', checks: { kafka: 'ok', postgres: 'ok', redis: 'ok' } });
     expect((await call(runtime.url, '/v1/nothing-here', { key: tenant.keys.read })).status).toBe(404);
+    const openapi = await call(runtime.url, '/v1/openapi.json');
+    expect(openapi.body.openapi).toBe('3.1.0');
+    expect(Object.keys(openapi.body.paths)).toEqual(expect.arrayContaining(['/v1/events', '/v1/metrics']));
   });
 });

@@ -8,10 +8,12 @@ import type { Adapters } from '../../adapters';
 import { parseMetricsQuery, readMetric } from './metrics';
 import { exploreEvents } from './explorer';
 import { readiness } from './health';
+import { OPENAPI } from './openapi';
+import type { RouteKeyOf } from '../routes';
 
 type Route = (deps: Adapters, event: HttpEvent) => Promise<HttpResult>;
 
-export const QUERY_ROUTES: Record<string, Route> = {
+export const QUERY_ROUTES: Record<RouteKeyOf<'query'>, Route> = {
   'GET /v1/metrics': async (deps, event) => {
     const principal = await authenticate(deps.keys, event, 'read');
     return json(200, await readMetric(deps, principal, parseMetricsQuery(queryParams(event), deps.now())));
@@ -20,6 +22,7 @@ export const QUERY_ROUTES: Record<string, Route> = {
     const principal = await authenticate(deps.keys, event, 'read');
     return json(200, await exploreEvents(deps, principal, queryParams(event)));
   },
+  'GET /v1/openapi.json': async () => json(200, OPENAPI, { 'Cache-Control': 'public, max-age=300' }),
   'GET /healthz': async () => json(200, { status: 'ok' }),
   'GET /readyz': async (deps) => {
     const r = await readiness(deps);
@@ -29,7 +32,8 @@ export const QUERY_ROUTES: Record<string, Route> = {
 
 export function createQueryHandler(deps: Adapters) {
   return httpHandler(async (event) => {
-    const route = QUERY_ROUTES[event.routeKey] ?? QUERY_ROUTES[`${event.requestContext.http.method} ${event.rawPath}`];
+    const routes = QUERY_ROUTES as Record<string, Route>;
+    const route = routes[event.routeKey] ?? routes[`${event.requestContext.http.method} ${event.rawPath}`];
     if (!route) throw notFound(`No route ${event.requestContext.http.method} ${event.rawPath}; see GET /v1/openapi.json.`);
     return route(deps, event);
   });

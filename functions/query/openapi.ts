@@ -1,0 +1,116 @@
+// The OpenAPI 3.1 description of the endpoints this build serves (GET /v1/openapi.json).
+const errorEnvelope = {
+  type: 'object',
+  required: ['error', 'request_id'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'array', items: {} } },
+    },
+    request_id: { type: 'string' },
+  },
+} as const;
+
+const errors = (...codes: number[]) =>
+  Object.fromEntries(codes.map((c) => [String(c), { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }]));
+
+const event = {
+  type: 'object',
+  required: ['event_type'],
+  additionalProperties: false,
+  properties: {
+    event_type: { type: 'string', minLength: 1, maxLength: 200, description: 'Printable Unicode, no leading/trailing whitespace, not starting with $' },
+    project: { type: 'string', description: 'Project slug; required unless the key is bound to a project' },
+    timestamp: { oneOf: [{ type: 'string', format: 'date-time' }, { type: 'integer', description: 'epoch milliseconds' }] },
+    event_id: { type: 'string', minLength: 1, maxLength: 128, description: 'Idempotency key; the first copy wins' },
+    user_id: { type: ['string', 'null'], maxLength: 256 },
+    session_id: { type: ['string', 'null'], maxLength: 256 },
+    properties: { type: 'object', description: '≤ 32 KB serialized, nesting ≤ 5 levels' },
+  },
+} as const;
+
+const timeParam = (name: string) => ({ name, in: 'query', schema: { type: 'string' }, description: 'ISO-8601 or epoch milliseconds' });
+
+export const OPENAPI = {
+  openapi: '3.1.0',
+  info: { title: 'CustomerSignal API', version: '0.1.0', description: 'Real-time, multi-tenant event analytics. The tenant of every request comes from its API key.' },
+  components: {
+    securitySchemes: {
+      bearer: { type: 'http', scheme: 'bearer' },
+      apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
+    },
+    schemas: { Error: errorEnvelope, Event: event },
+  },
+  security: [{ bearer: [] }, { apiKey: [] }],
+  paths: {
+    '/v1/events': {
+      post: {
+        summary: 'Ingest one event or a batch (scope: ingest)',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                oneOf: [
+                  { $ref: '#/components/schemas/Event' },
+                  { type: 'object', required: ['events'], properties: { events: { type: 'array', minItems: 1, maxItems: 1000, items: { $ref: '#/components/schemas/Event' } } } },
+                ],
+              },
+            },
+          },
+        },
+        responses: {
+          '202': {
+            description: 'At least one event accepted and acknowledged by Kafka (acks=all)',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    accepted: { type: 'integer' },
+                    rejected: { type: 'integer' },
+                    event_ids: { type: 'array', items: { type: ['string', 'null'] } },
+                    errors: { type: 'array', items: { type: 'object', properties: { index: { type: 'integer' }, code: { type: 'string' }, message: { type: 'string' } } } },
+                  },
+                },
+              },
+            },
+          },
+          ...errors(400, 401, 403, 413, 415, 429, 503),
+        },
+      },
+      get: {
+        summary: 'Event explorer (scope: read)',
+        parameters: [
+          { name: 'event_type', in: 'query', schema: { type: 'string' }, description: 'repeatable' },
+          { name: 'project', in: 'query', schema: { type: 'string' } },
+          { name: 'user_id', in: 'query', schema: { type: 'string' } },
+          { name: 'session_id', in: 'query', schema: { type: 'string' } },
+          timeParam('from'),
+          timeParam('to'),
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } },
+          { name: 'cursor', in: 'query', schema: { type: 'string' } },
+        ],
+        responses: { '200': { description: 'Events, newest first, and the cursor of the next page' }, ...errors(400, 401, 403, 404) },
+      },
+    },
+    '/v1/metrics': {
+      get: {
+        summary: 'Time series (scope: read)',
+        parameters: [
+          { name: 'event_type', in: 'query', required: true, schema: { type: 'string' } },
+          { name: 'metric', in: 'query', schema: { type: 'string', enum: ['count'], default: 'count' } },
+          { name: 'interval', in: 'query', schema: { type: 'string', enum: ['10s', '1m', '5m', '1h', '1d'], default: '1m' } },
+          timeParam('from'),
+          timeParam('to'),
+          { name: 'project', in: 'query', schema: { type: 'string' } },
+        ],
+        responses: { '200': { description: 'Aligned, zero-filled buckets with data_as_of' }, ...errors(400, 401, 403, 404) },
+      },
+    },
+    '/v1/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
+    '/healthz': { get: { summary: 'Process alive', security: [], responses: { '200': { description: 'ok' } } } },
+    '/readyz': { get: { summary: 'Kafka, Postgres and Redis reachable', security: [], responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } } } },
+  },
+} as const;

@@ -1,0 +1,67 @@
+// The HTTP API: one route per entry of functions/routes.ts, the table the local runtime serves too.
+import { Construct } from 'constructs';
+import { Duration } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { HTTP_ROUTES, type HttpFunctionName } from '../functions/routes';
+
+export interface ApiProps {
+  readonly handlers: Record<HttpFunctionName, lambda.IFunction>;
+  /** Origins allowed to call the API from a browser (the dashboard). */
+  readonly corsAllowOrigins: string[];
+  /**
+   * Whole-API ceiling that protects the account's Lambda concurrency; per-tenant limits are
+   * the application's business. @default { rateLimit: 200, burstLimit: 400 }
+   */
+  readonly throttle?: apigw.ThrottleSettings;
+}
+
+/** "POST /v1/events" → [POST, "/v1/events"]; throws on anything API Gateway would not accept. */
+export function parseRouteKey(routeKey: string): [apigw.HttpMethod, string] {
+  const match = /^([A-Z]+) (\/\S*)$/.exec(routeKey);
+  const method = match && Object.values(apigw.HttpMethod).find((m) => m === match[1]);
+  if (!match || !method) throw new Error(`Route key "${routeKey}" is not "<METHOD> /path"`);
+  return [method, match[2]!];
+}
+
+export class Api extends Construct {
+  readonly httpApi: apigw.HttpApi;
+  readonly stage: apigw.HttpStage;
+
+  constructor(scope: Construct, id: string, props: ApiProps) {
+    super(scope, id);
+    this.httpApi = new apigw.HttpApi(this, 'HttpApi', {
+      description: 'CustomerSignal public API',
+      // Our own $default stage below, because the generated one takes no throttling settings.
+      createDefaultStage: false,
+      corsPreflight: {
+        allowOrigins: props.corsAllowOrigins,
+        allowMethods: [apigw.CorsHttpMethod.GET, apigw.CorsHttpMethod.POST, apigw.CorsHttpMethod.OPTIONS],
+        allowHeaders: ['Authorization', 'Content-Type'],
+        exposeHeaders: ['X-Request-Id', 'Retry-After'],
+        maxAge: Duration.hours(1),
+      },
+    });
+    this.stage = new apigw.HttpStage(this, 'DefaultStage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: props.throttle ?? { rateLimit: 200, burstLimit: 400 },
+    });
+
+    // One integration per function, shared by its routes (payload format 2.0, as the handlers expect).
+    const integrations = Object.fromEntries(
+      Object.entries(props.handlers).map(([name, fn]) => [name, new HttpLambdaIntegration(`${name}Integration`, fn)]),
+    ) as Record<HttpFunctionName, HttpLambdaIntegration>;
+    for (const [routeKey, target] of Object.entries(HTTP_ROUTES)) {
+      const [method, path] = parseRouteKey(routeKey);
+      this.httpApi.addRoutes({ path, methods: [method], integration: integrations[target] });
+    }
+  }
+
+  /** https://<id>.execute-api.<region>.amazonaws.com/ */
+  get url(): string {
+    return this.stage.url;
+  }
+}
