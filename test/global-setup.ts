@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'node:net';
+import { parseConfig } from '../adapters/config';
 import { ensureKafkaJars, freePort, isListening, startBroker } from '../scripts/kafka/broker';
 
 async function reachable(host: string, port: number): Promise<boolean> {
@@ -15,18 +16,18 @@ async function reachable(host: string, port: number): Promise<boolean> {
 }
 
 export default async function globalSetup(): Promise<void> {
-  const pg = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/customersignal');
+  const cfg = parseConfig(process.env);
+  const pg = new URL(cfg.database.url);
   if (!(await reachable(pg.hostname, Number(pg.port || 5432)))) {
     throw new Error(`Postgres is not reachable at ${pg.host}; start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`);
   }
-  const redis = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const redis = new URL(cfg.redis.url);
   if (!(await reachable(redis.hostname, Number(redis.port || 6379)))) {
     throw new Error(`Redis is not reachable at ${redis.host}; start it: redis-server --daemonize yes --port 6379`);
   }
-  const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
-  const [host, port] = brokers.split(',')[0]!.split(':');
+  const [host, port] = cfg.kafka.brokers[0]!.split(':');
   if (await isListening(host!, Number(port))) {
-    process.env.KAFKA_BROKERS = brokers;
+    process.env.KAFKA_BROKERS = cfg.kafka.brokers.join(',');
     return;
   }
   await ensureKafkaJars({ log: (l) => process.stderr.write(`[kafka] ${l}\n`) });

@@ -26,7 +26,7 @@ export interface TestEnv {
 }
 
 export function testConfig(runId: string, overrides: Record<string, string> = {}): Config {
-  const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/customersignal');
+  const base = new URL(parseConfig(process.env).database.url);
   base.pathname = `/cs_test_${runId}`;
   return parseConfig({
     ...process.env,

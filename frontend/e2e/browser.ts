@@ -48,7 +48,8 @@ export function collectProblems(page: Page): PageProblems {
 }
 
 /**
- * Waits (polling, like Playwright's web-first assertions) until the locator's text matches;
+ * Waits (polling, like Playwright's web-first assertions) until the locator's visible text, with
+ * whitespace collapsed, matches;
  * fails with the last text seen. playwright-core has no `expect`, and jest's does not retry.
  */
 export async function waitForText(locator: Locator, expected: string | RegExp, timeoutMs = 20_000): Promise<string> {
@@ -57,7 +58,8 @@ export async function waitForText(locator: Locator, expected: string | RegExp, t
   let lastError: unknown = null;
   for (;;) {
     try {
-      last = (await locator.innerText({ timeout: Math.max(1, Math.min(2_000, deadline - Date.now())) })).trim();
+      // Whitespace-normalised: flex layouts put line breaks between inline children in innerText.
+      last = (await locator.innerText({ timeout: Math.max(1, Math.min(2_000, deadline - Date.now())) })).replace(/\s+/g, ' ').trim();
       if (typeof expected === 'string' ? last === expected : expected.test(last)) return last;
     } catch (error) {
       lastError = error;

@@ -208,7 +208,7 @@ describe('the dashboard in a real browser', () => {
 
     const violations = await page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations);
     expect(violations).toEqual([]);
-    expect(problems.messages.filter((m) => /Content Security Policy|Refused/i.test(m))).toEqual([]);
+    expect(problems.messages.filter((m) => /Content Security Policy|Refused|violates/i.test(m))).toEqual([]);
     expect(problems.messages.filter((m) => m.startsWith('pageerror:'))).toEqual([]);
   });
 });

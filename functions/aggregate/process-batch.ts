@@ -43,7 +43,7 @@ export async function processBatch(deps: Deps, records: DecodedRecord[]): Promis
   const outcome = {
     records: records.length,
     stored: fresh.length,
-    duplicates: candidates.length - fresh.length + (live.length - candidates.length),
+    duplicates: live.length - fresh.length,
     expired: events.length - live.length,
     deadLettered: poison.length,
   };

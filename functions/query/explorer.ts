@@ -21,8 +21,8 @@ function limitParam(params: URLSearchParams): number {
 
 export async function exploreEvents(deps: Adapters, principal: Principal, params: URLSearchParams) {
   const requested = params.get('project');
-  const projects = await readableProjects(deps.projects, principal, requested);
   const restrictProjects = requested !== null || principal.projectId !== null;
+  const projectIds = restrictProjects ? (await readableProjects(deps.projects, principal, requested)).map((p) => p.id) : null;
   const rawCursor = params.get('cursor');
   const cursor = rawCursor ? decodeCursor(rawCursor) : undefined;
   const fromMs = timeParam(params, 'from');
@@ -30,7 +30,7 @@ export async function exploreEvents(deps: Adapters, principal: Principal, params
   if (fromMs !== undefined && toMs !== undefined && fromMs >= toMs) throw badRequest('invalid_parameter', 'from must be earlier than to.');
   const query: ExplorerQuery = {
     tenantId: principal.tenantId,
-    projectIds: restrictProjects ? projects.map((p) => p.id) : null,
+    projectIds,
     eventTypes: params.getAll('event_type').filter((t) => t !== ''),
     userId: params.get('user_id') ?? undefined,
     sessionId: params.get('session_id') ?? undefined,
