@@ -43,7 +43,7 @@ export function EventTypesSection({ eventTypes, charted, range, interval }: Even
           <ul className="tiles" aria-label={`Totals over the last ${rangeLabel(range)}`}>
             {charted.map(({ eventType, series }, index) => (
               <li key={eventType} className={`tile tile--c${index % 8}`}>
-                <span className="tile__label">{eventType}</span>
+                <span className="tile__label" title={eventType}>{eventType}</span>
                 <span className="tile__value">
                   {series.data !== undefined ? formatNumber(totalOf(series.data)) : series.isError ? '—' : '…'}
                 </span>
