@@ -36,6 +36,8 @@ const schema = z.object({
   MAX_FUTURE_SKEW: durationMs.default(3_600_000),
   RETENTION: durationMs.default(30 * 86_400_000),
   API_KEY_CACHE_TTL: durationMs.default(5_000),
+  RATE_LIMIT_EVENTS_PER_SECOND: intFrom(1, 10_000_000).default(10_000),
+  RATE_LIMIT_BURST: intFrom(1, 100_000_000).default(20_000),
   AGGREGATE_BATCH_SIZE: intFrom(1, 10_000).default(500),
   SCHEDULER_TICK: durationMs.default(10_000),
   WEB_DIST_DIR: z.string().min(1).default('frontend/dist'),
@@ -64,6 +66,8 @@ export type Config = {
     retentionMs: number;
   };
   apiKeyCacheTtlMs: number;
+  /** Per tenant, in events (token bucket). */
+  rateLimit: { eventsPerSecond: number; burst: number };
   aggregateBatchSize: number;
   schedulerTickMs: number;
   webDistDir: string;
@@ -86,6 +90,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   const brokers = e.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean);
   for (const b of brokers) {
     if (!/^[^:\s]+:\d{1,5}$/.test(b)) throw new ConfigError(`Invalid configuration: KAFKA_BROKERS has "${b}", expected host:port[,host:port...]`);
+  }
+  if (e.RATE_LIMIT_BURST < e.MAX_EVENTS_PER_BATCH) {
+    throw new ConfigError(`Invalid configuration: RATE_LIMIT_BURST=${e.RATE_LIMIT_BURST} must be at least MAX_EVENTS_PER_BATCH=${e.MAX_EVENTS_PER_BATCH}, or a full batch could never be accepted`);
   }
   return {
     kafka: {
@@ -110,6 +117,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       retentionMs: e.RETENTION,
     },
     apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL,
+    rateLimit: { eventsPerSecond: e.RATE_LIMIT_EVENTS_PER_SECOND, burst: e.RATE_LIMIT_BURST },
     aggregateBatchSize: e.AGGREGATE_BATCH_SIZE,
     schedulerTickMs: e.SCHEDULER_TICK,
     webDistDir: e.WEB_DIST_DIR,

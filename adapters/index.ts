@@ -8,6 +8,7 @@ import { createProducer, type EventLog } from './kafka/producer';
 import { createKeyResolver, type KeyResolver } from './key-resolver';
 import { createProjectResolver, type ProjectResolver } from './project-resolver';
 import { createPartitionManager, type PartitionManager } from './postgres/partitions';
+import { createRateLimiter, type RateLimiter } from './redis/rate-limiter';
 import type { Kafka } from 'kafkajs';
 import type { TopicSpec } from './kafka/topics';
 
@@ -21,6 +22,7 @@ export interface Adapters {
   keys: KeyResolver;
   projects: ProjectResolver;
   partitions: PartitionManager;
+  rateLimiter: RateLimiter;
   now: () => number;
   close(): Promise<void>;
 }
@@ -41,6 +43,7 @@ export function createAdapters(config: Config, now: () => number = Date.now): Ad
     keys,
     projects: createProjectResolver(sql, 10_000, now),
     partitions: createPartitionManager(sql),
+    rateLimiter: createRateLimiter(redis, config.rateLimit, now),
     now,
     async close() {
       await keys.flush();

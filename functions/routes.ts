@@ -2,11 +2,18 @@
 // Kept free of imports so the CDK app can read it without loading handler code.
 export type HttpFunctionName = 'ingest' | 'query';
 
+/** Route keys in API Gateway's syntax: `METHOD /path/{param}`. */
 export const HTTP_ROUTES = {
   'POST /v1/events': 'ingest',
   'GET /v1/events': 'query',
   'GET /v1/metrics': 'query',
   'GET /v1/openapi.json': 'query',
+  'GET /v1/projects': 'query',
+  'POST /v1/projects': 'query',
+  'PATCH /v1/projects/{slug}': 'query',
+  'GET /v1/api-keys': 'query',
+  'POST /v1/api-keys': 'query',
+  'DELETE /v1/api-keys/{id}': 'query',
   'GET /healthz': 'query',
   'GET /readyz': 'query',
 } as const satisfies Record<string, HttpFunctionName>;
@@ -14,6 +21,37 @@ export const HTTP_ROUTES = {
 export type RouteKey = keyof typeof HTTP_ROUTES;
 export type RouteKeyOf<F extends HttpFunctionName> = { [K in RouteKey]: (typeof HTTP_ROUTES)[K] extends F ? K : never }[RouteKey];
 
-export function functionForRoute(routeKey: string): HttpFunctionName | undefined {
-  return (HTTP_ROUTES as Record<string, HttpFunctionName>)[routeKey];
+export interface RouteMatch {
+  routeKey: RouteKey;
+  fn: HttpFunctionName;
+  pathParameters: Record<string, string>;
+}
+
+const compiled = (Object.keys(HTTP_ROUTES) as RouteKey[]).map((routeKey) => {
+  const [method, template] = routeKey.split(' ') as [string, string];
+  const names: string[] = [];
+  const pattern = template.replace(/[.]/g, '\\.').replace(/\{([a-z_]+)\}/g, (_, name: string) => (names.push(name), '([^/]+)'));
+  return { routeKey, method, regex: new RegExp(`^${pattern}$`), names };
+});
+
+/** Matches a request the way API Gateway does: exact segments, `{param}` = one path segment. */
+export function matchRoute(method: string, path: string): RouteMatch | undefined {
+  for (const r of compiled) {
+    if (r.method !== method) continue;
+    const m = r.regex.exec(path);
+    if (!m) continue;
+    let pathParameters: Record<string, string>;
+    try {
+      pathParameters = Object.fromEntries(r.names.map((n, i) => [n, decodeURIComponent(m[i + 1]!)]));
+    } catch {
+      return undefined; // malformed percent-encoding: no route
+    }
+    return { routeKey: r.routeKey, fn: HTTP_ROUTES[r.routeKey], pathParameters };
+  }
+  return undefined;
+}
+
+/** True when some route has this path with another method (405 rather than 404). */
+export function pathHasRoutes(path: string): boolean {
+  return compiled.some((r) => r.regex.test(path));
 }

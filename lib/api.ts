@@ -5,11 +5,10 @@ import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { HTTP_ROUTES, type HttpFunctionName } from '../functions/routes';
+import { CORS } from '../functions/cors';
 
 export interface ApiProps {
   readonly handlers: Record<HttpFunctionName, lambda.IFunction>;
-  /** Origins allowed to call the API from a browser (the dashboard). */
-  readonly corsAllowOrigins: string[];
   /**
    * Whole-API ceiling that protects the account's Lambda concurrency; per-tenant limits are
    * the application's business. @default { rateLimit: 200, burstLimit: 400 }
@@ -35,12 +34,13 @@ export class Api extends Construct {
       description: 'CustomerSignal public API',
       // Our own $default stage below, because the generated one takes no throttling settings.
       createDefaultStage: false,
+      // The same CORS as the local gateway: browser producers post events from their own sites.
       corsPreflight: {
-        allowOrigins: props.corsAllowOrigins,
-        allowMethods: [apigw.CorsHttpMethod.GET, apigw.CorsHttpMethod.POST, apigw.CorsHttpMethod.OPTIONS],
-        allowHeaders: ['Authorization', 'Content-Type'],
-        exposeHeaders: ['X-Request-Id', 'Retry-After'],
-        maxAge: Duration.hours(1),
+        allowOrigins: [CORS.allowOrigin],
+        allowMethods: CORS.allowMethods.map((m) => m as apigw.CorsHttpMethod),
+        allowHeaders: [...CORS.allowHeaders],
+        exposeHeaders: [...CORS.exposeHeaders],
+        maxAge: Duration.seconds(CORS.maxAgeSeconds),
       },
     });
     this.stage = new apigw.HttpStage(this, 'DefaultStage', {

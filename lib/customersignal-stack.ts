@@ -58,7 +58,6 @@ export class CustomerSignalStack extends Stack {
     this.web = new Web(this, 'Web', { distDir: props.webDistDir ?? path.join(PROJECT_ROOT, 'frontend', 'dist') });
     this.api = new Api(this, 'Api', {
       handlers: { ingest: this.functions.ingest, query: this.functions.query },
-      corsAllowOrigins: [this.web.url],
     });
     this.eventSources = new EventSources(this, 'EventSources', {
       streaming: this.streaming,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App, Stack, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { HTTP_ROUTES, functionForRoute } from '../functions/routes';
+import { HTTP_ROUTES, type RouteKey } from '../functions/routes';
 import { parseRouteKey } from './api';
 import { CustomerSignalStack } from './customersignal-stack';
 import { Web } from './web';
@@ -77,7 +77,7 @@ describe('api', () => {
     for (const route of routes) {
       const integrationId = route.Properties.Target['Fn::Join'][1][1].Ref;
       const uri = (integrations[integrationId] as Resource).Properties.IntegrationUri;
-      const target = functionForRoute(route.Properties.RouteKey as string)!;
+      const target = HTTP_ROUTES[route.Properties.RouteKey as RouteKey];
       expect(uri).toEqual({ "Fn::GetAtt": [fnIds[target], "Arn"] });
     }
   });

@@ -4,9 +4,19 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { HttpResult } from '../functions/http/middleware';
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+function isUtf8(bytes: Buffer): boolean {
+  try {
+    utf8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const TEXT_TYPES = /^(application\/(?:[\w.+-]+\+)?json|text\/|application\/x-www-form-urlencoded)/i;
 
-export function toApiGatewayEvent(req: IncomingMessage, body: Buffer, routeKey: string): APIGatewayProxyEventV2 {
+export function toApiGatewayEvent(req: IncomingMessage, body: Buffer, routeKey: string, pathParameters: Record<string, string> = {}): APIGatewayProxyEventV2 {
   const url = new URL(req.url ?? '/', 'http://local');
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) {
@@ -14,7 +24,8 @@ export function toApiGatewayEvent(req: IncomingMessage, body: Buffer, routeKey: 
   }
   const query: Record<string, string> = {};
   for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
-  const asText = body.length > 0 && !headers['content-encoding'] && TEXT_TYPES.test(headers['content-type'] ?? '');
+  // Like API Gateway: text bodies as strings, anything else (or bytes that are not UTF-8) base64-encoded.
+  const asText = body.length > 0 && !headers['content-encoding'] && TEXT_TYPES.test(headers['content-type'] ?? '') && isUtf8(body);
   const now = Date.now();
   const method = (req.method ?? 'GET').toUpperCase();
   return {
@@ -37,6 +48,7 @@ export function toApiGatewayEvent(req: IncomingMessage, body: Buffer, routeKey: 
       time: new Date(now).toUTCString(),
       timeEpoch: now,
     },
+    pathParameters: Object.keys(pathParameters).length > 0 ? pathParameters : undefined,
     body: body.length === 0 ? undefined : asText ? body.toString('utf8') : body.toString('base64'),
     isBase64Encoded: body.length > 0 && !asText,
   };

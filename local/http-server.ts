@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { HTTP_ROUTES, functionForRoute, type HttpFunctionName } from '../functions/routes';
+import { matchRoute, pathHasRoutes, type HttpFunctionName } from '../functions/routes';
+import { CORS } from '../functions/cors';
 import { toErrorResult, type HttpEvent, type HttpResult } from '../functions/http/middleware';
 import { HttpError } from '../core/errors';
 import { lambdaContext, toApiGatewayEvent, writeResult } from './api-gateway-event';
@@ -21,6 +22,17 @@ export interface HttpServerOptions {
 }
 
 class BodyTooLargeError extends Error {}
+
+const CORS_HEADERS = {
+  'Access-Control-Allow-Origin': CORS.allowOrigin,
+  'Access-Control-Expose-Headers': CORS.exposeHeaders.join(', '),
+};
+const CORS_PREFLIGHT_HEADERS = {
+  ...CORS_HEADERS,
+  'Access-Control-Allow-Methods': CORS.allowMethods.join(', '),
+  'Access-Control-Allow-Headers': CORS.allowHeaders.join(', '),
+  'Access-Control-Max-Age': String(CORS.maxAgeSeconds),
+};
 
 /** Reads a body up to `max` bytes; stops reading (and fails) as soon as it is exceeded. */
 function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
@@ -50,13 +62,20 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<{ server
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase();
     const path = new URL(req.url ?? '/', 'http://local').pathname;
-    const routeKey = `${method} ${path}`;
-    const fnName = functionForRoute(routeKey);
-    if (!fnName) {
-      if (serveStatic && (method === 'GET' || method === 'HEAD') && !path.startsWith('/v1/')) return serveStatic(path, res);
+    const isApi = path.startsWith('/v1/');
+    // API Gateway's CORS: browsers may call the API from any origin (keys travel in headers, never cookies).
+    if (isApi) for (const [k, v] of Object.entries(CORS_HEADERS)) res.setHeader(k, v);
+    if (method === 'OPTIONS' && isApi && pathHasRoutes(path)) {
+      res.writeHead(204, CORS_PREFLIGHT_HEADERS);
+      res.end();
+      return;
+    }
+    const match = matchRoute(method, path);
+    if (!match) {
+      if (serveStatic && (method === 'GET' || method === 'HEAD') && !isApi) return serveStatic(path, res);
       const requestId = randomUUID();
-      const status = Object.keys(HTTP_ROUTES).some((k) => k.endsWith(` ${path}`)) ? 405 : 404;
-      const result = toErrorResult(new HttpError(status, status === 405 ? 'method_not_allowed' : 'not_found', `No route ${routeKey}.`), requestId);
+      const status = pathHasRoutes(path) ? 405 : 404;
+      const result = toErrorResult(new HttpError(status, status === 405 ? 'method_not_allowed' : 'not_found', `No route ${method} ${path}; see GET /v1/openapi.json.`), requestId);
       return writeResult(res, { ...result, headers: { ...result.headers, 'X-Request-Id': requestId } });
     }
     let body: Buffer;
@@ -72,8 +91,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<{ server
       req.destroy();
       return;
     }
-    const event = toApiGatewayEvent(req, body, routeKey);
-    const result = await opts.functions[fnName](event, lambdaContext(fnName, event.requestContext.requestId));
+    const event = toApiGatewayEvent(req, body, match.routeKey, match.pathParameters);
+    const result = await opts.functions[match.fn](event, lambdaContext(match.fn, event.requestContext.requestId));
     writeResult(res, result);
   }
 

@@ -35,6 +35,8 @@ export interface EventLog {
   disconnect(): Promise<void>;
 }
 
+const SHUTDOWN_WAIT_MS = 20_000;
+
 export function createProducer(kafka: Kafka, opts: ProducerOptions): EventLog {
   const makeProducer = (): Producer =>
     kafka.producer({
@@ -123,8 +125,8 @@ export function createProducer(kafka: Kafka, opts: ProducerOptions): EventLog {
     pending: () => queued,
     async disconnect() {
       closed = true;
-      // Let an in-flight send finish (bounded by the send deadline) before closing the connection.
-      await Promise.race([flushing, new Promise((r) => setTimeout(r, opts.sendTimeoutMs).unref())]);
+      // Let an in-flight send finish or give up (kafkajs's retries are bounded) before closing the connection.
+      await Promise.race([flushing, new Promise((r) => setTimeout(r, SHUTDOWN_WAIT_MS).unref())]);
       await producer.disconnect().catch(() => undefined);
     },
   };

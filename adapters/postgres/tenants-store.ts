@@ -73,3 +73,18 @@ export async function listProjects(sql: Sql, tenantId: string): Promise<Project[
     select tenant_id as "tenantId", id, slug, name, schema_mode as "schemaMode", created_at as "createdAt"
     from projects where tenant_id = ${tenantId} order by slug`;
 }
+
+export async function updateProject(
+  sql: Sql,
+  tenantId: string,
+  slug: string,
+  changes: { name?: string; schemaMode?: 'open' | 'strict' },
+): Promise<Project | undefined> {
+  const [row] = await sql<Project[]>`
+    update projects set
+      name = coalesce(${changes.name ?? null}, name),
+      schema_mode = coalesce(${changes.schemaMode ?? null}, schema_mode)
+    where tenant_id = ${tenantId} and slug = ${slug}
+    returning tenant_id as "tenantId", id, slug, name, schema_mode as "schemaMode", created_at as "createdAt"`;
+  return row;
+}

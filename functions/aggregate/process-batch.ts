@@ -47,7 +47,9 @@ export async function processBatch(deps: Deps, records: DecodedRecord[]): Promis
     expired: events.length - live.length,
     deadLettered: poison.length,
   };
-  logger.debug('aggregate batch', { outcome });
+  // Request ids from the ingest side join these logs to the requests that produced the events.
+  const requestIds = [...new Set(records.map((r) => r.headers.request_id).filter(Boolean))].slice(0, 20);
+  logger.debug('aggregate batch', { outcome, request_ids: requestIds });
   return outcome;
 }
 
@@ -58,7 +60,7 @@ async function deadLetter(deps: Deps, poison: { record: DecodedRecord; reason: s
     poison.map(({ record, reason }) => ({
       key: record.key ?? '',
       value: record.value ?? '',
-      headers: { error: reason, source_topic: record.topic, source_partition: String(record.partition), source_offset: String(record.offset) },
+      headers: { ...record.headers, error: reason, source_topic: record.topic, source_partition: String(record.partition), source_offset: String(record.offset) },
     })),
   );
 }

@@ -1,4 +1,5 @@
 // Reading API Gateway v2 requests: query strings (repeatable keys), JSON bodies, headers.
+import { gunzipSync } from 'node:zlib';
 import type { HttpEvent } from './middleware';
 import { HttpError, badRequest } from '../../core/errors';
 
@@ -21,19 +22,45 @@ export function bodyBytes(event: HttpEvent): Buffer {
   return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
 }
 
-/** Parses a JSON body after checking its content type and size. */
+const tooLarge = (maxBytes: number, what: string) =>
+  new HttpError(413, 'payload_too_large', `The ${what} is larger than ${maxBytes} bytes; send fewer events per request.`);
+
+/** The body's bytes after Content-Encoding: gzip is inflated with the same size limit as the body itself. */
+function decodedBody(event: HttpEvent, maxBytes: number): Buffer {
+  const raw = bodyBytes(event);
+  if (raw.length > maxBytes) throw tooLarge(maxBytes, 'body');
+  const encoding = (header(event, 'content-encoding') ?? 'identity').trim().toLowerCase();
+  if (encoding === 'identity' || encoding === '') return raw;
+  if (encoding !== 'gzip') {
+    throw new HttpError(415, 'unsupported_content_encoding', `Content-Encoding "${encoding}" is not supported; send gzip or no encoding.`);
+  }
+  try {
+    // maxOutputLength stops inflating as soon as the limit is passed: a gzip bomb costs nothing.
+    return gunzipSync(raw, { maxOutputLength: maxBytes });
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(maxBytes, 'decompressed body');
+    throw badRequest('invalid_body', 'The body is not valid gzip data; compress it with gzip or drop the Content-Encoding header.');
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Parses a JSON body after checking its content type, encoding and size. */
 export function jsonBody(event: HttpEvent, maxBytes: number): unknown {
   const type = header(event, 'content-type') ?? '';
   if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
     throw new HttpError(415, 'unsupported_media_type', 'Send the body as JSON with "Content-Type: application/json".');
   }
-  const raw = bodyBytes(event);
-  if (raw.length > maxBytes) {
-    throw new HttpError(413, 'payload_too_large', `The body is larger than ${maxBytes} bytes; send fewer events per request.`);
-  }
+  const raw = decodedBody(event, maxBytes);
   if (raw.length === 0) throw badRequest('invalid_json', 'The body is empty; send a JSON event object.');
+  let text: string;
   try {
-    return JSON.parse(raw.toString('utf8'));
+    text = utf8.decode(raw);
+  } catch {
+    throw badRequest('invalid_json', 'The body is not valid UTF-8; send JSON encoded as UTF-8.');
+  }
+  try {
+    return JSON.parse(text);
   } catch (e) {
     throw badRequest('invalid_json', `The body is not valid JSON: ${(e as Error).message}`);
   }
@@ -59,4 +86,10 @@ export function propertyFilters(params: URLSearchParams): [string[], string][] {
     out.push([path, v]);
   }
   return out;
+}
+
+export function pathParam(event: HttpEvent, name: string): string {
+  const v = event.pathParameters?.[name];
+  if (v === undefined || v === '') throw badRequest('invalid_parameter', `The path is missing {${name}}.`);
+  return v;
 }

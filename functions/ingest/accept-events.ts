@@ -5,6 +5,7 @@ import { badRequest, forbidden, unavailable, HttpError } from '../../core/errors
 import type { Principal } from '../../core/api-keys';
 import type { Adapters } from '../../adapters';
 import { ProducerUnavailableError } from '../../adapters/kafka/producer';
+import { logger } from '../../adapters/logger';
 
 export interface IngestOutcome {
   accepted: number;
@@ -13,7 +14,34 @@ export interface IngestOutcome {
   errors: EventRejection[];
 }
 
-type Deps = Pick<Adapters, 'config' | 'projects' | 'log' | 'now'>;
+type Deps = Pick<Adapters, 'config' | 'projects' | 'log' | 'rateLimiter' | 'now'>;
+
+/** Carried in Kafka headers so consumer logs can be joined to the request. */
+export interface TraceContext {
+  requestId: string;
+  traceparent?: string;
+}
+
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+function traceHeaders(trace: TraceContext): Record<string, string> {
+  return { request_id: trace.requestId, ...(trace.traceparent && TRACEPARENT.test(trace.traceparent) ? { traceparent: trace.traceparent } : {}) };
+}
+
+/** The whole batch fits the tenant's rate or none of it is taken. Redis trouble must not stop ingest. */
+async function checkRate(deps: Deps, tenantId: string, events: number): Promise<void> {
+  let decision;
+  try {
+    decision = await deps.rateLimiter.take(tenantId, events);
+  } catch (e) {
+    logger.warn('rate limiter unavailable; admitting the request', { error: e as Error });
+    return;
+  }
+  if (!decision.allowed) {
+    const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+    throw new HttpError(429, 'rate_limited', `This tenant sends more than ${deps.config.rateLimit.eventsPerSecond} events/s; retry after ${seconds} s (the whole batch was refused).`, undefined, { 'Retry-After': String(seconds) });
+  }
+}
 
 async function resolveProject(deps: Deps, principal: Principal, e: ValidEvent): Promise<{ id: string; slug: string } | EventRejection> {
   if (principal.projectId && principal.projectSlug) {
@@ -28,7 +56,7 @@ async function resolveProject(deps: Deps, principal: Principal, e: ValidEvent): 
   return { id: project.id, slug: project.slug };
 }
 
-export async function acceptEvents(deps: Deps, principal: Principal, body: unknown): Promise<IngestOutcome> {
+export async function acceptEvents(deps: Deps, principal: Principal, body: unknown, trace: TraceContext): Promise<IngestOutcome> {
   const limits = deps.config.limits;
   const shape = readBodyShape(body, limits.maxEventsPerBatch);
   if (!shape.ok) throw new HttpError(shape.status, shape.code, shape.message);
@@ -68,10 +96,12 @@ export async function acceptEvents(deps: Deps, principal: Principal, body: unkno
   if (accepted.length === 0) {
     throw badRequest('no_events_accepted', 'No event was accepted; see details for what to fix in each.', errors as unknown as Record<string, unknown>[]);
   }
+  await checkRate(deps, principal.tenantId, accepted.length);
+  const headers = traceHeaders(trace);
   try {
     await deps.log.send(
       deps.config.kafka.topics.eventsRaw,
-      accepted.map((e) => ({ key: e.tenantId, value: encodeRawEvent(e) })),
+      accepted.map((e) => ({ key: e.tenantId, value: encodeRawEvent(e), headers })),
     );
   } catch (e) {
     if (e instanceof ProducerUnavailableError) {

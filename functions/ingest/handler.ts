@@ -1,6 +1,6 @@
 // POST /v1/events (API Gateway HTTP API, payload v2).
 import { httpHandler, json } from '../http/middleware';
-import { jsonBody } from '../http/request';
+import { header, jsonBody } from '../http/request';
 import { authenticate } from '../http/auth';
 import { acceptEvents } from './accept-events';
 import { lazyHandler, processAdapters } from '../process-adapters';
@@ -10,7 +10,8 @@ export function createIngestHandler(deps: Adapters) {
   return httpHandler(async (event) => {
     const principal = await authenticate(deps.keys, event, 'ingest');
     const body = jsonBody(event, deps.config.limits.maxBodyBytes);
-    const outcome = await acceptEvents(deps, principal, body);
+    const trace = { requestId: event.requestContext.requestId, traceparent: header(event, 'traceparent') };
+    const outcome = await acceptEvents(deps, principal, body, trace);
     return json(202, outcome);
   });
 }

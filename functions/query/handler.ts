@@ -1,6 +1,8 @@
 // The read API: GET /v1/metrics, GET /v1/events, health checks (API Gateway HTTP API, payload v2).
 import { httpHandler, json, type HttpEvent, type HttpResult } from '../http/middleware';
-import { queryParams } from '../http/request';
+import { jsonBody, pathParam, queryParams } from '../http/request';
+import { getProjects, patchProject, postProject } from './projects';
+import { deleteApiKey, getApiKeys, postApiKey } from './api-keys';
 import { authenticate } from '../http/auth';
 import { notFound } from '../../core/errors';
 import { lazyHandler, processAdapters } from '../process-adapters';
@@ -10,6 +12,8 @@ import { exploreEvents } from './explorer';
 import { readiness } from './health';
 import { OPENAPI } from './openapi';
 import type { RouteKeyOf } from '../routes';
+
+const CONFIG_BODY_LIMIT = 64 * 1024;
 
 type Route = (deps: Adapters, event: HttpEvent) => Promise<HttpResult>;
 
@@ -21,6 +25,24 @@ export const QUERY_ROUTES: Record<RouteKeyOf<'query'>, Route> = {
   'GET /v1/events': async (deps, event) => {
     const principal = await authenticate(deps.keys, event, 'read');
     return json(200, await exploreEvents(deps, principal, queryParams(event)));
+  },
+  'GET /v1/projects': async (deps, event) => json(200, await getProjects(deps, await authenticate(deps.keys, event, 'read'))),
+  'POST /v1/projects': async (deps, event) => {
+    const principal = await authenticate(deps.keys, event, 'admin');
+    return json(201, await postProject(deps, principal, jsonBody(event, CONFIG_BODY_LIMIT)));
+  },
+  'PATCH /v1/projects/{slug}': async (deps, event) => {
+    const principal = await authenticate(deps.keys, event, 'admin');
+    return json(200, await patchProject(deps, principal, pathParam(event, 'slug'), jsonBody(event, CONFIG_BODY_LIMIT)));
+  },
+  'GET /v1/api-keys': async (deps, event) => json(200, await getApiKeys(deps, await authenticate(deps.keys, event, 'admin'))),
+  'POST /v1/api-keys': async (deps, event) => {
+    const principal = await authenticate(deps.keys, event, 'admin');
+    return json(201, await postApiKey(deps, principal, jsonBody(event, CONFIG_BODY_LIMIT)));
+  },
+  'DELETE /v1/api-keys/{id}': async (deps, event) => {
+    const principal = await authenticate(deps.keys, event, 'admin');
+    return json(200, await deleteApiKey(deps, principal, pathParam(event, 'id')));
   },
   'GET /v1/openapi.json': async () => json(200, OPENAPI, { 'Cache-Control': 'public, max-age=300' }),
   'GET /healthz': async () => json(200, { status: 'ok' }),

@@ -109,6 +109,37 @@ export const OPENAPI = {
         responses: { '200': { description: 'Aligned, zero-filled buckets with data_as_of' }, ...errors(400, 401, 403, 404) },
       },
     },
+    '/v1/projects': {
+      get: { summary: 'Projects of the tenant (scope: read)', responses: { '200': { description: 'Projects' }, ...errors(401, 403) } },
+      post: {
+        summary: 'Create a project (scope: admin)',
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['slug'], additionalProperties: false, properties: { slug: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }, name: { type: 'string' }, schema_mode: { enum: ['open', 'strict'] } } } } } },
+        responses: { '201': { description: 'Created' }, ...errors(400, 401, 403, 409) },
+      },
+    },
+    '/v1/projects/{slug}': {
+      patch: {
+        summary: 'Rename a project or switch its schema mode (scope: admin)',
+        parameters: [{ name: 'slug', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { name: { type: 'string' }, schema_mode: { enum: ['open', 'strict'] } } } } } },
+        responses: { '200': { description: 'Updated' }, ...errors(400, 401, 403, 404) },
+      },
+    },
+    '/v1/api-keys': {
+      get: { summary: 'Keys of the tenant: prefix, scopes, last use — never the key (scope: admin)', responses: { '200': { description: 'Keys' }, ...errors(401, 403) } },
+      post: {
+        summary: 'Create a key; the key is in this response only (scope: admin)',
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['scopes'], additionalProperties: false, properties: { scopes: { type: 'array', minItems: 1, items: { enum: ['ingest', 'read', 'admin'] } }, project: { type: 'string' }, name: { type: 'string' } } } } } },
+        responses: { '201': { description: 'Created' }, ...errors(400, 401, 403, 404) },
+      },
+    },
+    '/v1/api-keys/{id}': {
+      delete: {
+        summary: 'Revoke a key; effective within seconds (scope: admin)',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+        responses: { '200': { description: 'Revoked' }, ...errors(401, 403, 404) },
+      },
+    },
     '/v1/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
     '/healthz': { get: { summary: 'Process alive', security: [], responses: { '200': { description: 'ok' } } } },
     '/readyz': { get: { summary: 'Kafka, Postgres and Redis reachable', security: [], responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } } } },

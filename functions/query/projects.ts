@@ -1,0 +1,46 @@
+// GET|POST /v1/projects, PATCH /v1/projects/{slug}.
+import { z } from 'zod';
+import type { Principal } from '../../core/api-keys';
+import { requireScope } from '../../core/api-keys';
+import { HttpError, forbidden, notFound } from '../../core/errors';
+import type { Adapters } from '../../adapters';
+import { createProject, DuplicateError, listProjects, SLUG_PATTERN, updateProject, type Project } from '../../adapters/postgres/tenants-store';
+import { parseBody } from '../http/body-schema';
+
+const slug = z.string().regex(SLUG_PATTERN, 'must be 1-63 lower-case letters, digits or dashes, starting with a letter or digit');
+const name = z.string().trim().min(1).max(200);
+const schemaMode = z.enum(['open', 'strict']);
+const createSchema = z.strictObject({ slug, name: name.optional(), schema_mode: schemaMode.optional() });
+const updateSchema = z.strictObject({ name: name.optional(), schema_mode: schemaMode.optional() });
+
+export function projectView(p: Project) {
+  return { slug: p.slug, name: p.name, schema_mode: p.schemaMode, created_at: p.createdAt.toISOString() };
+}
+
+export async function getProjects(deps: Adapters, principal: Principal) {
+  const all = await listProjects(deps.sql, principal.tenantId);
+  const visible = principal.projectId ? all.filter((p) => p.id === principal.projectId) : all;
+  return { projects: visible.map(projectView) };
+}
+
+export async function postProject(deps: Adapters, principal: Principal, body: unknown) {
+  requireScope(principal, 'admin');
+  if (principal.projectId) throw forbidden('This key is bound to one project and cannot create projects.');
+  const input = parseBody(createSchema, body);
+  try {
+    const p = await createProject(deps.sql, principal.tenantId, input.slug, input.name ?? input.slug, input.schema_mode ?? 'open');
+    return projectView(p);
+  } catch (e) {
+    if (e instanceof DuplicateError) throw new HttpError(409, 'conflict', `Project "${input.slug}" already exists.`);
+    throw e;
+  }
+}
+
+export async function patchProject(deps: Adapters, principal: Principal, projectSlug: string, body: unknown) {
+  requireScope(principal, 'admin');
+  if (principal.projectSlug && principal.projectSlug !== projectSlug) throw forbidden(`This key is bound to project "${principal.projectSlug}".`);
+  const input = parseBody(updateSchema, body);
+  const p = await updateProject(deps.sql, principal.tenantId, projectSlug, { name: input.name, schemaMode: input.schema_mode });
+  if (!p) throw notFound(`Project "${projectSlug}" does not exist.`);
+  return projectView(p);
+}
