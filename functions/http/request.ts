@@ -2,6 +2,7 @@
 import { gunzipSync } from 'node:zlib';
 import type { HttpEvent } from './middleware';
 import { HttpError, badRequest } from '../../core/errors';
+import { findDuplicateKey } from '../../core/json-duplicates';
 
 export function queryParams(event: HttpEvent): URLSearchParams {
   // rawQueryString keeps repeated keys apart; queryStringParameters joins them with commas.
@@ -59,11 +60,17 @@ export function jsonBody(event: HttpEvent, maxBytes: number): unknown {
   } catch {
     throw badRequest('invalid_json', 'The body is not valid UTF-8; send JSON encoded as UTF-8.');
   }
+  let parsed: unknown;
   try {
-    return JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch (e) {
     throw badRequest('invalid_json', `The body is not valid JSON: ${(e as Error).message}`);
   }
+  const duplicate = findDuplicateKey(text);
+  if (duplicate !== undefined) {
+    throw badRequest('invalid_json', `The body repeats the key ${JSON.stringify(duplicate.slice(0, 100))} inside one object; send each key once.`);
+  }
+  return parsed;
 }
 
 /** A time parameter: ISO-8601 or epoch milliseconds. */

@@ -15,6 +15,7 @@ export function parseRetryAfter(value: string | null | undefined, nowMs: number)
   const v = value.trim();
   if (v === '') return undefined;
   if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
+  if (!/[a-z]/i.test(v)) return undefined; // not an HTTP date (Date.parse would read "-3" as a year)
   const at = Date.parse(v);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - nowMs);

@@ -325,7 +325,7 @@ describe('retries', () => {
 
   it.each([
     [400, 'invalid_json'],
-    [400, 'too_many_events'],
+    [400, 'invalid_body'],
     [401, 'unauthorized'],
     [403, 'forbidden'],
     [415, 'unsupported_media_type'],
@@ -398,6 +398,15 @@ describe('retries', () => {
       [413, five.slice(3)],
     ]);
     expect(c2.stats.failed).toBe(5);
+  });
+
+  it('a 400 too_many_events (server limit below maxBatchSize) splits the batch like a 413', async () => {
+    const f = fakeFetch((req) => (req.events.length > 3 ? errorReply(400, 'too_many_events') : accepted(req)));
+    const { c, errors } = client(f.fetch);
+    const tracked = Array.from({ length: 6 }, () => c.track('e'));
+    await c.flush();
+    expect(f.requests.map(ids)).toEqual([tracked, tracked.slice(0, 3), tracked.slice(3)]);
+    expect(errors).toEqual([]);
   });
 
   it('a single event answered 413 is reported, not retried', async () => {

@@ -292,7 +292,7 @@ export class CustomerSignal {
     for (const w of ready) w.resolve();
   }
 
-  /** Sends one batch until it is accepted or given up on. `canSplit`: a 413 may split it in halves (once). */
+  /** Sends one batch until it is accepted or given up on. `canSplit`: a 413 / too_many_events may split it in halves (once). */
   private async deliver(batch: Entry[], canSplit: boolean): Promise<void> {
     const body = `{"events":[${batch.map((e) => e.json).join(',')}]}`;
     for (let attempt = 0; ; attempt++) {
@@ -390,7 +390,8 @@ export class CustomerSignal {
     }
     const retryable = status === 408 || status === 429 || status >= 500;
     const error = new ApiError(status, code, message, requestId, details, retryable, retryAfterMs);
-    if (status === 413) return { kind: 'too_large', error };
+    // 413, or more events than this server takes per request (its MAX_EVENTS_PER_BATCH below maxBatchSize): split once.
+    if (status === 413 || (status === 400 && code === 'too_many_events')) return { kind: 'too_large', error };
     return retryable ? { kind: 'retry', error, retryAfterMs } : { kind: 'fatal', error };
   }
 
