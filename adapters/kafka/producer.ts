@@ -32,6 +32,8 @@ export interface EventLog {
   send(topic: string, messages: OutMessage[]): Promise<void>;
   /** Messages waiting or in flight (also those whose callers already gave up). */
   pending(): number;
+  /** Broker requests made and messages acknowledged so far (merging makes requests ≪ sends). */
+  stats(): { requests: number; acknowledged: number };
   disconnect(): Promise<void>;
 }
 
@@ -51,6 +53,8 @@ export function createProducer(kafka: Kafka, opts: ProducerOptions): EventLog {
   let queued = 0;
   let flushing: Promise<void> | undefined;
   let closed = false;
+  let requests = 0;
+  let acknowledged = 0;
 
   const connect = () => {
     connecting ??= producer.connect().catch((e: unknown) => {
@@ -89,8 +93,10 @@ export function createProducer(kafka: Kafka, opts: ProducerOptions): EventLog {
           for (const m of p.messages) list.push({ key: m.key, value: m.value, headers: m.headers });
           byTopic.set(p.topic, list);
         }
+        requests++;
         await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
         for (const p of live) settle(p);
+        acknowledged += live.reduce((n, p) => n + p.messages.length, 0);
       } catch (e) {
         const err = new ProducerUnavailableError('Kafka did not acknowledge the write', { cause: e });
         for (const p of live) settle(p, err);
@@ -123,6 +129,7 @@ export function createProducer(kafka: Kafka, opts: ProducerOptions): EventLog {
       });
     },
     pending: () => queued,
+    stats: () => ({ requests, acknowledged }),
     async disconnect() {
       closed = true;
       // Let an in-flight send finish or give up (kafkajs's retries are bounded) before closing the connection.
