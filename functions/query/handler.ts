@@ -4,7 +4,7 @@ import { jsonBody, pathParam, queryParams } from '../http/request';
 import { getProjects, patchProject, postProject } from './projects';
 import { deleteApiKey, getApiKeys, postApiKey } from './api-keys';
 import { authenticate } from '../http/auth';
-import { notFound } from '../../core/errors';
+import { HttpError, notFound } from '../../core/errors';
 import { lazyHandler, processAdapters } from '../process-adapters';
 import type { Adapters } from '../../adapters';
 import { parseMetricsQuery, readMetric } from './metrics';
@@ -48,7 +48,8 @@ export const QUERY_ROUTES: Record<RouteKeyOf<'query'>, Route> = {
   'GET /healthz': async () => json(200, { status: 'ok' }),
   'GET /readyz': async (deps) => {
     const r = await readiness(deps);
-    return json(r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not_ready', checks: r.checks });
+    if (!r.ready) throw new HttpError(503, 'not_ready', 'A backing service is unreachable; see details.', [r.checks], { 'Retry-After': '5' });
+    return json(200, { status: 'ready', checks: r.checks });
   },
 };
 
