@@ -20,13 +20,20 @@ const event = {
   required: ['event_type'],
   additionalProperties: false,
   properties: {
-    event_type: { type: 'string', minLength: 1, maxLength: 200, description: 'Printable Unicode, no leading/trailing whitespace, not starting with $' },
+    event_type: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 200,
+      pattern: '^(?![$\\s])[^\\p{Cc}\\p{Cs}\\p{Zl}\\p{Zp}]*(?<!\\s)$',
+      description: 'Printable Unicode, no leading/trailing whitespace, not starting with $ (reserved)',
+    },
     project: { type: 'string', description: 'Project slug; required unless the key is bound to a project' },
     timestamp: { oneOf: [{ type: 'string', format: 'date-time' }, { type: 'integer', description: 'epoch milliseconds' }] },
     event_id: { type: 'string', minLength: 1, maxLength: 128, description: 'Idempotency key; the first copy wins' },
     user_id: { type: ['string', 'null'], maxLength: 256 },
     session_id: { type: ['string', 'null'], maxLength: 256 },
     properties: { type: 'object', description: '≤ 32 KB serialized, nesting ≤ 5 levels' },
+    tenant_id: { type: 'string', description: 'Optional; if present it must be the tenant of the key (else 403)' },
   },
 } as const;
 
