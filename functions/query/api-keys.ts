@@ -6,7 +6,7 @@ import type { Adapters } from '../../adapters';
 import { createApiKey, listApiKeys, revokeApiKey } from '../../adapters/postgres/api-keys-store';
 import { parseBody } from '../http/body-schema';
 
-const createSchema = z.strictObject({
+export const createApiKeySchema = z.strictObject({
   scopes: z.array(z.enum(SCOPES)).min(1, 'give at least one of ingest, read, admin'),
   project: z.string().min(1).max(64).optional(),
   name: z.string().trim().min(1).max(200).optional(),
@@ -33,7 +33,7 @@ export async function getApiKeys(deps: Adapters, principal: Principal) {
 
 export async function postApiKey(deps: Adapters, principal: Principal, body: unknown) {
   requireScope(principal, 'admin');
-  const input = parseBody(createSchema, body);
+  const input = parseBody(createApiKeySchema, body);
   // A project-bound admin key can only create keys bound to its own project.
   const projectSlug = principal.projectSlug ?? input.project ?? null;
   if (principal.projectSlug && input.project && input.project !== principal.projectSlug) {

@@ -1,4 +1,13 @@
-// The OpenAPI 3.1 description of the endpoints this build serves (GET /v1/openapi.json).
+// The OpenAPI 3.1 description of the endpoints this build serves (GET /v1/openapi.json). Request bodies of
+// configuration endpoints are generated from the zod schemas the handlers validate with.
+import { z } from 'zod';
+import { createProjectSchema, updateProjectSchema } from './projects';
+import { createApiKeySchema } from './api-keys';
+
+function jsonBody(schema: z.ZodType) {
+  const { $schema: _dialect, ...jsonSchema } = z.toJSONSchema(schema) as Record<string, unknown>;
+  return { required: true, content: { 'application/json': { schema: jsonSchema } } };
+}
 const errorEnvelope = {
   type: 'object',
   required: ['error', 'request_id'],
@@ -120,7 +129,7 @@ export const OPENAPI = {
       get: { summary: 'Projects of the tenant (scope: read)', responses: { '200': { description: 'Projects' }, ...errors(401, 403) } },
       post: {
         summary: 'Create a project (scope: admin)',
-        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['slug'], additionalProperties: false, properties: { slug: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }, name: { type: 'string' }, schema_mode: { enum: ['open', 'strict'] } } } } } },
+        requestBody: jsonBody(createProjectSchema),
         responses: { '201': { description: 'Created' }, ...errors(400, 401, 403, 409) },
       },
     },
@@ -128,7 +137,7 @@ export const OPENAPI = {
       patch: {
         summary: 'Rename a project or switch its schema mode (scope: admin)',
         parameters: [{ name: 'slug', in: 'path', required: true, schema: { type: 'string' } }],
-        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { name: { type: 'string' }, schema_mode: { enum: ['open', 'strict'] } } } } } },
+        requestBody: jsonBody(updateProjectSchema),
         responses: { '200': { description: 'Updated' }, ...errors(400, 401, 403, 404) },
       },
     },
@@ -136,7 +145,7 @@ export const OPENAPI = {
       get: { summary: 'Keys of the tenant: prefix, scopes, last use — never the key (scope: admin)', responses: { '200': { description: 'Keys' }, ...errors(401, 403) } },
       post: {
         summary: 'Create a key; the key is in this response only (scope: admin)',
-        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['scopes'], additionalProperties: false, properties: { scopes: { type: 'array', minItems: 1, items: { enum: ['ingest', 'read', 'admin'] } }, project: { type: 'string' }, name: { type: 'string' } } } } } },
+        requestBody: jsonBody(createApiKeySchema),
         responses: { '201': { description: 'Created' }, ...errors(400, 401, 403, 404) },
       },
     },

@@ -10,8 +10,8 @@ import { parseBody } from '../http/body-schema';
 const slug = z.string().regex(SLUG_PATTERN, 'must be 1-63 lower-case letters, digits or dashes, starting with a letter or digit');
 const name = z.string().trim().min(1).max(200);
 const schemaMode = z.enum(['open', 'strict']);
-const createSchema = z.strictObject({ slug, name: name.optional(), schema_mode: schemaMode.optional() });
-const updateSchema = z.strictObject({ name: name.optional(), schema_mode: schemaMode.optional() });
+export const createProjectSchema = z.strictObject({ slug, name: name.optional(), schema_mode: schemaMode.optional() });
+export const updateProjectSchema = z.strictObject({ name: name.optional(), schema_mode: schemaMode.optional() });
 
 export function projectView(p: Project) {
   return { slug: p.slug, name: p.name, schema_mode: p.schemaMode, created_at: p.createdAt.toISOString() };
@@ -26,7 +26,7 @@ export async function getProjects(deps: Adapters, principal: Principal) {
 export async function postProject(deps: Adapters, principal: Principal, body: unknown) {
   requireScope(principal, 'admin');
   if (principal.projectId) throw forbidden('This key is bound to one project and cannot create projects.');
-  const input = parseBody(createSchema, body);
+  const input = parseBody(createProjectSchema, body);
   try {
     const p = await createProject(deps.sql, principal.tenantId, input.slug, input.name ?? input.slug, input.schema_mode ?? 'open');
     return projectView(p);
@@ -39,7 +39,7 @@ export async function postProject(deps: Adapters, principal: Principal, body: un
 export async function patchProject(deps: Adapters, principal: Principal, projectSlug: string, body: unknown) {
   requireScope(principal, 'admin');
   if (principal.projectSlug && principal.projectSlug !== projectSlug) throw forbidden(`This key is bound to project "${principal.projectSlug}".`);
-  const input = parseBody(updateSchema, body);
+  const input = parseBody(updateProjectSchema, body);
   const p = await updateProject(deps.sql, principal.tenantId, projectSlug, { name: input.name, schemaMode: input.schema_mode });
   if (!p) throw notFound(`Project "${projectSlug}" does not exist.`);
   return projectView(p);
