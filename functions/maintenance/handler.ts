@@ -1,14 +1,21 @@
-// Scheduled maintenance (EventBridge in AWS, the scheduler tick locally): partitions ahead, key-use flush.
+// Scheduled maintenance (EventBridge in AWS, the scheduler tick locally): partitions ahead, retention, key-use flush.
 import { lazyHandler, processAdapters } from '../process-adapters';
 import type { Adapters } from '../../adapters';
+import { applyRetention, type RetentionResult } from '../../adapters/postgres/retention';
+import { logger } from '../../adapters/logger';
 
 const DAYS_AHEAD = 3;
+/** 10s buckets serve the last 24 h only (API.md); an hour of margin for late events and slow clocks. */
+const SHORT_ROLLUPS = [{ interval: '10s', keepMs: 25 * 3_600_000 }];
 
 export function createMaintenanceHandler(deps: Adapters) {
-  return async (_event: unknown): Promise<{ partitionsCreated: number }> => {
-    const partitionsCreated = await deps.partitions.ensureAhead(deps.now(), DAYS_AHEAD);
+  return async (_event: unknown): Promise<{ partitionsCreated: number } & RetentionResult> => {
+    const now = deps.now();
+    const partitionsCreated = await deps.partitions.ensureAhead(now, DAYS_AHEAD);
+    const retention = await applyRetention(deps.sql, now, deps.config.limits.retentionMs, SHORT_ROLLUPS);
+    if (retention.droppedPartitions.length > 0 || retention.deletedEventIds > 0) logger.info('retention applied', { retention });
     await deps.keys.flush();
-    return { partitionsCreated };
+    return { partitionsCreated, ...retention };
   };
 }
 

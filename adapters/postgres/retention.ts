@@ -1,0 +1,60 @@
+// Retention: raw-event partitions are dropped whole; dedupe ids and short-lived rollups are deleted in chunks.
+import type { Sql } from './client';
+import { dayStart, partitionName } from './partitions';
+
+const CHUNK = 10_000;
+
+export interface RetentionResult {
+  droppedPartitions: string[];
+  deletedEventIds: number;
+  deletedRollups: number;
+}
+
+/** Daily partitions of `events` that end at or before `cutoffMs`. */
+export async function expiredPartitions(sql: Sql, cutoffMs: number): Promise<string[]> {
+  const rows = await sql<{ name: string }[]>`
+    select c.relname as name
+    from pg_inherits i join pg_class c on c.oid = i.inhrelid join pg_class p on p.oid = i.inhparent
+    where p.relname = 'events' and c.relname ~ '^events_[0-9]{8}$'`;
+  const lastExpiredDay = dayStart(cutoffMs) - 86_400_000; // a partition [day, day+1d) is expired when day+1d <= cutoff
+  return rows.map((r) => r.name).filter((name) => name <= partitionName(lastExpiredDay)).sort();
+}
+
+async function deleteInChunks(run: () => Promise<number>): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const n = await run();
+    total += n;
+    if (n < CHUNK) return total;
+  }
+}
+
+/**
+ * Applies retention at `nowMs`. Dedupe ids are kept exactly as long as raw events (rule 2a drops older
+ * events before they reach the dedupe table, so a forgotten id cannot let an old duplicate back in).
+ */
+export async function applyRetention(sql: Sql, nowMs: number, retentionMs: number, shortRollups: { interval: string; keepMs: number }[]): Promise<RetentionResult> {
+  const cutoff = nowMs - retentionMs;
+  const droppedPartitions: string[] = [];
+  for (const name of await expiredPartitions(sql, cutoff)) {
+    // The name comes from the catalog query above and matches ^events_[0-9]{8}$: safe to interpolate.
+    await sql.unsafe(`drop table if exists ${name}`);
+    droppedPartitions.push(name);
+  }
+  const deletedEventIds = await deleteInChunks(async () => {
+    const r = await sql`
+      delete from event_ids where ctid in (select ctid from event_ids where event_ts < ${new Date(cutoff)} limit ${CHUNK})`;
+    return r.count;
+  });
+  let deletedRollups = 0;
+  for (const { interval, keepMs } of shortRollups) {
+    deletedRollups += await deleteInChunks(async () => {
+      const r = await sql`
+        delete from rollups where ctid in (
+          select ctid from rollups where interval = ${interval} and bucket_start < ${new Date(nowMs - keepMs)} limit ${CHUNK})`;
+      return r.count;
+    });
+  }
+  // Longer intervals outlive raw events: they are the only history left after retention.
+  return { droppedPartitions, deletedEventIds, deletedRollups };
+}

@@ -1,0 +1,51 @@
+import { createTestEnv, type TestEnv, type TestTenant } from '../../test/harness';
+import { mskBatch, rawEvent } from '../../test/builders';
+import { createAggregateHandler } from '../aggregate/handler';
+import { createMaintenanceHandler } from './handler';
+import { partitionName, dayStart } from '../../adapters/postgres/partitions';
+
+let env: TestEnv;
+let tenant: TestTenant;
+
+beforeAll(async () => {
+  env = await createTestEnv('retention', {}, { topics: true });
+  tenant = await env.createTenant();
+});
+afterAll(() => env?.cleanup());
+
+const DAY = 86_400_000;
+
+it('drops expired partitions whole, forgets their dedupe ids, keeps long rollups, and old copies stay out', async () => {
+  // Prepare: events stored 35 days ago (the clock of that day), and events from today.
+  const realNow = Date.now();
+  const then = realNow - 35 * DAY;
+  const oldEvents = [rawEvent(tenant, { eventType: 'old', timestampMs: then - 3_600_000 }), rawEvent(tenant, { eventType: 'old', timestampMs: then - 3_600_000 + 1 })];
+  const todays = [rawEvent(tenant, { eventType: 'today', timestampMs: realNow - 60_000 })];
+  const topic = env.config.kafka.topics.eventsRaw;
+  await createAggregateHandler({ ...env.adapters, now: () => then })(mskBatch(topic, oldEvents));
+  await createAggregateHandler(env.adapters)(mskBatch(topic, todays, 0, 10));
+  const oldPartition = partitionName(dayStart(then - 3_600_000));
+  const count = async (sqlText: string) => Number((await env.adapters.sql.unsafe(sqlText, [tenant.id]))[0]!.n);
+  expect(await count(`select count(*) as n from ${oldPartition} where tenant_id = $1`)).toBe(2);
+
+  // Act: maintenance today.
+  const result = await createMaintenanceHandler(env.adapters)({});
+
+  // Assess
+  expect(result.droppedPartitions).toContain(oldPartition);
+  expect(result.droppedPartitions).not.toContain(partitionName(dayStart(realNow)));
+  expect(await count(`select count(*) as n from events where tenant_id = $1 and event_type = 'old'`)).toBe(0);
+  expect(await count(`select count(*) as n from events where tenant_id = $1 and event_type = 'today'`)).toBe(1);
+  expect(await count(`select count(*) as n from event_ids where tenant_id = $1`)).toBe(1);
+  expect(await count(`select count(*) as n from rollups where tenant_id = $1 and event_type = 'old' and interval = '10s'`)).toBe(0);
+  expect(await count(`select coalesce(sum(value), 0) as n from rollups where tenant_id = $1 and event_type = 'old' and interval = '1h'`)).toBe(2);
+  for (let d = 0; d <= 3; d++) {
+    const [exists] = await env.adapters.sql`select to_regclass(${partitionName(dayStart(realNow) + d * DAY)}) as t`;
+    expect(exists!.t).not.toBeNull();
+  }
+
+  // The same old copies redelivered today are dropped by the retention filter, never counted again.
+  const outcome = await createAggregateHandler(env.adapters)(mskBatch(topic, oldEvents));
+  expect(outcome).toMatchObject({ stored: 0, expired: 2 });
+  expect(await count(`select coalesce(sum(value), 0) as n from rollups where tenant_id = $1 and event_type = 'old' and interval = '1h'`)).toBe(2);
+});
