@@ -39,7 +39,12 @@ const schema = z.object({
   RATE_LIMIT_EVENTS_PER_SECOND: intFrom(1, 10_000_000).default(10_000),
   RATE_LIMIT_BURST: intFrom(1, 100_000_000).default(20_000),
   AGGREGATE_BATCH_SIZE: intFrom(1, 10_000).default(500),
+  AGGREGATE_MAX_RECORD_ATTEMPTS: intFrom(1, 100).default(3),
   SCHEDULER_TICK: durationMs.default(10_000),
+  CATALOG_MAX_EVENT_TYPES: intFrom(1, 1_000_000).default(1000),
+  CATALOG_MAX_PROPERTIES: intFrom(1, 100_000).default(500),
+  CATALOG_CACHE_TTL: durationMs.default(5_000),
+  CATALOG_FLUSH_INTERVAL: durationMs.default(1_000),
   WEB_DIST_DIR: z.string().min(1).default('frontend/dist'),
 });
 
@@ -69,7 +74,11 @@ export type Config = {
   /** Per tenant, in events (token bucket). */
   rateLimit: { eventsPerSecond: number; burst: number };
   aggregateBatchSize: number;
+  /** Attempts of a record that fails on its own before the aggregate handler dead-letters it (rule 3). */
+  aggregateMaxRecordAttempts: number;
   schedulerTickMs: number;
+  /** Event catalog: caps per project (approximate across processes), cache TTL, how often registrations are written. */
+  catalog: { maxEventTypes: number; maxPropertiesPerType: number; cacheTtlMs: number; flushIntervalMs: number };
   webDistDir: string;
 };
 
@@ -93,6 +102,12 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   }
   if (e.RATE_LIMIT_BURST < e.MAX_EVENTS_PER_BATCH) {
     throw new ConfigError(`Invalid configuration: RATE_LIMIT_BURST=${e.RATE_LIMIT_BURST} must be at least MAX_EVENTS_PER_BATCH=${e.MAX_EVENTS_PER_BATCH}, or a full batch could never be accepted`);
+  }
+  if (e.CATALOG_CACHE_TTL < 100 || e.CATALOG_CACHE_TTL > 300_000) {
+    throw new ConfigError(`Invalid configuration: CATALOG_CACHE_TTL=${JSON.stringify(env.CATALOG_CACHE_TTL)} must be between 100ms and 5m (declared types and schema modes reach ingest within this time)`);
+  }
+  if (e.CATALOG_FLUSH_INTERVAL < 100 || e.CATALOG_FLUSH_INTERVAL > 60_000) {
+    throw new ConfigError(`Invalid configuration: CATALOG_FLUSH_INTERVAL=${JSON.stringify(env.CATALOG_FLUSH_INTERVAL)} must be between 100ms and 60s`);
   }
   return {
     kafka: {
@@ -119,7 +134,14 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL,
     rateLimit: { eventsPerSecond: e.RATE_LIMIT_EVENTS_PER_SECOND, burst: e.RATE_LIMIT_BURST },
     aggregateBatchSize: e.AGGREGATE_BATCH_SIZE,
+    aggregateMaxRecordAttempts: e.AGGREGATE_MAX_RECORD_ATTEMPTS,
     schedulerTickMs: e.SCHEDULER_TICK,
+    catalog: {
+      maxEventTypes: e.CATALOG_MAX_EVENT_TYPES,
+      maxPropertiesPerType: e.CATALOG_MAX_PROPERTIES,
+      cacheTtlMs: e.CATALOG_CACHE_TTL,
+      flushIntervalMs: e.CATALOG_FLUSH_INTERVAL,
+    },
     webDistDir: e.WEB_DIST_DIR,
   };
 }

@@ -9,6 +9,8 @@ import { createKeyResolver, type KeyResolver } from './key-resolver';
 import { createProjectResolver, type ProjectResolver } from './project-resolver';
 import { createPartitionManager, type PartitionManager } from './postgres/partitions';
 import { createRateLimiter, type RateLimiter } from './redis/rate-limiter';
+import { createCatalogRegistry, type CatalogRegistry } from './catalog/registry';
+import { loadCatalog, writeCatalog } from './postgres/catalog-store';
 import type { Kafka } from 'kafkajs';
 import type { TopicSpec } from './kafka/topics';
 
@@ -23,6 +25,8 @@ export interface Adapters {
   projects: ProjectResolver;
   partitions: PartitionManager;
   rateLimiter: RateLimiter;
+  /** The event catalog: cached per project for ingest's checks, registrations written in batches. */
+  catalog: CatalogRegistry;
   now: () => number;
   close(): Promise<void>;
 }
@@ -33,6 +37,10 @@ export function createAdapters(config: Config, now: () => number = Date.now): Ad
   const kafka = createKafka(config.kafka);
   const log = createProducer(kafka, { sendTimeoutMs: config.kafka.sendTimeoutMs, maxQueuedMessages: config.kafka.maxQueuedEvents });
   const keys = createKeyResolver(sql, config.apiKeyCacheTtlMs, now);
+  const catalog = createCatalogRegistry(
+    { load: (tenantId, projectId, since) => loadCatalog(sql, tenantId, projectId, since), write: (w) => writeCatalog(sql, w) },
+    { cacheTtlMs: config.catalog.cacheTtlMs, flushIntervalMs: config.catalog.flushIntervalMs, now },
+  );
   return {
     config,
     sql,
@@ -44,9 +52,11 @@ export function createAdapters(config: Config, now: () => number = Date.now): Ad
     projects: createProjectResolver(sql, 10_000, now),
     partitions: createPartitionManager(sql),
     rateLimiter: createRateLimiter(redis, config.rateLimit, now),
+    catalog,
     now,
     async close() {
       await keys.flush();
+      await catalog.flush();
       await log.disconnect();
       redis.disconnect();
       await sql.end({ timeout: 5 });

@@ -60,6 +60,9 @@ describe('validateEvent', () => {
     [{ event_type: 'a', properties: { a: { b: { c: { d: { e: { f: 1 } } } } } } }, 'nested more than 5'],
     [{ event_type: 'a', properties: { big: 'x'.repeat(33 * 1024) } }, 'bytes serialized'],
     [{ event_type: 'a', properties: { n: Infinity } }, 'too large'],
+    [{ event_type: 'a', properties: { s: 'a\u0000b' } }, 'NUL character'],
+    [{ event_type: 'a', properties: { 'k\u0000': 1 } }, 'NUL character'],
+    [{ event_type: 'a', properties: { deep: [{ s: '\u0000' }] } }, 'NUL character'],
     [{ event_type: 'a', event_id: 'x'.repeat(129) }, 'longer than 128'],
     ['just a string', 'must be a JSON object'],
   ])('rejects %j: %s', (raw, message) => {

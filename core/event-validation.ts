@@ -80,6 +80,21 @@ function checkText(value: unknown, field: string, max: number): string | undefin
   return undefined;
 }
 
+/** True when `value` holds a control, lone-surrogate or line/paragraph-separator character. */
+export function hasNonPrintable(value: string): boolean {
+  return NON_PRINTABLE.test(value);
+}
+
+/** The event_type rule of the contract (shared by ingest and the catalog endpoints); undefined when valid. */
+export function eventTypeProblem(value: unknown): string | undefined {
+  const problem = checkText(value, 'event_type', MAX_EVENT_TYPE);
+  if (problem) return problem;
+  const eventType = value as string;
+  if (eventType.trim() !== eventType) return 'event_type must not start or end with whitespace';
+  if (eventType.startsWith('$')) return 'event_type names starting with "$" are reserved for CustomerSignal';
+  return undefined;
+}
+
 function describeType(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
@@ -111,10 +126,15 @@ export function parseTimestamp(v: unknown): { ms: number } | { error: string } {
 }
 
 /** Finds objects/arrays nested deeper than `max` levels (properties itself is level 1) or numbers out of range. */
+const NUL_PROBLEM = 'properties contain a NUL character (\\u0000), which cannot be stored; remove it';
+
 function inspectProperties(value: unknown, depth: number, max: number): string | undefined {
   if (typeof value === 'number' && !Number.isFinite(value)) return 'properties contain a number too large to represent';
+  // JSON allows \u0000 but Postgres jsonb cannot store it: refuse it here rather than poison the pipeline.
+  if (typeof value === 'string') return value.includes('\u0000') ? NUL_PROBLEM : undefined;
   if (typeof value !== 'object' || value === null) return undefined;
   if (depth > max) return `properties are nested more than ${max} levels deep`;
+  if (!Array.isArray(value) && Object.keys(value).some((k) => k.includes('\u0000'))) return NUL_PROBLEM;
   const children = Array.isArray(value) ? value : Object.values(value);
   for (const child of children) {
     const problem = inspectProperties(child, depth + 1, max);
@@ -130,11 +150,9 @@ export function validateEvent(raw: unknown, index: number, nowMs: number, limits
     return reject(index, `unknown field ${JSON.stringify(unknown[0])}; allowed fields: event_type, project, timestamp, event_id, user_id, session_id, properties (put custom data in properties)`);
   }
   if (raw.event_type === undefined) return reject(index, 'event_type is required');
-  const typeProblem = checkText(raw.event_type, 'event_type', MAX_EVENT_TYPE);
+  const typeProblem = eventTypeProblem(raw.event_type);
   if (typeProblem) return reject(index, typeProblem);
   const eventType = raw.event_type as string;
-  if (eventType.trim() !== eventType) return reject(index, 'event_type must not start or end with whitespace');
-  if (eventType.startsWith('$')) return reject(index, 'event_type names starting with "$" are reserved for CustomerSignal');
 
   let project: string | null = null;
   if (raw.project !== undefined && raw.project !== null) {

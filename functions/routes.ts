@@ -14,6 +14,9 @@ export const HTTP_ROUTES = {
   'GET /v1/api-keys': 'query',
   'POST /v1/api-keys': 'query',
   'DELETE /v1/api-keys/{id}': 'query',
+  'GET /v1/catalog': 'query',
+  'GET /v1/catalog/violations': 'query',
+  'PUT /v1/catalog/{event_type}': 'query',
   'GET /healthz': 'query',
   'GET /readyz': 'query',
 } as const satisfies Record<string, HttpFunctionName>;

@@ -45,6 +45,14 @@ export async function startLocalRuntime(deps: Adapters, opts: RuntimeOptions = {
       stops.push(() => aggregate.stop());
     }
     if (opts.http !== false) {
+      // A long-running process writes catalog registrations on a timer too (Lambda does it after each request);
+      // stopping writes what is left once the server no longer takes requests.
+      const catalogTimer = setInterval(() => void deps.catalog.flushIfDue(), config.catalog.flushIntervalMs);
+      catalogTimer.unref();
+      stops.push(async () => {
+        clearInterval(catalogTimer);
+        await deps.catalog.flush();
+      });
       const started = await startHttpServer({
         host: config.http.host,
         port: opts.port ?? config.http.port,

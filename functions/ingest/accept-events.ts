@@ -1,5 +1,6 @@
-// Accepting a body of events: validation, project resolution, and the durable write to events_raw.
+// Accepting a body of events: validation, project resolution, the catalog's checks, and the durable write to events_raw.
 import { readBodyShape, validateEvent, type EventRejection, type ValidEvent } from '../../core/event-validation';
+import { CatalogPlan } from '../../core/catalog';
 import { encodeRawEvent, type RawEvent } from '../../core/raw-event';
 import { badRequest, forbidden, unavailable, HttpError } from '../../core/errors';
 import type { Principal } from '../../core/api-keys';
@@ -14,7 +15,7 @@ export interface IngestOutcome {
   errors: EventRejection[];
 }
 
-type Deps = Pick<Adapters, 'config' | 'projects' | 'log' | 'rateLimiter' | 'now'>;
+type Deps = Pick<Adapters, 'config' | 'projects' | 'log' | 'rateLimiter' | 'catalog' | 'now'>;
 
 /** Carried in Kafka headers so consumer logs can be joined to the request. */
 export interface TraceContext {
@@ -67,6 +68,8 @@ export async function acceptEvents(deps: Deps, principal: Principal, body: unkno
   const eventIds: (string | null)[] = shape.events.map(() => null);
   const errors: EventRejection[] = [];
   const accepted: RawEvent[] = [];
+  // One catalog plan per project of the request: the only await is the first, cached, load of a project's catalog.
+  const plans = new Map<string, CatalogPlan>();
   for (const [index, raw] of shape.events.entries()) {
     const check = validateEvent(raw, index, nowMs, limits);
     if (!check.ok) {
@@ -79,6 +82,16 @@ export async function acceptEvents(deps: Deps, principal: Principal, body: unkno
       continue;
     }
     const e = check.event;
+    let plan = plans.get(project.id);
+    if (!plan) {
+      plan = new CatalogPlan(await deps.catalog.snapshot(principal.tenantId, project.id), deps.config.catalog, project.slug);
+      plans.set(project.id, plan);
+    }
+    const schemaRejection = plan.check(e, nowMs);
+    if (schemaRejection) {
+      errors.push(schemaRejection);
+      continue;
+    }
     accepted.push({
       tenantId: principal.tenantId,
       projectId: project.id,
@@ -93,7 +106,12 @@ export async function acceptEvents(deps: Deps, principal: Principal, body: unkno
     });
     eventIds[index] = e.eventId;
   }
+  // Registrations and violations count only for a request that was answered with them: not for a 429 or a 503.
+  const recordCatalog = () => {
+    for (const [projectId, plan] of plans) deps.catalog.record(principal.tenantId, projectId, plan.changes);
+  };
   if (accepted.length === 0) {
+    recordCatalog();
     throw badRequest('no_events_accepted', 'No event was accepted; see details for what to fix in each.', errors as unknown as Record<string, unknown>[]);
   }
   await checkRate(deps, principal.tenantId, accepted.length);
@@ -109,5 +127,6 @@ export async function acceptEvents(deps: Deps, principal: Principal, body: unkno
     }
     throw e;
   }
+  recordCatalog();
   return { accepted: accepted.length, rejected: errors.length, event_ids: eventIds, errors };
 }

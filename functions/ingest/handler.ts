@@ -11,8 +11,13 @@ export function createIngestHandler(deps: Adapters) {
     const principal = await authenticate(deps.keys, event, 'ingest');
     const body = jsonBody(event, deps.config.limits.maxBodyBytes);
     const trace = { requestId: event.requestContext.requestId, traceparent: header(event, 'traceparent') };
-    const outcome = await acceptEvents(deps, principal, body, trace);
-    return json(202, outcome);
+    try {
+      return json(202, await acceptEvents(deps, principal, body, trace));
+    } finally {
+      // After Kafka's ack (or the refusal): Lambda runs no timers between invocations, so catalog
+      // registrations are written here, at most once per interval (nothing to do most of the time).
+      await deps.catalog.flushIfDue();
+    }
   });
 }
 

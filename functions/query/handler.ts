@@ -1,8 +1,9 @@
-// The read API: GET /v1/metrics, GET /v1/events, health checks (API Gateway HTTP API, payload v2).
+// The read and configuration API: metrics, explorer, projects, keys, catalog, health (API Gateway HTTP API, payload v2).
 import { httpHandler, json, type HttpEvent, type HttpResult } from '../http/middleware';
 import { jsonBody, pathParam, queryParams } from '../http/request';
 import { getProjects, patchProject, postProject } from './projects';
 import { deleteApiKey, getApiKeys, postApiKey } from './api-keys';
+import { getCatalog, getViolations, putCatalogType } from './catalog';
 import { authenticate } from '../http/auth';
 import { HttpError, notFound } from '../../core/errors';
 import { lazyHandler, processAdapters } from '../process-adapters';
@@ -43,6 +44,13 @@ export const QUERY_ROUTES: Record<RouteKeyOf<'query'>, Route> = {
   'DELETE /v1/api-keys/{id}': async (deps, event) => {
     const principal = await authenticate(deps.keys, event, 'admin');
     return json(200, await deleteApiKey(deps, principal, pathParam(event, 'id')));
+  },
+  'GET /v1/catalog': async (deps, event) => json(200, await getCatalog(deps, await authenticate(deps.keys, event, 'read'), queryParams(event))),
+  'GET /v1/catalog/violations': async (deps, event) => json(200, await getViolations(deps, await authenticate(deps.keys, event, 'read'), queryParams(event))),
+  'PUT /v1/catalog/{event_type}': async (deps, event) => {
+    const principal = await authenticate(deps.keys, event, 'admin');
+    const { created, entry } = await putCatalogType(deps, principal, pathParam(event, 'event_type'), jsonBody(event, CONFIG_BODY_LIMIT));
+    return json(created ? 201 : 200, entry);
   },
   'GET /v1/openapi.json': async () => json(200, OPENAPI, { 'Cache-Control': 'public, max-age=300' }),
   'GET /healthz': async () => json(200, { status: 'ok' }),

@@ -90,6 +90,27 @@ const RECIPES: Record<string, Recipe> = {
   'DELETE /v1/api-keys/{id} 401': () => call(m(), `/v1/api-keys/${adminKeyId}`, { method: 'DELETE' }),
   'DELETE /v1/api-keys/{id} 403': () => call(m(), `/v1/api-keys/${adminKeyId}`, { method: 'DELETE', key: k().read }),
   'DELETE /v1/api-keys/{id} 404': () => call(m(), '/v1/api-keys/00000000-0000-4000-8000-000000000000', { method: 'DELETE', key: k().admin }),
+  'GET /v1/catalog 200': () => call(m(), '/v1/catalog', { key: k().read }),
+  'GET /v1/catalog 401': () => call(m(), '/v1/catalog'),
+  'GET /v1/catalog 403': () => call(m(), '/v1/catalog', { key: k().ingest }),
+  'GET /v1/catalog 404': () => call(m(), '/v1/catalog?project=nope', { key: k().read }),
+  'GET /v1/catalog/violations 200': () => call(m(), '/v1/catalog/violations', { key: k().read }),
+  'GET /v1/catalog/violations 401': () => call(m(), '/v1/catalog/violations'),
+  'GET /v1/catalog/violations 403': () => call(m(), '/v1/catalog/violations', { key: k().ingest }),
+  'GET /v1/catalog/violations 404': () => call(m(), '/v1/catalog/violations?project=nope', { key: k().read }),
+  'PUT /v1/catalog/{event_type} 200': async () => {
+    await call(m(), '/v1/catalog/declared_twice', { method: 'PUT', key: k().admin, json: { project: 'web' } });
+    return call(m(), '/v1/catalog/declared_twice', { method: 'PUT', key: k().admin, json: { project: 'web', description: 'again' } });
+  },
+  'PUT /v1/catalog/{event_type} 201': () => call(m(), '/v1/catalog/Order%20Completed', { method: 'PUT', key: k().admin, json: { project: 'web', properties: { total: 'number' } } }),
+  'PUT /v1/catalog/{event_type} 400': () => call(m(), '/v1/catalog/%24reserved', { method: 'PUT', key: k().admin, json: { project: 'web' } }),
+  'PUT /v1/catalog/{event_type} 401': () => call(m(), '/v1/catalog/documented', { method: 'PUT', json: { project: 'web' } }),
+  'PUT /v1/catalog/{event_type} 403': () => call(m(), '/v1/catalog/documented', { method: 'PUT', key: k().read, json: { project: 'web' } }),
+  'PUT /v1/catalog/{event_type} 404': () => call(m(), '/v1/catalog/documented', { method: 'PUT', key: k().admin, json: { project: 'nope' } }),
+  'PUT /v1/catalog/{event_type} 409': () => {
+    const properties = Object.fromEntries(Array.from({ length: main.env.config.catalog.maxPropertiesPerType + 1 }, (_, i) => [`p${i}`, 'string']));
+    return call(m(), '/v1/catalog/too_wide', { method: 'PUT', key: k().admin, json: { project: 'web', properties } });
+  },
   'GET /v1/openapi.json 200': () => call(m(), '/v1/openapi.json'),
   'GET /healthz 200': () => call(m(), '/healthz'),
   'GET /readyz 200': () => call(m(), '/readyz'),

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { createProjectSchema, updateProjectSchema } from './projects';
 import { createApiKeySchema } from './api-keys';
+import { declareCatalogTypeSchema } from './catalog';
 
 function jsonBody(schema: z.ZodType) {
   const { $schema: _dialect, ...jsonSchema } = z.toJSONSchema(schema) as Record<string, unknown>;
@@ -46,6 +47,36 @@ const event = {
   },
 } as const;
 
+const jsonTypes = ['string', 'number', 'boolean', 'object', 'array', 'null'];
+const declarableTypes = ['string', 'number', 'boolean', 'object', 'array'];
+const isoTime = { type: ['string', 'null'], format: 'date-time' };
+
+const catalogEntry = {
+  type: 'object',
+  properties: {
+    event_type: { type: 'string' },
+    description: { type: ['string', 'null'] },
+    status: { enum: ['active', 'deprecated'], description: 'Deprecated types are still accepted; the status informs the people sending them' },
+    declared: { type: 'boolean', description: 'Declared with PUT /v1/catalog/{event_type} (registered-only types: false)' },
+    first_seen: isoTime,
+    last_seen: isoTime,
+    count_24h: { type: 'number', description: 'Events in the current hour and the 23 before it' },
+    properties: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          name: { type: 'string', description: 'Top-level property name' },
+          observed_types: { type: 'array', items: { enum: jsonTypes } },
+          declared_type: { enum: [...declarableTypes, null] },
+          first_seen: isoTime,
+          last_seen: isoTime,
+        },
+      },
+    },
+  },
+} as const;
+
 const timeParam = (name: string) => ({ name, in: 'query', schema: { type: 'string' }, description: 'ISO-8601 or epoch milliseconds' });
 
 export const OPENAPI = {
@@ -56,7 +87,7 @@ export const OPENAPI = {
       bearer: { type: 'http', scheme: 'bearer' },
       apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
     },
-    schemas: { Error: errorEnvelope, Event: event },
+    schemas: { Error: errorEnvelope, Event: event, CatalogEntry: catalogEntry },
   },
   security: [{ bearer: [] }, { apiKey: [] }],
   paths: {
@@ -78,7 +109,7 @@ export const OPENAPI = {
         },
         responses: {
           '202': {
-            description: 'At least one event accepted and acknowledged by Kafka (acks=all)',
+            description: 'At least one event accepted and acknowledged by Kafka (acks=all). Per-event errors include schema_violation (strict mode) and catalog_limit (caps on new event types and properties)',
             content: {
               'application/json': {
                 schema: {
@@ -154,6 +185,93 @@ export const OPENAPI = {
         summary: 'Revoke a key; effective within seconds (scope: admin)',
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
         responses: { '200': { description: 'Revoked' }, ...errors(401, 403, 404) },
+      },
+    },
+    '/v1/catalog': {
+      get: {
+        summary: 'Event catalog per project: types, properties with observed and declared types, first/last seen, count in the last 24 h (scope: read)',
+        parameters: [
+          { name: 'project', in: 'query', schema: { type: 'string' }, description: 'One project; a project-bound key sees only its own' },
+          { name: 'event_type', in: 'query', schema: { type: 'string' }, description: 'Only this event type' },
+        ],
+        responses: {
+          '200': {
+            description: 'Projects with schema_mode, limits and event types',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    projects: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        properties: {
+                          project: { type: 'string' },
+                          schema_mode: { enum: ['open', 'strict'] },
+                          limits: { type: 'object', properties: { max_event_types: { type: 'integer' }, max_properties_per_type: { type: 'integer' } } },
+                          event_types: { type: 'array', items: { $ref: '#/components/schemas/CatalogEntry' } },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          ...errors(401, 403, 404),
+        },
+      },
+    },
+    '/v1/catalog/violations': {
+      get: {
+        summary: 'Events rejected by strict mode (schema_violation) or the caps (catalog_limit), by event type and reason, with the 10 most recent samples (scope: read)',
+        parameters: [{ name: 'project', in: 'query', schema: { type: 'string' } }],
+        responses: {
+          '200': {
+            description: 'Violations, most recent first',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    violations: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        properties: {
+                          project: { type: 'string' },
+                          event_type: { type: 'string', description: '$other collects types beyond the cap of distinct violating types' },
+                          reason: { enum: ['unknown_event_type', 'type_mismatch', 'catalog_limit'] },
+                          count: { type: 'integer' },
+                          first_seen: { type: 'string', format: 'date-time' },
+                          last_seen: { type: 'string', format: 'date-time' },
+                          samples: { type: 'array', maxItems: 10, items: { type: 'object', properties: { at: { type: 'string', format: 'date-time' }, message: { type: 'string' }, event_id: { type: 'string' } } } },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          ...errors(401, 403, 404),
+        },
+      },
+    },
+    '/v1/catalog/{event_type}': {
+      put: {
+        summary: 'Declare an event type (created if absent, so strict mode accepts it), its description, status and property types (scope: admin)',
+        description:
+          'In strict mode an event whose type is not in the catalog, or whose property has another JSON type than declared (null is always allowed), is rejected with schema_violation; ' +
+          'properties that are not declared are accepted and registered. A property declared as null loses its declaration. Ingest sees the change within CATALOG_CACHE_TTL.',
+        parameters: [{ name: 'event_type', in: 'path', required: true, schema: event.properties.event_type, description: 'The event type, URL-encoded (Order%20Completed)' }],
+        requestBody: jsonBody(declareCatalogTypeSchema),
+        responses: {
+          '200': { description: 'Updated', content: { 'application/json': { schema: { $ref: '#/components/schemas/CatalogEntry' } } } },
+          '201': { description: 'Created', content: { 'application/json': { schema: { $ref: '#/components/schemas/CatalogEntry' } } } },
+          ...errors(400, 401, 403, 404, 409),
+        },
       },
     },
     '/v1/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },

@@ -42,5 +42,7 @@ export async function patchProject(deps: Adapters, principal: Principal, project
   const input = parseBody(updateProjectSchema, body);
   const p = await updateProject(deps.sql, principal.tenantId, projectSlug, { name: input.name, schemaMode: input.schema_mode });
   if (!p) throw notFound(`Project "${projectSlug}" does not exist.`);
+  // The schema mode travels with the cached catalog: this process applies it at once, others within CATALOG_CACHE_TTL.
+  deps.catalog.invalidate(principal.tenantId, p.id);
   return projectView(p);
 }

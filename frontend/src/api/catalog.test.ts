@@ -1,4 +1,5 @@
-import { distinctEventTypes } from './catalog';
+import { distinctEventTypes, parseCatalogEventTypes } from './catalog';
+import { ShapeError } from './shape';
 
 describe('distinctEventTypes', () => {
   it('returns each event type once, sorted, keeping case-distinct names', () => {
@@ -13,5 +14,23 @@ describe('distinctEventTypes', () => {
 
   it('returns no types for no events', () => {
     expect(distinctEventTypes([])).toEqual([]);
+  });
+});
+
+describe('parseCatalogEventTypes', () => {
+  it('reads the event types of every project of a GET /v1/catalog body', () => {
+    const body = {
+      projects: [
+        { project: 'web', schema_mode: 'open', event_types: [{ event_type: 'signup', count_24h: 3, properties: [] }] },
+        { project: 'ios', schema_mode: 'strict', event_types: [{ event_type: 'signup' }, { event_type: 'Order Completed' }] },
+      ],
+    };
+
+    expect(distinctEventTypes(parseCatalogEventTypes(body))).toEqual(['Order Completed', 'signup']);
+  });
+
+  it('refuses a body of another shape with a clear error', () => {
+    expect(() => parseCatalogEventTypes({ projects: [{ event_types: [{ name: 'x' }] }] })).toThrow(ShapeError);
+    expect(() => parseCatalogEventTypes({ event_types: [] })).toThrow('projects is not an array');
   });
 });

@@ -1,0 +1,125 @@
+// GET /v1/catalog, GET /v1/catalog/violations, PUT /v1/catalog/{event_type}.
+import { z } from 'zod';
+import type { Principal } from '../../core/api-keys';
+import { requireScope } from '../../core/api-keys';
+import { DECLARABLE_TYPES, TYPE_STATUSES, isCatalogablePropertyName, maskToTypes, typesToMask, MAX_PROPERTY_NAME } from '../../core/catalog';
+import { eventTypeProblem } from '../../core/event-validation';
+import { HttpError, badRequest, forbidden, notFound } from '../../core/errors';
+import type { Adapters } from '../../adapters';
+import { declareEventType, readCatalog, readViolations, type CatalogTypeRow } from '../../adapters/postgres/catalog-store';
+import { listProjects } from '../../adapters/postgres/tenants-store';
+import { parseBody } from '../http/body-schema';
+import { readableProjects } from './scope';
+
+const HOUR_MS = 3_600_000;
+
+export const declareCatalogTypeSchema = z.strictObject({
+  project: z.string().min(1).max(64).optional().describe('Required unless the key is bound to a project'),
+  description: z.string().trim().max(1000).nullable().optional().describe('null or "" clears it'),
+  status: z.enum(TYPE_STATUSES).optional(),
+  properties: z
+    .record(
+      z.string().refine(isCatalogablePropertyName, `property names are 1-${MAX_PROPERTY_NAME} printable characters`),
+      z.enum(DECLARABLE_TYPES).nullable(),
+    )
+    .optional()
+    .describe('Top-level property name → declared JSON type; null removes the declaration'),
+});
+
+const iso = (d: Date | null) => (d === null ? null : d.toISOString());
+
+/** The current hour and the 23 before it: the hourly rollups that make up "the last 24 h". */
+function countFromMs(nowMs: number): number {
+  return Math.floor(nowMs / HOUR_MS) * HOUR_MS - 23 * HOUR_MS;
+}
+
+function typeView(t: CatalogTypeRow) {
+  return {
+    event_type: t.eventType,
+    description: t.description,
+    status: t.status,
+    declared: t.declared,
+    first_seen: iso(t.firstSeen),
+    last_seen: iso(t.lastSeen),
+    count_24h: t.count24h,
+    properties: t.properties.map((p) => ({
+      name: p.name,
+      observed_types: maskToTypes(typesToMask(p.observed)),
+      declared_type: p.declared,
+      first_seen: iso(p.firstSeen),
+      last_seen: iso(p.lastSeen),
+    })),
+  };
+}
+
+function catalogPath(eventType: string): string {
+  return `/v1/catalog/${encodeURIComponent(eventType)}`;
+}
+
+export async function getCatalog(deps: Adapters, principal: Principal, params: URLSearchParams) {
+  const projects = await readableProjects(deps.projects, principal, params.get('project'));
+  const eventType = params.get('event_type') || undefined;
+  const [modes, rows] = await Promise.all([
+    listProjects(deps.sql, principal.tenantId),
+    readCatalog(deps.sql, { tenantId: principal.tenantId, projectIds: projects.map((p) => p.id), eventType, countFromMs: countFromMs(deps.now()) }),
+  ]);
+  const modeOf = new Map(modes.map((p) => [p.id, p.schemaMode]));
+  const { maxEventTypes, maxPropertiesPerType } = deps.config.catalog;
+  return {
+    projects: projects.map((p) => ({
+      project: p.slug,
+      schema_mode: modeOf.get(p.id) ?? 'open',
+      limits: { max_event_types: maxEventTypes, max_properties_per_type: maxPropertiesPerType },
+      event_types: rows.filter((r) => r.projectId === p.id).map(typeView),
+    })),
+  };
+}
+
+export async function getViolations(deps: Adapters, principal: Principal, params: URLSearchParams) {
+  const projects = await readableProjects(deps.projects, principal, params.get('project'));
+  const slugOf = new Map(projects.map((p) => [p.id, p.slug]));
+  const rows = await readViolations(deps.sql, principal.tenantId, projects.map((p) => p.id));
+  return {
+    violations: rows.map((v) => ({
+      project: slugOf.get(v.projectId),
+      event_type: v.eventType,
+      reason: v.reason,
+      count: v.count,
+      first_seen: v.firstSeen.toISOString(),
+      last_seen: v.lastSeen.toISOString(),
+      samples: v.samples,
+    })),
+  };
+}
+
+export async function putCatalogType(deps: Adapters, principal: Principal, eventType: string, body: unknown): Promise<{ created: boolean; entry: unknown }> {
+  requireScope(principal, 'admin');
+  const problem = eventTypeProblem(eventType);
+  if (problem) throw badRequest('invalid_parameter', `${problem}; the path holds the event type, URL-encoded (e.g. ${catalogPath('Order Completed')}).`);
+  const input = parseBody(declareCatalogTypeSchema, body);
+
+  if (principal.projectSlug && input.project !== undefined && input.project !== principal.projectSlug) {
+    throw forbidden(`This key is bound to project "${principal.projectSlug}" and cannot change the catalog of "${input.project}".`);
+  }
+  const slug = principal.projectSlug ?? input.project;
+  if (slug === undefined) throw badRequest('invalid_body', 'project: required: the slug of the project whose catalog to change.');
+  const project = principal.projectId && principal.projectSlug ? { id: principal.projectId, slug: principal.projectSlug } : await deps.projects.bySlug(principal.tenantId, slug);
+  if (!project) throw notFound(`Project "${slug}" does not exist.`);
+
+  const result = await declareEventType(
+    deps.sql,
+    { tenantId: principal.tenantId, projectId: project.id, eventType, description: input.description === '' ? null : input.description, status: input.status, properties: input.properties ?? {} },
+    deps.config.catalog,
+  );
+  if (!result.ok) {
+    const message =
+      result.limit === 'event_types'
+        ? `Project "${project.slug}" already has ${result.current} event types, the most a project may have (CATALOG_MAX_EVENT_TYPES=${result.max}); reuse an existing type or raise CATALOG_MAX_EVENT_TYPES in the deployment's configuration.`
+        : `Event type "${eventType}" has ${result.current} properties and this declaration adds ${result.adding}; a type may have at most ${result.max} (CATALOG_MAX_PROPERTIES). Declare fewer, or raise CATALOG_MAX_PROPERTIES in the deployment's configuration.`;
+    throw new HttpError(409, 'catalog_limit', message);
+  }
+  // This process sees the declaration at once; others within CATALOG_CACHE_TTL.
+  deps.catalog.invalidate(principal.tenantId, project.id);
+  const [row] = await readCatalog(deps.sql, { tenantId: principal.tenantId, projectIds: [project.id], eventType, countFromMs: countFromMs(deps.now()) });
+  return { created: result.created, entry: { project: project.slug, ...typeView(row!) } };
+}
