@@ -10,6 +10,7 @@ import { ensureTopics } from '../adapters/kafka/topics';
 import { topicSpecs } from '../adapters';
 import { parseScopes } from '../core/api-keys';
 import { CliError, createKeyFor, tenantBySlug } from './admin';
+import { registerDlqCommands } from './cli-dlq';
 
 type Output = { json: boolean };
 
@@ -103,6 +104,8 @@ export function buildCli(): Command {
     if (!tenantId) throw new CliError(`no API key with id ${id}`);
     print(out(), { id, revoked: true }, `revoked ${id} (effective within seconds)`);
   });
+
+  registerDlqCommands(program, { out, print, withSql, table });
   return program;
 }
 

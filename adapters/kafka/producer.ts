@@ -73,7 +73,12 @@ export function createProducer(kafka: Kafka, opts: ProducerOptions): EventLog {
   };
 
   function flush(): Promise<void> {
-    flushing ??= drain().finally(() => (flushing = undefined));
+    flushing ??= drain().finally(() => {
+      flushing = undefined;
+      // A caller resumed by the last settle() may have queued a send after drain's loop ended but before this
+      // ran; flush() then returned the finishing drain. Without this, that send waits out its deadline.
+      if (queue.length > 0 && !closed) void flush();
+    });
     return flushing;
   }
 

@@ -1,32 +1,70 @@
-// The aggregate step (ARCHITECTURE rule 2): exactly-once effect of a batch of raw events, then Redis and notices.
+// The aggregate step (ARCHITECTURE rules 2 and 3): exactly-once effect of a batch of raw events, then Redis and
+// notices; records that fail on their own are isolated, counted and, after N attempts, dead-lettered.
 import { decodeRawEvent, type RawEvent } from '../../core/raw-event';
 import { firstCopies, planCountDeltas, touchedKeys, withinRetention } from '../../core/rollups';
+import { isolateFailures } from '../../core/isolate-failures';
+import { isRecordFailure } from '../../core/failure-kind';
 import type { DecodedRecord } from '../../core/msk-event';
 import type { Adapters } from '../../adapters';
 import { readRollups, writeBatch } from '../../adapters/postgres/aggregate-store';
 import { logger } from '../../adapters/logger';
+import { deadLetterUndecodable, settleFailures } from './dead-letter';
 
 export interface BatchOutcome {
   records: number;
   stored: number;
   duplicates: number;
   expired: number;
+  /** Records written to events_dlq by this invocation (undecodable ones, and those out of attempts). */
   deadLettered: number;
 }
 
-type Deps = Pick<Adapters, 'config' | 'sql' | 'rollupCache' | 'partitions' | 'log' | 'now'>;
+export type Deps = Pick<Adapters, 'config' | 'sql' | 'rollupCache' | 'partitions' | 'log' | 'now'>;
 
-/** Infrastructure failures throw (the batch is retried, the partition waits); bad records are dead-lettered. */
+interface Decoded {
+  record: DecodedRecord;
+  event: RawEvent;
+}
+
+/**
+ * Infrastructure failures throw at once (the host retries the batch, the partition waits). A record that
+ * cannot be decoded is dead-lettered at once. A record whose processing fails on its own is found by
+ * splitting the batch; the rest of the batch is stored, and the handler throws until the record has failed
+ * `aggregateMaxRecordAttempts` times, then dead-letters it and succeeds.
+ */
 export async function processBatch(deps: Deps, records: DecodedRecord[]): Promise<BatchOutcome> {
-  const events: RawEvent[] = [];
-  const poison: { record: DecodedRecord; reason: string }[] = [];
+  const decoded: Decoded[] = [];
+  const undecodable: { record: DecodedRecord; reason: string }[] = [];
   for (const record of records) {
-    const decoded = record.value === null ? { ok: false as const, reason: 'empty_value' } : decodeRawEvent(record.value);
-    if (decoded.ok) events.push(decoded.event);
-    else poison.push({ record, reason: decoded.reason });
+    const result = record.value === null ? { ok: false as const, reason: 'empty_value' } : decodeRawEvent(record.value);
+    if (result.ok) decoded.push({ record, event: result.event });
+    else undecodable.push({ record, reason: result.reason });
   }
-  if (poison.length > 0) await deadLetter(deps, poison);
+  let deadLettered = await deadLetterUndecodable(deps, undecodable);
 
+  const { results, failures } = await isolateFailures(decoded, (part) => aggregateEvents(deps, part.map((d) => d.event)), isRecordFailure);
+  // Throws while any failing record has attempts left; the healthy records' effects above are committed.
+  deadLettered += await settleFailures(deps, failures.map((f) => ({ record: f.record.record, tenantId: f.record.event.tenantId, error: f.error })));
+
+  const outcome: BatchOutcome = {
+    records: records.length,
+    stored: sum(results, 'stored'),
+    duplicates: sum(results, 'duplicates'),
+    expired: sum(results, 'expired'),
+    deadLettered,
+  };
+  // Request ids from the ingest side join these logs to the requests that produced the events.
+  const requestIds = [...new Set(records.map((r) => r.headers.request_id).filter(Boolean))].slice(0, 20);
+  logger.debug('aggregate batch', { outcome, parts: results.length, request_ids: requestIds });
+  return outcome;
+}
+
+type PartOutcome = Pick<BatchOutcome, 'stored' | 'duplicates' | 'expired'>;
+
+const sum = (parts: PartOutcome[], k: keyof PartOutcome) => parts.reduce((n, p) => n + p[k], 0);
+
+/** Rule 2 for some decoded events: one transaction in Postgres, then Redis and the alert notices. */
+async function aggregateEvents(deps: Deps, events: RawEvent[]): Promise<PartOutcome> {
   const live = withinRetention(events, deps.now(), deps.config.limits.retentionMs);
   const candidates = firstCopies(live);
   await deps.partitions.ensureFor(candidates.map((e) => e.timestampMs));
@@ -39,30 +77,7 @@ export async function processBatch(deps: Deps, records: DecodedRecord[]): Promis
   for (const e of candidates) newest.set(e.tenantId, Math.max(newest.get(e.tenantId) ?? 0, e.receivedAtMs));
   for (const [tenantId, at] of newest) await deps.rollupCache.advanceProgress(tenantId, at);
   await publishNotices(deps, candidates);
-
-  const outcome = {
-    records: records.length,
-    stored: fresh.length,
-    duplicates: live.length - fresh.length,
-    expired: events.length - live.length,
-    deadLettered: poison.length,
-  };
-  // Request ids from the ingest side join these logs to the requests that produced the events.
-  const requestIds = [...new Set(records.map((r) => r.headers.request_id).filter(Boolean))].slice(0, 20);
-  logger.debug('aggregate batch', { outcome, request_ids: requestIds });
-  return outcome;
-}
-
-async function deadLetter(deps: Deps, poison: { record: DecodedRecord; reason: string }[]): Promise<void> {
-  logger.warn('dead-lettering records', { count: poison.length, reasons: [...new Set(poison.map((p) => p.reason))] });
-  await deps.log.send(
-    deps.config.kafka.topics.eventsDlq,
-    poison.map(({ record, reason }) => ({
-      key: record.key ?? '',
-      value: record.value ?? '',
-      headers: { ...record.headers, error: reason, source_topic: record.topic, source_partition: String(record.partition), source_offset: String(record.offset) },
-    })),
-  );
+  return { stored: fresh.length, duplicates: live.length - fresh.length, expired: events.length - live.length };
 }
 
 /** One notice per (tenant, event type) with the 10s buckets touched, for the alert engine (rule 8). */
