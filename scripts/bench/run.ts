@@ -1,0 +1,224 @@
+// `npm run bench [-- <name> ...] [--write-docs] [--profile] [--quick] [--duration=S] [--warmup=S]
+//                 [--latency-duration=S] [--rounds=N] [--connections=N] [--ablate=x,y]`
+// Runs the named benchmarks (all when none is named) against a throwaway Kafka broker, database, topics and
+// tenant, and prints ONE table of ratios measured in the same run, with the commit and the machine.
+// Writes nothing into the repo unless --write-docs (then it rewrites the results section of
+// docs/benchmarks.md). Each benchmark is a module exporting a `Benchmark` (see context.ts): add it to
+// BENCHMARKS below.
+import './quiet-logs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { createConnection } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { parseConfig } from '../../adapters/config';
+import { createKafka } from '../../adapters/kafka/client';
+import { deleteTopics, ensureTopics } from '../../adapters/kafka/topics';
+import { ensureKafkaJars, freePort, KAFKA_VERSION, startBroker, type RunningBroker } from '../kafka/broker';
+import type { Benchmark, BenchContext, BenchOptions, Row, RunningKafka } from './context';
+import { ingestBenchmark } from './ingest';
+import { gitCommit, loadAvg, machine } from './sys';
+
+const BENCHMARKS: Benchmark[] = [ingestBenchmark];
+
+const REPO = path.resolve(__dirname, '..', '..');
+const DOCS = path.join(REPO, 'docs', 'benchmarks.md');
+const START = '<!-- bench:results:start — written by `npm run bench -- --write-docs`; edit outside these markers -->';
+const END = '<!-- bench:results:end -->';
+
+class UsageError extends Error {}
+
+/**
+ * A fresh KRaft broker answers metadata before it can serve a new topic's partitions ("This server does not
+ * host this topic-partition"). Creates and deletes a probe topic until that works: at most 6 tries, ~30 s.
+ */
+async function topicsWork(brokers: string): Promise<void> {
+  const kafka = createKafka({ brokers: [brokers], clientId: 'bench-probe' });
+  const probe = `bench_probe_${randomBytes(4).toString('hex')}`;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await ensureTopics(kafka, [{ topic: probe, numPartitions: 6, retentionMs: 60_000 }]);
+      await deleteTopics(kafka, [probe]);
+      return;
+    } catch (e) {
+      if (attempt >= 6) throw new Error(`the new broker cannot create topics: ${(e as Error).message}`);
+      await new Promise((r) => setTimeout(r, 1_000 * attempt));
+    }
+  }
+}
+
+function parseArgs(argv: string[]): { names: string[]; writeDocs: boolean; opts: BenchOptions } {
+  const opts: BenchOptions = { warmupS: 3, durationS: 10, latencyS: 8, rounds: 2, connections: 10, profile: false, ppRecords: 600_000, ppWarmupRecords: 150_000, ablate: [] };
+  let writeDocs = false;
+  const names: string[] = [];
+  const num = (v: string | undefined, flag: string, min: number, max: number) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`${flag} takes a number from ${min} to ${max}`);
+    return n;
+  };
+  for (const arg of argv) {
+    const [flag, value] = arg.split('=', 2) as [string, string | undefined];
+    if (flag === '--write-docs') writeDocs = true;
+    else if (flag === '--profile') opts.profile = true;
+    else if (flag === '--quick') Object.assign(opts, { warmupS: 1, durationS: 3, latencyS: 3, rounds: 1, ppRecords: 100_000, ppWarmupRecords: 30_000 });
+    else if (flag === '--duration') opts.durationS = num(value, flag, 1, 60);
+    else if (flag === '--warmup') opts.warmupS = num(value, flag, 0, 30);
+    else if (flag === '--latency-duration') opts.latencyS = num(value, flag, 1, 60);
+    else if (flag === '--connections') opts.connections = num(value, flag, 1, 256);
+    else if (flag === '--rounds') opts.rounds = num(value, flag, 1, 10);
+    else if (flag === '--ablate') opts.ablate = (value ?? '').split(',').filter(Boolean);
+    else if (flag === '--help' || flag === '-h') throw new UsageError('');
+    else if (flag.startsWith('-')) throw new UsageError(`unknown option ${flag}`);
+    else if (BENCHMARKS.some((b) => b.name === flag)) names.push(flag);
+    else throw new UsageError(`unknown benchmark "${flag}"; there are: ${BENCHMARKS.map((b) => b.name).join(', ')}`);
+  }
+  if (writeDocs && opts.profile) throw new UsageError('--profile adds profiler overhead to the numbers; do not combine it with --write-docs');
+  if (writeDocs && opts.ablate.length > 0) throw new UsageError('--ablate measures a modified server; do not combine it with --write-docs');
+  return { names: names.length > 0 ? names : BENCHMARKS.map((b) => b.name), writeDocs, opts };
+}
+
+async function reachable(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port, timeout: 2_000 }, () => (socket.end(), resolve(true)));
+    socket.on('error', () => resolve(false));
+    socket.on('timeout', () => (socket.destroy(), resolve(false)));
+  });
+}
+
+async function checkServices(): Promise<void> {
+  const cfg = parseConfig(process.env);
+  const pg = new URL(cfg.database.url);
+  if (!(await reachable(pg.hostname, Number(pg.port || 5432)))) {
+    throw new UsageError(`Postgres is not reachable at ${pg.host}; start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`);
+  }
+  const redis = new URL(cfg.redis.url);
+  if (!(await reachable(redis.hostname, Number(redis.port || 6379)))) {
+    throw new UsageError(`Redis is not reachable at ${redis.host}; start it: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no`);
+  }
+}
+
+function table(rows: Row[]): string {
+  const cols = ['benchmark', 'ours', 'baseline', 'ratio', 'goal'] as const;
+  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  return [`| ${cols.join(' | ')} |`, '|---|---:|---:|---:|---|', ...rows.map((r) => `| ${cols.map((c) => esc(r[c])).join(' | ')} |`)].join('\n');
+}
+
+function writeDocs(section: string): void {
+  const block = `${START}\n${section.trim()}\n${END}`;
+  if (!existsSync(DOCS)) {
+    mkdirSync(path.dirname(DOCS), { recursive: true });
+    writeFileSync(DOCS, `# Benchmarks\n\n${block}\n`);
+    return;
+  }
+  const text = readFileSync(DOCS, 'utf8');
+  const a = text.indexOf(START);
+  const b = text.indexOf(END);
+  writeFileSync(DOCS, a >= 0 && b > a ? text.slice(0, a) + block + text.slice(b + END.length) : `${text.trimEnd()}\n\n${block}\n`);
+}
+
+async function main(): Promise<number> {
+  const { names, writeDocs: write, opts } = parseArgs(process.argv.slice(2));
+  const started = Date.now();
+  const progress = (line: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}\n`);
+  const loadBefore = loadAvg();
+  await checkServices();
+
+  const tmpDir = mkdtempSync(path.join(tmpdir(), 'cs-bench-'));
+  const cleanups: { what: string; fn: () => Promise<void> }[] = [];
+  let broker: RunningBroker | undefined;
+  let kafkaP: Promise<RunningKafka> | undefined;
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      for (const c of cleanups.splice(0).reverse()) {
+        await c.fn().catch((e: unknown) => progress(`cleanup of ${c.what} failed: ${(e as Error).message}`));
+      }
+      rmSync(tmpDir, { recursive: true, force: true });
+    })());
+  const contention: { phase: string; cores: number }[] = [];
+  const profileDir = opts.profile ? mkdtempSync(path.join(tmpdir(), 'cs-bench-profiles-')) : undefined;
+  const ctx: BenchContext = {
+    opts,
+    tmpDir,
+    profileDir,
+    progress,
+    defer: (what, fn) => cleanups.push({ what, fn }),
+    contention: (phase, cores) => contention.push({ phase, cores }),
+    kafka: () =>
+      (kafkaP ??= (async () => {
+        const libsDir = await ensureKafkaJars({ log: (l) => progress(`kafka: ${l}`) });
+        const dataDir = path.join(tmpDir, 'kafka');
+        progress(`kafka: starting a throwaway Kafka ${KAFKA_VERSION} broker …`);
+        broker = await startBroker({ host: '127.0.0.1', port: await freePort(), dataDir, logFile: path.join(dataDir, 'broker.log') });
+        const b = broker;
+        cleanups.push({ what: 'kafka broker', fn: () => b.stop() });
+        await topicsWork(broker.brokers);
+        progress(`kafka: broker ready on ${broker.brokers}`);
+        return { brokers: broker.brokers, pid: broker.pid, libsDir, version: KAFKA_VERSION };
+      })()),
+  };
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) return;
+    interrupted = true;
+    progress('interrupted: cleaning up (broker, servers, database) …');
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const rows: Row[] = [];
+  const details: string[] = [];
+  try {
+    for (const name of names) {
+      const bench = BENCHMARKS.find((b) => b.name === name)!;
+      progress(`${name}: ${bench.title}`);
+      const r = await bench.run(ctx);
+      rows.push(...r.rows.map((row) => ({ ...row, benchmark: `${name}: ${row.benchmark}` })));
+      details.push(...r.details.map((d) => `${name}: ${d}`));
+    }
+  } finally {
+    progress('cleaning up …');
+    await cleanup();
+  }
+
+  const elapsed = (Date.now() - started) / 1000;
+  const header = [
+    `Commit ${gitCommit(REPO)}, measured ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}` +
+      `${opts.profile ? ' WITH THE CPU PROFILER ON (numbers carry its overhead)' : ''}` +
+      `${opts.ablate.length > 0 ? ` WITH EXPERIMENTS ON: ${opts.ablate.join(', ')} (not our code as it is)` : ''}.`,
+    `Machine: ${machine(KAFKA_VERSION)}.`,
+    `Load average (1/5/15 min) before ${loadBefore}, after ${loadAvg()}; whole run ${elapsed.toFixed(0)} s.`,
+  ];
+  if (contention.length > 0) {
+    const avg = contention.reduce((n, c) => n + c.cores, 0) / contention.length;
+    const worst = contention.reduce((a, b) => (b.cores > a.cores ? b : a));
+    header.push(
+      `Other processes used ${avg.toFixed(2)} of the machine's cores on average during the measured windows (most: ${worst.cores.toFixed(2)} in ${worst.phase})` +
+        (worst.cores > 0.3 ? ' — WARNING: the machine was shared; these numbers are noisy, rerun when it is quiet.' : '.'),
+    );
+  }
+  const out = [...header, '', table(rows), ''].join('\n');
+  process.stdout.write(`\n${out}\nDetails of the same run:\n${details.map((d) => `- ${d}`).join('\n')}\n`);
+  const missed = rows.filter((r) => r.met === false).length;
+  if (write) {
+    writeDocs([...header.map((h) => `${h}\n`), table(rows), '', '<details><summary>Details of the same run</summary>', '', '```', ...details, '```', '</details>'].join('\n'));
+    process.stderr.write(`wrote the results section of ${path.relative(process.cwd(), DOCS)}\n`);
+  }
+  if (missed > 0) process.stderr.write(`${missed} goal(s) missed (see the goal column).\n`);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof UsageError) {
+      process.stderr.write(
+        `${e.message ? e.message + '\n' : ''}usage: npm run bench [-- <${BENCHMARKS.map((b) => b.name).join('|')}> ...] [--write-docs] [--profile] [--quick] [--duration=S] [--warmup=S] [--latency-duration=S] [--rounds=N] [--connections=N] [--ablate=partitioner-memo,no-rate-limit]\n`,
+      );
+      process.exit(2);
+    }
+    process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  },
+);
