@@ -75,7 +75,8 @@ function reject(index: number, message: string, code = 'invalid_event'): EventCh
 function checkText(value: unknown, field: string, max: number): string | undefined {
   if (typeof value !== 'string') return `${field} must be a string, got ${describeType(value)}`;
   if (value.length === 0) return `${field} must not be empty`;
-  if ([...value].length > max) return `${field} is longer than ${max} characters`;
+  // UTF-16 length bounds the code-point count from above: count code points only when it could matter.
+  if (value.length > max && [...value].length > max) return `${field} is longer than ${max} characters`;
   if (NON_PRINTABLE.test(value)) return `${field} contains control or non-printable characters`;
   return undefined;
 }

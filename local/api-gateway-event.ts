@@ -5,12 +5,12 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { HttpResult } from '../functions/http/middleware';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-function isUtf8(bytes: Buffer): boolean {
+/** The body as text when it is valid UTF-8, else undefined. */
+function asUtf8(bytes: Buffer): string | undefined {
   try {
-    utf8.decode(bytes);
-    return true;
+    return utf8.decode(bytes);
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -25,7 +25,7 @@ export function toApiGatewayEvent(req: IncomingMessage, body: Buffer, routeKey: 
   const query: Record<string, string> = {};
   for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
   // Like API Gateway: text bodies as strings, anything else (or bytes that are not UTF-8) base64-encoded.
-  const asText = body.length > 0 && !headers['content-encoding'] && TEXT_TYPES.test(headers['content-type'] ?? '') && isUtf8(body);
+  const text = body.length > 0 && !headers['content-encoding'] && TEXT_TYPES.test(headers['content-type'] ?? '') ? asUtf8(body) : undefined;
   const now = Date.now();
   const method = (req.method ?? 'GET').toUpperCase();
   return {
@@ -49,8 +49,8 @@ export function toApiGatewayEvent(req: IncomingMessage, body: Buffer, routeKey: 
       timeEpoch: now,
     },
     pathParameters: Object.keys(pathParameters).length > 0 ? pathParameters : undefined,
-    body: body.length === 0 ? undefined : asText ? body.toString('utf8') : body.toString('base64'),
-    isBase64Encoded: body.length > 0 && !asText,
+    body: body.length === 0 ? undefined : text ?? body.toString('base64'),
+    isBase64Encoded: body.length > 0 && text === undefined,
   };
 }
 

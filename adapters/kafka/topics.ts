@@ -1,5 +1,5 @@
 // Creates or checks the project's topics.
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 
 export interface TopicSpec {
   topic: string;
@@ -20,18 +20,7 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<To
     const existing = new Set(await admin.listTopics());
     const missing = specs.filter((s) => !existing.has(s.topic));
     if (missing.length > 0) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((s) => ({
-          topic: s.topic,
-          numPartitions: s.numPartitions,
-          replicationFactor: -1, // broker default: 1 locally, 3 on MSK
-          configEntries: [
-            { name: 'retention.ms', value: String(s.retentionMs) },
-            { name: 'cleanup.policy', value: 'delete' },
-          ],
-        })),
-      });
+      await createWithRetry(admin, missing);
     }
     const meta = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });
     return specs.map((s) => ({
@@ -41,6 +30,36 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<To
     }));
   } finally {
     await admin.disconnect();
+  }
+}
+
+/**
+ * A freshly started broker sometimes answers "This server does not host this topic-partition" while it
+ * creates the first topics, and kafkajs does not retry that: try again, creating only what is still missing.
+ */
+async function createWithRetry(admin: Admin, specs: TopicSpec[]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const existing = new Set(await admin.listTopics());
+      const todo = specs.filter((s) => !existing.has(s.topic));
+      if (todo.length === 0) return;
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: todo.map((s) => ({
+          topic: s.topic,
+          numPartitions: s.numPartitions,
+          replicationFactor: -1, // broker default: 1 locally, 3 on MSK
+          configEntries: [
+            { name: 'retention.ms', value: String(s.retentionMs) },
+            { name: 'cleanup.policy', value: 'delete' },
+          ],
+        })),
+      });
+      return;
+    } catch (e) {
+      if (attempt >= 5 || !/does not host this topic-partition|LEADER_NOT_AVAILABLE|NOT_CONTROLLER/i.test(`${(e as Error).message} ${(e as { type?: string }).type ?? ''}`)) throw e;
+      await new Promise((r) => setTimeout(r, 200 * attempt));
+    }
   }
 }
 

@@ -26,25 +26,40 @@ export function bodyBytes(event: HttpEvent): Buffer {
 const tooLarge = (maxBytes: number, what: string) =>
   new HttpError(413, 'payload_too_large', `The ${what} is larger than ${maxBytes} bytes; send fewer events per request.`);
 
-/** The body's bytes after Content-Encoding: gzip is inflated with the same size limit as the body itself. */
-function decodedBody(event: HttpEvent, maxBytes: number): Buffer {
-  const raw = bodyBytes(event);
-  if (raw.length > maxBytes) throw tooLarge(maxBytes, 'body');
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The body as text: a plain text body is used as it came (the gateway already decoded it once); a base64
+ * body is decoded, and Content-Encoding: gzip is inflated with the same size limit as the body itself.
+ */
+function bodyText(event: HttpEvent, maxBytes: number): string {
   const encoding = (header(event, 'content-encoding') ?? 'identity').trim().toLowerCase();
-  if (encoding === 'identity' || encoding === '') return raw;
-  if (encoding !== 'gzip') {
+  if (encoding !== 'identity' && encoding !== '' && encoding !== 'gzip') {
     throw new HttpError(415, 'unsupported_content_encoding', `Content-Encoding "${encoding}" is not supported; send gzip or no encoding.`);
   }
+  if (!event.isBase64Encoded && encoding !== 'gzip') {
+    const text = event.body ?? '';
+    // Cheap bound first: a UTF-8 byte length is at least the string length and at most three times it.
+    if (text.length > maxBytes || (text.length * 3 > maxBytes && Buffer.byteLength(text, 'utf8') > maxBytes)) throw tooLarge(maxBytes, 'body');
+    return text;
+  }
+  let raw = bodyBytes(event);
+  if (raw.length > maxBytes) throw tooLarge(maxBytes, 'body');
+  if (encoding === 'gzip') {
+    try {
+      // maxOutputLength stops inflating as soon as the limit is passed: a gzip bomb costs nothing.
+      raw = gunzipSync(raw, { maxOutputLength: maxBytes });
+    } catch (e) {
+      if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(maxBytes, 'decompressed body');
+      throw badRequest('invalid_body', 'The body is not valid gzip data; compress it with gzip or drop the Content-Encoding header.');
+    }
+  }
   try {
-    // maxOutputLength stops inflating as soon as the limit is passed: a gzip bomb costs nothing.
-    return gunzipSync(raw, { maxOutputLength: maxBytes });
-  } catch (e) {
-    if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(maxBytes, 'decompressed body');
-    throw badRequest('invalid_body', 'The body is not valid gzip data; compress it with gzip or drop the Content-Encoding header.');
+    return utf8.decode(raw);
+  } catch {
+    throw badRequest('invalid_json', 'The body is not valid UTF-8; send JSON encoded as UTF-8.');
   }
 }
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Parses a JSON body after checking its content type, encoding and size. */
 export function jsonBody(event: HttpEvent, maxBytes: number): unknown {
@@ -52,14 +67,8 @@ export function jsonBody(event: HttpEvent, maxBytes: number): unknown {
   if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
     throw new HttpError(415, 'unsupported_media_type', 'Send the body as JSON with "Content-Type: application/json".');
   }
-  const raw = decodedBody(event, maxBytes);
-  if (raw.length === 0) throw badRequest('invalid_json', 'The body is empty; send a JSON event object.');
-  let text: string;
-  try {
-    text = utf8.decode(raw);
-  } catch {
-    throw badRequest('invalid_json', 'The body is not valid UTF-8; send JSON encoded as UTF-8.');
-  }
+  const text = bodyText(event, maxBytes);
+  if (text.length === 0) throw badRequest('invalid_json', 'The body is empty; send a JSON event object.');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -105,6 +105,13 @@ describe('rate limiting (token bucket in Redis, counted in events)', () => {
     expect(await processA.take(other.id, 20)).toEqual({ allowed: true });
   });
 
+  it('decides concurrent requests of a tenant together, in arrival order, all or nothing each', async () => {
+    const limiter = createRateLimiter(env.adapters.redis, { eventsPerSecond: 10, burst: 20 }, () => 5_000_000);
+    const t = await env.createTenant();
+    const decisions = await Promise.all([limiter.take(t.id, 15), limiter.take(t.id, 10), limiter.take(t.id, 5), limiter.take(t.id, 1)]);
+    expect(decisions).toEqual([{ allowed: true }, { allowed: false, retryAfterMs: 500 }, { allowed: true }, { allowed: false, retryAfterMs: 100 }]);
+  });
+
   it('answers 429 with Retry-After when a tenant is over its rate', async () => {
     const limited = await createTestEnv('ratelimited', { RATE_LIMIT_EVENTS_PER_SECOND: '1', RATE_LIMIT_BURST: '5', MAX_EVENTS_PER_BATCH: '5', KAFKA_SEND_TIMEOUT: '200ms' }, { topics: false });
     const rt = await startLocalRuntime(limited.adapters, { port: 0, web: false, scheduler: false, consumers: false, http: true });
