@@ -9,8 +9,8 @@ import './quiet-logs';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { createConnection } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { assertPostgresAndRedis, ServiceUnavailableError } from '../service-checks';
 import { parseConfig } from '../../adapters/config';
 import { createKafka } from '../../adapters/kafka/client';
 import { deleteTopics, ensureTopics } from '../../adapters/kafka/topics';
@@ -77,23 +77,12 @@ function parseArgs(argv: string[]): { names: string[]; writeDocs: boolean; opts:
   return { names: names.length > 0 ? names : BENCHMARKS.map((b) => b.name), writeDocs, opts };
 }
 
-async function reachable(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host, port, timeout: 2_000 }, () => (socket.end(), resolve(true)));
-    socket.on('error', () => resolve(false));
-    socket.on('timeout', () => (socket.destroy(), resolve(false)));
-  });
-}
-
 async function checkServices(): Promise<void> {
-  const cfg = parseConfig(process.env);
-  const pg = new URL(cfg.database.url);
-  if (!(await reachable(pg.hostname, Number(pg.port || 5432)))) {
-    throw new UsageError(`Postgres is not reachable at ${pg.host}; start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`);
-  }
-  const redis = new URL(cfg.redis.url);
-  if (!(await reachable(redis.hostname, Number(redis.port || 6379)))) {
-    throw new UsageError(`Redis is not reachable at ${redis.host}; start it: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no`);
+  try {
+    await assertPostgresAndRedis(parseConfig(process.env));
+  } catch (e) {
+    if (e instanceof ServiceUnavailableError) throw new UsageError(e.message);
+    throw e;
   }
 }
 
