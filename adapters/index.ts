@@ -3,6 +3,7 @@ import type { Config } from './config';
 import { createSql, type Sql } from './postgres/client';
 import { createRedis, type Redis } from './redis/client';
 import { createRollupCache, type RollupCache } from './redis/rollup-cache';
+import { createFreshnessStore, type FreshnessStore } from './redis/freshness-store';
 import { createKafka } from './kafka/client';
 import { createProducer, type EventLog } from './kafka/producer';
 import { createKeyResolver, type KeyResolver } from './key-resolver';
@@ -21,6 +22,8 @@ export interface Adapters {
   kafka: Kafka;
   log: EventLog;
   rollupCache: RollupCache;
+  /** caught_up_through of the aggregate group on events_raw (GET /v1/status, data_as_of). */
+  freshness: FreshnessStore;
   keys: KeyResolver;
   projects: ProjectResolver;
   partitions: PartitionManager;
@@ -48,6 +51,7 @@ export function createAdapters(config: Config, now: () => number = Date.now): Ad
     kafka,
     log,
     rollupCache: createRollupCache(redis),
+    freshness: createFreshnessStore(redis, config.kafka.groups.aggregate, config.kafka.topics.eventsRaw),
     keys,
     projects: createProjectResolver(sql, 10_000, now),
     partitions: createPartitionManager(sql),

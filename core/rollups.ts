@@ -5,7 +5,11 @@ import { bucketStart, type Interval } from './intervals';
 /** Intervals the aggregate step maintains. */
 export const ROLLUP_INTERVALS: readonly Interval[] = ['10s', '1m', '5m', '1h', '1d'];
 
-export type RollupMetric = 'count';
+/**
+ * `count`, `unique_users` (the estimate of the bucket's HLL sketch; only ever cached, the sketch lives in
+ * rollup_sketches), and per pre-aggregated property `sum:<name>` / `n:<name>` (sum, and number of events having it).
+ */
+export type RollupMetric = 'count' | 'unique_users' | `sum:${string}` | `n:${string}`;
 
 export interface RollupKey {
   tenantId: string;
@@ -22,7 +26,24 @@ export interface RollupDelta extends RollupKey {
 
 export interface RollupValue extends RollupKey {
   value: number;
+  /** The exact decimal text of the value (numeric sums), when it differs from String(value). */
+  text?: string;
   version: number;
+}
+
+/**
+ * Which `sum:`/`avg:` paths the rollups cover: top-level properties (a path of one segment) whose name holds
+ * no dot. Every event's top-level JSON-number properties are folded in (their number per event type is bounded
+ * by the catalog's per-type property cap); nested paths are computed from raw events at query time. The rule
+ * depends on the path alone, so the query side knows whether rollups are complete for it.
+ */
+export function isPreAggregatedPath(path: string[]): boolean {
+  return path.length === 1 && path[0] !== '' && !path[0]!.includes('.');
+}
+
+/** Top-level properties of an event that the rollups fold in (JSON numbers only; same rule as the SQL). */
+export function preAggregatedProperties(e: RawEvent): string[] {
+  return Object.keys(e.properties).filter((k) => typeof e.properties[k] === 'number' && isPreAggregatedPath([k]));
 }
 
 export function rollupKeyId(k: RollupKey): string {
@@ -84,7 +105,68 @@ export function planCountDeltas(events: RawEvent[], intervals: readonly Interval
   return [...byKey.values()].sort(compareRollupKeys);
 }
 
-/** Every bucket a batch touches, new events or not: what must be read back and written to Redis. */
+/** Every count bucket a batch touches, new events or not: what must be read back and written to Redis. */
 export function touchedKeys(events: RawEvent[], intervals: readonly Interval[] = ROLLUP_INTERVALS): RollupKey[] {
   return planCountDeltas(events, intervals).map(({ delta: _delta, ...key }) => key);
+}
+
+/** Every sum/n bucket and unique-users bucket a batch touches (sorted), for the read-back into Redis. */
+export function touchedValueKeys(events: RawEvent[], intervals: readonly Interval[] = ROLLUP_INTERVALS): { sums: RollupKey[]; sketches: RollupKey[] } {
+  const sums = new Map<string, RollupKey>();
+  const sketches = new Map<string, RollupKey>();
+  for (const e of events) {
+    const props = preAggregatedProperties(e);
+    if (props.length === 0 && e.userId === null) continue;
+    for (const interval of intervals) {
+      const base = { tenantId: e.tenantId, projectId: e.projectId, eventType: e.eventType, interval, bucketMs: bucketStart(e.timestampMs, interval) };
+      if (e.userId !== null) {
+        const k: RollupKey = { ...base, metric: 'unique_users' };
+        sketches.set(rollupKeyId(k), k);
+      }
+      for (const p of props) {
+        for (const metric of [`sum:${p}`, `n:${p}`] as const) {
+          const k: RollupKey = { ...base, metric };
+          sums.set(rollupKeyId(k), k);
+        }
+      }
+    }
+  }
+  return { sums: [...sums.values()].sort(compareRollupKeys), sketches: [...sketches.values()].sort(compareRollupKeys) };
+}
+
+/** Exact sum of decimal strings as Postgres prints numeric (no exponent), e.g. "0.1" + "0.2" = "0.3". */
+export function addDecimals(values: string[]): string {
+  let scale = 0;
+  for (const v of values) scale = Math.max(scale, (v.split('.')[1] ?? '').length);
+  let total = 0n;
+  for (const v of values) total += scaled(v, scale);
+  return unscale(total, scale);
+}
+
+/**
+ * avg = sum / n, computed the same way whatever path produced sum and n: exact decimal division to 25
+ * significant digits, then the nearest double. null when no event had the property.
+ */
+export function averageOf(sum: string, n: string): number | null {
+  const count = BigInt(n.split('.')[0]!);
+  if (count === 0n) return null;
+  const scale = (sum.split('.')[1] ?? '').length;
+  const extra = 25;
+  const q = (scaled(sum, scale) * 10n ** BigInt(extra)) / count;
+  return Number(unscale(q, scale + extra));
+}
+
+function scaled(v: string, scale: number): bigint {
+  const neg = v.startsWith('-');
+  const [int, frac = ''] = (neg ? v.slice(1) : v).split('.');
+  const n = BigInt((int || '0') + frac.padEnd(scale, '0'));
+  return neg ? -n : n;
+}
+
+function unscale(n: bigint, scale: number): string {
+  const neg = n < 0n;
+  const digits = (neg ? -n : n).toString().padStart(scale + 1, '0');
+  const int = digits.slice(0, digits.length - scale);
+  const frac = scale > 0 ? digits.slice(digits.length - scale).replace(/0+$/, '') : '';
+  return (neg ? '-' : '') + int + (frac ? '.' + frac : '');
 }

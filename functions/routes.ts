@@ -7,6 +7,7 @@ export const HTTP_ROUTES = {
   'POST /v1/events': 'ingest',
   'GET /v1/events': 'query',
   'GET /v1/metrics': 'query',
+  'GET /v1/status': 'query',
   'GET /v1/openapi.json': 'query',
   'GET /v1/projects': 'query',
   'POST /v1/projects': 'query',

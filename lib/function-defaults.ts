@@ -45,6 +45,8 @@ export class FunctionDefaults extends Construct {
       LOG_LEVEL: 'INFO',
       // RDS Proxy pins a connection for every prepared statement; postgres.js must not prepare.
       DATABASE_PREPARE: 'false',
+      // The maintenance schedule's period (schedules.ts): GET /v1/status trusts a caught-up check for 3 ticks.
+      SCHEDULER_TICK: '1m',
       ...props.environment,
     };
   }

@@ -42,7 +42,7 @@ export class Functions extends Construct {
     });
     this.maintenance = defaults.create(this, 'Maintenance', {
       name: 'maintenance',
-      description: 'Every minute: raw-event partitions ahead, API-key last-use flush',
+      description: 'Every minute: raw-event partitions ahead, retention, API-key last-use flush, consumer lag and freshness',
       timeout: Duration.minutes(2),
     });
 
@@ -53,6 +53,8 @@ export class Functions extends Construct {
     streaming.grantProduce(this.aggregate, [metricUpdates, eventsDlq]);
     // GET /readyz lists topics to prove Kafka is reachable.
     streaming.grantDescribe(this.query, [eventsRaw, eventsDlq, metricUpdates]);
+    // Maintenance reads the aggregate group's lag on events_raw and publishes caught_up_through.
+    streaming.grantDescribeGroup(this.maintenance, eventsRaw, kafka.groups.aggregate);
   }
 
   get all(): NodejsFunction[] {

@@ -66,6 +66,19 @@ describe('functions', () => {
     expect(writersOf('metric_updates')).toEqual([expect.stringMatching(/^FunctionsAggregate/)]);
     expect(writersOf('events_dlq')).toEqual([expect.stringMatching(/^FunctionsAggregate/)]);
   });
+
+  it('lets maintenance read the aggregate group\'s offsets (consumer lag, caught_up_through) but not consume', () => {
+    const statementsOf = (prefix: RegExp) =>
+      Object.entries(template.findResources('AWS::IAM::Policy'))
+        .filter(([id]) => prefix.test(id))
+        .flatMap(([, p]) => (p as Resource).Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+    const maintenance = statementsOf(/^FunctionsMaintenance/);
+    const actions = maintenance.flatMap((s) => [s.Action].flat());
+    expect(actions).toEqual(expect.arrayContaining(['kafka-cluster:Connect', 'kafka-cluster:DescribeTopic', 'kafka-cluster:DescribeGroup']));
+    expect(actions).not.toContain('kafka-cluster:ReadData');
+    expect(actions).not.toContain('kafka-cluster:AlterGroup');
+    expect(JSON.stringify(maintenance.filter((s) => [s.Action].flat().includes('kafka-cluster:DescribeGroup')))).toContain('/aggregate"');
+  });
 });
 
 describe('api', () => {

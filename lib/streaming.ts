@@ -93,6 +93,13 @@ export class Streaming extends Construct {
     this.allow(client, ['kafka-cluster:DescribeTopic'], topics.map((t) => this.arnOf('topic', t)));
   }
 
+  /** Watermarks and a group's committed offsets (the maintenance check's consumer lag and caught_up_through). */
+  grantDescribeGroup(client: KafkaClient, topic: string, group: string): void {
+    this.allow(client, ['kafka-cluster:Connect'], [this.clusterArn]);
+    this.allow(client, ['kafka-cluster:DescribeTopic'], [this.arnOf('topic', topic)]);
+    this.allow(client, ['kafka-cluster:DescribeGroup'], [this.arnOf('group', group)]);
+  }
+
   private allow(client: KafkaClient, actions: string[], resources: string[]): void {
     iam.Grant.addToPrincipal({ grantee: client, actions, resourceArns: resources });
     this.connections.allowDefaultPortFrom(client);

@@ -1,4 +1,5 @@
-// `npm start`: the whole platform on this machine, with a demo tenant and demo traffic.
+// `npm start`: the whole platform on this machine, with a demo tenant and demo traffic; `--only <roles>` runs some
+// roles in a process that joins a running platform (e.g. another aggregate worker in the same consumer group).
 import { mkdirSync, readFileSync, writeFileSync, existsSync, statSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -15,6 +16,7 @@ import { startLocalRuntime } from '../local/runtime';
 import { startDemoTraffic } from './demo-traffic';
 import { ensureKafkaJars, isListening, KAFKA_VERSION, startBroker, type RunningBroker } from './kafka/broker';
 import { createKeyResolver } from '../adapters/key-resolver';
+import { parseStartArgs, runtimeOptions, StartArgsError, type Role, type StartArgs } from '../local/roles';
 
 const ROOT = resolve(__dirname, '..');
 const STATE_DIR = join(ROOT, '.customersignal');
@@ -37,6 +39,20 @@ async function checkPostgres(cfg: Config): Promise<void> {
   }
 }
 
+/** The `hll` extension (unique-user sketches, migration 004): installed with scripts/install-postgres-hll.sh when missing. */
+async function ensureHllExtension(cfg: Config): Promise<void> {
+  const sql = createSql({ ...cfg.database, poolSize: 1 });
+  try {
+    const [row] = await sql<{ ok: boolean }[]>`select exists (select 1 from pg_available_extensions where name = 'hll') as ok`;
+    if (row?.ok) return;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+  say('Postgres: the hll extension is missing; installing it (scripts/install-postgres-hll.sh)…');
+  const r = spawnSync('bash', [join(ROOT, 'scripts', 'install-postgres-hll.sh')], { cwd: ROOT, env: { ...process.env, DATABASE_URL: cfg.database.url }, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) throw new StartError('Postgres lacks the hll extension and it could not be installed here; as root run: bash scripts/install-postgres-hll.sh (apt-get install postgresql-<major>-hll)');
+}
+
 async function checkRedis(cfg: Config): Promise<void> {
   const redis = createRedis(cfg.redis.url);
   redis.on('error', () => undefined);
@@ -51,11 +67,15 @@ async function checkRedis(cfg: Config): Promise<void> {
   }
 }
 
-async function ensureKafka(cfg: Config): Promise<RunningBroker | undefined> {
+async function ensureKafka(cfg: Config, args: StartArgs): Promise<RunningBroker | undefined> {
   const [host, port] = cfg.kafka.brokers[0]!.split(':') as [string, string];
   if (await isListening(host, Number(port))) {
     say(`Kafka: using the broker on ${host}:${port}`);
     return undefined;
+  }
+  if (args.only) {
+    // A broker lives as long as the process that started it: a worker that started one would take it down on Ctrl-C.
+    throw new StartError(`Kafka is not reachable at ${cfg.kafka.brokers.join(',')}; --only joins a running platform: start \`npm start\` (or \`npm run kafka:start\`) first.`);
   }
   if (cfg.kafka.brokers.length > 1 || !['127.0.0.1', 'localhost'].includes(host)) {
     throw new StartError(`Kafka is not reachable at ${cfg.kafka.brokers.join(',')}; start it or point KAFKA_BROKERS at a running broker.`);
@@ -118,13 +138,14 @@ function ensureWebBuilt(cfg: Config): void {
   if (r.status !== 0) throw new StartError('building the dashboard failed; run `npm run build:web` to see why');
 }
 
-/** Schema, topics, dashboard build and demo tenant: everything the runtime expects to exist. */
-async function prepare(cfg: Config): Promise<DemoKeys> {
+/** Schema, topics, and for the http role the dashboard build and demo tenant: everything the runtime expects to exist. */
+async function prepare(cfg: Config, roles: Role[]): Promise<DemoKeys | undefined> {
   const sql = createSql({ ...cfg.database, poolSize: 2 });
   try {
     const migrated = await migrate(sql);
     if (migrated.applied.length > 0) say(`Postgres: applied ${migrated.applied.join(', ')}`);
     await ensureTopics(createKafka(cfg.kafka), topicSpecs(cfg));
+    if (!roles.includes('http')) return undefined;
     ensureWebBuilt(cfg);
     return await ensureDemoTenant(sql);
   } finally {
@@ -132,12 +153,37 @@ async function prepare(cfg: Config): Promise<DemoKeys> {
   }
 }
 
+function printWelcome(url: string, keys: DemoKeys, demo: boolean): void {
+  say(`CustomerSignal is running at ${url}`);
+  say(`  Dashboard:  ${url}/   (sign in with the read or admin key)`);
+  say(`  Tenant:     ${DEMO_TENANT}, project "${DEMO_PROJECT}"`);
+  say(`  Ingest key: ${keys.ingest}`);
+  say(`  Read key:   ${keys.read}`);
+  say(`  Admin key:  ${keys.admin}`);
+  say(`  Demo traffic: ${demo ? 'on (~4 events/s; npm start -- --no-demo turns it off)' : 'off'}`);
+  say('');
+  say('Try it:');
+  say(`  curl -s -X POST ${url}/v1/events -H 'Authorization: Bearer ${keys.ingest}' -H 'Content-Type: application/json' \\`);
+  say(`       -d '{"event_type":"checkout_failed","project":"${DEMO_PROJECT}","user_id":"u1"}'`);
+  say(`  curl -s '${url}/v1/metrics?event_type=checkout_failed&interval=1m' -H 'Authorization: Bearer ${keys.read}'`);
+  say('');
+}
+
+function printWorker(cfg: Config, roles: Role[]): void {
+  say(`CustomerSignal worker running: ${roles.join(', ')} (no HTTP listener in this process)`);
+  if (roles.includes('aggregate')) say(`  Aggregate: consumer group "${cfg.kafka.groups.aggregate}" on ${cfg.kafka.topics.eventsRaw}; partitions are shared with every other aggregate process`);
+  if (roles.includes('scheduler')) say('  Scheduler: maintenance every tick (partitions, retention, consumer lag, freshness)');
+  say('');
+}
+
 async function main(): Promise<void> {
-  const demo = !process.argv.includes('--no-demo');
+  const args = parseStartArgs(process.argv.slice(2));
   const cfg = config();
+  say(`Roles: ${args.roles.join(', ')}${args.only ? ' (--only)' : ''}`);
   await checkPostgres(cfg);
+  await ensureHllExtension(cfg);
   await checkRedis(cfg);
-  const broker = await ensureKafka(cfg);
+  const broker = await ensureKafka(cfg, args);
   const stopBroker = async () => {
     if (broker) {
       say('Kafka: stopping the broker started by npm start');
@@ -145,30 +191,21 @@ async function main(): Promise<void> {
     }
   };
   try {
-    const keys = await prepare(cfg);
+    const keys = await prepare(cfg, args.roles);
     const adapters = createAdapters(cfg);
-    const runtime = await startLocalRuntime(adapters).catch(async (e: { code?: string }) => {
+    const runtime = await startLocalRuntime(adapters, runtimeOptions(args.roles)).catch(async (e: { code?: string }) => {
       await adapters.close();
       if (e.code === 'EADDRINUSE') throw new StartError(`Port ${cfg.http.port} on ${cfg.http.host} is in use (another npm start?); stop that process or set PORT.`);
       throw e;
     });
-    const traffic = demo
+    // The demo belongs to the full platform; an extra --only process would double its traffic.
+    const demo = args.demo && !args.only && keys !== undefined;
+    const traffic = keys && demo
       ? startDemoTraffic({ url: runtime.url, key: keys.ingest, project: DEMO_PROJECT, onError: (m) => say(`demo traffic: ${m}`) })
       : undefined;
     say('');
-    say(`CustomerSignal is running at ${runtime.url}`);
-    say(`  Dashboard:  ${runtime.url}/   (sign in with the read or admin key)`);
-    say(`  Tenant:     ${DEMO_TENANT}, project "${DEMO_PROJECT}"`);
-    say(`  Ingest key: ${keys.ingest}`);
-    say(`  Read key:   ${keys.read}`);
-    say(`  Admin key:  ${keys.admin}`);
-    say(`  Demo traffic: ${demo ? 'on (~4 events/s; npm start -- --no-demo turns it off)' : 'off'}`);
-    say('');
-    say('Try it:');
-    say(`  curl -s -X POST ${runtime.url}/v1/events -H 'Authorization: Bearer ${keys.ingest}' -H 'Content-Type: application/json' \\`);
-    say(`       -d '{"event_type":"checkout_failed","project":"${DEMO_PROJECT}","user_id":"u1"}'`);
-    say(`  curl -s '${runtime.url}/v1/metrics?event_type=checkout_failed&interval=1m' -H 'Authorization: Bearer ${keys.read}'`);
-    say('');
+    if (keys) printWelcome(runtime.url, keys, demo);
+    else printWorker(cfg, args.roles);
     say('Ctrl-C stops everything npm start started.');
 
     await new Promise<void>((resolveStop) => {
@@ -194,7 +231,7 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (e: unknown) => {
-    const message = e instanceof StartError || e instanceof ConfigError ? e.message : `start failed: ${(e as Error).stack ?? String(e)}`;
+    const message = e instanceof StartError || e instanceof ConfigError || e instanceof StartArgsError ? e.message : `start failed: ${(e as Error).stack ?? String(e)}`;
     process.stderr.write(message + '\n');
     process.exit(1);
   },

@@ -4,6 +4,7 @@ import { parseConfig, type Config } from '../adapters/config';
 import { createAdapters, topicSpecs, type Adapters } from '../adapters';
 import { ensureDatabase, dropDatabase } from '../adapters/postgres/client';
 import { migrate } from '../adapters/postgres/migrate';
+import { freshnessKey } from '../adapters/redis/freshness-store';
 import { ensureTopics, deleteTopics } from '../adapters/kafka/topics';
 import { createProject, createTenant } from '../adapters/postgres/tenants-store';
 import { createApiKey } from '../adapters/postgres/api-keys-store';
@@ -78,6 +79,7 @@ export async function createTestEnv(name: string, overrides: Record<string, stri
         const keys = await adapters.redis.keys(`{${tenantId}}:*`);
         if (keys.length > 0) await adapters.redis.del(...keys);
       }
+      await adapters.redis.del(freshnessKey(config.kafka.groups.aggregate, config.kafka.topics.eventsRaw));
       if (opts.topics !== false) {
         await deleteTopics(adapters.kafka, Object.values(config.kafka.topics)).catch(() => undefined);
         const admin = adapters.kafka.admin();

@@ -1,8 +1,11 @@
 // The exactly-once-effect write of a batch (ARCHITECTURE rule 2 b–d) and the read-back of touched buckets.
 import type { Sql } from './client';
 import type { RawEvent } from '../../core/raw-event';
-import type { RollupDelta, RollupKey, RollupValue } from '../../core/rollups';
-import type { Interval } from '../../core/intervals';
+import { preAggregatedProperties, ROLLUP_INTERVALS, type RollupDelta, type RollupKey, type RollupMetric, type RollupValue } from '../../core/rollups';
+import { INTERVAL_MS, type Interval } from '../../core/intervals';
+
+/** HLL parameters (log2m, regwidth, expthresh, sparseon) used for every sketch, stored or computed from raw rows. */
+export const HLL_PARAMS = { log2m: 16, regwidth: 5, expthresh: -1, sparseon: 1 } as const;
 
 export interface BatchWriteResult {
   /** Events stored for the first time; the rest were duplicates of earlier copies. */
@@ -13,7 +16,12 @@ export interface BatchWriteResult {
  * In one transaction: record ids in the dedupe table (first copy wins), insert the new events into the raw
  * table, fold them into the rollups in sorted key order, and advance each tenant's progress.
  */
-export async function writeBatch(sql: Sql, events: RawEvent[], planDeltas: (fresh: RawEvent[]) => RollupDelta[]): Promise<BatchWriteResult> {
+export async function writeBatch(
+  sql: Sql,
+  events: RawEvent[],
+  planDeltas: (fresh: RawEvent[]) => RollupDelta[],
+  intervals: readonly Interval[] = ROLLUP_INTERVALS,
+): Promise<BatchWriteResult> {
   if (events.length === 0) return { fresh: [] };
   return sql.begin(async (tx) => {
     const ids = events.map((e) => ({ t: e.tenantId, e: e.eventId, ts: new Date(e.timestampMs).toISOString() }));
@@ -43,6 +51,7 @@ export async function writeBatch(sql: Sql, events: RawEvent[], planDeltas: (fres
         select t, p, e, y, ts, r, u, s, props
         from jsonb_to_recordset(${tx.json(rows as never)}) as x(t uuid, p uuid, e text, y text, ts timestamptz, r timestamptz, u text, s text, props jsonb)`;
       await upsertDeltas(tx as unknown as Sql, planDeltas(fresh));
+      await upsertSumsAndSketches(tx as unknown as Sql, fresh, intervals);
     }
     await advanceProgress(tx as unknown as Sql, events);
     return { fresh };
@@ -64,6 +73,58 @@ async function upsertDeltas(sql: Sql, deltas: RollupDelta[]): Promise<void> {
     do update set value = r.value + excluded.value, version = r.version + 1, updated_at = now()`;
 }
 
+/**
+ * One statement for the new events: `sum:<name>`/`n:<name>` rollups of their top-level JSON-number properties
+ * (numeric, exact: the numbers go in as the same JSON text the raw table stores) and the unique-user sketches,
+ * each built per key with hll_add_agg and unioned into the stored one. Both upserts run in sorted key order.
+ * Every interval's sketch is maintained directly: hll union is associative and idempotent, so this equals the
+ * union of the smaller buckets' sketches.
+ */
+async function upsertSumsAndSketches(sql: Sql, fresh: RawEvent[], intervals: readonly Interval[]): Promise<void> {
+  const rows = fresh
+    .map((e) => {
+      const nums: Record<string, unknown> = {};
+      for (const k of preAggregatedProperties(e)) nums[k] = e.properties[k];
+      return { t: e.tenantId, p: e.projectId, y: e.eventType, ts: new Date(e.timestampMs).toISOString(), u: e.userId, n: nums };
+    })
+    .filter((r) => r.u !== null || Object.keys(r.n).length > 0);
+  if (rows.length === 0 || intervals.length === 0) return;
+  const ivs = intervals.map((i) => ({ i, ms: INTERVAL_MS[i] }));
+  const { log2m, regwidth, expthresh, sparseon } = HLL_PARAMS;
+  await sql`
+    with x as (
+      select x.t, x.p, x.y, x.ts, x.u, x.n from jsonb_to_recordset(${sql.json(rows as never)}) as x(t uuid, p uuid, y text, ts timestamptz, u text, n jsonb)
+    ), iv as (
+      select iv.i, (iv.ms || ' milliseconds')::interval as stride from jsonb_to_recordset(${sql.json(ivs)}) as iv(i text, ms bigint)
+    ), per_prop as (
+      select x.t, x.p, x.y, iv.i, date_bin(iv.stride, x.ts, timestamptz 'epoch') as b, kv.k, sum(kv.v::numeric) as s, count(*)::numeric as c
+      from x cross join lateral jsonb_each(x.n) as kv(k, v) cross join iv
+      where jsonb_typeof(kv.v) = 'number'
+      group by 1, 2, 3, 4, 5, 6
+    ), sums as (
+      insert into rollups as r (tenant_id, project_id, event_type, metric, interval, bucket_start, value, version)
+      select g.t, g.p, g.y, mv.m, g.i, g.b, mv.val, 1
+      from per_prop g cross join lateral (values ('sum:' || g.k, g.s), ('n:' || g.k, g.c)) as mv(m, val)
+      order by g.t, g.p, g.y collate "C", mv.m collate "C", g.i collate "C", g.b
+      on conflict (tenant_id, project_id, event_type, metric, interval, bucket_start)
+      do update set value = r.value + excluded.value, version = r.version + 1, updated_at = now()
+      returning 1
+    ), sketches as (
+      insert into rollup_sketches as s (tenant_id, project_id, event_type, interval, bucket_start, sketch, version)
+      select x.t, x.p, x.y, iv.i, date_bin(iv.stride, x.ts, timestamptz 'epoch'),
+             hll_add_agg(hll_hash_text(x.u), ${log2m}, ${regwidth}, ${expthresh}, ${sparseon}), 1
+      from x cross join iv
+      where x.u is not null
+      group by 1, 2, 3, 4, 5
+      order by x.t, x.p, x.y collate "C", iv.i collate "C", date_bin(iv.stride, x.ts, timestamptz 'epoch')
+      on conflict (tenant_id, project_id, event_type, interval, bucket_start)
+      do update set sketch = hll_union(s.sketch, excluded.sketch), version = s.version + 1, updated_at = now()
+        where hll_union(s.sketch, excluded.sketch) <> s.sketch
+      returning 1
+    )
+    select (select count(*) from sums) as sums, (select count(*) from sketches) as sketches`;
+}
+
 /** data_as_of: the newest receive time processed per tenant (never moves back). */
 async function advanceProgress(sql: Sql, events: RawEvent[]): Promise<void> {
   const newest = new Map<string, number>();
@@ -80,7 +141,7 @@ interface RollupRow {
   tenantId: string;
   projectId: string;
   eventType: string;
-  metric: 'count';
+  metric: RollupMetric;
   interval: Interval;
   bucketStart: Date;
   value: string;
@@ -96,6 +157,7 @@ function toValue(r: RollupRow): RollupValue {
     interval: r.interval,
     bucketMs: r.bucketStart.getTime(),
     value: Number(r.value),
+    text: r.value,
     version: Number(r.version),
   };
 }
@@ -116,7 +178,7 @@ export async function readRollups(sql: Sql, keys: RollupKey[]): Promise<RollupVa
 /** Every stored bucket of one series in [from, to) for the given projects. */
 export async function readSeries(
   sql: Sql,
-  q: { tenantId: string; projectIds: string[]; eventType: string; metric: 'count'; interval: Interval; fromMs: number; toMs: number },
+  q: { tenantId: string; projectIds: string[]; eventType: string; metric: RollupMetric; interval: Interval; fromMs: number; toMs: number },
 ): Promise<RollupValue[]> {
   if (q.projectIds.length === 0) return [];
   const rows = await sql<RollupRow[]>`
@@ -127,6 +189,56 @@ export async function readSeries(
       and event_type = ${q.eventType} and metric = ${q.metric} and interval = ${q.interval}
       and bucket_start >= ${new Date(q.fromMs)} and bucket_start < ${new Date(q.toMs)}`;
   return rows.map(toValue);
+}
+
+const estimate = (sql: Sql) => sql`round(hll_cardinality(s.sketch))::bigint::text`;
+
+/** Current unique-user estimates (metric unique_users) of the given buckets, versioned by their sketch row. */
+export async function readSketchEstimates(sql: Sql, keys: RollupKey[]): Promise<RollupValue[]> {
+  if (keys.length === 0) return [];
+  const rows = keys.map((k) => ({ t: k.tenantId, p: k.projectId, y: k.eventType, i: k.interval, b: new Date(k.bucketMs).toISOString() }));
+  const found = await sql<RollupRow[]>`
+    select s.tenant_id as "tenantId", s.project_id as "projectId", s.event_type as "eventType", 'unique_users' as metric, s.interval,
+           s.bucket_start as "bucketStart", ${estimate(sql)} as value, s.version::text as version
+    from jsonb_to_recordset(${sql.json(rows)}) as x(t uuid, p uuid, y text, i text, b timestamptz)
+    join rollup_sketches s on s.tenant_id = x.t and s.project_id = x.p and s.event_type = x.y and s.interval = x.i and s.bucket_start = x.b`;
+  return found.map(toValue);
+}
+
+/** Unique-user estimates of one series per project, in [from, to). */
+export async function readSketchSeries(
+  sql: Sql,
+  q: { tenantId: string; projectIds: string[]; eventType: string; interval: Interval; fromMs: number; toMs: number },
+): Promise<RollupValue[]> {
+  if (q.projectIds.length === 0) return [];
+  const rows = await sql<RollupRow[]>`
+    select s.tenant_id as "tenantId", s.project_id as "projectId", s.event_type as "eventType", 'unique_users' as metric, s.interval,
+           s.bucket_start as "bucketStart", ${estimate(sql)} as value, s.version::text as version
+    from rollup_sketches s
+    where s.tenant_id = ${q.tenantId} and s.project_id = any(${sql.array(q.projectIds)}::uuid[])
+      and s.event_type = ${q.eventType} and s.interval = ${q.interval}
+      and s.bucket_start >= ${new Date(q.fromMs)} and s.bucket_start < ${new Date(q.toMs)}`;
+  return rows.map(toValue);
+}
+
+/**
+ * Unique users over several projects: the estimate of the union of their sketches per bucket (estimates cannot
+ * be added), with each project's sketch version read in the same snapshot (absent: no sketch yet, version 0).
+ */
+export async function readSketchUnion(
+  sql: Sql,
+  q: { tenantId: string; projectIds: string[]; eventType: string; interval: Interval; fromMs: number; toMs: number },
+): Promise<{ bucketMs: number; value: number; versions: Record<string, number> }[]> {
+  if (q.projectIds.length === 0) return [];
+  const rows = await sql<{ bucketStart: Date; value: string; versions: Record<string, number> }[]>`
+    select s.bucket_start as "bucketStart", round(hll_cardinality(hll_union_agg(s.sketch)))::bigint::text as value,
+           jsonb_object_agg(s.project_id, s.version) as versions
+    from rollup_sketches s
+    where s.tenant_id = ${q.tenantId} and s.project_id = any(${sql.array(q.projectIds)}::uuid[])
+      and s.event_type = ${q.eventType} and s.interval = ${q.interval}
+      and s.bucket_start >= ${new Date(q.fromMs)} and s.bucket_start < ${new Date(q.toMs)}
+    group by s.bucket_start`;
+  return rows.map((r) => ({ bucketMs: r.bucketStart.getTime(), value: Number(r.value), versions: r.versions }));
 }
 
 export async function readProgress(sql: Sql, tenantId: string): Promise<Date | null> {

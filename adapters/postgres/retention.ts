@@ -48,10 +48,17 @@ export async function applyRetention(sql: Sql, nowMs: number, retentionMs: numbe
   });
   let deletedRollups = 0;
   for (const { interval, keepMs } of shortRollups) {
+    const before = new Date(nowMs - keepMs);
     deletedRollups += await deleteInChunks(async () => {
       const r = await sql`
         delete from rollups where ctid in (
-          select ctid from rollups where interval = ${interval} and bucket_start < ${new Date(nowMs - keepMs)} limit ${CHUNK})`;
+          select ctid from rollups where interval = ${interval} and bucket_start < ${before} limit ${CHUNK})`;
+      return r.count;
+    });
+    deletedRollups += await deleteInChunks(async () => {
+      const r = await sql`
+        delete from rollup_sketches where ctid in (
+          select ctid from rollup_sketches where interval = ${interval} and bucket_start < ${before} limit ${CHUNK})`;
       return r.count;
     });
   }

@@ -22,7 +22,7 @@ const DAY = 86_400_000;
 const TTL_MS: Record<Interval, number> = { '10s': DAY + 3_600_000, '1m': 2 * DAY, '5m': 7 * DAY, '1h': 35 * DAY, '1d': 400 * DAY };
 
 export function rollupCacheKey(k: RollupKey): string {
-  return `{${k.tenantId}}:rollup:${k.projectId}:${k.metric}:${k.interval}:${k.bucketMs}:${encodeURIComponent(k.eventType)}`;
+  return `{${k.tenantId}}:rollup:${k.projectId}:${encodeURIComponent(k.metric)}:${k.interval}:${k.bucketMs}:${encodeURIComponent(k.eventType)}`;
 }
 
 export function progressKey(tenantId: string): string {
@@ -45,14 +45,14 @@ export function createRollupCache(redis: Redis) {
     async write(values: RollupValue[]): Promise<void> {
       if (values.length === 0) return;
       const p = r.pipeline() as unknown as GuardedRedis & { exec(): Promise<[Error | null, unknown][] | null> };
-      for (const v of values) p.csSetIfNewer(rollupCacheKey(v), v.version, String(v.value), TTL_MS[v.interval]);
+      for (const v of values) p.csSetIfNewer(rollupCacheKey(v), v.version, v.text ?? String(v.value), TTL_MS[v.interval]);
       const results = await p.exec();
       const failed = results?.find(([err]) => err);
       if (failed) throw failed[0];
     },
-    /** Cached values by key; absent keys are misses. */
-    async read(keys: RollupKey[]): Promise<Map<string, { value: number; version: number }>> {
-      const out = new Map<string, { value: number; version: number }>();
+    /** Cached values by key (`text`: the exact decimal as stored); absent keys are misses. */
+    async read(keys: RollupKey[]): Promise<Map<string, { value: number; text: string; version: number }>> {
+      const out = new Map<string, { value: number; text: string; version: number }>();
       if (keys.length === 0) return out;
       const p = r.pipeline();
       const names = keys.map(rollupCacheKey);
@@ -61,7 +61,7 @@ export function createRollupCache(redis: Redis) {
       results.forEach(([err, res], i) => {
         if (err) throw err;
         const [v, n] = res as [string | null, string | null];
-        if (v !== null && n !== null) out.set(names[i]!, { value: Number(n), version: Number(v) });
+        if (v !== null && n !== null) out.set(names[i]!, { value: Number(n), text: n, version: Number(v) });
       });
       return out;
     },

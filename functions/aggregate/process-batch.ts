@@ -1,12 +1,12 @@
 // The aggregate step (ARCHITECTURE rules 2 and 3): exactly-once effect of a batch of raw events, then Redis and
 // notices; records that fail on their own are isolated, counted and, after N attempts, dead-lettered.
 import { decodeRawEvent, type RawEvent } from '../../core/raw-event';
-import { firstCopies, planCountDeltas, touchedKeys, withinRetention } from '../../core/rollups';
+import { firstCopies, planCountDeltas, touchedKeys, touchedValueKeys, withinRetention } from '../../core/rollups';
 import { isolateFailures } from '../../core/isolate-failures';
 import { isRecordFailure } from '../../core/failure-kind';
 import type { DecodedRecord } from '../../core/msk-event';
 import type { Adapters } from '../../adapters';
-import { readRollups, writeBatch } from '../../adapters/postgres/aggregate-store';
+import { readRollups, readSketchEstimates, writeBatch } from '../../adapters/postgres/aggregate-store';
 import { logger } from '../../adapters/logger';
 import { deadLetterUndecodable, settleFailures } from './dead-letter';
 
@@ -71,8 +71,10 @@ async function aggregateEvents(deps: Deps, events: RawEvent[]): Promise<PartOutc
   const { fresh } = await writeBatch(deps.sql, candidates, (newEvents) => planCountDeltas(newEvents));
 
   // Every bucket the batch touched, new events or not: a retry after a failed Redis write repairs Redis.
-  const values = await readRollups(deps.sql, touchedKeys(candidates));
-  await deps.rollupCache.write(values);
+  // Counts and sums in one read, unique-user estimates (of the sketches, never an HLL of Redis's own) in another.
+  const { sums, sketches } = touchedValueKeys(candidates);
+  const [values, estimates] = await Promise.all([readRollups(deps.sql, [...touchedKeys(candidates), ...sums]), readSketchEstimates(deps.sql, sketches)]);
+  await deps.rollupCache.write([...values, ...estimates]);
   const newest = new Map<string, number>();
   for (const e of candidates) newest.set(e.tenantId, Math.max(newest.get(e.tenantId) ?? 0, e.receivedAtMs));
   for (const [tenantId, at] of newest) await deps.rollupCache.advanceProgress(tenantId, at);

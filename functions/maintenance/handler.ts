@@ -1,21 +1,30 @@
-// Scheduled maintenance (EventBridge in AWS, the scheduler tick locally): partitions ahead, retention, key-use flush.
+// Scheduled maintenance (EventBridge in AWS, the scheduler tick locally): partitions ahead, retention, key-use flush,
+// consumer lag and the pipeline's caught_up_through.
 import { lazyHandler, processAdapters } from '../process-adapters';
 import type { Adapters } from '../../adapters';
 import { applyRetention, type RetentionResult } from '../../adapters/postgres/retention';
 import { logger } from '../../adapters/logger';
+import { createFreshnessCheck } from './freshness';
+import type { FreshnessState } from '../../core/freshness';
 
 const DAYS_AHEAD = 3;
 /** 10s buckets serve the last 24 h only (API.md); an hour of margin for late events and slow clocks. */
 const SHORT_ROLLUPS = [{ interval: '10s', keepMs: 25 * 3_600_000 }];
 
 export function createMaintenanceHandler(deps: Adapters) {
-  return async (_event: unknown): Promise<{ partitionsCreated: number } & RetentionResult> => {
+  const checkFreshness = createFreshnessCheck(deps);
+  return async (_event: unknown): Promise<{ partitionsCreated: number; freshness: FreshnessState | null } & RetentionResult> => {
     const now = deps.now();
     const partitionsCreated = await deps.partitions.ensureAhead(now, DAYS_AHEAD);
     const retention = await applyRetention(deps.sql, now, deps.config.limits.retentionMs, SHORT_ROLLUPS);
     if (retention.droppedPartitions.length > 0 || retention.deletedEventIds > 0) logger.info('retention applied', { retention });
     await deps.keys.flush();
-    return { partitionsCreated, ...retention };
+    // Kafka being unreachable must not stop the Postgres housekeeping; freshness then simply does not advance.
+    const freshness = await checkFreshness().catch((error: unknown) => {
+      logger.warn('freshness check failed', { error: error as Error });
+      return null;
+    });
+    return { partitionsCreated, ...retention, freshness };
   };
 }
 

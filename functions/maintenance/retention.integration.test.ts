@@ -38,6 +38,8 @@ it('drops expired partitions whole, forgets their dedupe ids, keeps long rollups
   expect(await count(`select count(*) as n from events where tenant_id = $1 and event_type = 'today'`)).toBe(1);
   expect(await count(`select count(*) as n from event_ids where tenant_id = $1`)).toBe(1);
   expect(await count(`select count(*) as n from rollups where tenant_id = $1 and event_type = 'old' and interval = '10s'`)).toBe(0);
+  expect(await count(`select count(*) as n from rollup_sketches where tenant_id = $1 and event_type = 'old' and interval = '10s'`)).toBe(0);
+  expect(await count(`select count(*) as n from rollup_sketches where tenant_id = $1 and event_type = 'old' and interval = '1h'`)).toBe(1);
   expect(await count(`select coalesce(sum(value), 0) as n from rollups where tenant_id = $1 and event_type = 'old' and interval = '1h'`)).toBe(2);
   for (let d = 0; d <= 3; d++) {
     const [exists] = await env.adapters.sql`select to_regclass(${partitionName(dayStart(realNow) + d * DAY)}) as t`;

@@ -1,4 +1,4 @@
-// The read and configuration API: metrics, explorer, projects, keys, catalog, health (API Gateway HTTP API, payload v2).
+// The read and configuration API: metrics, status, explorer, projects, keys, catalog, health (API Gateway HTTP API, payload v2).
 import { httpHandler, json, type HttpEvent, type HttpResult } from '../http/middleware';
 import { jsonBody, pathParam, queryParams } from '../http/request';
 import { getProjects, patchProject, postProject } from './projects';
@@ -10,6 +10,7 @@ import { lazyHandler, processAdapters } from '../process-adapters';
 import type { Adapters } from '../../adapters';
 import { parseMetricsQuery, readMetric } from './metrics';
 import { exploreEvents } from './explorer';
+import { readStatus } from './freshness';
 import { readiness } from './health';
 import { OPENAPI } from './openapi';
 import type { RouteKeyOf } from '../routes';
@@ -23,6 +24,7 @@ export const QUERY_ROUTES: Record<RouteKeyOf<'query'>, Route> = {
     const principal = await authenticate(deps.keys, event, 'read');
     return json(200, await readMetric(deps, principal, parseMetricsQuery(queryParams(event), deps.now())));
   },
+  'GET /v1/status': async (deps, event) => json(200, await readStatus(deps, await authenticate(deps.keys, event, 'read'))),
   'GET /v1/events': async (deps, event) => {
     const principal = await authenticate(deps.keys, event, 'read');
     return json(200, await exploreEvents(deps, principal, queryParams(event)));

@@ -1,21 +1,31 @@
 // GET /v1/metrics: aligned, zero-filled buckets; Redis first, Postgres on a miss (refilling Redis by version).
+// count and sum:/avg: of pre-aggregated properties come from rollups; unique_users from the hll sketches (Redis
+// caches their estimates); property filters and other paths are computed from raw events with the same arithmetic.
+import { createHash } from 'node:crypto';
 import { bucketCount, bucketRange, INTERVAL_MS, isInterval, type Interval } from '../../core/intervals';
 import { badRequest } from '../../core/errors';
 import type { Principal } from '../../core/api-keys';
-import type { RollupKey, RollupValue } from '../../core/rollups';
+import { addDecimals, averageOf, isPreAggregatedPath, type RollupKey, type RollupMetric, type RollupValue } from '../../core/rollups';
 import type { Adapters } from '../../adapters';
-import { readProgress, readSeries } from '../../adapters/postgres/aggregate-store';
+import { readSeries, readSketchSeries, readSketchUnion } from '../../adapters/postgres/aggregate-store';
+import { tenantDataAsOf } from './freshness';
 import { rollupCacheKey } from '../../adapters/redis/rollup-cache';
-import { countFromRawEvents } from '../../adapters/postgres/raw-metrics';
+import { metricsFromRawEvents } from '../../adapters/postgres/raw-metrics';
 import { propertyFilters, timeParam } from '../http/request';
 import { readableProjects } from './scope';
 
 const MAX_BUCKETS = 10_000;
 const TEN_SECONDS_REACH_MS = 24 * 3_600_000;
 
+export type MetricKind = 'count' | 'unique_users' | 'sum' | 'avg';
+
 export interface MetricsQuery {
   eventType: string;
-  metric: 'count';
+  /** As requested, e.g. `sum:amount`. */
+  metric: string;
+  kind: MetricKind;
+  /** The property of sum/avg, split at dots; null for count and unique_users. */
+  path: string[] | null;
   interval: Interval;
   fromMs: number;
   toMs: number;
@@ -23,14 +33,22 @@ export interface MetricsQuery {
   props: [string[], string][];
 }
 
+export function parseMetric(metric: string): { kind: MetricKind; path: string[] | null } {
+  if (metric === 'count' || metric === 'unique_users') return { kind: metric, path: null };
+  const m = /^(sum|avg):(.+)$/.exec(metric);
+  if (m) {
+    const path = m[2]!.split('.');
+    if (path.some((p) => p.length === 0) || path.length > 6) throw badRequest('invalid_parameter', `${metric}: the property path must be <name> or <a>.<b> (at most 6 levels).`);
+    return { kind: m[1] as 'sum' | 'avg', path };
+  }
+  throw badRequest('invalid_parameter', 'metric must be count, unique_users, sum:<path> or avg:<path>.');
+}
+
 export function parseMetricsQuery(params: URLSearchParams, nowMs: number): MetricsQuery {
   const eventType = params.get('event_type');
   if (!eventType) throw badRequest('invalid_parameter', 'event_type is required, e.g. ?event_type=signup.');
   const metric = params.get('metric') ?? 'count';
-  if (metric !== 'count') {
-    if (/^(unique_users|sum:.+|avg:.+)$/.test(metric)) throw badRequest('unsupported_metric', `metric "${metric}" is not available yet; use metric=count.`);
-    throw badRequest('invalid_parameter', 'metric must be count, unique_users, sum:<path> or avg:<path>.');
-  }
+  const { kind, path } = parseMetric(metric);
   const interval = params.get('interval') ?? '1m';
   if (!isInterval(interval)) throw badRequest('invalid_parameter', 'interval must be one of 10s, 1m, 5m, 1h, 1d.');
   const toMs = timeParam(params, 'to') ?? nowMs;
@@ -39,41 +57,84 @@ export function parseMetricsQuery(params: URLSearchParams, nowMs: number): Metri
   if (interval === '10s' && fromMs < nowMs - TEN_SECONDS_REACH_MS) throw badRequest('invalid_parameter', 'interval 10s covers only the last 24 h; use 1m or larger for older ranges.');
   const buckets = bucketCount(fromMs, toMs, interval);
   if (buckets > MAX_BUCKETS) throw badRequest('too_many_buckets', `The range holds ${buckets} buckets of ${interval}; the maximum is ${MAX_BUCKETS}. Use a larger interval or a shorter range.`);
-  return { eventType, metric, interval, fromMs, toMs, project: params.get('project'), props: propertyFilters(params) };
+  return { eventType, metric, kind, path, interval, fromMs, toMs, project: params.get('project'), props: propertyFilters(params) };
 }
+
+type Value = number | null;
 
 export async function readMetric(deps: Adapters, principal: Principal, q: MetricsQuery) {
   const projects = await readableProjects(deps.projects, principal, q.project);
+  const projectIds = projects.map((p) => p.id).sort();
   const buckets = bucketRange(q.fromMs, q.toMs, q.interval);
-  const values = q.props.length > 0 ? await countWithFilters(deps, principal, q, projects.map((p) => p.id)) : await countFromRollups(deps, principal, q, projects.map((p) => p.id), buckets);
-  const asOf = (await deps.rollupCache.readProgress(principal.tenantId).catch(() => null)) ?? (await readProgress(deps.sql, principal.tenantId))?.getTime() ?? null;
+  const s: Series = { tenantId: principal.tenantId, projectIds, eventType: q.eventType, interval: q.interval, buckets, fromMs: buckets[0] ?? q.fromMs, toMs: q.toMs };
+  const values = await valuesFor(deps, q, s);
+  const asOf = await tenantDataAsOf(deps, principal.tenantId);
+  const empty: Value = q.kind === 'avg' ? null : 0;
   return {
     event_type: q.eventType,
     metric: q.metric,
     interval: q.interval,
     data_as_of: asOf === null ? null : new Date(asOf).toISOString(),
-    points: buckets.map((t) => ({ t: new Date(t).toISOString(), value: values.get(t) ?? 0 })),
+    points: buckets.map((t) => ({ t: new Date(t).toISOString(), value: values.has(t) ? values.get(t)! : empty })),
   };
 }
 
-async function countFromRollups(deps: Adapters, principal: Principal, q: MetricsQuery, projectIds: string[], buckets: number[]): Promise<Map<number, number>> {
-  const keys: RollupKey[] = projectIds.flatMap((projectId) =>
-    buckets.map((bucketMs) => ({ tenantId: principal.tenantId, projectId, eventType: q.eventType, metric: 'count' as const, interval: q.interval, bucketMs })),
-  );
-  const cached = await deps.rollupCache.read(keys).catch(() => new Map<string, { value: number }>());
-  const totals = new Map<number, number>();
+interface Series {
+  tenantId: string;
+  projectIds: string[];
+  eventType: string;
+  interval: Interval;
+  buckets: number[];
+  fromMs: number;
+  toMs: number;
+}
+
+async function valuesFor(deps: Adapters, q: MetricsQuery, s: Series): Promise<Map<number, Value>> {
+  if (s.projectIds.length === 0) return new Map();
+  const fromRaw = q.props.length > 0 || (q.path !== null && !isPreAggregatedPath(q.path));
+  if (fromRaw) {
+    const raw = await metricsFromRawEvents(deps.sql, { ...s, bucketMs: INTERVAL_MS[q.interval], props: q.props, path: q.path });
+    return mapValues(raw, (b) =>
+      q.kind === 'count' ? b.count : q.kind === 'unique_users' ? b.uniqueUsers : q.kind === 'sum' ? Number(b.sum) : averageOf(b.sum, b.n),
+    );
+  }
+  if (q.kind === 'count') return mapValues(await decimalSeries(deps, s, 'count'), Number);
+  if (q.kind === 'unique_users') return s.projectIds.length === 1 ? mapValues(await decimalSeries(deps, s, 'unique_users'), Number) : uniqueUsersOfUnion(deps, s);
+  const name = q.path![0]!;
+  const sums = await decimalSeries(deps, s, `sum:${name}`);
+  if (q.kind === 'sum') return mapValues(sums, Number);
+  const counts = await decimalSeries(deps, s, `n:${name}`);
+  return new Map(s.buckets.map((t) => [t, averageOf(sums.get(t) ?? '0', counts.get(t) ?? '0')]));
+}
+
+function mapValues<A, B>(m: Map<number, A>, f: (a: A) => B): Map<number, B> {
+  return new Map([...m].map(([k, v]) => [k, f(v)]));
+}
+
+function keysOf(s: Series, metric: RollupMetric): RollupKey[] {
+  return s.projectIds.flatMap((projectId) => s.buckets.map((bucketMs) => ({ tenantId: s.tenantId, projectId, eventType: s.eventType, metric, interval: s.interval, bucketMs })));
+}
+
+/** Stored values of one metric per project (rollups, or the sketches' estimates for unique_users). */
+async function storedSeries(deps: Adapters, s: Series, metric: RollupMetric): Promise<RollupValue[]> {
+  return metric === 'unique_users' ? readSketchSeries(deps.sql, s) : readSeries(deps.sql, { ...s, metric });
+}
+
+/** Per bucket, the exact decimal total over the projects of a per-project metric; Redis first. */
+async function decimalSeries(deps: Adapters, s: Series, metric: RollupMetric): Promise<Map<number, string>> {
+  const keys = keysOf(s, metric);
+  const cached = await deps.rollupCache.read(keys).catch(() => new Map<string, { text: string }>());
+  const parts = new Map<number, string[]>();
+  const add = (bucketMs: number, text: string) => (parts.get(bucketMs) ?? parts.set(bucketMs, []).get(bucketMs)!).push(text);
   if (cached.size < keys.length) {
-    // Some buckets are not in Redis (never cached, expired, or empty): the rollups in Postgres are the truth.
-    const stored = await readSeries(deps.sql, { tenantId: principal.tenantId, projectIds, eventType: q.eventType, metric: 'count', interval: q.interval, fromMs: buckets[0] ?? q.fromMs, toMs: q.toMs });
-    for (const v of stored) totals.set(v.bucketMs, (totals.get(v.bucketMs) ?? 0) + v.value);
+    // Some buckets are not in Redis (never cached, expired, or empty): Postgres is the truth.
+    const stored = await storedSeries(deps, s, metric);
+    for (const v of stored) add(v.bucketMs, v.text ?? String(v.value));
     await refill(deps, keys, stored, cached);
-    return totals;
+  } else {
+    for (const k of keys) add(k.bucketMs, cached.get(rollupCacheKey(k))!.text);
   }
-  for (const k of keys) {
-    const hit = cached.get(rollupCacheKey(k))!;
-    totals.set(k.bucketMs, (totals.get(k.bucketMs) ?? 0) + hit.value);
-  }
-  return totals;
+  return mapValues(parts, addDecimals);
 }
 
 /**
@@ -88,14 +149,46 @@ async function refill(deps: Adapters, keys: RollupKey[], stored: RollupValue[], 
   await deps.rollupCache.write(missing).catch(() => undefined); // the answer is already right; a cache failure only costs speed
 }
 
-async function countWithFilters(deps: Adapters, principal: Principal, q: MetricsQuery, projectIds: string[]): Promise<Map<number, number>> {
-  return countFromRawEvents(deps.sql, {
-    tenantId: principal.tenantId,
-    projectIds,
-    eventType: q.eventType,
-    bucketMs: INTERVAL_MS[q.interval],
-    fromMs: bucketRange(q.fromMs, q.toMs, q.interval)[0] ?? q.fromMs,
-    toMs: q.toMs,
-    props: q.props,
+/** Cache key of a union over a set of projects: the set's hash stands in for the project id. */
+export function unionCacheKey(s: Pick<Series, 'tenantId' | 'projectIds' | 'eventType' | 'interval'>, bucketMs: number): RollupKey {
+  const set = createHash('sha256').update([...s.projectIds].sort().join(',')).digest('hex').slice(0, 32);
+  return { tenantId: s.tenantId, projectId: `union-${set}`, eventType: s.eventType, metric: 'unique_users', interval: s.interval, bucketMs };
+}
+
+/**
+ * Unique users over several projects: the estimate of the union of their sketches. Redis keeps it per bucket
+ * under the project set's key as `<estimate>;<version of each project's sketch>`, guarded by the sum of those
+ * versions (each only increases, so the sum increases on every change). A cached union is used only when its
+ * versions are exactly those of the per-project entries in Redis; otherwise Postgres unions the sketches and
+ * both the per-project estimates and the union are refilled through the guard.
+ */
+async function uniqueUsersOfUnion(deps: Adapters, s: Series): Promise<Map<number, Value>> {
+  const perProject = keysOf(s, 'unique_users');
+  const unions = s.buckets.map((t) => unionCacheKey(s, t));
+  const cached = await deps.rollupCache.read([...perProject, ...unions]).catch(() => new Map<string, { text: string; version: number }>());
+  const out = new Map<number, Value>();
+  let complete = true;
+  for (const u of unions) {
+    const hit = cached.get(rollupCacheKey(u));
+    const versions = s.projectIds.map((projectId) => cached.get(rollupCacheKey({ ...u, projectId }))?.version);
+    if (!hit || versions.some((v) => v === undefined) || hit.text !== `${hit.text.split(';')[0]};${versions.join(',')}`) {
+      complete = false;
+      break;
+    }
+    out.set(u.bucketMs, Number(hit.text.split(';')[0]));
+  }
+  if (complete) return out;
+
+  const stored = await readSketchSeries(deps.sql, s);
+  const union = await readSketchUnion(deps.sql, s);
+  await refill(deps, perProject, stored, new Map());
+  // The union's versions come from its own snapshot; per-project versions absent there were 0.
+  const byBucket = new Map(union.map((u) => [u.bucketMs, u]));
+  const values: RollupValue[] = unions.map((k) => {
+    const u = byBucket.get(k.bucketMs);
+    const versions = s.projectIds.map((p) => u?.versions[p] ?? 0);
+    return { ...k, value: u?.value ?? 0, text: `${u?.value ?? 0};${versions.join(',')}`, version: versions.reduce((a, b) => a + b, 0) };
   });
+  await deps.rollupCache.write(values).catch(() => undefined);
+  return new Map(union.map((u) => [u.bucketMs, u.value]));
 }

@@ -145,15 +145,56 @@ export const OPENAPI = {
     '/v1/metrics': {
       get: {
         summary: 'Time series (scope: read)',
+        description:
+          'Property filters: prop.<path>=<value> query parameters (repeatable, AND, equality; <path> dotted for nested properties). With filters, ' +
+          'every metric is computed from raw events with the same arithmetic as the rollups.',
         parameters: [
           { name: 'event_type', in: 'query', required: true, schema: { type: 'string' } },
-          { name: 'metric', in: 'query', schema: { type: 'string', enum: ['count'], default: 'count' } },
+          {
+            name: 'metric',
+            in: 'query',
+            description:
+              'count | unique_users | sum:<path> | avg:<path> (<path> dotted for nested properties). sum/avg use JSON numbers only, with exact decimal ' +
+              'arithmetic; values are returned as JSON numbers (beyond 2^53 they are rounded to the nearest double). avg = sum / number of events having ' +
+              'the property, null for a bucket where none has it. unique_users is a HyperLogLog estimate (within 2 %) of distinct user_ids; events ' +
+              'without one do not count.',
+            schema: { type: 'string', pattern: '^(count|unique_users|(sum|avg):[^.]+(\\.[^.]+){0,5})$', default: 'count', examples: ['count', 'unique_users', 'sum:amount', 'avg:cart.total'] },
+          },
           { name: 'interval', in: 'query', schema: { type: 'string', enum: ['10s', '1m', '5m', '1h', '1d'], default: '1m' } },
           timeParam('from'),
           timeParam('to'),
           { name: 'project', in: 'query', schema: { type: 'string' } },
         ],
-        responses: { '200': { description: 'Aligned, zero-filled buckets with data_as_of' }, ...errors(400, 401, 403, 404) },
+        responses: { '200': { description: 'Aligned, zero-filled buckets with data_as_of; value is null only for avg buckets without the property' }, ...errors(400, 401, 403, 404) },
+      },
+    },
+    '/v1/status': {
+      get: {
+        summary: 'Freshness of the calling tenant: what the dashboard shows (scope: read)',
+        description:
+          'data_as_of: the time up to which the pipeline has processed this tenant\'s events — its newest processed receive time, or the last moment the ' +
+          'pipeline was known caught up on every partition, whichever is later (a quiet tenant is as fresh as the pipeline). lag_ms: 0 while the newest ' +
+          'check found the pipeline caught up, else now − data_as_of. events_last_minute: events in the six newest 10 s buckets (event time), every event ' +
+          'type; a project-bound key counts its project only.',
+        responses: {
+          '200': {
+            description: 'Freshness',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['data_as_of', 'lag_ms', 'events_last_minute'],
+                  properties: {
+                    data_as_of: { type: ['string', 'null'], format: 'date-time', description: 'null until anything is known' },
+                    lag_ms: { type: ['integer', 'null'], minimum: 0 },
+                    events_last_minute: { type: 'integer', minimum: 0 },
+                  },
+                },
+              },
+            },
+          },
+          ...errors(401, 403),
+        },
       },
     },
     '/v1/projects': {
