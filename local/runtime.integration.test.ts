@@ -151,9 +151,7 @@ describe('the ingest contract', () => {
   });
 
   it('binds a project-bound key to its project', async () => {
-    await env.adapters.sql`insert into projects (tenant_id, id, slug, name) values (${tenant.id}, gen_random_uuid(), 'mobile', 'Mobile')`;
-    const [mobile] = await env.adapters.sql<{ id: string }[]>`select id from projects where tenant_id = ${tenant.id} and slug = 'mobile'`;
-    const bound = await env.createKey(tenant, ['ingest', 'read'], mobile!.id);
+    const bound = await env.createKey(tenant, ['ingest', 'read'], await env.createProject(tenant, 'mobile'));
     const ok = await call(runtime.url, '/v1/events', { key: bound, json: { event_type: 'bound_event' } });
     expect(ok.status).toBe(202);
     const wrong = await call(runtime.url, '/v1/events', { key: bound, json: { event_type: 'bound_event', project: 'web' } });

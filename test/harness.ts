@@ -23,6 +23,8 @@ export interface TestEnv {
   adapters: Adapters;
   createTenant(): Promise<TestTenant>;
   createKey(tenant: TestTenant, scopes: Scope[], projectId?: string | null): Promise<string>;
+  /** Another project of the tenant; returns its id. */
+  createProject(tenant: TestTenant, slug: string, schemaMode?: 'open' | 'strict'): Promise<string>;
   cleanup(): Promise<void>;
 }
 
@@ -62,6 +64,9 @@ export async function createTestEnv(name: string, overrides: Record<string, stri
     config,
     adapters,
     createKey,
+    async createProject(tenant, slug, schemaMode = 'open') {
+      return (await createProject(adapters.sql, tenant.id, slug, slug, schemaMode)).id;
+    },
     async createTenant() {
       const slug = `t-${randomBytes(5).toString('hex')}`;
       const tenant = await createTenant(adapters.sql, slug, slug);

@@ -18,9 +18,7 @@ beforeAll(async () => {
   env = await createTestEnv('status');
   busy = await env.createTenant();
   quiet = await env.createTenant();
-  await env.adapters.sql`insert into projects (tenant_id, id, slug, name) values (${busy.id}, gen_random_uuid(), 'mobile', 'Mobile')`;
-  const [mobile] = await env.adapters.sql<{ id: string }[]>`select id from projects where tenant_id = ${busy.id} and slug = 'mobile'`;
-  mobileKey = await env.createKey(busy, ['ingest', 'read'], mobile!.id);
+  mobileKey = await env.createKey(busy, ['ingest', 'read'], await env.createProject(busy, 'mobile'));
   runtime = await startLocalRuntime(env.adapters, { port: 0, web: false, scheduler: false });
 });
 afterAll(async () => {
