@@ -11,6 +11,7 @@ import { topicSpecs } from '../adapters';
 import { parseScopes } from '../core/api-keys';
 import { CliError, createKeyFor, tenantBySlug } from './admin';
 import { registerDlqCommands } from './cli-dlq';
+import { registerReplayCommand } from './cli-replay';
 
 type Output = { json: boolean };
 
@@ -106,6 +107,7 @@ export function buildCli(): Command {
   });
 
   registerDlqCommands(program, { out, print, withSql, table });
+  registerReplayCommand(program, { out, print, withSql, table });
   return program;
 }
 
