@@ -80,7 +80,7 @@ describe('cli replay', () => {
     await admin.connect();
     try {
       // The throwaway consumer group is gone.
-      expect((await admin.listGroups()).groups.filter((g) => g.groupId.startsWith(`customersignal-replay-${env.config.kafka.topics.eventsRaw}-`))).toEqual([]);
+      expect((await admin.listGroups()).groups.filter((g) => g.groupId.startsWith(`customersignal-read-${env.config.kafka.topics.eventsRaw}-`))).toEqual([]);
     } finally {
       await admin.disconnect();
     }

@@ -1,7 +1,7 @@
 // What the admin CLI's `dlq` commands need from Kafka: read a topic from its start up to where it ends now,
 // and produce records learning the offset each one got.
-import { randomUUID } from 'node:crypto';
 import { Partitioners, type Kafka } from 'kafkajs';
+import { partitionRanges, readRange } from './range-reader';
 
 export interface TopicRecord {
   partition: number;
@@ -12,30 +12,7 @@ export interface TopicRecord {
   headers: Record<string, string>;
 }
 
-export interface PartitionRange {
-  partition: number;
-  /** First offset still in the log (retention moves it). */
-  low: number;
-  /** Offset the next record will get. */
-  high: number;
-}
-
-export class UnknownTopicError extends Error {
-  override name = 'UnknownTopicError';
-}
-
-export async function partitionRanges(kafka: Kafka, topic: string): Promise<PartitionRange[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    // Asked first: for a missing topic kafkajs would retry its metadata request for seconds, then blame the connection.
-    if (!(await admin.listTopics()).includes(topic)) throw new UnknownTopicError(`topic ${topic} does not exist`);
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.map((p) => ({ partition: p.partition, low: Number(p.low), high: Number(p.high) })).sort((a, b) => a.partition - b.partition);
-  } finally {
-    await admin.disconnect();
-  }
-}
+export { partitionRanges, UnknownTopicError, type PartitionRange } from './range-reader';
 
 function headersOf(raw: Record<string, unknown> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -55,10 +32,8 @@ export interface ReadOptions {
 
 /**
  * Reads every record of `topic` from the start of each partition up to its end at the time of the call, in
- * offset order per partition, handing them to `onRecords` (awaited: the read waits for the caller).
- *
- * kafkajs has no group-less consumer, so this joins a throwaway consumer group with a random name, never
- * commits, and deletes the group afterwards: nothing of the real consumer groups is touched.
+ * offset order per partition, handing them to `onRecords` (awaited: the read waits for the caller), through
+ * the range reader (a throwaway consumer group: nothing of the real consumer groups is touched).
  */
 export async function readFromStart(
   kafka: Kafka,
@@ -66,72 +41,25 @@ export async function readFromStart(
   onRecords: (records: TopicRecord[]) => Promise<void>,
   opts: ReadOptions = {},
 ): Promise<void> {
-  const ranges = await partitionRanges(kafka, topic);
   const limit = opts.maxPerPartition ?? Number.POSITIVE_INFINITY;
-  // Per partition: the offset at which reading it is done.
-  const stopAt = new Map<number, number>();
-  for (const r of ranges) if (r.high > r.low && limit > 0) stopAt.set(r.partition, Math.min(r.high, r.low + limit));
-  if (stopAt.size === 0) return;
-
-  const groupId = `customersignal-cli-${randomUUID()}`;
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      let idle: NodeJS.Timeout;
-      const armIdle = () => {
-        clearTimeout(idle);
-        idle = setTimeout(() => reject(new Error(`no records arrived from ${topic} for ${opts.idleTimeoutMs ?? 30_000} ms`)), opts.idleTimeoutMs ?? 30_000);
-      };
-      armIdle();
-      // kafkajs restarts itself after retriable crashes (a rebalance, a coordinator moving); only the others end the read.
-      consumer.on(consumer.events.CRASH, (e) => {
-        if (e.payload.restart) return;
-        clearTimeout(idle);
-        reject(e.payload.error);
-      });
-      consumer
-        .run({
-          autoCommit: false,
-          eachBatch: async ({ batch, heartbeat }) => {
-            const end = stopAt.get(batch.partition);
-            if (end === undefined) return;
-            armIdle();
-            const records = batch.messages
-              .filter((m) => Number(m.offset) < end)
-              .map((m) => ({
-                partition: batch.partition,
-                offset: Number(m.offset),
-                timestampMs: Number(m.timestamp),
-                key: m.key,
-                value: m.value,
-                headers: headersOf(m.headers as Record<string, unknown>),
-              }));
-            if (records.length > 0) await onRecords(records);
-            await heartbeat();
-            const last = batch.messages.length > 0 ? Number(batch.lastOffset()) : -1;
-            if (last + 1 >= end) {
-              stopAt.delete(batch.partition);
-              consumer.pause([{ topic, partitions: [batch.partition] }]);
-              if (stopAt.size === 0) {
-                clearTimeout(idle);
-                resolve();
-              }
-            }
-          },
-        })
-        .catch(reject);
-    });
-  } finally {
-    await consumer.disconnect().catch(() => undefined);
-    const admin = kafka.admin();
-    await admin
-      .connect()
-      .then(() => admin.deleteGroups([groupId]))
-      .catch(() => undefined)
-      .finally(() => admin.disconnect().catch(() => undefined));
-  }
+  const ranges = (await partitionRanges(kafka, topic)).map((r) => ({ partition: r.partition, start: r.low, end: Math.min(r.high, r.low + limit) }));
+  await readRange(
+    kafka,
+    topic,
+    ranges,
+    (records) =>
+      onRecords(
+        records.map((m) => ({
+          partition: m.partition,
+          offset: Number(m.offset),
+          timestampMs: Number(m.timestamp),
+          key: m.key,
+          value: m.value,
+          headers: headersOf(m.headers),
+        })),
+      ),
+    { idleTimeoutMs: opts.idleTimeoutMs },
+  );
 }
 
 export interface ProducedRecord {

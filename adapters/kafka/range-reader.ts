@@ -2,7 +2,32 @@
 // exactly that range once, partition by partition, in offset order.
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { partitionRanges } from './dlq';
+import type { ConsumedRecord } from './consumer-group';
+
+export interface PartitionRange {
+  partition: number;
+  /** First offset still in the log (retention moves it). */
+  low: number;
+  /** Offset the next record will get. */
+  high: number;
+}
+
+export class UnknownTopicError extends Error {
+  override name = 'UnknownTopicError';
+}
+
+export async function partitionRanges(kafka: Kafka, topic: string): Promise<PartitionRange[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    // Asked first: for a missing topic kafkajs would retry its metadata request for seconds, then blame the connection.
+    if (!(await admin.listTopics()).includes(topic)) throw new UnknownTopicError(`topic ${topic} does not exist`);
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.map((p) => ({ partition: p.partition, low: Number(p.low), high: Number(p.high) })).sort((a, b) => a.partition - b.partition);
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 /** A place in a topic: a record time (ms since the epoch) or the same offset on every partition. */
 export type Position = { time: number } | { offset: number };
@@ -15,15 +40,8 @@ export interface OffsetRange {
   end: number;
 }
 
-export interface RangeRecord {
-  topic: string;
-  partition: number;
-  offset: string;
-  timestamp: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: Record<string, Buffer | string | undefined>;
-}
+/** A record as consumer groups hand it over. */
+export type RangeRecord = ConsumedRecord;
 
 /** Per partition, the offsets of a position, clamped to what the log holds. */
 async function offsetsAt(kafka: Kafka, topic: string, at: Position, bounds: { partition: number; low: number; high: number }[]): Promise<Map<number, number>> {
@@ -75,7 +93,7 @@ export async function readRange(
   const todo = new Map(ranges.filter((r) => r.end > r.start).map((r) => [r.partition, r]));
   if (todo.size === 0) return;
 
-  const groupId = `customersignal-replay-${topic}-${randomUUID()}`;
+  const groupId = `customersignal-read-${topic}-${randomUUID()}`;
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
   await consumer.connect();
   try {
