@@ -24,7 +24,9 @@ afterAll(async () => {
 
 function startWorker(): ChildProcess {
   const c = env.config;
-  const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'scripts/start.ts'), '--only', 'aggregate'], {
+  // node with tsx as a loader, not the tsx CLI: the CLI runs the script in a child process, so a SIGKILL of
+  // the CLI would leave the worker itself running.
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/start.ts'), '--only', 'aggregate'], {
     cwd: ROOT,
     env: {
       ...process.env,
