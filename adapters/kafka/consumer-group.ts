@@ -1,5 +1,5 @@
 // A consumer group that hands ordered chunks of one partition to a callback and commits only after it succeeded.
-import type { Kafka, Consumer } from 'kafkajs';
+import type { Batch, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { logger } from '../logger';
 
 export interface ConsumedRecord {
@@ -10,6 +10,19 @@ export interface ConsumedRecord {
   key: Buffer | null;
   value: Buffer | null;
   headers: Record<string, Buffer | string | undefined>;
+}
+
+/** A kafkajs batch message as our code sees it. */
+export function toConsumedRecord(batch: Pick<Batch, 'topic' | 'partition'>, m: KafkaMessage): ConsumedRecord {
+  return {
+    topic: batch.topic,
+    partition: batch.partition,
+    offset: m.offset,
+    timestamp: m.timestamp,
+    key: m.key,
+    value: m.value,
+    headers: (m.headers ?? {}) as Record<string, Buffer | string | undefined>,
+  };
 }
 
 export interface ConsumerGroupOptions {
@@ -49,15 +62,7 @@ export async function startConsumerGroup(kafka: Kafka, opts: ConsumerGroupOption
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
       const live = () => !stopping && isRunning() && !isStale();
       for (let i = 0; i < batch.messages.length && live(); i += opts.batchSize) {
-        const chunk = batch.messages.slice(i, i + opts.batchSize).map((m) => ({
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: m.offset,
-          timestamp: m.timestamp,
-          key: m.key,
-          value: m.value,
-          headers: (m.headers ?? {}) as Record<string, Buffer | string | undefined>,
-        }));
+        const chunk = batch.messages.slice(i, i + opts.batchSize).map((m) => toConsumedRecord(batch, m));
         // Retried with backoff for as long as it takes: the partition waits, nothing is skipped.
         for (let attempt = 0; ; attempt++) {
           try {

@@ -2,7 +2,7 @@
 // exactly that range once, partition by partition, in offset order.
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import type { ConsumedRecord } from './consumer-group';
+import { toConsumedRecord, type ConsumedRecord } from './consumer-group';
 
 export interface PartitionRange {
   partition: number;
@@ -128,15 +128,7 @@ export async function readRange(
             armIdle();
             const records: RangeRecord[] = batch.messages
               .filter((m) => Number(m.offset) >= range.start && Number(m.offset) < range.end)
-              .map((m) => ({
-                topic: batch.topic,
-                partition: batch.partition,
-                offset: m.offset,
-                timestamp: m.timestamp,
-                key: m.key,
-                value: m.value,
-                headers: (m.headers ?? {}) as Record<string, Buffer | string | undefined>,
-              }));
+              .map((m) => toConsumedRecord(batch, m));
             try {
               for (let i = 0; i < records.length; i += batchSize) {
                 await onRecords(records.slice(i, i + batchSize));
