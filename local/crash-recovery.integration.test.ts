@@ -3,11 +3,12 @@
 // recomputation from the raw events.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { childEnv, ROOT } from '../test/child-process';
 import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../test/harness';
 import { rawEvent } from '../test/builders';
 import { encodeRawEvent } from '../core/raw-event';
 
-const ROOT = join(__dirname, '..');
+
 const EVENTS = 4_000;
 let env: TestEnv;
 let tenant: TestTenant;
@@ -23,22 +24,11 @@ afterAll(async () => {
 });
 
 function startWorker(): ChildProcess {
-  const c = env.config;
   // node with tsx as a loader, not the tsx CLI: the CLI runs the script in a child process, so a SIGKILL of
   // the CLI would leave the worker itself running.
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/start.ts'), '--only', 'aggregate'], {
     cwd: ROOT,
-    env: {
-      ...process.env,
-      DATABASE_URL: c.database.url,
-      KAFKA_BROKERS: c.kafka.brokers.join(','),
-      KAFKA_TOPIC_EVENTS_RAW: c.kafka.topics.eventsRaw,
-      KAFKA_TOPIC_EVENTS_DLQ: c.kafka.topics.eventsDlq,
-      KAFKA_TOPIC_METRIC_UPDATES: c.kafka.topics.metricUpdates,
-      KAFKA_GROUP_AGGREGATE: c.kafka.groups.aggregate,
-      AGGREGATE_BATCH_SIZE: '50',
-      LOG_LEVEL: 'ERROR',
-    },
+    env: childEnv(env.config, { AGGREGATE_BATCH_SIZE: '50' }),
     stdio: 'ignore',
   });
   children.push(child);

@@ -1,6 +1,4 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { join } from 'node:path';
+import { runCli, type CliResult } from '../test/child-process';
 import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../test/harness';
 import { mskBatch, rawEvent } from '../test/builders';
 import { createAggregateHandler } from '../functions/aggregate/handler';
@@ -10,8 +8,6 @@ import { encodeRawEvent } from '../core/raw-event';
 import { partitionRanges, readFromStart, type TopicRecord } from '../adapters/kafka/dlq';
 import type { RunningConsumerGroup } from '../adapters/kafka/consumer-group';
 
-const run = promisify(execFile);
-const ROOT = join(__dirname, '..');
 let env: TestEnv;
 let tenant: TestTenant;
 let rawTopic: string;
@@ -25,28 +21,12 @@ beforeAll(async () => {
 });
 afterAll(() => env?.cleanup());
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function cli(...args: string[]): Promise<CliResult> {
   return cliWith({}, ...args);
 }
 
-async function cliWith(extraEnv: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'scripts/cli.ts'), ...args], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        DATABASE_URL: env.config.database.url,
-        KAFKA_TOPIC_EVENTS_RAW: rawTopic,
-        KAFKA_TOPIC_EVENTS_DLQ: dlqTopic,
-        LOG_LEVEL: 'ERROR',
-        ...extraEnv,
-      },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
+function cliWith(extraEnv: Record<string, string>, ...args: string[]): Promise<CliResult> {
+  return runCli(env.config, args, extraEnv);
 }
 
 async function cliJson(...args: string[]) {

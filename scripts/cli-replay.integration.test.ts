@@ -1,13 +1,9 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { join } from 'node:path';
+import { runCli, type CliResult } from '../test/child-process';
 import { createTestEnv, type TestEnv, type TestTenant } from '../test/harness';
 import { rawEvent } from '../test/builders';
 import { encodeRawEvent } from '../core/raw-event';
 import { partitionRanges } from '../adapters/kafka/dlq';
 
-const run = promisify(execFile);
-const ROOT = join(__dirname, '..');
 const N = 200;
 let env: TestEnv;
 let tenant: TestTenant;
@@ -20,26 +16,8 @@ beforeAll(async () => {
 });
 afterAll(() => env?.cleanup());
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'scripts/cli.ts'), ...args], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        DATABASE_URL: env.config.database.url,
-        KAFKA_BROKERS: env.config.kafka.brokers.join(','),
-        KAFKA_TOPIC_EVENTS_RAW: env.config.kafka.topics.eventsRaw,
-        KAFKA_TOPIC_EVENTS_DLQ: env.config.kafka.topics.eventsDlq,
-        KAFKA_TOPIC_METRIC_UPDATES: env.config.kafka.topics.metricUpdates,
-        KAFKA_GROUP_AGGREGATE: env.config.kafka.groups.aggregate,
-        LOG_LEVEL: 'ERROR',
-      },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
+function cli(...args: string[]): Promise<CliResult> {
+  return runCli(env.config, args);
 }
 
 async function replay(...args: string[]) {

@@ -1,11 +1,7 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { join } from 'node:path';
+import { runCli, type CliResult } from '../test/child-process';
 import { createTestEnv, type TestEnv } from '../test/harness';
 import { createKeyResolver } from '../adapters/key-resolver';
 
-const run = promisify(execFile);
-const ROOT = join(__dirname, '..');
 let env: TestEnv;
 
 beforeAll(async () => {
@@ -13,17 +9,8 @@ beforeAll(async () => {
 });
 afterAll(() => env?.cleanup());
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'scripts/cli.ts'), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: env.config.database.url, LOG_LEVEL: 'ERROR' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
+function cli(...args: string[]): Promise<CliResult> {
+  return runCli(env.config, args);
 }
 
 describe('admin CLI', () => {
