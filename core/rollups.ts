@@ -5,6 +5,9 @@ import { bucketStart, type Interval } from './intervals';
 /** Intervals the aggregate step maintains. */
 export const ROLLUP_INTERVALS: readonly Interval[] = ['10s', '1m', '5m', '1h', '1d'];
 
+/** 10s buckets serve the last 24 h only (API.md); an hour of margin for late events and slow clocks. */
+export const TEN_SECOND_KEEP_MS = 25 * 3_600_000;
+
 /**
  * `count`, `unique_users` (the estimate of the bucket's HLL sketch; only ever cached, the sketch lives in
  * rollup_sketches), and per pre-aggregated property `sum:<name>` / `n:<name>` (sum, and number of events having it).

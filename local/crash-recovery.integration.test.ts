@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { childEnv, ROOT } from '../test/child-process';
 import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../test/harness';
+import { metricMismatches } from '../test/recompute';
 import { rawEvent } from '../test/builders';
 import { encodeRawEvent } from '../core/raw-event';
 
@@ -60,20 +61,8 @@ it('loses nothing and counts nothing twice across a SIGKILL of the aggregate wor
   // Assess: exact, and every rollup equals a recomputation from the raw events.
   expect(atKill).toBeLessThan(EVENTS); // it really died mid-way (otherwise this test proves less)
   await eventually(async () => {
-    const mismatches = await env.adapters.sql<{ n: number }[]>`
-      with recomputed as (
-        select project_id, event_type, i.interval,
-               to_timestamp(floor(extract(epoch from ts) / i.secs) * i.secs) as bucket_start, count(*)::numeric as value
-        from events, (values ('10s', 10), ('1m', 60), ('5m', 300), ('1h', 3600), ('1d', 86400)) as i(interval, secs)
-        where tenant_id = ${tenant.id}
-        group by 1, 2, 3, 4
-      ), stored as (
-        select project_id, event_type, interval, bucket_start, value from rollups where tenant_id = ${tenant.id} and metric = 'count'
-      )
-      select count(*)::int as n from (
-        (select * from recomputed except select * from stored) union all (select * from stored except select * from recomputed)
-      ) d`;
-    return mismatches[0]!.n === 0 ? true : undefined;
+    const m = await metricMismatches(env.adapters.sql, tenant.id);
+    return m.rollups === 0 && m.sketches === 0 ? true : undefined;
   }, 30_000, 250);
   const [totals] = await env.adapters.sql<{ n: string }[]>`
     select sum(value)::text as n from rollups where tenant_id = ${tenant.id} and metric = 'count' and interval = '1d'`;

@@ -1,6 +1,7 @@
 import { runCli, type CliResult } from '../test/child-process';
 import { createTestEnv, type TestEnv, type TestTenant } from '../test/harness';
 import { rawEvent } from '../test/builders';
+import { metricMismatches } from '../test/recompute';
 import { encodeRawEvent } from '../core/raw-event';
 import { partitionRanges } from '../adapters/kafka/dlq';
 
@@ -45,7 +46,7 @@ describe('cli replay', () => {
   it('restores what Postgres lost from events_raw, never double counts, filters by tenant, takes offsets', async () => {
     // Prepare: N events of the tenant in events_raw, keyed by tenant id as ingest does.
     const before = new Date(Date.now() - 60_000).toISOString();
-    const events = Array.from({ length: N }, (_, i) => rawEvent(tenant, { eventType: 'replayed', userId: `u${i % 17}` }));
+    const events = Array.from({ length: N }, (_, i) => rawEvent(tenant, { eventType: 'replayed', userId: `u${i % 17}`, properties: { amount: i / 4, n: { x: 1 } } }));
     for (let i = 0; i < N; i += 50) {
       await env.adapters.log.send(env.config.kafka.topics.eventsRaw, events.slice(i, i + 50).map((e) => ({ key: tenant.id, value: encodeRawEvent(e) })));
     }
@@ -73,6 +74,7 @@ describe('cli replay', () => {
     expect(await counts(tenant)).toEqual({ events: N, rollup: N });
     const [sketches] = await env.adapters.sql<{ n: number }[]>`select count(*)::int as n from rollup_sketches where tenant_id = ${tenant.id}`;
     expect(sketches!.n).toBeGreaterThan(0);
+    expect(await metricMismatches(env.adapters.sql, tenant.id)).toEqual({ rollups: 0, sketches: 0, sample: [] });
 
     // A third replay changes nothing.
     const third = await replay('--from', before);

@@ -12,6 +12,7 @@ import { parseScopes } from '../core/api-keys';
 import { CliError, createKeyFor, tenantBySlug } from './admin';
 import { registerDlqCommands } from './cli-dlq';
 import { registerReplayCommand } from './cli-replay';
+import { registerRebuildCommand } from './cli-rebuild';
 
 type Output = { json: boolean };
 
@@ -108,6 +109,7 @@ export function buildCli(): Command {
 
   registerDlqCommands(program, { out, print, withSql, table });
   registerReplayCommand(program, { out, print, withSql, table });
+  registerRebuildCommand(program, { out, print, withSql, table });
   return program;
 }
 

@@ -26,17 +26,20 @@ export function progress(label: string, total: number, stream: NodeJS.WriteStrea
     };
   }
   let lastLine = 0;
+  let printed = 0; // "0/N" says nothing
+  const line = () => {
+    lastLine = Date.now();
+    printed = current;
+    stream.write(`${label}: ${current}/${total}\n`);
+  };
   return {
     advance(by) {
       current += by;
-      // A line at most every second, and the last one.
-      if (current >= total || Date.now() - lastLine >= 1_000) {
-        lastLine = Date.now();
-        stream.write(`${label}: ${current}/${total}\n`);
-      }
+      // A line at most every second, and one when the total is reached; never the same count twice.
+      if (current !== printed && ((current >= total && printed < total) || Date.now() - lastLine >= 1_000)) line();
     },
     done() {
-      if (current < total) stream.write(`${label}: ${current}/${total}\n`);
+      if (current !== printed) line();
     },
   };
 }

@@ -1,5 +1,6 @@
 // The exactly-once-effect write of a batch (ARCHITECTURE rule 2 b–d) and the read-back of touched buckets.
 import type { Sql } from './client';
+import { lockTenantsShared } from './rollup-lock';
 import type { RawEvent } from '../../core/raw-event';
 import { preAggregatedProperties, ROLLUP_INTERVALS, type RollupDelta, type RollupKey, type RollupMetric, type RollupValue } from '../../core/rollups';
 import { INTERVAL_MS, type Interval } from '../../core/intervals';
@@ -13,7 +14,7 @@ export interface BatchWriteResult {
 }
 
 /**
- * In one transaction: record ids in the dedupe table (first copy wins), insert the new events into the raw
+ * In one transaction (holding the tenants' rollup locks shared, see rollup-lock.ts): record ids in the dedupe table (first copy wins), insert the new events into the raw
  * table, fold them into the rollups in sorted key order, and advance each tenant's progress.
  */
 export async function writeBatch(
@@ -24,6 +25,7 @@ export async function writeBatch(
 ): Promise<BatchWriteResult> {
   if (events.length === 0) return { fresh: [] };
   return sql.begin(async (tx) => {
+    await lockTenantsShared(tx as unknown as Sql, events.map((e) => e.tenantId));
     const ids = events.map((e) => ({ t: e.tenantId, e: e.eventId, ts: new Date(e.timestampMs).toISOString() }));
     const inserted = await tx<{ t: string; e: string }[]>`
       insert into event_ids (tenant_id, event_id, event_ts)
@@ -66,11 +68,11 @@ async function upsertDeltas(sql: Sql, deltas: RollupDelta[]): Promise<void> {
   }));
   await sql`
     insert into rollups as r (tenant_id, project_id, event_type, metric, interval, bucket_start, value, version)
-    select x.t, x.p, x.y, x.m, x.i, x.b, x.d, 1
+    select x.t, x.p, x.y, x.m, x.i, x.b, x.d, rollup_next_version(null)
     from jsonb_to_recordset(${sql.json(rows)}) as x(t uuid, p uuid, y text, m text, i text, b timestamptz, d numeric)
     order by x.t, x.p, x.y collate "C", x.m collate "C", x.i collate "C", x.b
     on conflict (tenant_id, project_id, event_type, metric, interval, bucket_start)
-    do update set value = r.value + excluded.value, version = r.version + 1, updated_at = now()`;
+    do update set value = r.value + excluded.value, version = rollup_next_version(r.version), updated_at = now()`;
 }
 
 /**
@@ -103,22 +105,22 @@ async function upsertSumsAndSketches(sql: Sql, fresh: RawEvent[], intervals: rea
       group by 1, 2, 3, 4, 5, 6
     ), sums as (
       insert into rollups as r (tenant_id, project_id, event_type, metric, interval, bucket_start, value, version)
-      select g.t, g.p, g.y, mv.m, g.i, g.b, mv.val, 1
+      select g.t, g.p, g.y, mv.m, g.i, g.b, mv.val, rollup_next_version(null)
       from per_prop g cross join lateral (values ('sum:' || g.k, g.s), ('n:' || g.k, g.c)) as mv(m, val)
       order by g.t, g.p, g.y collate "C", mv.m collate "C", g.i collate "C", g.b
       on conflict (tenant_id, project_id, event_type, metric, interval, bucket_start)
-      do update set value = r.value + excluded.value, version = r.version + 1, updated_at = now()
+      do update set value = r.value + excluded.value, version = rollup_next_version(r.version), updated_at = now()
       returning 1
     ), sketches as (
       insert into rollup_sketches as s (tenant_id, project_id, event_type, interval, bucket_start, sketch, version)
       select x.t, x.p, x.y, iv.i, date_bin(iv.stride, x.ts, timestamptz 'epoch'),
-             hll_add_agg(hll_hash_text(x.u), ${log2m}, ${regwidth}, ${expthresh}, ${sparseon}), 1
+             hll_add_agg(hll_hash_text(x.u), ${log2m}, ${regwidth}, ${expthresh}, ${sparseon}), rollup_next_version(null)
       from x cross join iv
       where x.u is not null
       group by 1, 2, 3, 4, 5
       order by x.t, x.p, x.y collate "C", iv.i collate "C", date_bin(iv.stride, x.ts, timestamptz 'epoch')
       on conflict (tenant_id, project_id, event_type, interval, bucket_start)
-      do update set sketch = hll_union(s.sketch, excluded.sketch), version = s.version + 1, updated_at = now()
+      do update set sketch = hll_union(s.sketch, excluded.sketch), version = rollup_next_version(s.version), updated_at = now()
         where hll_union(s.sketch, excluded.sketch) <> s.sketch
       returning 1
     )

@@ -8,6 +8,8 @@ export interface RetentionResult {
   droppedPartitions: string[];
   deletedEventIds: number;
   deletedRollups: number;
+  /** record_attempts and dlq_redrives rows older than the raw retention (their records are past replay too). */
+  deletedRecordBookkeeping: number;
 }
 
 /** Daily partitions of `events` that end at or before `cutoffMs`. */
@@ -63,5 +65,18 @@ export async function applyRetention(sql: Sql, nowMs: number, retentionMs: numbe
     });
   }
   // Longer intervals outlive raw events: they are the only history left after retention.
-  return { droppedPartitions, deletedEventIds, deletedRollups };
+  // Attempts and redrives of records older than the raw retention: Kafka keeps events_raw about as long, so such
+  // records cannot come back, and a dead-lettered record's DLQ copy keeps its error for the operator.
+  const deletedRecordBookkeeping =
+    (await deleteInChunks(async () => {
+      const r = await sql`
+        delete from record_attempts where ctid in (select ctid from record_attempts where updated_at < ${new Date(cutoff)} limit ${CHUNK})`;
+      return r.count;
+    })) +
+    (await deleteInChunks(async () => {
+      const r = await sql`
+        delete from dlq_redrives where ctid in (select ctid from dlq_redrives where redriven_at < ${new Date(cutoff)} limit ${CHUNK})`;
+      return r.count;
+    }));
+  return { droppedPartitions, deletedEventIds, deletedRollups, deletedRecordBookkeeping };
 }

@@ -41,17 +41,19 @@ describe('aggregate handler', () => {
     const handler = createAggregateHandler(env.adapters);
 
     // Act
+    const minute = bucketStart(ts, '1m');
     const first = await handler(batch);
+    const afterFirst = await rollup('dup_check', '1m', minute);
     const second = await handler(batch);
 
-    // Assess
+    // Assess: the redelivery changed nothing, not even the version.
     expect(first).toMatchObject({ records: 3, stored: 2, duplicates: 1 });
     expect(second).toMatchObject({ records: 3, stored: 0, duplicates: 3 });
     expect(await storedCount('dup_check')).toBe(2);
-    const minute = bucketStart(ts, '1m');
-    expect(await rollup('dup_check', '1m', minute)).toEqual({ value: 2, version: 1 });
+    expect(afterFirst).toMatchObject({ value: 2 });
+    expect(await rollup('dup_check', '1m', minute)).toEqual(afterFirst);
     expect(await rollup('dup_check', '1d', bucketStart(ts, '1d'))).toMatchObject({ value: 2 });
-    expect(await env.adapters.redis.hgetall(cacheKey('dup_check', '1m', minute))).toEqual({ v: '1', n: '2' });
+    expect(await env.adapters.redis.hgetall(cacheKey('dup_check', '1m', minute))).toEqual({ v: String(afterFirst!.version), n: '2' });
     const [kept] = await env.adapters.sql<{ properties: unknown }[]>`select properties from events where tenant_id = ${tenant.id} and event_id = ${a.eventId}`;
     expect(kept!.properties).toEqual({ copy: 'first' });
   });
@@ -66,19 +68,23 @@ describe('aggregate handler', () => {
 
     await handler(batch);
 
-    expect(await env.adapters.redis.hgetall(key)).toEqual({ v: '1', n: '1' });
+    const stored = await rollup('repair', '1m', bucketStart(ts, '1m'));
+    expect(await env.adapters.redis.hgetall(key)).toEqual({ v: String(stored!.version), n: '1' });
   });
 
   it('never lets an older version overwrite a newer one in Redis', async () => {
     const ts = Date.now();
     const handler = createAggregateHandler(env.adapters);
     await handler(mskBatch(env.config.kafka.topics.eventsRaw, [rawEvent(tenant, { eventType: 'versions', timestampMs: ts })]));
+    const older = await rollup('versions', '1m', bucketStart(ts, '1m'));
     await handler(mskBatch(env.config.kafka.topics.eventsRaw, [rawEvent(tenant, { eventType: 'versions', timestampMs: ts })]));
+    const newer = await rollup('versions', '1m', bucketStart(ts, '1m'));
     const key = { tenantId: tenant.id, projectId: tenant.project.id, eventType: 'versions', metric: 'count' as const, interval: '1m' as const, bucketMs: bucketStart(ts, '1m') };
 
-    await env.adapters.rollupCache.write([{ ...key, value: 1, version: 1 }]);
+    await env.adapters.rollupCache.write([{ ...key, value: 1, version: older!.version }]);
 
-    expect(await env.adapters.redis.hgetall(rollupCacheKey(key))).toEqual({ v: '2', n: '2' });
+    expect(newer!.version).toBeGreaterThan(older!.version);
+    expect(await env.adapters.redis.hgetall(rollupCacheKey(key))).toEqual({ v: String(newer!.version), n: '2' });
   });
 
   it('late events update their past buckets; events beyond retention are dropped', async () => {

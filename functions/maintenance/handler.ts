@@ -3,13 +3,13 @@
 import { lazyHandler, processAdapters } from '../process-adapters';
 import type { Adapters } from '../../adapters';
 import { applyRetention, type RetentionResult } from '../../adapters/postgres/retention';
+import { TEN_SECOND_KEEP_MS } from '../../core/rollups';
 import { logger } from '../../adapters/logger';
 import { createFreshnessCheck } from './freshness';
 import type { FreshnessState } from '../../core/freshness';
 
 const DAYS_AHEAD = 3;
-/** 10s buckets serve the last 24 h only (API.md); an hour of margin for late events and slow clocks. */
-const SHORT_ROLLUPS = [{ interval: '10s', keepMs: 25 * 3_600_000 }];
+const SHORT_ROLLUPS = [{ interval: '10s', keepMs: TEN_SECOND_KEEP_MS }];
 
 export function createMaintenanceHandler(deps: Adapters) {
   const checkFreshness = createFreshnessCheck(deps);

@@ -27,6 +27,14 @@ it('drops expired partitions whole, forgets their dedupe ids, keeps long rollups
   const oldPartition = partitionName(dayStart(then - 3_600_000));
   const count = async (sqlText: string) => Number((await env.adapters.sql.unsafe(sqlText, [tenant.id]))[0]!.n);
   expect(await count(`select count(*) as n from ${oldPartition} where tenant_id = $1`)).toBe(2);
+  // Bookkeeping of a poison record and a redrive from back then, and of a recent one.
+  await env.adapters.sql`
+    insert into record_attempts (topic, partition, "offset", tenant_id, fingerprint, attempts, first_error, last_error, first_failed_at, updated_at)
+    values (${topic}, 0, 900, ${tenant.id}, '\\x00', 3, 'e', 'e', ${new Date(then)}, ${new Date(then)}),
+           (${topic}, 0, 901, ${tenant.id}, '\\x01', 1, 'e', 'e', now(), now())`;
+  await env.adapters.sql`
+    insert into dlq_redrives (dlq_topic, dlq_partition, dlq_offset, tenant_id, target_topic, target_partition, target_offset, redriven_at)
+    values ('dlq', 0, 1, ${tenant.id}, ${topic}, 0, 950, ${new Date(then)}), ('dlq', 0, 2, ${tenant.id}, ${topic}, 0, 951, now())`;
 
   // Act: maintenance today.
   const result = await createMaintenanceHandler(env.adapters)({});
@@ -34,6 +42,9 @@ it('drops expired partitions whole, forgets their dedupe ids, keeps long rollups
   // Assess
   expect(result.droppedPartitions).toContain(oldPartition);
   expect(result.droppedPartitions).not.toContain(partitionName(dayStart(realNow)));
+  expect(result.deletedRecordBookkeeping).toBe(2);
+  expect(await count(`select count(*) as n from record_attempts where tenant_id = $1 and "offset" = 901`)).toBe(1);
+  expect(await count(`select count(*) as n from dlq_redrives where tenant_id = $1 and dlq_offset = 2`)).toBe(1);
   expect(await count(`select count(*) as n from events where tenant_id = $1 and event_type = 'old'`)).toBe(0);
   expect(await count(`select count(*) as n from events where tenant_id = $1 and event_type = 'today'`)).toBe(1);
   expect(await count(`select count(*) as n from event_ids where tenant_id = $1`)).toBe(1);

@@ -1,0 +1,170 @@
+// `customersignal rebuild` in Postgres (ARCHITECTURE rule 7): the derived data of a tenant's hour (10s, 1m, 5m, 1h
+// buckets) recomputed from the raw table, then of its day (1d, from the fresh hours), each swapped in by one
+// transaction under the tenant's exclusive rollup lock. Every replaced row gets a higher version (rollup_next_version,
+// migration 006; a bucket that lost all its events is kept at zero rather than deleted) so the version-guarded Redis
+// refresh wins over whatever Redis cached.
+import type { Sql } from './client';
+import { HLL_PARAMS } from './aggregate-store';
+import { lockTenantExclusive } from './rollup-lock';
+import { INTERVAL_MS, type Interval } from '../../core/intervals';
+import type { RollupMetric, RollupValue } from '../../core/rollups';
+
+export interface RebuildChunkResult {
+  /** Raw events read. */
+  events: number;
+  /** The swapped-in rows (counts, sums, unique-user estimates) with their new versions, for the Redis refresh. */
+  values: RollupValue[];
+}
+
+const strides = (intervals: readonly Interval[]) => intervals.map((i) => ({ i, ms: INTERVAL_MS[i] }));
+
+/**
+ * Rebuilds `intervals` (each no larger than 1h and dividing it) of one tenant for raw events in [fromMs, toMs),
+ * an hour-aligned range. One scan of the raw rows builds 10s-level counts, sketches and property sums; the
+ * intervals are grouped from those.
+ */
+export async function rebuildHour(sql: Sql, q: { tenantId: string; fromMs: number; toMs: number; intervals: readonly Interval[] }): Promise<RebuildChunkResult> {
+  if (q.intervals.length === 0) return { events: 0, values: [] };
+  const { log2m, regwidth, expthresh, sparseon } = HLL_PARAMS;
+  const from = new Date(q.fromMs);
+  const to = new Date(q.toMs);
+  return sql.begin(async (t) => {
+    const tx = t as unknown as Sql;
+    await lockTenantExclusive(tx, q.tenantId);
+    await createScratch(tx);
+    await tx`
+      insert into rb_fine (p, y, b, c, cu, sk)
+      select project_id, event_type, date_bin('10 seconds', ts, timestamptz 'epoch'), count(*), count(user_id),
+             hll_add_agg(hll_hash_text(user_id), ${log2m}, ${regwidth}, ${expthresh}, ${sparseon}) filter (where user_id is not null)
+      from events where tenant_id = ${q.tenantId} and ts >= ${from} and ts < ${to}
+      group by 1, 2, 3`;
+    // The rule of core/rollups.ts preAggregatedProperties: top-level JSON numbers whose name is not empty and has no dot.
+    await tx`
+      insert into rb_fine_sums (p, y, b, k, s, n)
+      select e.project_id, e.event_type, date_bin('10 seconds', e.ts, timestamptz 'epoch'), kv.k, sum(kv.v::numeric), count(*)
+      from events e cross join lateral jsonb_each(e.properties) as kv(k, v)
+      where e.tenant_id = ${q.tenantId} and e.ts >= ${from} and e.ts < ${to}
+        and jsonb_typeof(kv.v) = 'number' and kv.k <> '' and strpos(kv.k, '.') = 0
+      group by 1, 2, 3, 4`;
+    const ivs = tx.json(strides(q.intervals));
+    await tx`
+      with iv as (select iv.i, (iv.ms || ' milliseconds')::interval as stride from jsonb_to_recordset(${ivs}) as iv(i text, ms bigint))
+      insert into rb_new (p, y, m, i, b, v)
+      select f.p, f.y, 'count', iv.i, date_bin(iv.stride, f.b, timestamptz 'epoch'), sum(f.c) from rb_fine f cross join iv group by 1, 2, 3, 4, 5
+      union all
+      select f.p, f.y, 'sum:' || f.k, iv.i, date_bin(iv.stride, f.b, timestamptz 'epoch'), sum(f.s) from rb_fine_sums f cross join iv group by 1, 2, 3, 4, 5
+      union all
+      select f.p, f.y, 'n:' || f.k, iv.i, date_bin(iv.stride, f.b, timestamptz 'epoch'), sum(f.n) from rb_fine_sums f cross join iv group by 1, 2, 3, 4, 5`;
+    await tx`
+      with iv as (select iv.i, (iv.ms || ' milliseconds')::interval as stride from jsonb_to_recordset(${ivs}) as iv(i text, ms bigint))
+      insert into rb_new_sketches (p, y, i, b, sk)
+      select f.p, f.y, iv.i, date_bin(iv.stride, f.b, timestamptz 'epoch'), hll_union_agg(f.sk)
+      from rb_fine f cross join iv where f.cu > 0 group by 1, 2, 3, 4`;
+    const [row] = await tx<{ n: string }[]>`select coalesce(sum(c), 0)::text as n from rb_fine`;
+    const values = await swapIn(tx, q.tenantId, q.intervals, from, to);
+    return { events: Number(row?.n ?? 0), values };
+  });
+}
+
+/** Rebuilds one tenant's 1d buckets of [dayMs, dayMs + 1d) from its current 1h rows and sketches. */
+export async function rebuildDay(sql: Sql, q: { tenantId: string; dayMs: number }): Promise<RebuildChunkResult> {
+  const from = new Date(q.dayMs);
+  const to = new Date(q.dayMs + INTERVAL_MS['1d']);
+  return sql.begin(async (t) => {
+    const tx = t as unknown as Sql;
+    await lockTenantExclusive(tx, q.tenantId);
+    await createScratch(tx);
+    await tx`
+      insert into rb_new (p, y, m, i, b, v)
+      select project_id, event_type, metric, '1d', ${from}::timestamptz, sum(value)
+      from rollups where tenant_id = ${q.tenantId} and interval = '1h' and bucket_start >= ${from} and bucket_start < ${to}
+      group by 1, 2, 3`;
+    await tx`
+      insert into rb_new_sketches (p, y, i, b, sk)
+      select project_id, event_type, '1d', ${from}::timestamptz, hll_union_agg(sketch)
+      from rollup_sketches where tenant_id = ${q.tenantId} and interval = '1h' and bucket_start >= ${from} and bucket_start < ${to}
+      group by 1, 2`;
+    return { events: 0, values: await swapIn(tx, q.tenantId, ['1d'], from, to) };
+  });
+}
+
+async function createScratch(tx: Sql): Promise<void> {
+  await tx`
+    create temp table rb_fine (p uuid, y text collate "C", b timestamptz, c bigint, cu bigint, sk hll) on commit drop;
+    create temp table rb_fine_sums (p uuid, y text collate "C", b timestamptz, k text collate "C", s numeric, n bigint) on commit drop;
+    create temp table rb_new (p uuid, y text collate "C", m text collate "C", i text collate "C", b timestamptz, v numeric) on commit drop;
+    create temp table rb_new_sketches (p uuid, y text collate "C", i text collate "C", b timestamptz, sk hll) on commit drop;
+    create temp table rb_old (p uuid, y text collate "C", m text collate "C", i text collate "C", b timestamptz, version bigint) on commit drop;
+    create temp table rb_old_sketches (p uuid, y text collate "C", i text collate "C", b timestamptz, version bigint) on commit drop`.simple();
+}
+
+interface SwappedRow {
+  projectId: string;
+  eventType: string;
+  metric: RollupMetric;
+  interval: Interval;
+  bucketStart: Date;
+  value: string;
+  version: string;
+}
+
+/** Replaces the tenant's rows of `intervals` in [from, to) with rb_new / rb_new_sketches, in primary-key order. */
+async function swapIn(tx: Sql, tenantId: string, intervals: readonly Interval[], from: Date, to: Date): Promise<RollupValue[]> {
+  const ivs = tx.array([...intervals]);
+  await tx`
+    with d as (
+      delete from rollups where tenant_id = ${tenantId} and interval = any(${ivs}::text[]) and bucket_start >= ${from} and bucket_start < ${to}
+      returning project_id, event_type, metric, interval, bucket_start, version
+    ) insert into rb_old select * from d`;
+  await tx`
+    with d as (
+      delete from rollup_sketches where tenant_id = ${tenantId} and interval = any(${ivs}::text[]) and bucket_start >= ${from} and bucket_start < ${to}
+      returning project_id, event_type, interval, bucket_start, version
+    ) insert into rb_old_sketches select * from d`;
+  const { log2m, regwidth, expthresh, sparseon } = HLL_PARAMS;
+  const counts = await tx<SwappedRow[]>`
+    insert into rollups (tenant_id, project_id, event_type, metric, interval, bucket_start, value, version)
+    select ${tenantId}, p, y, m, i, b, coalesce(n.v, 0), rollup_next_version(o.version)
+    from rb_new n full join rb_old o using (p, y, m, i, b)
+    order by p, y, m, i, b
+    returning project_id as "projectId", event_type as "eventType", metric, interval, bucket_start as "bucketStart", value::text as value, version::text as version`;
+  const sketches = await tx<SwappedRow[]>`
+    insert into rollup_sketches as s (tenant_id, project_id, event_type, interval, bucket_start, sketch, version)
+    select ${tenantId}, p, y, i, b, coalesce(n.sk, hll_empty(${log2m}, ${regwidth}, ${expthresh}, ${sparseon})), rollup_next_version(o.version)
+    from rb_new_sketches n full join rb_old_sketches o using (p, y, i, b)
+    order by p, y, i, b
+    returning project_id as "projectId", event_type as "eventType", 'unique_users' as metric, interval, bucket_start as "bucketStart",
+              round(hll_cardinality(s.sketch))::bigint::text as value, version::text as version`;
+  return [...counts, ...sketches].map((r) => ({
+    tenantId,
+    projectId: r.projectId,
+    eventType: r.eventType,
+    metric: r.metric,
+    interval: r.interval,
+    bucketMs: r.bucketStart.getTime(),
+    value: Number(r.value),
+    text: r.value,
+    version: Number(r.version),
+  }));
+}
+
+/**
+ * Tenants with anything to rebuild in [fromMs, toMs): raw events (with their number per hour, for progress) or
+ * hourly/daily rollups (which a rebuild may have to zero).
+ */
+export async function rebuildScope(sql: Sql, q: { fromMs: number; toMs: number; tenantId?: string }): Promise<{ tenantId: string; hourMs: number; events: number }[]> {
+  const from = new Date(q.fromMs);
+  const to = new Date(q.toMs);
+  const tenant = q.tenantId ?? null;
+  const rows = await sql<{ tenantId: string; hour: Date; events: string }[]>`
+    select tenant_id as "tenantId", date_bin('1 hour', ts, timestamptz 'epoch') as hour, count(*)::text as events
+    from events where ts >= ${from} and ts < ${to} and (${tenant}::uuid is null or tenant_id = ${tenant}::uuid)
+    group by 1, 2
+    union all
+    select distinct tenant_id, bucket_start, '0' from rollups
+    where interval in ('1h', '1d') and bucket_start >= ${from} and bucket_start < ${to} and (${tenant}::uuid is null or tenant_id = ${tenant}::uuid)
+    union all
+    select distinct tenant_id, bucket_start, '0' from rollup_sketches
+    where interval in ('1h', '1d') and bucket_start >= ${from} and bucket_start < ${to} and (${tenant}::uuid is null or tenant_id = ${tenant}::uuid)`;
+  return rows.map((r) => ({ tenantId: r.tenantId, hourMs: r.hour.getTime(), events: Number(r.events) }));
+}

@@ -1,0 +1,73 @@
+// Rebuild (ARCHITECTURE rule 7): the derived data of a range recomputed from the raw table, swapped in hour by hour
+// and day by day per tenant, then refreshed in Redis through the version guard. Safe while the live consumer runs:
+// every chunk holds its tenant's rollup lock exclusive (the aggregate step takes it shared).
+import type { Adapters } from '../../adapters';
+import { rebuildDay, rebuildHour, rebuildScope } from '../../adapters/postgres/rebuild-store';
+import { planRebuild } from '../../core/rebuild-plan';
+import { ROLLUP_INTERVALS } from '../../core/rollups';
+import { INTERVAL_MS, type Interval } from '../../core/intervals';
+
+export type RebuildDeps = Pick<Adapters, 'config' | 'sql' | 'rollupCache' | 'now'>;
+
+export interface RebuildSummary {
+  from: string;
+  to: string;
+  tenants: number;
+  /** (tenant, day) pairs rebuilt. */
+  days: number;
+  events: number;
+  /** Rollup rows and sketches swapped in (zeroed ones included). */
+  rows: number;
+}
+
+const HOUR_INTERVALS = ROLLUP_INTERVALS.filter((i) => i !== '1d');
+
+/**
+ * Rebuilds [fromMs, toMs) widened to whole UTC days (see planRebuild; throws RebuildRangeError for a range
+ * reaching past raw retention). `onStart` gets the number of raw events in scope, `onProgress` each chunk's.
+ */
+export async function rebuildRange(
+  deps: RebuildDeps,
+  q: { fromMs: number; toMs?: number; tenantId?: string },
+  hooks: { onStart?: (events: number) => void; onProgress?: (events: number) => void } = {},
+): Promise<RebuildSummary> {
+  const plan = planRebuild({
+    fromMs: q.fromMs,
+    toMs: q.toMs,
+    nowMs: deps.now(),
+    retentionMs: deps.config.limits.retentionMs,
+    maxFutureSkewMs: deps.config.limits.maxFutureSkewMs,
+  });
+  const scope = await rebuildScope(deps.sql, { fromMs: plan.fromMs, toMs: plan.toMs, tenantId: q.tenantId });
+  // tenant -> day -> raw events per hour
+  const work = new Map<string, Map<number, Map<number, number>>>();
+  for (const s of scope) {
+    const dayMs = Math.floor(s.hourMs / INTERVAL_MS['1d']) * INTERVAL_MS['1d'];
+    const days = work.get(s.tenantId) ?? new Map<number, Map<number, number>>();
+    const hours = days.get(dayMs) ?? new Map<number, number>();
+    hours.set(s.hourMs, (hours.get(s.hourMs) ?? 0) + s.events);
+    days.set(dayMs, hours);
+    work.set(s.tenantId, days);
+  }
+  hooks.onStart?.(scope.reduce((n, s) => n + s.events, 0));
+  const summary: RebuildSummary = { from: new Date(plan.fromMs).toISOString(), to: new Date(plan.toMs).toISOString(), tenants: work.size, days: 0, events: 0, rows: 0 };
+  for (const day of plan.days) {
+    for (const [tenantId, days] of [...work].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const hours = days.get(day.dayMs);
+      if (!hours) continue;
+      for (const hourMs of day.hours) {
+        const intervals: Interval[] = HOUR_INTERVALS.filter((i) => i !== '10s' || hourMs + INTERVAL_MS['1h'] > plan.tenSecondFromMs);
+        const r = await rebuildHour(deps.sql, { tenantId, fromMs: hourMs, toMs: hourMs + INTERVAL_MS['1h'], intervals });
+        await deps.rollupCache.write(r.values);
+        summary.events += r.events;
+        summary.rows += r.values.length;
+        hooks.onProgress?.(hours.get(hourMs) ?? 0);
+      }
+      const d = await rebuildDay(deps.sql, { tenantId, dayMs: day.dayMs });
+      await deps.rollupCache.write(d.values);
+      summary.rows += d.values.length;
+      summary.days += 1;
+    }
+  }
+  return summary;
+}
