@@ -20,6 +20,7 @@ const schema = z.object({
   KAFKA_TOPIC_METRIC_UPDATES: z.string().min(1).default('metric_updates'),
   KAFKA_EVENTS_RAW_PARTITIONS: intFrom(1, 1024).default(6),
   KAFKA_GROUP_AGGREGATE: z.string().min(1).default('aggregate'),
+  KAFKA_GROUP_ALERT: z.string().min(1).default('alert'),
   KAFKA_SEND_TIMEOUT: durationMs.default(5_000),
   KAFKA_MAX_QUEUED_EVENTS: intFrom(1, 10_000_000).default(50_000),
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/customersignal'),
@@ -46,6 +47,17 @@ const schema = z.object({
   CATALOG_CACHE_TTL: durationMs.default(5_000),
   CATALOG_FLUSH_INTERVAL: durationMs.default(1_000),
   WEB_DIST_DIR: z.string().min(1).default('frontend/dist'),
+  ALERT_TICK: durationMs.default(2_000),
+  ALERT_ALLOWED_LATENESS: durationMs.default(30_000),
+  DISPATCH_TICK: durationMs.default(1_000),
+  DISPATCH_MAX_ATTEMPTS: intFrom(1, 50).default(12),
+  WEBHOOK_TIMEOUT: durationMs.default(5_000),
+  WEBHOOK_ALLOW_LOOPBACK: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  WEBHOOK_ALLOWED_HOSTS: z.string().default(''),
+  SMTP_URL: z.string().url().default('smtp://127.0.0.1:2525'),
+  SMTP_FROM: z.string().min(3).default('CustomerSignal <alerts@customersignal.local>'),
+  MAIL_SINK_PORT: intFrom(0, 65_535).default(2525),
+  MAIL_SINK_DIR: z.string().min(1).default('.customersignal/mail'),
 });
 
 export type Config = {
@@ -54,7 +66,7 @@ export type Config = {
     clientId: string;
     topics: { eventsRaw: string; eventsDlq: string; metricUpdates: string };
     eventsRawPartitions: number;
-    groups: { aggregate: string };
+    groups: { aggregate: string; alert: string };
     sendTimeoutMs: number;
     maxQueuedEvents: number;
   };
@@ -80,6 +92,16 @@ export type Config = {
   /** Event catalog: caps per project (approximate across processes), cache TTL, how often registrations are written. */
   catalog: { maxEventTypes: number; maxPropertiesPerType: number; cacheTtlMs: number; flushIntervalMs: number };
   webDistDir: string;
+  alerts: {
+    tickMs: number;
+    /** A firing rule whose condition turned false resolves only after this much time (late events). */
+    allowedLatenessMs: number;
+    dispatchTickMs: number;
+    dispatchMaxAttempts: number;
+  };
+  webhooks: { timeoutMs: number; allowLoopback: boolean; allowedHosts: string[] };
+  /** Outgoing mail (SES SMTP in AWS), and the local runtime's SMTP sink that keeps mails in a folder. */
+  mail: { smtpUrl: string; from: string; sinkPort: number; sinkDir: string };
 };
 
 /** Thrown when the environment is not usable; the message is the one clear line to print. */
@@ -115,7 +137,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       clientId: e.KAFKA_CLIENT_ID,
       topics: { eventsRaw: e.KAFKA_TOPIC_EVENTS_RAW, eventsDlq: e.KAFKA_TOPIC_EVENTS_DLQ, metricUpdates: e.KAFKA_TOPIC_METRIC_UPDATES },
       eventsRawPartitions: e.KAFKA_EVENTS_RAW_PARTITIONS,
-      groups: { aggregate: e.KAFKA_GROUP_AGGREGATE },
+      groups: { aggregate: e.KAFKA_GROUP_AGGREGATE, alert: e.KAFKA_GROUP_ALERT },
       sendTimeoutMs: e.KAFKA_SEND_TIMEOUT,
       maxQueuedEvents: e.KAFKA_MAX_QUEUED_EVENTS,
     },
@@ -143,6 +165,13 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       flushIntervalMs: e.CATALOG_FLUSH_INTERVAL,
     },
     webDistDir: e.WEB_DIST_DIR,
+    alerts: { tickMs: e.ALERT_TICK, allowedLatenessMs: e.ALERT_ALLOWED_LATENESS, dispatchTickMs: e.DISPATCH_TICK, dispatchMaxAttempts: e.DISPATCH_MAX_ATTEMPTS },
+    webhooks: {
+      timeoutMs: e.WEBHOOK_TIMEOUT,
+      allowLoopback: e.WEBHOOK_ALLOW_LOOPBACK,
+      allowedHosts: e.WEBHOOK_ALLOWED_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
+    },
+    mail: { smtpUrl: e.SMTP_URL, from: e.SMTP_FROM, sinkPort: e.MAIL_SINK_PORT, sinkDir: e.MAIL_SINK_DIR },
   };
 }
 

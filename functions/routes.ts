@@ -18,6 +18,13 @@ export const HTTP_ROUTES = {
   'GET /v1/catalog': 'query',
   'GET /v1/catalog/violations': 'query',
   'PUT /v1/catalog/{event_type}': 'query',
+  'GET /v1/alert-rules': 'query',
+  'POST /v1/alert-rules': 'query',
+  'POST /v1/alert-rules/preview': 'query',
+  'GET /v1/alert-rules/{id}': 'query',
+  'PUT /v1/alert-rules/{id}': 'query',
+  'DELETE /v1/alert-rules/{id}': 'query',
+  'GET /v1/alerts': 'query',
   'GET /healthz': 'query',
   'GET /readyz': 'query',
 } as const satisfies Record<string, HttpFunctionName>;

@@ -2,7 +2,7 @@
 // role share the consumer group, so a second `npm start -- --only aggregate` adds a worker.
 import type { RuntimeOptions } from './runtime';
 
-export const ROLES = ['http', 'aggregate', 'scheduler'] as const;
+export const ROLES = ['http', 'aggregate', 'alert', 'dispatch', 'scheduler'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface StartArgs {
@@ -38,5 +38,11 @@ export function parseStartArgs(argv: string[]): StartArgs {
 }
 
 export function runtimeOptions(roles: Role[]): RuntimeOptions {
-  return { http: roles.includes('http'), consumers: roles.includes('aggregate'), scheduler: roles.includes('scheduler') };
+  return {
+    http: roles.includes('http'),
+    consumers: roles.includes('aggregate'),
+    alerts: roles.includes('alert'),
+    dispatch: roles.includes('dispatch'),
+    scheduler: roles.includes('scheduler'),
+  };
 }

@@ -5,6 +5,11 @@ import { createIngestHandler } from '../functions/ingest/handler';
 import { createQueryHandler } from '../functions/query/handler';
 import { createAggregateHandler } from '../functions/aggregate/handler';
 import { createMaintenanceHandler } from '../functions/maintenance/handler';
+import { createAlertHandler, createAlertTick } from '../functions/alert/handler';
+import { createDispatchHandler } from '../functions/dispatch/handler';
+import { createNotifiers } from '../adapters/notifiers';
+import { logger } from '../adapters/logger';
+import { startSmtpSink } from './smtp-sink';
 import { startHttpServer } from './http-server';
 import { hostKafkaFunction } from './consumers';
 import { startScheduler } from './scheduler';
@@ -13,6 +18,12 @@ export interface RuntimeOptions {
   http?: boolean;
   consumers?: boolean;
   scheduler?: boolean;
+  /** The alert consumer group on metric_updates and the alert tick (default off). */
+  alerts?: boolean;
+  /** The notification dispatcher's timer (default off). */
+  dispatch?: boolean;
+  /** The local SMTP sink on config.mail.sinkPort (mails kept in config.mail.sinkDir). */
+  mailSink?: boolean;
   /** Serve the SPA from config.webDistDir. */
   web?: boolean;
   port?: number;
@@ -43,6 +54,34 @@ export async function startLocalRuntime(deps: Adapters, opts: RuntimeOptions = {
         bootstrapServers: config.kafka.brokers.join(','),
       });
       stops.push(() => aggregate.stop());
+    }
+    if (opts.mailSink) {
+      const sink = await startSmtpSink({
+        port: config.mail.sinkPort,
+        dir: config.mail.sinkDir,
+        onMail: (m) => logger.info('mail kept by the local SMTP sink', { recipients: m.to.length, file: m.file }),
+      });
+      stops.push(() => sink.stop());
+    }
+    if (opts.alerts || opts.dispatch) {
+      const notifiers = createNotifiers(config);
+      stops.push(async () => notifiers.close());
+      if (opts.alerts) {
+        const alerts = await hostKafkaFunction(deps.kafka, {
+          groupId: config.kafka.groups.alert,
+          topic: config.kafka.topics.metricUpdates,
+          batchSize: 500,
+          handler: createAlertHandler(deps, notifiers),
+          bootstrapServers: config.kafka.brokers.join(','),
+        });
+        stops.push(() => alerts.stop());
+        const tick = startScheduler('alert-tick', config.alerts.tickMs, createAlertTick(deps, notifiers));
+        stops.push(() => tick.stop());
+      }
+      if (opts.dispatch) {
+        const d = startScheduler('dispatch', config.alerts.dispatchTickMs, createDispatchHandler(deps, notifiers));
+        stops.push(() => d.stop());
+      }
     }
     if (opts.http !== false) {
       // A long-running process writes catalog registrations on a timer too (Lambda does it after each request);

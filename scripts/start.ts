@@ -193,7 +193,8 @@ async function main(): Promise<void> {
   try {
     const keys = await prepare(cfg, args.roles);
     const adapters = createAdapters(cfg);
-    const runtime = await startLocalRuntime(adapters, runtimeOptions(args.roles)).catch(async (e: { code?: string }) => {
+    // The SMTP sink (alert e-mails kept in MAIL_SINK_DIR) belongs to the full platform; an --only process would clash on its port.
+    const runtime = await startLocalRuntime(adapters, { ...runtimeOptions(args.roles), mailSink: !args.only }).catch(async (e: { code?: string }) => {
       await adapters.close();
       if (e.code === 'EADDRINUSE') throw new StartError(`Port ${cfg.http.port} on ${cfg.http.host} is in use (another npm start?); stop that process or set PORT.`);
       throw e;

@@ -17,6 +17,7 @@ export function childEnv(config: Config, extra: Record<string, string> = {}): No
     KAFKA_TOPIC_EVENTS_DLQ: config.kafka.topics.eventsDlq,
     KAFKA_TOPIC_METRIC_UPDATES: config.kafka.topics.metricUpdates,
     KAFKA_GROUP_AGGREGATE: config.kafka.groups.aggregate,
+    KAFKA_GROUP_ALERT: config.kafka.groups.alert,
     LOG_LEVEL: 'ERROR',
     ...extra,
   };

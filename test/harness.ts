@@ -40,6 +40,7 @@ export function testConfig(runId: string, overrides: Record<string, string> = {}
     KAFKA_TOPIC_METRIC_UPDATES: `metric_updates_${runId}`,
     KAFKA_EVENTS_RAW_PARTITIONS: '3',
     KAFKA_GROUP_AGGREGATE: `aggregate_${runId}`,
+    KAFKA_GROUP_ALERT: `alert_${runId}`,
     PORT: '0',
     SCHEDULER_TICK: '60s',
     ...overrides,
@@ -88,7 +89,7 @@ export async function createTestEnv(name: string, overrides: Record<string, stri
       if (opts.topics !== false) {
         await deleteTopics(adapters.kafka, Object.values(config.kafka.topics)).catch(() => undefined);
         const admin = adapters.kafka.admin();
-        await admin.connect().then(() => admin.deleteGroups([config.kafka.groups.aggregate])).catch(() => undefined);
+        await admin.connect().then(() => admin.deleteGroups([config.kafka.groups.aggregate, config.kafka.groups.alert])).catch(() => undefined);
         await admin.disconnect().catch(() => undefined);
       }
       await adapters.close();

@@ -19,6 +19,8 @@ export async function metricsFromRawEvents(
     projectIds: string[];
     eventType: string;
     bucketMs: number;
+    /** Buckets are aligned to this instant (default: the epoch). */
+    originMs?: number;
     fromMs: number;
     toMs: number;
     props: [string[], string][];
@@ -27,6 +29,7 @@ export async function metricsFromRawEvents(
   },
 ): Promise<Map<number, RawBucket>> {
   const none = sql``;
+  const origin = q.originMs ?? 0;
   const propConds = q.props.map(([path, value]) => sql`and properties #>> ${path}::text[] = ${value}`);
   const { log2m, regwidth, expthresh, sparseon } = HLL_PARAMS;
   const value = q.path === null ? sql`null::jsonb` : sql`properties #> ${q.path}::text[]`;
@@ -36,7 +39,7 @@ export async function metricsFromRawEvents(
            sum(case when jsonb_typeof(v) = 'number' then v::numeric end)::text as s,
            count(case when jsonb_typeof(v) = 'number' then 1 end)::text as c
     from (
-      select (floor(extract(epoch from ts) * 1000 / ${q.bucketMs}) * ${q.bucketMs})::bigint as bucket, user_id, ${value} as v
+      select (floor((extract(epoch from ts) * 1000 - ${origin}) / ${q.bucketMs}) * ${q.bucketMs} + ${origin})::bigint as bucket, user_id, ${value} as v
       from events
       where tenant_id = ${q.tenantId} and project_id = any(${sql.array(q.projectIds)}::uuid[]) and event_type = ${q.eventType}
         and ts >= ${new Date(q.fromMs)} and ts < ${new Date(q.toMs)}

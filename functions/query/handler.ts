@@ -13,6 +13,7 @@ import { exploreEvents } from './explorer';
 import { readStatus } from './freshness';
 import { readiness } from './health';
 import { OPENAPI } from './openapi';
+import { deleteAlertRule, getAlertRule, getAlertRules, getAlerts, postAlertRule, previewAlertRule, putAlertRule } from './alert-rules';
 import type { RouteKeyOf } from '../routes';
 
 const CONFIG_BODY_LIMIT = 64 * 1024;
@@ -54,6 +55,25 @@ export const QUERY_ROUTES: Record<RouteKeyOf<'query'>, Route> = {
     const { created, entry } = await putCatalogType(deps, principal, pathParam(event, 'event_type'), jsonBody(event, CONFIG_BODY_LIMIT));
     return json(created ? 201 : 200, entry);
   },
+  'GET /v1/alert-rules': async (deps, event) => json(200, await getAlertRules(deps, await authenticate(deps.keys, event, 'read'))),
+  'POST /v1/alert-rules': async (deps, event) => {
+    const principal = await authenticate(deps.keys, event, 'admin');
+    return json(201, await postAlertRule(deps, principal, jsonBody(event, CONFIG_BODY_LIMIT)));
+  },
+  'POST /v1/alert-rules/preview': async (deps, event) => {
+    const principal = await authenticate(deps.keys, event, 'read');
+    return json(200, await previewAlertRule(deps, principal, jsonBody(event, CONFIG_BODY_LIMIT)));
+  },
+  'GET /v1/alert-rules/{id}': async (deps, event) => json(200, await getAlertRule(deps, await authenticate(deps.keys, event, 'read'), pathParam(event, 'id'))),
+  'PUT /v1/alert-rules/{id}': async (deps, event) => {
+    const principal = await authenticate(deps.keys, event, 'admin');
+    return json(200, await putAlertRule(deps, principal, pathParam(event, 'id'), jsonBody(event, CONFIG_BODY_LIMIT)));
+  },
+  'DELETE /v1/alert-rules/{id}': async (deps, event) => {
+    const principal = await authenticate(deps.keys, event, 'admin');
+    return json(200, await deleteAlertRule(deps, principal, pathParam(event, 'id')));
+  },
+  'GET /v1/alerts': async (deps, event) => json(200, await getAlerts(deps, await authenticate(deps.keys, event, 'read'), queryParams(event))),
   'GET /v1/openapi.json': async () => json(200, OPENAPI, { 'Cache-Control': 'public, max-age=300' }),
   'GET /healthz': async () => json(200, { status: 'ok' }),
   'GET /readyz': async (deps) => {

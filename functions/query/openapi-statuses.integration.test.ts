@@ -37,6 +37,11 @@ const m = () => main.runtime.url;
 const k = () => main.tenant.keys;
 const event = { event_type: 'documented', project: 'web' };
 let adminKeyId = '';
+let ruleId = '';
+const alertRule = {
+  name: 'Checkout failures', project: 'web', event_type: 'checkout_failed', metric: 'count',
+  condition: { op: '>', threshold: 10 }, window: '5m', channels: [{ type: 'webhook', url: 'http://127.0.0.1:9/hook' }],
+};
 
 const RECIPES: Record<string, Recipe> = {
   'POST /v1/events 202': () => call(m(), '/v1/events', { key: k().ingest, json: event }),
@@ -114,6 +119,39 @@ const RECIPES: Record<string, Recipe> = {
     const properties = Object.fromEntries(Array.from({ length: main.env.config.catalog.maxPropertiesPerType + 1 }, (_, i) => [`p${i}`, 'string']));
     return call(m(), '/v1/catalog/too_wide', { method: 'PUT', key: k().admin, json: { project: 'web', properties } });
   },
+  'GET /v1/alert-rules 200': () => call(m(), '/v1/alert-rules', { key: k().read }),
+  'GET /v1/alert-rules 401': () => call(m(), '/v1/alert-rules'),
+  'GET /v1/alert-rules 403': () => call(m(), '/v1/alert-rules', { key: k().ingest }),
+  'POST /v1/alert-rules 201': async () => {
+    const res = await call(m(), '/v1/alert-rules', { key: k().admin, json: alertRule });
+    ruleId = res.body.id;
+    return res;
+  },
+  'POST /v1/alert-rules 400': () => call(m(), '/v1/alert-rules', { key: k().admin, json: { ...alertRule, window: '7m3s' } }),
+  'POST /v1/alert-rules 401': () => call(m(), '/v1/alert-rules', { json: alertRule }),
+  'POST /v1/alert-rules 403': () => call(m(), '/v1/alert-rules', { key: k().read, json: alertRule }),
+  'POST /v1/alert-rules/preview 200': () => call(m(), '/v1/alert-rules/preview', { key: k().read, json: { rule: alertRule, from: new Date(Date.now() - 60_000).toISOString() } }),
+  'POST /v1/alert-rules/preview 400': () => call(m(), '/v1/alert-rules/preview', { key: k().read, json: { rule: alertRule } }),
+  'POST /v1/alert-rules/preview 401': () => call(m(), '/v1/alert-rules/preview', { json: {} }),
+  'POST /v1/alert-rules/preview 403': () => call(m(), '/v1/alert-rules/preview', { key: k().ingest, json: {} }),
+  'GET /v1/alert-rules/{id} 200': () => call(m(), `/v1/alert-rules/${ruleId}`, { key: k().read }),
+  'GET /v1/alert-rules/{id} 401': () => call(m(), `/v1/alert-rules/${ruleId}`),
+  'GET /v1/alert-rules/{id} 403': () => call(m(), `/v1/alert-rules/${ruleId}`, { key: k().ingest }),
+  'GET /v1/alert-rules/{id} 404': () => call(m(), '/v1/alert-rules/00000000-0000-4000-8000-000000000000', { key: k().read }),
+  'PUT /v1/alert-rules/{id} 200': () => call(m(), `/v1/alert-rules/${ruleId}`, { method: 'PUT', key: k().admin, json: { ...alertRule, enabled: false } }),
+  'PUT /v1/alert-rules/{id} 400': () => call(m(), `/v1/alert-rules/${ruleId}`, { method: 'PUT', key: k().admin, json: { ...alertRule, condition: { op: '!=', threshold: 1 } } }),
+  'PUT /v1/alert-rules/{id} 401': () => call(m(), `/v1/alert-rules/${ruleId}`, { method: 'PUT', json: alertRule }),
+  'PUT /v1/alert-rules/{id} 403': () => call(m(), `/v1/alert-rules/${ruleId}`, { method: 'PUT', key: k().read, json: alertRule }),
+  'PUT /v1/alert-rules/{id} 404': () => call(m(), '/v1/alert-rules/not-a-rule', { method: 'PUT', key: k().admin, json: alertRule }),
+  'DELETE /v1/alert-rules/{id} 200': () => call(m(), `/v1/alert-rules/${ruleId}`, { method: 'DELETE', key: k().admin }),
+  'DELETE /v1/alert-rules/{id} 401': () => call(m(), `/v1/alert-rules/${ruleId}`, { method: 'DELETE' }),
+  'DELETE /v1/alert-rules/{id} 403': () => call(m(), `/v1/alert-rules/${ruleId}`, { method: 'DELETE', key: k().read }),
+  'DELETE /v1/alert-rules/{id} 404': () => call(m(), '/v1/alert-rules/00000000-0000-4000-8000-000000000000', { method: 'DELETE', key: k().admin }),
+  'GET /v1/alerts 200': () => call(m(), '/v1/alerts', { key: k().read }),
+  'GET /v1/alerts 400': () => call(m(), '/v1/alerts?limit=1000', { key: k().read }),
+  'GET /v1/alerts 401': () => call(m(), '/v1/alerts'),
+  'GET /v1/alerts 403': () => call(m(), '/v1/alerts', { key: k().ingest }),
+  'GET /v1/alerts 404': () => call(m(), '/v1/alerts?rule_id=00000000-0000-4000-8000-000000000000', { key: k().read }),
   'GET /v1/openapi.json 200': () => call(m(), '/v1/openapi.json'),
   'GET /healthz 200': () => call(m(), '/healthz'),
   'GET /readyz 200': () => call(m(), '/readyz'),

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { createProjectSchema, updateProjectSchema } from './projects';
 import { createApiKeySchema } from './api-keys';
 import { declareCatalogTypeSchema } from './catalog';
+import { alertRuleSchema } from './alert-rule-schema';
 
 function jsonBody(schema: z.ZodType) {
   const { $schema: _dialect, ...jsonSchema } = z.toJSONSchema(schema) as Record<string, unknown>;
@@ -313,6 +314,65 @@ export const OPENAPI = {
           '201': { description: 'Created', content: { 'application/json': { schema: { $ref: '#/components/schemas/CatalogEntry' } } } },
           ...errors(400, 401, 403, 404, 409),
         },
+      },
+    },
+    '/v1/alert-rules': {
+      get: { summary: 'Alert rules of the tenant with their current state; webhook secrets are never returned (scope: read)', responses: { '200': { description: 'Rules' }, ...errors(401, 403) } },
+      post: {
+        summary: 'Create an alert rule (scope: admin). A webhook channel without a secret gets one, shown in this response only.',
+        description:
+          'metric: count, unique_users, sum:<path>, avg:<path>, ratio (numerator / denominator event types; undefined with a zero denominator → no_data) or anomaly ' +
+          '(anomaly.of watched over the window; fires when |value − mean| / max(stddev, √mean, 1) of the previous anomaly.baseline_windows windows exceeds anomaly.sensitivity, in anomaly.direction). ' +
+          'Windows slide in 10 s steps over the 10s rollups (so window ≤ 24h). An absence rule is {"op": "<", "threshold": 1}.',
+        requestBody: jsonBody(alertRuleSchema),
+        responses: { '201': { description: 'Created' }, ...errors(400, 401, 403) },
+      },
+    },
+    '/v1/alert-rules/preview': {
+      post: {
+        summary: 'When a rule would have fired over a past range (within the last 24 h), and the series it saw (scope: read)',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['rule', 'from'],
+                properties: { rule: { type: 'object', description: 'An alert rule body (name optional)' }, from: { type: 'string', format: 'date-time' }, to: { type: 'string', format: 'date-time' } },
+              },
+            },
+          },
+        },
+        responses: { '200': { description: 'Transitions and the evaluated series' }, ...errors(400, 401, 403) },
+      },
+    },
+    '/v1/alert-rules/{id}': {
+      get: {
+        summary: 'One alert rule (scope: read)',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+        responses: { '200': { description: 'Rule' }, ...errors(401, 403, 404) },
+      },
+      put: {
+        summary: 'Replace an alert rule (scope: admin); webhook channels sent without a secret keep the one of the same URL',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+        requestBody: jsonBody(alertRuleSchema),
+        responses: { '200': { description: 'Updated' }, ...errors(400, 401, 403, 404) },
+      },
+      delete: {
+        summary: 'Delete an alert rule, its state and pending notifications stay in the history (scope: admin)',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+        responses: { '200': { description: 'Deleted' }, ...errors(401, 403, 404) },
+      },
+    },
+    '/v1/alerts': {
+      get: {
+        summary: 'History of state changes, newest first, with value, threshold, window and each notification’s delivery attempts (scope: read)',
+        parameters: [
+          { name: 'rule_id', in: 'query', schema: { type: 'string', format: 'uuid' } },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
+          { name: 'before', in: 'query', schema: { type: 'string', format: 'uuid' }, description: 'next_before of the previous page' },
+        ],
+        responses: { '200': { description: 'Alerts' }, ...errors(400, 401, 403, 404) },
       },
     },
     '/v1/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },

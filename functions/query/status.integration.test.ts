@@ -93,7 +93,7 @@ it('logs consumer lag per partition at INFO while there is lag, and stays quiet 
   try {
     // A group that never consumed the topic lags by every event in it, and is never caught up.
     const group = `nobody_${env.runId}`;
-    const kafka = { ...env.config.kafka, groups: { aggregate: group } };
+    const kafka = { ...env.config.kafka, groups: { ...env.config.kafka.groups, aggregate: group } };
     const lagging = createFreshnessCheck({ ...env.adapters, config: { ...env.config, kafka }, freshness: createFreshnessStore(env.adapters.redis, group, kafka.topics.eventsRaw) });
     const state = await lagging();
     expect(state.caughtUpThroughMs).toBeNull();

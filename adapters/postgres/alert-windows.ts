@@ -1,0 +1,72 @@
+// The values alert rules compare (ARCHITECTURE rule 8): sliding windows over the 10s rollups and sketches in
+// Postgres — the truth, never a count of the alert engine's own — or over raw events for property filters and
+// nested paths (the same arithmetic as GET /v1/metrics).
+import type { Sql } from './client';
+import { averageOf, isPreAggregatedPath } from '../../core/rollups';
+import { metricsFromRawEvents } from './raw-metrics';
+
+export interface WindowQuery {
+  tenantId: string;
+  projectIds: string[];
+  eventType: string;
+  kind: 'count' | 'unique_users' | 'sum' | 'avg';
+  /** The property of sum/avg. */
+  path: string[] | null;
+  props: [string[], string][];
+  /** End of the newest window (10s-aligned) and the window length. */
+  toMs: number;
+  windowMs: number;
+  /** How many consecutive windows, newest first. */
+  windows: number;
+}
+
+/** The value of each window, newest first (index 0 ends at toMs); null where the metric is undefined (avg of nothing). */
+export async function windowValues(sql: Sql, q: WindowQuery): Promise<(number | null)[]> {
+  const out: (number | null)[] = Array.from({ length: q.windows }, () => (q.kind === 'avg' ? null : 0));
+  if (q.projectIds.length === 0) return out;
+  const fromMs = q.toMs - q.windows * q.windowMs;
+  const indexOf = (bucketMs: number) => Math.floor((q.toMs - 1 - bucketMs) / q.windowMs);
+  const fromRaw = q.props.length > 0 || (q.path !== null && !isPreAggregatedPath(q.path));
+  if (fromRaw) {
+    const raw = await metricsFromRawEvents(sql, { ...q, bucketMs: q.windowMs, originMs: q.toMs, fromMs, path: q.path });
+    for (const [bucket, b] of raw) {
+      const k = indexOf(bucket);
+      if (k < 0 || k >= q.windows) continue;
+      out[k] = q.kind === 'count' ? b.count : q.kind === 'unique_users' ? b.uniqueUsers : q.kind === 'sum' ? Number(b.sum) : averageOf(b.sum, b.n);
+    }
+    return out;
+  }
+  const from = new Date(fromMs);
+  const to = new Date(q.toMs);
+  const k = sql`((extract(epoch from ${to}::timestamptz - bucket_start) * 1000)::bigint - 1) / ${q.windowMs}`;
+  const projects = sql.array(q.projectIds);
+  if (q.kind === 'unique_users') {
+    const rows = await sql<{ k: string; v: string }[]>`
+      select ${k} as k, round(hll_cardinality(hll_union_agg(sketch)))::bigint::text as v
+      from rollup_sketches
+      where tenant_id = ${q.tenantId} and event_type = ${q.eventType} and interval = '10s' and project_id = any(${projects}::uuid[])
+        and bucket_start >= ${from} and bucket_start < ${to}
+      group by 1`;
+    for (const r of rows) out[Number(r.k)] = Number(r.v);
+    return out;
+  }
+  const name = q.path?.[0] ?? '';
+  const metrics = q.kind === 'count' ? ['count'] : q.kind === 'sum' ? [`sum:${name}`] : [`sum:${name}`, `n:${name}`];
+  const rows = await sql<{ k: string; metric: string; v: string }[]>`
+    select ${k} as k, metric, sum(value)::text as v
+    from rollups
+    where tenant_id = ${q.tenantId} and event_type = ${q.eventType} and metric = any(${sql.array(metrics)}::text[]) and interval = '10s'
+      and project_id = any(${projects}::uuid[]) and bucket_start >= ${from} and bucket_start < ${to}
+    group by 1, 2`;
+  const byWindow = new Map<number, Map<string, string>>();
+  for (const r of rows) {
+    const m = byWindow.get(Number(r.k)) ?? new Map<string, string>();
+    m.set(r.metric, r.v);
+    byWindow.set(Number(r.k), m);
+  }
+  for (const [i, m] of byWindow) {
+    if (i < 0 || i >= q.windows) continue;
+    out[i] = q.kind === 'avg' ? averageOf(m.get(`sum:${name}`) ?? '0', m.get(`n:${name}`) ?? '0') : Number(m.get(metrics[0]!) ?? '0');
+  }
+  return out;
+}

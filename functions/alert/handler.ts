@@ -1,0 +1,63 @@
+// The alert function (ARCHITECTURE rule 8): Kafka-triggered on metric_updates, it evaluates the rules of the touched
+// tenants and event types; the scheduled tick evaluates absence rules, `for` periods, no_data and resolves. New
+// notifications get a first delivery attempt at once; the dispatcher retries what fails.
+import { decodeRecords, type MskEvent } from '../../core/msk-event';
+import { lazyHandler, processAdapters } from '../process-adapters';
+import type { Adapters } from '../../adapters';
+import { createNotifiers, type Notifiers } from '../../adapters/notifiers';
+import { rulesForNotices, rulesForTick } from '../../adapters/postgres/alert-rules-store';
+import { logger } from '../../adapters/logger';
+import { evaluateRules } from './evaluate';
+import { dispatch } from '../dispatch/dispatcher';
+
+export interface AlertOutcome {
+  notices: number;
+  rules: number;
+  notifications: number;
+}
+
+interface Notice {
+  tenantId: string;
+  projectId: string;
+  eventType: string;
+}
+
+function decodeNotice(value: string | null): Notice | null {
+  try {
+    const n = JSON.parse(value ?? '') as { tenant_id?: unknown; project_id?: unknown; event_type?: unknown };
+    if (typeof n.tenant_id === 'string' && typeof n.project_id === 'string' && typeof n.event_type === 'string') {
+      return { tenantId: n.tenant_id, projectId: n.project_id, eventType: n.event_type };
+    }
+  } catch {
+    /* below */
+  }
+  return null;
+}
+
+export function createAlertHandler(deps: Adapters, notifiers: Notifiers = createNotifiers(deps.config)) {
+  return async (event: MskEvent): Promise<AlertOutcome> => {
+    const seen = new Map<string, Notice>();
+    for (const r of decodeRecords(event)) {
+      const n = decodeNotice(r.value);
+      // A notice is derived data (the tick re-evaluates every rule that is not ok): a malformed one is skipped, not retried.
+      if (!n) logger.warn('skipped a malformed metric_updates notice', { topic: r.topic, partition: r.partition, offset: r.offset });
+      else seen.set(`${n.tenantId}\u0000${n.projectId}\u0000${n.eventType}`, n);
+    }
+    const rules = await rulesForNotices(deps.sql, [...seen.values()]);
+    const ids = await evaluateRules(deps, rules, deps.now());
+    await dispatch({ ...deps, ...notifiers }, { ids }).catch((error: unknown) => logger.warn('first delivery attempt failed; the dispatcher retries', { error: error as Error }));
+    return { notices: seen.size, rules: rules.length, notifications: ids.length };
+  };
+}
+
+export function createAlertTick(deps: Adapters, notifiers: Notifiers = createNotifiers(deps.config)) {
+  return async (_event?: unknown): Promise<AlertOutcome> => {
+    const rules = await rulesForTick(deps.sql);
+    const ids = await evaluateRules(deps, rules, deps.now());
+    await dispatch({ ...deps, ...notifiers }, { ids }).catch((error: unknown) => logger.warn('first delivery attempt failed; the dispatcher retries', { error: error as Error }));
+    return { notices: 0, rules: rules.length, notifications: ids.length };
+  };
+}
+
+export const handler = lazyHandler(() => createAlertHandler(processAdapters()));
+export const tickHandler = lazyHandler(() => createAlertTick(processAdapters()));

@@ -1,0 +1,75 @@
+// Delivers the notification outbox (ARCHITECTURE rule 8): every row at least once, with its id as the
+// X-CustomerSignal-Delivery header on every attempt, retried with exponential backoff and jitter; each attempt recorded.
+import type { Adapters } from '../../adapters';
+import { claimDue, recordAttempt, type ClaimedNotification } from '../../adapters/postgres/notifications-store';
+import type { WebhookSender } from '../../adapters/webhook-sender';
+import type { MailSender } from '../../adapters/mail-sender';
+import { signatureHeader, type WebhookPayload } from '../../core/webhook';
+import { emailMessage } from '../../core/alert-message';
+import { retryDelayMs } from '../../core/backoff';
+import { logger } from '../../adapters/logger';
+
+export interface DispatchDeps extends Pick<Adapters, 'config' | 'sql' | 'now'> {
+  webhook: WebhookSender;
+  mail: MailSender;
+  random?: () => number;
+}
+
+export interface DispatchResult {
+  attempted: number;
+  delivered: number;
+  failed: number;
+}
+
+/** How long a claimed notification stays with its dispatcher before another may take it. */
+const leaseMs = (deps: DispatchDeps) => deps.config.webhooks.timeoutMs * 3 + 5_000;
+
+async function deliverOne(deps: DispatchDeps, n: ClaimedNotification): Promise<{ statusCode: number | null }> {
+  const payload = n.payload as unknown as WebhookPayload;
+  if (n.channel.type === 'webhook') {
+    const body = JSON.stringify(payload);
+    const res = await deps.webhook(n.channel.url, body, {
+      'X-CustomerSignal-Signature': signatureHeader(n.channel.secret, body, Date.now()),
+      'X-CustomerSignal-Delivery': n.id,
+    });
+    if (res.statusCode < 200 || res.statusCode > 299) throw Object.assign(new Error(`HTTP ${res.statusCode}`), { statusCode: res.statusCode });
+    return { statusCode: res.statusCode };
+  }
+  const m = emailMessage(payload, null);
+  await deps.mail({ to: n.channel.to, ...m, messageId: `<${n.id}@customersignal>` });
+  return { statusCode: null };
+}
+
+async function attempt(deps: DispatchDeps, n: ClaimedNotification): Promise<boolean> {
+  const started = deps.now();
+  const t0 = performance.now();
+  try {
+    const { statusCode } = await deliverOne(deps, n);
+    await recordAttempt(deps.sql, n, { startedAtMs: started, durationMs: Math.round(performance.now() - t0), delivered: true, statusCode, error: null, retryAtMs: null });
+    return true;
+  } catch (e) {
+    const err = e as Error & { statusCode?: number };
+    const last = n.attempt >= deps.config.alerts.dispatchMaxAttempts;
+    const retryAtMs = last ? null : deps.now() + retryDelayMs(n.attempt, (deps.random ?? Math.random)());
+    // The target URL and the error are the tenant's own configuration; no secret or event property is logged.
+    logger.warn('notification delivery failed', { notification_id: n.id, tenant_id: n.tenantId, channel: n.channel.type, attempt: n.attempt, final: last, error: err.message });
+    await recordAttempt(deps.sql, n, {
+      startedAtMs: started,
+      durationMs: Math.round(performance.now() - t0),
+      delivered: false,
+      statusCode: err.statusCode ?? null,
+      error: err.message.slice(0, 500),
+      retryAtMs,
+    });
+    return false;
+  }
+}
+
+/** Delivers due notifications (or only `ids`, e.g. the ones an evaluation just created), a few at a time. */
+export async function dispatch(deps: DispatchDeps, opts: { limit?: number; ids?: string[] } = {}): Promise<DispatchResult> {
+  if (opts.ids && opts.ids.length === 0) return { attempted: 0, delivered: 0, failed: 0 };
+  const claimed = await claimDue(deps.sql, { nowMs: deps.now(), leaseMs: leaseMs(deps), limit: opts.limit ?? 100, ids: opts.ids });
+  const results = await Promise.all(claimed.map((n) => attempt(deps, n)));
+  const delivered = results.filter(Boolean).length;
+  return { attempted: claimed.length, delivered, failed: claimed.length - delivered };
+}
