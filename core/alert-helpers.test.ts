@@ -9,7 +9,8 @@ describe('anomaly score', () => {
     expect(anomalyScore(20, [10, 10, 10, 10], { direction: 'both' }).score).toBeCloseTo(10 / Math.sqrt(10));
     expect(anomalyScore(0, [10, 12, 8, 10], { direction: 'above' }).score).toBeLessThan(0);
     expect(anomalyScore(0, [10, 12, 8, 10], { direction: 'below' }).score).toBeGreaterThan(3);
-    expect(anomalyScore(3, [0, 0, 0], { direction: 'both' }).score).toBe(3); // floor of 1 on an empty history
+    expect(anomalyScore(3, [1, 0, 1, 0], { direction: 'both' }).score).toBeCloseTo(2.5); // floor of 1 on a sparse history
+    expect(anomalyScore(3, [0, 0, 0, 1], { direction: 'both' }).score).toBeNull(); // too little history: no_data
     expect(anomalyScore(5, [1], { direction: 'both' }).score).toBeNull(); // too little history
     expect(anomalyScore(null, [1, 2, 3], { direction: 'both' }).score).toBeNull();
   });

@@ -128,8 +128,9 @@ export async function listHistory(sql: Sql, tenantId: string, q: { ruleId?: stri
                     ) order by n.created_at, n.id)
              from notifications n where n.tenant_id = h.tenant_id and n.history_id = h.id), '[]'::jsonb) as deliveries
     from alert_history h
-    where h.tenant_id = ${tenantId} and (${rule}::uuid is null or h.rule_id = ${rule}::uuid) and (${before}::uuid is null or h.id < ${before}::uuid)
-    order by h.id desc
+    where h.tenant_id = ${tenantId} and (${rule}::uuid is null or h.rule_id = ${rule}::uuid)
+      and (${before}::uuid is null or h.seq < (select b.seq from alert_history b where b.tenant_id = ${tenantId} and b.id = ${before}::uuid))
+    order by h.seq desc
     limit ${q.limit}`;
 }
 

@@ -39,7 +39,8 @@ create index alert_states_not_ok on alert_states (state) where state <> 'ok';
 
 create table alert_history (
   tenant_id    uuid not null,
-  id           uuid not null,              -- uuidv7: ordered by time
+  id           uuid not null,
+  seq          bigint generated always as identity,  -- the order transitions were written in
   rule_id      uuid not null,
   rule_name    text not null,
   from_state   text not null,
@@ -54,7 +55,8 @@ create table alert_history (
   error        text,
   primary key (tenant_id, id)
 );
-create index alert_history_rule on alert_history (tenant_id, rule_id, id);
+create index alert_history_tenant on alert_history (tenant_id, seq);
+create index alert_history_rule on alert_history (tenant_id, rule_id, seq);
 
 create table notifications (
   tenant_id       uuid not null,

@@ -1,0 +1,187 @@
+// Ratio, absence, no_data, `for`, cooldown, anomaly and filtered rules, each firing and resolving when it should and
+// not otherwise, over data stored by the real aggregate handler; the engine's clock is injected and moved by the test.
+import { createTestEnv, type TestEnv, type TestTenant } from '../../test/harness';
+import { call, mskBatch, rawEvent } from '../../test/builders';
+import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
+import { createAggregateHandler } from '../aggregate/handler';
+import { createAlertTick } from './handler';
+import { evaluateRule } from './evaluate';
+import { getRule } from '../../adapters/postgres/alert-rules-store';
+import type { Adapters } from '../../adapters';
+
+const S = 1_000;
+const MIN = 60 * S;
+let env: TestEnv;
+let tenant: TestTenant;
+let runtime: LocalRuntime;
+let clock = 0;
+let deps: Adapters;
+let offset = 0;
+
+beforeAll(async () => {
+  env = await createTestEnv('alertkinds', { ALERT_ALLOWED_LATENESS: '20s' });
+  tenant = await env.createTenant();
+  // 10s buckets are aligned; start the clock a little after a bucket boundary, an hour ago.
+  clock = Math.floor((Date.now() - 3_600_000) / 10_000) * 10_000 + 1_000;
+  deps = { ...env.adapters, now: () => clock };
+  runtime = await startLocalRuntime(deps, { port: 0, web: false, scheduler: false, consumers: false });
+}, 60_000);
+afterAll(async () => {
+  await runtime?.stop();
+  await env?.cleanup();
+});
+
+async function events(eventType: string, n: number, props: Record<string, unknown> = {}) {
+  if (n === 0) return;
+  const list = Array.from({ length: n }, (_, i) => rawEvent(tenant, { eventType, timestampMs: clock, userId: `u${i}`, properties: props }));
+  await createAggregateHandler(deps)(mskBatch(env.config.kafka.topics.eventsRaw, list, 0, (offset += n)));
+}
+
+async function createRule(body: Record<string, unknown>): Promise<string> {
+  const res = await call(runtime.url, '/v1/alert-rules', { key: tenant.keys.admin, json: { name: 'r', window: '1m', ...body } });
+  if (res.status !== 201) throw new Error(JSON.stringify(res.body));
+  return res.body.id;
+}
+
+/** Evaluates the rule at the current clock; returns its state. */
+async function evaluate(ruleId: string): Promise<string> {
+  const stored = await getRule(env.adapters.sql, tenant.id, ruleId);
+  await evaluateRule(deps, stored!.rule, clock);
+  const [s] = await env.adapters.sql<{ state: string }[]>`select state from alert_states where rule_id = ${ruleId}`;
+  return s!.state;
+}
+
+async function transitions(ruleId: string): Promise<string[]> {
+  const rows = await env.adapters.sql<{ t: string }[]>`
+    select from_state || '>' || to_state || coalesce(':' || notification, '') || case when silenced then ':silenced' else '' end as t
+    from alert_history where rule_id = ${ruleId} order by seq`;
+  return rows.map((r) => r.t);
+}
+
+it('ratio: login_failed / login_attempt above 0.5 fires; a zero denominator is no_data; falling back resolves', async () => {
+  const id = await createRule({ metric: 'ratio', numerator: 'login_failed', denominator: 'login_attempt', condition: { op: '>', threshold: 0.5 } });
+  expect(await evaluate(id)).toBe('no_data');
+  await events('login_attempt', 10);
+  await events('login_failed', 4);
+  expect(await evaluate(id)).toBe('ok'); // 0.4
+  await events('login_failed', 2);
+  expect(await evaluate(id)).toBe('firing'); // 0.6
+  await events('login_attempt', 10);
+  expect(await evaluate(id)).toBe('firing'); // 0.3, but the lateness has not passed
+  clock += 21 * S;
+  expect(await evaluate(id)).toBe('ok');
+  expect(await transitions(id)).toEqual(['ok>no_data', 'no_data>ok', 'ok>firing:firing', 'firing>ok:resolved']);
+});
+
+it('absence: nothing arriving in the window fires through the scheduled tick, and an event resolves it', async () => {
+  const id = await createRule({ event_type: 'heartbeat', condition: { op: '<', threshold: 1 }, window: '30s' });
+  await events('heartbeat', 1);
+  await createAlertTick(deps)();
+  expect(await transitions(id)).toEqual([]);
+  clock += 40 * S;
+  await createAlertTick(deps)(); // the tick evaluates absence rules while ok
+  expect(await transitions(id)).toEqual(['ok>firing:firing']);
+  await events('heartbeat', 1);
+  await createAlertTick(deps)();
+  clock += 21 * S;
+  await events('heartbeat', 1);
+  await createAlertTick(deps)();
+  expect(await transitions(id)).toEqual(['ok>firing:firing', 'firing>ok:resolved']);
+});
+
+it('for: the condition must hold for the whole period before firing; a dip resets it', async () => {
+  const id = await createRule({ event_type: 'slow', condition: { op: '>=', threshold: 2 }, window: '1m', for: '30s' });
+  await events('slow', 2);
+  expect(await evaluate(id)).toBe('pending');
+  clock += 20 * S;
+  expect(await evaluate(id)).toBe('pending');
+  clock += 50 * S; // the events left the window
+  expect(await evaluate(id)).toBe('ok');
+  await events('slow', 3);
+  expect(await evaluate(id)).toBe('pending');
+  clock += 30 * S;
+  expect(await evaluate(id)).toBe('firing');
+  expect(await transitions(id)).toEqual(['ok>pending', 'pending>ok', 'ok>pending', 'pending>firing:firing']);
+});
+
+it('cooldown: a second firing inside it is silent; the resolves are sent; after it, firing notifies again', async () => {
+  const id = await createRule({ event_type: 'flappy', condition: { op: '>', threshold: 0 }, window: '10s', cooldown: '10m' });
+  const flap = async () => {
+    await events('flappy', 1);
+    await evaluate(id);
+    clock += 40 * S;
+    await evaluate(id);
+    clock += 21 * S;
+    await evaluate(id);
+  };
+  await flap();
+  await flap();
+  clock += 10 * MIN;
+  await flap();
+  expect(await transitions(id)).toEqual([
+    'ok>firing:firing', 'firing>ok:resolved',
+    'ok>firing:silenced', 'firing>ok:resolved',
+    'ok>firing:firing', 'firing>ok:resolved',
+  ]);
+  const [n] = await env.adapters.sql<{ n: number }[]>`select count(*)::int as n from notifications where rule_id = ${id}`;
+  expect(n!.n).toBe(0); // no channels configured: transitions are recorded, nothing to send
+});
+
+it('anomaly: a spike far outside the band of the previous windows fires; ordinary traffic does not', async () => {
+  const id = await createRule({ metric: 'anomaly', event_type: 'orders', window: '30s', anomaly: { of: 'count', sensitivity: 4, direction: 'above', baseline_windows: 6 } });
+  await events('orders', 10);
+  expect(await evaluate(id)).toBe('no_data'); // no history to learn a band from yet
+  for (let i = 1; i < 7; i++) {
+    clock += 30 * S;
+    await events('orders', 10 + (i % 3));
+  }
+  clock += 30 * S;
+  await events('orders', 11);
+  expect(await evaluate(id)).toBe('ok');
+  clock += 30 * S;
+  await events('orders', 60);
+  expect(await evaluate(id)).toBe('firing');
+  const [row] = await env.adapters.sql<{ value: number }[]>`select value from alert_history where rule_id = ${id} and to_state = 'firing'`;
+  expect(row!.value).toBeGreaterThan(4);
+});
+
+it('filters and sums: avg:amount of EU checkouts only', async () => {
+  const id = await createRule({ event_type: 'checkout', metric: 'avg:amount', filter: { region: 'eu' }, condition: { op: '>', threshold: 100 } });
+  expect(await evaluate(id)).toBe('no_data'); // avg of no events is undefined
+  await events('checkout', 3, { region: 'us', amount: 500 });
+  await events('checkout', 2, { region: 'eu', amount: 50 });
+  expect(await evaluate(id)).toBe('ok');
+  await events('checkout', 2, { region: 'eu', amount: 200 });
+  expect(await evaluate(id)).toBe('firing'); // (50+50+200+200)/4 = 125
+});
+
+it('preview: when a rule would have fired over the past, and the series it saw', async () => {
+  const rule = { event_type: 'preview_me', condition: { op: '>', threshold: 2 }, window: '30s' };
+  const start = clock;
+  await events('preview_me', 1);
+  clock += 60 * S;
+  await events('preview_me', 3);
+  clock += 60 * S;
+  const res = await call(runtime.url, '/v1/alert-rules/preview', {
+    key: tenant.keys.read,
+    json: { rule, from: new Date(start - 20 * S).toISOString(), to: new Date(clock).toISOString() },
+  });
+  expect(res.status).toBe(200);
+  expect(res.body.step).toBe('10s');
+  expect(res.body.fired).toEqual([new Date(start + 60 * S).toISOString()]);
+  expect(res.body.series.find((p: { t: string }) => p.t === new Date(start + 60 * S).toISOString())).toMatchObject({ value: 3, state: 'firing' });
+  expect(Math.max(...res.body.series.map((p: { value: number }) => p.value))).toBe(3);
+  const bad = await call(runtime.url, '/v1/alert-rules/preview', { key: tenant.keys.read, json: { rule: { ...rule, window: '3d' }, from: new Date(start).toISOString() } });
+  expect(bad.status).toBe(400);
+  expect(bad.body.error.message).toMatch(/^rule\.window|window/);
+});
+
+it('refuses invalid rules with a message that says how to fix them', async () => {
+  const bad = async (body: Record<string, unknown>) => (await call(runtime.url, '/v1/alert-rules', { key: tenant.keys.admin, json: { name: 'x', window: '1m', ...body } })).body.error.message as string;
+  expect(await bad({ event_type: 'a' })).toBe('condition: is required, e.g. {"op": ">", "threshold": 10}');
+  expect(await bad({ metric: 'ratio', numerator: 'a', condition: { op: '>', threshold: 1 } })).toMatch(/^numerator: a ratio rule needs numerator and denominator/);
+  expect(await bad({ event_type: 'a', condition: { op: '>', threshold: 1 }, window: '2d' })).toMatch(/^window: window must be a duration such as 30s, 5m, 1h or 1d, from 10s to 24h/);
+  expect(await bad({ event_type: 'a', condition: { op: '>', threshold: 1 }, channels: [{ type: 'webhook', url: 'ftp://x' }] })).toMatch(/url must use https/);
+  expect(await bad({ event_type: 'a', condition: { op: '>', threshold: 1 }, project: 'nope' })).toMatch(/project: "nope" does not exist/);
+  expect(await bad({ event_type: 'a', condition: { op: '>', threshold: 1 }, channels: [{ type: 'email', to: ['not-an-address'] }] })).toMatch(/e-mail/);
+});
