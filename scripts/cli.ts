@@ -13,6 +13,7 @@ import { CliError, createKeyFor, tenantBySlug } from './admin';
 import { registerDlqCommands } from './cli-dlq';
 import { registerReplayCommand } from './cli-replay';
 import { registerRebuildCommand } from './cli-rebuild';
+import { registerAlertCommands } from './cli-alerts';
 
 type Output = { json: boolean };
 
@@ -110,6 +111,7 @@ export function buildCli(): Command {
   registerDlqCommands(program, { out, print, withSql, table });
   registerReplayCommand(program, { out, print, withSql, table });
   registerRebuildCommand(program, { out, print, withSql, table });
+  registerAlertCommands(program, { out, print, withSql, table });
   return program;
 }
 

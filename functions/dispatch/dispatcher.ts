@@ -24,11 +24,12 @@ export interface DispatchResult {
 /** How long a claimed notification stays with its dispatcher before another may take it. */
 const leaseMs = (deps: DispatchDeps) => deps.config.webhooks.timeoutMs * 3 + 5_000;
 
-async function deliverOne(deps: DispatchDeps, n: ClaimedNotification): Promise<{ statusCode: number | null }> {
+/** One delivery of a notification to its channel; throws on a non-2xx answer, a timeout or a mail error. */
+export async function deliver(notifiers: Pick<DispatchDeps, 'webhook' | 'mail'>, n: Pick<ClaimedNotification, 'id' | 'channel' | 'payload'>): Promise<{ statusCode: number | null }> {
   const payload = n.payload as unknown as WebhookPayload;
   if (n.channel.type === 'webhook') {
     const body = JSON.stringify(payload);
-    const res = await deps.webhook(n.channel.url, body, {
+    const res = await notifiers.webhook(n.channel.url, body, {
       'X-CustomerSignal-Signature': signatureHeader(n.channel.secret, body, Date.now()),
       'X-CustomerSignal-Delivery': n.id,
     });
@@ -36,7 +37,7 @@ async function deliverOne(deps: DispatchDeps, n: ClaimedNotification): Promise<{
     return { statusCode: res.statusCode };
   }
   const m = emailMessage(payload, null);
-  await deps.mail({ to: n.channel.to, ...m, messageId: `<${n.id}@customersignal>` });
+  await notifiers.mail({ to: n.channel.to, ...m, messageId: `<${n.id}@customersignal>` });
   return { statusCode: null };
 }
 
@@ -44,7 +45,7 @@ async function attempt(deps: DispatchDeps, n: ClaimedNotification): Promise<bool
   const started = deps.now();
   const t0 = performance.now();
   try {
-    const { statusCode } = await deliverOne(deps, n);
+    const { statusCode } = await deliver(deps, n);
     await recordAttempt(deps.sql, n, { startedAtMs: started, durationMs: Math.round(performance.now() - t0), delivered: true, statusCode, error: null, retryAtMs: null });
     return true;
   } catch (e) {
