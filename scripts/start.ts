@@ -1,5 +1,6 @@
 // `npm start`: the whole platform on this machine, with a demo tenant and demo traffic; `--only <roles>` runs some
 // roles in a process that joins a running platform (e.g. another aggregate worker in the same consumer group).
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync, statSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -16,6 +17,7 @@ import { startLocalRuntime } from '../local/runtime';
 import { startDemoTraffic } from './demo-traffic';
 import { ensureKafkaJars, isListening, KAFKA_VERSION, startBroker, type RunningBroker } from './kafka/broker';
 import { createKeyResolver } from '../adapters/key-resolver';
+import { insertRule } from '../adapters/postgres/alert-rules-store';
 import { parseStartArgs, runtimeOptions, StartArgsError, type Role, type StartArgs } from '../local/roles';
 
 const ROOT = resolve(__dirname, '..');
@@ -101,7 +103,13 @@ async function ensureDemoTenant(sql: Sql): Promise<DemoKeys> {
   let tenant = await findTenantBySlug(sql, DEMO_TENANT);
   if (!tenant) {
     tenant = await createTenant(sql, DEMO_TENANT, 'Demo Inc.');
-    await createProject(sql, tenant.id, DEMO_PROJECT, 'Web app', 'open');
+    const project = await createProject(sql, tenant.id, DEMO_PROJECT, 'Web app', 'open');
+    // A demo alert rule: the demo traffic's checkout failures (~19 a minute) now and then exceed it.
+    await insertRule(sql, tenant.id, randomUUID(), project.id, {
+      name: 'Checkout failures (demo)', project: DEMO_PROJECT, event_type: 'checkout_failed', metric: 'count',
+      condition: { op: '>', threshold: 25 }, window: '1m', for: '0s', cooldown: '10m', enabled: true,
+      channels: [{ type: 'email', to: ['ops@demo.example'] }],
+    });
   }
   if (existsSync(DEMO_KEYS_FILE)) {
     const saved = JSON.parse(readFileSync(DEMO_KEYS_FILE, 'utf8')) as DemoKeys;
@@ -162,6 +170,9 @@ function printWelcome(url: string, keys: DemoKeys, demo: boolean): void {
   say(`  Admin key:  ${keys.admin}`);
   say(`  Demo traffic: ${demo ? 'on (~4 events/s; npm start -- --no-demo turns it off)' : 'off'}`);
   say('');
+  say(`  Alerts:     rule "Checkout failures (demo)" e-mails ops@demo.example; mails are kept in ${config().mail.sinkDir}/`);
+  say(`              webhooks: npm run webhook-receiver (http://127.0.0.1:4000/hook), then add a webhook rule (README, Alerts)`);
+  say('');
   say('Try it:');
   say(`  curl -s -X POST ${url}/v1/events -H 'Authorization: Bearer ${keys.ingest}' -H 'Content-Type: application/json' \\`);
   say(`       -d '{"event_type":"checkout_failed","project":"${DEMO_PROJECT}","user_id":"u1"}'`);
@@ -173,6 +184,8 @@ function printWorker(cfg: Config, roles: Role[]): void {
   say(`CustomerSignal worker running: ${roles.join(', ')} (no HTTP listener in this process)`);
   if (roles.includes('aggregate')) say(`  Aggregate: consumer group "${cfg.kafka.groups.aggregate}" on ${cfg.kafka.topics.eventsRaw}; partitions are shared with every other aggregate process`);
   if (roles.includes('scheduler')) say('  Scheduler: maintenance every tick (partitions, retention, consumer lag, freshness)');
+  if (roles.includes('alert')) say(`  Alert: consumer group "${cfg.kafka.groups.alert}" on ${cfg.kafka.topics.metricUpdates}, and the alert tick`);
+  if (roles.includes('dispatch')) say('  Dispatch: delivers due alert notifications (webhooks, e-mail)');
   say('');
 }
 
@@ -196,6 +209,9 @@ async function main(): Promise<void> {
     // The SMTP sink (alert e-mails kept in MAIL_SINK_DIR) belongs to the full platform; an --only process would clash on its port.
     const runtime = await startLocalRuntime(adapters, { ...runtimeOptions(args.roles), mailSink: !args.only }).catch(async (e: { code?: string }) => {
       await adapters.close();
+      if (e.code === 'EADDRINUSE' && (e as { port?: number }).port === cfg.mail.sinkPort) {
+        throw new StartError(`Port ${cfg.mail.sinkPort} (the local SMTP sink for alert e-mails) is in use (another npm start?); stop that process or set MAIL_SINK_PORT.`);
+      }
       if (e.code === 'EADDRINUSE') throw new StartError(`Port ${cfg.http.port} on ${cfg.http.host} is in use (another npm start?); stop that process or set PORT.`);
       throw e;
     });
