@@ -17,9 +17,10 @@ import { deleteTopics, ensureTopics } from '../../adapters/kafka/topics';
 import { ensureKafkaJars, freePort, KAFKA_VERSION, startBroker, type RunningBroker } from '../kafka/broker';
 import type { Benchmark, BenchContext, BenchOptions, Row, RunningKafka } from './context';
 import { ingestBenchmark } from './ingest';
+import { alertBenchmark } from './alert';
 import { gitCommit, loadAvg, machine } from './sys';
 
-const BENCHMARKS: Benchmark[] = [ingestBenchmark];
+const BENCHMARKS: Benchmark[] = [ingestBenchmark, alertBenchmark];
 
 const REPO = path.resolve(__dirname, '..', '..');
 const DOCS = path.join(REPO, 'docs', 'benchmarks.md');
