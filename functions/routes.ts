@@ -25,6 +25,11 @@ export const HTTP_ROUTES = {
   'PUT /v1/alert-rules/{id}': 'query',
   'DELETE /v1/alert-rules/{id}': 'query',
   'GET /v1/alerts': 'query',
+  'GET /v1/dashboards': 'query',
+  'POST /v1/dashboards': 'query',
+  'GET /v1/dashboards/{id}': 'query',
+  'PUT /v1/dashboards/{id}': 'query',
+  'DELETE /v1/dashboards/{id}': 'query',
   'GET /healthz': 'query',
   'GET /readyz': 'query',
 } as const satisfies Record<string, HttpFunctionName>;

@@ -38,6 +38,8 @@ const k = () => main.tenant.keys;
 const event = { event_type: 'documented', project: 'web' };
 let adminKeyId = '';
 let ruleId = '';
+let dashboardId = '';
+const dashboard = { name: 'Ops', widgets: [{ type: 'timeseries', title: 'Failures', query: { event_type: 'checkout_failed', interval: '1m', range: '1h' } }] };
 const alertRule = {
   name: 'Checkout failures', project: 'web', event_type: 'checkout_failed', metric: 'count',
   condition: { op: '>', threshold: 10 }, window: '5m', channels: [{ type: 'webhook', url: 'http://127.0.0.1:9/hook' }],
@@ -152,6 +154,30 @@ const RECIPES: Record<string, Recipe> = {
   'GET /v1/alerts 401': () => call(m(), '/v1/alerts'),
   'GET /v1/alerts 403': () => call(m(), '/v1/alerts', { key: k().ingest }),
   'GET /v1/alerts 404': () => call(m(), '/v1/alerts?rule_id=00000000-0000-4000-8000-000000000000', { key: k().read }),
+  'GET /v1/dashboards 200': async () => {
+    const res = await call(m(), '/v1/dashboards', { key: k().read });
+    dashboardId = res.body.dashboards[0].id;
+    return res;
+  },
+  'GET /v1/dashboards 401': () => call(m(), '/v1/dashboards'),
+  'GET /v1/dashboards 403': () => call(m(), '/v1/dashboards', { key: k().ingest }),
+  'POST /v1/dashboards 201': () => call(m(), '/v1/dashboards', { key: k().admin, json: dashboard }),
+  'POST /v1/dashboards 400': () => call(m(), '/v1/dashboards', { key: k().admin, json: { name: 'x', widgets: [{ type: 'pie', title: 'x', query: {} }] } }),
+  'POST /v1/dashboards 401': () => call(m(), '/v1/dashboards', { json: dashboard }),
+  'POST /v1/dashboards 403': () => call(m(), '/v1/dashboards', { key: k().read, json: dashboard }),
+  'GET /v1/dashboards/{id} 200': () => call(m(), `/v1/dashboards/${dashboardId}`, { key: k().read }),
+  'GET /v1/dashboards/{id} 401': () => call(m(), `/v1/dashboards/${dashboardId}`),
+  'GET /v1/dashboards/{id} 403': () => call(m(), `/v1/dashboards/${dashboardId}`, { key: k().ingest }),
+  'GET /v1/dashboards/{id} 404': () => call(m(), '/v1/dashboards/00000000-0000-4000-8000-000000000000', { key: k().read }),
+  'PUT /v1/dashboards/{id} 200': () => call(m(), `/v1/dashboards/${dashboardId}`, { method: 'PUT', key: k().admin, json: dashboard }),
+  'PUT /v1/dashboards/{id} 400': () => call(m(), `/v1/dashboards/${dashboardId}`, { method: 'PUT', key: k().admin, json: { name: '' , widgets: [] } }),
+  'PUT /v1/dashboards/{id} 401': () => call(m(), `/v1/dashboards/${dashboardId}`, { method: 'PUT', json: dashboard }),
+  'PUT /v1/dashboards/{id} 403': () => call(m(), `/v1/dashboards/${dashboardId}`, { method: 'PUT', key: k().read, json: dashboard }),
+  'PUT /v1/dashboards/{id} 404': () => call(m(), '/v1/dashboards/nope', { method: 'PUT', key: k().admin, json: dashboard }),
+  'DELETE /v1/dashboards/{id} 200': () => call(m(), `/v1/dashboards/${dashboardId}`, { method: 'DELETE', key: k().admin }),
+  'DELETE /v1/dashboards/{id} 401': () => call(m(), `/v1/dashboards/${dashboardId}`, { method: 'DELETE' }),
+  'DELETE /v1/dashboards/{id} 403': () => call(m(), `/v1/dashboards/${dashboardId}`, { method: 'DELETE', key: k().read }),
+  'DELETE /v1/dashboards/{id} 404': () => call(m(), '/v1/dashboards/00000000-0000-4000-8000-000000000000', { method: 'DELETE', key: k().admin }),
   'GET /v1/openapi.json 200': () => call(m(), '/v1/openapi.json'),
   'GET /healthz 200': () => call(m(), '/healthz'),
   'GET /readyz 200': () => call(m(), '/readyz'),

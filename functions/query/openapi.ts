@@ -5,6 +5,7 @@ import { createProjectSchema, updateProjectSchema } from './projects';
 import { createApiKeySchema } from './api-keys';
 import { declareCatalogTypeSchema } from './catalog';
 import { alertRuleSchema } from './alert-rule-schema';
+import { dashboardSchema } from './dashboards';
 
 function jsonBody(schema: z.ZodType) {
   const { $schema: _dialect, ...jsonSchema } = z.toJSONSchema(schema) as Record<string, unknown>;
@@ -373,6 +374,32 @@ export const OPENAPI = {
           { name: 'before', in: 'query', schema: { type: 'string', format: 'uuid' }, description: 'next_before of the previous page' },
         ],
         responses: { '200': { description: 'Alerts' }, ...errors(400, 401, 403, 404) },
+      },
+    },
+    '/v1/dashboards': {
+      get: { summary: 'Dashboards of the tenant; a tenant with none gets its default one (scope: read)', responses: { '200': { description: 'Dashboards' }, ...errors(401, 403) } },
+      post: {
+        summary: 'Create a dashboard (scope: admin). Widgets: timeseries, number, table or events, each with a query {event_type, metric, interval, range, project, filter}; order = array order',
+        requestBody: jsonBody(dashboardSchema),
+        responses: { '201': { description: 'Created' }, ...errors(400, 401, 403) },
+      },
+    },
+    '/v1/dashboards/{id}': {
+      get: {
+        summary: 'One dashboard (scope: read)',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+        responses: { '200': { description: 'Dashboard' }, ...errors(401, 403, 404) },
+      },
+      put: {
+        summary: 'Replace a dashboard’s name and widgets (scope: admin); widgets without an id get one',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+        requestBody: jsonBody(dashboardSchema),
+        responses: { '200': { description: 'Updated' }, ...errors(400, 401, 403, 404) },
+      },
+      delete: {
+        summary: 'Delete a dashboard (scope: admin)',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+        responses: { '200': { description: 'Deleted' }, ...errors(401, 403, 404) },
       },
     },
     '/v1/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
