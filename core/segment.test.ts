@@ -128,6 +128,7 @@ describe('per-message rejections say how to fix them, in Segment terms', () => {
     expect(rejected(one({ traits: 'pro' }, 'identify')).message).toBe('traits must be a JSON object, got a string');
     expect(rejected(one({ event: 'x', context: 'web' })).message).toBe('context must be a JSON object, got a string');
     expect(rejected(one({ event: 'x', timestamp: '2026-11-27T14:00:00Z' })).message).toContain('in the future');
+    expect(rejected(one({ event: 'x', timestamp: '1970-01-01T00:00:00Z' })).message).toMatch(/^the event time is \d+ d old, beyond the retention window of 30 d/);
     expect(rejected(one({ event: 'x', context: { s: 'a\u0000b' } })).message).toContain('context contain a NUL');
   });
 });

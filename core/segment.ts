@@ -200,6 +200,11 @@ export function mapSegmentMessage(
 
   const time = segmentTimestamp(raw, batch.sentAt, receivedAtMs);
   if ('error' in time) return reject(index, time.error);
+  // Checked here so that a time near the epoch is not mistaken for epoch seconds by the validator below.
+  if (time.ms < receivedAtMs - limits.retentionMs) {
+    const days = Math.round((receivedAtMs - time.ms) / 86_400_000);
+    return reject(index, `the event time is ${days} d old, beyond the retention window of ${Math.round(limits.retentionMs / 86_400_000)} d; check timestamp, originalTimestamp and sentAt`);
+  }
 
   const event = {
     event_type: eventType,
