@@ -32,6 +32,14 @@ export const HTTP_ROUTES = {
   'DELETE /v1/dashboards/{id}': 'query',
   'GET /healthz': 'query',
   'GET /readyz': 'query',
+  // Segment HTTP Tracking API (see README "Segment-compatible endpoints").
+  'POST /v1/batch': 'ingest',
+  'POST /v1/track': 'ingest',
+  'POST /v1/identify': 'ingest',
+  'POST /v1/page': 'ingest',
+  'POST /v1/screen': 'ingest',
+  'POST /v1/group': 'ingest',
+  'POST /v1/alias': 'ingest',
 } as const satisfies Record<string, HttpFunctionName>;
 
 export type RouteKey = keyof typeof HTTP_ROUTES;

@@ -184,6 +184,40 @@ const RECIPES: Record<string, Recipe> = {
   'GET /readyz 503': () => call(down.runtime.url, '/readyz'),
 };
 
+// The Segment-spec endpoints: a write key is an ingest key bound to a project, sent as the Basic user name.
+const writeKeys = new Map<World, Promise<string>>();
+const basicAuth = async (w: World) => {
+  if (!writeKeys.has(w)) writeKeys.set(w, w.env.createKey(w.tenant, ['ingest'], w.tenant.project.id));
+  return { Authorization: `Basic ${Buffer.from(`${await writeKeys.get(w)!}:`).toString('base64')}` };
+};
+const SEGMENT_BODIES: Record<string, unknown> = {
+  '/v1/batch': { batch: [{ type: 'track', userId: 'u', event: 'documented' }] },
+  '/v1/track': { userId: 'u', event: 'documented' },
+  '/v1/identify': { userId: 'u', traits: { plan: 'pro' } },
+  '/v1/page': { userId: 'u', name: 'Home' },
+  '/v1/screen': { userId: 'u', name: 'Home' },
+  '/v1/group': { userId: 'u', groupId: 'acme' },
+  '/v1/alias': { userId: 'u', previousId: 'anon' },
+};
+for (const [path, json] of Object.entries(SEGMENT_BODIES)) {
+  Object.assign(RECIPES, {
+    [`POST ${path} 200`]: async () => call(m(), path, { json, headers: await basicAuth(main) }),
+    [`POST ${path} 400`]: async () => call(m(), path, { json: path === '/v1/batch' ? { batch: [] } : { event: 'no user' }, headers: await basicAuth(main) }),
+    [`POST ${path} 401`]: () => call(m(), path, { json }),
+    [`POST ${path} 403`]: () => call(m(), path, { key: k().read, json }),
+    [`POST ${path} 415`]: async () => call(m(), path, { body: '<x/>', headers: { ...(await basicAuth(main)), 'Content-Type': 'text/html' } }),
+    [`POST ${path} 429`]: async () => {
+      // One token per message: the bucket (burst 5, 1/s) is empty within a few requests.
+      for (let i = 0; i < 20; i++) {
+        const res = await call(limited.runtime.url, path, { json, headers: await basicAuth(limited) });
+        if (res.status !== 200) return res;
+      }
+      throw new Error('never rate limited');
+    },
+    [`POST ${path} 503`]: async () => call(down.runtime.url, path, { json, headers: await basicAuth(down) }),
+  } satisfies Record<string, Recipe>);
+}
+
 const documented = Object.entries(OPENAPI.paths as Record<string, Record<string, { responses: Record<string, unknown> }>>).flatMap(([path, ops]) =>
   Object.entries(ops).flatMap(([method, op]) => Object.keys(op.responses).map((status) => `${method.toUpperCase()} ${path} ${status}`)),
 );

@@ -6,6 +6,7 @@ import { createApiKeySchema } from './api-keys';
 import { declareCatalogTypeSchema } from './catalog';
 import { alertRuleSchema } from './alert-rule-schema';
 import { dashboardSchema } from './dashboards';
+import { SEGMENT_PATHS, SEGMENT_SECURITY_SCHEMES } from './openapi-segment';
 
 function jsonBody(schema: z.ZodType) {
   const { $schema: _dialect, ...jsonSchema } = z.toJSONSchema(schema) as Record<string, unknown>;
@@ -88,6 +89,7 @@ export const OPENAPI = {
     securitySchemes: {
       bearer: { type: 'http', scheme: 'bearer' },
       apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
+      ...SEGMENT_SECURITY_SCHEMES,
     },
     schemas: { Error: errorEnvelope, Event: event, CatalogEntry: catalogEntry },
   },
@@ -141,7 +143,7 @@ export const OPENAPI = {
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } },
           { name: 'cursor', in: 'query', schema: { type: 'string' } },
         ],
-        responses: { '200': { description: 'Events, newest first, and the cursor of the next page' }, ...errors(400, 401, 403, 404) },
+        responses: { '200': { description: 'Events, newest first, and the cursor of the next page; each event has its context (from the Segment endpoints) or context null' }, ...errors(400, 401, 403, 404) },
       },
     },
     '/v1/metrics': {
@@ -404,6 +406,7 @@ export const OPENAPI = {
     },
     '/v1/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
     '/healthz': { get: { summary: 'Process alive', security: [], responses: { '200': { description: 'ok' } } } },
+    ...SEGMENT_PATHS,
     '/readyz': { get: { summary: 'Kafka, Postgres and Redis reachable', security: [], responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } } } },
   },
 } as const;
