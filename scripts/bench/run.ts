@@ -1,5 +1,5 @@
 // `npm run bench [-- <name> ...] [--write-docs] [--profile] [--quick] [--duration=S] [--warmup=S]
-//                 [--latency-duration=S] [--rounds=N] [--connections=N] [--ablate=x,y]`
+//                 [--latency-duration=S] [--rounds=N] [--connections=N] [--ablate=x,y] [--events=N] [--topic-events=N]`
 // Runs the named benchmarks (all when none is named) against a throwaway Kafka broker, database, topics and
 // tenant, and prints ONE table of ratios measured in the same run, with the commit and the machine.
 // Writes nothing into the repo unless --write-docs (then it rewrites the results section of
@@ -17,9 +17,10 @@ import { deleteTopics, ensureTopics } from '../../adapters/kafka/topics';
 import { ensureKafkaJars, freePort, KAFKA_VERSION, startBroker, type RunningBroker } from '../kafka/broker';
 import type { Benchmark, BenchContext, BenchOptions, Row, RunningKafka } from './context';
 import { ingestBenchmark } from './ingest';
+import { aggregateBenchmark } from './aggregate';
 import { gitCommit, loadAvg, machine } from './sys';
 
-const BENCHMARKS: Benchmark[] = [ingestBenchmark];
+const BENCHMARKS: Benchmark[] = [ingestBenchmark, aggregateBenchmark];
 
 const REPO = path.resolve(__dirname, '..', '..');
 const DOCS = path.join(REPO, 'docs', 'benchmarks.md');
@@ -48,7 +49,8 @@ async function topicsWork(brokers: string): Promise<void> {
 }
 
 function parseArgs(argv: string[]): { names: string[]; writeDocs: boolean; opts: BenchOptions } {
-  const opts: BenchOptions = { warmupS: 3, durationS: 10, latencyS: 8, rounds: 2, connections: 10, profile: false, ppRecords: 600_000, ppWarmupRecords: 150_000, ablate: [] };
+  const opts: BenchOptions = { warmupS: 3, durationS: 10, latencyS: 8, rounds: 2, connections: 10, profile: false, ppRecords: 600_000, ppWarmupRecords: 150_000, ablate: [], seedEvents: 10_000_000, topicEvents: 200_000, queryRequests: 300 };
+  let seedEventsGiven = false;
   let writeDocs = false;
   const names: string[] = [];
   const num = (v: string | undefined, flag: string, min: number, max: number) => {
@@ -60,12 +62,16 @@ function parseArgs(argv: string[]): { names: string[]; writeDocs: boolean; opts:
     const [flag, value] = arg.split('=', 2) as [string, string | undefined];
     if (flag === '--write-docs') writeDocs = true;
     else if (flag === '--profile') opts.profile = true;
-    else if (flag === '--quick') Object.assign(opts, { warmupS: 1, durationS: 3, latencyS: 3, rounds: 1, ppRecords: 100_000, ppWarmupRecords: 30_000 });
+    else if (flag === '--quick') Object.assign(opts, { warmupS: 1, durationS: 3, latencyS: 3, rounds: 1, ppRecords: 100_000, ppWarmupRecords: 30_000, topicEvents: 50_000, queryRequests: 60, ...(seedEventsGiven ? {} : { seedEvents: 300_000 }) });
     else if (flag === '--duration') opts.durationS = num(value, flag, 1, 60);
     else if (flag === '--warmup') opts.warmupS = num(value, flag, 0, 30);
     else if (flag === '--latency-duration') opts.latencyS = num(value, flag, 1, 60);
     else if (flag === '--connections') opts.connections = num(value, flag, 1, 256);
     else if (flag === '--rounds') opts.rounds = num(value, flag, 1, 10);
+    else if (flag === '--events') {
+      opts.seedEvents = num(value, flag, 10_000, 100_000_000);
+      seedEventsGiven = true;
+    } else if (flag === '--topic-events') opts.topicEvents = num(value, flag, 10_000, 5_000_000);
     else if (flag === '--ablate') opts.ablate = (value ?? '').split(',').filter(Boolean);
     else if (flag === '--help' || flag === '-h') throw new UsageError('');
     else if (flag.startsWith('-')) throw new UsageError(`unknown option ${flag}`);
@@ -203,7 +209,7 @@ main().then(
   (e: unknown) => {
     if (e instanceof UsageError) {
       process.stderr.write(
-        `${e.message ? e.message + '\n' : ''}usage: npm run bench [-- <${BENCHMARKS.map((b) => b.name).join('|')}> ...] [--write-docs] [--profile] [--quick] [--duration=S] [--warmup=S] [--latency-duration=S] [--rounds=N] [--connections=N] [--ablate=partitioner-memo,no-rate-limit]\n`,
+        `${e.message ? e.message + '\n' : ''}usage: npm run bench [-- <${BENCHMARKS.map((b) => b.name).join('|')}> ...] [--write-docs] [--profile] [--quick] [--duration=S] [--warmup=S] [--latency-duration=S] [--rounds=N] [--connections=N] [--ablate=partitioner-memo,no-rate-limit] [--events=N] [--topic-events=N]\n`,
       );
       process.exit(2);
     }
