@@ -88,8 +88,17 @@ export async function rebuildDay(sql: Sql, q: { tenantId: string; dayMs: number 
   });
 }
 
+/**
+ * Scratch tables of one chunk, and the planner settings for its statements (this transaction only): enough
+ * work_mem that the per-10s aggregations hash in memory instead of spilling sorts to disk, no Memoize in front of
+ * jsonb_each (every row's properties are a new cache key: all misses), and no JIT (compiling costs more than these
+ * short statements gain). EXPLAIN ANALYZE of an hour of 83 000 events: 1.08 s → 0.70 s.
+ */
 async function createScratch(tx: Sql): Promise<void> {
   await tx`
+    set local work_mem = '64MB';
+    set local enable_memoize = off;
+    set local jit = off;
     create temp table rb_fine (p uuid, y text collate "C", b timestamptz, c bigint, cu bigint, sk hll) on commit drop;
     create temp table rb_fine_sums (p uuid, y text collate "C", b timestamptz, k text collate "C", s numeric, n bigint) on commit drop;
     create temp table rb_new (p uuid, y text collate "C", m text collate "C", i text collate "C", b timestamptz, v numeric) on commit drop;

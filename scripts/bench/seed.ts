@@ -71,7 +71,8 @@ export interface DiskUse {
 export async function diskUse(sql: Sql): Promise<DiskUse> {
   const [db] = await sql<{ n: string }[]>`select pg_database_size(current_database())::text as n`;
   const rows = await sql<{ name: string; n: string }[]>`
-    select name, (select coalesce(sum(pg_total_relation_size(c.oid)), 0) from pg_partition_tree(name::regclass) t join pg_class c on c.oid = t.relid)::text as n
+    select name, greatest(pg_total_relation_size(name::regclass),
+                          (select coalesce(sum(pg_total_relation_size(t.relid)), 0) from pg_partition_tree(name::regclass) t))::text as n
     from unnest(array['events', 'event_ids', 'rollups', 'rollup_sketches']) as name`;
   return { database: Number(db!.n), tables: rows.map((r) => ({ name: r.name, bytes: Number(r.n) })) };
 }
