@@ -24,8 +24,9 @@ const BENCHMARKS: Benchmark[] = [ingestBenchmark, aggregateBenchmark];
 
 const REPO = path.resolve(__dirname, '..', '..');
 const DOCS = path.join(REPO, 'docs', 'benchmarks.md');
-const START = '<!-- bench:results:start — written by `npm run bench -- --write-docs`; edit outside these markers -->';
-const END = '<!-- bench:results:end -->';
+// One results block per benchmark, so that `npm run bench -- <name> --write-docs` rewrites only its own.
+const startMarker = (name: string) => `<!-- bench:results:${name}:start — written by \`npm run bench -- ${name} --write-docs\`; edit outside these markers -->`;
+const endMarker = (name: string) => `<!-- bench:results:${name}:end -->`;
 
 class UsageError extends Error {}
 
@@ -98,7 +99,9 @@ function table(rows: Row[]): string {
   return [`| ${cols.join(' | ')} |`, '|---|---:|---:|---:|---|', ...rows.map((r) => `| ${cols.map((c) => esc(r[c])).join(' | ')} |`)].join('\n');
 }
 
-function writeDocs(section: string): void {
+function writeDocs(name: string, section: string): void {
+  const START = startMarker(name);
+  const END = endMarker(name);
   const block = `${START}\n${section.trim()}\n${END}`;
   if (!existsSync(DOCS)) {
     mkdirSync(path.dirname(DOCS), { recursive: true });
@@ -106,9 +109,17 @@ function writeDocs(section: string): void {
     return;
   }
   const text = readFileSync(DOCS, 'utf8');
-  const a = text.indexOf(START);
+  const a = text.indexOf(START.slice(0, START.indexOf(':start') + ':start'.length));
   const b = text.indexOf(END);
-  writeFileSync(DOCS, a >= 0 && b > a ? text.slice(0, a) + block + text.slice(b + END.length) : `${text.trimEnd()}\n\n${block}\n`);
+  if (a >= 0 && b > a) return writeFileSync(DOCS, text.slice(0, a) + block + text.slice(b + END.length));
+  // A new benchmark's block goes after the last existing one, else at the end.
+  const ends = [...text.matchAll(/<!-- bench:results:[a-z0-9-]+:end -->/g)];
+  const last = ends[ends.length - 1];
+  if (last?.index !== undefined) {
+    const at = last.index + last[0].length;
+    return writeFileSync(DOCS, `${text.slice(0, at)}\n\n${block}${text.slice(at)}`);
+  }
+  writeFileSync(DOCS, `${text.trimEnd()}\n\n${block}\n`);
 }
 
 async function main(): Promise<number> {
@@ -164,13 +175,18 @@ async function main(): Promise<number> {
 
   const rows: Row[] = [];
   const details: string[] = [];
+  const perBench: { name: string; rows: Row[]; details: string[]; contention: typeof contention; loadBefore: string; loadAfter: string; seconds: number }[] = [];
   try {
     for (const name of names) {
       const bench = BENCHMARKS.find((b) => b.name === name)!;
       progress(`${name}: ${bench.title}`);
+      const mark = { contention: contention.length, load: loadAvg(), at: Date.now() };
       const r = await bench.run(ctx);
-      rows.push(...r.rows.map((row) => ({ ...row, benchmark: `${name}: ${row.benchmark}` })));
-      details.push(...r.details.map((d) => `${name}: ${d}`));
+      const benchRows = r.rows.map((row) => ({ ...row, benchmark: `${name}: ${row.benchmark}` }));
+      const benchDetails = r.details.map((d) => `${name}: ${d}`);
+      rows.push(...benchRows);
+      details.push(...benchDetails);
+      perBench.push({ name, rows: benchRows, details: benchDetails, contention: contention.slice(mark.contention), loadBefore: mark.load, loadAfter: loadAvg(), seconds: (Date.now() - mark.at) / 1000 });
     }
   } finally {
     progress('cleaning up …');
@@ -178,27 +194,31 @@ async function main(): Promise<number> {
   }
 
   const elapsed = (Date.now() - started) / 1000;
-  const header = [
+  const contentionLine = (cs: typeof contention) => {
+    if (cs.length === 0) return [];
+    const avg = cs.reduce((n, c) => n + c.cores, 0) / cs.length;
+    const worst = cs.reduce((a, b) => (b.cores > a.cores ? b : a));
+    return [
+      `Other processes used ${avg.toFixed(2)} of the machine's cores on average during the measured windows (most: ${worst.cores.toFixed(2)} in ${worst.phase})` +
+        (worst.cores > 0.3 ? ' — WARNING: the machine was shared; these numbers are noisy, rerun when it is quiet.' : '.'),
+    ];
+  };
+  const firstLines = [
     `Commit ${gitCommit(REPO)}, measured ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}` +
       `${opts.profile ? ' WITH THE CPU PROFILER ON (numbers carry its overhead)' : ''}` +
       `${opts.ablate.length > 0 ? ` WITH EXPERIMENTS ON: ${opts.ablate.join(', ')} (not our code as it is)` : ''}.`,
     `Machine: ${machine(KAFKA_VERSION)}.`,
-    `Load average (1/5/15 min) before ${loadBefore}, after ${loadAvg()}; whole run ${elapsed.toFixed(0)} s.`,
   ];
-  if (contention.length > 0) {
-    const avg = contention.reduce((n, c) => n + c.cores, 0) / contention.length;
-    const worst = contention.reduce((a, b) => (b.cores > a.cores ? b : a));
-    header.push(
-      `Other processes used ${avg.toFixed(2)} of the machine's cores on average during the measured windows (most: ${worst.cores.toFixed(2)} in ${worst.phase})` +
-        (worst.cores > 0.3 ? ' — WARNING: the machine was shared; these numbers are noisy, rerun when it is quiet.' : '.'),
-    );
-  }
+  const header = [...firstLines, `Load average (1/5/15 min) before ${loadBefore}, after ${loadAvg()}; whole run ${elapsed.toFixed(0)} s.`, ...contentionLine(contention)];
   const out = [...header, '', table(rows), ''].join('\n');
   process.stdout.write(`\n${out}\nDetails of the same run:\n${details.map((d) => `- ${d}`).join('\n')}\n`);
   const missed = rows.filter((r) => r.met === false).length;
   if (write) {
-    writeDocs([...header.map((h) => `${h}\n`), table(rows), '', '<details><summary>Details of the same run</summary>', '', '```', ...details, '```', '</details>'].join('\n'));
-    process.stderr.write(`wrote the results section of ${path.relative(process.cwd(), DOCS)}\n`);
+    for (const b of perBench) {
+      const h = [...firstLines, `Load average (1/5/15 min) before ${b.loadBefore}, after ${b.loadAfter}; this benchmark ${b.seconds.toFixed(0)} s.`, ...contentionLine(b.contention)];
+      writeDocs(b.name, [...h.map((l) => `${l}\n`), table(b.rows), '', '<details><summary>Details of the same run</summary>', '', '```', ...b.details, '```', '</details>'].join('\n'));
+    }
+    process.stderr.write(`wrote the results of ${perBench.map((b) => b.name).join(', ')} into ${path.relative(process.cwd(), DOCS)}\n`);
   }
   if (missed > 0) process.stderr.write(`${missed} goal(s) missed (see the goal column).\n`);
   return 0;
