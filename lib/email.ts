@@ -17,13 +17,17 @@ export class Email extends Construct {
 
   constructor(scope: Construct, id: string, props: EmailProps) {
     super(scope, id);
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(props.from)) throw new Error(`emailFrom "${props.from}" is not an email address`);
     this.from = props.from;
     // SES SMTP authenticates IAM users' access keys only (no roles), hence a user.
     const user = new iam.User(this, 'SmtpUser');
     user.addToPolicy(
       new iam.PolicyStatement({
         actions: ['ses:SendRawEmail'],
-        resources: [Stack.of(this).formatArn({ service: 'ses', resource: 'identity', resourceName: '*' })],
+        // SES authorizes against the verified identity in use: the address itself or its domain.
+        resources: [props.from, props.from.split('@')[1]!].map((identity) =>
+          Stack.of(this).formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
+        ),
         conditions: { StringEquals: { 'ses:FromAddress': props.from } },
       }),
     );

@@ -70,8 +70,6 @@ export function acknowledgeFindings(stack: CustomerSignalStack): void {
 
   // --- SES SMTP credentials (only when the stage names a sender)
   if (stack.email) {
-    ack(stack.email, 'AwsSolutions-IAM5',
-      'ses:SendRawEmail on identity/* restricted by the ses:FromAddress condition to the one sender address; SES checks the identity at send time.');
     ack(stack.email, 'AwsSolutions-SMG4',
       'An IAM access key for SES SMTP: rotated by replacing the AccessKey resource (a deploy), not by Secrets Manager rotation.');
   }

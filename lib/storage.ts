@@ -123,8 +123,8 @@ export class Storage extends Construct {
       userGroupId: `${stackName}-users`.slice(0, 40),
       userIds: [defaultUser.userId, appUser.userId],
     });
-    userGroup.addDependency(defaultUser);
-    userGroup.addDependency(appUser);
+    // The ids above are plain strings, not references: order the creation explicitly.
+    userGroup.node.addDependency(defaultUser, appUser);
 
     this.cache = new elasticache.CfnServerlessCache(this, 'Redis', {
       serverlessCacheName: `${stackName}-cache`,
@@ -136,7 +136,7 @@ export class Storage extends Construct {
       userGroupId: userGroup.userGroupId,
       snapshotRetentionLimit: props.protectData ? 7 : 0,
     });
-    this.cache.addDependency(userGroup);
+    this.cache.node.addDependency(userGroup);
     this.cache.applyRemovalPolicy(RemovalPolicy.DESTROY);
   }
 
