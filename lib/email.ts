@@ -46,7 +46,7 @@ export class Email extends Construct {
     const stack = Stack.of(this);
     return {
       // Resolves to the email-smtp interface endpoint inside the VPC (private DNS).
-      SMTP_HOST: `email-smtp.${stack.region}.${stack.urlSuffix}`,
+      SMTP_HOST: `email-smtp.${stack.region}.amazonaws.com`,
       SMTP_PORT: '587',
       SMTP_FROM: this.from,
       SMTP_SECRET_ARN: this.secret.secretArn,

@@ -71,10 +71,11 @@ export class Ops extends Construct {
     const errorMetrics: cloudwatch.IMetric[] = [];
     const throttleMetrics: cloudwatch.IMetric[] = [];
     for (const [name, fn] of Object.entries(props.functions)) {
-      const errors = fn.metricErrors({ period: fiveMinutes, statistic: 'Sum', label: name });
-      const throttles = fn.metricThrottles({ period: fiveMinutes, statistic: 'Sum', label: name });
-      errorMetrics.push(errors);
-      throttleMetrics.push(throttles);
+      const errors = fn.metricErrors({ period: fiveMinutes, statistic: 'Sum' });
+      const throttles = fn.metricThrottles({ period: fiveMinutes, statistic: 'Sum' });
+      // Labels only on the graphs: a labelled metric would make the alarm a metric-math one.
+      errorMetrics.push(errors.with({ label: name }));
+      throttleMetrics.push(throttles.with({ label: name }));
       alarm(`${name}Errors`, errors, 1, `${name} function failed (an invocation error; Kafka batches are retried, the partition waits)`);
       alarm(`${name}Throttles`, throttles, 1, `${name} function was throttled (account or reserved concurrency)`);
     }
@@ -88,9 +89,8 @@ export class Ops extends Construct {
         dimensionsMap: { FunctionName: fn.functionName },
         statistic: 'Maximum',
         period: fiveMinutes,
-        label: `${name} offset lag`,
       });
-      lagMetrics.push(lag);
+      lagMetrics.push(lag.with({ label: `${name} offset lag` }));
       alarm(`${name}OffsetLag`, lag, props.maxOffsetLag ?? 10_000, `${name} is behind its topic by ${props.maxOffsetLag ?? 10_000}+ records for 15 minutes`, 3);
     }
 
@@ -101,13 +101,12 @@ export class Ops extends Construct {
       dimensionsMap: { 'Cluster Name': props.mskClusterName, Topic: props.dlqTopic },
       statistic: 'Sum',
       period: fiveMinutes,
-      label: `${props.dlqTopic} messages in`,
     });
     alarm('DlqGrowth', dlqIn, 1, `${props.dlqTopic} received records: inspect with \`customersignal dlq list\`, redrive after a fix`);
     const onFailureMetrics: cloudwatch.IMetric[] = [];
     for (const [name, queue] of Object.entries(props.onFailureQueues)) {
-      const visible = queue.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: 'Maximum', label: name });
-      onFailureMetrics.push(visible);
+      const visible = queue.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: 'Maximum' });
+      onFailureMetrics.push(visible.with({ label: name }));
       alarm(`${name}OnFailure`, visible, 1, `${name} event-source mapping gave up on a batch (records aged out while blocked): replay from the offsets in the message`);
     }
 
@@ -124,7 +123,7 @@ export class Ops extends Construct {
         ],
         [
           new cloudwatch.GraphWidget({ title: 'Kafka offset lag (records)', left: lagMetrics, width: 12 }),
-          new cloudwatch.GraphWidget({ title: 'Dead letters', left: [dlqIn], right: onFailureMetrics, width: 12 }),
+          new cloudwatch.GraphWidget({ title: 'Dead letters', left: [dlqIn.with({ label: `${props.dlqTopic} messages in` })], right: onFailureMetrics, width: 12 }),
         ],
         [new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 })],
       ],
