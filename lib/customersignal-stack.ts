@@ -56,7 +56,7 @@ export class CustomerSignalStack extends Stack {
       interfaceEndpoints: stage.interfaceEndpoints,
       logRetention,
     });
-    this.streaming = new Streaming(this, 'Streaming', { network: this.network });
+    this.streaming = new Streaming(this, 'Streaming', { network: this.network, localstack: stage.localstack });
     this.storage = new Storage(this, 'Storage', {
       network: this.network,
       databaseInstanceType: new ec2.InstanceType(stage.dbInstanceType),
@@ -65,6 +65,7 @@ export class CustomerSignalStack extends Stack {
       maxAllocatedStorageGiB: stage.dbMaxAllocatedStorageGiB,
       backupRetentionDays: stage.dbBackupRetentionDays,
       protectData: stage.protectData,
+      localstack: stage.localstack,
     });
     if (stage.emailFrom) this.email = new Email(this, 'Email', { from: stage.emailFrom });
 

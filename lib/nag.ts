@@ -48,7 +48,7 @@ export function acknowledgeFindings(stack: CustomerSignalStack): void {
   // The generated secret is a child of the instance construct.
   ack(database, 'AwsSolutions-SMG4',
     'Not rotated yet: functions read the password once per cold start, so a rotation would fail new connections from warm containers until they recycle. The planned switch is RDS Proxy IAM auth (no client password at all).');
-  ack(redisSecret, 'AwsSolutions-SMG4',
+  if (redisSecret) ack(redisSecret, 'AwsSolutions-SMG4',
     'ElastiCache user passwords have no managed rotation; rotating means a custom rotation function that updates the user and the secret together (planned with ElastiCache IAM auth as the alternative).');
 
   // --- Kafka event sources: the on-failure queues are themselves the dead-letter destination.
@@ -67,6 +67,14 @@ export function acknowledgeFindings(stack: CustomerSignalStack): void {
     'No WAF web ACL by default (it must live in us-east-1 and costs per rule and request); the dashboard is static and the API behind it throttles and authenticates. Add one per stage when a threat model calls for it.');
   ack(distribution, 'AwsSolutions-CFR4',
     'The default *.cloudfront.net certificate fixes the viewer security policy; TLS 1.2+ needs a custom domain and ACM certificate, which stages do not configure yet.');
+
+  // --- The LocalStack stage only (never deployed to AWS): what LocalStack cannot emulate is left out.
+  if (stack.stage.localstack) {
+    ack(stack.streaming, 'AwsSolutions-MSK2', 'LocalStack stage: plaintext client traffic to LocalStack\'s local Kafka broker; AWS stages use MSK Serverless with TLS and IAM.');
+    ack(stack.streaming, 'AwsSolutions-MSK3', 'LocalStack stage: LocalStack does not emulate MSK client authentication; AWS stages use IAM.');
+    ack(stack.streaming, 'AwsSolutions-MSK6', 'LocalStack stage: broker logs are LocalStack\'s container logs.');
+    ack(stack.storage, 'AwsSolutions-AEC5', 'LocalStack stage: a one-node local Redis on its default port (LocalStack implements neither serverless caches nor ElastiCache users); AWS stages use a serverless cache with TLS and a password user.');
+  }
 
   // --- SES SMTP credentials (only when the stage names a sender)
   if (stack.email) {

@@ -326,6 +326,24 @@ describe('stages and cdk-nag', () => {
     expect(dispatchEnv.SMTP_SECRET_ARN).toEqual({ Ref: expect.stringMatching(/^EmailSmtpSecret/) });
   });
 
+  it('has a LocalStack stage that swaps what LocalStack cannot emulate, and still passes cdk-nag', () => {
+    const lsApp = new App({ context: { ...cdkJson.context, stage: 'localstack', 'aws:cdk:bundling-stacks': [] } });
+    const stage = stageFromContext(lsApp.node);
+    const ls = new CustomerSignalStack(lsApp, 'CustomerSignal-localstack', { stage, webDistDir: NO_SPA_BUILD });
+    Validations.of(lsApp).addPlugins(new AwsSolutionsChecks(lsApp));
+    acknowledgeFindings(ls);
+    expect(() => lsApp.synth()).not.toThrow();
+    const t = Template.fromStack(ls);
+    t.resourceCountIs('AWS::MSK::ServerlessCluster', 0);
+    t.resourceCountIs('AWS::MSK::Cluster', 1);
+    t.resourceCountIs('AWS::ElastiCache::ServerlessCache', 0);
+    t.resourceCountIs('AWS::ElastiCache::User', 0);
+    const env = (t.findResources('AWS::Lambda::Function')[ls.getLogicalId(ls.functions.ingest.node.defaultChild as CfnElement)] as Resource).Properties.Environment.Variables;
+    expect(env.KAFKA_AUTH).toBe('none');
+    expect(JSON.stringify(env.REDIS_URL)).toContain('redis://');
+    expect(env.REDIS_SECRET_ARN).toBeUndefined();
+  });
+
   it('acknowledges every finding with a written reason', () => {
     const acknowledged: { id: string; reason: string }[] = [];
     const spy = jest.spyOn(Validations.prototype, 'acknowledge').mockImplementation(function (this: unknown, ack: { id: string; reason: string }) {

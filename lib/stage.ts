@@ -33,6 +33,11 @@ export interface StageConfig {
   readonly batchingWindowSeconds: number;
   /** Subscribed to the alarm topic when set. */
   readonly alarmEmail?: string;
+  /**
+   * Deploy to LocalStack (cdklocal): provisioned MSK without auth instead of MSK Serverless with IAM,
+   * a one-node ElastiCache cluster without TLS/users instead of a serverless cache. Never for AWS.
+   */
+  readonly localstack: boolean;
   /** Sender address of alert emails (an SES-verified identity); SES SMTP credentials are created only when set. */
   readonly emailFrom?: string;
 }
@@ -54,13 +59,14 @@ const DEFAULTS: Omit<StageConfig, 'name'> = {
   aggregateBatchSize: 500,
   alertBatchSize: 100,
   batchingWindowSeconds: 1,
+  localstack: false,
 };
 
 const NUMBER_KEYS = [
   'natGateways', 'dbAllocatedStorageGiB', 'dbMaxAllocatedStorageGiB', 'dbBackupRetentionDays', 'eventsRawPartitions',
   'apiRateLimit', 'apiBurstLimit', 'lambdaMemoryMb', 'logRetentionDays', 'aggregateBatchSize', 'alertBatchSize', 'batchingWindowSeconds',
 ] as const;
-const BOOLEAN_KEYS = ['dbMultiAz', 'protectData'] as const;
+const BOOLEAN_KEYS = ['dbMultiAz', 'protectData', 'localstack'] as const;
 const STRING_KEYS = ['account', 'region', 'dbInstanceType', 'alarmEmail', 'emailFrom'] as const;
 
 /** Reads `stage` and `stages` from the context; command-line values (strings) win over cdk.json. */

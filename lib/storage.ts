@@ -21,6 +21,11 @@ export interface StorageProps {
   readonly backupRetentionDays: number;
   /** Deletion protection, and a final snapshot (database) / retained secrets when the stack goes. */
   readonly protectData: boolean;
+  /**
+   * LocalStack: a one-node ElastiCache cluster without TLS or users (LocalStack implements neither
+   * serverless caches nor ElastiCache users), and no TLS to the proxy. Never for AWS.
+   */
+  readonly localstack?: boolean;
 }
 
 export class Storage extends Construct {
@@ -35,20 +40,23 @@ export class Storage extends Construct {
   readonly proxy: rds.DatabaseProxy;
   /** Username and password of the database, generated at deploy time; never copied into env. */
   readonly databaseSecret: secretsmanager.ISecret;
-  /** {username, password} of the Redis user. */
-  readonly redisSecret: secretsmanager.Secret;
-  readonly cache: elasticache.CfnServerlessCache;
+  /** {username, password} of the Redis user (not with localstack). */
+  readonly redisSecret?: secretsmanager.Secret;
+  readonly cache: elasticache.CfnServerlessCache | elasticache.CfnCacheCluster;
   private readonly cacheConnections: ec2.Connections;
+  private readonly redisUrl: string;
+  private readonly localstack: boolean;
 
   constructor(scope: Construct, id: string, props: StorageProps) {
     super(scope, id);
     const { vpc, dataSubnets } = props.network;
+    this.localstack = props.localstack ?? false;
     const removalPolicy = props.protectData ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY;
 
     // TLS from the proxy to the database too, not only from clients to the proxy.
     const parameterGroup = new rds.ParameterGroup(this, 'Parameters', {
       engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_15 }),
-      parameters: { 'rds.force_ssl': '1' },
+      parameters: { 'rds.force_ssl': this.localstack ? '0' : '1' },
     });
     this.database = new rds.DatabaseInstance(this, 'Postgres', {
       engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_15 }),
@@ -77,7 +85,7 @@ export class Storage extends Construct {
       secrets: [this.databaseSecret],
       vpc,
       vpcSubnets: dataSubnets,
-      requireTLS: true,
+      requireTLS: !this.localstack,
       // Clients sign in with the secret's password (read by adapters/aws/resolve.ts at cold start).
       iamAuth: false,
     });
@@ -89,9 +97,26 @@ export class Storage extends Construct {
     });
     this.cacheConnections = new ec2.Connections({ securityGroups: [cacheSecurityGroup], defaultPort: Storage.REDIS_PORTS });
 
+    if (this.localstack) {
+      const subnetGroup = new elasticache.CfnSubnetGroup(this, 'RedisSubnets', {
+        description: 'CustomerSignal Redis (LocalStack)',
+        subnetIds: vpc.selectSubnets(dataSubnets).subnetIds,
+      });
+      const cluster = new elasticache.CfnCacheCluster(this, 'Redis', {
+        engine: 'redis',
+        cacheNodeType: 'cache.t3.micro',
+        numCacheNodes: 1,
+        cacheSubnetGroupName: subnetGroup.ref,
+        vpcSecurityGroupIds: [cacheSecurityGroup.securityGroupId],
+      });
+      this.cache = cluster;
+      this.redisUrl = `redis://${cluster.attrRedisEndpointAddress}:${cluster.attrRedisEndpointPort}`;
+      return;
+    }
+
     // Redis RBAC: a user group whose "default" user is switched off, and the app's password user.
     const stackName = Stack.of(this).stackName.toLowerCase().replace(/[^a-z0-9-]/g, '-');
-    this.redisSecret = new secretsmanager.Secret(this, 'RedisSecret', {
+    const redisSecret = (this.redisSecret = new secretsmanager.Secret(this, 'RedisSecret', {
       description: 'CustomerSignal ElastiCache user',
       generateSecretString: {
         secretStringTemplate: JSON.stringify({ username: Storage.REDIS_USER }),
@@ -101,7 +126,7 @@ export class Storage extends Construct {
         passwordLength: 48,
       },
       removalPolicy: RemovalPolicy.DESTROY,
-    });
+    }));
     const defaultUser = new elasticache.CfnUser(this, 'RedisDefaultUser', {
       engine: 'redis',
       userId: `${stackName}-default`.slice(0, 40),
@@ -116,7 +141,7 @@ export class Storage extends Construct {
       userName: Storage.REDIS_USER,
       // All keys and commands: the version-guard Lua scripts and the rate limiter need EVALSHA, INFO, etc.
       accessString: 'on ~* +@all',
-      authenticationMode: { Type: 'password', Passwords: [this.redisSecret.secretValueFromJson('password').unsafeUnwrap()] },
+      authenticationMode: { Type: 'password', Passwords: [redisSecret.secretValueFromJson('password').unsafeUnwrap()] },
     });
     const userGroup = new elasticache.CfnUserGroup(this, 'RedisUsers', {
       engine: 'redis',
@@ -126,36 +151,35 @@ export class Storage extends Construct {
     // The ids above are plain strings, not references: order the creation explicitly.
     userGroup.node.addDependency(defaultUser, appUser);
 
-    this.cache = new elasticache.CfnServerlessCache(this, 'Redis', {
+    const cache = new elasticache.CfnServerlessCache(this, 'Redis', {
       serverlessCacheName: `${stackName}-cache`,
       engine: 'redis',
       majorEngineVersion: '7',
-      // Serverless caches encrypt at rest always and accept TLS connections only.
+      // Serverless caches encrypt at rest always and accept TLS connections only (hence rediss://).
       subnetIds: vpc.selectSubnets(dataSubnets).subnetIds,
       securityGroupIds: [cacheSecurityGroup.securityGroupId],
       userGroupId: userGroup.userGroupId,
       snapshotRetentionLimit: props.protectData ? 7 : 0,
     });
-    this.cache.node.addDependency(userGroup);
-    this.cache.applyRemovalPolicy(RemovalPolicy.DESTROY);
+    cache.node.addDependency(userGroup);
+    cache.applyRemovalPolicy(RemovalPolicy.DESTROY);
+    this.cache = cache;
+    this.redisUrl = `rediss://${cache.attrEndpointAddress}:${cache.attrEndpointPort}`;
   }
 
   /** Env of a Postgres client: the URL carries no password; the secret's ARN travels instead. */
   get postgresEnvironment(): Record<string, string> {
     return {
-      DATABASE_URL: `postgres://${Storage.DATABASE_USER}@${this.proxy.endpoint}:${Storage.POSTGRES_PORT}/${Storage.DATABASE_NAME}?sslmode=require`,
+      DATABASE_URL: `postgres://${Storage.DATABASE_USER}@${this.proxy.endpoint}:${Storage.POSTGRES_PORT}/${Storage.DATABASE_NAME}?sslmode=${this.localstack ? 'prefer' : 'require'}`,
       DATABASE_SECRET_ARN: this.databaseSecret.secretArn,
       // RDS Proxy pins a connection for every prepared statement; postgres.js must not prepare.
       DATABASE_PREPARE: 'false',
     };
   }
 
-  /** Serverless caches accept TLS only, hence rediss://; the user's password comes from the secret. */
+  /** rediss:// (TLS) and the user's secret; plain redis:// on LocalStack. */
   get redisEnvironment(): Record<string, string> {
-    return {
-      REDIS_URL: `rediss://${this.cache.attrEndpointAddress}:${this.cache.attrEndpointPort}`,
-      REDIS_SECRET_ARN: this.redisSecret.secretArn,
-    };
+    return { REDIS_URL: this.redisUrl, ...(this.redisSecret && { REDIS_SECRET_ARN: this.redisSecret.secretArn }) };
   }
 
   /** Network path to the proxy, read access to the database secret, proxy connect. */
@@ -166,7 +190,7 @@ export class Storage extends Construct {
 
   /** Network path to Redis and read access to its user's secret. */
   grantRedis(client: StorageClient): void {
-    this.redisSecret.grantRead(client);
+    this.redisSecret?.grantRead(client);
     this.cacheConnections.allowDefaultPortFrom(client, 'Redis');
   }
 }

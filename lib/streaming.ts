@@ -15,6 +15,11 @@ export type KafkaClient = iam.IGrantable & ec2.IConnectable;
 
 export interface StreamingProps {
   readonly network: Network;
+  /**
+   * LocalStack: a small provisioned cluster without client auth (LocalStack runs a real Kafka broker
+   * for it and does not emulate MSK Serverless or IAM SASL). Never for AWS.
+   */
+  readonly localstack?: boolean;
 }
 
 export interface TopicsResourceProps {
@@ -41,6 +46,7 @@ export class Streaming extends Construct {
 
   readonly clusterArn: string;
   readonly connections: ec2.Connections;
+  readonly localstack: boolean;
   /** Set by addTopics(): the custom resource later deploy steps (event sources) wait for. */
   topics?: CustomResource;
   readonly clusterName: string;
@@ -58,24 +64,35 @@ export class Streaming extends Construct {
     securityGroup.addIngressRule(securityGroup, ec2.Port.tcp(Streaming.IAM_PORT), 'MSK event-source pollers');
 
     this.clusterName = `${Stack.of(this).stackName}-events`.toLowerCase();
-    const cluster = new msk.CfnServerlessCluster(this, 'Cluster', {
-      clusterName: this.clusterName,
-      // MSK Serverless encrypts at rest (AWS-owned key) and in transit (TLS only) always.
-      clientAuthentication: { sasl: { iam: { enabled: true } } },
-      vpcConfigs: [
-        {
-          // Subnets with egress: the event-source pollers placed here must reach Lambda and STS.
-          subnetIds: vpc.selectSubnets(appSubnets).subnetIds,
-          securityGroups: [securityGroup.securityGroupId],
-        },
-      ],
-    });
+    this.localstack = props.localstack ?? false;
+    const subnetIds = vpc.selectSubnets(appSubnets).subnetIds;
+    const cluster = this.localstack
+      ? new msk.CfnCluster(this, 'Cluster', {
+          clusterName: this.clusterName,
+          kafkaVersion: '3.6.0',
+          numberOfBrokerNodes: subnetIds.length,
+          brokerNodeGroupInfo: { clientSubnets: subnetIds, instanceType: 'kafka.t3.small', securityGroups: [securityGroup.securityGroupId] },
+          clientAuthentication: { unauthenticated: { enabled: true } },
+          encryptionInfo: { encryptionInTransit: { clientBroker: 'PLAINTEXT', inCluster: false } },
+        })
+      : new msk.CfnServerlessCluster(this, 'Cluster', {
+          clusterName: this.clusterName,
+          // MSK Serverless encrypts at rest (AWS-owned key) and in transit (TLS only) always.
+          clientAuthentication: { sasl: { iam: { enabled: true } } },
+          vpcConfigs: [
+            {
+              // Subnets with egress: the event-source pollers placed here must reach Lambda and STS.
+              subnetIds,
+              securityGroups: [securityGroup.securityGroupId],
+            },
+          ],
+        });
     this.clusterArn = cluster.attrArn;
   }
 
   /** Environment a function needs to reach the cluster (brokers resolved at cold start by adapters/aws/resolve.ts). */
   get environment(): Record<string, string> {
-    return { KAFKA_MSK_CLUSTER_ARN: this.clusterArn, KAFKA_AUTH: 'aws-iam' };
+    return { KAFKA_MSK_CLUSTER_ARN: this.clusterArn, KAFKA_AUTH: this.localstack ? 'none' : 'aws-iam' };
   }
 
   /** GetBootstrapBrokers on the cluster (adapters/aws/resolve.ts) and a network path to it. */

@@ -23,7 +23,7 @@ export async function resolveAwsReferences(cfg: Config): Promise<Config> {
   };
 
   const [brokers, database, redis, smtp] = await Promise.all([
-    cfg.kafka.mskClusterArn ? mskBootstrapBrokers(cfg.kafka.mskClusterArn, region, cfg.kafka.auth) : undefined,
+    cfg.kafka.mskClusterArn ? mskBootstrapBrokers(cfg.kafka.mskClusterArn, region, cfg.kafka.auth, cfg.kafka.ssl) : undefined,
     cfg.database.secretArn ? readSecret(cfg.database.secretArn, 'DATABASE_SECRET_ARN') : undefined,
     cfg.redis.secretArn ? readSecret(cfg.redis.secretArn, 'REDIS_SECRET_ARN') : undefined,
     cfg.smtp.secretArn ? readSecret(cfg.smtp.secretArn, 'SMTP_SECRET_ARN') : undefined,
@@ -49,12 +49,12 @@ export async function resolveAwsReferences(cfg: Config): Promise<Config> {
   };
 }
 
-/** host:port,... of the cluster's listener for the configured auth (IAM: 9098). */
-export async function mskBootstrapBrokers(clusterArn: string, region: string | undefined, auth: 'none' | 'aws-iam'): Promise<string[]> {
+/** host:port,... of the cluster's listener for the configured auth (IAM: 9098; TLS: 9094; plaintext: 9092). */
+export async function mskBootstrapBrokers(clusterArn: string, region: string | undefined, auth: 'none' | 'aws-iam', ssl: boolean): Promise<string[]> {
   const kafka = new KafkaClient({ region });
   try {
     const out = await kafka.send(new GetBootstrapBrokersCommand({ ClusterArn: clusterArn }));
-    const list = auth === 'aws-iam' ? out.BootstrapBrokerStringSaslIam : (out.BootstrapBrokerStringTls ?? out.BootstrapBrokerString);
+    const list = auth === 'aws-iam' ? out.BootstrapBrokerStringSaslIam : ssl ? out.BootstrapBrokerStringTls : out.BootstrapBrokerString;
     if (!list) throw new ConfigError(`Invalid configuration: MSK cluster ${clusterArn} has no bootstrap brokers for KAFKA_AUTH=${auth}`);
     return list.split(',').map((b) => b.trim()).filter(Boolean);
   } finally {
