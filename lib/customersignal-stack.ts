@@ -56,7 +56,14 @@ export class CustomerSignalStack extends Stack {
       interfaceEndpoints: stage.interfaceEndpoints,
       logRetention,
     });
-    this.streaming = new Streaming(this, 'Streaming', { network: this.network, localstack: stage.localstack });
+    this.streaming = new Streaming(this, 'Streaming', {
+      network: this.network,
+      localstack: stage.localstack,
+      brokerType: stage.mskBrokerType,
+      kafkaVersion: stage.mskKafkaVersion,
+      brokerStorageGiB: stage.mskBrokerStorageGiB,
+      logRetention,
+    });
     this.storage = new Storage(this, 'Storage', {
       network: this.network,
       databaseInstanceType: new ec2.InstanceType(stage.dbInstanceType),

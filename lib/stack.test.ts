@@ -326,6 +326,22 @@ describe('stages and cdk-nag', () => {
     expect(dispatchEnv.SMTP_SECRET_ARN).toEqual({ Ref: expect.stringMatching(/^EmailSmtpSecret/) });
   });
 
+  it('can run provisioned MSK instead (a stage with mskBrokerType): IAM auth, TLS, broker logs, and cdk-nag still passes', () => {
+    const pApp = new App({ context: { ...cdkJson.context, mskBrokerType: 'kafka.m7g.large', 'aws:cdk:bundling-stacks': [] } });
+    const p = new CustomerSignalStack(pApp, 'CustomerSignal-provisioned', { stage: stageFromContext(pApp.node), webDistDir: NO_SPA_BUILD });
+    Validations.of(pApp).addPlugins(new AwsSolutionsChecks(pApp));
+    acknowledgeFindings(p);
+    expect(() => pApp.synth()).not.toThrow();
+    const t = Template.fromStack(p);
+    t.resourceCountIs('AWS::MSK::ServerlessCluster', 0);
+    t.hasResourceProperties('AWS::MSK::Cluster', {
+      BrokerNodeGroupInfo: Match.objectLike({ InstanceType: 'kafka.m7g.large' }),
+      ClientAuthentication: { Sasl: { Iam: { Enabled: true } }, Unauthenticated: { Enabled: false } },
+      EncryptionInfo: { EncryptionInTransit: { ClientBroker: 'TLS', InCluster: true } },
+      LoggingInfo: Match.objectLike({ BrokerLogs: Match.objectLike({ CloudWatchLogs: Match.objectLike({ Enabled: true }) }) }),
+    });
+  });
+
   it('has a LocalStack stage that swaps what LocalStack cannot emulate, and still passes cdk-nag', () => {
     const lsApp = new App({ context: { ...cdkJson.context, stage: 'localstack', 'aws:cdk:bundling-stacks': [] } });
     const stage = stageFromContext(lsApp.node);

@@ -20,6 +20,15 @@ export interface StageConfig {
   readonly dbBackupRetentionDays: number;
   /** RDS deletion protection and RETAIN/SNAPSHOT of stateful resources when the stack goes. */
   readonly protectData: boolean;
+  /**
+   * Provisioned MSK with this broker type (e.g. kafka.m7g.large), one broker per AZ, IAM auth; unset =
+   * MSK Serverless. See the README for the cost trade-off.
+   */
+  readonly mskBrokerType?: string;
+  /** Provisioned MSK only, e.g. 3.9.x. */
+  readonly mskKafkaVersion?: string;
+  /** Provisioned MSK only: EBS GiB per broker. */
+  readonly mskBrokerStorageGiB?: number;
   /** Partitions of events_raw and metric_updates (MSK Serverless: at most 120 per topic). */
   readonly eventsRawPartitions: number;
   readonly apiRateLimit: number;
@@ -64,10 +73,10 @@ const DEFAULTS: Omit<StageConfig, 'name'> = {
 
 const NUMBER_KEYS = [
   'natGateways', 'dbAllocatedStorageGiB', 'dbMaxAllocatedStorageGiB', 'dbBackupRetentionDays', 'eventsRawPartitions',
-  'apiRateLimit', 'apiBurstLimit', 'lambdaMemoryMb', 'logRetentionDays', 'aggregateBatchSize', 'alertBatchSize', 'batchingWindowSeconds',
+  'apiRateLimit', 'apiBurstLimit', 'mskBrokerStorageGiB', 'lambdaMemoryMb', 'logRetentionDays', 'aggregateBatchSize', 'alertBatchSize', 'batchingWindowSeconds',
 ] as const;
 const BOOLEAN_KEYS = ['dbMultiAz', 'protectData', 'localstack'] as const;
-const STRING_KEYS = ['account', 'region', 'dbInstanceType', 'alarmEmail', 'emailFrom'] as const;
+const STRING_KEYS = ['account', 'region', 'dbInstanceType', 'alarmEmail', 'emailFrom', 'mskBrokerType', 'mskKafkaVersion'] as const;
 
 /** Reads `stage` and `stages` from the context; command-line values (strings) win over cdk.json. */
 export function stageFromContext(node: Node): StageConfig {
@@ -82,6 +91,7 @@ export function stageFromContext(node: Node): StageConfig {
     if (raw !== undefined) merged[key] = raw;
   }
   for (const key of NUMBER_KEYS) {
+    if (merged[key] === undefined) continue;
     const n = Number(merged[key]);
     if (!Number.isFinite(n) || n < 0) throw new Error(`Stage ${name}: ${key} must be a non-negative number, got ${JSON.stringify(merged[key])}`);
     merged[key] = n;

@@ -1,8 +1,8 @@
 // MSK Serverless: the Kafka log between ingest and aggregate, with IAM client auth.
 import { Construct } from 'constructs';
-import { ArnFormat, CustomResource, Fn, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type { TopicSpec } from '../adapters/kafka/topics';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -20,6 +20,17 @@ export interface StreamingProps {
    * for it and does not emulate MSK Serverless or IAM SASL). Never for AWS.
    */
   readonly localstack?: boolean;
+  /**
+   * Provisioned MSK with this broker type (one broker per app subnet, IAM auth, TLS) instead of MSK
+   * Serverless. @default undefined (Serverless)
+   */
+  readonly brokerType?: string;
+  /** Provisioned only. @default '3.9.x' */
+  readonly kafkaVersion?: string;
+  /** Provisioned only: EBS per broker. @default 100 */
+  readonly brokerStorageGiB?: number;
+  /** Provisioned only: broker logs. */
+  readonly logRetention?: logs.RetentionDays;
 }
 
 export interface TopicsResourceProps {
@@ -41,7 +52,7 @@ export interface TopicsResourceProps {
  * throughput makes per-broker pricing cheaper, and only this construct changes then.
  */
 export class Streaming extends Construct {
-  /** SASL/IAM listener of MSK Serverless; it has no other. */
+  /** SASL/IAM listener (MSK Serverless has no other; provisioned clusters use the same port for IAM). */
   static readonly IAM_PORT = 9098;
 
   readonly clusterArn: string;
@@ -66,27 +77,47 @@ export class Streaming extends Construct {
     this.clusterName = `${Stack.of(this).stackName}-events`.toLowerCase();
     this.localstack = props.localstack ?? false;
     const subnetIds = vpc.selectSubnets(appSubnets).subnetIds;
-    const cluster = this.localstack
-      ? new msk.CfnCluster(this, 'Cluster', {
-          clusterName: this.clusterName,
-          kafkaVersion: '3.6.0',
-          numberOfBrokerNodes: subnetIds.length,
-          brokerNodeGroupInfo: { clientSubnets: subnetIds, instanceType: 'kafka.t3.small', securityGroups: [securityGroup.securityGroupId] },
-          clientAuthentication: { unauthenticated: { enabled: true } },
-          encryptionInfo: { encryptionInTransit: { clientBroker: 'PLAINTEXT', inCluster: false } },
-        })
-      : new msk.CfnServerlessCluster(this, 'Cluster', {
-          clusterName: this.clusterName,
-          // MSK Serverless encrypts at rest (AWS-owned key) and in transit (TLS only) always.
-          clientAuthentication: { sasl: { iam: { enabled: true } } },
-          vpcConfigs: [
-            {
-              // Subnets with egress: the event-source pollers placed here must reach Lambda and STS.
-              subnetIds,
-              securityGroups: [securityGroup.securityGroupId],
-            },
-          ],
-        });
+    let cluster: msk.CfnCluster | msk.CfnServerlessCluster;
+    if (this.localstack || props.brokerType) {
+      const brokerLogs = this.localstack
+        ? undefined
+        : new logs.LogGroup(this, 'BrokerLogs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+      cluster = new msk.CfnCluster(this, 'Cluster', {
+        clusterName: this.clusterName,
+        kafkaVersion: props.kafkaVersion ?? '3.9.x',
+        numberOfBrokerNodes: subnetIds.length,
+        brokerNodeGroupInfo: {
+          clientSubnets: subnetIds,
+          instanceType: props.brokerType ?? 'kafka.t3.small',
+          securityGroups: [securityGroup.securityGroupId],
+          storageInfo: { ebsStorageInfo: { volumeSize: props.brokerStorageGiB ?? 100 } },
+        },
+        // LocalStack emulates neither IAM SASL nor TLS listeners; AWS: IAM only, TLS everywhere, encrypted EBS.
+        ...(this.localstack
+          ? {
+              clientAuthentication: { unauthenticated: { enabled: true } },
+              encryptionInfo: { encryptionInTransit: { clientBroker: 'PLAINTEXT', inCluster: false } },
+            }
+          : {
+              clientAuthentication: { sasl: { iam: { enabled: true } }, unauthenticated: { enabled: false } },
+              encryptionInfo: { encryptionInTransit: { clientBroker: 'TLS', inCluster: true } },
+              loggingInfo: { brokerLogs: { cloudWatchLogs: { enabled: true, logGroup: brokerLogs!.logGroupName } } },
+            }),
+      });
+    } else {
+      cluster = new msk.CfnServerlessCluster(this, 'Cluster', {
+        clusterName: this.clusterName,
+        // MSK Serverless encrypts at rest (AWS-owned key) and in transit (TLS only) always.
+        clientAuthentication: { sasl: { iam: { enabled: true } } },
+        vpcConfigs: [
+          {
+            // Subnets with egress: the event-source pollers placed here must reach Lambda and STS.
+            subnetIds,
+            securityGroups: [securityGroup.securityGroupId],
+          },
+        ],
+      });
+    }
     this.clusterArn = cluster.attrArn;
   }
 
