@@ -147,6 +147,7 @@ export class CustomerSignalStack extends Stack {
       functions: { Ingest: f.ingest, Query: f.query, Aggregate: f.aggregate, Alert: f.alert, AlertTick: f.alertTick, Dispatch: f.dispatch, Maintenance: f.maintenance },
       consumers: { Aggregate: f.aggregate, Alert: f.alert },
       mskClusterName: this.streaming.clusterName,
+      mskBrokerIds: this.streaming.brokerIds,
       dlqTopic: kafka.topics.eventsDlq,
       onFailureQueues: { Aggregate: this.eventSources.aggregateOnFailure, Alert: this.eventSources.alertOnFailure },
       alarmEmail: stage.alarmEmail,

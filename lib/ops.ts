@@ -19,6 +19,8 @@ export interface OpsProps {
   /** Kafka-triggered functions: their event-source mapping's OffsetLag is alarmed on. */
   readonly consumers: Record<string, lambda.IFunction>;
   readonly mskClusterName: string;
+  /** Provisioned MSK publishes topic metrics per broker: summed over these. Serverless: omit. */
+  readonly mskBrokerIds?: readonly number[];
   readonly dlqTopic: string;
   /** The event-source mappings' on-failure queues. */
   readonly onFailureQueues: Record<string, sqs.IQueue>;
@@ -95,13 +97,21 @@ export class Ops extends Construct {
     }
 
     // Records dead-lettered by the handlers (rule 3): any growth of events_dlq needs a look (`customersignal dlq list`).
-    const dlqIn = new cloudwatch.Metric({
-      namespace: 'AWS/Kafka',
-      metricName: 'MessagesInPerSec',
-      dimensionsMap: { 'Cluster Name': props.mskClusterName, Topic: props.dlqTopic },
-      statistic: 'Sum',
-      period: fiveMinutes,
-    });
+    const dlqMetric = (extra: Record<string, string>) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/Kafka',
+        metricName: 'MessagesInPerSec',
+        dimensionsMap: { 'Cluster Name': props.mskClusterName, Topic: props.dlqTopic, ...extra },
+        statistic: 'Sum',
+        period: fiveMinutes,
+      });
+    const dlqIn: cloudwatch.IMetric = props.mskBrokerIds
+      ? new cloudwatch.MathExpression({
+          expression: props.mskBrokerIds.map((id) => `b${id}`).join(' + '),
+          usingMetrics: Object.fromEntries(props.mskBrokerIds.map((id) => [`b${id}`, dlqMetric({ 'Broker ID': String(id) })])),
+          period: fiveMinutes,
+        })
+      : dlqMetric({});
     alarm('DlqGrowth', dlqIn, 1, `${props.dlqTopic} received records: inspect with \`customersignal dlq list\`, redrive after a fix`);
     const onFailureMetrics: cloudwatch.IMetric[] = [];
     for (const [name, queue] of Object.entries(props.onFailureQueues)) {
@@ -123,7 +133,7 @@ export class Ops extends Construct {
         ],
         [
           new cloudwatch.GraphWidget({ title: 'Kafka offset lag (records)', left: lagMetrics, width: 12 }),
-          new cloudwatch.GraphWidget({ title: 'Dead letters', left: [dlqIn.with({ label: `${props.dlqTopic} messages in` })], right: onFailureMetrics, width: 12 }),
+          new cloudwatch.GraphWidget({ title: 'Dead letters', left: [dlqIn], right: onFailureMetrics, width: 12 }),
         ],
         [new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 })],
       ],

@@ -58,6 +58,8 @@ export class Streaming extends Construct {
   readonly clusterArn: string;
   readonly connections: ec2.Connections;
   readonly localstack: boolean;
+  /** Provisioned clusters: broker ids 1..n (topic metrics are per broker there). Serverless: undefined. */
+  readonly brokerIds?: number[];
   /** Set by addTopics(): the custom resource later deploy steps (event sources) wait for. */
   topics?: CustomResource;
   readonly clusterName: string;
@@ -82,10 +84,13 @@ export class Streaming extends Construct {
       const brokerLogs = this.localstack
         ? undefined
         : new logs.LogGroup(this, 'BrokerLogs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+      this.brokerIds = subnetIds.map((_, i) => i + 1);
       cluster = new msk.CfnCluster(this, 'Cluster', {
         clusterName: this.clusterName,
         kafkaVersion: props.kafkaVersion ?? '3.9.x',
         numberOfBrokerNodes: subnetIds.length,
+        // Topic-level CloudWatch metrics (events_dlq growth, ops.ts) exist only at this level on provisioned MSK.
+        enhancedMonitoring: 'PER_TOPIC_PER_BROKER',
         brokerNodeGroupInfo: {
           clientSubnets: subnetIds,
           instanceType: props.brokerType ?? 'kafka.t3.small',
