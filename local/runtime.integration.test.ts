@@ -106,6 +106,34 @@ describe('events flow end to end through the local runtime', () => {
   });
 });
 
+describe('property filters', () => {
+  it('match the property text whatever its JSON type, in the explorer and in metrics alike', async () => {
+    const events = [
+      { event_id: 'f-str', properties: { v: '5', tier: { name: 'gold' } } },
+      { event_id: 'f-num', properties: { v: 5, tier: { name: 'silver' } } },
+      { event_id: 'f-num-dec', properties: { v: 5.5 } },
+      { event_id: 'f-bool', properties: { v: true } },
+      { event_id: 'f-arr', properties: { v: [1, 2] } },
+      { event_id: 'f-none', properties: { w: 5 } },
+    ].map((e) => ({ ...e, event_type: 'filtered', project: 'web' }));
+    expect((await call(runtime.url, '/v1/events', { key: tenant.keys.ingest, json: { events } })).status).toBe(202);
+    await eventually(async () => ((await metricTotal(tenant.keys.read, 'filtered')) === 6 ? true : undefined));
+    const ids = async (qs: string) => {
+      const res = await call(runtime.url, `/v1/events?event_type=filtered&${qs}`, { key: tenant.keys.read });
+      expect(res.status).toBe(200);
+      return (res.body.events as { event_id: string }[]).map((e) => e.event_id).sort();
+    };
+    expect(await ids('prop.v=5')).toEqual(['f-num', 'f-str']);
+    expect(await ids('prop.v=5.5')).toEqual(['f-num-dec']);
+    expect(await ids('prop.v=true')).toEqual(['f-bool']);
+    expect(await ids(`prop.v=${encodeURIComponent('[1, 2]')}`)).toEqual(['f-arr']);
+    expect(await ids('prop.tier.name=gold')).toEqual(['f-str']);
+    expect(await ids('prop.v=6')).toEqual([]);
+    expect(await metricTotal(tenant.keys.read, 'filtered', '&prop.v=5')).toBe(2);
+    expect(await metricTotal(tenant.keys.read, 'filtered', '&prop.tier.name=silver')).toBe(1);
+  });
+});
+
 describe('the ingest contract', () => {
   it('refuses unknown keys with 401 and wrong scopes with 403', async () => {
     const unknown = await call(runtime.url, '/v1/events', { key: 'cs_' + 'x'.repeat(32), json: { event_type: 'a', project: 'web' } });

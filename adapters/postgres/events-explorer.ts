@@ -1,6 +1,7 @@
 // Event explorer reads: keyset pages over (ts desc, event_id desc), pinned to the moment of the first page.
 import type { Sql } from './client';
 import type { ExplorerCursor } from '../../core/cursor';
+import { propertyFilter } from './property-filter';
 
 export interface ExplorerQuery {
   tenantId: string;
@@ -36,7 +37,7 @@ export async function pinMoment(sql: Sql): Promise<string> {
 
 export async function listEvents(sql: Sql, q: ExplorerQuery, pinnedAt: string): Promise<ExplorerRow[]> {
   const none = sql``;
-  const propConds = q.props.map(([path, value]) => sql`and e.properties #>> ${path}::text[] = ${value}`);
+  const propConds = q.props.map(([path, value]) => propertyFilter(sql, sql`e.properties`, path, value));
   return sql<ExplorerRow[]>`
     select e.event_id as "eventId", e.event_type as "eventType", p.slug as project, e.ts as timestamp,
            e.received_at as "receivedAt", e.user_id as "userId", e.session_id as "sessionId", e.properties,

@@ -3,6 +3,7 @@
 // the estimate of an hll sketch built with the same parameters and hash as the stored ones.
 import type { Sql } from './client';
 import { HLL_PARAMS } from './aggregate-store';
+import { propertyFilter } from './property-filter';
 
 export interface RawBucket {
   count: number;
@@ -30,7 +31,7 @@ export async function metricsFromRawEvents(
 ): Promise<Map<number, RawBucket>> {
   const none = sql``;
   const origin = q.originMs ?? 0;
-  const propConds = q.props.map(([path, value]) => sql`and properties #>> ${path}::text[] = ${value}`);
+  const propConds = q.props.map(([path, value]) => propertyFilter(sql, sql`properties`, path, value));
   const { log2m, regwidth, expthresh, sparseon } = HLL_PARAMS;
   const value = q.path === null ? sql`null::jsonb` : sql`properties #> ${q.path}::text[]`;
   const rows = await sql<{ bucket: string; n: string; u: string | null; s: string | null; c: string }[]>`
