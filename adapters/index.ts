@@ -8,6 +8,7 @@ import { createKafka } from './kafka/client';
 import { createProducer, type EventLog } from './kafka/producer';
 import { createKeyResolver, type KeyResolver } from './key-resolver';
 import { createProjectResolver, type ProjectResolver } from './project-resolver';
+import { createTenantRetention, type TenantRetention } from './tenant-retention';
 import { createPartitionManager, type PartitionManager } from './postgres/partitions';
 import { createRateLimiter, type RateLimiter } from './redis/rate-limiter';
 import { createCatalogRegistry, type CatalogRegistry } from './catalog/registry';
@@ -26,6 +27,8 @@ export interface Adapters {
   freshness: FreshnessStore;
   keys: KeyResolver;
   projects: ProjectResolver;
+  /** Each tenant's raw-event retention (RETENTION or shorter). */
+  retention: TenantRetention;
   partitions: PartitionManager;
   rateLimiter: RateLimiter;
   /** The event catalog: cached per project for ingest's checks, registrations written in batches. */
@@ -54,6 +57,7 @@ export function createAdapters(config: Config, now: () => number = Date.now): Ad
     freshness: createFreshnessStore(redis, config.kafka.groups.aggregate, config.kafka.topics.eventsRaw),
     keys,
     projects: createProjectResolver(sql, 10_000, now),
+    retention: createTenantRetention(sql, config.limits.retentionMs, 30_000, now),
     partitions: createPartitionManager(sql),
     rateLimiter: createRateLimiter(redis, config.rateLimit, now),
     catalog,

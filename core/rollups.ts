@@ -80,10 +80,10 @@ export function firstCopies(events: RawEvent[]): RawEvent[] {
   });
 }
 
-/** Events still inside the retention window; older ones may already have had their ids forgotten. */
-export function withinRetention(events: RawEvent[], nowMs: number, retentionMs: number): RawEvent[] {
-  const oldest = nowMs - retentionMs;
-  return events.filter((e) => e.timestampMs >= oldest);
+/** Events still inside their tenant's retention window; older ones may already have had their ids forgotten. */
+export function withinRetention(events: RawEvent[], nowMs: number, retentionMs: number | ((tenantId: string) => number)): RawEvent[] {
+  const of = typeof retentionMs === 'number' ? () => retentionMs : retentionMs;
+  return events.filter((e) => e.timestampMs >= nowMs - of(e.tenantId));
 }
 
 /**

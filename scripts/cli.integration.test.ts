@@ -18,7 +18,11 @@ describe('admin CLI', () => {
     expect((await cli('migrate')).stdout).toMatch(/up to date/);
     const slug = `cli-${env.runId.slice(-8)}`;
     const tenant = JSON.parse((await cli('--json', 'tenant', 'create', slug, '--name', 'CLI Co')).stdout);
-    expect(tenant).toEqual({ id: expect.any(String), slug, name: 'CLI Co' });
+    expect(tenant).toEqual({ id: expect.any(String), slug, name: 'CLI Co', retention_days: null });
+    expect((await cli('tenant', 'set-retention', slug, '7')).stdout.trim()).toBe(`tenant ${slug}: retention 7 days (ingest and aggregation apply it within 30 s)`);
+    expect(JSON.parse((await cli('--json', 'tenant', 'list')).stdout)).toContainEqual(expect.objectContaining({ slug, retention_days: 7 }));
+    expect((await cli('tenant', 'set-retention', slug, 'forever')).stderr.trim()).toBe('error: retention must be a number of days from 1 to 3650, or "default" (the platform\'s RETENTION); got "forever"');
+    expect((await cli('tenant', 'set-retention', slug, 'default')).code).toBe(0);
     const project = JSON.parse((await cli('--json', 'project', 'create', '--tenant', slug, 'shop', '--schema-mode', 'strict')).stdout);
     expect(project).toMatchObject({ slug: 'shop', schema_mode: 'strict' });
 

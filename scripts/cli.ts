@@ -3,7 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { config, ConfigError, loadConfig } from '../adapters/config';
 import { createSql, ensureDatabase, type Sql } from '../adapters/postgres/client';
 import { migrate } from '../adapters/postgres/migrate';
-import { createProject, createTenant, listTenants } from '../adapters/postgres/tenants-store';
+import { createProject, createTenant, listTenants, setTenantRetention } from '../adapters/postgres/tenants-store';
 import { listApiKeys, revokeApiKeyById } from '../adapters/postgres/api-keys-store';
 import { createKafka } from '../adapters/kafka/client';
 import { ensureTopics } from '../adapters/kafka/topics';
@@ -60,14 +60,46 @@ export function buildCli(): Command {
   });
 
   const tenant = program.command('tenant').description('tenants');
-  tenant.command('create <slug>').option('--name <name>', 'display name').action(async (slug: string, o: { name?: string }) => {
-    const t = await withSql((sql) => createTenant(sql, slug, o.name ?? slug));
-    print(out(), { id: t.id, slug: t.slug, name: t.name }, `created tenant ${t.slug} (${t.id})`);
-  });
+  const retentionDays = (v: string): number | null => {
+    if (v === 'default') return null;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > 3650) throw new CliError(`retention must be a number of days from 1 to 3650, or "default" (the platform's RETENTION); got "${v}"`);
+    return n;
+  };
+  const platformDays = () => Math.round(config().limits.retentionMs / 86_400_000);
+  const retentionText = (days: number | null) => {
+    const effective = days === null ? platformDays() : Math.min(days, platformDays());
+    return days === null ? `${effective} days (platform default)` : days > platformDays() ? `${effective} days (asked ${days}, capped by RETENTION)` : `${effective} days`;
+  };
+  tenant
+    .command('create <slug>')
+    .option('--name <name>', 'display name')
+    .option('--retention-days <days>', "raw-event retention (at most the platform's RETENTION)")
+    .action(async (slug: string, o: { name?: string; retentionDays?: string }) => {
+      const days = o.retentionDays === undefined ? null : retentionDays(o.retentionDays);
+      const t = await withSql(async (sql) => {
+        const created = await createTenant(sql, slug, o.name ?? slug);
+        if (days !== null) await setTenantRetention(sql, slug, days);
+        return created;
+      });
+      print(out(), { id: t.id, slug: t.slug, name: t.name, retention_days: days }, `created tenant ${t.slug} (${t.id}), retention ${retentionText(days)}`);
+    });
   tenant.command('list').action(async () => {
     const rows = await withSql(listTenants);
-    print(out(), rows.map((t) => ({ id: t.id, slug: t.slug, name: t.name, created_at: t.createdAt })), table(rows.map((t) => [t.slug, t.name, t.id])));
+    print(
+      out(),
+      rows.map((t) => ({ id: t.id, slug: t.slug, name: t.name, retention_days: t.retentionDays, created_at: t.createdAt })),
+      table(rows.map((t) => [t.slug, t.name, t.id, `retention ${retentionText(t.retentionDays)}`])),
+    );
   });
+  tenant
+    .command('set-retention <slug> <days>')
+    .description("raw-event retention in days, or \"default\" for the platform's RETENTION; older events are refused, dropped and deleted by the next maintenance run")
+    .action(async (slug: string, v: string) => {
+      const days = retentionDays(v);
+      if (!(await withSql((sql) => setTenantRetention(sql, slug, days)))) throw new CliError(`tenant "${slug}" does not exist`);
+      print(out(), { slug, retention_days: days }, `tenant ${slug}: retention ${retentionText(days)} (ingest and aggregation apply it within 30 s)`);
+    });
 
   program
     .command('project')

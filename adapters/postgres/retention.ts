@@ -10,6 +10,8 @@ export interface RetentionResult {
   deletedRollups: number;
   /** record_attempts and dlq_redrives rows older than the raw retention (their records are past replay too). */
   deletedRecordBookkeeping: number;
+  /** Raw events (and their dedupe ids) of tenants whose own retention is shorter than the platform's. */
+  deletedTenantEvents: number;
 }
 
 /** Daily partitions of `events` that end at or before `cutoffMs`. */
@@ -78,5 +80,24 @@ export async function applyRetention(sql: Sql, nowMs: number, retentionMs: numbe
         delete from dlq_redrives where ctid in (select ctid from dlq_redrives where redriven_at < ${new Date(cutoff)} limit ${CHUNK})`;
       return r.count;
     }));
-  return { droppedPartitions, deletedEventIds, deletedRollups, deletedRecordBookkeeping };
+  // Tenants with a shorter retention than the platform's: their older rows go in chunks (partitions are shared).
+  let deletedTenantEvents = 0;
+  const shorter = await sql<{ id: string; days: number }[]>`
+    select id, retention_days as days from tenants where retention_days is not null and retention_days * 86400000::bigint < ${retentionMs}`;
+  for (const t of shorter) {
+    const tenantCutoff = new Date(nowMs - t.days * 86_400_000);
+    deletedTenantEvents += await deleteInChunks(async () => {
+      const r = await sql`
+        delete from events where (tenant_id, ts, event_id) in (
+          select tenant_id, ts, event_id from events where tenant_id = ${t.id} and ts < ${tenantCutoff} limit ${CHUNK})`;
+      return r.count;
+    });
+    await deleteInChunks(async () => {
+      const r = await sql`
+        delete from event_ids where (tenant_id, event_id) in (
+          select tenant_id, event_id from event_ids where tenant_id = ${t.id} and event_ts < ${tenantCutoff} limit ${CHUNK})`;
+      return r.count;
+    });
+  }
+  return { droppedPartitions, deletedEventIds, deletedRollups, deletedRecordBookkeeping, deletedTenantEvents };
 }

@@ -50,8 +50,14 @@ export async function findTenantBySlug(sql: Sql, slug: string): Promise<Tenant |
   return row;
 }
 
-export async function listTenants(sql: Sql): Promise<Tenant[]> {
-  return sql<Tenant[]>`select id, slug, name, created_at as "createdAt" from tenants order by slug`;
+export async function listTenants(sql: Sql): Promise<(Tenant & { retentionDays: number | null })[]> {
+  return sql<(Tenant & { retentionDays: number | null })[]>`select id, slug, name, created_at as "createdAt", retention_days as "retentionDays" from tenants order by slug`;
+}
+
+/** A tenant's raw-event retention in days; null = the platform's RETENTION. Returns false when no such tenant. */
+export async function setTenantRetention(sql: Sql, slug: string, days: number | null): Promise<boolean> {
+  const r = await sql`update tenants set retention_days = ${days} where slug = ${slug}`;
+  return r.count > 0;
 }
 
 export async function createProject(sql: Sql, tenantId: string, slug: string, name: string, schemaMode: 'open' | 'strict'): Promise<Project> {

@@ -19,7 +19,7 @@ export interface BatchOutcome {
   deadLettered: number;
 }
 
-export type Deps = Pick<Adapters, 'config' | 'sql' | 'rollupCache' | 'partitions' | 'log' | 'now'>;
+export type Deps = Pick<Adapters, 'config' | 'sql' | 'rollupCache' | 'partitions' | 'log' | 'retention' | 'now'>;
 
 interface Decoded {
   record: DecodedRecord;
@@ -65,7 +65,8 @@ const sum = (parts: PartOutcome[], k: keyof PartOutcome) => parts.reduce((n, p) 
 
 /** Rule 2 for some decoded events: one transaction in Postgres, then Redis and the alert notices. */
 async function aggregateEvents(deps: Deps, events: RawEvent[]): Promise<PartOutcome> {
-  const live = withinRetention(events, deps.now(), deps.config.limits.retentionMs);
+  const retention = await deps.retention.ofMany(events.map((e) => e.tenantId));
+  const live = withinRetention(events, deps.now(), (t) => retention.get(t)!);
   const candidates = firstCopies(live);
   await deps.partitions.ensureFor(candidates.map((e) => e.timestampMs));
   const { fresh } = await writeBatch(deps.sql, candidates, (newEvents) => planCountDeltas(newEvents));

@@ -15,7 +15,7 @@ export interface IngestOutcome {
   errors: EventRejection[];
 }
 
-type Deps = Pick<Adapters, 'config' | 'projects' | 'log' | 'rateLimiter' | 'catalog' | 'now'>;
+type Deps = Pick<Adapters, 'config' | 'projects' | 'log' | 'rateLimiter' | 'catalog' | 'retention' | 'now'>;
 
 /** Carried in Kafka headers so consumer logs can be joined to the request. */
 export interface TraceContext {
@@ -58,7 +58,7 @@ async function resolveProject(deps: Deps, principal: Principal, e: ValidEvent): 
 }
 
 export async function acceptEvents(deps: Deps, principal: Principal, body: unknown, trace: TraceContext): Promise<IngestOutcome> {
-  const limits = deps.config.limits;
+  const limits = { ...deps.config.limits, retentionMs: await deps.retention.of(principal.tenantId) };
   const shape = readBodyShape(body, limits.maxEventsPerBatch);
   if (!shape.ok) throw new HttpError(shape.status, shape.code, shape.message);
   if (shape.tenantIds.some((t) => t !== undefined && t !== principal.tenantId)) {

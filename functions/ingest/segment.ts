@@ -32,7 +32,7 @@ export async function acceptSegment(deps: Adapters, event: HttpEvent, endpoint: 
     throw forbidden('The Segment endpoints need a write key bound to a project (its events go there): create one with `customersignal key create --tenant <slug> --scope ingest --project <project>` or POST /v1/api-keys with "project".');
   }
   const nowMs = deps.now();
-  const limits = deps.config.limits;
+  const limits = { ...deps.config.limits, retentionMs: await deps.retention.of(principal.tenantId) };
   const checks = shape.messages.map((m, i) => mapSegmentMessage(m, i, endpoint, shape.batch, nowMs, limits));
   const trace = { requestId: event.requestContext.requestId, traceparent: header(event, 'traceparent') };
   return json(200, { success: true, ...(await acceptChecked(deps, principal, checks, nowMs, trace)) });

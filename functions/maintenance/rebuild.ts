@@ -7,7 +7,7 @@ import { planRebuild } from '../../core/rebuild-plan';
 import { ROLLUP_INTERVALS } from '../../core/rollups';
 import { INTERVAL_MS, type Interval } from '../../core/intervals';
 
-export type RebuildDeps = Pick<Adapters, 'config' | 'sql' | 'rollupCache' | 'now'>;
+export type RebuildDeps = Pick<Adapters, 'config' | 'sql' | 'rollupCache' | 'retention' | 'now'>;
 
 export interface RebuildSummary {
   from: string;
@@ -49,7 +49,13 @@ export async function rebuildRange(
     days.set(dayMs, hours);
     work.set(s.tenantId, days);
   }
-  hooks.onStart?.(scope.reduce((n, s) => n + s.events, 0));
+  // A tenant with a shorter retention has no raw events before its own cutoff's day: its older rollups stay.
+  const retention = await deps.retention.ofMany([...work.keys()]);
+  for (const [tenantId, days] of work) {
+    const oldestDay = Math.floor((deps.now() - retention.get(tenantId)!) / INTERVAL_MS['1d']) * INTERVAL_MS['1d'];
+    for (const day of [...days.keys()]) if (day < oldestDay) days.delete(day);
+  }
+  hooks.onStart?.([...work.values()].reduce((n, days) => n + [...days.values()].reduce((m, hours) => m + [...hours.values()].reduce((a, b) => a + b, 0), 0), 0));
   const summary: RebuildSummary = { from: new Date(plan.fromMs).toISOString(), to: new Date(plan.toMs).toISOString(), tenants: work.size, days: 0, events: 0, rows: 0 };
   for (const day of plan.days) {
     for (const [tenantId, days] of [...work].sort(([a], [b]) => (a < b ? -1 : 1))) {

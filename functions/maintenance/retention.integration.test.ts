@@ -3,6 +3,7 @@ import { mskBatch, rawEvent } from '../../test/builders';
 import { createAggregateHandler } from '../aggregate/handler';
 import { createMaintenanceHandler } from './handler';
 import { partitionName, dayStart } from '../../adapters/postgres/partitions';
+import { createTenantRetention } from '../../adapters/tenant-retention';
 
 let env: TestEnv;
 let tenant: TestTenant;
@@ -61,4 +62,32 @@ it('drops expired partitions whole, forgets their dedupe ids, keeps long rollups
   const outcome = await createAggregateHandler(env.adapters)(mskBatch(topic, oldEvents));
   expect(outcome).toMatchObject({ stored: 0, expired: 2 });
   expect(await count(`select coalesce(sum(value), 0) as n from rollups where tenant_id = $1 and event_type = 'old' and interval = '1h'`)).toBe(2);
+});
+
+it("a tenant's own shorter retention: ingest-age events dropped by aggregation, older rows deleted by maintenance, others untouched", async () => {
+  const short = await env.createTenant();
+  const normal = await env.createTenant();
+  await env.adapters.sql`update tenants set retention_days = 7 where id = ${short.id}`;
+  const realNow = Date.now();
+  const topic = env.config.kafka.topics.eventsRaw;
+  // Stored 10 days ago (when they were within every retention), for both tenants.
+  const then = realNow - 10 * DAY;
+  const old = (t: typeof short) => rawEvent(t, { eventType: 'aging', timestampMs: then });
+  const past = { ...env.adapters, now: () => then, retention: createTenantRetention(env.adapters.sql, env.config.limits.retentionMs, 0) };
+  await createAggregateHandler(past)(mskBatch(topic, [old(short), old(normal)], 0, 100));
+  const count = async (t: typeof short) => Number((await env.adapters.sql`select count(*)::int as n from events where tenant_id = ${t.id} and event_type = 'aging'`)[0]!.n);
+  expect([await count(short), await count(normal)]).toEqual([1, 1]);
+
+  // Today: an 8-day-old event is past the short tenant's retention only.
+  const eightDays = (t: typeof short) => rawEvent(t, { eventType: 'aging', timestampMs: realNow - 8 * DAY });
+  const outcome = await createAggregateHandler({ ...env.adapters, retention: createTenantRetention(env.adapters.sql, env.config.limits.retentionMs, 0) })(
+    mskBatch(topic, [eightDays(short), eightDays(normal)], 0, 200),
+  );
+  expect(outcome).toMatchObject({ stored: 1, expired: 1 });
+
+  const result = await createMaintenanceHandler(env.adapters)({});
+  expect(result.deletedTenantEvents).toBe(1);
+  expect([await count(short), await count(normal)]).toEqual([0, 2]);
+  const [ids] = await env.adapters.sql<{ n: number }[]>`select count(*)::int as n from event_ids where tenant_id = ${short.id}`;
+  expect(ids!.n).toBe(0);
 });
