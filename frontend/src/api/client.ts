@@ -37,8 +37,19 @@ export interface GetOptions<T> {
   parse: (body: unknown) => T;
 }
 
+export interface SendOptions<T> {
+  query?: QueryParams;
+  body?: unknown;
+  signal?: AbortSignal;
+  parse: (body: unknown) => T;
+}
+
+export type WriteMethod = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
 export interface ApiClient {
   get<T>(path: string, options: GetOptions<T>): Promise<T>;
+  /** A write (POST/PUT/PATCH/DELETE) with an optional JSON body. */
+  send<T>(method: WriteMethod, path: string, options: SendOptions<T>): Promise<T>;
 }
 
 export interface ApiClientConfig {
@@ -93,14 +104,16 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
 export function createApiClient({ baseUrl, apiKey, fetchImpl }: ApiClientConfig): ApiClient {
   const doFetch = fetchImpl ?? ((input, init) => fetch(input, init));
 
-  return {
-    async get<T>(path: string, { query, signal, parse }: GetOptions<T>): Promise<T> {
+  async function request<T>(method: 'GET' | WriteMethod, path: string, { query, signal, parse, body: requestBody }: SendOptions<T>): Promise<T> {
       const url = buildUrl(baseUrl, path, query);
+      const headers: Record<string, string> = { Authorization: `Bearer ${apiKey}`, Accept: 'application/json' };
+      if (requestBody !== undefined) headers['Content-Type'] = 'application/json';
       let response: Response;
       try {
         response = await doFetch(url, {
-          method: 'GET',
-          headers: { Authorization: `Bearer ${apiKey}`, Accept: 'application/json' },
+          method,
+          headers,
+          body: requestBody === undefined ? undefined : JSON.stringify(requestBody),
           signal,
           // The key travels in a header only; never send cookies along with it.
           credentials: 'omit',
@@ -157,6 +170,10 @@ export function createApiClient({ baseUrl, apiKey, fetchImpl }: ApiClientConfig)
           { cause },
         );
       }
-    },
+  }
+
+  return {
+    get: (path, options) => request('GET', path, options),
+    send: (method, path, options) => request(method, path, options),
   };
 }
