@@ -34,6 +34,7 @@ const schema = z.object({
   MAX_EVENTS_PER_BATCH: intFrom(1, 10_000).default(1000),
   MAX_PROPERTIES_BYTES: intFrom(16, 1024 * 1024).default(32 * 1024),
   MAX_PROPERTIES_DEPTH: intFrom(1, 64).default(5),
+  MAX_CONTEXT_BYTES: intFrom(16, 1024 * 1024).default(32 * 1024),
   MAX_FUTURE_SKEW: durationMs.default(3_600_000),
   RETENTION: durationMs.default(30 * 86_400_000),
   API_KEY_CACHE_TTL: durationMs.default(5_000),
@@ -79,6 +80,8 @@ export type Config = {
     maxEventsPerBatch: number;
     maxPropertiesBytes: number;
     maxPropertiesDepth: number;
+    /** Segment endpoints: the per-event context, capped on its own (not counted against the properties' limit). */
+    maxContextBytes: number;
     maxFutureSkewMs: number;
     retentionMs: number;
   };
@@ -150,6 +153,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       maxEventsPerBatch: e.MAX_EVENTS_PER_BATCH,
       maxPropertiesBytes: e.MAX_PROPERTIES_BYTES,
       maxPropertiesDepth: e.MAX_PROPERTIES_DEPTH,
+      maxContextBytes: e.MAX_CONTEXT_BYTES,
       maxFutureSkewMs: e.MAX_FUTURE_SKEW,
       retentionMs: e.RETENTION,
     },

@@ -134,6 +134,13 @@ describe('strict mode', () => {
     expect(p.changes.types.size).toBe(0);
   });
 
+  it('accepts the product\'s reserved types ($page, $identify… from the Segment endpoints), which cannot be declared', () => {
+    const p = plan(snapshot('strict', { signup: {} }));
+    expect(p.check(ev('$page', { name: 'Home' }), NOW)).toBeUndefined();
+    expect(p.check(ev('$identify'), NOW)).toBeUndefined();
+    expect(p.check(ev('$custom'), NOW)).toMatchObject({ code: 'schema_violation' });
+  });
+
   it('accepts types that are in the catalog, declared or only registered earlier in open mode', () => {
     const s = snapshot('strict', { declared: { plan: { declared: 'string' } }, registered: { any: { observed: ['number'] } } });
     const p = plan(s);

@@ -1,6 +1,6 @@
 // The event catalog's decisions for ingest: accept an event (and note what it adds to the catalog) or reject
 // it with schema_violation / catalog_limit. Pure: the registry adapter supplies the snapshot and stores the changes.
-import { hasNonPrintable } from './event-validation';
+import { hasNonPrintable, RESERVED_EVENT_TYPES } from './event-validation';
 
 export const JSON_TYPES = ['string', 'number', 'boolean', 'object', 'array', 'null'] as const;
 export type JsonType = (typeof JSON_TYPES)[number];
@@ -197,7 +197,8 @@ export class CatalogPlan {
     const known = this.snapshot.types.get(e.eventType);
     const pending = this.changes.types.get(e.eventType);
     if (!known && !pending) {
-      if (strict) return this.reject(e, nowMs, 'schema_violation', 'unknown_event_type', catalogMessages.unknownType(e.eventType, this.project));
+      // The product's own types (Segment's page, identify…) cannot be declared, so strict mode lets them in.
+      if (strict && !RESERVED_EVENT_TYPES.has(e.eventType)) return this.reject(e, nowMs, 'schema_violation', 'unknown_event_type', catalogMessages.unknownType(e.eventType, this.project));
       if (this.snapshot.types.size + this.newTypes >= this.limits.maxEventTypes) {
         return this.reject(e, nowMs, 'catalog_limit', 'catalog_limit', catalogMessages.typeCap(e.eventType, this.project, this.limits.maxEventTypes));
       }

@@ -19,7 +19,12 @@ export interface ValidEvent {
   userId: string | null;
   sessionId: string | null;
   properties: Record<string, unknown>;
+  /** Where the event came from (device, app, library…), beside the properties: the Segment endpoints fill it; null otherwise. */
+  context: Record<string, unknown> | null;
 }
+
+/** Event types the product itself defines (the Segment endpoints' non-track calls); senders cannot use "$" names. */
+export const RESERVED_EVENT_TYPES: ReadonlySet<string> = new Set(['$page', '$screen', '$identify', '$group', '$alias']);
 
 export interface EventRejection {
   index: number;
@@ -129,29 +134,36 @@ export function parseTimestamp(v: unknown): { ms: number } | { error: string } {
 /** Finds objects/arrays nested deeper than `max` levels (properties itself is level 1) or numbers out of range. */
 const NUL_PROBLEM = 'properties contain a NUL character (\\u0000), which cannot be stored; remove it';
 
-function inspectProperties(value: unknown, depth: number, max: number): string | undefined {
-  if (typeof value === 'number' && !Number.isFinite(value)) return 'properties contain a number too large to represent';
+function inspectProperties(value: unknown, depth: number, max: number, field = 'properties'): string | undefined {
+  if (typeof value === 'number' && !Number.isFinite(value)) return `${field} contain a number too large to represent`;
   // JSON allows \u0000 but Postgres jsonb cannot store it: refuse it here rather than poison the pipeline.
-  if (typeof value === 'string') return value.includes('\u0000') ? NUL_PROBLEM : undefined;
+  if (typeof value === 'string') return value.includes('\u0000') ? NUL_PROBLEM.replace('properties', field) : undefined;
   if (typeof value !== 'object' || value === null) return undefined;
-  if (depth > max) return `properties are nested more than ${max} levels deep`;
-  if (!Array.isArray(value) && Object.keys(value).some((k) => k.includes('\u0000'))) return NUL_PROBLEM;
+  if (depth > max) return `${field} are nested more than ${max} levels deep`;
+  if (!Array.isArray(value) && Object.keys(value).some((k) => k.includes('\u0000'))) return NUL_PROBLEM.replace('properties', field);
   const children = Array.isArray(value) ? value : Object.values(value);
   for (const child of children) {
-    const problem = inspectProperties(child, depth + 1, max);
+    const problem = inspectProperties(child, depth + 1, max, field);
     if (problem) return problem;
   }
   return undefined;
 }
 
-export function validateEvent(raw: unknown, index: number, nowMs: number, limits: ValidationLimits): EventCheck {
+/** The storage rules of properties (finite numbers, no NUL, at most `maxDepth` levels) for another JSON object field. */
+export function jsonObjectProblem(value: Record<string, unknown>, field: string, maxDepth: number): string | undefined {
+  return inspectProperties(value, 1, maxDepth, field);
+}
+
+/** `allowReserved`: the caller (a Segment mapping) generated the event type, so the product's reserved types are allowed. */
+export function validateEvent(raw: unknown, index: number, nowMs: number, limits: ValidationLimits, opts: { allowReserved?: boolean } = {}): EventCheck {
   if (!isPlainObject(raw)) return reject(index, `event must be a JSON object, got ${describeType(raw)}`);
   const unknown = Object.keys(raw).filter((k) => !EVENT_FIELDS.has(k));
   if (unknown.length > 0) {
     return reject(index, `unknown field ${JSON.stringify(unknown[0])}; allowed fields: event_type, project, timestamp, event_id, user_id, session_id, properties (put custom data in properties)`);
   }
   if (raw.event_type === undefined) return reject(index, 'event_type is required');
-  const typeProblem = eventTypeProblem(raw.event_type);
+  const reserved = opts.allowReserved === true && RESERVED_EVENT_TYPES.has(raw.event_type as string);
+  const typeProblem = reserved ? undefined : eventTypeProblem(raw.event_type);
   if (typeProblem) return reject(index, typeProblem);
   const eventType = raw.event_type as string;
 
@@ -202,6 +214,6 @@ export function validateEvent(raw: unknown, index: number, nowMs: number, limits
 
   return {
     ok: true,
-    event: { index, project, eventId, eventType, timestampMs, userId: user.value, sessionId: session.value, properties },
+    event: { index, project, eventId, eventType, timestampMs, userId: user.value, sessionId: session.value, properties, context: null },
   };
 }

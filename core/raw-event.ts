@@ -12,8 +12,12 @@ export interface RawEvent {
   userId: string | null;
   sessionId: string | null;
   properties: Record<string, unknown>;
+  /** Segment's context (device, app, library…), stored beside the properties; null for events without one. */
+  context: Record<string, unknown> | null;
 }
 
+// `context` was added without a new version: it is written only when present, and a record without it (all
+// records from before) decodes with context null, so old records and old readers keep working.
 const WIRE_VERSION = 1;
 
 export function encodeRawEvent(e: RawEvent): string {
@@ -29,6 +33,7 @@ export function encodeRawEvent(e: RawEvent): string {
     user_id: e.userId,
     session_id: e.sessionId,
     properties: e.properties,
+    ...(e.context ? { context: e.context } : {}),
   });
 }
 
@@ -59,11 +64,13 @@ export function decodeRawEvent(value: string): DecodeResult {
   const userId = optStr('user_id');
   const sessionId = optStr('session_id');
   const properties = o.properties ?? {};
+  const context = o.context ?? null;
   if (!tenantId || !UUID.test(tenantId) || !projectId || !UUID.test(projectId)) return { ok: false, reason: 'bad_tenant_or_project' };
   if (!project || !eventId || !eventType || ts === undefined || receivedAt === undefined) return { ok: false, reason: 'missing_field' };
   if (userId === undefined || sessionId === undefined || !isPlainObject(properties)) return { ok: false, reason: 'bad_field_type' };
+  if (context !== null && !isPlainObject(context)) return { ok: false, reason: 'bad_field_type' };
   return {
     ok: true,
-    event: { tenantId, projectId, project, eventId, eventType, timestampMs: ts, receivedAtMs: receivedAt, userId, sessionId, properties },
+    event: { tenantId, projectId, project, eventId, eventType, timestampMs: ts, receivedAtMs: receivedAt, userId, sessionId, properties, context },
   };
 }

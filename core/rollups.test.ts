@@ -6,7 +6,7 @@ const T2 = '00000000-0000-4000-8000-000000000002';
 const P = '00000000-0000-4000-8000-0000000000aa';
 
 function event(over: Partial<RawEvent>): RawEvent {
-  return { tenantId: T1, projectId: P, project: 'web', eventId: 'e1', eventType: 'signup', timestampMs: Date.parse('2026-11-27T10:00:30Z'), receivedAtMs: 0, userId: null, sessionId: null, properties: {}, ...over };
+  return { tenantId: T1, projectId: P, project: 'web', eventId: 'e1', eventType: 'signup', timestampMs: Date.parse('2026-11-27T10:00:30Z'), receivedAtMs: 0, userId: null, sessionId: null, properties: {}, context: null, ...over };
 }
 
 describe('firstCopies', () => {

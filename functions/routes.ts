@@ -25,8 +25,21 @@ export const HTTP_ROUTES = {
   'PUT /v1/alert-rules/{id}': 'query',
   'DELETE /v1/alert-rules/{id}': 'query',
   'GET /v1/alerts': 'query',
+  'GET /v1/dashboards': 'query',
+  'POST /v1/dashboards': 'query',
+  'GET /v1/dashboards/{id}': 'query',
+  'PUT /v1/dashboards/{id}': 'query',
+  'DELETE /v1/dashboards/{id}': 'query',
   'GET /healthz': 'query',
   'GET /readyz': 'query',
+  // Segment HTTP Tracking API (see README "Segment-compatible endpoints").
+  'POST /v1/batch': 'ingest',
+  'POST /v1/track': 'ingest',
+  'POST /v1/identify': 'ingest',
+  'POST /v1/page': 'ingest',
+  'POST /v1/screen': 'ingest',
+  'POST /v1/group': 'ingest',
+  'POST /v1/alias': 'ingest',
 } as const satisfies Record<string, HttpFunctionName>;
 
 export type RouteKey = keyof typeof HTTP_ROUTES;

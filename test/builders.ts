@@ -16,6 +16,7 @@ export function rawEvent(tenant: { id: string; project: { id: string; slug: stri
     userId: 'u1',
     sessionId: null,
     properties: { plan: 'pro' },
+    context: null,
     ...over,
   };
 }

@@ -47,11 +47,12 @@ export async function writeBatch(
         u: e.userId,
         s: e.sessionId,
         props: e.properties,
+        c: e.context,
       }));
       await tx`
-        insert into events (tenant_id, project_id, event_id, event_type, ts, received_at, user_id, session_id, properties)
-        select t, p, e, y, ts, r, u, s, props
-        from jsonb_to_recordset(${tx.json(rows as never)}) as x(t uuid, p uuid, e text, y text, ts timestamptz, r timestamptz, u text, s text, props jsonb)`;
+        insert into events (tenant_id, project_id, event_id, event_type, ts, received_at, user_id, session_id, properties, context)
+        select t, p, e, y, ts, r, u, s, props, c
+        from jsonb_to_recordset(${tx.json(rows as never)}) as x(t uuid, p uuid, e text, y text, ts timestamptz, r timestamptz, u text, s text, props jsonb, c jsonb)`;
       await upsertDeltas(tx as unknown as Sql, planDeltas(fresh));
       await upsertSumsAndSketches(tx as unknown as Sql, fresh, intervals);
     }

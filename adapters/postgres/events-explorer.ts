@@ -26,6 +26,7 @@ export interface ExplorerRow {
   userId: string | null;
   sessionId: string | null;
   properties: Record<string, unknown>;
+  context: Record<string, unknown> | null;
 }
 
 export async function pinMoment(sql: Sql): Promise<string> {
@@ -38,7 +39,8 @@ export async function listEvents(sql: Sql, q: ExplorerQuery, pinnedAt: string): 
   const propConds = q.props.map(([path, value]) => sql`and e.properties #>> ${path}::text[] = ${value}`);
   return sql<ExplorerRow[]>`
     select e.event_id as "eventId", e.event_type as "eventType", p.slug as project, e.ts as timestamp,
-           e.received_at as "receivedAt", e.user_id as "userId", e.session_id as "sessionId", e.properties
+           e.received_at as "receivedAt", e.user_id as "userId", e.session_id as "sessionId", e.properties,
+           e.context
     from events e
     join projects p on p.tenant_id = e.tenant_id and p.id = e.project_id
     where e.tenant_id = ${q.tenantId}

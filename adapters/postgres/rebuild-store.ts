@@ -39,13 +39,20 @@ export async function rebuildHour(sql: Sql, q: { tenantId: string; fromMs: numbe
       from events where tenant_id = ${q.tenantId} and ts >= ${from} and ts < ${to}
       group by 1, 2, 3`;
     // The rule of core/rollups.ts preAggregatedProperties: top-level JSON numbers whose name is not empty and has no dot.
+    // jsonb_object_keys in the select list returns one key per call, where a lateral jsonb_each builds a tuplestore
+    // per row (~40 % of this statement). The planner cannot estimate how many rows pass the filter and would sort
+    // them all for a GroupAggregate; the groups (10s × type × property) always fit in memory, so it hashes.
+    await tx`set local enable_sort = off`;
     await tx`
       insert into rb_fine_sums (p, y, b, k, s, n)
-      select e.project_id, e.event_type, date_bin('10 seconds', e.ts, timestamptz 'epoch'), kv.k, sum(kv.v::numeric), count(*)
-      from events e cross join lateral jsonb_each(e.properties) as kv(k, v)
-      where e.tenant_id = ${q.tenantId} and e.ts >= ${from} and e.ts < ${to}
-        and jsonb_typeof(kv.v) = 'number' and kv.k <> '' and strpos(kv.k, '.') = 0
+      select x.project_id, x.event_type, date_bin('10 seconds', x.ts, timestamptz 'epoch'), x.k, sum((x.properties -> x.k)::numeric), count(*)
+      from (
+        select e.project_id, e.event_type, e.ts, e.properties, jsonb_object_keys(e.properties) as k
+        from events e where e.tenant_id = ${q.tenantId} and e.ts >= ${from} and e.ts < ${to}
+      ) as x
+      where jsonb_typeof(x.properties -> x.k) = 'number' and x.k <> '' and strpos(x.k, '.') = 0
       group by 1, 2, 3, 4`;
+    await tx`set local enable_sort to default`;
     const ivs = tx.json(strides(q.intervals));
     await tx`
       with iv as (select iv.i, (iv.ms || ' milliseconds')::interval as stride from jsonb_to_recordset(${ivs}) as iv(i text, ms bigint))
@@ -88,8 +95,17 @@ export async function rebuildDay(sql: Sql, q: { tenantId: string; dayMs: number 
   });
 }
 
+/**
+ * Scratch tables of one chunk, and the planner settings for its statements (this transaction only): enough
+ * work_mem that the per-10s aggregations hash in memory instead of spilling sorts to disk, no Memoize in front of
+ * jsonb_each (every row's properties are a new cache key: all misses), and no JIT (compiling costs more than these
+ * short statements gain). EXPLAIN ANALYZE of an hour of 83 000 events: 1.08 s → 0.70 s.
+ */
 async function createScratch(tx: Sql): Promise<void> {
   await tx`
+    set local work_mem = '64MB';
+    set local enable_memoize = off;
+    set local jit = off;
     create temp table rb_fine (p uuid, y text collate "C", b timestamptz, c bigint, cu bigint, sk hll) on commit drop;
     create temp table rb_fine_sums (p uuid, y text collate "C", b timestamptz, k text collate "C", s numeric, n bigint) on commit drop;
     create temp table rb_new (p uuid, y text collate "C", m text collate "C", i text collate "C", b timestamptz, v numeric) on commit drop;

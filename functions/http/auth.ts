@@ -7,7 +7,11 @@ import type { KeyResolver } from '../../adapters/key-resolver';
 import { logger } from '../../adapters/logger';
 
 export async function authenticate(keys: KeyResolver, event: HttpEvent, scope: Scope): Promise<Principal> {
-  const key = credentialsFromHeaders(lowerCaseHeaders(event));
+  return authenticateKey(keys, credentialsFromHeaders(lowerCaseHeaders(event)), scope);
+}
+
+/** The same for a key found elsewhere (the Segment endpoints also take it from Basic auth or the body). */
+export async function authenticateKey(keys: KeyResolver, key: string, scope: Scope): Promise<Principal> {
   const principal = await keys.resolve(key);
   if (!principal) throw unauthorized('The API key is unknown or revoked.');
   logger.appendKeys({ tenant_id: principal.tenantId, key_id: principal.keyId });

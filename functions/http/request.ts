@@ -61,10 +61,15 @@ function bodyText(event: HttpEvent, maxBytes: number): string {
   }
 }
 
-/** Parses a JSON body after checking its content type, encoding and size. */
-export function jsonBody(event: HttpEvent, maxBytes: number): unknown {
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+/**
+ * Parses a JSON body after checking its content type, encoding and size. `alsoPlainText`: text/plain is JSON
+ * too (Segment's browser clients send JSON as text/plain to avoid a CORS preflight).
+ */
+export function jsonBody(event: HttpEvent, maxBytes: number, opts: { alsoPlainText?: boolean } = {}): unknown {
   const type = header(event, 'content-type') ?? '';
-  if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
+  if (!JSON_TYPE.test(type) && !(opts.alsoPlainText && /^text\/plain\s*(?:;|$)/i.test(type))) {
     throw new HttpError(415, 'unsupported_media_type', 'Send the body as JSON with "Content-Type: application/json".');
   }
   const text = bodyText(event, maxBytes);

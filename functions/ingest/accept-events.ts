@@ -1,5 +1,5 @@
 // Accepting a body of events: validation, project resolution, the catalog's checks, and the durable write to events_raw.
-import { readBodyShape, validateEvent, type EventRejection, type ValidEvent } from '../../core/event-validation';
+import { readBodyShape, validateEvent, type EventCheck, type EventRejection, type ValidEvent } from '../../core/event-validation';
 import { CatalogPlan } from '../../core/catalog';
 import { encodeRawEvent, type RawEvent } from '../../core/raw-event';
 import { badRequest, forbidden, unavailable, HttpError } from '../../core/errors';
@@ -65,13 +65,20 @@ export async function acceptEvents(deps: Deps, principal: Principal, body: unkno
     throw forbidden('tenant_id names another tenant; the tenant always comes from the API key, so leave tenant_id out.');
   }
   const nowMs = deps.now();
-  const eventIds: (string | null)[] = shape.events.map(() => null);
+  return acceptChecked(deps, principal, shape.events.map((raw, index) => validateEvent(raw, index, nowMs, limits)), nowMs, trace);
+}
+
+/**
+ * The acceptance path shared by POST /v1/events and the Segment endpoints, from validated events on: project,
+ * catalog, rate limit, and the durable write (answered only after Kafka has every accepted event).
+ */
+export async function acceptChecked(deps: Deps, principal: Principal, checks: EventCheck[], nowMs: number, trace: TraceContext): Promise<IngestOutcome> {
+  const eventIds: (string | null)[] = checks.map(() => null);
   const errors: EventRejection[] = [];
   const accepted: RawEvent[] = [];
   // One catalog plan per project of the request: the only await is the first, cached, load of a project's catalog.
   const plans = new Map<string, CatalogPlan>();
-  for (const [index, raw] of shape.events.entries()) {
-    const check = validateEvent(raw, index, nowMs, limits);
+  for (const [index, check] of checks.entries()) {
     if (!check.ok) {
       errors.push(check.rejection);
       continue;
@@ -103,6 +110,7 @@ export async function acceptEvents(deps: Deps, principal: Principal, body: unkno
       userId: e.userId,
       sessionId: e.sessionId,
       properties: e.properties,
+      context: e.context,
     });
     eventIds[index] = e.eventId;
   }

@@ -1,18 +1,39 @@
-// POST /v1/events (API Gateway HTTP API, payload v2).
-import { httpHandler, json } from '../http/middleware';
+// POST /v1/events and the Segment-spec endpoints (API Gateway HTTP API, payload v2).
+import { httpHandler, json, type HttpEvent, type HttpResult } from '../http/middleware';
 import { header, jsonBody } from '../http/request';
 import { authenticate } from '../http/auth';
 import { acceptEvents } from './accept-events';
+import { acceptSegment } from './segment';
 import { lazyHandler, processAdapters } from '../process-adapters';
+import { notFound } from '../../core/errors';
 import type { Adapters } from '../../adapters';
+import type { RouteKeyOf } from '../routes';
 
-export function createIngestHandler(deps: Adapters) {
-  return httpHandler(async (event) => {
+type Route = (deps: Adapters, event: HttpEvent) => Promise<HttpResult>;
+
+export const INGEST_ROUTES: Record<RouteKeyOf<'ingest'>, Route> = {
+  'POST /v1/events': async (deps, event) => {
     const principal = await authenticate(deps.keys, event, 'ingest');
     const body = jsonBody(event, deps.config.limits.maxBodyBytes);
     const trace = { requestId: event.requestContext.requestId, traceparent: header(event, 'traceparent') };
+    return json(202, await acceptEvents(deps, principal, body, trace));
+  },
+  'POST /v1/batch': (deps, event) => acceptSegment(deps, event, 'batch'),
+  'POST /v1/track': (deps, event) => acceptSegment(deps, event, 'track'),
+  'POST /v1/identify': (deps, event) => acceptSegment(deps, event, 'identify'),
+  'POST /v1/page': (deps, event) => acceptSegment(deps, event, 'page'),
+  'POST /v1/screen': (deps, event) => acceptSegment(deps, event, 'screen'),
+  'POST /v1/group': (deps, event) => acceptSegment(deps, event, 'group'),
+  'POST /v1/alias': (deps, event) => acceptSegment(deps, event, 'alias'),
+};
+
+export function createIngestHandler(deps: Adapters) {
+  return httpHandler(async (event) => {
+    const routes = INGEST_ROUTES as Record<string, Route>;
+    const route = routes[event.routeKey] ?? routes[`${event.requestContext.http.method} ${event.rawPath}`];
+    if (!route) throw notFound(`No route ${event.requestContext.http.method} ${event.rawPath}; see GET /v1/openapi.json.`);
     try {
-      return json(202, await acceptEvents(deps, principal, body, trace));
+      return await route(deps, event);
     } finally {
       // After Kafka's ack (or the refusal): Lambda runs no timers between invocations, so catalog
       // registrations are written here, at most once per interval (nothing to do most of the time).

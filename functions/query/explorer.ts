@@ -53,6 +53,7 @@ export async function exploreEvents(deps: Adapters, principal: Principal, params
       user_id: r.userId,
       session_id: r.sessionId,
       properties: r.properties,
+      context: r.context,
     })),
     next_cursor:
       rows.length === query.limit && last

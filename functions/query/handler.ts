@@ -13,6 +13,7 @@ import { exploreEvents } from './explorer';
 import { readStatus } from './freshness';
 import { readiness } from './health';
 import { OPENAPI } from './openapi';
+import { deleteDashboardById, getDashboardById, getDashboards, postDashboard, putDashboard } from './dashboards';
 import { deleteAlertRule, getAlertRule, getAlertRules, getAlerts, postAlertRule, previewAlertRule, putAlertRule } from './alert-rules';
 import type { RouteKeyOf } from '../routes';
 
@@ -74,6 +75,20 @@ export const QUERY_ROUTES: Record<RouteKeyOf<'query'>, Route> = {
     return json(200, await deleteAlertRule(deps, principal, pathParam(event, 'id')));
   },
   'GET /v1/alerts': async (deps, event) => json(200, await getAlerts(deps, await authenticate(deps.keys, event, 'read'), queryParams(event))),
+  'GET /v1/dashboards': async (deps, event) => json(200, await getDashboards(deps, await authenticate(deps.keys, event, 'read'))),
+  'POST /v1/dashboards': async (deps, event) => {
+    const principal = await authenticate(deps.keys, event, 'admin');
+    return json(201, await postDashboard(deps, principal, jsonBody(event, CONFIG_BODY_LIMIT)));
+  },
+  'GET /v1/dashboards/{id}': async (deps, event) => json(200, await getDashboardById(deps, await authenticate(deps.keys, event, 'read'), pathParam(event, 'id'))),
+  'PUT /v1/dashboards/{id}': async (deps, event) => {
+    const principal = await authenticate(deps.keys, event, 'admin');
+    return json(200, await putDashboard(deps, principal, pathParam(event, 'id'), jsonBody(event, CONFIG_BODY_LIMIT)));
+  },
+  'DELETE /v1/dashboards/{id}': async (deps, event) => {
+    const principal = await authenticate(deps.keys, event, 'admin');
+    return json(200, await deleteDashboardById(deps, principal, pathParam(event, 'id')));
+  },
   'GET /v1/openapi.json': async () => json(200, OPENAPI, { 'Cache-Control': 'public, max-age=300' }),
   'GET /healthz': async () => json(200, { status: 'ok' }),
   'GET /readyz': async (deps) => {

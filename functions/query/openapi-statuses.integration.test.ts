@@ -38,6 +38,8 @@ const k = () => main.tenant.keys;
 const event = { event_type: 'documented', project: 'web' };
 let adminKeyId = '';
 let ruleId = '';
+let dashboardId = '';
+const dashboard = { name: 'Ops', widgets: [{ type: 'timeseries', title: 'Failures', query: { event_type: 'checkout_failed', interval: '1m', range: '1h' } }] };
 const alertRule = {
   name: 'Checkout failures', project: 'web', event_type: 'checkout_failed', metric: 'count',
   condition: { op: '>', threshold: 10 }, window: '5m', channels: [{ type: 'webhook', url: 'http://127.0.0.1:9/hook' }],
@@ -152,11 +154,69 @@ const RECIPES: Record<string, Recipe> = {
   'GET /v1/alerts 401': () => call(m(), '/v1/alerts'),
   'GET /v1/alerts 403': () => call(m(), '/v1/alerts', { key: k().ingest }),
   'GET /v1/alerts 404': () => call(m(), '/v1/alerts?rule_id=00000000-0000-4000-8000-000000000000', { key: k().read }),
+  'GET /v1/dashboards 200': async () => {
+    const res = await call(m(), '/v1/dashboards', { key: k().read });
+    dashboardId = res.body.dashboards[0].id;
+    return res;
+  },
+  'GET /v1/dashboards 401': () => call(m(), '/v1/dashboards'),
+  'GET /v1/dashboards 403': () => call(m(), '/v1/dashboards', { key: k().ingest }),
+  'POST /v1/dashboards 201': () => call(m(), '/v1/dashboards', { key: k().admin, json: dashboard }),
+  'POST /v1/dashboards 400': () => call(m(), '/v1/dashboards', { key: k().admin, json: { name: 'x', widgets: [{ type: 'pie', title: 'x', query: {} }] } }),
+  'POST /v1/dashboards 401': () => call(m(), '/v1/dashboards', { json: dashboard }),
+  'POST /v1/dashboards 403': () => call(m(), '/v1/dashboards', { key: k().read, json: dashboard }),
+  'GET /v1/dashboards/{id} 200': () => call(m(), `/v1/dashboards/${dashboardId}`, { key: k().read }),
+  'GET /v1/dashboards/{id} 401': () => call(m(), `/v1/dashboards/${dashboardId}`),
+  'GET /v1/dashboards/{id} 403': () => call(m(), `/v1/dashboards/${dashboardId}`, { key: k().ingest }),
+  'GET /v1/dashboards/{id} 404': () => call(m(), '/v1/dashboards/00000000-0000-4000-8000-000000000000', { key: k().read }),
+  'PUT /v1/dashboards/{id} 200': () => call(m(), `/v1/dashboards/${dashboardId}`, { method: 'PUT', key: k().admin, json: dashboard }),
+  'PUT /v1/dashboards/{id} 400': () => call(m(), `/v1/dashboards/${dashboardId}`, { method: 'PUT', key: k().admin, json: { name: '' , widgets: [] } }),
+  'PUT /v1/dashboards/{id} 401': () => call(m(), `/v1/dashboards/${dashboardId}`, { method: 'PUT', json: dashboard }),
+  'PUT /v1/dashboards/{id} 403': () => call(m(), `/v1/dashboards/${dashboardId}`, { method: 'PUT', key: k().read, json: dashboard }),
+  'PUT /v1/dashboards/{id} 404': () => call(m(), '/v1/dashboards/nope', { method: 'PUT', key: k().admin, json: dashboard }),
+  'DELETE /v1/dashboards/{id} 200': () => call(m(), `/v1/dashboards/${dashboardId}`, { method: 'DELETE', key: k().admin }),
+  'DELETE /v1/dashboards/{id} 401': () => call(m(), `/v1/dashboards/${dashboardId}`, { method: 'DELETE' }),
+  'DELETE /v1/dashboards/{id} 403': () => call(m(), `/v1/dashboards/${dashboardId}`, { method: 'DELETE', key: k().read }),
+  'DELETE /v1/dashboards/{id} 404': () => call(m(), '/v1/dashboards/00000000-0000-4000-8000-000000000000', { method: 'DELETE', key: k().admin }),
   'GET /v1/openapi.json 200': () => call(m(), '/v1/openapi.json'),
   'GET /healthz 200': () => call(m(), '/healthz'),
   'GET /readyz 200': () => call(m(), '/readyz'),
   'GET /readyz 503': () => call(down.runtime.url, '/readyz'),
 };
+
+// The Segment-spec endpoints: a write key is an ingest key bound to a project, sent as the Basic user name.
+const writeKeys = new Map<World, Promise<string>>();
+const basicAuth = async (w: World) => {
+  if (!writeKeys.has(w)) writeKeys.set(w, w.env.createKey(w.tenant, ['ingest'], w.tenant.project.id));
+  return { Authorization: `Basic ${Buffer.from(`${await writeKeys.get(w)!}:`).toString('base64')}` };
+};
+const SEGMENT_BODIES: Record<string, unknown> = {
+  '/v1/batch': { batch: [{ type: 'track', userId: 'u', event: 'documented' }] },
+  '/v1/track': { userId: 'u', event: 'documented' },
+  '/v1/identify': { userId: 'u', traits: { plan: 'pro' } },
+  '/v1/page': { userId: 'u', name: 'Home' },
+  '/v1/screen': { userId: 'u', name: 'Home' },
+  '/v1/group': { userId: 'u', groupId: 'acme' },
+  '/v1/alias': { userId: 'u', previousId: 'anon' },
+};
+for (const [path, json] of Object.entries(SEGMENT_BODIES)) {
+  Object.assign(RECIPES, {
+    [`POST ${path} 200`]: async () => call(m(), path, { json, headers: await basicAuth(main) }),
+    [`POST ${path} 400`]: async () => call(m(), path, { json: path === '/v1/batch' ? { batch: [] } : { event: 'no user' }, headers: await basicAuth(main) }),
+    [`POST ${path} 401`]: () => call(m(), path, { json }),
+    [`POST ${path} 403`]: () => call(m(), path, { key: k().read, json }),
+    [`POST ${path} 415`]: async () => call(m(), path, { body: '<x/>', headers: { ...(await basicAuth(main)), 'Content-Type': 'text/html' } }),
+    [`POST ${path} 429`]: async () => {
+      // One token per message: the bucket (burst 5, 1/s) is empty within a few requests.
+      for (let i = 0; i < 20; i++) {
+        const res = await call(limited.runtime.url, path, { json, headers: await basicAuth(limited) });
+        if (res.status !== 200) return res;
+      }
+      throw new Error('never rate limited');
+    },
+    [`POST ${path} 503`]: async () => call(down.runtime.url, path, { json, headers: await basicAuth(down) }),
+  } satisfies Record<string, Recipe>);
+}
 
 const documented = Object.entries(OPENAPI.paths as Record<string, Record<string, { responses: Record<string, unknown> }>>).flatMap(([path, ops]) =>
   Object.entries(ops).flatMap(([method, op]) => Object.keys(op.responses).map((status) => `${method.toUpperCase()} ${path} ${status}`)),

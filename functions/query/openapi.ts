@@ -5,6 +5,8 @@ import { createProjectSchema, updateProjectSchema } from './projects';
 import { createApiKeySchema } from './api-keys';
 import { declareCatalogTypeSchema } from './catalog';
 import { alertRuleSchema } from './alert-rule-schema';
+import { dashboardSchema } from './dashboards';
+import { SEGMENT_PATHS, SEGMENT_SECURITY_SCHEMES } from './openapi-segment';
 
 function jsonBody(schema: z.ZodType) {
   const { $schema: _dialect, ...jsonSchema } = z.toJSONSchema(schema) as Record<string, unknown>;
@@ -87,6 +89,7 @@ export const OPENAPI = {
     securitySchemes: {
       bearer: { type: 'http', scheme: 'bearer' },
       apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
+      ...SEGMENT_SECURITY_SCHEMES,
     },
     schemas: { Error: errorEnvelope, Event: event, CatalogEntry: catalogEntry },
   },
@@ -140,7 +143,7 @@ export const OPENAPI = {
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } },
           { name: 'cursor', in: 'query', schema: { type: 'string' } },
         ],
-        responses: { '200': { description: 'Events, newest first, and the cursor of the next page' }, ...errors(400, 401, 403, 404) },
+        responses: { '200': { description: 'Events, newest first, and the cursor of the next page; each event has its context (from the Segment endpoints) or context null' }, ...errors(400, 401, 403, 404) },
       },
     },
     '/v1/metrics': {
@@ -375,8 +378,35 @@ export const OPENAPI = {
         responses: { '200': { description: 'Alerts' }, ...errors(400, 401, 403, 404) },
       },
     },
+    '/v1/dashboards': {
+      get: { summary: 'Dashboards of the tenant; a tenant with none gets its default one (scope: read)', responses: { '200': { description: 'Dashboards' }, ...errors(401, 403) } },
+      post: {
+        summary: 'Create a dashboard (scope: admin). Widgets: timeseries, number, table or events, each with a query {event_type, metric, interval, range, project, filter}; order = array order',
+        requestBody: jsonBody(dashboardSchema),
+        responses: { '201': { description: 'Created' }, ...errors(400, 401, 403) },
+      },
+    },
+    '/v1/dashboards/{id}': {
+      get: {
+        summary: 'One dashboard (scope: read)',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+        responses: { '200': { description: 'Dashboard' }, ...errors(401, 403, 404) },
+      },
+      put: {
+        summary: 'Replace a dashboard’s name and widgets (scope: admin); widgets without an id get one',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+        requestBody: jsonBody(dashboardSchema),
+        responses: { '200': { description: 'Updated' }, ...errors(400, 401, 403, 404) },
+      },
+      delete: {
+        summary: 'Delete a dashboard (scope: admin)',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+        responses: { '200': { description: 'Deleted' }, ...errors(401, 403, 404) },
+      },
+    },
     '/v1/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
     '/healthz': { get: { summary: 'Process alive', security: [], responses: { '200': { description: 'ok' } } } },
+    ...SEGMENT_PATHS,
     '/readyz': { get: { summary: 'Kafka, Postgres and Redis reachable', security: [], responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } } } },
   },
 } as const;

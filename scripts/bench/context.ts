@@ -18,6 +18,12 @@ export interface BenchOptions {
   ppWarmupRecords: number;
   /** Experiments in the ingest server (see ingest-server.ts), e.g. ['no-rate-limit']; never with --write-docs. */
   ablate: string[];
+  /** aggregate: raw events seeded in Postgres for the metrics-read and rebuild rows (--events=N). */
+  seedEvents: number;
+  /** aggregate: events pre-filled into events_raw for the throughput row. */
+  topicEvents: number;
+  /** aggregate: timed requests per side of the GET /v1/metrics rows. */
+  queryRequests: number;
 }
 
 export interface Row {

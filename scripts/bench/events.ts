@@ -72,6 +72,7 @@ export function rawRecords(count: number): { key: string; values: string[]; avgB
       userId: e.user_id as string,
       sessionId: e.session_id as string,
       properties: e.properties as Record<string, unknown>,
+      context: null,
     });
   });
   const avgBytes = Math.round(values.reduce((n, v) => n + Buffer.byteLength(v), 0) / values.length);

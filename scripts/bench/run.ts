@@ -1,5 +1,5 @@
 // `npm run bench [-- <name> ...] [--write-docs] [--profile] [--quick] [--duration=S] [--warmup=S]
-//                 [--latency-duration=S] [--rounds=N] [--connections=N] [--ablate=x,y]`
+//                 [--latency-duration=S] [--rounds=N] [--connections=N] [--ablate=x,y] [--events=N] [--topic-events=N]`
 // Runs the named benchmarks (all when none is named) against a throwaway Kafka broker, database, topics and
 // tenant, and prints ONE table of ratios measured in the same run, with the commit and the machine.
 // Writes nothing into the repo unless --write-docs (then it rewrites the results section of
@@ -17,15 +17,17 @@ import { deleteTopics, ensureTopics } from '../../adapters/kafka/topics';
 import { ensureKafkaJars, freePort, KAFKA_VERSION, startBroker, type RunningBroker } from '../kafka/broker';
 import type { Benchmark, BenchContext, BenchOptions, Row, RunningKafka } from './context';
 import { ingestBenchmark } from './ingest';
+import { aggregateBenchmark } from './aggregate';
 import { alertBenchmark } from './alert';
 import { gitCommit, loadAvg, machine } from './sys';
 
-const BENCHMARKS: Benchmark[] = [ingestBenchmark, alertBenchmark];
+const BENCHMARKS: Benchmark[] = [ingestBenchmark, aggregateBenchmark, alertBenchmark];
 
 const REPO = path.resolve(__dirname, '..', '..');
 const DOCS = path.join(REPO, 'docs', 'benchmarks.md');
-const START = '<!-- bench:results:start — written by `npm run bench -- --write-docs`; edit outside these markers -->';
-const END = '<!-- bench:results:end -->';
+// One results block per benchmark, so that `npm run bench -- <name> --write-docs` rewrites only its own.
+const startMarker = (name: string) => `<!-- bench:results:${name}:start — written by \`npm run bench -- ${name} --write-docs\`; edit outside these markers -->`;
+const endMarker = (name: string) => `<!-- bench:results:${name}:end -->`;
 
 class UsageError extends Error {}
 
@@ -49,7 +51,8 @@ async function topicsWork(brokers: string): Promise<void> {
 }
 
 function parseArgs(argv: string[]): { names: string[]; writeDocs: boolean; opts: BenchOptions } {
-  const opts: BenchOptions = { warmupS: 3, durationS: 10, latencyS: 8, rounds: 2, connections: 10, profile: false, ppRecords: 600_000, ppWarmupRecords: 150_000, ablate: [] };
+  const opts: BenchOptions = { warmupS: 3, durationS: 10, latencyS: 8, rounds: 2, connections: 10, profile: false, ppRecords: 600_000, ppWarmupRecords: 150_000, ablate: [], seedEvents: 10_000_000, topicEvents: 200_000, queryRequests: 300 };
+  let seedEventsGiven = false;
   let writeDocs = false;
   const names: string[] = [];
   const num = (v: string | undefined, flag: string, min: number, max: number) => {
@@ -61,12 +64,16 @@ function parseArgs(argv: string[]): { names: string[]; writeDocs: boolean; opts:
     const [flag, value] = arg.split('=', 2) as [string, string | undefined];
     if (flag === '--write-docs') writeDocs = true;
     else if (flag === '--profile') opts.profile = true;
-    else if (flag === '--quick') Object.assign(opts, { warmupS: 1, durationS: 3, latencyS: 3, rounds: 1, ppRecords: 100_000, ppWarmupRecords: 30_000 });
+    else if (flag === '--quick') Object.assign(opts, { warmupS: 1, durationS: 3, latencyS: 3, rounds: 1, ppRecords: 100_000, ppWarmupRecords: 30_000, topicEvents: 50_000, queryRequests: 60, ...(seedEventsGiven ? {} : { seedEvents: 300_000 }) });
     else if (flag === '--duration') opts.durationS = num(value, flag, 1, 60);
     else if (flag === '--warmup') opts.warmupS = num(value, flag, 0, 30);
     else if (flag === '--latency-duration') opts.latencyS = num(value, flag, 1, 60);
     else if (flag === '--connections') opts.connections = num(value, flag, 1, 256);
     else if (flag === '--rounds') opts.rounds = num(value, flag, 1, 10);
+    else if (flag === '--events') {
+      opts.seedEvents = num(value, flag, 10_000, 100_000_000);
+      seedEventsGiven = true;
+    } else if (flag === '--topic-events') opts.topicEvents = num(value, flag, 10_000, 5_000_000);
     else if (flag === '--ablate') opts.ablate = (value ?? '').split(',').filter(Boolean);
     else if (flag === '--help' || flag === '-h') throw new UsageError('');
     else if (flag.startsWith('-')) throw new UsageError(`unknown option ${flag}`);
@@ -93,7 +100,9 @@ function table(rows: Row[]): string {
   return [`| ${cols.join(' | ')} |`, '|---|---:|---:|---:|---|', ...rows.map((r) => `| ${cols.map((c) => esc(r[c])).join(' | ')} |`)].join('\n');
 }
 
-function writeDocs(section: string): void {
+function writeDocs(name: string, section: string): void {
+  const START = startMarker(name);
+  const END = endMarker(name);
   const block = `${START}\n${section.trim()}\n${END}`;
   if (!existsSync(DOCS)) {
     mkdirSync(path.dirname(DOCS), { recursive: true });
@@ -101,9 +110,17 @@ function writeDocs(section: string): void {
     return;
   }
   const text = readFileSync(DOCS, 'utf8');
-  const a = text.indexOf(START);
+  const a = text.indexOf(START.slice(0, START.indexOf(':start') + ':start'.length));
   const b = text.indexOf(END);
-  writeFileSync(DOCS, a >= 0 && b > a ? text.slice(0, a) + block + text.slice(b + END.length) : `${text.trimEnd()}\n\n${block}\n`);
+  if (a >= 0 && b > a) return writeFileSync(DOCS, text.slice(0, a) + block + text.slice(b + END.length));
+  // A new benchmark's block goes after the last existing one, else at the end.
+  const ends = [...text.matchAll(/<!-- bench:results:[a-z0-9-]+:end -->/g)];
+  const last = ends[ends.length - 1];
+  if (last?.index !== undefined) {
+    const at = last.index + last[0].length;
+    return writeFileSync(DOCS, `${text.slice(0, at)}\n\n${block}${text.slice(at)}`);
+  }
+  writeFileSync(DOCS, `${text.trimEnd()}\n\n${block}\n`);
 }
 
 async function main(): Promise<number> {
@@ -159,13 +176,18 @@ async function main(): Promise<number> {
 
   const rows: Row[] = [];
   const details: string[] = [];
+  const perBench: { name: string; rows: Row[]; details: string[]; contention: typeof contention; loadBefore: string; loadAfter: string; seconds: number }[] = [];
   try {
     for (const name of names) {
       const bench = BENCHMARKS.find((b) => b.name === name)!;
       progress(`${name}: ${bench.title}`);
+      const mark = { contention: contention.length, load: loadAvg(), at: Date.now() };
       const r = await bench.run(ctx);
-      rows.push(...r.rows.map((row) => ({ ...row, benchmark: `${name}: ${row.benchmark}` })));
-      details.push(...r.details.map((d) => `${name}: ${d}`));
+      const benchRows = r.rows.map((row) => ({ ...row, benchmark: `${name}: ${row.benchmark}` }));
+      const benchDetails = r.details.map((d) => `${name}: ${d}`);
+      rows.push(...benchRows);
+      details.push(...benchDetails);
+      perBench.push({ name, rows: benchRows, details: benchDetails, contention: contention.slice(mark.contention), loadBefore: mark.load, loadAfter: loadAvg(), seconds: (Date.now() - mark.at) / 1000 });
     }
   } finally {
     progress('cleaning up …');
@@ -173,27 +195,31 @@ async function main(): Promise<number> {
   }
 
   const elapsed = (Date.now() - started) / 1000;
-  const header = [
+  const contentionLine = (cs: typeof contention) => {
+    if (cs.length === 0) return [];
+    const avg = cs.reduce((n, c) => n + c.cores, 0) / cs.length;
+    const worst = cs.reduce((a, b) => (b.cores > a.cores ? b : a));
+    return [
+      `Other processes used ${avg.toFixed(2)} of the machine's cores on average during the measured windows (most: ${worst.cores.toFixed(2)} in ${worst.phase})` +
+        (worst.cores > 0.3 ? ' — WARNING: the machine was shared; these numbers are noisy, rerun when it is quiet.' : '.'),
+    ];
+  };
+  const firstLines = [
     `Commit ${gitCommit(REPO)}, measured ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}` +
       `${opts.profile ? ' WITH THE CPU PROFILER ON (numbers carry its overhead)' : ''}` +
       `${opts.ablate.length > 0 ? ` WITH EXPERIMENTS ON: ${opts.ablate.join(', ')} (not our code as it is)` : ''}.`,
     `Machine: ${machine(KAFKA_VERSION)}.`,
-    `Load average (1/5/15 min) before ${loadBefore}, after ${loadAvg()}; whole run ${elapsed.toFixed(0)} s.`,
   ];
-  if (contention.length > 0) {
-    const avg = contention.reduce((n, c) => n + c.cores, 0) / contention.length;
-    const worst = contention.reduce((a, b) => (b.cores > a.cores ? b : a));
-    header.push(
-      `Other processes used ${avg.toFixed(2)} of the machine's cores on average during the measured windows (most: ${worst.cores.toFixed(2)} in ${worst.phase})` +
-        (worst.cores > 0.3 ? ' — WARNING: the machine was shared; these numbers are noisy, rerun when it is quiet.' : '.'),
-    );
-  }
+  const header = [...firstLines, `Load average (1/5/15 min) before ${loadBefore}, after ${loadAvg()}; whole run ${elapsed.toFixed(0)} s.`, ...contentionLine(contention)];
   const out = [...header, '', table(rows), ''].join('\n');
   process.stdout.write(`\n${out}\nDetails of the same run:\n${details.map((d) => `- ${d}`).join('\n')}\n`);
   const missed = rows.filter((r) => r.met === false).length;
   if (write) {
-    writeDocs([...header.map((h) => `${h}\n`), table(rows), '', '<details><summary>Details of the same run</summary>', '', '```', ...details, '```', '</details>'].join('\n'));
-    process.stderr.write(`wrote the results section of ${path.relative(process.cwd(), DOCS)}\n`);
+    for (const b of perBench) {
+      const h = [...firstLines, `Load average (1/5/15 min) before ${b.loadBefore}, after ${b.loadAfter}; this benchmark ${b.seconds.toFixed(0)} s.`, ...contentionLine(b.contention)];
+      writeDocs(b.name, [...h.map((l) => `${l}\n`), table(b.rows), '', '<details><summary>Details of the same run</summary>', '', '```', ...b.details, '```', '</details>'].join('\n'));
+    }
+    process.stderr.write(`wrote the results of ${perBench.map((b) => b.name).join(', ')} into ${path.relative(process.cwd(), DOCS)}\n`);
   }
   if (missed > 0) process.stderr.write(`${missed} goal(s) missed (see the goal column).\n`);
   return 0;
@@ -204,7 +230,7 @@ main().then(
   (e: unknown) => {
     if (e instanceof UsageError) {
       process.stderr.write(
-        `${e.message ? e.message + '\n' : ''}usage: npm run bench [-- <${BENCHMARKS.map((b) => b.name).join('|')}> ...] [--write-docs] [--profile] [--quick] [--duration=S] [--warmup=S] [--latency-duration=S] [--rounds=N] [--connections=N] [--ablate=partitioner-memo,no-rate-limit]\n`,
+        `${e.message ? e.message + '\n' : ''}usage: npm run bench [-- <${BENCHMARKS.map((b) => b.name).join('|')}> ...] [--write-docs] [--profile] [--quick] [--duration=S] [--warmup=S] [--latency-duration=S] [--rounds=N] [--connections=N] [--ablate=partitioner-memo,no-rate-limit] [--events=N] [--topic-events=N]\n`,
       );
       process.exit(2);
     }

@@ -1,6 +1,6 @@
 // The machine and the moment: commit, CPU, memory, versions, and who used the CPU during a phase.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 
 const CLOCK_TICK_MS = 10; // USER_HZ is 100 on Linux
@@ -100,4 +100,43 @@ function cpuSelf(): number {
 export function describeCpu(s: CpuShare): string {
   const parts = Object.entries(s.cores).map(([n, c]) => `${n} ${Number.isFinite(c) ? c.toFixed(2) : '?'}`);
   return `CPU cores used: ${parts.join(', ')}; others on the machine ${s.otherCores.toFixed(2)} (machine total ${s.machineCores.toFixed(2)} of ${os.cpus().length})`;
+}
+
+/**
+ * CPU time (ms) of every process whose command name is one of `names` (e.g. postgres backends, redis-server),
+ * summed per name. Processes that exit between two readings are lost, so use it for long-lived ones (pooled
+ * connections, servers).
+ */
+export function cpuByName(names: string[]): Record<string, Map<number, number>> {
+  const out: Record<string, Map<number, number>> = Object.fromEntries(names.map((n) => [n, new Map<number, number>()]));
+  let pids: string[] = [];
+  try {
+    pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+  } catch {
+    return out;
+  }
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const name = names.find((n) => comm === n || comm.startsWith(n));
+      if (!name) continue;
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out[name]!.set(Number(pid), (Number(f[11]) + Number(f[12])) * CLOCK_TICK_MS);
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+/** Cores used per name between two cpuByName readings `wallMs` apart (new processes counted from 0). */
+export function coresByName(before: Record<string, Map<number, number>>, after: Record<string, Map<number, number>>, wallMs: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, now] of Object.entries(after)) {
+    let ms = 0;
+    for (const [pid, v] of now) ms += v - (before[name]?.get(pid) ?? 0);
+    out[name] = ms / wallMs;
+  }
+  return out;
 }

@@ -23,6 +23,8 @@ function parseStoredEvent(value: unknown, index: number): StoredEvent {
     user_id: optionalString(obj.user_id, `${what}.user_id`),
     session_id: optionalString(obj.session_id, `${what}.session_id`),
     properties,
+    // Segment's context (device, app, library…), shown beside the properties when a row is opened.
+    context: obj.context === undefined || obj.context === null ? null : expectObject(obj.context, `${what}.context`),
   };
 }
 

@@ -11,6 +11,8 @@ export interface StoredEvent {
   user_id: string | null;
   session_id: string | null;
   properties: Record<string, unknown>;
+  /** Segment's context of events from the Segment-spec endpoints; null otherwise. */
+  context: Record<string, unknown> | null;
 }
 
 /** `GET /v1/events` */

@@ -1,0 +1,53 @@
+// Dashboards in Postgres: name and widgets (JSON) per tenant, one of them the default.
+import type { Sql } from './client';
+import type { Widget } from '../../core/dashboards';
+
+export interface Dashboard {
+  id: string;
+  name: string;
+  widgets: Widget[];
+  isDefault: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const columns = (sql: Sql) => sql`id, name, widgets, is_default as "isDefault", created_at as "createdAt", updated_at as "updatedAt"`;
+
+export async function listDashboards(sql: Sql, tenantId: string): Promise<Dashboard[]> {
+  return sql<Dashboard[]>`select ${columns(sql)} from dashboards where tenant_id = ${tenantId} order by is_default desc, created_at, id`;
+}
+
+export async function getDashboard(sql: Sql, tenantId: string, id: string): Promise<Dashboard | null> {
+  const [d] = await sql<Dashboard[]>`select ${columns(sql)} from dashboards where tenant_id = ${tenantId} and id = ${id}`;
+  return d ?? null;
+}
+
+export async function insertDashboard(sql: Sql, tenantId: string, id: string, d: { name: string; widgets: Widget[]; isDefault?: boolean }): Promise<Dashboard | null> {
+  const [row] = await sql<Dashboard[]>`
+    insert into dashboards (tenant_id, id, name, widgets, is_default)
+    values (${tenantId}, ${id}, ${d.name}, ${sql.json(d.widgets as never)}, ${d.isDefault ?? false})
+    on conflict do nothing
+    returning ${columns(sql)}`;
+  return row ?? null;
+}
+
+export async function updateDashboard(sql: Sql, tenantId: string, id: string, d: { name: string; widgets: Widget[] }): Promise<Dashboard | null> {
+  const [row] = await sql<Dashboard[]>`
+    update dashboards set name = ${d.name}, widgets = ${sql.json(d.widgets as never)}, updated_at = now()
+    where tenant_id = ${tenantId} and id = ${id}
+    returning ${columns(sql)}`;
+  return row ?? null;
+}
+
+export async function deleteDashboard(sql: Sql, tenantId: string, id: string): Promise<boolean> {
+  return (await sql`delete from dashboards where tenant_id = ${tenantId} and id = ${id}`).count > 0;
+}
+
+/** The tenant's event types, busiest first over the last 7 days (from the daily rollups). */
+export async function busiestEventTypes(sql: Sql, tenantId: string, limit: number): Promise<string[]> {
+  const rows = await sql<{ t: string }[]>`
+    select event_type as t from rollups
+    where tenant_id = ${tenantId} and metric = 'count' and interval = '1d' and bucket_start >= now() - interval '7 days'
+    group by event_type order by sum(value) desc, event_type limit ${limit}`;
+  return rows.map((r) => r.t);
+}

@@ -1,0 +1,32 @@
+// Dashboards are configuration (API.md): widgets with a query each. The default one a tenant starts with. Pure.
+import { randomUUID } from 'node:crypto';
+
+export const WIDGET_TYPES = ['timeseries', 'number', 'table', 'events'] as const;
+export type WidgetType = (typeof WIDGET_TYPES)[number];
+
+export interface Widget {
+  id: string;
+  type: WidgetType;
+  title: string;
+  query: { event_type?: string; metric?: string; interval?: string; range?: string; project?: string; filter?: Record<string, string> };
+  layout?: { w: number; h: number };
+}
+
+/**
+ * The default dashboard: a chart per busiest event type (at most 3), a number tile of the busiest one over 24 h,
+ * and the latest events. A tenant without events yet gets the events list only (widgets are added in the UI).
+ */
+export function defaultWidgets(eventTypes: string[]): Widget[] {
+  const [top] = eventTypes;
+  const charts: Widget[] = eventTypes.slice(0, 3).map((t) => ({
+    id: randomUUID(),
+    type: 'timeseries',
+    title: `${t} per minute`,
+    query: { event_type: t, metric: 'count', interval: '1m', range: '1h' },
+    layout: { w: 6, h: 3 },
+  }));
+  const tile: Widget[] = top
+    ? [{ id: randomUUID(), type: 'number', title: `${top}, last 24 h`, query: { event_type: top, metric: 'count', interval: '1h', range: '24h' }, layout: { w: 3, h: 2 } }]
+    : [];
+  return [...tile, ...charts, { id: randomUUID(), type: 'events', title: 'Latest events', query: { range: '1h' }, layout: { w: 12, h: 4 } }];
+}

@@ -1,0 +1,39 @@
+// POST /v1/batch, /v1/track, /v1/identify, /v1/page, /v1/screen, /v1/group, /v1/alias: the Segment HTTP Tracking API.
+// Parse (spec limits, gzip, text/plain) → authenticate the write key → map each message (core/segment.ts) → the
+// same acceptance path as POST /v1/events. 200 {"success": true} as Segment answers; 400 only when nothing was
+// accepted (the SDKs never retry a 400); 429/503 with Retry-After (they retry those).
+import type { HttpEvent, HttpResult } from '../http/middleware';
+import { json } from '../http/middleware';
+import { header, jsonBody, lowerCaseHeaders } from '../http/request';
+import { authenticateKey } from '../http/auth';
+import { acceptChecked } from './accept-events';
+import { badRequest, forbidden, HttpError } from '../../core/errors';
+import { mapSegmentMessage, readSegmentBody, segmentCredentials, SEGMENT_MAX_BATCH_BYTES, type SegmentEndpoint } from '../../core/segment';
+import { isPlainObject } from '../../core/event-validation';
+import type { Adapters } from '../../adapters';
+
+export async function acceptSegment(deps: Adapters, event: HttpEvent, endpoint: SegmentEndpoint): Promise<HttpResult> {
+  const maxBytes = Math.min(SEGMENT_MAX_BATCH_BYTES, deps.config.limits.maxBodyBytes);
+  let body: unknown;
+  try {
+    body = jsonBody(event, maxBytes, { alsoPlainText: true });
+  } catch (e) {
+    // The spec answers an oversized request with 400, which its clients drop rather than retry.
+    if (e instanceof HttpError && e.status === 413) {
+      throw badRequest('payload_too_large', `${e.message.replace(/; send fewer events per request\.$/, '')}: the limit is ${maxBytes} bytes per request (Segment: 500 KB per batch, 32 KB per message); send smaller batches.`);
+    }
+    throw e;
+  }
+  const shape = readSegmentBody(body, endpoint, deps.config.limits.maxEventsPerBatch);
+  const key = segmentCredentials(lowerCaseHeaders(event), isPlainObject(body) ? body.writeKey : undefined);
+  const principal = await authenticateKey(deps.keys, key, 'ingest');
+  if (!shape.ok) throw badRequest(shape.code ?? 'invalid_body', shape.message);
+  if (!principal.projectId) {
+    throw forbidden('The Segment endpoints need a write key bound to a project (its events go there): create one with `customersignal key create --tenant <slug> --scope ingest --project <project>` or POST /v1/api-keys with "project".');
+  }
+  const nowMs = deps.now();
+  const limits = deps.config.limits;
+  const checks = shape.messages.map((m, i) => mapSegmentMessage(m, i, endpoint, shape.batch, nowMs, limits));
+  const trace = { requestId: event.requestContext.requestId, traceparent: header(event, 'traceparent') };
+  return json(200, { success: true, ...(await acceptChecked(deps, principal, checks, nowMs, trace)) });
+}

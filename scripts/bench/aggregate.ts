@@ -1,0 +1,430 @@
+// The aggregate benchmark: events_raw → the local runtime's aggregate consumer group and handler → Postgres and
+// Redis, against a plain kafkajs consumer on the same topic; ack → visible in GET /v1/metrics at half the
+// measured max ingest rate, against bare Kafka produce→consume; GET /v1/metrics over a day of 1m buckets of a
+// tenant with `--events` raw events seeded in Postgres (its rollups computed by rebuildRange, which gives the
+// rebuild rate), against bare Redis and Postgres reads of the same buckets. All in one run, on one machine.
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import { createTestEnv } from '../../test/harness';
+import { deleteTopics, ensureTopics, type TopicSpec } from '../../adapters/kafka/topics';
+import { topicSpecs } from '../../adapters';
+import { dropDatabase } from '../../adapters/postgres/client';
+import type { Adapters } from '../../adapters';
+import { rollupCacheKey } from '../../adapters/redis/rollup-cache';
+import { rebuildRange } from '../../functions/maintenance/rebuild';
+import { startChild } from './child';
+import { bodyFactory } from './events';
+import { cannon, maxThroughput, pacedLatency, summarizeLatency, type LoadTarget, type PacedResult } from './load';
+import { groupCommitted, plainConsumerRate, prefillTopic, produceConsumeLatency, topicEnd, type ReadRate } from './aggregate-kafka';
+import { diskUse, seedRawEvents } from './seed';
+import { formatProfile, summarizeProfile } from './profile';
+import { coresByName, cpuByName, cpuMeter, describeCpu, type CpuShare } from './sys';
+import { fmt, goal, type Benchmark, type BenchContext, type BenchResult, type Row } from './context';
+
+const PARTITIONS = 6; // events_raw's default
+const TENANTS = 6;
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+const PROBE_EVERY_MS = 50;
+const POLL_EVERY_MS = 10;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+const stats = (xs: number[]) => summarizeLatency(0, { sent: xs.length, ok: xs.length, failed: 0, dropped: 0, latencies: xs });
+
+async function ensureTopicsWithRetry(adapters: Adapters, specs: TopicSpec[]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await ensureTopics(adapters.kafka, specs);
+      return;
+    } catch (e) {
+      if (attempt >= 6) throw e;
+      await sleep(700 * attempt);
+    }
+  }
+}
+
+async function unlinkTenantKeys(adapters: Adapters, tenantId: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await adapters.redis.scan(cursor, 'MATCH', `{${tenantId}}:*`, 'COUNT', 5000);
+    cursor = next;
+    if (keys.length > 0) await adapters.redis.unlink(...keys);
+  } while (cursor !== '0');
+}
+
+/** Times `n` sequential calls of `fn` (after `prepare`, untimed) in ms, sorted. */
+async function timeCalls(n: number, fn: () => Promise<void>, prepare?: () => Promise<void>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (prepare) await prepare();
+    const t0 = performance.now();
+    await fn();
+    out.push(performance.now() - t0);
+  }
+  return out.sort((a, b) => a - b);
+}
+
+export const aggregateBenchmark: Benchmark = {
+  name: 'aggregate',
+  title: 'events_raw → aggregate → Postgres + Redis; ack → visible; GET /v1/metrics over a day; rebuild',
+  async run(ctx: BenchContext): Promise<BenchResult> {
+    const { opts } = ctx;
+    const details: string[] = [];
+    const rows: Row[] = [];
+    const note = (line: string) => {
+      details.push(line);
+      ctx.progress(`  ${line}`);
+    };
+    const kafka = await ctx.kafka();
+
+    ctx.progress('aggregate: creating a database, topics and tenants …');
+    const env = await createTestEnv('bench', { KAFKA_BROKERS: kafka.brokers, KAFKA_EVENTS_RAW_PARTITIONS: String(PARTITIONS) }, { topics: false });
+    const latencyTopic = `bench_lat_${env.runId}`;
+    const tenantIds: string[] = [];
+    ctx.defer('aggregate: database, topics, tenants', async () => {
+      await deleteTopics(env.adapters.kafka, [...Object.values(env.config.kafka.topics), latencyTopic]).catch(() => undefined);
+      const admin = env.adapters.kafka.admin();
+      await admin.connect().then(() => admin.deleteGroups([env.config.kafka.groups.aggregate])).catch(() => undefined);
+      await admin.disconnect().catch(() => undefined);
+      // A rebuilt day is ~250 000 Redis keys per tenant: too many for the harness's one DEL; scanned away in chunks.
+      for (const id of tenantIds) await unlinkTenantKeys(env.adapters, id).catch(() => undefined);
+      try {
+        await env.cleanup();
+      } catch (e) {
+        await dropDatabase(env.config.database.url);
+        throw e;
+      }
+    });
+    await ensureTopicsWithRetry(env.adapters, [...topicSpecs(env.config), { topic: latencyTopic, numPartitions: 1, retentionMs: 3_600_000 }]);
+    const tenants = [];
+    const newTenant = async () => {
+      const t = await env.createTenant();
+      tenantIds.push(t.id);
+      return t;
+    };
+    for (let i = 0; i < TENANTS; i++) tenants.push(await newTenant());
+    const eventsRaw = env.config.kafka.topics.eventsRaw;
+    const group = env.config.kafka.groups.aggregate;
+    const runTag = `bench-${randomBytes(4).toString('hex')}`;
+    // Postgres and Redis work for us in these phases, so their CPU (all their processes, whoever they serve) is
+    // shown and left out of the contention figure; another user's queries would then be hidden in it.
+    const SERVICES = ['postgres', 'redis-server'];
+    const meter = (extra: Record<string, number> = {}) => {
+      const m = cpuMeter({ broker: kafka.pid, 'bench (this process)': process.pid, ...extra });
+      const before = cpuByName(SERVICES);
+      const t = performance.now();
+      return { stop: () => ({ cpu: m.stop(), services: coresByName(before, cpuByName(SERVICES), performance.now() - t) }) };
+    };
+    const finishCpu = (phase: string, r: { cpu: CpuShare; services: Record<string, number> }) => {
+      ctx.contention(`aggregate ${phase}`, Math.max(0, r.cpu.otherCores - Object.values(r.services).reduce((a, b) => a + b, 0)));
+      note(`${phase}: ${describeCpu(r.cpu)}; of those others: ${Object.entries(r.services).map(([n, c]) => `${n} ${c.toFixed(2)}`).join(', ')} (all its processes, whoever they serve)`);
+      return r.cpu;
+    };
+
+    // 1. Throughput of the aggregate path over a pre-filled events_raw, against a plain kafkajs consumer.
+    const n = opts.topicEvents;
+    ctx.progress(`aggregate 1/4: pre-filling ${eventsRaw} with ${fmt.int(n)} events of ${TENANTS} tenants …`);
+    const fill = await prefillTopic({ brokers: kafka.brokers, topic: eventsRaw, tenants: tenants.map((t) => ({ id: t.id, projectId: t.project.id })), count: n, spreadMs: 10 * MINUTE, runTag });
+    const filled = await topicEnd(env.adapters.kafka, eventsRaw);
+    note(
+      `throughput: ${fmt.int(filled)} records of ~${fill.avgBytes} bytes in ${eventsRaw} (${PARTITIONS} partitions, keyed by tenant id, ${TENANTS} tenants), written in ${fill.seconds.toFixed(1)} s; ` +
+        `events of 4 types with user ids (~90 000) and numeric properties (amount, items), timestamps over the last 10 min (each event touches 5 intervals × count, 4 sums/n, 1 sketch)`,
+    );
+    const plain: ReadRate[] = [];
+    const plainRun = async (label: string) => {
+      ctx.progress(`aggregate 1/4: plain kafkajs consumer reading ${fmt.int(filled)} records (${label}) …`);
+      const m = meter();
+      const r = await plainConsumerRate({ brokers: kafka.brokers, topic: eventsRaw, count: filled, timeoutMs: 120_000 });
+      finishCpu(`throughput-plain-consumer-${label}`, m.stop());
+      note(`throughput-plain-consumer-${label}: ${fmt.int(r.records)} records in ${r.seconds.toFixed(2)} s after its first batch: ${fmt.int(r.recordsPerSec)} records/s`);
+      plain.push(r);
+    };
+    await plainRun('before');
+
+    ctx.progress('aggregate 1/4: starting the local runtime (HTTP + aggregate consumer group) in a child process …');
+    const childEnv: Record<string, string> = {
+      DATABASE_URL: env.config.database.url,
+      KAFKA_BROKERS: kafka.brokers,
+      KAFKA_TOPIC_EVENTS_RAW: eventsRaw,
+      KAFKA_TOPIC_EVENTS_DLQ: env.config.kafka.topics.eventsDlq,
+      KAFKA_TOPIC_METRIC_UPDATES: env.config.kafka.topics.metricUpdates,
+      KAFKA_GROUP_AGGREGATE: group,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'WARN',
+      // We measure capacity: the per-tenant rate limit never refuses (its Redis call stays in the path).
+      RATE_LIMIT_EVENTS_PER_SECOND: '10000000',
+      RATE_LIMIT_BURST: '100000000',
+    };
+    const t0 = performance.now();
+    const server = await startChild(path.join(__dirname, 'aggregate-server.ts'), childEnv, path.join(ctx.tmpDir, 'aggregate-server.log'));
+    ctx.defer('aggregate: local runtime', () => server.stop());
+    if (ctx.profileDir) await server.profileStart();
+    const aggMeter = meter({ 'local runtime': server.pid });
+    let firstAt = 0;
+    let firstCommitted = 0;
+    let doneAt = 0;
+    for (const deadline = Date.now() + 600_000; Date.now() < deadline; await sleep(100)) {
+      const c = await groupCommitted(env.adapters.kafka, group, eventsRaw);
+      if (c > 0 && firstAt === 0) [firstAt, firstCommitted] = [performance.now(), c];
+      if (c >= filled) {
+        doneAt = performance.now();
+        break;
+      }
+    }
+    const aggStop = aggMeter.stop();
+    if (doneAt === 0) throw new Error('the aggregate consumer group did not get through the topic within 10 min');
+    const aggCpu = finishCpu('throughput-aggregate', aggStop);
+    if (ctx.profileDir) {
+      const file = path.join(ctx.profileDir, 'aggregate-throughput.cpuprofile');
+      await server.profileStop(file);
+      note(`throughput-aggregate: CPU profile ${file} (from the start of the process)\n${formatProfile(summarizeProfile(file, 15), 'throughput-aggregate', { count: filled, label: 'event' })}`);
+    }
+    const aggRate = (filled - firstCommitted) / ((doneAt - firstAt) / 1000);
+    const [stored] = await env.adapters.sql<{ n: string }[]>`select count(*)::text as n from events`;
+    note(
+      `throughput-aggregate: group joined and first commit ${((firstAt - t0) / 1000).toFixed(1)} s after the process started (${fmt.int(firstCommitted)} records); ` +
+        `then ${fmt.int(filled - firstCommitted)} records in ${((doneAt - firstAt) / 1000).toFixed(2)} s: ${fmt.int(aggRate)} events/s (offsets polled every 100 ms); ` +
+        `local runtime CPU ${fmt.ms((aggCpu.cores['local runtime']! * aggCpu.wallMs) / Math.max(1, filled) * 1000).replace(' ms', ' µs')} per event; ` +
+        `${fmt.int(Number(stored!.n))} rows in events (expected ${fmt.int(filled)}); batch size ${env.config.aggregateBatchSize}, 3 partitions processed concurrently`,
+    );
+    await plainRun('after');
+    const plainRate = plain.reduce((s, r) => s + r.recordsPerSec, 0) / plain.length;
+    const tputRatio = aggRate / plainRate;
+    rows.push({
+      benchmark: `events/s through the aggregate consumer group + handler (Postgres + Redis) of ${fmt.int(filled)} events of ${TENANTS} tenants vs a plain kafkajs consumer reading the same topic`,
+      ours: `${fmt.int(aggRate)} events/s`,
+      baseline: `${fmt.int(plainRate)} records/s`,
+      ratio: fmt.ratio(tputRatio),
+      goal: goal('≥ 0.30', tputRatio >= 0.3),
+      met: tputRatio >= 0.3,
+    });
+
+    // 2. ack → visible at half the max ingest rate, aggregate consumer running in the same process.
+    const tenant = tenants[0]!;
+    const ingestHeaders = { 'content-type': 'application/json', authorization: `Bearer ${tenant.keys.ingest}` };
+    const singles = bodyFactory(1, `${runTag}-s`);
+    const target: LoadTarget = { url: server.url, path: '/v1/events', headers: ingestHeaders, body: singles.next };
+    ctx.progress(`aggregate 2/4: max single-event ingest rate (${opts.warmupS} s warm-up, ${opts.durationS / 2} s measured) …`);
+    await cannon(target, opts.connections, opts.warmupS);
+    const maxM = meter({ 'local runtime': server.pid });
+    const max = await maxThroughput(target, { connections: opts.connections, durationS: opts.durationS / 2 });
+    finishCpu('visible-max-ingest', maxM.stop());
+    const rate = Math.max(1, Math.round(max.okPerSec / 2));
+    note(`visible-max-ingest: ${fmt.int(max.okPerSec)} single-event requests/s answered 202 (${opts.connections} connections; ${max.non2xx + max.errors} failed) with the aggregate consumer running in the same process`);
+    const catchUp = async () => {
+      for (const deadline = Date.now() + 120_000; Date.now() < deadline; await sleep(200)) {
+        if ((await groupCommitted(env.adapters.kafka, group, eventsRaw)) >= (await topicEnd(env.adapters.kafka, eventsRaw))) return;
+      }
+      throw new Error('the aggregate consumer did not catch up within 2 min');
+    };
+    ctx.progress('aggregate 2/4: waiting for the aggregate consumer to catch up …');
+    const catchT0 = performance.now();
+    await catchUp();
+    note(`visible-max-ingest: the consumer caught up ${((performance.now() - catchT0) / 1000).toFixed(1)} s after the load stopped`);
+
+    ctx.progress(`aggregate 2/4: ${fmt.int(rate)} req/s (half the max) for ${opts.latencyS} s, a probe event every ${PROBE_EVERY_MS} ms, GET /v1/metrics polled every ${POLL_EVERY_MS} ms …`);
+    const probeStart = Date.now();
+    const fromMs = Math.floor(probeStart / 10_000) * 10_000 - 10_000;
+    const metricsUrl = (eventType: string, interval: string, from: number, to: number) =>
+      `${server.url}/v1/metrics?event_type=${eventType}&metric=count&interval=${interval}&from=${from}&to=${to}`;
+    const probeUrl = metricsUrl('bench_probe', '10s', fromMs, fromMs + (opts.latencyS + 120) * 1000);
+    const readHeaders = { authorization: `Bearer ${tenant.keys.read}` };
+    const ackAt: number[] = [];
+    const ackMs: number[] = [];
+    const visibleAt: number[] = [];
+    let probesSent = 0;
+    let probesDone = false;
+    let polls = 0;
+    const poller = (async () => {
+      for (const deadline = Date.now() + (opts.latencyS + 40) * 1000; Date.now() < deadline; await sleep(POLL_EVERY_MS)) {
+        const res = await fetch(probeUrl, { headers: readHeaders });
+        const body = (await res.json()) as { points?: { value: number }[] };
+        const at = performance.now();
+        polls++;
+        const count = (body.points ?? []).reduce((s, p) => s + p.value, 0);
+        for (let k = visibleAt.length; k < Math.min(count, probesSent); k++) visibleAt.push(at);
+        if (probesDone && visibleAt.length >= probesSent) return;
+      }
+    })();
+    const prober = (async () => {
+      const end = performance.now() + opts.latencyS * 1000;
+      for (let k = 0; performance.now() < end; k++) {
+        const next = performance.now() + PROBE_EVERY_MS;
+        const body = JSON.stringify({ event_id: `${runTag}-probe-${k}`, event_type: 'bench_probe', project: 'web', user_id: 'probe', properties: { k } });
+        const sent = performance.now();
+        probesSent++;
+        const res = await fetch(`${server.url}/v1/events`, { method: 'POST', headers: ingestHeaders, body });
+        const answer = await res.text();
+        if (res.status !== 202) throw new Error(`probe ${k} answered ${res.status}: ${answer.slice(0, 300)}`);
+        ackAt.push(performance.now());
+        ackMs.push(performance.now() - sent);
+        const wait = next - performance.now();
+        if (wait > 0) await sleep(wait);
+      }
+      probesDone = true;
+    })();
+    const visM = meter({ 'local runtime': server.pid });
+    const [load] = await Promise.all([pacedLatency(target, { rate, connections: opts.connections, durationS: opts.latencyS }), prober, poller]);
+    finishCpu('visible', visM.stop());
+    const visible = stats(visibleAt.map((v, k) => Math.max(0, v - ackAt[k]!)));
+    const acks = stats(ackMs);
+    note(
+      `visible: ${visible.ok} of ${probesSent} probe events seen in GET /v1/metrics (count, 10s buckets; ${polls} polls); 202 → visible p50 ${fmt.ms(visible.p50)}, p90 ${fmt.ms(visible.p90)}, p99 ${fmt.ms(visible.p99)}, max ${fmt.ms(visible.max)} ` +
+        `(poll resolution ~${POLL_EVERY_MS} ms + one GET); the probes' own POST → 202 p50 ${fmt.ms(acks.p50)}, p99 ${fmt.ms(acks.p99)}`,
+    );
+    note(`visible: background load ${fmt.int(rate)} single-event req/s: ${fmt.int(load.ok)} ok, ${load.failed} failed, ${load.dropped} never sent; p50 ${fmt.ms(load.p50)}, p99 ${fmt.ms(load.p99)}`);
+    ctx.progress(`aggregate 2/4: bare kafkajs produce (acks=all) → consume latency, a record every ${PROBE_EVERY_MS} ms for ${opts.latencyS} s …`);
+    const bare = stats(await produceConsumeLatency({ brokers: kafka.brokers, topic: latencyTopic, seconds: opts.latencyS, everyMs: PROBE_EVERY_MS }));
+    note(`visible-bare-kafka: ${bare.ok} records; producer ack → consumer receipt p50 ${fmt.ms(bare.p50)}, p99 ${fmt.ms(bare.p99)}, max ${fmt.ms(bare.max)} (consumer maxWaitTimeInMs 100 as the aggregate group; no other load)`);
+    const allSeen = visible.ok === probesSent;
+    rows.push({
+      benchmark: `ack → visible: 202 of POST /v1/events → included in GET /v1/metrics (count, 10s), p50, at ${fmt.int(rate)} events/s (half the max); baseline: bare Kafka ack → consume`,
+      ours: allSeen ? fmt.ms(visible.p50) : `${fmt.ms(visible.p50)} (!)`,
+      baseline: fmt.ms(bare.p50),
+      ratio: fmt.ratio(visible.p50 / bare.p50),
+      goal: 'reported',
+    });
+    const visMet = allSeen && visible.p99 <= 1000;
+    rows.push({
+      benchmark: 'ack → visible, same, p99',
+      ours: allSeen ? fmt.ms(visible.p99) : `${fmt.ms(visible.p99)} (${probesSent - visible.ok} never seen)`,
+      baseline: fmt.ms(bare.p99),
+      ratio: fmt.ratio(visible.p99 / bare.p99),
+      goal: goal('≤ 1 s', visMet),
+      met: visMet,
+    });
+
+    // 3./4. A tenant with `seedEvents` raw events over the last 24 h, seeded in Postgres; rollups by rebuildRange.
+    const big = await newTenant();
+    const nowMs = Date.now();
+    const toMinute = Math.floor(nowMs / MINUTE) * MINUTE;
+    const seedFrom = toMinute - DAY;
+    const diskBefore = await diskUse(env.adapters.sql);
+    ctx.progress(`aggregate 3/4: seeding ${fmt.int(opts.seedEvents)} raw events over 24 h in Postgres (generate_series) …`);
+    let lastShown = 0;
+    const seedM = meter();
+    const seedS = await seedRawEvents(env.adapters.sql, env.adapters.partitions, {
+      tenantId: big.id,
+      projectId: big.project.id,
+      count: opts.seedEvents,
+      fromMs: seedFrom,
+      toMs: toMinute,
+      progress: (done) => {
+        if (done - lastShown >= 2_000_000 || done === opts.seedEvents) {
+          lastShown = done;
+          ctx.progress(`aggregate 3/4:   ${fmt.int(done)} seeded`);
+        }
+      },
+    });
+    finishCpu('seed', seedM.stop());
+    const diskRaw = await diskUse(env.adapters.sql);
+    note(`seed: ${fmt.int(opts.seedEvents)} events (events + event_ids rows) in ${seedS.toFixed(1)} s (${fmt.int(opts.seedEvents / seedS)}/s), one every ${((DAY / opts.seedEvents) * 1000).toFixed(0)} µs over 24 h, 4 types (half page_view), 90 000 users, 6 properties (2 numeric)`);
+
+    ctx.progress('aggregate 4/4: rebuildRange over the seeded day (computes every rollup and sketch from the raw rows) …');
+    const rbM = meter();
+    const rbT0 = performance.now();
+    const summary = await rebuildRange(env.adapters, { fromMs: seedFrom, tenantId: big.id });
+    const rbS = (performance.now() - rbT0) / 1000;
+    finishCpu('rebuild', rbM.stop());
+    const rbRate = summary.events / rbS;
+    const scan = await timeCalls(2, async () => {
+      await env.adapters.sql`select count(*) from events where tenant_id = ${big.id} and ts >= ${new Date(seedFrom)} and ts < ${new Date(toMinute)}`;
+    });
+    const scanRate = opts.seedEvents / (scan[0]! / 1000);
+    note(
+      `rebuild: ${fmt.int(summary.events)} events, ${summary.days} tenant-days, ${fmt.int(summary.rows)} rollup rows and sketches swapped in (and written to Redis) in ${rbS.toFixed(1)} s; ` +
+        `baseline: select count(*) over the same rows ${fmt.ms(scan[0]!)} (best of 2)`,
+    );
+    const rbMet = rbRate >= 100_000;
+    const diskAfter = await diskUse(env.adapters.sql);
+    const mb = (b: number) => `${(b / 2 ** 20).toFixed(0)} MB`;
+    const tables = (d: typeof diskAfter) => d.tables.map((t) => `${t.name} ${mb(t.bytes)}`).join(', ');
+    note(
+      `disk: pg_database_size ${mb(diskBefore.database)} empty (after migrations and the throughput rows), ${mb(diskRaw.database)} with the raw events, ${mb(diskAfter.database)} with their rollups; ` +
+        `the seeded tenant's day needs ${mb(diskAfter.database - diskBefore.database)} (${((diskAfter.database - diskBefore.database) / opts.seedEvents).toFixed(0)} bytes per event); tables now: ${tables(diskAfter)}`,
+    );
+
+    // GET /v1/metrics, 24 h of 1m buckets of one event type: Redis warm (after rebuild wrote it) and cold.
+    const q = metricsUrl('page_view', '1m', seedFrom, toMinute);
+    const bigHeaders = { authorization: `Bearer ${big.keys.read}` };
+    let points = 0;
+    let total = 0;
+    const get = async () => {
+      const res = await fetch(q, { headers: bigHeaders });
+      const body = (await res.json()) as { points?: { value: number }[] };
+      if (res.status !== 200) throw new Error(`GET /v1/metrics answered ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
+      points = body.points!.length;
+      total = body.points!.reduce((s, p) => s + p.value, 0);
+    };
+    const keys = Array.from({ length: 1440 }, (_, i) =>
+      rollupCacheKey({ tenantId: big.id, projectId: big.project.id, eventType: 'page_view', metric: 'count', interval: '1m', bucketMs: seedFrom + i * MINUTE }),
+    );
+    const redis = env.adapters.redis;
+    const nq = opts.queryRequests;
+    ctx.progress(`aggregate 3/4: GET /v1/metrics (24 h of 1m buckets), ${nq} requests Redis warm, ${Math.round(nq / 3)} with the series' keys deleted before each …`);
+    await timeCalls(10, get);
+    if (ctx.profileDir) await server.profileStart();
+    const qM = meter({ 'local runtime': server.pid });
+    const warm = await timeCalls(nq, get);
+    // What the read path sends: one pipelined HMGET v n per bucket key (adapters/redis/rollup-cache.ts read()).
+    const bareRedis = await timeCalls(nq, async () => {
+      const p = redis.pipeline();
+      for (const k of keys) p.hmget(k, 'v', 'n');
+      await p.exec();
+    });
+    const cold = await timeCalls(Math.round(nq / 3), get, async () => void (await redis.unlink(...keys)));
+    const bareSql = await timeCalls(Math.round(nq / 3), async () => {
+      await env.adapters.sql`
+        select bucket_start, value::text, version::text from rollups
+        where tenant_id = ${big.id} and project_id = any(${env.adapters.sql.array([big.project.id])}::uuid[]) and event_type = 'page_view'
+          and metric = 'count' and interval = '1m' and bucket_start >= ${new Date(seedFrom)} and bucket_start < ${new Date(toMinute)}`;
+    });
+    finishCpu('metrics', qM.stop());
+    if (ctx.profileDir) {
+      const file = path.join(ctx.profileDir, 'aggregate-metrics.cpuprofile');
+      await server.profileStop(file);
+      note(`metrics: CPU profile ${file}\n${formatProfile(summarizeProfile(file, 15), 'metrics', { count: nq + Math.round(nq / 3), label: 'request' })}`);
+    }
+    await get();
+    const expected = Math.round(opts.seedEvents / 2);
+    note(
+      `metrics: ${points} points, total ${fmt.int(total)} page_view events (seeded ${fmt.int(expected)} ± 1); warm p50 ${fmt.ms(percentile(warm, 50))}, p99 ${fmt.ms(percentile(warm, 99))}, max ${fmt.ms(warm[warm.length - 1]!)}; ` +
+        `cold (Redis keys of the series deleted, answered from Postgres and refilled) p50 ${fmt.ms(percentile(cold, 50))}, p99 ${fmt.ms(percentile(cold, 99))}; ` +
+        `baselines in this process: a bare ioredis pipeline of the same 1440 HMGETs p50 ${fmt.ms(percentile(bareRedis, 50))}, the series' SELECT p50 ${fmt.ms(percentile(bareSql, 50))}; HTTP over keep-alive (fetch), sequential`,
+    );
+    if (Math.abs(total - expected) > 1) note(`metrics: WARNING: the answer does not add up to the seeded page_view events`);
+    const warmP99 = percentile(warm, 99);
+    const coldP99 = percentile(cold, 99);
+    rows.push({
+      benchmark: `GET /v1/metrics, 24 h of 1m buckets (1440 points) of a tenant with ${fmt.int(opts.seedEvents)} stored events, p99, Redis warm; baseline: a bare ioredis pipeline of the same 1440 HMGETs`,
+      ours: fmt.ms(warmP99),
+      baseline: fmt.ms(percentile(bareRedis, 99)),
+      ratio: fmt.ratio(warmP99 / percentile(bareRedis, 99)),
+      goal: goal('≤ 20 ms', warmP99 <= 20),
+      met: warmP99 <= 20,
+    });
+    rows.push({
+      benchmark: 'GET /v1/metrics, same, p99, Redis cold (the series\' keys deleted before each request: read from Postgres, refilled); baseline: the bare SELECT of the same rollup rows',
+      ours: fmt.ms(coldP99),
+      baseline: fmt.ms(percentile(bareSql, 99)),
+      ratio: fmt.ratio(coldP99 / percentile(bareSql, 99)),
+      goal: goal('≤ 20 ms', coldP99 <= 20),
+      met: coldP99 <= 20,
+    });
+    rows.push({
+      benchmark: `rebuild: events/s of rebuildRange over the seeded day (${fmt.int(summary.events)} events; all intervals, sums, sketches, Redis refresh); baseline: select count(*) of the same rows`,
+      ours: `${fmt.int(rbRate)} events/s`,
+      baseline: `${fmt.int(scanRate)} rows/s`,
+      ratio: fmt.ratio(rbRate / scanRate),
+      goal: goal('≥ 100,000 events/s', rbMet),
+      met: rbMet,
+    });
+    note(`disk needed: ${mb(diskAfter.database - diskBefore.database)} for ${fmt.int(opts.seedEvents)} events with their rollups (see "disk" above)`);
+    return { rows, details };
+  },
+};
