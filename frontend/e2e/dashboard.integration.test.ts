@@ -137,7 +137,7 @@ describe('the dashboard in a real browser', () => {
       await chart.locator('path.recharts-area-curve').waitFor({ timeout: LIVE_DATA_TIMEOUT_MS });
     }
     const latest = page.getByRole('article', { name: 'Latest events' });
-    await latest.getByText('checkout_failed').first().waitFor();
+    await latest.getByText('page_view').first().waitFor();
 
     // Freshness from GET /v1/status: "data as of 12:34:56 (3 s ago)" with a machine-readable time.
     const freshness = page.getByText(/data as of/);
@@ -235,7 +235,7 @@ describe('the dashboard in a real browser', () => {
     const editor = page.getByRole('form', { name: /^Edit dashboard/ });
     await editor.getByRole('button', { name: 'Add widget' }).click();
     const added = editor.getByRole('group').last();
-    await added.getByLabel('Type').selectOption('number');
+    await added.getByLabel('Type', { exact: true }).selectOption('number');
     await added.getByLabel('Title').fill('E2E signups');
     await added.getByLabel(/^Event type/).fill('signup');
     await added.getByLabel('Range').selectOption('24h');
