@@ -105,71 +105,71 @@ export function createApiClient({ baseUrl, apiKey, fetchImpl }: ApiClientConfig)
   const doFetch = fetchImpl ?? ((input, init) => fetch(input, init));
 
   async function request<T>(method: 'GET' | WriteMethod, path: string, { query, signal, parse, body: requestBody }: SendOptions<T>): Promise<T> {
-      const url = buildUrl(baseUrl, path, query);
-      const headers: Record<string, string> = { Authorization: `Bearer ${apiKey}`, Accept: 'application/json' };
-      if (requestBody !== undefined) headers['Content-Type'] = 'application/json';
-      let response: Response;
-      try {
-        response = await doFetch(url, {
-          method,
-          headers,
-          body: requestBody === undefined ? undefined : JSON.stringify(requestBody),
-          signal,
-          // The key travels in a header only; never send cookies along with it.
-          credentials: 'omit',
-        });
-      } catch (cause) {
-        if (signal?.aborted) throw cause; // a cancelled query, not a failure
-        throw new ApiError(
-          { status: 0, code: 'network_error', message: 'Could not reach the CustomerSignal API. Check your connection and that the server is running.' },
-          { cause },
-        );
-      }
+    const url = buildUrl(baseUrl, path, query);
+    const headers: Record<string, string> = { Authorization: `Bearer ${apiKey}`, Accept: 'application/json' };
+    if (requestBody !== undefined) headers['Content-Type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await doFetch(url, {
+        method,
+        headers,
+        body: requestBody === undefined ? undefined : JSON.stringify(requestBody),
+        signal,
+        // The key travels in a header only; never send cookies along with it.
+        credentials: 'omit',
+      });
+    } catch (cause) {
+      if (signal?.aborted) throw cause; // a cancelled query, not a failure
+      throw new ApiError(
+        { status: 0, code: 'network_error', message: 'Could not reach the CustomerSignal API. Check your connection and that the server is running.' },
+        { cause },
+      );
+    }
 
-      const headerRequestId = response.headers.get('X-Request-Id');
-      const body = parseJson(await response.text());
+    const headerRequestId = response.headers.get('X-Request-Id');
+    const body = parseJson(await response.text());
 
-      if (!response.ok) {
-        const envelope = body.ok ? readErrorEnvelope(body.value) : null;
-        if (envelope) {
-          throw new ApiError({
-            status: response.status,
-            code: envelope.code,
-            message: envelope.message,
-            details: envelope.details,
-            requestId: envelope.requestId ?? headerRequestId,
-          });
-        }
+    if (!response.ok) {
+      const envelope = body.ok ? readErrorEnvelope(body.value) : null;
+      if (envelope) {
         throw new ApiError({
           status: response.status,
-          code: `http_${response.status}`,
-          message: `The API answered ${response.status}${response.statusText ? ` ${response.statusText}` : ''}.`,
-          requestId: headerRequestId,
+          code: envelope.code,
+          message: envelope.message,
+          details: envelope.details,
+          requestId: envelope.requestId ?? headerRequestId,
         });
       }
+      throw new ApiError({
+        status: response.status,
+        code: `http_${response.status}`,
+        message: `The API answered ${response.status}${response.statusText ? ` ${response.statusText}` : ''}.`,
+        requestId: headerRequestId,
+      });
+    }
 
-      if (!body.ok) {
-        throw new ApiError({
+    if (!body.ok) {
+      throw new ApiError({
+        status: response.status,
+        code: 'invalid_response',
+        message: `The API sent a response to ${path} that is not JSON.`,
+        requestId: headerRequestId,
+      });
+    }
+    try {
+      return parse(body.value);
+    } catch (cause) {
+      if (!(cause instanceof ShapeError)) throw cause;
+      throw new ApiError(
+        {
           status: response.status,
           code: 'invalid_response',
-          message: `The API sent a response to ${path} that is not JSON.`,
+          message: `Unexpected response from ${path}: ${cause.message}.`,
           requestId: headerRequestId,
-        });
-      }
-      try {
-        return parse(body.value);
-      } catch (cause) {
-        if (!(cause instanceof ShapeError)) throw cause;
-        throw new ApiError(
-          {
-            status: response.status,
-            code: 'invalid_response',
-            message: `Unexpected response from ${path}: ${cause.message}.`,
-            requestId: headerRequestId,
-          },
-          { cause },
-        );
-      }
+        },
+        { cause },
+      );
+    }
   }
 
   return {

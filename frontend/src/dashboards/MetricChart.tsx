@@ -15,7 +15,7 @@ interface MetricChartProps {
   color: string;
   /** Called with the bucket start of a clicked point. */
   onBucketClick?: (bucketStart: string) => void;
-  /** Horizontal reference value (alert threshold). */
+  /** A taller chart (wide single-chart layouts). */
   tall?: boolean;
 }
 

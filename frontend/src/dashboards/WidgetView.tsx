@@ -4,6 +4,7 @@ import { eventsQueries, metricsQueries } from '../api/queries';
 import type { Widget } from '../api/resources';
 import { useSession } from '../auth/AuthProvider';
 import { EmptyState, ErrorState, LoadingState } from '../components/PanelStates';
+import { SendEventHint } from '../components/SendEventHint';
 import { LIVE_REFRESH_MS } from '../config';
 import { durationLabel } from '../lib/duration';
 import { formatDateTime, formatNumber } from '../lib/format';
@@ -138,7 +139,7 @@ function EventsBody({ query }: { query: ResolvedQuery }) {
     return events.isError ? <ErrorState title="Could not load events" error={events.error} onRetry={() => void events.refetch()} /> : <LoadingState label="Loading events…" />;
   }
   const list = events.data.pages[0]?.events ?? [];
-  if (list.length === 0) return <EmptyState title="No events yet" />;
+  if (list.length === 0) return query.eventType === '' && query.project === undefined && Object.keys(query.filter).length === 0 ? <SendEventHint /> : <EmptyState title="No matching events yet" />;
   return (
     <>
       <ul className="event-list">

@@ -95,8 +95,8 @@ export function cleanWidget(widget: Widget): Widget {
 }
 
 export function defaultTitle(widget: Pick<Widget, 'type' | 'query'>): string {
-  const what = widget.query.event_type ?? 'all events';
-  if (widget.type === 'events') return `Recent ${what}`;
+  const what = widget.query.event_type || 'all events';
+  if (widget.type === 'events') return widget.query.event_type ? `Recent ${what}` : 'Latest events';
   const metric = widget.query.metric && widget.query.metric !== 'count' ? ` (${widget.query.metric})` : '';
   return `${what}${metric}`;
 }
