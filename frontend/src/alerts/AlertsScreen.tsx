@@ -89,8 +89,8 @@ export function AlertsScreen() {
 }
 
 function describeRule(rule: AlertRule): string {
-  const what = rule.metric === 'ratio' ? `${rule.numerator} / ${rule.denominator}` : `${rule.metric === 'count' ? 'count' : rule.metric} of ${rule.event_type}`;
-  const cond = rule.condition ? ` ${rule.condition.op} ${rule.condition.threshold}` : '';
+  const what = rule.metric === 'ratio' ? `${rule.numerator} / ${rule.denominator}` : `${rule.metric} of ${rule.event_type}`;
+  const cond = rule.condition ? ` ${rule.condition.op} ${rule.condition.threshold}` : rule.metric === 'anomaly' ? ` (sensitivity ${String(rule.anomaly?.sensitivity ?? 3)})` : '';
   return `${what}${cond} over ${durationLabel(rule.window)}${rule.project ? ` in ${rule.project}` : ''}`;
 }
 
@@ -128,7 +128,13 @@ function RuleCard({ rule, isAdmin, onEdit, historyOpen, onHistory }: { rule: Ale
           : rule.channels.map((c) => (c.type === 'webhook' ? `webhook ${c.url}` : `e-mail ${c.to.join(', ')}`)).join(' · ')}
       </p>
       <div className="editor__actions">
-        <button type="button" className="button" disabled={!isAdmin} title={isAdmin ? undefined : READ_ONLY_HINT} onClick={onEdit}>
+        <button
+          type="button"
+          className="button"
+          disabled={!isAdmin || rule.metric === 'anomaly'}
+          title={!isAdmin ? READ_ONLY_HINT : rule.metric === 'anomaly' ? 'Anomaly rules are edited through the API (PUT /v1/alert-rules/{id})' : undefined}
+          onClick={onEdit}
+        >
           Edit
         </button>
         <button type="button" className="button" disabled={!isAdmin || toggle.isPending} title={isAdmin ? undefined : READ_ONLY_HINT} onClick={() => toggle.mutate()}>
