@@ -11,6 +11,8 @@ const durationMs = z
   });
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
+const arn = z.string().regex(/^arn:aws[a-z-]*:[a-z0-9-]+:/, 'an ARN (arn:aws:...)');
 
 const schema = z.object({
   KAFKA_BROKERS: z.string().min(1).default('127.0.0.1:9092'),
@@ -59,6 +61,24 @@ const schema = z.object({
   SMTP_FROM: z.string().min(3).default('CustomerSignal <alerts@customersignal.local>'),
   MAIL_SINK_PORT: intFrom(0, 65_535).default(2525),
   MAIL_SINK_DIR: z.string().min(1).default('.customersignal/mail'),
+  // AWS only (set by the CDK app, resolved by loadConfig() at cold start; unset locally).
+  AWS_REGION: z.string().min(1).optional(),
+  /** MSK: bootstrap brokers are read from the cluster (GetBootstrapBrokers) instead of KAFKA_BROKERS. */
+  KAFKA_MSK_CLUSTER_ARN: arn.optional(),
+  /** aws-iam: SASL OAUTHBEARER with the MSK IAM signer, over TLS. */
+  KAFKA_AUTH: z.enum(['none', 'aws-iam']).default('none'),
+  KAFKA_SSL: bool.default(false),
+  /** Secrets Manager secret {username, password} of the database user (RDS-generated). */
+  DATABASE_SECRET_ARN: arn.optional(),
+  /** Secrets Manager secret {username, password} of the ElastiCache user (REDIS_URL must be rediss://). */
+  REDIS_SECRET_ARN: arn.optional(),
+  /** Outbound email over SMTP with STARTTLS (SES: email-smtp.<region>.amazonaws.com through its VPC endpoint). */
+  SMTP_HOST: z.string().min(1).optional(),
+  SMTP_PORT: intFrom(1, 65_535).default(587),
+  SMTP_USERNAME: z.string().min(1).optional(),
+  SMTP_PASSWORD: z.string().min(1).optional(),
+  /** Secrets Manager secret {accessKeyId, secretAccessKey} of an IAM user allowed ses:SendRawEmail; the SES SMTP password is derived from it. */
+  SMTP_SECRET_ARN: arn.optional(),
 });
 
 export type Config = {
@@ -70,9 +90,26 @@ export type Config = {
     groups: { aggregate: string; alert: string };
     sendTimeoutMs: number;
     maxQueuedEvents: number;
+    /** TLS to the brokers (always with aws-iam). */
+    ssl: boolean;
+    /** 'aws-iam': MSK IAM auth (SASL OAUTHBEARER tokens signed for `awsRegion`). */
+    auth: 'none' | 'aws-iam';
+    awsRegion?: string;
+    /** When set, loadConfig() replaces `brokers` with the cluster's IAM bootstrap brokers. */
+    mskClusterArn?: string;
   };
-  database: { url: string; poolSize: number; prepare: boolean };
-  redis: { url: string };
+  database: {
+    url: string;
+    poolSize: number;
+    prepare: boolean;
+    /** From the secret by loadConfig(); the URL then carries no password. */
+    password?: string;
+    secretArn?: string;
+  };
+  redis: { url: string; username?: string; password?: string; secretArn?: string };
+  /** Outbound email: config only, used by the email sender. `password` from SMTP_PASSWORD or derived from SMTP_SECRET_ARN. */
+  smtp: { host?: string; port: number; from?: string; username?: string; password?: string; secretArn?: string };
+  aws: { region?: string };
   http: { host: string; port: number };
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   limits: {
@@ -131,6 +168,12 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   if (e.CATALOG_CACHE_TTL < 100 || e.CATALOG_CACHE_TTL > 300_000) {
     throw new ConfigError(`Invalid configuration: CATALOG_CACHE_TTL=${JSON.stringify(env.CATALOG_CACHE_TTL)} must be between 100ms and 5m (declared types and schema modes reach ingest within this time)`);
   }
+  if (e.KAFKA_AUTH === 'aws-iam' && !e.AWS_REGION) {
+    throw new ConfigError('Invalid configuration: KAFKA_AUTH=aws-iam needs AWS_REGION (the region the MSK IAM tokens are signed for)');
+  }
+  if ((e.DATABASE_SECRET_ARN || e.REDIS_SECRET_ARN || e.SMTP_SECRET_ARN || e.KAFKA_MSK_CLUSTER_ARN) && !e.AWS_REGION) {
+    throw new ConfigError('Invalid configuration: AWS_REGION is required with DATABASE_SECRET_ARN, REDIS_SECRET_ARN, SMTP_SECRET_ARN or KAFKA_MSK_CLUSTER_ARN');
+  }
   if (e.CATALOG_FLUSH_INTERVAL < 100 || e.CATALOG_FLUSH_INTERVAL > 60_000) {
     throw new ConfigError(`Invalid configuration: CATALOG_FLUSH_INTERVAL=${JSON.stringify(env.CATALOG_FLUSH_INTERVAL)} must be between 100ms and 60s`);
   }
@@ -143,9 +186,27 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       groups: { aggregate: e.KAFKA_GROUP_AGGREGATE, alert: e.KAFKA_GROUP_ALERT },
       sendTimeoutMs: e.KAFKA_SEND_TIMEOUT,
       maxQueuedEvents: e.KAFKA_MAX_QUEUED_EVENTS,
+      ssl: e.KAFKA_SSL || e.KAFKA_AUTH === 'aws-iam',
+      auth: e.KAFKA_AUTH,
+      ...(e.AWS_REGION && { awsRegion: e.AWS_REGION }),
+      ...(e.KAFKA_MSK_CLUSTER_ARN && { mskClusterArn: e.KAFKA_MSK_CLUSTER_ARN }),
     },
-    database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, prepare: e.DATABASE_PREPARE },
-    redis: { url: e.REDIS_URL },
+    database: {
+      url: e.DATABASE_URL,
+      poolSize: e.DATABASE_POOL_SIZE,
+      prepare: e.DATABASE_PREPARE,
+      ...(e.DATABASE_SECRET_ARN && { secretArn: e.DATABASE_SECRET_ARN }),
+    },
+    redis: { url: e.REDIS_URL, ...(e.REDIS_SECRET_ARN && { secretArn: e.REDIS_SECRET_ARN }) },
+    smtp: {
+      port: e.SMTP_PORT,
+      ...(e.SMTP_HOST && { host: e.SMTP_HOST }),
+      ...(e.SMTP_FROM && { from: e.SMTP_FROM }),
+      ...(e.SMTP_USERNAME && { username: e.SMTP_USERNAME }),
+      ...(e.SMTP_PASSWORD && { password: e.SMTP_PASSWORD }),
+      ...(e.SMTP_SECRET_ARN && { secretArn: e.SMTP_SECRET_ARN }),
+    },
+    aws: { ...(e.AWS_REGION && { region: e.AWS_REGION }) },
     http: { host: e.HOST, port: e.PORT },
     logLevel: e.LOG_LEVEL,
     limits: {
@@ -179,9 +240,39 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   };
 }
 
+/** True when the configuration names AWS resources whose values only loadConfig() can fetch. */
+export function needsAwsResolution(c: Config): boolean {
+  return Boolean(c.kafka.mskClusterArn || c.database.secretArn || c.redis.secretArn || c.smtp.secretArn);
+}
+
 let loaded: Config | undefined;
-/** The process's configuration, read from the environment on first use. */
+let loading: Promise<Config> | undefined;
+
+/**
+ * The process's configuration, read from the environment on first use. In AWS (secret ARNs, an MSK
+ * cluster ARN) call `await loadConfig()` once first: the Lambda entry points do (functions/process-adapters.ts).
+ */
 export function config(): Config {
-  loaded ??= parseConfig(process.env);
-  return loaded;
+  if (loaded) return loaded;
+  const parsed = parseConfig(process.env);
+  if (needsAwsResolution(parsed)) {
+    throw new ConfigError('Configuration names AWS secrets or an MSK cluster: call `await loadConfig()` before config()');
+  }
+  return (loaded = parsed);
+}
+
+/** config(), with AWS references resolved (secrets read, MSK bootstrap brokers looked up) once per process. */
+export function loadConfig(): Promise<Config> {
+  if (loaded) return Promise.resolve(loaded);
+  loading ??= (async () => {
+    const parsed = parseConfig(process.env);
+    if (!needsAwsResolution(parsed)) return (loaded = parsed);
+    // Loaded only in AWS, so the local runtime never pulls in the AWS SDK.
+    const { resolveAwsReferences } = await import('./aws/resolve');
+    return (loaded = await resolveAwsReferences(parsed));
+  })().catch((error: unknown) => {
+    loading = undefined;
+    throw error;
+  });
+  return loading;
 }

@@ -36,7 +36,7 @@ export interface Adapters {
 
 export function createAdapters(config: Config, now: () => number = Date.now): Adapters {
   const sql = createSql(config.database);
-  const redis = createRedis(config.redis.url);
+  const redis = createRedis(config.redis.url, config.redis);
   const kafka = createKafka(config.kafka);
   const log = createProducer(kafka, { sendTimeoutMs: config.kafka.sendTimeoutMs, maxQueuedMessages: config.kafka.maxQueuedEvents });
   const keys = createKeyResolver(sql, config.apiKeyCacheTtlMs, now);

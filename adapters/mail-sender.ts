@@ -1,5 +1,6 @@
 // Outgoing e-mail over SMTP (nodemailer): the local runtime's sink by default, SES's SMTP endpoint in AWS.
 import nodemailer from 'nodemailer';
+import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 
 export interface Mail {
   to: string[];
@@ -12,8 +13,9 @@ export interface Mail {
 
 export type MailSender = (mail: Mail) => Promise<void>;
 
-export function createMailSender(smtpUrl: string, from: string, timeoutMs: number): MailSender & { close(): void } {
-  const transport = nodemailer.createTransport(smtpUrl, { connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs });
+export function createMailSender(smtp: string | SMTPTransport.Options, from: string, timeoutMs: number): MailSender & { close(): void } {
+  const timeouts = { connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs };
+  const transport = typeof smtp === 'string' ? nodemailer.createTransport(smtp, timeouts) : nodemailer.createTransport({ ...smtp, ...timeouts });
   const send = async (mail: Mail) => {
     await transport.sendMail({ from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, messageId: mail.messageId });
   };

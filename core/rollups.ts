@@ -50,7 +50,7 @@ export function preAggregatedProperties(e: RawEvent): string[] {
 }
 
 export function rollupKeyId(k: RollupKey): string {
-  return JSON.stringify([k.tenantId, k.projectId, k.eventType, k.metric, k.interval, k.bucketMs]);
+  return `${k.tenantId}\u0000${k.projectId}\u0000${k.eventType}\u0000${k.metric}\u0000${k.interval}\u0000${k.bucketMs}`;
 }
 
 /** One total order over keys shared by every writer, so concurrent upserts lock rows in the same order. */
@@ -86,23 +86,50 @@ export function withinRetention(events: RawEvent[], nowMs: number, retentionMs: 
   return events.filter((e) => e.timestampMs >= oldest);
 }
 
+/**
+ * A batch's events grouped by (tenant, project, event type, 10s bucket): every interval is a multiple of 10 s, so
+ * each group lands in exactly one bucket of every interval. Planning per group instead of per event keeps the
+ * per-event work to one map lookup.
+ */
+interface FineGroup {
+  tenantId: string;
+  projectId: string;
+  eventType: string;
+  bucket10s: number;
+  count: number;
+  hasUser: boolean;
+  props: Set<string>;
+}
+
+function fineGroups(events: RawEvent[], withValues: boolean): FineGroup[] {
+  const groups = new Map<string, FineGroup>();
+  for (const e of events) {
+    const bucket10s = bucketStart(e.timestampMs, '10s');
+    const id = `${e.tenantId}\u0000${e.projectId}\u0000${e.eventType}\u0000${bucket10s}`;
+    let g = groups.get(id);
+    if (!g) {
+      g = { tenantId: e.tenantId, projectId: e.projectId, eventType: e.eventType, bucket10s, count: 0, hasUser: false, props: new Set() };
+      groups.set(id, g);
+    }
+    g.count += 1;
+    if (withValues) {
+      if (e.userId !== null) g.hasUser = true;
+      for (const p of preAggregatedProperties(e)) g.props.add(p);
+    }
+  }
+  return [...groups.values()];
+}
+
 /** Count deltas per bucket, sorted by key. */
 export function planCountDeltas(events: RawEvent[], intervals: readonly Interval[] = ROLLUP_INTERVALS): RollupDelta[] {
   const byKey = new Map<string, RollupDelta>();
-  for (const e of events) {
+  for (const g of fineGroups(events, false)) {
     for (const interval of intervals) {
-      const key: RollupKey = {
-        tenantId: e.tenantId,
-        projectId: e.projectId,
-        eventType: e.eventType,
-        metric: 'count',
-        interval,
-        bucketMs: bucketStart(e.timestampMs, interval),
-      };
+      const key: RollupKey = { tenantId: g.tenantId, projectId: g.projectId, eventType: g.eventType, metric: 'count', interval, bucketMs: bucketStart(g.bucket10s, interval) };
       const id = rollupKeyId(key);
       const existing = byKey.get(id);
-      if (existing) existing.delta += 1;
-      else byKey.set(id, { ...key, delta: 1 });
+      if (existing) existing.delta += g.count;
+      else byKey.set(id, { ...key, delta: g.count });
     }
   }
   return [...byKey.values()].sort(compareRollupKeys);
@@ -117,16 +144,15 @@ export function touchedKeys(events: RawEvent[], intervals: readonly Interval[] =
 export function touchedValueKeys(events: RawEvent[], intervals: readonly Interval[] = ROLLUP_INTERVALS): { sums: RollupKey[]; sketches: RollupKey[] } {
   const sums = new Map<string, RollupKey>();
   const sketches = new Map<string, RollupKey>();
-  for (const e of events) {
-    const props = preAggregatedProperties(e);
-    if (props.length === 0 && e.userId === null) continue;
+  for (const g of fineGroups(events, true)) {
+    if (g.props.size === 0 && !g.hasUser) continue;
     for (const interval of intervals) {
-      const base = { tenantId: e.tenantId, projectId: e.projectId, eventType: e.eventType, interval, bucketMs: bucketStart(e.timestampMs, interval) };
-      if (e.userId !== null) {
+      const base = { tenantId: g.tenantId, projectId: g.projectId, eventType: g.eventType, interval, bucketMs: bucketStart(g.bucket10s, interval) };
+      if (g.hasUser) {
         const k: RollupKey = { ...base, metric: 'unique_users' };
         sketches.set(rollupKeyId(k), k);
       }
-      for (const p of props) {
+      for (const p of g.props) {
         for (const metric of [`sum:${p}`, `n:${p}`] as const) {
           const k: RollupKey = { ...base, metric };
           sums.set(rollupKeyId(k), k);

@@ -1,5 +1,5 @@
 // Lambda entry points share one set of adapters per process (created on first use, reused across invocations).
-import { config } from '../adapters/config';
+import { config, loadConfig } from '../adapters/config';
 import { createAdapters, type Adapters } from '../adapters';
 
 let adapters: Adapters | undefined;
@@ -9,8 +9,18 @@ export function processAdapters(): Adapters {
   return adapters;
 }
 
-/** Defers building a handler until its first invocation, so importing a module never connects anywhere. */
+/**
+ * Defers building a handler until its first invocation, so importing a module never connects anywhere.
+ * The first invocation also resolves the AWS parts of the configuration (secrets, MSK brokers), so
+ * `processAdapters()` inside `make` finds them.
+ */
 export function lazyHandler<E, C, R>(make: () => (event: E, context: C) => Promise<R>) {
   let built: ((event: E, context: C) => Promise<R>) | undefined;
-  return (event: E, context: C): Promise<R> => (built ??= make())(event, context);
+  return async (event: E, context: C): Promise<R> => {
+    if (!built) {
+      await loadConfig();
+      built ??= make();
+    }
+    return built(event, context);
+  };
 }

@@ -1,7 +1,9 @@
 // The HTTP API: one route per entry of functions/routes.ts, the table the local runtime serves too.
 import { Construct } from 'constructs';
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { HTTP_ROUTES, type HttpFunctionName } from '../functions/routes';
@@ -14,6 +16,8 @@ export interface ApiProps {
    * the application's business. @default { rateLimit: 200, burstLimit: 400 }
    */
   readonly throttle?: apigw.ThrottleSettings;
+  /** @default one month */
+  readonly logRetention?: logs.RetentionDays;
 }
 
 /** "POST /v1/events" → [POST, "/v1/events"]; throws on anything API Gateway would not accept. */
@@ -27,6 +31,7 @@ export function parseRouteKey(routeKey: string): [apigw.HttpMethod, string] {
 export class Api extends Construct {
   readonly httpApi: apigw.HttpApi;
   readonly stage: apigw.HttpStage;
+  readonly accessLogs: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
@@ -43,11 +48,30 @@ export class Api extends Construct {
         maxAge: Duration.seconds(CORS.maxAgeSeconds),
       },
     });
+    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     this.stage = new apigw.HttpStage(this, 'DefaultStage', {
       httpApi: this.httpApi,
       stageName: '$default',
       autoDeploy: true,
       throttle: props.throttle ?? { rateLimit: 200, burstLimit: 400 },
+      // One JSON line per request; no headers, so no API key ever lands in the logs.
+      accessLogSettings: {
+        destination: new apigw.LogGroupLogDestination(this.accessLogs),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            latencyMs: '$context.responseLatency',
+            integrationError: '$context.integrationErrorMessage',
+            ip: '$context.identity.sourceIp',
+            time: '$context.requestTime',
+          }),
+        ),
+      },
     });
 
     // One integration per function, shared by its routes (payload format 2.0, as the handlers expect).
@@ -63,5 +87,10 @@ export class Api extends Construct {
   /** https://<id>.execute-api.<region>.amazonaws.com/ */
   get url(): string {
     return this.stage.url;
+  }
+
+  /** <id>.execute-api.<region>.amazonaws.com, for CloudFront's API origin. */
+  get domainName(): string {
+    return `${this.httpApi.apiId}.execute-api.${Stack.of(this).region}.${Stack.of(this).urlSuffix}`;
   }
 }

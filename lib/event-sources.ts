@@ -1,5 +1,5 @@
-// Kafka → Lambda: the MSK event-source mapping that feeds the aggregate function.
-import { Construct } from 'constructs';
+// Kafka → Lambda: the MSK event-source mappings that feed aggregate (events_raw) and alert (metric_updates).
+import { Construct, type IDependable } from 'constructs';
 import { Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { ManagedKafkaEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -10,41 +10,60 @@ import type { Streaming } from './streaming';
 export interface EventSourcesProps {
   readonly streaming: Streaming;
   readonly aggregate: lambda.Function;
+  readonly alert: lambda.Function;
   readonly kafka: KafkaNames;
+  readonly aggregateBatchSize: number;
+  readonly alertBatchSize: number;
+  /** Whole seconds (CloudFormation's unit); 0 = no wait. */
+  readonly batchingWindowSeconds: number;
+  /** What must exist before the mappings start polling: the topics and the schema. */
+  readonly after: readonly IDependable[];
 }
 
 export class EventSources extends Construct {
   /**
-   * Last resort only. The aggregate handler dead-letters bad records itself (events_dlq) and
-   * infrastructure failures are retried without limit, so the partition waits rather than
-   * skipping. Lambda sends a batch's offsets here only when it gives up on it: when the records
-   * have aged out of the topic's retention.
+   * Last resort only. The handlers dead-letter bad records themselves (events_dlq) and retry
+   * infrastructure failures without limit, so a partition waits rather than skipping. Lambda sends
+   * a batch's offsets here only when it gives up on it: when the records aged out of the topic's
+   * retention while the partition was blocked. Alarmed on (ops.ts).
    */
   readonly aggregateOnFailure: sqs.Queue;
+  readonly alertOnFailure: sqs.Queue;
+  readonly aggregateSource: ManagedKafkaEventSource;
+  readonly alertSource: ManagedKafkaEventSource;
 
   constructor(scope: Construct, id: string, props: EventSourcesProps) {
     super(scope, id);
-    const { streaming, aggregate, kafka } = props;
+    const { streaming, kafka } = props;
+    const onFailureQueue = (queueId: string) =>
+      new sqs.Queue(this, queueId, { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
+    this.aggregateOnFailure = onFailureQueue('AggregateOnFailure');
+    this.alertOnFailure = onFailureQueue('AlertOnFailure');
 
-    this.aggregateOnFailure = new sqs.Queue(this, 'AggregateOnFailure', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-
-    streaming.grantConsume(aggregate, kafka.topics.eventsRaw, kafka.groups.aggregate);
-    aggregate.addEventSource(
-      new ManagedKafkaEventSource({
+    const source = (fn: lambda.Function, topic: string, group: string, batchSize: number, onFailure: sqs.Queue) => {
+      streaming.grantConsume(fn, topic, group);
+      const eventSource = new ManagedKafkaEventSource({
         clusterArn: streaming.clusterArn,
-        topic: kafka.topics.eventsRaw,
-        // The same group the local runtime uses, so its IAM grant names it exactly.
-        consumerGroupId: kafka.groups.aggregate,
+        topic,
+        // The same group names the local runtime uses, so the IAM grants name them exactly.
+        consumerGroupId: group,
+        // From the oldest retained record: a new mapping (or a recreated one) misses nothing.
         startingPosition: lambda.StartingPosition.TRIM_HORIZON,
-        batchSize: 100,
-        // Batching window 500 ms: Lambda's default for Kafka sources, and only reachable by leaving
-        // maxBatchingWindow unset, since CloudFormation takes whole seconds.
-        onFailure: new SqsDlq(this.aggregateOnFailure),
-      }),
-    );
+        batchSize,
+        maxBatchingWindow: Duration.seconds(props.batchingWindowSeconds),
+        onFailure: new SqsDlq(onFailure),
+      });
+      fn.addEventSource(eventSource);
+      return eventSource;
+    };
+    this.aggregateSource = source(props.aggregate, kafka.topics.eventsRaw, kafka.groups.aggregate, props.aggregateBatchSize, this.aggregateOnFailure);
+    this.alertSource = source(props.alert, kafka.topics.metricUpdates, kafka.groups.alert, props.alertBatchSize, this.alertOnFailure);
+
+    // Mappings created before their topic exists fail to start; before the schema, every batch would fail.
+    for (const fn of [props.aggregate, props.alert]) {
+      for (const mapping of fn.node.children.filter((c) => c instanceof lambda.EventSourceMapping)) {
+        for (const dep of props.after) mapping.node.addDependency(dep);
+      }
+    }
   }
 }

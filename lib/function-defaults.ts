@@ -1,4 +1,5 @@
-// What every CustomerSignal Lambda shares: runtime, size, logs, VPC placement, env and bundling.
+// What every CustomerSignal Lambda shares: runtime, architecture, memory, timeouts, Powertools env,
+// log retention, VPC placement, connection env and bundling — in one place.
 import * as path from 'node:path';
 import { Construct } from 'constructs';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
@@ -7,86 +8,117 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Network } from './network';
 
-/** Folders under functions/ that hold a `handler.ts` exporting `handler`. */
-export type FunctionName = 'ingest' | 'query' | 'aggregate' | 'maintenance';
-
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 
-/** Copied next to index.js: adapters/postgres/migrate.ts finds it as join(__dirname, 'migrations'). */
+/**
+ * Lambda runs Node 22 (nodejs20.x is deprecated: function creation is blocked from 2027-02-01); the
+ * bundle targets node22. Local development and CI stay on Node 20, which runs the same sources.
+ */
+export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_22_X;
+export const BUNDLE_TARGET = 'node22';
+
+/** The outside systems a function connects to; each adds its env (and the caller grants access). */
+export type Connection = 'kafka' | 'postgres' | 'redis' | 'smtp';
+
+/** Copied next to index.js for the migrations function: adapters/postgres/migrate.ts reads join(__dirname, 'migrations'). */
 const MIGRATIONS_DIR = path.join('adapters', 'postgres', 'migrations');
 
 export interface FunctionDefaultsProps {
   readonly network: Network;
-  /** Connection settings every function gets (brokers, database, Redis, topic names). */
+  /** Settings every function gets (topic names, partitions, tick, ...), on top of the Powertools ones. */
   readonly environment: Record<string, string>;
+  /** Env per connection (cluster ARN, database URL and secret ARN, ...). */
+  readonly connections: Partial<Record<Connection, Record<string, string>>>;
+  /** @default 512 */
+  readonly memorySize?: number;
+  readonly logRetention: logs.RetentionDays;
 }
 
 export interface AppFunctionOptions {
-  readonly name: FunctionName;
+  /** functions/<entry>.ts, e.g. 'ingest/handler'. */
+  readonly entry: string;
+  /** Exported name. @default 'handler' */
+  readonly handler?: string;
   readonly description: string;
-  /** @default 512 */
+  /** @default the stage's lambdaMemoryMb */
   readonly memorySize?: number;
   /** @default 30 seconds (the HTTP API's own integration limit) */
   readonly timeout?: Duration;
+  /** @default ['kafka', 'postgres', 'redis'] (what createAdapters() opens) */
+  readonly connects?: readonly Connection[];
   readonly environment?: Record<string, string>;
+  /** Copy the SQL migrations into the bundle. */
+  readonly withMigrations?: boolean;
 }
 
 export class FunctionDefaults extends Construct {
-  private readonly network: Network;
+  static readonly APP_CONNECTIONS: readonly Connection[] = ['kafka', 'postgres', 'redis'];
+  private readonly props: FunctionDefaultsProps;
   private readonly environment: Record<string, string>;
 
   constructor(scope: Construct, id: string, props: FunctionDefaultsProps) {
     super(scope, id);
-    this.network = props.network;
+    this.props = props;
     this.environment = {
       POWERTOOLS_SERVICE_NAME: 'customersignal',
       POWERTOOLS_METRICS_NAMESPACE: 'CustomerSignal',
       POWERTOOLS_LOGGER_LOG_EVENT: 'false',
       LOG_LEVEL: 'INFO',
-      // RDS Proxy pins a connection for every prepared statement; postgres.js must not prepare.
-      DATABASE_PREPARE: 'false',
-      // The maintenance schedule's period (schedules.ts): GET /v1/status trusts a caught-up check for 3 ticks.
+      // The EventBridge schedules' period (schedules.ts): GET /v1/status trusts a caught-up check for 3 ticks.
       SCHEDULER_TICK: '1m',
+      // Deployed webhooks never call loopback (nor private, link-local or metadata) addresses unless allow-listed.
+      WEBHOOK_ALLOW_LOOPBACK: 'false',
       ...props.environment,
     };
   }
 
-  /** A NodejsFunction for functions/<name>/handler.ts, created in `scope` with the shared settings. */
+  /** A NodejsFunction for functions/<entry>.ts, created in `scope` with the shared settings. */
   create(scope: Construct, id: string, options: AppFunctionOptions): NodejsFunction {
     // An explicit log group: retention is ours, and it goes away with the function.
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
-      retention: logs.RetentionDays.ONE_MONTH,
+      retention: this.props.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    const connectionEnv = Object.assign(
+      {},
+      ...(options.connects ?? FunctionDefaults.APP_CONNECTIONS).map((c) => {
+        const env = this.props.connections[c];
+        if (!env) throw new Error(`${id}: no environment for connection ${c}`);
+        return env;
+      }),
+    ) as Record<string, string>;
+    const copyMigrations = (inputDir: string, outputDir: string) =>
+      options.withMigrations ? [`cp -R "${path.join(inputDir, MIGRATIONS_DIR)}" "${path.join(outputDir, 'migrations')}"`] : [];
     return new NodejsFunction(scope, id, {
       description: options.description,
-      entry: path.join(PROJECT_ROOT, 'functions', options.name, 'handler.ts'),
-      handler: 'handler',
+      entry: path.join(PROJECT_ROOT, 'functions', `${options.entry}.ts`),
+      handler: options.handler ?? 'handler',
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_20_X,
+      runtime: LAMBDA_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: options.memorySize ?? 512,
+      memorySize: options.memorySize ?? this.props.memorySize ?? 512,
       timeout: options.timeout ?? Duration.seconds(30),
       logGroup,
-      vpc: this.network.vpc,
-      vpcSubnets: this.network.appSubnets,
-      environment: { ...this.environment, ...options.environment },
+      vpc: this.props.network.vpc,
+      vpcSubnets: this.props.network.appSubnets,
+      environment: { ...this.environment, ...connectionEnv, ...options.environment },
       bundling: {
         // Bundle with the project's own esbuild: no Docker needed (or present) to synth.
         forceDockerBundling: false,
         format: OutputFormat.CJS,
-        target: 'node20',
+        target: BUNDLE_TARGET,
         minify: true,
+        // The AWS SDK clients and the MSK IAM signer go into the bundle: the versions we tested, not
+        // whatever the runtime ships.
+        externalModules: [],
         // NodejsFunction also sets NODE_OPTIONS=--enable-source-maps for this.
         sourceMap: true,
         sourcesContent: false,
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
-          afterBundling: (inputDir: string, outputDir: string) => [
-            `cp -R "${path.join(inputDir, MIGRATIONS_DIR)}" "${path.join(outputDir, 'migrations')}"`,
-          ],
+          afterBundling: copyMigrations,
         },
       },
     });

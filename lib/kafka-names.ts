@@ -1,11 +1,14 @@
 // Topic and consumer-group names, taken from the runtime's own config defaults so AWS and local agree.
 import { parseConfig, type Config } from '../adapters/config';
 
-export type KafkaNames = Pick<Config['kafka'], 'topics' | 'groups'>;
+export type KafkaNames = Pick<Config['kafka'], 'topics'> & { groups: Config['kafka']['groups'] & { alert: string } };
+
+/** The alert engine's consumer group on metric_updates (ARCHITECTURE.md: group "alert"). */
+export const ALERT_GROUP = 'alert';
 
 export function defaultKafkaNames(): KafkaNames {
   const { topics, groups } = parseConfig({}).kafka;
-  return { topics, groups };
+  return { topics, groups: { ...groups, alert: ALERT_GROUP } };
 }
 
 /** The same names as the env vars adapters/config.ts reads. */

@@ -1,6 +1,24 @@
-// The VPC every other construct lives in.
+// The VPC every other construct lives in: private subnets, the NAT for webhooks, VPC endpoints, flow logs.
 import { Construct } from 'constructs';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+
+export interface NetworkProps {
+  /**
+   * NAT gateways. The dispatcher's webhooks go to arbitrary hosts on the internet, so the app subnets
+   * need one: ~32 USD/month per gateway plus ~0.045 USD per GB processed (us-east-1 prices). One is a
+   * single point of failure for egress, accepted for its cost; two (one per AZ) for production.
+   */
+  readonly natGateways: number;
+  /**
+   * Interface endpoints (service names such as secretsmanager, email-smtp, sts, lambda, kafka): each
+   * costs ~7.3 USD/month per AZ plus 0.01 USD/GB. `email-smtp` is how the dispatcher reaches SES SMTP;
+   * `secretsmanager` keeps the cold-start secret reads off the NAT. S3 uses a free gateway endpoint.
+   */
+  readonly interfaceEndpoints: readonly string[];
+  readonly logRetention: logs.RetentionDays;
+}
 
 export class Network extends Construct {
   readonly vpc: ec2.Vpc;
@@ -8,19 +26,36 @@ export class Network extends Construct {
   readonly appSubnets: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
   /** Postgres, RDS Proxy and Redis: nothing in there ever calls out. */
   readonly dataSubnets: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+  readonly endpoints: Record<string, ec2.InterfaceVpcEndpoint> = {};
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       // Two AZs: the minimum MSK Serverless, ElastiCache Serverless and an RDS subnet group accept.
       maxAzs: 2,
-      // One NAT gateway is a single point of failure for egress, accepted for its cost.
-      natGateways: 1,
+      natGateways: props.natGateways,
       subnetConfiguration: [
         { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
         { name: 'app', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
         { name: 'data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
       ],
+      gatewayEndpoints: { S3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
     });
+
+    // Rejected and accepted flows, for incident forensics (cdk-nag VPC7).
+    const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    this.vpc.addFlowLog('FlowLog', { destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup) });
+
+    for (const name of props.interfaceEndpoints) {
+      const id = name.replace(/(^|[-.])([a-z])/g, (_, __, c: string) => c.toUpperCase());
+      this.endpoints[name] = this.vpc.addInterfaceEndpoint(`${id}Endpoint`, {
+        // SES SMTP listens on 587 (STARTTLS) behind its endpoint; every other service on 443.
+        service: new ec2.InterfaceVpcEndpointAwsService(name, undefined, name === 'email-smtp' ? 587 : 443),
+        subnets: this.appSubnets,
+        privateDnsEnabled: true,
+        // Reachable from inside the VPC only: the endpoint's security group allows the VPC CIDR on that port.
+        open: true,
+      });
+    }
   }
 }

@@ -7,18 +7,29 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 
 export interface SchedulesProps {
   readonly maintenance: lambda.IFunction;
+  readonly alertTick: lambda.IFunction;
+  readonly dispatch: lambda.IFunction;
 }
 
+/**
+ * Every minute (EventBridge's finest rate; the local tick is 10 s, so `for` periods and absence rules
+ * resolve to the minute in AWS). A tick retried later than a minute only duplicates the next one.
+ */
 export class Schedules extends Construct {
   readonly maintenanceRule: events.Rule;
+  readonly alertTickRule: events.Rule;
+  readonly dispatchRule: events.Rule;
 
   constructor(scope: Construct, id: string, props: SchedulesProps) {
     super(scope, id);
-    this.maintenanceRule = new events.Rule(this, 'Maintenance', {
-      description: 'CustomerSignal maintenance: partitions ahead, API-key last-use flush',
-      schedule: events.Schedule.rate(Duration.minutes(1)),
-      // The next tick comes within a minute: a tick retried later than that only duplicates it.
-      targets: [new targets.LambdaFunction(props.maintenance, { retryAttempts: 2, maxEventAge: Duration.minutes(1) })],
-    });
+    const everyMinute = (ruleId: string, description: string, fn: lambda.IFunction) =>
+      new events.Rule(this, ruleId, {
+        description,
+        schedule: events.Schedule.rate(Duration.minutes(1)),
+        targets: [new targets.LambdaFunction(fn, { retryAttempts: 2, maxEventAge: Duration.minutes(1) })],
+      });
+    this.maintenanceRule = everyMinute('Maintenance', 'CustomerSignal maintenance: partitions ahead, retention, key-use flush, freshness', props.maintenance);
+    this.alertTickRule = everyMinute('AlertTick', 'CustomerSignal alert tick: absence rules, for periods, resolves', props.alertTick);
+    this.dispatchRule = everyMinute('Dispatch', 'CustomerSignal dispatcher: deliver pending notifications', props.dispatch);
   }
 }

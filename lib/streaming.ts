@@ -1,6 +1,9 @@
 // MSK Serverless: the Kafka log between ingest and aggregate, with IAM client auth.
 import { Construct } from 'constructs';
-import { ArnFormat, Fn, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { TopicSpec } from '../adapters/kafka/topics';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as msk from 'aws-cdk-lib/aws-msk';
@@ -12,23 +15,54 @@ export type KafkaClient = iam.IGrantable & ec2.IConnectable;
 
 export interface StreamingProps {
   readonly network: Network;
+  /**
+   * LocalStack: a small provisioned cluster without client auth (LocalStack runs a real Kafka broker
+   * for it and does not emulate MSK Serverless or IAM SASL). Never for AWS.
+   */
+  readonly localstack?: boolean;
+  /**
+   * Provisioned MSK with this broker type (one broker per app subnet, IAM auth, TLS) instead of MSK
+   * Serverless. @default undefined (Serverless)
+   */
+  readonly brokerType?: string;
+  /** Provisioned only. @default '3.9.x' */
+  readonly kafkaVersion?: string;
+  /** Provisioned only: EBS per broker. @default 100 */
+  readonly brokerStorageGiB?: number;
+  /** Provisioned only: broker logs. */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+export interface TopicsResourceProps {
+  readonly topics: readonly string[];
+  /** What the handler will create (from the same topicSpecs() it runs); a change triggers an update. */
+  readonly specs: readonly TopicSpec[];
+  readonly providerLogGroup: logs.ILogGroup;
 }
 
 /**
- * The cluster only. Topics (events_raw, events_dlq, metric_updates with their partitions and
- * retention) are created by the `customersignal topics` command run against it, the same code
- * path as locally; a custom resource running that code at deploy time is planned and would
- * slot in here.
+ * MSK Serverless with IAM client auth, and its topics (events_raw, metric_updates, events_dlq with their
+ * partitions and retention), created by a custom resource that runs the same ensureTopics() as
+ * `customersignal topics` (functions/migrate/topics-handler.ts).
+ *
+ * Why Serverless: no broker sizing, patching or storage to manage, pay per partition-hour and GB, IAM
+ * auth only (no SCRAM secrets to rotate), and the Lambda event-source mappings work with it the same
+ * way. Its limits (120 partitions per topic, 200 MB/s in, 7-day default retention that we raise per
+ * topic) are far above this product's first years; provisioned MSK is the move when sustained
+ * throughput makes per-broker pricing cheaper, and only this construct changes then.
  */
 export class Streaming extends Construct {
-  /** SASL/IAM listener of MSK Serverless; it has no other. */
+  /** SASL/IAM listener (MSK Serverless has no other; provisioned clusters use the same port for IAM). */
   static readonly IAM_PORT = 9098;
 
   readonly clusterArn: string;
-  /** `host:port,...` for kafkajs; a deploy-time value (see the constructor). */
-  readonly bootstrapBrokers: string;
   readonly connections: ec2.Connections;
-  private readonly clusterName: string;
+  readonly localstack: boolean;
+  /** Provisioned clusters: broker ids 1..n (topic metrics are per broker there). Serverless: undefined. */
+  readonly brokerIds?: number[];
+  /** Set by addTopics(): the custom resource later deploy steps (event sources) wait for. */
+  topics?: CustomResource;
+  readonly clusterName: string;
 
   constructor(scope: Construct, id: string, props: StreamingProps) {
     super(scope, id);
@@ -43,35 +77,80 @@ export class Streaming extends Construct {
     securityGroup.addIngressRule(securityGroup, ec2.Port.tcp(Streaming.IAM_PORT), 'MSK event-source pollers');
 
     this.clusterName = `${Stack.of(this).stackName}-events`.toLowerCase();
-    const cluster = new msk.CfnServerlessCluster(this, 'Cluster', {
-      clusterName: this.clusterName,
-      clientAuthentication: { sasl: { iam: { enabled: true } } },
-      vpcConfigs: [
-        {
-          // Subnets with egress: the event-source pollers placed here must reach Lambda and STS.
-          subnetIds: vpc.selectSubnets(appSubnets).subnetIds,
+    this.localstack = props.localstack ?? false;
+    const subnetIds = vpc.selectSubnets(appSubnets).subnetIds;
+    let cluster: msk.CfnCluster | msk.CfnServerlessCluster;
+    if (this.localstack || props.brokerType) {
+      const brokerLogs = this.localstack
+        ? undefined
+        : new logs.LogGroup(this, 'BrokerLogs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+      this.brokerIds = subnetIds.map((_, i) => i + 1);
+      cluster = new msk.CfnCluster(this, 'Cluster', {
+        clusterName: this.clusterName,
+        kafkaVersion: props.kafkaVersion ?? '3.9.x',
+        numberOfBrokerNodes: subnetIds.length,
+        // Topic-level CloudWatch metrics (events_dlq growth, ops.ts) exist only at this level on provisioned MSK.
+        enhancedMonitoring: 'PER_TOPIC_PER_BROKER',
+        brokerNodeGroupInfo: {
+          clientSubnets: subnetIds,
+          instanceType: props.brokerType ?? 'kafka.t3.small',
           securityGroups: [securityGroup.securityGroupId],
+          storageInfo: { ebsStorageInfo: { volumeSize: props.brokerStorageGiB ?? 100 } },
         },
-      ],
-    });
+        // LocalStack emulates neither IAM SASL nor TLS listeners; AWS: IAM only, TLS everywhere, encrypted EBS.
+        ...(this.localstack
+          ? {
+              clientAuthentication: { unauthenticated: { enabled: true } },
+              encryptionInfo: { encryptionInTransit: { clientBroker: 'PLAINTEXT', inCluster: false } },
+            }
+          : {
+              clientAuthentication: { sasl: { iam: { enabled: true } }, unauthenticated: { enabled: false } },
+              encryptionInfo: { encryptionInTransit: { clientBroker: 'TLS', inCluster: true } },
+              loggingInfo: { brokerLogs: { cloudWatchLogs: { enabled: true, logGroup: brokerLogs!.logGroupName } } },
+            }),
+      });
+    } else {
+      cluster = new msk.CfnServerlessCluster(this, 'Cluster', {
+        clusterName: this.clusterName,
+        // MSK Serverless encrypts at rest (AWS-owned key) and in transit (TLS only) always.
+        clientAuthentication: { sasl: { iam: { enabled: true } } },
+        vpcConfigs: [
+          {
+            // Subnets with egress: the event-source pollers placed here must reach Lambda and STS.
+            subnetIds,
+            securityGroups: [securityGroup.securityGroupId],
+          },
+        ],
+      });
+    }
     this.clusterArn = cluster.attrArn;
+  }
 
-    // CloudFormation exposes no bootstrap-broker attribute for MSK Serverless, so one SDK call
-    // at deploy time reads it. The string is fixed for the cluster's life, so reading it on
-    // create and update is enough; the alternative (a context value filled in after a first
-    // deploy) would make the first deploy unusable.
-    const brokers = new cr.AwsCustomResource(this, 'BootstrapBrokers', {
-      onUpdate: {
-        service: 'Kafka',
-        action: 'getBootstrapBrokers',
-        parameters: { ClusterArn: this.clusterArn },
-        physicalResourceId: cr.PhysicalResourceId.of(this.clusterArn),
-        outputPaths: ['BootstrapBrokerStringSaslIam'],
-      },
-      policy: cr.AwsCustomResourcePolicy.fromSdkCalls({ resources: [this.clusterArn] }),
-      installLatestAwsSdk: false,
+  /** Environment a function needs to reach the cluster (brokers resolved at cold start by adapters/aws/resolve.ts). */
+  get environment(): Record<string, string> {
+    return { KAFKA_MSK_CLUSTER_ARN: this.clusterArn, KAFKA_AUTH: this.localstack ? 'none' : 'aws-iam' };
+  }
+
+  /** GetBootstrapBrokers on the cluster (adapters/aws/resolve.ts) and a network path to it. */
+  grantConnect(client: KafkaClient): void {
+    iam.Grant.addToPrincipal({ grantee: client, actions: ['kafka:GetBootstrapBrokers'], resourceArns: [this.clusterArn] });
+    this.allow(client, ['kafka-cluster:Connect'], [this.clusterArn]);
+  }
+
+  /** The topics custom resource, run by `fn` (a function with the streaming environment). */
+  addTopics(fn: lambda.Function, specs: TopicsResourceProps): CustomResource {
+    this.grantConnect(fn);
+    const topicArns = specs.topics.map((t) => this.arnOf('topic', t));
+    this.allow(fn, ['kafka-cluster:DescribeTopic', 'kafka-cluster:CreateTopic', 'kafka-cluster:DescribeTopicDynamicConfiguration', 'kafka-cluster:AlterTopicDynamicConfiguration'], topicArns);
+    const provider = new cr.Provider(this, 'TopicsProvider', { onEventHandler: fn, logGroup: specs.providerLogGroup });
+    this.topics = new CustomResource(this, 'Topics', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::KafkaTopics',
+      // A change here (names, partitions, retention) runs the handler again.
+      properties: { Specs: JSON.stringify(specs.specs) },
     });
-    this.bootstrapBrokers = brokers.getResponseField('BootstrapBrokerStringSaslIam');
+    this.topics.node.addDependency(this.node.findChild('Cluster'));
+    return this.topics;
   }
 
   /** Idempotent produce (acks=all) to the given topics. */
@@ -100,7 +179,7 @@ export class Streaming extends Construct {
     this.allow(client, ['kafka-cluster:DescribeGroup'], [this.arnOf('group', group)]);
   }
 
-  private allow(client: KafkaClient, actions: string[], resources: string[]): void {
+  private allow(client: iam.IGrantable & ec2.IConnectable, actions: string[], resources: string[]): void {
     iam.Grant.addToPrincipal({ grantee: client, actions, resourceArns: resources });
     this.connections.allowDefaultPortFrom(client);
   }

@@ -1,6 +1,6 @@
 // The admin CLI: `npm run cli -- <command>` or the `customersignal` bin. Every command takes --json.
 import { Command, CommanderError } from 'commander';
-import { config, ConfigError } from '../adapters/config';
+import { config, ConfigError, loadConfig } from '../adapters/config';
 import { createSql, ensureDatabase, type Sql } from '../adapters/postgres/client';
 import { migrate } from '../adapters/postgres/migrate';
 import { createProject, createTenant, listTenants } from '../adapters/postgres/tenants-store';
@@ -41,7 +41,11 @@ export function buildCli(): Command {
     .description('CustomerSignal admin CLI')
     .option('--json', 'machine-readable output')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    // Against AWS (secret ARNs, an MSK cluster ARN) the config needs one async resolution; locally a no-op.
+    .hook('preAction', async () => {
+      await loadConfig();
+    });
   const out = (): Output => ({ json: Boolean(program.opts().json) });
 
   program.command('migrate').description('create the database if needed and apply SQL migrations').action(async () => {

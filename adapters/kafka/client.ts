@@ -1,10 +1,15 @@
 // The kafkajs client factory; kafkajs stays behind this folder so it can be swapped.
-import { Kafka, logLevel as KafkaLogLevel, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel as KafkaLogLevel, type LogEntry, type SASLOptions } from 'kafkajs';
 import { logger } from '../logger';
 
 export interface KafkaOptions {
   brokers: string[];
   clientId: string;
+  /** TLS to the brokers (MSK's IAM listener requires it). */
+  ssl?: boolean;
+  /** 'aws-iam': MSK IAM auth, SASL OAUTHBEARER with tokens from aws-msk-iam-sasl-signer-js. */
+  auth?: 'none' | 'aws-iam';
+  awsRegion?: string;
 }
 
 const LEVEL: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -27,10 +32,29 @@ function logCreator() {
   };
 }
 
+/**
+ * MSK IAM: each (re)authentication signs a short-lived token with the function's role. The signer
+ * (and the AWS SDK under it) is loaded only when IAM auth is configured.
+ */
+function mskIamSasl(region: string): SASLOptions {
+  return {
+    mechanism: 'oauthbearer',
+    oauthBearerProvider: async () => {
+      const { generateAuthToken } = await import('aws-msk-iam-sasl-signer-js');
+      const { token } = await generateAuthToken({ region });
+      return { value: token };
+    },
+  };
+}
+
 export function createKafka(opts: KafkaOptions): Kafka {
+  const iam = opts.auth === 'aws-iam';
+  if (iam && !opts.awsRegion) throw new Error('Kafka auth aws-iam needs awsRegion');
   return new Kafka({
     clientId: opts.clientId,
     brokers: opts.brokers,
+    ...((opts.ssl || iam) && { ssl: true }),
+    ...(iam && { sasl: mskIamSasl(opts.awsRegion!) }),
     logLevel: KafkaLogLevel.WARN,
     logCreator,
     connectionTimeout: 3_000,

@@ -140,7 +140,7 @@ async function advanceProgress(sql: Sql, events: RawEvent[]): Promise<void> {
       set processed_through = greatest(p.processed_through, excluded.processed_through), updated_at = now()`;
 }
 
-interface RollupRow {
+export interface RollupRow {
   tenantId: string;
   projectId: string;
   eventType: string;
@@ -151,7 +151,7 @@ interface RollupRow {
   version: string;
 }
 
-function toValue(r: RollupRow): RollupValue {
+export function toValue(r: RollupRow): RollupValue {
   return {
     tenantId: r.tenantId,
     projectId: r.projectId,

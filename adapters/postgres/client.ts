@@ -9,12 +9,15 @@ export interface PostgresOptions {
   poolSize: number;
   /** false behind RDS Proxy, which does not support prepared statements across connections. */
   prepare: boolean;
+  /** In AWS, read from Secrets Manager by loadConfig(); locally the URL carries it if needed. */
+  password?: string;
 }
 
 export function createSql(opts: PostgresOptions): Sql {
   return postgres(opts.url, {
     max: opts.poolSize,
     prepare: opts.prepare,
+    ...(opts.password !== undefined && { password: opts.password }),
     onnotice: () => undefined,
     connect_timeout: 10,
     idle_timeout: 60,

@@ -4,10 +4,10 @@
 // migration 006; a bucket that lost all its events is kept at zero rather than deleted) so the version-guarded Redis
 // refresh wins over whatever Redis cached.
 import type { Sql } from './client';
-import { HLL_PARAMS } from './aggregate-store';
+import { HLL_PARAMS, toValue, type RollupRow } from './aggregate-store';
 import { lockTenantExclusive } from './rollup-lock';
 import { INTERVAL_MS, type Interval } from '../../core/intervals';
-import type { RollupMetric, RollupValue } from '../../core/rollups';
+import type { RollupValue } from '../../core/rollups';
 
 export interface RebuildChunkResult {
   /** Raw events read. */
@@ -28,10 +28,7 @@ export async function rebuildHour(sql: Sql, q: { tenantId: string; fromMs: numbe
   const { log2m, regwidth, expthresh, sparseon } = HLL_PARAMS;
   const from = new Date(q.fromMs);
   const to = new Date(q.toMs);
-  return sql.begin(async (t) => {
-    const tx = t as unknown as Sql;
-    await lockTenantExclusive(tx, q.tenantId);
-    await createScratch(tx);
+  return inChunk(sql, q.tenantId, async (tx) => {
     await tx`
       insert into rb_fine (p, y, b, c, cu, sk)
       select project_id, event_type, date_bin('10 seconds', ts, timestamptz 'epoch'), count(*), count(user_id),
@@ -77,10 +74,7 @@ export async function rebuildHour(sql: Sql, q: { tenantId: string; fromMs: numbe
 export async function rebuildDay(sql: Sql, q: { tenantId: string; dayMs: number }): Promise<RebuildChunkResult> {
   const from = new Date(q.dayMs);
   const to = new Date(q.dayMs + INTERVAL_MS['1d']);
-  return sql.begin(async (t) => {
-    const tx = t as unknown as Sql;
-    await lockTenantExclusive(tx, q.tenantId);
-    await createScratch(tx);
+  return inChunk(sql, q.tenantId, async (tx) => {
     await tx`
       insert into rb_new (p, y, m, i, b, v)
       select project_id, event_type, metric, '1d', ${from}::timestamptz, sum(value)
@@ -101,6 +95,16 @@ export async function rebuildDay(sql: Sql, q: { tenantId: string; dayMs: number 
  * jsonb_each (every row's properties are a new cache key: all misses), and no JIT (compiling costs more than these
  * short statements gain). EXPLAIN ANALYZE of an hour of 83 000 events: 1.08 s → 0.70 s.
  */
+/** One chunk's transaction: the tenant's rollup lock held exclusively, scratch tables ready. */
+function inChunk<T>(sql: Sql, tenantId: string, fn: (tx: Sql) => Promise<T>): Promise<T> {
+  return sql.begin(async (t) => {
+    const tx = t as unknown as Sql;
+    await lockTenantExclusive(tx, tenantId);
+    await createScratch(tx);
+    return fn(tx);
+  }) as Promise<T>;
+}
+
 async function createScratch(tx: Sql): Promise<void> {
   await tx`
     set local work_mem = '64MB';
@@ -112,16 +116,6 @@ async function createScratch(tx: Sql): Promise<void> {
     create temp table rb_new_sketches (p uuid, y text collate "C", i text collate "C", b timestamptz, sk hll) on commit drop;
     create temp table rb_old (p uuid, y text collate "C", m text collate "C", i text collate "C", b timestamptz, version bigint) on commit drop;
     create temp table rb_old_sketches (p uuid, y text collate "C", i text collate "C", b timestamptz, version bigint) on commit drop`.simple();
-}
-
-interface SwappedRow {
-  projectId: string;
-  eventType: string;
-  metric: RollupMetric;
-  interval: Interval;
-  bucketStart: Date;
-  value: string;
-  version: string;
 }
 
 /** Replaces the tenant's rows of `intervals` in [from, to) with rb_new / rb_new_sketches, in primary-key order. */
@@ -138,30 +132,20 @@ async function swapIn(tx: Sql, tenantId: string, intervals: readonly Interval[],
       returning project_id, event_type, interval, bucket_start, version
     ) insert into rb_old_sketches select * from d`;
   const { log2m, regwidth, expthresh, sparseon } = HLL_PARAMS;
-  const counts = await tx<SwappedRow[]>`
+  const counts = await tx<RollupRow[]>`
     insert into rollups (tenant_id, project_id, event_type, metric, interval, bucket_start, value, version)
     select ${tenantId}, p, y, m, i, b, coalesce(n.v, 0), rollup_next_version(o.version)
     from rb_new n full join rb_old o using (p, y, m, i, b)
     order by p, y, m, i, b
-    returning project_id as "projectId", event_type as "eventType", metric, interval, bucket_start as "bucketStart", value::text as value, version::text as version`;
-  const sketches = await tx<SwappedRow[]>`
+    returning tenant_id as "tenantId", project_id as "projectId", event_type as "eventType", metric, interval, bucket_start as "bucketStart", value::text as value, version::text as version`;
+  const sketches = await tx<RollupRow[]>`
     insert into rollup_sketches as s (tenant_id, project_id, event_type, interval, bucket_start, sketch, version)
     select ${tenantId}, p, y, i, b, coalesce(n.sk, hll_empty(${log2m}, ${regwidth}, ${expthresh}, ${sparseon})), rollup_next_version(o.version)
     from rb_new_sketches n full join rb_old_sketches o using (p, y, i, b)
     order by p, y, i, b
-    returning project_id as "projectId", event_type as "eventType", 'unique_users' as metric, interval, bucket_start as "bucketStart",
+    returning tenant_id as "tenantId", project_id as "projectId", event_type as "eventType", 'unique_users' as metric, interval, bucket_start as "bucketStart",
               round(hll_cardinality(s.sketch))::bigint::text as value, version::text as version`;
-  return [...counts, ...sketches].map((r) => ({
-    tenantId,
-    projectId: r.projectId,
-    eventType: r.eventType,
-    metric: r.metric,
-    interval: r.interval,
-    bucketMs: r.bucketStart.getTime(),
-    value: Number(r.value),
-    text: r.value,
-    version: Number(r.version),
-  }));
+  return [...counts, ...sketches].map(toValue);
 }
 
 /**

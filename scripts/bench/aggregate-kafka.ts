@@ -44,6 +44,7 @@ export async function prefillTopic(o: { brokers: string; topic: string; tenants:
           userId: e.user_id as string,
           sessionId: e.session_id as string,
           properties: e.properties as Record<string, unknown>,
+          context: null,
         });
         bytes += Buffer.byteLength(value);
         messages.push({ key: t.id, value, headers: { request_id: randomUUID() } });

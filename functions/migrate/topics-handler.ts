@@ -1,0 +1,36 @@
+// CloudFormation custom resource (through the CDK Provider framework): creates the Kafka topics with
+// their partitions and retention — the same ensureTopics()/topicSpecs() as `customersignal topics` —
+// and brings an existing topic's retention.ms back to the configured value.
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { ConfigResourceTypes } from 'kafkajs';
+import { loadConfig } from '../../adapters/config';
+import { topicSpecs } from '../../adapters';
+import { createKafka } from '../../adapters/kafka/client';
+import { ensureTopics } from '../../adapters/kafka/topics';
+import { logger } from '../../adapters/logger';
+import type { CustomResourceResult } from './handler';
+
+export async function handler(event: CloudFormationCustomResourceEvent): Promise<CustomResourceResult> {
+  const physicalResourceId = 'customersignal-topics';
+  // Topics outlive a stack update that drops this resource; they go with the cluster.
+  if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
+  const cfg = await loadConfig();
+  const kafka = createKafka(cfg.kafka);
+  const specs = topicSpecs(cfg);
+  const status = await ensureTopics(kafka, specs);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: specs.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.topic, configEntries: [{ name: 'retention.ms', value: String(s.retentionMs) }] })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+  logger.info('topics', { status });
+  return {
+    PhysicalResourceId: physicalResourceId,
+    Data: { Topics: status.map((s) => `${s.topic}:${s.partitions}`).join(',') },
+  };
+}
