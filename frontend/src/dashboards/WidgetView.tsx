@@ -2,6 +2,7 @@
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { eventsQueries, metricsQueries } from '../api/queries';
 import type { Widget } from '../api/resources';
+import type { MetricSeries } from '../api/types';
 import { useSession } from '../auth/AuthProvider';
 import { EmptyState, ErrorState, LoadingState } from '../components/PanelStates';
 import { SendEventHint } from '../components/SendEventHint';
@@ -81,35 +82,10 @@ function MetricBody({ widget, query, index }: { widget: Widget; query: ResolvedQ
   }
 
   if (widget.type === 'table') {
-    const rows = [...data.points].reverse();
     return (
       <div className="table-scroll widget__table">
         {refreshFailed}
-        <table className="events-table">
-          <caption className="visually-hidden">{widget.title || query.eventType} per {query.interval}, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Bucket start</th>
-              <th scope="col">{query.metric}</th>
-              <th scope="col">
-                <span className="visually-hidden">Events</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((point) => (
-              <tr key={point.t}>
-                <td>
-                  <time dateTime={point.t}>{formatDateTime(point.t)}</time>
-                </td>
-                <td className="num">{point.value === null ? '—' : formatNumber(point.value)}</td>
-                <td>
-                  <a href={explorerHrefForBucket(query, point.t, data.interval)}>events</a>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <BucketTable series={data} query={query} caption={`${widget.title || query.eventType} per ${query.interval}, newest first`} />
       </div>
     );
   }
@@ -122,7 +98,47 @@ function MetricBody({ widget, query, index }: { widget: Widget; query: ResolvedQ
         {data.points.every((p) => !p.value) ? `No ${query.eventType} events in this range. ` : 'Click a point to see its events. '}
         <a href={explorerAll}>All events in range</a>
       </p>
+      {/* The keyboard way to a bucket's events, and the numbers behind the chart. */}
+      <details className="widget__details">
+        <summary>Data table</summary>
+        <div className="table-scroll widget__table">
+          <BucketTable series={data} query={query} caption={`${widget.title || query.eventType} per ${query.interval}, newest first`} />
+        </div>
+      </details>
     </>
+  );
+}
+
+function BucketTable({ series, query, caption }: { series: MetricSeries; query: ResolvedQuery; caption: string }) {
+  const rows = [...series.points].reverse();
+  return (
+    <table className="events-table">
+      <caption className="visually-hidden">{caption}</caption>
+      <thead>
+        <tr>
+          <th scope="col">Bucket start</th>
+          <th scope="col">{query.metric}</th>
+          <th scope="col">
+            <span className="visually-hidden">Events</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((point) => (
+          <tr key={point.t}>
+            <td>
+              <time dateTime={point.t}>{formatDateTime(point.t)}</time>
+            </td>
+            <td className="num">{point.value === null ? '—' : formatNumber(point.value)}</td>
+            <td>
+              <a href={explorerHrefForBucket(query, point.t, series.interval)} aria-label={`Events from ${formatDateTime(point.t)}`}>
+                events
+              </a>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
 
