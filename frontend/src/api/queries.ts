@@ -51,10 +51,16 @@ export const metricsQueries = {
 
 export const eventsQueries = {
   all: (session: Session) => ['events', session.keyFingerprint] as const,
-  list: (session: Session, { limit, filters }: { limit: number; filters: QueryParams }) =>
+  /** `range` (relative, e.g. "1h") adds `from` = now − range when a first page is fetched. */
+  list: (session: Session, { limit, filters, range }: { limit: number; filters: QueryParams; range?: string }) =>
     infiniteQueryOptions({
-      queryKey: [...eventsQueries.all(session), 'list', { limit, filters }] as const,
-      queryFn: ({ pageParam, signal }) => fetchEventsPage(session.client, { limit, cursor: pageParam, filters }, signal),
+      queryKey: [...eventsQueries.all(session), 'list', { limit, filters, range }] as const,
+      queryFn: ({ pageParam, signal }) =>
+        fetchEventsPage(
+          session.client,
+          { limit, cursor: pageParam, filters: range === undefined ? filters : { ...filters, from: resolveRange(range, Date.now()).from } },
+          signal,
+        ),
       initialPageParam: null as string | null,
       getNextPageParam: (lastPage) => lastPage.next_cursor,
     }),

@@ -150,7 +150,7 @@ function EventsBody({ query }: { query: ResolvedQuery }) {
     project: query.project,
     ...Object.fromEntries(Object.entries(query.filter).map(([k, v]) => [`prop.${k}`, v])),
   };
-  const events = useInfiniteQuery({ ...eventsQueries.list(session, { limit: 10, filters }), refetchInterval: live ? LIVE_REFRESH_MS : false });
+  const events = useInfiniteQuery({ ...eventsQueries.list(session, { limit: 10, filters, range: query.range }), refetchInterval: live ? LIVE_REFRESH_MS : false });
   if (events.data === undefined) {
     return events.isError ? <ErrorState title="Could not load events" error={events.error} onRetry={() => void events.refetch()} /> : <LoadingState label="Loading events…" />;
   }
@@ -166,7 +166,7 @@ function EventsBody({ query }: { query: ResolvedQuery }) {
           </li>
         ))}
       </ul>
-      <a href={hrefFor('explorer', filters)}>Open in explorer</a>
+      <a href={hrefFor('explorer', { ...filters, from: resolveRange(query.range, Date.now()).from })}>Open in explorer</a>
     </>
   );
 }
