@@ -1,11 +1,11 @@
-// Top-level routing by auth state: sign-in, or the (lazily loaded) overview.
+// Top-level routing by auth state: sign-in, or the (lazily loaded) app shell.
 import { lazy, Suspense } from 'react';
 import { useAuth } from './auth/AuthProvider';
 import { SignInScreen } from './auth/SignInScreen';
 import { LoadingState } from './components/PanelStates';
 
-// The overview pulls in recharts; the sign-in screen should not wait for it.
-const OverviewScreen = lazy(() => import('./overview/OverviewScreen'));
+// The shell and its screens pull in recharts; the sign-in screen should not wait for them.
+const Shell = lazy(() => import('./shell/Shell'));
 
 export function App() {
   const { session } = useAuth();
@@ -13,7 +13,7 @@ export function App() {
   return (
     <Suspense fallback={<LoadingState label="Loading dashboard…" />}>
       {/* Remount per key so no state of a previous session survives. */}
-      <OverviewScreen key={session.keyFingerprint} />
+      <Shell key={session.keyFingerprint} />
     </Suspense>
   );
 }

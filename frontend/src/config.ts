@@ -18,7 +18,5 @@ export function publicApiOrigin(): string {
   return apiBaseUrl !== '' ? apiBaseUrl : window.location.origin;
 }
 
+/** Live refresh of charts, status, alert states. */
 export const LIVE_REFRESH_MS = 5_000;
-export const EVENT_TYPES_REFRESH_MS = 30_000;
-export const MAX_CHARTED_EVENT_TYPES = 8;
-export const RECENT_EVENTS_PAGE_SIZE = 50;

@@ -90,6 +90,29 @@ describe('createApiClient', () => {
   });
 });
 
+describe('send', () => {
+  it('writes JSON with the bearer key and reads the answer', async () => {
+    const { client, calls } = clientAnswering(jsonResponse(201, { id: 'd1', name: 'Ops', is_default: false, widgets: [], created_at: '', updated_at: '' }));
+
+    const created = await client.send('POST', '/v1/dashboards', { body: { name: 'Ops', widgets: [] }, parse: (b) => b as { id: string } });
+
+    expect(created.id).toBe('d1');
+    expect(calls[0]?.init?.method).toBe('POST');
+    expect(calls[0]?.init?.body).toBe('{"name":"Ops","widgets":[]}');
+    const headers = new Headers(calls[0]?.init?.headers);
+    expect(headers.get('Content-Type')).toBe('application/json');
+    expect(headers.get('Authorization')).toBe('Bearer cs_read_123');
+  });
+
+  it('sends no body and no content type for a DELETE, and turns a 403 into an ApiError', async () => {
+    const { client, calls } = clientAnswering(jsonResponse(403, { error: { code: 'forbidden', message: 'needs admin' }, request_id: 'r' }));
+
+    await expect(client.send('DELETE', '/v1/api-keys/x', { parse: (b) => b })).rejects.toMatchObject({ status: 403, code: 'forbidden' });
+    expect(calls[0]?.init?.body).toBeUndefined();
+    expect(new Headers(calls[0]?.init?.headers).has('Content-Type')).toBe(false);
+  });
+});
+
 describe('readErrorEnvelope', () => {
   it('returns null for bodies that are not the envelope', () => {
     expect(readErrorEnvelope({ message: 'x' })).toBeNull();

@@ -37,8 +37,19 @@ export interface GetOptions<T> {
   parse: (body: unknown) => T;
 }
 
+export interface SendOptions<T> {
+  query?: QueryParams;
+  body?: unknown;
+  signal?: AbortSignal;
+  parse: (body: unknown) => T;
+}
+
+export type WriteMethod = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
 export interface ApiClient {
   get<T>(path: string, options: GetOptions<T>): Promise<T>;
+  /** A write (POST/PUT/PATCH/DELETE) with an optional JSON body. */
+  send<T>(method: WriteMethod, path: string, options: SendOptions<T>): Promise<T>;
 }
 
 export interface ApiClientConfig {
@@ -93,70 +104,76 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
 export function createApiClient({ baseUrl, apiKey, fetchImpl }: ApiClientConfig): ApiClient {
   const doFetch = fetchImpl ?? ((input, init) => fetch(input, init));
 
-  return {
-    async get<T>(path: string, { query, signal, parse }: GetOptions<T>): Promise<T> {
-      const url = buildUrl(baseUrl, path, query);
-      let response: Response;
-      try {
-        response = await doFetch(url, {
-          method: 'GET',
-          headers: { Authorization: `Bearer ${apiKey}`, Accept: 'application/json' },
-          signal,
-          // The key travels in a header only; never send cookies along with it.
-          credentials: 'omit',
-        });
-      } catch (cause) {
-        if (signal?.aborted) throw cause; // a cancelled query, not a failure
-        throw new ApiError(
-          { status: 0, code: 'network_error', message: 'Could not reach the CustomerSignal API. Check your connection and that the server is running.' },
-          { cause },
-        );
-      }
+  async function request<T>(method: 'GET' | WriteMethod, path: string, { query, signal, parse, body: requestBody }: SendOptions<T>): Promise<T> {
+    const url = buildUrl(baseUrl, path, query);
+    const headers: Record<string, string> = { Authorization: `Bearer ${apiKey}`, Accept: 'application/json' };
+    if (requestBody !== undefined) headers['Content-Type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await doFetch(url, {
+        method,
+        headers,
+        body: requestBody === undefined ? undefined : JSON.stringify(requestBody),
+        signal,
+        // The key travels in a header only; never send cookies along with it.
+        credentials: 'omit',
+      });
+    } catch (cause) {
+      if (signal?.aborted) throw cause; // a cancelled query, not a failure
+      throw new ApiError(
+        { status: 0, code: 'network_error', message: 'Could not reach the CustomerSignal API. Check your connection and that the server is running.' },
+        { cause },
+      );
+    }
 
-      const headerRequestId = response.headers.get('X-Request-Id');
-      const body = parseJson(await response.text());
+    const headerRequestId = response.headers.get('X-Request-Id');
+    const body = parseJson(await response.text());
 
-      if (!response.ok) {
-        const envelope = body.ok ? readErrorEnvelope(body.value) : null;
-        if (envelope) {
-          throw new ApiError({
-            status: response.status,
-            code: envelope.code,
-            message: envelope.message,
-            details: envelope.details,
-            requestId: envelope.requestId ?? headerRequestId,
-          });
-        }
+    if (!response.ok) {
+      const envelope = body.ok ? readErrorEnvelope(body.value) : null;
+      if (envelope) {
         throw new ApiError({
           status: response.status,
-          code: `http_${response.status}`,
-          message: `The API answered ${response.status}${response.statusText ? ` ${response.statusText}` : ''}.`,
-          requestId: headerRequestId,
+          code: envelope.code,
+          message: envelope.message,
+          details: envelope.details,
+          requestId: envelope.requestId ?? headerRequestId,
         });
       }
+      throw new ApiError({
+        status: response.status,
+        code: `http_${response.status}`,
+        message: `The API answered ${response.status}${response.statusText ? ` ${response.statusText}` : ''}.`,
+        requestId: headerRequestId,
+      });
+    }
 
-      if (!body.ok) {
-        throw new ApiError({
+    if (!body.ok) {
+      throw new ApiError({
+        status: response.status,
+        code: 'invalid_response',
+        message: `The API sent a response to ${path} that is not JSON.`,
+        requestId: headerRequestId,
+      });
+    }
+    try {
+      return parse(body.value);
+    } catch (cause) {
+      if (!(cause instanceof ShapeError)) throw cause;
+      throw new ApiError(
+        {
           status: response.status,
           code: 'invalid_response',
-          message: `The API sent a response to ${path} that is not JSON.`,
+          message: `Unexpected response from ${path}: ${cause.message}.`,
           requestId: headerRequestId,
-        });
-      }
-      try {
-        return parse(body.value);
-      } catch (cause) {
-        if (!(cause instanceof ShapeError)) throw cause;
-        throw new ApiError(
-          {
-            status: response.status,
-            code: 'invalid_response',
-            message: `Unexpected response from ${path}: ${cause.message}.`,
-            requestId: headerRequestId,
-          },
-          { cause },
-        );
-      }
-    },
+        },
+        { cause },
+      );
+    }
+  }
+
+  return {
+    get: (path, options) => request('GET', path, options),
+    send: (method, path, options) => request(method, path, options),
   };
 }

@@ -1,11 +1,13 @@
 // GET /v1/events — newest first, keyset-paginated with an opaque cursor.
-import type { ApiClient } from './client';
+import type { ApiClient, QueryParams } from './client';
 import { expectArray, expectObject, expectString, optionalString } from './shape';
 import type { EventsPage, StoredEvent } from './types';
 
 export interface EventsPageParams {
   limit: number;
   cursor?: string | null;
+  /** Explorer filters as API query parameters (event_type, project, user_id, prop.<path>, from, to …). */
+  filters?: QueryParams;
 }
 
 function parseStoredEvent(value: unknown, index: number): StoredEvent {
@@ -36,7 +38,7 @@ export function parseEventsPage(body: unknown): EventsPage {
 
 export function fetchEventsPage(client: ApiClient, params: EventsPageParams, signal?: AbortSignal): Promise<EventsPage> {
   return client.get('/v1/events', {
-    query: { limit: params.limit, cursor: params.cursor ?? undefined },
+    query: { ...params.filters, limit: params.limit, cursor: params.cursor ?? undefined },
     signal,
     parse: parseEventsPage,
   });

@@ -1,5 +1,6 @@
 // GET /v1/metrics — one time series of one event type.
 import type { ApiClient } from './client';
+import type { QueryParams } from './client';
 import { expectArray, expectNumber, expectObject, expectString, optionalString } from './shape';
 import type { MetricInterval, MetricName, MetricPoint, MetricSeries } from './types';
 
@@ -7,14 +8,19 @@ export interface MetricSeriesParams {
   eventType: string;
   metric: MetricName;
   interval: MetricInterval;
+  project?: string;
+  /** Property equality filters: path → value (sent as prop.<path>=<value>). */
+  filter?: Readonly<Record<string, string>>;
   /** ISO-8601 UTC bounds, [from, to). */
   from: string;
   to: string;
 }
 
-function parsePoint(value: unknown, index: number): MetricPoint {
-  const obj = expectObject(value, `points[${index}]`);
-  return { t: expectString(obj.t, `points[${index}].t`), value: expectNumber(obj.value, `points[${index}].value`) };
+function parsePoint(raw: unknown, index: number): MetricPoint {
+  const obj = expectObject(raw, `points[${index}]`);
+  // avg buckets without the property are null.
+  const value = obj.value === null ? null : expectNumber(obj.value, `points[${index}].value`);
+  return { t: expectString(obj.t, `points[${index}].t`), value };
 }
 
 export function parseMetricSeries(body: unknown): MetricSeries {
@@ -29,19 +35,22 @@ export function parseMetricSeries(body: unknown): MetricSeries {
 }
 
 export function fetchMetricSeries(client: ApiClient, params: MetricSeriesParams, signal?: AbortSignal): Promise<MetricSeries> {
+  const query: Record<string, QueryParams[string]> = {
+    event_type: params.eventType,
+    metric: params.metric,
+    interval: params.interval,
+    from: params.from,
+    to: params.to,
+    project: params.project || undefined,
+  };
+  for (const [path, value] of Object.entries(params.filter ?? {})) if (path !== '') query[`prop.${path}`] = value;
   return client.get('/v1/metrics', {
-    query: {
-      event_type: params.eventType,
-      metric: params.metric,
-      interval: params.interval,
-      from: params.from,
-      to: params.to,
-    },
+    query,
     signal,
     parse: parseMetricSeries,
   });
 }
 
 export function totalOf(series: MetricSeries): number {
-  return series.points.reduce((sum, point) => sum + point.value, 0);
+  return series.points.reduce((sum, point) => sum + (point.value ?? 0), 0);
 }

@@ -4,10 +4,12 @@
 // the secret itself into the cache keys.
 import { infiniteQueryOptions, keepPreviousData, queryOptions } from '@tanstack/react-query';
 import type { Session } from '../auth/session';
-import { resolveRange, type RangeId } from '../lib/timeRange';
+import { resolveRange } from '../lib/timeRange';
+import { isApiError, type QueryParams } from './client';
 import { listEventTypes } from './catalog';
 import { fetchEventsPage } from './events';
 import { fetchMetricSeries } from './metrics';
+import { api } from './resources';
 import type { MetricInterval, MetricName } from './types';
 
 export const catalogQueries = {
@@ -16,15 +18,22 @@ export const catalogQueries = {
     queryOptions({
       queryKey: [...catalogQueries.all(session), 'event-types'] as const,
       queryFn: ({ signal }) => listEventTypes(session.client, signal),
+      staleTime: 30_000,
     }),
+  full: (session: Session) =>
+    queryOptions({ queryKey: [...catalogQueries.all(session), 'full'] as const, queryFn: ({ signal }) => api.catalog(session.client, signal) }),
+  violations: (session: Session) =>
+    queryOptions({ queryKey: [...catalogQueries.all(session), 'violations'] as const, queryFn: ({ signal }) => api.violations(session.client, signal) }),
 };
 
 export interface SeriesQuery {
   eventType: string;
   metric: MetricName;
   interval: MetricInterval;
-  /** Relative range ("last 1 h"). */
-  range: RangeId;
+  /** Relative range ("1h", "7d"). */
+  range: string;
+  project?: string;
+  filter?: Readonly<Record<string, string>>;
 }
 
 export const metricsQueries = {
@@ -34,12 +43,7 @@ export const metricsQueries = {
       queryKey: [...metricsQueries.all(session), 'series', query] as const,
       // The key names the relative range; absolute bounds are resolved at fetch time, so
       // each live refetch slides the window without creating a cache entry per tick.
-      queryFn: ({ signal }) =>
-        fetchMetricSeries(
-          session.client,
-          { eventType: query.eventType, metric: query.metric, interval: query.interval, ...resolveRange(query.range, Date.now()) },
-          signal,
-        ),
+      queryFn: ({ signal }) => fetchMetricSeries(session.client, { ...query, ...resolveRange(query.range, Date.now()) }, signal),
       // Switching range or interval keeps the old chart until the new one arrives.
       placeholderData: keepPreviousData,
     }),
@@ -47,11 +51,62 @@ export const metricsQueries = {
 
 export const eventsQueries = {
   all: (session: Session) => ['events', session.keyFingerprint] as const,
-  recent: (session: Session, { limit }: { limit: number }) =>
+  /** `range` (relative, e.g. "1h") adds `from` = now − range when a first page is fetched. */
+  list: (session: Session, { limit, filters, range }: { limit: number; filters: QueryParams; range?: string }) =>
     infiniteQueryOptions({
-      queryKey: [...eventsQueries.all(session), 'recent', { limit }] as const,
-      queryFn: ({ pageParam, signal }) => fetchEventsPage(session.client, { limit, cursor: pageParam }, signal),
+      queryKey: [...eventsQueries.all(session), 'list', { limit, filters, range }] as const,
+      queryFn: ({ pageParam, signal }) =>
+        fetchEventsPage(
+          session.client,
+          { limit, cursor: pageParam, filters: range === undefined ? filters : { ...filters, from: resolveRange(range, Date.now()).from } },
+          signal,
+        ),
       initialPageParam: null as string | null,
       getNextPageParam: (lastPage) => lastPage.next_cursor,
+    }),
+};
+
+export const statusQueries = {
+  status: (session: Session) =>
+    queryOptions({ queryKey: ['status', session.keyFingerprint] as const, queryFn: ({ signal }) => api.status(session.client, signal) }),
+};
+
+export const dashboardQueries = {
+  all: (session: Session) =>
+    queryOptions({ queryKey: ['dashboards', session.keyFingerprint] as const, queryFn: ({ signal }) => api.dashboards(session.client, signal) }),
+};
+
+export const adminQueries = {
+  projects: (session: Session) =>
+    queryOptions({ queryKey: ['projects', session.keyFingerprint] as const, queryFn: ({ signal }) => api.projects(session.client, signal), staleTime: 30_000 }),
+  apiKeys: (session: Session) =>
+    queryOptions({ queryKey: ['api-keys', session.keyFingerprint] as const, queryFn: ({ signal }) => api.apiKeys(session.client, signal) }),
+  /**
+   * Whether the key is admin: GET /v1/api-keys needs the admin scope (403 for a read key).
+   * Asked once per session; the UI hides or disables admin actions for read keys.
+   */
+  scope: (session: Session) =>
+    queryOptions({
+      queryKey: ['scope', session.keyFingerprint] as const,
+      queryFn: async ({ signal }): Promise<'admin' | 'read'> => {
+        try {
+          await api.apiKeys(session.client, signal);
+          return 'admin';
+        } catch (error) {
+          if (isApiError(error) && error.status === 403) return 'read';
+          throw error;
+        }
+      },
+      staleTime: Infinity,
+    }),
+};
+
+export const alertQueries = {
+  rules: (session: Session) =>
+    queryOptions({ queryKey: ['alert-rules', session.keyFingerprint] as const, queryFn: ({ signal }) => api.alertRules(session.client, signal) }),
+  history: (session: Session, ruleId: string | null) =>
+    queryOptions({
+      queryKey: ['alerts', session.keyFingerprint, { ruleId }] as const,
+      queryFn: ({ signal }) => api.alerts(session.client, { rule_id: ruleId ?? undefined, limit: 50 }, signal),
     }),
 };

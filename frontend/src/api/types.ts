@@ -24,7 +24,8 @@ export interface EventsPage {
 export interface MetricPoint {
   /** Bucket start, ISO-8601 UTC. */
   t: string;
-  value: number;
+  /** null only for avg buckets where no event has the property. */
+  value: number | null;
 }
 
 /** `GET /v1/metrics` */
@@ -37,8 +38,7 @@ export interface MetricSeries {
   points: MetricPoint[];
 }
 
-/** Metrics the dashboard asks for today; the API also has unique_users, sum:<path>, avg:<path>. */
-export type MetricName = 'count';
+/** count | unique_users | sum:<path> | avg:<path> */
+export type MetricName = string;
 
-/** Bucket sizes offered by the overview (the API also has 10s and 1d). */
-export type MetricInterval = '1m' | '5m' | '1h';
+export type MetricInterval = '10s' | '1m' | '5m' | '1h' | '1d';

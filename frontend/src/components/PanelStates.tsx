@@ -11,12 +11,28 @@ export function LoadingState({ label }: { label: string }) {
   );
 }
 
+/** One entry of an error envelope's details: {path, message}, {index, code, message} or anything else. */
+export function describeDetail(detail: unknown): string {
+  if (typeof detail !== 'object' || detail === null) return String(detail);
+  const { path, message, field, index } = detail as { path?: unknown; message?: unknown; field?: unknown; index?: unknown };
+  const where = Array.isArray(path) ? path.join('.') : typeof path === 'string' ? path : typeof field === 'string' ? field : typeof index === 'number' ? `#${index}` : '';
+  if (typeof message === 'string') return where === '' ? message : `${where}: ${message}`;
+  return JSON.stringify(detail);
+}
+
 export function ErrorState({ title, error, onRetry }: { title: string; error: unknown; onRetry?: () => void }) {
   const message = error instanceof Error ? error.message : 'Unknown error.';
   return (
     <div className="panel-state panel-state--error" role="alert">
       <p className="panel-state__title">{title}</p>
       <p>{message}</p>
+      {isApiError(error) && error.details.length > 0 && (
+        <ul className="panel-state__details">
+          {error.details.slice(0, 10).map((detail, i) => (
+            <li key={i}>{describeDetail(detail)}</li>
+          ))}
+        </ul>
+      )}
       {isApiError(error) && (
         <p className="panel-state__meta">
           <code>{error.code}</code>

@@ -1,0 +1,449 @@
+// Alert rules with their state; create/edit with a live preview of metric and threshold; enable/disable, delete;
+// history of state changes and deliveries.
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useId, useState } from 'react';
+import { adminQueries, alertQueries, catalogQueries } from '../api/queries';
+import { api, type AlertRule } from '../api/resources';
+import { useSession } from '../auth/AuthProvider';
+import { EmptyState, ErrorState, LoadingState } from '../components/PanelStates';
+import { LIVE_REFRESH_MS } from '../config';
+import { durationLabel } from '../lib/duration';
+import { formatDateTime, formatNumber } from '../lib/format';
+import { useDebounced } from '../lib/useDebounced';
+import { useLive } from '../shell/LiveContext';
+import { READ_ONLY_HINT, useIsAdmin } from '../shell/scope';
+import { PreviewChart } from './PreviewChart';
+import { draftFromRule, draftProblem, EMPTY_DRAFT, inputFromDraft, OPS, type RuleDraft } from './ruleForm';
+
+type Editing = { mode: 'new' } | { mode: 'edit'; rule: AlertRule } | null;
+
+export function AlertsScreen() {
+  const session = useSession();
+  const { live } = useLive();
+  const isAdmin = useIsAdmin();
+  const rules = useQuery({ ...alertQueries.rules(session), refetchInterval: live ? LIVE_REFRESH_MS : false });
+  const [editing, setEditing] = useState<Editing>(null);
+  const [historyOf, setHistoryOf] = useState<string | null>(null);
+  const [secrets, setSecrets] = useState<{ url: string; secret: string }[]>([]);
+
+  return (
+    <>
+      <div className="section__header section__header--row">
+        <h1 className="page-title">Alerts</h1>
+        <button type="button" className="button button--primary" disabled={!isAdmin} title={isAdmin ? undefined : READ_ONLY_HINT} onClick={() => setEditing({ mode: 'new' })}>
+          New alert rule
+        </button>
+      </div>
+      {secrets.length > 0 && (
+        <div className="notice notice--secret" role="status">
+          <p>
+            <strong>Webhook signing secret — copy it now, it is not shown again:</strong>
+          </p>
+          {secrets.map((s) => (
+            <p key={s.url}>
+              {s.url}: <code aria-label={`Secret for ${s.url}`}>{s.secret}</code>
+            </p>
+          ))}
+          <button type="button" className="button" onClick={() => setSecrets([])}>
+            I have copied it
+          </button>
+        </div>
+      )}
+      {editing !== null && (
+        <RuleEditor
+          key={editing.mode === 'edit' ? editing.rule.id : 'new'}
+          rule={editing.mode === 'edit' ? editing.rule : null}
+          onDone={(saved) => {
+            setEditing(null);
+            if (saved) setSecrets(saved.channels.flatMap((c) => (c.type === 'webhook' && c.secret ? [{ url: c.url, secret: c.secret }] : [])));
+          }}
+        />
+      )}
+      <section className="section" aria-labelledby="rules-heading">
+        <h2 id="rules-heading">Rules</h2>
+        {rules.isPending ? (
+          <LoadingState label="Loading alert rules…" />
+        ) : rules.data === undefined ? (
+          <ErrorState title="Could not load alert rules" error={rules.error} onRetry={() => void rules.refetch()} />
+        ) : rules.data.length === 0 ? (
+          <EmptyState title="No alert rules yet">{isAdmin ? <p>Create one with “New alert rule”.</p> : <p>An admin can create rules.</p>}</EmptyState>
+        ) : (
+          <ul className="rule-list">
+            {rules.data.map((rule) => (
+              <li key={rule.id}>
+                <RuleCard
+                  rule={rule}
+                  isAdmin={isAdmin === true}
+                  onEdit={() => setEditing({ mode: 'edit', rule })}
+                  historyOpen={historyOf === rule.id}
+                  onHistory={() => setHistoryOf(historyOf === rule.id ? null : rule.id)}
+                />
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+      <HistorySection ruleId={null} title="Recent state changes (all rules)" />
+    </>
+  );
+}
+
+function describeRule(rule: AlertRule): string {
+  const what = rule.metric === 'ratio' ? `${rule.numerator} / ${rule.denominator}` : `${rule.metric} of ${rule.event_type}`;
+  const cond = rule.condition ? ` ${rule.condition.op} ${rule.condition.threshold}` : rule.metric === 'anomaly' ? ` (sensitivity ${String(rule.anomaly?.sensitivity ?? 3)})` : '';
+  return `${what}${cond} over ${durationLabel(rule.window)}${rule.project ? ` in ${rule.project}` : ''}`;
+}
+
+function RuleCard({ rule, isAdmin, onEdit, historyOpen, onHistory }: { rule: AlertRule; isAdmin: boolean; onEdit: () => void; historyOpen: boolean; onHistory: () => void }) {
+  const session = useSession();
+  const queryClient = useQueryClient();
+  const headingId = useId();
+  const invalidate = () => queryClient.invalidateQueries({ queryKey: alertQueries.rules(session).queryKey });
+  const toggle = useMutation({
+    mutationFn: () => {
+      const { id: _id, status: _s, created_at: _c, updated_at: _u, channels, ...spec } = rule;
+      const body = { ...spec, enabled: !rule.enabled, channels: channels.map((c) => (c.type === 'webhook' ? { type: 'webhook' as const, url: c.url } : c)) };
+      return api.updateAlertRule(session.client, rule.id, body);
+    },
+    onSuccess: invalidate,
+  });
+  const remove = useMutation({ mutationFn: () => api.deleteAlertRule(session.client, rule.id), onSuccess: invalidate });
+  const state = rule.enabled ? rule.status.state : 'disabled';
+  return (
+    <article className="panel" aria-labelledby={headingId}>
+      <header className="panel__header">
+        <h3 id={headingId} className="panel__title">
+          {rule.name}
+        </h3>
+        <span className={`state state--${state}`} data-testid="rule-state">
+          {state}
+        </span>
+        {rule.status.since && <span className="muted">since {formatDateTime(rule.status.since)}</span>}
+        {rule.status.value !== null && <span className="muted">value {formatNumber(rule.status.value)}</span>}
+      </header>
+      <p>{describeRule(rule)}</p>
+      <p className="muted">
+        {rule.channels.length === 0
+          ? 'No notification channels.'
+          : rule.channels.map((c) => (c.type === 'webhook' ? `webhook ${c.url}` : `e-mail ${c.to.join(', ')}`)).join(' · ')}
+      </p>
+      <div className="editor__actions">
+        <button
+          type="button"
+          className="button"
+          disabled={!isAdmin || rule.metric === 'anomaly'}
+          title={!isAdmin ? READ_ONLY_HINT : rule.metric === 'anomaly' ? 'Anomaly rules are edited through the API (PUT /v1/alert-rules/{id})' : undefined}
+          onClick={onEdit}
+        >
+          Edit
+        </button>
+        <button type="button" className="button" disabled={!isAdmin || toggle.isPending} title={isAdmin ? undefined : READ_ONLY_HINT} onClick={() => toggle.mutate()}>
+          {rule.enabled ? 'Disable' : 'Enable'}
+        </button>
+        <button
+          type="button"
+          className="button button--danger"
+          disabled={!isAdmin || remove.isPending}
+          title={isAdmin ? undefined : READ_ONLY_HINT}
+          onClick={() => {
+            if (window.confirm(`Delete alert rule “${rule.name}”?`)) remove.mutate();
+          }}
+        >
+          Delete
+        </button>
+        <button type="button" className="button button--ghost" aria-expanded={historyOpen} onClick={onHistory}>
+          {historyOpen ? 'Hide history' : 'History'}
+        </button>
+      </div>
+      {toggle.isError && <ErrorState title="Could not change the rule" error={toggle.error} />}
+      {remove.isError && <ErrorState title="Could not delete the rule" error={remove.error} />}
+      {historyOpen && <HistorySection ruleId={rule.id} title={`History of ${rule.name}`} />}
+    </article>
+  );
+}
+
+function HistorySection({ ruleId, title }: { ruleId: string | null; title: string }) {
+  const session = useSession();
+  const { live } = useLive();
+  const history = useQuery({ ...alertQueries.history(session, ruleId), refetchInterval: live ? LIVE_REFRESH_MS : false });
+  const headingId = useId();
+  return (
+    <section className="section" aria-labelledby={headingId}>
+      <h3 id={headingId}>{title}</h3>
+      {history.isPending ? (
+        <LoadingState label="Loading history…" />
+      ) : history.data === undefined ? (
+        <ErrorState title="Could not load the history" error={history.error} onRetry={() => void history.refetch()} />
+      ) : history.data.alerts.length === 0 ? (
+        <EmptyState title="No state changes yet" />
+      ) : (
+        <div className="table-scroll">
+          <table className="events-table">
+            <caption className="visually-hidden">{title}</caption>
+            <thead>
+              <tr>
+                <th scope="col">At</th>
+                {ruleId === null && <th scope="col">Rule</th>}
+                <th scope="col">Change</th>
+                <th scope="col">Value</th>
+                <th scope="col">Deliveries</th>
+              </tr>
+            </thead>
+            <tbody>
+              {history.data.alerts.map((a) => (
+                <tr key={a.id}>
+                  <td>{formatDateTime(a.at)}</td>
+                  {ruleId === null && <td>{a.rule_name}</td>}
+                  <td>
+                    {a.from} → <strong>{a.to}</strong>
+                    {a.silenced && <span className="muted"> (silenced by cooldown)</span>}
+                    {a.error && <span className="form-error"> {a.error}</span>}
+                  </td>
+                  <td className="num">
+                    {a.value === null ? '—' : formatNumber(a.value)}
+                    {a.threshold !== null && <span className="muted"> / {formatNumber(a.threshold)}</span>}
+                  </td>
+                  <td>
+                    {a.deliveries.length === 0 ? (
+                      <span className="muted">none</span>
+                    ) : (
+                      <ul className="plain-list">
+                        {a.deliveries.map((d) => (
+                          <li key={d.id}>
+                            {d.channel} {d.target}: <strong>{d.status}</strong>
+                            {d.attempts.length > 0 && (
+                              <span className="muted">
+                                {' '}
+                                ({d.attempts.length} attempt{d.attempts.length === 1 ? '' : 's'}, last {d.attempts[d.attempts.length - 1]!.outcome}
+                                {d.attempts[d.attempts.length - 1]!.status_code !== null ? ` ${d.attempts[d.attempts.length - 1]!.status_code}` : ''})
+                              </span>
+                            )}
+                          </li>
+                        ))}
+                      </ul>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+const PREVIEW_RANGES = ['15m', '1h', '6h', '24h'] as const;
+
+function RuleEditor({ rule, onDone }: { rule: AlertRule | null; onDone: (saved: AlertRule | null) => void }) {
+  const session = useSession();
+  const queryClient = useQueryClient();
+  const eventTypes = useQuery(catalogQueries.eventTypes(session));
+  const projects = useQuery(adminQueries.projects(session));
+  const [draft, setDraft] = useState<RuleDraft>(() => (rule ? draftFromRule(rule) : { ...EMPTY_DRAFT, eventType: '' }));
+  const [previewRange, setPreviewRange] = useState<(typeof PREVIEW_RANGES)[number]>('1h');
+  const id = useId();
+  const set = (patch: Partial<RuleDraft>) => setDraft({ ...draft, ...patch });
+  const problem = draftProblem(draft);
+  const settled = useDebounced(problem === null ? inputFromDraft(draft) : null, 500);
+
+  const preview = useQuery({
+    queryKey: ['alert-preview', session.keyFingerprint, settled, previewRange] as const,
+    queryFn: ({ signal }) => {
+      const rangeMs = { '15m': 900_000, '1h': 3_600_000, '6h': 21_600_000, '24h': 86_000_000 }[previewRange];
+      const { channels: _c, enabled: _e, ...ruleBody } = settled!;
+      return api.previewAlertRule(session.client, { rule: ruleBody, from: new Date(Date.now() - rangeMs).toISOString() }, signal);
+    },
+    enabled: settled !== null,
+    placeholderData: (previous) => previous,
+  });
+
+  const save = useMutation({
+    mutationFn: () => (rule ? api.updateAlertRule(session.client, rule.id, inputFromDraft(draft)) : api.createAlertRule(session.client, inputFromDraft(draft))),
+    onSuccess: async (saved) => {
+      await queryClient.invalidateQueries({ queryKey: alertQueries.rules(session).queryKey });
+      onDone(saved);
+    },
+  });
+
+  const isRatio = draft.metric === 'ratio';
+  return (
+    <form
+      className="panel editor"
+      aria-label={rule ? `Edit alert rule ${rule.name}` : 'New alert rule'}
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (problem === null && draft.name.trim() !== '') save.mutate();
+      }}
+    >
+      <h2 className="panel__title">{rule ? `Edit “${rule.name}”` : 'New alert rule'}</h2>
+      <datalist id="alert-event-types">
+        {(eventTypes.data ?? []).map((t) => (
+          <option key={t} value={t} />
+        ))}
+      </datalist>
+      <div className="filters__grid">
+        <div className="field">
+          <label className="field__label" htmlFor={`${id}-name`}>
+            Name
+          </label>
+          <input id={`${id}-name`} className="input" required maxLength={200} value={draft.name} onChange={(e) => set({ name: e.target.value })} />
+        </div>
+        <div className="field">
+          <label className="field__label" htmlFor={`${id}-project`}>
+            Project
+          </label>
+          <select id={`${id}-project`} className="input" value={draft.project} onChange={(e) => set({ project: e.target.value })}>
+            <option value="">All projects</option>
+            {(projects.data ?? []).map((p) => (
+              <option key={p.slug} value={p.slug}>
+                {p.slug}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label className="field__label" htmlFor={`${id}-metric`}>
+            Metric
+          </label>
+          <input id={`${id}-metric`} className="input" list={`${id}-metrics`} value={draft.metric} onChange={(e) => set({ metric: e.target.value })} />
+          <datalist id={`${id}-metrics`}>
+            <option value="count" />
+            <option value="unique_users" />
+            <option value="ratio" />
+            <option value="sum:amount" />
+            <option value="avg:amount" />
+          </datalist>
+        </div>
+        {isRatio ? (
+          <>
+            <div className="field">
+              <label className="field__label" htmlFor={`${id}-num`}>
+                Numerator event type
+              </label>
+              <input id={`${id}-num`} className="input" list="alert-event-types" value={draft.numerator} onChange={(e) => set({ numerator: e.target.value })} />
+            </div>
+            <div className="field">
+              <label className="field__label" htmlFor={`${id}-den`}>
+                Denominator event type
+              </label>
+              <input id={`${id}-den`} className="input" list="alert-event-types" value={draft.denominator} onChange={(e) => set({ denominator: e.target.value })} />
+            </div>
+          </>
+        ) : (
+          <div className="field">
+            <label className="field__label" htmlFor={`${id}-type`}>
+              Event type
+            </label>
+            <input id={`${id}-type`} className="input" list="alert-event-types" value={draft.eventType} onChange={(e) => set({ eventType: e.target.value })} />
+          </div>
+        )}
+        <div className="field">
+          <label className="field__label" htmlFor={`${id}-filter`}>
+            Property filter
+          </label>
+          <input id={`${id}-filter`} className="input" placeholder="region=eu" value={draft.filterText} onChange={(e) => set({ filterText: e.target.value })} />
+        </div>
+        <div className="field">
+          <label className="field__label" htmlFor={`${id}-op`}>
+            Condition
+          </label>
+          <select id={`${id}-op`} className="input" value={draft.op} onChange={(e) => set({ op: e.target.value })}>
+            {OPS.map((op) => (
+              <option key={op} value={op}>
+                {op}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label className="field__label" htmlFor={`${id}-threshold`}>
+            Threshold
+          </label>
+          <input id={`${id}-threshold`} className="input" inputMode="decimal" value={draft.threshold} onChange={(e) => set({ threshold: e.target.value })} />
+        </div>
+        <div className="field">
+          <label className="field__label" htmlFor={`${id}-window`}>
+            Window
+          </label>
+          <input id={`${id}-window`} className="input" value={draft.window} onChange={(e) => set({ window: e.target.value })} />
+        </div>
+        <div className="field">
+          <label className="field__label" htmlFor={`${id}-for`}>
+            For (pending before firing)
+          </label>
+          <input id={`${id}-for`} className="input" value={draft.forDuration} onChange={(e) => set({ forDuration: e.target.value })} />
+        </div>
+        <div className="field">
+          <label className="field__label" htmlFor={`${id}-cooldown`}>
+            Cooldown
+          </label>
+          <input id={`${id}-cooldown`} className="input" value={draft.cooldown} onChange={(e) => set({ cooldown: e.target.value })} />
+        </div>
+        <div className="field">
+          <label className="field__label" htmlFor={`${id}-webhooks`}>
+            Webhook URLs (one per line)
+          </label>
+          <textarea id={`${id}-webhooks`} className="input" rows={2} value={draft.webhooks} onChange={(e) => set({ webhooks: e.target.value })} />
+        </div>
+        <div className="field">
+          <label className="field__label" htmlFor={`${id}-emails`}>
+            E-mail addresses
+          </label>
+          <input id={`${id}-emails`} className="input" type="text" placeholder="ops@example.com" value={draft.emails} onChange={(e) => set({ emails: e.target.value })} />
+        </div>
+        <label className="checkbox">
+          <input type="checkbox" checked={draft.enabled} onChange={(e) => set({ enabled: e.target.checked })} /> Enabled
+        </label>
+      </div>
+
+      <section className="preview" aria-labelledby={`${id}-preview`}>
+        <div className="section__header section__header--row">
+          <h3 id={`${id}-preview`}>Preview</h3>
+          <label className="field__label" htmlFor={`${id}-prange`}>
+            over the last
+          </label>
+          <select id={`${id}-prange`} className="input" value={previewRange} onChange={(e) => setPreviewRange(e.target.value as (typeof PREVIEW_RANGES)[number])}>
+            {PREVIEW_RANGES.map((r) => (
+              <option key={r} value={r}>
+                {durationLabel(r)}
+              </option>
+            ))}
+          </select>
+          {preview.isFetching && <span className="muted">updating…</span>}
+        </div>
+        {problem !== null ? (
+          <p className="muted">{problem}</p>
+        ) : preview.data === undefined ? (
+          preview.isError ? (
+            <ErrorState title="Could not preview the rule" error={preview.error} />
+          ) : (
+            <LoadingState label="Evaluating the rule over past data…" />
+          )
+        ) : (
+          <>
+            <PreviewChart preview={preview.data} />
+            <p role="status">
+              {preview.data.fired.length === 0
+                ? 'Would not have fired in this range.'
+                : `Would have fired ${preview.data.fired.length} time${preview.data.fired.length === 1 ? '' : 's'}, last at ${formatDateTime(preview.data.fired[preview.data.fired.length - 1]!)}.`}
+            </p>
+            {preview.isError && <ErrorState title="Could not update the preview" error={preview.error} />}
+          </>
+        )}
+      </section>
+
+      <div className="editor__actions">
+        <button type="submit" className="button button--primary" disabled={save.isPending || problem !== null || draft.name.trim() === ''}>
+          {save.isPending ? 'Saving…' : rule ? 'Save rule' : 'Create rule'}
+        </button>
+        <button type="button" className="button button--ghost" onClick={() => onDone(null)}>
+          Cancel
+        </button>
+      </div>
+      {save.isError && <ErrorState title="Could not save the rule" error={save.error} />}
+    </form>
+  );
+}
+
+export default AlertsScreen;

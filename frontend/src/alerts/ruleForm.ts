@@ -1,0 +1,107 @@
+// The alert rule form's state and its translation to and from the API body (threshold rules and ratios).
+import type { AlertRule, AlertRuleInput, ChannelInput } from '../api/resources';
+import { formatFilterText, parseDuration, parseFilterText } from '../lib/duration';
+
+export const OPS = ['>', '>=', '<', '<=', '==', '!='] as const;
+
+export interface RuleDraft {
+  name: string;
+  project: string;
+  metric: string;
+  eventType: string;
+  numerator: string;
+  denominator: string;
+  filterText: string;
+  op: string;
+  threshold: string;
+  window: string;
+  forDuration: string;
+  cooldown: string;
+  enabled: boolean;
+  /** One URL per line. */
+  webhooks: string;
+  /** Comma-separated addresses. */
+  emails: string;
+}
+
+export const EMPTY_DRAFT: RuleDraft = {
+  name: '',
+  project: '',
+  metric: 'count',
+  eventType: '',
+  numerator: '',
+  denominator: '',
+  filterText: '',
+  op: '>',
+  threshold: '10',
+  window: '5m',
+  forDuration: '0s',
+  cooldown: '15m',
+  enabled: true,
+  webhooks: '',
+  emails: '',
+};
+
+export function draftFromRule(rule: AlertRule): RuleDraft {
+  return {
+    name: rule.name,
+    project: rule.project ?? '',
+    metric: rule.metric,
+    eventType: rule.event_type ?? '',
+    numerator: rule.numerator ?? '',
+    denominator: rule.denominator ?? '',
+    filterText: formatFilterText(rule.filter),
+    op: rule.condition?.op ?? '>',
+    threshold: rule.condition ? String(rule.condition.threshold) : '',
+    window: rule.window,
+    forDuration: rule.for,
+    cooldown: rule.cooldown,
+    enabled: rule.enabled,
+    webhooks: rule.channels.flatMap((c) => (c.type === 'webhook' ? [c.url] : [])).join('\n'),
+    emails: rule.channels.flatMap((c) => (c.type === 'email' ? c.to : [])).join(', '),
+  };
+}
+
+/** The API body; webhooks are sent without secrets (the server keeps the existing one per URL, or generates one). */
+export function inputFromDraft(draft: RuleDraft): AlertRuleInput {
+  const channels: ChannelInput[] = draft.webhooks
+    .split(/\s+/)
+    .filter((url) => url !== '')
+    .map((url) => ({ type: 'webhook', url }));
+  const to = draft.emails
+    .split(/[,\s]+/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (to.length > 0) channels.push({ type: 'email', to });
+  const filter = parseFilterText(draft.filterText);
+  const input: AlertRuleInput = {
+    name: draft.name.trim(),
+    project: draft.project.trim() === '' ? null : draft.project.trim(),
+    metric: draft.metric.trim() || 'count',
+    condition: { op: draft.op, threshold: Number(draft.threshold) },
+    window: draft.window.trim(),
+    for: draft.forDuration.trim() || '0s',
+    cooldown: draft.cooldown.trim() || '0s',
+    enabled: draft.enabled,
+    channels,
+  };
+  if (input.metric === 'ratio') {
+    input.numerator = draft.numerator.trim();
+    input.denominator = draft.denominator.trim();
+  } else input.event_type = draft.eventType.trim();
+  if (Object.keys(filter).length > 0) input.filter = filter;
+  return input;
+}
+
+/** What keeps the draft from being previewed or saved, or null. */
+export function draftProblem(draft: RuleDraft): string | null {
+  if (draft.metric === 'ratio' ? draft.numerator.trim() === '' || draft.denominator.trim() === '' : draft.eventType.trim() === '') {
+    return draft.metric === 'ratio' ? 'Choose the numerator and denominator event types.' : 'Choose an event type.';
+  }
+  if (draft.threshold.trim() === '' || !Number.isFinite(Number(draft.threshold))) return 'The threshold must be a number.';
+  const windowMs = parseDuration(draft.window);
+  if (windowMs === undefined || windowMs % 10_000 !== 0) return 'The window must be a duration in steps of 10s, e.g. 30s, 5m or 1h.';
+  if (parseDuration(draft.forDuration) === undefined && draft.forDuration.trim() !== '0s') return '“For” must be a duration such as 0s or 2m.';
+  if (parseDuration(draft.cooldown) === undefined && draft.cooldown.trim() !== '0s') return 'The cooldown must be a duration such as 0s or 15m.';
+  return null;
+}

@@ -1,0 +1,98 @@
+import type { Widget } from '../api/resources';
+import type { MetricSeries } from '../api/types';
+import { cleanWidget, explorerHrefForBucket, moveWidget, numberValue, resolveWidgetQuery, widgetProblem } from './widgetQuery';
+
+const series = (metric: string, values: (number | null)[], interval = '1m'): MetricSeries => ({
+  event_type: 'signup',
+  metric,
+  interval,
+  data_as_of: null,
+  points: values.map((value, i) => ({ t: new Date(Date.UTC(2026, 10, 27, 10, i)).toISOString(), value })),
+});
+
+describe('resolveWidgetQuery', () => {
+  it('applies the defaults of the contract: count, 1m, last 1h', () => {
+    expect(resolveWidgetQuery({ event_type: 'signup' }, { range: null, interval: null })).toEqual({
+      eventType: 'signup',
+      metric: 'count',
+      interval: '1m',
+      range: '1h',
+      project: undefined,
+      filter: {},
+    });
+  });
+
+  it('lets the dashboard override range and interval, and coarsens an interval that would ask for too many buckets', () => {
+    const widget = { event_type: 'signup', interval: '1m' as const, range: '1h', project: 'web', filter: { plan: 'pro' } };
+
+    expect(resolveWidgetQuery(widget, { range: '6h', interval: '5m' })).toMatchObject({ range: '6h', interval: '5m', project: 'web', filter: { plan: 'pro' } });
+    // 30 days of minutes is 43 200 buckets: the next interval that fits is 1h (720).
+    expect(resolveWidgetQuery(widget, { range: '30d', interval: null }).interval).toBe('1h');
+    // 10s data is kept 24 h only.
+    expect(resolveWidgetQuery({ ...widget, interval: '10s' }, { range: '2d', interval: null }).interval).toBe('5m');
+  });
+});
+
+describe('numberValue', () => {
+  it('sums count and sum buckets exactly', () => {
+    expect(numberValue(series('count', [1, 2, 3]), 'count')).toEqual({ value: 6, note: null });
+    expect(numberValue(series('sum:amount', [1.5, 2]), 'sum:amount')).toEqual({ value: 3.5, note: null });
+  });
+
+  it('says so when unique users or averages cannot be added up', () => {
+    expect(numberValue(series('unique_users', [2, 3]), 'unique_users')).toEqual({ value: 5, note: expect.stringContaining('sum of per-1m unique users') });
+    expect(numberValue(series('avg:amount', [2, null, 4]), 'avg:amount')).toEqual({ value: 3, note: 'mean of per-1m averages' });
+    expect(numberValue(series('avg:amount', [null]), 'avg:amount').value).toBeNull();
+  });
+});
+
+describe('explorerHrefForBucket', () => {
+  it('links to the explorer filtered to the bucket, its event type, project and properties', () => {
+    const query = resolveWidgetQuery({ event_type: 'Order Completed', project: 'web', filter: { 'cart.currency': 'EUR' } }, { range: null, interval: null });
+
+    const href = explorerHrefForBucket(query, '2026-11-27T10:05:00.000Z', '5m');
+
+    const params = new URLSearchParams(href.split('?')[1]);
+    expect(href.startsWith('#/explorer?')).toBe(true);
+    expect(Object.fromEntries(params)).toEqual({
+      event_type: 'Order Completed',
+      project: 'web',
+      from: '2026-11-27T10:05:00.000Z',
+      to: '2026-11-27T10:10:00.000Z',
+      'prop.cart.currency': 'EUR',
+    });
+  });
+});
+
+describe('editing widgets', () => {
+  const widgets: Widget[] = ['a', 'b', 'c'].map((title) => ({ type: 'number', title, query: { event_type: title } }));
+
+  it('moves a widget up or down and ignores moves past the ends', () => {
+    expect(moveWidget(widgets, 2, -1).map((w) => w.title)).toEqual(['a', 'c', 'b']);
+    expect(moveWidget(widgets, 0, 1).map((w) => w.title)).toEqual(['b', 'a', 'c']);
+    expect(moveWidget(widgets, 0, -1).map((w) => w.title)).toEqual(['a', 'b', 'c']);
+    expect(widgets.map((w) => w.title)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('cleans a widget into a body the API accepts: a title, no empty fields, no metric on events widgets', () => {
+    expect(cleanWidget({ type: 'events', title: ' ', query: { event_type: '', metric: 'count', interval: '1m', range: '1h', filter: { '': 'x' } } })).toEqual({
+      type: 'events',
+      title: 'Latest events',
+      query: { range: '1h' },
+    });
+    expect(cleanWidget({ id: 'w1', type: 'timeseries', title: 'T', query: { event_type: 'signup', metric: 'unique_users', filter: { plan: 'pro' } }, layout: { w: 6, h: 3 } })).toEqual({
+      id: 'w1',
+      type: 'timeseries',
+      title: 'T',
+      query: { event_type: 'signup', metric: 'unique_users', filter: { plan: 'pro' } },
+      layout: { w: 6, h: 3 },
+    });
+  });
+
+  it('names what keeps a widget from being saved', () => {
+    expect(widgetProblem({ type: 'timeseries', title: '', query: {} })).toBe('Choose an event type.');
+    expect(widgetProblem({ type: 'events', title: '', query: {} })).toBeNull();
+    expect(widgetProblem({ type: 'number', title: '', query: { event_type: 'x', metric: 'median' } })).toMatch(/^Metric must be/);
+    expect(widgetProblem({ type: 'number', title: '', query: { event_type: 'x', range: 'forever' } })).toMatch(/^Range must be/);
+  });
+});

@@ -1,0 +1,111 @@
+// What a widget asks the API for: its query with the dashboard's overrides, the interval that
+// fits the range, how a number is totalled, and the explorer link behind a chart bucket.
+import type { Widget, WidgetQuery } from '../api/resources';
+import type { MetricInterval, MetricSeries } from '../api/types';
+import { fitInterval, INTERVAL_MS, isInterval, parseDuration } from '../lib/duration';
+import { hrefFor } from '../lib/router';
+import { DEFAULT_RANGE } from '../lib/timeRange';
+
+export interface Overrides {
+  /** Dashboard-wide range, replacing every widget's; null keeps each widget's own. */
+  range: string | null;
+  interval: MetricInterval | null;
+}
+
+export interface ResolvedQuery {
+  eventType: string;
+  metric: string;
+  interval: MetricInterval;
+  range: string;
+  project?: string;
+  filter: Record<string, string>;
+}
+
+export function resolveWidgetQuery(query: WidgetQuery, overrides: Overrides): ResolvedQuery {
+  const range = overrides.range ?? (parseDuration(query.range) !== undefined ? query.range! : DEFAULT_RANGE);
+  const wanted = overrides.interval ?? (isInterval(query.interval) ? query.interval : '1m');
+  return {
+    eventType: query.event_type ?? '',
+    metric: query.metric && query.metric !== '' ? query.metric : 'count',
+    interval: fitInterval(parseDuration(range) ?? 3_600_000, wanted),
+    range,
+    project: query.project || undefined,
+    filter: query.filter ?? {},
+  };
+}
+
+export interface NumberValue {
+  value: number | null;
+  /** Says how the number was made when it is not an exact total over the range. */
+  note: string | null;
+}
+
+/** count and sum add up over buckets; unique_users and avg do not, so say what is shown instead. */
+export function numberValue(series: MetricSeries, metric: string): NumberValue {
+  const values = series.points.map((p) => p.value).filter((v): v is number => v !== null);
+  if (metric.startsWith('avg:')) {
+    if (values.length === 0) return { value: null, note: 'no event has the property in this range' };
+    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    return { value: Math.round(mean * 100) / 100, note: `mean of per-${series.interval} averages` };
+  }
+  const sum = values.reduce((a, b) => a + b, 0);
+  if (metric === 'unique_users') return { value: sum, note: `sum of per-${series.interval} unique users (a user may count more than once)` };
+  return { value: sum, note: null };
+}
+
+/** The explorer, filtered to the events behind one bucket of a chart. */
+export function explorerHrefForBucket(query: ResolvedQuery, bucketStart: string, interval: string): string {
+  const fromMs = Date.parse(bucketStart);
+  const toMs = fromMs + (INTERVAL_MS[interval as MetricInterval] ?? 60_000);
+  return hrefFor('explorer', {
+    event_type: query.eventType || undefined,
+    project: query.project,
+    from: new Date(fromMs).toISOString(),
+    to: new Date(toMs).toISOString(),
+    ...Object.fromEntries(Object.entries(query.filter).map(([path, value]) => [`prop.${path}`, value])),
+  });
+}
+
+/** Widgets moved, replaced or removed by index, never mutating the input. */
+export function moveWidget(widgets: readonly Widget[], index: number, delta: -1 | 1): Widget[] {
+  const target = index + delta;
+  if (index < 0 || index >= widgets.length || target < 0 || target >= widgets.length) return [...widgets];
+  const next = [...widgets];
+  [next[index], next[target]] = [next[target]!, next[index]!];
+  return next;
+}
+
+/** A widget body the API accepts: no empty strings, no empty filter, query fields per type. */
+export function cleanWidget(widget: Widget): Widget {
+  const q = widget.query;
+  const filter = Object.fromEntries(Object.entries(q.filter ?? {}).filter(([k]) => k.trim() !== ''));
+  const query: WidgetQuery = {};
+  if (q.event_type) query.event_type = q.event_type;
+  if (widget.type !== 'events') {
+    if (q.metric) query.metric = q.metric;
+    if (q.interval) query.interval = q.interval;
+  }
+  if (q.range) query.range = q.range;
+  if (q.project) query.project = q.project;
+  if (Object.keys(filter).length > 0) query.filter = filter;
+  const cleaned: Widget = { type: widget.type, title: widget.title.trim() || defaultTitle(widget), query };
+  if (widget.id) cleaned.id = widget.id;
+  if (widget.layout) cleaned.layout = widget.layout;
+  return cleaned;
+}
+
+export function defaultTitle(widget: Pick<Widget, 'type' | 'query'>): string {
+  const what = widget.query.event_type || 'all events';
+  if (widget.type === 'events') return widget.query.event_type ? `Recent ${what}` : 'Latest events';
+  const metric = widget.query.metric && widget.query.metric !== 'count' ? ` (${widget.query.metric})` : '';
+  return `${what}${metric}`;
+}
+
+/** Why a widget cannot be saved, or null. */
+export function widgetProblem(widget: Widget): string | null {
+  if (widget.type !== 'events' && !widget.query.event_type) return 'Choose an event type.';
+  const metric = widget.query.metric ?? 'count';
+  if (!/^(count|unique_users|(sum|avg):\S+)$/.test(metric)) return 'Metric must be count, unique_users, sum:<path> or avg:<path>.';
+  if (widget.query.range && parseDuration(widget.query.range) === undefined) return 'Range must be a duration such as 15m, 1h, 24h or 7d.';
+  return null;
+}

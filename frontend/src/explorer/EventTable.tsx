@@ -1,0 +1,83 @@
+// A table of events; each row expands to the event's full JSON.
+import { useId, useState } from 'react';
+import type { StoredEvent } from '../api/types';
+import { formatDateTime } from '../lib/format';
+
+export function EventTable({ events, caption }: { events: readonly StoredEvent[]; caption: string }) {
+  const [expanded, setExpanded] = useState<ReadonlySet<string>>(() => new Set());
+  function toggle(eventId: string) {
+    setExpanded((current) => {
+      const next = new Set(current);
+      if (next.has(eventId)) next.delete(eventId);
+      else next.add(eventId);
+      return next;
+    });
+  }
+  return (
+    <div className="table-scroll">
+      <table className="events-table">
+        <caption className="visually-hidden">{caption}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Time</th>
+            <th scope="col">Event type</th>
+            <th scope="col">Project</th>
+            <th scope="col">User ID</th>
+            <th scope="col">Session ID</th>
+            <th scope="col">Event ID</th>
+          </tr>
+        </thead>
+        <tbody>
+          {events.map((event) => (
+            <EventRows key={event.event_id} event={event} expanded={expanded.has(event.event_id)} onToggle={toggle} />
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function EventRows({ event, expanded, onToggle }: { event: StoredEvent; expanded: boolean; onToggle: (eventId: string) => void }) {
+  // event_id may hold spaces, which an id reference list cannot.
+  const detailId = useId();
+  function handleRowClick() {
+    // Selecting text in a row (to copy an id) should not toggle it.
+    if ((window.getSelection()?.toString() ?? '') !== '') return;
+    onToggle(event.event_id);
+  }
+  return (
+    <>
+      <tr className={expanded ? 'events-table__row events-table__row--open' : 'events-table__row'} onClick={handleRowClick}>
+        <td>
+          <button
+            type="button"
+            className="row-toggle"
+            aria-expanded={expanded}
+            aria-controls={expanded ? detailId : undefined}
+            onClick={(clickEvent) => {
+              clickEvent.stopPropagation();
+              onToggle(event.event_id);
+            }}
+          >
+            <span className="row-toggle__chevron" aria-hidden="true" />
+            <time dateTime={event.timestamp}>{formatDateTime(event.timestamp)}</time>
+          </button>
+        </td>
+        <td>{event.event_type}</td>
+        <td>{event.project}</td>
+        <td>{event.user_id ?? <span className="muted">—</span>}</td>
+        <td>{event.session_id ?? <span className="muted">—</span>}</td>
+        <td className="mono">{event.event_id}</td>
+      </tr>
+      {expanded && (
+        <tr className="events-table__detail">
+          <td colSpan={6}>
+            <pre id={detailId} className="code-block" tabIndex={0} aria-label={`Event ${event.event_id} as JSON`}>
+              <code>{JSON.stringify(event, null, 2)}</code>
+            </pre>
+          </td>
+        </tr>
+      )}
+    </>
+  );
+}

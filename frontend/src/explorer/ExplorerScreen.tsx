@@ -1,0 +1,207 @@
+// The event explorer: filters (kept in the URL, so chart links land here filtered), cursor paging, full JSON per event.
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { useId, useMemo, useState, type FormEvent } from 'react';
+import { adminQueries, catalogQueries, eventsQueries } from '../api/queries';
+import type { StoredEvent } from '../api/types';
+import { useSession } from '../auth/AuthProvider';
+import { EmptyState, ErrorState, LoadingState } from '../components/PanelStates';
+import { formatDateTime } from '../lib/format';
+import { hrefFor, navigate, useRoute } from '../lib/router';
+import { EventTable } from './EventTable';
+import { filtersFromParams, filtersToQuery, filtersToRouteParams, isoToLocalInput, localInputToIso, type ExplorerFilters } from './filters';
+
+const PAGE_SIZES = [25, 50, 100, 200];
+
+export function ExplorerScreen() {
+  const session = useSession();
+  const route = useRoute();
+  const applied = useMemo(() => filtersFromParams(route.params), [route.params.toString()]); // eslint-disable-line react-hooks/exhaustive-deps
+  const pageSizeParam = Number(route.params.get('limit'));
+  const pageSize = PAGE_SIZES.includes(pageSizeParam) ? pageSizeParam : 50;
+  const filters = filtersToQuery(applied);
+  const query = useInfiniteQuery(eventsQueries.list(session, { limit: pageSize, filters }));
+  const events = useMemo(() => {
+    const seen = new Set<string>();
+    const all: StoredEvent[] = [];
+    for (const page of query.data?.pages ?? []) for (const e of page.events) if (!seen.has(e.event_id)) (seen.add(e.event_id), all.push(e));
+    return all;
+  }, [query.data]);
+
+  function apply(next: ExplorerFilters, limit = pageSize) {
+    navigate(hrefFor('explorer', { ...filtersToRouteParams(next), limit: limit === 50 ? undefined : String(limit) }));
+  }
+
+  return (
+    <>
+      <div className="section__header">
+        <h1 className="page-title">Event explorer</h1>
+        <p className="muted">Newest first. Times are UTC.</p>
+      </div>
+      <FilterForm key={route.params.toString()} initial={applied} pageSize={pageSize} onApply={apply} />
+
+      <section className="section" aria-labelledby="explorer-results">
+        <h2 id="explorer-results" className="visually-hidden">
+          Results
+        </h2>
+        {query.isPending ? (
+          <LoadingState label="Loading events…" />
+        ) : query.data === undefined ? (
+          <ErrorState title="Could not load events" error={query.error} onRetry={() => void query.refetch()} />
+        ) : events.length === 0 ? (
+          <EmptyState title="No events match these filters" />
+        ) : (
+          <div className="panel panel--flush">
+            <EventTable events={events} caption="Events matching the filters, newest first" />
+            <div className="panel__footer">
+              <span className="muted" role="status">
+                Showing {events.length} event{events.length === 1 ? '' : 's'}
+                {events.length > 0 && ` · newest ${formatDateTime(events[0]!.timestamp)}`}
+              </span>
+              {query.isFetchNextPageError && <ErrorState title="Could not load more events" error={query.error} onRetry={() => void query.fetchNextPage()} />}
+              {query.hasNextPage ? (
+                <button type="button" className="button" onClick={() => void query.fetchNextPage()} disabled={query.isFetchingNextPage}>
+                  {query.isFetchingNextPage ? 'Loading…' : 'Load more'}
+                </button>
+              ) : (
+                <span className="muted">No older events.</span>
+              )}
+              <button type="button" className="button button--ghost" onClick={() => void query.refetch()} disabled={query.isFetching}>
+                {query.isFetching && !query.isFetchingNextPage ? 'Refreshing…' : 'Refresh'}
+              </button>
+            </div>
+          </div>
+        )}
+      </section>
+    </>
+  );
+}
+
+function FilterForm({ initial, pageSize, onApply }: { initial: ExplorerFilters; pageSize: number; onApply: (f: ExplorerFilters, limit: number) => void }) {
+  const session = useSession();
+  const eventTypes = useQuery(catalogQueries.eventTypes(session));
+  const projects = useQuery(adminQueries.projects(session));
+  const [draft, setDraft] = useState<ExplorerFilters>(() => ({ ...initial, props: initial.props.length > 0 ? initial.props : [] }));
+  const [limit, setLimit] = useState(pageSize);
+  const id = useId();
+  const set = (patch: Partial<ExplorerFilters>) => setDraft({ ...draft, ...patch });
+  const typeOptions = [...new Set([...(eventTypes.data ?? []), ...draft.eventTypes])];
+
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    onApply({ ...draft, props: draft.props.filter(([k]) => k.trim() !== '') }, limit);
+  }
+
+  return (
+    <form className="panel filters" aria-label="Event filters" onSubmit={submit}>
+      <div className="filters__grid">
+        <div className="field">
+          <label className="field__label" htmlFor={`${id}-types`}>
+            Event types
+          </label>
+          <select
+            id={`${id}-types`}
+            className="input input--multi"
+            multiple
+            size={Math.min(5, Math.max(2, typeOptions.length))}
+            value={draft.eventTypes}
+            onChange={(e) => set({ eventTypes: Array.from(e.target.selectedOptions, (o) => o.value) })}
+          >
+            {typeOptions.map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+          <span className="field__hint">None selected = all types</span>
+        </div>
+        <div className="field">
+          <label className="field__label" htmlFor={`${id}-project`}>
+            Project
+          </label>
+          <select id={`${id}-project`} className="input" value={draft.project} onChange={(e) => set({ project: e.target.value })}>
+            <option value="">All projects</option>
+            {[...new Set([...(projects.data ?? []).map((p) => p.slug), ...(draft.project ? [draft.project] : [])])].map((slug) => (
+              <option key={slug} value={slug}>
+                {slug}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label className="field__label" htmlFor={`${id}-user`}>
+            User ID
+          </label>
+          <input id={`${id}-user`} className="input" value={draft.userId} onChange={(e) => set({ userId: e.target.value })} />
+        </div>
+        <div className="field">
+          <label className="field__label" htmlFor={`${id}-session`}>
+            Session ID
+          </label>
+          <input id={`${id}-session`} className="input" value={draft.sessionId} onChange={(e) => set({ sessionId: e.target.value })} />
+        </div>
+        <div className="field">
+          <label className="field__label" htmlFor={`${id}-from`}>
+            From (UTC)
+          </label>
+          <input id={`${id}-from`} className="input" type="datetime-local" step={1} value={isoToLocalInput(draft.from)} onChange={(e) => set({ from: localInputToIso(e.target.value) })} />
+        </div>
+        <div className="field">
+          <label className="field__label" htmlFor={`${id}-to`}>
+            To (UTC)
+          </label>
+          <input id={`${id}-to`} className="input" type="datetime-local" step={1} value={isoToLocalInput(draft.to)} onChange={(e) => set({ to: localInputToIso(e.target.value) })} />
+        </div>
+        <div className="field">
+          <label className="field__label" htmlFor={`${id}-limit`}>
+            Page size
+          </label>
+          <select id={`${id}-limit`} className="input" value={limit} onChange={(e) => setLimit(Number(e.target.value))}>
+            {PAGE_SIZES.map((n) => (
+              <option key={n} value={n}>
+                {n}
+              </option>
+            ))}
+          </select>
+        </div>
+      </div>
+      <fieldset className="filters__props">
+        <legend className="field__label">Property = value</legend>
+        {draft.props.map(([path, value], i) => (
+          <div key={i} className="filters__prop">
+            <label className="visually-hidden" htmlFor={`${id}-prop-${i}`}>
+              Property path {i + 1}
+            </label>
+            <input
+              id={`${id}-prop-${i}`}
+              className="input"
+              placeholder="plan or cart.currency"
+              value={path}
+              onChange={(e) => set({ props: draft.props.map((p, j) => (j === i ? [e.target.value, p[1]] : p)) })}
+            />
+            <span aria-hidden="true">=</span>
+            <label className="visually-hidden" htmlFor={`${id}-val-${i}`}>
+              Property value {i + 1}
+            </label>
+            <input id={`${id}-val-${i}`} className="input" value={value} onChange={(e) => set({ props: draft.props.map((p, j) => (j === i ? [p[0], e.target.value] : p)) })} />
+            <button type="button" className="button button--ghost" aria-label={`Remove property filter ${i + 1}`} onClick={() => set({ props: draft.props.filter((_, j) => j !== i) })}>
+              ✕
+            </button>
+          </div>
+        ))}
+        <button type="button" className="button button--ghost" onClick={() => set({ props: [...draft.props, ['', '']] })}>
+          + Property filter
+        </button>
+      </fieldset>
+      <div className="filters__actions">
+        <button type="submit" className="button button--primary">
+          Apply filters
+        </button>
+        <a className="button button--ghost" href={hrefFor('explorer')}>
+          Clear
+        </a>
+      </div>
+    </form>
+  );
+}
+
+export default ExplorerScreen;
