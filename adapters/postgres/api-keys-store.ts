@@ -18,6 +18,7 @@ export interface KeyListing {
   prefix: string;
   scopes: Scope[];
   projectSlug: string | null;
+  name: string | null;
   createdAt: Date;
   lastUsedAt: Date | null;
   revokedAt: Date | null;
@@ -49,7 +50,7 @@ export async function findKeysByPrefix(sql: Sql, prefix: string): Promise<Stored
 
 export async function listApiKeys(sql: Sql, tenantId: string): Promise<KeyListing[]> {
   return sql<KeyListing[]>`
-    select k.id, k.prefix, k.scopes, p.slug as "projectSlug", k.created_at as "createdAt",
+    select k.id, k.prefix, k.scopes, p.slug as "projectSlug", k.name, k.created_at as "createdAt",
            k.last_used_at as "lastUsedAt", k.revoked_at as "revokedAt"
     from api_keys k left join projects p on p.tenant_id = k.tenant_id and p.id = k.project_id
     where k.tenant_id = ${tenantId} order by k.created_at`;

@@ -24,6 +24,7 @@ export async function getApiKeys(deps: Adapters, principal: Principal) {
       prefix: k.prefix,
       scopes: k.scopes,
       project: k.projectSlug,
+      name: k.name,
       created_at: k.createdAt.toISOString(),
       last_used_at: k.lastUsedAt?.toISOString() ?? null,
       revoked_at: k.revokedAt?.toISOString() ?? null,
