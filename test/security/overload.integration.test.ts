@@ -58,6 +58,8 @@ afterAll(async () => {
     await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
     if (child.exitCode === null) child.kill('SIGKILL');
   }
+  child?.removeAllListeners();
+  child?.channel?.unref();
   await env?.cleanup();
 });
 
