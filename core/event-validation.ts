@@ -205,10 +205,11 @@ export function validateEvent(raw: unknown, index: number, nowMs: number, limits
   let properties: Record<string, unknown> = {};
   if (raw.properties !== undefined && raw.properties !== null) {
     if (!isPlainObject(raw.properties)) return reject(index, `properties must be a JSON object, got ${describeType(raw.properties)}`);
-    const size = Buffer.byteLength(JSON.stringify(raw.properties), 'utf8');
-    if (size > limits.maxPropertiesBytes) return reject(index, `properties are ${size} bytes serialized; the limit is ${limits.maxPropertiesBytes}`);
+    // Depth first: inspectProperties stops at the limit, while JSON.stringify would overflow the stack on deep nesting.
     const problem = inspectProperties(raw.properties, 1, limits.maxPropertiesDepth); // properties itself is level 1
     if (problem) return reject(index, problem);
+    const size = Buffer.byteLength(JSON.stringify(raw.properties), 'utf8');
+    if (size > limits.maxPropertiesBytes) return reject(index, `properties are ${size} bytes serialized; the limit is ${limits.maxPropertiesBytes}`);
     properties = raw.properties;
   }
 

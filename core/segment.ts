@@ -124,7 +124,13 @@ export function mapSegmentMessage(
   limits: SegmentLimits,
 ): EventCheck {
   if (!isPlainObject(raw)) return reject(index, `a message must be a JSON object, got ${describe(raw)}`);
-  const size = Buffer.byteLength(JSON.stringify(raw), 'utf8');
+  let size: number;
+  try {
+    size = Buffer.byteLength(JSON.stringify(raw), 'utf8');
+  } catch {
+    // JSON.stringify recurses: a message nested tens of thousands of levels deep overflows the stack.
+    return reject(index, 'the message is nested too deeply to be stored; keep JSON objects a few levels deep', 'invalid_event');
+  }
   if (size > SEGMENT_MAX_MESSAGE_BYTES) {
     return reject(index, `the message is ${size} bytes serialized; the Segment limit is ${SEGMENT_MAX_MESSAGE_BYTES} (32 KB) per message`, 'message_too_large');
   }
@@ -192,10 +198,11 @@ export function mapSegmentMessage(
   if (userId !== undefined && anonymousId !== undefined) merged.anonymousId = anonymousId;
   const context = Object.keys(merged).length > 0 ? merged : null;
   if (context) {
-    const contextBytes = Buffer.byteLength(JSON.stringify(context), 'utf8');
-    if (contextBytes > limits.maxContextBytes) return reject(index, `context is ${contextBytes} bytes serialized; the limit is ${limits.maxContextBytes} (MAX_CONTEXT_BYTES)`);
+    // Depth first (bounded recursion), then the serialized size (JSON.stringify would overflow on deep nesting).
     const problem = jsonObjectProblem(context, 'context', SEGMENT_MAX_CONTEXT_DEPTH);
     if (problem) return reject(index, problem);
+    const contextBytes = Buffer.byteLength(JSON.stringify(context), 'utf8');
+    if (contextBytes > limits.maxContextBytes) return reject(index, `context is ${contextBytes} bytes serialized; the limit is ${limits.maxContextBytes} (MAX_CONTEXT_BYTES)`);
   }
 
   const time = segmentTimestamp(raw, batch.sentAt, receivedAtMs);

@@ -65,7 +65,9 @@ const requestIdHeader = (): middy.MiddlewareObj<HttpEvent, HttpResult> => {
 export function httpHandler(fn: HttpFn) {
   // Order matters: middy runs `after`/`onError` in reverse, so the envelope exists before the header is added.
   return middy<HttpEvent, HttpResult>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+    // logEvent: false whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event holds the API key (headers) and the
+    // event properties and secrets (body), which must never reach a log.
+    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
     .use(requestIdHeader())
     .use(errorEnvelope())
     .handler(fn);

@@ -91,7 +91,11 @@ export function jsonBody(event: HttpEvent, maxBytes: number, opts: { alsoPlainTe
 export function timeParam(params: URLSearchParams, name: string): number | undefined {
   const v = params.get(name);
   if (v === null || v === '') return undefined;
-  if (/^-?\d+$/.test(v)) return Number(v);
+  if (/^-?\d+$/.test(v)) {
+    // Beyond ±8.64e15 ms a Date is invalid: a client mistake, not something to hand to the database.
+    if (Number.isNaN(new Date(Number(v)).getTime())) throw badRequest('invalid_parameter', `${name} is out of range; epoch milliseconds must lie within ±8.64e15.`);
+    return Number(v);
+  }
   const ms = Date.parse(v);
   if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}/.test(v)) throw badRequest('invalid_parameter', `${name} must be an ISO-8601 time (e.g. 2026-11-27T10:00:00Z) or epoch milliseconds.`);
   return ms;

@@ -1,0 +1,379 @@
+// Tenant and project isolation, generated from HTTP_ROUTES: for every route, every id-bearing parameter and every
+// kind of key (scope × project binding), tenant A tries to read, change and page into tenant B's data, and a key
+// bound to project X tries project Y of its own tenant. 0 leaks: foreign ids are 403/404 (never 2xx), no response
+// carries a foreign id, name, event id or property value the request did not itself contain, and B's data is
+// unchanged afterwards. A route added to HTTP_ROUTES without a probe here fails the suite (and the typecheck).
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createTestEnv, eventually, type TestEnv } from '../harness';
+import { call, type CallResult } from '../builders';
+import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
+import { HTTP_ROUTES, type RouteKey } from '../../functions/routes';
+import { insertHistory, insertNotifications } from '../../adapters/postgres/alert-store';
+
+interface Key { id: string; key: string; prefix: string }
+interface ProjectData {
+  slug: string;
+  eventIds: string[];
+  eventType: string;
+  userId: string;
+  propValue: string;
+  catalogType: string;
+  catalogDescription: string;
+  ruleId: string;
+  ruleName: string;
+  webhookSecret: string;
+  historyId: string;
+  notificationId: string;
+  writeKey: Key; // an ingest key bound to this project (a Segment write key)
+  adminKey: Key; // an admin key bound to this project
+}
+interface Tenant {
+  id: string;
+  slug: string;
+  tag: string;
+  admin: string; // the unbound admin key made by the harness
+  keys: Record<KeyKind, Key>;
+  web: ProjectData;
+  other: ProjectData; // a second project, slug unique to the tenant
+  dashboardId: string;
+  dashboardName: string;
+  explorerCursor: string;
+}
+type KeyKind = 'ingest' | 'read' | 'admin' | 'all' | 'ingest@web' | 'read@web' | 'admin@web';
+const KEY_KINDS: KeyKind[] = ['ingest', 'read', 'admin', 'all', 'ingest@web', 'read@web', 'admin@web'];
+
+let env: TestEnv;
+let runtime: LocalRuntime;
+let A: Tenant;
+let B: Tenant;
+const url = () => runtime.url;
+
+async function ok(res: Promise<CallResult>, status = [200, 201, 202]): Promise<CallResult> {
+  const r = await res;
+  if (!status.includes(r.status)) throw new Error(`setup call failed: ${r.status} ${JSON.stringify(r.body)}`);
+  return r;
+}
+
+async function apiKey(admin: string, scopes: string[], project?: string): Promise<Key> {
+  const r = await ok(call(url(), '/v1/api-keys', { key: admin, json: { scopes, ...(project ? { project } : {}) } }));
+  return { id: r.body.id, key: r.body.key, prefix: r.body.prefix };
+}
+
+async function seedProject(t: { id: string; admin: string; ingest: string }, slug: string, tag: string): Promise<ProjectData> {
+  const p = `${tag}-${slug.slice(0, 5)}`;
+  const eventType = `evt-${p}`;
+  const userId = `user-${p}`;
+  const propValue = `PROP-${p}`;
+  const eventIds = [1, 2, 3].map((i) => `eid-${p}-${i}`);
+  await ok(call(url(), '/v1/events', {
+    key: t.ingest,
+    json: { events: eventIds.map((event_id) => ({ event_type: eventType, project: slug, event_id, user_id: userId, session_id: `sess-${p}`, properties: { marker: propValue, nested: { deep: propValue } } })) },
+  }));
+  const catalogType = `cat-${p}`;
+  const catalogDescription = `desc-${p}`;
+  await ok(call(url(), `/v1/catalog/${catalogType}`, { method: 'PUT', key: t.admin, json: { project: slug, description: catalogDescription, properties: { marker: 'string' } } }));
+  const ruleName = `rule-${p}`;
+  const webhookSecret = `whsec_${p}`;
+  const rule = await ok(call(url(), '/v1/alert-rules', {
+    key: t.admin,
+    json: { name: ruleName, project: slug, event_type: eventType, metric: 'count', condition: { op: '>', threshold: 1 }, window: '5m', channels: [{ type: 'webhook', url: `http://127.0.0.1:9/${p}`, secret: webhookSecret }] },
+  }));
+  const ruleId = rule.body.id as string;
+  // History with a notification, as the alert engine writes it (the engine itself is tested elsewhere).
+  const historyId = randomUUID();
+  const notificationId = randomUUID();
+  await insertHistory(env.adapters.sql, { tenantId: t.id, id: historyId, ruleId, ruleName, from: 'ok', to: 'firing', value: 5, threshold: 1, windowMs: 300_000, atMs: Date.now(), notification: 'firing', silenced: false, error: null });
+  await insertNotifications(env.adapters.sql, [{ tenantId: t.id, id: notificationId, ruleId, historyId, channel: { type: 'webhook', url: `http://127.0.0.1:9/${p}`, secret: webhookSecret } as never, payload: { rule_name: ruleName }, dueMs: Date.now() + 3_600_000 }]);
+  return {
+    slug, eventIds, eventType, userId, propValue, catalogType, catalogDescription, ruleId, ruleName, webhookSecret, historyId, notificationId,
+    writeKey: await apiKey(t.admin, ['ingest'], slug),
+    adminKey: await apiKey(t.admin, ['admin'], slug),
+  };
+}
+
+async function seedTenant(): Promise<Tenant> {
+  const base = await env.createTenant();
+  const tag = randomBytes(4).toString('hex');
+  const admin = base.keys.admin;
+  const otherSlug = `other-${tag}`;
+  await ok(call(url(), '/v1/projects', { key: admin, json: { slug: otherSlug, name: `name-${tag}` } }));
+  const keys: Record<KeyKind, Key> = {
+    ingest: await apiKey(admin, ['ingest']),
+    read: await apiKey(admin, ['read']),
+    admin: await apiKey(admin, ['admin']),
+    all: await apiKey(admin, ['ingest', 'read', 'admin']),
+    'ingest@web': await apiKey(admin, ['ingest'], 'web'),
+    'read@web': await apiKey(admin, ['read'], 'web'),
+    'admin@web': await apiKey(admin, ['admin'], 'web'),
+  };
+  const t = { id: base.id, admin, ingest: base.keys.ingest };
+  const web = await seedProject(t, 'web', tag);
+  const other = await seedProject(t, otherSlug, tag);
+  const dashboardName = `dash-${tag}`;
+  const dash = await ok(call(url(), '/v1/dashboards', { key: admin, json: { name: dashboardName, widgets: [{ type: 'timeseries', title: `title-${tag}`, query: { event_type: web.eventType, project: 'web' } }] } }));
+  // Every event stored (the aggregate consumer writes them) before anyone tries to read them.
+  await eventually(async () => {
+    const r = await call(url(), '/v1/events?limit=100', { key: admin });
+    return r.body.events?.length === 6 ? true : undefined;
+  }, 60_000, 250);
+  const page = await ok(call(url(), '/v1/events?limit=1', { key: admin }));
+  return { id: base.id, slug: base.slug, tag, admin, keys, web, other, dashboardId: dash.body.id, dashboardName, explorerCursor: page.body.next_cursor };
+}
+
+beforeAll(async () => {
+  env = await createTestEnv('isolation', { RATE_LIMIT_EVENTS_PER_SECOND: '1000000', RATE_LIMIT_BURST: '1000000' });
+  runtime = await startLocalRuntime(env.adapters, { port: 0, web: false, scheduler: false, consumers: true });
+  A = await seedTenant();
+  B = await seedTenant();
+}, 180_000);
+afterAll(async () => {
+  await runtime?.stop();
+  await env?.cleanup();
+});
+
+/** What must never reach the attacker: a victim project's ids, names, values and secrets. */
+function projectMarkers(p: ProjectData): string[] {
+  return [
+    p.slug === 'web' ? null : p.slug, ...p.eventIds, p.eventType, p.userId, p.propValue, p.catalogType, p.catalogDescription, p.ruleId, p.ruleName,
+    p.webhookSecret, p.historyId, p.notificationId, p.writeKey.id, p.writeKey.key, p.writeKey.prefix, p.adminKey.id, p.adminKey.key, p.adminKey.prefix,
+  ].filter((m): m is string => m !== null);
+}
+function tenantMarkers(t: Tenant): string[] {
+  return [
+    t.id, t.slug, t.tag, t.admin, t.dashboardId, t.dashboardName, t.explorerCursor,
+    ...Object.values(t.keys).flatMap((k) => [k.id, k.key, k.prefix]),
+    ...projectMarkers(t.web), ...projectMarkers(t.other),
+  ];
+}
+
+/** A victim: another tenant (everything of B), or another project of the attacker's own tenant. */
+interface Victim {
+  kind: 'tenant' | 'project';
+  tenantId: string;
+  projects: ProjectData[]; // the victim's projects (B: web and other; A for an @web key: A.other)
+  project: ProjectData; // the one named in project-bearing parameters
+  dashboardId: string | null; // dashboards are tenant-wide config (no project): only for a foreign tenant
+  keyIds: string[];
+  cursor: string | null;
+  markers: string[];
+}
+
+interface Probe {
+  method: string;
+  path: string;
+  json?: unknown;
+  body?: string;
+  headers?: Record<string, string>;
+  /** Names a victim resource directly: must be refused (400/403/404). Otherwise (lists, creates in one's own tenant) it may succeed. */
+  targeted: boolean;
+}
+type ProbeFn = (v: Victim) => Probe[];
+
+const enc = encodeURIComponent;
+const ruleBody = (v: Victim, over: Record<string, unknown> = {}) => ({ name: 'attacker', event_type: v.project.eventType, metric: 'count', condition: { op: '>', threshold: 1 }, window: '5m', channels: [], ...over });
+const t = (method: string, path: string, extra: Partial<Probe> = {}): Probe => ({ method, path, targeted: true, ...extra });
+const l = (method: string, path: string, extra: Partial<Probe> = {}): Probe => ({ method, path, targeted: false, ...extra });
+const eventsWith = (v: Victim, over: Record<string, unknown>) => ({ event_type: v.project.eventType, ...over });
+const projectParams = (v: Victim, path: string, extra = '') => [t('GET', `${path}?project=${enc(v.project.slug)}${extra}`)];
+
+const segment = (path: string): ProbeFn => (v) => [
+  // A's own key and B's write key together: refused, never counted for either.
+  t('POST', path, { json: { userId: 'attacker', event: 'x', writeKey: v.project.writeKey.key, context: { project: v.project.slug } } }),
+  // A's key with B's project and tenant named in the body: at most A's own project receives the event.
+  l('POST', path, { json: { userId: 'attacker', event: 'x', name: 'x', groupId: 'g', previousId: 'p', projectId: v.project.slug, tenant_id: v.tenantId, context: { project: v.project.slug, tenant_id: v.tenantId } } }),
+  l('POST', '/v1/batch', { json: { batch: [{ type: 'track', userId: 'attacker', event: 'x', context: { project: v.project.slug } }], context: { tenant_id: v.tenantId } } }),
+];
+
+const PROBES: Record<RouteKey, ProbeFn> = {
+  'POST /v1/events': (v) => [
+    t('POST', '/v1/events', { json: eventsWith(v, { project: v.project.slug }) }),
+    t('POST', '/v1/events', { json: { events: [eventsWith(v, { project: v.project.slug, event_id: v.project.eventIds[0] })] } }),
+    ...(v.kind === 'tenant' ? [t('POST', '/v1/events', { json: eventsWith(v, { project: 'web', tenant_id: v.tenantId }) })] : []),
+  ],
+  'GET /v1/events': (v) => [
+    ...projectParams(v, '/v1/events'),
+    l('GET', `/v1/events?event_type=${enc(v.project.eventType)}&user_id=${enc(v.project.userId)}&limit=1000`),
+    l('GET', `/v1/events?prop.marker=${enc(v.project.propValue)}`),
+    ...(v.cursor ? [l('GET', `/v1/events?cursor=${enc(v.cursor)}`), l('GET', `/v1/events?limit=1000&cursor=${enc(v.cursor)}`)] : []),
+  ],
+  'GET /v1/metrics': (v) => [
+    ...projectParams(v, '/v1/metrics', `&event_type=${enc(v.project.eventType)}`),
+    l('GET', `/v1/metrics?event_type=${enc(v.project.eventType)}&interval=10s&from=${Date.now() - 600_000}`),
+    l('GET', `/v1/metrics?event_type=${enc(v.project.eventType)}&metric=unique_users&prop.marker=${enc(v.project.propValue)}`),
+  ],
+  'GET /v1/status': () => [l('GET', '/v1/status')],
+  'GET /v1/openapi.json': () => [l('GET', '/v1/openapi.json')],
+  'GET /v1/projects': () => [l('GET', '/v1/projects')],
+  // Project slugs are per tenant: creating one never touches another tenant's (a bound key may not create any).
+  'POST /v1/projects': () => [l('POST', '/v1/projects', { json: { slug: `x${randomBytes(4).toString('hex')}` } })],
+  'PATCH /v1/projects/{slug}': (v) => [t('PATCH', `/v1/projects/${enc(v.project.slug)}`, { json: { name: 'pwned' } }), t('PATCH', `/v1/projects/${enc(v.project.slug)}`, { json: { schema_mode: 'strict' } })],
+  'GET /v1/api-keys': () => [l('GET', '/v1/api-keys')],
+  'POST /v1/api-keys': (v) => [t('POST', '/v1/api-keys', { json: { scopes: ['read'], project: v.project.slug } })],
+  'DELETE /v1/api-keys/{id}': (v) => v.keyIds.map((id) => t('DELETE', `/v1/api-keys/${id}`)),
+  'GET /v1/catalog': (v) => [...projectParams(v, '/v1/catalog'), l('GET', `/v1/catalog?event_type=${enc(v.project.catalogType)}`)],
+  'GET /v1/catalog/violations': (v) => [...projectParams(v, '/v1/catalog/violations'), l('GET', '/v1/catalog/violations')],
+  'PUT /v1/catalog/{event_type}': (v) => [
+    t('PUT', `/v1/catalog/${enc(v.project.catalogType)}`, { json: { project: v.project.slug, description: 'pwned' } }),
+    t('PUT', `/v1/catalog/${enc(v.project.eventType)}`, { json: { project: v.project.slug, status: 'deprecated' } }),
+  ],
+  'GET /v1/alert-rules': () => [l('GET', '/v1/alert-rules')],
+  'POST /v1/alert-rules': (v) => [t('POST', '/v1/alert-rules', { json: ruleBody(v, { project: v.project.slug }) })],
+  'POST /v1/alert-rules/preview': (v) => [
+    t('POST', '/v1/alert-rules/preview', { json: { rule: ruleBody(v, { project: v.project.slug }), from: new Date(Date.now() - 600_000).toISOString() } }),
+    // Without a project: the attacker's own data only (the victim's events must not count).
+    l('POST', '/v1/alert-rules/preview', { json: { rule: ruleBody(v, { name: undefined }), from: new Date(Date.now() - 600_000).toISOString() } }),
+  ],
+  'GET /v1/alert-rules/{id}': (v) => v.projects.map((p) => t('GET', `/v1/alert-rules/${p.ruleId}`)),
+  'PUT /v1/alert-rules/{id}': (v) => v.projects.map((p) => t('PUT', `/v1/alert-rules/${p.ruleId}`, { json: ruleBody(v) })),
+  'DELETE /v1/alert-rules/{id}': (v) => v.projects.map((p) => t('DELETE', `/v1/alert-rules/${p.ruleId}`)),
+  'GET /v1/alerts': (v) => [
+    ...v.projects.map((p) => t('GET', `/v1/alerts?rule_id=${p.ruleId}`)),
+    ...v.projects.map((p) => l('GET', `/v1/alerts?before=${p.historyId}&limit=200`)),
+    l('GET', '/v1/alerts?limit=200'),
+  ],
+  'GET /v1/dashboards': () => [l('GET', '/v1/dashboards')],
+  'POST /v1/dashboards': (v) => [l('POST', '/v1/dashboards', { json: { name: 'attacker', widgets: [{ type: 'number', title: 'x', query: { event_type: 'attacker' } }] } })],
+  'GET /v1/dashboards/{id}': (v) => (v.dashboardId ? [t('GET', `/v1/dashboards/${v.dashboardId}`)] : []),
+  'PUT /v1/dashboards/{id}': (v) => (v.dashboardId ? [t('PUT', `/v1/dashboards/${v.dashboardId}`, { json: { name: 'pwned', widgets: [] } })] : []),
+  'DELETE /v1/dashboards/{id}': (v) => (v.dashboardId ? [t('DELETE', `/v1/dashboards/${v.dashboardId}`)] : []),
+  'GET /healthz': () => [l('GET', '/healthz')],
+  'GET /readyz': () => [l('GET', '/readyz')],
+  'POST /v1/batch': segment('/v1/batch'),
+  'POST /v1/track': segment('/v1/track'),
+  'POST /v1/identify': segment('/v1/identify'),
+  'POST /v1/page': segment('/v1/page'),
+  'POST /v1/screen': segment('/v1/screen'),
+  'POST /v1/group': segment('/v1/group'),
+  'POST /v1/alias': segment('/v1/alias'),
+};
+
+const SEGMENT_PATHS = new Set(['/v1/batch', '/v1/track', '/v1/identify', '/v1/page', '/v1/screen', '/v1/group', '/v1/alias']);
+
+function victimTenant(b: Tenant): Victim {
+  return {
+    kind: 'tenant',
+    tenantId: b.id,
+    projects: [b.web, b.other],
+    project: b.other,
+    dashboardId: b.dashboardId,
+    keyIds: [...Object.values(b.keys).map((k) => k.id), b.web.writeKey.id, b.other.adminKey.id],
+    cursor: b.explorerCursor,
+    markers: tenantMarkers(b),
+  };
+}
+/** For a key bound to A's `web`: A's other project. */
+function victimProject(a: Tenant): Victim {
+  return { kind: 'project', tenantId: a.id, projects: [a.other], project: a.other, dashboardId: null, keyIds: [a.other.writeKey.id, a.other.adminKey.id], cursor: null, markers: projectMarkers(a.other) };
+}
+
+interface Outcome { route: string; keyKind: KeyKind; victim: string; probe: Probe; status: number; leaked: string[] }
+const outcomes: Outcome[] = [];
+
+async function send(probe: Probe, key: Key): Promise<CallResult> {
+  const headers: Record<string, string> = { ...probe.headers };
+  // The Segment endpoints take the write key as the Basic user name; the others as a Bearer token.
+  if (SEGMENT_PATHS.has(probe.path)) headers.Authorization = `Basic ${Buffer.from(`${key.key}:`).toString('base64')}`;
+  else headers.Authorization = `Bearer ${key.key}`;
+  return call(url(), probe.path, { method: probe.method, headers, ...(probe.json !== undefined ? { json: probe.json } : probe.body !== undefined ? { body: probe.body } : {}) });
+}
+
+/** Markers in the response that the request did not carry itself (an echo of the caller's own input is no leak). */
+function leaks(res: CallResult, probe: Probe, markers: string[]): string[] {
+  const text = typeof res.body === 'string' ? res.body : JSON.stringify(res.body);
+  const request = `${decodeURIComponent(probe.path)} ${probe.path} ${JSON.stringify(probe.json ?? null)} ${probe.body ?? ''}`;
+  return markers.filter((m) => text.includes(m) && !request.includes(m));
+}
+
+it('has an isolation probe for every route in HTTP_ROUTES, and none for a route that does not exist', () => {
+  expect(Object.keys(PROBES).sort()).toEqual(Object.keys(HTTP_ROUTES).sort());
+});
+
+it('the leak detector sees markers where they belong (control: B reading its own data finds them)', async () => {
+  const seen = new Set<string>();
+  for (const path of ['/v1/events?limit=1000', '/v1/alert-rules', '/v1/alerts', '/v1/dashboards', '/v1/api-keys', '/v1/catalog', '/v1/projects']) {
+    const res = await call(url(), path, { key: B.admin });
+    for (const m of leaks(res, { method: 'GET', path, targeted: false }, tenantMarkers(B))) seen.add(m);
+  }
+  // Everything but the raw keys (shown once) and the secrets (write-only) and the tenant's own id/slug and cursor.
+  const hidden = new Set([B.admin, B.id, B.slug, B.explorerCursor, ...[...Object.values(B.keys), B.web.writeKey, B.web.adminKey, B.other.writeKey, B.other.adminKey].map((k) => k.key), B.web.webhookSecret, B.other.webhookSecret]);
+  expect(tenantMarkers(B).filter((m) => !hidden.has(m) && !seen.has(m))).toEqual([]);
+  expect([...seen].filter((m) => hidden.has(m) && m !== B.slug)).toEqual([]);
+});
+
+describe.each(Object.keys(HTTP_ROUTES) as RouteKey[])('%s', (route) => {
+  it('never shows or changes another tenant\'s data, nor another project\'s to a project-bound key', async () => {
+    const [method, template] = route.split(' ');
+    for (const keyKind of KEY_KINDS) {
+      const victims: Victim[] = [victimTenant(B)];
+      if (keyKind.endsWith('@web')) victims.push(victimProject(A));
+      for (const victim of victims) {
+        const probes = PROBES[route](victim);
+        for (const probe of probes) {
+          const res = await send(probe, A.keys[keyKind]);
+          const found = leaks(res, probe, victim.markers);
+          outcomes.push({ route, keyKind, victim: victim.kind, probe, status: res.status, leaked: found });
+          const label = `${keyKind} → ${probe.method} ${probe.path} (victim ${victim.kind}): ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`;
+          expect({ label, leaked: found }).toEqual({ label, leaked: [] });
+          expect({ label, server_error: res.status >= 500 }).toEqual({ label, server_error: false });
+          if (probe.targeted) expect({ label, refused: [400, 401, 403, 404].includes(res.status) }).toEqual({ label, refused: true });
+        }
+      }
+    }
+    // Every probe for this route is really about this route (the matrix is generated, not hand-picked).
+    void method;
+    void template;
+  });
+});
+
+describe('afterwards', () => {
+  it('B\'s data is unchanged: rules, dashboards, keys, projects, catalog and events', async () => {
+    const admin = B.admin;
+    for (const p of [B.web, B.other]) {
+      const rule = await call(url(), `/v1/alert-rules/${p.ruleId}`, { key: admin });
+      expect(rule.status).toBe(200);
+      expect(rule.body.name).toBe(p.ruleName);
+      const alerts = await call(url(), `/v1/alerts?rule_id=${p.ruleId}`, { key: admin });
+      expect(alerts.body.alerts.map((a: { id: string }) => a.id)).toEqual([p.historyId]);
+      const cat = await call(url(), `/v1/catalog?project=${enc(p.slug)}&event_type=${enc(p.catalogType)}`, { key: admin });
+      expect(JSON.stringify(cat.body)).toContain(p.catalogDescription);
+      expect(JSON.stringify(cat.body)).not.toContain('pwned');
+      // The write key still works (was not revoked by anyone else).
+      const seg = await call(url(), '/v1/track', { json: { userId: 'u', event: 'still-alive' }, headers: { Authorization: `Basic ${Buffer.from(`${p.writeKey.key}:`).toString('base64')}` } });
+      expect(seg.status).toBe(200);
+    }
+    const dash = await call(url(), `/v1/dashboards/${B.dashboardId}`, { key: admin });
+    expect(dash.status).toBe(200);
+    expect(dash.body.name).toBe(B.dashboardName);
+    for (const k of Object.values(B.keys)) expect((await call(url(), '/v1/projects', { key: k.key })).status).not.toBe(401);
+    const projects = await call(url(), '/v1/projects', { key: admin });
+    expect(projects.body.projects.map((p: { name: string }) => p.name)).not.toContain('pwned');
+    expect(projects.body.projects.find((p: { slug: string }) => p.slug === B.other.slug).schema_mode).toBe('open');
+    // A reuses B's event ids in its own project: stored for A, never deduplicated against (or merged into) B's.
+    const reuse = await call(url(), '/v1/events', { key: A.admin, json: { events: B.other.eventIds.map((event_id) => ({ event_type: 'reused', project: 'web', event_id, properties: { marker: 'A-copy' } })) } });
+    expect(reuse.status).toBe(202);
+    expect(reuse.body.accepted).toBe(3);
+    // A's own writes (B's event ids, B's project named in bodies) are processed; then B still has exactly its own events.
+    const sentinel = `sentinel-${randomBytes(4).toString('hex')}`;
+    await call(url(), '/v1/events', { key: A.admin, json: { event_type: sentinel, project: 'web' } });
+    await eventually(async () => ((await call(url(), `/v1/events?event_type=${sentinel}`, { key: A.admin })).body.events?.length === 1 ? true : undefined), 30_000, 250);
+    const bEvents = await call(url(), '/v1/events?limit=1000', { key: admin });
+    const own = new Set([...B.web.eventIds, ...B.other.eventIds]);
+    const foreign = bEvents.body.events.filter((e: { event_id: string; event_type: string }) => !own.has(e.event_id) && e.event_type !== 'still-alive');
+    expect(foreign).toEqual([]);
+    expect(bEvents.body.events.filter((x: { event_id: string }) => own.has(x.event_id))).toHaveLength(6);
+    for (const e of bEvents.body.events.filter((x: { event_id: string }) => own.has(x.event_id))) expect(JSON.stringify(e.properties)).toContain('PROP-');
+    const aCopies = await call(url(), '/v1/events?event_type=reused', { key: A.admin });
+    expect(aCopies.body.events.map((e: { event_id: string }) => e.event_id).sort()).toEqual([...B.other.eventIds].sort());
+  });
+
+  it('sent the whole matrix', () => {
+    const routes = new Set(outcomes.map((o) => o.route));
+    // Every route was probed (dashboards by id have no same-tenant victim, but do have the foreign one).
+    expect([...routes].sort()).toEqual(Object.keys(HTTP_ROUTES).sort());
+    const byStatus: Record<number, number> = {};
+    for (const o of outcomes) byStatus[o.status] = (byStatus[o.status] ?? 0) + 1;
+    // eslint-disable-next-line no-console
+    console.log(`isolation: ${outcomes.length} requests over ${routes.size} routes × ${KEY_KINDS.length} key kinds; leaks ${outcomes.filter((o) => o.leaked.length > 0).length}; statuses ${JSON.stringify(byStatus)}`);
+    expect(outcomes.filter((o) => o.leaked.length > 0)).toEqual([]);
+  });
+});
