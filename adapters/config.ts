@@ -50,6 +50,7 @@ const schema = z.object({
   CATALOG_CACHE_TTL: durationMs.default(5_000),
   CATALOG_FLUSH_INTERVAL: durationMs.default(1_000),
   WEB_DIST_DIR: z.string().min(1).default('frontend/dist'),
+  EXPLORER_SCAN_BUDGET: durationMs.default(100),
   ALERT_TICK: durationMs.default(2_000),
   ALERT_ALLOWED_LATENESS: durationMs.default(30_000),
   DISPATCH_TICK: durationMs.default(1_000),
@@ -132,6 +133,8 @@ export type Config = {
   /** Event catalog: caps per project (approximate across processes), cache TTL, how often registrations are written. */
   catalog: { maxEventTypes: number; maxPropertiesPerType: number; cacheTtlMs: number; flushIntervalMs: number };
   webDistDir: string;
+  /** With property filters the explorer scans time windows, newest first, and answers a shorter page (with a cursor) after this long. */
+  explorerScanBudgetMs: number;
   alerts: {
     tickMs: number;
     /** A firing rule whose condition turned false resolves only after this much time (late events). */
@@ -230,6 +233,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       flushIntervalMs: e.CATALOG_FLUSH_INTERVAL,
     },
     webDistDir: e.WEB_DIST_DIR,
+    explorerScanBudgetMs: e.EXPLORER_SCAN_BUDGET,
     alerts: { tickMs: e.ALERT_TICK, allowedLatenessMs: e.ALERT_ALLOWED_LATENESS, dispatchTickMs: e.DISPATCH_TICK, dispatchMaxAttempts: e.DISPATCH_MAX_ATTEMPTS },
     webhooks: {
       timeoutMs: e.WEBHOOK_TIMEOUT,

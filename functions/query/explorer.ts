@@ -41,7 +41,9 @@ export async function exploreEvents(deps: Adapters, principal: Principal, params
     cursor,
   };
   const pinnedAt = cursor?.pinnedAt ?? (await pinMoment(deps.sql));
-  const rows = await listEvents(deps.sql, query, pinnedAt);
+  const { rows, resumeBelowMs } = query.props.length > 0 && query.userId === undefined && query.sessionId === undefined
+    ? await scanInWindows(deps, query, pinnedAt)
+    : { rows: await listEvents(deps.sql, query, pinnedAt), resumeBelowMs: null };
   const last = rows[rows.length - 1];
   return {
     events: rows.map((r) => ({
@@ -58,6 +60,35 @@ export async function exploreEvents(deps: Adapters, principal: Principal, params
     next_cursor:
       rows.length === query.limit && last
         ? encodeCursor({ pinnedAt, lastTimestamp: last.timestamp.toISOString(), lastEventId: last.eventId })
-        : null,
+        : resumeBelowMs !== null
+          ? // A shorter page: the scan stopped at this time; the next page goes on below it ('' sorts before every id).
+            encodeCursor({ pinnedAt, lastTimestamp: new Date(resumeBelowMs).toISOString(), lastEventId: '' })
+          : null,
   };
+}
+
+const HOUR = 3_600_000;
+
+/**
+ * Property filters cannot use an index, and a value that matches nothing would walk the whole history of the type:
+ * scan time windows instead, newest first (an hour, then each reaching 4× as far back), until the page is full, the range is
+ * done, or EXPLORER_SCAN_BUDGET has passed — then answer the rows found so far with a cursor below the last window
+ * scanned. Windows partition time, so every event still appears exactly once across the pages.
+ */
+async function scanInWindows(deps: Adapters, q: ExplorerQuery, pinnedAt: string): Promise<{ rows: Awaited<ReturnType<typeof listEvents>>; resumeBelowMs: number | null }> {
+  const started = performance.now();
+  const now = deps.now();
+  let hi = Math.min(q.toMs ?? Infinity, q.cursor ? Date.parse(q.cursor.lastTimestamp) + 1 : Infinity, now + deps.config.limits.maxFutureSkewMs + 1);
+  const lo = q.fromMs ?? now - deps.config.limits.retentionMs - 86_400_000;
+  const rows: Awaited<ReturnType<typeof listEvents>> = [];
+  while (hi > lo) {
+    // Each window reaches 4× as far back from now as the one before (at least an hour): a few windows cover the
+    // whole retention, and a page that resumes from a cursor goes on at the same pace.
+    const from = Math.max(lo, hi - Math.max(HOUR, 3 * (now - hi)));
+    rows.push(...(await listEvents(deps.sql, { ...q, fromMs: from, toMs: hi, limit: q.limit - rows.length }, pinnedAt)));
+    hi = from;
+    if (rows.length >= q.limit) return { rows, resumeBelowMs: null };
+    if (hi > lo && performance.now() - started >= deps.config.explorerScanBudgetMs) return { rows, resumeBelowMs: hi };
+  }
+  return { rows, resumeBelowMs: null };
 }
