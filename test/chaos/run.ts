@@ -113,22 +113,13 @@ export async function runChaos(plan: Plan, opts: { log?: (line: string) => void;
     const phaseNames: string[] = ['none (steady ingest)'];
     const timing: { downS?: number; recoveryS?: number }[] = [{}];
     const ingestDown: { from: number; to: number }[] = [];
+    const faultStarts: { name: string; t0: number }[] = [];
     await sleep(plan.steadyMs);
 
     const pendingNotifications = async () => {
       const [row] = await sql<{ n: number }[]>`select count(*)::int as n from notifications where tenant_id = ${tenant.id} and status <> 'delivered'`;
       return row!.n;
     };
-
-    for (const [i, fault] of plan.faults.entries()) {
-      const phase = i + 1;
-      phaseNames.push(fault.name);
-      p.setPhase(phase);
-      const res = await runFault(c, fault);
-      timing.push(res);
-      if (res.window) ingestDown.push(res.window);
-      await sleep(plan.steadyMs);
-    }
 
     const ctx: FaultContext = {
       cluster: c,
@@ -144,6 +135,7 @@ export async function runChaos(plan: Plan, opts: { log?: (line: string) => void;
     async function runFault(cl: Cluster, fault: Fault): Promise<{ downS: number; recoveryS: number; window?: { from: number; to: number } }> {
       say(`fault: ${fault.name}`);
       const t0 = Date.now();
+      faultStarts.push({ name: fault.name, t0 });
       void cl;
       await fault.inject(ctx);
       await sleep(fault.downMs);
@@ -161,6 +153,16 @@ export async function runChaos(plan: Plan, opts: { log?: (line: string) => void;
       const recoveryS = (Date.now() - tRepair) / 1000;
       say(`  whole again ${recoveryS.toFixed(1)} s after the repair began (${p.stats().acked} acked so far)`);
       return { downS: (tRepair - t0) / 1000, recoveryS, ...(fault.ingestDown && { window: { from: t0, to: repaired } }) };
+    }
+
+    for (const [i, fault] of plan.faults.entries()) {
+      const phase = i + 1;
+      phaseNames.push(fault.name);
+      p.setPhase(phase);
+      const res = await runFault(c, fault);
+      timing.push(res);
+      if (res.window) ingestDown.push(res.window);
+      await sleep(plan.steadyMs);
     }
 
     // Drain: the producers deliver everything queued (they retry for as long as it takes).
@@ -230,7 +232,11 @@ export async function runChaos(plan: Plan, opts: { log?: (line: string) => void;
     if (bad.length > 0) failures.push(`producers saw statuses other than 202/503/429: ${bad.map(([s, n]) => `${s}×${n}`).join(', ')}`);
     const GRACE = 2_000;
     const strayConn = ledger.connectionErrors.filter((e) => !ingestDown.some((w) => e.atMs >= w.from - GRACE && e.atMs <= w.to + GRACE));
-    if (strayConn.length > 0) failures.push(`${strayConn.length} connection errors while the ingest server was up, e.g. ${strayConn[0]!.message}`);
+    const during = (atMs: number) => {
+      const f = [...faultStarts].reverse().find((x) => x.t0 <= atMs);
+      return f ? `${((atMs - f.t0) / 1000).toFixed(1)} s after "${f.name}"` : 'before the first fault';
+    };
+    if (strayConn.length > 0) failures.push(`${strayConn.length} connection errors while the ingest server was up: ${strayConn.slice(0, 5).map((e) => `${e.message} (${during(e.atMs)})`).join('; ')}`);
     if (ledger.sdkErrors.length > 0) failures.push(`the SDK reported ${ledger.sdkErrors.length} delivery problems, e.g. ${ledger.sdkErrors[0]!.code}: ${ledger.sdkErrors[0]!.message}`);
     notes.push(`producer answers besides 202: ${statuses.map(([s, n]) => `${s}×${n}`).join(', ') || 'none'}; connection errors: ${ledger.connectionErrors.length} (all while the ingest server was down: ${strayConn.length === 0 ? 'yes' : 'no'})`);
 
