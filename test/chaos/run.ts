@@ -114,6 +114,7 @@ export async function runChaos(plan: Plan, opts: { log?: (line: string) => void;
     const timing: { downS?: number; recoveryS?: number }[] = [{}];
     const ingestDown: { from: number; to: number }[] = [];
     const faultStarts: { name: string; t0: number }[] = [];
+    const injectedAt = new Map<string, number>();
     await sleep(plan.steadyMs);
 
     const pendingNotifications = async () => {
@@ -138,6 +139,7 @@ export async function runChaos(plan: Plan, opts: { log?: (line: string) => void;
       faultStarts.push({ name: fault.name, t0 });
       void cl;
       await fault.inject(ctx);
+      if (fault.alertType) injectedAt.set(fault.alertType, Date.now());
       await sleep(fault.downMs);
       const tRepair = Date.now();
       await fault.repair(ctx);
@@ -250,6 +252,15 @@ export async function runChaos(plan: Plan, opts: { log?: (line: string) => void;
       from alert_rules r left join notifications n on n.tenant_id = r.tenant_id and n.rule_id = r.id
       where r.tenant_id = ${tenant.id} group by 1`;
     const silent = fired.filter((f) => f.n === 0).map((f) => f.event_type);
+    for (const [eventType, at] of injectedAt) {
+      const [first] = await sql<{ created: Date | null; delivered: Date | null; attempts: number | null }[]>`
+        select min(n.created_at) as created, min(n.delivered_at) as delivered, max(n.attempts) as attempts from notifications n
+        join alert_rules r on r.tenant_id = n.tenant_id and r.id = n.rule_id where n.tenant_id = ${tenant.id} and r.spec->>'event_type' = ${eventType}`;
+      if (first?.created) {
+        const rel = (d: Date) => `${((d.getTime() - at) / 1000).toFixed(1)} s`;
+        notes.push(`${eventType}: notification created ${rel(first.created)} and delivered ${first.delivered ? rel(first.delivered) : 'never'} relative to the SIGKILL (${first.attempts} attempts)`);
+      }
+    }
     if (silent.length > 0) failures.push(`alert rules that never notified: ${silent.join(', ')}`);
     if (unseen.length > 0) failures.push(`${unseen.length} of ${notifications.length} notifications never reached the receiver`);
     const undelivered = notifications.filter((n) => n.status !== 'delivered');
