@@ -40,22 +40,35 @@ export function killRoles(roles: RoleName[], downMs = 0): Fault {
   };
 }
 
-/** SIGKILL of the alert role right after the aggregate stored events that make a rule fire: its notice is in flight. */
+/**
+ * SIGKILL of the alert role in the middle of its batch: the rule's transition and notification row are committed,
+ * its first delivery attempt (made by the alert role itself) hangs on the receiver, so the notice's offset is not
+ * committed. The restarted role sees the notice again; the dispatch role delivers the notification.
+ */
 export function killAlertMidNotice(alertType = 'chaos_alert_k1'): Fault {
   return {
-    name: 'SIGKILL alert (notice in flight)',
+    name: 'SIGKILL alert (mid-batch)',
     downMs: 0,
     alertType,
     inject: async (ctx) => {
-      ctx.burst(alertType, 3);
-      await ctx.storedOfType(alertType, 3);
-      await ctx.cluster.killRole('alert');
+      const before = ctx.hooks.received.length;
+      ctx.hooks.mode = 'hang';
+      try {
+        ctx.burst(alertType, 3);
+        await ctx.until(`the first delivery for ${alertType} in flight`, 90_000, async () => ctx.hooks.received.slice(before).some((h) => h.json.event_type === alertType));
+        await ctx.cluster.killRole('alert');
+      } finally {
+        ctx.hooks.mode = 'ok';
+      }
     },
     repair: ({ cluster }) => cluster.startRole('alert'),
   };
 }
 
-/** SIGKILL of the dispatch role while it waits for the webhook receiver (which holds the request open). */
+/**
+ * SIGKILL of the dispatch role while its delivery hangs on the webhook receiver. The alert role makes the first
+ * attempt itself (it times out against the hanging receiver); the retry is the dispatch role's, and that one is cut.
+ */
 export function killDispatchMidDelivery(alertType = 'chaos_alert_k2'): Fault {
   return {
     name: 'SIGKILL dispatch (delivery in flight)',
@@ -66,7 +79,7 @@ export function killDispatchMidDelivery(alertType = 'chaos_alert_k2'): Fault {
       ctx.hooks.mode = 'hang';
       try {
         ctx.burst(alertType, 3);
-        await ctx.until(`a delivery for ${alertType} in flight`, 90_000, async () => ctx.hooks.received.slice(before).some((h) => h.json.event_type === alertType));
+        await ctx.until(`a retried delivery for ${alertType} in flight`, 90_000, async () => ctx.hooks.received.slice(before).filter((h) => h.json.event_type === alertType).length >= 2);
         await ctx.cluster.killRole('dispatch');
       } finally {
         ctx.hooks.mode = 'ok';

@@ -49,11 +49,17 @@ async function until<T>(what: string, timeoutMs: number, check: () => Promise<T 
   }
 }
 
-async function storedOf(sql: Sql, tenantId: string, ids: string[]): Promise<number> {
-  if (ids.length === 0) return 0;
-  const [row] = await sql<{ n: number }[]>`
-    select count(distinct event_id)::int as n from events where tenant_id = ${tenantId} and event_id = any(${sql.array(ids)}::text[])`;
-  return row!.n;
+/** How many of `ids` are in the raw store. Ids found once are remembered in `known` (the raw store is append-only). */
+async function storedOf(sql: Sql, tenantId: string, ids: string[], known = new Set<string>()): Promise<number> {
+  const todo = ids.filter((id) => !known.has(id));
+  for (let i = 0; i < todo.length; i += 20_000) {
+    // A join on unnest (hashed), not `= any($array)`: that one compares every row with the whole array.
+    const found = await sql<{ event_id: string }[]>`
+      select distinct e.event_id from events e join unnest(${sql.array(todo.slice(i, i + 20_000))}::text[]) as a(id) on e.event_id = a.id
+      where e.tenant_id = ${tenantId}`;
+    for (const r of found) known.add(r.event_id);
+  }
+  return ids.filter((id) => known.has(id)).length;
 }
 
 export function formatTable(rows: Row[]): string {
@@ -117,6 +123,7 @@ export async function runChaos(plan: Plan, opts: { log?: (line: string) => void;
     const injectedAt = new Map<string, number>();
     await sleep(plan.steadyMs);
 
+    const knownStored = new Set<string>();
     const pendingNotifications = async () => {
       const [row] = await sql<{ n: number }[]>`select count(*)::int as n from notifications where tenant_id = ${tenant.id} and status <> 'delivered'`;
       return row!.n;
@@ -149,7 +156,7 @@ export async function runChaos(plan: Plan, opts: { log?: (line: string) => void;
       await until(`recovery after ${fault.name}`, 180_000, async () => {
         const afterRepair = [...p.ledger.acked.values()].some((t) => t > repaired);
         if (!afterRepair) return undefined;
-        if ((await storedOf(sql, tenant.id, ackedBefore)) !== ackedBefore.length) return undefined;
+        if ((await storedOf(sql, tenant.id, ackedBefore, knownStored)) !== ackedBefore.length) return undefined;
         return (await pendingNotifications()) === 0 ? true : undefined;
       });
       const recoveryS = (Date.now() - tRepair) / 1000;
@@ -179,7 +186,7 @@ export async function runChaos(plan: Plan, opts: { log?: (line: string) => void;
     const acked = [...ledger.acked.keys()];
     say(`producers done: ${ledger.tracked.size} tracked, ${acked.length} acked; checking the raw store, rollups and alerts…`);
 
-    await until('every acked event in the raw store', 120_000, async () => ((await storedOf(sql, tenant.id, acked)) === acked.length ? true : undefined)).catch((e: Error) => failures.push(e.message));
+    await until('every acked event in the raw store', 120_000, async () => ((await storedOf(sql, tenant.id, acked, knownStored)) === acked.length ? true : undefined)).catch((e: Error) => failures.push(e.message));
     const mismatches = await until('rollups equal to a recomputation from raw events', 60_000, async () => {
       const m = await metricMismatches(sql, tenant.id);
       return m.rollups === 0 && m.sketches === 0 ? m : undefined;
@@ -262,6 +269,12 @@ export async function runChaos(plan: Plan, opts: { log?: (line: string) => void;
       }
     }
     if (silent.length > 0) failures.push(`alert rules that never notified: ${silent.join(', ')}`);
+    // A notice seen twice (after a kill) must not make a second transition: states alternate per rule.
+    const [repeated] = await sql<{ n: number }[]>`
+      select count(*)::int as n from (
+        select to_state, lag(to_state) over (partition by rule_id order by seq) as prev from alert_history where tenant_id = ${tenant.id}
+      ) h where to_state = prev`;
+    if (repeated!.n > 0) failures.push(`${repeated!.n} alert transitions repeat the previous state (a notice handled twice?)`);
     if (unseen.length > 0) failures.push(`${unseen.length} of ${notifications.length} notifications never reached the receiver`);
     const undelivered = notifications.filter((n) => n.status !== 'delivered');
     if (undelivered.length > 0) failures.push(`${undelivered.length} notifications not delivered: ${undelivered.map((n) => n.status).join(', ')}`);
