@@ -35,7 +35,7 @@ async function main(): Promise<number> {
       `${plan.faults.length} faults, one at a time, under steady ingest from ${plan.producers} SDK producers at ${plan.eventsPerSecond} events/s; ${result.elapsedS.toFixed(0)} s in all.`,
       '',
       'A row counts the events *tracked* during that fault phase (each phase has its own event type). "down" is the time from',
-      'the fault to the start of the repair (0 for a SIGKILL: the role is restarted at once); "recovery" is the time from the',
+      'the fault to the start of the repair (for a SIGKILL the role is restarted at once; the in-flight kills include waiting for the hanging delivery); "recovery" is the time from the',
       'start of the repair until every event acknowledged so far is in the raw store, the ingest server acknowledged a new',
       'request, and no alert notification is pending. "double-counted" is raw rows beyond one per event_id plus rollup',
       'counts beyond the distinct stored events.',
