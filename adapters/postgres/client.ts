@@ -21,6 +21,9 @@ export function createSql(opts: PostgresOptions): Sql {
     onnotice: () => undefined,
     connect_timeout: 10,
     idle_timeout: 60,
+    // postgres.js waits up to 20 s between reconnects by default (3^n/100 s, the count shared by the pool), so after a
+    // short outage queued queries kept waiting for ~15 s once Postgres was back. Cap the wait at 1 s.
+    backoff: (retries: number) => (0.5 + Math.random() / 2) * Math.min(0.05 * 2 ** retries, 1),
     connection: { application_name: 'customersignal' },
   });
 }

@@ -1,0 +1,158 @@
+// The faults the chaos suite injects, one at a time: SIGKILL of a role process (then a restart), or a stop of a
+// service (then a start after `downMs`).
+import type { Cluster, RoleName } from './cluster';
+import type { WebhookReceiver } from '../webhook-receiver';
+
+/** What a fault may use besides the cluster. */
+export interface FaultContext {
+  cluster: Cluster;
+  hooks: WebhookReceiver;
+  /** Tracks `n` events of `eventType` right away. */
+  burst(eventType: string, n: number): void;
+  /** Resolves once `n` events of `eventType` are in the raw store. */
+  storedOfType(eventType: string, n: number): Promise<void>;
+  until(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void>;
+}
+
+export interface Fault {
+  name: string;
+  /** How long the fault lasts before the repair begins. */
+  downMs: number;
+  /** The ingest server is unreachable between inject and the end of repair (producers may see connection errors). */
+  ingestDown?: boolean;
+  inject(ctx: FaultContext): Promise<void>;
+  repair(ctx: FaultContext): Promise<void>;
+  /** Event type of an alert rule this fault makes fire (the run checks it notified). */
+  alertType?: string;
+}
+
+export function killRoles(roles: RoleName[], downMs = 0): Fault {
+  return {
+    name: `SIGKILL ${roles.join(' + ')}`,
+    downMs,
+    ingestDown: roles.includes('http'),
+    inject: async ({ cluster }) => {
+      await Promise.all(roles.map((r) => cluster.killRole(r)));
+    },
+    repair: async ({ cluster }) => {
+      for (const r of roles) await cluster.startRole(r);
+    },
+  };
+}
+
+/**
+ * SIGKILL of the alert role in the middle of its batch: the rule's transition and notification row are committed,
+ * its first delivery attempt (made by the alert role itself) hangs on the receiver, so the notice's offset is not
+ * committed. The restarted role sees the notice again; the dispatch role delivers the notification.
+ */
+export function killAlertMidNotice(alertType = 'chaos_alert_k1'): Fault {
+  return {
+    name: 'SIGKILL alert (mid-batch)',
+    downMs: 0,
+    alertType,
+    inject: async (ctx) => {
+      const before = ctx.hooks.received.length;
+      ctx.hooks.mode = 'hang';
+      try {
+        ctx.burst(alertType, 3);
+        await ctx.until(`the first delivery for ${alertType} in flight`, 90_000, async () => ctx.hooks.received.slice(before).some((h) => h.json.event_type === alertType));
+        await ctx.cluster.killRole('alert');
+      } finally {
+        ctx.hooks.mode = 'ok';
+      }
+    },
+    repair: ({ cluster }) => cluster.startRole('alert'),
+  };
+}
+
+/**
+ * SIGKILL of the dispatch role while its delivery hangs on the webhook receiver. The alert role makes the first
+ * attempt itself (it times out against the hanging receiver); the retry is the dispatch role's, and that one is cut.
+ */
+export function killDispatchMidDelivery(alertType = 'chaos_alert_k2'): Fault {
+  return {
+    name: 'SIGKILL dispatch (delivery in flight)',
+    downMs: 0,
+    alertType,
+    inject: async (ctx) => {
+      const before = ctx.hooks.received.length;
+      ctx.hooks.mode = 'hang';
+      try {
+        ctx.burst(alertType, 3);
+        await ctx.until(`a retried delivery for ${alertType} in flight`, 90_000, async () => ctx.hooks.received.slice(before).filter((h) => h.json.event_type === alertType).length >= 2);
+        await ctx.cluster.killRole('dispatch');
+      } finally {
+        ctx.hooks.mode = 'ok';
+      }
+    },
+    repair: ({ cluster }) => cluster.startRole('dispatch'),
+  };
+}
+
+export function stopKafka(downMs: number): Fault {
+  return { name: 'stop/start Kafka', downMs, inject: ({ cluster }) => cluster.stopKafka(), repair: ({ cluster }) => cluster.startKafka() };
+}
+export function stopPostgres(downMs: number): Fault {
+  return { name: 'stop/start Postgres', downMs, inject: ({ cluster }) => cluster.stopPostgres(), repair: ({ cluster }) => cluster.startPostgres() };
+}
+export function stopRedis(downMs: number): Fault {
+  return { name: 'stop/start Redis', downMs, inject: ({ cluster }) => cluster.stopRedis(), repair: ({ cluster }) => cluster.startRedis() };
+}
+
+export interface Plan {
+  name: 'short' | 'long';
+  producers: number;
+  eventsPerSecond: number;
+  /** Ingest without faults before the first fault and between faults. */
+  steadyMs: number;
+  /** A burst of the alert rule's event type this often. */
+  alertEveryMs: number;
+  faults: Fault[];
+}
+
+export function shortPlan(): Plan {
+  return {
+    name: 'short',
+    producers: 4,
+    eventsPerSecond: 100,
+    steadyMs: 3_000,
+    alertEveryMs: 10_000,
+    faults: [
+      killRoles(['aggregate']),
+      killAlertMidNotice(),
+      killDispatchMidDelivery(),
+      killRoles(['http']),
+      stopKafka(3_000),
+      stopPostgres(3_000),
+      stopRedis(2_000),
+    ],
+  };
+}
+
+export function longPlan(): Plan {
+  return {
+    name: 'long',
+    producers: 6,
+    eventsPerSecond: 250,
+    steadyMs: 10_000,
+    alertEveryMs: 10_000,
+    faults: [
+      killRoles(['aggregate']),
+      killAlertMidNotice('chaos_alert_k1'),
+      killDispatchMidDelivery('chaos_alert_k2'),
+      killRoles(['http']),
+      killRoles(['scheduler']),
+      stopKafka(5_000),
+      stopPostgres(8_000),
+      stopRedis(5_000),
+      killRoles(['aggregate'], 10_000),
+      killRoles(['http'], 5_000),
+      killRoles(['aggregate', 'alert', 'dispatch', 'http']),
+      killAlertMidNotice('chaos_alert_k3'),
+      killDispatchMidDelivery('chaos_alert_k4'),
+      stopKafka(15_000),
+      stopPostgres(20_000),
+      stopRedis(15_000),
+    ],
+  };
+}
