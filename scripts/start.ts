@@ -149,7 +149,7 @@ function ensureWebBuilt(cfg: Config): void {
 }
 
 /** Schema, topics, and for the http role the dashboard build and demo tenant: everything the runtime expects to exist. */
-async function prepare(cfg: Config, roles: Role[]): Promise<DemoKeys | undefined> {
+async function prepare(cfg: Config, roles: Role[], only: boolean): Promise<DemoKeys | undefined> {
   const sql = createSql({ ...cfg.database, poolSize: 2 });
   try {
     const migrated = await migrate(sql);
@@ -157,6 +157,9 @@ async function prepare(cfg: Config, roles: Role[]): Promise<DemoKeys | undefined
     await ensureTopics(createKafka(cfg.kafka), topicSpecs(cfg));
     if (!roles.includes('http')) return undefined;
     ensureWebBuilt(cfg);
+    // The demo tenant and its keys file belong to the full platform: an --only process joins one (and tests that
+    // run roles as processes against their own database must not rewrite the developer's keys file).
+    if (only) return undefined;
     return await ensureDemoTenant(sql);
   } finally {
     await sql.end({ timeout: 5 });
@@ -182,8 +185,8 @@ function printWelcome(url: string, keys: DemoKeys, demo: boolean): void {
   say('');
 }
 
-function printWorker(cfg: Config, roles: Role[]): void {
-  say(`CustomerSignal worker running: ${roles.join(', ')} (no HTTP listener in this process)`);
+function printWorker(cfg: Config, roles: Role[], url: string): void {
+  say(`CustomerSignal worker running: ${roles.join(', ')}${roles.includes('http') ? ` (API and dashboard at ${url}; keys from the full npm start or the CLI)` : ' (no HTTP listener in this process)'}`);
   if (roles.includes('aggregate')) say(`  Aggregate: consumer group "${cfg.kafka.groups.aggregate}" on ${cfg.kafka.topics.eventsRaw}; partitions are shared with every other aggregate process`);
   if (roles.includes('scheduler')) say('  Scheduler: maintenance every tick (partitions, retention, consumer lag, freshness)');
   if (roles.includes('alert')) say(`  Alert: consumer group "${cfg.kafka.groups.alert}" on ${cfg.kafka.topics.metricUpdates}, and the alert tick`);
@@ -206,7 +209,7 @@ async function main(): Promise<void> {
     }
   };
   try {
-    const keys = await prepare(cfg, args.roles);
+    const keys = await prepare(cfg, args.roles, args.only);
     const adapters = createAdapters(cfg);
     // The SMTP sink (alert e-mails kept in MAIL_SINK_DIR) belongs to the full platform; an --only process would clash on its port.
     const runtime = await startLocalRuntime(adapters, { ...runtimeOptions(args.roles), mailSink: !args.only }).catch(async (e: { code?: string }) => {
@@ -224,7 +227,7 @@ async function main(): Promise<void> {
       : undefined;
     say('');
     if (keys) printWelcome(runtime.url, keys, demo);
-    else printWorker(cfg, args.roles);
+    else printWorker(cfg, args.roles, runtime.url);
     say('Ctrl-C stops everything npm start started.');
 
     await new Promise<void>((resolveStop) => {

@@ -46,23 +46,7 @@ export function killRoles(roles: RoleName[], downMs = 0): Fault {
  * committed. The restarted role sees the notice again; the dispatch role delivers the notification.
  */
 export function killAlertMidNotice(alertType = 'chaos_alert_k1'): Fault {
-  return {
-    name: 'SIGKILL alert (mid-batch)',
-    downMs: 0,
-    alertType,
-    inject: async (ctx) => {
-      const before = ctx.hooks.received.length;
-      ctx.hooks.mode = 'hang';
-      try {
-        ctx.burst(alertType, 3);
-        await ctx.until(`the first delivery for ${alertType} in flight`, 90_000, async () => ctx.hooks.received.slice(before).some((h) => h.json.event_type === alertType));
-        await ctx.cluster.killRole('alert');
-      } finally {
-        ctx.hooks.mode = 'ok';
-      }
-    },
-    repair: ({ cluster }) => cluster.startRole('alert'),
-  };
+  return killWhileDeliveryHangs('SIGKILL alert (mid-batch)', 'alert', alertType, 1, 'the first delivery');
 }
 
 /**
@@ -70,8 +54,13 @@ export function killAlertMidNotice(alertType = 'chaos_alert_k1'): Fault {
  * attempt itself (it times out against the hanging receiver); the retry is the dispatch role's, and that one is cut.
  */
 export function killDispatchMidDelivery(alertType = 'chaos_alert_k2'): Fault {
+  return killWhileDeliveryHangs('SIGKILL dispatch (delivery in flight)', 'dispatch', alertType, 2, 'a retried delivery');
+}
+
+/** Fires the rule of `alertType` with the receiver hanging, waits for the `attempts`-th request, kills `role`. */
+function killWhileDeliveryHangs(name: string, role: 'alert' | 'dispatch', alertType: string, attempts: number, what: string): Fault {
   return {
-    name: 'SIGKILL dispatch (delivery in flight)',
+    name,
     downMs: 0,
     alertType,
     inject: async (ctx) => {
@@ -79,13 +68,13 @@ export function killDispatchMidDelivery(alertType = 'chaos_alert_k2'): Fault {
       ctx.hooks.mode = 'hang';
       try {
         ctx.burst(alertType, 3);
-        await ctx.until(`a retried delivery for ${alertType} in flight`, 90_000, async () => ctx.hooks.received.slice(before).filter((h) => h.json.event_type === alertType).length >= 2);
-        await ctx.cluster.killRole('dispatch');
+        await ctx.until(`${what} for ${alertType} in flight`, 90_000, async () => ctx.hooks.received.slice(before).filter((h) => h.json.event_type === alertType).length >= attempts);
+        await ctx.cluster.killRole(role);
       } finally {
         ctx.hooks.mode = 'ok';
       }
     },
-    repair: ({ cluster }) => cluster.startRole('dispatch'),
+    repair: ({ cluster }) => cluster.startRole(role),
   };
 }
 
