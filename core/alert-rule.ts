@@ -1,5 +1,5 @@
 // Alert rules as the engine sees them (API.md "Alert rules and alerts"; ARCHITECTURE rule 8). Pure.
-import { INTERVAL_MS } from './intervals';
+import { INTERVAL_MS, parseDuration } from './intervals';
 
 export const ALERT_OPS = ['>', '>=', '<', '<=', '=='] as const;
 export type AlertOp = (typeof ALERT_OPS)[number];
@@ -46,6 +46,11 @@ export interface AlertRule {
 export const MIN_WINDOW_MS = INTERVAL_MS['10s'];
 /** 10s rollups are kept 24 h: a window reads them, so it cannot be longer. */
 export const MAX_WINDOW_MS = 24 * 3_600_000;
+
+/** What the state machine (core/alert-state.ts) needs of a rule. */
+export function ruleTiming(r: Pick<AlertRule, 'op' | 'threshold' | 'forMs' | 'cooldownMs'>, allowedLatenessMs: number) {
+  return { op: r.op, threshold: r.threshold, forMs: r.forMs, cooldownMs: r.cooldownMs, allowedLatenessMs };
+}
 
 export function compare(value: number, op: AlertOp, threshold: number): boolean {
   switch (op) {
@@ -116,9 +121,9 @@ export interface StoredRuleSpec {
 }
 
 const ms = (d: string): number => {
-  const m = /^(\d{1,6})(s|m|h|d)$/.exec(d);
-  if (!m) throw new Error(`bad stored duration ${d}`);
-  return Number(m[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
+  const v = parseDuration(d);
+  if (v === undefined) throw new Error(`bad stored duration ${d}`);
+  return v;
 };
 
 export function ruleFromSpec(ids: { tenantId: string; id: string; projectId: string | null }, spec: StoredRuleSpec): AlertRule {

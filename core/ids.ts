@@ -10,3 +10,10 @@ export function uuidv7(nowMs: number = Date.now()): string {
   const h = b.toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A UUID in its canonical text form (any version): what ids in paths, cursors and records must look like. */
+export function isUuid(v: string): boolean {
+  return UUID.test(v);
+}

@@ -1,5 +1,6 @@
 // The record written to events_raw: one accepted event with its tenant and project resolved.
 import { isPlainObject } from './event-validation';
+import { isUuid } from './ids';
 
 export interface RawEvent {
   tenantId: string;
@@ -39,8 +40,6 @@ export function encodeRawEvent(e: RawEvent): string {
 
 export type DecodeResult = { ok: true; event: RawEvent } | { ok: false; reason: string };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Parses a record value; a record that breaks the wire contract is a value, not an exception. */
 export function decodeRawEvent(value: string): DecodeResult {
   let o: unknown;
@@ -65,7 +64,7 @@ export function decodeRawEvent(value: string): DecodeResult {
   const sessionId = optStr('session_id');
   const properties = o.properties ?? {};
   const context = o.context ?? null;
-  if (!tenantId || !UUID.test(tenantId) || !projectId || !UUID.test(projectId)) return { ok: false, reason: 'bad_tenant_or_project' };
+  if (!tenantId || !isUuid(tenantId) || !projectId || !isUuid(projectId)) return { ok: false, reason: 'bad_tenant_or_project' };
   if (!project || !eventId || !eventType || ts === undefined || receivedAt === undefined) return { ok: false, reason: 'missing_field' };
   if (userId === undefined || sessionId === undefined || !isPlainObject(properties)) return { ok: false, reason: 'bad_field_type' };
   if (context !== null && !isPlainObject(context)) return { ok: false, reason: 'bad_field_type' };

@@ -1,6 +1,6 @@
 // Planning of `customersignal rebuild` (ARCHITECTURE rule 7): which hours and days of derived data are recomputed
 // from the raw table. Pure.
-import { INTERVAL_MS } from './intervals';
+import { bucketStart, INTERVAL_MS } from './intervals';
 import { TEN_SECOND_KEEP_MS } from './rollups';
 
 const HOUR = INTERVAL_MS['1h'];
@@ -44,7 +44,7 @@ export function planRebuild(q: { fromMs: number; toMs?: number; nowMs: number; r
 }
 
 function floorDay(ms: number): number {
-  return Math.floor(ms / DAY) * DAY;
+  return bucketStart(ms, '1d');
 }
 
 function ceilDay(ms: number): number {

@@ -7,12 +7,10 @@ import { currentStates } from '../adapters/postgres/alert-store';
 import { createNotifiers } from '../adapters/notifiers';
 import { notificationPayload } from '../core/alert-message';
 import { formatDuration } from '../core/alert-rule';
-import { uuidv7 } from '../core/ids';
+import { uuidv7, isUuid } from '../core/ids';
 import { deliver } from '../functions/dispatch/dispatcher';
 import { CliError, tenantBySlug } from './admin';
 import type { CliContext } from './cli-dlq';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function registerAlertCommands(program: Command, cli: CliContext): void {
   const alerts = program.command('alerts').description('alert rules');
@@ -48,7 +46,7 @@ export function registerAlertCommands(program: Command, cli: CliContext): void {
     .requiredOption('--rule <id>', 'rule id (see: alerts list)')
     .option('--channel <n>', "which of the rule's channels, counting from 1", '1')
     .action(async (o: { tenant: string; rule: string; channel: string }) => {
-      if (!UUID.test(o.rule)) throw new CliError(`--rule must be a rule id such as 0192f3c4-...; see: customersignal alerts list --tenant ${o.tenant}`);
+      if (!isUuid(o.rule)) throw new CliError(`--rule must be a rule id such as 0192f3c4-...; see: customersignal alerts list --tenant ${o.tenant}`);
       const stored = await cli.withSql(async (sql) => getRule(sql, (await tenantBySlug(sql, o.tenant)).id, o.rule));
       if (!stored) throw new CliError(`no alert rule ${o.rule} in tenant "${o.tenant}"`);
       const index = Number(o.channel);

@@ -5,20 +5,15 @@ import type { Adapters } from '../../adapters';
 import type { Sql } from '../../adapters/postgres/client';
 import { windowValues } from '../../adapters/postgres/alert-windows';
 import { insertHistory, insertNotifications, lockState, saveState, type NewNotification } from '../../adapters/postgres/alert-store';
-import { windowRange, type AlertRule } from '../../core/alert-rule';
+import { ruleTiming, windowRange, type AlertRule } from '../../core/alert-rule';
 import { nextState, type Outcome } from '../../core/alert-state';
 import { anomalyScore } from '../../core/anomaly';
 import { notificationPayload } from '../../core/alert-message';
 import { uuidv7 } from '../../core/ids';
 import { logger } from '../../adapters/logger';
+import { parseMetric } from '../query/metrics';
 
 export type EvaluateDeps = Pick<Adapters, 'config' | 'sql' | 'projects' | 'now'>;
-
-function parseMetric(metric: string): { kind: 'count' | 'unique_users' | 'sum' | 'avg'; path: string[] | null } {
-  if (metric === 'count' || metric === 'unique_users') return { kind: metric, path: null };
-  const [kind, path] = metric.split(/:(.*)/s) as ['sum' | 'avg', string];
-  return { kind, path: path.split('.') };
-}
 
 /** The value the rule compares at `nowMs` (for anomaly rules: the anomaly score), read through `sql`. */
 export async function ruleValue(sql: Sql, deps: Pick<EvaluateDeps, 'projects'>, rule: AlertRule, nowMs: number): Promise<number | null> {
@@ -62,8 +57,7 @@ export async function evaluateRule(deps: EvaluateDeps, rule: AlertRule, nowMs: n
       if (!isRuleError(e)) throw e;
       outcome = { error: (e as Error).message };
     }
-    const timing = { op: rule.op, threshold: rule.threshold, forMs: rule.forMs, cooldownMs: rule.cooldownMs, allowedLatenessMs: deps.config.alerts.allowedLatenessMs };
-    const { state, transition } = nextState(prev, outcome, timing, nowMs);
+    const { state, transition } = nextState(prev, outcome, ruleTiming(rule, deps.config.alerts.allowedLatenessMs), nowMs);
     await saveState(tx, rule.tenantId, rule.id, state, nowMs);
     if (!transition) return [];
     const historyId = uuidv7(nowMs);

@@ -7,6 +7,7 @@ import type { Adapters } from '../../adapters';
 import { createNotifiers, type Notifiers } from '../../adapters/notifiers';
 import { rulesForNotices, rulesForTick } from '../../adapters/postgres/alert-rules-store';
 import { logger } from '../../adapters/logger';
+import type { AlertRule } from '../../core/alert-rule';
 import { evaluateRules } from './evaluate';
 import { dispatch } from '../dispatch/dispatcher';
 
@@ -34,6 +35,13 @@ function decodeNotice(value: string | null): Notice | null {
   return null;
 }
 
+/** Evaluates the rules now, then makes the first delivery attempt of what they created (the dispatcher retries). */
+async function evaluateAndDeliver(deps: Adapters, notifiers: Notifiers, rules: AlertRule[]): Promise<Omit<AlertOutcome, 'notices'>> {
+  const ids = await evaluateRules(deps, rules, deps.now());
+  await dispatch({ ...deps, ...notifiers }, { ids }).catch((error: unknown) => logger.warn('first delivery attempt failed; the dispatcher retries', { error: error as Error }));
+  return { rules: rules.length, notifications: ids.length };
+}
+
 export function createAlertHandler(deps: Adapters, notifiers: Notifiers = createNotifiers(deps.config)) {
   return async (event: MskEvent): Promise<AlertOutcome> => {
     const seen = new Map<string, Notice>();
@@ -44,18 +52,13 @@ export function createAlertHandler(deps: Adapters, notifiers: Notifiers = create
       else seen.set(`${n.tenantId}\u0000${n.projectId}\u0000${n.eventType}`, n);
     }
     const rules = await rulesForNotices(deps.sql, [...seen.values()]);
-    const ids = await evaluateRules(deps, rules, deps.now());
-    await dispatch({ ...deps, ...notifiers }, { ids }).catch((error: unknown) => logger.warn('first delivery attempt failed; the dispatcher retries', { error: error as Error }));
-    return { notices: seen.size, rules: rules.length, notifications: ids.length };
+    return { notices: seen.size, ...(await evaluateAndDeliver(deps, notifiers, rules)) };
   };
 }
 
 export function createAlertTick(deps: Adapters, notifiers: Notifiers = createNotifiers(deps.config)) {
   return async (_event?: unknown): Promise<AlertOutcome> => {
-    const rules = await rulesForTick(deps.sql);
-    const ids = await evaluateRules(deps, rules, deps.now());
-    await dispatch({ ...deps, ...notifiers }, { ids }).catch((error: unknown) => logger.warn('first delivery attempt failed; the dispatcher retries', { error: error as Error }));
-    return { notices: 0, rules: rules.length, notifications: ids.length };
+    return { notices: 0, ...(await evaluateAndDeliver(deps, notifiers, await rulesForTick(deps.sql))) };
   };
 }
 

@@ -5,7 +5,7 @@ import type { Adapters } from '../../adapters';
 import { rebuildDay, rebuildHour, rebuildScope } from '../../adapters/postgres/rebuild-store';
 import { planRebuild } from '../../core/rebuild-plan';
 import { ROLLUP_INTERVALS } from '../../core/rollups';
-import { INTERVAL_MS, type Interval } from '../../core/intervals';
+import { bucketStart, INTERVAL_MS, type Interval } from '../../core/intervals';
 
 export type RebuildDeps = Pick<Adapters, 'config' | 'sql' | 'rollupCache' | 'retention' | 'now'>;
 
@@ -39,23 +39,22 @@ export async function rebuildRange(
     maxFutureSkewMs: deps.config.limits.maxFutureSkewMs,
   });
   const scope = await rebuildScope(deps.sql, { fromMs: plan.fromMs, toMs: plan.toMs, tenantId: q.tenantId });
+  // A tenant with a shorter retention has no raw events before its own cutoff's day: its older rollups stay.
+  const retention = await deps.retention.ofMany(scope.map((s) => s.tenantId));
   // tenant -> day -> raw events per hour
   const work = new Map<string, Map<number, Map<number, number>>>();
+  let inScope = 0;
   for (const s of scope) {
-    const dayMs = Math.floor(s.hourMs / INTERVAL_MS['1d']) * INTERVAL_MS['1d'];
+    const dayMs = bucketStart(s.hourMs, '1d');
+    if (dayMs < bucketStart(deps.now() - retention.get(s.tenantId)!, '1d')) continue;
     const days = work.get(s.tenantId) ?? new Map<number, Map<number, number>>();
     const hours = days.get(dayMs) ?? new Map<number, number>();
     hours.set(s.hourMs, (hours.get(s.hourMs) ?? 0) + s.events);
     days.set(dayMs, hours);
     work.set(s.tenantId, days);
+    inScope += s.events;
   }
-  // A tenant with a shorter retention has no raw events before its own cutoff's day: its older rollups stay.
-  const retention = await deps.retention.ofMany([...work.keys()]);
-  for (const [tenantId, days] of work) {
-    const oldestDay = Math.floor((deps.now() - retention.get(tenantId)!) / INTERVAL_MS['1d']) * INTERVAL_MS['1d'];
-    for (const day of [...days.keys()]) if (day < oldestDay) days.delete(day);
-  }
-  hooks.onStart?.([...work.values()].reduce((n, days) => n + [...days.values()].reduce((m, hours) => m + [...hours.values()].reduce((a, b) => a + b, 0), 0), 0));
+  hooks.onStart?.(inScope);
   const summary: RebuildSummary = { from: new Date(plan.fromMs).toISOString(), to: new Date(plan.toMs).toISOString(), tenants: work.size, days: 0, events: 0, rows: 0 };
   for (const day of plan.days) {
     for (const [tenantId, days] of [...work].sort(([a], [b]) => (a < b ? -1 : 1))) {

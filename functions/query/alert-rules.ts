@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Principal } from '../../core/api-keys';
 import { requireScope } from '../../core/api-keys';
 import { badRequest, forbidden, notFound } from '../../core/errors';
-import { ruleFromSpec, type StoredRuleSpec } from '../../core/alert-rule';
+import { ruleFromSpec, ruleTiming, type StoredRuleSpec } from '../../core/alert-rule';
 import { nextState, INITIAL_STATE, type AlertState } from '../../core/alert-state';
 import { INTERVAL_MS } from '../../core/intervals';
 import type { Adapters } from '../../adapters';
@@ -13,8 +13,7 @@ import { currentStates, listHistory } from '../../adapters/postgres/alert-store'
 import { ruleValue } from '../alert/evaluate';
 import { parseBody } from '../http/body-schema';
 import { alertRuleSchema, withSecrets, type AlertRuleSpec } from './alert-rule-schema';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUuid } from '../../core/ids';
 
 type StateView = { state: string; since: string | null; value: number | null };
 
@@ -35,7 +34,7 @@ export function ruleView(r: StoredRule, state: StateView | undefined, generated:
 const visibleTo = (principal: Principal, r: StoredRule) => !principal.projectId || r.rule.projectId === principal.projectId;
 
 async function ruleOf(deps: Adapters, principal: Principal, id: string): Promise<StoredRule> {
-  const r = UUID.test(id) ? await getRule(deps.sql, principal.tenantId, id) : null;
+  const r = isUuid(id) ? await getRule(deps.sql, principal.tenantId, id) : null;
   if (!r || !visibleTo(principal, r)) throw notFound(`Alert rule ${id} does not exist.`);
   return r;
 }
@@ -93,7 +92,7 @@ export async function getAlerts(deps: Adapters, principal: Principal, params: UR
   const ruleId = params.get('rule_id') ?? undefined;
   if (ruleId !== undefined) await ruleOf(deps, principal, ruleId);
   const before = params.get('before') ?? undefined;
-  if (before !== undefined && !UUID.test(before)) throw badRequest('invalid_parameter', 'before must be the id of an alert from a previous page (next_before).');
+  if (before !== undefined && !isUuid(before)) throw badRequest('invalid_parameter', 'before must be the id of an alert from a previous page (next_before).');
   const limitRaw = params.get('limit') ?? '50';
   const limit = Number(limitRaw);
   if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw badRequest('invalid_parameter', 'limit must be an integer from 1 to 200.');
@@ -130,7 +129,7 @@ export async function previewAlertRule(deps: Adapters, principal: Principal, bod
   const rule = ruleFromSpec({ tenantId: principal.tenantId, id: 'preview', projectId: project?.id ?? null }, { ...ruleInput, project: project?.slug ?? null, channels: [] } as StoredRuleSpec);
   const step10 = INTERVAL_MS['10s'];
   const stepMs = Math.max(step10, Math.ceil((toMs - fromMs) / MAX_PREVIEW_STEPS / step10) * step10);
-  const timing = { op: rule.op, threshold: rule.threshold, forMs: rule.forMs, cooldownMs: rule.cooldownMs, allowedLatenessMs: deps.config.alerts.allowedLatenessMs };
+  const timing = ruleTiming(rule, deps.config.alerts.allowedLatenessMs);
   let state: AlertState = { ...INITIAL_STATE, sinceMs: fromMs };
   const series: { t: string; value: number | null; state: string }[] = [];
   const transitions: { at: string; from: string; to: string; value: number | null; notification: string | null; silenced: boolean }[] = [];

@@ -5,14 +5,13 @@ import { badRequest, notFound } from '../../core/errors';
 import type { Adapters } from '../../adapters';
 import { createApiKey, listApiKeys, revokeApiKey } from '../../adapters/postgres/api-keys-store';
 import { parseBody } from '../http/body-schema';
+import { isUuid } from '../../core/ids';
 
 export const createApiKeySchema = z.strictObject({
   scopes: z.array(z.enum(SCOPES)).min(1, 'give at least one of ingest, read, admin'),
   project: z.string().min(1).max(64).optional(),
   name: z.string().trim().min(1).max(200).optional(),
 });
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function getApiKeys(deps: Adapters, principal: Principal) {
   requireScope(principal, 'admin');
@@ -53,7 +52,7 @@ export async function postApiKey(deps: Adapters, principal: Principal, body: unk
 
 export async function deleteApiKey(deps: Adapters, principal: Principal, id: string) {
   requireScope(principal, 'admin');
-  if (!UUID.test(id)) throw notFound(`API key ${id} does not exist.`);
+  if (!isUuid(id)) throw notFound(`API key ${id} does not exist.`);
   if (principal.projectSlug) {
     const own = (await listApiKeys(deps.sql, principal.tenantId)).find((k) => k.id === id);
     if (!own || own.projectSlug !== principal.projectSlug) throw notFound(`API key ${id} does not exist.`);

@@ -9,8 +9,8 @@ import { defaultWidgets, WIDGET_TYPES, type Widget } from '../../core/dashboards
 import type { Adapters } from '../../adapters';
 import { busiestEventTypes, deleteDashboard, getDashboard, insertDashboard, listDashboards, updateDashboard, type Dashboard } from '../../adapters/postgres/dashboards-store';
 import { parseBody } from '../http/body-schema';
+import { isUuid } from '../../core/ids';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_RANGE_MS = 90 * 86_400_000;
 
 const widgetSchema = z
@@ -50,7 +50,7 @@ function view(d: Dashboard) {
 const withIds = (widgets: z.infer<typeof widgetSchema>[]): Widget[] => widgets.map((w) => ({ ...w, id: w.id ?? randomUUID() }));
 
 async function dashboardOf(deps: Adapters, principal: Principal, id: string): Promise<Dashboard> {
-  const d = UUID.test(id) ? await getDashboard(deps.sql, principal.tenantId, id) : null;
+  const d = isUuid(id) ? await getDashboard(deps.sql, principal.tenantId, id) : null;
   if (!d) throw notFound(`Dashboard ${id} does not exist.`);
   return d;
 }
