@@ -127,7 +127,7 @@ export type Config = {
   /** Per tenant, in events (token bucket). */
   rateLimit: { eventsPerSecond: number; burst: number };
   aggregateBatchSize: number;
-  /** Attempts of a record that fails on its own before the aggregate handler dead-letters it (rule 3). */
+  /** Attempts of a record that fails on its own before the aggregate handler dead-letters it (docs/architecture.md#rule-3-offsets-move-only-after-the-effect). */
   aggregateMaxRecordAttempts: number;
   schedulerTickMs: number;
   /** Event catalog: caps per project (approximate across processes), cache TTL, how often registrations are written. */

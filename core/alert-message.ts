@@ -1,4 +1,4 @@
-// What a notification says: the webhook payload of API.md and a readable e-mail. Pure.
+// What a notification says: the webhook payload of docs/api.md#webhook-deliveries and a readable e-mail. Pure.
 import { formatDuration, type AlertRule } from './alert-rule';
 import type { WebhookPayload } from './webhook';
 

@@ -1,4 +1,4 @@
-// Alert rules as the engine sees them (API.md "Alert rules and alerts"; ARCHITECTURE rule 8). Pure.
+// Alert rules as the engine sees them (docs/api.md#alert-rules-and-alerts; docs/architecture.md#rule-8-alerts-read-the-truth-once-it-is-written). Pure.
 import { INTERVAL_MS, parseDuration } from './intervals';
 
 export const ALERT_OPS = ['>', '>=', '<', '<=', '=='] as const;

@@ -1,4 +1,4 @@
-// The state machine of one alert rule (API.md): ok, pending, firing, no_data, error. Pure; time comes in as `nowMs`.
+// The state machine of one alert rule (docs/api.md#alert-rules-and-alerts): ok, pending, firing, no_data, error. Pure; time comes in as `nowMs`.
 import { compare, type AlertOp } from './alert-rule';
 
 export type AlertStateName = 'ok' | 'pending' | 'firing' | 'no_data' | 'error';

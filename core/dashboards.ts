@@ -1,4 +1,4 @@
-// Dashboards are configuration (API.md): widgets with a query each. The default one a tenant starts with. Pure.
+// Dashboards are configuration (docs/api.md#dashboards): widgets with a query each. The default one a tenant starts with. Pure.
 import { randomUUID } from 'node:crypto';
 
 export const WIDGET_TYPES = ['timeseries', 'number', 'table', 'events'] as const;

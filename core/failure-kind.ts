@@ -1,5 +1,5 @@
 // Why did processing fail: the infrastructure (retry for as long as it takes) or the record itself (isolate,
-// count, dead-letter)? ARCHITECTURE rule 3. Pure: looks only at the shape of the error.
+// count, dead-letter)? docs/architecture.md#rule-3-offsets-move-only-after-the-effect. Pure: looks only at the shape of the error.
 
 export type FailureKind = 'infrastructure' | 'record';
 

@@ -3,7 +3,7 @@
 // "Caught up through T" must mean: every event acknowledged to a client before T has been processed. An event
 // acknowledged (acks=all) before T sits below the high watermark read at T. So a check reads the clock (T), then
 // the high watermarks (W_T), then the group's committed offsets; once committed offsets reach W_T — in this check
-// or a later one — T is published. Offsets are committed only after the effect (rule 3), so "committed ≥ W_T"
+// or a later one — T is published. Offsets are committed only after the effect (docs/architecture.md#rule-3-offsets-move-only-after-the-effect), so "committed ≥ W_T"
 // means everything below W_T is in Postgres.
 
 /** Offsets by partition: high watermarks (next offset to be written) or committed offsets (next to be read, -1 = none). */

@@ -1,4 +1,4 @@
-// Finds the records that fail on their own by splitting a failing batch in halves (ARCHITECTURE rule 3). Pure.
+// Finds the records that fail on their own by splitting a failing batch in halves (docs/architecture.md#rule-3-offsets-move-only-after-the-effect). Pure.
 
 export interface RecordFailure<R> {
   record: R;

@@ -1,4 +1,4 @@
-// Planning of `customersignal rebuild` (ARCHITECTURE rule 7): which hours and days of derived data are recomputed
+// Planning of `customersignal rebuild` (docs/architecture.md#rule-7-replay-and-rebuild-are-different-tools): which hours and days of derived data are recomputed
 // from the raw table. Pure.
 import { bucketStart, INTERVAL_MS } from './intervals';
 import { TEN_SECOND_KEEP_MS } from './rollups';

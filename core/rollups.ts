@@ -5,7 +5,7 @@ import { bucketStart, type Interval } from './intervals';
 /** Intervals the aggregate step maintains. */
 export const ROLLUP_INTERVALS: readonly Interval[] = ['10s', '1m', '5m', '1h', '1d'];
 
-/** 10s buckets serve the last 24 h only (API.md); an hour of margin for late events and slow clocks. */
+/** 10s buckets serve the last 24 h only (docs/api.md#metrics); an hour of margin for late events and slow clocks. */
 export const TEN_SECOND_KEEP_MS = 25 * 3_600_000;
 
 /**

@@ -109,7 +109,7 @@ function reject(index: number, message: string, code = 'invalid_event'): EventCh
 }
 
 /**
- * One Segment message as a CustomerSignal event (see the README's mapping table):
+ * One Segment message as a CustomerSignal event (see the mapping table in docs/api.md#segment-compatible-ingest):
  * track.event → event_type, the other calls → `$page`, `$screen`, `$identify`, `$group`, `$alias`;
  * userId (else anonymousId) → user_id; messageId → event_id; properties (page/screen: plus name and category;
  * identify: traits; group: traits plus groupId; alias: previousId) → properties; context (the batch's merged

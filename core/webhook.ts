@@ -1,4 +1,4 @@
-// Webhook deliveries (API.md): the signed payload and which target addresses may be called. Pure.
+// Webhook deliveries (docs/api.md#webhook-deliveries): the signed payload and which target addresses may be called. Pure.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
 

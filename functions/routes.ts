@@ -32,7 +32,7 @@ export const HTTP_ROUTES = {
   'DELETE /v1/dashboards/{id}': 'query',
   'GET /healthz': 'query',
   'GET /readyz': 'query',
-  // Segment HTTP Tracking API (see README "Segment-compatible endpoints").
+  // Segment HTTP Tracking API (see docs/api.md#segment-compatible-ingest).
   'POST /v1/batch': 'ingest',
   'POST /v1/track': 'ingest',
   'POST /v1/identify': 'ingest',

@@ -3,7 +3,7 @@ import { parseConfig, type Config } from '../adapters/config';
 
 export type KafkaNames = Pick<Config['kafka'], 'topics'> & { groups: Config['kafka']['groups'] & { alert: string } };
 
-/** The alert engine's consumer group on metric_updates (ARCHITECTURE.md: group "alert"). */
+/** The alert engine's consumer group on metric_updates (docs/architecture.md#rule-8-alerts-read-the-truth-once-it-is-written: group "alert"). */
 export const ALERT_GROUP = 'alert';
 
 export function defaultKafkaNames(): KafkaNames {

@@ -1,5 +1,5 @@
 // Every cdk-nag AwsSolutions finding we accept, each on the narrowest construct and with the reason it
-// is acceptable. Everything else is fixed in the constructs (see the README's cdk-nag section).
+// is acceptable. Everything else is fixed in the constructs (see docs/operations.md#cdk-nag).
 import { Validations, type CfnElement } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type { CustomerSignalStack } from './customersignal-stack';
@@ -56,7 +56,7 @@ export function acknowledgeFindings(stack: CustomerSignalStack): void {
     ack(queue, 'AwsSolutions-SQS3', 'This queue is the on-failure destination (the DLQ) of a Kafka event-source mapping; a DLQ of the DLQ adds nothing.');
   }
 
-  // --- API: authentication is the application's (API.md), not API Gateway's.
+  // --- API: authentication is the application's (docs/api.md#authentication-and-scopes), not API Gateway's.
   ack(stack.api.httpApi, 'AwsSolutions-APIG4',
     'Every /v1 route authenticates the API key (Bearer or X-Api-Key, hashed lookup, scopes, tenant) inside the function, as API.md specifies; /healthz and /readyz are public by design and reveal nothing. A Lambda authorizer would duplicate the lookup on every request.');
 

@@ -96,7 +96,7 @@ export class Ops extends Construct {
       alarm(`${name}OffsetLag`, lag, props.maxOffsetLag ?? 10_000, `${name} is behind its topic by ${props.maxOffsetLag ?? 10_000}+ records for 15 minutes`, 3);
     }
 
-    // Records dead-lettered by the handlers (rule 3): any growth of events_dlq needs a look (`customersignal dlq list`).
+    // Records dead-lettered by the handlers (docs/architecture.md#rule-3-offsets-move-only-after-the-effect): any growth of events_dlq needs a look (`customersignal dlq list`).
     const dlqMetric = (extra: Record<string, string>) =>
       new cloudwatch.Metric({
         namespace: 'AWS/Kafka',

@@ -22,7 +22,7 @@ export interface StageConfig {
   readonly protectData: boolean;
   /**
    * Provisioned MSK with this broker type (e.g. kafka.m7g.large), one broker per AZ, IAM auth; unset =
-   * MSK Serverless. See the README for the cost trade-off.
+   * MSK Serverless. See docs/operations.md#msk-serverless-for-production-provisioned-for-dev for the cost trade-off.
    */
   readonly mskBrokerType?: string;
   /** Provisioned MSK only, e.g. 3.9.x. */

@@ -1,4 +1,4 @@
-// `customersignal dlq list|redrive`: what the aggregate handler dead-lettered (ARCHITECTURE rule 3), and
+// `customersignal dlq list|redrive`: what the aggregate handler dead-lettered (docs/architecture.md#rule-3-offsets-move-only-after-the-effect), and
 // sending it back to events_raw. Rule 2 makes a redriven event count once, however often it is sent.
 import type { Command } from 'commander';
 import { config } from '../adapters/config';

@@ -1,5 +1,5 @@
 // `customersignal rebuild`: recomputes rollups, sums and unique-user sketches of a range from the raw table
-// (ARCHITECTURE rule 7), swaps them in and refreshes Redis; safe while the aggregate consumer runs.
+// (docs/architecture.md#rule-7-replay-and-rebuild-are-different-tools), swaps them in and refreshes Redis; safe while the aggregate consumer runs.
 import type { Command } from 'commander';
 import { config } from '../adapters/config';
 import { createAdapters } from '../adapters';

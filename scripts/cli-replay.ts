@@ -1,4 +1,4 @@
-// `customersignal replay`: re-reads a range of events_raw (ARCHITECTURE rule 7) and hands it, in MSK event shape,
+// `customersignal replay`: re-reads a range of events_raw (docs/architecture.md#rule-7-replay-and-rebuild-are-different-tools) and hands it, in MSK event shape,
 // to the aggregate handler itself. Rule 2 makes that idempotent: what Postgres lacks is restored, nothing counts twice.
 import type { Command } from 'commander';
 import { config } from '../adapters/config';

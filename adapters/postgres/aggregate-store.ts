@@ -1,4 +1,4 @@
-// The exactly-once-effect write of a batch (ARCHITECTURE rule 2 b–d) and the read-back of touched buckets.
+// The exactly-once-effect write of a batch (docs/architecture.md#rule-2-at-least-once-in-exactly-once-effect, 2b–2d) and the read-back of touched buckets.
 import type { Sql } from './client';
 import { lockTenantsShared } from './rollup-lock';
 import type { RawEvent } from '../../core/raw-event';

@@ -1,4 +1,4 @@
-// Alert states, the history of transitions and the notification outbox (ARCHITECTURE rule 8): a transition and its
+// Alert states, the history of transitions and the notification outbox (docs/architecture.md#rule-8-alerts-read-the-truth-once-it-is-written): a transition and its
 // notifications are written by the caller's transaction.
 import type { Sql } from './client';
 import { INITIAL_STATE, type AlertState, type AlertStateName } from '../../core/alert-state';

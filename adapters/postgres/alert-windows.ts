@@ -1,4 +1,4 @@
-// The values alert rules compare (ARCHITECTURE rule 8): sliding windows over the 10s rollups and sketches in
+// The values alert rules compare (docs/architecture.md#rule-8-alerts-read-the-truth-once-it-is-written): sliding windows over the 10s rollups and sketches in
 // Postgres — the truth, never a count of the alert engine's own — or over raw events for property filters and
 // nested paths (the same arithmetic as GET /v1/metrics).
 import type { Sql } from './client';

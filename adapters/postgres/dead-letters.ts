@@ -1,4 +1,4 @@
-// Attempts of records that fail on their own (ARCHITECTURE rule 3) and redrives from the DLQ, in Postgres.
+// Attempts of records that fail on their own (docs/architecture.md#rule-3-offsets-move-only-after-the-effect) and redrives from the DLQ, in Postgres.
 // Record content never goes into these queries as text: Postgres text cannot hold the NUL a poison may carry.
 import type { Sql } from './client';
 import type { RecordOrigin } from '../../core/dead-letter';

@@ -1,4 +1,4 @@
-// `prop.<path>=<value>` filters (API.md): the property's text equals the value, whatever its JSON type. The check
+// `prop.<path>=<value>` filters (docs/api.md#property-filters): the property's text equals the value, whatever its JSON type. The check
 // itself is `properties #>> path = value`; beside it goes a containment test that the GIN index on properties
 // (migration 011) can answer — a necessary condition, so it only narrows what is read: the value at the path is the
 // string <value>, or the JSON that <value> parses to (number, boolean, array, object: jsonb containment of an equal

@@ -1,4 +1,4 @@
-// `customersignal rebuild` in Postgres (ARCHITECTURE rule 7): the derived data of a tenant's hour (10s, 1m, 5m, 1h
+// `customersignal rebuild` in Postgres (docs/architecture.md#rule-7-replay-and-rebuild-are-different-tools): the derived data of a tenant's hour (10s, 1m, 5m, 1h
 // buckets) recomputed from the raw table, then of its day (1d, from the fresh hours), each swapped in by one
 // transaction under the tenant's exclusive rollup lock. Every replaced row gets a higher version (rollup_next_version,
 // migration 006; a bucket that lost all its events is kept at zero rather than deleted) so the version-guarded Redis

@@ -34,7 +34,7 @@ async function deleteInChunks(run: () => Promise<number>): Promise<number> {
 }
 
 /**
- * Applies retention at `nowMs`. Dedupe ids are kept exactly as long as raw events (rule 2a drops older
+ * Applies retention at `nowMs`. Dedupe ids are kept exactly as long as raw events (docs/architecture.md#rule-2-at-least-once-in-exactly-once-effect: 2a drops older
  * events before they reach the dedupe table, so a forgotten id cannot let an old duplicate back in).
  */
 export async function applyRetention(sql: Sql, nowMs: number, retentionMs: number, shortRollups: { interval: string; keepMs: number }[]): Promise<RetentionResult> {

@@ -1,4 +1,4 @@
-// Per-tenant advisory locks between the live aggregate step and `customersignal rebuild` (ARCHITECTURE rule 7):
+// Per-tenant advisory locks between the live aggregate step and `customersignal rebuild` (docs/architecture.md#rule-7-replay-and-rebuild-are-different-tools):
 // aggregate transactions take their tenants' locks shared, so they never wait on each other; a rebuild chunk takes
 // its tenant's lock exclusive, so no live write lands between its read of the raw table and its swap.
 import type { Sql } from './client';

@@ -1,5 +1,5 @@
 // The pipeline's freshness state in Redis: caught_up_through (never moves back), the newest check and its pending
-// watermark snapshot. The one documented exception to "Redis keys start with {tenant_id}:" (rule 5): this state
+// watermark snapshot. The one documented exception to "Redis keys start with {tenant_id}:" (docs/architecture.md#rule-5-tenant-in-every-key): this state
 // belongs to a consumer group, not to a tenant, so its keys carry the hash tag {pipeline}. Like everything in Redis
 // it can be lost: the next checks rebuild it, and until then data_as_of falls back to each tenant's own progress.
 import type Redis from 'ioredis';

@@ -1,4 +1,4 @@
-// Records that fail on their own (ARCHITECTURE rule 3): attempts counted in Postgres by (topic, partition,
+// Records that fail on their own (docs/architecture.md#rule-3-offsets-move-only-after-the-effect): attempts counted in Postgres by (topic, partition,
 // offset), then the record with its error, original key/value/headers and origin written to events_dlq.
 import { deadLetterMessage, recordFingerprint, type DeadLetter } from '../../core/dead-letter';
 import { describeFailure } from '../../core/failure-kind';

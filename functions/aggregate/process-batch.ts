@@ -1,4 +1,4 @@
-// The aggregate step (ARCHITECTURE rules 2 and 3): exactly-once effect of a batch of raw events, then Redis and
+// The aggregate step (docs/architecture.md#rule-2-at-least-once-in-exactly-once-effect and docs/architecture.md#rule-3-offsets-move-only-after-the-effect): exactly-once effect of a batch of raw events, then Redis and
 // notices; records that fail on their own are isolated, counted and, after N attempts, dead-lettered.
 import { decodeRawEvent, type RawEvent } from '../../core/raw-event';
 import { firstCopies, planCountDeltas, touchedKeys, touchedValueKeys, withinRetention } from '../../core/rollups';

@@ -58,7 +58,7 @@ async function evaluatedAt(ruleId: string, value: number) {
 const firing = (r: WebhookReceiver, ruleId: string, state: string) => r.received.filter((h) => h.json.rule_id === ruleId && h.json.state === state);
 
 it('11 checkout_failed in 5 minutes fire the example rule once, signed, by webhook and e-mail; the 12th does not notify; it resolves after the window empties', async () => {
-  // Prepare: the rule of API.md, with a generated webhook secret shown once.
+  // Prepare: the rule of docs/api.md#alert-rules-and-alerts, with a generated webhook secret shown once.
   const created = await call(runtime.url, '/v1/alert-rules', {
     key: tenant.keys.admin,
     json: {

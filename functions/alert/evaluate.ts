@@ -1,4 +1,4 @@
-// Evaluation of alert rules (ARCHITECTURE rule 8): the window's value read from the stored truth, the state machine
+// Evaluation of alert rules (docs/architecture.md#rule-8-alerts-read-the-truth-once-it-is-written): the window's value read from the stored truth, the state machine
 // of core/alert-state.ts, and — in one transaction with the new state — the history entry and one outbox row per
 // channel for a transition that notifies.
 import type { Adapters } from '../../adapters';

@@ -1,4 +1,4 @@
-// The alert function (ARCHITECTURE rule 8): Kafka-triggered on metric_updates, it evaluates the rules of the touched
+// The alert function (docs/architecture.md#rule-8-alerts-read-the-truth-once-it-is-written): Kafka-triggered on metric_updates, it evaluates the rules of the touched
 // tenants and event types; the scheduled tick evaluates absence rules, `for` periods, no_data and resolves. New
 // notifications get a first delivery attempt at once; the dispatcher retries what fails.
 import { decodeRecords, type MskEvent } from '../../core/msk-event';

@@ -1,4 +1,4 @@
-// Delivers the notification outbox (ARCHITECTURE rule 8): every row at least once, with its id as the
+// Delivers the notification outbox (docs/architecture.md#rule-8-alerts-read-the-truth-once-it-is-written): every row at least once, with its id as the
 // X-CustomerSignal-Delivery header on every attempt, retried with exponential backoff and jitter; each attempt recorded.
 import type { Adapters } from '../../adapters';
 import { claimDue, recordAttempt, type ClaimedNotification } from '../../adapters/postgres/notifications-store';

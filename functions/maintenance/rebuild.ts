@@ -1,4 +1,4 @@
-// Rebuild (ARCHITECTURE rule 7): the derived data of a range recomputed from the raw table, swapped in hour by hour
+// Rebuild (docs/architecture.md#rule-7-replay-and-rebuild-are-different-tools): the derived data of a range recomputed from the raw table, swapped in hour by hour
 // and day by day per tenant, then refreshed in Redis through the version guard. Safe while the live consumer runs:
 // every chunk holds its tenant's rollup lock exclusive (the aggregate step takes it shared).
 import type { Adapters } from '../../adapters';

@@ -1,4 +1,4 @@
-// The body of POST/PUT /v1/alert-rules (API.md) as a zod schema, and its normalization into a stored spec.
+// The body of POST/PUT /v1/alert-rules (docs/api.md#alert-rules-and-alerts) as a zod schema, and its normalization into a stored spec.
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { parseDuration } from '../../core/intervals';

@@ -1,4 +1,4 @@
-// /v1/alert-rules (CRUD and preview) and GET /v1/alerts (API.md "Alert rules and alerts").
+// /v1/alert-rules (CRUD and preview) and GET /v1/alerts (docs/api.md#alert-rules-and-alerts).
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Principal } from '../../core/api-keys';

@@ -1,4 +1,4 @@
-// /v1/dashboards (API.md "Dashboards"): config the web UI renders; a default one for every tenant.
+// /v1/dashboards (docs/api.md#dashboards): config the web UI renders; a default one for every tenant.
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Principal } from '../../core/api-keys';

@@ -1,6 +1,6 @@
--- Poison records (ARCHITECTURE rule 3): attempts of records that failed on their own, and redrives from the DLQ.
+-- Poison records (docs/architecture.md#rule-3-offsets-move-only-after-the-effect): attempts of records that failed on their own, and redrives from the DLQ.
 --
--- Exception to rule 5 (tenant in every primary key): both tables are keyed by a position in a Kafka topic,
+-- Exception to docs/architecture.md#rule-5-tenant-in-every-key (tenant in every primary key): both tables are keyed by a position in a Kafka topic,
 -- which identifies the record whoever it belongs to, and a record that could not be decoded has no known
 -- tenant. tenant_id is kept where it is known, for operators; no tenant-facing query reads these tables.
 

@@ -1,5 +1,5 @@
 -- Unique users as HyperLogLog sketches (postgresql-hll), one per (project, event type, interval, bucket); the
--- sketch is the truth (ARCHITECTURE rule 4). Sums of numeric properties live in `rollups` as metrics
+-- sketch is the truth (docs/architecture.md#rule-4-postgres-is-the-truth-redis-is-the-speed). Sums of numeric properties live in `rollups` as metrics
 -- `sum:<property>` and `n:<property>` (numeric, exact), next to `count`.
 --
 -- Parameters (adapters/postgres/aggregate-store.ts HLL_PARAMS): log2m 16, regwidth 5, expthresh -1 (explicit

@@ -1,4 +1,4 @@
--- Alert rules, their state machine, the history of transitions, and the notification outbox (ARCHITECTURE rule 8).
+-- Alert rules, their state machine, the history of transitions, and the notification outbox (docs/architecture.md#rule-8-alerts-read-the-truth-once-it-is-written).
 -- A transition and its notifications are written in one transaction; the dispatcher delivers each notification at
 -- least once with its id as the stable delivery id.
 

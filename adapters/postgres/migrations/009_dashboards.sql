@@ -1,4 +1,4 @@
--- Config-driven dashboards (API.md "Dashboards"): the web UI renders only what these rows say.
+-- Config-driven dashboards (docs/api.md#dashboards): the web UI renders only what these rows say.
 create table dashboards (
   tenant_id  uuid not null references tenants (id) on delete cascade,
   id         uuid not null,

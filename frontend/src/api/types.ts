@@ -1,4 +1,4 @@
-// Response shapes of the CustomerSignal HTTP API (see /work/shared/API.md) used by the dashboard.
+// Response shapes of the CustomerSignal HTTP API (see docs/api.md) used by the dashboard.
 
 export interface StoredEvent {
   event_id: string;
