@@ -29,8 +29,9 @@ function nestedJson(path: string[], leafJson: string): string {
 export function propertyMatch(sql: Sql, column: Column, path: string[], value: string) {
   const number = numericFilterValue(value);
   if (number === null) return sql`and ${column} #>> ${path}::text[] = ${value}`;
-  // jsonb equality compares numbers as numbers; the string alternative is the literal text.
-  return sql`and (${column} #> ${path}::text[]) in (${number}::jsonb, to_jsonb(${value}::text))`;
+  // jsonb equality compares numbers as numbers; the string alternative is the literal text. (`::text` first: a
+  // parameter typed jsonb would be JSON-encoded by the driver, i.e. become a JSON string.)
+  return sql`and (${column} #> ${path}::text[]) in (${number}::text::jsonb, to_jsonb(${value}::text))`;
 }
 
 export function propertyFilter(sql: Sql, column: Column, path: string[], value: string) {
@@ -46,7 +47,7 @@ export function propertyFilter(sql: Sql, column: Column, path: string[], value: 
       /* only the string form */
     }
   }
-  const contains = candidates.map((c) => sql`${column} @> ${c}::jsonb`);
+  const contains = candidates.map((c) => sql`${column} @> ${c}::text::jsonb`);
   const any = contains.reduce((acc, c) => sql`${acc} or ${c}`);
   return sql`and (${any}) ${propertyMatch(sql, column, path, value)}`;
 }
