@@ -57,6 +57,15 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   });
 }
 
+function isDecodable(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Writes an error envelope with a fresh request id (errors raised before any handler ran). */
 function writeError(res: ServerResponse, error: unknown): void {
   const requestId = randomUUID();
@@ -95,6 +104,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<{ server
       return;
     }
     const match = matchRoute(method, path);
+    if (!match && !isDecodable(path)) return writeError(res, new HttpError(400, 'invalid_url', 'The path is not valid percent-encoded UTF-8; encode "%" as %25 and other bytes as UTF-8.'));
     if (!match) {
       if (serveStatic && (method === 'GET' || method === 'HEAD') && !isApi) return serveStatic(path, res);
       const status = pathHasRoutes(path) ? 405 : 404;

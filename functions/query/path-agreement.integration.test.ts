@@ -148,8 +148,17 @@ describe('numeric property filters', () => {
     return (await readMetric(env.adapters, who(), q)).points[0]!.value;
   }
   async function listed(value: string, key = 'prop.v') {
-    const page = await exploreEvents(env.adapters, who(), new URLSearchParams({ event_type: 'num', [key]: value, limit: '100' }));
-    return page.events.map((e) => (e.properties as { v: unknown }).v);
+    // The explorer may answer a short page with a cursor when its scan budget runs out: follow it (bounded).
+    const out: unknown[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < 100; page++) {
+      const params = new URLSearchParams({ event_type: 'num', [key]: value, limit: '100', ...(cursor ? { cursor } : {}) });
+      const res = await exploreEvents(env.adapters, who(), params);
+      out.push(...res.events.map((e) => (e.properties as { v: unknown }).v));
+      cursor = res.next_cursor;
+      if (cursor === null) return out;
+    }
+    throw new Error('more than 100 explorer pages');
   }
 
   it.each([
