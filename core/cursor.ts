@@ -24,6 +24,18 @@ export function decodeCursor(raw: string): ExplorerCursor {
   if (!Array.isArray(parsed) || parsed.length !== 4 || parsed[0] !== 1) throw invalid();
   const [, pinnedAt, lastTimestamp, lastEventId] = parsed as unknown[];
   if (typeof pinnedAt !== 'string' || typeof lastTimestamp !== 'string' || typeof lastEventId !== 'string') throw invalid();
-  if (Number.isNaN(Date.parse(pinnedAt)) || Number.isNaN(Date.parse(lastTimestamp))) throw invalid();
+  // Only what encodeCursor writes: ISO-8601 UTC times of years 0001-9999 and an event id without U+0000 (a forged
+  // cursor must get this 400, not reach the database).
+  if (!isCursorTime(pinnedAt) || !isCursorTime(lastTimestamp)) throw invalid();
+  if (lastEventId.length > 512 || lastEventId.includes('\u0000') || /[\ud800-\udfff]/.test(lastEventId.replace(/[\ud800-\udbff][\udc00-\udfff]/g, ''))) throw invalid();
   return { pinnedAt, lastTimestamp, lastEventId };
+}
+
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z$/;
+
+function isCursorTime(v: string): boolean {
+  if (!CURSOR_TIME.test(v) || v.startsWith('0000')) return false;
+  const ms = Date.parse(v);
+  // Date.parse accepts 2026-02-30 (as March 2): the text must be the time it denotes.
+  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 19) === v.slice(0, 19);
 }

@@ -9,7 +9,8 @@ export interface Widget {
   type: WidgetType;
   title: string;
   query: { event_type?: string; metric?: string; interval?: string; range?: string; project?: string; filter?: Record<string, string> };
-  layout?: { w: number; h: number };
+  /** 12-column grid: top-left cell (x: column 0-11, y: row) and size; x/y absent means "flow in order". */
+  layout?: { x?: number; y?: number; w: number; h: number };
 }
 
 /**

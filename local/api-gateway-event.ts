@@ -16,8 +16,21 @@ function asUtf8(bytes: Buffer): string | undefined {
 
 const TEXT_TYPES = /^(application\/(?:[\w.+-]+\+)?json|text\/|application\/x-www-form-urlencoded)/i;
 
+/**
+ * The request target as a URL: origin-form (`/path?query`, taken literally, so `//x/y` is the path `//x/y`) or
+ * absolute-form (`http://host/path`). Anything else (`*`, `http://[`) is undefined: the caller answers 400.
+ */
+export function requestUrl(target: string | undefined): URL | undefined {
+  const t = target ?? '/';
+  try {
+    return t.startsWith('/') ? new URL(`http://local${t}`) : /^https?:\/\//i.test(t) ? new URL(t) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function toApiGatewayEvent(req: IncomingMessage, body: Buffer, routeKey: string, pathParameters: Record<string, string> = {}): APIGatewayProxyEventV2 {
-  const url = new URL(req.url ?? '/', 'http://local');
+  const url = requestUrl(req.url) ?? new URL('http://local/');
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) {
     if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;

@@ -1,5 +1,6 @@
 // The local stand-in for API Gateway: routes requests to the same handlers Lambda runs, serves the SPA.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
@@ -7,7 +8,7 @@ import { matchRoute, pathHasRoutes, type HttpFunctionName } from '../functions/r
 import { CORS } from '../functions/cors';
 import { toErrorResult, type HttpEvent, type HttpResult } from '../functions/http/middleware';
 import { HttpError } from '../core/errors';
-import { lambdaContext, toApiGatewayEvent, writeResult } from './api-gateway-event';
+import { lambdaContext, requestUrl, toApiGatewayEvent, writeResult } from './api-gateway-event';
 import { createStaticFiles } from './static-files';
 import { logger } from '../adapters/logger';
 
@@ -56,12 +57,44 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   });
 }
 
+function isDecodable(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Writes an error envelope with a fresh request id (errors raised before any handler ran). */
+function writeError(res: ServerResponse, error: unknown): void {
+  const requestId = randomUUID();
+  const result = toErrorResult(error, requestId);
+  writeResult(res, { ...result, headers: { ...result.headers, 'X-Request-Id': requestId } });
+}
+
+/** The status node would have answered, with a message that says what to fix. */
+function clientErrorOf(error: NodeJS.ErrnoException): HttpError {
+  switch (error.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return new HttpError(431, 'headers_too_large', 'The request headers are too large; send fewer or shorter headers.');
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new HttpError(408, 'request_timeout', 'The request was not received in time; send it again.');
+    case 'HPE_INVALID_URL':
+      return new HttpError(400, 'invalid_url', 'The URL holds bytes a URL may not (raw non-ASCII, control characters or spaces); percent-encode them as UTF-8, e.g. with encodeURIComponent.');
+    default:
+      return new HttpError(400, 'invalid_request', `The request is not valid HTTP/1.1 (${String(error.code ?? 'parse error').slice(0, 40)}); check the request line and headers.`);
+  }
+}
+
 export async function startHttpServer(opts: HttpServerOptions): Promise<{ server: Server; url: string; port: number }> {
   const serveStatic = opts.webDistDir ? createStaticFiles(opts.webDistDir) : undefined;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase();
-    const path = new URL(req.url ?? '/', 'http://local').pathname;
+    const url = requestUrl(req.url);
+    if (!url) return writeError(res, new HttpError(400, 'invalid_url', 'The request target is not a URL path; send /v1/... with its query percent-encoded as UTF-8.'));
+    const path = url.pathname;
     const isApi = path.startsWith('/v1/');
     // API Gateway's CORS: browsers may call the API from any origin (keys travel in headers, never cookies).
     if (isApi) for (const [k, v] of Object.entries(CORS_HEADERS)) res.setHeader(k, v);
@@ -71,12 +104,11 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<{ server
       return;
     }
     const match = matchRoute(method, path);
+    if (!match && !isDecodable(path)) return writeError(res, new HttpError(400, 'invalid_url', 'The path is not valid percent-encoded UTF-8; encode "%" as %25 and other bytes as UTF-8.'));
     if (!match) {
       if (serveStatic && (method === 'GET' || method === 'HEAD') && !isApi) return serveStatic(path, res);
-      const requestId = randomUUID();
       const status = pathHasRoutes(path) ? 405 : 404;
-      const result = toErrorResult(new HttpError(status, status === 405 ? 'method_not_allowed' : 'not_found', `No route ${method} ${path}; see GET /v1/openapi.json.`), requestId);
-      return writeResult(res, { ...result, headers: { ...result.headers, 'X-Request-Id': requestId } });
+      return writeError(res, new HttpError(status, status === 405 ? 'method_not_allowed' : 'not_found', `No route ${method} ${path.slice(0, 200)}; see GET /v1/openapi.json.`));
     }
     let body: Buffer;
     try {
@@ -99,9 +131,22 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<{ server
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       logger.error('local gateway failure', { error: error as Error });
-      if (!res.headersSent) writeResult(res, toErrorResult(error, 'local'));
+      if (!res.headersSent) writeError(res, error);
       else res.destroy();
     });
+  });
+  // What node's HTTP parser refuses never reaches `handle` (raw non-ASCII or control bytes in the request line,
+  // malformed headers, oversized headers, slow headers): answer it in the API's error envelope with a request id
+  // too, instead of node's bare status line. (On AWS, API Gateway answers these before any Lambda runs.)
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    // A response already under way on this connection (keep-alive) or a gone client: only close.
+    if (error.code === 'ECONNRESET' || !socket.writable || (socket as { _httpMessage?: unknown })._httpMessage) return socket.destroy();
+    const requestId = randomUUID();
+    const result = toErrorResult(clientErrorOf(error), requestId);
+    const body = Buffer.from(result.body ?? '', 'utf8');
+    const headers = { ...result.headers, ...CORS_HEADERS, 'X-Request-Id': requestId, Connection: 'close', 'Content-Length': String(body.length) };
+    const head = `HTTP/1.1 ${result.statusCode} ${STATUS_CODES[result.statusCode] ?? ''}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
+    socket.end(Buffer.concat([Buffer.from(head, 'latin1'), body]));
   });
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;

@@ -1,6 +1,7 @@
 // Event explorer reads: keyset pages over (ts desc, event_id desc), pinned to the moment of the first page.
 import type { Sql } from './client';
 import type { ExplorerCursor } from '../../core/cursor';
+import { propertyMatch } from './property-filter';
 
 export interface ExplorerQuery {
   tenantId: string;
@@ -38,7 +39,7 @@ export async function listEvents(sql: Sql, q: ExplorerQuery, pinnedAt: string): 
   const none = sql``;
   // The exact text match only (no containment test): a page wants the newest matches, which an ordered index scan
   // finds after a few rows; a GIN bitmap would collect every match first and sort them.
-  const propConds = q.props.map(([path, value]) => sql`and e.properties #>> ${path}::text[] = ${value}`);
+  const propConds = q.props.map(([path, value]) => propertyMatch(sql, sql`e.properties`, path, value));
   const types = q.eventTypes.length === 1 ? sql`and e.event_type = ${q.eventTypes[0]!}` : q.eventTypes.length > 1 ? sql`and e.event_type = any(${sql.array(q.eventTypes)}::text[])` : none;
   // ORDER BY + LIMIT on the events alone, the project join after: with the join inside, the planner's (low)
   // estimate for property filters makes it scan every event of the type and sort; alone, it walks an index

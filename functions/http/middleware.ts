@@ -28,11 +28,22 @@ function isUnavailable(e: unknown): boolean {
     || /Connection is closed|Reached the max retries per request/.test(String((e as Error)?.message));
 }
 
+/** Postgres refused a value (SQLSTATE class 22, data exception): it came from the request, so a 400, not a 500. */
+function isDataException(e: unknown): boolean {
+  const err = e as { name?: string; code?: unknown };
+  return err?.name === 'PostgresError' && typeof err.code === 'string' && err.code.startsWith('22');
+}
+
 /** Turns any error into the API's error envelope; internals never reach a response. */
 export function toErrorResult(error: unknown, requestId: string): HttpResult {
   if (error instanceof HttpError) {
     const body = { error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) }, request_id: requestId };
     return json(error.status, body, error.headers);
+  }
+  if (isDataException(error)) {
+    // Validation should have caught it; the code alone is logged (Postgres' message may quote the value).
+    logger.warn('data exception from a request value', { pg_code: (error as { code: string }).code });
+    return json(400, { error: { code: 'invalid_parameter', message: 'A value in the request cannot be stored or compared (for example it holds U+0000, or a number or time out of range); correct it and retry.' }, request_id: requestId });
   }
   if (isUnavailable(error)) {
     logger.warn('dependency unavailable', { error: error as Error });

@@ -6,7 +6,39 @@ import { findDuplicateKey } from '../../core/json-duplicates';
 
 export function queryParams(event: HttpEvent): URLSearchParams {
   // rawQueryString keeps repeated keys apart; queryStringParameters joins them with commas.
-  return new URLSearchParams(event.rawQueryString ?? '');
+  const raw = event.rawQueryString ?? '';
+  checkQueryString(raw);
+  return new URLSearchParams(raw);
+}
+
+/**
+ * URLSearchParams decodes leniently (a stray `%` stays, bytes that are not UTF-8 become U+FFFD), so a mistyped
+ * value would silently match nothing; and Postgres text cannot hold U+0000. Both get a 400 that names the parameter.
+ */
+function checkQueryString(raw: string): void {
+  for (const part of raw.split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const pieces = eq < 0 ? [part] : [part.slice(0, eq), part.slice(eq + 1)];
+    const decoded = pieces.map((piece) => {
+      try {
+        return decodeURIComponent(piece.replace(/\+/g, ' '));
+      } catch {
+        const name = JSON.stringify(pieces[0]!.slice(0, 60));
+        throw badRequest('invalid_parameter', `The query parameter ${name} is not valid percent-encoded UTF-8; encode "%" as %25 and other bytes as UTF-8 (e.g. with encodeURIComponent).`);
+      }
+    });
+    if (decoded.some((d) => d.includes('\u0000'))) {
+      throw badRequest('invalid_parameter', `The query parameter ${JSON.stringify(decoded[0]!.replace(/\u0000/g, '\\0').slice(0, 60))} contains U+0000 (NUL, %00), which no name or value can hold; remove it.`);
+    }
+  }
+}
+
+/** A parameter that may appear at most once: a repeat is refused rather than silently dropped. */
+export function singleParam(params: URLSearchParams, name: string): string | null {
+  const all = params.getAll(name);
+  if (all.length > 1) throw badRequest('invalid_parameter', `${name} appears ${all.length} times; give it once.`);
+  return all[0] ?? null;
 }
 
 export function header(event: HttpEvent, name: string): string | undefined {
@@ -87,17 +119,24 @@ export function jsonBody(event: HttpEvent, maxBytes: number, opts: { alsoPlainTe
   return parsed;
 }
 
-/** A time parameter: ISO-8601 or epoch milliseconds. */
+/** Query times lie in years 0001 to 9999 (what ISO-8601 writes with four digits; Postgres holds all of them). */
+const FIRST_MS = -62_135_596_800_000; // 0001-01-01T00:00:00Z
+const LAST_MS = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
+
+/** A time parameter: ISO-8601 or epoch milliseconds, within years 0001 to 9999. */
 export function timeParam(params: URLSearchParams, name: string): number | undefined {
-  const v = params.get(name);
+  const v = singleParam(params, name);
   if (v === null || v === '') return undefined;
+  const outOfRange = () => badRequest('invalid_parameter', `${name} is out of range; give a time from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z (epoch milliseconds ${FIRST_MS} to ${LAST_MS}).`);
   if (/^-?\d+$/.test(v)) {
-    // Beyond ±8.64e15 ms a Date is invalid: a client mistake, not something to hand to the database.
-    if (Number.isNaN(new Date(Number(v)).getTime())) throw badRequest('invalid_parameter', `${name} is out of range; epoch milliseconds must lie within ±8.64e15.`);
-    return Number(v);
+    // Out of range: a client mistake, not something to hand to the database.
+    const ms = Number(v);
+    if (!(ms >= FIRST_MS && ms <= LAST_MS)) throw outOfRange();
+    return ms;
   }
   const ms = Date.parse(v);
   if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}/.test(v)) throw badRequest('invalid_parameter', `${name} must be an ISO-8601 time (e.g. 2026-11-27T10:00:00Z) or epoch milliseconds.`);
+  if (!(ms >= FIRST_MS && ms <= LAST_MS)) throw outOfRange();
   return ms;
 }
 

@@ -32,7 +32,12 @@ const widgetSchema = z
       project: z.string().min(1).max(63).optional(),
       filter: z.record(z.string().min(1).max(200), z.string().max(500)).refine((f) => Object.keys(f).length <= 10, 'at most 10 filter properties').optional(),
     }),
-    layout: z.strictObject({ w: z.number().int().min(1).max(12), h: z.number().int().min(1).max(8) }).optional(),
+    // A 12-column grid: x is the column (0-11) and y the row (0 at the top) of the widget's top-left cell;
+    // without x/y the UI flows widgets in order.
+    layout: z
+      .strictObject({ x: z.number().int().min(0).max(11).optional(), y: z.number().int().min(0).max(1000).optional(), w: z.number().int().min(1).max(12), h: z.number().int().min(1).max(8) })
+      .refine((l) => (l.x ?? 0) + l.w <= 12, 'x + w must be at most 12 (the grid has 12 columns)')
+      .optional(),
   })
   .superRefine((w, ctx) => {
     if (w.type !== 'events' && !w.query.event_type) ctx.addIssue({ code: 'custom', path: ['query', 'event_type'], message: `is required for a ${w.type} widget` });

@@ -4,14 +4,14 @@ import { decodeCursor, encodeCursor } from '../../core/cursor';
 import type { Principal } from '../../core/api-keys';
 import type { Adapters } from '../../adapters';
 import { listEvents, pinMoment, type ExplorerQuery } from '../../adapters/postgres/events-explorer';
-import { propertyFilters, timeParam } from '../http/request';
+import { propertyFilters, singleParam, timeParam } from '../http/request';
 import { readableProjects } from './scope';
 
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 1000;
 
 function limitParam(params: URLSearchParams): number {
-  const raw = params.get('limit');
+  const raw = singleParam(params, 'limit');
   if (raw === null || raw === '') return DEFAULT_LIMIT;
   if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > MAX_LIMIT) {
     throw badRequest('invalid_parameter', `limit must be a whole number from 1 to ${MAX_LIMIT}.`);
@@ -20,10 +20,11 @@ function limitParam(params: URLSearchParams): number {
 }
 
 export async function exploreEvents(deps: Adapters, principal: Principal, params: URLSearchParams) {
-  const requested = params.get('project');
+  // event_type and prop.* may repeat (any of the types; all of the filters); every other parameter is single-valued.
+  const requested = singleParam(params, 'project');
   const restrictProjects = requested !== null || principal.projectId !== null;
   const projectIds = restrictProjects ? (await readableProjects(deps.projects, principal, requested)).map((p) => p.id) : null;
-  const rawCursor = params.get('cursor');
+  const rawCursor = singleParam(params, 'cursor');
   const cursor = rawCursor ? decodeCursor(rawCursor) : undefined;
   const fromMs = timeParam(params, 'from');
   const toMs = timeParam(params, 'to');
@@ -32,8 +33,8 @@ export async function exploreEvents(deps: Adapters, principal: Principal, params
     tenantId: principal.tenantId,
     projectIds,
     eventTypes: params.getAll('event_type').filter((t) => t !== ''),
-    userId: params.get('user_id') ?? undefined,
-    sessionId: params.get('session_id') ?? undefined,
+    userId: singleParam(params, 'user_id') ?? undefined,
+    sessionId: singleParam(params, 'session_id') ?? undefined,
     fromMs,
     toMs,
     props: propertyFilters(params),

@@ -11,7 +11,7 @@ import { readSeries, readSketchSeries, readSketchUnion } from '../../adapters/po
 import { tenantDataAsOf } from './freshness';
 import { rollupCacheKey } from '../../adapters/redis/rollup-cache';
 import { metricsFromRawEvents } from '../../adapters/postgres/raw-metrics';
-import { propertyFilters, timeParam } from '../http/request';
+import { propertyFilters, singleParam, timeParam } from '../http/request';
 import { readableProjects } from './scope';
 
 const MAX_BUCKETS = 10_000;
@@ -38,18 +38,19 @@ export function parseMetric(metric: string): { kind: MetricKind; path: string[] 
   const m = /^(sum|avg):(.+)$/.exec(metric);
   if (m) {
     const path = m[2]!.split('.');
-    if (path.some((p) => p.length === 0) || path.length > 6) throw badRequest('invalid_parameter', `${metric}: the property path must be <name> or <a>.<b> (at most 6 levels).`);
+    if (path.some((p) => p.length === 0) || path.length > 6) throw badRequest('invalid_parameter', `${JSON.stringify(metric.slice(0, 100))}: the property path must be <name> or <a>.<b> (at most 6 levels).`);
     return { kind: m[1] as 'sum' | 'avg', path };
   }
   throw badRequest('invalid_parameter', 'metric must be count, unique_users, sum:<path> or avg:<path>.');
 }
 
 export function parseMetricsQuery(params: URLSearchParams, nowMs: number): MetricsQuery {
-  const eventType = params.get('event_type');
+  // Every parameter but prop.* is single-valued: a repeat is a 400, never silently the first or last value.
+  const eventType = singleParam(params, 'event_type');
   if (!eventType) throw badRequest('invalid_parameter', 'event_type is required, e.g. ?event_type=signup.');
-  const metric = params.get('metric') ?? 'count';
+  const metric = singleParam(params, 'metric') ?? 'count';
   const { kind, path } = parseMetric(metric);
-  const interval = params.get('interval') ?? '1m';
+  const interval = singleParam(params, 'interval') ?? '1m';
   if (!isInterval(interval)) throw badRequest('invalid_parameter', 'interval must be one of 10s, 1m, 5m, 1h, 1d.');
   const toMs = timeParam(params, 'to') ?? nowMs;
   const fromMs = timeParam(params, 'from') ?? toMs - 3_600_000;
@@ -57,16 +58,24 @@ export function parseMetricsQuery(params: URLSearchParams, nowMs: number): Metri
   if (interval === '10s' && fromMs < nowMs - TEN_SECONDS_REACH_MS) throw badRequest('invalid_parameter', 'interval 10s covers only the last 24 h; use 1m or larger for older ranges.');
   const buckets = bucketCount(fromMs, toMs, interval);
   if (buckets > MAX_BUCKETS) throw badRequest('too_many_buckets', `The range holds ${buckets} buckets of ${interval}; the maximum is ${MAX_BUCKETS}. Use a larger interval or a shorter range.`);
-  return { eventType, metric, kind, path, interval, fromMs, toMs, project: params.get('project'), props: propertyFilters(params) };
+  return { eventType, metric, kind, path, interval, fromMs, toMs, project: singleParam(params, 'project'), props: propertyFilters(params) };
 }
 
 type Value = number | null;
+
+/** [start of the first bucket, end of the last bucket): the time the points cover. */
+export function coveredSpan(buckets: number[], q: Pick<MetricsQuery, 'fromMs' | 'toMs' | 'interval'>): { fromMs: number; toMs: number } {
+  if (buckets.length === 0) return { fromMs: q.fromMs, toMs: q.toMs };
+  return { fromMs: buckets[0]!, toMs: buckets[buckets.length - 1]! + INTERVAL_MS[q.interval] };
+}
 
 export async function readMetric(deps: Adapters, principal: Principal, q: MetricsQuery) {
   const projects = await readableProjects(deps.projects, principal, q.project);
   const projectIds = projects.map((p) => p.id).sort();
   const buckets = bucketRange(q.fromMs, q.toMs, q.interval);
-  const s: Series = { tenantId: principal.tenantId, projectIds, eventType: q.eventType, interval: q.interval, buckets, fromMs: buckets[0] ?? q.fromMs, toMs: q.toMs };
+  // The points are the whole buckets that overlap [from, to): a bucket is counted whole even where from or to
+  // falls inside it (rollups hold whole buckets only), and the raw path reads exactly those buckets' events.
+  const s: Series = { tenantId: principal.tenantId, projectIds, eventType: q.eventType, interval: q.interval, buckets, ...coveredSpan(buckets, q) };
   const values = await valuesFor(deps, q, s);
   const asOf = await tenantDataAsOf(deps, principal.tenantId);
   const empty: Value = q.kind === 'avg' ? null : 0;

@@ -80,7 +80,7 @@ const catalogEntry = {
   },
 } as const;
 
-const timeParam = (name: string) => ({ name, in: 'query', schema: { type: 'string' }, description: 'ISO-8601 or epoch milliseconds' });
+const timeParam = (name: string) => ({ name, in: 'query', schema: { type: 'string' }, description: 'ISO-8601 or epoch milliseconds, from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z; at most once' });
 
 export const OPENAPI = {
   openapi: '3.1.0',
@@ -133,15 +133,20 @@ export const OPENAPI = {
       },
       get: {
         summary: 'Event explorer (scope: read)',
+        description:
+          'Default range: without from and to, every retained event (retention window), newest first, future-stamped ones included; from alone ' +
+          'lists [from, now and later), to alone everything before to. Ranges are [from, to). The first page pins the moment: later pages (cursor) ' +
+          'never show events stored after it. event_type and prop.<path>=<value> may repeat (any of the types; all of the filters, matched as in ' +
+          '/v1/metrics); every other parameter at most once (a repeat is a 400). A query value holding U+0000 or percent-encoding that is not UTF-8 is a 400.',
         parameters: [
-          { name: 'event_type', in: 'query', schema: { type: 'string' }, description: 'repeatable' },
+          { name: 'event_type', in: 'query', schema: { type: 'string' }, description: 'repeatable: events of any of the given types' },
           { name: 'project', in: 'query', schema: { type: 'string' } },
           { name: 'user_id', in: 'query', schema: { type: 'string' } },
           { name: 'session_id', in: 'query', schema: { type: 'string' } },
           timeParam('from'),
           timeParam('to'),
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } },
-          { name: 'cursor', in: 'query', schema: { type: 'string' } },
+          { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'next_cursor of the previous page, as returned; anything else is a 400 invalid_cursor' },
         ],
         responses: { '200': { description: 'Events, newest first, and the cursor of the next page; each event has its context (from the Segment endpoints) or context null' }, ...errors(400, 401, 403, 404) },
       },
@@ -150,8 +155,13 @@ export const OPENAPI = {
       get: {
         summary: 'Time series (scope: read)',
         description:
-          'Property filters: prop.<path>=<value> query parameters (repeatable, AND, equality; <path> dotted for nested properties). With filters, ' +
-          'every metric is computed from raw events with the same arithmetic as the rollups.',
+          'Property filters: prop.<path>=<value> query parameters (repeatable, AND, equality; <path> dotted for nested properties). A value written ' +
+          'as a JSON number (0.1, -3, 1e3) matches JSON numbers equal to it as numbers (prop.v=0.10 matches 0.1) and JSON strings of exactly that text; ' +
+          'any other value matches the property whose text is exactly the value (strings, true/false). With filters, every metric is computed from raw ' +
+          'events with the same arithmetic as the rollups. Points are the whole buckets that overlap [from, to) (default: the hour before now): the first ' +
+          'starts at or before from, the last may end after to, and each counts every event of its bucket — future-stamped ones too — whichever path ' +
+          'answers. Every parameter but prop.* at most once: a repeat (e.g. two event_type) is a 400. A query value holding U+0000 or percent-encoding ' +
+          'that is not UTF-8 is a 400.',
         parameters: [
           { name: 'event_type', in: 'query', required: true, schema: { type: 'string' } },
           {
@@ -381,7 +391,7 @@ export const OPENAPI = {
     '/v1/dashboards': {
       get: { summary: 'Dashboards of the tenant; a tenant with none gets its default one (scope: read)', responses: { '200': { description: 'Dashboards' }, ...errors(401, 403) } },
       post: {
-        summary: 'Create a dashboard (scope: admin). Widgets: timeseries, number, table or events, each with a query {event_type, metric, interval, range, project, filter}; order = array order',
+        summary: 'Create a dashboard (scope: admin). Widgets: timeseries, number, table or events, each with a query {event_type, metric, interval, range, project, filter} and an optional layout {x, y, w, h} on a 12-column grid (x column 0-11, y row, x + w <= 12; without x/y widgets flow in array order)',
         requestBody: jsonBody(dashboardSchema),
         responses: { '201': { description: 'Created' }, ...errors(400, 401, 403) },
       },
