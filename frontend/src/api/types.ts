@@ -1,4 +1,18 @@
 // Response shapes of the CustomerSignal HTTP API (see docs/api.md) used by the dashboard.
+import type { DeclaredType, SchemaMode, TypeStatus } from '../../../core/catalog';
+import type { Interval } from '../../../core/intervals';
+
+export type { DeclaredType, SchemaMode, TypeStatus };
+
+/** Every member of the union T, checked by the compiler (a missing or extra member is a type error). */
+const allOf =
+  <T extends string>() =>
+  <const L extends readonly T[]>(...list: L & ([Exclude<T, L[number]>] extends [never] ? unknown : ['missing', Exclude<T, L[number]>])): L =>
+    list;
+
+export const SCHEMA_MODES = allOf<SchemaMode>()('open', 'strict');
+export const TYPE_STATUSES = allOf<TypeStatus>()('active', 'deprecated');
+export const DECLARABLE_TYPES = allOf<DeclaredType>()('string', 'number', 'boolean', 'object', 'array');
 
 export interface StoredEvent {
   event_id: string;
@@ -41,4 +55,4 @@ export interface MetricSeries {
 /** count | unique_users | sum:<path> | avg:<path> */
 export type MetricName = string;
 
-export type MetricInterval = '10s' | '1m' | '5m' | '1h' | '1d';
+export type MetricInterval = Interval;
