@@ -5,7 +5,7 @@ import { useState } from 'react';
 import { catalogQueries } from '../api/queries';
 import { useSetSchemaMode } from '../api/mutations';
 import { api, type CatalogEntry, type CatalogProject } from '../api/resources';
-import { DECLARABLE_TYPES, SCHEMA_MODES, TYPE_STATUSES } from '../api/types';
+import { DECLARABLE_TYPES, SCHEMA_MODES, TYPE_STATUSES, type DeclaredType } from '../api/types';
 import { useSession } from '../auth/AuthProvider';
 import { Card } from '../components/Card';
 import { DataTable } from '../components/DataTable';
@@ -130,11 +130,11 @@ function EventTypeEditor({ project, entry, onDone }: { project: string; entry: C
   const queryClient = useQueryClient();
   const [description, setDescription] = useState(entry.description ?? '');
   const [status, setStatus] = useState(entry.status);
-  const [declared, setDeclared] = useState<Record<string, string>>(() => Object.fromEntries(entry.properties.map((p) => [p.name, p.declared_type ?? ''])));
+  const [declared, setDeclared] = useState<Record<string, DeclaredType | ''>>(() => Object.fromEntries(entry.properties.map((p) => [p.name, p.declared_type ?? ''])));
   const [newProp, setNewProp] = useState('');
   const save = useMutation({
     mutationFn: () => {
-      const properties: Record<string, string | null> = {};
+      const properties: Record<string, DeclaredType | null> = {};
       for (const [name, type] of Object.entries(declared)) {
         const before = entry.properties.find((p) => p.name === name)?.declared_type ?? '';
         if (type !== before) properties[name] = type === '' ? null : type;

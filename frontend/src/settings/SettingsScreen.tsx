@@ -4,7 +4,7 @@ import { useId, useState } from 'react';
 import { adminQueries } from '../api/queries';
 import { invalidateProjects, useSetSchemaMode } from '../api/mutations';
 import { api, type CreatedApiKey } from '../api/resources';
-import { SCHEMA_MODES } from '../api/types';
+import { SCHEMA_MODES, SCOPES, type Scope } from '../api/types';
 import { useSession } from '../auth/AuthProvider';
 import { DataTable } from '../components/DataTable';
 import { OnceNotice, ProjectSelectField, Select, SelectField, TextField } from '../components/form';
@@ -103,7 +103,7 @@ function ApiKeysSection({ isAdmin }: { isAdmin: boolean | undefined }) {
   const session = useSession();
   const queryClient = useQueryClient();
   const keys = useQuery({ ...adminQueries.apiKeys(session), enabled: isAdmin === true });
-  const [scopes, setScopes] = useState<string[]>(['read']);
+  const [scopes, setScopes] = useState<Scope[]>(['read']);
   const [project, setProject] = useState('');
   const [name, setName] = useState('');
   const [created, setCreated] = useState<CreatedApiKey | null>(null);
@@ -151,7 +151,7 @@ function ApiKeysSection({ isAdmin }: { isAdmin: boolean | undefined }) {
             <h3 className="panel__title">New key</h3>
             <fieldset className="field">
               <legend className="field__label">Scopes</legend>
-              {['ingest', 'read', 'admin'].map((s) => (
+              {SCOPES.map((s) => (
                 <label key={s} className="checkbox">
                   <input type="checkbox" checked={scopes.includes(s)} onChange={(e) => setScopes(e.target.checked ? [...scopes, s] : scopes.filter((x) => x !== s))} /> {s}
                 </label>
