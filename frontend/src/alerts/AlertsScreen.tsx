@@ -65,19 +65,19 @@ export function AlertsScreen() {
           empty={<EmptyState title="No alert rules yet">{isAdmin ? <p>Create one with “New alert rule”.</p> : <p>An admin can create rules.</p>}</EmptyState>}
         >
           {(list) => (
-          <ul className="rule-list">
-            {list.map((rule) => (
-              <li key={rule.id}>
-                <RuleCard
-                  rule={rule}
-                  isAdmin={isAdmin === true}
-                  onEdit={() => setEditing({ mode: 'edit', rule })}
-                  historyOpen={historyOf === rule.id}
-                  onHistory={() => setHistoryOf(historyOf === rule.id ? null : rule.id)}
-                />
-              </li>
-            ))}
-          </ul>
+            <ul className="rule-list">
+              {list.map((rule) => (
+                <li key={rule.id}>
+                  <RuleCard
+                    rule={rule}
+                    isAdmin={isAdmin === true}
+                    onEdit={() => setEditing({ mode: 'edit', rule })}
+                    historyOpen={historyOf === rule.id}
+                    onHistory={() => setHistoryOf(historyOf === rule.id ? null : rule.id)}
+                  />
+                </li>
+              ))}
+            </ul>
           )}
         </QueryView>
       </section>
@@ -111,11 +111,11 @@ function RuleCard({ rule, isAdmin, onEdit, historyOpen, onHistory }: { rule: Ale
       title={rule.name}
       header={
         <>
-            <span className={`state state--${state}`} data-testid="rule-state">
-              {state}
-            </span>
-            {rule.status.since && <span className="muted">since {formatDateTime(rule.status.since)}</span>}
-            {rule.status.value !== null && <span className="muted">value {formatNumber(rule.status.value)}</span>}
+          <span className={`state state--${state}`} data-testid="rule-state">
+            {state}
+          </span>
+          {rule.status.since && <span className="muted">since {formatDateTime(rule.status.since)}</span>}
+          {rule.status.value !== null && <span className="muted">value {formatNumber(rule.status.value)}</span>}
         </>
       }
     >
@@ -175,41 +175,41 @@ function HistorySection({ ruleId, title }: { ruleId: string | null; title: strin
       >
         {(data) => (
           <DataTable caption={title} columns={['At', ruleId === null && 'Rule', 'Change', 'Value', 'Deliveries']}>
-              {data.alerts.map((a) => (
-                <tr key={a.id}>
-                  <td>{formatDateTime(a.at)}</td>
-                  {ruleId === null && <td>{a.rule_name}</td>}
-                  <td>
-                    {a.from} → <strong>{a.to}</strong>
-                    {a.silenced && <span className="muted"> (silenced by cooldown)</span>}
-                    {a.error && <span className="form-error"> {a.error}</span>}
-                  </td>
-                  <td className="num">
-                    {a.value === null ? '—' : formatNumber(a.value)}
-                    {a.threshold !== null && <span className="muted"> / {formatNumber(a.threshold)}</span>}
-                  </td>
-                  <td>
-                    {a.deliveries.length === 0 ? (
-                      <span className="muted">none</span>
-                    ) : (
-                      <ul className="plain-list">
-                        {a.deliveries.map((d) => (
-                          <li key={d.id}>
-                            {d.channel} {d.target}: <strong>{d.status}</strong>
-                            {d.attempts.length > 0 && (
-                              <span className="muted">
-                                {' '}
-                                ({d.attempts.length} attempt{d.attempts.length === 1 ? '' : 's'}, last {d.attempts[d.attempts.length - 1]!.outcome}
-                                {d.attempts[d.attempts.length - 1]!.status_code !== null ? ` ${d.attempts[d.attempts.length - 1]!.status_code}` : ''})
-                              </span>
-                            )}
-                          </li>
-                        ))}
-                      </ul>
-                    )}
-                  </td>
-                </tr>
-              ))}
+            {data.alerts.map((a) => (
+              <tr key={a.id}>
+                <td>{formatDateTime(a.at)}</td>
+                {ruleId === null && <td>{a.rule_name}</td>}
+                <td>
+                  {a.from} → <strong>{a.to}</strong>
+                  {a.silenced && <span className="muted"> (silenced by cooldown)</span>}
+                  {a.error && <span className="form-error"> {a.error}</span>}
+                </td>
+                <td className="num">
+                  {a.value === null ? '—' : formatNumber(a.value)}
+                  {a.threshold !== null && <span className="muted"> / {formatNumber(a.threshold)}</span>}
+                </td>
+                <td>
+                  {a.deliveries.length === 0 ? (
+                    <span className="muted">none</span>
+                  ) : (
+                    <ul className="plain-list">
+                      {a.deliveries.map((d) => (
+                        <li key={d.id}>
+                          {d.channel} {d.target}: <strong>{d.status}</strong>
+                          {d.attempts.length > 0 && (
+                            <span className="muted">
+                              {' '}
+                              ({d.attempts.length} attempt{d.attempts.length === 1 ? '' : 's'}, last {d.attempts[d.attempts.length - 1]!.outcome}
+                              {d.attempts[d.attempts.length - 1]!.status_code !== null ? ` ${d.attempts[d.attempts.length - 1]!.status_code}` : ''})
+                            </span>
+                          )}
+                        </li>
+                      ))}
+                    </ul>
+                  )}
+                </td>
+              </tr>
+            ))}
           </DataTable>
         )}
       </QueryView>

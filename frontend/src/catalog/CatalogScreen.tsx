@@ -91,15 +91,15 @@ function EventTypeCard({ project, entry, canEdit }: { project: string; entry: Ca
       title={entry.event_type}
       header={
         <>
-            {entry.status === 'deprecated' && <span className="badge badge--warn">deprecated</span>}
-            {entry.declared && <span className="badge">declared</span>}
-            <span className="muted">
-              {formatNumber(entry.count_24h)} in 24 h · first {when(entry.first_seen)} · last {when(entry.last_seen)}
-            </span>
-            <a href={hrefFor('explorer', { event_type: entry.event_type, project })}>events</a>
-            <AdminButton isAdmin={canEdit} onClick={() => setEditing(!editing)} aria-expanded={editing}>
-              {editing ? 'Close editor' : 'Edit'}
-            </AdminButton>
+          {entry.status === 'deprecated' && <span className="badge badge--warn">deprecated</span>}
+          {entry.declared && <span className="badge">declared</span>}
+          <span className="muted">
+            {formatNumber(entry.count_24h)} in 24 h · first {when(entry.first_seen)} · last {when(entry.last_seen)}
+          </span>
+          <a href={hrefFor('explorer', { event_type: entry.event_type, project })}>events</a>
+          <AdminButton isAdmin={canEdit} onClick={() => setEditing(!editing)} aria-expanded={editing}>
+            {editing ? 'Close editor' : 'Edit'}
+          </AdminButton>
         </>
       }
     >
@@ -110,15 +110,15 @@ function EventTypeCard({ project, entry, canEdit }: { project: string; entry: Ca
         <p className="muted">No properties seen.</p>
       ) : (
         <DataTable caption={`Properties of ${entry.event_type}`} columns={['Property', 'Observed types', 'Declared type', 'First seen', 'Last seen']}>
-              {entry.properties.map((p) => (
-                <tr key={p.name}>
-                  <td className="mono">{p.name}</td>
-                  <td>{p.observed_types.join(', ') || '—'}</td>
-                  <td>{p.declared_type ?? <span className="muted">—</span>}</td>
-                  <td>{when(p.first_seen)}</td>
-                  <td>{when(p.last_seen)}</td>
-                </tr>
-              ))}
+          {entry.properties.map((p) => (
+            <tr key={p.name}>
+              <td className="mono">{p.name}</td>
+              <td>{p.observed_types.join(', ') || '—'}</td>
+              <td>{p.declared_type ?? <span className="muted">—</span>}</td>
+              <td>{when(p.first_seen)}</td>
+              <td>{when(p.last_seen)}</td>
+            </tr>
+          ))}
         </DataTable>
       )}
     </Card>
@@ -219,32 +219,32 @@ function ViolationsSection() {
       <QueryView query={violations} loading="Loading rejections…" errorTitle="Could not load rejections" empty={<EmptyState title="Nothing rejected" />}>
         {(list) => (
           <DataTable flush caption="Rejected events by type and reason" columns={['Project', 'Event type', 'Reason', 'Count', 'Last seen', 'Latest sample']}>
-              {list.map((v) => (
-                <tr key={`${v.project}/${v.event_type}/${v.reason}`}>
-                  <td>{v.project}</td>
-                  <td>{v.event_type}</td>
-                  <td>
-                    <code>{v.reason}</code>
-                  </td>
-                  <td className="num">{formatNumber(v.count)}</td>
-                  <td>{when(v.last_seen)}</td>
-                  <td>
-                    {v.samples[0]?.message ?? '—'}
-                    {v.samples.length > 1 && (
-                      <details>
-                        <summary>{v.samples.length} samples</summary>
-                        <ul>
-                          {v.samples.map((s, i) => (
-                            <li key={i}>
-                              {when(s.at)}: {s.message}
-                            </li>
-                          ))}
-                        </ul>
-                      </details>
-                    )}
-                  </td>
-                </tr>
-              ))}
+            {list.map((v) => (
+              <tr key={`${v.project}/${v.event_type}/${v.reason}`}>
+                <td>{v.project}</td>
+                <td>{v.event_type}</td>
+                <td>
+                  <code>{v.reason}</code>
+                </td>
+                <td className="num">{formatNumber(v.count)}</td>
+                <td>{when(v.last_seen)}</td>
+                <td>
+                  {v.samples[0]?.message ?? '—'}
+                  {v.samples.length > 1 && (
+                    <details>
+                      <summary>{v.samples.length} samples</summary>
+                      <ul>
+                        {v.samples.map((s, i) => (
+                          <li key={i}>
+                            {when(s.at)}: {s.message}
+                          </li>
+                        ))}
+                      </ul>
+                    </details>
+                  )}
+                </td>
+              </tr>
+            ))}
           </DataTable>
         )}
       </QueryView>

@@ -112,19 +112,19 @@ function BucketTable({ series, query, caption }: { series: MetricSeries; query: 
   const rows = [...series.points].reverse();
   return (
     <DataTable className="widget__table" caption={caption} columns={['Bucket start', query.metric, <span className="visually-hidden">Events</span>]}>
-        {rows.map((point) => (
-          <tr key={point.t}>
-            <td>
-              <time dateTime={point.t}>{formatDateTime(point.t)}</time>
-            </td>
-            <td className="num">{point.value === null ? '—' : formatNumber(point.value)}</td>
-            <td>
-              <a href={explorerHrefForBucket(query, point.t, series.interval)} aria-label={`Events from ${formatDateTime(point.t)}`}>
-                events
-              </a>
-            </td>
-          </tr>
-        ))}
+      {rows.map((point) => (
+        <tr key={point.t}>
+          <td>
+            <time dateTime={point.t}>{formatDateTime(point.t)}</time>
+          </td>
+          <td className="num">{point.value === null ? '—' : formatNumber(point.value)}</td>
+          <td>
+            <a href={explorerHrefForBucket(query, point.t, series.interval)} aria-label={`Events from ${formatDateTime(point.t)}`}>
+              events
+            </a>
+          </td>
+        </tr>
+      ))}
     </DataTable>
   );
 }

@@ -46,26 +46,26 @@ export function ExplorerScreen() {
         </h2>
         <QueryView query={query} loading="Loading events…" errorTitle="Could not load events" empty={<EmptyState title="No events match these filters" />} isEmpty={() => events.length === 0}>
           {() => (
-          <div className="panel panel--flush">
-            <EventTable events={events} caption="Events matching the filters, newest first" />
-            <div className="panel__footer">
-              <span className="muted" role="status">
-                Showing {events.length} event{events.length === 1 ? '' : 's'}
-                {events.length > 0 && ` · newest ${formatDateTime(events[0]!.timestamp)}`}
-              </span>
-              {query.isFetchNextPageError && <ErrorState title="Could not load more events" error={query.error} onRetry={() => void query.fetchNextPage()} />}
-              {query.hasNextPage ? (
-                <button type="button" className="button" onClick={() => void query.fetchNextPage()} disabled={query.isFetchingNextPage}>
-                  {query.isFetchingNextPage ? 'Loading…' : 'Load more'}
+            <div className="panel panel--flush">
+              <EventTable events={events} caption="Events matching the filters, newest first" />
+              <div className="panel__footer">
+                <span className="muted" role="status">
+                  Showing {events.length} event{events.length === 1 ? '' : 's'}
+                  {events.length > 0 && ` · newest ${formatDateTime(events[0]!.timestamp)}`}
+                </span>
+                {query.isFetchNextPageError && <ErrorState title="Could not load more events" error={query.error} onRetry={() => void query.fetchNextPage()} />}
+                {query.hasNextPage ? (
+                  <button type="button" className="button" onClick={() => void query.fetchNextPage()} disabled={query.isFetchingNextPage}>
+                    {query.isFetchingNextPage ? 'Loading…' : 'Load more'}
+                  </button>
+                ) : (
+                  <span className="muted">No older events.</span>
+                )}
+                <button type="button" className="button button--ghost" onClick={() => void query.refetch()} disabled={query.isFetching}>
+                  {query.isFetching && !query.isFetchingNextPage ? 'Refreshing…' : 'Refresh'}
                 </button>
-              ) : (
-                <span className="muted">No older events.</span>
-              )}
-              <button type="button" className="button button--ghost" onClick={() => void query.refetch()} disabled={query.isFetching}>
-                {query.isFetching && !query.isFetchingNextPage ? 'Refreshing…' : 'Refresh'}
-              </button>
+              </div>
             </div>
-          </div>
           )}
         </QueryView>
       </section>
@@ -92,20 +92,20 @@ function FilterForm({ initial, pageSize, onApply }: { initial: ExplorerFilters; 
       <div className="filters__grid">
         <Field label="Event types" hint="None selected = all types">
           {(typesId) => (
-          <select
-            id={typesId}
-            className="input input--multi"
-            multiple
-            size={Math.min(5, Math.max(2, typeOptions.length))}
-            value={draft.eventTypes}
-            onChange={(e) => set({ eventTypes: Array.from(e.target.selectedOptions, (o) => o.value) })}
-          >
-            {typeOptions.map((t) => (
-              <option key={t} value={t}>
-                {t}
-              </option>
-            ))}
-          </select>
+            <select
+              id={typesId}
+              className="input input--multi"
+              multiple
+              size={Math.min(5, Math.max(2, typeOptions.length))}
+              value={draft.eventTypes}
+              onChange={(e) => set({ eventTypes: Array.from(e.target.selectedOptions, (o) => o.value) })}
+            >
+              {typeOptions.map((t) => (
+                <option key={t} value={t}>
+                  {t}
+                </option>
+              ))}
+            </select>
           )}
         </Field>
         <ProjectSelectField value={draft.project} onChange={(project) => set({ project })} />

@@ -52,26 +52,26 @@ function ProjectsSection({ isAdmin }: { isAdmin: boolean }) {
       <QueryView query={projects} loading="Loading projects…" errorTitle="Could not load projects" empty={<EmptyState title="No projects yet" />}>
         {(list) => (
           <DataTable flush caption="Projects" columns={['Slug', 'Name', 'Schema mode', 'Created']}>
-              {list.map((p) => (
-                <tr key={p.slug}>
-                  <td className="mono">{p.slug}</td>
-                  <td>{p.name}</td>
-                  <td>
-                    <label className="visually-hidden" htmlFor={`${id}-mode-${p.slug}`}>
-                      Schema mode of {p.slug}
-                    </label>
-                    <Select
-                      id={`${id}-mode-${p.slug}`}
-                      value={p.schema_mode}
-                      options={SCHEMA_MODES}
-                      disabled={!isAdmin || update.isPending}
-                      title={isAdmin ? undefined : READ_ONLY_HINT}
-                      onChange={(schema_mode) => update.mutate({ slug: p.slug, schema_mode })}
-                    />
-                  </td>
-                  <td>{formatDateTime(p.created_at)}</td>
-                </tr>
-              ))}
+            {list.map((p) => (
+              <tr key={p.slug}>
+                <td className="mono">{p.slug}</td>
+                <td>{p.name}</td>
+                <td>
+                  <label className="visually-hidden" htmlFor={`${id}-mode-${p.slug}`}>
+                    Schema mode of {p.slug}
+                  </label>
+                  <Select
+                    id={`${id}-mode-${p.slug}`}
+                    value={p.schema_mode}
+                    options={SCHEMA_MODES}
+                    disabled={!isAdmin || update.isPending}
+                    title={isAdmin ? undefined : READ_ONLY_HINT}
+                    onChange={(schema_mode) => update.mutate({ slug: p.slug, schema_mode })}
+                  />
+                </td>
+                <td>{formatDateTime(p.created_at)}</td>
+              </tr>
+            ))}
           </DataTable>
         )}
       </QueryView>
@@ -167,32 +167,32 @@ function ApiKeysSection({ isAdmin }: { isAdmin: boolean | undefined }) {
           <QueryView query={keys} loading="Loading keys…" errorTitle="Could not load keys">
             {(list) => (
               <DataTable flush caption="API keys" columns={['Prefix', 'Scopes', 'Project', 'Created', 'Last used', 'Status']}>
-                  {list.map((k) => (
-                    <tr key={k.id}>
-                      <td className="mono">{k.prefix}…</td>
-                      <td>{k.scopes.join(', ')}</td>
-                      <td>{k.project ?? <span className="muted">all</span>}</td>
-                      <td>{formatDateTime(k.created_at)}</td>
-                      <td>{k.last_used_at ? formatDateTime(k.last_used_at) : <span className="muted">never</span>}</td>
-                      <td>
-                        {k.revoked_at ? (
-                          <span className="muted">revoked {formatDateTime(k.revoked_at)}</span>
-                        ) : (
-                          <button
-                            type="button"
-                            className="button button--danger"
-                            disabled={revoke.isPending}
-                            aria-label={`Revoke key ${k.prefix}`}
-                            onClick={() => {
-                              if (window.confirm(`Revoke key ${k.prefix}…? Clients using it stop working within seconds.`)) revoke.mutate(k.id);
-                            }}
-                          >
-                            Revoke
-                          </button>
-                        )}
-                      </td>
-                    </tr>
-                  ))}
+                {list.map((k) => (
+                  <tr key={k.id}>
+                    <td className="mono">{k.prefix}…</td>
+                    <td>{k.scopes.join(', ')}</td>
+                    <td>{k.project ?? <span className="muted">all</span>}</td>
+                    <td>{formatDateTime(k.created_at)}</td>
+                    <td>{k.last_used_at ? formatDateTime(k.last_used_at) : <span className="muted">never</span>}</td>
+                    <td>
+                      {k.revoked_at ? (
+                        <span className="muted">revoked {formatDateTime(k.revoked_at)}</span>
+                      ) : (
+                        <button
+                          type="button"
+                          className="button button--danger"
+                          disabled={revoke.isPending}
+                          aria-label={`Revoke key ${k.prefix}`}
+                          onClick={() => {
+                            if (window.confirm(`Revoke key ${k.prefix}…? Clients using it stop working within seconds.`)) revoke.mutate(k.id);
+                          }}
+                        >
+                          Revoke
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                ))}
               </DataTable>
             )}
           </QueryView>
