@@ -95,12 +95,8 @@ export function windowRange(nowMs: number, windowMs: number): { fromMs: number; 
   return { fromMs: toMs - windowMs, toMs };
 }
 
-export function formatDuration(ms: number): string {
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) {
-    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
-  }
-  return `${Math.round(ms / 1000)}s`;
-}
+// Lives in ./intervals (no imports, so the dashboard SPA shares it); re-exported for the alert code.
+export { formatDuration } from './intervals';
 
 /** A rule as stored (the API body with defaults applied and webhook secrets filled in). */
 export interface StoredRuleSpec {

@@ -1,4 +1,4 @@
-// Durations and UTC-aligned time buckets.
+// Durations and UTC-aligned time buckets. Pure and import-free: the dashboard SPA (frontend/src/lib/duration.ts) imports it too.
 export const INTERVALS = ['10s', '1m', '5m', '1h', '1d'] as const;
 export type Interval = (typeof INTERVALS)[number];
 
@@ -21,6 +21,14 @@ export function parseDuration(v: string): number | undefined {
   const m = /^(\d{1,6})(s|m|h|d)$/.exec(v);
   if (!m) return undefined;
   return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+}
+
+/** Milliseconds as the largest whole API duration unit (`300000` → `5m`); else rounded seconds. Also used by the dashboard SPA. */
+export function formatDuration(ms: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${Math.round(ms / 1000)}s`;
 }
 
 /** Start of the bucket containing `ms`. Epoch-aligned, which is UTC-aligned for all our intervals. */

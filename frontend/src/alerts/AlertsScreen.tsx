@@ -2,16 +2,19 @@
 // history of state changes and deliveries.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
-import { adminQueries, alertQueries, catalogQueries } from '../api/queries';
+import { alertQueries, catalogQueries } from '../api/queries';
 import { api, type AlertRule } from '../api/resources';
 import { useSession } from '../auth/AuthProvider';
-import { EmptyState, ErrorState, LoadingState } from '../components/PanelStates';
+import { Card } from '../components/Card';
+import { DataTable } from '../components/DataTable';
+import { AdminButton, OnceNotice, ProjectSelectField, Select, SelectField, TextAreaField, TextField } from '../components/form';
+import { EmptyState, ErrorState, LoadingState, QueryView } from '../components/PanelStates';
 import { LIVE_REFRESH_MS } from '../config';
-import { durationLabel } from '../lib/duration';
+import { durationLabel, parseDuration } from '../lib/duration';
 import { formatDateTime, formatNumber } from '../lib/format';
 import { useDebounced } from '../lib/useDebounced';
 import { useLive } from '../shell/LiveContext';
-import { READ_ONLY_HINT, useIsAdmin } from '../shell/scope';
+import { useIsAdmin } from '../shell/scope';
 import { PreviewChart } from './PreviewChart';
 import { draftFromRule, draftProblem, EMPTY_DRAFT, inputFromDraft, OPS, type RuleDraft } from './ruleForm';
 
@@ -30,24 +33,18 @@ export function AlertsScreen() {
     <>
       <div className="section__header section__header--row">
         <h1 className="page-title">Alerts</h1>
-        <button type="button" className="button button--primary" disabled={!isAdmin} title={isAdmin ? undefined : READ_ONLY_HINT} onClick={() => setEditing({ mode: 'new' })}>
+        <AdminButton isAdmin={isAdmin} className="button button--primary" onClick={() => setEditing({ mode: 'new' })}>
           New alert rule
-        </button>
+        </AdminButton>
       </div>
       {secrets.length > 0 && (
-        <div className="notice notice--secret" role="status">
-          <p>
-            <strong>Webhook signing secret — copy it now, it is not shown again:</strong>
-          </p>
+        <OnceNotice title="Webhook signing secret — copy it now, it is not shown again:" onDismiss={() => setSecrets([])}>
           {secrets.map((s) => (
             <p key={s.url}>
               {s.url}: <code aria-label={`Secret for ${s.url}`}>{s.secret}</code>
             </p>
           ))}
-          <button type="button" className="button" onClick={() => setSecrets([])}>
-            I have copied it
-          </button>
-        </div>
+        </OnceNotice>
       )}
       {editing !== null && (
         <RuleEditor
@@ -61,27 +58,28 @@ export function AlertsScreen() {
       )}
       <section className="section" aria-labelledby="rules-heading">
         <h2 id="rules-heading">Rules</h2>
-        {rules.isPending ? (
-          <LoadingState label="Loading alert rules…" />
-        ) : rules.data === undefined ? (
-          <ErrorState title="Could not load alert rules" error={rules.error} onRetry={() => void rules.refetch()} />
-        ) : rules.data.length === 0 ? (
-          <EmptyState title="No alert rules yet">{isAdmin ? <p>Create one with “New alert rule”.</p> : <p>An admin can create rules.</p>}</EmptyState>
-        ) : (
-          <ul className="rule-list">
-            {rules.data.map((rule) => (
-              <li key={rule.id}>
-                <RuleCard
-                  rule={rule}
-                  isAdmin={isAdmin === true}
-                  onEdit={() => setEditing({ mode: 'edit', rule })}
-                  historyOpen={historyOf === rule.id}
-                  onHistory={() => setHistoryOf(historyOf === rule.id ? null : rule.id)}
-                />
-              </li>
-            ))}
-          </ul>
-        )}
+        <QueryView
+          query={rules}
+          loading="Loading alert rules…"
+          errorTitle="Could not load alert rules"
+          empty={<EmptyState title="No alert rules yet">{isAdmin ? <p>Create one with “New alert rule”.</p> : <p>An admin can create rules.</p>}</EmptyState>}
+        >
+          {(list) => (
+            <ul className="rule-list">
+              {list.map((rule) => (
+                <li key={rule.id}>
+                  <RuleCard
+                    rule={rule}
+                    isAdmin={isAdmin === true}
+                    onEdit={() => setEditing({ mode: 'edit', rule })}
+                    historyOpen={historyOf === rule.id}
+                    onHistory={() => setHistoryOf(historyOf === rule.id ? null : rule.id)}
+                  />
+                </li>
+              ))}
+            </ul>
+          )}
+        </QueryView>
       </section>
       <HistorySection ruleId={null} title="Recent state changes (all rules)" />
     </>
@@ -97,7 +95,6 @@ function describeRule(rule: AlertRule): string {
 function RuleCard({ rule, isAdmin, onEdit, historyOpen, onHistory }: { rule: AlertRule; isAdmin: boolean; onEdit: () => void; historyOpen: boolean; onHistory: () => void }) {
   const session = useSession();
   const queryClient = useQueryClient();
-  const headingId = useId();
   const invalidate = () => queryClient.invalidateQueries({ queryKey: alertQueries.rules(session).queryKey });
   const toggle = useMutation({
     mutationFn: () => {
@@ -110,17 +107,18 @@ function RuleCard({ rule, isAdmin, onEdit, historyOpen, onHistory }: { rule: Ale
   const remove = useMutation({ mutationFn: () => api.deleteAlertRule(session.client, rule.id), onSuccess: invalidate });
   const state = rule.enabled ? rule.status.state : 'disabled';
   return (
-    <article className="panel" aria-labelledby={headingId}>
-      <header className="panel__header">
-        <h3 id={headingId} className="panel__title">
-          {rule.name}
-        </h3>
-        <span className={`state state--${state}`} data-testid="rule-state">
-          {state}
-        </span>
-        {rule.status.since && <span className="muted">since {formatDateTime(rule.status.since)}</span>}
-        {rule.status.value !== null && <span className="muted">value {formatNumber(rule.status.value)}</span>}
-      </header>
+    <Card
+      title={rule.name}
+      header={
+        <>
+          <span className={`state state--${state}`} data-testid="rule-state">
+            {state}
+          </span>
+          {rule.status.since && <span className="muted">since {formatDateTime(rule.status.since)}</span>}
+          {rule.status.value !== null && <span className="muted">value {formatNumber(rule.status.value)}</span>}
+        </>
+      }
+    >
       <p>{describeRule(rule)}</p>
       <p className="muted">
         {rule.channels.length === 0
@@ -128,29 +126,27 @@ function RuleCard({ rule, isAdmin, onEdit, historyOpen, onHistory }: { rule: Ale
           : rule.channels.map((c) => (c.type === 'webhook' ? `webhook ${c.url}` : `e-mail ${c.to.join(', ')}`)).join(' · ')}
       </p>
       <div className="editor__actions">
-        <button
-          type="button"
-          className="button"
-          disabled={!isAdmin || rule.metric === 'anomaly'}
-          title={!isAdmin ? READ_ONLY_HINT : rule.metric === 'anomaly' ? 'Anomaly rules are edited through the API (PUT /v1/alert-rules/{id})' : undefined}
+        <AdminButton
+          isAdmin={isAdmin}
+          disabled={rule.metric === 'anomaly'}
+          title={rule.metric === 'anomaly' ? 'Anomaly rules are edited through the API (PUT /v1/alert-rules/{id})' : undefined}
           onClick={onEdit}
         >
           Edit
-        </button>
-        <button type="button" className="button" disabled={!isAdmin || toggle.isPending} title={isAdmin ? undefined : READ_ONLY_HINT} onClick={() => toggle.mutate()}>
+        </AdminButton>
+        <AdminButton isAdmin={isAdmin} disabled={toggle.isPending} onClick={() => toggle.mutate()}>
           {rule.enabled ? 'Disable' : 'Enable'}
-        </button>
-        <button
-          type="button"
+        </AdminButton>
+        <AdminButton
+          isAdmin={isAdmin}
           className="button button--danger"
-          disabled={!isAdmin || remove.isPending}
-          title={isAdmin ? undefined : READ_ONLY_HINT}
+          disabled={remove.isPending}
           onClick={() => {
             if (window.confirm(`Delete alert rule “${rule.name}”?`)) remove.mutate();
           }}
         >
           Delete
-        </button>
+        </AdminButton>
         <button type="button" className="button button--ghost" aria-expanded={historyOpen} onClick={onHistory}>
           {historyOpen ? 'Hide history' : 'History'}
         </button>
@@ -158,7 +154,7 @@ function RuleCard({ rule, isAdmin, onEdit, historyOpen, onHistory }: { rule: Ale
       {toggle.isError && <ErrorState title="Could not change the rule" error={toggle.error} />}
       {remove.isError && <ErrorState title="Could not delete the rule" error={remove.error} />}
       {historyOpen && <HistorySection ruleId={rule.id} title={`History of ${rule.name}`} />}
-    </article>
+    </Card>
   );
 }
 
@@ -170,65 +166,53 @@ function HistorySection({ ruleId, title }: { ruleId: string | null; title: strin
   return (
     <section className="section" aria-labelledby={headingId}>
       <h3 id={headingId}>{title}</h3>
-      {history.isPending ? (
-        <LoadingState label="Loading history…" />
-      ) : history.data === undefined ? (
-        <ErrorState title="Could not load the history" error={history.error} onRetry={() => void history.refetch()} />
-      ) : history.data.alerts.length === 0 ? (
-        <EmptyState title="No state changes yet" />
-      ) : (
-        <div className="table-scroll">
-          <table className="events-table">
-            <caption className="visually-hidden">{title}</caption>
-            <thead>
-              <tr>
-                <th scope="col">At</th>
-                {ruleId === null && <th scope="col">Rule</th>}
-                <th scope="col">Change</th>
-                <th scope="col">Value</th>
-                <th scope="col">Deliveries</th>
+      <QueryView
+        query={history}
+        loading="Loading history…"
+        errorTitle="Could not load the history"
+        empty={<EmptyState title="No state changes yet" />}
+        isEmpty={(data) => data.alerts.length === 0}
+      >
+        {(data) => (
+          <DataTable caption={title} columns={['At', ruleId === null && 'Rule', 'Change', 'Value', 'Deliveries']}>
+            {data.alerts.map((a) => (
+              <tr key={a.id}>
+                <td>{formatDateTime(a.at)}</td>
+                {ruleId === null && <td>{a.rule_name}</td>}
+                <td>
+                  {a.from} → <strong>{a.to}</strong>
+                  {a.silenced && <span className="muted"> (silenced by cooldown)</span>}
+                  {a.error && <span className="form-error"> {a.error}</span>}
+                </td>
+                <td className="num">
+                  {a.value === null ? '—' : formatNumber(a.value)}
+                  {a.threshold !== null && <span className="muted"> / {formatNumber(a.threshold)}</span>}
+                </td>
+                <td>
+                  {a.deliveries.length === 0 ? (
+                    <span className="muted">none</span>
+                  ) : (
+                    <ul className="plain-list">
+                      {a.deliveries.map((d) => (
+                        <li key={d.id}>
+                          {d.channel} {d.target}: <strong>{d.status}</strong>
+                          {d.attempts.length > 0 && (
+                            <span className="muted">
+                              {' '}
+                              ({d.attempts.length} attempt{d.attempts.length === 1 ? '' : 's'}, last {d.attempts[d.attempts.length - 1]!.outcome}
+                              {d.attempts[d.attempts.length - 1]!.status_code !== null ? ` ${d.attempts[d.attempts.length - 1]!.status_code}` : ''})
+                            </span>
+                          )}
+                        </li>
+                      ))}
+                    </ul>
+                  )}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {history.data.alerts.map((a) => (
-                <tr key={a.id}>
-                  <td>{formatDateTime(a.at)}</td>
-                  {ruleId === null && <td>{a.rule_name}</td>}
-                  <td>
-                    {a.from} → <strong>{a.to}</strong>
-                    {a.silenced && <span className="muted"> (silenced by cooldown)</span>}
-                    {a.error && <span className="form-error"> {a.error}</span>}
-                  </td>
-                  <td className="num">
-                    {a.value === null ? '—' : formatNumber(a.value)}
-                    {a.threshold !== null && <span className="muted"> / {formatNumber(a.threshold)}</span>}
-                  </td>
-                  <td>
-                    {a.deliveries.length === 0 ? (
-                      <span className="muted">none</span>
-                    ) : (
-                      <ul className="plain-list">
-                        {a.deliveries.map((d) => (
-                          <li key={d.id}>
-                            {d.channel} {d.target}: <strong>{d.status}</strong>
-                            {d.attempts.length > 0 && (
-                              <span className="muted">
-                                {' '}
-                                ({d.attempts.length} attempt{d.attempts.length === 1 ? '' : 's'}, last {d.attempts[d.attempts.length - 1]!.outcome}
-                                {d.attempts[d.attempts.length - 1]!.status_code !== null ? ` ${d.attempts[d.attempts.length - 1]!.status_code}` : ''})
-                              </span>
-                            )}
-                          </li>
-                        ))}
-                      </ul>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+            ))}
+          </DataTable>
+        )}
+      </QueryView>
     </section>
   );
 }
@@ -239,7 +223,6 @@ function RuleEditor({ rule, onDone }: { rule: AlertRule | null; onDone: (saved: 
   const session = useSession();
   const queryClient = useQueryClient();
   const eventTypes = useQuery(catalogQueries.eventTypes(session));
-  const projects = useQuery(adminQueries.projects(session));
   const [draft, setDraft] = useState<RuleDraft>(() => (rule ? draftFromRule(rule) : { ...EMPTY_DRAFT, eventType: '' }));
   const [previewRange, setPreviewRange] = useState<(typeof PREVIEW_RANGES)[number]>('1h');
   const id = useId();
@@ -250,7 +233,7 @@ function RuleEditor({ rule, onDone }: { rule: AlertRule | null; onDone: (saved: 
   const preview = useQuery({
     queryKey: ['alert-preview', session.keyFingerprint, settled, previewRange] as const,
     queryFn: ({ signal }) => {
-      const rangeMs = { '15m': 900_000, '1h': 3_600_000, '6h': 21_600_000, '24h': 86_000_000 }[previewRange];
+      const rangeMs = parseDuration(previewRange)!;
       const { channels: _c, enabled: _e, ...ruleBody } = settled!;
       return api.previewAlertRule(session.client, { rule: ruleBody, from: new Date(Date.now() - rangeMs).toISOString() }, signal);
     },
@@ -283,115 +266,32 @@ function RuleEditor({ rule, onDone }: { rule: AlertRule | null; onDone: (saved: 
         ))}
       </datalist>
       <div className="filters__grid">
-        <div className="field">
-          <label className="field__label" htmlFor={`${id}-name`}>
-            Name
-          </label>
-          <input id={`${id}-name`} className="input" required maxLength={200} value={draft.name} onChange={(e) => set({ name: e.target.value })} />
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor={`${id}-project`}>
-            Project
-          </label>
-          <select id={`${id}-project`} className="input" value={draft.project} onChange={(e) => set({ project: e.target.value })}>
-            <option value="">All projects</option>
-            {(projects.data ?? []).map((p) => (
-              <option key={p.slug} value={p.slug}>
-                {p.slug}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor={`${id}-metric`}>
-            Metric
-          </label>
-          <input id={`${id}-metric`} className="input" list={`${id}-metrics`} value={draft.metric} onChange={(e) => set({ metric: e.target.value })} />
-          <datalist id={`${id}-metrics`}>
-            <option value="count" />
-            <option value="unique_users" />
-            <option value="ratio" />
-            <option value="sum:amount" />
-            <option value="avg:amount" />
-          </datalist>
-        </div>
+        <TextField label="Name" required maxLength={200} value={draft.name} onChange={(name) => set({ name })} />
+        <ProjectSelectField value={draft.project} onChange={(project) => set({ project })} />
+        <TextField label="Metric" list={`${id}-metrics`} value={draft.metric} onChange={(metric) => set({ metric })} />
+        <datalist id={`${id}-metrics`}>
+          <option value="count" />
+          <option value="unique_users" />
+          <option value="ratio" />
+          <option value="sum:amount" />
+          <option value="avg:amount" />
+        </datalist>
         {isRatio ? (
           <>
-            <div className="field">
-              <label className="field__label" htmlFor={`${id}-num`}>
-                Numerator event type
-              </label>
-              <input id={`${id}-num`} className="input" list="alert-event-types" value={draft.numerator} onChange={(e) => set({ numerator: e.target.value })} />
-            </div>
-            <div className="field">
-              <label className="field__label" htmlFor={`${id}-den`}>
-                Denominator event type
-              </label>
-              <input id={`${id}-den`} className="input" list="alert-event-types" value={draft.denominator} onChange={(e) => set({ denominator: e.target.value })} />
-            </div>
+            <TextField label="Numerator event type" list="alert-event-types" value={draft.numerator} onChange={(numerator) => set({ numerator })} />
+            <TextField label="Denominator event type" list="alert-event-types" value={draft.denominator} onChange={(denominator) => set({ denominator })} />
           </>
         ) : (
-          <div className="field">
-            <label className="field__label" htmlFor={`${id}-type`}>
-              Event type
-            </label>
-            <input id={`${id}-type`} className="input" list="alert-event-types" value={draft.eventType} onChange={(e) => set({ eventType: e.target.value })} />
-          </div>
+          <TextField label="Event type" list="alert-event-types" value={draft.eventType} onChange={(eventType) => set({ eventType })} />
         )}
-        <div className="field">
-          <label className="field__label" htmlFor={`${id}-filter`}>
-            Property filter
-          </label>
-          <input id={`${id}-filter`} className="input" placeholder="region=eu" value={draft.filterText} onChange={(e) => set({ filterText: e.target.value })} />
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor={`${id}-op`}>
-            Condition
-          </label>
-          <select id={`${id}-op`} className="input" value={draft.op} onChange={(e) => set({ op: e.target.value })}>
-            {OPS.map((op) => (
-              <option key={op} value={op}>
-                {op}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor={`${id}-threshold`}>
-            Threshold
-          </label>
-          <input id={`${id}-threshold`} className="input" inputMode="decimal" value={draft.threshold} onChange={(e) => set({ threshold: e.target.value })} />
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor={`${id}-window`}>
-            Window
-          </label>
-          <input id={`${id}-window`} className="input" value={draft.window} onChange={(e) => set({ window: e.target.value })} />
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor={`${id}-for`}>
-            For (pending before firing)
-          </label>
-          <input id={`${id}-for`} className="input" value={draft.forDuration} onChange={(e) => set({ forDuration: e.target.value })} />
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor={`${id}-cooldown`}>
-            Cooldown
-          </label>
-          <input id={`${id}-cooldown`} className="input" value={draft.cooldown} onChange={(e) => set({ cooldown: e.target.value })} />
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor={`${id}-webhooks`}>
-            Webhook URLs (one per line)
-          </label>
-          <textarea id={`${id}-webhooks`} className="input" rows={2} value={draft.webhooks} onChange={(e) => set({ webhooks: e.target.value })} />
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor={`${id}-emails`}>
-            E-mail addresses
-          </label>
-          <input id={`${id}-emails`} className="input" type="text" placeholder="ops@example.com" value={draft.emails} onChange={(e) => set({ emails: e.target.value })} />
-        </div>
+        <TextField label="Property filter" placeholder="region=eu" value={draft.filterText} onChange={(filterText) => set({ filterText })} />
+        <SelectField label="Condition" value={draft.op} options={OPS} onChange={(op) => set({ op })} />
+        <TextField label="Threshold" inputMode="decimal" value={draft.threshold} onChange={(threshold) => set({ threshold })} />
+        <TextField label="Window" value={draft.window} onChange={(window) => set({ window })} />
+        <TextField label="For (pending before firing)" value={draft.forDuration} onChange={(forDuration) => set({ forDuration })} />
+        <TextField label="Cooldown" value={draft.cooldown} onChange={(cooldown) => set({ cooldown })} />
+        <TextAreaField label="Webhook URLs (one per line)" rows={2} value={draft.webhooks} onChange={(webhooks) => set({ webhooks })} />
+        <TextField label="E-mail addresses" type="text" placeholder="ops@example.com" value={draft.emails} onChange={(emails) => set({ emails })} />
         <label className="checkbox">
           <input type="checkbox" checked={draft.enabled} onChange={(e) => set({ enabled: e.target.checked })} /> Enabled
         </label>
@@ -403,13 +303,7 @@ function RuleEditor({ rule, onDone }: { rule: AlertRule | null; onDone: (saved: 
           <label className="field__label" htmlFor={`${id}-prange`}>
             over the last
           </label>
-          <select id={`${id}-prange`} className="input" value={previewRange} onChange={(e) => setPreviewRange(e.target.value as (typeof PREVIEW_RANGES)[number])}>
-            {PREVIEW_RANGES.map((r) => (
-              <option key={r} value={r}>
-                {durationLabel(r)}
-              </option>
-            ))}
-          </select>
+          <Select id={`${id}-prange`} value={previewRange} options={PREVIEW_RANGES.map((r) => ({ value: r, label: durationLabel(r) }))} onChange={setPreviewRange} />
           {preview.isFetching && <span className="muted">updating…</span>}
         </div>
         {problem !== null ? (

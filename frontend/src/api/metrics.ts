@@ -1,7 +1,8 @@
 // GET /v1/metrics — one time series of one event type.
 import type { ApiClient } from './client';
 import type { QueryParams } from './client';
-import { expectArray, expectNumber, expectObject, expectString, optionalString } from './shape';
+import { INTERVALS, isInterval } from '../lib/duration';
+import { expectArray, expectNumber, expectObject, expectString, optionalString, ShapeError } from './shape';
 import type { MetricInterval, MetricName, MetricPoint, MetricSeries } from './types';
 
 export interface MetricSeriesParams {
@@ -16,6 +17,12 @@ export interface MetricSeriesParams {
   to: string;
 }
 
+function expectInterval(value: unknown, what: string): MetricInterval {
+  const text = expectString(value, what);
+  if (!isInterval(text)) throw new ShapeError(`${what} is not one of ${INTERVALS.join(', ')}`);
+  return text;
+}
+
 function parsePoint(raw: unknown, index: number): MetricPoint {
   const obj = expectObject(raw, `points[${index}]`);
   // avg buckets without the property are null.
@@ -28,7 +35,7 @@ export function parseMetricSeries(body: unknown): MetricSeries {
   return {
     event_type: expectString(obj.event_type, 'event_type'),
     metric: expectString(obj.metric, 'metric'),
-    interval: expectString(obj.interval, 'interval'),
+    interval: expectInterval(obj.interval, 'interval'),
     data_as_of: optionalString(obj.data_as_of, 'data_as_of'),
     points: expectArray(obj.points, 'points').map(parsePoint),
   };

@@ -3,105 +3,26 @@
 import type { ApiClient, QueryParams } from './client';
 import { expectArray, expectObject, expectString } from './shape';
 
-// ---------- shared shapes ----------
+// ---------- shapes (derived from the backend in ./types; the alert-rule shapes below are still hand-kept) ----------
 
-export type WidgetType = 'timeseries' | 'number' | 'table' | 'events';
-export type Interval = '10s' | '1m' | '5m' | '1h' | '1d';
-
-export interface WidgetQuery {
-  event_type?: string;
-  /** count | unique_users | sum:<path> | avg:<path> */
-  metric?: string;
-  interval?: Interval;
-  /** 15m, 1h, 6h, 24h, 7d, 30d … */
-  range?: string;
-  project?: string;
-  filter?: Record<string, string>;
-}
-
-export interface Widget {
-  id?: string;
-  type: WidgetType;
-  title: string;
-  query: WidgetQuery;
-  layout?: { w: number; h: number };
-}
-
-export interface Dashboard {
-  id: string;
-  name: string;
-  is_default: boolean;
-  widgets: Widget[];
-  created_at: string;
-  updated_at: string;
-}
-
-export interface StatusBody {
-  data_as_of: string | null;
-  lag_ms: number | null;
-  events_last_minute: number;
-}
-
-export interface CatalogProperty {
-  name: string;
-  observed_types: string[];
-  declared_type: string | null;
-  first_seen: string | null;
-  last_seen: string | null;
-}
-
-export interface CatalogEntry {
-  event_type: string;
-  description: string | null;
-  status: 'active' | 'deprecated';
-  declared: boolean;
-  first_seen: string | null;
-  last_seen: string | null;
-  count_24h: number;
-  properties: CatalogProperty[];
-}
-
-export interface CatalogProject {
-  project: string;
-  schema_mode: 'open' | 'strict';
-  limits?: { max_event_types: number; max_properties_per_type: number };
-  event_types: CatalogEntry[];
-}
-
-export interface Violation {
-  project: string;
-  event_type: string;
-  reason: string;
-  count: number;
-  first_seen: string;
-  last_seen: string;
-  samples: { at: string; message: string; event_id?: string }[];
-}
-
-export interface Project {
-  slug: string;
-  name: string;
-  schema_mode: 'open' | 'strict';
-  created_at: string;
-}
-
-export interface ApiKeyInfo {
-  id: string;
-  prefix: string;
-  scopes: string[];
-  project: string | null;
-  created_at: string;
-  last_used_at: string | null;
-  revoked_at: string | null;
-}
-
-export interface CreatedApiKey {
-  id: string;
-  key: string;
-  prefix: string;
-  scopes: string[];
-  project: string | null;
-}
+import type {
+  AlertHistoryEntry,
+  ApiKeyInfo,
+  CatalogProject,
+  CreateApiKeyInput,
+  CreatedApiKey,
+  CreateProjectInput,
+  Dashboard,
+  DashboardInput,
+  DeclareEventTypeInput,
+  PreviewResult,
+  Project,
+  StatusBody,
+  UpdateProjectInput,
+  Violation,
+  Widget,
+} from './types';
+export type { CatalogEntry, CatalogProject, CreatedApiKey, Dashboard, PreviewResult, Widget, WidgetQuery, WidgetType } from './types';
 
 export type AlertOp = '>' | '>=' | '<' | '<=' | '==' | '!=';
 
@@ -133,39 +54,6 @@ export interface AlertRule extends Omit<AlertRuleInput, 'channels'> {
   status: { state: string; since: string | null; value: number | null };
   created_at: string;
   updated_at: string;
-}
-
-export interface Delivery {
-  id: string;
-  channel: string;
-  target: string;
-  status: string;
-  attempts: { attempt: number; at: string; outcome: string; status_code: number | null; error: string | null; duration_ms: number | null }[];
-}
-
-export interface AlertHistoryEntry {
-  id: string;
-  rule_id: string;
-  rule_name: string;
-  from: string;
-  to: string;
-  value: number | null;
-  threshold: number | null;
-  window_ms: number;
-  at: string;
-  notification: string | null;
-  silenced: boolean;
-  error: string | null;
-  deliveries: Delivery[];
-}
-
-export interface PreviewResult {
-  threshold: number | null;
-  op: string;
-  step: string;
-  fired: string[];
-  transitions: { at: string; from: string; to: string; value: number | null }[];
-  series: { t: string; value: number | null; state: string }[];
 }
 
 // ---------- parsers ----------
@@ -204,8 +92,8 @@ export const api = {
   status: (c: ApiClient, signal?: AbortSignal) => c.get('/v1/status', { signal, parse: asIs<StatusBody>('status') }),
 
   dashboards: (c: ApiClient, signal?: AbortSignal) => c.get('/v1/dashboards', { signal, parse: parseDashboards }),
-  createDashboard: (c: ApiClient, body: { name: string; widgets: Widget[] }) => c.send('POST', '/v1/dashboards', { body, parse: (b) => parseDashboard(b) }),
-  saveDashboard: (c: ApiClient, id: string, body: { name: string; widgets: Widget[] }) =>
+  createDashboard: (c: ApiClient, body: DashboardInput) => c.send('POST', '/v1/dashboards', { body, parse: (b) => parseDashboard(b) }),
+  saveDashboard: (c: ApiClient, id: string, body: DashboardInput) =>
     c.send('PUT', `/v1/dashboards/${encodeURIComponent(id)}`, { body, parse: (b) => parseDashboard(b) }),
   deleteDashboard: (c: ApiClient, id: string) => c.send('DELETE', `/v1/dashboards/${encodeURIComponent(id)}`, { parse: asIs<{ id: string; deleted: boolean }>('response') }),
 
@@ -214,18 +102,18 @@ export const api = {
   declareEventType: (
     c: ApiClient,
     eventType: string,
-    body: { project: string; description?: string | null; status?: string; properties?: Record<string, string | null> },
+    body: DeclareEventTypeInput,
   ) => c.send('PUT', `/v1/catalog/${encodeURIComponent(eventType)}`, { body, parse: asIs<unknown>('response') }),
   violations: (c: ApiClient, signal?: AbortSignal) =>
     c.get('/v1/catalog/violations', { signal, parse: listOf<Violation>('violations', (o, w) => void expectString(o.event_type, `${w}.event_type`)) }),
 
   projects: (c: ApiClient, signal?: AbortSignal) => c.get('/v1/projects', { signal, parse: listOf<Project>('projects', (o, w) => void expectString(o.slug, `${w}.slug`)) }),
-  createProject: (c: ApiClient, body: { slug: string; name?: string; schema_mode?: string }) => c.send('POST', '/v1/projects', { body, parse: asIs<Project>('project') }),
-  updateProject: (c: ApiClient, slug: string, body: { name?: string; schema_mode?: string }) =>
+  createProject: (c: ApiClient, body: CreateProjectInput) => c.send('POST', '/v1/projects', { body, parse: asIs<Project>('project') }),
+  updateProject: (c: ApiClient, slug: string, body: UpdateProjectInput) =>
     c.send('PATCH', `/v1/projects/${encodeURIComponent(slug)}`, { body, parse: asIs<Project>('project') }),
 
   apiKeys: (c: ApiClient, signal?: AbortSignal) => c.get('/v1/api-keys', { signal, parse: listOf<ApiKeyInfo>('api_keys', hasId) }),
-  createApiKey: (c: ApiClient, body: { scopes: string[]; project?: string; name?: string }) => c.send('POST', '/v1/api-keys', { body, parse: asIs<CreatedApiKey>('api key') }),
+  createApiKey: (c: ApiClient, body: CreateApiKeyInput) => c.send('POST', '/v1/api-keys', { body, parse: asIs<CreatedApiKey>('api key') }),
   revokeApiKey: (c: ApiClient, id: string) => c.send('DELETE', `/v1/api-keys/${encodeURIComponent(id)}`, { parse: asIs<unknown>('response') }),
 
   alertRules: (c: ApiClient, signal?: AbortSignal) => c.get('/v1/alert-rules', { signal, parse: listOf<AlertRule>('rules', hasId) }),

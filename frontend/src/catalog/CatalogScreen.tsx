@@ -1,16 +1,20 @@
 // The event catalog: per project its schema mode, event types with properties (observed/declared types, counts,
 // first/last seen), editing descriptions and declared types (admin), and what strict mode and the caps rejected.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useId, useState } from 'react';
-import { adminQueries, catalogQueries } from '../api/queries';
+import { useState } from 'react';
+import { catalogQueries } from '../api/queries';
+import { useSetSchemaMode } from '../api/mutations';
 import { api, type CatalogEntry, type CatalogProject } from '../api/resources';
+import { DECLARABLE_TYPES, SCHEMA_MODES, TYPE_STATUSES, type DeclaredType } from '../api/types';
 import { useSession } from '../auth/AuthProvider';
-import { EmptyState, ErrorState, LoadingState } from '../components/PanelStates';
+import { Card } from '../components/Card';
+import { DataTable } from '../components/DataTable';
+import { AdminButton, Field, SelectField, TextAreaField } from '../components/form';
+import { EmptyState, ErrorState, QueryView } from '../components/PanelStates';
 import { formatDateTime, formatNumber } from '../lib/format';
 import { hrefFor } from '../lib/router';
 import { READ_ONLY_HINT, useIsAdmin } from '../shell/scope';
 
-const DECLARABLE = ['string', 'number', 'boolean', 'object', 'array'] as const;
 const when = (iso: string | null) => (iso === null ? '—' : formatDateTime(iso));
 
 export function CatalogScreen() {
@@ -22,58 +26,42 @@ export function CatalogScreen() {
         <h1 className="page-title">Event catalog</h1>
         <p className="muted">Event types and properties seen per project. Counts cover the last 24 h.</p>
       </div>
-      {catalog.isPending ? (
-        <LoadingState label="Loading the catalog…" />
-      ) : catalog.data === undefined ? (
-        <ErrorState title="Could not load the catalog" error={catalog.error} onRetry={() => void catalog.refetch()} />
-      ) : catalog.data.length === 0 ? (
-        <EmptyState title="No projects yet">
-          <p>
-            Create one under <a href={hrefFor('settings')}>Projects &amp; keys</a>.
-          </p>
-        </EmptyState>
-      ) : (
-        catalog.data.map((project) => <ProjectCatalog key={project.project} project={project} />)
-      )}
+      <QueryView
+        query={catalog}
+        loading="Loading the catalog…"
+        errorTitle="Could not load the catalog"
+        empty={
+          <EmptyState title="No projects yet">
+            <p>
+              Create one under <a href={hrefFor('settings')}>Projects &amp; keys</a>.
+            </p>
+          </EmptyState>
+        }
+      >
+        {(projects) => projects.map((project) => <ProjectCatalog key={project.project} project={project} />)}
+      </QueryView>
       <ViolationsSection />
     </>
   );
 }
 
 function ProjectCatalog({ project }: { project: CatalogProject }) {
-  const session = useSession();
-  const queryClient = useQueryClient();
   const isAdmin = useIsAdmin();
-  const modeId = useId();
-  const setMode = useMutation({
-    mutationFn: (schema_mode: 'open' | 'strict') => api.updateProject(session.client, project.project, { schema_mode }),
-    onSuccess: () =>
-      Promise.all([
-        queryClient.invalidateQueries({ queryKey: catalogQueries.all(session) }),
-        queryClient.invalidateQueries({ queryKey: adminQueries.projects(session).queryKey }),
-      ]),
-  });
+  const setMode = useSetSchemaMode();
   const headingId = `catalog-${project.project}`;
   return (
     <section className="section" aria-labelledby={headingId}>
       <div className="section__header section__header--row">
         <h2 id={headingId}>Project {project.project}</h2>
-        <div className="field field--inline">
-          <label className="field__label" htmlFor={modeId}>
-            Schema mode
-          </label>
-          <select
-            id={modeId}
-            className="input"
-            value={project.schema_mode}
-            disabled={!isAdmin || setMode.isPending}
-            title={isAdmin ? 'open: new types and properties are registered; strict: unknown types and wrongly typed properties are rejected' : READ_ONLY_HINT}
-            onChange={(e) => setMode.mutate(e.target.value as 'open' | 'strict')}
-          >
-            <option value="open">open</option>
-            <option value="strict">strict</option>
-          </select>
-        </div>
+        <SelectField
+          inline
+          label="Schema mode"
+          value={project.schema_mode}
+          options={SCHEMA_MODES}
+          disabled={!isAdmin || setMode.isPending}
+          title={isAdmin ? 'open: new types and properties are registered; strict: unknown types and wrongly typed properties are rejected' : READ_ONLY_HINT}
+          onChange={(schema_mode) => setMode.mutate({ slug: project.project, schema_mode })}
+        />
         {project.limits && (
           <span className="muted">
             caps: {formatNumber(project.limits.max_event_types)} types, {formatNumber(project.limits.max_properties_per_type)} properties per type
@@ -98,70 +86,55 @@ function ProjectCatalog({ project }: { project: CatalogProject }) {
 
 function EventTypeCard({ project, entry, canEdit }: { project: string; entry: CatalogEntry; canEdit: boolean }) {
   const [editing, setEditing] = useState(false);
-  const headingId = useId();
   return (
-    <article className="panel" aria-labelledby={headingId}>
-      <header className="panel__header">
-        <h3 id={headingId} className="panel__title">
-          {entry.event_type}
-        </h3>
-        {entry.status === 'deprecated' && <span className="badge badge--warn">deprecated</span>}
-        {entry.declared && <span className="badge">declared</span>}
-        <span className="muted">
-          {formatNumber(entry.count_24h)} in 24 h · first {when(entry.first_seen)} · last {when(entry.last_seen)}
-        </span>
-        <a href={hrefFor('explorer', { event_type: entry.event_type, project })}>events</a>
-        <button type="button" className="button" disabled={!canEdit} title={canEdit ? undefined : READ_ONLY_HINT} onClick={() => setEditing(!editing)} aria-expanded={editing}>
-          {editing ? 'Close editor' : 'Edit'}
-        </button>
-      </header>
+    <Card
+      title={entry.event_type}
+      header={
+        <>
+          {entry.status === 'deprecated' && <span className="badge badge--warn">deprecated</span>}
+          {entry.declared && <span className="badge">declared</span>}
+          <span className="muted">
+            {formatNumber(entry.count_24h)} in 24 h · first {when(entry.first_seen)} · last {when(entry.last_seen)}
+          </span>
+          <a href={hrefFor('explorer', { event_type: entry.event_type, project })}>events</a>
+          <AdminButton isAdmin={canEdit} onClick={() => setEditing(!editing)} aria-expanded={editing}>
+            {editing ? 'Close editor' : 'Edit'}
+          </AdminButton>
+        </>
+      }
+    >
       {!editing && <p className={entry.description ? '' : 'muted'}>{entry.description || 'No description.'}</p>}
       {editing ? (
         <EventTypeEditor project={project} entry={entry} onDone={() => setEditing(false)} />
       ) : entry.properties.length === 0 ? (
         <p className="muted">No properties seen.</p>
       ) : (
-        <div className="table-scroll">
-          <table className="events-table">
-            <caption className="visually-hidden">Properties of {entry.event_type}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Property</th>
-                <th scope="col">Observed types</th>
-                <th scope="col">Declared type</th>
-                <th scope="col">First seen</th>
-                <th scope="col">Last seen</th>
-              </tr>
-            </thead>
-            <tbody>
-              {entry.properties.map((p) => (
-                <tr key={p.name}>
-                  <td className="mono">{p.name}</td>
-                  <td>{p.observed_types.join(', ') || '—'}</td>
-                  <td>{p.declared_type ?? <span className="muted">—</span>}</td>
-                  <td>{when(p.first_seen)}</td>
-                  <td>{when(p.last_seen)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable caption={`Properties of ${entry.event_type}`} columns={['Property', 'Observed types', 'Declared type', 'First seen', 'Last seen']}>
+          {entry.properties.map((p) => (
+            <tr key={p.name}>
+              <td className="mono">{p.name}</td>
+              <td>{p.observed_types.join(', ') || '—'}</td>
+              <td>{p.declared_type ?? <span className="muted">—</span>}</td>
+              <td>{when(p.first_seen)}</td>
+              <td>{when(p.last_seen)}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
-    </article>
+    </Card>
   );
 }
 
 function EventTypeEditor({ project, entry, onDone }: { project: string; entry: CatalogEntry; onDone: () => void }) {
   const session = useSession();
   const queryClient = useQueryClient();
-  const id = useId();
   const [description, setDescription] = useState(entry.description ?? '');
   const [status, setStatus] = useState(entry.status);
-  const [declared, setDeclared] = useState<Record<string, string>>(() => Object.fromEntries(entry.properties.map((p) => [p.name, p.declared_type ?? ''])));
+  const [declared, setDeclared] = useState<Record<string, DeclaredType | ''>>(() => Object.fromEntries(entry.properties.map((p) => [p.name, p.declared_type ?? ''])));
   const [newProp, setNewProp] = useState('');
   const save = useMutation({
     mutationFn: () => {
-      const properties: Record<string, string | null> = {};
+      const properties: Record<string, DeclaredType | null> = {};
       for (const [name, type] of Object.entries(declared)) {
         const before = entry.properties.find((p) => p.name === name)?.declared_type ?? '';
         if (type !== before) properties[name] = type === '' ? null : type;
@@ -187,54 +160,39 @@ function EventTypeEditor({ project, entry, onDone }: { project: string; entry: C
         save.mutate();
       }}
     >
-      <div className="field">
-        <label className="field__label" htmlFor={`${id}-desc`}>
-          Description
-        </label>
-        <textarea id={`${id}-desc`} className="input" rows={2} maxLength={1000} value={description} onChange={(e) => setDescription(e.target.value)} />
-      </div>
-      <div className="field field--inline">
-        <label className="field__label" htmlFor={`${id}-status`}>
-          Status
-        </label>
-        <select id={`${id}-status`} className="input" value={status} onChange={(e) => setStatus(e.target.value as 'active' | 'deprecated')}>
-          <option value="active">active</option>
-          <option value="deprecated">deprecated</option>
-        </select>
-      </div>
+      <TextAreaField label="Description" rows={2} maxLength={1000} value={description} onChange={setDescription} />
+      <SelectField inline label="Status" value={status} options={TYPE_STATUSES} onChange={setStatus} />
       <fieldset>
         <legend className="field__label">Declared property types (strict mode rejects other types)</legend>
         <div className="declared-grid">
           {Object.entries(declared).map(([name, type]) => (
-            <div key={name} className="field field--inline">
-              <label className="mono" htmlFor={`${id}-p-${name}`}>
-                {name}
-              </label>
-              <select id={`${id}-p-${name}`} className="input" value={type} onChange={(e) => setDeclared({ ...declared, [name]: e.target.value })}>
-                <option value="">not declared</option>
-                {DECLARABLE.map((t) => (
-                  <option key={t} value={t}>
-                    {t}
-                  </option>
-                ))}
-              </select>
-            </div>
+            <SelectField
+              key={name}
+              inline
+              labelClassName="mono"
+              label={name}
+              value={type}
+              options={DECLARABLE_TYPES}
+              emptyLabel="not declared"
+              onChange={(t) => setDeclared({ ...declared, [name]: t })}
+            />
           ))}
         </div>
-        <div className="field field--inline">
-          <label className="field__label" htmlFor={`${id}-new`}>
-            Declare another property
-          </label>
-          <input id={`${id}-new`} className="input" value={newProp} onChange={(e) => setNewProp(e.target.value)} />
-          <button
-            type="button"
-            className="button"
-            disabled={newProp.trim() === '' || newProp.trim() in declared}
-            onClick={() => (setDeclared({ ...declared, [newProp.trim()]: 'string' }), setNewProp(''))}
-          >
-            Add
-          </button>
-        </div>
+        <Field inline label="Declare another property">
+          {(id) => (
+            <>
+              <input id={id} className="input" value={newProp} onChange={(e) => setNewProp(e.target.value)} />
+              <button
+                type="button"
+                className="button"
+                disabled={newProp.trim() === '' || newProp.trim() in declared}
+                onClick={() => (setDeclared({ ...declared, [newProp.trim()]: 'string' }), setNewProp(''))}
+              >
+                Add
+              </button>
+            </>
+          )}
+        </Field>
       </fieldset>
       <div className="editor__actions">
         <button type="submit" className="button button--primary" disabled={save.isPending}>
@@ -258,57 +216,38 @@ function ViolationsSection() {
         <h2 id="violations-heading">Rejected events</h2>
         <p className="muted">What strict mode (schema_violation) and the caps (catalog_limit) refused, by type and reason.</p>
       </div>
-      {violations.isPending ? (
-        <LoadingState label="Loading rejections…" />
-      ) : violations.data === undefined ? (
-        <ErrorState title="Could not load rejections" error={violations.error} onRetry={() => void violations.refetch()} />
-      ) : violations.data.length === 0 ? (
-        <EmptyState title="Nothing rejected" />
-      ) : (
-        <div className="panel panel--flush table-scroll">
-          <table className="events-table">
-            <caption className="visually-hidden">Rejected events by type and reason</caption>
-            <thead>
-              <tr>
-                <th scope="col">Project</th>
-                <th scope="col">Event type</th>
-                <th scope="col">Reason</th>
-                <th scope="col">Count</th>
-                <th scope="col">Last seen</th>
-                <th scope="col">Latest sample</th>
+      <QueryView query={violations} loading="Loading rejections…" errorTitle="Could not load rejections" empty={<EmptyState title="Nothing rejected" />}>
+        {(list) => (
+          <DataTable flush caption="Rejected events by type and reason" columns={['Project', 'Event type', 'Reason', 'Count', 'Last seen', 'Latest sample']}>
+            {list.map((v) => (
+              <tr key={`${v.project}/${v.event_type}/${v.reason}`}>
+                <td>{v.project}</td>
+                <td>{v.event_type}</td>
+                <td>
+                  <code>{v.reason}</code>
+                </td>
+                <td className="num">{formatNumber(v.count)}</td>
+                <td>{when(v.last_seen)}</td>
+                <td>
+                  {v.samples[0]?.message ?? '—'}
+                  {v.samples.length > 1 && (
+                    <details>
+                      <summary>{v.samples.length} samples</summary>
+                      <ul>
+                        {v.samples.map((s, i) => (
+                          <li key={i}>
+                            {when(s.at)}: {s.message}
+                          </li>
+                        ))}
+                      </ul>
+                    </details>
+                  )}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {violations.data.map((v) => (
-                <tr key={`${v.project}/${v.event_type}/${v.reason}`}>
-                  <td>{v.project}</td>
-                  <td>{v.event_type}</td>
-                  <td>
-                    <code>{v.reason}</code>
-                  </td>
-                  <td className="num">{formatNumber(v.count)}</td>
-                  <td>{when(v.last_seen)}</td>
-                  <td>
-                    {v.samples[0]?.message ?? '—'}
-                    {v.samples.length > 1 && (
-                      <details>
-                        <summary>{v.samples.length} samples</summary>
-                        <ul>
-                          {v.samples.map((s, i) => (
-                            <li key={i}>
-                              {when(s.at)}: {s.message}
-                            </li>
-                          ))}
-                        </ul>
-                      </details>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+            ))}
+          </DataTable>
+        )}
+      </QueryView>
     </section>
   );
 }

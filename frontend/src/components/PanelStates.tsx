@@ -62,3 +62,36 @@ export function EmptyState({ title, children }: { title: string; children?: Reac
     </div>
   );
 }
+
+/** What QueryView needs of a TanStack query result. */
+interface QueryLike<T> {
+  isPending: boolean;
+  data: T | undefined;
+  error: unknown;
+  refetch: () => unknown;
+}
+
+/**
+ * The states of one query in one place: loading, error (with retry), empty, then `children(data)`.
+ * `empty` is shown when `isEmpty(data)` (default: an empty array).
+ */
+export function QueryView<T>({
+  query,
+  loading,
+  errorTitle,
+  empty,
+  isEmpty = (data) => Array.isArray(data) && data.length === 0,
+  children,
+}: {
+  query: QueryLike<T>;
+  loading: string;
+  errorTitle: string;
+  empty?: ReactNode;
+  isEmpty?: (data: T) => boolean;
+  children: (data: T) => ReactNode;
+}) {
+  if (query.isPending) return <LoadingState label={loading} />;
+  if (query.data === undefined) return <ErrorState title={errorTitle} error={query.error} onRetry={() => void query.refetch()} />;
+  if (empty !== undefined && isEmpty(query.data)) return <>{empty}</>;
+  return <>{children(query.data)}</>;
+}

@@ -1,14 +1,14 @@
 // Dashboards from GET /v1/dashboards: pick one, override range/interval, edit widgets (admin) and save with PUT.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useId, useState } from 'react';
+import { useState } from 'react';
 import { catalogQueries, dashboardQueries } from '../api/queries';
 import { api, type Dashboard, type Widget } from '../api/resources';
-import type { MetricInterval } from '../api/types';
 import { useSession } from '../auth/AuthProvider';
 import { EmptyState, ErrorState, LoadingState } from '../components/PanelStates';
-import { durationLabel, INTERVALS, isInterval, RANGE_CHOICES } from '../lib/duration';
+import { AdminButton, SelectField, TextField } from '../components/form';
+import { INTERVAL_OPTIONS, isInterval, RANGE_CHOICES, RANGE_OPTIONS } from '../lib/duration';
 import { hrefFor, navigate, useRoute } from '../lib/router';
-import { READ_ONLY_HINT, useIsAdmin } from '../shell/scope';
+import { useIsAdmin } from '../shell/scope';
 import { WidgetEditor } from './WidgetEditor';
 import { WidgetView } from './WidgetView';
 import { cleanWidget, moveWidget, widgetProblem, type Overrides } from './widgetQuery';
@@ -27,7 +27,6 @@ export function DashboardsScreen() {
     interval: isInterval(intervalParam) ? intervalParam : null,
   };
   const [editing, setEditing] = useState<string | null>(null);
-  const pickerId = useId();
 
   if (dashboards.isPending) return <LoadingState label="Loading dashboards…" />;
   if (dashboards.data === undefined) return <ErrorState title="Could not load dashboards" error={dashboards.error} onRetry={() => void dashboards.refetch()} />;
@@ -48,52 +47,21 @@ export function DashboardsScreen() {
         <h1 className="page-title">Dashboards</h1>
       </div>
       <section className="toolbar" aria-label="Dashboard options">
-        <div className="field">
-          <label className="field__label" htmlFor={pickerId}>
-            Dashboard
-          </label>
-          <select id={pickerId} className="input" value={current?.id ?? ''} onChange={(e) => (setEditing(null), setParam('id', e.target.value))}>
-            {list.map((d) => (
-              <option key={d.id} value={d.id}>
-                {d.name}
-                {d.is_default ? ' (default)' : ''}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor={`${pickerId}-range`}>
-            Time range
-          </label>
-          <select id={`${pickerId}-range`} className="input" value={overrides.range ?? ''} onChange={(e) => setParam('range', e.target.value)}>
-            <option value="">Each widget's own</option>
-            {RANGE_CHOICES.map((r) => (
-              <option key={r} value={r}>
-                Last {durationLabel(r)}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor={`${pickerId}-interval`}>
-            Interval
-          </label>
-          <select id={`${pickerId}-interval`} className="input" value={overrides.interval ?? ''} onChange={(e) => setParam('interval', e.target.value)}>
-            <option value="">Each widget's own</option>
-            {INTERVALS.map((i) => (
-              <option key={i} value={i}>
-                {durationLabel(i)}
-              </option>
-            ))}
-          </select>
-        </div>
+        <SelectField
+          label="Dashboard"
+          value={current?.id ?? ''}
+          options={list.map((d) => ({ value: d.id, label: `${d.name}${d.is_default ? ' (default)' : ''}` }))}
+          onChange={(id) => (setEditing(null), setParam('id', id))}
+        />
+        <SelectField label="Time range" value={overrides.range ?? ''} options={RANGE_OPTIONS} emptyLabel="Each widget's own" onChange={(v) => setParam('range', v)} />
+        <SelectField label="Interval" value={overrides.interval ?? ''} options={INTERVAL_OPTIONS} emptyLabel="Each widget's own" onChange={(v) => setParam('interval', v)} />
         <div className="toolbar__actions">
           {current !== undefined && editing !== current.id && (
-            <button type="button" className="button" disabled={!isAdmin} title={isAdmin ? undefined : READ_ONLY_HINT} onClick={() => setEditing(current.id)}>
+            <AdminButton isAdmin={isAdmin} onClick={() => setEditing(current.id)}>
               Edit dashboard
-            </button>
+            </AdminButton>
           )}
-          <NewDashboardButton disabled={!isAdmin} onCreated={(d) => (setParam('id', d.id), setEditing(d.id))} />
+          <NewDashboardButton isAdmin={isAdmin} onCreated={(d) => (setParam('id', d.id), setEditing(d.id))} />
         </div>
       </section>
 
@@ -114,7 +82,7 @@ export function DashboardsScreen() {
   );
 }
 
-function NewDashboardButton({ disabled, onCreated }: { disabled: boolean; onCreated: (d: Dashboard) => void }) {
+function NewDashboardButton({ isAdmin, onCreated }: { isAdmin: boolean | undefined; onCreated: (d: Dashboard) => void }) {
   const session = useSession();
   const queryClient = useQueryClient();
   const create = useMutation({
@@ -126,9 +94,9 @@ function NewDashboardButton({ disabled, onCreated }: { disabled: boolean; onCrea
   });
   return (
     <>
-      <button type="button" className="button" disabled={disabled || create.isPending} title={disabled ? READ_ONLY_HINT : undefined} onClick={() => create.mutate()}>
+      <AdminButton isAdmin={isAdmin} disabled={create.isPending} onClick={() => create.mutate()}>
         {create.isPending ? 'Creating…' : 'New dashboard'}
-      </button>
+      </AdminButton>
       {create.isError && <span className="form-error" role="alert">{create.error.message}</span>}
     </>
   );
@@ -140,7 +108,6 @@ function DashboardEditor({ dashboard, onDone }: { dashboard: Dashboard; onDone: 
   const eventTypes = useQuery(catalogQueries.eventTypes(session));
   const [name, setName] = useState(dashboard.name);
   const [widgets, setWidgets] = useState<Widget[]>(dashboard.widgets);
-  const nameId = useId();
   const problems = widgets.map(widgetProblem);
   const firstProblem = problems.findIndex((p) => p !== null);
 
@@ -170,12 +137,7 @@ function DashboardEditor({ dashboard, onDone }: { dashboard: Dashboard; onDone: 
         if (firstProblem === -1) save.mutate();
       }}
     >
-      <div className="field">
-        <label className="field__label" htmlFor={nameId}>
-          Dashboard name
-        </label>
-        <input id={nameId} className="input" value={name} onChange={(e) => setName(e.target.value)} maxLength={200} />
-      </div>
+      <TextField label="Dashboard name" value={name} onChange={setName} maxLength={200} />
       <datalist id="event-type-options">
         {(eventTypes.data ?? []).map((t) => (
           <option key={t} value={t} />

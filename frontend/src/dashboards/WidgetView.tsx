@@ -4,6 +4,8 @@ import { eventsQueries, metricsQueries } from '../api/queries';
 import type { Widget } from '../api/resources';
 import type { MetricSeries } from '../api/types';
 import { useSession } from '../auth/AuthProvider';
+import { Card } from '../components/Card';
+import { DataTable } from '../components/DataTable';
 import { EmptyState, ErrorState, LoadingState } from '../components/PanelStates';
 import { SendEventHint } from '../components/SendEventHint';
 import { LIVE_REFRESH_MS } from '../config';
@@ -24,19 +26,18 @@ interface WidgetViewProps {
 export function WidgetView({ widget, index, overrides }: WidgetViewProps) {
   const query = resolveWidgetQuery(widget.query, overrides);
   const width = Math.min(12, Math.max(1, widget.layout?.w ?? (widget.type === 'number' ? 3 : widget.type === 'events' ? 12 : 6)));
-  const headingId = `widget-${index}-title`;
   return (
-    <article className={`panel widget widget--w${width} widget--${widget.type}`} aria-labelledby={headingId}>
-      <header className="panel__header">
-        <h3 id={headingId} className="panel__title">
-          {widget.title || query.eventType || 'Untitled'}
-        </h3>
+    <Card
+      className={`panel widget widget--w${width} widget--${widget.type}`}
+      title={widget.title || query.eventType || 'Untitled'}
+      header={
         <span className="muted widget__meta">
           {widget.type === 'events' ? 'recent events' : `${query.metric} · per ${query.interval}`} · last {durationLabel(query.range)}
         </span>
-      </header>
+      }
+    >
       {widget.type === 'events' ? <EventsBody query={query} /> : query.eventType === '' ? <EmptyState title="No event type configured" /> : <MetricBody widget={widget} query={query} index={index} />}
-    </article>
+    </Card>
   );
 }
 
@@ -83,10 +84,10 @@ function MetricBody({ widget, query, index }: { widget: Widget; query: ResolvedQ
 
   if (widget.type === 'table') {
     return (
-      <div className="table-scroll widget__table">
+      <>
         {refreshFailed}
         <BucketTable series={data} query={query} caption={`${widget.title || query.eventType} per ${query.interval}, newest first`} />
-      </div>
+      </>
     );
   }
 
@@ -101,9 +102,7 @@ function MetricBody({ widget, query, index }: { widget: Widget; query: ResolvedQ
       {/* The keyboard way to a bucket's events, and the numbers behind the chart. */}
       <details className="widget__details">
         <summary>Data table</summary>
-        <div className="table-scroll widget__table">
-          <BucketTable series={data} query={query} caption={`${widget.title || query.eventType} per ${query.interval}, newest first`} />
-        </div>
+        <BucketTable series={data} query={query} caption={`${widget.title || query.eventType} per ${query.interval}, newest first`} />
       </details>
     </>
   );
@@ -112,33 +111,21 @@ function MetricBody({ widget, query, index }: { widget: Widget; query: ResolvedQ
 function BucketTable({ series, query, caption }: { series: MetricSeries; query: ResolvedQuery; caption: string }) {
   const rows = [...series.points].reverse();
   return (
-    <table className="events-table">
-      <caption className="visually-hidden">{caption}</caption>
-      <thead>
-        <tr>
-          <th scope="col">Bucket start</th>
-          <th scope="col">{query.metric}</th>
-          <th scope="col">
-            <span className="visually-hidden">Events</span>
-          </th>
+    <DataTable className="widget__table" caption={caption} columns={['Bucket start', query.metric, <span className="visually-hidden">Events</span>]}>
+      {rows.map((point) => (
+        <tr key={point.t}>
+          <td>
+            <time dateTime={point.t}>{formatDateTime(point.t)}</time>
+          </td>
+          <td className="num">{point.value === null ? '—' : formatNumber(point.value)}</td>
+          <td>
+            <a href={explorerHrefForBucket(query, point.t, series.interval)} aria-label={`Events from ${formatDateTime(point.t)}`}>
+              events
+            </a>
+          </td>
         </tr>
-      </thead>
-      <tbody>
-        {rows.map((point) => (
-          <tr key={point.t}>
-            <td>
-              <time dateTime={point.t}>{formatDateTime(point.t)}</time>
-            </td>
-            <td className="num">{point.value === null ? '—' : formatNumber(point.value)}</td>
-            <td>
-              <a href={explorerHrefForBucket(query, point.t, series.interval)} aria-label={`Events from ${formatDateTime(point.t)}`}>
-                events
-              </a>
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+      ))}
+    </DataTable>
   );
 }
 

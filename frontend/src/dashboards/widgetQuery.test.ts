@@ -1,8 +1,8 @@
 import type { Widget } from '../api/resources';
-import type { MetricSeries } from '../api/types';
+import type { MetricInterval, MetricSeries } from '../api/types';
 import { cleanWidget, explorerHrefForBucket, moveWidget, numberValue, resolveWidgetQuery, widgetProblem } from './widgetQuery';
 
-const series = (metric: string, values: (number | null)[], interval = '1m'): MetricSeries => ({
+const series = (metric: string, values: (number | null)[], interval: MetricInterval = '1m'): MetricSeries => ({
   event_type: 'signup',
   metric,
   interval,

@@ -1,6 +1,7 @@
 // A table of events; each row expands to the event's full JSON.
 import { useId, useState } from 'react';
 import type { StoredEvent } from '../api/types';
+import { DataTable } from '../components/DataTable';
 import { formatDateTime } from '../lib/format';
 
 export function EventTable({ events, caption }: { events: readonly StoredEvent[]; caption: string }) {
@@ -14,26 +15,11 @@ export function EventTable({ events, caption }: { events: readonly StoredEvent[]
     });
   }
   return (
-    <div className="table-scroll">
-      <table className="events-table">
-        <caption className="visually-hidden">{caption}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Time</th>
-            <th scope="col">Event type</th>
-            <th scope="col">Project</th>
-            <th scope="col">User ID</th>
-            <th scope="col">Session ID</th>
-            <th scope="col">Event ID</th>
-          </tr>
-        </thead>
-        <tbody>
-          {events.map((event) => (
-            <EventRows key={event.event_id} event={event} expanded={expanded.has(event.event_id)} onToggle={toggle} />
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable caption={caption} columns={['Time', 'Event type', 'Project', 'User ID', 'Session ID', 'Event ID']}>
+      {events.map((event) => (
+        <EventRows key={event.event_id} event={event} expanded={expanded.has(event.event_id)} onToggle={toggle} />
+      ))}
+    </DataTable>
   );
 }
 

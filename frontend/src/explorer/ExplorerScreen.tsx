@@ -1,10 +1,11 @@
 // The event explorer: filters (kept in the URL, so chart links land here filtered), cursor paging, full JSON per event.
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useId, useMemo, useState, type FormEvent } from 'react';
-import { adminQueries, catalogQueries, eventsQueries } from '../api/queries';
+import { catalogQueries, eventsQueries } from '../api/queries';
 import type { StoredEvent } from '../api/types';
 import { useSession } from '../auth/AuthProvider';
-import { EmptyState, ErrorState, LoadingState } from '../components/PanelStates';
+import { Field, ProjectSelectField, SelectField, TextField } from '../components/form';
+import { EmptyState, ErrorState, QueryView } from '../components/PanelStates';
 import { formatDateTime } from '../lib/format';
 import { hrefFor, navigate, useRoute } from '../lib/router';
 import { EventTable } from './EventTable';
@@ -43,34 +44,30 @@ export function ExplorerScreen() {
         <h2 id="explorer-results" className="visually-hidden">
           Results
         </h2>
-        {query.isPending ? (
-          <LoadingState label="Loading events…" />
-        ) : query.data === undefined ? (
-          <ErrorState title="Could not load events" error={query.error} onRetry={() => void query.refetch()} />
-        ) : events.length === 0 ? (
-          <EmptyState title="No events match these filters" />
-        ) : (
-          <div className="panel panel--flush">
-            <EventTable events={events} caption="Events matching the filters, newest first" />
-            <div className="panel__footer">
-              <span className="muted" role="status">
-                Showing {events.length} event{events.length === 1 ? '' : 's'}
-                {events.length > 0 && ` · newest ${formatDateTime(events[0]!.timestamp)}`}
-              </span>
-              {query.isFetchNextPageError && <ErrorState title="Could not load more events" error={query.error} onRetry={() => void query.fetchNextPage()} />}
-              {query.hasNextPage ? (
-                <button type="button" className="button" onClick={() => void query.fetchNextPage()} disabled={query.isFetchingNextPage}>
-                  {query.isFetchingNextPage ? 'Loading…' : 'Load more'}
+        <QueryView query={query} loading="Loading events…" errorTitle="Could not load events" empty={<EmptyState title="No events match these filters" />} isEmpty={() => events.length === 0}>
+          {() => (
+            <div className="panel panel--flush">
+              <EventTable events={events} caption="Events matching the filters, newest first" />
+              <div className="panel__footer">
+                <span className="muted" role="status">
+                  Showing {events.length} event{events.length === 1 ? '' : 's'}
+                  {events.length > 0 && ` · newest ${formatDateTime(events[0]!.timestamp)}`}
+                </span>
+                {query.isFetchNextPageError && <ErrorState title="Could not load more events" error={query.error} onRetry={() => void query.fetchNextPage()} />}
+                {query.hasNextPage ? (
+                  <button type="button" className="button" onClick={() => void query.fetchNextPage()} disabled={query.isFetchingNextPage}>
+                    {query.isFetchingNextPage ? 'Loading…' : 'Load more'}
+                  </button>
+                ) : (
+                  <span className="muted">No older events.</span>
+                )}
+                <button type="button" className="button button--ghost" onClick={() => void query.refetch()} disabled={query.isFetching}>
+                  {query.isFetching && !query.isFetchingNextPage ? 'Refreshing…' : 'Refresh'}
                 </button>
-              ) : (
-                <span className="muted">No older events.</span>
-              )}
-              <button type="button" className="button button--ghost" onClick={() => void query.refetch()} disabled={query.isFetching}>
-                {query.isFetching && !query.isFetchingNextPage ? 'Refreshing…' : 'Refresh'}
-              </button>
+              </div>
             </div>
-          </div>
-        )}
+          )}
+        </QueryView>
       </section>
     </>
   );
@@ -79,7 +76,6 @@ export function ExplorerScreen() {
 function FilterForm({ initial, pageSize, onApply }: { initial: ExplorerFilters; pageSize: number; onApply: (f: ExplorerFilters, limit: number) => void }) {
   const session = useSession();
   const eventTypes = useQuery(catalogQueries.eventTypes(session));
-  const projects = useQuery(adminQueries.projects(session));
   const [draft, setDraft] = useState<ExplorerFilters>(() => ({ ...initial, props: initial.props.length > 0 ? initial.props : [] }));
   const [limit, setLimit] = useState(pageSize);
   const id = useId();
@@ -94,75 +90,30 @@ function FilterForm({ initial, pageSize, onApply }: { initial: ExplorerFilters; 
   return (
     <form className="panel filters" aria-label="Event filters" onSubmit={submit}>
       <div className="filters__grid">
-        <div className="field">
-          <label className="field__label" htmlFor={`${id}-types`}>
-            Event types
-          </label>
-          <select
-            id={`${id}-types`}
-            className="input input--multi"
-            multiple
-            size={Math.min(5, Math.max(2, typeOptions.length))}
-            value={draft.eventTypes}
-            onChange={(e) => set({ eventTypes: Array.from(e.target.selectedOptions, (o) => o.value) })}
-          >
-            {typeOptions.map((t) => (
-              <option key={t} value={t}>
-                {t}
-              </option>
-            ))}
-          </select>
-          <span className="field__hint">None selected = all types</span>
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor={`${id}-project`}>
-            Project
-          </label>
-          <select id={`${id}-project`} className="input" value={draft.project} onChange={(e) => set({ project: e.target.value })}>
-            <option value="">All projects</option>
-            {[...new Set([...(projects.data ?? []).map((p) => p.slug), ...(draft.project ? [draft.project] : [])])].map((slug) => (
-              <option key={slug} value={slug}>
-                {slug}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor={`${id}-user`}>
-            User ID
-          </label>
-          <input id={`${id}-user`} className="input" value={draft.userId} onChange={(e) => set({ userId: e.target.value })} />
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor={`${id}-session`}>
-            Session ID
-          </label>
-          <input id={`${id}-session`} className="input" value={draft.sessionId} onChange={(e) => set({ sessionId: e.target.value })} />
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor={`${id}-from`}>
-            From (UTC)
-          </label>
-          <input id={`${id}-from`} className="input" type="datetime-local" step={1} value={isoToLocalInput(draft.from)} onChange={(e) => set({ from: localInputToIso(e.target.value) })} />
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor={`${id}-to`}>
-            To (UTC)
-          </label>
-          <input id={`${id}-to`} className="input" type="datetime-local" step={1} value={isoToLocalInput(draft.to)} onChange={(e) => set({ to: localInputToIso(e.target.value) })} />
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor={`${id}-limit`}>
-            Page size
-          </label>
-          <select id={`${id}-limit`} className="input" value={limit} onChange={(e) => setLimit(Number(e.target.value))}>
-            {PAGE_SIZES.map((n) => (
-              <option key={n} value={n}>
-                {n}
-              </option>
-            ))}
-          </select>
-        </div>
+        <Field label="Event types" hint="None selected = all types">
+          {(typesId) => (
+            <select
+              id={typesId}
+              className="input input--multi"
+              multiple
+              size={Math.min(5, Math.max(2, typeOptions.length))}
+              value={draft.eventTypes}
+              onChange={(e) => set({ eventTypes: Array.from(e.target.selectedOptions, (o) => o.value) })}
+            >
+              {typeOptions.map((t) => (
+                <option key={t} value={t}>
+                  {t}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <ProjectSelectField value={draft.project} onChange={(project) => set({ project })} />
+        <TextField label="User ID" value={draft.userId} onChange={(userId) => set({ userId })} />
+        <TextField label="Session ID" value={draft.sessionId} onChange={(sessionId) => set({ sessionId })} />
+        <TextField label="From (UTC)" type="datetime-local" step={1} value={isoToLocalInput(draft.from)} onChange={(v) => set({ from: localInputToIso(v) })} />
+        <TextField label="To (UTC)" type="datetime-local" step={1} value={isoToLocalInput(draft.to)} onChange={(v) => set({ to: localInputToIso(v) })} />
+        <SelectField label="Page size" value={String(limit)} options={PAGE_SIZES.map(String)} onChange={(v) => setLimit(Number(v))} />
       </div>
       <fieldset className="filters__props">
         <legend className="field__label">Property = value</legend>

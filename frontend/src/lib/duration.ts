@@ -1,18 +1,14 @@
-// Duration strings of the API ("10s", "5m", "1h", "7d") and the buckets the dashboard asks for.
-import type { MetricInterval } from '../api/types';
+// Duration strings of the API ("10s", "5m", "1h", "7d") and the buckets the dashboard asks for. The parsing and the
+// interval table are the backend's own (core/intervals.ts: pure, import-free, bundled by Vite), so both sides agree.
+import { formatDuration, INTERVAL_MS, INTERVALS, isInterval as isCoreInterval, parseDuration as parseApiDuration, type Interval } from '../../../core/intervals';
 
-const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+export { formatDuration, INTERVAL_MS, INTERVALS };
 
-/** "15m" → 900000; undefined when not a duration. */
+/** "15m" → 900000; undefined when not a positive duration (surrounding spaces are ignored). */
 export function parseDuration(text: string | undefined | null): number | undefined {
-  const match = /^(\d+)([smhd])$/.exec((text ?? '').trim());
-  if (!match) return undefined;
-  const ms = Number(match[1]) * (UNIT_MS[match[2]!] ?? 0);
-  return ms > 0 ? ms : undefined;
+  const ms = parseApiDuration((text ?? '').trim());
+  return ms !== undefined && ms > 0 ? ms : undefined;
 }
-
-export const INTERVALS: readonly MetricInterval[] = ['10s', '1m', '5m', '1h', '1d'];
-export const INTERVAL_MS: Record<MetricInterval, number> = { '10s': 10_000, '1m': 60_000, '5m': 300_000, '1h': 3_600_000, '1d': 86_400_000 };
 
 export const RANGE_CHOICES = ['15m', '1h', '6h', '24h', '7d', '30d'] as const;
 
@@ -21,7 +17,7 @@ export const MAX_BUCKETS = 1_500;
 const TEN_SECOND_DATA_MS = 24 * 3_600_000;
 
 /** The wanted interval if it fits the range, else the next coarser one that does (10s data is kept 24 h). */
-export function fitInterval(rangeMs: number, wanted: MetricInterval): MetricInterval {
+export function fitInterval(rangeMs: number, wanted: Interval): Interval {
   const start = Math.max(0, INTERVALS.indexOf(wanted));
   for (const interval of INTERVALS.slice(start)) {
     if (interval === '10s' && rangeMs > TEN_SECOND_DATA_MS) continue;
@@ -37,9 +33,14 @@ export function durationLabel(text: string): string {
   return `${match[1]} ${match[2] === 'm' ? 'min' : match[2]}`;
 }
 
-export function isInterval(text: string | undefined): text is MetricInterval {
-  return text !== undefined && (INTERVALS as readonly string[]).includes(text);
+export function isInterval(text: string | undefined): text is Interval {
+  return text !== undefined && isCoreInterval(text);
 }
+
+/** Select options: "Last 15 min", "Last 1 h" … */
+export const RANGE_OPTIONS = RANGE_CHOICES.map((r) => ({ value: r, label: `Last ${durationLabel(r)}` }));
+/** Select options: "10 s", "1 min" … */
+export const INTERVAL_OPTIONS = INTERVALS.map((i) => ({ value: i, label: durationLabel(i) }));
 
 /** "plan=pro, region=eu" → {plan: "pro", region: "eu"} (pairs without "=" are ignored). */
 export function parseFilterText(text: string): Record<string, string> {

@@ -1,10 +1,14 @@
 // Projects (list, create, schema mode) and API keys (list, create — shown once —, revoke). Writes need an admin key.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
-import { adminQueries, catalogQueries } from '../api/queries';
+import { adminQueries } from '../api/queries';
+import { invalidateProjects, useSetSchemaMode } from '../api/mutations';
 import { api, type CreatedApiKey } from '../api/resources';
+import { SCHEMA_MODES, SCOPES, type Scope } from '../api/types';
 import { useSession } from '../auth/AuthProvider';
-import { EmptyState, ErrorState, LoadingState } from '../components/PanelStates';
+import { DataTable } from '../components/DataTable';
+import { OnceNotice, ProjectSelectField, Select, SelectField, TextField } from '../components/form';
+import { EmptyState, ErrorState, LoadingState, QueryView } from '../components/PanelStates';
 import { formatDateTime } from '../lib/format';
 import { READ_ONLY_HINT, useIsAdmin } from '../shell/scope';
 
@@ -30,72 +34,47 @@ function ProjectsSection({ isAdmin }: { isAdmin: boolean }) {
   const [name, setName] = useState('');
   const [mode, setMode] = useState<'open' | 'strict'>('open');
   const id = useId();
-  const invalidate = () =>
-    Promise.all([queryClient.invalidateQueries({ queryKey: adminQueries.projects(session).queryKey }), queryClient.invalidateQueries({ queryKey: catalogQueries.all(session) })]);
   const create = useMutation({
     mutationFn: () => api.createProject(session.client, { slug: slug.trim(), name: name.trim() || undefined, schema_mode: mode }),
     onSuccess: async () => {
       setSlug('');
       setName('');
-      await invalidate();
+      await invalidateProjects(queryClient, session);
     },
   });
-  const update = useMutation({
-    mutationFn: (v: { slug: string; schema_mode: string }) => api.updateProject(session.client, v.slug, { schema_mode: v.schema_mode }),
-    onSuccess: invalidate,
-  });
+  const update = useSetSchemaMode();
 
   return (
     <section className="section" aria-labelledby="projects-heading">
       <div className="section__header">
         <h2 id="projects-heading">Projects</h2>
       </div>
-      {projects.isPending ? (
-        <LoadingState label="Loading projects…" />
-      ) : projects.data === undefined ? (
-        <ErrorState title="Could not load projects" error={projects.error} onRetry={() => void projects.refetch()} />
-      ) : projects.data.length === 0 ? (
-        <EmptyState title="No projects yet" />
-      ) : (
-        <div className="panel panel--flush table-scroll">
-          <table className="events-table">
-            <caption className="visually-hidden">Projects</caption>
-            <thead>
-              <tr>
-                <th scope="col">Slug</th>
-                <th scope="col">Name</th>
-                <th scope="col">Schema mode</th>
-                <th scope="col">Created</th>
+      <QueryView query={projects} loading="Loading projects…" errorTitle="Could not load projects" empty={<EmptyState title="No projects yet" />}>
+        {(list) => (
+          <DataTable flush caption="Projects" columns={['Slug', 'Name', 'Schema mode', 'Created']}>
+            {list.map((p) => (
+              <tr key={p.slug}>
+                <td className="mono">{p.slug}</td>
+                <td>{p.name}</td>
+                <td>
+                  <label className="visually-hidden" htmlFor={`${id}-mode-${p.slug}`}>
+                    Schema mode of {p.slug}
+                  </label>
+                  <Select
+                    id={`${id}-mode-${p.slug}`}
+                    value={p.schema_mode}
+                    options={SCHEMA_MODES}
+                    disabled={!isAdmin || update.isPending}
+                    title={isAdmin ? undefined : READ_ONLY_HINT}
+                    onChange={(schema_mode) => update.mutate({ slug: p.slug, schema_mode })}
+                  />
+                </td>
+                <td>{formatDateTime(p.created_at)}</td>
               </tr>
-            </thead>
-            <tbody>
-              {projects.data.map((p) => (
-                <tr key={p.slug}>
-                  <td className="mono">{p.slug}</td>
-                  <td>{p.name}</td>
-                  <td>
-                    <label className="visually-hidden" htmlFor={`${id}-mode-${p.slug}`}>
-                      Schema mode of {p.slug}
-                    </label>
-                    <select
-                      id={`${id}-mode-${p.slug}`}
-                      className="input"
-                      value={p.schema_mode}
-                      disabled={!isAdmin || update.isPending}
-                      title={isAdmin ? undefined : READ_ONLY_HINT}
-                      onChange={(e) => update.mutate({ slug: p.slug, schema_mode: e.target.value })}
-                    >
-                      <option value="open">open</option>
-                      <option value="strict">strict</option>
-                    </select>
-                  </td>
-                  <td>{formatDateTime(p.created_at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+            ))}
+          </DataTable>
+        )}
+      </QueryView>
       {update.isError && <ErrorState title="Could not change the project" error={update.error} />}
       {isAdmin && (
         <form
@@ -107,27 +86,9 @@ function ProjectsSection({ isAdmin }: { isAdmin: boolean }) {
           }}
         >
           <h3 className="panel__title">New project</h3>
-          <div className="field">
-            <label className="field__label" htmlFor={`${id}-slug`}>
-              Slug
-            </label>
-            <input id={`${id}-slug`} className="input" value={slug} required pattern="[a-z0-9][a-z0-9-]{0,62}" onChange={(e) => setSlug(e.target.value)} />
-          </div>
-          <div className="field">
-            <label className="field__label" htmlFor={`${id}-name`}>
-              Name (optional)
-            </label>
-            <input id={`${id}-name`} className="input" value={name} onChange={(e) => setName(e.target.value)} />
-          </div>
-          <div className="field">
-            <label className="field__label" htmlFor={`${id}-newmode`}>
-              Schema mode
-            </label>
-            <select id={`${id}-newmode`} className="input" value={mode} onChange={(e) => setMode(e.target.value as 'open' | 'strict')}>
-              <option value="open">open</option>
-              <option value="strict">strict</option>
-            </select>
-          </div>
+          <TextField label="Slug" value={slug} required pattern="[a-z0-9][a-z0-9-]{0,62}" onChange={setSlug} />
+          <TextField label="Name (optional)" value={name} onChange={setName} />
+          <SelectField label="Schema mode" value={mode} options={SCHEMA_MODES} onChange={setMode} />
           <button type="submit" className="button button--primary" disabled={create.isPending || slug.trim() === ''}>
             {create.isPending ? 'Creating…' : 'Create project'}
           </button>
@@ -142,12 +103,10 @@ function ApiKeysSection({ isAdmin }: { isAdmin: boolean | undefined }) {
   const session = useSession();
   const queryClient = useQueryClient();
   const keys = useQuery({ ...adminQueries.apiKeys(session), enabled: isAdmin === true });
-  const projects = useQuery(adminQueries.projects(session));
-  const [scopes, setScopes] = useState<string[]>(['read']);
+  const [scopes, setScopes] = useState<Scope[]>(['read']);
   const [project, setProject] = useState('');
   const [name, setName] = useState('');
   const [created, setCreated] = useState<CreatedApiKey | null>(null);
-  const id = useId();
   const invalidate = () => queryClient.invalidateQueries({ queryKey: adminQueries.apiKeys(session).queryKey });
   const create = useMutation({
     mutationFn: () => api.createApiKey(session.client, { scopes, project: project || undefined, name: name.trim() || undefined }),
@@ -171,10 +130,7 @@ function ApiKeysSection({ isAdmin }: { isAdmin: boolean | undefined }) {
       ) : (
         <>
           {created !== null && (
-            <div className="notice notice--secret" role="status">
-              <p>
-                <strong>New key — copy it now, it is not shown again:</strong>
-              </p>
+            <OnceNotice title="New key — copy it now, it is not shown again:" onDismiss={() => setCreated(null)}>
               <pre className="code-block" aria-label="New API key">
                 <code>{created.key}</code>
               </pre>
@@ -182,10 +138,7 @@ function ApiKeysSection({ isAdmin }: { isAdmin: boolean | undefined }) {
                 scopes {created.scopes.join(', ')}
                 {created.project ? ` · project ${created.project}` : ''}
               </p>
-              <button type="button" className="button" onClick={() => setCreated(null)}>
-                I have copied it
-              </button>
-            </div>
+            </OnceNotice>
           )}
           <form
             className="panel inline-form"
@@ -198,85 +151,51 @@ function ApiKeysSection({ isAdmin }: { isAdmin: boolean | undefined }) {
             <h3 className="panel__title">New key</h3>
             <fieldset className="field">
               <legend className="field__label">Scopes</legend>
-              {['ingest', 'read', 'admin'].map((s) => (
+              {SCOPES.map((s) => (
                 <label key={s} className="checkbox">
                   <input type="checkbox" checked={scopes.includes(s)} onChange={(e) => setScopes(e.target.checked ? [...scopes, s] : scopes.filter((x) => x !== s))} /> {s}
                 </label>
               ))}
             </fieldset>
-            <div className="field">
-              <label className="field__label" htmlFor={`${id}-project`}>
-                Bound to project
-              </label>
-              <select id={`${id}-project`} className="input" value={project} onChange={(e) => setProject(e.target.value)}>
-                <option value="">All projects</option>
-                {(projects.data ?? []).map((p) => (
-                  <option key={p.slug} value={p.slug}>
-                    {p.slug}
-                  </option>
-                ))}
-              </select>
-            </div>
-            <div className="field">
-              <label className="field__label" htmlFor={`${id}-name`}>
-                Name (optional)
-              </label>
-              <input id={`${id}-name`} className="input" value={name} onChange={(e) => setName(e.target.value)} />
-            </div>
+            <ProjectSelectField label="Bound to project" value={project} onChange={setProject} />
+            <TextField label="Name (optional)" value={name} onChange={setName} />
             <button type="submit" className="button button--primary" disabled={create.isPending || scopes.length === 0}>
               {create.isPending ? 'Creating…' : 'Create key'}
             </button>
             {create.isError && <ErrorState title="Could not create the key" error={create.error} />}
           </form>
-          {keys.isPending ? (
-            <LoadingState label="Loading keys…" />
-          ) : keys.data === undefined ? (
-            <ErrorState title="Could not load keys" error={keys.error} onRetry={() => void keys.refetch()} />
-          ) : (
-            <div className="panel panel--flush table-scroll">
-              <table className="events-table">
-                <caption className="visually-hidden">API keys</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Prefix</th>
-                    <th scope="col">Scopes</th>
-                    <th scope="col">Project</th>
-                    <th scope="col">Created</th>
-                    <th scope="col">Last used</th>
-                    <th scope="col">Status</th>
+          <QueryView query={keys} loading="Loading keys…" errorTitle="Could not load keys">
+            {(list) => (
+              <DataTable flush caption="API keys" columns={['Prefix', 'Scopes', 'Project', 'Created', 'Last used', 'Status']}>
+                {list.map((k) => (
+                  <tr key={k.id}>
+                    <td className="mono">{k.prefix}…</td>
+                    <td>{k.scopes.join(', ')}</td>
+                    <td>{k.project ?? <span className="muted">all</span>}</td>
+                    <td>{formatDateTime(k.created_at)}</td>
+                    <td>{k.last_used_at ? formatDateTime(k.last_used_at) : <span className="muted">never</span>}</td>
+                    <td>
+                      {k.revoked_at ? (
+                        <span className="muted">revoked {formatDateTime(k.revoked_at)}</span>
+                      ) : (
+                        <button
+                          type="button"
+                          className="button button--danger"
+                          disabled={revoke.isPending}
+                          aria-label={`Revoke key ${k.prefix}`}
+                          onClick={() => {
+                            if (window.confirm(`Revoke key ${k.prefix}…? Clients using it stop working within seconds.`)) revoke.mutate(k.id);
+                          }}
+                        >
+                          Revoke
+                        </button>
+                      )}
+                    </td>
                   </tr>
-                </thead>
-                <tbody>
-                  {keys.data.map((k) => (
-                    <tr key={k.id}>
-                      <td className="mono">{k.prefix}…</td>
-                      <td>{k.scopes.join(', ')}</td>
-                      <td>{k.project ?? <span className="muted">all</span>}</td>
-                      <td>{formatDateTime(k.created_at)}</td>
-                      <td>{k.last_used_at ? formatDateTime(k.last_used_at) : <span className="muted">never</span>}</td>
-                      <td>
-                        {k.revoked_at ? (
-                          <span className="muted">revoked {formatDateTime(k.revoked_at)}</span>
-                        ) : (
-                          <button
-                            type="button"
-                            className="button button--danger"
-                            disabled={revoke.isPending}
-                            aria-label={`Revoke key ${k.prefix}`}
-                            onClick={() => {
-                              if (window.confirm(`Revoke key ${k.prefix}…? Clients using it stop working within seconds.`)) revoke.mutate(k.id);
-                            }}
-                          >
-                            Revoke
-                          </button>
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
+                ))}
+              </DataTable>
+            )}
+          </QueryView>
           {revoke.isError && <ErrorState title="Could not revoke the key" error={revoke.error} />}
         </>
       )}
