@@ -23,7 +23,7 @@ export function ruleView(r: StoredRule, state: StateView | undefined, generated:
     id: r.rule.id,
     ...spec,
     channels: channels.map((c, i) =>
-      c.type === 'webhook' ? { type: c.type, url: c.url, secret_set: true, ...(generated.has(i) ? { secret: generated.get(i) } : {}) } : c,
+      c.type === 'webhook' ? { type: c.type, url: c.url, has_secret: true, ...(generated.has(i) ? { secret: generated.get(i) } : {}) } : c,
     ),
     status: state ?? { state: 'ok', since: null, value: null },
     created_at: r.createdAt.toISOString(),

@@ -320,7 +320,7 @@ export const OPENAPI = {
       },
     },
     '/v1/alert-rules': {
-      get: { summary: 'Alert rules of the tenant with their current state; webhook secrets are never returned (scope: read)', responses: { '200': { description: 'Rules' }, ...errors(401, 403) } },
+      get: { summary: 'Alert rules of the tenant with their current state; webhook secrets are never returned, a webhook channel says "has_secret": true instead (scope: read)', responses: { '200': { description: 'Rules' }, ...errors(401, 403) } },
       post: {
         summary: 'Create an alert rule (scope: admin). A webhook channel without a secret gets one, shown in this response only.',
         description:
