@@ -50,10 +50,12 @@ async function attempt(deps: DispatchDeps, n: ClaimedNotification): Promise<bool
     return true;
   } catch (e) {
     const err = e as Error & { statusCode?: number };
-    const last = n.attempt >= deps.config.alerts.dispatchMaxAttempts;
+    // A refused or invalid target fails the same way every time: one attempt, failed at once, the reason recorded.
+    const permanent = (e as { permanent?: unknown }).permanent === true;
+    const last = permanent || n.attempt >= deps.config.alerts.dispatchMaxAttempts;
     const retryAtMs = last ? null : deps.now() + retryDelayMs(n.attempt, (deps.random ?? Math.random)());
     // The target URL and the error are the tenant's own configuration; no secret or event property is logged.
-    logger.warn('notification delivery failed', { notification_id: n.id, tenant_id: n.tenantId, channel: n.channel.type, attempt: n.attempt, final: last, error: err.message });
+    logger.warn('notification delivery failed', { notification_id: n.id, tenant_id: n.tenantId, channel: n.channel.type, attempt: n.attempt, final: last, permanent, error: err.message });
     await recordAttempt(deps.sql, n, {
       startedAtMs: started,
       durationMs: Math.round(performance.now() - t0),
