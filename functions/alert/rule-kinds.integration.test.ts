@@ -155,6 +155,30 @@ it('filters and sums: avg:amount of EU checkouts only', async () => {
   expect(await evaluate(id)).toBe('firing'); // (50+50+200+200)/4 = 125
 });
 
+it('filter keys are property names as GET /v1/metrics takes them after prop.: spaces and any other character included', async () => {
+  const filter = { 'shipping method': 'express', 'order.gift wrap': true, 'prix (€)': 9.5 };
+  const id = await createRule({ event_type: 'shipped', filter, condition: { op: '>=', threshold: 2 } });
+  const stored = await call(runtime.url, `/v1/alert-rules/${id}`, { key: tenant.keys.read });
+  expect(stored.body.filter).toEqual(filter);
+  await events('shipped', 3, { 'shipping method': 'standard', order: { 'gift wrap': true }, 'prix (€)': 9.5 });
+  await events('shipped', 1, { 'shipping method': 'express', order: { 'gift wrap': true }, 'prix (€)': 9.5 });
+  expect(await evaluate(id)).toBe('ok');
+  await events('shipped', 1, { 'shipping method': 'express', order: { 'gift wrap': true }, 'prix (€)': 9.5 });
+  expect(await evaluate(id)).toBe('firing');
+  // The same filter on GET /v1/metrics counts the same events.
+  const q = new URLSearchParams({ event_type: 'shipped', metric: 'count', interval: '1h', from: new Date(clock - 3_600_000).toISOString(), to: new Date(clock + 60_000).toISOString() });
+  for (const [k, v] of Object.entries(filter)) q.append(`prop.${k}`, String(v));
+  const metrics = await call(runtime.url, `/v1/metrics?${q}`, { key: tenant.keys.read });
+  expect(metrics.status).toBe(200);
+  expect(metrics.body.points.reduce((n: number, p: { value: number }) => n + p.value, 0)).toBe(2);
+  // What metrics refuse, rules refuse, saying how to fix it.
+  for (const key of ['a..b', '.a', 'a.', 'a.b.c.d.e.f.g', '']) {
+    const bad = await call(runtime.url, '/v1/alert-rules', { key: tenant.keys.admin, json: { name: 'x', window: '1m', event_type: 'shipped', condition: { op: '>', threshold: 1 }, filter: { [key]: 'v' } } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/filter keys must be a property name or a dotted path of at most 6 non-empty names/);
+  }
+});
+
 it('preview: when a rule would have fired over the past, and the series it saw', async () => {
   const rule = { event_type: 'preview_me', condition: { op: '>', threshold: 2 }, window: '30s' };
   const start = clock;

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { parseDuration } from '../../core/intervals';
 import { ALERT_OPS, MAX_WINDOW_MS, MIN_WINDOW_MS } from '../../core/alert-rule';
 import { webhookUrlProblem } from '../../core/webhook';
+import { propertyFilters } from '../http/request';
 
 const duration = (what: string, maxMs: number, minMs = 0) =>
   z.string().refine((v) => {
@@ -15,6 +16,19 @@ const eventType = z.string().min(1).max(200);
 const metricName = z
   .string()
   .regex(/^(count|unique_users|ratio|anomaly|(sum|avg):[^.\s]+(\.[^.\s]+){0,5})$/, 'metric must be count, unique_users, sum:<path>, avg:<path>, ratio or anomaly');
+
+/**
+ * A filter key is what follows `prop.` in GET /v1/metrics, checked by the very same code: a property name or a dotted
+ * path of at most 6 non-empty names; any other character (spaces included) is part of the name.
+ */
+function filterKeyProblem(k: string): string | null {
+  try {
+    propertyFilters(new URLSearchParams([[`prop.${k}`, '']]));
+    return null;
+  } catch {
+    return 'filter keys must be a property name or a dotted path of at most 6 non-empty names (as in prop.<path> of GET /v1/metrics), e.g. "plan", "order.region" or "shipping method"';
+  }
+}
 
 const webhook = z.strictObject({
   type: z.literal('webhook'),
@@ -35,7 +49,13 @@ export const alertRuleSchema = z
     numerator: eventType.optional(),
     denominator: eventType.optional(),
     filter: z
-      .record(z.string().regex(/^[^.\s]+(\.[^.\s]+){0,5}$/, 'filter keys are property names or dotted paths (at most 6 levels)'), z.union([z.string().max(500), z.number(), z.boolean()]))
+      .record(z.string(), z.union([z.string().max(500), z.number(), z.boolean()]))
+      .superRefine((f, ctx) => {
+        for (const k of Object.keys(f)) {
+          const problem = filterKeyProblem(k);
+          if (problem) return ctx.addIssue({ code: 'custom', path: [k], message: problem });
+        }
+      })
       .refine((f) => Object.keys(f).length <= 10, 'at most 10 filter properties')
       .optional(),
     condition: z.strictObject({ op: z.enum(ALERT_OPS), threshold: z.number().finite() }).optional(),
