@@ -22,7 +22,8 @@ export interface DispatchResult {
 }
 
 /** How long a claimed notification stays with its dispatcher before another may take it. */
-const leaseMs = (deps: DispatchDeps) => deps.config.webhooks.timeoutMs * 3 + 5_000;
+export const deliveryLeaseMs = (config: Pick<DispatchDeps['config'], 'webhooks'>) => config.webhooks.timeoutMs * 3 + 5_000;
+const leaseMs = (deps: DispatchDeps) => deliveryLeaseMs(deps.config);
 
 /** One delivery of a notification to its channel; throws on a non-2xx answer, a timeout or a mail error. */
 export async function deliver(notifiers: Pick<DispatchDeps, 'webhook' | 'mail'>, n: Pick<ClaimedNotification, 'id' | 'channel' | 'payload'>): Promise<{ statusCode: number | null }> {
