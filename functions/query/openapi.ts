@@ -334,6 +334,11 @@ export const OPENAPI = {
     '/v1/alert-rules/preview': {
       post: {
         summary: 'When a rule would have fired over a past range (within the last 24 h), and the series it saw (scope: read)',
+        description:
+          'Replays the rule over stored data with the live engine\'s state machine. Each transition (and `fired`) is reported at the instant the live engine ' +
+          'would have made it: the event that crossed the threshold (or the 10 s boundary where data left the window, or the end of `for` / the allowed lateness). ' +
+          '`series` has one point per `step` at step boundaries (the window ending there, over the data before it) and one at `to`. `from` must be in the past; ' +
+          '`to` defaults to now and is capped at now (nothing after now is simulated); the response echoes the `from` and `to` used.',
         requestBody: {
           required: true,
           content: {
