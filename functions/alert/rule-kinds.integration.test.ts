@@ -238,6 +238,23 @@ it('preview (injected clock): the firing at the crossing event, nothing simulate
   expect(later.body.fired).toEqual([at(bucket + 28_125), at(bucket + 200 * S)]);
 });
 
+it('refuses text Postgres cannot store (lone surrogates) anywhere in a rule with a 400 saying where', async () => {
+  const base = { name: 'x', window: '1m', event_type: 'a', condition: { op: '>', threshold: 1 } };
+  for (const body of [
+    { ...base, name: 'bad \ud800 name' },
+    { ...base, event_type: 'a\udc00' },
+    { ...base, filter: { 'k\ud83d': 'v' } },
+    { ...base, filter: { k: 'v\udfff' } },
+    { ...base, channels: [{ type: 'webhook', url: 'https://example.com/\ud800' }] },
+  ]) {
+    const res = await call(runtime.url, '/v1/alert-rules', { key: tenant.keys.admin, json: body });
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toMatch(/lone UTF-16 surrogate/);
+  }
+  const preview = await call(runtime.url, '/v1/alert-rules/preview', { key: tenant.keys.read, json: { rule: { ...base, filter: { k: '\ud800' } }, from: new Date(clock - 60_000).toISOString() } });
+  expect(preview.status).toBe(400);
+});
+
 it('refuses invalid rules with a message that says how to fix them', async () => {
   const bad = async (body: Record<string, unknown>) => (await call(runtime.url, '/v1/alert-rules', { key: tenant.keys.admin, json: { name: 'x', window: '1m', ...body } })).body.error.message as string;
   expect(await bad({ event_type: 'a' })).toBe('condition: is required, e.g. {"op": ">", "threshold": 10}');
