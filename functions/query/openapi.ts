@@ -375,6 +375,9 @@ export const OPENAPI = {
     '/v1/alerts': {
       get: {
         summary: 'History of state changes, newest first, with value, threshold, window and each notification’s delivery attempts (scope: read)',
+        description:
+          'Each delivery has status (pending, delivered, failed), error (why the last attempt failed; for a failed delivery, why it was given up) and its attempts. ' +
+          'A webhook target refused by the target policy (loopback, private, link-local or metadata address) or an invalid URL fails after one attempt, without retries.',
         parameters: [
           { name: 'rule_id', in: 'query', schema: { type: 'string', format: 'uuid' } },
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
