@@ -4,10 +4,15 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
-import { refusedAddress, type TargetPolicy } from '../core/webhook';
+import { refusedAddress, webhookUrlProblem, type TargetPolicy } from '../core/webhook';
 
+/**
+ * A target that no retry can reach: refused by the target policy (loopback, private, link-local or metadata
+ * addresses) or not a valid http(s) URL. The dispatcher records it and gives up after this one attempt.
+ */
 export class WebhookTargetRefused extends Error {
   override name = 'WebhookTargetRefused';
+  readonly permanent = true;
 }
 
 export interface WebhookResponse {
@@ -19,6 +24,8 @@ export type WebhookSender = (url: string, body: string, headers: Record<string, 
 export function createWebhookSender(policy: TargetPolicy, timeoutMs: number): WebhookSender {
   return (rawUrl, body, headers) =>
     new Promise<WebhookResponse>((resolve, reject) => {
+      const problem = webhookUrlProblem(rawUrl);
+      if (problem) return reject(new WebhookTargetRefused(`invalid target: url ${problem}`));
       const url = new URL(rawUrl);
       const host = url.hostname.replace(/^\[|\]$/g, '');
       if (isIP(host)) {

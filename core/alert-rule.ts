@@ -31,7 +31,7 @@ export interface AlertRule {
   metric: string;
   numerator: string | null;
   denominator: string | null;
-  /** Property equality filters: dotted path -> value (compared as text, as GET /v1/metrics does). */
+  /** Property equality filters: dotted path -> value, matched by the same code as prop.<path> of GET /v1/metrics (adapters/postgres/property-filter.ts). */
   filter: Record<string, string | number | boolean>;
   op: AlertOp;
   threshold: number;

@@ -1,4 +1,6 @@
-import { runCli, type CliResult } from '../test/child-process';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { childEnv, ROOT, runCli, type CliResult } from '../test/child-process';
 import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../test/harness';
 import { mskBatch, rawEvent } from '../test/builders';
 import { createAggregateHandler } from '../functions/aggregate/handler';
@@ -27,6 +29,18 @@ function cli(...args: string[]): Promise<CliResult> {
 
 function cliWith(extraEnv: Record<string, string>, ...args: string[]): Promise<CliResult> {
   return runCli(env.config, args, extraEnv);
+}
+
+/** `customersignal <args>` on a pseudo-terminal (util-linux script), answering prompts with `input`. */
+function onTerminal(args: string[], input: string): Promise<{ code: number; output: string }> {
+  const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+  const command = [join(ROOT, 'node_modules/.bin/tsx'), join(ROOT, 'scripts/cli.ts'), ...args].map(quote).join(' ');
+  return new Promise((resolve) => {
+    const child = execFile('script', ['-qec', command, '/dev/null'], { cwd: ROOT, env: childEnv(env.config), timeout: 60_000 }, (error, stdout) => {
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, output: stdout });
+    });
+    child.stdin!.end(input);
+  });
 }
 
 async function cliJson(...args: string[]) {
@@ -114,7 +128,8 @@ describe('cli dlq', () => {
       const first = await cliJson('dlq', 'redrive', '--id', '0:1', '--id', '0:2');
       expect(first.skipped).toEqual([]);
       expect(first.redriven).toEqual([
-        { id: '0:1', origin: { topic: rawTopic, partition: 0, offset: 700 }, tenant_id: null, target: { topic: rawTopic, partition: expect.any(Number), offset: expect.any(Number) } },
+        // No tenant header: the tenant is the record's key.
+        { id: '0:1', origin: { topic: rawTopic, partition: 0, offset: 700 }, tenant_id: tenant.id, target: { topic: rawTopic, partition: expect.any(Number), offset: expect.any(Number) } },
         { id: '0:2', origin: { topic: rawTopic, partition: 0, offset: 600 }, tenant_id: tenant.id, target: { topic: rawTopic, partition: expect.any(Number), offset: expect.any(Number) } },
       ]);
       const target = first.redriven[0].target;
@@ -135,8 +150,8 @@ describe('cli dlq', () => {
       expect(again).toEqual({ redriven: [], skipped: [expect.objectContaining({ id: '0:1', reason: 'already_redriven' }), expect.objectContaining({ id: '0:2', reason: 'already_redriven' })] });
       expect(await ends(rawTopic)).toEqual(rawEnds);
 
-      // Redriving everything pending sends only the poison record; it fails again and is dead-lettered again.
-      const rest = await cliJson('dlq', 'redrive');
+      // Redriving the tenant's pending entries sends only the poison record; it fails again and is dead-lettered again.
+      const rest = await cliJson('dlq', 'redrive', '--tenant', tenant.slug);
       expect(rest.redriven.map((r: { id: string }) => r.id)).toEqual(['0:0']);
       expect(rest.skipped.map((r: { id: string }) => r.id)).toEqual(['0:1', '0:2']);
       const back = await eventually(async () => {
@@ -150,6 +165,77 @@ describe('cli dlq', () => {
     } finally {
       await aggregate.stop();
     }
+  }, 180_000);
+
+  it('redrive is scoped explicitly: --tenant, --id, or --all with confirmation; --dry-run sends nothing', async () => {
+    const other = await env.createTenant();
+    const origin = (offset: number) => ({ topic: rawTopic, partition: 0, offset });
+    await env.adapters.log.send(dlqTopic, [
+      deadLetterMessage({
+        origin: origin(900), reason: 'processing_failed', error: 'x', attempts: 3, tenantId: tenant.id, key: tenant.id,
+        value: encodeRawEvent(rawEvent(tenant, { eventType: 'scoped_mine' })), headers: {},
+      }),
+      // No tenant header: the key says whose it is.
+      deadLetterMessage({
+        origin: origin(901), reason: 'unknown_wire_version', error: 'x', attempts: 1, tenantId: null, key: other.id,
+        value: encodeRawEvent(rawEvent(other, { eventType: 'scoped_theirs' })), headers: {},
+      }),
+    ]);
+    const pendingOf = async (who: string) =>
+      ((await cliJson('dlq', 'list', '--tenant', who, '--limit', '1000')) as { id: string; tenant_id: string; redriven: unknown }[]).filter((e) => e.redriven === null);
+    const mine = await pendingOf(tenant.slug);
+    const theirs = await pendingOf(other.id);
+    expect(mine.length).toBeGreaterThanOrEqual(1);
+    expect(mine.every((e) => e.tenant_id === tenant.id)).toBe(true);
+    expect(theirs.map((e) => e.tenant_id)).toEqual([other.id]);
+    const listed = await cli('dlq', 'list', '--tenant', other.slug);
+    expect(listed.stdout).toContain(`1 of 1 entries of tenant ${other.slug}`);
+    const rawEnds = await ends(rawTopic);
+
+    // A bare redrive, or --all without a terminal and without --yes, sends nothing and says how to scope it.
+    const bare = await cli('dlq', 'redrive');
+    expect(bare.code).toBe(1);
+    expect(bare.stderr.trim()).toMatch(/^error: dlq redrive needs a scope: --tenant <slug\|id> \(one tenant\), --id <partition>:<offset> .* or --all \(every tenant, asks for confirmation\); add --dry-run/);
+    const unconfirmed = await cli('dlq', 'redrive', '--all');
+    expect(unconfirmed.code).toBe(1);
+    expect(unconfirmed.stderr.trim()).toMatch(/^error: --all redrives the entries of every tenant \(\d+ in .*\); not on a terminal, confirm with --yes/);
+    const mixed = await cli('dlq', 'redrive', '--all', '--tenant', other.slug);
+    expect(mixed.code).toBe(1);
+    const unknown = await cli('dlq', 'redrive', '--tenant', 'no-such-tenant');
+    expect(unknown.stderr.trim()).toBe('error: tenant "no-such-tenant" does not exist; create it with: customersignal tenant create no-such-tenant');
+
+    // --dry-run shows what would be sent, for every tenant or for one.
+    const dryAll = await cliJson('dlq', 'redrive', '--all', '--dry-run');
+    expect(dryAll.dry_run).toBe(true);
+    expect(dryAll.would_redrive.map((e: { id: string }) => e.id).sort()).toEqual([...mine, ...theirs].map((e) => e.id).sort());
+    const dryTheirs = await cliJson('dlq', 'redrive', '--tenant', other.id, '--dry-run');
+    expect(dryTheirs.would_redrive).toEqual([{ id: theirs[0]!.id, origin: origin(901), tenant_id: other.id }]);
+    const dryText = await cli('dlq', 'redrive', '--tenant', other.slug, '--dry-run');
+    expect(dryText.stdout).toContain(`dry run: would send 1 record(s) of tenant ${other.slug} back to ${rawTopic}; nothing was sent`);
+    expect(await ends(rawTopic)).toEqual(rawEnds);
+    expect(await pendingOf(tenant.slug)).toEqual(mine);
+
+    // --tenant redrives that tenant's entries only; --id of another tenant's entry under --tenant is skipped.
+    const crossed = await cliJson('dlq', 'redrive', '--tenant', other.slug, '--id', mine[0]!.id);
+    expect(crossed).toEqual({ redriven: [], skipped: [{ id: mine[0]!.id, reason: 'other_tenant', tenant_id: tenant.id }] });
+    const onlyTheirs = await cliJson('dlq', 'redrive', '--tenant', other.slug);
+    expect(onlyTheirs.redriven.map((r: { id: string; tenant_id: string }) => [r.id, r.tenant_id])).toEqual([[theirs[0]!.id, other.id]]);
+    expect(await pendingOf(other.slug)).toEqual([]);
+    expect(await pendingOf(tenant.slug)).toEqual(mine);
+
+    // --all on a terminal asks; anything but y sends nothing, y redrives every tenant's pending entries.
+    const ends2 = await ends(rawTopic);
+    const no = await onTerminal(['dlq', 'redrive', '--all'], 'n\n');
+    expect(no.code).toBe(1);
+    expect(no.output).toMatch(/Redrive every tenant's pending entries \(\d+ in .*\) to .*\? \[y\/N\]/);
+    expect(no.output).toContain('error: not confirmed; nothing was sent');
+    expect(await ends(rawTopic)).toEqual(ends2);
+    const yes = await onTerminal(['dlq', 'redrive', '--all'], 'y\n');
+    expect(yes.code).toBe(0);
+    expect(yes.output).toContain(`sent ${mine.length} record(s) back to ${rawTopic}`);
+    expect(await pendingOf(tenant.slug)).toEqual([]);
+    // Without a terminal, --yes confirms (here: nothing left).
+    expect(await cliJson('dlq', 'redrive', '--all', '--yes')).toMatchObject({ redriven: [] });
   }, 180_000);
 
   it('refuses bad ids with one clear line and a non-zero exit, before sending anything', async () => {

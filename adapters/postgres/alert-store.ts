@@ -105,6 +105,8 @@ export interface HistoryView {
     channel: string;
     target: string;
     status: string;
+    /** The last attempt's error (for a failed delivery: why it was given up), null once delivered. */
+    error: string | null;
     attempts: { attempt: number; at: string; outcome: string; status_code: number | null; error: string | null; duration_ms: number }[];
   }[];
 }
@@ -120,7 +122,7 @@ export async function listHistory(sql: Sql, tenantId: string, q: { ruleId?: stri
              select jsonb_agg(jsonb_build_object(
                       'id', n.id, 'channel', n.channel->>'type',
                       'target', case when n.channel->>'type' = 'webhook' then n.channel->>'url' else array_to_string(array(select jsonb_array_elements_text(n.channel->'to')), ', ') end,
-                      'status', n.status,
+                      'status', n.status, 'error', n.last_error,
                       'attempts', coalesce((
                         select jsonb_agg(jsonb_build_object('attempt', a.attempt, 'at', to_char(a.started_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
                                                             'outcome', a.outcome, 'status_code', a.status_code, 'error', a.error, 'duration_ms', a.duration_ms) order by a.attempt)

@@ -18,6 +18,11 @@ export interface WindowQuery {
   windowMs: number;
   /** How many consecutive windows, newest first. */
   windows: number;
+  /**
+   * Only data with timestamps at or before this instant (read from the raw events): what the engine had seen at an
+   * instant inside the newest bucket (the preview's crossings). Unset: every stored event of the buckets.
+   */
+  untilMs?: number;
 }
 
 /** The value of each window, newest first (index 0 ends at toMs); null where the metric is undefined (avg of nothing). */
@@ -26,9 +31,10 @@ export async function windowValues(sql: Sql, q: WindowQuery): Promise<(number | 
   if (q.projectIds.length === 0) return out;
   const fromMs = q.toMs - q.windows * q.windowMs;
   const indexOf = (bucketMs: number) => Math.floor((q.toMs - 1 - bucketMs) / q.windowMs);
-  const fromRaw = q.props.length > 0 || (q.path !== null && !isPreAggregatedPath(q.path));
+  const fromRaw = q.untilMs !== undefined || q.props.length > 0 || (q.path !== null && !isPreAggregatedPath(q.path));
   if (fromRaw) {
-    const raw = await metricsFromRawEvents(sql, { ...q, bucketMs: q.windowMs, originMs: q.toMs, fromMs, path: q.path });
+    const toMs = q.untilMs === undefined ? q.toMs : Math.min(q.toMs, q.untilMs + 1);
+    const raw = await metricsFromRawEvents(sql, { ...q, toMs, bucketMs: q.windowMs, originMs: q.toMs, fromMs, path: q.path });
     for (const [bucket, b] of raw) {
       const k = indexOf(bucket);
       if (k < 0 || k >= q.windows) continue;
@@ -69,4 +75,20 @@ export async function windowValues(sql: Sql, q: WindowQuery): Promise<(number | 
     out[i] = q.kind === 'avg' ? averageOf(m.get(`sum:${name}`) ?? '0', m.get(`n:${name}`) ?? '0') : Number(m.get(metrics[0]!) ?? '0');
   }
   return out;
+}
+
+/** Distinct timestamps of stored events of `eventTypes` in (afterMs, untilMs], oldest first, at most `limit`. */
+export async function eventTimes(
+  sql: Sql,
+  q: { tenantId: string; projectIds: string[]; eventTypes: string[]; afterMs: number; untilMs: number; limit: number },
+): Promise<number[]> {
+  if (q.projectIds.length === 0 || q.untilMs <= q.afterMs) return [];
+  const rows = await sql<{ ms: string }[]>`
+    select distinct floor(extract(epoch from ts) * 1000)::bigint::text as ms
+    from events
+    where tenant_id = ${q.tenantId} and project_id = any(${sql.array(q.projectIds)}::uuid[]) and event_type = any(${sql.array(q.eventTypes)}::text[])
+      and ts > ${new Date(q.afterMs)} and ts < ${new Date(q.untilMs + 1)}
+    order by 1
+    limit ${q.limit}`;
+  return rows.map((r) => Number(r.ms)).sort((a, b) => a - b);
 }

@@ -71,7 +71,7 @@ it('11 checkout_failed in 5 minutes fire the example rule once, signed, by webho
   const rule = created.body;
   const secret: string = rule.channels[0].secret;
   expect(secret).toMatch(/^whsec_/);
-  expect((await call(runtime.url, `/v1/alert-rules/${rule.id}`, { key: tenant.keys.read })).body.channels[0]).toEqual({ type: 'webhook', url: hooks.url, secret_set: true });
+  expect((await call(runtime.url, `/v1/alert-rules/${rule.id}`, { key: tenant.keys.read })).body.channels[0]).toEqual({ type: 'webhook', url: hooks.url, has_secret: true });
 
   // 10 events: at the threshold, not above it.
   await send(tenant, 'checkout_failed', 10);

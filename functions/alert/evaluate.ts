@@ -15,9 +15,17 @@ import { parseMetric } from '../query/metrics';
 
 export type EvaluateDeps = Pick<Adapters, 'config' | 'sql' | 'projects' | 'now'>;
 
-/** The value the rule compares at `nowMs` (for anomaly rules: the anomaly score), read through `sql`. */
-export async function ruleValue(sql: Sql, deps: Pick<EvaluateDeps, 'projects'>, rule: AlertRule, nowMs: number): Promise<number | null> {
-  const projectIds = rule.projectId ? [rule.projectId] : (await deps.projects.projects(rule.tenantId)).map((p) => p.id);
+/** The projects a rule reads. */
+export async function ruleProjectIds(deps: Pick<EvaluateDeps, 'projects'>, rule: AlertRule): Promise<string[]> {
+  return rule.projectId ? [rule.projectId] : (await deps.projects.projects(rule.tenantId)).map((p) => p.id);
+}
+
+/**
+ * The value the rule compares at `nowMs` (for anomaly rules: the anomaly score), read through `sql`. With `untilMs`,
+ * only the events stamped at or before it count (the preview's instants inside a bucket).
+ */
+export async function ruleValue(sql: Sql, deps: Pick<EvaluateDeps, 'projects'>, rule: AlertRule, nowMs: number, untilMs?: number): Promise<number | null> {
+  const projectIds = await ruleProjectIds(deps, rule);
   const { toMs } = windowRange(nowMs, rule.windowMs);
   const base = {
     tenantId: rule.tenantId,
@@ -25,6 +33,7 @@ export async function ruleValue(sql: Sql, deps: Pick<EvaluateDeps, 'projects'>, 
     props: Object.entries(rule.filter).map(([k, v]) => [k.split('.'), String(v)] as [string[], string]),
     toMs,
     windowMs: rule.windowMs,
+    ...(untilMs === undefined ? {} : { untilMs }),
   };
   if (rule.metric === 'ratio') {
     const [num] = await windowValues(sql, { ...base, eventType: rule.numerator!, kind: 'count', path: null, windows: 1 });

@@ -155,6 +155,30 @@ it('filters and sums: avg:amount of EU checkouts only', async () => {
   expect(await evaluate(id)).toBe('firing'); // (50+50+200+200)/4 = 125
 });
 
+it('filter keys are property names as GET /v1/metrics takes them after prop.: spaces and any other character included', async () => {
+  const filter = { 'shipping method': 'express', 'order.gift wrap': true, 'prix (€)': 9.5 };
+  const id = await createRule({ event_type: 'shipped', filter, condition: { op: '>=', threshold: 2 } });
+  const stored = await call(runtime.url, `/v1/alert-rules/${id}`, { key: tenant.keys.read });
+  expect(stored.body.filter).toEqual(filter);
+  await events('shipped', 3, { 'shipping method': 'standard', order: { 'gift wrap': true }, 'prix (€)': 9.5 });
+  await events('shipped', 1, { 'shipping method': 'express', order: { 'gift wrap': true }, 'prix (€)': 9.5 });
+  expect(await evaluate(id)).toBe('ok');
+  await events('shipped', 1, { 'shipping method': 'express', order: { 'gift wrap': true }, 'prix (€)': 9.5 });
+  expect(await evaluate(id)).toBe('firing');
+  // The same filter on GET /v1/metrics counts the same events.
+  const q = new URLSearchParams({ event_type: 'shipped', metric: 'count', interval: '1h', from: new Date(clock - 3_600_000).toISOString(), to: new Date(clock + 60_000).toISOString() });
+  for (const [k, v] of Object.entries(filter)) q.append(`prop.${k}`, String(v));
+  const metrics = await call(runtime.url, `/v1/metrics?${q}`, { key: tenant.keys.read });
+  expect(metrics.status).toBe(200);
+  expect(metrics.body.points.reduce((n: number, p: { value: number }) => n + p.value, 0)).toBe(2);
+  // What metrics refuse, rules refuse, saying how to fix it.
+  for (const key of ['a..b', '.a', 'a.', 'a.b.c.d.e.f.g', '']) {
+    const bad = await call(runtime.url, '/v1/alert-rules', { key: tenant.keys.admin, json: { name: 'x', window: '1m', event_type: 'shipped', condition: { op: '>', threshold: 1 }, filter: { [key]: 'v' } } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/filter keys must be a property name or a dotted path of at most 6 non-empty names/);
+  }
+});
+
 it('preview: when a rule would have fired over the past, and the series it saw', async () => {
   const rule = { event_type: 'preview_me', condition: { op: '>', threshold: 2 }, window: '30s' };
   const start = clock;
@@ -168,12 +192,67 @@ it('preview: when a rule would have fired over the past, and the series it saw',
   });
   expect(res.status).toBe(200);
   expect(res.body.step).toBe('10s');
-  expect(res.body.fired).toEqual([new Date(start + 60 * S).toISOString()]);
-  expect(res.body.series.find((p: { t: string }) => p.t === new Date(start + 60 * S).toISOString())).toMatchObject({ value: 3, state: 'firing' });
+  expect(res.body.fired).toEqual([new Date(start + 60 * S).toISOString()]); // the events' time, not their bucket's start
+  // The point of the window ending at the next boundary (data before it).
+  const boundary = (Math.floor((start + 60 * S) / 10_000) + 1) * 10_000;
+  expect(res.body.series.find((p: { t: string }) => p.t === new Date(boundary).toISOString())).toMatchObject({ value: 3, state: 'firing' });
   expect(Math.max(...res.body.series.map((p: { value: number }) => p.value))).toBe(3);
   const bad = await call(runtime.url, '/v1/alert-rules/preview', { key: tenant.keys.read, json: { rule: { ...rule, window: '3d' }, from: new Date(start).toISOString() } });
   expect(bad.status).toBe(400);
   expect(bad.body.error.message).toMatch(/^rule\.window|window/);
+});
+
+it('preview (injected clock): the firing at the crossing event, nothing simulated after now', async () => {
+  const rule = { event_type: 'crossing', condition: { op: '>=', threshold: 3 }, window: '1m' };
+  const bucket = Math.floor(clock / (10 * S)) * 10 * S;
+  const at = (ms: number) => new Date(ms).toISOString();
+  const stamped = async (ms: number, n: number) => {
+    const list = Array.from({ length: n }, (_, i) => rawEvent(tenant, { eventType: 'crossing', timestampMs: ms, userId: `c${i}` }));
+    await createAggregateHandler(deps)(mskBatch(env.config.kafka.topics.eventsRaw, list, 0, (offset += n)));
+  };
+  await stamped(bucket + 20 * S + 2_250, 1);
+  await stamped(bucket + 20 * S + 6_500, 1);
+  await stamped(bucket + 20 * S + 8_125, 1); // the third event, the crossing: 8.125 s into its bucket
+  // Events stamped after the injected now: a preview must not see them (they would fire it a second time later).
+  await stamped(bucket + 200 * S, 5);
+  clock = bucket + 95 * S + 500;
+  const preview = (body: Record<string, unknown>) => call(runtime.url, '/v1/alert-rules/preview', { key: tenant.keys.read, json: { rule, ...body } });
+  const res = await preview({ from: at(bucket), to: at(clock + 3_600_000) });
+  expect(res.status).toBe(200);
+  expect(res.body.fired).toEqual([at(bucket + 28_125)]);
+  expect(res.body.transitions.map((t: { at: string; from: string; to: string; value: number }) => [t.at, t.from, t.to, t.value])).toEqual([
+    [at(bucket + 28_125), 'ok', 'firing', 3],
+  ]);
+  expect(res.body.to).toBe(at(clock)); // capped at now
+  const times = res.body.series.map((p: { t: string }) => Date.parse(p.t));
+  expect(Math.max(...times)).toBe(clock);
+  expect(res.body.series.every((p: { value: number }) => p.value <= 3)).toBe(true);
+  // Without `to`: up to now as well; from in the future is refused.
+  expect((await preview({ from: at(bucket) })).body.to).toBe(at(clock));
+  const future = await preview({ from: at(clock + 1_000) });
+  expect(future.status).toBe(400);
+  expect(future.body.error.message).toMatch(/^from must be in the past/);
+  // Later, the future events are the past: the window then holds them and the rule resolves and fires again at them.
+  clock = bucket + 260 * S;
+  const later = await preview({ from: at(bucket) });
+  expect(later.body.fired).toEqual([at(bucket + 28_125), at(bucket + 200 * S)]);
+});
+
+it('refuses text Postgres cannot store (lone surrogates) anywhere in a rule with a 400 saying where', async () => {
+  const base = { name: 'x', window: '1m', event_type: 'a', condition: { op: '>', threshold: 1 } };
+  for (const body of [
+    { ...base, name: 'bad \ud800 name' },
+    { ...base, event_type: 'a\udc00' },
+    { ...base, filter: { 'k\ud83d': 'v' } },
+    { ...base, filter: { k: 'v\udfff' } },
+    { ...base, channels: [{ type: 'webhook', url: 'https://example.com/\ud800' }] },
+  ]) {
+    const res = await call(runtime.url, '/v1/alert-rules', { key: tenant.keys.admin, json: body });
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toMatch(/lone UTF-16 surrogate/);
+  }
+  const preview = await call(runtime.url, '/v1/alert-rules/preview', { key: tenant.keys.read, json: { rule: { ...base, filter: { k: '\ud800' } }, from: new Date(clock - 60_000).toISOString() } });
+  expect(preview.status).toBe(400);
 });
 
 it('refuses invalid rules with a message that says how to fix them', async () => {

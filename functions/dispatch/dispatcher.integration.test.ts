@@ -9,6 +9,7 @@ import { evaluateRule } from '../alert/evaluate';
 import { createNotifiers } from '../../adapters/notifiers';
 import { insertRule } from '../../adapters/postgres/alert-rules-store';
 import { dispatch } from './dispatcher';
+import { listHistory } from '../../adapters/postgres/alert-store';
 import { mskBatch, rawEvent } from '../../test/builders';
 import { createAggregateHandler } from '../aggregate/handler';
 import type { StoredRuleSpec, Channel } from '../../core/alert-rule';
@@ -104,20 +105,56 @@ it('gives up after the last attempt; e-mail is retried while the SMTP server is 
   }
 }, 30_000);
 
-it('a deployed stack refuses loopback targets unless allow-listed', async () => {
+it('a deployed stack refuses loopback targets unless allow-listed: one attempt, failed, the reason on the delivery', async () => {
   const refusing = createNotifiers({ ...env.config, webhooks: { ...env.config.webhooks, allowLoopback: false } });
   const before = hooks.received.length;
   const [id] = await fire('refused', [{ type: 'webhook', url: hooks.url, secret: 'whsec_0123456789abcdef' }]);
-  await dispatch({ ...deps, ...refusing, random: () => 0.5 });
+  expect(await dispatch({ ...deps, ...refusing, random: () => 0.5 })).toMatchObject({ attempted: 1, failed: 1 });
   const n = await notification(id!);
+  expect(n.status).toBe('failed'); // no retry can change the answer
+  expect(n.attempts).toHaveLength(1);
   expect(n.attempts[0]!.error).toMatch(/^refused target: 127\.0\.0\.1 resolves to a loopback address/);
+  clock += 3_600_000;
+  expect(await dispatch({ ...deps, ...refusing, random: () => 0.5 }, { ids: [id!] })).toMatchObject({ attempted: 0 });
   expect(hooks.received.length).toBe(before);
 
   const allowed = createNotifiers({ ...env.config, webhooks: { ...env.config.webhooks, allowLoopback: false, allowedHosts: ['127.0.0.1'] } });
-  clock += 60_000;
-  expect(await dispatch({ ...deps, ...allowed }, { ids: [id!] })).toMatchObject({ delivered: 1 });
+  const [ok] = await fire('allow_listed', [{ type: 'webhook', url: hooks.url, secret: 'whsec_0123456789abcdef' }]);
+  expect(await dispatch({ ...deps, ...allowed }, { ids: [ok!] })).toMatchObject({ delivered: 1 });
   const viaName = createNotifiers({ ...env.config, webhooks: { ...env.config.webhooks, allowLoopback: false } });
   const [byName] = await fire('refused_by_name', [{ type: 'webhook', url: hooks.url.replace('127.0.0.1', 'localhost'), secret: 'whsec_0123456789abcdef' }]);
   await dispatch({ ...deps, ...viaName }, { ids: [byName!] });
+  expect(await notification(byName!)).toMatchObject({ status: 'failed', attempts: [{ attempt: 1, outcome: 'failed' }] });
   expect((await notification(byName!)).attempts[0]!.error).toMatch(/refused target: localhost resolves to a loopback address/);
+});
+
+it('private, metadata and invalid targets fail after one attempt, with the reason in GET /v1/alerts deliveries', async () => {
+  // The default retry budget (12 attempts) would otherwise retry each of these for hours.
+  const notifiers = createNotifiers({ ...env.config, alerts: { ...env.config.alerts, dispatchMaxAttempts: 12 } });
+  const cfg = { ...env.config, alerts: { ...env.config.alerts, dispatchMaxAttempts: 12 } };
+  const targets: [string, RegExp][] = [
+    ['http://169.254.169.254/latest/meta-data/', /^refused target: 169\.254\.169\.254 resolves to a private, link-local or metadata address/],
+    ['http://10.1.2.3/hook', /^refused target: 10\.1\.2\.3 resolves to a private, link-local or metadata address/],
+    ['https://[fd00:ec2::254]/', /^refused target: fd00:ec2::254 resolves to a private, link-local or metadata address/],
+    ['not a url', /^invalid target: url must be an absolute http\(s\) URL/],
+    ['ftp://example.com/hook', /^invalid target: url must use https/],
+  ];
+  const ruleName = `permanent_${randomUUID().slice(0, 8)}`;
+  const ids = await fire(ruleName, targets.map(([url]) => ({ type: 'webhook', url, secret: 'whsec_0123456789abcdef' })));
+  expect(ids).toHaveLength(targets.length);
+  const run = () => dispatch({ ...deps, config: cfg, ...notifiers, random: () => 0.5 }, { ids });
+  expect(await run()).toEqual({ attempted: targets.length, delivered: 0, failed: targets.length });
+  for (let i = 0; i < 3; i++) {
+    clock += 3_600_000; // far beyond any backoff
+    expect(await run()).toEqual({ attempted: 0, delivered: 0, failed: 0 });
+  }
+  const [entry] = (await listHistory(env.adapters.sql, tenant.id, { limit: 200 })).filter((h) => h.rule_name === ruleName);
+  expect(entry!.deliveries).toHaveLength(targets.length);
+  for (const [url, reason] of targets) {
+    const d = entry!.deliveries.find((x) => x.target === url)!;
+    expect(d).toMatchObject({ status: 'failed', attempts: [{ attempt: 1, outcome: 'failed', status_code: null }] });
+    expect(d.attempts).toHaveLength(1);
+    expect(d.error).toMatch(reason);
+    expect(d.attempts[0]!.error).toMatch(reason);
+  }
 });

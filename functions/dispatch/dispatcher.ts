@@ -22,7 +22,8 @@ export interface DispatchResult {
 }
 
 /** How long a claimed notification stays with its dispatcher before another may take it. */
-const leaseMs = (deps: DispatchDeps) => deps.config.webhooks.timeoutMs * 3 + 5_000;
+export const deliveryLeaseMs = (config: Pick<DispatchDeps['config'], 'webhooks'>) => config.webhooks.timeoutMs * 3 + 5_000;
+const leaseMs = (deps: DispatchDeps) => deliveryLeaseMs(deps.config);
 
 /** One delivery of a notification to its channel; throws on a non-2xx answer, a timeout or a mail error. */
 export async function deliver(notifiers: Pick<DispatchDeps, 'webhook' | 'mail'>, n: Pick<ClaimedNotification, 'id' | 'channel' | 'payload'>): Promise<{ statusCode: number | null }> {
@@ -50,10 +51,12 @@ async function attempt(deps: DispatchDeps, n: ClaimedNotification): Promise<bool
     return true;
   } catch (e) {
     const err = e as Error & { statusCode?: number };
-    const last = n.attempt >= deps.config.alerts.dispatchMaxAttempts;
+    // A refused or invalid target fails the same way every time: one attempt, failed at once, the reason recorded.
+    const permanent = (e as { permanent?: unknown }).permanent === true;
+    const last = permanent || n.attempt >= deps.config.alerts.dispatchMaxAttempts;
     const retryAtMs = last ? null : deps.now() + retryDelayMs(n.attempt, (deps.random ?? Math.random)());
     // The target URL and the error are the tenant's own configuration; no secret or event property is logged.
-    logger.warn('notification delivery failed', { notification_id: n.id, tenant_id: n.tenantId, channel: n.channel.type, attempt: n.attempt, final: last, error: err.message });
+    logger.warn('notification delivery failed', { notification_id: n.id, tenant_id: n.tenantId, channel: n.channel.type, attempt: n.attempt, final: last, permanent, error: err.message });
     await recordAttempt(deps.sql, n, {
       startedAtMs: started,
       durationMs: Math.round(performance.now() - t0),

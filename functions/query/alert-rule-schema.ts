@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { parseDuration } from '../../core/intervals';
 import { ALERT_OPS, MAX_WINDOW_MS, MIN_WINDOW_MS } from '../../core/alert-rule';
 import { webhookUrlProblem } from '../../core/webhook';
+import { propertyFilters } from '../http/request';
+import { badRequest } from '../../core/errors';
 
 const duration = (what: string, maxMs: number, minMs = 0) =>
   z.string().refine((v) => {
@@ -15,6 +17,19 @@ const eventType = z.string().min(1).max(200);
 const metricName = z
   .string()
   .regex(/^(count|unique_users|ratio|anomaly|(sum|avg):[^.\s]+(\.[^.\s]+){0,5})$/, 'metric must be count, unique_users, sum:<path>, avg:<path>, ratio or anomaly');
+
+/**
+ * A filter key is what follows `prop.` in GET /v1/metrics, checked by the very same code: a property name or a dotted
+ * path of at most 6 non-empty names; any other character (spaces included) is part of the name.
+ */
+function filterKeyProblem(k: string): string | null {
+  try {
+    propertyFilters(new URLSearchParams([[`prop.${k}`, '']]));
+    return null;
+  } catch {
+    return 'filter keys must be a property name or a dotted path of at most 6 non-empty names (as in prop.<path> of GET /v1/metrics), e.g. "plan", "order.region" or "shipping method"';
+  }
+}
 
 const webhook = z.strictObject({
   type: z.literal('webhook'),
@@ -35,7 +50,13 @@ export const alertRuleSchema = z
     numerator: eventType.optional(),
     denominator: eventType.optional(),
     filter: z
-      .record(z.string().regex(/^[^.\s]+(\.[^.\s]+){0,5}$/, 'filter keys are property names or dotted paths (at most 6 levels)'), z.union([z.string().max(500), z.number(), z.boolean()]))
+      .record(z.string(), z.union([z.string().max(500), z.number(), z.boolean()]))
+      .superRefine((f, ctx) => {
+        for (const k of Object.keys(f)) {
+          const problem = filterKeyProblem(k);
+          if (problem) return ctx.addIssue({ code: 'custom', path: [k], message: problem });
+        }
+      })
       .refine((f) => Object.keys(f).length <= 10, 'at most 10 filter properties')
       .optional(),
     condition: z.strictObject({ op: z.enum(ALERT_OPS), threshold: z.number().finite() }).optional(),
@@ -69,6 +90,34 @@ export const alertRuleSchema = z
       if (r.anomaly) issue('anomaly', 'belongs to metric "anomaly" rules only');
     }
   });
+
+/** Where a key or string holds a lone UTF-16 surrogate (Postgres refuses them in jsonb and text); iterative, any depth. */
+function loneSurrogatePath(body: unknown): string | undefined {
+  const lone = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+  const stack: [unknown, string][] = [[body, '(body)']];
+  while (stack.length > 0) {
+    const [v, path] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (lone.test(v)) return path;
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, child] of Object.entries(v)) {
+        const p = path === '(body)' ? k : `${path}.${k}`;
+        if (lone.test(k)) return p;
+        stack.push([child, p]);
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Refuses a body the rule store could not keep (lone surrogates), saying where; before schema parsing. */
+export function refuseUnstorableText(body: unknown): void {
+  const at = loneSurrogatePath(body);
+  if (at !== undefined) {
+    const message = 'must be valid Unicode text: it holds a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff escape); send the character itself or its full surrogate pair';
+    throw badRequest('invalid_body', `${at}: ${message}`, [{ field: at, message }]);
+  }
+}
 
 export type AlertRuleInput = z.infer<typeof alertRuleSchema>;
 

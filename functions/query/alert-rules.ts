@@ -5,14 +5,15 @@ import type { Principal } from '../../core/api-keys';
 import { requireScope } from '../../core/api-keys';
 import { badRequest, forbidden, notFound } from '../../core/errors';
 import { ruleFromSpec, ruleTiming, type StoredRuleSpec } from '../../core/alert-rule';
-import { nextState, INITIAL_STATE, type AlertState } from '../../core/alert-state';
+import { replayRule } from '../../core/alert-preview';
 import { INTERVAL_MS } from '../../core/intervals';
 import type { Adapters } from '../../adapters';
 import { deleteRule, getRule, insertRule, listRules, updateRule, type StoredRule } from '../../adapters/postgres/alert-rules-store';
 import { currentStates, listHistory } from '../../adapters/postgres/alert-store';
-import { ruleValue } from '../alert/evaluate';
+import { ruleProjectIds, ruleValue } from '../alert/evaluate';
+import { eventTimes } from '../../adapters/postgres/alert-windows';
 import { parseBody } from '../http/body-schema';
-import { alertRuleSchema, withSecrets, type AlertRuleSpec } from './alert-rule-schema';
+import { alertRuleSchema, refuseUnstorableText, withSecrets, type AlertRuleSpec } from './alert-rule-schema';
 import { isUuid } from '../../core/ids';
 
 type StateView = { state: string; since: string | null; value: number | null };
@@ -23,7 +24,7 @@ export function ruleView(r: StoredRule, state: StateView | undefined, generated:
     id: r.rule.id,
     ...spec,
     channels: channels.map((c, i) =>
-      c.type === 'webhook' ? { type: c.type, url: c.url, secret_set: true, ...(generated.has(i) ? { secret: generated.get(i) } : {}) } : c,
+      c.type === 'webhook' ? { type: c.type, url: c.url, has_secret: true, ...(generated.has(i) ? { secret: generated.get(i) } : {}) } : c,
     ),
     status: state ?? { state: 'ok', since: null, value: null },
     created_at: r.createdAt.toISOString(),
@@ -63,6 +64,7 @@ export async function getAlertRule(deps: Adapters, principal: Principal, id: str
 
 export async function postAlertRule(deps: Adapters, principal: Principal, body: unknown) {
   requireScope(principal, 'admin');
+  refuseUnstorableText(body);
   const input = parseBody(alertRuleSchema, body);
   const project = await projectFor(deps, principal, input.project);
   const { spec, generated } = withSecrets({ ...input, project: project?.slug ?? null }, null);
@@ -73,6 +75,7 @@ export async function postAlertRule(deps: Adapters, principal: Principal, body: 
 export async function putAlertRule(deps: Adapters, principal: Principal, id: string, body: unknown) {
   requireScope(principal, 'admin');
   const existing = await ruleOf(deps, principal, id);
+  refuseUnstorableText(body);
   const input = parseBody(alertRuleSchema, body);
   const project = await projectFor(deps, principal, input.project);
   const { spec, generated } = withSecrets({ ...input, project: project?.slug ?? null }, existing.spec as AlertRuleSpec);
@@ -111,41 +114,55 @@ const previewSchema = z.strictObject({
 });
 
 const MAX_PREVIEW_STEPS = 360;
+/** Event times read per change between two preview points (the crossing is found among them). */
+const MAX_ARRIVALS = 2_000;
 
 /**
- * POST /v1/alert-rules/preview: the rule evaluated over [from, to) from stored data, with the same code and state
- * machine as the live engine, at evenly spaced instants (10 s apart, or wider for long ranges).
+ * POST /v1/alert-rules/preview: the rule replayed over [from, to] from stored data, with the same values and state
+ * machine as the live engine (core/alert-preview.ts). Points are 10 s apart (or wider for long ranges); a transition
+ * is reported at the instant the live engine would have made it (the event that crossed the threshold). Nothing
+ * after now is simulated: `to` is capped at now.
  */
 export async function previewAlertRule(deps: Adapters, principal: Principal, body: unknown) {
+  refuseUnstorableText(body);
   const input = parseBody(previewSchema, body);
   const ruleInput = parseBody(alertRuleSchema, { name: 'preview', ...input.rule });
+  const nowMs = deps.now();
   const fromMs = Date.parse(input.from);
-  const toMs = input.to === undefined ? deps.now() : Date.parse(input.to);
-  if (Number.isNaN(fromMs) || Number.isNaN(toMs)) throw badRequest('invalid_body', 'from and to must be ISO-8601 times, e.g. 2026-11-27T10:00:00Z.');
+  const askedToMs = input.to === undefined ? nowMs : Date.parse(input.to);
+  if (Number.isNaN(fromMs) || Number.isNaN(askedToMs)) throw badRequest('invalid_body', 'from and to must be ISO-8601 times, e.g. 2026-11-27T10:00:00Z.');
+  if (fromMs >= nowMs) throw badRequest('invalid_body', `from must be in the past (now is ${new Date(nowMs).toISOString()}): the preview replays stored data.`);
+  const toMs = Math.min(askedToMs, nowMs);
   if (fromMs >= toMs) throw badRequest('invalid_body', 'from must be earlier than to.');
-  const oldest = deps.now() - 24 * 3_600_000;
+  const oldest = nowMs - 24 * 3_600_000;
   if (fromMs < oldest) throw badRequest('invalid_body', `Rules read the 10s data, kept 24 h: from must be after ${new Date(oldest).toISOString()}.`);
   const project = await projectFor(deps, principal, ruleInput.project);
   const rule = ruleFromSpec({ tenantId: principal.tenantId, id: 'preview', projectId: project?.id ?? null }, { ...ruleInput, project: project?.slug ?? null, channels: [] } as StoredRuleSpec);
   const step10 = INTERVAL_MS['10s'];
   const stepMs = Math.max(step10, Math.ceil((toMs - fromMs) / MAX_PREVIEW_STEPS / step10) * step10);
-  const timing = ruleTiming(rule, deps.config.alerts.allowedLatenessMs);
-  let state: AlertState = { ...INITIAL_STATE, sinceMs: fromMs };
-  const series: { t: string; value: number | null; state: string }[] = [];
-  const transitions: { at: string; from: string; to: string; value: number | null; notification: string | null; silenced: boolean }[] = [];
-  for (let t = fromMs; t < toMs; t += stepMs) {
-    const value = await ruleValue(deps.sql, deps, rule, t);
-    const next = nextState(state, { value }, timing, t);
-    state = next.state;
-    series.push({ t: new Date(t).toISOString(), value, state: state.state });
-    if (next.transition) transitions.push({ at: new Date(t).toISOString(), ...next.transition, value });
-  }
+  const projectIds = await ruleProjectIds(deps, rule);
+  const eventTypes = rule.metric === 'ratio' ? [rule.numerator!, rule.denominator!] : [rule.eventType];
+  const { series, transitions } = await replayRule(
+    {
+      // Just before a boundary the window ending there holds every stored event of its buckets: the rollups answer.
+      valueBefore: (boundaryMs) => ruleValue(deps.sql, deps, rule, boundaryMs - 1),
+      valueAt: (ms) => ruleValue(deps.sql, deps, rule, ms, ms),
+      arrivals: (afterMs, untilMs) => eventTimes(deps.sql, { tenantId: rule.tenantId, projectIds, eventTypes, afterMs, untilMs, limit: MAX_ARRIVALS }),
+    },
+    ruleTiming(rule, deps.config.alerts.allowedLatenessMs),
+    fromMs,
+    toMs,
+    stepMs,
+  );
+  const iso = (ms: number) => new Date(ms).toISOString();
   return {
     threshold: rule.threshold,
     op: rule.op,
+    from: iso(fromMs),
+    to: iso(toMs),
     step: `${stepMs / 1000}s`,
-    fired: transitions.filter((t) => t.to === 'firing').map((t) => t.at),
-    transitions,
-    series,
+    fired: transitions.filter((t) => t.to === 'firing').map((t) => iso(t.atMs)),
+    transitions: transitions.map(({ atMs, from, to, value, notification, silenced }) => ({ at: iso(atMs), from, to, value, notification, silenced })),
+    series: series.map((p) => ({ t: iso(p.t), value: p.value, state: p.state })),
   };
 }

@@ -330,7 +330,7 @@ export const OPENAPI = {
       },
     },
     '/v1/alert-rules': {
-      get: { summary: 'Alert rules of the tenant with their current state; webhook secrets are never returned (scope: read)', responses: { '200': { description: 'Rules' }, ...errors(401, 403) } },
+      get: { summary: 'Alert rules of the tenant with their current state; webhook secrets are never returned, a webhook channel says "has_secret": true instead (scope: read)', responses: { '200': { description: 'Rules' }, ...errors(401, 403) } },
       post: {
         summary: 'Create an alert rule (scope: admin). A webhook channel without a secret gets one, shown in this response only.',
         description:
@@ -344,6 +344,11 @@ export const OPENAPI = {
     '/v1/alert-rules/preview': {
       post: {
         summary: 'When a rule would have fired over a past range (within the last 24 h), and the series it saw (scope: read)',
+        description:
+          'Replays the rule over stored data with the live engine\'s state machine. Each transition (and `fired`) is reported at the instant the live engine ' +
+          'would have made it: the event that crossed the threshold (or the 10 s boundary where data left the window, or the end of `for` / the allowed lateness). ' +
+          '`series` has one point per `step` at step boundaries (the window ending there, over the data before it) and one at `to`. `from` must be in the past; ' +
+          '`to` defaults to now and is capped at now (nothing after now is simulated); the response echoes the `from` and `to` used.',
         requestBody: {
           required: true,
           content: {
@@ -380,6 +385,9 @@ export const OPENAPI = {
     '/v1/alerts': {
       get: {
         summary: 'History of state changes, newest first, with value, threshold, window and each notification’s delivery attempts (scope: read)',
+        description:
+          'Each delivery has status (pending, delivered, failed), error (why the last attempt failed; for a failed delivery, why it was given up) and its attempts. ' +
+          'A webhook target refused by the target policy (loopback, private, link-local or metadata address) or an invalid URL fails after one attempt, without retries.',
         parameters: [
           { name: 'rule_id', in: 'query', schema: { type: 'string', format: 'uuid' } },
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },

@@ -2,6 +2,9 @@
 // service (then a start after `downMs`).
 import type { Cluster, RoleName } from './cluster';
 import type { WebhookReceiver } from '../webhook-receiver';
+import type { Config } from '../../adapters/config';
+import { deliveryLeaseMs } from '../../functions/dispatch/dispatcher';
+import { retryDelayMs } from '../../core/backoff';
 
 /** What a fault may use besides the cluster. */
 export interface FaultContext {
@@ -57,6 +60,44 @@ export function killDispatchMidDelivery(alertType = 'chaos_alert_k2'): Fault {
   return killWhileDeliveryHangs('SIGKILL dispatch (delivery in flight)', 'dispatch', alertType, 2, 'a retried delivery');
 }
 
+/**
+ * How long the `attempts`-th delivery request of a notification can take to arrive, from the configuration: the events
+ * through ingest, aggregation and the notice (`pipelineMs`), then per attempt a claim lease that may have to run out
+ * (a claimant killed before), the request's timeout against the hanging receiver, the longest backoff before the
+ * next attempt and a dispatcher tick.
+ */
+export function deliveryBudgetMs(config: Pick<Config, 'webhooks' | 'alerts'>, attempts: number, pipelineMs = 30_000): number {
+  let ms = pipelineMs;
+  for (let a = 1; a <= attempts; a++) ms += deliveryLeaseMs(config) + config.webhooks.timeoutMs + retryDelayMs(a, 1) + config.alerts.dispatchTickMs;
+  return ms;
+}
+
+/**
+ * Until the alert role's consumer group has consumed every notice that exists now. A SIGKILLed member keeps its
+ * partitions until its session times out; only then does the restarted member's rejoin complete, and a notice read
+ * late evaluates a rule's window at the time it is read. So a fault that needs a notice handled promptly waits for
+ * this event (the group committed past the current end of metric_updates) instead of a fixed time.
+ */
+async function alertGroupCaughtUp(ctx: FaultContext): Promise<void> {
+  const { config, kafka } = ctx.cluster.env.adapters;
+  const topic = config.kafka.topics.metricUpdates;
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, BigInt(o.high)]));
+    // The session timeout (30 s), a full rebalance timeout (60 s) and the backlog: a generous bound on an event wait.
+    await ctx.until('the alert group rejoined and caught up with metric_updates', 180_000, async () => {
+      const [committed] = await admin.fetchOffsets({ groupId: config.kafka.groups.alert, topics: [topic] });
+      return [...ends].every(([p, end]) => {
+        const c = committed!.partitions.find((x) => x.partition === p)?.offset ?? '-1';
+        return end === 0n || (c !== '-1' && BigInt(c) >= end);
+      });
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Fires the rule of `alertType` with the receiver hanging, waits for the `attempts`-th request, kills `role`. */
 function killWhileDeliveryHangs(name: string, role: 'alert' | 'dispatch', alertType: string, attempts: number, what: string): Fault {
   return {
@@ -64,11 +105,13 @@ function killWhileDeliveryHangs(name: string, role: 'alert' | 'dispatch', alertT
     downMs: 0,
     alertType,
     inject: async (ctx) => {
+      await alertGroupCaughtUp(ctx);
       const before = ctx.hooks.received.length;
       ctx.hooks.mode = 'hang';
       try {
         ctx.burst(alertType, 3);
-        await ctx.until(`${what} for ${alertType} in flight`, 90_000, async () => ctx.hooks.received.slice(before).filter((h) => h.json.event_type === alertType).length >= attempts);
+        const budgetMs = deliveryBudgetMs(ctx.cluster.env.config, attempts);
+        await ctx.until(`${what} for ${alertType} in flight`, budgetMs, async () => ctx.hooks.received.slice(before).filter((h) => h.json.event_type === alertType).length >= attempts);
         await ctx.cluster.killRole(role);
       } finally {
         ctx.hooks.mode = 'ok';

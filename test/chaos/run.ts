@@ -105,8 +105,12 @@ export async function runChaos(plan: Plan, opts: { log?: (line: string) => void;
     // One rule fed by bursts all through the run, and one per fault that aims at a firing in flight.
     const alertTypes = [ALERT_TYPE, ...plan.faults.flatMap((f) => (f.alertType ? [f.alertType] : []))];
     for (const eventType of alertTypes) {
+      // A 10s window is the current 10 s bucket only: a notice read after its bucket ended finds the window empty and
+      // the rule does not fire. The bursts of ALERT_TYPE come again and again; a fault's burst comes once, so its rule
+      // watches a window that still holds the burst however late (within reason) its notice is read.
+      const window = eventType === ALERT_TYPE ? '10s' : '30s';
       await insertRule(sql, tenant.id, randomUUID(), null, {
-        name: `chaos ${eventType}`, event_type: eventType, metric: 'count', condition: { op: '>', threshold: 0 }, window: '10s', for: '0s', cooldown: '0s', enabled: true,
+        name: `chaos ${eventType}`, event_type: eventType, metric: 'count', condition: { op: '>', threshold: 0 }, window, for: '0s', cooldown: '0s', enabled: true,
         channels: [{ type: 'webhook', url: hooks.url, secret: 'whsec_chaos_suite_secret' }],
       } as never);
     }

@@ -51,7 +51,7 @@ describe('alert rule form', () => {
       for: '1m',
       cooldown: '0s',
       enabled: false,
-      channels: [{ type: 'webhook', url: 'https://h.example.com', secret_set: true }],
+      channels: [{ type: 'webhook', url: 'https://h.example.com', has_secret: true }],
       status: { state: 'ok', since: null, value: null },
       created_at: '',
       updated_at: '',

@@ -46,7 +46,7 @@ export interface AlertRuleInput {
   anomaly?: Record<string, unknown>;
 }
 
-export type ChannelView = { type: 'webhook'; url: string; secret_set: boolean; secret?: string } | { type: 'email'; to: string[] };
+export type ChannelView = { type: 'webhook'; url: string; has_secret: boolean; secret?: string } | { type: 'email'; to: string[] };
 
 export interface AlertRule extends Omit<AlertRuleInput, 'channels'> {
   id: string;
