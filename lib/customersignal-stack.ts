@@ -115,6 +115,13 @@ export class CustomerSignalStack extends Stack {
       dlqTopic: kafka.topics.eventsDlq,
       onFailureQueues: { Aggregate: this.eventSources.aggregateOnFailure, Alert: this.eventSources.alertOnFailure },
       alarmEmail: stage.alarmEmail,
+      database: {
+        instance: this.storage.database,
+        allocatedStorageGiB: stage.dbAllocatedStorageGiB,
+        ...(this.storage.proxy && { proxyName: this.storage.proxy.dbProxyName }),
+      },
+      cacheName: this.storage.cacheName,
+      protectData: stage.protectData,
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API (also served under the dashboard URL at /v1)' });

@@ -334,6 +334,34 @@ describe('ops', () => {
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
+
+  it('alarms on Postgres CPU, connections and free storage, RDS Proxy availability and pinning, and the cache', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Resource[];
+    const metrics = alarms.map((a) => `${a.Properties.Namespace}/${a.Properties.MetricName}`);
+    for (const m of ['AWS/RDS/CPUUtilization', 'AWS/RDS/DatabaseConnections', 'AWS/RDS/FreeStorageSpace', 'AWS/RDS/AvailabilityPercentage',
+      'AWS/RDS/DatabaseConnectionsCurrentlySessionPinned', 'AWS/ElastiCache/ThrottledCmds', 'AWS/ElastiCache/BytesUsedForCache']) {
+      expect(metrics).toContain(m);
+    }
+    const free = alarms.find((a) => a.Properties.MetricName === 'FreeStorageSpace')!;
+    expect(free.Properties).toMatchObject({ ComparisonOperator: 'LessThanThreshold', Threshold: 2 * 1024 ** 3, TreatMissingData: 'breaching' });
+  });
+});
+
+/**
+ * The whole templates, beside the assertions above: any change to what would be deployed shows up in
+ * review as a snapshot diff (update with `npx jest lib/stack.test.ts -u` when it is intended). Asset
+ * hashes and the migrations digest change with every code edit and are masked.
+ */
+describe('template snapshots', () => {
+  const masked = (t: Template) => JSON.parse(JSON.stringify(t.toJSON()).replace(/[0-9a-f]{64}/g, '<hash>'));
+
+  it('stateless stack (functions, API, dashboard, schedules, alarms)', () => {
+    expect(masked(template)).toMatchSnapshot();
+  });
+
+  it('stateful stack (VPC, MSK, Postgres, cache, topics, migrations)', () => {
+    expect(masked(dataTemplate)).toMatchSnapshot();
+  });
 });
 
 describe('stages and cdk-nag', () => {
