@@ -314,6 +314,15 @@ describe('web', () => {
     expect(Object.keys(template.findResources('Custom::S3AutoDeleteObjects'))).toHaveLength(2);
   });
 
+  it('keeps nothing after `cdk destroy` on a stage without protectData (no Retain or Snapshot policy in either stack)', () => {
+    for (const t of [template, dataTemplate]) {
+      const kept = Object.entries(t.toJSON().Resources as Record<string, { Type: string; DeletionPolicy?: string }>)
+        .filter(([, r]) => r.DeletionPolicy !== undefined && r.DeletionPolicy !== 'Delete')
+        .map(([id, r]) => `${id} (${r.Type}: ${r.DeletionPolicy})`);
+      expect(kept).toEqual([]);
+    }
+  });
+
   it('outputs the API and dashboard URLs', () => {
     template.hasOutput('ApiUrl', {});
     template.hasOutput('DashboardUrl', {});
