@@ -52,6 +52,9 @@ export class CustomerSignalStack extends Stack {
   constructor(scope: Construct, id: string, props: CustomerSignalStackProps = {}) {
     super(scope, id, props);
     const stage = (this.stage = props.stage ?? props.data?.stage ?? defaultStage());
+    // Values from the stateful stack arrive as Fn::GetStackOutput (weak references, cdk.json) on AWS.
+    // LocalStack's CloudFormation emulation may not know that newer intrinsic: classic exports (Fn::ImportValue) there.
+    if (stage.localstack) this.node.setContext('@aws-cdk/core:defaultCrossStackReferences', 'strong');
     const data = (this.data =
       props.data ??
       new StatefulStack(scope, `${id}-data`, {

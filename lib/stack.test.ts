@@ -443,6 +443,8 @@ describe('stages and cdk-nag', () => {
     t.resourceCountIs('AWS::ElastiCache::User', 0);
     const env = (Template.fromStack(ls).findResources('AWS::Lambda::Function')[ls.getLogicalId(ls.functions.ingest.node.defaultChild as CfnElement)] as Resource).Properties.Environment.Variables;
     expect(env.KAFKA_AUTH).toBe('none');
+    // Classic exports, which LocalStack's CloudFormation resolves (not Fn::GetStackOutput).
+    expect(env.KAFKA_MSK_CLUSTER_ARN).toEqual({ 'Fn::ImportValue': expect.stringMatching(/StreamingCluster/) });
     expect(JSON.stringify(env.REDIS_URL)).toContain('redis://');
     expect(env.REDIS_SECRET_ARN).toBeUndefined();
   });
