@@ -1,25 +1,24 @@
-// The whole deployment in one stack, composed from one construct per concern.
+// The stateless half of a stage: functions, HTTP API, dashboard, event-source mappings, schedules and
+// alarms, composed from one construct per concern. The stateful half (VPC, MSK, Postgres, cache,
+// schema) is its own stack (stateful-stack.ts): replacing anything here never touches data.
 import * as path from 'node:path';
 import { Construct } from 'constructs';
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { parseConfig } from '../adapters/config';
-import { topicSpecs } from '../adapters';
 import { Api } from './api';
-import { Email } from './email';
+import type { Email } from './email';
 import { EventSources } from './event-sources';
-import { FunctionDefaults, PROJECT_ROOT } from './function-defaults';
+import { PROJECT_ROOT } from './function-defaults';
 import { Functions } from './functions';
-import { defaultKafkaNames, kafkaNamesEnvironment } from './kafka-names';
-import { Migrations } from './migrations';
-import { Network } from './network';
+import type { KafkaNames } from './kafka-names';
+import type { Migrations } from './migrations';
+import type { Network } from './network';
 import { Ops } from './ops';
 import { Schedules } from './schedules';
+import { StatefulStack } from './stateful-stack';
 import { defaultStage, type StageConfig } from './stage';
-import { Storage } from './storage';
-import { Streaming } from './streaming';
+import type { Storage } from './storage';
+import type { Streaming } from './streaming';
 import { Web } from './web';
 
 export interface CustomerSignalStackProps extends StackProps {
@@ -27,17 +26,22 @@ export interface CustomerSignalStackProps extends StackProps {
   readonly stage?: StageConfig;
   /** @default frontend/dist of this repository */
   readonly webDistDir?: string;
+  /** The stateful stack to run on. @default a new one, `<id>-data`, in the same scope and environment */
+  readonly data?: StatefulStack;
 }
 
 export class CustomerSignalStack extends Stack {
   readonly stage: StageConfig;
+  /** The stateful stack this one reads from (also reachable through the fields below). */
+  readonly data: StatefulStack;
   readonly network: Network;
   readonly streaming: Streaming;
   readonly storage: Storage;
   readonly email?: Email;
+  readonly kafka: KafkaNames;
   readonly functions: Functions;
   readonly migrations: Migrations;
-  /** Runs the topics custom resource (functions/migrate/topics-handler.ts). */
+  /** Runs the topics custom resource (functions/migrate/topics-handler.ts), in the stateful stack. */
   readonly topicsFunction: NodejsFunction;
   readonly api: Api;
   readonly eventSources: EventSources;
@@ -47,54 +51,29 @@ export class CustomerSignalStack extends Stack {
 
   constructor(scope: Construct, id: string, props: CustomerSignalStackProps = {}) {
     super(scope, id, props);
-    const stage = (this.stage = props.stage ?? defaultStage());
-    const kafka = defaultKafkaNames();
-    const logRetention = stage.logRetentionDays as logs.RetentionDays;
+    const stage = (this.stage = props.stage ?? props.data?.stage ?? defaultStage());
+    // Values from the stateful stack arrive as Fn::GetStackOutput (weak references, cdk.json) on AWS.
+    // LocalStack's CloudFormation emulation may not know that newer intrinsic: classic exports (Fn::ImportValue) there.
+    if (stage.localstack) this.node.setContext('@aws-cdk/core:defaultCrossStackReferences', 'strong');
+    const data = (this.data =
+      props.data ??
+      new StatefulStack(scope, `${id}-data`, {
+        description: `CustomerSignal (${stage.name}), stateful: VPC, MSK, Postgres, cache`,
+        stage,
+        ...(props.env && { env: props.env }),
+      }));
+    this.addDependency(data, 'the functions use the network, the stores and the schema');
+    this.network = data.network;
+    this.streaming = data.streaming;
+    this.storage = data.storage;
+    this.email = data.email;
+    this.kafka = data.kafka;
+    this.migrations = data.migrations;
+    this.topicsFunction = data.topicsFunction;
+    const kafka = this.kafka;
+    const logRetention = stage.logRetentionDays;
 
-    this.network = new Network(this, 'Network', {
-      natGateways: stage.natGateways,
-      interfaceEndpoints: stage.interfaceEndpoints,
-      logRetention,
-    });
-    this.streaming = new Streaming(this, 'Streaming', {
-      network: this.network,
-      localstack: stage.localstack,
-      brokerType: stage.mskBrokerType,
-      kafkaVersion: stage.mskKafkaVersion,
-      brokerStorageGiB: stage.mskBrokerStorageGiB,
-      logRetention,
-    });
-    this.storage = new Storage(this, 'Storage', {
-      network: this.network,
-      databaseInstanceType: new ec2.InstanceType(stage.dbInstanceType),
-      multiAz: stage.dbMultiAz,
-      allocatedStorageGiB: stage.dbAllocatedStorageGiB,
-      maxAllocatedStorageGiB: stage.dbMaxAllocatedStorageGiB,
-      backupRetentionDays: stage.dbBackupRetentionDays,
-      protectData: stage.protectData,
-      localstack: stage.localstack,
-    });
-    if (stage.emailFrom) this.email = new Email(this, 'Email', { from: stage.emailFrom });
-
-    // The runtime's config module (adapters/config.ts) reads these; secrets travel as ARNs and are
-    // read at cold start (adapters/aws/resolve.ts), never copied into env.
-    const sharedEnvironment = {
-      ...kafkaNamesEnvironment(kafka),
-      KAFKA_EVENTS_RAW_PARTITIONS: String(stage.eventsRawPartitions),
-      AGGREGATE_BATCH_SIZE: String(stage.aggregateBatchSize),
-    };
-    const functionDefaults = new FunctionDefaults(this, 'FunctionDefaults', {
-      network: this.network,
-      environment: sharedEnvironment,
-      connections: {
-        kafka: this.streaming.environment,
-        postgres: this.storage.postgresEnvironment,
-        redis: this.storage.redisEnvironment,
-        ...(this.email && { smtp: this.email.environment }),
-      },
-      memorySize: stage.lambdaMemoryMb,
-      logRetention,
-    });
+    const functionDefaults = data.functionDefaults(this, 'FunctionDefaults');
     this.functions = new Functions(this, 'Functions', {
       defaults: functionDefaults,
       streaming: this.streaming,
@@ -103,18 +82,6 @@ export class CustomerSignalStack extends Stack {
       email: this.email,
       aggregateMemoryMb: stage.lambdaMemoryMb * 2,
     });
-
-    // Custom resources: the CDK provider framework's own log group, shared by both providers.
-    const providerLogs = new logs.LogGroup(this, 'CustomResourceLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
-    const topicsFunction = (this.topicsFunction = functionDefaults.create(this, 'TopicsFunction', {
-      entry: 'migrate/topics-handler',
-      description: 'Custom resource: create the Kafka topics with their partitions and retention',
-      timeout: Duration.minutes(5),
-      connects: ['kafka'],
-    }));
-    const specs = topicSpecs(parseConfig({ ...sharedEnvironment }));
-    this.streaming.addTopics(topicsFunction, { topics: specs.map((s) => s.topic), specs, providerLogGroup: providerLogs });
-    this.migrations = new Migrations(this, 'Migrations', { defaults: functionDefaults, storage: this.storage, providerLogGroup: providerLogs });
 
     this.api = new Api(this, 'Api', {
       handlers: { ingest: this.functions.ingest, query: this.functions.query },
@@ -125,6 +92,7 @@ export class CustomerSignalStack extends Stack {
       distDir: props.webDistDir ?? path.join(PROJECT_ROOT, 'frontend', 'dist'),
       apiDomainName: this.api.domainName,
       apiUrl: this.api.url,
+      protectData: stage.protectData,
     });
     this.eventSources = new EventSources(this, 'EventSources', {
       streaming: this.streaming,
@@ -134,7 +102,6 @@ export class CustomerSignalStack extends Stack {
       aggregateBatchSize: stage.aggregateBatchSize,
       alertBatchSize: stage.alertBatchSize,
       batchingWindowSeconds: stage.batchingWindowSeconds,
-      after: [this.streaming.topics!, this.migrations.resource],
     });
     this.schedules = new Schedules(this, 'Schedules', {
       maintenance: this.functions.maintenance,
@@ -151,6 +118,13 @@ export class CustomerSignalStack extends Stack {
       dlqTopic: kafka.topics.eventsDlq,
       onFailureQueues: { Aggregate: this.eventSources.aggregateOnFailure, Alert: this.eventSources.alertOnFailure },
       alarmEmail: stage.alarmEmail,
+      database: {
+        instance: this.storage.database,
+        allocatedStorageGiB: stage.dbAllocatedStorageGiB,
+        ...(this.storage.proxy && { proxyName: this.storage.proxy.dbProxyName }),
+      },
+      cacheName: this.storage.cacheName,
+      protectData: stage.protectData,
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API (also served under the dashboard URL at /v1)' });

@@ -3,7 +3,8 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Construct } from 'constructs';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -24,6 +25,12 @@ export interface WebProps {
   readonly apiDomainName?: string;
   /** The direct API URL written to /config.json. */
   readonly apiUrl?: string;
+  /**
+   * Keep the access-log bucket (and its logs) when the stack goes. Otherwise it is emptied and
+   * deleted with the stack. The site bucket holds only the build and is always emptied and deleted.
+   * @default false
+   */
+  readonly protectData?: boolean;
 }
 
 /** Paths the distribution forwards to the API. */
@@ -53,8 +60,9 @@ export class Web extends Construct {
       enforceSSL: true,
       objectOwnership: s3.ObjectOwnership.OBJECT_WRITER,
       lifecycleRules: [{ expiration: Duration.days(90) }],
-      removalPolicy: RemovalPolicy.DESTROY,
-      autoDeleteObjects: false,
+      // A non-empty bucket cannot be deleted: `cdk destroy` failed here. Emptied first, or retained on purpose.
+      removalPolicy: props.protectData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      autoDeleteObjects: !props.protectData,
     });
     this.bucket = new s3.Bucket(this, 'Bucket', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -62,6 +70,9 @@ export class Web extends Construct {
       enforceSSL: true,
       serverAccessLogsBucket: this.logBucket,
       serverAccessLogsPrefix: 'site-bucket/',
+      // Only the SPA build (redeployed by every deploy): nothing to keep.
+      removalPolicy: RemovalPolicy.DESTROY,
+      autoDeleteObjects: true,
     });
 
     // The SPA routes in the browser: a deep link (/metrics/signup) has no object behind it. A viewer-request
@@ -112,6 +123,15 @@ export class Web extends Construct {
         distributionPaths: ['/*'],
         memoryLimit: 512,
       });
+      // CDK gives its singleton upload handler a log group kept for two years after the stack goes:
+      // one month, deleted with the stack, like every other log group here.
+      for (const singleton of Stack.of(this).node.children.filter((c) => c.node.id.startsWith('Custom::CDKBucketDeployment'))) {
+        const logGroup = singleton.node.tryFindChild('LogGroup')?.node.defaultChild;
+        if (logGroup instanceof logs.CfnLogGroup) {
+          logGroup.applyRemovalPolicy(RemovalPolicy.DESTROY);
+          logGroup.retentionInDays = logs.RetentionDays.ONE_MONTH;
+        }
+      }
     }
   }
 
