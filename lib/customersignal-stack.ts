@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { parseConfig } from '../adapters/config';
 import { topicSpecs } from '../adapters';
+import { Admin } from './admin';
 import { Api } from './api';
 import { Email } from './email';
 import { EventSources } from './event-sources';
@@ -115,6 +116,7 @@ export class CustomerSignalStack extends Stack {
     const specs = topicSpecs(parseConfig({ ...sharedEnvironment }));
     this.streaming.addTopics(topicsFunction, { topics: specs.map((s) => s.topic), specs, providerLogGroup: providerLogs });
     this.migrations = new Migrations(this, 'Migrations', { defaults: functionDefaults, storage: this.storage, providerLogGroup: providerLogs });
+    new Admin(this, 'Admin', { defaults: functionDefaults, storage: this.storage });
 
     this.api = new Api(this, 'Api', {
       handlers: { ingest: this.functions.ingest, query: this.functions.query },
