@@ -40,7 +40,12 @@ export async function createKeyFor(sql: Sql, tenantSlug: string, scopes: Scope[]
   return { id: created.id, key: created.key, prefix: created.prefix, scopes: created.scopes, tenant: tenant.slug, project: projectSlug ?? null };
 }
 
-const text = z.string().min(1).max(200);
+// Postgres text cannot hold NUL, and a lone surrogate would be stored as U+FFFD: refused, so what is accepted is stored as given.
+const text = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(200, 'must be at most 200 characters')
+  .refine((s) => !s.includes('\u0000') && !/\p{Cs}/u.test(s), 'must be text without NUL characters or unpaired UTF-16 surrogates');
 /** The commands, as the CLI parses them and as the admin Lambda receives them (its invocation payload). */
 export const adminCommandSchema = z.discriminatedUnion('command', [
   z.object({ command: z.literal('tenant create'), slug: text, name: text.optional(), retentionDays: text.optional() }).strict(),
