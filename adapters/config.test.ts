@@ -33,3 +33,12 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ CATALOG_FLUSH_INTERVAL: '0s' })).toThrow(/CATALOG_FLUSH_INTERVAL/);
   });
 });
+
+describe('database pool size', () => {
+  it('is 10 by default, 2 on Lambda (one invocation per container), and an explicit value wins', () => {
+    expect(parseConfig({}).database.poolSize).toBe(10);
+    expect(parseConfig({ AWS_LAMBDA_FUNCTION_NAME: 'CustomerSignal-dev-Ingest' }).database.poolSize).toBe(2);
+    expect(parseConfig({ AWS_LAMBDA_FUNCTION_NAME: 'x', DATABASE_POOL_SIZE: '1' }).database.poolSize).toBe(1);
+    expect(() => parseConfig({ DATABASE_POOL_SIZE: '0' })).toThrow(/DATABASE_POOL_SIZE/);
+  });
+});

@@ -26,7 +26,8 @@ const schema = z.object({
   KAFKA_SEND_TIMEOUT: durationMs.default(5_000),
   KAFKA_MAX_QUEUED_EVENTS: intFrom(1, 10_000_000).default(50_000),
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/customersignal'),
-  DATABASE_POOL_SIZE: intFrom(1, 200).default(10),
+  /** Connections per process. @default 10, or 2 on Lambda (one invocation at a time per container; RDS Proxy pools the rest). */
+  DATABASE_POOL_SIZE: intFrom(1, 200).optional(),
   DATABASE_PREPARE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   PORT: intFrom(0, 65_535).default(3000),
@@ -196,7 +197,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     },
     database: {
       url: e.DATABASE_URL,
-      poolSize: e.DATABASE_POOL_SIZE,
+      poolSize: e.DATABASE_POOL_SIZE ?? (env.AWS_LAMBDA_FUNCTION_NAME ? 2 : 10),
       prepare: e.DATABASE_PREPARE,
       ...(e.DATABASE_SECRET_ARN && { secretArn: e.DATABASE_SECRET_ARN }),
     },

@@ -1,26 +1,25 @@
-// The whole deployment in one stack, composed from one construct per concern.
+// The stateless half of a stage: functions, HTTP API, dashboard, event-source mappings, schedules and
+// alarms, composed from one construct per concern. The stateful half (VPC, MSK, Postgres, cache,
+// schema) is its own stack (stateful-stack.ts): replacing anything here never touches data.
 import * as path from 'node:path';
 import { Construct } from 'constructs';
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { parseConfig } from '../adapters/config';
-import { topicSpecs } from '../adapters';
 import { Admin } from './admin';
 import { Api } from './api';
-import { Email } from './email';
+import type { Email } from './email';
 import { EventSources } from './event-sources';
-import { FunctionDefaults, PROJECT_ROOT } from './function-defaults';
+import { PROJECT_ROOT } from './function-defaults';
 import { Functions } from './functions';
-import { defaultKafkaNames, kafkaNamesEnvironment } from './kafka-names';
-import { Migrations } from './migrations';
-import { Network } from './network';
+import type { KafkaNames } from './kafka-names';
+import type { Migrations } from './migrations';
+import type { Network } from './network';
 import { Ops } from './ops';
 import { Schedules } from './schedules';
+import { StatefulStack } from './stateful-stack';
 import { defaultStage, type StageConfig } from './stage';
-import { Storage } from './storage';
-import { Streaming } from './streaming';
+import type { Storage } from './storage';
+import type { Streaming } from './streaming';
 import { Web } from './web';
 
 export interface CustomerSignalStackProps extends StackProps {
@@ -28,17 +27,22 @@ export interface CustomerSignalStackProps extends StackProps {
   readonly stage?: StageConfig;
   /** @default frontend/dist of this repository */
   readonly webDistDir?: string;
+  /** The stateful stack to run on. @default a new one, `<id>-data`, in the same scope and environment */
+  readonly data?: StatefulStack;
 }
 
 export class CustomerSignalStack extends Stack {
   readonly stage: StageConfig;
+  /** The stateful stack this one reads from (also reachable through the fields below). */
+  readonly data: StatefulStack;
   readonly network: Network;
   readonly streaming: Streaming;
   readonly storage: Storage;
   readonly email?: Email;
+  readonly kafka: KafkaNames;
   readonly functions: Functions;
   readonly migrations: Migrations;
-  /** Runs the topics custom resource (functions/migrate/topics-handler.ts). */
+  /** Runs the topics custom resource (functions/migrate/topics-handler.ts), in the stateful stack. */
   readonly topicsFunction: NodejsFunction;
   readonly api: Api;
   readonly eventSources: EventSources;
@@ -48,54 +52,26 @@ export class CustomerSignalStack extends Stack {
 
   constructor(scope: Construct, id: string, props: CustomerSignalStackProps = {}) {
     super(scope, id, props);
-    const stage = (this.stage = props.stage ?? defaultStage());
-    const kafka = defaultKafkaNames();
-    const logRetention = stage.logRetentionDays as logs.RetentionDays;
+    const stage = (this.stage = props.stage ?? props.data?.stage ?? defaultStage());
+    const data = (this.data =
+      props.data ??
+      new StatefulStack(scope, `${id}-data`, {
+        description: `CustomerSignal (${stage.name}), stateful: VPC, MSK, Postgres, cache`,
+        stage,
+        ...(props.env && { env: props.env }),
+      }));
+    this.addDependency(data, 'the functions use the network, the stores and the schema');
+    this.network = data.network;
+    this.streaming = data.streaming;
+    this.storage = data.storage;
+    this.email = data.email;
+    this.kafka = data.kafka;
+    this.migrations = data.migrations;
+    this.topicsFunction = data.topicsFunction;
+    const kafka = this.kafka;
+    const logRetention = stage.logRetentionDays;
 
-    this.network = new Network(this, 'Network', {
-      natGateways: stage.natGateways,
-      interfaceEndpoints: stage.interfaceEndpoints,
-      logRetention,
-    });
-    this.streaming = new Streaming(this, 'Streaming', {
-      network: this.network,
-      localstack: stage.localstack,
-      brokerType: stage.mskBrokerType,
-      kafkaVersion: stage.mskKafkaVersion,
-      brokerStorageGiB: stage.mskBrokerStorageGiB,
-      logRetention,
-    });
-    this.storage = new Storage(this, 'Storage', {
-      network: this.network,
-      databaseInstanceType: new ec2.InstanceType(stage.dbInstanceType),
-      multiAz: stage.dbMultiAz,
-      allocatedStorageGiB: stage.dbAllocatedStorageGiB,
-      maxAllocatedStorageGiB: stage.dbMaxAllocatedStorageGiB,
-      backupRetentionDays: stage.dbBackupRetentionDays,
-      protectData: stage.protectData,
-      localstack: stage.localstack,
-    });
-    if (stage.emailFrom) this.email = new Email(this, 'Email', { from: stage.emailFrom });
-
-    // The runtime's config module (adapters/config.ts) reads these; secrets travel as ARNs and are
-    // read at cold start (adapters/aws/resolve.ts), never copied into env.
-    const sharedEnvironment = {
-      ...kafkaNamesEnvironment(kafka),
-      KAFKA_EVENTS_RAW_PARTITIONS: String(stage.eventsRawPartitions),
-      AGGREGATE_BATCH_SIZE: String(stage.aggregateBatchSize),
-    };
-    const functionDefaults = new FunctionDefaults(this, 'FunctionDefaults', {
-      network: this.network,
-      environment: sharedEnvironment,
-      connections: {
-        kafka: this.streaming.environment,
-        postgres: this.storage.postgresEnvironment,
-        redis: this.storage.redisEnvironment,
-        ...(this.email && { smtp: this.email.environment }),
-      },
-      memorySize: stage.lambdaMemoryMb,
-      logRetention,
-    });
+    const functionDefaults = data.functionDefaults(this, 'FunctionDefaults');
     this.functions = new Functions(this, 'Functions', {
       defaults: functionDefaults,
       streaming: this.streaming,
@@ -105,17 +81,6 @@ export class CustomerSignalStack extends Stack {
       aggregateMemoryMb: stage.lambdaMemoryMb * 2,
     });
 
-    // Custom resources: the CDK provider framework's own log group, shared by both providers.
-    const providerLogs = new logs.LogGroup(this, 'CustomResourceLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
-    const topicsFunction = (this.topicsFunction = functionDefaults.create(this, 'TopicsFunction', {
-      entry: 'migrate/topics-handler',
-      description: 'Custom resource: create the Kafka topics with their partitions and retention',
-      timeout: Duration.minutes(5),
-      connects: ['kafka'],
-    }));
-    const specs = topicSpecs(parseConfig({ ...sharedEnvironment }));
-    this.streaming.addTopics(topicsFunction, { topics: specs.map((s) => s.topic), specs, providerLogGroup: providerLogs });
-    this.migrations = new Migrations(this, 'Migrations', { defaults: functionDefaults, storage: this.storage, providerLogGroup: providerLogs });
     new Admin(this, 'Admin', { defaults: functionDefaults, storage: this.storage });
 
     this.api = new Api(this, 'Api', {
@@ -127,6 +92,7 @@ export class CustomerSignalStack extends Stack {
       distDir: props.webDistDir ?? path.join(PROJECT_ROOT, 'frontend', 'dist'),
       apiDomainName: this.api.domainName,
       apiUrl: this.api.url,
+      protectData: stage.protectData,
     });
     this.eventSources = new EventSources(this, 'EventSources', {
       streaming: this.streaming,
@@ -136,7 +102,6 @@ export class CustomerSignalStack extends Stack {
       aggregateBatchSize: stage.aggregateBatchSize,
       alertBatchSize: stage.alertBatchSize,
       batchingWindowSeconds: stage.batchingWindowSeconds,
-      after: [this.streaming.topics!, this.migrations.resource],
     });
     this.schedules = new Schedules(this, 'Schedules', {
       maintenance: this.functions.maintenance,

@@ -16,8 +16,11 @@ export interface EventSourcesProps {
   readonly alertBatchSize: number;
   /** Whole seconds (CloudFormation's unit); 0 = no wait. */
   readonly batchingWindowSeconds: number;
-  /** What must exist before the mappings start polling: the topics and the schema. */
-  readonly after: readonly IDependable[];
+  /**
+   * What must exist before the mappings start polling: the topics and the schema. Not needed when
+   * they live in the stateful stack, which this stack depends on as a whole.
+   */
+  readonly after?: readonly IDependable[];
 }
 
 export class EventSources extends Construct {
@@ -62,7 +65,7 @@ export class EventSources extends Construct {
     // Mappings created before their topic exists fail to start; before the schema, every batch would fail.
     for (const fn of [props.aggregate, props.alert]) {
       for (const mapping of fn.node.children.filter((c) => c instanceof lambda.EventSourceMapping)) {
-        for (const dep of props.after) mapping.node.addDependency(dep);
+        for (const dep of props.after ?? []) mapping.node.addDependency(dep);
       }
     }
   }

@@ -64,6 +64,8 @@ export class FunctionDefaults extends Construct {
       POWERTOOLS_METRICS_NAMESPACE: 'CustomerSignal',
       POWERTOOLS_LOGGER_LOG_EVENT: 'false',
       LOG_LEVEL: 'INFO',
+      // Powertools Tracer (when the handlers use it) records AWS SDK calls, not responses.
+      POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
       // The EventBridge schedules' period (schedules.ts): GET /v1/status trusts a caught-up check for 3 ticks.
       SCHEDULER_TICK: '1m',
       // Deployed webhooks never call loopback (nor private, link-local or metadata) addresses unless allow-listed.
@@ -100,6 +102,9 @@ export class FunctionDefaults extends Construct {
       memorySize: options.memorySize ?? this.props.memorySize ?? 512,
       timeout: options.timeout ?? Duration.seconds(30),
       logGroup,
+      // X-Ray: Lambda samples and records each invocation; the ingest handler carries the trace id to
+      // the consumers in the Kafka record headers (docs/aws.md, Tracing).
+      tracing: lambda.Tracing.ACTIVE,
       vpc: this.props.network.vpc,
       vpcSubnets: this.props.network.appSubnets,
       environment: { ...this.environment, ...connectionEnv, ...options.environment },

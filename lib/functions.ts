@@ -35,6 +35,9 @@ export class Functions extends Construct {
     super(scope, id);
     const { defaults, streaming, storage, kafka, email } = props;
     const { eventsRaw, eventsDlq, metricUpdates } = kafka.topics;
+    // The alert function and its tick make the first delivery attempt of new notifications themselves
+    // (the dispatcher retries), so all three get the SMTP settings (host, port, sender, secret).
+    const mailing = email ? [...FunctionDefaults.APP_CONNECTIONS, 'smtp' as const] : FunctionDefaults.APP_CONNECTIONS;
 
     this.ingest = defaults.create(this, 'Ingest', {
       entry: 'ingest/handler',
@@ -60,18 +63,20 @@ export class Functions extends Construct {
       entry: 'alert/handler',
       description: 'metric_updates batches: evaluate the affected alert rules over the 10s rollups; state + outbox in one transaction',
       timeout: Duration.minutes(2),
+      connects: mailing,
     });
     this.alertTick = defaults.create(this, 'AlertTick', {
       entry: 'alert/handler',
       handler: 'tickHandler',
       description: 'Every minute: absence rules, `for` periods and resolves',
       timeout: Duration.minutes(1),
+      connects: mailing,
     });
     this.dispatch = defaults.create(this, 'Dispatch', {
       entry: 'dispatch/handler',
       description: 'Every minute: deliver pending notifications (webhooks, email) at least once with a stable delivery id',
       timeout: Duration.minutes(2),
-      connects: email ? [...FunctionDefaults.APP_CONNECTIONS, 'smtp'] : FunctionDefaults.APP_CONNECTIONS,
+      connects: mailing,
     });
 
     // Every app function builds the shared adapters, which open Postgres, Redis and a Kafka client.
@@ -87,8 +92,6 @@ export class Functions extends Construct {
     streaming.grantDescribe(this.query, [eventsRaw, eventsDlq, metricUpdates]);
     // Maintenance reads the aggregate group's lag on events_raw and publishes caught_up_through.
     streaming.grantDescribeGroup(this.maintenance, eventsRaw, kafka.groups.aggregate);
-    // The alert function and its tick make the first delivery attempt of new notifications themselves (the
-    // dispatcher retries), so they send mail too.
     for (const fn of [this.dispatch, this.alert, this.alertTick]) email?.grantRead(fn);
   }
 

@@ -37,11 +37,14 @@ export class Migrations extends Construct {
     this.function = props.defaults.create(this, 'Function', {
       entry: 'migrate/handler',
       description: 'Custom resource: apply the SQL migrations (adapters/postgres/migrations) on deploy',
-      timeout: Duration.minutes(10),
+      // The provider framework waits for the handler up to its own limit (Lambda's 15 minutes): the
+      // handler spends at most this timeout retrying while RDS Proxy registers its target.
+      timeout: Duration.minutes(14),
       connects: ['postgres'],
       withMigrations: true,
     });
-    storage.grantPostgres(this.function);
+    // The master user: the migrations create tables and the app role, and set its password.
+    storage.grantPostgresMaster(this.function);
 
     const provider = new cr.Provider(this, 'Provider', { onEventHandler: this.function, logGroup: props.providerLogGroup });
     this.resource = new CustomResource(this, 'Resource', {
@@ -49,7 +52,8 @@ export class Migrations extends Construct {
       resourceType: 'Custom::Migrations',
       properties: { Digest: migrationsDigest() },
     });
-    // The proxy answers only once its target (the instance) is registered.
-    this.resource.node.addDependency(storage.proxy, storage.database);
+    // The proxy answers only once its target (the instance) is registered; the handler retries with
+    // backoff within its timeout while the target registers (functions/migrate/handler.ts).
+    this.resource.node.addDependency(...(storage.proxy ? [storage.proxy] : []), storage.database);
   }
 }

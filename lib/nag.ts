@@ -1,6 +1,6 @@
 // Every cdk-nag AwsSolutions finding we accept, each on the narrowest construct and with the reason it
 // is acceptable. Everything else is fixed in the constructs (see the README's cdk-nag section).
-import { Validations, type CfnElement } from 'aws-cdk-lib';
+import { Stack, Token, Validations, type CfnElement } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type { CustomerSignalStack } from './customersignal-stack';
 
@@ -8,25 +8,60 @@ const ack = (scope: IConstruct, id: string, reason: string) => Validations.of(sc
 
 const MANAGED = (name: string) => `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/${name}]`;
 
+/** Acknowledges the findings of the stateless stack and of its stateful stack (`stack.data`). */
 export function acknowledgeFindings(stack: CustomerSignalStack): void {
-  // --- Lambda roles (all functions, the custom-resource providers included)
-  ack(stack, MANAGED('AWSLambdaBasicExecutionRole'),
-    'AWS-maintained minimum for a function to write its own CloudWatch Logs (logs:CreateLogStream/PutLogEvents); an inline copy would only drift from it.');
-  ack(stack, MANAGED('AWSLambdaVPCAccessExecutionRole'),
-    'AWS-maintained ENI permissions every VPC function needs (ec2:CreateNetworkInterface etc.); EC2 does not support resource-level scoping for these actions, so an inline policy would be the same wildcard.');
+  // --- Lambda roles (all functions, the custom-resource providers included), in both stacks
+  for (const scope of [stack, stack.data]) {
+    ack(scope, MANAGED('AWSLambdaBasicExecutionRole'),
+      'AWS-maintained minimum for a function to write its own CloudWatch Logs (logs:CreateLogStream/PutLogEvents); an inline copy would only drift from it.');
+    ack(scope, MANAGED('AWSLambdaVPCAccessExecutionRole'),
+      'AWS-maintained ENI permissions every VPC function needs (ec2:CreateNetworkInterface etc.); EC2 does not support resource-level scoping for these actions, so an inline policy would be the same wildcard.');
+    ack(scope, 'AwsSolutions-L1',
+      'nodejs22.x on purpose: the code is developed and tested on Node 20 locally, and 22 is the closest supported Lambda runtime (nodejs20.x creation is blocked from 2027-02-01); nodejs24.x is the next step once local dev moves. Provider-framework functions use the runtime aws-cdk-lib pins.');
+  }
   ack(stack, MANAGED('AWSLambdaMSKExecutionRole'),
     'Added by ManagedKafkaEventSource for the event-source poller (kafka:DescribeClusterV2, GetBootstrapBrokers, ENI actions in the cluster subnets); the data-plane actions (kafka-cluster:ReadData, AlterGroup) are granted per topic and group ARN in streaming.ts.');
-  ack(stack, 'AwsSolutions-L1',
-    'nodejs22.x on purpose: the code is developed and tested on Node 20 locally, and 22 is the closest supported Lambda runtime (nodejs20.x creation is blocked from 2027-02-01); nodejs24.x is the next step once local dev moves. Provider-framework functions use the runtime aws-cdk-lib pins.');
 
   // --- Custom-resource providers: the framework may invoke any version of its handler.
   for (const [provider, handler] of [
     [stack.streaming.node.findChild('TopicsProvider'), stack.topicsFunction],
     [stack.migrations.node.findChild('Provider'), stack.migrations.function],
   ] as const) {
-    const handlerId = stack.getLogicalId(handler.node.defaultChild as CfnElement);
+    const handlerId = Stack.of(handler).getLogicalId(handler.node.defaultChild as CfnElement);
     ack(provider, `AwsSolutions-IAM5[Resource::<${handlerId}.Arn>:*]`,
       'CDK provider framework: lambda:InvokeFunction on its one handler function and that function\'s versions (<arn>:*).');
+  }
+
+  // --- X-Ray (active tracing): xray:PutTraceSegments and PutTelemetryRecords support no resource-level
+  // permissions, so Lambda's tracing grant is on "*" for every function.
+  for (const fn of [...stack.functions.all, stack.topicsFunction, stack.migrations.function]) {
+    ack(fn, 'AwsSolutions-IAM5[Resource::*]',
+      'Active tracing: Lambda adds xray:PutTraceSegments and xray:PutTelemetryRecords on "*" (X-Ray has no resource-level permissions for them); every other statement of this role names its resources.');
+  }
+
+  // --- The dashboard upload: CDK's BucketDeployment runs one singleton handler per stack (a child of the
+  // stack, whose id carries a hash and its memory size). Its policy is CDK's own; these are its wildcards.
+  if (stack.web.deployment) {
+    const bucketId = stack.getLogicalId(stack.web.bucket.node.defaultChild as CfnElement);
+    const singletons = stack.node.children.filter((c) => c.node.id.startsWith('Custom::CDKBucketDeployment'));
+    // The bootstrap bucket's ARN as cdk-nag prints it: literal in a stack with an explicit environment.
+    const agnostic = Token.isUnresolved(stack.region);
+    const assetsBucket = agnostic
+      ? 'arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*'
+      : `arn:${stack.partition}:s3:::cdk-hnb659fds-assets-${stack.account}-${stack.region}/*`;
+    const reasons: Record<string, string> = {
+      'Action::s3:GetObject*': 'BucketDeployment reads its source asset zip (s3:GetObject*) from the CDK bootstrap assets bucket only.',
+      'Action::s3:GetBucket*': 'BucketDeployment reads bucket metadata (s3:GetBucket*) of the assets bucket and of the site bucket only, to sync the build.',
+      'Action::s3:List*': 'BucketDeployment lists the assets bucket and the site bucket only (s3:List*), to compute what to upload and prune.',
+      'Action::s3:DeleteObject*': 'BucketDeployment prunes files of an old build from the site bucket (s3:DeleteObject* on the site bucket only).',
+      'Action::s3:Abort*': 'BucketDeployment aborts its own failed multipart uploads (s3:Abort*) to the site bucket only.',
+      [`Resource::${assetsBucket}`]: 'The CDK bootstrap assets bucket of this account and region: the zipped dashboard build is read from there.',
+      [`Resource::<${bucketId}.Arn>/*`]: 'The site bucket\'s objects: the dashboard build is written and pruned there (it holds nothing else).',
+      'Resource::*': 'cloudfront:CreateInvalidation and GetInvalidation after the upload: CDK\'s BucketDeployment grants them on "*" for its distribution invalidation; the handler invalidates only the distribution it is given.',
+    };
+    for (const singleton of singletons) {
+      for (const [finding, reason] of Object.entries(reasons)) ack(singleton, `AwsSolutions-IAM5[${finding}]`, reason);
+    }
   }
 
   // --- Network
@@ -36,9 +71,9 @@ export function acknowledgeFindings(stack: CustomerSignalStack): void {
   }
 
   // --- Storage
-  const { database, redisSecret } = stack.storage;
+  const { database, redisSecret, appDatabaseSecret } = stack.storage;
   ack(database, 'AwsSolutions-RDS11',
-    'Default port 5432: clients reach it only through RDS Proxy (whose port is fixed to the engine default) inside isolated subnets and security groups; a non-default port adds no control.');
+    'Default port 5432: clients reach it through RDS Proxy (whose port is fixed to the engine default), or directly on stages without a proxy, always inside isolated subnets and security groups; a non-default port adds no control.');
   if (!stack.stage.dbMultiAz) {
     ack(database, 'AwsSolutions-RDS3', `Stage ${stack.stage.name} runs single-AZ to halve the instance cost; set dbMultiAz in the stage (prod does).`);
   }
@@ -47,7 +82,10 @@ export function acknowledgeFindings(stack: CustomerSignalStack): void {
   }
   // The generated secret is a child of the instance construct.
   ack(database, 'AwsSolutions-SMG4',
-    'Not rotated yet: functions read the password once per cold start, so a rotation would fail new connections from warm containers until they recycle. The planned switch is RDS Proxy IAM auth (no client password at all).');
+    'Not rotated yet: the migrations function reads the master password once per cold start, so a rotation would fail new connections from warm containers until they recycle. The planned switch is RDS Proxy IAM auth (no client password at all).');
+  ack(appDatabaseSecret, 'AwsSolutions-SMG4',
+    'The functions\' role password: set by the migrations (ALTER ROLE) from this secret and read once per cold start; rotation needs a rotation function that runs ALTER ROLE and waits out warm containers (planned with RDS Proxy IAM auth).');
+
   if (redisSecret) ack(redisSecret, 'AwsSolutions-SMG4',
     'ElastiCache user passwords have no managed rotation; rotating means a custom rotation function that updates the user and the secret together (planned with ElastiCache IAM auth as the alternative).');
 

@@ -1,6 +1,6 @@
 // The VPC every other construct lives in: private subnets, the NAT for webhooks, VPC endpoints, flow logs.
 import { Construct } from 'constructs';
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 
@@ -13,8 +13,11 @@ export interface NetworkProps {
   readonly natGateways: number;
   /**
    * Interface endpoints (service names such as secretsmanager, email-smtp, sts, lambda, kafka): each
-   * costs ~7.3 USD/month per AZ plus 0.01 USD/GB. `email-smtp` is how the dispatcher reaches SES SMTP;
-   * `secretsmanager` keeps the cold-start secret reads off the NAT. S3 uses a free gateway endpoint.
+   * costs ~7.3 USD/month per AZ plus 0.01 USD/GB. Without them the traffic takes the NAT, which the
+   * stage has anyway (webhooks, MSK event-source pollers). `email-smtp` is not offered in every AZ:
+   * it is placed only in the AZs that offer it, which needs a stage with an explicit account and
+   * region (CDK looks the AZs up, and the answer goes into cdk.context.json). S3 uses a free gateway
+   * endpoint.
    */
   readonly interfaceEndpoints: readonly string[];
   readonly logRetention: logs.RetentionDays;
@@ -27,6 +30,8 @@ export class Network extends Construct {
   /** Postgres, RDS Proxy and Redis: nothing in there ever calls out. */
   readonly dataSubnets: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
   readonly endpoints: Record<string, ec2.InterfaceVpcEndpoint> = {};
+  /** Interface endpoint services known not to exist in every AZ of a region. */
+  static readonly PARTIAL_AZ_SERVICES: readonly string[] = ['email-smtp'];
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
@@ -46,8 +51,17 @@ export class Network extends Construct {
     const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
     this.vpc.addFlowLog('FlowLog', { destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup) });
 
+    const stack = Stack.of(this);
+    const environmentAgnostic = Token.isUnresolved(stack.region) || Token.isUnresolved(stack.account);
     for (const name of props.interfaceEndpoints) {
       const id = name.replace(/(^|[-.])([a-z])/g, (_, __, c: string) => c.toUpperCase());
+      const partialAzs = Network.PARTIAL_AZ_SERVICES.includes(name);
+      if (partialAzs && environmentAgnostic) {
+        throw new Error(
+          `The ${name} interface endpoint is not offered in every availability zone: give the stage an account and region ` +
+            `(so CDK can look up the AZs that offer it), or leave it out and let the traffic take the NAT gateway (docs/aws.md).`,
+        );
+      }
       this.endpoints[name] = this.vpc.addInterfaceEndpoint(`${id}Endpoint`, {
         // SES SMTP listens on 587 (STARTTLS) behind its endpoint; every other service on 443.
         service: new ec2.InterfaceVpcEndpointAwsService(name, undefined, name === 'email-smtp' ? 587 : 443),
@@ -55,6 +69,8 @@ export class Network extends Construct {
         privateDnsEnabled: true,
         // Reachable from inside the VPC only: the endpoint's security group allows the VPC CIDR on that port.
         open: true,
+        // Only in the AZs that offer the service (a context lookup, committed in cdk.context.json).
+        ...(partialAzs && { lookupSupportedAzs: true }),
       });
     }
   }

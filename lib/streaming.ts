@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { ArnFormat, CustomResource, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { KAFKA_MAX_MESSAGE_BYTES } from '../adapters/kafka/limits';
 import type { TopicSpec } from '../adapters/kafka/topics';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -31,6 +32,8 @@ export interface StreamingProps {
   readonly brokerStorageGiB?: number;
   /** Provisioned only: broker logs. */
   readonly logRetention?: logs.RetentionDays;
+  /** Keep the cluster (and its topics' data) when the stack goes. @default false */
+  readonly protectData?: boolean;
 }
 
 export interface TopicsResourceProps {
@@ -51,7 +54,7 @@ export interface TopicsResourceProps {
  * topic) are far above this product's first years; provisioned MSK is the move when sustained
  * throughput makes per-broker pricing cheaper, and only this construct changes then.
  */
-export class Streaming extends Construct {
+export class Streaming extends Construct implements ec2.IConnectable {
   /** SASL/IAM listener (MSK Serverless has no other; provisioned clusters use the same port for IAM). */
   static readonly IAM_PORT = 9098;
 
@@ -85,12 +88,26 @@ export class Streaming extends Construct {
         ? undefined
         : new logs.LogGroup(this, 'BrokerLogs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
       this.brokerIds = subnetIds.map((_, i) => i + 1);
+      // The broker default (~1 MB) is below what the producer sends and the topics accept
+      // (adapters/kafka/limits.ts): raise the record-batch limit, and the replica fetch size with it
+      // so followers can copy the largest batch. (MSK Serverless: fixed 8 MiB maximum message size.)
+      const configuration = new msk.CfnConfiguration(this, 'Configuration', {
+        name: `${this.clusterName}-config`,
+        description: 'CustomerSignal broker settings sized with adapters/kafka/limits.ts',
+        kafkaVersionsList: [props.kafkaVersion ?? '3.9.x'],
+        serverProperties: [
+          `message.max.bytes=${KAFKA_MAX_MESSAGE_BYTES}`,
+          `replica.fetch.max.bytes=${KAFKA_MAX_MESSAGE_BYTES}`,
+          'auto.create.topics.enable=false',
+        ].join('\n'),
+      });
       cluster = new msk.CfnCluster(this, 'Cluster', {
         clusterName: this.clusterName,
         kafkaVersion: props.kafkaVersion ?? '3.9.x',
         numberOfBrokerNodes: subnetIds.length,
         // Topic-level CloudWatch metrics (events_dlq growth, ops.ts) exist only at this level on provisioned MSK.
         enhancedMonitoring: 'PER_TOPIC_PER_BROKER',
+        configurationInfo: { arn: configuration.attrArn, revision: configuration.attrLatestRevisionRevision },
         brokerNodeGroupInfo: {
           clientSubnets: subnetIds,
           instanceType: props.brokerType ?? 'kafka.t3.small',
@@ -124,6 +141,8 @@ export class Streaming extends Construct {
       });
     }
     this.clusterArn = cluster.attrArn;
+    // The log itself: retained with the stage's data (protectData), deleted otherwise.
+    cluster.applyRemovalPolicy(props.protectData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
   }
 
   /** Environment a function needs to reach the cluster (brokers resolved at cold start by adapters/aws/resolve.ts). */
@@ -181,7 +200,8 @@ export class Streaming extends Construct {
 
   private allow(client: iam.IGrantable & ec2.IConnectable, actions: string[], resources: string[]): void {
     iam.Grant.addToPrincipal({ grantee: client, actions, resourceArns: resources });
-    this.connections.allowDefaultPortFrom(client);
+    // From the client's side: the rule lives in the client's stack, never in this (stateful) one.
+    client.connections.allowToDefaultPort(this);
   }
 
   /** arn:…:kafka:…:topic|group/<cluster name>/<cluster uuid>/<name>, the uuid cut from the cluster ARN. */

@@ -24,6 +24,12 @@ export interface WebProps {
   readonly apiDomainName?: string;
   /** The direct API URL written to /config.json. */
   readonly apiUrl?: string;
+  /**
+   * Keep the access-log bucket (and its logs) when the stack goes. Otherwise it is emptied and
+   * deleted with the stack. The site bucket holds only the build and is always emptied and deleted.
+   * @default false
+   */
+  readonly protectData?: boolean;
 }
 
 /** Paths the distribution forwards to the API. */
@@ -53,8 +59,9 @@ export class Web extends Construct {
       enforceSSL: true,
       objectOwnership: s3.ObjectOwnership.OBJECT_WRITER,
       lifecycleRules: [{ expiration: Duration.days(90) }],
-      removalPolicy: RemovalPolicy.DESTROY,
-      autoDeleteObjects: false,
+      // A non-empty bucket cannot be deleted: `cdk destroy` failed here. Emptied first, or retained on purpose.
+      removalPolicy: props.protectData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      autoDeleteObjects: !props.protectData,
     });
     this.bucket = new s3.Bucket(this, 'Bucket', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -62,6 +69,9 @@ export class Web extends Construct {
       enforceSSL: true,
       serverAccessLogsBucket: this.logBucket,
       serverAccessLogsPrefix: 'site-bucket/',
+      // Only the SPA build (redeployed by every deploy): nothing to keep.
+      removalPolicy: RemovalPolicy.DESTROY,
+      autoDeleteObjects: true,
     });
 
     // The SPA routes in the browser: a deep link (/metrics/signup) has no object behind it. A viewer-request

@@ -12,7 +12,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { App, type CfnElement } from 'aws-cdk-lib';
+import { App, Stack, type CfnElement } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { CustomerSignalStack } from '../lib/customersignal-stack';
 import type { Admin } from '../lib/admin';
@@ -181,6 +181,10 @@ function localEnvironment(name: string, variables: Record<string, unknown>): Rec
     // AWS-only: replaced by the local equivalent (null: the local URL carries what the secret would).
     DATABASE_URL: cfg.database.url,
     DATABASE_SECRET_ARN: null,
+    // The migrations set the app role's password from this secret; locally the role keeps none (trust auth).
+    DATABASE_APP_SECRET_ARN: null,
+    // The Lambda runtime's CA file (with the RDS CAs); the local Postgres speaks no TLS.
+    NODE_EXTRA_CA_CERTS: null,
     REDIS_URL: cfg.redis.url,
     REDIS_SECRET_ARN: null,
     KAFKA_MSK_CLUSTER_ARN: null,
@@ -230,33 +234,40 @@ beforeAll(async () => {
   const { context } = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8'));
   const app = new App({ outdir, context: { ...context, 'aws:cdk:bundling-stacks': ['**'] } });
   const stack = new CustomerSignalStack(app, 'CustomerSignal', { webDistDir: join(tmpdir(), 'customersignal-no-such-dist') });
-  app.synth();
+  const assembly = app.synth();
   synthMs = Date.now() - started;
 
-  const template = JSON.parse(readFileSync(join(outdir, 'CustomerSignal.template.json'), 'utf8')) as { Resources: Record<string, TemplateResource> };
-  const assets = JSON.parse(readFileSync(join(outdir, 'CustomerSignal.assets.json'), 'utf8')) as { files: Record<string, { source: { path: string; packaging: string } }> };
+  // Every stack of the stage (stateful and stateless) and every asset manifest of the assembly.
+  const assets: Record<string, { source: { path: string; packaging: string } }> = {};
+  for (const file of readdirSync(outdir).filter((f) => f.endsWith('.assets.json'))) Object.assign(assets, JSON.parse(readFileSync(join(outdir, file), 'utf8')).files);
   const f = stack.functions;
   const ours: Record<string, IConstruct> = {
     ingest: f.ingest, query: f.query, aggregate: f.aggregate, maintenance: f.maintenance, alert: f.alert, alertTick: f.alertTick, dispatch: f.dispatch,
     topics: stack.topicsFunction, migrations: stack.migrations.function, admin: (stack.node.findChild('Admin') as Admin).function,
   };
-  const idOf = new Map(Object.entries(ours).map(([name, c]) => [stack.getLogicalId(c.node.defaultChild as CfnElement), name]));
-  for (const [logicalId, resource] of Object.entries(template.Resources)) {
-    if (resource.Type !== 'AWS::Lambda::Function') continue;
-    const name = idOf.get(logicalId);
-    // The CDK's own provider-framework handlers are not ours to prove (they run on the runtime's bundled SDK).
-    if (name === undefined) {
-      expect({ logicalId, runtime: resource.Properties.Runtime }).not.toEqual({ logicalId, runtime: 'nodejs22.x' });
-      continue;
+  const idOf = new Map(Object.entries(ours).map(([name, c]) => {
+    const owner = Stack.of(c);
+    return [`${owner.artifactId}/${owner.getLogicalId(c.node.defaultChild as CfnElement)}`, name];
+  }));
+  for (const artifact of assembly.stacks) {
+    const template = artifact.template as { Resources: Record<string, TemplateResource> };
+    for (const [logicalId, resource] of Object.entries(template.Resources)) {
+      if (resource.Type !== 'AWS::Lambda::Function') continue;
+      const name = idOf.get(`${artifact.id}/${logicalId}`);
+      // The CDK's own provider-framework handlers are not ours to prove (they run on the runtime's bundled SDK).
+      if (name === undefined) {
+        expect({ logicalId, runtime: resource.Properties.Runtime }).not.toEqual({ logicalId, runtime: 'nodejs22.x' });
+        continue;
+      }
+      const hash = String(resource.Properties.Code.S3Key).replace(/\.zip$/, '');
+      const asset = assets[hash]!;
+      expect(asset.source.packaging).toBe('zip');
+      const dir = join(work, `bundle-${name}`);
+      cpSync(join(outdir, asset.source.path), dir, { recursive: true });
+      const [file, handler] = String(resource.Properties.Handler).split('.') as [string, string];
+      expect(file).toBe('index');
+      fns.set(name, { name, handler, dir, env: localEnvironment(name, resource.Properties.Environment?.Variables ?? {}) });
     }
-    const hash = String(resource.Properties.Code.S3Key).replace(/\.zip$/, '');
-    const asset = assets.files[hash]!;
-    expect(asset.source.packaging).toBe('zip');
-    const dir = join(work, `bundle-${name}`);
-    cpSync(join(outdir, asset.source.path), dir, { recursive: true });
-    const [file, handler] = String(resource.Properties.Handler).split('.') as [string, string];
-    expect(file).toBe('index');
-    fns.set(name, { name, handler, dir, env: localEnvironment(name, resource.Properties.Environment?.Variables ?? {}) });
   }
 }, 600_000);
 

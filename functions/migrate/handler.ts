@@ -1,9 +1,16 @@
 // CloudFormation custom resource (through the CDK Provider framework): applies the SQL migrations on
-// every deploy that changes them — the same migrate() as `customersignal migrate`.
-import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { loadConfig } from '../../adapters/config';
+// every deploy that changes them — the same migrate() as `customersignal migrate` — and sets the app
+// role's password from its secret (DATABASE_APP_SECRET_ARN).
+//
+// On the first deploy the database (or RDS Proxy's target) may not accept connections yet for minutes
+// after CloudFormation reports it created: every attempt that fails to connect is retried with
+// exponential backoff until the function's own time is nearly spent.
+import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
+import { loadConfig, type Config } from '../../adapters/config';
+import { readJsonSecret } from '../../adapters/aws/secret';
+import { setAppRolePassword } from '../../adapters/postgres/app-role';
 import { createSql } from '../../adapters/postgres/client';
-import { migrate } from '../../adapters/postgres/migrate';
+import { migrate, type MigrationResult } from '../../adapters/postgres/migrate';
 import { logger } from '../../adapters/logger';
 
 export interface CustomResourceResult {
@@ -11,17 +18,96 @@ export interface CustomResourceResult {
   Data?: Record<string, string>;
 }
 
-export async function handler(event: CloudFormationCustomResourceEvent): Promise<CustomResourceResult> {
-  const physicalResourceId = 'customersignal-migrations';
-  // Deleting the stack must not touch the data (the database has its own removal policy).
-  if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
-  const cfg = await loadConfig();
-  const sql = createSql({ ...cfg.database, poolSize: 1 });
-  try {
-    const result = await migrate(sql);
-    logger.info('migrations', { applied: result.applied, alreadyApplied: result.alreadyApplied });
-    return { PhysicalResourceId: physicalResourceId, Data: { Applied: result.applied.join(',') || '(none)' } };
-  } finally {
-    await sql.end({ timeout: 5 });
+export interface RetryOptions {
+  /** Time left for retrying (ms), read before each wait. */
+  remainingMs: () => number;
+  sleep: (ms: number) => Promise<void>;
+  /** Kept free at the end for the last attempt and the response. @default 60 s */
+  reserveMs?: number;
+  /** @default 2 s */
+  firstDelayMs?: number;
+  /** @default 30 s */
+  maxDelayMs?: number;
+  /** [0, 1): jitter. @default Math.random */
+  random?: () => number;
+  /** Whether a failure is worth another attempt. @default every failure */
+  retryable?: (e: unknown) => boolean;
+  onRetry?: (attempt: number, delayMs: number, error: unknown) => void;
+}
+
+/**
+ * Runs `attempt` until it succeeds, waiting 2 s, 4 s, 8 s, ... (capped, with jitter) between attempts,
+ * as long as the next wait still leaves `reserveMs`; then rethrows the last error.
+ */
+export async function withBackoff<T>(attempt: (n: number) => Promise<T>, opts: RetryOptions): Promise<T> {
+  const reserve = opts.reserveMs ?? 60_000;
+  const first = opts.firstDelayMs ?? 2_000;
+  const max = opts.maxDelayMs ?? 30_000;
+  const random = opts.random ?? Math.random;
+  const retryable = opts.retryable ?? (() => true);
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt(n);
+    } catch (e) {
+      const base = Math.min(max, first * 2 ** (n - 1));
+      const delay = Math.round(base / 2 + (base / 2) * random());
+      if (!retryable(e) || opts.remainingMs() - delay < reserve) throw e;
+      opts.onRetry?.(n, delay, e);
+      await opts.sleep(delay);
+    }
   }
 }
+
+/** Connection-level failures (the target is not there yet): SQL errors such as a bad migration are not retried. */
+export function isConnectionError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return true;
+  // postgres.js and Node socket errors, and Postgres' "cannot connect now" / "too many connections" classes.
+  return /^(CONNECT_TIMEOUT|CONNECTION_|ECONN|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|EPIPE)/.test(code) || /^(08|57P03|53300)/.test(code);
+}
+
+export interface MigrationsDeps {
+  loadConfig: () => Promise<Config>;
+  runMigrations: (cfg: Config) => Promise<MigrationResult>;
+  sleep: (ms: number) => Promise<void>;
+}
+
+const defaultDeps: MigrationsDeps = {
+  loadConfig,
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  async runMigrations(cfg) {
+    const sql = createSql({ ...cfg.database, poolSize: 1 });
+    try {
+      const result = await migrate(sql);
+      const appSecretArn = process.env.DATABASE_APP_SECRET_ARN;
+      if (appSecretArn) {
+        const secret = await readJsonSecret(appSecretArn, cfg.aws.region);
+        if (typeof secret.password !== 'string') throw new Error('DATABASE_APP_SECRET_ARN has no "password"');
+        await setAppRolePassword(sql, secret.password);
+      }
+      return result;
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
+  },
+};
+
+export function createHandler(deps: MigrationsDeps = defaultDeps) {
+  return async function migrationsHandler(event: CloudFormationCustomResourceEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<CustomResourceResult> {
+    const physicalResourceId = 'customersignal-migrations';
+    // Deleting the stack must not touch the data (the database has its own removal policy).
+    if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
+    const cfg = await deps.loadConfig();
+    const result = await withBackoff(() => deps.runMigrations(cfg), {
+      remainingMs: () => context?.getRemainingTimeInMillis() ?? 0,
+      sleep: deps.sleep,
+      retryable: isConnectionError,
+      onRetry: (attempt, delayMs, error) =>
+        logger.warn('database not reachable yet; retrying the migrations', { attempt, delayMs, code: (error as { code?: string }).code ?? 'unknown' }),
+    });
+    logger.info('migrations', { applied: result.applied, alreadyApplied: result.alreadyApplied });
+    return { PhysicalResourceId: physicalResourceId, Data: { Applied: result.applied.join(',') || '(none)' } };
+  };
+}
+
+export const handler = createHandler();
