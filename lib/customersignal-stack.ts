@@ -53,6 +53,9 @@ export class CustomerSignalStack extends Stack {
   constructor(scope: Construct, id: string, props: CustomerSignalStackProps = {}) {
     super(scope, id, props);
     const stage = (this.stage = props.stage ?? props.data?.stage ?? defaultStage());
+    // Values from the stateful stack arrive as Fn::GetStackOutput (weak references, cdk.json) on AWS.
+    // LocalStack's CloudFormation emulation may not know that newer intrinsic: classic exports (Fn::ImportValue) there.
+    if (stage.localstack) this.node.setContext('@aws-cdk/core:defaultCrossStackReferences', 'strong');
     const data = (this.data =
       props.data ??
       new StatefulStack(scope, `${id}-data`, {
@@ -118,6 +121,13 @@ export class CustomerSignalStack extends Stack {
       dlqTopic: kafka.topics.eventsDlq,
       onFailureQueues: { Aggregate: this.eventSources.aggregateOnFailure, Alert: this.eventSources.alertOnFailure },
       alarmEmail: stage.alarmEmail,
+      database: {
+        instance: this.storage.database,
+        allocatedStorageGiB: stage.dbAllocatedStorageGiB,
+        ...(this.storage.proxy && { proxyName: this.storage.proxy.dbProxyName }),
+      },
+      cacheName: this.storage.cacheName,
+      protectData: stage.protectData,
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API (also served under the dashboard URL at /v1)' });

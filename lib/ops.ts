@@ -1,13 +1,15 @@
-// Operations: CloudWatch alarms (API 5xx, function errors and throttles, Kafka offset lag, DLQ growth)
-// to an encrypted SNS topic, and one dashboard.
+// Operations: CloudWatch alarms (API 5xx, function errors and throttles, Kafka offset lag, DLQ growth,
+// Postgres, RDS Proxy, the cache, MSK broker disks) to an encrypted SNS topic, and one dashboard.
+// Thresholds and what to do when each fires: docs/aws.md.
 import { Construct } from 'constructs';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as rds from 'aws-cdk-lib/aws-rds';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -27,6 +29,19 @@ export interface OpsProps {
   readonly alarmEmail?: string;
   /** Records behind before the lag alarm fires. @default 10000 */
   readonly maxOffsetLag?: number;
+  /** The Postgres instance: CPU, connections, free storage. */
+  readonly database?: {
+    readonly instance: rds.DatabaseInstance;
+    readonly allocatedStorageGiB: number;
+    /** Connections before the alarm fires. @default 80 (t4g.small's max_connections is ~190) */
+    readonly maxConnections?: number;
+    /** RDS Proxy's name, when the stage has one. */
+    readonly proxyName?: string;
+  };
+  /** ElastiCache Serverless cache name (the clusterId dimension); omit on LocalStack. */
+  readonly cacheName?: string;
+  /** Keep the alarm topic's KMS key when the stack goes. @default false */
+  readonly protectData?: boolean;
 }
 
 export class Ops extends Construct {
@@ -39,7 +54,13 @@ export class Ops extends Construct {
     const fiveMinutes = Duration.minutes(5);
 
     // CloudWatch can publish to an encrypted topic only with a customer-managed key that lets it.
-    const key = new kms.Key(this, 'AlarmTopicKey', { enableKeyRotation: true, description: 'CustomerSignal alarm topic' });
+    const key = new kms.Key(this, 'AlarmTopicKey', {
+      enableKeyRotation: true,
+      description: 'CustomerSignal alarm topic',
+      // Encrypts alarm notifications in flight only: nothing to keep. Deletion is scheduled (7 days).
+      removalPolicy: props.protectData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
     key.addToResourcePolicy(
       new iam.PolicyStatement({
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
@@ -52,13 +73,14 @@ export class Ops extends Construct {
     if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     const action = new actions.SnsAction(this.topic);
 
-    const alarm = (alarmId: string, metric: cloudwatch.IMetric, threshold: number, description: string, evaluationPeriods = 1) => {
+    const alarm = (alarmId: string, metric: cloudwatch.IMetric, threshold: number, description: string, evaluationPeriods = 1, below = false) => {
       const a = new cloudwatch.Alarm(this, alarmId, {
         metric,
         threshold,
         evaluationPeriods,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        comparisonOperator: below ? cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD : cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        // A missing data point from a below-threshold metric (availability, free space) is itself suspect.
+        treatMissingData: below ? cloudwatch.TreatMissingData.BREACHING : cloudwatch.TreatMissingData.NOT_BREACHING,
         alarmDescription: description,
       });
       a.addAlarmAction(action);
@@ -120,6 +142,56 @@ export class Ops extends Construct {
       alarm(`${name}OnFailure`, visible, 1, `${name} event-source mapping gave up on a batch (records aged out while blocked): replay from the offsets in the message`);
     }
 
+    // --- Postgres: the truth. CPU and connections sustained for 15 minutes; free storage below 10%.
+    const storeMetrics: cloudwatch.IMetric[] = [];
+    if (props.database) {
+      const { instance, allocatedStorageGiB } = props.database;
+      const cpu = instance.metricCPUUtilization({ period: fiveMinutes, statistic: 'Average' });
+      const connections = instance.metricDatabaseConnections({ period: fiveMinutes, statistic: 'Maximum' });
+      const freeStorage = instance.metricFreeStorageSpace({ period: fiveMinutes, statistic: 'Minimum' });
+      storeMetrics.push(cpu.with({ label: 'Postgres CPU %' }));
+      alarm('PostgresCpu', cpu, 80, 'Postgres CPU at 80%+ for 15 minutes: look at the slowest statements (Performance Insights off: pg_stat_statements) or size up dbInstanceType', 3);
+      const maxConnections = props.database.maxConnections ?? 80;
+      alarm('PostgresConnections', connections, maxConnections, `Postgres has ${maxConnections}+ connections for 15 minutes: functions hold 2 each; check concurrency, the proxy, or raise the instance class`, 3);
+      const tenPercentBytes = Math.round(allocatedStorageGiB * 0.1 * 1024 ** 3);
+      alarm('PostgresFreeStorage', freeStorage, tenPercentBytes, 'Postgres free storage below 10% of the allocated size: storage autoscaling may be at its maximum (dbMaxAllocatedStorageGiB); check retention', 1, true);
+
+      // --- RDS Proxy: the target answers (availability), and sessions are not pinned (prepare must be off).
+      if (props.database.proxyName) {
+        const proxyMetric = (metricName: string, statistic: string, extra: Record<string, string> = {}) =>
+          new cloudwatch.Metric({ namespace: 'AWS/RDS', metricName, dimensionsMap: { ProxyName: props.database!.proxyName!, ...extra }, statistic, period: fiveMinutes });
+        alarm('ProxyAvailability', proxyMetric('AvailabilityPercentage', 'Minimum', { TargetGroup: 'default', TargetRole: 'READ_WRITE' }), 100,
+          'RDS Proxy could not reach its Postgres target for part of 5 minutes: check the instance (failover, reboot, storage full)', 1, true);
+        alarm('ProxyPinnedSessions', proxyMetric('DatabaseConnectionsCurrentlySessionPinned', 'Maximum'), 20,
+          'RDS Proxy has 20+ pinned sessions for 15 minutes: a client prepares statements or sets session state (DATABASE_PREPARE must be false)', 3);
+      }
+    }
+
+    // --- The cache (ElastiCache Serverless): throttled commands mean it is scaling or at its ECPU limit.
+    if (props.cacheName) {
+      const cacheMetric = (metricName: string, statistic: string) =>
+        new cloudwatch.Metric({ namespace: 'AWS/ElastiCache', metricName, dimensionsMap: { clusterId: props.cacheName! }, statistic, period: fiveMinutes });
+      alarm('CacheThrottled', cacheMetric('ThrottledCmds', 'Sum'), 1, 'The cache throttled commands: reads fall back to Postgres (slower); check ECPU usage and key sizes');
+      // 1 GiB: the cache holds hot rollups only; past this it costs more than expected (docs/aws.md).
+      alarm('CacheSize', cacheMetric('BytesUsedForCache', 'Maximum'), 1024 ** 3, 'The cache holds 1 GiB+ of data: more than the hot rollups need; check key TTLs (cost grows per GB-hour)', 3);
+      storeMetrics.push(cacheMetric('ECPUsConsumed', 'Sum').with({ label: 'Cache ECPUs' }));
+    }
+
+    // --- MSK broker disks (provisioned only; MSK Serverless manages its storage).
+    if (props.mskBrokerIds) {
+      for (const id of props.mskBrokerIds) {
+        const disk = new cloudwatch.Metric({
+          namespace: 'AWS/Kafka',
+          metricName: 'KafkaDataLogsDiskUsed',
+          dimensionsMap: { 'Cluster Name': props.mskClusterName, 'Broker ID': String(id) },
+          statistic: 'Maximum',
+          period: fiveMinutes,
+        });
+        storeMetrics.push(disk.with({ label: `Broker ${id} disk %` }));
+        alarm(`MskBroker${id}Disk`, disk, 80, `MSK broker ${id} data disk 80%+ full: raise mskBrokerStorageGiB (EBS grows online) or lower topic retention`);
+      }
+    }
+
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.hours(3),
       widgets: [
@@ -135,6 +207,7 @@ export class Ops extends Construct {
           new cloudwatch.GraphWidget({ title: 'Kafka offset lag (records)', left: lagMetrics, width: 12 }),
           new cloudwatch.GraphWidget({ title: 'Dead letters', left: [dlqIn], right: onFailureMetrics, width: 12 }),
         ],
+        [new cloudwatch.GraphWidget({ title: 'Stores', left: storeMetrics, width: 24 })],
         [new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 })],
       ],
     });

@@ -314,6 +314,15 @@ describe('web', () => {
     expect(Object.keys(template.findResources('Custom::S3AutoDeleteObjects'))).toHaveLength(2);
   });
 
+  it('keeps nothing after `cdk destroy` on a stage without protectData (no Retain or Snapshot policy in either stack)', () => {
+    for (const t of [template, dataTemplate]) {
+      const kept = Object.entries(t.toJSON().Resources as Record<string, { Type: string; DeletionPolicy?: string }>)
+        .filter(([, r]) => r.DeletionPolicy !== undefined && r.DeletionPolicy !== 'Delete')
+        .map(([id, r]) => `${id} (${r.Type}: ${r.DeletionPolicy})`);
+      expect(kept).toEqual([]);
+    }
+  });
+
   it('outputs the API and dashboard URLs', () => {
     template.hasOutput('ApiUrl', {});
     template.hasOutput('DashboardUrl', {});
@@ -333,6 +342,34 @@ describe('ops', () => {
     for (const a of alarms) expect(a.Properties.AlarmActions).toHaveLength(1);
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('alarms on Postgres CPU, connections and free storage, RDS Proxy availability and pinning, and the cache', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Resource[];
+    const metrics = alarms.map((a) => `${a.Properties.Namespace}/${a.Properties.MetricName}`);
+    for (const m of ['AWS/RDS/CPUUtilization', 'AWS/RDS/DatabaseConnections', 'AWS/RDS/FreeStorageSpace', 'AWS/RDS/AvailabilityPercentage',
+      'AWS/RDS/DatabaseConnectionsCurrentlySessionPinned', 'AWS/ElastiCache/ThrottledCmds', 'AWS/ElastiCache/BytesUsedForCache']) {
+      expect(metrics).toContain(m);
+    }
+    const free = alarms.find((a) => a.Properties.MetricName === 'FreeStorageSpace')!;
+    expect(free.Properties).toMatchObject({ ComparisonOperator: 'LessThanThreshold', Threshold: 2 * 1024 ** 3, TreatMissingData: 'breaching' });
+  });
+});
+
+/**
+ * The whole templates, beside the assertions above: any change to what would be deployed shows up in
+ * review as a snapshot diff (update with `npx jest lib/stack.test.ts -u` when it is intended). Asset
+ * hashes and the migrations digest change with every code edit and are masked.
+ */
+describe('template snapshots', () => {
+  const masked = (t: Template) => JSON.parse(JSON.stringify(t.toJSON()).replace(/[0-9a-f]{64}/g, '<hash>'));
+
+  it('stateless stack (functions, API, dashboard, schedules, alarms)', () => {
+    expect(masked(template)).toMatchSnapshot();
+  });
+
+  it('stateful stack (VPC, MSK, Postgres, cache, topics, migrations)', () => {
+    expect(masked(dataTemplate)).toMatchSnapshot();
   });
 });
 
@@ -406,6 +443,8 @@ describe('stages and cdk-nag', () => {
     t.resourceCountIs('AWS::ElastiCache::User', 0);
     const env = (Template.fromStack(ls).findResources('AWS::Lambda::Function')[ls.getLogicalId(ls.functions.ingest.node.defaultChild as CfnElement)] as Resource).Properties.Environment.Variables;
     expect(env.KAFKA_AUTH).toBe('none');
+    // Classic exports, which LocalStack's CloudFormation resolves (not Fn::GetStackOutput).
+    expect(env.KAFKA_MSK_CLUSTER_ARN).toEqual({ 'Fn::ImportValue': expect.stringMatching(/StreamingCluster/) });
     expect(JSON.stringify(env.REDIS_URL)).toContain('redis://');
     expect(env.REDIS_SECRET_ARN).toBeUndefined();
   });

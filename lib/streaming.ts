@@ -57,6 +57,8 @@ export interface TopicsResourceProps {
 export class Streaming extends Construct implements ec2.IConnectable {
   /** SASL/IAM listener (MSK Serverless has no other; provisioned clusters use the same port for IAM). */
   static readonly IAM_PORT = 9098;
+  /** MSK Serverless: the largest topic max.message.bytes it accepts (8 MiB). */
+  static readonly SERVERLESS_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 
   readonly clusterArn: string;
   readonly connections: ec2.Connections;
@@ -90,7 +92,7 @@ export class Streaming extends Construct implements ec2.IConnectable {
       this.brokerIds = subnetIds.map((_, i) => i + 1);
       // The broker default (~1 MB) is below what the producer sends and the topics accept
       // (adapters/kafka/limits.ts): raise the record-batch limit, and the replica fetch size with it
-      // so followers can copy the largest batch. (MSK Serverless: fixed 8 MiB maximum message size.)
+      // so followers can copy the largest batch. (MSK Serverless: no broker settings; topics accept up to 8 MiB.)
       const configuration = new msk.CfnConfiguration(this, 'Configuration', {
         name: `${this.clusterName}-config`,
         description: 'CustomerSignal broker settings sized with adapters/kafka/limits.ts',
@@ -127,6 +129,10 @@ export class Streaming extends Construct implements ec2.IConnectable {
             }),
       });
     } else {
+      // MSK Serverless caps the topic-level max.message.bytes at 8 MiB (docs/aws.md, Kafka message size).
+      if (KAFKA_MAX_MESSAGE_BYTES > Streaming.SERVERLESS_MAX_MESSAGE_BYTES) {
+        throw new Error(`KAFKA_MAX_MESSAGE_BYTES=${KAFKA_MAX_MESSAGE_BYTES} exceeds MSK Serverless's maximum of ${Streaming.SERVERLESS_MAX_MESSAGE_BYTES}: lower it or use provisioned MSK (mskBrokerType)`);
+      }
       cluster = new msk.CfnServerlessCluster(this, 'Cluster', {
         clusterName: this.clusterName,
         // MSK Serverless encrypts at rest (AWS-owned key) and in transit (TLS only) always.

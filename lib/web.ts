@@ -3,7 +3,8 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Construct } from 'constructs';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -122,6 +123,15 @@ export class Web extends Construct {
         distributionPaths: ['/*'],
         memoryLimit: 512,
       });
+      // CDK gives its singleton upload handler a log group kept for two years after the stack goes:
+      // one month, deleted with the stack, like every other log group here.
+      for (const singleton of Stack.of(this).node.children.filter((c) => c.node.id.startsWith('Custom::CDKBucketDeployment'))) {
+        const logGroup = singleton.node.tryFindChild('LogGroup')?.node.defaultChild;
+        if (logGroup instanceof logs.CfnLogGroup) {
+          logGroup.applyRemovalPolicy(RemovalPolicy.DESTROY);
+          logGroup.retentionInDays = logs.RetentionDays.ONE_MONTH;
+        }
+      }
     }
   }
 
