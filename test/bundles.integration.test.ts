@@ -22,6 +22,7 @@ import { dropDatabase, ensureDatabase } from '../adapters/postgres/client';
 import { deleteTopics } from '../adapters/kafka/topics';
 import { toConsumedRecord, type ConsumedRecord } from '../adapters/kafka/consumer-group';
 import { toMskEvent } from '../core/msk-event';
+import { ADMIN_FUNCTION_OUTPUT } from '../adapters/aws/admin-invoke';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..');
@@ -38,6 +39,9 @@ const fns = new Map<string, Fn>();
 const dropAfter: string[] = [];
 const tenantIds: string[] = [];
 let synthMs = 0;
+/** Outputs of the stateless stack (`CustomerSignal`), where `customersignal --aws <stack>` looks. */
+let outputs: Record<string, { Value: unknown }> = {};
+let adminLogicalId = '';
 
 /** Loads index.js of a copied bundle with plain node and calls one export with (event, context); writes the outcome. */
 const RUNNER = `
@@ -249,6 +253,9 @@ beforeAll(async () => {
     const owner = Stack.of(c);
     return [`${owner.artifactId}/${owner.getLogicalId(c.node.defaultChild as CfnElement)}`, name];
   }));
+  const adminFn = ours.admin!;
+  adminLogicalId = Stack.of(adminFn).getLogicalId(adminFn.node.defaultChild as CfnElement);
+  outputs = assembly.getStackArtifact(stack.artifactId).template.Outputs ?? {};
   for (const artifact of assembly.stacks) {
     const template = artifact.template as { Resources: Record<string, TemplateResource> };
     for (const [logicalId, resource] of Object.entries(template.Resources)) {
@@ -293,6 +300,8 @@ describe('the synthesized Lambda bundles, loaded alone and invoked with AWS even
   it('are self-contained: one asset per function, no node_modules in or above it', () => {
     // Measured once per run; a number for the report, never a threshold.
     console.log(`bundles: synth with bundling took ${synthMs} ms for ${fns.size} functions`);
+    // The CLI finds the admin function by this output of the stack it is given (adapters/aws/admin-invoke.ts).
+    expect(outputs[ADMIN_FUNCTION_OUTPUT]?.Value).toEqual({ Ref: adminLogicalId });
     expect([...fns.keys()].sort()).toEqual(['admin', 'aggregate', 'alert', 'alertTick', 'dispatch', 'ingest', 'maintenance', 'migrations', 'query', 'topics']);
     for (const fn of fns.values()) {
       expect({ fn: fn.name, files: readdirSync(fn.dir).filter((f) => !f.endsWith('.map')).sort() }).toEqual({
