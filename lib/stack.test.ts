@@ -449,6 +449,29 @@ describe('stages and cdk-nag', () => {
     expect(env.REDIS_SECRET_ARN).toBeUndefined();
   });
 
+  it('keeps the dev stage of cdk.json cheap: no RDS Proxy, no interface endpoints, Valkey, small broker disks (docs/aws.md, Cost)', () => {
+    const devApp = new App({ context: { ...cdkJson.context, stage: 'dev', 'aws:cdk:bundling-stacks': [] } });
+    const dev = new CustomerSignalStack(devApp, 'CustomerSignal-dev', { stage: stageFromContext(devApp.node) });
+    Validations.of(devApp).addPlugins(new AwsSolutionsChecks(devApp));
+    acknowledgeFindings(dev);
+    expect(() => devApp.synth()).not.toThrow();
+    const data = Template.fromStack(dev.data);
+    data.resourceCountIs('AWS::RDS::DBProxy', 0);
+    data.resourceCountIs('AWS::EC2::NatGateway', 1);
+    expect(Object.values(data.findResources('AWS::EC2::VPCEndpoint')).map((e) => (e as Resource).Properties.VpcEndpointType ?? 'Gateway')).toEqual(['Gateway']);
+    data.hasResourceProperties('AWS::ElastiCache::ServerlessCache', { Engine: 'valkey' });
+    data.hasResourceProperties('AWS::MSK::Cluster', { BrokerNodeGroupInfo: Match.objectLike({ InstanceType: 'kafka.t3.small', StorageInfo: { EBSStorageInfo: { VolumeSize: 10 } } }) });
+    const env = (Template.fromStack(dev).findResources('AWS::Lambda::Function')[dev.getLogicalId(dev.functions.ingest.node.defaultChild as CfnElement)] as Resource).Properties.Environment.Variables;
+    // Straight to the instance: prepared statements are fine, and the certificate is the RDS CA's.
+    expect(env).toMatchObject({ DATABASE_PREPARE: 'true', NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem' });
+    expect(JSON.stringify(env.DATABASE_URL)).toContain('StoragePostgres');
+  });
+
+  it('refuses the email-smtp endpoint on an environment-agnostic stage (it is not offered in every AZ)', () => {
+    const a = new App({ context: { ...cdkJson.context, interfaceEndpoints: 'email-smtp', 'aws:cdk:bundling-stacks': [] } });
+    expect(() => new CustomerSignalStack(a, 'CustomerSignal-smtp', { stage: stageFromContext(a.node) })).toThrow(/not offered in every availability zone/);
+  });
+
   it('acknowledges every finding with a written reason', () => {
     const acknowledged: { id: string; reason: string }[] = [];
     const spy = jest.spyOn(Validations.prototype, 'acknowledge').mockImplementation(function (this: unknown, ack: { id: string; reason: string }) {
