@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { Construct } from 'constructs';
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Admin } from './admin';
 import { Api } from './api';
 import type { Email } from './email';
 import { EventSources } from './event-sources';
@@ -82,6 +83,8 @@ export class CustomerSignalStack extends Stack {
       email: this.email,
       aggregateMemoryMb: stage.lambdaMemoryMb * 2,
     });
+
+    new Admin(this, 'Admin', { defaults: functionDefaults, storage: this.storage });
 
     this.api = new Api(this, 'Api', {
       handlers: { ingest: this.functions.ingest, query: this.functions.query },

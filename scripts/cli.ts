@@ -3,13 +3,12 @@ import { Command, CommanderError } from 'commander';
 import { config, ConfigError, loadConfig } from '../adapters/config';
 import { createSql, ensureDatabase, type Sql } from '../adapters/postgres/client';
 import { migrate } from '../adapters/postgres/migrate';
-import { createProject, createTenant, listTenants, setTenantRetention } from '../adapters/postgres/tenants-store';
-import { listApiKeys, revokeApiKeyById } from '../adapters/postgres/api-keys-store';
 import { createKafka } from '../adapters/kafka/client';
 import { ensureTopics } from '../adapters/kafka/topics';
 import { topicSpecs } from '../adapters';
-import { parseScopes } from '../core/api-keys';
-import { CliError, createKeyFor, tenantBySlug } from './admin';
+import { awsAdminInvoke, AwsAdminError, type AdminInvoke } from '../adapters/aws/admin-invoke';
+import { ADMIN_COMMANDS, CliError, runAdminCommand, type AdminCommand, type AdminResult } from '../functions/admin/commands';
+import type { AdminResponse } from '../functions/admin/handler';
 import { registerDlqCommands } from './cli-dlq';
 import { registerReplayCommand } from './cli-replay';
 import { registerRebuildCommand } from './cli-rebuild';
@@ -36,16 +35,18 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
-export function buildCli(): Command {
+export interface CliOptions {
+  /** How --aws reaches the stack's admin function (default: the AWS SDK, adapters/aws/admin-invoke.ts); tests pass the handler. */
+  adminInvoke?: (stack: string) => Promise<AdminInvoke>;
+}
+
+export function buildCli(options: CliOptions = {}): Command {
   const program = new Command('customersignal')
     .description('CustomerSignal admin CLI')
     .option('--json', 'machine-readable output')
+    .option('--aws <stack>', "run tenant, project and key commands on a deployed stack's admin function (lambda:Invoke with your AWS credentials)")
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
-    // Against AWS (secret ARNs, an MSK cluster ARN) the config needs one async resolution; locally a no-op.
-    .hook('preAction', async () => {
-      await loadConfig();
-    });
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const out = (): Output => ({ json: Boolean(program.opts().json) });
 
   program.command('migrate').description('create the database if needed and apply SQL migrations').action(async () => {
@@ -59,90 +60,61 @@ export function buildCli(): Command {
     print(out(), status, status.map((s) => `${s.topic}: ${s.created ? 'created' : 'exists'}, ${s.partitions} partitions`).join('\n'));
   });
 
+  // The operator commands (functions/admin/commands.ts): here, or with --aws on the stack's admin function.
+  const remoteCapable = new WeakSet<Command>();
+  const admin = async (cmd: AdminCommand): Promise<void> => {
+    const stack = program.opts().aws as string | undefined;
+    let result: AdminResult;
+    if (stack === undefined) {
+      result = await withSql((sql) => runAdminCommand(sql, config().limits.retentionMs, cmd));
+    } else {
+      const invoke = await (options.adminInvoke ?? awsAdminInvoke)(stack);
+      const answer = (await invoke(cmd)) as AdminResponse;
+      if (!answer?.ok) throw new CliError(answer?.error ?? 'the admin function gave no answer');
+      result = answer;
+    }
+    print(out(), result.data, result.text);
+  };
+  const adminCommand = (parent: Command, nameAndArgs: string): Command => {
+    const c = parent.command(nameAndArgs);
+    remoteCapable.add(c);
+    return c;
+  };
+  program.hook('preAction', async (_program, action) => {
+    if (program.opts().aws !== undefined) {
+      if (!remoteCapable.has(action)) throw new CliError(`${action.parent?.name() === 'customersignal' ? '' : `${action.parent?.name()} `}${action.name()} is not available with --aws (only: ${ADMIN_COMMANDS.join(', ')})`);
+      return;
+    }
+    // Against AWS (secret ARNs, an MSK cluster ARN) the config needs one async resolution; locally a no-op.
+    await loadConfig();
+  });
+
   const tenant = program.command('tenant').description('tenants');
-  const retentionDays = (v: string): number | null => {
-    if (v === 'default') return null;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1 || n > 3650) throw new CliError(`retention must be a number of days from 1 to 3650, or "default" (the platform's RETENTION); got "${v}"`);
-    return n;
-  };
-  const platformDays = () => Math.round(config().limits.retentionMs / 86_400_000);
-  const retentionText = (days: number | null) => {
-    const effective = days === null ? platformDays() : Math.min(days, platformDays());
-    return days === null ? `${effective} days (platform default)` : days > platformDays() ? `${effective} days (asked ${days}, capped by RETENTION)` : `${effective} days`;
-  };
-  tenant
-    .command('create <slug>')
+  adminCommand(tenant, 'create <slug>')
     .option('--name <name>', 'display name')
     .option('--retention-days <days>', "raw-event retention (at most the platform's RETENTION)")
-    .action(async (slug: string, o: { name?: string; retentionDays?: string }) => {
-      const days = o.retentionDays === undefined ? null : retentionDays(o.retentionDays);
-      const t = await withSql(async (sql) => {
-        const created = await createTenant(sql, slug, o.name ?? slug);
-        if (days !== null) await setTenantRetention(sql, slug, days);
-        return created;
-      });
-      print(out(), { id: t.id, slug: t.slug, name: t.name, retention_days: days }, `created tenant ${t.slug} (${t.id}), retention ${retentionText(days)}`);
-    });
-  tenant.command('list').action(async () => {
-    const rows = await withSql(listTenants);
-    print(
-      out(),
-      rows.map((t) => ({ id: t.id, slug: t.slug, name: t.name, retention_days: t.retentionDays, created_at: t.createdAt })),
-      table(rows.map((t) => [t.slug, t.name, t.id, `retention ${retentionText(t.retentionDays)}`])),
-    );
-  });
-  tenant
-    .command('set-retention <slug> <days>')
+    .action((slug: string, o: { name?: string; retentionDays?: string }) => admin({ command: 'tenant create', slug, ...o }));
+  adminCommand(tenant, 'list').action(() => admin({ command: 'tenant list' }));
+  adminCommand(tenant, 'set-retention <slug> <days>')
     .description("raw-event retention in days, or \"default\" for the platform's RETENTION; older events are refused, dropped and deleted by the next maintenance run")
-    .action(async (slug: string, v: string) => {
-      const days = retentionDays(v);
-      if (!(await withSql((sql) => setTenantRetention(sql, slug, days)))) throw new CliError(`tenant "${slug}" does not exist`);
-      print(out(), { slug, retention_days: days }, `tenant ${slug}: retention ${retentionText(days)} (ingest and aggregation apply it within 30 s)`);
-    });
+    .action((slug: string, days: string) => admin({ command: 'tenant set-retention', slug, days }));
 
-  program
-    .command('project')
-    .description('projects')
-    .command('create <project-slug>')
+  adminCommand(program.command('project').description('projects'), 'create <project-slug>')
     .requiredOption('--tenant <slug>', 'tenant slug')
     .option('--name <name>', 'display name')
     .option('--schema-mode <mode>', 'open or strict', 'open')
-    .action(async (slug: string, o: { tenant: string; name?: string; schemaMode: string }) => {
-      if (o.schemaMode !== 'open' && o.schemaMode !== 'strict') throw new CliError('--schema-mode must be open or strict');
-      const p = await withSql(async (sql) => createProject(sql, (await tenantBySlug(sql, o.tenant)).id, slug, o.name ?? slug, o.schemaMode as 'open' | 'strict'));
-      print(out(), { id: p.id, slug: p.slug, tenant: o.tenant, schema_mode: p.schemaMode }, `created project ${p.slug} in ${o.tenant} (${p.schemaMode})`);
-    });
+    .action((slug: string, o: { tenant: string; name?: string; schemaMode: string }) => admin({ command: 'project create', slug, ...o }));
 
   const key = program.command('key').description('API keys');
-  key
-    .command('create')
+  adminCommand(key, 'create')
     .requiredOption('--tenant <slug>', 'tenant slug')
     .requiredOption('--scope <scopes>', 'ingest, read and/or admin, comma-separated')
     .option('--project <slug>', 'bind the key to one project')
-    .action(async (o: { tenant: string; scope: string; project?: string }) => {
-      let scopes;
-      try {
-        scopes = parseScopes(o.scope);
-      } catch (e) {
-        throw new CliError(`--scope: ${(e as Error).message}`);
-      }
-      const k = await withSql((sql) => createKeyFor(sql, o.tenant, scopes, o.project));
-      print(out(), k, `${k.key}\n(id ${k.id}, scopes ${k.scopes.join(',')}${k.project ? `, project ${k.project}` : ''}; shown once, store it now)`);
-    });
-  key.command('list').requiredOption('--tenant <slug>', 'tenant slug').action(async (o: { tenant: string }) => {
-    const rows = await withSql(async (sql) => listApiKeys(sql, (await tenantBySlug(sql, o.tenant)).id));
-    print(
-      out(),
-      rows.map((k) => ({ id: k.id, prefix: k.prefix, scopes: k.scopes, project: k.projectSlug, created_at: k.createdAt, last_used_at: k.lastUsedAt, revoked_at: k.revokedAt })),
-      table(rows.map((k) => [k.id, k.prefix + '…', k.scopes.join(','), k.projectSlug ?? '-', k.revokedAt ? 'revoked' : k.lastUsedAt ? `used ${k.lastUsedAt.toISOString()}` : 'never used'])),
-    );
-  });
-  key.command('revoke <id>').action(async (id: string) => {
-    const tenantId = await withSql((sql) => revokeApiKeyById(sql, id));
-    if (!tenantId) throw new CliError(`no API key with id ${id}`);
-    print(out(), { id, revoked: true }, `revoked ${id} (effective within seconds)`);
-  });
+    .action((o: { tenant: string; scope: string; project?: string }) => admin({ command: 'key create', ...o }));
+  adminCommand(key, 'list')
+    .requiredOption('--tenant <slug>', 'tenant slug')
+    .action((o: { tenant: string }) => admin({ command: 'key list', tenant: o.tenant }));
+  adminCommand(key, 'revoke <id>').action((id: string) => admin({ command: 'key revoke', id }));
 
   registerDlqCommands(program, { out, print, withSql, table });
   registerReplayCommand(program, { out, print, withSql, table });
@@ -152,7 +124,7 @@ export function buildCli(): Command {
 }
 
 function explain(e: unknown): string {
-  if (e instanceof CliError || e instanceof ConfigError) return e.message;
+  if (e instanceof CliError || e instanceof ConfigError || e instanceof AwsAdminError) return e.message;
   const err = e as { code?: string; message?: string; name?: string };
   if (err.code === 'ECONNREFUSED' && /5432|postgres/i.test(String(err.message) + JSON.stringify(e))) return `cannot reach Postgres at ${config().database.url.replace(/\/\/[^@]*@/, '//')}; is it running?`;
   if (err.code === 'ECONNREFUSED') return `connection refused: ${err.message}`;

@@ -1,0 +1,167 @@
+// The operator commands (tenants, projects, API keys): one implementation for the local admin CLI
+// (scripts/cli.ts) and the admin Lambda (functions/admin/handler.ts, invoked by `customersignal --aws <stack>`).
+import { z } from 'zod';
+import type { Sql } from '../../adapters/postgres/client';
+import {
+  createProject,
+  createTenant,
+  DuplicateError,
+  findTenantBySlug,
+  listProjects,
+  listTenants,
+  setTenantRetention,
+  assertSlug,
+  type Tenant,
+} from '../../adapters/postgres/tenants-store';
+import { createApiKey, listApiKeys, revokeApiKeyById } from '../../adapters/postgres/api-keys-store';
+import { parseScopes, type Scope } from '../../core/api-keys';
+import { isUuid } from '../../core/ids';
+
+/** A refusal whose message is the one line to show the operator (bad input, unknown tenant, duplicate...). */
+export class CliError extends Error {
+  override name = 'CliError';
+}
+
+export async function tenantBySlug(sql: Sql, slug: string): Promise<Tenant> {
+  const tenant = await findTenantBySlug(sql, slug);
+  if (!tenant) throw new CliError(`tenant "${slug}" does not exist; create it with: customersignal tenant create ${slug}`);
+  return tenant;
+}
+
+export async function createKeyFor(sql: Sql, tenantSlug: string, scopes: Scope[], projectSlug?: string) {
+  const tenant = await tenantBySlug(sql, tenantSlug);
+  let projectId: string | null = null;
+  if (projectSlug !== undefined) {
+    const project = (await listProjects(sql, tenant.id)).find((p) => p.slug === projectSlug);
+    if (!project) throw new CliError(`project "${projectSlug}" does not exist in tenant "${tenantSlug}"`);
+    projectId = project.id;
+  }
+  const created = await createApiKey(sql, tenant.id, scopes, projectId);
+  return { id: created.id, key: created.key, prefix: created.prefix, scopes: created.scopes, tenant: tenant.slug, project: projectSlug ?? null };
+}
+
+// Postgres text cannot hold NUL, and a lone surrogate would be stored as U+FFFD: refused, so what is accepted is stored as given.
+const text = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(200, 'must be at most 200 characters')
+  .refine((s) => !s.includes('\u0000') && !/\p{Cs}/u.test(s), 'must be text without NUL characters or unpaired UTF-16 surrogates');
+/** The commands, as the CLI parses them and as the admin Lambda receives them (its invocation payload). */
+export const adminCommandSchema = z.discriminatedUnion('command', [
+  z.object({ command: z.literal('tenant create'), slug: text, name: text.optional(), retentionDays: text.optional() }).strict(),
+  z.object({ command: z.literal('tenant list') }).strict(),
+  z.object({ command: z.literal('tenant set-retention'), slug: text, days: text }).strict(),
+  z.object({ command: z.literal('project create'), tenant: text, slug: text, name: text.optional(), schemaMode: text.optional() }).strict(),
+  z.object({ command: z.literal('key create'), tenant: text, scope: text, project: text.optional() }).strict(),
+  z.object({ command: z.literal('key list'), tenant: text }).strict(),
+  z.object({ command: z.literal('key revoke'), id: text }).strict(),
+]);
+export type AdminCommand = z.infer<typeof adminCommandSchema>;
+export const ADMIN_COMMANDS = adminCommandSchema.options.map((o) => o.shape.command.value);
+
+/** What a command answers: `data` for --json, `text` for people. */
+export interface AdminResult {
+  data: unknown;
+  text: string;
+}
+
+/** Validates an untrusted payload (the Lambda's event) into a command, or a CliError that says how to fix it. */
+export function parseAdminCommand(payload: unknown): AdminCommand {
+  const result = adminCommandSchema.safeParse(payload);
+  if (result.success) return result.data;
+  const command = (payload as { command?: unknown } | null)?.command;
+  if (typeof command !== 'string' || !(ADMIN_COMMANDS as string[]).includes(command)) {
+    throw new CliError(`"command" must be one of: ${ADMIN_COMMANDS.join(', ')}`);
+  }
+  const issue = result.error.issues[0]!;
+  const field = issue.path.join('.') || 'payload';
+  throw new CliError(`${command}: ${field}: ${issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : issue.message}`);
+}
+
+function table(rows: string[][]): string {
+  if (rows.length === 0) return '(none)';
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+/** A malformed slug is the operator's to fix: the store's own check, as a CliError. */
+function checkSlug(kind: string, slug: string): void {
+  try {
+    assertSlug(kind, slug);
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+}
+
+function retentionDays(v: string): number | null {
+  if (v === 'default') return null;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 3650) throw new CliError(`retention must be a number of days from 1 to 3650, or "default" (the platform's RETENTION); got "${v}"`);
+  return n;
+}
+
+/** Runs one command against the database. `retentionMs` is the platform's RETENTION (config().limits.retentionMs). */
+export async function runAdminCommand(sql: Sql, retentionMs: number, cmd: AdminCommand): Promise<AdminResult> {
+  const platformDays = Math.round(retentionMs / 86_400_000);
+  const retentionText = (days: number | null) => {
+    const effective = days === null ? platformDays : Math.min(days, platformDays);
+    return days === null ? `${effective} days (platform default)` : days > platformDays ? `${effective} days (asked ${days}, capped by RETENTION)` : `${effective} days`;
+  };
+  try {
+    switch (cmd.command) {
+      case 'tenant create': {
+        checkSlug('tenant', cmd.slug);
+        const days = cmd.retentionDays === undefined ? null : retentionDays(cmd.retentionDays);
+        const t = await createTenant(sql, cmd.slug, cmd.name ?? cmd.slug);
+        if (days !== null) await setTenantRetention(sql, cmd.slug, days);
+        return { data: { id: t.id, slug: t.slug, name: t.name, retention_days: days }, text: `created tenant ${t.slug} (${t.id}), retention ${retentionText(days)}` };
+      }
+      case 'tenant list': {
+        const rows = await listTenants(sql);
+        return {
+          data: rows.map((t) => ({ id: t.id, slug: t.slug, name: t.name, retention_days: t.retentionDays, created_at: t.createdAt })),
+          text: table(rows.map((t) => [t.slug, t.name, t.id, `retention ${retentionText(t.retentionDays)}`])),
+        };
+      }
+      case 'tenant set-retention': {
+        const days = retentionDays(cmd.days);
+        if (!(await setTenantRetention(sql, cmd.slug, days))) throw new CliError(`tenant "${cmd.slug}" does not exist`);
+        return { data: { slug: cmd.slug, retention_days: days }, text: `tenant ${cmd.slug}: retention ${retentionText(days)} (ingest and aggregation apply it within 30 s)` };
+      }
+      case 'project create': {
+        const mode = cmd.schemaMode ?? 'open';
+        if (mode !== 'open' && mode !== 'strict') throw new CliError('--schema-mode must be open or strict');
+        checkSlug('project', cmd.slug);
+        const p = await createProject(sql, (await tenantBySlug(sql, cmd.tenant)).id, cmd.slug, cmd.name ?? cmd.slug, mode);
+        return { data: { id: p.id, slug: p.slug, tenant: cmd.tenant, schema_mode: p.schemaMode }, text: `created project ${p.slug} in ${cmd.tenant} (${p.schemaMode})` };
+      }
+      case 'key create': {
+        let scopes: Scope[];
+        try {
+          scopes = parseScopes(cmd.scope);
+        } catch (e) {
+          throw new CliError(`--scope: ${(e as Error).message}`);
+        }
+        const k = await createKeyFor(sql, cmd.tenant, scopes, cmd.project);
+        return { data: k, text: `${k.key}\n(id ${k.id}, scopes ${k.scopes.join(',')}${k.project ? `, project ${k.project}` : ''}; shown once, store it now)` };
+      }
+      case 'key list': {
+        const rows = await listApiKeys(sql, (await tenantBySlug(sql, cmd.tenant)).id);
+        return {
+          data: rows.map((k) => ({ id: k.id, prefix: k.prefix, scopes: k.scopes, project: k.projectSlug, created_at: k.createdAt, last_used_at: k.lastUsedAt, revoked_at: k.revokedAt })),
+          text: table(rows.map((k) => [k.id, k.prefix + '…', k.scopes.join(','), k.projectSlug ?? '-', k.revokedAt ? 'revoked' : k.lastUsedAt ? `used ${k.lastUsedAt.toISOString()}` : 'never used'])),
+        };
+      }
+      case 'key revoke': {
+        if (!isUuid(cmd.id)) throw new CliError(`no API key with id ${cmd.id}`);
+        const tenantId = await revokeApiKeyById(sql, cmd.id);
+        if (!tenantId) throw new CliError(`no API key with id ${cmd.id}`);
+        return { data: { id: cmd.id, revoked: true }, text: `revoked ${cmd.id} (effective within seconds)` };
+      }
+    }
+  } catch (e) {
+    // The stores' own refusals (a taken or malformed slug) are the operator's to fix, not faults.
+    if (e instanceof DuplicateError) throw new CliError(e.message);
+    throw e;
+  }
+}
