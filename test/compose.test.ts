@@ -12,9 +12,8 @@ import { KAFKA_MAX_MESSAGE_BYTES } from '../adapters/kafka/limits';
 import { parseStartArgs, ROLES } from '../local/roles';
 import { KAFKA_VERSION } from '../scripts/kafka/broker';
 
-// js-yaml ships with jest (a transitive dependency); its load() is all this needs.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const yaml = require('js-yaml') as { load(text: string): unknown };
+// js-yaml (a devDependency) parses the compose files.
+import yaml from 'js-yaml';
 
 const ROOT = join(__dirname, '..');
 const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');

@@ -1,8 +1,7 @@
 // `customersignal --aws <stack> ...`: finds the stack's admin function (its AdminFunctionName output) and invokes it
 // with the caller's AWS credentials (lambda:Invoke; IAM decides who may). The only AWS calls of the admin CLI.
-//
-// Needs @aws-sdk/client-cloudformation and @aws-sdk/client-lambda, which are not dependencies yet: they are loaded
-// by name at run time, so the rest of the CLI (and the typecheck) works without them, and --aws says what to install.
+import * as cfn from '@aws-sdk/client-cloudformation';
+import * as lambda from '@aws-sdk/client-lambda';
 
 /** The CfnOutput of lib/admin.ts that names the admin function. */
 export const ADMIN_FUNCTION_OUTPUT = 'AdminFunctionName';
@@ -14,17 +13,8 @@ export class AwsAdminError extends Error {
   override name = 'AwsAdminError';
 }
 
-async function load(pkg: string): Promise<any> {
-  try {
-    return await import(pkg);
-  } catch {
-    throw new AwsAdminError(`--aws needs the npm package ${pkg}; install it with: npm install ${pkg}`);
-  }
-}
-
 /** Reads the admin function's name from the stack's outputs. */
 export async function adminFunctionName(stackName: string, region?: string): Promise<string> {
-  const cfn = await load('@aws-sdk/client-cloudformation');
   const client = new cfn.CloudFormationClient({ ...(region && { region }) });
   try {
     const out = await client.send(new cfn.DescribeStacksCommand({ StackName: stackName }));
@@ -43,7 +33,6 @@ export async function adminFunctionName(stackName: string, region?: string): Pro
 /** An invoker bound to the stack's admin function (synchronous RequestResponse invocations). */
 export async function awsAdminInvoke(stackName: string, region?: string): Promise<AdminInvoke> {
   const functionName = await adminFunctionName(stackName, region);
-  const lambda = await load('@aws-sdk/client-lambda');
   const client = new lambda.LambdaClient({ ...(region && { region }) });
   return async (payload: unknown) => {
     const out = await client.send(
