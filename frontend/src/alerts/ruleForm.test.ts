@@ -2,7 +2,7 @@ import type { AlertRule } from '../api/resources';
 import { draftFromRule, draftProblem, EMPTY_DRAFT, inputFromDraft } from './ruleForm';
 
 describe('alert rule form', () => {
-  it('turns the form into the API body of API.md', () => {
+  it('turns the form into the API body of docs/api.md', () => {
     const body = inputFromDraft({
       ...EMPTY_DRAFT,
       name: ' Checkout failures ',
