@@ -236,7 +236,7 @@ describe('ack ⇒ stored, for every input', () => {
         if (process.env.ACK_DEBUG) process.stdout.write(`run: ${expected.length} accepted, verified in ${Date.now() - t0} ms\n`);
         accepted.push(...expected);
       }),
-      { numRuns: Number(process.env.ACK_RUNS ?? 30), endOnFailure: true },
+      { numRuns: Number(process.env.ACK_RUNS ?? 60), endOnFailure: true },
     );
     // The metrics: every accepted event counted exactly once (after all runs, when nothing is in flight).
     await verifyCounts(accepted);
