@@ -78,6 +78,8 @@ export async function acceptChecked(deps: Deps, principal: Principal, checks: Ev
   const accepted: RawEvent[] = [];
   // One catalog plan per project of the request: the only await is the first, cached, load of a project's catalog.
   const plans = new Map<string, CatalogPlan>();
+  // A project-bound key naming another project is refused whole with 403, like a tenant_id of another tenant.
+  const forbiddenProjects: EventRejection[] = [];
   for (const [index, check] of checks.entries()) {
     if (!check.ok) {
       errors.push(check.rejection);
@@ -85,6 +87,7 @@ export async function acceptChecked(deps: Deps, principal: Principal, checks: Ev
     }
     const project = await resolveProject(deps, principal, check.event);
     if ('code' in project) {
+      if (project.code === 'forbidden_project') forbiddenProjects.push(project);
       errors.push(project);
       continue;
     }
@@ -113,6 +116,9 @@ export async function acceptChecked(deps: Deps, principal: Principal, checks: Ev
       context: e.context,
     });
     eventIds[index] = e.eventId;
+  }
+  if (forbiddenProjects.length > 0) {
+    throw new HttpError(403, 'forbidden_project', `${forbiddenProjects.length === 1 ? 'An event names' : `${forbiddenProjects.length} events name`} a project this key may not write to: ${forbiddenProjects[0]!.message}. Leave "project" out (the key's project is used) or use a key of that project; nothing was accepted.`, forbiddenProjects as unknown as Record<string, unknown>[]);
   }
   // Registrations and violations count only for a request that was answered with them: not for a 429 or a 503.
   const recordCatalog = () => {
