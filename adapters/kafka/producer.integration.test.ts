@@ -19,12 +19,24 @@ async function createTopic(name: string, partitions: number, configEntries: { na
   const topic = `${name}_${env.runId}`;
   const admin = env.adapters.kafka.admin();
   await admin.connect();
+  extraTopics.push(topic);
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries }] });
+    // A broker creating a topic may answer "does not host this topic-partition" for a moment (see topics.ts).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (!(await admin.listTopics()).includes(topic)) {
+          await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries }] });
+        }
+        await admin.fetchTopicOffsets(topic);
+        break;
+      } catch (e) {
+        if (attempt >= 10 || !/does not host this topic-partition|LEADER_NOT_AVAILABLE|NOT_CONTROLLER/i.test(String((e as Error).message))) throw e;
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+      }
+    }
   } finally {
     await admin.disconnect();
   }
-  extraTopics.push(topic);
   return topic;
 }
 
