@@ -3,6 +3,8 @@ import { startDroppingProxy, type DroppingProxy } from '../../test/dropping-prox
 import { createKafka } from './client';
 import { createProducer, RecordTooLargeError, type EventLog, type OutMessage } from './producer';
 import { deleteTopics } from './topics';
+import { openOffsetProducer } from './dlq';
+import { KAFKA_MAX_MESSAGE_BYTES } from './limits';
 
 let env: TestEnv;
 const extraTopics: string[] = [];
@@ -107,6 +109,28 @@ describe('producer adapter', () => {
       expect(log.stats().requests).toBeGreaterThanOrEqual(5);
     } finally {
       await log.disconnect();
+    }
+  });
+
+  it('redrives more dead letters than one send takes, reporting the offset of each record', async () => {
+    // Prepare: large records (dead letters of large events) of one tenant adding up to more than the topic's
+    // max.message.bytes in one partition (sent as one batch before, refused as MESSAGE_TOO_LARGE).
+    const topic = await createTopic('redrive', 2);
+    const count = Math.ceil((KAFKA_MAX_MESSAGE_BYTES * 1.2) / 60_000);
+    const records = Array.from({ length: count }, (_, i) => ({ key: Buffer.from('one-tenant'), value: Buffer.from(`${i}-`.padEnd(60_000, 'z')), headers: { n: String(i) } }));
+    const producer = await openOffsetProducer(env.adapters.kafka, topic);
+    try {
+      // Act
+      const offsets = await producer.send(records);
+
+      // Assess: every record got a distinct offset, and each partition's offsets are 0..n-1.
+      expect(offsets).toHaveLength(count);
+      const byPartition = new Map<number, number[]>();
+      for (const o of offsets) byPartition.set(o.partition, [...(byPartition.get(o.partition) ?? []), o.offset]);
+      for (const list of byPartition.values()) expect([...list].sort((a, b) => a - b)).toEqual(list.map((_, i) => i));
+      expect(await written(topic)).toBe(count);
+    } finally {
+      await producer.close();
     }
   });
 
