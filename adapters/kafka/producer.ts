@@ -247,7 +247,8 @@ export function createProducer(kafka: Kafka, opts: ProducerOptions): EventLog {
    */
   function retryTooLarge(send: Slice[]): void {
     const bytes = send.reduce((n, s) => n + s.bytes, 0);
-    maxSendBytes = Math.max(64 * 1024, Math.min(maxSendBytes, Math.floor(bytes / 2)));
+    // Strictly below what was refused, so the same slices are never packed together again: this terminates.
+    maxSendBytes = Math.max(1, Math.min(maxSendBytes, Math.floor(bytes / 2)));
     const back: Slice[] = [];
     for (const s of send) {
       if (s.pending.settled) {
