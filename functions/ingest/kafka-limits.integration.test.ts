@@ -106,9 +106,9 @@ describe('bodies at the limits reach Kafka', () => {
           await expectAcceptedStoredOnce(big, b!.ids, b!.body, gzip);
         },
       ),
-      { numRuns: 10, examples: [[1000, 0, 'é', false], [1000, 1, '😀', true], [1000, 1_048_576 - 750_000, 'a b', false], [33, 0, '€', false]] },
+      { numRuns: 8, examples: [[1000, 0, 'é', false], [1000, 1, '😀', true], [1000, 1_048_576 - 750_000, 'a b', false], [33, 0, '€', false]] },
     );
-  });
+  }, 180_000);
 
   it('accepts a single event with properties exactly at and just under the per-event limit', async () => {
     for (const size of [LIMITS().properties, LIMITS().properties - 1]) {
@@ -129,46 +129,42 @@ describe('bodies at the limits reach Kafka', () => {
 
 describe('tenants beside each other', () => {
   it('answers every small request of other tenants while one tenant sends maximum-size batches, through closed connections', async () => {
-    let stop = false;
-    // The broker side closes the producer's connections now and then: expired sessions and cut connections.
-    const dropper = (async () => {
-      for (let i = 0; !stop; i++) {
-        await new Promise((r) => setTimeout(r, 700));
-        if (i % 2 === 0) proxy.expireAll();
-        else proxy.dropAll();
-      }
-    })();
     const statuses: number[] = [];
-    try {
-      await fc.assert(
-        fc.asyncProperty(fc.integer({ min: 2, max: 6 }), fc.array(fc.integer({ min: 1, max: 20 }), { minLength: 6, maxLength: 30 }), async (bigBatches, smallCounts) => {
-          const bigOnes = Array.from({ length: bigBatches }, () => bodyOf(1000, LIMITS().body, '日本')!);
-          const bigWrites = bigOnes.map(async (b) => {
-            const res = await post(big, b.body);
-            statuses.push(res.status);
-            if (res.status === 202) record(big, b.ids);
-            return res.status;
-          });
-          const smallWrites = smallCounts.map(async (count, i) => {
-            const tenant = small[i % small.length]!;
-            const b = bodyOf(count, 200 * count + 100, '✅', 'small_probe')!;
-            const res = await post(tenant, b.body);
-            statuses.push(res.status);
-            if (res.status === 202) record(tenant, b.ids);
-            return res.status;
-          });
-          const results = await Promise.all([...bigWrites, ...smallWrites]);
-          expect(results.filter((s) => s !== 202)).toEqual([]);
-        }),
-        { numRuns: 4 },
-      );
-    } finally {
-      stop = true;
-      await dropper;
-    }
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 2, max: 5 }), fc.array(fc.integer({ min: 1, max: 20 }), { minLength: 6, maxLength: 24 }), async (bigBatches, smallCounts) => {
+        // The broker side closes the producer's connections: every session has expired (the next request on a
+        // connection closes it), and once the first answer is out, every connection is cut (writes in flight
+        // lose their answers). Bounded faults, not a timer: the test does not depend on this machine's speed.
+        proxy.expireAll();
+        let cut = false;
+        const answered = (status: number) => {
+          statuses.push(status);
+          if (!cut) {
+            cut = true;
+            proxy.dropAll();
+          }
+          return status;
+        };
+        const bigWrites = Array.from({ length: bigBatches }, () => bodyOf(1000, LIMITS().body, '日本')!).map(async (b) => {
+          const res = await post(big, b.body);
+          if (res.status === 202) record(big, b.ids);
+          return answered(res.status);
+        });
+        const smallWrites = smallCounts.map(async (count, i) => {
+          const tenant = small[i % small.length]!;
+          const b = bodyOf(count, 200 * count + 100, '✅', 'small_probe')!;
+          const res = await post(tenant, b.body);
+          if (res.status === 202) record(tenant, b.ids);
+          return answered(res.status);
+        });
+        const results = await Promise.all([...bigWrites, ...smallWrites]);
+        expect(results.filter((s) => s !== 202)).toEqual([]);
+      }),
+      { numRuns: 3 },
+    );
     expect(proxy.closed()).toBeGreaterThan(0);
     expect(statuses.length).toBeGreaterThan(0);
-  });
+  }, 180_000);
 });
 
 describe('after all of the above', () => {
@@ -188,5 +184,5 @@ describe('after all of the above', () => {
         select coalesce(sum(value), 0)::int as total from rollups where tenant_id = ${tenantId} and metric = 'count' and interval = '1d'`;
       expect(metric!.total).toBe(ids.size);
     }
-  });
+  }, 180_000);
 });
