@@ -5,7 +5,7 @@ import { encodeRawEvent, type RawEvent } from '../../core/raw-event';
 import { badRequest, forbidden, unavailable, HttpError } from '../../core/errors';
 import type { Principal } from '../../core/api-keys';
 import type { Adapters } from '../../adapters';
-import { ProducerUnavailableError } from '../../adapters/kafka/producer';
+import { ProducerUnavailableError, RecordTooLargeError } from '../../adapters/kafka/producer';
 import { logger } from '../../adapters/logger';
 
 export interface IngestOutcome {
@@ -138,6 +138,11 @@ export async function acceptChecked(deps: Deps, principal: Principal, checks: Ev
   } catch (e) {
     if (e instanceof ProducerUnavailableError) {
       throw unavailable('The event log did not confirm the write in time; retry with the same event_ids (nothing is counted twice).', 2, e);
+    }
+    // Only when the topic's max.message.bytes is below what the per-event limits allow (a misconfiguration):
+    // a retry cannot succeed, so not a 503.
+    if (e instanceof RecordTooLargeError) {
+      throw new HttpError(413, 'payload_too_large', 'An event of this request is larger than the event log accepts; make its properties or context smaller, then send the request again with the same event_ids (nothing is counted twice).', undefined, undefined, { cause: e });
     }
     throw e;
   }
