@@ -164,7 +164,7 @@ export function propertyFilters(params: URLSearchParams): [string[], string][] {
   const out: [string[], string][] = [];
   for (const [k, v] of params) {
     if (!k.startsWith('prop.')) continue;
-    const path = k.slice(5).split('.');
+    const path = k.slice(5).normalize('NFC').split('.'); // ingest stores names and keys in NFC
     if (path.some((p) => p.length === 0) || path.length > 6) throw badRequest('invalid_parameter', `${k} is not a valid property path; use prop.<name> or prop.<a>.<b>.`);
     out.push([path, v]);
   }
