@@ -1,6 +1,6 @@
 // The event catalog's decisions for ingest: accept an event (and note what it adds to the catalog) or reject
 // it with schema_violation / catalog_limit. Pure: the registry adapter supplies the snapshot and stores the changes.
-import { hasNonPrintable, RESERVED_EVENT_TYPES } from './event-validation';
+import { hasNonPrintable, invisibleProblem, RESERVED_EVENT_TYPES } from './event-validation';
 
 export const JSON_TYPES = ['string', 'number', 'boolean', 'object', 'array', 'null'] as const;
 export type JsonType = (typeof JSON_TYPES)[number];
@@ -139,11 +139,12 @@ export function maskToTypes(mask: TypeMask): JsonType[] {
 }
 
 /**
- * Only top-level property names of 1..200 printable characters are catalogued. Others (rare: generated keys,
+ * Only top-level property names of 1..200 printable characters (no invisible or direction-changing ones, which
+ * ingest refuses anyway) are catalogued. Others (rare: generated keys,
  * binary junk) are carried with the event untouched but neither registered, counted nor type-checked.
  */
 export function isCatalogablePropertyName(name: string): boolean {
-  return name.length > 0 && name.length <= MAX_PROPERTY_NAME && !hasNonPrintable(name);
+  return name.length > 0 && name.length <= MAX_PROPERTY_NAME && !hasNonPrintable(name) && invisibleProblem(name, '') === undefined;
 }
 
 const quote = (s: string) => JSON.stringify(s);

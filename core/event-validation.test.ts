@@ -96,3 +96,67 @@ describe('parseTimestamp', () => {
     expect(parseTimestamp(true)).toMatchObject({ error: expect.any(String) });
   });
 });
+
+describe('what cannot be stored or would spoof a name (issue 14)', () => {
+  const ok = (raw: Record<string, unknown>) => {
+    const r = validateEvent(raw, 0, NOW, limits);
+    if (!r.ok) throw new Error(r.rejection.message);
+    return r.event;
+  };
+
+  it.each([
+    [{ event_type: 'a', properties: { k: 'a\ud800b' } }, 'properties.k contains a lone UTF-16 surrogate (\\ud800)'],
+    [{ event_type: 'a', properties: { k: 'a\udc00' } }, 'lone UTF-16 surrogate (\\udc00)'],
+    [{ event_type: 'a', properties: { ['k\udbff']: 1 } }, 'the key "k\\udbff" in properties contains a lone UTF-16 surrogate'],
+    [{ event_type: 'a', properties: { a: [{ b: ['x', 'y\ud800'] }] } }, 'properties.a[0].b[1] contains a lone'],
+    [{ event_type: 'a', properties: { 'odd key': { s: '\u0000' } } }, 'properties["odd key"].s contains a NUL character'],
+    [{ event_type: 'a\ud800' }, 'event_type contains a lone UTF-16 surrogate'],
+    [{ event_type: 'a', user_id: '\udfff' }, 'user_id contains a lone UTF-16 surrogate'],
+    [{ event_type: 'a\u202eb' }, 'event_type contains an invisible or direction-changing character (U+202E)'],
+    [{ event_type: 'a\u2066b' }, '(U+2066)'],
+    [{ event_type: 'a\u200bb' }, '(U+200B)'],
+    [{ event_type: 'a\u200db' }, '(U+200D)'],
+    [{ event_type: 'a\ufeffb' }, '(U+FEFF)'],
+    [{ event_type: 'a\u061cb' }, '(U+061C)'],
+    [{ event_type: 'a\u200eb' }, '(U+200E)'],
+    [{ event_type: 'a\u3164b' }, '(U+3164)'],
+    [{ event_type: 'a\u00a0b' }, 'a space other than U+0020 (U+00A0)'],
+    [{ event_type: 'a', properties: { ['amount\u200b']: 1 } }, 'the property name "amount\u200b" contains an invisible'],
+    [{ event_type: 'a', properties: { ['caf\u00e9']: 1, ['cafe\u0301']: 2 } }, 'same text in different Unicode encodings'],
+    [{ event_type: 'a', timestamp: '2026-02-30' }, 'not a valid date'],
+    [{ event_type: 'a', timestamp: '2026-11-31T10:00:00Z' }, 'not a valid date'],
+    [{ event_type: 'a', timestamp: 8.64e15 + 1 }, 'in the future'],
+    [{ event_type: 'a', timestamp: -8.64e15 }, 'beyond the retention window'],
+  ])('refuses %j: %s', (raw, message) => {
+    expect(rejection(raw).message).toContain(message);
+  });
+
+  it('accepts noncharacters, paired surrogates, emoji with variation selectors and every finite number', () => {
+    const e = ok({ event_type: 'Like ❤️ 😀', properties: { nc: '\uffff\ufffe\ufdd0\u{10ffff}', [`k\uffff`]: 1, big: Number.MAX_VALUE, tiny: Number.MIN_VALUE, neg: -1.7e308 } });
+    expect(e.eventType).toBe('Like ❤️ 😀');
+    expect(e.properties.nc).toBe('\uffff\ufffe\ufdd0\u{10ffff}');
+  });
+
+  it('normalises event types and property keys (at every level) to NFC, values untouched', () => {
+    const e = ok({ event_type: 'cafe\u0301', properties: { ['cafe\u0301']: { ['n\u0303']: 'cafe\u0301' }, plain: 1, __proto__x: 2 } });
+    expect(e.eventType).toBe('caf\u00e9');
+    expect(e.properties).toEqual({ ['caf\u00e9']: { ['\u00f1']: 'cafe\u0301' }, plain: 1, __proto__x: 2 });
+    expect(Object.keys(e.properties)).toEqual(['caf\u00e9', 'plain', '__proto__x']);
+  });
+
+  it('keeps a "__proto__" key a key when it rebuilds an object', () => {
+    const properties = JSON.parse('{"__proto__": {"x": 1}, "cafe\\u0301": 1}');
+    const e = ok({ event_type: 'a', properties });
+    expect(JSON.stringify(e.properties)).toBe('{"__proto__":{"x":1},"café":1}');
+  });
+
+  it('reads a date-only timestamp as midnight UTC of that day', () => {
+    expect(parseTimestamp('2026-11-27')).toEqual({ ms: Date.parse('2026-11-27T00:00:00Z') });
+    expect(ok({ event_type: 'a', timestamp: '2026-11-27' }).timestampMs).toBe(Date.parse('2026-11-27T00:00:00Z'));
+    expect(parseTimestamp('2024-02-29')).toEqual({ ms: Date.parse('2024-02-29T00:00:00Z') });
+  });
+
+  it('says "nothing", never "a undefined"', () => {
+    expect(parseTimestamp(undefined)).toEqual({ error: 'timestamp must be an ISO-8601 string or epoch milliseconds, got nothing' });
+  });
+});

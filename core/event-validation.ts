@@ -44,7 +44,7 @@ const MAX_EVENT_ID = 128;
 const MAX_USER_FIELD = 256;
 // Control characters, lone surrogates, line/paragraph separators: never printable.
 const NON_PRINTABLE = /[\p{Cc}\p{Cs}\p{Zl}\p{Zp}]/u;
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -82,7 +82,10 @@ function checkText(value: unknown, field: string, max: number): string | undefin
   if (value.length === 0) return `${field} must not be empty`;
   // UTF-16 length bounds the code-point count from above: count code points only when it could matter.
   if (value.length > max && [...value].length > max) return `${field} is longer than ${max} characters`;
-  if (NON_PRINTABLE.test(value)) return `${field} contains control or non-printable characters`;
+  const unstorable = unstorableProblem(value, field);
+  if (unstorable) return unstorable;
+  const m = NON_PRINTABLE.exec(value);
+  if (m) return `${field} contains a control or non-printable character (${codePoint(m[0])}); remove it`;
   return undefined;
 }
 
@@ -98,11 +101,17 @@ export function eventTypeProblem(value: unknown): string | undefined {
   const eventType = value as string;
   if (eventType.trim() !== eventType) return 'event_type must not start or end with whitespace';
   if (eventType.startsWith('$')) return 'event_type names starting with "$" are reserved for CustomerSignal';
-  return undefined;
+  return invisibleProblem(eventType, 'event_type');
+}
+
+/** Event types and property names are stored in Unicode normalisation form C: "é" and "e\u0301" are one name. */
+export function normalizeName(name: string): string {
+  return name.normalize('NFC');
 }
 
 function describeType(v: unknown): string {
   if (v === null) return 'null';
+  if (v === undefined) return 'nothing';
   if (Array.isArray(v)) return 'an array';
   return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
@@ -122,37 +131,117 @@ export function parseTimestamp(v: unknown): { ms: number } | { error: string } {
     return { ms: v };
   }
   if (typeof v === 'string') {
-    if (!ISO_8601.test(v)) return { error: `timestamp "${v.slice(0, 40)}" is not ISO-8601 (e.g. 2026-11-27T10:00:00Z) or epoch milliseconds` };
-    const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(v);
-    const ms = Date.parse(hasZone ? v : v + 'Z');
-    if (Number.isNaN(ms)) return { error: `timestamp "${v}" is not a valid date` };
+    const m = ISO_8601.exec(v);
+    if (!m) return { error: `timestamp ${JSON.stringify(v.slice(0, 40))} is not ISO-8601 (e.g. 2026-11-27T10:00:00Z or 2026-11-27) or epoch milliseconds` };
+    // A date without a time is midnight UTC of that day; a time without an offset is UTC.
+    const dateOnly = !v.includes('T') && !v.includes('t');
+    const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(v) && !dateOnly;
+    const ms = Date.parse(dateOnly ? v + 'T00:00:00Z' : hasZone ? v : v + 'Z');
+    // Date.parse rolls 2026-02-30 over to March 2: a day the month does not have is not a date.
+    const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    const day = new Date(Date.UTC(y, mo - 1, d));
+    if (Number.isNaN(ms) || mo < 1 || mo > 12 || day.getUTCDate() !== d) return { error: `timestamp ${JSON.stringify(v)} is not a valid date` };
     return { ms };
   }
   return { error: `timestamp must be an ISO-8601 string or epoch milliseconds, got ${describeType(v)}` };
 }
 
-/** Finds objects/arrays nested deeper than `max` levels (properties itself is level 1) or numbers out of range. */
-const NUL_PROBLEM = 'properties contain a NUL character (\\u0000), which cannot be stored; remove it';
+// JSON text that Postgres jsonb (and every strict JSON parser downstream) refuses: a lone UTF-16 surrogate
+// (JSON.stringify writes it as a "\ud800" escape, which jsonb rejects with 22P02) and NUL (jsonb and text cannot
+// hold U+0000). Noncharacters (U+FFFE, U+FDD0…) are valid Unicode scalar values that Postgres stores: accepted.
+const UNSTORABLE = /[\u0000\p{Cs}]/u;
+// Characters that make two different names look the same or reorder their display: format characters (bidi
+// controls U+202A-202E, U+2066-2069, U+200E/F, U+061C, zero-width U+200B-200D, U+2060, U+FEFF, soft hyphen…),
+// the other default-ignorable code points (Hangul fillers, Mongolian selectors…) except variation selectors
+// (emoji use them), and spaces other than U+0020.
+const INVISIBLE = /(?![\uFE00-\uFE0F\u{E0100}-\u{E01EF}])[\p{Cf}\p{Default_Ignorable_Code_Point}\u00A0\u1680\u2000-\u200A\u202F\u205F\u3000]/u;
 
-function inspectProperties(value: unknown, depth: number, max: number, field = 'properties'): string | undefined {
-  if (typeof value === 'number' && !Number.isFinite(value)) return `${field} contain a number too large to represent`;
-  // JSON allows \u0000 but Postgres jsonb cannot store it: refuse it here rather than poison the pipeline.
-  if (typeof value === 'string') return value.includes('\u0000') ? NUL_PROBLEM.replace('properties', field) : undefined;
-  if (typeof value !== 'object' || value === null) return undefined;
-  if (depth > max) return `${field} are nested more than ${max} levels deep`;
-  if (!Array.isArray(value) && Object.keys(value).some((k) => k.includes('\u0000'))) return NUL_PROBLEM.replace('properties', field);
-  const children = Array.isArray(value) ? value : Object.values(value);
-  for (const child of children) {
-    const problem = inspectProperties(child, depth + 1, max, field);
-    if (problem) return problem;
+const codePoint = (ch: string) => 'U+' + ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+
+/** The problem of a string that cannot be stored (lone surrogate, NUL), phrased for `what`; undefined when storable. */
+export function unstorableProblem(value: string, what: string): string | undefined {
+  const m = UNSTORABLE.exec(value);
+  if (!m) return undefined;
+  if (m[0] === '\u0000') return `${what} contains a NUL character (\\u0000), which cannot be stored; remove it`;
+  return `${what} contains a lone UTF-16 surrogate (${JSON.stringify(m[0]).slice(1, -1)}), which is not valid Unicode and cannot be stored; send the complete surrogate pair (e.g. \\ud83d\\ude00 for 😀) or remove it`;
+}
+
+/** The problem of a name (event type, property name) holding invisible or direction-changing characters; undefined when none. */
+export function invisibleProblem(value: string, what: string): string | undefined {
+  const m = INVISIBLE.exec(value);
+  if (!m) return undefined;
+  const kind = m[0] === '\u00A0' || /\p{Zs}/u.test(m[0]) ? 'a space other than U+0020' : 'an invisible or direction-changing character';
+  return `${what} contains ${kind} (${codePoint(m[0])}), which would make it look like another name; remove it${kind.startsWith('a space') ? ' or use a plain space' : ''}`;
+}
+
+/** A key as it appears in a path of a message: plain when it is a simple name, else quoted as JSON. */
+function pathOf(parent: string, key: string | number): string {
+  if (typeof key === 'number') return `${parent}[${key}]`;
+  const shown = key.length > 40 ? key.slice(0, 40) + '…' : key;
+  return /^[\p{L}\p{N}_$-]+$/u.test(shown) ? `${parent}.${shown}` : `${parent}[${JSON.stringify(shown)}]`;
+}
+
+type Inspected = { value: unknown } | { error: string };
+
+/**
+ * Checks a JSON value for what cannot be stored (non-finite numbers, NUL, lone surrogates in keys and strings),
+ * nesting beyond `max` levels, and returns it with every key normalised to NFC (the same object when nothing
+ * changed). Two keys of one object that are equal after NFC are refused. `topLevelNames`: the keys of the
+ * outermost object are names users see (catalog property names), so they must not hold invisible characters.
+ */
+function inspectJson(value: unknown, depth: number, max: number, path: string, topLevelNames: boolean): Inspected {
+  if (typeof value === 'number') {
+    return Number.isFinite(value) ? { value } : { error: `${path} is a number too large to store (beyond ±1.8e308); send it as a string` };
   }
-  return undefined;
+  if (typeof value === 'string') {
+    const problem = unstorableProblem(value, path);
+    return problem ? { error: problem } : { value };
+  }
+  if (typeof value !== 'object' || value === null) return { value };
+  if (depth > max) return { error: `${path} is nested more than ${max} levels deep (the top-level object is level 1); flatten it` };
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const r = inspectJson(value[i], depth + 1, max, pathOf(path, i), false);
+      if ('error' in r) return r;
+      if (r.value !== value[i]) (out ??= value.slice())[i] = r.value;
+    }
+    return { value: out ?? value };
+  }
+  const obj = value as Record<string, unknown>;
+  const entries: [string, unknown][] = [];
+  let changed = false;
+  for (const key of Object.keys(obj)) {
+    const keyProblem = unstorableProblem(key, `the key ${JSON.stringify(key.slice(0, 40))} in ${path}`);
+    if (keyProblem) return { error: keyProblem };
+    if (topLevelNames) {
+      const invisible = invisibleProblem(key, `the property name ${JSON.stringify(key.slice(0, 40))}`);
+      if (invisible) return { error: invisible };
+    }
+    const r = inspectJson(obj[key], depth + 1, max, pathOf(path, key), false);
+    if ('error' in r) return r;
+    const nfc = key.normalize('NFC');
+    if (nfc !== key || r.value !== obj[key]) changed = true;
+    entries.push([nfc, r.value]);
+  }
+  if (!changed) return { value: obj };
+  const seen = new Set<string>();
+  for (const [k] of entries) {
+    if (seen.has(k)) {
+      return { error: `${path} has two keys that are the same text in different Unicode encodings (${JSON.stringify(k.slice(0, 40))}); keys are normalised to NFC, so send only one of them` };
+    }
+    seen.add(k);
+  }
+  // fromEntries defines own properties: a "__proto__" key stays a key.
+  return { value: Object.fromEntries(entries) };
 }
 
-/** The storage rules of properties (finite numbers, no NUL, at most `maxDepth` levels) for another JSON object field. */
-export function jsonObjectProblem(value: Record<string, unknown>, field: string, maxDepth: number): string | undefined {
-  return inspectProperties(value, 1, maxDepth, field);
+/** The storage rules of properties (finite numbers, no NUL or lone surrogate, at most `maxDepth` levels, NFC keys) for another JSON object field. */
+export function checkJsonObject(value: Record<string, unknown>, field: string, maxDepth: number): { value: Record<string, unknown> } | { error: string } {
+  const r = inspectJson(value, 1, maxDepth, field, false);
+  return 'error' in r ? r : { value: r.value as Record<string, unknown> };
 }
+
 
 /** `allowReserved`: the caller (a Segment mapping) generated the event type, so the product's reserved types are allowed. */
 export function validateEvent(raw: unknown, index: number, nowMs: number, limits: ValidationLimits, opts: { allowReserved?: boolean } = {}): EventCheck {
@@ -165,7 +254,7 @@ export function validateEvent(raw: unknown, index: number, nowMs: number, limits
   const reserved = opts.allowReserved === true && RESERVED_EVENT_TYPES.has(raw.event_type as string);
   const typeProblem = reserved ? undefined : eventTypeProblem(raw.event_type);
   if (typeProblem) return reject(index, typeProblem);
-  const eventType = raw.event_type as string;
+  const eventType = normalizeName(raw.event_type as string);
 
   let project: string | null = null;
   if (raw.project !== undefined && raw.project !== null) {
@@ -205,12 +294,12 @@ export function validateEvent(raw: unknown, index: number, nowMs: number, limits
   let properties: Record<string, unknown> = {};
   if (raw.properties !== undefined && raw.properties !== null) {
     if (!isPlainObject(raw.properties)) return reject(index, `properties must be a JSON object, got ${describeType(raw.properties)}`);
-    // Depth first: inspectProperties stops at the limit, while JSON.stringify would overflow the stack on deep nesting.
-    const problem = inspectProperties(raw.properties, 1, limits.maxPropertiesDepth); // properties itself is level 1
-    if (problem) return reject(index, problem);
-    const size = Buffer.byteLength(JSON.stringify(raw.properties), 'utf8');
+    // Depth first: inspectJson stops at the limit, while JSON.stringify would overflow the stack on deep nesting.
+    const checked = inspectJson(raw.properties, 1, limits.maxPropertiesDepth, 'properties', true); // properties itself is level 1
+    if ('error' in checked) return reject(index, checked.error);
+    properties = checked.value as Record<string, unknown>;
+    const size = Buffer.byteLength(JSON.stringify(properties), 'utf8');
     if (size > limits.maxPropertiesBytes) return reject(index, `properties are ${size} bytes serialized; the limit is ${limits.maxPropertiesBytes}`);
-    properties = raw.properties;
   }
 
   return {

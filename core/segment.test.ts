@@ -98,7 +98,7 @@ describe('per-message rejections say how to fix them, in Segment terms', () => {
 
   it('refuses reserved and unprintable event names with the field called "event"', () => {
     expect(rejected(one({ event: '$page' })).message).toBe('event names starting with "$" are reserved for CustomerSignal');
-    expect(rejected(one({ event: 'a\u0007b' })).message).toMatch(/^event contains control/);
+    expect(rejected(one({ event: 'a\u0007b' })).message).toMatch(/^event contains a control/);
   });
 
   it('refuses a message over 32 KB with message_too_large, and a context over MAX_CONTEXT_BYTES', () => {
@@ -129,7 +129,7 @@ describe('per-message rejections say how to fix them, in Segment terms', () => {
     expect(rejected(one({ event: 'x', context: 'web' })).message).toBe('context must be a JSON object, got a string');
     expect(rejected(one({ event: 'x', timestamp: '2026-11-27T14:00:00Z' })).message).toContain('in the future');
     expect(rejected(one({ event: 'x', timestamp: '1970-01-01T00:00:00Z' })).message).toMatch(/^the event time is \d+ d old, beyond the retention window of 30 d/);
-    expect(rejected(one({ event: 'x', context: { s: 'a\u0000b' } })).message).toContain('context contain a NUL');
+    expect(rejected(one({ event: 'x', context: { s: 'a\u0000b' } })).message).toContain('context.s contains a NUL');
   });
 });
 

@@ -1,7 +1,7 @@
 // Segment HTTP Tracking API (v1) messages mapped onto CustomerSignal events, and the spec's credentials. Pure.
 import { credentialsFromHeaders } from './api-keys';
 import { HttpError, unauthorized } from './errors';
-import { isPlainObject, jsonObjectProblem, parseTimestamp, validateEvent, type EventCheck, type ValidationLimits } from './event-validation';
+import { checkJsonObject, isPlainObject, parseTimestamp, validateEvent, type EventCheck, type ValidationLimits } from './event-validation';
 
 export const SEGMENT_CALLS = ['track', 'identify', 'page', 'screen', 'group', 'alias'] as const;
 export type SegmentCall = (typeof SEGMENT_CALLS)[number];
@@ -37,7 +37,7 @@ export interface BatchLevel {
   sentAt: unknown;
 }
 
-const describe = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
+const describe = (v: unknown) => (v === null ? 'null' : v === undefined ? 'nothing' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
 
 /** Splits a parsed body into messages: /v1/batch takes {"batch": [...]}, the others one message. */
 export function readSegmentBody(body: unknown, endpoint: SegmentEndpoint, maxMessages: number): SegmentBody {
@@ -98,7 +98,7 @@ function objectField(message: Record<string, unknown>, field: string): Record<st
 
 /** Our validator names our fields; a Segment sender knows them by the spec's names. */
 function inSegmentTerms(message: string, call: SegmentCall): string {
-  return message
+  return (call === 'identify' || call === 'group' ? message.replace(/\bproperties\b/g, 'traits') : message)
     .replace(/\bevent_type\b/g, call === 'track' ? 'event' : 'type')
     .replace(/\bevent_id\b/g, 'messageId')
     .replace(/\buser_id\b/g, 'userId (or anonymousId)');
@@ -196,11 +196,12 @@ export function mapSegmentMessage(
   if (present(raw.context) && !isPlainObject(raw.context)) return reject(index, `context must be a JSON object, got ${describe(raw.context)}`);
   const merged: Record<string, unknown> = { ...(batch.context ?? {}), ...(isPlainObject(raw.context) ? raw.context : {}) };
   if (userId !== undefined && anonymousId !== undefined) merged.anonymousId = anonymousId;
-  const context = Object.keys(merged).length > 0 ? merged : null;
+  let context = Object.keys(merged).length > 0 ? merged : null;
   if (context) {
     // Depth first (bounded recursion), then the serialized size (JSON.stringify would overflow on deep nesting).
-    const problem = jsonObjectProblem(context, 'context', SEGMENT_MAX_CONTEXT_DEPTH);
-    if (problem) return reject(index, problem);
+    const checked = checkJsonObject(context, 'context', SEGMENT_MAX_CONTEXT_DEPTH);
+    if ('error' in checked) return reject(index, checked.error);
+    context = checked.value;
     const contextBytes = Buffer.byteLength(JSON.stringify(context), 'utf8');
     if (contextBytes > limits.maxContextBytes) return reject(index, `context is ${contextBytes} bytes serialized; the limit is ${limits.maxContextBytes} (MAX_CONTEXT_BYTES)`);
   }

@@ -40,6 +40,14 @@ export const HTTP_ROUTES = {
   'POST /v1/screen': 'ingest',
   'POST /v1/group': 'ingest',
   'POST /v1/alias': 'ingest',
+  // analytics.js's short paths: track, page, identify, screen, group, alias, batch.
+  'POST /v1/t': 'ingest',
+  'POST /v1/p': 'ingest',
+  'POST /v1/i': 'ingest',
+  'POST /v1/s': 'ingest',
+  'POST /v1/g': 'ingest',
+  'POST /v1/a': 'ingest',
+  'POST /v1/b': 'ingest',
 } as const satisfies Record<string, HttpFunctionName>;
 
 export type RouteKey = keyof typeof HTTP_ROUTES;

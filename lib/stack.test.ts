@@ -214,6 +214,7 @@ describe('streaming', () => {
 
   it('creates the three topics with their retention through a custom resource that may create only those', () => {
     const [topics] = Object.values(dataTemplate.findResources('Custom::KafkaTopics')) as Resource[];
+    expect(topics!.Properties.MaxMessageBytes).toBe(String(KAFKA_MAX_MESSAGE_BYTES));
     const specs = JSON.parse(topics!.Properties.Specs);
     expect(specs.map((s: { topic: string }) => s.topic).sort()).toEqual(['events_dlq', 'events_raw', 'metric_updates']);
     for (const s of specs) expect(s.retentionMs).toBeGreaterThan(0);

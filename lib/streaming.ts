@@ -171,8 +171,8 @@ export class Streaming extends Construct implements ec2.IConnectable {
     this.topics = new CustomResource(this, 'Topics', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::KafkaTopics',
-      // A change here (names, partitions, retention) runs the handler again.
-      properties: { Specs: JSON.stringify(specs.specs) },
+      // A change here (names, partitions, retention, message size) runs the handler again, which also raises an existing topic's max.message.bytes.
+      properties: { Specs: JSON.stringify(specs.specs), MaxMessageBytes: String(KAFKA_MAX_MESSAGE_BYTES) },
     });
     this.topics.node.addDependency(this.node.findChild('Cluster'));
     return this.topics;

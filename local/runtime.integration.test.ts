@@ -183,6 +183,8 @@ describe('the ingest contract', () => {
     const ok = await call(runtime.url, '/v1/events', { key: bound, json: { event_type: 'bound_event' } });
     expect(ok.status).toBe(202);
     const wrong = await call(runtime.url, '/v1/events', { key: bound, json: { event_type: 'bound_event', project: 'web' } });
+    expect(wrong.status).toBe(403);
+    expect(wrong.body.error.code).toBe('forbidden_project');
     expect(wrong.body.error.details[0].code).toBe('forbidden_project');
     expect((await call(runtime.url, '/v1/events?project=web', { key: bound })).status).toBe(403);
   });

@@ -1,5 +1,5 @@
 // The kafkajs client factory; kafkajs stays behind this folder so it can be swapped.
-import { Kafka, logLevel as KafkaLogLevel, type LogEntry, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel as KafkaLogLevel, type ISocketFactory, type LogEntry, type SASLOptions } from 'kafkajs';
 import { logger } from '../logger';
 
 export interface KafkaOptions {
@@ -10,6 +10,8 @@ export interface KafkaOptions {
   /** 'aws-iam': MSK IAM auth, SASL OAUTHBEARER with tokens from aws-msk-iam-sasl-signer-js. */
   auth?: 'none' | 'aws-iam';
   awsRegion?: string;
+  /** Tests only: how connections to the brokers are opened (e.g. through a proxy that drops them). */
+  socketFactory?: ISocketFactory;
 }
 
 const LEVEL: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -55,6 +57,7 @@ export function createKafka(opts: KafkaOptions): Kafka {
     brokers: opts.brokers,
     ...((opts.ssl || iam) && { ssl: true }),
     ...(iam && { sasl: mskIamSasl(opts.awsRegion!) }),
+    ...(opts.socketFactory && { socketFactory: opts.socketFactory }),
     logLevel: KafkaLogLevel.WARN,
     logCreator,
     connectionTimeout: 3_000,

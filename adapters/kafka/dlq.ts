@@ -1,6 +1,7 @@
 // What the admin CLI's `dlq` commands need from Kafka: read a topic from its start up to where it ends now,
 // and produce records learning the offset each one got.
-import { Partitioners, type Kafka } from 'kafkajs';
+import { KAFKA_MAX_PRODUCE_BYTES } from './limits';
+import { Partitioners, type Kafka, type PartitionMetadata } from 'kafkajs';
 import { partitionRanges, readRange } from './range-reader';
 
 export interface TopicRecord {
@@ -81,7 +82,7 @@ export interface OffsetProducer {
 export async function openOffsetProducer(kafka: Kafka, topic: string): Promise<OffsetProducer> {
   const admin = kafka.admin();
   await admin.connect();
-  let partitionMetadata;
+  let partitionMetadata: PartitionMetadata[];
   try {
     const meta = await admin.fetchTopicMetadata({ topics: [topic] });
     partitionMetadata = meta.topics[0]!.partitions;
@@ -91,23 +92,42 @@ export async function openOffsetProducer(kafka: Kafka, topic: string): Promise<O
   const partitioner = Partitioners.DefaultPartitioner();
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
+  async function sendOne(records: ProducedRecord[]): Promise<{ partition: number; offset: number }[]> {
+    const messages = records.map((r) => {
+      const message = { key: r.key, value: r.value, headers: r.headers };
+      return { ...message, partition: partitioner({ topic, partitionMetadata, message }) };
+    });
+    const metadata = await producer.send({ topic, acks: -1, messages });
+    const base = new Map(metadata.map((m) => [m.partition, Number(m.baseOffset)]));
+    const next = new Map<number, number>();
+    return messages.map((m) => {
+      const i = next.get(m.partition) ?? 0;
+      next.set(m.partition, i + 1);
+      const offset = base.get(m.partition);
+      if (offset === undefined) throw new Error(`Kafka did not report an offset for partition ${m.partition} of ${topic}`);
+      return { partition: m.partition, offset: offset + i };
+    });
+  }
   return {
     async send(records) {
-      if (records.length === 0) return [];
-      const messages = records.map((r) => {
-        const message = { key: r.key, value: r.value, headers: r.headers };
-        return { ...message, partition: partitioner({ topic, partitionMetadata, message }) };
-      });
-      const metadata = await producer.send({ topic, acks: -1, messages });
-      const base = new Map(metadata.map((m) => [m.partition, Number(m.baseOffset)]));
-      const next = new Map<number, number>();
-      return messages.map((m) => {
-        const i = next.get(m.partition) ?? 0;
-        next.set(m.partition, i + 1);
-        const offset = base.get(m.partition);
-        if (offset === undefined) throw new Error(`Kafka did not report an offset for partition ${m.partition} of ${topic}`);
-        return { partition: m.partition, offset: offset + i };
-      });
+      // In sends of at most KAFKA_MAX_PRODUCE_BYTES (dead letters can be large events): each partition's
+      // records of one send form one batch with consecutive offsets.
+      const out: { partition: number; offset: number }[] = [];
+      let group: ProducedRecord[] = [];
+      let bytes = 0;
+      const flush = async () => {
+        if (group.length > 0) out.push(...(await sendOne(group)));
+        group = [];
+        bytes = 0;
+      };
+      for (const r of records) {
+        const b = (r.key?.length ?? 0) + (r.value?.length ?? 0) + Object.entries(r.headers).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v) + 10, 0) + 40;
+        if (group.length > 0 && bytes + b > KAFKA_MAX_PRODUCE_BYTES - 4_096) await flush();
+        group.push(r);
+        bytes += b;
+      }
+      await flush();
+      return out;
     },
     close: () => producer.disconnect(),
   };

@@ -1,5 +1,6 @@
 // Creates or checks the project's topics.
 import type { Admin, Kafka } from 'kafkajs';
+import { TOPIC_SIZE_CONFIG } from './limits';
 
 export interface TopicSpec {
   topic: string;
@@ -52,6 +53,8 @@ async function createWithRetry(admin: Admin, specs: TopicSpec[]): Promise<void> 
           configEntries: [
             { name: 'retention.ms', value: String(s.retentionMs) },
             { name: 'cleanup.policy', value: 'delete' },
+            // Explicit, so the topic takes what the producer sends whatever the broker's (or MSK's) default is.
+            ...TOPIC_SIZE_CONFIG,
           ],
         })),
       });

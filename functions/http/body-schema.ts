@@ -2,17 +2,27 @@
 import type { z } from 'zod';
 import { badRequest } from '../../core/errors';
 
-/** Where a string (key or value) holds U+0000, which Postgres cannot store in text or jsonb; iterative, any depth. */
-function nulPath(body: unknown): string | undefined {
+/**
+ * The first string (key or value) that Postgres cannot store in text or jsonb: U+0000, or a lone UTF-16 surrogate
+ * (jsonb refuses its escape); iterative, any depth. Returns its path and what is wrong.
+ */
+function unstorable(body: unknown): { path: string; problem: string } | undefined {
   const stack: [unknown, string][] = [[body, '(body)']];
+  const check = (s: string, path: string) => {
+    const m = /[\u0000\p{Cs}]/u.exec(s);
+    if (!m) return undefined;
+    return { path, problem: m[0] === '\u0000' ? 'must not contain the NUL character (U+0000)' : `must not contain a lone UTF-16 surrogate (${JSON.stringify(m[0]).slice(1, -1)}); send well-formed Unicode` };
+  };
   while (stack.length > 0) {
     const [v, path] = stack.pop()!;
     if (typeof v === 'string') {
-      if (v.includes('\u0000')) return path;
+      const found = check(v, path);
+      if (found) return found;
     } else if (v !== null && typeof v === 'object') {
       for (const [k, child] of Object.entries(v)) {
         const p = path === '(body)' ? k : `${path}.${k}`;
-        if (k.includes('\u0000')) return p;
+        const found = check(k, p);
+        if (found) return { path: p, problem: `the key ${found.problem}` };
         stack.push([child, p]);
       }
     }
@@ -21,8 +31,11 @@ function nulPath(body: unknown): string | undefined {
 }
 
 export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
-  const nul = nulPath(body);
-  if (nul !== undefined) throw badRequest('invalid_body', `${nul}: must not contain the NUL character (U+0000).`, [{ field: nul, message: 'must not contain the NUL character (U+0000)' }]);
+  const bad = unstorable(body);
+  if (bad !== undefined) {
+    const field = JSON.stringify(bad.path).slice(1, -1);
+    throw badRequest('invalid_body', `${field}: ${bad.problem}.`, [{ field, message: bad.problem }]);
+  }
   const result = schema.safeParse(body);
   if (result.success) return result.data;
   const details = result.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message }));

@@ -1,7 +1,9 @@
 // Query strings (issue 14, defect 4): what reaches a handler is well-formed UTF-8 without U+0000; times are bounded.
 import fc from 'fast-check';
 import type { HttpEvent } from './middleware';
-import { queryParams, singleParam, timeParam } from './request';
+import { propertyFilters, queryParams, singleParam, timeParam } from './request';
+import { parseMetricsQuery } from '../query/metrics';
+import { alertRuleSchema } from '../query/alert-rule-schema';
 import { numericFilterValue } from '../../adapters/postgres/property-filter';
 
 const event = (rawQueryString: string) => ({ rawQueryString }) as HttpEvent;
@@ -50,4 +52,25 @@ describe('timeParam', () => {
 describe('numericFilterValue', () => {
   it.each(['0', '-0', '0.10', '1e3', '-1.5E-7', '12345678901234567890'])('compares %j as a number', (v) => expect(numericFilterValue(v)).toBe(v));
   it.each(['.1', '+1', '1 ', '01', '1.', 'NaN', 'Infinity', '0x10', '1e1001', '1e-1001', '1'.repeat(101), ''])('compares %j as text only', (v) => expect(numericFilterValue(v)).toBeNull());
+});
+
+describe('names in queries are read in NFC, as ingest stores them', () => {
+  const decomposed = 'cafe\u0301'; // "café" as e + combining acute
+  const composed = 'caf\u00e9';
+  const q = (s: string) => queryParams(event(s));
+
+  it('event_type and sum:/avg: paths of GET /v1/metrics', () => {
+    const parsed = parseMetricsQuery(q(`event_type=${encodeURIComponent(decomposed)}&metric=${encodeURIComponent(`sum:${decomposed}.x`)}`), Date.now());
+    expect(parsed.eventType).toBe(composed);
+    expect(parsed.path).toEqual([composed, 'x']);
+  });
+
+  it('prop.<path> keys (values are compared as sent)', () => {
+    expect(propertyFilters(q(`prop.${encodeURIComponent(decomposed)}=${encodeURIComponent(decomposed)}`))).toEqual([[[composed], decomposed]]);
+  });
+
+  it('alert-rule event types and filter keys', () => {
+    const r = alertRuleSchema.safeParse({ name: 'n', event_type: decomposed, filter: { [decomposed]: 'x' }, condition: { op: '>', threshold: 1 }, window: '5m', channels: [{ type: 'email', to: ['a@example.com'] }] });
+    expect(r.success && [r.data.event_type, Object.keys(r.data.filter ?? {})]).toEqual([composed, [composed]]);
+  });
 });

@@ -64,8 +64,13 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * The body as text: a plain text body is used as it came (the gateway already decoded it once); a base64
  * body is decoded, and Content-Encoding: gzip is inflated with the same size limit as the body itself.
  */
-function bodyText(event: HttpEvent, maxBytes: number): string {
-  const encoding = (header(event, 'content-encoding') ?? 'identity').trim().toLowerCase();
+function bodyText(event: HttpEvent, maxBytes: number, sniffGzip = false): string {
+  let encoding = (header(event, 'content-encoding') ?? 'identity').trim().toLowerCase();
+  // Some clients compress without saying so: gzip's magic bytes are never the start of JSON text.
+  if (sniffGzip && event.isBase64Encoded && (encoding === 'identity' || encoding === '')) {
+    const head = Buffer.from((event.body ?? '').slice(0, 4), 'base64');
+    if (head[0] === 0x1f && head[1] === 0x8b) encoding = 'gzip';
+  }
   if (encoding !== 'identity' && encoding !== '' && encoding !== 'gzip') {
     throw new HttpError(415, 'unsupported_content_encoding', `Content-Encoding "${encoding}" is not supported; send gzip or no encoding.`);
   }
@@ -94,22 +99,36 @@ function bodyText(event: HttpEvent, maxBytes: number): string {
 }
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+const CHARSET = /;\s*charset\s*=\s*"?([^";,\s]*)"?/i;
+const UTF8_CHARSETS = new Set(['utf-8', 'utf8', 'us-ascii', 'ascii']);
 
 /**
- * Parses a JSON body after checking its content type, encoding and size. `alsoPlainText`: text/plain is JSON
- * too (Segment's browser clients send JSON as text/plain to avoid a CORS preflight).
+ * Parses a JSON body after checking its content type, charset, encoding and size. `anyLabel` (the Segment
+ * endpoints): the spec's clients label JSON as text/plain (browsers, to avoid a CORS preflight), as something
+ * else, or not at all, and some gzip it: a body that is JSON is taken whatever its Content-Type, and a body
+ * without Content-Encoding that starts with gzip's magic bytes is inflated; a body that is not JSON under a
+ * non-JSON label is still 415.
  */
-export function jsonBody(event: HttpEvent, maxBytes: number, opts: { alsoPlainText?: boolean } = {}): unknown {
+export function jsonBody(event: HttpEvent, maxBytes: number, opts: { anyLabel?: boolean } = {}): unknown {
   const type = header(event, 'content-type') ?? '';
-  if (!JSON_TYPE.test(type) && !(opts.alsoPlainText && /^text\/plain\s*(?:;|$)/i.test(type))) {
+  const charset = CHARSET.exec(type)?.[1]?.toLowerCase();
+  if (charset !== undefined && !UTF8_CHARSETS.has(charset)) {
+    throw new HttpError(415, 'unsupported_media_type', `charset=${charset.slice(0, 40)} is not supported; send the JSON encoded as UTF-8 ("Content-Type: application/json; charset=utf-8", or no charset).`);
+  }
+  const labelledJson = JSON_TYPE.test(type) || (opts.anyLabel === true && /^text\/plain\s*(?:;|$)/i.test(type));
+  if (!labelledJson && !opts.anyLabel) {
     throw new HttpError(415, 'unsupported_media_type', 'Send the body as JSON with "Content-Type: application/json".');
   }
-  const text = bodyText(event, maxBytes);
+  // A UTF-8 byte order mark is not part of the JSON text (RFC 8259 lets a parser ignore it).
+  const text = bodyText(event, maxBytes, opts.anyLabel === true).replace(/^\uFEFF/, '');
   if (text.length === 0) throw badRequest('invalid_json', 'The body is empty; send a JSON event object.');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (e) {
+    if (!labelledJson) {
+      throw new HttpError(415, 'unsupported_media_type', `The body is not JSON${type ? ` (Content-Type: ${type.slice(0, 60)})` : ''}; send a JSON body, labelled "Content-Type: application/json".`);
+    }
     throw badRequest('invalid_json', `The body is not valid JSON: ${(e as Error).message}`);
   }
   const duplicate = findDuplicateKey(text);
@@ -145,7 +164,7 @@ export function propertyFilters(params: URLSearchParams): [string[], string][] {
   const out: [string[], string][] = [];
   for (const [k, v] of params) {
     if (!k.startsWith('prop.')) continue;
-    const path = k.slice(5).split('.');
+    const path = k.slice(5).normalize('NFC').split('.'); // ingest stores names and keys in NFC
     if (path.some((p) => p.length === 0) || path.length > 6) throw badRequest('invalid_parameter', `${k} is not a valid property path; use prop.<name> or prop.<a>.<b>.`);
     out.push([path, v]);
   }

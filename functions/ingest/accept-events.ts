@@ -5,7 +5,7 @@ import { encodeRawEvent, type RawEvent } from '../../core/raw-event';
 import { badRequest, forbidden, unavailable, HttpError } from '../../core/errors';
 import type { Principal } from '../../core/api-keys';
 import type { Adapters } from '../../adapters';
-import { ProducerUnavailableError } from '../../adapters/kafka/producer';
+import { ProducerUnavailableError, RecordTooLargeError } from '../../adapters/kafka/producer';
 import { logger } from '../../adapters/logger';
 
 export interface IngestOutcome {
@@ -78,6 +78,8 @@ export async function acceptChecked(deps: Deps, principal: Principal, checks: Ev
   const accepted: RawEvent[] = [];
   // One catalog plan per project of the request: the only await is the first, cached, load of a project's catalog.
   const plans = new Map<string, CatalogPlan>();
+  // A project-bound key naming another project is refused whole with 403, like a tenant_id of another tenant.
+  const forbiddenProjects: EventRejection[] = [];
   for (const [index, check] of checks.entries()) {
     if (!check.ok) {
       errors.push(check.rejection);
@@ -85,6 +87,7 @@ export async function acceptChecked(deps: Deps, principal: Principal, checks: Ev
     }
     const project = await resolveProject(deps, principal, check.event);
     if ('code' in project) {
+      if (project.code === 'forbidden_project') forbiddenProjects.push(project);
       errors.push(project);
       continue;
     }
@@ -114,6 +117,9 @@ export async function acceptChecked(deps: Deps, principal: Principal, checks: Ev
     });
     eventIds[index] = e.eventId;
   }
+  if (forbiddenProjects.length > 0) {
+    throw new HttpError(403, 'forbidden_project', `${forbiddenProjects.length === 1 ? 'An event names' : `${forbiddenProjects.length} events name`} a project this key may not write to: ${forbiddenProjects[0]!.message}. Leave "project" out (the key's project is used) or use a key of that project; nothing was accepted.`, forbiddenProjects as unknown as Record<string, unknown>[]);
+  }
   // Registrations and violations count only for a request that was answered with them: not for a 429 or a 503.
   const recordCatalog = () => {
     for (const [projectId, plan] of plans) deps.catalog.record(principal.tenantId, projectId, plan.changes);
@@ -132,6 +138,11 @@ export async function acceptChecked(deps: Deps, principal: Principal, checks: Ev
   } catch (e) {
     if (e instanceof ProducerUnavailableError) {
       throw unavailable('The event log did not confirm the write in time; retry with the same event_ids (nothing is counted twice).', 2, e);
+    }
+    // Only when the topic's max.message.bytes is below what the per-event limits allow (a misconfiguration):
+    // a retry cannot succeed, so not a 503.
+    if (e instanceof RecordTooLargeError) {
+      throw new HttpError(413, 'payload_too_large', 'An event of this request is larger than the event log accepts; make its properties or context smaller, then send the request again with the same event_ids (nothing is counted twice).', undefined, undefined, { cause: e });
     }
     throw e;
   }

@@ -230,6 +230,36 @@ describe('strict mode and declarations', () => {
     expect((await put(boundAdmin, 'x', {})).status).toBe(201);
     expect((await put(boundAdmin, 'x', { project: 'other' })).status).toBe(403);
   });
+
+  it('keeps one name per visible text: NFC for types and property names, invisible and bidi characters refused (PUT and ingest)', async () => {
+    const tenant = await env.createTenant();
+    await call(runtime.url, '/v1/projects', { key: tenant.keys.admin, json: { slug: 'nfc', schema_mode: 'strict' } });
+    // Declared decomposed (e + U+0301), sent composed (U+00E9) and decomposed: one type, one property.
+    expect((await put(tenant.keys.admin, 'Cafe\u0301 Visit', { project: 'nfc', properties: { ['cre\u0300me']: 'number' } })).status).toBe(201);
+    const sent = await post(tenant.keys.ingest, [
+      { event_type: 'Caf\u00e9 Visit', project: 'nfc', properties: { ['cr\u00e8me']: 1 } },
+      { event_type: 'Cafe\u0301 Visit', project: 'nfc', properties: { ['cre\u0300me']: 2 } },
+      { event_type: 'Cafe\u0301 Visit', project: 'nfc', properties: { ['cre\u0300me']: 'x' } },
+    ]);
+    expect(sent.status).toBe(202);
+    expect(sent.body.errors).toEqual([{ index: 2, code: 'schema_violation', message: expect.stringContaining('"cr\u00e8me"') }]);
+    const types = await catalogTypes(tenant.keys.admin, 'nfc');
+    expect([...types.keys()]).toEqual(['Caf\u00e9 Visit']);
+    expect(types.get('Caf\u00e9 Visit')!.properties.map((p) => p.name)).toEqual(['cr\u00e8me']);
+
+    for (const spoof of ['Caf\u00e9\u202e Visit', 'Caf\u00e9\u200b Visit', 'Caf\u00e9\u00a0Visit', '\u2066Caf\u00e9 Visit']) {
+      const res = await put(tenant.keys.admin, spoof, { project: 'nfc' });
+      expect(res.status).toBe(400);
+      expect(res.body.error.message).toMatch(/invisible or direction-changing|space other than U\+0020/);
+      const ingested = await post(tenant.keys.ingest, [{ event_type: spoof, project: 'nfc' }]);
+      expect(ingested.status).toBe(400);
+      expect(ingested.body.error.details[0].message).toMatch(/^event_type contains (an invisible or direction-changing character|a space other than U\+0020)/);
+    }
+    const badName = await put(tenant.keys.admin, 'Caf\u00e9 Visit', { project: 'nfc', properties: { ['cr\u00e8me\u200d']: 'number' } });
+    expect(badName.status).toBe(400);
+    const badProp = await post(tenant.keys.ingest, [{ event_type: 'Caf\u00e9 Visit', project: 'nfc', properties: { ['cr\u00e8me\u2069']: 1 } }]);
+    expect(badProp.body.error.details[0].message).toContain('the property name');
+  });
 });
 
 describe('isolation', () => {

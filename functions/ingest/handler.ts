@@ -25,6 +25,14 @@ export const INGEST_ROUTES: Record<RouteKeyOf<'ingest'>, Route> = {
   'POST /v1/screen': (deps, event) => acceptSegment(deps, event, 'screen'),
   'POST /v1/group': (deps, event) => acceptSegment(deps, event, 'group'),
   'POST /v1/alias': (deps, event) => acceptSegment(deps, event, 'alias'),
+  // The short paths analytics.js posts to: the first letter of the call, b for a batch.
+  'POST /v1/t': (deps, event) => acceptSegment(deps, event, 'track'),
+  'POST /v1/p': (deps, event) => acceptSegment(deps, event, 'page'),
+  'POST /v1/i': (deps, event) => acceptSegment(deps, event, 'identify'),
+  'POST /v1/s': (deps, event) => acceptSegment(deps, event, 'screen'),
+  'POST /v1/g': (deps, event) => acceptSegment(deps, event, 'group'),
+  'POST /v1/a': (deps, event) => acceptSegment(deps, event, 'alias'),
+  'POST /v1/b': (deps, event) => acceptSegment(deps, event, 'batch'),
 };
 
 export function createIngestHandler(deps: Adapters) {

@@ -4,7 +4,7 @@
 // accepted (the SDKs never retry a 400); 429/503 with Retry-After (they retry those).
 import type { HttpEvent, HttpResult } from '../http/middleware';
 import { json } from '../http/middleware';
-import { header, jsonBody, lowerCaseHeaders } from '../http/request';
+import { bodyBytes, header, jsonBody, lowerCaseHeaders } from '../http/request';
 import { authenticateKey } from '../http/auth';
 import { acceptChecked } from './accept-events';
 import { badRequest, forbidden, HttpError } from '../../core/errors';
@@ -16,10 +16,11 @@ export async function acceptSegment(deps: Adapters, event: HttpEvent, endpoint: 
   const maxBytes = Math.min(SEGMENT_MAX_BATCH_BYTES, deps.config.limits.maxBodyBytes);
   let body: unknown;
   try {
-    body = jsonBody(event, maxBytes, { alsoPlainText: true });
+    body = jsonBody(event, maxBytes, { anyLabel: true });
   } catch (e) {
-    // The spec answers an oversized request with 400, which its clients drop rather than retry.
-    if (e instanceof HttpError && e.status === 413) {
+    // The spec answers an oversized request with 400, which its clients drop rather than retry. A body over
+    // MAX_BODY_BYTES as it arrived is 413, as on every ingest route (the local gateway stops reading it there).
+    if (e instanceof HttpError && e.status === 413 && bodyBytes(event).length <= deps.config.limits.maxBodyBytes) {
       throw badRequest('payload_too_large', `${e.message.replace(/; send fewer events per request\.$/, '')}: the limit is ${maxBytes} bytes per request (Segment: 500 KB per batch, 32 KB per message); send smaller batches.`);
     }
     throw e;

@@ -1,12 +1,14 @@
 // CloudFormation custom resource (through the CDK Provider framework): creates the Kafka topics with
 // their partitions and retention — the same ensureTopics()/topicSpecs() as `customersignal topics` —
-// and brings an existing topic's retention.ms back to the configured value.
+// and brings an existing topic's retention.ms and max.message.bytes (adapters/kafka/limits.ts) back to the
+// configured values (a topic created before the size limits were set keeps the 1 MB default otherwise).
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { ConfigResourceTypes } from 'kafkajs';
 import { loadConfig } from '../../adapters/config';
 import { topicSpecs } from '../../adapters';
 import { createKafka } from '../../adapters/kafka/client';
 import { ensureTopics } from '../../adapters/kafka/topics';
+import { TOPIC_SIZE_CONFIG } from '../../adapters/kafka/limits';
 import { logger } from '../../adapters/logger';
 import type { CustomResourceResult } from './handler';
 
@@ -23,7 +25,7 @@ export async function handler(event: CloudFormationCustomResourceEvent): Promise
   try {
     await admin.alterConfigs({
       validateOnly: false,
-      resources: specs.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.topic, configEntries: [{ name: 'retention.ms', value: String(s.retentionMs) }] })),
+      resources: specs.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.topic, configEntries: [{ name: 'retention.ms', value: String(s.retentionMs) }, ...TOPIC_SIZE_CONFIG] })),
     });
   } finally {
     await admin.disconnect();

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Principal } from '../../core/api-keys';
 import { requireScope } from '../../core/api-keys';
 import { DECLARABLE_TYPES, TYPE_STATUSES, isCatalogablePropertyName, maskToTypes, typesToMask, MAX_PROPERTY_NAME } from '../../core/catalog';
-import { eventTypeProblem } from '../../core/event-validation';
+import { eventTypeProblem, normalizeName } from '../../core/event-validation';
 import { HttpError, badRequest, forbidden, notFound } from '../../core/errors';
 import type { Adapters } from '../../adapters';
 import { declareEventType, readCatalog, readViolations, type CatalogTypeRow } from '../../adapters/postgres/catalog-store';
@@ -19,7 +19,7 @@ export const declareCatalogTypeSchema = z.strictObject({
   status: z.enum(TYPE_STATUSES).optional(),
   properties: z
     .record(
-      z.string().refine(isCatalogablePropertyName, `property names are 1-${MAX_PROPERTY_NAME} printable characters`),
+      z.string().refine(isCatalogablePropertyName, `property names are 1-${MAX_PROPERTY_NAME} printable characters, without invisible or direction-changing ones (bidi controls, zero-width characters, spaces other than U+0020)`),
       z.enum(DECLARABLE_TYPES).nullable(),
     )
     .optional()
@@ -92,11 +92,14 @@ export async function getViolations(deps: Adapters, principal: Principal, params
   };
 }
 
-export async function putCatalogType(deps: Adapters, principal: Principal, eventType: string, body: unknown): Promise<{ created: boolean; entry: unknown }> {
+export async function putCatalogType(deps: Adapters, principal: Principal, rawEventType: string, body: unknown): Promise<{ created: boolean; entry: unknown }> {
   requireScope(principal, 'admin');
-  const problem = eventTypeProblem(eventType);
+  const problem = eventTypeProblem(rawEventType);
   if (problem) throw badRequest('invalid_parameter', `${problem}; the path holds the event type, URL-encoded (e.g. ${catalogPath('Order Completed')}).`);
+  // Ingest stores names in NFC: declarations must name them the same way.
+  const eventType = normalizeName(rawEventType);
   const input = parseBody(declareCatalogTypeSchema, body);
+  if (input.properties) input.properties = Object.fromEntries(Object.entries(input.properties).map(([k, v]) => [normalizeName(k), v]));
 
   if (principal.projectSlug && input.project !== undefined && input.project !== principal.projectSlug) {
     throw forbidden(`This key is bound to project "${principal.projectSlug}" and cannot change the catalog of "${input.project}".`);

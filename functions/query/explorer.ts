@@ -32,7 +32,7 @@ export async function exploreEvents(deps: Adapters, principal: Principal, params
   const query: ExplorerQuery = {
     tenantId: principal.tenantId,
     projectIds,
-    eventTypes: params.getAll('event_type').filter((t) => t !== ''),
+    eventTypes: params.getAll('event_type').filter((t) => t !== '').map((t) => t.normalize('NFC')),
     userId: singleParam(params, 'user_id') ?? undefined,
     sessionId: singleParam(params, 'session_id') ?? undefined,
     fromMs,

@@ -37,7 +37,7 @@ export function parseMetric(metric: string): { kind: MetricKind; path: string[] 
   if (metric === 'count' || metric === 'unique_users') return { kind: metric, path: null };
   const m = /^(sum|avg):(.+)$/.exec(metric);
   if (m) {
-    const path = m[2]!.split('.');
+    const path = m[2]!.normalize('NFC').split('.'); // names are stored in NFC (docs/api.md, ingest)
     if (path.some((p) => p.length === 0) || path.length > 6) throw badRequest('invalid_parameter', `${JSON.stringify(metric.slice(0, 100))}: the property path must be <name> or <a>.<b> (at most 6 levels).`);
     return { kind: m[1] as 'sum' | 'avg', path };
   }
@@ -46,7 +46,7 @@ export function parseMetric(metric: string): { kind: MetricKind; path: string[] 
 
 export function parseMetricsQuery(params: URLSearchParams, nowMs: number): MetricsQuery {
   // Every parameter but prop.* is single-valued: a repeat is a 400, never silently the first or last value.
-  const eventType = singleParam(params, 'event_type');
+  const eventType = singleParam(params, 'event_type')?.normalize('NFC');
   if (!eventType) throw badRequest('invalid_parameter', 'event_type is required, e.g. ?event_type=signup.');
   const metric = singleParam(params, 'metric') ?? 'count';
   const { kind, path } = parseMetric(metric);

@@ -198,13 +198,21 @@ const SEGMENT_BODIES: Record<string, unknown> = {
   '/v1/screen': { userId: 'u', name: 'Home' },
   '/v1/group': { userId: 'u', groupId: 'acme' },
   '/v1/alias': { userId: 'u', previousId: 'anon' },
+  '/v1/b': { batch: [{ type: 'track', userId: 'u', event: 'documented' }] },
+  '/v1/t': { userId: 'u', event: 'documented' },
+  '/v1/i': { userId: 'u', traits: { plan: 'pro' } },
+  '/v1/p': { userId: 'u', name: 'Home' },
+  '/v1/s': { userId: 'u', name: 'Home' },
+  '/v1/g': { userId: 'u', groupId: 'acme' },
+  '/v1/a': { userId: 'u', previousId: 'anon' },
 };
 for (const [path, json] of Object.entries(SEGMENT_BODIES)) {
   Object.assign(RECIPES, {
     [`POST ${path} 200`]: async () => call(m(), path, { json, headers: await basicAuth(main) }),
-    [`POST ${path} 400`]: async () => call(m(), path, { json: path === '/v1/batch' ? { batch: [] } : { event: 'no user' }, headers: await basicAuth(main) }),
+    [`POST ${path} 400`]: async () => call(m(), path, { json: path === '/v1/batch' || path === '/v1/b' ? { batch: [] } : { event: 'no user' }, headers: await basicAuth(main) }),
     [`POST ${path} 401`]: () => call(m(), path, { json }),
     [`POST ${path} 403`]: () => call(m(), path, { key: k().read, json }),
+    [`POST ${path} 413`]: async () => call(m(), path, { body: 'x'.repeat(main.env.config.limits.maxBodyBytes + 1), headers: { ...(await basicAuth(main)), 'Content-Type': 'application/json' } }),
     [`POST ${path} 415`]: async () => call(m(), path, { body: '<x/>', headers: { ...(await basicAuth(main)), 'Content-Type': 'text/html' } }),
     [`POST ${path} 429`]: async () => {
       // One token per message: the bucket (burst 5, 1/s) is empty within a few requests.

@@ -19,6 +19,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { KAFKA_MAX_MESSAGE_BYTES } from '../../adapters/kafka/limits';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const POM_PATH = path.join(__dirname, 'pom.xml');
@@ -483,6 +484,10 @@ function serverProperties(o: { host: string; port: number; controllerPort: numbe
     'share.coordinator.state.topic.replication.factor=1',
     'share.coordinator.state.topic.min.isr=1',
     'delete.topic.enable=true',
+    // Record batches up to the size the producer's sends are planned against (adapters/kafka/limits.ts);
+    // topics also carry it as max.message.bytes. Replication fetches follow (one broker here; parity with MSK).
+    `message.max.bytes=${KAFKA_MAX_MESSAGE_BYTES}`,
+    `replica.fetch.max.bytes=${KAFKA_MAX_MESSAGE_BYTES}`,
     '',
   ].join('\n');
 }

@@ -245,9 +245,16 @@ const PROBES: Record<RouteKey, ProbeFn> = {
   'POST /v1/screen': segment('/v1/screen'),
   'POST /v1/group': segment('/v1/group'),
   'POST /v1/alias': segment('/v1/alias'),
+  'POST /v1/t': segment('/v1/t'),
+  'POST /v1/p': segment('/v1/p'),
+  'POST /v1/i': segment('/v1/i'),
+  'POST /v1/s': segment('/v1/s'),
+  'POST /v1/g': segment('/v1/g'),
+  'POST /v1/a': segment('/v1/a'),
+  'POST /v1/b': segment('/v1/b'),
 };
 
-const SEGMENT_PATHS = new Set(['/v1/batch', '/v1/track', '/v1/identify', '/v1/page', '/v1/screen', '/v1/group', '/v1/alias']);
+const SEGMENT_PATHS = new Set(['/v1/batch', '/v1/track', '/v1/identify', '/v1/page', '/v1/screen', '/v1/group', '/v1/alias', '/v1/t', '/v1/p', '/v1/i', '/v1/s', '/v1/g', '/v1/a', '/v1/b']);
 
 function victimTenant(b: Tenant): Victim {
   return {
