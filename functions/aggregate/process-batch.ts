@@ -55,7 +55,8 @@ export async function processBatch(deps: Deps, records: DecodedRecord[]): Promis
   };
   // Request ids from the ingest side join these logs to the requests that produced the events.
   const requestIds = [...new Set(records.map((r) => r.headers.request_id).filter(Boolean))].slice(0, 20);
-  logger.debug('aggregate batch', { outcome, parts: results.length, request_ids: requestIds });
+  const traceIds = [...new Set(records.map((r) => r.headers['x-amzn-trace-id']).filter(Boolean))].slice(0, 20);
+  logger.debug('aggregate batch', { outcome, parts: results.length, request_ids: requestIds, ...(traceIds.length > 0 && { xray_trace_ids: traceIds }) });
   return outcome;
 }
 

@@ -1,4 +1,7 @@
 // Accepting a body of events: validation, project resolution, the catalog's checks, and the durable write to events_raw.
+import { currentXrayTraceId } from '../../adapters/aws/xray';
+import type { HttpEvent } from '../http/middleware';
+import { header } from '../http/request';
 import { readBodyShape, validateEvent, type EventCheck, type EventRejection, type ValidEvent } from '../../core/event-validation';
 import { CatalogPlan } from '../../core/catalog';
 import { encodeRawEvent, type RawEvent } from '../../core/raw-event';
@@ -17,16 +20,29 @@ export interface IngestOutcome {
 
 type Deps = Pick<Adapters, 'config' | 'projects' | 'log' | 'rateLimiter' | 'catalog' | 'retention' | 'now'>;
 
-/** Carried in Kafka headers so consumer logs can be joined to the request. */
+/** Carried in Kafka headers so consumer logs (and traces) can be joined to the request. */
 export interface TraceContext {
   requestId: string;
+  /** W3C trace context sent by the client. */
   traceparent?: string;
+  /** The Lambda invocation's X-Ray trace header (`Root=1-…;Parent=…;Sampled=…`), in AWS only. */
+  xrayTraceId?: string;
 }
 
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+const XRAY_TRACE = /^Root=1-[0-9a-f]{8}-[0-9a-f]{24}(;[A-Za-z]+=[0-9A-Za-z?-]{1,64}){0,8}$/;
 
-function traceHeaders(trace: TraceContext): Record<string, string> {
-  return { request_id: trace.requestId, ...(trace.traceparent && TRACEPARENT.test(trace.traceparent) ? { traceparent: trace.traceparent } : {}) };
+/** The trace context of an ingest request: its request id, the client's traceparent, the invocation's X-Ray id. */
+export function traceContext(event: HttpEvent, xrayTraceId = currentXrayTraceId()): TraceContext {
+  return { requestId: event.requestContext.requestId, traceparent: header(event, 'traceparent'), ...(xrayTraceId && { xrayTraceId }) };
+}
+
+export function traceHeaders(trace: TraceContext): Record<string, string> {
+  return {
+    request_id: trace.requestId,
+    ...(trace.traceparent && TRACEPARENT.test(trace.traceparent) ? { traceparent: trace.traceparent } : {}),
+    ...(trace.xrayTraceId && XRAY_TRACE.test(trace.xrayTraceId) ? { 'x-amzn-trace-id': trace.xrayTraceId } : {}),
+  };
 }
 
 /** The whole batch fits the tenant's rate or none of it is taken. Redis trouble must not stop ingest. */

@@ -1,8 +1,8 @@
 // POST /v1/events and the Segment-spec endpoints (API Gateway HTTP API, payload v2).
 import { httpHandler, json, type HttpEvent, type HttpResult } from '../http/middleware';
-import { header, jsonBody } from '../http/request';
+import { jsonBody } from '../http/request';
 import { authenticate } from '../http/auth';
-import { acceptEvents } from './accept-events';
+import { acceptEvents, traceContext } from './accept-events';
 import { acceptSegment } from './segment';
 import { lazyHandler, processAdapters } from '../process-adapters';
 import { notFound } from '../../core/errors';
@@ -15,8 +15,7 @@ export const INGEST_ROUTES: Record<RouteKeyOf<'ingest'>, Route> = {
   'POST /v1/events': async (deps, event) => {
     const principal = await authenticate(deps.keys, event, 'ingest');
     const body = jsonBody(event, deps.config.limits.maxBodyBytes);
-    const trace = { requestId: event.requestContext.requestId, traceparent: header(event, 'traceparent') };
-    return json(202, await acceptEvents(deps, principal, body, trace));
+    return json(202, await acceptEvents(deps, principal, body, traceContext(event)));
   },
   'POST /v1/batch': (deps, event) => acceptSegment(deps, event, 'batch'),
   'POST /v1/track': (deps, event) => acceptSegment(deps, event, 'track'),

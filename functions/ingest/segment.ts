@@ -4,9 +4,9 @@
 // accepted (the SDKs never retry a 400); 429/503 with Retry-After (they retry those).
 import type { HttpEvent, HttpResult } from '../http/middleware';
 import { json } from '../http/middleware';
-import { bodyBytes, header, jsonBody, lowerCaseHeaders } from '../http/request';
+import { bodyBytes, jsonBody, lowerCaseHeaders } from '../http/request';
 import { authenticateKey } from '../http/auth';
-import { acceptChecked } from './accept-events';
+import { acceptChecked, traceContext } from './accept-events';
 import { badRequest, forbidden, HttpError } from '../../core/errors';
 import { mapSegmentMessage, readSegmentBody, segmentCredentials, SEGMENT_MAX_BATCH_BYTES, type SegmentEndpoint } from '../../core/segment';
 import { isPlainObject } from '../../core/event-validation';
@@ -35,6 +35,5 @@ export async function acceptSegment(deps: Adapters, event: HttpEvent, endpoint: 
   const nowMs = deps.now();
   const limits = { ...deps.config.limits, retentionMs: await deps.retention.of(principal.tenantId) };
   const checks = shape.messages.map((m, i) => mapSegmentMessage(m, i, endpoint, shape.batch, nowMs, limits));
-  const trace = { requestId: event.requestContext.requestId, traceparent: header(event, 'traceparent') };
-  return json(200, { success: true, ...(await acceptChecked(deps, principal, checks, nowMs, trace)) });
+  return json(200, { success: true, ...(await acceptChecked(deps, principal, checks, nowMs, traceContext(event))) });
 }
