@@ -13,7 +13,7 @@ const duration = (what: string, maxMs: number, minMs = 0) =>
     return ms !== undefined && ms >= minMs && ms <= maxMs;
   }, `${what} must be a duration such as 30s, 5m, 1h or 1d, from ${minMs / 1000}s to ${maxMs / 3_600_000}h`);
 
-const eventType = z.string().min(1).max(200).transform((s) => s.normalize('NFC')); // as ingest stores it
+const eventType = z.string().min(1).max(200).overwrite((s) => s.normalize('NFC')); // as ingest stores it (overwrite keeps it a string in OpenAPI)
 const metricName = z
   .string()
   .regex(/^(count|unique_users|ratio|anomaly|(sum|avg):[^.\s]+(\.[^.\s]+){0,5})$/, 'metric must be count, unique_users, sum:<path>, avg:<path>, ratio or anomaly');
@@ -58,7 +58,7 @@ export const alertRuleSchema = z
         }
       })
       .refine((f) => Object.keys(f).length <= 10, 'at most 10 filter properties')
-      .transform((f) => Object.fromEntries(Object.entries(f).map(([k, v]) => [k.normalize('NFC'), v]))) // keys as ingest stores them
+      .overwrite((f) => Object.fromEntries(Object.entries(f).map(([k, v]) => [k.normalize('NFC'), v]))) // keys as ingest stores them
       .optional(),
     condition: z.strictObject({ op: z.enum(ALERT_OPS), threshold: z.number().finite() }).optional(),
     window: duration('window', MAX_WINDOW_MS, MIN_WINDOW_MS).refine((v) => parseDuration(v)! % MIN_WINDOW_MS === 0, 'window must be a multiple of 10s'),
