@@ -1,5 +1,6 @@
 // Opaque keyset cursor of the event explorer: position (timestamp desc, event_id desc) plus the pinned moment.
 import { HttpError } from './errors';
+import { unstorableChar } from './event-validation';
 
 export interface ExplorerCursor {
   /** Only events stored at or before this moment (ISO with microseconds, from Postgres) are listed. */
@@ -24,10 +25,10 @@ export function decodeCursor(raw: string): ExplorerCursor {
   if (!Array.isArray(parsed) || parsed.length !== 4 || parsed[0] !== 1) throw invalid();
   const [, pinnedAt, lastTimestamp, lastEventId] = parsed as unknown[];
   if (typeof pinnedAt !== 'string' || typeof lastTimestamp !== 'string' || typeof lastEventId !== 'string') throw invalid();
-  // Only what encodeCursor writes: ISO-8601 UTC times of years 0001-9999 and an event id without U+0000 (a forged
+  // Only what encodeCursor writes: ISO-8601 UTC times of years 0001-9999 and an event id Postgres can store (no NUL or lone surrogate; a forged
   // cursor must get this 400, not reach the database).
   if (!isCursorTime(pinnedAt) || !isCursorTime(lastTimestamp)) throw invalid();
-  if (lastEventId.length > 512 || lastEventId.includes('\u0000') || /[\ud800-\udfff]/.test(lastEventId.replace(/[\ud800-\udbff][\udc00-\udfff]/g, ''))) throw invalid();
+  if (lastEventId.length > 512 || unstorableChar(lastEventId) !== undefined) throw invalid();
   return { pinnedAt, lastTimestamp, lastEventId };
 }
 

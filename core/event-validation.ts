@@ -158,12 +158,17 @@ const INVISIBLE = /(?![\uFE00-\uFE0F\u{E0100}-\u{E01EF}])[\p{Cf}\p{Default_Ignor
 
 const codePoint = (ch: string) => 'U+' + ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
 
+/** The first character of `value` that Postgres text/jsonb cannot store (NUL or a lone surrogate); undefined when none. */
+export function unstorableChar(value: string): string | undefined {
+  return UNSTORABLE.exec(value)?.[0];
+}
+
 /** The problem of a string that cannot be stored (lone surrogate, NUL), phrased for `what`; undefined when storable. */
 export function unstorableProblem(value: string, what: string): string | undefined {
-  const m = UNSTORABLE.exec(value);
-  if (!m) return undefined;
-  if (m[0] === '\u0000') return `${what} contains a NUL character (\\u0000), which cannot be stored; remove it`;
-  return `${what} contains a lone UTF-16 surrogate (${JSON.stringify(m[0]).slice(1, -1)}), which is not valid Unicode and cannot be stored; send the complete surrogate pair (e.g. \\ud83d\\ude00 for 😀) or remove it`;
+  const ch = unstorableChar(value);
+  if (ch === undefined) return undefined;
+  if (ch === '\u0000') return `${what} contains a NUL character (\\u0000), which cannot be stored; remove it`;
+  return `${what} contains a lone UTF-16 surrogate (${JSON.stringify(ch).slice(1, -1)}), which is not valid Unicode and cannot be stored; send the complete surrogate pair (e.g. \\ud83d\\ude00 for 😀) or remove it`;
 }
 
 /** The problem of a name (event type, property name) holding invisible or direction-changing characters; undefined when none. */

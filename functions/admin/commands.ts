@@ -16,6 +16,7 @@ import {
 import { createApiKey, listApiKeys, revokeApiKeyById } from '../../adapters/postgres/api-keys-store';
 import { parseScopes, type Scope } from '../../core/api-keys';
 import { isUuid } from '../../core/ids';
+import { unstorableChar } from '../../core/event-validation';
 
 /** A refusal whose message is the one line to show the operator (bad input, unknown tenant, duplicate...). */
 export class CliError extends Error {
@@ -45,7 +46,7 @@ const text = z
   .string()
   .min(1, 'must not be empty')
   .max(200, 'must be at most 200 characters')
-  .refine((s) => !s.includes('\u0000') && !/\p{Cs}/u.test(s), 'must be text without NUL characters or unpaired UTF-16 surrogates');
+  .refine((s) => unstorableChar(s) === undefined, 'must be text without NUL characters or unpaired UTF-16 surrogates');
 /** The commands, as the CLI parses them and as the admin Lambda receives them (its invocation payload). */
 export const adminCommandSchema = z.discriminatedUnion('command', [
   z.object({ command: z.literal('tenant create'), slug: text, name: text.optional(), retentionDays: text.optional() }).strict(),

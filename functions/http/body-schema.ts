@@ -1,6 +1,7 @@
 // Validates JSON bodies of configuration endpoints with zod, turning problems into one clear 400.
 import type { z } from 'zod';
 import { badRequest } from '../../core/errors';
+import { unstorableChar } from '../../core/event-validation';
 
 /**
  * The first string (key or value) that Postgres cannot store in text or jsonb: U+0000, or a lone UTF-16 surrogate
@@ -9,9 +10,9 @@ import { badRequest } from '../../core/errors';
 function unstorable(body: unknown): { path: string; problem: string } | undefined {
   const stack: [unknown, string][] = [[body, '(body)']];
   const check = (s: string, path: string) => {
-    const m = /[\u0000\p{Cs}]/u.exec(s);
-    if (!m) return undefined;
-    return { path, problem: m[0] === '\u0000' ? 'must not contain the NUL character (U+0000)' : `must not contain a lone UTF-16 surrogate (${JSON.stringify(m[0]).slice(1, -1)}); send well-formed Unicode` };
+    const ch = unstorableChar(s);
+    if (ch === undefined) return undefined;
+    return { path, problem: ch === '\u0000' ? 'must not contain the NUL character (U+0000)' : `must not contain a lone UTF-16 surrogate (${JSON.stringify(ch).slice(1, -1)}); send well-formed Unicode` };
   };
   while (stack.length > 0) {
     const [v, path] = stack.pop()!;
