@@ -2,9 +2,9 @@
 // same commands as the local CLI. No route, no schedule: only principals allowed lambda:InvokeFunction on it (the
 // deploying account's administrators) run it, with `customersignal --aws <stack> tenant create ...`.
 import { Construct } from 'constructs';
-import { CfnOutput, Duration, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration } from 'aws-cdk-lib';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { ADMIN_FUNCTION_OUTPUT } from '../adapters/aws/admin-invoke';
+import { ADMIN_FUNCTION_OUTPUT } from '../adapters/aws/admin-output';
 import type { FunctionDefaults } from './function-defaults';
 import type { Storage } from './storage';
 
@@ -26,11 +26,6 @@ export class Admin extends Construct {
       connects: ['postgres'],
     });
     props.storage.grantPostgres(this.function);
-    // As for every function (lib/nag.ts): active tracing's X-Ray grant is on "*".
-    Validations.of(this.function).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'Active tracing: Lambda adds xray:PutTraceSegments and xray:PutTelemetryRecords on "*" (X-Ray has no resource-level permissions for them); every other statement of this role names its resources.',
-    });
     // The CLI finds the function by this output (adapters/aws/admin-invoke.ts), so its generated name may change freely.
     new CfnOutput(scope, ADMIN_FUNCTION_OUTPUT, {
       value: this.function.functionName,

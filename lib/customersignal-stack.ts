@@ -41,6 +41,7 @@ export class CustomerSignalStack extends Stack {
   readonly email?: Email;
   readonly kafka: KafkaNames;
   readonly functions: Functions;
+  readonly admin: Admin;
   readonly migrations: Migrations;
   /** Runs the topics custom resource (functions/migrate/topics-handler.ts), in the stateful stack. */
   readonly topicsFunction: NodejsFunction;
@@ -84,7 +85,7 @@ export class CustomerSignalStack extends Stack {
       aggregateMemoryMb: stage.lambdaMemoryMb * 2,
     });
 
-    new Admin(this, 'Admin', { defaults: functionDefaults, storage: this.storage });
+    this.admin = new Admin(this, 'Admin', { defaults: functionDefaults, storage: this.storage });
 
     this.api = new Api(this, 'Api', {
       handlers: { ingest: this.functions.ingest, query: this.functions.query },

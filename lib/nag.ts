@@ -34,7 +34,7 @@ export function acknowledgeFindings(stack: CustomerSignalStack): void {
 
   // --- X-Ray (active tracing): xray:PutTraceSegments and PutTelemetryRecords support no resource-level
   // permissions, so Lambda's tracing grant is on "*" for every function.
-  for (const fn of [...stack.functions.all, stack.topicsFunction, stack.migrations.function]) {
+  for (const fn of [...stack.functions.all, stack.admin.function, stack.topicsFunction, stack.migrations.function]) {
     ack(fn, 'AwsSolutions-IAM5[Resource::*]',
       'Active tracing: Lambda adds xray:PutTraceSegments and xray:PutTelemetryRecords on "*" (X-Ray has no resource-level permissions for them); every other statement of this role names its resources.');
   }

@@ -22,7 +22,7 @@ import { dropDatabase, ensureDatabase } from '../adapters/postgres/client';
 import { deleteTopics } from '../adapters/kafka/topics';
 import { toConsumedRecord, type ConsumedRecord } from '../adapters/kafka/consumer-group';
 import { toMskEvent } from '../core/msk-event';
-import { ADMIN_FUNCTION_OUTPUT } from '../adapters/aws/admin-invoke';
+import { ADMIN_FUNCTION_OUTPUT } from '../adapters/aws/admin-output';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..');

@@ -2,9 +2,7 @@
 // with the caller's AWS credentials (lambda:Invoke; IAM decides who may). The only AWS calls of the admin CLI.
 import * as cfn from '@aws-sdk/client-cloudformation';
 import * as lambda from '@aws-sdk/client-lambda';
-
-/** The CfnOutput of lib/admin.ts that names the admin function. */
-export const ADMIN_FUNCTION_OUTPUT = 'AdminFunctionName';
+import { ADMIN_FUNCTION_OUTPUT } from './admin-output';
 
 /** Sends one command payload to the admin function and returns its answer (the handler's JSON). */
 export type AdminInvoke = (payload: unknown) => Promise<unknown>;
