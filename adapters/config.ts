@@ -72,6 +72,8 @@ const schema = z.object({
   KAFKA_SSL: bool.default(false),
   /** Secrets Manager secret {username, password} of the database user (RDS-generated). */
   DATABASE_SECRET_ARN: arn.optional(),
+  /** Migrations function only: secret {password} of the functions' least-privilege role, set by the migrations. */
+  DATABASE_APP_SECRET_ARN: arn.optional(),
   /** Secrets Manager secret {username, password} of the ElastiCache user (REDIS_URL must be rediss://). */
   REDIS_SECRET_ARN: arn.optional(),
   /** Outbound email over SMTP with STARTTLS (SES: email-smtp.<region>.amazonaws.com through its VPC endpoint). */
@@ -107,6 +109,8 @@ export type Config = {
     /** From the secret by loadConfig(); the URL then carries no password. */
     password?: string;
     secretArn?: string;
+    /** The app role's secret, read by the migrations function to set that role's password. */
+    appSecretArn?: string;
   };
   redis: { url: string; username?: string; password?: string; secretArn?: string };
   /** Outbound email: config only, used by the email sender. `password` from SMTP_PASSWORD or derived from SMTP_SECRET_ARN. */
@@ -200,6 +204,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       poolSize: e.DATABASE_POOL_SIZE ?? (env.AWS_LAMBDA_FUNCTION_NAME ? 2 : 10),
       prepare: e.DATABASE_PREPARE,
       ...(e.DATABASE_SECRET_ARN && { secretArn: e.DATABASE_SECRET_ARN }),
+      ...(e.DATABASE_APP_SECRET_ARN && { appSecretArn: e.DATABASE_APP_SECRET_ARN }),
     },
     redis: { url: e.REDIS_URL, ...(e.REDIS_SECRET_ARN && { secretArn: e.REDIS_SECRET_ARN }) },
     smtp: {

@@ -79,7 +79,7 @@ const defaultDeps: MigrationsDeps = {
     const sql = createSql({ ...cfg.database, poolSize: 1 });
     try {
       const result = await migrate(sql);
-      const appSecretArn = process.env.DATABASE_APP_SECRET_ARN;
+      const appSecretArn = cfg.database.appSecretArn;
       if (appSecretArn) {
         const secret = await readJsonSecret(appSecretArn, cfg.aws.region);
         if (typeof secret.password !== 'string') throw new Error('DATABASE_APP_SECRET_ARN has no "password"');
