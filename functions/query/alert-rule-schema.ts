@@ -5,7 +5,6 @@ import { parseDuration } from '../../core/intervals';
 import { ALERT_OPS, MAX_WINDOW_MS, MIN_WINDOW_MS } from '../../core/alert-rule';
 import { webhookUrlProblem } from '../../core/webhook';
 import { propertyFilters } from '../http/request';
-import { badRequest } from '../../core/errors';
 
 const duration = (what: string, maxMs: number, minMs = 0) =>
   z.string().refine((v) => {
@@ -91,34 +90,6 @@ export const alertRuleSchema = z
       if (r.anomaly) issue('anomaly', 'belongs to metric "anomaly" rules only');
     }
   });
-
-/** Where a key or string holds a lone UTF-16 surrogate (Postgres refuses them in jsonb and text); iterative, any depth. */
-function loneSurrogatePath(body: unknown): string | undefined {
-  const lone = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-  const stack: [unknown, string][] = [[body, '(body)']];
-  while (stack.length > 0) {
-    const [v, path] = stack.pop()!;
-    if (typeof v === 'string') {
-      if (lone.test(v)) return path;
-    } else if (v !== null && typeof v === 'object') {
-      for (const [k, child] of Object.entries(v)) {
-        const p = path === '(body)' ? k : `${path}.${k}`;
-        if (lone.test(k)) return p;
-        stack.push([child, p]);
-      }
-    }
-  }
-  return undefined;
-}
-
-/** Refuses a body the rule store could not keep (lone surrogates), saying where; before schema parsing. */
-export function refuseUnstorableText(body: unknown): void {
-  const at = loneSurrogatePath(body);
-  if (at !== undefined) {
-    const message = 'must be valid Unicode text: it holds a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff escape); send the character itself or its full surrogate pair';
-    throw badRequest('invalid_body', `${at}: ${message}`, [{ field: at, message }]);
-  }
-}
 
 export type AlertRuleInput = z.infer<typeof alertRuleSchema>;
 

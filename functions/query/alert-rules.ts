@@ -13,7 +13,7 @@ import { currentStates, listHistory } from '../../adapters/postgres/alert-store'
 import { ruleProjectIds, ruleValue } from '../alert/evaluate';
 import { eventTimes } from '../../adapters/postgres/alert-windows';
 import { parseBody } from '../http/body-schema';
-import { alertRuleSchema, refuseUnstorableText, withSecrets, type AlertRuleSpec } from './alert-rule-schema';
+import { alertRuleSchema, withSecrets, type AlertRuleSpec } from './alert-rule-schema';
 import { isUuid } from '../../core/ids';
 
 type StateView = { state: string; since: string | null; value: number | null };
@@ -64,7 +64,6 @@ export async function getAlertRule(deps: Adapters, principal: Principal, id: str
 
 export async function postAlertRule(deps: Adapters, principal: Principal, body: unknown) {
   requireScope(principal, 'admin');
-  refuseUnstorableText(body);
   const input = parseBody(alertRuleSchema, body);
   const project = await projectFor(deps, principal, input.project);
   const { spec, generated } = withSecrets({ ...input, project: project?.slug ?? null }, null);
@@ -75,7 +74,6 @@ export async function postAlertRule(deps: Adapters, principal: Principal, body: 
 export async function putAlertRule(deps: Adapters, principal: Principal, id: string, body: unknown) {
   requireScope(principal, 'admin');
   const existing = await ruleOf(deps, principal, id);
-  refuseUnstorableText(body);
   const input = parseBody(alertRuleSchema, body);
   const project = await projectFor(deps, principal, input.project);
   const { spec, generated } = withSecrets({ ...input, project: project?.slug ?? null }, existing.spec as AlertRuleSpec);
@@ -124,7 +122,6 @@ const MAX_ARRIVALS = 2_000;
  * after now is simulated: `to` is capped at now.
  */
 export async function previewAlertRule(deps: Adapters, principal: Principal, body: unknown) {
-  refuseUnstorableText(body);
   const input = parseBody(previewSchema, body);
   const ruleInput = parseBody(alertRuleSchema, { name: 'preview', ...input.rule });
   const nowMs = deps.now();
