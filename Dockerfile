@@ -24,8 +24,6 @@ FROM node:20-bookworm-slim AS app
 WORKDIR /app
 # Dependencies first, for the layer cache. devDependencies too: tsx runs the sources and vite builds the dashboard.
 COPY package.json package-lock.json ./
-# patch-package applies patches/ at install (postinstall).
-COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY core ./core
