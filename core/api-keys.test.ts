@@ -1,5 +1,5 @@
 import { credentialsFromHeaders, generateApiKey, hashApiKey, hashesEqual, keyPrefix, looksLikeApiKey, parseScopes, requireScope } from './api-keys';
-import { HttpError } from './errors';
+import { AppError } from './errors';
 
 describe('API keys', () => {
   it('generates distinct keys whose hash, not the key, identifies them', () => {
@@ -27,7 +27,7 @@ describe('credentialsFromHeaders', () => {
       credentialsFromHeaders(headers);
       return 'ok';
     } catch (e) {
-      return `${(e as HttpError).status} ${(e as HttpError).code}`;
+      return `${(e as AppError).kind} ${(e as AppError).code}`;
     }
   };
 
@@ -38,9 +38,9 @@ describe('credentialsFromHeaders', () => {
   });
 
   it('refuses missing, malformed and ambiguous credentials', () => {
-    expect(status({})).toBe('401 unauthorized');
-    expect(status({ authorization: 'Basic abc' })).toBe('401 unauthorized');
-    expect(status({ authorization: 'Bearer a', 'x-api-key': 'b' })).toBe('400 ambiguous_credentials');
+    expect(status({})).toBe('unauthorized unauthorized');
+    expect(status({ authorization: 'Basic abc' })).toBe('unauthorized unauthorized');
+    expect(status({ authorization: 'Bearer a', 'x-api-key': 'b' })).toBe('invalid ambiguous_credentials');
   });
 });
 
@@ -49,6 +49,6 @@ describe('requireScope', () => {
   it('lets admin do everything and others only their scope', () => {
     expect(() => requireScope(principal(['admin']), 'ingest')).not.toThrow();
     expect(() => requireScope(principal(['ingest']), 'ingest')).not.toThrow();
-    expect(() => requireScope(principal(['read']), 'ingest')).toThrow(expect.objectContaining({ status: 403 }));
+    expect(() => requireScope(principal(['read']), 'ingest')).toThrow(expect.objectContaining({ kind: 'forbidden' }));
   });
 });

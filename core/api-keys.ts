@@ -1,6 +1,6 @@
 // API keys: generation, hashing (only the hash is stored), credentials from headers, scope checks. Pure.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { HttpError, forbidden, unauthorized } from './errors';
+import { badRequest, forbidden, unauthorized } from './errors';
 
 export const SCOPES = ['ingest', 'read', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -56,7 +56,7 @@ export function credentialsFromHeaders(headers: Record<string, string | undefine
     bearer = m[1];
   }
   if (bearer && apiKey && bearer !== apiKey) {
-    throw new HttpError(400, 'ambiguous_credentials', 'Both Authorization and X-Api-Key carry different keys; send only one.');
+    throw badRequest('ambiguous_credentials', 'Both Authorization and X-Api-Key carry different keys; send only one.');
   }
   const key = bearer ?? apiKey;
   if (!key) throw unauthorized();

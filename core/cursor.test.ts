@@ -7,7 +7,7 @@ describe('explorer cursor', () => {
   });
 
   it.each(['', 'abc', Buffer.from('[2,"a","b","c"]').toString('base64url'), Buffer.from('[1,"x","y","z"]').toString('base64url')])('refuses %j with 400 invalid_cursor', (raw) => {
-    expect(() => decodeCursor(raw)).toThrow(expect.objectContaining({ status: 400, code: 'invalid_cursor' }));
+    expect(() => decodeCursor(raw)).toThrow(expect.objectContaining({ kind: 'invalid', code: 'invalid_cursor' }));
   });
 });
 
@@ -26,7 +26,7 @@ describe('forged cursors', () => {
     ['huge event id', [1, ok, ok, 'x'.repeat(10_000)]],
     ['number event id', [1, ok, ok, 5]],
   ])('refuses %s with 400 invalid_cursor', (_, v) => {
-    expect(() => decodeCursor(forge(v as unknown[]))).toThrow(expect.objectContaining({ status: 400, code: 'invalid_cursor' }));
+    expect(() => decodeCursor(forge(v as unknown[]))).toThrow(expect.objectContaining({ kind: 'invalid', code: 'invalid_cursor' }));
   });
 
   it('accepts the empty event id a windowed scan resumes with, and paired surrogates', () => {

@@ -1,5 +1,5 @@
 // Opaque keyset cursor of the event explorer: position (timestamp desc, event_id desc) plus the pinned moment.
-import { HttpError } from './errors';
+import { badRequest } from './errors';
 import { unstorableChar } from './event-validation';
 
 export interface ExplorerCursor {
@@ -15,7 +15,7 @@ export function encodeCursor(c: ExplorerCursor): string {
 }
 
 export function decodeCursor(raw: string): ExplorerCursor {
-  const invalid = () => new HttpError(400, 'invalid_cursor', 'cursor is not one this API returned; start again without cursor.');
+  const invalid = () => badRequest('invalid_cursor', 'cursor is not one this API returned; start again without cursor.');
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));

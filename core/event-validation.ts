@@ -36,7 +36,7 @@ export type EventCheck = { ok: true; event: ValidEvent } | { ok: false; rejectio
 
 export type BodyShape =
   | { ok: true; events: unknown[]; tenantIds: unknown[] }
-  | { ok: false; status: 400; code: string; message: string };
+  | { ok: false; code: string; message: string };
 
 const EVENT_FIELDS = new Set(['event_type', 'project', 'timestamp', 'event_id', 'user_id', 'session_id', 'properties', 'tenant_id']);
 const MAX_EVENT_TYPE = 200;
@@ -53,21 +53,21 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
 /** Splits a parsed body into its events: one event object, or {"events": [...]}. */
 export function readBodyShape(body: unknown, maxEvents: number): BodyShape {
   if (Array.isArray(body)) {
-    return { ok: false, status: 400, code: 'invalid_body', message: 'The body is a JSON array; send one event object or {"events": [event, ...]}.' };
+    return { ok: false, code: 'invalid_body', message: 'The body is a JSON array; send one event object or {"events": [event, ...]}.' };
   }
   if (!isPlainObject(body)) {
-    return { ok: false, status: 400, code: 'invalid_body', message: 'The body must be a JSON object: one event, or {"events": [event, ...]}.' };
+    return { ok: false, code: 'invalid_body', message: 'The body must be a JSON object: one event, or {"events": [event, ...]}.' };
   }
   if (!('events' in body)) return { ok: true, events: [body], tenantIds: [body.tenant_id] };
   const events = body.events;
   if (!Array.isArray(events)) {
-    return { ok: false, status: 400, code: 'invalid_body', message: '"events" must be an array of event objects.' };
+    return { ok: false, code: 'invalid_body', message: '"events" must be an array of event objects.' };
   }
   if (events.length === 0) {
-    return { ok: false, status: 400, code: 'invalid_body', message: '"events" is empty; send between 1 and ' + maxEvents + ' events.' };
+    return { ok: false, code: 'invalid_body', message: '"events" is empty; send between 1 and ' + maxEvents + ' events.' };
   }
   if (events.length > maxEvents) {
-    return { ok: false, status: 400, code: 'too_many_events', message: `A batch holds at most ${maxEvents} events; this one has ${events.length}. Split it into several requests.` };
+    return { ok: false, code: 'too_many_events', message: `A batch holds at most ${maxEvents} events; this one has ${events.length}. Split it into several requests.` };
   }
   const tenantIds = [body.tenant_id, ...events.map((e) => (isPlainObject(e) ? e.tenant_id : undefined))];
   return { ok: true, events, tenantIds };

@@ -3,7 +3,7 @@ import { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSRequestT
 import { ReplyError } from 'ioredis';
 import { MaxRetriesPerRequestError } from 'ioredis/built/errors';
 import { ProducerUnavailableError } from '../adapters/kafka/producer';
-import { describeFailure, failureKind } from './failure-kind';
+import { classifyFailure, describeFailure, failureKind, sqlStateOf } from './failure-kind';
 
 /** A server error as postgres.js builds it (the fields of the ErrorResponse message). */
 function pgError(code: string, message: string, detail?: string): Error {
@@ -107,5 +107,27 @@ describe('describeFailure', () => {
     expect(describeFailure(new TypeError('bad\u0000value\nhere'))).toBe('TypeError: bad value here');
     expect(describeFailure(new Error('x'.repeat(1000)), 50)).toHaveLength(50);
     expect(describeFailure('plain')).toBe('plain');
+  });
+});
+
+describe('classifyFailure: the one classifier of consumers, the HTTP edge and alert evaluation', () => {
+  it('splits record failures into data (the input) and defects (the code)', () => {
+    expect(classifyFailure(pgError('22P02', 'invalid input syntax'))).toBe('data');
+    expect(classifyFailure(pgError('23505', 'duplicate key'))).toBe('data');
+    expect(classifyFailure(pgError('54000', 'index row too large'))).toBe('data');
+    expect(classifyFailure(new Error('wrapped', { cause: pgError('22003', 'out of range') }))).toBe('data');
+    expect(classifyFailure(new TypeError('x is undefined'))).toBe('defect');
+    expect(classifyFailure('a string')).toBe('defect');
+  });
+  it('calls every other SQLSTATE, class 42 included, infrastructure, as failureKind does', () => {
+    for (const code of ['42P01', '42703', '57P01', '53300', '08006', '40001']) {
+      expect(classifyFailure(pgError(code, 'x'))).toBe('infrastructure');
+      expect(failureKind(pgError(code, 'x'))).toBe('infrastructure');
+    }
+    expect(classifyFailure(new ProducerUnavailableError('no ack'))).toBe('infrastructure');
+  });
+  it('finds the SQLSTATE inside wrappers for logs', () => {
+    expect(sqlStateOf(new Error('outer', { cause: pgError('22P05', 'unsupported') }))).toBe('22P05');
+    expect(sqlStateOf(new Error('none'))).toBeUndefined();
   });
 });

@@ -89,6 +89,29 @@ export function failureKind(error: unknown): FailureKind {
   return chain(error).some(isInfrastructureItself) ? 'infrastructure' : 'record';
 }
 
+/**
+ * The one classifier every layer uses, in three: `infrastructure` (retry: a consumer retries, HTTP answers 503),
+ * `data` (Postgres refused a value of the input: SQLSTATE 22, 23 or 54 — a consumer isolates the record, HTTP
+ * answers 400, an alert rule goes to `error`), `defect` (anything else: a consumer isolates the record, HTTP
+ * answers 500). A record failure in the sense of failureKind is `data` or `defect`.
+ */
+export type FailureClass = 'infrastructure' | 'data' | 'defect';
+
+export function classifyFailure(error: unknown): FailureClass {
+  const errors = chain(error);
+  if (errors.some(isInfrastructureItself)) return 'infrastructure';
+  return errors.some((e) => RECORD_SQLSTATE_CLASSES.has(sqlState(e)?.slice(0, 2) ?? '')) ? 'data' : 'defect';
+}
+
+/** The SQLSTATE of the error or of what it wraps, for logs (Postgres' message may quote the value). */
+export function sqlStateOf(error: unknown): string | undefined {
+  for (const e of chain(error)) {
+    const state = sqlState(e);
+    if (state) return state;
+  }
+  return undefined;
+}
+
 export const isRecordFailure = (error: unknown): boolean => failureKind(error) === 'record';
 
 /**

@@ -161,9 +161,9 @@ describe('segmentCredentials', () => {
   });
 
   it('refuses different keys (400) and no key at all (401)', () => {
-    expect(() => segmentCredentials({ authorization: basic('cs_a:') }, 'cs_b')).toThrow(expect.objectContaining({ status: 400, code: 'ambiguous_credentials' }));
-    expect(() => segmentCredentials({ authorization: basic('cs_a:'), 'x-api-key': 'cs_b' }, undefined)).toThrow(expect.objectContaining({ status: 400 }));
-    expect(() => segmentCredentials({}, undefined)).toThrow(expect.objectContaining({ status: 401 }));
-    expect(() => segmentCredentials({ authorization: basic(':') }, undefined)).toThrow(expect.objectContaining({ status: 401 }));
+    expect(() => segmentCredentials({ authorization: basic('cs_a:') }, 'cs_b')).toThrow(expect.objectContaining({ kind: 'invalid', code: 'ambiguous_credentials' }));
+    expect(() => segmentCredentials({ authorization: basic('cs_a:'), 'x-api-key': 'cs_b' }, undefined)).toThrow(expect.objectContaining({ kind: 'invalid' }));
+    expect(() => segmentCredentials({}, undefined)).toThrow(expect.objectContaining({ kind: 'unauthorized' }));
+    expect(() => segmentCredentials({ authorization: basic(':') }, undefined)).toThrow(expect.objectContaining({ kind: 'unauthorized' }));
   });
 });

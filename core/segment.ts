@@ -1,6 +1,6 @@
 // Segment HTTP Tracking API (v1) messages mapped onto CustomerSignal events, and the spec's credentials. Pure.
 import { credentialsFromHeaders } from './api-keys';
-import { HttpError, unauthorized } from './errors';
+import { badRequest, unauthorized } from './errors';
 import { checkJsonObject, isPlainObject, parseTimestamp, validateEvent, type EventCheck, type ValidationLimits } from './event-validation';
 
 export const SEGMENT_CALLS = ['track', 'identify', 'page', 'screen', 'group', 'alias'] as const;
@@ -253,7 +253,7 @@ export function segmentCredentials(headers: Record<string, string | undefined>, 
     throw unauthorized('Send your write key (a CustomerSignal ingest key bound to a project) as the HTTP Basic user name, as "writeKey" in the body, or as "Authorization: Bearer <key>".');
   }
   if (new Set(found).size > 1) {
-    throw new HttpError(400, 'ambiguous_credentials', 'The request carries different keys (Basic auth, writeKey in the body, Bearer or X-Api-Key); send one key.');
+    throw badRequest('ambiguous_credentials', 'The request carries different keys (Basic auth, writeKey in the body, Bearer or X-Api-Key); send one key.');
   }
   return found[0]!;
 }

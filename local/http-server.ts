@@ -7,7 +7,7 @@ import type { Context } from 'aws-lambda';
 import { matchRoute, pathHasRoutes, type HttpFunctionName } from '../functions/routes';
 import { CORS } from '../functions/cors';
 import { toErrorResult, type HttpEvent, type HttpResult } from '../functions/http/middleware';
-import { HttpError } from '../core/errors';
+import { HttpError } from '../functions/http/errors';
 import { lambdaContext, requestUrl, toApiGatewayEvent, writeResult } from './api-gateway-event';
 import { createStaticFiles } from './static-files';
 import { logger } from '../adapters/logger';

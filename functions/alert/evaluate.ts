@@ -11,6 +11,7 @@ import { anomalyScore } from '../../core/anomaly';
 import { notificationPayload } from '../../core/alert-message';
 import { uuidv7 } from '../../core/ids';
 import { logger } from '../../adapters/logger';
+import { classifyFailure } from '../../core/failure-kind';
 import { parseMetric } from '../query/metrics';
 
 export type EvaluateDeps = Pick<Adapters, 'config' | 'sql' | 'projects' | 'now'>;
@@ -48,11 +49,6 @@ export async function ruleValue(sql: Sql, deps: Pick<EvaluateDeps, 'projects'>, 
   return value!;
 }
 
-/** Postgres errors caused by the rule's own query (bad data for a cast, ...) put the rule in `error`; others throw. */
-function isRuleError(e: unknown): boolean {
-  const code = (e as { code?: string }).code;
-  return typeof code === 'string' && /^(22|42)/.test(code);
-}
 
 /** Evaluates one rule at `nowMs`; returns the ids of the notifications it created (after the commit). */
 export async function evaluateRule(deps: EvaluateDeps, rule: AlertRule, nowMs: number): Promise<string[]> {
@@ -63,7 +59,8 @@ export async function evaluateRule(deps: EvaluateDeps, rule: AlertRule, nowMs: n
     try {
       outcome = { value: await t.savepoint((sp) => ruleValue(sp as unknown as Sql, deps, rule, nowMs)) };
     } catch (e) {
-      if (!isRuleError(e)) throw e;
+      // A value the rule's own query cannot handle puts the rule in `error`; infrastructure and defects throw.
+      if (classifyFailure(e) !== 'data') throw e;
       outcome = { error: (e as Error).message };
     }
     const { state, transition } = nextState(prev, outcome, ruleTiming(rule, deps.config.alerts.allowedLatenessMs), nowMs);

@@ -1,14 +1,15 @@
 // parseBody refuses what Postgres cannot store, in any key or value of a configuration body (issue 14).
 import { z } from 'zod';
 import { parseBody } from './body-schema';
-import { HttpError } from '../../core/errors';
+import { mapExpectedError, type MappedError } from './errors';
 
 const schema = z.object({ name: z.string(), tags: z.record(z.string(), z.string()).optional() });
-function refusal(body: unknown): HttpError {
+function refusal(body: unknown): MappedError {
   try {
     parseBody(schema, body);
   } catch (e) {
-    if (e instanceof HttpError) return e;
+    const mapped = mapExpectedError(e);
+    if (mapped) return mapped;
     throw e;
   }
   throw new Error('expected a refusal');

@@ -2,9 +2,9 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { HttpError } from '../../core/errors';
 import { logger } from '../../adapters/logger';
-import { ProducerUnavailableError } from '../../adapters/kafka/producer';
+import { classifyFailure, sqlStateOf } from '../../core/failure-kind';
+import { mapExpectedError } from './errors';
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string> };
@@ -20,32 +20,20 @@ function requestIdOf(event: HttpEvent): string {
   return event.requestContext?.requestId ?? 'unknown';
 }
 
-/** Errors that mean a dependency is down, not a bug: 503 so clients retry. */
-function isUnavailable(e: unknown): boolean {
-  if (e instanceof ProducerUnavailableError) return true;
-  const code = (e as { code?: string })?.code ?? '';
-  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECT_TIMEOUT', 'CONNECTION_DESTROYED', '57P01', '57P03', '53300'].includes(code)
-    || /Connection is closed|Reached the max retries per request/.test(String((e as Error)?.message));
-}
-
-/** Postgres refused a value (SQLSTATE class 22, data exception): it came from the request, so a 400, not a 500. */
-function isDataException(e: unknown): boolean {
-  const err = e as { name?: string; code?: unknown };
-  return err?.name === 'PostgresError' && typeof err.code === 'string' && err.code.startsWith('22');
-}
-
 /** Turns any error into the API's error envelope; internals never reach a response. */
 export function toErrorResult(error: unknown, requestId: string): HttpResult {
-  if (error instanceof HttpError) {
-    const body = { error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) }, request_id: requestId };
-    return json(error.status, body, error.headers);
+  const expected = mapExpectedError(error);
+  if (expected) {
+    const body = { error: { code: expected.code, message: expected.message, ...(expected.details ? { details: expected.details } : {}) }, request_id: requestId };
+    return json(expected.status, body, expected.headers);
   }
-  if (isDataException(error)) {
+  const kind = classifyFailure(error);
+  if (kind === 'data') {
     // Validation should have caught it; the code alone is logged (Postgres' message may quote the value).
-    logger.warn('data exception from a request value', { pg_code: (error as { code: string }).code });
+    logger.warn('data exception from a request value', { pg_code: sqlStateOf(error) });
     return json(400, { error: { code: 'invalid_parameter', message: 'A value in the request cannot be stored or compared (for example it holds U+0000, or a number or time out of range); correct it and retry.' }, request_id: requestId });
   }
-  if (isUnavailable(error)) {
+  if (kind === 'infrastructure') {
     logger.warn('dependency unavailable', { error: error as Error });
     return json(503, { error: { code: 'unavailable', message: 'A backing service is unavailable; retry shortly.' }, request_id: requestId }, { 'Retry-After': '2' });
   }

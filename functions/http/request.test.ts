@@ -2,16 +2,17 @@
 import { gzipSync } from 'node:zlib';
 import { jsonBody } from './request';
 import type { HttpEvent } from './middleware';
-import { HttpError } from '../../core/errors';
+import { mapExpectedError, type MappedError } from './errors';
 
 function event(body: Buffer | string, headers: Record<string, string>, base64 = typeof body !== 'string'): HttpEvent {
   return { headers, body: typeof body === 'string' ? body : body.toString('base64'), isBase64Encoded: base64 } as unknown as HttpEvent;
 }
-function refusal(f: () => unknown): HttpError {
+function refusal(f: () => unknown): MappedError {
   try {
     f();
   } catch (e) {
-    if (e instanceof HttpError) return e;
+    const mapped = mapExpectedError(e);
+    if (mapped) return mapped;
     throw e;
   }
   throw new Error('expected a refusal');

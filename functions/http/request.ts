@@ -1,7 +1,8 @@
 // Reading API Gateway v2 requests: query strings (repeatable keys), JSON bodies, headers.
 import { gunzipSync } from 'node:zlib';
 import type { HttpEvent } from './middleware';
-import { HttpError, badRequest } from '../../core/errors';
+import { badRequest, tooLarge as tooLargeError } from '../../core/errors';
+import { HttpError } from './errors';
 import { findDuplicateKey } from '../../core/json-duplicates';
 
 export function queryParams(event: HttpEvent): URLSearchParams {
@@ -56,7 +57,7 @@ export function bodyBytes(event: HttpEvent): Buffer {
 }
 
 const tooLarge = (maxBytes: number, what: string) =>
-  new HttpError(413, 'payload_too_large', `The ${what} is larger than ${maxBytes} bytes; send fewer events per request.`);
+  tooLargeError(`The ${what} is larger than ${maxBytes} bytes; send fewer events per request.`);
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 

@@ -5,7 +5,7 @@ import { header } from '../http/request';
 import { readBodyShape, validateEvent, type EventCheck, type EventRejection, type ValidEvent } from '../../core/event-validation';
 import { CatalogPlan } from '../../core/catalog';
 import { encodeRawEvent, type RawEvent } from '../../core/raw-event';
-import { badRequest, forbidden, unavailable, HttpError } from '../../core/errors';
+import { badRequest, forbidden, rateLimited, tooLarge, unavailable } from '../../core/errors';
 import type { Principal } from '../../core/api-keys';
 import type { Adapters } from '../../adapters';
 import { ProducerUnavailableError, RecordTooLargeError } from '../../adapters/kafka/producer';
@@ -56,7 +56,7 @@ async function checkRate(deps: Deps, tenantId: string, events: number): Promise<
   }
   if (!decision.allowed) {
     const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
-    throw new HttpError(429, 'rate_limited', `This tenant sends more than ${deps.config.rateLimit.eventsPerSecond} events/s; retry after ${seconds} s (the whole batch was refused).`, undefined, { 'Retry-After': String(seconds) });
+    throw rateLimited(`This tenant sends more than ${deps.config.rateLimit.eventsPerSecond} events/s; retry after ${seconds} s (the whole batch was refused).`, seconds);
   }
 }
 
@@ -76,7 +76,7 @@ async function resolveProject(deps: Deps, principal: Principal, e: ValidEvent): 
 export async function acceptEvents(deps: Deps, principal: Principal, body: unknown, trace: TraceContext): Promise<IngestOutcome> {
   const limits = { ...deps.config.limits, retentionMs: await deps.retention.of(principal.tenantId) };
   const shape = readBodyShape(body, limits.maxEventsPerBatch);
-  if (!shape.ok) throw new HttpError(shape.status, shape.code, shape.message);
+  if (!shape.ok) throw badRequest(shape.code, shape.message);
   if (shape.tenantIds.some((t) => t !== undefined && t !== principal.tenantId)) {
     throw forbidden('tenant_id names another tenant; the tenant always comes from the API key, so leave tenant_id out.');
   }
@@ -134,7 +134,7 @@ export async function acceptChecked(deps: Deps, principal: Principal, checks: Ev
     eventIds[index] = e.eventId;
   }
   if (forbiddenProjects.length > 0) {
-    throw new HttpError(403, 'forbidden_project', `${forbiddenProjects.length === 1 ? 'An event names' : `${forbiddenProjects.length} events name`} a project this key may not write to: ${forbiddenProjects[0]!.message}. Leave "project" out (the key's project is used) or use a key of that project; nothing was accepted.`, forbiddenProjects as unknown as Record<string, unknown>[]);
+    throw forbidden(`${forbiddenProjects.length === 1 ? 'An event names' : `${forbiddenProjects.length} events name`} a project this key may not write to: ${forbiddenProjects[0]!.message}. Leave "project" out (the key's project is used) or use a key of that project; nothing was accepted.`, 'forbidden_project', forbiddenProjects as unknown as Record<string, unknown>[]);
   }
   // Registrations and violations count only for a request that was answered with them: not for a 429 or a 503.
   const recordCatalog = () => {
@@ -158,7 +158,7 @@ export async function acceptChecked(deps: Deps, principal: Principal, checks: Ev
     // Only when the topic's max.message.bytes is below what the per-event limits allow (a misconfiguration):
     // a retry cannot succeed, so not a 503.
     if (e instanceof RecordTooLargeError) {
-      throw new HttpError(413, 'payload_too_large', 'An event of this request is larger than the event log accepts; make its properties or context smaller, then send the request again with the same event_ids (nothing is counted twice).', undefined, undefined, { cause: e });
+      throw tooLarge('An event of this request is larger than the event log accepts; make its properties or context smaller, then send the request again with the same event_ids (nothing is counted twice).', 'payload_too_large', e);
     }
     throw e;
   }

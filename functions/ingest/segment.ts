@@ -7,7 +7,7 @@ import { json } from '../http/middleware';
 import { bodyBytes, jsonBody, lowerCaseHeaders } from '../http/request';
 import { authenticateKey } from '../http/auth';
 import { acceptChecked, traceContext } from './accept-events';
-import { badRequest, forbidden, HttpError } from '../../core/errors';
+import { AppError, badRequest, forbidden } from '../../core/errors';
 import { mapSegmentMessage, readSegmentBody, segmentCredentials, SEGMENT_MAX_BATCH_BYTES, type SegmentEndpoint } from '../../core/segment';
 import { isPlainObject } from '../../core/event-validation';
 import type { Adapters } from '../../adapters';
@@ -20,7 +20,7 @@ export async function acceptSegment(deps: Adapters, event: HttpEvent, endpoint: 
   } catch (e) {
     // The spec answers an oversized request with 400, which its clients drop rather than retry. A body over
     // MAX_BODY_BYTES as it arrived is 413, as on every ingest route (the local gateway stops reading it there).
-    if (e instanceof HttpError && e.status === 413 && bodyBytes(event).length <= deps.config.limits.maxBodyBytes) {
+    if (e instanceof AppError && e.kind === 'too_large' && bodyBytes(event).length <= deps.config.limits.maxBodyBytes) {
       throw badRequest('payload_too_large', `${e.message.replace(/; send fewer events per request\.$/, '')}: the limit is ${maxBytes} bytes per request (Segment: 500 KB per batch, 32 KB per message); send smaller batches.`);
     }
     throw e;

@@ -4,7 +4,7 @@ import type { Principal } from '../../core/api-keys';
 import { requireScope } from '../../core/api-keys';
 import { DECLARABLE_TYPES, TYPE_STATUSES, isCatalogablePropertyName, maskToTypes, typesToMask, MAX_PROPERTY_NAME } from '../../core/catalog';
 import { eventTypeProblem, normalizeName } from '../../core/event-validation';
-import { HttpError, badRequest, forbidden, notFound } from '../../core/errors';
+import { badRequest, conflict, forbidden, notFound } from '../../core/errors';
 import type { Adapters } from '../../adapters';
 import { declareEventType, readCatalog, readViolations, type CatalogTypeRow } from '../../adapters/postgres/catalog-store';
 import { listProjects } from '../../adapters/postgres/tenants-store';
@@ -119,7 +119,7 @@ export async function putCatalogType(deps: Adapters, principal: Principal, rawEv
       result.limit === 'event_types'
         ? `Project "${project.slug}" already has ${result.current} event types, the most a project may have (CATALOG_MAX_EVENT_TYPES=${result.max}); reuse an existing type or raise CATALOG_MAX_EVENT_TYPES in the deployment's configuration.`
         : `Event type "${eventType}" has ${result.current} properties and this declaration adds ${result.adding}; a type may have at most ${result.max} (CATALOG_MAX_PROPERTIES). Declare fewer, or raise CATALOG_MAX_PROPERTIES in the deployment's configuration.`;
-    throw new HttpError(409, 'catalog_limit', message);
+    throw conflict('catalog_limit', message);
   }
   // This process sees the declaration at once; others within CATALOG_CACHE_TTL.
   deps.catalog.invalidate(principal.tenantId, project.id);

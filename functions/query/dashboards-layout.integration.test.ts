@@ -33,6 +33,6 @@ describe('dashboard layout', () => {
     [{ x: '1', w: 6, h: 3 }, 'x'],
     [{ x: 0, y: 0, w: 6, h: 3, z: 1 }, 'z'],
   ])('refuses layout %j with a 400 that names %s', async (layout, what) => {
-    await expect(postDashboard(env.adapters, admin, { name: 'bad', widgets: [widget(layout)] })).rejects.toMatchObject({ status: 400, message: expect.stringContaining(what) });
+    await expect(postDashboard(env.adapters, admin, { name: 'bad', widgets: [widget(layout)] })).rejects.toMatchObject({ kind: 'invalid', message: expect.stringContaining(what) });
   });
 });

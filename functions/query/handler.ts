@@ -5,7 +5,7 @@ import { getProjects, patchProject, postProject } from './projects';
 import { deleteApiKey, getApiKeys, postApiKey } from './api-keys';
 import { getCatalog, getViolations, putCatalogType } from './catalog';
 import { authenticate } from '../http/auth';
-import { HttpError, notFound } from '../../core/errors';
+import { notFound, unavailable } from '../../core/errors';
 import { lazyHandler, processAdapters } from '../process-adapters';
 import type { Adapters } from '../../adapters';
 import { parseMetricsQuery, readMetric } from './metrics';
@@ -93,7 +93,7 @@ export const QUERY_ROUTES: Record<RouteKeyOf<'query'>, Route> = {
   'GET /healthz': async () => json(200, { status: 'ok' }),
   'GET /readyz': async (deps) => {
     const r = await readiness(deps);
-    if (!r.ready) throw new HttpError(503, 'not_ready', 'A backing service is unreachable; see details.', [r.checks], { 'Retry-After': '5' });
+    if (!r.ready) throw unavailable('A backing service is unreachable; see details.', 5, undefined, 'not_ready', [r.checks]);
     return json(200, { status: 'ready', checks: r.checks });
   },
 };

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { Principal } from '../../core/api-keys';
 import { requireScope } from '../../core/api-keys';
-import { HttpError, forbidden, notFound } from '../../core/errors';
+import { conflict, forbidden, notFound } from '../../core/errors';
 import type { Adapters } from '../../adapters';
 import { createProject, DuplicateError, listProjects, SLUG_PATTERN, updateProject, type Project } from '../../adapters/postgres/tenants-store';
 import { parseBody } from '../http/body-schema';
@@ -31,7 +31,7 @@ export async function postProject(deps: Adapters, principal: Principal, body: un
     const p = await createProject(deps.sql, principal.tenantId, input.slug, input.name ?? input.slug, input.schema_mode ?? 'open');
     return projectView(p);
   } catch (e) {
-    if (e instanceof DuplicateError) throw new HttpError(409, 'conflict', `Project "${input.slug}" already exists.`);
+    if (e instanceof DuplicateError) throw conflict('conflict', `Project "${input.slug}" already exists.`);
     throw e;
   }
 }
