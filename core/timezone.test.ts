@@ -385,6 +385,12 @@ describe('days and hours across DST, with a ticking clock', () => {
       '2025-10-27T01:00:00.000Z 1440m',
     ]);
     expect(buckets('2025-10-26T00:00:00Z', '2025-10-26T02:00:00Z', '1h', 'Atlantic/Azores')).toEqual(['2025-10-26T00:00:00.000Z 60m', '2025-10-26T01:00:00.000Z 60m']);
+    // America/Havana, 2025-11-02 01:00 -04 → 00:00 -05 (05:00Z): the same.
+    expect(buckets('2025-11-01T12:00:00Z', '2025-11-03T12:00:00Z', '1d', 'America/Havana')).toEqual([
+      '2025-11-01T04:00:00.000Z 1440m',
+      '2025-11-02T04:00:00.000Z 1500m',
+      '2025-11-03T05:00:00.000Z 1440m',
+    ]);
     // America/Moncton, 2006-10-29 00:01 ADT → 23:01 AST on the 28th: those repeated minutes of the 28th belong to the 29th.
     const moncton = tz('America/Moncton');
     expect(bucketStartIn(at('2006-10-29T03:30:00Z'), '1d', moncton)).toBe(at('2006-10-29T03:00:00Z'));

@@ -10,13 +10,14 @@
 //   Africa/Monrovia -0:44:30 until 1972). Events are bounded by retention, so they never meet the old ones;
 //   the tests assert the multiple-of-15-minutes fact for every zone from 1980 to 2100.
 // - `1d`: a day starts at the first instant of its local date, i.e. when the local clock first reaches its
-//   midnight. A midnight that does not exist (DST starting at 00:00, e.g. America/Santiago, Asia/Beirut until
-//   2023: 00:00 → 01:00) starts the day at the jump, the first instant of that date (local 01:00). When the
-//   clock is set back across a midnight (America/Moncton until 2006: 00:01 → 23:01 the day before), the
-//   repeated minutes of the previous date belong to the day already begun: a day, once started, is not
-//   restarted (so Atlantic/Azores, whose clock shows 00:00 twice when it falls back at 01:00, has one 25-hour
-//   day, not a 1-hour one). A local date the clock jumps over entirely (Pacific/Apia skipped 2011-12-30) has no
-//   bucket. Hence DST days last 23 and 25 hours, 23.5 and 24.5 in Australia/Lord_Howe.
+//   midnight. A midnight that does not exist (DST starting at 00:00: America/Santiago, America/Havana,
+//   Asia/Beirut, 00:00 → 01:00) starts the day at the jump, the first instant of that date (local 01:00).
+//   A day, once begun, is not restarted: where the clock falls back onto or across a midnight
+//   (Atlantic/Azores and America/Havana, 01:00 → 00:00, show 00:00 twice; America/Moncton until 2006 went
+//   00:01 → 23:01 the day before), that day lasts 25 hours from the first midnight, repeated minutes of the
+//   previous date included, rather than a 1-hour day being made. A local date the clock jumps over entirely
+//   (Pacific/Apia skipped 2011-12-30) has no bucket. So DST days last 23 and 25 hours (23.5 and 24.5 in
+//   Australia/Lord_Howe).
 // - `1h`: an hour bucket starts whenever the local clock shows a whole hour, or jumps forward into a new
 //   hour without showing its start (the first instant of that local hour). A repeated hour (fall-back) is two
 //   buckets of one hour each, both labelled 01:00 locally but at different UTC instants; a skipped hour has no
@@ -25,10 +26,12 @@
 //   30-minute shift: spring forward (02:00 +10:30 → 02:30 +11) makes local hour 02 a 30-minute bucket that
 //   starts at the jump; fall back (02:00 +11 → 01:30 +10:30) makes local hour 01 a 90-minute bucket (the
 //   clock does not show a whole hour again until 02:00).
-// - Every 1d start is also a 1h start, so hours nest in days. Since 1970 every
-//   1h/1d start is a whole multiple of 10 s (all offsets and transitions are), so the aggregate step's 10-second
-//   groups (core/rollups.ts) land in exactly one bucket of every interval; since 2023 every start is also a
-//   whole multiple of 5 minutes (the last transitions at odd minutes: Antarctica/Casey 2022, 00:01 local).
+// - Every 1d start is also a 1h start, so hours nest in days. Since 1970 every 1h/1d start is a whole
+//   multiple of 10 s (all offsets and transitions are), so the aggregate step's 10-second groups
+//   (core/rollups.ts) land in exactly one bucket of every interval; since 2023 every start is also a whole
+//   multiple of 5 minutes (the last changes at odd minutes: Antarctica/Casey 2022, at 00:01 local).
+// - Names: parseTimeZone returns what this engine's ICU calls canonical, which can be a legacy name (Node 20
+//   says "Asia/Calcutta" for "Asia/Kolkata"); store that, and compare zones only after parseTimeZone.
 //
 // Speed: Intl is far too slow per event (microseconds per call). Each zone's UTC offsets are read from Intl
 // once per 50-day chunk (sampled daily; each change found to the second by bisection) and kept as
@@ -104,18 +107,12 @@ export function offsetTransitions(zone: TimeZone, fromMs: number, toMs: number):
 /** Start of the bucket of `interval` in `zone` that contains `ms`. */
 export function bucketStartIn(ms: number, interval: Interval, zone: TimeZone): number {
   if (interval !== '1h' && interval !== '1d') return bucketStart(ms, interval);
-  const z = zone === lastZone ? lastRules! : rulesOf(zone);
-  let s = z.memo;
-  if (!(ms >= s.from && ms < s.to)) s = z.segmentAt(ms);
-  // The latest mark (whole local hour or midnight) the clock shows at or before ms, if it lies in this segment.
+  // startAtOrBefore(ms), unrolled once: usually ms lies in the segment of the previous call (the memo).
+  const z = rulesOf(zone);
+  const s = z.segmentAt(ms);
   const unit = interval === '1h' ? HOUR : DAY;
-  const w = ms + s.offset;
-  let r = w % unit;
-  if (r < 0) r += unit;
-  if (w - r > (unit === HOUR ? s.levelHour : z.levelDay(s))) {
-    const at = w - r - s.offset;
-    return at > s.from ? at : s.from;
-  }
+  const m = floorTo(ms + s.offset, unit);
+  if (m > levelOf(z, s, unit)) return Math.max(s.from, m - s.offset);
   return startAtOrBefore(z, s.from - 1, unit);
 }
 
@@ -137,7 +134,11 @@ export function bucketRangeIn(fromMs: number, toMs: number, interval: Interval, 
   return out;
 }
 
-/** bucketRangeIn(...).length, in time proportional to the zone's offset changes in the range, not the buckets. */
+/**
+ * bucketRangeIn(...).length without listing: the work grows with the offset changes and 50-day chunks in the
+ * range, not the buckets. A chunk not seen before by this process costs ~50 Intl calls (well under a
+ * millisecond), so callers refuse ranges far beyond retention before counting.
+ */
 export function bucketCountIn(fromMs: number, toMs: number, interval: Interval, zone: TimeZone): number {
   if (toMs <= fromMs) return 0;
   if (!isZoned(interval)) return bucketCount(fromMs, toMs, interval);
@@ -147,7 +148,7 @@ export function bucketCountIn(fromMs: number, toMs: number, interval: Interval, 
   for (let x = bucketStartIn(fromMs, interval, zone); x < toMs; ) {
     const s = z.segmentAt(x);
     const end = Math.min(s.to, toMs);
-    const level = unit === HOUR ? s.levelHour : z.levelDay(s);
+    const level = levelOf(z, s, unit);
     const o = s.offset;
     if (x === s.from) {
       // All marks the clock passed on entering the segment start one bucket, at s.from.
