@@ -1,8 +1,7 @@
 // One dashboard widget rendered from its config: timeseries, number, table or recent events.
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { eventsQueries, metricsQueries } from '../api/queries';
-import type { Widget } from '../api/resources';
-import type { MetricSeries } from '../api/types';
+import type { MetricSeries, Widget } from '../api/types';
 import { useSession } from '../auth/AuthProvider';
 import { Card } from '../components/Card';
 import { DataTable } from '../components/DataTable';

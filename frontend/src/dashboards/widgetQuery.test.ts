@@ -1,5 +1,4 @@
-import type { Widget } from '../api/resources';
-import type { MetricInterval, MetricSeries } from '../api/types';
+import type { MetricInterval, MetricSeries, Widget } from '../api/types';
 import { cleanWidget, explorerHrefForBucket, explorerHrefForSeries, moveWidget, numberValue, resolveWidgetQuery, widgetProblem } from './widgetQuery';
 
 const series = (metric: string, values: (number | null)[], interval: MetricInterval = '1m'): MetricSeries => ({

@@ -1,7 +1,6 @@
 // What a widget asks the API for: its query with the dashboard's overrides, the interval that
 // fits the range, how a number is totalled, and the explorer link behind a chart bucket.
-import type { Widget, WidgetQuery } from '../api/resources';
-import type { MetricInterval, MetricSeries } from '../api/types';
+import type { MetricInterval, MetricSeries, Widget, WidgetQuery } from '../api/types';
 import { fitInterval, INTERVAL_MS, isInterval, parseDuration } from '../lib/duration';
 import { hrefFor } from '../lib/router';
 import { DEFAULT_RANGE } from '../lib/timeRange';
