@@ -10,21 +10,9 @@ async function within<T>(ms: number, p: Promise<T>): Promise<T> {
   }
 }
 
-export async function readiness(deps: Adapters): Promise<{ ready: boolean; checks: Record<string, 'ok' | 'failing'> }> {
+export async function readiness(deps: Pick<Adapters, 'health'>): Promise<{ ready: boolean; checks: Record<string, 'ok' | 'failing'> }> {
   const check = (p: () => Promise<unknown>) => within(2_000, p()).then(() => 'ok' as const, () => 'failing' as const);
-  const [postgres, redis, kafka] = await Promise.all([
-    check(() => deps.sql`select 1`),
-    check(() => deps.redis.ping()),
-    check(async () => {
-      const admin = deps.kafka.admin();
-      try {
-        await admin.connect();
-        await admin.listTopics();
-      } finally {
-        await admin.disconnect().catch(() => undefined);
-      }
-    }),
-  ]);
+  const [postgres, redis, kafka] = await Promise.all([check(deps.health.postgres), check(deps.health.redis), check(deps.health.kafka)]);
   const checks = { kafka, postgres, redis };
   return { ready: Object.values(checks).every((c) => c === 'ok'), checks };
 }
