@@ -109,14 +109,20 @@ export async function acceptBody(
   const shape = readBodyShape(body, limits.maxEventsPerBatch);
   if (!shape.ok) throw badRequest(shape.code, shape.message);
   if (shape.tenantIds.some((t) => t !== undefined && t !== principal.tenantId)) {
-    throw forbidden('tenant_id names another tenant; the tenant always comes from the API key, so leave tenant_id out.');
+    throw forbidden(
+      'tenant_id names another tenant; the tenant always comes from the API key, so leave tenant_id out.',
+    );
   }
   const nowMs = ports.now();
   const checks = shape.events.map((raw, index) => validateEvent(raw, index, nowMs, limits));
   return acceptValidated(ports, settings, principal, checks, nowMs, trace);
 }
 
-async function resolveProject(projects: ProjectLookup, principal: Principal, e: ValidEvent): Promise<Checked<ProjectRef>> {
+async function resolveProject(
+  projects: ProjectLookup,
+  principal: Principal,
+  e: ValidEvent,
+): Promise<Checked<ProjectRef>> {
   if (principal.projectId && principal.projectSlug) {
     if (e.project !== null && e.project !== principal.projectSlug) {
       const message = `this key is bound to project "${principal.projectSlug}"; it cannot write to "${e.project}"`;
@@ -125,7 +131,11 @@ async function resolveProject(projects: ProjectLookup, principal: Principal, e: 
     return ok({ id: principal.projectId, slug: principal.projectSlug });
   }
   if (e.project === null) {
-    return rejected({ index: e.index, code: 'invalid_event', message: 'project is required: the slug of one of your projects' });
+    return rejected({
+      index: e.index,
+      code: 'invalid_event',
+      message: 'project is required: the slug of one of your projects',
+    });
   }
   const project = await projects.bySlug(principal.tenantId, e.project);
   if (!project) {
@@ -158,7 +168,11 @@ export async function acceptValidated(
   const checkCatalog = async (project: ProjectRef, e: ValidEvent): Promise<Checked<ValidEvent>> => {
     let plan = plans.get(project.id);
     if (!plan) {
-      plan = new CatalogPlan(await ports.catalog.snapshot(principal.tenantId, project.id), settings.catalog, project.slug);
+      plan = new CatalogPlan(
+        await ports.catalog.snapshot(principal.tenantId, project.id),
+        settings.catalog,
+        project.slug,
+      );
       plans.set(project.id, plan);
     }
     const rejection = plan.check(e, nowMs);
@@ -224,7 +238,12 @@ export async function acceptValidated(
 }
 
 /** The whole batch fits the tenant's rate or none of it is taken. */
-async function checkRate(ports: IngestPorts, settings: IngestSettings, tenantId: string, events: number): Promise<void> {
+async function checkRate(
+  ports: IngestPorts,
+  settings: IngestSettings,
+  tenantId: string,
+  events: number,
+): Promise<void> {
   let decision: RateDecision;
   try {
     decision = await ports.rateGate.take(tenantId, events);

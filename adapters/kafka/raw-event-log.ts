@@ -11,10 +11,14 @@ export function createRawEventLog(log: EventLog, topic: string): RawEventLog {
     async append(events, trace) {
       const headers = traceHeaders(trace);
       try {
-        await log.send(topic, events.map((e) => ({ key: e.tenantId, value: encodeRawEvent(e), headers })));
+        await log.send(
+          topic,
+          events.map((e) => ({ key: e.tenantId, value: encodeRawEvent(e), headers })),
+        );
       } catch (e) {
         if (e instanceof ProducerUnavailableError) {
-          const message = 'The event log did not confirm the write in time; retry with the same event_ids (nothing is counted twice).';
+          const message =
+            'The event log did not confirm the write in time; retry with the same event_ids (nothing is counted twice).';
           throw unavailable(message, 2, e);
         }
         // Only when the topic's max.message.bytes is below what the per-event limits allow (a misconfiguration):

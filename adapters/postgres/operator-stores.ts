@@ -9,7 +9,11 @@ export interface OperatorStores {
   apiKeys: ApiKeysStore;
 }
 
-export const operatorStores = (sql: Sql): OperatorStores => ({ tenants: createTenantsStore(sql), apiKeys: createApiKeysStore(sql) });
+export const operatorStores = (sql: Sql): OperatorStores => ({
+  tenants: createTenantsStore(sql),
+  apiKeys: createApiKeysStore(sql),
+});
 
 /** On a client of their own with one connection: an operator runs one command at a time. */
-export const createOperatorStores = (database: PostgresOptions): OperatorStores => operatorStores(createSql({ ...database, poolSize: 1 }));
+export const createOperatorStores = (database: PostgresOptions): OperatorStores =>
+  operatorStores(createSql({ ...database, poolSize: 1 }));

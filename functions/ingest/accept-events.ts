@@ -20,7 +20,11 @@ type Deps = Pick<Adapters, 'config' | 'projects' | 'log' | 'rateLimiter' | 'cata
 
 /** The trace context of an ingest request: its request id, the client's traceparent, the invocation's X-Ray id. */
 export function traceContext(event: HttpEvent, xrayTraceId = currentXrayTraceId()): TraceContext {
-  return { requestId: event.requestContext.requestId, traceparent: header(event, 'traceparent'), ...(xrayTraceId && { xrayTraceId }) };
+  return {
+    requestId: event.requestContext.requestId,
+    traceparent: header(event, 'traceparent'),
+    ...(xrayTraceId && { xrayTraceId }),
+  };
 }
 
 function ports(deps: Deps): IngestPorts {
@@ -42,7 +46,12 @@ const settings = (deps: Deps): IngestSettings => ({
 });
 
 /** POST /v1/events: a parsed body of one event or {"events": [...]}. */
-export function acceptEvents(deps: Deps, principal: Principal, body: unknown, trace: TraceContext): Promise<IngestOutcome> {
+export function acceptEvents(
+  deps: Deps,
+  principal: Principal,
+  body: unknown,
+  trace: TraceContext,
+): Promise<IngestOutcome> {
   return acceptBody(ports(deps), settings(deps), principal, body, trace);
 }
 
