@@ -49,6 +49,10 @@ function boundaryValues(): number[] {
   return out.filter((v) => Number.isFinite(v));
 }
 
+/** n values in consecutive bins, from the bin of 2^-40 shifted by `from` bins: wide enough to collapse beyond 2 048. */
+const oneBinApart = (n: number, from: number) =>
+  Array.from({ length: n }, (_, i) => (1 + MANTISSA_BOUNDS[(i + from) % 35]! / 2 ** 52) * 2 ** (Math.floor((i + from) / 35) - 40));
+
 describe('quantile_bin (SQL) puts every value in sketchKey\'s bin', () => {
   const sqlBins = async (values: number[]) => {
     const rows = await sql<{ bin: number; viaJson: number }[]>`
@@ -93,7 +97,7 @@ describe('SQL merge and collapse equal the core', () => {
       const expected = mergeSketches(a, b);
       expect(row).toEqual({ bins: expected.bins, counts: expected.counts });
       if (expected.bins.length === MAX_BINS) collapsed++;
-    }), { numRuns: 40 });
+    }), { numRuns: 40, examples: [[sketchOf(oneBinApart(1500, 0)), sketchOf(oneBinApart(1500, 1000))]] });
     expect(collapsed).toBeGreaterThan(0);
   });
 
@@ -187,7 +191,7 @@ describe('upsertQuantiles', () => {
 
   it('collapses beyond 2 048 bins exactly as the core, whatever the batches', async () => {
     // 3 000 values one bin apart, in three interleaved batches written in reverse.
-    const values = Array.from({ length: 3000 }, (_, k) => (1 + MANTISSA_BOUNDS[k % 35]! / 2 ** 52) * 2 ** (Math.floor(k / 35) - 40));
+    const values = oneBinApart(3000, 0);
     const key: QuantileKey = { tenantId: randomUUID(), projectId: randomUUID(), eventType: 'checkout', path: 'amount', interval: '1h', bucketMs: 0 };
     for (const r of [2, 1, 0]) await upsertQuantiles(sql, [{ ...key, sketch: sketchOf(values.filter((_, k) => k % 3 === r)) }]);
     const [stored] = await readQuantileBuckets(sql, [key]);
