@@ -69,31 +69,63 @@ function checkAccuracy(values: number[], extraQs: number[] = []): boolean {
 const unit = fc.double({ min: Number.EPSILON, max: 1, noNaN: true });
 // size 'max': lengths spread over the whole range (fast-check's default keeps arrays to about ten elements).
 const sizes = { minLength: 1, maxLength: 1500, size: 'max' } as const;
-const uniform = fc.tuple(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.double({ min: 0, max: 1e6, noNaN: true }))
-  .chain(([lo, width]) => fc.array(unit.map((u) => lo + u * width), sizes));
-const logNormal = fc.tuple(fc.double({ min: -20, max: 20, noNaN: true }), fc.double({ min: 0.1, max: 4, noNaN: true }))
-  .chain(([mu, sigma]) => fc.array(fc.tuple(unit, unit).map(([u1, u2]) => {
-    const z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-    return Math.exp(mu + sigma * z);
-  }), sizes));
-const pareto = fc.tuple(fc.double({ min: 1e-3, max: 1e3, noNaN: true }), fc.double({ min: 0.2, max: 3, noNaN: true }))
-  .chain(([scale, shape]) => fc.array(unit.map((u) => scale / u ** (1 / shape)), sizes));
-const mixedWithZeros = fc.array(fc.oneof(
-  fc.constant(0), fc.constant(-0),
-  fc.double({ min: -1e9, max: 1e9, noNaN: true }),
-  fc.integer({ min: -1000, max: 1000 }),
-), sizes);
-const tiny = fc.array(fc.oneof(
-  fc.double({ min: -1e-300, max: 1e-300, noNaN: true }),
-  fc.double({ min: 5e-324, max: MIN_NORMAL * 4, noNaN: true }),
-  fc.constantFrom(5e-324, -5e-324, MIN_NORMAL, -MIN_NORMAL, MIN_NORMAL - 5e-324),
-), sizes);
-const huge = fc.array(fc.oneof(
-  fc.double({ min: 1e300, max: Number.MAX_VALUE, noNaN: true }),
-  fc.double({ min: -Number.MAX_VALUE, max: -1e300, noNaN: true }),
-  fc.constantFrom(Number.MAX_VALUE, -Number.MAX_VALUE, 1.7976931348623155e308),
-), sizes);
-const anyFinite = fc.array(fc.double({ noNaN: true, noDefaultInfinity: true }), { minLength: 1, maxLength: 3000, size: 'max' });
+const uniform = fc
+  .tuple(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.double({ min: 0, max: 1e6, noNaN: true }))
+  .chain(([lo, width]) =>
+    fc.array(
+      unit.map((u) => lo + u * width),
+      sizes,
+    ),
+  );
+const logNormal = fc
+  .tuple(fc.double({ min: -20, max: 20, noNaN: true }), fc.double({ min: 0.1, max: 4, noNaN: true }))
+  .chain(([mu, sigma]) =>
+    fc.array(
+      fc.tuple(unit, unit).map(([u1, u2]) => {
+        const z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+        return Math.exp(mu + sigma * z);
+      }),
+      sizes,
+    ),
+  );
+const pareto = fc
+  .tuple(fc.double({ min: 1e-3, max: 1e3, noNaN: true }), fc.double({ min: 0.2, max: 3, noNaN: true }))
+  .chain(([scale, shape]) =>
+    fc.array(
+      unit.map((u) => scale / u ** (1 / shape)),
+      sizes,
+    ),
+  );
+const mixedWithZeros = fc.array(
+  fc.oneof(
+    fc.constant(0),
+    fc.constant(-0),
+    fc.double({ min: -1e9, max: 1e9, noNaN: true }),
+    fc.integer({ min: -1000, max: 1000 }),
+  ),
+  sizes,
+);
+const tiny = fc.array(
+  fc.oneof(
+    fc.double({ min: -1e-300, max: 1e-300, noNaN: true }),
+    fc.double({ min: 5e-324, max: MIN_NORMAL * 4, noNaN: true }),
+    fc.constantFrom(5e-324, -5e-324, MIN_NORMAL, -MIN_NORMAL, MIN_NORMAL - 5e-324),
+  ),
+  sizes,
+);
+const huge = fc.array(
+  fc.oneof(
+    fc.double({ min: 1e300, max: Number.MAX_VALUE, noNaN: true }),
+    fc.double({ min: -Number.MAX_VALUE, max: -1e300, noNaN: true }),
+    fc.constantFrom(Number.MAX_VALUE, -Number.MAX_VALUE, 1.7976931348623155e308),
+  ),
+  sizes,
+);
+const anyFinite = fc.array(fc.double({ noNaN: true, noDefaultInfinity: true }), {
+  minLength: 1,
+  maxLength: 3000,
+  size: 'max',
+});
 const randomQs = fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 5 });
 
 describe('quantile accuracy against the exact (sorted) quantile', () => {
@@ -108,17 +140,25 @@ describe('quantile accuracy against the exact (sorted) quantile', () => {
   ];
   it.each(cases)('%s: p50/p90/p95/p99 and random q within 0.99 %%', (name, values) => {
     let collapsed = 0;
-    fc.assert(fc.property(values, randomQs, (vs, qs) => {
-      if (checkAccuracy(vs, qs)) collapsed++;
-    }), { numRuns: 60 });
+    fc.assert(
+      fc.property(values, randomQs, (vs, qs) => {
+        if (checkAccuracy(vs, qs)) collapsed++;
+      }),
+      { numRuns: 60 },
+    );
     if (name.startsWith('any finite')) expect(collapsed).toBeGreaterThan(0);
   });
 
   it('holds on a large log-normal sample (100 000 values, every percentile)', () => {
     let seed = 7;
     const next = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) + 1) / 2147483649;
-    const values = Array.from({ length: 100_000 }, () => Math.exp(3 + 2 * Math.sqrt(-2 * Math.log(next())) * Math.cos(2 * Math.PI * next())));
-    checkAccuracy(values, Array.from({ length: 101 }, (_, i) => i / 100));
+    const values = Array.from({ length: 100_000 }, () =>
+      Math.exp(3 + 2 * Math.sqrt(-2 * Math.log(next())) * Math.cos(2 * Math.PI * next())),
+    );
+    checkAccuracy(
+      values,
+      Array.from({ length: 101 }, (_, i) => i / 100),
+    );
   });
 
   it('is exact for a single value, for zeros and at the extremes', () => {
@@ -182,11 +222,14 @@ describe('bins', () => {
     expect(sketchKey(2)).toBe(BIN_OFFSET + BINS_PER_OCTAVE);
     expect(sketchKey(MIN_NORMAL)).toBe(sketchKey(MIN_NORMAL - 5e-324) + 1);
     const finite = fc.double({ noNaN: true, noDefaultInfinity: true });
-    fc.assert(fc.property(finite, finite, (a, b) => {
-      const [lo, hi] = a <= b ? [a, b] : [b, a];
-      expect(sketchKey(lo)).toBeLessThanOrEqual(sketchKey(hi));
-      expect(sketchKey(-a) + 0).toBe(0 - sketchKey(a));
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(finite, finite, (a, b) => {
+        const [lo, hi] = a <= b ? [a, b] : [b, a];
+        expect(sketchKey(lo)).toBeLessThanOrEqual(sketchKey(hi));
+        expect(sketchKey(-a) + 0).toBe(0 - sketchKey(a));
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('puts each bin bound and its predecessor in adjacent bins, in every octave', () => {
@@ -203,9 +246,12 @@ describe('bins', () => {
   });
 
   it('a bin stands for a value within RELATIVE_ACCURACY of everything in it (and the exact grid for subnormals)', () => {
-    fc.assert(fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (v) => {
-      expect(withinBound(binValue(sketchKey(v)), v)).toBe(true);
-    }), { numRuns: 5000 });
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (v) => {
+        expect(withinBound(binValue(sketchKey(v)), v)).toBe(true);
+      }),
+      { numRuns: 5000 },
+    );
     expect(binValue(sketchKey(5e-324))).toBe(5e-324);
     expect(binValue(MAX_ABS_BIN)).toBeLessThanOrEqual(Number.MAX_VALUE);
     expect(() => binValue(MAX_ABS_BIN + 1)).toThrow(RangeError);
@@ -214,46 +260,61 @@ describe('bins', () => {
 });
 
 describe('merging', () => {
-  const values = fc.array(fc.oneof(
-    fc.double({ noNaN: true, noDefaultInfinity: true }),
-    fc.double({ min: -1e3, max: 1e3, noNaN: true }),
-    fc.constant(0),
-  ), { maxLength: 800, size: 'max' });
+  const values = fc.array(
+    fc.oneof(
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.double({ min: -1e3, max: 1e3, noNaN: true }),
+      fc.constant(0),
+    ),
+    { maxLength: 800, size: 'max' },
+  );
   const text = (s: QuantileSketch) => serializeSketch(s);
 
   it('merge(a, b) is exactly the sketch of the concatenation (collapsed or not)', () => {
-    fc.assert(fc.property(values, values, (a, b) => {
-      expect(text(mergeSketches(sketchOf(a), sketchOf(b)))).toBe(text(sketchOf([...a, ...b])));
-    }), { numRuns: 200 });
+    fc.assert(
+      fc.property(values, values, (a, b) => {
+        expect(text(mergeSketches(sketchOf(a), sketchOf(b)))).toBe(text(sketchOf([...a, ...b])));
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('is commutative and associative, and any partition merged in any order gives the same sketch', () => {
-    fc.assert(fc.property(values, values, values, (a, b, c) => {
-      const [sa, sb, sc] = [sketchOf(a), sketchOf(b), sketchOf(c)];
-      const whole = text(sketchOf([...a, ...b, ...c]));
-      expect(text(mergeSketches(sb, sa))).toBe(text(mergeSketches(sa, sb)));
-      expect(text(mergeSketches(mergeSketches(sa, sb), sc))).toBe(whole);
-      expect(text(mergeSketches(sa, mergeSketches(sb, sc)))).toBe(whole);
-      expect(text(mergeSketches(sc, sa, sb))).toBe(whole);
-    }), { numRuns: 150 });
-    const parts = fc.array(fc.tuple(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.nat(7)), { maxLength: 4000, size: 'max' });
-    fc.assert(fc.property(parts, fc.infiniteStream(fc.nat()), (tagged, order) => {
-      const groups: number[][] = Array.from({ length: 8 }, () => []);
-      for (const [v, g] of tagged) groups[g]!.push(v);
-      const sketches = groups.map((g) => sketchOf(g));
-      const whole = text(sketchOf(tagged.map(([v]) => v)));
-      expect(text(mergeSketches(...sketches))).toBe(whole);
-      // A random order of pairwise merges.
-      const pool = [...sketches];
-      const it = order[Symbol.iterator]();
-      while (pool.length > 1) {
-        const i = it.next().value! % pool.length;
-        const [x] = pool.splice(i, 1);
-        const j = it.next().value! % pool.length;
-        pool[j] = mergeSketches(pool[j]!, x!);
-      }
-      expect(text(pool[0]!)).toBe(whole);
-    }), { numRuns: 60 });
+    fc.assert(
+      fc.property(values, values, values, (a, b, c) => {
+        const [sa, sb, sc] = [sketchOf(a), sketchOf(b), sketchOf(c)];
+        const whole = text(sketchOf([...a, ...b, ...c]));
+        expect(text(mergeSketches(sb, sa))).toBe(text(mergeSketches(sa, sb)));
+        expect(text(mergeSketches(mergeSketches(sa, sb), sc))).toBe(whole);
+        expect(text(mergeSketches(sa, mergeSketches(sb, sc)))).toBe(whole);
+        expect(text(mergeSketches(sc, sa, sb))).toBe(whole);
+      }),
+      { numRuns: 150 },
+    );
+    const parts = fc.array(fc.tuple(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.nat(7)), {
+      maxLength: 4000,
+      size: 'max',
+    });
+    fc.assert(
+      fc.property(parts, fc.infiniteStream(fc.nat()), (tagged, order) => {
+        const groups: number[][] = Array.from({ length: 8 }, () => []);
+        for (const [v, g] of tagged) groups[g]!.push(v);
+        const sketches = groups.map((g) => sketchOf(g));
+        const whole = text(sketchOf(tagged.map(([v]) => v)));
+        expect(text(mergeSketches(...sketches))).toBe(whole);
+        // A random order of pairwise merges.
+        const pool = [...sketches];
+        const it = order[Symbol.iterator]();
+        while (pool.length > 1) {
+          const i = it.next().value! % pool.length;
+          const [x] = pool.splice(i, 1);
+          const j = it.next().value! % pool.length;
+          pool[j] = mergeSketches(pool[j]!, x!);
+        }
+        expect(text(pool[0]!)).toBe(whole);
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it('leaves its inputs as they were, and empty sketches are neutral', () => {
@@ -267,7 +328,10 @@ describe('merging', () => {
 
   it('keeps at most MAX_BINS bins, folding the lowest into the lowest kept one', () => {
     // 3 000 values one bin apart: 2 999 bins → the 952 lowest fold into the 953rd.
-    const values = Array.from({ length: 3000 }, (_, k) => (1 + MANTISSA_BOUNDS[k % 35]! / 2 ** 52) * 2 ** Math.floor(k / 35 - 40));
+    const values = Array.from(
+      { length: 3000 },
+      (_, k) => (1 + MANTISSA_BOUNDS[k % 35]! / 2 ** 52) * 2 ** Math.floor(k / 35 - 40),
+    );
     const s = sketchOf(values);
     expect(s.bins).toHaveLength(MAX_BINS);
     expect(s.counts[0]).toBe(3000 - MAX_BINS + 1);
@@ -278,31 +342,51 @@ describe('merging', () => {
 });
 
 describe('serialization', () => {
-  const sketches = fc.array(fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer({ min: -5, max: 5 })), { maxLength: 3000, size: 'max' })
+  const sketches = fc
+    .array(fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer({ min: -5, max: 5 })), {
+      maxLength: 3000,
+      size: 'max',
+    })
     .map((vs) => sketchOf(vs));
 
   it('round-trips through text and parts', () => {
-    fc.assert(fc.property(sketches, (s) => {
-      const t = serializeSketch(s);
-      expect(parseSketch(t)).toEqual(s);
-      expect(sketchFromParts(JSON.parse(JSON.stringify(s)))).toEqual(s);
-    }), { numRuns: 150 });
+    fc.assert(
+      fc.property(sketches, (s) => {
+        const t = serializeSketch(s);
+        expect(parseSketch(t)).toEqual(s);
+        expect(sketchFromParts(JSON.parse(JSON.stringify(s)))).toEqual(s);
+      }),
+      { numRuns: 150 },
+    );
     expect(serializeSketch(sketchOf([1, 1, 2]))).toBe(`q1;3;1;2;${BIN_OFFSET}*2,${BINS_PER_OCTAVE}`);
     expect(serializeSketch(emptySketch())).toBe('q1;0;;;');
   });
 
   it('refuses anything that is not a sketch with a RangeError', () => {
     const bad = [
-      '', 'q2;0;;;', 'q1;1;;;', 'q1;1;1;1;', 'q1;2;1;1;40000', 'q1;1;1;1;40000*0', 'q1;1;1;1;1', 'q1;1;2;2;40000',
-      'q1;2;1;2;40035,-35', 'q1;1;NaN;1;40000', 'q1;1;1;Infinity;40000', 'q1;1;1;1;40000*1*1', 'q1;1;1;1;40000,',
+      '',
+      'q2;0;;;',
+      'q1;1;;;',
+      'q1;1;1;1;',
+      'q1;2;1;1;40000',
+      'q1;1;1;1;40000*0',
+      'q1;1;1;1;1',
+      'q1;1;2;2;40000',
+      'q1;2;1;2;40035,-35',
+      'q1;1;NaN;1;40000',
+      'q1;1;1;Infinity;40000',
+      'q1;1;1;1;40000*1*1',
+      'q1;1;1;1;40000,',
     ];
     for (const t of bad) expect(() => parseSketch(t)).toThrow(RangeError);
-    fc.assert(fc.property(fc.string(), (t) => {
-      try {
-        expect(serializeSketch(parseSketch(t))).toBe(t);
-      } catch (e) {
-        expect(e).toBeInstanceOf(RangeError);
-      }
-    }));
+    fc.assert(
+      fc.property(fc.string(), (t) => {
+        try {
+          expect(serializeSketch(parseSketch(t))).toBe(t);
+        } catch (e) {
+          expect(e).toBeInstanceOf(RangeError);
+        }
+      }),
+    );
   });
 });

@@ -85,7 +85,8 @@ const MANTISSA_REPRESENTATIVES = MANTISSA_BOUNDS.map((m, j) => {
 
 function assertFinite(value: number): void {
   // Ingest refuses NaN and ±Infinity (docs/architecture.md#rule-1-ack-means-durable); a RangeError is the record's fault.
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new RangeError('a quantile sketch takes finite numbers only');
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw new RangeError('a quantile sketch takes finite numbers only');
 }
 
 /** The bin of a finite value (the sketch's key for it); RangeError for NaN and ±Infinity. */
@@ -273,7 +274,8 @@ export function sketchFromParts(parts: SketchParts): QuantileSketch {
   const fail = (why: string): never => {
     throw new RangeError(`not a quantile sketch: ${why}`);
   };
-  if (!Array.isArray(bins) || !Array.isArray(counts) || bins.length !== counts.length) fail('bins and counts differ in length');
+  if (!Array.isArray(bins) || !Array.isArray(counts) || bins.length !== counts.length)
+    fail('bins and counts differ in length');
   if (bins.length > MAX_BINS) fail(`more than ${MAX_BINS} bins`);
   let total = 0;
   for (let i = 0; i < bins.length; i++) {
@@ -286,7 +288,13 @@ export function sketchFromParts(parts: SketchParts): QuantileSketch {
     if (min !== null || max !== null) fail('an empty sketch has no min or max');
     return emptySketch();
   }
-  if (typeof min !== 'number' || typeof max !== 'number' || !Number.isFinite(min) || !Number.isFinite(max) || min > max) {
+  if (
+    typeof min !== 'number' ||
+    typeof max !== 'number' ||
+    !Number.isFinite(min) ||
+    !Number.isFinite(max) ||
+    min > max
+  ) {
     fail('min and max must be finite numbers, min ≤ max');
   }
   const lo = sketchKey(min!);

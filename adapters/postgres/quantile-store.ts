@@ -29,7 +29,8 @@ export interface StoredQuantile extends QuantileKey {
   version: number;
 }
 
-const keyId = (k: QuantileKey) => `${k.tenantId}\u0000${k.projectId}\u0000${k.eventType}\u0000${k.path}\u0000${k.interval}\u0000${k.bucketMs}`;
+const keyId = (k: QuantileKey) =>
+  `${k.tenantId}\u0000${k.projectId}\u0000${k.eventType}\u0000${k.path}\u0000${k.interval}\u0000${k.bucketMs}`;
 
 /**
  * Merges each row's sketch into its stored bucket (created when missing), in primary-key order so concurrent writers
@@ -91,7 +92,8 @@ const columns = (sql: Sql) => sql`
   array_to_json(q.bins) as bins, array_to_json(q.counts) as counts, q.version::text as version`;
 
 /** A stored row as a checked sketch (a damaged row is a RangeError, never a wrong percentile). */
-const sketchOfRow = (r: SketchRow): QuantileSketch => sketchFromParts({ bins: r.bins, counts: r.counts, count: Number(r.n), min: r.min, max: r.max });
+const sketchOfRow = (r: SketchRow): QuantileSketch =>
+  sketchFromParts({ bins: r.bins, counts: r.counts, count: Number(r.n), min: r.min, max: r.max });
 
 /**
  * The stored sketches of one series in [from, to), merged across the given projects per bucket, with each project's
@@ -100,7 +102,15 @@ const sketchOfRow = (r: SketchRow): QuantileSketch => sketchFromParts({ bins: r.
  */
 export async function readQuantileSketches(
   sql: Sql,
-  q: { tenantId: string; projectIds: string[]; eventType: string; path: string; interval: Interval; fromMs: number; toMs: number },
+  q: {
+    tenantId: string;
+    projectIds: string[];
+    eventType: string;
+    path: string;
+    interval: Interval;
+    fromMs: number;
+    toMs: number;
+  },
 ): Promise<{ bucketMs: number; sketch: QuantileSketch; versions: Record<string, number> }[]> {
   if (q.projectIds.length === 0) return [];
   const rows = await sql<SketchRow[]>`
@@ -128,7 +138,14 @@ export async function readQuantileSketches(
 /** The stored sketches of the given buckets with their versions (missing buckets are absent): the read-back for Redis. */
 export async function readQuantileBuckets(sql: Sql, keys: readonly QuantileKey[]): Promise<StoredQuantile[]> {
   if (keys.length === 0) return [];
-  const json = keys.map((k) => ({ t: k.tenantId, p: k.projectId, y: k.eventType, k: k.path, i: k.interval, b: new Date(k.bucketMs).toISOString() }));
+  const json = keys.map((k) => ({
+    t: k.tenantId,
+    p: k.projectId,
+    y: k.eventType,
+    k: k.path,
+    i: k.interval,
+    b: new Date(k.bucketMs).toISOString(),
+  }));
   const rows = await sql<(SketchRow & { tenantId: string; eventType: string; path: string; interval: Interval })[]>`
     select q.tenant_id as "tenantId", q.event_type as "eventType", q.path, q.interval, ${columns(sql)}
     from jsonb_to_recordset(${sql.json(json)}) as x(t uuid, p uuid, y text, k text, i text, b timestamptz)

@@ -34,7 +34,9 @@ function logNormal(seed: number, n: number): number[] {
     s ^= s << 5;
     return ((s >>> 0) + 1) / 4294967297;
   };
-  return Array.from({ length: n }, () => Math.exp(3 + 1.2 * Math.sqrt(-2 * Math.log(next())) * Math.cos(2 * Math.PI * next())));
+  return Array.from({ length: n }, () =>
+    Math.exp(3 + 1.2 * Math.sqrt(-2 * Math.log(next())) * Math.cos(2 * Math.PI * next())),
+  );
 }
 
 /** Median time per call of `fn` over `rounds` rounds (after one warm-up round), in ms. */
@@ -77,9 +79,15 @@ function core(values: number[][]): QuantileSketch[] {
       return s;
     });
   });
-  line(`addValue (${flat.length} values into ${BUCKETS} sketches)`, `${((addMs * 1e6) / flat.length).toFixed(1)} ns per value`);
+  line(
+    `addValue (${flat.length} values into ${BUCKETS} sketches)`,
+    `${((addMs * 1e6) / flat.length).toFixed(1)} ns per value`,
+  );
   const bins = sketches.map((s) => s.bins.length);
-  line('bins per bucket (mean / max)', `${(bins.reduce((a, b) => a + b, 0) / bins.length).toFixed(0)} / ${Math.max(...bins)}`);
+  line(
+    'bins per bucket (mean / max)',
+    `${(bins.reduce((a, b) => a + b, 0) / bins.length).toFixed(0)} / ${Math.max(...bins)}`,
+  );
   const pairMs = timeMs(2000, () => mergeSketches(sketches[0]!, sketches[1]!));
   line('mergeSketches of 2 buckets', `${(pairMs * 1e3).toFixed(1)} µs`);
   let merged = emptySketch();
@@ -97,13 +105,19 @@ function core(values: number[][]): QuantileSketch[] {
   line(`p99 of each of ${BUCKETS} buckets`, `${(perBucketMs * 1e3).toFixed(0)} µs`);
   const texts = sketches.map(serializeSketch);
   const bytes = texts.reduce((a, t) => a + t.length, 0);
-  line(`serializeSketch of ${BUCKETS} buckets (text, Redis)`, `${(timeMs(10, () => sketches.map(serializeSketch)) * 1e3).toFixed(0)} µs, ${(bytes / 1024).toFixed(0)} KiB (${(bytes / BUCKETS).toFixed(0)} B per bucket)`);
+  line(
+    `serializeSketch of ${BUCKETS} buckets (text, Redis)`,
+    `${(timeMs(10, () => sketches.map(serializeSketch)) * 1e3).toFixed(0)} µs, ${(bytes / 1024).toFixed(0)} KiB (${(bytes / BUCKETS).toFixed(0)} B per bucket)`,
+  );
   line(`parseSketch of ${BUCKETS} buckets`, `${(timeMs(10, () => texts.map(parseSketch)) * 1e3).toFixed(0)} µs`);
   const all = sketchOf(flat);
   const sorted = [...flat].sort((a, b) => a - b);
   for (const q of [0.5, 0.9, 0.95, 0.99]) {
     const exact = sorted[Math.floor(q * (sorted.length - 1))]!;
-    line(`relative error of p${q * 100} over ${flat.length} values`, `${((Math.abs(quantile(all, q)! - exact) / exact) * 100).toFixed(3)} %`);
+    line(
+      `relative error of p${q * 100} over ${flat.length} values`,
+      `${((Math.abs(quantile(all, q)! - exact) / exact) * 100).toFixed(3)} %`,
+    );
   }
   if (sink === 42) console.log('');
   return sketches;
@@ -120,27 +134,63 @@ async function postgres(sketches: QuantileSketch[]): Promise<void> {
     const tenantId = randomUUID();
     const projects = [randomUUID(), randomUUID(), randomUUID()];
     const start = Date.UTC(2030, 0, 1);
-    const rows = (projectId: string): QuantileRow[] => sketches.map((sketch, b) => ({
-      tenantId, projectId, eventType: 'checkout', path: 'latency_ms', interval: '1m', bucketMs: start + b * MINUTE, sketch,
-    }));
+    const rows = (projectId: string): QuantileRow[] =>
+      sketches.map((sketch, b) => ({
+        tenantId,
+        projectId,
+        eventType: 'checkout',
+        path: 'latency_ms',
+        interval: '1m',
+        bucketMs: start + b * MINUTE,
+        sketch,
+      }));
     const t0 = performance.now();
     for (const p of projects) await upsertQuantiles(sql, rows(p));
-    line(`upsertQuantiles: insert ${BUCKETS} buckets × ${projects.length} projects`, `${((performance.now() - t0) / projects.length).toFixed(0)} ms per project`);
+    line(
+      `upsertQuantiles: insert ${BUCKETS} buckets × ${projects.length} projects`,
+      `${((performance.now() - t0) / projects.length).toFixed(0)} ms per project`,
+    );
     // A batch of 500 new values merged into existing rows of the five intervals.
     const batch = sketchOf(logNormal(99, 500));
     const intervals = ['10s', '1m', '5m', '1h', '1d'] as const;
-    const batchMs = await timeMsAsync(20, () => upsertQuantiles(sql, intervals.map((interval) => ({
-      tenantId, projectId: projects[0]!, eventType: 'checkout', path: 'latency_ms', interval, bucketMs: start + 7 * MINUTE, sketch: batch,
-    }))));
-    line(`upsertQuantiles: merge a 500-value batch (${batch.bins.length} bins) into 5 rows`, `${batchMs.toFixed(1)} ms`);
+    const batchMs = await timeMsAsync(20, () =>
+      upsertQuantiles(
+        sql,
+        intervals.map((interval) => ({
+          tenantId,
+          projectId: projects[0]!,
+          eventType: 'checkout',
+          path: 'latency_ms',
+          interval,
+          bucketMs: start + 7 * MINUTE,
+          sketch: batch,
+        })),
+      ),
+    );
+    line(
+      `upsertQuantiles: merge a 500-value batch (${batch.bins.length} bins) into 5 rows`,
+      `${batchMs.toFixed(1)} ms`,
+    );
     const [size] = await sql<{ bytes: string }[]>`select pg_total_relation_size('quantile_sketches')::text as bytes`;
-    line(`table size, ${BUCKETS * projects.length + intervals.length} rows`, `${(Number(size!.bytes) / 1024 / 1024).toFixed(1)} MiB`);
-    const range = { tenantId, eventType: 'checkout', path: 'latency_ms', interval: '1m' as const, fromMs: start, toMs: start + BUCKETS * MINUTE };
+    line(
+      `table size, ${BUCKETS * projects.length + intervals.length} rows`,
+      `${(Number(size!.bytes) / 1024 / 1024).toFixed(1)} MiB`,
+    );
+    const range = {
+      tenantId,
+      eventType: 'checkout',
+      path: 'latency_ms',
+      interval: '1m' as const,
+      fromMs: start,
+      toMs: start + BUCKETS * MINUTE,
+    };
     const one = await timeMsAsync(10, () => readQuantileSketches(sql, { ...range, projectIds: [projects[0]!] }));
     line(`readQuantileSketches: ${BUCKETS} buckets of 1 project`, `${one.toFixed(0)} ms`);
     const three = await timeMsAsync(10, () => readQuantileSketches(sql, { ...range, projectIds: projects }));
     line(`readQuantileSketches: ${BUCKETS} buckets of 3 projects (merged in Node)`, `${three.toFixed(0)} ms`);
-    const sqlMergeMs = await timeMsAsync(5, () => sql`
+    const sqlMergeMs = await timeMsAsync(
+      5,
+      () => sql`
       select s.bucket_start, array_to_json(f.bins), array_to_json(f.counts)
       from (select x.bucket_start, array_agg(x.bin order by x.bin) as bins, array_agg(x.n order by x.bin) as counts
             from (select q.bucket_start, u.bin, sum(u.n)::bigint as n
@@ -148,7 +198,8 @@ async function postgres(sketches: QuantileSketch[]): Promise<void> {
                   where q.tenant_id = ${tenantId} and q.interval = '1m' and q.project_id = any(${sql.array(projects)}::uuid[])
                   group by 1, 2) as x
             group by 1) as s
-      cross join lateral quantile_collapse(s.bins, s.counts) as f`);
+      cross join lateral quantile_collapse(s.bins, s.counts) as f`,
+    );
     line(`the same 3 projects merged in SQL (unnest, group by, collapse)`, `${sqlMergeMs.toFixed(0)} ms`);
   } finally {
     await sql.end({ timeout: 5 });
