@@ -4,7 +4,7 @@ import { lowerCaseHeaders } from './request';
 import { credentialsFromHeaders, requireScope, type Principal, type Scope } from '../../core/api-keys';
 import { unauthorized } from '../../core/errors';
 import type { KeyResolver } from '../../adapters/key-resolver';
-import { logger } from '../../adapters/logger';
+import { appendLogKeys } from '../../adapters/logger';
 
 export async function authenticate(keys: KeyResolver, event: HttpEvent, scope: Scope): Promise<Principal> {
   return authenticateKey(keys, credentialsFromHeaders(lowerCaseHeaders(event)), scope);
@@ -14,7 +14,7 @@ export async function authenticate(keys: KeyResolver, event: HttpEvent, scope: S
 export async function authenticateKey(keys: KeyResolver, key: string, scope: Scope): Promise<Principal> {
   const principal = await keys.resolve(key);
   if (!principal) throw unauthorized('The API key is unknown or revoked.');
-  logger.appendKeys({ tenant_id: principal.tenantId, key_id: principal.keyId });
+  appendLogKeys({ tenant_id: principal.tenantId, key_id: principal.keyId });
   requireScope(principal, scope);
   return principal;
 }
