@@ -6,6 +6,7 @@ import { createRollupCache, type RollupCache } from './redis/rollup-cache';
 import { createFreshnessStore, type FreshnessStore } from './redis/freshness-store';
 import { createKafka } from './kafka/client';
 import { createProducer, type EventLog } from './kafka/producer';
+import { createKafkaCluster, type KafkaCluster } from './kafka/cluster';
 import { createKeyResolver, type KeyResolver } from './key-resolver';
 import { createProjectResolver, type ProjectResolver } from './project-resolver';
 import { createTenantRetention, type TenantRetention } from './tenant-retention';
@@ -20,8 +21,11 @@ export interface Adapters {
   config: Config;
   sql: Sql;
   redis: Redis;
+  /** The kafkajs client, for wiring and scripts; functions use `log` and `kafkaCluster`. */
   kafka: Kafka;
   log: EventLog;
+  /** Readiness and consumer-group positions (GET /readyz, freshness). */
+  kafkaCluster: KafkaCluster;
   rollupCache: RollupCache;
   /** caught_up_through of the aggregate group on events_raw (GET /v1/status, data_as_of). */
   freshness: FreshnessStore;
@@ -53,6 +57,7 @@ export function createAdapters(config: Config, now: () => number = Date.now): Ad
     redis,
     kafka,
     log,
+    kafkaCluster: createKafkaCluster(kafka),
     rollupCache: createRollupCache(redis),
     freshness: createFreshnessStore(redis, config.kafka.groups.aggregate, config.kafka.topics.eventsRaw),
     keys,

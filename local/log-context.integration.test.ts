@@ -68,7 +68,7 @@ it('keeps a request\'s keys out of a concurrent consumer batch\'s lines, and the
   const topic = env.config.kafka.topics.eventsDlq; // one partition
   const groupId = `logcontext_${env.runId}`;
   let attempts = 0;
-  consumer = await hostKafkaFunction(env.adapters.kafka, {
+  consumer = await hostKafkaFunction(env.config.kafka, {
     groupId,
     topic,
     batchSize: 10,

@@ -1,5 +1,6 @@
 // A consumer group that hands ordered chunks of one partition to a callback and commits only after it succeeded.
-import type { Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Batch, Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import { createKafka, type KafkaOptions } from './client';
 import { logger, withLogContext } from '../logger';
 
 export interface ConsumedRecord {
@@ -44,8 +45,9 @@ export interface RunningConsumerGroup {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function startConsumerGroup(kafka: Kafka, opts: ConsumerGroupOptions): Promise<RunningConsumerGroup> {
-  const consumer: Consumer = kafka.consumer({
+/** Starts the group with its own client (`kafka`: the connection settings, e.g. `config.kafka`). */
+export async function startConsumerGroup(kafka: KafkaOptions, opts: ConsumerGroupOptions): Promise<RunningConsumerGroup> {
+  const consumer: Consumer = createKafka(kafka).consumer({
     groupId: opts.groupId,
     sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
     heartbeatInterval: 3_000,

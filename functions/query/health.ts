@@ -15,15 +15,7 @@ export async function readiness(deps: Adapters): Promise<{ ready: boolean; check
   const [postgres, redis, kafka] = await Promise.all([
     check(() => deps.sql`select 1`),
     check(() => deps.redis.ping()),
-    check(async () => {
-      const admin = deps.kafka.admin();
-      try {
-        await admin.connect();
-        await admin.listTopics();
-      } finally {
-        await admin.disconnect().catch(() => undefined);
-      }
-    }),
+    check(() => deps.kafkaCluster.ping()),
   ]);
   const checks = { kafka, postgres, redis };
   return { ready: Object.values(checks).every((c) => c === 'ok'), checks };
