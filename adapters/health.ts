@@ -1,5 +1,5 @@
 // The readiness probes of GET /readyz: one cheap round trip to each backing service of the process.
-import type { Kafka } from 'kafkajs';
+import type { KafkaCluster } from './kafka/cluster';
 import type { Sql } from './postgres/client';
 import type { Redis } from './redis/client';
 
@@ -10,18 +10,10 @@ export interface HealthProbes {
   kafka(): Promise<unknown>;
 }
 
-export function createHealthProbes(sql: Sql, redis: Redis, kafka: Kafka): HealthProbes {
+export function createHealthProbes(sql: Sql, redis: Redis, cluster: KafkaCluster): HealthProbes {
   return {
     postgres: () => sql`select 1`,
     redis: () => redis.ping(),
-    async kafka() {
-      const admin = kafka.admin();
-      try {
-        await admin.connect();
-        await admin.listTopics();
-      } finally {
-        await admin.disconnect().catch(() => undefined);
-      }
-    },
+    kafka: () => cluster.ping(),
   };
 }

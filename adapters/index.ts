@@ -6,6 +6,7 @@ import { createRollupCache, type RollupCache } from './redis/rollup-cache';
 import { createFreshnessStore, type FreshnessStore } from './redis/freshness-store';
 import { createKafka } from './kafka/client';
 import { createProducer, type EventLog } from './kafka/producer';
+import { createKafkaCluster, type KafkaCluster } from './kafka/cluster';
 import { createKeyResolver, type KeyResolver } from './key-resolver';
 import { createProjectResolver, type ProjectResolver } from './project-resolver';
 import { createTenantRetention, type TenantRetention } from './tenant-retention';
@@ -23,16 +24,17 @@ import { createAggregateStore, type AggregateStore } from './postgres/aggregate-
 import { createDeadLetterStore, type DeadLetterStore } from './postgres/dead-letters';
 import { createRebuildStore, type RebuildStore } from './postgres/rebuild-store';
 import { createRetentionStore, type RetentionStore } from './postgres/retention';
-import { consumerLag } from './kafka/consumer-lag';
-import type { GroupReading } from '../core/freshness';
 import { createHealthProbes, type HealthProbes } from './health';
 
 export interface Adapters {
   config: Config;
   sql: Sql;
   redis: Redis;
+  /** The kafkajs client, for wiring and scripts; functions use `log` and `kafkaCluster`. */
   kafka: Kafka;
   log: EventLog;
+  /** Readiness and consumer-group positions (GET /readyz, freshness). */
+  kafkaCluster: KafkaCluster;
   rollupCache: RollupCache;
   /** caught_up_through of the aggregate group on events_raw (GET /v1/status, data_as_of). */
   freshness: FreshnessStore;
@@ -59,8 +61,6 @@ export interface Adapters {
   rebuildStore: RebuildStore;
   /** Dropping and deleting what is past retention (maintenance). */
   dataRetention: RetentionStore;
-  /** A consumer group's committed offsets against the high watermarks. */
-  consumerLag: { read(groupId: string, topic: string, now: () => number): Promise<GroupReading> };
   /** GET /readyz's round trips. */
   health: HealthProbes;
   // ── end of the configuration, ingest, aggregation and upkeep stores ──
@@ -74,6 +74,7 @@ export function createAdapters(config: Config, now: () => number = Date.now): Ad
   const redis = createRedis(config.redis.url, config.redis);
   const kafka = createKafka(config.kafka);
   const log = createProducer(kafka, { sendTimeoutMs: config.kafka.sendTimeoutMs, maxQueuedMessages: config.kafka.maxQueuedEvents });
+  const kafkaCluster = createKafkaCluster(kafka);
   const keys = createKeyResolver(sql, config.apiKeyCacheTtlMs, now);
   const catalogStore = createCatalogStore(sql);
   const catalog = createCatalogRegistry(
@@ -86,6 +87,7 @@ export function createAdapters(config: Config, now: () => number = Date.now): Ad
     redis,
     kafka,
     log,
+    kafkaCluster,
     rollupCache: createRollupCache(redis),
     freshness: createFreshnessStore(redis, config.kafka.groups.aggregate, config.kafka.topics.eventsRaw),
     keys,
@@ -102,8 +104,7 @@ export function createAdapters(config: Config, now: () => number = Date.now): Ad
     deadLetters: createDeadLetterStore(sql),
     rebuildStore: createRebuildStore(sql),
     dataRetention: createRetentionStore(sql),
-    consumerLag: { read: (groupId, topic, clock) => consumerLag(kafka, groupId, topic, clock) },
-    health: createHealthProbes(sql, redis, kafka),
+    health: createHealthProbes(sql, redis, kafkaCluster),
     now,
     async close() {
       await keys.flush();

@@ -21,7 +21,7 @@ async function committedOffsets(groupId: string, topic: string): Promise<Record<
 }
 
 function host(groupId: string, topic: string, handler: (e: MskEvent) => Promise<unknown>) {
-  return hostKafkaFunction(env.adapters.kafka, { groupId, topic, batchSize: 100, handler, bootstrapServers: env.config.kafka.brokers.join(',') });
+  return hostKafkaFunction(env.config.kafka, { groupId, topic, batchSize: 100, handler, bootstrapServers: env.config.kafka.brokers.join(',') });
 }
 
 describe('local Kafka function host', () => {

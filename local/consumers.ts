@@ -1,7 +1,7 @@
 // Hosts a Kafka-triggered function as Lambda's MSK event source would: batches in the MSK event shape,
 // a partition's offset committed only after the function succeeded.
-import type { Kafka } from 'kafkajs';
 import { startConsumerGroup, type RunningConsumerGroup } from '../adapters/kafka/consumer-group';
+import type { KafkaOptions } from '../adapters/kafka/client';
 import { toMskEvent, type MskEvent } from '../core/msk-event';
 
 export interface KafkaFunctionHost {
@@ -12,7 +12,8 @@ export interface KafkaFunctionHost {
   bootstrapServers: string;
 }
 
-export function hostKafkaFunction(kafka: Kafka, host: KafkaFunctionHost): Promise<RunningConsumerGroup> {
+/** `kafka`: the connection settings (config.kafka); each batch logs in its own context (adapters/kafka/consumer-group.ts). */
+export function hostKafkaFunction(kafka: KafkaOptions, host: KafkaFunctionHost): Promise<RunningConsumerGroup> {
   return startConsumerGroup(kafka, {
     groupId: host.groupId,
     topics: [host.topic],

@@ -10,7 +10,7 @@ import { toErrorResult, type HttpEvent, type HttpResult } from '../functions/htt
 import { HttpError } from '../functions/http/errors';
 import { lambdaContext, requestUrl, toApiGatewayEvent, writeResult } from './api-gateway-event';
 import { createStaticFiles } from './static-files';
-import { logger } from '../adapters/logger';
+import { lambdaContextKeys, logger, withLogContext } from '../adapters/logger';
 
 export type HttpFunction = (event: HttpEvent, context: Context) => Promise<HttpResult>;
 
@@ -124,7 +124,9 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<{ server
       return;
     }
     const event = toApiGatewayEvent(req, body, match.routeKey, match.pathParameters);
-    const result = await opts.functions[match.fn](event, lambdaContext(match.fn, event.requestContext.requestId));
+    const context = lambdaContext(match.fn, event.requestContext.requestId);
+    // Each invocation logs in its own context, as functions/process-adapters.ts's lazyHandler does in Lambda.
+    const result = await withLogContext(lambdaContextKeys(context), () => opts.functions[match.fn](event, context));
     writeResult(res, result);
   }
 

@@ -46,7 +46,7 @@ export async function startLocalRuntime(deps: Adapters, opts: RuntimeOptions = {
       stops.push(() => s.stop());
     }
     if (opts.consumers !== false) {
-      const aggregate = await hostKafkaFunction(deps.kafka, {
+      const aggregate = await hostKafkaFunction(config.kafka, {
         groupId: config.kafka.groups.aggregate,
         topic: config.kafka.topics.eventsRaw,
         batchSize: config.aggregateBatchSize,
@@ -67,7 +67,7 @@ export async function startLocalRuntime(deps: Adapters, opts: RuntimeOptions = {
       const notifiers = createNotifiers(config);
       stops.push(async () => notifiers.close());
       if (opts.alerts) {
-        const alerts = await hostKafkaFunction(deps.kafka, {
+        const alerts = await hostKafkaFunction(config.kafka, {
           groupId: config.kafka.groups.alert,
           topic: config.kafka.topics.metricUpdates,
           batchSize: 500,

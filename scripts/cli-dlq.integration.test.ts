@@ -121,7 +121,7 @@ describe('cli dlq', () => {
     expect(text.stdout).toContain('3 of 3 entries');
 
     // Redrive the two valid ones, then let the aggregate group consume events_raw.
-    const aggregate: RunningConsumerGroup = await hostKafkaFunction(env.adapters.kafka, {
+    const aggregate: RunningConsumerGroup = await hostKafkaFunction(env.config.kafka, {
       groupId: env.config.kafka.groups.aggregate, topic: rawTopic, batchSize: 100, handler, bootstrapServers: env.config.kafka.brokers.join(','),
     });
     try {

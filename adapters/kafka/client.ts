@@ -1,6 +1,6 @@
 // The kafkajs client factory; kafkajs stays behind this folder so it can be swapped.
 import { Kafka, logLevel as KafkaLogLevel, type ISocketFactory, type LogEntry, type SASLOptions } from 'kafkajs';
-import { logger } from '../logger';
+import { processLogger } from '../logger';
 
 export interface KafkaOptions {
   brokers: string[];
@@ -21,6 +21,7 @@ const LEVEL: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [KafkaLogLevel.DEBUG]: 'debug',
 };
 
+/** kafkajs's own lines are about the client's connections, not about the invocation that opened them. */
 function logCreator() {
   return ({ level, log }: LogEntry) => {
     const { message, broker, error, groupId, topic } = log as Record<string, unknown>;
@@ -30,7 +31,7 @@ function logCreator() {
     const quiet =
       /Connection error|ECONNREFUSED|Crash: KafkaJSNumberOfRetriesExceeded|Limiting retries for the idempotent producer|coordinator is (not available|loading)|group is rebalancing|not the correct coordinator/;
     const method = quiet.test(String(error ?? message)) ? 'debug' : LEVEL[level] ?? 'info';
-    logger[method]('kafka', { kafka: { message, broker, error, groupId, topic } });
+    processLogger[method]('kafka', { kafka: { message, broker, error, groupId, topic } });
   };
 }
 

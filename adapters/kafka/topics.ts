@@ -1,5 +1,6 @@
 // Creates or checks the project's topics.
-import type { Admin, Kafka } from 'kafkajs';
+import { ConfigResourceTypes, type Admin, type Kafka } from 'kafkajs';
+import { createKafka, type KafkaOptions } from './client';
 import { TOPIC_SIZE_CONFIG } from './limits';
 
 export interface TopicSpec {
@@ -32,6 +33,26 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<To
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * Creates what is missing, then brings every topic's retention.ms and size limits (limits.ts) to the specs: a topic
+ * created before the size limits were set keeps Kafka's 1 MB default otherwise. `kafka`: the connection settings.
+ */
+export async function ensureTopicsConfigured(kafka: KafkaOptions, specs: TopicSpec[]): Promise<TopicStatus[]> {
+  const client = createKafka(kafka);
+  const status = await ensureTopics(client, specs);
+  const admin = client.admin();
+  await admin.connect();
+  try {
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: specs.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.topic, configEntries: [{ name: 'retention.ms', value: String(s.retentionMs) }, ...TOPIC_SIZE_CONFIG] })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+  return status;
 }
 
 /**

@@ -134,7 +134,7 @@ describe('records that fail on their own', () => {
     const handler = createAggregateHandler(env.adapters);
 
     // Act
-    const running = await hostKafkaFunction(env.adapters.kafka, {
+    const running = await hostKafkaFunction(env.config.kafka, {
       groupId: `hosted_${env.runId}`,
       topic,
       batchSize: 100,

@@ -1,8 +1,7 @@
 // HTTP plumbing shared by the API handlers: middy with request ids, log context and the one error handler.
 import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { logger } from '../../adapters/logger';
+import { logger, withLogContext } from '../../adapters/logger';
 import { classifyFailure, sqlStateOf } from '../../core/failure-kind';
 import { mapExpectedError } from './errors';
 
@@ -51,23 +50,15 @@ const requestIdHeader = (): middy.MiddlewareObj<HttpEvent, HttpResult> => {
   const add = async (request: middy.Request<HttpEvent, HttpResult>) => {
     if (request.response) request.response.headers = { ...request.response.headers, 'X-Request-Id': requestIdOf(request.event) };
   };
-  return {
-    before: async (request) => {
-      logger.appendKeys({ request_id: requestIdOf(request.event), route: request.event.routeKey });
-    },
-    after: add,
-    onError: add,
-  };
+  return { after: add, onError: add };
 };
 
 /** Wraps an HTTP function: log context, X-Request-Id on every response, errors as envelopes. */
-export function httpHandler(fn: HttpFn) {
+export function httpHandler(fn: HttpFn): HttpFn {
   // Order matters: middy runs `after`/`onError` in reverse, so the envelope exists before the header is added.
-  return middy<HttpEvent, HttpResult>()
-    // logEvent: false whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event holds the API key (headers) and the
-    // event properties and secrets (body), which must never reach a log.
-    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
-    .use(requestIdHeader())
-    .use(errorEnvelope())
-    .handler(fn);
+  const handler = middy<HttpEvent, HttpResult>().use(requestIdHeader()).use(errorEnvelope()).handler(fn);
+  // One log context per request (its keys never reach another request's or a consumer batch's lines). The event
+  // itself is never logged (logEvent: false, whatever POWERTOOLS_LOGGER_LOG_EVENT says): it holds the API key
+  // (headers) and the event properties and secrets (body).
+  return (event, context) => withLogContext({ request_id: requestIdOf(event), route: event.routeKey }, () => handler(event, context));
 }

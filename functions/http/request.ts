@@ -4,6 +4,7 @@ import type { HttpEvent } from './middleware';
 import { badRequest, tooLarge as tooLargeError } from '../../core/errors';
 import { HttpError } from './errors';
 import { findDuplicateKey } from '../../core/json-duplicates';
+import type { Principal } from '../../core/api-keys';
 
 export function queryParams(event: HttpEvent): URLSearchParams {
   // rawQueryString keeps repeated keys apart; queryStringParameters joins them with commas.
@@ -177,3 +178,39 @@ export function pathParam(event: HttpEvent, name: string): string {
   if (v === undefined || v === '') throw badRequest('invalid_parameter', `The path is missing {${name}}.`);
   return v;
 }
+
+/**
+ * A request as a route sees it: each accessor reads (and checks) its part when the route asks for it, so a route's
+ * errors come in the order it reads its input. `principal` is set by the HTTP edge on routes that need a key.
+ */
+export class HttpRequest {
+  constructor(readonly event: HttpEvent) {}
+
+  /** The query string, repeatable keys kept apart (see queryParams). */
+  query(): URLSearchParams {
+    return queryParams(this.event);
+  }
+
+  /** A `{name}` segment of the route's path. */
+  param(name: string): string {
+    return pathParam(this.event, name);
+  }
+
+  /** The JSON body, its type, charset, encoding and size checked (see jsonBody). */
+  body(maxBytes: number, opts: { anyLabel?: boolean } = {}): unknown {
+    return jsonBody(this.event, maxBytes, opts);
+  }
+
+  /** Size of the body as it arrived (before any gzip inflation). */
+  bodyLength(): number {
+    return bodyBytes(this.event).length;
+  }
+
+  /** The headers with lower-case names. */
+  headers(): Record<string, string | undefined> {
+    return lowerCaseHeaders(this.event);
+  }
+}
+
+/** A request whose key the HTTP edge resolved and checked against the route's scope. */
+export type AuthenticatedRequest = HttpRequest & { readonly principal: Principal };

@@ -66,7 +66,7 @@ describe('request bodies', () => {
     const res = await post({ json: { event_type: 'traced', project: 'web', event_id: 'traced-1' }, headers: { traceparent } });
     expect(res.status).toBe(202);
     const seen: Record<string, string>[] = [];
-    const group = await startConsumerGroup(env.adapters.kafka, {
+    const group = await startConsumerGroup(env.config.kafka, {
       groupId: `trace_${env.runId}`,
       topics: [env.config.kafka.topics.eventsRaw],
       batchSize: 100,

@@ -3,12 +3,9 @@
 // and brings an existing topic's retention.ms and max.message.bytes (adapters/kafka/limits.ts) back to the
 // configured values (a topic created before the size limits were set keeps the 1 MB default otherwise).
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { ConfigResourceTypes } from 'kafkajs';
 import { loadConfig } from '../../adapters/config';
 import { topicSpecs } from '../../adapters';
-import { createKafka } from '../../adapters/kafka/client';
-import { ensureTopics } from '../../adapters/kafka/topics';
-import { TOPIC_SIZE_CONFIG } from '../../adapters/kafka/limits';
+import { ensureTopicsConfigured } from '../../adapters/kafka/topics';
 import { logger } from '../../adapters/logger';
 import type { CustomResourceResult } from './handler';
 
@@ -17,19 +14,7 @@ export async function handler(event: CloudFormationCustomResourceEvent): Promise
   // Topics outlive a stack update that drops this resource; they go with the cluster.
   if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
   const cfg = await loadConfig();
-  const kafka = createKafka(cfg.kafka);
-  const specs = topicSpecs(cfg);
-  const status = await ensureTopics(kafka, specs);
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.alterConfigs({
-      validateOnly: false,
-      resources: specs.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.topic, configEntries: [{ name: 'retention.ms', value: String(s.retentionMs) }, ...TOPIC_SIZE_CONFIG] })),
-    });
-  } finally {
-    await admin.disconnect();
-  }
+  const status = await ensureTopicsConfigured(cfg.kafka, topicSpecs(cfg));
   logger.info('topics', { status });
   return {
     PhysicalResourceId: physicalResourceId,

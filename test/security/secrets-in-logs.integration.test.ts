@@ -8,7 +8,8 @@ import { call } from '../builders';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 import { startWebhookReceiver, type WebhookReceiver } from '../webhook-receiver';
 import { runCli } from '../child-process';
-import { logger } from '../../adapters/logger';
+import { captureOutput } from '../capture-output';
+import { logger, powertoolsLogger } from '../../adapters/logger';
 
 const PROP = 'PROP-XYZ-123';
 const SECRET = 'whsec_MARKER_5ecr3t_789';
@@ -20,20 +21,10 @@ let tenant: TestTenant;
 let receiver: WebhookReceiver;
 let writeKey: string;
 const lines: string[] = [];
-const restore: (() => void)[] = [];
-
-function capture(stream: NodeJS.WriteStream) {
-  const original = stream.write.bind(stream);
-  stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-    lines.push(...String(chunk instanceof Uint8Array ? Buffer.from(chunk).toString('utf8') : chunk).split('\n').filter(Boolean));
-    return (original as (...a: unknown[]) => boolean)(chunk, ...rest);
-  }) as typeof stream.write;
-  restore.push(() => (stream.write = original));
-}
+let stopCapture: (() => void) | undefined;
 
 beforeAll(async () => {
-  capture(process.stdout);
-  capture(process.stderr);
+  stopCapture = captureOutput((line) => lines.push(line));
   expect(logger.getLevelName()).toBe('DEBUG');
   env = await createTestEnv('secretlogs', { ALERT_TICK: '200ms', DISPATCH_TICK: '200ms', ALERT_ALLOWED_LATENESS: '1s', LOG_LEVEL: 'DEBUG' });
   tenant = await env.createTenant();
@@ -45,7 +36,7 @@ afterAll(async () => {
   await runtime?.stop();
   await receiver?.stop();
   await env?.cleanup();
-  for (const r of restore) r();
+  stopCapture?.();
 });
 
 function markers(extra: string[] = []): string[] {
@@ -108,14 +99,14 @@ it('logs no key, secret or property value through ingest, Segment, poison record
 it('logs no request (headers with keys, bodies with properties) even when POWERTOOLS_LOGGER_LOG_EVENT=true', async () => {
   const before = lines.length;
   process.env.POWERTOOLS_LOGGER_LOG_EVENT = 'true';
-  (logger as unknown as { setLogEvent(): void }).setLogEvent();
+  (powertoolsLogger as unknown as { setLogEvent(): void }).setLogEvent();
   try {
     expect((await call(runtime.url, '/v1/events', { key: tenant.keys.ingest, json: { event_type: 'order', project: 'web', properties: { secret_marker: PROP } } })).status).toBe(202);
     expect((await call(runtime.url, '/v1/alert-rules', { key: tenant.keys.admin })).status).toBe(200);
     expect((await call(runtime.url, '/v1/alert-rules', { key: tenant.keys.admin, json: { name: 'x', event_type: 'order', metric: 'count', condition: { op: '>', threshold: 0 }, window: '5m', channels: [{ type: 'webhook', url: receiver.url, secret: SECRET }] } })).status).toBe(201);
   } finally {
     delete process.env.POWERTOOLS_LOGGER_LOG_EVENT;
-    (logger as unknown as { setLogEvent(): void }).setLogEvent();
+    (powertoolsLogger as unknown as { setLogEvent(): void }).setLogEvent();
   }
   expect(leaking(lines.slice(before), markers())).toEqual([]);
   expect(lines.slice(before).filter((l) => l.includes('Lambda invocation event'))).toEqual([]);
