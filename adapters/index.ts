@@ -15,6 +15,10 @@ import { createCatalogRegistry, type CatalogRegistry } from './catalog/registry'
 import { loadCatalog, writeCatalog } from './postgres/catalog-store';
 import type { Kafka } from 'kafkajs';
 import type { TopicSpec } from './kafka/topics';
+import type { MetricReader } from '../core/metric-query';
+import { createMetricReader } from './metric-reader';
+import { createStatusReader, type StatusReader } from './status-reader';
+import { createEventsExplorer, type EventsExplorer } from './postgres/events-explorer';
 
 export interface Adapters {
   config: Config;
@@ -33,6 +37,17 @@ export interface Adapters {
   rateLimiter: RateLimiter;
   /** The event catalog: cached per project for ingest's checks, registrations written in batches. */
   catalog: CatalogRegistry;
+
+  // ---- Metric reads, alerts and notifications: what the query, alert and dispatch functions call instead of the
+  // raw clients (docs/architecture.md#metrics-engine, #alert-engine). ----
+  /** GET /v1/metrics: Redis first, Postgres on a miss, refilled through the version guard; raw events for filters. */
+  metrics: MetricReader;
+  /** A tenant's processed-through time and recent event count (GET /v1/status, data_as_of). */
+  status: StatusReader;
+  /** GET /v1/events pages. */
+  explorer: EventsExplorer;
+  // ---- end of metric reads, alerts and notifications ----
+
   now: () => number;
   close(): Promise<void>;
 }
@@ -47,13 +62,24 @@ export function createAdapters(config: Config, now: () => number = Date.now): Ad
     { load: (tenantId, projectId, since) => loadCatalog(sql, tenantId, projectId, since), write: (w) => writeCatalog(sql, w) },
     { cacheTtlMs: config.catalog.cacheTtlMs, flushIntervalMs: config.catalog.flushIntervalMs, now },
   );
+  const rollupCache = createRollupCache(redis);
+
+  // ---- Metric reads, alerts and notifications ----
+  const { maxFutureSkewMs, retentionMs } = config.limits;
+  const readsAndAlerts = {
+    metrics: createMetricReader(sql, rollupCache),
+    status: createStatusReader(sql, rollupCache),
+    explorer: createEventsExplorer(sql, { maxFutureSkewMs, retentionMs, scanBudgetMs: config.explorerScanBudgetMs }),
+  };
+  // ---- end of metric reads, alerts and notifications ----
+
   return {
     config,
     sql,
     redis,
     kafka,
     log,
-    rollupCache: createRollupCache(redis),
+    rollupCache,
     freshness: createFreshnessStore(redis, config.kafka.groups.aggregate, config.kafka.topics.eventsRaw),
     keys,
     projects: createProjectResolver(sql, 10_000, now),
@@ -61,6 +87,7 @@ export function createAdapters(config: Config, now: () => number = Date.now): Ad
     partitions: createPartitionManager(sql),
     rateLimiter: createRateLimiter(redis, config.rateLimit, now),
     catalog,
+    ...readsAndAlerts,
     now,
     async close() {
       await keys.flush();

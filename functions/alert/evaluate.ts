@@ -12,7 +12,7 @@ import { notificationPayload } from '../../core/alert-message';
 import { uuidv7 } from '../../core/ids';
 import { logger } from '../../adapters/logger';
 import { classifyFailure } from '../../core/failure-kind';
-import { parseMetric } from '../query/metrics';
+import { parseMetric } from '../../core/metric-query';
 
 export type EvaluateDeps = Pick<Adapters, 'config' | 'sql' | 'projects' | 'now'>;
 
