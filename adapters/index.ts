@@ -19,6 +19,10 @@ import type { MetricReader } from '../core/metric-query';
 import { createMetricReader } from './metric-reader';
 import { createStatusReader, type StatusReader } from './status-reader';
 import { createEventsExplorer, type EventsExplorer } from './postgres/events-explorer';
+import type { AlertWindows } from '../core/alert-evaluation';
+import { createAlertRulesStore, type AlertRulesStore } from './postgres/alert-rules-store';
+import { createAlertStore, type AlertStore } from './postgres/alert-store';
+import { createAlertWindows } from './postgres/alert-windows';
 
 export interface Adapters {
   config: Config;
@@ -46,6 +50,12 @@ export interface Adapters {
   status: StatusReader;
   /** GET /v1/events pages. */
   explorer: EventsExplorer;
+  /** Alert rules: CRUD, and the rules a notice or the tick wakes. */
+  alertRules: AlertRulesStore;
+  /** Alert states, history and outbox: the API's reads and the evaluation's transaction. */
+  alertStore: AlertStore;
+  /** The windows rules compare and the event arrivals the preview replays. */
+  alertWindows: AlertWindows;
   // ---- end of metric reads, alerts and notifications ----
 
   now: () => number;
@@ -70,6 +80,9 @@ export function createAdapters(config: Config, now: () => number = Date.now): Ad
     metrics: createMetricReader(sql, rollupCache),
     status: createStatusReader(sql, rollupCache),
     explorer: createEventsExplorer(sql, { maxFutureSkewMs, retentionMs, scanBudgetMs: config.explorerScanBudgetMs }),
+    alertRules: createAlertRulesStore(sql),
+    alertStore: createAlertStore(sql),
+    alertWindows: createAlertWindows(sql),
   };
   // ---- end of metric reads, alerts and notifications ----
 

@@ -83,3 +83,19 @@ export async function rulesForTick(sql: Sql): Promise<AlertRule[]> {
     where r.enabled and (r.ticks_when_ok or coalesce(s.state, 'ok') <> 'ok')`;
   return rows.map((r) => toStored(r).rule);
 }
+
+/** The rules of the query API and the alert engine, bound to the pool. */
+export function createAlertRulesStore(sql: Sql) {
+  return {
+    insert: (tenantId: string, id: string, projectId: string | null, spec: StoredRuleSpec) =>
+      insertRule(sql, tenantId, id, projectId, spec),
+    update: (tenantId: string, id: string, projectId: string | null, spec: StoredRuleSpec) =>
+      updateRule(sql, tenantId, id, projectId, spec),
+    delete: (tenantId: string, id: string) => deleteRule(sql, tenantId, id),
+    get: (tenantId: string, id: string) => getRule(sql, tenantId, id),
+    list: (tenantId: string) => listRules(sql, tenantId),
+    forNotices: (notices: { tenantId: string; projectId: string; eventType: string }[]) => rulesForNotices(sql, notices),
+    forTick: () => rulesForTick(sql),
+  };
+}
+export type AlertRulesStore = ReturnType<typeof createAlertRulesStore>;
