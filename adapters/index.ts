@@ -16,13 +16,14 @@ import { loadCatalog, writeCatalog } from './postgres/catalog-store';
 import type { Kafka } from 'kafkajs';
 import type { TopicSpec } from './kafka/topics';
 import type { MetricReader } from '../core/metric-query';
+import type { AlertWindows } from '../core/alert-evaluation';
 import { createMetricReader } from './metric-reader';
 import { createStatusReader, type StatusReader } from './status-reader';
 import { createEventsExplorer, type EventsExplorer } from './postgres/events-explorer';
-import type { AlertWindows } from '../core/alert-evaluation';
 import { createAlertRulesStore, type AlertRulesStore } from './postgres/alert-rules-store';
 import { createAlertStore, type AlertStore } from './postgres/alert-store';
 import { createAlertWindows } from './postgres/alert-windows';
+import { createNotificationOutbox, type NotificationOutbox } from './postgres/notifications-store';
 
 export interface Adapters {
   config: Config;
@@ -56,6 +57,8 @@ export interface Adapters {
   alertStore: AlertStore;
   /** The windows rules compare and the event arrivals the preview replays. */
   alertWindows: AlertWindows;
+  /** The notification outbox as the dispatcher claims and records it. */
+  notifications: NotificationOutbox;
   // ---- end of metric reads, alerts and notifications ----
 
   now: () => number;
@@ -83,6 +86,7 @@ export function createAdapters(config: Config, now: () => number = Date.now): Ad
     alertRules: createAlertRulesStore(sql),
     alertStore: createAlertStore(sql),
     alertWindows: createAlertWindows(sql),
+    notifications: createNotificationOutbox(sql),
   };
   // ---- end of metric reads, alerts and notifications ----
 

@@ -54,3 +54,12 @@ export async function recordAttempt(sql: Sql, n: ClaimedNotification, o: Attempt
     }
   });
 }
+
+/** The outbox as the dispatcher sees it, bound to the pool. */
+export function createNotificationOutbox(sql: Sql) {
+  return {
+    claimDue: (q: { nowMs: number; leaseMs: number; limit: number; ids?: string[] }) => claimDue(sql, q),
+    recordAttempt: (n: ClaimedNotification, o: AttemptOutcome) => recordAttempt(sql, n, o),
+  };
+}
+export type NotificationOutbox = ReturnType<typeof createNotificationOutbox>;

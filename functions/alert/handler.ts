@@ -1,15 +1,15 @@
 // The alert function (docs/architecture.md#rule-8-alerts-read-the-truth-once-it-is-written): Kafka-triggered on metric_updates, it evaluates the rules of the touched
 // tenants and event types; the scheduled tick evaluates absence rules, `for` periods, no_data and resolves. New
 // notifications get a first delivery attempt at once; the dispatcher retries what fails. The evaluation itself is
-// core/alert-evaluation.ts.
+// core/alert-evaluation.ts, the delivery adapters/dispatcher.ts (shared with the dispatch function).
 import { decodeRecords, type MskEvent } from '../../core/msk-event';
 import { lazyHandler, processAdapters } from '../process-adapters';
 import type { Adapters } from '../../adapters';
 import { createNotifiers, type Notifiers } from '../../adapters/notifiers';
 import { logger } from '../../adapters/logger';
+import { dispatch } from '../../adapters/dispatcher';
 import type { AlertRule } from '../../core/alert-rule';
 import { evaluateRules } from '../../core/alert-evaluation';
-import { dispatch } from '../dispatch/dispatcher';
 
 export interface AlertOutcome {
   notices: number;

@@ -8,7 +8,7 @@ import { freePort } from '../../scripts/kafka/broker';
 import { evaluateRule } from '../../core/alert-evaluation';
 import { createNotifiers } from '../../adapters/notifiers';
 import { insertRule } from '../../adapters/postgres/alert-rules-store';
-import { dispatch } from './dispatcher';
+import { dispatch } from '../../adapters/dispatcher';
 import { listHistory } from '../../adapters/postgres/alert-store';
 import { mskBatch, rawEvent } from '../../test/builders';
 import { createAggregateHandler } from '../aggregate/handler';
