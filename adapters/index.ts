@@ -12,9 +12,21 @@ import { createTenantRetention, type TenantRetention } from './tenant-retention'
 import { createPartitionManager, type PartitionManager } from './postgres/partitions';
 import { createRateLimiter, type RateLimiter } from './redis/rate-limiter';
 import { createCatalogRegistry, type CatalogRegistry } from './catalog/registry';
-import { loadCatalog, writeCatalog } from './postgres/catalog-store';
 import type { Kafka } from 'kafkajs';
 import type { TopicSpec } from './kafka/topics';
+// The stores of configuration, ingest, aggregation and upkeep (see their block in Adapters).
+import { createCatalogStore, type CatalogTables } from './postgres/catalog-store';
+import { createTenantsStore, type TenantsStore } from './postgres/tenants-store';
+import { createApiKeysStore, type ApiKeysStore } from './postgres/api-keys-store';
+import { createDashboardsStore, type DashboardsStore } from './postgres/dashboards-store';
+import { createAggregateStore, type AggregateStore } from './postgres/aggregate-store';
+import { createDeadLetterStore, type DeadLetterStore } from './postgres/dead-letters';
+import { createRebuildStore, type RebuildStore } from './postgres/rebuild-store';
+import { createRetentionStore, type RetentionStore } from './postgres/retention';
+import { consumerLag } from './kafka/consumer-lag';
+import type { GroupReading } from '../core/freshness';
+import { createHealthProbes, type HealthProbes } from './health';
+// Metric reads, alerts and notifications (see their block in Adapters).
 import type { MetricReader } from '../core/metric-query';
 import type { AlertWindows } from '../core/alert-evaluation';
 import { createMetricReader } from './metric-reader';
@@ -43,8 +55,28 @@ export interface Adapters {
   /** The event catalog: cached per project for ingest's checks, registrations written in batches. */
   catalog: CatalogRegistry;
 
-  // ---- Metric reads, alerts and notifications: what the query, alert and dispatch functions call instead of the
-  // raw clients (docs/architecture.md#metrics-engine, #alert-engine). ----
+  // ── Stores of configuration, ingest, aggregation and upkeep: reads and writes behind named objects ──
+  /** The catalog's tables: the registry's loads and flushes, the catalog reads, declarations. */
+  catalogStore: CatalogTables;
+  /** Tenants and projects, uncached (ingest resolves slugs through `projects`). */
+  tenants: TenantsStore;
+  apiKeys: ApiKeysStore;
+  dashboards: DashboardsStore;
+  /** The aggregate step's exactly-once write and read-back (rule 2). */
+  aggregateStore: AggregateStore;
+  /** Attempts of records that fail on their own, and which were dead-lettered (rule 3). */
+  deadLetters: DeadLetterStore;
+  rebuildStore: RebuildStore;
+  /** Dropping and deleting what is past retention (maintenance). */
+  dataRetention: RetentionStore;
+  /** A consumer group's committed offsets against the high watermarks. */
+  consumerLag: { read(groupId: string, topic: string, now: () => number): Promise<GroupReading> };
+  /** GET /readyz's round trips. */
+  health: HealthProbes;
+  // ── end of the configuration, ingest, aggregation and upkeep stores ──
+
+  // ── Metric reads, alerts and notifications: what the query, alert and dispatch functions call instead of the
+  // raw clients (docs/architecture.md#metrics-engine, #alert-engine) ──
   /** GET /v1/metrics: Redis first, Postgres on a miss, refilled through the version guard; raw events for filters. */
   metrics: MetricReader;
   /** A tenant's processed-through time and recent event count (GET /v1/status, data_as_of). */
@@ -59,7 +91,7 @@ export interface Adapters {
   alertWindows: AlertWindows;
   /** The notification outbox as the dispatcher claims and records it. */
   notifications: NotificationOutbox;
-  // ---- end of metric reads, alerts and notifications ----
+  // ── end of metric reads, alerts and notifications ──
 
   now: () => number;
   close(): Promise<void>;
@@ -71,13 +103,14 @@ export function createAdapters(config: Config, now: () => number = Date.now): Ad
   const kafka = createKafka(config.kafka);
   const log = createProducer(kafka, { sendTimeoutMs: config.kafka.sendTimeoutMs, maxQueuedMessages: config.kafka.maxQueuedEvents });
   const keys = createKeyResolver(sql, config.apiKeyCacheTtlMs, now);
+  const catalogStore = createCatalogStore(sql);
   const catalog = createCatalogRegistry(
-    { load: (tenantId, projectId, since) => loadCatalog(sql, tenantId, projectId, since), write: (w) => writeCatalog(sql, w) },
+    { load: catalogStore.loadCatalog, write: catalogStore.writeCatalog },
     { cacheTtlMs: config.catalog.cacheTtlMs, flushIntervalMs: config.catalog.flushIntervalMs, now },
   );
   const rollupCache = createRollupCache(redis);
 
-  // ---- Metric reads, alerts and notifications ----
+  // ── Metric reads, alerts and notifications ──
   const { maxFutureSkewMs, retentionMs } = config.limits;
   const readsAndAlerts = {
     metrics: createMetricReader(sql, rollupCache),
@@ -88,7 +121,7 @@ export function createAdapters(config: Config, now: () => number = Date.now): Ad
     alertWindows: createAlertWindows(sql),
     notifications: createNotificationOutbox(sql),
   };
-  // ---- end of metric reads, alerts and notifications ----
+  // ── end of metric reads, alerts and notifications ──
 
   return {
     config,
@@ -104,6 +137,16 @@ export function createAdapters(config: Config, now: () => number = Date.now): Ad
     partitions: createPartitionManager(sql),
     rateLimiter: createRateLimiter(redis, config.rateLimit, now),
     catalog,
+    catalogStore,
+    tenants: createTenantsStore(sql),
+    apiKeys: createApiKeysStore(sql),
+    dashboards: createDashboardsStore(sql),
+    aggregateStore: createAggregateStore(sql),
+    deadLetters: createDeadLetterStore(sql),
+    rebuildStore: createRebuildStore(sql),
+    dataRetention: createRetentionStore(sql),
+    consumerLag: { read: (groupId, topic, clock) => consumerLag(kafka, groupId, topic, clock) },
+    health: createHealthProbes(sql, redis, kafka),
     ...readsAndAlerts,
     now,
     async close() {

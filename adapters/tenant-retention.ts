@@ -1,18 +1,13 @@
 // Each tenant's raw-event retention (tenants.retention_days, capped by the platform's RETENTION), cached briefly:
 // ingest refuses and the aggregate step drops events older than it.
 import type { Sql } from './postgres/client';
-
-const DAY = 86_400_000;
+import { effectiveRetentionMs } from '../core/tenants';
 
 export interface TenantRetention {
   /** Retention in ms of one tenant. */
   of(tenantId: string): Promise<number>;
   /** Retention in ms of several tenants at once (one query for those not cached). */
   ofMany(tenantIds: string[]): Promise<Map<string, number>>;
-}
-
-export function effectiveRetentionMs(retentionDays: number | null, platformMs: number): number {
-  return retentionDays === null ? platformMs : Math.min(retentionDays * DAY, platformMs);
 }
 
 export function createTenantRetention(sql: Sql, platformMs: number, ttlMs = 30_000, now: () => number = Date.now): TenantRetention {

@@ -1,13 +1,15 @@
 // The event catalog's decisions for ingest: accept an event (and note what it adds to the catalog) or reject
 // it with schema_violation / catalog_limit. Pure: the registry adapter supplies the snapshot and stores the changes.
 import { hasNonPrintable, invisibleProblem, RESERVED_EVENT_TYPES } from './event-validation';
+import { ok, rejected, type Ok, type Rejected } from './outcome';
 
 export const JSON_TYPES = ['string', 'number', 'boolean', 'object', 'array', 'null'] as const;
 export type JsonType = (typeof JSON_TYPES)[number];
 /** Types a property may be declared as; `null` is never declared (it is allowed for every declared type). */
 export const DECLARABLE_TYPES = ['string', 'number', 'boolean', 'object', 'array'] as const;
 export type DeclaredType = (typeof DECLARABLE_TYPES)[number];
-export type SchemaMode = 'open' | 'strict';
+export const SCHEMA_MODES = ['open', 'strict'] as const;
+export type SchemaMode = (typeof SCHEMA_MODES)[number];
 export const TYPE_STATUSES = ['active', 'deprecated'] as const;
 export type TypeStatus = (typeof TYPE_STATUSES)[number];
 export type ViolationReason = 'unknown_event_type' | 'type_mismatch' | 'catalog_limit';
@@ -166,6 +168,48 @@ export const catalogMessages = {
     `this event adds ${added.length} new: ${added.slice(0, 3).map(quote).join(', ')}${added.length > 3 ? ', …' : ''}. ` +
     `Reuse existing property names (nest variable keys inside one object property), or raise CATALOG_MAX_PROPERTIES in the deployment's configuration`,
 };
+
+/** A cap a declaration (PUT /v1/catalog/{event_type}) would pass: event types per project, or properties per type. */
+export interface CatalogCap {
+  limit: 'event_types' | 'properties';
+  max: number;
+  current: number;
+  adding: number;
+}
+
+/**
+ * Whether a declaration fits the caps, counted exactly (in the declaring transaction): a new type needs room among
+ * the project's `types`, and the properties it declares anew (`adding`) room beside the type's `properties`.
+ */
+export function declarationCap(
+  d: { types: number; exists: boolean; properties: number; adding: number },
+  limits: CatalogLimits,
+): Ok<undefined> | Rejected<CatalogCap> {
+  if (!d.exists && d.types >= limits.maxEventTypes) {
+    return rejected({ limit: 'event_types', max: limits.maxEventTypes, current: d.types, adding: 1 });
+  }
+  if (d.adding > 0 && d.properties + d.adding > limits.maxPropertiesPerType) {
+    return rejected({ limit: 'properties', max: limits.maxPropertiesPerType, current: d.properties, adding: d.adding });
+  }
+  return ok(undefined);
+}
+
+/** The 409 of a declaration beyond a cap. */
+export function declarationCapMessage(cap: CatalogCap, project: string, eventType: string): string {
+  return cap.limit === 'event_types'
+    ? `Project "${project}" already has ${cap.current} event types, the most a project may have (CATALOG_MAX_EVENT_TYPES=${cap.max}); ` +
+        "reuse an existing type or raise CATALOG_MAX_EVENT_TYPES in the deployment's configuration."
+    : `Event type "${eventType}" has ${cap.current} properties and this declaration adds ${cap.adding}; ` +
+        `a type may have at most ${cap.max} (CATALOG_MAX_PROPERTIES). ` +
+        "Declare fewer, or raise CATALOG_MAX_PROPERTIES in the deployment's configuration.";
+}
+
+const HOUR_MS = 3_600_000;
+
+/** Where a catalog's "last 24 h" counts start: the current hour and the 23 before it, as hourly rollups hold them. */
+export function count24hFromMs(nowMs: number): number {
+  return Math.floor(nowMs / HOUR_MS) * HOUR_MS - 23 * HOUR_MS;
+}
 
 /**
  * Checks the events of one request against one project's catalog, in order, so that a type or property

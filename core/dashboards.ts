@@ -1,5 +1,6 @@
 // Dashboards are configuration (docs/api.md#dashboards): widgets with a query each. The default one a tenant starts with. Pure.
 import { randomUUID } from 'node:crypto';
+import { parseDuration } from './intervals';
 
 export const WIDGET_TYPES = ['timeseries', 'number', 'table', 'events'] as const;
 export type WidgetType = (typeof WIDGET_TYPES)[number];
@@ -12,6 +13,26 @@ export interface Widget {
   /** 12-column grid: top-left cell (x: column 0-11, y: row) and size; x/y absent means "flow in order". */
   layout?: { x?: number; y?: number; w: number; h: number };
 }
+
+/** The layout grid: 12 columns (x 0-11) and rows from 0 at the top; a widget spans w columns and h rows. */
+export const GRID = { columns: 12, maxRow: 1000, maxHeight: 8 } as const;
+export const MAX_WIDGETS = 50;
+/** The longest range a widget may show. */
+export const MAX_WIDGET_RANGE_MS = 90 * 86_400_000;
+
+/** A widget's layout fits the grid when it does not reach past the last column. */
+export function fitsGrid(layout: { x?: number; w: number }): boolean {
+  return (layout.x ?? 0) + layout.w <= GRID.columns;
+}
+
+/** A widget's range is a positive duration of at most MAX_WIDGET_RANGE_MS. */
+export function isWidgetRange(value: string): boolean {
+  const ms = parseDuration(value);
+  return ms !== undefined && ms > 0 && ms <= MAX_WIDGET_RANGE_MS;
+}
+
+/** Every widget but the events list shows one event type. */
+export const needsEventType = (type: WidgetType): boolean => type !== 'events';
 
 /**
  * The default dashboard: a chart per busiest event type (at most 3), a number tile of the busiest one over 24 h,

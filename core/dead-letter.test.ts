@@ -1,4 +1,13 @@
-import { deadLetterMessage, originalHeaders, parseDlqId, readDeadLetter, recordFingerprint, redriveHeaders, type DeadLetter } from './dead-letter';
+import {
+  afterFailedAttempt,
+  deadLetterMessage,
+  originalHeaders,
+  parseDlqId,
+  readDeadLetter,
+  recordFingerprint,
+  redriveHeaders,
+  type DeadLetter,
+} from './dead-letter';
 
 const letter: DeadLetter = {
   origin: { topic: 'events_raw', partition: 4, offset: 1234 },
@@ -66,5 +75,14 @@ describe('dead-letter records', () => {
     expect(recordFingerprint('k', 'v').equals(recordFingerprint('k', 'w'))).toBe(false);
     expect(recordFingerprint(null, 'v').equals(recordFingerprint('', 'v'))).toBe(false);
     expect(recordFingerprint('a', 'bc').equals(recordFingerprint('ab', 'c'))).toBe(false);
+  });
+});
+
+describe('a record that failed on its own', () => {
+  it('is retried with its attempt counted until it has failed the most times allowed, then dead-lettered', () => {
+    expect(afterFailedAttempt(1, 3)).toEqual({ kind: 'rejected', reason: { attempt: 1, of: 3 } });
+    expect(afterFailedAttempt(2, 3)).toEqual({ kind: 'rejected', reason: { attempt: 2, of: 3 } });
+    expect(afterFailedAttempt(3, 3)).toEqual({ kind: 'dead_letter', reason: 'processing_failed' });
+    expect(afterFailedAttempt(4, 3)).toEqual({ kind: 'dead_letter', reason: 'processing_failed' });
   });
 });

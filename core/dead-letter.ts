@@ -1,5 +1,6 @@
 // The dead-letter record: what the aggregate handler writes to events_dlq and what `cli dlq` reads back. Pure.
 import { createHash } from 'node:crypto';
+import { deadLetter, rejected, type DeadLetter as DeadLettered, type Rejected } from './outcome';
 
 /** Where a record was read from. */
 export interface RecordOrigin {
@@ -20,6 +21,15 @@ export interface DeadLetter {
   key: string | null;
   value: string | null;
   headers: Record<string, string>;
+}
+
+/**
+ * What becomes of a record that failed on its own, once the attempt is counted
+ * (docs/architecture.md#rule-3-offsets-move-only-after-the-effect): the delivery is refused — the batch is
+ * retried — until the record has failed `maxAttempts` times; then it is dead-lettered as `processing_failed`.
+ */
+export function afterFailedAttempt(attempts: number, maxAttempts: number): Rejected<{ attempt: number; of: number }> | DeadLettered {
+  return attempts >= maxAttempts ? deadLetter('processing_failed') : rejected({ attempt: attempts, of: maxAttempts });
 }
 
 export interface OutgoingMessage {

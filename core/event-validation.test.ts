@@ -5,8 +5,8 @@ const NOW = Date.parse('2026-11-27T10:00:00Z');
 
 function rejection(raw: unknown) {
   const r = validateEvent(raw, 0, NOW, limits);
-  if (r.ok) throw new Error('expected a rejection');
-  return r.rejection;
+  if (r.kind === 'ok') throw new Error('expected a rejection');
+  return r.reason;
 }
 
 describe('readBodyShape', () => {
@@ -35,15 +35,15 @@ describe('readBodyShape', () => {
 describe('validateEvent', () => {
   it('accepts a minimal event, defaulting timestamp to now and generating a UUIDv7 id', () => {
     const r = validateEvent({ event_type: 'Order Completed', project: 'web' }, 3, NOW, limits);
-    expect(r.ok).toBe(true);
-    if (!r.ok) return;
-    expect(r.event).toMatchObject({ index: 3, eventType: 'Order Completed', project: 'web', timestampMs: NOW, userId: null, properties: {} });
-    expect(r.event.eventId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(r.kind).toBe('ok');
+    if (r.kind !== 'ok') return;
+    expect(r.value).toMatchObject({ index: 3, eventType: 'Order Completed', project: 'web', timestampMs: NOW, userId: null, properties: {} });
+    expect(r.value.eventId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 
   it('accepts unicode event types and keeps a given event_id', () => {
     const r = validateEvent({ event_type: 'Bestellung abgeschlossen ✅ 注文', event_id: 'abc', user_id: 'ü' }, 0, NOW, limits);
-    expect(r.ok && r.event.eventId).toBe('abc');
+    expect(r.kind === 'ok' && r.value.eventId).toBe('abc');
   });
 
   it.each([
@@ -70,7 +70,7 @@ describe('validateEvent', () => {
   });
 
   it('accepts properties nested exactly to the limit', () => {
-    expect(validateEvent({ event_type: 'a', properties: { a: { b: { c: { d: { e: 1 } } } } } }, 0, NOW, limits).ok).toBe(true);
+    expect(validateEvent({ event_type: 'a', properties: { a: { b: { c: { d: { e: 1 } } } } } }, 0, NOW, limits).kind).toBe('ok');
   });
 
   it('rejects timestamps more than an hour ahead, saying by how much', () => {
@@ -100,8 +100,8 @@ describe('parseTimestamp', () => {
 describe('what cannot be stored or would spoof a name (issue 14)', () => {
   const ok = (raw: Record<string, unknown>) => {
     const r = validateEvent(raw, 0, NOW, limits);
-    if (!r.ok) throw new Error(r.rejection.message);
-    return r.event;
+    if (r.kind !== 'ok') throw new Error(r.reason.message);
+    return r.value;
   };
 
   it.each([

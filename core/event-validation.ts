@@ -1,5 +1,6 @@
 // Validation of ingest bodies and events against the contract of POST /v1/events. Pure.
 import { uuidv7 } from './ids';
+import { ok, rejected, type Ok, type Rejected } from './outcome';
 
 export interface ValidationLimits {
   maxEventsPerBatch: number;
@@ -32,7 +33,8 @@ export interface EventRejection {
   message: string;
 }
 
-export type EventCheck = { ok: true; event: ValidEvent } | { ok: false; rejection: EventRejection };
+/** One event's validation: the valid event, or its rejection (reported per event in the answer). */
+export type EventCheck = Ok<ValidEvent> | Rejected<EventRejection>;
 
 export type BodyShape =
   | { ok: true; events: unknown[]; tenantIds: unknown[] }
@@ -73,8 +75,8 @@ export function readBodyShape(body: unknown, maxEvents: number): BodyShape {
   return { ok: true, events, tenantIds };
 }
 
-function reject(index: number, message: string, code = 'invalid_event'): EventCheck {
-  return { ok: false, rejection: { index, code, message } };
+export function rejectEvent(index: number, message: string, code = 'invalid_event'): Rejected<EventRejection> {
+  return rejected({ index, code, message });
 }
 
 function checkText(value: unknown, field: string, max: number): string | undefined {
@@ -250,38 +252,38 @@ export function checkJsonObject(value: Record<string, unknown>, field: string, m
 
 /** `allowReserved`: the caller (a Segment mapping) generated the event type, so the product's reserved types are allowed. */
 export function validateEvent(raw: unknown, index: number, nowMs: number, limits: ValidationLimits, opts: { allowReserved?: boolean } = {}): EventCheck {
-  if (!isPlainObject(raw)) return reject(index, `event must be a JSON object, got ${describeType(raw)}`);
+  if (!isPlainObject(raw)) return rejectEvent(index, `event must be a JSON object, got ${describeType(raw)}`);
   const unknown = Object.keys(raw).filter((k) => !EVENT_FIELDS.has(k));
   if (unknown.length > 0) {
-    return reject(index, `unknown field ${JSON.stringify(unknown[0])}; allowed fields: event_type, project, timestamp, event_id, user_id, session_id, properties (put custom data in properties)`);
+    return rejectEvent(index, `unknown field ${JSON.stringify(unknown[0])}; allowed fields: event_type, project, timestamp, event_id, user_id, session_id, properties (put custom data in properties)`);
   }
-  if (raw.event_type === undefined) return reject(index, 'event_type is required');
+  if (raw.event_type === undefined) return rejectEvent(index, 'event_type is required');
   const reserved = opts.allowReserved === true && RESERVED_EVENT_TYPES.has(raw.event_type as string);
   const typeProblem = reserved ? undefined : eventTypeProblem(raw.event_type);
-  if (typeProblem) return reject(index, typeProblem);
+  if (typeProblem) return rejectEvent(index, typeProblem);
   const eventType = normalizeName(raw.event_type as string);
 
   let project: string | null = null;
   if (raw.project !== undefined && raw.project !== null) {
     const problem = checkText(raw.project, 'project', 64);
-    if (problem) return reject(index, problem);
+    if (problem) return rejectEvent(index, problem);
     project = raw.project as string;
   }
 
   let timestampMs = nowMs;
   if (raw.timestamp !== undefined && raw.timestamp !== null) {
     const parsed = parseTimestamp(raw.timestamp);
-    if ('error' in parsed) return reject(index, parsed.error);
+    if ('error' in parsed) return rejectEvent(index, parsed.error);
     timestampMs = parsed.ms;
-    if (timestampMs > nowMs + limits.maxFutureSkewMs) return reject(index, `timestamp is ${formatAge(timestampMs - nowMs)} in the future; check the sender's clock`);
-    if (timestampMs < nowMs - limits.retentionMs) return reject(index, `timestamp is ${formatAge(nowMs - timestampMs)} old, beyond the retention window of ${formatAge(limits.retentionMs)}`);
+    if (timestampMs > nowMs + limits.maxFutureSkewMs) return rejectEvent(index, `timestamp is ${formatAge(timestampMs - nowMs)} in the future; check the sender's clock`);
+    if (timestampMs < nowMs - limits.retentionMs) return rejectEvent(index, `timestamp is ${formatAge(nowMs - timestampMs)} old, beyond the retention window of ${formatAge(limits.retentionMs)}`);
   }
 
   let eventId: string;
   if (raw.event_id === undefined || raw.event_id === null) eventId = uuidv7(nowMs);
   else {
     const problem = checkText(raw.event_id, 'event_id', MAX_EVENT_ID);
-    if (problem) return reject(index, problem);
+    if (problem) return rejectEvent(index, problem);
     eventId = raw.event_id as string;
   }
 
@@ -292,23 +294,20 @@ export function validateEvent(raw: unknown, index: number, nowMs: number, limits
     return problem ? { error: typeof v === 'number' ? `${problem} (send "${v}", not ${v})` : problem } : { value: v as string };
   };
   const user = optionalText('user_id');
-  if ('error' in user) return reject(index, user.error);
+  if ('error' in user) return rejectEvent(index, user.error);
   const session = optionalText('session_id');
-  if ('error' in session) return reject(index, session.error);
+  if ('error' in session) return rejectEvent(index, session.error);
 
   let properties: Record<string, unknown> = {};
   if (raw.properties !== undefined && raw.properties !== null) {
-    if (!isPlainObject(raw.properties)) return reject(index, `properties must be a JSON object, got ${describeType(raw.properties)}`);
+    if (!isPlainObject(raw.properties)) return rejectEvent(index, `properties must be a JSON object, got ${describeType(raw.properties)}`);
     // Depth first: inspectJson stops at the limit, while JSON.stringify would overflow the stack on deep nesting.
     const checked = inspectJson(raw.properties, 1, limits.maxPropertiesDepth, 'properties', true); // properties itself is level 1
-    if ('error' in checked) return reject(index, checked.error);
+    if ('error' in checked) return rejectEvent(index, checked.error);
     properties = checked.value as Record<string, unknown>;
     const size = Buffer.byteLength(JSON.stringify(properties), 'utf8');
-    if (size > limits.maxPropertiesBytes) return reject(index, `properties are ${size} bytes serialized; the limit is ${limits.maxPropertiesBytes}`);
+    if (size > limits.maxPropertiesBytes) return rejectEvent(index, `properties are ${size} bytes serialized; the limit is ${limits.maxPropertiesBytes}`);
   }
 
-  return {
-    ok: true,
-    event: { index, project, eventId, eventType, timestampMs, userId: user.value, sessionId: session.value, properties, context: null },
-  };
+  return ok({ index, project, eventId, eventType, timestampMs, userId: user.value, sessionId: session.value, properties, context: null });
 }

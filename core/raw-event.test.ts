@@ -1,4 +1,5 @@
 import { decodeRawEvent, encodeRawEvent, type RawEvent } from './raw-event';
+import { deadLetter, ok } from './outcome';
 
 const event: RawEvent = {
   tenantId: '00000000-0000-4000-8000-000000000001',
@@ -17,7 +18,7 @@ const event: RawEvent = {
 describe('the events_raw wire format', () => {
   it('round-trips an event with a context', () => {
     const withContext = { ...event, context: { library: { name: '@segment/analytics-node' } } };
-    expect(decodeRawEvent(encodeRawEvent(withContext))).toEqual({ ok: true, event: withContext });
+    expect(decodeRawEvent(encodeRawEvent(withContext))).toEqual(ok(withContext));
   });
 
   it('writes no context key for an event without one, so records stay as they were', () => {
@@ -26,10 +27,10 @@ describe('the events_raw wire format', () => {
 
   it('decodes a record written before context existed with context null', () => {
     const old = '{"v":1,"tenant_id":"00000000-0000-4000-8000-000000000001","project_id":"00000000-0000-4000-8000-0000000000aa","project":"web","event_id":"e1","event_type":"signup","ts":1795000000000,"received_at":1795000000500,"user_id":"u1","session_id":null,"properties":{"plan":"pro"}}';
-    expect(decodeRawEvent(old)).toEqual({ ok: true, event });
+    expect(decodeRawEvent(old)).toEqual(ok(event));
   });
 
   it('refuses a context that is not an object', () => {
-    expect(decodeRawEvent(JSON.stringify({ ...JSON.parse(encodeRawEvent(event)), context: [1] }))).toEqual({ ok: false, reason: 'bad_field_type' });
+    expect(decodeRawEvent(JSON.stringify({ ...JSON.parse(encodeRawEvent(event)), context: [1] }))).toEqual(deadLetter('bad_field_type'));
   });
 });

@@ -1,6 +1,7 @@
 // The record written to events_raw: one accepted event with its tenant and project resolved.
 import { isPlainObject } from './event-validation';
 import { isUuid } from './ids';
+import { deadLetter, ok, type DeadLetter, type Ok } from './outcome';
 
 export interface RawEvent {
   tenantId: string;
@@ -38,7 +39,8 @@ export function encodeRawEvent(e: RawEvent): string {
   });
 }
 
-export type DecodeResult = { ok: true; event: RawEvent } | { ok: false; reason: string };
+/** A record that breaks the wire contract can never be processed: it goes to the dead-letter queue with the reason. */
+export type DecodeResult = Ok<RawEvent> | DeadLetter;
 
 /** Parses a record value; a record that breaks the wire contract is a value, not an exception. */
 export function decodeRawEvent(value: string): DecodeResult {
@@ -46,10 +48,10 @@ export function decodeRawEvent(value: string): DecodeResult {
   try {
     o = JSON.parse(value);
   } catch {
-    return { ok: false, reason: 'unparseable_json' };
+    return deadLetter('unparseable_json');
   }
-  if (!isPlainObject(o)) return { ok: false, reason: 'not_an_object' };
-  if (o.v !== WIRE_VERSION) return { ok: false, reason: 'unknown_wire_version' };
+  if (!isPlainObject(o)) return deadLetter('not_an_object');
+  if (o.v !== WIRE_VERSION) return deadLetter('unknown_wire_version');
   const str = (k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
   const optStr = (k: string) => (o[k] === null || o[k] === undefined ? null : str(k));
   const num = (k: string) => (typeof o[k] === 'number' && Number.isFinite(o[k]) ? (o[k] as number) : undefined);
@@ -64,12 +66,9 @@ export function decodeRawEvent(value: string): DecodeResult {
   const sessionId = optStr('session_id');
   const properties = o.properties ?? {};
   const context = o.context ?? null;
-  if (!tenantId || !isUuid(tenantId) || !projectId || !isUuid(projectId)) return { ok: false, reason: 'bad_tenant_or_project' };
-  if (!project || !eventId || !eventType || ts === undefined || receivedAt === undefined) return { ok: false, reason: 'missing_field' };
-  if (userId === undefined || sessionId === undefined || !isPlainObject(properties)) return { ok: false, reason: 'bad_field_type' };
-  if (context !== null && !isPlainObject(context)) return { ok: false, reason: 'bad_field_type' };
-  return {
-    ok: true,
-    event: { tenantId, projectId, project, eventId, eventType, timestampMs: ts, receivedAtMs: receivedAt, userId, sessionId, properties, context },
-  };
+  if (!tenantId || !isUuid(tenantId) || !projectId || !isUuid(projectId)) return deadLetter('bad_tenant_or_project');
+  if (!project || !eventId || !eventType || ts === undefined || receivedAt === undefined) return deadLetter('missing_field');
+  if (userId === undefined || sessionId === undefined || !isPlainObject(properties)) return deadLetter('bad_field_type');
+  if (context !== null && !isPlainObject(context)) return deadLetter('bad_field_type');
+  return ok({ tenantId, projectId, project, eventId, eventType, timestampMs: ts, receivedAtMs: receivedAt, userId, sessionId, properties, context });
 }

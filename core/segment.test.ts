@@ -20,12 +20,12 @@ function mapBatch(body: unknown): EventCheck[] {
   return shape.messages.map((m, i) => mapSegmentMessage(m, i, 'batch', shape.batch, RECEIVED, limits));
 }
 const accepted = (c: EventCheck): ValidEvent => {
-  if (!c.ok) throw new Error(`rejected: ${c.rejection.message}`);
-  return c.event;
+  if (c.kind !== 'ok') throw new Error(`rejected: ${c.reason.message}`);
+  return c.value;
 };
 const rejected = (c: EventCheck) => {
-  if (c.ok) throw new Error('expected a rejection');
-  return c.rejection;
+  if (c.kind === 'ok') throw new Error('expected a rejection');
+  return c.reason;
 };
 
 describe('mapping a batch as analytics-node and analytics.js send it', () => {

@@ -1,7 +1,8 @@
 // Segment HTTP Tracking API (v1) messages mapped onto CustomerSignal events, and the spec's credentials. Pure.
 import { credentialsFromHeaders } from './api-keys';
 import { badRequest, unauthorized } from './errors';
-import { checkJsonObject, isPlainObject, parseTimestamp, validateEvent, type EventCheck, type ValidationLimits } from './event-validation';
+import { checkJsonObject, isPlainObject, parseTimestamp, rejectEvent, validateEvent, type EventCheck, type ValidationLimits } from './event-validation';
+import { ok } from './outcome';
 
 export const SEGMENT_CALLS = ['track', 'identify', 'page', 'screen', 'group', 'alias'] as const;
 export type SegmentCall = (typeof SEGMENT_CALLS)[number];
@@ -104,10 +105,6 @@ function inSegmentTerms(message: string, call: SegmentCall): string {
     .replace(/\buser_id\b/g, 'userId (or anonymousId)');
 }
 
-function reject(index: number, message: string, code = 'invalid_event'): EventCheck {
-  return { ok: false, rejection: { index, code, message } };
-}
-
 /**
  * One Segment message as a CustomerSignal event (see the mapping table in docs/api.md#segment-compatible-ingest):
  * track.event → event_type, the other calls → `$page`, `$screen`, `$identify`, `$group`, `$alias`;
@@ -123,27 +120,27 @@ export function mapSegmentMessage(
   receivedAtMs: number,
   limits: SegmentLimits,
 ): EventCheck {
-  if (!isPlainObject(raw)) return reject(index, `a message must be a JSON object, got ${describe(raw)}`);
+  if (!isPlainObject(raw)) return rejectEvent(index, `a message must be a JSON object, got ${describe(raw)}`);
   let size: number;
   try {
     size = Buffer.byteLength(JSON.stringify(raw), 'utf8');
   } catch {
     // JSON.stringify recurses: a message nested tens of thousands of levels deep overflows the stack.
-    return reject(index, 'the message is nested too deeply to be stored; keep JSON objects a few levels deep', 'invalid_event');
+    return rejectEvent(index, 'the message is nested too deeply to be stored; keep JSON objects a few levels deep', 'invalid_event');
   }
   if (size > SEGMENT_MAX_MESSAGE_BYTES) {
-    return reject(index, `the message is ${size} bytes serialized; the Segment limit is ${SEGMENT_MAX_MESSAGE_BYTES} (32 KB) per message`, 'message_too_large');
+    return rejectEvent(index, `the message is ${size} bytes serialized; the Segment limit is ${SEGMENT_MAX_MESSAGE_BYTES} (32 KB) per message`, 'message_too_large');
   }
 
   let call: SegmentCall;
   if (endpoint === 'batch') {
     if (typeof raw.type !== 'string' || !(SEGMENT_CALLS as readonly string[]).includes(raw.type)) {
-      return reject(index, `type must be one of ${SEGMENT_CALLS.join(', ')}; got ${typeof raw.type === 'string' ? JSON.stringify(raw.type.slice(0, 40)) : describe(raw.type)}`);
+      return rejectEvent(index, `type must be one of ${SEGMENT_CALLS.join(', ')}; got ${typeof raw.type === 'string' ? JSON.stringify(raw.type.slice(0, 40)) : describe(raw.type)}`);
     }
     call = raw.type as SegmentCall;
   } else {
     if (present(raw.type) && raw.type !== endpoint) {
-      return reject(index, `type ${JSON.stringify(String(raw.type).slice(0, 40))} does not match the endpoint /v1/${endpoint}; send it to /v1/batch or drop "type"`);
+      return rejectEvent(index, `type ${JSON.stringify(String(raw.type).slice(0, 40))} does not match the endpoint /v1/${endpoint}; send it to /v1/batch or drop "type"`);
     }
     call = endpoint;
   }
@@ -151,11 +148,11 @@ export function mapSegmentMessage(
   const userId = idText(raw.userId);
   const anonymousId = idText(raw.anonymousId);
   if (call === 'alias') {
-    if (userId === undefined || idText(raw.previousId) === undefined) return reject(index, 'alias needs userId (the new id) and previousId (the old one)');
+    if (userId === undefined || idText(raw.previousId) === undefined) return rejectEvent(index, 'alias needs userId (the new id) and previousId (the old one)');
   } else if (userId === undefined && anonymousId === undefined) {
-    return reject(index, `${call} needs a userId or an anonymousId`);
+    return rejectEvent(index, `${call} needs a userId or an anonymousId`);
   }
-  if (anonymousId !== undefined && typeof anonymousId !== 'string') return reject(index, `anonymousId must be a string, got ${describe(anonymousId)}`);
+  if (anonymousId !== undefined && typeof anonymousId !== 'string') return rejectEvent(index, `anonymousId must be a string, got ${describe(anonymousId)}`);
 
   let eventType: unknown;
   let properties: Record<string, unknown>;
@@ -163,26 +160,26 @@ export function mapSegmentMessage(
   const traits = objectField(raw, 'traits');
   switch (call) {
     case 'track':
-      if (!present(raw.event)) return reject(index, 'track needs "event": the name of the action, e.g. "Order Completed"');
-      if (typeof props === 'string') return reject(index, props);
+      if (!present(raw.event)) return rejectEvent(index, 'track needs "event": the name of the action, e.g. "Order Completed"');
+      if (typeof props === 'string') return rejectEvent(index, props);
       eventType = raw.event;
       properties = props;
       break;
     case 'page':
     case 'screen':
-      if (typeof props === 'string') return reject(index, props);
+      if (typeof props === 'string') return rejectEvent(index, props);
       eventType = SEGMENT_EVENT_TYPES[call];
       properties = { ...props, ...(present(raw.name) ? { name: raw.name } : {}), ...(present(raw.category) ? { category: raw.category } : {}) };
       break;
     case 'identify':
-      if (typeof traits === 'string') return reject(index, traits);
+      if (typeof traits === 'string') return rejectEvent(index, traits);
       eventType = SEGMENT_EVENT_TYPES.identify;
       properties = traits;
       break;
     case 'group': {
-      if (typeof traits === 'string') return reject(index, traits);
+      if (typeof traits === 'string') return rejectEvent(index, traits);
       const groupId = idText(raw.groupId);
-      if (groupId === undefined) return reject(index, 'group needs "groupId": the id of the account, company or team');
+      if (groupId === undefined) return rejectEvent(index, 'group needs "groupId": the id of the account, company or team');
       eventType = SEGMENT_EVENT_TYPES.group;
       properties = { ...traits, groupId };
       break;
@@ -193,25 +190,25 @@ export function mapSegmentMessage(
       break;
   }
 
-  if (present(raw.context) && !isPlainObject(raw.context)) return reject(index, `context must be a JSON object, got ${describe(raw.context)}`);
+  if (present(raw.context) && !isPlainObject(raw.context)) return rejectEvent(index, `context must be a JSON object, got ${describe(raw.context)}`);
   const merged: Record<string, unknown> = { ...(batch.context ?? {}), ...(isPlainObject(raw.context) ? raw.context : {}) };
   if (userId !== undefined && anonymousId !== undefined) merged.anonymousId = anonymousId;
   let context = Object.keys(merged).length > 0 ? merged : null;
   if (context) {
     // Depth first (bounded recursion), then the serialized size (JSON.stringify would overflow on deep nesting).
     const checked = checkJsonObject(context, 'context', SEGMENT_MAX_CONTEXT_DEPTH);
-    if ('error' in checked) return reject(index, checked.error);
+    if ('error' in checked) return rejectEvent(index, checked.error);
     context = checked.value;
     const contextBytes = Buffer.byteLength(JSON.stringify(context), 'utf8');
-    if (contextBytes > limits.maxContextBytes) return reject(index, `context is ${contextBytes} bytes serialized; the limit is ${limits.maxContextBytes} (MAX_CONTEXT_BYTES)`);
+    if (contextBytes > limits.maxContextBytes) return rejectEvent(index, `context is ${contextBytes} bytes serialized; the limit is ${limits.maxContextBytes} (MAX_CONTEXT_BYTES)`);
   }
 
   const time = segmentTimestamp(raw, batch.sentAt, receivedAtMs);
-  if ('error' in time) return reject(index, time.error);
+  if ('error' in time) return rejectEvent(index, time.error);
   // Checked here so that a time near the epoch is not mistaken for epoch seconds by the validator below.
   if (time.ms < receivedAtMs - limits.retentionMs) {
     const days = Math.round((receivedAtMs - time.ms) / 86_400_000);
-    return reject(index, `the event time is ${days} d old, beyond the retention window of ${Math.round(limits.retentionMs / 86_400_000)} d; check timestamp, originalTimestamp and sentAt`);
+    return rejectEvent(index, `the event time is ${days} d old, beyond the retention window of ${Math.round(limits.retentionMs / 86_400_000)} d; check timestamp, originalTimestamp and sentAt`);
   }
 
   const event = {
@@ -222,8 +219,8 @@ export function mapSegmentMessage(
     properties,
   };
   const check = validateEvent(event, index, receivedAtMs, limits, { allowReserved: call !== 'track' });
-  if (!check.ok) return reject(index, inSegmentTerms(check.rejection.message, call), check.rejection.code);
-  return { ok: true, event: { ...check.event, context } };
+  if (check.kind !== 'ok') return rejectEvent(index, inSegmentTerms(check.reason.message, call), check.reason.code);
+  return ok({ ...check.value, context });
 }
 
 /**

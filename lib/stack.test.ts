@@ -14,6 +14,8 @@ import { stageFromContext } from './stage';
 import { API_PATH_PATTERNS, SPA_REWRITE_SOURCE, Web } from './web';
 import { KAFKA_MAX_MESSAGE_BYTES } from '../adapters/kafka/limits';
 
+// Synthesized CloudFormation is untyped JSON that the assertions walk freely (Properties.Environment.Variables, …).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Resource = { Type: string; Properties: Record<string, any> };
 
 /** The app's feature flags from cdk.json, and no bundling: tests never run esbuild. */

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { config, ConfigError, loadConfig } from '../adapters/config';
 import { createSql, ensureDatabase, type Sql } from '../adapters/postgres/client';
 import { migrate } from '../adapters/postgres/migrate';
+import { operatorStores } from '../adapters/postgres/operator-stores';
 import { createKafka } from '../adapters/kafka/client';
 import { ensureTopics } from '../adapters/kafka/topics';
 import { topicSpecs } from '../adapters';
@@ -66,7 +67,7 @@ export function buildCli(options: CliOptions = {}): Command {
     const stack = program.opts().aws as string | undefined;
     let result: AdminResult;
     if (stack === undefined) {
-      result = await withSql((sql) => runAdminCommand(sql, config().limits.retentionMs, cmd));
+      result = await withSql((sql) => runAdminCommand(operatorStores(sql), config().limits.retentionMs, cmd));
     } else {
       const invoke = await (options.adminInvoke ?? awsAdminInvoke)(stack);
       const answer = (await invoke(cmd)) as AdminResponse;

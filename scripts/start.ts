@@ -18,7 +18,7 @@ import { startDemoTraffic } from './demo-traffic';
 import { ensureKafkaJars, isListening, KAFKA_VERSION, startBroker, type RunningBroker } from './kafka/broker';
 import { createKeyResolver } from '../adapters/key-resolver';
 import { insertRule } from '../adapters/postgres/alert-rules-store';
-import { ensureDefaultDashboard } from '../functions/query/dashboards';
+import { ensureDefaultDashboard } from '../adapters/postgres/dashboards-store';
 import { parseStartArgs, runtimeOptions, StartArgsError, type Role, type StartArgs } from '../local/roles';
 
 const ROOT = resolve(__dirname, '..');
@@ -111,7 +111,7 @@ async function ensureDemoTenant(sql: Sql): Promise<DemoKeys> {
       condition: { op: '>', threshold: 25 }, window: '1m', for: '0s', cooldown: '10m', enabled: true,
       channels: [{ type: 'email', to: ['ops@demo.example'] }],
     });
-    await ensureDefaultDashboard({ sql }, tenant.id, ['page_view', 'signup', 'checkout_failed']);
+    await ensureDefaultDashboard(sql, tenant.id, ['page_view', 'signup', 'checkout_failed']);
   }
   if (existsSync(DEMO_KEYS_FILE)) {
     const saved = JSON.parse(readFileSync(DEMO_KEYS_FILE, 'utf8')) as DemoKeys;

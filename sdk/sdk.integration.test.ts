@@ -45,7 +45,7 @@ async function waitForCount(eventType: string, expected: number, url?: string, k
   try {
     await eventually(async () => ((last = await metricTotal(eventType, url, key)) === expected ? true : undefined), 30_000, 200);
   } catch (e) {
-    throw new Error(`${eventType}: expected a count of ${expected}, last saw ${last} (${(e as Error).message})`);
+    throw new Error(`${eventType}: expected a count of ${expected}, last saw ${last} (${(e as Error).message})`, { cause: e });
   }
 }
 

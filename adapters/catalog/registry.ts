@@ -18,6 +18,7 @@ import {
   type TypeChange,
 } from '../../core/catalog';
 import type { CatalogLoad, CatalogWrite } from '../postgres/catalog-store';
+import { classifyFailure } from '../../core/failure-kind';
 import { logger } from '../logger';
 
 export interface CatalogStore {
@@ -137,9 +138,6 @@ function toWrite(pending: Iterable<Pending>): CatalogWrite {
   return w;
 }
 
-/** Data errors (class 22) and constraint violations (class 23) do not go away by retrying the same rows. */
-const isPermanent = (e: unknown) => /^2[23]/.test(String((e as { code?: unknown })?.code ?? ''));
-
 export function createCatalogRegistry(store: CatalogStore, opts: RegistryOptions): CatalogRegistry {
   const now = opts.now ?? Date.now;
   const cache = new Map<string, CacheEntry>();
@@ -170,7 +168,8 @@ export function createCatalogRegistry(store: CatalogStore, opts: RegistryOptions
     try {
       await store.write(toWrite(batch.values()));
     } catch (e) {
-      if (isPermanent(e)) {
+      // Postgres refused a value of the rows (data exception, constraint, program limit): retrying cannot help.
+      if (classifyFailure(e) === 'data') {
         logger.error('dropped a catalog flush that Postgres refuses', { error: e as Error, projects: batch.size });
         return;
       }

@@ -1,5 +1,5 @@
 // The exactly-once-effect write of a batch (docs/architecture.md#rule-2-at-least-once-in-exactly-once-effect, 2b–2d) and the read-back of touched buckets.
-import type { Sql } from './client';
+import { bindSql, type Sql } from './client';
 import { lockTenantsShared } from './rollup-lock';
 import type { RawEvent } from '../../core/raw-event';
 import { preAggregatedProperties, ROLLUP_INTERVALS, type RollupDelta, type RollupKey, type RollupMetric, type RollupValue } from '../../core/rollups';
@@ -248,3 +248,7 @@ export async function readProgress(sql: Sql, tenantId: string): Promise<Date | n
   const [row] = await sql<{ at: Date }[]>`select processed_through as at from tenant_progress where tenant_id = ${tenantId}`;
   return row?.at ?? null;
 }
+
+/** The aggregate step's write and its read-back of the touched buckets (Adapters.aggregateStore), with the process's client. */
+export const createAggregateStore = (sql: Sql) => bindSql(sql, { writeBatch, readRollups, readSketchEstimates });
+export type AggregateStore = ReturnType<typeof createAggregateStore>;

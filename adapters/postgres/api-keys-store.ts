@@ -1,6 +1,6 @@
 // API keys: stored as hashes; looked up by prefix, compared in constant time by the caller.
 import { randomUUID } from 'node:crypto';
-import type { Sql } from './client';
+import { bindSql, type Sql } from './client';
 import { generateApiKey, type Scope } from '../../core/api-keys';
 
 export interface StoredKey {
@@ -80,3 +80,7 @@ export async function revokeApiKeyById(sql: Sql, id: string): Promise<string | u
     update api_keys set revoked_at = coalesce(revoked_at, now()) where id = ${id} returning tenant_id as "tenantId"`;
   return row?.tenantId;
 }
+
+/** API keys (Adapters.apiKeys); the functions above with the process's client. */
+export const createApiKeysStore = (sql: Sql) => bindSql(sql, { createApiKey, listApiKeys, revokeApiKey, revokeApiKeyById });
+export type ApiKeysStore = ReturnType<typeof createApiKeysStore>;

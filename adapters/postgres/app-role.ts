@@ -1,6 +1,9 @@
 // The functions' least-privilege database role (created by migrations/013_app_role.sql): its password
 // is set on AWS by the migrations custom resource, from the role's own Secrets Manager secret.
-import type { Sql } from './client';
+import { createSql, type Sql } from './client';
+import { migrate, type MigrationResult } from './migrate';
+import { readJsonSecret } from '../aws/secret';
+import type { Config } from '../config';
 
 export const APP_ROLE = 'customersignal_app';
 
@@ -17,4 +20,24 @@ export async function setAppRolePassword(sql: Sql, password: string): Promise<vo
       execute format('alter role %I with login password %L', '${APP_ROLE}', current_setting('customersignal.app_role_password'));
     end $$`);
   });
+}
+
+/**
+ * The migrations on a deploy (functions/migrate/handler.ts): on a client of their own with one connection, then the
+ * app role's password from its secret (DATABASE_APP_SECRET_ARN) when one is configured.
+ */
+export async function migrateDeployment(cfg: Pick<Config, 'database' | 'aws'>): Promise<MigrationResult> {
+  const sql = createSql({ ...cfg.database, poolSize: 1 });
+  try {
+    const result = await migrate(sql);
+    const appSecretArn = cfg.database.appSecretArn;
+    if (appSecretArn) {
+      const secret = await readJsonSecret(appSecretArn, cfg.aws.region);
+      if (typeof secret.password !== 'string') throw new Error('DATABASE_APP_SECRET_ARN has no "password"');
+      await setAppRolePassword(sql, secret.password);
+    }
+    return result;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
 }

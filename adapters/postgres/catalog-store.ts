@@ -1,6 +1,16 @@
 // The event catalog in Postgres: the registry's load and batched writes, the catalog reads, declarations.
-import type { Sql } from './client';
-import type { CatalogLimits, DeclaredType, SchemaMode, TypeStatus, ViolationReason, ViolationSample } from '../../core/catalog';
+import { bindSql, type Sql } from './client';
+import {
+  declarationCap,
+  type CatalogCap,
+  type CatalogLimits,
+  type DeclaredType,
+  type SchemaMode,
+  type TypeStatus,
+  type ViolationReason,
+  type ViolationSample,
+} from '../../core/catalog';
+import { ok, type Ok, type Rejected } from '../../core/outcome';
 
 /** What changed in one project's catalog since `since` (everything when since is null). */
 export interface CatalogLoad {
@@ -182,7 +192,7 @@ export interface Declaration {
   properties: Record<string, DeclaredType | null>;
 }
 
-export type DeclareResult = { ok: true; created: boolean } | { ok: false; limit: 'event_types' | 'properties'; max: number; current: number; adding: number };
+export type DeclareResult = Ok<{ created: boolean }> | Rejected<CatalogCap>;
 
 /** Declares (creates or updates) an event type and its property types; refuses what would pass the caps. */
 export async function declareEventType(sql: Sql, d: Declaration, limits: CatalogLimits): Promise<DeclareResult> {
@@ -193,9 +203,6 @@ export async function declareEventType(sql: Sql, d: Declaration, limits: Catalog
       select count(*)::int as n, coalesce(bool_or(event_type = ${d.eventType}), false) as exists
       from event_types where tenant_id = ${d.tenantId} and project_id = ${d.projectId}`;
     const exists = counted?.exists ?? false;
-    if (!exists && (counted?.n ?? 0) >= limits.maxEventTypes) {
-      return { ok: false as const, limit: 'event_types' as const, max: limits.maxEventTypes, current: counted?.n ?? 0, adding: 1 };
-    }
     const declaring = Object.entries(d.properties).filter((e): e is [string, DeclaredType] => e[1] !== null);
     const clearing = Object.entries(d.properties).filter(([, t]) => t === null).map(([n]) => n);
     const existing = exists
@@ -203,9 +210,8 @@ export async function declareEventType(sql: Sql, d: Declaration, limits: Catalog
           select property from event_properties where tenant_id = ${d.tenantId} and project_id = ${d.projectId} and event_type = ${d.eventType}`).map((r) => r.property))
       : new Set<string>();
     const adding = declaring.filter(([n]) => !existing.has(n)).length;
-    if (adding > 0 && existing.size + adding > limits.maxPropertiesPerType) {
-      return { ok: false as const, limit: 'properties' as const, max: limits.maxPropertiesPerType, current: existing.size, adding };
-    }
+    const cap = declarationCap({ types: counted?.n ?? 0, exists, properties: existing.size, adding }, limits);
+    if (cap.kind !== 'ok') return cap;
     const keepDescription = d.description === undefined;
     await tx`
       insert into event_types as t (tenant_id, project_id, event_type, description, status, declared)
@@ -232,6 +238,10 @@ export async function declareEventType(sql: Sql, d: Declaration, limits: Catalog
         where tenant_id = ${d.tenantId} and project_id = ${d.projectId} and event_type = ${d.eventType}
           and property = any(${tx.array(clearing)}::text[]) and declared_type is not null`;
     }
-    return { ok: true as const, created: !exists };
+    return ok({ created: !exists });
   });
 }
+
+/** The catalog's tables (Adapters.catalogStore); the functions above with the process's client. */
+export const createCatalogStore = (sql: Sql) => bindSql(sql, { loadCatalog, writeCatalog, readCatalog, readViolations, declareEventType });
+export type CatalogTables = ReturnType<typeof createCatalogStore>;

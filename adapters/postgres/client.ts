@@ -28,6 +28,17 @@ export function createSql(opts: PostgresOptions): Sql {
   });
 }
 
+/** Store functions take the client first; a store object of the process has it bound (adapters/index.ts). */
+export type BoundToSql<F> = { [K in keyof F]: F[K] extends (sql: Sql, ...args: infer A) => infer R ? (...args: A) => R : never };
+
+export function bindSql<F extends Record<string, (sql: Sql, ...args: never[]) => unknown>>(sql: Sql, fns: F): BoundToSql<F> {
+  const bound = Object.entries(fns).map(([name, fn]) => [name, (...args: never[]) => fn(sql, ...args)]);
+  return Object.fromEntries(bound) as BoundToSql<F>;
+}
+
+/** A unique index refused the row (SQLSTATE 23505): it exists already, made by this request's twin or earlier. */
+export const isUniqueViolation = (e: unknown): boolean => (e as { code?: unknown } | null)?.code === '23505';
+
 /** Creates the database named in `url` when it does not exist (connects to the server's `postgres` database). */
 export async function ensureDatabase(url: string): Promise<void> {
   const target = new URL(url);

@@ -1,6 +1,7 @@
 // Dashboards in Postgres: name and widgets (JSON) per tenant, one of them the default.
-import type { Sql } from './client';
-import type { Widget } from '../../core/dashboards';
+import { randomUUID } from 'node:crypto';
+import { bindSql, isUniqueViolation, type Sql } from './client';
+import { defaultWidgets, type Widget } from '../../core/dashboards';
 
 export interface Dashboard {
   id: string;
@@ -51,3 +52,17 @@ export async function busiestEventTypes(sql: Sql, tenantId: string, limit: numbe
     group by event_type order by sum(value) desc, event_type limit ${limit}`;
   return rows.map((r) => r.t);
 }
+
+/** The tenant's default dashboard, made from its busiest event types (or the given ones) unless it has one. */
+export async function ensureDefaultDashboard(sql: Sql, tenantId: string, eventTypes?: string[]): Promise<void> {
+  const types = eventTypes ?? (await busiestEventTypes(sql, tenantId, 3));
+  const overview = { name: 'Overview', widgets: defaultWidgets(types), isDefault: true };
+  await insertDashboard(sql, tenantId, randomUUID(), overview).catch((e: unknown) => {
+    if (!isUniqueViolation(e)) throw e; // made concurrently by another request
+  });
+}
+
+/** Dashboards (Adapters.dashboards); the functions above with the process's client. */
+export const createDashboardsStore = (sql: Sql) =>
+  bindSql(sql, { listDashboards, getDashboard, insertDashboard, updateDashboard, deleteDashboard, ensureDefaultDashboard });
+export type DashboardsStore = ReturnType<typeof createDashboardsStore>;

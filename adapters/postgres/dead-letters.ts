@@ -1,6 +1,6 @@
 // Attempts of records that fail on their own (docs/architecture.md#rule-3-offsets-move-only-after-the-effect) and redrives from the DLQ, in Postgres.
 // Record content never goes into these queries as text: Postgres text cannot hold the NUL a poison may carry.
-import type { Sql } from './client';
+import { bindSql, type Sql } from './client';
 import type { RecordOrigin } from '../../core/dead-letter';
 
 export interface FailedAttempt {
@@ -116,3 +116,7 @@ export async function tenantSlugs(sql: Sql, tenantIds: string[]): Promise<Map<st
   const rows = await sql<{ id: string; slug: string }[]>`select id, slug from tenants where id = any(${sql.array(ids)}::uuid[])`;
   return new Map(rows.map((r) => [r.id, r.slug]));
 }
+
+/** Attempts and dead-letter marks of the aggregate step (Adapters.deadLetters), with the process's client. */
+export const createDeadLetterStore = (sql: Sql) => bindSql(sql, { countAttempt, alreadyDeadLettered, markDeadLettered });
+export type DeadLetterStore = ReturnType<typeof createDeadLetterStore>;

@@ -1,5 +1,5 @@
 // Daily partitions of the raw events table, created ahead of need.
-import type { Sql } from './client';
+import { isUniqueViolation, type Sql } from './client';
 
 const DAY_MS = 86_400_000;
 
@@ -22,8 +22,8 @@ export function createPartitionManager(sql: Sql) {
       // Identifiers and bounds come from our own date formatting, never from input.
       await sql.unsafe(`create table if not exists ${name} partition of events for values from ('${from}') to ('${to}')`);
     } catch (e) {
-      const code = (e as { code?: string }).code;
-      if (code !== '42P07' && code !== '23505') throw e; // created concurrently by another consumer
+      // created concurrently by another consumer (duplicate table, or its catalog row)
+      if ((e as { code?: string }).code !== '42P07' && !isUniqueViolation(e)) throw e;
     }
     known.add(day);
   }

@@ -3,7 +3,7 @@
 // transaction under the tenant's exclusive rollup lock. Every replaced row gets a higher version (rollup_next_version,
 // migration 006; a bucket that lost all its events is kept at zero rather than deleted) so the version-guarded Redis
 // refresh wins over whatever Redis cached.
-import type { Sql } from './client';
+import { bindSql, type Sql } from './client';
 import { HLL_PARAMS, toValue, type RollupRow } from './aggregate-store';
 import { lockTenantExclusive } from './rollup-lock';
 import { INTERVAL_MS, type Interval } from '../../core/intervals';
@@ -168,3 +168,7 @@ export async function rebuildScope(sql: Sql, q: { fromMs: number; toMs: number; 
     where interval in ('1h', '1d') and bucket_start >= ${from} and bucket_start < ${to} and (${tenant}::uuid is null or tenant_id = ${tenant}::uuid)`;
   return rows.map((r) => ({ tenantId: r.tenantId, hourMs: r.hour.getTime(), events: Number(r.events) }));
 }
+
+/** Rebuild's reads and swaps (Adapters.rebuildStore), with the process's client. */
+export const createRebuildStore = (sql: Sql) => bindSql(sql, { rebuildScope, rebuildHour, rebuildDay });
+export type RebuildStore = ReturnType<typeof createRebuildStore>;

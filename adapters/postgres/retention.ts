@@ -1,5 +1,5 @@
 // Retention: raw-event partitions are dropped whole; dedupe ids and short-lived rollups are deleted in chunks.
-import type { Sql } from './client';
+import { bindSql, type Sql } from './client';
 import { dayStart, partitionName } from './partitions';
 
 const CHUNK = 10_000;
@@ -101,3 +101,7 @@ export async function applyRetention(sql: Sql, nowMs: number, retentionMs: numbe
   }
   return { droppedPartitions, deletedEventIds, deletedRollups, deletedRecordBookkeeping, deletedTenantEvents };
 }
+
+/** Retention as maintenance applies it (Adapters.dataRetention), with the process's client. */
+export const createRetentionStore = (sql: Sql) => bindSql(sql, { applyRetention });
+export type RetentionStore = ReturnType<typeof createRetentionStore>;

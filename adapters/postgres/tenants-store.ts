@@ -1,6 +1,8 @@
 // Tenants and projects.
 import { randomUUID } from 'node:crypto';
-import type { Sql } from './client';
+import { bindSql, isUniqueViolation, type Sql } from './client';
+import { slugProblem } from '../../core/tenants';
+import type { SchemaMode } from '../../core/catalog';
 
 export interface Tenant {
   id: string;
@@ -14,23 +16,19 @@ export interface Project {
   id: string;
   slug: string;
   name: string;
-  schemaMode: 'open' | 'strict';
+  schemaMode: SchemaMode;
   createdAt: Date;
 }
 
-export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
-
-export function assertSlug(kind: string, slug: string): void {
-  if (!SLUG_PATTERN.test(slug)) {
-    throw new Error(`${kind} slug "${slug}" must be 1-63 lower-case letters, digits or dashes, starting with a letter or digit`);
-  }
+/** The store refuses a malformed slug outright (callers check it first, with their own way of saying so). */
+function assertSlug(kind: 'tenant' | 'project', slug: string): void {
+  const problem = slugProblem(kind, slug);
+  if (problem) throw new Error(problem);
 }
 
 export class DuplicateError extends Error {
   override name = 'DuplicateError';
 }
-
-const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === '23505';
 
 export async function createTenant(sql: Sql, slug: string, name: string): Promise<Tenant> {
   assertSlug('tenant', slug);
@@ -60,7 +58,7 @@ export async function setTenantRetention(sql: Sql, slug: string, days: number | 
   return r.count > 0;
 }
 
-export async function createProject(sql: Sql, tenantId: string, slug: string, name: string, schemaMode: 'open' | 'strict'): Promise<Project> {
+export async function createProject(sql: Sql, tenantId: string, slug: string, name: string, schemaMode: SchemaMode): Promise<Project> {
   assertSlug('project', slug);
   try {
     const [row] = await sql<Project[]>`
@@ -84,7 +82,7 @@ export async function updateProject(
   sql: Sql,
   tenantId: string,
   slug: string,
-  changes: { name?: string; schemaMode?: 'open' | 'strict' },
+  changes: { name?: string; schemaMode?: SchemaMode },
 ): Promise<Project | undefined> {
   const [row] = await sql<Project[]>`
     update projects set
@@ -94,3 +92,8 @@ export async function updateProject(
     returning tenant_id as "tenantId", id, slug, name, schema_mode as "schemaMode", created_at as "createdAt"`;
   return row;
 }
+
+/** Tenants and projects (Adapters.tenants); the functions above with the process's client. */
+export const createTenantsStore = (sql: Sql) =>
+  bindSql(sql, { createTenant, findTenantBySlug, listTenants, setTenantRetention, createProject, listProjects, updateProject });
+export type TenantsStore = ReturnType<typeof createTenantsStore>;

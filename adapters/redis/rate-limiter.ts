@@ -1,6 +1,7 @@
 // Per-tenant token bucket counted in events, kept in Redis so every ingest process shares it. Requests of
 // one tenant that arrive together are decided in one script call, in arrival order.
 import type Redis from 'ioredis';
+import type { RateDecision, RateGate } from '../../core/ingest';
 
 /**
  * Refills at `rate` tokens/s up to `burst`, then decides each requested size in ARGV order: all of it is
@@ -39,8 +40,6 @@ export interface RateLimit {
   burst: number;
 }
 
-export type RateDecision = { allowed: true } | { allowed: false; retryAfterMs: number };
-
 export function rateLimitKey(tenantId: string): string {
   return `{${tenantId}}:ratelimit`;
 }
@@ -53,7 +52,7 @@ interface Waiting {
 
 type ScriptedRedis = Redis & { csTakeMany?: (key: string, ...args: number[]) => Promise<number[]> };
 
-export function createRateLimiter(redis: Redis, limit: RateLimit, now: () => number) {
+export function createRateLimiter(redis: Redis, limit: RateLimit, now: () => number): RateGate {
   const r = redis as ScriptedRedis;
   if (typeof r.csTakeMany !== 'function') redis.defineCommand('csTakeMany', { numberOfKeys: 1, lua: TAKE_MANY });
   const waiting = new Map<string, Waiting[]>();
@@ -84,4 +83,4 @@ export function createRateLimiter(redis: Redis, limit: RateLimit, now: () => num
     },
   };
 }
-export type RateLimiter = ReturnType<typeof createRateLimiter>;
+export type RateLimiter = RateGate;

@@ -15,7 +15,7 @@ const created: string[] = [];
 
 beforeAll(async () => {
   env = await createTestEnv('admin');
-  admin = createAdminHandler({ sql: env.adapters.sql, retentionMs: env.config.limits.retentionMs });
+  admin = createAdminHandler({ tenants: env.adapters.tenants, apiKeys: env.adapters.apiKeys, retentionMs: env.config.limits.retentionMs });
   runtime = await startLocalRuntime(env.adapters, { port: 0, web: false, scheduler: false });
 });
 afterAll(async () => {

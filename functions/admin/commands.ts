@@ -1,43 +1,34 @@
 // The operator commands (tenants, projects, API keys): one implementation for the local admin CLI
 // (scripts/cli.ts) and the admin Lambda (functions/admin/handler.ts, invoked by `customersignal --aws <stack>`).
 import { z } from 'zod';
-import type { Sql } from '../../adapters/postgres/client';
-import {
-  createProject,
-  createTenant,
-  DuplicateError,
-  findTenantBySlug,
-  listProjects,
-  listTenants,
-  setTenantRetention,
-  assertSlug,
-  type Tenant,
-} from '../../adapters/postgres/tenants-store';
-import { createApiKey, listApiKeys, revokeApiKeyById } from '../../adapters/postgres/api-keys-store';
+import { DuplicateError, type Tenant, type TenantsStore } from '../../adapters/postgres/tenants-store';
+import type { OperatorStores } from '../../adapters/postgres/operator-stores';
 import { parseScopes, type Scope } from '../../core/api-keys';
+import { SCHEMA_MODES, type SchemaMode } from '../../core/catalog';
 import { isUuid } from '../../core/ids';
 import { unstorableChar } from '../../core/event-validation';
+import { slugProblem } from '../../core/tenants';
 
 /** A refusal whose message is the one line to show the operator (bad input, unknown tenant, duplicate...). */
 export class CliError extends Error {
   override name = 'CliError';
 }
 
-export async function tenantBySlug(sql: Sql, slug: string): Promise<Tenant> {
-  const tenant = await findTenantBySlug(sql, slug);
+export async function tenantBySlug(tenants: TenantsStore, slug: string): Promise<Tenant> {
+  const tenant = await tenants.findTenantBySlug(slug);
   if (!tenant) throw new CliError(`tenant "${slug}" does not exist; create it with: customersignal tenant create ${slug}`);
   return tenant;
 }
 
-export async function createKeyFor(sql: Sql, tenantSlug: string, scopes: Scope[], projectSlug?: string) {
-  const tenant = await tenantBySlug(sql, tenantSlug);
+export async function createKeyFor(stores: OperatorStores, tenantSlug: string, scopes: Scope[], projectSlug?: string) {
+  const tenant = await tenantBySlug(stores.tenants, tenantSlug);
   let projectId: string | null = null;
   if (projectSlug !== undefined) {
-    const project = (await listProjects(sql, tenant.id)).find((p) => p.slug === projectSlug);
+    const project = (await stores.tenants.listProjects(tenant.id)).find((p) => p.slug === projectSlug);
     if (!project) throw new CliError(`project "${projectSlug}" does not exist in tenant "${tenantSlug}"`);
     projectId = project.id;
   }
-  const created = await createApiKey(sql, tenant.id, scopes, projectId);
+  const created = await stores.apiKeys.createApiKey(tenant.id, scopes, projectId);
   return { id: created.id, key: created.key, prefix: created.prefix, scopes: created.scopes, tenant: tenant.slug, project: projectSlug ?? null };
 }
 
@@ -85,13 +76,10 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
-/** A malformed slug is the operator's to fix: the store's own check, as a CliError. */
-function checkSlug(kind: string, slug: string): void {
-  try {
-    assertSlug(kind, slug);
-  } catch (e) {
-    throw new CliError((e as Error).message);
-  }
+/** A malformed slug is the operator's to fix. */
+function checkSlug(kind: 'tenant' | 'project', slug: string): void {
+  const problem = slugProblem(kind, slug);
+  if (problem) throw new CliError(problem);
 }
 
 function retentionDays(v: string): number | null {
@@ -101,8 +89,9 @@ function retentionDays(v: string): number | null {
   return n;
 }
 
-/** Runs one command against the database. `retentionMs` is the platform's RETENTION (config().limits.retentionMs). */
-export async function runAdminCommand(sql: Sql, retentionMs: number, cmd: AdminCommand): Promise<AdminResult> {
+/** Runs one command against the stores. `retentionMs` is the platform's RETENTION (config().limits.retentionMs). */
+export async function runAdminCommand(stores: OperatorStores, retentionMs: number, cmd: AdminCommand): Promise<AdminResult> {
+  const { tenants, apiKeys } = stores;
   const platformDays = Math.round(retentionMs / 86_400_000);
   const retentionText = (days: number | null) => {
     const effective = days === null ? platformDays : Math.min(days, platformDays);
@@ -113,12 +102,12 @@ export async function runAdminCommand(sql: Sql, retentionMs: number, cmd: AdminC
       case 'tenant create': {
         checkSlug('tenant', cmd.slug);
         const days = cmd.retentionDays === undefined ? null : retentionDays(cmd.retentionDays);
-        const t = await createTenant(sql, cmd.slug, cmd.name ?? cmd.slug);
-        if (days !== null) await setTenantRetention(sql, cmd.slug, days);
+        const t = await tenants.createTenant(cmd.slug, cmd.name ?? cmd.slug);
+        if (days !== null) await tenants.setTenantRetention(cmd.slug, days);
         return { data: { id: t.id, slug: t.slug, name: t.name, retention_days: days }, text: `created tenant ${t.slug} (${t.id}), retention ${retentionText(days)}` };
       }
       case 'tenant list': {
-        const rows = await listTenants(sql);
+        const rows = await tenants.listTenants();
         return {
           data: rows.map((t) => ({ id: t.id, slug: t.slug, name: t.name, retention_days: t.retentionDays, created_at: t.createdAt })),
           text: table(rows.map((t) => [t.slug, t.name, t.id, `retention ${retentionText(t.retentionDays)}`])),
@@ -126,14 +115,15 @@ export async function runAdminCommand(sql: Sql, retentionMs: number, cmd: AdminC
       }
       case 'tenant set-retention': {
         const days = retentionDays(cmd.days);
-        if (!(await setTenantRetention(sql, cmd.slug, days))) throw new CliError(`tenant "${cmd.slug}" does not exist`);
+        if (!(await tenants.setTenantRetention(cmd.slug, days))) throw new CliError(`tenant "${cmd.slug}" does not exist`);
         return { data: { slug: cmd.slug, retention_days: days }, text: `tenant ${cmd.slug}: retention ${retentionText(days)} (ingest and aggregation apply it within 30 s)` };
       }
       case 'project create': {
         const mode = cmd.schemaMode ?? 'open';
-        if (mode !== 'open' && mode !== 'strict') throw new CliError('--schema-mode must be open or strict');
+        if (!(SCHEMA_MODES as readonly string[]).includes(mode)) throw new CliError('--schema-mode must be open or strict');
         checkSlug('project', cmd.slug);
-        const p = await createProject(sql, (await tenantBySlug(sql, cmd.tenant)).id, cmd.slug, cmd.name ?? cmd.slug, mode);
+        const tenant = await tenantBySlug(tenants, cmd.tenant);
+        const p = await tenants.createProject(tenant.id, cmd.slug, cmd.name ?? cmd.slug, mode as SchemaMode);
         return { data: { id: p.id, slug: p.slug, tenant: cmd.tenant, schema_mode: p.schemaMode }, text: `created project ${p.slug} in ${cmd.tenant} (${p.schemaMode})` };
       }
       case 'key create': {
@@ -143,11 +133,11 @@ export async function runAdminCommand(sql: Sql, retentionMs: number, cmd: AdminC
         } catch (e) {
           throw new CliError(`--scope: ${(e as Error).message}`);
         }
-        const k = await createKeyFor(sql, cmd.tenant, scopes, cmd.project);
+        const k = await createKeyFor(stores, cmd.tenant, scopes, cmd.project);
         return { data: k, text: `${k.key}\n(id ${k.id}, scopes ${k.scopes.join(',')}${k.project ? `, project ${k.project}` : ''}; shown once, store it now)` };
       }
       case 'key list': {
-        const rows = await listApiKeys(sql, (await tenantBySlug(sql, cmd.tenant)).id);
+        const rows = await apiKeys.listApiKeys((await tenantBySlug(tenants, cmd.tenant)).id);
         return {
           data: rows.map((k) => ({ id: k.id, prefix: k.prefix, scopes: k.scopes, project: k.projectSlug, created_at: k.createdAt, last_used_at: k.lastUsedAt, revoked_at: k.revokedAt })),
           text: table(rows.map((k) => [k.id, k.prefix + '…', k.scopes.join(','), k.projectSlug ?? '-', k.revokedAt ? 'revoked' : k.lastUsedAt ? `used ${k.lastUsedAt.toISOString()}` : 'never used'])),
@@ -155,7 +145,7 @@ export async function runAdminCommand(sql: Sql, retentionMs: number, cmd: AdminC
       }
       case 'key revoke': {
         if (!isUuid(cmd.id)) throw new CliError(`no API key with id ${cmd.id}`);
-        const tenantId = await revokeApiKeyById(sql, cmd.id);
+        const tenantId = await apiKeys.revokeApiKeyById(cmd.id);
         if (!tenantId) throw new CliError(`no API key with id ${cmd.id}`);
         return { data: { id: cmd.id, revoked: true }, text: `revoked ${cmd.id} (effective within seconds)` };
       }

@@ -3,15 +3,14 @@
 // ({"command": "tenant create", "slug": "acme"}); the answer is {ok: true, data, text} or {ok: false, error}.
 // A created API key is in the answer only (synchronous invocation responses are not stored anywhere): never logged.
 import { config } from '../../adapters/config';
-import { createSql, type Sql } from '../../adapters/postgres/client';
+import { createOperatorStores, type OperatorStores } from '../../adapters/postgres/operator-stores';
 import { logger } from '../../adapters/logger';
 import { lazyHandler } from '../process-adapters';
 import { CliError, parseAdminCommand, runAdminCommand } from './commands';
 
 export type AdminResponse = { ok: true; data: unknown; text: string } | { ok: false; error: string };
 
-export interface AdminDeps {
-  sql: Sql;
+export interface AdminDeps extends OperatorStores {
   /** The platform's RETENTION in ms (config().limits.retentionMs). */
   retentionMs: number;
 }
@@ -20,7 +19,7 @@ export function createAdminHandler(deps: AdminDeps) {
   return async (event: unknown): Promise<AdminResponse> => {
     try {
       const command = parseAdminCommand(event);
-      const result = await runAdminCommand(deps.sql, deps.retentionMs, command);
+      const result = await runAdminCommand(deps, deps.retentionMs, command);
       // The command's name only: arguments may be names the operator considers private, and results may hold a key.
       logger.info('admin command', { command: command.command });
       return { ok: true, data: result.data, text: result.text };
@@ -32,5 +31,6 @@ export function createAdminHandler(deps: AdminDeps) {
   };
 }
 
-// One connection: an operator runs one command at a time.
-export const handler = lazyHandler(() => createAdminHandler({ sql: createSql({ ...config().database, poolSize: 1 }), retentionMs: config().limits.retentionMs }));
+export const handler = lazyHandler(() =>
+  createAdminHandler({ ...createOperatorStores(config().database), retentionMs: config().limits.retentionMs }),
+);

@@ -1,9 +1,8 @@
 // Records that fail on their own (docs/architecture.md#rule-3-offsets-move-only-after-the-effect): attempts counted in Postgres by (topic, partition,
 // offset), then the record with its error, original key/value/headers and origin written to events_dlq.
-import { deadLetterMessage, recordFingerprint, type DeadLetter } from '../../core/dead-letter';
+import { afterFailedAttempt, deadLetterMessage, recordFingerprint, type DeadLetter } from '../../core/dead-letter';
 import { describeFailure } from '../../core/failure-kind';
 import type { DecodedRecord } from '../../core/msk-event';
-import { alreadyDeadLettered, countAttempt, markDeadLettered } from '../../adapters/postgres/dead-letters';
 import { logger } from '../../adapters/logger';
 import type { Deps } from './process-batch';
 
@@ -36,15 +35,20 @@ export async function settleFailures(deps: Deps, failures: RecordProcessingFailu
   const retrying: string[] = [];
   for (const f of failures) {
     const error = describeFailure(f.error);
-    const counted = await countAttempt(deps.sql, { origin: origin(f.record), tenantId: f.tenantId, fingerprint: fingerprintOf(f.record), error });
+    const attempt = { origin: origin(f.record), tenantId: f.tenantId, fingerprint: fingerprintOf(f.record), error };
+    const counted = await deps.deadLetters.countAttempt(attempt);
     const at = { topic: f.record.topic, partition: f.record.partition, offset: f.record.offset, tenant_id: f.tenantId };
     if (counted === 'dead_lettered') {
       logger.info('record already dead-lettered; skipped', at);
       continue;
     }
     logger.warn('record failed on its own', { ...at, attempts: counted.attempts, max_attempts: max, error });
-    if (counted.attempts >= max) due.push(letter(f.record, { reason: 'processing_failed', error, attempts: counted.attempts, tenantId: f.tenantId }));
-    else retrying.push(`${f.record.topic}/${f.record.partition}@${f.record.offset} (attempt ${counted.attempts} of ${max}): ${error}`);
+    const next = afterFailedAttempt(counted.attempts, max);
+    if (next.kind === 'dead_letter') {
+      due.push(letter(f.record, { reason: next.reason, error, attempts: counted.attempts, tenantId: f.tenantId }));
+    } else {
+      retrying.push(`${f.record.topic}/${f.record.partition}@${f.record.offset} (attempt ${next.reason.attempt} of ${next.reason.of}): ${error}`);
+    }
   }
   const written = await deadLetter(deps, due);
   if (retrying.length > 0) {
@@ -67,7 +71,7 @@ const fingerprintOf = (r: DecodedRecord) => recordFingerprint(r.key, r.value);
 async function deadLetter(deps: Deps, letters: DeadLetter[]): Promise<number> {
   if (letters.length === 0) return 0;
   const withFingerprints = letters.map((l) => ({ ...l, fingerprint: recordFingerprint(l.key, l.value) }));
-  const done = await alreadyDeadLettered(deps.sql, withFingerprints);
+  const done = await deps.deadLetters.alreadyDeadLettered(withFingerprints);
   const fresh = withFingerprints.filter((l) => !done(l));
   if (fresh.length === 0) return 0;
   logger.warn('dead-lettering records', {
@@ -76,6 +80,8 @@ async function deadLetter(deps: Deps, letters: DeadLetter[]): Promise<number> {
     origins: fresh.slice(0, 20).map((l) => `${l.origin.topic}/${l.origin.partition}@${l.origin.offset}`),
   });
   await deps.log.send(deps.config.kafka.topics.eventsDlq, fresh.map(deadLetterMessage));
-  await markDeadLettered(deps.sql, fresh.map((l) => ({ origin: l.origin, tenantId: l.tenantId, fingerprint: l.fingerprint, attempts: l.attempts, error: l.error })));
+  await deps.deadLetters.markDeadLettered(
+    fresh.map((l) => ({ origin: l.origin, tenantId: l.tenantId, fingerprint: l.fingerprint, attempts: l.attempts, error: l.error })),
+  );
   return fresh.length;
 }

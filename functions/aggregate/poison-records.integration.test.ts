@@ -3,6 +3,8 @@ import { mskBatch, rawEvent } from '../../test/builders';
 import { createAggregateHandler } from './handler';
 import { decodeRawEvent, encodeRawEvent } from '../../core/raw-event';
 import { createSql } from '../../adapters/postgres/client';
+import { createAggregateStore } from '../../adapters/postgres/aggregate-store';
+import { createDeadLetterStore } from '../../adapters/postgres/dead-letters';
 import { hostKafkaFunction } from '../../local/consumers';
 import { freePort } from '../../scripts/kafka/broker';
 import { readFromStart } from '../../adapters/kafka/dlq';
@@ -56,7 +58,7 @@ describe('records that fail on their own', () => {
     const ts = Date.now();
     const poison = rawEvent(tenant, { eventType: 'poison_neighbours', timestampMs: ts, properties: NUL_PROPERTIES });
     const good = [0, 1, 2].map(() => rawEvent(tenant, { eventType: 'poison_neighbours', timestampMs: ts }));
-    expect(decodeRawEvent(encodeRawEvent(poison))).toMatchObject({ ok: true });
+    expect(decodeRawEvent(encodeRawEvent(poison))).toMatchObject({ kind: 'ok' });
     const batch = mskBatch(topic, [good[0]!, poison, good[1]!, good[2]!], 1, 40);
     const handler = createAggregateHandler(env.adapters);
 
@@ -178,7 +180,11 @@ describe('records that fail on their own', () => {
     const unreachable = createSql({ url: closed.toString(), poolSize: 1, prepare: true });
     const batch = mskBatch(topic, ['{not json', rawEvent(tenant, { eventType: 'infra_down' }), rawEvent(tenant, { eventType: 'infra_down', properties: NUL_PROPERTIES })], 0, 900);
     const dlqBefore = (await dlqRecords()).length;
-    const handler = createAggregateHandler({ ...env.adapters, sql: unreachable });
+    const handler = createAggregateHandler({
+      ...env.adapters,
+      aggregateStore: createAggregateStore(unreachable),
+      deadLetters: createDeadLetterStore(unreachable),
+    });
 
     // Act
     try {

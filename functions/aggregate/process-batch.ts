@@ -1,12 +1,12 @@
 // The aggregate step (docs/architecture.md#rule-2-at-least-once-in-exactly-once-effect and docs/architecture.md#rule-3-offsets-move-only-after-the-effect): exactly-once effect of a batch of raw events, then Redis and
 // notices; records that fail on their own are isolated, counted and, after N attempts, dead-lettered.
 import { decodeRawEvent, type RawEvent } from '../../core/raw-event';
+import { deadLetter } from '../../core/outcome';
 import { firstCopies, planCountDeltas, touchedKeys, touchedValueKeys, withinRetention } from '../../core/rollups';
 import { isolateFailures } from '../../core/isolate-failures';
 import { isRecordFailure } from '../../core/failure-kind';
 import type { DecodedRecord } from '../../core/msk-event';
 import type { Adapters } from '../../adapters';
-import { readRollups, readSketchEstimates, writeBatch } from '../../adapters/postgres/aggregate-store';
 import { logger } from '../../adapters/logger';
 import { deadLetterUndecodable, settleFailures } from './dead-letter';
 
@@ -19,7 +19,7 @@ export interface BatchOutcome {
   deadLettered: number;
 }
 
-export type Deps = Pick<Adapters, 'config' | 'sql' | 'rollupCache' | 'partitions' | 'log' | 'retention' | 'now'>;
+export type Deps = Pick<Adapters, 'config' | 'aggregateStore' | 'deadLetters' | 'rollupCache' | 'partitions' | 'log' | 'retention' | 'now'>;
 
 interface Decoded {
   record: DecodedRecord;
@@ -36,8 +36,8 @@ export async function processBatch(deps: Deps, records: DecodedRecord[]): Promis
   const decoded: Decoded[] = [];
   const undecodable: { record: DecodedRecord; reason: string }[] = [];
   for (const record of records) {
-    const result = record.value === null ? { ok: false as const, reason: 'empty_value' } : decodeRawEvent(record.value);
-    if (result.ok) decoded.push({ record, event: result.event });
+    const result = record.value === null ? deadLetter('empty_value') : decodeRawEvent(record.value);
+    if (result.kind === 'ok') decoded.push({ record, event: result.value });
     else undecodable.push({ record, reason: result.reason });
   }
   let deadLettered = await deadLetterUndecodable(deps, undecodable);
@@ -70,12 +70,15 @@ async function aggregateEvents(deps: Deps, events: RawEvent[]): Promise<PartOutc
   const live = withinRetention(events, deps.now(), (t) => retention.get(t)!);
   const candidates = firstCopies(live);
   await deps.partitions.ensureFor(candidates.map((e) => e.timestampMs));
-  const { fresh } = await writeBatch(deps.sql, candidates, (newEvents) => planCountDeltas(newEvents));
+  const { fresh } = await deps.aggregateStore.writeBatch(candidates, (newEvents) => planCountDeltas(newEvents));
 
   // Every bucket the batch touched, new events or not: a retry after a failed Redis write repairs Redis.
   // Counts and sums in one read, unique-user estimates (of the sketches, never an HLL of Redis's own) in another.
   const { sums, sketches } = touchedValueKeys(candidates);
-  const [values, estimates] = await Promise.all([readRollups(deps.sql, [...touchedKeys(candidates), ...sums]), readSketchEstimates(deps.sql, sketches)]);
+  const [values, estimates] = await Promise.all([
+    deps.aggregateStore.readRollups([...touchedKeys(candidates), ...sums]),
+    deps.aggregateStore.readSketchEstimates(sketches),
+  ]);
   await deps.rollupCache.write([...values, ...estimates]);
   const newest = new Map<string, number>();
   for (const e of candidates) newest.set(e.tenantId, Math.max(newest.get(e.tenantId) ?? 0, e.receivedAtMs));

@@ -1,6 +1,7 @@
 // The trace context an ingest request puts into its Kafka record headers (docs/architecture.md, tracing).
 import type { HttpEvent } from '../http/middleware';
-import { traceContext, traceHeaders } from './accept-events';
+import { traceContext } from './accept-events';
+import { traceHeaders } from '../../core/ingest';
 
 const event = (headers: Record<string, string> = {}) => ({ requestContext: { requestId: 'req-1' }, headers }) as unknown as HttpEvent;
 const xray = 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';

@@ -2,10 +2,9 @@
 // aggregate group's caught_up_through (published for GET /v1/status and data_as_of).
 import type { Adapters } from '../../adapters';
 import { advanceFreshness, partitionLags, type FreshnessState } from '../../core/freshness';
-import { consumerLag } from '../../adapters/kafka/consumer-lag';
 import { logger } from '../../adapters/logger';
 
-export type FreshnessDeps = Pick<Adapters, 'config' | 'kafka' | 'freshness' | 'now'>;
+export type FreshnessDeps = Pick<Adapters, 'config' | 'consumerLag' | 'freshness' | 'now'>;
 
 /** One check per call; `previous` remembers the last lags logged so an idle pipeline stays quiet. */
 export function createFreshnessCheck(deps: FreshnessDeps) {
@@ -13,7 +12,7 @@ export function createFreshnessCheck(deps: FreshnessDeps) {
   return async (): Promise<FreshnessState> => {
     const { groups, topics } = deps.config.kafka;
     const state = await deps.freshness.read();
-    const reading = await consumerLag(deps.kafka, groups.aggregate, topics.eventsRaw, deps.now);
+    const reading = await deps.consumerLag.read(groups.aggregate, topics.eventsRaw, deps.now);
     const next = advanceFreshness(state, reading);
     await deps.freshness.write(next);
     const lags = partitionLags(reading);

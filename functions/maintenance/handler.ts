@@ -2,7 +2,7 @@
 // consumer lag and the pipeline's caught_up_through.
 import { lazyHandler, processAdapters } from '../process-adapters';
 import type { Adapters } from '../../adapters';
-import { applyRetention, type RetentionResult } from '../../adapters/postgres/retention';
+import type { RetentionResult } from '../../adapters/postgres/retention';
 import { TEN_SECOND_KEEP_MS } from '../../core/rollups';
 import { logger } from '../../adapters/logger';
 import { createFreshnessCheck } from './freshness';
@@ -16,7 +16,7 @@ export function createMaintenanceHandler(deps: Adapters) {
   return async (_event: unknown): Promise<{ partitionsCreated: number; freshness: FreshnessState | null } & RetentionResult> => {
     const now = deps.now();
     const partitionsCreated = await deps.partitions.ensureAhead(now, DAYS_AHEAD);
-    const retention = await applyRetention(deps.sql, now, deps.config.limits.retentionMs, SHORT_ROLLUPS);
+    const retention = await deps.dataRetention.applyRetention(now, deps.config.limits.retentionMs, SHORT_ROLLUPS);
     if (retention.droppedPartitions.length > 0 || retention.deletedEventIds > 0) logger.info('retention applied', { retention });
     await deps.keys.flush();
     // Kafka being unreachable must not stop the Postgres housekeeping; freshness then simply does not advance.

@@ -2,12 +2,11 @@
 // and day by day per tenant, then refreshed in Redis through the version guard. Safe while the live consumer runs:
 // every chunk holds its tenant's rollup lock exclusive (the aggregate step takes it shared).
 import type { Adapters } from '../../adapters';
-import { rebuildDay, rebuildHour, rebuildScope } from '../../adapters/postgres/rebuild-store';
 import { planRebuild } from '../../core/rebuild-plan';
 import { ROLLUP_INTERVALS } from '../../core/rollups';
 import { bucketStart, INTERVAL_MS, type Interval } from '../../core/intervals';
 
-export type RebuildDeps = Pick<Adapters, 'config' | 'sql' | 'rollupCache' | 'retention' | 'now'>;
+export type RebuildDeps = Pick<Adapters, 'config' | 'rebuildStore' | 'rollupCache' | 'retention' | 'now'>;
 
 export interface RebuildSummary {
   from: string;
@@ -38,7 +37,7 @@ export async function rebuildRange(
     retentionMs: deps.config.limits.retentionMs,
     maxFutureSkewMs: deps.config.limits.maxFutureSkewMs,
   });
-  const scope = await rebuildScope(deps.sql, { fromMs: plan.fromMs, toMs: plan.toMs, tenantId: q.tenantId });
+  const scope = await deps.rebuildStore.rebuildScope({ fromMs: plan.fromMs, toMs: plan.toMs, tenantId: q.tenantId });
   // A tenant with a shorter retention has no raw events before its own cutoff's day: its older rollups stay.
   const retention = await deps.retention.ofMany(scope.map((s) => s.tenantId));
   // tenant -> day -> raw events per hour
@@ -62,13 +61,13 @@ export async function rebuildRange(
       if (!hours) continue;
       for (const hourMs of day.hours) {
         const intervals: Interval[] = HOUR_INTERVALS.filter((i) => i !== '10s' || hourMs + INTERVAL_MS['1h'] > plan.tenSecondFromMs);
-        const r = await rebuildHour(deps.sql, { tenantId, fromMs: hourMs, toMs: hourMs + INTERVAL_MS['1h'], intervals });
+        const r = await deps.rebuildStore.rebuildHour({ tenantId, fromMs: hourMs, toMs: hourMs + INTERVAL_MS['1h'], intervals });
         await deps.rollupCache.write(r.values);
         summary.events += r.events;
         summary.rows += r.values.length;
         hooks.onProgress?.(hours.get(hourMs) ?? 0);
       }
-      const d = await rebuildDay(deps.sql, { tenantId, dayMs: day.dayMs });
+      const d = await deps.rebuildStore.rebuildDay({ tenantId, dayMs: day.dayMs });
       await deps.rollupCache.write(d.values);
       summary.rows += d.values.length;
       summary.days += 1;

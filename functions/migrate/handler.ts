@@ -7,10 +7,8 @@
 // exponential backoff until the function's own time is nearly spent.
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { loadConfig, type Config } from '../../adapters/config';
-import { readJsonSecret } from '../../adapters/aws/secret';
-import { setAppRolePassword } from '../../adapters/postgres/app-role';
-import { createSql } from '../../adapters/postgres/client';
-import { migrate, type MigrationResult } from '../../adapters/postgres/migrate';
+import type { MigrationResult } from '../../adapters/postgres/migrate';
+import { migrateDeployment } from '../../adapters/postgres/app-role';
 import { logger } from '../../adapters/logger';
 
 export interface CustomResourceResult {
@@ -75,21 +73,7 @@ export interface MigrationsDeps {
 const defaultDeps: MigrationsDeps = {
   loadConfig,
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  async runMigrations(cfg) {
-    const sql = createSql({ ...cfg.database, poolSize: 1 });
-    try {
-      const result = await migrate(sql);
-      const appSecretArn = cfg.database.appSecretArn;
-      if (appSecretArn) {
-        const secret = await readJsonSecret(appSecretArn, cfg.aws.region);
-        if (typeof secret.password !== 'string') throw new Error('DATABASE_APP_SECRET_ARN has no "password"');
-        await setAppRolePassword(sql, secret.password);
-      }
-      return result;
-    } finally {
-      await sql.end({ timeout: 5 });
-    }
-  },
+  runMigrations: migrateDeployment,
 };
 
 export function createHandler(deps: MigrationsDeps = defaultDeps) {

@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { SCOPES, requireScope, type Principal } from '../../core/api-keys';
 import { badRequest, notFound } from '../../core/errors';
 import type { Adapters } from '../../adapters';
-import { createApiKey, listApiKeys, revokeApiKey } from '../../adapters/postgres/api-keys-store';
 import { parseBody } from '../http/body-schema';
 import { isUuid } from '../../core/ids';
 
@@ -15,7 +14,7 @@ export const createApiKeySchema = z.strictObject({
 
 export async function getApiKeys(deps: Adapters, principal: Principal) {
   requireScope(principal, 'admin');
-  const keys = await listApiKeys(deps.sql, principal.tenantId);
+  const keys = await deps.apiKeys.listApiKeys(principal.tenantId);
   const visible = principal.projectSlug ? keys.filter((k) => k.projectSlug === principal.projectSlug) : keys;
   return {
     api_keys: visible.map((k) => ({
@@ -46,7 +45,7 @@ export async function postApiKey(deps: Adapters, principal: Principal, body: unk
     projectId = project.id;
   }
   const scopes = [...new Set(input.scopes)];
-  const created = await createApiKey(deps.sql, principal.tenantId, scopes, projectId, input.name);
+  const created = await deps.apiKeys.createApiKey(principal.tenantId, scopes, projectId, input.name);
   return { id: created.id, key: created.key, prefix: created.prefix, scopes, project: projectSlug };
 }
 
@@ -54,9 +53,9 @@ export async function deleteApiKey(deps: Adapters, principal: Principal, id: str
   requireScope(principal, 'admin');
   if (!isUuid(id)) throw notFound(`API key ${id} does not exist.`);
   if (principal.projectSlug) {
-    const own = (await listApiKeys(deps.sql, principal.tenantId)).find((k) => k.id === id);
+    const own = (await deps.apiKeys.listApiKeys(principal.tenantId)).find((k) => k.id === id);
     if (!own || own.projectSlug !== principal.projectSlug) throw notFound(`API key ${id} does not exist.`);
   }
-  if (!(await revokeApiKey(deps.sql, principal.tenantId, id))) throw notFound(`API key ${id} does not exist.`);
+  if (!(await deps.apiKeys.revokeApiKey(principal.tenantId, id))) throw notFound(`API key ${id} does not exist.`);
   return { id, revoked: true };
 }

@@ -2,16 +2,22 @@
 import { z } from 'zod';
 import type { Principal } from '../../core/api-keys';
 import { requireScope } from '../../core/api-keys';
-import { DECLARABLE_TYPES, TYPE_STATUSES, isCatalogablePropertyName, maskToTypes, typesToMask, MAX_PROPERTY_NAME } from '../../core/catalog';
+import {
+  count24hFromMs,
+  declarationCapMessage,
+  DECLARABLE_TYPES,
+  TYPE_STATUSES,
+  isCatalogablePropertyName,
+  maskToTypes,
+  typesToMask,
+  MAX_PROPERTY_NAME,
+} from '../../core/catalog';
 import { eventTypeProblem, normalizeName } from '../../core/event-validation';
 import { badRequest, conflict, forbidden, notFound } from '../../core/errors';
 import type { Adapters } from '../../adapters';
-import { declareEventType, readCatalog, readViolations, type CatalogTypeRow } from '../../adapters/postgres/catalog-store';
-import { listProjects } from '../../adapters/postgres/tenants-store';
+import type { CatalogTypeRow } from '../../adapters/postgres/catalog-store';
 import { parseBody } from '../http/body-schema';
 import { readableProjects } from './scope';
-
-const HOUR_MS = 3_600_000;
 
 export const declareCatalogTypeSchema = z.strictObject({
   project: z.string().min(1).max(64).optional().describe('Required unless the key is bound to a project'),
@@ -27,11 +33,6 @@ export const declareCatalogTypeSchema = z.strictObject({
 });
 
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
-
-/** The current hour and the 23 before it: the hourly rollups that make up "the last 24 h". */
-function countFromMs(nowMs: number): number {
-  return Math.floor(nowMs / HOUR_MS) * HOUR_MS - 23 * HOUR_MS;
-}
 
 function typeView(t: CatalogTypeRow) {
   return {
@@ -59,9 +60,10 @@ function catalogPath(eventType: string): string {
 export async function getCatalog(deps: Adapters, principal: Principal, params: URLSearchParams) {
   const projects = await readableProjects(deps.projects, principal, params.get('project'));
   const eventType = params.get('event_type') || undefined;
+  const countFromMs = count24hFromMs(deps.now());
   const [modes, rows] = await Promise.all([
-    listProjects(deps.sql, principal.tenantId),
-    readCatalog(deps.sql, { tenantId: principal.tenantId, projectIds: projects.map((p) => p.id), eventType, countFromMs: countFromMs(deps.now()) }),
+    deps.tenants.listProjects(principal.tenantId),
+    deps.catalogStore.readCatalog({ tenantId: principal.tenantId, projectIds: projects.map((p) => p.id), eventType, countFromMs }),
   ]);
   const modeOf = new Map(modes.map((p) => [p.id, p.schemaMode]));
   const { maxEventTypes, maxPropertiesPerType } = deps.config.catalog;
@@ -78,7 +80,7 @@ export async function getCatalog(deps: Adapters, principal: Principal, params: U
 export async function getViolations(deps: Adapters, principal: Principal, params: URLSearchParams) {
   const projects = await readableProjects(deps.projects, principal, params.get('project'));
   const slugOf = new Map(projects.map((p) => [p.id, p.slug]));
-  const rows = await readViolations(deps.sql, principal.tenantId, projects.map((p) => p.id));
+  const rows = await deps.catalogStore.readViolations(principal.tenantId, projects.map((p) => p.id));
   return {
     violations: rows.map((v) => ({
       project: slugOf.get(v.projectId),
@@ -109,20 +111,14 @@ export async function putCatalogType(deps: Adapters, principal: Principal, rawEv
   const project = principal.projectId && principal.projectSlug ? { id: principal.projectId, slug: principal.projectSlug } : await deps.projects.bySlug(principal.tenantId, slug);
   if (!project) throw notFound(`Project "${slug}" does not exist.`);
 
-  const result = await declareEventType(
-    deps.sql,
+  const result = await deps.catalogStore.declareEventType(
     { tenantId: principal.tenantId, projectId: project.id, eventType, description: input.description === '' ? null : input.description, status: input.status, properties: input.properties ?? {} },
     deps.config.catalog,
   );
-  if (!result.ok) {
-    const message =
-      result.limit === 'event_types'
-        ? `Project "${project.slug}" already has ${result.current} event types, the most a project may have (CATALOG_MAX_EVENT_TYPES=${result.max}); reuse an existing type or raise CATALOG_MAX_EVENT_TYPES in the deployment's configuration.`
-        : `Event type "${eventType}" has ${result.current} properties and this declaration adds ${result.adding}; a type may have at most ${result.max} (CATALOG_MAX_PROPERTIES). Declare fewer, or raise CATALOG_MAX_PROPERTIES in the deployment's configuration.`;
-    throw conflict('catalog_limit', message);
-  }
+  if (result.kind !== 'ok') throw conflict('catalog_limit', declarationCapMessage(result.reason, project.slug, eventType));
   // This process sees the declaration at once; others within CATALOG_CACHE_TTL.
   deps.catalog.invalidate(principal.tenantId, project.id);
-  const [row] = await readCatalog(deps.sql, { tenantId: principal.tenantId, projectIds: [project.id], eventType, countFromMs: countFromMs(deps.now()) });
-  return { created: result.created, entry: { project: project.slug, ...typeView(row!) } };
+  const countFromMs = count24hFromMs(deps.now());
+  const [row] = await deps.catalogStore.readCatalog({ tenantId: principal.tenantId, projectIds: [project.id], eventType, countFromMs });
+  return { created: result.value.created, entry: { project: project.slug, ...typeView(row!) } };
 }

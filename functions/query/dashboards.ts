@@ -4,14 +4,11 @@ import { z } from 'zod';
 import type { Principal } from '../../core/api-keys';
 import { requireScope } from '../../core/api-keys';
 import { notFound } from '../../core/errors';
-import { parseDuration } from '../../core/intervals';
-import { defaultWidgets, WIDGET_TYPES, type Widget } from '../../core/dashboards';
+import { fitsGrid, GRID, isWidgetRange, MAX_WIDGETS, needsEventType, WIDGET_TYPES, type Widget } from '../../core/dashboards';
 import type { Adapters } from '../../adapters';
-import { busiestEventTypes, deleteDashboard, getDashboard, insertDashboard, listDashboards, updateDashboard, type Dashboard } from '../../adapters/postgres/dashboards-store';
+import type { Dashboard } from '../../adapters/postgres/dashboards-store';
 import { parseBody } from '../http/body-schema';
 import { isUuid } from '../../core/ids';
-
-const MAX_RANGE_MS = 90 * 86_400_000;
 
 const widgetSchema = z
   .strictObject({
@@ -22,30 +19,29 @@ const widgetSchema = z
       event_type: z.string().min(1).max(200).optional(),
       metric: z.string().regex(/^(count|unique_users|(sum|avg):[^.\s]+(\.[^.\s]+){0,5})$/, 'metric must be count, unique_users, sum:<path> or avg:<path>').optional(),
       interval: z.enum(['10s', '1m', '5m', '1h', '1d']).optional(),
-      range: z
-        .string()
-        .refine((v) => {
-          const ms = parseDuration(v);
-          return ms !== undefined && ms > 0 && ms <= MAX_RANGE_MS;
-        }, 'range must be a duration such as 15m, 1h, 24h, 7d or 30d (at most 90d)')
-        .optional(),
+      range: z.string().refine(isWidgetRange, 'range must be a duration such as 15m, 1h, 24h, 7d or 30d (at most 90d)').optional(),
       project: z.string().min(1).max(63).optional(),
       filter: z.record(z.string().min(1).max(200), z.string().max(500)).refine((f) => Object.keys(f).length <= 10, 'at most 10 filter properties').optional(),
     }),
     // A 12-column grid: x is the column (0-11) and y the row (0 at the top) of the widget's top-left cell;
     // without x/y the UI flows widgets in order.
     layout: z
-      .strictObject({ x: z.number().int().min(0).max(11).optional(), y: z.number().int().min(0).max(1000).optional(), w: z.number().int().min(1).max(12), h: z.number().int().min(1).max(8) })
-      .refine((l) => (l.x ?? 0) + l.w <= 12, 'x + w must be at most 12 (the grid has 12 columns)')
+      .strictObject({
+        x: z.number().int().min(0).max(GRID.columns - 1).optional(),
+        y: z.number().int().min(0).max(GRID.maxRow).optional(),
+        w: z.number().int().min(1).max(GRID.columns),
+        h: z.number().int().min(1).max(GRID.maxHeight),
+      })
+      .refine(fitsGrid, `x + w must be at most ${GRID.columns} (the grid has ${GRID.columns} columns)`)
       .optional(),
   })
   .superRefine((w, ctx) => {
-    if (w.type !== 'events' && !w.query.event_type) ctx.addIssue({ code: 'custom', path: ['query', 'event_type'], message: `is required for a ${w.type} widget` });
+    if (needsEventType(w.type) && !w.query.event_type) ctx.addIssue({ code: 'custom', path: ['query', 'event_type'], message: `is required for a ${w.type} widget` });
   });
 
 export const dashboardSchema = z.strictObject({
   name: z.string().trim().min(1).max(200),
-  widgets: z.array(widgetSchema).max(50),
+  widgets: z.array(widgetSchema).max(MAX_WIDGETS),
 });
 
 function view(d: Dashboard) {
@@ -55,26 +51,19 @@ function view(d: Dashboard) {
 const withIds = (widgets: z.infer<typeof widgetSchema>[]): Widget[] => widgets.map((w) => ({ ...w, id: w.id ?? randomUUID() }));
 
 async function dashboardOf(deps: Adapters, principal: Principal, id: string): Promise<Dashboard> {
-  const d = isUuid(id) ? await getDashboard(deps.sql, principal.tenantId, id) : null;
+  const d = isUuid(id) ? await deps.dashboards.getDashboard(principal.tenantId, id) : null;
   if (!d) throw notFound(`Dashboard ${id} does not exist.`);
   return d;
 }
 
 export async function getDashboards(deps: Adapters, principal: Principal) {
-  let all = await listDashboards(deps.sql, principal.tenantId);
+  let all = await deps.dashboards.listDashboards(principal.tenantId);
   if (all.length === 0) {
     // Every tenant starts with a default dashboard, made from its busiest event types on first use.
-    await ensureDefaultDashboard(deps, principal.tenantId);
-    all = await listDashboards(deps.sql, principal.tenantId);
+    await deps.dashboards.ensureDefaultDashboard(principal.tenantId);
+    all = await deps.dashboards.listDashboards(principal.tenantId);
   }
   return { dashboards: all.map(view) };
-}
-
-export async function ensureDefaultDashboard(deps: Pick<Adapters, 'sql'>, tenantId: string, eventTypes?: string[]): Promise<void> {
-  const types = eventTypes ?? (await busiestEventTypes(deps.sql, tenantId, 3));
-  await insertDashboard(deps.sql, tenantId, randomUUID(), { name: 'Overview', widgets: defaultWidgets(types), isDefault: true }).catch((e: { code?: string }) => {
-    if (e.code !== '23505') throw e; // made concurrently by another request
-  });
 }
 
 export async function getDashboardById(deps: Adapters, principal: Principal, id: string) {
@@ -84,7 +73,7 @@ export async function getDashboardById(deps: Adapters, principal: Principal, id:
 export async function postDashboard(deps: Adapters, principal: Principal, body: unknown) {
   requireScope(principal, 'admin');
   const input = parseBody(dashboardSchema, body);
-  const d = await insertDashboard(deps.sql, principal.tenantId, randomUUID(), { name: input.name, widgets: withIds(input.widgets) });
+  const d = await deps.dashboards.insertDashboard(principal.tenantId, randomUUID(), { name: input.name, widgets: withIds(input.widgets) });
   return view(d!);
 }
 
@@ -92,7 +81,7 @@ export async function putDashboard(deps: Adapters, principal: Principal, id: str
   requireScope(principal, 'admin');
   await dashboardOf(deps, principal, id);
   const input = parseBody(dashboardSchema, body);
-  const d = await updateDashboard(deps.sql, principal.tenantId, id, { name: input.name, widgets: withIds(input.widgets) });
+  const d = await deps.dashboards.updateDashboard(principal.tenantId, id, { name: input.name, widgets: withIds(input.widgets) });
   if (!d) throw notFound(`Dashboard ${id} does not exist.`);
   return view(d);
 }
@@ -100,6 +89,6 @@ export async function putDashboard(deps: Adapters, principal: Principal, id: str
 export async function deleteDashboardById(deps: Adapters, principal: Principal, id: string) {
   requireScope(principal, 'admin');
   await dashboardOf(deps, principal, id);
-  await deleteDashboard(deps.sql, principal.tenantId, id);
+  await deps.dashboards.deleteDashboard(principal.tenantId, id);
   return { id, deleted: true };
 }

@@ -10,7 +10,7 @@ const NOW = Date.parse('2026-11-27T10:00:00Z');
 const ajv = new Ajv2020({ strict: false });
 addFormats(ajv);
 const schemaAccepts = ajv.compile(OPENAPI.components.schemas.Event);
-const codeAccepts = (e: unknown) => validateEvent(e, 0, NOW, limits).ok;
+const codeAccepts = (e: unknown) => validateEvent(e, 0, NOW, limits).kind === 'ok';
 
 const printable = fc.string({ minLength: 1, maxLength: 30 }).filter((s) => s.trim() === s && !s.startsWith('$') && !/[\p{Cc}\p{Cs}\p{Zl}\p{Zp}]/u.test(s));
 const validEvent = fc.record(

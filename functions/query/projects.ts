@@ -2,14 +2,16 @@
 import { z } from 'zod';
 import type { Principal } from '../../core/api-keys';
 import { requireScope } from '../../core/api-keys';
+import { SCHEMA_MODES } from '../../core/catalog';
 import { conflict, forbidden, notFound } from '../../core/errors';
+import { SLUG_PATTERN, SLUG_RULE } from '../../core/tenants';
 import type { Adapters } from '../../adapters';
-import { createProject, DuplicateError, listProjects, SLUG_PATTERN, updateProject, type Project } from '../../adapters/postgres/tenants-store';
+import { DuplicateError, type Project } from '../../adapters/postgres/tenants-store';
 import { parseBody } from '../http/body-schema';
 
-const slug = z.string().regex(SLUG_PATTERN, 'must be 1-63 lower-case letters, digits or dashes, starting with a letter or digit');
+const slug = z.string().regex(SLUG_PATTERN, SLUG_RULE);
 const name = z.string().trim().min(1).max(200);
-const schemaMode = z.enum(['open', 'strict']);
+const schemaMode = z.enum(SCHEMA_MODES);
 export const createProjectSchema = z.strictObject({ slug, name: name.optional(), schema_mode: schemaMode.optional() });
 export const updateProjectSchema = z.strictObject({ name: name.optional(), schema_mode: schemaMode.optional() });
 
@@ -18,7 +20,7 @@ export function projectView(p: Project) {
 }
 
 export async function getProjects(deps: Adapters, principal: Principal) {
-  const all = await listProjects(deps.sql, principal.tenantId);
+  const all = await deps.tenants.listProjects(principal.tenantId);
   const visible = principal.projectId ? all.filter((p) => p.id === principal.projectId) : all;
   return { projects: visible.map(projectView) };
 }
@@ -28,7 +30,7 @@ export async function postProject(deps: Adapters, principal: Principal, body: un
   if (principal.projectId) throw forbidden('This key is bound to one project and cannot create projects.');
   const input = parseBody(createProjectSchema, body);
   try {
-    const p = await createProject(deps.sql, principal.tenantId, input.slug, input.name ?? input.slug, input.schema_mode ?? 'open');
+    const p = await deps.tenants.createProject(principal.tenantId, input.slug, input.name ?? input.slug, input.schema_mode ?? 'open');
     return projectView(p);
   } catch (e) {
     if (e instanceof DuplicateError) throw conflict('conflict', `Project "${input.slug}" already exists.`);
@@ -40,7 +42,7 @@ export async function patchProject(deps: Adapters, principal: Principal, project
   requireScope(principal, 'admin');
   if (principal.projectSlug && principal.projectSlug !== projectSlug) throw forbidden(`This key is bound to project "${principal.projectSlug}".`);
   const input = parseBody(updateProjectSchema, body);
-  const p = await updateProject(deps.sql, principal.tenantId, projectSlug, { name: input.name, schemaMode: input.schema_mode });
+  const p = await deps.tenants.updateProject(principal.tenantId, projectSlug, { name: input.name, schemaMode: input.schema_mode });
   if (!p) throw notFound(`Project "${projectSlug}" does not exist.`);
   // The schema mode travels with the cached catalog: this process applies it at once, others within CATALOG_CACHE_TTL.
   deps.catalog.invalidate(principal.tenantId, p.id);

@@ -14,7 +14,7 @@ import { rollupCacheKey } from '../../adapters/redis/rollup-cache';
 import { rebuildRange } from '../../functions/maintenance/rebuild';
 import { startChild } from './child';
 import { bodyFactory } from './events';
-import { cannon, maxThroughput, pacedLatency, summarizeLatency, type LoadTarget, type PacedResult } from './load';
+import { cannon, maxThroughput, pacedLatency, summarizeLatency, type LoadTarget } from './load';
 import { groupCommitted, plainConsumerRate, prefillTopic, produceConsumeLatency, topicEnd, type ReadRate } from './aggregate-kafka';
 import { diskUse, seedRawEvents } from './seed';
 import { formatProfile, summarizeProfile } from './profile';

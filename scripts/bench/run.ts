@@ -44,7 +44,7 @@ async function topicsWork(brokers: string): Promise<void> {
       await deleteTopics(kafka, [probe]);
       return;
     } catch (e) {
-      if (attempt >= 6) throw new Error(`the new broker cannot create topics: ${(e as Error).message}`);
+      if (attempt >= 6) throw new Error(`the new broker cannot create topics: ${(e as Error).message}`, { cause: e });
       await new Promise((r) => setTimeout(r, 1_000 * attempt));
     }
   }

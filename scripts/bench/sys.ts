@@ -109,7 +109,7 @@ export function describeCpu(s: CpuShare): string {
  */
 export function cpuByName(names: string[]): Record<string, Map<number, number>> {
   const out: Record<string, Map<number, number>> = Object.fromEntries(names.map((n) => [n, new Map<number, number>()]));
-  let pids: string[] = [];
+  let pids: string[];
   try {
     pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
   } catch {

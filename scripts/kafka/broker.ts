@@ -127,6 +127,7 @@ async function assertJava(): Promise<string> {
     if (isEnoent(err)) {
       throw new Error(
         `Java not found (tried "${java}"). Kafka ${KAFKA_VERSION} needs a Java ${KAFKA_MAJOR >= 4 ? '17' : '11'}+ runtime on PATH (or JAVA_HOME).`,
+        { cause: err },
       );
     }
     throw err;
@@ -199,6 +200,7 @@ export async function ensureKafkaJars(opts: { log?: LogFn } = {}): Promise<strin
     if (isEnoent(err)) {
       throw new Error(
         'Maven ("mvn") not found on PATH; it is needed once to download the Kafka jars from Maven Central (e.g. apt-get install maven).',
+        { cause: err },
       );
     }
     throw err;

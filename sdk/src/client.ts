@@ -71,6 +71,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 function defaultOnError(error: CustomerSignalError, events: EventPayload[]): void {
+  // eslint-disable-next-line no-console -- the documented default (sdk/README.md): a producer with no onError still hears of failures
   console.warn(`[customersignal] ${error.name} (${error.code}): ${error.message} — ${events.length} event(s) affected`);
 }
 

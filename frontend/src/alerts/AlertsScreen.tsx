@@ -3,11 +3,12 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { alertQueries, catalogQueries } from '../api/queries';
-import { api, type AlertRule } from '../api/resources';
+import { api } from '../api/resources';
+import { ALERT_OPS, type AlertRuleView } from '../api/types';
 import { useSession } from '../auth/AuthProvider';
 import { Card } from '../components/Card';
 import { DataTable } from '../components/DataTable';
-import { AdminButton, OnceNotice, ProjectSelectField, Select, SelectField, TextAreaField, TextField } from '../components/form';
+import { AdminButton, MetricField, OnceNotice, ProjectSelectField, Select, SelectField, Suggestions, TextAreaField, TextField } from '../components/form';
 import { EmptyState, ErrorState, LoadingState, QueryView } from '../components/PanelStates';
 import { LIVE_REFRESH_MS } from '../config';
 import { durationLabel, parseDuration } from '../lib/duration';
@@ -16,9 +17,9 @@ import { useDebounced } from '../lib/useDebounced';
 import { useLive } from '../shell/LiveContext';
 import { useIsAdmin } from '../shell/scope';
 import { PreviewChart } from './PreviewChart';
-import { draftFromRule, draftProblem, EMPTY_DRAFT, inputFromDraft, OPS, type RuleDraft } from './ruleForm';
+import { draftFromRule, draftProblem, EMPTY_DRAFT, inputFromDraft, type RuleDraft } from './ruleForm';
 
-type Editing = { mode: 'new' } | { mode: 'edit'; rule: AlertRule } | null;
+type Editing = { mode: 'new' } | { mode: 'edit'; rule: AlertRuleView } | null;
 
 export function AlertsScreen() {
   const session = useSession();
@@ -86,13 +87,13 @@ export function AlertsScreen() {
   );
 }
 
-function describeRule(rule: AlertRule): string {
+function describeRule(rule: AlertRuleView): string {
   const what = rule.metric === 'ratio' ? `${rule.numerator} / ${rule.denominator}` : `${rule.metric} of ${rule.event_type}`;
   const cond = rule.condition ? ` ${rule.condition.op} ${rule.condition.threshold}` : rule.metric === 'anomaly' ? ` (sensitivity ${String(rule.anomaly?.sensitivity ?? 3)})` : '';
   return `${what}${cond} over ${durationLabel(rule.window)}${rule.project ? ` in ${rule.project}` : ''}`;
 }
 
-function RuleCard({ rule, isAdmin, onEdit, historyOpen, onHistory }: { rule: AlertRule; isAdmin: boolean; onEdit: () => void; historyOpen: boolean; onHistory: () => void }) {
+function RuleCard({ rule, isAdmin, onEdit, historyOpen, onHistory }: { rule: AlertRuleView; isAdmin: boolean; onEdit: () => void; historyOpen: boolean; onHistory: () => void }) {
   const session = useSession();
   const queryClient = useQueryClient();
   const invalidate = () => queryClient.invalidateQueries({ queryKey: alertQueries.rules(session).queryKey });
@@ -219,7 +220,7 @@ function HistorySection({ ruleId, title }: { ruleId: string | null; title: strin
 
 const PREVIEW_RANGES = ['15m', '1h', '6h', '24h'] as const;
 
-function RuleEditor({ rule, onDone }: { rule: AlertRule | null; onDone: (saved: AlertRule | null) => void }) {
+function RuleEditor({ rule, onDone }: { rule: AlertRuleView | null; onDone: (saved: AlertRuleView | null) => void }) {
   const session = useSession();
   const queryClient = useQueryClient();
   const eventTypes = useQuery(catalogQueries.eventTypes(session));
@@ -260,22 +261,11 @@ function RuleEditor({ rule, onDone }: { rule: AlertRule | null; onDone: (saved: 
       }}
     >
       <h2 className="panel__title">{rule ? `Edit “${rule.name}”` : 'New alert rule'}</h2>
-      <datalist id="alert-event-types">
-        {(eventTypes.data ?? []).map((t) => (
-          <option key={t} value={t} />
-        ))}
-      </datalist>
+      <Suggestions id="alert-event-types" values={eventTypes.data ?? []} />
       <div className="filters__grid">
         <TextField label="Name" required maxLength={200} value={draft.name} onChange={(name) => set({ name })} />
         <ProjectSelectField value={draft.project} onChange={(project) => set({ project })} />
-        <TextField label="Metric" list={`${id}-metrics`} value={draft.metric} onChange={(metric) => set({ metric })} />
-        <datalist id={`${id}-metrics`}>
-          <option value="count" />
-          <option value="unique_users" />
-          <option value="ratio" />
-          <option value="sum:amount" />
-          <option value="avg:amount" />
-        </datalist>
+        <MetricField value={draft.metric} onChange={(metric) => set({ metric })} extra={['ratio']} />
         {isRatio ? (
           <>
             <TextField label="Numerator event type" list="alert-event-types" value={draft.numerator} onChange={(numerator) => set({ numerator })} />
@@ -285,7 +275,7 @@ function RuleEditor({ rule, onDone }: { rule: AlertRule | null; onDone: (saved: 
           <TextField label="Event type" list="alert-event-types" value={draft.eventType} onChange={(eventType) => set({ eventType })} />
         )}
         <TextField label="Property filter" placeholder="region=eu" value={draft.filterText} onChange={(filterText) => set({ filterText })} />
-        <SelectField label="Condition" value={draft.op} options={OPS} onChange={(op) => set({ op })} />
+        <SelectField label="Condition" value={draft.op} options={ALERT_OPS} onChange={(op) => set({ op })} />
         <TextField label="Threshold" inputMode="decimal" value={draft.threshold} onChange={(threshold) => set({ threshold })} />
         <TextField label="Window" value={draft.window} onChange={(window) => set({ window })} />
         <TextField label="For (pending before firing)" value={draft.forDuration} onChange={(forDuration) => set({ forDuration })} />

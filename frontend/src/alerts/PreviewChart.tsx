@@ -1,6 +1,6 @@
 // The rule's metric over a past range with its threshold, as POST /v1/alert-rules/preview evaluated it.
 import { CartesianGrid, ComposedChart, Line, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis, Area } from 'recharts';
-import type { PreviewResult } from '../api/resources';
+import type { PreviewResult } from '../api/types';
 import { formatDateTime, formatNumber, formatShortClock } from '../lib/format';
 
 export function PreviewChart({ preview }: { preview: PreviewResult }) {

@@ -1,4 +1,4 @@
-import type { AlertRule } from '../api/resources';
+import type { AlertRuleView } from '../api/types';
 import { draftFromRule, draftProblem, EMPTY_DRAFT, inputFromDraft } from './ruleForm';
 
 describe('alert rule form', () => {
@@ -55,7 +55,7 @@ describe('alert rule form', () => {
       status: { state: 'ok', since: null, value: null },
       created_at: '',
       updated_at: '',
-    } as AlertRule;
+    } as AlertRuleView;
 
     const draft = draftFromRule(rule);
 

@@ -1,8 +1,6 @@
 // The alert rule form's state and its translation to and from the API body (threshold rules and ratios).
-import type { AlertRule, AlertRuleInput, ChannelInput } from '../api/resources';
+import type { AlertOp, AlertRuleBody, AlertRuleChannelBody, AlertRuleView } from '../api/types';
 import { formatFilterText, parseDuration, parseFilterText } from '../lib/duration';
-
-export const OPS = ['>', '>=', '<', '<=', '==', '!='] as const;
 
 export interface RuleDraft {
   name: string;
@@ -12,7 +10,7 @@ export interface RuleDraft {
   numerator: string;
   denominator: string;
   filterText: string;
-  op: string;
+  op: AlertOp;
   threshold: string;
   window: string;
   forDuration: string;
@@ -42,7 +40,7 @@ export const EMPTY_DRAFT: RuleDraft = {
   emails: '',
 };
 
-export function draftFromRule(rule: AlertRule): RuleDraft {
+export function draftFromRule(rule: AlertRuleView): RuleDraft {
   return {
     name: rule.name,
     project: rule.project ?? '',
@@ -63,8 +61,8 @@ export function draftFromRule(rule: AlertRule): RuleDraft {
 }
 
 /** The API body; webhooks are sent without secrets (the server keeps the existing one per URL, or generates one). */
-export function inputFromDraft(draft: RuleDraft): AlertRuleInput {
-  const channels: ChannelInput[] = draft.webhooks
+export function inputFromDraft(draft: RuleDraft): AlertRuleBody {
+  const channels: AlertRuleChannelBody[] = draft.webhooks
     .split(/\s+/)
     .filter((url) => url !== '')
     .map((url) => ({ type: 'webhook', url }));
@@ -74,7 +72,7 @@ export function inputFromDraft(draft: RuleDraft): AlertRuleInput {
     .filter((s) => s !== '');
   if (to.length > 0) channels.push({ type: 'email', to });
   const filter = parseFilterText(draft.filterText);
-  const input: AlertRuleInput = {
+  const input: AlertRuleBody = {
     name: draft.name.trim(),
     project: draft.project.trim() === '' ? null : draft.project.trim(),
     metric: draft.metric.trim() || 'count',

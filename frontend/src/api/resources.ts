@@ -1,12 +1,13 @@
 // Every endpoint the dashboard uses beyond events and metrics: one typed function each.
-// Bodies get a light shape check (the fields the UI relies on), then are trusted as typed.
+// Bodies get a light shape check (the fields the UI relies on), then are trusted as typed; the types come from
+// ./types (derived from the backend), the one module the screens take API types from.
 import type { ApiClient, QueryParams } from './client';
 import { expectArray, expectObject, expectString } from './shape';
-
-// ---------- shapes (derived from the backend in ./types; the alert-rule shapes below are still hand-kept) ----------
-
 import type {
   AlertHistoryEntry,
+  AlertPreviewBody,
+  AlertRuleBody,
+  AlertRuleView,
   ApiKeyInfo,
   CatalogProject,
   CreateApiKeyInput,
@@ -22,39 +23,6 @@ import type {
   Violation,
   Widget,
 } from './types';
-export type { CatalogEntry, CatalogProject, CreatedApiKey, Dashboard, PreviewResult, Widget, WidgetQuery, WidgetType } from './types';
-
-export type AlertOp = '>' | '>=' | '<' | '<=' | '==' | '!=';
-
-export type ChannelInput = { type: 'webhook'; url: string; secret?: string } | { type: 'email'; to: string[] };
-
-/** Body of POST/PUT /v1/alert-rules (the threshold rules the UI edits). */
-export interface AlertRuleInput {
-  name: string;
-  project?: string | null;
-  event_type?: string;
-  metric: string;
-  numerator?: string;
-  denominator?: string;
-  filter?: Record<string, string>;
-  condition?: { op: string; threshold: number };
-  window: string;
-  for: string;
-  cooldown: string;
-  enabled: boolean;
-  channels: ChannelInput[];
-  anomaly?: Record<string, unknown>;
-}
-
-export type ChannelView = { type: 'webhook'; url: string; has_secret: boolean; secret?: string } | { type: 'email'; to: string[] };
-
-export interface AlertRule extends Omit<AlertRuleInput, 'channels'> {
-  id: string;
-  channels: ChannelView[];
-  status: { state: string; since: string | null; value: number | null };
-  created_at: string;
-  updated_at: string;
-}
 
 // ---------- parsers ----------
 
@@ -116,11 +84,12 @@ export const api = {
   createApiKey: (c: ApiClient, body: CreateApiKeyInput) => c.send('POST', '/v1/api-keys', { body, parse: asIs<CreatedApiKey>('api key') }),
   revokeApiKey: (c: ApiClient, id: string) => c.send('DELETE', `/v1/api-keys/${encodeURIComponent(id)}`, { parse: asIs<unknown>('response') }),
 
-  alertRules: (c: ApiClient, signal?: AbortSignal) => c.get('/v1/alert-rules', { signal, parse: listOf<AlertRule>('rules', hasId) }),
-  createAlertRule: (c: ApiClient, body: AlertRuleInput) => c.send('POST', '/v1/alert-rules', { body, parse: asIs<AlertRule>('rule') }),
-  updateAlertRule: (c: ApiClient, id: string, body: AlertRuleInput) => c.send('PUT', `/v1/alert-rules/${encodeURIComponent(id)}`, { body, parse: asIs<AlertRule>('rule') }),
+  alertRules: (c: ApiClient, signal?: AbortSignal) => c.get('/v1/alert-rules', { signal, parse: listOf<AlertRuleView>('rules', hasId) }),
+  createAlertRule: (c: ApiClient, body: AlertRuleBody) => c.send('POST', '/v1/alert-rules', { body, parse: asIs<AlertRuleView>('rule') }),
+  updateAlertRule: (c: ApiClient, id: string, body: AlertRuleBody) =>
+    c.send('PUT', `/v1/alert-rules/${encodeURIComponent(id)}`, { body, parse: asIs<AlertRuleView>('rule') }),
   deleteAlertRule: (c: ApiClient, id: string) => c.send('DELETE', `/v1/alert-rules/${encodeURIComponent(id)}`, { parse: asIs<unknown>('response') }),
-  previewAlertRule: (c: ApiClient, body: { rule: Partial<AlertRuleInput>; from: string; to?: string }, signal?: AbortSignal) =>
+  previewAlertRule: (c: ApiClient, body: AlertPreviewBody, signal?: AbortSignal) =>
     c.send('POST', '/v1/alert-rules/preview', { body, signal, parse: asIs<PreviewResult>('preview') }),
   alerts: (c: ApiClient, query: QueryParams, signal?: AbortSignal) =>
     c.get('/v1/alerts', { query, signal, parse: (b) => ({ alerts: listOf<AlertHistoryEntry>('alerts', hasId)(b), next_before: (expectObject(b, 'response').next_before as string | null) ?? null }) }),

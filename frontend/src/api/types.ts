@@ -84,12 +84,25 @@ export type Scope = ItemOf<CreateApiKeyInput['scopes']>;
 
 // ---------- alerts ----------
 
-// The alert-rule shapes the screens use (AlertRule, AlertRuleInput, ChannelView, ChannelInput) are still kept by hand
-// in resources.ts while the webhook channel's secret flag changes on another branch; these two replace them then.
-/** `GET /v1/alert-rules` (one rule with its state; webhook secrets never, except once after they are generated). */
+/**
+ * `GET /v1/alert-rules` (one rule with its state), and the answer to `POST`/`PUT`: webhook secrets never, except a
+ * generated one in the answer that generated it (shown once).
+ */
 export type AlertRuleView = ItemOf<BodyOf<typeof getAlertRules>['rules']>;
+export type AlertRuleChannelView = ItemOf<AlertRuleView['channels']>;
 /** Body of `POST /v1/alert-rules` and `PUT /v1/alert-rules/{id}`. */
 export type AlertRuleBody = z.input<typeof alertRuleSchema>;
+export type AlertRuleChannelBody = ItemOf<NonNullable<AlertRuleBody['channels']>>;
+export type AlertOp = NonNullable<AlertRuleBody['condition']>['op'];
+/**
+ * Body of `POST /v1/alert-rules/preview`: a rule body without the fields it may leave out (the handler's schema
+ * types `rule` as any object and parses it with alertRuleSchema, `name` defaulting to "preview").
+ */
+export interface AlertPreviewBody {
+  rule: Partial<AlertRuleBody>;
+  from: string;
+  to?: string;
+}
 
 /** `GET /v1/alerts` (one state change, with its deliveries). */
 export type AlertHistoryEntry = ItemOf<BodyOf<typeof getAlerts>['alerts']>;
@@ -109,3 +122,4 @@ export const SCHEMA_MODES = allOf<SchemaMode>()('open', 'strict');
 export const TYPE_STATUSES = allOf<TypeStatus>()('active', 'deprecated');
 export const DECLARABLE_TYPES = allOf<DeclaredType>()('string', 'number', 'boolean', 'object', 'array');
 export const SCOPES = allOf<Scope>()('ingest', 'read', 'admin');
+export const ALERT_OPS = allOf<AlertOp>()('>', '>=', '<', '<=', '==');

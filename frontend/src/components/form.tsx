@@ -82,6 +82,31 @@ export function SelectField<T extends string>({ label, hint, inline, ...select }
   return <Field {...{ label, hint, inline }}>{(id) => <Select id={id} {...select} />}</Field>;
 }
 
+/** The values a text input offers while typing (`<input list={id}>`); any other value can still be typed. */
+export function Suggestions({ id, values }: { id: string; values: readonly string[] }) {
+  return (
+    <datalist id={id}>
+      {values.map((v) => (
+        <option key={v} value={v} />
+      ))}
+    </datalist>
+  );
+}
+
+/** Every kind of metric (docs/api.md#metrics), sums and averages with an example path. */
+const METRIC_EXAMPLES = ['count', 'unique_users', 'sum:amount', 'avg:amount'];
+
+/** A metric name, offering every kind while typing; `extra` adds kinds only some forms take (an alert's ratio). */
+export function MetricField({ value, onChange, extra = [] }: { value: string; onChange: (metric: string) => void; extra?: readonly string[] }) {
+  const listId = useId();
+  return (
+    <>
+      <TextField label="Metric" list={listId} value={value} onChange={onChange} />
+      <Suggestions id={listId} values={[...METRIC_EXAMPLES, ...extra]} />
+    </>
+  );
+}
+
 /** The tenant's projects ("" = all projects); a value not in the list (yet) stays selectable. */
 export function ProjectSelectField({ label = 'Project', value, onChange, emptyLabel = 'All projects' }: { label?: string; value: string; onChange: (slug: string) => void; emptyLabel?: string }) {
   const session = useSession();

@@ -2,10 +2,11 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { catalogQueries, dashboardQueries } from '../api/queries';
-import { api, type Dashboard, type Widget } from '../api/resources';
+import { api } from '../api/resources';
+import type { Dashboard, Widget } from '../api/types';
 import { useSession } from '../auth/AuthProvider';
 import { EmptyState, ErrorState, LoadingState } from '../components/PanelStates';
-import { AdminButton, SelectField, TextField } from '../components/form';
+import { AdminButton, SelectField, Suggestions, TextField } from '../components/form';
 import { INTERVAL_OPTIONS, isInterval, RANGE_CHOICES, RANGE_OPTIONS } from '../lib/duration';
 import { hrefFor, navigate, useRoute } from '../lib/router';
 import { useIsAdmin } from '../shell/scope';
@@ -138,11 +139,7 @@ function DashboardEditor({ dashboard, onDone }: { dashboard: Dashboard; onDone: 
       }}
     >
       <TextField label="Dashboard name" value={name} onChange={setName} maxLength={200} />
-      <datalist id="event-type-options">
-        {(eventTypes.data ?? []).map((t) => (
-          <option key={t} value={t} />
-        ))}
-      </datalist>
+      <Suggestions id="event-type-options" values={eventTypes.data ?? []} />
       <ol className="editor__widgets">
         {widgets.map((widget, index) => (
           <li key={widget.id ?? `new-${index}`}>

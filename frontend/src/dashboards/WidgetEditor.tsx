@@ -1,7 +1,7 @@
 // The form of one widget while a dashboard is edited: type, title, query, width, order.
 import { useState } from 'react';
-import type { Widget, WidgetType } from '../api/resources';
-import { SelectField, TextField } from '../components/form';
+import type { Widget, WidgetType } from '../api/types';
+import { MetricField, SelectField, TextField } from '../components/form';
 import { durationLabel, formatFilterText, INTERVAL_OPTIONS, parseFilterText, RANGE_CHOICES, RANGE_OPTIONS } from '../lib/duration';
 
 const TYPES: { value: WidgetType; label: string }[] = [
@@ -44,13 +44,7 @@ export function WidgetEditor({ widget, index, count, problem, onChange, onMove, 
         />
         {widget.type !== 'events' && (
           <>
-            <TextField label="Metric" list="metric-options" value={q.metric ?? 'count'} onChange={(metric) => setQuery({ metric })} />
-            <datalist id="metric-options">
-              <option value="count" />
-              <option value="unique_users" />
-              <option value="sum:amount" />
-              <option value="avg:amount" />
-            </datalist>
+            <MetricField value={q.metric ?? 'count'} onChange={(metric) => setQuery({ metric })} />
             <SelectField label="Interval" value={q.interval ?? '1m'} options={INTERVAL_OPTIONS} onChange={(interval) => setQuery({ interval })} />
           </>
         )}

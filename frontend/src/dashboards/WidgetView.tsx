@@ -1,8 +1,7 @@
 // One dashboard widget rendered from its config: timeseries, number, table or recent events.
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { eventsQueries, metricsQueries } from '../api/queries';
-import type { Widget } from '../api/resources';
-import type { MetricSeries } from '../api/types';
+import type { MetricSeries, Widget } from '../api/types';
 import { useSession } from '../auth/AuthProvider';
 import { Card } from '../components/Card';
 import { DataTable } from '../components/DataTable';
@@ -15,7 +14,7 @@ import { hrefFor, navigate } from '../lib/router';
 import { resolveRange } from '../lib/timeRange';
 import { useLive } from '../shell/LiveContext';
 import { MetricChart, seriesColor } from './MetricChart';
-import { explorerHrefForBucket, numberValue, resolveWidgetQuery, type Overrides, type ResolvedQuery } from './widgetQuery';
+import { explorerHrefForBucket, explorerHrefForSeries, numberValue, resolveWidgetQuery, type Overrides, type ResolvedQuery } from './widgetQuery';
 
 interface WidgetViewProps {
   widget: Widget;
@@ -54,12 +53,7 @@ function MetricBody({ widget, query, index }: { widget: Widget; query: ResolvedQ
     );
   }
   const data = series.data;
-  const explorerAll = hrefFor('explorer', {
-    event_type: query.eventType,
-    project: query.project,
-    ...resolveRange(query.range, Date.now()),
-    ...Object.fromEntries(Object.entries(query.filter).map(([k, v]) => [`prop.${k}`, v])),
-  });
+  const explorerAll = explorerHrefForSeries(query, data);
   const refreshFailed = series.isRefetchError && (
     <span className="badge badge--warn" title={series.error.message}>
       refresh failed
@@ -142,6 +136,8 @@ function EventsBody({ query }: { query: ResolvedQuery }) {
     return events.isError ? <ErrorState title="Could not load events" error={events.error} onRetry={() => void events.refetch()} /> : <LoadingState label="Loading events…" />;
   }
   const list = events.data.pages[0]?.events ?? [];
+  // `from` as the list's query resolved it when it fetched (not at each render: rendering stays pure).
+  const explorerHref = hrefFor('explorer', { ...filters, from: resolveRange(query.range, events.dataUpdatedAt).from });
   if (list.length === 0) return query.eventType === '' && query.project === undefined && Object.keys(query.filter).length === 0 ? <SendEventHint /> : <EmptyState title="No matching events yet" />;
   return (
     <>
@@ -153,7 +149,7 @@ function EventsBody({ query }: { query: ResolvedQuery }) {
           </li>
         ))}
       </ul>
-      <a href={hrefFor('explorer', { ...filters, from: resolveRange(query.range, Date.now()).from })}>Open in explorer</a>
+      <a href={explorerHref}>Open in explorer</a>
     </>
   );
 }

@@ -1,6 +1,5 @@
-import type { Widget } from '../api/resources';
-import type { MetricInterval, MetricSeries } from '../api/types';
-import { cleanWidget, explorerHrefForBucket, moveWidget, numberValue, resolveWidgetQuery, widgetProblem } from './widgetQuery';
+import type { MetricInterval, MetricSeries, Widget } from '../api/types';
+import { cleanWidget, explorerHrefForBucket, explorerHrefForSeries, moveWidget, numberValue, resolveWidgetQuery, widgetProblem } from './widgetQuery';
 
 const series = (metric: string, values: (number | null)[], interval: MetricInterval = '1m'): MetricSeries => ({
   event_type: 'signup',
@@ -60,6 +59,21 @@ describe('explorerHrefForBucket', () => {
       from: '2026-11-27T10:05:00.000Z',
       to: '2026-11-27T10:10:00.000Z',
       'prop.cart.currency': 'EUR',
+    });
+  });
+});
+
+describe('explorerHrefForSeries', () => {
+  it('links to the explorer filtered to the whole buckets the series counts', () => {
+    const query = resolveWidgetQuery({ event_type: 'signup', filter: { plan: 'pro' } }, { range: null, interval: null });
+
+    const href = explorerHrefForSeries(query, series('count', [1, 0, 2]));
+
+    expect(Object.fromEntries(new URLSearchParams(href.split('?')[1]))).toEqual({
+      event_type: 'signup',
+      from: '2026-11-27T10:00:00.000Z',
+      to: '2026-11-27T10:03:00.000Z',
+      'prop.plan': 'pro',
     });
   });
 });

@@ -1,7 +1,6 @@
 // What a widget asks the API for: its query with the dashboard's overrides, the interval that
 // fits the range, how a number is totalled, and the explorer link behind a chart bucket.
-import type { Widget, WidgetQuery } from '../api/resources';
-import type { MetricInterval, MetricSeries } from '../api/types';
+import type { MetricInterval, MetricSeries, Widget, WidgetQuery } from '../api/types';
 import { fitInterval, INTERVAL_MS, isInterval, parseDuration } from '../lib/duration';
 import { hrefFor } from '../lib/router';
 import { DEFAULT_RANGE } from '../lib/timeRange';
@@ -53,17 +52,29 @@ export function numberValue(series: MetricSeries, metric: string): NumberValue {
   return { value: sum, note: null };
 }
 
-/** The explorer, filtered to the events behind one bucket of a chart. */
-export function explorerHrefForBucket(query: ResolvedQuery, bucketStart: string, interval: string): string {
-  const fromMs = Date.parse(bucketStart);
-  const toMs = fromMs + (INTERVAL_MS[interval as MetricInterval] ?? 60_000);
+/** The explorer, filtered to the widget's events from the start of bucket `firstT` to the end of bucket `lastT`. */
+function explorerHref(query: ResolvedQuery, firstT: string | undefined, lastT: string | undefined, interval: string): string {
+  const toMs = lastT === undefined ? undefined : Date.parse(lastT) + (INTERVAL_MS[interval as MetricInterval] ?? 60_000);
   return hrefFor('explorer', {
     event_type: query.eventType || undefined,
     project: query.project,
-    from: new Date(fromMs).toISOString(),
-    to: new Date(toMs).toISOString(),
+    from: firstT === undefined ? undefined : new Date(Date.parse(firstT)).toISOString(),
+    to: toMs === undefined ? undefined : new Date(toMs).toISOString(),
     ...Object.fromEntries(Object.entries(query.filter).map(([path, value]) => [`prop.${path}`, value])),
   });
+}
+
+/** The explorer, filtered to the events behind one bucket of a chart. */
+export function explorerHrefForBucket(query: ResolvedQuery, bucketStart: string, interval: string): string {
+  return explorerHref(query, bucketStart, bucketStart, interval);
+}
+
+/**
+ * The explorer, filtered to every event the series counts: its buckets are whole (the first one starts before
+ * `now - range`), so this is the span of the points, and it is fixed by the data rather than by the render time.
+ */
+export function explorerHrefForSeries(query: ResolvedQuery, series: MetricSeries): string {
+  return explorerHref(query, series.points[0]?.t, series.points[series.points.length - 1]?.t, series.interval);
 }
 
 /** Widgets moved, replaced or removed by index, never mutating the input. */

@@ -16,7 +16,9 @@ const PAGE_SIZES = [25, 50, 100, 200];
 export function ExplorerScreen() {
   const session = useSession();
   const route = useRoute();
-  const applied = useMemo(() => filtersFromParams(route.params), [route.params.toString()]); // eslint-disable-line react-hooks/exhaustive-deps
+  // The route's params are a new object on every render; their text says whether the filters changed.
+  const paramsText = route.params.toString();
+  const applied = useMemo(() => filtersFromParams(new URLSearchParams(paramsText)), [paramsText]);
   const pageSizeParam = Number(route.params.get('limit'));
   const pageSize = PAGE_SIZES.includes(pageSizeParam) ? pageSizeParam : 50;
   const filters = filtersToQuery(applied);
@@ -24,7 +26,13 @@ export function ExplorerScreen() {
   const events = useMemo(() => {
     const seen = new Set<string>();
     const all: StoredEvent[] = [];
-    for (const page of query.data?.pages ?? []) for (const e of page.events) if (!seen.has(e.event_id)) (seen.add(e.event_id), all.push(e));
+    for (const page of query.data?.pages ?? []) {
+      for (const e of page.events) {
+        if (seen.has(e.event_id)) continue;
+        seen.add(e.event_id);
+        all.push(e);
+      }
+    }
     return all;
   }, [query.data]);
 

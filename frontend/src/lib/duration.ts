@@ -54,7 +54,7 @@ export function parseFilterText(text: string): Record<string, string> {
   return filter;
 }
 
-export function formatFilterText(filter: Readonly<Record<string, string>> | undefined): string {
+export function formatFilterText(filter: Readonly<Record<string, string | number | boolean>> | undefined): string {
   return Object.entries(filter ?? {})
     .map(([k, v]) => `${k}=${v}`)
     .join(', ');

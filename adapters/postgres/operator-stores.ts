@@ -1,0 +1,19 @@
+// The stores of the operator commands (functions/admin/commands.ts): tenants, projects and API keys. Apart from
+// adapters/index.ts so the admin function's bundle holds Postgres only.
+import { createSql, type PostgresOptions, type Sql } from './client';
+import { createTenantsStore, type TenantsStore } from './tenants-store';
+import { createApiKeysStore, type ApiKeysStore } from './api-keys-store';
+
+export interface OperatorStores {
+  tenants: TenantsStore;
+  apiKeys: ApiKeysStore;
+}
+
+export const operatorStores = (sql: Sql): OperatorStores => ({
+  tenants: createTenantsStore(sql),
+  apiKeys: createApiKeysStore(sql),
+});
+
+/** On a client of their own with one connection: an operator runs one command at a time. */
+export const createOperatorStores = (database: PostgresOptions): OperatorStores =>
+  operatorStores(createSql({ ...database, poolSize: 1 }));
