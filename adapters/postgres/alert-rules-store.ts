@@ -1,5 +1,5 @@
 // Alert rules in Postgres: the spec as JSON plus the columns the engine selects by.
-import type { Sql } from './client';
+import { bindSql, type Sql } from './client';
 import { ruleFromSpec, ticksWhenOk, watchedEventTypes, type AlertRule, type StoredRuleSpec } from '../../core/alert-rule';
 
 export interface StoredRule {
@@ -85,17 +85,6 @@ export async function rulesForTick(sql: Sql): Promise<AlertRule[]> {
 }
 
 /** The rules of the query API and the alert engine, bound to the pool. */
-export function createAlertRulesStore(sql: Sql) {
-  return {
-    insert: (tenantId: string, id: string, projectId: string | null, spec: StoredRuleSpec) =>
-      insertRule(sql, tenantId, id, projectId, spec),
-    update: (tenantId: string, id: string, projectId: string | null, spec: StoredRuleSpec) =>
-      updateRule(sql, tenantId, id, projectId, spec),
-    delete: (tenantId: string, id: string) => deleteRule(sql, tenantId, id),
-    get: (tenantId: string, id: string) => getRule(sql, tenantId, id),
-    list: (tenantId: string) => listRules(sql, tenantId),
-    forNotices: (notices: { tenantId: string; projectId: string; eventType: string }[]) => rulesForNotices(sql, notices),
-    forTick: () => rulesForTick(sql),
-  };
-}
+export const createAlertRulesStore = (sql: Sql) =>
+  bindSql(sql, { insertRule, updateRule, deleteRule, getRule, listRules, rulesForNotices, rulesForTick });
 export type AlertRulesStore = ReturnType<typeof createAlertRulesStore>;

@@ -1,6 +1,6 @@
 // Alert states, the history of transitions and the notification outbox (docs/architecture.md#rule-8-alerts-read-the-truth-once-it-is-written): a transition and its
 // notifications are written by the caller's transaction (createAlertStore: the port of core/alert-evaluation.ts).
-import type { Sql } from './client';
+import { bindSql, type Sql } from './client';
 import { INITIAL_STATE, type AlertState, type AlertStateName } from '../../core/alert-state';
 import type { AlertStateStore, AlertTransaction, HistoryEntry, NewNotification, WindowReader } from '../../core/alert-evaluation';
 import { createAlertWindows } from './alert-windows';
@@ -118,33 +118,27 @@ export async function currentStates(sql: Sql, tenantId: string): Promise<Map<str
   return new Map(rows.map((r) => [r.rule_id, { state: r.state, since: r.since.toISOString(), value: r.value }]));
 }
 
-export interface AlertStore extends AlertStateStore {
-  currentStates(tenantId: string): ReturnType<typeof currentStates>;
-  listHistory(tenantId: string, q: { ruleId?: string; before?: string; limit: number }): Promise<HistoryView[]>;
-}
-
-export function createAlertStore(sql: Sql): AlertStore {
-  return {
-    currentStates: (tenantId) => currentStates(sql, tenantId),
-    listHistory: (tenantId, q) => listHistory(sql, tenantId, q),
-    transaction<T>(work: (tx: AlertTransaction) => Promise<T>): Promise<T> {
-      const result = sql.begin(async (t) => {
-        const tx = t as unknown as Sql;
-        return work({
-          lockState: (tenantId, ruleId, nowMs) => lockState(tx, tenantId, ruleId, nowMs),
-          // A failed read (e.g. a data exception) rolls back to the savepoint; the transaction can still save the state.
-          savepoint: <R>(reads: (windows: WindowReader) => Promise<R>) =>
-            t.savepoint((sp) => reads(createAlertWindows(sp as unknown as Sql))) as unknown as Promise<R>,
-          saveState: (tenantId, ruleId, state, nowMs) => saveState(tx, tenantId, ruleId, state, nowMs),
-          async insertHistory(h) {
-            await insertHistory(tx, h);
-            const { tenantId, ruleId, from, to, notification, silenced } = h;
-            logger.info('alert transition', { tenant_id: tenantId, rule_id: ruleId, from, to, notification, silenced });
-          },
-          insertNotifications: (rows) => insertNotifications(tx, rows),
-        });
+/** The API's reads of states and history, and the evaluation's transaction (the port of core/alert-evaluation.ts). */
+export function createAlertStore(sql: Sql) {
+  const transaction: AlertStateStore['transaction'] = <T>(work: (tx: AlertTransaction) => Promise<T>): Promise<T> => {
+    const result = sql.begin(async (t) => {
+      const tx = t as unknown as Sql;
+      return work({
+        lockState: (tenantId, ruleId, nowMs) => lockState(tx, tenantId, ruleId, nowMs),
+        // A failed read (e.g. a data exception) rolls back to the savepoint; the transaction can still save the state.
+        savepoint: <R>(reads: (windows: WindowReader) => Promise<R>) =>
+          t.savepoint((sp) => reads(createAlertWindows(sp as unknown as Sql))) as unknown as Promise<R>,
+        saveState: (tenantId, ruleId, state, nowMs) => saveState(tx, tenantId, ruleId, state, nowMs),
+        async insertHistory(h) {
+          await insertHistory(tx, h);
+          const { tenantId, ruleId, from, to, notification, silenced } = h;
+          logger.info('alert transition', { tenant_id: tenantId, rule_id: ruleId, from, to, notification, silenced });
+        },
+        insertNotifications: (rows) => insertNotifications(tx, rows),
       });
-      return result as unknown as Promise<T>;
-    },
+    });
+    return result as unknown as Promise<T>;
   };
+  return { ...bindSql(sql, { currentStates, listHistory }), transaction };
 }
+export type AlertStore = ReturnType<typeof createAlertStore>;

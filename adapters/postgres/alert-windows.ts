@@ -1,16 +1,14 @@
 // The values alert rules compare (docs/architecture.md#rule-8-alerts-read-the-truth-once-it-is-written): sliding windows over the 10s rollups and sketches in
 // Postgres — the truth, never a count of the alert engine's own — or over raw events for property filters and
 // nested paths (the same arithmetic as GET /v1/metrics). Implements the ports of core/alert-evaluation.ts.
-import type { Sql } from './client';
+import { bindSql, type Sql } from './client';
 import { averageOf } from '../../core/rollups';
 import { emptyValue, rawBucketValue, readsRawEvents } from '../../core/metric-query';
 import type { AlertWindows, ArrivalQuery, WindowQuery } from '../../core/alert-evaluation';
 import { metricsFromRawEvents } from './raw-metrics';
 
 /** The window reads of alert rules and previews, through `sql` (a pool, a transaction or a savepoint). */
-export function createAlertWindows(sql: Sql): AlertWindows {
-  return { windowValues: (q) => windowValues(sql, q), eventTimes: (q) => eventTimes(sql, q) };
-}
+export const createAlertWindows = (sql: Sql): AlertWindows => bindSql(sql, { windowValues, eventTimes });
 
 /** The value of each window, newest first (index 0 ends at toMs); null where the metric is undefined (avg of nothing). */
 async function windowValues(sql: Sql, q: WindowQuery): Promise<(number | null)[]> {

@@ -51,14 +51,14 @@ export function createAlertHandler(deps: Adapters, notifiers: Notifiers = create
       if (!n) logger.warn('skipped a malformed metric_updates notice', { topic: r.topic, partition: r.partition, offset: r.offset });
       else seen.set(`${n.tenantId}\u0000${n.projectId}\u0000${n.eventType}`, n);
     }
-    const rules = await deps.alertRules.forNotices([...seen.values()]);
+    const rules = await deps.alertRules.rulesForNotices([...seen.values()]);
     return { notices: seen.size, ...(await evaluateAndDeliver(deps, notifiers, rules)) };
   };
 }
 
 export function createAlertTick(deps: Adapters, notifiers: Notifiers = createNotifiers(deps.config)) {
   return async (_event?: unknown): Promise<AlertOutcome> => {
-    return { notices: 0, ...(await evaluateAndDeliver(deps, notifiers, await deps.alertRules.forTick())) };
+    return { notices: 0, ...(await evaluateAndDeliver(deps, notifiers, await deps.alertRules.rulesForTick())) };
   };
 }
 

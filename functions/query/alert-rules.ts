@@ -31,7 +31,7 @@ export function ruleView(r: StoredRule, state: StateView | undefined, generated:
 const visibleTo = (principal: Principal, r: StoredRule) => !principal.projectId || r.rule.projectId === principal.projectId;
 
 async function ruleOf(deps: Adapters, principal: Principal, id: string): Promise<StoredRule> {
-  const r = isUuid(id) ? await deps.alertRules.get(principal.tenantId, id) : null;
+  const r = isUuid(id) ? await deps.alertRules.getRule(principal.tenantId, id) : null;
   if (!r || !visibleTo(principal, r)) throw notFound(`Alert rule ${id} does not exist.`);
   return r;
 }
@@ -49,7 +49,7 @@ async function projectFor(deps: Adapters, principal: Principal, slug: string | n
 }
 
 export async function getAlertRules(deps: Adapters, principal: Principal) {
-  const [rules, states] = await Promise.all([deps.alertRules.list(principal.tenantId), deps.alertStore.currentStates(principal.tenantId)]);
+  const [rules, states] = await Promise.all([deps.alertRules.listRules(principal.tenantId), deps.alertStore.currentStates(principal.tenantId)]);
   return { rules: rules.filter((r) => visibleTo(principal, r)).map((r) => ruleView(r, states.get(r.rule.id))) };
 }
 
@@ -63,7 +63,7 @@ export async function postAlertRule(deps: Adapters, principal: Principal, body: 
   const input = parseBody(alertRuleSchema, body);
   const project = await projectFor(deps, principal, input.project);
   const { spec, generated } = withSecrets({ ...input, project: project?.slug ?? null }, null);
-  const r = await deps.alertRules.insert(principal.tenantId, randomUUID(), project?.id ?? null, spec as StoredRuleSpec);
+  const r = await deps.alertRules.insertRule(principal.tenantId, randomUUID(), project?.id ?? null, spec as StoredRuleSpec);
   return ruleView(r, undefined, generated);
 }
 
@@ -73,7 +73,7 @@ export async function putAlertRule(deps: Adapters, principal: Principal, id: str
   const input = parseBody(alertRuleSchema, body);
   const project = await projectFor(deps, principal, input.project);
   const { spec, generated } = withSecrets({ ...input, project: project?.slug ?? null }, existing.spec as AlertRuleSpec);
-  const r = await deps.alertRules.update(principal.tenantId, id, project?.id ?? null, spec as StoredRuleSpec);
+  const r = await deps.alertRules.updateRule(principal.tenantId, id, project?.id ?? null, spec as StoredRuleSpec);
   if (!r) throw notFound(`Alert rule ${id} does not exist.`);
   return ruleView(r, (await deps.alertStore.currentStates(principal.tenantId)).get(id), generated);
 }
@@ -81,7 +81,7 @@ export async function putAlertRule(deps: Adapters, principal: Principal, id: str
 export async function deleteAlertRule(deps: Adapters, principal: Principal, id: string) {
   requireScope(principal, 'admin');
   await ruleOf(deps, principal, id);
-  await deps.alertRules.delete(principal.tenantId, id);
+  await deps.alertRules.deleteRule(principal.tenantId, id);
   return { id, deleted: true };
 }
 
@@ -95,7 +95,7 @@ export async function getAlerts(deps: Adapters, principal: Principal, params: UR
   if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw badRequest('invalid_parameter', 'limit must be an integer from 1 to 200.');
   let alerts = await deps.alertStore.listHistory(principal.tenantId, { ruleId, before, limit });
   if (principal.projectId) {
-    const own = new Set((await deps.alertRules.list(principal.tenantId)).filter((r) => visibleTo(principal, r)).map((r) => r.rule.id));
+    const own = new Set((await deps.alertRules.listRules(principal.tenantId)).filter((r) => visibleTo(principal, r)).map((r) => r.rule.id));
     alerts = alerts.filter((a) => own.has(a.rule_id));
   }
   return { alerts, next_before: alerts.length === limit ? alerts[alerts.length - 1]!.id : null };
