@@ -5,7 +5,13 @@
 import { createHash } from 'node:crypto';
 import { INTERVAL_MS } from '../core/intervals';
 import { addDecimals, averageOf, type RollupKey, type RollupMetric, type RollupValue } from '../core/rollups';
-import { rawBucketValue, readsRawEvents, type MetricReader, type MetricSeries, type MetricValue } from '../core/metric-query';
+import {
+  rawBucketValue,
+  readsRawEvents,
+  type MetricReader,
+  type MetricSeries,
+  type MetricValue,
+} from '../core/metric-query';
 import type { Sql } from './postgres/client';
 import { readSeries, readSketchSeries, readSketchUnion } from './postgres/aggregate-store';
 import { metricsFromRawEvents } from './postgres/raw-metrics';
@@ -40,7 +46,14 @@ function mapValues<A, B>(m: Map<number, A>, f: (a: A) => B): Map<number, B> {
 
 function keysOf(s: Series, metric: RollupMetric): RollupKey[] {
   return s.projectIds.flatMap((projectId) =>
-    s.buckets.map((bucketMs) => ({ tenantId: s.tenantId, projectId, eventType: s.eventType, metric, interval: s.interval, bucketMs })),
+    s.buckets.map((bucketMs) => ({
+      tenantId: s.tenantId,
+      projectId,
+      eventType: s.eventType,
+      metric,
+      interval: s.interval,
+      bucketMs,
+    })),
   );
 }
 
@@ -50,11 +63,17 @@ async function storedSeries(sql: Sql, s: Series, metric: RollupMetric): Promise<
 }
 
 /** Per bucket, the exact decimal total over the projects of a per-project metric; Redis first. */
-async function decimalSeries(sql: Sql, cache: RollupCache, s: Series, metric: RollupMetric): Promise<Map<number, string>> {
+async function decimalSeries(
+  sql: Sql,
+  cache: RollupCache,
+  s: Series,
+  metric: RollupMetric,
+): Promise<Map<number, string>> {
   const keys = keysOf(s, metric);
   const cached = await cache.read(keys).catch(() => new Map<string, { text: string }>());
   const parts = new Map<number, string[]>();
-  const add = (bucketMs: number, text: string) => (parts.get(bucketMs) ?? parts.set(bucketMs, []).get(bucketMs)!).push(text);
+  const add = (bucketMs: number, text: string) =>
+    (parts.get(bucketMs) ?? parts.set(bucketMs, []).get(bucketMs)!).push(text);
   if (cached.size < keys.length) {
     // Some buckets are not in Redis (never cached, expired, or empty): Postgres is the truth.
     const stored = await storedSeries(sql, s, metric);
@@ -70,7 +89,12 @@ async function decimalSeries(sql: Sql, cache: RollupCache, s: Series, metric: Ro
  * Writes what Postgres said into Redis through the version guard. Empty buckets are cached as version 0,
  * which any real write (version >= 1) replaces, so a refill can never hide a newer value.
  */
-async function refill(cache: RollupCache, keys: RollupKey[], stored: RollupValue[], cached: Map<string, unknown>): Promise<void> {
+async function refill(
+  cache: RollupCache,
+  keys: RollupKey[],
+  stored: RollupValue[],
+  cached: Map<string, unknown>,
+): Promise<void> {
   const byKey = new Map(stored.map((v) => [rollupCacheKey(v), v]));
   const missing = keys
     .filter((k) => !cached.has(rollupCacheKey(k)))
@@ -79,8 +103,14 @@ async function refill(cache: RollupCache, keys: RollupKey[], stored: RollupValue
 }
 
 /** Cache key of a union over a set of projects: the set's hash stands in for the project id. */
-function unionCacheKey(s: Pick<Series, 'tenantId' | 'projectIds' | 'eventType' | 'interval'>, bucketMs: number): RollupKey {
-  const set = createHash('sha256').update([...s.projectIds].sort().join(',')).digest('hex').slice(0, 32);
+function unionCacheKey(
+  s: Pick<Series, 'tenantId' | 'projectIds' | 'eventType' | 'interval'>,
+  bucketMs: number,
+): RollupKey {
+  const set = createHash('sha256')
+    .update([...s.projectIds].sort().join(','))
+    .digest('hex')
+    .slice(0, 32);
   const { tenantId, eventType, interval } = s;
   return { tenantId, projectId: `union-${set}`, eventType, metric: 'unique_users', interval, bucketMs };
 }
@@ -95,13 +125,19 @@ function unionCacheKey(s: Pick<Series, 'tenantId' | 'projectIds' | 'eventType' |
 async function uniqueUsersOfUnion(sql: Sql, cache: RollupCache, s: Series): Promise<Map<number, MetricValue>> {
   const perProject = keysOf(s, 'unique_users');
   const unions = s.buckets.map((t) => unionCacheKey(s, t));
-  const cached = await cache.read([...perProject, ...unions]).catch(() => new Map<string, { text: string; version: number }>());
+  const cached = await cache
+    .read([...perProject, ...unions])
+    .catch(() => new Map<string, { text: string; version: number }>());
   const out = new Map<number, MetricValue>();
   let complete = true;
   for (const u of unions) {
     const hit = cached.get(rollupCacheKey(u));
     const versions = s.projectIds.map((projectId) => cached.get(rollupCacheKey({ ...u, projectId }))?.version);
-    if (!hit || versions.some((v) => v === undefined) || hit.text !== `${hit.text.split(';')[0]};${versions.join(',')}`) {
+    if (
+      !hit ||
+      versions.some((v) => v === undefined) ||
+      hit.text !== `${hit.text.split(';')[0]};${versions.join(',')}`
+    ) {
       complete = false;
       break;
     }
@@ -117,7 +153,12 @@ async function uniqueUsersOfUnion(sql: Sql, cache: RollupCache, s: Series): Prom
   const values: RollupValue[] = unions.map((k) => {
     const u = byBucket.get(k.bucketMs);
     const versions = s.projectIds.map((p) => u?.versions[p] ?? 0);
-    return { ...k, value: u?.value ?? 0, text: `${u?.value ?? 0};${versions.join(',')}`, version: versions.reduce((a, b) => a + b, 0) };
+    return {
+      ...k,
+      value: u?.value ?? 0,
+      text: `${u?.value ?? 0};${versions.join(',')}`,
+      version: versions.reduce((a, b) => a + b, 0),
+    };
   });
   await cache.write(values).catch(() => undefined);
   return new Map(union.map((u) => [u.bucketMs, u.value]));

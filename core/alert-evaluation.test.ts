@@ -39,7 +39,8 @@ function rule(spec: Partial<StoredRuleSpec> = {}, projectId: string | null = nul
 
 const ratioRule = (condition = { op: '>' as const, threshold: 2 }) =>
   rule({ metric: 'ratio', event_type: undefined, numerator: 'fail', denominator: 'try', condition });
-const anomalyRule = (anomaly: NonNullable<StoredRuleSpec['anomaly']>) => rule({ metric: 'anomaly', condition: undefined, anomaly });
+const anomalyRule = (anomaly: NonNullable<StoredRuleSpec['anomaly']>) =>
+  rule({ metric: 'anomaly', condition: undefined, anomaly });
 
 const projects = { projects: async () => [{ id: 'p1' }, { id: 'p2' }] };
 
@@ -70,7 +71,10 @@ describe('ruleWindowReads', () => {
         eventType: 'signup',
         kind: 'avg',
         path: ['order', 'total'],
-        props: [[['plan', 'tier'], 'pro'], [['beta'], 'true']],
+        props: [
+          [['plan', 'tier'], 'pro'],
+          [['beta'], 'true'],
+        ],
         toMs: T0 + 10 * S,
         windowMs: 60 * S,
         windows: 1,
@@ -144,17 +148,35 @@ describe('transitionRecords', () => {
     for (const n of notifications) {
       expect(n).toMatchObject({ tenantId: 't1', ruleId: 'rule-1', historyId: history.id, dueMs: T0 });
       const at = new Date(T0).toISOString();
-      expect(n.payload).toMatchObject({ id: n.id, rule_id: 'rule-1', state: 'firing', value: 5, threshold: 2, event_type: 'signup', at });
+      expect(n.payload).toMatchObject({
+        id: n.id,
+        rule_id: 'rule-1',
+        state: 'firing',
+        value: 5,
+        threshold: 2,
+        event_type: 'signup',
+        at,
+      });
     }
     expect(new Set([history.id, ...notifications.map((n) => n.id)]).size).toBe(3);
   });
 
   it('a silenced firing or a change without a notification has its history entry only', () => {
-    const silenced = transitionRecords(rule(), state, { from: 'ok', to: 'firing', notification: null, silenced: true }, T0);
+    const silenced = transitionRecords(
+      rule(),
+      state,
+      { from: 'ok', to: 'firing', notification: null, silenced: true },
+      T0,
+    );
     expect(silenced.history).toMatchObject({ silenced: true, notification: null });
     expect(silenced.notifications).toEqual([]);
     const failed = { ...state, state: 'error' as const, value: null, error: 'boom' };
-    const errored = transitionRecords(rule(), failed, { from: 'ok', to: 'error', notification: null, silenced: false }, T0);
+    const errored = transitionRecords(
+      rule(),
+      failed,
+      { from: 'ok', to: 'error', notification: null, silenced: false },
+      T0,
+    );
     expect(errored.history).toMatchObject({ to: 'error', value: null, error: 'boom' });
     expect(errored.notifications).toEqual([]);
   });
@@ -171,7 +193,11 @@ function memoryStore(w: AlertWindows) {
     config: { alerts: { allowedLatenessMs: 20 * S } },
     alertStore: {
       async transaction(work) {
-        const pending = { states: new Map<string, AlertState>(), history: [] as HistoryEntry[], outbox: [] as NewNotification[] };
+        const pending = {
+          states: new Map<string, AlertState>(),
+          history: [] as HistoryEntry[],
+          outbox: [] as NewNotification[],
+        };
         const tx: AlertTransaction = {
           lockState: async (_t, ruleId, nowMs) => states.get(ruleId) ?? { ...INITIAL_STATE, sinceMs: nowMs },
           savepoint: async (reads) => {
@@ -200,7 +226,9 @@ describe('evaluateRule', () => {
     const ids = await evaluateRule(m.deps, rule(), T0);
     expect(m.savepoints()).toBe(1);
     expect(m.states.get('rule-1')).toMatchObject({ state: 'firing', value: 3, sinceMs: T0 });
-    expect(m.history).toEqual([expect.objectContaining({ from: 'ok', to: 'firing', notification: 'firing', value: 3 })]);
+    expect(m.history).toEqual([
+      expect.objectContaining({ from: 'ok', to: 'firing', notification: 'firing', value: 3 }),
+    ]);
     expect(ids).toEqual(m.outbox.map((n) => n.id));
     expect(ids).toHaveLength(2);
 
@@ -210,12 +238,24 @@ describe('evaluateRule', () => {
   });
 
   it('a data error of the rule’s own query puts the rule in `error`; infrastructure failures throw and write nothing', async () => {
-    const dataError = Object.assign(new Error('invalid input syntax for type numeric'), { name: 'PostgresError', code: '22P02' });
-    const failing = (e: Error): AlertWindows => ({ windowValues: async () => Promise.reject(e), eventTimes: async () => [] });
+    const dataError = Object.assign(new Error('invalid input syntax for type numeric'), {
+      name: 'PostgresError',
+      code: '22P02',
+    });
+    const failing = (e: Error): AlertWindows => ({
+      windowValues: async () => Promise.reject(e),
+      eventTimes: async () => [],
+    });
     const m = memoryStore(failing(dataError));
     expect(await evaluateRule(m.deps, rule(), T0)).toEqual([]);
-    expect(m.states.get('rule-1')).toMatchObject({ state: 'error', error: 'invalid input syntax for type numeric', value: null });
-    expect(m.history).toEqual([expect.objectContaining({ from: 'ok', to: 'error', error: 'invalid input syntax for type numeric' })]);
+    expect(m.states.get('rule-1')).toMatchObject({
+      state: 'error',
+      error: 'invalid input syntax for type numeric',
+      value: null,
+    });
+    expect(m.history).toEqual([
+      expect.objectContaining({ from: 'ok', to: 'error', error: 'invalid input syntax for type numeric' }),
+    ]);
 
     const down = memoryStore(failing(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })));
     await expect(evaluateRule(down.deps, rule(), T0)).rejects.toThrow('connect ECONNREFUSED');
@@ -264,9 +304,17 @@ describe('previewRule', () => {
 
     // `fail` appears in the window ending at T0 + 20 s: the preview finds the crossing at the 10 s boundary.
     const { w: w2, arrivalsAsked: asked2 } = windows({}, [T0 + 5 * S]);
-    const failLater: AlertWindows = { ...w2, windowValues: async (q) => [q.eventType === 'try' || q.toMs > T0 + 10 * S ? 1 : 0] };
+    const failLater: AlertWindows = {
+      ...w2,
+      windowValues: async (q) => [q.eventType === 'try' || q.toMs > T0 + 10 * S ? 1 : 0],
+    };
     const r2 = await previewRule(deps(failLater), ratio, T0, T0 + 30 * S);
     expect(r2.transitions.map((t) => [t.to, t.atMs - T0])).toEqual([['firing', 10 * S]]);
-    expect(asked2[0]).toMatchObject({ tenantId: 't1', projectIds: ['p1', 'p2'], eventTypes: ['fail', 'try'], limit: 2_000 });
+    expect(asked2[0]).toMatchObject({
+      tenantId: 't1',
+      projectIds: ['p1', 'p2'],
+      eventTypes: ['fail', 'try'],
+      limit: 2_000,
+    });
   });
 });

@@ -123,7 +123,14 @@ export function ruleWindowReads(rule: AlertRule, projectIds: string[], nowMs: nu
     ];
   }
   if (rule.anomaly) {
-    return [{ ...base, eventType: rule.eventType, ...parseMetric(rule.anomaly.of), windows: 1 + rule.anomaly.baselineWindows }];
+    return [
+      {
+        ...base,
+        eventType: rule.eventType,
+        ...parseMetric(rule.anomaly.of),
+        windows: 1 + rule.anomaly.baselineWindows,
+      },
+    ];
   }
   return [{ ...base, eventType: rule.eventType, ...parseMetric(rule.metric), windows: 1 }];
 }
@@ -210,13 +217,20 @@ export async function evaluateRule(deps: EvaluationDeps, rule: AlertRule, nowMs:
     const prev = await tx.lockState(rule.tenantId, rule.id, nowMs);
     let outcome: Outcome;
     try {
-      outcome = { value: await tx.savepoint((windows) => ruleValue({ windows, projects: deps.projects }, rule, nowMs)) };
+      outcome = {
+        value: await tx.savepoint((windows) => ruleValue({ windows, projects: deps.projects }, rule, nowMs)),
+      };
     } catch (e) {
       // A value the rule's own query cannot handle puts the rule in `error`; infrastructure and defects throw.
       if (classifyFailure(e) !== 'data') throw e;
       outcome = { error: (e as Error).message };
     }
-    const { state, transition } = nextState(prev, outcome, ruleTiming(rule, deps.config.alerts.allowedLatenessMs), nowMs);
+    const { state, transition } = nextState(
+      prev,
+      outcome,
+      ruleTiming(rule, deps.config.alerts.allowedLatenessMs),
+      nowMs,
+    );
     await tx.saveState(rule.tenantId, rule.id, state, nowMs);
     if (!transition) return [];
     const { history, notifications } = transitionRecords(rule, state, transition, nowMs);
@@ -227,7 +241,12 @@ export async function evaluateRule(deps: EvaluationDeps, rule: AlertRule, nowMs:
 }
 
 /** Evaluates rules a few at a time; returns every notification created. */
-export async function evaluateRules(deps: EvaluationDeps, rules: AlertRule[], nowMs: number, concurrency = 4): Promise<string[]> {
+export async function evaluateRules(
+  deps: EvaluationDeps,
+  rules: AlertRule[],
+  nowMs: number,
+  concurrency = 4,
+): Promise<string[]> {
   const created: string[] = [];
   let next = 0;
   const worker = async () => {
@@ -266,7 +285,14 @@ export async function previewRule(
       valueBefore: (boundaryMs) => ruleValue(reads, rule, boundaryMs - 1),
       valueAt: (ms) => ruleValue(reads, rule, ms, ms),
       arrivals: (afterMs, untilMs) =>
-        reads.windows.eventTimes({ tenantId: rule.tenantId, projectIds, eventTypes, afterMs, untilMs, limit: MAX_ARRIVALS }),
+        reads.windows.eventTimes({
+          tenantId: rule.tenantId,
+          projectIds,
+          eventTypes,
+          afterMs,
+          untilMs,
+          limit: MAX_ARRIVALS,
+        }),
     },
     ruleTiming(rule, deps.config.alerts.allowedLatenessMs),
     fromMs,

@@ -18,7 +18,11 @@ const NOW = Date.UTC(2026, 10, 27, 12, 0, 5);
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const bad = (code: string, message: string | RegExp) =>
-  expect.objectContaining({ kind: 'invalid', code, message: typeof message === 'string' ? message : expect.stringMatching(message) });
+  expect.objectContaining({
+    kind: 'invalid',
+    code,
+    message: typeof message === 'string' ? message : expect.stringMatching(message),
+  });
 const range = (fromMs: number | undefined, toMs: number | undefined, interval: Interval = '1m') =>
   metricRange({ fromMs, toMs, interval }, NOW);
 
@@ -33,11 +37,15 @@ describe('parseMetric', () => {
   });
 
   it.each(['sum:a..b', 'avg:.a', 'sum:a.', 'sum:a.b.c.d.e.f.g'])('refuses the path of %j', (m) => {
-    expect(() => parseMetric(m)).toThrow(bad('invalid_parameter', /the property path must be <name> or <a>\.<b> \(at most 6 levels\)\.$/));
+    expect(() => parseMetric(m)).toThrow(
+      bad('invalid_parameter', /the property path must be <name> or <a>\.<b> \(at most 6 levels\)\.$/),
+    );
   });
 
   it.each(['', 'max:a', 'sum:', 'Count', 'ratio', 'anomaly'])('refuses the metric %j', (m) => {
-    expect(() => parseMetric(m)).toThrow(bad('invalid_parameter', 'metric must be count, unique_users, sum:<path> or avg:<path>.'));
+    expect(() => parseMetric(m)).toThrow(
+      bad('invalid_parameter', 'metric must be count, unique_users, sum:<path> or avg:<path>.'),
+    );
   });
 
   it('quotes at most 100 characters of a refused path', () => {
@@ -81,22 +89,30 @@ describe('metricRange', () => {
     const start = Date.UTC(2026, 0, 1);
     expect(range(start, start + 10_000 * 60_000)).toEqual({ fromMs: start, toMs: start + 10_000 * 60_000 });
     expect(() => range(start, start + 10_000 * 60_000 + 1)).toThrow(
-      bad('too_many_buckets', 'The range holds 10001 buckets of 1m; the maximum is 10000. Use a larger interval or a shorter range.'),
+      bad(
+        'too_many_buckets',
+        'The range holds 10001 buckets of 1m; the maximum is 10000. Use a larger interval or a shorter range.',
+      ),
     );
   });
 
   it('every range it accepts is non-empty and holds at most 10,000 buckets', () => {
     const starts = fc.integer({ min: -40 * DAY, max: DAY });
     fc.assert(
-      fc.property(starts, fc.integer({ min: 1, max: 40 * DAY }), fc.constantFrom(...INTERVALS), (from, len, interval) => {
-        try {
-          const r = range(NOW + from, NOW + from + len, interval);
-          expect(r.fromMs).toBeLessThan(r.toMs);
-          expect(bucketCount(r.fromMs, r.toMs, interval)).toBeLessThanOrEqual(10_000);
-        } catch (e) {
-          expect(e).toMatchObject({ kind: 'invalid' });
-        }
-      }),
+      fc.property(
+        starts,
+        fc.integer({ min: 1, max: 40 * DAY }),
+        fc.constantFrom(...INTERVALS),
+        (from, len, interval) => {
+          try {
+            const r = range(NOW + from, NOW + from + len, interval);
+            expect(r.fromMs).toBeLessThan(r.toMs);
+            expect(bucketCount(r.fromMs, r.toMs, interval)).toBeLessThanOrEqual(10_000);
+          } catch (e) {
+            expect(e).toMatchObject({ kind: 'invalid' });
+          }
+        },
+      ),
     );
   });
 });
@@ -178,7 +194,10 @@ describe('metricPoints', () => {
   });
 
   it('fills avg with null, keeps a null the reader gives, and reads nothing without projects', async () => {
-    const { r, asked } = reader([[60_000, null], [120_000, 2.5]]);
+    const { r, asked } = reader([
+      [60_000, null],
+      [120_000, 2.5],
+    ]);
     const avg = query({ kind: 'avg', metric: 'avg:x', path: ['x'] });
     expect((await metricPoints(r, avg, 't1', ['p1'])).map((p) => p.value)).toEqual([null, 2.5, null]);
     expect((await metricPoints(r, query(), 't1', [])).map((p) => p.value)).toEqual([0, 0, 0]);

@@ -35,7 +35,10 @@ export function parseMetric(metric: string): { kind: MetricKind; path: string[] 
     const path = m[2]!.normalize('NFC').split('.'); // names are stored in NFC (docs/api.md, ingest)
     if (path.some((p) => p.length === 0) || path.length > 6) {
       const quoted = JSON.stringify(metric.slice(0, 100));
-      throw badRequest('invalid_parameter', `${quoted}: the property path must be <name> or <a>.<b> (at most 6 levels).`);
+      throw badRequest(
+        'invalid_parameter',
+        `${quoted}: the property path must be <name> or <a>.<b> (at most 6 levels).`,
+      );
     }
     return { kind: m[1] as 'sum' | 'avg', path };
   }
@@ -74,7 +77,10 @@ export function metricRange(
 }
 
 /** [start of the first bucket, end of the last bucket): the time the points cover. */
-export function coveredSpan(buckets: number[], q: Pick<MetricsQuery, 'fromMs' | 'toMs' | 'interval'>): { fromMs: number; toMs: number } {
+export function coveredSpan(
+  buckets: number[],
+  q: Pick<MetricsQuery, 'fromMs' | 'toMs' | 'interval'>,
+): { fromMs: number; toMs: number } {
   if (buckets.length === 0) return { fromMs: q.fromMs, toMs: q.toMs };
   return { fromMs: buckets[0]!, toMs: buckets[buckets.length - 1]! + INTERVAL_MS[q.interval] };
 }
@@ -100,7 +106,13 @@ export interface RawBucket {
 
 /** The metric's value of a bucket computed from raw events. */
 export function rawBucketValue(kind: MetricKind, b: RawBucket): MetricValue {
-  return kind === 'count' ? b.count : kind === 'unique_users' ? b.uniqueUsers : kind === 'sum' ? Number(b.sum) : averageOf(b.sum, b.n);
+  return kind === 'count'
+    ? b.count
+    : kind === 'unique_users'
+      ? b.uniqueUsers
+      : kind === 'sum'
+        ? Number(b.sum)
+        : averageOf(b.sum, b.n);
 }
 
 /** What a metric read counts: one event type's metric over a set of projects, with property filters. */
