@@ -25,6 +25,16 @@ import { createDeadLetterStore, type DeadLetterStore } from './postgres/dead-let
 import { createRebuildStore, type RebuildStore } from './postgres/rebuild-store';
 import { createRetentionStore, type RetentionStore } from './postgres/retention';
 import { createHealthProbes, type HealthProbes } from './health';
+// Metric reads, alerts and notifications (see their block in Adapters).
+import type { MetricReader } from '../core/metric-query';
+import type { AlertWindows } from '../core/alert-evaluation';
+import { createMetricReader } from './metric-reader';
+import { createStatusReader, type StatusReader } from './status-reader';
+import { createEventsExplorer, type EventsExplorer } from './postgres/events-explorer';
+import { createAlertRulesStore, type AlertRulesStore } from './postgres/alert-rules-store';
+import { createAlertStore, type AlertStore } from './postgres/alert-store';
+import { createAlertWindows } from './postgres/alert-windows';
+import { createNotificationOutbox, type NotificationOutbox } from './postgres/notifications-store';
 
 export interface Adapters {
   config: Config;
@@ -65,6 +75,24 @@ export interface Adapters {
   health: HealthProbes;
   // ── end of the configuration, ingest, aggregation and upkeep stores ──
 
+  // ── Metric reads, alerts and notifications: what the query, alert and dispatch functions call instead of the
+  // raw clients (docs/architecture.md#metrics-engine, #alert-engine) ──
+  /** GET /v1/metrics: Redis first, Postgres on a miss, refilled through the version guard; raw events for filters. */
+  metrics: MetricReader;
+  /** A tenant's processed-through time and recent event count (GET /v1/status, data_as_of). */
+  status: StatusReader;
+  /** GET /v1/events pages. */
+  explorer: EventsExplorer;
+  /** Alert rules: CRUD, and the rules a notice or the tick wakes. */
+  alertRules: AlertRulesStore;
+  /** Alert states, history and outbox: the API's reads and the evaluation's transaction. */
+  alertStore: AlertStore;
+  /** The windows rules compare and the event arrivals the preview replays. */
+  alertWindows: AlertWindows;
+  /** The notification outbox as the dispatcher claims and records it. */
+  notifications: NotificationOutbox;
+  // ── end of metric reads, alerts and notifications ──
+
   now: () => number;
   close(): Promise<void>;
 }
@@ -81,6 +109,21 @@ export function createAdapters(config: Config, now: () => number = Date.now): Ad
     { load: catalogStore.loadCatalog, write: catalogStore.writeCatalog },
     { cacheTtlMs: config.catalog.cacheTtlMs, flushIntervalMs: config.catalog.flushIntervalMs, now },
   );
+  const rollupCache = createRollupCache(redis);
+
+  // ── Metric reads, alerts and notifications ──
+  const { maxFutureSkewMs, retentionMs } = config.limits;
+  const readsAndAlerts = {
+    metrics: createMetricReader(sql, rollupCache),
+    status: createStatusReader(sql, rollupCache),
+    explorer: createEventsExplorer(sql, { maxFutureSkewMs, retentionMs, scanBudgetMs: config.explorerScanBudgetMs }),
+    alertRules: createAlertRulesStore(sql),
+    alertStore: createAlertStore(sql),
+    alertWindows: createAlertWindows(sql),
+    notifications: createNotificationOutbox(sql),
+  };
+  // ── end of metric reads, alerts and notifications ──
+
   return {
     config,
     sql,
@@ -88,7 +131,7 @@ export function createAdapters(config: Config, now: () => number = Date.now): Ad
     kafka,
     log,
     kafkaCluster,
-    rollupCache: createRollupCache(redis),
+    rollupCache,
     freshness: createFreshnessStore(redis, config.kafka.groups.aggregate, config.kafka.topics.eventsRaw),
     keys,
     projects: createProjectResolver(sql, 10_000, now),
@@ -105,6 +148,7 @@ export function createAdapters(config: Config, now: () => number = Date.now): Ad
     rebuildStore: createRebuildStore(sql),
     dataRetention: createRetentionStore(sql),
     health: createHealthProbes(sql, redis, kafkaCluster),
+    ...readsAndAlerts,
     now,
     async close() {
       await keys.flush();

@@ -8,7 +8,7 @@ import { createNotifiers } from '../adapters/notifiers';
 import { notificationPayload } from '../core/alert-message';
 import { formatDuration } from '../core/alert-rule';
 import { uuidv7, isUuid } from '../core/ids';
-import { deliver } from '../functions/dispatch/dispatcher';
+import { deliver } from '../adapters/dispatcher';
 import { CliError, tenantBySlug } from './admin';
 import type { CliContext } from './cli-dlq';
 

@@ -1,5 +1,5 @@
 // Alert rules in Postgres: the spec as JSON plus the columns the engine selects by.
-import type { Sql } from './client';
+import { bindSql, type Sql } from './client';
 import { ruleFromSpec, ticksWhenOk, watchedEventTypes, type AlertRule, type StoredRuleSpec } from '../../core/alert-rule';
 
 export interface StoredRule {
@@ -83,3 +83,8 @@ export async function rulesForTick(sql: Sql): Promise<AlertRule[]> {
     where r.enabled and (r.ticks_when_ok or coalesce(s.state, 'ok') <> 'ok')`;
   return rows.map((r) => toStored(r).rule);
 }
+
+/** The rules of the query API and the alert engine, bound to the pool. */
+export const createAlertRulesStore = (sql: Sql) =>
+  bindSql(sql, { insertRule, updateRule, deleteRule, getRule, listRules, rulesForNotices, rulesForTick });
+export type AlertRulesStore = ReturnType<typeof createAlertRulesStore>;

@@ -1,8 +1,10 @@
 // Alert states, the history of transitions and the notification outbox (docs/architecture.md#rule-8-alerts-read-the-truth-once-it-is-written): a transition and its
-// notifications are written by the caller's transaction.
-import type { Sql } from './client';
+// notifications are written by the caller's transaction (createAlertStore: the port of core/alert-evaluation.ts).
+import { bindSql, type Sql } from './client';
 import { INITIAL_STATE, type AlertState, type AlertStateName } from '../../core/alert-state';
-import type { Channel } from '../../core/alert-rule';
+import type { AlertStateStore, AlertTransaction, HistoryEntry, NewNotification, WindowReader } from '../../core/alert-evaluation';
+import { createAlertWindows } from './alert-windows';
+import { logger } from '../logger';
 
 interface StateRow {
   state: AlertStateName;
@@ -45,37 +47,11 @@ export async function saveState(tx: Sql, tenantId: string, ruleId: string, s: Al
     where tenant_id = ${tenantId} and rule_id = ${ruleId}`;
 }
 
-export interface HistoryEntry {
-  tenantId: string;
-  id: string;
-  ruleId: string;
-  ruleName: string;
-  from: AlertStateName;
-  to: AlertStateName;
-  value: number | null;
-  threshold: number;
-  windowMs: number;
-  atMs: number;
-  notification: 'firing' | 'resolved' | null;
-  silenced: boolean;
-  error: string | null;
-}
-
 export async function insertHistory(tx: Sql, h: HistoryEntry): Promise<void> {
   await tx`
     insert into alert_history (tenant_id, id, rule_id, rule_name, from_state, to_state, value, threshold, window_ms, at, notification, silenced, error)
     values (${h.tenantId}, ${h.id}, ${h.ruleId}, ${h.ruleName}, ${h.from}, ${h.to}, ${h.value}, ${h.threshold}, ${h.windowMs},
             ${new Date(h.atMs)}, ${h.notification}, ${h.silenced}, ${h.error})`;
-}
-
-export interface NewNotification {
-  tenantId: string;
-  id: string;
-  ruleId: string;
-  historyId: string;
-  channel: Channel;
-  payload: Record<string, unknown>;
-  dueMs: number;
 }
 
 export async function insertNotifications(tx: Sql, rows: NewNotification[]): Promise<void> {
@@ -141,3 +117,28 @@ export async function currentStates(sql: Sql, tenantId: string): Promise<Map<str
     select rule_id, state, since, value from alert_states where tenant_id = ${tenantId}`;
   return new Map(rows.map((r) => [r.rule_id, { state: r.state, since: r.since.toISOString(), value: r.value }]));
 }
+
+/** The API's reads of states and history, and the evaluation's transaction (the port of core/alert-evaluation.ts). */
+export function createAlertStore(sql: Sql) {
+  const transaction: AlertStateStore['transaction'] = <T>(work: (tx: AlertTransaction) => Promise<T>): Promise<T> => {
+    const result = sql.begin(async (t) => {
+      const tx = t as unknown as Sql;
+      return work({
+        lockState: (tenantId, ruleId, nowMs) => lockState(tx, tenantId, ruleId, nowMs),
+        // A failed read (e.g. a data exception) rolls back to the savepoint; the transaction can still save the state.
+        savepoint: <R>(reads: (windows: WindowReader) => Promise<R>) =>
+          t.savepoint((sp) => reads(createAlertWindows(sp as unknown as Sql))) as unknown as Promise<R>,
+        saveState: (tenantId, ruleId, state, nowMs) => saveState(tx, tenantId, ruleId, state, nowMs),
+        async insertHistory(h) {
+          await insertHistory(tx, h);
+          const { tenantId, ruleId, from, to, notification, silenced } = h;
+          logger.info('alert transition', { tenant_id: tenantId, rule_id: ruleId, from, to, notification, silenced });
+        },
+        insertNotifications: (rows) => insertNotifications(tx, rows),
+      });
+    });
+    return result as unknown as Promise<T>;
+  };
+  return { ...bindSql(sql, { currentStates, listHistory }), transaction };
+}
+export type AlertStore = ReturnType<typeof createAlertStore>;

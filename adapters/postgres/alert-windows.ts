@@ -1,44 +1,28 @@
 // The values alert rules compare (docs/architecture.md#rule-8-alerts-read-the-truth-once-it-is-written): sliding windows over the 10s rollups and sketches in
 // Postgres — the truth, never a count of the alert engine's own — or over raw events for property filters and
-// nested paths (the same arithmetic as GET /v1/metrics).
-import type { Sql } from './client';
-import { averageOf, isPreAggregatedPath } from '../../core/rollups';
+// nested paths (the same arithmetic as GET /v1/metrics). Implements the ports of core/alert-evaluation.ts.
+import { bindSql, type Sql } from './client';
+import { averageOf } from '../../core/rollups';
+import { emptyValue, rawBucketValue, readsRawEvents } from '../../core/metric-query';
+import type { AlertWindows, ArrivalQuery, WindowQuery } from '../../core/alert-evaluation';
 import { metricsFromRawEvents } from './raw-metrics';
 
-export interface WindowQuery {
-  tenantId: string;
-  projectIds: string[];
-  eventType: string;
-  kind: 'count' | 'unique_users' | 'sum' | 'avg';
-  /** The property of sum/avg. */
-  path: string[] | null;
-  props: [string[], string][];
-  /** End of the newest window (10s-aligned) and the window length. */
-  toMs: number;
-  windowMs: number;
-  /** How many consecutive windows, newest first. */
-  windows: number;
-  /**
-   * Only data with timestamps at or before this instant (read from the raw events): what the engine had seen at an
-   * instant inside the newest bucket (the preview's crossings). Unset: every stored event of the buckets.
-   */
-  untilMs?: number;
-}
+/** The window reads of alert rules and previews, through `sql` (a pool, a transaction or a savepoint). */
+export const createAlertWindows = (sql: Sql): AlertWindows => bindSql(sql, { windowValues, eventTimes });
 
 /** The value of each window, newest first (index 0 ends at toMs); null where the metric is undefined (avg of nothing). */
-export async function windowValues(sql: Sql, q: WindowQuery): Promise<(number | null)[]> {
-  const out: (number | null)[] = Array.from({ length: q.windows }, () => (q.kind === 'avg' ? null : 0));
+async function windowValues(sql: Sql, q: WindowQuery): Promise<(number | null)[]> {
+  const out: (number | null)[] = Array.from({ length: q.windows }, () => emptyValue(q.kind));
   if (q.projectIds.length === 0) return out;
   const fromMs = q.toMs - q.windows * q.windowMs;
   const indexOf = (bucketMs: number) => Math.floor((q.toMs - 1 - bucketMs) / q.windowMs);
-  const fromRaw = q.untilMs !== undefined || q.props.length > 0 || (q.path !== null && !isPreAggregatedPath(q.path));
-  if (fromRaw) {
+  if (q.untilMs !== undefined || readsRawEvents(q)) {
     const toMs = q.untilMs === undefined ? q.toMs : Math.min(q.toMs, q.untilMs + 1);
     const raw = await metricsFromRawEvents(sql, { ...q, toMs, bucketMs: q.windowMs, originMs: q.toMs, fromMs, path: q.path });
     for (const [bucket, b] of raw) {
       const k = indexOf(bucket);
       if (k < 0 || k >= q.windows) continue;
-      out[k] = q.kind === 'count' ? b.count : q.kind === 'unique_users' ? b.uniqueUsers : q.kind === 'sum' ? Number(b.sum) : averageOf(b.sum, b.n);
+      out[k] = rawBucketValue(q.kind, b);
     }
     return out;
   }
@@ -78,10 +62,7 @@ export async function windowValues(sql: Sql, q: WindowQuery): Promise<(number | 
 }
 
 /** Distinct timestamps of stored events of `eventTypes` in (afterMs, untilMs], oldest first, at most `limit`. */
-export async function eventTimes(
-  sql: Sql,
-  q: { tenantId: string; projectIds: string[]; eventTypes: string[]; afterMs: number; untilMs: number; limit: number },
-): Promise<number[]> {
+async function eventTimes(sql: Sql, q: ArrivalQuery): Promise<number[]> {
   if (q.projectIds.length === 0 || q.untilMs <= q.afterMs) return [];
   const rows = await sql<{ ms: string }[]>`
     select distinct floor(extract(epoch from ts) * 1000)::bigint::text as ms

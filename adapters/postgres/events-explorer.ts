@@ -1,4 +1,5 @@
-// Event explorer reads: keyset pages over (ts desc, event_id desc), pinned to the moment of the first page.
+// Event explorer reads (GET /v1/events): keyset pages over (ts desc, event_id desc), pinned to the moment of the first
+// page; with property filters, scanned in time windows within a time budget.
 import type { Sql } from './client';
 import type { ExplorerCursor } from '../../core/cursor';
 import { propertyMatch } from './property-filter';
@@ -65,4 +66,63 @@ export async function listEvents(sql: Sql, q: ExplorerQuery, pinnedAt: string): 
     ) e
     join projects p on p.tenant_id = e.tenant_id and p.id = e.project_id
     order by e.ts desc, e.event_id desc`;
+}
+
+export interface EventsExplorer {
+  /** The moment a first page pins: later pages see only events stored by then. */
+  pinMoment(): Promise<string>;
+  /**
+   * One page of `q`, newest first. `resumeBelowMs` is set when a scan stopped short of a full page (its time budget
+   * ran out): the next page goes on below that time.
+   */
+  page(q: ExplorerQuery, pinnedAt: string, nowMs: number): Promise<{ rows: ExplorerRow[]; resumeBelowMs: number | null }>;
+}
+
+export interface ExplorerLimits {
+  /** How far in the future an event may be stamped, and how long raw events are kept (the range a scan covers). */
+  maxFutureSkewMs: number;
+  retentionMs: number;
+  /** EXPLORER_SCAN_BUDGET: how long one page may scan windows before it answers what it found. */
+  scanBudgetMs: number;
+}
+
+export function createEventsExplorer(sql: Sql, limits: ExplorerLimits): EventsExplorer {
+  return {
+    pinMoment: () => pinMoment(sql),
+    async page(q, pinnedAt, nowMs) {
+      if (q.props.length > 0 && q.userId === undefined && q.sessionId === undefined) return scanInWindows(sql, limits, q, pinnedAt, nowMs);
+      return { rows: await listEvents(sql, q, pinnedAt), resumeBelowMs: null };
+    },
+  };
+}
+
+const HOUR = 3_600_000;
+
+/**
+ * Property filters cannot use an index, and a value that matches nothing would walk the whole history of the type:
+ * scan time windows instead, newest first (an hour, then each reaching 4× as far back), until the page is full, the range is
+ * done, or EXPLORER_SCAN_BUDGET has passed — then answer the rows found so far with a cursor below the last window
+ * scanned. Windows partition time, so every event still appears exactly once across the pages.
+ */
+async function scanInWindows(
+  sql: Sql,
+  limits: ExplorerLimits,
+  q: ExplorerQuery,
+  pinnedAt: string,
+  now: number,
+): Promise<{ rows: ExplorerRow[]; resumeBelowMs: number | null }> {
+  const started = performance.now();
+  let hi = Math.min(q.toMs ?? Infinity, q.cursor ? Date.parse(q.cursor.lastTimestamp) + 1 : Infinity, now + limits.maxFutureSkewMs + 1);
+  const lo = q.fromMs ?? now - limits.retentionMs - 86_400_000;
+  const rows: ExplorerRow[] = [];
+  while (hi > lo) {
+    // Each window reaches 4× as far back from now as the one before (at least an hour): a few windows cover the
+    // whole retention, and a page that resumes from a cursor goes on at the same pace.
+    const from = Math.max(lo, hi - Math.max(HOUR, 3 * (now - hi)));
+    rows.push(...(await listEvents(sql, { ...q, fromMs: from, toMs: hi, limit: q.limit - rows.length }, pinnedAt)));
+    hi = from;
+    if (rows.length >= q.limit) return { rows, resumeBelowMs: null };
+    if (hi > lo && performance.now() - started >= limits.scanBudgetMs) return { rows, resumeBelowMs: hi };
+  }
+  return { rows, resumeBelowMs: null };
 }

@@ -1,5 +1,5 @@
 // The notification outbox seen by the dispatcher: claim due rows with a lease, record each attempt's outcome.
-import type { Sql } from './client';
+import { bindSql, type Sql } from './client';
 import type { Channel } from '../../core/alert-rule';
 
 export interface ClaimedNotification {
@@ -54,3 +54,7 @@ export async function recordAttempt(sql: Sql, n: ClaimedNotification, o: Attempt
     }
   });
 }
+
+/** The outbox as the dispatcher sees it, bound to the pool. */
+export const createNotificationOutbox = (sql: Sql) => bindSql(sql, { claimDue, recordAttempt });
+export type NotificationOutbox = ReturnType<typeof createNotificationOutbox>;

@@ -4,14 +4,7 @@
 import type { Sql } from './client';
 import { HLL_PARAMS } from './aggregate-store';
 import { propertyFilter } from './property-filter';
-
-export interface RawBucket {
-  count: number;
-  uniqueUsers: number;
-  /** Exact decimal text of the sum of the path's JSON-number values, and how many events had one. */
-  sum: string;
-  n: string;
-}
+import type { RawBucket } from '../../core/metric-query';
 
 export async function metricsFromRawEvents(
   sql: Sql,

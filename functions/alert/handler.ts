@@ -1,15 +1,15 @@
 // The alert function (docs/architecture.md#rule-8-alerts-read-the-truth-once-it-is-written): Kafka-triggered on metric_updates, it evaluates the rules of the touched
 // tenants and event types; the scheduled tick evaluates absence rules, `for` periods, no_data and resolves. New
-// notifications get a first delivery attempt at once; the dispatcher retries what fails.
+// notifications get a first delivery attempt at once; the dispatcher retries what fails. The evaluation itself is
+// core/alert-evaluation.ts, the delivery adapters/dispatcher.ts (shared with the dispatch function).
 import { decodeRecords, type MskEvent } from '../../core/msk-event';
 import { lazyHandler, processAdapters } from '../process-adapters';
 import type { Adapters } from '../../adapters';
 import { createNotifiers, type Notifiers } from '../../adapters/notifiers';
-import { rulesForNotices, rulesForTick } from '../../adapters/postgres/alert-rules-store';
 import { logger } from '../../adapters/logger';
+import { dispatch } from '../../adapters/dispatcher';
 import type { AlertRule } from '../../core/alert-rule';
-import { evaluateRules } from './evaluate';
-import { dispatch } from '../dispatch/dispatcher';
+import { evaluateRules } from '../../core/alert-evaluation';
 
 export interface AlertOutcome {
   notices: number;
@@ -51,14 +51,14 @@ export function createAlertHandler(deps: Adapters, notifiers: Notifiers = create
       if (!n) logger.warn('skipped a malformed metric_updates notice', { topic: r.topic, partition: r.partition, offset: r.offset });
       else seen.set(`${n.tenantId}\u0000${n.projectId}\u0000${n.eventType}`, n);
     }
-    const rules = await rulesForNotices(deps.sql, [...seen.values()]);
+    const rules = await deps.alertRules.rulesForNotices([...seen.values()]);
     return { notices: seen.size, ...(await evaluateAndDeliver(deps, notifiers, rules)) };
   };
 }
 
 export function createAlertTick(deps: Adapters, notifiers: Notifiers = createNotifiers(deps.config)) {
   return async (_event?: unknown): Promise<AlertOutcome> => {
-    return { notices: 0, ...(await evaluateAndDeliver(deps, notifiers, await rulesForTick(deps.sql))) };
+    return { notices: 0, ...(await evaluateAndDeliver(deps, notifiers, await deps.alertRules.rulesForTick())) };
   };
 }
 

@@ -5,7 +5,7 @@ import { call, mskBatch, rawEvent } from '../../test/builders';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 import { createAggregateHandler } from '../aggregate/handler';
 import { createAlertTick } from './handler';
-import { evaluateRule } from './evaluate';
+import { evaluateRule } from '../../core/alert-evaluation';
 import { getRule } from '../../adapters/postgres/alert-rules-store';
 import type { Adapters } from '../../adapters';
 

@@ -5,10 +5,10 @@ import { createTestEnv, type TestEnv, type TestTenant } from '../../test/harness
 import { startWebhookReceiver, type WebhookReceiver } from '../../test/webhook-receiver';
 import { startSmtpSink } from '../../local/smtp-sink';
 import { freePort } from '../../scripts/kafka/broker';
-import { evaluateRule } from '../alert/evaluate';
+import { evaluateRule } from '../../core/alert-evaluation';
 import { createNotifiers } from '../../adapters/notifiers';
 import { insertRule } from '../../adapters/postgres/alert-rules-store';
-import { dispatch } from './dispatcher';
+import { dispatch } from '../../adapters/dispatcher';
 import { listHistory } from '../../adapters/postgres/alert-store';
 import { mskBatch, rawEvent } from '../../test/builders';
 import { createAggregateHandler } from '../aggregate/handler';

@@ -2,7 +2,7 @@
 import { lazyHandler, processAdapters } from '../process-adapters';
 import type { Adapters } from '../../adapters';
 import { createNotifiers, type Notifiers } from '../../adapters/notifiers';
-import { dispatch, type DispatchResult } from './dispatcher';
+import { dispatch, type DispatchResult } from '../../adapters/dispatcher';
 
 export function createDispatchHandler(deps: Adapters, notifiers: Notifiers = createNotifiers(deps.config)) {
   return async (_event?: unknown): Promise<DispatchResult> => {

@@ -4,14 +4,10 @@ import { z } from 'zod';
 import type { Principal } from '../../core/api-keys';
 import { requireScope } from '../../core/api-keys';
 import { badRequest, forbidden, notFound } from '../../core/errors';
-import { ruleFromSpec, ruleTiming, type StoredRuleSpec } from '../../core/alert-rule';
-import { replayRule } from '../../core/alert-preview';
-import { INTERVAL_MS } from '../../core/intervals';
+import { ruleFromSpec, type StoredRuleSpec } from '../../core/alert-rule';
+import { previewRule } from '../../core/alert-evaluation';
 import type { Adapters } from '../../adapters';
-import { deleteRule, getRule, insertRule, listRules, updateRule, type StoredRule } from '../../adapters/postgres/alert-rules-store';
-import { currentStates, listHistory } from '../../adapters/postgres/alert-store';
-import { ruleProjectIds, ruleValue } from '../alert/evaluate';
-import { eventTimes } from '../../adapters/postgres/alert-windows';
+import type { StoredRule } from '../../adapters/postgres/alert-rules-store';
 import { parseBody } from '../http/body-schema';
 import { alertRuleSchema, withSecrets, type AlertRuleSpec } from './alert-rule-schema';
 import { isUuid } from '../../core/ids';
@@ -35,7 +31,7 @@ export function ruleView(r: StoredRule, state: StateView | undefined, generated:
 const visibleTo = (principal: Principal, r: StoredRule) => !principal.projectId || r.rule.projectId === principal.projectId;
 
 async function ruleOf(deps: Adapters, principal: Principal, id: string): Promise<StoredRule> {
-  const r = isUuid(id) ? await getRule(deps.sql, principal.tenantId, id) : null;
+  const r = isUuid(id) ? await deps.alertRules.getRule(principal.tenantId, id) : null;
   if (!r || !visibleTo(principal, r)) throw notFound(`Alert rule ${id} does not exist.`);
   return r;
 }
@@ -53,13 +49,13 @@ async function projectFor(deps: Adapters, principal: Principal, slug: string | n
 }
 
 export async function getAlertRules(deps: Adapters, principal: Principal) {
-  const [rules, states] = await Promise.all([listRules(deps.sql, principal.tenantId), currentStates(deps.sql, principal.tenantId)]);
+  const [rules, states] = await Promise.all([deps.alertRules.listRules(principal.tenantId), deps.alertStore.currentStates(principal.tenantId)]);
   return { rules: rules.filter((r) => visibleTo(principal, r)).map((r) => ruleView(r, states.get(r.rule.id))) };
 }
 
 export async function getAlertRule(deps: Adapters, principal: Principal, id: string) {
   const r = await ruleOf(deps, principal, id);
-  return ruleView(r, (await currentStates(deps.sql, principal.tenantId)).get(id));
+  return ruleView(r, (await deps.alertStore.currentStates(principal.tenantId)).get(id));
 }
 
 export async function postAlertRule(deps: Adapters, principal: Principal, body: unknown) {
@@ -67,7 +63,7 @@ export async function postAlertRule(deps: Adapters, principal: Principal, body: 
   const input = parseBody(alertRuleSchema, body);
   const project = await projectFor(deps, principal, input.project);
   const { spec, generated } = withSecrets({ ...input, project: project?.slug ?? null }, null);
-  const r = await insertRule(deps.sql, principal.tenantId, randomUUID(), project?.id ?? null, spec as StoredRuleSpec);
+  const r = await deps.alertRules.insertRule(principal.tenantId, randomUUID(), project?.id ?? null, spec as StoredRuleSpec);
   return ruleView(r, undefined, generated);
 }
 
@@ -77,15 +73,15 @@ export async function putAlertRule(deps: Adapters, principal: Principal, id: str
   const input = parseBody(alertRuleSchema, body);
   const project = await projectFor(deps, principal, input.project);
   const { spec, generated } = withSecrets({ ...input, project: project?.slug ?? null }, existing.spec as AlertRuleSpec);
-  const r = await updateRule(deps.sql, principal.tenantId, id, project?.id ?? null, spec as StoredRuleSpec);
+  const r = await deps.alertRules.updateRule(principal.tenantId, id, project?.id ?? null, spec as StoredRuleSpec);
   if (!r) throw notFound(`Alert rule ${id} does not exist.`);
-  return ruleView(r, (await currentStates(deps.sql, principal.tenantId)).get(id), generated);
+  return ruleView(r, (await deps.alertStore.currentStates(principal.tenantId)).get(id), generated);
 }
 
 export async function deleteAlertRule(deps: Adapters, principal: Principal, id: string) {
   requireScope(principal, 'admin');
   await ruleOf(deps, principal, id);
-  await deleteRule(deps.sql, principal.tenantId, id);
+  await deps.alertRules.deleteRule(principal.tenantId, id);
   return { id, deleted: true };
 }
 
@@ -97,9 +93,9 @@ export async function getAlerts(deps: Adapters, principal: Principal, params: UR
   const limitRaw = params.get('limit') ?? '50';
   const limit = Number(limitRaw);
   if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw badRequest('invalid_parameter', 'limit must be an integer from 1 to 200.');
-  let alerts = await listHistory(deps.sql, principal.tenantId, { ruleId, before, limit });
+  let alerts = await deps.alertStore.listHistory(principal.tenantId, { ruleId, before, limit });
   if (principal.projectId) {
-    const own = new Set((await listRules(deps.sql, principal.tenantId)).filter((r) => visibleTo(principal, r)).map((r) => r.rule.id));
+    const own = new Set((await deps.alertRules.listRules(principal.tenantId)).filter((r) => visibleTo(principal, r)).map((r) => r.rule.id));
     alerts = alerts.filter((a) => own.has(a.rule_id));
   }
   return { alerts, next_before: alerts.length === limit ? alerts[alerts.length - 1]!.id : null };
@@ -111,13 +107,9 @@ const previewSchema = z.strictObject({
   to: z.string().optional(),
 });
 
-const MAX_PREVIEW_STEPS = 360;
-/** Event times read per change between two preview points (the crossing is found among them). */
-const MAX_ARRIVALS = 2_000;
-
 /**
  * POST /v1/alert-rules/preview: the rule replayed over [from, to] from stored data, with the same values and state
- * machine as the live engine (core/alert-preview.ts). Points are 10 s apart (or wider for long ranges); a transition
+ * machine as the live engine (previewRule in core/alert-evaluation.ts). Points are 10 s apart (or wider for long ranges); a transition
  * is reported at the instant the live engine would have made it (the event that crossed the threshold). Nothing
  * after now is simulated: `to` is capped at now.
  */
@@ -135,22 +127,7 @@ export async function previewAlertRule(deps: Adapters, principal: Principal, bod
   if (fromMs < oldest) throw badRequest('invalid_body', `Rules read the 10s data, kept 24 h: from must be after ${new Date(oldest).toISOString()}.`);
   const project = await projectFor(deps, principal, ruleInput.project);
   const rule = ruleFromSpec({ tenantId: principal.tenantId, id: 'preview', projectId: project?.id ?? null }, { ...ruleInput, project: project?.slug ?? null, channels: [] } as StoredRuleSpec);
-  const step10 = INTERVAL_MS['10s'];
-  const stepMs = Math.max(step10, Math.ceil((toMs - fromMs) / MAX_PREVIEW_STEPS / step10) * step10);
-  const projectIds = await ruleProjectIds(deps, rule);
-  const eventTypes = rule.metric === 'ratio' ? [rule.numerator!, rule.denominator!] : [rule.eventType];
-  const { series, transitions } = await replayRule(
-    {
-      // Just before a boundary the window ending there holds every stored event of its buckets: the rollups answer.
-      valueBefore: (boundaryMs) => ruleValue(deps.sql, deps, rule, boundaryMs - 1),
-      valueAt: (ms) => ruleValue(deps.sql, deps, rule, ms, ms),
-      arrivals: (afterMs, untilMs) => eventTimes(deps.sql, { tenantId: rule.tenantId, projectIds, eventTypes, afterMs, untilMs, limit: MAX_ARRIVALS }),
-    },
-    ruleTiming(rule, deps.config.alerts.allowedLatenessMs),
-    fromMs,
-    toMs,
-    stepMs,
-  );
+  const { stepMs, series, transitions } = await previewRule(deps, rule, fromMs, toMs);
   const iso = (ms: number) => new Date(ms).toISOString();
   return {
     threshold: rule.threshold,

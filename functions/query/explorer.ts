@@ -3,7 +3,7 @@ import { badRequest } from '../../core/errors';
 import { decodeCursor, encodeCursor } from '../../core/cursor';
 import type { Principal } from '../../core/api-keys';
 import type { Adapters } from '../../adapters';
-import { listEvents, pinMoment, type ExplorerQuery } from '../../adapters/postgres/events-explorer';
+import type { ExplorerQuery } from '../../adapters/postgres/events-explorer';
 import { propertyFilters, singleParam, timeParam } from '../http/request';
 import { readableProjects } from './scope';
 
@@ -41,10 +41,8 @@ export async function exploreEvents(deps: Adapters, principal: Principal, params
     limit: limitParam(params),
     cursor,
   };
-  const pinnedAt = cursor?.pinnedAt ?? (await pinMoment(deps.sql));
-  const { rows, resumeBelowMs } = query.props.length > 0 && query.userId === undefined && query.sessionId === undefined
-    ? await scanInWindows(deps, query, pinnedAt)
-    : { rows: await listEvents(deps.sql, query, pinnedAt), resumeBelowMs: null };
+  const pinnedAt = cursor?.pinnedAt ?? (await deps.explorer.pinMoment());
+  const { rows, resumeBelowMs } = await deps.explorer.page(query, pinnedAt, deps.now());
   const last = rows[rows.length - 1];
   return {
     events: rows.map((r) => ({
@@ -66,30 +64,4 @@ export async function exploreEvents(deps: Adapters, principal: Principal, params
             encodeCursor({ pinnedAt, lastTimestamp: new Date(resumeBelowMs).toISOString(), lastEventId: '' })
           : null,
   };
-}
-
-const HOUR = 3_600_000;
-
-/**
- * Property filters cannot use an index, and a value that matches nothing would walk the whole history of the type:
- * scan time windows instead, newest first (an hour, then each reaching 4× as far back), until the page is full, the range is
- * done, or EXPLORER_SCAN_BUDGET has passed — then answer the rows found so far with a cursor below the last window
- * scanned. Windows partition time, so every event still appears exactly once across the pages.
- */
-async function scanInWindows(deps: Adapters, q: ExplorerQuery, pinnedAt: string): Promise<{ rows: Awaited<ReturnType<typeof listEvents>>; resumeBelowMs: number | null }> {
-  const started = performance.now();
-  const now = deps.now();
-  let hi = Math.min(q.toMs ?? Infinity, q.cursor ? Date.parse(q.cursor.lastTimestamp) + 1 : Infinity, now + deps.config.limits.maxFutureSkewMs + 1);
-  const lo = q.fromMs ?? now - deps.config.limits.retentionMs - 86_400_000;
-  const rows: Awaited<ReturnType<typeof listEvents>> = [];
-  while (hi > lo) {
-    // Each window reaches 4× as far back from now as the one before (at least an hour): a few windows cover the
-    // whole retention, and a page that resumes from a cursor goes on at the same pace.
-    const from = Math.max(lo, hi - Math.max(HOUR, 3 * (now - hi)));
-    rows.push(...(await listEvents(deps.sql, { ...q, fromMs: from, toMs: hi, limit: q.limit - rows.length }, pinnedAt)));
-    hi = from;
-    if (rows.length >= q.limit) return { rows, resumeBelowMs: null };
-    if (hi > lo && performance.now() - started >= deps.config.explorerScanBudgetMs) return { rows, resumeBelowMs: hi };
-  }
-  return { rows, resumeBelowMs: null };
 }

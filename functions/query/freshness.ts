@@ -3,20 +3,13 @@ import type { Adapters } from '../../adapters';
 import type { Principal } from '../../core/api-keys';
 import { dataAsOf, lagMs } from '../../core/freshness';
 import { INTERVAL_MS } from '../../core/intervals';
-import { readProgress } from '../../adapters/postgres/aggregate-store';
-import { countRecentEvents } from '../../adapters/postgres/status-store';
 import { readableProjects } from './scope';
 
-type Deps = Pick<Adapters, 'config' | 'sql' | 'rollupCache' | 'freshness' | 'projects' | 'now'>;
+type Deps = Pick<Adapters, 'config' | 'status' | 'freshness' | 'projects' | 'now'>;
 
 const MINUTE_MS = 60_000;
 /** A check older than this many scheduler ticks no longer vouches for lag_ms = 0. */
 const STALE_AFTER_TICKS = 3;
-
-async function processedThrough(deps: Deps, tenantId: string): Promise<number | null> {
-  const cached = await deps.rollupCache.readProgress(tenantId).catch(() => null);
-  return cached ?? (await readProgress(deps.sql, tenantId))?.getTime() ?? null;
-}
 
 /**
  * The time up to which the pipeline has processed this tenant's events: its newest processed receive time, or
@@ -24,7 +17,7 @@ async function processedThrough(deps: Deps, tenantId: string): Promise<number | 
  * as fresh as the pipeline). Epoch ms, null when nothing is known.
  */
 export async function tenantDataAsOf(deps: Deps, tenantId: string): Promise<number | null> {
-  const [own, pipeline] = await Promise.all([processedThrough(deps, tenantId), deps.freshness.read().catch(() => null)]);
+  const [own, pipeline] = await Promise.all([deps.status.processedThrough(tenantId), deps.freshness.read().catch(() => null)]);
   return dataAsOf(own, pipeline?.caughtUpThroughMs ?? null);
 }
 
@@ -32,10 +25,10 @@ export async function readStatus(deps: Deps, principal: Principal) {
   const nowMs = deps.now();
   const projects = await readableProjects(deps.projects, principal, null);
   const [own, pipeline, eventsLastMinute] = await Promise.all([
-    processedThrough(deps, principal.tenantId),
+    deps.status.processedThrough(principal.tenantId),
     deps.freshness.read().catch(() => null),
     // The six 10s buckets that end with the current one: at most the last 60 s of event time.
-    countRecentEvents(deps.sql, {
+    deps.status.countRecentEvents({
       tenantId: principal.tenantId,
       projectIds: projects.map((p) => p.id),
       fromMs: Math.floor(nowMs / INTERVAL_MS['10s']) * INTERVAL_MS['10s'] - MINUTE_MS + INTERVAL_MS['10s'],

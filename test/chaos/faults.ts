@@ -3,7 +3,7 @@
 import type { Cluster, RoleName } from './cluster';
 import type { WebhookReceiver } from '../webhook-receiver';
 import type { Config } from '../../adapters/config';
-import { deliveryLeaseMs } from '../../functions/dispatch/dispatcher';
+import { deliveryLeaseMs } from '../../adapters/dispatcher';
 import { retryDelayMs } from '../../core/backoff';
 
 /** What a fault may use besides the cluster. */

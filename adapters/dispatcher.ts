@@ -1,15 +1,19 @@
 // Delivers the notification outbox (docs/architecture.md#rule-8-alerts-read-the-truth-once-it-is-written): every row at least once, with its id as the
 // X-CustomerSignal-Delivery header on every attempt, retried with exponential backoff and jitter; each attempt recorded.
-import type { Adapters } from '../../adapters';
-import { claimDue, recordAttempt, type ClaimedNotification } from '../../adapters/postgres/notifications-store';
-import type { WebhookSender } from '../../adapters/webhook-sender';
-import type { MailSender } from '../../adapters/mail-sender';
-import { signatureHeader, type WebhookPayload } from '../../core/webhook';
-import { emailMessage } from '../../core/alert-message';
-import { retryDelayMs } from '../../core/backoff';
-import { logger } from '../../adapters/logger';
+// Shared by the alert function (the first attempt of what an evaluation created) and the dispatch function (the rest).
+import type { Config } from './config';
+import type { ClaimedNotification, NotificationOutbox } from './postgres/notifications-store';
+import type { WebhookSender } from './webhook-sender';
+import type { MailSender } from './mail-sender';
+import { signatureHeader, type WebhookPayload } from '../core/webhook';
+import { emailMessage } from '../core/alert-message';
+import { retryDelayMs } from '../core/backoff';
+import { logger } from './logger';
 
-export interface DispatchDeps extends Pick<Adapters, 'config' | 'sql' | 'now'> {
+export interface DispatchDeps {
+  config: Pick<Config, 'webhooks' | 'alerts'>;
+  notifications: NotificationOutbox;
+  now: () => number;
   webhook: WebhookSender;
   mail: MailSender;
   random?: () => number;
@@ -47,7 +51,7 @@ async function attempt(deps: DispatchDeps, n: ClaimedNotification): Promise<bool
   const t0 = performance.now();
   try {
     const { statusCode } = await deliver(deps, n);
-    await recordAttempt(deps.sql, n, { startedAtMs: started, durationMs: Math.round(performance.now() - t0), delivered: true, statusCode, error: null, retryAtMs: null });
+    await deps.notifications.recordAttempt(n, { startedAtMs: started, durationMs: Math.round(performance.now() - t0), delivered: true, statusCode, error: null, retryAtMs: null });
     return true;
   } catch (e) {
     const err = e as Error & { statusCode?: number };
@@ -57,7 +61,7 @@ async function attempt(deps: DispatchDeps, n: ClaimedNotification): Promise<bool
     const retryAtMs = last ? null : deps.now() + retryDelayMs(n.attempt, (deps.random ?? Math.random)());
     // The target URL and the error are the tenant's own configuration; no secret or event property is logged.
     logger.warn('notification delivery failed', { notification_id: n.id, tenant_id: n.tenantId, channel: n.channel.type, attempt: n.attempt, final: last, permanent, error: err.message });
-    await recordAttempt(deps.sql, n, {
+    await deps.notifications.recordAttempt(n, {
       startedAtMs: started,
       durationMs: Math.round(performance.now() - t0),
       delivered: false,
@@ -72,7 +76,7 @@ async function attempt(deps: DispatchDeps, n: ClaimedNotification): Promise<bool
 /** Delivers due notifications (or only `ids`, e.g. the ones an evaluation just created), a few at a time. */
 export async function dispatch(deps: DispatchDeps, opts: { limit?: number; ids?: string[] } = {}): Promise<DispatchResult> {
   if (opts.ids && opts.ids.length === 0) return { attempted: 0, delivered: 0, failed: 0 };
-  const claimed = await claimDue(deps.sql, { nowMs: deps.now(), leaseMs: leaseMs(deps), limit: opts.limit ?? 100, ids: opts.ids });
+  const claimed = await deps.notifications.claimDue({ nowMs: deps.now(), leaseMs: leaseMs(deps), limit: opts.limit ?? 100, ids: opts.ids });
   const results = await Promise.all(claimed.map((n) => attempt(deps, n)));
   const delivered = results.filter(Boolean).length;
   return { attempted: claimed.length, delivered, failed: claimed.length - delivered };

@@ -1,0 +1,165 @@
+// The read behind GET /v1/metrics (docs/architecture.md#rule-4-postgres-is-the-truth-redis-is-the-speed): Redis first,
+// Postgres on a miss, refilling Redis through the version guard. count and sum:/avg: of pre-aggregated properties come
+// from rollups; unique_users from the hll sketches (Redis caches their estimates); property filters and other paths
+// are computed from raw events with the same arithmetic.
+import { createHash } from 'node:crypto';
+import { INTERVAL_MS } from '../core/intervals';
+import { addDecimals, averageOf, type RollupKey, type RollupMetric, type RollupValue } from '../core/rollups';
+import {
+  rawBucketValue,
+  readsRawEvents,
+  type MetricReader,
+  type MetricSeries,
+  type MetricValue,
+} from '../core/metric-query';
+import type { Sql } from './postgres/client';
+import { readSeries, readSketchSeries, readSketchUnion } from './postgres/aggregate-store';
+import { metricsFromRawEvents } from './postgres/raw-metrics';
+import { rollupCacheKey, type RollupCache } from './redis/rollup-cache';
+
+type Series = Pick<MetricSeries, 'tenantId' | 'projectIds' | 'eventType' | 'interval' | 'buckets' | 'fromMs' | 'toMs'>;
+
+export function createMetricReader(sql: Sql, cache: RollupCache): MetricReader {
+  return {
+    async values(s) {
+      if (readsRawEvents(s)) {
+        const raw = await metricsFromRawEvents(sql, { ...s, bucketMs: INTERVAL_MS[s.interval] });
+        return mapValues(raw, (b) => rawBucketValue(s.kind, b));
+      }
+      if (s.kind === 'count') return mapValues(await decimalSeries(sql, cache, s, 'count'), Number);
+      if (s.kind === 'unique_users') {
+        if (s.projectIds.length !== 1) return uniqueUsersOfUnion(sql, cache, s);
+        return mapValues(await decimalSeries(sql, cache, s, 'unique_users'), Number);
+      }
+      const name = s.path![0]!;
+      const sums = await decimalSeries(sql, cache, s, `sum:${name}`);
+      if (s.kind === 'sum') return mapValues(sums, Number);
+      const counts = await decimalSeries(sql, cache, s, `n:${name}`);
+      return new Map(s.buckets.map((t) => [t, averageOf(sums.get(t) ?? '0', counts.get(t) ?? '0')]));
+    },
+  };
+}
+
+function mapValues<A, B>(m: Map<number, A>, f: (a: A) => B): Map<number, B> {
+  return new Map([...m].map(([k, v]) => [k, f(v)]));
+}
+
+function keysOf(s: Series, metric: RollupMetric): RollupKey[] {
+  return s.projectIds.flatMap((projectId) =>
+    s.buckets.map((bucketMs) => ({
+      tenantId: s.tenantId,
+      projectId,
+      eventType: s.eventType,
+      metric,
+      interval: s.interval,
+      bucketMs,
+    })),
+  );
+}
+
+/** Stored values of one metric per project (rollups, or the sketches' estimates for unique_users). */
+async function storedSeries(sql: Sql, s: Series, metric: RollupMetric): Promise<RollupValue[]> {
+  return metric === 'unique_users' ? readSketchSeries(sql, s) : readSeries(sql, { ...s, metric });
+}
+
+/** Per bucket, the exact decimal total over the projects of a per-project metric; Redis first. */
+async function decimalSeries(
+  sql: Sql,
+  cache: RollupCache,
+  s: Series,
+  metric: RollupMetric,
+): Promise<Map<number, string>> {
+  const keys = keysOf(s, metric);
+  const cached = await cache.read(keys).catch(() => new Map<string, { text: string }>());
+  const parts = new Map<number, string[]>();
+  const add = (bucketMs: number, text: string) =>
+    (parts.get(bucketMs) ?? parts.set(bucketMs, []).get(bucketMs)!).push(text);
+  if (cached.size < keys.length) {
+    // Some buckets are not in Redis (never cached, expired, or empty): Postgres is the truth.
+    const stored = await storedSeries(sql, s, metric);
+    for (const v of stored) add(v.bucketMs, v.text ?? String(v.value));
+    await refill(cache, keys, stored, cached);
+  } else {
+    for (const k of keys) add(k.bucketMs, cached.get(rollupCacheKey(k))!.text);
+  }
+  return mapValues(parts, addDecimals);
+}
+
+/**
+ * Writes what Postgres said into Redis through the version guard. Empty buckets are cached as version 0,
+ * which any real write (version >= 1) replaces, so a refill can never hide a newer value.
+ */
+async function refill(
+  cache: RollupCache,
+  keys: RollupKey[],
+  stored: RollupValue[],
+  cached: Map<string, unknown>,
+): Promise<void> {
+  const byKey = new Map(stored.map((v) => [rollupCacheKey(v), v]));
+  const missing = keys
+    .filter((k) => !cached.has(rollupCacheKey(k)))
+    .map((k) => byKey.get(rollupCacheKey(k)) ?? { ...k, value: 0, version: 0 });
+  await cache.write(missing).catch(() => undefined); // the answer is already right; a cache failure only costs speed
+}
+
+/** Cache key of a union over a set of projects: the set's hash stands in for the project id. */
+function unionCacheKey(
+  s: Pick<Series, 'tenantId' | 'projectIds' | 'eventType' | 'interval'>,
+  bucketMs: number,
+): RollupKey {
+  const set = createHash('sha256')
+    .update([...s.projectIds].sort().join(','))
+    .digest('hex')
+    .slice(0, 32);
+  const { tenantId, eventType, interval } = s;
+  return { tenantId, projectId: `union-${set}`, eventType, metric: 'unique_users', interval, bucketMs };
+}
+
+/**
+ * Unique users over several projects: the estimate of the union of their sketches. Redis keeps it per bucket
+ * under the project set's key as `<estimate>;<version of each project's sketch>`, guarded by the sum of those
+ * versions (each only increases, so the sum increases on every change). A cached union is used only when its
+ * versions are exactly those of the per-project entries in Redis; otherwise Postgres unions the sketches and
+ * both the per-project estimates and the union are refilled through the guard.
+ */
+async function uniqueUsersOfUnion(sql: Sql, cache: RollupCache, s: Series): Promise<Map<number, MetricValue>> {
+  const perProject = keysOf(s, 'unique_users');
+  const unions = s.buckets.map((t) => unionCacheKey(s, t));
+  const cached = await cache
+    .read([...perProject, ...unions])
+    .catch(() => new Map<string, { text: string; version: number }>());
+  const out = new Map<number, MetricValue>();
+  let complete = true;
+  for (const u of unions) {
+    const hit = cached.get(rollupCacheKey(u));
+    const versions = s.projectIds.map((projectId) => cached.get(rollupCacheKey({ ...u, projectId }))?.version);
+    if (
+      !hit ||
+      versions.some((v) => v === undefined) ||
+      hit.text !== `${hit.text.split(';')[0]};${versions.join(',')}`
+    ) {
+      complete = false;
+      break;
+    }
+    out.set(u.bucketMs, Number(hit.text.split(';')[0]));
+  }
+  if (complete) return out;
+
+  const stored = await readSketchSeries(sql, s);
+  const union = await readSketchUnion(sql, s);
+  await refill(cache, perProject, stored, new Map());
+  // The union's versions come from its own snapshot; per-project versions absent there were 0.
+  const byBucket = new Map(union.map((u) => [u.bucketMs, u]));
+  const values: RollupValue[] = unions.map((k) => {
+    const u = byBucket.get(k.bucketMs);
+    const versions = s.projectIds.map((p) => u?.versions[p] ?? 0);
+    return {
+      ...k,
+      value: u?.value ?? 0,
+      text: `${u?.value ?? 0};${versions.join(',')}`,
+      version: versions.reduce((a, b) => a + b, 0),
+    };
+  });
+  await cache.write(values).catch(() => undefined);
+  return new Map(union.map((u) => [u.bucketMs, u.value]));
+}

@@ -1,0 +1,170 @@
+// What a metric read asks for and how its answer is shaped (docs/api.md#metrics, docs/architecture.md#metrics-engine):
+// the metric names, the checks on a query, the per-bucket arithmetic shared by every read path, and the port a
+// reader implements (adapters/metric-reader.ts: Redis first, Postgres on a miss). Pure.
+import { badRequest } from './errors';
+import { bucketCount, bucketRange, INTERVAL_MS, isInterval, type Interval } from './intervals';
+import { averageOf, isPreAggregatedPath } from './rollups';
+
+export type MetricKind = 'count' | 'unique_users' | 'sum' | 'avg';
+
+export interface MetricsQuery {
+  eventType: string;
+  /** As requested, e.g. `sum:amount`. */
+  metric: string;
+  kind: MetricKind;
+  /** The property of sum/avg, split at dots; null for count and unique_users. */
+  path: string[] | null;
+  interval: Interval;
+  fromMs: number;
+  toMs: number;
+  project: string | null;
+  props: [string[], string][];
+}
+
+/** A bucket's value: a number, or null where the metric is undefined (avg of no events). */
+export type MetricValue = number | null;
+
+const MAX_BUCKETS = 10_000;
+const TEN_SECONDS_REACH_MS = 24 * 3_600_000;
+const DEFAULT_RANGE_MS = 3_600_000;
+
+export function parseMetric(metric: string): { kind: MetricKind; path: string[] | null } {
+  if (metric === 'count' || metric === 'unique_users') return { kind: metric, path: null };
+  const m = /^(sum|avg):(.+)$/.exec(metric);
+  if (m) {
+    const path = m[2]!.normalize('NFC').split('.'); // names are stored in NFC (docs/api.md, ingest)
+    if (path.some((p) => p.length === 0) || path.length > 6) {
+      const quoted = JSON.stringify(metric.slice(0, 100));
+      throw badRequest(
+        'invalid_parameter',
+        `${quoted}: the property path must be <name> or <a>.<b> (at most 6 levels).`,
+      );
+    }
+    return { kind: m[1] as 'sum' | 'avg', path };
+  }
+  throw badRequest('invalid_parameter', 'metric must be count, unique_users, sum:<path> or avg:<path>.');
+}
+
+/** The bucket width asked for (absent: 1m). */
+export function parseInterval(raw: string | null): Interval {
+  const interval = raw ?? '1m';
+  if (!isInterval(interval)) throw badRequest('invalid_parameter', 'interval must be one of 10s, 1m, 5m, 1h, 1d.');
+  return interval;
+}
+
+/**
+ * The range read: `to` defaults to now and `from` to an hour before `to`. Refused: an empty range, 10s buckets
+ * older than the 24 h the 10s rollups are kept, and more than MAX_BUCKETS buckets.
+ */
+export function metricRange(
+  q: { fromMs: number | undefined; toMs: number | undefined; interval: Interval },
+  nowMs: number,
+): { fromMs: number; toMs: number } {
+  const toMs = q.toMs ?? nowMs;
+  const fromMs = q.fromMs ?? toMs - DEFAULT_RANGE_MS;
+  if (fromMs >= toMs) throw badRequest('invalid_parameter', 'from must be earlier than to.');
+  if (q.interval === '10s' && fromMs < nowMs - TEN_SECONDS_REACH_MS) {
+    throw badRequest('invalid_parameter', 'interval 10s covers only the last 24 h; use 1m or larger for older ranges.');
+  }
+  const buckets = bucketCount(fromMs, toMs, q.interval);
+  if (buckets > MAX_BUCKETS) {
+    throw badRequest(
+      'too_many_buckets',
+      `The range holds ${buckets} buckets of ${q.interval}; the maximum is ${MAX_BUCKETS}. Use a larger interval or a shorter range.`,
+    );
+  }
+  return { fromMs, toMs };
+}
+
+/** [start of the first bucket, end of the last bucket): the time the points cover. */
+export function coveredSpan(
+  buckets: number[],
+  q: Pick<MetricsQuery, 'fromMs' | 'toMs' | 'interval'>,
+): { fromMs: number; toMs: number } {
+  if (buckets.length === 0) return { fromMs: q.fromMs, toMs: q.toMs };
+  return { fromMs: buckets[0]!, toMs: buckets[buckets.length - 1]! + INTERVAL_MS[q.interval] };
+}
+
+/** The value of a bucket (or window) without data: 0, or undefined (null) for avg. */
+export function emptyValue(kind: MetricKind): MetricValue {
+  return kind === 'avg' ? null : 0;
+}
+
+/** Whether a read must compute from raw events: property filters, and sum/avg of a path the rollups do not cover. */
+export function readsRawEvents(q: { props: [string[], string][]; path: string[] | null }): boolean {
+  return q.props.length > 0 || (q.path !== null && !isPreAggregatedPath(q.path));
+}
+
+/** What one bucket of raw events adds up to (adapters/postgres/raw-metrics.ts). */
+export interface RawBucket {
+  count: number;
+  uniqueUsers: number;
+  /** Exact decimal text of the sum of the path's JSON-number values, and how many events had one. */
+  sum: string;
+  n: string;
+}
+
+/** The metric's value of a bucket computed from raw events. */
+export function rawBucketValue(kind: MetricKind, b: RawBucket): MetricValue {
+  return kind === 'count'
+    ? b.count
+    : kind === 'unique_users'
+      ? b.uniqueUsers
+      : kind === 'sum'
+        ? Number(b.sum)
+        : averageOf(b.sum, b.n);
+}
+
+/** What a metric read counts: one event type's metric over a set of projects, with property filters. */
+export interface MetricSelection {
+  tenantId: string;
+  projectIds: string[];
+  eventType: string;
+  kind: MetricKind;
+  /** The property of sum/avg, split at dots; null for count and unique_users. */
+  path: string[] | null;
+  props: [string[], string][];
+}
+
+/** One metric over a set of projects (sorted, never empty), per bucket. */
+export interface MetricSeries extends MetricSelection {
+  interval: Interval;
+  /** The bucket starts read, and the span they cover (coveredSpan). */
+  buckets: number[];
+  fromMs: number;
+  toMs: number;
+}
+
+/** The port behind GET /v1/metrics. */
+export interface MetricReader {
+  /** The value of each bucket that has data, over all of the series' projects (absent buckets hold no data). */
+  values(s: MetricSeries): Promise<Map<number, MetricValue>>;
+}
+
+/**
+ * The points of a metrics query over the given projects: one per whole bucket that overlaps [from, to), zero-filled
+ * (null for avg). A bucket is counted whole even where from or to falls inside it (rollups hold whole buckets only),
+ * and the raw path reads exactly those buckets' events.
+ */
+export async function metricPoints(
+  reader: MetricReader,
+  q: MetricsQuery,
+  tenantId: string,
+  projectIds: string[],
+): Promise<{ t: number; value: MetricValue }[]> {
+  const buckets = bucketRange(q.fromMs, q.toMs, q.interval);
+  const s: MetricSeries = {
+    tenantId,
+    projectIds: [...projectIds].sort(),
+    eventType: q.eventType,
+    kind: q.kind,
+    path: q.path,
+    props: q.props,
+    interval: q.interval,
+    buckets,
+    ...coveredSpan(buckets, q),
+  };
+  const values = s.projectIds.length === 0 ? new Map<number, MetricValue>() : await reader.values(s);
+  const empty = emptyValue(q.kind);
+  return buckets.map((t) => ({ t, value: values.has(t) ? values.get(t)! : empty }));
+}
