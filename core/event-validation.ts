@@ -151,6 +151,7 @@ export function parseTimestamp(v: unknown): { ms: number } | { error: string } {
 // JSON text that Postgres jsonb (and every strict JSON parser downstream) refuses: a lone UTF-16 surrogate
 // (JSON.stringify writes it as a "\ud800" escape, which jsonb rejects with 22P02) and NUL (jsonb and text cannot
 // hold U+0000). Noncharacters (U+FFFE, U+FDD0…) are valid Unicode scalar values that Postgres stores: accepted.
+// eslint-disable-next-line no-control-regex -- NUL is exactly what this refuses
 const UNSTORABLE = /[\u0000\p{Cs}]/u;
 // Characters that make two different names look the same or reorder their display: format characters (bidi
 // controls U+202A-202E, U+2066-2069, U+200E/F, U+061C, zero-width U+200B-200D, U+2060, U+FEFF, soft hyphen…),

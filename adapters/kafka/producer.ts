@@ -112,7 +112,7 @@ export function createProducer(kafka: Kafka, opts: ProducerOptions): EventLog {
     });
   let producer = makeProducer();
   let connecting: Promise<void> | undefined;
-  let queue: Slice[] = [];
+  const queue: Slice[] = [];
   let queued = 0;
   let flushing: Promise<void> | undefined;
   let closed = false;

@@ -17,6 +17,7 @@ describe('queryParams', () => {
   it('passes every percent-encoded well-formed string without U+0000 through unchanged', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary', maxLength: 30 }), fc.string({ unit: 'binary', maxLength: 30 }), (k, v) => {
+        // eslint-disable-next-line no-control-regex -- NUL is what the parser refuses
         const clean = (s: string) => s.replace(/\u0000/g, '').replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '');
         const [name, value] = [clean(k), clean(v)];
         const params = queryParams(event(`${encodeURIComponent(name)}=${encodeURIComponent(value)}&x=1+2`));
