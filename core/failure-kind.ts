@@ -63,6 +63,17 @@ function isInfrastructureItself(e: ErrorShape): boolean {
   return state !== undefined && !RECORD_SQLSTATE_CLASSES.has(state.slice(0, 2));
 }
 
+/** Postgres states that mean "cannot take connections now": class 08 (connection), 57P03 (starting), 53300 (too many). */
+const CONNECTION_SQLSTATE = /^(08|57P03$|53300$)/;
+
+/**
+ * The narrowest infrastructure failure: the service could not be reached or refused the connection (a target that
+ * is not there yet). A deploy step that waits for its database retries these and nothing else.
+ */
+export function isConnectionFailure(error: unknown): boolean {
+  return chain(error).some((e) => typeof e.code === 'string' && (CONNECTION_CODES.has(e.code) || CONNECTION_SQLSTATE.test(e.code)));
+}
+
 /** The error and everything it wraps (`cause` chains, AggregateError members), bounded against cycles. */
 function chain(error: unknown): ErrorShape[] {
   const out: ErrorShape[] = [];

@@ -10,6 +10,7 @@ import { loadConfig, type Config } from '../../adapters/config';
 import type { MigrationResult } from '../../adapters/postgres/migrate';
 import { migrateDeployment } from '../../adapters/postgres/app-role';
 import { logger } from '../../adapters/logger';
+import { isConnectionFailure } from '../../core/failure-kind';
 
 export interface CustomResourceResult {
   PhysicalResourceId: string;
@@ -56,12 +57,14 @@ export async function withBackoff<T>(attempt: (n: number) => Promise<T>, opts: R
   }
 }
 
-/** Connection-level failures (the target is not there yet): SQL errors such as a bad migration are not retried. */
+/**
+ * What the migrations wait out: connection failures (core/failure-kind.ts isConnectionFailure: the target is not
+ * there yet) and errors without a code (Secrets Manager or DNS before the network is ready). SQL errors such as a
+ * bad migration (42xxx) or a wrong password (28xxx) fail the deploy at once.
+ */
 export function isConnectionError(e: unknown): boolean {
   const code = (e as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string') return true;
-  // postgres.js and Node socket errors, and Postgres' "cannot connect now" / "too many connections" classes.
-  return /^(CONNECT_TIMEOUT|CONNECTION_|ECONN|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|EPIPE)/.test(code) || /^(08|57P03|53300)/.test(code);
+  return typeof code !== 'string' || isConnectionFailure(e);
 }
 
 export interface MigrationsDeps {
