@@ -24,12 +24,26 @@ describe('parseConfig', () => {
   });
 
   it('reads the catalog caps and refuses unusable catalog timings', () => {
-    expect(parseConfig({}).catalog).toEqual({ maxEventTypes: 1000, maxPropertiesPerType: 500, cacheTtlMs: 5_000, flushIntervalMs: 1_000 });
-    const c = parseConfig({ CATALOG_MAX_EVENT_TYPES: '20', CATALOG_MAX_PROPERTIES: '5', CATALOG_CACHE_TTL: '2s', CATALOG_FLUSH_INTERVAL: '250ms' });
+    expect(parseConfig({}).catalog).toEqual({
+      maxEventTypes: 1000,
+      maxPropertiesPerType: 500,
+      cacheTtlMs: 5_000,
+      flushIntervalMs: 1_000,
+    });
+    const c = parseConfig({
+      CATALOG_MAX_EVENT_TYPES: '20',
+      CATALOG_MAX_PROPERTIES: '5',
+      CATALOG_CACHE_TTL: '2s',
+      CATALOG_FLUSH_INTERVAL: '250ms',
+    });
     expect(c.catalog).toEqual({ maxEventTypes: 20, maxPropertiesPerType: 5, cacheTtlMs: 2_000, flushIntervalMs: 250 });
-    expect(() => parseConfig({ CATALOG_MAX_EVENT_TYPES: '0' })).toThrow(/^Invalid configuration: CATALOG_MAX_EVENT_TYPES="0"/);
+    expect(() => parseConfig({ CATALOG_MAX_EVENT_TYPES: '0' })).toThrow(
+      /^Invalid configuration: CATALOG_MAX_EVENT_TYPES="0"/,
+    );
     expect(() => parseConfig({ CATALOG_MAX_PROPERTIES: 'many' })).toThrow(/CATALOG_MAX_PROPERTIES/);
-    expect(() => parseConfig({ CATALOG_CACHE_TTL: '1h' })).toThrow(/^Invalid configuration: CATALOG_CACHE_TTL="1h" must be between/);
+    expect(() => parseConfig({ CATALOG_CACHE_TTL: '1h' })).toThrow(
+      /^Invalid configuration: CATALOG_CACHE_TTL="1h" must be between/,
+    );
     expect(() => parseConfig({ CATALOG_FLUSH_INTERVAL: '0s' })).toThrow(/CATALOG_FLUSH_INTERVAL/);
   });
 });

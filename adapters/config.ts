@@ -28,7 +28,10 @@ const schema = z.object({
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/customersignal'),
   /** Connections per process. @default 10, or 2 on Lambda (one invocation at a time per container; RDS Proxy pools the rest). */
   DATABASE_POOL_SIZE: intFrom(1, 200).optional(),
-  DATABASE_PREPARE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  DATABASE_PREPARE: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   PORT: intFrom(0, 65_535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -57,7 +60,10 @@ const schema = z.object({
   DISPATCH_TICK: durationMs.default(1_000),
   DISPATCH_MAX_ATTEMPTS: intFrom(1, 50).default(12),
   WEBHOOK_TIMEOUT: durationMs.default(5_000),
-  WEBHOOK_ALLOW_LOOPBACK: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  WEBHOOK_ALLOW_LOOPBACK: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   WEBHOOK_ALLOWED_HOSTS: z.string().default(''),
   SMTP_URL: z.string().url().default('smtp://127.0.0.1:2525'),
   SMTP_FROM: z.string().min(3).default('CustomerSignal <alerts@customersignal.local>'),
@@ -166,30 +172,47 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`Invalid configuration: ${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`);
   }
   const e = result.data;
-  const brokers = e.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean);
+  const brokers = e.KAFKA_BROKERS.split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
   for (const b of brokers) {
-    if (!/^[^:\s]+:\d{1,5}$/.test(b)) throw new ConfigError(`Invalid configuration: KAFKA_BROKERS has "${b}", expected host:port[,host:port...]`);
+    if (!/^[^:\s]+:\d{1,5}$/.test(b))
+      throw new ConfigError(`Invalid configuration: KAFKA_BROKERS has "${b}", expected host:port[,host:port...]`);
   }
   if (e.RATE_LIMIT_BURST < e.MAX_EVENTS_PER_BATCH) {
-    throw new ConfigError(`Invalid configuration: RATE_LIMIT_BURST=${e.RATE_LIMIT_BURST} must be at least MAX_EVENTS_PER_BATCH=${e.MAX_EVENTS_PER_BATCH}, or a full batch could never be accepted`);
+    throw new ConfigError(
+      `Invalid configuration: RATE_LIMIT_BURST=${e.RATE_LIMIT_BURST} must be at least MAX_EVENTS_PER_BATCH=${e.MAX_EVENTS_PER_BATCH}, or a full batch could never be accepted`,
+    );
   }
   if (e.CATALOG_CACHE_TTL < 100 || e.CATALOG_CACHE_TTL > 300_000) {
-    throw new ConfigError(`Invalid configuration: CATALOG_CACHE_TTL=${JSON.stringify(env.CATALOG_CACHE_TTL)} must be between 100ms and 5m (declared types and schema modes reach ingest within this time)`);
+    throw new ConfigError(
+      `Invalid configuration: CATALOG_CACHE_TTL=${JSON.stringify(env.CATALOG_CACHE_TTL)} must be between 100ms and 5m (declared types and schema modes reach ingest within this time)`,
+    );
   }
   if (e.KAFKA_AUTH === 'aws-iam' && !e.AWS_REGION) {
-    throw new ConfigError('Invalid configuration: KAFKA_AUTH=aws-iam needs AWS_REGION (the region the MSK IAM tokens are signed for)');
+    throw new ConfigError(
+      'Invalid configuration: KAFKA_AUTH=aws-iam needs AWS_REGION (the region the MSK IAM tokens are signed for)',
+    );
   }
   if ((e.DATABASE_SECRET_ARN || e.REDIS_SECRET_ARN || e.SMTP_SECRET_ARN || e.KAFKA_MSK_CLUSTER_ARN) && !e.AWS_REGION) {
-    throw new ConfigError('Invalid configuration: AWS_REGION is required with DATABASE_SECRET_ARN, REDIS_SECRET_ARN, SMTP_SECRET_ARN or KAFKA_MSK_CLUSTER_ARN');
+    throw new ConfigError(
+      'Invalid configuration: AWS_REGION is required with DATABASE_SECRET_ARN, REDIS_SECRET_ARN, SMTP_SECRET_ARN or KAFKA_MSK_CLUSTER_ARN',
+    );
   }
   if (e.CATALOG_FLUSH_INTERVAL < 100 || e.CATALOG_FLUSH_INTERVAL > 60_000) {
-    throw new ConfigError(`Invalid configuration: CATALOG_FLUSH_INTERVAL=${JSON.stringify(env.CATALOG_FLUSH_INTERVAL)} must be between 100ms and 60s`);
+    throw new ConfigError(
+      `Invalid configuration: CATALOG_FLUSH_INTERVAL=${JSON.stringify(env.CATALOG_FLUSH_INTERVAL)} must be between 100ms and 60s`,
+    );
   }
   return {
     kafka: {
       brokers,
       clientId: e.KAFKA_CLIENT_ID,
-      topics: { eventsRaw: e.KAFKA_TOPIC_EVENTS_RAW, eventsDlq: e.KAFKA_TOPIC_EVENTS_DLQ, metricUpdates: e.KAFKA_TOPIC_METRIC_UPDATES },
+      topics: {
+        eventsRaw: e.KAFKA_TOPIC_EVENTS_RAW,
+        eventsDlq: e.KAFKA_TOPIC_EVENTS_DLQ,
+        metricUpdates: e.KAFKA_TOPIC_METRIC_UPDATES,
+      },
       eventsRawPartitions: e.KAFKA_EVENTS_RAW_PARTITIONS,
       groups: { aggregate: e.KAFKA_GROUP_AGGREGATE, alert: e.KAFKA_GROUP_ALERT },
       sendTimeoutMs: e.KAFKA_SEND_TIMEOUT,
@@ -240,11 +263,18 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     },
     webDistDir: e.WEB_DIST_DIR,
     explorerScanBudgetMs: e.EXPLORER_SCAN_BUDGET,
-    alerts: { tickMs: e.ALERT_TICK, allowedLatenessMs: e.ALERT_ALLOWED_LATENESS, dispatchTickMs: e.DISPATCH_TICK, dispatchMaxAttempts: e.DISPATCH_MAX_ATTEMPTS },
+    alerts: {
+      tickMs: e.ALERT_TICK,
+      allowedLatenessMs: e.ALERT_ALLOWED_LATENESS,
+      dispatchTickMs: e.DISPATCH_TICK,
+      dispatchMaxAttempts: e.DISPATCH_MAX_ATTEMPTS,
+    },
     webhooks: {
       timeoutMs: e.WEBHOOK_TIMEOUT,
       allowLoopback: e.WEBHOOK_ALLOW_LOOPBACK,
-      allowedHosts: e.WEBHOOK_ALLOWED_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
+      allowedHosts: e.WEBHOOK_ALLOWED_HOSTS.split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
     },
     mail: { smtpUrl: e.SMTP_URL, from: e.SMTP_FROM, sinkPort: e.MAIL_SINK_PORT, sinkDir: e.MAIL_SINK_DIR },
   };
@@ -266,7 +296,9 @@ export function config(): Config {
   if (loaded) return loaded;
   const parsed = parseConfig(process.env);
   if (needsAwsResolution(parsed)) {
-    throw new ConfigError('Configuration names AWS secrets or an MSK cluster: call `await loadConfig()` before config()');
+    throw new ConfigError(
+      'Configuration names AWS secrets or an MSK cluster: call `await loadConfig()` before config()',
+    );
   }
   return (loaded = parsed);
 }

@@ -26,11 +26,15 @@ export interface DispatchResult {
 }
 
 /** How long a claimed notification stays with its dispatcher before another may take it. */
-export const deliveryLeaseMs = (config: Pick<DispatchDeps['config'], 'webhooks'>) => config.webhooks.timeoutMs * 3 + 5_000;
+export const deliveryLeaseMs = (config: Pick<DispatchDeps['config'], 'webhooks'>) =>
+  config.webhooks.timeoutMs * 3 + 5_000;
 const leaseMs = (deps: DispatchDeps) => deliveryLeaseMs(deps.config);
 
 /** One delivery of a notification to its channel; throws on a non-2xx answer, a timeout or a mail error. */
-export async function deliver(notifiers: Pick<DispatchDeps, 'webhook' | 'mail'>, n: Pick<ClaimedNotification, 'id' | 'channel' | 'payload'>): Promise<{ statusCode: number | null }> {
+export async function deliver(
+  notifiers: Pick<DispatchDeps, 'webhook' | 'mail'>,
+  n: Pick<ClaimedNotification, 'id' | 'channel' | 'payload'>,
+): Promise<{ statusCode: number | null }> {
   const payload = n.payload as unknown as WebhookPayload;
   if (n.channel.type === 'webhook') {
     const body = JSON.stringify(payload);
@@ -38,7 +42,8 @@ export async function deliver(notifiers: Pick<DispatchDeps, 'webhook' | 'mail'>,
       'X-CustomerSignal-Signature': signatureHeader(n.channel.secret, body, Date.now()),
       'X-CustomerSignal-Delivery': n.id,
     });
-    if (res.statusCode < 200 || res.statusCode > 299) throw Object.assign(new Error(`HTTP ${res.statusCode}`), { statusCode: res.statusCode });
+    if (res.statusCode < 200 || res.statusCode > 299)
+      throw Object.assign(new Error(`HTTP ${res.statusCode}`), { statusCode: res.statusCode });
     return { statusCode: res.statusCode };
   }
   const m = emailMessage(payload, null);
@@ -51,7 +56,14 @@ async function attempt(deps: DispatchDeps, n: ClaimedNotification): Promise<bool
   const t0 = performance.now();
   try {
     const { statusCode } = await deliver(deps, n);
-    await deps.notifications.recordAttempt(n, { startedAtMs: started, durationMs: Math.round(performance.now() - t0), delivered: true, statusCode, error: null, retryAtMs: null });
+    await deps.notifications.recordAttempt(n, {
+      startedAtMs: started,
+      durationMs: Math.round(performance.now() - t0),
+      delivered: true,
+      statusCode,
+      error: null,
+      retryAtMs: null,
+    });
     return true;
   } catch (e) {
     const err = e as Error & { statusCode?: number };
@@ -60,7 +72,15 @@ async function attempt(deps: DispatchDeps, n: ClaimedNotification): Promise<bool
     const last = permanent || n.attempt >= deps.config.alerts.dispatchMaxAttempts;
     const retryAtMs = last ? null : deps.now() + retryDelayMs(n.attempt, (deps.random ?? Math.random)());
     // The target URL and the error are the tenant's own configuration; no secret or event property is logged.
-    logger.warn('notification delivery failed', { notification_id: n.id, tenant_id: n.tenantId, channel: n.channel.type, attempt: n.attempt, final: last, permanent, error: err.message });
+    logger.warn('notification delivery failed', {
+      notification_id: n.id,
+      tenant_id: n.tenantId,
+      channel: n.channel.type,
+      attempt: n.attempt,
+      final: last,
+      permanent,
+      error: err.message,
+    });
     await deps.notifications.recordAttempt(n, {
       startedAtMs: started,
       durationMs: Math.round(performance.now() - t0),
@@ -74,9 +94,17 @@ async function attempt(deps: DispatchDeps, n: ClaimedNotification): Promise<bool
 }
 
 /** Delivers due notifications (or only `ids`, e.g. the ones an evaluation just created), a few at a time. */
-export async function dispatch(deps: DispatchDeps, opts: { limit?: number; ids?: string[] } = {}): Promise<DispatchResult> {
+export async function dispatch(
+  deps: DispatchDeps,
+  opts: { limit?: number; ids?: string[] } = {},
+): Promise<DispatchResult> {
   if (opts.ids && opts.ids.length === 0) return { attempted: 0, delivered: 0, failed: 0 };
-  const claimed = await deps.notifications.claimDue({ nowMs: deps.now(), leaseMs: leaseMs(deps), limit: opts.limit ?? 100, ids: opts.ids });
+  const claimed = await deps.notifications.claimDue({
+    nowMs: deps.now(),
+    leaseMs: leaseMs(deps),
+    limit: opts.limit ?? 100,
+    ids: opts.ids,
+  });
   const results = await Promise.all(claimed.map((n) => attempt(deps, n)));
   const delivered = results.filter(Boolean).length;
   return { attempted: claimed.length, delivered, failed: claimed.length - delivered };

@@ -101,7 +101,10 @@ export function createAdapters(config: Config, now: () => number = Date.now): Ad
   const sql = createSql(config.database);
   const redis = createRedis(config.redis.url, config.redis);
   const kafka = createKafka(config.kafka);
-  const log = createProducer(kafka, { sendTimeoutMs: config.kafka.sendTimeoutMs, maxQueuedMessages: config.kafka.maxQueuedEvents });
+  const log = createProducer(kafka, {
+    sendTimeoutMs: config.kafka.sendTimeoutMs,
+    maxQueuedMessages: config.kafka.maxQueuedEvents,
+  });
   const kafkaCluster = createKafkaCluster(kafka);
   const keys = createKeyResolver(sql, config.apiKeyCacheTtlMs, now);
   const catalogStore = createCatalogStore(sql);
@@ -164,7 +167,11 @@ export function createAdapters(config: Config, now: () => number = Date.now): Ad
 export function topicSpecs(config: Config): TopicSpec[] {
   const day = 86_400_000;
   return [
-    { topic: config.kafka.topics.eventsRaw, numPartitions: config.kafka.eventsRawPartitions, retentionMs: config.limits.retentionMs + day },
+    {
+      topic: config.kafka.topics.eventsRaw,
+      numPartitions: config.kafka.eventsRawPartitions,
+      retentionMs: config.limits.retentionMs + day,
+    },
     { topic: config.kafka.topics.eventsDlq, numPartitions: 1, retentionMs: config.limits.retentionMs + day },
     { topic: config.kafka.topics.metricUpdates, numPartitions: config.kafka.eventsRawPartitions, retentionMs: day },
   ];

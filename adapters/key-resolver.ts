@@ -24,7 +24,13 @@ export function createKeyResolver(sql: Sql, ttlMs: number, now: () => number = D
     const candidates = await findKeysByPrefix(sql, keyPrefix(key));
     const match = candidates.find((c) => hashesEqual(c.keyHash, hash));
     if (!match || match.revokedAt) return null;
-    return { tenantId: match.tenantId, keyId: match.id, scopes: match.scopes, projectId: match.projectId, projectSlug: match.projectSlug };
+    return {
+      tenantId: match.tenantId,
+      keyId: match.id,
+      scopes: match.scopes,
+      projectId: match.projectId,
+      projectSlug: match.projectSlug,
+    };
   }
 
   function noteUse(p: Principal) {
@@ -54,7 +60,9 @@ export function createKeyResolver(sql: Sql, ttlMs: number, now: () => number = D
       if (pendingTouches.size === 0) return;
       const batch = [...pendingTouches.values()];
       pendingTouches = new Map();
-      await touchApiKeys(sql, batch).catch((e: unknown) => logger.warn('could not record key use', { error: e as Error }));
+      await touchApiKeys(sql, batch).catch((e: unknown) =>
+        logger.warn('could not record key use', { error: e as Error }),
+      );
     },
   };
 }

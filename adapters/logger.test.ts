@@ -17,7 +17,7 @@ beforeEach(() => (lines.length = 0));
 const line = (message: string) => lines.find((l) => l.message === message)!;
 const tick = () => new Promise((r) => setTimeout(r, 5));
 
-it('keeps each context\'s keys to its own lines while contexts run interleaved', async () => {
+it("keeps each context's keys to its own lines while contexts run interleaved", async () => {
   const request = withLogContext({ request_id: 'r1', route: 'POST /v1/events' }, async () => {
     await tick();
     appendLogKeys({ tenant_id: 't1' });
@@ -37,10 +37,12 @@ it('keeps each context\'s keys to its own lines while contexts run interleaved',
   expect(line('request line')).not.toHaveProperty('consumer_group');
   expect(line('batch line')).toMatchObject({ consumer_group: 'aggregate', partition: 2 });
   for (const k of ['request_id', 'route', 'tenant_id']) expect(line('batch line')).not.toHaveProperty(k);
-  expect(Object.keys(line('outside line')).filter((k) => ['request_id', 'tenant_id', 'consumer_group'].includes(k))).toEqual([]);
+  expect(
+    Object.keys(line('outside line')).filter((k) => ['request_id', 'tenant_id', 'consumer_group'].includes(k)),
+  ).toEqual([]);
 });
 
-it('gives a nested context its parent\'s keys, and keeps what it appends from the parent', async () => {
+it("gives a nested context its parent's keys, and keeps what it appends from the parent", async () => {
   await withLogContext({ function_name: 'query' }, async () => {
     await withLogContext({ request_id: 'r2' }, async () => {
       appendLogKeys({ tenant_id: 't2' });
@@ -67,8 +69,18 @@ it('lets a line state a key itself, appends nothing outside a context, and proce
 });
 
 it('writes the Lambda context keys Powertools wrote, and none without a request id', () => {
-  const keys = lambdaContextKeys({ awsRequestId: 'req', functionName: 'ingest', invokedFunctionArn: 'arn', memoryLimitInMB: '512' });
-  expect(keys).toMatchObject({ function_request_id: 'req', function_name: 'ingest', function_arn: 'arn', function_memory_size: '512' });
+  const keys = lambdaContextKeys({
+    awsRequestId: 'req',
+    functionName: 'ingest',
+    invokedFunctionArn: 'arn',
+    memoryLimitInMB: '512',
+  });
+  expect(keys).toMatchObject({
+    function_request_id: 'req',
+    function_name: 'ingest',
+    function_arn: 'arn',
+    function_memory_size: '512',
+  });
   expect(typeof keys.cold_start).toBe('boolean');
   expect(lambdaContextKeys({})).toEqual({});
   expect(lambdaContextKeys(undefined)).toEqual({});

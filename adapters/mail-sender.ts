@@ -13,11 +13,25 @@ export interface Mail {
 
 export type MailSender = (mail: Mail) => Promise<void>;
 
-export function createMailSender(smtp: string | SMTPTransport.Options, from: string, timeoutMs: number): MailSender & { close(): void } {
+export function createMailSender(
+  smtp: string | SMTPTransport.Options,
+  from: string,
+  timeoutMs: number,
+): MailSender & { close(): void } {
   const timeouts = { connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs };
-  const transport = typeof smtp === 'string' ? nodemailer.createTransport(smtp, timeouts) : nodemailer.createTransport({ ...smtp, ...timeouts });
+  const transport =
+    typeof smtp === 'string'
+      ? nodemailer.createTransport(smtp, timeouts)
+      : nodemailer.createTransport({ ...smtp, ...timeouts });
   const send = async (mail: Mail) => {
-    await transport.sendMail({ from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, messageId: mail.messageId });
+    await transport.sendMail({
+      from,
+      to: mail.to,
+      subject: mail.subject,
+      text: mail.text,
+      html: mail.html,
+      messageId: mail.messageId,
+    });
   };
   return Object.assign(send, { close: () => transport.close() });
 }

@@ -12,11 +12,22 @@ export interface Notifiers {
 export function createNotifiers(config: Config): Notifiers {
   // SMTP_HOST (+ credentials; SES in AWS, STARTTLS required) when set, else SMTP_URL (the local sink by default).
   const smtp = config.smtp.host
-    ? { host: config.smtp.host, port: config.smtp.port, secure: config.smtp.port === 465, requireTLS: config.smtp.port !== 465, ...(config.smtp.username && config.smtp.password ? { auth: { user: config.smtp.username, pass: config.smtp.password } } : {}) }
+    ? {
+        host: config.smtp.host,
+        port: config.smtp.port,
+        secure: config.smtp.port === 465,
+        requireTLS: config.smtp.port !== 465,
+        ...(config.smtp.username && config.smtp.password
+          ? { auth: { user: config.smtp.username, pass: config.smtp.password } }
+          : {}),
+      }
     : config.mail.smtpUrl;
   const mail = createMailSender(smtp, config.smtp.from ?? config.mail.from, config.webhooks.timeoutMs);
   return {
-    webhook: createWebhookSender({ allowLoopback: config.webhooks.allowLoopback, allowedHosts: config.webhooks.allowedHosts }, config.webhooks.timeoutMs),
+    webhook: createWebhookSender(
+      { allowLoopback: config.webhooks.allowLoopback, allowedHosts: config.webhooks.allowedHosts },
+      config.webhooks.timeoutMs,
+    ),
     mail,
     close: () => mail.close(),
   };

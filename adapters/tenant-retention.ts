@@ -10,7 +10,12 @@ export interface TenantRetention {
   ofMany(tenantIds: string[]): Promise<Map<string, number>>;
 }
 
-export function createTenantRetention(sql: Sql, platformMs: number, ttlMs = 30_000, now: () => number = Date.now): TenantRetention {
+export function createTenantRetention(
+  sql: Sql,
+  platformMs: number,
+  ttlMs = 30_000,
+  now: () => number = Date.now,
+): TenantRetention {
   const cache = new Map<string, { ms: number; expires: number }>();
   async function ofMany(tenantIds: string[]): Promise<Map<string, number>> {
     const out = new Map<string, number>();
@@ -21,7 +26,9 @@ export function createTenantRetention(sql: Sql, platformMs: number, ttlMs = 30_0
       else missing.push(t);
     }
     if (missing.length > 0) {
-      const rows = await sql<{ id: string; days: number | null }[]>`select id, retention_days as days from tenants where id = any(${sql.array(missing)}::uuid[])`;
+      const rows = await sql<
+        { id: string; days: number | null }[]
+      >`select id, retention_days as days from tenants where id = any(${sql.array(missing)}::uuid[])`;
       const days = new Map(rows.map((r) => [r.id, r.days]));
       if (cache.size > 100_000) cache.clear();
       for (const t of missing) {

@@ -32,7 +32,11 @@ export function createWebhookSender(policy: TargetPolicy, timeoutMs: number): We
         const why = refusedAddress(host, host, policy);
         if (why) return reject(new WebhookTargetRefused(`refused target: ${why}`));
       }
-      const lookup = (hostname: string, options: object, callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void) => {
+      const lookup = (
+        hostname: string,
+        options: object,
+        callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void,
+      ) => {
         dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
           if (err) return callback(err, '');
           const list = addresses as LookupAddress[];
@@ -47,7 +51,12 @@ export function createWebhookSender(policy: TargetPolicy, timeoutMs: number): We
         url,
         {
           method: 'POST',
-          headers: { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)), 'User-Agent': 'CustomerSignal-Webhooks/1', ...headers },
+          headers: {
+            'Content-Type': 'application/json',
+            'Content-Length': String(Buffer.byteLength(body)),
+            'User-Agent': 'CustomerSignal-Webhooks/1',
+            ...headers,
+          },
           lookup: lookup as never,
           timeout: timeoutMs,
         },

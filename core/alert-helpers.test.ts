@@ -32,7 +32,16 @@ describe('webhook signatures and targets', () => {
     expect(refusedAddress('127.0.0.1', 'localhost', local)).toBeNull();
     expect(refusedAddress('127.0.0.1', 'localhost', deployed)).toMatch(/loopback/);
     expect(refusedAddress('::1', 'localhost', deployed)).toMatch(/loopback/);
-    for (const a of ['10.1.2.3', '172.20.0.1', '192.168.1.1', '169.254.169.254', 'fe80::1', 'fd00::1', '::ffff:10.0.0.1', '0.0.0.0']) {
+    for (const a of [
+      '10.1.2.3',
+      '172.20.0.1',
+      '192.168.1.1',
+      '169.254.169.254',
+      'fe80::1',
+      'fd00::1',
+      '::ffff:10.0.0.1',
+      '0.0.0.0',
+    ]) {
       expect(refusedAddress(a, 'x', local)).toMatch(/private, link-local or metadata/);
     }
     expect(refusedAddress('10.1.2.3', 'hooks.internal', deployed)).toBeNull();
@@ -53,16 +62,45 @@ describe('webhook signatures and targets', () => {
 });
 
 describe('alert rules', () => {
-  const spec = { name: 'Checkout failures', project: 'web', event_type: 'checkout_failed', metric: 'count', condition: { op: '>' as const, threshold: 10 }, window: '5m', for: '0s', cooldown: '15m', enabled: true, channels: [] };
+  const spec = {
+    name: 'Checkout failures',
+    project: 'web',
+    event_type: 'checkout_failed',
+    metric: 'count',
+    condition: { op: '>' as const, threshold: 10 },
+    window: '5m',
+    for: '0s',
+    cooldown: '15m',
+    enabled: true,
+    channels: [],
+  };
   const rule = ruleFromSpec({ tenantId: 't', id: 'r', projectId: 'p' }, spec);
 
   it('reads the stored spec into durations and the watched event types', () => {
-    expect(rule).toMatchObject({ windowMs: 300_000, forMs: 0, cooldownMs: 900_000, op: '>', threshold: 10, projectSlug: 'web' });
+    expect(rule).toMatchObject({
+      windowMs: 300_000,
+      forMs: 0,
+      cooldownMs: 900_000,
+      op: '>',
+      threshold: 10,
+      projectSlug: 'web',
+    });
     expect(watchedEventTypes(rule)).toEqual(['checkout_failed']);
-    const ratio = ruleFromSpec({ tenantId: 't', id: 'r', projectId: null }, { ...spec, metric: 'ratio', event_type: undefined, numerator: 'login_failed', denominator: 'login_attempt' });
+    const ratio = ruleFromSpec(
+      { tenantId: 't', id: 'r', projectId: null },
+      { ...spec, metric: 'ratio', event_type: undefined, numerator: 'login_failed', denominator: 'login_attempt' },
+    );
     expect(watchedEventTypes(ratio)).toEqual(['login_attempt', 'login_failed']);
     expect(ratio.eventType).toBe('login_failed');
-    const anomaly = ruleFromSpec({ tenantId: 't', id: 'r', projectId: null }, { ...spec, metric: 'anomaly', condition: undefined, anomaly: { of: 'count', sensitivity: 4, direction: 'above', baseline_windows: 12 } });
+    const anomaly = ruleFromSpec(
+      { tenantId: 't', id: 'r', projectId: null },
+      {
+        ...spec,
+        metric: 'anomaly',
+        condition: undefined,
+        anomaly: { of: 'count', sensitivity: 4, direction: 'above', baseline_windows: 12 },
+      },
+    );
     expect(anomaly).toMatchObject({ op: '>', threshold: 4, anomaly: { baselineWindows: 12 } });
   });
 
@@ -70,7 +108,14 @@ describe('alert rules', () => {
     expect(ticksWhenOk(rule)).toBe(false);
     expect(ticksWhenOk({ ...rule, op: '<', threshold: 1 })).toBe(true);
     expect(ticksWhenOk({ ...rule, metric: 'ratio' })).toBe(true);
-    expect([compare(2, '>', 1), compare(1, '>=', 1), compare(0, '<', 1), compare(1, '<=', 1), compare(1, '==', 1), compare(2, '==', 1)]).toEqual([true, true, true, true, true, false]);
+    expect([
+      compare(2, '>', 1),
+      compare(1, '>=', 1),
+      compare(0, '<', 1),
+      compare(1, '<=', 1),
+      compare(1, '==', 1),
+      compare(2, '==', 1),
+    ]).toEqual([true, true, true, true, true, false]);
   });
 
   it('windows end with the current 10s bucket', () => {
@@ -79,7 +124,18 @@ describe('alert rules', () => {
 
   it('says what happened in the webhook payload and a readable e-mail', () => {
     const p = notificationPayload(rule, 'd1', 'firing', 11, Date.parse('2026-11-27T10:00:00Z'));
-    expect(p).toEqual({ id: 'd1', rule_id: 'r', rule_name: 'Checkout failures', state: 'firing', value: 11, threshold: 10, window: '5m', event_type: 'checkout_failed', project: 'web', at: '2026-11-27T10:00:00.000Z' });
+    expect(p).toEqual({
+      id: 'd1',
+      rule_id: 'r',
+      rule_name: 'Checkout failures',
+      state: 'firing',
+      value: 11,
+      threshold: 10,
+      window: '5m',
+      event_type: 'checkout_failed',
+      project: 'web',
+      at: '2026-11-27T10:00:00.000Z',
+    });
     const m = emailMessage({ ...p, rule_name: '<b>x</b>' }, null);
     expect(m.subject).toBe('[FIRING] <b>x</b>');
     expect(m.text).toContain('checkout_failed (project web): value 11, threshold 10, window 5m');

@@ -2,7 +2,13 @@
 import { formatDuration, type AlertRule } from './alert-rule';
 import type { WebhookPayload } from './webhook';
 
-export function notificationPayload(rule: AlertRule, deliveryId: string, state: string, value: number | null, atMs: number): WebhookPayload {
+export function notificationPayload(
+  rule: AlertRule,
+  deliveryId: string,
+  state: string,
+  value: number | null,
+  atMs: number,
+): WebhookPayload {
   return {
     id: deliveryId,
     rule_id: rule.id,
@@ -17,18 +23,25 @@ export function notificationPayload(rule: AlertRule, deliveryId: string, state: 
   };
 }
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 function describe(p: WebhookPayload): string {
-  const value = p.value === null ? 'no data' : String(Number.isInteger(p.value) ? p.value : Number(p.value.toPrecision(6)));
+  const value =
+    p.value === null ? 'no data' : String(Number.isInteger(p.value) ? p.value : Number(p.value.toPrecision(6)));
   return `${p.event_type}${p.project ? ` (project ${p.project})` : ''}: value ${value}, threshold ${p.threshold}, window ${p.window}`;
 }
 
-export function emailMessage(p: WebhookPayload, dashboardUrl: string | null): { subject: string; text: string; html: string } {
+export function emailMessage(
+  p: WebhookPayload,
+  dashboardUrl: string | null,
+): { subject: string; text: string; html: string } {
   const firing = p.state === 'firing';
   const subject = `[${firing ? 'FIRING' : 'RESOLVED'}] ${p.rule_name}`;
   const lines = [
-    firing ? `The alert rule "${p.rule_name}" is firing.` : `The alert rule "${p.rule_name}" is resolved (now ${p.state}).`,
+    firing
+      ? `The alert rule "${p.rule_name}" is firing.`
+      : `The alert rule "${p.rule_name}" is resolved (now ${p.state}).`,
     '',
     describe(p),
     `At: ${p.at}`,

@@ -9,7 +9,8 @@ const T0 = Date.UTC(2026, 10, 27, 12, 0, 0); // a 10 s boundary
 /** A count rule over `events` (timestamps), read the way the live engine reads it; records every instant asked. */
 function countSource(events: number[], windowMs: number) {
   const asked: number[] = [];
-  const count = (from: number, toExcl: number, until: number) => events.filter((e) => e >= from && e < toExcl && e <= until).length;
+  const count = (from: number, toExcl: number, until: number) =>
+    events.filter((e) => e >= from && e < toExcl && e <= until).length;
   const src: PreviewSource = {
     valueBefore: async (b) => {
       asked.push(b - 1);
@@ -28,7 +29,13 @@ function countSource(events: number[], windowMs: number) {
   return { src, asked };
 }
 
-const timing = (op: AlertOp, threshold: number, forMs = 0, allowedLatenessMs = 20 * S): Timing => ({ op, threshold, forMs, cooldownMs: 0, allowedLatenessMs });
+const timing = (op: AlertOp, threshold: number, forMs = 0, allowedLatenessMs = 20 * S): Timing => ({
+  op,
+  threshold,
+  forMs,
+  cooldownMs: 0,
+  allowedLatenessMs,
+});
 
 describe('replayRule (the preview)', () => {
   it('reports the firing at the event that crossed the threshold, not at a bucket start or a step', async () => {

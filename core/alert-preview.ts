@@ -28,7 +28,13 @@ export type PreviewTransition = Transition & { atMs: number; value: number | nul
  * (or the 10 s boundary whose passing) made it change, found by bisection over those instants, as the live engine
  * would have decided on receiving it. `for` periods and the allowed lateness end at their exact instants too.
  */
-export async function replayRule(src: PreviewSource, timing: Timing, fromMs: number, toMs: number, stepMs: number): Promise<{ series: PreviewPoint[]; transitions: PreviewTransition[] }> {
+export async function replayRule(
+  src: PreviewSource,
+  timing: Timing,
+  fromMs: number,
+  toMs: number,
+  stepMs: number,
+): Promise<{ series: PreviewPoint[]; transitions: PreviewTransition[] }> {
   if (stepMs <= 0 || stepMs % BUCKET_MS !== 0) throw new Error('stepMs must be a positive multiple of 10 s');
   const holds = (v: number | null) => v !== null && compare(v, timing.op, timing.threshold);
   const series: PreviewPoint[] = [];
@@ -56,7 +62,9 @@ export async function replayRule(src: PreviewSource, timing: Timing, fromMs: num
     if (holds(value) !== holds(lastValue)) {
       const boundaries: number[] = [];
       for (let b = (Math.floor(lastMs / BUCKET_MS) + 1) * BUCKET_MS; b < instant; b += BUCKET_MS) boundaries.push(b);
-      const candidates = [...new Set([...(await src.arrivals(lastMs, instant - 1)), ...boundaries])].filter((c) => c > lastMs && c < instant).sort((a, b) => a - b);
+      const candidates = [...new Set([...(await src.arrivals(lastMs, instant - 1)), ...boundaries])]
+        .filter((c) => c > lastMs && c < instant)
+        .sort((a, b) => a - b);
       const cache = new Map<number, number | null>();
       const at = async (i: number) => {
         const c = candidates[i]!;

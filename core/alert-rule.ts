@@ -122,10 +122,19 @@ const ms = (d: string): number => {
   return v;
 };
 
-export function ruleFromSpec(ids: { tenantId: string; id: string; projectId: string | null }, spec: StoredRuleSpec): AlertRule {
-  const anomaly = spec.metric === 'anomaly' && spec.anomaly
-    ? { of: spec.anomaly.of, sensitivity: spec.anomaly.sensitivity, direction: spec.anomaly.direction, baselineWindows: spec.anomaly.baseline_windows }
-    : null;
+export function ruleFromSpec(
+  ids: { tenantId: string; id: string; projectId: string | null },
+  spec: StoredRuleSpec,
+): AlertRule {
+  const anomaly =
+    spec.metric === 'anomaly' && spec.anomaly
+      ? {
+          of: spec.anomaly.of,
+          sensitivity: spec.anomaly.sensitivity,
+          direction: spec.anomaly.direction,
+          baselineWindows: spec.anomaly.baseline_windows,
+        }
+      : null;
   return {
     tenantId: ids.tenantId,
     id: ids.id,

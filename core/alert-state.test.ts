@@ -45,11 +45,28 @@ describe('alert state machine', () => {
 
   it('waits `for` in pending, and drops back to ok without a notification when the condition stops', () => {
     const t = { ...timing, forMs: 60 * S };
-    expect(run([[0, { value: 11 }], [30 * S, { value: 2 }]], t).transitions).toEqual([
+    expect(
+      run(
+        [
+          [0, { value: 11 }],
+          [30 * S, { value: 2 }],
+        ],
+        t,
+      ).transitions,
+    ).toEqual([
       { at: 0, from: 'ok', to: 'pending', notification: null, silenced: false },
       { at: 30 * S, from: 'pending', to: 'ok', notification: null, silenced: false },
     ]);
-    expect(run([[0, { value: 11 }], [59 * S, { value: 11 }], [60 * S, { value: 11 }]], t).transitions.map((x) => [x.at, x.to, x.notification])).toEqual([
+    expect(
+      run(
+        [
+          [0, { value: 11 }],
+          [59 * S, { value: 11 }],
+          [60 * S, { value: 11 }],
+        ],
+        t,
+      ).transitions.map((x) => [x.at, x.to, x.notification]),
+    ).toEqual([
       [0, 'pending', null],
       [60 * S, 'firing', 'firing'],
     ]);
@@ -79,7 +96,11 @@ describe('alert state machine', () => {
   it('an undefined value is no_data; an error is error; a firing rule leaves either only after the lateness', () => {
     expect(run([[0, { value: null }]]).transitions.map((x) => x.to)).toEqual(['no_data']);
     expect(run([[0, { error: 'bad cast' }]]).state).toMatchObject({ state: 'error', error: 'bad cast' });
-    const { transitions } = run([[0, { value: 20 }], [10 * S, { value: null }], [40 * S, { value: null }]]);
+    const { transitions } = run([
+      [0, { value: 20 }],
+      [10 * S, { value: null }],
+      [40 * S, { value: null }],
+    ]);
     expect(transitions.map((x) => [x.from, x.to, x.notification])).toEqual([
       ['ok', 'firing', 'firing'],
       ['firing', 'no_data', 'resolved'],

@@ -53,7 +53,12 @@ export const INITIAL_STATE: AlertState = {
  *   lateness, then → ok (or no_data) with a resolve notification.
  * - entering firing sends a firing notification unless the cooldown since the last one is still running.
  */
-export function nextState(prev: AlertState, outcome: Outcome, t: Timing, nowMs: number): { state: AlertState; transition: Transition | null } {
+export function nextState(
+  prev: AlertState,
+  outcome: Outcome,
+  t: Timing,
+  nowMs: number,
+): { state: AlertState; transition: Transition | null } {
   const value = 'error' in outcome ? null : outcome.value;
   const error = 'error' in outcome ? outcome.error : null;
   const holds = value !== null && compare(value, t.op, t.threshold);
@@ -73,7 +78,12 @@ export function nextState(prev: AlertState, outcome: Outcome, t: Timing, nowMs: 
     const clearSince = prev.clearSinceMs ?? nowMs;
     const resolved = nowMs - clearSince >= t.allowedLatenessMs;
     next = resolved
-      ? { ...next, state: value === null ? (error !== null ? 'error' : 'no_data') : 'ok', pendingSinceMs: null, clearSinceMs: null }
+      ? {
+          ...next,
+          state: value === null ? (error !== null ? 'error' : 'no_data') : 'ok',
+          pendingSinceMs: null,
+          clearSinceMs: null,
+        }
       : { ...next, clearSinceMs: clearSince };
   } else {
     next = { ...next, state: value === null ? 'no_data' : 'ok', pendingSinceMs: null, clearSinceMs: null };

@@ -1,4 +1,13 @@
-import { credentialsFromHeaders, generateApiKey, hashApiKey, hashesEqual, keyPrefix, looksLikeApiKey, parseScopes, requireScope } from './api-keys';
+import {
+  credentialsFromHeaders,
+  generateApiKey,
+  hashApiKey,
+  hashesEqual,
+  keyPrefix,
+  looksLikeApiKey,
+  parseScopes,
+  requireScope,
+} from './api-keys';
 import { AppError } from './errors';
 
 describe('API keys', () => {
@@ -45,7 +54,13 @@ describe('credentialsFromHeaders', () => {
 });
 
 describe('requireScope', () => {
-  const principal = (scopes: ('ingest' | 'read' | 'admin')[]) => ({ tenantId: 't', keyId: 'k', scopes, projectId: null, projectSlug: null });
+  const principal = (scopes: ('ingest' | 'read' | 'admin')[]) => ({
+    tenantId: 't',
+    keyId: 'k',
+    scopes,
+    projectId: null,
+    projectSlug: null,
+  });
   it('lets admin do everything and others only their scope', () => {
     expect(() => requireScope(principal(['admin']), 'ingest')).not.toThrow();
     expect(() => requireScope(principal(['ingest']), 'ingest')).not.toThrow();

@@ -28,7 +28,9 @@ export function hashApiKey(key: string): Buffer {
 }
 
 export function looksLikeApiKey(key: string): boolean {
-  return key.startsWith(KEY_PREFIX) && key.length >= PREFIX_LENGTH + 8 && key.length <= 128 && /^[A-Za-z0-9_-]+$/.test(key);
+  return (
+    key.startsWith(KEY_PREFIX) && key.length >= PREFIX_LENGTH + 8 && key.length <= 128 && /^[A-Za-z0-9_-]+$/.test(key)
+  );
 }
 
 /** Constant-time comparison of a presented key's hash with a stored hash. */
@@ -37,10 +39,15 @@ export function hashesEqual(a: Buffer, b: Buffer): boolean {
 }
 
 export function parseScopes(raw: string): Scope[] {
-  const parts = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const parts = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = parts.find((p) => !(SCOPES as readonly string[]).includes(p));
   if (bad !== undefined || parts.length === 0) {
-    throw new Error(`scope must be one or more of ${SCOPES.join(', ')} separated by commas${bad ? `; got "${bad}"` : ''}`);
+    throw new Error(
+      `scope must be one or more of ${SCOPES.join(', ')} separated by commas${bad ? `; got "${bad}"` : ''}`,
+    );
   }
   return [...new Set(parts)] as Scope[];
 }

@@ -26,25 +26,40 @@ function ev(eventType: string, properties: Record<string, unknown> = {}, eventId
 }
 
 /** A snapshot from a compact description: { type: { prop: declaredType | observed types } }. */
-function snapshot(mode: SchemaMode, types: Record<string, Record<string, { declared?: DeclaredType; observed?: string[] }>> = {}): CatalogSnapshot {
+function snapshot(
+  mode: SchemaMode,
+  types: Record<string, Record<string, { declared?: DeclaredType; observed?: string[] }>> = {},
+): CatalogSnapshot {
   const s = emptySnapshot(mode);
   for (const [name, props] of Object.entries(types)) {
     s.types.set(name, {
       declared: Object.values(props).some((p) => p.declared !== undefined),
       status: 'active',
-      properties: new Map(Object.entries(props).map(([n, p]) => [n, { observed: typesToMask(p.observed ?? []), declared: p.declared ?? null, lastSeenMs: null }])),
+      properties: new Map(
+        Object.entries(props).map(([n, p]) => [
+          n,
+          { observed: typesToMask(p.observed ?? []), declared: p.declared ?? null, lastSeenMs: null },
+        ]),
+      ),
     });
   }
   return s;
 }
 
-const plan = (s: CatalogSnapshot, limits: Partial<CatalogLimits> = {}) => new CatalogPlan(s, { ...LIMITS, ...limits }, 'web');
+const plan = (s: CatalogSnapshot, limits: Partial<CatalogLimits> = {}) =>
+  new CatalogPlan(s, { ...LIMITS, ...limits }, 'web');
 
 describe('JSON types', () => {
   it('names the JSON type of every value', () => {
-    expect([jsonTypeOf('a'), jsonTypeOf(1.5), jsonTypeOf(0), jsonTypeOf(true), jsonTypeOf({}), jsonTypeOf([]), jsonTypeOf(null)]).toEqual([
-      'string', 'number', 'number', 'boolean', 'object', 'array', 'null',
-    ]);
+    expect([
+      jsonTypeOf('a'),
+      jsonTypeOf(1.5),
+      jsonTypeOf(0),
+      jsonTypeOf(true),
+      jsonTypeOf({}),
+      jsonTypeOf([]),
+      jsonTypeOf(null),
+    ]).toEqual(['string', 'number', 'number', 'boolean', 'object', 'array', 'null']);
   });
 
   it('turns observed types into a bit set and back, in one canonical order', () => {
@@ -70,14 +85,22 @@ describe('open mode', () => {
     const p = plan(snapshot('open'));
 
     // Act
-    const rejection = p.check(ev('signup', { plan: 'pro', seats: 3, trial: false, meta: { a: 1 }, tags: [], coupon: null }), NOW);
+    const rejection = p.check(
+      ev('signup', { plan: 'pro', seats: 3, trial: false, meta: { a: 1 }, tags: [], coupon: null }),
+      NOW,
+    );
 
     // Assess
     expect(rejection).toBeUndefined();
     const t = p.changes.types.get('signup')!;
     expect(t).toMatchObject({ isNew: true, newProperties: 6, firstSeenMs: NOW, lastSeenMs: NOW });
     expect(Object.fromEntries([...t.properties].map(([n, c]) => [n, [c.isNew, maskToTypes(c.newTypes)]]))).toEqual({
-      plan: [true, ['string']], seats: [true, ['number']], trial: [true, ['boolean']], meta: [true, ['object']], tags: [true, ['array']], coupon: [true, ['null']],
+      plan: [true, ['string']],
+      seats: [true, ['number']],
+      trial: [true, ['boolean']],
+      meta: [true, ['object']],
+      tags: [true, ['array']],
+      coupon: [true, ['null']],
     });
     expect(p.changes.violations.size).toBe(0);
   });
@@ -129,12 +152,13 @@ describe('strict mode', () => {
     expect(rejection).toEqual({
       index: expect.any(Number),
       code: 'schema_violation',
-      message: 'event type "Order Completed" is not in the catalog of project "web" (strict mode); declare it with PUT /v1/catalog/Order%20Completed or switch the project to open mode',
+      message:
+        'event type "Order Completed" is not in the catalog of project "web" (strict mode); declare it with PUT /v1/catalog/Order%20Completed or switch the project to open mode',
     });
     expect(p.changes.types.size).toBe(0);
   });
 
-  it('accepts the product\'s reserved types ($page, $identify… from the Segment endpoints), which cannot be declared', () => {
+  it("accepts the product's reserved types ($page, $identify… from the Segment endpoints), which cannot be declared", () => {
     const p = plan(snapshot('strict', { signup: {} }));
     expect(p.check(ev('$page', { name: 'Home' }), NOW)).toBeUndefined();
     expect(p.check(ev('$identify'), NOW)).toBeUndefined();
@@ -142,14 +166,21 @@ describe('strict mode', () => {
   });
 
   it('accepts types that are in the catalog, declared or only registered earlier in open mode', () => {
-    const s = snapshot('strict', { declared: { plan: { declared: 'string' } }, registered: { any: { observed: ['number'] } } });
+    const s = snapshot('strict', {
+      declared: { plan: { declared: 'string' } },
+      registered: { any: { observed: ['number'] } },
+    });
     const p = plan(s);
     expect(p.check(ev('declared', { plan: 'pro' }), NOW)).toBeUndefined();
     expect(p.check(ev('registered', { any: 'text' }), NOW)).toBeUndefined();
   });
 
   it('rejects a property whose JSON type differs from its declared type, naming property, types and fixes', () => {
-    const p = plan(snapshot('strict', { order: { total: { declared: 'number' }, items: { declared: 'array' }, note: { declared: 'string' } } }));
+    const p = plan(
+      snapshot('strict', {
+        order: { total: { declared: 'number' }, items: { declared: 'array' }, note: { declared: 'string' } },
+      }),
+    );
     const rejection = p.check(ev('order', { total: '12.50', items: {}, note: 'x' }), NOW);
     expect(rejection?.code).toBe('schema_violation');
     expect(rejection?.message).toBe(
@@ -157,7 +188,9 @@ describe('strict mode', () => {
         'send a number (or null), change the declared type with PUT /v1/catalog/order, or switch the project to open mode',
     );
     expect(p.changes.types.size).toBe(0);
-    expect([...p.changes.violations.values()]).toEqual([expect.objectContaining({ eventType: 'order', reason: 'type_mismatch', count: 1 })]);
+    expect([...p.changes.violations.values()]).toEqual([
+      expect.objectContaining({ eventType: 'order', reason: 'type_mismatch', count: 1 }),
+    ]);
   });
 
   it('allows null for any declared type ("no value")', () => {
@@ -186,18 +219,27 @@ describe('caps', () => {
     const p = plan(snapshot('open', { a: {} }), { maxEventTypes: 2 });
     expect(p.check(ev('b'), NOW)).toBeUndefined();
     const r = p.check(ev('c'), NOW);
-    expect(r).toMatchObject({ code: 'catalog_limit', message: expect.stringContaining('project "web" already has 2 event types') });
+    expect(r).toMatchObject({
+      code: 'catalog_limit',
+      message: expect.stringContaining('project "web" already has 2 event types'),
+    });
     expect(r!.message).toContain('raise CATALOG_MAX_EVENT_TYPES');
     expect(p.check(ev('a'), NOW)).toBeUndefined();
     expect(p.check(ev('b'), NOW)).toBeUndefined();
-    expect([...p.changes.violations.values()]).toEqual([expect.objectContaining({ eventType: 'c', reason: 'catalog_limit', count: 1 })]);
+    expect([...p.changes.violations.values()]).toEqual([
+      expect.objectContaining({ eventType: 'c', reason: 'catalog_limit', count: 1 }),
+    ]);
   });
 
   it('refuses an event that would add properties beyond the per-type cap, whole, and says which cap', () => {
-    const p = plan(snapshot('open', { a: { x: { observed: ['number'] }, y: { observed: ['number'] } } }), { maxPropertiesPerType: 3 });
+    const p = plan(snapshot('open', { a: { x: { observed: ['number'] }, y: { observed: ['number'] } } }), {
+      maxPropertiesPerType: 3,
+    });
     const r = p.check(ev('a', { x: 1, p: 1, q: 2 }), NOW);
     expect(r?.code).toBe('catalog_limit');
-    expect(r?.message).toContain('event type "a" in project "web" has 2 properties and may have at most 3 (CATALOG_MAX_PROPERTIES); this event adds 2 new: "p", "q"');
+    expect(r?.message).toContain(
+      'event type "a" in project "web" has 2 properties and may have at most 3 (CATALOG_MAX_PROPERTIES); this event adds 2 new: "p", "q"',
+    );
     expect(r?.message).toContain('raise CATALOG_MAX_PROPERTIES');
     expect(p.changes.types.size).toBe(0); // nothing of the refused event is registered
     expect(p.check(ev('a', { x: 1, p: 1 }), NOW)).toBeUndefined();
@@ -222,8 +264,23 @@ describe('violations', () => {
     expect(v.count).toBe(15);
     expect(v.firstSeenMs).toBe(NOW);
     expect(v.lastSeenMs).toBe(NOW + 14_000);
-    expect(v.samples.map((s) => s.event_id)).toEqual(['id-14', 'id-13', 'id-12', 'id-11', 'id-10', 'id-9', 'id-8', 'id-7', 'id-6', 'id-5']);
-    expect(v.samples[0]).toEqual({ at: new Date(NOW + 14_000).toISOString(), message: expect.stringContaining('"nope"'), event_id: 'id-14' });
+    expect(v.samples.map((s) => s.event_id)).toEqual([
+      'id-14',
+      'id-13',
+      'id-12',
+      'id-11',
+      'id-10',
+      'id-9',
+      'id-8',
+      'id-7',
+      'id-6',
+      'id-5',
+    ]);
+    expect(v.samples[0]).toEqual({
+      at: new Date(NOW + 14_000).toISOString(),
+      message: expect.stringContaining('"nope"'),
+      event_id: 'id-14',
+    });
   });
 
   it('counts violations of types beyond the cap of distinct violating types under $other', () => {
@@ -238,7 +295,10 @@ describe('violations', () => {
     const byType = Object.fromEntries([...p.changes.violations.values()].map((v) => [v.eventType, v.count]));
     expect(byType).toEqual({ 'seen-before': 1, 'new-1': 2, [OTHER_EVENT_TYPE]: 2 });
     const other = [...p.changes.violations.values()].find((v) => v.eventType === OTHER_EVENT_TYPE)!;
-    expect(other.samples.map((x) => x.message)).toEqual([expect.stringContaining('"new-3"'), expect.stringContaining('"new-2"')]);
+    expect(other.samples.map((x) => x.message)).toEqual([
+      expect.stringContaining('"new-3"'),
+      expect.stringContaining('"new-2"'),
+    ]);
   });
 });
 
@@ -268,7 +328,10 @@ describe('merging changes', () => {
 
   it('keeps at most 10 samples, the newest', () => {
     const sample = (i: number) => ({ at: new Date(NOW + i).toISOString(), message: 'm', event_id: String(i) });
-    const merged = mergeSamples([sample(9), sample(7), sample(5)], Array.from({ length: 10 }, (_, i) => sample(20 - i * 2)));
+    const merged = mergeSamples(
+      [sample(9), sample(7), sample(5)],
+      Array.from({ length: 10 }, (_, i) => sample(20 - i * 2)),
+    );
     expect(merged.map((s) => s.event_id)).toEqual(['20', '18', '16', '14', '12', '10', '9', '8', '7', '6']);
   });
 });

@@ -146,7 +146,12 @@ export function maskToTypes(mask: TypeMask): JsonType[] {
  * binary junk) are carried with the event untouched but neither registered, counted nor type-checked.
  */
 export function isCatalogablePropertyName(name: string): boolean {
-  return name.length > 0 && name.length <= MAX_PROPERTY_NAME && !hasNonPrintable(name) && invisibleProblem(name, '') === undefined;
+  return (
+    name.length > 0 &&
+    name.length <= MAX_PROPERTY_NAME &&
+    !hasNonPrintable(name) &&
+    invisibleProblem(name, '') === undefined
+  );
 }
 
 const quote = (s: string) => JSON.stringify(s);
@@ -156,7 +161,14 @@ const catalogPath = (eventType: string) => `PUT /v1/catalog/${encodeURIComponent
 export const catalogMessages = {
   unknownType: (eventType: string, project: string) =>
     `event type ${quote(eventType)} is not in the catalog of project ${quote(project)} (strict mode); declare it with ${catalogPath(eventType)} or switch the project to open mode`,
-  typeMismatch: (eventType: string, project: string, property: string, declared: DeclaredType, got: JsonType, more: number) =>
+  typeMismatch: (
+    eventType: string,
+    project: string,
+    property: string,
+    declared: DeclaredType,
+    got: JsonType,
+    more: number,
+  ) =>
     `property ${quote(property)} of event type ${quote(eventType)} is declared as ${declared} in project ${quote(project)} (strict mode) but is ${article(got)}` +
     (more > 0 ? ` (and ${more} more propert${more === 1 ? 'y does' : 'ies do'} not match)` : '') +
     `; send ${article(declared)} (or null), change the declared type with ${catalogPath(eventType)}, or switch the project to open mode`,
@@ -243,9 +255,22 @@ export class CatalogPlan {
     const pending = this.changes.types.get(e.eventType);
     if (!known && !pending) {
       // The product's own types (Segment's page, identify…) cannot be declared, so strict mode lets them in.
-      if (strict && !RESERVED_EVENT_TYPES.has(e.eventType)) return this.reject(e, nowMs, 'schema_violation', 'unknown_event_type', catalogMessages.unknownType(e.eventType, this.project));
+      if (strict && !RESERVED_EVENT_TYPES.has(e.eventType))
+        return this.reject(
+          e,
+          nowMs,
+          'schema_violation',
+          'unknown_event_type',
+          catalogMessages.unknownType(e.eventType, this.project),
+        );
       if (this.snapshot.types.size + this.newTypes >= this.limits.maxEventTypes) {
-        return this.reject(e, nowMs, 'catalog_limit', 'catalog_limit', catalogMessages.typeCap(e.eventType, this.project, this.limits.maxEventTypes));
+        return this.reject(
+          e,
+          nowMs,
+          'catalog_limit',
+          'catalog_limit',
+          catalogMessages.typeCap(e.eventType, this.project, this.limits.maxEventTypes),
+        );
       }
     }
 
@@ -263,18 +288,36 @@ export class CatalogPlan {
       if (!prop && !pending?.properties.has(name)) (added ??= []).push(name);
     }
     if (mismatch) {
-      const message = catalogMessages.typeMismatch(e.eventType, this.project, mismatch.name, mismatch.declared, mismatch.got, mismatches - 1);
+      const message = catalogMessages.typeMismatch(
+        e.eventType,
+        this.project,
+        mismatch.name,
+        mismatch.declared,
+        mismatch.got,
+        mismatches - 1,
+      );
       return this.reject(e, nowMs, 'schema_violation', 'type_mismatch', message);
     }
     const current = (known?.properties.size ?? 0) + (pending?.newProperties ?? 0);
     if (added && current + added.length > this.limits.maxPropertiesPerType) {
-      return this.reject(e, nowMs, 'catalog_limit', 'catalog_limit', catalogMessages.propertyCap(e.eventType, this.project, this.limits.maxPropertiesPerType, current, added));
+      return this.reject(
+        e,
+        nowMs,
+        'catalog_limit',
+        'catalog_limit',
+        catalogMessages.propertyCap(e.eventType, this.project, this.limits.maxPropertiesPerType, current, added),
+      );
     }
     this.observe(e, known, pending, nowMs);
     return undefined;
   }
 
-  private observe(e: CatalogEvent, known: CatalogType | undefined, pending: TypeChange | undefined, nowMs: number): void {
+  private observe(
+    e: CatalogEvent,
+    known: CatalogType | undefined,
+    pending: TypeChange | undefined,
+    nowMs: number,
+  ): void {
     let change = pending;
     if (!change) {
       change = { isNew: !known, newProperties: 0, firstSeenMs: nowMs, lastSeenMs: nowMs, properties: new Map() };
@@ -294,11 +337,22 @@ export class CatalogPlan {
       }
       const isNew = !prop;
       if (isNew) change.newProperties++;
-      change.properties.set(name, { isNew, newTypes: ((prop?.observed ?? 0) & bit) === 0 ? bit : 0, firstSeenMs: nowMs, lastSeenMs: nowMs });
+      change.properties.set(name, {
+        isNew,
+        newTypes: ((prop?.observed ?? 0) & bit) === 0 ? bit : 0,
+        firstSeenMs: nowMs,
+        lastSeenMs: nowMs,
+      });
     }
   }
 
-  private reject(e: CatalogEvent, nowMs: number, code: CatalogRejection['code'], reason: ViolationReason, message: string): CatalogRejection {
+  private reject(
+    e: CatalogEvent,
+    nowMs: number,
+    code: CatalogRejection['code'],
+    reason: ViolationReason,
+    message: string,
+  ): CatalogRejection {
     this.recordViolation(e, nowMs, reason, message);
     return { index: e.index, code, message };
   }
@@ -307,14 +361,22 @@ export class CatalogPlan {
   private recordViolation(e: CatalogEvent, nowMs: number, reason: ViolationReason, message: string): void {
     let eventType = e.eventType;
     if (!this.snapshot.violationTypes.has(eventType) && !this.newViolationTypes.has(eventType)) {
-      if (this.snapshot.violationTypes.size + this.newViolationTypes.size >= this.limits.maxEventTypes) eventType = OTHER_EVENT_TYPE;
+      if (this.snapshot.violationTypes.size + this.newViolationTypes.size >= this.limits.maxEventTypes)
+        eventType = OTHER_EVENT_TYPE;
       else this.newViolationTypes.add(eventType);
     }
     const key = violationKey(eventType, reason);
     const sample = { at: new Date(nowMs).toISOString(), message, event_id: e.eventId };
     const v = this.changes.violations.get(key);
     if (!v) {
-      this.changes.violations.set(key, { eventType, reason, count: 1, firstSeenMs: nowMs, lastSeenMs: nowMs, samples: [sample] });
+      this.changes.violations.set(key, {
+        eventType,
+        reason,
+        count: 1,
+        firstSeenMs: nowMs,
+        lastSeenMs: nowMs,
+        samples: [sample],
+      });
       return;
     }
     v.count++;

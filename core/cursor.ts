@@ -15,7 +15,8 @@ export function encodeCursor(c: ExplorerCursor): string {
 }
 
 export function decodeCursor(raw: string): ExplorerCursor {
-  const invalid = () => badRequest('invalid_cursor', 'cursor is not one this API returned; start again without cursor.');
+  const invalid = () =>
+    badRequest('invalid_cursor', 'cursor is not one this API returned; start again without cursor.');
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
@@ -24,7 +25,8 @@ export function decodeCursor(raw: string): ExplorerCursor {
   }
   if (!Array.isArray(parsed) || parsed.length !== 4 || parsed[0] !== 1) throw invalid();
   const [, pinnedAt, lastTimestamp, lastEventId] = parsed as unknown[];
-  if (typeof pinnedAt !== 'string' || typeof lastTimestamp !== 'string' || typeof lastEventId !== 'string') throw invalid();
+  if (typeof pinnedAt !== 'string' || typeof lastTimestamp !== 'string' || typeof lastEventId !== 'string')
+    throw invalid();
   // Only what encodeCursor writes: ISO-8601 UTC times of years 0001-9999 and an event id Postgres can store (no NUL or lone surrogate; a forged
   // cursor must get this 400, not reach the database).
   if (!isCursorTime(pinnedAt) || !isCursorTime(lastTimestamp)) throw invalid();

@@ -9,7 +9,14 @@ export interface Widget {
   id: string;
   type: WidgetType;
   title: string;
-  query: { event_type?: string; metric?: string; interval?: string; range?: string; project?: string; filter?: Record<string, string> };
+  query: {
+    event_type?: string;
+    metric?: string;
+    interval?: string;
+    range?: string;
+    project?: string;
+    filter?: Record<string, string>;
+  };
   /** 12-column grid: top-left cell (x: column 0-11, y: row) and size; x/y absent means "flow in order". */
   layout?: { x?: number; y?: number; w: number; h: number };
 }
@@ -48,7 +55,19 @@ export function defaultWidgets(eventTypes: string[]): Widget[] {
     layout: { w: 6, h: 3 },
   }));
   const tile: Widget[] = top
-    ? [{ id: randomUUID(), type: 'number', title: `${top}, last 24 h`, query: { event_type: top, metric: 'count', interval: '1h', range: '24h' }, layout: { w: 3, h: 2 } }]
+    ? [
+        {
+          id: randomUUID(),
+          type: 'number',
+          title: `${top}, last 24 h`,
+          query: { event_type: top, metric: 'count', interval: '1h', range: '24h' },
+          layout: { w: 3, h: 2 },
+        },
+      ]
     : [];
-  return [...tile, ...charts, { id: randomUUID(), type: 'events', title: 'Latest events', query: { range: '1h' }, layout: { w: 12, h: 4 } }];
+  return [
+    ...tile,
+    ...charts,
+    { id: randomUUID(), type: 'events', title: 'Latest events', query: { range: '1h' }, layout: { w: 12, h: 4 } },
+  ];
 }

@@ -38,7 +38,14 @@ describe('dead-letter records', () => {
         dlq_source_offset: '1234',
       },
     });
-    expect(readDeadLetter(m.headers)).toEqual({ origin: letter.origin, reason: 'processing_failed', error: letter.error, attempts: 3, tenantId: letter.tenantId, redrivenFrom: null });
+    expect(readDeadLetter(m.headers)).toEqual({
+      origin: letter.origin,
+      reason: 'processing_failed',
+      error: letter.error,
+      attempts: 3,
+      tenantId: letter.tenantId,
+      redrivenFrom: null,
+    });
   });
 
   it('redrive with the original headers and where in the DLQ the record came from', () => {
@@ -51,14 +58,31 @@ describe('dead-letter records', () => {
   });
 
   it('a record dead-lettered again after a redrive keeps only its latest dead-letter headers', () => {
-    const again = deadLetterMessage({ ...letter, headers: { ...deadLetterMessage(letter).headers, redriven_from: 'events_dlq:0:17' }, attempts: 1 });
+    const again = deadLetterMessage({
+      ...letter,
+      headers: { ...deadLetterMessage(letter).headers, redriven_from: 'events_dlq:0:17' },
+      attempts: 1,
+    });
     expect(again.headers.dlq_attempts).toBe('1');
     expect(readDeadLetter(again.headers).redrivenFrom).toBe('events_dlq:0:17');
   });
 
   it('reads records written before the dlq_ prefix (headers error and source_*)', () => {
-    const legacy = { request_id: 'r', error: 'unparseable_json', source_topic: 'events_raw', source_partition: '2', source_offset: '9' };
-    expect(readDeadLetter(legacy)).toEqual({ origin: { topic: 'events_raw', partition: 2, offset: 9 }, reason: 'unparseable_json', error: 'unparseable_json', attempts: 1, tenantId: null, redrivenFrom: null });
+    const legacy = {
+      request_id: 'r',
+      error: 'unparseable_json',
+      source_topic: 'events_raw',
+      source_partition: '2',
+      source_offset: '9',
+    };
+    expect(readDeadLetter(legacy)).toEqual({
+      origin: { topic: 'events_raw', partition: 2, offset: 9 },
+      reason: 'unparseable_json',
+      error: 'unparseable_json',
+      attempts: 1,
+      tenantId: null,
+      redrivenFrom: null,
+    });
     expect(originalHeaders(legacy)).toEqual({ request_id: 'r' });
   });
 

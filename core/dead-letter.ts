@@ -28,7 +28,10 @@ export interface DeadLetter {
  * (docs/architecture.md#rule-3-offsets-move-only-after-the-effect): the delivery is refused — the batch is
  * retried — until the record has failed `maxAttempts` times; then it is dead-lettered as `processing_failed`.
  */
-export function afterFailedAttempt(attempts: number, maxAttempts: number): Rejected<{ attempt: number; of: number }> | DeadLettered {
+export function afterFailedAttempt(
+  attempts: number,
+  maxAttempts: number,
+): Rejected<{ attempt: number; of: number }> | DeadLettered {
   return attempts >= maxAttempts ? deadLetter('processing_failed') : rejected({ attempt: attempts, of: maxAttempts });
 }
 
@@ -52,7 +55,12 @@ export const DLQ_HEADER = {
 /** Set on a record re-produced from the DLQ: `<dlq topic>:<partition>:<offset>` (topic names cannot hold ':'). */
 export const REDRIVEN_FROM_HEADER = 'redriven_from';
 /** Headers of DLQ records written before the dlq_ prefix: the original headers plus these four. */
-const LEGACY = { error: 'error', sourceTopic: 'source_topic', sourcePartition: 'source_partition', sourceOffset: 'source_offset' };
+const LEGACY = {
+  error: 'error',
+  sourceTopic: 'source_topic',
+  sourcePartition: 'source_partition',
+  sourceOffset: 'source_offset',
+};
 
 export function deadLetterMessage(d: DeadLetter): OutgoingMessage {
   return {
@@ -86,7 +94,9 @@ const isLegacy = (h: Record<string, string>) => !(DLQ_HEADER.sourceTopic in h) &
 export function readDeadLetter(headers: Record<string, string>): DeadLetterInfo {
   const legacy = isLegacy(headers);
   const get = (name: keyof typeof DLQ_HEADER): string | null => {
-    const v = headers[DLQ_HEADER[name]] ?? (legacy && name in LEGACY ? headers[LEGACY[name as keyof typeof LEGACY]] : undefined);
+    const v =
+      headers[DLQ_HEADER[name]] ??
+      (legacy && name in LEGACY ? headers[LEGACY[name as keyof typeof LEGACY]] : undefined);
     return v === undefined ? null : v;
   };
   const topic = get('sourceTopic');
@@ -94,7 +104,8 @@ export function readDeadLetter(headers: Record<string, string>): DeadLetterInfo 
   const offset = Number(get('sourceOffset'));
   const attempts = Number(get('attempts'));
   return {
-    origin: topic !== null && Number.isInteger(partition) && Number.isInteger(offset) ? { topic, partition, offset } : null,
+    origin:
+      topic !== null && Number.isInteger(partition) && Number.isInteger(offset) ? { topic, partition, offset } : null,
     // Older records carried only the decode reason, in `error`.
     reason: get('reason') ?? (legacy ? get('error') : null),
     error: get('error'),

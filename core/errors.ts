@@ -26,14 +26,23 @@ export class AppError extends Error {
   }
 }
 
-export const badRequest = (code: string, message: string, details?: ErrorDetail[]) => new AppError('invalid', code, message, details);
-export const unauthorized = (message = 'Send a valid API key as "Authorization: Bearer <key>" or "X-Api-Key: <key>".') =>
-  new AppError('unauthorized', 'unauthorized', message);
-export const forbidden = (message: string, code = 'forbidden', details?: ErrorDetail[]) => new AppError('forbidden', code, message, details);
+export const badRequest = (code: string, message: string, details?: ErrorDetail[]) =>
+  new AppError('invalid', code, message, details);
+export const unauthorized = (
+  message = 'Send a valid API key as "Authorization: Bearer <key>" or "X-Api-Key: <key>".',
+) => new AppError('unauthorized', 'unauthorized', message);
+export const forbidden = (message: string, code = 'forbidden', details?: ErrorDetail[]) =>
+  new AppError('forbidden', code, message, details);
 export const notFound = (message: string) => new AppError('not_found', 'not_found', message);
 export const conflict = (code: string, message: string) => new AppError('conflict', code, message);
 export const tooLarge = (message: string, code = 'payload_too_large', cause?: unknown) =>
   new AppError('too_large', code, message, undefined, undefined, { cause });
-export const rateLimited = (message: string, retryAfterSeconds: number) => new AppError('rate_limited', 'rate_limited', message, undefined, retryAfterSeconds);
-export const unavailable = (message: string, retryAfterSeconds: number, cause?: unknown, code = 'unavailable', details?: ErrorDetail[]) =>
-  new AppError('unavailable', code, message, details, retryAfterSeconds, { cause });
+export const rateLimited = (message: string, retryAfterSeconds: number) =>
+  new AppError('rate_limited', 'rate_limited', message, undefined, retryAfterSeconds);
+export const unavailable = (
+  message: string,
+  retryAfterSeconds: number,
+  cause?: unknown,
+  code = 'unavailable',
+  details?: ErrorDetail[],
+) => new AppError('unavailable', code, message, details, retryAfterSeconds, { cause });

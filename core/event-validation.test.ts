@@ -1,6 +1,12 @@
 import { readBodyShape, validateEvent, parseTimestamp, type ValidationLimits } from './event-validation';
 
-const limits: ValidationLimits = { maxEventsPerBatch: 1000, maxPropertiesBytes: 32 * 1024, maxPropertiesDepth: 5, maxFutureSkewMs: 3_600_000, retentionMs: 30 * 86_400_000 };
+const limits: ValidationLimits = {
+  maxEventsPerBatch: 1000,
+  maxPropertiesBytes: 32 * 1024,
+  maxPropertiesDepth: 5,
+  maxFutureSkewMs: 3_600_000,
+  retentionMs: 30 * 86_400_000,
+};
 const NOW = Date.parse('2026-11-27T10:00:00Z');
 
 function rejection(raw: unknown) {
@@ -21,7 +27,11 @@ describe('readBodyShape', () => {
   });
 
   it('explains a top-level array and an empty batch', () => {
-    expect(readBodyShape([{}], 10)).toMatchObject({ ok: false, code: 'invalid_body', message: expect.stringContaining('{"events"') });
+    expect(readBodyShape([{}], 10)).toMatchObject({
+      ok: false,
+      code: 'invalid_body',
+      message: expect.stringContaining('{"events"'),
+    });
     expect(readBodyShape({ events: [] }, 10)).toMatchObject({ ok: false, code: 'invalid_body' });
     expect(readBodyShape('x', 10)).toMatchObject({ ok: false });
   });
@@ -37,12 +47,24 @@ describe('validateEvent', () => {
     const r = validateEvent({ event_type: 'Order Completed', project: 'web' }, 3, NOW, limits);
     expect(r.kind).toBe('ok');
     if (r.kind !== 'ok') return;
-    expect(r.value).toMatchObject({ index: 3, eventType: 'Order Completed', project: 'web', timestampMs: NOW, userId: null, properties: {} });
+    expect(r.value).toMatchObject({
+      index: 3,
+      eventType: 'Order Completed',
+      project: 'web',
+      timestampMs: NOW,
+      userId: null,
+      properties: {},
+    });
     expect(r.value.eventId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 
   it('accepts unicode event types and keeps a given event_id', () => {
-    const r = validateEvent({ event_type: 'Bestellung abgeschlossen ✅ 注文', event_id: 'abc', user_id: 'ü' }, 0, NOW, limits);
+    const r = validateEvent(
+      { event_type: 'Bestellung abgeschlossen ✅ 注文', event_id: 'abc', user_id: 'ü' },
+      0,
+      NOW,
+      limits,
+    );
     expect(r.kind === 'ok' && r.value.eventId).toBe('abc');
   });
 
@@ -66,19 +88,29 @@ describe('validateEvent', () => {
     [{ event_type: 'a', event_id: 'x'.repeat(129) }, 'longer than 128'],
     ['just a string', 'must be a JSON object'],
   ])('rejects %j: %s', (raw, message) => {
-    expect(rejection(raw)).toMatchObject({ index: 0, code: 'invalid_event', message: expect.stringContaining(message) });
+    expect(rejection(raw)).toMatchObject({
+      index: 0,
+      code: 'invalid_event',
+      message: expect.stringContaining(message),
+    });
   });
 
   it('accepts properties nested exactly to the limit', () => {
-    expect(validateEvent({ event_type: 'a', properties: { a: { b: { c: { d: { e: 1 } } } } } }, 0, NOW, limits).kind).toBe('ok');
+    expect(
+      validateEvent({ event_type: 'a', properties: { a: { b: { c: { d: { e: 1 } } } } } }, 0, NOW, limits).kind,
+    ).toBe('ok');
   });
 
   it('rejects timestamps more than an hour ahead, saying by how much', () => {
-    expect(rejection({ event_type: 'a', timestamp: '2026-11-27T13:00:00Z' }).message).toBe("timestamp is 3 h in the future; check the sender's clock");
+    expect(rejection({ event_type: 'a', timestamp: '2026-11-27T13:00:00Z' }).message).toBe(
+      "timestamp is 3 h in the future; check the sender's clock",
+    );
   });
 
   it('rejects timestamps older than the retention window', () => {
-    expect(rejection({ event_type: 'a', timestamp: NOW - 31 * 86_400_000 }).message).toContain('beyond the retention window');
+    expect(rejection({ event_type: 'a', timestamp: NOW - 31 * 86_400_000 }).message).toContain(
+      'beyond the retention window',
+    );
   });
 });
 
@@ -92,7 +124,9 @@ describe('parseTimestamp', () => {
   it('spots epoch seconds and garbage', () => {
     expect(parseTimestamp(1_764_237_600)).toMatchObject({ error: expect.stringContaining('epoch seconds') });
     expect(parseTimestamp('yesterday')).toMatchObject({ error: expect.stringContaining('ISO-8601') });
-    expect(parseTimestamp('2026-13-45T99:00:00Z')).toMatchObject({ error: expect.stringContaining('not a valid date') });
+    expect(parseTimestamp('2026-13-45T99:00:00Z')).toMatchObject({
+      error: expect.stringContaining('not a valid date'),
+    });
     expect(parseTimestamp(true)).toMatchObject({ error: expect.any(String) });
   });
 });
@@ -107,9 +141,15 @@ describe('what cannot be stored or would spoof a name (issue 14)', () => {
   it.each([
     [{ event_type: 'a', properties: { k: 'a\ud800b' } }, 'properties.k contains a lone UTF-16 surrogate (\\ud800)'],
     [{ event_type: 'a', properties: { k: 'a\udc00' } }, 'lone UTF-16 surrogate (\\udc00)'],
-    [{ event_type: 'a', properties: { ['k\udbff']: 1 } }, 'the key "k\\udbff" in properties contains a lone UTF-16 surrogate'],
+    [
+      { event_type: 'a', properties: { ['k\udbff']: 1 } },
+      'the key "k\\udbff" in properties contains a lone UTF-16 surrogate',
+    ],
     [{ event_type: 'a', properties: { a: [{ b: ['x', 'y\ud800'] }] } }, 'properties.a[0].b[1] contains a lone'],
-    [{ event_type: 'a', properties: { 'odd key': { s: '\u0000' } } }, 'properties["odd key"].s contains a NUL character'],
+    [
+      { event_type: 'a', properties: { 'odd key': { s: '\u0000' } } },
+      'properties["odd key"].s contains a NUL character',
+    ],
     [{ event_type: 'a\ud800' }, 'event_type contains a lone UTF-16 surrogate'],
     [{ event_type: 'a', user_id: '\udfff' }, 'user_id contains a lone UTF-16 surrogate'],
     [{ event_type: 'a\u202eb' }, 'event_type contains an invisible or direction-changing character (U+202E)'],
@@ -121,8 +161,14 @@ describe('what cannot be stored or would spoof a name (issue 14)', () => {
     [{ event_type: 'a\u200eb' }, '(U+200E)'],
     [{ event_type: 'a\u3164b' }, '(U+3164)'],
     [{ event_type: 'a\u00a0b' }, 'a space other than U+0020 (U+00A0)'],
-    [{ event_type: 'a', properties: { ['amount\u200b']: 1 } }, 'the property name "amount\u200b" contains an invisible'],
-    [{ event_type: 'a', properties: { ['caf\u00e9']: 1, ['cafe\u0301']: 2 } }, 'same text in different Unicode encodings'],
+    [
+      { event_type: 'a', properties: { ['amount\u200b']: 1 } },
+      'the property name "amount\u200b" contains an invisible',
+    ],
+    [
+      { event_type: 'a', properties: { ['caf\u00e9']: 1, ['cafe\u0301']: 2 } },
+      'same text in different Unicode encodings',
+    ],
     [{ event_type: 'a', timestamp: '2026-02-30' }, 'not a valid date'],
     [{ event_type: 'a', timestamp: '2026-11-31T10:00:00Z' }, 'not a valid date'],
     [{ event_type: 'a', timestamp: 8.64e15 + 1 }, 'in the future'],
@@ -132,13 +178,25 @@ describe('what cannot be stored or would spoof a name (issue 14)', () => {
   });
 
   it('accepts noncharacters, paired surrogates, emoji with variation selectors and every finite number', () => {
-    const e = ok({ event_type: 'Like ❤️ 😀', properties: { nc: '\uffff\ufffe\ufdd0\u{10ffff}', [`k\uffff`]: 1, big: Number.MAX_VALUE, tiny: Number.MIN_VALUE, neg: -1.7e308 } });
+    const e = ok({
+      event_type: 'Like ❤️ 😀',
+      properties: {
+        nc: '\uffff\ufffe\ufdd0\u{10ffff}',
+        [`k\uffff`]: 1,
+        big: Number.MAX_VALUE,
+        tiny: Number.MIN_VALUE,
+        neg: -1.7e308,
+      },
+    });
     expect(e.eventType).toBe('Like ❤️ 😀');
     expect(e.properties.nc).toBe('\uffff\ufffe\ufdd0\u{10ffff}');
   });
 
   it('normalises event types and property keys (at every level) to NFC, values untouched', () => {
-    const e = ok({ event_type: 'cafe\u0301', properties: { ['cafe\u0301']: { ['n\u0303']: 'cafe\u0301' }, plain: 1, __proto__x: 2 } });
+    const e = ok({
+      event_type: 'cafe\u0301',
+      properties: { ['cafe\u0301']: { ['n\u0303']: 'cafe\u0301' }, plain: 1, __proto__x: 2 },
+    });
     expect(e.eventType).toBe('caf\u00e9');
     expect(e.properties).toEqual({ ['caf\u00e9']: { ['\u00f1']: 'cafe\u0301' }, plain: 1, __proto__x: 2 });
     expect(Object.keys(e.properties)).toEqual(['caf\u00e9', 'plain', '__proto__x']);
@@ -157,6 +215,8 @@ describe('what cannot be stored or would spoof a name (issue 14)', () => {
   });
 
   it('says "nothing", never "a undefined"', () => {
-    expect(parseTimestamp(undefined)).toEqual({ error: 'timestamp must be an ISO-8601 string or epoch milliseconds, got nothing' });
+    expect(parseTimestamp(undefined)).toEqual({
+      error: 'timestamp must be an ISO-8601 string or epoch milliseconds, got nothing',
+    });
   });
 });

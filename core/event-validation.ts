@@ -37,10 +37,18 @@ export interface EventRejection {
 export type EventCheck = Ok<ValidEvent> | Rejected<EventRejection>;
 
 export type BodyShape =
-  | { ok: true; events: unknown[]; tenantIds: unknown[] }
-  | { ok: false; code: string; message: string };
+  { ok: true; events: unknown[]; tenantIds: unknown[] } | { ok: false; code: string; message: string };
 
-const EVENT_FIELDS = new Set(['event_type', 'project', 'timestamp', 'event_id', 'user_id', 'session_id', 'properties', 'tenant_id']);
+const EVENT_FIELDS = new Set([
+  'event_type',
+  'project',
+  'timestamp',
+  'event_id',
+  'user_id',
+  'session_id',
+  'properties',
+  'tenant_id',
+]);
 const MAX_EVENT_TYPE = 200;
 const MAX_EVENT_ID = 128;
 const MAX_USER_FIELD = 256;
@@ -55,10 +63,18 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
 /** Splits a parsed body into its events: one event object, or {"events": [...]}. */
 export function readBodyShape(body: unknown, maxEvents: number): BodyShape {
   if (Array.isArray(body)) {
-    return { ok: false, code: 'invalid_body', message: 'The body is a JSON array; send one event object or {"events": [event, ...]}.' };
+    return {
+      ok: false,
+      code: 'invalid_body',
+      message: 'The body is a JSON array; send one event object or {"events": [event, ...]}.',
+    };
   }
   if (!isPlainObject(body)) {
-    return { ok: false, code: 'invalid_body', message: 'The body must be a JSON object: one event, or {"events": [event, ...]}.' };
+    return {
+      ok: false,
+      code: 'invalid_body',
+      message: 'The body must be a JSON object: one event, or {"events": [event, ...]}.',
+    };
   }
   if (!('events' in body)) return { ok: true, events: [body], tenantIds: [body.tenant_id] };
   const events = body.events;
@@ -66,10 +82,18 @@ export function readBodyShape(body: unknown, maxEvents: number): BodyShape {
     return { ok: false, code: 'invalid_body', message: '"events" must be an array of event objects.' };
   }
   if (events.length === 0) {
-    return { ok: false, code: 'invalid_body', message: '"events" is empty; send between 1 and ' + maxEvents + ' events.' };
+    return {
+      ok: false,
+      code: 'invalid_body',
+      message: '"events" is empty; send between 1 and ' + maxEvents + ' events.',
+    };
   }
   if (events.length > maxEvents) {
-    return { ok: false, code: 'too_many_events', message: `A batch holds at most ${maxEvents} events; this one has ${events.length}. Split it into several requests.` };
+    return {
+      ok: false,
+      code: 'too_many_events',
+      message: `A batch holds at most ${maxEvents} events; this one has ${events.length}. Split it into several requests.`,
+    };
   }
   const tenantIds = [body.tenant_id, ...events.map((e) => (isPlainObject(e) ? e.tenant_id : undefined))];
   return { ok: true, events, tenantIds };
@@ -128,13 +152,20 @@ function formatAge(ms: number): string {
 /** Parses an ISO-8601 string (UTC when no offset is given) or epoch milliseconds. */
 export function parseTimestamp(v: unknown): { ms: number } | { error: string } {
   if (typeof v === 'number') {
-    if (!Number.isFinite(v) || !Number.isInteger(v)) return { error: 'timestamp must be an integer of epoch milliseconds or an ISO-8601 string' };
-    if (Math.abs(v) < 100_000_000_000) return { error: `timestamp ${v} looks like epoch seconds; send epoch milliseconds (${v * 1000}) or an ISO-8601 string` };
+    if (!Number.isFinite(v) || !Number.isInteger(v))
+      return { error: 'timestamp must be an integer of epoch milliseconds or an ISO-8601 string' };
+    if (Math.abs(v) < 100_000_000_000)
+      return {
+        error: `timestamp ${v} looks like epoch seconds; send epoch milliseconds (${v * 1000}) or an ISO-8601 string`,
+      };
     return { ms: v };
   }
   if (typeof v === 'string') {
     const m = ISO_8601.exec(v);
-    if (!m) return { error: `timestamp ${JSON.stringify(v.slice(0, 40))} is not ISO-8601 (e.g. 2026-11-27T10:00:00Z or 2026-11-27) or epoch milliseconds` };
+    if (!m)
+      return {
+        error: `timestamp ${JSON.stringify(v.slice(0, 40))} is not ISO-8601 (e.g. 2026-11-27T10:00:00Z or 2026-11-27) or epoch milliseconds`,
+      };
     // A date without a time is midnight UTC of that day; a time without an offset is UTC.
     const dateOnly = !v.includes('T') && !v.includes('t');
     const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(v) && !dateOnly;
@@ -142,7 +173,8 @@ export function parseTimestamp(v: unknown): { ms: number } | { error: string } {
     // Date.parse rolls 2026-02-30 over to March 2: a day the month does not have is not a date.
     const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
     const day = new Date(Date.UTC(y, mo - 1, d));
-    if (Number.isNaN(ms) || mo < 1 || mo > 12 || day.getUTCDate() !== d) return { error: `timestamp ${JSON.stringify(v)} is not a valid date` };
+    if (Number.isNaN(ms) || mo < 1 || mo > 12 || day.getUTCDate() !== d)
+      return { error: `timestamp ${JSON.stringify(v)} is not a valid date` };
     return { ms };
   }
   return { error: `timestamp must be an ISO-8601 string or epoch milliseconds, got ${describeType(v)}` };
@@ -157,7 +189,8 @@ const UNSTORABLE = /[\u0000\p{Cs}]/u;
 // controls U+202A-202E, U+2066-2069, U+200E/F, U+061C, zero-width U+200B-200D, U+2060, U+FEFF, soft hyphen…),
 // the other default-ignorable code points (Hangul fillers, Mongolian selectors…) except variation selectors
 // (emoji use them), and spaces other than U+0020.
-const INVISIBLE = /(?![\uFE00-\uFE0F\u{E0100}-\u{E01EF}])[\p{Cf}\p{Default_Ignorable_Code_Point}\u00A0\u1680\u2000-\u200A\u202F\u205F\u3000]/u;
+const INVISIBLE =
+  /(?![\uFE00-\uFE0F\u{E0100}-\u{E01EF}])[\p{Cf}\p{Default_Ignorable_Code_Point}\u00A0\u1680\u2000-\u200A\u202F\u205F\u3000]/u;
 
 const codePoint = (ch: string) => 'U+' + ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
 
@@ -178,7 +211,10 @@ export function unstorableProblem(value: string, what: string): string | undefin
 export function invisibleProblem(value: string, what: string): string | undefined {
   const m = INVISIBLE.exec(value);
   if (!m) return undefined;
-  const kind = m[0] === '\u00A0' || /\p{Zs}/u.test(m[0]) ? 'a space other than U+0020' : 'an invisible or direction-changing character';
+  const kind =
+    m[0] === '\u00A0' || /\p{Zs}/u.test(m[0])
+      ? 'a space other than U+0020'
+      : 'an invisible or direction-changing character';
   return `${what} contains ${kind} (${codePoint(m[0])}), which would make it look like another name; remove it${kind.startsWith('a space') ? ' or use a plain space' : ''}`;
 }
 
@@ -199,14 +235,17 @@ type Inspected = { value: unknown } | { error: string };
  */
 function inspectJson(value: unknown, depth: number, max: number, path: string, topLevelNames: boolean): Inspected {
   if (typeof value === 'number') {
-    return Number.isFinite(value) ? { value } : { error: `${path} is a number too large to store (beyond ±1.8e308); send it as a string` };
+    return Number.isFinite(value)
+      ? { value }
+      : { error: `${path} is a number too large to store (beyond ±1.8e308); send it as a string` };
   }
   if (typeof value === 'string') {
     const problem = unstorableProblem(value, path);
     return problem ? { error: problem } : { value };
   }
   if (typeof value !== 'object' || value === null) return { value };
-  if (depth > max) return { error: `${path} is nested more than ${max} levels deep (the top-level object is level 1); flatten it` };
+  if (depth > max)
+    return { error: `${path} is nested more than ${max} levels deep (the top-level object is level 1); flatten it` };
   if (Array.isArray(value)) {
     let out: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
@@ -236,7 +275,9 @@ function inspectJson(value: unknown, depth: number, max: number, path: string, t
   const seen = new Set<string>();
   for (const [k] of entries) {
     if (seen.has(k)) {
-      return { error: `${path} has two keys that are the same text in different Unicode encodings (${JSON.stringify(k.slice(0, 40))}); keys are normalised to NFC, so send only one of them` };
+      return {
+        error: `${path} has two keys that are the same text in different Unicode encodings (${JSON.stringify(k.slice(0, 40))}); keys are normalised to NFC, so send only one of them`,
+      };
     }
     seen.add(k);
   }
@@ -245,18 +286,30 @@ function inspectJson(value: unknown, depth: number, max: number, path: string, t
 }
 
 /** The storage rules of properties (finite numbers, no NUL or lone surrogate, at most `maxDepth` levels, NFC keys) for another JSON object field. */
-export function checkJsonObject(value: Record<string, unknown>, field: string, maxDepth: number): { value: Record<string, unknown> } | { error: string } {
+export function checkJsonObject(
+  value: Record<string, unknown>,
+  field: string,
+  maxDepth: number,
+): { value: Record<string, unknown> } | { error: string } {
   const r = inspectJson(value, 1, maxDepth, field, false);
   return 'error' in r ? r : { value: r.value as Record<string, unknown> };
 }
 
-
 /** `allowReserved`: the caller (a Segment mapping) generated the event type, so the product's reserved types are allowed. */
-export function validateEvent(raw: unknown, index: number, nowMs: number, limits: ValidationLimits, opts: { allowReserved?: boolean } = {}): EventCheck {
+export function validateEvent(
+  raw: unknown,
+  index: number,
+  nowMs: number,
+  limits: ValidationLimits,
+  opts: { allowReserved?: boolean } = {},
+): EventCheck {
   if (!isPlainObject(raw)) return rejectEvent(index, `event must be a JSON object, got ${describeType(raw)}`);
   const unknown = Object.keys(raw).filter((k) => !EVENT_FIELDS.has(k));
   if (unknown.length > 0) {
-    return rejectEvent(index, `unknown field ${JSON.stringify(unknown[0])}; allowed fields: event_type, project, timestamp, event_id, user_id, session_id, properties (put custom data in properties)`);
+    return rejectEvent(
+      index,
+      `unknown field ${JSON.stringify(unknown[0])}; allowed fields: event_type, project, timestamp, event_id, user_id, session_id, properties (put custom data in properties)`,
+    );
   }
   if (raw.event_type === undefined) return rejectEvent(index, 'event_type is required');
   const reserved = opts.allowReserved === true && RESERVED_EVENT_TYPES.has(raw.event_type as string);
@@ -276,8 +329,16 @@ export function validateEvent(raw: unknown, index: number, nowMs: number, limits
     const parsed = parseTimestamp(raw.timestamp);
     if ('error' in parsed) return rejectEvent(index, parsed.error);
     timestampMs = parsed.ms;
-    if (timestampMs > nowMs + limits.maxFutureSkewMs) return rejectEvent(index, `timestamp is ${formatAge(timestampMs - nowMs)} in the future; check the sender's clock`);
-    if (timestampMs < nowMs - limits.retentionMs) return rejectEvent(index, `timestamp is ${formatAge(nowMs - timestampMs)} old, beyond the retention window of ${formatAge(limits.retentionMs)}`);
+    if (timestampMs > nowMs + limits.maxFutureSkewMs)
+      return rejectEvent(
+        index,
+        `timestamp is ${formatAge(timestampMs - nowMs)} in the future; check the sender's clock`,
+      );
+    if (timestampMs < nowMs - limits.retentionMs)
+      return rejectEvent(
+        index,
+        `timestamp is ${formatAge(nowMs - timestampMs)} old, beyond the retention window of ${formatAge(limits.retentionMs)}`,
+      );
   }
 
   let eventId: string;
@@ -292,7 +353,9 @@ export function validateEvent(raw: unknown, index: number, nowMs: number, limits
     const v = raw[field];
     if (v === undefined || v === null) return { value: null };
     const problem = checkText(v, field, MAX_USER_FIELD);
-    return problem ? { error: typeof v === 'number' ? `${problem} (send "${v}", not ${v})` : problem } : { value: v as string };
+    return problem
+      ? { error: typeof v === 'number' ? `${problem} (send "${v}", not ${v})` : problem }
+      : { value: v as string };
   };
   const user = optionalText('user_id');
   if ('error' in user) return rejectEvent(index, user.error);
@@ -301,14 +364,26 @@ export function validateEvent(raw: unknown, index: number, nowMs: number, limits
 
   let properties: Record<string, unknown> = {};
   if (raw.properties !== undefined && raw.properties !== null) {
-    if (!isPlainObject(raw.properties)) return rejectEvent(index, `properties must be a JSON object, got ${describeType(raw.properties)}`);
+    if (!isPlainObject(raw.properties))
+      return rejectEvent(index, `properties must be a JSON object, got ${describeType(raw.properties)}`);
     // Depth first: inspectJson stops at the limit, while JSON.stringify would overflow the stack on deep nesting.
     const checked = inspectJson(raw.properties, 1, limits.maxPropertiesDepth, 'properties', true); // properties itself is level 1
     if ('error' in checked) return rejectEvent(index, checked.error);
     properties = checked.value as Record<string, unknown>;
     const size = Buffer.byteLength(JSON.stringify(properties), 'utf8');
-    if (size > limits.maxPropertiesBytes) return rejectEvent(index, `properties are ${size} bytes serialized; the limit is ${limits.maxPropertiesBytes}`);
+    if (size > limits.maxPropertiesBytes)
+      return rejectEvent(index, `properties are ${size} bytes serialized; the limit is ${limits.maxPropertiesBytes}`);
   }
 
-  return ok({ index, project, eventId, eventType, timestampMs, userId: user.value, sessionId: session.value, properties, context: null });
+  return ok({
+    index,
+    project,
+    eventId,
+    eventType,
+    timestampMs,
+    userId: user.value,
+    sessionId: session.value,
+    properties,
+    context: null,
+  });
 }

@@ -22,7 +22,10 @@ describe('failureKind', () => {
     ['invalid input syntax', pgError('22P02', 'invalid input syntax for type uuid: "x"')],
     ['numeric value out of range', pgError('22003', 'numeric field overflow')],
     ['NUL byte in text', pgError('22021', 'invalid byte sequence for encoding "UTF8": 0x00')],
-    ['unique violation', pgError('23505', 'duplicate key value violates unique constraint "x"', 'Key (a)=(1) already exists.')],
+    [
+      'unique violation',
+      pgError('23505', 'duplicate key value violates unique constraint "x"', 'Key (a)=(1) already exists.'),
+    ],
     ['check violation', pgError('23514', 'new row violates check constraint "x"')],
     ['index row too large', pgError('54000', 'index row size 2720 exceeds btree version 4 maximum 2704 for index "x"')],
   ])('blames the record for a Postgres data error: %s', (_, error) => {
@@ -39,7 +42,10 @@ describe('failureKind', () => {
     ['deadlock (40P01)', pgError('40P01', 'deadlock detected')],
     ['schema not migrated (42P01)', pgError('42P01', 'relation "record_attempts" does not exist')],
     ['authentication (28P01)', pgError('28P01', 'password authentication failed for user "x"')],
-    ['postgres.js client-side cancel', Object.assign(new Error('57014: canceling statement due to user request'), { code: '57014' })],
+    [
+      'postgres.js client-side cancel',
+      Object.assign(new Error('57014: canceling statement due to user request'), { code: '57014' }),
+    ],
   ])('retries a Postgres error that is not about the data: %s', (_, error) => {
     expect(failureKind(error)).toBe('infrastructure');
   });
@@ -49,14 +55,38 @@ describe('failureKind', () => {
     ['ECONNRESET', nodeError('ECONNRESET', 'read ECONNRESET')],
     ['ETIMEDOUT', nodeError('ETIMEDOUT', 'connect ETIMEDOUT')],
     ['ENOTFOUND', nodeError('ENOTFOUND', 'getaddrinfo ENOTFOUND db')],
-    ['postgres.js CONNECT_TIMEOUT', Object.assign(new Error('write CONNECT_TIMEOUT 127.0.0.1:5432'), { code: 'CONNECT_TIMEOUT', errno: 'CONNECT_TIMEOUT' })],
-    ['postgres.js CONNECTION_CLOSED', Object.assign(new Error('write CONNECTION_CLOSED 127.0.0.1:5432'), { code: 'CONNECTION_CLOSED' })],
+    [
+      'postgres.js CONNECT_TIMEOUT',
+      Object.assign(new Error('write CONNECT_TIMEOUT 127.0.0.1:5432'), {
+        code: 'CONNECT_TIMEOUT',
+        errno: 'CONNECT_TIMEOUT',
+      }),
+    ],
+    [
+      'postgres.js CONNECTION_CLOSED',
+      Object.assign(new Error('write CONNECTION_CLOSED 127.0.0.1:5432'), { code: 'CONNECTION_CLOSED' }),
+    ],
     // Node 20 tries every address of "localhost" and reports them together.
-    ['AggregateError of refusals', Object.assign(new AggregateError([nodeError('ECONNREFUSED', 'connect ECONNREFUSED ::1:5432'), nodeError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:5432')], ''), { code: 'ECONNREFUSED' })],
+    [
+      'AggregateError of refusals',
+      Object.assign(
+        new AggregateError(
+          [
+            nodeError('ECONNREFUSED', 'connect ECONNREFUSED ::1:5432'),
+            nodeError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:5432'),
+          ],
+          '',
+        ),
+        { code: 'ECONNREFUSED' },
+      ),
+    ],
     ['Kafka connection', new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9092')],
     ['Kafka retries exhausted', new KafkaJSNumberOfRetriesExceeded(new Error('x'), { retryCount: 5, retryTime: 1000 })],
     ['Kafka request timeout', new KafkaJSRequestTimeoutError('Request Produce(key: 0, version: 7) timed out')],
-    ['our producer without an ack', new ProducerUnavailableError('Kafka did not acknowledge the write', { cause: new Error('x') })],
+    [
+      'our producer without an ack',
+      new ProducerUnavailableError('Kafka did not acknowledge the write', { cause: new Error('x') }),
+    ],
     ['Redis down', new MaxRetriesPerRequestError(2)],
     ['Redis connection closed', new Error('Connection is closed.')],
     ['Redis loading', new ReplyError('LOADING Redis is loading the dataset in memory')],
@@ -66,7 +96,9 @@ describe('failureKind', () => {
   });
 
   it('looks through causes: an infrastructure error wrapped in another error is still infrastructure', () => {
-    const wrapped = new Error('batch failed', { cause: new Error('write failed', { cause: nodeError('ECONNRESET', 'read ECONNRESET') }) });
+    const wrapped = new Error('batch failed', {
+      cause: new Error('write failed', { cause: nodeError('ECONNRESET', 'read ECONNRESET') }),
+    });
     expect(failureKind(wrapped)).toBe('infrastructure');
   });
 
@@ -85,7 +117,9 @@ describe('failureKind', () => {
     }
     expect(failureKind(typeError)).toBe('record');
     expect(failureKind(rangeError)).toBe('record');
-    expect(failureKind(new ReplyError('WRONGTYPE Operation against a key holding the wrong kind of value'))).toBe('record');
+    expect(failureKind(new ReplyError('WRONGTYPE Operation against a key holding the wrong kind of value'))).toBe(
+      'record',
+    );
   });
 
   it('survives odd throwables: strings, null, cyclic causes', () => {
@@ -99,7 +133,9 @@ describe('failureKind', () => {
 
 describe('describeFailure', () => {
   it('gives the SQLSTATE and message, never the detail with the offending values', () => {
-    const line = describeFailure(pgError('23505', 'duplicate key value violates unique constraint "x"', 'Key (email)=(a@b.c) already exists.'));
+    const line = describeFailure(
+      pgError('23505', 'duplicate key value violates unique constraint "x"', 'Key (email)=(a@b.c) already exists.'),
+    );
     expect(line).toBe('23505 duplicate key value violates unique constraint "x"');
   });
 

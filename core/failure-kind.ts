@@ -5,9 +5,24 @@ export type FailureKind = 'infrastructure' | 'record';
 
 /** Socket and client-level connection failures: Node, postgres.js (CONNECT_TIMEOUT, CONNECTION_*). */
 const CONNECTION_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN',
-  'EHOSTUNREACH', 'EHOSTDOWN', 'ENETUNREACH', 'ENETDOWN', 'ENETRESET', 'ENOTCONN',
-  'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENETRESET',
+  'ENOTCONN',
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
 ]);
 
 /** Client errors that mean "the service is not answering" (kafkajs names are matched by prefix). */
@@ -48,7 +63,8 @@ function shape(e: unknown): ErrorShape {
 function sqlState(e: ErrorShape): string | undefined {
   if (typeof e.code !== 'string') return undefined;
   // postgres.js server errors are PostgresError; its own "canceling statement" is a plain Error with code 57014.
-  if (e.name === 'PostgresError' || /^\d{2}[0-9A-Z]{3}$/.test(e.code)) return SQLSTATE.test(e.code) ? e.code : undefined;
+  if (e.name === 'PostgresError' || /^\d{2}[0-9A-Z]{3}$/.test(e.code))
+    return SQLSTATE.test(e.code) ? e.code : undefined;
   return undefined;
 }
 
@@ -71,7 +87,9 @@ const CONNECTION_SQLSTATE = /^(08|57P03$|53300$)/;
  * is not there yet). A deploy step that waits for its database retries these and nothing else.
  */
 export function isConnectionFailure(error: unknown): boolean {
-  return chain(error).some((e) => typeof e.code === 'string' && (CONNECTION_CODES.has(e.code) || CONNECTION_SQLSTATE.test(e.code)));
+  return chain(error).some(
+    (e) => typeof e.code === 'string' && (CONNECTION_CODES.has(e.code) || CONNECTION_SQLSTATE.test(e.code)),
+  );
 }
 
 /** The error and everything it wraps (`cause` chains, AggregateError members), bounded against cycles. */

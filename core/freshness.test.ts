@@ -1,6 +1,11 @@
 import { advanceFreshness, dataAsOf, INITIAL_FRESHNESS, lagMs, partitionLags, type GroupReading } from './freshness';
 
-const reading = (atMs: number, high: number[], committed: (number | undefined)[], low: number[] = high.map(() => 0)): GroupReading => ({
+const reading = (
+  atMs: number,
+  high: number[],
+  committed: (number | undefined)[],
+  low: number[] = high.map(() => 0),
+): GroupReading => ({
   atMs,
   low: Object.fromEntries(low.map((o, p) => [p, o])),
   high: Object.fromEntries(high.map((o, p) => [p, o])),
@@ -34,7 +39,11 @@ describe('caught_up_through', () => {
   it('publishes nothing while behind, then the earlier check time once the group reaches its watermarks', () => {
     // Prepare: behind at t=1000 on partition 1.
     const behind = advanceFreshness(INITIAL_FRESHNESS, reading(1_000, [10, 3], [10, 1]));
-    expect(behind).toMatchObject({ caughtUpThroughMs: null, caughtUpAtCheck: false, pending: { atMs: 1_000, high: { 0: 10, 1: 3 } } });
+    expect(behind).toMatchObject({
+      caughtUpThroughMs: null,
+      caughtUpAtCheck: false,
+      pending: { atMs: 1_000, high: { 0: 10, 1: 3 } },
+    });
 
     // Act: at t=2000 new events arrived (high 12), the group passed the old watermarks but not the new ones.
     const later = advanceFreshness(behind, reading(2_000, [12, 3], [11, 3]));

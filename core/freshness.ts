@@ -40,7 +40,12 @@ export interface FreshnessState {
   pending: PendingSnapshot | null;
 }
 
-export const INITIAL_FRESHNESS: FreshnessState = { caughtUpThroughMs: null, checkedAtMs: null, caughtUpAtCheck: false, pending: null };
+export const INITIAL_FRESHNESS: FreshnessState = {
+  caughtUpThroughMs: null,
+  checkedAtMs: null,
+  caughtUpAtCheck: false,
+  pending: null,
+};
 
 /**
  * A partition's position as the group will resume it: no commit yet means it starts at the low watermark
@@ -76,7 +81,11 @@ export function advanceFreshness(state: FreshnessState, r: GroupReading): Freshn
   if (caughtUpNow) publish(r.atMs);
   else if (state.pending && reached(state.pending.high, r)) publish(state.pending.atMs);
   // Keep an unreached older snapshot: replacing it every check could starve a group that is never fully idle.
-  const pending = caughtUpNow ? null : state.pending && !reached(state.pending.high, r) ? state.pending : { atMs: r.atMs, high: r.high };
+  const pending = caughtUpNow
+    ? null
+    : state.pending && !reached(state.pending.high, r)
+      ? state.pending
+      : { atMs: r.atMs, high: r.high };
   return { caughtUpThroughMs: through, checkedAtMs: r.atMs, caughtUpAtCheck: caughtUpNow, pending };
 }
 
@@ -91,7 +100,12 @@ export function dataAsOf(processedThroughMs: number | null, caughtUpThroughMs: n
  * lag_ms: 0 while the newest check (no older than `staleAfterMs`) found the group caught up; otherwise how far
  * data_as_of is behind now. null when nothing is known yet.
  */
-export function lagMs(nowMs: number, asOfMs: number | null, state: Pick<FreshnessState, 'checkedAtMs' | 'caughtUpAtCheck'>, staleAfterMs: number): number | null {
+export function lagMs(
+  nowMs: number,
+  asOfMs: number | null,
+  state: Pick<FreshnessState, 'checkedAtMs' | 'caughtUpAtCheck'>,
+  staleAfterMs: number,
+): number | null {
   if (state.caughtUpAtCheck && state.checkedAtMs !== null && nowMs - state.checkedAtMs <= staleAfterMs) return 0;
   return asOfMs === null ? null : Math.max(0, nowMs - asOfMs);
 }

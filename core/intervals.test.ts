@@ -11,7 +11,11 @@ describe('buckets', () => {
   it('lists every bucket whose start lies in [floor(from), to)', () => {
     const from = Date.parse('2026-11-27T10:00:30Z');
     const to = Date.parse('2026-11-27T10:03:00Z');
-    expect(bucketRange(from, to, '1m').map((b) => new Date(b).toISOString().slice(11, 16))).toEqual(['10:00', '10:01', '10:02']);
+    expect(bucketRange(from, to, '1m').map((b) => new Date(b).toISOString().slice(11, 16))).toEqual([
+      '10:00',
+      '10:01',
+      '10:02',
+    ]);
     expect(bucketCount(from, to, '1m')).toBe(3);
     expect(bucketCount(from, Date.parse('2026-11-27T10:03:00.001Z'), '1m')).toBe(4);
   });

@@ -14,7 +14,8 @@ function fakeProcess(poison: Set<number>, opts: { downAfterCalls?: number } = {}
   const calls: number[][] = [];
   const process = async (part: number[]) => {
     calls.push(part);
-    if (opts.downAfterCalls !== undefined && calls.length > opts.downAfterCalls) throw new DownError('database unreachable');
+    if (opts.downAfterCalls !== undefined && calls.length > opts.downAfterCalls)
+      throw new DownError('database unreachable');
     const bad = part.find((r) => poison.has(r));
     if (bad !== undefined) throw new DataError(`record ${bad} is poison`);
     stored.push(...part);
@@ -55,7 +56,9 @@ describe('isolateFailures', () => {
   });
 
   it('reports a single failing record without splitting, and every record when all fail', async () => {
-    expect((await isolateFailures([7], fakeProcess(new Set([7])).process, isRecordLevel)).failures.map((x) => x.record)).toEqual([7]);
+    expect(
+      (await isolateFailures([7], fakeProcess(new Set([7])).process, isRecordLevel)).failures.map((x) => x.record),
+    ).toEqual([7]);
     const all = fakeProcess(new Set(range(5)));
     const result = await isolateFailures(range(5), all.process, isRecordLevel);
     expect(result.failures.map((x) => x.record)).toEqual(range(5));

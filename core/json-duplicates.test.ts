@@ -12,12 +12,23 @@ describe('findDuplicateKey', () => {
     expect(findDuplicateKey(json)).toBe(key);
   });
 
-  it.each(['{"a":1,"b":{"a":2}}', '[{"a":1},{"a":1}]', '{"a":"\\"a\\":1","b":"a"}', '{"a":["a","a"]}', '"a"', '{}', '{"a":{},"b":[]}'])('finds none in %s', (json) => {
+  it.each([
+    '{"a":1,"b":{"a":2}}',
+    '[{"a":1},{"a":1}]',
+    '{"a":"\\"a\\":1","b":"a"}',
+    '{"a":["a","a"]}',
+    '"a"',
+    '{}',
+    '{"a":{},"b":[]}',
+  ])('finds none in %s', (json) => {
     expect(findDuplicateKey(json)).toBeUndefined();
   });
 
   it('never reports a duplicate for JSON produced by JSON.stringify', () => {
-    fc.assert(fc.property(fc.jsonValue(), (v) => findDuplicateKey(JSON.stringify(v)) === undefined), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => findDuplicateKey(JSON.stringify(v)) === undefined),
+      { numRuns: 500 },
+    );
   });
 
   it('handles deep nesting without recursion', () => {

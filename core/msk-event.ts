@@ -32,7 +32,8 @@ export function decodeRecords(event: MskEvent): DecodedRecord[] {
   for (const records of Object.values(event.records ?? {})) {
     for (const r of records) {
       const headers: Record<string, string> = {};
-      for (const h of r.headers ?? []) for (const [k, bytes] of Object.entries(h)) headers[k] = Buffer.from(bytes).toString('utf8');
+      for (const h of r.headers ?? [])
+        for (const [k, bytes] of Object.entries(h)) headers[k] = Buffer.from(bytes).toString('utf8');
       out.push({
         topic: r.topic,
         partition: r.partition,
@@ -44,12 +45,22 @@ export function decodeRecords(event: MskEvent): DecodedRecord[] {
       });
     }
   }
-  return out.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition || a.offset - b.offset));
+  return out.sort((a, b) =>
+    a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition || a.offset - b.offset,
+  );
 }
 
 /** Builds the MSK event for records of one or more partitions (used by the local runtime and tests). */
 export function toMskEvent(
-  records: { topic: string; partition: number; offset: string | number; timestamp: string | number; key: Buffer | null; value: Buffer | null; headers?: Record<string, Buffer | string | undefined> }[],
+  records: {
+    topic: string;
+    partition: number;
+    offset: string | number;
+    timestamp: string | number;
+    key: Buffer | null;
+    value: Buffer | null;
+    headers?: Record<string, Buffer | string | undefined>;
+  }[],
   source: { eventSourceArn?: string; bootstrapServers?: string } = {},
 ): MskEvent {
   const grouped: Record<string, MskRecord[]> = {};
@@ -68,5 +79,10 @@ export function toMskEvent(
         .map(([k, v]) => ({ [k]: [...Buffer.from(v as Buffer | string)] })),
     });
   }
-  return { eventSource: 'aws:kafka', eventSourceArn: source.eventSourceArn, bootstrapServers: source.bootstrapServers, records: grouped };
+  return {
+    eventSource: 'aws:kafka',
+    eventSourceArn: source.eventSourceArn,
+    bootstrapServers: source.bootstrapServers,
+    records: grouped,
+  };
 }

@@ -26,11 +26,14 @@ describe('the events_raw wire format', () => {
   });
 
   it('decodes a record written before context existed with context null', () => {
-    const old = '{"v":1,"tenant_id":"00000000-0000-4000-8000-000000000001","project_id":"00000000-0000-4000-8000-0000000000aa","project":"web","event_id":"e1","event_type":"signup","ts":1795000000000,"received_at":1795000000500,"user_id":"u1","session_id":null,"properties":{"plan":"pro"}}';
+    const old =
+      '{"v":1,"tenant_id":"00000000-0000-4000-8000-000000000001","project_id":"00000000-0000-4000-8000-0000000000aa","project":"web","event_id":"e1","event_type":"signup","ts":1795000000000,"received_at":1795000000500,"user_id":"u1","session_id":null,"properties":{"plan":"pro"}}';
     expect(decodeRawEvent(old)).toEqual(ok(event));
   });
 
   it('refuses a context that is not an object', () => {
-    expect(decodeRawEvent(JSON.stringify({ ...JSON.parse(encodeRawEvent(event)), context: [1] }))).toEqual(deadLetter('bad_field_type'));
+    expect(decodeRawEvent(JSON.stringify({ ...JSON.parse(encodeRawEvent(event)), context: [1] }))).toEqual(
+      deadLetter('bad_field_type'),
+    );
   });
 });

@@ -67,8 +67,22 @@ export function decodeRawEvent(value: string): DecodeResult {
   const properties = o.properties ?? {};
   const context = o.context ?? null;
   if (!tenantId || !isUuid(tenantId) || !projectId || !isUuid(projectId)) return deadLetter('bad_tenant_or_project');
-  if (!project || !eventId || !eventType || ts === undefined || receivedAt === undefined) return deadLetter('missing_field');
-  if (userId === undefined || sessionId === undefined || !isPlainObject(properties)) return deadLetter('bad_field_type');
+  if (!project || !eventId || !eventType || ts === undefined || receivedAt === undefined)
+    return deadLetter('missing_field');
+  if (userId === undefined || sessionId === undefined || !isPlainObject(properties))
+    return deadLetter('bad_field_type');
   if (context !== null && !isPlainObject(context)) return deadLetter('bad_field_type');
-  return ok({ tenantId, projectId, project, eventId, eventType, timestampMs: ts, receivedAtMs: receivedAt, userId, sessionId, properties, context });
+  return ok({
+    tenantId,
+    projectId,
+    project,
+    eventId,
+    eventType,
+    timestampMs: ts,
+    receivedAtMs: receivedAt,
+    userId,
+    sessionId,
+    properties,
+    context,
+  });
 }

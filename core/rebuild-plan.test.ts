@@ -8,8 +8,15 @@ const base = { nowMs: now, retentionMs: 30 * DAY, maxFutureSkewMs: HOUR };
 
 describe('planRebuild', () => {
   it('widens the range to whole UTC days of 24 hours each', () => {
-    const plan = planRebuild({ ...base, fromMs: Date.parse('2026-03-08T13:00:00Z'), toMs: Date.parse('2026-03-09T00:00:01Z') });
-    expect(plan.days.map((d) => new Date(d.dayMs).toISOString())).toEqual(['2026-03-08T00:00:00.000Z', '2026-03-09T00:00:00.000Z']);
+    const plan = planRebuild({
+      ...base,
+      fromMs: Date.parse('2026-03-08T13:00:00Z'),
+      toMs: Date.parse('2026-03-09T00:00:01Z'),
+    });
+    expect(plan.days.map((d) => new Date(d.dayMs).toISOString())).toEqual([
+      '2026-03-08T00:00:00.000Z',
+      '2026-03-09T00:00:00.000Z',
+    ]);
     expect(plan.days[1]!.hours).toHaveLength(24);
     expect(plan.days[1]!.hours[23]).toBe(Date.parse('2026-03-09T23:00:00Z'));
     expect(plan.fromMs).toBe(Date.parse('2026-03-08T00:00:00Z'));
@@ -27,10 +34,14 @@ describe('planRebuild', () => {
     const cutoffDay = Date.parse('2026-02-08T00:00:00Z'); // now - 30 days = 2026-02-08T15:20Z
     expect(planRebuild({ ...base, fromMs: cutoffDay + 5 * HOUR }).fromMs).toBe(cutoffDay);
     expect(() => planRebuild({ ...base, fromMs: cutoffDay - 1 })).toThrow(RebuildRangeError);
-    expect(() => planRebuild({ ...base, fromMs: cutoffDay - 1 })).toThrow(/raw events before 2026-02-08T00:00:00.000Z are gone \(retention 30 days\)/);
+    expect(() => planRebuild({ ...base, fromMs: cutoffDay - 1 })).toThrow(
+      /raw events before 2026-02-08T00:00:00.000Z are gone \(retention 30 days\)/,
+    );
   });
 
   it('refuses an empty or reversed range', () => {
-    expect(() => planRebuild({ ...base, fromMs: now, toMs: now })).toThrow('--to (2026-03-10T15:20:00.000Z) must be after --from (2026-03-10T15:20:00.000Z)');
+    expect(() => planRebuild({ ...base, fromMs: now, toMs: now })).toThrow(
+      '--to (2026-03-10T15:20:00.000Z) must be after --from (2026-03-10T15:20:00.000Z)',
+    );
   });
 });

@@ -24,11 +24,18 @@ export class RebuildRangeError extends Error {
  * partitions dropped), and the 1h/1d rollups are then the only history left: rebuilding them would erase it, so
  * such a range is refused. `to` defaults to the end of the day holding now + the allowed future clock skew.
  */
-export function planRebuild(q: { fromMs: number; toMs?: number; nowMs: number; retentionMs: number; maxFutureSkewMs: number }): RebuildPlan {
+export function planRebuild(q: {
+  fromMs: number;
+  toMs?: number;
+  nowMs: number;
+  retentionMs: number;
+  maxFutureSkewMs: number;
+}): RebuildPlan {
   const oldestDay = floorDay(q.nowMs - q.retentionMs);
   const fromMs = floorDay(q.fromMs);
   const toMs = ceilDay(q.toMs ?? q.nowMs + q.maxFutureSkewMs);
-  if (q.toMs !== undefined && q.toMs <= q.fromMs) throw new RebuildRangeError(`--to (${iso(q.toMs)}) must be after --from (${iso(q.fromMs)})`);
+  if (q.toMs !== undefined && q.toMs <= q.fromMs)
+    throw new RebuildRangeError(`--to (${iso(q.toMs)}) must be after --from (${iso(q.fromMs)})`);
   if (fromMs < oldestDay) {
     throw new RebuildRangeError(
       `raw events before ${iso(oldestDay)} are gone (retention ${Math.round(q.retentionMs / DAY)} days), so their rollups are the only history left; rebuild from ${iso(oldestDay)} or later`,

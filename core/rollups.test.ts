@@ -1,4 +1,15 @@
-import { firstCopies, planCountDeltas, touchedKeys, withinRetention, compareRollupKeys, addDecimals, averageOf, isPreAggregatedPath, preAggregatedProperties, touchedValueKeys } from './rollups';
+import {
+  firstCopies,
+  planCountDeltas,
+  touchedKeys,
+  withinRetention,
+  compareRollupKeys,
+  addDecimals,
+  averageOf,
+  isPreAggregatedPath,
+  preAggregatedProperties,
+  touchedValueKeys,
+} from './rollups';
 import type { RawEvent } from './raw-event';
 
 const T1 = '00000000-0000-4000-8000-000000000001';
@@ -6,7 +17,20 @@ const T2 = '00000000-0000-4000-8000-000000000002';
 const P = '00000000-0000-4000-8000-0000000000aa';
 
 function event(over: Partial<RawEvent>): RawEvent {
-  return { tenantId: T1, projectId: P, project: 'web', eventId: 'e1', eventType: 'signup', timestampMs: Date.parse('2026-11-27T10:00:30Z'), receivedAtMs: 0, userId: null, sessionId: null, properties: {}, context: null, ...over };
+  return {
+    tenantId: T1,
+    projectId: P,
+    project: 'web',
+    eventId: 'e1',
+    eventType: 'signup',
+    timestampMs: Date.parse('2026-11-27T10:00:30Z'),
+    receivedAtMs: 0,
+    userId: null,
+    sessionId: null,
+    properties: {},
+    context: null,
+    ...over,
+  };
 }
 
 describe('firstCopies', () => {
@@ -29,7 +53,10 @@ describe('withinRetention', () => {
 
 describe('planCountDeltas', () => {
   it('counts per UTC-aligned bucket of every interval', () => {
-    const deltas = planCountDeltas([event({ eventId: 'a' }), event({ eventId: 'b', timestampMs: Date.parse('2026-11-27T10:01:05Z') })], ['1m', '1h']);
+    const deltas = planCountDeltas(
+      [event({ eventId: 'a' }), event({ eventId: 'b', timestampMs: Date.parse('2026-11-27T10:01:05Z') })],
+      ['1m', '1h'],
+    );
     expect(deltas.map((d) => [d.interval, new Date(d.bucketMs).toISOString(), d.delta])).toEqual([
       ['1h', '2026-11-27T10:00:00.000Z', 2],
       ['1m', '2026-11-27T10:00:00.000Z', 1],
@@ -38,7 +65,11 @@ describe('planCountDeltas', () => {
   });
 
   it('returns keys in one total order whatever the input order', () => {
-    const events = [event({ tenantId: T2, eventType: 'b' }), event({ eventType: 'a' }), event({ eventType: 'b', timestampMs: 0 })];
+    const events = [
+      event({ tenantId: T2, eventType: 'b' }),
+      event({ eventType: 'a' }),
+      event({ eventType: 'b', timestampMs: 0 }),
+    ];
     const forward = planCountDeltas(events);
     const backward = planCountDeltas([...events].reverse());
     expect(backward).toEqual(forward);
@@ -54,13 +85,23 @@ describe('touchedKeys', () => {
 
 describe('pre-aggregated properties', () => {
   it('are the top-level JSON numbers; nested paths and other types are left to raw events', () => {
-    expect(preAggregatedProperties(event({ properties: { amount: 1.5, qty: 0, plan: 'pro', n: '5', ok: true, cart: { total: 3 }, 'a.b': 1 } }))).toEqual(['amount', 'qty']);
+    expect(
+      preAggregatedProperties(
+        event({ properties: { amount: 1.5, qty: 0, plan: 'pro', n: '5', ok: true, cart: { total: 3 }, 'a.b': 1 } }),
+      ),
+    ).toEqual(['amount', 'qty']);
     expect(isPreAggregatedPath(['amount'])).toBe(true);
     expect(isPreAggregatedPath(['cart', 'total'])).toBe(false);
   });
 
   it('lists sum/n and unique-user buckets a batch touches, each once and sorted', () => {
-    const keys = touchedValueKeys([event({ eventId: 'a', userId: 'u', properties: { amount: 1 } }), event({ eventId: 'b', userId: null, properties: { amount: 2 } })], ['1m']);
+    const keys = touchedValueKeys(
+      [
+        event({ eventId: 'a', userId: 'u', properties: { amount: 1 } }),
+        event({ eventId: 'b', userId: null, properties: { amount: 2 } }),
+      ],
+      ['1m'],
+    );
     expect(keys.sums.map((k) => k.metric)).toEqual(['n:amount', 'sum:amount']);
     expect(keys.sketches.map((k) => k.metric)).toEqual(['unique_users']);
     expect(touchedValueKeys([event({ properties: { plan: 'x' } })], ['1m'])).toEqual({ sums: [], sketches: [] });

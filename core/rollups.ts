@@ -81,7 +81,11 @@ export function firstCopies(events: RawEvent[]): RawEvent[] {
 }
 
 /** Events still inside their tenant's retention window; older ones may already have had their ids forgotten. */
-export function withinRetention(events: RawEvent[], nowMs: number, retentionMs: number | ((tenantId: string) => number)): RawEvent[] {
+export function withinRetention(
+  events: RawEvent[],
+  nowMs: number,
+  retentionMs: number | ((tenantId: string) => number),
+): RawEvent[] {
   const of = typeof retentionMs === 'number' ? () => retentionMs : retentionMs;
   return events.filter((e) => e.timestampMs >= nowMs - of(e.tenantId));
 }
@@ -108,7 +112,15 @@ function fineGroups(events: RawEvent[], withValues: boolean): FineGroup[] {
     const id = `${e.tenantId}\u0000${e.projectId}\u0000${e.eventType}\u0000${bucket10s}`;
     let g = groups.get(id);
     if (!g) {
-      g = { tenantId: e.tenantId, projectId: e.projectId, eventType: e.eventType, bucket10s, count: 0, hasUser: false, props: new Set() };
+      g = {
+        tenantId: e.tenantId,
+        projectId: e.projectId,
+        eventType: e.eventType,
+        bucket10s,
+        count: 0,
+        hasUser: false,
+        props: new Set(),
+      };
       groups.set(id, g);
     }
     g.count += 1;
@@ -125,7 +137,14 @@ export function planCountDeltas(events: RawEvent[], intervals: readonly Interval
   const byKey = new Map<string, RollupDelta>();
   for (const g of fineGroups(events, false)) {
     for (const interval of intervals) {
-      const key: RollupKey = { tenantId: g.tenantId, projectId: g.projectId, eventType: g.eventType, metric: 'count', interval, bucketMs: bucketStart(g.bucket10s, interval) };
+      const key: RollupKey = {
+        tenantId: g.tenantId,
+        projectId: g.projectId,
+        eventType: g.eventType,
+        metric: 'count',
+        interval,
+        bucketMs: bucketStart(g.bucket10s, interval),
+      };
       const id = rollupKeyId(key);
       const existing = byKey.get(id);
       if (existing) existing.delta += g.count;
@@ -141,13 +160,22 @@ export function touchedKeys(events: RawEvent[], intervals: readonly Interval[] =
 }
 
 /** Every sum/n bucket and unique-users bucket a batch touches (sorted), for the read-back into Redis. */
-export function touchedValueKeys(events: RawEvent[], intervals: readonly Interval[] = ROLLUP_INTERVALS): { sums: RollupKey[]; sketches: RollupKey[] } {
+export function touchedValueKeys(
+  events: RawEvent[],
+  intervals: readonly Interval[] = ROLLUP_INTERVALS,
+): { sums: RollupKey[]; sketches: RollupKey[] } {
   const sums = new Map<string, RollupKey>();
   const sketches = new Map<string, RollupKey>();
   for (const g of fineGroups(events, true)) {
     if (g.props.size === 0 && !g.hasUser) continue;
     for (const interval of intervals) {
-      const base = { tenantId: g.tenantId, projectId: g.projectId, eventType: g.eventType, interval, bucketMs: bucketStart(g.bucket10s, interval) };
+      const base = {
+        tenantId: g.tenantId,
+        projectId: g.projectId,
+        eventType: g.eventType,
+        interval,
+        bucketMs: bucketStart(g.bucket10s, interval),
+      };
       if (g.hasUser) {
         const k: RollupKey = { ...base, metric: 'unique_users' };
         sketches.set(rollupKeyId(k), k);

@@ -1,7 +1,15 @@
 // Segment HTTP Tracking API (v1) messages mapped onto CustomerSignal events, and the spec's credentials. Pure.
 import { credentialsFromHeaders } from './api-keys';
 import { badRequest, unauthorized } from './errors';
-import { checkJsonObject, isPlainObject, parseTimestamp, rejectEvent, validateEvent, type EventCheck, type ValidationLimits } from './event-validation';
+import {
+  checkJsonObject,
+  isPlainObject,
+  parseTimestamp,
+  rejectEvent,
+  validateEvent,
+  type EventCheck,
+  type ValidationLimits,
+} from './event-validation';
 import { ok } from './outcome';
 
 export const SEGMENT_CALLS = ['track', 'identify', 'page', 'screen', 'group', 'alias'] as const;
@@ -29,8 +37,7 @@ export interface SegmentLimits extends ValidationLimits {
 }
 
 export type SegmentBody =
-  | { ok: true; messages: unknown[]; batch: BatchLevel }
-  | { ok: false; message: string; code?: string };
+  { ok: true; messages: unknown[]; batch: BatchLevel } | { ok: false; message: string; code?: string };
 
 /** Fields a batch carries for all its messages. */
 export interface BatchLevel {
@@ -38,7 +45,16 @@ export interface BatchLevel {
   sentAt: unknown;
 }
 
-const describe = (v: unknown) => (v === null ? 'null' : v === undefined ? 'nothing' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
+const describe = (v: unknown) =>
+  v === null
+    ? 'null'
+    : v === undefined
+      ? 'nothing'
+      : Array.isArray(v)
+        ? 'an array'
+        : typeof v === 'object'
+          ? 'an object'
+          : `a ${typeof v}`;
 
 /** Splits a parsed body into messages: /v1/batch takes {"batch": [...]}, the others one message. */
 export function readSegmentBody(body: unknown, endpoint: SegmentEndpoint, maxMessages: number): SegmentBody {
@@ -47,10 +63,16 @@ export function readSegmentBody(body: unknown, endpoint: SegmentEndpoint, maxMes
     return { ok: false, message: `The body must be a JSON object: ${want}; got ${describe(body)}.` };
   }
   if (endpoint !== 'batch') return { ok: true, messages: [body], batch: { context: null, sentAt: undefined } };
-  if (!Array.isArray(body.batch)) return { ok: false, message: `"batch" must be an array of messages; got ${describe(body.batch)}.` };
-  if (body.batch.length === 0) return { ok: false, message: `"batch" is empty; send between 1 and ${maxMessages} messages.` };
+  if (!Array.isArray(body.batch))
+    return { ok: false, message: `"batch" must be an array of messages; got ${describe(body.batch)}.` };
+  if (body.batch.length === 0)
+    return { ok: false, message: `"batch" is empty; send between 1 and ${maxMessages} messages.` };
   if (body.batch.length > maxMessages) {
-    return { ok: false, code: 'too_many_events', message: `A batch holds at most ${maxMessages} messages; this one has ${body.batch.length}. Send smaller batches (flushAt).` };
+    return {
+      ok: false,
+      code: 'too_many_events',
+      message: `A batch holds at most ${maxMessages} messages; this one has ${body.batch.length}. Send smaller batches (flushAt).`,
+    };
   }
   if (body.context !== undefined && body.context !== null && !isPlainObject(body.context)) {
     return { ok: false, message: `The batch's "context" must be a JSON object; got ${describe(body.context)}.` };
@@ -75,7 +97,11 @@ function present(v: unknown): boolean {
  * sender's clock skew, receivedAt - (sentAt - originalTimestamp) (sentAt of the message, else of the batch);
  * else the receive time.
  */
-export function segmentTimestamp(message: Record<string, unknown>, batchSentAt: unknown, receivedAtMs: number): { ms: number } | { error: string } {
+export function segmentTimestamp(
+  message: Record<string, unknown>,
+  batchSentAt: unknown,
+  receivedAtMs: number,
+): { ms: number } | { error: string } {
   const parse = (field: string, v: unknown): { ms: number } | { error: string } => {
     const r = parseTimestamp(v);
     return 'error' in r ? { error: r.error.replace(/^timestamp/, field) } : r;
@@ -126,21 +152,35 @@ export function mapSegmentMessage(
     size = Buffer.byteLength(JSON.stringify(raw), 'utf8');
   } catch {
     // JSON.stringify recurses: a message nested tens of thousands of levels deep overflows the stack.
-    return rejectEvent(index, 'the message is nested too deeply to be stored; keep JSON objects a few levels deep', 'invalid_event');
+    return rejectEvent(
+      index,
+      'the message is nested too deeply to be stored; keep JSON objects a few levels deep',
+      'invalid_event',
+    );
   }
   if (size > SEGMENT_MAX_MESSAGE_BYTES) {
-    return rejectEvent(index, `the message is ${size} bytes serialized; the Segment limit is ${SEGMENT_MAX_MESSAGE_BYTES} (32 KB) per message`, 'message_too_large');
+    return rejectEvent(
+      index,
+      `the message is ${size} bytes serialized; the Segment limit is ${SEGMENT_MAX_MESSAGE_BYTES} (32 KB) per message`,
+      'message_too_large',
+    );
   }
 
   let call: SegmentCall;
   if (endpoint === 'batch') {
     if (typeof raw.type !== 'string' || !(SEGMENT_CALLS as readonly string[]).includes(raw.type)) {
-      return rejectEvent(index, `type must be one of ${SEGMENT_CALLS.join(', ')}; got ${typeof raw.type === 'string' ? JSON.stringify(raw.type.slice(0, 40)) : describe(raw.type)}`);
+      return rejectEvent(
+        index,
+        `type must be one of ${SEGMENT_CALLS.join(', ')}; got ${typeof raw.type === 'string' ? JSON.stringify(raw.type.slice(0, 40)) : describe(raw.type)}`,
+      );
     }
     call = raw.type as SegmentCall;
   } else {
     if (present(raw.type) && raw.type !== endpoint) {
-      return rejectEvent(index, `type ${JSON.stringify(String(raw.type).slice(0, 40))} does not match the endpoint /v1/${endpoint}; send it to /v1/batch or drop "type"`);
+      return rejectEvent(
+        index,
+        `type ${JSON.stringify(String(raw.type).slice(0, 40))} does not match the endpoint /v1/${endpoint}; send it to /v1/batch or drop "type"`,
+      );
     }
     call = endpoint;
   }
@@ -148,11 +188,13 @@ export function mapSegmentMessage(
   const userId = idText(raw.userId);
   const anonymousId = idText(raw.anonymousId);
   if (call === 'alias') {
-    if (userId === undefined || idText(raw.previousId) === undefined) return rejectEvent(index, 'alias needs userId (the new id) and previousId (the old one)');
+    if (userId === undefined || idText(raw.previousId) === undefined)
+      return rejectEvent(index, 'alias needs userId (the new id) and previousId (the old one)');
   } else if (userId === undefined && anonymousId === undefined) {
     return rejectEvent(index, `${call} needs a userId or an anonymousId`);
   }
-  if (anonymousId !== undefined && typeof anonymousId !== 'string') return rejectEvent(index, `anonymousId must be a string, got ${describe(anonymousId)}`);
+  if (anonymousId !== undefined && typeof anonymousId !== 'string')
+    return rejectEvent(index, `anonymousId must be a string, got ${describe(anonymousId)}`);
 
   let eventType: unknown;
   let properties: Record<string, unknown>;
@@ -160,7 +202,8 @@ export function mapSegmentMessage(
   const traits = objectField(raw, 'traits');
   switch (call) {
     case 'track':
-      if (!present(raw.event)) return rejectEvent(index, 'track needs "event": the name of the action, e.g. "Order Completed"');
+      if (!present(raw.event))
+        return rejectEvent(index, 'track needs "event": the name of the action, e.g. "Order Completed"');
       if (typeof props === 'string') return rejectEvent(index, props);
       eventType = raw.event;
       properties = props;
@@ -169,7 +212,11 @@ export function mapSegmentMessage(
     case 'screen':
       if (typeof props === 'string') return rejectEvent(index, props);
       eventType = SEGMENT_EVENT_TYPES[call];
-      properties = { ...props, ...(present(raw.name) ? { name: raw.name } : {}), ...(present(raw.category) ? { category: raw.category } : {}) };
+      properties = {
+        ...props,
+        ...(present(raw.name) ? { name: raw.name } : {}),
+        ...(present(raw.category) ? { category: raw.category } : {}),
+      };
       break;
     case 'identify':
       if (typeof traits === 'string') return rejectEvent(index, traits);
@@ -179,7 +226,8 @@ export function mapSegmentMessage(
     case 'group': {
       if (typeof traits === 'string') return rejectEvent(index, traits);
       const groupId = idText(raw.groupId);
-      if (groupId === undefined) return rejectEvent(index, 'group needs "groupId": the id of the account, company or team');
+      if (groupId === undefined)
+        return rejectEvent(index, 'group needs "groupId": the id of the account, company or team');
       eventType = SEGMENT_EVENT_TYPES.group;
       properties = { ...traits, groupId };
       break;
@@ -190,8 +238,12 @@ export function mapSegmentMessage(
       break;
   }
 
-  if (present(raw.context) && !isPlainObject(raw.context)) return rejectEvent(index, `context must be a JSON object, got ${describe(raw.context)}`);
-  const merged: Record<string, unknown> = { ...(batch.context ?? {}), ...(isPlainObject(raw.context) ? raw.context : {}) };
+  if (present(raw.context) && !isPlainObject(raw.context))
+    return rejectEvent(index, `context must be a JSON object, got ${describe(raw.context)}`);
+  const merged: Record<string, unknown> = {
+    ...(batch.context ?? {}),
+    ...(isPlainObject(raw.context) ? raw.context : {}),
+  };
   if (userId !== undefined && anonymousId !== undefined) merged.anonymousId = anonymousId;
   let context = Object.keys(merged).length > 0 ? merged : null;
   if (context) {
@@ -200,7 +252,11 @@ export function mapSegmentMessage(
     if ('error' in checked) return rejectEvent(index, checked.error);
     context = checked.value;
     const contextBytes = Buffer.byteLength(JSON.stringify(context), 'utf8');
-    if (contextBytes > limits.maxContextBytes) return rejectEvent(index, `context is ${contextBytes} bytes serialized; the limit is ${limits.maxContextBytes} (MAX_CONTEXT_BYTES)`);
+    if (contextBytes > limits.maxContextBytes)
+      return rejectEvent(
+        index,
+        `context is ${contextBytes} bytes serialized; the limit is ${limits.maxContextBytes} (MAX_CONTEXT_BYTES)`,
+      );
   }
 
   const time = segmentTimestamp(raw, batch.sentAt, receivedAtMs);
@@ -208,7 +264,10 @@ export function mapSegmentMessage(
   // Checked here so that a time near the epoch is not mistaken for epoch seconds by the validator below.
   if (time.ms < receivedAtMs - limits.retentionMs) {
     const days = Math.round((receivedAtMs - time.ms) / 86_400_000);
-    return rejectEvent(index, `the event time is ${days} d old, beyond the retention window of ${Math.round(limits.retentionMs / 86_400_000)} d; check timestamp, originalTimestamp and sentAt`);
+    return rejectEvent(
+      index,
+      `the event time is ${days} d old, beyond the retention window of ${Math.round(limits.retentionMs / 86_400_000)} d; check timestamp, originalTimestamp and sentAt`,
+    );
   }
 
   const event = {
@@ -238,7 +297,10 @@ export function segmentCredentials(headers: Record<string, string | undefined>, 
     const user = (colon < 0 ? decoded : decoded.slice(0, colon)).trim();
     const password = colon < 0 ? '' : decoded.slice(colon + 1).trim();
     const key = user || password;
-    if (!key) throw unauthorized('HTTP Basic credentials must carry the write key as the user name: "Authorization: Basic base64(<write key>:)".');
+    if (!key)
+      throw unauthorized(
+        'HTTP Basic credentials must carry the write key as the user name: "Authorization: Basic base64(<write key>:)".',
+      );
     found.push(key);
     const apiKey = headers['x-api-key']?.trim();
     if (apiKey) found.push(apiKey);
@@ -247,10 +309,15 @@ export function segmentCredentials(headers: Record<string, string | undefined>, 
   }
   if (typeof bodyWriteKey === 'string' && bodyWriteKey.trim() !== '') found.push(bodyWriteKey.trim());
   if (found.length === 0) {
-    throw unauthorized('Send your write key (a CustomerSignal ingest key bound to a project) as the HTTP Basic user name, as "writeKey" in the body, or as "Authorization: Bearer <key>".');
+    throw unauthorized(
+      'Send your write key (a CustomerSignal ingest key bound to a project) as the HTTP Basic user name, as "writeKey" in the body, or as "Authorization: Bearer <key>".',
+    );
   }
   if (new Set(found).size > 1) {
-    throw badRequest('ambiguous_credentials', 'The request carries different keys (Basic auth, writeKey in the body, Bearer or X-Api-Key); send one key.');
+    throw badRequest(
+      'ambiguous_credentials',
+      'The request carries different keys (Basic auth, writeKey in the body, Bearer or X-Api-Key); send one key.',
+    );
   }
   return found[0]!;
 }

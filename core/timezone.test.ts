@@ -50,7 +50,9 @@ function bucketsSeen(clock: TestClock, untilMs: number, stepMs: number, interval
 /** Bucket starts of [from, to) with their lengths in minutes. */
 function buckets(from: string, to: string, interval: Interval, zone: string): string[] {
   const z = tz(zone);
-  return bucketRangeIn(at(from), at(to), interval, z).map((b) => `${iso(b)} ${(nextBucketIn(b, interval, z) - b) / MIN}m`);
+  return bucketRangeIn(at(from), at(to), interval, z).map(
+    (b) => `${iso(b)} ${(nextBucketIn(b, interval, z) - b) / MIN}m`,
+  );
 }
 
 // ---- the reference: local fields straight from Intl.DateTimeFormat, walked in 10-second steps --------------
@@ -62,7 +64,15 @@ function wall(zone: string, ms: number): number {
   let f = refFormats.get(zone);
   if (!f) {
     // sv-SE shows "2026-01-15 10:00:00", which Date.parse reads back as the fields of a UTC time.
-    const opts = { hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' } as const;
+    const opts = {
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    } as const;
     f = { format: new Intl.DateTimeFormat('sv-SE', { timeZone: zone, ...opts }), seen: new Map() };
     refFormats.set(zone, f);
   }
@@ -140,7 +150,8 @@ function refDayStart(zone: string, t: number): number {
   return last;
 }
 
-const refStart = (zone: string, t: number, interval: '1h' | '1d') => (interval === '1h' ? refHourStart(zone, t) : refDayStart(zone, t));
+const refStart = (zone: string, t: number, interval: '1h' | '1d') =>
+  interval === '1h' ? refHourStart(zone, t) : refDayStart(zone, t);
 
 /** Checks one instant against the reference; returns a description of what differs, or undefined. */
 function checkAgainstReference(zone: string, t: number, interval: '1h' | '1d'): string | undefined {
@@ -155,7 +166,8 @@ function checkAgainstReference(zone: string, t: number, interval: '1h' | '1d'): 
   if (refStart(zone, n, interval) !== n) return `${where}: next is not a start by the reference`;
   if (refStart(zone, n - 1, interval) !== s) return `${where}: the reference sees another start before next`;
   const unit = interval === '1h' ? HOUR : DAY;
-  if (wall(zone, s) % unit !== 0 && floorTo(wall(zone, s), unit) <= floorTo(wall(zone, s - 1), unit)) return `${where}: start is no local ${interval === '1h' ? 'hour' : 'midnight'}`;
+  if (wall(zone, s) % unit !== 0 && floorTo(wall(zone, s), unit) <= floorTo(wall(zone, s - 1), unit))
+    return `${where}: start is no local ${interval === '1h' ? 'hour' : 'midnight'}`;
   return undefined;
 }
 
@@ -187,32 +199,47 @@ describe('parseTimeZone', () => {
     throw new Error(`${name} was accepted`);
   };
 
-  it.each(['+05:30', '-0800', 'UTC+2', 'GMT-03:00', '+5', '\u221205:00'])('refuses the UTC offset %s, saying to send an IANA name', (name) => {
-    const e = refusal(name);
-    expect(e).toBeInstanceOf(AppError);
-    expect(e.kind).toBe('invalid');
-    expect(e.code).toBe('invalid_timezone');
-    expect(e.message).toContain('UTC offset');
-    expect(e.message).toContain('IANA time zone name such as "Europe/Berlin"');
-  });
+  it.each(['+05:30', '-0800', 'UTC+2', 'GMT-03:00', '+5', '\u221205:00'])(
+    'refuses the UTC offset %s, saying to send an IANA name',
+    (name) => {
+      const e = refusal(name);
+      expect(e).toBeInstanceOf(AppError);
+      expect(e.kind).toBe('invalid');
+      expect(e.code).toBe('invalid_timezone');
+      expect(e.message).toContain('UTC offset');
+      expect(e.message).toContain('IANA time zone name such as "Europe/Berlin"');
+    },
+  );
 
-  it.each(['Mars/Olympus_Mons', 'Europe/Berln', 'local', 'Europe/Berlin ', '', 'x'.repeat(200), 'Europe/../Berlin'])('refuses %j', (name) => {
-    const e = refusal(name);
-    expect(e.code).toBe('invalid_timezone');
-    expect(e.message).toContain('"Europe/Berlin"');
-    expect(e.message.length).toBeLessThan(250);
-  });
+  it.each(['Mars/Olympus_Mons', 'Europe/Berln', 'local', 'Europe/Berlin ', '', 'x'.repeat(200), 'Europe/../Berlin'])(
+    'refuses %j',
+    (name) => {
+      const e = refusal(name);
+      expect(e.code).toBe('invalid_timezone');
+      expect(e.message).toContain('"Europe/Berlin"');
+      expect(e.message.length).toBeLessThan(250);
+    },
+  );
 });
 
 describe('epoch-aligned intervals', () => {
   it('10s, 1m and 5m are the UTC buckets in every zone', () => {
-    const zones = ['Asia/Kathmandu', 'Asia/Kolkata', 'America/St_Johns', 'Australia/Lord_Howe', 'Pacific/Chatham'].map(tz);
+    const zones = ['Asia/Kathmandu', 'Asia/Kolkata', 'America/St_Johns', 'Australia/Lord_Howe', 'Pacific/Chatham'].map(
+      tz,
+    );
     fc.assert(
-      fc.property(fc.integer({ min: Y1970, max: Y2100 }), fc.constantFrom(...zones), fc.constantFrom<Interval>('10s', '1m', '5m'), (t, z, i) => {
-        expect(isZoned(i)).toBe(false);
-        expect(bucketStartIn(t, i, z)).toBe(bucketStart(t, i));
-        expect(nextBucketIn(t, i, z)).toBe(bucketStart(t, i) + { '10s': 10_000, '1m': MIN, '5m': 5 * MIN }[i as '10s']);
-      }),
+      fc.property(
+        fc.integer({ min: Y1970, max: Y2100 }),
+        fc.constantFrom(...zones),
+        fc.constantFrom<Interval>('10s', '1m', '5m'),
+        (t, z, i) => {
+          expect(isZoned(i)).toBe(false);
+          expect(bucketStartIn(t, i, z)).toBe(bucketStart(t, i));
+          expect(nextBucketIn(t, i, z)).toBe(
+            bucketStart(t, i) + { '10s': 10_000, '1m': MIN, '5m': 5 * MIN }[i as '10s'],
+          );
+        },
+      ),
     );
     expect(INTERVALS.filter(isZoned)).toEqual(['1h', '1d']);
   });
@@ -249,11 +276,15 @@ describe('days and hours across DST, with a ticking clock', () => {
       '2025-03-30T22:00:00.000Z 1440m',
     ]);
     // Local 00:00, 01:00 (CET), then 03:00 (CEST): every bucket one hour long.
-    expect(bucketsSeen(new TestClock(at('2025-03-29T23:00:00Z')), at('2025-03-30T02:00:00Z'), 10_000, '1h', tz('Europe/Berlin'))).toEqual([
-      '2025-03-29T23:00:00.000Z 60m',
-      '2025-03-30T00:00:00.000Z 60m',
-      '2025-03-30T01:00:00.000Z 60m',
-    ]);
+    expect(
+      bucketsSeen(
+        new TestClock(at('2025-03-29T23:00:00Z')),
+        at('2025-03-30T02:00:00Z'),
+        10_000,
+        '1h',
+        tz('Europe/Berlin'),
+      ),
+    ).toEqual(['2025-03-29T23:00:00.000Z 60m', '2025-03-30T00:00:00.000Z 60m', '2025-03-30T01:00:00.000Z 60m']);
   });
 
   it('Europe/Berlin: the fall-back day lasts 25 h, and the repeated 02:00 is two 1h buckets', () => {
@@ -264,7 +295,10 @@ describe('days and hours across DST, with a ticking clock', () => {
       '2025-10-26T23:00:00.000Z 1440m',
     ]);
     // 02:00 CEST at 00:00Z and 02:00 CET at 01:00Z.
-    expect(buckets('2025-10-26T00:00:00Z', '2025-10-26T02:00:00Z', '1h', 'Europe/Berlin')).toEqual(['2025-10-26T00:00:00.000Z 60m', '2025-10-26T01:00:00.000Z 60m']);
+    expect(buckets('2025-10-26T00:00:00Z', '2025-10-26T02:00:00Z', '1h', 'Europe/Berlin')).toEqual([
+      '2025-10-26T00:00:00.000Z 60m',
+      '2025-10-26T01:00:00.000Z 60m',
+    ]);
     expect(bucketStartIn(at('2025-10-26T00:59:59.999Z'), '1h', tz('Europe/Berlin'))).toBe(at('2025-10-26T00:00:00Z'));
     expect(bucketStartIn(at('2025-10-26T01:00:00Z'), '1h', tz('Europe/Berlin'))).toBe(at('2025-10-26T01:00:00Z'));
   });
@@ -282,30 +316,29 @@ describe('days and hours across DST, with a ticking clock', () => {
       '2025-11-03T05:00:00.000Z 1440m',
     ]);
     // Spring: 01:00 EST (06:00Z), then 03:00 EDT (07:00Z).
-    expect(bucketsSeen(new TestClock(at('2025-03-09T05:30:00Z')), at('2025-03-09T08:00:00Z'), 15 * MIN, '1h', ny)).toEqual([
-      '2025-03-09T05:00:00.000Z 60m',
-      '2025-03-09T06:00:00.000Z 60m',
-      '2025-03-09T07:00:00.000Z 60m',
-    ]);
+    expect(
+      bucketsSeen(new TestClock(at('2025-03-09T05:30:00Z')), at('2025-03-09T08:00:00Z'), 15 * MIN, '1h', ny),
+    ).toEqual(['2025-03-09T05:00:00.000Z 60m', '2025-03-09T06:00:00.000Z 60m', '2025-03-09T07:00:00.000Z 60m']);
     // Fall: 01:00 EDT (05:00Z), 01:00 EST (06:00Z), 02:00 EST (07:00Z).
-    expect(bucketsSeen(new TestClock(at('2025-11-02T05:00:00Z')), at('2025-11-02T08:00:00Z'), 15 * MIN, '1h', ny)).toEqual([
-      '2025-11-02T05:00:00.000Z 60m',
-      '2025-11-02T06:00:00.000Z 60m',
-      '2025-11-02T07:00:00.000Z 60m',
-    ]);
+    expect(
+      bucketsSeen(new TestClock(at('2025-11-02T05:00:00Z')), at('2025-11-02T08:00:00Z'), 15 * MIN, '1h', ny),
+    ).toEqual(['2025-11-02T05:00:00.000Z 60m', '2025-11-02T06:00:00.000Z 60m', '2025-11-02T07:00:00.000Z 60m']);
     // With whole-hour offsets, 1h buckets are the UTC hours all year.
-    fc.assert(fc.property(fc.integer({ min: at('2020-01-01T00:00:00Z'), max: at('2030-01-01T00:00:00Z') }), (t) => bucketStartIn(t, '1h', ny) === bucketStart(t, '1h')));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: at('2020-01-01T00:00:00Z'), max: at('2030-01-01T00:00:00Z') }),
+        (t) => bucketStartIn(t, '1h', ny) === bucketStart(t, '1h'),
+      ),
+    );
   });
 
   it('Asia/Kolkata (+05:30): days start at 18:30Z, hours at UTC :30', () => {
     const z = tz('Asia/Kolkata');
     expect(bucketStartIn(at('2026-01-15T18:29:59.999Z'), '1d', z)).toBe(at('2026-01-14T18:30:00Z'));
     expect(bucketStartIn(at('2026-01-15T18:30:00Z'), '1d', z)).toBe(at('2026-01-15T18:30:00Z'));
-    expect(bucketsSeen(new TestClock(at('2026-01-15T10:00:00Z')), at('2026-01-15T12:00:00Z'), 20 * MIN, '1h', z)).toEqual([
-      '2026-01-15T09:30:00.000Z 60m',
-      '2026-01-15T10:30:00.000Z 60m',
-      '2026-01-15T11:30:00.000Z 60m',
-    ]);
+    expect(
+      bucketsSeen(new TestClock(at('2026-01-15T10:00:00Z')), at('2026-01-15T12:00:00Z'), 20 * MIN, '1h', z),
+    ).toEqual(['2026-01-15T09:30:00.000Z 60m', '2026-01-15T10:30:00.000Z 60m', '2026-01-15T11:30:00.000Z 60m']);
     expect(bucketCountIn(at('2026-01-01T00:00:00Z'), at('2026-02-01T00:00:00Z'), '1d', z)).toBe(32);
   });
 
@@ -384,7 +417,10 @@ describe('days and hours across DST, with a ticking clock', () => {
       '2025-10-26T00:00:00.000Z 1500m',
       '2025-10-27T01:00:00.000Z 1440m',
     ]);
-    expect(buckets('2025-10-26T00:00:00Z', '2025-10-26T02:00:00Z', '1h', 'Atlantic/Azores')).toEqual(['2025-10-26T00:00:00.000Z 60m', '2025-10-26T01:00:00.000Z 60m']);
+    expect(buckets('2025-10-26T00:00:00Z', '2025-10-26T02:00:00Z', '1h', 'Atlantic/Azores')).toEqual([
+      '2025-10-26T00:00:00.000Z 60m',
+      '2025-10-26T01:00:00.000Z 60m',
+    ]);
     // America/Havana, 2025-11-02 01:00 -04 → 00:00 -05 (05:00Z): the same.
     expect(buckets('2025-11-01T12:00:00Z', '2025-11-03T12:00:00Z', '1d', 'America/Havana')).toEqual([
       '2025-11-01T04:00:00.000Z 1440m',
@@ -408,7 +444,9 @@ describe('days and hours across DST, with a ticking clock', () => {
       '2011-12-30T10:00:00.000Z 1440m',
       '2011-12-31T10:00:00.000Z 1440m',
     ]);
-    expect(new Intl.DateTimeFormat('en-CA', { timeZone: 'Pacific/Apia' }).format(at('2011-12-30T10:00:00Z'))).toBe('2011-12-31');
+    expect(new Intl.DateTimeFormat('en-CA', { timeZone: 'Pacific/Apia' }).format(at('2011-12-30T10:00:00Z'))).toBe(
+      '2011-12-31',
+    );
   });
 });
 
@@ -417,13 +455,22 @@ describe('ranges and counts', () => {
     const z = tz('Europe/Berlin');
     expect(bucketRangeIn(at('2025-03-30T10:00:00Z'), at('2025-03-30T10:00:00Z'), '1d', z)).toEqual([]);
     expect(bucketCountIn(at('2025-03-30T10:00:00Z'), at('2025-03-30T09:00:00Z'), '1h', z)).toBe(0);
-    expect(bucketRangeIn(at('2025-03-30T10:00:00Z'), at('2025-03-30T10:00:00.001Z'), '1d', z)).toEqual([at('2025-03-29T23:00:00Z')]);
-    expect(bucketRangeIn(at('2025-03-29T23:00:00Z'), at('2025-03-30T22:00:00Z'), '1d', z)).toEqual([at('2025-03-29T23:00:00Z')]);
+    expect(bucketRangeIn(at('2025-03-30T10:00:00Z'), at('2025-03-30T10:00:00.001Z'), '1d', z)).toEqual([
+      at('2025-03-29T23:00:00Z'),
+    ]);
+    expect(bucketRangeIn(at('2025-03-29T23:00:00Z'), at('2025-03-30T22:00:00Z'), '1d', z)).toEqual([
+      at('2025-03-29T23:00:00Z'),
+    ]);
     expect(bucketRangeIn(at('2025-03-29T23:00:00Z'), at('2025-03-30T22:00:00.001Z'), '1d', z)).toHaveLength(2);
   });
 
   it('bucketCountIn counts over decades without listing (and agrees with the list)', () => {
-    for (const [zone, interval] of [['Australia/Lord_Howe', '1d'], ['America/New_York', '1h'], ['Asia/Kathmandu', '1h'], ['Pacific/Apia', '1d']] as const) {
+    for (const [zone, interval] of [
+      ['Australia/Lord_Howe', '1d'],
+      ['America/New_York', '1h'],
+      ['Asia/Kathmandu', '1h'],
+      ['Pacific/Apia', '1d'],
+    ] as const) {
       const z = tz(zone);
       const from = at('2010-06-01T07:13:00Z');
       const to = at('2013-02-01T00:00:00Z');
@@ -447,7 +494,9 @@ describe('ranges and counts', () => {
           const last = r[r.length - 1]!;
           expect(r[0]).toBe(bucketStartIn(from, interval, z));
           expect(r.length).toBe(bucketCountIn(from, to, interval, z));
-          expect(r.every((b, i) => i === 0 || (b > r[i - 1]! && b === nextBucketIn(r[i - 1]!, interval, z)))).toBe(true);
+          expect(r.every((b, i) => i === 0 || (b > r[i - 1]! && b === nextBucketIn(r[i - 1]!, interval, z)))).toBe(
+            true,
+          );
           expect(last < to && nextBucketIn(last, interval, z) >= to).toBe(true);
           // Every instant of [from, to) lies in exactly the listed bucket that starts last before it.
           const misplaced = probes
@@ -465,7 +514,8 @@ describe('against a brute-force reference on Intl local fields', () => {
   it('every zone, one hour and one day bucket of 2026', () => {
     const problems: string[] = [];
     ALL_ZONES.forEach((zone, i) => {
-      const t = at('2026-01-01T00:00:00Z') + Math.floor(((i * 7919) % ALL_ZONES.length) * (365 * DAY / ALL_ZONES.length));
+      const t =
+        at('2026-01-01T00:00:00Z') + Math.floor(((i * 7919) % ALL_ZONES.length) * ((365 * DAY) / ALL_ZONES.length));
       const p = checkAgainstReference(zone, t, i % 2 === 0 ? '1h' : '1d');
       if (p) problems.push(p);
     });
@@ -474,9 +524,14 @@ describe('against a brute-force reference on Intl local fields', () => {
 
   it('any zone, any instant from 1970 to 2100 (property)', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...ALL_ZONES), fc.integer({ min: Y1970 + 3 * DAY, max: Y2100 }), fc.constantFrom<'1h' | '1d'>('1h', '1d'), (zone, t, i) => {
-        expect(checkAgainstReference(zone, t, i)).toBeUndefined();
-      }),
+      fc.property(
+        fc.constantFrom(...ALL_ZONES),
+        fc.integer({ min: Y1970 + 3 * DAY, max: Y2100 }),
+        fc.constantFrom<'1h' | '1d'>('1h', '1d'),
+        (zone, t, i) => {
+          expect(checkAgainstReference(zone, t, i)).toBeUndefined();
+        },
+      ),
       { numRuns: 200 },
     );
   });

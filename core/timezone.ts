@@ -62,7 +62,10 @@ export function parseTimeZone(name: string): TimeZone {
   if (typeof name !== 'string' || name === '') throw badRequest('invalid_timezone', `timezone must be ${EXAMPLES}.`);
   const shown = JSON.stringify(name.length > MAX_NAME ? `${name.slice(0, MAX_NAME)}…` : name);
   if (/^\s*(?:utc|gmt|z)?\s*[+\-\u2212]\s*\d/i.test(name)) {
-    throw badRequest('invalid_timezone', `timezone ${shown} is a UTC offset, which does not follow daylight saving time; send ${EXAMPLES}.`);
+    throw badRequest(
+      'invalid_timezone',
+      `timezone ${shown} is a UTC offset, which does not follow daylight saving time; send ${EXAMPLES}.`,
+    );
   }
   if (name.length > MAX_NAME || !/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(name)) {
     throw badRequest('invalid_timezone', `timezone ${shown} is not a time zone name; send ${EXAMPLES}.`);
@@ -96,9 +99,10 @@ export interface OffsetTransition {
 export function offsetTransitions(zone: TimeZone, fromMs: number, toMs: number): OffsetTransition[] {
   const z = rulesOf(zone);
   const out: OffsetTransition[] = [];
-  for (let x = fromMs; x < toMs; ) {
+  for (let x = fromMs; x < toMs;) {
     const s = z.segmentAt(x);
-    if (s.from >= fromMs && s.prevOffset !== s.offset) out.push({ atMs: s.from, offsetBeforeMs: s.prevOffset, offsetAfterMs: s.offset });
+    if (s.from >= fromMs && s.prevOffset !== s.offset)
+      out.push({ atMs: s.from, offsetBeforeMs: s.prevOffset, offsetAfterMs: s.offset });
     x = s.to;
   }
   return out;
@@ -145,7 +149,7 @@ export function bucketCountIn(fromMs: number, toMs: number, interval: Interval, 
   const unit = interval === '1h' ? HOUR : DAY;
   const z = rulesOf(zone);
   let n = 0;
-  for (let x = bucketStartIn(fromMs, interval, zone); x < toMs; ) {
+  for (let x = bucketStartIn(fromMs, interval, zone); x < toMs;) {
     const s = z.segmentAt(x);
     const end = Math.min(s.to, toMs);
     const level = levelOf(z, s, unit);
@@ -241,14 +245,22 @@ class ZoneRules {
 
   constructor(readonly zone: string) {
     this.fmt = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
     });
   }
 
   segmentAt(t: number): Segment {
     const m = this.memo;
     if (t >= m.from && t < m.to) return m;
-    if (!(t >= MIN_MS && t <= MAX_MS)) throw new RangeError(`time ${t} is outside the years 1000 to 9999 that zoned buckets support`);
+    if (!(t >= MIN_MS && t <= MAX_MS))
+      throw new RangeError(`time ${t} is outside the years 1000 to 9999 that zoned buckets support`);
     const s = this.find(t);
     this.memo = s;
     return s;
@@ -258,7 +270,7 @@ class ZoneRules {
   levelDay(s: Segment): number {
     if (s.levelDay !== undefined) return s.levelDay;
     let best = s.from - 1 + s.prevOffset;
-    for (let p = this.find(s.from - 1); p.from - 1 + MAX_OFFSET_MS > best && p.from > MIN_MS; ) {
+    for (let p = this.find(s.from - 1); p.from - 1 + MAX_OFFSET_MS > best && p.from > MIN_MS;) {
       p = this.find(p.from - 1);
       best = Math.max(best, p.to - 1 + p.offset);
     }
@@ -281,7 +293,7 @@ class ZoneRules {
     let from = a;
     let prev = this.offsetAt(a - 1000);
     let off = this.offsetAt(a);
-    for (let p = a; p < b - 1000; ) {
+    for (let p = a; p < b - 1000;) {
       const q = Math.min(p + SAMPLE_MS, b - 1000);
       const oq = this.offsetAt(q);
       while (oq !== off) {

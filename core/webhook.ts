@@ -22,7 +22,13 @@ export function signatureHeader(secret: string, body: string, nowMs: number): st
 }
 
 /** What a receiver does: checks the signature in constant time and that t is recent (default 5 minutes). */
-export function verifySignature(secret: string, body: string, header: string, nowMs: number, toleranceS = 300): boolean {
+export function verifySignature(
+  secret: string,
+  body: string,
+  header: string,
+  nowMs: number,
+  toleranceS = 300,
+): boolean {
   const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header);
   if (!m) return false;
   const t = Number(m[1]);
@@ -37,10 +43,26 @@ loopback.addAddress('::1', 'ipv6');
 
 const internal = new BlockList();
 for (const [net, bits] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.0.0.0', 24],
-  ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) internal.addSubnet(net, bits, 'ipv4');
-for (const [net, bits] of [['::', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['fd00:ec2::', 32]] as const) internal.addSubnet(net, bits, 'ipv6');
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  internal.addSubnet(net, bits, 'ipv4');
+for (const [net, bits] of [
+  ['::', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+  ['fd00:ec2::', 32],
+] as const)
+  internal.addSubnet(net, bits, 'ipv6');
 
 export interface TargetPolicy {
   /** The local runtime calls loopback receivers (the normal way to try webhooks); a deployed stack does not. */
@@ -55,7 +77,8 @@ export function refusedAddress(address: string, host: string, policy: TargetPoli
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   const ip = mapped ? mapped[1]! : address;
   const family = isIP(ip) === 6 ? 'ipv6' : 'ipv4';
-  if (loopback.check(ip, family)) return policy.allowLoopback ? null : `${host} resolves to a loopback address (${address})`;
+  if (loopback.check(ip, family))
+    return policy.allowLoopback ? null : `${host} resolves to a loopback address (${address})`;
   if (internal.check(ip, family)) return `${host} resolves to a private, link-local or metadata address (${address})`;
   return null;
 }

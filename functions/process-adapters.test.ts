@@ -12,7 +12,7 @@ describe('lazyHandler', () => {
     expect(make).toHaveBeenCalledTimes(1);
   });
 
-  it('runs each invocation in its own log context, with its Lambda context\'s keys', async () => {
+  it("runs each invocation in its own log context, with its Lambda context's keys", async () => {
     const lines: Record<string, unknown>[] = [];
     const stop = captureOutput((line) => {
       const parsed = parseLogLine(line);
@@ -23,7 +23,12 @@ describe('lazyHandler', () => {
         await new Promise((r) => setTimeout(r, 10 - event));
         logger.warn('invocation line', { event });
       });
-      const context = (id: string) => ({ awsRequestId: id, functionName: 'aggregate', invokedFunctionArn: 'arn', memoryLimitInMB: '512' });
+      const context = (id: string) => ({
+        awsRequestId: id,
+        functionName: 'aggregate',
+        invokedFunctionArn: 'arn',
+        memoryLimitInMB: '512',
+      });
       await Promise.all([handler(1, context('req-1')), handler(2, context('req-2'))]);
     } finally {
       stop();

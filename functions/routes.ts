@@ -51,7 +51,9 @@ export const HTTP_ROUTES = {
 } as const satisfies Record<string, HttpFunctionName>;
 
 export type RouteKey = keyof typeof HTTP_ROUTES;
-export type RouteKeyOf<F extends HttpFunctionName> = { [K in RouteKey]: (typeof HTTP_ROUTES)[K] extends F ? K : never }[RouteKey];
+export type RouteKeyOf<F extends HttpFunctionName> = {
+  [K in RouteKey]: (typeof HTTP_ROUTES)[K] extends F ? K : never;
+}[RouteKey];
 
 export interface RouteMatch {
   routeKey: RouteKey;
@@ -62,7 +64,9 @@ export interface RouteMatch {
 const compiled = (Object.keys(HTTP_ROUTES) as RouteKey[]).map((routeKey) => {
   const [method, template] = routeKey.split(' ') as [string, string];
   const names: string[] = [];
-  const pattern = template.replace(/[.]/g, '\\.').replace(/\{([a-z_]+)\}/g, (_, name: string) => (names.push(name), '([^/]+)'));
+  const pattern = template
+    .replace(/[.]/g, '\\.')
+    .replace(/\{([a-z_]+)\}/g, (_, name: string) => (names.push(name), '([^/]+)'));
   return { routeKey, method, regex: new RegExp(`^${pattern}$`), names };
 });
 

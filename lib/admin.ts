@@ -20,7 +20,8 @@ export class Admin extends Construct {
     super(scope, id);
     this.function = props.defaults.create(this, 'Function', {
       entry: 'admin/handler',
-      description: 'Operator commands (tenants, projects, API keys) invoked with IAM by `customersignal --aws <stack>`; keys are returned once',
+      description:
+        'Operator commands (tenants, projects, API keys) invoked with IAM by `customersignal --aws <stack>`; keys are returned once',
       timeout: Duration.seconds(30),
       // Postgres only: the commands never touch Kafka or Redis (a revoked key leaves the caches within API_KEY_CACHE_TTL).
       connects: ['postgres'],
@@ -29,7 +30,8 @@ export class Admin extends Construct {
     // The CLI finds the function by this output (adapters/aws/admin-invoke.ts), so its generated name may change freely.
     new CfnOutput(scope, ADMIN_FUNCTION_OUTPUT, {
       value: this.function.functionName,
-      description: 'The admin function: customersignal --aws <stack> tenant create <slug> (needs lambda:InvokeFunction on it)',
+      description:
+        'The admin function: customersignal --aws <stack> tenant create <slug> (needs lambda:InvokeFunction on it)',
     });
   }
 }

@@ -115,7 +115,15 @@ export class CustomerSignalStack extends Stack {
     const f = this.functions;
     this.ops = new Ops(this, 'Ops', {
       httpApi: this.api.httpApi,
-      functions: { Ingest: f.ingest, Query: f.query, Aggregate: f.aggregate, Alert: f.alert, AlertTick: f.alertTick, Dispatch: f.dispatch, Maintenance: f.maintenance },
+      functions: {
+        Ingest: f.ingest,
+        Query: f.query,
+        Aggregate: f.aggregate,
+        Alert: f.alert,
+        AlertTick: f.alertTick,
+        Dispatch: f.dispatch,
+        Maintenance: f.maintenance,
+      },
       consumers: { Aggregate: f.aggregate, Alert: f.alert },
       mskClusterName: this.streaming.clusterName,
       mskBrokerIds: this.streaming.brokerIds,
@@ -131,9 +139,18 @@ export class CustomerSignalStack extends Stack {
       protectData: stage.protectData,
     });
 
-    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API (also served under the dashboard URL at /v1)' });
-    new CfnOutput(this, 'DashboardUrl', { value: this.web.url, description: 'The dashboard SPA (and the API on the same origin)' });
-    new CfnOutput(this, 'KafkaClusterArn', { value: this.streaming.clusterArn, description: 'KAFKA_MSK_CLUSTER_ARN for the admin CLI against MSK' });
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.api.url,
+      description: 'Base URL of the HTTP API (also served under the dashboard URL at /v1)',
+    });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: this.web.url,
+      description: 'The dashboard SPA (and the API on the same origin)',
+    });
+    new CfnOutput(this, 'KafkaClusterArn', {
+      value: this.streaming.clusterArn,
+      description: 'KAFKA_MSK_CLUSTER_ARN for the admin CLI against MSK',
+    });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.ops.topic.topicArn, description: 'Subscribe on-call here' });
   }
 }

@@ -17,7 +17,8 @@ export class Email extends Construct {
 
   constructor(scope: Construct, id: string, props: EmailProps) {
     super(scope, id);
-    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(props.from)) throw new Error(`emailFrom "${props.from}" is not an email address`);
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(props.from))
+      throw new Error(`emailFrom "${props.from}" is not an email address`);
     this.from = props.from;
     // SES SMTP authenticates IAM users' access keys only (no roles), hence a user.
     const user = new iam.User(this, 'SmtpUser');

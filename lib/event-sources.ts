@@ -39,7 +39,11 @@ export class EventSources extends Construct {
     super(scope, id);
     const { streaming, kafka } = props;
     const onFailureQueue = (queueId: string) =>
-      new sqs.Queue(this, queueId, { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
+      new sqs.Queue(this, queueId, {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
     this.aggregateOnFailure = onFailureQueue('AggregateOnFailure');
     this.alertOnFailure = onFailureQueue('AlertOnFailure');
 
@@ -59,8 +63,20 @@ export class EventSources extends Construct {
       fn.addEventSource(eventSource);
       return eventSource;
     };
-    this.aggregateSource = source(props.aggregate, kafka.topics.eventsRaw, kafka.groups.aggregate, props.aggregateBatchSize, this.aggregateOnFailure);
-    this.alertSource = source(props.alert, kafka.topics.metricUpdates, kafka.groups.alert, props.alertBatchSize, this.alertOnFailure);
+    this.aggregateSource = source(
+      props.aggregate,
+      kafka.topics.eventsRaw,
+      kafka.groups.aggregate,
+      props.aggregateBatchSize,
+      this.aggregateOnFailure,
+    );
+    this.alertSource = source(
+      props.alert,
+      kafka.topics.metricUpdates,
+      kafka.groups.alert,
+      props.alertBatchSize,
+      this.alertOnFailure,
+    );
 
     // Mappings created before their topic exists fail to start; before the schema, every batch would fail.
     for (const fn of [props.aggregate, props.alert]) {

@@ -90,7 +90,9 @@ export class FunctionDefaults extends Construct {
       }),
     ) as Record<string, string>;
     const copyMigrations = (inputDir: string, outputDir: string) =>
-      options.withMigrations ? [`cp -R "${path.join(inputDir, MIGRATIONS_DIR)}" "${path.join(outputDir, 'migrations')}"`] : [];
+      options.withMigrations
+        ? [`cp -R "${path.join(inputDir, MIGRATIONS_DIR)}" "${path.join(outputDir, 'migrations')}"`]
+        : [];
     return new NodejsFunction(scope, id, {
       description: options.description,
       entry: path.join(PROJECT_ROOT, 'functions', `${options.entry}.ts`),

@@ -56,12 +56,14 @@ export class Functions extends Construct {
     });
     this.maintenance = defaults.create(this, 'Maintenance', {
       entry: 'maintenance/handler',
-      description: 'Every minute: raw-event partitions ahead, retention, API-key last-use flush, consumer lag and freshness',
+      description:
+        'Every minute: raw-event partitions ahead, retention, API-key last-use flush, consumer lag and freshness',
       timeout: Duration.minutes(2),
     });
     this.alert = defaults.create(this, 'Alert', {
       entry: 'alert/handler',
-      description: 'metric_updates batches: evaluate the affected alert rules over the 10s rollups; state + outbox in one transaction',
+      description:
+        'metric_updates batches: evaluate the affected alert rules over the 10s rollups; state + outbox in one transaction',
       timeout: Duration.minutes(2),
       connects: mailing,
     });
@@ -74,7 +76,8 @@ export class Functions extends Construct {
     });
     this.dispatch = defaults.create(this, 'Dispatch', {
       entry: 'dispatch/handler',
-      description: 'Every minute: deliver pending notifications (webhooks, email) at least once with a stable delivery id',
+      description:
+        'Every minute: deliver pending notifications (webhooks, email) at least once with a stable delivery id',
       timeout: Duration.minutes(2),
       connects: mailing,
     });

@@ -15,8 +15,14 @@ export const MIGRATIONS_PATH = path.join(PROJECT_ROOT, 'adapters', 'postgres', '
 /** Digest of the migration files: any added or edited file makes CloudFormation run the handler again. */
 export function migrationsDigest(dir: string = MIGRATIONS_PATH): string {
   const hash = createHash('sha256');
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.sql')).sort()) {
-    hash.update(file).update('\0').update(readFileSync(path.join(dir, file))).update('\0');
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()) {
+    hash
+      .update(file)
+      .update('\0')
+      .update(readFileSync(path.join(dir, file)))
+      .update('\0');
   }
   return hash.digest('hex');
 }
@@ -46,7 +52,10 @@ export class Migrations extends Construct {
     // The master user: the migrations create tables and the app role, and set its password.
     storage.grantPostgresMaster(this.function);
 
-    const provider = new cr.Provider(this, 'Provider', { onEventHandler: this.function, logGroup: props.providerLogGroup });
+    const provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: this.function,
+      logGroup: props.providerLogGroup,
+    });
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::Migrations',

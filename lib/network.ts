@@ -48,7 +48,10 @@ export class Network extends Construct {
     });
 
     // Rejected and accepted flows, for incident forensics (cdk-nag VPC7).
-    const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     this.vpc.addFlowLog('FlowLog', { destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup) });
 
     const stack = Stack.of(this);

@@ -69,16 +69,29 @@ export class Ops extends Construct {
         conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
       }),
     );
-    this.topic = new sns.Topic(this, 'AlarmTopic', { displayName: 'CustomerSignal alarms', masterKey: key, enforceSSL: true });
+    this.topic = new sns.Topic(this, 'AlarmTopic', {
+      displayName: 'CustomerSignal alarms',
+      masterKey: key,
+      enforceSSL: true,
+    });
     if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     const action = new actions.SnsAction(this.topic);
 
-    const alarm = (alarmId: string, metric: cloudwatch.IMetric, threshold: number, description: string, evaluationPeriods = 1, below = false) => {
+    const alarm = (
+      alarmId: string,
+      metric: cloudwatch.IMetric,
+      threshold: number,
+      description: string,
+      evaluationPeriods = 1,
+      below = false,
+    ) => {
       const a = new cloudwatch.Alarm(this, alarmId, {
         metric,
         threshold,
         evaluationPeriods,
-        comparisonOperator: below ? cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD : cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        comparisonOperator: below
+          ? cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
+          : cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         // A missing data point from a below-threshold metric (availability, free space) is itself suspect.
         treatMissingData: below ? cloudwatch.TreatMissingData.BREACHING : cloudwatch.TreatMissingData.NOT_BREACHING,
         alarmDescription: description,
@@ -90,7 +103,12 @@ export class Ops extends Construct {
     };
 
     const api5xx = props.httpApi.metricServerError({ period: fiveMinutes, statistic: 'Sum' });
-    alarm('Api5xx', api5xx, 5, 'HTTP API answered 5xx at least 5 times in 5 minutes (a bug, or Kafka/Postgres/Redis unavailable: 503)');
+    alarm(
+      'Api5xx',
+      api5xx,
+      5,
+      'HTTP API answered 5xx at least 5 times in 5 minutes (a bug, or Kafka/Postgres/Redis unavailable: 503)',
+    );
 
     const errorMetrics: cloudwatch.IMetric[] = [];
     const throttleMetrics: cloudwatch.IMetric[] = [];
@@ -100,7 +118,12 @@ export class Ops extends Construct {
       // Labels only on the graphs: a labelled metric would make the alarm a metric-math one.
       errorMetrics.push(errors.with({ label: name }));
       throttleMetrics.push(throttles.with({ label: name }));
-      alarm(`${name}Errors`, errors, 1, `${name} function failed (an invocation error; Kafka batches are retried, the partition waits)`);
+      alarm(
+        `${name}Errors`,
+        errors,
+        1,
+        `${name} function failed (an invocation error; Kafka batches are retried, the partition waits)`,
+      );
       alarm(`${name}Throttles`, throttles, 1, `${name} function was throttled (account or reserved concurrency)`);
     }
 
@@ -115,7 +138,13 @@ export class Ops extends Construct {
         period: fiveMinutes,
       });
       lagMetrics.push(lag.with({ label: `${name} offset lag` }));
-      alarm(`${name}OffsetLag`, lag, props.maxOffsetLag ?? 10_000, `${name} is behind its topic by ${props.maxOffsetLag ?? 10_000}+ records for 15 minutes`, 3);
+      alarm(
+        `${name}OffsetLag`,
+        lag,
+        props.maxOffsetLag ?? 10_000,
+        `${name} is behind its topic by ${props.maxOffsetLag ?? 10_000}+ records for 15 minutes`,
+        3,
+      );
     }
 
     // Records dead-lettered by the handlers (docs/architecture.md#rule-3-offsets-move-only-after-the-effect): any growth of events_dlq needs a look (`customersignal dlq list`).
@@ -130,16 +159,28 @@ export class Ops extends Construct {
     const dlqIn: cloudwatch.IMetric = props.mskBrokerIds
       ? new cloudwatch.MathExpression({
           expression: props.mskBrokerIds.map((id) => `b${id}`).join(' + '),
-          usingMetrics: Object.fromEntries(props.mskBrokerIds.map((id) => [`b${id}`, dlqMetric({ 'Broker ID': String(id) })])),
+          usingMetrics: Object.fromEntries(
+            props.mskBrokerIds.map((id) => [`b${id}`, dlqMetric({ 'Broker ID': String(id) })]),
+          ),
           period: fiveMinutes,
         })
       : dlqMetric({});
-    alarm('DlqGrowth', dlqIn, 1, `${props.dlqTopic} received records: inspect with \`customersignal dlq list\`, redrive after a fix`);
+    alarm(
+      'DlqGrowth',
+      dlqIn,
+      1,
+      `${props.dlqTopic} received records: inspect with \`customersignal dlq list\`, redrive after a fix`,
+    );
     const onFailureMetrics: cloudwatch.IMetric[] = [];
     for (const [name, queue] of Object.entries(props.onFailureQueues)) {
       const visible = queue.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: 'Maximum' });
       onFailureMetrics.push(visible.with({ label: name }));
-      alarm(`${name}OnFailure`, visible, 1, `${name} event-source mapping gave up on a batch (records aged out while blocked): replay from the offsets in the message`);
+      alarm(
+        `${name}OnFailure`,
+        visible,
+        1,
+        `${name} event-source mapping gave up on a batch (records aged out while blocked): replay from the offsets in the message`,
+      );
     }
 
     // --- Postgres: the truth. CPU and connections sustained for 15 minutes; free storage below 10%.
@@ -150,30 +191,83 @@ export class Ops extends Construct {
       const connections = instance.metricDatabaseConnections({ period: fiveMinutes, statistic: 'Maximum' });
       const freeStorage = instance.metricFreeStorageSpace({ period: fiveMinutes, statistic: 'Minimum' });
       storeMetrics.push(cpu.with({ label: 'Postgres CPU %' }));
-      alarm('PostgresCpu', cpu, 80, 'Postgres CPU at 80%+ for 15 minutes: look at the slowest statements (Performance Insights off: pg_stat_statements) or size up dbInstanceType', 3);
+      alarm(
+        'PostgresCpu',
+        cpu,
+        80,
+        'Postgres CPU at 80%+ for 15 minutes: look at the slowest statements (Performance Insights off: pg_stat_statements) or size up dbInstanceType',
+        3,
+      );
       const maxConnections = props.database.maxConnections ?? 80;
-      alarm('PostgresConnections', connections, maxConnections, `Postgres has ${maxConnections}+ connections for 15 minutes: functions hold 2 each; check concurrency, the proxy, or raise the instance class`, 3);
+      alarm(
+        'PostgresConnections',
+        connections,
+        maxConnections,
+        `Postgres has ${maxConnections}+ connections for 15 minutes: functions hold 2 each; check concurrency, the proxy, or raise the instance class`,
+        3,
+      );
       const tenPercentBytes = Math.round(allocatedStorageGiB * 0.1 * 1024 ** 3);
-      alarm('PostgresFreeStorage', freeStorage, tenPercentBytes, 'Postgres free storage below 10% of the allocated size: storage autoscaling may be at its maximum (dbMaxAllocatedStorageGiB); check retention', 1, true);
+      alarm(
+        'PostgresFreeStorage',
+        freeStorage,
+        tenPercentBytes,
+        'Postgres free storage below 10% of the allocated size: storage autoscaling may be at its maximum (dbMaxAllocatedStorageGiB); check retention',
+        1,
+        true,
+      );
 
       // --- RDS Proxy: the target answers (availability), and sessions are not pinned (prepare must be off).
       if (props.database.proxyName) {
         const proxyMetric = (metricName: string, statistic: string, extra: Record<string, string> = {}) =>
-          new cloudwatch.Metric({ namespace: 'AWS/RDS', metricName, dimensionsMap: { ProxyName: props.database!.proxyName!, ...extra }, statistic, period: fiveMinutes });
-        alarm('ProxyAvailability', proxyMetric('AvailabilityPercentage', 'Minimum', { TargetGroup: 'default', TargetRole: 'READ_WRITE' }), 100,
-          'RDS Proxy could not reach its Postgres target for part of 5 minutes: check the instance (failover, reboot, storage full)', 1, true);
-        alarm('ProxyPinnedSessions', proxyMetric('DatabaseConnectionsCurrentlySessionPinned', 'Maximum'), 20,
-          'RDS Proxy has 20+ pinned sessions for 15 minutes: a client prepares statements or sets session state (DATABASE_PREPARE must be false)', 3);
+          new cloudwatch.Metric({
+            namespace: 'AWS/RDS',
+            metricName,
+            dimensionsMap: { ProxyName: props.database!.proxyName!, ...extra },
+            statistic,
+            period: fiveMinutes,
+          });
+        alarm(
+          'ProxyAvailability',
+          proxyMetric('AvailabilityPercentage', 'Minimum', { TargetGroup: 'default', TargetRole: 'READ_WRITE' }),
+          100,
+          'RDS Proxy could not reach its Postgres target for part of 5 minutes: check the instance (failover, reboot, storage full)',
+          1,
+          true,
+        );
+        alarm(
+          'ProxyPinnedSessions',
+          proxyMetric('DatabaseConnectionsCurrentlySessionPinned', 'Maximum'),
+          20,
+          'RDS Proxy has 20+ pinned sessions for 15 minutes: a client prepares statements or sets session state (DATABASE_PREPARE must be false)',
+          3,
+        );
       }
     }
 
     // --- The cache (ElastiCache Serverless): throttled commands mean it is scaling or at its ECPU limit.
     if (props.cacheName) {
       const cacheMetric = (metricName: string, statistic: string) =>
-        new cloudwatch.Metric({ namespace: 'AWS/ElastiCache', metricName, dimensionsMap: { clusterId: props.cacheName! }, statistic, period: fiveMinutes });
-      alarm('CacheThrottled', cacheMetric('ThrottledCmds', 'Sum'), 1, 'The cache throttled commands: reads fall back to Postgres (slower); check ECPU usage and key sizes');
+        new cloudwatch.Metric({
+          namespace: 'AWS/ElastiCache',
+          metricName,
+          dimensionsMap: { clusterId: props.cacheName! },
+          statistic,
+          period: fiveMinutes,
+        });
+      alarm(
+        'CacheThrottled',
+        cacheMetric('ThrottledCmds', 'Sum'),
+        1,
+        'The cache throttled commands: reads fall back to Postgres (slower); check ECPU usage and key sizes',
+      );
       // 1 GiB: the cache holds hot rollups only; past this it costs more than expected (docs/aws.md).
-      alarm('CacheSize', cacheMetric('BytesUsedForCache', 'Maximum'), 1024 ** 3, 'The cache holds 1 GiB+ of data: more than the hot rollups need; check key TTLs (cost grows per GB-hour)', 3);
+      alarm(
+        'CacheSize',
+        cacheMetric('BytesUsedForCache', 'Maximum'),
+        1024 ** 3,
+        'The cache holds 1 GiB+ of data: more than the hot rollups need; check key TTLs (cost grows per GB-hour)',
+        3,
+      );
       storeMetrics.push(cacheMetric('ECPUsConsumed', 'Sum').with({ label: 'Cache ECPUs' }));
     }
 
@@ -188,7 +282,12 @@ export class Ops extends Construct {
           period: fiveMinutes,
         });
         storeMetrics.push(disk.with({ label: `Broker ${id} disk %` }));
-        alarm(`MskBroker${id}Disk`, disk, 80, `MSK broker ${id} data disk 80%+ full: raise mskBrokerStorageGiB (EBS grows online) or lower topic retention`);
+        alarm(
+          `MskBroker${id}Disk`,
+          disk,
+          80,
+          `MSK broker ${id} data disk 80%+ full: raise mskBrokerStorageGiB (EBS grows online) or lower topic retention`,
+        );
       }
     }
 
@@ -196,8 +295,17 @@ export class Ops extends Construct {
       defaultInterval: Duration.hours(3),
       widgets: [
         [
-          new cloudwatch.GraphWidget({ title: 'HTTP API requests and 5xx', left: [props.httpApi.metricCount({ period: Duration.minutes(1) })], right: [api5xx], width: 12 }),
-          new cloudwatch.GraphWidget({ title: 'HTTP API latency p99 (ms)', left: [props.httpApi.metricLatency({ statistic: 'p99', period: Duration.minutes(1) })], width: 12 }),
+          new cloudwatch.GraphWidget({
+            title: 'HTTP API requests and 5xx',
+            left: [props.httpApi.metricCount({ period: Duration.minutes(1) })],
+            right: [api5xx],
+            width: 12,
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'HTTP API latency p99 (ms)',
+            left: [props.httpApi.metricLatency({ statistic: 'p99', period: Duration.minutes(1) })],
+            width: 12,
+          }),
         ],
         [
           new cloudwatch.GraphWidget({ title: 'Function errors', left: errorMetrics, width: 12 }),

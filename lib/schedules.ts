@@ -28,8 +28,20 @@ export class Schedules extends Construct {
         schedule: events.Schedule.rate(Duration.minutes(1)),
         targets: [new targets.LambdaFunction(fn, { retryAttempts: 2, maxEventAge: Duration.minutes(1) })],
       });
-    this.maintenanceRule = everyMinute('Maintenance', 'CustomerSignal maintenance: partitions ahead, retention, key-use flush, freshness', props.maintenance);
-    this.alertTickRule = everyMinute('AlertTick', 'CustomerSignal alert tick: absence rules, for periods, resolves', props.alertTick);
-    this.dispatchRule = everyMinute('Dispatch', 'CustomerSignal dispatcher: deliver pending notifications', props.dispatch);
+    this.maintenanceRule = everyMinute(
+      'Maintenance',
+      'CustomerSignal maintenance: partitions ahead, retention, key-use flush, freshness',
+      props.maintenance,
+    );
+    this.alertTickRule = everyMinute(
+      'AlertTick',
+      'CustomerSignal alert tick: absence rules, for periods, resolves',
+      props.alertTick,
+    );
+    this.dispatchRule = everyMinute(
+      'Dispatch',
+      'CustomerSignal dispatcher: deliver pending notifications',
+      props.dispatch,
+    );
   }
 }

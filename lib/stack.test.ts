@@ -34,9 +34,12 @@ let stack: CustomerSignalStack;
 let template: Template;
 let dataTemplate: Template;
 /** Logical id of an L2 construct's CloudFormation resource, in whichever stack it lives. */
-const logicalId = (construct: { node: { defaultChild?: unknown } }) => Stack.of(construct as never).getLogicalId(construct.node.defaultChild as CfnElement);
+const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
+  Stack.of(construct as never).getLogicalId(construct.node.defaultChild as CfnElement);
 /** A value the stateless stack reads from the stateful one (an output of the data stack). */
-const fromData = (outputName: RegExp) => ({ 'Fn::GetStackOutput': expect.objectContaining({ OutputName: expect.stringMatching(outputName) }) });
+const fromData = (outputName: RegExp) => ({
+  'Fn::GetStackOutput': expect.objectContaining({ OutputName: expect.stringMatching(outputName) }),
+});
 
 beforeAll(() => {
   // Synth the way the deploy commands do: after `npm run build:web` (about 2 s; vite, no network).
@@ -68,11 +71,15 @@ describe('functions', () => {
         KAFKA_AUTH: 'aws-iam',
         KAFKA_MSK_CLUSTER_ARN: fromData(/StreamingCluster/),
         REDIS_SECRET_ARN: fromData(/StorageRedisSecret/),
-        REDIS_URL: { 'Fn::Join': ['', [expect.stringMatching(/^rediss:\/\//), expect.anything(), ':', expect.anything()]] },
+        REDIS_URL: {
+          'Fn::Join': ['', [expect.stringMatching(/^rediss:\/\//), expect.anything(), ':', expect.anything()]],
+        },
       });
       expect(props.TracingConfig).toEqual({ Mode: 'Active' });
       // The least-privilege role, with the certificate verified.
-      expect(JSON.stringify(props.Environment.Variables.DATABASE_URL)).toMatch(/postgres:\/\/customersignal_app@.*sslmode=verify-full/);
+      expect(JSON.stringify(props.Environment.Variables.DATABASE_URL)).toMatch(
+        /postgres:\/\/customersignal_app@.*sslmode=verify-full/,
+      );
     }
   });
 
@@ -85,7 +92,8 @@ describe('functions', () => {
   });
 
   it('gives the dispatcher no SMTP settings while the stage names no sender', () => {
-    const env = (template.findResources('AWS::Lambda::Function')[logicalId(stack.functions.dispatch)] as Resource).Properties.Environment.Variables;
+    const env = (template.findResources('AWS::Lambda::Function')[logicalId(stack.functions.dispatch)] as Resource)
+      .Properties.Environment.Variables;
     expect(env.SMTP_HOST).toBeUndefined();
   });
 
@@ -94,9 +102,14 @@ describe('functions', () => {
       .filter(([, p]) => JSON.stringify((p as Resource).Properties.PolicyDocument).includes('StoragePostgresSecret'))
       .map(([id]) => id);
     // The migrations function, and RDS Proxy, which signs in to the instance with it.
-    expect(masterSecretReaders.sort()).toEqual([expect.stringMatching(/^MigrationsFunction/), expect.stringMatching(/^StoragePostgresProxyIAMRole/)]);
+    expect(masterSecretReaders.sort()).toEqual([
+      expect.stringMatching(/^MigrationsFunction/),
+      expect.stringMatching(/^StoragePostgresProxyIAMRole/),
+    ]);
     expect(JSON.stringify(template.toJSON())).not.toContain('StoragePostgresSecret');
-    const migrationsEnv = (dataTemplate.findResources('AWS::Lambda::Function')[logicalId(stack.migrations.function)] as Resource).Properties.Environment.Variables;
+    const migrationsEnv = (
+      dataTemplate.findResources('AWS::Lambda::Function')[logicalId(stack.migrations.function)] as Resource
+    ).Properties.Environment.Variables;
     expect(JSON.stringify(migrationsEnv.DATABASE_URL)).toContain('postgres://customersignal@');
     expect(migrationsEnv.DATABASE_APP_SECRET_ARN).toEqual({ Ref: expect.stringMatching(/^StorageAppUserSecret/) });
   });
@@ -106,11 +119,16 @@ describe('functions', () => {
     for (const [id, fn] of Object.entries(template.findResources('AWS::Lambda::Function'))) {
       const variables = (fn as Resource).Properties.Environment?.Variables ?? {};
       for (const [name, value] of Object.entries(variables)) {
-        expect({ id, name, value: JSON.stringify(value) }).toEqual({ id, name, value: expect.not.stringMatching(passwordLike) });
+        expect({ id, name, value: JSON.stringify(value) }).toEqual({
+          id,
+          name,
+          value: expect.not.stringMatching(passwordLike),
+        });
       }
     }
     // The secret travels by reference.
-    const ingestEnv = (template.findResources('AWS::Lambda::Function')[logicalId(stack.functions.ingest)] as Resource).Properties.Environment.Variables;
+    const ingestEnv = (template.findResources('AWS::Lambda::Function')[logicalId(stack.functions.ingest)] as Resource)
+      .Properties.Environment.Variables;
     expect(ingestEnv.DATABASE_SECRET_ARN).toEqual(fromData(/^PublishOutputRefStorageAppUserSecret/));
   });
 
@@ -120,7 +138,8 @@ describe('functions', () => {
         .filter(([, p]) =>
           (p as Resource).Properties.PolicyDocument.Statement.some(
             (s: { Action: string | string[]; Resource: unknown }) =>
-              [s.Action].flat().includes('kafka-cluster:WriteData') && JSON.stringify(s.Resource).includes(`/${topic}"`),
+              [s.Action].flat().includes('kafka-cluster:WriteData') &&
+              JSON.stringify(s.Resource).includes(`/${topic}"`),
           ),
         )
         .map(([id]) => id);
@@ -129,17 +148,24 @@ describe('functions', () => {
     expect(writersOf('events_dlq')).toEqual([expect.stringMatching(/^FunctionsAggregate/)]);
   });
 
-  it('lets maintenance read the aggregate group\'s offsets (consumer lag, caught_up_through) but not consume', () => {
+  it("lets maintenance read the aggregate group's offsets (consumer lag, caught_up_through) but not consume", () => {
     const statementsOf = (prefix: RegExp) =>
       Object.entries(template.findResources('AWS::IAM::Policy'))
         .filter(([id]) => prefix.test(id))
-        .flatMap(([, p]) => (p as Resource).Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+        .flatMap(
+          ([, p]) =>
+            (p as Resource).Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+        );
     const maintenance = statementsOf(/^FunctionsMaintenance/);
     const actions = maintenance.flatMap((s) => [s.Action].flat());
-    expect(actions).toEqual(expect.arrayContaining(['kafka-cluster:Connect', 'kafka-cluster:DescribeTopic', 'kafka-cluster:DescribeGroup']));
+    expect(actions).toEqual(
+      expect.arrayContaining(['kafka-cluster:Connect', 'kafka-cluster:DescribeTopic', 'kafka-cluster:DescribeGroup']),
+    );
     expect(actions).not.toContain('kafka-cluster:ReadData');
     expect(actions).not.toContain('kafka-cluster:AlterGroup');
-    expect(JSON.stringify(maintenance.filter((s) => [s.Action].flat().includes('kafka-cluster:DescribeGroup')))).toContain('/aggregate"');
+    expect(
+      JSON.stringify(maintenance.filter((s) => [s.Action].flat().includes('kafka-cluster:DescribeGroup'))),
+    ).toContain('/aggregate"');
   });
 });
 
@@ -153,7 +179,7 @@ describe('api', () => {
       const integrationId = route.Properties.Target['Fn::Join'][1][1].Ref;
       const uri = (integrations[integrationId] as Resource).Properties.IntegrationUri;
       const target = HTTP_ROUTES[route.Properties.RouteKey as RouteKey];
-      expect(uri).toEqual({ "Fn::GetAtt": [fnIds[target], "Arn"] });
+      expect(uri).toEqual({ 'Fn::GetAtt': [fnIds[target], 'Arn'] });
     }
   });
 
@@ -183,11 +209,25 @@ describe('streaming', () => {
   it('feeds events_raw to aggregate and metric_updates to alert, each with an on-failure queue, after topics and schema exist', () => {
     const mappings = template.findResources('AWS::Lambda::EventSourceMapping');
     const cases = [
-      { fn: stack.functions.aggregate, topic: 'events_raw', group: 'aggregate', batch: 500, queue: stack.eventSources.aggregateOnFailure },
-      { fn: stack.functions.alert, topic: 'metric_updates', group: 'alert', batch: 100, queue: stack.eventSources.alertOnFailure },
+      {
+        fn: stack.functions.aggregate,
+        topic: 'events_raw',
+        group: 'aggregate',
+        batch: 500,
+        queue: stack.eventSources.aggregateOnFailure,
+      },
+      {
+        fn: stack.functions.alert,
+        topic: 'metric_updates',
+        group: 'alert',
+        batch: 100,
+        queue: stack.eventSources.alertOnFailure,
+      },
     ];
     for (const c of cases) {
-      const [id, mapping] = Object.entries(mappings).find(([, m]) => JSON.stringify((m as Resource).Properties.FunctionName) === JSON.stringify({ Ref: logicalId(c.fn) }))!;
+      const [id, mapping] = Object.entries(mappings).find(
+        ([, m]) => JSON.stringify((m as Resource).Properties.FunctionName) === JSON.stringify({ Ref: logicalId(c.fn) }),
+      )!;
       expect((mapping as Resource).Properties).toMatchObject({
         Topics: [c.topic],
         AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: c.group },
@@ -207,7 +247,10 @@ describe('streaming', () => {
   it('lets alert consume metric_updates as group alert, and nothing more of Kafka than connecting', () => {
     const statements = Object.entries(template.findResources('AWS::IAM::Policy'))
       .filter(([id]) => /^FunctionsAlert[A-Z0-9]/.test(id) && !/^FunctionsAlertTick/.test(id))
-      .flatMap(([, p]) => (p as Resource).Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+      .flatMap(
+        ([, p]) =>
+          (p as Resource).Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+      );
     const read = statements.filter((s) => [s.Action].flat().includes('kafka-cluster:ReadData'));
     expect(JSON.stringify(read)).toContain('/metric_updates"');
     expect(JSON.stringify(read)).not.toContain('/events_raw"');
@@ -220,8 +263,12 @@ describe('streaming', () => {
     const specs = JSON.parse(topics!.Properties.Specs);
     expect(specs.map((s: { topic: string }) => s.topic).sort()).toEqual(['events_dlq', 'events_raw', 'metric_updates']);
     for (const s of specs) expect(s.retentionMs).toBeGreaterThan(0);
-    const topicsPolicy = Object.entries(dataTemplate.findResources('AWS::IAM::Policy')).filter(([id]) => /^TopicsFunction/.test(id));
-    const create = topicsPolicy.flatMap(([, p]) => (p as Resource).Properties.PolicyDocument.Statement).filter((s: { Action: string[] }) => [s.Action].flat().includes('kafka-cluster:CreateTopic'));
+    const topicsPolicy = Object.entries(dataTemplate.findResources('AWS::IAM::Policy')).filter(([id]) =>
+      /^TopicsFunction/.test(id),
+    );
+    const create = topicsPolicy
+      .flatMap(([, p]) => (p as Resource).Properties.PolicyDocument.Statement)
+      .filter((s: { Action: string[] }) => [s.Action].flat().includes('kafka-cluster:CreateTopic'));
     expect(create).toHaveLength(1);
     expect(JSON.stringify(create[0].Resource)).not.toContain('*');
   });
@@ -238,7 +285,11 @@ describe('streaming', () => {
 
 describe('storage', () => {
   it('runs Postgres 15 behind an RDS Proxy that requires TLS and signs in as the master and the app role', () => {
-    dataTemplate.hasResourceProperties('AWS::RDS::DBInstance', { Engine: 'postgres', EngineVersion: '15', StorageEncrypted: true });
+    dataTemplate.hasResourceProperties('AWS::RDS::DBInstance', {
+      Engine: 'postgres',
+      EngineVersion: '15',
+      StorageEncrypted: true,
+    });
     dataTemplate.hasResourceProperties('AWS::RDS::DBProxy', { EngineFamily: 'POSTGRESQL', RequireTLS: true });
     const [proxy] = Object.values(dataTemplate.findResources('AWS::RDS::DBProxy')) as Resource[];
     expect(proxy!.Properties.Auth).toHaveLength(2);
@@ -247,7 +298,10 @@ describe('storage', () => {
   it('has a serverless Valkey cache in its own security group, with a user group whose default user is off', () => {
     const caches = Object.values(dataTemplate.findResources('AWS::ElastiCache::ServerlessCache')) as Resource[];
     expect(caches).toHaveLength(1);
-    expect(caches[0]!.Properties).toMatchObject({ Engine: 'valkey', SecurityGroupIds: [{ 'Fn::GetAtt': [expect.stringMatching(/^StorageCacheSecurityGroup/), 'GroupId'] }] });
+    expect(caches[0]!.Properties).toMatchObject({
+      Engine: 'valkey',
+      SecurityGroupIds: [{ 'Fn::GetAtt': [expect.stringMatching(/^StorageCacheSecurityGroup/), 'GroupId'] }],
+    });
     expect(caches[0]!.Properties.SubnetIds).toHaveLength(2);
     const users = Object.values(dataTemplate.findResources('AWS::ElastiCache::User')) as Resource[];
     const byName = Object.fromEntries(users.map((u) => [u.Properties.UserName, u.Properties]));
@@ -275,7 +329,12 @@ describe('storage', () => {
 describe('web', () => {
   it('serves a private bucket through CloudFront with origin access control, an SPA rewrite and the API on the same origin', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
     });
     template.hasResourceProperties('AWS::CloudFront::OriginAccessControl', {
       OriginAccessControlConfig: Match.objectLike({ OriginAccessControlOriginType: 's3', SigningBehavior: 'always' }),
@@ -283,12 +342,19 @@ describe('web', () => {
     template.hasResourceProperties('AWS::CloudFront::Distribution', {
       DistributionConfig: Match.objectLike({
         DefaultRootObject: 'index.html',
-        Origins: Match.arrayWith([Match.objectLike({ OriginAccessControlId: { 'Fn::GetAtt': [Match.anyValue(), 'Id'] } })]),
+        Origins: Match.arrayWith([
+          Match.objectLike({ OriginAccessControlId: { 'Fn::GetAtt': [Match.anyValue(), 'Id'] } }),
+        ]),
         // No distribution-wide error pages: they would rewrite the API's own 403/404 too.
         CustomErrorResponses: Match.absent(),
-        DefaultCacheBehavior: Match.objectLike({ FunctionAssociations: [Match.objectLike({ EventType: 'viewer-request' })] }),
+        DefaultCacheBehavior: Match.objectLike({
+          FunctionAssociations: [Match.objectLike({ EventType: 'viewer-request' })],
+        }),
         CacheBehaviors: API_PATH_PATTERNS.map((pattern) =>
-          Match.objectLike({ PathPattern: pattern, AllowedMethods: Match.arrayWith(['PUT', 'PATCH', 'POST', 'DELETE']) }),
+          Match.objectLike({
+            PathPattern: pattern,
+            AllowedMethods: Match.arrayWith(['PUT', 'PATCH', 'POST', 'DELETE']),
+          }),
         ),
         Logging: Match.objectLike({ Bucket: Match.anyValue() }),
       }),
@@ -296,7 +362,9 @@ describe('web', () => {
   });
 
   it('rewrites SPA routes to index.html and leaves files alone', () => {
-    const rewrite = new Function(`${SPA_REWRITE_SOURCE}; return handler;`)() as (e: { request: { uri: string } }) => { uri: string };
+    const rewrite = new Function(`${SPA_REWRITE_SOURCE}; return handler;`)() as (e: { request: { uri: string } }) => {
+      uri: string;
+    };
     expect(rewrite({ request: { uri: '/metrics/signup' } }).uri).toBe('/index.html');
     expect(rewrite({ request: { uri: '/' } }).uri).toBe('/index.html');
     expect(rewrite({ request: { uri: '/assets/index-abc.js' } }).uri).toBe('/assets/index-abc.js');
@@ -313,7 +381,8 @@ describe('web', () => {
   it('empties and deletes both buckets with the stack unless the stage protects its data', () => {
     const buckets = template.findResources('AWS::S3::Bucket');
     expect(Object.keys(buckets)).toHaveLength(2);
-    for (const bucket of Object.values(buckets) as (Resource & { DeletionPolicy?: string })[]) expect(bucket.DeletionPolicy).toBe('Delete');
+    for (const bucket of Object.values(buckets) as (Resource & { DeletionPolicy?: string })[])
+      expect(bucket.DeletionPolicy).toBe('Delete');
     expect(Object.keys(template.findResources('Custom::S3AutoDeleteObjects'))).toHaveLength(2);
   });
 
@@ -333,7 +402,7 @@ describe('web', () => {
 });
 
 describe('ops', () => {
-  it('alarms on API 5xx, every function\'s errors and throttles, Kafka offset lag and dead letters, to an encrypted topic', () => {
+  it("alarms on API 5xx, every function's errors and throttles, Kafka offset lag and dead letters, to an encrypted topic", () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Resource[];
     const metrics = alarms.map((a) => `${a.Properties.Namespace}/${a.Properties.MetricName}`);
     expect(metrics).toContain('AWS/ApiGateway/5xx');
@@ -350,12 +419,23 @@ describe('ops', () => {
   it('alarms on Postgres CPU, connections and free storage, RDS Proxy availability and pinning, and the cache', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Resource[];
     const metrics = alarms.map((a) => `${a.Properties.Namespace}/${a.Properties.MetricName}`);
-    for (const m of ['AWS/RDS/CPUUtilization', 'AWS/RDS/DatabaseConnections', 'AWS/RDS/FreeStorageSpace', 'AWS/RDS/AvailabilityPercentage',
-      'AWS/RDS/DatabaseConnectionsCurrentlySessionPinned', 'AWS/ElastiCache/ThrottledCmds', 'AWS/ElastiCache/BytesUsedForCache']) {
+    for (const m of [
+      'AWS/RDS/CPUUtilization',
+      'AWS/RDS/DatabaseConnections',
+      'AWS/RDS/FreeStorageSpace',
+      'AWS/RDS/AvailabilityPercentage',
+      'AWS/RDS/DatabaseConnectionsCurrentlySessionPinned',
+      'AWS/ElastiCache/ThrottledCmds',
+      'AWS/ElastiCache/BytesUsedForCache',
+    ]) {
       expect(metrics).toContain(m);
     }
     const free = alarms.find((a) => a.Properties.MetricName === 'FreeStorageSpace')!;
-    expect(free.Properties).toMatchObject({ ComparisonOperator: 'LessThanThreshold', Threshold: 2 * 1024 ** 3, TreatMissingData: 'breaching' });
+    expect(free.Properties).toMatchObject({
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 2 * 1024 ** 3,
+      TreatMissingData: 'breaching',
+    });
   });
 });
 
@@ -383,9 +463,18 @@ describe('stages and cdk-nag', () => {
   it('reads a stage from cdk.json and lets the command line override a key', () => {
     expect(stageFromContext(nodeWith({}))).toMatchObject({ name: 'dev', natGateways: 1, dbMultiAz: false });
     const prod = stageFromContext(nodeWith({ stage: 'prod', natGateways: '3' }));
-    expect(prod).toMatchObject({ name: 'prod', account: '111111111111', region: 'eu-west-1', natGateways: 3, dbMultiAz: true, protectData: true });
+    expect(prod).toMatchObject({
+      name: 'prod',
+      account: '111111111111',
+      region: 'eu-west-1',
+      natGateways: 3,
+      dbMultiAz: true,
+      protectData: true,
+    });
     expect(() => stageFromContext(nodeWith({ stage: 'nope' }))).toThrow(/Unknown stage "nope"/);
-    expect(() => stageFromContext(nodeWith({ natGateways: 'two' }))).toThrow(/natGateways must be a non-negative number/);
+    expect(() => stageFromContext(nodeWith({ natGateways: 'two' }))).toThrow(
+      /natGateways must be a non-negative number/,
+    );
   });
 
   it('leaves no AwsSolutions finding unacknowledged (dev stage)', () => {
@@ -396,24 +485,48 @@ describe('stages and cdk-nag', () => {
     const azs = JSON.parse(readFileSync(path.join(__dirname, '..', 'cdk.context.json'), 'utf8'));
     const prodApp = new App({ context: { ...cdkJson.context, ...azs, stage: 'prod', 'aws:cdk:bundling-stacks': [] } });
     const stage = stageFromContext(prodApp.node);
-    const prod = new CustomerSignalStack(prodApp, 'CustomerSignal-prod', { stage, env: { account: stage.account, region: stage.region } });
+    const prod = new CustomerSignalStack(prodApp, 'CustomerSignal-prod', {
+      stage,
+      env: { account: stage.account, region: stage.region },
+    });
     Validations.of(prodApp).addPlugins(new AwsSolutionsChecks(prodApp));
     acknowledgeFindings(prod);
     expect(() => prodApp.synth()).not.toThrow();
     const prodTemplate = Template.fromStack(prod);
-    Template.fromStack(prod.data).hasResourceProperties('AWS::RDS::DBInstance', { MultiAZ: true, DeletionProtection: true });
-    const dispatchEnv = (prodTemplate.findResources('AWS::Lambda::Function')[prod.getLogicalId(prod.functions.dispatch.node.defaultChild as CfnElement)] as Resource).Properties.Environment.Variables;
-    expect(dispatchEnv).toMatchObject({ SMTP_HOST: 'email-smtp.eu-west-1.amazonaws.com', SMTP_PORT: '587', SMTP_FROM: 'alerts@example.com' });
+    Template.fromStack(prod.data).hasResourceProperties('AWS::RDS::DBInstance', {
+      MultiAZ: true,
+      DeletionProtection: true,
+    });
+    const dispatchEnv = (
+      prodTemplate.findResources('AWS::Lambda::Function')[
+        prod.getLogicalId(prod.functions.dispatch.node.defaultChild as CfnElement)
+      ] as Resource
+    ).Properties.Environment.Variables;
+    expect(dispatchEnv).toMatchObject({
+      SMTP_HOST: 'email-smtp.eu-west-1.amazonaws.com',
+      SMTP_PORT: '587',
+      SMTP_FROM: 'alerts@example.com',
+    });
     expect(dispatchEnv.SMTP_SECRET_ARN).toEqual(fromData(/EmailSmtpSecret/));
     // The alert function and its tick make the first delivery attempt: they get the same SMTP settings.
     for (const fn of [prod.functions.alert, prod.functions.alertTick]) {
-      const env = (prodTemplate.findResources('AWS::Lambda::Function')[prod.getLogicalId(fn.node.defaultChild as CfnElement)] as Resource).Properties.Environment.Variables;
-      expect(env).toMatchObject({ SMTP_HOST: 'email-smtp.eu-west-1.amazonaws.com', SMTP_PORT: '587', SMTP_FROM: 'alerts@example.com' });
+      const env = (
+        prodTemplate.findResources('AWS::Lambda::Function')[
+          prod.getLogicalId(fn.node.defaultChild as CfnElement)
+        ] as Resource
+      ).Properties.Environment.Variables;
+      expect(env).toMatchObject({
+        SMTP_HOST: 'email-smtp.eu-west-1.amazonaws.com',
+        SMTP_PORT: '587',
+        SMTP_FROM: 'alerts@example.com',
+      });
     }
   });
 
   it('can run provisioned MSK instead (a stage with mskBrokerType): IAM auth, TLS, broker logs, and cdk-nag still passes', () => {
-    const pApp = new App({ context: { ...cdkJson.context, mskBrokerType: 'kafka.m7g.large', 'aws:cdk:bundling-stacks': [] } });
+    const pApp = new App({
+      context: { ...cdkJson.context, mskBrokerType: 'kafka.m7g.large', 'aws:cdk:bundling-stacks': [] },
+    });
     const p = new CustomerSignalStack(pApp, 'CustomerSignal-provisioned', { stage: stageFromContext(pApp.node) });
     Validations.of(pApp).addPlugins(new AwsSolutionsChecks(pApp));
     acknowledgeFindings(p);
@@ -428,7 +541,9 @@ describe('stages and cdk-nag', () => {
       BrokerNodeGroupInfo: Match.objectLike({ InstanceType: 'kafka.m7g.large' }),
       ClientAuthentication: { Sasl: { Iam: { Enabled: true } }, Unauthenticated: { Enabled: false } },
       EncryptionInfo: { EncryptionInTransit: { ClientBroker: 'TLS', InCluster: true } },
-      LoggingInfo: Match.objectLike({ BrokerLogs: Match.objectLike({ CloudWatchLogs: Match.objectLike({ Enabled: true }) }) }),
+      LoggingInfo: Match.objectLike({
+        BrokerLogs: Match.objectLike({ CloudWatchLogs: Match.objectLike({ Enabled: true }) }),
+      }),
     });
   });
 
@@ -444,7 +559,11 @@ describe('stages and cdk-nag', () => {
     t.resourceCountIs('AWS::MSK::Cluster', 1);
     t.resourceCountIs('AWS::ElastiCache::ServerlessCache', 0);
     t.resourceCountIs('AWS::ElastiCache::User', 0);
-    const env = (Template.fromStack(ls).findResources('AWS::Lambda::Function')[ls.getLogicalId(ls.functions.ingest.node.defaultChild as CfnElement)] as Resource).Properties.Environment.Variables;
+    const env = (
+      Template.fromStack(ls).findResources('AWS::Lambda::Function')[
+        ls.getLogicalId(ls.functions.ingest.node.defaultChild as CfnElement)
+      ] as Resource
+    ).Properties.Environment.Variables;
     expect(env.KAFKA_AUTH).toBe('none');
     // Classic exports, which LocalStack's CloudFormation resolves (not Fn::GetStackOutput).
     expect(env.KAFKA_MSK_CLUSTER_ARN).toEqual({ 'Fn::ImportValue': expect.stringMatching(/StreamingCluster/) });
@@ -461,23 +580,43 @@ describe('stages and cdk-nag', () => {
     const data = Template.fromStack(dev.data);
     data.resourceCountIs('AWS::RDS::DBProxy', 0);
     data.resourceCountIs('AWS::EC2::NatGateway', 1);
-    expect(Object.values(data.findResources('AWS::EC2::VPCEndpoint')).map((e) => (e as Resource).Properties.VpcEndpointType ?? 'Gateway')).toEqual(['Gateway']);
+    expect(
+      Object.values(data.findResources('AWS::EC2::VPCEndpoint')).map(
+        (e) => (e as Resource).Properties.VpcEndpointType ?? 'Gateway',
+      ),
+    ).toEqual(['Gateway']);
     data.hasResourceProperties('AWS::ElastiCache::ServerlessCache', { Engine: 'valkey' });
-    data.hasResourceProperties('AWS::MSK::Cluster', { BrokerNodeGroupInfo: Match.objectLike({ InstanceType: 'kafka.t3.small', StorageInfo: { EBSStorageInfo: { VolumeSize: 10 } } }) });
-    const env = (Template.fromStack(dev).findResources('AWS::Lambda::Function')[dev.getLogicalId(dev.functions.ingest.node.defaultChild as CfnElement)] as Resource).Properties.Environment.Variables;
+    data.hasResourceProperties('AWS::MSK::Cluster', {
+      BrokerNodeGroupInfo: Match.objectLike({
+        InstanceType: 'kafka.t3.small',
+        StorageInfo: { EBSStorageInfo: { VolumeSize: 10 } },
+      }),
+    });
+    const env = (
+      Template.fromStack(dev).findResources('AWS::Lambda::Function')[
+        dev.getLogicalId(dev.functions.ingest.node.defaultChild as CfnElement)
+      ] as Resource
+    ).Properties.Environment.Variables;
     // Straight to the instance: prepared statements are fine, and the certificate is the RDS CA's.
     expect(env).toMatchObject({ DATABASE_PREPARE: 'true', NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem' });
     expect(JSON.stringify(env.DATABASE_URL)).toContain('StoragePostgres');
   });
 
   it('refuses the email-smtp endpoint on an environment-agnostic stage (it is not offered in every AZ)', () => {
-    const a = new App({ context: { ...cdkJson.context, interfaceEndpoints: 'email-smtp', 'aws:cdk:bundling-stacks': [] } });
-    expect(() => new CustomerSignalStack(a, 'CustomerSignal-smtp', { stage: stageFromContext(a.node) })).toThrow(/not offered in every availability zone/);
+    const a = new App({
+      context: { ...cdkJson.context, interfaceEndpoints: 'email-smtp', 'aws:cdk:bundling-stacks': [] },
+    });
+    expect(() => new CustomerSignalStack(a, 'CustomerSignal-smtp', { stage: stageFromContext(a.node) })).toThrow(
+      /not offered in every availability zone/,
+    );
   });
 
   it('acknowledges every finding with a written reason', () => {
     const acknowledged: { id: string; reason: string }[] = [];
-    const spy = jest.spyOn(Validations.prototype, 'acknowledge').mockImplementation(function (this: unknown, ack: { id: string; reason: string }) {
+    const spy = jest.spyOn(Validations.prototype, 'acknowledge').mockImplementation(function (
+      this: unknown,
+      ack: { id: string; reason: string },
+    ) {
       acknowledged.push(ack);
     } as never);
     try {

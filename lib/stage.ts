@@ -79,18 +79,39 @@ const DEFAULTS: Omit<StageConfig, 'name'> = {
 };
 
 const NUMBER_KEYS = [
-  'natGateways', 'dbAllocatedStorageGiB', 'dbMaxAllocatedStorageGiB', 'dbBackupRetentionDays', 'eventsRawPartitions',
-  'apiRateLimit', 'apiBurstLimit', 'mskBrokerStorageGiB', 'lambdaMemoryMb', 'logRetentionDays', 'aggregateBatchSize', 'alertBatchSize', 'batchingWindowSeconds',
+  'natGateways',
+  'dbAllocatedStorageGiB',
+  'dbMaxAllocatedStorageGiB',
+  'dbBackupRetentionDays',
+  'eventsRawPartitions',
+  'apiRateLimit',
+  'apiBurstLimit',
+  'mskBrokerStorageGiB',
+  'lambdaMemoryMb',
+  'logRetentionDays',
+  'aggregateBatchSize',
+  'alertBatchSize',
+  'batchingWindowSeconds',
 ] as const;
 const BOOLEAN_KEYS = ['dbMultiAz', 'protectData', 'localstack', 'dbProxy'] as const;
-const STRING_KEYS = ['account', 'region', 'dbInstanceType', 'alarmEmail', 'emailFrom', 'mskBrokerType', 'mskKafkaVersion'] as const;
+const STRING_KEYS = [
+  'account',
+  'region',
+  'dbInstanceType',
+  'alarmEmail',
+  'emailFrom',
+  'mskBrokerType',
+  'mskKafkaVersion',
+] as const;
 
 /** Reads `stage` and `stages` from the context; command-line values (strings) win over cdk.json. */
 export function stageFromContext(node: Node): StageConfig {
   const name = String(node.tryGetContext('stage') ?? 'dev');
   const stages = (node.tryGetContext('stages') ?? {}) as Record<string, Partial<StageConfig>>;
   if (!(name in stages) && name !== 'dev') {
-    throw new Error(`Unknown stage "${name}": add it under context.stages in cdk.json (known: ${Object.keys(stages).join(', ') || 'none'})`);
+    throw new Error(
+      `Unknown stage "${name}": add it under context.stages in cdk.json (known: ${Object.keys(stages).join(', ') || 'none'})`,
+    );
   }
   const merged: Record<string, unknown> = { ...DEFAULTS, ...stages[name], name };
   for (const key of [...NUMBER_KEYS, ...BOOLEAN_KEYS, ...STRING_KEYS, 'interfaceEndpoints']) {
@@ -100,16 +121,19 @@ export function stageFromContext(node: Node): StageConfig {
   for (const key of NUMBER_KEYS) {
     if (merged[key] === undefined) continue;
     const n = Number(merged[key]);
-    if (!Number.isFinite(n) || n < 0) throw new Error(`Stage ${name}: ${key} must be a non-negative number, got ${JSON.stringify(merged[key])}`);
+    if (!Number.isFinite(n) || n < 0)
+      throw new Error(`Stage ${name}: ${key} must be a non-negative number, got ${JSON.stringify(merged[key])}`);
     merged[key] = n;
   }
   for (const key of BOOLEAN_KEYS) merged[key] = merged[key] === true || merged[key] === 'true';
-  if (typeof merged.interfaceEndpoints === 'string') merged.interfaceEndpoints = merged.interfaceEndpoints.split(',').filter(Boolean);
+  if (typeof merged.interfaceEndpoints === 'string')
+    merged.interfaceEndpoints = merged.interfaceEndpoints.split(',').filter(Boolean);
   const stage = merged as unknown as StageConfig;
   if ((stage.account === undefined) !== (stage.region === undefined)) {
     throw new Error(`Stage ${name}: set both account and region, or neither`);
   }
-  if (stage.account !== undefined && !/^\d{12}$/.test(stage.account)) throw new Error(`Stage ${name}: account must be 12 digits`);
+  if (stage.account !== undefined && !/^\d{12}$/.test(stage.account))
+    throw new Error(`Stage ${name}: account must be 12 digits`);
   return stage;
 }
 

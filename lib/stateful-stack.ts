@@ -75,10 +75,15 @@ export class StatefulStack extends Stack {
       KAFKA_EVENTS_RAW_PARTITIONS: String(stage.eventsRawPartitions),
       AGGREGATE_BATCH_SIZE: String(stage.aggregateBatchSize),
     };
-    const functionDefaults = this.functionDefaults(this, 'FunctionDefaults', { postgres: this.storage.migrationsEnvironment });
+    const functionDefaults = this.functionDefaults(this, 'FunctionDefaults', {
+      postgres: this.storage.migrationsEnvironment,
+    });
 
     // Custom resources: the CDK provider framework's own log group, shared by both providers.
-    const providerLogs = new logs.LogGroup(this, 'CustomResourceLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    const providerLogs = new logs.LogGroup(this, 'CustomResourceLogs', {
+      retention: logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     const topicsFunction = (this.topicsFunction = functionDefaults.create(this, 'TopicsFunction', {
       entry: 'migrate/topics-handler',
       description: 'Custom resource: create the Kafka topics with their partitions and retention',
@@ -86,15 +91,27 @@ export class StatefulStack extends Stack {
       connects: ['kafka'],
     }));
     const specs = topicSpecs(parseConfig({ ...this.sharedEnvironment }));
-    this.streaming.addTopics(topicsFunction, { topics: specs.map((s) => s.topic), specs, providerLogGroup: providerLogs });
-    this.migrations = new Migrations(this, 'Migrations', { defaults: functionDefaults, storage: this.storage, providerLogGroup: providerLogs });
+    this.streaming.addTopics(topicsFunction, {
+      topics: specs.map((s) => s.topic),
+      specs,
+      providerLogGroup: providerLogs,
+    });
+    this.migrations = new Migrations(this, 'Migrations', {
+      defaults: functionDefaults,
+      storage: this.storage,
+      providerLogGroup: providerLogs,
+    });
   }
 
   /**
    * The shared Lambda settings with this stage's connections. `postgres` overrides the database env
    * (the migrations function signs in as the master user; every other function as the app role).
    */
-  functionDefaults(scope: Construct, id: string, overrides: { postgres?: Record<string, string> } = {}): FunctionDefaults {
+  functionDefaults(
+    scope: Construct,
+    id: string,
+    overrides: { postgres?: Record<string, string> } = {},
+  ): FunctionDefaults {
     return new FunctionDefaults(scope, id, {
       network: this.network,
       environment: this.sharedEnvironment,

@@ -136,7 +136,10 @@ export class Storage extends Construct {
       description: 'ElastiCache Serverless Valkey',
       allowAllOutbound: false,
     });
-    this.cacheConnections = new ec2.Connections({ securityGroups: [cacheSecurityGroup], defaultPort: Storage.REDIS_PORTS });
+    this.cacheConnections = new ec2.Connections({
+      securityGroups: [cacheSecurityGroup],
+      defaultPort: Storage.REDIS_PORTS,
+    });
 
     if (this.localstack) {
       const subnetGroup = new elasticache.CfnSubnetGroup(this, 'RedisSubnets', {
@@ -156,7 +159,9 @@ export class Storage extends Construct {
     }
 
     // RBAC: a user group whose "default" user is switched off, and the app's password user.
-    const stackName = Stack.of(this).stackName.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+    const stackName = Stack.of(this)
+      .stackName.toLowerCase()
+      .replace(/[^a-z0-9-]/g, '-');
     const redisSecret = (this.redisSecret = new secretsmanager.Secret(this, 'RedisSecret', {
       description: 'CustomerSignal ElastiCache user',
       generateSecretString: {

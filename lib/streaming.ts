@@ -77,7 +77,10 @@ export class Streaming extends Construct implements ec2.IConnectable {
       vpc,
       description: 'MSK Serverless brokers',
     });
-    this.connections = new ec2.Connections({ securityGroups: [securityGroup], defaultPort: ec2.Port.tcp(Streaming.IAM_PORT) });
+    this.connections = new ec2.Connections({
+      securityGroups: [securityGroup],
+      defaultPort: ec2.Port.tcp(Streaming.IAM_PORT),
+    });
     // The Lambda event-source pollers join the cluster through its own security group.
     securityGroup.addIngressRule(securityGroup, ec2.Port.tcp(Streaming.IAM_PORT), 'MSK event-source pollers');
 
@@ -88,7 +91,10 @@ export class Streaming extends Construct implements ec2.IConnectable {
     if (this.localstack || props.brokerType) {
       const brokerLogs = this.localstack
         ? undefined
-        : new logs.LogGroup(this, 'BrokerLogs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+        : new logs.LogGroup(this, 'BrokerLogs', {
+            retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+            removalPolicy: RemovalPolicy.DESTROY,
+          });
       this.brokerIds = subnetIds.map((_, i) => i + 1);
       // The broker default (~1 MB) is below what the producer sends and the topics accept
       // (adapters/kafka/limits.ts): raise the record-batch limit, and the replica fetch size with it
@@ -131,7 +137,9 @@ export class Streaming extends Construct implements ec2.IConnectable {
     } else {
       // MSK Serverless caps the topic-level max.message.bytes at 8 MiB (docs/aws.md, Kafka message size).
       if (KAFKA_MAX_MESSAGE_BYTES > Streaming.SERVERLESS_MAX_MESSAGE_BYTES) {
-        throw new Error(`KAFKA_MAX_MESSAGE_BYTES=${KAFKA_MAX_MESSAGE_BYTES} exceeds MSK Serverless's maximum of ${Streaming.SERVERLESS_MAX_MESSAGE_BYTES}: lower it or use provisioned MSK (mskBrokerType)`);
+        throw new Error(
+          `KAFKA_MAX_MESSAGE_BYTES=${KAFKA_MAX_MESSAGE_BYTES} exceeds MSK Serverless's maximum of ${Streaming.SERVERLESS_MAX_MESSAGE_BYTES}: lower it or use provisioned MSK (mskBrokerType)`,
+        );
       }
       cluster = new msk.CfnServerlessCluster(this, 'Cluster', {
         clusterName: this.clusterName,
@@ -158,7 +166,11 @@ export class Streaming extends Construct implements ec2.IConnectable {
 
   /** GetBootstrapBrokers on the cluster (adapters/aws/resolve.ts) and a network path to it. */
   grantConnect(client: KafkaClient): void {
-    iam.Grant.addToPrincipal({ grantee: client, actions: ['kafka:GetBootstrapBrokers'], resourceArns: [this.clusterArn] });
+    iam.Grant.addToPrincipal({
+      grantee: client,
+      actions: ['kafka:GetBootstrapBrokers'],
+      resourceArns: [this.clusterArn],
+    });
     this.allow(client, ['kafka-cluster:Connect'], [this.clusterArn]);
   }
 
@@ -166,7 +178,16 @@ export class Streaming extends Construct implements ec2.IConnectable {
   addTopics(fn: lambda.Function, specs: TopicsResourceProps): CustomResource {
     this.grantConnect(fn);
     const topicArns = specs.topics.map((t) => this.arnOf('topic', t));
-    this.allow(fn, ['kafka-cluster:DescribeTopic', 'kafka-cluster:CreateTopic', 'kafka-cluster:DescribeTopicDynamicConfiguration', 'kafka-cluster:AlterTopicDynamicConfiguration'], topicArns);
+    this.allow(
+      fn,
+      [
+        'kafka-cluster:DescribeTopic',
+        'kafka-cluster:CreateTopic',
+        'kafka-cluster:DescribeTopicDynamicConfiguration',
+        'kafka-cluster:AlterTopicDynamicConfiguration',
+      ],
+      topicArns,
+    );
     const provider = new cr.Provider(this, 'TopicsProvider', { onEventHandler: fn, logGroup: specs.providerLogGroup });
     this.topics = new CustomResource(this, 'Topics', {
       serviceToken: provider.serviceToken,
@@ -181,12 +202,20 @@ export class Streaming extends Construct implements ec2.IConnectable {
   /** Idempotent produce (acks=all) to the given topics. */
   grantProduce(client: KafkaClient, topics: readonly string[]): void {
     this.allow(client, ['kafka-cluster:Connect', 'kafka-cluster:WriteDataIdempotently'], [this.clusterArn]);
-    this.allow(client, ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'], topics.map((t) => this.arnOf('topic', t)));
+    this.allow(
+      client,
+      ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
+      topics.map((t) => this.arnOf('topic', t)),
+    );
   }
 
   /** What a Lambda MSK event source with IAM auth needs to read a topic as a consumer group. */
   grantConsume(client: KafkaClient, topic: string, group: string): void {
-    this.allow(client, ['kafka-cluster:Connect', 'kafka-cluster:DescribeClusterDynamicConfiguration'], [this.clusterArn]);
+    this.allow(
+      client,
+      ['kafka-cluster:Connect', 'kafka-cluster:DescribeClusterDynamicConfiguration'],
+      [this.clusterArn],
+    );
     this.allow(client, ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'], [this.arnOf('topic', topic)]);
     this.allow(client, ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'], [this.arnOf('group', group)]);
   }
@@ -194,7 +223,11 @@ export class Streaming extends Construct implements ec2.IConnectable {
   /** Metadata only (the readiness check lists topics). */
   grantDescribe(client: KafkaClient, topics: readonly string[]): void {
     this.allow(client, ['kafka-cluster:Connect'], [this.clusterArn]);
-    this.allow(client, ['kafka-cluster:DescribeTopic'], topics.map((t) => this.arnOf('topic', t)));
+    this.allow(
+      client,
+      ['kafka-cluster:DescribeTopic'],
+      topics.map((t) => this.arnOf('topic', t)),
+    );
   }
 
   /** Watermarks and a group's committed offsets (the maintenance check's consumer lag and caught_up_through). */

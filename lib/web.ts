@@ -84,7 +84,9 @@ export class Web extends Construct {
     });
     const apiBehaviors: Record<string, cloudfront.BehaviorOptions> = {};
     if (props.apiDomainName) {
-      const apiOrigin = new origins.HttpOrigin(props.apiDomainName, { protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY });
+      const apiOrigin = new origins.HttpOrigin(props.apiDomainName, {
+        protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+      });
       for (const pattern of API_PATH_PATTERNS) {
         apiBehaviors[pattern] = {
           origin: apiOrigin,
@@ -125,7 +127,9 @@ export class Web extends Construct {
       });
       // CDK gives its singleton upload handler a log group kept for two years after the stack goes:
       // one month, deleted with the stack, like every other log group here.
-      for (const singleton of Stack.of(this).node.children.filter((c) => c.node.id.startsWith('Custom::CDKBucketDeployment'))) {
+      for (const singleton of Stack.of(this).node.children.filter((c) =>
+        c.node.id.startsWith('Custom::CDKBucketDeployment'),
+      )) {
         const logGroup = singleton.node.tryFindChild('LogGroup')?.node.defaultChild;
         if (logGroup instanceof logs.CfnLogGroup) {
           logGroup.applyRemovalPolicy(RemovalPolicy.DESTROY);

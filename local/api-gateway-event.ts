@@ -29,7 +29,12 @@ export function requestUrl(target: string | undefined): URL | undefined {
   }
 }
 
-export function toApiGatewayEvent(req: IncomingMessage, body: Buffer, routeKey: string, pathParameters: Record<string, string> = {}): APIGatewayProxyEventV2 {
+export function toApiGatewayEvent(
+  req: IncomingMessage,
+  body: Buffer,
+  routeKey: string,
+  pathParameters: Record<string, string> = {},
+): APIGatewayProxyEventV2 {
   const url = requestUrl(req.url) ?? new URL('http://local/');
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) {
@@ -38,7 +43,10 @@ export function toApiGatewayEvent(req: IncomingMessage, body: Buffer, routeKey: 
   const query: Record<string, string> = {};
   for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
   // Like API Gateway: text bodies as strings, anything else (or bytes that are not UTF-8) base64-encoded.
-  const text = body.length > 0 && !headers['content-encoding'] && TEXT_TYPES.test(headers['content-type'] ?? '') ? asUtf8(body) : undefined;
+  const text =
+    body.length > 0 && !headers['content-encoding'] && TEXT_TYPES.test(headers['content-type'] ?? '')
+      ? asUtf8(body)
+      : undefined;
   const now = Date.now();
   const method = (req.method ?? 'GET').toUpperCase();
   return {
@@ -54,7 +62,13 @@ export function toApiGatewayEvent(req: IncomingMessage, body: Buffer, routeKey: 
       apiId: 'local',
       domainName: headers['host'] ?? 'localhost',
       domainPrefix: 'local',
-      http: { method, path: url.pathname, protocol: `HTTP/${req.httpVersion}`, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      http: {
+        method,
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
       requestId: randomUUID(),
       routeKey,
       stage: '$default',
@@ -62,7 +76,7 @@ export function toApiGatewayEvent(req: IncomingMessage, body: Buffer, routeKey: 
       timeEpoch: now,
     },
     pathParameters: Object.keys(pathParameters).length > 0 ? pathParameters : undefined,
-    body: body.length === 0 ? undefined : text ?? body.toString('base64'),
+    body: body.length === 0 ? undefined : (text ?? body.toString('base64')),
     isBase64Encoded: body.length > 0 && text === undefined,
   };
 }
@@ -96,7 +110,8 @@ export function lambdaContext(functionName: string, requestId: string, timeoutMs
 }
 
 export function writeResult(res: ServerResponse, result: HttpResult): void {
-  const body = result.body === undefined ? undefined : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
+  const body =
+    result.body === undefined ? undefined : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
   res.writeHead(result.statusCode, { ...result.headers, ...(body ? { 'Content-Length': String(body.length) } : {}) });
   res.end(body);
 }

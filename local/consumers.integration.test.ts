@@ -21,14 +21,23 @@ async function committedOffsets(groupId: string, topic: string): Promise<Record<
 }
 
 function host(groupId: string, topic: string, handler: (e: MskEvent) => Promise<unknown>) {
-  return hostKafkaFunction(env.config.kafka, { groupId, topic, batchSize: 100, handler, bootstrapServers: env.config.kafka.brokers.join(',') });
+  return hostKafkaFunction(env.config.kafka, {
+    groupId,
+    topic,
+    batchSize: 100,
+    handler,
+    bootstrapServers: env.config.kafka.brokers.join(','),
+  });
 }
 
 describe('local Kafka function host', () => {
   it('hands batches in the MSK shape, retries a batch whose handler throws, and commits only after success', async () => {
     // Prepare: three records on one partition (same key).
     const topic = env.config.kafka.topics.eventsDlq; // a 1-partition topic of this test run
-    await env.adapters.log.send(topic, ['a', 'b', 'c'].map((v) => ({ key: 'k', value: v })));
+    await env.adapters.log.send(
+      topic,
+      ['a', 'b', 'c'].map((v) => ({ key: 'k', value: v })),
+    );
     const groupId = `retry_${env.runId}`;
     const deliveries: string[][] = [];
     const offsetsWhileFailing: Record<number, string>[] = [];
@@ -51,7 +60,11 @@ describe('local Kafka function host', () => {
       });
 
       // Assess: the same records came again, nothing was committed until the handler succeeded.
-      expect(deliveries.slice(0, 3)).toEqual([['a', 'b', 'c'], ['a', 'b', 'c'], ['a', 'b', 'c']]);
+      expect(deliveries.slice(0, 3)).toEqual([
+        ['a', 'b', 'c'],
+        ['a', 'b', 'c'],
+        ['a', 'b', 'c'],
+      ]);
       expect(offsetsWhileFailing).toEqual([{ 0: '-1' }, { 0: '-1' }]);
       expect(committed).toEqual({ 0: '3' });
     } finally {
@@ -61,7 +74,10 @@ describe('local Kafka function host', () => {
 
   it('redelivers uncommitted records to the next consumer of the group after a stop', async () => {
     const topic = env.config.kafka.topics.metricUpdates;
-    await env.adapters.log.send(topic, [{ key: 'same-key', value: 'x1' }, { key: 'same-key', value: 'x2' }]);
+    await env.adapters.log.send(topic, [
+      { key: 'same-key', value: 'x1' },
+      { key: 'same-key', value: 'x2' },
+    ]);
     const groupId = `restart_${env.runId}`;
     let failing = 0;
     const first = await host(groupId, topic, async () => {

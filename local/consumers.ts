@@ -19,7 +19,9 @@ export function hostKafkaFunction(kafka: KafkaOptions, host: KafkaFunctionHost):
     topics: [host.topic],
     batchSize: host.batchSize,
     onBatch: async (records) => {
-      await host.handler(toMskEvent(records, { eventSourceArn: `local:${host.topic}`, bootstrapServers: host.bootstrapServers }));
+      await host.handler(
+        toMskEvent(records, { eventSourceArn: `local:${host.topic}`, bootstrapServers: host.bootstrapServers }),
+      );
     },
   });
 }

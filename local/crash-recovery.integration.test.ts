@@ -9,7 +9,6 @@ import { metricMismatches } from '../test/recompute';
 import { rawEvent } from '../test/builders';
 import { encodeRawEvent } from '../core/raw-event';
 
-
 const EVENTS = 4_000;
 let env: TestEnv;
 let tenant: TestTenant;
@@ -37,16 +36,25 @@ function startWorker(): ChildProcess {
 }
 
 async function stored(): Promise<number> {
-  const [row] = await env.adapters.sql<{ n: number }[]>`select count(*)::int as n from events where tenant_id = ${tenant.id}`;
+  const [row] = await env.adapters.sql<
+    { n: number }[]
+  >`select count(*)::int as n from events where tenant_id = ${tenant.id}`;
   return row!.n;
 }
 
 it('loses nothing and counts nothing twice across a SIGKILL of the aggregate worker', async () => {
   // Prepare: a backlog of events (each sent twice, as a retrying producer would), spread over minutes.
   const now = Date.now();
-  const events = Array.from({ length: EVENTS }, (_, i) => rawEvent(tenant, { eventType: i % 3 === 0 ? 'crash_a' : 'crash_b', timestampMs: now - (i % 600) * 1_000, userId: `u${i % 97}` }));
+  const events = Array.from({ length: EVENTS }, (_, i) =>
+    rawEvent(tenant, {
+      eventType: i % 3 === 0 ? 'crash_a' : 'crash_b',
+      timestampMs: now - (i % 600) * 1_000,
+      userId: `u${i % 97}`,
+    }),
+  );
   const messages = events.map((e) => ({ key: e.tenantId, value: encodeRawEvent(e) }));
-  for (let i = 0; i < messages.length; i += 500) await env.adapters.log.send(env.config.kafka.topics.eventsRaw, messages.slice(i, i + 500));
+  for (let i = 0; i < messages.length; i += 500)
+    await env.adapters.log.send(env.config.kafka.topics.eventsRaw, messages.slice(i, i + 500));
   await env.adapters.log.send(env.config.kafka.topics.eventsRaw, messages.slice(0, 1_000));
 
   // Act: kill the worker while it is part-way through, then start another.
@@ -60,10 +68,14 @@ it('loses nothing and counts nothing twice across a SIGKILL of the aggregate wor
 
   // Assess: exact, and every rollup equals a recomputation from the raw events.
   expect(atKill).toBeLessThan(EVENTS); // it really died mid-way (otherwise this test proves less)
-  await eventually(async () => {
-    const m = await metricMismatches(env.adapters.sql, tenant.id);
-    return m.rollups === 0 && m.sketches === 0 ? true : undefined;
-  }, 30_000, 250);
+  await eventually(
+    async () => {
+      const m = await metricMismatches(env.adapters.sql, tenant.id);
+      return m.rollups === 0 && m.sketches === 0 ? true : undefined;
+    },
+    30_000,
+    250,
+  );
   const [totals] = await env.adapters.sql<{ n: string }[]>`
     select sum(value)::text as n from rollups where tenant_id = ${tenant.id} and metric = 'count' and interval = '1d'`;
   expect(Number(totals!.n)).toBe(EVENTS);

@@ -77,13 +77,25 @@ function writeError(res: ServerResponse, error: unknown): void {
 function clientErrorOf(error: NodeJS.ErrnoException): HttpError {
   switch (error.code) {
     case 'HPE_HEADER_OVERFLOW':
-      return new HttpError(431, 'headers_too_large', 'The request headers are too large; send fewer or shorter headers.');
+      return new HttpError(
+        431,
+        'headers_too_large',
+        'The request headers are too large; send fewer or shorter headers.',
+      );
     case 'ERR_HTTP_REQUEST_TIMEOUT':
       return new HttpError(408, 'request_timeout', 'The request was not received in time; send it again.');
     case 'HPE_INVALID_URL':
-      return new HttpError(400, 'invalid_url', 'The URL holds bytes a URL may not (raw non-ASCII, control characters or spaces); percent-encode them as UTF-8, e.g. with encodeURIComponent.');
+      return new HttpError(
+        400,
+        'invalid_url',
+        'The URL holds bytes a URL may not (raw non-ASCII, control characters or spaces); percent-encode them as UTF-8, e.g. with encodeURIComponent.',
+      );
     default:
-      return new HttpError(400, 'invalid_request', `The request is not valid HTTP/1.1 (${String(error.code ?? 'parse error').slice(0, 40)}); check the request line and headers.`);
+      return new HttpError(
+        400,
+        'invalid_request',
+        `The request is not valid HTTP/1.1 (${String(error.code ?? 'parse error').slice(0, 40)}); check the request line and headers.`,
+      );
   }
 }
 
@@ -93,7 +105,15 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<{ server
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase();
     const url = requestUrl(req.url);
-    if (!url) return writeError(res, new HttpError(400, 'invalid_url', 'The request target is not a URL path; send /v1/... with its query percent-encoded as UTF-8.'));
+    if (!url)
+      return writeError(
+        res,
+        new HttpError(
+          400,
+          'invalid_url',
+          'The request target is not a URL path; send /v1/... with its query percent-encoded as UTF-8.',
+        ),
+      );
     const path = url.pathname;
     const isApi = path.startsWith('/v1/');
     // API Gateway's CORS: browsers may call the API from any origin (keys travel in headers, never cookies).
@@ -104,20 +124,40 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<{ server
       return;
     }
     const match = matchRoute(method, path);
-    if (!match && !isDecodable(path)) return writeError(res, new HttpError(400, 'invalid_url', 'The path is not valid percent-encoded UTF-8; encode "%" as %25 and other bytes as UTF-8.'));
+    if (!match && !isDecodable(path))
+      return writeError(
+        res,
+        new HttpError(
+          400,
+          'invalid_url',
+          'The path is not valid percent-encoded UTF-8; encode "%" as %25 and other bytes as UTF-8.',
+        ),
+      );
     if (!match) {
       if (serveStatic && (method === 'GET' || method === 'HEAD') && !isApi) return serveStatic(path, res);
       const status = pathHasRoutes(path) ? 405 : 404;
-      return writeError(res, new HttpError(status, status === 405 ? 'method_not_allowed' : 'not_found', `No route ${method} ${path.slice(0, 200)}; see GET /v1/openapi.json.`));
+      return writeError(
+        res,
+        new HttpError(
+          status,
+          status === 405 ? 'method_not_allowed' : 'not_found',
+          `No route ${method} ${path.slice(0, 200)}; see GET /v1/openapi.json.`,
+        ),
+      );
     }
     let body: Buffer;
     try {
       body = await readBody(req, opts.maxBodyBytes);
     } catch (e) {
       const requestId = randomUUID();
-      const error = e instanceof BodyTooLargeError
-        ? new HttpError(413, 'payload_too_large', `The body is larger than ${opts.maxBodyBytes} bytes; send fewer events per request.`)
-        : new HttpError(400, 'invalid_body', 'The request body could not be read.');
+      const error =
+        e instanceof BodyTooLargeError
+          ? new HttpError(
+              413,
+              'payload_too_large',
+              `The body is larger than ${opts.maxBodyBytes} bytes; send fewer events per request.`,
+            )
+          : new HttpError(400, 'invalid_body', 'The request body could not be read.');
       const result = toErrorResult(error, requestId);
       writeResult(res, { ...result, headers: { ...result.headers, 'X-Request-Id': requestId, Connection: 'close' } });
       req.destroy();
@@ -142,12 +182,21 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<{ server
   // too, instead of node's bare status line. (On AWS, API Gateway answers these before any Lambda runs.)
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     // A response already under way on this connection (keep-alive) or a gone client: only close.
-    if (error.code === 'ECONNRESET' || !socket.writable || (socket as { _httpMessage?: unknown })._httpMessage) return socket.destroy();
+    if (error.code === 'ECONNRESET' || !socket.writable || (socket as { _httpMessage?: unknown })._httpMessage)
+      return socket.destroy();
     const requestId = randomUUID();
     const result = toErrorResult(clientErrorOf(error), requestId);
     const body = Buffer.from(result.body ?? '', 'utf8');
-    const headers = { ...result.headers, ...CORS_HEADERS, 'X-Request-Id': requestId, Connection: 'close', 'Content-Length': String(body.length) };
-    const head = `HTTP/1.1 ${result.statusCode} ${STATUS_CODES[result.statusCode] ?? ''}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
+    const headers = {
+      ...result.headers,
+      ...CORS_HEADERS,
+      'X-Request-Id': requestId,
+      Connection: 'close',
+      'Content-Length': String(body.length),
+    };
+    const head = `HTTP/1.1 ${result.statusCode} ${STATUS_CODES[result.statusCode] ?? ''}\r\n${Object.entries(headers)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('')}\r\n`;
     socket.end(Buffer.concat([Buffer.from(head, 'latin1'), body]));
   });
   server.keepAliveTimeout = 65_000;

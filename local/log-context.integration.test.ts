@@ -52,7 +52,10 @@ beforeAll(async () => {
       throw new Error('rate limiter down (test)');
     },
   };
-  runtime = await startLocalRuntime({ ...env.adapters, rateLimiter }, { port: 0, web: false, scheduler: false, consumers: false });
+  runtime = await startLocalRuntime(
+    { ...env.adapters, rateLimiter },
+    { port: 0, web: false, scheduler: false, consumers: false },
+  );
 }, 60_000);
 afterAll(async () => {
   await consumer?.stop();
@@ -64,7 +67,7 @@ afterAll(async () => {
 // What a request's lines carry: its own keys and, as in Lambda, its invocation's (function name, request id).
 const REQUEST_KEYS = ['request_id', 'route', 'tenant_id', 'key_id', 'function_name', 'function_request_id'];
 
-it('keeps a request\'s keys out of a concurrent consumer batch\'s lines, and the batch\'s out of the request\'s', async () => {
+it("keeps a request's keys out of a concurrent consumer batch's lines, and the batch's out of the request's", async () => {
   const topic = env.config.kafka.topics.eventsDlq; // one partition
   const groupId = `logcontext_${env.runId}`;
   let attempts = 0;
@@ -83,13 +86,17 @@ it('keeps a request\'s keys out of a concurrent consumer batch\'s lines, and the
     },
   });
   const event = { event_type: 'order', project: 'web' };
-  const responses = Promise.all(tenants.map((t) => call(runtime.url, '/v1/events', { key: t.keys.ingest, json: event })));
+  const responses = Promise.all(
+    tenants.map((t) => call(runtime.url, '/v1/events', { key: t.keys.ingest, json: event })),
+  );
   await env.adapters.log.send(topic, [{ key: 'k', value: 'v' }]);
   const results = await responses;
   expect(results.map((r) => r.status)).toEqual([202, 202]);
   await eventually(async () => (attempts >= 2 ? true : undefined), 30_000);
 
-  const batchLines = lines.filter((l) => l.message === 'test batch handler ran' || l.message === 'batch failed; retrying');
+  const batchLines = lines.filter(
+    (l) => l.message === 'test batch handler ran' || l.message === 'batch failed; retrying',
+  );
   const requestLines = lines.filter((l) => l.message === 'rate limiter unavailable; admitting the request');
   expect(batchLines.map((l) => l.message).sort()).toEqual(['batch failed; retrying', 'test batch handler ran']);
   for (const l of batchLines) {
@@ -101,7 +108,12 @@ it('keeps a request\'s keys out of a concurrent consumer batch\'s lines, and the
     const requestId = results[i]!.headers.get('x-request-id');
     const own = requestLines.filter((l) => l.request_id === requestId);
     expect(own).toHaveLength(1);
-    expect(own[0]).toMatchObject({ route: 'POST /v1/events', tenant_id: t.id, function_name: 'ingest', function_request_id: requestId });
+    expect(own[0]).toMatchObject({
+      route: 'POST /v1/events',
+      tenant_id: t.id,
+      function_name: 'ingest',
+      function_request_id: requestId,
+    });
     expect(Object.keys(own[0]!)).not.toContain('consumer_group');
   }
 }, 60_000);

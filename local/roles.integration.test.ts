@@ -48,11 +48,15 @@ it('two aggregate-only runtimes share the consumer group: both get partitions, e
   workers.push(await startLocalRuntime(watched(env.adapters, seenA), runtimeOptions(['aggregate'])));
   workers.push(await startLocalRuntime(watched(second, seenB), runtimeOptions(['aggregate'])));
   const { kafka, config } = env.adapters;
-  const members = await eventually(async () => {
-    const g = await groupMembers(kafka, config.kafka.groups.aggregate);
-    const assigned = g.members.filter((m) => (m.assignment[config.kafka.topics.eventsRaw] ?? []).length > 0);
-    return g.state === 'Stable' && assigned.length === 2 ? g.members : undefined;
-  }, 60_000, 250);
+  const members = await eventually(
+    async () => {
+      const g = await groupMembers(kafka, config.kafka.groups.aggregate);
+      const assigned = g.members.filter((m) => (m.assignment[config.kafka.topics.eventsRaw] ?? []).length > 0);
+      return g.state === 'Stable' && assigned.length === 2 ? g.members : undefined;
+    },
+    60_000,
+    250,
+  );
   expect(members.flatMap((m) => m.assignment[config.kafka.topics.eventsRaw]!).sort()).toEqual([0, 1, 2]);
 
   // Act: 5 events for each of 30 tenants, every one sent twice (a producer retry).
@@ -61,12 +65,20 @@ it('two aggregate-only runtimes share the consumer group: both get partitions, e
   await env.adapters.log.send(config.kafka.topics.eventsRaw, [...messages, ...messages]);
 
   // Assess: all committed, counts exact, and both workers did part of the work.
-  await eventually(async () => {
-    const lag = partitionLags(await consumerLag(kafka, config.kafka.groups.aggregate, config.kafka.topics.eventsRaw, Date.now));
-    return lag.every((l) => l.lag === 0) ? true : undefined;
-  }, 60_000, 250);
+  await eventually(
+    async () => {
+      const lag = partitionLags(
+        await consumerLag(kafka, config.kafka.groups.aggregate, config.kafka.topics.eventsRaw, Date.now),
+      );
+      return lag.every((l) => l.lag === 0) ? true : undefined;
+    },
+    60_000,
+    250,
+  );
   const ids = tenants.map((t) => t.id);
-  const [stored] = await env.adapters.sql<{ n: string }[]>`select count(*)::text as n from events where tenant_id = any(${ids}::uuid[])`;
+  const [stored] = await env.adapters.sql<
+    { n: string }[]
+  >`select count(*)::text as n from events where tenant_id = any(${ids}::uuid[])`;
   const [counted] = await env.adapters.sql<{ n: string }[]>`
     select coalesce(sum(value), 0)::text as n from rollups
     where tenant_id = any(${ids}::uuid[]) and event_type = 'scaled' and metric = 'count' and interval = '1m'`;

@@ -24,15 +24,23 @@ export function parseStartArgs(argv: string[]): StartArgs {
     if (arg === '--no-demo') demo = false;
     else if (arg === '--only') {
       only = argv[++i];
-      if (only === undefined || only.startsWith('--')) throw new StartArgsError(`--only needs roles, e.g. --only aggregate or --only http,scheduler (roles: ${ROLES.join(', ')})`);
+      if (only === undefined || only.startsWith('--'))
+        throw new StartArgsError(
+          `--only needs roles, e.g. --only aggregate or --only http,scheduler (roles: ${ROLES.join(', ')})`,
+        );
     } else if (arg.startsWith('--only=')) only = arg.slice('--only='.length);
     else throw new StartArgsError(`unknown option ${arg}; npm start [-- --no-demo] [-- --only ${ROLES.join(',')}]`);
   }
   if (only === undefined) return { roles: [...ROLES], only: false, demo };
-  const names = only.split(',').map((r) => r.trim()).filter(Boolean);
+  const names = only
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
   const unknown = names.filter((r) => !(ROLES as readonly string[]).includes(r));
   if (names.length === 0 || unknown.length > 0) {
-    throw new StartArgsError(`--only ${only}: ${unknown.length > 0 ? `unknown role ${unknown.join(', ')}` : 'no roles'}; roles are ${ROLES.join(', ')} (comma-separated)`);
+    throw new StartArgsError(
+      `--only ${only}: ${unknown.length > 0 ? `unknown role ${unknown.join(', ')}` : 'no roles'}; roles are ${ROLES.join(', ')} (comma-separated)`,
+    );
   }
   return { roles: ROLES.filter((r) => names.includes(r)), only: true, demo };
 }

@@ -4,7 +4,12 @@ import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../tes
 import { rawEvent } from '../test/builders';
 import { encodeRawEvent } from '../core/raw-event';
 import { startLocalRuntime, type LocalRuntime } from './runtime';
-import { startThrowawayPostgres, startThrowawayRedis, type ThrowawayPostgres, type ThrowawayRedis } from '../test/throwaway-services';
+import {
+  startThrowawayPostgres,
+  startThrowawayRedis,
+  type ThrowawayPostgres,
+  type ThrowawayRedis,
+} from '../test/throwaway-services';
 
 let pg: ThrowawayPostgres;
 let redis: ThrowawayRedis;
@@ -26,23 +31,34 @@ afterAll(async () => {
 });
 
 async function stored(): Promise<number> {
-  const [row] = await env.adapters.sql<{ n: number }[]>`select count(*)::int as n from events where tenant_id = ${tenant.id}`;
+  const [row] = await env.adapters.sql<
+    { n: number }[]
+  >`select count(*)::int as n from events where tenant_id = ${tenant.id}`;
   return row!.n;
 }
 
 it('rides out a Postgres restart and a Redis restart without dead letters or lost events', async () => {
   const total = 3_000;
-  const events = Array.from({ length: total }, (_, i) => rawEvent(tenant, { eventType: 'outage_backlog', timestampMs: Date.now() - (i % 300) * 1_000 }));
+  const events = Array.from({ length: total }, (_, i) =>
+    rawEvent(tenant, { eventType: 'outage_backlog', timestampMs: Date.now() - (i % 300) * 1_000 }),
+  );
   for (let i = 0; i < total; i += 500) {
-    await env.adapters.log.send(env.config.kafka.topics.eventsRaw, events.slice(i, i + 500).map((e) => ({ key: e.tenantId, value: encodeRawEvent(e) })));
+    await env.adapters.log.send(
+      env.config.kafka.topics.eventsRaw,
+      events.slice(i, i + 500).map((e) => ({ key: e.tenantId, value: encodeRawEvent(e) })),
+    );
   }
   runtime = await startLocalRuntime(env.adapters, { http: false, scheduler: false, consumers: true });
 
   // Postgres goes away mid-way and comes back.
-  const beforeOutage = await eventually(async () => {
-    const n = await stored();
-    return n > 0 ? n : undefined;
-  }, 60_000, 20);
+  const beforeOutage = await eventually(
+    async () => {
+      const n = await stored();
+      return n > 0 ? n : undefined;
+    },
+    60_000,
+    20,
+  );
   await pg.stop();
   expect(beforeOutage).toBeLessThan(total); // the outage really hit the middle of the backlog
   await new Promise((r) => setTimeout(r, 2_000));

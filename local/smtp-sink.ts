@@ -19,7 +19,12 @@ export interface SmtpSink {
 }
 
 /** Starts the sink; `dir` null keeps messages in memory only (tests). */
-export function startSmtpSink(opts: { host?: string; port: number; dir: string | null; onMail?: (m: ReceivedMail) => void }): Promise<SmtpSink> {
+export function startSmtpSink(opts: {
+  host?: string;
+  port: number;
+  dir: string | null;
+  onMail?: (m: ReceivedMail) => void;
+}): Promise<SmtpSink> {
   const received: ReceivedMail[] = [];
   if (opts.dir) mkdirSync(opts.dir, { recursive: true });
   const server = new SMTPServer({

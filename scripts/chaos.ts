@@ -28,25 +28,28 @@ async function main(): Promise<number> {
   ].join('\n');
   process.stdout.write(`${out}\n`);
   if (doc) {
-    writeFileSync(doc, [
-      '# Chaos run',
-      '',
-      `Produced by \`npm run test:chaos${long ? ' -- --long' : ''}\` (the ${plan.name} version) on ${new Date().toISOString().slice(0, 10)}:`,
-      `${plan.faults.length} faults, one at a time, under steady ingest from ${plan.producers} SDK producers at ${plan.eventsPerSecond} events/s; ${result.elapsedS.toFixed(0)} s in all.`,
-      '',
-      'A row counts the events *tracked* during that fault phase (each phase has its own event type). "down" is the time from',
-      'the fault to the start of the repair (for a SIGKILL the role is restarted at once; the in-flight kills include waiting for the hanging delivery); "recovery" is the time from the',
-      'start of the repair until every event acknowledged so far is in the raw store, the ingest server acknowledged a new',
-      'request, and no alert notification is pending. "double-counted" is raw rows beyond one per event_id plus rollup',
-      'counts beyond the distinct stored events.',
-      '',
-      result.table,
-      '',
-      ...result.notes.map((n) => `- ${n}`),
-      '',
-      result.ok ? 'Result: passed.' : `Result: FAILED\n\n${result.failures.map((f) => `- ${f}`).join('\n')}`,
-      '',
-    ].join('\n'));
+    writeFileSync(
+      doc,
+      [
+        '# Chaos run',
+        '',
+        `Produced by \`npm run test:chaos${long ? ' -- --long' : ''}\` (the ${plan.name} version) on ${new Date().toISOString().slice(0, 10)}:`,
+        `${plan.faults.length} faults, one at a time, under steady ingest from ${plan.producers} SDK producers at ${plan.eventsPerSecond} events/s; ${result.elapsedS.toFixed(0)} s in all.`,
+        '',
+        'A row counts the events *tracked* during that fault phase (each phase has its own event type). "down" is the time from',
+        'the fault to the start of the repair (for a SIGKILL the role is restarted at once; the in-flight kills include waiting for the hanging delivery); "recovery" is the time from the',
+        'start of the repair until every event acknowledged so far is in the raw store, the ingest server acknowledged a new',
+        'request, and no alert notification is pending. "double-counted" is raw rows beyond one per event_id plus rollup',
+        'counts beyond the distinct stored events.',
+        '',
+        result.table,
+        '',
+        ...result.notes.map((n) => `- ${n}`),
+        '',
+        result.ok ? 'Result: passed.' : `Result: FAILED\n\n${result.failures.map((f) => `- ${f}`).join('\n')}`,
+        '',
+      ].join('\n'),
+    );
   }
   return result.ok ? 0 : 1;
 }

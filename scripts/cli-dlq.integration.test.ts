@@ -36,9 +36,14 @@ function onTerminal(args: string[], input: string): Promise<{ code: number; outp
   const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
   const command = [join(ROOT, 'node_modules/.bin/tsx'), join(ROOT, 'scripts/cli.ts'), ...args].map(quote).join(' ');
   return new Promise((resolve) => {
-    const child = execFile('script', ['-qec', command, '/dev/null'], { cwd: ROOT, env: childEnv(env.config), timeout: 60_000 }, (error, stdout) => {
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, output: stdout });
-    });
+    const child = execFile(
+      'script',
+      ['-qec', command, '/dev/null'],
+      { cwd: ROOT, env: childEnv(env.config), timeout: 60_000 },
+      (error, stdout) => {
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, output: stdout });
+      },
+    );
     child.stdin!.end(input);
   });
 }
@@ -65,7 +70,11 @@ async function caughtUp(): Promise<void> {
     try {
       const [committed] = await admin.fetchOffsets({ groupId: env.config.kafka.groups.aggregate, topics: [rawTopic] });
       const highs = await admin.fetchTopicOffsets(rawTopic);
-      return highs.every((h) => h.high === '0' || committed!.partitions.find((p) => p.partition === h.partition)?.offset === h.high) ? true : undefined;
+      return highs.every(
+        (h) => h.high === '0' || committed!.partitions.find((p) => p.partition === h.partition)?.offset === h.high,
+      )
+        ? true
+        : undefined;
     } finally {
       await admin.disconnect();
     }
@@ -73,7 +82,9 @@ async function caughtUp(): Promise<void> {
 }
 
 async function storedCount(eventType: string): Promise<number> {
-  const [row] = await env.adapters.sql<{ n: number }[]>`select count(*)::int as n from events where tenant_id = ${tenant.id} and event_type = ${eventType}`;
+  const [row] = await env.adapters.sql<
+    { n: number }[]
+  >`select count(*)::int as n from events where tenant_id = ${tenant.id} and event_type = ${eventType}`;
   return row!.n;
 }
 
@@ -93,14 +104,26 @@ describe('cli dlq', () => {
     await handler(mskBatch(rawTopic, [counted], 0, 600));
     await env.adapters.log.send(dlqTopic, [
       deadLetterMessage({
-        origin: { topic: rawTopic, partition: 0, offset: 700 }, reason: 'unknown_wire_version', error: 'unknown_wire_version', attempts: 1,
-        tenantId: null, key: tenant.id, value: encodeRawEvent(valid), headers: { request_id: 'req-valid' },
+        origin: { topic: rawTopic, partition: 0, offset: 700 },
+        reason: 'unknown_wire_version',
+        error: 'unknown_wire_version',
+        attempts: 1,
+        tenantId: null,
+        key: tenant.id,
+        value: encodeRawEvent(valid),
+        headers: { request_id: 'req-valid' },
       }),
     ]);
     await env.adapters.log.send(dlqTopic, [
       deadLetterMessage({
-        origin: { topic: rawTopic, partition: 0, offset: 600 }, reason: 'processing_failed', error: 'ReplyError: WRONGTYPE Operation against a key holding the wrong kind of value',
-        attempts: 3, tenantId: tenant.id, key: tenant.id, value: encodeRawEvent(counted), headers: {},
+        origin: { topic: rawTopic, partition: 0, offset: 600 },
+        reason: 'processing_failed',
+        error: 'ReplyError: WRONGTYPE Operation against a key holding the wrong kind of value',
+        attempts: 3,
+        tenantId: tenant.id,
+        key: tenant.id,
+        value: encodeRawEvent(counted),
+        headers: {},
       }),
     ]);
     expect(await storedCount('redrive_valid')).toBe(1);
@@ -109,11 +132,24 @@ describe('cli dlq', () => {
     const listed = await cliJson('dlq', 'list');
     expect(listed).toHaveLength(3);
     expect(listed[0]).toEqual({
-      id: '0:0', partition: 0, offset: 0, at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
-      reason: 'processing_failed', error: '22P05 unsupported Unicode escape sequence', attempts: 3,
-      origin: { topic: rawTopic, partition: 0, offset: 500 }, tenant_id: tenant.id, tenant: tenant.slug, key: tenant.id, redriven: null,
+      id: '0:0',
+      partition: 0,
+      offset: 0,
+      at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      reason: 'processing_failed',
+      error: '22P05 unsupported Unicode escape sequence',
+      attempts: 3,
+      origin: { topic: rawTopic, partition: 0, offset: 500 },
+      tenant_id: tenant.id,
+      tenant: tenant.slug,
+      key: tenant.id,
+      redriven: null,
     });
-    expect(listed.map((e: { id: string; reason: string }) => [e.id, e.reason])).toEqual([['0:0', 'processing_failed'], ['0:1', 'unknown_wire_version'], ['0:2', 'processing_failed']]);
+    expect(listed.map((e: { id: string; reason: string }) => [e.id, e.reason])).toEqual([
+      ['0:0', 'processing_failed'],
+      ['0:1', 'unknown_wire_version'],
+      ['0:2', 'processing_failed'],
+    ]);
     expect(await cliJson('dlq', 'list', '--limit', '1')).toHaveLength(1);
     const text = await cli('dlq', 'list');
     expect(text.stdout).toMatch(/^ID\s+DEAD-LETTERED\s+ORIGIN/);
@@ -122,18 +158,34 @@ describe('cli dlq', () => {
 
     // Redrive the two valid ones, then let the aggregate group consume events_raw.
     const aggregate: RunningConsumerGroup = await hostKafkaFunction(env.config.kafka, {
-      groupId: env.config.kafka.groups.aggregate, topic: rawTopic, batchSize: 100, handler, bootstrapServers: env.config.kafka.brokers.join(','),
+      groupId: env.config.kafka.groups.aggregate,
+      topic: rawTopic,
+      batchSize: 100,
+      handler,
+      bootstrapServers: env.config.kafka.brokers.join(','),
     });
     try {
       const first = await cliJson('dlq', 'redrive', '--id', '0:1', '--id', '0:2');
       expect(first.skipped).toEqual([]);
       expect(first.redriven).toEqual([
         // No tenant header: the tenant is the record's key.
-        { id: '0:1', origin: { topic: rawTopic, partition: 0, offset: 700 }, tenant_id: tenant.id, target: { topic: rawTopic, partition: expect.any(Number), offset: expect.any(Number) } },
-        { id: '0:2', origin: { topic: rawTopic, partition: 0, offset: 600 }, tenant_id: tenant.id, target: { topic: rawTopic, partition: expect.any(Number), offset: expect.any(Number) } },
+        {
+          id: '0:1',
+          origin: { topic: rawTopic, partition: 0, offset: 700 },
+          tenant_id: tenant.id,
+          target: { topic: rawTopic, partition: expect.any(Number), offset: expect.any(Number) },
+        },
+        {
+          id: '0:2',
+          origin: { topic: rawTopic, partition: 0, offset: 600 },
+          tenant_id: tenant.id,
+          target: { topic: rawTopic, partition: expect.any(Number), offset: expect.any(Number) },
+        },
       ]);
       const target = first.redriven[0].target;
-      const sent = (await topicRecords(rawTopic)).find((r) => r.partition === target.partition && r.offset === target.offset)!;
+      const sent = (await topicRecords(rawTopic)).find(
+        (r) => r.partition === target.partition && r.offset === target.offset,
+      )!;
       expect(sent.key!.toString()).toBe(tenant.id);
       expect(sent.value!.toString()).toBe(encodeRawEvent(valid));
       expect(sent.headers).toEqual({ request_id: 'req-valid', redriven_from: `${dlqTopic}:0:1` });
@@ -147,7 +199,13 @@ describe('cli dlq', () => {
       // A second redrive of the same entries sends nothing.
       const rawEnds = await ends(rawTopic);
       const again = await cliJson('dlq', 'redrive', '--id', '0:1,0:2');
-      expect(again).toEqual({ redriven: [], skipped: [expect.objectContaining({ id: '0:1', reason: 'already_redriven' }), expect.objectContaining({ id: '0:2', reason: 'already_redriven' })] });
+      expect(again).toEqual({
+        redriven: [],
+        skipped: [
+          expect.objectContaining({ id: '0:1', reason: 'already_redriven' }),
+          expect.objectContaining({ id: '0:2', reason: 'already_redriven' }),
+        ],
+      });
       expect(await ends(rawTopic)).toEqual(rawEnds);
 
       // Redriving the tenant's pending entries sends only the poison record; it fails again and is dead-lettered again.
@@ -159,7 +217,13 @@ describe('cli dlq', () => {
         return l.length === 4 ? l : undefined;
       }, 30_000);
       expect(back[0].redriven).toEqual({ at: expect.any(String), ...rest.redriven[0].target });
-      expect(back[3]).toMatchObject({ id: '0:3', reason: 'processing_failed', attempts: 3, origin: rest.redriven[0].target, redriven: null });
+      expect(back[3]).toMatchObject({
+        id: '0:3',
+        reason: 'processing_failed',
+        attempts: 3,
+        origin: rest.redriven[0].target,
+        redriven: null,
+      });
       await caughtUp();
       expect(await storedCount('redrive_poison')).toBe(0);
     } finally {
@@ -172,17 +236,35 @@ describe('cli dlq', () => {
     const origin = (offset: number) => ({ topic: rawTopic, partition: 0, offset });
     await env.adapters.log.send(dlqTopic, [
       deadLetterMessage({
-        origin: origin(900), reason: 'processing_failed', error: 'x', attempts: 3, tenantId: tenant.id, key: tenant.id,
-        value: encodeRawEvent(rawEvent(tenant, { eventType: 'scoped_mine' })), headers: {},
+        origin: origin(900),
+        reason: 'processing_failed',
+        error: 'x',
+        attempts: 3,
+        tenantId: tenant.id,
+        key: tenant.id,
+        value: encodeRawEvent(rawEvent(tenant, { eventType: 'scoped_mine' })),
+        headers: {},
       }),
       // No tenant header: the key says whose it is.
       deadLetterMessage({
-        origin: origin(901), reason: 'unknown_wire_version', error: 'x', attempts: 1, tenantId: null, key: other.id,
-        value: encodeRawEvent(rawEvent(other, { eventType: 'scoped_theirs' })), headers: {},
+        origin: origin(901),
+        reason: 'unknown_wire_version',
+        error: 'x',
+        attempts: 1,
+        tenantId: null,
+        key: other.id,
+        value: encodeRawEvent(rawEvent(other, { eventType: 'scoped_theirs' })),
+        headers: {},
       }),
     ]);
     const pendingOf = async (who: string) =>
-      ((await cliJson('dlq', 'list', '--tenant', who, '--limit', '1000')) as { id: string; tenant_id: string; redriven: unknown }[]).filter((e) => e.redriven === null);
+      (
+        (await cliJson('dlq', 'list', '--tenant', who, '--limit', '1000')) as {
+          id: string;
+          tenant_id: string;
+          redriven: unknown;
+        }[]
+      ).filter((e) => e.redriven === null);
     const mine = await pendingOf(tenant.slug);
     const theirs = await pendingOf(other.id);
     expect(mine.length).toBeGreaterThanOrEqual(1);
@@ -195,31 +277,46 @@ describe('cli dlq', () => {
     // A bare redrive, or --all without a terminal and without --yes, sends nothing and says how to scope it.
     const bare = await cli('dlq', 'redrive');
     expect(bare.code).toBe(1);
-    expect(bare.stderr.trim()).toMatch(/^error: dlq redrive needs a scope: --tenant <slug\|id> \(one tenant\), --id <partition>:<offset> .* or --all \(every tenant, asks for confirmation\); add --dry-run/);
+    expect(bare.stderr.trim()).toMatch(
+      /^error: dlq redrive needs a scope: --tenant <slug\|id> \(one tenant\), --id <partition>:<offset> .* or --all \(every tenant, asks for confirmation\); add --dry-run/,
+    );
     const unconfirmed = await cli('dlq', 'redrive', '--all');
     expect(unconfirmed.code).toBe(1);
-    expect(unconfirmed.stderr.trim()).toMatch(/^error: --all redrives the entries of every tenant \(\d+ in .*\); not on a terminal, confirm with --yes/);
+    expect(unconfirmed.stderr.trim()).toMatch(
+      /^error: --all redrives the entries of every tenant \(\d+ in .*\); not on a terminal, confirm with --yes/,
+    );
     const mixed = await cli('dlq', 'redrive', '--all', '--tenant', other.slug);
     expect(mixed.code).toBe(1);
     const unknown = await cli('dlq', 'redrive', '--tenant', 'no-such-tenant');
-    expect(unknown.stderr.trim()).toBe('error: tenant "no-such-tenant" does not exist; create it with: customersignal tenant create no-such-tenant');
+    expect(unknown.stderr.trim()).toBe(
+      'error: tenant "no-such-tenant" does not exist; create it with: customersignal tenant create no-such-tenant',
+    );
 
     // --dry-run shows what would be sent, for every tenant or for one.
     const dryAll = await cliJson('dlq', 'redrive', '--all', '--dry-run');
     expect(dryAll.dry_run).toBe(true);
-    expect(dryAll.would_redrive.map((e: { id: string }) => e.id).sort()).toEqual([...mine, ...theirs].map((e) => e.id).sort());
+    expect(dryAll.would_redrive.map((e: { id: string }) => e.id).sort()).toEqual(
+      [...mine, ...theirs].map((e) => e.id).sort(),
+    );
     const dryTheirs = await cliJson('dlq', 'redrive', '--tenant', other.id, '--dry-run');
     expect(dryTheirs.would_redrive).toEqual([{ id: theirs[0]!.id, origin: origin(901), tenant_id: other.id }]);
     const dryText = await cli('dlq', 'redrive', '--tenant', other.slug, '--dry-run');
-    expect(dryText.stdout).toContain(`dry run: would send 1 record(s) of tenant ${other.slug} back to ${rawTopic}; nothing was sent`);
+    expect(dryText.stdout).toContain(
+      `dry run: would send 1 record(s) of tenant ${other.slug} back to ${rawTopic}; nothing was sent`,
+    );
     expect(await ends(rawTopic)).toEqual(rawEnds);
     expect(await pendingOf(tenant.slug)).toEqual(mine);
 
     // --tenant redrives that tenant's entries only; --id of another tenant's entry under --tenant is skipped.
     const crossed = await cliJson('dlq', 'redrive', '--tenant', other.slug, '--id', mine[0]!.id);
-    expect(crossed).toEqual({ redriven: [], skipped: [{ id: mine[0]!.id, reason: 'other_tenant', tenant_id: tenant.id }] });
+    expect(crossed).toEqual({
+      redriven: [],
+      skipped: [{ id: mine[0]!.id, reason: 'other_tenant', tenant_id: tenant.id }],
+    });
     const onlyTheirs = await cliJson('dlq', 'redrive', '--tenant', other.slug);
-    expect(onlyTheirs.redriven.map((r: { id: string; tenant_id: string }) => [r.id, r.tenant_id])).toEqual([[theirs[0]!.id, other.id]]);
+    expect(onlyTheirs.redriven.map((r: { id: string; tenant_id: string }) => [r.id, r.tenant_id])).toEqual([
+      [theirs[0]!.id, other.id],
+    ]);
     expect(await pendingOf(other.slug)).toEqual([]);
     expect(await pendingOf(tenant.slug)).toEqual(mine);
 
@@ -242,7 +339,9 @@ describe('cli dlq', () => {
     const rawEnds = await ends(rawTopic);
     const bad = await cli('dlq', 'redrive', '--id', 'nope');
     expect(bad.code).toBe(1);
-    expect(bad.stderr.trim().split('\n')).toEqual(['error: --id must be <partition>:<offset> as dlq list shows it; got "nope"']);
+    expect(bad.stderr.trim().split('\n')).toEqual([
+      'error: --id must be <partition>:<offset> as dlq list shows it; got "nope"',
+    ]);
     const missing = await cli('dlq', 'redrive', '--id', '0:999');
     expect(missing.code).toBe(1);
     expect(missing.stderr.trim()).toBe(`error: 0:999 is not in ${dlqTopic}; see: customersignal dlq list`);
@@ -251,7 +350,9 @@ describe('cli dlq', () => {
     expect(limit.stderr.trim()).toBe('error: --limit must be a whole number from 1 to 1000000; got "0"');
     const noTopic = await cliWith({ KAFKA_TOPIC_EVENTS_DLQ: `no_such_dlq_${env.runId}` }, 'dlq', 'list');
     expect(noTopic.code).toBe(1);
-    expect(noTopic.stderr.trim()).toBe(`error: topic no_such_dlq_${env.runId} does not exist; create it with: customersignal topics`);
+    expect(noTopic.stderr.trim()).toBe(
+      `error: topic no_such_dlq_${env.runId} does not exist; create it with: customersignal topics`,
+    );
     expect(await ends(rawTopic)).toEqual(rawEnds);
   }, 90_000);
 });

@@ -4,7 +4,13 @@ import type { Command } from 'commander';
 import { config } from '../adapters/config';
 import type { Sql } from '../adapters/postgres/client';
 import { createKafka } from '../adapters/kafka/client';
-import { openOffsetProducer, partitionRanges, readFromStart, UnknownTopicError, type TopicRecord } from '../adapters/kafka/dlq';
+import {
+  openOffsetProducer,
+  partitionRanges,
+  readFromStart,
+  UnknownTopicError,
+  type TopicRecord,
+} from '../adapters/kafka/dlq';
 import { findRedrives, recordRedrives, tenantSlugs, type Redrive } from '../adapters/postgres/dead-letters';
 import { formatDlqId, parseDlqId, readDeadLetter, redriveHeaders } from '../core/dead-letter';
 import { isUuid } from '../core/ids';
@@ -97,7 +103,8 @@ async function rangesOf(kafka: ReturnType<typeof createKafka>, topic: string) {
 
 function parseLimit(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 1_000_000) throw new CliError(`--limit must be a whole number from 1 to 1000000; got "${v}"`);
+  if (!Number.isInteger(n) || n < 1 || n > 1_000_000)
+    throw new CliError(`--limit must be a whole number from 1 to 1000000; got "${v}"`);
   return n;
 }
 
@@ -119,18 +126,26 @@ export function registerDlqCommands(program: Command, cli: CliContext): void {
       const found: Omit<DlqEntry, 'tenant' | 'redriven'>[] = [];
       // Values are not kept: a listing holds only what it shows. For one tenant the whole topic is read (its entries
       // may be anywhere), keeping only that tenant's.
-      await readFromStart(kafka, topic, async (records) => void found.push(...records.map(entryOf).filter((e) => !tenant || e.tenant_id === tenant.id)), {
-        maxPerPartition: tenant ? undefined : limit,
-      });
+      await readFromStart(
+        kafka,
+        topic,
+        async (records) => void found.push(...records.map(entryOf).filter((e) => !tenant || e.tenant_id === tenant.id)),
+        {
+          maxPerPartition: tenant ? undefined : limit,
+        },
+      );
       const shown = found.sort((a, b) => a.partition - b.partition || a.offset - b.offset).slice(0, limit);
       const entries = await cli.withSql(async (sql) => {
         const redrives = await findRedrives(sql, topic, shown);
-        const slugs = await tenantSlugs(sql, shown.flatMap((e) => (e.tenant_id ? [e.tenant_id] : [])));
+        const slugs = await tenantSlugs(
+          sql,
+          shown.flatMap((e) => (e.tenant_id ? [e.tenant_id] : [])),
+        );
         return shown.map((e): DlqEntry => {
           const r = redrives.get(e.id);
           return {
             ...e,
-            tenant: e.tenant_id ? slugs.get(e.tenant_id) ?? null : null,
+            tenant: e.tenant_id ? (slugs.get(e.tenant_id) ?? null) : null,
             redriven: r ? { at: r.redrivenAt.toISOString(), ...r.target } : null,
           };
         });
@@ -145,9 +160,12 @@ export function registerDlqCommands(program: Command, cli: CliContext): void {
         `${e.reason ?? '-'}${e.error && e.error !== e.reason ? `: ${e.error}` : ''}`,
       ]);
       const of = tenant ? `${found.length} entries of tenant ${tenant.slug} (${total} in all)` : `${total} entries`;
-      const text = entries.length === 0
-        ? tenant ? `${topic} holds no entries of tenant ${tenant.slug}` : `${topic} is empty`
-        : `${cli.table([['ID', 'DEAD-LETTERED', 'ORIGIN', 'TENANT', 'ATTEMPTS', 'STATUS', 'ERROR'], ...rows])}\n${entries.length} of ${of} in ${topic}`;
+      const text =
+        entries.length === 0
+          ? tenant
+            ? `${topic} holds no entries of tenant ${tenant.slug}`
+            : `${topic} is empty`
+          : `${cli.table([['ID', 'DEAD-LETTERED', 'ORIGIN', 'TENANT', 'ATTEMPTS', 'STATUS', 'ERROR'], ...rows])}\n${entries.length} of ${of} in ${topic}`;
       cli.print(cli.out(), entries, text);
     });
 
@@ -155,7 +173,7 @@ export function registerDlqCommands(program: Command, cli: CliContext): void {
     .command('redrive')
     .description('send dead-lettered records back to the raw topic with their original key and headers')
     .option('--id <id...>', 'entries to redrive, as dlq list shows them (<partition>:<offset>)')
-    .option('--tenant <slug|id>', "every entry of this tenant not yet redriven (with --id: only those of this tenant)")
+    .option('--tenant <slug|id>', 'every entry of this tenant not yet redriven (with --id: only those of this tenant)')
     .option('--all', "every tenant's entries not yet redriven (asks for confirmation)")
     .option('--yes', 'confirm --all without asking (needed when not on a terminal)')
     .option('--dry-run', 'show what would be redriven, send nothing')
@@ -165,7 +183,8 @@ export function registerDlqCommands(program: Command, cli: CliContext): void {
           'dlq redrive needs a scope: --tenant <slug|id> (one tenant), --id <partition>:<offset> (entries from dlq list) or --all (every tenant, asks for confirmation); add --dry-run to see what would be sent',
         );
       }
-      if (o.all && (o.tenant !== undefined || o.id)) throw new CliError('--all redrives every tenant; leave out --tenant and --id, or leave out --all');
+      if (o.all && (o.tenant !== undefined || o.id))
+        throw new CliError('--all redrives every tenant; leave out --tenant and --id, or leave out --all');
       const cfg = config();
       const dlqTopic = cfg.kafka.topics.eventsDlq;
       const rawTopic = cfg.kafka.topics.eventsRaw;
@@ -176,16 +195,34 @@ export function registerDlqCommands(program: Command, cli: CliContext): void {
       const dryRun = o.dryRun === true;
       if (o.all && !dryRun && !o.yes) {
         const inTopic = ranges.reduce((n, r) => n + (r.high - r.low), 0);
-        if (!process.stdin.isTTY) throw new CliError(`--all redrives the entries of every tenant (${inTopic} in ${dlqTopic}); not on a terminal, confirm with --yes (or try --dry-run first)`);
-        if (!(await confirm(`Redrive every tenant's pending entries (${inTopic} in ${dlqTopic}) to ${rawTopic}?`))) throw new CliError('not confirmed; nothing was sent');
+        if (!process.stdin.isTTY)
+          throw new CliError(
+            `--all redrives the entries of every tenant (${inTopic} in ${dlqTopic}); not on a terminal, confirm with --yes (or try --dry-run first)`,
+          );
+        if (!(await confirm(`Redrive every tenant's pending entries (${inTopic} in ${dlqTopic}) to ${rawTopic}?`)))
+          throw new CliError('not confirmed; nothing was sent');
       }
       const total = wanted ? wanted.size : ranges.reduce((n, r) => n + (r.high - r.low), 0);
       // With --id, read each partition only as far as the highest id asked for.
-      const maxPerPartition = wanted ? Math.max(...[...wanted.values()].map((p) => p.offset - (ranges.find((r) => r.partition === p.partition)?.low ?? 0) + 1)) : undefined;
+      const maxPerPartition = wanted
+        ? Math.max(
+            ...[...wanted.values()].map(
+              (p) => p.offset - (ranges.find((r) => r.partition === p.partition)?.low ?? 0) + 1,
+            ),
+          )
+        : undefined;
 
-      const redriven: { id: string; origin: DlqEntry['origin']; tenant_id: string | null; target: { topic: string; partition: number; offset: number } }[] = [];
+      const redriven: {
+        id: string;
+        origin: DlqEntry['origin'];
+        tenant_id: string | null;
+        target: { topic: string; partition: number; offset: number };
+      }[] = [];
       const wouldRedrive: { id: string; origin: DlqEntry['origin']; tenant_id: string | null }[] = [];
-      const skipped: ({ id: string; reason: 'already_redriven'; redriven_at: string } | { id: string; reason: 'other_tenant'; tenant_id: string | null })[] = [];
+      const skipped: (
+        | { id: string; reason: 'already_redriven'; redriven_at: string }
+        | { id: string; reason: 'other_tenant'; tenant_id: string | null }
+      )[] = [];
       const bar = progress(dryRun ? 'dlq redrive --dry-run' : 'dlq redrive', total);
       const producer = total > 0 && !dryRun ? await openOffsetProducer(kafka, rawTopic) : undefined;
       try {
@@ -200,17 +237,29 @@ export function registerDlqCommands(program: Command, cli: CliContext): void {
                 const owner = tenantOf(r);
                 if (!tenant || owner === tenant.id) selected.push(r);
                 // Entries named by --id that belong elsewhere are reported; other tenants' entries are not.
-                else if (wanted) skipped.push({ id: formatDlqId(r.partition, r.offset), reason: 'other_tenant', tenant_id: owner });
+                else if (wanted)
+                  skipped.push({ id: formatDlqId(r.partition, r.offset), reason: 'other_tenant', tenant_id: owner });
               }
               const done = await findRedrives(sql, dlqTopic, selected);
               const todo: TopicRecord[] = [];
               for (const r of selected) {
                 const before = done.get(formatDlqId(r.partition, r.offset));
-                if (before) skipped.push({ id: formatDlqId(r.partition, r.offset), reason: 'already_redriven', redriven_at: before.redrivenAt.toISOString() });
+                if (before)
+                  skipped.push({
+                    id: formatDlqId(r.partition, r.offset),
+                    reason: 'already_redriven',
+                    redriven_at: before.redrivenAt.toISOString(),
+                  });
                 else todo.push(r);
               }
               if (dryRun) {
-                wouldRedrive.push(...todo.map((r) => ({ id: formatDlqId(r.partition, r.offset), origin: readDeadLetter(r.headers).origin, tenant_id: tenantOf(r) })));
+                wouldRedrive.push(
+                  ...todo.map((r) => ({
+                    id: formatDlqId(r.partition, r.offset),
+                    origin: readDeadLetter(r.headers).origin,
+                    tenant_id: tenantOf(r),
+                  })),
+                );
                 bar.advance(asked.length);
                 return;
               }
@@ -219,7 +268,11 @@ export function registerDlqCommands(program: Command, cli: CliContext): void {
                 // Sent first, recorded second: a crash in between sends these again next time, and rule 2
                 // counts each event once anyway. The other order could lose them.
                 const offsets = await producer!.send(
-                  chunk.map((r) => ({ key: r.key, value: r.value, headers: redriveHeaders(r.headers, { topic: dlqTopic, partition: r.partition, offset: r.offset }) })),
+                  chunk.map((r) => ({
+                    key: r.key,
+                    value: r.value,
+                    headers: redriveHeaders(r.headers, { topic: dlqTopic, partition: r.partition, offset: r.offset }),
+                  })),
                 );
                 const rows: Redrive[] = chunk.map((r, j) => ({
                   dlq: { topic: dlqTopic, partition: r.partition, offset: r.offset },
@@ -229,7 +282,12 @@ export function registerDlqCommands(program: Command, cli: CliContext): void {
                 await recordRedrives(sql, rows);
                 for (const [j, r] of chunk.entries()) {
                   const info = readDeadLetter(r.headers);
-                  redriven.push({ id: formatDlqId(r.partition, r.offset), origin: info.origin, tenant_id: tenantOf(r), target: rows[j]!.target });
+                  redriven.push({
+                    id: formatDlqId(r.partition, r.offset),
+                    origin: info.origin,
+                    tenant_id: tenantOf(r),
+                    target: rows[j]!.target,
+                  });
                 }
               }
               bar.advance(asked.length);
@@ -242,18 +300,32 @@ export function registerDlqCommands(program: Command, cli: CliContext): void {
         await producer?.close();
       }
       const scope = tenant ? ` of tenant ${tenant.slug}` : '';
-      const skippedLine = skipped.length > 0 ? [`skipped ${skipped.length}: ${skipped.slice(0, 10).map((s) => `${s.id} (${s.reason === 'other_tenant' ? 'another tenant' : 'already redriven'})`).join(', ')}${skipped.length > 10 ? ', …' : ''}`] : [];
+      const skippedLine =
+        skipped.length > 0
+          ? [
+              `skipped ${skipped.length}: ${skipped
+                .slice(0, 10)
+                .map((s) => `${s.id} (${s.reason === 'other_tenant' ? 'another tenant' : 'already redriven'})`)
+                .join(', ')}${skipped.length > 10 ? ', …' : ''}`,
+            ]
+          : [];
       if (dryRun) {
         const lines = [
-          wouldRedrive.length === 0 ? `dry run: nothing to redrive${scope}` : `dry run: would send ${wouldRedrive.length} record(s)${scope} back to ${rawTopic}; nothing was sent`,
-          ...wouldRedrive.map((r) => `  ${r.id}${r.origin ? ` (from ${r.origin.topic}/${r.origin.partition}@${r.origin.offset})` : ''}`),
+          wouldRedrive.length === 0
+            ? `dry run: nothing to redrive${scope}`
+            : `dry run: would send ${wouldRedrive.length} record(s)${scope} back to ${rawTopic}; nothing was sent`,
+          ...wouldRedrive.map(
+            (r) => `  ${r.id}${r.origin ? ` (from ${r.origin.topic}/${r.origin.partition}@${r.origin.offset})` : ''}`,
+          ),
           ...skippedLine,
         ];
         cli.print(cli.out(), { dry_run: true, would_redrive: wouldRedrive, skipped }, lines.join('\n'));
         return;
       }
       const text = [
-        redriven.length === 0 ? `nothing to redrive${scope}` : `sent ${redriven.length} record(s)${scope} back to ${rawTopic}`,
+        redriven.length === 0
+          ? `nothing to redrive${scope}`
+          : `sent ${redriven.length} record(s)${scope} back to ${rawTopic}`,
         ...redriven.map((r) => `  ${r.id} -> ${r.target.topic}/${r.target.partition}@${r.target.offset}`),
         ...skippedLine,
       ].join('\n');
@@ -262,7 +334,11 @@ export function registerDlqCommands(program: Command, cli: CliContext): void {
 }
 
 /** Parses and checks --id values against what the DLQ holds, before anything is sent. */
-function selectIds(ids: string[], ranges: { partition: number; low: number; high: number }[], topic: string): Map<string, { partition: number; offset: number }> {
+function selectIds(
+  ids: string[],
+  ranges: { partition: number; low: number; high: number }[],
+  topic: string,
+): Map<string, { partition: number; offset: number }> {
   const selected = new Map<string, { partition: number; offset: number }>();
   for (const raw of ids.flatMap((v) => v.split(',')).filter((v) => v.trim() !== '')) {
     const id = parseDlqId(raw);

@@ -46,11 +46,19 @@ describe('cli replay', () => {
   it('restores what Postgres lost from events_raw, never double counts, filters by tenant, takes offsets', async () => {
     // Prepare: N events of the tenant in events_raw, keyed by tenant id as ingest does.
     const before = new Date(Date.now() - 60_000).toISOString();
-    const events = Array.from({ length: N }, (_, i) => rawEvent(tenant, { eventType: 'replayed', userId: `u${i % 17}`, properties: { amount: i / 4, n: { x: 1 } } }));
+    const events = Array.from({ length: N }, (_, i) =>
+      rawEvent(tenant, { eventType: 'replayed', userId: `u${i % 17}`, properties: { amount: i / 4, n: { x: 1 } } }),
+    );
     for (let i = 0; i < N; i += 50) {
-      await env.adapters.log.send(env.config.kafka.topics.eventsRaw, events.slice(i, i + 50).map((e) => ({ key: tenant.id, value: encodeRawEvent(e) })));
+      await env.adapters.log.send(
+        env.config.kafka.topics.eventsRaw,
+        events.slice(i, i + 50).map((e) => ({ key: tenant.id, value: encodeRawEvent(e) })),
+      );
     }
-    const total = (await partitionRanges(env.adapters.kafka, env.config.kafka.topics.eventsRaw)).reduce((n, r) => n + r.high, 0);
+    const total = (await partitionRanges(env.adapters.kafka, env.config.kafka.topics.eventsRaw)).reduce(
+      (n, r) => n + r.high,
+      0,
+    );
     expect(total).toBe(N);
 
     // Act + Assess: the first replay stores everything.
@@ -59,11 +67,23 @@ describe('cli replay', () => {
     await admin.connect();
     try {
       // The throwaway consumer group is gone.
-      expect((await admin.listGroups()).groups.filter((g) => g.groupId.startsWith(`customersignal-read-${env.config.kafka.topics.eventsRaw}-`))).toEqual([]);
+      expect(
+        (await admin.listGroups()).groups.filter((g) =>
+          g.groupId.startsWith(`customersignal-read-${env.config.kafka.topics.eventsRaw}-`),
+        ),
+      ).toEqual([]);
     } finally {
       await admin.disconnect();
     }
-    expect(first).toMatchObject({ read: N, matched: N, stored: N, duplicates: 0, expired: 0, dead_lettered: 0, tenant: null });
+    expect(first).toMatchObject({
+      read: N,
+      matched: N,
+      stored: N,
+      duplicates: 0,
+      expired: 0,
+      dead_lettered: 0,
+      tenant: null,
+    });
     expect(await counts(tenant)).toEqual({ events: N, rollup: N });
 
     // Postgres loses the tenant's rows; replay restores them exactly.
@@ -72,7 +92,9 @@ describe('cli replay', () => {
     const restored = await replay('--from', before);
     expect(restored).toMatchObject({ read: N, matched: N, stored: N, duplicates: 0 });
     expect(await counts(tenant)).toEqual({ events: N, rollup: N });
-    const [sketches] = await env.adapters.sql<{ n: number }[]>`select count(*)::int as n from rollup_sketches where tenant_id = ${tenant.id}`;
+    const [sketches] = await env.adapters.sql<
+      { n: number }[]
+    >`select count(*)::int as n from rollup_sketches where tenant_id = ${tenant.id}`;
     expect(sketches!.n).toBeGreaterThan(0);
     expect(await metricMismatches(env.adapters.sql, tenant.id)).toEqual({ rollups: 0, sketches: 0, sample: [] });
 
@@ -98,15 +120,21 @@ describe('cli replay', () => {
     const text = await cli('replay', '--from', '0', '--to', '0');
     expect(text.code).toBe(0);
     expect(text.stderr).toBe('');
-    expect(text.stdout.trim()).toBe(`replayed ${env.config.kafka.topics.eventsRaw}: read 0, matched 0, stored 0 new, 0 duplicates, 0 expired, 0 dead-lettered`);
+    expect(text.stdout.trim()).toBe(
+      `replayed ${env.config.kafka.topics.eventsRaw}: read 0, matched 0, stored 0 new, 0 duplicates, 0 expired, 0 dead-lettered`,
+    );
   }, 90_000);
 
   it('refuses a bad --from or an unknown tenant with one clear line', async () => {
     const bad = await cli('replay', '--from', 'yesterday');
     expect(bad.code).toBe(1);
-    expect(bad.stderr.trim()).toBe('error: --from must be an ISO time (2026-01-31T12:00:00Z) or an offset; got "yesterday"');
+    expect(bad.stderr.trim()).toBe(
+      'error: --from must be an ISO time (2026-01-31T12:00:00Z) or an offset; got "yesterday"',
+    );
     const unknown = await cli('replay', '--from', '0', '--tenant', 'no-such-tenant');
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr.trim()).toBe('error: tenant "no-such-tenant" does not exist; create it with: customersignal tenant create no-such-tenant');
+    expect(unknown.stderr.trim()).toBe(
+      'error: tenant "no-such-tenant" does not exist; create it with: customersignal tenant create no-such-tenant',
+    );
   }, 30_000);
 });

@@ -35,14 +35,17 @@ export interface ReplaySummary {
 export function parsePosition(flag: string, v: string): Position {
   if (/^\d+$/.test(v.trim())) return { offset: Number(v.trim()) };
   const ms = /^\d{4}-\d\d-\d\d/.test(v.trim()) ? Date.parse(v.trim()) : NaN;
-  if (Number.isNaN(ms)) throw new CliError(`${flag} must be an ISO time (2026-01-31T12:00:00Z) or an offset; got "${v}"`);
+  if (Number.isNaN(ms))
+    throw new CliError(`${flag} must be an ISO time (2026-01-31T12:00:00Z) or an offset; got "${v}"`);
   return { time: ms };
 }
 
 export function registerReplayCommand(program: Command, cli: CliContext): void {
   program
     .command('replay')
-    .description('re-read events_raw from a record time or offset and hand it to the aggregate handler again (idempotent)')
+    .description(
+      're-read events_raw from a record time or offset and hand it to the aggregate handler again (idempotent)',
+    )
     .requiredOption('--from <iso-time|offset>', 'record time, or the same offset on every partition')
     .option('--to <iso-time|offset>', 'where to stop (default: the end of each partition now)')
     .option('--tenant <slug>', 'only records of this tenant')
@@ -51,7 +54,8 @@ export function registerReplayCommand(program: Command, cli: CliContext): void {
       const to = o.to === undefined ? undefined : parsePosition('--to', o.to);
       const cfg = config();
       const topic = cfg.kafka.topics.eventsRaw;
-      const tenantId = o.tenant === undefined ? undefined : (await cli.withSql((sql) => tenantBySlug(sql, o.tenant!))).id;
+      const tenantId =
+        o.tenant === undefined ? undefined : (await cli.withSql((sql) => tenantBySlug(sql, o.tenant!))).id;
       const adapters = createAdapters(cfg);
       try {
         let ranges;
@@ -64,9 +68,17 @@ export function registerReplayCommand(program: Command, cli: CliContext): void {
         const handler = createAggregateHandler(adapters);
         const total = ranges.reduce((n, r) => n + Math.max(0, r.end - r.start), 0);
         const summary: ReplaySummary = {
-          topic, from: o.from, to: o.to ?? null, tenant: o.tenant ?? null,
+          topic,
+          from: o.from,
+          to: o.to ?? null,
+          tenant: o.tenant ?? null,
           partitions: ranges.map((r) => ({ ...r })),
-          read: 0, matched: 0, stored: 0, duplicates: 0, expired: 0, dead_lettered: 0,
+          read: 0,
+          matched: 0,
+          stored: 0,
+          duplicates: 0,
+          expired: 0,
+          dead_lettered: 0,
         };
         const bar = progress('replay', total);
         try {
@@ -75,7 +87,10 @@ export function registerReplayCommand(program: Command, cli: CliContext): void {
             topic,
             ranges,
             async (records: RangeRecord[]) => {
-              const matched = tenantId === undefined ? records : records.filter((r) => r.key !== null && r.key.toString('utf8') === tenantId);
+              const matched =
+                tenantId === undefined
+                  ? records
+                  : records.filter((r) => r.key !== null && r.key.toString('utf8') === tenantId);
               if (matched.length > 0) {
                 const outcome = await handle(handler, matched, cfg.aggregateMaxRecordAttempts);
                 summary.stored += outcome.stored;
@@ -101,7 +116,11 @@ export function registerReplayCommand(program: Command, cli: CliContext): void {
 }
 
 /** As the event source does: a batch whose failing record still has attempts left is handed over again. */
-async function handle(handler: ReturnType<typeof createAggregateHandler>, records: RangeRecord[], maxAttempts: number): Promise<BatchOutcome> {
+async function handle(
+  handler: ReturnType<typeof createAggregateHandler>,
+  records: RangeRecord[],
+  maxAttempts: number,
+): Promise<BatchOutcome> {
   const event = toMskEvent(records);
   for (let attempt = 1; ; attempt++) {
     try {

@@ -8,7 +8,13 @@ import { createKafka } from '../adapters/kafka/client';
 import { ensureTopics } from '../adapters/kafka/topics';
 import { topicSpecs } from '../adapters';
 import { awsAdminInvoke, AwsAdminError, type AdminInvoke } from '../adapters/aws/admin-invoke';
-import { ADMIN_COMMANDS, CliError, runAdminCommand, type AdminCommand, type AdminResult } from '../functions/admin/commands';
+import {
+  ADMIN_COMMANDS,
+  CliError,
+  runAdminCommand,
+  type AdminCommand,
+  type AdminResult,
+} from '../functions/admin/commands';
 import type { AdminResponse } from '../functions/admin/handler';
 import { registerDlqCommands } from './cli-dlq';
 import { registerReplayCommand } from './cli-replay';
@@ -33,7 +39,14 @@ async function withSql<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
 function table(rows: string[][]): string {
   if (rows.length === 0) return '(none)';
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export interface CliOptions {
@@ -45,21 +58,40 @@ export function buildCli(options: CliOptions = {}): Command {
   const program = new Command('customersignal')
     .description('CustomerSignal admin CLI')
     .option('--json', 'machine-readable output')
-    .option('--aws <stack>', "run tenant, project and key commands on a deployed stack's admin function (lambda:Invoke with your AWS credentials)")
+    .option(
+      '--aws <stack>',
+      "run tenant, project and key commands on a deployed stack's admin function (lambda:Invoke with your AWS credentials)",
+    )
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const out = (): Output => ({ json: Boolean(program.opts().json) });
 
-  program.command('migrate').description('create the database if needed and apply SQL migrations').action(async () => {
-    await ensureDatabase(config().database.url);
-    const result = await withSql(migrate);
-    print(out(), result, result.applied.length ? `applied ${result.applied.join(', ')}` : `up to date (${result.alreadyApplied} migrations)`);
-  });
+  program
+    .command('migrate')
+    .description('create the database if needed and apply SQL migrations')
+    .action(async () => {
+      await ensureDatabase(config().database.url);
+      const result = await withSql(migrate);
+      print(
+        out(),
+        result,
+        result.applied.length
+          ? `applied ${result.applied.join(', ')}`
+          : `up to date (${result.alreadyApplied} migrations)`,
+      );
+    });
 
-  program.command('topics').description('create or check the Kafka topics').action(async () => {
-    const status = await ensureTopics(createKafka(config().kafka), topicSpecs(config()));
-    print(out(), status, status.map((s) => `${s.topic}: ${s.created ? 'created' : 'exists'}, ${s.partitions} partitions`).join('\n'));
-  });
+  program
+    .command('topics')
+    .description('create or check the Kafka topics')
+    .action(async () => {
+      const status = await ensureTopics(createKafka(config().kafka), topicSpecs(config()));
+      print(
+        out(),
+        status,
+        status.map((s) => `${s.topic}: ${s.created ? 'created' : 'exists'}, ${s.partitions} partitions`).join('\n'),
+      );
+    });
 
   // The operator commands (functions/admin/commands.ts): here, or with --aws on the stack's admin function.
   const remoteCapable = new WeakSet<Command>();
@@ -83,7 +115,10 @@ export function buildCli(options: CliOptions = {}): Command {
   };
   program.hook('preAction', async (_program, action) => {
     if (program.opts().aws !== undefined) {
-      if (!remoteCapable.has(action)) throw new CliError(`${action.parent?.name() === 'customersignal' ? '' : `${action.parent?.name()} `}${action.name()} is not available with --aws (only: ${ADMIN_COMMANDS.join(', ')})`);
+      if (!remoteCapable.has(action))
+        throw new CliError(
+          `${action.parent?.name() === 'customersignal' ? '' : `${action.parent?.name()} `}${action.name()} is not available with --aws (only: ${ADMIN_COMMANDS.join(', ')})`,
+        );
       return;
     }
     // Against AWS (secret ARNs, an MSK cluster ARN) the config needs one async resolution; locally a no-op.
@@ -94,17 +129,23 @@ export function buildCli(options: CliOptions = {}): Command {
   adminCommand(tenant, 'create <slug>')
     .option('--name <name>', 'display name')
     .option('--retention-days <days>', "raw-event retention (at most the platform's RETENTION)")
-    .action((slug: string, o: { name?: string; retentionDays?: string }) => admin({ command: 'tenant create', slug, ...o }));
+    .action((slug: string, o: { name?: string; retentionDays?: string }) =>
+      admin({ command: 'tenant create', slug, ...o }),
+    );
   adminCommand(tenant, 'list').action(() => admin({ command: 'tenant list' }));
   adminCommand(tenant, 'set-retention <slug> <days>')
-    .description("raw-event retention in days, or \"default\" for the platform's RETENTION; older events are refused, dropped and deleted by the next maintenance run")
+    .description(
+      'raw-event retention in days, or "default" for the platform\'s RETENTION; older events are refused, dropped and deleted by the next maintenance run',
+    )
     .action((slug: string, days: string) => admin({ command: 'tenant set-retention', slug, days }));
 
   adminCommand(program.command('project').description('projects'), 'create <project-slug>')
     .requiredOption('--tenant <slug>', 'tenant slug')
     .option('--name <name>', 'display name')
     .option('--schema-mode <mode>', 'open or strict', 'open')
-    .action((slug: string, o: { tenant: string; name?: string; schemaMode: string }) => admin({ command: 'project create', slug, ...o }));
+    .action((slug: string, o: { tenant: string; name?: string; schemaMode: string }) =>
+      admin({ command: 'project create', slug, ...o }),
+    );
 
   const key = program.command('key').description('API keys');
   adminCommand(key, 'create')
@@ -127,11 +168,13 @@ export function buildCli(options: CliOptions = {}): Command {
 function explain(e: unknown): string {
   if (e instanceof CliError || e instanceof ConfigError || e instanceof AwsAdminError) return e.message;
   const err = e as { code?: string; message?: string; name?: string };
-  if (err.code === 'ECONNREFUSED' && /5432|postgres/i.test(String(err.message) + JSON.stringify(e))) return `cannot reach Postgres at ${config().database.url.replace(/\/\/[^@]*@/, '//')}; is it running?`;
+  if (err.code === 'ECONNREFUSED' && /5432|postgres/i.test(String(err.message) + JSON.stringify(e)))
+    return `cannot reach Postgres at ${config().database.url.replace(/\/\/[^@]*@/, '//')}; is it running?`;
   if (err.code === 'ECONNREFUSED') return `connection refused: ${err.message}`;
   if (err.code === '3D000') return `database does not exist; run: customersignal migrate`;
   if (err.code === '42P01') return `the schema is missing; run: customersignal migrate`;
-  if (err.name === 'KafkaJSNumberOfRetriesExceeded' || err.name === 'KafkaJSConnectionError') return `cannot reach Kafka at ${config().kafka.brokers.join(',')}; start it with: npm run kafka:start`;
+  if (err.name === 'KafkaJSNumberOfRetriesExceeded' || err.name === 'KafkaJSConnectionError')
+    return `cannot reach Kafka at ${config().kafka.brokers.join(',')}; start it with: npm run kafka:start`;
   return err.message ?? String(e);
 }
 

@@ -13,15 +13,35 @@ export function demoEvents(count: number, project: string): Record<string, unkno
   return Array.from({ length: count }, () => {
     const userId = `user_${1 + Math.floor(Math.random() * 250)}`;
     const r = Math.random();
-    const base = { event_id: randomUUID(), project, user_id: userId, session_id: `s_${userId}_${new Date().getUTCHours()}` };
+    const base = {
+      event_id: randomUUID(),
+      project,
+      user_id: userId,
+      session_id: `s_${userId}_${new Date().getUTCHours()}`,
+    };
     if (r < 0.6) return { ...base, event_type: 'page_view', properties: { path: pick(PAGES), region: pick(REGIONS) } };
     if (r < 0.75) return { ...base, event_type: 'signup', properties: { plan: pick(PLANS), region: pick(REGIONS) } };
-    if (r < 0.92) return { ...base, event_type: 'checkout_started', properties: { amount: Math.round(Math.random() * 20_000) / 100, currency: 'EUR', region: pick(REGIONS) } };
-    return { ...base, event_type: 'checkout_failed', properties: { reason: pick(['card_declined', 'timeout', 'fraud_check']), region: pick(REGIONS) } };
+    if (r < 0.92)
+      return {
+        ...base,
+        event_type: 'checkout_started',
+        properties: { amount: Math.round(Math.random() * 20_000) / 100, currency: 'EUR', region: pick(REGIONS) },
+      };
+    return {
+      ...base,
+      event_type: 'checkout_failed',
+      properties: { reason: pick(['card_declined', 'timeout', 'fraud_check']), region: pick(REGIONS) },
+    };
   });
 }
 
-export function startDemoTraffic(opts: { url: string; key: string; project: string; eventsPerSecond?: number; onError?: (message: string) => void }) {
+export function startDemoTraffic(opts: {
+  url: string;
+  key: string;
+  project: string;
+  eventsPerSecond?: number;
+  onError?: (message: string) => void;
+}) {
   const rate = opts.eventsPerSecond ?? 4;
   let stopped = false;
   let lastError = '';
@@ -34,7 +54,8 @@ export function startDemoTraffic(opts: { url: string; key: string; project: stri
       body: JSON.stringify({ events: demoEvents(count, opts.project) }),
     })
       .then(async (res) => {
-        if (res.status !== 202) throw new Error(`demo traffic got HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`);
+        if (res.status !== 202)
+          throw new Error(`demo traffic got HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`);
         lastError = '';
       })
       .catch((e: Error) => {

@@ -10,7 +10,12 @@ export function progress(label: string, total: number, stream: NodeJS.WriteStrea
   let current = 0;
   if (stream.isTTY) {
     const bar = new SingleBar(
-      { stream, format: `${label} [{bar}] {value}/{total} | {percentage}% | {speed}/s | ETA {eta_formatted}`, hideCursor: true, clearOnComplete: false },
+      {
+        stream,
+        format: `${label} [{bar}] {value}/{total} | {percentage}% | {speed}/s | ETA {eta_formatted}`,
+        hideCursor: true,
+        clearOnComplete: false,
+      },
       Presets.shades_classic,
     );
     const started = Date.now();

@@ -17,10 +17,14 @@ export function reachable(host: string, port: number, timeoutMs = 2_000): Promis
 export async function assertPostgresAndRedis(cfg: Config): Promise<void> {
   const pg = new URL(cfg.database.url);
   if (!(await reachable(pg.hostname, Number(pg.port || 5432)))) {
-    throw new ServiceUnavailableError(`Postgres is not reachable at ${pg.host}; start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`);
+    throw new ServiceUnavailableError(
+      `Postgres is not reachable at ${pg.host}; start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`,
+    );
   }
   const redis = new URL(cfg.redis.url);
   if (!(await reachable(redis.hostname, Number(redis.port || 6379)))) {
-    throw new ServiceUnavailableError(`Redis is not reachable at ${redis.host}; start it: redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no`);
+    throw new ServiceUnavailableError(
+      `Redis is not reachable at ${redis.host}; start it: redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no`,
+    );
   }
 }

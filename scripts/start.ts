@@ -46,21 +46,33 @@ async function checkPostgres(cfg: Config): Promise<void> {
 async function ensureHllExtension(cfg: Config): Promise<void> {
   const sql = createSql({ ...cfg.database, poolSize: 1 });
   try {
-    const [row] = await sql<{ ok: boolean }[]>`select exists (select 1 from pg_available_extensions where name = 'hll') as ok`;
+    const [row] = await sql<
+      { ok: boolean }[]
+    >`select exists (select 1 from pg_available_extensions where name = 'hll') as ok`;
     if (row?.ok) return;
   } finally {
     await sql.end({ timeout: 5 });
   }
   say('Postgres: the hll extension is missing; installing it (scripts/install-postgres-hll.sh)…');
-  const r = spawnSync('bash', [join(ROOT, 'scripts', 'install-postgres-hll.sh')], { cwd: ROOT, env: { ...process.env, DATABASE_URL: cfg.database.url }, stdio: ['ignore', 'inherit', 'inherit'] });
-  if (r.status !== 0) throw new StartError('Postgres lacks the hll extension and it could not be installed here; as root run: bash scripts/install-postgres-hll.sh (apt-get install postgresql-<major>-hll)');
+  const r = spawnSync('bash', [join(ROOT, 'scripts', 'install-postgres-hll.sh')], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: cfg.database.url },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (r.status !== 0)
+    throw new StartError(
+      'Postgres lacks the hll extension and it could not be installed here; as root run: bash scripts/install-postgres-hll.sh (apt-get install postgresql-<major>-hll)',
+    );
 }
 
 async function checkRedis(cfg: Config): Promise<void> {
   const redis = createRedis(cfg.redis.url);
   redis.on('error', () => undefined);
   try {
-    await Promise.race([redis.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 3 s')), 3_000))]);
+    await Promise.race([
+      redis.ping(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 3 s')), 3_000)),
+    ]);
   } catch (e) {
     throw new StartError(
       `Redis is not reachable at ${new URL(cfg.redis.url).host} (${(e as Error).message}). Start it: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no — or set REDIS_URL.`,
@@ -78,12 +90,18 @@ async function ensureKafka(cfg: Config, args: StartArgs): Promise<RunningBroker 
   }
   if (args.only) {
     // A broker lives as long as the process that started it: a worker that started one would take it down on Ctrl-C.
-    throw new StartError(`Kafka is not reachable at ${cfg.kafka.brokers.join(',')}; --only joins a running platform: start \`npm start\` (or \`npm run kafka:start\`) first.`);
+    throw new StartError(
+      `Kafka is not reachable at ${cfg.kafka.brokers.join(',')}; --only joins a running platform: start \`npm start\` (or \`npm run kafka:start\`) first.`,
+    );
   }
   if (cfg.kafka.brokers.length > 1 || !['127.0.0.1', 'localhost'].includes(host)) {
-    throw new StartError(`Kafka is not reachable at ${cfg.kafka.brokers.join(',')}; start it or point KAFKA_BROKERS at a running broker.`);
+    throw new StartError(
+      `Kafka is not reachable at ${cfg.kafka.brokers.join(',')}; start it or point KAFKA_BROKERS at a running broker.`,
+    );
   }
-  say(`Kafka: nothing listens on ${host}:${port}; starting Apache Kafka ${KAFKA_VERSION} (jars from Maven Central, cached in .cache/)…`);
+  say(
+    `Kafka: nothing listens on ${host}:${port}; starting Apache Kafka ${KAFKA_VERSION} (jars from Maven Central, cached in .cache/)…`,
+  );
   await ensureKafkaJars({ log: (l) => say(`  ${l}`) });
   const dataDir = join(ROOT, '.cache', 'kafka-data');
   mkdirSync(dataDir, { recursive: true });
@@ -107,8 +125,15 @@ async function ensureDemoTenant(sql: Sql): Promise<DemoKeys> {
     const project = await createProject(sql, tenant.id, DEMO_PROJECT, 'Web app', 'open');
     // A demo alert rule: the demo traffic's checkout failures (~19 a minute) now and then exceed it.
     await insertRule(sql, tenant.id, randomUUID(), project.id, {
-      name: 'Checkout failures (demo)', project: DEMO_PROJECT, event_type: 'checkout_failed', metric: 'count',
-      condition: { op: '>', threshold: 25 }, window: '1m', for: '0s', cooldown: '10m', enabled: true,
+      name: 'Checkout failures (demo)',
+      project: DEMO_PROJECT,
+      event_type: 'checkout_failed',
+      metric: 'count',
+      condition: { op: '>', threshold: 25 },
+      window: '1m',
+      for: '0s',
+      cooldown: '10m',
+      enabled: true,
       channels: [{ type: 'email', to: ['ops@demo.example'] }],
     });
     await ensureDefaultDashboard(sql, tenant.id, ['page_view', 'signup', 'checkout_failed']);
@@ -175,21 +200,34 @@ function printWelcome(url: string, keys: DemoKeys, demo: boolean): void {
   say(`  Admin key:  ${keys.admin}`);
   say(`  Demo traffic: ${demo ? 'on (~4 events/s; npm start -- --no-demo turns it off)' : 'off'}`);
   say('');
-  say(`  Alerts:     rule "Checkout failures (demo)" e-mails ops@demo.example; mails are kept in ${config().mail.sinkDir}/`);
-  say(`              webhooks: npm run webhook-receiver (http://127.0.0.1:4000/hook), then add a webhook rule (README, Alerts)`);
+  say(
+    `  Alerts:     rule "Checkout failures (demo)" e-mails ops@demo.example; mails are kept in ${config().mail.sinkDir}/`,
+  );
+  say(
+    `              webhooks: npm run webhook-receiver (http://127.0.0.1:4000/hook), then add a webhook rule (README, Alerts)`,
+  );
   say('');
   say('Try it:');
-  say(`  curl -s -X POST ${url}/v1/events -H 'Authorization: Bearer ${keys.ingest}' -H 'Content-Type: application/json' \\`);
+  say(
+    `  curl -s -X POST ${url}/v1/events -H 'Authorization: Bearer ${keys.ingest}' -H 'Content-Type: application/json' \\`,
+  );
   say(`       -d '{"event_type":"checkout_failed","project":"${DEMO_PROJECT}","user_id":"u1"}'`);
   say(`  curl -s '${url}/v1/metrics?event_type=checkout_failed&interval=1m' -H 'Authorization: Bearer ${keys.read}'`);
   say('');
 }
 
 function printWorker(cfg: Config, roles: Role[], url: string): void {
-  say(`CustomerSignal worker running: ${roles.join(', ')}${roles.includes('http') ? ` (API and dashboard at ${url}; keys from the full npm start or the CLI)` : ' (no HTTP listener in this process)'}`);
-  if (roles.includes('aggregate')) say(`  Aggregate: consumer group "${cfg.kafka.groups.aggregate}" on ${cfg.kafka.topics.eventsRaw}; partitions are shared with every other aggregate process`);
-  if (roles.includes('scheduler')) say('  Scheduler: maintenance every tick (partitions, retention, consumer lag, freshness)');
-  if (roles.includes('alert')) say(`  Alert: consumer group "${cfg.kafka.groups.alert}" on ${cfg.kafka.topics.metricUpdates}, and the alert tick`);
+  say(
+    `CustomerSignal worker running: ${roles.join(', ')}${roles.includes('http') ? ` (API and dashboard at ${url}; keys from the full npm start or the CLI)` : ' (no HTTP listener in this process)'}`,
+  );
+  if (roles.includes('aggregate'))
+    say(
+      `  Aggregate: consumer group "${cfg.kafka.groups.aggregate}" on ${cfg.kafka.topics.eventsRaw}; partitions are shared with every other aggregate process`,
+    );
+  if (roles.includes('scheduler'))
+    say('  Scheduler: maintenance every tick (partitions, retention, consumer lag, freshness)');
+  if (roles.includes('alert'))
+    say(`  Alert: consumer group "${cfg.kafka.groups.alert}" on ${cfg.kafka.topics.metricUpdates}, and the alert tick`);
   if (roles.includes('dispatch')) say('  Dispatch: delivers due alert notifications (webhooks, e-mail)');
   say('');
 }
@@ -212,19 +250,32 @@ async function main(): Promise<void> {
     const keys = await prepare(cfg, args.roles, args.only);
     const adapters = createAdapters(cfg);
     // The SMTP sink (alert e-mails kept in MAIL_SINK_DIR) belongs to the full platform; an --only process would clash on its port.
-    const runtime = await startLocalRuntime(adapters, { ...runtimeOptions(args.roles), mailSink: !args.only }).catch(async (e: { code?: string }) => {
-      await adapters.close();
-      if (e.code === 'EADDRINUSE' && (e as { port?: number }).port === cfg.mail.sinkPort) {
-        throw new StartError(`Port ${cfg.mail.sinkPort} (the local SMTP sink for alert e-mails) is in use (another npm start?); stop that process or set MAIL_SINK_PORT.`);
-      }
-      if (e.code === 'EADDRINUSE') throw new StartError(`Port ${cfg.http.port} on ${cfg.http.host} is in use (another npm start?); stop that process or set PORT.`);
-      throw e;
-    });
+    const runtime = await startLocalRuntime(adapters, { ...runtimeOptions(args.roles), mailSink: !args.only }).catch(
+      async (e: { code?: string }) => {
+        await adapters.close();
+        if (e.code === 'EADDRINUSE' && (e as { port?: number }).port === cfg.mail.sinkPort) {
+          throw new StartError(
+            `Port ${cfg.mail.sinkPort} (the local SMTP sink for alert e-mails) is in use (another npm start?); stop that process or set MAIL_SINK_PORT.`,
+          );
+        }
+        if (e.code === 'EADDRINUSE')
+          throw new StartError(
+            `Port ${cfg.http.port} on ${cfg.http.host} is in use (another npm start?); stop that process or set PORT.`,
+          );
+        throw e;
+      },
+    );
     // The demo belongs to the full platform; an extra --only process would double its traffic.
     const demo = args.demo && !args.only && keys !== undefined;
-    const traffic = keys && demo
-      ? startDemoTraffic({ url: runtime.url, key: keys.ingest, project: DEMO_PROJECT, onError: (m) => say(`demo traffic: ${m}`) })
-      : undefined;
+    const traffic =
+      keys && demo
+        ? startDemoTraffic({
+            url: runtime.url,
+            key: keys.ingest,
+            project: DEMO_PROJECT,
+            onError: (m) => say(`demo traffic: ${m}`),
+          })
+        : undefined;
     say('');
     if (keys) printWelcome(runtime.url, keys, demo);
     else printWorker(cfg, args.roles, runtime.url);
@@ -253,7 +304,10 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (e: unknown) => {
-    const message = e instanceof StartError || e instanceof ConfigError || e instanceof StartArgsError ? e.message : `start failed: ${(e as Error).stack ?? String(e)}`;
+    const message =
+      e instanceof StartError || e instanceof ConfigError || e instanceof StartArgsError
+        ? e.message
+        : `start failed: ${(e as Error).stack ?? String(e)}`;
     process.stderr.write(message + '\n');
     process.exit(1);
   },

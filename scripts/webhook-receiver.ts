@@ -16,7 +16,12 @@ const server = createServer((req, res) => {
   req.on('end', () => {
     const body = Buffer.concat(chunks).toString('utf8');
     const signature = String(req.headers['x-customersignal-signature'] ?? '');
-    const verdict = secret === undefined ? 'signature not checked (pass --secret)' : verifySignature(secret, body, signature, Date.now()) ? 'signature OK' : 'SIGNATURE INVALID';
+    const verdict =
+      secret === undefined
+        ? 'signature not checked (pass --secret)'
+        : verifySignature(secret, body, signature, Date.now())
+          ? 'signature OK'
+          : 'SIGNATURE INVALID';
     let summary = body;
     try {
       const p = JSON.parse(body) as Record<string, unknown>;
@@ -24,8 +29,12 @@ const server = createServer((req, res) => {
     } catch {
       /* print the raw body */
     }
-    process.stdout.write(`${new Date().toISOString()} ${req.method} ${req.url} delivery=${String(req.headers['x-customersignal-delivery'] ?? '-')} ${summary} (${verdict})\n`);
+    process.stdout.write(
+      `${new Date().toISOString()} ${req.method} ${req.url} delivery=${String(req.headers['x-customersignal-delivery'] ?? '-')} ${summary} (${verdict})\n`,
+    );
     res.writeHead(200).end('ok');
   });
 });
-server.listen(port, '127.0.0.1', () => process.stdout.write(`Webhook receiver on http://127.0.0.1:${port}/hook — Ctrl-C stops it\n`));
+server.listen(port, '127.0.0.1', () =>
+  process.stdout.write(`Webhook receiver on http://127.0.0.1:${port}/hook — Ctrl-C stops it\n`),
+);

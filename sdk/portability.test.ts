@@ -8,12 +8,25 @@ import { build } from 'esbuild';
 const SRC = join(__dirname, 'src');
 const TSX = join(__dirname, '..', 'node_modules', '.bin', 'tsx');
 
-function runScript(code: string, timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+function runScript(
+  code: string,
+  timeoutMs = 20_000,
+): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   const started = Date.now();
   return new Promise((resolve) => {
-    execFile(TSX, ['-e', code], { cwd: join(__dirname, '..'), timeout: timeoutMs, env: { ...process.env, NODE_OPTIONS: '' } }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr, ms: Date.now() - started });
-    });
+    execFile(
+      TSX,
+      ['-e', code],
+      { cwd: join(__dirname, '..'), timeout: timeoutMs, env: { ...process.env, NODE_OPTIONS: '' } },
+      (error, stdout, stderr) => {
+        resolve({
+          code: error ? ((error as { code?: number }).code ?? null) : 0,
+          stdout,
+          stderr,
+          ms: Date.now() - started,
+        });
+      },
+    );
   });
 }
 
@@ -32,12 +45,23 @@ describe('portability', () => {
   it('sdk/src imports nothing from Node (no node: modules, no Buffer/process)', () => {
     for (const file of readdirSync(SRC).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))) {
       const text = readFileSync(join(SRC, file), 'utf8');
-      expect({ file, nodeImport: /from\s+['"](node:|fs|path|crypto|http|https|os|zlib|child_process)['"]|require\(/.test(text) }).toEqual({ file, nodeImport: false });
+      expect({
+        file,
+        nodeImport: /from\s+['"](node:|fs|path|crypto|http|https|os|zlib|child_process)['"]|require\(/.test(text),
+      }).toEqual({ file, nodeImport: false });
     }
   });
 
   it('bundles for the browser platform without Node globals', async () => {
-    const out = await build({ entryPoints: [join(SRC, 'index.ts')], bundle: true, platform: 'browser', format: 'esm', write: false, minify: true, logLevel: 'silent' });
+    const out = await build({
+      entryPoints: [join(SRC, 'index.ts')],
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      minify: true,
+      logLevel: 'silent',
+    });
     const code = out.outputFiles[0]!.text;
     expect(code).not.toMatch(/\bBuffer\b|\bprocess\.|\brequire\(/);
     expect(code.length).toBeLessThan(20_000);

@@ -11,7 +11,11 @@ let runtime: LocalRuntime;
 let tenants: TestTenant[];
 
 beforeAll(async () => {
-  env = await createTestEnv('sdklimits', { RATE_LIMIT_EVENTS_PER_SECOND: '10000000', RATE_LIMIT_BURST: '10000000', KAFKA_SEND_TIMEOUT: '20s' });
+  env = await createTestEnv('sdklimits', {
+    RATE_LIMIT_EVENTS_PER_SECOND: '10000000',
+    RATE_LIMIT_BURST: '10000000',
+    KAFKA_SEND_TIMEOUT: '20s',
+  });
   tenants = await Promise.all([env.createTenant(), env.createTenant(), env.createTenant()]);
   runtime = await startLocalRuntime(env.adapters, { port: 0, web: false, scheduler: false });
 });
@@ -21,35 +25,60 @@ afterAll(async () => {
 });
 
 async function storedIds(tenant: TestTenant, eventType: string): Promise<string[]> {
-  const rows = await env.adapters.sql<{ id: string }[]>`select event_id as id from events where tenant_id = ${tenant.id} and event_type = ${eventType}`;
+  const rows = await env.adapters.sql<
+    { id: string }[]
+  >`select event_id as id from events where tenant_id = ${tenant.id} and event_type = ${eventType}`;
   return rows.map((r) => r.id);
 }
 
 let run = 0;
 it('delivers full batches of events of generated sizes from several tenants at once, each event stored once', async () => {
   await fc.assert(
-    fc.asyncProperty(fc.integer({ min: 1, max: 1500 }), fc.integer({ min: 0, max: 32_000 }), async (count, padBytes) => {
-      const eventType = `sdk_size_${++run}`;
-      const outcomes = await Promise.all(
-        tenants.map(async (tenant) => {
-          const errors: CustomerSignalError[] = [];
-          const client = new CustomerSignal({ apiKey: tenant.keys.ingest, host: runtime.url, project: 'web', flushAt: 1000, onError: (e) => void errors.push(e) });
-          const ids = Array.from({ length: count }, (_, i) => client.track(eventType, { i, pad: 'é'.repeat(padBytes >> 1) }));
-          await client.shutdown();
-          return { tenant, ids, errors, stats: client.stats };
-        }),
-      );
-      for (const o of outcomes) {
-        expect(o.errors.map((e) => `${e.name}: ${e.message}`)).toEqual([]);
-        expect(o.stats).toMatchObject({ accepted: count, failed: 0, rejected: 0, dropped: 0, retries: 0 });
-        const stored = await eventually(async () => {
-          const ids = await storedIds(o.tenant, eventType);
-          return ids.length >= count ? ids : undefined;
-        }, 60_000, 250);
-        expect(stored.sort()).toEqual([...o.ids].sort());
-      }
-    }),
+    fc.asyncProperty(
+      fc.integer({ min: 1, max: 1500 }),
+      fc.integer({ min: 0, max: 32_000 }),
+      async (count, padBytes) => {
+        const eventType = `sdk_size_${++run}`;
+        const outcomes = await Promise.all(
+          tenants.map(async (tenant) => {
+            const errors: CustomerSignalError[] = [];
+            const client = new CustomerSignal({
+              apiKey: tenant.keys.ingest,
+              host: runtime.url,
+              project: 'web',
+              flushAt: 1000,
+              onError: (e) => void errors.push(e),
+            });
+            const ids = Array.from({ length: count }, (_, i) =>
+              client.track(eventType, { i, pad: 'é'.repeat(padBytes >> 1) }),
+            );
+            await client.shutdown();
+            return { tenant, ids, errors, stats: client.stats };
+          }),
+        );
+        for (const o of outcomes) {
+          expect(o.errors.map((e) => `${e.name}: ${e.message}`)).toEqual([]);
+          expect(o.stats).toMatchObject({ accepted: count, failed: 0, rejected: 0, dropped: 0, retries: 0 });
+          const stored = await eventually(
+            async () => {
+              const ids = await storedIds(o.tenant, eventType);
+              return ids.length >= count ? ids : undefined;
+            },
+            60_000,
+            250,
+          );
+          expect(stored.sort()).toEqual([...o.ids].sort());
+        }
+      },
+    ),
     // The issue's example first: 1000 events of ~750 bytes, a 750 KB batch.
-    { numRuns: 4, examples: [[1000, 700], [1500, 1_000], [40, 32_000]] },
+    {
+      numRuns: 4,
+      examples: [
+        [1000, 700],
+        [1500, 1_000],
+        [40, 32_000],
+      ],
+    },
   );
 });

@@ -5,7 +5,14 @@ import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../tes
 import { call } from '../test/builders';
 import { startLocalRuntime, type LocalRuntime } from '../local/runtime';
 import { launchBrowser } from '../frontend/e2e/browser';
-import { CustomerSignal, EventsRejectedError, type CustomerSignalError, type CustomerSignalOptions, type EventPayload, type FetchLike } from './src';
+import {
+  CustomerSignal,
+  EventsRejectedError,
+  type CustomerSignalError,
+  type CustomerSignalOptions,
+  type EventPayload,
+  type FetchLike,
+} from './src';
 
 let env: TestEnv;
 let runtime: LocalRuntime;
@@ -21,7 +28,10 @@ afterAll(async () => {
   await env?.cleanup();
 });
 
-function newClient(over: Partial<CustomerSignalOptions> = {}, target: { url: string; key: string } = { url: runtime.url, key: tenant.keys.ingest }) {
+function newClient(
+  over: Partial<CustomerSignalOptions> = {},
+  target: { url: string; key: string } = { url: runtime.url, key: tenant.keys.ingest },
+) {
   const errors: { error: CustomerSignalError; events: EventPayload[] }[] = [];
   const client = new CustomerSignal({
     apiKey: target.key,
@@ -35,7 +45,9 @@ function newClient(over: Partial<CustomerSignalOptions> = {}, target: { url: str
 }
 
 async function metricTotal(eventType: string, url = runtime.url, key = tenant.keys.read): Promise<number> {
-  const res = await call(url, `/v1/metrics?event_type=${encodeURIComponent(eventType)}&metric=count&interval=1h`, { key });
+  const res = await call(url, `/v1/metrics?event_type=${encodeURIComponent(eventType)}&metric=count&interval=1h`, {
+    key,
+  });
   expect(res.status).toBe(200);
   return (res.body.points as { value: number }[]).reduce((n, p) => n + p.value, 0);
 }
@@ -43,9 +55,15 @@ async function metricTotal(eventType: string, url = runtime.url, key = tenant.ke
 async function waitForCount(eventType: string, expected: number, url?: string, key?: string): Promise<void> {
   let last = -1;
   try {
-    await eventually(async () => ((last = await metricTotal(eventType, url, key)) === expected ? true : undefined), 30_000, 200);
+    await eventually(
+      async () => ((last = await metricTotal(eventType, url, key)) === expected ? true : undefined),
+      30_000,
+      200,
+    );
   } catch (e) {
-    throw new Error(`${eventType}: expected a count of ${expected}, last saw ${last} (${(e as Error).message})`, { cause: e });
+    throw new Error(`${eventType}: expected a count of ${expected}, last saw ${last} (${(e as Error).message})`, {
+      cause: e,
+    });
   }
 }
 
@@ -93,7 +111,15 @@ it('tracks 250 events of two types; after shutdown() the metrics count them exac
   await client.shutdown();
 
   expect(errors).toEqual([]);
-  expect(client.stats).toMatchObject({ queued: 0, inFlight: 0, accepted: 250, rejected: 0, failed: 0, dropped: 0, retries: 0 });
+  expect(client.stats).toMatchObject({
+    queued: 0,
+    inFlight: 0,
+    accepted: 250,
+    rejected: 0,
+    failed: 0,
+    dropped: 0,
+    retries: 0,
+  });
   expect(client.stats.requests).toBeGreaterThanOrEqual(2); // the first at flushAt = 100; the rest queue up behind it (one request in flight)
   expect(() => client.track('sdk_page_view')).toThrow(/shut down/);
 
@@ -140,7 +166,14 @@ it('reports an invalid event to onError with its index and code and stores the r
   expect(err).toBeInstanceOf(EventsRejectedError);
   expect(err.status).toBe(202);
   expect(err.requestId).toMatch(/[0-9a-f-]{36}/);
-  expect(err.rejections).toEqual([{ index: 2, code: 'invalid_event', message: expect.stringContaining('reserved'), event: expect.objectContaining({ event_id: bad, event_type: '$sdk_reserved' }) }]);
+  expect(err.rejections).toEqual([
+    {
+      index: 2,
+      code: 'invalid_event',
+      message: expect.stringContaining('reserved'),
+      event: expect.objectContaining({ event_id: bad, event_type: '$sdk_reserved' }),
+    },
+  ]);
   expect(errors[0]!.events.map((e) => e.event_id)).toEqual([bad]);
 
   // A batch in which nothing is valid: 400 no_events_accepted, reported the same way, not retried.
@@ -150,7 +183,14 @@ it('reports an invalid event to onError with its index and code and stores the r
   const all = errors[1]!.error as EventsRejectedError;
   expect(all).toBeInstanceOf(EventsRejectedError);
   expect(all.status).toBe(400);
-  expect(all.rejections).toEqual([{ index: 0, code: 'unknown_project', message: expect.any(String), event: expect.objectContaining({ event_id: unknownProject }) }]);
+  expect(all.rejections).toEqual([
+    {
+      index: 0,
+      code: 'unknown_project',
+      message: expect.any(String),
+      event: expect.objectContaining({ event_id: unknownProject }),
+    },
+  ]);
   expect(client.stats).toMatchObject({ accepted: 3, rejected: 2, failed: 0, requests: 2 });
 
   await waitForCount('sdk_valid', 3);
@@ -169,7 +209,11 @@ it('splits a batch the server answers with 413 and delivers both halves', async 
 });
 
 it('backs off on 429 rate_limited, honouring Retry-After, until every event is accepted', async () => {
-  const limited = await createTestEnv('sdkrate', { RATE_LIMIT_EVENTS_PER_SECOND: '100', RATE_LIMIT_BURST: '50', MAX_EVENTS_PER_BATCH: '50' });
+  const limited = await createTestEnv('sdkrate', {
+    RATE_LIMIT_EVENTS_PER_SECOND: '100',
+    RATE_LIMIT_BURST: '50',
+    MAX_EVENTS_PER_BATCH: '50',
+  });
   const rt = await startLocalRuntime(limited.adapters, { port: 0, web: false, scheduler: false });
   try {
     const t = await limited.createTenant();
@@ -181,7 +225,10 @@ it('backs off on 429 rate_limited, honouring Retry-After, until every event is a
       retryAfters.push(res.headers.get('retry-after'));
       return res;
     };
-    const { client, errors } = newClient({ fetch: observing, flushAt: 50, maxBatchSize: 50 }, { url: rt.url, key: t.keys.ingest });
+    const { client, errors } = newClient(
+      { fetch: observing, flushAt: 50, maxBatchSize: 50 },
+      { url: rt.url, key: t.keys.ingest },
+    );
     const started = Date.now();
     for (let i = 0; i < 250; i++) client.track('sdk_limited', { i });
     await client.shutdown();
@@ -201,7 +248,15 @@ it('backs off on 429 rate_limited, honouring Retry-After, until every event is a
 });
 
 it('works in a browser (Chromium): bundled with esbuild, CORS preflight, events counted', async () => {
-  const bundle = await build({ entryPoints: [join(__dirname, 'src', 'index.ts')], bundle: true, platform: 'browser', format: 'iife', globalName: 'CS', write: false, logLevel: 'silent' });
+  const bundle = await build({
+    entryPoints: [join(__dirname, 'src', 'index.ts')],
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    globalName: 'CS',
+    write: false,
+    logLevel: 'silent',
+  });
   const browser = await launchBrowser();
   try {
     const page = await browser.newPage();
@@ -213,7 +268,13 @@ it('works in a browser (Chromium): bundled with esbuild, CORS preflight, events 
       async ({ host, apiKey }) => {
         const w = window as unknown as { CS: typeof import('./src') };
         const errors: string[] = [];
-        const client = new w.CS.CustomerSignal({ apiKey, host, project: 'web', flushAt: 10, onError: (e) => void errors.push(`${e.code}: ${e.message}`) });
+        const client = new w.CS.CustomerSignal({
+          apiKey,
+          host,
+          project: 'web',
+          flushAt: 10,
+          onError: (e) => void errors.push(`${e.code}: ${e.message}`),
+        });
         const ids = Array.from({ length: 25 }, (_, i) => client.track('sdk_browser', { i }));
         await client.shutdown();
         return { ids, errors, stats: client.stats };

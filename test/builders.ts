@@ -3,7 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { encodeRawEvent, type RawEvent } from '../core/raw-event';
 import { toMskEvent, type MskEvent } from '../core/msk-event';
 
-export function rawEvent(tenant: { id: string; project: { id: string; slug: string } }, over: Partial<RawEvent> = {}): RawEvent {
+export function rawEvent(
+  tenant: { id: string; project: { id: string; slug: string } },
+  over: Partial<RawEvent> = {},
+): RawEvent {
   const now = Date.now();
   return {
     tenantId: tenant.id,
@@ -43,16 +46,29 @@ export interface CallResult {
 export async function call(
   baseUrl: string,
   path: string,
-  opts: { method?: string; key?: string; json?: unknown; body?: string | Buffer; headers?: Record<string, string> } = {},
+  opts: {
+    method?: string;
+    key?: string;
+    json?: unknown;
+    body?: string | Buffer;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<CallResult> {
-  const headers: Record<string, string> = { ...(opts.key ? { Authorization: `Bearer ${opts.key}` } : {}), ...opts.headers };
+  const headers: Record<string, string> = {
+    ...(opts.key ? { Authorization: `Bearer ${opts.key}` } : {}),
+    ...opts.headers,
+  };
   let body: string | Buffer | undefined = opts.body;
   if (opts.json !== undefined) {
     body = JSON.stringify(opts.json);
     headers['Content-Type'] ??= 'application/json';
   }
-  const payload = body === undefined || typeof body === "string" ? body : new Uint8Array(body);
-  const res = await fetch(baseUrl + path, { method: opts.method ?? (body !== undefined ? "POST" : "GET"), headers, body: payload });
+  const payload = body === undefined || typeof body === 'string' ? body : new Uint8Array(body);
+  const res = await fetch(baseUrl + path, {
+    method: opts.method ?? (body !== undefined ? 'POST' : 'GET'),
+    headers,
+    body: payload,
+  });
   const text = await res.text();
   let parsed: unknown = text;
   try {

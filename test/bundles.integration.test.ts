@@ -81,13 +81,18 @@ async function invoke(name: string, event: unknown, extraEnv: Record<string, str
     throw new Error(`${name}: node exited: ${(e as Error).message}`);
   }
   const outcome = JSON.parse(readFileSync(resultFile, 'utf8')) as { result?: unknown; error?: string };
-  if (outcome.error !== undefined) throw new Error(`${name} (${fn.handler}) failed: ${outcome.error}\n--- its output ---\n${output.slice(-4000)}`);
+  if (outcome.error !== undefined)
+    throw new Error(`${name} (${fn.handler}) failed: ${outcome.error}\n--- its output ---\n${output.slice(-4000)}`);
   return outcome.result;
 }
 
 // --- event shapes, as AWS sends them
 
-function httpEvent(method: string, path: string, opts: { key?: string; json?: unknown; query?: string; routeKey?: string } = {}) {
+function httpEvent(
+  method: string,
+  path: string,
+  opts: { key?: string; json?: unknown; query?: string; routeKey?: string } = {},
+) {
   const now = Date.now();
   const body = opts.json === undefined ? undefined : JSON.stringify(opts.json);
   const routeKey = opts.routeKey ?? `${method} ${path}`;
@@ -102,7 +107,10 @@ function httpEvent(method: string, path: string, opts: { key?: string; json?: un
       'x-forwarded-for': '203.0.113.7',
       'x-forwarded-proto': 'https',
       ...(opts.key && { authorization: `Bearer ${opts.key}` }),
-      ...(body !== undefined && { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }),
+      ...(body !== undefined && {
+        'content-type': 'application/json',
+        'content-length': String(Buffer.byteLength(body)),
+      }),
     },
     queryStringParameters: opts.query ? Object.fromEntries(new URLSearchParams(opts.query)) : undefined,
     requestContext: {
@@ -134,7 +142,11 @@ const scheduledEvent = () => ({
   detail: {},
 });
 
-function customResourceEvent(requestType: 'Create' | 'Update', resourceType: string, properties: Record<string, string>) {
+function customResourceEvent(
+  requestType: 'Create' | 'Update',
+  resourceType: string,
+  properties: Record<string, string>,
+) {
   return {
     RequestType: requestType,
     ServiceToken: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:provider-framework-onEvent`,
@@ -144,7 +156,10 @@ function customResourceEvent(requestType: 'Create' | 'Update', resourceType: str
     LogicalResourceId: 'Resource',
     ResourceType: resourceType,
     ResourceProperties: { ServiceToken: 'provider', ...properties },
-    ...(requestType === 'Update' && { PhysicalResourceId: 'customersignal-migrations', OldResourceProperties: { ServiceToken: 'provider' } }),
+    ...(requestType === 'Update' && {
+      PhysicalResourceId: 'customersignal-migrations',
+      OldResourceProperties: { ServiceToken: 'provider' },
+    }),
   };
 }
 
@@ -157,23 +172,38 @@ async function mskBatchOf(topic: string): Promise<{ event: ReturnType<typeof toM
   await admin.disconnect();
   const records: ConsumedRecord[] = [];
   // Done when every partition's last record (offset high - 1) has arrived.
-  const pending = () => [...ends].some(([partition, high]) => high > 0 && !records.some((r) => r.partition === partition && Number(r.offset) >= high - 1));
+  const pending = () =>
+    [...ends].some(
+      ([partition, high]) =>
+        high > 0 && !records.some((r) => r.partition === partition && Number(r.offset) >= high - 1),
+    );
   if (pending()) {
     const groupId = `bundle-test-read-${randomUUID()}`;
     const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
     await consumer.connect();
     try {
       await consumer.subscribe({ topic, fromBeginning: true });
-      await consumer.run({ autoCommit: false, eachBatch: async ({ batch }) => void records.push(...batch.messages.map((m) => toConsumedRecord(batch, m))) });
+      await consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => void records.push(...batch.messages.map((m) => toConsumedRecord(batch, m))),
+      });
       const deadline = Date.now() + 30_000;
       while (pending() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     } finally {
       await consumer.disconnect();
-      await admin.connect().then(() => admin.deleteGroups([groupId])).catch(() => undefined);
+      await admin
+        .connect()
+        .then(() => admin.deleteGroups([groupId]))
+        .catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
     }
   }
-  return { event: toMskEvent(records, { eventSourceArn: `arn:aws:kafka:${REGION}:${ACCOUNT}:cluster/customersignal/${randomUUID()}` }), count: records.length };
+  return {
+    event: toMskEvent(records, {
+      eventSourceArn: `arn:aws:kafka:${REGION}:${ACCOUNT}:cluster/customersignal/${randomUUID()}`,
+    }),
+    count: records.length,
+  };
 }
 
 // --- the synthesized functions
@@ -214,7 +244,9 @@ function localEnvironment(name: string, variables: Record<string, unknown>): Rec
     } else if (typeof value === 'string') {
       out[key] = value;
     } else {
-      throw new Error(`${name}: ${key} is an AWS value (${JSON.stringify(value)}) with no local equivalent in this test; add one`);
+      throw new Error(
+        `${name}: ${key} is an AWS value (${JSON.stringify(value)}) with no local equivalent in this test; add one`,
+      );
     }
   }
   // The local stand-in for KAFKA_MSK_CLUSTER_ARN (loadConfig would otherwise ask MSK for its brokers).
@@ -237,22 +269,35 @@ beforeAll(async () => {
   const started = Date.now();
   const { context } = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8'));
   const app = new App({ outdir, context: { ...context, 'aws:cdk:bundling-stacks': ['**'] } });
-  const stack = new CustomerSignalStack(app, 'CustomerSignal', { webDistDir: join(tmpdir(), 'customersignal-no-such-dist') });
+  const stack = new CustomerSignalStack(app, 'CustomerSignal', {
+    webDistDir: join(tmpdir(), 'customersignal-no-such-dist'),
+  });
   const assembly = app.synth();
   synthMs = Date.now() - started;
 
   // Every stack of the stage (stateful and stateless) and every asset manifest of the assembly.
   const assets: Record<string, { source: { path: string; packaging: string } }> = {};
-  for (const file of readdirSync(outdir).filter((f) => f.endsWith('.assets.json'))) Object.assign(assets, JSON.parse(readFileSync(join(outdir, file), 'utf8')).files);
+  for (const file of readdirSync(outdir).filter((f) => f.endsWith('.assets.json')))
+    Object.assign(assets, JSON.parse(readFileSync(join(outdir, file), 'utf8')).files);
   const f = stack.functions;
   const ours: Record<string, IConstruct> = {
-    ingest: f.ingest, query: f.query, aggregate: f.aggregate, maintenance: f.maintenance, alert: f.alert, alertTick: f.alertTick, dispatch: f.dispatch,
-    topics: stack.topicsFunction, migrations: stack.migrations.function, admin: (stack.node.findChild('Admin') as Admin).function,
+    ingest: f.ingest,
+    query: f.query,
+    aggregate: f.aggregate,
+    maintenance: f.maintenance,
+    alert: f.alert,
+    alertTick: f.alertTick,
+    dispatch: f.dispatch,
+    topics: stack.topicsFunction,
+    migrations: stack.migrations.function,
+    admin: (stack.node.findChild('Admin') as Admin).function,
   };
-  const idOf = new Map(Object.entries(ours).map(([name, c]) => {
-    const owner = Stack.of(c);
-    return [`${owner.artifactId}/${owner.getLogicalId(c.node.defaultChild as CfnElement)}`, name];
-  }));
+  const idOf = new Map(
+    Object.entries(ours).map(([name, c]) => {
+      const owner = Stack.of(c);
+      return [`${owner.artifactId}/${owner.getLogicalId(c.node.defaultChild as CfnElement)}`, name];
+    }),
+  );
   const adminFn = ours.admin!;
   adminLogicalId = Stack.of(adminFn).getLogicalId(adminFn.node.defaultChild as CfnElement);
   outputs = assembly.getStackArtifact(stack.artifactId).template.Outputs ?? {};
@@ -273,7 +318,12 @@ beforeAll(async () => {
       cpSync(join(outdir, asset.source.path), dir, { recursive: true });
       const [file, handler] = String(resource.Properties.Handler).split('.') as [string, string];
       expect(file).toBe('index');
-      fns.set(name, { name, handler, dir, env: localEnvironment(name, resource.Properties.Environment?.Variables ?? {}) });
+      fns.set(name, {
+        name,
+        handler,
+        dir,
+        env: localEnvironment(name, resource.Properties.Environment?.Variables ?? {}),
+      });
     }
   }
 }, 600_000);
@@ -286,7 +336,10 @@ afterAll(async () => {
   if (env) {
     await deleteTopics(env.adapters.kafka, Object.values(env.config.kafka.topics)).catch(() => undefined);
     const admin = env.adapters.kafka.admin();
-    await admin.connect().then(() => admin.deleteGroups([env.config.kafka.groups.aggregate, env.config.kafka.groups.alert])).catch(() => undefined);
+    await admin
+      .connect()
+      .then(() => admin.deleteGroups([env.config.kafka.groups.aggregate, env.config.kafka.groups.alert]))
+      .catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
   }
   for (const url of dropAfter) await dropDatabase(url).catch(() => undefined);
@@ -302,9 +355,25 @@ describe('the synthesized Lambda bundles, loaded alone and invoked with AWS even
     console.log(`bundles: synth with bundling took ${synthMs} ms for ${fns.size} functions`);
     // The CLI finds the admin function by this output of the stack it is given (adapters/aws/admin-invoke.ts).
     expect(outputs[ADMIN_FUNCTION_OUTPUT]?.Value).toEqual({ Ref: adminLogicalId });
-    expect([...fns.keys()].sort()).toEqual(['admin', 'aggregate', 'alert', 'alertTick', 'dispatch', 'ingest', 'maintenance', 'migrations', 'query', 'topics']);
+    expect([...fns.keys()].sort()).toEqual([
+      'admin',
+      'aggregate',
+      'alert',
+      'alertTick',
+      'dispatch',
+      'ingest',
+      'maintenance',
+      'migrations',
+      'query',
+      'topics',
+    ]);
     for (const fn of fns.values()) {
-      expect({ fn: fn.name, files: readdirSync(fn.dir).filter((f) => !f.endsWith('.map')).sort() }).toEqual({
+      expect({
+        fn: fn.name,
+        files: readdirSync(fn.dir)
+          .filter((f) => !f.endsWith('.map'))
+          .sort(),
+      }).toEqual({
         fn: fn.name,
         files: fn.name === 'migrations' ? ['index.js', 'migrations'] : ['index.js'],
       });
@@ -317,11 +386,19 @@ describe('the synthesized Lambda bundles, loaded alone and invoked with AWS even
     url.pathname = `${url.pathname}_mig`;
     await ensureDatabase(url.toString());
     dropAfter.push(url.toString());
-    const sqlFiles = readdirSync(MIGRATIONS_PATH).filter((f) => f.endsWith('.sql')).sort();
-    const created = await invoke('migrations', customResourceEvent('Create', 'Custom::Migrations', { Digest: 'a' }), { DATABASE_URL: url.toString() });
+    const sqlFiles = readdirSync(MIGRATIONS_PATH)
+      .filter((f) => f.endsWith('.sql'))
+      .sort();
+    const created = await invoke('migrations', customResourceEvent('Create', 'Custom::Migrations', { Digest: 'a' }), {
+      DATABASE_URL: url.toString(),
+    });
     expect(created).toEqual({ PhysicalResourceId: 'customersignal-migrations', Data: { Applied: expect.any(String) } });
     expect(created.Data.Applied.split(',')).toHaveLength(sqlFiles.length);
-    expect(await invoke('migrations', customResourceEvent('Update', 'Custom::Migrations', { Digest: 'b' }), { DATABASE_URL: url.toString() })).toEqual({
+    expect(
+      await invoke('migrations', customResourceEvent('Update', 'Custom::Migrations', { Digest: 'b' }), {
+        DATABASE_URL: url.toString(),
+      }),
+    ).toEqual({
       PhysicalResourceId: 'customersignal-migrations',
       Data: { Applied: '(none)' },
     });
@@ -331,7 +408,9 @@ describe('the synthesized Lambda bundles, loaded alone and invoked with AWS even
     const result = await invoke('topics', customResourceEvent('Create', 'Custom::KafkaTopics', {}));
     const { eventsRaw, eventsDlq, metricUpdates } = env.config.kafka.topics;
     expect(result.PhysicalResourceId).toBe('customersignal-topics');
-    const listed = Object.fromEntries((result.Data.Topics as string).split(',').map((t) => t.split(':') as [string, string]));
+    const listed = Object.fromEntries(
+      (result.Data.Topics as string).split(',').map((t) => t.split(':') as [string, string]),
+    );
     expect(Object.keys(listed).sort()).toEqual([eventsRaw, eventsDlq, metricUpdates].sort());
     expect(Number(listed[eventsRaw])).toBe(env.config.kafka.eventsRawPartitions);
     const admin = env.adapters.kafka.admin();
@@ -351,7 +430,10 @@ describe('the synthesized Lambda bundles, loaded alone and invoked with AWS even
     expect(await invoke('admin', { command: 'project create', tenant: slug, slug: 'web' })).toMatchObject({ ok: true });
     const ingest = await invoke('admin', { command: 'key create', tenant: slug, scope: 'ingest' });
     const read = await invoke('admin', { command: 'key create', tenant: slug, scope: 'read' });
-    expect(await invoke('admin', { command: 'tenant create', slug })).toEqual({ ok: false, error: `tenant "${slug}" already exists` });
+    expect(await invoke('admin', { command: 'tenant create', slug })).toEqual({
+      ok: false,
+      error: `tenant "${slug}" already exists`,
+    });
     keys = { ingest: ingest.data.key, read: read.data.key };
   });
 
@@ -361,7 +443,10 @@ describe('the synthesized Lambda bundles, loaded alone and invoked with AWS even
       { event_type: 'signup', project: 'web', user_id: 'u-2' },
     ];
     const accepted = await invoke('ingest', httpEvent('POST', '/v1/events', { key: keys.ingest, json: { events } }));
-    expect({ status: accepted.statusCode, body: JSON.parse(accepted.body) }).toMatchObject({ status: 202, body: { accepted: 2, rejected: 0 } });
+    expect({ status: accepted.statusCode, body: JSON.parse(accepted.body) }).toMatchObject({
+      status: 202,
+      body: { accepted: 2, rejected: 0 },
+    });
     const refused = await invoke('ingest', httpEvent('POST', '/v1/events', { json: events[0] }));
     expect(refused.statusCode).toBe(401);
   });
@@ -370,15 +455,23 @@ describe('the synthesized Lambda bundles, loaded alone and invoked with AWS even
     const { event, count } = await mskBatchOf(env.config.kafka.topics.eventsRaw);
     expect(count).toBe(2);
     await invoke('aggregate', event);
-    const [row] = await env.adapters.sql<{ n: number }[]>`select count(*)::int as n from events where tenant_id = ${tenantIds[0]!}`;
+    const [row] = await env.adapters.sql<
+      { n: number }[]
+    >`select count(*)::int as n from events where tenant_id = ${tenantIds[0]!}`;
     expect(row!.n).toBe(2);
   });
 
   it('query: API Gateway v2 GET /v1/events and /v1/metrics show what was aggregated', async () => {
-    const listed = await invoke('query', httpEvent('GET', '/v1/events', { key: keys.read, query: 'event_type=signup' }));
+    const listed = await invoke(
+      'query',
+      httpEvent('GET', '/v1/events', { key: keys.read, query: 'event_type=signup' }),
+    );
     expect(listed.statusCode).toBe(200);
     expect(JSON.parse(listed.body).events).toHaveLength(2);
-    const metrics = await invoke('query', httpEvent('GET', '/v1/metrics', { key: keys.read, query: 'event_type=signup&metric=count&interval=1m' }));
+    const metrics = await invoke(
+      'query',
+      httpEvent('GET', '/v1/metrics', { key: keys.read, query: 'event_type=signup&metric=count&interval=1m' }),
+    );
     expect(metrics.statusCode).toBe(200);
     expect((JSON.parse(metrics.body).points as { value: number }[]).reduce((n, p) => n + p.value, 0)).toBe(2);
     expect((await invoke('query', httpEvent('GET', '/healthz'))).statusCode).toBe(200);

@@ -30,7 +30,11 @@ export interface CliResult {
 }
 
 /** `customersignal <args>` as a user runs it; a non-zero exit is a result, not an exception. */
-export async function runCli(config: Config, args: string[], extraEnv: Record<string, string> = {}): Promise<CliResult> {
+export async function runCli(
+  config: Config,
+  args: string[],
+  extraEnv: Record<string, string> = {},
+): Promise<CliResult> {
   try {
     const { stdout, stderr } = await run(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'scripts/cli.ts'), ...args], {
       cwd: ROOT,

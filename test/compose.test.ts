@@ -42,7 +42,8 @@ const platformServices = Object.entries(compose.services).filter(([, s]) => s.im
 const dockerfile = read('Dockerfile');
 
 /** ${VAR:-default} as Compose interpolates it with VAR unset (and ${VAR:?msg} as an empty value). */
-const interpolate = (v: string | number) => String(v).replace(/\$\{[A-Z_]+(?::-([^}]*)|:\?[^}]*)?\}/g, (_, d: string | undefined) => d ?? '');
+const interpolate = (v: string | number) =>
+  String(v).replace(/\$\{[A-Z_]+(?::-([^}]*)|:\?[^}]*)?\}/g, (_, d: string | undefined) => d ?? '');
 
 describe('docker-compose.yml', () => {
   it('is valid against the Compose Specification schema, and so is docker-compose.localstack.yml', () => {
@@ -52,16 +53,20 @@ describe('docker-compose.yml', () => {
 
   it('the schema check is not vacuous: it refuses what Compose refuses', () => {
     expect(errorsOf({ services: { a: { image: 'x', healthcheck: { test: 1 } } } })).not.toEqual([]);
-    expect(errorsOf({ services: { a: { image: 'x', depends_on: { b: { condition: 'service_ready' } } } } })).not.toEqual([]);
+    expect(
+      errorsOf({ services: { a: { image: 'x', depends_on: { b: { condition: 'service_ready' } } } } }),
+    ).not.toEqual([]);
     expect(errorsOf({ services: { a: { imag: 'x' } } })).not.toEqual([]);
   });
 
   it('runs every role once, each with --only (so the demo stays off), from the one image', () => {
-    const roles = platformServices.filter(([name]) => name !== 'init').map(([name, s]) => {
-      const args = parseStartArgs(s.command ?? []);
-      expect({ name, only: args.only }).toEqual({ name, only: true });
-      return args.roles;
-    });
+    const roles = platformServices
+      .filter(([name]) => name !== 'init')
+      .map(([name, s]) => {
+        const args = parseStartArgs(s.command ?? []);
+        expect({ name, only: args.only }).toEqual({ name, only: true });
+        return args.roles;
+      });
     expect(roles.flat().sort()).toEqual([...ROLES].sort());
     expect(new Set(platformServices.map(([, s]) => s.build?.target))).toEqual(new Set(['app']));
   });
@@ -72,14 +77,22 @@ describe('docker-compose.yml', () => {
     for (const [name, s] of platformServices.filter(([n]) => n !== 'init')) {
       expect({ name, deps: s.depends_on }).toEqual({
         name,
-        deps: { postgres: { condition: 'service_healthy' }, valkey: { condition: 'service_healthy' }, kafka: { condition: 'service_healthy' }, init: { condition: 'service_completed_successfully' } },
+        deps: {
+          postgres: { condition: 'service_healthy' },
+          valkey: { condition: 'service_healthy' },
+          kafka: { condition: 'service_healthy' },
+          init: { condition: 'service_completed_successfully' },
+        },
       });
     }
   });
 
   it('gives the stores and the API healthchecks, and the stores named volumes', () => {
-    for (const name of ['postgres', 'valkey', 'kafka', 'http']) expect({ name, test: compose.services[name]!.healthcheck?.test }).toEqual({ name, test: expect.any(Array) });
-    const mounts = Object.fromEntries(['postgres', 'valkey', 'kafka'].map((n) => [n, compose.services[n]!.volumes!.map((v) => v.split(':')[0])]));
+    for (const name of ['postgres', 'valkey', 'kafka', 'http'])
+      expect({ name, test: compose.services[name]!.healthcheck?.test }).toEqual({ name, test: expect.any(Array) });
+    const mounts = Object.fromEntries(
+      ['postgres', 'valkey', 'kafka'].map((n) => [n, compose.services[n]!.volumes!.map((v) => v.split(':')[0])]),
+    );
     expect(mounts).toEqual({ postgres: ['postgres-data'], valkey: ['valkey-data'], kafka: ['kafka-data'] });
     expect(Object.keys(compose.volumes ?? {}).sort()).toEqual(['kafka-data', 'postgres-data', 'valkey-data']);
   });
@@ -89,7 +102,9 @@ describe('docker-compose.yml', () => {
     expect(kafka.image).toBe(`apache/kafka:${KAFKA_VERSION}`);
     expect(compose.services['kafka-data-owner']!.image).toBe(kafka.image);
     expect(Number(kafka.environment!.KAFKA_MESSAGE_MAX_BYTES)).toBe(KAFKA_MAX_MESSAGE_BYTES);
-    expect(kafka.environment!.KAFKA_ADVERTISED_LISTENERS).toBe(`PLAINTEXT://${interpolate(platformServices[0]![1].environment!.KAFKA_BROKERS!)}`);
+    expect(kafka.environment!.KAFKA_ADVERTISED_LISTENERS).toBe(
+      `PLAINTEXT://${interpolate(platformServices[0]![1].environment!.KAFKA_BROKERS!)}`,
+    );
     expect(interpolate(kafka.environment!.CLUSTER_ID!)).toMatch(/^[A-Za-z0-9_-]{22}$/);
   });
 
@@ -97,7 +112,12 @@ describe('docker-compose.yml', () => {
     for (const [name, s] of platformServices) {
       const env = Object.fromEntries(Object.entries(s.environment ?? {}).map(([k, v]) => [k, interpolate(v)]));
       const cfg = parseConfig(env);
-      expect({ name, db: new URL(cfg.database.url).host, redis: new URL(cfg.redis.url).host, kafka: cfg.kafka.brokers }).toEqual({
+      expect({
+        name,
+        db: new URL(cfg.database.url).host,
+        redis: new URL(cfg.redis.url).host,
+        kafka: cfg.kafka.brokers,
+      }).toEqual({
         name,
         db: 'postgres:5432',
         redis: 'valkey:6379',
@@ -118,7 +138,10 @@ describe('Dockerfile', () => {
   });
 
   it('runs npm scripts and entry points that exist, and the binaries it calls are dependencies', () => {
-    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string>; devDependencies: Record<string, string> };
+    const pkg = JSON.parse(read('package.json')) as {
+      scripts: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
     const npmRuns = [...dockerfile.matchAll(/npm run ([\w:-]+)/g)].map((m) => m[1]!);
     expect(npmRuns).toEqual(['build:web']);
     for (const script of npmRuns) expect(pkg.scripts[script]).toBeDefined();
@@ -140,11 +163,17 @@ describe('Dockerfile', () => {
     const major = /^FROM postgres:(\d+)-/m.exec(dockerfile)![1];
     expect(dockerfile).toContain(`postgresql-${major}-hll`);
     // The node image's major is the one package.json's engines and development use.
-    expect(/^FROM node:(\d+)-/m.exec(dockerfile)![1]).toBe(/>=(\d+)/.exec(JSON.parse(read('package.json')).engines.node)![1]);
+    expect(/^FROM node:(\d+)-/m.exec(dockerfile)![1]).toBe(
+      />=(\d+)/.exec(JSON.parse(read('package.json')).engines.node)![1],
+    );
   });
 
   it('keeps secrets and local state out of the build context', () => {
-    const ignored = read('.dockerignore').split('\n').filter((l) => l && !l.startsWith('#'));
-    expect(ignored).toEqual(expect.arrayContaining(['node_modules', '.env', '.customersignal', '.cache', 'cdk.out', '.git']));
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'));
+    expect(ignored).toEqual(
+      expect.arrayContaining(['node_modules', '.env', '.customersignal', '.cache', 'cdk.out', '.git']),
+    );
   });
 });

@@ -17,7 +17,12 @@ export default async function globalSetup(): Promise<void> {
   }
   await ensureKafkaJars({ log: (l) => process.stderr.write(`[kafka] ${l}\n`) });
   const dataDir = mkdtempSync(join(tmpdir(), 'cs-test-kafka-'));
-  const broker = await startBroker({ host: '127.0.0.1', port: await freePort(), dataDir, logFile: join(dataDir, 'broker.log') });
+  const broker = await startBroker({
+    host: '127.0.0.1',
+    port: await freePort(),
+    dataDir,
+    logFile: join(dataDir, 'broker.log'),
+  });
   process.env.KAFKA_BROKERS = broker.brokers;
   (globalThis as Record<string, unknown>).__csTestKafka = { broker, dataDir };
 }

@@ -47,8 +47,15 @@ export function testConfig(runId: string, overrides: Record<string, string> = {}
   });
 }
 
-export async function createTestEnv(name: string, overrides: Record<string, string> = {}, opts: { topics?: boolean } = {}): Promise<TestEnv> {
-  const runId = `${name.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 20)}_${randomBytes(4).toString('hex')}`;
+export async function createTestEnv(
+  name: string,
+  overrides: Record<string, string> = {},
+  opts: { topics?: boolean } = {},
+): Promise<TestEnv> {
+  const runId = `${name
+    .replace(/[^a-z0-9]/gi, '')
+    .toLowerCase()
+    .slice(0, 20)}_${randomBytes(4).toString('hex')}`;
   const config = testConfig(runId, overrides);
   await ensureDatabase(config.database.url);
   const adapters = createAdapters(config);
@@ -89,7 +96,10 @@ export async function createTestEnv(name: string, overrides: Record<string, stri
       if (opts.topics !== false) {
         await deleteTopics(adapters.kafka, Object.values(config.kafka.topics)).catch(() => undefined);
         const admin = adapters.kafka.admin();
-        await admin.connect().then(() => admin.deleteGroups([config.kafka.groups.aggregate, config.kafka.groups.alert])).catch(() => undefined);
+        await admin
+          .connect()
+          .then(() => admin.deleteGroups([config.kafka.groups.aggregate, config.kafka.groups.alert]))
+          .catch(() => undefined);
         await admin.disconnect().catch(() => undefined);
       }
       await adapters.close();
@@ -99,7 +109,11 @@ export async function createTestEnv(name: string, overrides: Record<string, stri
 }
 
 /** Polls until `check` returns a value (not undefined) or the time runs out. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -109,7 +123,10 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     } catch (e) {
       lastError = e;
     }
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${lastError ? `: ${(lastError as Error).message}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `condition not met within ${timeoutMs} ms${lastError ? `: ${(lastError as Error).message}` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

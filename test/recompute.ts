@@ -51,5 +51,9 @@ export async function metricMismatches(sql: Sql, tenantId: string): Promise<Mism
       union all
       (select 'stored only' as side, * from (select * from stored except select * from recomputed) y)
     ) d`;
-  return { rollups: rollups.length, sketches: sketches.length, sample: [...rollups.slice(0, 5), ...sketches.slice(0, 5)] };
+  return {
+    rollups: rollups.length,
+    sketches: sketches.length,
+    sample: [...rollups.slice(0, 5), ...sketches.slice(0, 5)],
+  };
 }

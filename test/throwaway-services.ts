@@ -75,7 +75,11 @@ export async function startThrowawayRedis(): Promise<ThrowawayRedis> {
   const port = await freePort();
   let proc: ReturnType<typeof spawn> | undefined;
   const start = async () => {
-    proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+    proc = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+      { stdio: 'ignore' },
+    );
     await until(() => reachable('127.0.0.1', port), 'throwaway Redis');
   };
   const stop = async () => {

@@ -18,7 +18,10 @@ export async function adminFunctionName(stackName: string, region?: string): Pro
     const out = await client.send(new cfn.DescribeStacksCommand({ StackName: stackName }));
     const outputs: { OutputKey?: string; OutputValue?: string }[] = out.Stacks?.[0]?.Outputs ?? [];
     const name = outputs.find((o) => o.OutputKey === ADMIN_FUNCTION_OUTPUT)?.OutputValue;
-    if (!name) throw new AwsAdminError(`stack ${stackName} has no ${ADMIN_FUNCTION_OUTPUT} output; deploy this version of the stack first`);
+    if (!name)
+      throw new AwsAdminError(
+        `stack ${stackName} has no ${ADMIN_FUNCTION_OUTPUT} output; deploy this version of the stack first`,
+      );
     return name;
   } catch (e) {
     if (e instanceof AwsAdminError) throw e;
@@ -34,7 +37,11 @@ export async function awsAdminInvoke(stackName: string, region?: string): Promis
   const client = new lambda.LambdaClient({ ...(region && { region }) });
   return async (payload: unknown) => {
     const out = await client.send(
-      new lambda.InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: Buffer.from(JSON.stringify(payload)) }),
+      new lambda.InvokeCommand({
+        FunctionName: functionName,
+        InvocationType: 'RequestResponse',
+        Payload: Buffer.from(JSON.stringify(payload)),
+      }),
     );
     const body = out.Payload ? Buffer.from(out.Payload as Uint8Array).toString('utf8') : '';
     let parsed: unknown;

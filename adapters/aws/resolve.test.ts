@@ -20,7 +20,12 @@ describe('AWS configuration', () => {
 
   it('parses the AWS entries and says which need resolving', () => {
     const c = parseConfig(AWS_ENV);
-    expect(c.kafka).toMatchObject({ auth: 'aws-iam', ssl: true, awsRegion: 'eu-west-1', mskClusterArn: AWS_ENV.KAFKA_MSK_CLUSTER_ARN });
+    expect(c.kafka).toMatchObject({
+      auth: 'aws-iam',
+      ssl: true,
+      awsRegion: 'eu-west-1',
+      mskClusterArn: AWS_ENV.KAFKA_MSK_CLUSTER_ARN,
+    });
     expect(c.smtp).toMatchObject({ host: AWS_ENV.SMTP_HOST, port: 587 });
     expect(needsAwsResolution(c)).toBe(true);
     expect(needsAwsResolution(parseConfig({}))).toBe(false);
@@ -30,14 +35,19 @@ describe('AWS configuration', () => {
   it('refuses IAM auth or secret ARNs without a region, and ARNs that are not ARNs', () => {
     expect(() => parseConfig({ KAFKA_AUTH: 'aws-iam' })).toThrow(/KAFKA_AUTH=aws-iam needs AWS_REGION/);
     expect(() => parseConfig({ DATABASE_SECRET_ARN: AWS_ENV.DATABASE_SECRET_ARN })).toThrow(/AWS_REGION is required/);
-    expect(() => parseConfig({ AWS_REGION: 'eu-west-1', REDIS_SECRET_ARN: 'redis-secret' })).toThrow(/^Invalid configuration: REDIS_SECRET_ARN/);
+    expect(() => parseConfig({ AWS_REGION: 'eu-west-1', REDIS_SECRET_ARN: 'redis-secret' })).toThrow(
+      /^Invalid configuration: REDIS_SECRET_ARN/,
+    );
   });
 
   it('reads the secrets and the IAM bootstrap brokers once, keeping passwords out of URLs', async () => {
     const secrets: Record<string, object> = {
       [AWS_ENV.DATABASE_SECRET_ARN]: { username: 'customersignal', password: 'db pass/with:odd@chars' },
       [AWS_ENV.REDIS_SECRET_ARN]: { username: 'customersignal', password: 'redis-pass' },
-      [AWS_ENV.SMTP_SECRET_ARN]: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
+      [AWS_ENV.SMTP_SECRET_ARN]: {
+        accessKeyId: 'AKIAEXAMPLE',
+        secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      },
     };
     jest.spyOn(SecretsManagerClient.prototype, 'send').mockImplementation(async (command: unknown) => {
       const id = (command as GetSecretValueCommand).input.SecretId!;
@@ -54,11 +64,16 @@ describe('AWS configuration', () => {
     expect(c.database.password).toBe('db pass/with:odd@chars');
     expect(c.database.url).not.toContain('pass');
     expect(c.redis).toMatchObject({ username: 'customersignal', password: 'redis-pass', url: AWS_ENV.REDIS_URL });
-    expect(c.smtp).toMatchObject({ username: 'AKIAEXAMPLE', password: sesSmtpPassword('wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'eu-west-1') });
+    expect(c.smtp).toMatchObject({
+      username: 'AKIAEXAMPLE',
+      password: sesSmtpPassword('wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'eu-west-1'),
+    });
   });
 
   it('names the secret that is not usable', async () => {
-    jest.spyOn(SecretsManagerClient.prototype, 'send').mockImplementation(async () => ({ SecretString: '{"username":"x"}' }) as never);
+    jest
+      .spyOn(SecretsManagerClient.prototype, 'send')
+      .mockImplementation(async () => ({ SecretString: '{"username":"x"}' }) as never);
     const env = { AWS_REGION: 'eu-west-1', DATABASE_SECRET_ARN: AWS_ENV.DATABASE_SECRET_ARN };
     await expect(resolveAwsReferences(parseConfig(env))).rejects.toThrow(ConfigError);
     await expect(resolveAwsReferences(parseConfig(env))).rejects.toThrow(/DATABASE_SECRET_ARN has no "password"/);

@@ -18,12 +18,15 @@ export async function resolveAwsReferences(cfg: Config): Promise<Config> {
   };
   const field = (secret: Record<string, string>, name: string, what: string): string => {
     const value = secret[name];
-    if (typeof value !== 'string' || value === '') throw new ConfigError(`Invalid configuration: ${what} has no "${name}"`);
+    if (typeof value !== 'string' || value === '')
+      throw new ConfigError(`Invalid configuration: ${what} has no "${name}"`);
     return value;
   };
 
   const [brokers, database, redis, smtp] = await Promise.all([
-    cfg.kafka.mskClusterArn ? mskBootstrapBrokers(cfg.kafka.mskClusterArn, region, cfg.kafka.auth, cfg.kafka.ssl) : undefined,
+    cfg.kafka.mskClusterArn
+      ? mskBootstrapBrokers(cfg.kafka.mskClusterArn, region, cfg.kafka.auth, cfg.kafka.ssl)
+      : undefined,
     cfg.database.secretArn ? readSecret(cfg.database.secretArn, 'DATABASE_SECRET_ARN') : undefined,
     cfg.redis.secretArn ? readSecret(cfg.redis.secretArn, 'REDIS_SECRET_ARN') : undefined,
     cfg.smtp.secretArn ? readSecret(cfg.smtp.secretArn, 'SMTP_SECRET_ARN') : undefined,
@@ -34,10 +37,18 @@ export async function resolveAwsReferences(cfg: Config): Promise<Config> {
     ...cfg,
     kafka: brokers ? { ...cfg.kafka, brokers } : cfg.kafka,
     database: database
-      ? { ...cfg.database, url: withUser(cfg.database.url, field(database, 'username', 'DATABASE_SECRET_ARN')), password: field(database, 'password', 'DATABASE_SECRET_ARN') }
+      ? {
+          ...cfg.database,
+          url: withUser(cfg.database.url, field(database, 'username', 'DATABASE_SECRET_ARN')),
+          password: field(database, 'password', 'DATABASE_SECRET_ARN'),
+        }
       : cfg.database,
     redis: redis
-      ? { ...cfg.redis, username: field(redis, 'username', 'REDIS_SECRET_ARN'), password: field(redis, 'password', 'REDIS_SECRET_ARN') }
+      ? {
+          ...cfg.redis,
+          username: field(redis, 'username', 'REDIS_SECRET_ARN'),
+          password: field(redis, 'password', 'REDIS_SECRET_ARN'),
+        }
       : cfg.redis,
     smtp: smtp
       ? {
@@ -50,13 +61,29 @@ export async function resolveAwsReferences(cfg: Config): Promise<Config> {
 }
 
 /** host:port,... of the cluster's listener for the configured auth (IAM: 9098; TLS: 9094; plaintext: 9092). */
-export async function mskBootstrapBrokers(clusterArn: string, region: string | undefined, auth: 'none' | 'aws-iam', ssl: boolean): Promise<string[]> {
+export async function mskBootstrapBrokers(
+  clusterArn: string,
+  region: string | undefined,
+  auth: 'none' | 'aws-iam',
+  ssl: boolean,
+): Promise<string[]> {
   const kafka = new KafkaClient({ region });
   try {
     const out = await kafka.send(new GetBootstrapBrokersCommand({ ClusterArn: clusterArn }));
-    const list = auth === 'aws-iam' ? out.BootstrapBrokerStringSaslIam : ssl ? out.BootstrapBrokerStringTls : out.BootstrapBrokerString;
-    if (!list) throw new ConfigError(`Invalid configuration: MSK cluster ${clusterArn} has no bootstrap brokers for KAFKA_AUTH=${auth}`);
-    return list.split(',').map((b) => b.trim()).filter(Boolean);
+    const list =
+      auth === 'aws-iam'
+        ? out.BootstrapBrokerStringSaslIam
+        : ssl
+          ? out.BootstrapBrokerStringTls
+          : out.BootstrapBrokerString;
+    if (!list)
+      throw new ConfigError(
+        `Invalid configuration: MSK cluster ${clusterArn} has no bootstrap brokers for KAFKA_AUTH=${auth}`,
+      );
+    return list
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean);
   } finally {
     kafka.destroy();
   }

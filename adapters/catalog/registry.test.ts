@@ -19,7 +19,14 @@ function fakeStore(loads: Partial<CatalogLoad>[] = [{}]) {
         throw Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' });
       }
       const next = loads.length > 1 ? loads.shift()! : loads[0]!;
-      return { mode: 'open', at: new Date(Date.parse('2026-11-27T10:00:00Z')), types: [], properties: [], violationTypes: [], ...next };
+      return {
+        mode: 'open',
+        at: new Date(Date.parse('2026-11-27T10:00:00Z')),
+        types: [],
+        properties: [],
+        violationTypes: [],
+        ...next,
+      };
     },
     async write(w) {
       calls.write.push(structuredClone(w));
@@ -27,7 +34,12 @@ function fakeStore(loads: Partial<CatalogLoad>[] = [{}]) {
       if (failure) throw failure;
     },
   };
-  return { store, calls, failNextWrites: (...errors: unknown[]) => (failWrites = errors), failNextLoads: (n: number) => (failLoads = n) };
+  return {
+    store,
+    calls,
+    failNextWrites: (...errors: unknown[]) => (failWrites = errors),
+    failNextLoads: (n: number) => (failLoads = n),
+  };
 }
 
 function clock(start = Date.parse('2026-11-27T10:00:00Z')) {
@@ -36,9 +48,18 @@ function clock(start = Date.parse('2026-11-27T10:00:00Z')) {
 }
 
 /** What a request of `events` does to the registry: plan against the snapshot, then record. */
-async function ingest(registry: ReturnType<typeof createCatalogRegistry>, nowMs: number, events: { eventType: string; properties?: Record<string, unknown>; eventId?: string }[]): Promise<CatalogChanges> {
+async function ingest(
+  registry: ReturnType<typeof createCatalogRegistry>,
+  nowMs: number,
+  events: { eventType: string; properties?: Record<string, unknown>; eventId?: string }[],
+): Promise<CatalogChanges> {
   const plan = new CatalogPlan(await registry.snapshot(T, P), LIMITS, 'web');
-  events.forEach((e, index) => plan.check({ index, eventId: e.eventId ?? `e${index}`, eventType: e.eventType, properties: e.properties ?? {} }, nowMs));
+  events.forEach((e, index) =>
+    plan.check(
+      { index, eventId: e.eventId ?? `e${index}`, eventType: e.eventType, properties: e.properties ?? {} },
+      nowMs,
+    ),
+  );
   registry.record(T, P, plan.changes);
   return plan.changes;
 }
@@ -61,14 +82,25 @@ describe('the catalog registry', () => {
 
   it('ingesting 500 events of known and new types costs no store call; one flush writes them with one batched write', async () => {
     // Prepare
-    const { store, calls } = fakeStore([{ types: [{ eventType: 'page_view', declared: false, status: 'active' }], properties: [{ eventType: 'page_view', property: 'path', observed: ['string'], declared: null, lastSeenMs: null }] }]);
+    const { store, calls } = fakeStore([
+      {
+        types: [{ eventType: 'page_view', declared: false, status: 'active' }],
+        properties: [
+          { eventType: 'page_view', property: 'path', observed: ['string'], declared: null, lastSeenMs: null },
+        ],
+      },
+    ]);
     const c = clock();
     const registry = createCatalogRegistry(store, { cacheTtlMs: 5_000, flushIntervalMs: 1_000, now: () => c.now });
     await registry.snapshot(T, P);
     const loadsBefore = calls.load.length;
 
     // Act
-    const events = Array.from({ length: 500 }, (_, i) => (i % 5 === 0 ? { eventType: `new_${i % 20}`, properties: { n: i } } : { eventType: 'page_view', properties: { path: `/p/${i}` } }));
+    const events = Array.from({ length: 500 }, (_, i) =>
+      i % 5 === 0
+        ? { eventType: `new_${i % 20}`, properties: { n: i } }
+        : { eventType: 'page_view', properties: { path: `/p/${i}` } },
+    );
     await ingest(registry, c.now, events);
     await ingest(registry, c.now + 1, events);
 
@@ -79,7 +111,13 @@ describe('the catalog registry', () => {
     expect(calls.write).toHaveLength(1);
     const w = calls.write[0]!;
     expect(w.types.map((t) => t.y).sort()).toEqual(['new_0', 'new_10', 'new_15', 'new_5', 'page_view']);
-    expect(w.types.find((t) => t.y === 'page_view')).toEqual({ t: T, p: P, y: 'page_view', f: new Date(c.now).toISOString(), l: new Date(c.now + 1).toISOString() });
+    expect(w.types.find((t) => t.y === 'page_view')).toEqual({
+      t: T,
+      p: P,
+      y: 'page_view',
+      f: new Date(c.now).toISOString(),
+      l: new Date(c.now + 1).toISOString(),
+    });
     expect(w.properties.find((p) => p.y === 'new_5')).toMatchObject({ n: 'n', o: ['number'] });
     // The known property gets its first last_seen from this process; its types are not new.
     expect(w.properties.find((p) => p.y === 'page_view')).toMatchObject({ n: 'path', o: [] });
@@ -117,7 +155,7 @@ describe('the catalog registry', () => {
     expect(snapshot.types.size).toBe(1);
   });
 
-  it('writes a known property\'s last_seen at most once a minute, a type\'s on every flush', async () => {
+  it("writes a known property's last_seen at most once a minute, a type's on every flush", async () => {
     const { store, calls } = fakeStore();
     const c = clock();
     const registry = createCatalogRegistry(store, { cacheTtlMs: 600_000, flushIntervalMs: 1_000, now: () => c.now });
@@ -129,11 +167,22 @@ describe('the catalog registry', () => {
     c.advance(30_000);
     await ingest(registry, c.now, [{ eventType: 'a', properties: { x: 3 } }]);
     await registry.flush();
-    expect(calls.write.map((w) => [w.types.length, w.properties.length])).toEqual([[1, 1], [1, 0], [1, 1]]);
+    expect(calls.write.map((w) => [w.types.length, w.properties.length])).toEqual([
+      [1, 1],
+      [1, 0],
+      [1, 1],
+    ]);
   });
 
   it('applies declarations and schema modes on the refresh after an invalidation', async () => {
-    const { store, calls } = fakeStore([{ mode: 'open' }, { mode: 'strict', types: [{ eventType: 'order', declared: true, status: 'active' }], properties: [{ eventType: 'order', property: 'total', observed: [], declared: 'number', lastSeenMs: null }] }]);
+    const { store, calls } = fakeStore([
+      { mode: 'open' },
+      {
+        mode: 'strict',
+        types: [{ eventType: 'order', declared: true, status: 'active' }],
+        properties: [{ eventType: 'order', property: 'total', observed: [], declared: 'number', lastSeenMs: null }],
+      },
+    ]);
     const c = clock();
     const registry = createCatalogRegistry(store, { cacheTtlMs: 60_000, flushIntervalMs: 1_000, now: () => c.now });
     expect((await registry.snapshot(T, P)).mode).toBe('open');
@@ -180,10 +229,22 @@ describe('the catalog registry', () => {
     const { store, calls } = fakeStore([{ mode: 'strict' }]);
     const c = clock();
     const registry = createCatalogRegistry(store, { cacheTtlMs: 60_000, flushIntervalMs: 1_000, now: () => c.now });
-    await ingest(registry, c.now, [{ eventType: 'nope', eventId: 'a' }, { eventType: 'nope', eventId: 'b' }]);
+    await ingest(registry, c.now, [
+      { eventType: 'nope', eventId: 'a' },
+      { eventType: 'nope', eventId: 'b' },
+    ]);
     await registry.flush();
     expect(calls.write[0]!.violations).toEqual([
-      { t: T, p: P, y: 'nope', r: 'unknown_event_type', c: 2, f: new Date(c.now).toISOString(), l: new Date(c.now).toISOString(), s: [expect.objectContaining({ event_id: 'b' }), expect.objectContaining({ event_id: 'a' })] },
+      {
+        t: T,
+        p: P,
+        y: 'nope',
+        r: 'unknown_event_type',
+        c: 2,
+        f: new Date(c.now).toISOString(),
+        l: new Date(c.now).toISOString(),
+        s: [expect.objectContaining({ event_id: 'b' }), expect.objectContaining({ event_id: 'a' })],
+      },
     ]);
     expect((await registry.snapshot(T, P)).violationTypes.has('nope')).toBe(true);
   });

@@ -113,7 +113,11 @@ function applyChanges(s: CatalogSnapshot | undefined, changes: CatalogChanges): 
         if (stale) kp.lastSeenMs = p.lastSeenMs;
       }
     }
-    const change: TypeChange = { ...t, newProperties: [...props.values()].filter((p) => p.isNew).length, properties: props };
+    const change: TypeChange = {
+      ...t,
+      newProperties: [...props.values()].filter((p) => p.isNew).length,
+      properties: props,
+    };
     toWrite.types.set(eventType, change);
   }
   for (const [key, v] of changes.violations) {
@@ -129,10 +133,28 @@ function toWrite(pending: Iterable<Pending>): CatalogWrite {
   for (const { tenantId: t, projectId: p, changes } of pending) {
     for (const [y, type] of changes.types) {
       w.types.push({ t, p, y, f: iso(type.firstSeenMs), l: iso(type.lastSeenMs) });
-      for (const [n, prop] of type.properties) w.properties.push({ t, p, y, n, o: maskToTypes(prop.newTypes), f: iso(prop.firstSeenMs), l: iso(prop.lastSeenMs) });
+      for (const [n, prop] of type.properties)
+        w.properties.push({
+          t,
+          p,
+          y,
+          n,
+          o: maskToTypes(prop.newTypes),
+          f: iso(prop.firstSeenMs),
+          l: iso(prop.lastSeenMs),
+        });
     }
     for (const v of changes.violations.values()) {
-      w.violations.push({ t, p, y: v.eventType, r: v.reason, c: v.count, f: iso(v.firstSeenMs), l: iso(v.lastSeenMs), s: v.samples });
+      w.violations.push({
+        t,
+        p,
+        y: v.eventType,
+        r: v.reason,
+        c: v.count,
+        f: iso(v.firstSeenMs),
+        l: iso(v.lastSeenMs),
+        s: v.samples,
+      });
     }
   }
   return w;
@@ -158,7 +180,10 @@ export function createCatalogRegistry(store: CatalogStore, opts: RegistryOptions
     } catch (e) {
       if (!entry.snapshot) throw e;
       // A catalog a few seconds old is better than refusing events while Postgres is away.
-      logger.warn('could not refresh the event catalog; using the cached one', { error: e as Error, project_id: projectId });
+      logger.warn('could not refresh the event catalog; using the cached one', {
+        error: e as Error,
+        project_id: projectId,
+      });
       entry.freshUntil = now() + Math.min(opts.cacheTtlMs, RETRY_FAILED_REFRESH_MS);
       return entry.snapshot;
     }

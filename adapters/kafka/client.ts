@@ -30,7 +30,7 @@ function logCreator() {
     // (a failed producer is replaced). All of these stay at debug.
     const quiet =
       /Connection error|ECONNREFUSED|Crash: KafkaJSNumberOfRetriesExceeded|Limiting retries for the idempotent producer|coordinator is (not available|loading)|group is rebalancing|not the correct coordinator/;
-    const method = quiet.test(String(error ?? message)) ? 'debug' : LEVEL[level] ?? 'info';
+    const method = quiet.test(String(error ?? message)) ? 'debug' : (LEVEL[level] ?? 'info');
     processLogger[method]('kafka', { kafka: { message, broker, error, groupId, topic } });
   };
 }

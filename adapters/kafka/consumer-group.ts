@@ -46,7 +46,10 @@ export interface RunningConsumerGroup {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts the group with its own client (`kafka`: the connection settings, e.g. `config.kafka`). */
-export async function startConsumerGroup(kafka: KafkaOptions, opts: ConsumerGroupOptions): Promise<RunningConsumerGroup> {
+export async function startConsumerGroup(
+  kafka: KafkaOptions,
+  opts: ConsumerGroupOptions,
+): Promise<RunningConsumerGroup> {
   const consumer: Consumer = createKafka(kafka).consumer({
     groupId: opts.groupId,
     sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
@@ -66,7 +69,15 @@ export async function startConsumerGroup(kafka: KafkaOptions, opts: ConsumerGrou
           break;
         } catch (error) {
           const delay = Math.min(opts.maxRetryDelayMs ?? 30_000, 200 * 2 ** Math.min(attempt, 10));
-          logger.warn('batch failed; retrying', { groupId: opts.groupId, topic: batch.topic, partition: batch.partition, firstOffset: chunk[0]!.offset, attempt, delayMs: delay, error: error as Error });
+          logger.warn('batch failed; retrying', {
+            groupId: opts.groupId,
+            topic: batch.topic,
+            partition: batch.partition,
+            firstOffset: chunk[0]!.offset,
+            attempt,
+            delayMs: delay,
+            error: error as Error,
+          });
           await heartbeat().catch(() => undefined);
           if (!live()) return;
           await sleep(delay);
@@ -75,7 +86,9 @@ export async function startConsumerGroup(kafka: KafkaOptions, opts: ConsumerGrou
       }
       const last = chunk[chunk.length - 1]!.offset;
       resolveOffset(last);
-      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+      await consumer.commitOffsets([
+        { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+      ]);
       await heartbeat();
     }
   };

@@ -6,7 +6,12 @@ import type { GroupReading, PartitionOffsets } from '../../core/freshness';
  * Reads the clock, then the topic's watermarks, then the group's committed offsets — in this order, which is
  * what makes "committed ≥ watermarks read at T" mean "everything acknowledged before T was processed".
  */
-export async function consumerLag(kafka: Kafka, groupId: string, topic: string, now: () => number): Promise<GroupReading> {
+export async function consumerLag(
+  kafka: Kafka,
+  groupId: string,
+  topic: string,
+  now: () => number,
+): Promise<GroupReading> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -47,7 +52,10 @@ export async function groupMembers(kafka: Kafka, groupId: string): Promise<{ sta
       members: g.members.map((m) => ({
         memberId: m.memberId,
         clientId: m.clientId,
-        assignment: m.memberAssignment.length > 0 ? (AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment ?? {}) : {},
+        assignment:
+          m.memberAssignment.length > 0
+            ? (AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment ?? {})
+            : {},
       })),
     };
   } finally {

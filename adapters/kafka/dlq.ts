@@ -43,7 +43,11 @@ export async function readFromStart(
   opts: ReadOptions = {},
 ): Promise<void> {
   const limit = opts.maxPerPartition ?? Number.POSITIVE_INFINITY;
-  const ranges = (await partitionRanges(kafka, topic)).map((r) => ({ partition: r.partition, start: r.low, end: Math.min(r.high, r.low + limit) }));
+  const ranges = (await partitionRanges(kafka, topic)).map((r) => ({
+    partition: r.partition,
+    start: r.low,
+    end: Math.min(r.high, r.low + limit),
+  }));
   await readRange(
     kafka,
     topic,
@@ -104,7 +108,8 @@ export async function openOffsetProducer(kafka: Kafka, topic: string): Promise<O
       const i = next.get(m.partition) ?? 0;
       next.set(m.partition, i + 1);
       const offset = base.get(m.partition);
-      if (offset === undefined) throw new Error(`Kafka did not report an offset for partition ${m.partition} of ${topic}`);
+      if (offset === undefined)
+        throw new Error(`Kafka did not report an offset for partition ${m.partition} of ${topic}`);
       return { partition: m.partition, offset: offset + i };
     });
   }
@@ -121,7 +126,11 @@ export async function openOffsetProducer(kafka: Kafka, topic: string): Promise<O
         bytes = 0;
       };
       for (const r of records) {
-        const b = (r.key?.length ?? 0) + (r.value?.length ?? 0) + Object.entries(r.headers).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v) + 10, 0) + 40;
+        const b =
+          (r.key?.length ?? 0) +
+          (r.value?.length ?? 0) +
+          Object.entries(r.headers).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v) + 10, 0) +
+          40;
         if (group.length > 0 && bytes + b > KAFKA_MAX_PRODUCE_BYTES - 4_096) await flush();
         group.push(r);
         bytes += b;

@@ -24,4 +24,6 @@ export const KAFKA_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 export const KAFKA_MAX_PRODUCE_BYTES = KAFKA_MAX_MESSAGE_BYTES / 2;
 
 /** Topic configuration entries every topic of the project carries (created and brought back by migrations). */
-export const TOPIC_SIZE_CONFIG: { name: string; value: string }[] = [{ name: 'max.message.bytes', value: String(KAFKA_MAX_MESSAGE_BYTES) }];
+export const TOPIC_SIZE_CONFIG: { name: string; value: string }[] = [
+  { name: 'max.message.bytes', value: String(KAFKA_MAX_MESSAGE_BYTES) },
+];

@@ -17,7 +17,11 @@ afterAll(async () => {
   await env?.cleanup();
 });
 
-async function createTopic(name: string, partitions: number, configEntries: { name: string; value: string }[] = []): Promise<string> {
+async function createTopic(
+  name: string,
+  partitions: number,
+  configEntries: { name: string; value: string }[] = [],
+): Promise<string> {
   const topic = `${name}_${env.runId}`;
   const admin = env.adapters.kafka.admin();
   await admin.connect();
@@ -27,12 +31,19 @@ async function createTopic(name: string, partitions: number, configEntries: { na
     for (let attempt = 1; ; attempt++) {
       try {
         if (!(await admin.listTopics()).includes(topic)) {
-          await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries }] });
+          await admin.createTopics({
+            waitForLeaders: true,
+            topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries }],
+          });
         }
         await admin.fetchTopicOffsets(topic);
         break;
       } catch (e) {
-        if (attempt >= 10 || !/does not host this topic-partition|LEADER_NOT_AVAILABLE|NOT_CONTROLLER/i.test(String((e as Error).message))) throw e;
+        if (
+          attempt >= 10 ||
+          !/does not host this topic-partition|LEADER_NOT_AVAILABLE|NOT_CONTROLLER/i.test(String((e as Error).message))
+        )
+          throw e;
         await new Promise((r) => setTimeout(r, 200 * attempt));
       }
     }
@@ -66,7 +77,9 @@ describe('producer adapter', () => {
     const took: number[] = [];
     for (let i = 0; i < 5; i++) {
       const started = Date.now();
-      await env.adapters.log.send(i % 2 === 0 ? topic : env.config.kafka.topics.metricUpdates, [{ key: 'k', value: `m${i}` }]);
+      await env.adapters.log.send(i % 2 === 0 ? topic : env.config.kafka.topics.metricUpdates, [
+        { key: 'k', value: `m${i}` },
+      ]);
       took.push(Date.now() - started);
     }
 
@@ -81,8 +94,13 @@ describe('producer adapter', () => {
     const log = createProducer(env.adapters.kafka, { sendTimeoutMs: 20_000, maxQueuedMessages: 100_000 });
     try {
       // Act
-      const writes = await Promise.allSettled(Array.from({ length: 6 }, (_, w) => log.send(topic, messages(`w${w}`, 20, 2_000))));
-      const tooLarge = await log.send(topic, [{ key: 'big', value: 'x'.repeat(100_000) }]).then(() => undefined, (e: unknown) => e);
+      const writes = await Promise.allSettled(
+        Array.from({ length: 6 }, (_, w) => log.send(topic, messages(`w${w}`, 20, 2_000))),
+      );
+      const tooLarge = await log.send(topic, [{ key: 'big', value: 'x'.repeat(100_000) }]).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       await log.send(topic, [{ key: 'after', value: 'still works' }]);
 
       // Assess: every write acknowledged, each message written once (one partition: a refused batch wrote
@@ -98,10 +116,17 @@ describe('producer adapter', () => {
   it('splits one write larger than a send across several sends', async () => {
     // Prepare: sends of at most 256 KiB; one write of ~1.2 MB and small writes beside it.
     const topic = await createTopic('split', 3);
-    const log = createProducer(env.adapters.kafka, { sendTimeoutMs: 20_000, maxQueuedMessages: 100_000, maxSendBytes: 256 * 1024 });
+    const log = createProducer(env.adapters.kafka, {
+      sendTimeoutMs: 20_000,
+      maxQueuedMessages: 100_000,
+      maxSendBytes: 256 * 1024,
+    });
     try {
       // Act
-      const results = await Promise.allSettled([log.send(topic, messages('big', 1_200, 1_000)), ...Array.from({ length: 5 }, (_, i) => log.send(topic, messages(`s${i}`, 3, 100)))]);
+      const results = await Promise.allSettled([
+        log.send(topic, messages('big', 1_200, 1_000)),
+        ...Array.from({ length: 5 }, (_, i) => log.send(topic, messages(`s${i}`, 3, 100))),
+      ]);
 
       // Assess
       expect(results.map((r) => r.status)).toEqual(Array(6).fill('fulfilled'));
@@ -117,7 +142,11 @@ describe('producer adapter', () => {
     // max.message.bytes in one partition (sent as one batch before, refused as MESSAGE_TOO_LARGE).
     const topic = await createTopic('redrive', 2);
     const count = Math.ceil((KAFKA_MAX_MESSAGE_BYTES * 1.2) / 60_000);
-    const records = Array.from({ length: count }, (_, i) => ({ key: Buffer.from('one-tenant'), value: Buffer.from(`${i}-`.padEnd(60_000, 'z')), headers: { n: String(i) } }));
+    const records = Array.from({ length: count }, (_, i) => ({
+      key: Buffer.from('one-tenant'),
+      value: Buffer.from(`${i}-`.padEnd(60_000, 'z')),
+      headers: { n: String(i) },
+    }));
     const producer = await openOffsetProducer(env.adapters.kafka, topic);
     try {
       // Act
@@ -139,7 +168,11 @@ describe('producer adapter', () => {
     let log: EventLog;
     beforeAll(async () => {
       proxy = await startDroppingProxy(env.config.kafka.brokers[0]!);
-      const kafka = createKafka({ ...env.config.kafka, clientId: `proxied-${env.runId}`, socketFactory: proxy.socketFactory });
+      const kafka = createKafka({
+        ...env.config.kafka,
+        clientId: `proxied-${env.runId}`,
+        socketFactory: proxy.socketFactory,
+      });
       log = createProducer(kafka, { sendTimeoutMs: env.config.kafka.sendTimeoutMs, maxQueuedMessages: 100_000 });
     });
     afterAll(async () => {
@@ -167,7 +200,9 @@ describe('producer adapter', () => {
       // Assess: nothing failed; every message is in Kafka (a write retried after an unknown outcome may be
       // there twice: the aggregate step stores and counts an event_id once).
       expect(proxy.closed()).toBeGreaterThan(0);
-      expect(outcomes.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason))).toEqual([]);
+      expect(
+        outcomes.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason)),
+      ).toEqual([]);
       expect(await written(topic)).toBeGreaterThanOrEqual(sent);
     });
   });

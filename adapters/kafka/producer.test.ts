@@ -14,19 +14,32 @@ const encodeRecord = require('kafkajs/src/protocol/recordBatch/record/v0') as (r
 }) => { buffer: Buffer };
 
 const text = (maxLength: number) =>
-  fc.oneof(fc.string({ unit: 'binary', maxLength }), fc.string({ unit: 'grapheme', maxLength }), fc.constantFrom('\ud800', 'a\udfffb', '\uffff\ufffe', '\u0000'));
+  fc.oneof(
+    fc.string({ unit: 'binary', maxLength }),
+    fc.string({ unit: 'grapheme', maxLength }),
+    fc.constantFrom('\ud800', 'a\udfffb', '\uffff\ufffe', '\u0000'),
+  );
 
 describe('recordBytes', () => {
   it('is at least the size kafkajs encodes a record to', () => {
     fc.assert(
       fc.property(
         text(40),
-        fc.oneof(text(200), fc.integer({ min: 0, max: 70_000 }).map((n) => 'x'.repeat(n))),
+        fc.oneof(
+          text(200),
+          fc.integer({ min: 0, max: 70_000 }).map((n) => 'x'.repeat(n)),
+        ),
         fc.dictionary(text(20), text(80), { maxKeys: 4 }),
         fc.integer({ min: 0, max: 10_000 }),
         fc.integer({ min: 0, max: 2 ** 40 }),
         (key, value, headers, offsetDelta, timestampDelta) => {
-          const actual = encodeRecord({ offsetDelta, timestampDelta, key: Buffer.from(key), value: Buffer.from(value), headers }).buffer.length;
+          const actual = encodeRecord({
+            offsetDelta,
+            timestampDelta,
+            key: Buffer.from(key),
+            value: Buffer.from(value),
+            headers,
+          }).buffer.length;
           expect(recordBytes({ key, value, headers })).toBeGreaterThanOrEqual(actual);
         },
       ),

@@ -208,7 +208,10 @@ export function createProducer(kafka: Kafka, opts: ProducerOptions): EventLog {
           byTopic.set(s.pending.topic, list);
         }
         requests++;
-        await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+        await producer.sendBatch({
+          acks: -1,
+          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        });
         for (const s of send) {
           finish(s);
           acknowledged += s.messages.length;
@@ -284,8 +287,18 @@ export function createProducer(kafka: Kafka, opts: ProducerOptions): EventLog {
       }
       queued += messages.length;
       return new Promise<void>((resolve, reject) => {
-        const p: Pending = { topic, resolve, reject, settled: false, timer: undefined as unknown as NodeJS.Timeout, unacked: 0 };
-        p.timer = setTimeout(() => settle(p, new ProducerUnavailableError(`no acknowledgement within ${opts.sendTimeoutMs} ms`)), opts.sendTimeoutMs);
+        const p: Pending = {
+          topic,
+          resolve,
+          reject,
+          settled: false,
+          timer: undefined as unknown as NodeJS.Timeout,
+          unacked: 0,
+        };
+        p.timer = setTimeout(
+          () => settle(p, new ProducerUnavailableError(`no acknowledgement within ${opts.sendTimeoutMs} ms`)),
+          opts.sendTimeoutMs,
+        );
         const slices = slicesOf(p, messages);
         p.unacked = slices.length;
         queue.push(...slices);

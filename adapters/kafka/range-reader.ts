@@ -23,7 +23,9 @@ export async function partitionRanges(kafka: Kafka, topic: string): Promise<Part
     // Asked first: for a missing topic kafkajs would retry its metadata request for seconds, then blame the connection.
     if (!(await admin.listTopics()).includes(topic)) throw new UnknownTopicError(`topic ${topic} does not exist`);
     const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.map((p) => ({ partition: p.partition, low: Number(p.low), high: Number(p.high) })).sort((a, b) => a.partition - b.partition);
+    return offsets
+      .map((p) => ({ partition: p.partition, low: Number(p.low), high: Number(p.high) }))
+      .sort((a, b) => a.partition - b.partition);
   } finally {
     await admin.disconnect();
   }
@@ -44,7 +46,12 @@ export interface OffsetRange {
 export type RangeRecord = ConsumedRecord;
 
 /** Per partition, the offsets of a position, clamped to what the log holds. */
-async function offsetsAt(kafka: Kafka, topic: string, at: Position, bounds: { partition: number; low: number; high: number }[]): Promise<Map<number, number>> {
+async function offsetsAt(
+  kafka: Kafka,
+  topic: string,
+  at: Position,
+  bounds: { partition: number; low: number; high: number }[],
+): Promise<Map<number, number>> {
   const clamp = (p: { low: number; high: number }, o: number) => Math.min(p.high, Math.max(p.low, o));
   if ('offset' in at) return new Map(bounds.map((b) => [b.partition, clamp(b, at.offset)]));
   const admin = kafka.admin();
@@ -52,10 +59,12 @@ async function offsetsAt(kafka: Kafka, topic: string, at: Position, bounds: { pa
   try {
     const found = await admin.fetchTopicOffsetsByTimestamp(topic, at.time);
     // -1: no record at or after that time; the range ends at the log's end.
-    return new Map(bounds.map((b) => {
-      const o = Number(found.find((f) => f.partition === b.partition)?.offset ?? -1);
-      return [b.partition, o < 0 ? b.high : clamp(b, o)];
-    }));
+    return new Map(
+      bounds.map((b) => {
+        const o = Number(found.find((f) => f.partition === b.partition)?.offset ?? -1);
+        return [b.partition, o < 0 ? b.high : clamp(b, o)];
+      }),
+    );
   } finally {
     await admin.disconnect();
   }

@@ -47,7 +47,11 @@ export async function ensureTopicsConfigured(kafka: KafkaOptions, specs: TopicSp
   try {
     await admin.alterConfigs({
       validateOnly: false,
-      resources: specs.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.topic, configEntries: [{ name: 'retention.ms', value: String(s.retentionMs) }, ...TOPIC_SIZE_CONFIG] })),
+      resources: specs.map((s) => ({
+        type: ConfigResourceTypes.TOPIC,
+        name: s.topic,
+        configEntries: [{ name: 'retention.ms', value: String(s.retentionMs) }, ...TOPIC_SIZE_CONFIG],
+      })),
     });
   } finally {
     await admin.disconnect();
@@ -81,7 +85,13 @@ async function createWithRetry(admin: Admin, specs: TopicSpec[]): Promise<void> 
       });
       return;
     } catch (e) {
-      if (attempt >= 5 || !/does not host this topic-partition|LEADER_NOT_AVAILABLE|NOT_CONTROLLER/i.test(`${(e as Error).message} ${(e as { type?: string }).type ?? ''}`)) throw e;
+      if (
+        attempt >= 5 ||
+        !/does not host this topic-partition|LEADER_NOT_AVAILABLE|NOT_CONTROLLER/i.test(
+          `${(e as Error).message} ${(e as { type?: string }).type ?? ''}`,
+        )
+      )
+        throw e;
       await new Promise((r) => setTimeout(r, 200 * attempt));
     }
   }

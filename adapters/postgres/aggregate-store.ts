@@ -2,7 +2,14 @@
 import { bindSql, type Sql } from './client';
 import { lockTenantsShared } from './rollup-lock';
 import type { RawEvent } from '../../core/raw-event';
-import { preAggregatedProperties, ROLLUP_INTERVALS, type RollupDelta, type RollupKey, type RollupMetric, type RollupValue } from '../../core/rollups';
+import {
+  preAggregatedProperties,
+  ROLLUP_INTERVALS,
+  type RollupDelta,
+  type RollupKey,
+  type RollupMetric,
+  type RollupValue,
+} from '../../core/rollups';
 import { INTERVAL_MS, type Interval } from '../../core/intervals';
 
 /** HLL parameters (log2m, regwidth, expthresh, sparseon) used for every sketch, stored or computed from raw rows. */
@@ -25,7 +32,10 @@ export async function writeBatch(
 ): Promise<BatchWriteResult> {
   if (events.length === 0) return { fresh: [] };
   return sql.begin(async (tx) => {
-    await lockTenantsShared(tx as unknown as Sql, events.map((e) => e.tenantId));
+    await lockTenantsShared(
+      tx as unknown as Sql,
+      events.map((e) => e.tenantId),
+    );
     const ids = events.map((e) => ({ t: e.tenantId, e: e.eventId, ts: new Date(e.timestampMs).toISOString() }));
     const inserted = await tx<{ t: string; e: string }[]>`
       insert into event_ids (tenant_id, event_id, event_ts)
@@ -65,7 +75,13 @@ async function upsertDeltas(sql: Sql, deltas: RollupDelta[]): Promise<void> {
   if (deltas.length === 0) return;
   // Every writer inserts in the same (primary key) order, so concurrent batches and replays cannot deadlock.
   const rows = deltas.map((d) => ({
-    t: d.tenantId, p: d.projectId, y: d.eventType, m: d.metric, i: d.interval, b: new Date(d.bucketMs).toISOString(), d: d.delta,
+    t: d.tenantId,
+    p: d.projectId,
+    y: d.eventType,
+    m: d.metric,
+    i: d.interval,
+    b: new Date(d.bucketMs).toISOString(),
+    d: d.delta,
   }));
   await sql`
     insert into rollups as r (tenant_id, project_id, event_type, metric, interval, bucket_start, value, version)
@@ -88,7 +104,14 @@ async function upsertSumsAndSketches(sql: Sql, fresh: RawEvent[], intervals: rea
     .map((e) => {
       const nums: Record<string, unknown> = {};
       for (const k of preAggregatedProperties(e)) nums[k] = e.properties[k];
-      return { t: e.tenantId, p: e.projectId, y: e.eventType, ts: new Date(e.timestampMs).toISOString(), u: e.userId, n: nums };
+      return {
+        t: e.tenantId,
+        p: e.projectId,
+        y: e.eventType,
+        ts: new Date(e.timestampMs).toISOString(),
+        u: e.userId,
+        n: nums,
+      };
     })
     .filter((r) => r.u !== null || Object.keys(r.n).length > 0);
   if (rows.length === 0 || intervals.length === 0) return;
@@ -132,7 +155,9 @@ async function upsertSumsAndSketches(sql: Sql, fresh: RawEvent[], intervals: rea
 async function advanceProgress(sql: Sql, events: RawEvent[]): Promise<void> {
   const newest = new Map<string, number>();
   for (const e of events) newest.set(e.tenantId, Math.max(newest.get(e.tenantId) ?? 0, e.receivedAtMs));
-  const rows = [...newest].sort(([a], [b]) => (a < b ? -1 : 1)).map(([t, ms]) => ({ t, at: new Date(ms).toISOString() }));
+  const rows = [...newest]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([t, ms]) => ({ t, at: new Date(ms).toISOString() }));
   await sql`
     insert into tenant_progress as p (tenant_id, processed_through)
     select x.t, x.at from jsonb_to_recordset(${sql.json(rows)}) as x(t uuid, at timestamptz) order by x.t
@@ -168,7 +193,14 @@ export function toValue(r: RollupRow): RollupValue {
 /** Current values of the given buckets (missing buckets are simply absent). */
 export async function readRollups(sql: Sql, keys: RollupKey[]): Promise<RollupValue[]> {
   if (keys.length === 0) return [];
-  const rows = keys.map((k) => ({ t: k.tenantId, p: k.projectId, y: k.eventType, m: k.metric, i: k.interval, b: new Date(k.bucketMs).toISOString() }));
+  const rows = keys.map((k) => ({
+    t: k.tenantId,
+    p: k.projectId,
+    y: k.eventType,
+    m: k.metric,
+    i: k.interval,
+    b: new Date(k.bucketMs).toISOString(),
+  }));
   const found = await sql<RollupRow[]>`
     select r.tenant_id as "tenantId", r.project_id as "projectId", r.event_type as "eventType", r.metric, r.interval,
            r.bucket_start as "bucketStart", r.value::text as value, r.version::text as version
@@ -181,7 +213,15 @@ export async function readRollups(sql: Sql, keys: RollupKey[]): Promise<RollupVa
 /** Every stored bucket of one series in [from, to) for the given projects. */
 export async function readSeries(
   sql: Sql,
-  q: { tenantId: string; projectIds: string[]; eventType: string; metric: RollupMetric; interval: Interval; fromMs: number; toMs: number },
+  q: {
+    tenantId: string;
+    projectIds: string[];
+    eventType: string;
+    metric: RollupMetric;
+    interval: Interval;
+    fromMs: number;
+    toMs: number;
+  },
 ): Promise<RollupValue[]> {
   if (q.projectIds.length === 0) return [];
   const rows = await sql<RollupRow[]>`
@@ -199,7 +239,13 @@ const estimate = (sql: Sql) => sql`round(hll_cardinality(s.sketch))::bigint::tex
 /** Current unique-user estimates (metric unique_users) of the given buckets, versioned by their sketch row. */
 export async function readSketchEstimates(sql: Sql, keys: RollupKey[]): Promise<RollupValue[]> {
   if (keys.length === 0) return [];
-  const rows = keys.map((k) => ({ t: k.tenantId, p: k.projectId, y: k.eventType, i: k.interval, b: new Date(k.bucketMs).toISOString() }));
+  const rows = keys.map((k) => ({
+    t: k.tenantId,
+    p: k.projectId,
+    y: k.eventType,
+    i: k.interval,
+    b: new Date(k.bucketMs).toISOString(),
+  }));
   const found = await sql<RollupRow[]>`
     select s.tenant_id as "tenantId", s.project_id as "projectId", s.event_type as "eventType", 'unique_users' as metric, s.interval,
            s.bucket_start as "bucketStart", ${estimate(sql)} as value, s.version::text as version
@@ -245,7 +291,9 @@ export async function readSketchUnion(
 }
 
 export async function readProgress(sql: Sql, tenantId: string): Promise<Date | null> {
-  const [row] = await sql<{ at: Date }[]>`select processed_through as at from tenant_progress where tenant_id = ${tenantId}`;
+  const [row] = await sql<
+    { at: Date }[]
+  >`select processed_through as at from tenant_progress where tenant_id = ${tenantId}`;
   return row?.at ?? null;
 }
 

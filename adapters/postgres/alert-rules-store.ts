@@ -1,6 +1,12 @@
 // Alert rules in Postgres: the spec as JSON plus the columns the engine selects by.
 import { bindSql, type Sql } from './client';
-import { ruleFromSpec, ticksWhenOk, watchedEventTypes, type AlertRule, type StoredRuleSpec } from '../../core/alert-rule';
+import {
+  ruleFromSpec,
+  ticksWhenOk,
+  watchedEventTypes,
+  type AlertRule,
+  type StoredRuleSpec,
+} from '../../core/alert-rule';
 
 export interface StoredRule {
   rule: AlertRule;
@@ -30,7 +36,13 @@ function columns(spec: StoredRuleSpec, projectId: string | null) {
   return { eventTypes: watchedEventTypes(rule), ticks: ticksWhenOk(rule) };
 }
 
-export async function insertRule(sql: Sql, tenantId: string, id: string, projectId: string | null, spec: StoredRuleSpec): Promise<StoredRule> {
+export async function insertRule(
+  sql: Sql,
+  tenantId: string,
+  id: string,
+  projectId: string | null,
+  spec: StoredRuleSpec,
+): Promise<StoredRule> {
   const c = columns(spec, projectId);
   const [row] = await sql<Row[]>`
     insert into alert_rules (tenant_id, id, project_id, name, spec, enabled, event_types, ticks_when_ok)
@@ -39,7 +51,13 @@ export async function insertRule(sql: Sql, tenantId: string, id: string, project
   return toStored(row!);
 }
 
-export async function updateRule(sql: Sql, tenantId: string, id: string, projectId: string | null, spec: StoredRuleSpec): Promise<StoredRule | null> {
+export async function updateRule(
+  sql: Sql,
+  tenantId: string,
+  id: string,
+  projectId: string | null,
+  spec: StoredRuleSpec,
+): Promise<StoredRule | null> {
   const c = columns(spec, projectId);
   const [row] = await sql<Row[]>`
     update alert_rules set project_id = ${projectId}, name = ${spec.name}, spec = ${sql.json(spec as never)}, enabled = ${spec.enabled},
@@ -55,17 +73,24 @@ export async function deleteRule(sql: Sql, tenantId: string, id: string): Promis
 }
 
 export async function getRule(sql: Sql, tenantId: string, id: string): Promise<StoredRule | null> {
-  const [row] = await sql<Row[]>`select tenant_id, id, project_id, spec, created_at, updated_at from alert_rules where tenant_id = ${tenantId} and id = ${id}`;
+  const [row] = await sql<
+    Row[]
+  >`select tenant_id, id, project_id, spec, created_at, updated_at from alert_rules where tenant_id = ${tenantId} and id = ${id}`;
   return row ? toStored(row) : null;
 }
 
 export async function listRules(sql: Sql, tenantId: string): Promise<StoredRule[]> {
-  const rows = await sql<Row[]>`select tenant_id, id, project_id, spec, created_at, updated_at from alert_rules where tenant_id = ${tenantId} order by created_at, id`;
+  const rows = await sql<
+    Row[]
+  >`select tenant_id, id, project_id, spec, created_at, updated_at from alert_rules where tenant_id = ${tenantId} order by created_at, id`;
   return rows.map(toStored);
 }
 
 /** Enabled rules woken by notices about these (tenant, project, event type) triples. */
-export async function rulesForNotices(sql: Sql, notices: { tenantId: string; projectId: string; eventType: string }[]): Promise<AlertRule[]> {
+export async function rulesForNotices(
+  sql: Sql,
+  notices: { tenantId: string; projectId: string; eventType: string }[],
+): Promise<AlertRule[]> {
   if (notices.length === 0) return [];
   const rows = await sql<Row[]>`
     select distinct r.tenant_id, r.id, r.project_id, r.spec, r.created_at, r.updated_at

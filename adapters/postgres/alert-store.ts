@@ -2,7 +2,13 @@
 // notifications are written by the caller's transaction (createAlertStore: the port of core/alert-evaluation.ts).
 import { bindSql, type Sql } from './client';
 import { INITIAL_STATE, type AlertState, type AlertStateName } from '../../core/alert-state';
-import type { AlertStateStore, AlertTransaction, HistoryEntry, NewNotification, WindowReader } from '../../core/alert-evaluation';
+import type {
+  AlertStateStore,
+  AlertTransaction,
+  HistoryEntry,
+  NewNotification,
+  WindowReader,
+} from '../../core/alert-evaluation';
 import { createAlertWindows } from './alert-windows';
 import { logger } from '../logger';
 
@@ -39,7 +45,13 @@ export async function lockState(tx: Sql, tenantId: string, ruleId: string, nowMs
   };
 }
 
-export async function saveState(tx: Sql, tenantId: string, ruleId: string, s: AlertState, nowMs: number): Promise<void> {
+export async function saveState(
+  tx: Sql,
+  tenantId: string,
+  ruleId: string,
+  s: AlertState,
+  nowMs: number,
+): Promise<void> {
   await tx`
     update alert_states set state = ${s.state}, since = ${new Date(s.sinceMs)}, pending_since = ${date(s.pendingSinceMs)},
            clear_since = ${date(s.clearSinceMs)}, last_fired_notified_at = ${date(s.lastFiredNotifiedAtMs)},
@@ -83,12 +95,23 @@ export interface HistoryView {
     status: string;
     /** The last attempt's error (for a failed delivery: why it was given up), null once delivered. */
     error: string | null;
-    attempts: { attempt: number; at: string; outcome: string; status_code: number | null; error: string | null; duration_ms: number }[];
+    attempts: {
+      attempt: number;
+      at: string;
+      outcome: string;
+      status_code: number | null;
+      error: string | null;
+      duration_ms: number;
+    }[];
   }[];
 }
 
 /** A tenant's transitions, newest first, with each notification's delivery attempts. Pages by `before` (a history id). */
-export async function listHistory(sql: Sql, tenantId: string, q: { ruleId?: string; before?: string; limit: number }): Promise<HistoryView[]> {
+export async function listHistory(
+  sql: Sql,
+  tenantId: string,
+  q: { ruleId?: string; before?: string; limit: number },
+): Promise<HistoryView[]> {
   const rule = q.ruleId ?? null;
   const before = q.before ?? null;
   return sql<HistoryView[]>`
@@ -112,7 +135,10 @@ export async function listHistory(sql: Sql, tenantId: string, q: { ruleId?: stri
     limit ${q.limit}`;
 }
 
-export async function currentStates(sql: Sql, tenantId: string): Promise<Map<string, { state: string; since: string; value: number | null }>> {
+export async function currentStates(
+  sql: Sql,
+  tenantId: string,
+): Promise<Map<string, { state: string; since: string; value: number | null }>> {
   const rows = await sql<{ rule_id: string; state: string; since: Date; value: number | null }[]>`
     select rule_id, state, since, value from alert_states where tenant_id = ${tenantId}`;
   return new Map(rows.map((r) => [r.rule_id, { state: r.state, since: r.since.toISOString(), value: r.value }]));

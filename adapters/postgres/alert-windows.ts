@@ -18,7 +18,14 @@ async function windowValues(sql: Sql, q: WindowQuery): Promise<(number | null)[]
   const indexOf = (bucketMs: number) => Math.floor((q.toMs - 1 - bucketMs) / q.windowMs);
   if (q.untilMs !== undefined || readsRawEvents(q)) {
     const toMs = q.untilMs === undefined ? q.toMs : Math.min(q.toMs, q.untilMs + 1);
-    const raw = await metricsFromRawEvents(sql, { ...q, toMs, bucketMs: q.windowMs, originMs: q.toMs, fromMs, path: q.path });
+    const raw = await metricsFromRawEvents(sql, {
+      ...q,
+      toMs,
+      bucketMs: q.windowMs,
+      originMs: q.toMs,
+      fromMs,
+      path: q.path,
+    });
     for (const [bucket, b] of raw) {
       const k = indexOf(bucket);
       if (k < 0 || k >= q.windows) continue;
@@ -56,7 +63,10 @@ async function windowValues(sql: Sql, q: WindowQuery): Promise<(number | null)[]
   }
   for (const [i, m] of byWindow) {
     if (i < 0 || i >= q.windows) continue;
-    out[i] = q.kind === 'avg' ? averageOf(m.get(`sum:${name}`) ?? '0', m.get(`n:${name}`) ?? '0') : Number(m.get(metrics[0]!) ?? '0');
+    out[i] =
+      q.kind === 'avg'
+        ? averageOf(m.get(`sum:${name}`) ?? '0', m.get(`n:${name}`) ?? '0')
+        : Number(m.get(metrics[0]!) ?? '0');
   }
   return out;
 }

@@ -31,7 +31,13 @@ export interface CreatedKey {
   scopes: Scope[];
 }
 
-export async function createApiKey(sql: Sql, tenantId: string, scopes: Scope[], projectId: string | null, name?: string): Promise<CreatedKey> {
+export async function createApiKey(
+  sql: Sql,
+  tenantId: string,
+  scopes: Scope[],
+  projectId: string | null,
+  name?: string,
+): Promise<CreatedKey> {
   const generated = generateApiKey();
   const id = randomUUID();
   await sql`
@@ -82,5 +88,6 @@ export async function revokeApiKeyById(sql: Sql, id: string): Promise<string | u
 }
 
 /** API keys (Adapters.apiKeys); the functions above with the process's client. */
-export const createApiKeysStore = (sql: Sql) => bindSql(sql, { createApiKey, listApiKeys, revokeApiKey, revokeApiKeyById });
+export const createApiKeysStore = (sql: Sql) =>
+  bindSql(sql, { createApiKey, listApiKeys, revokeApiKey, revokeApiKeyById });
 export type ApiKeysStore = ReturnType<typeof createApiKeysStore>;

@@ -33,12 +33,17 @@ afterAll(async () => {
   if (url) await dropDatabase(url);
 });
 
-const codeOf = async (p: Promise<unknown>) => p.then(() => 'ok', (e: { code?: string }) => e.code ?? 'error');
+const codeOf = async (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (e: { code?: string }) => e.code ?? 'error',
+  );
 
 describe('the app role', () => {
   it('reads and writes rows', async () => {
     const slug = `t-${randomBytes(4).toString('hex')}`;
-    const [row] = await app`insert into tenants (id, slug, name) values (${randomUUID()}, ${slug}, ${slug}) returning id`;
+    const [row] =
+      await app`insert into tenants (id, slug, name) values (${randomUUID()}, ${slug}, ${slug}) returning id`;
     expect(row!.id).toBeDefined();
     expect(await app`select slug from tenants where id = ${row!.id}`).toEqual([{ slug }]);
     await app`delete from tenants where id = ${row!.id}`;
@@ -51,11 +56,12 @@ describe('the app role', () => {
     expect(await app`select to_regclass(${name}) is not null as present`).toEqual([{ present: true }]);
     await app.unsafe(`drop table ${name}`);
     // A partition the migrations created (owned by the partition role) can be dropped too.
-    const [old] = await owner`select inhrelid::regclass::text as name from pg_inherits where inhparent = 'events'::regclass order by 1 limit 1`;
+    const [old] =
+      await owner`select inhrelid::regclass::text as name from pg_inherits where inhparent = 'events'::regclass order by 1 limit 1`;
     if (old) expect(await codeOf(app.unsafe(`drop table ${old.name}`))).toBe('ok');
   });
 
-  it('cannot change the schema, read the migrations\' bookkeeping or drop other tables', async () => {
+  it("cannot change the schema, read the migrations' bookkeeping or drop other tables", async () => {
     expect(await codeOf(app`alter table tenants add column hijack int`)).toBe('42501');
     expect(await codeOf(app`drop table tenants`)).toBe('42501');
     expect(await codeOf(app`truncate tenants`)).toBe('42501');
@@ -66,7 +72,8 @@ describe('the app role', () => {
   it('gets its password from a parameter, never from the statement text', async () => {
     const password = randomBytes(24).toString('hex');
     await setAppRolePassword(owner, password);
-    const [row] = await owner`select rolpassword is not null as set, rolcanlogin from pg_authid where rolname = ${APP_ROLE}`;
+    const [row] =
+      await owner`select rolpassword is not null as set, rolcanlogin from pg_authid where rolname = ${APP_ROLE}`;
     expect(row).toEqual({ set: true, rolcanlogin: true });
     await expect(setAppRolePassword(owner, 'short')).rejects.toThrow(/at least 16/);
   });
@@ -78,15 +85,17 @@ describe('the app role', () => {
       return u.toString();
     });
     try {
-      await Promise.all(urls.map(async (u) => {
-        await ensureDatabase(u);
-        const sql = createSql({ url: u, poolSize: 1, prepare: true });
-        try {
-          await migrate(sql);
-        } finally {
-          await sql.end({ timeout: 5 });
-        }
-      }));
+      await Promise.all(
+        urls.map(async (u) => {
+          await ensureDatabase(u);
+          const sql = createSql({ url: u, poolSize: 1, prepare: true });
+          try {
+            await migrate(sql);
+          } finally {
+            await sql.end({ timeout: 5 });
+          }
+        }),
+      );
     } finally {
       for (const u of urls) await dropDatabase(u);
     }

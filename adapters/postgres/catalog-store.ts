@@ -18,7 +18,13 @@ export interface CatalogLoad {
   /** The database's clock at the time of the read: the next refresh reads from a little before it. */
   at: Date;
   types: { eventType: string; declared: boolean; status: TypeStatus }[];
-  properties: { eventType: string; property: string; observed: string[]; declared: DeclaredType | null; lastSeenMs: number | null }[];
+  properties: {
+    eventType: string;
+    property: string;
+    observed: string[];
+    declared: DeclaredType | null;
+    lastSeenMs: number | null;
+  }[];
   /** Event types with violation rows (created since `since`). */
   violationTypes: string[];
 }
@@ -27,12 +33,34 @@ export interface CatalogLoad {
 export interface CatalogWrite {
   types: { t: string; p: string; y: string; f: string; l: string }[];
   properties: { t: string; p: string; y: string; n: string; o: string[]; f: string; l: string }[];
-  violations: { t: string; p: string; y: string; r: ViolationReason; c: number; f: string; l: string; s: ViolationSample[] }[];
+  violations: {
+    t: string;
+    p: string;
+    y: string;
+    r: ViolationReason;
+    c: number;
+    f: string;
+    l: string;
+    s: ViolationSample[];
+  }[];
 }
 
-export async function loadCatalog(sql: Sql, tenantId: string, projectId: string, since: Date | null): Promise<CatalogLoad | undefined> {
+export async function loadCatalog(
+  sql: Sql,
+  tenantId: string,
+  projectId: string,
+  since: Date | null,
+): Promise<CatalogLoad | undefined> {
   const from = since ?? new Date(0);
-  const [row] = await sql<{ mode: SchemaMode; at: Date; types: [string, boolean, TypeStatus][]; props: [string, string, string[], DeclaredType | null, number | null][]; violations: string[] }[]>`
+  const [row] = await sql<
+    {
+      mode: SchemaMode;
+      at: Date;
+      types: [string, boolean, TypeStatus][];
+      props: [string, string, string[], DeclaredType | null, number | null][];
+      violations: string[];
+    }[]
+  >`
     select p.schema_mode as mode, now() as at,
       coalesce((select json_agg(json_build_array(t.event_type, t.declared, t.status))
                 from event_types t
@@ -51,7 +79,13 @@ export async function loadCatalog(sql: Sql, tenantId: string, projectId: string,
     mode: row.mode,
     at: row.at,
     types: row.types.map(([eventType, declared, status]) => ({ eventType, declared, status })),
-    properties: row.props.map(([eventType, property, observed, declared, lastSeenMs]) => ({ eventType, property, observed, declared, lastSeenMs: lastSeenMs === null ? null : Number(lastSeenMs) })),
+    properties: row.props.map(([eventType, property, observed, declared, lastSeenMs]) => ({
+      eventType,
+      property,
+      observed,
+      declared,
+      lastSeenMs: lastSeenMs === null ? null : Number(lastSeenMs),
+    })),
     violationTypes: row.violations,
   };
 }
@@ -115,7 +149,13 @@ export interface CatalogTypeRow {
   firstSeen: Date | null;
   lastSeen: Date | null;
   count24h: number;
-  properties: { name: string; observed: string[]; declared: DeclaredType | null; firstSeen: Date | null; lastSeen: Date | null }[];
+  properties: {
+    name: string;
+    observed: string[];
+    declared: DeclaredType | null;
+    firstSeen: Date | null;
+    lastSeen: Date | null;
+  }[];
 }
 
 /** Event types of the given projects with their properties and their count over the hourly rollups since `countFromMs`. */
@@ -133,7 +173,17 @@ export async function readCatalog(
     order by project_id, event_type`;
   if (types.length === 0) return [];
   const [props, counts] = await Promise.all([
-    sql<{ projectId: string; eventType: string; name: string; observed: string[]; declared: DeclaredType | null; firstSeen: Date | null; lastSeen: Date | null }[]>`
+    sql<
+      {
+        projectId: string;
+        eventType: string;
+        name: string;
+        observed: string[];
+        declared: DeclaredType | null;
+        firstSeen: Date | null;
+        lastSeen: Date | null;
+      }[]
+    >`
       select project_id as "projectId", event_type as "eventType", property as name, observed_types as observed,
              declared_type as declared, first_seen as "firstSeen", last_seen as "lastSeen"
       from event_properties
@@ -154,10 +204,20 @@ export async function readCatalog(
   for (const p of props) {
     const k = key(p.projectId, p.eventType);
     const list = propsOf.get(k) ?? [];
-    list.push({ name: p.name, observed: p.observed, declared: p.declared, firstSeen: p.firstSeen, lastSeen: p.lastSeen });
+    list.push({
+      name: p.name,
+      observed: p.observed,
+      declared: p.declared,
+      firstSeen: p.firstSeen,
+      lastSeen: p.lastSeen,
+    });
     propsOf.set(k, list);
   }
-  return types.map((t) => ({ ...t, count24h: countOf.get(key(t.projectId, t.eventType)) ?? 0, properties: propsOf.get(key(t.projectId, t.eventType)) ?? [] }));
+  return types.map((t) => ({
+    ...t,
+    count24h: countOf.get(key(t.projectId, t.eventType)) ?? 0,
+    properties: propsOf.get(key(t.projectId, t.eventType)) ?? [],
+  }));
 }
 
 export interface ViolationRow {
@@ -204,10 +264,16 @@ export async function declareEventType(sql: Sql, d: Declaration, limits: Catalog
       from event_types where tenant_id = ${d.tenantId} and project_id = ${d.projectId}`;
     const exists = counted?.exists ?? false;
     const declaring = Object.entries(d.properties).filter((e): e is [string, DeclaredType] => e[1] !== null);
-    const clearing = Object.entries(d.properties).filter(([, t]) => t === null).map(([n]) => n);
+    const clearing = Object.entries(d.properties)
+      .filter(([, t]) => t === null)
+      .map(([n]) => n);
     const existing = exists
-      ? new Set((await tx<{ property: string }[]>`
-          select property from event_properties where tenant_id = ${d.tenantId} and project_id = ${d.projectId} and event_type = ${d.eventType}`).map((r) => r.property))
+      ? new Set(
+          (
+            await tx<{ property: string }[]>`
+          select property from event_properties where tenant_id = ${d.tenantId} and project_id = ${d.projectId} and event_type = ${d.eventType}`
+          ).map((r) => r.property),
+        )
       : new Set<string>();
     const adding = declaring.filter(([n]) => !existing.has(n)).length;
     const cap = declarationCap({ types: counted?.n ?? 0, exists, properties: existing.size, adding }, limits);
@@ -243,5 +309,6 @@ export async function declareEventType(sql: Sql, d: Declaration, limits: Catalog
 }
 
 /** The catalog's tables (Adapters.catalogStore); the functions above with the process's client. */
-export const createCatalogStore = (sql: Sql) => bindSql(sql, { loadCatalog, writeCatalog, readCatalog, readViolations, declareEventType });
+export const createCatalogStore = (sql: Sql) =>
+  bindSql(sql, { loadCatalog, writeCatalog, readCatalog, readViolations, declareEventType });
 export type CatalogTables = ReturnType<typeof createCatalogStore>;

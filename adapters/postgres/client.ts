@@ -29,9 +29,14 @@ export function createSql(opts: PostgresOptions): Sql {
 }
 
 /** Store functions take the client first; a store object of the process has it bound (adapters/index.ts). */
-export type BoundToSql<F> = { [K in keyof F]: F[K] extends (sql: Sql, ...args: infer A) => infer R ? (...args: A) => R : never };
+export type BoundToSql<F> = {
+  [K in keyof F]: F[K] extends (sql: Sql, ...args: infer A) => infer R ? (...args: A) => R : never;
+};
 
-export function bindSql<F extends Record<string, (sql: Sql, ...args: never[]) => unknown>>(sql: Sql, fns: F): BoundToSql<F> {
+export function bindSql<F extends Record<string, (sql: Sql, ...args: never[]) => unknown>>(
+  sql: Sql,
+  fns: F,
+): BoundToSql<F> {
   const bound = Object.entries(fns).map(([name, fn]) => [name, (...args: never[]) => fn(sql, ...args)]);
   return Object.fromEntries(bound) as BoundToSql<F>;
 }
@@ -43,15 +48,17 @@ export const isUniqueViolation = (e: unknown): boolean => (e as { code?: unknown
 export async function ensureDatabase(url: string): Promise<void> {
   const target = new URL(url);
   const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
-  if (!/^[A-Za-z0-9_-]{1,63}$/.test(name)) throw new Error(`database name "${name}" must be 1-63 letters, digits, _ or -`);
+  if (!/^[A-Za-z0-9_-]{1,63}$/.test(name))
+    throw new Error(`database name "${name}" must be 1-63 letters, digits, _ or -`);
   const admin = new URL(url);
   admin.pathname = '/postgres';
   const sql = postgres(admin.toString(), { max: 1, onnotice: () => undefined, connect_timeout: 5 });
   try {
     const [row] = await sql`select 1 as found from pg_database where datname = ${name}`;
-    if (!row) await sql.unsafe(`create database "${name}"`).catch((e: { code?: string }) => {
-      if (e.code !== '42P04') throw e; // created concurrently
-    });
+    if (!row)
+      await sql.unsafe(`create database "${name}"`).catch((e: { code?: string }) => {
+        if (e.code !== '42P04') throw e; // created concurrently
+      });
   } finally {
     await sql.end({ timeout: 5 });
   }

@@ -12,18 +12,28 @@ export interface Dashboard {
   updatedAt: Date;
 }
 
-const columns = (sql: Sql) => sql`id, name, widgets, is_default as "isDefault", created_at as "createdAt", updated_at as "updatedAt"`;
+const columns = (sql: Sql) =>
+  sql`id, name, widgets, is_default as "isDefault", created_at as "createdAt", updated_at as "updatedAt"`;
 
 export async function listDashboards(sql: Sql, tenantId: string): Promise<Dashboard[]> {
-  return sql<Dashboard[]>`select ${columns(sql)} from dashboards where tenant_id = ${tenantId} order by is_default desc, created_at, id`;
+  return sql<
+    Dashboard[]
+  >`select ${columns(sql)} from dashboards where tenant_id = ${tenantId} order by is_default desc, created_at, id`;
 }
 
 export async function getDashboard(sql: Sql, tenantId: string, id: string): Promise<Dashboard | null> {
-  const [d] = await sql<Dashboard[]>`select ${columns(sql)} from dashboards where tenant_id = ${tenantId} and id = ${id}`;
+  const [d] = await sql<
+    Dashboard[]
+  >`select ${columns(sql)} from dashboards where tenant_id = ${tenantId} and id = ${id}`;
   return d ?? null;
 }
 
-export async function insertDashboard(sql: Sql, tenantId: string, id: string, d: { name: string; widgets: Widget[]; isDefault?: boolean }): Promise<Dashboard | null> {
+export async function insertDashboard(
+  sql: Sql,
+  tenantId: string,
+  id: string,
+  d: { name: string; widgets: Widget[]; isDefault?: boolean },
+): Promise<Dashboard | null> {
   const [row] = await sql<Dashboard[]>`
     insert into dashboards (tenant_id, id, name, widgets, is_default)
     values (${tenantId}, ${id}, ${d.name}, ${sql.json(d.widgets as never)}, ${d.isDefault ?? false})
@@ -32,7 +42,12 @@ export async function insertDashboard(sql: Sql, tenantId: string, id: string, d:
   return row ?? null;
 }
 
-export async function updateDashboard(sql: Sql, tenantId: string, id: string, d: { name: string; widgets: Widget[] }): Promise<Dashboard | null> {
+export async function updateDashboard(
+  sql: Sql,
+  tenantId: string,
+  id: string,
+  d: { name: string; widgets: Widget[] },
+): Promise<Dashboard | null> {
   const [row] = await sql<Dashboard[]>`
     update dashboards set name = ${d.name}, widgets = ${sql.json(d.widgets as never)}, updated_at = now()
     where tenant_id = ${tenantId} and id = ${id}
@@ -64,5 +79,12 @@ export async function ensureDefaultDashboard(sql: Sql, tenantId: string, eventTy
 
 /** Dashboards (Adapters.dashboards); the functions above with the process's client. */
 export const createDashboardsStore = (sql: Sql) =>
-  bindSql(sql, { listDashboards, getDashboard, insertDashboard, updateDashboard, deleteDashboard, ensureDefaultDashboard });
+  bindSql(sql, {
+    listDashboards,
+    getDashboard,
+    insertDashboard,
+    updateDashboard,
+    deleteDashboard,
+    ensureDefaultDashboard,
+  });
 export type DashboardsStore = ReturnType<typeof createDashboardsStore>;

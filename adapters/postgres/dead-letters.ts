@@ -36,15 +36,25 @@ export async function countAttempt(sql: Sql, a: FailedAttempt): Promise<{ attemp
 const positionKey = (o: RecordOrigin) => `${o.topic}\u0000${o.partition}\u0000${o.offset}`;
 
 /** Which of these records (position and fingerprint) were written to the DLQ already. */
-export async function alreadyDeadLettered(sql: Sql, records: { origin: RecordOrigin; fingerprint: Buffer }[]): Promise<(r: { origin: RecordOrigin }) => boolean> {
+export async function alreadyDeadLettered(
+  sql: Sql,
+  records: { origin: RecordOrigin; fingerprint: Buffer }[],
+): Promise<(r: { origin: RecordOrigin }) => boolean> {
   if (records.length === 0) return () => false;
-  const rows = records.map((r) => ({ t: r.origin.topic, p: r.origin.partition, o: r.origin.offset, f: r.fingerprint.toString('hex') }));
+  const rows = records.map((r) => ({
+    t: r.origin.topic,
+    p: r.origin.partition,
+    o: r.origin.offset,
+    f: r.fingerprint.toString('hex'),
+  }));
   const found = await sql<{ topic: string; partition: number; offset: string }[]>`
     select a.topic, a.partition, a."offset"::text as "offset"
     from jsonb_to_recordset(${sql.json(rows)}) as x(t text, p int, o bigint, f text)
     join record_attempts a on a.topic = x.t and a.partition = x.p and a."offset" = x.o
     where a.dead_lettered_at is not null and a.fingerprint = decode(x.f, 'hex')`;
-  const done = new Set(found.map((r) => positionKey({ topic: r.topic, partition: r.partition, offset: Number(r.offset) })));
+  const done = new Set(
+    found.map((r) => positionKey({ topic: r.topic, partition: r.partition, offset: Number(r.offset) })),
+  );
   return (r) => done.has(positionKey(r.origin));
 }
 
@@ -52,7 +62,13 @@ export async function alreadyDeadLettered(sql: Sql, records: { origin: RecordOri
 export async function markDeadLettered(sql: Sql, records: (FailedAttempt & { attempts: number })[]): Promise<void> {
   if (records.length === 0) return;
   const rows = records.map((r) => ({
-    t: r.origin.topic, p: r.origin.partition, o: r.origin.offset, tenant: r.tenantId, f: r.fingerprint.toString('hex'), n: r.attempts, e: r.error,
+    t: r.origin.topic,
+    p: r.origin.partition,
+    o: r.origin.offset,
+    tenant: r.tenantId,
+    f: r.fingerprint.toString('hex'),
+    n: r.attempts,
+    e: r.error,
   }));
   await sql`
     insert into record_attempts as a (topic, partition, "offset", tenant_id, fingerprint, attempts, first_error, last_error, dead_lettered_at)
@@ -81,9 +97,22 @@ export interface RedriveRow {
 }
 
 /** The redrives already recorded for these DLQ positions, by `<partition>:<offset>`. */
-export async function findRedrives(sql: Sql, dlqTopic: string, positions: { partition: number; offset: number }[]): Promise<Map<string, RedriveRow>> {
+export async function findRedrives(
+  sql: Sql,
+  dlqTopic: string,
+  positions: { partition: number; offset: number }[],
+): Promise<Map<string, RedriveRow>> {
   if (positions.length === 0) return new Map();
-  const rows = await sql<{ partition: number; offset: string; redrivenAt: Date; targetTopic: string; targetPartition: number; targetOffset: string }[]>`
+  const rows = await sql<
+    {
+      partition: number;
+      offset: string;
+      redrivenAt: Date;
+      targetTopic: string;
+      targetPartition: number;
+      targetOffset: string;
+    }[]
+  >`
     select d.dlq_partition as partition, d.dlq_offset::text as "offset", d.redriven_at as "redrivenAt",
            d.target_topic as "targetTopic", d.target_partition as "targetPartition", d.target_offset::text as "targetOffset"
     from jsonb_to_recordset(${sql.json(positions.map((p) => ({ p: p.partition, o: p.offset })))}) as x(p int, o bigint)
@@ -91,7 +120,10 @@ export async function findRedrives(sql: Sql, dlqTopic: string, positions: { part
   return new Map(
     rows.map((r) => [
       `${r.partition}:${r.offset}`,
-      { redrivenAt: r.redrivenAt, target: { topic: r.targetTopic, partition: r.targetPartition, offset: Number(r.targetOffset) } },
+      {
+        redrivenAt: r.redrivenAt,
+        target: { topic: r.targetTopic, partition: r.targetPartition, offset: Number(r.targetOffset) },
+      },
     ]),
   );
 }
@@ -99,7 +131,13 @@ export async function findRedrives(sql: Sql, dlqTopic: string, positions: { part
 export async function recordRedrives(sql: Sql, redrives: Redrive[]): Promise<void> {
   if (redrives.length === 0) return;
   const rows = redrives.map((r) => ({
-    t: r.dlq.topic, p: r.dlq.partition, o: r.dlq.offset, tenant: r.tenantId, tt: r.target.topic, tp: r.target.partition, tofs: r.target.offset,
+    t: r.dlq.topic,
+    p: r.dlq.partition,
+    o: r.dlq.offset,
+    tenant: r.tenantId,
+    tt: r.target.topic,
+    tp: r.target.partition,
+    tofs: r.target.offset,
   }));
   await sql`
     insert into dlq_redrives (dlq_topic, dlq_partition, dlq_offset, tenant_id, target_topic, target_partition, target_offset)
@@ -113,10 +151,13 @@ export async function recordRedrives(sql: Sql, redrives: Redrive[]): Promise<voi
 export async function tenantSlugs(sql: Sql, tenantIds: string[]): Promise<Map<string, string>> {
   const ids = [...new Set(tenantIds)];
   if (ids.length === 0) return new Map();
-  const rows = await sql<{ id: string; slug: string }[]>`select id, slug from tenants where id = any(${sql.array(ids)}::uuid[])`;
+  const rows = await sql<
+    { id: string; slug: string }[]
+  >`select id, slug from tenants where id = any(${sql.array(ids)}::uuid[])`;
   return new Map(rows.map((r) => [r.id, r.slug]));
 }
 
 /** Attempts and dead-letter marks of the aggregate step (Adapters.deadLetters), with the process's client. */
-export const createDeadLetterStore = (sql: Sql) => bindSql(sql, { countAttempt, alreadyDeadLettered, markDeadLettered });
+export const createDeadLetterStore = (sql: Sql) =>
+  bindSql(sql, { countAttempt, alreadyDeadLettered, markDeadLettered });
 export type DeadLetterStore = ReturnType<typeof createDeadLetterStore>;

@@ -32,7 +32,9 @@ export interface ExplorerRow {
 }
 
 export async function pinMoment(sql: Sql): Promise<string> {
-  const [row] = await sql<{ at: string }[]>`select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at`;
+  const [row] = await sql<
+    { at: string }[]
+  >`select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at`;
   return row!.at;
 }
 
@@ -41,7 +43,12 @@ export async function listEvents(sql: Sql, q: ExplorerQuery, pinnedAt: string): 
   // The exact text match only (no containment test): a page wants the newest matches, which an ordered index scan
   // finds after a few rows; a GIN bitmap would collect every match first and sort them.
   const propConds = q.props.map(([path, value]) => propertyMatch(sql, sql`e.properties`, path, value));
-  const types = q.eventTypes.length === 1 ? sql`and e.event_type = ${q.eventTypes[0]!}` : q.eventTypes.length > 1 ? sql`and e.event_type = any(${sql.array(q.eventTypes)}::text[])` : none;
+  const types =
+    q.eventTypes.length === 1
+      ? sql`and e.event_type = ${q.eventTypes[0]!}`
+      : q.eventTypes.length > 1
+        ? sql`and e.event_type = any(${sql.array(q.eventTypes)}::text[])`
+        : none;
   // ORDER BY + LIMIT on the events alone, the project join after: with the join inside, the planner's (low)
   // estimate for property filters makes it scan every event of the type and sort; alone, it walks an index
   // backwards ((tenant, event_type, ts) or the primary key) and stops at the page's last row.
@@ -75,7 +82,11 @@ export interface EventsExplorer {
    * One page of `q`, newest first. `resumeBelowMs` is set when a scan stopped short of a full page (its time budget
    * ran out): the next page goes on below that time.
    */
-  page(q: ExplorerQuery, pinnedAt: string, nowMs: number): Promise<{ rows: ExplorerRow[]; resumeBelowMs: number | null }>;
+  page(
+    q: ExplorerQuery,
+    pinnedAt: string,
+    nowMs: number,
+  ): Promise<{ rows: ExplorerRow[]; resumeBelowMs: number | null }>;
 }
 
 export interface ExplorerLimits {
@@ -90,7 +101,8 @@ export function createEventsExplorer(sql: Sql, limits: ExplorerLimits): EventsEx
   return {
     pinMoment: () => pinMoment(sql),
     async page(q, pinnedAt, nowMs) {
-      if (q.props.length > 0 && q.userId === undefined && q.sessionId === undefined) return scanInWindows(sql, limits, q, pinnedAt, nowMs);
+      if (q.props.length > 0 && q.userId === undefined && q.sessionId === undefined)
+        return scanInWindows(sql, limits, q, pinnedAt, nowMs);
       return { rows: await listEvents(sql, q, pinnedAt), resumeBelowMs: null };
     },
   };
@@ -112,7 +124,11 @@ async function scanInWindows(
   now: number,
 ): Promise<{ rows: ExplorerRow[]; resumeBelowMs: number | null }> {
   const started = performance.now();
-  let hi = Math.min(q.toMs ?? Infinity, q.cursor ? Date.parse(q.cursor.lastTimestamp) + 1 : Infinity, now + limits.maxFutureSkewMs + 1);
+  let hi = Math.min(
+    q.toMs ?? Infinity,
+    q.cursor ? Date.parse(q.cursor.lastTimestamp) + 1 : Infinity,
+    now + limits.maxFutureSkewMs + 1,
+  );
   const lo = q.fromMs ?? now - limits.retentionMs - 86_400_000;
   const rows: ExplorerRow[] = [];
   while (hi > lo) {

@@ -15,9 +15,14 @@ export interface ClaimedNotification {
  * Takes up to `limit` due notifications (or just `ids`), counting the attempt and leasing them for `leaseMs`: a
  * dispatcher that dies mid-send leaves them to be taken again when the lease runs out (same delivery id).
  */
-export async function claimDue(sql: Sql, q: { nowMs: number; leaseMs: number; limit: number; ids?: string[] }): Promise<ClaimedNotification[]> {
+export async function claimDue(
+  sql: Sql,
+  q: { nowMs: number; leaseMs: number; limit: number; ids?: string[] },
+): Promise<ClaimedNotification[]> {
   const ids = q.ids ?? null;
-  const rows = await sql<{ tenant_id: string; id: string; channel: Channel; payload: Record<string, unknown>; attempts: number }[]>`
+  const rows = await sql<
+    { tenant_id: string; id: string; channel: Channel; payload: Record<string, unknown>; attempts: number }[]
+  >`
     update notifications n set attempts = n.attempts + 1, next_attempt_at = ${new Date(q.nowMs + q.leaseMs)}
     where (n.tenant_id, n.id) in (
       select tenant_id, id from notifications
@@ -26,7 +31,13 @@ export async function claimDue(sql: Sql, q: { nowMs: number; leaseMs: number; li
       limit ${q.limit}
       for update skip locked)
     returning n.tenant_id, n.id, n.channel, n.payload, n.attempts`;
-  return rows.map((r) => ({ tenantId: r.tenant_id, id: r.id, channel: r.channel, payload: r.payload, attempt: r.attempts }));
+  return rows.map((r) => ({
+    tenantId: r.tenant_id,
+    id: r.id,
+    channel: r.channel,
+    payload: r.payload,
+    attempt: r.attempts,
+  }));
 }
 
 export interface AttemptOutcome {

@@ -20,7 +20,9 @@ export function createPartitionManager(sql: Sql) {
     const to = new Date(day + DAY_MS).toISOString();
     try {
       // Identifiers and bounds come from our own date formatting, never from input.
-      await sql.unsafe(`create table if not exists ${name} partition of events for values from ('${from}') to ('${to}')`);
+      await sql.unsafe(
+        `create table if not exists ${name} partition of events for values from ('${from}') to ('${to}')`,
+      );
     } catch (e) {
       // created concurrently by another consumer (duplicate table, or its catalog row)
       if ((e as { code?: string }).code !== '42P07' && !isUniqueViolation(e)) throw e;

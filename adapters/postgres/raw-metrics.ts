@@ -40,5 +40,7 @@ export async function metricsFromRawEvents(
         ${propConds.reduce((acc, c) => sql`${acc} ${c}`, none)}
     ) e
     group by bucket`;
-  return new Map(rows.map((r) => [Number(r.bucket), { count: Number(r.n), uniqueUsers: Number(r.u ?? 0), sum: r.s ?? '0', n: r.c }]));
+  return new Map(
+    rows.map((r) => [Number(r.bucket), { count: Number(r.n), uniqueUsers: Number(r.u ?? 0), sum: r.s ?? '0', n: r.c }]),
+  );
 }

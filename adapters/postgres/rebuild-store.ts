@@ -23,7 +23,10 @@ const strides = (intervals: readonly Interval[]) => intervals.map((i) => ({ i, m
  * an hour-aligned range. One scan of the raw rows builds 10s-level counts, sketches and property sums; the
  * intervals are grouped from those.
  */
-export async function rebuildHour(sql: Sql, q: { tenantId: string; fromMs: number; toMs: number; intervals: readonly Interval[] }): Promise<RebuildChunkResult> {
+export async function rebuildHour(
+  sql: Sql,
+  q: { tenantId: string; fromMs: number; toMs: number; intervals: readonly Interval[] },
+): Promise<RebuildChunkResult> {
   if (q.intervals.length === 0) return { events: 0, values: [] };
   const { log2m, regwidth, expthresh, sparseon } = HLL_PARAMS;
   const from = new Date(q.fromMs);
@@ -119,7 +122,13 @@ async function createScratch(tx: Sql): Promise<void> {
 }
 
 /** Replaces the tenant's rows of `intervals` in [from, to) with rb_new / rb_new_sketches, in primary-key order. */
-async function swapIn(tx: Sql, tenantId: string, intervals: readonly Interval[], from: Date, to: Date): Promise<RollupValue[]> {
+async function swapIn(
+  tx: Sql,
+  tenantId: string,
+  intervals: readonly Interval[],
+  from: Date,
+  to: Date,
+): Promise<RollupValue[]> {
   const ivs = tx.array([...intervals]);
   await tx`
     with d as (
@@ -152,7 +161,10 @@ async function swapIn(tx: Sql, tenantId: string, intervals: readonly Interval[],
  * Tenants with anything to rebuild in [fromMs, toMs): raw events (with their number per hour, for progress) or
  * hourly/daily rollups (which a rebuild may have to zero).
  */
-export async function rebuildScope(sql: Sql, q: { fromMs: number; toMs: number; tenantId?: string }): Promise<{ tenantId: string; hourMs: number; events: number }[]> {
+export async function rebuildScope(
+  sql: Sql,
+  q: { fromMs: number; toMs: number; tenantId?: string },
+): Promise<{ tenantId: string; hourMs: number; events: number }[]> {
   const from = new Date(q.fromMs);
   const to = new Date(q.toMs);
   const tenant = q.tenantId ?? null;

@@ -21,7 +21,10 @@ export async function expiredPartitions(sql: Sql, cutoffMs: number): Promise<str
     from pg_inherits i join pg_class c on c.oid = i.inhrelid join pg_class p on p.oid = i.inhparent
     where p.relname = 'events' and c.relname ~ '^events_[0-9]{8}$'`;
   const lastExpiredDay = dayStart(cutoffMs) - 86_400_000; // a partition [day, day+1d) is expired when day+1d <= cutoff
-  return rows.map((r) => r.name).filter((name) => name <= partitionName(lastExpiredDay)).sort();
+  return rows
+    .map((r) => r.name)
+    .filter((name) => name <= partitionName(lastExpiredDay))
+    .sort();
 }
 
 async function deleteInChunks(run: () => Promise<number>): Promise<number> {
@@ -37,7 +40,12 @@ async function deleteInChunks(run: () => Promise<number>): Promise<number> {
  * Applies retention at `nowMs`. Dedupe ids are kept exactly as long as raw events (docs/architecture.md#rule-2-at-least-once-in-exactly-once-effect: 2a drops older
  * events before they reach the dedupe table, so a forgotten id cannot let an old duplicate back in).
  */
-export async function applyRetention(sql: Sql, nowMs: number, retentionMs: number, shortRollups: { interval: string; keepMs: number }[]): Promise<RetentionResult> {
+export async function applyRetention(
+  sql: Sql,
+  nowMs: number,
+  retentionMs: number,
+  shortRollups: { interval: string; keepMs: number }[],
+): Promise<RetentionResult> {
   const cutoff = nowMs - retentionMs;
   const droppedPartitions: string[] = [];
   for (const name of await expiredPartitions(sql, cutoff)) {

@@ -2,7 +2,10 @@
 import type { Sql } from './client';
 
 /** Events counted in the 10s buckets starting in [fromMs, toMs], over every event type of the given projects. */
-export async function countRecentEvents(sql: Sql, q: { tenantId: string; projectIds: string[]; fromMs: number; toMs: number }): Promise<number> {
+export async function countRecentEvents(
+  sql: Sql,
+  q: { tenantId: string; projectIds: string[]; fromMs: number; toMs: number },
+): Promise<number> {
   if (q.projectIds.length === 0) return 0;
   const [row] = await sql<{ n: string }[]>`
     select coalesce(sum(value), 0)::text as n

@@ -49,7 +49,9 @@ export async function findTenantBySlug(sql: Sql, slug: string): Promise<Tenant |
 }
 
 export async function listTenants(sql: Sql): Promise<(Tenant & { retentionDays: number | null })[]> {
-  return sql<(Tenant & { retentionDays: number | null })[]>`select id, slug, name, created_at as "createdAt", retention_days as "retentionDays" from tenants order by slug`;
+  return sql<
+    (Tenant & { retentionDays: number | null })[]
+  >`select id, slug, name, created_at as "createdAt", retention_days as "retentionDays" from tenants order by slug`;
 }
 
 /** A tenant's raw-event retention in days; null = the platform's RETENTION. Returns false when no such tenant. */
@@ -58,7 +60,13 @@ export async function setTenantRetention(sql: Sql, slug: string, days: number | 
   return r.count > 0;
 }
 
-export async function createProject(sql: Sql, tenantId: string, slug: string, name: string, schemaMode: SchemaMode): Promise<Project> {
+export async function createProject(
+  sql: Sql,
+  tenantId: string,
+  slug: string,
+  name: string,
+  schemaMode: SchemaMode,
+): Promise<Project> {
   assertSlug('project', slug);
   try {
     const [row] = await sql<Project[]>`
@@ -95,5 +103,13 @@ export async function updateProject(
 
 /** Tenants and projects (Adapters.tenants); the functions above with the process's client. */
 export const createTenantsStore = (sql: Sql) =>
-  bindSql(sql, { createTenant, findTenantBySlug, listTenants, setTenantRetention, createProject, listProjects, updateProject });
+  bindSql(sql, {
+    createTenant,
+    findTenantBySlug,
+    listTenants,
+    setTenantRetention,
+    createProject,
+    listProjects,
+    updateProject,
+  });
 export type TenantsStore = ReturnType<typeof createTenantsStore>;

@@ -20,7 +20,9 @@ export function freshnessKey(groupId: string, topic: string): string {
   return `{pipeline}:freshness:${encodeURIComponent(groupId)}:${encodeURIComponent(topic)}`;
 }
 
-type WithCommand = Redis & { csFreshnessWrite(key: string, through: string, check: string, ttlMs: number): Promise<number> };
+type WithCommand = Redis & {
+  csFreshnessWrite(key: string, through: string, check: string, ttlMs: number): Promise<number>;
+};
 
 export function createFreshnessStore(redis: Redis, groupId: string, topic: string) {
   const r = redis as WithCommand;
@@ -36,7 +38,12 @@ export function createFreshnessStore(redis: Redis, groupId: string, topic: strin
     },
     async write(state: FreshnessState): Promise<void> {
       const { caughtUpThroughMs, ...check } = state;
-      await r.csFreshnessWrite(key, caughtUpThroughMs === null ? '' : String(caughtUpThroughMs), JSON.stringify(check), TTL_MS);
+      await r.csFreshnessWrite(
+        key,
+        caughtUpThroughMs === null ? '' : String(caughtUpThroughMs),
+        JSON.stringify(check),
+        TTL_MS,
+      );
     },
   };
 }

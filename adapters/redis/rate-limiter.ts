@@ -61,8 +61,16 @@ export function createRateLimiter(redis: Redis, limit: RateLimit, now: () => num
     const batch = waiting.get(tenantId) ?? [];
     waiting.delete(tenantId);
     try {
-      const out = await r.csTakeMany!(rateLimitKey(tenantId), now(), limit.eventsPerSecond, limit.burst, ...batch.map((w) => w.events));
-      batch.forEach((w, i) => w.resolve(out[2 * i] === 1 ? { allowed: true } : { allowed: false, retryAfterMs: out[2 * i + 1]! }));
+      const out = await r.csTakeMany!(
+        rateLimitKey(tenantId),
+        now(),
+        limit.eventsPerSecond,
+        limit.burst,
+        ...batch.map((w) => w.events),
+      );
+      batch.forEach((w, i) =>
+        w.resolve(out[2 * i] === 1 ? { allowed: true } : { allowed: false, retryAfterMs: out[2 * i + 1]! }),
+      );
     } catch (e) {
       for (const w of batch) w.reject(e);
     }

@@ -29,7 +29,13 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`;
 
 const DAY = 86_400_000;
-const TTL_MS: Record<Interval, number> = { '10s': DAY + 3_600_000, '1m': 2 * DAY, '5m': 7 * DAY, '1h': 35 * DAY, '1d': 400 * DAY };
+const TTL_MS: Record<Interval, number> = {
+  '10s': DAY + 3_600_000,
+  '1m': 2 * DAY,
+  '5m': 7 * DAY,
+  '1h': 35 * DAY,
+  '1d': 400 * DAY,
+};
 
 export function rollupCacheKey(k: RollupKey): string {
   return `{${k.tenantId}}:rollup:${k.projectId}:${encodeURIComponent(k.metric)}:${k.interval}:${k.bucketMs}:${encodeURIComponent(k.eventType)}`;
@@ -57,7 +63,8 @@ export function createRollupCache(redis: Redis) {
     async write(values: RollupValue[]): Promise<void> {
       if (values.length === 0) return;
       const p = r.pipeline() as unknown as GuardedRedis & { exec(): Promise<[Error | null, unknown][] | null> };
-      for (const v of values) p.csSetIfNewer(rollupCacheKey(v), v.version, v.text ?? String(v.value), TTL_MS[v.interval]);
+      for (const v of values)
+        p.csSetIfNewer(rollupCacheKey(v), v.version, v.text ?? String(v.value), TTL_MS[v.interval]);
       const results = await p.exec();
       const failed = results?.find(([err]) => err);
       if (failed) throw failed[0];

@@ -2,7 +2,14 @@
 // Browser downloads are blocked here, so never `playwright install`: scripts/install-chromium.sh
 // puts chromium at /usr/bin/chromium.
 import { existsSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Locator, type Page } from 'playwright-core';
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type ConsoleMessage,
+  type Locator,
+  type Page,
+} from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -26,7 +33,11 @@ export async function launchBrowser(): Promise<Browser> {
 
 /** A fresh context (own storage, cookies, cache) per test. */
 export async function newContext(browser: Browser): Promise<BrowserContext> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', timezoneId: 'UTC' });
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 900 },
+    locale: 'en-US',
+    timezoneId: 'UTC',
+  });
   context.setDefaultTimeout(20_000);
   context.setDefaultNavigationTimeout(20_000);
   return context;
@@ -41,7 +52,8 @@ export interface PageProblems {
 export function collectProblems(page: Page): PageProblems {
   const problems: PageProblems = { messages: [] };
   page.on('console', (message: ConsoleMessage) => {
-    if (message.type() === 'error' || message.type() === 'warning') problems.messages.push(`console.${message.type()}: ${message.text()}`);
+    if (message.type() === 'error' || message.type() === 'warning')
+      problems.messages.push(`console.${message.type()}: ${message.text()}`);
   });
   page.on('pageerror', (error: Error) => problems.messages.push(`pageerror: ${error.message}`));
   return problems;
@@ -59,13 +71,18 @@ export async function waitForText(locator: Locator, expected: string | RegExp, t
   for (;;) {
     try {
       // Whitespace-normalised: flex layouts put line breaks between inline children in innerText.
-      last = (await locator.innerText({ timeout: Math.max(1, Math.min(2_000, deadline - Date.now())) })).replace(/\s+/g, ' ').trim();
+      last = (await locator.innerText({ timeout: Math.max(1, Math.min(2_000, deadline - Date.now())) }))
+        .replace(/\s+/g, ' ')
+        .trim();
       if (typeof expected === 'string' ? last === expected : expected.test(last)) return last;
     } catch (error) {
       lastError = error;
     }
     if (Date.now() > deadline) {
-      const seen = last === null ? `no text (${lastError instanceof Error ? lastError.message.split('\n')[0] : 'not found'})` : JSON.stringify(last);
+      const seen =
+        last === null
+          ? `no text (${lastError instanceof Error ? lastError.message.split('\n')[0] : 'not found'})`
+          : JSON.stringify(last);
       throw new Error(`${locator} did not show ${String(expected)} within ${timeoutMs} ms; last saw ${seen}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -42,15 +42,31 @@ const INSPECTED_EVENT_ID = POSTED.checkout_failed[0];
 async function buildSpa(outDir: string): Promise<void> {
   // NODE_ENV=test (set by jest) would give a development build; VITE_API_URL='' keeps the API on the same origin.
   const buildEnv = { ...process.env, NODE_ENV: 'production', VITE_API_URL: '' };
-  await promisify(execFile)('npx', ['vite', 'build', '--config', 'frontend/vite.config.mts', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], {
-    cwd: REPO_ROOT,
-    env: buildEnv,
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  await promisify(execFile)(
+    'npx',
+    [
+      'vite',
+      'build',
+      '--config',
+      'frontend/vite.config.mts',
+      '--outDir',
+      outDir,
+      '--emptyOutDir',
+      '--logLevel',
+      'warn',
+    ],
+    {
+      cwd: REPO_ROOT,
+      env: buildEnv,
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
 }
 
 async function metricTotal(eventType: string): Promise<number> {
-  const res = await call(runtime.url, `/v1/metrics?event_type=${eventType}&metric=count&interval=1m`, { key: tenant.keys.read });
+  const res = await call(runtime.url, `/v1/metrics?event_type=${eventType}&metric=count&interval=1m`, {
+    key: tenant.keys.read,
+  });
   if (res.status !== 200) throw new Error(`GET /v1/metrics answered ${res.status}`);
   return (res.body.points as { value: number }[]).reduce((sum, point) => sum + point.value, 0);
 }
@@ -87,7 +103,13 @@ beforeAll(async () => {
   env = createdEnv;
   browser = launched!;
   tenant = await env.createTenant();
-  runtime = await startLocalRuntime(env.adapters, { port: 0, web: true, scheduler: false, alerts: true, dispatch: true });
+  runtime = await startLocalRuntime(env.adapters, {
+    port: 0,
+    web: true,
+    scheduler: false,
+    alerts: true,
+    dispatch: true,
+  });
 
   await post(
     EVENT_TYPES.flatMap((eventType) =>
@@ -102,7 +124,8 @@ beforeAll(async () => {
     ),
   );
   await eventually(async () => {
-    for (const eventType of EVENT_TYPES) if ((await metricTotal(eventType)) !== POSTED[eventType].length) return undefined;
+    for (const eventType of EVENT_TYPES)
+      if ((await metricTotal(eventType)) !== POSTED[eventType].length) return undefined;
     return true;
   }, LIVE_DATA_TIMEOUT_MS);
 }, 120_000);
@@ -141,11 +164,22 @@ describe('the dashboard in a real browser', () => {
 
     // Freshness from GET /v1/status: "data as of 12:34:56 (3 s ago)" with a machine-readable time.
     const freshness = page.getByText(/data as of/);
-    await waitForText(freshness, /^data as of \d{1,2}:\d{2}:\d{2}( [AP]M)? \((just now|\d+ s ago|\d+ min ago)\)$/, LIVE_DATA_TIMEOUT_MS);
+    await waitForText(
+      freshness,
+      /^data as of \d{1,2}:\d{2}:\d{2}( [AP]M)? \((just now|\d+ s ago|\d+ min ago)\)$/,
+      LIVE_DATA_TIMEOUT_MS,
+    );
     expect(Number.isNaN(Date.parse((await freshness.locator('time').getAttribute('datetime')) ?? ''))).toBe(false);
 
     // Live: two more page views arrive and the tile moves without a reload.
-    await post([0, 1].map((i) => ({ event_type: 'page_view', project: 'web', event_id: `e2e-pv-live-${run}-${i}`, properties: { plan: 'free' } })));
+    await post(
+      [0, 1].map((i) => ({
+        event_type: 'page_view',
+        project: 'web',
+        event_id: `e2e-pv-live-${run}-${i}`,
+        properties: { plan: 'free' },
+      })),
+    );
     await waitForText(tile.getByTestId('number-value'), '32', LIVE_DATA_TIMEOUT_MS);
 
     // A read key: scope found, admin actions disabled.
@@ -179,7 +213,13 @@ describe('the dashboard in a real browser', () => {
       const x = box.x + box.width - 10 - step * ((box.width - 54) / 60);
       await page.mouse.move(x, box.y + box.height / 2);
       const tooltip = chart.locator('.recharts-tooltip-item-value');
-      const value = (await tooltip.count()) > 0 ? await tooltip.first().innerText().catch(() => '0') : '0';
+      const value =
+        (await tooltip.count()) > 0
+          ? await tooltip
+              .first()
+              .innerText()
+              .catch(() => '0')
+          : '0';
       if (Number(value) > 0) {
         await page.mouse.click(x, box.y + box.height / 2);
         clicked = true;
@@ -224,7 +264,12 @@ describe('the dashboard in a real browser', () => {
     const row = table.getByRole('row').filter({ hasText: POSTED.page_view[3] });
     await row.getByRole('button', { expanded: false }).click();
     const json = page.getByLabel(`Event ${POSTED.page_view[3]} as JSON`);
-    expect(JSON.parse(await json.innerText())).toMatchObject({ event_id: POSTED.page_view[3], event_type: 'page_view', project: 'web', properties: { plan: 'pro', step: 4 } });
+    expect(JSON.parse(await json.innerText())).toMatchObject({
+      event_id: POSTED.page_view[3],
+      event_type: 'page_view',
+      project: 'web',
+      properties: { plan: 'pro', step: 4 },
+    });
     await screenshot('explorer');
   });
 
@@ -248,11 +293,19 @@ describe('the dashboard in a real browser', () => {
     const widget = page.getByRole('article', { name: 'E2E signups' });
     await waitForText(widget.getByTestId('number-value'), '3', LIVE_DATA_TIMEOUT_MS);
     await page.reload();
-    await waitForText(page.getByRole('article', { name: 'E2E signups' }).getByTestId('number-value'), '3', LIVE_DATA_TIMEOUT_MS);
+    await waitForText(
+      page.getByRole('article', { name: 'E2E signups' }).getByTestId('number-value'),
+      '3',
+      LIVE_DATA_TIMEOUT_MS,
+    );
     expect(await page.locator('article.widget h3').first().innerText()).toBe('E2E signups');
 
     const saved = await call(runtime.url, '/v1/dashboards', { key: tenant.keys.read });
-    expect(saved.body.dashboards[0].widgets[0]).toMatchObject({ type: 'number', title: 'E2E signups', query: { event_type: 'signup', range: '24h' } });
+    expect(saved.body.dashboards[0].widgets[0]).toMatchObject({
+      type: 'number',
+      title: 'E2E signups',
+      query: { event_type: 'signup', range: '24h' },
+    });
   });
 
   it('creates an alert rule in the UI with a preview, and shows it firing with the webhook delivered', async () => {
@@ -265,7 +318,11 @@ describe('the dashboard in a real browser', () => {
     await form.getByLabel('Window').fill('5m');
     await form.getByLabel('Cooldown').fill('0s');
     await form.getByLabel('Webhook URLs (one per line)').fill(hooks.url);
-    await waitForText(form.getByRole('status').filter({ hasText: /^Would/ }), /^Would (not )?have fired/, LIVE_DATA_TIMEOUT_MS);
+    await waitForText(
+      form.getByRole('status').filter({ hasText: /^Would/ }),
+      /^Would (not )?have fired/,
+      LIVE_DATA_TIMEOUT_MS,
+    );
     await form.locator('svg.recharts-surface').waitFor();
     await screenshot('alert-editor');
     await form.getByRole('button', { name: 'Create rule' }).click();
@@ -276,9 +333,17 @@ describe('the dashboard in a real browser', () => {
     await waitForText(card.getByTestId('rule-state'), 'ok');
 
     // Two more failures make 4 in the window, above 2: the rule fires and the webhook is delivered.
-    await post([0, 1].map((i) => ({ event_type: 'checkout_failed', project: 'web', event_id: `e2e-alert-${run}-${i}` })));
+    await post(
+      [0, 1].map((i) => ({ event_type: 'checkout_failed', project: 'web', event_id: `e2e-alert-${run}-${i}` })),
+    );
     await waitForText(card.getByTestId('rule-state'), 'firing', 30_000);
-    await eventually(async () => (hooks.received.some((h) => h.json.state === 'firing' && h.json.rule_name === 'E2E checkout failures') ? true : undefined), 20_000);
+    await eventually(
+      async () =>
+        hooks.received.some((h) => h.json.state === 'firing' && h.json.rule_name === 'E2E checkout failures')
+          ? true
+          : undefined,
+      20_000,
+    );
     await card.getByRole('button', { name: 'History' }).click();
     const history = card.getByRole('table', { name: 'History of E2E checkout failures' });
     await waitForText(history.locator('tbody tr').first(), /→ firing.*webhook .*: delivered/, LIVE_DATA_TIMEOUT_MS);
@@ -315,7 +380,10 @@ describe('the dashboard in a real browser', () => {
     const keys = page.getByRole('table', { name: 'API keys' });
     const rows = keys.locator('tbody tr').filter({ has: page.getByRole('button', { name: /^Revoke/ }) });
     const before = await rows.count();
-    await rows.last().getByRole('button', { name: /^Revoke/ }).click();
+    await rows
+      .last()
+      .getByRole('button', { name: /^Revoke/ })
+      .click();
     await eventually(async () => ((await rows.count()) === before - 1 ? true : undefined), 10_000);
   });
 
@@ -337,7 +405,11 @@ describe('the dashboard in a real browser', () => {
   it('keeps the key in sessionStorage only, never in localStorage', async () => {
     await signIn(tenant.keys.read);
     const stored = await page.evaluate(() => {
-      const all = (storage: Storage) => Array.from({ length: storage.length }, (_, i) => [storage.key(i) ?? '', storage.getItem(storage.key(i) ?? '') ?? '']);
+      const all = (storage: Storage) =>
+        Array.from({ length: storage.length }, (_, i) => [
+          storage.key(i) ?? '',
+          storage.getItem(storage.key(i) ?? '') ?? '',
+        ]);
       return { session: all(window.sessionStorage), local: all(window.localStorage), cookies: document.cookie };
     });
     expect(stored.session).toEqual([['customersignal.apiKey', tenant.keys.read]]);
@@ -356,7 +428,9 @@ describe('the dashboard in a real browser', () => {
     await page.addInitScript(() => {
       const violations: string[] = [];
       (window as unknown as { __cspViolations: string[] }).__cspViolations = violations;
-      document.addEventListener('securitypolicyviolation', (e) => violations.push(`${e.violatedDirective} ${e.blockedURI}`));
+      document.addEventListener('securitypolicyviolation', (e) =>
+        violations.push(`${e.violatedDirective} ${e.blockedURI}`),
+      );
     });
 
     const response = await page.goto(runtime.url);
@@ -368,8 +442,16 @@ describe('the dashboard in a real browser', () => {
 
     await page.getByLabel('API key', { exact: true }).fill(tenant.keys.admin);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('article', { name: 'signup per minute', exact: true }).locator('svg.recharts-surface').waitFor({ timeout: LIVE_DATA_TIMEOUT_MS });
-    for (const [link, heading] of [['Explorer', 'Event explorer'], ['Catalog', 'Event catalog'], ['Alerts', 'Alerts'], ['Projects & keys', 'Projects & API keys']] as const) {
+    await page
+      .getByRole('article', { name: 'signup per minute', exact: true })
+      .locator('svg.recharts-surface')
+      .waitFor({ timeout: LIVE_DATA_TIMEOUT_MS });
+    for (const [link, heading] of [
+      ['Explorer', 'Event explorer'],
+      ['Catalog', 'Event catalog'],
+      ['Alerts', 'Alerts'],
+      ['Projects & keys', 'Projects & API keys'],
+    ] as const) {
       await page.getByRole('link', { name: link, exact: true }).click();
       await page.getByRole('heading', { name: heading, exact: true }).waitFor();
     }

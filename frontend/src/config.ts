@@ -9,9 +9,7 @@ function normalizeBaseUrl(raw: string): string {
  * the API, and `npm run dev:web` proxies /v1 to it), so no CORS is involved by default.
  * `typeof` keeps this module importable where the Vite define is absent (unit tests).
  */
-export const apiBaseUrl: string = normalizeBaseUrl(
-  typeof __CS_API_URL__ === 'string' ? __CS_API_URL__ : '',
-);
+export const apiBaseUrl: string = normalizeBaseUrl(typeof __CS_API_URL__ === 'string' ? __CS_API_URL__ : '');
 
 /** Where examples (the curl hint) should point producers. */
 export function publicApiOrigin(): string {

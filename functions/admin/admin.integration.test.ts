@@ -15,7 +15,11 @@ const created: string[] = [];
 
 beforeAll(async () => {
   env = await createTestEnv('admin');
-  admin = createAdminHandler({ tenants: env.adapters.tenants, apiKeys: env.adapters.apiKeys, retentionMs: env.config.limits.retentionMs });
+  admin = createAdminHandler({
+    tenants: env.adapters.tenants,
+    apiKeys: env.adapters.apiKeys,
+    retentionMs: env.config.limits.retentionMs,
+  });
   runtime = await startLocalRuntime(env.adapters, { port: 0, web: false, scheduler: false });
 });
 afterAll(async () => {
@@ -41,12 +45,25 @@ describe('admin function', () => {
     const tenant = await ok({ command: 'tenant create', slug, name: 'First Co' });
     created.push(tenant.data.id);
     expect(tenant.data).toEqual({ id: expect.any(String), slug, name: 'First Co', retention_days: null });
-    expect((await ok({ command: 'project create', tenant: slug, slug: 'web' })).data).toMatchObject({ slug: 'web', schema_mode: 'open' });
+    expect((await ok({ command: 'project create', tenant: slug, slug: 'web' })).data).toMatchObject({
+      slug: 'web',
+      schema_mode: 'open',
+    });
     const ingestKey = (await ok({ command: 'key create', tenant: slug, scope: 'ingest' })).data;
     const readKey = (await ok({ command: 'key create', tenant: slug, scope: 'read', project: 'web' })).data;
-    expect(ingestKey).toEqual({ id: expect.any(String), key: expect.stringMatching(/^cs_/), prefix: ingestKey.key.slice(0, 11), scopes: ['ingest'], tenant: slug, project: null });
+    expect(ingestKey).toEqual({
+      id: expect.any(String),
+      key: expect.stringMatching(/^cs_/),
+      prefix: ingestKey.key.slice(0, 11),
+      scopes: ['ingest'],
+      tenant: slug,
+      project: null,
+    });
 
-    const posted = await call(runtime.url, '/v1/events', { key: ingestKey.key, json: { event_type: 'signup', project: 'web', user_id: 'u-1' } });
+    const posted = await call(runtime.url, '/v1/events', {
+      key: ingestKey.key,
+      json: { event_type: 'signup', project: 'web', user_id: 'u-1' },
+    });
     expect(posted.status).toBe(202);
     expect(posted.body).toMatchObject({ accepted: 1, rejected: 0 });
     await eventually(async () => {
@@ -59,7 +76,12 @@ describe('admin function', () => {
     expect(listed.data).toHaveLength(2);
     expect(JSON.stringify(listed)).not.toContain(ingestKey.key);
     expect((await ok({ command: 'key revoke', id: ingestKey.id })).data).toEqual({ id: ingestKey.id, revoked: true });
-    await eventually(async () => ((await call(runtime.url, '/v1/events', { key: ingestKey.key, json: { event_type: 'signup', project: 'web' } })).status === 401 ? true : undefined));
+    await eventually(async () =>
+      (await call(runtime.url, '/v1/events', { key: ingestKey.key, json: { event_type: 'signup', project: 'web' } }))
+        .status === 401
+        ? true
+        : undefined,
+    );
     expect((await ok({ command: 'tenant list' })).data).toContainEqual(expect.objectContaining({ slug }));
     expect((await ok({ command: 'tenant set-retention', slug, days: '7' })).data).toEqual({ slug, retention_days: 7 });
   });
@@ -67,23 +89,59 @@ describe('admin function', () => {
   it('refuses bad commands with one line that says how to fix them', async () => {
     const slug = slugOf('dup');
     created.push((await ok({ command: 'tenant create', slug })).data.id);
-    expect(await admin({ command: 'tenant create', slug })).toEqual({ ok: false, error: `tenant "${slug}" already exists` });
-    expect(await admin({ command: 'tenant delete', slug })).toEqual({ ok: false, error: `"command" must be one of: ${ADMIN_COMMANDS.join(', ')}` });
+    expect(await admin({ command: 'tenant create', slug })).toEqual({
+      ok: false,
+      error: `tenant "${slug}" already exists`,
+    });
+    expect(await admin({ command: 'tenant delete', slug })).toEqual({
+      ok: false,
+      error: `"command" must be one of: ${ADMIN_COMMANDS.join(', ')}`,
+    });
     expect(await admin(null)).toEqual({ ok: false, error: `"command" must be one of: ${ADMIN_COMMANDS.join(', ')}` });
-    expect(await admin({ command: 'key create', tenant: 'nobody', scope: 'read' })).toEqual({ ok: false, error: 'tenant "nobody" does not exist; create it with: customersignal tenant create nobody' });
-    expect(await admin({ command: 'key create', tenant: slug, scope: 'write' })).toMatchObject({ ok: false, error: expect.stringMatching(/^--scope: scope must be one or more of ingest, read, admin/) });
+    expect(await admin({ command: 'key create', tenant: 'nobody', scope: 'read' })).toEqual({
+      ok: false,
+      error: 'tenant "nobody" does not exist; create it with: customersignal tenant create nobody',
+    });
+    expect(await admin({ command: 'key create', tenant: slug, scope: 'write' })).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^--scope: scope must be one or more of ingest, read, admin/),
+    });
     expect(await admin({ command: 'key revoke', id: 'nope' })).toEqual({ ok: false, error: 'no API key with id nope' });
-    expect(await admin({ command: 'tenant create', slug: 'Bad Slug' })).toMatchObject({ ok: false, error: expect.stringContaining('must be 1-63 lower-case letters') });
-    expect(await admin({ command: 'tenant create', slug: 'x', extra: 1 })).toEqual({ ok: false, error: 'tenant create: payload: unknown field(s) extra' });
-    expect(await admin({ command: 'tenant create', slug: 'x', name: 'a\u0000b' })).toMatchObject({ ok: false, error: expect.stringMatching(/^tenant create: name: must be text without NUL/) });
+    expect(await admin({ command: 'tenant create', slug: 'Bad Slug' })).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('must be 1-63 lower-case letters'),
+    });
+    expect(await admin({ command: 'tenant create', slug: 'x', extra: 1 })).toEqual({
+      ok: false,
+      error: 'tenant create: payload: unknown field(s) extra',
+    });
+    expect(await admin({ command: 'tenant create', slug: 'x', name: 'a\u0000b' })).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^tenant create: name: must be text without NUL/),
+    });
   });
 
   it('answers every payload with ok or a refusal, never a fault, and stores accepted names exactly', async () => {
-    const field = fc.oneof(fc.string({ unit: 'binary', maxLength: 210 }), fc.string({ unit: 'grapheme', minLength: 199, maxLength: 201 }), fc.constantFrom('', 'default', '0', '3650', '3651', 'web'));
+    const field = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 210 }),
+      fc.string({ unit: 'grapheme', minLength: 199, maxLength: 201 }),
+      fc.constantFrom('', 'default', '0', '3650', '3651', 'web'),
+    );
     const payload = fc.oneof(
       fc.jsonValue(),
       fc.record(
-        { command: fc.constantFrom(...ADMIN_COMMANDS, 'tenant', ''), slug: field, name: field, tenant: field, scope: field, id: field, days: field, retentionDays: field, project: field, schemaMode: field },
+        {
+          command: fc.constantFrom(...ADMIN_COMMANDS, 'tenant', ''),
+          slug: field,
+          name: field,
+          tenant: field,
+          scope: field,
+          id: field,
+          days: field,
+          retentionDays: field,
+          project: field,
+          schemaMode: field,
+        },
         { requiredKeys: ['command'] },
       ),
     );
@@ -108,15 +166,43 @@ describe('admin function', () => {
     const cli = () => buildCli({ adminInvoke: async (stack) => (stacks.push(stack), (payload) => admin(payload)) });
     try {
       const slug = slugOf('remote');
-      await cli().parseAsync(['node', 'customersignal', '--aws', 'CustomerSignal-dev', '--json', 'tenant', 'create', slug, '--retention-days', '14']);
+      await cli().parseAsync([
+        'node',
+        'customersignal',
+        '--aws',
+        'CustomerSignal-dev',
+        '--json',
+        'tenant',
+        'create',
+        slug,
+        '--retention-days',
+        '14',
+      ]);
       const printed = JSON.parse(String(stdout.mock.calls.at(-1)![0]));
       created.push(printed.id);
       expect(printed).toEqual({ id: expect.any(String), slug, name: slug, retention_days: 14 });
-      await cli().parseAsync(['node', 'customersignal', '--aws', 'CustomerSignal-dev', 'key', 'create', '--tenant', slug, '--scope', 'ingest']);
-      expect(String(stdout.mock.calls.at(-1)![0])).toMatch(/^cs_\S+\n\(id [0-9a-f-]{36}, scopes ingest; shown once, store it now\)\n$/);
+      await cli().parseAsync([
+        'node',
+        'customersignal',
+        '--aws',
+        'CustomerSignal-dev',
+        'key',
+        'create',
+        '--tenant',
+        slug,
+        '--scope',
+        'ingest',
+      ]);
+      expect(String(stdout.mock.calls.at(-1)![0])).toMatch(
+        /^cs_\S+\n\(id [0-9a-f-]{36}, scopes ingest; shown once, store it now\)\n$/,
+      );
       expect(stacks).toEqual(['CustomerSignal-dev', 'CustomerSignal-dev']);
-      await expect(cli().parseAsync(['node', 'customersignal', '--aws', 'CustomerSignal-dev', 'tenant', 'create', slug])).rejects.toThrow(`tenant "${slug}" already exists`);
-      await expect(cli().parseAsync(['node', 'customersignal', '--aws', 'CustomerSignal-dev', 'migrate'])).rejects.toThrow(/^migrate is not available with --aws \(only: tenant create, /);
+      await expect(
+        cli().parseAsync(['node', 'customersignal', '--aws', 'CustomerSignal-dev', 'tenant', 'create', slug]),
+      ).rejects.toThrow(`tenant "${slug}" already exists`);
+      await expect(
+        cli().parseAsync(['node', 'customersignal', '--aws', 'CustomerSignal-dev', 'migrate']),
+      ).rejects.toThrow(/^migrate is not available with --aws \(only: tenant create, /);
     } finally {
       stdout.mockRestore();
     }

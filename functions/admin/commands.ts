@@ -16,7 +16,8 @@ export class CliError extends Error {
 
 export async function tenantBySlug(tenants: TenantsStore, slug: string): Promise<Tenant> {
   const tenant = await tenants.findTenantBySlug(slug);
-  if (!tenant) throw new CliError(`tenant "${slug}" does not exist; create it with: customersignal tenant create ${slug}`);
+  if (!tenant)
+    throw new CliError(`tenant "${slug}" does not exist; create it with: customersignal tenant create ${slug}`);
   return tenant;
 }
 
@@ -29,7 +30,14 @@ export async function createKeyFor(stores: OperatorStores, tenantSlug: string, s
     projectId = project.id;
   }
   const created = await stores.apiKeys.createApiKey(tenant.id, scopes, projectId);
-  return { id: created.id, key: created.key, prefix: created.prefix, scopes: created.scopes, tenant: tenant.slug, project: projectSlug ?? null };
+  return {
+    id: created.id,
+    key: created.key,
+    prefix: created.prefix,
+    scopes: created.scopes,
+    tenant: tenant.slug,
+    project: projectSlug ?? null,
+  };
 }
 
 // Postgres text cannot hold NUL, and a lone surrogate would be stored as U+FFFD: refused, so what is accepted is stored as given.
@@ -40,10 +48,20 @@ const text = z
   .refine((s) => unstorableChar(s) === undefined, 'must be text without NUL characters or unpaired UTF-16 surrogates');
 /** The commands, as the CLI parses them and as the admin Lambda receives them (its invocation payload). */
 export const adminCommandSchema = z.discriminatedUnion('command', [
-  z.object({ command: z.literal('tenant create'), slug: text, name: text.optional(), retentionDays: text.optional() }).strict(),
+  z
+    .object({ command: z.literal('tenant create'), slug: text, name: text.optional(), retentionDays: text.optional() })
+    .strict(),
   z.object({ command: z.literal('tenant list') }).strict(),
   z.object({ command: z.literal('tenant set-retention'), slug: text, days: text }).strict(),
-  z.object({ command: z.literal('project create'), tenant: text, slug: text, name: text.optional(), schemaMode: text.optional() }).strict(),
+  z
+    .object({
+      command: z.literal('project create'),
+      tenant: text,
+      slug: text,
+      name: text.optional(),
+      schemaMode: text.optional(),
+    })
+    .strict(),
   z.object({ command: z.literal('key create'), tenant: text, scope: text, project: text.optional() }).strict(),
   z.object({ command: z.literal('key list'), tenant: text }).strict(),
   z.object({ command: z.literal('key revoke'), id: text }).strict(),
@@ -67,13 +85,22 @@ export function parseAdminCommand(payload: unknown): AdminCommand {
   }
   const issue = result.error.issues[0]!;
   const field = issue.path.join('.') || 'payload';
-  throw new CliError(`${command}: ${field}: ${issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : issue.message}`);
+  throw new CliError(
+    `${command}: ${field}: ${issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : issue.message}`,
+  );
 }
 
 function table(rows: string[][]): string {
   if (rows.length === 0) return '(none)';
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** A malformed slug is the operator's to fix. */
@@ -85,17 +112,28 @@ function checkSlug(kind: 'tenant' | 'project', slug: string): void {
 function retentionDays(v: string): number | null {
   if (v === 'default') return null;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 3650) throw new CliError(`retention must be a number of days from 1 to 3650, or "default" (the platform's RETENTION); got "${v}"`);
+  if (!Number.isInteger(n) || n < 1 || n > 3650)
+    throw new CliError(
+      `retention must be a number of days from 1 to 3650, or "default" (the platform's RETENTION); got "${v}"`,
+    );
   return n;
 }
 
 /** Runs one command against the stores. `retentionMs` is the platform's RETENTION (config().limits.retentionMs). */
-export async function runAdminCommand(stores: OperatorStores, retentionMs: number, cmd: AdminCommand): Promise<AdminResult> {
+export async function runAdminCommand(
+  stores: OperatorStores,
+  retentionMs: number,
+  cmd: AdminCommand,
+): Promise<AdminResult> {
   const { tenants, apiKeys } = stores;
   const platformDays = Math.round(retentionMs / 86_400_000);
   const retentionText = (days: number | null) => {
     const effective = days === null ? platformDays : Math.min(days, platformDays);
-    return days === null ? `${effective} days (platform default)` : days > platformDays ? `${effective} days (asked ${days}, capped by RETENTION)` : `${effective} days`;
+    return days === null
+      ? `${effective} days (platform default)`
+      : days > platformDays
+        ? `${effective} days (asked ${days}, capped by RETENTION)`
+        : `${effective} days`;
   };
   try {
     switch (cmd.command) {
@@ -104,27 +142,44 @@ export async function runAdminCommand(stores: OperatorStores, retentionMs: numbe
         const days = cmd.retentionDays === undefined ? null : retentionDays(cmd.retentionDays);
         const t = await tenants.createTenant(cmd.slug, cmd.name ?? cmd.slug);
         if (days !== null) await tenants.setTenantRetention(cmd.slug, days);
-        return { data: { id: t.id, slug: t.slug, name: t.name, retention_days: days }, text: `created tenant ${t.slug} (${t.id}), retention ${retentionText(days)}` };
+        return {
+          data: { id: t.id, slug: t.slug, name: t.name, retention_days: days },
+          text: `created tenant ${t.slug} (${t.id}), retention ${retentionText(days)}`,
+        };
       }
       case 'tenant list': {
         const rows = await tenants.listTenants();
         return {
-          data: rows.map((t) => ({ id: t.id, slug: t.slug, name: t.name, retention_days: t.retentionDays, created_at: t.createdAt })),
+          data: rows.map((t) => ({
+            id: t.id,
+            slug: t.slug,
+            name: t.name,
+            retention_days: t.retentionDays,
+            created_at: t.createdAt,
+          })),
           text: table(rows.map((t) => [t.slug, t.name, t.id, `retention ${retentionText(t.retentionDays)}`])),
         };
       }
       case 'tenant set-retention': {
         const days = retentionDays(cmd.days);
-        if (!(await tenants.setTenantRetention(cmd.slug, days))) throw new CliError(`tenant "${cmd.slug}" does not exist`);
-        return { data: { slug: cmd.slug, retention_days: days }, text: `tenant ${cmd.slug}: retention ${retentionText(days)} (ingest and aggregation apply it within 30 s)` };
+        if (!(await tenants.setTenantRetention(cmd.slug, days)))
+          throw new CliError(`tenant "${cmd.slug}" does not exist`);
+        return {
+          data: { slug: cmd.slug, retention_days: days },
+          text: `tenant ${cmd.slug}: retention ${retentionText(days)} (ingest and aggregation apply it within 30 s)`,
+        };
       }
       case 'project create': {
         const mode = cmd.schemaMode ?? 'open';
-        if (!(SCHEMA_MODES as readonly string[]).includes(mode)) throw new CliError('--schema-mode must be open or strict');
+        if (!(SCHEMA_MODES as readonly string[]).includes(mode))
+          throw new CliError('--schema-mode must be open or strict');
         checkSlug('project', cmd.slug);
         const tenant = await tenantBySlug(tenants, cmd.tenant);
         const p = await tenants.createProject(tenant.id, cmd.slug, cmd.name ?? cmd.slug, mode as SchemaMode);
-        return { data: { id: p.id, slug: p.slug, tenant: cmd.tenant, schema_mode: p.schemaMode }, text: `created project ${p.slug} in ${cmd.tenant} (${p.schemaMode})` };
+        return {
+          data: { id: p.id, slug: p.slug, tenant: cmd.tenant, schema_mode: p.schemaMode },
+          text: `created project ${p.slug} in ${cmd.tenant} (${p.schemaMode})`,
+        };
       }
       case 'key create': {
         let scopes: Scope[];
@@ -134,13 +189,32 @@ export async function runAdminCommand(stores: OperatorStores, retentionMs: numbe
           throw new CliError(`--scope: ${(e as Error).message}`);
         }
         const k = await createKeyFor(stores, cmd.tenant, scopes, cmd.project);
-        return { data: k, text: `${k.key}\n(id ${k.id}, scopes ${k.scopes.join(',')}${k.project ? `, project ${k.project}` : ''}; shown once, store it now)` };
+        return {
+          data: k,
+          text: `${k.key}\n(id ${k.id}, scopes ${k.scopes.join(',')}${k.project ? `, project ${k.project}` : ''}; shown once, store it now)`,
+        };
       }
       case 'key list': {
         const rows = await apiKeys.listApiKeys((await tenantBySlug(tenants, cmd.tenant)).id);
         return {
-          data: rows.map((k) => ({ id: k.id, prefix: k.prefix, scopes: k.scopes, project: k.projectSlug, created_at: k.createdAt, last_used_at: k.lastUsedAt, revoked_at: k.revokedAt })),
-          text: table(rows.map((k) => [k.id, k.prefix + '…', k.scopes.join(','), k.projectSlug ?? '-', k.revokedAt ? 'revoked' : k.lastUsedAt ? `used ${k.lastUsedAt.toISOString()}` : 'never used'])),
+          data: rows.map((k) => ({
+            id: k.id,
+            prefix: k.prefix,
+            scopes: k.scopes,
+            project: k.projectSlug,
+            created_at: k.createdAt,
+            last_used_at: k.lastUsedAt,
+            revoked_at: k.revokedAt,
+          })),
+          text: table(
+            rows.map((k) => [
+              k.id,
+              k.prefix + '…',
+              k.scopes.join(','),
+              k.projectSlug ?? '-',
+              k.revokedAt ? 'revoked' : k.lastUsedAt ? `used ${k.lastUsedAt.toISOString()}` : 'never used',
+            ]),
+          ),
         };
       }
       case 'key revoke': {

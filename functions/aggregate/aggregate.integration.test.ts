@@ -14,7 +14,9 @@ beforeAll(async () => {
 afterAll(() => env?.cleanup());
 
 async function storedCount(eventType: string): Promise<number> {
-  const [row] = await env.adapters.sql<{ n: number }[]>`select count(*)::int as n from events where tenant_id = ${tenant.id} and event_type = ${eventType}`;
+  const [row] = await env.adapters.sql<
+    { n: number }[]
+  >`select count(*)::int as n from events where tenant_id = ${tenant.id} and event_type = ${eventType}`;
   return row!.n;
 }
 
@@ -26,7 +28,14 @@ async function rollup(eventType: string, interval: string, bucketMs: number) {
 }
 
 function cacheKey(eventType: string, interval: '1m' | '10s', bucketMs: number) {
-  return rollupCacheKey({ tenantId: tenant.id, projectId: tenant.project.id, eventType, metric: 'count', interval, bucketMs });
+  return rollupCacheKey({
+    tenantId: tenant.id,
+    projectId: tenant.project.id,
+    eventType,
+    metric: 'count',
+    interval,
+    bucketMs,
+  });
 }
 
 describe('aggregate handler', () => {
@@ -53,14 +62,21 @@ describe('aggregate handler', () => {
     expect(afterFirst).toMatchObject({ value: 2 });
     expect(await rollup('dup_check', '1m', minute)).toEqual(afterFirst);
     expect(await rollup('dup_check', '1d', bucketStart(ts, '1d'))).toMatchObject({ value: 2 });
-    expect(await env.adapters.redis.hgetall(cacheKey('dup_check', '1m', minute))).toEqual({ v: String(afterFirst!.version), n: '2' });
-    const [kept] = await env.adapters.sql<{ properties: unknown }[]>`select properties from events where tenant_id = ${tenant.id} and event_id = ${a.eventId}`;
+    expect(await env.adapters.redis.hgetall(cacheKey('dup_check', '1m', minute))).toEqual({
+      v: String(afterFirst!.version),
+      n: '2',
+    });
+    const [kept] = await env.adapters.sql<
+      { properties: unknown }[]
+    >`select properties from events where tenant_id = ${tenant.id} and event_id = ${a.eventId}`;
     expect(kept!.properties).toEqual({ copy: 'first' });
   });
 
   it('repairs Redis on redelivery even when no event is new', async () => {
     const ts = Date.now();
-    const batch = mskBatch(env.config.kafka.topics.eventsRaw, [rawEvent(tenant, { eventType: 'repair', timestampMs: ts })]);
+    const batch = mskBatch(env.config.kafka.topics.eventsRaw, [
+      rawEvent(tenant, { eventType: 'repair', timestampMs: ts }),
+    ]);
     const handler = createAggregateHandler(env.adapters);
     await handler(batch);
     const key = cacheKey('repair', '1m', bucketStart(ts, '1m'));
@@ -75,11 +91,22 @@ describe('aggregate handler', () => {
   it('never lets an older version overwrite a newer one in Redis', async () => {
     const ts = Date.now();
     const handler = createAggregateHandler(env.adapters);
-    await handler(mskBatch(env.config.kafka.topics.eventsRaw, [rawEvent(tenant, { eventType: 'versions', timestampMs: ts })]));
+    await handler(
+      mskBatch(env.config.kafka.topics.eventsRaw, [rawEvent(tenant, { eventType: 'versions', timestampMs: ts })]),
+    );
     const older = await rollup('versions', '1m', bucketStart(ts, '1m'));
-    await handler(mskBatch(env.config.kafka.topics.eventsRaw, [rawEvent(tenant, { eventType: 'versions', timestampMs: ts })]));
+    await handler(
+      mskBatch(env.config.kafka.topics.eventsRaw, [rawEvent(tenant, { eventType: 'versions', timestampMs: ts })]),
+    );
     const newer = await rollup('versions', '1m', bucketStart(ts, '1m'));
-    const key = { tenantId: tenant.id, projectId: tenant.project.id, eventType: 'versions', metric: 'count' as const, interval: '1m' as const, bucketMs: bucketStart(ts, '1m') };
+    const key = {
+      tenantId: tenant.id,
+      projectId: tenant.project.id,
+      eventType: 'versions',
+      metric: 'count' as const,
+      interval: '1m' as const,
+      bucketMs: bucketStart(ts, '1m'),
+    };
 
     await env.adapters.rollupCache.write([{ ...key, value: 1, version: older!.version }]);
 
@@ -91,10 +118,12 @@ describe('aggregate handler', () => {
     const handler = createAggregateHandler(env.adapters);
     const lateTs = Date.now() - 3 * 86_400_000;
     const expiredTs = Date.now() - env.config.limits.retentionMs - 60_000;
-    const outcome = await handler(mskBatch(env.config.kafka.topics.eventsRaw, [
-      rawEvent(tenant, { eventType: 'late', timestampMs: lateTs }),
-      rawEvent(tenant, { eventType: 'late', timestampMs: expiredTs }),
-    ]));
+    const outcome = await handler(
+      mskBatch(env.config.kafka.topics.eventsRaw, [
+        rawEvent(tenant, { eventType: 'late', timestampMs: lateTs }),
+        rawEvent(tenant, { eventType: 'late', timestampMs: expiredTs }),
+      ]),
+    );
     expect(outcome).toMatchObject({ stored: 1, expired: 1 });
     expect(await rollup('late', '1h', bucketStart(lateTs, '1h'))).toMatchObject({ value: 1 });
     expect(await rollup('late', '1h', bucketStart(expiredTs, '1h'))).toBeUndefined();

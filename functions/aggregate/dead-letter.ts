@@ -20,8 +20,14 @@ export interface RecordProcessingFailure {
 const origin = (r: DecodedRecord) => ({ topic: r.topic, partition: r.partition, offset: r.offset });
 
 /** Undecodable records can never succeed: dead-lettered on the first attempt. Returns how many were written. */
-export async function deadLetterUndecodable(deps: Deps, records: { record: DecodedRecord; reason: string }[]): Promise<number> {
-  return deadLetter(deps, records.map(({ record, reason }) => letter(record, { reason, error: reason, attempts: 1, tenantId: null })));
+export async function deadLetterUndecodable(
+  deps: Deps,
+  records: { record: DecodedRecord; reason: string }[],
+): Promise<number> {
+  return deadLetter(
+    deps,
+    records.map(({ record, reason }) => letter(record, { reason, error: reason, attempts: 1, tenantId: null })),
+  );
 }
 
 /**
@@ -47,13 +53,17 @@ export async function settleFailures(deps: Deps, failures: RecordProcessingFailu
     if (next.kind === 'dead_letter') {
       due.push(letter(f.record, { reason: next.reason, error, attempts: counted.attempts, tenantId: f.tenantId }));
     } else {
-      retrying.push(`${f.record.topic}/${f.record.partition}@${f.record.offset} (attempt ${next.reason.attempt} of ${next.reason.of}): ${error}`);
+      retrying.push(
+        `${f.record.topic}/${f.record.partition}@${f.record.offset} (attempt ${next.reason.attempt} of ${next.reason.of}): ${error}`,
+      );
     }
   }
   const written = await deadLetter(deps, due);
   if (retrying.length > 0) {
     // No `cause`: Postgres puts the offending values in detail/where, and this error is logged by the host.
-    throw new RecordFailedError(`${retrying.length} record(s) failed on their own; the batch is retried: ${retrying.slice(0, 3).join('; ')}`);
+    throw new RecordFailedError(
+      `${retrying.length} record(s) failed on their own; the batch is retried: ${retrying.slice(0, 3).join('; ')}`,
+    );
   }
   return written;
 }
@@ -81,7 +91,13 @@ async function deadLetter(deps: Deps, letters: DeadLetter[]): Promise<number> {
   });
   await deps.log.send(deps.config.kafka.topics.eventsDlq, fresh.map(deadLetterMessage));
   await deps.deadLetters.markDeadLettered(
-    fresh.map((l) => ({ origin: l.origin, tenantId: l.tenantId, fingerprint: l.fingerprint, attempts: l.attempts, error: l.error })),
+    fresh.map((l) => ({
+      origin: l.origin,
+      tenantId: l.tenantId,
+      fingerprint: l.fingerprint,
+      attempts: l.attempts,
+      error: l.error,
+    })),
   );
   return fresh.length;
 }

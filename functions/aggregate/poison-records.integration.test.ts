@@ -19,7 +19,9 @@ beforeAll(async () => {
 afterAll(() => env?.cleanup());
 
 async function storedCount(eventType: string): Promise<number> {
-  const [row] = await env.adapters.sql<{ n: number }[]>`select count(*)::int as n from events where tenant_id = ${tenant.id} and event_type = ${eventType}`;
+  const [row] = await env.adapters.sql<
+    { n: number }[]
+  >`select count(*)::int as n from events where tenant_id = ${tenant.id} and event_type = ${eventType}`;
   return row!.n;
 }
 
@@ -30,7 +32,9 @@ async function rollupCount(eventType: string): Promise<number> {
 }
 
 async function attemptsOf(topic: string, partition: number, offset: number) {
-  const [row] = await env.adapters.sql<{ attempts: number; tenantId: string | null; firstError: string; lastError: string; deadLettered: boolean }[]>`
+  const [row] = await env.adapters.sql<
+    { attempts: number; tenantId: string | null; firstError: string; lastError: string; deadLettered: boolean }[]
+  >`
     select attempts, tenant_id as "tenantId", first_error as "firstError", last_error as "lastError", dead_lettered_at is not null as "deadLettered"
     from record_attempts where topic = ${topic} and partition = ${partition} and "offset" = ${offset}`;
   return row;
@@ -63,7 +67,10 @@ describe('records that fail on their own', () => {
     const handler = createAggregateHandler(env.adapters);
 
     // Act + Assess: the first two deliveries fail, the healthy records are stored once.
-    await expect(handler(batch)).rejects.toMatchObject({ name: 'RecordFailedError', message: expect.stringContaining('attempt 1 of 3') });
+    await expect(handler(batch)).rejects.toMatchObject({
+      name: 'RecordFailedError',
+      message: expect.stringContaining('attempt 1 of 3'),
+    });
     expect(await storedCount('poison_neighbours')).toBe(3);
     expect(await attemptsOf(topic, 1, 41)).toEqual({
       attempts: 1,
@@ -72,7 +79,10 @@ describe('records that fail on their own', () => {
       lastError: '22P05 unsupported Unicode escape sequence',
       deadLettered: false,
     });
-    await expect(handler(batch)).rejects.toMatchObject({ name: 'RecordFailedError', message: expect.stringContaining('attempt 2 of 3') });
+    await expect(handler(batch)).rejects.toMatchObject({
+      name: 'RecordFailedError',
+      message: expect.stringContaining('attempt 2 of 3'),
+    });
     expect(await attemptsOf(topic, 1, 41)).toMatchObject({ attempts: 2, deadLettered: false });
     expect(await dlqRecords()).toEqual([]);
 
@@ -107,15 +117,31 @@ describe('records that fail on their own', () => {
   it('an undecodable record is dead-lettered at once, counted as one attempt without a tenant', async () => {
     const topic = env.config.kafka.topics.eventsRaw;
     const before = (await dlqRecords()).length;
-    const batch = mskBatch(topic, ['{"v": 1, "tenant_id": "not-a-uuid"', rawEvent(tenant, { eventType: 'undecodable_neighbour' })], 2, 70);
+    const batch = mskBatch(
+      topic,
+      ['{"v": 1, "tenant_id": "not-a-uuid"', rawEvent(tenant, { eventType: 'undecodable_neighbour' })],
+      2,
+      70,
+    );
 
     expect(await createAggregateHandler(env.adapters)(batch)).toMatchObject({ stored: 1, deadLettered: 1 });
     expect(await createAggregateHandler(env.adapters)(batch)).toMatchObject({ stored: 0, deadLettered: 0 });
 
-    expect(await attemptsOf(topic, 2, 70)).toEqual({ attempts: 1, tenantId: null, firstError: 'unparseable_json', lastError: 'unparseable_json', deadLettered: true });
+    expect(await attemptsOf(topic, 2, 70)).toEqual({
+      attempts: 1,
+      tenantId: null,
+      firstError: 'unparseable_json',
+      lastError: 'unparseable_json',
+      deadLettered: true,
+    });
     const dlq = await dlqRecords();
     expect(dlq).toHaveLength(before + 1);
-    expect(dlq[before]!.headers).toMatchObject({ dlq_reason: 'unparseable_json', dlq_attempts: '1', dlq_source_partition: '2', dlq_source_offset: '70' });
+    expect(dlq[before]!.headers).toMatchObject({
+      dlq_reason: 'unparseable_json',
+      dlq_attempts: '1',
+      dlq_source_partition: '2',
+      dlq_source_offset: '70',
+    });
     expect(dlq[before]!.headers.dlq_tenant_id).toBeUndefined();
   });
 
@@ -128,7 +154,10 @@ describe('records that fail on their own', () => {
       rawEvent(tenant, { eventType: 'hosted_poison', timestampMs: ts, properties: NUL_PROPERTIES }),
       rawEvent(tenant, { eventType: 'hosted_poison', timestampMs: ts }),
     ];
-    await env.adapters.log.send(topic, values.map((e) => ({ key: e.tenantId, value: encodeRawEvent(e) })));
+    await env.adapters.log.send(
+      topic,
+      values.map((e) => ({ key: e.tenantId, value: encodeRawEvent(e) })),
+    );
     const dlqBefore = (await dlqRecords()).length;
     let deliveries = 0;
     const handler = createAggregateHandler(env.adapters);
@@ -156,14 +185,26 @@ describe('records that fail on their own', () => {
         try {
           const [committed] = await admin.fetchOffsets({ groupId: `hosted_${env.runId}`, topics: [topic] });
           const ends = await admin.fetchTopicOffsets(topic);
-          return ends.every((e) => e.high === '0' || committed!.partitions.find((p) => p.partition === e.partition)?.offset === e.high) ? true : undefined;
+          return ends.every(
+            (e) => e.high === '0' || committed!.partitions.find((p) => p.partition === e.partition)?.offset === e.high,
+          )
+            ? true
+            : undefined;
         } finally {
           await admin.disconnect();
         }
       }, 30_000);
       const origin = dlq[dlqBefore]!.headers;
-      expect(origin).toMatchObject({ dlq_reason: 'processing_failed', dlq_attempts: '3', dlq_source_topic: topic, dlq_source_offset: '1' });
-      expect(await attemptsOf(topic, Number(origin.dlq_source_partition), 1)).toMatchObject({ attempts: 3, deadLettered: true });
+      expect(origin).toMatchObject({
+        dlq_reason: 'processing_failed',
+        dlq_attempts: '3',
+        dlq_source_topic: topic,
+        dlq_source_offset: '1',
+      });
+      expect(await attemptsOf(topic, Number(origin.dlq_source_partition), 1)).toMatchObject({
+        attempts: 3,
+        deadLettered: true,
+      });
     } finally {
       await running.stop();
     }
@@ -178,7 +219,16 @@ describe('records that fail on their own', () => {
     const closed = new URL(env.config.database.url);
     closed.port = String(await freePort());
     const unreachable = createSql({ url: closed.toString(), poolSize: 1, prepare: true });
-    const batch = mskBatch(topic, ['{not json', rawEvent(tenant, { eventType: 'infra_down' }), rawEvent(tenant, { eventType: 'infra_down', properties: NUL_PROPERTIES })], 0, 900);
+    const batch = mskBatch(
+      topic,
+      [
+        '{not json',
+        rawEvent(tenant, { eventType: 'infra_down' }),
+        rawEvent(tenant, { eventType: 'infra_down', properties: NUL_PROPERTIES }),
+      ],
+      0,
+      900,
+    );
     const dlqBefore = (await dlqRecords()).length;
     const handler = createAggregateHandler({
       ...env.adapters,
@@ -194,7 +244,9 @@ describe('records that fail on their own', () => {
     }
 
     // Assess: nothing counted, nothing dead-lettered; with Postgres back the batch goes through as usual.
-    const [rows] = await env.adapters.sql<{ n: number }[]>`select count(*)::int as n from record_attempts where topic = ${topic} and "offset" >= 900`;
+    const [rows] = await env.adapters.sql<
+      { n: number }[]
+    >`select count(*)::int as n from record_attempts where topic = ${topic} and "offset" >= 900`;
     expect(rows!.n).toBe(0);
     expect(await dlqRecords()).toHaveLength(dlqBefore);
     await expect(createAggregateHandler(env.adapters)(batch)).rejects.toMatchObject({ name: 'RecordFailedError' });

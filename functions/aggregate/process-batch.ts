@@ -19,7 +19,10 @@ export interface BatchOutcome {
   deadLettered: number;
 }
 
-export type Deps = Pick<Adapters, 'config' | 'aggregateStore' | 'deadLetters' | 'rollupCache' | 'partitions' | 'log' | 'retention' | 'now'>;
+export type Deps = Pick<
+  Adapters,
+  'config' | 'aggregateStore' | 'deadLetters' | 'rollupCache' | 'partitions' | 'log' | 'retention' | 'now'
+>;
 
 interface Decoded {
   record: DecodedRecord;
@@ -42,9 +45,20 @@ export async function processBatch(deps: Deps, records: DecodedRecord[]): Promis
   }
   let deadLettered = await deadLetterUndecodable(deps, undecodable);
 
-  const { results, failures } = await isolateFailures(decoded, (part) => aggregateEvents(deps, part.map((d) => d.event)), isRecordFailure);
+  const { results, failures } = await isolateFailures(
+    decoded,
+    (part) =>
+      aggregateEvents(
+        deps,
+        part.map((d) => d.event),
+      ),
+    isRecordFailure,
+  );
   // Throws while any failing record has attempts left; the healthy records' effects above are committed.
-  deadLettered += await settleFailures(deps, failures.map((f) => ({ record: f.record.record, tenantId: f.record.event.tenantId, error: f.error })));
+  deadLettered += await settleFailures(
+    deps,
+    failures.map((f) => ({ record: f.record.record, tenantId: f.record.event.tenantId, error: f.error })),
+  );
 
   const outcome: BatchOutcome = {
     records: records.length,
@@ -56,7 +70,12 @@ export async function processBatch(deps: Deps, records: DecodedRecord[]): Promis
   // Request ids from the ingest side join these logs to the requests that produced the events.
   const requestIds = [...new Set(records.map((r) => r.headers.request_id).filter(Boolean))].slice(0, 20);
   const traceIds = [...new Set(records.map((r) => r.headers['x-amzn-trace-id']).filter(Boolean))].slice(0, 20);
-  logger.debug('aggregate batch', { outcome, parts: results.length, request_ids: requestIds, ...(traceIds.length > 0 && { xray_trace_ids: traceIds }) });
+  logger.debug('aggregate batch', {
+    outcome,
+    parts: results.length,
+    request_ids: requestIds,
+    ...(traceIds.length > 0 && { xray_trace_ids: traceIds }),
+  });
   return outcome;
 }
 
@@ -89,16 +108,27 @@ async function aggregateEvents(deps: Deps, events: RawEvent[]): Promise<PartOutc
 
 /** One notice per (tenant, event type) with the 10s buckets touched, for the alert engine (rule 8). */
 async function publishNotices(deps: Deps, events: RawEvent[]): Promise<void> {
-  const notices = new Map<string, { tenant_id: string; project_id: string; event_type: string; buckets: Set<number> }>();
+  const notices = new Map<
+    string,
+    { tenant_id: string; project_id: string; event_type: string; buckets: Set<number> }
+  >();
   for (const k of touchedKeys(events, ['10s'])) {
     const id = `${k.tenantId}\u0000${k.projectId}\u0000${k.eventType}`;
-    const n = notices.get(id) ?? { tenant_id: k.tenantId, project_id: k.projectId, event_type: k.eventType, buckets: new Set<number>() };
+    const n = notices.get(id) ?? {
+      tenant_id: k.tenantId,
+      project_id: k.projectId,
+      event_type: k.eventType,
+      buckets: new Set<number>(),
+    };
     n.buckets.add(k.bucketMs);
     notices.set(id, n);
   }
   if (notices.size === 0) return;
   await deps.log.send(
     deps.config.kafka.topics.metricUpdates,
-    [...notices.values()].map((n) => ({ key: n.tenant_id, value: JSON.stringify({ ...n, buckets: [...n.buckets].sort((a, b) => a - b) }) })),
+    [...notices.values()].map((n) => ({
+      key: n.tenant_id,
+      value: JSON.stringify({ ...n, buckets: [...n.buckets].sort((a, b) => a - b) }),
+    })),
   );
 }

@@ -32,11 +32,15 @@ afterAll(async () => {
 
 function startRoles(): ChildProcess {
   // node with tsx as a loader (not the tsx CLI, whose SIGKILL would leave the real process running).
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/start.ts'), '--only', 'alert,dispatch'], {
-    cwd: ROOT,
-    env: childEnv(env.config, ROLE_ENV),
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'scripts/start.ts'), '--only', 'alert,dispatch'],
+    {
+      cwd: ROOT,
+      env: childEnv(env.config, ROLE_ENV),
+      stdio: 'ignore',
+    },
+  );
   children.push(child);
   return child;
 }
@@ -45,7 +49,14 @@ it('loses no notification and sends duplicates only as retries with the same del
   // Prepare: a rule, and a receiver that never answers the first attempt.
   const ruleId = randomUUID();
   await insertRule(env.adapters.sql, tenant.id, ruleId, null, {
-    name: 'crash', event_type: 'crash_alert', metric: 'count', condition: { op: '>', threshold: 2 }, window: '5m', for: '0s', cooldown: '0s', enabled: true,
+    name: 'crash',
+    event_type: 'crash_alert',
+    metric: 'count',
+    condition: { op: '>', threshold: 2 },
+    window: '5m',
+    for: '0s',
+    cooldown: '0s',
+    enabled: true,
     channels: [{ type: 'webhook', url: hooks.url, secret: 'whsec_crash_test_secret' }],
   });
   hooks.mode = 'hang';
@@ -57,19 +68,31 @@ it('loses no notification and sends duplicates only as retries with the same del
   await eventually(async () => (hooks.received.length > 0 ? true : undefined), 60_000, 20);
   first.kill('SIGKILL');
   await new Promise((r) => first.once('exit', r));
-  const [atKill] = await env.adapters.sql<{ status: string; attempts: number }[]>`select status, attempts from notifications where rule_id = ${ruleId}`;
+  const [atKill] = await env.adapters.sql<
+    { status: string; attempts: number }[]
+  >`select status, attempts from notifications where rule_id = ${ruleId}`;
   hooks.mode = 'ok';
   startRoles();
 
   // Assess: delivered by the second process, after the lease of the dead attempt.
-  await eventually(async () => {
-    const [n] = await env.adapters.sql<{ status: string }[]>`select status from notifications where rule_id = ${ruleId}`;
-    return n?.status === 'delivered' ? true : undefined;
-  }, 60_000, 100);
+  await eventually(
+    async () => {
+      const [n] = await env.adapters.sql<
+        { status: string }[]
+      >`select status from notifications where rule_id = ${ruleId}`;
+      return n?.status === 'delivered' ? true : undefined;
+    },
+    60_000,
+    100,
+  );
   expect(atKill).toEqual({ status: 'pending', attempts: 1 }); // it really died mid-send
-  const [count] = await env.adapters.sql<{ n: number }[]>`select count(*)::int as n from notifications where rule_id = ${ruleId}`;
+  const [count] = await env.adapters.sql<
+    { n: number }[]
+  >`select count(*)::int as n from notifications where rule_id = ${ruleId}`;
   expect(count!.n).toBe(1);
-  const transitions = await env.adapters.sql<{ to_state: string }[]>`select to_state from alert_history where rule_id = ${ruleId}`;
+  const transitions = await env.adapters.sql<
+    { to_state: string }[]
+  >`select to_state from alert_history where rule_id = ${ruleId}`;
   expect(transitions.map((t) => t.to_state)).toEqual(['firing']);
   const deliveries = new Set(hooks.received.map((h) => h.headers['x-customersignal-delivery']));
   expect(deliveries.size).toBe(1);

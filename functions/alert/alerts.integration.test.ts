@@ -23,10 +23,18 @@ const now = () => Date.now() + shift;
 beforeAll(async () => {
   hooks = await startWebhookReceiver();
   smtp = await startSmtpSink({ port: 0, dir: null });
-  env = await createTestEnv('alerts', { SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, ALERT_TICK: '200ms', DISPATCH_TICK: '200ms', ALERT_ALLOWED_LATENESS: '30s' });
+  env = await createTestEnv('alerts', {
+    SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+    ALERT_TICK: '200ms',
+    DISPATCH_TICK: '200ms',
+    ALERT_ALLOWED_LATENESS: '30s',
+  });
   tenant = await env.createTenant();
   other = await env.createTenant();
-  runtime = await startLocalRuntime({ ...env.adapters, now }, { port: 0, web: false, scheduler: false, consumers: true, alerts: true, dispatch: true });
+  runtime = await startLocalRuntime(
+    { ...env.adapters, now },
+    { port: 0, web: false, scheduler: false, consumers: true, alerts: true, dispatch: true },
+  );
 }, 60_000);
 afterAll(async () => {
   await runtime?.stop();
@@ -36,7 +44,13 @@ afterAll(async () => {
 });
 
 async function send(t: TestTenant, eventType: string, n: number, extra: Record<string, unknown> = {}) {
-  const events = Array.from({ length: n }, () => ({ event_type: eventType, project: 'web', timestamp: new Date(now()).toISOString(), user_id: 'u1', ...extra }));
+  const events = Array.from({ length: n }, () => ({
+    event_type: eventType,
+    project: 'web',
+    timestamp: new Date(now()).toISOString(),
+    user_id: 'u1',
+    ...extra,
+  }));
   const res = await call(runtime.url, '/v1/events', { key: t.keys.ingest, json: { events } });
   expect(res.status).toBe(202);
 }
@@ -49,29 +63,50 @@ async function counted(t: TestTenant, eventType: string): Promise<number> {
 
 /** Waits until the rule was evaluated with the given value (the alert consumer saw the data). */
 async function evaluatedAt(ruleId: string, value: number) {
-  await eventually(async () => {
-    const [s] = await env.adapters.sql<{ value: number | null }[]>`select value from alert_states where rule_id = ${ruleId}`;
-    return s?.value === value ? true : undefined;
-  }, 20_000, 50);
+  await eventually(
+    async () => {
+      const [s] = await env.adapters.sql<
+        { value: number | null }[]
+      >`select value from alert_states where rule_id = ${ruleId}`;
+      return s?.value === value ? true : undefined;
+    },
+    20_000,
+    50,
+  );
 }
 
-const firing = (r: WebhookReceiver, ruleId: string, state: string) => r.received.filter((h) => h.json.rule_id === ruleId && h.json.state === state);
+const firing = (r: WebhookReceiver, ruleId: string, state: string) =>
+  r.received.filter((h) => h.json.rule_id === ruleId && h.json.state === state);
 
 it('11 checkout_failed in 5 minutes fire the example rule once, signed, by webhook and e-mail; the 12th does not notify; it resolves after the window empties', async () => {
   // Prepare: the rule of docs/api.md#alert-rules-and-alerts, with a generated webhook secret shown once.
   const created = await call(runtime.url, '/v1/alert-rules', {
     key: tenant.keys.admin,
     json: {
-      name: 'Checkout failures', project: 'web', event_type: 'checkout_failed', metric: 'count',
-      condition: { op: '>', threshold: 10 }, window: '5m', for: '0s', cooldown: '15m', enabled: true,
-      channels: [{ type: 'webhook', url: hooks.url }, { type: 'email', to: ['ops@example.com'] }],
+      name: 'Checkout failures',
+      project: 'web',
+      event_type: 'checkout_failed',
+      metric: 'count',
+      condition: { op: '>', threshold: 10 },
+      window: '5m',
+      for: '0s',
+      cooldown: '15m',
+      enabled: true,
+      channels: [
+        { type: 'webhook', url: hooks.url },
+        { type: 'email', to: ['ops@example.com'] },
+      ],
     },
   });
   expect(created.status).toBe(201);
   const rule = created.body;
   const secret: string = rule.channels[0].secret;
   expect(secret).toMatch(/^whsec_/);
-  expect((await call(runtime.url, `/v1/alert-rules/${rule.id}`, { key: tenant.keys.read })).body.channels[0]).toEqual({ type: 'webhook', url: hooks.url, has_secret: true });
+  expect((await call(runtime.url, `/v1/alert-rules/${rule.id}`, { key: tenant.keys.read })).body.channels[0]).toEqual({
+    type: 'webhook',
+    url: hooks.url,
+    has_secret: true,
+  });
 
   // 10 events: at the threshold, not above it.
   await send(tenant, 'checkout_failed', 10);
@@ -80,11 +115,31 @@ it('11 checkout_failed in 5 minutes fire the example rule once, signed, by webho
 
   // The 11th fires the rule: one signed webhook and one e-mail.
   await send(tenant, 'checkout_failed', 1);
-  const [hook] = await eventually(async () => (firing(hooks, rule.id, 'firing').length > 0 ? firing(hooks, rule.id, 'firing') : undefined));
-  expect(verifySignature(secret, hook!.body, String(hook!.headers['x-customersignal-signature']), Date.now())).toBe(true);
-  expect(verifySignature('whsec_somebody_else_entirely', hook!.body, String(hook!.headers['x-customersignal-signature']), Date.now())).toBe(false);
+  const [hook] = await eventually(async () =>
+    firing(hooks, rule.id, 'firing').length > 0 ? firing(hooks, rule.id, 'firing') : undefined,
+  );
+  expect(verifySignature(secret, hook!.body, String(hook!.headers['x-customersignal-signature']), Date.now())).toBe(
+    true,
+  );
+  expect(
+    verifySignature(
+      'whsec_somebody_else_entirely',
+      hook!.body,
+      String(hook!.headers['x-customersignal-signature']),
+      Date.now(),
+    ),
+  ).toBe(false);
   expect(hook!.headers['x-customersignal-delivery']).toBe(hook!.json.id);
-  expect(hook!.json).toMatchObject({ rule_id: rule.id, rule_name: 'Checkout failures', state: 'firing', value: 11, threshold: 10, window: '5m', event_type: 'checkout_failed', project: 'web' });
+  expect(hook!.json).toMatchObject({
+    rule_id: rule.id,
+    rule_name: 'Checkout failures',
+    state: 'firing',
+    value: 11,
+    threshold: 10,
+    window: '5m',
+    event_type: 'checkout_failed',
+    project: 'web',
+  });
   const mail = await eventually(async () => smtp.received.find((m) => m.raw.includes('[FIRING] Checkout failures')));
   expect(mail.to).toEqual(['ops@example.com']);
   expect(mail.raw).toContain('value 11, threshold 10, window 5m');
@@ -102,17 +157,25 @@ it('11 checkout_failed in 5 minutes fire the example rule once, signed, by webho
   await new Promise((r) => setTimeout(r, 500));
   expect(firing(hooks, rule.id, 'ok')).toHaveLength(0);
   shift += 31_000;
-  const [resolved] = await eventually(async () => (firing(hooks, rule.id, 'ok').length > 0 ? firing(hooks, rule.id, 'ok') : undefined));
+  const [resolved] = await eventually(async () =>
+    firing(hooks, rule.id, 'ok').length > 0 ? firing(hooks, rule.id, 'ok') : undefined,
+  );
   expect(resolved!.json).toMatchObject({ state: 'ok', value: 0 });
   await eventually(async () => smtp.received.find((m) => m.raw.includes('[RESOLVED] Checkout failures')));
 
   // History: both transitions with value, threshold and window, each delivery with its attempts.
   const history = await call(runtime.url, `/v1/alerts?rule_id=${rule.id}`, { key: tenant.keys.read });
   expect(history.status).toBe(200);
-  expect(history.body.alerts.map((a: { from: string; to: string; value: number }) => [a.from, a.to, a.value])).toEqual([['firing', 'ok', 0], ['ok', 'firing', 11]]);
+  expect(history.body.alerts.map((a: { from: string; to: string; value: number }) => [a.from, a.to, a.value])).toEqual([
+    ['firing', 'ok', 0],
+    ['ok', 'firing', 11],
+  ]);
   const fired = history.body.alerts[1];
   expect(fired).toMatchObject({ threshold: 10, window_ms: 300_000, notification: 'firing' });
-  expect(fired.deliveries.map((d: { channel: string; status: string }) => [d.channel, d.status]).sort()).toEqual([['email', 'delivered'], ['webhook', 'delivered']]);
+  expect(fired.deliveries.map((d: { channel: string; status: string }) => [d.channel, d.status]).sort()).toEqual([
+    ['email', 'delivered'],
+    ['webhook', 'delivered'],
+  ]);
   expect(fired.deliveries.find((d: { channel: string }) => d.channel === 'webhook').id).toBe(hook!.json.id);
   expect(fired.deliveries[0].attempts[0]).toMatchObject({ attempt: 1, outcome: 'delivered' });
 }, 90_000);
@@ -120,9 +183,18 @@ it('11 checkout_failed in 5 minutes fire the example rule once, signed, by webho
 it('a batch redelivered to the aggregate path does not fire a rule the deduplicated data does not satisfy', async () => {
   const created = await call(runtime.url, '/v1/alert-rules', {
     key: tenant.keys.admin,
-    json: { name: 'Dup', event_type: 'dup_check', condition: { op: '>=', threshold: 4 }, window: '1m', channels: [{ type: 'webhook', url: hooks.url }] },
+    json: {
+      name: 'Dup',
+      event_type: 'dup_check',
+      condition: { op: '>=', threshold: 4 },
+      window: '1m',
+      channels: [{ type: 'webhook', url: hooks.url }],
+    },
   });
-  const batch = mskBatch(env.config.kafka.topics.eventsRaw, [0, 1, 2].map(() => rawEvent(tenant, { eventType: 'dup_check', timestampMs: now() })));
+  const batch = mskBatch(
+    env.config.kafka.topics.eventsRaw,
+    [0, 1, 2].map(() => rawEvent(tenant, { eventType: 'dup_check', timestampMs: now() })),
+  );
   const aggregate = createAggregateHandler({ ...env.adapters, now });
   await aggregate(batch);
   await aggregate(batch); // every notice published twice, too
@@ -130,14 +202,23 @@ it('a batch redelivered to the aggregate path does not fire a rule the deduplica
   await new Promise((r) => setTimeout(r, 500));
   expect(await counted(tenant, 'dup_check')).toBe(3);
   expect(hooks.received.filter((h) => h.json.rule_id === created.body.id)).toHaveLength(0);
-  const [state] = await env.adapters.sql<{ state: string }[]>`select state from alert_states where rule_id = ${created.body.id}`;
+  const [state] = await env.adapters.sql<
+    { state: string }[]
+  >`select state from alert_states where rule_id = ${created.body.id}`;
   expect(state!.state).toBe('ok');
 }, 60_000);
 
 it("rules of one tenant never see another tenant's events, rules or alerts", async () => {
   const created = await call(runtime.url, '/v1/alert-rules', {
     key: other.keys.admin,
-    json: { name: 'Isolated', project: 'web', event_type: 'shared_name', condition: { op: '>', threshold: 0 }, window: '1m', channels: [{ type: 'webhook', url: hooks.url }] },
+    json: {
+      name: 'Isolated',
+      project: 'web',
+      event_type: 'shared_name',
+      condition: { op: '>', threshold: 0 },
+      window: '1m',
+      channels: [{ type: 'webhook', url: hooks.url }],
+    },
   });
   expect(created.status).toBe(201);
   // The first tenant sends the same event type; the other tenant's rule is not even woken.
@@ -147,13 +228,28 @@ it("rules of one tenant never see another tenant's events, rules or alerts", asy
   expect(hooks.received.filter((h) => h.json.rule_id === created.body.id)).toHaveLength(0);
   // Once the other tenant sends one, its rule fires with its own count.
   await send(other, 'shared_name', 1);
-  const [hook] = await eventually(async () => (firing(hooks, created.body.id, 'firing').length > 0 ? firing(hooks, created.body.id, 'firing') : undefined));
+  const [hook] = await eventually(async () =>
+    firing(hooks, created.body.id, 'firing').length > 0 ? firing(hooks, created.body.id, 'firing') : undefined,
+  );
   expect(hook!.json.value).toBe(1);
   // Over the API, neither tenant reaches the other's rule or history.
   expect((await call(runtime.url, `/v1/alert-rules/${created.body.id}`, { key: tenant.keys.read })).status).toBe(404);
-  expect((await call(runtime.url, `/v1/alert-rules/${created.body.id}`, { method: 'PUT', key: tenant.keys.admin, json: { name: 'x', event_type: 'y', condition: { op: '>', threshold: 1 }, window: '1m' } })).status).toBe(404);
-  expect((await call(runtime.url, `/v1/alert-rules/${created.body.id}`, { method: 'DELETE', key: tenant.keys.admin })).status).toBe(404);
-  expect((await call(runtime.url, `/v1/alerts?rule_id=${created.body.id}`, { key: tenant.keys.read })).status).toBe(404);
+  expect(
+    (
+      await call(runtime.url, `/v1/alert-rules/${created.body.id}`, {
+        method: 'PUT',
+        key: tenant.keys.admin,
+        json: { name: 'x', event_type: 'y', condition: { op: '>', threshold: 1 }, window: '1m' },
+      })
+    ).status,
+  ).toBe(404);
+  expect(
+    (await call(runtime.url, `/v1/alert-rules/${created.body.id}`, { method: 'DELETE', key: tenant.keys.admin }))
+      .status,
+  ).toBe(404);
+  expect((await call(runtime.url, `/v1/alerts?rule_id=${created.body.id}`, { key: tenant.keys.read })).status).toBe(
+    404,
+  );
   const mine = await call(runtime.url, '/v1/alerts?limit=200', { key: tenant.keys.read });
   expect(mine.body.alerts.some((a: { rule_id: string }) => a.rule_id === created.body.id)).toBe(false);
 }, 60_000);

@@ -36,9 +36,15 @@ function decodeNotice(value: string | null): Notice | null {
 }
 
 /** Evaluates the rules now, then makes the first delivery attempt of what they created (the dispatcher retries). */
-async function evaluateAndDeliver(deps: Adapters, notifiers: Notifiers, rules: AlertRule[]): Promise<Omit<AlertOutcome, 'notices'>> {
+async function evaluateAndDeliver(
+  deps: Adapters,
+  notifiers: Notifiers,
+  rules: AlertRule[],
+): Promise<Omit<AlertOutcome, 'notices'>> {
   const ids = await evaluateRules(deps, rules, deps.now());
-  await dispatch({ ...deps, ...notifiers }, { ids }).catch((error: unknown) => logger.warn('first delivery attempt failed; the dispatcher retries', { error: error as Error }));
+  await dispatch({ ...deps, ...notifiers }, { ids }).catch((error: unknown) =>
+    logger.warn('first delivery attempt failed; the dispatcher retries', { error: error as Error }),
+  );
   return { rules: rules.length, notifications: ids.length };
 }
 
@@ -48,7 +54,12 @@ export function createAlertHandler(deps: Adapters, notifiers: Notifiers = create
     for (const r of decodeRecords(event)) {
       const n = decodeNotice(r.value);
       // A notice is derived data (the tick re-evaluates every rule that is not ok): a malformed one is skipped, not retried.
-      if (!n) logger.warn('skipped a malformed metric_updates notice', { topic: r.topic, partition: r.partition, offset: r.offset });
+      if (!n)
+        logger.warn('skipped a malformed metric_updates notice', {
+          topic: r.topic,
+          partition: r.partition,
+          offset: r.offset,
+        });
       else seen.set(`${n.tenantId}\u0000${n.projectId}\u0000${n.eventType}`, n);
     }
     const rules = await deps.alertRules.rulesForNotices([...seen.values()]);

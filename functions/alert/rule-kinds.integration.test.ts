@@ -33,12 +33,17 @@ afterAll(async () => {
 
 async function events(eventType: string, n: number, props: Record<string, unknown> = {}) {
   if (n === 0) return;
-  const list = Array.from({ length: n }, (_, i) => rawEvent(tenant, { eventType, timestampMs: clock, userId: `u${i}`, properties: props }));
+  const list = Array.from({ length: n }, (_, i) =>
+    rawEvent(tenant, { eventType, timestampMs: clock, userId: `u${i}`, properties: props }),
+  );
   await createAggregateHandler(deps)(mskBatch(env.config.kafka.topics.eventsRaw, list, 0, (offset += n)));
 }
 
 async function createRule(body: Record<string, unknown>): Promise<string> {
-  const res = await call(runtime.url, '/v1/alert-rules', { key: tenant.keys.admin, json: { name: 'r', window: '1m', ...body } });
+  const res = await call(runtime.url, '/v1/alert-rules', {
+    key: tenant.keys.admin,
+    json: { name: 'r', window: '1m', ...body },
+  });
   if (res.status !== 201) throw new Error(JSON.stringify(res.body));
   return res.body.id;
 }
@@ -59,7 +64,12 @@ async function transitions(ruleId: string): Promise<string[]> {
 }
 
 it('ratio: login_failed / login_attempt above 0.5 fires; a zero denominator is no_data; falling back resolves', async () => {
-  const id = await createRule({ metric: 'ratio', numerator: 'login_failed', denominator: 'login_attempt', condition: { op: '>', threshold: 0.5 } });
+  const id = await createRule({
+    metric: 'ratio',
+    numerator: 'login_failed',
+    denominator: 'login_attempt',
+    condition: { op: '>', threshold: 0.5 },
+  });
   expect(await evaluate(id)).toBe('no_data');
   await events('login_attempt', 10);
   await events('login_failed', 4);
@@ -105,7 +115,12 @@ it('for: the condition must hold for the whole period before firing; a dip reset
 });
 
 it('cooldown: a second firing inside it is silent; the resolves are sent; after it, firing notifies again', async () => {
-  const id = await createRule({ event_type: 'flappy', condition: { op: '>', threshold: 0 }, window: '10s', cooldown: '10m' });
+  const id = await createRule({
+    event_type: 'flappy',
+    condition: { op: '>', threshold: 0 },
+    window: '10s',
+    cooldown: '10m',
+  });
   const flap = async () => {
     await events('flappy', 1);
     await evaluate(id);
@@ -119,16 +134,26 @@ it('cooldown: a second firing inside it is silent; the resolves are sent; after 
   clock += 10 * MIN;
   await flap();
   expect(await transitions(id)).toEqual([
-    'ok>firing:firing', 'firing>ok:resolved',
-    'ok>firing:silenced', 'firing>ok:resolved',
-    'ok>firing:firing', 'firing>ok:resolved',
+    'ok>firing:firing',
+    'firing>ok:resolved',
+    'ok>firing:silenced',
+    'firing>ok:resolved',
+    'ok>firing:firing',
+    'firing>ok:resolved',
   ]);
-  const [n] = await env.adapters.sql<{ n: number }[]>`select count(*)::int as n from notifications where rule_id = ${id}`;
+  const [n] = await env.adapters.sql<
+    { n: number }[]
+  >`select count(*)::int as n from notifications where rule_id = ${id}`;
   expect(n!.n).toBe(0); // no channels configured: transitions are recorded, nothing to send
 });
 
 it('anomaly: a spike far outside the band of the previous windows fires; ordinary traffic does not', async () => {
-  const id = await createRule({ metric: 'anomaly', event_type: 'orders', window: '30s', anomaly: { of: 'count', sensitivity: 4, direction: 'above', baseline_windows: 6 } });
+  const id = await createRule({
+    metric: 'anomaly',
+    event_type: 'orders',
+    window: '30s',
+    anomaly: { of: 'count', sensitivity: 4, direction: 'above', baseline_windows: 6 },
+  });
   await events('orders', 10);
   expect(await evaluate(id)).toBe('no_data'); // no history to learn a band from yet
   for (let i = 1; i < 7; i++) {
@@ -141,12 +166,19 @@ it('anomaly: a spike far outside the band of the previous windows fires; ordinar
   clock += 30 * S;
   await events('orders', 60);
   expect(await evaluate(id)).toBe('firing');
-  const [row] = await env.adapters.sql<{ value: number }[]>`select value from alert_history where rule_id = ${id} and to_state = 'firing'`;
+  const [row] = await env.adapters.sql<
+    { value: number }[]
+  >`select value from alert_history where rule_id = ${id} and to_state = 'firing'`;
   expect(row!.value).toBeGreaterThan(4);
 });
 
 it('filters and sums: avg:amount of EU checkouts only', async () => {
-  const id = await createRule({ event_type: 'checkout', metric: 'avg:amount', filter: { region: 'eu' }, condition: { op: '>', threshold: 100 } });
+  const id = await createRule({
+    event_type: 'checkout',
+    metric: 'avg:amount',
+    filter: { region: 'eu' },
+    condition: { op: '>', threshold: 100 },
+  });
   expect(await evaluate(id)).toBe('no_data'); // avg of no events is undefined
   await events('checkout', 3, { region: 'us', amount: 500 });
   await events('checkout', 2, { region: 'eu', amount: 50 });
@@ -166,16 +198,33 @@ it('filter keys are property names as GET /v1/metrics takes them after prop.: sp
   await events('shipped', 1, { 'shipping method': 'express', order: { 'gift wrap': true }, 'prix (€)': 9.5 });
   expect(await evaluate(id)).toBe('firing');
   // The same filter on GET /v1/metrics counts the same events.
-  const q = new URLSearchParams({ event_type: 'shipped', metric: 'count', interval: '1h', from: new Date(clock - 3_600_000).toISOString(), to: new Date(clock + 60_000).toISOString() });
+  const q = new URLSearchParams({
+    event_type: 'shipped',
+    metric: 'count',
+    interval: '1h',
+    from: new Date(clock - 3_600_000).toISOString(),
+    to: new Date(clock + 60_000).toISOString(),
+  });
   for (const [k, v] of Object.entries(filter)) q.append(`prop.${k}`, String(v));
   const metrics = await call(runtime.url, `/v1/metrics?${q}`, { key: tenant.keys.read });
   expect(metrics.status).toBe(200);
   expect(metrics.body.points.reduce((n: number, p: { value: number }) => n + p.value, 0)).toBe(2);
   // What metrics refuse, rules refuse, saying how to fix it.
   for (const key of ['a..b', '.a', 'a.', 'a.b.c.d.e.f.g', '']) {
-    const bad = await call(runtime.url, '/v1/alert-rules', { key: tenant.keys.admin, json: { name: 'x', window: '1m', event_type: 'shipped', condition: { op: '>', threshold: 1 }, filter: { [key]: 'v' } } });
+    const bad = await call(runtime.url, '/v1/alert-rules', {
+      key: tenant.keys.admin,
+      json: {
+        name: 'x',
+        window: '1m',
+        event_type: 'shipped',
+        condition: { op: '>', threshold: 1 },
+        filter: { [key]: 'v' },
+      },
+    });
     expect(bad.status).toBe(400);
-    expect(bad.body.error.message).toMatch(/filter keys must be a property name or a dotted path of at most 6 non-empty names/);
+    expect(bad.body.error.message).toMatch(
+      /filter keys must be a property name or a dotted path of at most 6 non-empty names/,
+    );
   }
 });
 
@@ -195,9 +244,15 @@ it('preview: when a rule would have fired over the past, and the series it saw',
   expect(res.body.fired).toEqual([new Date(start + 60 * S).toISOString()]); // the events' time, not their bucket's start
   // The point of the window ending at the next boundary (data before it).
   const boundary = (Math.floor((start + 60 * S) / 10_000) + 1) * 10_000;
-  expect(res.body.series.find((p: { t: string }) => p.t === new Date(boundary).toISOString())).toMatchObject({ value: 3, state: 'firing' });
+  expect(res.body.series.find((p: { t: string }) => p.t === new Date(boundary).toISOString())).toMatchObject({
+    value: 3,
+    state: 'firing',
+  });
   expect(Math.max(...res.body.series.map((p: { value: number }) => p.value))).toBe(3);
-  const bad = await call(runtime.url, '/v1/alert-rules/preview', { key: tenant.keys.read, json: { rule: { ...rule, window: '3d' }, from: new Date(start).toISOString() } });
+  const bad = await call(runtime.url, '/v1/alert-rules/preview', {
+    key: tenant.keys.read,
+    json: { rule: { ...rule, window: '3d' }, from: new Date(start).toISOString() },
+  });
   expect(bad.status).toBe(400);
   expect(bad.body.error.message).toMatch(/^rule\.window|window/);
 });
@@ -207,7 +262,9 @@ it('preview (injected clock): the firing at the crossing event, nothing simulate
   const bucket = Math.floor(clock / (10 * S)) * 10 * S;
   const at = (ms: number) => new Date(ms).toISOString();
   const stamped = async (ms: number, n: number) => {
-    const list = Array.from({ length: n }, (_, i) => rawEvent(tenant, { eventType: 'crossing', timestampMs: ms, userId: `c${i}` }));
+    const list = Array.from({ length: n }, (_, i) =>
+      rawEvent(tenant, { eventType: 'crossing', timestampMs: ms, userId: `c${i}` }),
+    );
     await createAggregateHandler(deps)(mskBatch(env.config.kafka.topics.eventsRaw, list, 0, (offset += n)));
   };
   await stamped(bucket + 20 * S + 2_250, 1);
@@ -216,13 +273,19 @@ it('preview (injected clock): the firing at the crossing event, nothing simulate
   // Events stamped after the injected now: a preview must not see them (they would fire it a second time later).
   await stamped(bucket + 200 * S, 5);
   clock = bucket + 95 * S + 500;
-  const preview = (body: Record<string, unknown>) => call(runtime.url, '/v1/alert-rules/preview', { key: tenant.keys.read, json: { rule, ...body } });
+  const preview = (body: Record<string, unknown>) =>
+    call(runtime.url, '/v1/alert-rules/preview', { key: tenant.keys.read, json: { rule, ...body } });
   const res = await preview({ from: at(bucket), to: at(clock + 3_600_000) });
   expect(res.status).toBe(200);
   expect(res.body.fired).toEqual([at(bucket + 28_125)]);
-  expect(res.body.transitions.map((t: { at: string; from: string; to: string; value: number }) => [t.at, t.from, t.to, t.value])).toEqual([
-    [at(bucket + 28_125), 'ok', 'firing', 3],
-  ]);
+  expect(
+    res.body.transitions.map((t: { at: string; from: string; to: string; value: number }) => [
+      t.at,
+      t.from,
+      t.to,
+      t.value,
+    ]),
+  ).toEqual([[at(bucket + 28_125), 'ok', 'firing', 3]]);
   expect(res.body.to).toBe(at(clock)); // capped at now
   const times = res.body.series.map((p: { t: string }) => Date.parse(p.t));
   expect(Math.max(...times)).toBe(clock);
@@ -251,16 +314,39 @@ it('refuses text Postgres cannot store (lone surrogates) anywhere in a rule with
     expect(res.status).toBe(400);
     expect(res.body.error.message).toMatch(/lone UTF-16 surrogate/);
   }
-  const preview = await call(runtime.url, '/v1/alert-rules/preview', { key: tenant.keys.read, json: { rule: { ...base, filter: { k: '\ud800' } }, from: new Date(clock - 60_000).toISOString() } });
+  const preview = await call(runtime.url, '/v1/alert-rules/preview', {
+    key: tenant.keys.read,
+    json: { rule: { ...base, filter: { k: '\ud800' } }, from: new Date(clock - 60_000).toISOString() },
+  });
   expect(preview.status).toBe(400);
 });
 
 it('refuses invalid rules with a message that says how to fix them', async () => {
-  const bad = async (body: Record<string, unknown>) => (await call(runtime.url, '/v1/alert-rules', { key: tenant.keys.admin, json: { name: 'x', window: '1m', ...body } })).body.error.message as string;
+  const bad = async (body: Record<string, unknown>) =>
+    (await call(runtime.url, '/v1/alert-rules', { key: tenant.keys.admin, json: { name: 'x', window: '1m', ...body } }))
+      .body.error.message as string;
   expect(await bad({ event_type: 'a' })).toBe('condition: is required, e.g. {"op": ">", "threshold": 10}');
-  expect(await bad({ metric: 'ratio', numerator: 'a', condition: { op: '>', threshold: 1 } })).toMatch(/^numerator: a ratio rule needs numerator and denominator/);
-  expect(await bad({ event_type: 'a', condition: { op: '>', threshold: 1 }, window: '2d' })).toMatch(/^window: window must be a duration such as 30s, 5m, 1h or 1d, from 10s to 24h/);
-  expect(await bad({ event_type: 'a', condition: { op: '>', threshold: 1 }, channels: [{ type: 'webhook', url: 'ftp://x' }] })).toMatch(/url must use https/);
-  expect(await bad({ event_type: 'a', condition: { op: '>', threshold: 1 }, project: 'nope' })).toMatch(/project: "nope" does not exist/);
-  expect(await bad({ event_type: 'a', condition: { op: '>', threshold: 1 }, channels: [{ type: 'email', to: ['not-an-address'] }] })).toMatch(/e-mail/);
+  expect(await bad({ metric: 'ratio', numerator: 'a', condition: { op: '>', threshold: 1 } })).toMatch(
+    /^numerator: a ratio rule needs numerator and denominator/,
+  );
+  expect(await bad({ event_type: 'a', condition: { op: '>', threshold: 1 }, window: '2d' })).toMatch(
+    /^window: window must be a duration such as 30s, 5m, 1h or 1d, from 10s to 24h/,
+  );
+  expect(
+    await bad({
+      event_type: 'a',
+      condition: { op: '>', threshold: 1 },
+      channels: [{ type: 'webhook', url: 'ftp://x' }],
+    }),
+  ).toMatch(/url must use https/);
+  expect(await bad({ event_type: 'a', condition: { op: '>', threshold: 1 }, project: 'nope' })).toMatch(
+    /project: "nope" does not exist/,
+  );
+  expect(
+    await bad({
+      event_type: 'a',
+      condition: { op: '>', threshold: 1 },
+      channels: [{ type: 'email', to: ['not-an-address'] }],
+    }),
+  ).toMatch(/e-mail/);
 });

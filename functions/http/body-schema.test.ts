@@ -17,12 +17,23 @@ function refusal(body: unknown): MappedError {
 
 describe('parseBody', () => {
   it('names the field holding NUL or a lone surrogate', () => {
-    expect(refusal({ name: 'a\u0000' })).toMatchObject({ status: 400, code: 'invalid_body', message: 'name: must not contain the NUL character (U+0000).' });
-    expect(refusal({ name: 'x', tags: { t: 'b\ud800' } }).message).toBe('tags.t: must not contain a lone UTF-16 surrogate (\\ud800); send well-formed Unicode.');
-    expect(refusal({ name: 'x', tags: { ['k\udc00']: 'v' } }).message).toContain('the key must not contain a lone UTF-16 surrogate');
+    expect(refusal({ name: 'a\u0000' })).toMatchObject({
+      status: 400,
+      code: 'invalid_body',
+      message: 'name: must not contain the NUL character (U+0000).',
+    });
+    expect(refusal({ name: 'x', tags: { t: 'b\ud800' } }).message).toBe(
+      'tags.t: must not contain a lone UTF-16 surrogate (\\ud800); send well-formed Unicode.',
+    );
+    expect(refusal({ name: 'x', tags: { ['k\udc00']: 'v' } }).message).toContain(
+      'the key must not contain a lone UTF-16 surrogate',
+    );
   });
 
   it('takes noncharacters and surrogate pairs', () => {
-    expect(parseBody(schema, { name: '\uffff😀', tags: { ['\ufdd0']: 'x' } })).toEqual({ name: '\uffff😀', tags: { ['\ufdd0']: 'x' } });
+    expect(parseBody(schema, { name: '\uffff😀', tags: { ['\ufdd0']: 'x' } })).toEqual({
+      name: '\uffff😀',
+      tags: { ['\ufdd0']: 'x' },
+    });
   });
 });

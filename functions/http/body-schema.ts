@@ -12,7 +12,13 @@ function unstorable(body: unknown): { path: string; problem: string } | undefine
   const check = (s: string, path: string) => {
     const ch = unstorableChar(s);
     if (ch === undefined) return undefined;
-    return { path, problem: ch === '\u0000' ? 'must not contain the NUL character (U+0000)' : `must not contain a lone UTF-16 surrogate (${JSON.stringify(ch).slice(1, -1)}); send well-formed Unicode` };
+    return {
+      path,
+      problem:
+        ch === '\u0000'
+          ? 'must not contain the NUL character (U+0000)'
+          : `must not contain a lone UTF-16 surrogate (${JSON.stringify(ch).slice(1, -1)}); send well-formed Unicode`,
+    };
   };
   while (stack.length > 0) {
     const [v, path] = stack.pop()!;

@@ -38,11 +38,24 @@ export interface MappedError {
 /** Status, code, message and headers of an expected error; undefined for anything else. */
 export function mapExpectedError(error: unknown): MappedError | undefined {
   if (error instanceof HttpError) {
-    return { status: error.status, code: error.code, message: error.message, details: error.details, headers: error.headers ?? {} };
+    return {
+      status: error.status,
+      code: error.code,
+      message: error.message,
+      details: error.details,
+      headers: error.headers ?? {},
+    };
   }
   if (error instanceof AppError) {
-    const headers: Record<string, string> = error.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(error.retryAfterSeconds) };
-    return { status: STATUS_OF_KIND[error.kind], code: error.code, message: error.message, details: error.details, headers };
+    const headers: Record<string, string> =
+      error.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(error.retryAfterSeconds) };
+    return {
+      status: STATUS_OF_KIND[error.kind],
+      code: error.code,
+      message: error.message,
+      details: error.details,
+      headers,
+    };
   }
   return undefined;
 }

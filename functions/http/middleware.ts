@@ -23,21 +23,48 @@ function requestIdOf(event: HttpEvent): string {
 export function toErrorResult(error: unknown, requestId: string): HttpResult {
   const expected = mapExpectedError(error);
   if (expected) {
-    const body = { error: { code: expected.code, message: expected.message, ...(expected.details ? { details: expected.details } : {}) }, request_id: requestId };
+    const body = {
+      error: {
+        code: expected.code,
+        message: expected.message,
+        ...(expected.details ? { details: expected.details } : {}),
+      },
+      request_id: requestId,
+    };
     return json(expected.status, body, expected.headers);
   }
   const kind = classifyFailure(error);
   if (kind === 'data') {
     // Validation should have caught it; the code alone is logged (Postgres' message may quote the value).
     logger.warn('data exception from a request value', { pg_code: sqlStateOf(error) });
-    return json(400, { error: { code: 'invalid_parameter', message: 'A value in the request cannot be stored or compared (for example it holds U+0000, or a number or time out of range); correct it and retry.' }, request_id: requestId });
+    return json(400, {
+      error: {
+        code: 'invalid_parameter',
+        message:
+          'A value in the request cannot be stored or compared (for example it holds U+0000, or a number or time out of range); correct it and retry.',
+      },
+      request_id: requestId,
+    });
   }
   if (kind === 'infrastructure') {
     logger.warn('dependency unavailable', { error: error as Error });
-    return json(503, { error: { code: 'unavailable', message: 'A backing service is unavailable; retry shortly.' }, request_id: requestId }, { 'Retry-After': '2' });
+    return json(
+      503,
+      {
+        error: { code: 'unavailable', message: 'A backing service is unavailable; retry shortly.' },
+        request_id: requestId,
+      },
+      { 'Retry-After': '2' },
+    );
   }
   logger.error('unhandled error', { error: error as Error });
-  return json(500, { error: { code: 'internal_error', message: 'Something went wrong on our side; retry, and report the request_id if it persists.' }, request_id: requestId });
+  return json(500, {
+    error: {
+      code: 'internal_error',
+      message: 'Something went wrong on our side; retry, and report the request_id if it persists.',
+    },
+    request_id: requestId,
+  });
 }
 
 const errorEnvelope = (): middy.MiddlewareObj<HttpEvent, HttpResult> => ({
@@ -48,7 +75,8 @@ const errorEnvelope = (): middy.MiddlewareObj<HttpEvent, HttpResult> => ({
 
 const requestIdHeader = (): middy.MiddlewareObj<HttpEvent, HttpResult> => {
   const add = async (request: middy.Request<HttpEvent, HttpResult>) => {
-    if (request.response) request.response.headers = { ...request.response.headers, 'X-Request-Id': requestIdOf(request.event) };
+    if (request.response)
+      request.response.headers = { ...request.response.headers, 'X-Request-Id': requestIdOf(request.event) };
   };
   return { after: add, onError: add };
 };
@@ -60,5 +88,6 @@ export function httpHandler(fn: HttpFn): HttpFn {
   // One log context per request (its keys never reach another request's or a consumer batch's lines). The event
   // itself is never logged (logEvent: false, whatever POWERTOOLS_LOGGER_LOG_EVENT says): it holds the API key
   // (headers) and the event properties and secrets (body).
-  return (event, context) => withLogContext({ request_id: requestIdOf(event), route: event.routeKey }, () => handler(event, context));
+  return (event, context) =>
+    withLogContext({ request_id: requestIdOf(event), route: event.routeKey }, () => handler(event, context));
 }

@@ -27,12 +27,18 @@ function checkQueryString(raw: string): void {
         return decodeURIComponent(piece.replace(/\+/g, ' '));
       } catch {
         const name = JSON.stringify(pieces[0]!.slice(0, 60));
-        throw badRequest('invalid_parameter', `The query parameter ${name} is not valid percent-encoded UTF-8; encode "%" as %25 and other bytes as UTF-8 (e.g. with encodeURIComponent).`);
+        throw badRequest(
+          'invalid_parameter',
+          `The query parameter ${name} is not valid percent-encoded UTF-8; encode "%" as %25 and other bytes as UTF-8 (e.g. with encodeURIComponent).`,
+        );
       }
     });
     if (decoded.some((d) => d.includes('\u0000'))) {
       // eslint-disable-next-line no-control-regex -- shows the NUL it refuses as \0
-      throw badRequest('invalid_parameter', `The query parameter ${JSON.stringify(decoded[0]!.replace(/\u0000/g, '\\0').slice(0, 60))} contains U+0000 (NUL, %00), which no name or value can hold; remove it.`);
+      throw badRequest(
+        'invalid_parameter',
+        `The query parameter ${JSON.stringify(decoded[0]!.replace(/\u0000/g, '\\0').slice(0, 60))} contains U+0000 (NUL, %00), which no name or value can hold; remove it.`,
+      );
     }
   }
 }
@@ -75,12 +81,17 @@ function bodyText(event: HttpEvent, maxBytes: number, sniffGzip = false): string
     if (head[0] === 0x1f && head[1] === 0x8b) encoding = 'gzip';
   }
   if (encoding !== 'identity' && encoding !== '' && encoding !== 'gzip') {
-    throw new HttpError(415, 'unsupported_content_encoding', `Content-Encoding "${encoding}" is not supported; send gzip or no encoding.`);
+    throw new HttpError(
+      415,
+      'unsupported_content_encoding',
+      `Content-Encoding "${encoding}" is not supported; send gzip or no encoding.`,
+    );
   }
   if (!event.isBase64Encoded && encoding !== 'gzip') {
     const text = event.body ?? '';
     // Cheap bound first: a UTF-8 byte length is at least the string length and at most three times it.
-    if (text.length > maxBytes || (text.length * 3 > maxBytes && Buffer.byteLength(text, 'utf8') > maxBytes)) throw tooLarge(maxBytes, 'body');
+    if (text.length > maxBytes || (text.length * 3 > maxBytes && Buffer.byteLength(text, 'utf8') > maxBytes))
+      throw tooLarge(maxBytes, 'body');
     return text;
   }
   let raw = bodyBytes(event);
@@ -91,7 +102,10 @@ function bodyText(event: HttpEvent, maxBytes: number, sniffGzip = false): string
       raw = gunzipSync(raw, { maxOutputLength: maxBytes });
     } catch (e) {
       if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(maxBytes, 'decompressed body');
-      throw badRequest('invalid_body', 'The body is not valid gzip data; compress it with gzip or drop the Content-Encoding header.');
+      throw badRequest(
+        'invalid_body',
+        'The body is not valid gzip data; compress it with gzip or drop the Content-Encoding header.',
+      );
     }
   }
   try {
@@ -116,7 +130,11 @@ export function jsonBody(event: HttpEvent, maxBytes: number, opts: { anyLabel?: 
   const type = header(event, 'content-type') ?? '';
   const charset = CHARSET.exec(type)?.[1]?.toLowerCase();
   if (charset !== undefined && !UTF8_CHARSETS.has(charset)) {
-    throw new HttpError(415, 'unsupported_media_type', `charset=${charset.slice(0, 40)} is not supported; send the JSON encoded as UTF-8 ("Content-Type: application/json; charset=utf-8", or no charset).`);
+    throw new HttpError(
+      415,
+      'unsupported_media_type',
+      `charset=${charset.slice(0, 40)} is not supported; send the JSON encoded as UTF-8 ("Content-Type: application/json; charset=utf-8", or no charset).`,
+    );
   }
   const labelledJson = JSON_TYPE.test(type) || (opts.anyLabel === true && /^text\/plain\s*(?:;|$)/i.test(type));
   if (!labelledJson && !opts.anyLabel) {
@@ -130,13 +148,20 @@ export function jsonBody(event: HttpEvent, maxBytes: number, opts: { anyLabel?: 
     parsed = JSON.parse(text);
   } catch (e) {
     if (!labelledJson) {
-      throw new HttpError(415, 'unsupported_media_type', `The body is not JSON${type ? ` (Content-Type: ${type.slice(0, 60)})` : ''}; send a JSON body, labelled "Content-Type: application/json".`);
+      throw new HttpError(
+        415,
+        'unsupported_media_type',
+        `The body is not JSON${type ? ` (Content-Type: ${type.slice(0, 60)})` : ''}; send a JSON body, labelled "Content-Type: application/json".`,
+      );
     }
     throw badRequest('invalid_json', `The body is not valid JSON: ${(e as Error).message}`);
   }
   const duplicate = findDuplicateKey(text);
   if (duplicate !== undefined) {
-    throw badRequest('invalid_json', `The body repeats the key ${JSON.stringify(duplicate.slice(0, 100))} inside one object; send each key once.`);
+    throw badRequest(
+      'invalid_json',
+      `The body repeats the key ${JSON.stringify(duplicate.slice(0, 100))} inside one object; send each key once.`,
+    );
   }
   return parsed;
 }
@@ -149,7 +174,11 @@ const LAST_MS = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
 export function timeParam(params: URLSearchParams, name: string): number | undefined {
   const v = singleParam(params, name);
   if (v === null || v === '') return undefined;
-  const outOfRange = () => badRequest('invalid_parameter', `${name} is out of range; give a time from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z (epoch milliseconds ${FIRST_MS} to ${LAST_MS}).`);
+  const outOfRange = () =>
+    badRequest(
+      'invalid_parameter',
+      `${name} is out of range; give a time from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z (epoch milliseconds ${FIRST_MS} to ${LAST_MS}).`,
+    );
   if (/^-?\d+$/.test(v)) {
     // Out of range: a client mistake, not something to hand to the database.
     const ms = Number(v);
@@ -157,7 +186,11 @@ export function timeParam(params: URLSearchParams, name: string): number | undef
     return ms;
   }
   const ms = Date.parse(v);
-  if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}/.test(v)) throw badRequest('invalid_parameter', `${name} must be an ISO-8601 time (e.g. 2026-11-27T10:00:00Z) or epoch milliseconds.`);
+  if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}/.test(v))
+    throw badRequest(
+      'invalid_parameter',
+      `${name} must be an ISO-8601 time (e.g. 2026-11-27T10:00:00Z) or epoch milliseconds.`,
+    );
   if (!(ms >= FIRST_MS && ms <= LAST_MS)) throw outOfRange();
   return ms;
 }
@@ -168,7 +201,8 @@ export function propertyFilters(params: URLSearchParams): [string[], string][] {
   for (const [k, v] of params) {
     if (!k.startsWith('prop.')) continue;
     const path = k.slice(5).normalize('NFC').split('.'); // ingest stores names and keys in NFC
-    if (path.some((p) => p.length === 0) || path.length > 6) throw badRequest('invalid_parameter', `${k} is not a valid property path; use prop.<name> or prop.<a>.<b>.`);
+    if (path.some((p) => p.length === 0) || path.length > 6)
+      throw badRequest('invalid_parameter', `${k} is not a valid property path; use prop.<name> or prop.<a>.<b>.`);
     out.push([path, v]);
   }
   return out;

@@ -22,7 +22,10 @@ const deps = {
 
 const routes: Record<string, Route> = {
   'GET /open': { auth: 'public', handle: async () => json(200, { open: true }) },
-  'GET /read/{id}': { auth: 'read', handle: async (_deps, r) => json(200, { tenant: r.principal.tenantId, id: r.param('id') }) },
+  'GET /read/{id}': {
+    auth: 'read',
+    handle: async (_deps, r) => json(200, { tenant: r.principal.tenantId, id: r.param('id') }),
+  },
   'POST /admin': { auth: 'admin', handle: async (_deps, r) => json(201, { key: r.principal.keyId }) },
   'POST /custom': {
     auth: 'read',
@@ -32,13 +35,19 @@ const routes: Record<string, Route> = {
 };
 const route = routeRequests(deps, routes);
 
-function event(routeKey: string, opts: { key?: string; body?: string; params?: Record<string, string> } = {}): HttpEvent {
+function event(
+  routeKey: string,
+  opts: { key?: string; body?: string; params?: Record<string, string> } = {},
+): HttpEvent {
   const [method, path] = routeKey.split(' ') as [string, string];
   return {
     routeKey,
     rawPath: path,
     rawQueryString: '',
-    headers: { ...(opts.key ? { authorization: `Bearer ${opts.key}` } : {}), ...(opts.body ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      ...(opts.key ? { authorization: `Bearer ${opts.key}` } : {}),
+      ...(opts.body ? { 'content-type': 'application/json' } : {}),
+    },
     body: opts.body,
     isBase64Encoded: false,
     pathParameters: opts.params,
@@ -47,7 +56,12 @@ function event(routeKey: string, opts: { key?: string; body?: string; params?: R
 }
 
 async function refusal(p: Promise<unknown>): Promise<{ status: number; code: string }> {
-  const mapped = mapExpectedError(await p.then(() => undefined, (e: unknown) => e));
+  const mapped = mapExpectedError(
+    await p.then(
+      () => undefined,
+      (e: unknown) => e,
+    ),
+  );
   return { status: mapped?.status ?? 0, code: mapped?.code ?? 'none' };
 }
 
@@ -72,7 +86,9 @@ it('refuses a missing, unknown or under-scoped key before the route runs', async
 });
 
 it('takes the key where the route says, and answers 404 for a route the table does not have', async () => {
-  expect(JSON.parse((await route(event('POST /custom', { body: '{"key":"read-key"}' }))).body!)).toEqual({ tenant: 't1' });
+  expect(JSON.parse((await route(event('POST /custom', { body: '{"key":"read-key"}' }))).body!)).toEqual({
+    tenant: 't1',
+  });
   expect(resolved).toEqual(['read-key']);
   expect(await refusal(route(event('GET /elsewhere')))).toEqual({ status: 404, code: 'not_found' });
 });

@@ -38,7 +38,10 @@ async function authenticate(keys: KeyResolver, key: string, scope: Scope): Promi
 }
 
 /** The HTTP function of a route table: route → key → scope → log context → the route's handler. */
-export function routeRequests(deps: Adapters, routes: Record<string, Route>): (event: HttpEvent) => Promise<HttpResult> {
+export function routeRequests(
+  deps: Adapters,
+  routes: Record<string, Route>,
+): (event: HttpEvent) => Promise<HttpResult> {
   const table = routes as Partial<Record<string, Route>>;
   return async (event) => {
     const method = event.requestContext.http.method;

@@ -22,7 +22,11 @@ beforeAll(async () => {
   await ensureKafkaJars();
   port = await freePort();
   broker = await startOwnBroker();
-  env = await createTestEnv('outage', { KAFKA_BROKERS: broker.brokers, KAFKA_SEND_TIMEOUT: '2s', KAFKA_MAX_QUEUED_EVENTS: '2000' });
+  env = await createTestEnv('outage', {
+    KAFKA_BROKERS: broker.brokers,
+    KAFKA_SEND_TIMEOUT: '2s',
+    KAFKA_MAX_QUEUED_EVENTS: '2000',
+  });
   tenant = await env.createTenant();
   runtime = await startLocalRuntime(env.adapters, { port: 0, web: false, scheduler: false, consumers: false });
 });
@@ -33,7 +37,11 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-const send = (i: number) => call(runtime.url, '/v1/events', { key: tenant.keys.ingest, json: { event_type: 'outage', project: 'web', event_id: `o-${i}` } });
+const send = (i: number) =>
+  call(runtime.url, '/v1/events', {
+    key: tenant.keys.ingest,
+    json: { event_type: 'outage', project: 'web', event_id: `o-${i}` },
+  });
 
 it('merges concurrent single-event requests into few Kafka requests', async () => {
   const before = env.adapters.log.stats();

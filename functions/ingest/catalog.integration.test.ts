@@ -15,7 +15,10 @@ let env: TestEnv;
 let runtime: LocalRuntime;
 
 beforeAll(async () => {
-  env = await createTestEnv('catalog', { CATALOG_MAX_EVENT_TYPES: String(MAX_TYPES), CATALOG_MAX_PROPERTIES: String(MAX_PROPERTIES) });
+  env = await createTestEnv('catalog', {
+    CATALOG_MAX_EVENT_TYPES: String(MAX_TYPES),
+    CATALOG_MAX_PROPERTIES: String(MAX_PROPERTIES),
+  });
   // Consumers on: count_24h comes from the hourly rollups the aggregate step writes.
   runtime = await startLocalRuntime(env.adapters, { port: 0, web: false, scheduler: false });
 });
@@ -25,7 +28,8 @@ afterAll(async () => {
 });
 
 const post = (key: string, events: unknown[]) => call(runtime.url, '/v1/events', { key, json: { events } });
-const put = (key: string, eventType: string, json: unknown) => call(runtime.url, `/v1/catalog/${encodeURIComponent(eventType)}`, { method: 'PUT', key, json });
+const put = (key: string, eventType: string, json: unknown) =>
+  call(runtime.url, `/v1/catalog/${encodeURIComponent(eventType)}`, { method: 'PUT', key, json });
 
 interface CatalogType {
   event_type: string;
@@ -40,12 +44,23 @@ async function catalogTypes(key: string, project: string): Promise<Map<string, C
   return new Map((res.body.projects[0].event_types as CatalogType[]).map((t) => [t.event_type, t]));
 }
 
-const propsOf = (t: CatalogType | undefined) => Object.fromEntries((t?.properties ?? []).map((p) => [p.name, p.declared_type ? { observed: p.observed_types, declared: p.declared_type } : p.observed_types]));
+const propsOf = (t: CatalogType | undefined) =>
+  Object.fromEntries(
+    (t?.properties ?? []).map((p) => [
+      p.name,
+      p.declared_type ? { observed: p.observed_types, declared: p.declared_type } : p.observed_types,
+    ]),
+  );
 
 async function violations(key: string, project: string) {
   const res = await call(runtime.url, `/v1/catalog/violations?project=${project}`, { key });
   expect(res.status).toBe(200);
-  return res.body.violations as { event_type: string; reason: string; count: number; samples: { at: string; message: string; event_id: string }[] }[];
+  return res.body.violations as {
+    event_type: string;
+    reason: string;
+    count: number;
+    samples: { at: string; message: string; event_id: string }[];
+  }[];
 }
 
 describe('open mode', () => {
@@ -77,16 +92,32 @@ describe('open mode', () => {
     expect(propsOf(types.get('Page Viewed'))).toEqual({ ok: ['boolean'], tags: ['array'] });
 
     const full = await call(runtime.url, '/v1/catalog', { key: tenant.keys.read });
-    expect(full.body.projects).toEqual([expect.objectContaining({ project: 'web', schema_mode: 'open', limits: { max_event_types: MAX_TYPES, max_properties_per_type: MAX_PROPERTIES } })]);
+    expect(full.body.projects).toEqual([
+      expect.objectContaining({
+        project: 'web',
+        schema_mode: 'open',
+        limits: { max_event_types: MAX_TYPES, max_properties_per_type: MAX_PROPERTIES },
+      }),
+    ]);
   });
 
   it('refuses new types and properties beyond the caps with catalog_limit, counted and sampled, and keeps accepting known ones', async () => {
     const tenant = await env.createTenant();
-    const types = Array.from({ length: MAX_TYPES + 1 }, (_, i) => ({ event_type: `type_${i}`, project: 'web', event_id: `cap-type-${i}` }));
+    const types = Array.from({ length: MAX_TYPES + 1 }, (_, i) => ({
+      event_type: `type_${i}`,
+      project: 'web',
+      event_id: `cap-type-${i}`,
+    }));
     const first = await post(tenant.keys.ingest, types);
     expect(first.status).toBe(202);
     expect(first.body).toMatchObject({ accepted: MAX_TYPES, rejected: 1 });
-    expect(first.body.errors).toEqual([{ index: MAX_TYPES, code: 'catalog_limit', message: expect.stringContaining(`already has ${MAX_TYPES} event types`) }]);
+    expect(first.body.errors).toEqual([
+      {
+        index: MAX_TYPES,
+        code: 'catalog_limit',
+        message: expect.stringContaining(`already has ${MAX_TYPES} event types`),
+      },
+    ]);
     expect(first.body.errors[0].message).toContain('CATALOG_MAX_EVENT_TYPES');
 
     const wide = Object.fromEntries(Array.from({ length: MAX_PROPERTIES + 1 }, (_, i) => [`p${i}`, i]));
@@ -96,7 +127,9 @@ describe('open mode', () => {
       { event_type: 'type_1', project: 'web' },
     ]);
     expect(second.status).toBe(202);
-    expect(second.body.errors).toEqual([{ index: 0, code: 'catalog_limit', message: expect.stringContaining('CATALOG_MAX_PROPERTIES') }]);
+    expect(second.body.errors).toEqual([
+      { index: 0, code: 'catalog_limit', message: expect.stringContaining('CATALOG_MAX_PROPERTIES') },
+    ]);
     expect(second.body.event_ids[1]).toEqual(expect.any(String));
 
     const seen = await eventually(async () => {
@@ -120,12 +153,24 @@ describe('strict mode and declarations', () => {
   it('rejects unknown types and declared-type mismatches per event with schema_violation, and accepts what PUT declared', async () => {
     // Prepare: a strict project, created before the tenant's first event
     const tenant = await env.createTenant();
-    expect((await call(runtime.url, '/v1/projects', { key: tenant.keys.admin, json: { slug: 'shop', schema_mode: 'strict' } })).status).toBe(201);
+    expect(
+      (
+        await call(runtime.url, '/v1/projects', {
+          key: tenant.keys.admin,
+          json: { slug: 'shop', schema_mode: 'strict' },
+        })
+      ).status,
+    ).toBe(201);
     const batch = (round: string) => [
       { event_type: 'Order Completed', project: 'shop', event_id: `${round}-0`, properties: { total: 12.5 } },
       { event_type: 'page_view', project: 'shop', event_id: `${round}-1` },
       { event_type: 'Order Completed', project: 'shop', event_id: `${round}-2`, properties: { total: '12.50' } },
-      { event_type: 'Order Completed', project: 'shop', event_id: `${round}-3`, properties: { total: null, coupon: 'X' } },
+      {
+        event_type: 'Order Completed',
+        project: 'shop',
+        event_id: `${round}-3`,
+        properties: { total: null, coupon: 'X' },
+      },
     ];
 
     // Act 1: nothing is declared yet
@@ -134,18 +179,37 @@ describe('strict mode and declarations', () => {
     // Assess 1
     expect(before.status).toBe(400);
     expect(before.body.error.code).toBe('no_events_accepted');
-    expect(before.body.error.details.map((d: { index: number; code: string }) => [d.index, d.code])).toEqual([[0, 'schema_violation'], [1, 'schema_violation'], [2, 'schema_violation'], [3, 'schema_violation']]);
+    expect(before.body.error.details.map((d: { index: number; code: string }) => [d.index, d.code])).toEqual([
+      [0, 'schema_violation'],
+      [1, 'schema_violation'],
+      [2, 'schema_violation'],
+      [3, 'schema_violation'],
+    ]);
     expect(before.body.error.details[0].message).toBe(
       'event type "Order Completed" is not in the catalog of project "shop" (strict mode); declare it with PUT /v1/catalog/Order%20Completed or switch the project to open mode',
     );
 
     // Act 2: declare the type (the path is URL-encoded) with a typed property
-    const declared = await put(tenant.keys.admin, 'Order Completed', { project: 'shop', description: 'A paid order', properties: { total: 'number' } });
+    const declared = await put(tenant.keys.admin, 'Order Completed', {
+      project: 'shop',
+      description: 'A paid order',
+      properties: { total: 'number' },
+    });
 
     // Assess 2
     expect(declared.status).toBe(201);
-    expect(declared.body).toMatchObject({ project: 'shop', event_type: 'Order Completed', description: 'A paid order', status: 'active', declared: true, first_seen: null, count_24h: 0 });
-    expect(declared.body.properties).toEqual([expect.objectContaining({ name: 'total', observed_types: [], declared_type: 'number' })]);
+    expect(declared.body).toMatchObject({
+      project: 'shop',
+      event_type: 'Order Completed',
+      description: 'A paid order',
+      status: 'active',
+      declared: true,
+      first_seen: null,
+      count_24h: 0,
+    });
+    expect(declared.body.properties).toEqual([
+      expect.objectContaining({ name: 'total', observed_types: [], declared_type: 'number' }),
+    ]);
 
     // Act 3: the same batch again
     const after = await post(tenant.keys.ingest, batch('after'));
@@ -154,8 +218,18 @@ describe('strict mode and declarations', () => {
     expect(after.status).toBe(202);
     expect(after.body).toMatchObject({ accepted: 2, rejected: 2, event_ids: ['after-0', null, null, 'after-3'] });
     expect(after.body.errors).toEqual([
-      { index: 1, code: 'schema_violation', message: expect.stringContaining('event type "page_view" is not in the catalog') },
-      { index: 2, code: 'schema_violation', message: expect.stringContaining('property "total" of event type "Order Completed" is declared as number in project "shop" (strict mode) but is a string') },
+      {
+        index: 1,
+        code: 'schema_violation',
+        message: expect.stringContaining('event type "page_view" is not in the catalog'),
+      },
+      {
+        index: 2,
+        code: 'schema_violation',
+        message: expect.stringContaining(
+          'property "total" of event type "Order Completed" is declared as number in project "shop" (strict mode) but is a string',
+        ),
+      },
     ]);
     const order = await eventually(async () => {
       const t = (await catalogTypes(tenant.keys.read, 'shop')).get('Order Completed');
@@ -168,25 +242,47 @@ describe('strict mode and declarations', () => {
       const v = await violations(tenant.keys.read, 'shop');
       return v.length === 3 && v.reduce((n, x) => n + x.count, 0) === 6 ? v : undefined;
     });
-    const byKey = Object.fromEntries(seen.map((v) => [`${v.event_type}/${v.reason}`, [v.count, v.samples.map((s) => s.event_id)]]));
+    const byKey = Object.fromEntries(
+      seen.map((v) => [`${v.event_type}/${v.reason}`, [v.count, v.samples.map((s) => s.event_id)]]),
+    );
     expect(byKey).toEqual({
       'Order Completed/unknown_event_type': [3, expect.arrayContaining(['before-0', 'before-2', 'before-3'])],
       'Order Completed/type_mismatch': [1, ['after-2']],
       'page_view/unknown_event_type': [2, ['after-1', 'before-1']],
     });
-    expect(seen[0]!.samples[0]).toEqual({ at: expect.stringMatching(/Z$/), message: expect.any(String), event_id: expect.any(String) });
+    expect(seen[0]!.samples[0]).toEqual({
+      at: expect.stringMatching(/Z$/),
+      message: expect.any(String),
+      event_id: expect.any(String),
+    });
   });
 
   it('applies a schema mode change at once in this process, and another process sees a declaration within its cache TTL', async () => {
     const tenant = await env.createTenant();
     expect((await post(tenant.keys.ingest, [{ event_type: 'known', project: 'web' }])).status).toBe(202);
-    expect((await call(runtime.url, '/v1/projects/web', { method: 'PATCH', key: tenant.keys.admin, json: { schema_mode: 'strict' } })).status).toBe(200);
-    const strict = await post(tenant.keys.ingest, [{ event_type: 'known', project: 'web' }, { event_type: 'unknown', project: 'web' }]);
-    expect(strict.body.errors).toEqual([{ index: 1, code: 'schema_violation', message: expect.stringContaining('"unknown"') }]);
+    expect(
+      (
+        await call(runtime.url, '/v1/projects/web', {
+          method: 'PATCH',
+          key: tenant.keys.admin,
+          json: { schema_mode: 'strict' },
+        })
+      ).status,
+    ).toBe(200);
+    const strict = await post(tenant.keys.ingest, [
+      { event_type: 'known', project: 'web' },
+      { event_type: 'unknown', project: 'web' },
+    ]);
+    expect(strict.body.errors).toEqual([
+      { index: 1, code: 'schema_violation', message: expect.stringContaining('"unknown"') },
+    ]);
 
     // Another process: its own registry over the same database, with a cached catalog from before the PUT.
     const other = createCatalogRegistry(
-      { load: (t, p, since) => loadCatalog(env.adapters.sql, t, p, since), write: (w) => writeCatalog(env.adapters.sql, w) },
+      {
+        load: (t, p, since) => loadCatalog(env.adapters.sql, t, p, since),
+        write: (w) => writeCatalog(env.adapters.sql, w),
+      },
       { cacheTtlMs: env.config.catalog.cacheTtlMs, flushIntervalMs: 1_000 },
     );
     expect((await other.snapshot(tenant.id, tenant.project.id)).types.has('unknown')).toBe(false);
@@ -201,8 +297,20 @@ describe('strict mode and declarations', () => {
 
   it('updates a declaration: description, status, and removing a property type', async () => {
     const tenant = await env.createTenant();
-    expect((await put(tenant.keys.admin, 'signup', { project: 'web', description: 'New account', properties: { plan: 'string', seats: 'number' } })).status).toBe(201);
-    const updated = await put(tenant.keys.admin, 'signup', { project: 'web', status: 'deprecated', properties: { seats: null } });
+    expect(
+      (
+        await put(tenant.keys.admin, 'signup', {
+          project: 'web',
+          description: 'New account',
+          properties: { plan: 'string', seats: 'number' },
+        })
+      ).status,
+    ).toBe(201);
+    const updated = await put(tenant.keys.admin, 'signup', {
+      project: 'web',
+      status: 'deprecated',
+      properties: { seats: null },
+    });
     expect(updated.status).toBe(200);
     expect(updated.body).toMatchObject({ description: 'New account', status: 'deprecated', declared: true });
     expect(propsOf(updated.body)).toEqual({ plan: { observed: [], declared: 'string' }, seats: [] });
@@ -217,13 +325,22 @@ describe('strict mode and declarations', () => {
     expect((await put(tenant.keys.ingest, 'x', { project: 'web' })).status).toBe(403);
     const reserved = await put(admin, '$x', { project: 'web' });
     expect(reserved.status).toBe(400);
-    expect(reserved.body.error).toMatchObject({ code: 'invalid_parameter', message: expect.stringContaining('reserved') });
+    expect(reserved.body.error).toMatchObject({
+      code: 'invalid_parameter',
+      message: expect.stringContaining('reserved'),
+    });
     expect((await put(admin, ' padded', { project: 'web' })).body.error.message).toContain('whitespace');
     expect((await put(admin, 'x'.repeat(201), { project: 'web' })).status).toBe(400);
     const badType = await put(admin, 'x', { project: 'web', properties: { when: 'date' } });
-    expect(badType.body.error).toMatchObject({ code: 'invalid_body', message: expect.stringContaining('properties.when') });
+    expect(badType.body.error).toMatchObject({
+      code: 'invalid_body',
+      message: expect.stringContaining('properties.when'),
+    });
     expect((await put(admin, 'x', { project: 'web', extra: 1 })).body.error.code).toBe('invalid_body');
-    expect((await put(admin, 'x', {})).body.error).toMatchObject({ code: 'invalid_body', message: expect.stringContaining('project') });
+    expect((await put(admin, 'x', {})).body.error).toMatchObject({
+      code: 'invalid_body',
+      message: expect.stringContaining('project'),
+    });
     expect((await put(admin, 'x', { project: 'nope' })).status).toBe(404);
 
     const boundAdmin = await env.createKey(tenant, ['admin'], tenant.project.id);
@@ -235,29 +352,46 @@ describe('strict mode and declarations', () => {
     const tenant = await env.createTenant();
     await call(runtime.url, '/v1/projects', { key: tenant.keys.admin, json: { slug: 'nfc', schema_mode: 'strict' } });
     // Declared decomposed (e + U+0301), sent composed (U+00E9) and decomposed: one type, one property.
-    expect((await put(tenant.keys.admin, 'Cafe\u0301 Visit', { project: 'nfc', properties: { ['cre\u0300me']: 'number' } })).status).toBe(201);
+    expect(
+      (await put(tenant.keys.admin, 'Cafe\u0301 Visit', { project: 'nfc', properties: { ['cre\u0300me']: 'number' } }))
+        .status,
+    ).toBe(201);
     const sent = await post(tenant.keys.ingest, [
       { event_type: 'Caf\u00e9 Visit', project: 'nfc', properties: { ['cr\u00e8me']: 1 } },
       { event_type: 'Cafe\u0301 Visit', project: 'nfc', properties: { ['cre\u0300me']: 2 } },
       { event_type: 'Cafe\u0301 Visit', project: 'nfc', properties: { ['cre\u0300me']: 'x' } },
     ]);
     expect(sent.status).toBe(202);
-    expect(sent.body.errors).toEqual([{ index: 2, code: 'schema_violation', message: expect.stringContaining('"cr\u00e8me"') }]);
+    expect(sent.body.errors).toEqual([
+      { index: 2, code: 'schema_violation', message: expect.stringContaining('"cr\u00e8me"') },
+    ]);
     const types = await catalogTypes(tenant.keys.admin, 'nfc');
     expect([...types.keys()]).toEqual(['Caf\u00e9 Visit']);
     expect(types.get('Caf\u00e9 Visit')!.properties.map((p) => p.name)).toEqual(['cr\u00e8me']);
 
-    for (const spoof of ['Caf\u00e9\u202e Visit', 'Caf\u00e9\u200b Visit', 'Caf\u00e9\u00a0Visit', '\u2066Caf\u00e9 Visit']) {
+    for (const spoof of [
+      'Caf\u00e9\u202e Visit',
+      'Caf\u00e9\u200b Visit',
+      'Caf\u00e9\u00a0Visit',
+      '\u2066Caf\u00e9 Visit',
+    ]) {
       const res = await put(tenant.keys.admin, spoof, { project: 'nfc' });
       expect(res.status).toBe(400);
       expect(res.body.error.message).toMatch(/invisible or direction-changing|space other than U\+0020/);
       const ingested = await post(tenant.keys.ingest, [{ event_type: spoof, project: 'nfc' }]);
       expect(ingested.status).toBe(400);
-      expect(ingested.body.error.details[0].message).toMatch(/^event_type contains (an invisible or direction-changing character|a space other than U\+0020)/);
+      expect(ingested.body.error.details[0].message).toMatch(
+        /^event_type contains (an invisible or direction-changing character|a space other than U\+0020)/,
+      );
     }
-    const badName = await put(tenant.keys.admin, 'Caf\u00e9 Visit', { project: 'nfc', properties: { ['cr\u00e8me\u200d']: 'number' } });
+    const badName = await put(tenant.keys.admin, 'Caf\u00e9 Visit', {
+      project: 'nfc',
+      properties: { ['cr\u00e8me\u200d']: 'number' },
+    });
     expect(badName.status).toBe(400);
-    const badProp = await post(tenant.keys.ingest, [{ event_type: 'Caf\u00e9 Visit', project: 'nfc', properties: { ['cr\u00e8me\u2069']: 1 } }]);
+    const badProp = await post(tenant.keys.ingest, [
+      { event_type: 'Caf\u00e9 Visit', project: 'nfc', properties: { ['cr\u00e8me\u2069']: 1 } },
+    ]);
     expect(badProp.body.error.details[0].message).toContain('the property name');
   });
 });
@@ -267,12 +401,22 @@ describe('isolation', () => {
     const owner = await env.createTenant();
     const stranger = await env.createTenant();
     await call(runtime.url, '/v1/projects', { key: owner.keys.admin, json: { slug: 'locked', schema_mode: 'strict' } });
-    await post(owner.keys.ingest, [{ event_type: 'private_type', project: 'web' }, { event_type: 'nope', project: 'locked' }]);
-    await eventually(async () => ((await catalogTypes(owner.keys.read, 'web')).has('private_type') && (await violations(owner.keys.read, 'locked')).length === 1 ? true : undefined));
+    await post(owner.keys.ingest, [
+      { event_type: 'private_type', project: 'web' },
+      { event_type: 'nope', project: 'locked' },
+    ]);
+    await eventually(async () =>
+      (await catalogTypes(owner.keys.read, 'web')).has('private_type') &&
+      (await violations(owner.keys.read, 'locked')).length === 1
+        ? true
+        : undefined,
+    );
 
     const theirs = await call(runtime.url, '/v1/catalog', { key: stranger.keys.read });
     expect(theirs.body.projects).toEqual([expect.objectContaining({ project: 'web', event_types: [] })]);
-    expect((await call(runtime.url, '/v1/catalog/violations', { key: stranger.keys.read })).body.violations).toEqual([]);
+    expect((await call(runtime.url, '/v1/catalog/violations', { key: stranger.keys.read })).body.violations).toEqual(
+      [],
+    );
     expect((await call(runtime.url, '/v1/catalog?project=locked', { key: stranger.keys.read })).status).toBe(404);
     expect((await put(stranger.keys.admin, 'private_type', { project: 'locked' })).status).toBe(404);
 
@@ -289,7 +433,11 @@ describe('cost on the hot path', () => {
   let statements: string[] = [];
   beforeAll(async () => {
     // One connection, opened (and its one-time type lookup done) before counting starts.
-    counted = postgres(env.config.database.url, { max: 1, onnotice: () => undefined, debug: (_conn, query) => void statements.push(query.trim().split(/\s+/)[0]!.toLowerCase()) }) as unknown as Sql;
+    counted = postgres(env.config.database.url, {
+      max: 1,
+      onnotice: () => undefined,
+      debug: (_conn, query) => void statements.push(query.trim().split(/\s+/)[0]!.toLowerCase()),
+    }) as unknown as Sql;
     await counted`select 1`;
     statements = [];
   });
@@ -307,7 +455,12 @@ describe('cost on the hot path', () => {
     );
     const deps = { ...env.adapters, catalog: registry };
     const batch = (round: number) => ({
-      events: Array.from({ length: 500 }, (_, i) => ({ event_type: `t${i % 3}`, project: 'web', event_id: `cost-${round}-${i}`, properties: { i, s: `v${i}`, b: i % 2 === 0 } })),
+      events: Array.from({ length: 500 }, (_, i) => ({
+        event_type: `t${i % 3}`,
+        project: 'web',
+        event_id: `cost-${round}-${i}`,
+        properties: { i, s: `v${i}`, b: i % 2 === 0 },
+      })),
     });
     const trace = { requestId: 'cost' };
 

@@ -30,11 +30,23 @@ beforeAll(async () => {
     // A generous deadline: this machine is shared; the test is about sizes and closed connections, not speed.
     KAFKA_SEND_TIMEOUT: '20s',
   });
-  [big, ...small] = await Promise.all([env.createTenant(), env.createTenant(), env.createTenant(), env.createTenant()]) as [TestTenant, ...TestTenant[]];
+  [big, ...small] = (await Promise.all([
+    env.createTenant(),
+    env.createTenant(),
+    env.createTenant(),
+    env.createTenant(),
+  ])) as [TestTenant, ...TestTenant[]];
   proxy = await startDroppingProxy(env.config.kafka.brokers[0]!);
   // The ingest producer (and the aggregate step's own writes) go through the proxy; the consumer reads directly.
-  const kafka = createKafka({ ...env.config.kafka, clientId: `proxied-${env.runId}`, socketFactory: proxy.socketFactory });
-  log = createProducer(kafka, { sendTimeoutMs: env.config.kafka.sendTimeoutMs, maxQueuedMessages: env.config.kafka.maxQueuedEvents });
+  const kafka = createKafka({
+    ...env.config.kafka,
+    clientId: `proxied-${env.runId}`,
+    socketFactory: proxy.socketFactory,
+  });
+  log = createProducer(kafka, {
+    sendTimeoutMs: env.config.kafka.sendTimeoutMs,
+    maxQueuedMessages: env.config.kafka.maxQueuedEvents,
+  });
   const adapters: Adapters = { ...env.adapters, log };
   runtime = await startLocalRuntime(adapters, { port: 0, web: false, scheduler: false });
 });
@@ -56,9 +68,19 @@ const TEXT = ['é', 'ß', '€', '日本', '😀', '✅', 'a b', '"q"', '\\'];
  * A body of exactly `bytes` bytes holding `count` events, padded through each event's `properties.pad` (ASCII,
  * one byte per character), or undefined if no such body exists within the per-event limits.
  */
-function bodyOf(count: number, bytes: number, seedText: string, eventType = 'size_probe'): { body: string; ids: string[] } | undefined {
+function bodyOf(
+  count: number,
+  bytes: number,
+  seedText: string,
+  eventType = 'size_probe',
+): { body: string; ids: string[] } | undefined {
   const ids = Array.from({ length: count }, () => randomUUID());
-  const events = ids.map((event_id) => ({ event_type: eventType, project: 'web', event_id, properties: { text: seedText, pad: '' } }));
+  const events = ids.map((event_id) => ({
+    event_type: eventType,
+    project: 'web',
+    event_id,
+    properties: { text: seedText, pad: '' },
+  }));
   const base = Buffer.byteLength(JSON.stringify({ events }));
   const extra = bytes - base;
   if (extra < 0) return undefined;
@@ -87,7 +109,10 @@ function record(tenant: TestTenant, ids: string[]) {
 
 async function expectAcceptedStoredOnce(tenant: TestTenant, ids: string[], body: string, gzip = false) {
   const res = await post(tenant, body, gzip);
-  expect({ status: res.status, body: res.status === 202 ? undefined : res.body }).toEqual({ status: 202, body: undefined });
+  expect({ status: res.status, body: res.status === 202 ? undefined : res.body }).toEqual({
+    status: 202,
+    body: undefined,
+  });
   expect(res.body).toMatchObject({ accepted: ids.length, rejected: 0 });
   record(tenant, ids);
 }
@@ -106,7 +131,15 @@ describe('bodies at the limits reach Kafka', () => {
           await expectAcceptedStoredOnce(big, b!.ids, b!.body, gzip);
         },
       ),
-      { numRuns: 8, examples: [[1000, 0, 'é', false], [1000, 1, '😀', true], [1000, 1_048_576 - 750_000, 'a b', false], [33, 0, '€', false]] },
+      {
+        numRuns: 8,
+        examples: [
+          [1000, 0, 'é', false],
+          [1000, 1, '😀', true],
+          [1000, 1_048_576 - 750_000, 'a b', false],
+          [33, 0, '€', false],
+        ],
+      },
     );
   }, 180_000);
 
@@ -116,7 +149,11 @@ describe('bodies at the limits reach Kafka', () => {
       const properties = { pad: '' };
       properties.pad = 'y'.repeat(size - Buffer.byteLength(JSON.stringify(properties)));
       expect(Buffer.byteLength(JSON.stringify(properties))).toBe(size);
-      await expectAcceptedStoredOnce(big, [id], JSON.stringify({ events: [{ event_type: 'size_probe', project: 'web', event_id: id, properties }] }));
+      await expectAcceptedStoredOnce(
+        big,
+        [id],
+        JSON.stringify({ events: [{ event_type: 'size_probe', project: 'web', event_id: id, properties }] }),
+      );
     }
   });
 
@@ -131,35 +168,41 @@ describe('tenants beside each other', () => {
   it('answers every small request of other tenants while one tenant sends maximum-size batches, through closed connections', async () => {
     const statuses: number[] = [];
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 2, max: 5 }), fc.array(fc.integer({ min: 1, max: 20 }), { minLength: 6, maxLength: 24 }), async (bigBatches, smallCounts) => {
-        // The broker side closes the producer's connections: every session has expired (the next request on a
-        // connection closes it), and once the first answer is out, every connection is cut (writes in flight
-        // lose their answers). Bounded faults, not a timer: the test does not depend on this machine's speed.
-        proxy.expireAll();
-        let cut = false;
-        const answered = (status: number) => {
-          statuses.push(status);
-          if (!cut) {
-            cut = true;
-            proxy.dropAll();
-          }
-          return status;
-        };
-        const bigWrites = Array.from({ length: bigBatches }, () => bodyOf(1000, LIMITS().body, '日本')!).map(async (b) => {
-          const res = await post(big, b.body);
-          if (res.status === 202) record(big, b.ids);
-          return answered(res.status);
-        });
-        const smallWrites = smallCounts.map(async (count, i) => {
-          const tenant = small[i % small.length]!;
-          const b = bodyOf(count, 200 * count + 100, '✅', 'small_probe')!;
-          const res = await post(tenant, b.body);
-          if (res.status === 202) record(tenant, b.ids);
-          return answered(res.status);
-        });
-        const results = await Promise.all([...bigWrites, ...smallWrites]);
-        expect(results.filter((s) => s !== 202)).toEqual([]);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 2, max: 5 }),
+        fc.array(fc.integer({ min: 1, max: 20 }), { minLength: 6, maxLength: 24 }),
+        async (bigBatches, smallCounts) => {
+          // The broker side closes the producer's connections: every session has expired (the next request on a
+          // connection closes it), and once the first answer is out, every connection is cut (writes in flight
+          // lose their answers). Bounded faults, not a timer: the test does not depend on this machine's speed.
+          proxy.expireAll();
+          let cut = false;
+          const answered = (status: number) => {
+            statuses.push(status);
+            if (!cut) {
+              cut = true;
+              proxy.dropAll();
+            }
+            return status;
+          };
+          const bigWrites = Array.from({ length: bigBatches }, () => bodyOf(1000, LIMITS().body, '日本')!).map(
+            async (b) => {
+              const res = await post(big, b.body);
+              if (res.status === 202) record(big, b.ids);
+              return answered(res.status);
+            },
+          );
+          const smallWrites = smallCounts.map(async (count, i) => {
+            const tenant = small[i % small.length]!;
+            const b = bodyOf(count, 200 * count + 100, '✅', 'small_probe')!;
+            const res = await post(tenant, b.body);
+            if (res.status === 202) record(tenant, b.ids);
+            return answered(res.status);
+          });
+          const results = await Promise.all([...bigWrites, ...smallWrites]);
+          expect(results.filter((s) => s !== 202)).toEqual([]);
+        },
+      ),
       { numRuns: 3 },
     );
     expect(proxy.closed()).toBeGreaterThan(0);
@@ -170,15 +213,21 @@ describe('tenants beside each other', () => {
 describe('after all of the above', () => {
   it('has every accepted event in the raw store and in the metrics exactly once', async () => {
     for (const [tenantId, ids] of accepted) {
-      await eventually(async () => {
-        const [row] = await env.adapters.sql<{ n: number; distinct: number }[]>`
+      await eventually(
+        async () => {
+          const [row] = await env.adapters.sql<{ n: number; distinct: number }[]>`
           select count(*)::int as n, count(distinct event_id)::int as distinct from events where tenant_id = ${tenantId}`;
-        return row!.n >= ids.size ? row : undefined;
-      }, 90_000, 250);
+          return row!.n >= ids.size ? row : undefined;
+        },
+        90_000,
+        250,
+      );
       const [row] = await env.adapters.sql<{ n: number; distinct: number }[]>`
         select count(*)::int as n, count(distinct event_id)::int as distinct from events where tenant_id = ${tenantId}`;
       expect(row).toEqual({ n: ids.size, distinct: ids.size });
-      const stored = await env.adapters.sql<{ id: string }[]>`select event_id::text as id from events where tenant_id = ${tenantId}`;
+      const stored = await env.adapters.sql<
+        { id: string }[]
+      >`select event_id::text as id from events where tenant_id = ${tenantId}`;
       expect(stored.filter((r) => !ids.has(r.id))).toEqual([]);
       const [metric] = await env.adapters.sql<{ total: number }[]>`
         select coalesce(sum(value), 0)::int as total from rollups where tenant_id = ${tenantId} and metric = 'count' and interval = '1d'`;

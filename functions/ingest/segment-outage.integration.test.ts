@@ -16,7 +16,8 @@ let broker: RunningBroker;
 let port: number;
 const dataDir = mkdtempSync(join(tmpdir(), 'cs-segment-outage-kafka-'));
 
-const startOwnBroker = () => startBroker({ host: '127.0.0.1', port, dataDir, logFile: join(dataDir, 'broker.log'), heapMb: 384 });
+const startOwnBroker = () =>
+  startBroker({ host: '127.0.0.1', port, dataDir, logFile: join(dataDir, 'broker.log'), heapMb: 384 });
 
 beforeAll(async () => {
   await ensureKafkaJars();
@@ -53,14 +54,27 @@ it('makes the SDK retry through a broker outage, and nothing is lost once the br
   expect(new Set(statuses)).toEqual(new Set([503, 200]));
 
   // Aggregate what Kafka holds: every event once, whatever number of attempts delivered it.
-  const consumers = await startLocalRuntime(env.adapters, { http: false, web: false, scheduler: false, consumers: true });
+  const consumers = await startLocalRuntime(env.adapters, {
+    http: false,
+    web: false,
+    scheduler: false,
+    consumers: true,
+  });
   try {
-    const q = new URLSearchParams({ event_type: 'Survived Outage', interval: '1h', from: new Date(Date.now() - 3_600_000).toISOString() });
-    await eventually(async () => {
-      const res = await call(http.url, `/v1/metrics?${q}`, { key: tenant.keys.read });
-      const total = (res.body.points as { value: number }[]).reduce((n, p) => n + p.value, 0);
-      return total === 40 ? true : undefined;
-    }, 60_000, 250);
+    const q = new URLSearchParams({
+      event_type: 'Survived Outage',
+      interval: '1h',
+      from: new Date(Date.now() - 3_600_000).toISOString(),
+    });
+    await eventually(
+      async () => {
+        const res = await call(http.url, `/v1/metrics?${q}`, { key: tenant.keys.read });
+        const total = (res.body.points as { value: number }[]).reduce((n, p) => n + p.value, 0);
+        return total === 40 ? true : undefined;
+      },
+      60_000,
+      250,
+    );
     const listed = await call(http.url, '/v1/events?event_type=Survived%20Outage&limit=100', { key: tenant.keys.read });
     expect(new Set(listed.body.events.map((e: { properties: { i: number } }) => e.properties.i)).size).toBe(40);
   } finally {

@@ -34,7 +34,12 @@ function sdk(host: string, opts: { maxRetries?: number } = {}) {
 }
 
 async function metricTotal(eventType: string, metric = 'count'): Promise<number> {
-  const q = new URLSearchParams({ event_type: eventType, metric, interval: '1m', from: new Date(Date.now() - 3_600_000).toISOString() });
+  const q = new URLSearchParams({
+    event_type: eventType,
+    metric,
+    interval: '1m',
+    from: new Date(Date.now() - 3_600_000).toISOString(),
+  });
   const res = await call(runtime.url, `/v1/metrics?${q}`, { key: tenant.keys.read });
   expect(res.status).toBe(200);
   return (res.body.points as { value: number }[]).reduce((n, p) => n + p.value, 0);
@@ -54,7 +59,13 @@ describe('@segment/analytics-node against CustomerSignal', () => {
     const { analytics, statuses, failures } = sdk(runtime.url);
     const messageIds = Array.from({ length: 5 }, () => randomUUID());
     for (const [i, messageId] of messageIds.entries()) {
-      analytics.track({ userId: `user-${i % 3}`, event: 'Order Completed', properties: { total: 10 + i, currency: 'EUR' }, messageId, context: { campaign: { name: 'fall', source: 'newsletter', medium: 'email' } } });
+      analytics.track({
+        userId: `user-${i % 3}`,
+        event: 'Order Completed',
+        properties: { total: 10 + i, currency: 'EUR' },
+        messageId,
+        context: { campaign: { name: 'fall', source: 'newsletter', medium: 'email' } },
+      });
     }
     analytics.track({ anonymousId: 'anon-1', event: 'Order Completed', properties: { total: 1 } });
     analytics.page({ userId: 'user-0', name: 'Pricing', category: 'Docs', properties: { path: '/pricing' } });
@@ -76,17 +87,38 @@ describe('@segment/analytics-node against CustomerSignal', () => {
     expect(tracked).toHaveLength(6);
     const byId = new Map(tracked.map((e) => [e.event_id, e]));
     for (const [i, messageId] of messageIds.entries()) {
-      expect(byId.get(messageId)).toMatchObject({ user_id: `user-${i % 3}`, project: 'web', properties: { total: 10 + i, currency: 'EUR' } });
-      expect(byId.get(messageId)!.context).toMatchObject({ campaign: { source: 'newsletter' }, library: { name: '@segment/analytics-node' } });
+      expect(byId.get(messageId)).toMatchObject({
+        user_id: `user-${i % 3}`,
+        project: 'web',
+        properties: { total: 10 + i, currency: 'EUR' },
+      });
+      expect(byId.get(messageId)!.context).toMatchObject({
+        campaign: { source: 'newsletter' },
+        library: { name: '@segment/analytics-node' },
+      });
     }
     expect(tracked.find((e) => e.user_id === 'anon-1')).toBeDefined();
 
     const others = await explore({ event_type: '$page', limit: '10' });
-    expect(others).toEqual([expect.objectContaining({ user_id: 'user-0', properties: { path: '/pricing', name: 'Pricing', category: 'Docs' } })]);
+    expect(others).toEqual([
+      expect.objectContaining({
+        user_id: 'user-0',
+        properties: { path: '/pricing', name: 'Pricing', category: 'Docs' },
+      }),
+    ]);
     const [identify] = await explore({ event_type: '$identify' });
-    expect(identify).toMatchObject({ user_id: 'user-0', properties: { email: 'ada@example.com', plan: 'pro' }, context: expect.objectContaining({ anonymousId: 'anon-1' }) });
-    expect((await explore({ event_type: '$group' }))[0]).toMatchObject({ properties: { name: 'Acme Inc.', groupId: 'acme' } });
-    expect((await explore({ event_type: '$alias' }))[0]).toMatchObject({ user_id: 'user-0', properties: { previousId: 'anon-1' } });
+    expect(identify).toMatchObject({
+      user_id: 'user-0',
+      properties: { email: 'ada@example.com', plan: 'pro' },
+      context: expect.objectContaining({ anonymousId: 'anon-1' }),
+    });
+    expect((await explore({ event_type: '$group' }))[0]).toMatchObject({
+      properties: { name: 'Acme Inc.', groupId: 'acme' },
+    });
+    expect((await explore({ event_type: '$alias' }))[0]).toMatchObject({
+      user_id: 'user-0',
+      properties: { previousId: 'anon-1' },
+    });
     expect((await explore({ event_type: '$screen' }))[0]).toMatchObject({ properties: { name: 'Home' } });
   });
 
@@ -97,19 +129,22 @@ describe('@segment/analytics-node against CustomerSignal', () => {
       requests++;
       const first = requests === 1;
       const upstream = new URL(runtime.url);
-      const fwd = request({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers }, (up) => {
-        const chunks: Buffer[] = [];
-        up.on('data', (c: Buffer) => chunks.push(c));
-        up.on('end', () => {
-          if (first) {
-            res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '1' });
-            res.end('{"error":{"code":"unavailable","message":"lost"}}');
-          } else {
-            res.writeHead(up.statusCode ?? 502, up.headers);
-            res.end(Buffer.concat(chunks));
-          }
-        });
-      });
+      const fwd = request(
+        { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers },
+        (up) => {
+          const chunks: Buffer[] = [];
+          up.on('data', (c: Buffer) => chunks.push(c));
+          up.on('end', () => {
+            if (first) {
+              res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '1' });
+              res.end('{"error":{"code":"unavailable","message":"lost"}}');
+            } else {
+              res.writeHead(up.statusCode ?? 502, up.headers);
+              res.end(Buffer.concat(chunks));
+            }
+          });
+        },
+      );
       req.pipe(fwd);
     });
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
@@ -124,14 +159,16 @@ describe('@segment/analytics-node against CustomerSignal', () => {
       proxy.close();
     }
     await settled('Retried Batch', 7);
-    const [row] = await env.adapters.sql<{ n: number }[]>`select count(*)::int as n from events where tenant_id = ${tenant.id} and event_type = 'Retried Batch'`;
+    const [row] = await env.adapters.sql<
+      { n: number }[]
+    >`select count(*)::int as n from events where tenant_id = ${tenant.id} and event_type = 'Retried Batch'`;
     expect(row!.n).toBe(7);
     await new Promise((r) => setTimeout(r, 1_000)); // anything late would show by now
     expect(await metricTotal('Retried Batch')).toBe(7);
   });
 });
 
-describe('the spec\'s HTTP behaviour', () => {
+describe("the spec's HTTP behaviour", () => {
   const basic = () => `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`;
   const post = (path: string, json: unknown, headers: Record<string, string> = {}) =>
     call(runtime.url, path, { json, headers: { Authorization: basic(), ...headers } });
@@ -147,31 +184,54 @@ describe('the spec\'s HTTP behaviour', () => {
       ['/v1/alias', { ...user, previousId: 'old' }],
     ] as const) {
       const res = await post(path, body);
-      expect({ path, status: res.status, body: res.body }).toMatchObject({ path, status: 200, body: { success: true, accepted: 1, rejected: 0 } });
+      expect({ path, status: res.status, body: res.body }).toMatchObject({
+        path,
+        status: 200,
+        body: { success: true, accepted: 1, rejected: 0 },
+      });
     }
   });
 
-  it('takes gzip bodies and a browser\'s text/plain body with the writeKey inside', async () => {
+  it("takes gzip bodies and a browser's text/plain body with the writeKey inside", async () => {
     const gz = await call(runtime.url, '/v1/batch', {
       body: gzipSync(JSON.stringify({ batch: [{ type: 'track', userId: 'z', event: 'Zipped' }] })),
       headers: { Authorization: basic(), 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' },
     });
     expect(gz.status).toBe(200);
-    const browser = await call(runtime.url, '/v1/track', { body: JSON.stringify({ userId: 'b', event: 'From Browser', writeKey }), headers: { 'Content-Type': 'text/plain' } });
+    const browser = await call(runtime.url, '/v1/track', {
+      body: JSON.stringify({ userId: 'b', event: 'From Browser', writeKey }),
+      headers: { 'Content-Type': 'text/plain' },
+    });
     expect(browser.status).toBe(200);
-    expect((await call(runtime.url, '/v1/track', { key: writeKey, json: { userId: 'b', event: 'Bearer Too' } })).status).toBe(200);
+    expect(
+      (await call(runtime.url, '/v1/track', { key: writeKey, json: { userId: 'b', event: 'Bearer Too' } })).status,
+    ).toBe(200);
   });
 
   it('accepts the good messages of a batch and reports the bad ones (200, never retried); 400 when none is good', async () => {
-    const mixed = await post('/v1/batch', { batch: [{ type: 'track', userId: 'm', event: 'Mixed' }, { type: 'track', event: 'No User' }, { type: 'nope', userId: 'm' }] });
+    const mixed = await post('/v1/batch', {
+      batch: [
+        { type: 'track', userId: 'm', event: 'Mixed' },
+        { type: 'track', event: 'No User' },
+        { type: 'nope', userId: 'm' },
+      ],
+    });
     expect(mixed.status).toBe(200);
-    expect(mixed.body).toMatchObject({ success: true, accepted: 1, rejected: 2, errors: [{ index: 1, message: 'track needs a userId or an anonymousId' }, { index: 2 }] });
+    expect(mixed.body).toMatchObject({
+      success: true,
+      accepted: 1,
+      rejected: 2,
+      errors: [{ index: 1, message: 'track needs a userId or an anonymousId' }, { index: 2 }],
+    });
     const none = await post('/v1/track', { userId: 'm', event: '$reserved' });
     expect(none.status).toBe(400);
-    expect(none.body.error).toMatchObject({ code: 'no_events_accepted', details: [{ index: 0, message: expect.stringContaining('reserved') }] });
+    expect(none.body.error).toMatchObject({
+      code: 'no_events_accepted',
+      details: [{ index: 0, message: expect.stringContaining('reserved') }],
+    });
   });
 
-  it('applies the spec\'s limits with 400: 32 KB per message, 500 KB per batch (also decompressed)', async () => {
+  it("applies the spec's limits with 400: 32 KB per message, 500 KB per batch (also decompressed)", async () => {
     const big = await post('/v1/track', { userId: 'l', event: 'Big', properties: { s: 'x'.repeat(33 * 1024) } });
     expect(big.status).toBe(400);
     expect(big.body.error.details[0]).toMatchObject({ code: 'message_too_large' });
@@ -188,18 +248,42 @@ describe('the spec\'s HTTP behaviour', () => {
 
   it('refuses missing, unknown and conflicting keys, and keys that are not bound to a project, with clear 4xx', async () => {
     expect((await call(runtime.url, '/v1/track', { json: { userId: 'a', event: 'x' } })).status).toBe(401);
-    const unknown = await call(runtime.url, '/v1/track', { json: { userId: 'a', event: 'x' }, headers: { Authorization: `Basic ${Buffer.from('cs_nope_nope_nope_nope:').toString('base64')}` } });
+    const unknown = await call(runtime.url, '/v1/track', {
+      json: { userId: 'a', event: 'x' },
+      headers: { Authorization: `Basic ${Buffer.from('cs_nope_nope_nope_nope:').toString('base64')}` },
+    });
     expect(unknown.status).toBe(401);
-    expect((await post('/v1/track', { userId: 'a', event: 'x', writeKey: tenant.keys.ingest })).body.error.code).toBe('ambiguous_credentials');
-    const unbound = await call(runtime.url, '/v1/track', { key: tenant.keys.ingest, json: { userId: 'a', event: 'x' } });
+    expect((await post('/v1/track', { userId: 'a', event: 'x', writeKey: tenant.keys.ingest })).body.error.code).toBe(
+      'ambiguous_credentials',
+    );
+    const unbound = await call(runtime.url, '/v1/track', {
+      key: tenant.keys.ingest,
+      json: { userId: 'a', event: 'x' },
+    });
     expect(unbound.status).toBe(403);
     expect(unbound.body.error.message).toContain('--project');
-    expect((await call(runtime.url, '/v1/track', { key: tenant.keys.read, json: { userId: 'a', event: 'x' } })).status).toBe(403);
+    expect(
+      (await call(runtime.url, '/v1/track', { key: tenant.keys.read, json: { userId: 'a', event: 'x' } })).status,
+    ).toBe(403);
   });
 
   it('explains bodies that are not what the spec sends', async () => {
     expect((await post('/v1/batch', { events: [] })).body.error.message).toContain('"batch" must be an array');
-    expect((await call(runtime.url, '/v1/track', { body: '{', headers: { Authorization: basic(), 'Content-Type': 'application/json' } })).body.error.code).toBe('invalid_json');
-    expect((await call(runtime.url, '/v1/track', { body: 'a=b', headers: { Authorization: basic(), 'Content-Type': 'application/x-www-form-urlencoded' } })).status).toBe(415);
+    expect(
+      (
+        await call(runtime.url, '/v1/track', {
+          body: '{',
+          headers: { Authorization: basic(), 'Content-Type': 'application/json' },
+        })
+      ).body.error.code,
+    ).toBe('invalid_json');
+    expect(
+      (
+        await call(runtime.url, '/v1/track', {
+          body: 'a=b',
+          headers: { Authorization: basic(), 'Content-Type': 'application/x-www-form-urlencoded' },
+        })
+      ).status,
+    ).toBe(415);
   });
 });

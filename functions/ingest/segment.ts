@@ -8,7 +8,13 @@ import type { AuthenticatedRequest, HttpRequest } from '../http/request';
 import type { KeyedRoute } from '../http/router';
 import { acceptChecked, traceContext } from './accept-events';
 import { AppError, badRequest, forbidden } from '../../core/errors';
-import { mapSegmentMessage, readSegmentBody, segmentCredentials, SEGMENT_MAX_BATCH_BYTES, type SegmentEndpoint } from '../../core/segment';
+import {
+  mapSegmentMessage,
+  readSegmentBody,
+  segmentCredentials,
+  SEGMENT_MAX_BATCH_BYTES,
+  type SegmentEndpoint,
+} from '../../core/segment';
 import { isPlainObject } from '../../core/event-validation';
 import type { Adapters } from '../../adapters';
 
@@ -25,7 +31,10 @@ function segmentBody(deps: Adapters, request: HttpRequest): unknown {
     // The spec answers an oversized request with 400, which its clients drop rather than retry. A body over
     // MAX_BODY_BYTES as it arrived is 413, as on every ingest route (the local gateway stops reading it there).
     if (e instanceof AppError && e.kind === 'too_large' && request.bodyLength() <= deps.config.limits.maxBodyBytes) {
-      throw badRequest('payload_too_large', `${e.message.replace(/; send fewer events per request\.$/, '')}: the limit is ${maxBytes} bytes per request (Segment: 500 KB per batch, 32 KB per message); send smaller batches.`);
+      throw badRequest(
+        'payload_too_large',
+        `${e.message.replace(/; send fewer events per request\.$/, '')}: the limit is ${maxBytes} bytes per request (Segment: 500 KB per batch, 32 KB per message); send smaller batches.`,
+      );
     }
     throw e;
   }
@@ -39,17 +48,26 @@ function segmentKey(deps: Adapters, request: HttpRequest): string {
   return segmentCredentials(request.headers(), isPlainObject(body) ? body.writeKey : undefined);
 }
 
-async function acceptSegment(deps: Adapters, request: AuthenticatedRequest, endpoint: SegmentEndpoint): Promise<HttpResult> {
+async function acceptSegment(
+  deps: Adapters,
+  request: AuthenticatedRequest,
+  endpoint: SegmentEndpoint,
+): Promise<HttpResult> {
   const { principal } = request;
   const shape = readSegmentBody(segmentBody(deps, request), endpoint, deps.config.limits.maxEventsPerBatch);
   if (!shape.ok) throw badRequest(shape.code ?? 'invalid_body', shape.message);
   if (!principal.projectId) {
-    throw forbidden('The Segment endpoints need a write key bound to a project (its events go there): create one with `customersignal key create --tenant <slug> --scope ingest --project <project>` or POST /v1/api-keys with "project".');
+    throw forbidden(
+      'The Segment endpoints need a write key bound to a project (its events go there): create one with `customersignal key create --tenant <slug> --scope ingest --project <project>` or POST /v1/api-keys with "project".',
+    );
   }
   const nowMs = deps.now();
   const limits = { ...deps.config.limits, retentionMs: await deps.retention.of(principal.tenantId) };
   const checks = shape.messages.map((m, i) => mapSegmentMessage(m, i, endpoint, shape.batch, nowMs, limits));
-  return json(200, { success: true, ...(await acceptChecked(deps, principal, checks, nowMs, traceContext(request.event))) });
+  return json(200, {
+    success: true,
+    ...(await acceptChecked(deps, principal, checks, nowMs, traceContext(request.event))),
+  });
 }
 
 /** The route of one Segment endpoint: an ingest key, found where Segment's clients put it. */

@@ -8,7 +8,11 @@ let runtime: LocalRuntime;
 
 beforeAll(async () => {
   // A port where no broker listens: the log cannot acknowledge anything.
-  env = await createTestEnv('unavailable', { KAFKA_BROKERS: `127.0.0.1:${await freePort()}`, KAFKA_SEND_TIMEOUT: '1500ms' }, { topics: false });
+  env = await createTestEnv(
+    'unavailable',
+    { KAFKA_BROKERS: `127.0.0.1:${await freePort()}`, KAFKA_SEND_TIMEOUT: '1500ms' },
+    { topics: false },
+  );
   runtime = await startLocalRuntime(env.adapters, { port: 0, web: false, scheduler: false, consumers: false });
 });
 afterAll(async () => {
@@ -20,8 +24,14 @@ afterAll(async () => {
 
 it('answers 503 with Retry-After when Kafka does not acknowledge in time', async () => {
   const tenant = await env.createTenant();
-  const res = await call(runtime.url, '/v1/events', { key: tenant.keys.ingest, json: { event_type: 'a', project: 'web', event_id: 'x1' } });
+  const res = await call(runtime.url, '/v1/events', {
+    key: tenant.keys.ingest,
+    json: { event_type: 'a', project: 'web', event_id: 'x1' },
+  });
   expect(res.status).toBe(503);
   expect(res.headers.get('retry-after')).toBe('2');
-  expect(res.body.error).toEqual({ code: 'unavailable', message: expect.stringContaining('retry with the same event_ids') });
+  expect(res.body.error).toEqual({
+    code: 'unavailable',
+    message: expect.stringContaining('retry with the same event_ids'),
+  });
 });

@@ -13,11 +13,14 @@ const SHORT_ROLLUPS = [{ interval: '10s', keepMs: TEN_SECOND_KEEP_MS }];
 
 export function createMaintenanceHandler(deps: Adapters) {
   const checkFreshness = createFreshnessCheck(deps);
-  return async (_event: unknown): Promise<{ partitionsCreated: number; freshness: FreshnessState | null } & RetentionResult> => {
+  return async (
+    _event: unknown,
+  ): Promise<{ partitionsCreated: number; freshness: FreshnessState | null } & RetentionResult> => {
     const now = deps.now();
     const partitionsCreated = await deps.partitions.ensureAhead(now, DAYS_AHEAD);
     const retention = await deps.dataRetention.applyRetention(now, deps.config.limits.retentionMs, SHORT_ROLLUPS);
-    if (retention.droppedPartitions.length > 0 || retention.deletedEventIds > 0) logger.info('retention applied', { retention });
+    if (retention.droppedPartitions.length > 0 || retention.deletedEventIds > 0)
+      logger.info('retention applied', { retention });
     await deps.keys.flush();
     // Kafka being unreachable must not stop the Postgres housekeeping; freshness then simply does not advance.
     const freshness = await checkFreshness().catch((error: unknown) => {

@@ -38,7 +38,14 @@ function events(t: TestTenant, n: number, seed: number): RawEvent[] {
       eventType: i % 3 === 0 ? 'purchase' : 'view',
       timestampMs: now - ((i * 7_919_000) % (20 * HOUR)),
       userId: i % 5 === 0 ? null : `u${i % 61}`,
-      properties: { amount: (i % 7) / 10, qty: i % 11, nested: { x: i }, 'a.b': 3, label: `l${i % 3}`, ...(i % 2 ? { big: 12345678901.25 } : {}) },
+      properties: {
+        amount: (i % 7) / 10,
+        qty: i % 11,
+        nested: { x: i },
+        'a.b': 3,
+        label: `l${i % 3}`,
+        ...(i % 2 ? { big: 12345678901.25 } : {}),
+      },
     });
   });
 }
@@ -104,13 +111,30 @@ it('recomputes every metric from raw events while the live consumer writes, refr
   expect(await versions(other)).toBe(otherBefore);
 
   // Redis holds what Postgres holds, version for version (the refresh went through the version guard).
-  const stored = await sql<{ projectId: string; eventType: string; metric: RollupMetric; interval: Interval; bucketStart: Date; value: string; version: string }[]>`
+  const stored = await sql<
+    {
+      projectId: string;
+      eventType: string;
+      metric: RollupMetric;
+      interval: Interval;
+      bucketStart: Date;
+      value: string;
+      version: string;
+    }[]
+  >`
     select project_id as "projectId", event_type as "eventType", metric, interval, bucket_start as "bucketStart", value::text, version::text
     from rollups where tenant_id = ${tenant.id}
     union all
     select project_id, event_type, 'unique_users', interval, bucket_start, round(hll_cardinality(sketch))::bigint::text, version::text
     from rollup_sketches where tenant_id = ${tenant.id}`;
-  const keys = stored.map((r) => ({ tenantId: tenant.id, projectId: r.projectId, eventType: r.eventType, metric: r.metric, interval: r.interval, bucketMs: r.bucketStart.getTime() }));
+  const keys = stored.map((r) => ({
+    tenantId: tenant.id,
+    projectId: r.projectId,
+    eventType: r.eventType,
+    metric: r.metric,
+    interval: r.interval,
+    bucketMs: r.bucketStart.getTime(),
+  }));
   const cached = await env.adapters.rollupCache.read(keys);
   const differing = stored.filter((r, i) => {
     const c = cached.get(rollupCacheKey(keys[i]!));
@@ -122,8 +146,12 @@ it('recomputes every metric from raw events while the live consumer writes, refr
 it('refuses a range reaching past raw retention, and a bad time, with one clear line', async () => {
   const old = await runCli(env.config, ['rebuild', '--from', new Date(Date.now() - 40 * 24 * HOUR).toISOString()]);
   expect(old.code).toBe(1);
-  expect(old.stderr).toMatch(/^error: raw events before \S+ are gone \(retention 30 days\), so their rollups are the only history left; rebuild from \S+ or later\n$/);
+  expect(old.stderr).toMatch(
+    /^error: raw events before \S+ are gone \(retention 30 days\), so their rollups are the only history left; rebuild from \S+ or later\n$/,
+  );
   const bad = await runCli(env.config, ['rebuild', '--from', 'last week']);
   expect(bad.code).toBe(1);
-  expect(bad.stderr.trim()).toBe('error: --from must be an ISO time such as 2026-01-31 or 2026-01-31T12:00:00Z; got "last week"');
+  expect(bad.stderr.trim()).toBe(
+    'error: --from must be an ISO time such as 2026-01-31 or 2026-01-31T12:00:00Z; got "last week"',
+  );
 }, 60_000);

@@ -54,14 +54,28 @@ export async function rebuildRange(
     inScope += s.events;
   }
   hooks.onStart?.(inScope);
-  const summary: RebuildSummary = { from: new Date(plan.fromMs).toISOString(), to: new Date(plan.toMs).toISOString(), tenants: work.size, days: 0, events: 0, rows: 0 };
+  const summary: RebuildSummary = {
+    from: new Date(plan.fromMs).toISOString(),
+    to: new Date(plan.toMs).toISOString(),
+    tenants: work.size,
+    days: 0,
+    events: 0,
+    rows: 0,
+  };
   for (const day of plan.days) {
     for (const [tenantId, days] of [...work].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const hours = days.get(day.dayMs);
       if (!hours) continue;
       for (const hourMs of day.hours) {
-        const intervals: Interval[] = HOUR_INTERVALS.filter((i) => i !== '10s' || hourMs + INTERVAL_MS['1h'] > plan.tenSecondFromMs);
-        const r = await deps.rebuildStore.rebuildHour({ tenantId, fromMs: hourMs, toMs: hourMs + INTERVAL_MS['1h'], intervals });
+        const intervals: Interval[] = HOUR_INTERVALS.filter(
+          (i) => i !== '10s' || hourMs + INTERVAL_MS['1h'] > plan.tenSecondFromMs,
+        );
+        const r = await deps.rebuildStore.rebuildHour({
+          tenantId,
+          fromMs: hourMs,
+          toMs: hourMs + INTERVAL_MS['1h'],
+          intervals,
+        });
         await deps.rollupCache.write(r.values);
         summary.events += r.events;
         summary.rows += r.values.length;

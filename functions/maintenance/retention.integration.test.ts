@@ -20,7 +20,10 @@ it('drops expired partitions whole, forgets their dedupe ids, keeps long rollups
   // Prepare: events stored 35 days ago (the clock of that day), and events from today.
   const realNow = Date.now();
   const then = realNow - 35 * DAY;
-  const oldEvents = [rawEvent(tenant, { eventType: 'old', timestampMs: then - 3_600_000 }), rawEvent(tenant, { eventType: 'old', timestampMs: then - 3_600_000 + 1 })];
+  const oldEvents = [
+    rawEvent(tenant, { eventType: 'old', timestampMs: then - 3_600_000 }),
+    rawEvent(tenant, { eventType: 'old', timestampMs: then - 3_600_000 + 1 }),
+  ];
   const todays = [rawEvent(tenant, { eventType: 'today', timestampMs: realNow - 60_000 })];
   const topic = env.config.kafka.topics.eventsRaw;
   await createAggregateHandler({ ...env.adapters, now: () => then })(mskBatch(topic, oldEvents));
@@ -49,10 +52,24 @@ it('drops expired partitions whole, forgets their dedupe ids, keeps long rollups
   expect(await count(`select count(*) as n from events where tenant_id = $1 and event_type = 'old'`)).toBe(0);
   expect(await count(`select count(*) as n from events where tenant_id = $1 and event_type = 'today'`)).toBe(1);
   expect(await count(`select count(*) as n from event_ids where tenant_id = $1`)).toBe(1);
-  expect(await count(`select count(*) as n from rollups where tenant_id = $1 and event_type = 'old' and interval = '10s'`)).toBe(0);
-  expect(await count(`select count(*) as n from rollup_sketches where tenant_id = $1 and event_type = 'old' and interval = '10s'`)).toBe(0);
-  expect(await count(`select count(*) as n from rollup_sketches where tenant_id = $1 and event_type = 'old' and interval = '1h'`)).toBe(1);
-  expect(await count(`select coalesce(sum(value), 0) as n from rollups where tenant_id = $1 and event_type = 'old' and interval = '1h'`)).toBe(2);
+  expect(
+    await count(`select count(*) as n from rollups where tenant_id = $1 and event_type = 'old' and interval = '10s'`),
+  ).toBe(0);
+  expect(
+    await count(
+      `select count(*) as n from rollup_sketches where tenant_id = $1 and event_type = 'old' and interval = '10s'`,
+    ),
+  ).toBe(0);
+  expect(
+    await count(
+      `select count(*) as n from rollup_sketches where tenant_id = $1 and event_type = 'old' and interval = '1h'`,
+    ),
+  ).toBe(1);
+  expect(
+    await count(
+      `select coalesce(sum(value), 0) as n from rollups where tenant_id = $1 and event_type = 'old' and interval = '1h'`,
+    ),
+  ).toBe(2);
   for (let d = 0; d <= 3; d++) {
     const [exists] = await env.adapters.sql`select to_regclass(${partitionName(dayStart(realNow) + d * DAY)}) as t`;
     expect(exists!.t).not.toBeNull();
@@ -61,7 +78,11 @@ it('drops expired partitions whole, forgets their dedupe ids, keeps long rollups
   // The same old copies redelivered today are dropped by the retention filter, never counted again.
   const outcome = await createAggregateHandler(env.adapters)(mskBatch(topic, oldEvents));
   expect(outcome).toMatchObject({ stored: 0, expired: 2 });
-  expect(await count(`select coalesce(sum(value), 0) as n from rollups where tenant_id = $1 and event_type = 'old' and interval = '1h'`)).toBe(2);
+  expect(
+    await count(
+      `select coalesce(sum(value), 0) as n from rollups where tenant_id = $1 and event_type = 'old' and interval = '1h'`,
+    ),
+  ).toBe(2);
 });
 
 it("a tenant's own shorter retention: ingest-age events dropped by aggregation, older rows deleted by maintenance, others untouched", async () => {
@@ -73,21 +94,33 @@ it("a tenant's own shorter retention: ingest-age events dropped by aggregation, 
   // Stored 10 days ago (when they were within every retention), for both tenants.
   const then = realNow - 10 * DAY;
   const old = (t: typeof short) => rawEvent(t, { eventType: 'aging', timestampMs: then });
-  const past = { ...env.adapters, now: () => then, retention: createTenantRetention(env.adapters.sql, env.config.limits.retentionMs, 0) };
+  const past = {
+    ...env.adapters,
+    now: () => then,
+    retention: createTenantRetention(env.adapters.sql, env.config.limits.retentionMs, 0),
+  };
   await createAggregateHandler(past)(mskBatch(topic, [old(short), old(normal)], 0, 100));
-  const count = async (t: typeof short) => Number((await env.adapters.sql`select count(*)::int as n from events where tenant_id = ${t.id} and event_type = 'aging'`)[0]!.n);
+  const count = async (t: typeof short) =>
+    Number(
+      (
+        await env.adapters.sql`select count(*)::int as n from events where tenant_id = ${t.id} and event_type = 'aging'`
+      )[0]!.n,
+    );
   expect([await count(short), await count(normal)]).toEqual([1, 1]);
 
   // Today: an 8-day-old event is past the short tenant's retention only.
   const eightDays = (t: typeof short) => rawEvent(t, { eventType: 'aging', timestampMs: realNow - 8 * DAY });
-  const outcome = await createAggregateHandler({ ...env.adapters, retention: createTenantRetention(env.adapters.sql, env.config.limits.retentionMs, 0) })(
-    mskBatch(topic, [eightDays(short), eightDays(normal)], 0, 200),
-  );
+  const outcome = await createAggregateHandler({
+    ...env.adapters,
+    retention: createTenantRetention(env.adapters.sql, env.config.limits.retentionMs, 0),
+  })(mskBatch(topic, [eightDays(short), eightDays(normal)], 0, 200));
   expect(outcome).toMatchObject({ stored: 1, expired: 1 });
 
   const result = await createMaintenanceHandler(env.adapters)({});
   expect(result.deletedTenantEvents).toBe(1);
   expect([await count(short), await count(normal)]).toEqual([0, 2]);
-  const [ids] = await env.adapters.sql<{ n: number }[]>`select count(*)::int as n from event_ids where tenant_id = ${short.id}`;
+  const [ids] = await env.adapters.sql<
+    { n: number }[]
+  >`select count(*)::int as n from event_ids where tenant_id = ${short.id}`;
   expect(ids!.n).toBe(0);
 });

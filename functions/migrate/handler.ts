@@ -80,7 +80,10 @@ const defaultDeps: MigrationsDeps = {
 };
 
 export function createHandler(deps: MigrationsDeps = defaultDeps) {
-  return async function migrationsHandler(event: CloudFormationCustomResourceEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<CustomResourceResult> {
+  return async function migrationsHandler(
+    event: CloudFormationCustomResourceEvent,
+    context?: Pick<Context, 'getRemainingTimeInMillis'>,
+  ): Promise<CustomResourceResult> {
     const physicalResourceId = 'customersignal-migrations';
     // Deleting the stack must not touch the data (the database has its own removal policy).
     if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
@@ -90,7 +93,11 @@ export function createHandler(deps: MigrationsDeps = defaultDeps) {
       sleep: deps.sleep,
       retryable: isConnectionError,
       onRetry: (attempt, delayMs, error) =>
-        logger.warn('database not reachable yet; retrying the migrations', { attempt, delayMs, code: (error as { code?: string }).code ?? 'unknown' }),
+        logger.warn('database not reachable yet; retrying the migrations', {
+          attempt,
+          delayMs,
+          code: (error as { code?: string }).code ?? 'unknown',
+        }),
     });
     logger.info('migrations', { applied: result.applied, alreadyApplied: result.alreadyApplied });
     return { PhysicalResourceId: physicalResourceId, Data: { Applied: result.applied.join(',') || '(none)' } };

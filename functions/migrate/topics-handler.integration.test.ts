@@ -29,16 +29,23 @@ afterAll(async () => {
 
 /** A topic's config value; a topic created a moment ago may answer "does not host this topic-partition" at first. */
 function topicConfig(topic: string, name: string): Promise<string> {
-  return eventually(async () => {
-    const admin = env.adapters.kafka.admin();
-    await admin.connect();
-    try {
-      const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: [name] }] });
-      return resources[0]?.configEntries.find((e) => e.configName === name)?.configValue;
-    } finally {
-      await admin.disconnect();
-    }
-  }, 20_000, 200);
+  return eventually(
+    async () => {
+      const admin = env.adapters.kafka.admin();
+      await admin.connect();
+      try {
+        const { resources } = await admin.describeConfigs({
+          includeSynonyms: false,
+          resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: [name] }],
+        });
+        return resources[0]?.configEntries.find((e) => e.configName === name)?.configValue;
+      } finally {
+        await admin.disconnect();
+      }
+    },
+    20_000,
+    200,
+  );
 }
 
 it('creates every topic with max.message.bytes at the shared limit and raises an existing topic to it', async () => {
@@ -47,7 +54,12 @@ it('creates every topic with max.message.bytes at the shared limit and raises an
   const admin = env.adapters.kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: eventsDlq, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '1048588' }] }] });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic: eventsDlq, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '1048588' }] },
+      ],
+    });
   } catch (e) {
     // A fresh topic may answer "does not host this topic-partition" for a moment while waiting for its leader.
     if (!(await admin.listTopics()).includes(eventsDlq)) throw e;
@@ -63,6 +75,9 @@ it('creates every topic with max.message.bytes at the shared limit and raises an
   expect(result.PhysicalResourceId).toBe('customersignal-topics');
   expect(result.Data?.Topics).toBe(`${eventsRaw}:2,${eventsDlq}:1,${metricUpdates}:2`);
   for (const topic of [eventsRaw, eventsDlq, metricUpdates]) {
-    expect({ topic, value: await topicConfig(topic, 'max.message.bytes') }).toEqual({ topic, value: String(KAFKA_MAX_MESSAGE_BYTES) });
+    expect({ topic, value: await topicConfig(topic, 'max.message.bytes') }).toEqual({
+      topic,
+      value: String(KAFKA_MAX_MESSAGE_BYTES),
+    });
   }
 });

@@ -20,7 +20,9 @@ export function ruleView(r: StoredRule, state: StateView | undefined, generated:
     id: r.rule.id,
     ...spec,
     channels: channels.map((c, i) =>
-      c.type === 'webhook' ? { type: c.type, url: c.url, has_secret: true, ...(generated.has(i) ? { secret: generated.get(i) } : {}) } : c,
+      c.type === 'webhook'
+        ? { type: c.type, url: c.url, has_secret: true, ...(generated.has(i) ? { secret: generated.get(i) } : {}) }
+        : c,
     ),
     status: state ?? { state: 'ok', since: null, value: null },
     created_at: r.createdAt.toISOString(),
@@ -28,7 +30,8 @@ export function ruleView(r: StoredRule, state: StateView | undefined, generated:
   };
 }
 
-const visibleTo = (principal: Principal, r: StoredRule) => !principal.projectId || r.rule.projectId === principal.projectId;
+const visibleTo = (principal: Principal, r: StoredRule) =>
+  !principal.projectId || r.rule.projectId === principal.projectId;
 
 async function ruleOf(deps: Adapters, principal: Principal, id: string): Promise<StoredRule> {
   const r = isUuid(id) ? await deps.alertRules.getRule(principal.tenantId, id) : null;
@@ -37,19 +40,31 @@ async function ruleOf(deps: Adapters, principal: Principal, id: string): Promise
 }
 
 /** The project a rule is about: the one named (which a project-bound key must own), else the key's, else all. */
-async function projectFor(deps: Adapters, principal: Principal, slug: string | null | undefined): Promise<{ id: string; slug: string } | null> {
+async function projectFor(
+  deps: Adapters,
+  principal: Principal,
+  slug: string | null | undefined,
+): Promise<{ id: string; slug: string } | null> {
   if (principal.projectId && principal.projectSlug) {
-    if (slug && slug !== principal.projectSlug) throw forbidden(`This key is bound to project "${principal.projectSlug}".`);
+    if (slug && slug !== principal.projectSlug)
+      throw forbidden(`This key is bound to project "${principal.projectSlug}".`);
     return { id: principal.projectId, slug: principal.projectSlug };
   }
   if (!slug) return null;
   const p = await deps.projects.bySlug(principal.tenantId, slug);
-  if (!p) throw badRequest('invalid_body', `project: "${slug}" does not exist; create it first (POST /v1/projects) or leave project out to watch every project.`);
+  if (!p)
+    throw badRequest(
+      'invalid_body',
+      `project: "${slug}" does not exist; create it first (POST /v1/projects) or leave project out to watch every project.`,
+    );
   return p;
 }
 
 export async function getAlertRules(deps: Adapters, principal: Principal) {
-  const [rules, states] = await Promise.all([deps.alertRules.listRules(principal.tenantId), deps.alertStore.currentStates(principal.tenantId)]);
+  const [rules, states] = await Promise.all([
+    deps.alertRules.listRules(principal.tenantId),
+    deps.alertStore.currentStates(principal.tenantId),
+  ]);
   return { rules: rules.filter((r) => visibleTo(principal, r)).map((r) => ruleView(r, states.get(r.rule.id))) };
 }
 
@@ -63,7 +78,12 @@ export async function postAlertRule(deps: Adapters, principal: Principal, body: 
   const input = parseBody(alertRuleSchema, body);
   const project = await projectFor(deps, principal, input.project);
   const { spec, generated } = withSecrets({ ...input, project: project?.slug ?? null }, null);
-  const r = await deps.alertRules.insertRule(principal.tenantId, randomUUID(), project?.id ?? null, spec as StoredRuleSpec);
+  const r = await deps.alertRules.insertRule(
+    principal.tenantId,
+    randomUUID(),
+    project?.id ?? null,
+    spec as StoredRuleSpec,
+  );
   return ruleView(r, undefined, generated);
 }
 
@@ -89,13 +109,19 @@ export async function getAlerts(deps: Adapters, principal: Principal, params: UR
   const ruleId = params.get('rule_id') ?? undefined;
   if (ruleId !== undefined) await ruleOf(deps, principal, ruleId);
   const before = params.get('before') ?? undefined;
-  if (before !== undefined && !isUuid(before)) throw badRequest('invalid_parameter', 'before must be the id of an alert from a previous page (next_before).');
+  if (before !== undefined && !isUuid(before))
+    throw badRequest('invalid_parameter', 'before must be the id of an alert from a previous page (next_before).');
   const limitRaw = params.get('limit') ?? '50';
   const limit = Number(limitRaw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw badRequest('invalid_parameter', 'limit must be an integer from 1 to 200.');
+  if (!Number.isInteger(limit) || limit < 1 || limit > 200)
+    throw badRequest('invalid_parameter', 'limit must be an integer from 1 to 200.');
   let alerts = await deps.alertStore.listHistory(principal.tenantId, { ruleId, before, limit });
   if (principal.projectId) {
-    const own = new Set((await deps.alertRules.listRules(principal.tenantId)).filter((r) => visibleTo(principal, r)).map((r) => r.rule.id));
+    const own = new Set(
+      (await deps.alertRules.listRules(principal.tenantId))
+        .filter((r) => visibleTo(principal, r))
+        .map((r) => r.rule.id),
+    );
     alerts = alerts.filter((a) => own.has(a.rule_id));
   }
   return { alerts, next_before: alerts.length === limit ? alerts[alerts.length - 1]!.id : null };
@@ -119,14 +145,27 @@ export async function previewAlertRule(deps: Adapters, principal: Principal, bod
   const nowMs = deps.now();
   const fromMs = Date.parse(input.from);
   const askedToMs = input.to === undefined ? nowMs : Date.parse(input.to);
-  if (Number.isNaN(fromMs) || Number.isNaN(askedToMs)) throw badRequest('invalid_body', 'from and to must be ISO-8601 times, e.g. 2026-11-27T10:00:00Z.');
-  if (fromMs >= nowMs) throw badRequest('invalid_body', `from must be in the past (now is ${new Date(nowMs).toISOString()}): the preview replays stored data.`);
+  if (Number.isNaN(fromMs) || Number.isNaN(askedToMs))
+    throw badRequest('invalid_body', 'from and to must be ISO-8601 times, e.g. 2026-11-27T10:00:00Z.');
+  if (fromMs >= nowMs)
+    throw badRequest(
+      'invalid_body',
+      `from must be in the past (now is ${new Date(nowMs).toISOString()}): the preview replays stored data.`,
+    );
   const toMs = Math.min(askedToMs, nowMs);
   if (fromMs >= toMs) throw badRequest('invalid_body', 'from must be earlier than to.');
   const oldest = nowMs - 24 * 3_600_000;
-  if (fromMs < oldest) throw badRequest('invalid_body', `Rules read the 10s data, kept 24 h: from must be after ${new Date(oldest).toISOString()}.`);
+  if (fromMs < oldest)
+    throw badRequest(
+      'invalid_body',
+      `Rules read the 10s data, kept 24 h: from must be after ${new Date(oldest).toISOString()}.`,
+    );
   const project = await projectFor(deps, principal, ruleInput.project);
-  const rule = ruleFromSpec({ tenantId: principal.tenantId, id: 'preview', projectId: project?.id ?? null }, { ...ruleInput, project: project?.slug ?? null, channels: [] } as StoredRuleSpec);
+  const rule = ruleFromSpec({ tenantId: principal.tenantId, id: 'preview', projectId: project?.id ?? null }, {
+    ...ruleInput,
+    project: project?.slug ?? null,
+    channels: [],
+  } as StoredRuleSpec);
   const { stepMs, series, transitions } = await previewRule(deps, rule, fromMs, toMs);
   const iso = (ms: number) => new Date(ms).toISOString();
   return {
@@ -136,7 +175,14 @@ export async function previewAlertRule(deps: Adapters, principal: Principal, bod
     to: iso(toMs),
     step: `${stepMs / 1000}s`,
     fired: transitions.filter((t) => t.to === 'firing').map((t) => iso(t.atMs)),
-    transitions: transitions.map(({ atMs, from, to, value, notification, silenced }) => ({ at: iso(atMs), from, to, value, notification, silenced })),
+    transitions: transitions.map(({ atMs, from, to, value, notification, silenced }) => ({
+      at: iso(atMs),
+      from,
+      to,
+      value,
+      notification,
+      silenced,
+    })),
     series: series.map((p) => ({ t: iso(p.t), value: p.value, state: p.state })),
   };
 }

@@ -36,7 +36,10 @@ export async function postApiKey(deps: Adapters, principal: Principal, body: unk
   // A project-bound admin key can only create keys bound to its own project.
   const projectSlug = principal.projectSlug ?? input.project ?? null;
   if (principal.projectSlug && input.project && input.project !== principal.projectSlug) {
-    throw badRequest('invalid_body', `project: this key is bound to "${principal.projectSlug}"; new keys are bound to it too.`);
+    throw badRequest(
+      'invalid_body',
+      `project: this key is bound to "${principal.projectSlug}"; new keys are bound to it too.`,
+    );
   }
   let projectId: string | null = null;
   if (projectSlug !== null) {

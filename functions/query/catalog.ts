@@ -25,7 +25,12 @@ export const declareCatalogTypeSchema = z.strictObject({
   status: z.enum(TYPE_STATUSES).optional(),
   properties: z
     .record(
-      z.string().refine(isCatalogablePropertyName, `property names are 1-${MAX_PROPERTY_NAME} printable characters, without invisible or direction-changing ones (bidi controls, zero-width characters, spaces other than U+0020)`),
+      z
+        .string()
+        .refine(
+          isCatalogablePropertyName,
+          `property names are 1-${MAX_PROPERTY_NAME} printable characters, without invisible or direction-changing ones (bidi controls, zero-width characters, spaces other than U+0020)`,
+        ),
       z.enum(DECLARABLE_TYPES).nullable(),
     )
     .optional()
@@ -63,7 +68,12 @@ export async function getCatalog(deps: Adapters, principal: Principal, params: U
   const countFromMs = count24hFromMs(deps.now());
   const [modes, rows] = await Promise.all([
     deps.tenants.listProjects(principal.tenantId),
-    deps.catalogStore.readCatalog({ tenantId: principal.tenantId, projectIds: projects.map((p) => p.id), eventType, countFromMs }),
+    deps.catalogStore.readCatalog({
+      tenantId: principal.tenantId,
+      projectIds: projects.map((p) => p.id),
+      eventType,
+      countFromMs,
+    }),
   ]);
   const modeOf = new Map(modes.map((p) => [p.id, p.schemaMode]));
   const { maxEventTypes, maxPropertiesPerType } = deps.config.catalog;
@@ -80,7 +90,10 @@ export async function getCatalog(deps: Adapters, principal: Principal, params: U
 export async function getViolations(deps: Adapters, principal: Principal, params: URLSearchParams) {
   const projects = await readableProjects(deps.projects, principal, params.get('project'));
   const slugOf = new Map(projects.map((p) => [p.id, p.slug]));
-  const rows = await deps.catalogStore.readViolations(principal.tenantId, projects.map((p) => p.id));
+  const rows = await deps.catalogStore.readViolations(
+    principal.tenantId,
+    projects.map((p) => p.id),
+  );
   return {
     violations: rows.map((v) => ({
       project: slugOf.get(v.projectId),
@@ -94,31 +107,60 @@ export async function getViolations(deps: Adapters, principal: Principal, params
   };
 }
 
-export async function putCatalogType(deps: Adapters, principal: Principal, rawEventType: string, body: unknown): Promise<{ created: boolean; entry: unknown }> {
+export async function putCatalogType(
+  deps: Adapters,
+  principal: Principal,
+  rawEventType: string,
+  body: unknown,
+): Promise<{ created: boolean; entry: unknown }> {
   requireScope(principal, 'admin');
   const problem = eventTypeProblem(rawEventType);
-  if (problem) throw badRequest('invalid_parameter', `${problem}; the path holds the event type, URL-encoded (e.g. ${catalogPath('Order Completed')}).`);
+  if (problem)
+    throw badRequest(
+      'invalid_parameter',
+      `${problem}; the path holds the event type, URL-encoded (e.g. ${catalogPath('Order Completed')}).`,
+    );
   // Ingest stores names in NFC: declarations must name them the same way.
   const eventType = normalizeName(rawEventType);
   const input = parseBody(declareCatalogTypeSchema, body);
-  if (input.properties) input.properties = Object.fromEntries(Object.entries(input.properties).map(([k, v]) => [normalizeName(k), v]));
+  if (input.properties)
+    input.properties = Object.fromEntries(Object.entries(input.properties).map(([k, v]) => [normalizeName(k), v]));
 
   if (principal.projectSlug && input.project !== undefined && input.project !== principal.projectSlug) {
-    throw forbidden(`This key is bound to project "${principal.projectSlug}" and cannot change the catalog of "${input.project}".`);
+    throw forbidden(
+      `This key is bound to project "${principal.projectSlug}" and cannot change the catalog of "${input.project}".`,
+    );
   }
   const slug = principal.projectSlug ?? input.project;
-  if (slug === undefined) throw badRequest('invalid_body', 'project: required: the slug of the project whose catalog to change.');
-  const project = principal.projectId && principal.projectSlug ? { id: principal.projectId, slug: principal.projectSlug } : await deps.projects.bySlug(principal.tenantId, slug);
+  if (slug === undefined)
+    throw badRequest('invalid_body', 'project: required: the slug of the project whose catalog to change.');
+  const project =
+    principal.projectId && principal.projectSlug
+      ? { id: principal.projectId, slug: principal.projectSlug }
+      : await deps.projects.bySlug(principal.tenantId, slug);
   if (!project) throw notFound(`Project "${slug}" does not exist.`);
 
   const result = await deps.catalogStore.declareEventType(
-    { tenantId: principal.tenantId, projectId: project.id, eventType, description: input.description === '' ? null : input.description, status: input.status, properties: input.properties ?? {} },
+    {
+      tenantId: principal.tenantId,
+      projectId: project.id,
+      eventType,
+      description: input.description === '' ? null : input.description,
+      status: input.status,
+      properties: input.properties ?? {},
+    },
     deps.config.catalog,
   );
-  if (result.kind !== 'ok') throw conflict('catalog_limit', declarationCapMessage(result.reason, project.slug, eventType));
+  if (result.kind !== 'ok')
+    throw conflict('catalog_limit', declarationCapMessage(result.reason, project.slug, eventType));
   // This process sees the declaration at once; others within CATALOG_CACHE_TTL.
   deps.catalog.invalidate(principal.tenantId, project.id);
   const countFromMs = count24hFromMs(deps.now());
-  const [row] = await deps.catalogStore.readCatalog({ tenantId: principal.tenantId, projectIds: [project.id], eventType, countFromMs });
+  const [row] = await deps.catalogStore.readCatalog({
+    tenantId: principal.tenantId,
+    projectIds: [project.id],
+    eventType,
+    countFromMs,
+  });
   return { created: result.value.created, entry: { project: project.slug, ...typeView(row!) } };
 }

@@ -4,7 +4,15 @@ import { z } from 'zod';
 import type { Principal } from '../../core/api-keys';
 import { requireScope } from '../../core/api-keys';
 import { notFound } from '../../core/errors';
-import { fitsGrid, GRID, isWidgetRange, MAX_WIDGETS, needsEventType, WIDGET_TYPES, type Widget } from '../../core/dashboards';
+import {
+  fitsGrid,
+  GRID,
+  isWidgetRange,
+  MAX_WIDGETS,
+  needsEventType,
+  WIDGET_TYPES,
+  type Widget,
+} from '../../core/dashboards';
 import type { Adapters } from '../../adapters';
 import type { Dashboard } from '../../adapters/postgres/dashboards-store';
 import { parseBody } from '../http/body-schema';
@@ -17,17 +25,34 @@ const widgetSchema = z
     title: z.string().trim().min(1).max(200),
     query: z.strictObject({
       event_type: z.string().min(1).max(200).optional(),
-      metric: z.string().regex(/^(count|unique_users|(sum|avg):[^.\s]+(\.[^.\s]+){0,5})$/, 'metric must be count, unique_users, sum:<path> or avg:<path>').optional(),
+      metric: z
+        .string()
+        .regex(
+          /^(count|unique_users|(sum|avg):[^.\s]+(\.[^.\s]+){0,5})$/,
+          'metric must be count, unique_users, sum:<path> or avg:<path>',
+        )
+        .optional(),
       interval: z.enum(['10s', '1m', '5m', '1h', '1d']).optional(),
-      range: z.string().refine(isWidgetRange, 'range must be a duration such as 15m, 1h, 24h, 7d or 30d (at most 90d)').optional(),
+      range: z
+        .string()
+        .refine(isWidgetRange, 'range must be a duration such as 15m, 1h, 24h, 7d or 30d (at most 90d)')
+        .optional(),
       project: z.string().min(1).max(63).optional(),
-      filter: z.record(z.string().min(1).max(200), z.string().max(500)).refine((f) => Object.keys(f).length <= 10, 'at most 10 filter properties').optional(),
+      filter: z
+        .record(z.string().min(1).max(200), z.string().max(500))
+        .refine((f) => Object.keys(f).length <= 10, 'at most 10 filter properties')
+        .optional(),
     }),
     // A 12-column grid: x is the column (0-11) and y the row (0 at the top) of the widget's top-left cell;
     // without x/y the UI flows widgets in order.
     layout: z
       .strictObject({
-        x: z.number().int().min(0).max(GRID.columns - 1).optional(),
+        x: z
+          .number()
+          .int()
+          .min(0)
+          .max(GRID.columns - 1)
+          .optional(),
         y: z.number().int().min(0).max(GRID.maxRow).optional(),
         w: z.number().int().min(1).max(GRID.columns),
         h: z.number().int().min(1).max(GRID.maxHeight),
@@ -36,7 +61,8 @@ const widgetSchema = z
       .optional(),
   })
   .superRefine((w, ctx) => {
-    if (needsEventType(w.type) && !w.query.event_type) ctx.addIssue({ code: 'custom', path: ['query', 'event_type'], message: `is required for a ${w.type} widget` });
+    if (needsEventType(w.type) && !w.query.event_type)
+      ctx.addIssue({ code: 'custom', path: ['query', 'event_type'], message: `is required for a ${w.type} widget` });
   });
 
 export const dashboardSchema = z.strictObject({
@@ -45,10 +71,18 @@ export const dashboardSchema = z.strictObject({
 });
 
 function view(d: Dashboard) {
-  return { id: d.id, name: d.name, is_default: d.isDefault, widgets: d.widgets, created_at: d.createdAt.toISOString(), updated_at: d.updatedAt.toISOString() };
+  return {
+    id: d.id,
+    name: d.name,
+    is_default: d.isDefault,
+    widgets: d.widgets,
+    created_at: d.createdAt.toISOString(),
+    updated_at: d.updatedAt.toISOString(),
+  };
 }
 
-const withIds = (widgets: z.infer<typeof widgetSchema>[]): Widget[] => widgets.map((w) => ({ ...w, id: w.id ?? randomUUID() }));
+const withIds = (widgets: z.infer<typeof widgetSchema>[]): Widget[] =>
+  widgets.map((w) => ({ ...w, id: w.id ?? randomUUID() }));
 
 async function dashboardOf(deps: Adapters, principal: Principal, id: string): Promise<Dashboard> {
   const d = isUuid(id) ? await deps.dashboards.getDashboard(principal.tenantId, id) : null;
@@ -73,7 +107,10 @@ export async function getDashboardById(deps: Adapters, principal: Principal, id:
 export async function postDashboard(deps: Adapters, principal: Principal, body: unknown) {
   requireScope(principal, 'admin');
   const input = parseBody(dashboardSchema, body);
-  const d = await deps.dashboards.insertDashboard(principal.tenantId, randomUUID(), { name: input.name, widgets: withIds(input.widgets) });
+  const d = await deps.dashboards.insertDashboard(principal.tenantId, randomUUID(), {
+    name: input.name,
+    widgets: withIds(input.widgets),
+  });
   return view(d!);
 }
 
@@ -81,7 +118,10 @@ export async function putDashboard(deps: Adapters, principal: Principal, id: str
   requireScope(principal, 'admin');
   await dashboardOf(deps, principal, id);
   const input = parseBody(dashboardSchema, body);
-  const d = await deps.dashboards.updateDashboard(principal.tenantId, id, { name: input.name, widgets: withIds(input.widgets) });
+  const d = await deps.dashboards.updateDashboard(principal.tenantId, id, {
+    name: input.name,
+    widgets: withIds(input.widgets),
+  });
   if (!d) throw notFound(`Dashboard ${id} does not exist.`);
   return view(d);
 }

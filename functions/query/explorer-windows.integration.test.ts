@@ -24,12 +24,26 @@ it('pages through windows: short or empty pages carry a cursor, and every match 
   const now = Date.now();
   const ages = [0, 0.5, 2, 5, 30, 24 * 10];
   const events = ages.flatMap((h, i) => [
-    { event_type: 'win', project: 'web', event_id: `m-${i}`, timestamp: now - h * HOUR - i, properties: { tier: 'gold' } },
-    { event_type: 'win', project: 'web', event_id: `x-${i}`, timestamp: now - h * HOUR - i, properties: { tier: 'iron' } },
+    {
+      event_type: 'win',
+      project: 'web',
+      event_id: `m-${i}`,
+      timestamp: now - h * HOUR - i,
+      properties: { tier: 'gold' },
+    },
+    {
+      event_type: 'win',
+      project: 'web',
+      event_id: `x-${i}`,
+      timestamp: now - h * HOUR - i,
+      properties: { tier: 'iron' },
+    },
   ]);
   expect((await call(runtime.url, '/v1/events', { key: tenant.keys.ingest, json: { events } })).status).toBe(202);
   await eventually(async () => {
-    const [row] = await env.adapters.sql<{ n: number }[]>`select count(*)::int as n from events where tenant_id = ${tenant.id}`;
+    const [row] = await env.adapters.sql<
+      { n: number }[]
+    >`select count(*)::int as n from events where tenant_id = ${tenant.id}`;
     return row!.n === events.length ? true : undefined;
   });
 
@@ -46,7 +60,16 @@ it('pages through windows: short or empty pages carry a cursor, and every match 
     expect(res.status).toBe(200);
     if (pages === 0) {
       // A late event inside the range, stored after the first page: not part of this paging.
-      await call(runtime.url, '/v1/events', { key: tenant.keys.ingest, json: { event_type: 'win', project: 'web', event_id: 'late', timestamp: now - 3 * HOUR, properties: { tier: 'gold' } } });
+      await call(runtime.url, '/v1/events', {
+        key: tenant.keys.ingest,
+        json: {
+          event_type: 'win',
+          project: 'web',
+          event_id: 'late',
+          timestamp: now - 3 * HOUR,
+          properties: { tier: 'gold' },
+        },
+      });
     }
     seen.push(...res.body.events.map((e) => e.event_id));
     sizes.push(res.body.events.length);

@@ -23,16 +23,22 @@ export async function exploreEvents(deps: Adapters, principal: Principal, params
   // event_type and prop.* may repeat (any of the types; all of the filters); every other parameter is single-valued.
   const requested = singleParam(params, 'project');
   const restrictProjects = requested !== null || principal.projectId !== null;
-  const projectIds = restrictProjects ? (await readableProjects(deps.projects, principal, requested)).map((p) => p.id) : null;
+  const projectIds = restrictProjects
+    ? (await readableProjects(deps.projects, principal, requested)).map((p) => p.id)
+    : null;
   const rawCursor = singleParam(params, 'cursor');
   const cursor = rawCursor ? decodeCursor(rawCursor) : undefined;
   const fromMs = timeParam(params, 'from');
   const toMs = timeParam(params, 'to');
-  if (fromMs !== undefined && toMs !== undefined && fromMs >= toMs) throw badRequest('invalid_parameter', 'from must be earlier than to.');
+  if (fromMs !== undefined && toMs !== undefined && fromMs >= toMs)
+    throw badRequest('invalid_parameter', 'from must be earlier than to.');
   const query: ExplorerQuery = {
     tenantId: principal.tenantId,
     projectIds,
-    eventTypes: params.getAll('event_type').filter((t) => t !== '').map((t) => t.normalize('NFC')),
+    eventTypes: params
+      .getAll('event_type')
+      .filter((t) => t !== '')
+      .map((t) => t.normalize('NFC')),
     userId: singleParam(params, 'user_id') ?? undefined,
     sessionId: singleParam(params, 'session_id') ?? undefined,
     fromMs,

@@ -17,7 +17,10 @@ const STALE_AFTER_TICKS = 3;
  * as fresh as the pipeline). Epoch ms, null when nothing is known.
  */
 export async function tenantDataAsOf(deps: Deps, tenantId: string): Promise<number | null> {
-  const [own, pipeline] = await Promise.all([deps.status.processedThrough(tenantId), deps.freshness.read().catch(() => null)]);
+  const [own, pipeline] = await Promise.all([
+    deps.status.processedThrough(tenantId),
+    deps.freshness.read().catch(() => null),
+  ]);
   return dataAsOf(own, pipeline?.caughtUpThroughMs ?? null);
 }
 
@@ -36,7 +39,11 @@ export async function readStatus(deps: Deps, principal: Principal) {
     }),
   ]);
   const asOf = dataAsOf(own, pipeline?.caughtUpThroughMs ?? null);
-  const lag = pipeline ? lagMs(nowMs, asOf, pipeline, STALE_AFTER_TICKS * deps.config.schedulerTickMs) : asOf === null ? null : Math.max(0, nowMs - asOf);
+  const lag = pipeline
+    ? lagMs(nowMs, asOf, pipeline, STALE_AFTER_TICKS * deps.config.schedulerTickMs)
+    : asOf === null
+      ? null
+      : Math.max(0, nowMs - asOf);
   return {
     data_as_of: asOf === null ? null : new Date(asOf).toISOString(),
     lag_ms: lag,

@@ -13,7 +13,15 @@ import { readStatus } from './freshness';
 import { readiness } from './health';
 import { OPENAPI } from './openapi';
 import { deleteDashboardById, getDashboardById, getDashboards, postDashboard, putDashboard } from './dashboards';
-import { deleteAlertRule, getAlertRule, getAlertRules, getAlerts, postAlertRule, previewAlertRule, putAlertRule } from './alert-rules';
+import {
+  deleteAlertRule,
+  getAlertRule,
+  getAlertRules,
+  getAlerts,
+  postAlertRule,
+  previewAlertRule,
+  putAlertRule,
+} from './alert-rules';
 import type { RouteKeyOf } from '../routes';
 
 const CONFIG_BODY_LIMIT = 64 * 1024;
@@ -24,7 +32,10 @@ export const QUERY_ROUTES: Record<RouteKeyOf<'query'>, Route> = {
     handle: async (deps, r) => json(200, await readMetric(deps, r.principal, parseMetricsQuery(r.query(), deps.now()))),
   },
   'GET /v1/status': { auth: 'read', handle: async (deps, r) => json(200, await readStatus(deps, r.principal)) },
-  'GET /v1/events': { auth: 'read', handle: async (deps, r) => json(200, await exploreEvents(deps, r.principal, r.query())) },
+  'GET /v1/events': {
+    auth: 'read',
+    handle: async (deps, r) => json(200, await exploreEvents(deps, r.principal, r.query())),
+  },
   'GET /v1/projects': { auth: 'read', handle: async (deps, r) => json(200, await getProjects(deps, r.principal)) },
   'POST /v1/projects': {
     auth: 'admin',
@@ -32,20 +43,35 @@ export const QUERY_ROUTES: Record<RouteKeyOf<'query'>, Route> = {
   },
   'PATCH /v1/projects/{slug}': {
     auth: 'admin',
-    handle: async (deps, r) => json(200, await patchProject(deps, r.principal, r.param('slug'), r.body(CONFIG_BODY_LIMIT))),
+    handle: async (deps, r) =>
+      json(200, await patchProject(deps, r.principal, r.param('slug'), r.body(CONFIG_BODY_LIMIT))),
   },
   'GET /v1/api-keys': { auth: 'admin', handle: async (deps, r) => json(200, await getApiKeys(deps, r.principal)) },
   'POST /v1/api-keys': {
     auth: 'admin',
     handle: async (deps, r) => json(201, await postApiKey(deps, r.principal, r.body(CONFIG_BODY_LIMIT))),
   },
-  'DELETE /v1/api-keys/{id}': { auth: 'admin', handle: async (deps, r) => json(200, await deleteApiKey(deps, r.principal, r.param('id'))) },
-  'GET /v1/catalog': { auth: 'read', handle: async (deps, r) => json(200, await getCatalog(deps, r.principal, r.query())) },
-  'GET /v1/catalog/violations': { auth: 'read', handle: async (deps, r) => json(200, await getViolations(deps, r.principal, r.query())) },
+  'DELETE /v1/api-keys/{id}': {
+    auth: 'admin',
+    handle: async (deps, r) => json(200, await deleteApiKey(deps, r.principal, r.param('id'))),
+  },
+  'GET /v1/catalog': {
+    auth: 'read',
+    handle: async (deps, r) => json(200, await getCatalog(deps, r.principal, r.query())),
+  },
+  'GET /v1/catalog/violations': {
+    auth: 'read',
+    handle: async (deps, r) => json(200, await getViolations(deps, r.principal, r.query())),
+  },
   'PUT /v1/catalog/{event_type}': {
     auth: 'admin',
     handle: async (deps, r) => {
-      const { created, entry } = await putCatalogType(deps, r.principal, r.param('event_type'), r.body(CONFIG_BODY_LIMIT));
+      const { created, entry } = await putCatalogType(
+        deps,
+        r.principal,
+        r.param('event_type'),
+        r.body(CONFIG_BODY_LIMIT),
+      );
       return json(created ? 201 : 200, entry);
     },
   },
@@ -58,16 +84,23 @@ export const QUERY_ROUTES: Record<RouteKeyOf<'query'>, Route> = {
     auth: 'read',
     handle: async (deps, r) => json(200, await previewAlertRule(deps, r.principal, r.body(CONFIG_BODY_LIMIT))),
   },
-  'GET /v1/alert-rules/{id}': { auth: 'read', handle: async (deps, r) => json(200, await getAlertRule(deps, r.principal, r.param('id'))) },
+  'GET /v1/alert-rules/{id}': {
+    auth: 'read',
+    handle: async (deps, r) => json(200, await getAlertRule(deps, r.principal, r.param('id'))),
+  },
   'PUT /v1/alert-rules/{id}': {
     auth: 'admin',
-    handle: async (deps, r) => json(200, await putAlertRule(deps, r.principal, r.param('id'), r.body(CONFIG_BODY_LIMIT))),
+    handle: async (deps, r) =>
+      json(200, await putAlertRule(deps, r.principal, r.param('id'), r.body(CONFIG_BODY_LIMIT))),
   },
   'DELETE /v1/alert-rules/{id}': {
     auth: 'admin',
     handle: async (deps, r) => json(200, await deleteAlertRule(deps, r.principal, r.param('id'))),
   },
-  'GET /v1/alerts': { auth: 'read', handle: async (deps, r) => json(200, await getAlerts(deps, r.principal, r.query())) },
+  'GET /v1/alerts': {
+    auth: 'read',
+    handle: async (deps, r) => json(200, await getAlerts(deps, r.principal, r.query())),
+  },
   'GET /v1/dashboards': { auth: 'read', handle: async (deps, r) => json(200, await getDashboards(deps, r.principal)) },
   'POST /v1/dashboards': {
     auth: 'admin',
@@ -79,19 +112,24 @@ export const QUERY_ROUTES: Record<RouteKeyOf<'query'>, Route> = {
   },
   'PUT /v1/dashboards/{id}': {
     auth: 'admin',
-    handle: async (deps, r) => json(200, await putDashboard(deps, r.principal, r.param('id'), r.body(CONFIG_BODY_LIMIT))),
+    handle: async (deps, r) =>
+      json(200, await putDashboard(deps, r.principal, r.param('id'), r.body(CONFIG_BODY_LIMIT))),
   },
   'DELETE /v1/dashboards/{id}': {
     auth: 'admin',
     handle: async (deps, r) => json(200, await deleteDashboardById(deps, r.principal, r.param('id'))),
   },
-  'GET /v1/openapi.json': { auth: 'public', handle: async () => json(200, OPENAPI, { 'Cache-Control': 'public, max-age=300' }) },
+  'GET /v1/openapi.json': {
+    auth: 'public',
+    handle: async () => json(200, OPENAPI, { 'Cache-Control': 'public, max-age=300' }),
+  },
   'GET /healthz': { auth: 'public', handle: async () => json(200, { status: 'ok' }) },
   'GET /readyz': {
     auth: 'public',
     handle: async (deps) => {
       const r = await readiness(deps);
-      if (!r.ready) throw unavailable('A backing service is unreachable; see details.', 5, undefined, 'not_ready', [r.checks]);
+      if (!r.ready)
+        throw unavailable('A backing service is unreachable; see details.', 5, undefined, 'not_ready', [r.checks]);
       return json(200, { status: 'ready', checks: r.checks });
     },
   },

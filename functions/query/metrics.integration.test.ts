@@ -28,7 +28,8 @@ async function metric(p: Principal, query: Record<string, string>) {
 
 async function deliver(events: RawEvent[], size = 5_000) {
   const handler = createAggregateHandler(env.adapters);
-  for (let i = 0; i < events.length; i += size) await handler(mskBatch(env.config.kafka.topics.eventsRaw, events.slice(i, i + size)));
+  for (let i = 0; i < events.length; i += size)
+    await handler(mskBatch(env.config.kafka.topics.eventsRaw, events.slice(i, i + size)));
 }
 
 async function flushRedis(tenant: TestTenant) {
@@ -45,9 +46,19 @@ describe('unique_users', () => {
     const m1 = hour + 10 * 60_000;
     const m2 = m1 + 60_000;
     const events: RawEvent[] = [];
-    for (let i = 0; i < 100_000; i++) events.push(rawEvent(tenant, { eventType: 'visit', userId: `user-${i}`, timestampMs: i < 50_000 ? m1 + (i % 60_000) : m2 + (i % 60_000), properties: {} }));
-    for (let i = 0; i < 1_000; i++) events.push(rawEvent(tenant, { eventType: 'visit', userId: `user-${i}`, timestampMs: m2 + i, properties: {} }));
-    for (let i = 0; i < 500; i++) events.push(rawEvent(tenant, { eventType: 'visit', userId: null, timestampMs: m2 + i, properties: {} }));
+    for (let i = 0; i < 100_000; i++)
+      events.push(
+        rawEvent(tenant, {
+          eventType: 'visit',
+          userId: `user-${i}`,
+          timestampMs: i < 50_000 ? m1 + (i % 60_000) : m2 + (i % 60_000),
+          properties: {},
+        }),
+      );
+    for (let i = 0; i < 1_000; i++)
+      events.push(rawEvent(tenant, { eventType: 'visit', userId: `user-${i}`, timestampMs: m2 + i, properties: {} }));
+    for (let i = 0; i < 500; i++)
+      events.push(rawEvent(tenant, { eventType: 'visit', userId: null, timestampMs: m2 + i, properties: {} }));
 
     // Act
     await deliver(events);
@@ -71,7 +82,12 @@ describe('unique_users', () => {
       select round(hll_cardinality(hll_union_agg(sketch)))::bigint::text as n from rollup_sketches
       where tenant_id = ${tenant.id} and event_type = 'visit' and interval = '1m' and bucket_start >= ${new Date(hour)} and bucket_start < ${new Date(hour + HOUR)}`;
     expect(Number(union!.n)).toBe(hourly[0]!.value);
-    const day = await metric(principal(tenant), { ...range, interval: '1d', from: String(bucketStart(hour, '1d')), to: String(bucketStart(hour, '1d') + 24 * HOUR) });
+    const day = await metric(principal(tenant), {
+      ...range,
+      interval: '1d',
+      from: String(bucketStart(hour, '1d')),
+      to: String(bucketStart(hour, '1d') + 24 * HOUR),
+    });
     expect(day[0]!.value).toBe(hourly[0]!.value);
   }, 90_000);
 
@@ -106,7 +122,13 @@ describe('unique_users', () => {
       rawEvent(inOther, { eventType: 'open', userId: 'x', timestampMs: hour + 2_000 }),
       rawEvent(inOther, { eventType: 'open', userId: 'y', timestampMs: hour + 3_000 }),
     ]);
-    const q = { event_type: 'open', metric: 'unique_users', interval: '1h', from: String(hour), to: String(hour + HOUR) };
+    const q = {
+      event_type: 'open',
+      metric: 'unique_users',
+      interval: '1h',
+      from: String(hour),
+      to: String(hour + HOUR),
+    };
 
     // Act + Assess: estimates are not added, sketches are unioned; the second read comes from Redis.
     expect((await metric(principal(tenant), q))[0]!.value).toBe(2);
@@ -132,12 +154,36 @@ describe('sum and avg', () => {
     const m1 = hour + 5 * 60_000;
     const m2 = m1 + 60_000;
     const events = [
-      rawEvent(tenant, { eventType: 'order', timestampMs: m1 + 1, properties: { plan: 'pro', amount: 0.1, meta: { price: 0.1 } } }),
-      rawEvent(tenant, { eventType: 'order', timestampMs: m1 + 2, properties: { plan: 'pro', amount: 0.2, meta: { price: 0.2 } } }),
-      rawEvent(tenant, { eventType: 'order', timestampMs: m1 + 3, properties: { plan: 'pro', amount: '5', meta: { price: '5' } } }),
-      rawEvent(tenant, { eventType: 'order', timestampMs: m2 + 1, properties: { plan: 'pro', amount: 2 ** 53, meta: { price: 2 ** 53 } } }),
-      rawEvent(tenant, { eventType: 'order', timestampMs: m2 + 2, properties: { plan: 'pro', amount: 1, meta: { price: 1 } } }),
-      rawEvent(tenant, { eventType: 'order', timestampMs: m2 + 3, properties: { plan: 'free', amount: 1, meta: { price: 1 } } }),
+      rawEvent(tenant, {
+        eventType: 'order',
+        timestampMs: m1 + 1,
+        properties: { plan: 'pro', amount: 0.1, meta: { price: 0.1 } },
+      }),
+      rawEvent(tenant, {
+        eventType: 'order',
+        timestampMs: m1 + 2,
+        properties: { plan: 'pro', amount: 0.2, meta: { price: 0.2 } },
+      }),
+      rawEvent(tenant, {
+        eventType: 'order',
+        timestampMs: m1 + 3,
+        properties: { plan: 'pro', amount: '5', meta: { price: '5' } },
+      }),
+      rawEvent(tenant, {
+        eventType: 'order',
+        timestampMs: m2 + 1,
+        properties: { plan: 'pro', amount: 2 ** 53, meta: { price: 2 ** 53 } },
+      }),
+      rawEvent(tenant, {
+        eventType: 'order',
+        timestampMs: m2 + 2,
+        properties: { plan: 'pro', amount: 1, meta: { price: 1 } },
+      }),
+      rawEvent(tenant, {
+        eventType: 'order',
+        timestampMs: m2 + 3,
+        properties: { plan: 'free', amount: 1, meta: { price: 1 } },
+      }),
       rawEvent(tenant, { eventType: 'order', timestampMs: m2 + 4, properties: { plan: 'free' } }),
     ];
     const batch = mskBatch(env.config.kafka.topics.eventsRaw, events);

@@ -17,12 +17,26 @@ export function parseMetricsQuery(params: URLSearchParams, nowMs: number): Metri
   const interval = parseInterval(singleParam(params, 'interval'));
   const toMs = timeParam(params, 'to'); // read before from: a bad `to` is the error named first
   const range = metricRange({ fromMs: timeParam(params, 'from'), toMs, interval }, nowMs);
-  return { eventType, metric, kind, path, interval, ...range, project: singleParam(params, 'project'), props: propertyFilters(params) };
+  return {
+    eventType,
+    metric,
+    kind,
+    path,
+    interval,
+    ...range,
+    project: singleParam(params, 'project'),
+    props: propertyFilters(params),
+  };
 }
 
 export async function readMetric(deps: Adapters, principal: Principal, q: MetricsQuery) {
   const projects = await readableProjects(deps.projects, principal, q.project);
-  const points = await metricPoints(deps.metrics, q, principal.tenantId, projects.map((p) => p.id));
+  const points = await metricPoints(
+    deps.metrics,
+    q,
+    principal.tenantId,
+    projects.map((p) => p.id),
+  );
   const asOf = await tenantDataAsOf(deps, principal.tenantId);
   return {
     event_type: q.eventType,

@@ -6,12 +6,26 @@ const call = (required: string[], properties: Record<string, unknown>, descripti
   properties: {
     type: { type: 'string', description: 'Optional on the single-call endpoints (must match); required in a batch' },
     userId: { type: ['string', 'number'], description: '→ user_id' },
-    anonymousId: { type: ['string', 'number'], description: '→ user_id when there is no userId; else kept as context.anonymousId' },
-    messageId: { type: 'string', maxLength: 128, description: '→ event_id: the idempotency key, so retries are counted once' },
+    anonymousId: {
+      type: ['string', 'number'],
+      description: '→ user_id when there is no userId; else kept as context.anonymousId',
+    },
+    messageId: {
+      type: 'string',
+      maxLength: 128,
+      description: '→ event_id: the idempotency key, so retries are counted once',
+    },
     timestamp: { type: 'string', format: 'date-time', description: 'Event time, used as sent' },
-    originalTimestamp: { type: 'string', format: 'date-time', description: 'Without timestamp: event time = receivedAt - (sentAt - originalTimestamp)' },
+    originalTimestamp: {
+      type: 'string',
+      format: 'date-time',
+      description: 'Without timestamp: event time = receivedAt - (sentAt - originalTimestamp)',
+    },
     sentAt: { type: 'string', format: 'date-time' },
-    context: { type: 'object', description: '→ context, stored beside the properties (MAX_CONTEXT_BYTES, default 32 KB), shown by the explorer' },
+    context: {
+      type: 'object',
+      description: '→ context, stored beside the properties (MAX_CONTEXT_BYTES, default 32 KB), shown by the explorer',
+    },
     integrations: { type: 'object', description: 'Ignored' },
     ...properties,
   },
@@ -19,18 +33,42 @@ const call = (required: string[], properties: Record<string, unknown>, descripti
 const properties = { type: 'object', description: '→ properties' };
 const traits = { type: 'object', description: '→ properties' };
 const messages = {
-  track: call(['event'], { event: { type: 'string', description: '→ event_type (not starting with $)' }, properties }, 'track → event_type = event.'),
-  page: call([], { name: { type: 'string' }, category: { type: 'string' }, properties }, 'page → $page; name and category are added to the properties.'),
-  screen: call([], { name: { type: 'string' }, category: { type: 'string' }, properties }, 'screen → $screen; name and category are added to the properties.'),
+  track: call(
+    ['event'],
+    { event: { type: 'string', description: '→ event_type (not starting with $)' }, properties },
+    'track → event_type = event.',
+  ),
+  page: call(
+    [],
+    { name: { type: 'string' }, category: { type: 'string' }, properties },
+    'page → $page; name and category are added to the properties.',
+  ),
+  screen: call(
+    [],
+    { name: { type: 'string' }, category: { type: 'string' }, properties },
+    'screen → $screen; name and category are added to the properties.',
+  ),
   identify: call([], { traits }, 'identify → $identify; traits are the properties.'),
-  group: call(['groupId'], { groupId: { type: ['string', 'number'] }, traits }, 'group → $group; traits plus groupId are the properties.'),
-  alias: call(['userId', 'previousId'], { previousId: { type: ['string', 'number'] } }, 'alias → $alias; previousId is a property.'),
+  group: call(
+    ['groupId'],
+    { groupId: { type: ['string', 'number'] }, traits },
+    'group → $group; traits plus groupId are the properties.',
+  ),
+  alias: call(
+    ['userId', 'previousId'],
+    { previousId: { type: ['string', 'number'] } },
+    'alias → $alias; previousId is a property.',
+  ),
 };
 
-const error = { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+const error = {
+  description: 'Error',
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+};
 const responses = {
   '200': {
-    description: 'At least one message accepted, acknowledged by Kafka (acks=all). Rejected messages are listed in errors (retrying does not help them)',
+    description:
+      'At least one message accepted, acknowledged by Kafka (acks=all). Rejected messages are listed in errors (retrying does not help them)',
     content: {
       'application/json': {
         schema: {
@@ -40,18 +78,35 @@ const responses = {
             accepted: { type: 'integer' },
             rejected: { type: 'integer' },
             event_ids: { type: 'array', items: { type: ['string', 'null'] } },
-            errors: { type: 'array', items: { type: 'object', properties: { index: { type: 'integer' }, code: { type: 'string' }, message: { type: 'string' } } } },
+            errors: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: { index: { type: 'integer' }, code: { type: 'string' }, message: { type: 'string' } },
+              },
+            },
           },
         },
       },
     },
   },
-  '400': { ...error, description: 'No message accepted (details per message), malformed JSON, or more than 500 KB (payload_too_large): do not retry' },
+  '400': {
+    ...error,
+    description:
+      'No message accepted (details per message), malformed JSON, or more than 500 KB (payload_too_large): do not retry',
+  },
   '401': error,
   '403': { ...error, description: 'Key without the ingest scope, or not bound to a project' },
-  '413': { ...error, description: 'The body as sent is larger than MAX_BODY_BYTES (default 1 MB): payload_too_large, do not retry' },
-  '415': { ...error, description: 'A body that is not JSON under a non-JSON Content-Type, a charset other than UTF-8, or a Content-Encoding other than gzip' },
-  '429': { ...error, description: 'Over the tenant\'s rate: retry after Retry-After' },
+  '413': {
+    ...error,
+    description: 'The body as sent is larger than MAX_BODY_BYTES (default 1 MB): payload_too_large, do not retry',
+  },
+  '415': {
+    ...error,
+    description:
+      'A body that is not JSON under a non-JSON Content-Type, a charset other than UTF-8, or a Content-Encoding other than gzip',
+  },
+  '429': { ...error, description: "Over the tenant's rate: retry after Retry-After" },
   '503': { ...error, description: 'Kafka did not confirm in time: retry with the same messageIds (Retry-After)' },
 };
 
@@ -62,7 +117,9 @@ const body = (schema: unknown) => ({
   // none, is read as JSON too; gzip with or without Content-Encoding.
   content: { 'application/json': { schema }, 'text/plain': { schema }, '*/*': { schema } },
 });
-const writeKey = { writeKey: { type: 'string', description: 'The write key, as browsers send it instead of Basic auth' } };
+const writeKey = {
+  writeKey: { type: 'string', description: 'The write key, as browsers send it instead of Basic auth' },
+};
 const op = (summary: string, schema: unknown, shortPath?: string) => ({
   post: {
     summary: `${summary} (Segment HTTP Tracking API; write key = an ingest key bound to a project, as the Basic user name)${shortPath ? `; analytics.js also posts it to ${shortPath}` : ''}`,
@@ -72,16 +129,26 @@ const op = (summary: string, schema: unknown, shortPath?: string) => ({
     responses,
   },
 });
-const withWriteKey = (m: { properties: Record<string, unknown> }) => ({ ...m, properties: { ...m.properties, ...writeKey } });
+const withWriteKey = (m: { properties: Record<string, unknown> }) => ({
+  ...m,
+  properties: { ...m.properties, ...writeKey },
+});
 
-export const SEGMENT_SECURITY_SCHEMES = { basic: { type: 'http', scheme: 'basic', description: 'Segment write key as the user name, empty password' } } as const;
+export const SEGMENT_SECURITY_SCHEMES = {
+  basic: { type: 'http', scheme: 'basic', description: 'Segment write key as the user name, empty password' },
+} as const;
 
 const batchSchema = {
   type: 'object',
   required: ['batch'],
   properties: {
-    batch: { type: 'array', minItems: 1, maxItems: 1000, items: { oneOf: Object.values(messages).map((m) => ({ ...m, required: [...m.required, 'type'] })) } },
-    context: { type: 'object', description: 'Merged under each message\'s context' },
+    batch: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 1000,
+      items: { oneOf: Object.values(messages).map((m) => ({ ...m, required: [...m.required, 'type'] })) },
+    },
+    context: { type: 'object', description: "Merged under each message's context" },
     sentAt: { type: 'string', format: 'date-time' },
     ...writeKey,
   },

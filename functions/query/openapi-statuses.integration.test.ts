@@ -22,8 +22,16 @@ async function world(name: string, overrides: Record<string, string>, topics = t
 
 beforeAll(async () => {
   main = await world('statuses', {});
-  limited = await world('statuses429', { RATE_LIMIT_EVENTS_PER_SECOND: '1', RATE_LIMIT_BURST: '5', MAX_EVENTS_PER_BATCH: '5' });
-  down = await world('statuses503', { KAFKA_BROKERS: `127.0.0.1:${await freePort()}`, KAFKA_SEND_TIMEOUT: '500ms' }, false);
+  limited = await world('statuses429', {
+    RATE_LIMIT_EVENTS_PER_SECOND: '1',
+    RATE_LIMIT_BURST: '5',
+    MAX_EVENTS_PER_BATCH: '5',
+  });
+  down = await world(
+    'statuses503',
+    { KAFKA_BROKERS: `127.0.0.1:${await freePort()}`, KAFKA_SEND_TIMEOUT: '500ms' },
+    false,
+  );
 });
 afterAll(async () => {
   for (const w of [main, limited, down]) {
@@ -39,19 +47,32 @@ const event = { event_type: 'documented', project: 'web' };
 let adminKeyId = '';
 let ruleId = '';
 let dashboardId = '';
-const dashboard = { name: 'Ops', widgets: [{ type: 'timeseries', title: 'Failures', query: { event_type: 'checkout_failed', interval: '1m', range: '1h' } }] };
+const dashboard = {
+  name: 'Ops',
+  widgets: [
+    { type: 'timeseries', title: 'Failures', query: { event_type: 'checkout_failed', interval: '1m', range: '1h' } },
+  ],
+};
 const alertRule = {
-  name: 'Checkout failures', project: 'web', event_type: 'checkout_failed', metric: 'count',
-  condition: { op: '>', threshold: 10 }, window: '5m', channels: [{ type: 'webhook', url: 'http://127.0.0.1:9/hook' }],
+  name: 'Checkout failures',
+  project: 'web',
+  event_type: 'checkout_failed',
+  metric: 'count',
+  condition: { op: '>', threshold: 10 },
+  window: '5m',
+  channels: [{ type: 'webhook', url: 'http://127.0.0.1:9/hook' }],
 };
 
 const RECIPES: Record<string, Recipe> = {
   'POST /v1/events 202': () => call(m(), '/v1/events', { key: k().ingest, json: event }),
-  'POST /v1/events 400': () => call(m(), '/v1/events', { key: k().ingest, body: '{', headers: { 'Content-Type': 'application/json' } }),
+  'POST /v1/events 400': () =>
+    call(m(), '/v1/events', { key: k().ingest, body: '{', headers: { 'Content-Type': 'application/json' } }),
   'POST /v1/events 401': () => call(m(), '/v1/events', { json: event }),
   'POST /v1/events 403': () => call(m(), '/v1/events', { key: k().read, json: event }),
-  'POST /v1/events 413': () => call(m(), '/v1/events', { key: k().ingest, json: { ...event, properties: { s: 'x'.repeat(2_000_000) } } }),
-  'POST /v1/events 415': () => call(m(), '/v1/events', { key: k().ingest, body: '{}', headers: { 'Content-Type': 'text/plain' } }),
+  'POST /v1/events 413': () =>
+    call(m(), '/v1/events', { key: k().ingest, json: { ...event, properties: { s: 'x'.repeat(2_000_000) } } }),
+  'POST /v1/events 415': () =>
+    call(m(), '/v1/events', { key: k().ingest, body: '{}', headers: { 'Content-Type': 'text/plain' } }),
   'POST /v1/events 429': async () => {
     const json = { events: Array.from({ length: 5 }, () => event) };
     await call(limited.runtime.url, '/v1/events', { key: limited.tenant.keys.ingest, json });
@@ -79,8 +100,10 @@ const RECIPES: Record<string, Recipe> = {
   'POST /v1/projects 401': () => call(m(), '/v1/projects', { json: { slug: 'x' } }),
   'POST /v1/projects 403': () => call(m(), '/v1/projects', { key: k().read, json: { slug: 'x' } }),
   'POST /v1/projects 409': () => call(m(), '/v1/projects', { key: k().admin, json: { slug: 'web' } }),
-  'PATCH /v1/projects/{slug} 200': () => call(m(), '/v1/projects/web', { method: 'PATCH', key: k().admin, json: { name: 'Web' } }),
-  'PATCH /v1/projects/{slug} 400': () => call(m(), '/v1/projects/web', { method: 'PATCH', key: k().admin, json: { schema_mode: 'loose' } }),
+  'PATCH /v1/projects/{slug} 200': () =>
+    call(m(), '/v1/projects/web', { method: 'PATCH', key: k().admin, json: { name: 'Web' } }),
+  'PATCH /v1/projects/{slug} 400': () =>
+    call(m(), '/v1/projects/web', { method: 'PATCH', key: k().admin, json: { schema_mode: 'loose' } }),
   'PATCH /v1/projects/{slug} 401': () => call(m(), '/v1/projects/web', { method: 'PATCH', json: {} }),
   'PATCH /v1/projects/{slug} 403': () => call(m(), '/v1/projects/web', { method: 'PATCH', key: k().read, json: {} }),
   'PATCH /v1/projects/{slug} 404': () => call(m(), '/v1/projects/nope', { method: 'PATCH', key: k().admin, json: {} }),
@@ -95,11 +118,13 @@ const RECIPES: Record<string, Recipe> = {
   'POST /v1/api-keys 400': () => call(m(), '/v1/api-keys', { key: k().admin, json: { scopes: ['write'] } }),
   'POST /v1/api-keys 401': () => call(m(), '/v1/api-keys', { json: { scopes: ['read'] } }),
   'POST /v1/api-keys 403': () => call(m(), '/v1/api-keys', { key: k().read, json: { scopes: ['read'] } }),
-  'POST /v1/api-keys 404': () => call(m(), '/v1/api-keys', { key: k().admin, json: { scopes: ['read'], project: 'nope' } }),
+  'POST /v1/api-keys 404': () =>
+    call(m(), '/v1/api-keys', { key: k().admin, json: { scopes: ['read'], project: 'nope' } }),
   'DELETE /v1/api-keys/{id} 200': () => call(m(), `/v1/api-keys/${adminKeyId}`, { method: 'DELETE', key: k().admin }),
   'DELETE /v1/api-keys/{id} 401': () => call(m(), `/v1/api-keys/${adminKeyId}`, { method: 'DELETE' }),
   'DELETE /v1/api-keys/{id} 403': () => call(m(), `/v1/api-keys/${adminKeyId}`, { method: 'DELETE', key: k().read }),
-  'DELETE /v1/api-keys/{id} 404': () => call(m(), '/v1/api-keys/00000000-0000-4000-8000-000000000000', { method: 'DELETE', key: k().admin }),
+  'DELETE /v1/api-keys/{id} 404': () =>
+    call(m(), '/v1/api-keys/00000000-0000-4000-8000-000000000000', { method: 'DELETE', key: k().admin }),
   'GET /v1/catalog 200': () => call(m(), '/v1/catalog', { key: k().read }),
   'GET /v1/catalog 401': () => call(m(), '/v1/catalog'),
   'GET /v1/catalog 403': () => call(m(), '/v1/catalog', { key: k().ingest }),
@@ -110,15 +135,30 @@ const RECIPES: Record<string, Recipe> = {
   'GET /v1/catalog/violations 404': () => call(m(), '/v1/catalog/violations?project=nope', { key: k().read }),
   'PUT /v1/catalog/{event_type} 200': async () => {
     await call(m(), '/v1/catalog/declared_twice', { method: 'PUT', key: k().admin, json: { project: 'web' } });
-    return call(m(), '/v1/catalog/declared_twice', { method: 'PUT', key: k().admin, json: { project: 'web', description: 'again' } });
+    return call(m(), '/v1/catalog/declared_twice', {
+      method: 'PUT',
+      key: k().admin,
+      json: { project: 'web', description: 'again' },
+    });
   },
-  'PUT /v1/catalog/{event_type} 201': () => call(m(), '/v1/catalog/Order%20Completed', { method: 'PUT', key: k().admin, json: { project: 'web', properties: { total: 'number' } } }),
-  'PUT /v1/catalog/{event_type} 400': () => call(m(), '/v1/catalog/%24reserved', { method: 'PUT', key: k().admin, json: { project: 'web' } }),
-  'PUT /v1/catalog/{event_type} 401': () => call(m(), '/v1/catalog/documented', { method: 'PUT', json: { project: 'web' } }),
-  'PUT /v1/catalog/{event_type} 403': () => call(m(), '/v1/catalog/documented', { method: 'PUT', key: k().read, json: { project: 'web' } }),
-  'PUT /v1/catalog/{event_type} 404': () => call(m(), '/v1/catalog/documented', { method: 'PUT', key: k().admin, json: { project: 'nope' } }),
+  'PUT /v1/catalog/{event_type} 201': () =>
+    call(m(), '/v1/catalog/Order%20Completed', {
+      method: 'PUT',
+      key: k().admin,
+      json: { project: 'web', properties: { total: 'number' } },
+    }),
+  'PUT /v1/catalog/{event_type} 400': () =>
+    call(m(), '/v1/catalog/%24reserved', { method: 'PUT', key: k().admin, json: { project: 'web' } }),
+  'PUT /v1/catalog/{event_type} 401': () =>
+    call(m(), '/v1/catalog/documented', { method: 'PUT', json: { project: 'web' } }),
+  'PUT /v1/catalog/{event_type} 403': () =>
+    call(m(), '/v1/catalog/documented', { method: 'PUT', key: k().read, json: { project: 'web' } }),
+  'PUT /v1/catalog/{event_type} 404': () =>
+    call(m(), '/v1/catalog/documented', { method: 'PUT', key: k().admin, json: { project: 'nope' } }),
   'PUT /v1/catalog/{event_type} 409': () => {
-    const properties = Object.fromEntries(Array.from({ length: main.env.config.catalog.maxPropertiesPerType + 1 }, (_, i) => [`p${i}`, 'string']));
+    const properties = Object.fromEntries(
+      Array.from({ length: main.env.config.catalog.maxPropertiesPerType + 1 }, (_, i) => [`p${i}`, 'string']),
+    );
     return call(m(), '/v1/catalog/too_wide', { method: 'PUT', key: k().admin, json: { project: 'web', properties } });
   },
   'GET /v1/alert-rules 200': () => call(m(), '/v1/alert-rules', { key: k().read }),
@@ -129,26 +169,42 @@ const RECIPES: Record<string, Recipe> = {
     ruleId = res.body.id;
     return res;
   },
-  'POST /v1/alert-rules 400': () => call(m(), '/v1/alert-rules', { key: k().admin, json: { ...alertRule, window: '7m3s' } }),
+  'POST /v1/alert-rules 400': () =>
+    call(m(), '/v1/alert-rules', { key: k().admin, json: { ...alertRule, window: '7m3s' } }),
   'POST /v1/alert-rules 401': () => call(m(), '/v1/alert-rules', { json: alertRule }),
   'POST /v1/alert-rules 403': () => call(m(), '/v1/alert-rules', { key: k().read, json: alertRule }),
-  'POST /v1/alert-rules/preview 200': () => call(m(), '/v1/alert-rules/preview', { key: k().read, json: { rule: alertRule, from: new Date(Date.now() - 60_000).toISOString() } }),
-  'POST /v1/alert-rules/preview 400': () => call(m(), '/v1/alert-rules/preview', { key: k().read, json: { rule: alertRule } }),
+  'POST /v1/alert-rules/preview 200': () =>
+    call(m(), '/v1/alert-rules/preview', {
+      key: k().read,
+      json: { rule: alertRule, from: new Date(Date.now() - 60_000).toISOString() },
+    }),
+  'POST /v1/alert-rules/preview 400': () =>
+    call(m(), '/v1/alert-rules/preview', { key: k().read, json: { rule: alertRule } }),
   'POST /v1/alert-rules/preview 401': () => call(m(), '/v1/alert-rules/preview', { json: {} }),
   'POST /v1/alert-rules/preview 403': () => call(m(), '/v1/alert-rules/preview', { key: k().ingest, json: {} }),
   'GET /v1/alert-rules/{id} 200': () => call(m(), `/v1/alert-rules/${ruleId}`, { key: k().read }),
   'GET /v1/alert-rules/{id} 401': () => call(m(), `/v1/alert-rules/${ruleId}`),
   'GET /v1/alert-rules/{id} 403': () => call(m(), `/v1/alert-rules/${ruleId}`, { key: k().ingest }),
-  'GET /v1/alert-rules/{id} 404': () => call(m(), '/v1/alert-rules/00000000-0000-4000-8000-000000000000', { key: k().read }),
-  'PUT /v1/alert-rules/{id} 200': () => call(m(), `/v1/alert-rules/${ruleId}`, { method: 'PUT', key: k().admin, json: { ...alertRule, enabled: false } }),
-  'PUT /v1/alert-rules/{id} 400': () => call(m(), `/v1/alert-rules/${ruleId}`, { method: 'PUT', key: k().admin, json: { ...alertRule, condition: { op: '!=', threshold: 1 } } }),
+  'GET /v1/alert-rules/{id} 404': () =>
+    call(m(), '/v1/alert-rules/00000000-0000-4000-8000-000000000000', { key: k().read }),
+  'PUT /v1/alert-rules/{id} 200': () =>
+    call(m(), `/v1/alert-rules/${ruleId}`, { method: 'PUT', key: k().admin, json: { ...alertRule, enabled: false } }),
+  'PUT /v1/alert-rules/{id} 400': () =>
+    call(m(), `/v1/alert-rules/${ruleId}`, {
+      method: 'PUT',
+      key: k().admin,
+      json: { ...alertRule, condition: { op: '!=', threshold: 1 } },
+    }),
   'PUT /v1/alert-rules/{id} 401': () => call(m(), `/v1/alert-rules/${ruleId}`, { method: 'PUT', json: alertRule }),
-  'PUT /v1/alert-rules/{id} 403': () => call(m(), `/v1/alert-rules/${ruleId}`, { method: 'PUT', key: k().read, json: alertRule }),
-  'PUT /v1/alert-rules/{id} 404': () => call(m(), '/v1/alert-rules/not-a-rule', { method: 'PUT', key: k().admin, json: alertRule }),
+  'PUT /v1/alert-rules/{id} 403': () =>
+    call(m(), `/v1/alert-rules/${ruleId}`, { method: 'PUT', key: k().read, json: alertRule }),
+  'PUT /v1/alert-rules/{id} 404': () =>
+    call(m(), '/v1/alert-rules/not-a-rule', { method: 'PUT', key: k().admin, json: alertRule }),
   'DELETE /v1/alert-rules/{id} 200': () => call(m(), `/v1/alert-rules/${ruleId}`, { method: 'DELETE', key: k().admin }),
   'DELETE /v1/alert-rules/{id} 401': () => call(m(), `/v1/alert-rules/${ruleId}`, { method: 'DELETE' }),
   'DELETE /v1/alert-rules/{id} 403': () => call(m(), `/v1/alert-rules/${ruleId}`, { method: 'DELETE', key: k().read }),
-  'DELETE /v1/alert-rules/{id} 404': () => call(m(), '/v1/alert-rules/00000000-0000-4000-8000-000000000000', { method: 'DELETE', key: k().admin }),
+  'DELETE /v1/alert-rules/{id} 404': () =>
+    call(m(), '/v1/alert-rules/00000000-0000-4000-8000-000000000000', { method: 'DELETE', key: k().admin }),
   'GET /v1/alerts 200': () => call(m(), '/v1/alerts', { key: k().read }),
   'GET /v1/alerts 400': () => call(m(), '/v1/alerts?limit=1000', { key: k().read }),
   'GET /v1/alerts 401': () => call(m(), '/v1/alerts'),
@@ -162,22 +218,34 @@ const RECIPES: Record<string, Recipe> = {
   'GET /v1/dashboards 401': () => call(m(), '/v1/dashboards'),
   'GET /v1/dashboards 403': () => call(m(), '/v1/dashboards', { key: k().ingest }),
   'POST /v1/dashboards 201': () => call(m(), '/v1/dashboards', { key: k().admin, json: dashboard }),
-  'POST /v1/dashboards 400': () => call(m(), '/v1/dashboards', { key: k().admin, json: { name: 'x', widgets: [{ type: 'pie', title: 'x', query: {} }] } }),
+  'POST /v1/dashboards 400': () =>
+    call(m(), '/v1/dashboards', {
+      key: k().admin,
+      json: { name: 'x', widgets: [{ type: 'pie', title: 'x', query: {} }] },
+    }),
   'POST /v1/dashboards 401': () => call(m(), '/v1/dashboards', { json: dashboard }),
   'POST /v1/dashboards 403': () => call(m(), '/v1/dashboards', { key: k().read, json: dashboard }),
   'GET /v1/dashboards/{id} 200': () => call(m(), `/v1/dashboards/${dashboardId}`, { key: k().read }),
   'GET /v1/dashboards/{id} 401': () => call(m(), `/v1/dashboards/${dashboardId}`),
   'GET /v1/dashboards/{id} 403': () => call(m(), `/v1/dashboards/${dashboardId}`, { key: k().ingest }),
-  'GET /v1/dashboards/{id} 404': () => call(m(), '/v1/dashboards/00000000-0000-4000-8000-000000000000', { key: k().read }),
-  'PUT /v1/dashboards/{id} 200': () => call(m(), `/v1/dashboards/${dashboardId}`, { method: 'PUT', key: k().admin, json: dashboard }),
-  'PUT /v1/dashboards/{id} 400': () => call(m(), `/v1/dashboards/${dashboardId}`, { method: 'PUT', key: k().admin, json: { name: '' , widgets: [] } }),
+  'GET /v1/dashboards/{id} 404': () =>
+    call(m(), '/v1/dashboards/00000000-0000-4000-8000-000000000000', { key: k().read }),
+  'PUT /v1/dashboards/{id} 200': () =>
+    call(m(), `/v1/dashboards/${dashboardId}`, { method: 'PUT', key: k().admin, json: dashboard }),
+  'PUT /v1/dashboards/{id} 400': () =>
+    call(m(), `/v1/dashboards/${dashboardId}`, { method: 'PUT', key: k().admin, json: { name: '', widgets: [] } }),
   'PUT /v1/dashboards/{id} 401': () => call(m(), `/v1/dashboards/${dashboardId}`, { method: 'PUT', json: dashboard }),
-  'PUT /v1/dashboards/{id} 403': () => call(m(), `/v1/dashboards/${dashboardId}`, { method: 'PUT', key: k().read, json: dashboard }),
-  'PUT /v1/dashboards/{id} 404': () => call(m(), '/v1/dashboards/nope', { method: 'PUT', key: k().admin, json: dashboard }),
-  'DELETE /v1/dashboards/{id} 200': () => call(m(), `/v1/dashboards/${dashboardId}`, { method: 'DELETE', key: k().admin }),
+  'PUT /v1/dashboards/{id} 403': () =>
+    call(m(), `/v1/dashboards/${dashboardId}`, { method: 'PUT', key: k().read, json: dashboard }),
+  'PUT /v1/dashboards/{id} 404': () =>
+    call(m(), '/v1/dashboards/nope', { method: 'PUT', key: k().admin, json: dashboard }),
+  'DELETE /v1/dashboards/{id} 200': () =>
+    call(m(), `/v1/dashboards/${dashboardId}`, { method: 'DELETE', key: k().admin }),
   'DELETE /v1/dashboards/{id} 401': () => call(m(), `/v1/dashboards/${dashboardId}`, { method: 'DELETE' }),
-  'DELETE /v1/dashboards/{id} 403': () => call(m(), `/v1/dashboards/${dashboardId}`, { method: 'DELETE', key: k().read }),
-  'DELETE /v1/dashboards/{id} 404': () => call(m(), '/v1/dashboards/00000000-0000-4000-8000-000000000000', { method: 'DELETE', key: k().admin }),
+  'DELETE /v1/dashboards/{id} 403': () =>
+    call(m(), `/v1/dashboards/${dashboardId}`, { method: 'DELETE', key: k().read }),
+  'DELETE /v1/dashboards/{id} 404': () =>
+    call(m(), '/v1/dashboards/00000000-0000-4000-8000-000000000000', { method: 'DELETE', key: k().admin }),
   'GET /v1/openapi.json 200': () => call(m(), '/v1/openapi.json'),
   'GET /healthz 200': () => call(m(), '/healthz'),
   'GET /readyz 200': () => call(m(), '/readyz'),
@@ -209,11 +277,20 @@ const SEGMENT_BODIES: Record<string, unknown> = {
 for (const [path, json] of Object.entries(SEGMENT_BODIES)) {
   Object.assign(RECIPES, {
     [`POST ${path} 200`]: async () => call(m(), path, { json, headers: await basicAuth(main) }),
-    [`POST ${path} 400`]: async () => call(m(), path, { json: path === '/v1/batch' || path === '/v1/b' ? { batch: [] } : { event: 'no user' }, headers: await basicAuth(main) }),
+    [`POST ${path} 400`]: async () =>
+      call(m(), path, {
+        json: path === '/v1/batch' || path === '/v1/b' ? { batch: [] } : { event: 'no user' },
+        headers: await basicAuth(main),
+      }),
     [`POST ${path} 401`]: () => call(m(), path, { json }),
     [`POST ${path} 403`]: () => call(m(), path, { key: k().read, json }),
-    [`POST ${path} 413`]: async () => call(m(), path, { body: 'x'.repeat(main.env.config.limits.maxBodyBytes + 1), headers: { ...(await basicAuth(main)), 'Content-Type': 'application/json' } }),
-    [`POST ${path} 415`]: async () => call(m(), path, { body: '<x/>', headers: { ...(await basicAuth(main)), 'Content-Type': 'text/html' } }),
+    [`POST ${path} 413`]: async () =>
+      call(m(), path, {
+        body: 'x'.repeat(main.env.config.limits.maxBodyBytes + 1),
+        headers: { ...(await basicAuth(main)), 'Content-Type': 'application/json' },
+      }),
+    [`POST ${path} 415`]: async () =>
+      call(m(), path, { body: '<x/>', headers: { ...(await basicAuth(main)), 'Content-Type': 'text/html' } }),
     [`POST ${path} 429`]: async () => {
       // One token per message: the bucket (burst 5, 1/s) is empty within a few requests.
       for (let i = 0; i < 20; i++) {
@@ -226,8 +303,12 @@ for (const [path, json] of Object.entries(SEGMENT_BODIES)) {
   } satisfies Record<string, Recipe>);
 }
 
-const documented = Object.entries(OPENAPI.paths as Record<string, Record<string, { responses: Record<string, unknown> }>>).flatMap(([path, ops]) =>
-  Object.entries(ops).flatMap(([method, op]) => Object.keys(op.responses).map((status) => `${method.toUpperCase()} ${path} ${status}`)),
+const documented = Object.entries(
+  OPENAPI.paths as Record<string, Record<string, { responses: Record<string, unknown> }>>,
+).flatMap(([path, ops]) =>
+  Object.entries(ops).flatMap(([method, op]) =>
+    Object.keys(op.responses).map((status) => `${method.toUpperCase()} ${path} ${status}`),
+  ),
 );
 
 it('has a recipe for every documented route and status, and nothing undocumented', () => {
@@ -238,5 +319,6 @@ it.each(Object.keys(RECIPES))('%s is real', async (name) => {
   const expected = Number(name.slice(name.lastIndexOf(' ') + 1));
   const res = await RECIPES[name]!();
   expect(res.status).toBe(expected);
-  if (expected >= 400) expect(res.body).toEqual(expect.objectContaining({ error: expect.objectContaining({ code: expect.any(String) }) }));
+  if (expected >= 400)
+    expect(res.body).toEqual(expect.objectContaining({ error: expect.objectContaining({ code: expect.any(String) }) }));
 });

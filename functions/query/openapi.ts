@@ -26,7 +26,12 @@ const errorEnvelope = {
 } as const;
 
 const errors = (...codes: number[]) =>
-  Object.fromEntries(codes.map((c) => [String(c), { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }]));
+  Object.fromEntries(
+    codes.map((c) => [
+      String(c),
+      { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+    ]),
+  );
 
 const event = {
   type: 'object',
@@ -41,7 +46,12 @@ const event = {
       description: 'Printable Unicode, no leading/trailing whitespace, not starting with $ (reserved)',
     },
     project: { type: 'string', description: 'Project slug; required unless the key is bound to a project' },
-    timestamp: { oneOf: [{ type: 'string', format: 'date-time' }, { type: 'integer', description: 'epoch milliseconds' }] },
+    timestamp: {
+      oneOf: [
+        { type: 'string', format: 'date-time' },
+        { type: 'integer', description: 'epoch milliseconds' },
+      ],
+    },
     event_id: { type: 'string', minLength: 1, maxLength: 128, description: 'Idempotency key; the first copy wins' },
     user_id: { type: ['string', 'null'], maxLength: 256 },
     session_id: { type: ['string', 'null'], maxLength: 256 },
@@ -59,8 +69,14 @@ const catalogEntry = {
   properties: {
     event_type: { type: 'string' },
     description: { type: ['string', 'null'] },
-    status: { enum: ['active', 'deprecated'], description: 'Deprecated types are still accepted; the status informs the people sending them' },
-    declared: { type: 'boolean', description: 'Declared with PUT /v1/catalog/{event_type} (registered-only types: false)' },
+    status: {
+      enum: ['active', 'deprecated'],
+      description: 'Deprecated types are still accepted; the status informs the people sending them',
+    },
+    declared: {
+      type: 'boolean',
+      description: 'Declared with PUT /v1/catalog/{event_type} (registered-only types: false)',
+    },
     first_seen: isoTime,
     last_seen: isoTime,
     count_24h: { type: 'number', description: 'Events in the current hour and the 23 before it' },
@@ -80,11 +96,20 @@ const catalogEntry = {
   },
 } as const;
 
-const timeParam = (name: string) => ({ name, in: 'query', schema: { type: 'string' }, description: 'ISO-8601 or epoch milliseconds, from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z; at most once' });
+const timeParam = (name: string) => ({
+  name,
+  in: 'query',
+  schema: { type: 'string' },
+  description: 'ISO-8601 or epoch milliseconds, from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z; at most once',
+});
 
 export const OPENAPI = {
   openapi: '3.1.0',
-  info: { title: 'CustomerSignal API', version: '0.1.0', description: 'Real-time, multi-tenant event analytics. The tenant of every request comes from its API key.' },
+  info: {
+    title: 'CustomerSignal API',
+    version: '0.1.0',
+    description: 'Real-time, multi-tenant event analytics. The tenant of every request comes from its API key.',
+  },
   components: {
     securitySchemes: {
       bearer: { type: 'http', scheme: 'bearer' },
@@ -105,7 +130,18 @@ export const OPENAPI = {
               schema: {
                 oneOf: [
                   { $ref: '#/components/schemas/Event' },
-                  { type: 'object', required: ['events'], properties: { events: { type: 'array', minItems: 1, maxItems: 1000, items: { $ref: '#/components/schemas/Event' } } } },
+                  {
+                    type: 'object',
+                    required: ['events'],
+                    properties: {
+                      events: {
+                        type: 'array',
+                        minItems: 1,
+                        maxItems: 1000,
+                        items: { $ref: '#/components/schemas/Event' },
+                      },
+                    },
+                  },
                 ],
               },
             },
@@ -113,7 +149,8 @@ export const OPENAPI = {
         },
         responses: {
           '202': {
-            description: 'At least one event accepted and acknowledged by Kafka (acks=all). Per-event errors include schema_violation (strict mode) and catalog_limit (caps on new event types and properties)',
+            description:
+              'At least one event accepted and acknowledged by Kafka (acks=all). Per-event errors include schema_violation (strict mode) and catalog_limit (caps on new event types and properties)',
             content: {
               'application/json': {
                 schema: {
@@ -122,7 +159,17 @@ export const OPENAPI = {
                     accepted: { type: 'integer' },
                     rejected: { type: 'integer' },
                     event_ids: { type: 'array', items: { type: ['string', 'null'] } },
-                    errors: { type: 'array', items: { type: 'object', properties: { index: { type: 'integer' }, code: { type: 'string' }, message: { type: 'string' } } } },
+                    errors: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        properties: {
+                          index: { type: 'integer' },
+                          code: { type: 'string' },
+                          message: { type: 'string' },
+                        },
+                      },
+                    },
                   },
                 },
               },
@@ -139,16 +186,32 @@ export const OPENAPI = {
           'never show events stored after it. event_type and prop.<path>=<value> may repeat (any of the types; all of the filters, matched as in ' +
           '/v1/metrics); every other parameter at most once (a repeat is a 400). A query value holding U+0000 or percent-encoding that is not UTF-8 is a 400.',
         parameters: [
-          { name: 'event_type', in: 'query', schema: { type: 'string' }, description: 'repeatable: events of any of the given types' },
+          {
+            name: 'event_type',
+            in: 'query',
+            schema: { type: 'string' },
+            description: 'repeatable: events of any of the given types',
+          },
           { name: 'project', in: 'query', schema: { type: 'string' } },
           { name: 'user_id', in: 'query', schema: { type: 'string' } },
           { name: 'session_id', in: 'query', schema: { type: 'string' } },
           timeParam('from'),
           timeParam('to'),
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } },
-          { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'next_cursor of the previous page, as returned; anything else is a 400 invalid_cursor' },
+          {
+            name: 'cursor',
+            in: 'query',
+            schema: { type: 'string' },
+            description: 'next_cursor of the previous page, as returned; anything else is a 400 invalid_cursor',
+          },
         ],
-        responses: { '200': { description: 'Events, newest first, and the cursor of the next page; each event has its context (from the Segment endpoints) or context null' }, ...errors(400, 401, 403, 404) },
+        responses: {
+          '200': {
+            description:
+              'Events, newest first, and the cursor of the next page; each event has its context (from the Segment endpoints) or context null',
+          },
+          ...errors(400, 401, 403, 404),
+        },
       },
     },
     '/v1/metrics': {
@@ -172,21 +235,36 @@ export const OPENAPI = {
               'arithmetic; values are returned as JSON numbers (beyond 2^53 they are rounded to the nearest double). avg = sum / number of events having ' +
               'the property, null for a bucket where none has it. unique_users is a HyperLogLog estimate (within 2 %) of distinct user_ids; events ' +
               'without one do not count.',
-            schema: { type: 'string', pattern: '^(count|unique_users|(sum|avg):[^.]+(\\.[^.]+){0,5})$', default: 'count', examples: ['count', 'unique_users', 'sum:amount', 'avg:cart.total'] },
+            schema: {
+              type: 'string',
+              pattern: '^(count|unique_users|(sum|avg):[^.]+(\\.[^.]+){0,5})$',
+              default: 'count',
+              examples: ['count', 'unique_users', 'sum:amount', 'avg:cart.total'],
+            },
           },
-          { name: 'interval', in: 'query', schema: { type: 'string', enum: ['10s', '1m', '5m', '1h', '1d'], default: '1m' } },
+          {
+            name: 'interval',
+            in: 'query',
+            schema: { type: 'string', enum: ['10s', '1m', '5m', '1h', '1d'], default: '1m' },
+          },
           timeParam('from'),
           timeParam('to'),
           { name: 'project', in: 'query', schema: { type: 'string' } },
         ],
-        responses: { '200': { description: 'Aligned, zero-filled buckets with data_as_of; value is null only for avg buckets without the property' }, ...errors(400, 401, 403, 404) },
+        responses: {
+          '200': {
+            description:
+              'Aligned, zero-filled buckets with data_as_of; value is null only for avg buckets without the property',
+          },
+          ...errors(400, 401, 403, 404),
+        },
       },
     },
     '/v1/status': {
       get: {
         summary: 'Freshness of the calling tenant: what the dashboard shows (scope: read)',
         description:
-          'data_as_of: the time up to which the pipeline has processed this tenant\'s events — its newest processed receive time, or the last moment the ' +
+          "data_as_of: the time up to which the pipeline has processed this tenant's events — its newest processed receive time, or the last moment the " +
           'pipeline was known caught up on every partition, whichever is later (a quiet tenant is as fresh as the pipeline). lag_ms: 0 while the newest ' +
           'check found the pipeline caught up, else now − data_as_of. events_last_minute: events in the six newest 10 s buckets (event time), every event ' +
           'type; a project-bound key counts its project only.',
@@ -199,7 +277,11 @@ export const OPENAPI = {
                   type: 'object',
                   required: ['data_as_of', 'lag_ms', 'events_last_minute'],
                   properties: {
-                    data_as_of: { type: ['string', 'null'], format: 'date-time', description: 'null until anything is known' },
+                    data_as_of: {
+                      type: ['string', 'null'],
+                      format: 'date-time',
+                      description: 'null until anything is known',
+                    },
                     lag_ms: { type: ['integer', 'null'], minimum: 0 },
                     events_last_minute: { type: 'integer', minimum: 0 },
                   },
@@ -212,7 +294,10 @@ export const OPENAPI = {
       },
     },
     '/v1/projects': {
-      get: { summary: 'Projects of the tenant (scope: read)', responses: { '200': { description: 'Projects' }, ...errors(401, 403) } },
+      get: {
+        summary: 'Projects of the tenant (scope: read)',
+        responses: { '200': { description: 'Projects' }, ...errors(401, 403) },
+      },
       post: {
         summary: 'Create a project (scope: admin)',
         requestBody: jsonBody(createProjectSchema),
@@ -228,7 +313,10 @@ export const OPENAPI = {
       },
     },
     '/v1/api-keys': {
-      get: { summary: 'Keys of the tenant: prefix, scopes, last use — never the key (scope: admin)', responses: { '200': { description: 'Keys' }, ...errors(401, 403) } },
+      get: {
+        summary: 'Keys of the tenant: prefix, scopes, last use — never the key (scope: admin)',
+        responses: { '200': { description: 'Keys' }, ...errors(401, 403) },
+      },
       post: {
         summary: 'Create a key; the key is in this response only (scope: admin)',
         requestBody: jsonBody(createApiKeySchema),
@@ -244,9 +332,15 @@ export const OPENAPI = {
     },
     '/v1/catalog': {
       get: {
-        summary: 'Event catalog per project: types, properties with observed and declared types, first/last seen, count in the last 24 h (scope: read)',
+        summary:
+          'Event catalog per project: types, properties with observed and declared types, first/last seen, count in the last 24 h (scope: read)',
         parameters: [
-          { name: 'project', in: 'query', schema: { type: 'string' }, description: 'One project; a project-bound key sees only its own' },
+          {
+            name: 'project',
+            in: 'query',
+            schema: { type: 'string' },
+            description: 'One project; a project-bound key sees only its own',
+          },
           { name: 'event_type', in: 'query', schema: { type: 'string' }, description: 'Only this event type' },
         ],
         responses: {
@@ -264,7 +358,13 @@ export const OPENAPI = {
                         properties: {
                           project: { type: 'string' },
                           schema_mode: { enum: ['open', 'strict'] },
-                          limits: { type: 'object', properties: { max_event_types: { type: 'integer' }, max_properties_per_type: { type: 'integer' } } },
+                          limits: {
+                            type: 'object',
+                            properties: {
+                              max_event_types: { type: 'integer' },
+                              max_properties_per_type: { type: 'integer' },
+                            },
+                          },
                           event_types: { type: 'array', items: { $ref: '#/components/schemas/CatalogEntry' } },
                         },
                       },
@@ -280,7 +380,8 @@ export const OPENAPI = {
     },
     '/v1/catalog/violations': {
       get: {
-        summary: 'Events rejected by strict mode (schema_violation) or the caps (catalog_limit), by event type and reason, with the 10 most recent samples (scope: read)',
+        summary:
+          'Events rejected by strict mode (schema_violation) or the caps (catalog_limit), by event type and reason, with the 10 most recent samples (scope: read)',
         parameters: [{ name: 'project', in: 'query', schema: { type: 'string' } }],
         responses: {
           '200': {
@@ -296,12 +397,26 @@ export const OPENAPI = {
                         type: 'object',
                         properties: {
                           project: { type: 'string' },
-                          event_type: { type: 'string', description: '$other collects types beyond the cap of distinct violating types' },
+                          event_type: {
+                            type: 'string',
+                            description: '$other collects types beyond the cap of distinct violating types',
+                          },
                           reason: { enum: ['unknown_event_type', 'type_mismatch', 'catalog_limit'] },
                           count: { type: 'integer' },
                           first_seen: { type: 'string', format: 'date-time' },
                           last_seen: { type: 'string', format: 'date-time' },
-                          samples: { type: 'array', maxItems: 10, items: { type: 'object', properties: { at: { type: 'string', format: 'date-time' }, message: { type: 'string' }, event_id: { type: 'string' } } } },
+                          samples: {
+                            type: 'array',
+                            maxItems: 10,
+                            items: {
+                              type: 'object',
+                              properties: {
+                                at: { type: 'string', format: 'date-time' },
+                                message: { type: 'string' },
+                                event_id: { type: 'string' },
+                              },
+                            },
+                          },
                         },
                       },
                     },
@@ -316,23 +431,43 @@ export const OPENAPI = {
     },
     '/v1/catalog/{event_type}': {
       put: {
-        summary: 'Declare an event type (created if absent, so strict mode accepts it), its description, status and property types (scope: admin)',
+        summary:
+          'Declare an event type (created if absent, so strict mode accepts it), its description, status and property types (scope: admin)',
         description:
           'In strict mode an event whose type is not in the catalog, or whose property has another JSON type than declared (null is always allowed), is rejected with schema_violation; ' +
           'properties that are not declared are accepted and registered. A property declared as null loses its declaration. Ingest sees the change within CATALOG_CACHE_TTL.',
-        parameters: [{ name: 'event_type', in: 'path', required: true, schema: event.properties.event_type, description: 'The event type, URL-encoded (Order%20Completed)' }],
+        parameters: [
+          {
+            name: 'event_type',
+            in: 'path',
+            required: true,
+            schema: event.properties.event_type,
+            description: 'The event type, URL-encoded (Order%20Completed)',
+          },
+        ],
         requestBody: jsonBody(declareCatalogTypeSchema),
         responses: {
-          '200': { description: 'Updated', content: { 'application/json': { schema: { $ref: '#/components/schemas/CatalogEntry' } } } },
-          '201': { description: 'Created', content: { 'application/json': { schema: { $ref: '#/components/schemas/CatalogEntry' } } } },
+          '200': {
+            description: 'Updated',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/CatalogEntry' } } },
+          },
+          '201': {
+            description: 'Created',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/CatalogEntry' } } },
+          },
           ...errors(400, 401, 403, 404, 409),
         },
       },
     },
     '/v1/alert-rules': {
-      get: { summary: 'Alert rules of the tenant with their current state; webhook secrets are never returned, a webhook channel says "has_secret": true instead (scope: read)', responses: { '200': { description: 'Rules' }, ...errors(401, 403) } },
+      get: {
+        summary:
+          'Alert rules of the tenant with their current state; webhook secrets are never returned, a webhook channel says "has_secret": true instead (scope: read)',
+        responses: { '200': { description: 'Rules' }, ...errors(401, 403) },
+      },
       post: {
-        summary: 'Create an alert rule (scope: admin). A webhook channel without a secret gets one, shown in this response only.',
+        summary:
+          'Create an alert rule (scope: admin). A webhook channel without a secret gets one, shown in this response only.',
         description:
           'metric: count, unique_users, sum:<path>, avg:<path>, ratio (numerator / denominator event types; undefined with a zero denominator → no_data) or anomaly ' +
           '(anomaly.of watched over the window; fires when |value − mean| / max(stddev, √mean, 1) of the previous anomaly.baseline_windows windows exceeds anomaly.sensitivity, in anomaly.direction). ' +
@@ -343,9 +478,10 @@ export const OPENAPI = {
     },
     '/v1/alert-rules/preview': {
       post: {
-        summary: 'When a rule would have fired over a past range (within the last 24 h), and the series it saw (scope: read)',
+        summary:
+          'When a rule would have fired over a past range (within the last 24 h), and the series it saw (scope: read)',
         description:
-          'Replays the rule over stored data with the live engine\'s state machine. Each transition (and `fired`) is reported at the instant the live engine ' +
+          "Replays the rule over stored data with the live engine's state machine. Each transition (and `fired`) is reported at the instant the live engine " +
           'would have made it: the event that crossed the threshold (or the 10 s boundary where data left the window, or the end of `for` / the allowed lateness). ' +
           '`series` has one point per `step` at step boundaries (the window ending there, over the data before it) and one at `to`. `from` must be in the past; ' +
           '`to` defaults to now and is capped at now (nothing after now is simulated); the response echoes the `from` and `to` used.',
@@ -356,7 +492,11 @@ export const OPENAPI = {
               schema: {
                 type: 'object',
                 required: ['rule', 'from'],
-                properties: { rule: { type: 'object', description: 'An alert rule body (name optional)' }, from: { type: 'string', format: 'date-time' }, to: { type: 'string', format: 'date-time' } },
+                properties: {
+                  rule: { type: 'object', description: 'An alert rule body (name optional)' },
+                  from: { type: 'string', format: 'date-time' },
+                  to: { type: 'string', format: 'date-time' },
+                },
               },
             },
           },
@@ -371,7 +511,8 @@ export const OPENAPI = {
         responses: { '200': { description: 'Rule' }, ...errors(401, 403, 404) },
       },
       put: {
-        summary: 'Replace an alert rule (scope: admin); webhook channels sent without a secret keep the one of the same URL',
+        summary:
+          'Replace an alert rule (scope: admin); webhook channels sent without a secret keep the one of the same URL',
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
         requestBody: jsonBody(alertRuleSchema),
         responses: { '200': { description: 'Updated' }, ...errors(400, 401, 403, 404) },
@@ -384,22 +525,32 @@ export const OPENAPI = {
     },
     '/v1/alerts': {
       get: {
-        summary: 'History of state changes, newest first, with value, threshold, window and each notification’s delivery attempts (scope: read)',
+        summary:
+          'History of state changes, newest first, with value, threshold, window and each notification’s delivery attempts (scope: read)',
         description:
           'Each delivery has status (pending, delivered, failed), error (why the last attempt failed; for a failed delivery, why it was given up) and its attempts. ' +
           'A webhook target refused by the target policy (loopback, private, link-local or metadata address) or an invalid URL fails after one attempt, without retries.',
         parameters: [
           { name: 'rule_id', in: 'query', schema: { type: 'string', format: 'uuid' } },
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
-          { name: 'before', in: 'query', schema: { type: 'string', format: 'uuid' }, description: 'next_before of the previous page' },
+          {
+            name: 'before',
+            in: 'query',
+            schema: { type: 'string', format: 'uuid' },
+            description: 'next_before of the previous page',
+          },
         ],
         responses: { '200': { description: 'Alerts' }, ...errors(400, 401, 403, 404) },
       },
     },
     '/v1/dashboards': {
-      get: { summary: 'Dashboards of the tenant; a tenant with none gets its default one (scope: read)', responses: { '200': { description: 'Dashboards' }, ...errors(401, 403) } },
+      get: {
+        summary: 'Dashboards of the tenant; a tenant with none gets its default one (scope: read)',
+        responses: { '200': { description: 'Dashboards' }, ...errors(401, 403) },
+      },
       post: {
-        summary: 'Create a dashboard (scope: admin). Widgets: timeseries, number, table or events, each with a query {event_type, metric, interval, range, project, filter} and an optional layout {x, y, w, h} on a 12-column grid (x column 0-11, y row, x + w <= 12; without x/y widgets flow in array order)',
+        summary:
+          'Create a dashboard (scope: admin). Widgets: timeseries, number, table or events, each with a query {event_type, metric, interval, range, project, filter} and an optional layout {x, y, w, h} on a 12-column grid (x column 0-11, y row, x + w <= 12; without x/y widgets flow in array order)',
         requestBody: jsonBody(dashboardSchema),
         responses: { '201': { description: 'Created' }, ...errors(400, 401, 403) },
       },
@@ -422,9 +573,17 @@ export const OPENAPI = {
         responses: { '200': { description: 'Deleted' }, ...errors(401, 403, 404) },
       },
     },
-    '/v1/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
+    '/v1/openapi.json': {
+      get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } },
+    },
     '/healthz': { get: { summary: 'Process alive', security: [], responses: { '200': { description: 'ok' } } } },
     ...SEGMENT_PATHS,
-    '/readyz': { get: { summary: 'Kafka, Postgres and Redis reachable', security: [], responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } } } },
+    '/readyz': {
+      get: {
+        summary: 'Kafka, Postgres and Redis reachable',
+        security: [],
+        responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } },
+      },
+    },
   },
 } as const;

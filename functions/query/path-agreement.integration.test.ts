@@ -44,13 +44,26 @@ beforeAll(async () => {
   edges.add(bucketStart(NOW, '1d') - DAY);
   const times: number[] = [NOW + 30 * MIN, NOW + 90 * MIN, NOW];
   for (const e of edges) for (const d of [-1, 0, 1, 5_000, 29 * MIN]) times.push(e + d);
-  const extra = fc.sample(fc.integer({ min: bucketStart(NOW, '1d') - DAY, max: NOW + 2 * HOUR }), { numRuns: 150, seed: SEED });
+  const extra = fc.sample(fc.integer({ min: bucketStart(NOW, '1d') - DAY, max: NOW + 2 * HOUR }), {
+    numRuns: 150,
+    seed: SEED,
+  });
   times.push(...extra);
   events = times.map((t, i) => {
     const amount = AMOUNTS_MILLI[i % AMOUNTS_MILLI.length]!;
     // Every 7th event has no amount (avg counts only events having it); every 5th has no user.
-    const properties: Record<string, unknown> = { all: 'yes', k: i % 3 === 0 ? 'a' : 'b', ...(i % 7 === 6 ? {} : { amount: amount / 1000 }) };
-    return rawEvent(tenant, { eventType: 'edge', userId: i % 5 === 4 ? null : `u${i % 23}`, timestampMs: t, receivedAtMs: NOW, properties });
+    const properties: Record<string, unknown> = {
+      all: 'yes',
+      k: i % 3 === 0 ? 'a' : 'b',
+      ...(i % 7 === 6 ? {} : { amount: amount / 1000 }),
+    };
+    return rawEvent(tenant, {
+      eventType: 'edge',
+      userId: i % 5 === 4 ? null : `u${i % 23}`,
+      timestampMs: t,
+      receivedAtMs: NOW,
+      properties,
+    });
   });
   await createAggregateHandler(env.adapters)(mskBatch(env.config.kafka.topics.eventsRaw, events));
 }, 120_000);
@@ -67,17 +80,33 @@ async function flushRedis() {
 }
 
 /** The model: per whole bucket overlapping [from, to), the count and the exact sum of the matching events. */
-function model(interval: Interval, fromMs: number, toMs: number, match: (e: RawEvent) => boolean, metric: 'count' | 'sum') {
+function model(
+  interval: Interval,
+  fromMs: number,
+  toMs: number,
+  match: (e: RawEvent) => boolean,
+  metric: 'count' | 'sum',
+) {
   return bucketRange(fromMs, toMs, interval).map((b) => {
     const inBucket = events.filter((e) => bucketStart(e.timestampMs, interval) === b && match(e));
-    const value = metric === 'count' ? inBucket.length : inBucket.reduce((s, e) => s + Math.round(((e.properties.amount as number | undefined) ?? 0) * 1000), 0) / 1000;
+    const value =
+      metric === 'count'
+        ? inBucket.length
+        : inBucket.reduce((s, e) => s + Math.round(((e.properties.amount as number | undefined) ?? 0) * 1000), 0) /
+          1000;
     return { t: new Date(b).toISOString(), value };
   });
 }
 
 /** A time near a bucket edge of some interval, or NOW, or in the future. */
 const timeArb = fc.oneof(
-  fc.record({ base: fc.constantFrom(...INTERVALS), k: fc.integer({ min: -30, max: 10 }), d: fc.constantFrom(-1, 0, 1, 4_999, 30 * MIN) }).map(({ base, k, d }) => bucketStart(NOW, base) + k * INTERVAL_MS[base] + d),
+  fc
+    .record({
+      base: fc.constantFrom(...INTERVALS),
+      k: fc.integer({ min: -30, max: 10 }),
+      d: fc.constantFrom(-1, 0, 1, 4_999, 30 * MIN),
+    })
+    .map(({ base, k, d }) => bucketStart(NOW, base) + k * INTERVAL_MS[base] + d),
   fc.constantFrom(0, 1, -1, 30 * MIN, 2 * HOUR).map((d) => NOW + d),
   fc.integer({ min: -DAY - HOUR, max: 3 * HOUR }).map((d) => NOW + d),
 );
@@ -97,8 +126,18 @@ describe('path agreement', () => {
       fc.asyncProperty(queryArb, async ({ interval, from, to, metric, flush }) => {
         const toMs = to ?? NOW;
         // Valid queries only: from < to, the 10 s reach (24 h), and at most 10 000 buckets.
-        fc.pre(from < toMs && !(interval === '10s' && from < NOW - 20 * HOUR) && bucketRange(from, toMs, interval).length <= 10_000);
-        const base = { event_type: 'edge', interval, metric, from: String(from), ...(to === undefined ? {} : { to: String(to) }) };
+        fc.pre(
+          from < toMs &&
+            !(interval === '10s' && from < NOW - 20 * HOUR) &&
+            bucketRange(from, toMs, interval).length <= 10_000,
+        );
+        const base = {
+          event_type: 'edge',
+          interval,
+          metric,
+          from: String(from),
+          ...(to === undefined ? {} : { to: String(to) }),
+        };
         if (flush) await flushRedis();
         const rollup = await points(base);
         const raw = await points({ ...base, 'prop.all': 'yes' });
@@ -107,7 +146,9 @@ describe('path agreement', () => {
           const kind = metric === 'count' ? 'count' : 'sum';
           expect(rollup).toEqual(model(interval, from, toMs, () => true, kind));
           // A filter that selects some events: the raw path against the model.
-          expect(await points({ ...base, 'prop.k': 'a' })).toEqual(model(interval, from, toMs, (e) => e.properties.k === 'a', kind));
+          expect(await points({ ...base, 'prop.k': 'a' })).toEqual(
+            model(interval, from, toMs, (e) => e.properties.k === 'a', kind),
+          );
         }
         checked++;
       }),
@@ -124,7 +165,13 @@ describe('path agreement', () => {
     expect(plain[0]!.value).toBeGreaterThan(0);
     expect(await points({ ...q, 'prop.all': 'yes' })).toEqual(plain);
     const day = bucketStart(NOW, '1d');
-    const sums = { event_type: 'edge', interval: '1d', metric: 'sum:amount', from: String(day), to: String(day + HOUR) };
+    const sums = {
+      event_type: 'edge',
+      interval: '1d',
+      metric: 'sum:amount',
+      from: String(day),
+      to: String(day + HOUR),
+    };
     expect(await points({ ...sums, 'prop.all': 'yes' })).toEqual(await points(sums));
   });
 });
@@ -138,13 +185,31 @@ describe('numeric property filters', () => {
     const at = HOUR_START() + MIN;
     const values: unknown[] = [0.1, '0.10', '0.1', 1000, '1e3', -0, 0, true, 'true', { a: 1 }];
     await createAggregateHandler(env.adapters)(
-      mskBatch(env.config.kafka.topics.eventsRaw, values.map((v, i) => rawEvent(numeric, { eventType: 'num', timestampMs: at + i, properties: { v, n: { v } } }))),
+      mskBatch(
+        env.config.kafka.topics.eventsRaw,
+        values.map((v, i) => rawEvent(numeric, { eventType: 'num', timestampMs: at + i, properties: { v, n: { v } } })),
+      ),
     );
   });
 
-  const who = () => ({ tenantId: numeric.id, keyId: 'test', scopes: ['read' as const], projectId: null, projectSlug: null });
+  const who = () => ({
+    tenantId: numeric.id,
+    keyId: 'test',
+    scopes: ['read' as const],
+    projectId: null,
+    projectSlug: null,
+  });
   async function count(value: string, key = 'prop.v') {
-    const q = parseMetricsQuery(new URLSearchParams({ event_type: 'num', interval: '1h', from: String(HOUR_START()), to: String(HOUR_START() + HOUR), [key]: value }), NOW);
+    const q = parseMetricsQuery(
+      new URLSearchParams({
+        event_type: 'num',
+        interval: '1h',
+        from: String(HOUR_START()),
+        to: String(HOUR_START() + HOUR),
+        [key]: value,
+      }),
+      NOW,
+    );
     return (await readMetric(env.adapters, who(), q)).points[0]!.value;
   }
   async function listed(value: string, key = 'prop.v') {
@@ -152,7 +217,12 @@ describe('numeric property filters', () => {
     const out: unknown[] = [];
     let cursor: string | null = null;
     for (let page = 0; page < 100; page++) {
-      const params = new URLSearchParams({ event_type: 'num', [key]: value, limit: '100', ...(cursor ? { cursor } : {}) });
+      const params = new URLSearchParams({
+        event_type: 'num',
+        [key]: value,
+        limit: '100',
+        ...(cursor ? { cursor } : {}),
+      });
       const res = await exploreEvents(env.adapters, who(), params);
       out.push(...res.events.map((e) => (e.properties as { v: unknown }).v));
       cursor = res.next_cursor;

@@ -30,7 +30,12 @@ export async function postProject(deps: Adapters, principal: Principal, body: un
   if (principal.projectId) throw forbidden('This key is bound to one project and cannot create projects.');
   const input = parseBody(createProjectSchema, body);
   try {
-    const p = await deps.tenants.createProject(principal.tenantId, input.slug, input.name ?? input.slug, input.schema_mode ?? 'open');
+    const p = await deps.tenants.createProject(
+      principal.tenantId,
+      input.slug,
+      input.name ?? input.slug,
+      input.schema_mode ?? 'open',
+    );
     return projectView(p);
   } catch (e) {
     if (e instanceof DuplicateError) throw conflict('conflict', `Project "${input.slug}" already exists.`);
@@ -40,9 +45,13 @@ export async function postProject(deps: Adapters, principal: Principal, body: un
 
 export async function patchProject(deps: Adapters, principal: Principal, projectSlug: string, body: unknown) {
   requireScope(principal, 'admin');
-  if (principal.projectSlug && principal.projectSlug !== projectSlug) throw forbidden(`This key is bound to project "${principal.projectSlug}".`);
+  if (principal.projectSlug && principal.projectSlug !== projectSlug)
+    throw forbidden(`This key is bound to project "${principal.projectSlug}".`);
   const input = parseBody(updateProjectSchema, body);
-  const p = await deps.tenants.updateProject(principal.tenantId, projectSlug, { name: input.name, schemaMode: input.schema_mode });
+  const p = await deps.tenants.updateProject(principal.tenantId, projectSlug, {
+    name: input.name,
+    schemaMode: input.schema_mode,
+  });
   if (!p) throw notFound(`Project "${projectSlug}" does not exist.`);
   // The schema mode travels with the cached catalog: this process applies it at once, others within CATALOG_CACHE_TTL.
   deps.catalog.invalidate(principal.tenantId, p.id);

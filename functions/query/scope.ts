@@ -3,7 +3,11 @@ import type { Principal } from '../../core/api-keys';
 import { forbidden, notFound } from '../../core/errors';
 import type { ProjectResolver } from '../../adapters/project-resolver';
 
-export async function readableProjects(projects: ProjectResolver, principal: Principal, requested: string | null): Promise<{ id: string; slug: string }[]> {
+export async function readableProjects(
+  projects: ProjectResolver,
+  principal: Principal,
+  requested: string | null,
+): Promise<{ id: string; slug: string }[]> {
   if (principal.projectId && principal.projectSlug) {
     if (requested !== null && requested !== principal.projectSlug) {
       throw forbidden(`This key is bound to project "${principal.projectSlug}" and cannot read "${requested}".`);

@@ -34,11 +34,15 @@ const status = async (key: string) => {
 
 /** Runs the scheduled maintenance at a chosen time until its check finds the group caught up. */
 async function catchUpAt(clock: () => number): Promise<number> {
-  return eventually(async () => {
-    const at = clock();
-    const { freshness } = await createMaintenanceHandler({ ...env.adapters, now: () => at })({});
-    return freshness?.caughtUpAtCheck ? at : undefined;
-  }, 30_000, 200);
+  return eventually(
+    async () => {
+      const at = clock();
+      const { freshness } = await createMaintenanceHandler({ ...env.adapters, now: () => at })({});
+      return freshness?.caughtUpAtCheck ? at : undefined;
+    },
+    30_000,
+    200,
+  );
 }
 
 it('knows nothing before any event or check', async () => {
@@ -48,9 +52,18 @@ it('knows nothing before any event or check', async () => {
 it('counts the tenant’s events of the last minute exactly, over every event type and project; a project-bound key its project only', async () => {
   // Act
   const sentAt = Date.now();
-  const web = { events: Array.from({ length: 7 }, (_, i) => ({ event_type: i % 2 ? 'signup' : 'Order Completed', project: 'web' })) };
+  const web = {
+    events: Array.from({ length: 7 }, (_, i) => ({ event_type: i % 2 ? 'signup' : 'Order Completed', project: 'web' })),
+  };
   expect((await call(runtime.url, '/v1/events', { key: busy.keys.ingest, json: web })).status).toBe(202);
-  expect((await call(runtime.url, '/v1/events', { key: mobileKey, json: { events: [{ event_type: 'tap' }, { event_type: 'tap' }, { event_type: 'open' }] } })).status).toBe(202);
+  expect(
+    (
+      await call(runtime.url, '/v1/events', {
+        key: mobileKey,
+        json: { events: [{ event_type: 'tap' }, { event_type: 'tap' }, { event_type: 'open' }] },
+      })
+    ).status,
+  ).toBe(202);
 
   // Assess
   await eventually(async () => ((await status(busy.keys.read)).events_last_minute === 10 ? true : undefined));
@@ -68,7 +81,11 @@ it('a quiet tenant’s data_as_of follows the pipeline once it is caught up, and
   const t1 = await catchUpAt(() => Date.now());
 
   // Assess
-  expect(await status(quiet.keys.read)).toEqual({ data_as_of: new Date(t1).toISOString(), lag_ms: 0, events_last_minute: 0 });
+  expect(await status(quiet.keys.read)).toEqual({
+    data_as_of: new Date(t1).toISOString(),
+    lag_ms: 0,
+    events_last_minute: 0,
+  });
   expect((await status(busy.keys.read)).data_as_of).toBe(new Date(t1).toISOString());
 
   // A later check moves it on; it never moves back.
@@ -85,7 +102,11 @@ it('lag_ms is now − data_as_of once the newest check is stale', async () => {
   expect(await readStatus({ ...env.adapters, now: () => t + 1_000 }, principal)).toMatchObject({ lag_ms: 0 });
   const through = (await env.adapters.freshness.read()).caughtUpThroughMs!; // t, or later if an earlier check was
   expect(through).toBeGreaterThanOrEqual(t);
-  expect(await readStatus({ ...env.adapters, now: () => later }, principal)).toEqual({ data_as_of: new Date(through).toISOString(), lag_ms: later - through, events_last_minute: 0 });
+  expect(await readStatus({ ...env.adapters, now: () => later }, principal)).toEqual({
+    data_as_of: new Date(through).toISOString(),
+    lag_ms: later - through,
+    events_last_minute: 0,
+  });
 });
 
 it('logs consumer lag per partition at INFO while there is lag, and stays quiet when nothing changed', async () => {
@@ -94,10 +115,17 @@ it('logs consumer lag per partition at INFO while there is lag, and stays quiet 
     // A group that never consumed the topic lags by every event in it, and is never caught up.
     const group = `nobody_${env.runId}`;
     const kafka = { ...env.config.kafka, groups: { ...env.config.kafka.groups, aggregate: group } };
-    const lagging = createFreshnessCheck({ ...env.adapters, config: { ...env.config, kafka }, freshness: createFreshnessStore(env.adapters.redis, group, kafka.topics.eventsRaw) });
+    const lagging = createFreshnessCheck({
+      ...env.adapters,
+      config: { ...env.config, kafka },
+      freshness: createFreshnessStore(env.adapters.redis, group, kafka.topics.eventsRaw),
+    });
     const state = await lagging();
     expect(state.caughtUpThroughMs).toBeNull();
-    const [, fields] = info.mock.calls.find(([m]) => m === 'consumer lag') as [string, { consumer_lag: { total: number; partitions: { partition: number; lag: number }[] } }];
+    const [, fields] = info.mock.calls.find(([m]) => m === 'consumer lag') as [
+      string,
+      { consumer_lag: { total: number; partitions: { partition: number; lag: number }[] } },
+    ];
     expect(fields.consumer_lag.total).toBe(10);
     expect(fields.consumer_lag.partitions.map((p) => p.partition)).toEqual([0, 1, 2]);
     await env.adapters.redis.del(`{pipeline}:freshness:${group}:${encodeURIComponent(kafka.topics.eventsRaw)}`);
@@ -114,5 +142,8 @@ it('logs consumer lag per partition at INFO while there is lag, and stays quiet 
 });
 
 it('never shows consumer lag in the unauthenticated /readyz', async () => {
-  expect((await call(runtime.url, '/readyz')).body).toEqual({ status: 'ready', checks: { kafka: 'ok', postgres: 'ok', redis: 'ok' } });
+  expect((await call(runtime.url, '/readyz')).body).toEqual({
+    status: 'ready',
+    checks: { kafka: 'ok', postgres: 'ok', redis: 'ok' },
+  });
 });

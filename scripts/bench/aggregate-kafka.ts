@@ -6,7 +6,8 @@ import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { encodeRawEvent } from '../../core/raw-event';
 import { sampleEvent } from './events';
 
-const quietKafka = (brokers: string, clientId: string) => new Kafka({ clientId, brokers: [brokers], logLevel: logLevel.ERROR });
+const quietKafka = (brokers: string, clientId: string) =>
+  new Kafka({ clientId, brokers: [brokers], logLevel: logLevel.ERROR });
 
 export interface PrefillTenant {
   id: string;
@@ -18,8 +19,18 @@ export interface PrefillTenant {
  * the sample events of events.ts (4 event types, ~90 000 user ids, numeric `amount` and `items`), timestamps
  * spread over the last `spreadMs`. Returns the average record size.
  */
-export async function prefillTopic(o: { brokers: string; topic: string; tenants: PrefillTenant[]; count: number; spreadMs: number; runTag: string }): Promise<{ avgBytes: number; seconds: number }> {
-  const producer = quietKafka(o.brokers, 'bench-prefill').producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+export async function prefillTopic(o: {
+  brokers: string;
+  topic: string;
+  tenants: PrefillTenant[];
+  count: number;
+  spreadMs: number;
+  runTag: string;
+}): Promise<{ avgBytes: number; seconds: number }> {
+  const producer = quietKafka(o.brokers, 'bench-prefill').producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+  });
   await producer.connect();
   const t0 = performance.now();
   const now = Date.now();
@@ -32,7 +43,7 @@ export async function prefillTopic(o: { brokers: string; topic: string; tenants:
       for (let i = start; i < Math.min(o.count, start + PER_SEND); i++) {
         const t = o.tenants[i % o.tenants.length]!;
         const e = sampleEvent(i);
-        const ts = now - Math.floor(((i * 7_919) % 1_000_003) / 1_000_003 * o.spreadMs);
+        const ts = now - Math.floor((((i * 7_919) % 1_000_003) / 1_000_003) * o.spreadMs);
         const value = encodeRawEvent({
           tenantId: t.id,
           projectId: t.projectId,
@@ -67,8 +78,15 @@ export interface ReadRate {
 }
 
 /** A plain kafkajs consumer (own group, from the beginning, default settings, no processing) reading `count` records. */
-export async function plainConsumerRate(o: { brokers: string; topic: string; count: number; timeoutMs: number }): Promise<ReadRate> {
-  const consumer = quietKafka(o.brokers, 'bench-plain-consumer').consumer({ groupId: `bench-plain-${randomUUID().slice(0, 8)}` });
+export async function plainConsumerRate(o: {
+  brokers: string;
+  topic: string;
+  count: number;
+  timeoutMs: number;
+}): Promise<ReadRate> {
+  const consumer = quietKafka(o.brokers, 'bench-plain-consumer').consumer({
+    groupId: `bench-plain-${randomUUID().slice(0, 8)}`,
+  });
   await consumer.connect();
   let seen = 0;
   let firstAt = 0;
@@ -77,7 +95,10 @@ export async function plainConsumerRate(o: { brokers: string; topic: string; cou
   try {
     await consumer.subscribe({ topic: o.topic, fromBeginning: true });
     const done = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the plain consumer read ${seen} of ${o.count} records within ${o.timeoutMs} ms`)), o.timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`the plain consumer read ${seen} of ${o.count} records within ${o.timeoutMs} ms`)),
+        o.timeoutMs,
+      );
       void consumer.run({
         eachBatch: async ({ batch }) => {
           if (firstAt === 0) {
@@ -128,9 +149,18 @@ export async function topicEnd(kafka: Kafka, topic: string): Promise<number> {
  * a kafkajs consumer in its own group (maxWaitTimeInMs 100, as the aggregate group) receives them; per record,
  * the time from the producer's ack to the consumer's receipt (clamped at 0: the receipt can come first).
  */
-export async function produceConsumeLatency(o: { brokers: string; topic: string; seconds: number; everyMs: number }): Promise<number[]> {
+export async function produceConsumeLatency(o: {
+  brokers: string;
+  topic: string;
+  seconds: number;
+  everyMs: number;
+}): Promise<number[]> {
   const kafka = quietKafka(o.brokers, 'bench-latency');
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   const consumer = kafka.consumer({ groupId: `bench-latency-${randomUUID().slice(0, 8)}`, maxWaitTimeInMs: 100 });
   const acked = new Map<string, number>();
   const received = new Map<string, number>();
@@ -146,7 +176,8 @@ export async function produceConsumeLatency(o: { brokers: string; topic: string;
     // Until the group is joined and fetching, receipts would only measure the join.
     const warm = `warm-${randomUUID()}`;
     await producer.send({ topic: o.topic, acks: -1, messages: [{ key: 'k', value: warm }] });
-    for (const deadline = Date.now() + 30_000; !received.has(warm) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+    for (const deadline = Date.now() + 30_000; !received.has(warm) && Date.now() < deadline;)
+      await new Promise((r) => setTimeout(r, 50));
     const end = performance.now() + o.seconds * 1000;
     for (let k = 0; performance.now() < end; k++) {
       const next = performance.now() + o.everyMs;
@@ -156,7 +187,11 @@ export async function produceConsumeLatency(o: { brokers: string; topic: string;
       const wait = next - performance.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
-    for (const deadline = Date.now() + 10_000; [...acked.keys()].some((id) => !received.has(id)) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+    for (
+      const deadline = Date.now() + 10_000;
+      [...acked.keys()].some((id) => !received.has(id)) && Date.now() < deadline;
+    )
+      await new Promise((r) => setTimeout(r, 20));
   } finally {
     await consumer.disconnect().catch(() => undefined);
     await producer.disconnect().catch(() => undefined);

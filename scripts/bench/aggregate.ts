@@ -15,7 +15,14 @@ import { rebuildRange } from '../../functions/maintenance/rebuild';
 import { startChild } from './child';
 import { bodyFactory } from './events';
 import { cannon, maxThroughput, pacedLatency, summarizeLatency, type LoadTarget } from './load';
-import { groupCommitted, plainConsumerRate, prefillTopic, produceConsumeLatency, topicEnd, type ReadRate } from './aggregate-kafka';
+import {
+  groupCommitted,
+  plainConsumerRate,
+  prefillTopic,
+  produceConsumeLatency,
+  topicEnd,
+  type ReadRate,
+} from './aggregate-kafka';
 import { diskUse, seedRawEvents } from './seed';
 import { formatProfile, summarizeProfile } from './profile';
 import { coresByName, cpuByName, cpuMeter, describeCpu, type CpuShare } from './sys';
@@ -33,7 +40,8 @@ function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
-const stats = (xs: number[]) => summarizeLatency(0, { sent: xs.length, ok: xs.length, failed: 0, dropped: 0, latencies: xs });
+const stats = (xs: number[]) =>
+  summarizeLatency(0, { sent: xs.length, ok: xs.length, failed: 0, dropped: 0, latencies: xs });
 
 async function ensureTopicsWithRetry(adapters: Adapters, specs: TopicSpec[]): Promise<void> {
   for (let attempt = 1; ; attempt++) {
@@ -82,13 +90,22 @@ export const aggregateBenchmark: Benchmark = {
     const kafka = await ctx.kafka();
 
     ctx.progress('aggregate: creating a database, topics and tenants …');
-    const env = await createTestEnv('bench', { KAFKA_BROKERS: kafka.brokers, KAFKA_EVENTS_RAW_PARTITIONS: String(PARTITIONS) }, { topics: false });
+    const env = await createTestEnv(
+      'bench',
+      { KAFKA_BROKERS: kafka.brokers, KAFKA_EVENTS_RAW_PARTITIONS: String(PARTITIONS) },
+      { topics: false },
+    );
     const latencyTopic = `bench_lat_${env.runId}`;
     const tenantIds: string[] = [];
     ctx.defer('aggregate: database, topics, tenants', async () => {
-      await deleteTopics(env.adapters.kafka, [...Object.values(env.config.kafka.topics), latencyTopic]).catch(() => undefined);
+      await deleteTopics(env.adapters.kafka, [...Object.values(env.config.kafka.topics), latencyTopic]).catch(
+        () => undefined,
+      );
       const admin = env.adapters.kafka.admin();
-      await admin.connect().then(() => admin.deleteGroups([env.config.kafka.groups.aggregate])).catch(() => undefined);
+      await admin
+        .connect()
+        .then(() => admin.deleteGroups([env.config.kafka.groups.aggregate]))
+        .catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
       // A rebuilt day is ~250 000 Redis keys per tenant: too many for the harness's one DEL; scanned away in chunks.
       for (const id of tenantIds) await unlinkTenantKeys(env.adapters, id).catch(() => undefined);
@@ -99,7 +116,10 @@ export const aggregateBenchmark: Benchmark = {
         throw e;
       }
     });
-    await ensureTopicsWithRetry(env.adapters, [...topicSpecs(env.config), { topic: latencyTopic, numPartitions: 1, retentionMs: 3_600_000 }]);
+    await ensureTopicsWithRetry(env.adapters, [
+      ...topicSpecs(env.config),
+      { topic: latencyTopic, numPartitions: 1, retentionMs: 3_600_000 },
+    ]);
     const tenants = [];
     const newTenant = async () => {
       const t = await env.createTenant();
@@ -117,18 +137,34 @@ export const aggregateBenchmark: Benchmark = {
       const m = cpuMeter({ broker: kafka.pid, 'bench (this process)': process.pid, ...extra });
       const before = cpuByName(SERVICES);
       const t = performance.now();
-      return { stop: () => ({ cpu: m.stop(), services: coresByName(before, cpuByName(SERVICES), performance.now() - t) }) };
+      return {
+        stop: () => ({ cpu: m.stop(), services: coresByName(before, cpuByName(SERVICES), performance.now() - t) }),
+      };
     };
     const finishCpu = (phase: string, r: { cpu: CpuShare; services: Record<string, number> }) => {
-      ctx.contention(`aggregate ${phase}`, Math.max(0, r.cpu.otherCores - Object.values(r.services).reduce((a, b) => a + b, 0)));
-      note(`${phase}: ${describeCpu(r.cpu)}; of those others: ${Object.entries(r.services).map(([n, c]) => `${n} ${c.toFixed(2)}`).join(', ')} (all its processes, whoever they serve)`);
+      ctx.contention(
+        `aggregate ${phase}`,
+        Math.max(0, r.cpu.otherCores - Object.values(r.services).reduce((a, b) => a + b, 0)),
+      );
+      note(
+        `${phase}: ${describeCpu(r.cpu)}; of those others: ${Object.entries(r.services)
+          .map(([n, c]) => `${n} ${c.toFixed(2)}`)
+          .join(', ')} (all its processes, whoever they serve)`,
+      );
       return r.cpu;
     };
 
     // 1. Throughput of the aggregate path over a pre-filled events_raw, against a plain kafkajs consumer.
     const n = opts.topicEvents;
     ctx.progress(`aggregate 1/4: pre-filling ${eventsRaw} with ${fmt.int(n)} events of ${TENANTS} tenants …`);
-    const fill = await prefillTopic({ brokers: kafka.brokers, topic: eventsRaw, tenants: tenants.map((t) => ({ id: t.id, projectId: t.project.id })), count: n, spreadMs: 10 * MINUTE, runTag });
+    const fill = await prefillTopic({
+      brokers: kafka.brokers,
+      topic: eventsRaw,
+      tenants: tenants.map((t) => ({ id: t.id, projectId: t.project.id })),
+      count: n,
+      spreadMs: 10 * MINUTE,
+      runTag,
+    });
     const filled = await topicEnd(env.adapters.kafka, eventsRaw);
     note(
       `throughput: ${fmt.int(filled)} records of ~${fill.avgBytes} bytes in ${eventsRaw} (${PARTITIONS} partitions, keyed by tenant id, ${TENANTS} tenants), written in ${fill.seconds.toFixed(1)} s; ` +
@@ -138,9 +174,16 @@ export const aggregateBenchmark: Benchmark = {
     const plainRun = async (label: string) => {
       ctx.progress(`aggregate 1/4: plain kafkajs consumer reading ${fmt.int(filled)} records (${label}) …`);
       const m = meter();
-      const r = await plainConsumerRate({ brokers: kafka.brokers, topic: eventsRaw, count: filled, timeoutMs: 120_000 });
+      const r = await plainConsumerRate({
+        brokers: kafka.brokers,
+        topic: eventsRaw,
+        count: filled,
+        timeoutMs: 120_000,
+      });
       finishCpu(`throughput-plain-consumer-${label}`, m.stop());
-      note(`throughput-plain-consumer-${label}: ${fmt.int(r.records)} records in ${r.seconds.toFixed(2)} s after its first batch: ${fmt.int(r.recordsPerSec)} records/s`);
+      note(
+        `throughput-plain-consumer-${label}: ${fmt.int(r.records)} records in ${r.seconds.toFixed(2)} s after its first batch: ${fmt.int(r.recordsPerSec)} records/s`,
+      );
       plain.push(r);
     };
     await plainRun('before');
@@ -161,7 +204,11 @@ export const aggregateBenchmark: Benchmark = {
       RATE_LIMIT_BURST: '100000000',
     };
     const t0 = performance.now();
-    const server = await startChild(path.join(__dirname, 'aggregate-server.ts'), childEnv, path.join(ctx.tmpDir, 'aggregate-server.log'));
+    const server = await startChild(
+      path.join(__dirname, 'aggregate-server.ts'),
+      childEnv,
+      path.join(ctx.tmpDir, 'aggregate-server.log'),
+    );
     ctx.defer('aggregate: local runtime', () => server.stop());
     if (ctx.profileDir) await server.profileStart();
     const aggMeter = meter({ 'local runtime': server.pid });
@@ -182,14 +229,16 @@ export const aggregateBenchmark: Benchmark = {
     if (ctx.profileDir) {
       const file = path.join(ctx.profileDir, 'aggregate-throughput.cpuprofile');
       await server.profileStop(file);
-      note(`throughput-aggregate: CPU profile ${file} (from the start of the process)\n${formatProfile(summarizeProfile(file, 15), 'throughput-aggregate', { count: filled, label: 'event' })}`);
+      note(
+        `throughput-aggregate: CPU profile ${file} (from the start of the process)\n${formatProfile(summarizeProfile(file, 15), 'throughput-aggregate', { count: filled, label: 'event' })}`,
+      );
     }
     const aggRate = (filled - firstCommitted) / ((doneAt - firstAt) / 1000);
     const [stored] = await env.adapters.sql<{ n: string }[]>`select count(*)::text as n from events`;
     note(
       `throughput-aggregate: group joined and first commit ${((firstAt - t0) / 1000).toFixed(1)} s after the process started (${fmt.int(firstCommitted)} records); ` +
         `then ${fmt.int(filled - firstCommitted)} records in ${((doneAt - firstAt) / 1000).toFixed(2)} s: ${fmt.int(aggRate)} events/s (offsets polled every 100 ms); ` +
-        `local runtime CPU ${fmt.ms((aggCpu.cores['local runtime']! * aggCpu.wallMs) / Math.max(1, filled) * 1000).replace(' ms', ' µs')} per event; ` +
+        `local runtime CPU ${fmt.ms(((aggCpu.cores['local runtime']! * aggCpu.wallMs) / Math.max(1, filled)) * 1000).replace(' ms', ' µs')} per event; ` +
         `${fmt.int(Number(stored!.n))} rows in events (expected ${fmt.int(filled)}); batch size ${env.config.aggregateBatchSize}, 3 partitions processed concurrently`,
     );
     await plainRun('after');
@@ -209,25 +258,37 @@ export const aggregateBenchmark: Benchmark = {
     const ingestHeaders = { 'content-type': 'application/json', authorization: `Bearer ${tenant.keys.ingest}` };
     const singles = bodyFactory(1, `${runTag}-s`);
     const target: LoadTarget = { url: server.url, path: '/v1/events', headers: ingestHeaders, body: singles.next };
-    ctx.progress(`aggregate 2/4: max single-event ingest rate (${opts.warmupS} s warm-up, ${opts.durationS / 2} s measured) …`);
+    ctx.progress(
+      `aggregate 2/4: max single-event ingest rate (${opts.warmupS} s warm-up, ${opts.durationS / 2} s measured) …`,
+    );
     await cannon(target, opts.connections, opts.warmupS);
     const maxM = meter({ 'local runtime': server.pid });
     const max = await maxThroughput(target, { connections: opts.connections, durationS: opts.durationS / 2 });
     finishCpu('visible-max-ingest', maxM.stop());
     const rate = Math.max(1, Math.round(max.okPerSec / 2));
-    note(`visible-max-ingest: ${fmt.int(max.okPerSec)} single-event requests/s answered 202 (${opts.connections} connections; ${max.non2xx + max.errors} failed) with the aggregate consumer running in the same process`);
+    note(
+      `visible-max-ingest: ${fmt.int(max.okPerSec)} single-event requests/s answered 202 (${opts.connections} connections; ${max.non2xx + max.errors} failed) with the aggregate consumer running in the same process`,
+    );
     const catchUp = async () => {
       for (const deadline = Date.now() + 120_000; Date.now() < deadline; await sleep(200)) {
-        if ((await groupCommitted(env.adapters.kafka, group, eventsRaw)) >= (await topicEnd(env.adapters.kafka, eventsRaw))) return;
+        if (
+          (await groupCommitted(env.adapters.kafka, group, eventsRaw)) >=
+          (await topicEnd(env.adapters.kafka, eventsRaw))
+        )
+          return;
       }
       throw new Error('the aggregate consumer did not catch up within 2 min');
     };
     ctx.progress('aggregate 2/4: waiting for the aggregate consumer to catch up …');
     const catchT0 = performance.now();
     await catchUp();
-    note(`visible-max-ingest: the consumer caught up ${((performance.now() - catchT0) / 1000).toFixed(1)} s after the load stopped`);
+    note(
+      `visible-max-ingest: the consumer caught up ${((performance.now() - catchT0) / 1000).toFixed(1)} s after the load stopped`,
+    );
 
-    ctx.progress(`aggregate 2/4: ${fmt.int(rate)} req/s (half the max) for ${opts.latencyS} s, a probe event every ${PROBE_EVERY_MS} ms, GET /v1/metrics polled every ${POLL_EVERY_MS} ms …`);
+    ctx.progress(
+      `aggregate 2/4: ${fmt.int(rate)} req/s (half the max) for ${opts.latencyS} s, a probe event every ${PROBE_EVERY_MS} ms, GET /v1/metrics polled every ${POLL_EVERY_MS} ms …`,
+    );
     const probeStart = Date.now();
     const fromMs = Math.floor(probeStart / 10_000) * 10_000 - 10_000;
     const metricsUrl = (eventType: string, interval: string, from: number, to: number) =>
@@ -241,7 +302,11 @@ export const aggregateBenchmark: Benchmark = {
     let probesDone = false;
     let polls = 0;
     const poller = (async () => {
-      for (const deadline = Date.now() + (opts.latencyS + 40) * 1000; Date.now() < deadline; await sleep(POLL_EVERY_MS)) {
+      for (
+        const deadline = Date.now() + (opts.latencyS + 40) * 1000;
+        Date.now() < deadline;
+        await sleep(POLL_EVERY_MS)
+      ) {
         const res = await fetch(probeUrl, { headers: readHeaders });
         const body = (await res.json()) as { points?: { value: number }[] };
         const at = performance.now();
@@ -255,7 +320,13 @@ export const aggregateBenchmark: Benchmark = {
       const end = performance.now() + opts.latencyS * 1000;
       for (let k = 0; performance.now() < end; k++) {
         const next = performance.now() + PROBE_EVERY_MS;
-        const body = JSON.stringify({ event_id: `${runTag}-probe-${k}`, event_type: 'bench_probe', project: 'web', user_id: 'probe', properties: { k } });
+        const body = JSON.stringify({
+          event_id: `${runTag}-probe-${k}`,
+          event_type: 'bench_probe',
+          project: 'web',
+          user_id: 'probe',
+          properties: { k },
+        });
         const sent = performance.now();
         probesSent++;
         const res = await fetch(`${server.url}/v1/events`, { method: 'POST', headers: ingestHeaders, body });
@@ -269,7 +340,11 @@ export const aggregateBenchmark: Benchmark = {
       probesDone = true;
     })();
     const visM = meter({ 'local runtime': server.pid });
-    const [load] = await Promise.all([pacedLatency(target, { rate, connections: opts.connections, durationS: opts.latencyS }), prober, poller]);
+    const [load] = await Promise.all([
+      pacedLatency(target, { rate, connections: opts.connections, durationS: opts.latencyS }),
+      prober,
+      poller,
+    ]);
     finishCpu('visible', visM.stop());
     const visible = stats(visibleAt.map((v, k) => Math.max(0, v - ackAt[k]!)));
     const acks = stats(ackMs);
@@ -277,10 +352,23 @@ export const aggregateBenchmark: Benchmark = {
       `visible: ${visible.ok} of ${probesSent} probe events seen in GET /v1/metrics (count, 10s buckets; ${polls} polls); 202 → visible p50 ${fmt.ms(visible.p50)}, p90 ${fmt.ms(visible.p90)}, p99 ${fmt.ms(visible.p99)}, max ${fmt.ms(visible.max)} ` +
         `(poll resolution ~${POLL_EVERY_MS} ms + one GET); the probes' own POST → 202 p50 ${fmt.ms(acks.p50)}, p99 ${fmt.ms(acks.p99)}`,
     );
-    note(`visible: background load ${fmt.int(rate)} single-event req/s: ${fmt.int(load.ok)} ok, ${load.failed} failed, ${load.dropped} never sent; p50 ${fmt.ms(load.p50)}, p99 ${fmt.ms(load.p99)}`);
-    ctx.progress(`aggregate 2/4: bare kafkajs produce (acks=all) → consume latency, a record every ${PROBE_EVERY_MS} ms for ${opts.latencyS} s …`);
-    const bare = stats(await produceConsumeLatency({ brokers: kafka.brokers, topic: latencyTopic, seconds: opts.latencyS, everyMs: PROBE_EVERY_MS }));
-    note(`visible-bare-kafka: ${bare.ok} records; producer ack → consumer receipt p50 ${fmt.ms(bare.p50)}, p99 ${fmt.ms(bare.p99)}, max ${fmt.ms(bare.max)} (consumer maxWaitTimeInMs 100 as the aggregate group; no other load)`);
+    note(
+      `visible: background load ${fmt.int(rate)} single-event req/s: ${fmt.int(load.ok)} ok, ${load.failed} failed, ${load.dropped} never sent; p50 ${fmt.ms(load.p50)}, p99 ${fmt.ms(load.p99)}`,
+    );
+    ctx.progress(
+      `aggregate 2/4: bare kafkajs produce (acks=all) → consume latency, a record every ${PROBE_EVERY_MS} ms for ${opts.latencyS} s …`,
+    );
+    const bare = stats(
+      await produceConsumeLatency({
+        brokers: kafka.brokers,
+        topic: latencyTopic,
+        seconds: opts.latencyS,
+        everyMs: PROBE_EVERY_MS,
+      }),
+    );
+    note(
+      `visible-bare-kafka: ${bare.ok} records; producer ack → consumer receipt p50 ${fmt.ms(bare.p50)}, p99 ${fmt.ms(bare.p99)}, max ${fmt.ms(bare.max)} (consumer maxWaitTimeInMs 100 as the aggregate group; no other load)`,
+    );
     const allSeen = visible.ok === probesSent;
     rows.push({
       benchmark: `ack → visible: 202 of POST /v1/events → included in GET /v1/metrics (count, 10s), p50, at ${fmt.int(rate)} events/s (half the max); baseline: bare Kafka ack → consume`,
@@ -305,7 +393,9 @@ export const aggregateBenchmark: Benchmark = {
     const toMinute = Math.floor(nowMs / MINUTE) * MINUTE;
     const seedFrom = toMinute - DAY;
     const diskBefore = await diskUse(env.adapters.sql);
-    ctx.progress(`aggregate 3/4: seeding ${fmt.int(opts.seedEvents)} raw events over 24 h in Postgres (generate_series) …`);
+    ctx.progress(
+      `aggregate 3/4: seeding ${fmt.int(opts.seedEvents)} raw events over 24 h in Postgres (generate_series) …`,
+    );
     let lastShown = 0;
     const seedM = meter();
     const seedS = await seedRawEvents(env.adapters.sql, env.adapters.partitions, {
@@ -323,9 +413,13 @@ export const aggregateBenchmark: Benchmark = {
     });
     finishCpu('seed', seedM.stop());
     const diskRaw = await diskUse(env.adapters.sql);
-    note(`seed: ${fmt.int(opts.seedEvents)} events (events + event_ids rows) in ${seedS.toFixed(1)} s (${fmt.int(opts.seedEvents / seedS)}/s), one every ${((DAY / opts.seedEvents) * 1000).toFixed(0)} µs over 24 h, 4 types (half page_view), 90 000 users, 6 properties (2 numeric)`);
+    note(
+      `seed: ${fmt.int(opts.seedEvents)} events (events + event_ids rows) in ${seedS.toFixed(1)} s (${fmt.int(opts.seedEvents / seedS)}/s), one every ${((DAY / opts.seedEvents) * 1000).toFixed(0)} µs over 24 h, 4 types (half page_view), 90 000 users, 6 properties (2 numeric)`,
+    );
 
-    ctx.progress('aggregate 4/4: rebuildRange over the seeded day (computes every rollup and sketch from the raw rows) …');
+    ctx.progress(
+      'aggregate 4/4: rebuildRange over the seeded day (computes every rollup and sketch from the raw rows) …',
+    );
     const rbM = meter();
     const rbT0 = performance.now();
     const summary = await rebuildRange(env.adapters, { fromMs: seedFrom, tenantId: big.id });
@@ -333,7 +427,8 @@ export const aggregateBenchmark: Benchmark = {
     finishCpu('rebuild', rbM.stop());
     const rbRate = summary.events / rbS;
     const scan = await timeCalls(2, async () => {
-      await env.adapters.sql`select count(*) from events where tenant_id = ${big.id} and ts >= ${new Date(seedFrom)} and ts < ${new Date(toMinute)}`;
+      await env.adapters
+        .sql`select count(*) from events where tenant_id = ${big.id} and ts >= ${new Date(seedFrom)} and ts < ${new Date(toMinute)}`;
     });
     const scanRate = opts.seedEvents / (scan[0]! / 1000);
     note(
@@ -357,16 +452,26 @@ export const aggregateBenchmark: Benchmark = {
     const get = async () => {
       const res = await fetch(q, { headers: bigHeaders });
       const body = (await res.json()) as { points?: { value: number }[] };
-      if (res.status !== 200) throw new Error(`GET /v1/metrics answered ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
+      if (res.status !== 200)
+        throw new Error(`GET /v1/metrics answered ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
       points = body.points!.length;
       total = body.points!.reduce((s, p) => s + p.value, 0);
     };
     const keys = Array.from({ length: 1440 }, (_, i) =>
-      rollupCacheKey({ tenantId: big.id, projectId: big.project.id, eventType: 'page_view', metric: 'count', interval: '1m', bucketMs: seedFrom + i * MINUTE }),
+      rollupCacheKey({
+        tenantId: big.id,
+        projectId: big.project.id,
+        eventType: 'page_view',
+        metric: 'count',
+        interval: '1m',
+        bucketMs: seedFrom + i * MINUTE,
+      }),
     );
     const redis = env.adapters.redis;
     const nq = opts.queryRequests;
-    ctx.progress(`aggregate 3/4: GET /v1/metrics (24 h of 1m buckets), ${nq} requests Redis warm, ${Math.round(nq / 3)} with the series' keys deleted before each …`);
+    ctx.progress(
+      `aggregate 3/4: GET /v1/metrics (24 h of 1m buckets), ${nq} requests Redis warm, ${Math.round(nq / 3)} with the series' keys deleted before each …`,
+    );
     await timeCalls(10, get);
     if (ctx.profileDir) await server.profileStart();
     const qM = meter({ 'local runtime': server.pid });
@@ -388,7 +493,9 @@ export const aggregateBenchmark: Benchmark = {
     if (ctx.profileDir) {
       const file = path.join(ctx.profileDir, 'aggregate-metrics.cpuprofile');
       await server.profileStop(file);
-      note(`metrics: CPU profile ${file}\n${formatProfile(summarizeProfile(file, 15), 'metrics', { count: nq + Math.round(nq / 3), label: 'request' })}`);
+      note(
+        `metrics: CPU profile ${file}\n${formatProfile(summarizeProfile(file, 15), 'metrics', { count: nq + Math.round(nq / 3), label: 'request' })}`,
+      );
     }
     await get();
     const expected = Math.round(opts.seedEvents / 2);
@@ -397,7 +504,8 @@ export const aggregateBenchmark: Benchmark = {
         `cold (Redis keys of the series deleted, answered from Postgres and refilled) p50 ${fmt.ms(percentile(cold, 50))}, p99 ${fmt.ms(percentile(cold, 99))}; ` +
         `baselines in this process: a bare ioredis pipeline of the same 1440 HMGETs p50 ${fmt.ms(percentile(bareRedis, 50))}, the series' SELECT p50 ${fmt.ms(percentile(bareSql, 50))}; HTTP over keep-alive (fetch), sequential`,
     );
-    if (Math.abs(total - expected) > 1) note(`metrics: WARNING: the answer does not add up to the seeded page_view events`);
+    if (Math.abs(total - expected) > 1)
+      note(`metrics: WARNING: the answer does not add up to the seeded page_view events`);
     const warmP99 = percentile(warm, 99);
     const coldP99 = percentile(cold, 99);
     rows.push({
@@ -409,7 +517,8 @@ export const aggregateBenchmark: Benchmark = {
       met: warmP99 <= 20,
     });
     rows.push({
-      benchmark: 'GET /v1/metrics, same, p99, Redis cold (the series\' keys deleted before each request: read from Postgres, refilled); baseline: the bare SELECT of the same rollup rows',
+      benchmark:
+        "GET /v1/metrics, same, p99, Redis cold (the series' keys deleted before each request: read from Postgres, refilled); baseline: the bare SELECT of the same rollup rows",
       ours: fmt.ms(coldP99),
       baseline: fmt.ms(percentile(bareSql, 99)),
       ratio: fmt.ratio(coldP99 / percentile(bareSql, 99)),
@@ -430,7 +539,10 @@ export const aggregateBenchmark: Benchmark = {
       // always GB); a combination that never occurs walks every event of the type (seconds at 10 M: see the docs).
       ['event type + property', `event_type=checkout_failed&prop.country=GB&limit=50`],
       ['user', `user_id=user_101234&limit=50`],
-      ['event type + property, a past hour', `event_type=signup&prop.plan=pro&from=${new Date(seedFrom + 3 * 3_600_000).toISOString()}&to=${new Date(seedFrom + 4 * 3_600_000).toISOString()}&limit=50`],
+      [
+        'event type + property, a past hour',
+        `event_type=signup&prop.plan=pro&from=${new Date(seedFrom + 3 * 3_600_000).toISOString()}&to=${new Date(seedFrom + 4 * 3_600_000).toISOString()}&limit=50`,
+      ],
     ];
     const explorerTimes: number[] = [];
     const perQuery: string[] = [];
@@ -438,9 +550,13 @@ export const aggregateBenchmark: Benchmark = {
       let cursor: string | null = null;
       let rowsSeen = 0;
       const page = async () => {
-        const res = await fetch(`${server.url}/v1/events?${qs}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { headers: bigHeaders });
+        const res = await fetch(
+          `${server.url}/v1/events?${qs}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+          { headers: bigHeaders },
+        );
         const body = (await res.json()) as { events?: unknown[]; next_cursor?: string | null };
-        if (res.status !== 200) throw new Error(`GET /v1/events answered ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
+        if (res.status !== 200)
+          throw new Error(`GET /v1/events answered ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
         rowsSeen = body.events!.length;
         // Walk forward a few pages, then start again from the first page.
         cursor = body.next_cursor && Math.random() < 0.8 ? body.next_cursor : null;
@@ -448,11 +564,15 @@ export const aggregateBenchmark: Benchmark = {
       await timeCalls(5, page);
       const t = await timeCalls(Math.max(30, Math.round(nq / 2)), page);
       explorerTimes.push(...t);
-      perQuery.push(`${label}: p50 ${fmt.ms(percentile(t, 50))}, p99 ${fmt.ms(percentile(t, 99))} (${rowsSeen} rows on the last page)`);
+      perQuery.push(
+        `${label}: p50 ${fmt.ms(percentile(t, 50))}, p99 ${fmt.ms(percentile(t, 99))} (${rowsSeen} rows on the last page)`,
+      );
     }
     explorerTimes.sort((a, b) => a - b);
     const exP99 = percentile(explorerTimes, 99);
-    note(`explorer: ${perQuery.join('; ')}; the first page and following cursor pages mixed, sequential over keep-alive`);
+    note(
+      `explorer: ${perQuery.join('; ')}; the first page and following cursor pages mixed, sequential over keep-alive`,
+    );
     rows.push({
       benchmark: `GET /v1/events, filtered pages of 50 rows (event type + property, user, a past hour) over ${fmt.int(opts.seedEvents)} stored events, p99; baseline: GET /v1/metrics warm p99`,
       ours: fmt.ms(exP99),
@@ -461,7 +581,9 @@ export const aggregateBenchmark: Benchmark = {
       goal: goal('≤ 50 ms', exP99 <= 50),
       met: exP99 <= 50,
     });
-    note(`disk needed: ${mb(diskAfter.database - diskBefore.database)} for ${fmt.int(opts.seedEvents)} events with their rollups (see "disk" above)`);
+    note(
+      `disk needed: ${mb(diskAfter.database - diskBefore.database)} for ${fmt.int(opts.seedEvents)} events with their rollups (see "disk" above)`,
+    );
     return { rows, details };
   },
 };

@@ -4,7 +4,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serveCommands } from './child';
 
-const BODY = Buffer.from(JSON.stringify({ accepted: 1, rejected: 0, event_ids: ['00000000-0000-7000-8000-000000000000'], errors: [] }));
+const BODY = Buffer.from(
+  JSON.stringify({ accepted: 1, rejected: 0, event_ids: ['00000000-0000-7000-8000-000000000000'], errors: [] }),
+);
 
 const server = createServer((req, res) => {
   req.on('data', () => undefined);

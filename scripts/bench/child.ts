@@ -41,7 +41,12 @@ function peakRssBytes(): number {
   return process.resourceUsage().maxRSS * 1024;
 }
 
-export function serveCommands(opts: { url: string; stop: () => Promise<void>; extra?: () => Record<string, number>; resetExtra?: () => void }): void {
+export function serveCommands(opts: {
+  url: string;
+  stop: () => Promise<void>;
+  extra?: () => Record<string, number>;
+  resetExtra?: () => void;
+}): void {
   if (!process.send) throw new Error('run me through scripts/bench (needs an IPC channel)');
   let cpuMark = process.cpuUsage();
   let wallMark = performance.now();
@@ -51,7 +56,9 @@ export function serveCommands(opts: { url: string; stop: () => Promise<void>; ex
   let session: Session | undefined;
 
   const post = <T>(method: string, params?: object) =>
-    new Promise<T>((resolve, reject) => session!.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res as T))));
+    new Promise<T>((resolve, reject) =>
+      session!.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res as T))),
+    );
 
   const handlers: Record<Command['cmd'], (c: Command) => Promise<unknown>> = {
     async stats() {
@@ -123,9 +130,17 @@ export interface RunningChild {
   stop(): Promise<void>;
 }
 
-export async function startChild(script: string, env: Record<string, string>, logFile: string, timeoutMs = 60_000): Promise<RunningChild> {
+export async function startChild(
+  script: string,
+  env: Record<string, string>,
+  logFile: string,
+  timeoutMs = 60_000,
+): Promise<RunningChild> {
   // Inherits tsx's loader through process.execArgv; stdout/stderr go to a log file.
-  const child: ChildProcess = fork(script, [], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const child: ChildProcess = fork(script, [], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
   let log = '';
   const keep = (b: Buffer) => {
     log += b.toString('utf8');
@@ -145,7 +160,10 @@ export async function startChild(script: string, env: Record<string, string>, lo
   let startTimer: NodeJS.Timeout | undefined;
   const readyP = new Promise<string>((resolve, reject) => {
     ready = resolve;
-    startTimer = setTimeout(() => reject(new Error(`${script} did not start within ${timeoutMs} ms; log:\n${log.slice(-3000)}`)), timeoutMs);
+    startTimer = setTimeout(
+      () => reject(new Error(`${script} did not start within ${timeoutMs} ms; log:\n${log.slice(-3000)}`)),
+      timeoutMs,
+    );
     void exit.then(() => reject(new Error(`${script} exited during start-up; log:\n${log.slice(-3000)}`)));
   });
   child.on('message', (m: Reply | Ready) => {
@@ -165,8 +183,14 @@ export async function startChild(script: string, env: Record<string, string>, lo
     new Promise<T>((resolve, reject) => {
       if (exited) return reject(new Error(`${script} is not running`));
       const id = nextId++;
-      const t = setTimeout(() => (waiting.delete(id), reject(new Error(`${script}: no answer to ${cmd} within ${ms} ms`))), ms);
-      waiting.set(id, { resolve: (v) => (clearTimeout(t), resolve(v as T)), reject: (e) => (clearTimeout(t), reject(e)) });
+      const t = setTimeout(
+        () => (waiting.delete(id), reject(new Error(`${script}: no answer to ${cmd} within ${ms} ms`))),
+        ms,
+      );
+      waiting.set(id, {
+        resolve: (v) => (clearTimeout(t), resolve(v as T)),
+        reject: (e) => (clearTimeout(t), reject(e)),
+      });
       child.send({ id, cmd, file } satisfies Command);
     });
 

@@ -4,7 +4,14 @@ import { randomUUID } from 'node:crypto';
 import { encodeRawEvent } from '../../core/raw-event';
 
 const TYPES = ['page_view', 'page_view', 'page_view', 'signup', 'checkout_started', 'checkout_failed'] as const;
-const PATHS = ['/', '/pricing', '/docs/getting-started', '/checkout/cart', '/blog/realtime-analytics', '/settings/billing'];
+const PATHS = [
+  '/',
+  '/pricing',
+  '/docs/getting-started',
+  '/checkout/cart',
+  '/blog/realtime-analytics',
+  '/settings/billing',
+];
 const REFERRERS = ['https://www.google.com/', 'https://news.ycombinator.com/', 'https://duckduckgo.com/', ''];
 const BROWSERS = ['Firefox 128', 'Chrome 126', 'Safari 17.5', 'Edge 126'];
 const COUNTRIES = ['DE', 'US', 'FR', 'GB', 'JP', 'BR'];
@@ -38,7 +45,9 @@ export function sampleEvent(i: number): Record<string, unknown> {
  */
 export function bodyFactory(count: number, runTag: string): { next(): string; sample: string; bytesPerEvent: number } {
   const MARK = '\u0000ID\u0000';
-  const parts = Array.from({ length: Math.max(count, 100) }, (_, i) => JSON.stringify({ event_id: MARK, ...sampleEvent(i) }).split(JSON.stringify(MARK)));
+  const parts = Array.from({ length: Math.max(count, 100) }, (_, i) =>
+    JSON.stringify({ event_id: MARK, ...sampleEvent(i) }).split(JSON.stringify(MARK)),
+  );
   let n = 0;
   const next = () => {
     const req = (n++).toString(36);

@@ -36,7 +36,8 @@ proto.producer = function (this: Kafka, ...args: unknown[]): Producer {
 // measured before anyone writes it. Never on in a normal run.
 const ablate = new Set((process.env.BENCH_ABLATE ?? '').split(',').filter(Boolean));
 const known = ['partitioner-memo', 'no-rate-limit'];
-for (const a of ablate) if (!known.includes(a)) throw new Error(`unknown BENCH_ABLATE "${a}"; known: ${known.join(', ')}`);
+for (const a of ablate)
+  if (!known.includes(a)) throw new Error(`unknown BENCH_ABLATE "${a}"; known: ${known.join(', ')}`);
 if (ablate.has('partitioner-memo')) {
   // The same murmur2 choice, computed once per (topic, partition count, key) instead of once per message.
   const base = Partitioners.DefaultPartitioner;

@@ -9,7 +9,16 @@ import { createTestEnv, type TestEnv } from '../../test/harness';
 import { ensureTopics, deleteTopics, type TopicSpec } from '../../adapters/kafka/topics';
 import { topicSpecs } from '../../adapters';
 import { startChild, type ChildStats, type RunningChild } from './child';
-import { addMax, addPaced, cannon, maxThroughput, pacedLatency, type LoadTarget, type MaxResult, type PacedResult } from './load';
+import {
+  addMax,
+  addPaced,
+  cannon,
+  maxThroughput,
+  pacedLatency,
+  type LoadTarget,
+  type MaxResult,
+  type PacedResult,
+} from './load';
 import { kafkajsLoop, producerPerformance, type KafkajsLoopResult } from './kafka-baselines';
 import { bodyFactory, rawRecords } from './events';
 import { cpuMeter, describeCpu, type CpuShare } from './sys';
@@ -20,7 +29,13 @@ const EVENTS_PER_BATCH = 100;
 const PARTITIONS = 6; // events_raw's default (KAFKA_EVENTS_RAW_PARTITIONS)
 const RSS_GOAL_BYTES = 300 * 2 ** 20;
 // ProducerPerformance's producer settings; acks and idempotence as ours, the rest its usual tuning.
-const PP_PROPS = { acks: 'all', 'enable.idempotence': 'true', 'linger.ms': '5', 'batch.size': '262144', 'client.id': 'bench-producer-performance' };
+const PP_PROPS = {
+  acks: 'all',
+  'enable.idempotence': 'true',
+  'linger.ms': '5',
+  'batch.size': '262144',
+  'client.id': 'bench-producer-performance',
+};
 
 async function topicEnd(env: TestEnv, topic: string): Promise<number> {
   const admin = env.adapters.kafka.admin();
@@ -51,7 +66,9 @@ async function ensureTopicsWithRetry(env: TestEnv, specs: TopicSpec[]): Promise<
 
 function failures(s: MaxResult): string {
   const bad = s.non2xx + s.errors;
-  return bad === 0 ? '' : ` (${bad} of ${s.ok + bad} failed: ${JSON.stringify(s.statusCodes)}, errors ${s.errors}, timeouts ${s.timeouts})`;
+  return bad === 0
+    ? ''
+    : ` (${bad} of ${s.ok + bad} failed: ${JSON.stringify(s.statusCodes)}, errors ${s.errors}, timeouts ${s.timeouts})`;
 }
 
 /** Marks a number that rests on failing requests. */
@@ -92,7 +109,8 @@ class Side<R> {
       this.serverBusyMs += stats.elu * stats.wallMs;
       this.serverWallMs += stats.wallMs;
       // Sums, except the maxima.
-      for (const [k, v] of Object.entries(stats.extra)) this.extra[k] = k.endsWith('MaxMs') ? Math.max(this.extra[k] ?? 0, v) : (this.extra[k] ?? 0) + v;
+      for (const [k, v] of Object.entries(stats.extra))
+        this.extra[k] = k.endsWith('MaxMs') ? Math.max(this.extra[k] ?? 0, v) : (this.extra[k] ?? 0) + v;
       this.loopDelayP99Ms = Math.max(this.loopDelayP99Ms, stats.loopDelayP99Ms);
       this.loopDelayMaxMs = Math.max(this.loopDelayMaxMs, stats.loopDelayMaxMs);
     }
@@ -100,7 +118,12 @@ class Side<R> {
 
   get cpu(): CpuShare {
     const cores = Object.fromEntries(Object.entries(this.cpuMs).map(([n, ms]) => [n, ms / this.wallMs]));
-    return { wallMs: this.wallMs, cores, machineCores: this.machineMs / this.wallMs, otherCores: this.otherMs / this.wallMs };
+    return {
+      wallMs: this.wallMs,
+      cores,
+      machineCores: this.machineMs / this.wallMs,
+      otherCores: this.otherMs / this.wallMs,
+    };
   }
   /** CPU ms of one named process over all slices (from /proc). */
   cpuMsOf(name: string): number {
@@ -140,10 +163,16 @@ export const ingestBenchmark: Benchmark = {
 
     ctx.progress('ingest: creating a database, topics and a tenant …');
     // Topics are made here rather than by the harness, to retry the fresh broker's transient metadata errors.
-    const env = await createTestEnv('bench', { KAFKA_BROKERS: kafka.brokers, KAFKA_EVENTS_RAW_PARTITIONS: String(PARTITIONS) }, { topics: false });
+    const env = await createTestEnv(
+      'bench',
+      { KAFKA_BROKERS: kafka.brokers, KAFKA_EVENTS_RAW_PARTITIONS: String(PARTITIONS) },
+      { topics: false },
+    );
     const extraTopics = ['pp', 'kjs', 'kjsm'].map((k) => `bench_${k}_${env.runId}`);
     ctx.defer('ingest: database, topics, tenant', async () => {
-      await deleteTopics(env.adapters.kafka, [...Object.values(env.config.kafka.topics), ...extraTopics]).catch(() => undefined);
+      await deleteTopics(env.adapters.kafka, [...Object.values(env.config.kafka.topics), ...extraTopics]).catch(
+        () => undefined,
+      );
       await env.cleanup();
     });
     await ensureTopicsWithRetry(env, [
@@ -171,7 +200,11 @@ export const ingestBenchmark: Benchmark = {
       RATE_LIMIT_BURST: '100000000',
       BENCH_ABLATE: opts.ablate.join(','),
     };
-    const ingest = await startChild(path.join(__dirname, 'ingest-server.ts'), childEnv, path.join(ctx.tmpDir, 'ingest-server.log'));
+    const ingest = await startChild(
+      path.join(__dirname, 'ingest-server.ts'),
+      childEnv,
+      path.join(ctx.tmpDir, 'ingest-server.log'),
+    );
     ctx.defer('ingest: ingest server', () => ingest.stop());
     const bare = await startChild(path.join(__dirname, 'bare-server.ts'), {}, path.join(ctx.tmpDir, 'bare-server.log'));
     ctx.defer('ingest: bare server', () => bare.stop());
@@ -212,15 +245,24 @@ export const ingestBenchmark: Benchmark = {
     const finish = async <R>(side: Side<R>, units?: { count: number; label: string }) => {
       const cpu = side.cpu;
       ctx.contention(side.name, cpu.otherCores);
-      note(`${side.name}: ${describeCpu(cpu)}${side.server ? `; event-loop utilization ${side.serverElu.toFixed(2)}` : ''}`);
+      note(
+        `${side.name}: ${describeCpu(cpu)}${side.server ? `; event-loop utilization ${side.serverElu.toFixed(2)}` : ''}`,
+      );
       if (side.server && side.profiling) {
         const file = path.join(ctx.profileDir!, `${side.name}.cpuprofile`);
         await side.server.profileStop(file);
         side.profiling = false;
-        note(`${side.name}: CPU profile ${file} (spans all its slices; the other side's slices show as idle)\n${formatProfile(summarizeProfile(file, 15), side.name, units)}`);
+        note(
+          `${side.name}: CPU profile ${file} (spans all its slices; the other side's slices show as idle)\n${formatProfile(summarizeProfile(file, 15), side.name, units)}`,
+        );
       }
     };
-    const target = (server: RunningChild, body: () => string): LoadTarget => ({ url: server.url, path: '/v1/events', headers, body });
+    const target = (server: RunningChild, body: () => string): LoadTarget => ({
+      url: server.url,
+      path: '/v1/events',
+      headers,
+      body,
+    });
     const rows: Row[] = [];
 
     // 1. Batches of 100 events: ours, alternating with a bare kafkajs producer at 100 records/send and at
@@ -230,9 +272,24 @@ export const ingestBenchmark: Benchmark = {
     await ingest.reset();
     const warmBatch = await cannon(target(ingest, batchBodies.next), opts.connections, opts.warmupS);
     const warmSends = (await ingest.stats()).extra;
-    const merged = Math.max(EVENTS_PER_BATCH, Math.round(warmSends.sendBatchMessages! / Math.max(1, warmSends.sendBatchCalls!) / 10) * 10);
-    const kjs = await kafkajsLoop({ brokers: kafka.brokers, topic: kjsTopic, key: records.key, values: records.values, perSend: EVENTS_PER_BATCH });
-    const kjsMerged = await kafkajsLoop({ brokers: kafka.brokers, topic: kjsMergedTopic, key: records.key, values: records.values, perSend: merged });
+    const merged = Math.max(
+      EVENTS_PER_BATCH,
+      Math.round(warmSends.sendBatchMessages! / Math.max(1, warmSends.sendBatchCalls!) / 10) * 10,
+    );
+    const kjs = await kafkajsLoop({
+      brokers: kafka.brokers,
+      topic: kjsTopic,
+      key: records.key,
+      values: records.values,
+      perSend: EVENTS_PER_BATCH,
+    });
+    const kjsMerged = await kafkajsLoop({
+      brokers: kafka.brokers,
+      topic: kjsMergedTopic,
+      key: records.key,
+      values: records.values,
+      perSend: merged,
+    });
     ctx.defer('ingest: kafkajs producers', async () => {
       await kjs.close().catch(() => undefined);
       await kjsMerged.close().catch(() => undefined);
@@ -248,8 +305,15 @@ export const ingestBenchmark: Benchmark = {
     const batchKjs = new Side<KafkajsLoopResult>(`batches-kafkajs-${EVENTS_PER_BATCH}`, undefined, addLoop);
     const batchKjsMerged = new Side<KafkajsLoopResult>(`batches-kafkajs-${merged}`, undefined, addLoop);
     for (let r = 1; r <= rounds; r++) {
-      ctx.progress(`ingest 1/3: round ${r}/${rounds}: ours, bare kafkajs ${EVENTS_PER_BATCH}/send, bare kafkajs ${merged}/send (${slice(opts.durationS).toFixed(1)} s each) …`);
-      await measure(batchOurs, () => maxThroughput(target(ingest, batchBodies.next), { connections: opts.connections, durationS: slice(opts.durationS) }));
+      ctx.progress(
+        `ingest 1/3: round ${r}/${rounds}: ours, bare kafkajs ${EVENTS_PER_BATCH}/send, bare kafkajs ${merged}/send (${slice(opts.durationS).toFixed(1)} s each) …`,
+      );
+      await measure(batchOurs, () =>
+        maxThroughput(target(ingest, batchBodies.next), {
+          connections: opts.connections,
+          durationS: slice(opts.durationS),
+        }),
+      );
       await measure(batchKjs, () => kjs.run(slice(opts.durationS)));
       await measure(batchKjsMerged, () => kjsMerged.run(slice(opts.durationS)));
     }
@@ -273,10 +337,16 @@ export const ingestBenchmark: Benchmark = {
     await kjs.close();
     await kjsMerged.close();
 
-    ctx.progress(`ingest 1/3: Kafka ProducerPerformance (${fmt.int(opts.ppWarmupRecords)} warm-up + ${fmt.int(opts.ppRecords)} records) …`);
+    ctx.progress(
+      `ingest 1/3: Kafka ProducerPerformance (${fmt.int(opts.ppWarmupRecords)} warm-up + ${fmt.int(opts.ppRecords)} records) …`,
+    );
     let ppRate = NaN;
     try {
-      const pp = new Side<Awaited<ReturnType<typeof producerPerformance>>>('batches-producer-performance', undefined, (_a, b) => b);
+      const pp = new Side<Awaited<ReturnType<typeof producerPerformance>>>(
+        'batches-producer-performance',
+        undefined,
+        (_a, b) => b,
+      );
       await measure(pp, (track) =>
         producerPerformance({
           brokers: kafka.brokers,
@@ -293,7 +363,9 @@ export const ingestBenchmark: Benchmark = {
       await finish(pp);
       ppRate = pp.result!.recordsPerSec;
       note(`batches-producer-performance: ${pp.result!.line}`);
-      note(`batches-producer-performance: command: ${pp.result!.command.replace(kafka.libsDir, '<libs>').replace(payloadFile, '<payloads.txt>')}`);
+      note(
+        `batches-producer-performance: command: ${pp.result!.command.replace(kafka.libsDir, '<libs>').replace(payloadFile, '<payloads.txt>')}`,
+      );
     } catch (e) {
       note(`batches-producer-performance: failed: ${(e as Error).message}`);
     }
@@ -316,7 +388,8 @@ export const ingestBenchmark: Benchmark = {
       met: kjsRatio >= 0.5,
     });
     const oursUsPerEvent = (1000 * batchOurs.serverCpuMsTotal) / Math.max(1, batch.ok * EVENTS_PER_BATCH);
-    const kjsUsPerRecord = (1000 * batchKjs.cpuMsOf('load generator (this process)')) / Math.max(1, batchKjs.result!.records);
+    const kjsUsPerRecord =
+      (1000 * batchKjs.cpuMsOf('load generator (this process)')) / Math.max(1, batchKjs.result!.records);
     rows.push({
       benchmark: `CPU per event, same: the ingest process vs the bare kafkajs process (${EVENTS_PER_BATCH}/send); ratio = baseline/ours`,
       ours: `${oursUsPerEvent.toFixed(1)} µs`,
@@ -339,9 +412,21 @@ export const ingestBenchmark: Benchmark = {
     const singleOurs = new Side<MaxResult>('single-ours', ingest, addMax);
     const singleBare = new Side<MaxResult>('single-bare', bare, addMax);
     for (let r = 1; r <= rounds; r++) {
-      ctx.progress(`ingest 2/3: round ${r}/${rounds}: ours, bare node:http (${slice(opts.durationS).toFixed(1)} s each) …`);
-      await measure(singleOurs, () => maxThroughput(target(ingest, singleBodies.next), { connections: opts.connections, durationS: slice(opts.durationS) }));
-      await measure(singleBare, () => maxThroughput(target(bare, singleBodies.next), { connections: opts.connections, durationS: slice(opts.durationS) }));
+      ctx.progress(
+        `ingest 2/3: round ${r}/${rounds}: ours, bare node:http (${slice(opts.durationS).toFixed(1)} s each) …`,
+      );
+      await measure(singleOurs, () =>
+        maxThroughput(target(ingest, singleBodies.next), {
+          connections: opts.connections,
+          durationS: slice(opts.durationS),
+        }),
+      );
+      await measure(singleBare, () =>
+        maxThroughput(target(bare, singleBodies.next), {
+          connections: opts.connections,
+          durationS: slice(opts.durationS),
+        }),
+      );
     }
     const single = singleOurs.result!;
     const bareSingle = singleBare.result!;
@@ -380,18 +465,39 @@ export const ingestBenchmark: Benchmark = {
     const latOurs = new Side<PacedResult>('latency-ours', ingest, addPaced);
     const latBare = new Side<PacedResult>('latency-bare', bare, addPaced);
     for (let r = 1; r <= rounds; r++) {
-      ctx.progress(`ingest 3/3: round ${r}/${rounds}: latency at ${fmt.int(rate)} req/s (half our max), ours, bare (${slice(opts.latencyS).toFixed(1)} s each) …`);
-      await measure(latOurs, () => pacedLatency(target(ingest, singleBodies.next), { rate, connections: opts.connections, durationS: slice(opts.latencyS) }));
-      await measure(latBare, () => pacedLatency(target(bare, singleBodies.next), { rate, connections: opts.connections, durationS: slice(opts.latencyS) }));
+      ctx.progress(
+        `ingest 3/3: round ${r}/${rounds}: latency at ${fmt.int(rate)} req/s (half our max), ours, bare (${slice(opts.latencyS).toFixed(1)} s each) …`,
+      );
+      await measure(latOurs, () =>
+        pacedLatency(target(ingest, singleBodies.next), {
+          rate,
+          connections: opts.connections,
+          durationS: slice(opts.latencyS),
+        }),
+      );
+      await measure(latBare, () =>
+        pacedLatency(target(bare, singleBodies.next), {
+          rate,
+          connections: opts.connections,
+          durationS: slice(opts.latencyS),
+        }),
+      );
     }
     await finish(latOurs, { count: latOurs.result!.ok, label: 'request' });
     await finish(latBare, { count: latBare.result!.ok, label: 'request' });
     const lat = latOurs.result!;
     const latB = latBare.result!;
-    for (const [name, r] of [['latency-ours', lat], ['latency-bare', latB]] as const) {
-      note(`${name}: ${fmt.int(r.ok)} ok, ${r.failed} failed, ${r.dropped} never sent; p50 ${fmt.ms(r.p50)}, p90 ${fmt.ms(r.p90)}, p99 ${fmt.ms(r.p99)}, max ${fmt.ms(r.max)}`);
+    for (const [name, r] of [
+      ['latency-ours', lat],
+      ['latency-bare', latB],
+    ] as const) {
+      note(
+        `${name}: ${fmt.int(r.ok)} ok, ${r.failed} failed, ${r.dropped} never sent; p50 ${fmt.ms(r.p50)}, p90 ${fmt.ms(r.p90)}, p99 ${fmt.ms(r.p99)}, max ${fmt.ms(r.max)}`,
+      );
     }
-    note(`latency-ours: ingest server CPU ${fmt.ms(latOurs.serverCpuMsTotal / Math.max(1, lat.ok))} per request; ${serverTimings(latOurs)}`);
+    note(
+      `latency-ours: ingest server CPU ${fmt.ms(latOurs.serverCpuMsTotal / Math.max(1, lat.ok))} per request; ${serverTimings(latOurs)}`,
+    );
     note(`latency-bare: event-loop delay p99 ${fmt.ms(latBare.loopDelayP99Ms)}, max ${fmt.ms(latBare.loopDelayMaxMs)}`);
     const latFlag = (r: PacedResult, v: string) => (r.failed + r.dropped > 0.01 * r.sent ? `${v} (!)` : v);
     rows.push({

@@ -22,7 +22,15 @@ export interface ProducerPerfResult {
 
 /** Kafka's org.apache.kafka.tools.ProducerPerformance; its last summary line says records/sec. */
 export async function producerPerformance(
-  o: KafkaTarget & { libsDir: string; payloadFile: string; records: number; warmupRecords: number; timeoutMs: number; props: Record<string, string>; onStart?: (pid: number) => void },
+  o: KafkaTarget & {
+    libsDir: string;
+    payloadFile: string;
+    records: number;
+    warmupRecords: number;
+    timeoutMs: number;
+    props: Record<string, string>;
+    onStart?: (pid: number) => void;
+  },
 ): Promise<ProducerPerfResult> {
   const args = [
     '-Xmx1g',
@@ -81,9 +89,19 @@ export async function producerPerformance(
       const line = steady ?? total;
       const m = line ? /([\d.]+) records\/sec/.exec(line) : null;
       if (!m || !line) {
-        return reject(new Error(`ProducerPerformance gave no summary (exit ${code}${Date.now() - started >= o.timeoutMs ? ', killed at the time limit' : ''}):\n${lines.slice(-10).join('\n')}`));
+        return reject(
+          new Error(
+            `ProducerPerformance gave no summary (exit ${code}${Date.now() - started >= o.timeoutMs ? ', killed at the time limit' : ''}):\n${lines.slice(-10).join('\n')}`,
+          ),
+        );
       }
-      resolve({ recordsPerSec: Number(m[1]), line: line.trim(), cpuMs: lastCpu, wallMs: Date.now() - started, command: `java ${args.join(' ')}` });
+      resolve({
+        recordsPerSec: Number(m[1]),
+        line: line.trim(),
+        cpuMs: lastCpu,
+        wallMs: Date.now() - started,
+        command: `java ${args.join(' ')}`,
+      });
     });
   });
 }
@@ -106,14 +124,24 @@ export interface KafkajsLoop {
  * partitioner, same key for every record, a request_id header), sending `perSend` records per send() in a
  * loop, one at a time.
  */
-export async function kafkajsLoop(o: KafkaTarget & { key: string; values: string[]; perSend: number }): Promise<KafkajsLoop> {
+export async function kafkajsLoop(
+  o: KafkaTarget & { key: string; values: string[]; perSend: number },
+): Promise<KafkajsLoop> {
   const kafka = new Kafka({ clientId: 'bench-kafkajs', brokers: [o.brokers], logLevel: logLevel.ERROR });
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await producer.connect();
   // Records shaped like ours: tenant id key, the encoded event, a request_id header shared by the send.
   const batches = Array.from({ length: Math.max(1, Math.ceil(o.values.length / o.perSend)) + 1 }, (_, b) => {
     const headers = { request_id: randomUUID() };
-    return Array.from({ length: o.perSend }, (_, i) => ({ key: o.key, value: o.values[(b * o.perSend + i) % o.values.length]!, headers }));
+    return Array.from({ length: o.perSend }, (_, i) => ({
+      key: o.key,
+      value: o.values[(b * o.perSend + i) % o.values.length]!,
+      headers,
+    }));
   });
   let n = 0;
   return {

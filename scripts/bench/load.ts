@@ -40,11 +40,22 @@ export async function cannon(t: LoadTarget, connections: number, durationS: numb
 }
 
 /** Closed-loop maximum: `connections` keep-alive connections, each sends its next request when the answer is in. */
-export async function maxThroughput(t: LoadTarget, opts: { connections: number; durationS: number }): Promise<MaxResult> {
+export async function maxThroughput(
+  t: LoadTarget,
+  opts: { connections: number; durationS: number },
+): Promise<MaxResult> {
   const r = await cannon(t, opts.connections, opts.durationS);
   const statusCodes: Record<string, number> = {};
   for (const [code, v] of Object.entries(r.statusCodeStats ?? {})) statusCodes[code] = (v as { count: number }).count;
-  return { okPerSec: r['2xx'] / r.duration, ok: r['2xx'], non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts, durationS: r.duration, statusCodes };
+  return {
+    okPerSec: r['2xx'] / r.duration,
+    ok: r['2xx'],
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    durationS: r.duration,
+    statusCodes,
+  };
 }
 
 /** Sums slices of the same target measured at different times. */
@@ -54,7 +65,15 @@ export function addMax(a: MaxResult | undefined, b: MaxResult): MaxResult {
   for (const [k, v] of Object.entries(b.statusCodes)) statusCodes[k] = (statusCodes[k] ?? 0) + v;
   const ok = a.ok + b.ok;
   const durationS = a.durationS + b.durationS;
-  return { okPerSec: ok / durationS, ok, non2xx: a.non2xx + b.non2xx, errors: a.errors + b.errors, timeouts: a.timeouts + b.timeouts, durationS, statusCodes };
+  return {
+    okPerSec: ok / durationS,
+    ok,
+    non2xx: a.non2xx + b.non2xx,
+    errors: a.errors + b.errors,
+    timeouts: a.timeouts + b.timeouts,
+    durationS,
+    statusCodes,
+  };
 }
 
 export interface PacedResult {
@@ -85,7 +104,10 @@ function percentile(sorted: number[], p: number): number {
  * (autocannon's own rate limit sends each connection's budget back-to-back at the top of every
  * second, i.e. bursts at full speed, which is why it is not used here.)
  */
-export async function pacedLatency(t: LoadTarget, opts: { rate: number; connections: number; durationS: number }): Promise<PacedResult> {
+export async function pacedLatency(
+  t: LoadTarget,
+  opts: { rate: number; connections: number; durationS: number },
+): Promise<PacedResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: opts.connections });
   const total = Math.max(1, Math.round(opts.rate * opts.durationS));
   const latencies: number[] = [];
@@ -128,7 +150,12 @@ export async function pacedLatency(t: LoadTarget, opts: { rate: number; connecti
       const now = performance.now();
       const due = Math.min(total, Math.floor(((now - start) / 1000) * opts.rate) + 1);
       while (sent < due && inFlight < backlogCap) fire(start + (sent++ / opts.rate) * 1000);
-      if ((sent >= total && inFlight === 0) || now > hardStop || (inFlight >= backlogCap && now > start + opts.durationS * 1000)) return resolve();
+      if (
+        (sent >= total && inFlight === 0) ||
+        now > hardStop ||
+        (inFlight >= backlogCap && now > start + opts.durationS * 1000)
+      )
+        return resolve();
       setTimeout(tick, 1);
     };
     tick();
@@ -137,7 +164,10 @@ export async function pacedLatency(t: LoadTarget, opts: { rate: number; connecti
   return summarizeLatency(opts.rate, { sent, ok, failed, dropped: total - sent, latencies });
 }
 
-export function summarizeLatency(rate: number, r: { sent: number; ok: number; failed: number; dropped: number; latencies: number[] }): PacedResult {
+export function summarizeLatency(
+  rate: number,
+  r: { sent: number; ok: number; failed: number; dropped: number; latencies: number[] },
+): PacedResult {
   const latencies = [...r.latencies].sort((a, b) => a - b);
   return {
     rate,
@@ -156,5 +186,11 @@ export function summarizeLatency(rate: number, r: { sent: number; ok: number; fa
 /** Merges slices measured at the same rate at different times. */
 export function addPaced(a: PacedResult | undefined, b: PacedResult): PacedResult {
   if (!a) return b;
-  return summarizeLatency(b.rate, { sent: a.sent + b.sent, ok: a.ok + b.ok, failed: a.failed + b.failed, dropped: a.dropped + b.dropped, latencies: [...a.latencies, ...b.latencies] });
+  return summarizeLatency(b.rate, {
+    sent: a.sent + b.sent,
+    ok: a.ok + b.ok,
+    failed: a.failed + b.failed,
+    dropped: a.dropped + b.dropped,
+    latencies: [...a.latencies, ...b.latencies],
+  });
 }

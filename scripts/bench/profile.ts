@@ -103,20 +103,29 @@ export function summarizeProfile(file: string, top = 15): ProfileSummary {
     totalMs,
     areas: sorted(areas),
     attributed: sorted(attributed),
-    selfTop: sorted(self).filter(([k]) => !NOT_WORK.has(k)).slice(0, top),
-    inclusiveTop: sorted(inclusive).filter(([k]) => !isOurs(k)).slice(0, top),
-    oursInclusiveTop: sorted(inclusive).filter(([k]) => isOurs(k)).slice(0, top),
+    selfTop: sorted(self)
+      .filter(([k]) => !NOT_WORK.has(k))
+      .slice(0, top),
+    inclusiveTop: sorted(inclusive)
+      .filter(([k]) => !isOurs(k))
+      .slice(0, top),
+    oursInclusiveTop: sorted(inclusive)
+      .filter(([k]) => isOurs(k))
+      .slice(0, top),
   };
 }
 
 /** `units`: what the busy time was spent on (e.g. 7,600 requests) to show µs per unit too. */
 export function formatProfile(s: ProfileSummary, title: string, units?: { count: number; label: string }): string {
   const busy = s.totalMs - (s.areas.find(([a]) => a === 'idle')?.[1] ?? 0);
-  const per = (ms: number) => (units && units.count > 0 ? `  ${((1000 * ms) / units.count).toFixed(1).padStart(6)} µs/${units.label}` : '');
+  const per = (ms: number) =>
+    units && units.count > 0 ? `  ${((1000 * ms) / units.count).toFixed(1).padStart(6)} µs/${units.label}` : '';
   const pct = (ms: number) => `${((100 * ms) / busy).toFixed(1).padStart(5)} %${per(ms)}`;
   const lines = [
     `${title}: ${(s.totalMs / 1000).toFixed(1)} s sampled, ${(busy / 1000).toFixed(1)} s busy (percentages of busy time)` +
-      (units ? `; ${units.count.toLocaleString('en-US')} ${units.label}s, ${((1000 * busy) / units.count).toFixed(0)} µs busy per ${units.label}` : ''),
+      (units
+        ? `; ${units.count.toLocaleString('en-US')} ${units.label}s, ${((1000 * busy) / units.count).toFixed(0)} µs busy per ${units.label}`
+        : ''),
   ];
   lines.push('  who caused it (innermost npm package or folder of ours on the stack):');
   for (const [a, ms] of s.attributed) lines.push(`    ${pct(ms)}  ${a}`);
@@ -137,5 +146,7 @@ if (require.main === module) {
     process.stderr.write('usage: tsx scripts/bench/profile.ts <file.cpuprofile> [top]\n');
     process.exit(2);
   }
-  process.stdout.write(formatProfile(summarizeProfile(file, Number(process.argv[3] ?? 25)), path.basename(file)) + '\n');
+  process.stdout.write(
+    formatProfile(summarizeProfile(file, Number(process.argv[3] ?? 25)), path.basename(file)) + '\n',
+  );
 }

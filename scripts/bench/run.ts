@@ -26,7 +26,8 @@ const BENCHMARKS: Benchmark[] = [ingestBenchmark, aggregateBenchmark, alertBench
 const REPO = path.resolve(__dirname, '..', '..');
 const DOCS = path.join(REPO, 'docs', 'benchmarks.md');
 // One results block per benchmark, so that `npm run bench -- <name> --write-docs` rewrites only its own.
-const startMarker = (name: string) => `<!-- bench:results:${name}:start — written by \`npm run bench -- ${name} --write-docs\`; edit outside these markers -->`;
+const startMarker = (name: string) =>
+  `<!-- bench:results:${name}:start — written by \`npm run bench -- ${name} --write-docs\`; edit outside these markers -->`;
 const endMarker = (name: string) => `<!-- bench:results:${name}:end -->`;
 
 class UsageError extends Error {}
@@ -51,7 +52,20 @@ async function topicsWork(brokers: string): Promise<void> {
 }
 
 function parseArgs(argv: string[]): { names: string[]; writeDocs: boolean; opts: BenchOptions } {
-  const opts: BenchOptions = { warmupS: 3, durationS: 10, latencyS: 8, rounds: 2, connections: 10, profile: false, ppRecords: 600_000, ppWarmupRecords: 150_000, ablate: [], seedEvents: 10_000_000, topicEvents: 200_000, queryRequests: 300 };
+  const opts: BenchOptions = {
+    warmupS: 3,
+    durationS: 10,
+    latencyS: 8,
+    rounds: 2,
+    connections: 10,
+    profile: false,
+    ppRecords: 600_000,
+    ppWarmupRecords: 150_000,
+    ablate: [],
+    seedEvents: 10_000_000,
+    topicEvents: 200_000,
+    queryRequests: 300,
+  };
   let seedEventsGiven = false;
   let writeDocs = false;
   const names: string[] = [];
@@ -64,7 +78,18 @@ function parseArgs(argv: string[]): { names: string[]; writeDocs: boolean; opts:
     const [flag, value] = arg.split('=', 2) as [string, string | undefined];
     if (flag === '--write-docs') writeDocs = true;
     else if (flag === '--profile') opts.profile = true;
-    else if (flag === '--quick') Object.assign(opts, { warmupS: 1, durationS: 3, latencyS: 3, rounds: 1, ppRecords: 100_000, ppWarmupRecords: 30_000, topicEvents: 50_000, queryRequests: 60, ...(seedEventsGiven ? {} : { seedEvents: 300_000 }) });
+    else if (flag === '--quick')
+      Object.assign(opts, {
+        warmupS: 1,
+        durationS: 3,
+        latencyS: 3,
+        rounds: 1,
+        ppRecords: 100_000,
+        ppWarmupRecords: 30_000,
+        topicEvents: 50_000,
+        queryRequests: 60,
+        ...(seedEventsGiven ? {} : { seedEvents: 300_000 }),
+      });
     else if (flag === '--duration') opts.durationS = num(value, flag, 1, 60);
     else if (flag === '--warmup') opts.warmupS = num(value, flag, 0, 30);
     else if (flag === '--latency-duration') opts.latencyS = num(value, flag, 1, 60);
@@ -80,8 +105,10 @@ function parseArgs(argv: string[]): { names: string[]; writeDocs: boolean; opts:
     else if (BENCHMARKS.some((b) => b.name === flag)) names.push(flag);
     else throw new UsageError(`unknown benchmark "${flag}"; there are: ${BENCHMARKS.map((b) => b.name).join(', ')}`);
   }
-  if (writeDocs && opts.profile) throw new UsageError('--profile adds profiler overhead to the numbers; do not combine it with --write-docs');
-  if (writeDocs && opts.ablate.length > 0) throw new UsageError('--ablate measures a modified server; do not combine it with --write-docs');
+  if (writeDocs && opts.profile)
+    throw new UsageError('--profile adds profiler overhead to the numbers; do not combine it with --write-docs');
+  if (writeDocs && opts.ablate.length > 0)
+    throw new UsageError('--ablate measures a modified server; do not combine it with --write-docs');
   return { names: names.length > 0 ? names : BENCHMARKS.map((b) => b.name), writeDocs, opts };
 }
 
@@ -97,7 +124,11 @@ async function checkServices(): Promise<void> {
 function table(rows: Row[]): string {
   const cols = ['benchmark', 'ours', 'baseline', 'ratio', 'goal'] as const;
   const esc = (s: string) => s.replace(/\|/g, '\\|');
-  return [`| ${cols.join(' | ')} |`, '|---|---:|---:|---:|---|', ...rows.map((r) => `| ${cols.map((c) => esc(r[c])).join(' | ')} |`)].join('\n');
+  return [
+    `| ${cols.join(' | ')} |`,
+    '|---|---:|---:|---:|---|',
+    ...rows.map((r) => `| ${cols.map((c) => esc(r[c])).join(' | ')} |`),
+  ].join('\n');
 }
 
 function writeDocs(name: string, section: string): void {
@@ -126,7 +157,8 @@ function writeDocs(name: string, section: string): void {
 async function main(): Promise<number> {
   const { names, writeDocs: write, opts } = parseArgs(process.argv.slice(2));
   const started = Date.now();
-  const progress = (line: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}\n`);
+  const progress = (line: string) =>
+    process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}\n`);
   const loadBefore = loadAvg();
   await checkServices();
 
@@ -156,7 +188,12 @@ async function main(): Promise<number> {
         const libsDir = await ensureKafkaJars({ log: (l) => progress(`kafka: ${l}`) });
         const dataDir = path.join(tmpDir, 'kafka');
         progress(`kafka: starting a throwaway Kafka ${KAFKA_VERSION} broker …`);
-        broker = await startBroker({ host: '127.0.0.1', port: await freePort(), dataDir, logFile: path.join(dataDir, 'broker.log') });
+        broker = await startBroker({
+          host: '127.0.0.1',
+          port: await freePort(),
+          dataDir,
+          logFile: path.join(dataDir, 'broker.log'),
+        });
         const b = broker;
         cleanups.push({ what: 'kafka broker', fn: () => b.stop() });
         await topicsWork(broker.brokers);
@@ -176,7 +213,15 @@ async function main(): Promise<number> {
 
   const rows: Row[] = [];
   const details: string[] = [];
-  const perBench: { name: string; rows: Row[]; details: string[]; contention: typeof contention; loadBefore: string; loadAfter: string; seconds: number }[] = [];
+  const perBench: {
+    name: string;
+    rows: Row[];
+    details: string[];
+    contention: typeof contention;
+    loadBefore: string;
+    loadAfter: string;
+    seconds: number;
+  }[] = [];
   try {
     for (const name of names) {
       const bench = BENCHMARKS.find((b) => b.name === name)!;
@@ -187,7 +232,15 @@ async function main(): Promise<number> {
       const benchDetails = r.details.map((d) => `${name}: ${d}`);
       rows.push(...benchRows);
       details.push(...benchDetails);
-      perBench.push({ name, rows: benchRows, details: benchDetails, contention: contention.slice(mark.contention), loadBefore: mark.load, loadAfter: loadAvg(), seconds: (Date.now() - mark.at) / 1000 });
+      perBench.push({
+        name,
+        rows: benchRows,
+        details: benchDetails,
+        contention: contention.slice(mark.contention),
+        loadBefore: mark.load,
+        loadAfter: loadAvg(),
+        seconds: (Date.now() - mark.at) / 1000,
+      });
     }
   } finally {
     progress('cleaning up …');
@@ -201,7 +254,9 @@ async function main(): Promise<number> {
     const worst = cs.reduce((a, b) => (b.cores > a.cores ? b : a));
     return [
       `Other processes used ${avg.toFixed(2)} of the machine's cores on average during the measured windows (most: ${worst.cores.toFixed(2)} in ${worst.phase})` +
-        (worst.cores > 0.3 ? ' — WARNING: the machine was shared; these numbers are noisy, rerun when it is quiet.' : '.'),
+        (worst.cores > 0.3
+          ? ' — WARNING: the machine was shared; these numbers are noisy, rerun when it is quiet.'
+          : '.'),
     ];
   };
   const firstLines = [
@@ -210,16 +265,39 @@ async function main(): Promise<number> {
       `${opts.ablate.length > 0 ? ` WITH EXPERIMENTS ON: ${opts.ablate.join(', ')} (not our code as it is)` : ''}.`,
     `Machine: ${machine(KAFKA_VERSION)}.`,
   ];
-  const header = [...firstLines, `Load average (1/5/15 min) before ${loadBefore}, after ${loadAvg()}; whole run ${elapsed.toFixed(0)} s.`, ...contentionLine(contention)];
+  const header = [
+    ...firstLines,
+    `Load average (1/5/15 min) before ${loadBefore}, after ${loadAvg()}; whole run ${elapsed.toFixed(0)} s.`,
+    ...contentionLine(contention),
+  ];
   const out = [...header, '', table(rows), ''].join('\n');
   process.stdout.write(`\n${out}\nDetails of the same run:\n${details.map((d) => `- ${d}`).join('\n')}\n`);
   const missed = rows.filter((r) => r.met === false).length;
   if (write) {
     for (const b of perBench) {
-      const h = [...firstLines, `Load average (1/5/15 min) before ${b.loadBefore}, after ${b.loadAfter}; this benchmark ${b.seconds.toFixed(0)} s.`, ...contentionLine(b.contention)];
-      writeDocs(b.name, [...h.map((l) => `${l}\n`), table(b.rows), '', '<details><summary>Details of the same run</summary>', '', '```', ...b.details, '```', '</details>'].join('\n'));
+      const h = [
+        ...firstLines,
+        `Load average (1/5/15 min) before ${b.loadBefore}, after ${b.loadAfter}; this benchmark ${b.seconds.toFixed(0)} s.`,
+        ...contentionLine(b.contention),
+      ];
+      writeDocs(
+        b.name,
+        [
+          ...h.map((l) => `${l}\n`),
+          table(b.rows),
+          '',
+          '<details><summary>Details of the same run</summary>',
+          '',
+          '```',
+          ...b.details,
+          '```',
+          '</details>',
+        ].join('\n'),
+      );
     }
-    process.stderr.write(`wrote the results of ${perBench.map((b) => b.name).join(', ')} into ${path.relative(process.cwd(), DOCS)}\n`);
+    process.stderr.write(
+      `wrote the results of ${perBench.map((b) => b.name).join(', ')} into ${path.relative(process.cwd(), DOCS)}\n`,
+    );
   }
   if (missed > 0) process.stderr.write(`${missed} goal(s) missed (see the goal column).\n`);
   return 0;

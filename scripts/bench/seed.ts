@@ -5,7 +5,14 @@ import type { PartitionManager } from '../../adapters/postgres/partitions';
 
 /** The event types of events.ts's sample events, in the same proportions (half page_view). */
 export const SEED_TYPES = ['page_view', 'page_view', 'page_view', 'signup', 'checkout_started', 'checkout_failed'];
-const PATHS = ['/', '/pricing', '/docs/getting-started', '/checkout/cart', '/blog/realtime-analytics', '/settings/billing'];
+const PATHS = [
+  '/',
+  '/pricing',
+  '/docs/getting-started',
+  '/checkout/cart',
+  '/blog/realtime-analytics',
+  '/settings/billing',
+];
 const COUNTRIES = ['DE', 'US', 'FR', 'GB', 'JP', 'BR'];
 const PLANS = ['free', 'team', 'pro', 'enterprise'];
 
@@ -19,7 +26,14 @@ const CHUNK = 500_000;
 export async function seedRawEvents(
   sql: Sql,
   partitions: PartitionManager,
-  o: { tenantId: string; projectId: string; count: number; fromMs: number; toMs: number; progress: (done: number) => void },
+  o: {
+    tenantId: string;
+    projectId: string;
+    count: number;
+    fromMs: number;
+    toMs: number;
+    progress: (done: number) => void;
+  },
 ): Promise<number> {
   const t0 = performance.now();
   const days: number[] = [];

@@ -8,7 +8,8 @@ const CLOCK_TICK_MS = 10; // USER_HZ is 100 on Linux
 export function gitCommit(cwd: string): string {
   try {
     const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd, encoding: 'utf8' }).trim() !== '';
+    const dirty =
+      execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd, encoding: 'utf8' }).trim() !== '';
     return dirty ? `${sha} (+ uncommitted changes)` : sha;
   } catch {
     return 'unknown';
@@ -23,7 +24,10 @@ export function machine(kafkaVersion: string): string {
 }
 
 export function loadAvg(): string {
-  return os.loadavg().map((l) => l.toFixed(2)).join(' / ');
+  return os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ');
 }
 
 /** CPU time (user+system) of a process, in ms; NaN if it is gone or this is not Linux. */
@@ -62,7 +66,12 @@ export interface CpuShare {
 export function cpuMeter(pids: Record<string, number>): { track(name: string, pid: number): void; stop(): CpuShare } {
   const t0 = performance.now();
   const m0 = machineBusyMs();
-  const tracked = Object.entries(pids).map(([name, pid]) => ({ name, pid, p0: name === 'self' ? cpuSelf() : processCpuMs(pid), last: NaN }));
+  const tracked = Object.entries(pids).map(([name, pid]) => ({
+    name,
+    pid,
+    p0: name === 'self' ? cpuSelf() : processCpuMs(pid),
+    last: NaN,
+  }));
   // A process may exit before stop(): keep its last reading.
   const sample = () => {
     for (const t of tracked) {
@@ -131,7 +140,11 @@ export function cpuByName(names: string[]): Record<string, Map<number, number>> 
 }
 
 /** Cores used per name between two cpuByName readings `wallMs` apart (new processes counted from 0). */
-export function coresByName(before: Record<string, Map<number, number>>, after: Record<string, Map<number, number>>, wallMs: number): Record<string, number> {
+export function coresByName(
+  before: Record<string, Map<number, number>>,
+  after: Record<string, Map<number, number>>,
+  wallMs: number,
+): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [name, now] of Object.entries(after)) {
     let ms = 0;

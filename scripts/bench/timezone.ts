@@ -26,8 +26,20 @@ function stream(n: number, spreadMs: number, jitterMs: number): Float64Array {
 }
 
 const berlin = parseTimeZone('Europe/Berlin');
-const six: TimeZone[] = ['Europe/Berlin', 'America/New_York', 'Asia/Kolkata', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'UTC'].map(parseTimeZone);
-const intl = new Intl.DateTimeFormat('en-US', { timeZone: 'Europe/Berlin', hourCycle: 'h23', hour: 'numeric', minute: 'numeric' });
+const six: TimeZone[] = [
+  'Europe/Berlin',
+  'America/New_York',
+  'Asia/Kolkata',
+  'Asia/Kathmandu',
+  'Australia/Lord_Howe',
+  'UTC',
+].map(parseTimeZone);
+const intl = new Intl.DateTimeFormat('en-US', {
+  timeZone: 'Europe/Berlin',
+  hourCycle: 'h23',
+  hour: 'numeric',
+  minute: 'numeric',
+});
 const batch = () => stream(N, 2 * 3_600_000, 60_000); // the last two hours, across Berlin's missing hour
 const month = () => stream(N, 30 * DAY, 3 * DAY); // a month of late events, across the DST change
 
@@ -35,14 +47,30 @@ const ROWS: { label: string; ts: () => Float64Array; f: (ms: number, i: number) 
   { label: 'bucketStart 1h (UTC), batch', ts: batch, f: (ms) => bucketStart(ms, '1h') },
   { label: 'bucketStartIn 1h Europe/Berlin, batch', ts: batch, f: (ms) => bucketStartIn(ms, '1h', berlin) },
   { label: 'bucketStartIn 1h Europe/Berlin, month', ts: month, f: (ms) => bucketStartIn(ms, '1h', berlin) },
-  { label: 'bucketStartIn 1h, month, zone alternating among 6', ts: month, f: (ms, i) => bucketStartIn(ms, '1h', six[i % 6]!) },
+  {
+    label: 'bucketStartIn 1h, month, zone alternating among 6',
+    ts: month,
+    f: (ms, i) => bucketStartIn(ms, '1h', six[i % 6]!),
+  },
   { label: 'bucketStart 1d (UTC), batch', ts: batch, f: (ms) => bucketStart(ms, '1d') },
   { label: 'bucketStartIn 1d Europe/Berlin, batch', ts: batch, f: (ms) => bucketStartIn(ms, '1d', berlin) },
   { label: 'bucketStartIn 1d Europe/Berlin, month', ts: month, f: (ms) => bucketStartIn(ms, '1d', berlin) },
-  { label: 'bucketStartIn 1d, month, zone alternating among 6', ts: month, f: (ms, i) => bucketStartIn(ms, '1d', six[i % 6]!) },
-  { label: 'bucketStartIn 5m Asia/Kathmandu (epoch-aligned), batch', ts: batch, f: (ms) => bucketStartIn(ms, '5m', six[3]!) },
+  {
+    label: 'bucketStartIn 1d, month, zone alternating among 6',
+    ts: month,
+    f: (ms, i) => bucketStartIn(ms, '1d', six[i % 6]!),
+  },
+  {
+    label: 'bucketStartIn 5m Asia/Kathmandu (epoch-aligned), batch',
+    ts: batch,
+    f: (ms) => bucketStartIn(ms, '5m', six[3]!),
+  },
   { label: 'nextBucketIn 1d Europe/Berlin, month', ts: month, f: (ms) => nextBucketIn(ms, '1d', berlin) },
-  { label: 'for scale: one Intl.DateTimeFormat#format per event', ts: () => batch().subarray(0, 200_000), f: (ms) => intl.format(ms).length },
+  {
+    label: 'for scale: one Intl.DateTimeFormat#format per event',
+    ts: () => batch().subarray(0, 200_000),
+    f: (ms) => intl.format(ms).length,
+  },
 ];
 
 function runRow(k: number): void {
@@ -58,11 +86,15 @@ function runRow(k: number): void {
 
 function main(): void {
   const cpu = (os.cpus()[0]?.model ?? 'unknown CPU').replace(/\s+/g, ' ').trim();
-  console.log(`# timezone buckets, ${N} calls per row, best of ${ROUNDS}; ${cpu}, ${os.cpus().length} cores, Node ${process.version}; load ${loadAvg()}`);
+  console.log(
+    `# timezone buckets, ${N} calls per row, best of ${ROUNDS}; ${cpu}, ${os.cpus().length} cores, Node ${process.version}; load ${loadAvg()}`,
+  );
   const ns: number[] = [];
   ROWS.forEach((row, k) => {
     for (let round = 0; round < ROUNDS; round++) {
-      const child = spawnSync(process.execPath, [...process.execArgv, __filename, `--row=${k}`, `--n=${N}`], { encoding: 'utf8' });
+      const child = spawnSync(process.execPath, [...process.execArgv, __filename, `--row=${k}`, `--n=${N}`], {
+        encoding: 'utf8',
+      });
       if (child.status !== 0) throw new Error(`row ${k} failed: ${child.stderr}`);
       ns[k] = Math.min(ns[k] ?? Infinity, (JSON.parse(child.stdout) as { ns: number }).ns);
     }
@@ -72,11 +104,15 @@ function main(): void {
 
   const t0 = process.hrtime.bigint();
   bucketStartIn(NOW, '1d', parseTimeZone('Pacific/Chatham'));
-  console.log(`first call for a new zone (reads 50 days of offsets from Intl): ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(2)} ms`);
+  console.log(
+    `first call for a new zone (reads 50 days of offsets from Intl): ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(2)} ms`,
+  );
   for (const pass of ['cold', 'warm']) {
     const r0 = process.hrtime.bigint();
     const n = bucketRangeIn(NOW - 365 * DAY, NOW, '1h', berlin).length;
-    console.log(`bucketRangeIn 1h over a year in Europe/Berlin, ${pass} (${n} buckets): ${(Number(process.hrtime.bigint() - r0) / 1e6).toFixed(2)} ms`);
+    console.log(
+      `bucketRangeIn 1h over a year in Europe/Berlin, ${pass} (${n} buckets): ${(Number(process.hrtime.bigint() - r0) / 1e6).toFixed(2)} ms`,
+    );
   }
 }
 

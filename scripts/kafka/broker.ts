@@ -580,19 +580,41 @@ export async function startBroker(opts: StartBrokerOptions): Promise<RunningBrok
   await fsp.writeFile(l4jFile, l4j.text);
 
   const cp = path.join(libs, '*');
-  const jvmBase = [`-Xms${Math.min(256, heapMb)}m`, `-Xmx${heapMb}m`, '-XX:+UseG1GC', '-Djava.awt.headless=true', l4j.jvmFlag(l4jFile)];
+  const jvmBase = [
+    `-Xms${Math.min(256, heapMb)}m`,
+    `-Xmx${heapMb}m`,
+    '-XX:+UseG1GC',
+    '-Djava.awt.headless=true',
+    l4j.jvmFlag(l4jFile),
+  ];
 
   if (!fs.existsSync(path.join(logDir, 'meta.properties'))) {
     const clusterId = randomClusterId();
     log(`Formatting KRaft storage in ${logDir} (cluster id ${clusterId}) ...`);
-    const res = await run(java, ['-Xmx256m', l4j.jvmFlag(l4jFile), '-cp', cp, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile, '--ignore-formatted']);
+    const res = await run(java, [
+      '-Xmx256m',
+      l4j.jvmFlag(l4jFile),
+      '-cp',
+      cp,
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      clusterId,
+      '-c',
+      propsFile,
+      '--ignore-formatted',
+    ]);
     await fsp.appendFile(logFile, res.output);
     if (res.code !== 0) {
-      throw new Error(`Kafka storage format failed (exit ${res.code}; see ${logFile}):\n${res.output.trim().split('\n').slice(-15).join('\n')}`);
+      throw new Error(
+        `Kafka storage format failed (exit ${res.code}; see ${logFile}):\n${res.output.trim().split('\n').slice(-15).join('\n')}`,
+      );
     }
   }
 
-  log(`Starting Kafka ${KAFKA_VERSION} on ${host}:${port} (controller ${controllerPort}, heap ${heapMb}m, log ${logFile}) ...`);
+  log(
+    `Starting Kafka ${KAFKA_VERSION} on ${host}:${port} (controller ${controllerPort}, heap ${heapMb}m, log ${logFile}) ...`,
+  );
   const started = Date.now();
   const out = fs.openSync(logFile, 'a');
   let child: ChildProcess;
@@ -680,7 +702,9 @@ export async function startBroker(opts: StartBrokerOptions): Promise<RunningBrok
     }
     await sleep(200);
   }
-  log(`Kafka ${KAFKA_VERSION} ready on ${host}:${port} (pid ${pid}) after ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  log(
+    `Kafka ${KAFKA_VERSION} ready on ${host}:${port} (pid ${pid}) after ${((Date.now() - started) / 1000).toFixed(1)}s`,
+  );
   return { brokers: `${host}:${port}`, pid, stop };
 }
 

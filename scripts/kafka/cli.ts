@@ -58,7 +58,14 @@ async function main(cmd: string | undefined): Promise<number> {
       const heapMb = heapRaw ? Number.parseInt(heapRaw, 10) : undefined;
       if (heapRaw && !(heapMb && heapMb > 0)) throw new Error(`invalid KAFKA_HEAP_MB "${heapRaw}"`);
       const t0 = Date.now();
-      const broker = await startBroker({ host, port, dataDir: dir, heapMb, detached: true, log: (l) => console.log(l) });
+      const broker = await startBroker({
+        host,
+        port,
+        dataDir: dir,
+        heapMb,
+        detached: true,
+        log: (l) => console.log(l),
+      });
       console.log(
         `Kafka ${KAFKA_VERSION} running on ${broker.brokers} (pid ${broker.pid}, data ${dir}, log ${path.join(dir, 'broker.log')}) - started in ${((Date.now() - t0) / 1000).toFixed(1)}s`,
       );

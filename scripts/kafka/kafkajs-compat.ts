@@ -173,7 +173,12 @@ async function checks(brokers: string): Promise<void> {
       // batch 2 via sendBatch(), later timestamps
       const msgs2 = [];
       for (let i = 0; i < PARTITIONS * PER_PARTITION_BATCH; i++) {
-        msgs2.push({ key: `k${i}`, value: `v2-${i}`, partition: i % PARTITIONS, timestamp: String(baseTs + 60_000 + i) });
+        msgs2.push({
+          key: `k${i}`,
+          value: `v2-${i}`,
+          partition: i % PARTITIONS,
+          timestamp: String(baseTs + 60_000 + i),
+        });
       }
       const meta2 = await producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages: msgs2 }] });
       for (const m of meta2) {
@@ -206,7 +211,8 @@ async function checks(brokers: string): Promise<void> {
       const early = await admin.fetchTopicOffsetsByTimestamp(topic, baseTs - 1000);
       for (const o of early) assert.equal(o.offset, '0', `partition ${o.partition} @early`);
       const future = await admin.fetchTopicOffsetsByTimestamp(topic, Date.now() + 3_600_000);
-      for (const o of future) assert.equal(o.offset, String(expectedHigh(o.partition)), `partition ${o.partition} @future`);
+      for (const o of future)
+        assert.equal(o.offset, String(expectedHigh(o.partition)), `partition ${o.partition} @future`);
     });
 
     // --- consumer group: eachBatch, autoCommit false, manual commitOffsets -----------------
@@ -261,7 +267,10 @@ async function checks(brokers: string): Promise<void> {
 
     await feature('admin.listGroups', async () => {
       const { groups } = await admin.listGroups();
-      assert.ok(groups.some((g) => g.groupId === group), 'group listed');
+      assert.ok(
+        groups.some((g) => g.groupId === group),
+        'group listed',
+      );
     });
 
     await feature('consumer disconnect -> new consumer of same group gets uncommitted messages', async () => {
@@ -275,7 +284,9 @@ async function checks(brokers: string): Promise<void> {
         autoCommit: false,
         eachBatch: async ({ batch }) => {
           for (const m of batch.messages) record(c2Seen, batch.partition, m.offset);
-          await c2.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(Number(batch.lastOffset()) + 1) }]);
+          await c2.commitOffsets([
+            { topic: batch.topic, partition: batch.partition, offset: String(Number(batch.lastOffset()) + 1) },
+          ]);
         },
       });
       const expected = (p: number) => {
@@ -322,7 +333,9 @@ async function checks(brokers: string): Promise<void> {
       await waitFor('a and b to split the partitions', () => {
         const pa = assignments.get('a') ?? [];
         const pb = assignments.get('b') ?? [];
-        return pa.length > 0 && pb.length > 0 && pa.length + pb.length === PARTITIONS && pa.every((p) => !pb.includes(p));
+        return (
+          pa.length > 0 && pb.length > 0 && pa.length + pb.length === PARTITIONS && pa.every((p) => !pb.includes(p))
+        );
       });
       const bParts = assignments.get('b') ?? [];
       await waitFor('b to consume its partitions', () =>
@@ -428,7 +441,8 @@ async function main(): Promise<void> {
   console.log(
     `\nKafka ${KAFKA_VERSION} + kafkajs: ${results.length - failed.length}/${results.length} passed in ${((Date.now() - t0) / 1000).toFixed(1)}s`,
   );
-  if (failed.length) throw new Error(`kafkajs-compat: ${failed.length} feature(s) failed: ${failed.map((f) => f.name).join('; ')}`);
+  if (failed.length)
+    throw new Error(`kafkajs-compat: ${failed.length} feature(s) failed: ${failed.map((f) => f.name).join('; ')}`);
 }
 
 main().then(

@@ -23,7 +23,10 @@ type Reply = { status: number; body?: unknown; headers?: Record<string, string> 
 type Script = (req: SentRequest, n: number) => Reply | Promise<Reply>;
 
 function accepted(req: SentRequest): Reply {
-  return { status: 202, body: { accepted: req.events.length, rejected: 0, event_ids: req.events.map((e) => e.event_id), errors: [] } };
+  return {
+    status: 202,
+    body: { accepted: req.events.length, rejected: 0, event_ids: req.events.map((e) => e.event_id), errors: [] },
+  };
 }
 
 function fakeFetch(script: Script = accepted) {
@@ -31,18 +34,34 @@ function fakeFetch(script: Script = accepted) {
   let active = 0;
   let maxActive = 0;
   const fetch: FetchLike = async (url, init) => {
-    const req: SentRequest = { url, headers: init.headers, events: (JSON.parse(init.body) as { events: EventPayload[] }).events, at: Date.now() };
+    const req: SentRequest = {
+      url,
+      headers: init.headers,
+      events: (JSON.parse(init.body) as { events: EventPayload[] }).events,
+      at: Date.now(),
+    };
     requests.push(req);
     active++;
     maxActive = Math.max(maxActive, active);
     try {
       const reply = await script(req, requests.length - 1);
       if (reply === 'hang') {
-        return await new Promise<never>((_, reject) => init.signal.addEventListener('abort', () => reject(new Error('aborted'))));
+        return await new Promise<never>((_, reject) =>
+          init.signal.addEventListener('abort', () => reject(new Error('aborted'))),
+        );
       }
       if (reply instanceof Error) throw reply;
-      const headers = Object.fromEntries(Object.entries({ 'x-request-id': `req-${requests.length}`, ...reply.headers }).map(([k, v]) => [k.toLowerCase(), v]));
-      return { status: reply.status, headers: { get: (n: string) => headers[n.toLowerCase()] ?? null }, text: async () => (reply.body === undefined ? '' : JSON.stringify(reply.body)) };
+      const headers = Object.fromEntries(
+        Object.entries({ 'x-request-id': `req-${requests.length}`, ...reply.headers }).map(([k, v]) => [
+          k.toLowerCase(),
+          v,
+        ]),
+      );
+      return {
+        status: reply.status,
+        headers: { get: (n: string) => headers[n.toLowerCase()] ?? null },
+        text: async () => (reply.body === undefined ? '' : JSON.stringify(reply.body)),
+      };
     } finally {
       active--;
     }
@@ -51,7 +70,14 @@ function fakeFetch(script: Script = accepted) {
 }
 
 function errorReply(status: number, code: string, headers: Record<string, string> = {}, details?: unknown[]): Reply {
-  return { status, headers, body: { error: { code, message: `${code} happened`, ...(details ? { details } : {}) }, request_id: `rid-${status}` } };
+  return {
+    status,
+    headers,
+    body: {
+      error: { code, message: `${code} happened`, ...(details ? { details } : {}) },
+      request_id: `rid-${status}`,
+    },
+  };
 }
 
 function client(fetch: FetchLike, over: Partial<CustomerSignalOptions> = {}) {
@@ -92,7 +118,15 @@ describe('track', () => {
     expect(req!.url).toBe('http://api.test/v1/events');
     expect(req!.headers).toEqual({ 'Content-Type': 'application/json', Authorization: 'Bearer cs_test_key' });
     expect(req!.events).toEqual([
-      { event_type: 'Order Completed', event_id: id, project: 'web', timestamp: '2026-11-27T10:00:00.000Z', user_id: 'u1', session_id: 's1', properties: { plan: 'pro', nested: { a: 1 } } },
+      {
+        event_type: 'Order Completed',
+        event_id: id,
+        project: 'web',
+        timestamp: '2026-11-27T10:00:00.000Z',
+        user_id: 'u1',
+        session_id: 's1',
+        properties: { plan: 'pro', nested: { a: 1 } },
+      },
     ]);
     expect(c.stats).toMatchObject({ queued: 0, inFlight: 0, accepted: 1, requests: 1, retries: 0 });
   });
@@ -100,7 +134,9 @@ describe('track', () => {
   it('honours explicit event_id, project and timestamp; trackEvent takes the wire shape', async () => {
     const f = fakeFetch();
     const { c } = client(f.fetch);
-    expect(c.track('a', undefined, { eventId: 'my-id', project: 'mobile', timestamp: new Date('2026-11-27T09:00:00Z') })).toBe('my-id');
+    expect(
+      c.track('a', undefined, { eventId: 'my-id', project: 'mobile', timestamp: new Date('2026-11-27T09:00:00Z') }),
+    ).toBe('my-id');
     const id2 = c.trackEvent({ event_type: 'b', timestamp: 1_700_000_000_000 });
     c.trackEvent({ event_type: 'c', event_id: 'x', timestamp: '2026-11-27T08:00:00Z', project: 'other' });
     await c.flush();
@@ -242,7 +278,9 @@ describe('retries', () => {
   });
 
   it('retries 429 honouring Retry-After too', async () => {
-    const f = fakeFetch((req, n) => (n === 0 ? errorReply(429, 'rate_limited', { 'Retry-After': '5' }) : accepted(req)));
+    const f = fakeFetch((req, n) =>
+      n === 0 ? errorReply(429, 'rate_limited', { 'Retry-After': '5' }) : accepted(req),
+    );
     const { c, errors } = client(f.fetch);
     c.track('a');
     const done = c.flush();
@@ -253,7 +291,13 @@ describe('retries', () => {
   });
 
   it('backs off exponentially with jitter when there is no Retry-After (500, network errors, timeouts)', async () => {
-    const replies: Reply[] = [errorReply(500, 'internal_error'), new TypeError('fetch failed'), 'hang', errorReply(502, 'http_502'), errorReply(503, 'unavailable')];
+    const replies: Reply[] = [
+      errorReply(500, 'internal_error'),
+      new TypeError('fetch failed'),
+      'hang',
+      errorReply(502, 'http_502'),
+      errorReply(503, 'unavailable'),
+    ];
     const f = fakeFetch((req, n) => replies[n] ?? accepted(req));
     const { c, errors } = client(f.fetch, { timeoutMs: 10_000 });
     c.track('a');
@@ -339,7 +383,13 @@ describe('retries', () => {
     expect(errors).toHaveLength(1);
     const err = errors[0]!.error as ApiError;
     expect(err).toBeInstanceOf(ApiError);
-    expect(err).toMatchObject({ status, code, message: `${code} happened`, requestId: `rid-${status}`, retryable: false });
+    expect(err).toMatchObject({
+      status,
+      code,
+      message: `${code} happened`,
+      requestId: `rid-${status}`,
+      retryable: false,
+    });
     expect(errors[0]!.events.map((e) => e.event_id)).toEqual([id]);
     expect(c.stats).toMatchObject({ failed: 1, retries: 0 });
   });
@@ -347,7 +397,12 @@ describe('retries', () => {
   it('reports per-event rejections of a 202 with index, code and the event, and does not retry them', async () => {
     const f = fakeFetch((req) => ({
       status: 202,
-      body: { accepted: 2, rejected: 1, event_ids: [req.events[0]!.event_id, null, req.events[2]!.event_id], errors: [{ index: 1, code: 'invalid_event', message: 'event_type names starting with "$" are reserved' }] },
+      body: {
+        accepted: 2,
+        rejected: 1,
+        event_ids: [req.events[0]!.event_id, null, req.events[2]!.event_id],
+        errors: [{ index: 1, code: 'invalid_event', message: 'event_type names starting with "$" are reserved' }],
+      },
     }));
     const { c, errors } = client(f.fetch);
     c.track('ok');
@@ -359,13 +414,24 @@ describe('retries', () => {
     const err = errors[0]!.error as EventsRejectedError;
     expect(err).toBeInstanceOf(EventsRejectedError);
     expect(err.status).toBe(202);
-    expect(err.rejections).toEqual([{ index: 1, code: 'invalid_event', message: expect.stringContaining('reserved'), event: expect.objectContaining({ event_id: bad, event_type: '$bad' }) }]);
+    expect(err.rejections).toEqual([
+      {
+        index: 1,
+        code: 'invalid_event',
+        message: expect.stringContaining('reserved'),
+        event: expect.objectContaining({ event_id: bad, event_type: '$bad' }),
+      },
+    ]);
     expect(errors[0]!.events.map((e) => e.event_id)).toEqual([bad]);
     expect(c.stats).toMatchObject({ accepted: 2, rejected: 1, failed: 0 });
   });
 
   it('reports a 400 no_events_accepted as EventsRejectedError with the per-index details', async () => {
-    const f = fakeFetch(() => errorReply(400, 'no_events_accepted', {}, [{ index: 0, code: 'unknown_project', message: 'project "nope" does not exist' }]));
+    const f = fakeFetch(() =>
+      errorReply(400, 'no_events_accepted', {}, [
+        { index: 0, code: 'unknown_project', message: 'project "nope" does not exist' },
+      ]),
+    );
     const { c, errors } = client(f.fetch, { project: 'nope' });
     const id = c.track('a');
     await c.flush();
@@ -374,7 +440,14 @@ describe('retries', () => {
     expect(err).toBeInstanceOf(EventsRejectedError);
     expect(err.status).toBe(400);
     expect(err.requestId).toBe('rid-400');
-    expect(err.rejections).toEqual([{ index: 0, code: 'unknown_project', message: expect.any(String), event: expect.objectContaining({ event_id: id }) }]);
+    expect(err.rejections).toEqual([
+      {
+        index: 0,
+        code: 'unknown_project',
+        message: expect.any(String),
+        event: expect.objectContaining({ event_id: id }),
+      },
+    ]);
     expect(c.stats).toMatchObject({ rejected: 1, failed: 0 });
   });
 
@@ -420,7 +493,14 @@ describe('retries', () => {
 
   it('a throwing onError does not stop delivery', async () => {
     const f = fakeFetch((req, n) => (n === 0 ? errorReply(401, 'unauthorized') : accepted(req)));
-    const c = new CustomerSignal({ apiKey: 'k', fetch: f.fetch, flushAt: 1, onError: () => { throw new Error('boom'); } });
+    const c = new CustomerSignal({
+      apiKey: 'k',
+      fetch: f.fetch,
+      flushAt: 1,
+      onError: () => {
+        throw new Error('boom');
+      },
+    });
     c.track('a');
     await c.flush();
     c.track('b');
@@ -539,7 +619,9 @@ describe('timers in Node', () => {
 
       const done = c.flush();
       await new Promise((r) => setImmediate(r));
-      const timeouts = spy.mock.calls.map((call, i) => [call[1], spy.mock.results[i]!.value as NodeJS.Timeout] as const);
+      const timeouts = spy.mock.calls.map(
+        (call, i) => [call[1], spy.mock.results[i]!.value as NodeJS.Timeout] as const,
+      );
       const requestTimeout = timeouts.find(([ms]) => ms === 10_000)![1];
       expect(requestTimeout.hasRef()).toBe(false);
       const backoff = timeouts.find(([ms]) => ms === 10)![1];

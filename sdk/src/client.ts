@@ -13,7 +13,15 @@ import {
   RetriesExhaustedError,
   type EventRejection,
 } from './errors';
-import type { ClientStats, CustomerSignalOptions, EventInput, EventPayload, FetchLike, Properties, TrackOptions } from './types';
+import type {
+  ClientStats,
+  CustomerSignalOptions,
+  EventInput,
+  EventPayload,
+  FetchLike,
+  Properties,
+  TrackOptions,
+} from './types';
 import { uuidv7 } from './uuid';
 
 type TimerHandle = ReturnType<typeof setTimeout>;
@@ -167,7 +175,9 @@ export class CustomerSignal {
     }
     const bytes = utf8Length(json);
     if (bytes + BATCH_OVERHEAD > this.maxBatchBytes) {
-      throw new InvalidEventError(`the event is ${bytes} bytes serialized; a request may carry at most ${this.maxBatchBytes} (maxBatchBytes)`);
+      throw new InvalidEventError(
+        `the event is ${bytes} bytes serialized; a request may carry at most ${this.maxBatchBytes} (maxBatchBytes)`,
+      );
     }
     if (this.queue.length + this.inFlight >= this.maxQueueSize) {
       this.counters.dropped++;
@@ -177,10 +187,14 @@ export class CustomerSignal {
     this.queue.push({ seq: ++this.lastSeq, json, bytes });
     if (this.queue.length >= this.flushAt) this.requestFlush();
     else if (this.timer === undefined) {
-      this.timer = this.setTimer(() => {
-        this.timer = undefined;
-        this.requestFlush();
-      }, this.flushIntervalMs, true);
+      this.timer = this.setTimer(
+        () => {
+          this.timer = undefined;
+          this.requestFlush();
+        },
+        this.flushIntervalMs,
+        true,
+      );
     }
     return payload.event_id;
   }
@@ -260,7 +274,15 @@ export class CustomerSignal {
         } catch (e) {
           // Defensive: deliver() handles every failure it knows; anything else must not stop the pump.
           this.counters.failed += batch.length;
-          this.report(new CustomerSignalError('internal_error', `unexpected SDK error: ${(e as Error)?.message ?? String(e)}`, false, { cause: e }), payloadsOf(batch));
+          this.report(
+            new CustomerSignalError(
+              'internal_error',
+              `unexpected SDK error: ${(e as Error)?.message ?? String(e)}`,
+              false,
+              { cause: e },
+            ),
+            payloadsOf(batch),
+          );
         } finally {
           this.inFlight = 0;
         }
@@ -326,9 +348,10 @@ export class CustomerSignal {
             this.fail(new RetriesExhaustedError(attempt + 1, outcome.error), batch);
             return;
           }
-          const delay = outcome.retryAfterMs !== undefined
-            ? Math.min(outcome.retryAfterMs, MAX_RETRY_AFTER_MS)
-            : backoffDelay(attempt, this.retryBaseMs, this.retryMaxMs, this.random);
+          const delay =
+            outcome.retryAfterMs !== undefined
+              ? Math.min(outcome.retryAfterMs, MAX_RETRY_AFTER_MS)
+              : backoffDelay(attempt, this.retryBaseMs, this.retryMaxMs, this.random);
           this.counters.retries++;
           await this.sleep(delay);
         }
@@ -341,10 +364,14 @@ export class CustomerSignal {
     const controller = new AbortController();
     let timer: TimerHandle | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = this.setTimer(() => {
-        reject(new NetworkError('timeout', `no complete answer from ${this.endpoint} within ${this.timeoutMs} ms`));
-        controller.abort();
-      }, this.timeoutMs, true);
+      timer = this.setTimer(
+        () => {
+          reject(new NetworkError('timeout', `no complete answer from ${this.endpoint} within ${this.timeoutMs} ms`));
+          controller.abort();
+        },
+        this.timeoutMs,
+        true,
+      );
     });
     const work = (async () => {
       const res = await this.fetchImpl(this.endpoint, {
@@ -363,7 +390,11 @@ export class CustomerSignal {
     } catch (e) {
       if (e instanceof NetworkError) return { kind: 'retry', error: e, retryAfterMs: undefined };
       const msg = (e as Error)?.message ?? String(e);
-      return { kind: 'retry', error: new NetworkError('network_error', `request to ${this.endpoint} failed: ${msg}`, e), retryAfterMs: undefined };
+      return {
+        kind: 'retry',
+        error: new NetworkError('network_error', `request to ${this.endpoint} failed: ${msg}`, e),
+        retryAfterMs: undefined,
+      };
     } finally {
       if (timer !== undefined) clearTimeout(timer);
     }

@@ -65,7 +65,10 @@ export class EventsRejectedError extends CustomerSignalError {
     super(
       'events_rejected',
       `${rejections.length} event(s) rejected by the API: ` +
-        rejections.slice(0, 3).map((r) => `#${r.index} ${r.code}: ${r.message}`).join('; ') +
+        rejections
+          .slice(0, 3)
+          .map((r) => `#${r.index} ${r.code}: ${r.message}`)
+          .join('; ') +
         (rejections.length > 3 ? '; …' : ''),
       false,
     );
@@ -79,7 +82,9 @@ export class RetriesExhaustedError extends CustomerSignalError {
     readonly attempts: number,
     readonly lastError: CustomerSignalError,
   ) {
-    super('retries_exhausted', `gave up after ${attempts} attempts; last error: ${lastError.message}`, true, { cause: lastError });
+    super('retries_exhausted', `gave up after ${attempts} attempts; last error: ${lastError.message}`, true, {
+      cause: lastError,
+    });
   }
 }
 
@@ -87,7 +92,11 @@ export class RetriesExhaustedError extends CustomerSignalError {
 export class QueueFullError extends CustomerSignalError {
   override name = 'QueueFullError';
   constructor(readonly maxQueueSize: number) {
-    super('queue_full', `the SDK already holds ${maxQueueSize} unsent events (maxQueueSize); this event was not queued`, false);
+    super(
+      'queue_full',
+      `the SDK already holds ${maxQueueSize} unsent events (maxQueueSize); this event was not queued`,
+      false,
+    );
   }
 }
 

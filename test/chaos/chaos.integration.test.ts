@@ -18,7 +18,11 @@ afterAll(async () => {
 });
 
 it('loses no acknowledged event, counts none twice and delivers every alert through kills and restarts (short chaos run)', async () => {
-  child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/chaos.ts')], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'ERROR' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/chaos.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'ERROR' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString('utf8')));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString('utf8')));

@@ -2,12 +2,26 @@
 // platform's roles (http, aggregate, alert, dispatch, scheduler) each as a separate real process against them, so
 // any of them can be SIGKILLed or stopped and started again without touching shared services.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { childEnv, ROOT } from '../child-process';
 import { createTestEnv, type TestEnv } from '../harness';
-import { startThrowawayPostgres, startThrowawayRedis, type ThrowawayPostgres, type ThrowawayRedis } from '../throwaway-services';
+import {
+  startThrowawayPostgres,
+  startThrowawayRedis,
+  type ThrowawayPostgres,
+  type ThrowawayRedis,
+} from '../throwaway-services';
 import { ensureKafkaJars, freePort, isListening, startBroker, type RunningBroker } from '../../scripts/kafka/broker';
 
 export const ROLE_NAMES = ['http', 'aggregate', 'alert', 'dispatch', 'scheduler'] as const;
@@ -49,7 +63,15 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const kafkaDir = join(dir, 'kafka');
   mkdirSync(kafkaDir);
   let kafkaPort = 0;
-  const startOwnBroker = () => startBroker({ host: '127.0.0.1', port: kafkaPort, dataDir: kafkaDir, logFile: join(kafkaDir, 'broker.log'), heapMb: 384, startTimeoutMs: 120_000 });
+  const startOwnBroker = () =>
+    startBroker({
+      host: '127.0.0.1',
+      port: kafkaPort,
+      dataDir: kafkaDir,
+      logFile: join(kafkaDir, 'broker.log'),
+      heapMb: 384,
+      startTimeoutMs: 120_000,
+    });
 
   let destroyed = false;
   const destroy = async (keepLogsIn?: string) => {
@@ -69,8 +91,10 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     await redis?.destroy().catch(() => undefined);
     if (keepLogsIn) {
       mkdirSync(keepLogsIn, { recursive: true });
-      for (const f of readdirSync(dir).filter((n) => n.endsWith('.log'))) copyFileSync(join(dir, f), join(keepLogsIn, f));
-      if (existsSync(join(kafkaDir, 'broker.log'))) copyFileSync(join(kafkaDir, 'broker.log'), join(keepLogsIn, 'kafka.log'));
+      for (const f of readdirSync(dir).filter((n) => n.endsWith('.log')))
+        copyFileSync(join(dir, f), join(keepLogsIn, f));
+      if (existsSync(join(kafkaDir, 'broker.log')))
+        copyFileSync(join(kafkaDir, 'broker.log'), join(keepLogsIn, 'kafka.log'));
     }
     rmSync(dir, { recursive: true, force: true });
   };
@@ -114,11 +138,15 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       const logFile = join(dir, `${role}.log`);
       appendFileSync(logFile, `--- start ${new Date().toISOString()}\n`);
       // node with tsx as a loader, not the tsx CLI: a SIGKILL of the CLI would leave the real process running.
-      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/start.ts'), '--only', role, '--no-demo'], {
-        cwd: ROOT,
-        env: roleEnv,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', join(ROOT, 'scripts/start.ts'), '--only', role, '--no-demo'],
+        {
+          cwd: ROOT,
+          env: roleEnv,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       children.set(role, child);
       let ready = false;
       let out = '';
@@ -134,7 +162,10 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       child.stderr!.on('data', (c: Buffer) => appendFileSync(logFile, c));
       const deadline = Date.now() + 120_000;
       while (!ready) {
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`role ${role} exited during start-up (code ${child.exitCode}); see ${logFile}:\n${out.slice(-2000)}`);
+        if (child.exitCode !== null || child.signalCode !== null)
+          throw new Error(
+            `role ${role} exited during start-up (code ${child.exitCode}); see ${logFile}:\n${out.slice(-2000)}`,
+          );
         if (Date.now() > deadline) throw new Error(`role ${role} did not start within 120 s; see ${logFile}`);
         await sleep(100);
       }

@@ -57,7 +57,13 @@ export function killAlertMidNotice(alertType = 'chaos_alert_k1'): Fault {
  * attempt itself (it times out against the hanging receiver); the retry is the dispatch role's, and that one is cut.
  */
 export function killDispatchMidDelivery(alertType = 'chaos_alert_k2'): Fault {
-  return killWhileDeliveryHangs('SIGKILL dispatch (delivery in flight)', 'dispatch', alertType, 2, 'a retried delivery');
+  return killWhileDeliveryHangs(
+    'SIGKILL dispatch (delivery in flight)',
+    'dispatch',
+    alertType,
+    2,
+    'a retried delivery',
+  );
 }
 
 /**
@@ -66,9 +72,14 @@ export function killDispatchMidDelivery(alertType = 'chaos_alert_k2'): Fault {
  * (a claimant killed before), the request's timeout against the hanging receiver, the longest backoff before the
  * next attempt and a dispatcher tick.
  */
-export function deliveryBudgetMs(config: Pick<Config, 'webhooks' | 'alerts'>, attempts: number, pipelineMs = 30_000): number {
+export function deliveryBudgetMs(
+  config: Pick<Config, 'webhooks' | 'alerts'>,
+  attempts: number,
+  pipelineMs = 30_000,
+): number {
   let ms = pipelineMs;
-  for (let a = 1; a <= attempts; a++) ms += deliveryLeaseMs(config) + config.webhooks.timeoutMs + retryDelayMs(a, 1) + config.alerts.dispatchTickMs;
+  for (let a = 1; a <= attempts; a++)
+    ms += deliveryLeaseMs(config) + config.webhooks.timeoutMs + retryDelayMs(a, 1) + config.alerts.dispatchTickMs;
   return ms;
 }
 
@@ -99,7 +110,13 @@ async function alertGroupCaughtUp(ctx: FaultContext): Promise<void> {
 }
 
 /** Fires the rule of `alertType` with the receiver hanging, waits for the `attempts`-th request, kills `role`. */
-function killWhileDeliveryHangs(name: string, role: 'alert' | 'dispatch', alertType: string, attempts: number, what: string): Fault {
+function killWhileDeliveryHangs(
+  name: string,
+  role: 'alert' | 'dispatch',
+  alertType: string,
+  attempts: number,
+  what: string,
+): Fault {
   return {
     name,
     downMs: 0,
@@ -111,7 +128,12 @@ function killWhileDeliveryHangs(name: string, role: 'alert' | 'dispatch', alertT
       try {
         ctx.burst(alertType, 3);
         const budgetMs = deliveryBudgetMs(ctx.cluster.env.config, attempts);
-        await ctx.until(`${what} for ${alertType} in flight`, budgetMs, async () => ctx.hooks.received.slice(before).filter((h) => h.json.event_type === alertType).length >= attempts);
+        await ctx.until(
+          `${what} for ${alertType} in flight`,
+          budgetMs,
+          async () =>
+            ctx.hooks.received.slice(before).filter((h) => h.json.event_type === alertType).length >= attempts,
+        );
         await ctx.cluster.killRole(role);
       } finally {
         ctx.hooks.mode = 'ok';
@@ -122,13 +144,28 @@ function killWhileDeliveryHangs(name: string, role: 'alert' | 'dispatch', alertT
 }
 
 export function stopKafka(downMs: number): Fault {
-  return { name: 'stop/start Kafka', downMs, inject: ({ cluster }) => cluster.stopKafka(), repair: ({ cluster }) => cluster.startKafka() };
+  return {
+    name: 'stop/start Kafka',
+    downMs,
+    inject: ({ cluster }) => cluster.stopKafka(),
+    repair: ({ cluster }) => cluster.startKafka(),
+  };
 }
 export function stopPostgres(downMs: number): Fault {
-  return { name: 'stop/start Postgres', downMs, inject: ({ cluster }) => cluster.stopPostgres(), repair: ({ cluster }) => cluster.startPostgres() };
+  return {
+    name: 'stop/start Postgres',
+    downMs,
+    inject: ({ cluster }) => cluster.stopPostgres(),
+    repair: ({ cluster }) => cluster.startPostgres(),
+  };
 }
 export function stopRedis(downMs: number): Fault {
-  return { name: 'stop/start Redis', downMs, inject: ({ cluster }) => cluster.stopRedis(), repair: ({ cluster }) => cluster.startRedis() };
+  return {
+    name: 'stop/start Redis',
+    downMs,
+    inject: ({ cluster }) => cluster.stopRedis(),
+    repair: ({ cluster }) => cluster.startRedis(),
+  };
 }
 
 export interface Plan {

@@ -32,8 +32,20 @@ export interface Producers {
   stats(): { tracked: number; acked: number; queued: number };
 }
 
-export function startProducers(opts: { url: string; key: string; project: string; producers: number; eventsPerSecond: number }): Producers {
-  const ledger: Ledger = { tracked: new Map(), acked: new Map(), statuses: new Map(), connectionErrors: [], sdkErrors: [] };
+export function startProducers(opts: {
+  url: string;
+  key: string;
+  project: string;
+  producers: number;
+  eventsPerSecond: number;
+}): Producers {
+  const ledger: Ledger = {
+    tracked: new Map(),
+    acked: new Map(),
+    statuses: new Map(),
+    connectionErrors: [],
+    sdkErrors: [],
+  };
   let phase = 0;
 
   const recordingFetch: FetchLike = async (url, init) => {
@@ -45,7 +57,10 @@ export function startProducers(opts: { url: string; key: string; project: string
       text = await res.text();
     } catch (e) {
       const err = e as Error & { cause?: { code?: string; message?: string } };
-      ledger.connectionErrors.push({ atMs: Date.now(), message: `${err.message}${err.cause ? ` (${err.cause.code ?? err.cause.message})` : ''}` });
+      ledger.connectionErrors.push({
+        atMs: Date.now(),
+        message: `${err.message}${err.cause ? ` (${err.cause.code ?? err.cause.message})` : ''}`,
+      });
       throw e;
     }
     if (res.status === 202) {
@@ -69,21 +84,25 @@ export function startProducers(opts: { url: string; key: string; project: string
   const onError = (error: CustomerSignalError, events: EventPayload[]) => {
     ledger.sdkErrors.push({ code: error.code, message: error.message, events: events.length });
   };
-  const clients = Array.from({ length: opts.producers }, () => new CustomerSignal({
-    apiKey: opts.key,
-    host: opts.url,
-    project: opts.project,
-    flushAt: 50,
-    flushIntervalMs: 200,
-    maxQueueSize: 200_000,
-    // Retry for as long as an outage lasts: every event must end up acknowledged.
-    maxRetries: 100_000,
-    retryBaseMs: 100,
-    retryMaxMs: 1_000,
-    timeoutMs: 10_000,
-    fetch: recordingFetch,
-    onError,
-  }));
+  const clients = Array.from(
+    { length: opts.producers },
+    () =>
+      new CustomerSignal({
+        apiKey: opts.key,
+        host: opts.url,
+        project: opts.project,
+        flushAt: 50,
+        flushIntervalMs: 200,
+        maxQueueSize: 200_000,
+        // Retry for as long as an outage lasts: every event must end up acknowledged.
+        maxRetries: 100_000,
+        retryBaseMs: 100,
+        retryMaxMs: 1_000,
+        timeoutMs: 10_000,
+        fetch: recordingFetch,
+        onError,
+      }),
+  );
 
   const track = (c: CustomerSignal, eventType: string, n: number) => {
     for (let i = 0; i < n; i++) {
@@ -118,7 +137,11 @@ export function startProducers(opts: { url: string; key: string; project: string
       await Promise.all(clients.map((c) => c.shutdown()));
     },
     stats() {
-      return { tracked: ledger.tracked.size, acked: ledger.acked.size, queued: clients.reduce((n, c) => n + c.stats.queued + c.stats.inFlight, 0) };
+      return {
+        tracked: ledger.tracked.size,
+        acked: ledger.acked.size,
+        queued: clients.reduce((n, c) => n + c.stats.queued + c.stats.inFlight, 0),
+      };
     },
   };
 }

@@ -44,7 +44,10 @@ async function until<T>(what: string, timeoutMs: number, check: () => Promise<T 
     } catch (e) {
       last = e; // the service under test may be down: keep asking
     }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${what}: not within ${timeoutMs / 1000} s${last ? ` (last error: ${(last as Error).message})` : ''}`,
+      );
     await sleep(250);
   }
 }
@@ -64,13 +67,29 @@ async function storedOf(sql: Sql, tenantId: string, ids: string[], known = new S
 
 export function formatTable(rows: Row[]): string {
   const head = ['fault', 'events acked', 'events stored', 'lost', 'double-counted', 'down (s)', 'recovery (s)'];
-  const body = rows.map((r) => [r.fault, String(r.acked), String(r.stored), String(r.lost), String(r.doubleCounted), r.downS === undefined ? '–' : r.downS.toFixed(1), r.recoveryS === undefined ? '–' : r.recoveryS.toFixed(1)]);
+  const body = rows.map((r) => [
+    r.fault,
+    String(r.acked),
+    String(r.stored),
+    String(r.lost),
+    String(r.doubleCounted),
+    r.downS === undefined ? '–' : r.downS.toFixed(1),
+    r.recoveryS === undefined ? '–' : r.recoveryS.toFixed(1),
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
-  return [line(head), `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...body.map(line)].join('\n');
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  return [
+    line(head),
+    `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
+    ...body.map(line),
+  ].join('\n');
 }
 
-export async function runChaos(plan: Plan, opts: { log?: (line: string) => void; keepLogsIn?: string } = {}): Promise<ChaosResult> {
+export async function runChaos(
+  plan: Plan,
+  opts: { log?: (line: string) => void; keepLogsIn?: string } = {},
+): Promise<ChaosResult> {
   const log = opts.log ?? ((l: string) => process.stdout.write(`${l}\n`));
   const started = Date.now();
   const failures: string[] = [];
@@ -110,13 +129,28 @@ export async function runChaos(plan: Plan, opts: { log?: (line: string) => void;
       // watches a window that still holds the burst however late (within reason) its notice is read.
       const window = eventType === ALERT_TYPE ? '10s' : '30s';
       await insertRule(sql, tenant.id, randomUUID(), null, {
-        name: `chaos ${eventType}`, event_type: eventType, metric: 'count', condition: { op: '>', threshold: 0 }, window, for: '0s', cooldown: '0s', enabled: true,
+        name: `chaos ${eventType}`,
+        event_type: eventType,
+        metric: 'count',
+        condition: { op: '>', threshold: 0 },
+        window,
+        for: '0s',
+        cooldown: '0s',
+        enabled: true,
         channels: [{ type: 'webhook', url: hooks.url, secret: 'whsec_chaos_suite_secret' }],
       } as never);
     }
-    say(`cluster up in ${((Date.now() - started) / 1000).toFixed(0)} s (${c.url}); ${plan.producers} producers at ${plan.eventsPerSecond} events/s`);
+    say(
+      `cluster up in ${((Date.now() - started) / 1000).toFixed(0)} s (${c.url}); ${plan.producers} producers at ${plan.eventsPerSecond} events/s`,
+    );
 
-    producers = startProducers({ url: c.url, key: tenant.keys.ingest, project: tenant.project.slug, producers: plan.producers, eventsPerSecond: plan.eventsPerSecond });
+    producers = startProducers({
+      url: c.url,
+      key: tenant.keys.ingest,
+      project: tenant.project.slug,
+      producers: plan.producers,
+      eventsPerSecond: plan.eventsPerSecond,
+    });
     const p = producers;
     p.burst(ALERT_TYPE, 2);
     alertTimer = setInterval(() => p.burst(ALERT_TYPE, 2), plan.alertEveryMs);
@@ -129,7 +163,9 @@ export async function runChaos(plan: Plan, opts: { log?: (line: string) => void;
 
     const knownStored = new Set<string>();
     const pendingNotifications = async () => {
-      const [row] = await sql<{ n: number }[]>`select count(*)::int as n from notifications where tenant_id = ${tenant.id} and status <> 'delivered'`;
+      const [row] = await sql<
+        { n: number }[]
+      >`select count(*)::int as n from notifications where tenant_id = ${tenant.id} and status <> 'delivered'`;
       return row!.n;
     };
 
@@ -137,14 +173,21 @@ export async function runChaos(plan: Plan, opts: { log?: (line: string) => void;
       cluster: c,
       hooks,
       burst: (t, n) => p.burst(t, n),
-      storedOfType: (t, n) => until(`${n} events of ${t} stored`, 90_000, async () => {
-        const [row] = await sql<{ n: number }[]>`select count(*)::int as n from events where tenant_id = ${tenant.id} and event_type = ${t}`;
-        return row!.n >= n ? true : undefined;
-      }).then(() => undefined),
-      until: (what, ms, check) => until(what, ms, async () => ((await check()) ? true : undefined)).then(() => undefined),
+      storedOfType: (t, n) =>
+        until(`${n} events of ${t} stored`, 90_000, async () => {
+          const [row] = await sql<
+            { n: number }[]
+          >`select count(*)::int as n from events where tenant_id = ${tenant.id} and event_type = ${t}`;
+          return row!.n >= n ? true : undefined;
+        }).then(() => undefined),
+      until: (what, ms, check) =>
+        until(what, ms, async () => ((await check()) ? true : undefined)).then(() => undefined),
     };
 
-    async function runFault(cl: Cluster, fault: Fault): Promise<{ downS: number; recoveryS: number; window?: { from: number; to: number } }> {
+    async function runFault(
+      cl: Cluster,
+      fault: Fault,
+    ): Promise<{ downS: number; recoveryS: number; window?: { from: number; to: number } }> {
       say(`fault: ${fault.name}`);
       const t0 = Date.now();
       faultStarts.push({ name: fault.name, t0 });
@@ -165,7 +208,11 @@ export async function runChaos(plan: Plan, opts: { log?: (line: string) => void;
       });
       const recoveryS = (Date.now() - tRepair) / 1000;
       say(`  whole again ${recoveryS.toFixed(1)} s after the repair began (${p.stats().acked} acked so far)`);
-      return { downS: (tRepair - t0) / 1000, recoveryS, ...(fault.ingestDown && { window: { from: t0, to: repaired } }) };
+      return {
+        downS: (tRepair - t0) / 1000,
+        recoveryS,
+        ...(fault.ingestDown && { window: { from: t0, to: repaired } }),
+      };
     }
 
     for (const [i, fault] of plan.faults.entries()) {
@@ -185,32 +232,49 @@ export async function runChaos(plan: Plan, opts: { log?: (line: string) => void;
     clearInterval(alertTimer);
     alertTimer = undefined;
     say('stopping the producers and waiting for every queued event…');
-    await Promise.race([p.stop(), sleep(120_000).then(() => failures.push('producers did not deliver their queues within 120 s'))]);
+    await Promise.race([
+      p.stop(),
+      sleep(120_000).then(() => failures.push('producers did not deliver their queues within 120 s')),
+    ]);
     const { ledger } = p;
     const acked = [...ledger.acked.keys()];
-    say(`producers done: ${ledger.tracked.size} tracked, ${acked.length} acked; checking the raw store, rollups and alerts…`);
+    say(
+      `producers done: ${ledger.tracked.size} tracked, ${acked.length} acked; checking the raw store, rollups and alerts…`,
+    );
 
-    await until('every acked event in the raw store', 120_000, async () => ((await storedOf(sql, tenant.id, acked, knownStored)) === acked.length ? true : undefined)).catch((e: Error) => failures.push(e.message));
+    await until('every acked event in the raw store', 120_000, async () =>
+      (await storedOf(sql, tenant.id, acked, knownStored)) === acked.length ? true : undefined,
+    ).catch((e: Error) => failures.push(e.message));
     const mismatches = await until('rollups equal to a recomputation from raw events', 60_000, async () => {
       const m = await metricMismatches(sql, tenant.id);
       return m.rollups === 0 && m.sketches === 0 ? m : undefined;
     }).catch(async (e: Error) => {
       const m = await metricMismatches(sql, tenant.id);
-      failures.push(`${e.message}: ${m.rollups} rollup rows and ${m.sketches} sketches differ, e.g. ${JSON.stringify(m.sample.slice(0, 3))}`);
+      failures.push(
+        `${e.message}: ${m.rollups} rollup rows and ${m.sketches} sketches differ, e.g. ${JSON.stringify(m.sample.slice(0, 3))}`,
+      );
       return m;
     });
     void mismatches;
-    await until('every alert notification delivered', 90_000, async () => ((await pendingNotifications()) === 0 ? true : undefined)).catch((e: Error) => failures.push(e.message));
+    await until('every alert notification delivered', 90_000, async () =>
+      (await pendingNotifications()) === 0 ? true : undefined,
+    ).catch((e: Error) => failures.push(e.message));
 
     // Per phase: what was acked, what is stored, what is lost, what is counted more than once.
-    const storedRows = await sql<{ event_id: string; event_type: string }[]>`select event_id, event_type from events where tenant_id = ${tenant.id}`;
+    const storedRows = await sql<
+      { event_id: string; event_type: string }[]
+    >`select event_id, event_type from events where tenant_id = ${tenant.id}`;
     const storedCount = new Map<string, number>();
     for (const r of storedRows) storedCount.set(r.event_id, (storedCount.get(r.event_id) ?? 0) + 1);
     const rollupRows = await sql<{ event_type: string; n: string }[]>`
       select event_type, sum(value)::text as n from rollups where tenant_id = ${tenant.id} and metric = 'count' and interval = '1d' group by 1`;
     const rollupCount = new Map(rollupRows.map((r) => [r.event_type, Number(r.n)]));
     const phaseOf = (t: string) => (t.startsWith('chaos_p') ? Number(t.slice('chaos_p'.length)) : -1);
-    const rowFor = (name: string, match: (phase: number) => boolean, t: { downS?: number; recoveryS?: number }): Row => {
+    const rowFor = (
+      name: string,
+      match: (phase: number) => boolean,
+      t: { downS?: number; recoveryS?: number },
+    ): Row => {
       let ack = 0;
       let stored = 0;
       let extraRaw = 0;
@@ -223,9 +287,17 @@ export async function runChaos(plan: Plan, opts: { log?: (line: string) => void;
         if (n > 1) extraRaw += n - 1;
       }
       const types = [...rollupCount.keys()].filter((et) => match(phaseOf(et)));
-      const distinctStored = [...new Set(storedRows.filter((r) => match(phaseOf(r.event_type))).map((r) => r.event_id))].length;
+      const distinctStored = [...new Set(storedRows.filter((r) => match(phaseOf(r.event_type))).map((r) => r.event_id))]
+        .length;
       const counted = types.reduce((n, et) => n + rollupCount.get(et)!, 0);
-      return { fault: name, acked: ack, stored, lost: ack - stored, doubleCounted: extraRaw + Math.max(0, counted - distinctStored), ...t };
+      return {
+        fault: name,
+        acked: ack,
+        stored,
+        lost: ack - stored,
+        doubleCounted: extraRaw + Math.max(0, counted - distinctStored),
+        ...t,
+      };
     };
     phaseNames.forEach((name, phase) => rows.push(rowFor(name, (ph) => ph === phase, timing[phase] ?? {})));
     rows.push(rowFor('alert-rule events (all phases)', (ph) => ph === -1, {}));
@@ -242,19 +314,35 @@ export async function runChaos(plan: Plan, opts: { log?: (line: string) => void;
     // What the producers saw.
     const statuses = [...ledger.statuses.entries()].sort((a, b) => a[0] - b[0]);
     const bad = statuses.filter(([s]) => s !== 503 && s !== 429);
-    if (bad.length > 0) failures.push(`producers saw statuses other than 202/503/429: ${bad.map(([s, n]) => `${s}×${n}`).join(', ')}`);
+    if (bad.length > 0)
+      failures.push(`producers saw statuses other than 202/503/429: ${bad.map(([s, n]) => `${s}×${n}`).join(', ')}`);
     const GRACE = 2_000;
-    const strayConn = ledger.connectionErrors.filter((e) => !ingestDown.some((w) => e.atMs >= w.from - GRACE && e.atMs <= w.to + GRACE));
+    const strayConn = ledger.connectionErrors.filter(
+      (e) => !ingestDown.some((w) => e.atMs >= w.from - GRACE && e.atMs <= w.to + GRACE),
+    );
     const during = (atMs: number) => {
       const f = [...faultStarts].reverse().find((x) => x.t0 <= atMs);
       return f ? `${((atMs - f.t0) / 1000).toFixed(1)} s after "${f.name}"` : 'before the first fault';
     };
-    if (strayConn.length > 0) failures.push(`${strayConn.length} connection errors while the ingest server was up: ${strayConn.slice(0, 5).map((e) => `${e.message} (${during(e.atMs)})`).join('; ')}`);
-    if (ledger.sdkErrors.length > 0) failures.push(`the SDK reported ${ledger.sdkErrors.length} delivery problems, e.g. ${ledger.sdkErrors[0]!.code}: ${ledger.sdkErrors[0]!.message}`);
-    notes.push(`producer answers besides 202: ${statuses.map(([s, n]) => `${s}×${n}`).join(', ') || 'none'}; connection errors: ${ledger.connectionErrors.length} (all while the ingest server was down: ${strayConn.length === 0 ? 'yes' : 'no'})`);
+    if (strayConn.length > 0)
+      failures.push(
+        `${strayConn.length} connection errors while the ingest server was up: ${strayConn
+          .slice(0, 5)
+          .map((e) => `${e.message} (${during(e.atMs)})`)
+          .join('; ')}`,
+      );
+    if (ledger.sdkErrors.length > 0)
+      failures.push(
+        `the SDK reported ${ledger.sdkErrors.length} delivery problems, e.g. ${ledger.sdkErrors[0]!.code}: ${ledger.sdkErrors[0]!.message}`,
+      );
+    notes.push(
+      `producer answers besides 202: ${statuses.map(([s, n]) => `${s}×${n}`).join(', ') || 'none'}; connection errors: ${ledger.connectionErrors.length} (all while the ingest server was down: ${strayConn.length === 0 ? 'yes' : 'no'})`,
+    );
 
     // Alerts: every notification delivered, the receiver saw each delivery id.
-    const notifications = await sql<{ id: string; status: string }[]>`select id, status from notifications where tenant_id = ${tenant.id}`;
+    const notifications = await sql<
+      { id: string; status: string }[]
+    >`select id, status from notifications where tenant_id = ${tenant.id}`;
     const seen = new Set(hooks.received.map((h) => String(h.headers['x-customersignal-delivery'])));
     const unseen = notifications.filter((n) => !seen.has(n.id));
     if (notifications.length === 0) failures.push('the alert rule never fired');
@@ -269,7 +357,9 @@ export async function runChaos(plan: Plan, opts: { log?: (line: string) => void;
         join alert_rules r on r.tenant_id = n.tenant_id and r.id = n.rule_id where n.tenant_id = ${tenant.id} and r.spec->>'event_type' = ${eventType}`;
       if (first?.created) {
         const rel = (d: Date) => `${((d.getTime() - at) / 1000).toFixed(1)} s`;
-        notes.push(`${eventType}: notification created ${rel(first.created)} and delivered ${first.delivered ? rel(first.delivered) : 'never'} relative to the SIGKILL (${first.attempts} attempts)`);
+        notes.push(
+          `${eventType}: notification created ${rel(first.created)} and delivered ${first.delivered ? rel(first.delivered) : 'never'} relative to the SIGKILL (${first.attempts} attempts)`,
+        );
       }
     }
     if (silent.length > 0) failures.push(`alert rules that never notified: ${silent.join(', ')}`);
@@ -278,22 +368,32 @@ export async function runChaos(plan: Plan, opts: { log?: (line: string) => void;
       select count(*)::int as n from (
         select to_state, lag(to_state) over (partition by rule_id order by seq) as prev from alert_history where tenant_id = ${tenant.id}
       ) h where to_state = prev`;
-    if (repeated!.n > 0) failures.push(`${repeated!.n} alert transitions repeat the previous state (a notice handled twice?)`);
-    if (unseen.length > 0) failures.push(`${unseen.length} of ${notifications.length} notifications never reached the receiver`);
+    if (repeated!.n > 0)
+      failures.push(`${repeated!.n} alert transitions repeat the previous state (a notice handled twice?)`);
+    if (unseen.length > 0)
+      failures.push(`${unseen.length} of ${notifications.length} notifications never reached the receiver`);
     const undelivered = notifications.filter((n) => n.status !== 'delivered');
-    if (undelivered.length > 0) failures.push(`${undelivered.length} notifications not delivered: ${undelivered.map((n) => n.status).join(', ')}`);
-    notes.push(`alert notifications: ${notifications.length} (${notifications.length - undelivered.length} delivered), receiver saw ${hooks.received.length} requests with ${seen.size} distinct delivery ids`);
+    if (undelivered.length > 0)
+      failures.push(
+        `${undelivered.length} notifications not delivered: ${undelivered.map((n) => n.status).join(', ')}`,
+      );
+    notes.push(
+      `alert notifications: ${notifications.length} (${notifications.length - undelivered.length} delivered), receiver saw ${hooks.received.length} requests with ${seen.size} distinct delivery ids`,
+    );
 
     // Infrastructure failures are retried, never dead-lettered.
     const [attempts] = await sql<{ n: number }[]>`select count(*)::int as n from record_attempts`;
-    if (attempts!.n > 0) failures.push(`${attempts!.n} records have failed attempts counted (infrastructure failures must not count)`);
+    if (attempts!.n > 0)
+      failures.push(`${attempts!.n} records have failed attempts counted (infrastructure failures must not count)`);
     const admin = env.adapters.kafka.admin();
     await admin.connect();
     const dlq = await admin.fetchTopicOffsets(env.config.kafka.topics.eventsDlq);
     await admin.disconnect();
     const dead = dlq.reduce((n, o) => n + Number(o.high), 0);
     if (dead > 0) failures.push(`${dead} records dead-lettered`);
-    notes.push(`record_attempts: ${attempts!.n}, dead letters: ${dead}, rollup/sketch mismatches: ${mismatches.rollups}/${mismatches.sketches}`);
+    notes.push(
+      `record_attempts: ${attempts!.n}, dead letters: ${dead}, rollup/sketch mismatches: ${mismatches.rollups}/${mismatches.sketches}`,
+    );
   } catch (e) {
     failures.push(`the run stopped: ${(e as Error).stack ?? String(e)}`);
     // The producers may be retrying against a dead server: give them a moment, no more (the caller exits).

@@ -10,7 +10,11 @@ import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 import { HTTP_ROUTES, type RouteKey } from '../../functions/routes';
 import { insertHistory, insertNotifications } from '../../adapters/postgres/alert-store';
 
-interface Key { id: string; key: string; prefix: string }
+interface Key {
+  id: string;
+  key: string;
+  prefix: string;
+}
 interface ProjectData {
   slug: string;
   eventIds: string[];
@@ -59,33 +63,99 @@ async function apiKey(admin: string, scopes: string[], project?: string): Promis
   return { id: r.body.id, key: r.body.key, prefix: r.body.prefix };
 }
 
-async function seedProject(t: { id: string; admin: string; ingest: string }, slug: string, tag: string): Promise<ProjectData> {
+async function seedProject(
+  t: { id: string; admin: string; ingest: string },
+  slug: string,
+  tag: string,
+): Promise<ProjectData> {
   const p = `${tag}-${slug.slice(0, 5)}`;
   const eventType = `evt-${p}`;
   const userId = `user-${p}`;
   const propValue = `PROP-${p}`;
   const eventIds = [1, 2, 3].map((i) => `eid-${p}-${i}`);
-  await ok(call(url(), '/v1/events', {
-    key: t.ingest,
-    json: { events: eventIds.map((event_id) => ({ event_type: eventType, project: slug, event_id, user_id: userId, session_id: `sess-${p}`, properties: { marker: propValue, nested: { deep: propValue } } })) },
-  }));
+  await ok(
+    call(url(), '/v1/events', {
+      key: t.ingest,
+      json: {
+        events: eventIds.map((event_id) => ({
+          event_type: eventType,
+          project: slug,
+          event_id,
+          user_id: userId,
+          session_id: `sess-${p}`,
+          properties: { marker: propValue, nested: { deep: propValue } },
+        })),
+      },
+    }),
+  );
   const catalogType = `cat-${p}`;
   const catalogDescription = `desc-${p}`;
-  await ok(call(url(), `/v1/catalog/${catalogType}`, { method: 'PUT', key: t.admin, json: { project: slug, description: catalogDescription, properties: { marker: 'string' } } }));
+  await ok(
+    call(url(), `/v1/catalog/${catalogType}`, {
+      method: 'PUT',
+      key: t.admin,
+      json: { project: slug, description: catalogDescription, properties: { marker: 'string' } },
+    }),
+  );
   const ruleName = `rule-${p}`;
   const webhookSecret = `whsec_${p}`;
-  const rule = await ok(call(url(), '/v1/alert-rules', {
-    key: t.admin,
-    json: { name: ruleName, project: slug, event_type: eventType, metric: 'count', condition: { op: '>', threshold: 1 }, window: '5m', channels: [{ type: 'webhook', url: `http://127.0.0.1:9/${p}`, secret: webhookSecret }] },
-  }));
+  const rule = await ok(
+    call(url(), '/v1/alert-rules', {
+      key: t.admin,
+      json: {
+        name: ruleName,
+        project: slug,
+        event_type: eventType,
+        metric: 'count',
+        condition: { op: '>', threshold: 1 },
+        window: '5m',
+        channels: [{ type: 'webhook', url: `http://127.0.0.1:9/${p}`, secret: webhookSecret }],
+      },
+    }),
+  );
   const ruleId = rule.body.id as string;
   // History with a notification, as the alert engine writes it (the engine itself is tested elsewhere).
   const historyId = randomUUID();
   const notificationId = randomUUID();
-  await insertHistory(env.adapters.sql, { tenantId: t.id, id: historyId, ruleId, ruleName, from: 'ok', to: 'firing', value: 5, threshold: 1, windowMs: 300_000, atMs: Date.now(), notification: 'firing', silenced: false, error: null });
-  await insertNotifications(env.adapters.sql, [{ tenantId: t.id, id: notificationId, ruleId, historyId, channel: { type: 'webhook', url: `http://127.0.0.1:9/${p}`, secret: webhookSecret } as never, payload: { rule_name: ruleName }, dueMs: Date.now() + 3_600_000 }]);
+  await insertHistory(env.adapters.sql, {
+    tenantId: t.id,
+    id: historyId,
+    ruleId,
+    ruleName,
+    from: 'ok',
+    to: 'firing',
+    value: 5,
+    threshold: 1,
+    windowMs: 300_000,
+    atMs: Date.now(),
+    notification: 'firing',
+    silenced: false,
+    error: null,
+  });
+  await insertNotifications(env.adapters.sql, [
+    {
+      tenantId: t.id,
+      id: notificationId,
+      ruleId,
+      historyId,
+      channel: { type: 'webhook', url: `http://127.0.0.1:9/${p}`, secret: webhookSecret } as never,
+      payload: { rule_name: ruleName },
+      dueMs: Date.now() + 3_600_000,
+    },
+  ]);
   return {
-    slug, eventIds, eventType, userId, propValue, catalogType, catalogDescription, ruleId, ruleName, webhookSecret, historyId, notificationId,
+    slug,
+    eventIds,
+    eventType,
+    userId,
+    propValue,
+    catalogType,
+    catalogDescription,
+    ruleId,
+    ruleName,
+    webhookSecret,
+    historyId,
+    notificationId,
     writeKey: await apiKey(t.admin, ['ingest'], slug),
     adminKey: await apiKey(t.admin, ['admin'], slug),
   };
@@ -110,14 +180,37 @@ async function seedTenant(): Promise<Tenant> {
   const web = await seedProject(t, 'web', tag);
   const other = await seedProject(t, otherSlug, tag);
   const dashboardName = `dash-${tag}`;
-  const dash = await ok(call(url(), '/v1/dashboards', { key: admin, json: { name: dashboardName, widgets: [{ type: 'timeseries', title: `title-${tag}`, query: { event_type: web.eventType, project: 'web' } }] } }));
+  const dash = await ok(
+    call(url(), '/v1/dashboards', {
+      key: admin,
+      json: {
+        name: dashboardName,
+        widgets: [{ type: 'timeseries', title: `title-${tag}`, query: { event_type: web.eventType, project: 'web' } }],
+      },
+    }),
+  );
   // Every event stored (the aggregate consumer writes them) before anyone tries to read them.
-  await eventually(async () => {
-    const r = await call(url(), '/v1/events?limit=100', { key: admin });
-    return r.body.events?.length === 6 ? true : undefined;
-  }, 60_000, 250);
+  await eventually(
+    async () => {
+      const r = await call(url(), '/v1/events?limit=100', { key: admin });
+      return r.body.events?.length === 6 ? true : undefined;
+    },
+    60_000,
+    250,
+  );
   const page = await ok(call(url(), '/v1/events?limit=1', { key: admin }));
-  return { id: base.id, slug: base.slug, tag, admin, keys, web, other, dashboardId: dash.body.id, dashboardName, explorerCursor: page.body.next_cursor };
+  return {
+    id: base.id,
+    slug: base.slug,
+    tag,
+    admin,
+    keys,
+    web,
+    other,
+    dashboardId: dash.body.id,
+    dashboardName,
+    explorerCursor: page.body.next_cursor,
+  };
 }
 
 beforeAll(async () => {
@@ -134,15 +227,38 @@ afterAll(async () => {
 /** What must never reach the attacker: a victim project's ids, names, values and secrets. */
 function projectMarkers(p: ProjectData): string[] {
   return [
-    p.slug === 'web' ? null : p.slug, ...p.eventIds, p.eventType, p.userId, p.propValue, p.catalogType, p.catalogDescription, p.ruleId, p.ruleName,
-    p.webhookSecret, p.historyId, p.notificationId, p.writeKey.id, p.writeKey.key, p.writeKey.prefix, p.adminKey.id, p.adminKey.key, p.adminKey.prefix,
+    p.slug === 'web' ? null : p.slug,
+    ...p.eventIds,
+    p.eventType,
+    p.userId,
+    p.propValue,
+    p.catalogType,
+    p.catalogDescription,
+    p.ruleId,
+    p.ruleName,
+    p.webhookSecret,
+    p.historyId,
+    p.notificationId,
+    p.writeKey.id,
+    p.writeKey.key,
+    p.writeKey.prefix,
+    p.adminKey.id,
+    p.adminKey.key,
+    p.adminKey.prefix,
   ].filter((m): m is string => m !== null);
 }
 function tenantMarkers(t: Tenant): string[] {
   return [
-    t.id, t.slug, t.tag, t.admin, t.dashboardId, t.dashboardName, t.explorerCursor,
+    t.id,
+    t.slug,
+    t.tag,
+    t.admin,
+    t.dashboardId,
+    t.dashboardName,
+    t.explorerCursor,
     ...Object.values(t.keys).flatMap((k) => [k.id, k.key, k.prefix]),
-    ...projectMarkers(t.web), ...projectMarkers(t.other),
+    ...projectMarkers(t.web),
+    ...projectMarkers(t.other),
   ];
 }
 
@@ -170,48 +286,106 @@ interface Probe {
 type ProbeFn = (v: Victim) => Probe[];
 
 const enc = encodeURIComponent;
-const ruleBody = (v: Victim, over: Record<string, unknown> = {}) => ({ name: 'attacker', event_type: v.project.eventType, metric: 'count', condition: { op: '>', threshold: 1 }, window: '5m', channels: [], ...over });
-const t = (method: string, path: string, extra: Partial<Probe> = {}): Probe => ({ method, path, targeted: true, ...extra });
-const l = (method: string, path: string, extra: Partial<Probe> = {}): Probe => ({ method, path, targeted: false, ...extra });
+const ruleBody = (v: Victim, over: Record<string, unknown> = {}) => ({
+  name: 'attacker',
+  event_type: v.project.eventType,
+  metric: 'count',
+  condition: { op: '>', threshold: 1 },
+  window: '5m',
+  channels: [],
+  ...over,
+});
+const t = (method: string, path: string, extra: Partial<Probe> = {}): Probe => ({
+  method,
+  path,
+  targeted: true,
+  ...extra,
+});
+const l = (method: string, path: string, extra: Partial<Probe> = {}): Probe => ({
+  method,
+  path,
+  targeted: false,
+  ...extra,
+});
 const eventsWith = (v: Victim, over: Record<string, unknown>) => ({ event_type: v.project.eventType, ...over });
-const projectParams = (v: Victim, path: string, extra = '') => [t('GET', `${path}?project=${enc(v.project.slug)}${extra}`)];
-
-const segment = (path: string): ProbeFn => (v) => [
-  // A's own key and B's write key together: refused, never counted for either.
-  t('POST', path, { json: { userId: 'attacker', event: 'x', writeKey: v.project.writeKey.key, context: { project: v.project.slug } } }),
-  // A's key with B's project and tenant named in the body: at most A's own project receives the event.
-  l('POST', path, { json: { userId: 'attacker', event: 'x', name: 'x', groupId: 'g', previousId: 'p', projectId: v.project.slug, tenant_id: v.tenantId, context: { project: v.project.slug, tenant_id: v.tenantId } } }),
-  l('POST', '/v1/batch', { json: { batch: [{ type: 'track', userId: 'attacker', event: 'x', context: { project: v.project.slug } }], context: { tenant_id: v.tenantId } } }),
+const projectParams = (v: Victim, path: string, extra = '') => [
+  t('GET', `${path}?project=${enc(v.project.slug)}${extra}`),
 ];
+
+const segment =
+  (path: string): ProbeFn =>
+  (v) => [
+    // A's own key and B's write key together: refused, never counted for either.
+    t('POST', path, {
+      json: { userId: 'attacker', event: 'x', writeKey: v.project.writeKey.key, context: { project: v.project.slug } },
+    }),
+    // A's key with B's project and tenant named in the body: at most A's own project receives the event.
+    l('POST', path, {
+      json: {
+        userId: 'attacker',
+        event: 'x',
+        name: 'x',
+        groupId: 'g',
+        previousId: 'p',
+        projectId: v.project.slug,
+        tenant_id: v.tenantId,
+        context: { project: v.project.slug, tenant_id: v.tenantId },
+      },
+    }),
+    l('POST', '/v1/batch', {
+      json: {
+        batch: [{ type: 'track', userId: 'attacker', event: 'x', context: { project: v.project.slug } }],
+        context: { tenant_id: v.tenantId },
+      },
+    }),
+  ];
 
 const PROBES: Record<RouteKey, ProbeFn> = {
   'POST /v1/events': (v) => [
     t('POST', '/v1/events', { json: eventsWith(v, { project: v.project.slug }) }),
-    t('POST', '/v1/events', { json: { events: [eventsWith(v, { project: v.project.slug, event_id: v.project.eventIds[0] })] } }),
-    ...(v.kind === 'tenant' ? [t('POST', '/v1/events', { json: eventsWith(v, { project: 'web', tenant_id: v.tenantId }) })] : []),
+    t('POST', '/v1/events', {
+      json: { events: [eventsWith(v, { project: v.project.slug, event_id: v.project.eventIds[0] })] },
+    }),
+    ...(v.kind === 'tenant'
+      ? [t('POST', '/v1/events', { json: eventsWith(v, { project: 'web', tenant_id: v.tenantId }) })]
+      : []),
   ],
   'GET /v1/events': (v) => [
     ...projectParams(v, '/v1/events'),
     l('GET', `/v1/events?event_type=${enc(v.project.eventType)}&user_id=${enc(v.project.userId)}&limit=1000`),
     l('GET', `/v1/events?prop.marker=${enc(v.project.propValue)}`),
-    ...(v.cursor ? [l('GET', `/v1/events?cursor=${enc(v.cursor)}`), l('GET', `/v1/events?limit=1000&cursor=${enc(v.cursor)}`)] : []),
+    ...(v.cursor
+      ? [l('GET', `/v1/events?cursor=${enc(v.cursor)}`), l('GET', `/v1/events?limit=1000&cursor=${enc(v.cursor)}`)]
+      : []),
   ],
   'GET /v1/metrics': (v) => [
     ...projectParams(v, '/v1/metrics', `&event_type=${enc(v.project.eventType)}`),
     l('GET', `/v1/metrics?event_type=${enc(v.project.eventType)}&interval=10s&from=${Date.now() - 600_000}`),
-    l('GET', `/v1/metrics?event_type=${enc(v.project.eventType)}&metric=unique_users&prop.marker=${enc(v.project.propValue)}`),
+    l(
+      'GET',
+      `/v1/metrics?event_type=${enc(v.project.eventType)}&metric=unique_users&prop.marker=${enc(v.project.propValue)}`,
+    ),
   ],
   'GET /v1/status': () => [l('GET', '/v1/status')],
   'GET /v1/openapi.json': () => [l('GET', '/v1/openapi.json')],
   'GET /v1/projects': () => [l('GET', '/v1/projects')],
   // Project slugs are per tenant: creating one never touches another tenant's (a bound key may not create any).
   'POST /v1/projects': () => [l('POST', '/v1/projects', { json: { slug: `x${randomBytes(4).toString('hex')}` } })],
-  'PATCH /v1/projects/{slug}': (v) => [t('PATCH', `/v1/projects/${enc(v.project.slug)}`, { json: { name: 'pwned' } }), t('PATCH', `/v1/projects/${enc(v.project.slug)}`, { json: { schema_mode: 'strict' } })],
+  'PATCH /v1/projects/{slug}': (v) => [
+    t('PATCH', `/v1/projects/${enc(v.project.slug)}`, { json: { name: 'pwned' } }),
+    t('PATCH', `/v1/projects/${enc(v.project.slug)}`, { json: { schema_mode: 'strict' } }),
+  ],
   'GET /v1/api-keys': () => [l('GET', '/v1/api-keys')],
   'POST /v1/api-keys': (v) => [t('POST', '/v1/api-keys', { json: { scopes: ['read'], project: v.project.slug } })],
   'DELETE /v1/api-keys/{id}': (v) => v.keyIds.map((id) => t('DELETE', `/v1/api-keys/${id}`)),
-  'GET /v1/catalog': (v) => [...projectParams(v, '/v1/catalog'), l('GET', `/v1/catalog?event_type=${enc(v.project.catalogType)}`)],
-  'GET /v1/catalog/violations': (v) => [...projectParams(v, '/v1/catalog/violations'), l('GET', '/v1/catalog/violations')],
+  'GET /v1/catalog': (v) => [
+    ...projectParams(v, '/v1/catalog'),
+    l('GET', `/v1/catalog?event_type=${enc(v.project.catalogType)}`),
+  ],
+  'GET /v1/catalog/violations': (v) => [
+    ...projectParams(v, '/v1/catalog/violations'),
+    l('GET', '/v1/catalog/violations'),
+  ],
   'PUT /v1/catalog/{event_type}': (v) => [
     t('PUT', `/v1/catalog/${enc(v.project.catalogType)}`, { json: { project: v.project.slug, description: 'pwned' } }),
     t('PUT', `/v1/catalog/${enc(v.project.eventType)}`, { json: { project: v.project.slug, status: 'deprecated' } }),
@@ -219,12 +393,17 @@ const PROBES: Record<RouteKey, ProbeFn> = {
   'GET /v1/alert-rules': () => [l('GET', '/v1/alert-rules')],
   'POST /v1/alert-rules': (v) => [t('POST', '/v1/alert-rules', { json: ruleBody(v, { project: v.project.slug }) })],
   'POST /v1/alert-rules/preview': (v) => [
-    t('POST', '/v1/alert-rules/preview', { json: { rule: ruleBody(v, { project: v.project.slug }), from: new Date(Date.now() - 600_000).toISOString() } }),
+    t('POST', '/v1/alert-rules/preview', {
+      json: { rule: ruleBody(v, { project: v.project.slug }), from: new Date(Date.now() - 600_000).toISOString() },
+    }),
     // Without a project: the attacker's own data only (the victim's events must not count).
-    l('POST', '/v1/alert-rules/preview', { json: { rule: ruleBody(v, { name: undefined }), from: new Date(Date.now() - 600_000).toISOString() } }),
+    l('POST', '/v1/alert-rules/preview', {
+      json: { rule: ruleBody(v, { name: undefined }), from: new Date(Date.now() - 600_000).toISOString() },
+    }),
   ],
   'GET /v1/alert-rules/{id}': (v) => v.projects.map((p) => t('GET', `/v1/alert-rules/${p.ruleId}`)),
-  'PUT /v1/alert-rules/{id}': (v) => v.projects.map((p) => t('PUT', `/v1/alert-rules/${p.ruleId}`, { json: ruleBody(v) })),
+  'PUT /v1/alert-rules/{id}': (v) =>
+    v.projects.map((p) => t('PUT', `/v1/alert-rules/${p.ruleId}`, { json: ruleBody(v) })),
   'DELETE /v1/alert-rules/{id}': (v) => v.projects.map((p) => t('DELETE', `/v1/alert-rules/${p.ruleId}`)),
   'GET /v1/alerts': (v) => [
     ...v.projects.map((p) => t('GET', `/v1/alerts?rule_id=${p.ruleId}`)),
@@ -232,9 +411,14 @@ const PROBES: Record<RouteKey, ProbeFn> = {
     l('GET', '/v1/alerts?limit=200'),
   ],
   'GET /v1/dashboards': () => [l('GET', '/v1/dashboards')],
-  'POST /v1/dashboards': (v) => [l('POST', '/v1/dashboards', { json: { name: 'attacker', widgets: [{ type: 'number', title: 'x', query: { event_type: 'attacker' } }] } })],
+  'POST /v1/dashboards': (v) => [
+    l('POST', '/v1/dashboards', {
+      json: { name: 'attacker', widgets: [{ type: 'number', title: 'x', query: { event_type: 'attacker' } }] },
+    }),
+  ],
   'GET /v1/dashboards/{id}': (v) => (v.dashboardId ? [t('GET', `/v1/dashboards/${v.dashboardId}`)] : []),
-  'PUT /v1/dashboards/{id}': (v) => (v.dashboardId ? [t('PUT', `/v1/dashboards/${v.dashboardId}`, { json: { name: 'pwned', widgets: [] } })] : []),
+  'PUT /v1/dashboards/{id}': (v) =>
+    v.dashboardId ? [t('PUT', `/v1/dashboards/${v.dashboardId}`, { json: { name: 'pwned', widgets: [] } })] : [],
   'DELETE /v1/dashboards/{id}': (v) => (v.dashboardId ? [t('DELETE', `/v1/dashboards/${v.dashboardId}`)] : []),
   'GET /healthz': () => [l('GET', '/healthz')],
   'GET /readyz': () => [l('GET', '/readyz')],
@@ -254,7 +438,22 @@ const PROBES: Record<RouteKey, ProbeFn> = {
   'POST /v1/b': segment('/v1/b'),
 };
 
-const SEGMENT_PATHS = new Set(['/v1/batch', '/v1/track', '/v1/identify', '/v1/page', '/v1/screen', '/v1/group', '/v1/alias', '/v1/t', '/v1/p', '/v1/i', '/v1/s', '/v1/g', '/v1/a', '/v1/b']);
+const SEGMENT_PATHS = new Set([
+  '/v1/batch',
+  '/v1/track',
+  '/v1/identify',
+  '/v1/page',
+  '/v1/screen',
+  '/v1/group',
+  '/v1/alias',
+  '/v1/t',
+  '/v1/p',
+  '/v1/i',
+  '/v1/s',
+  '/v1/g',
+  '/v1/a',
+  '/v1/b',
+]);
 
 function victimTenant(b: Tenant): Victim {
   return {
@@ -270,10 +469,26 @@ function victimTenant(b: Tenant): Victim {
 }
 /** For a key bound to A's `web`: A's other project. */
 function victimProject(a: Tenant): Victim {
-  return { kind: 'project', tenantId: a.id, projects: [a.other], project: a.other, dashboardId: null, keyIds: [a.other.writeKey.id, a.other.adminKey.id], cursor: null, markers: projectMarkers(a.other) };
+  return {
+    kind: 'project',
+    tenantId: a.id,
+    projects: [a.other],
+    project: a.other,
+    dashboardId: null,
+    keyIds: [a.other.writeKey.id, a.other.adminKey.id],
+    cursor: null,
+    markers: projectMarkers(a.other),
+  };
 }
 
-interface Outcome { route: string; keyKind: KeyKind; victim: string; probe: Probe; status: number; leaked: string[] }
+interface Outcome {
+  route: string;
+  keyKind: KeyKind;
+  victim: string;
+  probe: Probe;
+  status: number;
+  leaked: string[];
+}
 const outcomes: Outcome[] = [];
 
 async function send(probe: Probe, key: Key): Promise<CallResult> {
@@ -281,7 +496,11 @@ async function send(probe: Probe, key: Key): Promise<CallResult> {
   // The Segment endpoints take the write key as the Basic user name; the others as a Bearer token.
   if (SEGMENT_PATHS.has(probe.path)) headers.Authorization = `Basic ${Buffer.from(`${key.key}:`).toString('base64')}`;
   else headers.Authorization = `Bearer ${key.key}`;
-  return call(url(), probe.path, { method: probe.method, headers, ...(probe.json !== undefined ? { json: probe.json } : probe.body !== undefined ? { body: probe.body } : {}) });
+  return call(url(), probe.path, {
+    method: probe.method,
+    headers,
+    ...(probe.json !== undefined ? { json: probe.json } : probe.body !== undefined ? { body: probe.body } : {}),
+  });
 }
 
 /** Markers in the response that the request did not carry itself (an echo of the caller's own input is no leak). */
@@ -297,18 +516,34 @@ it('has an isolation probe for every route in HTTP_ROUTES, and none for a route 
 
 it('the leak detector sees markers where they belong (control: B reading its own data finds them)', async () => {
   const seen = new Set<string>();
-  for (const path of ['/v1/events?limit=1000', '/v1/alert-rules', '/v1/alerts', '/v1/dashboards', '/v1/api-keys', '/v1/catalog', '/v1/projects']) {
+  for (const path of [
+    '/v1/events?limit=1000',
+    '/v1/alert-rules',
+    '/v1/alerts',
+    '/v1/dashboards',
+    '/v1/api-keys',
+    '/v1/catalog',
+    '/v1/projects',
+  ]) {
     const res = await call(url(), path, { key: B.admin });
     for (const m of leaks(res, { method: 'GET', path, targeted: false }, tenantMarkers(B))) seen.add(m);
   }
   // Everything but the raw keys (shown once) and the secrets (write-only) and the tenant's own id/slug and cursor.
-  const hidden = new Set([B.admin, B.id, B.slug, B.explorerCursor, ...[...Object.values(B.keys), B.web.writeKey, B.web.adminKey, B.other.writeKey, B.other.adminKey].map((k) => k.key), B.web.webhookSecret, B.other.webhookSecret]);
+  const hidden = new Set([
+    B.admin,
+    B.id,
+    B.slug,
+    B.explorerCursor,
+    ...[...Object.values(B.keys), B.web.writeKey, B.web.adminKey, B.other.writeKey, B.other.adminKey].map((k) => k.key),
+    B.web.webhookSecret,
+    B.other.webhookSecret,
+  ]);
   expect(tenantMarkers(B).filter((m) => !hidden.has(m) && !seen.has(m))).toEqual([]);
   expect([...seen].filter((m) => hidden.has(m) && m !== B.slug)).toEqual([]);
 });
 
 describe.each(Object.keys(HTTP_ROUTES) as RouteKey[])('%s', (route) => {
-  it('never shows or changes another tenant\'s data, nor another project\'s to a project-bound key', async () => {
+  it("never shows or changes another tenant's data, nor another project's to a project-bound key", async () => {
     const [method, template] = route.split(' ');
     for (const keyKind of KEY_KINDS) {
       const victims: Victim[] = [victimTenant(B)];
@@ -322,7 +557,8 @@ describe.each(Object.keys(HTTP_ROUTES) as RouteKey[])('%s', (route) => {
           const label = `${keyKind} → ${probe.method} ${probe.path} (victim ${victim.kind}): ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`;
           expect({ label, leaked: found }).toEqual({ label, leaked: [] });
           expect({ label, server_error: res.status >= 500 }).toEqual({ label, server_error: false });
-          if (probe.targeted) expect({ label, refused: [400, 401, 403, 404].includes(res.status) }).toEqual({ label, refused: true });
+          if (probe.targeted)
+            expect({ label, refused: [400, 401, 403, 404].includes(res.status) }).toEqual({ label, refused: true });
         }
       }
     }
@@ -333,7 +569,7 @@ describe.each(Object.keys(HTTP_ROUTES) as RouteKey[])('%s', (route) => {
 });
 
 describe('afterwards', () => {
-  it('B\'s data is unchanged: rules, dashboards, keys, projects, catalog and events', async () => {
+  it("B's data is unchanged: rules, dashboards, keys, projects, catalog and events", async () => {
     const admin = B.admin;
     for (const p of [B.web, B.other]) {
       const rule = await call(url(), `/v1/alert-rules/${p.ruleId}`, { key: admin });
@@ -341,36 +577,64 @@ describe('afterwards', () => {
       expect(rule.body.name).toBe(p.ruleName);
       const alerts = await call(url(), `/v1/alerts?rule_id=${p.ruleId}`, { key: admin });
       expect(alerts.body.alerts.map((a: { id: string }) => a.id)).toEqual([p.historyId]);
-      const cat = await call(url(), `/v1/catalog?project=${enc(p.slug)}&event_type=${enc(p.catalogType)}`, { key: admin });
+      const cat = await call(url(), `/v1/catalog?project=${enc(p.slug)}&event_type=${enc(p.catalogType)}`, {
+        key: admin,
+      });
       expect(JSON.stringify(cat.body)).toContain(p.catalogDescription);
       expect(JSON.stringify(cat.body)).not.toContain('pwned');
       // The write key still works (was not revoked by anyone else).
-      const seg = await call(url(), '/v1/track', { json: { userId: 'u', event: 'still-alive' }, headers: { Authorization: `Basic ${Buffer.from(`${p.writeKey.key}:`).toString('base64')}` } });
+      const seg = await call(url(), '/v1/track', {
+        json: { userId: 'u', event: 'still-alive' },
+        headers: { Authorization: `Basic ${Buffer.from(`${p.writeKey.key}:`).toString('base64')}` },
+      });
       expect(seg.status).toBe(200);
     }
     const dash = await call(url(), `/v1/dashboards/${B.dashboardId}`, { key: admin });
     expect(dash.status).toBe(200);
     expect(dash.body.name).toBe(B.dashboardName);
-    for (const k of Object.values(B.keys)) expect((await call(url(), '/v1/projects', { key: k.key })).status).not.toBe(401);
+    for (const k of Object.values(B.keys))
+      expect((await call(url(), '/v1/projects', { key: k.key })).status).not.toBe(401);
     const projects = await call(url(), '/v1/projects', { key: admin });
     expect(projects.body.projects.map((p: { name: string }) => p.name)).not.toContain('pwned');
     expect(projects.body.projects.find((p: { slug: string }) => p.slug === B.other.slug).schema_mode).toBe('open');
     // A reuses B's event ids in its own project: stored for A, never deduplicated against (or merged into) B's.
-    const reuse = await call(url(), '/v1/events', { key: A.admin, json: { events: B.other.eventIds.map((event_id) => ({ event_type: 'reused', project: 'web', event_id, properties: { marker: 'A-copy' } })) } });
+    const reuse = await call(url(), '/v1/events', {
+      key: A.admin,
+      json: {
+        events: B.other.eventIds.map((event_id) => ({
+          event_type: 'reused',
+          project: 'web',
+          event_id,
+          properties: { marker: 'A-copy' },
+        })),
+      },
+    });
     expect(reuse.status).toBe(202);
     expect(reuse.body.accepted).toBe(3);
     // A's own writes (B's event ids, B's project named in bodies) are processed; then B still has exactly its own events.
     const sentinel = `sentinel-${randomBytes(4).toString('hex')}`;
     await call(url(), '/v1/events', { key: A.admin, json: { event_type: sentinel, project: 'web' } });
-    await eventually(async () => ((await call(url(), `/v1/events?event_type=${sentinel}`, { key: A.admin })).body.events?.length === 1 ? true : undefined), 30_000, 250);
+    await eventually(
+      async () =>
+        (await call(url(), `/v1/events?event_type=${sentinel}`, { key: A.admin })).body.events?.length === 1
+          ? true
+          : undefined,
+      30_000,
+      250,
+    );
     const bEvents = await call(url(), '/v1/events?limit=1000', { key: admin });
     const own = new Set([...B.web.eventIds, ...B.other.eventIds]);
-    const foreign = bEvents.body.events.filter((e: { event_id: string; event_type: string }) => !own.has(e.event_id) && e.event_type !== 'still-alive');
+    const foreign = bEvents.body.events.filter(
+      (e: { event_id: string; event_type: string }) => !own.has(e.event_id) && e.event_type !== 'still-alive',
+    );
     expect(foreign).toEqual([]);
     expect(bEvents.body.events.filter((x: { event_id: string }) => own.has(x.event_id))).toHaveLength(6);
-    for (const e of bEvents.body.events.filter((x: { event_id: string }) => own.has(x.event_id))) expect(JSON.stringify(e.properties)).toContain('PROP-');
+    for (const e of bEvents.body.events.filter((x: { event_id: string }) => own.has(x.event_id)))
+      expect(JSON.stringify(e.properties)).toContain('PROP-');
     const aCopies = await call(url(), '/v1/events?event_type=reused', { key: A.admin });
-    expect(aCopies.body.events.map((e: { event_id: string }) => e.event_id).sort()).toEqual([...B.other.eventIds].sort());
+    expect(aCopies.body.events.map((e: { event_id: string }) => e.event_id).sort()).toEqual(
+      [...B.other.eventIds].sort(),
+    );
   });
 
   it('sent the whole matrix', () => {
@@ -380,7 +644,9 @@ describe('afterwards', () => {
     const byStatus: Record<number, number> = {};
     for (const o of outcomes) byStatus[o.status] = (byStatus[o.status] ?? 0) + 1;
     // eslint-disable-next-line no-console
-    console.log(`isolation: ${outcomes.length} requests over ${routes.size} routes × ${KEY_KINDS.length} key kinds; leaks ${outcomes.filter((o) => o.leaked.length > 0).length}; statuses ${JSON.stringify(byStatus)}`);
+    console.log(
+      `isolation: ${outcomes.length} requests over ${routes.size} routes × ${KEY_KINDS.length} key kinds; leaks ${outcomes.filter((o) => o.leaked.length > 0).length}; statuses ${JSON.stringify(byStatus)}`,
+    );
     expect(outcomes.filter((o) => o.leaked.length > 0)).toEqual([]);
   });
 });

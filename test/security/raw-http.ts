@@ -82,7 +82,11 @@ function parse(raw: Buffer, ms: number): RawResponse {
 }
 
 /** Runs `tasks` with at most `concurrency` in flight. */
-export async function pool<T>(items: T[], concurrency: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+export async function pool<T>(
+  items: T[],
+  concurrency: number,
+  fn: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {

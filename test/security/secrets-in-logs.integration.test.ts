@@ -26,11 +26,23 @@ let stopCapture: (() => void) | undefined;
 beforeAll(async () => {
   stopCapture = captureOutput((line) => lines.push(line));
   expect(logger.getLevelName()).toBe('DEBUG');
-  env = await createTestEnv('secretlogs', { ALERT_TICK: '200ms', DISPATCH_TICK: '200ms', ALERT_ALLOWED_LATENESS: '1s', LOG_LEVEL: 'DEBUG' });
+  env = await createTestEnv('secretlogs', {
+    ALERT_TICK: '200ms',
+    DISPATCH_TICK: '200ms',
+    ALERT_ALLOWED_LATENESS: '1s',
+    LOG_LEVEL: 'DEBUG',
+  });
   tenant = await env.createTenant();
   writeKey = await env.createKey(tenant, ['ingest'], tenant.project.id);
   receiver = await startWebhookReceiver();
-  runtime = await startLocalRuntime(env.adapters, { port: 0, web: false, scheduler: true, consumers: true, alerts: true, dispatch: true });
+  runtime = await startLocalRuntime(env.adapters, {
+    port: 0,
+    web: false,
+    scheduler: true,
+    consumers: true,
+    alerts: true,
+    dispatch: true,
+  });
 }, 120_000);
 afterAll(async () => {
   await runtime?.stop();
@@ -52,43 +64,152 @@ it('logs no key, secret or property value through ingest, Segment, poison record
   const url = runtime.url;
   const props = { secret_marker: PROP, nested: { deeper: PROP }, list: [PROP] };
   // Ingest: accepted, partly rejected, refused.
-  expect((await call(url, '/v1/events', { key: tenant.keys.ingest, json: { event_type: 'order', project: 'web', user_id: 'u1', properties: props } })).status).toBe(202);
-  expect((await call(url, '/v1/events', { key: tenant.keys.ingest, json: { events: [{ event_type: 'order', project: 'web', properties: props }, { event_type: 'order', project: 'nope', properties: props }] } })).status).toBe(202);
-  expect((await call(url, '/v1/events', { key: tenant.keys.ingest, body: `{"event_type":"order","properties":{"secret_marker":"${PROP}"`, headers: { 'Content-Type': 'application/json' } })).status).toBe(400);
-  expect((await call(url, '/v1/events', { key: tenant.keys.ingest, json: { event_type: 'order', project: 'web', properties: { a: { b: { c: { d: { e: { f: PROP } } } } } } } })).status).toBe(400);
-  expect((await call(url, '/v1/events', { key: UNKNOWN_KEY, json: { event_type: 'order', project: 'web', properties: props } })).status).toBe(401);
-  expect((await call(url, '/v1/events', { key: tenant.keys.read, json: { event_type: 'order', project: 'web', properties: props } })).status).toBe(403);
-  expect((await call(url, '/v1/events', { headers: { Authorization: `Bearer ${tenant.keys.ingest}`, 'X-Api-Key': tenant.keys.admin }, json: { event_type: 'order', project: 'web' } })).status).toBe(400);
+  expect(
+    (
+      await call(url, '/v1/events', {
+        key: tenant.keys.ingest,
+        json: { event_type: 'order', project: 'web', user_id: 'u1', properties: props },
+      })
+    ).status,
+  ).toBe(202);
+  expect(
+    (
+      await call(url, '/v1/events', {
+        key: tenant.keys.ingest,
+        json: {
+          events: [
+            { event_type: 'order', project: 'web', properties: props },
+            { event_type: 'order', project: 'nope', properties: props },
+          ],
+        },
+      })
+    ).status,
+  ).toBe(202);
+  expect(
+    (
+      await call(url, '/v1/events', {
+        key: tenant.keys.ingest,
+        body: `{"event_type":"order","properties":{"secret_marker":"${PROP}"`,
+        headers: { 'Content-Type': 'application/json' },
+      })
+    ).status,
+  ).toBe(400);
+  expect(
+    (
+      await call(url, '/v1/events', {
+        key: tenant.keys.ingest,
+        json: { event_type: 'order', project: 'web', properties: { a: { b: { c: { d: { e: { f: PROP } } } } } } },
+      })
+    ).status,
+  ).toBe(400);
+  expect(
+    (
+      await call(url, '/v1/events', {
+        key: UNKNOWN_KEY,
+        json: { event_type: 'order', project: 'web', properties: props },
+      })
+    ).status,
+  ).toBe(401);
+  expect(
+    (
+      await call(url, '/v1/events', {
+        key: tenant.keys.read,
+        json: { event_type: 'order', project: 'web', properties: props },
+      })
+    ).status,
+  ).toBe(403);
+  expect(
+    (
+      await call(url, '/v1/events', {
+        headers: { Authorization: `Bearer ${tenant.keys.ingest}`, 'X-Api-Key': tenant.keys.admin },
+        json: { event_type: 'order', project: 'web' },
+      })
+    ).status,
+  ).toBe(400);
   // Segment: the write key in Basic auth and in the body.
   const basic = { Authorization: `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}` };
-  expect((await call(url, '/v1/track', { headers: basic, json: { userId: 'u1', event: 'Order Completed', properties: props } })).status).toBe(200);
-  expect((await call(url, '/v1/batch', { json: { writeKey, batch: [{ type: 'track', userId: 'u1', event: 'x', properties: props }, { type: 'nope', properties: props }] } })).status).toBe(200);
+  expect(
+    (
+      await call(url, '/v1/track', {
+        headers: basic,
+        json: { userId: 'u1', event: 'Order Completed', properties: props },
+      })
+    ).status,
+  ).toBe(200);
+  expect(
+    (
+      await call(url, '/v1/batch', {
+        json: {
+          writeKey,
+          batch: [
+            { type: 'track', userId: 'u1', event: 'x', properties: props },
+            { type: 'nope', properties: props },
+          ],
+        },
+      })
+    ).status,
+  ).toBe(200);
   // Reads whose parameters carry the marker.
   expect((await call(url, `/v1/events?prop.secret_marker=${PROP}`, { key: tenant.keys.read })).status).toBe(200);
   // A poison record on events_raw holding the marker (undecodable JSON), then a valid event behind it.
   const producer = env.adapters.kafka.producer();
   await producer.connect();
-  await producer.send({ topic: env.config.kafka.topics.eventsRaw, messages: [{ key: tenant.id, value: `{"v":1,"properties":{"secret_marker":"${PROP}"` }, { key: tenant.id, value: JSON.stringify({ v: 99, properties: props }) }] });
+  await producer.send({
+    topic: env.config.kafka.topics.eventsRaw,
+    messages: [
+      { key: tenant.id, value: `{"v":1,"properties":{"secret_marker":"${PROP}"` },
+      { key: tenant.id, value: JSON.stringify({ v: 99, properties: props }) },
+    ],
+  });
   await producer.disconnect();
   // An alert rule with a webhook secret, firing to a receiver that fails first, then accepts.
   receiver.mode = 'fail';
   const rule = await call(url, '/v1/alert-rules', {
     key: tenant.keys.admin,
-    json: { name: 'Orders', project: 'web', event_type: 'order', metric: 'count', condition: { op: '>', threshold: 0 }, window: '5m', for: '0s', channels: [{ type: 'webhook', url: receiver.url, secret: SECRET }] },
+    json: {
+      name: 'Orders',
+      project: 'web',
+      event_type: 'order',
+      metric: 'count',
+      condition: { op: '>', threshold: 0 },
+      window: '5m',
+      for: '0s',
+      channels: [{ type: 'webhook', url: receiver.url, secret: SECRET }],
+    },
   });
   expect(rule.status).toBe(201);
   expect(JSON.stringify(rule.body)).not.toContain(SECRET);
-  expect((await call(url, '/v1/events', { key: tenant.keys.ingest, json: { event_type: 'order', project: 'web', properties: props } })).status).toBe(202);
+  expect(
+    (
+      await call(url, '/v1/events', {
+        key: tenant.keys.ingest,
+        json: { event_type: 'order', project: 'web', properties: props },
+      })
+    ).status,
+  ).toBe(202);
   await eventually(async () => (receiver.received.length >= 1 ? true : undefined), 60_000, 200);
   receiver.mode = 'ok';
-  await eventually(async () => {
-    const alerts = await call(url, '/v1/alerts', { key: tenant.keys.read });
-    return JSON.stringify(alerts.body).includes('"succeeded"') || receiver.received.length >= 2 ? true : undefined;
-  }, 60_000, 300).catch(() => undefined);
-  await eventually(async () => ((await call(url, '/v1/events?event_type=order', { key: tenant.keys.read })).body.events?.length >= 3 ? true : undefined), 30_000, 200);
+  await eventually(
+    async () => {
+      const alerts = await call(url, '/v1/alerts', { key: tenant.keys.read });
+      return JSON.stringify(alerts.body).includes('"succeeded"') || receiver.received.length >= 2 ? true : undefined;
+    },
+    60_000,
+    300,
+  ).catch(() => undefined);
+  await eventually(
+    async () =>
+      (await call(url, '/v1/events?event_type=order', { key: tenant.keys.read })).body.events?.length >= 3
+        ? true
+        : undefined,
+    30_000,
+    200,
+  );
 
   const logLines = lines.filter((l) => l.startsWith('{') && l.includes('"level"'));
-  process.stdout.write(`secrets-in-logs: ${logLines.length} log lines captured (${logLines.filter((l) => l.includes('"DEBUG"')).length} DEBUG, ${logLines.filter((l) => l.includes('"WARN"')).length} WARN), webhook attempts ${receiver.received.length}\n`);
+  process.stdout.write(
+    `secrets-in-logs: ${logLines.length} log lines captured (${logLines.filter((l) => l.includes('"DEBUG"')).length} DEBUG, ${logLines.filter((l) => l.includes('"WARN"')).length} WARN), webhook attempts ${receiver.received.length}\n`,
+  );
   // The capture works and the flows did log: the poison records, the failed delivery.
   expect(logLines.some((l) => l.includes('dead-lettering records'))).toBe(true);
   expect(logLines.some((l) => l.includes('notification delivery failed'))).toBe(true);
@@ -101,9 +222,30 @@ it('logs no request (headers with keys, bodies with properties) even when POWERT
   process.env.POWERTOOLS_LOGGER_LOG_EVENT = 'true';
   (powertoolsLogger as unknown as { setLogEvent(): void }).setLogEvent();
   try {
-    expect((await call(runtime.url, '/v1/events', { key: tenant.keys.ingest, json: { event_type: 'order', project: 'web', properties: { secret_marker: PROP } } })).status).toBe(202);
+    expect(
+      (
+        await call(runtime.url, '/v1/events', {
+          key: tenant.keys.ingest,
+          json: { event_type: 'order', project: 'web', properties: { secret_marker: PROP } },
+        })
+      ).status,
+    ).toBe(202);
     expect((await call(runtime.url, '/v1/alert-rules', { key: tenant.keys.admin })).status).toBe(200);
-    expect((await call(runtime.url, '/v1/alert-rules', { key: tenant.keys.admin, json: { name: 'x', event_type: 'order', metric: 'count', condition: { op: '>', threshold: 0 }, window: '5m', channels: [{ type: 'webhook', url: receiver.url, secret: SECRET }] } })).status).toBe(201);
+    expect(
+      (
+        await call(runtime.url, '/v1/alert-rules', {
+          key: tenant.keys.admin,
+          json: {
+            name: 'x',
+            event_type: 'order',
+            metric: 'count',
+            condition: { op: '>', threshold: 0 },
+            window: '5m',
+            channels: [{ type: 'webhook', url: receiver.url, secret: SECRET }],
+          },
+        })
+      ).status,
+    ).toBe(201);
   } finally {
     delete process.env.POWERTOOLS_LOGGER_LOG_EVENT;
     (powertoolsLogger as unknown as { setLogEvent(): void }).setLogEvent();
@@ -113,9 +255,19 @@ it('logs no request (headers with keys, bodies with properties) even when POWERT
 });
 
 it('the admin CLI logs no key: key create prints it once (its output), key list and every log line never', async () => {
-  const created = await runCli(env.config, ['key', 'create', '--tenant', tenant.slug, '--scope', 'read,admin', '--json'], { LOG_LEVEL: 'DEBUG' });
+  const created = await runCli(
+    env.config,
+    ['key', 'create', '--tenant', tenant.slug, '--scope', 'read,admin', '--json'],
+    { LOG_LEVEL: 'DEBUG' },
+  );
   expect(created.code).toBe(0);
-  const key = JSON.parse(created.stdout.trim().split('\n').filter((l) => l.includes('"key"')).pop()!).key as string;
+  const key = JSON.parse(
+    created.stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l.includes('"key"'))
+      .pop()!,
+  ).key as string;
   const list = await runCli(env.config, ['key', 'list', '--tenant', tenant.slug, '--json'], { LOG_LEVEL: 'DEBUG' });
   const plain = await runCli(env.config, ['key', 'list', '--tenant', tenant.slug], { LOG_LEVEL: 'DEBUG' });
   const tenants = await runCli(env.config, ['tenant', 'list'], { LOG_LEVEL: 'DEBUG' });

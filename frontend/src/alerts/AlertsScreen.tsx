@@ -8,7 +8,17 @@ import { ALERT_OPS, type AlertRuleView } from '../api/types';
 import { useSession } from '../auth/AuthProvider';
 import { Card } from '../components/Card';
 import { DataTable } from '../components/DataTable';
-import { AdminButton, MetricField, OnceNotice, ProjectSelectField, Select, SelectField, Suggestions, TextAreaField, TextField } from '../components/form';
+import {
+  AdminButton,
+  MetricField,
+  OnceNotice,
+  ProjectSelectField,
+  Select,
+  SelectField,
+  Suggestions,
+  TextAreaField,
+  TextField,
+} from '../components/form';
 import { EmptyState, ErrorState, LoadingState, QueryView } from '../components/PanelStates';
 import { LIVE_REFRESH_MS } from '../config';
 import { durationLabel, parseDuration } from '../lib/duration';
@@ -39,7 +49,10 @@ export function AlertsScreen() {
         </AdminButton>
       </div>
       {secrets.length > 0 && (
-        <OnceNotice title="Webhook signing secret — copy it now, it is not shown again:" onDismiss={() => setSecrets([])}>
+        <OnceNotice
+          title="Webhook signing secret — copy it now, it is not shown again:"
+          onDismiss={() => setSecrets([])}
+        >
           {secrets.map((s) => (
             <p key={s.url}>
               {s.url}: <code aria-label={`Secret for ${s.url}`}>{s.secret}</code>
@@ -53,7 +66,12 @@ export function AlertsScreen() {
           rule={editing.mode === 'edit' ? editing.rule : null}
           onDone={(saved) => {
             setEditing(null);
-            if (saved) setSecrets(saved.channels.flatMap((c) => (c.type === 'webhook' && c.secret ? [{ url: c.url, secret: c.secret }] : [])));
+            if (saved)
+              setSecrets(
+                saved.channels.flatMap((c) =>
+                  c.type === 'webhook' && c.secret ? [{ url: c.url, secret: c.secret }] : [],
+                ),
+              );
           }}
         />
       )}
@@ -63,7 +81,11 @@ export function AlertsScreen() {
           query={rules}
           loading="Loading alert rules…"
           errorTitle="Could not load alert rules"
-          empty={<EmptyState title="No alert rules yet">{isAdmin ? <p>Create one with “New alert rule”.</p> : <p>An admin can create rules.</p>}</EmptyState>}
+          empty={
+            <EmptyState title="No alert rules yet">
+              {isAdmin ? <p>Create one with “New alert rule”.</p> : <p>An admin can create rules.</p>}
+            </EmptyState>
+          }
         >
           {(list) => (
             <ul className="rule-list">
@@ -88,19 +110,40 @@ export function AlertsScreen() {
 }
 
 function describeRule(rule: AlertRuleView): string {
-  const what = rule.metric === 'ratio' ? `${rule.numerator} / ${rule.denominator}` : `${rule.metric} of ${rule.event_type}`;
-  const cond = rule.condition ? ` ${rule.condition.op} ${rule.condition.threshold}` : rule.metric === 'anomaly' ? ` (sensitivity ${String(rule.anomaly?.sensitivity ?? 3)})` : '';
+  const what =
+    rule.metric === 'ratio' ? `${rule.numerator} / ${rule.denominator}` : `${rule.metric} of ${rule.event_type}`;
+  const cond = rule.condition
+    ? ` ${rule.condition.op} ${rule.condition.threshold}`
+    : rule.metric === 'anomaly'
+      ? ` (sensitivity ${String(rule.anomaly?.sensitivity ?? 3)})`
+      : '';
   return `${what}${cond} over ${durationLabel(rule.window)}${rule.project ? ` in ${rule.project}` : ''}`;
 }
 
-function RuleCard({ rule, isAdmin, onEdit, historyOpen, onHistory }: { rule: AlertRuleView; isAdmin: boolean; onEdit: () => void; historyOpen: boolean; onHistory: () => void }) {
+function RuleCard({
+  rule,
+  isAdmin,
+  onEdit,
+  historyOpen,
+  onHistory,
+}: {
+  rule: AlertRuleView;
+  isAdmin: boolean;
+  onEdit: () => void;
+  historyOpen: boolean;
+  onHistory: () => void;
+}) {
   const session = useSession();
   const queryClient = useQueryClient();
   const invalidate = () => queryClient.invalidateQueries({ queryKey: alertQueries.rules(session).queryKey });
   const toggle = useMutation({
     mutationFn: () => {
       const { id: _id, status: _s, created_at: _c, updated_at: _u, channels, ...spec } = rule;
-      const body = { ...spec, enabled: !rule.enabled, channels: channels.map((c) => (c.type === 'webhook' ? { type: 'webhook' as const, url: c.url } : c)) };
+      const body = {
+        ...spec,
+        enabled: !rule.enabled,
+        channels: channels.map((c) => (c.type === 'webhook' ? { type: 'webhook' as const, url: c.url } : c)),
+      };
       return api.updateAlertRule(session.client, rule.id, body);
     },
     onSuccess: invalidate,
@@ -124,13 +167,19 @@ function RuleCard({ rule, isAdmin, onEdit, historyOpen, onHistory }: { rule: Ale
       <p className="muted">
         {rule.channels.length === 0
           ? 'No notification channels.'
-          : rule.channels.map((c) => (c.type === 'webhook' ? `webhook ${c.url}` : `e-mail ${c.to.join(', ')}`)).join(' · ')}
+          : rule.channels
+              .map((c) => (c.type === 'webhook' ? `webhook ${c.url}` : `e-mail ${c.to.join(', ')}`))
+              .join(' · ')}
       </p>
       <div className="editor__actions">
         <AdminButton
           isAdmin={isAdmin}
           disabled={rule.metric === 'anomaly'}
-          title={rule.metric === 'anomaly' ? 'Anomaly rules are edited through the API (PUT /v1/alert-rules/{id})' : undefined}
+          title={
+            rule.metric === 'anomaly'
+              ? 'Anomaly rules are edited through the API (PUT /v1/alert-rules/{id})'
+              : undefined
+          }
           onClick={onEdit}
         >
           Edit
@@ -162,7 +211,10 @@ function RuleCard({ rule, isAdmin, onEdit, historyOpen, onHistory }: { rule: Ale
 function HistorySection({ ruleId, title }: { ruleId: string | null; title: string }) {
   const session = useSession();
   const { live } = useLive();
-  const history = useQuery({ ...alertQueries.history(session, ruleId), refetchInterval: live ? LIVE_REFRESH_MS : false });
+  const history = useQuery({
+    ...alertQueries.history(session, ruleId),
+    refetchInterval: live ? LIVE_REFRESH_MS : false,
+  });
   const headingId = useId();
   return (
     <section className="section" aria-labelledby={headingId}>
@@ -200,8 +252,12 @@ function HistorySection({ ruleId, title }: { ruleId: string | null; title: strin
                           {d.attempts.length > 0 && (
                             <span className="muted">
                               {' '}
-                              ({d.attempts.length} attempt{d.attempts.length === 1 ? '' : 's'}, last {d.attempts[d.attempts.length - 1]!.outcome}
-                              {d.attempts[d.attempts.length - 1]!.status_code !== null ? ` ${d.attempts[d.attempts.length - 1]!.status_code}` : ''})
+                              ({d.attempts.length} attempt{d.attempts.length === 1 ? '' : 's'}, last{' '}
+                              {d.attempts[d.attempts.length - 1]!.outcome}
+                              {d.attempts[d.attempts.length - 1]!.status_code !== null
+                                ? ` ${d.attempts[d.attempts.length - 1]!.status_code}`
+                                : ''}
+                              )
                             </span>
                           )}
                         </li>
@@ -236,14 +292,21 @@ function RuleEditor({ rule, onDone }: { rule: AlertRuleView | null; onDone: (sav
     queryFn: ({ signal }) => {
       const rangeMs = parseDuration(previewRange)!;
       const { channels: _c, enabled: _e, ...ruleBody } = settled!;
-      return api.previewAlertRule(session.client, { rule: ruleBody, from: new Date(Date.now() - rangeMs).toISOString() }, signal);
+      return api.previewAlertRule(
+        session.client,
+        { rule: ruleBody, from: new Date(Date.now() - rangeMs).toISOString() },
+        signal,
+      );
     },
     enabled: settled !== null,
     placeholderData: (previous) => previous,
   });
 
   const save = useMutation({
-    mutationFn: () => (rule ? api.updateAlertRule(session.client, rule.id, inputFromDraft(draft)) : api.createAlertRule(session.client, inputFromDraft(draft))),
+    mutationFn: () =>
+      rule
+        ? api.updateAlertRule(session.client, rule.id, inputFromDraft(draft))
+        : api.createAlertRule(session.client, inputFromDraft(draft)),
     onSuccess: async (saved) => {
       await queryClient.invalidateQueries({ queryKey: alertQueries.rules(session).queryKey });
       onDone(saved);
@@ -268,20 +331,60 @@ function RuleEditor({ rule, onDone }: { rule: AlertRuleView | null; onDone: (sav
         <MetricField value={draft.metric} onChange={(metric) => set({ metric })} extra={['ratio']} />
         {isRatio ? (
           <>
-            <TextField label="Numerator event type" list="alert-event-types" value={draft.numerator} onChange={(numerator) => set({ numerator })} />
-            <TextField label="Denominator event type" list="alert-event-types" value={draft.denominator} onChange={(denominator) => set({ denominator })} />
+            <TextField
+              label="Numerator event type"
+              list="alert-event-types"
+              value={draft.numerator}
+              onChange={(numerator) => set({ numerator })}
+            />
+            <TextField
+              label="Denominator event type"
+              list="alert-event-types"
+              value={draft.denominator}
+              onChange={(denominator) => set({ denominator })}
+            />
           </>
         ) : (
-          <TextField label="Event type" list="alert-event-types" value={draft.eventType} onChange={(eventType) => set({ eventType })} />
+          <TextField
+            label="Event type"
+            list="alert-event-types"
+            value={draft.eventType}
+            onChange={(eventType) => set({ eventType })}
+          />
         )}
-        <TextField label="Property filter" placeholder="region=eu" value={draft.filterText} onChange={(filterText) => set({ filterText })} />
+        <TextField
+          label="Property filter"
+          placeholder="region=eu"
+          value={draft.filterText}
+          onChange={(filterText) => set({ filterText })}
+        />
         <SelectField label="Condition" value={draft.op} options={ALERT_OPS} onChange={(op) => set({ op })} />
-        <TextField label="Threshold" inputMode="decimal" value={draft.threshold} onChange={(threshold) => set({ threshold })} />
+        <TextField
+          label="Threshold"
+          inputMode="decimal"
+          value={draft.threshold}
+          onChange={(threshold) => set({ threshold })}
+        />
         <TextField label="Window" value={draft.window} onChange={(window) => set({ window })} />
-        <TextField label="For (pending before firing)" value={draft.forDuration} onChange={(forDuration) => set({ forDuration })} />
+        <TextField
+          label="For (pending before firing)"
+          value={draft.forDuration}
+          onChange={(forDuration) => set({ forDuration })}
+        />
         <TextField label="Cooldown" value={draft.cooldown} onChange={(cooldown) => set({ cooldown })} />
-        <TextAreaField label="Webhook URLs (one per line)" rows={2} value={draft.webhooks} onChange={(webhooks) => set({ webhooks })} />
-        <TextField label="E-mail addresses" type="text" placeholder="ops@example.com" value={draft.emails} onChange={(emails) => set({ emails })} />
+        <TextAreaField
+          label="Webhook URLs (one per line)"
+          rows={2}
+          value={draft.webhooks}
+          onChange={(webhooks) => set({ webhooks })}
+        />
+        <TextField
+          label="E-mail addresses"
+          type="text"
+          placeholder="ops@example.com"
+          value={draft.emails}
+          onChange={(emails) => set({ emails })}
+        />
         <label className="checkbox">
           <input type="checkbox" checked={draft.enabled} onChange={(e) => set({ enabled: e.target.checked })} /> Enabled
         </label>
@@ -293,7 +396,12 @@ function RuleEditor({ rule, onDone }: { rule: AlertRuleView | null; onDone: (sav
           <label className="field__label" htmlFor={`${id}-prange`}>
             over the last
           </label>
-          <Select id={`${id}-prange`} value={previewRange} options={PREVIEW_RANGES.map((r) => ({ value: r, label: durationLabel(r) }))} onChange={setPreviewRange} />
+          <Select
+            id={`${id}-prange`}
+            value={previewRange}
+            options={PREVIEW_RANGES.map((r) => ({ value: r, label: durationLabel(r) }))}
+            onChange={setPreviewRange}
+          />
           {preview.isFetching && <span className="muted">updating…</span>}
         </div>
         {problem !== null ? (
@@ -318,7 +426,11 @@ function RuleEditor({ rule, onDone }: { rule: AlertRuleView | null; onDone: (sav
       </section>
 
       <div className="editor__actions">
-        <button type="submit" className="button button--primary" disabled={save.isPending || problem !== null || draft.name.trim() === ''}>
+        <button
+          type="submit"
+          className="button button--primary"
+          disabled={save.isPending || problem !== null || draft.name.trim() === ''}
+        >
           {save.isPending ? 'Saving…' : rule ? 'Save rule' : 'Create rule'}
         </button>
         <button type="button" className="button button--ghost" onClick={() => onDone(null)}>

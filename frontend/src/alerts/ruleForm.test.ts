@@ -34,7 +34,14 @@ describe('alert rule form', () => {
   });
 
   it('sends numerator and denominator instead of an event type for ratio rules', () => {
-    const body = inputFromDraft({ ...EMPTY_DRAFT, name: 'r', metric: 'ratio', numerator: 'login_failed', denominator: 'login_attempt', eventType: 'x' });
+    const body = inputFromDraft({
+      ...EMPTY_DRAFT,
+      name: 'r',
+      metric: 'ratio',
+      numerator: 'login_failed',
+      denominator: 'login_attempt',
+      eventType: 'x',
+    });
     expect(body).toMatchObject({ metric: 'ratio', numerator: 'login_failed', denominator: 'login_attempt' });
     expect(body.event_type).toBeUndefined();
   });
@@ -59,7 +66,15 @@ describe('alert rule form', () => {
 
     const draft = draftFromRule(rule);
 
-    expect(draft).toMatchObject({ op: '<', threshold: '1', window: '10m', forDuration: '1m', enabled: false, webhooks: 'https://h.example.com', emails: '' });
+    expect(draft).toMatchObject({
+      op: '<',
+      threshold: '1',
+      window: '10m',
+      forDuration: '1m',
+      enabled: false,
+      webhooks: 'https://h.example.com',
+      emails: '',
+    });
     expect(inputFromDraft(draft).channels).toEqual([{ type: 'webhook', url: 'https://h.example.com' }]);
   });
 

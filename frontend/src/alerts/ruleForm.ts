@@ -93,13 +93,21 @@ export function inputFromDraft(draft: RuleDraft): AlertRuleBody {
 
 /** What keeps the draft from being previewed or saved, or null. */
 export function draftProblem(draft: RuleDraft): string | null {
-  if (draft.metric === 'ratio' ? draft.numerator.trim() === '' || draft.denominator.trim() === '' : draft.eventType.trim() === '') {
+  if (
+    draft.metric === 'ratio'
+      ? draft.numerator.trim() === '' || draft.denominator.trim() === ''
+      : draft.eventType.trim() === ''
+  ) {
     return draft.metric === 'ratio' ? 'Choose the numerator and denominator event types.' : 'Choose an event type.';
   }
-  if (draft.threshold.trim() === '' || !Number.isFinite(Number(draft.threshold))) return 'The threshold must be a number.';
+  if (draft.threshold.trim() === '' || !Number.isFinite(Number(draft.threshold)))
+    return 'The threshold must be a number.';
   const windowMs = parseDuration(draft.window);
-  if (windowMs === undefined || windowMs % 10_000 !== 0) return 'The window must be a duration in steps of 10s, e.g. 30s, 5m or 1h.';
-  if (parseDuration(draft.forDuration) === undefined && draft.forDuration.trim() !== '0s') return '“For” must be a duration such as 0s or 2m.';
-  if (parseDuration(draft.cooldown) === undefined && draft.cooldown.trim() !== '0s') return 'The cooldown must be a duration such as 0s or 15m.';
+  if (windowMs === undefined || windowMs % 10_000 !== 0)
+    return 'The window must be a duration in steps of 10s, e.g. 30s, 5m or 1h.';
+  if (parseDuration(draft.forDuration) === undefined && draft.forDuration.trim() !== '0s')
+    return '“For” must be a duration such as 0s or 2m.';
+  if (parseDuration(draft.cooldown) === undefined && draft.cooldown.trim() !== '0s')
+    return 'The cooldown must be a duration such as 0s or 15m.';
   return null;
 }

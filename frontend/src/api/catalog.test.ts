@@ -3,7 +3,9 @@ import { ShapeError } from './shape';
 
 describe('distinctEventTypes', () => {
   it('returns each event type once, sorted, keeping case-distinct names', () => {
-    const events = ['signup', 'Order Completed', 'signup', 'checkout_failed', 'Signup'].map((event_type) => ({ event_type }));
+    const events = ['signup', 'Order Completed', 'signup', 'checkout_failed', 'Signup'].map((event_type) => ({
+      event_type,
+    }));
 
     const types = distinctEventTypes(events);
 
@@ -22,7 +24,11 @@ describe('parseCatalogEventTypes', () => {
     const body = {
       projects: [
         { project: 'web', schema_mode: 'open', event_types: [{ event_type: 'signup', count_24h: 3, properties: [] }] },
-        { project: 'ios', schema_mode: 'strict', event_types: [{ event_type: 'signup' }, { event_type: 'Order Completed' }] },
+        {
+          project: 'ios',
+          schema_mode: 'strict',
+          event_types: [{ event_type: 'signup' }, { event_type: 'Order Completed' }],
+        },
       ],
     };
 

@@ -15,7 +15,10 @@ export function parseCatalogEventTypes(body: unknown): { event_type: string }[] 
   const projects = expectArray(expectObject(body, 'response').projects, 'projects');
   return projects.flatMap((project, i) =>
     expectArray(expectObject(project, `projects[${i}]`).event_types, `projects[${i}].event_types`).map((t, j) => ({
-      event_type: expectString(expectObject(t, `projects[${i}].event_types[${j}]`).event_type, `projects[${i}].event_types[${j}].event_type`),
+      event_type: expectString(
+        expectObject(t, `projects[${i}].event_types[${j}]`).event_type,
+        `projects[${i}].event_types[${j}].event_type`,
+      ),
     })),
   );
 }

@@ -64,11 +64,18 @@ describe('createApiClient', () => {
     const error = await client.get('/v1/events', { parse: parseEventsPage }).catch((caught: unknown) => caught);
 
     expect(error).toBeInstanceOf(ApiError);
-    expect(error).toMatchObject({ status: 403, code: 'forbidden', message: 'key lacks read scope', requestId: 'req-1' });
+    expect(error).toMatchObject({
+      status: 403,
+      code: 'forbidden',
+      message: 'key lacks read scope',
+      requestId: 'req-1',
+    });
   });
 
   it('names the HTTP status when the error body is not the envelope', async () => {
-    const { client } = clientAnswering(new Response('Bad Gateway', { status: 502, headers: { 'X-Request-Id': 'req-2' } }));
+    const { client } = clientAnswering(
+      new Response('Bad Gateway', { status: 502, headers: { 'X-Request-Id': 'req-2' } }),
+    );
 
     await expect(client.get('/v1/events', { parse: parseEventsPage })).rejects.toMatchObject({
       status: 502,
@@ -80,21 +87,31 @@ describe('createApiClient', () => {
   it('reports an unreachable API as network_error with status 0', async () => {
     const { client } = clientAnswering(new TypeError('fetch failed'));
 
-    await expect(client.get('/v1/events', { parse: parseEventsPage })).rejects.toMatchObject({ status: 0, code: 'network_error' });
+    await expect(client.get('/v1/events', { parse: parseEventsPage })).rejects.toMatchObject({
+      status: 0,
+      code: 'network_error',
+    });
   });
 
   it('reports a body of the wrong shape as invalid_response', async () => {
     const { client } = clientAnswering(jsonResponse(200, { points: 'nope' }));
 
-    await expect(client.get('/v1/metrics', { parse: parseMetricSeries })).rejects.toMatchObject({ code: 'invalid_response' });
+    await expect(client.get('/v1/metrics', { parse: parseMetricSeries })).rejects.toMatchObject({
+      code: 'invalid_response',
+    });
   });
 });
 
 describe('send', () => {
   it('writes JSON with the bearer key and reads the answer', async () => {
-    const { client, calls } = clientAnswering(jsonResponse(201, { id: 'd1', name: 'Ops', is_default: false, widgets: [], created_at: '', updated_at: '' }));
+    const { client, calls } = clientAnswering(
+      jsonResponse(201, { id: 'd1', name: 'Ops', is_default: false, widgets: [], created_at: '', updated_at: '' }),
+    );
 
-    const created = await client.send('POST', '/v1/dashboards', { body: { name: 'Ops', widgets: [] }, parse: (b) => b as { id: string } });
+    const created = await client.send('POST', '/v1/dashboards', {
+      body: { name: 'Ops', widgets: [] },
+      parse: (b) => b as { id: string },
+    });
 
     expect(created.id).toBe('d1');
     expect(calls[0]?.init?.method).toBe('POST');
@@ -105,9 +122,14 @@ describe('send', () => {
   });
 
   it('sends no body and no content type for a DELETE, and turns a 403 into an ApiError', async () => {
-    const { client, calls } = clientAnswering(jsonResponse(403, { error: { code: 'forbidden', message: 'needs admin' }, request_id: 'r' }));
+    const { client, calls } = clientAnswering(
+      jsonResponse(403, { error: { code: 'forbidden', message: 'needs admin' }, request_id: 'r' }),
+    );
 
-    await expect(client.send('DELETE', '/v1/api-keys/x', { parse: (b) => b })).rejects.toMatchObject({ status: 403, code: 'forbidden' });
+    await expect(client.send('DELETE', '/v1/api-keys/x', { parse: (b) => b })).rejects.toMatchObject({
+      status: 403,
+      code: 'forbidden',
+    });
     expect(calls[0]?.init?.body).toBeUndefined();
     expect(new Headers(calls[0]?.init?.headers).has('Content-Type')).toBe(false);
   });

@@ -104,7 +104,11 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
 export function createApiClient({ baseUrl, apiKey, fetchImpl }: ApiClientConfig): ApiClient {
   const doFetch = fetchImpl ?? ((input, init) => fetch(input, init));
 
-  async function request<T>(method: 'GET' | WriteMethod, path: string, { query, signal, parse, body: requestBody }: SendOptions<T>): Promise<T> {
+  async function request<T>(
+    method: 'GET' | WriteMethod,
+    path: string,
+    { query, signal, parse, body: requestBody }: SendOptions<T>,
+  ): Promise<T> {
     const url = buildUrl(baseUrl, path, query);
     const headers: Record<string, string> = { Authorization: `Bearer ${apiKey}`, Accept: 'application/json' };
     if (requestBody !== undefined) headers['Content-Type'] = 'application/json';
@@ -121,7 +125,11 @@ export function createApiClient({ baseUrl, apiKey, fetchImpl }: ApiClientConfig)
     } catch (cause) {
       if (signal?.aborted) throw cause; // a cancelled query, not a failure
       throw new ApiError(
-        { status: 0, code: 'network_error', message: 'Could not reach the CustomerSignal API. Check your connection and that the server is running.' },
+        {
+          status: 0,
+          code: 'network_error',
+          message: 'Could not reach the CustomerSignal API. Check your connection and that the server is running.',
+        },
         { cause },
       );
     }

@@ -13,7 +13,8 @@ export interface EventsPageParams {
 function parseStoredEvent(value: unknown, index: number): StoredEvent {
   const what = `events[${index}]`;
   const obj = expectObject(value, what);
-  const properties = obj.properties === undefined || obj.properties === null ? {} : expectObject(obj.properties, `${what}.properties`);
+  const properties =
+    obj.properties === undefined || obj.properties === null ? {} : expectObject(obj.properties, `${what}.properties`);
   return {
     event_id: expectString(obj.event_id, `${what}.event_id`),
     event_type: expectString(obj.event_type, `${what}.event_type`),
@@ -36,7 +37,11 @@ export function parseEventsPage(body: unknown): EventsPage {
   };
 }
 
-export function fetchEventsPage(client: ApiClient, params: EventsPageParams, signal?: AbortSignal): Promise<EventsPage> {
+export function fetchEventsPage(
+  client: ApiClient,
+  params: EventsPageParams,
+  signal?: AbortSignal,
+): Promise<EventsPage> {
   return client.get('/v1/events', {
     query: { ...params.filters, limit: params.limit, cursor: params.cursor ?? undefined },
     signal,

@@ -41,7 +41,11 @@ export function parseMetricSeries(body: unknown): MetricSeries {
   };
 }
 
-export function fetchMetricSeries(client: ApiClient, params: MetricSeriesParams, signal?: AbortSignal): Promise<MetricSeries> {
+export function fetchMetricSeries(
+  client: ApiClient,
+  params: MetricSeriesParams,
+  signal?: AbortSignal,
+): Promise<MetricSeries> {
   const query: Record<string, QueryParams[string]> = {
     event_type: params.eventType,
     metric: params.metric,

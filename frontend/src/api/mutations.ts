@@ -8,14 +8,18 @@ import type { SchemaMode } from './types';
 
 /** A project changed: the project list and the catalog (which shows each project's schema mode) are stale. */
 export const invalidateProjects = (queryClient: QueryClient, session: Session) =>
-  Promise.all([queryClient.invalidateQueries({ queryKey: adminQueries.projects(session).queryKey }), queryClient.invalidateQueries({ queryKey: catalogQueries.all(session) })]);
+  Promise.all([
+    queryClient.invalidateQueries({ queryKey: adminQueries.projects(session).queryKey }),
+    queryClient.invalidateQueries({ queryKey: catalogQueries.all(session) }),
+  ]);
 
 /** PATCH /v1/projects/{slug} with a new schema mode (Catalog and Projects & keys). */
 export function useSetSchemaMode() {
   const session = useSession();
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: (v: { slug: string; schema_mode: SchemaMode }) => api.updateProject(session.client, v.slug, { schema_mode: v.schema_mode }),
+    mutationFn: (v: { slug: string; schema_mode: SchemaMode }) =>
+      api.updateProject(session.client, v.slug, { schema_mode: v.schema_mode }),
     onSuccess: () => invalidateProjects(queryClient, session),
   });
 }

@@ -21,9 +21,15 @@ export const catalogQueries = {
       staleTime: 30_000,
     }),
   full: (session: Session) =>
-    queryOptions({ queryKey: [...catalogQueries.all(session), 'full'] as const, queryFn: ({ signal }) => api.catalog(session.client, signal) }),
+    queryOptions({
+      queryKey: [...catalogQueries.all(session), 'full'] as const,
+      queryFn: ({ signal }) => api.catalog(session.client, signal),
+    }),
   violations: (session: Session) =>
-    queryOptions({ queryKey: [...catalogQueries.all(session), 'violations'] as const, queryFn: ({ signal }) => api.violations(session.client, signal) }),
+    queryOptions({
+      queryKey: [...catalogQueries.all(session), 'violations'] as const,
+      queryFn: ({ signal }) => api.violations(session.client, signal),
+    }),
 };
 
 export interface SeriesQuery {
@@ -43,7 +49,8 @@ export const metricsQueries = {
       queryKey: [...metricsQueries.all(session), 'series', query] as const,
       // The key names the relative range; absolute bounds are resolved at fetch time, so
       // each live refetch slides the window without creating a cache entry per tick.
-      queryFn: ({ signal }) => fetchMetricSeries(session.client, { ...query, ...resolveRange(query.range, Date.now()) }, signal),
+      queryFn: ({ signal }) =>
+        fetchMetricSeries(session.client, { ...query, ...resolveRange(query.range, Date.now()) }, signal),
       // Switching range or interval keeps the old chart until the new one arrives.
       placeholderData: keepPreviousData,
     }),
@@ -58,7 +65,11 @@ export const eventsQueries = {
       queryFn: ({ pageParam, signal }) =>
         fetchEventsPage(
           session.client,
-          { limit, cursor: pageParam, filters: range === undefined ? filters : { ...filters, from: resolveRange(range, Date.now()).from } },
+          {
+            limit,
+            cursor: pageParam,
+            filters: range === undefined ? filters : { ...filters, from: resolveRange(range, Date.now()).from },
+          },
           signal,
         ),
       initialPageParam: null as string | null,
@@ -68,19 +79,32 @@ export const eventsQueries = {
 
 export const statusQueries = {
   status: (session: Session) =>
-    queryOptions({ queryKey: ['status', session.keyFingerprint] as const, queryFn: ({ signal }) => api.status(session.client, signal) }),
+    queryOptions({
+      queryKey: ['status', session.keyFingerprint] as const,
+      queryFn: ({ signal }) => api.status(session.client, signal),
+    }),
 };
 
 export const dashboardQueries = {
   all: (session: Session) =>
-    queryOptions({ queryKey: ['dashboards', session.keyFingerprint] as const, queryFn: ({ signal }) => api.dashboards(session.client, signal) }),
+    queryOptions({
+      queryKey: ['dashboards', session.keyFingerprint] as const,
+      queryFn: ({ signal }) => api.dashboards(session.client, signal),
+    }),
 };
 
 export const adminQueries = {
   projects: (session: Session) =>
-    queryOptions({ queryKey: ['projects', session.keyFingerprint] as const, queryFn: ({ signal }) => api.projects(session.client, signal), staleTime: 30_000 }),
+    queryOptions({
+      queryKey: ['projects', session.keyFingerprint] as const,
+      queryFn: ({ signal }) => api.projects(session.client, signal),
+      staleTime: 30_000,
+    }),
   apiKeys: (session: Session) =>
-    queryOptions({ queryKey: ['api-keys', session.keyFingerprint] as const, queryFn: ({ signal }) => api.apiKeys(session.client, signal) }),
+    queryOptions({
+      queryKey: ['api-keys', session.keyFingerprint] as const,
+      queryFn: ({ signal }) => api.apiKeys(session.client, signal),
+    }),
   /**
    * Whether the key is admin: GET /v1/api-keys needs the admin scope (403 for a read key).
    * Asked once per session; the UI hides or disables admin actions for read keys.
@@ -103,7 +127,10 @@ export const adminQueries = {
 
 export const alertQueries = {
   rules: (session: Session) =>
-    queryOptions({ queryKey: ['alert-rules', session.keyFingerprint] as const, queryFn: ({ signal }) => api.alertRules(session.client, signal) }),
+    queryOptions({
+      queryKey: ['alert-rules', session.keyFingerprint] as const,
+      queryFn: ({ signal }) => api.alertRules(session.client, signal),
+    }),
   history: (session: Session, ruleId: string | null) =>
     queryOptions({
       queryKey: ['alerts', session.keyFingerprint, { ruleId }] as const,

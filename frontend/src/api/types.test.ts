@@ -10,12 +10,19 @@ const BUNDLED_FROM_BACKEND = ['core/intervals.ts'];
 
 const sourceFiles = (dir: string): string[] =>
   readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sourceFiles(join(dir, e.name)) : /\.tsx?$/.test(e.name) && !e.name.endsWith('.test.ts') ? [join(dir, e.name)] : [],
+    e.isDirectory()
+      ? sourceFiles(join(dir, e.name))
+      : /\.tsx?$/.test(e.name) && !e.name.endsWith('.test.ts')
+        ? [join(dir, e.name)]
+        : [],
   );
 
 /** `import …`/`export … from` statements with their specifier; `typeOnly` when the whole statement is erased. */
 function importsOf(text: string): { specifier: string; typeOnly: boolean }[] {
-  return [...text.matchAll(/^(import|export)\s+(type\s+)?([^'";]*?)\s*from\s+'([^']+)'/gms)].map((m) => ({ specifier: m[4]!, typeOnly: m[2] !== undefined }));
+  return [...text.matchAll(/^(import|export)\s+(type\s+)?([^'";]*?)\s*from\s+'([^']+)'/gms)].map((m) => ({
+    specifier: m[4]!,
+    typeOnly: m[2] !== undefined,
+  }));
 }
 
 describe('API types and shared code from the backend', () => {
@@ -32,7 +39,9 @@ describe('API types and shared code from the backend', () => {
   });
 
   it('derives the API types from the backend (the check above is not vacuous)', () => {
-    expect(outside.some((i) => i.typeOnly && i.file === 'frontend/src/api/types.ts' && i.target.startsWith('functions/'))).toBe(true);
+    expect(
+      outside.some((i) => i.typeOnly && i.file === 'frontend/src/api/types.ts' && i.target.startsWith('functions/')),
+    ).toBe(true);
   });
 
   it.each(BUNDLED_FROM_BACKEND)('bundles %s, which imports nothing', (path) => {

@@ -115,7 +115,9 @@ export type PreviewResult = BodyOf<typeof previewAlertRule>;
 /** Every member of the union T, checked by the compiler (a missing or extra member is a type error). */
 const allOf =
   <T extends string>() =>
-  <const L extends readonly T[]>(...list: L & ([Exclude<T, L[number]>] extends [never] ? unknown : ['missing', Exclude<T, L[number]>])): L =>
+  <const L extends readonly T[]>(
+    ...list: L & ([Exclude<T, L[number]>] extends [never] ? unknown : ['missing', Exclude<T, L[number]>])
+  ): L =>
     list;
 
 export const SCHEMA_MODES = allOf<SchemaMode>()('open', 'strict');

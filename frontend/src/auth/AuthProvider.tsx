@@ -48,7 +48,9 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       const { error } = event.action;
       if (isApiError(error) && error.status === 401) {
         // Not inside the cache's notification: clearing the cache from there is re-entrant.
-        queueMicrotask(() => signOut('The API no longer accepts this key (unknown or revoked). Sign in with another key.'));
+        queueMicrotask(() =>
+          signOut('The API no longer accepts this key (unknown or revoked). Sign in with another key.'),
+        );
       }
     });
   }, [apiKey, queryClient, signOut]);

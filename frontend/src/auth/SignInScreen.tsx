@@ -62,7 +62,12 @@ export function SignInScreen() {
             aria-describedby={errorMessage !== null ? `${hintId} ${errorId}` : hintId}
             aria-invalid={errorMessage !== null}
           />
-          <button type="button" className="button button--ghost" onClick={() => setRevealed((value) => !value)} aria-pressed={revealed}>
+          <button
+            type="button"
+            className="button button--ghost"
+            onClick={() => setRevealed((value) => !value)}
+            aria-pressed={revealed}
+          >
             {revealed ? 'Hide' : 'Show'}
           </button>
         </div>

@@ -22,7 +22,9 @@ describe('fingerprintKey', () => {
 
 describe('signInErrorMessage', () => {
   it('explains 401 and 403 in the words of the sign-in screen', () => {
-    expect(signInErrorMessage(new ApiError({ status: 401, code: 'unauthorized', message: 'x' }))).toBe('Unknown or revoked key');
+    expect(signInErrorMessage(new ApiError({ status: 401, code: 'unauthorized', message: 'x' }))).toBe(
+      'Unknown or revoked key',
+    );
     expect(signInErrorMessage(new ApiError({ status: 403, code: 'forbidden', message: 'x' }))).toBe(
       'This key cannot read (it needs the read or admin scope)',
     );

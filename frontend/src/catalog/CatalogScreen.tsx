@@ -5,7 +5,14 @@ import { useState } from 'react';
 import { catalogQueries } from '../api/queries';
 import { useSetSchemaMode } from '../api/mutations';
 import { api } from '../api/resources';
-import { DECLARABLE_TYPES, SCHEMA_MODES, TYPE_STATUSES, type CatalogEntry, type CatalogProject, type DeclaredType } from '../api/types';
+import {
+  DECLARABLE_TYPES,
+  SCHEMA_MODES,
+  TYPE_STATUSES,
+  type CatalogEntry,
+  type CatalogProject,
+  type DeclaredType,
+} from '../api/types';
 import { useSession } from '../auth/AuthProvider';
 import { Card } from '../components/Card';
 import { DataTable } from '../components/DataTable';
@@ -59,12 +66,17 @@ function ProjectCatalog({ project }: { project: CatalogProject }) {
           value={project.schema_mode}
           options={SCHEMA_MODES}
           disabled={!isAdmin || setMode.isPending}
-          title={isAdmin ? 'open: new types and properties are registered; strict: unknown types and wrongly typed properties are rejected' : READ_ONLY_HINT}
+          title={
+            isAdmin
+              ? 'open: new types and properties are registered; strict: unknown types and wrongly typed properties are rejected'
+              : READ_ONLY_HINT
+          }
           onChange={(schema_mode) => setMode.mutate({ slug: project.project, schema_mode })}
         />
         {project.limits && (
           <span className="muted">
-            caps: {formatNumber(project.limits.max_event_types)} types, {formatNumber(project.limits.max_properties_per_type)} properties per type
+            caps: {formatNumber(project.limits.max_event_types)} types,{' '}
+            {formatNumber(project.limits.max_properties_per_type)} properties per type
           </span>
         )}
       </div>
@@ -109,7 +121,10 @@ function EventTypeCard({ project, entry, canEdit }: { project: string; entry: Ca
       ) : entry.properties.length === 0 ? (
         <p className="muted">No properties seen.</p>
       ) : (
-        <DataTable caption={`Properties of ${entry.event_type}`} columns={['Property', 'Observed types', 'Declared type', 'First seen', 'Last seen']}>
+        <DataTable
+          caption={`Properties of ${entry.event_type}`}
+          columns={['Property', 'Observed types', 'Declared type', 'First seen', 'Last seen']}
+        >
           {entry.properties.map((p) => (
             <tr key={p.name}>
               <td className="mono">{p.name}</td>
@@ -130,7 +145,9 @@ function EventTypeEditor({ project, entry, onDone }: { project: string; entry: C
   const queryClient = useQueryClient();
   const [description, setDescription] = useState(entry.description ?? '');
   const [status, setStatus] = useState(entry.status);
-  const [declared, setDeclared] = useState<Record<string, DeclaredType | ''>>(() => Object.fromEntries(entry.properties.map((p) => [p.name, p.declared_type ?? ''])));
+  const [declared, setDeclared] = useState<Record<string, DeclaredType | ''>>(() =>
+    Object.fromEntries(entry.properties.map((p) => [p.name, p.declared_type ?? ''])),
+  );
   const [newProp, setNewProp] = useState('');
   const save = useMutation({
     mutationFn: () => {
@@ -214,11 +231,22 @@ function ViolationsSection() {
     <section className="section" aria-labelledby="violations-heading">
       <div className="section__header">
         <h2 id="violations-heading">Rejected events</h2>
-        <p className="muted">What strict mode (schema_violation) and the caps (catalog_limit) refused, by type and reason.</p>
+        <p className="muted">
+          What strict mode (schema_violation) and the caps (catalog_limit) refused, by type and reason.
+        </p>
       </div>
-      <QueryView query={violations} loading="Loading rejections…" errorTitle="Could not load rejections" empty={<EmptyState title="Nothing rejected" />}>
+      <QueryView
+        query={violations}
+        loading="Loading rejections…"
+        errorTitle="Could not load rejections"
+        empty={<EmptyState title="Nothing rejected" />}
+      >
         {(list) => (
-          <DataTable flush caption="Rejected events by type and reason" columns={['Project', 'Event type', 'Reason', 'Count', 'Last seen', 'Latest sample']}>
+          <DataTable
+            flush
+            caption="Rejected events by type and reason"
+            columns={['Project', 'Event type', 'Reason', 'Count', 'Last seen', 'Latest sample']}
+          >
             {list.map((v) => (
               <tr key={`${v.project}/${v.event_type}/${v.reason}`}>
                 <td>{v.project}</td>

@@ -1,7 +1,17 @@
 // A titled panel (a rule, an event type, a widget): an <article> named by its heading, extra header content beside it.
 import { useId, type ReactNode } from 'react';
 
-export function Card({ title, header, className = 'panel', children }: { title: ReactNode; header?: ReactNode; className?: string; children: ReactNode }) {
+export function Card({
+  title,
+  header,
+  className = 'panel',
+  children,
+}: {
+  title: ReactNode;
+  header?: ReactNode;
+  className?: string;
+  children: ReactNode;
+}) {
   const headingId = useId();
   return (
     <article className={className} aria-labelledby={headingId}>

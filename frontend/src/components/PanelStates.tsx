@@ -14,8 +14,21 @@ export function LoadingState({ label }: { label: string }) {
 /** One entry of an error envelope's details: {path, message}, {index, code, message} or anything else. */
 export function describeDetail(detail: unknown): string {
   if (typeof detail !== 'object' || detail === null) return String(detail);
-  const { path, message, field, index } = detail as { path?: unknown; message?: unknown; field?: unknown; index?: unknown };
-  const where = Array.isArray(path) ? path.join('.') : typeof path === 'string' ? path : typeof field === 'string' ? field : typeof index === 'number' ? `#${index}` : '';
+  const { path, message, field, index } = detail as {
+    path?: unknown;
+    message?: unknown;
+    field?: unknown;
+    index?: unknown;
+  };
+  const where = Array.isArray(path)
+    ? path.join('.')
+    : typeof path === 'string'
+      ? path
+      : typeof field === 'string'
+        ? field
+        : typeof index === 'number'
+          ? `#${index}`
+          : '';
   if (typeof message === 'string') return where === '' ? message : `${where}: ${message}`;
   return JSON.stringify(detail);
 }
@@ -91,7 +104,8 @@ export function QueryView<T>({
   children: (data: T) => ReactNode;
 }) {
   if (query.isPending) return <LoadingState label={loading} />;
-  if (query.data === undefined) return <ErrorState title={errorTitle} error={query.error} onRetry={() => void query.refetch()} />;
+  if (query.data === undefined)
+    return <ErrorState title={errorTitle} error={query.error} onRetry={() => void query.refetch()} />;
   if (empty !== undefined && isEmpty(query.data)) return <>{empty}</>;
   return <>{children(query.data)}</>;
 }

@@ -18,8 +18,9 @@ export function SendEventHint() {
         <code>{sendEventCurl(publicApiOrigin())}</code>
       </pre>
       <p className="muted">
-        Use a key with the <code>ingest</code> scope (<code>npm run cli -- key create --tenant &lt;slug&gt; --scope ingest</code>)
-        and a project slug of your tenant. New events show up here within seconds.
+        Use a key with the <code>ingest</code> scope (
+        <code>npm run cli -- key create --tenant &lt;slug&gt; --scope ingest</code>) and a project slug of your tenant.
+        New events show up here within seconds.
       </p>
     </EmptyState>
   );

@@ -2,7 +2,14 @@
 // that only an admin key may press. Labels stay real <label for> elements, so screen readers and the browser tests
 // find each control by its label.
 import { useQuery } from '@tanstack/react-query';
-import { useId, type ButtonHTMLAttributes, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, type TextareaHTMLAttributes } from 'react';
+import {
+  useId,
+  type ButtonHTMLAttributes,
+  type InputHTMLAttributes,
+  type ReactNode,
+  type SelectHTMLAttributes,
+  type TextareaHTMLAttributes,
+} from 'react';
 import { adminQueries } from '../api/queries';
 import { useSession } from '../auth/AuthProvider';
 import { READ_ONLY_HINT } from '../shell/scope';
@@ -26,7 +33,13 @@ interface FieldFrame {
 }
 
 /** A label and the control it names; `children` gets the id to give the control. */
-export function Field({ label, hint, inline, labelClassName = 'field__label', children }: FieldFrame & { children: (id: string) => ReactNode }) {
+export function Field({
+  label,
+  hint,
+  inline,
+  labelClassName = 'field__label',
+  children,
+}: FieldFrame & { children: (id: string) => ReactNode }) {
   const id = useId();
   return (
     <div className={inline ? 'field field--inline' : 'field'}>
@@ -39,21 +52,38 @@ export function Field({ label, hint, inline, labelClassName = 'field__label', ch
   );
 }
 
-type InputProps = Omit<InputHTMLAttributes<HTMLInputElement>, 'value' | 'onChange' | 'className'> & { value: string; onChange: (value: string) => void };
+type InputProps = Omit<InputHTMLAttributes<HTMLInputElement>, 'value' | 'onChange' | 'className'> & {
+  value: string;
+  onChange: (value: string) => void;
+};
 
 export function TextField({ label, hint, inline, value, onChange, ...input }: FieldFrame & InputProps) {
-  return <Field {...{ label, hint, inline }}>{(id) => <input id={id} className="input" value={value} onChange={(e) => onChange(e.target.value)} {...input} />}</Field>;
-}
-
-type TextAreaProps = Omit<TextareaHTMLAttributes<HTMLTextAreaElement>, 'value' | 'onChange' | 'className'> & { value: string; onChange: (value: string) => void };
-
-export function TextAreaField({ label, hint, inline, value, onChange, ...textarea }: FieldFrame & TextAreaProps) {
   return (
-    <Field {...{ label, hint, inline }}>{(id) => <textarea id={id} className="input" value={value} onChange={(e) => onChange(e.target.value)} {...textarea} />}</Field>
+    <Field {...{ label, hint, inline }}>
+      {(id) => <input id={id} className="input" value={value} onChange={(e) => onChange(e.target.value)} {...input} />}
+    </Field>
   );
 }
 
-type SelectProps<T extends string> = Omit<SelectHTMLAttributes<HTMLSelectElement>, 'value' | 'onChange' | 'className' | 'multiple' | 'children'> & {
+type TextAreaProps = Omit<TextareaHTMLAttributes<HTMLTextAreaElement>, 'value' | 'onChange' | 'className'> & {
+  value: string;
+  onChange: (value: string) => void;
+};
+
+export function TextAreaField({ label, hint, inline, value, onChange, ...textarea }: FieldFrame & TextAreaProps) {
+  return (
+    <Field {...{ label, hint, inline }}>
+      {(id) => (
+        <textarea id={id} className="input" value={value} onChange={(e) => onChange(e.target.value)} {...textarea} />
+      )}
+    </Field>
+  );
+}
+
+type SelectProps<T extends string> = Omit<
+  SelectHTMLAttributes<HTMLSelectElement>,
+  'value' | 'onChange' | 'className' | 'multiple' | 'children'
+> & {
   value: T;
   options: Choices<T>;
   onChange: (value: T) => void;
@@ -97,7 +127,15 @@ export function Suggestions({ id, values }: { id: string; values: readonly strin
 const METRIC_EXAMPLES = ['count', 'unique_users', 'sum:amount', 'avg:amount'];
 
 /** A metric name, offering every kind while typing; `extra` adds kinds only some forms take (an alert's ratio). */
-export function MetricField({ value, onChange, extra = [] }: { value: string; onChange: (metric: string) => void; extra?: readonly string[] }) {
+export function MetricField({
+  value,
+  onChange,
+  extra = [],
+}: {
+  value: string;
+  onChange: (metric: string) => void;
+  extra?: readonly string[];
+}) {
   const listId = useId();
   return (
     <>
@@ -108,7 +146,17 @@ export function MetricField({ value, onChange, extra = [] }: { value: string; on
 }
 
 /** The tenant's projects ("" = all projects); a value not in the list (yet) stays selectable. */
-export function ProjectSelectField({ label = 'Project', value, onChange, emptyLabel = 'All projects' }: { label?: string; value: string; onChange: (slug: string) => void; emptyLabel?: string }) {
+export function ProjectSelectField({
+  label = 'Project',
+  value,
+  onChange,
+  emptyLabel = 'All projects',
+}: {
+  label?: string;
+  value: string;
+  onChange: (slug: string) => void;
+  emptyLabel?: string;
+}) {
   const session = useSession();
   const projects = useQuery(adminQueries.projects(session));
   const slugs = [...new Set([...(projects.data ?? []).map((p) => p.slug), ...(value ? [value] : [])])];
@@ -116,12 +164,34 @@ export function ProjectSelectField({ label = 'Project', value, onChange, emptyLa
 }
 
 /** A button disabled for a read key, saying why. */
-export function AdminButton({ isAdmin, disabled, title, className = 'button', ...button }: ButtonHTMLAttributes<HTMLButtonElement> & { isAdmin: boolean | undefined }) {
-  return <button type="button" className={className} disabled={isAdmin !== true || disabled} title={isAdmin === true ? title : READ_ONLY_HINT} {...button} />;
+export function AdminButton({
+  isAdmin,
+  disabled,
+  title,
+  className = 'button',
+  ...button
+}: ButtonHTMLAttributes<HTMLButtonElement> & { isAdmin: boolean | undefined }) {
+  return (
+    <button
+      type="button"
+      className={className}
+      disabled={isAdmin !== true || disabled}
+      title={isAdmin === true ? title : READ_ONLY_HINT}
+      {...button}
+    />
+  );
 }
 
 /** A one-time secret (a new API key, a webhook signing secret): shown until the user says it is copied. */
-export function OnceNotice({ title, onDismiss, children }: { title: string; onDismiss: () => void; children: ReactNode }) {
+export function OnceNotice({
+  title,
+  onDismiss,
+  children,
+}: {
+  title: string;
+  onDismiss: () => void;
+  children: ReactNode;
+}) {
   return (
     <div className="notice notice--secret" role="status">
       <p>

@@ -14,7 +14,12 @@ import { WidgetEditor } from './WidgetEditor';
 import { WidgetView } from './WidgetView';
 import { cleanWidget, moveWidget, widgetProblem, type Overrides } from './widgetQuery';
 
-const NEW_WIDGET: Widget = { type: 'timeseries', title: '', query: { metric: 'count', interval: '1m', range: '1h' }, layout: { w: 6, h: 3 } };
+const NEW_WIDGET: Widget = {
+  type: 'timeseries',
+  title: '',
+  query: { metric: 'count', interval: '1m', range: '1h' },
+  layout: { w: 6, h: 3 },
+};
 
 export function DashboardsScreen() {
   const session = useSession();
@@ -30,7 +35,14 @@ export function DashboardsScreen() {
   const [editing, setEditing] = useState<string | null>(null);
 
   if (dashboards.isPending) return <LoadingState label="Loading dashboards…" />;
-  if (dashboards.data === undefined) return <ErrorState title="Could not load dashboards" error={dashboards.error} onRetry={() => void dashboards.refetch()} />;
+  if (dashboards.data === undefined)
+    return (
+      <ErrorState
+        title="Could not load dashboards"
+        error={dashboards.error}
+        onRetry={() => void dashboards.refetch()}
+      />
+    );
   const list = dashboards.data;
   const wanted = route.params.get('id');
   const current = list.find((d) => d.id === wanted) ?? list.find((d) => d.is_default) ?? list[0];
@@ -54,8 +66,20 @@ export function DashboardsScreen() {
           options={list.map((d) => ({ value: d.id, label: `${d.name}${d.is_default ? ' (default)' : ''}` }))}
           onChange={(id) => (setEditing(null), setParam('id', id))}
         />
-        <SelectField label="Time range" value={overrides.range ?? ''} options={RANGE_OPTIONS} emptyLabel="Each widget's own" onChange={(v) => setParam('range', v)} />
-        <SelectField label="Interval" value={overrides.interval ?? ''} options={INTERVAL_OPTIONS} emptyLabel="Each widget's own" onChange={(v) => setParam('interval', v)} />
+        <SelectField
+          label="Time range"
+          value={overrides.range ?? ''}
+          options={RANGE_OPTIONS}
+          emptyLabel="Each widget's own"
+          onChange={(v) => setParam('range', v)}
+        />
+        <SelectField
+          label="Interval"
+          value={overrides.interval ?? ''}
+          options={INTERVAL_OPTIONS}
+          emptyLabel="Each widget's own"
+          onChange={(v) => setParam('interval', v)}
+        />
         <div className="toolbar__actions">
           {current !== undefined && editing !== current.id && (
             <AdminButton isAdmin={isAdmin} onClick={() => setEditing(current.id)}>
@@ -67,11 +91,15 @@ export function DashboardsScreen() {
       </section>
 
       {current === undefined ? (
-        <EmptyState title="No dashboards yet">{isAdmin ? <p>Create one with “New dashboard”.</p> : <p>An admin can create one.</p>}</EmptyState>
+        <EmptyState title="No dashboards yet">
+          {isAdmin ? <p>Create one with “New dashboard”.</p> : <p>An admin can create one.</p>}
+        </EmptyState>
       ) : editing === current.id ? (
         <DashboardEditor key={current.id} dashboard={current} onDone={() => setEditing(null)} />
       ) : current.widgets.length === 0 ? (
-        <EmptyState title="This dashboard has no widgets">{isAdmin ? <p>Choose “Edit dashboard” to add some.</p> : <p>An admin can add widgets.</p>}</EmptyState>
+        <EmptyState title="This dashboard has no widgets">
+          {isAdmin ? <p>Choose “Edit dashboard” to add some.</p> : <p>An admin can add widgets.</p>}
+        </EmptyState>
       ) : (
         <div className="widget-grid">
           {current.widgets.map((widget, index) => (
@@ -83,7 +111,13 @@ export function DashboardsScreen() {
   );
 }
 
-function NewDashboardButton({ isAdmin, onCreated }: { isAdmin: boolean | undefined; onCreated: (d: Dashboard) => void }) {
+function NewDashboardButton({
+  isAdmin,
+  onCreated,
+}: {
+  isAdmin: boolean | undefined;
+  onCreated: (d: Dashboard) => void;
+}) {
   const session = useSession();
   const queryClient = useQueryClient();
   const create = useMutation({
@@ -98,7 +132,11 @@ function NewDashboardButton({ isAdmin, onCreated }: { isAdmin: boolean | undefin
       <AdminButton isAdmin={isAdmin} disabled={create.isPending} onClick={() => create.mutate()}>
         {create.isPending ? 'Creating…' : 'New dashboard'}
       </AdminButton>
-      {create.isError && <span className="form-error" role="alert">{create.error.message}</span>}
+      {create.isError && (
+        <span className="form-error" role="alert">
+          {create.error.message}
+        </span>
+      )}
     </>
   );
 }
@@ -114,7 +152,11 @@ function DashboardEditor({ dashboard, onDone }: { dashboard: Dashboard; onDone: 
 
   const invalidate = () => queryClient.invalidateQueries({ queryKey: dashboardQueries.all(session).queryKey });
   const save = useMutation({
-    mutationFn: () => api.saveDashboard(session.client, dashboard.id, { name: name.trim() || dashboard.name, widgets: widgets.map(cleanWidget) }),
+    mutationFn: () =>
+      api.saveDashboard(session.client, dashboard.id, {
+        name: name.trim() || dashboard.name,
+        widgets: widgets.map(cleanWidget),
+      }),
     onSuccess: async () => {
       await invalidate();
       onDone();
@@ -157,7 +199,16 @@ function DashboardEditor({ dashboard, onDone }: { dashboard: Dashboard; onDone: 
       </ol>
       {widgets.length === 0 && <p className="muted">No widgets yet.</p>}
       <div className="editor__actions">
-        <button type="button" className="button" onClick={() => setWidgets([...widgets, { ...NEW_WIDGET, query: { ...NEW_WIDGET.query, event_type: eventTypes.data?.[0] } }])}>
+        <button
+          type="button"
+          className="button"
+          onClick={() =>
+            setWidgets([
+              ...widgets,
+              { ...NEW_WIDGET, query: { ...NEW_WIDGET.query, event_type: eventTypes.data?.[0] } },
+            ])
+          }
+        >
           Add widget
         </button>
         <button type="submit" className="button button--primary" disabled={save.isPending || firstProblem !== -1}>

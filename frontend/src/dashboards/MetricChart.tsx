@@ -37,7 +37,14 @@ export function MetricChart({ series, color, onBucketClick, tall = false }: Metr
           }}
         >
           <CartesianGrid vertical={false} stroke="currentColor" strokeOpacity={0.12} />
-          <XAxis dataKey="t" tickFormatter={tickFormatter(series.interval)} minTickGap={24} tick={{ fontSize: 11 }} stroke="currentColor" strokeOpacity={0.4} />
+          <XAxis
+            dataKey="t"
+            tickFormatter={tickFormatter(series.interval)}
+            minTickGap={24}
+            tick={{ fontSize: 11 }}
+            stroke="currentColor"
+            strokeOpacity={0.4}
+          />
           <YAxis
             allowDecimals={!series.metric.startsWith('count')}
             width={44}

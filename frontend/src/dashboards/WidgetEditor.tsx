@@ -2,7 +2,14 @@
 import { useState } from 'react';
 import type { Widget, WidgetType } from '../api/types';
 import { MetricField, SelectField, TextField } from '../components/form';
-import { durationLabel, formatFilterText, INTERVAL_OPTIONS, parseFilterText, RANGE_CHOICES, RANGE_OPTIONS } from '../lib/duration';
+import {
+  durationLabel,
+  formatFilterText,
+  INTERVAL_OPTIONS,
+  parseFilterText,
+  RANGE_CHOICES,
+  RANGE_OPTIONS,
+} from '../lib/duration';
 
 const TYPES: { value: WidgetType; label: string }[] = [
   { value: 'timeseries', label: 'Time series chart' },
@@ -34,8 +41,18 @@ export function WidgetEditor({ widget, index, count, problem, onChange, onMove, 
         {label}: {widget.title || q.event_type || 'new'}
       </legend>
       <div className="widget-editor__grid">
-        <SelectField label="Type" value={widget.type} options={TYPES} onChange={(type) => onChange({ ...widget, type })} />
-        <TextField label="Title" value={widget.title} maxLength={200} onChange={(title) => onChange({ ...widget, title })} />
+        <SelectField
+          label="Type"
+          value={widget.type}
+          options={TYPES}
+          onChange={(type) => onChange({ ...widget, type })}
+        />
+        <TextField
+          label="Title"
+          value={widget.title}
+          maxLength={200}
+          onChange={(title) => onChange({ ...widget, title })}
+        />
         <TextField
           label={`Event type${widget.type === 'events' ? ' (optional)' : ''}`}
           list="event-type-options"
@@ -45,16 +62,30 @@ export function WidgetEditor({ widget, index, count, problem, onChange, onMove, 
         {widget.type !== 'events' && (
           <>
             <MetricField value={q.metric ?? 'count'} onChange={(metric) => setQuery({ metric })} />
-            <SelectField label="Interval" value={q.interval ?? '1m'} options={INTERVAL_OPTIONS} onChange={(interval) => setQuery({ interval })} />
+            <SelectField
+              label="Interval"
+              value={q.interval ?? '1m'}
+              options={INTERVAL_OPTIONS}
+              onChange={(interval) => setQuery({ interval })}
+            />
           </>
         )}
         <SelectField
           label="Range"
           value={q.range ?? '1h'}
-          options={[...RANGE_OPTIONS, ...(RANGE_CHOICES.some((r) => r === (q.range ?? '1h')) ? [] : [{ value: q.range!, label: `Last ${durationLabel(q.range!)}` }])]}
+          options={[
+            ...RANGE_OPTIONS,
+            ...(RANGE_CHOICES.some((r) => r === (q.range ?? '1h'))
+              ? []
+              : [{ value: q.range!, label: `Last ${durationLabel(q.range!)}` }]),
+          ]}
           onChange={(range) => setQuery({ range })}
         />
-        <TextField label="Project (optional)" value={q.project ?? ''} onChange={(v) => setQuery({ project: v || undefined })} />
+        <TextField
+          label="Project (optional)"
+          value={q.project ?? ''}
+          onChange={(v) => setQuery({ project: v || undefined })}
+        />
         <TextField
           label="Property filter"
           placeholder="plan=pro, region=eu"
@@ -73,10 +104,22 @@ export function WidgetEditor({ widget, index, count, problem, onChange, onMove, 
         />
       </div>
       <div className="widget-editor__actions">
-        <button type="button" className="button" onClick={() => onMove(-1)} disabled={index === 0} aria-label={`Move ${label} up`}>
+        <button
+          type="button"
+          className="button"
+          onClick={() => onMove(-1)}
+          disabled={index === 0}
+          aria-label={`Move ${label} up`}
+        >
           ↑ Up
         </button>
-        <button type="button" className="button" onClick={() => onMove(1)} disabled={index === count - 1} aria-label={`Move ${label} down`}>
+        <button
+          type="button"
+          className="button"
+          onClick={() => onMove(1)}
+          disabled={index === count - 1}
+          aria-label={`Move ${label} down`}
+        >
           ↓ Down
         </button>
         <button type="button" className="button button--danger" onClick={onRemove} aria-label={`Remove ${label}`}>

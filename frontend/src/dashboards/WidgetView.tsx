@@ -14,7 +14,14 @@ import { hrefFor, navigate } from '../lib/router';
 import { resolveRange } from '../lib/timeRange';
 import { useLive } from '../shell/LiveContext';
 import { MetricChart, seriesColor } from './MetricChart';
-import { explorerHrefForBucket, explorerHrefForSeries, numberValue, resolveWidgetQuery, type Overrides, type ResolvedQuery } from './widgetQuery';
+import {
+  explorerHrefForBucket,
+  explorerHrefForSeries,
+  numberValue,
+  resolveWidgetQuery,
+  type Overrides,
+  type ResolvedQuery,
+} from './widgetQuery';
 
 interface WidgetViewProps {
   widget: Widget;
@@ -24,18 +31,28 @@ interface WidgetViewProps {
 
 export function WidgetView({ widget, index, overrides }: WidgetViewProps) {
   const query = resolveWidgetQuery(widget.query, overrides);
-  const width = Math.min(12, Math.max(1, widget.layout?.w ?? (widget.type === 'number' ? 3 : widget.type === 'events' ? 12 : 6)));
+  const width = Math.min(
+    12,
+    Math.max(1, widget.layout?.w ?? (widget.type === 'number' ? 3 : widget.type === 'events' ? 12 : 6)),
+  );
   return (
     <Card
       className={`panel widget widget--w${width} widget--${widget.type}`}
       title={widget.title || query.eventType || 'Untitled'}
       header={
         <span className="muted widget__meta">
-          {widget.type === 'events' ? 'recent events' : `${query.metric} · per ${query.interval}`} · last {durationLabel(query.range)}
+          {widget.type === 'events' ? 'recent events' : `${query.metric} · per ${query.interval}`} · last{' '}
+          {durationLabel(query.range)}
         </span>
       }
     >
-      {widget.type === 'events' ? <EventsBody query={query} /> : query.eventType === '' ? <EmptyState title="No event type configured" /> : <MetricBody widget={widget} query={query} index={index} />}
+      {widget.type === 'events' ? (
+        <EventsBody query={query} />
+      ) : query.eventType === '' ? (
+        <EmptyState title="No event type configured" />
+      ) : (
+        <MetricBody widget={widget} query={query} index={index} />
+      )}
     </Card>
   );
 }
@@ -43,11 +60,18 @@ export function WidgetView({ widget, index, overrides }: WidgetViewProps) {
 function MetricBody({ widget, query, index }: { widget: Widget; query: ResolvedQuery; index: number }) {
   const session = useSession();
   const { live } = useLive();
-  const series = useQuery({ ...metricsQueries.series(session, query), refetchInterval: live ? LIVE_REFRESH_MS : false });
+  const series = useQuery({
+    ...metricsQueries.series(session, query),
+    refetchInterval: live ? LIVE_REFRESH_MS : false,
+  });
 
   if (series.data === undefined) {
     return series.isError ? (
-      <ErrorState title={`Could not load ${query.eventType}`} error={series.error} onRetry={() => void series.refetch()} />
+      <ErrorState
+        title={`Could not load ${query.eventType}`}
+        error={series.error}
+        onRetry={() => void series.refetch()}
+      />
     ) : (
       <LoadingState label={`Loading ${query.eventType}…`} />
     );
@@ -80,7 +104,11 @@ function MetricBody({ widget, query, index }: { widget: Widget; query: ResolvedQ
     return (
       <>
         {refreshFailed}
-        <BucketTable series={data} query={query} caption={`${widget.title || query.eventType} per ${query.interval}, newest first`} />
+        <BucketTable
+          series={data}
+          query={query}
+          caption={`${widget.title || query.eventType} per ${query.interval}, newest first`}
+        />
       </>
     );
   }
@@ -88,15 +116,25 @@ function MetricBody({ widget, query, index }: { widget: Widget; query: ResolvedQ
   return (
     <>
       {refreshFailed}
-      <MetricChart series={data} color={seriesColor(index)} onBucketClick={(t) => navigate(explorerHrefForBucket(query, t, data.interval))} />
+      <MetricChart
+        series={data}
+        color={seriesColor(index)}
+        onBucketClick={(t) => navigate(explorerHrefForBucket(query, t, data.interval))}
+      />
       <p className="panel__note muted">
-        {data.points.every((p) => !p.value) ? `No ${query.eventType} events in this range. ` : 'Click a point to see its events. '}
+        {data.points.every((p) => !p.value)
+          ? `No ${query.eventType} events in this range. `
+          : 'Click a point to see its events. '}
         <a href={explorerAll}>All events in range</a>
       </p>
       {/* The keyboard way to a bucket's events, and the numbers behind the chart. */}
       <details className="widget__details">
         <summary>Data table</summary>
-        <BucketTable series={data} query={query} caption={`${widget.title || query.eventType} per ${query.interval}, newest first`} />
+        <BucketTable
+          series={data}
+          query={query}
+          caption={`${widget.title || query.eventType} per ${query.interval}, newest first`}
+        />
       </details>
     </>
   );
@@ -105,7 +143,11 @@ function MetricBody({ widget, query, index }: { widget: Widget; query: ResolvedQ
 function BucketTable({ series, query, caption }: { series: MetricSeries; query: ResolvedQuery; caption: string }) {
   const rows = [...series.points].reverse();
   return (
-    <DataTable className="widget__table" caption={caption} columns={['Bucket start', query.metric, <span className="visually-hidden">Events</span>]}>
+    <DataTable
+      className="widget__table"
+      caption={caption}
+      columns={['Bucket start', query.metric, <span className="visually-hidden">Events</span>]}
+    >
       {rows.map((point) => (
         <tr key={point.t}>
           <td>
@@ -113,7 +155,10 @@ function BucketTable({ series, query, caption }: { series: MetricSeries; query: 
           </td>
           <td className="num">{point.value === null ? '—' : formatNumber(point.value)}</td>
           <td>
-            <a href={explorerHrefForBucket(query, point.t, series.interval)} aria-label={`Events from ${formatDateTime(point.t)}`}>
+            <a
+              href={explorerHrefForBucket(query, point.t, series.interval)}
+              aria-label={`Events from ${formatDateTime(point.t)}`}
+            >
               events
             </a>
           </td>
@@ -131,21 +176,34 @@ function EventsBody({ query }: { query: ResolvedQuery }) {
     project: query.project,
     ...Object.fromEntries(Object.entries(query.filter).map(([k, v]) => [`prop.${k}`, v])),
   };
-  const events = useInfiniteQuery({ ...eventsQueries.list(session, { limit: 10, filters, range: query.range }), refetchInterval: live ? LIVE_REFRESH_MS : false });
+  const events = useInfiniteQuery({
+    ...eventsQueries.list(session, { limit: 10, filters, range: query.range }),
+    refetchInterval: live ? LIVE_REFRESH_MS : false,
+  });
   if (events.data === undefined) {
-    return events.isError ? <ErrorState title="Could not load events" error={events.error} onRetry={() => void events.refetch()} /> : <LoadingState label="Loading events…" />;
+    return events.isError ? (
+      <ErrorState title="Could not load events" error={events.error} onRetry={() => void events.refetch()} />
+    ) : (
+      <LoadingState label="Loading events…" />
+    );
   }
   const list = events.data.pages[0]?.events ?? [];
   // `from` as the list's query resolved it when it fetched (not at each render: rendering stays pure).
   const explorerHref = hrefFor('explorer', { ...filters, from: resolveRange(query.range, events.dataUpdatedAt).from });
-  if (list.length === 0) return query.eventType === '' && query.project === undefined && Object.keys(query.filter).length === 0 ? <SendEventHint /> : <EmptyState title="No matching events yet" />;
+  if (list.length === 0)
+    return query.eventType === '' && query.project === undefined && Object.keys(query.filter).length === 0 ? (
+      <SendEventHint />
+    ) : (
+      <EmptyState title="No matching events yet" />
+    );
   return (
     <>
       <ul className="event-list">
         {list.map((event) => (
           <li key={event.event_id}>
-            <time dateTime={event.timestamp}>{formatDateTime(event.timestamp)}</time> <strong>{event.event_type}</strong>{' '}
-            <span className="muted">{event.project}</span> {event.user_id !== null && <span className="muted">user {event.user_id}</span>}
+            <time dateTime={event.timestamp}>{formatDateTime(event.timestamp)}</time>{' '}
+            <strong>{event.event_type}</strong> <span className="muted">{event.project}</span>{' '}
+            {event.user_id !== null && <span className="muted">user {event.user_id}</span>}
           </li>
         ))}
       </ul>

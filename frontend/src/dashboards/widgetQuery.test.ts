@@ -1,5 +1,13 @@
 import type { MetricInterval, MetricSeries, Widget } from '../api/types';
-import { cleanWidget, explorerHrefForBucket, explorerHrefForSeries, moveWidget, numberValue, resolveWidgetQuery, widgetProblem } from './widgetQuery';
+import {
+  cleanWidget,
+  explorerHrefForBucket,
+  explorerHrefForSeries,
+  moveWidget,
+  numberValue,
+  resolveWidgetQuery,
+  widgetProblem,
+} from './widgetQuery';
 
 const series = (metric: string, values: (number | null)[], interval: MetricInterval = '1m'): MetricSeries => ({
   event_type: 'signup',
@@ -22,9 +30,20 @@ describe('resolveWidgetQuery', () => {
   });
 
   it('lets the dashboard override range and interval, and coarsens an interval that would ask for too many buckets', () => {
-    const widget = { event_type: 'signup', interval: '1m' as const, range: '1h', project: 'web', filter: { plan: 'pro' } };
+    const widget = {
+      event_type: 'signup',
+      interval: '1m' as const,
+      range: '1h',
+      project: 'web',
+      filter: { plan: 'pro' },
+    };
 
-    expect(resolveWidgetQuery(widget, { range: '6h', interval: '5m' })).toMatchObject({ range: '6h', interval: '5m', project: 'web', filter: { plan: 'pro' } });
+    expect(resolveWidgetQuery(widget, { range: '6h', interval: '5m' })).toMatchObject({
+      range: '6h',
+      interval: '5m',
+      project: 'web',
+      filter: { plan: 'pro' },
+    });
     // 30 days of minutes is 43 200 buckets: the next interval that fits is 1h (720).
     expect(resolveWidgetQuery(widget, { range: '30d', interval: null }).interval).toBe('1h');
     // 10s data is kept 24 h only.
@@ -39,15 +58,24 @@ describe('numberValue', () => {
   });
 
   it('says so when unique users or averages cannot be added up', () => {
-    expect(numberValue(series('unique_users', [2, 3]), 'unique_users')).toEqual({ value: 5, note: expect.stringContaining('sum of per-1m unique users') });
-    expect(numberValue(series('avg:amount', [2, null, 4]), 'avg:amount')).toEqual({ value: 3, note: 'mean of per-1m averages' });
+    expect(numberValue(series('unique_users', [2, 3]), 'unique_users')).toEqual({
+      value: 5,
+      note: expect.stringContaining('sum of per-1m unique users'),
+    });
+    expect(numberValue(series('avg:amount', [2, null, 4]), 'avg:amount')).toEqual({
+      value: 3,
+      note: 'mean of per-1m averages',
+    });
     expect(numberValue(series('avg:amount', [null]), 'avg:amount').value).toBeNull();
   });
 });
 
 describe('explorerHrefForBucket', () => {
   it('links to the explorer filtered to the bucket, its event type, project and properties', () => {
-    const query = resolveWidgetQuery({ event_type: 'Order Completed', project: 'web', filter: { 'cart.currency': 'EUR' } }, { range: null, interval: null });
+    const query = resolveWidgetQuery(
+      { event_type: 'Order Completed', project: 'web', filter: { 'cart.currency': 'EUR' } },
+      { range: null, interval: null },
+    );
 
     const href = explorerHrefForBucket(query, '2026-11-27T10:05:00.000Z', '5m');
 
@@ -65,7 +93,10 @@ describe('explorerHrefForBucket', () => {
 
 describe('explorerHrefForSeries', () => {
   it('links to the explorer filtered to the whole buckets the series counts', () => {
-    const query = resolveWidgetQuery({ event_type: 'signup', filter: { plan: 'pro' } }, { range: null, interval: null });
+    const query = resolveWidgetQuery(
+      { event_type: 'signup', filter: { plan: 'pro' } },
+      { range: null, interval: null },
+    );
 
     const href = explorerHrefForSeries(query, series('count', [1, 0, 2]));
 
@@ -89,12 +120,26 @@ describe('editing widgets', () => {
   });
 
   it('cleans a widget into a body the API accepts: a title, no empty fields, no metric on events widgets', () => {
-    expect(cleanWidget({ type: 'events', title: ' ', query: { event_type: '', metric: 'count', interval: '1m', range: '1h', filter: { '': 'x' } } })).toEqual({
+    expect(
+      cleanWidget({
+        type: 'events',
+        title: ' ',
+        query: { event_type: '', metric: 'count', interval: '1m', range: '1h', filter: { '': 'x' } },
+      }),
+    ).toEqual({
       type: 'events',
       title: 'Latest events',
       query: { range: '1h' },
     });
-    expect(cleanWidget({ id: 'w1', type: 'timeseries', title: 'T', query: { event_type: 'signup', metric: 'unique_users', filter: { plan: 'pro' } }, layout: { w: 6, h: 3 } })).toEqual({
+    expect(
+      cleanWidget({
+        id: 'w1',
+        type: 'timeseries',
+        title: 'T',
+        query: { event_type: 'signup', metric: 'unique_users', filter: { plan: 'pro' } },
+        layout: { w: 6, h: 3 },
+      }),
+    ).toEqual({
       id: 'w1',
       type: 'timeseries',
       title: 'T',
@@ -106,7 +151,11 @@ describe('editing widgets', () => {
   it('names what keeps a widget from being saved', () => {
     expect(widgetProblem({ type: 'timeseries', title: '', query: {} })).toBe('Choose an event type.');
     expect(widgetProblem({ type: 'events', title: '', query: {} })).toBeNull();
-    expect(widgetProblem({ type: 'number', title: '', query: { event_type: 'x', metric: 'median' } })).toMatch(/^Metric must be/);
-    expect(widgetProblem({ type: 'number', title: '', query: { event_type: 'x', range: 'forever' } })).toMatch(/^Range must be/);
+    expect(widgetProblem({ type: 'number', title: '', query: { event_type: 'x', metric: 'median' } })).toMatch(
+      /^Metric must be/,
+    );
+    expect(widgetProblem({ type: 'number', title: '', query: { event_type: 'x', range: 'forever' } })).toMatch(
+      /^Range must be/,
+    );
   });
 });

@@ -48,13 +48,20 @@ export function numberValue(series: MetricSeries, metric: string): NumberValue {
     return { value: Math.round(mean * 100) / 100, note: `mean of per-${series.interval} averages` };
   }
   const sum = values.reduce((a, b) => a + b, 0);
-  if (metric === 'unique_users') return { value: sum, note: `sum of per-${series.interval} unique users (a user may count more than once)` };
+  if (metric === 'unique_users')
+    return { value: sum, note: `sum of per-${series.interval} unique users (a user may count more than once)` };
   return { value: sum, note: null };
 }
 
 /** The explorer, filtered to the widget's events from the start of bucket `firstT` to the end of bucket `lastT`. */
-function explorerHref(query: ResolvedQuery, firstT: string | undefined, lastT: string | undefined, interval: string): string {
-  const toMs = lastT === undefined ? undefined : Date.parse(lastT) + (INTERVAL_MS[interval as MetricInterval] ?? 60_000);
+function explorerHref(
+  query: ResolvedQuery,
+  firstT: string | undefined,
+  lastT: string | undefined,
+  interval: string,
+): string {
+  const toMs =
+    lastT === undefined ? undefined : Date.parse(lastT) + (INTERVAL_MS[interval as MetricInterval] ?? 60_000);
   return hrefFor('explorer', {
     event_type: query.eventType || undefined,
     project: query.project,
@@ -116,7 +123,9 @@ export function defaultTitle(widget: Pick<Widget, 'type' | 'query'>): string {
 export function widgetProblem(widget: Widget): string | null {
   if (widget.type !== 'events' && !widget.query.event_type) return 'Choose an event type.';
   const metric = widget.query.metric ?? 'count';
-  if (!/^(count|unique_users|(sum|avg):\S+)$/.test(metric)) return 'Metric must be count, unique_users, sum:<path> or avg:<path>.';
-  if (widget.query.range && parseDuration(widget.query.range) === undefined) return 'Range must be a duration such as 15m, 1h, 24h or 7d.';
+  if (!/^(count|unique_users|(sum|avg):\S+)$/.test(metric))
+    return 'Metric must be count, unique_users, sum:<path> or avg:<path>.';
+  if (widget.query.range && parseDuration(widget.query.range) === undefined)
+    return 'Range must be a duration such as 15m, 1h, 24h or 7d.';
   return null;
 }

@@ -23,7 +23,15 @@ export function EventTable({ events, caption }: { events: readonly StoredEvent[]
   );
 }
 
-function EventRows({ event, expanded, onToggle }: { event: StoredEvent; expanded: boolean; onToggle: (eventId: string) => void }) {
+function EventRows({
+  event,
+  expanded,
+  onToggle,
+}: {
+  event: StoredEvent;
+  expanded: boolean;
+  onToggle: (eventId: string) => void;
+}) {
   // event_id may hold spaces, which an id reference list cannot.
   const detailId = useId();
   function handleRowClick() {
@@ -33,7 +41,10 @@ function EventRows({ event, expanded, onToggle }: { event: StoredEvent; expanded
   }
   return (
     <>
-      <tr className={expanded ? 'events-table__row events-table__row--open' : 'events-table__row'} onClick={handleRowClick}>
+      <tr
+        className={expanded ? 'events-table__row events-table__row--open' : 'events-table__row'}
+        onClick={handleRowClick}
+      >
         <td>
           <button
             type="button"

@@ -9,7 +9,14 @@ import { EmptyState, ErrorState, QueryView } from '../components/PanelStates';
 import { formatDateTime } from '../lib/format';
 import { hrefFor, navigate, useRoute } from '../lib/router';
 import { EventTable } from './EventTable';
-import { filtersFromParams, filtersToQuery, filtersToRouteParams, isoToLocalInput, localInputToIso, type ExplorerFilters } from './filters';
+import {
+  filtersFromParams,
+  filtersToQuery,
+  filtersToRouteParams,
+  isoToLocalInput,
+  localInputToIso,
+  type ExplorerFilters,
+} from './filters';
 
 const PAGE_SIZES = [25, 50, 100, 200];
 
@@ -52,7 +59,13 @@ export function ExplorerScreen() {
         <h2 id="explorer-results" className="visually-hidden">
           Results
         </h2>
-        <QueryView query={query} loading="Loading events…" errorTitle="Could not load events" empty={<EmptyState title="No events match these filters" />} isEmpty={() => events.length === 0}>
+        <QueryView
+          query={query}
+          loading="Loading events…"
+          errorTitle="Could not load events"
+          empty={<EmptyState title="No events match these filters" />}
+          isEmpty={() => events.length === 0}
+        >
           {() => (
             <div className="panel panel--flush">
               <EventTable events={events} caption="Events matching the filters, newest first" />
@@ -61,15 +74,31 @@ export function ExplorerScreen() {
                   Showing {events.length} event{events.length === 1 ? '' : 's'}
                   {events.length > 0 && ` · newest ${formatDateTime(events[0]!.timestamp)}`}
                 </span>
-                {query.isFetchNextPageError && <ErrorState title="Could not load more events" error={query.error} onRetry={() => void query.fetchNextPage()} />}
+                {query.isFetchNextPageError && (
+                  <ErrorState
+                    title="Could not load more events"
+                    error={query.error}
+                    onRetry={() => void query.fetchNextPage()}
+                  />
+                )}
                 {query.hasNextPage ? (
-                  <button type="button" className="button" onClick={() => void query.fetchNextPage()} disabled={query.isFetchingNextPage}>
+                  <button
+                    type="button"
+                    className="button"
+                    onClick={() => void query.fetchNextPage()}
+                    disabled={query.isFetchingNextPage}
+                  >
                     {query.isFetchingNextPage ? 'Loading…' : 'Load more'}
                   </button>
                 ) : (
                   <span className="muted">No older events.</span>
                 )}
-                <button type="button" className="button button--ghost" onClick={() => void query.refetch()} disabled={query.isFetching}>
+                <button
+                  type="button"
+                  className="button button--ghost"
+                  onClick={() => void query.refetch()}
+                  disabled={query.isFetching}
+                >
                   {query.isFetching && !query.isFetchingNextPage ? 'Refreshing…' : 'Refresh'}
                 </button>
               </div>
@@ -81,10 +110,21 @@ export function ExplorerScreen() {
   );
 }
 
-function FilterForm({ initial, pageSize, onApply }: { initial: ExplorerFilters; pageSize: number; onApply: (f: ExplorerFilters, limit: number) => void }) {
+function FilterForm({
+  initial,
+  pageSize,
+  onApply,
+}: {
+  initial: ExplorerFilters;
+  pageSize: number;
+  onApply: (f: ExplorerFilters, limit: number) => void;
+}) {
   const session = useSession();
   const eventTypes = useQuery(catalogQueries.eventTypes(session));
-  const [draft, setDraft] = useState<ExplorerFilters>(() => ({ ...initial, props: initial.props.length > 0 ? initial.props : [] }));
+  const [draft, setDraft] = useState<ExplorerFilters>(() => ({
+    ...initial,
+    props: initial.props.length > 0 ? initial.props : [],
+  }));
   const [limit, setLimit] = useState(pageSize);
   const id = useId();
   const set = (patch: Partial<ExplorerFilters>) => setDraft({ ...draft, ...patch });
@@ -119,9 +159,26 @@ function FilterForm({ initial, pageSize, onApply }: { initial: ExplorerFilters; 
         <ProjectSelectField value={draft.project} onChange={(project) => set({ project })} />
         <TextField label="User ID" value={draft.userId} onChange={(userId) => set({ userId })} />
         <TextField label="Session ID" value={draft.sessionId} onChange={(sessionId) => set({ sessionId })} />
-        <TextField label="From (UTC)" type="datetime-local" step={1} value={isoToLocalInput(draft.from)} onChange={(v) => set({ from: localInputToIso(v) })} />
-        <TextField label="To (UTC)" type="datetime-local" step={1} value={isoToLocalInput(draft.to)} onChange={(v) => set({ to: localInputToIso(v) })} />
-        <SelectField label="Page size" value={String(limit)} options={PAGE_SIZES.map(String)} onChange={(v) => setLimit(Number(v))} />
+        <TextField
+          label="From (UTC)"
+          type="datetime-local"
+          step={1}
+          value={isoToLocalInput(draft.from)}
+          onChange={(v) => set({ from: localInputToIso(v) })}
+        />
+        <TextField
+          label="To (UTC)"
+          type="datetime-local"
+          step={1}
+          value={isoToLocalInput(draft.to)}
+          onChange={(v) => set({ to: localInputToIso(v) })}
+        />
+        <SelectField
+          label="Page size"
+          value={String(limit)}
+          options={PAGE_SIZES.map(String)}
+          onChange={(v) => setLimit(Number(v))}
+        />
       </div>
       <fieldset className="filters__props">
         <legend className="field__label">Property = value</legend>
@@ -141,13 +198,27 @@ function FilterForm({ initial, pageSize, onApply }: { initial: ExplorerFilters; 
             <label className="visually-hidden" htmlFor={`${id}-val-${i}`}>
               Property value {i + 1}
             </label>
-            <input id={`${id}-val-${i}`} className="input" value={value} onChange={(e) => set({ props: draft.props.map((p, j) => (j === i ? [p[0], e.target.value] : p)) })} />
-            <button type="button" className="button button--ghost" aria-label={`Remove property filter ${i + 1}`} onClick={() => set({ props: draft.props.filter((_, j) => j !== i) })}>
+            <input
+              id={`${id}-val-${i}`}
+              className="input"
+              value={value}
+              onChange={(e) => set({ props: draft.props.map((p, j) => (j === i ? [p[0], e.target.value] : p)) })}
+            />
+            <button
+              type="button"
+              className="button button--ghost"
+              aria-label={`Remove property filter ${i + 1}`}
+              onClick={() => set({ props: draft.props.filter((_, j) => j !== i) })}
+            >
               ✕
             </button>
           </div>
         ))}
-        <button type="button" className="button button--ghost" onClick={() => set({ props: [...draft.props, ['', '']] })}>
+        <button
+          type="button"
+          className="button button--ghost"
+          onClick={() => set({ props: [...draft.props, ['', '']] })}
+        >
           + Property filter
         </button>
       </fieldset>

@@ -2,7 +2,9 @@ import { filtersFromParams, filtersToQuery, filtersToRouteParams, isoToLocalInpu
 
 describe('explorer filters', () => {
   it('round-trip between the route and GET /v1/events parameters', () => {
-    const params = new URLSearchParams('event_type=signup&event_type=Order+Completed&project=web&user_id=u1&from=2026-11-27T10:00:00.000Z&prop.plan=pro&prop.cart.currency=EUR');
+    const params = new URLSearchParams(
+      'event_type=signup&event_type=Order+Completed&project=web&user_id=u1&from=2026-11-27T10:00:00.000Z&prop.plan=pro&prop.cart.currency=EUR',
+    );
 
     const filters = filtersFromParams(params);
 

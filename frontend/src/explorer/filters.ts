@@ -12,11 +12,20 @@ export interface ExplorerFilters {
   props: [string, string][];
 }
 
-export const EMPTY_FILTERS: ExplorerFilters = { eventTypes: [], project: '', userId: '', sessionId: '', from: '', to: '', props: [] };
+export const EMPTY_FILTERS: ExplorerFilters = {
+  eventTypes: [],
+  project: '',
+  userId: '',
+  sessionId: '',
+  from: '',
+  to: '',
+  props: [],
+};
 
 export function filtersFromParams(params: URLSearchParams): ExplorerFilters {
   const props: [string, string][] = [];
-  for (const [name, value] of params.entries()) if (name.startsWith('prop.') && name.length > 5) props.push([name.slice(5), value]);
+  for (const [name, value] of params.entries())
+    if (name.startsWith('prop.') && name.length > 5) props.push([name.slice(5), value]);
   return {
     eventTypes: params.getAll('event_type').filter((t) => t !== ''),
     project: params.get('project') ?? '',

@@ -1,6 +1,13 @@
 // Duration strings of the API ("10s", "5m", "1h", "7d") and the buckets the dashboard asks for. The parsing and the
 // interval table are the backend's own (core/intervals.ts: pure, import-free, bundled by Vite), so both sides agree.
-import { formatDuration, INTERVAL_MS, INTERVALS, isInterval as isCoreInterval, parseDuration as parseApiDuration, type Interval } from '../../../core/intervals';
+import {
+  formatDuration,
+  INTERVAL_MS,
+  INTERVALS,
+  isInterval as isCoreInterval,
+  parseDuration as parseApiDuration,
+  type Interval,
+} from '../../../core/intervals';
 
 export { formatDuration, INTERVAL_MS, INTERVALS };
 

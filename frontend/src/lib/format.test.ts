@@ -15,7 +15,9 @@ describe('formatAgo', () => {
 
 describe('oldestTime', () => {
   it('picks the earliest valid time and ignores missing ones', () => {
-    expect(oldestTime(['2026-11-27T10:00:05Z', null, '2026-11-27T10:00:01Z', undefined, 'garbage'])).toBe('2026-11-27T10:00:01Z');
+    expect(oldestTime(['2026-11-27T10:00:05Z', null, '2026-11-27T10:00:01Z', undefined, 'garbage'])).toBe(
+      '2026-11-27T10:00:01Z',
+    );
   });
 
   it('is null when there is no time', () => {

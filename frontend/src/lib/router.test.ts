@@ -11,7 +11,9 @@ describe('hash routes', () => {
   });
 
   it('writes repeatable parameters and leaves out empty ones', () => {
-    expect(hrefFor('explorer', { event_type: ['a', 'b c'], project: '', user_id: undefined })).toBe('#/explorer?event_type=a&event_type=b+c');
+    expect(hrefFor('explorer', { event_type: ['a', 'b c'], project: '', user_id: undefined })).toBe(
+      '#/explorer?event_type=a&event_type=b+c',
+    );
     expect(hrefFor('alerts')).toBe('#/alerts');
   });
 });

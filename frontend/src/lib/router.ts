@@ -18,7 +18,10 @@ export function parseHash(hash: string): Route {
 }
 
 /** "#/explorer?event_type=signup"; empty or absent params are left out. */
-export function hrefFor(screen: Screen, params: Record<string, string | readonly string[] | undefined | null> | URLSearchParams = {}): string {
+export function hrefFor(
+  screen: Screen,
+  params: Record<string, string | readonly string[] | undefined | null> | URLSearchParams = {},
+): string {
   const search = new URLSearchParams();
   const entries = params instanceof URLSearchParams ? [...params.entries()] : Object.entries(params);
   for (const [name, value] of entries) {

@@ -18,7 +18,9 @@ export function SettingsScreen() {
     <>
       <div className="section__header">
         <h1 className="page-title">Projects &amp; API keys</h1>
-        {isAdmin === false && <p className="notice">You are signed in with a read key: you can look, but changes need an admin key.</p>}
+        {isAdmin === false && (
+          <p className="notice">You are signed in with a read key: you can look, but changes need an admin key.</p>
+        )}
       </div>
       <ProjectsSection isAdmin={isAdmin === true} />
       <ApiKeysSection isAdmin={isAdmin} />
@@ -35,7 +37,8 @@ function ProjectsSection({ isAdmin }: { isAdmin: boolean }) {
   const [mode, setMode] = useState<'open' | 'strict'>('open');
   const id = useId();
   const create = useMutation({
-    mutationFn: () => api.createProject(session.client, { slug: slug.trim(), name: name.trim() || undefined, schema_mode: mode }),
+    mutationFn: () =>
+      api.createProject(session.client, { slug: slug.trim(), name: name.trim() || undefined, schema_mode: mode }),
     onSuccess: async () => {
       setSlug('');
       setName('');
@@ -49,7 +52,12 @@ function ProjectsSection({ isAdmin }: { isAdmin: boolean }) {
       <div className="section__header">
         <h2 id="projects-heading">Projects</h2>
       </div>
-      <QueryView query={projects} loading="Loading projects…" errorTitle="Could not load projects" empty={<EmptyState title="No projects yet" />}>
+      <QueryView
+        query={projects}
+        loading="Loading projects…"
+        errorTitle="Could not load projects"
+        empty={<EmptyState title="No projects yet" />}
+      >
         {(list) => (
           <DataTable flush caption="Projects" columns={['Slug', 'Name', 'Schema mode', 'Created']}>
             {list.map((p) => (
@@ -109,14 +117,18 @@ function ApiKeysSection({ isAdmin }: { isAdmin: boolean | undefined }) {
   const [created, setCreated] = useState<CreatedApiKey | null>(null);
   const invalidate = () => queryClient.invalidateQueries({ queryKey: adminQueries.apiKeys(session).queryKey });
   const create = useMutation({
-    mutationFn: () => api.createApiKey(session.client, { scopes, project: project || undefined, name: name.trim() || undefined }),
+    mutationFn: () =>
+      api.createApiKey(session.client, { scopes, project: project || undefined, name: name.trim() || undefined }),
     onSuccess: async (key) => {
       setCreated(key);
       setName('');
       await invalidate();
     },
   });
-  const revoke = useMutation({ mutationFn: (keyId: string) => api.revokeApiKey(session.client, keyId), onSuccess: invalidate });
+  const revoke = useMutation({
+    mutationFn: (keyId: string) => api.revokeApiKey(session.client, keyId),
+    onSuccess: invalidate,
+  });
 
   return (
     <section className="section" aria-labelledby="keys-heading">
@@ -153,7 +165,12 @@ function ApiKeysSection({ isAdmin }: { isAdmin: boolean | undefined }) {
               <legend className="field__label">Scopes</legend>
               {SCOPES.map((s) => (
                 <label key={s} className="checkbox">
-                  <input type="checkbox" checked={scopes.includes(s)} onChange={(e) => setScopes(e.target.checked ? [...scopes, s] : scopes.filter((x) => x !== s))} /> {s}
+                  <input
+                    type="checkbox"
+                    checked={scopes.includes(s)}
+                    onChange={(e) => setScopes(e.target.checked ? [...scopes, s] : scopes.filter((x) => x !== s))}
+                  />{' '}
+                  {s}
                 </label>
               ))}
             </fieldset>
@@ -166,7 +183,11 @@ function ApiKeysSection({ isAdmin }: { isAdmin: boolean | undefined }) {
           </form>
           <QueryView query={keys} loading="Loading keys…" errorTitle="Could not load keys">
             {(list) => (
-              <DataTable flush caption="API keys" columns={['Prefix', 'Scopes', 'Project', 'Created', 'Last used', 'Status']}>
+              <DataTable
+                flush
+                caption="API keys"
+                columns={['Prefix', 'Scopes', 'Project', 'Created', 'Last used', 'Status']}
+              >
                 {list.map((k) => (
                   <tr key={k.id}>
                     <td className="mono">{k.prefix}…</td>
@@ -184,7 +205,10 @@ function ApiKeysSection({ isAdmin }: { isAdmin: boolean | undefined }) {
                           disabled={revoke.isPending}
                           aria-label={`Revoke key ${k.prefix}`}
                           onClick={() => {
-                            if (window.confirm(`Revoke key ${k.prefix}…? Clients using it stop working within seconds.`)) revoke.mutate(k.id);
+                            if (
+                              window.confirm(`Revoke key ${k.prefix}…? Clients using it stop working within seconds.`)
+                            )
+                              revoke.mutate(k.id);
                           }}
                         >
                           Revoke

@@ -61,19 +61,36 @@ export function Shell() {
           </div>
           <nav className="topnav" aria-label="Main">
             {NAV.map((item) => (
-              <a key={item.screen} href={hrefFor(item.screen)} className="topnav__link" aria-current={route.screen === item.screen ? 'page' : undefined}>
+              <a
+                key={item.screen}
+                href={hrefFor(item.screen)}
+                className="topnav__link"
+                aria-current={route.screen === item.screen ? 'page' : undefined}
+              >
                 {item.label}
               </a>
             ))}
           </nav>
           <div className="topbar__right">
-            <FreshnessIndicator dataAsOf={status.data?.data_as_of ?? null} pending={status.isPending} error={status.isError && status.data === undefined} />
-            <button type="button" className={live ? 'button button--live' : 'button'} aria-pressed={live} onClick={() => setLive(!live)}>
+            <FreshnessIndicator
+              dataAsOf={status.data?.data_as_of ?? null}
+              pending={status.isPending}
+              error={status.isError && status.data === undefined}
+            />
+            <button
+              type="button"
+              className={live ? 'button button--live' : 'button'}
+              aria-pressed={live}
+              onClick={() => setLive(!live)}
+            >
               <span className={live ? 'live-dot live-dot--on' : 'live-dot'} aria-hidden="true" />
               {live ? 'Live' : 'Paused'}
             </button>
             {isAdmin !== undefined && (
-              <span className={isAdmin ? 'badge badge--admin' : 'badge'} title={isAdmin ? 'This key may change configuration' : 'This key can only read'}>
+              <span
+                className={isAdmin ? 'badge badge--admin' : 'badge'}
+                title={isAdmin ? 'This key may change configuration' : 'This key can only read'}
+              >
                 {isAdmin ? 'admin' : 'read-only'}
               </span>
             )}
