@@ -34,10 +34,9 @@ function checkQueryString(raw: string): void {
       }
     });
     if (decoded.some((d) => d.includes('\u0000'))) {
-      // eslint-disable-next-line no-control-regex -- shows the NUL it refuses as \0
       throw badRequest(
         'invalid_parameter',
-        `The query parameter ${JSON.stringify(decoded[0]!.replace(/\u0000/g, '\\0').slice(0, 60))} contains U+0000 (NUL, %00), which no name or value can hold; remove it.`,
+        `The query parameter ${JSON.stringify(decoded[0]!.replaceAll('\u0000', '\\0').slice(0, 60))} contains U+0000 (NUL, %00), which no name or value can hold; remove it.`,
       );
     }
   }
