@@ -1,8 +1,9 @@
 // What a metric read asks for and how its answer is shaped (docs/api.md#metrics, docs/architecture.md#metrics-engine):
 // the metric names, the checks on a query, the per-bucket arithmetic shared by every read path, and the port a
 // reader implements (adapters/metric-reader.ts: Redis first, Postgres on a miss). Pure.
+import { previousRange, type Compare } from './compare-range';
 import { badRequest } from './errors';
-import { bucketCount, bucketRange, INTERVAL_MS, isInterval, type Interval } from './intervals';
+import { bucketCount, bucketRange, bucketStart, INTERVAL_MS, isInterval, type Interval } from './intervals';
 import { averageOf, isPreAggregatedPath } from './rollups';
 
 export type MetricKind = 'count' | 'unique_users' | 'sum' | 'avg';
@@ -19,6 +20,8 @@ export interface MetricsQuery {
   toMs: number;
   project: string | null;
   props: [string[], string][];
+  /** compare=previous: also the range just before (core/compare-range.ts). */
+  compare?: Compare | null;
 }
 
 /** A bucket's value: a number, or null where the metric is undefined (avg of no events). */
@@ -54,17 +57,21 @@ export function parseInterval(raw: string | null): Interval {
 
 /**
  * The range read: `to` defaults to now and `from` to an hour before `to`. Refused: an empty range, 10s buckets
- * older than the 24 h the 10s rollups are kept, and more than MAX_BUCKETS buckets.
+ * older than the 24 h the 10s rollups are kept (the previous range's too with compare=previous), and more than
+ * MAX_BUCKETS buckets (docs/api.md#range-limits).
  */
 export function metricRange(
-  q: { fromMs: number | undefined; toMs: number | undefined; interval: Interval },
+  q: { fromMs: number | undefined; toMs: number | undefined; interval: Interval; compare?: Compare | null },
   nowMs: number,
 ): { fromMs: number; toMs: number } {
   const toMs = q.toMs ?? nowMs;
   const fromMs = q.fromMs ?? toMs - DEFAULT_RANGE_MS;
   if (fromMs >= toMs) throw badRequest('invalid_parameter', 'from must be earlier than to.');
-  if (q.interval === '10s' && fromMs < nowMs - TEN_SECONDS_REACH_MS) {
-    throw badRequest('invalid_parameter', 'interval 10s covers only the last 24 h; use 1m or larger for older ranges.');
+  const earliest = q.compare === 'previous' ? previousRange({ fromMs, toMs, interval: q.interval }).fromMs : fromMs;
+  if (q.interval === '10s' && earliest < nowMs - TEN_SECONDS_REACH_MS) {
+    const what =
+      earliest === fromMs ? 'older ranges' : 'older ranges (compare=previous reaches back to the range before from)';
+    throw badRequest('invalid_parameter', `interval 10s covers only the last 24 h; use 1m or larger for ${what}.`);
   }
   const buckets = bucketCount(fromMs, toMs, q.interval);
   if (buckets > MAX_BUCKETS) {
@@ -74,6 +81,36 @@ export function metricRange(
     );
   }
   return { fromMs, toMs };
+}
+
+/**
+ * A read from raw events (readsRawEvents) reaches only as far back as raw events are kept: events stamped at or
+ * after now − retention are all kept, older ones may be deleted (adapters/postgres/retention.ts). A range whose
+ * first bucket starts earlier would count deleted events as zero, so it is refused with the earliest `from`
+ * that works (docs/api.md#range-limits). Rollup reads are not limited by it.
+ */
+export function checkRawReach(
+  q: Pick<MetricsQuery, 'fromMs' | 'toMs' | 'interval' | 'props' | 'path' | 'compare'>,
+  retentionMs: number,
+  nowMs: number,
+): void {
+  if (!readsRawEvents(q)) return;
+  const fromMs = q.compare === 'previous' ? previousRange(q).fromMs : bucketStart(q.fromMs, q.interval);
+  const oldestKept = nowMs - retentionMs;
+  if (fromMs >= oldestKept) return;
+  const width = INTERVAL_MS[q.interval];
+  // The earliest whole bucket kept; with compare=previous the main range must start its own length after it.
+  const shift = q.compare === 'previous' ? bucketStart(q.fromMs, q.interval) - fromMs : 0;
+  const earliestFrom = Math.ceil(oldestKept / width) * width + shift;
+  const days = Math.round((retentionMs / 86_400_000) * 10) / 10;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const which = q.compare === 'previous' ? 'previous range' : 'range';
+  throw badRequest(
+    'beyond_retention',
+    `Property filters and sum/avg of a nested path are computed from raw events, which are kept ${days} days: ` +
+      `the ${which} starts at ${iso(fromMs)}, before the oldest kept (${iso(oldestKept)}). Give from=${iso(earliestFrom)} or later, ` +
+      'or read without filters and with a top-level path (rollups are kept longer).',
+  );
 }
 
 /** [start of the first bucket, end of the last bucket): the time the points cover. */

@@ -7,7 +7,7 @@ import { getCatalog, getViolations, putCatalogType } from './catalog';
 import { unavailable } from '../../core/errors';
 import { lazyHandler, processAdapters } from '../process-adapters';
 import type { Adapters } from '../../adapters';
-import { parseMetricsQuery, readMetric } from './metrics';
+import { getMetrics } from './metrics';
 import { exploreEvents } from './explorer';
 import { readStatus } from './freshness';
 import { readiness } from './health';
@@ -29,7 +29,7 @@ const CONFIG_BODY_LIMIT = 64 * 1024;
 export const QUERY_ROUTES: Record<RouteKeyOf<'query'>, Route> = {
   'GET /v1/metrics': {
     auth: 'read',
-    handle: async (deps, r) => json(200, await readMetric(deps, r.principal, parseMetricsQuery(r.query(), deps.now()))),
+    handle: getMetrics,
   },
   'GET /v1/status': { auth: 'read', handle: async (deps, r) => json(200, await readStatus(deps, r.principal)) },
   'GET /v1/events': {

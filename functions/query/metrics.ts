@@ -1,11 +1,23 @@
 // GET /v1/metrics: aligned, zero-filled buckets. The query's rules live in core/metric-query.ts, the read (Redis first,
-// Postgres on a miss, raw events for filters and nested paths) in adapters/metric-reader.ts.
+// Postgres on a miss, raw events for filters and nested paths) in adapters/metric-reader.ts, the comparison range in
+// core/compare-range.ts and the CSV form in core/csv.ts.
 import { badRequest } from '../../core/errors';
 import type { Principal } from '../../core/api-keys';
-import { metricPoints, metricRange, parseInterval, parseMetric, type MetricsQuery } from '../../core/metric-query';
+import { parseCompare, previousRange } from '../../core/compare-range';
+import { csvFilename, metricCsv, parseFormat } from '../../core/csv';
+import {
+  checkRawReach,
+  metricPoints,
+  metricRange,
+  parseInterval,
+  parseMetric,
+  readsRawEvents,
+  type MetricsQuery,
+} from '../../core/metric-query';
 import type { Adapters } from '../../adapters';
 import { tenantDataAsOf } from './freshness';
-import { propertyFilters, singleParam, timeParam } from '../http/request';
+import { json, type HttpResult } from '../http/middleware';
+import { propertyFilters, singleParam, timeParam, type AuthenticatedRequest } from '../http/request';
 import { readableProjects } from './scope';
 
 export function parseMetricsQuery(params: URLSearchParams, nowMs: number): MetricsQuery {
@@ -15,8 +27,9 @@ export function parseMetricsQuery(params: URLSearchParams, nowMs: number): Metri
   const metric = singleParam(params, 'metric') ?? 'count';
   const { kind, path } = parseMetric(metric);
   const interval = parseInterval(singleParam(params, 'interval'));
+  const compare = parseCompare(singleParam(params, 'compare'));
   const toMs = timeParam(params, 'to'); // read before from: a bad `to` is the error named first
-  const range = metricRange({ fromMs: timeParam(params, 'from'), toMs, interval }, nowMs);
+  const range = metricRange({ fromMs: timeParam(params, 'from'), toMs, interval, compare }, nowMs);
   return {
     eventType,
     metric,
@@ -26,23 +39,50 @@ export function parseMetricsQuery(params: URLSearchParams, nowMs: number): Metri
     ...range,
     project: singleParam(params, 'project'),
     props: propertyFilters(params),
+    compare,
   };
 }
 
+const iso = (ms: number) => new Date(ms).toISOString();
+
 export async function readMetric(deps: Adapters, principal: Principal, q: MetricsQuery) {
   const projects = await readableProjects(deps.projects, principal, q.project);
-  const points = await metricPoints(
-    deps.metrics,
-    q,
-    principal.tenantId,
-    projects.map((p) => p.id),
-  );
+  if (readsRawEvents(q)) checkRawReach(q, await deps.retention.of(principal.tenantId), deps.now());
+  const projectIds = projects.map((p) => p.id);
+  // One series and, with compare=previous, the same series over the range before (per series, were there several).
+  const pointsOf = async (range: { fromMs: number; toMs: number }) =>
+    (await metricPoints(deps.metrics, { ...q, ...range }, principal.tenantId, projectIds)).map((p) => ({
+      t: iso(p.t),
+      value: p.value,
+    }));
+  const points = await pointsOf(q);
+  const prev = q.compare === 'previous' ? previousRange(q) : null;
+  const previous = prev && { from: iso(prev.fromMs), to: iso(prev.toMs), points: await pointsOf(prev) };
   const asOf = await tenantDataAsOf(deps, principal.tenantId);
   return {
     event_type: q.eventType,
     metric: q.metric,
     interval: q.interval,
-    data_as_of: asOf === null ? null : new Date(asOf).toISOString(),
-    points: points.map((p) => ({ t: new Date(p.t).toISOString(), value: p.value })),
+    data_as_of: asOf === null ? null : iso(asOf),
+    points,
+    ...(previous ? { previous } : {}),
+  };
+}
+
+/** The route: the answer as JSON, or as CSV with format=csv (docs/api.md#csv). */
+export async function getMetrics(deps: Adapters, r: AuthenticatedRequest): Promise<HttpResult> {
+  const params = r.query();
+  const q = parseMetricsQuery(params, deps.now());
+  const format = parseFormat(singleParam(params, 'format'));
+  const answer = await readMetric(deps, r.principal, q);
+  if (format === 'json') return json(200, answer);
+  return {
+    statusCode: 200,
+    headers: {
+      'Content-Type': 'text/csv; charset=utf-8',
+      'Content-Disposition': `attachment; filename="${csvFilename(q.eventType, q.metric)}"`,
+      'Cache-Control': 'no-store',
+    },
+    body: metricCsv(answer.points, answer.previous?.points),
   };
 }

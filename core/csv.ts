@@ -1,0 +1,56 @@
+// CSV text as RFC 4180 writes it, and the CSV form of a metrics answer (docs/api.md#csv). Pure.
+import { badRequest } from './errors';
+
+/** One field: quoted when it holds a quote, comma, CR or LF, with quotes doubled (RFC 4180 §2.6, §2.7). */
+export function csvField(v: string): string {
+  return /[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
+}
+
+/** Records separated and ended by CRLF (RFC 4180 §2.1–2.2). */
+export function csvText(rows: readonly (readonly string[])[]): string {
+  return rows.map((r) => r.map(csvField).join(',') + '\r\n').join('');
+}
+
+export const FORMATS = ['json', 'csv'] as const;
+export type Format = (typeof FORMATS)[number];
+
+/** The answer's format; absent: json. */
+export function parseFormat(raw: string | null): Format {
+  if (raw === null) return 'json';
+  if ((FORMATS as readonly string[]).includes(raw)) return raw as Format;
+  throw badRequest(
+    'invalid_parameter',
+    `format=${JSON.stringify(raw.slice(0, 60))} is not supported; use format=json (the default) or format=csv.`,
+  );
+}
+
+/** A point as the JSON answer has it: an ISO instant and a number, or null. */
+export interface CsvPoint {
+  t: string;
+  value: number | null;
+}
+
+const cell = (v: number | null): string => (v === null ? '' : String(v));
+
+/**
+ * The points as CSV: a header `t,value`, one row per point; with a comparison, `previous_t,previous_value` columns
+ * hold the previous range's point of the same position (both ranges have as many points). Null values are empty.
+ */
+export function metricCsv(points: readonly CsvPoint[], previous?: readonly CsvPoint[]): string {
+  const header = previous ? ['t', 'value', 'previous_t', 'previous_value'] : ['t', 'value'];
+  const rows = points.map((p, i) => {
+    const row = [p.t, cell(p.value)];
+    const q = previous?.[i];
+    return previous ? [...row, q?.t ?? '', cell(q?.value ?? null)] : row;
+  });
+  return csvText([header, ...rows]);
+}
+
+/**
+ * `<event_type>-<metric>.csv` with every character but ASCII letters, digits, `.`, `_` and `-` as `_` (at most
+ * 100 characters before `.csv`), so it is safe in a Content-Disposition header and as a file name on any system.
+ */
+export function csvFilename(eventType: string, metric: string): string {
+  const safe = `${eventType}-${metric}`.replace(/[^A-Za-z0-9._-]/gu, '_').slice(0, 100);
+  return `${safe.replace(/^[.]+/, '_')}.csv`;
+}
