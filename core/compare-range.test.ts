@@ -29,6 +29,8 @@ describe('parseCompare', () => {
 });
 
 describe('previousRange', () => {
+  // Aligned: [from − (to − from), from). Not aligned: as many whole buckets, ending where the first bucket starts
+  // (e.g. 1m [10:00:30, 10:01:30) has the buckets [10:00, 10:02), so the previous range is [09:58, 10:00)).
   it.each([
     // interval, from, to, previous from, previous to
     ['10s', '2026-11-27T10:00:00Z', '2026-11-27T10:01:00Z', '2026-11-27T09:59:00Z', '2026-11-27T10:00:00Z'],
@@ -36,23 +38,14 @@ describe('previousRange', () => {
     ['5m', '2026-11-27T10:00:00Z', '2026-11-27T10:15:00Z', '2026-11-27T09:45:00Z', '2026-11-27T10:00:00Z'],
     ['1h', '2026-11-27T00:00:00Z', '2026-11-28T00:00:00Z', '2026-11-26T00:00:00Z', '2026-11-27T00:00:00Z'],
     ['1d', '2026-11-01T00:00:00Z', '2026-12-01T00:00:00Z', '2026-10-02T00:00:00Z', '2026-11-01T00:00:00Z'],
-  ] as const)('%s, aligned: [from − (to − from), from)', (interval, from, to, pFrom, pTo) => {
-    expect(previousRange({ fromMs: at(from), toMs: at(to), interval })).toEqual({ fromMs: at(pFrom), toMs: at(pTo) });
-  });
-
-  it.each([
-    // Not aligned: the main range's whole buckets are [10:00, 10:02) (2 buckets), so the previous is [09:58, 10:00).
     ['1m', '2026-11-27T10:00:30Z', '2026-11-27T10:01:30Z', '2026-11-27T09:58:00Z', '2026-11-27T10:00:00Z'],
     ['10s', '2026-11-27T10:00:05Z', '2026-11-27T10:00:06Z', '2026-11-27T09:59:50Z', '2026-11-27T10:00:00Z'],
     ['5m', '2026-11-27T10:03:00Z', '2026-11-27T10:11:00Z', '2026-11-27T09:45:00Z', '2026-11-27T10:00:00Z'],
     ['1h', '2026-11-27T10:59:59.999Z', '2026-11-27T11:00:00.001Z', '2026-11-27T08:00:00Z', '2026-11-27T10:00:00Z'],
     ['1d', '2026-11-27T12:00:00Z', '2026-11-28T12:00:00Z', '2026-11-25T00:00:00Z', '2026-11-27T00:00:00Z'],
-  ] as const)(
-    '%s, not aligned: as many whole buckets, ending where the first bucket starts',
-    (interval, from, to, pFrom, pTo) => {
-      expect(previousRange({ fromMs: at(from), toMs: at(to), interval })).toEqual({ fromMs: at(pFrom), toMs: at(pTo) });
-    },
-  );
+  ] as const)('%s [%s, %s): previous [%s, %s)', (interval, from, to, pFrom, pTo) => {
+    expect(previousRange({ fromMs: at(from), toMs: at(to), interval })).toEqual({ fromMs: at(pFrom), toMs: at(pTo) });
+  });
 
   it('has as many buckets as the main range, aligned the same way, immediately before it (any interval and range)', () => {
     fc.assert(

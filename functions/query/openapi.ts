@@ -250,11 +250,36 @@ export const OPENAPI = {
           timeParam('from'),
           timeParam('to'),
           { name: 'project', in: 'query', schema: { type: 'string' } },
+          {
+            name: 'compare',
+            in: 'query',
+            schema: { type: 'string', enum: ['previous'] },
+            description:
+              'previous: also answer previous {from, to, points}, the same metric over as many whole buckets immediately before the first bucket ' +
+              '([floor(from) − n·interval, floor(from)), n the number of points); equal to a separate request for that range. Any other value is a 400.',
+          },
+          {
+            name: 'format',
+            in: 'query',
+            schema: { type: 'string', enum: ['json', 'csv'], default: 'json' },
+            description:
+              'csv: text/csv (RFC 4180, CRLF) with a header row t,value (plus previous_t,previous_value with compare=previous), ISO instants, an ' +
+              'empty cell for null, as an attachment named <event_type>-<metric>.csv (characters other than A-Z a-z 0-9 . _ - as _). Any other value is a 400.',
+          },
         ],
         responses: {
           '200': {
             description:
-              'Aligned, zero-filled buckets with data_as_of; value is null only for avg buckets without the property',
+              'Aligned, zero-filled buckets with data_as_of; value is null only for avg buckets without the property. Range limits per interval: ' +
+              '10s only over the last 24 h, at most 10 000 buckets (400 too_many_buckets); with property filters or sum/avg of a nested path, ' +
+              "the first bucket (the previous range's with compare=previous) must start within the tenant's raw-event retention (400 beyond_retention).",
+            content: {
+              'application/json': { schema: { type: 'object' } },
+              'text/csv': {
+                schema: { type: 'string' },
+                example: 't,value\r\n2026-11-27T10:00:00.000Z,12\r\n2026-11-27T10:01:00.000Z,0\r\n',
+              },
+            },
           },
           ...errors(400, 401, 403, 404),
         },

@@ -117,6 +117,8 @@ const NAMES = [
   'interval',
   'from',
   'to',
+  'compare',
+  'format',
   'limit',
   'cursor',
   'user_id',
@@ -214,6 +216,9 @@ const valueArb = fc.oneof(
       'count',
       '1h',
       '5m',
+      'previous',
+      'csv',
+      'json',
       ISO,
       '2026-12-01T00:00:00Z',
       String(Date.now() - 3_600_000),
@@ -466,7 +471,9 @@ describe('query-parameter fuzz over every GET route', () => {
     const wellFormed = fc
       .string({ unit: 'binary', maxLength: 20 })
       .map((s) =>
-        s.replace(/\u0000/g, '').replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, ''),
+        s
+          .replaceAll('\u0000', '')
+          .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, ''),
       );
     const key1 = wellFormed.map((s) => s.replace(/\./g, '')).filter((s) => s.length > 0);
     await fc.assert(
