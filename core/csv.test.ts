@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { csvField, csvFilename, csvText, metricCsv, parseFormat } from './csv';
+import { csvFilename, csvText, metricCsv, parseFormat } from './csv';
 
 /** A strict RFC 4180 reader (quoted fields, doubled quotes, CRLF records), to read back what csvText writes. */
 function parseCsv(text: string): string[][] {
@@ -53,14 +53,14 @@ const anyText = fc
     ),
   );
 
-describe('csvField and csvText', () => {
+describe('csvText', () => {
   it('quote only what needs quoting, doubling quotes', () => {
-    expect(csvField('plain')).toBe('plain');
-    expect(csvField('')).toBe('');
-    expect(csvField('a,b')).toBe('"a,b"');
-    expect(csvField('say "hi"')).toBe('"say ""hi"""');
-    expect(csvField('two\nlines')).toBe('"two\nlines"');
-    expect(csvField('cr\r')).toBe('"cr\r"');
+    expect(csvText([['plain', 'x']])).toBe('plain,x\r\n');
+    expect(csvText([['', 'x']])).toBe(',x\r\n');
+    expect(csvText([['a,b', 'x']])).toBe('"a,b",x\r\n');
+    expect(csvText([['say "hi"', 'x']])).toBe('"say ""hi""",x\r\n');
+    expect(csvText([['two\nlines', 'x']])).toBe('"two\nlines",x\r\n');
+    expect(csvText([['cr\r', 'x']])).toBe('"cr\r",x\r\n');
     expect(
       csvText([
         ['a', 'b'],

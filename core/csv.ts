@@ -1,14 +1,17 @@
 // CSV text as RFC 4180 writes it, and the CSV form of a metrics answer (docs/api.md#csv). Pure.
+import { stringify } from 'csv-stringify/sync';
 import { badRequest } from './errors';
 
-/** One field: quoted when it holds a quote, comma, CR or LF, with quotes doubled (RFC 4180 §2.6, §2.7). */
-export function csvField(v: string): string {
-  return /[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
-}
-
-/** Records separated and ended by CRLF (RFC 4180 §2.1–2.2). */
+/**
+ * Records as RFC 4180 text: fields quoted when they hold a quote, comma, CR or LF, quotes doubled, every record
+ * ended by CRLF (a lone CR or LF inside a field is quoted too). csv-stringify (the csv project's writer, which also streams for the events export) does the
+ * quoting.
+ */
 export function csvText(rows: readonly (readonly string[])[]): string {
-  return rows.map((r) => r.map(csvField).join(',') + '\r\n').join('');
+  return stringify(
+    rows.map((r) => [...r]),
+    { record_delimiter: 'windows', eof: true, quoted_match: /[\r\n]/ },
+  );
 }
 
 export const FORMATS = ['json', 'csv'] as const;
