@@ -4,23 +4,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { childEnv, ROOT } from '../test/child-process';
-import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../test/harness';
+import { useTestEnv, eventually } from '../test/harness';
 import { metricMismatches } from '../test/recompute';
 import { rawEvent } from '../test/builders';
 import { encodeRawEvent } from '../core/raw-event';
 
 const EVENTS = 4_000;
-let env: TestEnv;
-let tenant: TestTenant;
 const children: ChildProcess[] = [];
-
-beforeAll(async () => {
-  env = await createTestEnv('crash', { AGGREGATE_BATCH_SIZE: '50' });
-  tenant = await env.createTenant();
-});
-afterAll(async () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-  await env?.cleanup();
+const { env, tenant } = useTestEnv('crash', {
+  overrides: { AGGREGATE_BATCH_SIZE: '50' },
+  tenants: 1,
+  beforeCleanup: async () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  },
 });
 
 function startWorker(): ChildProcess {

@@ -1,7 +1,7 @@
 // Several processes hosting the aggregate role share one consumer group: each gets partitions, and every event is
 // counted exactly once across them.
 import { randomUUID } from 'node:crypto';
-import { createTestEnv, eventually, type TestEnv } from '../test/harness';
+import { useTestEnv, eventually } from '../test/harness';
 import { rawEvent } from '../test/builders';
 import { createAdapters, type Adapters } from '../adapters';
 import { encodeRawEvent } from '../core/raw-event';
@@ -10,10 +10,16 @@ import { partitionLags } from '../core/freshness';
 import { startLocalRuntime, type LocalRuntime } from './runtime';
 import { runtimeOptions } from './roles';
 
-let env: TestEnv;
 let second: Adapters;
 const workers: LocalRuntime[] = [];
 const tenants = Array.from({ length: 30 }, () => ({ id: randomUUID(), project: { id: randomUUID(), slug: 'web' } }));
+const { env } = useTestEnv('roles', {
+  beforeCleanup: async (env) => {
+    for (const w of workers) await w.stop();
+    await second?.close();
+    await env.deleteTenantKeys(tenants.map((t) => t.id));
+  },
+});
 
 /** The same adapters, but noting which tenants' events this worker processed. */
 function watched(deps: Adapters, seen: Set<string>): Adapters {
@@ -27,18 +33,8 @@ function watched(deps: Adapters, seen: Set<string>): Adapters {
   return { ...deps, rollupCache };
 }
 
-beforeAll(async () => {
-  env = await createTestEnv('roles');
+beforeAll(() => {
   second = createAdapters(env.config); // another process: its own connections, the same configuration
-});
-afterAll(async () => {
-  for (const w of workers) await w.stop();
-  await second?.close();
-  for (const t of tenants) {
-    const keys = await env.adapters.redis.keys(`{${t.id}}:*`);
-    if (keys.length > 0) await env.adapters.redis.del(...keys);
-  }
-  await env?.cleanup();
 });
 
 it('two aggregate-only runtimes share the consumer group: both get partitions, every event is counted once', async () => {

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { childEnv, ROOT, runCli, type CliResult } from '../test/child-process';
-import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../test/harness';
+import { useTestEnv, eventually } from '../test/harness';
 import { mskBatch, rawEvent } from '../test/builders';
 import { createAggregateHandler } from '../functions/aggregate/handler';
 import { hostKafkaFunction } from '../local/consumers';
@@ -10,18 +10,14 @@ import { encodeRawEvent } from '../core/raw-event';
 import { partitionRanges, readFromStart, type TopicRecord } from '../adapters/kafka/dlq';
 import type { RunningConsumerGroup } from '../adapters/kafka/consumer-group';
 
-let env: TestEnv;
-let tenant: TestTenant;
+const { env, tenant } = useTestEnv('clidlq', { tenants: 1 });
 let rawTopic: string;
 let dlqTopic: string;
 
-beforeAll(async () => {
-  env = await createTestEnv('clidlq');
-  tenant = await env.createTenant();
+beforeAll(() => {
   rawTopic = env.config.kafka.topics.eventsRaw;
   dlqTopic = env.config.kafka.topics.eventsDlq;
 });
-afterAll(() => env?.cleanup());
 
 function cli(...args: string[]): Promise<CliResult> {
   return cliWith({}, ...args);

@@ -1,21 +1,15 @@
 import { runCli, type CliResult } from '../test/child-process';
-import { createTestEnv, type TestEnv, type TestTenant } from '../test/harness';
+import { useTestEnv, type TestTenant } from '../test/harness';
 import { rawEvent } from '../test/builders';
 import { metricMismatches } from '../test/recompute';
 import { encodeRawEvent } from '../core/raw-event';
 import { partitionRanges } from '../adapters/kafka/dlq';
 
 const N = 200;
-let env: TestEnv;
-let tenant: TestTenant;
-let other: TestTenant;
-
-beforeAll(async () => {
-  env = await createTestEnv('replay');
-  tenant = await env.createTenant();
-  other = await env.createTenant();
-});
-afterAll(() => env?.cleanup());
+const {
+  env,
+  tenants: [tenant, other],
+} = useTestEnv('replay', { tenants: 2 });
 
 function cli(...args: string[]): Promise<CliResult> {
   return runCli(env.config, args);

@@ -1,34 +1,22 @@
 // The admin function's handler (what lib/admin.ts deploys and `customersignal --aws` invokes), against the real
 // Postgres: the first tenant and its key, then events through the local runtime with that key.
 import fc from 'fast-check';
-import { createTestEnv, eventually, type TestEnv } from '../../test/harness';
+import { useTestEnv, eventually } from '../../test/harness';
 import { call } from '../../test/builders';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 import { buildCli } from '../../scripts/cli';
 import { ADMIN_COMMANDS } from './commands';
 import { createAdminHandler, type AdminResponse } from './handler';
 
-let env: TestEnv;
-let runtime: LocalRuntime;
-let admin: (event: unknown) => Promise<AdminResponse>;
 const created: string[] = [];
+const { env, runtime } = useTestEnv('admin', { runtime: true, beforeCleanup: (env) => env.deleteTenantKeys(created) });
+let admin: (event: unknown) => Promise<AdminResponse>;
 
-beforeAll(async () => {
-  env = await createTestEnv('admin');
+beforeAll(() => {
   admin = createAdminHandler({
     tenants: env.adapters.tenants,
     apiKeys: env.adapters.apiKeys,
     retentionMs: env.config.limits.retentionMs,
   });
-  runtime = await startLocalRuntime(env.adapters, { port: 0, web: false, scheduler: false });
-});
-afterAll(async () => {
-  await runtime?.stop();
-  for (const id of created) {
-    const keys = await env.adapters.redis.keys(`{${id}}:*`);
-    if (keys.length > 0) await env.adapters.redis.del(...keys);
-  }
-  await env?.cleanup();
 });
 
 const slugOf = (name: string) => `${name}-${env.runId.slice(-8)}`.replace(/_/g, '-');

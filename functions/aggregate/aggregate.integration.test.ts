@@ -1,17 +1,10 @@
-import { createTestEnv, type TestEnv, type TestTenant } from '../../test/harness';
+import { useTestEnv } from '../../test/harness';
 import { mskBatch, rawEvent } from '../../test/builders';
 import { createAggregateHandler } from './handler';
 import { rollupCacheKey } from '../../adapters/redis/rollup-cache';
 import { bucketStart } from '../../core/intervals';
 
-let env: TestEnv;
-let tenant: TestTenant;
-
-beforeAll(async () => {
-  env = await createTestEnv('aggregate');
-  tenant = await env.createTenant();
-});
-afterAll(() => env?.cleanup());
+const { env, tenant } = useTestEnv('aggregate', { tenants: 1 });
 
 async function storedCount(eventType: string): Promise<number> {
   const [row] = await env.adapters.sql<

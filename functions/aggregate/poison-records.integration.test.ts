@@ -1,4 +1,4 @@
-import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../../test/harness';
+import { useTestEnv, eventually } from '../../test/harness';
 import { mskBatch, rawEvent } from '../../test/builders';
 import { createAggregateHandler } from './handler';
 import { decodeRawEvent, encodeRawEvent } from '../../core/raw-event';
@@ -9,14 +9,7 @@ import { hostKafkaFunction } from '../../local/consumers';
 import { freePort } from '../../scripts/kafka/broker';
 import { readFromStart } from '../../adapters/kafka/dlq';
 
-let env: TestEnv;
-let tenant: TestTenant;
-
-beforeAll(async () => {
-  env = await createTestEnv('poison', { AGGREGATE_MAX_RECORD_ATTEMPTS: '3' });
-  tenant = await env.createTenant();
-});
-afterAll(() => env?.cleanup());
+const { env, tenant } = useTestEnv('poison', { overrides: { AGGREGATE_MAX_RECORD_ATTEMPTS: '3' }, tenants: 1 });
 
 async function storedCount(eventType: string): Promise<number> {
   const [row] = await env.adapters.sql<

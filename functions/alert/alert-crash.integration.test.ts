@@ -7,26 +7,27 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { childEnv, ROOT } from '../../test/child-process';
-import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../../test/harness';
+import { useTestEnv, eventually } from '../../test/harness';
 import { mskBatch, rawEvent } from '../../test/builders';
 import { startWebhookReceiver, type WebhookReceiver } from '../../test/webhook-receiver';
 import { createAggregateHandler } from '../aggregate/handler';
 import { insertRule } from '../../adapters/postgres/alert-rules-store';
 
 const ROLE_ENV = { WEBHOOK_TIMEOUT: '2s', ALERT_TICK: '500ms', DISPATCH_TICK: '250ms', MAIL_SINK_PORT: '0' };
-let env: TestEnv;
-let tenant: TestTenant;
 let hooks: WebhookReceiver;
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
   hooks = await startWebhookReceiver();
-  env = await createTestEnv('alertcrash', ROLE_ENV);
-  tenant = await env.createTenant();
+});
+const { env, tenant } = useTestEnv('alertcrash', {
+  overrides: ROLE_ENV,
+  tenants: 1,
+  beforeCleanup: async () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  },
 });
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-  await env?.cleanup();
   await hooks?.stop();
 });
 

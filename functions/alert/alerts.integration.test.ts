@@ -1,19 +1,14 @@
 // The alert engine end to end as a user meets it: a rule created over the API, events sent to POST /v1/events, the
 // real pipeline (Kafka → aggregate → metric_updates → alert consumer → outbox → delivery) to a real HTTP receiver
 // and a real SMTP server. The engine's clock is injected, so windows and lateness pass in moments.
-import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../../test/harness';
+import { useTestEnv, eventually, type TestTenant } from '../../test/harness';
 import { call, mskBatch, rawEvent } from '../../test/builders';
 import { startWebhookReceiver, type WebhookReceiver } from '../../test/webhook-receiver';
 import { startSmtpSink, type SmtpSink } from '../../local/smtp-sink';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 import { createAggregateHandler } from '../aggregate/handler';
 import { verifySignature } from '../../core/webhook';
 
 const MIN = 60_000;
-let env: TestEnv;
-let tenant: TestTenant;
-let other: TestTenant;
-let runtime: LocalRuntime;
 let hooks: WebhookReceiver;
 let smtp: SmtpSink;
 /** The engine's clock: real time plus a shift the test moves forward. */
@@ -23,22 +18,23 @@ const now = () => Date.now() + shift;
 beforeAll(async () => {
   hooks = await startWebhookReceiver();
   smtp = await startSmtpSink({ port: 0, dir: null });
-  env = await createTestEnv('alerts', {
+});
+const {
+  env,
+  runtime,
+  tenants: [tenant, other],
+} = useTestEnv('alerts', {
+  overrides: () => ({
     SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
     ALERT_TICK: '200ms',
     DISPATCH_TICK: '200ms',
     ALERT_ALLOWED_LATENESS: '30s',
-  });
-  tenant = await env.createTenant();
-  other = await env.createTenant();
-  runtime = await startLocalRuntime(
-    { ...env.adapters, now },
-    { port: 0, web: false, scheduler: false, consumers: true, alerts: true, dispatch: true },
-  );
-}, 60_000);
+  }),
+  tenants: 2,
+  runtime: { consumers: true, alerts: true, dispatch: true },
+  adapters: (env) => ({ ...env.adapters, now }),
+});
 afterAll(async () => {
-  await runtime?.stop();
-  await env?.cleanup();
   await hooks?.stop();
   await smtp?.stop();
 });

@@ -1,8 +1,7 @@
 // Ratio, absence, no_data, `for`, cooldown, anomaly and filtered rules, each firing and resolving when it should and
 // not otherwise, over data stored by the real aggregate handler; the engine's clock is injected and moved by the test.
-import { createTestEnv, type TestEnv, type TestTenant } from '../../test/harness';
+import { useTestEnv } from '../../test/harness';
 import { call, mskBatch, rawEvent } from '../../test/builders';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 import { createAggregateHandler } from '../aggregate/handler';
 import { createAlertTick } from './handler';
 import { evaluateRule } from '../../core/alert-evaluation';
@@ -11,24 +10,19 @@ import type { Adapters } from '../../adapters';
 
 const S = 1_000;
 const MIN = 60 * S;
-let env: TestEnv;
-let tenant: TestTenant;
-let runtime: LocalRuntime;
 let clock = 0;
 let deps: Adapters;
 let offset = 0;
 
-beforeAll(async () => {
-  env = await createTestEnv('alertkinds', { ALERT_ALLOWED_LATENESS: '20s' });
-  tenant = await env.createTenant();
-  // 10s buckets are aligned; start the clock a little after a bucket boundary, an hour ago.
-  clock = Math.floor((Date.now() - 3_600_000) / 10_000) * 10_000 + 1_000;
-  deps = { ...env.adapters, now: () => clock };
-  runtime = await startLocalRuntime(deps, { port: 0, web: false, scheduler: false, consumers: false });
-}, 60_000);
-afterAll(async () => {
-  await runtime?.stop();
-  await env?.cleanup();
+const { env, tenant, runtime } = useTestEnv('alertkinds', {
+  overrides: { ALERT_ALLOWED_LATENESS: '20s' },
+  tenants: 1,
+  runtime: { consumers: false },
+  adapters: (env) => {
+    // 10s buckets are aligned; start the clock a little after a bucket boundary, an hour ago.
+    clock = Math.floor((Date.now() - 3_600_000) / 10_000) * 10_000 + 1_000;
+    return (deps = { ...env.adapters, now: () => clock });
+  },
 });
 
 async function events(eventType: string, n: number, props: Record<string, unknown> = {}) {

@@ -10,12 +10,19 @@
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../../test/harness';
+import { useTestEnv, eventually, type TestTenant } from '../../test/harness';
 import { call } from '../../test/builders';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 
-let env: TestEnv;
-let runtime: LocalRuntime;
+const { env, runtime, tenants } = useTestEnv('ackstored', {
+  overrides: {
+    RATE_LIMIT_EVENTS_PER_SECOND: '10000000',
+    RATE_LIMIT_BURST: '10000000',
+    CATALOG_MAX_PROPERTIES: '100000',
+    CATALOG_MAX_EVENT_TYPES: '1000000',
+  },
+  tenants: 3,
+  runtime: true,
+});
 interface Sender {
   tenant: TestTenant;
   writeKey: string;
@@ -23,22 +30,9 @@ interface Sender {
 let senders: Sender[];
 
 beforeAll(async () => {
-  env = await createTestEnv('ackstored', {
-    RATE_LIMIT_EVENTS_PER_SECOND: '10000000',
-    RATE_LIMIT_BURST: '10000000',
-    CATALOG_MAX_PROPERTIES: '100000',
-    CATALOG_MAX_EVENT_TYPES: '1000000',
-  });
   senders = [];
-  for (let i = 0; i < 3; i++) {
-    const tenant = await env.createTenant();
+  for (const tenant of tenants)
     senders.push({ tenant, writeKey: await env.createKey(tenant, ['ingest'], tenant.project.id) });
-  }
-  runtime = await startLocalRuntime(env.adapters, { port: 0, web: false, scheduler: false });
-});
-afterAll(async () => {
-  await runtime?.stop();
-  await env?.cleanup();
 });
 
 // ---- strings over the whole of Unicode -------------------------------------------------------------------

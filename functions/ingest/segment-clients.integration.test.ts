@@ -7,24 +7,14 @@
 import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { randomUUID } from 'node:crypto';
-import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../../test/harness';
+import { useTestEnv, eventually } from '../../test/harness';
 import { call, type CallResult } from '../../test/builders';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 
-let env: TestEnv;
-let runtime: LocalRuntime;
-let tenant: TestTenant;
+const { env, runtime, tenant } = useTestEnv('segclients', { tenants: 1, runtime: true });
 let writeKey: string;
 
 beforeAll(async () => {
-  env = await createTestEnv('segclients');
-  tenant = await env.createTenant();
   writeKey = await env.createKey(tenant, ['ingest'], tenant.project.id);
-  runtime = await startLocalRuntime(env.adapters, { port: 0, web: false, scheduler: false });
-});
-afterAll(async () => {
-  await runtime?.stop();
-  await env?.cleanup();
 });
 
 const basic = () => `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`;

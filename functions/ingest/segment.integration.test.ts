@@ -4,24 +4,14 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { randomUUID } from 'node:crypto';
 import { Analytics } from '@segment/analytics-node';
-import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../../test/harness';
+import { useTestEnv, eventually } from '../../test/harness';
 import { call } from '../../test/builders';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 
-let env: TestEnv;
-let runtime: LocalRuntime;
-let tenant: TestTenant;
+const { env, runtime, tenant } = useTestEnv('segment', { tenants: 1, runtime: true });
 let writeKey: string;
 
 beforeAll(async () => {
-  env = await createTestEnv('segment');
-  tenant = await env.createTenant();
   writeKey = await env.createKey(tenant, ['ingest'], tenant.project.id);
-  runtime = await startLocalRuntime(env.adapters, { port: 0, web: false, scheduler: false });
-});
-afterAll(async () => {
-  await runtime?.stop();
-  await env?.cleanup();
 });
 
 function sdk(host: string, opts: { maxRetries?: number } = {}) {

@@ -1,18 +1,11 @@
-import { createTestEnv, type TestEnv, type TestTenant } from '../../test/harness';
+import { useTestEnv } from '../../test/harness';
 import { mskBatch, rawEvent } from '../../test/builders';
 import { createAggregateHandler } from '../aggregate/handler';
 import { createMaintenanceHandler } from './handler';
 import { partitionName, dayStart } from '../../adapters/postgres/partitions';
 import { createTenantRetention } from '../../adapters/tenant-retention';
 
-let env: TestEnv;
-let tenant: TestTenant;
-
-beforeAll(async () => {
-  env = await createTestEnv('retention', {}, { topics: true });
-  tenant = await env.createTenant();
-});
-afterAll(() => env?.cleanup());
+const { env, tenant } = useTestEnv('retention', { tenants: 1 });
 
 const DAY = 86_400_000;
 
