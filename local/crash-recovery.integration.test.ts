@@ -8,6 +8,7 @@ import { useTestEnv, eventually } from '../test/harness';
 import { metricMismatches } from '../test/recompute';
 import { rawEvent } from '../test/builders';
 import { encodeRawEvent } from '../core/raw-event';
+import { rollupTotal, storedEventCount } from '../test/reads';
 
 const EVENTS = 4_000;
 const children: ChildProcess[] = [];
@@ -32,10 +33,7 @@ function startWorker(): ChildProcess {
 }
 
 async function stored(): Promise<number> {
-  const [row] = await env.adapters.sql<
-    { n: number }[]
-  >`select count(*)::int as n from events where tenant_id = ${tenant.id}`;
-  return row!.n;
+  return storedEventCount(env.adapters.sql, tenant.id);
 }
 
 it('loses nothing and counts nothing twice across a SIGKILL of the aggregate worker', async () => {
@@ -72,7 +70,5 @@ it('loses nothing and counts nothing twice across a SIGKILL of the aggregate wor
     30_000,
     250,
   );
-  const [totals] = await env.adapters.sql<{ n: string }[]>`
-    select sum(value)::text as n from rollups where tenant_id = ${tenant.id} and metric = 'count' and interval = '1d'`;
-  expect(Number(totals!.n)).toBe(EVENTS);
+  expect(await rollupTotal(env.adapters.sql, tenant.id)).toBe(EVENTS);
 });

@@ -9,6 +9,7 @@ import { groupMembers, consumerLag } from '../adapters/kafka/consumer-lag';
 import { partitionLags } from '../core/freshness';
 import { startLocalRuntime, type LocalRuntime } from './runtime';
 import { runtimeOptions } from './roles';
+import { rollupTotal, storedEventCount } from '../test/reads';
 
 let second: Adapters;
 const workers: LocalRuntime[] = [];
@@ -72,14 +73,8 @@ it('two aggregate-only runtimes share the consumer group: both get partitions, e
     250,
   );
   const ids = tenants.map((t) => t.id);
-  const [stored] = await env.adapters.sql<
-    { n: string }[]
-  >`select count(*)::text as n from events where tenant_id = any(${ids}::uuid[])`;
-  const [counted] = await env.adapters.sql<{ n: string }[]>`
-    select coalesce(sum(value), 0)::text as n from rollups
-    where tenant_id = any(${ids}::uuid[]) and event_type = 'scaled' and metric = 'count' and interval = '1m'`;
-  expect(Number(stored!.n)).toBe(150);
-  expect(Number(counted!.n)).toBe(150);
+  expect(await storedEventCount(env.adapters.sql, ids)).toBe(150);
+  expect(await rollupTotal(env.adapters.sql, ids, { eventType: 'scaled', interval: '1m' })).toBe(150);
   expect(seenA.size).toBeGreaterThan(0);
   expect(seenB.size).toBeGreaterThan(0);
   expect(new Set([...seenA, ...seenB])).toEqual(new Set(ids));

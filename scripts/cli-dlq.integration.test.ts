@@ -9,6 +9,7 @@ import { deadLetterMessage } from '../core/dead-letter';
 import { encodeRawEvent } from '../core/raw-event';
 import { partitionRanges, readFromStart, type TopicRecord } from '../adapters/kafka/dlq';
 import type { RunningConsumerGroup } from '../adapters/kafka/consumer-group';
+import { rollupTotal, storedEventCount } from '../test/reads';
 
 const { env, tenant } = useTestEnv('clidlq', { tenants: 1 });
 let rawTopic: string;
@@ -78,10 +79,7 @@ async function caughtUp(): Promise<void> {
 }
 
 async function storedCount(eventType: string): Promise<number> {
-  const [row] = await env.adapters.sql<
-    { n: number }[]
-  >`select count(*)::int as n from events where tenant_id = ${tenant.id} and event_type = ${eventType}`;
-  return row!.n;
+  return storedEventCount(env.adapters.sql, tenant.id, eventType);
 }
 
 describe('cli dlq', () => {
@@ -188,9 +186,7 @@ describe('cli dlq', () => {
 
       await caughtUp();
       expect(await storedCount('redrive_valid')).toBe(2); // the new event once, the copy not again
-      const [rollup] = await env.adapters.sql<{ n: string }[]>`
-        select sum(value)::text as n from rollups where tenant_id = ${tenant.id} and event_type = 'redrive_valid' and interval = '1d'`;
-      expect(Number(rollup!.n)).toBe(2);
+      expect(await rollupTotal(env.adapters.sql, tenant.id, { eventType: 'redrive_valid' })).toBe(2);
 
       // A second redrive of the same entries sends nothing.
       const rawEnds = await ends(rawTopic);

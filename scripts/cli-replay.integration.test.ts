@@ -4,6 +4,7 @@ import { rawEvent } from '../test/builders';
 import { metricMismatches } from '../test/recompute';
 import { encodeRawEvent } from '../core/raw-event';
 import { partitionRanges } from '../adapters/kafka/dlq';
+import { rollupTotal, storedEventCount } from '../test/reads';
 
 const N = 200;
 const {
@@ -22,10 +23,11 @@ async function replay(...args: string[]) {
 }
 
 async function counts(t: TestTenant) {
-  const [row] = await env.adapters.sql<{ events: number; rollup: string | null }[]>`
-    select (select count(*)::int from events where tenant_id = ${t.id} and event_type = 'replayed') as events,
-           (select sum(value)::text from rollups where tenant_id = ${t.id} and event_type = 'replayed' and metric = 'count' and interval = '1d') as rollup`;
-  return { events: row!.events, rollup: Number(row!.rollup ?? 0) };
+  const sql = env.adapters.sql;
+  return {
+    events: await storedEventCount(sql, t.id, 'replayed'),
+    rollup: await rollupTotal(sql, t.id, { eventType: 'replayed' }),
+  };
 }
 
 async function forget(t: TestTenant) {

@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { useTestEnv, eventually, type TestTenant } from '../test/harness';
 import { CustomerSignal, type CustomerSignalError } from './src';
+import { storedEventIds } from '../test/reads';
 
 const { env, runtime, tenants } = useTestEnv('sdklimits', {
   overrides: { RATE_LIMIT_EVENTS_PER_SECOND: '10000000', RATE_LIMIT_BURST: '10000000', KAFKA_SEND_TIMEOUT: '20s' },
@@ -12,10 +13,7 @@ const { env, runtime, tenants } = useTestEnv('sdklimits', {
 });
 
 async function storedIds(tenant: TestTenant, eventType: string): Promise<string[]> {
-  const rows = await env.adapters.sql<
-    { id: string }[]
-  >`select event_id as id from events where tenant_id = ${tenant.id} and event_type = ${eventType}`;
-  return rows.map((r) => r.id);
+  return storedEventIds(env.adapters.sql, tenant.id, eventType);
 }
 
 let run = 0;

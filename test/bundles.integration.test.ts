@@ -22,6 +22,7 @@ import { dropDatabase, ensureDatabase } from '../adapters/postgres/client';
 import { toConsumedRecord, type ConsumedRecord } from '../adapters/kafka/consumer-group';
 import { toMskEvent } from '../core/msk-event';
 import { ADMIN_FUNCTION_OUTPUT } from '../adapters/aws/admin-output';
+import { storedEventCount } from './reads';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..');
@@ -446,10 +447,7 @@ describe('the synthesized Lambda bundles, loaded alone and invoked with AWS even
     const { event, count } = await mskBatchOf(env.config.kafka.topics.eventsRaw);
     expect(count).toBe(2);
     await invoke('aggregate', event);
-    const [row] = await env.adapters.sql<
-      { n: number }[]
-    >`select count(*)::int as n from events where tenant_id = ${tenantIds[0]!}`;
-    expect(row!.n).toBe(2);
+    expect(await storedEventCount(env.adapters.sql, tenantIds[0]!)).toBe(2);
   });
 
   it('query: API Gateway v2 GET /v1/events and /v1/metrics show what was aggregated', async () => {

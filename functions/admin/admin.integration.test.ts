@@ -6,6 +6,7 @@ import { call } from '../../test/builders';
 import { buildCli } from '../../scripts/cli';
 import { ADMIN_COMMANDS } from './commands';
 import { createAdminHandler, type AdminResponse } from './handler';
+import { listTenants } from '../../adapters/postgres/tenants-store';
 
 const created: string[] = [];
 const { env, runtime } = useTestEnv('admin', { runtime: true, beforeCleanup: (env) => env.deleteTenantKeys(created) });
@@ -139,7 +140,7 @@ describe('admin function', () => {
         if (answer.ok && (p as { command?: string }).command === 'tenant create') {
           const data = answer.data as { id: string; slug: string; name: string };
           created.push(data.id);
-          const [row] = await env.adapters.sql<{ name: string }[]>`select name from tenants where id = ${data.id}`;
+          const row = (await listTenants(env.adapters.sql)).find((t) => t.id === data.id);
           expect(row!.name).toBe((p as { name?: string }).name ?? data.slug);
         }
         if (!answer.ok) expect(answer.error).toMatch(/\S/);

@@ -7,6 +7,8 @@ import { startWebhookReceiver, type WebhookReceiver } from '../../test/webhook-r
 import { startSmtpSink, type SmtpSink } from '../../local/smtp-sink';
 import { createAggregateHandler } from '../aggregate/handler';
 import { verifySignature } from '../../core/webhook';
+import { currentStates } from '../../adapters/postgres/alert-store';
+import { rollupTotal } from '../../test/reads';
 
 const MIN = 60_000;
 let hooks: WebhookReceiver;
@@ -52,18 +54,14 @@ async function send(t: TestTenant, eventType: string, n: number, extra: Record<s
 }
 
 async function counted(t: TestTenant, eventType: string): Promise<number> {
-  const [row] = await env.adapters.sql<{ n: string | null }[]>`
-    select sum(value)::text as n from rollups where tenant_id = ${t.id} and event_type = ${eventType} and metric = 'count' and interval = '1d'`;
-  return Number(row!.n ?? 0);
+  return rollupTotal(env.adapters.sql, t.id, { eventType });
 }
 
 /** Waits until the rule was evaluated with the given value (the alert consumer saw the data). */
 async function evaluatedAt(ruleId: string, value: number) {
   await eventually(
     async () => {
-      const [s] = await env.adapters.sql<
-        { value: number | null }[]
-      >`select value from alert_states where rule_id = ${ruleId}`;
+      const s = (await currentStates(env.adapters.sql, tenant.id)).get(ruleId);
       return s?.value === value ? true : undefined;
     },
     20_000,
@@ -198,9 +196,7 @@ it('a batch redelivered to the aggregate path does not fire a rule the deduplica
   await new Promise((r) => setTimeout(r, 500));
   expect(await counted(tenant, 'dup_check')).toBe(3);
   expect(hooks.received.filter((h) => h.json.rule_id === created.body.id)).toHaveLength(0);
-  const [state] = await env.adapters.sql<
-    { state: string }[]
-  >`select state from alert_states where rule_id = ${created.body.id}`;
+  const state = (await currentStates(env.adapters.sql, tenant.id)).get(created.body.id);
   expect(state!.state).toBe('ok');
 }, 60_000);
 

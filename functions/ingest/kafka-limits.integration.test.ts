@@ -12,6 +12,7 @@ import { startDroppingProxy, type DroppingProxy } from '../../test/dropping-prox
 import { createKafka } from '../../adapters/kafka/client';
 import { createProducer, type EventLog } from '../../adapters/kafka/producer';
 import type { Adapters } from '../../adapters';
+import { rollupTotal, storedEventCount, storedEventIds } from '../../test/reads';
 
 let proxy: DroppingProxy;
 let log: EventLog;
@@ -207,24 +208,14 @@ describe('after all of the above', () => {
   it('has every accepted event in the raw store and in the metrics exactly once', async () => {
     for (const [tenantId, ids] of accepted) {
       await eventually(
-        async () => {
-          const [row] = await env.adapters.sql<{ n: number; distinct: number }[]>`
-          select count(*)::int as n, count(distinct event_id)::int as distinct from events where tenant_id = ${tenantId}`;
-          return row!.n >= ids.size ? row : undefined;
-        },
+        async () => ((await storedEventCount(env.adapters.sql, tenantId)) >= ids.size ? true : undefined),
         90_000,
         250,
       );
-      const [row] = await env.adapters.sql<{ n: number; distinct: number }[]>`
-        select count(*)::int as n, count(distinct event_id)::int as distinct from events where tenant_id = ${tenantId}`;
-      expect(row).toEqual({ n: ids.size, distinct: ids.size });
-      const stored = await env.adapters.sql<
-        { id: string }[]
-      >`select event_id::text as id from events where tenant_id = ${tenantId}`;
-      expect(stored.filter((r) => !ids.has(r.id))).toEqual([]);
-      const [metric] = await env.adapters.sql<{ total: number }[]>`
-        select coalesce(sum(value), 0)::int as total from rollups where tenant_id = ${tenantId} and metric = 'count' and interval = '1d'`;
-      expect(metric!.total).toBe(ids.size);
+      const stored = await storedEventIds(env.adapters.sql, tenantId);
+      expect({ n: stored.length, distinct: new Set(stored).size }).toEqual({ n: ids.size, distinct: ids.size });
+      expect(stored.filter((id) => !ids.has(id))).toEqual([]);
+      expect(await rollupTotal(env.adapters.sql, tenantId)).toBe(ids.size);
     }
   }, 180_000);
 });

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Analytics } from '@segment/analytics-node';
 import { useTestEnv, eventually } from '../../test/harness';
 import { call } from '../../test/builders';
+import { storedEventCount } from '../../test/reads';
 
 const { env, runtime, tenant } = useTestEnv('segment', { tenants: 1, runtime: true });
 let writeKey: string;
@@ -149,10 +150,7 @@ describe('@segment/analytics-node against CustomerSignal', () => {
       proxy.close();
     }
     await settled('Retried Batch', 7);
-    const [row] = await env.adapters.sql<
-      { n: number }[]
-    >`select count(*)::int as n from events where tenant_id = ${tenant.id} and event_type = 'Retried Batch'`;
-    expect(row!.n).toBe(7);
+    expect(await storedEventCount(env.adapters.sql, tenant.id, 'Retried Batch')).toBe(7);
     await new Promise((r) => setTimeout(r, 1_000)); // anything late would show by now
     expect(await metricTotal('Retried Batch')).toBe(7);
   });

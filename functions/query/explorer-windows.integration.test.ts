@@ -3,6 +3,7 @@
 // first page still appears exactly once, newest first, while a late event arrives inside the range.
 import { useTestEnv, eventually } from '../../test/harness';
 import { call } from '../../test/builders';
+import { storedEventCount } from '../../test/reads';
 
 const HOUR = 3_600_000;
 const { env, tenant, runtime } = useTestEnv('explorerwin', {
@@ -32,10 +33,7 @@ it('pages through windows: short or empty pages carry a cursor, and every match 
   ]);
   expect((await call(runtime.url, '/v1/events', { key: tenant.keys.ingest, json: { events } })).status).toBe(202);
   await eventually(async () => {
-    const [row] = await env.adapters.sql<
-      { n: number }[]
-    >`select count(*)::int as n from events where tenant_id = ${tenant.id}`;
-    return row!.n === events.length ? true : undefined;
+    return (await storedEventCount(env.adapters.sql, tenant.id)) === events.length ? true : undefined;
   });
 
   const seen: string[] = [];
