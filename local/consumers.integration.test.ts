@@ -1,13 +1,8 @@
-import { createTestEnv, eventually, type TestEnv } from '../test/harness';
+import { useTestEnv, eventually } from '../test/harness';
 import { hostKafkaFunction } from './consumers';
 import { decodeRecords, type MskEvent } from '../core/msk-event';
 
-let env: TestEnv;
-
-beforeAll(async () => {
-  env = await createTestEnv('consumers');
-});
-afterAll(() => env?.cleanup());
+const { env } = useTestEnv('consumers');
 
 async function committedOffsets(groupId: string, topic: string): Promise<Record<number, string>> {
   const admin = env.adapters.kafka.admin();

@@ -4,23 +4,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { childEnv, ROOT } from '../test/child-process';
-import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../test/harness';
+import { useTestEnv, eventually } from '../test/harness';
 import { metricMismatches } from '../test/recompute';
 import { rawEvent } from '../test/builders';
 import { encodeRawEvent } from '../core/raw-event';
+import { rollupTotal, storedEventCount } from '../test/reads';
 
 const EVENTS = 4_000;
-let env: TestEnv;
-let tenant: TestTenant;
 const children: ChildProcess[] = [];
-
-beforeAll(async () => {
-  env = await createTestEnv('crash', { AGGREGATE_BATCH_SIZE: '50' });
-  tenant = await env.createTenant();
-});
-afterAll(async () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-  await env?.cleanup();
+const { env, tenant } = useTestEnv('crash', {
+  overrides: { AGGREGATE_BATCH_SIZE: '50' },
+  tenants: 1,
+  beforeCleanup: async () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  },
 });
 
 function startWorker(): ChildProcess {
@@ -36,10 +33,7 @@ function startWorker(): ChildProcess {
 }
 
 async function stored(): Promise<number> {
-  const [row] = await env.adapters.sql<
-    { n: number }[]
-  >`select count(*)::int as n from events where tenant_id = ${tenant.id}`;
-  return row!.n;
+  return storedEventCount(env.adapters.sql, tenant.id);
 }
 
 it('loses nothing and counts nothing twice across a SIGKILL of the aggregate worker', async () => {
@@ -76,7 +70,5 @@ it('loses nothing and counts nothing twice across a SIGKILL of the aggregate wor
     30_000,
     250,
   );
-  const [totals] = await env.adapters.sql<{ n: string }[]>`
-    select sum(value)::text as n from rollups where tenant_id = ${tenant.id} and metric = 'count' and interval = '1d'`;
-  expect(Number(totals!.n)).toBe(EVENTS);
+  expect(await rollupTotal(env.adapters.sql, tenant.id)).toBe(EVENTS);
 });

@@ -1,20 +1,16 @@
 // The log context of an invocation stays in it: in the local runtime many requests and consumer batches run at once
 // in one process, and a consumer batch's lines once carried the route, tenant and request id of an ingest request
 // that happened to run at the same time (adapters/logger.ts keeps each invocation's keys in its own async context).
-import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../test/harness';
+import { useTestEnv, eventually } from '../test/harness';
 import { call } from '../test/builders';
 import { captureOutput, parseLogLine } from '../test/capture-output';
-import { startLocalRuntime, type LocalRuntime } from './runtime';
 import { hostKafkaFunction } from './consumers';
 import { logger } from '../adapters/logger';
 import type { RunningConsumerGroup } from '../adapters/kafka/consumer-group';
 
 type LogLine = NonNullable<ReturnType<typeof parseLogLine>>;
 
-let env: TestEnv;
-let runtime: LocalRuntime;
 let consumer: RunningConsumerGroup | undefined;
-let tenants: TestTenant[];
 const lines: LogLine[] = [];
 let stopCapture: (() => void) | undefined;
 
@@ -35,32 +31,34 @@ function meeting(count: number) {
 const requestsWaiting = meeting(2);
 const batchLogged = meeting(1);
 
-beforeAll(async () => {
+beforeAll(() => {
   stopCapture = captureOutput((line) => {
     const parsed = parseLogLine(line);
     if (parsed) lines.push(parsed);
   });
-  env = await createTestEnv('logcontext');
-  tenants = [await env.createTenant(), await env.createTenant()];
-  // The rate limiter is where a request waits (tenant and key known) until the batch has logged, then fails: ingest
-  // admits the request and logs a warning in the request's context.
-  const rateLimiter = {
-    ...env.adapters.rateLimiter,
-    take: async () => {
-      await requestsWaiting.arrive();
-      await batchLogged.opened;
-      throw new Error('rate limiter down (test)');
-    },
-  };
-  runtime = await startLocalRuntime(
-    { ...env.adapters, rateLimiter },
-    { port: 0, web: false, scheduler: false, consumers: false },
-  );
-}, 60_000);
+});
+// Declared before the world: the consumer this file hosts stops before the runtime does.
 afterAll(async () => {
   await consumer?.stop();
-  await runtime?.stop();
-  await env?.cleanup();
+});
+const { env, runtime, tenants } = useTestEnv('logcontext', {
+  tenants: 2,
+  runtime: { consumers: false },
+  adapters: (env) => {
+    // The rate limiter is where a request waits (tenant and key known) until the batch has logged, then fails: ingest
+    // admits the request and logs a warning in the request's context.
+    const rateLimiter = {
+      ...env.adapters.rateLimiter,
+      take: async () => {
+        await requestsWaiting.arrive();
+        await batchLogged.opened;
+        throw new Error('rate limiter down (test)');
+      },
+    };
+    return { ...env.adapters, rateLimiter };
+  },
+});
+afterAll(() => {
   stopCapture?.();
 });
 

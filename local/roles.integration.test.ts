@@ -1,7 +1,7 @@
 // Several processes hosting the aggregate role share one consumer group: each gets partitions, and every event is
 // counted exactly once across them.
 import { randomUUID } from 'node:crypto';
-import { createTestEnv, eventually, type TestEnv } from '../test/harness';
+import { useTestEnv, eventually } from '../test/harness';
 import { rawEvent } from '../test/builders';
 import { createAdapters, type Adapters } from '../adapters';
 import { encodeRawEvent } from '../core/raw-event';
@@ -9,11 +9,18 @@ import { groupMembers, consumerLag } from '../adapters/kafka/consumer-lag';
 import { partitionLags } from '../core/freshness';
 import { startLocalRuntime, type LocalRuntime } from './runtime';
 import { runtimeOptions } from './roles';
+import { rollupTotal, storedEventCount } from '../test/reads';
 
-let env: TestEnv;
 let second: Adapters;
 const workers: LocalRuntime[] = [];
 const tenants = Array.from({ length: 30 }, () => ({ id: randomUUID(), project: { id: randomUUID(), slug: 'web' } }));
+const { env } = useTestEnv('roles', {
+  beforeCleanup: async (env) => {
+    for (const w of workers) await w.stop();
+    await second?.close();
+    await env.deleteTenantKeys(tenants.map((t) => t.id));
+  },
+});
 
 /** The same adapters, but noting which tenants' events this worker processed. */
 function watched(deps: Adapters, seen: Set<string>): Adapters {
@@ -27,18 +34,8 @@ function watched(deps: Adapters, seen: Set<string>): Adapters {
   return { ...deps, rollupCache };
 }
 
-beforeAll(async () => {
-  env = await createTestEnv('roles');
+beforeAll(() => {
   second = createAdapters(env.config); // another process: its own connections, the same configuration
-});
-afterAll(async () => {
-  for (const w of workers) await w.stop();
-  await second?.close();
-  for (const t of tenants) {
-    const keys = await env.adapters.redis.keys(`{${t.id}}:*`);
-    if (keys.length > 0) await env.adapters.redis.del(...keys);
-  }
-  await env?.cleanup();
 });
 
 it('two aggregate-only runtimes share the consumer group: both get partitions, every event is counted once', async () => {
@@ -76,14 +73,8 @@ it('two aggregate-only runtimes share the consumer group: both get partitions, e
     250,
   );
   const ids = tenants.map((t) => t.id);
-  const [stored] = await env.adapters.sql<
-    { n: string }[]
-  >`select count(*)::text as n from events where tenant_id = any(${ids}::uuid[])`;
-  const [counted] = await env.adapters.sql<{ n: string }[]>`
-    select coalesce(sum(value), 0)::text as n from rollups
-    where tenant_id = any(${ids}::uuid[]) and event_type = 'scaled' and metric = 'count' and interval = '1m'`;
-  expect(Number(stored!.n)).toBe(150);
-  expect(Number(counted!.n)).toBe(150);
+  expect(await storedEventCount(env.adapters.sql, ids)).toBe(150);
+  expect(await rollupTotal(env.adapters.sql, ids, { eventType: 'scaled', interval: '1m' })).toBe(150);
   expect(seenA.size).toBeGreaterThan(0);
   expect(seenB.size).toBeGreaterThan(0);
   expect(new Set([...seenA, ...seenB])).toEqual(new Set(ids));

@@ -1,23 +1,12 @@
 import { gzipSync } from 'node:zlib';
-import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../test/harness';
+import { useTestEnv, eventually } from '../test/harness';
 import { call } from '../test/builders';
-import { startLocalRuntime, type LocalRuntime } from './runtime';
 
-let env: TestEnv;
-let runtime: LocalRuntime;
-let tenant: TestTenant;
-let other: TestTenant;
-
-beforeAll(async () => {
-  env = await createTestEnv('runtime');
-  tenant = await env.createTenant();
-  other = await env.createTenant();
-  runtime = await startLocalRuntime(env.adapters, { port: 0, web: false, scheduler: false });
-});
-afterAll(async () => {
-  await runtime?.stop();
-  await env?.cleanup();
-});
+const {
+  env,
+  runtime,
+  tenants: [tenant, other],
+} = useTestEnv('runtime', { tenants: 2, runtime: true });
 
 async function metricTotal(key: string, eventType: string, extra = ''): Promise<number> {
   const res = await call(

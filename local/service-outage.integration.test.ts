@@ -10,6 +10,7 @@ import {
   type ThrowawayPostgres,
   type ThrowawayRedis,
 } from '../test/throwaway-services';
+import { rollupTotal, storedEventCount } from '../test/reads';
 
 let pg: ThrowawayPostgres;
 let redis: ThrowawayRedis;
@@ -31,10 +32,7 @@ afterAll(async () => {
 });
 
 async function stored(): Promise<number> {
-  const [row] = await env.adapters.sql<
-    { n: number }[]
-  >`select count(*)::int as n from events where tenant_id = ${tenant.id}`;
-  return row!.n;
+  return storedEventCount(env.adapters.sql, tenant.id);
 }
 
 it('rides out a Postgres restart and a Redis restart without dead letters or lost events', async () => {
@@ -76,7 +74,5 @@ it('rides out a Postgres restart and a Redis restart without dead letters or los
   const dlq = await admin.fetchTopicOffsets(env.config.kafka.topics.eventsDlq);
   await admin.disconnect();
   expect(dlq.reduce((n, p) => n + Number(p.high), 0)).toBe(0);
-  const [sum] = await env.adapters.sql<{ n: string }[]>`
-    select sum(value)::text as n from rollups where tenant_id = ${tenant.id} and metric = 'count' and interval = '1d'`;
-  expect(Number(sum!.n)).toBe(total);
+  expect(await rollupTotal(env.adapters.sql, tenant.id)).toBe(total);
 });

@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { runCli } from '../test/child-process';
-import { createTestEnv, type TestEnv, type TestTenant } from '../test/harness';
+import { useTestEnv } from '../test/harness';
 import { startWebhookReceiver, type WebhookReceiver } from '../test/webhook-receiver';
 import { startSmtpSink, type SmtpSink } from '../local/smtp-sink';
 import { insertRule } from '../adapters/postgres/alert-rules-store';
 import { verifySignature } from '../core/webhook';
 
-let env: TestEnv;
-let tenant: TestTenant;
 let hooks: WebhookReceiver;
 let smtp: SmtpSink;
 const ruleId = randomUUID();
@@ -15,8 +13,9 @@ const ruleId = randomUUID();
 beforeAll(async () => {
   hooks = await startWebhookReceiver();
   smtp = await startSmtpSink({ port: 0, dir: null });
-  env = await createTestEnv('clialerts', {}, { topics: false });
-  tenant = await env.createTenant();
+});
+const { env, tenant } = useTestEnv('clialerts', { topics: false, tenants: 1 });
+beforeAll(async () => {
   await insertRule(env.adapters.sql, tenant.id, ruleId, null, {
     name: 'Checkout failures',
     event_type: 'checkout_failed',
@@ -33,7 +32,6 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await env?.cleanup();
   await hooks?.stop();
   await smtp?.stop();
 });

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { childEnv, ROOT, runCli, type CliResult } from '../test/child-process';
-import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../test/harness';
+import { useTestEnv, eventually } from '../test/harness';
 import { mskBatch, rawEvent } from '../test/builders';
 import { createAggregateHandler } from '../functions/aggregate/handler';
 import { hostKafkaFunction } from '../local/consumers';
@@ -9,19 +9,16 @@ import { deadLetterMessage } from '../core/dead-letter';
 import { encodeRawEvent } from '../core/raw-event';
 import { partitionRanges, readFromStart, type TopicRecord } from '../adapters/kafka/dlq';
 import type { RunningConsumerGroup } from '../adapters/kafka/consumer-group';
+import { rollupTotal, storedEventCount } from '../test/reads';
 
-let env: TestEnv;
-let tenant: TestTenant;
+const { env, tenant } = useTestEnv('clidlq', { tenants: 1 });
 let rawTopic: string;
 let dlqTopic: string;
 
-beforeAll(async () => {
-  env = await createTestEnv('clidlq');
-  tenant = await env.createTenant();
+beforeAll(() => {
   rawTopic = env.config.kafka.topics.eventsRaw;
   dlqTopic = env.config.kafka.topics.eventsDlq;
 });
-afterAll(() => env?.cleanup());
 
 function cli(...args: string[]): Promise<CliResult> {
   return cliWith({}, ...args);
@@ -82,10 +79,7 @@ async function caughtUp(): Promise<void> {
 }
 
 async function storedCount(eventType: string): Promise<number> {
-  const [row] = await env.adapters.sql<
-    { n: number }[]
-  >`select count(*)::int as n from events where tenant_id = ${tenant.id} and event_type = ${eventType}`;
-  return row!.n;
+  return storedEventCount(env.adapters.sql, tenant.id, eventType);
 }
 
 describe('cli dlq', () => {
@@ -192,9 +186,7 @@ describe('cli dlq', () => {
 
       await caughtUp();
       expect(await storedCount('redrive_valid')).toBe(2); // the new event once, the copy not again
-      const [rollup] = await env.adapters.sql<{ n: string }[]>`
-        select sum(value)::text as n from rollups where tenant_id = ${tenant.id} and event_type = 'redrive_valid' and interval = '1d'`;
-      expect(Number(rollup!.n)).toBe(2);
+      expect(await rollupTotal(env.adapters.sql, tenant.id, { eventType: 'redrive_valid' })).toBe(2);
 
       // A second redrive of the same entries sends nothing.
       const rawEnds = await ends(rawTopic);

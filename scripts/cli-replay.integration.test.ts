@@ -1,21 +1,16 @@
 import { runCli, type CliResult } from '../test/child-process';
-import { createTestEnv, type TestEnv, type TestTenant } from '../test/harness';
+import { useTestEnv, type TestTenant } from '../test/harness';
 import { rawEvent } from '../test/builders';
 import { metricMismatches } from '../test/recompute';
 import { encodeRawEvent } from '../core/raw-event';
 import { partitionRanges } from '../adapters/kafka/dlq';
+import { rollupTotal, storedEventCount } from '../test/reads';
 
 const N = 200;
-let env: TestEnv;
-let tenant: TestTenant;
-let other: TestTenant;
-
-beforeAll(async () => {
-  env = await createTestEnv('replay');
-  tenant = await env.createTenant();
-  other = await env.createTenant();
-});
-afterAll(() => env?.cleanup());
+const {
+  env,
+  tenants: [tenant, other],
+} = useTestEnv('replay', { tenants: 2 });
 
 function cli(...args: string[]): Promise<CliResult> {
   return runCli(env.config, args);
@@ -28,10 +23,11 @@ async function replay(...args: string[]) {
 }
 
 async function counts(t: TestTenant) {
-  const [row] = await env.adapters.sql<{ events: number; rollup: string | null }[]>`
-    select (select count(*)::int from events where tenant_id = ${t.id} and event_type = 'replayed') as events,
-           (select sum(value)::text from rollups where tenant_id = ${t.id} and event_type = 'replayed' and metric = 'count' and interval = '1d') as rollup`;
-  return { events: row!.events, rollup: Number(row!.rollup ?? 0) };
+  const sql = env.adapters.sql;
+  return {
+    events: await storedEventCount(sql, t.id, 'replayed'),
+    rollup: await rollupTotal(sql, t.id, { eventType: 'replayed' }),
+  };
 }
 
 async function forget(t: TestTenant) {

@@ -1,13 +1,8 @@
 import { runCli, type CliResult } from '../test/child-process';
-import { createTestEnv, type TestEnv } from '../test/harness';
+import { useTestEnv } from '../test/harness';
 import { createKeyResolver } from '../adapters/key-resolver';
 
-let env: TestEnv;
-
-beforeAll(async () => {
-  env = await createTestEnv('cli', {}, { topics: false });
-});
-afterAll(() => env?.cleanup());
+const { env } = useTestEnv('cli', { topics: false });
 
 function cli(...args: string[]): Promise<CliResult> {
   return runCli(env.config, args);

@@ -2,33 +2,18 @@
 // defect 2: it used to lose events as retries_exhausted when its ~1 MB batches did not fit Kafka), from several
 // tenants at once; every tracked event stored once.
 import fc from 'fast-check';
-import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../test/harness';
-import { startLocalRuntime, type LocalRuntime } from '../local/runtime';
+import { useTestEnv, eventually, type TestTenant } from '../test/harness';
 import { CustomerSignal, type CustomerSignalError } from './src';
+import { storedEventIds } from '../test/reads';
 
-let env: TestEnv;
-let runtime: LocalRuntime;
-let tenants: TestTenant[];
-
-beforeAll(async () => {
-  env = await createTestEnv('sdklimits', {
-    RATE_LIMIT_EVENTS_PER_SECOND: '10000000',
-    RATE_LIMIT_BURST: '10000000',
-    KAFKA_SEND_TIMEOUT: '20s',
-  });
-  tenants = await Promise.all([env.createTenant(), env.createTenant(), env.createTenant()]);
-  runtime = await startLocalRuntime(env.adapters, { port: 0, web: false, scheduler: false });
-});
-afterAll(async () => {
-  await runtime?.stop();
-  await env?.cleanup();
+const { env, runtime, tenants } = useTestEnv('sdklimits', {
+  overrides: { RATE_LIMIT_EVENTS_PER_SECOND: '10000000', RATE_LIMIT_BURST: '10000000', KAFKA_SEND_TIMEOUT: '20s' },
+  tenants: 3,
+  runtime: true,
 });
 
 async function storedIds(tenant: TestTenant, eventType: string): Promise<string[]> {
-  const rows = await env.adapters.sql<
-    { id: string }[]
-  >`select event_id as id from events where tenant_id = ${tenant.id} and event_type = ${eventType}`;
-  return rows.map((r) => r.id);
+  return storedEventIds(env.adapters.sql, tenant.id, eventType);
 }
 
 let run = 0;

@@ -1,9 +1,9 @@
 // The SDK against the real service: local runtime, Kafka, Postgres and Redis.
 import { build } from 'esbuild';
 import { join } from 'node:path';
-import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../test/harness';
+import { createTestEnv, useTestEnv, eventually } from '../test/harness';
 import { call } from '../test/builders';
-import { startLocalRuntime, type LocalRuntime } from '../local/runtime';
+import { startLocalRuntime } from '../local/runtime';
 import { launchBrowser } from '../frontend/e2e/browser';
 import {
   CustomerSignal,
@@ -14,19 +14,7 @@ import {
   type FetchLike,
 } from './src';
 
-let env: TestEnv;
-let runtime: LocalRuntime;
-let tenant: TestTenant;
-
-beforeAll(async () => {
-  env = await createTestEnv('sdk');
-  tenant = await env.createTenant();
-  runtime = await startLocalRuntime(env.adapters, { port: 0, web: false, scheduler: false });
-});
-afterAll(async () => {
-  await runtime?.stop();
-  await env?.cleanup();
-});
+const { runtime, tenant } = useTestEnv('sdk', { tenants: 1, runtime: true });
 
 function newClient(
   over: Partial<CustomerSignalOptions> = {},

@@ -17,12 +17,12 @@ import type { IConstruct } from 'constructs';
 import { CustomerSignalStack } from '../lib/customersignal-stack';
 import type { Admin } from '../lib/admin';
 import { MIGRATIONS_PATH } from '../lib/migrations';
-import { createTestEnv, type TestEnv } from './harness';
+import { useTestEnv } from './harness';
 import { dropDatabase, ensureDatabase } from '../adapters/postgres/client';
-import { deleteTopics } from '../adapters/kafka/topics';
 import { toConsumedRecord, type ConsumedRecord } from '../adapters/kafka/consumer-group';
 import { toMskEvent } from '../core/msk-event';
 import { ADMIN_FUNCTION_OUTPUT } from '../adapters/aws/admin-output';
+import { storedEventCount } from './reads';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..');
@@ -32,12 +32,20 @@ const ACCOUNT = '111111111111';
 type Fn = { name: string; handler: string; dir: string; env: Record<string, string> };
 type TemplateResource = { Type: string; Properties: Record<string, any> };
 
-let env: TestEnv;
 let outdir: string;
 let work: string;
 const fns = new Map<string, Fn>();
 const dropAfter: string[] = [];
 const tenantIds: string[] = [];
+// The bundled topics function creates the run's topics (cleanup removes them); the tenants the admin function
+// makes and the database of the migrations run are this file's to remove.
+const { env } = useTestEnv('bundles', {
+  topics: 'remove',
+  beforeCleanup: async (env) => {
+    await env.deleteTenantKeys(tenantIds);
+    for (const url of dropAfter) await dropDatabase(url).catch(() => undefined);
+  },
+});
 let synthMs = 0;
 /** Outputs of the stateless stack (`CustomerSignal`), where `customersignal --aws <stack>` looks. */
 let outputs: Record<string, { Value: unknown }> = {};
@@ -262,7 +270,6 @@ function hasNodeModulesAbove(dir: string): string | undefined {
 }
 
 beforeAll(async () => {
-  env = await createTestEnv('bundles', {}, { topics: false });
   work = mkdtempSync(join(tmpdir(), 'cs-bundles-'));
   outdir = mkdtempSync(join(tmpdir(), 'cs-bundles-cdkout-'));
 
@@ -328,24 +335,9 @@ beforeAll(async () => {
   }
 }, 600_000);
 
-afterAll(async () => {
-  for (const id of tenantIds) {
-    const keys = await env.adapters.redis.keys(`{${id}}:*`);
-    if (keys.length > 0) await env.adapters.redis.del(...keys);
-  }
-  if (env) {
-    await deleteTopics(env.adapters.kafka, Object.values(env.config.kafka.topics)).catch(() => undefined);
-    const admin = env.adapters.kafka.admin();
-    await admin
-      .connect()
-      .then(() => admin.deleteGroups([env.config.kafka.groups.aggregate, env.config.kafka.groups.alert]))
-      .catch(() => undefined);
-    await admin.disconnect().catch(() => undefined);
-  }
-  for (const url of dropAfter) await dropDatabase(url).catch(() => undefined);
-  await env?.cleanup();
+afterAll(() => {
   for (const dir of [work, outdir]) if (dir) rmSync(dir, { recursive: true, force: true });
-}, 120_000);
+});
 
 describe('the synthesized Lambda bundles, loaded alone and invoked with AWS event shapes', () => {
   let keys: { ingest: string; read: string };
@@ -455,10 +447,7 @@ describe('the synthesized Lambda bundles, loaded alone and invoked with AWS even
     const { event, count } = await mskBatchOf(env.config.kafka.topics.eventsRaw);
     expect(count).toBe(2);
     await invoke('aggregate', event);
-    const [row] = await env.adapters.sql<
-      { n: number }[]
-    >`select count(*)::int as n from events where tenant_id = ${tenantIds[0]!}`;
-    expect(row!.n).toBe(2);
+    expect(await storedEventCount(env.adapters.sql, tenantIds[0]!)).toBe(2);
   });
 
   it('query: API Gateway v2 GET /v1/events and /v1/metrics show what was aggregated', async () => {

@@ -1,4 +1,4 @@
-import { createTestEnv, type TestEnv } from '../../test/harness';
+import { useTestEnv } from '../../test/harness';
 import { startDroppingProxy, type DroppingProxy } from '../../test/dropping-proxy';
 import { createKafka } from './client';
 import { createProducer, RecordTooLargeError, type EventLog, type OutMessage } from './producer';
@@ -6,15 +6,10 @@ import { deleteTopics } from './topics';
 import { openOffsetProducer } from './dlq';
 import { KAFKA_MAX_MESSAGE_BYTES } from './limits';
 
-let env: TestEnv;
 const extraTopics: string[] = [];
-
-beforeAll(async () => {
-  env = await createTestEnv('producer', { KAFKA_SEND_TIMEOUT: '3s' });
-});
-afterAll(async () => {
-  if (env) await deleteTopics(env.adapters.kafka, extraTopics).catch(() => undefined);
-  await env?.cleanup();
+const { env } = useTestEnv('producer', {
+  overrides: { KAFKA_SEND_TIMEOUT: '3s' },
+  beforeCleanup: (env) => deleteTopics(env.adapters.kafka, extraTopics).catch(() => undefined),
 });
 
 async function createTopic(

@@ -3,7 +3,7 @@
 // the same whatever order or partition its values were written in.
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { createTestEnv, type TestEnv } from '../../test/harness';
+import { useTestEnv } from '../../test/harness';
 import type { Sql } from './client';
 import {
   readQuantileBuckets,
@@ -26,16 +26,11 @@ import {
 } from '../../core/quantile-sketch';
 import type { Interval } from '../../core/intervals';
 
-let env: TestEnv;
+const { env } = useTestEnv('quantiles', { topics: false });
 let sql: Sql;
 
-beforeAll(async () => {
-  env = await createTestEnv('quantiles', {}, { topics: false });
+beforeAll(() => {
   sql = env.adapters.sql;
-});
-
-afterAll(async () => {
-  await env?.cleanup();
 });
 
 const finite = fc.double({ noNaN: true, noDefaultInfinity: true });

@@ -1,34 +1,23 @@
 // The admin function's handler (what lib/admin.ts deploys and `customersignal --aws` invokes), against the real
 // Postgres: the first tenant and its key, then events through the local runtime with that key.
 import fc from 'fast-check';
-import { createTestEnv, eventually, type TestEnv } from '../../test/harness';
+import { useTestEnv, eventually } from '../../test/harness';
 import { call } from '../../test/builders';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 import { buildCli } from '../../scripts/cli';
 import { ADMIN_COMMANDS } from './commands';
 import { createAdminHandler, type AdminResponse } from './handler';
+import { listTenants } from '../../adapters/postgres/tenants-store';
 
-let env: TestEnv;
-let runtime: LocalRuntime;
-let admin: (event: unknown) => Promise<AdminResponse>;
 const created: string[] = [];
+const { env, runtime } = useTestEnv('admin', { runtime: true, beforeCleanup: (env) => env.deleteTenantKeys(created) });
+let admin: (event: unknown) => Promise<AdminResponse>;
 
-beforeAll(async () => {
-  env = await createTestEnv('admin');
+beforeAll(() => {
   admin = createAdminHandler({
     tenants: env.adapters.tenants,
     apiKeys: env.adapters.apiKeys,
     retentionMs: env.config.limits.retentionMs,
   });
-  runtime = await startLocalRuntime(env.adapters, { port: 0, web: false, scheduler: false });
-});
-afterAll(async () => {
-  await runtime?.stop();
-  for (const id of created) {
-    const keys = await env.adapters.redis.keys(`{${id}}:*`);
-    if (keys.length > 0) await env.adapters.redis.del(...keys);
-  }
-  await env?.cleanup();
 });
 
 const slugOf = (name: string) => `${name}-${env.runId.slice(-8)}`.replace(/_/g, '-');
@@ -151,7 +140,7 @@ describe('admin function', () => {
         if (answer.ok && (p as { command?: string }).command === 'tenant create') {
           const data = answer.data as { id: string; slug: string; name: string };
           created.push(data.id);
-          const [row] = await env.adapters.sql<{ name: string }[]>`select name from tenants where id = ${data.id}`;
+          const row = (await listTenants(env.adapters.sql)).find((t) => t.id === data.id);
           expect(row!.name).toBe((p as { name?: string }).name ?? data.slug);
         }
         if (!answer.ok) expect(answer.error).toMatch(/\S/);

@@ -1,30 +1,29 @@
-import { createTestEnv, type TestEnv, type TestTenant } from '../../test/harness';
+import { useTestEnv } from '../../test/harness';
 import { mskBatch, rawEvent } from '../../test/builders';
 import { createAggregateHandler } from './handler';
 import { rollupCacheKey } from '../../adapters/redis/rollup-cache';
 import { bucketStart } from '../../core/intervals';
+import type { Interval } from '../../core/intervals';
+import { readRollups } from '../../adapters/postgres/aggregate-store';
+import { storedEventCount, storedEvents } from '../../test/reads';
 
-let env: TestEnv;
-let tenant: TestTenant;
-
-beforeAll(async () => {
-  env = await createTestEnv('aggregate');
-  tenant = await env.createTenant();
-});
-afterAll(() => env?.cleanup());
+const { env, tenant } = useTestEnv('aggregate', { tenants: 1 });
 
 async function storedCount(eventType: string): Promise<number> {
-  const [row] = await env.adapters.sql<
-    { n: number }[]
-  >`select count(*)::int as n from events where tenant_id = ${tenant.id} and event_type = ${eventType}`;
-  return row!.n;
+  return storedEventCount(env.adapters.sql, tenant.id, eventType);
 }
 
-async function rollup(eventType: string, interval: string, bucketMs: number) {
-  const [row] = await env.adapters.sql<{ value: string; version: string }[]>`
-    select value::text, version::text from rollups
-    where tenant_id = ${tenant.id} and event_type = ${eventType} and interval = ${interval} and bucket_start = ${new Date(bucketMs)}`;
-  return row ? { value: Number(row.value), version: Number(row.version) } : undefined;
+async function rollup(eventType: string, interval: Interval, bucketMs: number) {
+  const key = {
+    tenantId: tenant.id,
+    projectId: tenant.project.id,
+    eventType,
+    metric: 'count' as const,
+    interval,
+    bucketMs,
+  };
+  const [row] = await readRollups(env.adapters.sql, [key]);
+  return row ? { value: row.value, version: row.version } : undefined;
 }
 
 function cacheKey(eventType: string, interval: '1m' | '10s', bucketMs: number) {
@@ -66,9 +65,7 @@ describe('aggregate handler', () => {
       v: String(afterFirst!.version),
       n: '2',
     });
-    const [kept] = await env.adapters.sql<
-      { properties: unknown }[]
-    >`select properties from events where tenant_id = ${tenant.id} and event_id = ${a.eventId}`;
+    const [kept] = await storedEvents(env.adapters.sql, tenant.id, { eventIds: [a.eventId] });
     expect(kept!.properties).toEqual({ copy: 'first' });
   });
 

@@ -1,4 +1,4 @@
-import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../../test/harness';
+import { useTestEnv, eventually } from '../../test/harness';
 import { mskBatch, rawEvent } from '../../test/builders';
 import { createAggregateHandler } from './handler';
 import { decodeRawEvent, encodeRawEvent } from '../../core/raw-event';
@@ -8,27 +8,16 @@ import { createDeadLetterStore } from '../../adapters/postgres/dead-letters';
 import { hostKafkaFunction } from '../../local/consumers';
 import { freePort } from '../../scripts/kafka/broker';
 import { readFromStart } from '../../adapters/kafka/dlq';
+import { rollupTotal, storedEventCount } from '../../test/reads';
 
-let env: TestEnv;
-let tenant: TestTenant;
-
-beforeAll(async () => {
-  env = await createTestEnv('poison', { AGGREGATE_MAX_RECORD_ATTEMPTS: '3' });
-  tenant = await env.createTenant();
-});
-afterAll(() => env?.cleanup());
+const { env, tenant } = useTestEnv('poison', { overrides: { AGGREGATE_MAX_RECORD_ATTEMPTS: '3' }, tenants: 1 });
 
 async function storedCount(eventType: string): Promise<number> {
-  const [row] = await env.adapters.sql<
-    { n: number }[]
-  >`select count(*)::int as n from events where tenant_id = ${tenant.id} and event_type = ${eventType}`;
-  return row!.n;
+  return storedEventCount(env.adapters.sql, tenant.id, eventType);
 }
 
 async function rollupCount(eventType: string): Promise<number> {
-  const [row] = await env.adapters.sql<{ n: string }[]>`
-    select coalesce(sum(value), 0)::text as n from rollups where tenant_id = ${tenant.id} and event_type = ${eventType} and interval = '1d'`;
-  return Number(row!.n);
+  return rollupTotal(env.adapters.sql, tenant.id, { eventType });
 }
 
 async function attemptsOf(topic: string, partition: number, offset: number) {

@@ -1,19 +1,16 @@
 // The alert engine end to end as a user meets it: a rule created over the API, events sent to POST /v1/events, the
 // real pipeline (Kafka → aggregate → metric_updates → alert consumer → outbox → delivery) to a real HTTP receiver
 // and a real SMTP server. The engine's clock is injected, so windows and lateness pass in moments.
-import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../../test/harness';
+import { useTestEnv, eventually, type TestTenant } from '../../test/harness';
 import { call, mskBatch, rawEvent } from '../../test/builders';
 import { startWebhookReceiver, type WebhookReceiver } from '../../test/webhook-receiver';
 import { startSmtpSink, type SmtpSink } from '../../local/smtp-sink';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 import { createAggregateHandler } from '../aggregate/handler';
 import { verifySignature } from '../../core/webhook';
+import { currentStates } from '../../adapters/postgres/alert-store';
+import { rollupTotal } from '../../test/reads';
 
 const MIN = 60_000;
-let env: TestEnv;
-let tenant: TestTenant;
-let other: TestTenant;
-let runtime: LocalRuntime;
 let hooks: WebhookReceiver;
 let smtp: SmtpSink;
 /** The engine's clock: real time plus a shift the test moves forward. */
@@ -23,22 +20,23 @@ const now = () => Date.now() + shift;
 beforeAll(async () => {
   hooks = await startWebhookReceiver();
   smtp = await startSmtpSink({ port: 0, dir: null });
-  env = await createTestEnv('alerts', {
+});
+const {
+  env,
+  runtime,
+  tenants: [tenant, other],
+} = useTestEnv('alerts', {
+  overrides: () => ({
     SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
     ALERT_TICK: '200ms',
     DISPATCH_TICK: '200ms',
     ALERT_ALLOWED_LATENESS: '30s',
-  });
-  tenant = await env.createTenant();
-  other = await env.createTenant();
-  runtime = await startLocalRuntime(
-    { ...env.adapters, now },
-    { port: 0, web: false, scheduler: false, consumers: true, alerts: true, dispatch: true },
-  );
-}, 60_000);
+  }),
+  tenants: 2,
+  runtime: { consumers: true, alerts: true, dispatch: true },
+  adapters: (env) => ({ ...env.adapters, now }),
+});
 afterAll(async () => {
-  await runtime?.stop();
-  await env?.cleanup();
   await hooks?.stop();
   await smtp?.stop();
 });
@@ -56,18 +54,14 @@ async function send(t: TestTenant, eventType: string, n: number, extra: Record<s
 }
 
 async function counted(t: TestTenant, eventType: string): Promise<number> {
-  const [row] = await env.adapters.sql<{ n: string | null }[]>`
-    select sum(value)::text as n from rollups where tenant_id = ${t.id} and event_type = ${eventType} and metric = 'count' and interval = '1d'`;
-  return Number(row!.n ?? 0);
+  return rollupTotal(env.adapters.sql, t.id, { eventType });
 }
 
 /** Waits until the rule was evaluated with the given value (the alert consumer saw the data). */
 async function evaluatedAt(ruleId: string, value: number) {
   await eventually(
     async () => {
-      const [s] = await env.adapters.sql<
-        { value: number | null }[]
-      >`select value from alert_states where rule_id = ${ruleId}`;
+      const s = (await currentStates(env.adapters.sql, tenant.id)).get(ruleId);
       return s?.value === value ? true : undefined;
     },
     20_000,
@@ -202,9 +196,7 @@ it('a batch redelivered to the aggregate path does not fire a rule the deduplica
   await new Promise((r) => setTimeout(r, 500));
   expect(await counted(tenant, 'dup_check')).toBe(3);
   expect(hooks.received.filter((h) => h.json.rule_id === created.body.id)).toHaveLength(0);
-  const [state] = await env.adapters.sql<
-    { state: string }[]
-  >`select state from alert_states where rule_id = ${created.body.id}`;
+  const state = (await currentStates(env.adapters.sql, tenant.id)).get(created.body.id);
   expect(state!.state).toBe('ok');
 }, 60_000);
 

@@ -1,7 +1,7 @@
 // The dispatcher against a real HTTP receiver and a real SMTP server: retries with backoff on non-2xx and on a dead
 // mail server, the same delivery id on every attempt, each attempt recorded, giving up after the last attempt, and
 // the deployed target policy refusing loopback addresses. The clock is injected.
-import { createTestEnv, type TestEnv, type TestTenant } from '../../test/harness';
+import { useTestEnv } from '../../test/harness';
 import { startWebhookReceiver, type WebhookReceiver } from '../../test/webhook-receiver';
 import { startSmtpSink } from '../../local/smtp-sink';
 import { freePort } from '../../scripts/kafka/broker';
@@ -16,8 +16,6 @@ import type { StoredRuleSpec, Channel } from '../../core/alert-rule';
 import type { Adapters } from '../../adapters';
 import { randomUUID } from 'node:crypto';
 
-let env: TestEnv;
-let tenant: TestTenant;
 let hooks: WebhookReceiver;
 let clock = Date.now();
 let deps: Adapters;
@@ -26,16 +24,15 @@ let smtpPort: number;
 beforeAll(async () => {
   hooks = await startWebhookReceiver();
   smtpPort = await freePort(); // nothing listens there until the test starts a server
-  env = await createTestEnv('dispatch', {
-    DISPATCH_MAX_ATTEMPTS: '3',
-    WEBHOOK_TIMEOUT: '2s',
-    SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
-  });
-  tenant = await env.createTenant();
+});
+const { env, tenant } = useTestEnv('dispatch', {
+  overrides: () => ({ DISPATCH_MAX_ATTEMPTS: '3', WEBHOOK_TIMEOUT: '2s', SMTP_URL: `smtp://127.0.0.1:${smtpPort}` }),
+  tenants: 1,
+});
+beforeAll(() => {
   deps = { ...env.adapters, now: () => clock };
 });
 afterAll(async () => {
-  await env?.cleanup();
   await hooks?.stop();
 });
 

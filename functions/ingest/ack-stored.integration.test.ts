@@ -10,12 +10,20 @@
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../../test/harness';
+import { useTestEnv, eventually, type TestTenant } from '../../test/harness';
 import { call } from '../../test/builders';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
+import { rollupTotalsByType, storedEvents } from '../../test/reads';
 
-let env: TestEnv;
-let runtime: LocalRuntime;
+const { env, runtime, tenants } = useTestEnv('ackstored', {
+  overrides: {
+    RATE_LIMIT_EVENTS_PER_SECOND: '10000000',
+    RATE_LIMIT_BURST: '10000000',
+    CATALOG_MAX_PROPERTIES: '100000',
+    CATALOG_MAX_EVENT_TYPES: '1000000',
+  },
+  tenants: 3,
+  runtime: true,
+});
 interface Sender {
   tenant: TestTenant;
   writeKey: string;
@@ -23,22 +31,9 @@ interface Sender {
 let senders: Sender[];
 
 beforeAll(async () => {
-  env = await createTestEnv('ackstored', {
-    RATE_LIMIT_EVENTS_PER_SECOND: '10000000',
-    RATE_LIMIT_BURST: '10000000',
-    CATALOG_MAX_PROPERTIES: '100000',
-    CATALOG_MAX_EVENT_TYPES: '1000000',
-  });
   senders = [];
-  for (let i = 0; i < 3; i++) {
-    const tenant = await env.createTenant();
+  for (const tenant of tenants)
     senders.push({ tenant, writeKey: await env.createKey(tenant, ['ingest'], tenant.project.id) });
-  }
-  runtime = await startLocalRuntime(env.adapters, { port: 0, web: false, scheduler: false });
-});
-afterAll(async () => {
-  await runtime?.stop();
-  await env?.cleanup();
 });
 
 // ---- strings over the whole of Unicode -------------------------------------------------------------------
@@ -380,13 +375,6 @@ async function send(sender: Sender, req: Req): Promise<Expected[]> {
   return out;
 }
 
-interface Row {
-  event_id: string;
-  event_type: string;
-  properties: unknown;
-  context: unknown;
-}
-
 async function verify(expected: Expected[]) {
   const byTenant = new Map<string, Expected[]>();
   for (const e of expected) byTenant.set(e.tenantId, [...(byTenant.get(e.tenantId) ?? []), e]);
@@ -394,17 +382,13 @@ async function verify(expected: Expected[]) {
     const ids = events.map((e) => e.eventId);
     const rows = await eventually(
       async () => {
-        const r = await env.adapters.sql<
-          Row[]
-        >`select event_id, event_type, properties, context from events where tenant_id = ${tenantId} and event_id = any(${ids})`;
+        const r = await storedEvents(env.adapters.sql, tenantId, { eventIds: ids });
         return r.length >= ids.length ? r : undefined;
       },
       30_000,
       200,
     ).catch(async (e) => {
-      const r = await env.adapters.sql<
-        Row[]
-      >`select event_id, event_type, properties, context from events where tenant_id = ${tenantId} and event_id = any(${ids})`;
+      const r = await storedEvents(env.adapters.sql, tenantId, { eventIds: ids });
       const found = new Set(r.map((x) => x.event_id));
       throw new Error(
         `${(e as Error).message}: ${ids.length - r.length} accepted events missing from the raw store, e.g. ${JSON.stringify(events.filter((x) => !found.has(x.eventId)).slice(0, 3))}`,
@@ -432,9 +416,7 @@ async function verifyCounts(all: Expected[]) {
     for (const e of all) if (e.tenantId === tenant.id) want.set(e.eventType, (want.get(e.eventType) ?? 0) + 1);
     const got = await eventually(
       async () => {
-        const rows = await env.adapters.sql<{ event_type: string; n: string }[]>`
-        select event_type, sum(value)::text as n from rollups where tenant_id = ${tenant.id} and metric = 'count' and interval = '1m' group by 1`;
-        const m = new Map(rows.map((r) => [r.event_type, Number(r.n)]));
+        const m = await rollupTotalsByType(env.adapters.sql, tenant.id, { interval: '1m' });
         const total = [...m.values()].reduce((a, b) => a + b, 0);
         return total >= all.filter((e) => e.tenantId === tenant.id).length ? m : undefined;
       },

@@ -2,14 +2,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../../test/harness';
+import { useTestEnv, eventually } from '../../test/harness';
 import { call } from '../../test/builders';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 import { ensureKafkaJars, freePort, startBroker, type RunningBroker } from '../../scripts/kafka/broker';
 
-let env: TestEnv;
-let runtime: LocalRuntime;
-let tenant: TestTenant;
 let broker: RunningBroker;
 let port: number;
 const dataDir = mkdtempSync(join(tmpdir(), 'cs-outage-kafka-'));
@@ -22,17 +18,13 @@ beforeAll(async () => {
   await ensureKafkaJars();
   port = await freePort();
   broker = await startOwnBroker();
-  env = await createTestEnv('outage', {
-    KAFKA_BROKERS: broker.brokers,
-    KAFKA_SEND_TIMEOUT: '2s',
-    KAFKA_MAX_QUEUED_EVENTS: '2000',
-  });
-  tenant = await env.createTenant();
-  runtime = await startLocalRuntime(env.adapters, { port: 0, web: false, scheduler: false, consumers: false });
+});
+const { env, runtime, tenant } = useTestEnv('outage', {
+  overrides: () => ({ KAFKA_BROKERS: broker.brokers, KAFKA_SEND_TIMEOUT: '2s', KAFKA_MAX_QUEUED_EVENTS: '2000' }),
+  tenants: 1,
+  runtime: { consumers: false },
 });
 afterAll(async () => {
-  await runtime?.stop();
-  await env?.cleanup();
   await broker?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });

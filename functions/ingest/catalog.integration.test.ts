@@ -1,8 +1,7 @@
 // The event catalog end to end: registration in open mode, strict mode, declarations, caps, violations, isolation.
 import postgres from 'postgres';
-import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../../test/harness';
+import { useTestEnv, eventually } from '../../test/harness';
 import { call } from '../../test/builders';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 import { acceptEvents } from './accept-events';
 import { createCatalogRegistry } from '../../adapters/catalog/registry';
 import { loadCatalog, writeCatalog } from '../../adapters/postgres/catalog-store';
@@ -11,20 +10,10 @@ import type { Sql } from '../../adapters/postgres/client';
 const MAX_TYPES = 5;
 const MAX_PROPERTIES = 4;
 
-let env: TestEnv;
-let runtime: LocalRuntime;
-
-beforeAll(async () => {
-  env = await createTestEnv('catalog', {
-    CATALOG_MAX_EVENT_TYPES: String(MAX_TYPES),
-    CATALOG_MAX_PROPERTIES: String(MAX_PROPERTIES),
-  });
+const { env, runtime } = useTestEnv('catalog', {
+  overrides: { CATALOG_MAX_EVENT_TYPES: String(MAX_TYPES), CATALOG_MAX_PROPERTIES: String(MAX_PROPERTIES) },
   // Consumers on: count_24h comes from the hourly rollups the aggregate step writes.
-  runtime = await startLocalRuntime(env.adapters, { port: 0, web: false, scheduler: false });
-});
-afterAll(async () => {
-  await runtime?.stop();
-  await env?.cleanup();
+  runtime: true,
 });
 
 const post = (key: string, events: unknown[]) => call(runtime.url, '/v1/events', { key, json: { events } });

@@ -1,23 +1,15 @@
 import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
-import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../../test/harness';
+import { createTestEnv, useTestEnv, eventually } from '../../test/harness';
 import { call } from '../../test/builders';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
+import { startLocalRuntime } from '../../local/runtime';
 import { startConsumerGroup } from '../../adapters/kafka/consumer-group';
 import { createRateLimiter } from '../../adapters/redis/rate-limiter';
 
-let env: TestEnv;
-let runtime: LocalRuntime;
-let tenant: TestTenant;
-
-beforeAll(async () => {
-  env = await createTestEnv('contract', { API_KEY_CACHE_TTL: '300ms' });
-  tenant = await env.createTenant();
-  runtime = await startLocalRuntime(env.adapters, { port: 0, web: false, scheduler: false, consumers: false });
-});
-afterAll(async () => {
-  await runtime?.stop();
-  await env?.cleanup();
+const { env, runtime, tenant } = useTestEnv('contract', {
+  overrides: { API_KEY_CACHE_TTL: '300ms' },
+  tenants: 1,
+  runtime: { consumers: false },
 });
 
 const post = (opts: Parameters<typeof call>[2]) =>

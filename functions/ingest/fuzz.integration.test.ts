@@ -2,27 +2,18 @@
 // invalid event accepted, every valid event next to them still accepted.
 import fc from 'fast-check';
 import { gzipSync } from 'node:zlib';
-import { createTestEnv, type TestEnv, type TestTenant } from '../../test/harness';
+import { useTestEnv } from '../../test/harness';
 import { call } from '../../test/builders';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 
-let env: TestEnv;
-let runtime: LocalRuntime;
-let tenant: TestTenant;
-
-beforeAll(async () => {
+const { runtime, tenant } = useTestEnv('fuzz', {
   // Random property names on four event types would reach the catalog's property cap (catalog_limit): not what this tests.
-  env = await createTestEnv('fuzz', {
+  overrides: {
     RATE_LIMIT_EVENTS_PER_SECOND: '10000000',
     RATE_LIMIT_BURST: '10000000',
     CATALOG_MAX_PROPERTIES: '100000',
-  });
-  tenant = await env.createTenant();
-  runtime = await startLocalRuntime(env.adapters, { port: 0, web: false, scheduler: false, consumers: false });
-});
-afterAll(async () => {
-  await runtime?.stop();
-  await env?.cleanup();
+  },
+  tenants: 1,
+  runtime: { consumers: false },
 });
 
 const NOW = Date.now();

@@ -6,56 +6,50 @@
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../../test/harness';
+import { useTestEnv, eventually, type TestTenant } from '../../test/harness';
 import { call } from '../../test/builders';
 import { startDroppingProxy, type DroppingProxy } from '../../test/dropping-proxy';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 import { createKafka } from '../../adapters/kafka/client';
 import { createProducer, type EventLog } from '../../adapters/kafka/producer';
 import type { Adapters } from '../../adapters';
+import { rollupTotal, storedEventCount, storedEventIds } from '../../test/reads';
 
-let env: TestEnv;
 let proxy: DroppingProxy;
 let log: EventLog;
-let runtime: LocalRuntime;
-let big: TestTenant;
-let small: TestTenant[];
-/** Events answered as accepted, per tenant. */
-const accepted = new Map<string, Set<string>>();
-
-beforeAll(async () => {
-  env = await createTestEnv('kafkalimits', {
+const {
+  env,
+  runtime,
+  tenants: [big, ...small],
+} = useTestEnv('kafkalimits', {
+  overrides: {
     RATE_LIMIT_EVENTS_PER_SECOND: '10000000',
     RATE_LIMIT_BURST: '10000000',
     // A generous deadline: this machine is shared; the test is about sizes and closed connections, not speed.
     KAFKA_SEND_TIMEOUT: '20s',
-  });
-  [big, ...small] = (await Promise.all([
-    env.createTenant(),
-    env.createTenant(),
-    env.createTenant(),
-    env.createTenant(),
-  ])) as [TestTenant, ...TestTenant[]];
-  proxy = await startDroppingProxy(env.config.kafka.brokers[0]!);
-  // The ingest producer (and the aggregate step's own writes) go through the proxy; the consumer reads directly.
-  const kafka = createKafka({
-    ...env.config.kafka,
-    clientId: `proxied-${env.runId}`,
-    socketFactory: proxy.socketFactory,
-  });
-  log = createProducer(kafka, {
-    sendTimeoutMs: env.config.kafka.sendTimeoutMs,
-    maxQueuedMessages: env.config.kafka.maxQueuedEvents,
-  });
-  const adapters: Adapters = { ...env.adapters, log };
-  runtime = await startLocalRuntime(adapters, { port: 0, web: false, scheduler: false });
+  },
+  tenants: 4,
+  runtime: true,
+  adapters: async (env): Promise<Adapters> => {
+    proxy = await startDroppingProxy(env.config.kafka.brokers[0]!);
+    // The ingest producer (and the aggregate step's own writes) go through the proxy; the consumer reads directly.
+    const kafka = createKafka({
+      ...env.config.kafka,
+      clientId: `proxied-${env.runId}`,
+      socketFactory: proxy.socketFactory,
+    });
+    log = createProducer(kafka, {
+      sendTimeoutMs: env.config.kafka.sendTimeoutMs,
+      maxQueuedMessages: env.config.kafka.maxQueuedEvents,
+    });
+    return { ...env.adapters, log };
+  },
+  beforeCleanup: async () => {
+    await log?.disconnect();
+    await proxy?.stop();
+  },
 });
-afterAll(async () => {
-  await runtime?.stop();
-  await log?.disconnect();
-  await proxy?.stop();
-  await env?.cleanup();
-});
+/** Events answered as accepted, per tenant. */
+const accepted = new Map<string, Set<string>>();
 
 const LIMITS = () => ({
   body: env.config.limits.maxBodyBytes,
@@ -214,24 +208,14 @@ describe('after all of the above', () => {
   it('has every accepted event in the raw store and in the metrics exactly once', async () => {
     for (const [tenantId, ids] of accepted) {
       await eventually(
-        async () => {
-          const [row] = await env.adapters.sql<{ n: number; distinct: number }[]>`
-          select count(*)::int as n, count(distinct event_id)::int as distinct from events where tenant_id = ${tenantId}`;
-          return row!.n >= ids.size ? row : undefined;
-        },
+        async () => ((await storedEventCount(env.adapters.sql, tenantId)) >= ids.size ? true : undefined),
         90_000,
         250,
       );
-      const [row] = await env.adapters.sql<{ n: number; distinct: number }[]>`
-        select count(*)::int as n, count(distinct event_id)::int as distinct from events where tenant_id = ${tenantId}`;
-      expect(row).toEqual({ n: ids.size, distinct: ids.size });
-      const stored = await env.adapters.sql<
-        { id: string }[]
-      >`select event_id::text as id from events where tenant_id = ${tenantId}`;
-      expect(stored.filter((r) => !ids.has(r.id))).toEqual([]);
-      const [metric] = await env.adapters.sql<{ total: number }[]>`
-        select coalesce(sum(value), 0)::int as total from rollups where tenant_id = ${tenantId} and metric = 'count' and interval = '1d'`;
-      expect(metric!.total).toBe(ids.size);
+      const stored = await storedEventIds(env.adapters.sql, tenantId);
+      expect({ n: stored.length, distinct: new Set(stored).size }).toEqual({ n: ids.size, distinct: ids.size });
+      expect(stored.filter((id) => !ids.has(id))).toEqual([]);
+      expect(await rollupTotal(env.adapters.sql, tenantId)).toBe(ids.size);
     }
   }, 180_000);
 });

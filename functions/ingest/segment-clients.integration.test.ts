@@ -7,24 +7,15 @@
 import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { randomUUID } from 'node:crypto';
-import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../../test/harness';
+import { useTestEnv, eventually } from '../../test/harness';
 import { call, type CallResult } from '../../test/builders';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
+import { storedEvents, type StoredEvent } from '../../test/reads';
 
-let env: TestEnv;
-let runtime: LocalRuntime;
-let tenant: TestTenant;
+const { env, runtime, tenant } = useTestEnv('segclients', { tenants: 1, runtime: true });
 let writeKey: string;
 
 beforeAll(async () => {
-  env = await createTestEnv('segclients');
-  tenant = await env.createTenant();
   writeKey = await env.createKey(tenant, ['ingest'], tenant.project.id);
-  runtime = await startLocalRuntime(env.adapters, { port: 0, web: false, scheduler: false });
-});
-afterAll(async () => {
-  await runtime?.stop();
-  await env?.cleanup();
 });
 
 const basic = () => `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`;
@@ -65,13 +56,8 @@ function rawPost(path: string, body: Buffer, headers: Record<string, string>): P
   });
 }
 
-async function stored(
-  eventType: string,
-): Promise<
-  { event_id: string; user_id: string; properties: Record<string, unknown>; context: Record<string, unknown> | null }[]
-> {
-  return env.adapters
-    .sql`select event_id, user_id, properties, context from events where tenant_id = ${tenant.id} and event_type = ${eventType} order by event_id`;
+async function stored(eventType: string): Promise<StoredEvent[]> {
+  return storedEvents(env.adapters.sql, tenant.id, { eventType });
 }
 
 async function countMetric(eventType: string): Promise<number> {
@@ -293,9 +279,7 @@ describe('POST /v1/events contract fixes', () => {
     const id = dated.body.event_ids[0] as string;
     const rows = await eventually(
       async () => {
-        const r = await env.adapters.sql<
-          { ts: Date }[]
-        >`select ts from events where tenant_id = ${tenant.id} and event_id = ${id}`;
+        const r = await storedEvents(env.adapters.sql, tenant.id, { eventIds: [id] });
         return r.length > 0 ? r : undefined;
       },
       30_000,

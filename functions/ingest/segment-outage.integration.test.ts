@@ -4,14 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Analytics } from '@segment/analytics-node';
-import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../../test/harness';
+import { useTestEnv, eventually } from '../../test/harness';
 import { call } from '../../test/builders';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
+import { startLocalRuntime } from '../../local/runtime';
 import { ensureKafkaJars, freePort, startBroker, type RunningBroker } from '../../scripts/kafka/broker';
 
-let env: TestEnv;
-let http: LocalRuntime;
-let tenant: TestTenant;
 let broker: RunningBroker;
 let port: number;
 const dataDir = mkdtempSync(join(tmpdir(), 'cs-segment-outage-kafka-'));
@@ -23,13 +20,17 @@ beforeAll(async () => {
   await ensureKafkaJars();
   port = await freePort();
   broker = await startOwnBroker();
-  env = await createTestEnv('segoutage', { KAFKA_BROKERS: broker.brokers, KAFKA_SEND_TIMEOUT: '1s' });
-  tenant = await env.createTenant();
-  http = await startLocalRuntime(env.adapters, { port: 0, web: false, scheduler: false, consumers: false });
+});
+const {
+  env,
+  runtime: http,
+  tenant,
+} = useTestEnv('segoutage', {
+  overrides: () => ({ KAFKA_BROKERS: broker.brokers, KAFKA_SEND_TIMEOUT: '1s' }),
+  tenants: 1,
+  runtime: { consumers: false },
 });
 afterAll(async () => {
-  await http?.stop();
-  await env?.cleanup();
   await broker?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });

@@ -4,24 +4,15 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { randomUUID } from 'node:crypto';
 import { Analytics } from '@segment/analytics-node';
-import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../../test/harness';
+import { useTestEnv, eventually } from '../../test/harness';
 import { call } from '../../test/builders';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
+import { storedEventCount } from '../../test/reads';
 
-let env: TestEnv;
-let runtime: LocalRuntime;
-let tenant: TestTenant;
+const { env, runtime, tenant } = useTestEnv('segment', { tenants: 1, runtime: true });
 let writeKey: string;
 
 beforeAll(async () => {
-  env = await createTestEnv('segment');
-  tenant = await env.createTenant();
   writeKey = await env.createKey(tenant, ['ingest'], tenant.project.id);
-  runtime = await startLocalRuntime(env.adapters, { port: 0, web: false, scheduler: false });
-});
-afterAll(async () => {
-  await runtime?.stop();
-  await env?.cleanup();
 });
 
 function sdk(host: string, opts: { maxRetries?: number } = {}) {
@@ -159,10 +150,7 @@ describe('@segment/analytics-node against CustomerSignal', () => {
       proxy.close();
     }
     await settled('Retried Batch', 7);
-    const [row] = await env.adapters.sql<
-      { n: number }[]
-    >`select count(*)::int as n from events where tenant_id = ${tenant.id} and event_type = 'Retried Batch'`;
-    expect(row!.n).toBe(7);
+    expect(await storedEventCount(env.adapters.sql, tenant.id, 'Retried Batch')).toBe(7);
     await new Promise((r) => setTimeout(r, 1_000)); // anything late would show by now
     expect(await metricTotal('Retried Batch')).toBe(7);
   });

@@ -1,25 +1,16 @@
-import { createTestEnv, eventually, type TestEnv } from '../../test/harness';
+import { useTestEnv, eventually } from '../../test/harness';
 import { call } from '../../test/builders';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 import { freePort } from '../../scripts/kafka/broker';
 
-let env: TestEnv;
-let runtime: LocalRuntime;
-
-beforeAll(async () => {
+const { env, runtime } = useTestEnv('unavailable', {
   // A port where no broker listens: the log cannot acknowledge anything.
-  env = await createTestEnv(
-    'unavailable',
-    { KAFKA_BROKERS: `127.0.0.1:${await freePort()}`, KAFKA_SEND_TIMEOUT: '1500ms' },
-    { topics: false },
-  );
-  runtime = await startLocalRuntime(env.adapters, { port: 0, web: false, scheduler: false, consumers: false });
-});
-afterAll(async () => {
-  await runtime?.stop();
-  // The abandoned send gives up on its own once its connection retries are spent.
-  if (env) await eventually(async () => (env.adapters.log.pending() === 0 ? true : undefined), 60_000, 250);
-  await env?.cleanup();
+  overrides: async () => ({ KAFKA_BROKERS: `127.0.0.1:${await freePort()}`, KAFKA_SEND_TIMEOUT: '1500ms' }),
+  topics: false,
+  runtime: { consumers: false },
+  beforeCleanup: async (env) => {
+    // The abandoned send gives up on its own once its connection retries are spent.
+    await eventually(async () => (env.adapters.log.pending() === 0 ? true : undefined), 60_000, 250);
+  },
 });
 
 it('answers 503 with Retry-After when Kafka does not acknowledge in time', async () => {

@@ -2,7 +2,7 @@
 // writing late events into the same range: every metric ends equal to a recomputation from the raw events, Redis
 // holds the swapped-in values, other tenants are untouched, and a range past raw retention is refused.
 import { runCli } from '../../test/child-process';
-import { createTestEnv, type TestEnv, type TestTenant } from '../../test/harness';
+import { useTestEnv, type TestTenant } from '../../test/harness';
 import { mskBatch, rawEvent } from '../../test/builders';
 import { metricMismatches } from '../../test/recompute';
 import { createAggregateHandler } from '../aggregate/handler';
@@ -12,21 +12,18 @@ import type { RollupMetric } from '../../core/rollups';
 import type { Interval } from '../../core/intervals';
 
 const HOUR = 3_600_000;
-let env: TestEnv;
-let tenant: TestTenant;
-let other: TestTenant;
+const {
+  env,
+  tenants: [tenant, other],
+} = useTestEnv('rebuild', { tenants: 2 });
 let secondProject: string;
 let handler: ReturnType<typeof createAggregateHandler>;
 let offset = 0;
 
 beforeAll(async () => {
-  env = await createTestEnv('rebuild');
-  tenant = await env.createTenant();
-  other = await env.createTenant();
   secondProject = await env.createProject(tenant, 'app');
   handler = createAggregateHandler(env.adapters);
-}, 60_000);
-afterAll(() => env?.cleanup());
+});
 
 /** Varied events within the last 20 h (so every 10s bucket is still kept): two projects, numbers, nesting, no user. */
 function events(t: TestTenant, n: number, seed: number): RawEvent[] {

@@ -1,18 +1,12 @@
-import { createTestEnv, type TestEnv, type TestTenant } from '../../test/harness';
+import { useTestEnv } from '../../test/harness';
 import { mskBatch, rawEvent } from '../../test/builders';
 import { createAggregateHandler } from '../aggregate/handler';
 import { createMaintenanceHandler } from './handler';
 import { partitionName, dayStart } from '../../adapters/postgres/partitions';
 import { createTenantRetention } from '../../adapters/tenant-retention';
+import { storedEventCount } from '../../test/reads';
 
-let env: TestEnv;
-let tenant: TestTenant;
-
-beforeAll(async () => {
-  env = await createTestEnv('retention', {}, { topics: true });
-  tenant = await env.createTenant();
-});
-afterAll(() => env?.cleanup());
+const { env, tenant } = useTestEnv('retention', { tenants: 1 });
 
 const DAY = 86_400_000;
 
@@ -100,12 +94,7 @@ it("a tenant's own shorter retention: ingest-age events dropped by aggregation, 
     retention: createTenantRetention(env.adapters.sql, env.config.limits.retentionMs, 0),
   };
   await createAggregateHandler(past)(mskBatch(topic, [old(short), old(normal)], 0, 100));
-  const count = async (t: typeof short) =>
-    Number(
-      (
-        await env.adapters.sql`select count(*)::int as n from events where tenant_id = ${t.id} and event_type = 'aging'`
-      )[0]!.n,
-    );
+  const count = (t: typeof short) => storedEventCount(env.adapters.sql, t.id, 'aging');
   expect([await count(short), await count(normal)]).toEqual([1, 1]);
 
   // Today: an 8-day-old event is past the short tenant's retention only.

@@ -2,15 +2,13 @@
 // brings an existing topic (created with Kafka's 1 MB default) up to it.
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { ConfigResourceTypes } from 'kafkajs';
-import { createTestEnv, eventually, type TestEnv } from '../../test/harness';
-import { deleteTopics } from '../../adapters/kafka/topics';
+import { useTestEnv, eventually } from '../../test/harness';
 import { KAFKA_MAX_MESSAGE_BYTES } from '../../adapters/kafka/limits';
 
-let env: TestEnv;
+const { env } = useTestEnv('topicshandler', { topics: 'remove' });
 let handler: typeof import('./topics-handler').handler;
 
 beforeAll(async () => {
-  env = await createTestEnv('topicshandler', {}, { topics: false });
   const t = env.config.kafka.topics;
   // The handler reads its configuration from the environment, as in Lambda.
   process.env.KAFKA_BROKERS = env.config.kafka.brokers.join(',');
@@ -21,10 +19,6 @@ beforeAll(async () => {
   // A fresh module registry: the configuration read (and cached) when the harness loaded is not the handler's.
   jest.resetModules();
   ({ handler } = await import('./topics-handler'));
-});
-afterAll(async () => {
-  if (env) await deleteTopics(env.adapters.kafka, Object.values(env.config.kafka.topics)).catch(() => undefined);
-  await env?.cleanup();
 });
 
 /** A topic's config value; a topic created a moment ago may answer "does not host this topic-partition" at first. */

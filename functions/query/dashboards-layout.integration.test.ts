@@ -1,18 +1,14 @@
 // Dashboard layout (issue 14, defect 10): x/y place a widget on the 12-column grid and round-trip; bad ones are 400s.
-import { createTestEnv, type TestEnv, type TestTenant } from '../../test/harness';
+import { useTestEnv } from '../../test/harness';
 import type { Principal } from '../../core/api-keys';
 import { getDashboardById, postDashboard, putDashboard } from './dashboards';
 
-let env: TestEnv;
-let tenant: TestTenant;
+const { env, tenant } = useTestEnv('dashlayout', { topics: false, tenants: 1 });
 let admin: Principal;
 
-beforeAll(async () => {
-  env = await createTestEnv('dashlayout', {}, { topics: false });
-  tenant = await env.createTenant();
+beforeAll(() => {
   admin = { tenantId: tenant.id, keyId: 'test', scopes: ['admin'], projectId: null, projectSlug: null };
 });
-afterAll(() => env?.cleanup());
 
 const widget = (layout: unknown) => ({
   type: 'timeseries',

@@ -1,23 +1,15 @@
 // Explorer pages with property filters scan time windows, newest first, within a time budget: with a budget of
 // zero every request scans one window, so pages can be short or empty — and every matching event stored before the
 // first page still appears exactly once, newest first, while a late event arrives inside the range.
-import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../../test/harness';
+import { useTestEnv, eventually } from '../../test/harness';
 import { call } from '../../test/builders';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
+import { storedEventCount } from '../../test/reads';
 
 const HOUR = 3_600_000;
-let env: TestEnv;
-let tenant: TestTenant;
-let runtime: LocalRuntime;
-
-beforeAll(async () => {
-  env = await createTestEnv('explorerwin', { EXPLORER_SCAN_BUDGET: '0ms' });
-  tenant = await env.createTenant();
-  runtime = await startLocalRuntime(env.adapters, { port: 0, web: false, scheduler: false });
-});
-afterAll(async () => {
-  await runtime?.stop();
-  await env?.cleanup();
+const { env, tenant, runtime } = useTestEnv('explorerwin', {
+  overrides: { EXPLORER_SCAN_BUDGET: '0ms' },
+  tenants: 1,
+  runtime: true,
 });
 
 it('pages through windows: short or empty pages carry a cursor, and every match appears once, newest first', async () => {
@@ -41,10 +33,7 @@ it('pages through windows: short or empty pages carry a cursor, and every match 
   ]);
   expect((await call(runtime.url, '/v1/events', { key: tenant.keys.ingest, json: { events } })).status).toBe(202);
   await eventually(async () => {
-    const [row] = await env.adapters.sql<
-      { n: number }[]
-    >`select count(*)::int as n from events where tenant_id = ${tenant.id}`;
-    return row!.n === events.length ? true : undefined;
+    return (await storedEventCount(env.adapters.sql, tenant.id)) === events.length ? true : undefined;
   });
 
   const seen: string[] = [];

@@ -1,14 +1,11 @@
 // GET /v1/metrics through the HTTP API: compare=previous, format=csv, and the raw-event retention limit.
-import { createTestEnv, type TestEnv, type TestTenant } from '../../test/harness';
+import { useTestEnv, type TestTenant } from '../../test/harness';
 import { call, mskBatch, rawEvent } from '../../test/builders';
 import { createAggregateHandler } from '../aggregate/handler';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 import { bucketStart } from '../../core/intervals';
 import type { RawEvent } from '../../core/raw-event';
 
-let env: TestEnv;
-let runtime: LocalRuntime;
-let tenant: TestTenant;
+const { env, runtime, tenant } = useTestEnv('metricscompare', { tenants: 1, runtime: { consumers: false } });
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -25,9 +22,6 @@ interface Answer {
 }
 
 beforeAll(async () => {
-  env = await createTestEnv('metricscompare');
-  runtime = await startLocalRuntime(env.adapters, { port: 0, web: false, scheduler: false, consumers: false });
-  tenant = await env.createTenant();
   // Events in every minute of two past hours, a different number per minute; amounts for sum/avg.
   const events: RawEvent[] = [];
   for (let m = 0; m < 120; m++)
@@ -41,10 +35,6 @@ beforeAll(async () => {
         }),
       );
   await createAggregateHandler(env.adapters)(mskBatch(env.config.kafka.topics.eventsRaw, events));
-});
-afterAll(async () => {
-  await runtime?.stop();
-  await env?.cleanup();
 });
 
 const get = (path: string, t: TestTenant = tenant) => call(runtime.url, path, { key: t.keys.read });

@@ -1,5 +1,5 @@
 // GET /v1/metrics beyond count: unique_users from hll sketches, sum/avg from numeric rollups or raw events.
-import { createTestEnv, type TestEnv, type TestTenant } from '../../test/harness';
+import { useTestEnv, type TestTenant } from '../../test/harness';
 import { mskBatch, rawEvent } from '../../test/builders';
 import { createAggregateHandler } from '../aggregate/handler';
 import { bucketStart } from '../../core/intervals';
@@ -8,12 +8,7 @@ import type { Principal } from '../../core/api-keys';
 import { createProject } from '../../adapters/postgres/tenants-store';
 import { parseMetricsQuery, readMetric } from './metrics';
 
-let env: TestEnv;
-
-beforeAll(async () => {
-  env = await createTestEnv('metrics');
-});
-afterAll(() => env?.cleanup());
+const { env } = useTestEnv('metrics');
 
 const HOUR = 3_600_000;
 

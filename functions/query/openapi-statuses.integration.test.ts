@@ -1,7 +1,7 @@
 // Every route and status code in the OpenAPI document is real: each is produced here by a real request.
-import { createTestEnv, type TestEnv, type TestTenant } from '../../test/harness';
+import { useTestEnv, type TestEnv, type TestTenant } from '../../test/harness';
 import { call, type CallResult } from '../../test/builders';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
+import type { LocalRuntime } from '../../local/runtime';
 import { freePort } from '../../scripts/kafka/broker';
 import { OPENAPI } from './openapi';
 
@@ -10,34 +10,17 @@ interface World {
   runtime: LocalRuntime;
   tenant: TestTenant;
 }
-let main: World;
-let limited: World;
-let down: World;
-
-async function world(name: string, overrides: Record<string, string>, topics = true): Promise<World> {
-  const env = await createTestEnv(name, overrides, { topics });
-  const runtime = await startLocalRuntime(env.adapters, { port: 0, web: false, scheduler: false, consumers: false });
-  return { env, runtime, tenant: await env.createTenant() };
-}
-
-beforeAll(async () => {
-  main = await world('statuses', {});
-  limited = await world('statuses429', {
-    RATE_LIMIT_EVENTS_PER_SECOND: '1',
-    RATE_LIMIT_BURST: '5',
-    MAX_EVENTS_PER_BATCH: '5',
-  });
-  down = await world(
-    'statuses503',
-    { KAFKA_BROKERS: `127.0.0.1:${await freePort()}`, KAFKA_SEND_TIMEOUT: '500ms' },
-    false,
-  );
+const main: World = useTestEnv('statuses', { tenants: 1, runtime: { consumers: false } });
+const limited: World = useTestEnv('statuses429', {
+  overrides: { RATE_LIMIT_EVENTS_PER_SECOND: '1', RATE_LIMIT_BURST: '5', MAX_EVENTS_PER_BATCH: '5' },
+  tenants: 1,
+  runtime: { consumers: false },
 });
-afterAll(async () => {
-  for (const w of [main, limited, down]) {
-    await w?.runtime.stop();
-    await w?.env.cleanup();
-  }
+const down: World = useTestEnv('statuses503', {
+  overrides: async () => ({ KAFKA_BROKERS: `127.0.0.1:${await freePort()}`, KAFKA_SEND_TIMEOUT: '500ms' }),
+  topics: false,
+  tenants: 1,
+  runtime: { consumers: false },
 });
 
 type Recipe = () => Promise<CallResult>;

@@ -4,7 +4,7 @@
 // of each whole bucket overlapping [from, to). Also: numeric property filters compare as numbers (defect 6), in the
 // metrics and in the explorer.
 import fc from 'fast-check';
-import { createTestEnv, type TestEnv, type TestTenant } from '../../test/harness';
+import { useTestEnv, type TestTenant } from '../../test/harness';
 import { mskBatch, rawEvent } from '../../test/builders';
 import { createAggregateHandler } from '../aggregate/handler';
 import { bucketRange, bucketStart, INTERVAL_MS, INTERVALS, type Interval } from '../../core/intervals';
@@ -19,8 +19,7 @@ const MIN = 60_000;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
-let env: TestEnv;
-let tenant: TestTenant;
+const { env, tenant } = useTestEnv('pathagree', { tenants: 1 });
 let reader: Principal;
 /** The clock of every query: fixed, so that the default `to` and the 10 s reach are reproducible. */
 let NOW: number;
@@ -30,8 +29,6 @@ let events: RawEvent[];
 const AMOUNTS_MILLI = [100, 2_500, -3_000, 10_000, 1, 0];
 
 beforeAll(async () => {
-  env = await createTestEnv('pathagree');
-  tenant = await env.createTenant();
   reader = { tenantId: tenant.id, keyId: 'test', scopes: ['read'], projectId: null, projectSlug: null };
   NOW = Date.now();
   // Events at and around the edges of every interval's buckets near NOW (−1 ms, on, +1 ms, mid), across yesterday
@@ -67,7 +64,6 @@ beforeAll(async () => {
   });
   await createAggregateHandler(env.adapters)(mskBatch(env.config.kafka.topics.eventsRaw, events));
 }, 120_000);
-afterAll(() => env?.cleanup());
 
 async function points(query: Record<string, string>) {
   const q = parseMetricsQuery(new URLSearchParams(query), NOW);

@@ -1,29 +1,21 @@
 // GET /v1/status: data_as_of, lag_ms and events_last_minute per tenant; the maintenance check behind them.
-import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../../test/harness';
+import { useTestEnv, eventually } from '../../test/harness';
 import { call } from '../../test/builders';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 import { createMaintenanceHandler } from '../maintenance/handler';
 import { createFreshnessCheck } from '../maintenance/freshness';
 import { createFreshnessStore } from '../../adapters/redis/freshness-store';
 import { logger } from '../../adapters/logger';
 import { readStatus } from './freshness';
 
-let env: TestEnv;
-let runtime: LocalRuntime;
-let busy: TestTenant;
-let quiet: TestTenant;
+const {
+  env,
+  runtime,
+  tenants: [busy, quiet],
+} = useTestEnv('status', { tenants: 2, runtime: true });
 let mobileKey: string;
 
 beforeAll(async () => {
-  env = await createTestEnv('status');
-  busy = await env.createTenant();
-  quiet = await env.createTenant();
   mobileKey = await env.createKey(busy, ['ingest', 'read'], await env.createProject(busy, 'mobile'));
-  runtime = await startLocalRuntime(env.adapters, { port: 0, web: false, scheduler: false });
-});
-afterAll(async () => {
-  await runtime?.stop();
-  await env?.cleanup();
 });
 
 const status = async (key: string) => {

@@ -5,9 +5,8 @@
 // Retry-After), never a stack trace, never a crash, and the process's memory stays bounded.
 import fc from 'fast-check';
 import { gzipSync } from 'node:zlib';
-import { createTestEnv, type TestEnv, type TestTenant } from '../harness';
+import { useTestEnv } from '../harness';
 import { call } from '../builders';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 import { HTTP_ROUTES, type RouteKey } from '../../functions/routes';
 import { pool, rawRequest, type RawRequest, type RawResponse } from './raw-http';
 
@@ -16,20 +15,15 @@ const SEED = Number(process.env.ABUSE_SEED ?? 20261127);
 const CONCURRENCY = 24;
 const RSS_GROWTH_LIMIT_MB = 400;
 
-let env: TestEnv;
-let runtime: LocalRuntime;
-let tenant: TestTenant;
+const { env, runtime, tenant } = useTestEnv('abuse', {
+  overrides: { RATE_LIMIT_EVENTS_PER_SECOND: '100000', RATE_LIMIT_BURST: '100000', LOG_LEVEL: 'WARN' },
+  tenants: 1,
+  runtime: { consumers: false },
+});
 let keys: Record<string, string>;
 let ids: { rule: string; dashboard: string; spareKey: string };
 
 beforeAll(async () => {
-  env = await createTestEnv('abuse', {
-    RATE_LIMIT_EVENTS_PER_SECOND: '100000',
-    RATE_LIMIT_BURST: '100000',
-    LOG_LEVEL: 'WARN',
-  });
-  tenant = await env.createTenant();
-  runtime = await startLocalRuntime(env.adapters, { port: 0, web: false, scheduler: false, consumers: false });
   keys = {
     ...tenant.keys,
     readWeb: await env.createKey(tenant, ['read'], tenant.project.id),
@@ -42,10 +36,6 @@ beforeAll(async () => {
   ids = { rule: rule.body.id, dashboard: dash.body.id, spareKey: spare.body.id };
   await call(runtime.url, '/v1/events', { key: keys.ingest, json: { event_type: 'signup', project: 'web' } });
 }, 120_000);
-afterAll(async () => {
-  await runtime?.stop();
-  await env?.cleanup();
-});
 
 const RULE = {
   name: 'r',

@@ -4,9 +4,8 @@
 // carries a foreign id, name, event id or property value the request did not itself contain, and B's data is
 // unchanged afterwards. A route added to HTTP_ROUTES without a probe here fails the suite (and the typecheck).
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createTestEnv, eventually, type TestEnv } from '../harness';
+import { useTestEnv, eventually } from '../harness';
 import { call, type CallResult } from '../builders';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 import { HTTP_ROUTES, type RouteKey } from '../../functions/routes';
 import { insertHistory, insertNotifications } from '../../adapters/postgres/alert-store';
 
@@ -46,8 +45,10 @@ interface Tenant {
 type KeyKind = 'ingest' | 'read' | 'admin' | 'all' | 'ingest@web' | 'read@web' | 'admin@web';
 const KEY_KINDS: KeyKind[] = ['ingest', 'read', 'admin', 'all', 'ingest@web', 'read@web', 'admin@web'];
 
-let env: TestEnv;
-let runtime: LocalRuntime;
+const { env, runtime } = useTestEnv('isolation', {
+  overrides: { RATE_LIMIT_EVENTS_PER_SECOND: '1000000', RATE_LIMIT_BURST: '1000000' },
+  runtime: { consumers: true },
+});
 let A: Tenant;
 let B: Tenant;
 const url = () => runtime.url;
@@ -214,15 +215,9 @@ async function seedTenant(): Promise<Tenant> {
 }
 
 beforeAll(async () => {
-  env = await createTestEnv('isolation', { RATE_LIMIT_EVENTS_PER_SECOND: '1000000', RATE_LIMIT_BURST: '1000000' });
-  runtime = await startLocalRuntime(env.adapters, { port: 0, web: false, scheduler: false, consumers: true });
   A = await seedTenant();
   B = await seedTenant();
 }, 180_000);
-afterAll(async () => {
-  await runtime?.stop();
-  await env?.cleanup();
-});
 
 /** What must never reach the attacker: a victim project's ids, names, values and secrets. */
 function projectMarkers(p: ProjectData): string[] {

@@ -6,9 +6,10 @@ import autocannon from 'autocannon';
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../harness';
+import { useTestEnv, eventually, type TestTenant } from '../harness';
 import { call } from '../builders';
 import { childEnv, ROOT } from '../child-process';
+import { storedEventCount } from '../reads';
 
 const SECONDS = Number(process.env.OVERLOAD_SECONDS ?? 10);
 const RATE = 1000; // events per second per tenant
@@ -18,11 +19,26 @@ const PEAK_RSS_LIMIT_MB = 1_024;
 const HOT_CONNECTIONS = 48;
 const BULK_CONNECTIONS = 16;
 
-let env: TestEnv;
 let child: ChildProcess;
 let url = '';
-let hot: TestTenant; // many connections, one event per request
-let bulk: TestTenant; // fewer connections, 50-event batches
+// hot: many connections, one event per request; bulk: fewer connections, 50-event batches.
+const {
+  env,
+  tenants: [hot, bulk],
+} = useTestEnv('overload', {
+  overrides: { RATE_LIMIT_EVENTS_PER_SECOND: String(RATE), RATE_LIMIT_BURST: String(RATE) },
+  tenants: 2,
+  beforeCleanup: async () => {
+    if (child && child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.send('stop');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    child?.removeAllListeners();
+    child?.channel?.unref();
+  },
+});
 
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -30,9 +46,6 @@ function rssMb(pid: number): number {
 }
 
 beforeAll(async () => {
-  env = await createTestEnv('overload', { RATE_LIMIT_EVENTS_PER_SECOND: String(RATE), RATE_LIMIT_BURST: String(RATE) });
-  hot = await env.createTenant();
-  bulk = await env.createTenant();
   child = fork(join(__dirname, 'overload-server.ts'), [], {
     cwd: ROOT,
     execArgv: ['--import', 'tsx'],
@@ -55,18 +68,6 @@ beforeAll(async () => {
     });
   });
 }, 120_000);
-
-afterAll(async () => {
-  if (child && child.exitCode === null) {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.send('stop');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-    if (child.exitCode === null) child.kill('SIGKILL');
-  }
-  child?.removeAllListeners();
-  child?.channel?.unref();
-  await env?.cleanup();
-});
 
 function percentile(values: number[], p: number): number {
   if (values.length === 0) return 0;
@@ -161,10 +162,10 @@ it(
     );
     await eventually(
       async () => {
-        const rows = await env.adapters.sql<
-          { tenant_id: string; n: number }[]
-        >`select tenant_id::text, count(*)::int as n from events where tenant_id in (${hot.id}, ${bulk.id}) group by tenant_id`;
-        got = Object.fromEntries(rows.map((r) => [r.tenant_id, r.n]));
+        got = {
+          [hot.id]: await storedEventCount(env.adapters.sql, hot.id),
+          [bulk.id]: await storedEventCount(env.adapters.sql, bulk.id),
+        };
         return (got[hot.id] ?? 0) >= expected[hot.id]! && (got[bulk.id] ?? 0) >= expected[bulk.id]! ? true : undefined;
       },
       120_000,

@@ -5,9 +5,8 @@
 // a code, a message and the request id, which the X-Request-Id header repeats. And the converse: well-formed values
 // (any Unicode text without U+0000) in filters and ids are answered 200.
 import fc from 'fast-check';
-import { createTestEnv, type TestEnv, type TestTenant } from '../harness';
+import { useTestEnv } from '../harness';
 import { call, mskBatch, rawEvent } from '../builders';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 import { createAggregateHandler } from '../../functions/aggregate/handler';
 import { HTTP_ROUTES, type RouteKey } from '../../functions/routes';
 import { pool, rawRequest, type RawResponse } from './raw-http';
@@ -18,22 +17,17 @@ const CONCURRENCY = 8;
 
 const GET_ROUTES = (Object.keys(HTTP_ROUTES) as RouteKey[]).filter((r) => r.startsWith('GET '));
 
-let env: TestEnv;
-let runtime: LocalRuntime;
-let tenant: TestTenant;
+const { env, runtime, tenant } = useTestEnv('queryfuzz', {
+  overrides: { RATE_LIMIT_EVENTS_PER_SECOND: '100000', RATE_LIMIT_BURST: '100000', LOG_LEVEL: 'ERROR' },
+  tenants: 1,
+  runtime: { consumers: false },
+});
 let key: string;
 let boundKey: string;
 let ids: { rule: string; dashboard: string };
 let realCursor: string;
 
 beforeAll(async () => {
-  env = await createTestEnv('queryfuzz', {
-    RATE_LIMIT_EVENTS_PER_SECOND: '100000',
-    RATE_LIMIT_BURST: '100000',
-    LOG_LEVEL: 'ERROR',
-  });
-  tenant = await env.createTenant();
-  runtime = await startLocalRuntime(env.adapters, { port: 0, web: false, scheduler: false, consumers: false });
   key = await env.createKey(tenant, ['read', 'admin']);
   boundKey = await env.createKey(tenant, ['read'], tenant.project.id);
   const rule = await call(runtime.url, '/v1/alert-rules', {
@@ -71,10 +65,6 @@ beforeAll(async () => {
   realCursor = page.body.next_cursor;
   expect(typeof realCursor).toBe('string');
 }, 120_000);
-afterAll(async () => {
-  await runtime?.stop();
-  await env?.cleanup();
-});
 
 // ---- encoding ---------------------------------------------------------------------------------------------
 

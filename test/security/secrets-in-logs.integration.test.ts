@@ -3,9 +3,8 @@
 // LOG_LEVEL DEBUG with distinctive marker values; every line written to stdout/stderr (the Powertools logger's
 // output) and every log line of the CLI child processes is captured and searched for the markers.
 import './debug-logs'; // first: the logger is created at DEBUG
-import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../harness';
+import { useTestEnv, eventually } from '../harness';
 import { call } from '../builders';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 import { startWebhookReceiver, type WebhookReceiver } from '../webhook-receiver';
 import { runCli } from '../child-process';
 import { captureOutput } from '../capture-output';
@@ -15,39 +14,28 @@ const PROP = 'PROP-XYZ-123';
 const SECRET = 'whsec_MARKER_5ecr3t_789';
 const UNKNOWN_KEY = 'cs_MARKERKEY' + 'Q'.repeat(32);
 
-let env: TestEnv;
-let runtime: LocalRuntime;
-let tenant: TestTenant;
 let receiver: WebhookReceiver;
 let writeKey: string;
 const lines: string[] = [];
 let stopCapture: (() => void) | undefined;
 
-beforeAll(async () => {
+beforeAll(() => {
   stopCapture = captureOutput((line) => lines.push(line));
   expect(logger.getLevelName()).toBe('DEBUG');
-  env = await createTestEnv('secretlogs', {
-    ALERT_TICK: '200ms',
-    DISPATCH_TICK: '200ms',
-    ALERT_ALLOWED_LATENESS: '1s',
-    LOG_LEVEL: 'DEBUG',
-  });
-  tenant = await env.createTenant();
+});
+const { env, runtime, tenant } = useTestEnv('secretlogs', {
+  overrides: { ALERT_TICK: '200ms', DISPATCH_TICK: '200ms', ALERT_ALLOWED_LATENESS: '1s', LOG_LEVEL: 'DEBUG' },
+  tenants: 1,
+  runtime: { scheduler: true, consumers: true, alerts: true, dispatch: true },
+  beforeCleanup: async () => {
+    await receiver?.stop();
+  },
+});
+beforeAll(async () => {
   writeKey = await env.createKey(tenant, ['ingest'], tenant.project.id);
   receiver = await startWebhookReceiver();
-  runtime = await startLocalRuntime(env.adapters, {
-    port: 0,
-    web: false,
-    scheduler: true,
-    consumers: true,
-    alerts: true,
-    dispatch: true,
-  });
-}, 120_000);
-afterAll(async () => {
-  await runtime?.stop();
-  await receiver?.stop();
-  await env?.cleanup();
+});
+afterAll(() => {
   stopCapture?.();
 });
 
