@@ -30,6 +30,7 @@ const REGION = 'eu-west-1';
 const ACCOUNT = '111111111111';
 
 type Fn = { name: string; handler: string; dir: string; env: Record<string, string> };
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- CloudFormation properties as synthesised, read field by field
 type TemplateResource = { Type: string; Properties: Record<string, any> };
 
 let outdir: string;
@@ -70,13 +71,14 @@ Promise.resolve().then(() => fn(JSON.parse(fs.readFileSync(eventFile, 'utf8')), 
   .then((result) => done({ result: result === undefined ? null : result }), (e) => done({ error: String(e && e.stack || e) }));
 `;
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each handler answers its own shape; the tests read fields
 async function invoke(name: string, event: unknown, extraEnv: Record<string, string> = {}): Promise<any> {
   const fn = fns.get(name)!;
   const dir = mkdtempSync(join(work, `${name}-`));
   const eventFile = join(dir, 'event.json');
   const resultFile = join(dir, 'result.json');
   writeFileSync(eventFile, JSON.stringify(event));
-  let output = '';
+  let output: string;
   try {
     const r = await run(process.execPath, ['-e', RUNNER, fn.dir, fn.handler, eventFile, resultFile], {
       cwd: fn.dir,
@@ -86,7 +88,7 @@ async function invoke(name: string, event: unknown, extraEnv: Record<string, str
     });
     output = r.stdout + r.stderr;
   } catch (e) {
-    throw new Error(`${name}: node exited: ${(e as Error).message}`);
+    throw new Error(`${name}: node exited: ${(e as Error).message}`, { cause: e });
   }
   const outcome = JSON.parse(readFileSync(resultFile, 'utf8')) as { result?: unknown; error?: string };
   if (outcome.error !== undefined)
@@ -344,6 +346,7 @@ describe('the synthesized Lambda bundles, loaded alone and invoked with AWS even
 
   it('are self-contained: one asset per function, no node_modules in or above it', () => {
     // Measured once per run; a number for the report, never a threshold.
+    // eslint-disable-next-line no-console -- the report line of this test
     console.log(`bundles: synth with bundling took ${synthMs} ms for ${fns.size} functions`);
     // The CLI finds the admin function by this output of the stack it is given (adapters/aws/admin-invoke.ts).
     expect(outputs[ADMIN_FUNCTION_OUTPUT]?.Value).toEqual({ Ref: adminLogicalId });

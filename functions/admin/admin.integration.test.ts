@@ -22,6 +22,7 @@ beforeAll(() => {
 
 const slugOf = (name: string) => `${name}-${env.runId.slice(-8)}`.replace(/_/g, '-');
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each command's data has its own shape; the tests read fields
 async function ok(event: unknown): Promise<{ data: any; text: string }> {
   const answer = await admin(event);
   if (!answer.ok) throw new Error(`admin refused ${JSON.stringify(event)}: ${answer.error}`);

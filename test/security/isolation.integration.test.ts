@@ -406,7 +406,7 @@ const PROBES: Record<RouteKey, ProbeFn> = {
     l('GET', '/v1/alerts?limit=200'),
   ],
   'GET /v1/dashboards': () => [l('GET', '/v1/dashboards')],
-  'POST /v1/dashboards': (v) => [
+  'POST /v1/dashboards': () => [
     l('POST', '/v1/dashboards', {
       json: { name: 'attacker', widgets: [{ type: 'number', title: 'x', query: { event_type: 'attacker' } }] },
     }),
