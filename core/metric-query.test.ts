@@ -42,11 +42,25 @@ describe('parseMetric', () => {
     );
   });
 
-  it.each(['', 'max:a', 'sum:', 'Count', 'ratio', 'anomaly'])('refuses the metric %j', (m) => {
-    expect(() => parseMetric(m)).toThrow(
-      bad('invalid_parameter', 'metric must be count, unique_users, sum:<path> or avg:<path>.'),
-    );
+  it('names the percentiles p50/p90/p95/p99 with a path like sum:/avg:', () => {
+    expect(parseMetric('p50:latency')).toEqual({ kind: 'p50', path: ['latency'] });
+    expect(parseMetric('p90:a.b')).toEqual({ kind: 'p90', path: ['a', 'b'] });
+    expect(parseMetric('p95:x')).toEqual({ kind: 'p95', path: ['x'] });
+    expect(parseMetric('p99:x')).toEqual({ kind: 'p99', path: ['x'] });
+    expect(() => parseMetric('p99:a..b')).toThrow(bad('invalid_parameter', /at most 6 levels/));
   });
+
+  it.each(['', 'max:a', 'sum:', 'Count', 'ratio', 'anomaly', 'p75:a', 'p99:', 'P95:a'])(
+    'refuses the metric %j',
+    (m) => {
+      expect(() => parseMetric(m)).toThrow(
+        bad(
+          'invalid_parameter',
+          'metric must be count, unique_users, sum:<path>, avg:<path>, p50:<path>, p90:<path>, p95:<path> or p99:<path>.',
+        ),
+      );
+    },
+  );
 
   it('quotes at most 100 characters of a refused path', () => {
     const long = `sum:${'x'.repeat(300)}..`;

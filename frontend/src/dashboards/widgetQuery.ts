@@ -123,8 +123,8 @@ export function defaultTitle(widget: Pick<Widget, 'type' | 'query'>): string {
 export function widgetProblem(widget: Widget): string | null {
   if (widget.type !== 'events' && !widget.query.event_type) return 'Choose an event type.';
   const metric = widget.query.metric ?? 'count';
-  if (!/^(count|unique_users|(sum|avg):\S+)$/.test(metric))
-    return 'Metric must be count, unique_users, sum:<path> or avg:<path>.';
+  if (!/^(count|unique_users|(sum|avg|p50|p90|p95|p99):\S+)$/.test(metric))
+    return 'Metric must be count, unique_users, sum:<path>, avg:<path> or p50:/p90:/p95:/p99:<path>.';
   if (widget.query.range && parseDuration(widget.query.range) === undefined)
     return 'Range must be a duration such as 15m, 1h, 24h or 7d.';
   return null;
