@@ -9,6 +9,7 @@ import { RELATIVE_ACCURACY } from '../../core/quantile-sketch';
 import type { RawEvent } from '../../core/raw-event';
 import type { Principal } from '../../core/api-keys';
 import { createProject } from '../../adapters/postgres/tenants-store';
+import { applyRetention } from '../../adapters/postgres/retention';
 import { parseMetricsQuery, readMetric } from './metrics';
 
 let env: TestEnv;
@@ -154,4 +155,16 @@ it('pNN of uniform, log-normal and heavy-tailed values over two projects within 
   const after: unknown[] = [];
   for (const c of cases) for (const kind of Object.keys(KINDS)) after.push(await read(c.path, c.interval, kind));
   expect(after).toEqual(answers);
+
+  // Retention deletes the 10s sketches with the 10s rollups and keeps the longer intervals.
+  const intervals = async () =>
+    (
+      await env.adapters.sql<{ i: string }[]>`
+        select distinct interval as i from quantile_sketches where tenant_id = ${tenant.id} order by 1`
+    ).map((r) => r.i);
+  expect(await intervals()).toEqual(['10s', '1d', '1h', '1m', '5m']);
+  await applyRetention(env.adapters.sql, Date.now() + 24 * HOUR, 365 * 24 * HOUR, [
+    { interval: '10s', keepMs: 25 * HOUR },
+  ]);
+  expect(await intervals()).toEqual(['1d', '1h', '1m', '5m']);
 }, 180_000);
