@@ -1,5 +1,5 @@
 // GET /v1/metrics p50/p90/p95/p99 (docs/api.md#metrics): from the stored quantile sketches, from raw events for
-// filters and nested paths, and after a rebuild, each checked against the exact percentile of the generated values.
+// filters and nested paths, after a rebuild and after a replay, each checked against the exact percentile of the generated values.
 import { createTestEnv, type TestEnv, type TestTenant } from '../../test/harness';
 import { mskBatch, rawEvent } from '../../test/builders';
 import { createAggregateHandler } from '../aggregate/handler';
@@ -10,6 +10,8 @@ import type { RawEvent } from '../../core/raw-event';
 import type { Principal } from '../../core/api-keys';
 import { createProject } from '../../adapters/postgres/tenants-store';
 import { applyRetention } from '../../adapters/postgres/retention';
+import { encodeRawEvent } from '../../core/raw-event';
+import { runCli } from '../../test/child-process';
 import { parseMetricsQuery, readMetric } from './metrics';
 
 let env: TestEnv;
@@ -57,7 +59,7 @@ function exact(values: number[], q: number): number | null {
   return sorted[Math.floor(q * (sorted.length - 1))]!;
 }
 
-it('pNN of uniform, log-normal and heavy-tailed values over two projects within 0.99 %, rollups = raw = rebuilt', async () => {
+it('pNN of uniform, log-normal and heavy-tailed values over two projects within 0.99 %, rollups = raw = rebuilt = replayed', async () => {
   // Prepare: two projects, two minutes of one past hour; each event carries three distributions, a nested copy
   // and a filterable tag. Part of the events is redelivered (a Kafka retry) and duplicated inside a batch.
   const tenant = await env.createTenant();
@@ -155,6 +157,22 @@ it('pNN of uniform, log-normal and heavy-tailed values over two projects within 
   const after: unknown[] = [];
   for (const c of cases) for (const kind of Object.keys(KINDS)) after.push(await read(c.path, c.interval, kind));
   expect(after).toEqual(answers);
+
+  // Replay (`customersignal replay`) of events_raw after Postgres lost the tenant's rows, duplicates included:
+  // the same rows again, hence the same answers.
+  const since = new Date(Date.now() - 60_000).toISOString();
+  const records = [...events, ...events.slice(0, 300)].map((e) => ({ key: tenant.id, value: encodeRawEvent(e) }));
+  for (let i = 0; i < records.length; i += 500)
+    await env.adapters.log.send(env.config.kafka.topics.eventsRaw, records.slice(i, i + 500));
+  for (const table of ['events', 'event_ids', 'rollups', 'rollup_sketches', 'quantile_sketches'])
+    await env.adapters.sql`delete from ${env.adapters.sql(table)} where tenant_id = ${tenant.id}`;
+  const replay = await runCli(env.config, ['--json', 'replay', '--from', since]);
+  expect(replay.code).toBe(0);
+  expect(JSON.parse(replay.stdout)).toMatchObject({ stored: events.length, duplicates: 300 });
+  expect(await stored()).toEqual(before);
+  const replayed: unknown[] = [];
+  for (const c of cases) for (const kind of Object.keys(KINDS)) replayed.push(await read(c.path, c.interval, kind));
+  expect(replayed).toEqual(answers);
 
   // Retention deletes the 10s sketches with the 10s rollups and keeps the longer intervals.
   const intervals = async () =>
