@@ -1,5 +1,6 @@
 // GET /v1/metrics p50/p90/p95/p99 (docs/api.md#metrics): from the stored quantile sketches, from raw events for
-// filters and nested paths, after a rebuild and after a replay, each checked against the exact percentile of the generated values.
+// filters and nested paths, after a rebuild and after a replay, each checked against the exact percentile of the
+// generated values.
 import { createTestEnv, type TestEnv, type TestTenant } from '../../test/harness';
 import { mskBatch, rawEvent } from '../../test/builders';
 import { createAggregateHandler } from '../aggregate/handler';
