@@ -176,21 +176,15 @@ async function swapIn(
   to: Date,
 ): Promise<RollupValue[]> {
   const ivs = tx.array([...intervals]);
-  await tx`
+  // Each table's old rows (their keys and versions) move to its rb_old* table; the table names are constants.
+  const moveOld = (table: string, key: string[], into: string) => tx`
     with d as (
-      delete from rollups where tenant_id = ${tenantId} and interval = any(${ivs}::text[]) and bucket_start >= ${from} and bucket_start < ${to}
-      returning project_id, event_type, metric, interval, bucket_start, version
-    ) insert into rb_old select * from d`;
-  await tx`
-    with d as (
-      delete from rollup_sketches where tenant_id = ${tenantId} and interval = any(${ivs}::text[]) and bucket_start >= ${from} and bucket_start < ${to}
-      returning project_id, event_type, interval, bucket_start, version
-    ) insert into rb_old_sketches select * from d`;
-  await tx`
-    with d as (
-      delete from quantile_sketches where tenant_id = ${tenantId} and interval = any(${ivs}::text[]) and bucket_start >= ${from} and bucket_start < ${to}
-      returning project_id, event_type, path, interval, bucket_start, version
-    ) insert into rb_old_q select * from d`;
+      delete from ${tx(table)} where tenant_id = ${tenantId} and interval = any(${ivs}::text[]) and bucket_start >= ${from} and bucket_start < ${to}
+      returning ${tx([...key, 'interval', 'bucket_start', 'version'] as [...string[], string, string, string])}
+    ) insert into ${tx(into)} select * from d`;
+  await moveOld('rollups', ['project_id', 'event_type', 'metric'], 'rb_old');
+  await moveOld('rollup_sketches', ['project_id', 'event_type'], 'rb_old_sketches');
+  await moveOld('quantile_sketches', ['project_id', 'event_type', 'path'], 'rb_old_q');
   // Percentile sketches are not cached in Redis (adapters/metric-reader.ts): nothing to return for the refresh.
   await tx`
     insert into quantile_sketches (tenant_id, project_id, event_type, path, interval, bucket_start, n, min_value, max_value, bins, counts, version)
