@@ -39,13 +39,15 @@ export interface NumberValue {
   note: string | null;
 }
 
-/** count and sum add up over buckets; unique_users and avg do not, so say what is shown instead. */
+/** count and sum add up over buckets; unique_users, avg and percentiles do not, so say what is shown instead. */
 export function numberValue(series: MetricSeries, metric: string): NumberValue {
   const values = series.points.map((p) => p.value).filter((v): v is number => v !== null);
-  if (metric.startsWith('avg:')) {
+  const percentile = /^(p50|p90|p95|p99):/.exec(metric)?.[1];
+  if (metric.startsWith('avg:') || percentile) {
     if (values.length === 0) return { value: null, note: 'no event has the property in this range' };
     const mean = values.reduce((a, b) => a + b, 0) / values.length;
-    return { value: Math.round(mean * 100) / 100, note: `mean of per-${series.interval} averages` };
+    const what = percentile ? `${percentile} values` : 'averages';
+    return { value: Math.round(mean * 100) / 100, note: `mean of per-${series.interval} ${what}` };
   }
   const sum = values.reduce((a, b) => a + b, 0);
   if (metric === 'unique_users')
