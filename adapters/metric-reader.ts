@@ -1,11 +1,14 @@
 // The read behind GET /v1/metrics (docs/architecture.md#rule-4-postgres-is-the-truth-redis-is-the-speed): Redis first,
 // Postgres on a miss, refilling Redis through the version guard. count and sum:/avg: of pre-aggregated properties come
-// from rollups; unique_users from the hll sketches (Redis caches their estimates); property filters and other paths
-// are computed from raw events with the same arithmetic.
+// from rollups; unique_users from the hll sketches (Redis caches their estimates); pNN: of pre-aggregated properties from
+// the quantile sketches in Postgres, merged across projects (not cached in Redis: always read from the truth); property
+// filters and other paths are computed from raw events with the same arithmetic (the same sketch for pNN).
 import { createHash } from 'node:crypto';
 import { INTERVAL_MS } from '../core/intervals';
 import { addDecimals, averageOf, type RollupKey, type RollupMetric, type RollupValue } from '../core/rollups';
 import {
+  isPercentile,
+  percentileValue,
   rawBucketValue,
   readsRawEvents,
   type MetricReader,
@@ -15,6 +18,7 @@ import {
 import type { Sql } from './postgres/client';
 import { readSeries, readSketchSeries, readSketchUnion } from './postgres/aggregate-store';
 import { metricsFromRawEvents } from './postgres/raw-metrics';
+import { readQuantileSketches } from './postgres/quantile-store';
 import { rollupCacheKey, type RollupCache } from './redis/rollup-cache';
 
 type Series = Pick<MetricSeries, 'tenantId' | 'projectIds' | 'eventType' | 'interval' | 'buckets' | 'fromMs' | 'toMs'>;
@@ -23,8 +27,14 @@ export function createMetricReader(sql: Sql, cache: RollupCache): MetricReader {
   return {
     async values(s) {
       if (readsRawEvents(s)) {
-        const raw = await metricsFromRawEvents(sql, { ...s, bucketMs: INTERVAL_MS[s.interval] });
+        const bucketMs = INTERVAL_MS[s.interval];
+        const raw = await metricsFromRawEvents(sql, { ...s, bucketMs, sketches: isPercentile(s.kind) });
         return mapValues(raw, (b) => rawBucketValue(s.kind, b));
+      }
+      if (isPercentile(s.kind)) {
+        const kind = s.kind;
+        const stored = await readQuantileSketches(sql, { ...s, path: s.path![0]! });
+        return new Map(stored.map((b) => [b.bucketMs, percentileValue(kind, b.sketch)]));
       }
       if (s.kind === 'count') return mapValues(await decimalSeries(sql, cache, s, 'count'), Number);
       if (s.kind === 'unique_users') {

@@ -10,7 +10,7 @@ export type Channel = WebhookChannel | EmailChannel;
 
 /** How an anomaly rule learns its band: the same window over the `baselineWindows` windows before it. */
 export interface AnomalySpec {
-  /** The metric whose window value is watched: count, unique_users, sum:<path> or avg:<path>. */
+  /** The metric whose window value is watched: count, unique_users, sum:<path>, avg:<path> or p50:/p90:/p95:/p99:<path>. */
   of: string;
   /** Fires when |value - mean| > sensitivity * max(stddev, sqrt(mean), 1) (a z-score with a Poisson floor). */
   sensitivity: number;
@@ -82,7 +82,8 @@ export function ticksWhenOk(r: Pick<AlertRule, 'metric' | 'op' | 'threshold' | '
   if (r.metric === 'anomaly') return true;
   if (r.op === '<' || r.op === '<=') return true;
   if (r.op === '==' && r.threshold <= 0) return true;
-  return r.metric === 'ratio' || r.metric.startsWith('avg:');
+  // avg and percentiles move both ways as events leave the window.
+  return r.metric === 'ratio' || /^(avg|p50|p90|p95|p99):/.test(r.metric);
 }
 
 /**

@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import {
   coveredSpan,
   emptyValue,
+  isPercentile,
+  percentileValue,
   metricPoints,
   metricRange,
   parseInterval,
@@ -13,6 +15,7 @@ import {
   type MetricsQuery,
 } from './metric-query';
 import { bucketCount, INTERVALS, type Interval } from './intervals';
+import { RELATIVE_ACCURACY, sketchOf } from './quantile-sketch';
 
 const NOW = Date.UTC(2026, 10, 27, 12, 0, 5);
 const HOUR = 3_600_000;
@@ -42,11 +45,25 @@ describe('parseMetric', () => {
     );
   });
 
-  it.each(['', 'max:a', 'sum:', 'Count', 'ratio', 'anomaly'])('refuses the metric %j', (m) => {
-    expect(() => parseMetric(m)).toThrow(
-      bad('invalid_parameter', 'metric must be count, unique_users, sum:<path> or avg:<path>.'),
-    );
+  it('names the percentiles p50/p90/p95/p99 with a path like sum:/avg:', () => {
+    expect(parseMetric('p50:latency')).toEqual({ kind: 'p50', path: ['latency'] });
+    expect(parseMetric('p90:a.b')).toEqual({ kind: 'p90', path: ['a', 'b'] });
+    expect(parseMetric('p95:x')).toEqual({ kind: 'p95', path: ['x'] });
+    expect(parseMetric('p99:x')).toEqual({ kind: 'p99', path: ['x'] });
+    expect(() => parseMetric('p99:a..b')).toThrow(bad('invalid_parameter', /at most 6 levels/));
   });
+
+  it.each(['', 'max:a', 'sum:', 'Count', 'ratio', 'anomaly', 'p75:a', 'p99:', 'P95:a'])(
+    'refuses the metric %j',
+    (m) => {
+      expect(() => parseMetric(m)).toThrow(
+        bad(
+          'invalid_parameter',
+          'metric must be count, unique_users, sum:<path>, avg:<path>, p50:<path>, p90:<path>, p95:<path> or p99:<path>.',
+        ),
+      );
+    },
+  );
 
   it('quotes at most 100 characters of a refused path', () => {
     const long = `sum:${'x'.repeat(300)}..`;
@@ -136,6 +153,29 @@ describe('bucket values', () => {
     expect(emptyValue('avg')).toBeNull();
     expect(emptyValue('count')).toBe(0);
     expect(emptyValue('sum')).toBe(0);
+  });
+
+  it("takes a percentile of the bucket's sketch: the extremes exact, others within the bound, nothing is null", () => {
+    const values = Array.from({ length: 101 }, (_, i) => 1 + i * 0.37);
+    const sketch = sketchOf(values);
+    expect(rawBucketValue('p50', { ...b, sketch })).toBe(percentileValue('p50', sketch));
+    for (const [kind, q] of [
+      ['p50', 0.5],
+      ['p90', 0.9],
+      ['p95', 0.95],
+      ['p99', 0.99],
+    ] as const) {
+      const want = values[Math.floor(q * 100)]!;
+      expect(Math.abs(percentileValue(kind, sketch)! - want)).toBeLessThanOrEqual(RELATIVE_ACCURACY * want);
+    }
+    expect(percentileValue('p99', sketchOf([7]))).toBe(7);
+    expect(rawBucketValue('p95', b)).toBeNull();
+    expect(percentileValue('p90', undefined)).toBeNull();
+    for (const kind of ['p50', 'p90', 'p95', 'p99'] as const) {
+      expect(isPercentile(kind)).toBe(true);
+      expect(emptyValue(kind)).toBeNull();
+    }
+    expect(isPercentile('avg')).toBe(false);
   });
 
   it('reads raw events for property filters and paths the rollups do not cover', () => {

@@ -5,15 +5,30 @@ import { previousRange, type Compare } from './compare-range';
 import { badRequest } from './errors';
 import { bucketCount, bucketRange, bucketStart, INTERVAL_MS, isInterval, type Interval } from './intervals';
 import { averageOf, isPreAggregatedPath } from './rollups';
+import { quantile, type QuantileSketch } from './quantile-sketch';
 
-export type MetricKind = 'count' | 'unique_users' | 'sum' | 'avg';
+/** Percentiles of a numeric property (docs/api.md#metrics): from the quantile sketches of core/quantile-sketch.ts. */
+export type PercentileKind = 'p50' | 'p90' | 'p95' | 'p99';
+export type MetricKind = 'count' | 'unique_users' | 'sum' | 'avg' | PercentileKind;
+
+/** The quantile q of each percentile kind. */
+export const PERCENTILES: Readonly<Record<PercentileKind, number>> = { p50: 0.5, p90: 0.9, p95: 0.95, p99: 0.99 };
+
+export function isPercentile(kind: MetricKind): kind is PercentileKind {
+  return kind in PERCENTILES;
+}
+
+/** A percentile of a bucket's (or window's) sketch: null when it holds no value, like avg. */
+export function percentileValue(kind: PercentileKind, sketch: QuantileSketch | undefined): MetricValue {
+  return sketch ? quantile(sketch, PERCENTILES[kind]) : null;
+}
 
 export interface MetricsQuery {
   eventType: string;
   /** As requested, e.g. `sum:amount`. */
   metric: string;
   kind: MetricKind;
-  /** The property of sum/avg, split at dots; null for count and unique_users. */
+  /** The property of sum/avg/pNN, split at dots; null for count and unique_users. */
   path: string[] | null;
   interval: Interval;
   fromMs: number;
@@ -33,7 +48,7 @@ const DEFAULT_RANGE_MS = 3_600_000;
 
 export function parseMetric(metric: string): { kind: MetricKind; path: string[] | null } {
   if (metric === 'count' || metric === 'unique_users') return { kind: metric, path: null };
-  const m = /^(sum|avg):(.+)$/.exec(metric);
+  const m = /^(sum|avg|p50|p90|p95|p99):(.+)$/.exec(metric);
   if (m) {
     const path = m[2]!.normalize('NFC').split('.'); // names are stored in NFC (docs/api.md, ingest)
     if (path.some((p) => p.length === 0) || path.length > 6) {
@@ -43,9 +58,12 @@ export function parseMetric(metric: string): { kind: MetricKind; path: string[] 
         `${quoted}: the property path must be <name> or <a>.<b> (at most 6 levels).`,
       );
     }
-    return { kind: m[1] as 'sum' | 'avg', path };
+    return { kind: m[1] as MetricKind, path };
   }
-  throw badRequest('invalid_parameter', 'metric must be count, unique_users, sum:<path> or avg:<path>.');
+  throw badRequest(
+    'invalid_parameter',
+    'metric must be count, unique_users, sum:<path>, avg:<path>, p50:<path>, p90:<path>, p95:<path> or p99:<path>.',
+  );
 }
 
 /** The bucket width asked for (absent: 1m). */
@@ -122,12 +140,12 @@ export function coveredSpan(
   return { fromMs: buckets[0]!, toMs: buckets[buckets.length - 1]! + INTERVAL_MS[q.interval] };
 }
 
-/** The value of a bucket (or window) without data: 0, or undefined (null) for avg. */
+/** The value of a bucket (or window) without data: 0, or undefined (null) for avg and percentiles. */
 export function emptyValue(kind: MetricKind): MetricValue {
-  return kind === 'avg' ? null : 0;
+  return kind === 'avg' || isPercentile(kind) ? null : 0;
 }
 
-/** Whether a read must compute from raw events: property filters, and sum/avg of a path the rollups do not cover. */
+/** Whether a read must compute from raw events: property filters, and sum/avg/pNN of a path the rollups do not cover. */
 export function readsRawEvents(q: { props: [string[], string][]; path: string[] | null }): boolean {
   return q.props.length > 0 || (q.path !== null && !isPreAggregatedPath(q.path));
 }
@@ -139,10 +157,13 @@ export interface RawBucket {
   /** Exact decimal text of the sum of the path's JSON-number values, and how many events had one. */
   sum: string;
   n: string;
+  /** The sketch of the path's JSON-number values (percentile reads only; absent when the bucket has none). */
+  sketch?: QuantileSketch;
 }
 
 /** The metric's value of a bucket computed from raw events. */
 export function rawBucketValue(kind: MetricKind, b: RawBucket): MetricValue {
+  if (isPercentile(kind)) return percentileValue(kind, b.sketch);
   return kind === 'count'
     ? b.count
     : kind === 'unique_users'
@@ -158,7 +179,7 @@ export interface MetricSelection {
   projectIds: string[];
   eventType: string;
   kind: MetricKind;
-  /** The property of sum/avg, split at dots; null for count and unique_users. */
+  /** The property of sum/avg/pNN, split at dots; null for count and unique_users. */
   path: string[] | null;
   props: [string[], string][];
 }

@@ -10,7 +10,9 @@ import {
   type RollupMetric,
   type RollupValue,
 } from '../../core/rollups';
-import { INTERVAL_MS, type Interval } from '../../core/intervals';
+import { bucketStart, INTERVAL_MS, type Interval } from '../../core/intervals';
+import { addValue, emptySketch } from '../../core/quantile-sketch';
+import { quantileKeyId, upsertQuantiles, type QuantileRow } from './quantile-store';
 
 /** HLL parameters (log2m, regwidth, expthresh, sparseon) used for every sketch, stored or computed from raw rows. */
 export const HLL_PARAMS = { log2m: 16, regwidth: 5, expthresh: -1, sparseon: 1 } as const;
@@ -65,6 +67,7 @@ export async function writeBatch(
         from jsonb_to_recordset(${tx.json(rows as never)}) as x(t uuid, p uuid, e text, y text, ts timestamptz, r timestamptz, u text, s text, props jsonb, c jsonb)`;
       await upsertDeltas(tx as unknown as Sql, planDeltas(fresh));
       await upsertSumsAndSketches(tx as unknown as Sql, fresh, intervals);
+      await upsertQuantiles(tx as unknown as Sql, quantileRows(fresh, intervals));
     }
     await advanceProgress(tx as unknown as Sql, events);
     return { fresh };
@@ -149,6 +152,28 @@ async function upsertSumsAndSketches(sql: Sql, fresh: RawEvent[], intervals: rea
       returning 1
     )
     select (select count(*) from sums) as sums, (select count(*) from sketches) as sketches`;
+}
+
+/**
+ * The percentile sketches of the new events (after dedupe, like the sums): one per (key, pre-aggregated property,
+ * interval, bucket), over the same properties as the `sum:`/`n:` rollups (core/rollups.ts preAggregatedProperties).
+ */
+function quantileRows(fresh: RawEvent[], intervals: readonly Interval[]): QuantileRow[] {
+  const byKey = new Map<string, QuantileRow>();
+  for (const e of fresh) {
+    for (const path of preAggregatedProperties(e)) {
+      const value = e.properties[path] as number;
+      for (const interval of intervals) {
+        const bucketMs = bucketStart(e.timestampMs, interval);
+        const k = { tenantId: e.tenantId, projectId: e.projectId, eventType: e.eventType, path, interval, bucketMs };
+        const id = quantileKeyId(k);
+        let row = byKey.get(id);
+        if (!row) byKey.set(id, (row = { ...k, sketch: emptySketch() }));
+        addValue(row.sketch, value);
+      }
+    }
+  }
+  return [...byKey.values()];
 }
 
 /** data_as_of: the newest receive time processed per tenant (never moves back). */

@@ -3,7 +3,9 @@
 // nested paths (the same arithmetic as GET /v1/metrics). Implements the ports of core/alert-evaluation.ts.
 import { bindSql, type Sql } from './client';
 import { averageOf } from '../../core/rollups';
-import { emptyValue, rawBucketValue, readsRawEvents } from '../../core/metric-query';
+import { emptyValue, isPercentile, percentileValue, rawBucketValue, readsRawEvents } from '../../core/metric-query';
+import { mergeSketches, type QuantileSketch } from '../../core/quantile-sketch';
+import { readQuantileSketches } from './quantile-store';
 import type { AlertWindows, ArrivalQuery, WindowQuery } from '../../core/alert-evaluation';
 import { metricsFromRawEvents } from './raw-metrics';
 
@@ -25,6 +27,7 @@ async function windowValues(sql: Sql, q: WindowQuery): Promise<(number | null)[]
       originMs: q.toMs,
       fromMs,
       path: q.path,
+      sketches: isPercentile(q.kind),
     });
     for (const [bucket, b] of raw) {
       const k = indexOf(bucket);
@@ -37,6 +40,17 @@ async function windowValues(sql: Sql, q: WindowQuery): Promise<(number | null)[]
   const to = new Date(q.toMs);
   const k = sql`((extract(epoch from ${to}::timestamptz - bucket_start) * 1000)::bigint - 1) / ${q.windowMs}`;
   const projects = sql.array(q.projectIds);
+  if (isPercentile(q.kind)) {
+    // The window's 10s sketches merged (exact: merging is associative), then the quantile of the merged sketch.
+    const stored = await readQuantileSketches(sql, { ...q, path: q.path![0]!, interval: '10s', fromMs, toMs: q.toMs });
+    const perWindow = new Map<number, QuantileSketch[]>();
+    for (const b of stored) {
+      const i = indexOf(b.bucketMs);
+      if (i >= 0 && i < q.windows) (perWindow.get(i) ?? perWindow.set(i, []).get(i)!).push(b.sketch);
+    }
+    for (const [i, sketches] of perWindow) out[i] = percentileValue(q.kind, mergeSketches(...sketches));
+    return out;
+  }
   if (q.kind === 'unique_users') {
     const rows = await sql<{ k: string; v: string }[]>`
       select ${k} as k, round(hll_cardinality(hll_union_agg(sketch)))::bigint::text as v

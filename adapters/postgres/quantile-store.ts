@@ -29,7 +29,7 @@ export interface StoredQuantile extends QuantileKey {
   version: number;
 }
 
-const keyId = (k: QuantileKey) =>
+export const quantileKeyId = (k: QuantileKey) =>
   `${k.tenantId}\u0000${k.projectId}\u0000${k.eventType}\u0000${k.path}\u0000${k.interval}\u0000${k.bucketMs}`;
 
 /**
@@ -42,7 +42,7 @@ export async function upsertQuantiles(sql: Sql, rows: readonly QuantileRow[]): P
   const byKey = new Map<string, QuantileRow>();
   for (const r of rows) {
     if (r.sketch.count === 0) continue;
-    const id = keyId(r);
+    const id = quantileKeyId(r);
     const seen = byKey.get(id);
     byKey.set(id, seen ? { ...seen, sketch: mergeSketches(seen.sketch, r.sketch) } : r);
   }

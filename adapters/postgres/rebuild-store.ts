@@ -52,8 +52,35 @@ export async function rebuildHour(
       ) as x
       where jsonb_typeof(x.properties -> x.k) = 'number' and x.k <> '' and strpos(x.k, '.') = 0
       group by 1, 2, 3, 4`;
+    // The same properties' percentile sketches (quantile_bin of the value as float8, as migration 014 describes):
+    // values counted per 10s bucket and bin, with the exact extremes.
+    await tx`
+      insert into rb_fine_q (p, y, b, k, bin, c, lo, hi)
+      select x.project_id, x.event_type, date_bin('10 seconds', x.ts, timestamptz 'epoch'), x.k, quantile_bin(x.v), count(*), min(x.v), max(x.v)
+      from (
+        select e.project_id, e.event_type, e.ts, e.k, (e.properties -> e.k)::float8 as v
+        from (
+          select e.project_id, e.event_type, e.ts, e.properties, jsonb_object_keys(e.properties) as k
+          from events e where e.tenant_id = ${q.tenantId} and e.ts >= ${from} and e.ts < ${to}
+        ) as e
+        where jsonb_typeof(e.properties -> e.k) = 'number' and e.k <> '' and strpos(e.k, '.') = 0
+      ) as x
+      group by 1, 2, 3, 4, 5`;
     await tx`set local enable_sort to default`;
     const ivs = tx.json(strides(q.intervals));
+    await tx`
+      with iv as (select iv.i, (iv.ms || ' milliseconds')::interval as stride from jsonb_to_recordset(${ivs}) as iv(i text, ms bigint)),
+      per_bin as (
+        select f.p, f.y, f.k, iv.i, date_bin(iv.stride, f.b, timestamptz 'epoch') as b, f.bin, sum(f.c)::bigint as c, min(f.lo) as lo, max(f.hi) as hi
+        from rb_fine_q f cross join iv group by 1, 2, 3, 4, 5, 6
+      )
+      insert into rb_new_q (p, y, k, i, b, cnt, lo, hi, bins, counts)
+      select g.p, g.y, g.k, g.i, g.b, g.cnt, g.lo, g.hi, c.bins, c.counts
+      from (
+        select p, y, k, i, b, sum(c)::bigint as cnt, min(lo) as lo, max(hi) as hi,
+               array_agg(bin order by bin) as bins, array_agg(c order by bin) as counts
+        from per_bin group by 1, 2, 3, 4, 5
+      ) as g cross join lateral quantile_collapse(g.bins, g.counts) as c`;
     await tx`
       with iv as (select iv.i, (iv.ms || ' milliseconds')::interval as stride from jsonb_to_recordset(${ivs}) as iv(i text, ms bigint))
       insert into rb_new (p, y, m, i, b, v)
@@ -88,6 +115,21 @@ export async function rebuildDay(sql: Sql, q: { tenantId: string; dayMs: number 
       select project_id, event_type, '1d', ${from}::timestamptz, hll_union_agg(sketch)
       from rollup_sketches where tenant_id = ${q.tenantId} and interval = '1h' and bucket_start >= ${from} and bucket_start < ${to}
       group by 1, 2`;
+    // Percentile sketches: the hours' bins added (exact, like any merge), then folded as quantile_merge folds.
+    await tx`
+      with hours as (
+        select project_id as p, event_type as y, path as k, n, min_value, max_value, bins, counts
+        from quantile_sketches where tenant_id = ${q.tenantId} and interval = '1h' and bucket_start >= ${from} and bucket_start < ${to} and n > 0
+      ), per_bin as (
+        select h.p, h.y, h.k, u.bin, sum(u.c)::bigint as c from hours h cross join lateral unnest(h.bins, h.counts) as u(bin, c) group by 1, 2, 3, 4
+      ), g as (
+        select h.p, h.y, h.k, sum(h.n)::bigint as cnt, min(h.min_value) as lo, max(h.max_value) as hi from hours h group by 1, 2, 3
+      ), a as (
+        select p, y, k, array_agg(bin order by bin) as bins, array_agg(c order by bin) as counts from per_bin group by 1, 2, 3
+      )
+      insert into rb_new_q (p, y, k, i, b, cnt, lo, hi, bins, counts)
+      select g.p, g.y, g.k, '1d', ${from}::timestamptz, g.cnt, g.lo, g.hi, c.bins, c.counts
+      from g join a using (p, y, k) cross join lateral quantile_collapse(a.bins, a.counts) as c`;
     return { events: 0, values: await swapIn(tx, q.tenantId, ['1d'], from, to) };
   });
 }
@@ -118,10 +160,14 @@ async function createScratch(tx: Sql): Promise<void> {
     create temp table rb_new (p uuid, y text collate "C", m text collate "C", i text collate "C", b timestamptz, v numeric) on commit drop;
     create temp table rb_new_sketches (p uuid, y text collate "C", i text collate "C", b timestamptz, sk hll) on commit drop;
     create temp table rb_old (p uuid, y text collate "C", m text collate "C", i text collate "C", b timestamptz, version bigint) on commit drop;
-    create temp table rb_old_sketches (p uuid, y text collate "C", i text collate "C", b timestamptz, version bigint) on commit drop`.simple();
+    create temp table rb_old_sketches (p uuid, y text collate "C", i text collate "C", b timestamptz, version bigint) on commit drop;
+    create temp table rb_fine_q (p uuid, y text collate "C", b timestamptz, k text collate "C", bin int, c bigint, lo float8, hi float8) on commit drop;
+    create temp table rb_new_q (p uuid, y text collate "C", k text collate "C", i text collate "C", b timestamptz, cnt bigint, lo float8, hi float8,
+                                bins int[], counts bigint[]) on commit drop;
+    create temp table rb_old_q (p uuid, y text collate "C", k text collate "C", i text collate "C", b timestamptz, version bigint) on commit drop`.simple();
 }
 
-/** Replaces the tenant's rows of `intervals` in [from, to) with rb_new / rb_new_sketches, in primary-key order. */
+/** Replaces the tenant's rows of `intervals` in [from, to) with rb_new / rb_new_sketches / rb_new_q, in primary-key order. */
 async function swapIn(
   tx: Sql,
   tenantId: string,
@@ -130,16 +176,22 @@ async function swapIn(
   to: Date,
 ): Promise<RollupValue[]> {
   const ivs = tx.array([...intervals]);
-  await tx`
+  // Each table's old rows (their keys and versions) move to its rb_old* table; the table names are constants.
+  const moveOld = (table: string, key: string[], into: string) => tx`
     with d as (
-      delete from rollups where tenant_id = ${tenantId} and interval = any(${ivs}::text[]) and bucket_start >= ${from} and bucket_start < ${to}
-      returning project_id, event_type, metric, interval, bucket_start, version
-    ) insert into rb_old select * from d`;
+      delete from ${tx(table)} where tenant_id = ${tenantId} and interval = any(${ivs}::text[]) and bucket_start >= ${from} and bucket_start < ${to}
+      returning ${tx([...key, 'interval', 'bucket_start', 'version'] as [...string[], string, string, string])}
+    ) insert into ${tx(into)} select * from d`;
+  await moveOld('rollups', ['project_id', 'event_type', 'metric'], 'rb_old');
+  await moveOld('rollup_sketches', ['project_id', 'event_type'], 'rb_old_sketches');
+  await moveOld('quantile_sketches', ['project_id', 'event_type', 'path'], 'rb_old_q');
+  // Percentile sketches are not cached in Redis (adapters/metric-reader.ts): nothing to return for the refresh.
   await tx`
-    with d as (
-      delete from rollup_sketches where tenant_id = ${tenantId} and interval = any(${ivs}::text[]) and bucket_start >= ${from} and bucket_start < ${to}
-      returning project_id, event_type, interval, bucket_start, version
-    ) insert into rb_old_sketches select * from d`;
+    insert into quantile_sketches (tenant_id, project_id, event_type, path, interval, bucket_start, n, min_value, max_value, bins, counts, version)
+    select ${tenantId}, p, y, k, i, b, coalesce(nq.cnt, 0), nq.lo, nq.hi, coalesce(nq.bins, '{}'), coalesce(nq.counts, '{}'),
+           rollup_next_version(o.version)
+    from rb_new_q nq full join rb_old_q o using (p, y, k, i, b)
+    order by p, y, k, i, b`;
   const { log2m, regwidth, expthresh, sparseon } = HLL_PARAMS;
   const counts = await tx<RollupRow[]>`
     insert into rollups (tenant_id, project_id, event_type, metric, interval, bucket_start, value, version)

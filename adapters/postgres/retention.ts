@@ -73,6 +73,12 @@ export async function applyRetention(
           select ctid from rollup_sketches where interval = ${interval} and bucket_start < ${before} limit ${CHUNK})`;
       return r.count;
     });
+    deletedRollups += await deleteInChunks(async () => {
+      const r = await sql`
+        delete from quantile_sketches where ctid in (
+          select ctid from quantile_sketches where interval = ${interval} and bucket_start < ${before} limit ${CHUNK})`;
+      return r.count;
+    });
   }
   // Longer intervals outlive raw events: they are the only history left after retention.
   // Attempts and redrives of records older than the raw retention: Kafka keeps events_raw about as long, so such

@@ -346,3 +346,41 @@ it('refuses invalid rules with a message that says how to fix them', async () =>
     }),
   ).toMatch(/e-mail/);
 });
+
+/** n events of `latency` = value (and the other properties). */
+const latencies = (n: number, value: number, props: Record<string, unknown> = {}) =>
+  events('request', n, { latency: value, ...props });
+
+it('p95 over the window fires when the slow tail grows past the threshold and resolves when it leaves', async () => {
+  const id = await createRule({ event_type: 'request', metric: 'p95:latency', condition: { op: '>', threshold: 500 } });
+  expect(await evaluate(id)).toBe('no_data'); // the percentile of no values is undefined
+  await latencies(100, 100);
+  expect(await evaluate(id)).toBe('ok'); // p95 = 100
+  await latencies(10, 1_000);
+  expect(await evaluate(id)).toBe('firing'); // rank ⌊0.95 · 109⌋ = 103 of 110: 1 000
+  clock += 70 * S; // those events left the window
+  await latencies(100, 100);
+  expect(await evaluate(id)).toBe('firing'); // p95 = 100 now, but the allowed lateness has not passed
+  clock += 21 * S;
+  expect(await evaluate(id)).toBe('ok');
+  expect(await transitions(id)).toEqual(['ok>no_data', 'no_data>ok', 'ok>firing:firing', 'firing>ok:resolved']);
+  const [row] = await env.adapters.sql<
+    { value: number }[]
+  >`select value from alert_history where rule_id = ${id} and to_state = 'firing'`;
+  expect(Math.abs(row!.value - 1_000)).toBeLessThanOrEqual(10); // within 0.99 %
+});
+
+it('p95 with a filter reads raw events: only the filtered events count', async () => {
+  clock += 70 * S;
+  const id = await createRule({
+    event_type: 'purchase',
+    metric: 'p95:amount',
+    filter: { region: 'eu' },
+    condition: { op: '>', threshold: 390 },
+  });
+  await events('purchase', 20, { region: 'us', amount: 900 });
+  await events('purchase', 20, { region: 'eu', amount: 50 });
+  expect(await evaluate(id)).toBe('ok');
+  await events('purchase', 5, { region: 'eu', amount: 400 });
+  expect(await evaluate(id)).toBe('firing'); // rank ⌊0.95 · 24⌋ = 22 of 25 EU values: 400 within 0.99 %
+});

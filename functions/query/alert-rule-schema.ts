@@ -23,8 +23,8 @@ const eventType = z
 const metricName = z
   .string()
   .regex(
-    /^(count|unique_users|ratio|anomaly|(sum|avg):[^.\s]+(\.[^.\s]+){0,5})$/,
-    'metric must be count, unique_users, sum:<path>, avg:<path>, ratio or anomaly',
+    /^(count|unique_users|ratio|anomaly|(sum|avg|p50|p90|p95|p99):[^.\s]+(\.[^.\s]+){0,5})$/,
+    'metric must be count, unique_users, sum:<path>, avg:<path>, p50:/p90:/p95:/p99:<path>, ratio or anomaly',
   );
 
 /**
@@ -93,7 +93,7 @@ export const alertRuleSchema = z
         of: metricName
           .refine(
             (m) => m !== 'ratio' && m !== 'anomaly',
-            'anomaly.of must be count, unique_users, sum:<path> or avg:<path>',
+            'anomaly.of must be count, unique_users, sum:<path>, avg:<path> or p50:/p90:/p95:/p99:<path>',
           )
           .default('count'),
         sensitivity: z.number().min(0.5).max(20).default(3),

@@ -28,8 +28,8 @@ const widgetSchema = z
       metric: z
         .string()
         .regex(
-          /^(count|unique_users|(sum|avg):[^.\s]+(\.[^.\s]+){0,5})$/,
-          'metric must be count, unique_users, sum:<path> or avg:<path>',
+          /^(count|unique_users|(sum|avg|p50|p90|p95|p99):[^.\s]+(\.[^.\s]+){0,5})$/,
+          'metric must be count, unique_users, sum:<path>, avg:<path> or p50:/p90:/p95:/p99:<path>',
         )
         .optional(),
       interval: z.enum(['10s', '1m', '5m', '1h', '1d']).optional(),

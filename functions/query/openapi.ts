@@ -231,15 +231,16 @@ export const OPENAPI = {
             name: 'metric',
             in: 'query',
             description:
-              'count | unique_users | sum:<path> | avg:<path> (<path> dotted for nested properties). sum/avg use JSON numbers only, with exact decimal ' +
+              'count | unique_users | sum:<path> | avg:<path> | p50:<path> | p90:<path> | p95:<path> | p99:<path> (<path> dotted for nested properties). sum/avg/pNN use JSON numbers only, with exact decimal ' +
               'arithmetic; values are returned as JSON numbers (beyond 2^53 they are rounded to the nearest double). avg = sum / number of events having ' +
               'the property, null for a bucket where none has it. unique_users is a HyperLogLog estimate (within 2 %) of distinct user_ids; events ' +
-              'without one do not count.',
+              'without one do not count. pNN is the percentile from a mergeable sketch: within 0.99 % of the value of rank ⌊q·(n−1)⌋ of the bucket’s n values ' +
+              '(p0/p100 exact), null for a bucket where no event has the property.',
             schema: {
               type: 'string',
-              pattern: '^(count|unique_users|(sum|avg):[^.]+(\\.[^.]+){0,5})$',
+              pattern: '^(count|unique_users|(sum|avg|p50|p90|p95|p99):[^.]+(\\.[^.]+){0,5})$',
               default: 'count',
-              examples: ['count', 'unique_users', 'sum:amount', 'avg:cart.total'],
+              examples: ['count', 'unique_users', 'sum:amount', 'avg:cart.total', 'p95:latency_ms'],
             },
           },
           {
@@ -270,7 +271,7 @@ export const OPENAPI = {
         responses: {
           '200': {
             description:
-              'Aligned, zero-filled buckets with data_as_of; value is null only for avg buckets without the property. Range limits per interval: ' +
+              'Aligned, zero-filled buckets with data_as_of; value is null only for avg and pNN buckets without the property. Range limits per interval: ' +
               '10s only over the last 24 h, at most 10 000 buckets (400 too_many_buckets); with property filters or sum/avg of a nested path, ' +
               "the first bucket (the previous range's with compare=previous) must start within the tenant's raw-event retention (400 beyond_retention).",
             content: {
@@ -494,7 +495,7 @@ export const OPENAPI = {
         summary:
           'Create an alert rule (scope: admin). A webhook channel without a secret gets one, shown in this response only.',
         description:
-          'metric: count, unique_users, sum:<path>, avg:<path>, ratio (numerator / denominator event types; undefined with a zero denominator → no_data) or anomaly ' +
+          'metric: count, unique_users, sum:<path>, avg:<path>, p50:/p90:/p95:/p99:<path>, ratio (numerator / denominator event types; undefined with a zero denominator → no_data) or anomaly ' +
           '(anomaly.of watched over the window; fires when |value − mean| / max(stddev, √mean, 1) of the previous anomaly.baseline_windows windows exceeds anomaly.sensitivity, in anomaly.direction). ' +
           'Windows slide in 10 s steps over the 10s rollups (so window ≤ 24h). An absence rule is {"op": "<", "threshold": 1}.',
         requestBody: jsonBody(alertRuleSchema),

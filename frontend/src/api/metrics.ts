@@ -25,7 +25,7 @@ function expectInterval(value: unknown, what: string): MetricInterval {
 
 function parsePoint(raw: unknown, index: number): MetricPoint {
   const obj = expectObject(raw, `points[${index}]`);
-  // avg buckets without the property are null.
+  // avg and pNN buckets without the property are null.
   const value = obj.value === null ? null : expectNumber(obj.value, `points[${index}].value`);
   return { t: expectString(obj.t, `points[${index}].t`), value };
 }

@@ -36,7 +36,7 @@ export type StoredEvent = ItemOf<EventsPage['events']>;
 /** `GET /v1/metrics` */
 export type MetricSeries = BodyOf<typeof readMetric>;
 export type MetricPoint = ItemOf<MetricSeries['points']>;
-/** count | unique_users | sum:<path> | avg:<path> */
+/** count | unique_users | sum:<path> | avg:<path> | p50:<path> | p90:<path> | p95:<path> | p99:<path> */
 export type MetricName = MetricSeries['metric'];
 export type MetricInterval = Interval;
 

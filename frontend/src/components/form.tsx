@@ -123,8 +123,17 @@ export function Suggestions({ id, values }: { id: string; values: readonly strin
   );
 }
 
-/** Every kind of metric (docs/api.md#metrics), sums and averages with an example path. */
-const METRIC_EXAMPLES = ['count', 'unique_users', 'sum:amount', 'avg:amount'];
+/** Every kind of metric (docs/api.md#metrics), sums, averages and percentiles with an example path. */
+const METRIC_EXAMPLES = [
+  'count',
+  'unique_users',
+  'sum:amount',
+  'avg:amount',
+  'p50:amount',
+  'p90:amount',
+  'p95:amount',
+  'p99:amount',
+];
 
 /** A metric name, offering every kind while typing; `extra` adds kinds only some forms take (an alert's ratio). */
 export function MetricField({

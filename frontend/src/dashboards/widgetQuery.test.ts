@@ -68,6 +68,14 @@ describe('numberValue', () => {
     });
     expect(numberValue(series('avg:amount', [null]), 'avg:amount').value).toBeNull();
   });
+
+  it('does not add up percentiles either', () => {
+    expect(numberValue(series('p95:latency', [100, null, 300]), 'p95:latency')).toEqual({
+      value: 200,
+      note: 'mean of per-1m p95 values',
+    });
+    expect(numberValue(series('p99:latency', [null]), 'p99:latency').value).toBeNull();
+  });
 });
 
 describe('explorerHrefForBucket', () => {

@@ -39,13 +39,15 @@ export interface NumberValue {
   note: string | null;
 }
 
-/** count and sum add up over buckets; unique_users and avg do not, so say what is shown instead. */
+/** count and sum add up over buckets; unique_users, avg and percentiles do not, so say what is shown instead. */
 export function numberValue(series: MetricSeries, metric: string): NumberValue {
   const values = series.points.map((p) => p.value).filter((v): v is number => v !== null);
-  if (metric.startsWith('avg:')) {
+  const percentile = /^(p50|p90|p95|p99):/.exec(metric)?.[1];
+  if (metric.startsWith('avg:') || percentile) {
     if (values.length === 0) return { value: null, note: 'no event has the property in this range' };
     const mean = values.reduce((a, b) => a + b, 0) / values.length;
-    return { value: Math.round(mean * 100) / 100, note: `mean of per-${series.interval} averages` };
+    const what = percentile ? `${percentile} values` : 'averages';
+    return { value: Math.round(mean * 100) / 100, note: `mean of per-${series.interval} ${what}` };
   }
   const sum = values.reduce((a, b) => a + b, 0);
   if (metric === 'unique_users')
@@ -123,8 +125,8 @@ export function defaultTitle(widget: Pick<Widget, 'type' | 'query'>): string {
 export function widgetProblem(widget: Widget): string | null {
   if (widget.type !== 'events' && !widget.query.event_type) return 'Choose an event type.';
   const metric = widget.query.metric ?? 'count';
-  if (!/^(count|unique_users|(sum|avg):\S+)$/.test(metric))
-    return 'Metric must be count, unique_users, sum:<path> or avg:<path>.';
+  if (!/^(count|unique_users|(sum|avg|p50|p90|p95|p99):\S+)$/.test(metric))
+    return 'Metric must be count, unique_users, sum:<path>, avg:<path> or p50:/p90:/p95:/p99:<path>.';
   if (widget.query.range && parseDuration(widget.query.range) === undefined)
     return 'Range must be a duration such as 15m, 1h, 24h or 7d.';
   return null;
