@@ -14,6 +14,7 @@ import {
   runAdminCommand,
   type AdminCommand,
   type AdminResult,
+  textTable,
 } from '../functions/admin/commands';
 import type { AdminResponse } from '../functions/admin/handler';
 import { registerDlqCommands } from './cli-dlq';
@@ -34,19 +35,6 @@ async function withSql<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
   } finally {
     await sql.end({ timeout: 5 });
   }
-}
-
-function table(rows: string[][]): string {
-  if (rows.length === 0) return '(none)';
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }
 
 export interface CliOptions {
@@ -158,10 +146,10 @@ export function buildCli(options: CliOptions = {}): Command {
     .action((o: { tenant: string }) => admin({ command: 'key list', tenant: o.tenant }));
   adminCommand(key, 'revoke <id>').action((id: string) => admin({ command: 'key revoke', id }));
 
-  registerDlqCommands(program, { out, print, withSql, table });
-  registerReplayCommand(program, { out, print, withSql, table });
-  registerRebuildCommand(program, { out, print, withSql, table });
-  registerAlertCommands(program, { out, print, withSql, table });
+  registerDlqCommands(program, { out, print, withSql, table: textTable });
+  registerReplayCommand(program, { out, print, withSql, table: textTable });
+  registerRebuildCommand(program, { out, print, withSql, table: textTable });
+  registerAlertCommands(program, { out, print, withSql, table: textTable });
   return program;
 }
 

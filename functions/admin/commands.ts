@@ -90,7 +90,8 @@ export function parseAdminCommand(payload: unknown): AdminCommand {
   );
 }
 
-function table(rows: string[][]): string {
+/** Rows as aligned text columns (the CLI's tables). */
+export function textTable(rows: string[][]): string {
   if (rows.length === 0) return '(none)';
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows
@@ -157,7 +158,7 @@ export async function runAdminCommand(
             retention_days: t.retentionDays,
             created_at: t.createdAt,
           })),
-          text: table(rows.map((t) => [t.slug, t.name, t.id, `retention ${retentionText(t.retentionDays)}`])),
+          text: textTable(rows.map((t) => [t.slug, t.name, t.id, `retention ${retentionText(t.retentionDays)}`])),
         };
       }
       case 'tenant set-retention': {
@@ -206,7 +207,7 @@ export async function runAdminCommand(
             last_used_at: k.lastUsedAt,
             revoked_at: k.revokedAt,
           })),
-          text: table(
+          text: textTable(
             rows.map((k) => [
               k.id,
               k.prefix + '…',
