@@ -18,27 +18,26 @@ function rejection(raw: unknown) {
 describe('readBodyShape', () => {
   it('treats a plain object as one event', () => {
     const shape = readBodyShape({ event_type: 'a' }, 1000);
-    expect(shape).toEqual({ ok: true, events: [{ event_type: 'a' }], tenantIds: [undefined] });
+    expect(shape).toEqual({ kind: 'ok', value: { events: [{ event_type: 'a' }], tenantIds: [undefined] } });
   });
 
   it('refuses batches over the limit with too_many_events', () => {
     const shape = readBodyShape({ events: Array.from({ length: 1001 }, () => ({})) }, 1000);
-    expect(shape).toMatchObject({ ok: false, code: 'too_many_events' });
+    expect(shape).toMatchObject({ kind: 'rejected', reason: { code: 'too_many_events' } });
   });
 
   it('explains a top-level array and an empty batch', () => {
     expect(readBodyShape([{}], 10)).toMatchObject({
-      ok: false,
-      code: 'invalid_body',
-      message: expect.stringContaining('{"events"'),
+      kind: 'rejected',
+      reason: { code: 'invalid_body', message: expect.stringContaining('{"events"') },
     });
-    expect(readBodyShape({ events: [] }, 10)).toMatchObject({ ok: false, code: 'invalid_body' });
-    expect(readBodyShape('x', 10)).toMatchObject({ ok: false });
+    expect(readBodyShape({ events: [] }, 10)).toMatchObject({ kind: 'rejected', reason: { code: 'invalid_body' } });
+    expect(readBodyShape('x', 10)).toMatchObject({ kind: 'rejected' });
   });
 
   it('collects tenant_id from the body and from each event', () => {
     const shape = readBodyShape({ tenant_id: 'a', events: [{ tenant_id: 'b' }, {}] }, 10);
-    expect(shape.ok && shape.tenantIds).toEqual(['a', 'b', undefined]);
+    expect(shape.kind === 'ok' && shape.value.tenantIds).toEqual(['a', 'b', undefined]);
   });
 });
 

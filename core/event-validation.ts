@@ -1,6 +1,6 @@
 // Validation of ingest bodies and events against the contract of POST /v1/events. Pure.
 import { uuidv7 } from './ids';
-import { ok, rejected, type Ok, type Rejected } from './outcome';
+import { ok, rejected, type Ok, type Reason, type Rejected } from './outcome';
 
 export interface ValidationLimits {
   maxEventsPerBatch: number;
@@ -36,8 +36,8 @@ export interface EventRejection {
 /** One event's validation: the valid event, or its rejection (reported per event in the answer). */
 export type EventCheck = Ok<ValidEvent> | Rejected<EventRejection>;
 
-export type BodyShape =
-  { ok: true; events: unknown[]; tenantIds: unknown[] } | { ok: false; code: string; message: string };
+/** The events of a body and the tenant_ids they name, or why the body itself is refused. */
+export type BodyShape = Ok<{ events: unknown[]; tenantIds: unknown[] }> | Rejected<Reason>;
 
 const EVENT_FIELDS = new Set([
   'event_type',
@@ -63,40 +63,36 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
 /** Splits a parsed body into its events: one event object, or {"events": [...]}. */
 export function readBodyShape(body: unknown, maxEvents: number): BodyShape {
   if (Array.isArray(body)) {
-    return {
-      ok: false,
+    return rejected({
       code: 'invalid_body',
       message: 'The body is a JSON array; send one event object or {"events": [event, ...]}.',
-    };
+    });
   }
   if (!isPlainObject(body)) {
-    return {
-      ok: false,
+    return rejected({
       code: 'invalid_body',
       message: 'The body must be a JSON object: one event, or {"events": [event, ...]}.',
-    };
+    });
   }
-  if (!('events' in body)) return { ok: true, events: [body], tenantIds: [body.tenant_id] };
+  if (!('events' in body)) return ok({ events: [body], tenantIds: [body.tenant_id] });
   const events = body.events;
   if (!Array.isArray(events)) {
-    return { ok: false, code: 'invalid_body', message: '"events" must be an array of event objects.' };
+    return rejected({ code: 'invalid_body', message: '"events" must be an array of event objects.' });
   }
   if (events.length === 0) {
-    return {
-      ok: false,
+    return rejected({
       code: 'invalid_body',
       message: '"events" is empty; send between 1 and ' + maxEvents + ' events.',
-    };
+    });
   }
   if (events.length > maxEvents) {
-    return {
-      ok: false,
+    return rejected({
       code: 'too_many_events',
       message: `A batch holds at most ${maxEvents} events; this one has ${events.length}. Split it into several requests.`,
-    };
+    });
   }
   const tenantIds = [body.tenant_id, ...events.map((e) => (isPlainObject(e) ? e.tenant_id : undefined))];
-  return { ok: true, events, tenantIds };
+  return ok({ events, tenantIds });
 }
 
 export function rejectEvent(index: number, message: string, code = 'invalid_event'): Rejected<EventRejection> {

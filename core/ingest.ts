@@ -107,14 +107,15 @@ export async function acceptBody(
 ): Promise<IngestOutcome> {
   const limits = { ...settings.limits, retentionMs: await ports.retention.of(principal.tenantId) };
   const shape = readBodyShape(body, limits.maxEventsPerBatch);
-  if (!shape.ok) throw badRequest(shape.code, shape.message);
-  if (shape.tenantIds.some((t) => t !== undefined && t !== principal.tenantId)) {
+  if (shape.kind !== 'ok') throw badRequest(shape.reason.code, shape.reason.message);
+  const { events, tenantIds } = shape.value;
+  if (tenantIds.some((t) => t !== undefined && t !== principal.tenantId)) {
     throw forbidden(
       'tenant_id names another tenant; the tenant always comes from the API key, so leave tenant_id out.',
     );
   }
   const nowMs = ports.now();
-  const checks = shape.events.map((raw, index) => validateEvent(raw, index, nowMs, limits));
+  const checks = events.map((raw, index) => validateEvent(raw, index, nowMs, limits));
   return acceptValidated(ports, settings, principal, checks, nowMs, trace);
 }
 

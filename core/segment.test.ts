@@ -23,8 +23,9 @@ const noBatch = { context: null, sentAt: undefined };
 
 function mapBatch(body: unknown): EventCheck[] {
   const shape = readSegmentBody(body, 'batch', 1000);
-  if (!shape.ok) throw new Error(shape.message);
-  return shape.messages.map((m, i) => mapSegmentMessage(m, i, 'batch', shape.batch, RECEIVED, limits));
+  if (shape.kind !== 'ok') throw new Error(shape.reason.message);
+  const { messages, batch } = shape.value;
+  return messages.map((m, i) => mapSegmentMessage(m, i, 'batch', batch, RECEIVED, limits));
 }
 const accepted = (c: EventCheck): ValidEvent => {
   if (c.kind !== 'ok') throw new Error(`rejected: ${c.reason.message}`);
@@ -208,21 +209,24 @@ describe('readSegmentBody', () => {
 
   it('explains bodies that are not a batch', () => {
     expect(readSegmentBody([], 'batch', 10)).toMatchObject({
-      ok: false,
-      message: expect.stringContaining('{"batch": [message, ...]}'),
+      kind: 'rejected',
+      reason: { message: expect.stringContaining('{"batch": [message, ...]}') },
     });
     expect(readSegmentBody({ batch: {} }, 'batch', 10)).toMatchObject({
-      ok: false,
-      message: expect.stringContaining('"batch" must be an array'),
+      kind: 'rejected',
+      reason: { message: expect.stringContaining('"batch" must be an array') },
     });
     expect(readSegmentBody({ batch: [] }, 'batch', 10)).toMatchObject({
-      ok: false,
-      message: expect.stringContaining('empty'),
+      kind: 'rejected',
+      reason: { message: expect.stringContaining('empty') },
     });
-    expect(readSegmentBody({ batch: [{}, {}] }, 'batch', 1)).toMatchObject({ ok: false, code: 'too_many_events' });
+    expect(readSegmentBody({ batch: [{}, {}] }, 'batch', 1)).toMatchObject({
+      kind: 'rejected',
+      reason: { code: 'too_many_events' },
+    });
     expect(readSegmentBody('x', 'track', 10)).toMatchObject({
-      ok: false,
-      message: expect.stringContaining('one track message'),
+      kind: 'rejected',
+      reason: { message: expect.stringContaining('one track message') },
     });
   });
 });

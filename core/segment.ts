@@ -10,7 +10,7 @@ import {
   type EventCheck,
   type ValidationLimits,
 } from './event-validation';
-import { ok } from './outcome';
+import { ok, rejected, type Ok, type Reason, type Rejected } from './outcome';
 
 export const SEGMENT_CALLS = ['track', 'identify', 'page', 'screen', 'group', 'alias'] as const;
 export type SegmentCall = (typeof SEGMENT_CALLS)[number];
@@ -36,8 +36,8 @@ export interface SegmentLimits extends ValidationLimits {
   maxContextBytes: number;
 }
 
-export type SegmentBody =
-  { ok: true; messages: unknown[]; batch: BatchLevel } | { ok: false; message: string; code?: string };
+/** The messages of a body and its batch-level fields, or why the body itself is refused. */
+export type SegmentBody = Ok<{ messages: unknown[]; batch: BatchLevel }> | Rejected<Reason>;
 
 /** Fields a batch carries for all its messages. */
 export interface BatchLevel {
@@ -60,25 +60,33 @@ const describe = (v: unknown) =>
 export function readSegmentBody(body: unknown, endpoint: SegmentEndpoint, maxMessages: number): SegmentBody {
   if (!isPlainObject(body)) {
     const want = endpoint === 'batch' ? '{"batch": [message, ...]}' : `one ${endpoint} message object`;
-    return { ok: false, message: `The body must be a JSON object: ${want}; got ${describe(body)}.` };
+    return rejected({
+      code: 'invalid_body',
+      message: `The body must be a JSON object: ${want}; got ${describe(body)}.`,
+    });
   }
-  if (endpoint !== 'batch') return { ok: true, messages: [body], batch: { context: null, sentAt: undefined } };
+  if (endpoint !== 'batch') return ok({ messages: [body], batch: { context: null, sentAt: undefined } });
   if (!Array.isArray(body.batch))
-    return { ok: false, message: `"batch" must be an array of messages; got ${describe(body.batch)}.` };
+    return rejected({
+      code: 'invalid_body',
+      message: `"batch" must be an array of messages; got ${describe(body.batch)}.`,
+    });
   if (body.batch.length === 0)
-    return { ok: false, message: `"batch" is empty; send between 1 and ${maxMessages} messages.` };
+    return rejected({ code: 'invalid_body', message: `"batch" is empty; send between 1 and ${maxMessages} messages.` });
   if (body.batch.length > maxMessages) {
-    return {
-      ok: false,
+    return rejected({
       code: 'too_many_events',
       message: `A batch holds at most ${maxMessages} messages; this one has ${body.batch.length}. Send smaller batches (flushAt).`,
-    };
+    });
   }
   if (body.context !== undefined && body.context !== null && !isPlainObject(body.context)) {
-    return { ok: false, message: `The batch's "context" must be a JSON object; got ${describe(body.context)}.` };
+    return rejected({
+      code: 'invalid_body',
+      message: `The batch's "context" must be a JSON object; got ${describe(body.context)}.`,
+    });
   }
   const context = isPlainObject(body.context) ? body.context : null;
-  return { ok: true, messages: body.batch, batch: { context, sentAt: body.sentAt } };
+  return ok({ messages: body.batch, batch: { context, sentAt: body.sentAt } });
 }
 
 /** Segment ids are strings; some clients send numbers, which Segment takes as their decimal text. */

@@ -55,7 +55,8 @@ async function acceptSegment(
 ): Promise<HttpResult> {
   const { principal } = request;
   const shape = readSegmentBody(segmentBody(deps, request), endpoint, deps.config.limits.maxEventsPerBatch);
-  if (!shape.ok) throw badRequest(shape.code ?? 'invalid_body', shape.message);
+  if (shape.kind !== 'ok') throw badRequest(shape.reason.code, shape.reason.message);
+  const { messages, batch } = shape.value;
   if (!principal.projectId) {
     throw forbidden(
       'The Segment endpoints need a write key bound to a project (its events go there): create one with `customersignal key create --tenant <slug> --scope ingest --project <project>` or POST /v1/api-keys with "project".',
@@ -63,7 +64,7 @@ async function acceptSegment(
   }
   const nowMs = deps.now();
   const limits = { ...deps.config.limits, retentionMs: await deps.retention.of(principal.tenantId) };
-  const checks = shape.messages.map((m, i) => mapSegmentMessage(m, i, endpoint, shape.batch, nowMs, limits));
+  const checks = messages.map((m, i) => mapSegmentMessage(m, i, endpoint, batch, nowMs, limits));
   return json(200, {
     success: true,
     ...(await acceptChecked(deps, principal, checks, nowMs, traceContext(request.event))),
