@@ -64,9 +64,9 @@ export interface Adapters {
   tenants: TenantsStore;
   apiKeys: ApiKeysStore;
   dashboards: DashboardsStore;
-  /** The aggregate step's exactly-once write and read-back (rule 2). */
+  /** The aggregate step's exactly-once write and read-back (docs/architecture.md#rule-2-at-least-once-in-exactly-once-effect). */
   aggregateStore: AggregateStore;
-  /** Attempts of records that fail on their own, and which were dead-lettered (rule 3). */
+  /** Attempts of records that fail on their own, and which were dead-lettered (docs/architecture.md#rule-3-offsets-move-only-after-the-effect). */
   deadLetters: DeadLetterStore;
   rebuildStore: RebuildStore;
   /** Dropping and deleting what is past retention (maintenance). */

@@ -265,7 +265,7 @@ export function registerDlqCommands(program: Command, cli: CliContext): void {
               }
               for (let i = 0; i < todo.length; i += CHUNK) {
                 const chunk = todo.slice(i, i + CHUNK);
-                // Sent first, recorded second: a crash in between sends these again next time, and rule 2
+                // Sent first, recorded second: a crash in between sends these again next time, and docs/architecture.md#rule-2-at-least-once-in-exactly-once-effect
                 // counts each event once anyway. The other order could lose them.
                 const offsets = await producer!.send(
                   chunk.map((r) => ({

@@ -106,7 +106,7 @@ async function aggregateEvents(deps: Deps, events: RawEvent[]): Promise<PartOutc
   return { stored: fresh.length, duplicates: live.length - fresh.length, expired: events.length - live.length };
 }
 
-/** One notice per (tenant, event type) with the 10s buckets touched, for the alert engine (rule 8). */
+/** One notice per (tenant, event type) with the 10s buckets touched, for the alert engine (docs/architecture.md#rule-8-alerts-read-the-truth-once-it-is-written). */
 async function publishNotices(deps: Deps, events: RawEvent[]): Promise<void> {
   const notices = new Map<
     string,
