@@ -2,6 +2,16 @@
 import type { RawEvent } from './raw-event';
 import { bucketStart, type Interval } from './intervals';
 
+/**
+ * Where an event's bucket of an interval starts, per tenant: 10s/1m/5m buckets are epoch-aligned for everyone,
+ * 1h/1d buckets follow the tenant's time zone (core/timezone.ts, docs/api.md#time-zones). Every writer and the
+ * read-back of a batch use the one BucketOf read with the batch's rollup locks, so they agree on the zone.
+ */
+export type BucketOf = (tenantId: string, timestampMs: number, interval: Interval) => number;
+
+/** Every tenant in UTC. */
+export const utcBucketOf: BucketOf = (_tenantId, timestampMs, interval) => bucketStart(timestampMs, interval);
+
 /** Intervals the aggregate step maintains. */
 export const ROLLUP_INTERVALS: readonly Interval[] = ['10s', '1m', '5m', '1h', '1d'];
 
@@ -133,7 +143,11 @@ function fineGroups(events: RawEvent[], withValues: boolean): FineGroup[] {
 }
 
 /** Count deltas per bucket, sorted by key. */
-export function planCountDeltas(events: RawEvent[], intervals: readonly Interval[] = ROLLUP_INTERVALS): RollupDelta[] {
+export function planCountDeltas(
+  events: RawEvent[],
+  intervals: readonly Interval[] = ROLLUP_INTERVALS,
+  bucketOf: BucketOf = utcBucketOf,
+): RollupDelta[] {
   const byKey = new Map<string, RollupDelta>();
   for (const g of fineGroups(events, false)) {
     for (const interval of intervals) {
@@ -143,7 +157,7 @@ export function planCountDeltas(events: RawEvent[], intervals: readonly Interval
         eventType: g.eventType,
         metric: 'count',
         interval,
-        bucketMs: bucketStart(g.bucket10s, interval),
+        bucketMs: bucketOf(g.tenantId, g.bucket10s, interval),
       };
       const id = rollupKeyId(key);
       const existing = byKey.get(id);
@@ -155,14 +169,19 @@ export function planCountDeltas(events: RawEvent[], intervals: readonly Interval
 }
 
 /** Every count bucket a batch touches, new events or not: what must be read back and written to Redis. */
-export function touchedKeys(events: RawEvent[], intervals: readonly Interval[] = ROLLUP_INTERVALS): RollupKey[] {
-  return planCountDeltas(events, intervals).map(({ delta: _delta, ...key }) => key);
+export function touchedKeys(
+  events: RawEvent[],
+  intervals: readonly Interval[] = ROLLUP_INTERVALS,
+  bucketOf: BucketOf = utcBucketOf,
+): RollupKey[] {
+  return planCountDeltas(events, intervals, bucketOf).map(({ delta: _delta, ...key }) => key);
 }
 
 /** Every sum/n bucket and unique-users bucket a batch touches (sorted), for the read-back into Redis. */
 export function touchedValueKeys(
   events: RawEvent[],
   intervals: readonly Interval[] = ROLLUP_INTERVALS,
+  bucketOf: BucketOf = utcBucketOf,
 ): { sums: RollupKey[]; sketches: RollupKey[] } {
   const sums = new Map<string, RollupKey>();
   const sketches = new Map<string, RollupKey>();
@@ -174,7 +193,7 @@ export function touchedValueKeys(
         projectId: g.projectId,
         eventType: g.eventType,
         interval,
-        bucketMs: bucketStart(g.bucket10s, interval),
+        bucketMs: bucketOf(g.tenantId, g.bucket10s, interval),
       };
       if (g.hasUser) {
         const k: RollupKey = { ...base, metric: 'unique_users' };

@@ -3,6 +3,8 @@ import { bindSql, type Sql } from './client';
 import { lockTenantsShared } from './rollup-lock';
 import type { RawEvent } from '../../core/raw-event';
 import {
+  utcBucketOf,
+  type BucketOf,
   preAggregatedProperties,
   ROLLUP_INTERVALS,
   type RollupDelta,
@@ -10,7 +12,8 @@ import {
   type RollupMetric,
   type RollupValue,
 } from '../../core/rollups';
-import { bucketStart, INTERVAL_MS, type Interval } from '../../core/intervals';
+import { INTERVAL_MS, type Interval } from '../../core/intervals';
+import { tenantBuckets } from './tenant-zones';
 import { addValue, emptySketch } from '../../core/quantile-sketch';
 import { quantileKeyId, upsertQuantiles, type QuantileRow } from './quantile-store';
 
@@ -20,6 +23,8 @@ export const HLL_PARAMS = { log2m: 16, regwidth: 5, expthresh: -1, sparseon: 1 }
 export interface BatchWriteResult {
   /** Events stored for the first time; the rest were duplicates of earlier copies. */
   fresh: RawEvent[];
+  /** The buckets the batch was written to (its tenants' zones as read under their rollup locks), for the read-back. */
+  bucketOf: BucketOf;
 }
 
 /**
@@ -29,12 +34,16 @@ export interface BatchWriteResult {
 export async function writeBatch(
   sql: Sql,
   events: RawEvent[],
-  planDeltas: (fresh: RawEvent[]) => RollupDelta[],
+  planDeltas: (fresh: RawEvent[], bucketOf: BucketOf) => RollupDelta[],
   intervals: readonly Interval[] = ROLLUP_INTERVALS,
 ): Promise<BatchWriteResult> {
-  if (events.length === 0) return { fresh: [] };
+  if (events.length === 0) return { fresh: [], bucketOf: utcBucketOf };
   return sql.begin(async (tx) => {
     await lockTenantsShared(
+      tx as unknown as Sql,
+      events.map((e) => e.tenantId),
+    );
+    const bucketOf = await tenantBuckets(
       tx as unknown as Sql,
       events.map((e) => e.tenantId),
     );
@@ -65,12 +74,12 @@ export async function writeBatch(
         insert into events (tenant_id, project_id, event_id, event_type, ts, received_at, user_id, session_id, properties, context)
         select t, p, e, y, ts, r, u, s, props, c
         from jsonb_to_recordset(${tx.json(rows as never)}) as x(t uuid, p uuid, e text, y text, ts timestamptz, r timestamptz, u text, s text, props jsonb, c jsonb)`;
-      await upsertDeltas(tx as unknown as Sql, planDeltas(fresh));
+      await upsertDeltas(tx as unknown as Sql, planDeltas(fresh, bucketOf));
       await upsertSumsAndSketches(tx as unknown as Sql, fresh, intervals);
-      await upsertQuantiles(tx as unknown as Sql, quantileRows(fresh, intervals));
+      await upsertQuantiles(tx as unknown as Sql, quantileRows(fresh, intervals, bucketOf));
     }
     await advanceProgress(tx as unknown as Sql, events);
-    return { fresh };
+    return { fresh, bucketOf };
   });
 }
 
@@ -158,13 +167,13 @@ async function upsertSumsAndSketches(sql: Sql, fresh: RawEvent[], intervals: rea
  * The percentile sketches of the new events (after dedupe, like the sums): one per (key, pre-aggregated property,
  * interval, bucket), over the same properties as the `sum:`/`n:` rollups (core/rollups.ts preAggregatedProperties).
  */
-function quantileRows(fresh: RawEvent[], intervals: readonly Interval[]): QuantileRow[] {
+function quantileRows(fresh: RawEvent[], intervals: readonly Interval[], bucketOf: BucketOf): QuantileRow[] {
   const byKey = new Map<string, QuantileRow>();
   for (const e of fresh) {
     for (const path of preAggregatedProperties(e)) {
       const value = e.properties[path] as number;
       for (const interval of intervals) {
-        const bucketMs = bucketStart(e.timestampMs, interval);
+        const bucketMs = bucketOf(e.tenantId, e.timestampMs, interval);
         const k = { tenantId: e.tenantId, projectId: e.projectId, eventType: e.eventType, path, interval, bucketMs };
         const id = quantileKeyId(k);
         let row = byKey.get(id);

@@ -89,13 +89,15 @@ async function aggregateEvents(deps: Deps, events: RawEvent[]): Promise<PartOutc
   const live = withinRetention(events, deps.now(), (t) => retention.get(t)!);
   const candidates = firstCopies(live);
   await deps.partitions.ensureFor(candidates.map((e) => e.timestampMs));
-  const { fresh } = await deps.aggregateStore.writeBatch(candidates, (newEvents) => planCountDeltas(newEvents));
+  const { fresh, bucketOf } = await deps.aggregateStore.writeBatch(candidates, (newEvents, b) =>
+    planCountDeltas(newEvents, undefined, b),
+  );
 
   // Every bucket the batch touched, new events or not: a retry after a failed Redis write repairs Redis.
   // Counts and sums in one read, unique-user estimates (of the sketches, never an HLL of Redis's own) in another.
-  const { sums, sketches } = touchedValueKeys(candidates);
+  const { sums, sketches } = touchedValueKeys(candidates, undefined, bucketOf);
   const [values, estimates] = await Promise.all([
-    deps.aggregateStore.readRollups([...touchedKeys(candidates), ...sums]),
+    deps.aggregateStore.readRollups([...touchedKeys(candidates, undefined, bucketOf), ...sums]),
     deps.aggregateStore.readSketchEstimates(sketches),
   ]);
   await deps.rollupCache.write([...values, ...estimates]);
