@@ -1,6 +1,7 @@
 import {
   evaluateRule,
   evaluateRules,
+  previewGroupedRule,
   previewRule,
   ruleValue,
   ruleValueOf,
@@ -45,13 +46,22 @@ const anomalyRule = (anomaly: NonNullable<StoredRuleSpec['anomaly']>) =>
 const projects = { projects: async () => [{ id: 'p1' }, { id: 'p2' }] };
 
 /** Window reads answered from a table of values per event type; records every query. */
-function windows(values: Record<string, (number | null)[]>, arrivals: number[] = []) {
+function windows(
+  values: Record<string, (number | null)[]>,
+  arrivals: number[] = [],
+  groups: Record<string, Record<string, number | null>> = {},
+) {
   const asked: WindowQuery[] = [];
   const arrivalsAsked: unknown[] = [];
   const w: AlertWindows = {
     windowValues: async (q) => {
       asked.push(q);
       return Array.from({ length: q.windows }, (_, i) => values[q.eventType]?.[i] ?? 0);
+    },
+    groupValues: async (q) => {
+      asked.push(q);
+      const all = Object.entries(groups[q.eventType] ?? {}).filter(([k]) => q.only === undefined || k === q.only);
+      return { values: new Map(all), total: all.length };
     },
     eventTimes: async (q) => {
       arrivalsAsked.push(q);
@@ -138,6 +148,8 @@ describe('transitionRecords', () => {
       value: 5,
       threshold: 2,
       windowMs: 60 * S,
+      groupBy: null,
+      groupKey: null,
       atMs: T0,
       notification: 'firing',
       silenced: false,
@@ -185,6 +197,8 @@ describe('transitionRecords', () => {
 /** An in-memory state store: one state per rule, history and outbox; a transaction's writes land only when it succeeds. */
 function memoryStore(w: AlertWindows) {
   const states = new Map<string, AlertState>();
+  const groups = new Map<string, Map<string, AlertState>>();
+  const truncated = new Map<string, number | undefined>();
   const history: HistoryEntry[] = [];
   const outbox: NewNotification[] = [];
   let savepoints = 0;
@@ -195,6 +209,8 @@ function memoryStore(w: AlertWindows) {
       async transaction(work) {
         const pending = {
           states: new Map<string, AlertState>(),
+          groups: new Map<string, Map<string, AlertState>>(),
+          truncated: new Map<string, number | undefined>(),
           history: [] as HistoryEntry[],
           outbox: [] as NewNotification[],
         };
@@ -204,19 +220,31 @@ function memoryStore(w: AlertWindows) {
             savepoints++;
             return reads(w);
           },
-          saveState: async (_t, ruleId, s) => void pending.states.set(ruleId, s),
+          saveState: async (_t, ruleId, s, _now, n) => {
+            pending.states.set(ruleId, s);
+            pending.truncated.set(ruleId, n);
+          },
+          groupStates: async (_t, ruleId) => new Map(groups.get(ruleId) ?? []),
+          saveGroups: async (_t, ruleId, save, forget) => {
+            const g = new Map(pending.groups.get(ruleId) ?? groups.get(ruleId) ?? []);
+            for (const k of forget) g.delete(k);
+            for (const { key, state } of save) g.set(key, state);
+            pending.groups.set(ruleId, g);
+          },
           insertHistory: async (h) => void pending.history.push(h),
           insertNotifications: async (rows) => void pending.outbox.push(...rows),
         };
         const result = await work(tx);
         for (const [k, v] of pending.states) states.set(k, v);
+        for (const [k, v] of pending.groups) groups.set(k, v);
+        for (const [k, v] of pending.truncated) truncated.set(k, v);
         history.push(...pending.history);
         outbox.push(...pending.outbox);
         return result;
       },
     },
   };
-  return { deps, states, history, outbox, savepoints: () => savepoints };
+  return { deps, states, groups, truncated, history, outbox, savepoints: () => savepoints };
 }
 
 describe('evaluateRule', () => {
@@ -244,6 +272,7 @@ describe('evaluateRule', () => {
     });
     const failing = (e: Error): AlertWindows => ({
       windowValues: async () => Promise.reject(e),
+      groupValues: async () => Promise.reject(e),
       eventTimes: async () => [],
     });
     const m = memoryStore(failing(dataError));
@@ -261,6 +290,80 @@ describe('evaluateRule', () => {
     await expect(evaluateRule(down.deps, rule(), T0)).rejects.toThrow('connect ECONNREFUSED');
     expect(down.states.size).toBe(0);
     expect(down.history).toEqual([]);
+  });
+});
+
+describe('evaluateRule with group_by', () => {
+  const grouped = (spec: Partial<StoredRuleSpec> = {}) => rule({ group_by: 'geo.country', ...spec });
+
+  it('one state per group in the rule’s transaction: the firing group’s history and outbox name it; the rule keeps a summary', async () => {
+    const { w, asked } = windows({}, [], { signup: { DE: 5, FR: 1 } });
+    const m = memoryStore(w);
+    const ids = await evaluateRule(m.deps, grouped(), T0);
+    expect(asked[0]).toMatchObject({ groupBy: ['geo', 'country'], keys: [], limit: 1_000, windows: 1 });
+    expect([...m.groups.get('rule-1')!].map(([k, s]) => [k, s.state, s.value])).toEqual([
+      ['DE', 'firing', 5],
+      ['FR', 'ok', 1],
+    ]);
+    expect(m.states.get('rule-1')).toMatchObject({ state: 'firing', value: null });
+    expect(m.truncated.get('rule-1')).toBe(0);
+    expect(m.history).toEqual([
+      expect.objectContaining({ from: 'ok', to: 'firing', groupBy: 'geo.country', groupKey: 'DE', value: 5 }),
+    ]);
+    expect(ids).toHaveLength(2); // webhook and e-mail of DE only
+    for (const n of m.outbox) expect(n.payload).toMatchObject({ group: { 'geo.country': 'DE' }, value: 5 });
+
+    // The next evaluation reads the tracked groups whatever their rank.
+    await evaluateRule(m.deps, grouped(), T0 + 10 * S);
+    expect(asked[1]).toMatchObject({ keys: ['DE', 'FR'] });
+  });
+
+  it('a ratio per group divides each group’s counts (undefined without a denominator)', async () => {
+    const { w } = windows({}, [], { fail: { DE: 3, FR: 1 }, try: { DE: 4, US: 2 } });
+    const r = ruleFromSpec(
+      { tenantId: 't1', id: 'rule-1', projectId: null },
+      {
+        name: 'r',
+        metric: 'ratio',
+        numerator: 'fail',
+        denominator: 'try',
+        condition: { op: '>', threshold: 0.5 },
+        window: '1m',
+        for: '0s',
+        cooldown: '0s',
+        enabled: true,
+        channels: [],
+        group_by: 'country',
+      },
+    );
+    const m2 = memoryStore(w);
+    await evaluateRule(m2.deps, r, T0);
+    expect([...m2.groups.get('rule-1')!].map(([k, s]) => [k, s.state, s.value])).toEqual([
+      ['DE', 'firing', 0.75],
+      ['US', 'ok', 0],
+      ['FR', 'no_data', null],
+    ]);
+  });
+
+  it('a read failure of a data kind puts the groups in error; an infrastructure failure writes nothing', async () => {
+    const m = memoryStore(windows({}, [], { signup: { DE: 1 } }).w);
+    await evaluateRule(m.deps, grouped(), T0);
+    const dataError = Object.assign(new Error('invalid input syntax for type numeric'), {
+      name: 'PostgresError',
+      code: '22P02',
+    });
+    const failing = (e: Error): AlertWindows => ({
+      windowValues: async () => Promise.reject(e),
+      groupValues: async () => Promise.reject(e),
+      eventTimes: async () => [],
+    });
+    const m2 = memoryStore(failing(new Error('connection reset')));
+    await expect(evaluateRule(m2.deps, grouped(), T0)).rejects.toThrow('connection reset');
+    expect(m2.groups.size).toBe(0);
+    expect(m2.states.size).toBe(0);
+    const m3 = memoryStore(failing(dataError));
+    await evaluateRule(m3.deps, grouped(), T0);
+    expect(m3.states.get('rule-1')).toMatchObject({ state: 'error', error: 'invalid input syntax for type numeric' });
   });
 });
 
@@ -316,5 +419,30 @@ describe('previewRule', () => {
       eventTypes: ['fail', 'try'],
       limit: 2_000,
     });
+  });
+});
+
+describe('previewGroupedRule', () => {
+  const deps = (w: AlertWindows) => ({ alertWindows: w, projects, config: { alerts: { allowedLatenessMs: 20 * S } } });
+
+  it('replays each group on its own, restricted to its events; finds the groups over the range, or takes the one asked', async () => {
+    const { w, asked, arrivalsAsked } = windows({}, [], { signup: { DE: 5, FR: 1 } });
+    const r = await previewGroupedRule(deps(w), rule({ group_by: 'country' }), T0, T0 + 20 * S);
+    expect(r.groups.map((g) => [g.key, g.series.map((p) => p.state)])).toEqual([
+      ['DE', ['firing', 'firing', 'firing']],
+      ['FR', ['ok', 'ok', 'ok']],
+    ]);
+    expect(r.groups[0]!.transitions).toEqual([expect.objectContaining({ from: 'ok', to: 'firing', atMs: T0 })]);
+    expect(r.truncated).toBe(0);
+    // The discovery read spans the range and the window; the replays read one group each.
+    expect(asked[0]).toMatchObject({ keys: [], limit: 10 });
+    expect((asked[0] as WindowQuery).windowMs).toBeGreaterThanOrEqual(80 * S);
+    expect(asked.slice(1).every((q) => 'only' in q)).toBe(true);
+    expect(arrivalsAsked).toEqual([]);
+    const one = await previewGroupedRule(deps(w), rule({ group_by: 'country' }), T0, T0 + 20 * S, 'FR');
+    expect(one.groups.map((g) => g.key)).toEqual(['FR']);
+    // A group with no events at all has the empty value (0 for a count).
+    const none = await previewGroupedRule(deps(w), rule({ group_by: 'country' }), T0, T0 + 20 * S, 'XX');
+    expect(none.groups[0]!.series.map((p) => p.value)).toEqual([0, 0, 0]);
   });
 });

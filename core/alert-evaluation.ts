@@ -11,7 +11,8 @@ import { notificationPayload } from './alert-message';
 import { classifyFailure } from './failure-kind';
 import { uuidv7 } from './ids';
 import { INTERVAL_MS } from './intervals';
-import { parseMetric, type MetricSelection } from './metric-query';
+import { emptyValue, parseMetric, type MetricSelection } from './metric-query';
+import { evaluateGroups, GROUP_READ_LIMIT, groupObject, type GroupValues } from './alert-groups';
 
 /** Consecutive windows of one metric, newest first, read from the stored truth. */
 export interface WindowQuery extends MetricSelection {
@@ -27,10 +28,24 @@ export interface WindowQuery extends MetricSelection {
   untilMs?: number;
 }
 
+/** One window of a metric per value of a property (group_by rules), read from the raw events. */
+export interface GroupQuery extends WindowQuery {
+  /** The property path grouped by; events without it (or whose text exceeds MAX_GROUP_KEY_LENGTH) are left out. */
+  groupBy: string[];
+  /** Groups read whatever their rank (the ones that have a state). */
+  keys: string[];
+  /** Only this group (the preview of one group). */
+  only?: string;
+  /** Besides `keys`, the groups with the most events in the window, at most this many. */
+  limit: number;
+}
+
 /** The port for a rule's reads. */
 export interface WindowReader {
   /** The value of each window, newest first (index 0 ends at toMs); null where the metric is undefined (avg of nothing). */
   windowValues(q: WindowQuery): Promise<(number | null)[]>;
+  /** The newest window's value per group with events in it (q.windows is 1). */
+  groupValues(q: GroupQuery): Promise<GroupValues>;
 }
 
 /** When events of `eventTypes` arrived (their timestamps) in (afterMs, untilMs], at most `limit` of them. */
@@ -41,6 +56,8 @@ export interface ArrivalQuery {
   afterMs: number;
   untilMs: number;
   limit: number;
+  /** Only the events of one group (the preview of a group_by rule). */
+  group?: { names: string[]; key: string };
 }
 
 /** The port for the preview's reads: the windows, and when events arrived. */
@@ -64,6 +81,9 @@ export interface HistoryEntry {
   value: number | null;
   threshold: number;
   windowMs: number;
+  /** The group of a group_by rule's transition (its path and value); null for a rule without group_by. */
+  groupBy: string | null;
+  groupKey: string | null;
   atMs: number;
   notification: 'firing' | 'resolved' | null;
   silenced: boolean;
@@ -86,7 +106,24 @@ export interface AlertTransaction {
   lockState(tenantId: string, ruleId: string, nowMs: number): Promise<AlertState>;
   /** Runs the reads in a savepoint: when they fail, only they are rolled back and the transaction goes on. */
   savepoint<T>(reads: (windows: WindowReader) => Promise<T>): Promise<T>;
-  saveState(tenantId: string, ruleId: string, state: AlertState, nowMs: number): Promise<void>;
+  /** Saves the rule's state (for a group_by rule: its summary, with how many groups the cap left out). */
+  saveState(
+    tenantId: string,
+    ruleId: string,
+    state: AlertState,
+    nowMs: number,
+    groupsTruncated?: number,
+  ): Promise<void>;
+  /** The states of a group_by rule's groups (call after lockState: the rule's lock serializes its evaluations). */
+  groupStates(tenantId: string, ruleId: string): Promise<Map<string, AlertState>>;
+  /** Upserts the states of `save` and deletes the groups of `forget`. */
+  saveGroups(
+    tenantId: string,
+    ruleId: string,
+    save: { key: string; state: AlertState }[],
+    forget: string[],
+    nowMs: number,
+  ): Promise<void>;
   insertHistory(entry: HistoryEntry): Promise<void>;
   insertNotifications(rows: NewNotification[]): Promise<void>;
 }
@@ -165,12 +202,51 @@ export async function ruleValue(
   return ruleValueOf(rule, values);
 }
 
+/**
+ * The value of each group of a group_by rule at `nowMs` (the ratio per group for ratio rules); `keys` are read whatever
+ * their rank, `only` restricts the read to one group. With `untilMs`, see ruleWindowReads.
+ */
+export async function ruleGroupValues(
+  deps: { windows: WindowReader; projects: ProjectLister },
+  rule: AlertRule,
+  nowMs: number,
+  opts: { keys?: string[]; only?: string; untilMs?: number } = {},
+): Promise<GroupValues> {
+  const projectIds = await ruleProjectIds(deps.projects, rule);
+  const reads: GroupValues[] = [];
+  for (const q of ruleWindowReads(rule, projectIds, nowMs, opts.untilMs)) {
+    reads.push(
+      await deps.windows.groupValues({
+        ...q,
+        groupBy: rule.groupBy!.names,
+        keys: opts.keys ?? [],
+        ...(opts.only === undefined ? {} : { only: opts.only }),
+        limit: GROUP_READ_LIMIT,
+      }),
+    );
+  }
+  if (rule.metric !== 'ratio') return reads[0]!;
+  const [num, den] = reads as [GroupValues, GroupValues];
+  const values = new Map<string, number | null>();
+  for (const k of new Set([...num.values.keys(), ...den.values.keys()])) {
+    const d = den.values.get(k) ?? 0;
+    values.set(k, !d ? null : (num.values.get(k) ?? 0) / d);
+  }
+  return { values, total: Math.max(values.size, num.total, den.total) };
+}
+
+/** The value of a group without events in the window: the metric's empty value (undefined for a ratio). */
+export function groupEmptyValue(rule: AlertRule): number | null {
+  return rule.metric === 'ratio' ? null : emptyValue(parseMetric(rule.metric).kind);
+}
+
 /** The history entry of a transition and, when it notifies, one outbox row per channel of the rule. */
 export function transitionRecords(
   rule: AlertRule,
   state: AlertState,
   transition: Transition,
   nowMs: number,
+  groupKey: string | null = null,
 ): { history: HistoryEntry; notifications: NewNotification[] } {
   const historyId = uuidv7(nowMs);
   const history: HistoryEntry = {
@@ -183,6 +259,8 @@ export function transitionRecords(
     value: state.value,
     threshold: rule.threshold,
     windowMs: rule.windowMs,
+    groupBy: groupKey === null ? null : rule.groupBy!.path,
+    groupKey,
     atMs: nowMs,
     notification: transition.notification,
     silenced: transition.silenced,
@@ -191,7 +269,8 @@ export function transitionRecords(
   if (!transition.notification) return { history, notifications: [] };
   const notifications = rule.channels.map((channel) => {
     const id = uuidv7(nowMs);
-    const payload = { ...notificationPayload(rule, id, transition.to, state.value, nowMs) };
+    const group = groupKey === null ? null : groupObject(rule.groupBy!.path, groupKey);
+    const payload = { ...notificationPayload(rule, id, transition.to, state.value, nowMs, group) };
     return { tenantId: rule.tenantId, id, ruleId: rule.id, historyId, channel, payload, dueMs: nowMs };
   });
   return { history, notifications };
@@ -213,6 +292,7 @@ export interface PreviewDeps {
 
 /** Evaluates one rule at `nowMs`; returns the ids of the notifications it created (after the commit). */
 export async function evaluateRule(deps: EvaluationDeps, rule: AlertRule, nowMs: number): Promise<string[]> {
+  if (rule.groupBy) return evaluateGroupedRule(deps, rule, nowMs);
   return deps.alertStore.transaction(async (tx) => {
     const prev = await tx.lockState(rule.tenantId, rule.id, nowMs);
     let outcome: Outcome;
@@ -237,6 +317,60 @@ export async function evaluateRule(deps: EvaluationDeps, rule: AlertRule, nowMs:
     await tx.insertHistory(history);
     await tx.insertNotifications(notifications);
     return notifications.map((n) => n.id);
+  });
+}
+
+/**
+ * Evaluates a group_by rule at `nowMs` (core/alert-groups.ts): in one transaction, under the lock of the rule's own
+ * state, every group's new state, the history entry and outbox rows of each group's transition, and the rule's
+ * summary state — as crash-safe as a single rule's (nothing is written unless all of it is).
+ */
+async function evaluateGroupedRule(deps: EvaluationDeps, rule: AlertRule, nowMs: number): Promise<string[]> {
+  return deps.alertStore.transaction(async (tx) => {
+    const prev = await tx.lockState(rule.tenantId, rule.id, nowMs);
+    const tracked = await tx.groupStates(rule.tenantId, rule.id);
+    let seen: GroupValues | { error: string };
+    try {
+      seen = await tx.savepoint((windows) =>
+        ruleGroupValues({ windows, projects: deps.projects }, rule, nowMs, { keys: [...tracked.keys()] }),
+      );
+    } catch (e) {
+      if (classifyFailure(e) !== 'data') throw e;
+      seen = { error: (e as Error).message };
+    }
+    const { steps, truncated, summary } = evaluateGroups({
+      tracked,
+      seen,
+      emptyValue: groupEmptyValue(rule),
+      timing: ruleTiming(rule, deps.config.alerts.allowedLatenessMs),
+      nowMs,
+    });
+    await tx.saveGroups(
+      rule.tenantId,
+      rule.id,
+      steps.filter((s) => !s.forget).map(({ key, state }) => ({ key, state })),
+      steps.filter((s) => s.forget && tracked.has(s.key)).map((s) => s.key),
+      nowMs,
+    );
+    const ruleState: AlertState = {
+      ...prev,
+      state: summary.state,
+      sinceMs: summary.state === prev.state ? prev.sinceMs : nowMs,
+      pendingSinceMs: null,
+      clearSinceMs: null,
+      value: null,
+      error: summary.error,
+    };
+    await tx.saveState(rule.tenantId, rule.id, ruleState, nowMs, truncated);
+    const created: string[] = [];
+    for (const s of steps) {
+      if (!s.transition) continue;
+      const { history, notifications } = transitionRecords(rule, s.state, s.transition, nowMs, s.key);
+      await tx.insertHistory(history);
+      await tx.insertNotifications(notifications);
+      created.push(...notifications.map((n) => n.id));
+    }
+    return created;
   });
 }
 
@@ -300,4 +434,82 @@ export async function previewRule(
     stepMs,
   );
   return { stepMs, series, transitions };
+}
+
+/** A group_by preview replays at most this many groups (the ones with the most events over the range). */
+export const MAX_PREVIEW_GROUPS = 10;
+
+/**
+ * previewRule for a group_by rule: each group replayed as the live engine steps it (the rule restricted to the
+ * group's events, from `ok` at fromMs). The groups are `only` when given, else the MAX_PREVIEW_GROUPS groups with the
+ * most events over [fromMs - window, toMs]; `truncated` counts the other groups seen there.
+ */
+export async function previewGroupedRule(
+  deps: PreviewDeps,
+  rule: AlertRule,
+  fromMs: number,
+  toMs: number,
+  only?: string,
+): Promise<{
+  stepMs: number;
+  groups: { key: string; series: PreviewPoint[]; transitions: PreviewTransition[] }[];
+  truncated: number;
+}> {
+  const step10 = INTERVAL_MS['10s'];
+  const stepMs = Math.max(step10, Math.ceil((toMs - fromMs) / MAX_PREVIEW_STEPS / step10) * step10);
+  const projectIds = await ruleProjectIds(deps.projects, rule);
+  const eventTypes = rule.metric === 'ratio' ? [rule.numerator!, rule.denominator!] : [rule.eventType];
+  const reads = { windows: deps.alertWindows, projects: deps.projects };
+  let keys: string[];
+  let truncated = 0;
+  if (only !== undefined) keys = [only];
+  else {
+    // One window spanning the whole range (10s-aligned, like every window) finds the groups with events in it.
+    const spanMs = Math.ceil((toMs - fromMs + rule.windowMs) / step10) * step10 + step10;
+    const found: GroupValues[] = [];
+    for (const q of ruleWindowReads({ ...rule, windowMs: spanMs }, projectIds, toMs, toMs)) {
+      found.push(
+        await deps.alertWindows.groupValues({
+          ...q,
+          groupBy: rule.groupBy!.names,
+          keys: [],
+          limit: MAX_PREVIEW_GROUPS,
+        }),
+      );
+    }
+    const all = [...new Set(found.flatMap((f) => [...f.values.keys()]))];
+    keys = all.slice(0, MAX_PREVIEW_GROUPS);
+    truncated = Math.max(all.length, ...found.map((f) => f.total)) - keys.length;
+  }
+  const empty = groupEmptyValue(rule);
+  const valueOf = async (key: string, nowMs: number, untilMs?: number) => {
+    const v = (await ruleGroupValues(reads, rule, nowMs, { only: key, ...(untilMs === undefined ? {} : { untilMs }) }))
+      .values;
+    return v.has(key) ? v.get(key)! : empty;
+  };
+  const groups = [];
+  for (const key of keys) {
+    const { series, transitions } = await replayRule(
+      {
+        valueBefore: (boundaryMs) => valueOf(key, boundaryMs - 1),
+        valueAt: (ms) => valueOf(key, ms, ms),
+        arrivals: (afterMs, untilMs) =>
+          reads.windows.eventTimes({
+            tenantId: rule.tenantId,
+            projectIds,
+            eventTypes,
+            afterMs,
+            untilMs,
+            limit: MAX_ARRIVALS,
+            group: { names: rule.groupBy!.names, key },
+          }),
+      },
+      ruleTiming(rule, deps.config.alerts.allowedLatenessMs),
+      fromMs,
+      toMs,
+      stepMs,
+    );
+    groups.push({ key, series, transitions });
+  }
+  return { stepMs, groups, truncated };
 }

@@ -141,4 +141,22 @@ describe('alert rules', () => {
     expect(m.text).toContain('checkout_failed (project web): value 11, threshold 10, window 5m');
     expect(m.html).toContain('&lt;b&gt;x&lt;/b&gt;');
   });
+
+  it('a group_by rule names its group in the payload and the e-mail; line breaks in the value stay out of the subject', () => {
+    const at = Date.parse('2026-11-27T10:00:00Z');
+    const p = notificationPayload(rule, 'd1', 'firing', 11, at, { 'geo.country': 'DE' });
+    expect(p.group).toEqual({ 'geo.country': 'DE' });
+    const m = emailMessage(p, null);
+    expect(m.subject).toBe('[FIRING] Checkout failures (geo.country = DE)');
+    expect(m.text).toContain('is firing for geo.country = DE.');
+    expect(m.text).toContain('Group: geo.country = DE\n');
+    expect(m.html).toContain('<p>Group: geo.country = DE</p>');
+    const resolved = emailMessage({ ...p, state: 'ok' }, null);
+    expect(resolved.text).toContain('is resolved for geo.country = DE (now ok).');
+    const evil = emailMessage({ ...p, group: { c: 'DE\r\nBcc: x@example.com<b>' } }, null);
+    expect(evil.subject).toBe('[FIRING] Checkout failures (c = DE  Bcc: x@example.com<b>)');
+    expect(evil.html).toContain('Group: c = DE  Bcc: x@example.com&lt;b&gt;');
+    // Without a group the payload has no `group` key at all (unchanged for rules without group_by).
+    expect('group' in notificationPayload(rule, 'd1', 'firing', 11, at)).toBe(false);
+  });
 });

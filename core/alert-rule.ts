@@ -41,6 +41,11 @@ export interface AlertRule {
   enabled: boolean;
   channels: Channel[];
   anomaly: AnomalySpec | null;
+  /**
+   * `group_by` (a multi-alert): the property path as written ("country", "geo.country") and split into names; one
+   * state machine per value of it (core/alert-groups.ts). null: one state for the rule.
+   */
+  groupBy: { path: string; names: string[] } | null;
 }
 
 export const MIN_WINDOW_MS = INTERVAL_MS['10s'];
@@ -115,6 +120,7 @@ export interface StoredRuleSpec {
   enabled: boolean;
   channels: Channel[];
   anomaly?: { of: string; sensitivity: number; direction: 'above' | 'below' | 'both'; baseline_windows: number };
+  group_by?: string;
 }
 
 const ms = (d: string): number => {
@@ -155,5 +161,6 @@ export function ruleFromSpec(
     enabled: spec.enabled,
     channels: spec.channels,
     anomaly,
+    groupBy: spec.group_by ? { path: spec.group_by, names: spec.group_by.split('.') } : null,
   };
 }

@@ -13,6 +13,8 @@ export interface WebhookPayload {
   event_type: string;
   project: string | null;
   at: string;
+  /** group_by rules only: {"<group_by path>": "<the group's value>"} (docs/api.md#webhook-deliveries). */
+  group?: Record<string, string>;
 }
 
 /** `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>` */

@@ -59,7 +59,18 @@ export async function updateRule(
   spec: StoredRuleSpec,
 ): Promise<StoredRule | null> {
   const c = columns(spec, projectId);
+  const groupBy = spec.group_by ?? null;
+  // A changed group_by makes the old groups meaningless: they go, and the rule starts again from ok (the states
+  // are deleted in the same statement; the CTEs all see the rule as it was).
   const [row] = await sql<Row[]>`
+    with changed as (
+      select 1 from alert_rules
+      where tenant_id = ${tenantId} and id = ${id} and (spec->>'group_by') is distinct from ${groupBy}::text
+    ), groups as (
+      delete from alert_group_states where tenant_id = ${tenantId} and rule_id = ${id} and exists (select 1 from changed)
+    ), states as (
+      delete from alert_states where tenant_id = ${tenantId} and rule_id = ${id} and exists (select 1 from changed)
+    )
     update alert_rules set project_id = ${projectId}, name = ${spec.name}, spec = ${sql.json(spec as never)}, enabled = ${spec.enabled},
            event_types = ${sql.array(c.eventTypes)}, ticks_when_ok = ${c.ticks}, updated_at = now()
     where tenant_id = ${tenantId} and id = ${id}

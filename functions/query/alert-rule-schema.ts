@@ -40,6 +40,29 @@ function filterKeyProblem(k: string): string | null {
   }
 }
 
+/**
+ * `group_by` (a multi-alert, docs/api.md#alert-rules-and-alerts): a property name or dotted path of at most 6 names,
+ * the same grammar as a filter key; the name as ingest stores it (NFC).
+ */
+const groupBy = z
+  .string()
+  .max(200, 'group_by must be at most 200 characters')
+  .overwrite((s) => s.normalize('NFC'))
+  .superRefine((v, ctx) => {
+    const names = v.split('.');
+    if (v.length === 0 || names.some((n) => n.length === 0))
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'group_by must be a property name or a dotted path of non-empty names, e.g. "country" or "geo.country" (no leading, trailing or double dots)',
+      });
+    else if (names.length > 6)
+      ctx.addIssue({
+        code: 'custom',
+        message: `group_by may be at most 6 names deep (got ${names.length}); group by a shallower property`,
+      });
+  });
+
 const webhook = z.strictObject({
   type: z.literal('webhook'),
   url: z.string().superRefine((v, ctx) => {
@@ -101,6 +124,7 @@ export const alertRuleSchema = z
         baseline_windows: z.number().int().min(3).max(500).default(12),
       })
       .optional(),
+    group_by: groupBy.optional(),
   })
   .superRefine((r, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
@@ -126,6 +150,11 @@ export const alertRuleSchema = z
       if (!r.condition) issue('condition', 'is required, e.g. {"op": ">", "threshold": 10}');
       if (r.anomaly) issue('anomaly', 'belongs to metric "anomaly" rules only');
     }
+    if (r.group_by !== undefined && r.metric === 'anomaly')
+      issue(
+        'group_by',
+        'is not supported with metric "anomaly" (its band is learned from the whole rule\'s past windows); use a count, unique_users, sum, avg, percentile or ratio rule with group_by, or one anomaly rule per segment with a filter',
+      );
   });
 
 export type AlertRuleInput = z.infer<typeof alertRuleSchema>;

@@ -5,17 +5,34 @@ import type { Principal } from '../../core/api-keys';
 import { requireScope } from '../../core/api-keys';
 import { badRequest, forbidden, notFound } from '../../core/errors';
 import { ruleFromSpec, type StoredRuleSpec } from '../../core/alert-rule';
-import { previewRule } from '../../core/alert-evaluation';
+import { previewGroupedRule, previewRule } from '../../core/alert-evaluation';
+import { groupObject, MAX_GROUP_KEY_LENGTH } from '../../core/alert-groups';
+import type { GroupStateView } from '../../adapters/postgres/alert-store';
 import type { Adapters } from '../../adapters';
 import type { StoredRule } from '../../adapters/postgres/alert-rules-store';
 import { parseBody } from '../http/body-schema';
 import { alertRuleSchema, withSecrets, type AlertRuleSpec } from './alert-rule-schema';
 import { isUuid } from '../../core/ids';
 
-type StateView = { state: string; since: string | null; value: number | null };
+type StateView = { state: string; since: string | null; value: number | null; groups_truncated?: number | null };
 
-export function ruleView(r: StoredRule, state: StateView | undefined, generated: Map<number, string> = new Map()) {
+/**
+ * A rule as the API shows it. A group_by rule's `status` is its summary (the worst state of its groups, with
+ * `groups_truncated`: groups seen in its window that the cap left out) and `groups` lists each group's state.
+ */
+export function ruleView(
+  r: StoredRule,
+  state: StateView | undefined,
+  generated: Map<number, string> = new Map(),
+  groups: GroupStateView[] = [],
+) {
   const { channels, ...spec } = r.spec;
+  const { groups_truncated, ...status } = state ?? { state: 'ok', since: null, value: null };
+  const grouped = r.rule.groupBy
+    ? {
+        groups: groups.map((g) => ({ group: groupObject(r.rule.groupBy!.path, g.key), ...g })),
+      }
+    : {};
   return {
     id: r.rule.id,
     ...spec,
@@ -24,7 +41,8 @@ export function ruleView(r: StoredRule, state: StateView | undefined, generated:
         ? { type: c.type, url: c.url, has_secret: true, ...(generated.has(i) ? { secret: generated.get(i) } : {}) }
         : c,
     ),
-    status: state ?? { state: 'ok', since: null, value: null },
+    status: r.rule.groupBy ? { ...status, groups_truncated: groups_truncated ?? 0 } : status,
+    ...grouped,
     created_at: r.createdAt.toISOString(),
     updated_at: r.updatedAt.toISOString(),
   };
@@ -61,16 +79,25 @@ async function projectFor(
 }
 
 export async function getAlertRules(deps: Adapters, principal: Principal) {
-  const [rules, states] = await Promise.all([
+  const [rules, states, groups] = await Promise.all([
     deps.alertRules.listRules(principal.tenantId),
     deps.alertStore.currentStates(principal.tenantId),
+    deps.alertStore.groupStatesOf(principal.tenantId),
   ]);
-  return { rules: rules.filter((r) => visibleTo(principal, r)).map((r) => ruleView(r, states.get(r.rule.id))) };
+  return {
+    rules: rules
+      .filter((r) => visibleTo(principal, r))
+      .map((r) => ruleView(r, states.get(r.rule.id), undefined, groups.get(r.rule.id))),
+  };
 }
 
 export async function getAlertRule(deps: Adapters, principal: Principal, id: string) {
   const r = await ruleOf(deps, principal, id);
-  return ruleView(r, (await deps.alertStore.currentStates(principal.tenantId)).get(id));
+  const [states, groups] = await Promise.all([
+    deps.alertStore.currentStates(principal.tenantId),
+    deps.alertStore.groupStatesOf(principal.tenantId, id),
+  ]);
+  return ruleView(r, states.get(id), undefined, groups.get(id));
 }
 
 export async function postAlertRule(deps: Adapters, principal: Principal, body: unknown) {
@@ -95,7 +122,11 @@ export async function putAlertRule(deps: Adapters, principal: Principal, id: str
   const { spec, generated } = withSecrets({ ...input, project: project?.slug ?? null }, existing.spec as AlertRuleSpec);
   const r = await deps.alertRules.updateRule(principal.tenantId, id, project?.id ?? null, spec as StoredRuleSpec);
   if (!r) throw notFound(`Alert rule ${id} does not exist.`);
-  return ruleView(r, (await deps.alertStore.currentStates(principal.tenantId)).get(id), generated);
+  const [states, groups] = await Promise.all([
+    deps.alertStore.currentStates(principal.tenantId),
+    deps.alertStore.groupStatesOf(principal.tenantId, id),
+  ]);
+  return ruleView(r, states.get(id), generated, groups.get(id));
 }
 
 export async function deleteAlertRule(deps: Adapters, principal: Principal, id: string) {
@@ -108,6 +139,12 @@ export async function deleteAlertRule(deps: Adapters, principal: Principal, id: 
 export async function getAlerts(deps: Adapters, principal: Principal, params: URLSearchParams) {
   const ruleId = params.get('rule_id') ?? undefined;
   if (ruleId !== undefined) await ruleOf(deps, principal, ruleId);
+  const group = params.get('group') ?? undefined;
+  if (group !== undefined && (group.length === 0 || group.length > MAX_GROUP_KEY_LENGTH))
+    throw badRequest(
+      'invalid_parameter',
+      `group must be the value of a group_by rule's group (1 to ${MAX_GROUP_KEY_LENGTH} characters), e.g. group=DE.`,
+    );
   const before = params.get('before') ?? undefined;
   if (before !== undefined && !isUuid(before))
     throw badRequest('invalid_parameter', 'before must be the id of an alert from a previous page (next_before).');
@@ -115,7 +152,7 @@ export async function getAlerts(deps: Adapters, principal: Principal, params: UR
   const limit = Number(limitRaw);
   if (!Number.isInteger(limit) || limit < 1 || limit > 200)
     throw badRequest('invalid_parameter', 'limit must be an integer from 1 to 200.');
-  let alerts = await deps.alertStore.listHistory(principal.tenantId, { ruleId, before, limit });
+  let alerts = await deps.alertStore.listHistory(principal.tenantId, { ruleId, group, before, limit });
   if (principal.projectId) {
     const own = new Set(
       (await deps.alertRules.listRules(principal.tenantId))
@@ -131,6 +168,8 @@ const previewSchema = z.strictObject({
   rule: z.record(z.string(), z.unknown()),
   from: z.string(),
   to: z.string().optional(),
+  /** group_by rules: replay only this group (its value). */
+  group: z.string().min(1).max(MAX_GROUP_KEY_LENGTH).optional(),
 });
 
 /**
@@ -166,8 +205,43 @@ export async function previewAlertRule(deps: Adapters, principal: Principal, bod
     project: project?.slug ?? null,
     channels: [],
   } as StoredRuleSpec);
-  const { stepMs, series, transitions } = await previewRule(deps, rule, fromMs, toMs);
   const iso = (ms: number) => new Date(ms).toISOString();
+  if (input.group !== undefined && !rule.groupBy)
+    throw badRequest('invalid_body', 'group belongs to rules with group_by: add rule.group_by or leave group out.');
+  if (rule.groupBy) {
+    const grouped = await previewGroupedRule(deps, rule, fromMs, toMs, input.group);
+    const groups = grouped.groups.map((g) => ({
+      group: groupObject(rule.groupBy!.path, g.key),
+      fired: g.transitions.filter((t) => t.to === 'firing').map((t) => iso(t.atMs)),
+      transitions: g.transitions.map(({ atMs, from, to, value, notification, silenced }) => ({
+        at: iso(atMs),
+        from,
+        to,
+        value,
+        notification,
+        silenced,
+      })),
+      series: g.series.map((p) => ({ t: iso(p.t), value: p.value, state: p.state })),
+    }));
+    return {
+      threshold: rule.threshold,
+      op: rule.op,
+      from: iso(fromMs),
+      to: iso(toMs),
+      step: `${grouped.stepMs / 1000}s`,
+      group_by: rule.groupBy.path,
+      // Every group's firings and transitions in time order (each transition names its group).
+      fired: groups.flatMap((g) => g.fired).sort(),
+      transitions: groups
+        .flatMap((g) => g.transitions.map((t) => ({ ...t, group: g.group })))
+        .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0)),
+      // The series are per group (groups[].series); the top-level one stays, empty, so the shape is one for every rule.
+      series: [] as { t: string; value: number | null; state: string }[],
+      groups,
+      groups_truncated: grouped.truncated,
+    };
+  }
+  const { stepMs, series, transitions } = await previewRule(deps, rule, fromMs, toMs);
   return {
     threshold: rule.threshold,
     op: rule.op,

@@ -128,6 +128,8 @@ async function seedProject(
     value: 5,
     threshold: 1,
     windowMs: 300_000,
+    groupBy: null,
+    groupKey: null,
     atMs: Date.now(),
     notification: 'firing',
     silenced: false,
