@@ -3,7 +3,7 @@
 // by the real dispatcher to a real HTTP receiver and a real SMTP server.
 import fc from 'fast-check';
 import { useTestEnv, eventually, type TestTenant } from '../../test/harness';
-import { call, mskBatch, rawEvent } from '../../test/builders';
+import { call, mskBatch, rawEvent, type CallResult } from '../../test/builders';
 import { startWebhookReceiver, type WebhookReceiver } from '../../test/webhook-receiver';
 import { startSmtpSink, type SmtpSink } from '../../local/smtp-sink';
 import { createAggregateHandler } from '../aggregate/handler';
@@ -14,6 +14,9 @@ import { dispatch } from '../../adapters/dispatcher';
 import { createNotifiers, type Notifiers } from '../../adapters/notifiers';
 import { getRule } from '../../adapters/postgres/alert-rules-store';
 import type { Adapters } from '../../adapters';
+
+/** A JSON body as the API answered it. */
+type Body = CallResult['body'];
 
 const S = 1_000;
 let clock = 0;
@@ -58,7 +61,7 @@ async function events(t: TestTenant, eventType: string, n: number, props: Record
   await createAggregateHandler(deps)(mskBatch(env.config.kafka.topics.eventsRaw, list, 0, (offset += n)));
 }
 
-async function createRule(t: TestTenant, body: Record<string, unknown>): Promise<Record<string, any>> {
+async function createRule(t: TestTenant, body: Record<string, unknown>): Promise<Body> {
   const res = await call(runtime.url, '/v1/alert-rules', {
     key: t.keys.admin,
     json: { name: 'r', window: '1m', ...body },
@@ -76,7 +79,7 @@ async function evaluate(t: TestTenant, ruleId: string): Promise<void> {
 
 const getRuleView = async (t: TestTenant, id: string) =>
   (await call(runtime.url, `/v1/alert-rules/${id}`, { key: t.keys.read })).body;
-const hooksOf = (ruleId: string) => hooks.received.filter((h) => h.json.rule_id === ruleId);
+const hooksOf = (ruleId: string) => hooks.received.filter((h: Body) => h.json.rule_id === ruleId);
 
 it('two groups: DE fires and FR stays ok; the signed webhook and the e-mail name the group; DE resolves on its own; history per group', async () => {
   const rule = await createRule(tenant, {
@@ -110,7 +113,7 @@ it('two groups: DE fires and FR stays ok; the signed webhook and the e-mail name
     true,
   );
   const mail = await eventually(async () =>
-    smtp.received.find((m) => m.raw.includes('[FIRING] Checkout failures by country (country = DE)')),
+    smtp.received.find((m: Body) => m.raw.includes('[FIRING] Checkout failures by country (country = DE)')),
   );
   expect(mail.raw).toContain('Group: country = DE');
   expect(mail.raw).toContain('value 3, threshold 2, window 1m');
@@ -118,7 +121,7 @@ it('two groups: DE fires and FR stays ok; the signed webhook and the e-mail name
   // The rule's GET: the summary state and each group with its state and last value.
   let view = await getRuleView(tenant, rule.id);
   expect(view.status).toMatchObject({ state: 'firing', value: null, groups_truncated: 0 });
-  expect(view.groups.map((g: any) => [g.group, g.key, g.state, g.value])).toEqual([
+  expect(view.groups.map((g: Body) => [g.group, g.key, g.state, g.value])).toEqual([
     [{ country: 'DE' }, 'DE', 'firing', 3],
     [{ country: 'FR' }, 'FR', 'ok', 1],
   ]);
@@ -131,17 +134,17 @@ it('two groups: DE fires and FR stays ok; the signed webhook and the e-mail name
   expect(hooksOf(rule.id)).toHaveLength(1); // the resolve waits for the allowed lateness
   clock += 21 * S;
   await evaluate(tenant, rule.id);
-  const resolved = hooksOf(rule.id).filter((h) => h.json.state === 'ok');
-  expect(resolved.map((h) => [h.json.group, h.json.value])).toEqual([[{ country: 'DE' }, 0]]);
+  const resolved = hooksOf(rule.id).filter((h: Body) => h.json.state === 'ok');
+  expect(resolved.map((h: Body) => [h.json.group, h.json.value])).toEqual([[{ country: 'DE' }, 0]]);
   expect(
     verifySignature(secret, resolved[0]!.body, String(resolved[0]!.headers['x-customersignal-signature']), Date.now()),
   ).toBe(true);
   await eventually(async () =>
-    smtp.received.find((m) => m.raw.includes('[RESOLVED] Checkout failures by country (country = DE)')),
+    smtp.received.find((m: Body) => m.raw.includes('[RESOLVED] Checkout failures by country (country = DE)')),
   );
   view = await getRuleView(tenant, rule.id);
   expect(view.status.state).toBe('ok');
-  expect(view.groups.map((g: any) => [g.key, g.state, g.value])).toEqual([
+  expect(view.groups.map((g: Body) => [g.key, g.state, g.value])).toEqual([
     ['DE', 'ok', 0],
     ['FR', 'ok', 2],
   ]);
@@ -149,11 +152,11 @@ it('two groups: DE fires and FR stays ok; the signed webhook and the e-mail name
   // History per group: DE's two transitions, each naming the group, with their deliveries; none for FR.
   const de = await call(runtime.url, `/v1/alerts?rule_id=${rule.id}&group=DE`, { key: tenant.keys.read });
   expect(de.status).toBe(200);
-  expect(de.body.alerts.map((a: any) => [a.group, a.from, a.to, a.value])).toEqual([
+  expect(de.body.alerts.map((a: Body) => [a.group, a.from, a.to, a.value])).toEqual([
     [{ country: 'DE' }, 'firing', 'ok', 0],
     [{ country: 'DE' }, 'ok', 'firing', 3],
   ]);
-  expect(de.body.alerts[1].deliveries.map((d: any) => [d.channel, d.status]).sort()).toEqual([
+  expect(de.body.alerts[1].deliveries.map((d: Body) => [d.channel, d.status]).sort()).toEqual([
     ['email', 'delivered'],
     ['webhook', 'delivered'],
   ]);
@@ -223,7 +226,7 @@ it('every plain metric and ratio per group, by a nested path: each group’s val
     });
     await evaluate(tenant, grouped.id);
     const view = await getRuleView(tenant, grouped.id);
-    const values = new Map<string, number | null>(view.groups.map((g: any) => [g.key, g.value]));
+    const values = new Map<string, number | null>(view.groups.map((g: Body) => [g.key, g.value]));
     expect([...values.keys()].sort()).toEqual(countries);
     for (const c of countries) {
       const filtered = await createRule(tenant, {
@@ -261,15 +264,15 @@ it(`the cap: at most ${MAX_GROUPS} groups, the most alarming ones; the others ar
   const view = await getRuleView(tenant, rule.id);
   expect(view.status).toMatchObject({ state: 'firing', groups_truncated: 5 });
   expect(view.groups).toHaveLength(MAX_GROUPS);
-  expect(view.groups.every((g: any) => g.state === 'firing' && g.value === 2)).toBe(true);
-  expect(view.groups.some((g: any) => ['s0', 's1', 's2', 's3', 's4'].includes(g.key))).toBe(false);
+  expect(view.groups.every((g: Body) => g.state === 'firing' && g.value === 2)).toBe(true);
+  expect(view.groups.some((g: Body) => ['s0', 's1', 's2', 's3', 's4'].includes(g.key))).toBe(false);
   // A quiet group that becomes the most alarming takes a place only when one frees up: the firing ones keep theirs.
   await events(tenant, 'many', 10, { shard: 's0' });
   await evaluate(tenant, rule.id);
   const after = await getRuleView(tenant, rule.id);
   expect(after.groups).toHaveLength(MAX_GROUPS);
   expect(after.status.groups_truncated).toBe(5);
-  expect(after.groups.some((g: any) => g.key === 's0')).toBe(false);
+  expect(after.groups.some((g: Body) => g.key === 's0')).toBe(false);
 }, 60_000);
 
 it('preview per group: each group’s series and transitions, or the one group asked for', async () => {
@@ -284,23 +287,23 @@ it('preview per group: each group’s series and transitions, or the one group a
   const res = await preview({ rule, from: new Date(start - 20 * S).toISOString() });
   expect(res.status).toBe(200);
   expect(res.body.group_by).toBe('country');
-  const byKey = new Map(res.body.groups.map((g: any) => [g.group.country, g]));
+  const byKey = new Map<string, Body>(res.body.groups.map((g: Body) => [g.group.country, g]));
   expect([...byKey.keys()].sort()).toEqual(['DE', 'FR']);
-  const de: any = byKey.get('DE');
+  const de = byKey.get('DE');
   expect(de.fired).toEqual([new Date(start).toISOString()]);
-  expect(de.transitions.map((t: any) => [t.from, t.to])).toEqual([
+  expect(de.transitions.map((t: Body) => [t.from, t.to])).toEqual([
     ['ok', 'firing'],
     ['firing', 'ok'],
   ]);
-  expect(Math.max(...de.series.map((p: any) => p.value))).toBe(3);
-  const fr: any = byKey.get('FR');
+  expect(Math.max(...de.series.map((p: Body) => p.value))).toBe(3);
+  const fr = byKey.get('FR');
   expect(fr.fired).toEqual([]);
-  expect(Math.max(...fr.series.map((p: any) => p.value))).toBe(1);
+  expect(Math.max(...fr.series.map((p: Body) => p.value))).toBe(1);
   expect(res.body.fired).toEqual(de.fired);
-  expect(res.body.transitions.every((t: any) => t.group.country === 'DE')).toBe(true);
+  expect(res.body.transitions.every((t: Body) => t.group.country === 'DE')).toBe(true);
   expect(res.body.groups_truncated).toBe(0);
   const one = await preview({ rule, from: new Date(start - 20 * S).toISOString(), group: 'FR' });
-  expect(one.body.groups.map((g: any) => g.group)).toEqual([{ country: 'FR' }]);
+  expect(one.body.groups.map((g: Body) => g.group)).toEqual([{ country: 'FR' }]);
   const noGroupBy = await preview({
     rule: { ...rule, group_by: undefined },
     from: new Date(start).toISOString(),
@@ -373,7 +376,7 @@ it('tenant isolation: groups count only the tenant’s own events; the other ten
   await events(tenant, 'iso', 1, { country: 'DE' });
   await evaluate(tenant, rule.id);
   const view = await getRuleView(tenant, rule.id);
-  expect(view.groups.map((g: any) => [g.key, g.value, g.state])).toEqual([['DE', 1, 'ok']]);
+  expect(view.groups.map((g: Body) => [g.key, g.value, g.state])).toEqual([['DE', 1, 'ok']]);
   expect((await call(runtime.url, `/v1/alert-rules/${rule.id}`, { key: other.keys.read })).status).toBe(404);
   expect((await call(runtime.url, `/v1/alerts?rule_id=${rule.id}&group=DE`, { key: other.keys.read })).status).toBe(
     404,
@@ -381,9 +384,9 @@ it('tenant isolation: groups count only the tenant’s own events; the other ten
   await events(tenant, 'iso', 1, { country: 'DE' });
   await evaluate(tenant, rule.id);
   const mine = await call(runtime.url, `/v1/alerts?group=DE`, { key: tenant.keys.read });
-  expect(mine.body.alerts.filter((a: any) => a.rule_id === rule.id)).toHaveLength(1);
+  expect(mine.body.alerts.filter((a: Body) => a.rule_id === rule.id)).toHaveLength(1);
   const theirs = await call(runtime.url, `/v1/alerts?group=DE`, { key: other.keys.read });
-  expect(theirs.body.alerts.some((a: any) => a.rule_id === rule.id)).toBe(false);
+  expect(theirs.body.alerts.some((a: Body) => a.rule_id === rule.id)).toBe(false);
 }, 60_000);
 
 it('changing group_by starts the rule over: the old groups go', async () => {
@@ -395,7 +398,7 @@ it('changing group_by starts the rule over: the old groups go', async () => {
   });
   await events(tenant, 'regroup', 1, { country: 'DE', plan: 'pro' });
   await evaluate(tenant, rule.id);
-  expect((await getRuleView(tenant, rule.id)).groups.map((g: any) => g.key)).toEqual(['DE']);
+  expect((await getRuleView(tenant, rule.id)).groups.map((g: Body) => g.key)).toEqual(['DE']);
   const put = await call(runtime.url, `/v1/alert-rules/${rule.id}`, {
     method: 'PUT',
     key: tenant.keys.admin,
@@ -405,7 +408,7 @@ it('changing group_by starts the rule over: the old groups go', async () => {
   expect(put.body.groups).toEqual([]);
   expect(put.body.status.state).toBe('ok');
   await evaluate(tenant, rule.id);
-  expect((await getRuleView(tenant, rule.id)).groups.map((g: any) => [g.group, g.state])).toEqual([
+  expect((await getRuleView(tenant, rule.id)).groups.map((g: Body) => [g.group, g.state])).toEqual([
     [{ plan: 'pro' }, 'firing'],
   ]);
 }, 60_000);
