@@ -497,7 +497,11 @@ export const OPENAPI = {
         description:
           'metric: count, unique_users, sum:<path>, avg:<path>, p50:/p90:/p95:/p99:<path>, ratio (numerator / denominator event types; undefined with a zero denominator → no_data) or anomaly ' +
           '(anomaly.of watched over the window; fires when |value − mean| / max(stddev, √mean, 1) of the previous anomaly.baseline_windows windows exceeds anomaly.sensitivity, in anomaly.direction). ' +
-          'Windows slide in 10 s steps over the 10s rollups (so window ≤ 24h). An absence rule is {"op": "<", "threshold": 1}.',
+          'Windows slide in 10 s steps over the 10s rollups (so window ≤ 24h). An absence rule is {"op": "<", "threshold": 1}. ' +
+          'group_by (a property path, as filter keys) makes a per-segment rule: one state machine per value of the property, at most 100 groups ' +
+          '(pending/firing/error/cooling groups always kept, then the most alarming; the others counted in status.groups_truncated); events without ' +
+          'the property are ignored; the rule shows groups [{group, key, state, since, value, error, evaluated_at}] and its status is the worst group state; ' +
+          'webhook payloads and e-mails name the group ({"group": {"<path>": "<value>"}}). Not with metric anomaly (400).',
         requestBody: jsonBody(alertRuleSchema),
         responses: { '201': { description: 'Created' }, ...errors(400, 401, 403) },
       },
@@ -510,7 +514,9 @@ export const OPENAPI = {
           "Replays the rule over stored data with the live engine's state machine. Each transition (and `fired`) is reported at the instant the live engine " +
           'would have made it: the event that crossed the threshold (or the 10 s boundary where data left the window, or the end of `for` / the allowed lateness). ' +
           '`series` has one point per `step` at step boundaries (the window ending there, over the data before it) and one at `to`. `from` must be in the past; ' +
-          '`to` defaults to now and is capped at now (nothing after now is simulated); the response echoes the `from` and `to` used.',
+          '`to` defaults to now and is capped at now (nothing after now is simulated); the response echoes the `from` and `to` used. ' +
+          'A group_by rule is replayed per group: `groups` [{group, fired, transitions, series}] (the one `group` asked for, else the 10 groups with the most events), ' +
+          '`group_by`, `groups_truncated`; the top-level `fired`/`transitions` merge the groups (each transition names its group) and `series` is empty.',
         requestBody: {
           required: true,
           content: {
@@ -522,6 +528,12 @@ export const OPENAPI = {
                   rule: { type: 'object', description: 'An alert rule body (name optional)' },
                   from: { type: 'string', format: 'date-time' },
                   to: { type: 'string', format: 'date-time' },
+                  group: {
+                    type: 'string',
+                    minLength: 1,
+                    maxLength: 200,
+                    description: 'group_by rules only: replay just this group (its value)',
+                  },
                 },
               },
             },
@@ -558,6 +570,13 @@ export const OPENAPI = {
           'A webhook target refused by the target policy (loopback, private, link-local or metadata address) or an invalid URL fails after one attempt, without retries.',
         parameters: [
           { name: 'rule_id', in: 'query', schema: { type: 'string', format: 'uuid' } },
+          {
+            name: 'group',
+            in: 'query',
+            schema: { type: 'string', minLength: 1, maxLength: 200 },
+            description:
+              'Only the transitions of this group of group_by rules (its value); each entry has group {"<group_by>": "<value>"} or null',
+          },
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
           {
             name: 'before',
