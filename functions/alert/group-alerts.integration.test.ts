@@ -412,3 +412,49 @@ it('changing group_by starts the rule over: the old groups go', async () => {
     [{ plan: 'pro' }, 'firing'],
   ]);
 }, 60_000);
+
+it('crash-safe: a failure inside the evaluation writes nothing; concurrent evaluations make each group’s transition once', async () => {
+  clock += 120 * S;
+  const rule = await createRule(tenant, {
+    event_type: 'atomic',
+    group_by: 'country',
+    condition: { op: '>', threshold: 0 },
+    channels: [{ type: 'webhook', url: hooks.url }],
+  });
+  await events(tenant, 'atomic', 1, { country: 'DE' });
+  await events(tenant, 'atomic', 2, { country: 'FR' });
+  const stored = (await getRule(env.adapters.sql, tenant.id, rule.id))!.rule;
+  // The process dies after the first group's outbox rows were written, before the commit.
+  const failing: Adapters = {
+    ...deps,
+    alertStore: {
+      ...deps.alertStore,
+      transaction: (work) =>
+        deps.alertStore.transaction((tx) =>
+          work({
+            ...tx,
+            insertNotifications: async (rows) => {
+              await tx.insertNotifications(rows);
+              throw new Error('died before the commit');
+            },
+          }),
+        ),
+    },
+  };
+  await expect(evaluateRule(failing, stored, clock)).rejects.toThrow('died before the commit');
+  expect((await getRuleView(tenant, rule.id)).groups).toEqual([]);
+  const outbox = () =>
+    env.adapters.sql<{ n: number }[]>`select count(*)::int as n from notifications where rule_id = ${rule.id}`;
+  expect((await outbox())[0]!.n).toBe(0);
+  expect((await call(runtime.url, `/v1/alerts?rule_id=${rule.id}`, { key: tenant.keys.read })).body.alerts).toEqual([]);
+
+  // Two engines evaluate the rule at once: the rule's lock serializes them, each group fires once.
+  const created = await Promise.all([evaluateRule(deps, stored, clock), evaluateRule(deps, stored, clock)]);
+  expect(created.flat()).toHaveLength(2);
+  expect((await outbox())[0]!.n).toBe(2);
+  const history = await call(runtime.url, `/v1/alerts?rule_id=${rule.id}`, { key: tenant.keys.read });
+  expect(history.body.alerts.map((a: Body) => [a.group.country, a.to]).sort()).toEqual([
+    ['DE', 'firing'],
+    ['FR', 'firing'],
+  ]);
+}, 60_000);
