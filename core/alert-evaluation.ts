@@ -30,7 +30,7 @@ export interface WindowQuery extends MetricSelection {
 
 /** One window of a metric per value of a property (group_by rules), read from the raw events. */
 export interface GroupQuery extends WindowQuery {
-  /** The property path grouped by; events without it (or whose text exceeds MAX_GROUP_KEY_LENGTH) are left out. */
+  /** The property path grouped by; events without it (or whose text is empty or longer than MAX_GROUP_KEY_LENGTH) are left out. */
   groupBy: string[];
   /** Groups read whatever their rank (the ones that have a state). */
   keys: string[];

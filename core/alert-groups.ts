@@ -12,7 +12,7 @@ import {
 
 /** At most this many groups per rule are evaluated (and have a state); docs/api.md#alert-rules-and-alerts. */
 export const MAX_GROUPS = 100;
-/** A property value longer than this (its text) is not a group: such events are left out like events without it. */
+/** A property value whose text is longer than this, or empty, is not a group: such events are left out like events without it. */
 export const MAX_GROUP_KEY_LENGTH = 200;
 /** The window read ranks at most this many groups (by events in the window) besides the groups that have a state. */
 export const GROUP_READ_LIMIT = 1_000;

@@ -119,7 +119,7 @@ async function groupValues(sql: Sql, q: GroupQuery): Promise<GroupValues> {
       from events
       where tenant_id = ${q.tenantId} and project_id = any(${sql.array(q.projectIds)}::uuid[]) and event_type = ${q.eventType}
         and ts >= ${new Date(fromMs)} and ts < ${new Date(toMs)}
-        and ${key} is not null and length(${key}) <= ${MAX_GROUP_KEY_LENGTH}
+        and length(${key}) between 1 and ${MAX_GROUP_KEY_LENGTH}
         ${only} ${propConds.reduce((acc, c) => sql`${acc} ${c}`, none)}
     ) e`;
   const { log2m, regwidth, expthresh, sparseon } = HLL_PARAMS;
