@@ -251,6 +251,12 @@ export function canonicalParams(p: ExportParams): ExportParams {
   };
 }
 
+export const cursorParamsDiffer = () =>
+  badRequest(
+    'invalid_cursor',
+    'cursor belongs to an export with other parameters; send the cursor alone (as the Link header does), or with exactly the parameters of the first page.',
+  );
+
 /**
  * The export a request continues: a new one from its parameters, or the cursor's. With a cursor the request may repeat
  * the parameters (as the Link header does) but not change them: a resumed export keeps its snapshot and its filters.
@@ -264,12 +270,8 @@ export function resumeOrStart(
       throw badRequest('invalid_parameter', 'from and to are required; give the range to export as [from, to).');
     return { params: canonicalParams(requested), cursor: null };
   }
-  if (requested !== null && JSON.stringify(canonicalParams(requested)) !== JSON.stringify(cursor.params)) {
-    throw badRequest(
-      'invalid_cursor',
-      'cursor belongs to an export with other parameters; send the cursor alone, or with exactly the parameters of the first page (the Link header has them).',
-    );
-  }
+  if (requested !== null && JSON.stringify(canonicalParams(requested)) !== JSON.stringify(cursor.params))
+    throw cursorParamsDiffer();
   return { params: cursor.params, cursor };
 }
 

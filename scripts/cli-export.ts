@@ -90,7 +90,7 @@ export function registerExportCommand(program: Command, cli: CliContext): void {
       let pages = 0;
       let rows = 0;
       let cutoff = '';
-      let format = o.format ?? 'ndjson';
+      let format: string;
       try {
         for (;;) {
           let res: Response;

@@ -4,6 +4,7 @@ import { badRequest } from '../../core/errors';
 import type { Principal } from '../../core/api-keys';
 import type { Adapters } from '../../adapters';
 import {
+  cursorParamsDiffer,
   decodeExportCursor,
   EXPORT_DEFAULT_LIMIT,
   EXPORT_FORMATS,
@@ -44,10 +45,11 @@ function limitParam(params: URLSearchParams): number {
 }
 
 /** The export the query string asks for, or null when it gives none of the parameters a cursor fixes. */
-function requestedParams(params: URLSearchParams): ExportParams | null {
+function requestedParams(params: URLSearchParams, withCursor: boolean): ExportParams | null {
   const given = [...params.keys()].some((k) => FIXED.includes(k) || k.startsWith('prop.'));
   if (!given) return null;
   const filters = readEventFilters(params);
+  if (withCursor && (filters.fromMs === undefined || filters.toMs === undefined)) throw cursorParamsDiffer();
   if (filters.fromMs === undefined || filters.toMs === undefined)
     throw badRequest(
       'invalid_parameter',
@@ -67,8 +69,8 @@ function requestedParams(params: URLSearchParams): ExportParams | null {
 }
 
 export async function exportEvents(deps: Adapters, principal: Principal, params: URLSearchParams): Promise<HttpResult> {
-  const requested = requestedParams(params);
   const rawCursor = singleParam(params, 'cursor');
+  const requested = requestedParams(params, Boolean(rawCursor));
   const cursor = rawCursor ? decodeExportCursor(rawCursor, await deps.exports.cursorKey(), principal.tenantId) : null;
   const started = resumeOrStart(requested, cursor);
   const projectIds = await projectScope(deps, principal, started.params.project);
