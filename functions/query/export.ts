@@ -1,6 +1,6 @@
 // GET /v1/events/export (docs/api.md#export): every matching event of [from, to) exactly once, in bounded pages that
 // each say how to continue. Parse → core/event-export.ts → map to a text body and headers.
-import { badRequest } from '../../core/errors';
+import { badRequest, forbidden } from '../../core/errors';
 import type { Principal } from '../../core/api-keys';
 import type { Adapters } from '../../adapters';
 import {
@@ -73,6 +73,17 @@ export async function exportEvents(deps: Adapters, principal: Principal, params:
   const requested = requestedParams(params, Boolean(rawCursor));
   const cursor = rawCursor ? decodeExportCursor(rawCursor, await deps.exports.cursorKey(), principal.tenantId) : null;
   const started = resumeOrStart(requested, cursor);
+  // A cursor's project comes from whoever started the export: a key bound to another project is refused without
+  // naming it (readableProjects would).
+  if (
+    cursor &&
+    principal.projectSlug &&
+    started.params.project !== null &&
+    started.params.project !== principal.projectSlug
+  )
+    throw forbidden(
+      `This key is bound to project "${principal.projectSlug}" and cannot continue an export of another project; start one with this key.`,
+    );
   const projectIds = await projectScope(deps, principal, started.params.project);
   const page = await exportPage(
     { tenantId: principal.tenantId, projectIds, store: deps.exports, now: deps.now },
