@@ -218,7 +218,7 @@ describe('exportPage', () => {
         fc.uniqueArray(event, { selector: (e) => e.id, maxLength: 40 }),
         fc.integer({ min: 1, max: 7 }),
         fc.boolean(),
-        fc.constantFrom<string[][]>([], ['x']),
+        fc.constantFrom<string[][]>([], ['x'], ['x', 'y']),
         fc.integer({ min: 1, max: 30 }),
         async (events, limit, byPlan, eventTypes, days) => {
           let clock = 0;

@@ -346,7 +346,7 @@ const isoOfMs = (ms: number): string => new Date(ms).toISOString();
 
 /**
  * One page: rows after the position, until `limit` rows, EXPORT_MAX_PAGE_BYTES or the end of the range. With property
- * filters (no index narrows them) the range is scanned in windows growing 4× while they come back short, and the page
+ * filters or several event types the range is scanned in windows growing 4× while they come back short, and the page
  * answers what it found once EXPORT_SCAN_BUDGET_MS has passed, with a cursor past the windows scanned.
  */
 export async function exportPage(
@@ -363,7 +363,12 @@ export async function exportPage(
   let bytes = envelopeBytes(head);
   let rows = 0;
   let complete = false;
-  let windowMs = params.props.length > 0 ? HOUR : Infinity;
+  // Property filters (no index) and several event types (no index in (ts, event_id) order: each read would sort every
+  // remaining match) read windows of the range; one type, a user, or none, walk an index in order.
+  // A session without a user has no index either: a sparse one would walk the whole range in one read.
+  const windowed =
+    params.props.length > 0 || params.eventTypes.length > 1 || (params.sessionId !== null && params.userId === null);
+  let windowMs = windowed ? HOUR : Infinity;
   page: for (;;) {
     const lo = after ? Date.parse(after.ts) : params.fromMs;
     const untilMs = Math.min(params.toMs, lo + windowMs);
@@ -400,7 +405,7 @@ export async function exportPage(
       windowMs *= 4;
     }
     if (rows >= params.limit) break;
-    if (params.props.length > 0 && ctx.now() - started >= EXPORT_SCAN_BUDGET_MS) break;
+    if (windowed && ctx.now() - started >= EXPORT_SCAN_BUDGET_MS) break;
   }
   const done = (cursor?.done ?? 0) + rows;
   if (complete) {

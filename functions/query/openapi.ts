@@ -225,7 +225,7 @@ export const OPENAPI = {
           'X-Next-Cursor (and Link rel="next") continues it. The cursor is signed for the tenant and carries the cutoff, the position and every ' +
           'parameter: send it alone, or with exactly the parameters of the first page; other parameters, another tenant\u2019s cursor or an altered ' +
           'one are 400 invalid_cursor. Filters as GET /v1/events (event_type and prop.* repeatable; every other parameter at most once). With ' +
-          'property filters a page may stop short, even empty, after a 5 s scan, with a cursor; keep following it. Events deleted by retention ' +
+          'property filters, several event types or session_id without user_id a page may stop short, even empty, after a 5 s scan, with a cursor; keep following it. Events deleted by retention ' +
           'during an export are not listed by later pages.',
         parameters: [
           { ...timeParam('from'), required: true },
