@@ -36,7 +36,7 @@ export async function exploreEvents(deps: Adapters, principal: Principal, params
     limit: limitParam(params),
     cursor,
   };
-  const pinnedAt = cursor?.pinnedAt ?? (await deps.explorer.pinMoment());
+  const pinnedAt = cursor?.pinnedAt ?? (await deps.explorer.pinMoment(principal.tenantId));
   const { rows, resumeBelowMs } = await deps.explorer.page(query, pinnedAt, deps.now());
   const last = rows[rows.length - 1];
   return {
