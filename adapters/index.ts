@@ -31,6 +31,8 @@ import type { AlertWindows } from '../core/alert-evaluation';
 import { createMetricReader } from './metric-reader';
 import { createStatusReader, type StatusReader } from './status-reader';
 import { createEventsExplorer, type EventsExplorer } from './postgres/events-explorer';
+import { createEventExportStore } from './postgres/event-export-store';
+import type { EventExportStore } from '../core/event-export';
 import { createAlertRulesStore, type AlertRulesStore } from './postgres/alert-rules-store';
 import { createAlertStore, type AlertStore } from './postgres/alert-store';
 import { createAlertWindows } from './postgres/alert-windows';
@@ -83,6 +85,8 @@ export interface Adapters {
   status: StatusReader;
   /** GET /v1/events pages. */
   explorer: EventsExplorer;
+  /** GET /v1/events/export: the snapshot cutoff, keyset pages and the cursor key (docs/architecture.md#event-export). */
+  exports: EventExportStore;
   /** Alert rules: CRUD, and the rules a notice or the tick wakes. */
   alertRules: AlertRulesStore;
   /** Alert states, history and outbox: the API's reads and the evaluation's transaction. */
@@ -120,6 +124,7 @@ export function createAdapters(config: Config, now: () => number = Date.now): Ad
     metrics: createMetricReader(sql, rollupCache),
     status: createStatusReader(sql, rollupCache),
     explorer: createEventsExplorer(sql, { maxFutureSkewMs, retentionMs, scanBudgetMs: config.explorerScanBudgetMs }),
+    exports: createEventExportStore(sql),
     alertRules: createAlertRulesStore(sql),
     alertStore: createAlertStore(sql),
     alertWindows: createAlertWindows(sql),

@@ -36,7 +36,8 @@ export function decodeCursor(raw: string): ExplorerCursor {
 
 const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z$/;
 
-function isCursorTime(v: string): boolean {
+/** An ISO-8601 UTC time as Postgres and encodeCursor write it (years 0001-9999, up to microseconds); shared with core/event-export.ts. */
+export function isCursorTime(v: string): boolean {
   if (!CURSOR_TIME.test(v) || v.startsWith('0000')) return false;
   const ms = Date.parse(v);
   // Date.parse accepts 2026-02-30 (as March 2): the text must be the time it denotes.

@@ -6,6 +6,7 @@ import { INGEST_ROUTES } from './ingest/handler';
 const ACCESS: Record<RouteKey, string> = {
   'POST /v1/events': 'ingest',
   'GET /v1/events': 'read',
+  'GET /v1/events/export': 'read',
   'GET /v1/metrics': 'read',
   'GET /v1/status': 'read',
   'GET /v1/openapi.json': 'public',

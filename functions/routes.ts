@@ -6,6 +6,7 @@ export type HttpFunctionName = 'ingest' | 'query';
 export const HTTP_ROUTES = {
   'POST /v1/events': 'ingest',
   'GET /v1/events': 'query',
+  'GET /v1/events/export': 'query',
   'GET /v1/metrics': 'query',
   'GET /v1/status': 'query',
   'GET /v1/openapi.json': 'query',

@@ -21,6 +21,7 @@ import { registerDlqCommands } from './cli-dlq';
 import { registerReplayCommand } from './cli-replay';
 import { registerRebuildCommand } from './cli-rebuild';
 import { registerAlertCommands } from './cli-alerts';
+import { registerExportCommand } from './cli-export';
 
 type Output = { json: boolean };
 
@@ -150,6 +151,7 @@ export function buildCli(options: CliOptions = {}): Command {
   registerReplayCommand(program, { out, print, withSql, table: textTable });
   registerRebuildCommand(program, { out, print, withSql, table: textTable });
   registerAlertCommands(program, { out, print, withSql, table: textTable });
+  registerExportCommand(program, { out, print, withSql, table: textTable });
   return program;
 }
 

@@ -83,3 +83,20 @@ export async function rollupTotalsByType(
     group by event_type`;
   return new Map(rows.map((r) => [r.eventType, Number(r.n)]));
 }
+
+/**
+ * The ids of the tenant's stored events with ts in [fromMs, toMs), split at a stored_at cutoff (an export's
+ * X-Export-Cutoff): those stored by it and those stored after; one per stored row, so a copy shows twice.
+ */
+export async function storedIdsAtCutoff(
+  sql: Sql,
+  tenantId: string,
+  fromMs: number,
+  toMs: number,
+  cutoff: string,
+): Promise<{ by: string[]; after: string[] }> {
+  const rows = await sql<{ id: string; by: boolean }[]>`
+    select event_id as id, stored_at <= ${cutoff}::timestamptz as by from events
+    where tenant_id = ${tenantId} and ts >= ${new Date(fromMs)} and ts < ${new Date(toMs)}`;
+  return { by: rows.filter((r) => r.by).map((r) => r.id), after: rows.filter((r) => !r.by).map((r) => r.id) };
+}

@@ -71,8 +71,8 @@ export async function writeBatch(
         c: e.context,
       }));
       await tx`
-        insert into events (tenant_id, project_id, event_id, event_type, ts, received_at, user_id, session_id, properties, context)
-        select t, p, e, y, ts, r, u, s, props, c
+        insert into events (tenant_id, project_id, event_id, event_type, ts, received_at, user_id, session_id, properties, context, stored_at)
+        select t, p, e, y, ts, r, u, s, props, c, clock_timestamp() -- after the rollup locks: the export's snapshot (docs/architecture.md#event-export)
         from jsonb_to_recordset(${tx.json(rows as never)}) as x(t uuid, p uuid, e text, y text, ts timestamptz, r timestamptz, u text, s text, props jsonb, c jsonb)`;
       await upsertDeltas(tx as unknown as Sql, planDeltas(fresh, bucketOf));
       await upsertSumsAndSketches(tx as unknown as Sql, fresh, intervals);

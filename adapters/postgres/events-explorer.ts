@@ -3,6 +3,7 @@
 import type { Sql } from './client';
 import type { ExplorerCursor } from '../../core/cursor';
 import { propertyMatch } from './property-filter';
+import { exportCutoff } from './event-export-store';
 
 export interface ExplorerQuery {
   tenantId: string;
@@ -29,13 +30,6 @@ export interface ExplorerRow {
   sessionId: string | null;
   properties: Record<string, unknown>;
   context: Record<string, unknown> | null;
-}
-
-export async function pinMoment(sql: Sql): Promise<string> {
-  const [row] = await sql<
-    { at: string }[]
-  >`select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at`;
-  return row!.at;
 }
 
 export async function listEvents(sql: Sql, q: ExplorerQuery, pinnedAt: string): Promise<ExplorerRow[]> {
@@ -76,8 +70,11 @@ export async function listEvents(sql: Sql, q: ExplorerQuery, pinnedAt: string): 
 }
 
 export interface EventsExplorer {
-  /** The moment a first page pins: later pages see only events stored by then. */
-  pinMoment(): Promise<string>;
+  /**
+   * The moment a first page pins: later pages see only events stored by then. The export's exact cutoff
+   * (docs/architecture.md#event-export): every event stored by it is committed, every later one is stamped after it.
+   */
+  pinMoment(tenantId: string): Promise<string>;
   /**
    * One page of `q`, newest first. `resumeBelowMs` is set when a scan stopped short of a full page (its time budget
    * ran out): the next page goes on below that time.
@@ -99,7 +96,7 @@ export interface ExplorerLimits {
 
 export function createEventsExplorer(sql: Sql, limits: ExplorerLimits): EventsExplorer {
   return {
-    pinMoment: () => pinMoment(sql),
+    pinMoment: (tenantId) => exportCutoff(sql, tenantId),
     async page(q, pinnedAt, nowMs) {
       if (q.props.length > 0 && q.userId === undefined && q.sessionId === undefined)
         return scanInWindows(sql, limits, q, pinnedAt, nowMs);

@@ -4,8 +4,8 @@ import { decodeCursor, encodeCursor } from '../../core/cursor';
 import type { Principal } from '../../core/api-keys';
 import type { Adapters } from '../../adapters';
 import type { ExplorerQuery } from '../../adapters/postgres/events-explorer';
-import { propertyFilters, singleParam, timeParam } from '../http/request';
-import { readableProjects } from './scope';
+import { singleParam } from '../http/request';
+import { projectScope, readEventFilters } from './event-filters';
 
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 1000;
@@ -20,34 +20,23 @@ function limitParam(params: URLSearchParams): number {
 }
 
 export async function exploreEvents(deps: Adapters, principal: Principal, params: URLSearchParams) {
-  // event_type and prop.* may repeat (any of the types; all of the filters); every other parameter is single-valued.
-  const requested = singleParam(params, 'project');
-  const restrictProjects = requested !== null || principal.projectId !== null;
-  const projectIds = restrictProjects
-    ? (await readableProjects(deps.projects, principal, requested)).map((p) => p.id)
-    : null;
+  const filters = readEventFilters(params);
+  const projectIds = await projectScope(deps, principal, filters.project);
   const rawCursor = singleParam(params, 'cursor');
   const cursor = rawCursor ? decodeCursor(rawCursor) : undefined;
-  const fromMs = timeParam(params, 'from');
-  const toMs = timeParam(params, 'to');
-  if (fromMs !== undefined && toMs !== undefined && fromMs >= toMs)
-    throw badRequest('invalid_parameter', 'from must be earlier than to.');
   const query: ExplorerQuery = {
     tenantId: principal.tenantId,
     projectIds,
-    eventTypes: params
-      .getAll('event_type')
-      .filter((t) => t !== '')
-      .map((t) => t.normalize('NFC')),
-    userId: singleParam(params, 'user_id') ?? undefined,
-    sessionId: singleParam(params, 'session_id') ?? undefined,
-    fromMs,
-    toMs,
-    props: propertyFilters(params),
+    eventTypes: filters.eventTypes,
+    userId: filters.userId ?? undefined,
+    sessionId: filters.sessionId ?? undefined,
+    fromMs: filters.fromMs,
+    toMs: filters.toMs,
+    props: filters.props,
     limit: limitParam(params),
     cursor,
   };
-  const pinnedAt = cursor?.pinnedAt ?? (await deps.explorer.pinMoment());
+  const pinnedAt = cursor?.pinnedAt ?? (await deps.explorer.pinMoment(principal.tenantId));
   const { rows, resumeBelowMs } = await deps.explorer.page(query, pinnedAt, deps.now());
   const last = rows[rows.length - 1];
   return {

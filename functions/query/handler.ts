@@ -9,6 +9,7 @@ import { lazyHandler, processAdapters } from '../process-adapters';
 import type { Adapters } from '../../adapters';
 import { getMetrics } from './metrics';
 import { exploreEvents } from './explorer';
+import { exportEvents } from './export';
 import { readStatus } from './freshness';
 import { readiness } from './health';
 import { OPENAPI } from './openapi';
@@ -35,6 +36,10 @@ export const QUERY_ROUTES: Record<RouteKeyOf<'query'>, Route> = {
   'GET /v1/events': {
     auth: 'read',
     handle: async (deps, r) => json(200, await exploreEvents(deps, r.principal, r.query())),
+  },
+  'GET /v1/events/export': {
+    auth: 'read',
+    handle: (deps, r) => exportEvents(deps, r.principal, r.query()),
   },
   'GET /v1/projects': { auth: 'read', handle: async (deps, r) => json(200, await getProjects(deps, r.principal)) },
   'POST /v1/projects': {

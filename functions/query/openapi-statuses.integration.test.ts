@@ -67,6 +67,12 @@ const RECIPES: Record<string, Recipe> = {
   'GET /v1/events 401': () => call(m(), '/v1/events'),
   'GET /v1/events 403': () => call(m(), '/v1/events', { key: k().ingest }),
   'GET /v1/events 404': () => call(m(), '/v1/events?project=nope', { key: k().read }),
+  'GET /v1/events/export 200': () => call(m(), `/v1/events/export?from=0&to=${Date.now()}`, { key: k().read }),
+  'GET /v1/events/export 400': () => call(m(), '/v1/events/export?from=0', { key: k().read }),
+  'GET /v1/events/export 401': () => call(m(), `/v1/events/export?from=0&to=${Date.now()}`),
+  'GET /v1/events/export 403': () => call(m(), `/v1/events/export?from=0&to=${Date.now()}`, { key: k().ingest }),
+  'GET /v1/events/export 404': () =>
+    call(m(), `/v1/events/export?from=0&to=${Date.now()}&project=nope`, { key: k().read }),
   'GET /v1/metrics 200': () => call(m(), '/v1/metrics?event_type=documented', { key: k().read }),
   'GET /v1/metrics 400': () => call(m(), '/v1/metrics', { key: k().read }),
   'GET /v1/metrics 401': () => call(m(), '/v1/metrics?event_type=documented'),

@@ -214,6 +214,98 @@ export const OPENAPI = {
         },
       },
     },
+    '/v1/events/export': {
+      get: {
+        summary: 'Export every matching event of a range exactly once, in resumable pages (scope: read)',
+        description:
+          'Events of [from, to) ordered by (timestamp, event_id) ascending, in pages of at most limit rows and 4 MB (as the Lambda response ' +
+          'envelope counts bytes: UTF-8 with JSON string escaping). The first page fixes a snapshot: the cutoff (X-Export-Cutoff), after every ' +
+          'event batch then being written has committed; every page lists only events stored by the cutoff, so each event of the range stored ' +
+          'by then appears exactly once across the pages, whatever arrives meanwhile. X-Export-Complete: true on the last page; otherwise ' +
+          'X-Next-Cursor (and Link rel="next") continues it. The cursor is signed for the tenant and carries the cutoff, the position and every ' +
+          'parameter: send it alone, or with exactly the parameters of the first page; other parameters, another tenant\u2019s cursor or an altered ' +
+          'one are 400 invalid_cursor. Filters as GET /v1/events (event_type and prop.* repeatable; every other parameter at most once). With ' +
+          'property filters, several event types or session_id without user_id a page may stop short, even empty, after a 5 s scan, with a cursor; keep following it. Events deleted by retention ' +
+          'during an export are not listed by later pages.',
+        parameters: [
+          { ...timeParam('from'), required: true },
+          { ...timeParam('to'), required: true },
+          {
+            name: 'event_type',
+            in: 'query',
+            schema: { type: 'string' },
+            description: 'repeatable: events of any of the given types',
+          },
+          { name: 'project', in: 'query', schema: { type: 'string' } },
+          { name: 'user_id', in: 'query', schema: { type: 'string' } },
+          { name: 'session_id', in: 'query', schema: { type: 'string' } },
+          {
+            name: 'format',
+            in: 'query',
+            schema: { type: 'string', enum: ['ndjson', 'csv'], default: 'ndjson' },
+            description:
+              'ndjson: one GET /v1/events item per line (properties and context as stored, numbers exact). csv: text/csv (RFC 4180, CRLF), a ' +
+              'header row event_id,event_type,project,timestamp,received_at,user_id,session_id,properties,context on every page, null as an ' +
+              'empty cell, properties and context as JSON text, values exactly as stored (no formula escaping).',
+          },
+          {
+            name: 'limit',
+            in: 'query',
+            schema: { type: 'integer', minimum: 1, maximum: 10000, default: 10000 },
+            description: 'rows per page',
+          },
+          {
+            name: 'cursor',
+            in: 'query',
+            schema: { type: 'string' },
+            description: 'X-Next-Cursor of the previous page, unchanged',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'One page of the export; the headers say where it stands and how to continue',
+            headers: {
+              'X-Export-Cutoff': {
+                schema: { type: 'string', format: 'date-time' },
+                description: 'The snapshot: events stored after it are not exported',
+              },
+              'X-Export-Position': {
+                schema: { type: 'string', format: 'date-time' },
+                description: 'The timestamp the export has reached (to on the last page)',
+              },
+              'X-Export-Progress': {
+                schema: { type: 'string', pattern: '^[01]\\.\\d{4}$' },
+                description: 'Share of [from, to) done by time, 0.0000 to 1.0000 (1.0000 only on the last page)',
+              },
+              'X-Export-Rows': { schema: { type: 'integer' }, description: 'Rows in this page' },
+              'X-Export-Done': { schema: { type: 'integer' }, description: 'Rows exported so far, this page included' },
+              'X-Export-Complete': {
+                schema: { type: 'string', enum: ['true', 'false'] },
+                description: 'true on the last page',
+              },
+              'X-Next-Cursor': { schema: { type: 'string' }, description: 'Absent on the last page' },
+              Link: {
+                schema: { type: 'string' },
+                description: '</v1/events/export?cursor=…>; rel="next", absent on the last page',
+              },
+            },
+            content: {
+              'application/x-ndjson': {
+                schema: { type: 'string' },
+                example:
+                  '{"event_id":"e1","event_type":"signup","project":"web","timestamp":"2026-11-27T10:00:00.000Z","received_at":"2026-11-27T10:00:00.120Z","user_id":"u-1","session_id":null,"properties":{"plan": "pro"},"context":null}\n',
+              },
+              'text/csv': {
+                schema: { type: 'string' },
+                example:
+                  'event_id,event_type,project,timestamp,received_at,user_id,session_id,properties,context\r\ne1,signup,web,2026-11-27T10:00:00.000Z,2026-11-27T10:00:00.120Z,u-1,,"{""plan"": ""pro""}",\r\n',
+              },
+            },
+          },
+          ...errors(400, 401, 403, 404),
+        },
+      },
+    },
     '/v1/metrics': {
       get: {
         summary: 'Time series (scope: read)',

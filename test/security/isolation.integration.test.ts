@@ -41,6 +41,9 @@ interface Tenant {
   dashboardId: string;
   dashboardName: string;
   explorerCursor: string;
+  /** GET /v1/events/export cursors: of every project, and of the project `other` alone. */
+  exportCursor: string;
+  otherExportCursor: string;
 }
 type KeyKind = 'ingest' | 'read' | 'admin' | 'all' | 'ingest@web' | 'read@web' | 'admin@web';
 const KEY_KINDS: KeyKind[] = ['ingest', 'read', 'admin', 'all', 'ingest@web', 'read@web', 'admin@web'];
@@ -202,6 +205,10 @@ async function seedTenant(): Promise<Tenant> {
     250,
   );
   const page = await ok(call(url(), '/v1/events?limit=1', { key: admin }));
+  const exported = await ok(call(url(), `/v1/events/export?${exportRange()}&limit=1`, { key: admin }));
+  const otherExported = await ok(
+    call(url(), `/v1/events/export?${exportRange()}&limit=1&project=${encodeURIComponent(other.slug)}`, { key: admin }),
+  );
   return {
     id: base.id,
     slug: base.slug,
@@ -213,6 +220,8 @@ async function seedTenant(): Promise<Tenant> {
     dashboardId: dash.body.id,
     dashboardName,
     explorerCursor: page.body.next_cursor,
+    exportCursor: exported.headers.get('x-next-cursor')!,
+    otherExportCursor: otherExported.headers.get('x-next-cursor')!,
   };
 }
 
@@ -268,6 +277,8 @@ interface Victim {
   dashboardId: string | null; // dashboards are tenant-wide config (no project): only for a foreign tenant
   keyIds: string[];
   cursor: string | null;
+  /** A GET /v1/events/export cursor of the victim's data. */
+  exportCursor: string;
   markers: string[];
 }
 
@@ -283,6 +294,8 @@ interface Probe {
 type ProbeFn = (v: Victim) => Probe[];
 
 const enc = encodeURIComponent;
+/** An export range around the seeded events (they are stamped now). */
+const exportRange = () => `from=${Date.now() - 2 * 86_400_000}&to=${Date.now() + 86_400_000}`;
 const ruleBody = (v: Victim, over: Record<string, unknown> = {}) => ({
   name: 'attacker',
   event_type: v.project.eventType,
@@ -354,6 +367,17 @@ const PROBES: Record<RouteKey, ProbeFn> = {
     ...(v.cursor
       ? [l('GET', `/v1/events?cursor=${enc(v.cursor)}`), l('GET', `/v1/events?limit=1000&cursor=${enc(v.cursor)}`)]
       : []),
+  ],
+  'GET /v1/events/export': (v) => [
+    t('GET', `/v1/events/export?${exportRange()}&project=${enc(v.project.slug)}`),
+    t('GET', `/v1/events/export?${exportRange()}&project=${enc(v.project.slug)}&format=csv`),
+    l(
+      'GET',
+      `/v1/events/export?${exportRange()}&event_type=${enc(v.project.eventType)}&user_id=${enc(v.project.userId)}`,
+    ),
+    l('GET', `/v1/events/export?${exportRange()}&prop.marker=${enc(v.project.propValue)}&format=csv`),
+    // Another tenant's cursor fails its signature (400); another project's, with a bound key, is a 403.
+    t('GET', `/v1/events/export?cursor=${enc(v.exportCursor)}`),
   ],
   'GET /v1/metrics': (v) => [
     ...projectParams(v, '/v1/metrics', `&event_type=${enc(v.project.eventType)}`),
@@ -461,6 +485,7 @@ function victimTenant(b: Tenant): Victim {
     dashboardId: b.dashboardId,
     keyIds: [...Object.values(b.keys).map((k) => k.id), b.web.writeKey.id, b.other.adminKey.id],
     cursor: b.explorerCursor,
+    exportCursor: b.exportCursor,
     markers: tenantMarkers(b),
   };
 }
@@ -474,6 +499,7 @@ function victimProject(a: Tenant): Victim {
     dashboardId: null,
     keyIds: [a.other.writeKey.id, a.other.adminKey.id],
     cursor: null,
+    exportCursor: a.otherExportCursor,
     markers: projectMarkers(a.other),
   };
 }
