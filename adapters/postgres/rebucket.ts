@@ -145,7 +145,8 @@ export async function regroupZoned(
     await tx.unsafe(`delete from ${old}`);
     await tx.unsafe(
       `with d as (
-         delete from ${t.table} where tenant_id = $1 and interval in ('1h', '1d') and bucket_start >= $2 and bucket_start < $3
+         delete from ${t.table} where tenant_id = $1 and interval in ('1h', '1d')
+           and bucket_start >= $2::text::timestamptz and bucket_start < $3::text::timestamptz
          returning ${keyCols}, interval, bucket_start, version
        ) insert into ${old} select * from d`,
       [q.tenantId, delFrom, delTo],
