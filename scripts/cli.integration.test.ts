@@ -24,6 +24,24 @@ describe('admin CLI', () => {
       'error: retention must be a number of days from 1 to 3650, or "default" (the platform\'s RETENTION); got "forever"',
     );
     expect((await cli('tenant', 'set-retention', slug, 'default')).code).toBe(0);
+    // The time zone of the 1h/1d buckets (docs/api.md#time-zones): re-bucketed before the answer.
+    const zoned = JSON.parse((await cli('--json', 'tenant', 'set-timezone', '--tenant', slug, 'Europe/Berlin')).stdout);
+    expect(zoned).toMatchObject({
+      slug,
+      timezone: 'Europe/Berlin',
+      changed: true,
+      rebucketing: { status: 'done', from_timezone: 'UTC', to_timezone: 'Europe/Berlin', rows: 0 },
+    });
+    expect((await cli('tenant', 'set-timezone', '--tenant', slug, 'europe/berlin')).stdout.trim()).toBe(
+      `tenant ${slug}: time zone is already Europe/Berlin; nothing changed`,
+    );
+    const offset = await cli('tenant', 'set-timezone', '--tenant', slug, '+05:30');
+    expect(offset.code).toBe(1);
+    expect(offset.stderr.trim()).toMatch(/^error: timezone "\+05:30" is a UTC offset, .* send an IANA time zone name/);
+    expect((await cli('tenant', 'set-timezone', '--tenant', 'no-such-tenant', 'UTC')).stderr.trim()).toBe(
+      'error: tenant "no-such-tenant" does not exist; create it with: customersignal tenant create no-such-tenant',
+    );
+    expect((await env.adapters.tenantZones.zoneOf(tenant.id)).zone).toBe('Europe/Berlin');
     const project = JSON.parse(
       (await cli('--json', 'project', 'create', '--tenant', slug, 'shop', '--schema-mode', 'strict')).stdout,
     );
