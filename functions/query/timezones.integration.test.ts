@@ -7,6 +7,7 @@
 // switching back and forth while Redis is warm, and after `customersignal rebuild` of a zoned tenant. The other
 // tenant's buckets never move. Validation: bad names and offsets are 400s that say what to send; a read key gets 403.
 import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
 import { eventually, useTestEnv, type TestTenant } from '../../test/harness';
 import { call } from '../../test/builders';
 import { rebuildRange } from '../maintenance/rebuild';
@@ -23,9 +24,9 @@ let deps: Adapters;
 const {
   env,
   runtime,
-  tenants: [tenant, other],
+  tenants: [tenant, other, fuzzed],
 } = useTestEnv('timezones', {
-  tenants: 2,
+  tenants: 3,
   runtime: { consumers: true },
   overrides: { RETENTION: '300d', MAX_EVENTS_PER_BATCH: '1000' },
   adapters: (e) => (deps = { ...e.adapters, now: () => clock }),
@@ -340,6 +341,30 @@ describe('tenant time zones', () => {
     expect(read.status).toBe(403);
     const ingestKey = await call(runtime.url, '/v1/tenant', { key: tenant.keys.ingest });
     expect(ingestKey.status).toBe(403);
+    // Any string, any JSON value, as the zone (all of Unicode, lone surrogates, long, offset-like, zone-like): never a
+    // 5xx; accepted exactly when parseTimeZone-like rules say so, and then answered as a name Intl knows.
+    const zoneLike = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 80 }),
+      fc.constantFrom('Europe/Berlin', 'utc', 'US/Eastern', 'Etc/GMT+5', 'Asia/Kolkata', 'GMT', 'Z', 'EST5EDT'),
+      fc.tuple(fc.constantFrom('+', '-', 'UTC+', 'GMT-', '\u2212'), fc.nat(99)).map(([a, b]) => `${a}${b}:30`),
+      fc.string({ unit: 'grapheme', minLength: 60, maxLength: 70 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(zoneLike, fc.anything()), async (timezone) => {
+        const r = await call(runtime.url, '/v1/tenant', {
+          method: 'PATCH',
+          key: fuzzed.keys.admin,
+          json: { timezone },
+        });
+        expect([200, 400]).toContain(r.status);
+        if (r.status === 200)
+          expect(new Intl.DateTimeFormat('en-US', { timeZone: r.body.timezone }).resolvedOptions().timeZone).toBe(
+            r.body.timezone,
+          );
+        else expect(r.body.error.message.length).toBeGreaterThan(10);
+      }),
+      { numRuns: 150, seed: 20261205 },
+    );
     // Nothing refused changed the zone (the rebuild test left Kolkata).
     const unchanged = await call(runtime.url, '/v1/tenant', { key: tenant.keys.read });
     expect(unchanged.body.timezone).toBe(
