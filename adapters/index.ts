@@ -18,6 +18,7 @@ import type { TopicSpec } from './kafka/topics';
 // The stores of configuration, ingest, aggregation and upkeep (see their block in Adapters).
 import { createCatalogStore, type CatalogTables } from './postgres/catalog-store';
 import { createTenantsStore, type TenantsStore } from './postgres/tenants-store';
+import { createTenantZoneStore, type TenantZoneStore } from './postgres/tenant-settings-store';
 import { createApiKeysStore, type ApiKeysStore } from './postgres/api-keys-store';
 import { createDashboardsStore, type DashboardsStore } from './postgres/dashboards-store';
 import { createAggregateStore, type AggregateStore } from './postgres/aggregate-store';
@@ -64,6 +65,8 @@ export interface Adapters {
   catalogStore: CatalogTables;
   /** Tenants and projects, uncached (ingest resolves slugs through `projects`). */
   tenants: TenantsStore;
+  /** Each tenant's time zone for 1h/1d buckets, and the zone change with its re-bucketing (docs/api.md#time-zones). */
+  tenantZones: TenantZoneStore;
   apiKeys: ApiKeysStore;
   dashboards: DashboardsStore;
   /** The aggregate step's exactly-once write and read-back (docs/architecture.md#rule-2-at-least-once-in-exactly-once-effect). */
@@ -149,6 +152,7 @@ export function createAdapters(config: Config, now: () => number = Date.now): Ad
     catalog,
     catalogStore,
     tenants: createTenantsStore(sql),
+    tenantZones: createTenantZoneStore(sql),
     apiKeys: createApiKeysStore(sql),
     dashboards: createDashboardsStore(sql),
     aggregateStore: createAggregateStore(sql),

@@ -5,6 +5,7 @@
 // filters and other paths are computed from raw events with the same arithmetic (the same sketch for pNN).
 import { createHash } from 'node:crypto';
 import { INTERVAL_MS } from '../core/intervals';
+import { isZoned, UTC_ZONE } from '../core/timezone';
 import { addDecimals, averageOf, type RollupKey, type RollupMetric, type RollupValue } from '../core/rollups';
 import {
   isPercentile,
@@ -21,14 +22,24 @@ import { metricsFromRawEvents } from './postgres/raw-metrics';
 import { readQuantileSketches } from './postgres/quantile-store';
 import { rollupCacheKey, type RollupCache } from './redis/rollup-cache';
 
-type Series = Pick<MetricSeries, 'tenantId' | 'projectIds' | 'eventType' | 'interval' | 'buckets' | 'fromMs' | 'toMs'>;
+type Series = Pick<
+  MetricSeries,
+  'tenantId' | 'projectIds' | 'eventType' | 'interval' | 'buckets' | 'fromMs' | 'toMs' | 'zoneGeneration'
+>;
 
 export function createMetricReader(sql: Sql, cache: RollupCache): MetricReader {
   return {
     async values(s) {
       if (readsRawEvents(s)) {
         const bucketMs = INTERVAL_MS[s.interval];
-        const raw = await metricsFromRawEvents(sql, { ...s, bucketMs, sketches: isPercentile(s.kind) });
+        // Local hours and days (docs/api.md#time-zones) are the series' own bucket starts, not a fixed stride.
+        const zoned = isZoned(s.interval) && (s.zone ?? UTC_ZONE) !== UTC_ZONE;
+        const raw = await metricsFromRawEvents(sql, {
+          ...s,
+          bucketMs,
+          ...(zoned ? { bucketStarts: s.buckets } : {}),
+          sketches: isPercentile(s.kind),
+        });
         return mapValues(raw, (b) => rawBucketValue(s.kind, b));
       }
       if (isPercentile(s.kind)) {
@@ -63,6 +74,7 @@ function keysOf(s: Series, metric: RollupMetric): RollupKey[] {
       metric,
       interval: s.interval,
       bucketMs,
+      ...(s.zoneGeneration ? { zoneGeneration: s.zoneGeneration } : {}),
     })),
   );
 }
@@ -105,7 +117,14 @@ async function refill(
   stored: RollupValue[],
   cached: Map<string, unknown>,
 ): Promise<void> {
-  const byKey = new Map(stored.map((v) => [rollupCacheKey(v), v]));
+  // Stored rows carry no zone generation: they take the keys' (every key of a read has the series' one).
+  const generation = keys[0]?.zoneGeneration;
+  const byKey = new Map(
+    stored.map((v) => {
+      const k = generation ? { ...v, zoneGeneration: generation } : v;
+      return [rollupCacheKey(k), k];
+    }),
+  );
   const missing = keys
     .filter((k) => !cached.has(rollupCacheKey(k)))
     .map((k) => byKey.get(rollupCacheKey(k)) ?? { ...k, value: 0, version: 0 });
@@ -114,15 +133,23 @@ async function refill(
 
 /** Cache key of a union over a set of projects: the set's hash stands in for the project id. */
 function unionCacheKey(
-  s: Pick<Series, 'tenantId' | 'projectIds' | 'eventType' | 'interval'>,
+  s: Pick<Series, 'tenantId' | 'projectIds' | 'eventType' | 'interval' | 'zoneGeneration'>,
   bucketMs: number,
 ): RollupKey {
   const set = createHash('sha256')
     .update([...s.projectIds].sort().join(','))
     .digest('hex')
     .slice(0, 32);
-  const { tenantId, eventType, interval } = s;
-  return { tenantId, projectId: `union-${set}`, eventType, metric: 'unique_users', interval, bucketMs };
+  const { tenantId, eventType, interval, zoneGeneration } = s;
+  return {
+    tenantId,
+    projectId: `union-${set}`,
+    eventType,
+    metric: 'unique_users',
+    interval,
+    bucketMs,
+    ...(zoneGeneration ? { zoneGeneration } : {}),
+  };
 }
 
 /**

@@ -3,7 +3,8 @@
 // reader implements (adapters/metric-reader.ts: Redis first, Postgres on a miss). Pure.
 import { previousRange, type Compare } from './compare-range';
 import { badRequest } from './errors';
-import { bucketCount, bucketRange, bucketStart, INTERVAL_MS, isInterval, type Interval } from './intervals';
+import { bucketCount, isInterval, type Interval } from './intervals';
+import { bucketsIn, isZoned, UTC_ZONE, ZONED_MAX_MS, ZONED_MIN_MS, type TimeZone } from './timezone';
 import { averageOf, isPreAggregatedPath } from './rollups';
 import { quantile, type QuantileSketch } from './quantile-sketch';
 
@@ -37,6 +38,10 @@ export interface MetricsQuery {
   props: [string[], string][];
   /** compare=previous: also the range just before (core/compare-range.ts). */
   compare?: Compare | null;
+  /** The tenant's zone: 1h/1d buckets are its local hours and days (docs/api.md#time-zones); absent: UTC. */
+  zone?: TimeZone;
+  /** The tenant's zone generation, read with the zone (the Redis keys of 1h/1d values; absent: 0). */
+  zoneGeneration?: number;
 }
 
 /** A bucket's value: a number, or null where the metric is undefined (avg of no events). */
@@ -45,6 +50,8 @@ export type MetricValue = number | null;
 const MAX_BUCKETS = 10_000;
 const TEN_SECONDS_REACH_MS = 24 * 3_600_000;
 const DEFAULT_RANGE_MS = 3_600_000;
+const ZONED_FROM_MS = Math.max(ZONED_MIN_MS, Date.UTC(1100, 0, 1));
+const ZONED_TO_MS = Math.min(ZONED_MAX_MS, Date.UTC(9990, 0, 1));
 
 export function parseMetric(metric: string): { kind: MetricKind; path: string[] | null } {
   if (metric === 'count' || metric === 'unique_users') return { kind: metric, path: null };
@@ -79,27 +86,49 @@ export function parseInterval(raw: string | null): Interval {
  * MAX_BUCKETS buckets (docs/api.md#range-limits).
  */
 export function metricRange(
-  q: { fromMs: number | undefined; toMs: number | undefined; interval: Interval; compare?: Compare | null },
+  q: {
+    fromMs: number | undefined;
+    toMs: number | undefined;
+    interval: Interval;
+    compare?: Compare | null;
+    zone?: TimeZone;
+  },
   nowMs: number,
 ): { fromMs: number; toMs: number } {
   const toMs = q.toMs ?? nowMs;
   const fromMs = q.fromMs ?? toMs - DEFAULT_RANGE_MS;
   if (fromMs >= toMs) throw badRequest('invalid_parameter', 'from must be earlier than to.');
-  const earliest = q.compare === 'previous' ? previousRange({ fromMs, toMs, interval: q.interval }).fromMs : fromMs;
+  const zone = q.zone ?? UTC_ZONE;
+  if (zone !== UTC_ZONE && isZoned(q.interval)) {
+    // Local hours and days are known for the years 1000 to 9999 (core/timezone.ts); a local bucket lasts at least
+    // 30 minutes (1h) or 22.5 hours (1d), so a range of more than twice MAX_BUCKETS UTC buckets is refused before
+    // the zone's buckets are counted.
+    // (A margin of years keeps a compare=previous range of MAX_BUCKETS days inside them too.)
+    if (fromMs < ZONED_FROM_MS || toMs > ZONED_TO_MS)
+      throw badRequest(
+        'invalid_parameter',
+        `interval ${q.interval} follows the tenant's time zone (${zone}): give from and to between 1100-01-01 and 9990-01-01, or use 5m or smaller.`,
+      );
+    const utc = bucketCount(fromMs, toMs, q.interval);
+    if (utc > 2 * MAX_BUCKETS) throw tooManyBuckets(utc, q.interval);
+  }
+  const earliest =
+    q.compare === 'previous' ? previousRange({ fromMs, toMs, interval: q.interval, zone }).fromMs : fromMs;
   if (q.interval === '10s' && earliest < nowMs - TEN_SECONDS_REACH_MS) {
     const what =
       earliest === fromMs ? 'older ranges' : 'older ranges (compare=previous reaches back to the range before from)';
     throw badRequest('invalid_parameter', `interval 10s covers only the last 24 h; use 1m or larger for ${what}.`);
   }
-  const buckets = bucketCount(fromMs, toMs, q.interval);
-  if (buckets > MAX_BUCKETS) {
-    throw badRequest(
-      'too_many_buckets',
-      `The range holds ${buckets} buckets of ${q.interval}; the maximum is ${MAX_BUCKETS}. Use a larger interval or a shorter range.`,
-    );
-  }
+  const buckets = bucketsIn(zone).count(fromMs, toMs, q.interval);
+  if (buckets > MAX_BUCKETS) throw tooManyBuckets(buckets, q.interval);
   return { fromMs, toMs };
 }
+
+const tooManyBuckets = (buckets: number, interval: Interval) =>
+  badRequest(
+    'too_many_buckets',
+    `The range holds ${buckets} buckets of ${interval}; the maximum is ${MAX_BUCKETS}. Use a larger interval or a shorter range.`,
+  );
 
 /**
  * A read from raw events (readsRawEvents) reaches only as far back as raw events are kept: events stamped at or
@@ -108,18 +137,19 @@ export function metricRange(
  * that works (docs/api.md#range-limits). Rollup reads are not limited by it.
  */
 export function checkRawReach(
-  q: Pick<MetricsQuery, 'fromMs' | 'toMs' | 'interval' | 'props' | 'path' | 'compare'>,
+  q: Pick<MetricsQuery, 'fromMs' | 'toMs' | 'interval' | 'props' | 'path' | 'compare' | 'zone'>,
   retentionMs: number,
   nowMs: number,
 ): void {
   if (!readsRawEvents(q)) return;
-  const fromMs = q.compare === 'previous' ? previousRange(q).fromMs : bucketStart(q.fromMs, q.interval);
+  const z = bucketsIn(q.zone ?? UTC_ZONE);
+  const fromMs = q.compare === 'previous' ? previousRange(q).fromMs : z.start(q.fromMs, q.interval);
   const oldestKept = nowMs - retentionMs;
   if (fromMs >= oldestKept) return;
-  const width = INTERVAL_MS[q.interval];
   // The earliest whole bucket kept; with compare=previous the main range must start its own length after it.
-  const shift = q.compare === 'previous' ? bucketStart(q.fromMs, q.interval) - fromMs : 0;
-  const earliestFrom = Math.ceil(oldestKept / width) * width + shift;
+  const shift = q.compare === 'previous' ? z.start(q.fromMs, q.interval) - fromMs : 0;
+  const firstKept = z.start(oldestKept, q.interval);
+  const earliestFrom = (firstKept === oldestKept ? firstKept : z.next(oldestKept, q.interval)) + shift;
   const days = Math.round((retentionMs / 86_400_000) * 10) / 10;
   const iso = (ms: number) => new Date(ms).toISOString();
   const which = q.compare === 'previous' ? 'previous range' : 'range';
@@ -134,10 +164,10 @@ export function checkRawReach(
 /** [start of the first bucket, end of the last bucket): the time the points cover. */
 export function coveredSpan(
   buckets: number[],
-  q: Pick<MetricsQuery, 'fromMs' | 'toMs' | 'interval'>,
+  q: Pick<MetricsQuery, 'fromMs' | 'toMs' | 'interval' | 'zone'>,
 ): { fromMs: number; toMs: number } {
   if (buckets.length === 0) return { fromMs: q.fromMs, toMs: q.toMs };
-  return { fromMs: buckets[0]!, toMs: buckets[buckets.length - 1]! + INTERVAL_MS[q.interval] };
+  return { fromMs: buckets[0]!, toMs: bucketsIn(q.zone ?? UTC_ZONE).next(buckets[buckets.length - 1]!, q.interval) };
 }
 
 /** The value of a bucket (or window) without data: 0, or undefined (null) for avg and percentiles. */
@@ -187,6 +217,9 @@ export interface MetricSelection {
 /** One metric over a set of projects (sorted, never empty), per bucket. */
 export interface MetricSeries extends MetricSelection {
   interval: Interval;
+  /** The zone of the 1h/1d buckets and its generation (MetricsQuery); absent: UTC, 0. */
+  zone?: TimeZone;
+  zoneGeneration?: number;
   /** The bucket starts read, and the span they cover (coveredSpan). */
   buckets: number[];
   fromMs: number;
@@ -210,7 +243,7 @@ export async function metricPoints(
   tenantId: string,
   projectIds: string[],
 ): Promise<{ t: number; value: MetricValue }[]> {
-  const buckets = bucketRange(q.fromMs, q.toMs, q.interval);
+  const buckets = bucketsIn(q.zone ?? UTC_ZONE).range(q.fromMs, q.toMs, q.interval);
   const s: MetricSeries = {
     tenantId,
     projectIds: [...projectIds].sort(),
@@ -219,6 +252,8 @@ export async function metricPoints(
     path: q.path,
     props: q.props,
     interval: q.interval,
+    ...(q.zone === undefined ? {} : { zone: q.zone }),
+    ...(q.zoneGeneration === undefined ? {} : { zoneGeneration: q.zoneGeneration }),
     buckets,
     ...coveredSpan(buckets, q),
   };

@@ -31,6 +31,23 @@ export interface RollupKey {
   metric: RollupMetric;
   interval: Interval;
   bucketMs: number;
+  /**
+   * The tenant's zone generation when the key names a 1h/1d bucket (absent: 0, a tenant that never changed its
+   * zone): the Redis cache keys zoned buckets by it, so values bucketed in an earlier zone are never read again
+   * (adapters/redis/rollup-cache.ts, docs/architecture.md#time-zones). Not part of the Postgres key.
+   */
+  zoneGeneration?: number;
+}
+
+/** The values with their tenants' zone generations, for the Redis cache (adapters/redis/rollup-cache.ts rollupCacheKey). */
+export function withZoneGenerations<T extends RollupKey>(
+  values: T[],
+  generations: ReadonlyMap<string, { generation: number }>,
+): T[] {
+  return values.map((v) => {
+    const g = generations.get(v.tenantId)?.generation ?? 0;
+    return g > 0 ? { ...v, zoneGeneration: g } : v;
+  });
 }
 
 export interface RollupDelta extends RollupKey {

@@ -341,3 +341,34 @@ function rulesOf(zone: TimeZone): ZoneRules {
   lastRules = z;
   return z;
 }
+
+/** The instants zoned buckets support (years 1000 to 9999): outside them the zone-aware functions throw RangeError. */
+export const ZONED_MIN_MS = MIN_MS;
+export const ZONED_MAX_MS = MAX_MS;
+
+/** The bucket functions of one zone; in UTC exactly core/intervals.ts's (every instant, no tz lookups). */
+export interface ZoneBuckets {
+  zone: TimeZone;
+  start(ms: number, interval: Interval): number;
+  next(ms: number, interval: Interval): number;
+  range(fromMs: number, toMs: number, interval: Interval): number[];
+  count(fromMs: number, toMs: number, interval: Interval): number;
+}
+
+export function bucketsIn(zone: TimeZone): ZoneBuckets {
+  if (zone === UTC_ZONE)
+    return {
+      zone,
+      start: bucketStart,
+      next: (ms, interval) => bucketStart(ms, interval) + INTERVAL_MS[interval],
+      range: bucketRange,
+      count: bucketCount,
+    };
+  return {
+    zone,
+    start: (ms, interval) => bucketStartIn(ms, interval, zone),
+    next: (ms, interval) => nextBucketIn(ms, interval, zone),
+    range: (fromMs, toMs, interval) => bucketRangeIn(fromMs, toMs, interval, zone),
+    count: (fromMs, toMs, interval) => bucketCountIn(fromMs, toMs, interval, zone),
+  };
+}

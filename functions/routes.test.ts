@@ -10,6 +10,8 @@ const ACCESS: Record<RouteKey, string> = {
   'GET /v1/metrics': 'read',
   'GET /v1/status': 'read',
   'GET /v1/openapi.json': 'public',
+  'GET /v1/tenant': 'read',
+  'PATCH /v1/tenant': 'admin',
   'GET /v1/projects': 'read',
   'POST /v1/projects': 'admin',
   'PATCH /v1/projects/{slug}': 'admin',

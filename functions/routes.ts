@@ -10,6 +10,8 @@ export const HTTP_ROUTES = {
   'GET /v1/metrics': 'query',
   'GET /v1/status': 'query',
   'GET /v1/openapi.json': 'query',
+  'GET /v1/tenant': 'query',
+  'PATCH /v1/tenant': 'query',
   'GET /v1/projects': 'query',
   'POST /v1/projects': 'query',
   'PATCH /v1/projects/{slug}': 'query',

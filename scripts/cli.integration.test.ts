@@ -9,6 +9,28 @@ function cli(...args: string[]): Promise<CliResult> {
 }
 
 describe('admin CLI', () => {
+  it("sets the time zone of a tenant's 1h/1d buckets, re-bucketed before the answer (docs/api.md#time-zones)", async () => {
+    const tenant = await env.createTenant();
+    const slug = tenant.slug;
+    const zoned = JSON.parse((await cli('--json', 'tenant', 'set-timezone', '--tenant', slug, 'Europe/Berlin')).stdout);
+    expect(zoned).toMatchObject({
+      slug,
+      timezone: 'Europe/Berlin',
+      changed: true,
+      rebucketing: { status: 'done', from_timezone: 'UTC', to_timezone: 'Europe/Berlin', rows: 0 },
+    });
+    expect((await cli('tenant', 'set-timezone', '--tenant', slug, 'europe/berlin')).stdout.trim()).toBe(
+      `tenant ${slug}: time zone is already Europe/Berlin; nothing changed`,
+    );
+    const offset = await cli('tenant', 'set-timezone', '--tenant', slug, '+05:30');
+    expect(offset.code).toBe(1);
+    expect(offset.stderr.trim()).toMatch(/^error: timezone "\+05:30" is a UTC offset, .* send an IANA time zone name/);
+    expect((await cli('tenant', 'set-timezone', '--tenant', 'no-such-tenant', 'UTC')).stderr.trim()).toBe(
+      'error: tenant "no-such-tenant" does not exist; create it with: customersignal tenant create no-such-tenant',
+    );
+    expect((await env.adapters.tenantZones.zoneOf(tenant.id)).zone).toBe('Europe/Berlin');
+  }, 180_000);
+
   it('creates a tenant, a project and a key that authenticates, lists and revokes it', async () => {
     expect((await cli('migrate')).stdout).toMatch(/up to date/);
     const slug = `cli-${env.runId.slice(-8)}`;

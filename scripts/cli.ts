@@ -127,6 +127,14 @@ export function buildCli(options: CliOptions = {}): Command {
       'raw-event retention in days, or "default" for the platform\'s RETENTION; older events are refused, dropped and deleted by the next maintenance run',
     )
     .action((slug: string, days: string) => admin({ command: 'tenant set-retention', slug, days }));
+  adminCommand(tenant, 'set-timezone <zone>')
+    .description(
+      "the IANA time zone (e.g. Europe/Berlin) whose local hours and days the 1h/1d buckets follow; re-buckets the tenant's 1h/1d rollups before answering",
+    )
+    .requiredOption('--tenant <slug>', 'tenant slug')
+    .action((timezone: string, o: { tenant: string }) =>
+      admin({ command: 'tenant set-timezone', tenant: o.tenant, timezone }),
+    );
 
   adminCommand(program.command('project').description('projects'), 'create <project-slug>')
     .requiredOption('--tenant <slug>', 'tenant slug')

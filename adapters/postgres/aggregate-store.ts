@@ -13,7 +13,7 @@ import {
   type RollupValue,
 } from '../../core/rollups';
 import { INTERVAL_MS, type Interval } from '../../core/intervals';
-import { tenantBuckets } from './tenant-zones';
+import { tenantBucketing, type TenantZone } from './tenant-zones';
 import { addValue, emptySketch } from '../../core/quantile-sketch';
 import { quantileKeyId, upsertQuantiles, type QuantileRow } from './quantile-store';
 
@@ -25,6 +25,8 @@ export interface BatchWriteResult {
   fresh: RawEvent[];
   /** The buckets the batch was written to (its tenants' zones as read under their rollup locks), for the read-back. */
   bucketOf: BucketOf;
+  /** The batch's tenants' zones and zone generations, read with the same locks (for the Redis keys). */
+  zones: ReadonlyMap<string, TenantZone>;
 }
 
 /**
@@ -37,13 +39,13 @@ export async function writeBatch(
   planDeltas: (fresh: RawEvent[], bucketOf: BucketOf) => RollupDelta[],
   intervals: readonly Interval[] = ROLLUP_INTERVALS,
 ): Promise<BatchWriteResult> {
-  if (events.length === 0) return { fresh: [], bucketOf: utcBucketOf };
+  if (events.length === 0) return { fresh: [], bucketOf: utcBucketOf, zones: new Map() };
   return sql.begin(async (tx) => {
     await lockTenantsShared(
       tx as unknown as Sql,
       events.map((e) => e.tenantId),
     );
-    const bucketOf = await tenantBuckets(
+    const { bucketOf, zones } = await tenantBucketing(
       tx as unknown as Sql,
       events.map((e) => e.tenantId),
     );
@@ -75,11 +77,11 @@ export async function writeBatch(
         select t, p, e, y, ts, r, u, s, props, c, clock_timestamp() -- after the rollup locks: the export's snapshot (docs/architecture.md#event-export)
         from jsonb_to_recordset(${tx.json(rows as never)}) as x(t uuid, p uuid, e text, y text, ts timestamptz, r timestamptz, u text, s text, props jsonb, c jsonb)`;
       await upsertDeltas(tx as unknown as Sql, planDeltas(fresh, bucketOf));
-      await upsertSumsAndSketches(tx as unknown as Sql, fresh, intervals);
+      await upsertSumsAndSketches(tx as unknown as Sql, fresh, intervals, bucketOf);
       await upsertQuantiles(tx as unknown as Sql, quantileRows(fresh, intervals, bucketOf));
     }
     await advanceProgress(tx as unknown as Sql, events);
-    return { fresh, bucketOf };
+    return { fresh, bucketOf, zones };
   });
 }
 
@@ -111,7 +113,16 @@ async function upsertDeltas(sql: Sql, deltas: RollupDelta[]): Promise<void> {
  * Every interval's sketch is maintained directly: hll union is associative and idempotent, so this equals the
  * union of the smaller buckets' sketches.
  */
-async function upsertSumsAndSketches(sql: Sql, fresh: RawEvent[], intervals: readonly Interval[]): Promise<void> {
+async function upsertSumsAndSketches(
+  sql: Sql,
+  fresh: RawEvent[],
+  intervals: readonly Interval[],
+  bucketOf: BucketOf,
+): Promise<void> {
+  // 1h/1d buckets follow the tenant's zone (tenant-zones.ts): their starts come from bucketOf, computed here in
+  // JavaScript like every other writer's, so rollups, sketches and quantiles of a batch agree to the instant.
+  const zoned = (e: RawEvent, interval: Interval) =>
+    new Date(bucketOf(e.tenantId, e.timestampMs, interval)).toISOString();
   const rows = fresh
     .map((e) => {
       const nums: Record<string, unknown> = {};
@@ -121,6 +132,8 @@ async function upsertSumsAndSketches(sql: Sql, fresh: RawEvent[], intervals: rea
         p: e.projectId,
         y: e.eventType,
         ts: new Date(e.timestampMs).toISOString(),
+        bh: zoned(e, '1h'),
+        bd: zoned(e, '1d'),
         u: e.userId,
         n: nums,
       };
@@ -131,12 +144,16 @@ async function upsertSumsAndSketches(sql: Sql, fresh: RawEvent[], intervals: rea
   const { log2m, regwidth, expthresh, sparseon } = HLL_PARAMS;
   await sql`
     with x as (
-      select x.t, x.p, x.y, x.ts, x.u, x.n from jsonb_to_recordset(${sql.json(rows as never)}) as x(t uuid, p uuid, y text, ts timestamptz, u text, n jsonb)
+      select x.t, x.p, x.y, x.ts, x.bh, x.bd, x.u, x.n from jsonb_to_recordset(${sql.json(rows as never)}) as x(t uuid, p uuid, y text, ts timestamptz, bh timestamptz, bd timestamptz, u text, n jsonb)
     ), iv as (
       select iv.i, (iv.ms || ' milliseconds')::interval as stride from jsonb_to_recordset(${sql.json(ivs)}) as iv(i text, ms bigint)
+    ), xb as (
+      select x.t, x.p, x.y, x.u, x.n, iv.i,
+             case iv.i when '1h' then x.bh when '1d' then x.bd else date_bin(iv.stride, x.ts, timestamptz 'epoch') end as b
+      from x cross join iv
     ), per_prop as (
-      select x.t, x.p, x.y, iv.i, date_bin(iv.stride, x.ts, timestamptz 'epoch') as b, kv.k, sum(kv.v::numeric) as s, count(*)::numeric as c
-      from x cross join lateral jsonb_each(x.n) as kv(k, v) cross join iv
+      select xb.t, xb.p, xb.y, xb.i, xb.b, kv.k, sum(kv.v::numeric) as s, count(*)::numeric as c
+      from xb cross join lateral jsonb_each(xb.n) as kv(k, v)
       where jsonb_typeof(kv.v) = 'number'
       group by 1, 2, 3, 4, 5, 6
     ), sums as (
@@ -149,12 +166,12 @@ async function upsertSumsAndSketches(sql: Sql, fresh: RawEvent[], intervals: rea
       returning 1
     ), sketches as (
       insert into rollup_sketches as s (tenant_id, project_id, event_type, interval, bucket_start, sketch, version)
-      select x.t, x.p, x.y, iv.i, date_bin(iv.stride, x.ts, timestamptz 'epoch'),
-             hll_add_agg(hll_hash_text(x.u), ${log2m}, ${regwidth}, ${expthresh}, ${sparseon}), rollup_next_version(null)
-      from x cross join iv
-      where x.u is not null
+      select xb.t, xb.p, xb.y, xb.i, xb.b,
+             hll_add_agg(hll_hash_text(xb.u), ${log2m}, ${regwidth}, ${expthresh}, ${sparseon}), rollup_next_version(null)
+      from xb
+      where xb.u is not null
       group by 1, 2, 3, 4, 5
-      order by x.t, x.p, x.y collate "C", iv.i collate "C", date_bin(iv.stride, x.ts, timestamptz 'epoch')
+      order by xb.t, xb.p, xb.y collate "C", xb.i collate "C", xb.b
       on conflict (tenant_id, project_id, event_type, interval, bucket_start)
       do update set sketch = hll_union(s.sketch, excluded.sketch), version = rollup_next_version(s.version), updated_at = now()
         where hll_union(s.sketch, excluded.sketch) <> s.sketch

@@ -3,15 +3,19 @@
 import { createSql, type PostgresOptions, type Sql } from './client';
 import { createTenantsStore, type TenantsStore } from './tenants-store';
 import { createApiKeysStore, type ApiKeysStore } from './api-keys-store';
+import { createTenantZoneStore, type TenantZoneStore } from './tenant-settings-store';
 
 export interface OperatorStores {
   tenants: TenantsStore;
   apiKeys: ApiKeysStore;
+  /** Tenant time zones (`tenant set-timezone`). */
+  tenantZones: TenantZoneStore;
 }
 
 export const operatorStores = (sql: Sql): OperatorStores => ({
   tenants: createTenantsStore(sql),
   apiKeys: createApiKeysStore(sql),
+  tenantZones: createTenantZoneStore(sql),
 });
 
 /** On a client of their own with one connection: an operator runs one command at a time. */

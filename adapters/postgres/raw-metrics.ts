@@ -19,6 +19,12 @@ export async function metricsFromRawEvents(
     bucketMs: number;
     /** Buckets are aligned to this instant (default: the epoch). */
     originMs?: number;
+    /**
+     * Instead of bucketMs/originMs: the bucket starts themselves, ascending (1h/1d buckets in a tenant's zone, as
+     * core/timezone.ts computes them, docs/api.md#time-zones); [fromMs, toMs) must lie in [first start, end of last).
+     * Each event lands in the last start at or before it, so this path and the rollups agree by construction.
+     */
+    bucketStarts?: number[];
     fromMs: number;
     toMs: number;
     props: [string[], string][];
@@ -33,8 +39,12 @@ export async function metricsFromRawEvents(
   const propConds = q.props.map(([path, value]) => propertyFilter(sql, sql`properties`, path, value));
   const { log2m, regwidth, expthresh, sparseon } = HLL_PARAMS;
   const value = q.path === null ? sql`null::jsonb` : sql`properties #> ${q.path}::text[]`;
+  const starts = q.bucketStarts && `{${q.bucketStarts.join(',')}}`;
+  const bucket = starts
+    ? sql`(${starts}::bigint[])[width_bucket(floor(extract(epoch from ts) * 1000)::bigint, ${starts}::bigint[])]`
+    : sql`(floor((extract(epoch from ts) * 1000 - ${origin}) / ${q.bucketMs}) * ${q.bucketMs} + ${origin})::bigint`;
   const selected = sql`(
-      select (floor((extract(epoch from ts) * 1000 - ${origin}) / ${q.bucketMs}) * ${q.bucketMs} + ${origin})::bigint as bucket, user_id, ${value} as v
+      select ${bucket} as bucket, user_id, ${value} as v
       from events
       where tenant_id = ${q.tenantId} and project_id = any(${sql.array(q.projectIds)}::uuid[]) and event_type = ${q.eventType}
         and ts >= ${new Date(q.fromMs)} and ts < ${new Date(q.toMs)}

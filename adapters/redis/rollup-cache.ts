@@ -37,8 +37,15 @@ const TTL_MS: Record<Interval, number> = {
   '1d': 400 * DAY,
 };
 
+/**
+ * A 1h/1d bucket's key names the tenant's zone generation after its first zone change (`1h~g2`): a zone change
+ * re-buckets those rows in Postgres, and the earlier generations' entries are never read again, so no value bucketed
+ * in another zone (or in this zone before a round trip through another) can be served (docs/architecture.md#time-zones).
+ */
 export function rollupCacheKey(k: RollupKey): string {
-  return `{${k.tenantId}}:rollup:${k.projectId}:${encodeURIComponent(k.metric)}:${k.interval}:${k.bucketMs}:${encodeURIComponent(k.eventType)}`;
+  const g = k.zoneGeneration ?? 0;
+  const interval = g > 0 && (k.interval === '1h' || k.interval === '1d') ? `${k.interval}~g${g}` : k.interval;
+  return `{${k.tenantId}}:rollup:${k.projectId}:${encodeURIComponent(k.metric)}:${interval}:${k.bucketMs}:${encodeURIComponent(k.eventType)}`;
 }
 
 export function progressKey(tenantId: string): string {

@@ -16,6 +16,7 @@ beforeAll(() => {
   admin = createAdminHandler({
     tenants: env.adapters.tenants,
     apiKeys: env.adapters.apiKeys,
+    tenantZones: env.adapters.tenantZones,
     retentionMs: env.config.limits.retentionMs,
   });
 });

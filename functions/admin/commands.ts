@@ -8,6 +8,8 @@ import { SCHEMA_MODES, type SchemaMode } from '../../core/catalog';
 import { isUuid } from '../../core/ids';
 import { unstorableChar } from '../../core/event-validation';
 import { slugProblem } from '../../core/tenants';
+import { AppError } from '../../core/errors';
+import { parseTimeZone, type TimeZone } from '../../core/timezone';
 
 /** A refusal whose message is the one line to show the operator (bad input, unknown tenant, duplicate...). */
 export class CliError extends Error {
@@ -53,6 +55,7 @@ export const adminCommandSchema = z.discriminatedUnion('command', [
     .strict(),
   z.object({ command: z.literal('tenant list') }).strict(),
   z.object({ command: z.literal('tenant set-retention'), slug: text, days: text }).strict(),
+  z.object({ command: z.literal('tenant set-timezone'), tenant: text, timezone: text }).strict(),
   z
     .object({
       command: z.literal('project create'),
@@ -168,6 +171,38 @@ export async function runAdminCommand(
         return {
           data: { slug: cmd.slug, retention_days: days },
           text: `tenant ${cmd.slug}: retention ${retentionText(days)} (ingest and aggregation apply it within 30 s)`,
+        };
+      }
+      case 'tenant set-timezone': {
+        // The same check and message as PATCH /v1/tenant (docs/api.md#time-zones).
+        let zone: TimeZone;
+        try {
+          zone = parseTimeZone(cmd.timezone);
+        } catch (e) {
+          if (e instanceof AppError) throw new CliError(e.message);
+          throw e;
+        }
+        const tenant = await tenantBySlug(tenants, cmd.tenant);
+        const r = await stores.tenantZones.changeTimezone(tenant.id, zone);
+        if (!r) throw new CliError(`tenant "${cmd.tenant}" does not exist`);
+        const job = r.settings.rebucketing;
+        return {
+          data: {
+            slug: cmd.tenant,
+            timezone: r.settings.timezone,
+            changed: r.changed,
+            rebucketing: job && {
+              status: 'done',
+              from_timezone: job.fromTimezone,
+              to_timezone: job.toTimezone,
+              started_at: job.startedAt.toISOString(),
+              finished_at: job.finishedAt.toISOString(),
+              rows: job.rows,
+            },
+          },
+          text: r.changed
+            ? `tenant ${cmd.tenant}: time zone ${r.settings.timezone}; 1h/1d rollups re-bucketed (${job?.rows ?? 0} rows, done)`
+            : `tenant ${cmd.tenant}: time zone is already ${r.settings.timezone}; nothing changed`,
         };
       }
       case 'project create': {

@@ -2,7 +2,14 @@
 // notices; records that fail on their own are isolated, counted and, after N attempts, dead-lettered.
 import { decodeRawEvent, type RawEvent } from '../../core/raw-event';
 import { deadLetter } from '../../core/outcome';
-import { firstCopies, planCountDeltas, touchedKeys, touchedValueKeys, withinRetention } from '../../core/rollups';
+import {
+  firstCopies,
+  planCountDeltas,
+  touchedKeys,
+  touchedValueKeys,
+  withinRetention,
+  withZoneGenerations,
+} from '../../core/rollups';
 import { isolateFailures } from '../../core/isolate-failures';
 import { isRecordFailure } from '../../core/failure-kind';
 import type { DecodedRecord } from '../../core/msk-event';
@@ -89,7 +96,7 @@ async function aggregateEvents(deps: Deps, events: RawEvent[]): Promise<PartOutc
   const live = withinRetention(events, deps.now(), (t) => retention.get(t)!);
   const candidates = firstCopies(live);
   await deps.partitions.ensureFor(candidates.map((e) => e.timestampMs));
-  const { fresh, bucketOf } = await deps.aggregateStore.writeBatch(candidates, (newEvents, b) =>
+  const { fresh, bucketOf, zones } = await deps.aggregateStore.writeBatch(candidates, (newEvents, b) =>
     planCountDeltas(newEvents, undefined, b),
   );
 
@@ -100,7 +107,8 @@ async function aggregateEvents(deps: Deps, events: RawEvent[]): Promise<PartOutc
     deps.aggregateStore.readRollups([...touchedKeys(candidates, undefined, bucketOf), ...sums]),
     deps.aggregateStore.readSketchEstimates(sketches),
   ]);
-  await deps.rollupCache.write([...values, ...estimates]);
+  // 1h/1d values go under the zone generation read with the batch's locks (docs/architecture.md#time-zones).
+  await deps.rollupCache.write(withZoneGenerations([...values, ...estimates], zones));
   const newest = new Map<string, number>();
   for (const e of candidates) newest.set(e.tenantId, Math.max(newest.get(e.tenantId) ?? 0, e.receivedAtMs));
   for (const [tenantId, at] of newest) await deps.rollupCache.advanceProgress(tenantId, at);

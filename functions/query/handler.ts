@@ -2,6 +2,7 @@
 import { httpHandler, json } from '../http/middleware';
 import { routeRequests, type Route } from '../http/router';
 import { getProjects, patchProject, postProject } from './projects';
+import { getTenant, patchTenant } from './tenant';
 import { deleteApiKey, getApiKeys, postApiKey } from './api-keys';
 import { getCatalog, getViolations, putCatalogType } from './catalog';
 import { unavailable } from '../../core/errors';
@@ -40,6 +41,11 @@ export const QUERY_ROUTES: Record<RouteKeyOf<'query'>, Route> = {
   'GET /v1/events/export': {
     auth: 'read',
     handle: (deps, r) => exportEvents(deps, r.principal, r.query()),
+  },
+  'GET /v1/tenant': { auth: 'read', handle: async (deps, r) => json(200, await getTenant(deps, r.principal)) },
+  'PATCH /v1/tenant': {
+    auth: 'admin',
+    handle: async (deps, r) => json(200, await patchTenant(deps, r.principal, r.body(CONFIG_BODY_LIMIT))),
   },
   'GET /v1/projects': { auth: 'read', handle: async (deps, r) => json(200, await getProjects(deps, r.principal)) },
   'POST /v1/projects': {

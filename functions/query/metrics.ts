@@ -15,12 +15,19 @@ import {
   type MetricsQuery,
 } from '../../core/metric-query';
 import type { Adapters } from '../../adapters';
+import { UTC_TENANT_ZONE } from '../../adapters/postgres/tenant-zones';
+import { UTC_ZONE, type TimeZone } from '../../core/timezone';
 import { tenantDataAsOf } from './freshness';
 import { json, type HttpResult } from '../http/middleware';
 import { propertyFilters, singleParam, timeParam, type AuthenticatedRequest } from '../http/request';
 import { readableProjects } from './scope';
 
-export function parseMetricsQuery(params: URLSearchParams, nowMs: number): MetricsQuery {
+/** `zone`: the tenant's time zone, which 1h/1d buckets follow (docs/api.md#time-zones); absent: UTC. */
+export function parseMetricsQuery(
+  params: URLSearchParams,
+  nowMs: number,
+  zone: { zone: TimeZone; generation: number } = UTC_TENANT_ZONE,
+): MetricsQuery {
   // Every parameter but prop.* is single-valued: a repeat is a 400, never silently the first or last value.
   const eventType = singleParam(params, 'event_type')?.normalize('NFC');
   if (!eventType) throw badRequest('invalid_parameter', 'event_type is required, e.g. ?event_type=signup.');
@@ -29,7 +36,7 @@ export function parseMetricsQuery(params: URLSearchParams, nowMs: number): Metri
   const interval = parseInterval(singleParam(params, 'interval'));
   const compare = parseCompare(singleParam(params, 'compare'));
   const toMs = timeParam(params, 'to'); // read before from: a bad `to` is the error named first
-  const range = metricRange({ fromMs: timeParam(params, 'from'), toMs, interval, compare }, nowMs);
+  const range = metricRange({ fromMs: timeParam(params, 'from'), toMs, interval, compare, zone: zone.zone }, nowMs);
   return {
     eventType,
     metric,
@@ -40,6 +47,8 @@ export function parseMetricsQuery(params: URLSearchParams, nowMs: number): Metri
     project: singleParam(params, 'project'),
     props: propertyFilters(params),
     compare,
+    zone: zone.zone,
+    zoneGeneration: zone.generation,
   };
 }
 
@@ -72,10 +81,12 @@ export async function readMetric(deps: Adapters, principal: Principal, q: Metric
 /** The route: the answer as JSON, or as CSV with format=csv (docs/api.md#csv). */
 export async function getMetrics(deps: Adapters, r: AuthenticatedRequest): Promise<HttpResult> {
   const params = r.query();
-  const q = parseMetricsQuery(params, deps.now());
+  const q = parseMetricsQuery(params, deps.now(), await deps.tenantZones.zoneOf(r.principal.tenantId));
   const format = parseFormat(singleParam(params, 'format'));
   const answer = await readMetric(deps, r.principal, q);
-  if (format === 'json') return json(200, answer);
+  // The zone the 1h/1d buckets follow (docs/api.md#time-zones); bucket times stay UTC instants. Added here, not in
+  // readMetric's type, which the dashboard derives its own from.
+  if (format === 'json') return json(200, { ...answer, timezone: q.zone ?? UTC_ZONE });
   return {
     statusCode: 200,
     headers: {

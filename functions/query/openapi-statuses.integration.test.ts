@@ -81,6 +81,15 @@ const RECIPES: Record<string, Recipe> = {
   'GET /v1/status 200': () => call(m(), '/v1/status', { key: k().read }),
   'GET /v1/status 401': () => call(m(), '/v1/status'),
   'GET /v1/status 403': () => call(m(), '/v1/status', { key: k().ingest }),
+  'GET /v1/tenant 200': () => call(m(), '/v1/tenant', { key: k().read }),
+  'GET /v1/tenant 401': () => call(m(), '/v1/tenant'),
+  'GET /v1/tenant 403': () => call(m(), '/v1/tenant', { key: k().ingest }),
+  // The zone it already has: documents the 200 without moving this file's buckets.
+  'PATCH /v1/tenant 200': () => call(m(), '/v1/tenant', { method: 'PATCH', key: k().admin, json: { timezone: 'UTC' } }),
+  'PATCH /v1/tenant 400': () =>
+    call(m(), '/v1/tenant', { method: 'PATCH', key: k().admin, json: { timezone: '+05:30' } }),
+  'PATCH /v1/tenant 401': () => call(m(), '/v1/tenant', { method: 'PATCH', json: { timezone: 'UTC' } }),
+  'PATCH /v1/tenant 403': () => call(m(), '/v1/tenant', { method: 'PATCH', key: k().read, json: { timezone: 'UTC' } }),
   'GET /v1/projects 200': () => call(m(), '/v1/projects', { key: k().read }),
   'GET /v1/projects 401': () => call(m(), '/v1/projects'),
   'GET /v1/projects 403': () => call(m(), '/v1/projects', { key: k().ingest }),

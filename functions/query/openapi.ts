@@ -2,6 +2,7 @@
 // configuration endpoints are generated from the zod schemas the handlers validate with.
 import { z } from 'zod';
 import { createProjectSchema, updateProjectSchema } from './projects';
+import { updateTenantSchema } from './tenant';
 import { createApiKeySchema } from './api-keys';
 import { declareCatalogTypeSchema } from './catalog';
 import { alertRuleSchema } from './alert-rule-schema';
@@ -339,6 +340,9 @@ export const OPENAPI = {
             name: 'interval',
             in: 'query',
             schema: { type: 'string', enum: ['10s', '1m', '5m', '1h', '1d'], default: '1m' },
+            description:
+              "1h and 1d buckets start at the tenant's local hours and midnights (GET /v1/tenant timezone; a DST day lasts 23 or 25 hours, " +
+              'a repeated hour is two buckets); 10s, 1m and 5m are epoch-aligned. Bucket times are UTC instants either way.',
           },
           timeParam('from'),
           timeParam('to'),
@@ -363,7 +367,7 @@ export const OPENAPI = {
         responses: {
           '200': {
             description:
-              'Aligned, zero-filled buckets with data_as_of; value is null only for avg and pNN buckets without the property. Range limits per interval: ' +
+              "Aligned, zero-filled buckets with data_as_of and timezone (the tenant's zone, which 1h/1d buckets follow); value is null only for avg and pNN buckets without the property. Range limits per interval: " +
               '10s only over the last 24 h, at most 10 000 buckets (400 too_many_buckets); with property filters or sum/avg of a nested path, ' +
               "the first bucket (the previous range's with compare=previous) must start within the tenant's raw-event retention (400 beyond_retention).",
             content: {
@@ -409,6 +413,25 @@ export const OPENAPI = {
           },
           ...errors(401, 403),
         },
+      },
+    },
+    '/v1/tenant': {
+      get: {
+        summary: "The key's tenant: id, slug, name, timezone, retention_days, created_at, rebucketing (scope: read)",
+        description:
+          'timezone: the IANA zone whose local hours and days the 1h/1d buckets of GET /v1/metrics follow (default UTC). rebucketing: the latest ' +
+          're-bucketing of the 1h/1d rollups (after a zone change) as {status: "done", from_timezone, to_timezone, started_at, finished_at, rows}, ' +
+          'or null if the zone never changed.',
+        responses: { '200': { description: 'The tenant' }, ...errors(401, 403) },
+      },
+      patch: {
+        summary: 'Set the time zone of the 1h/1d buckets (scope: admin, a tenant-wide key)',
+        description:
+          'timezone: an IANA name such as Europe/Berlin, America/New_York, Asia/Kolkata or UTC (answered canonical; a UTC offset such as +05:30 ' +
+          'is refused: it does not follow daylight saving time). The 1h/1d rollups are re-bucketed into the new zone before the answer, which ' +
+          'is the tenant as GET shows it with rebucketing.status "done". The same zone again changes nothing.',
+        requestBody: jsonBody(updateTenantSchema),
+        responses: { '200': { description: 'Updated and re-bucketed' }, ...errors(400, 401, 403) },
       },
     },
     '/v1/projects': {

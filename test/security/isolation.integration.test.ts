@@ -389,6 +389,13 @@ const PROBES: Record<RouteKey, ProbeFn> = {
   ],
   'GET /v1/status': () => [l('GET', '/v1/status')],
   'GET /v1/openapi.json': () => [l('GET', '/v1/openapi.json')],
+  'GET /v1/tenant': () => [l('GET', '/v1/tenant')],
+  // The key's own tenant only: naming another tenant in the body is refused (strict body), and a change of A's zone
+  // never moves B's buckets (checked afterwards).
+  'PATCH /v1/tenant': (v) => [
+    t('PATCH', '/v1/tenant', { json: { timezone: 'Asia/Kolkata', tenant_id: v.tenantId } }),
+    l('PATCH', '/v1/tenant', { json: { timezone: 'Asia/Kathmandu' } }),
+  ],
   'GET /v1/projects': () => [l('GET', '/v1/projects')],
   // Project slugs are per tenant: creating one never touches another tenant's (a bound key may not create any).
   'POST /v1/projects': () => [l('POST', '/v1/projects', { json: { slug: `x${randomBytes(4).toString('hex')}` } })],
@@ -612,6 +619,8 @@ describe('afterwards', () => {
       });
       expect(seg.status).toBe(200);
     }
+    const tenant = await call(url(), '/v1/tenant', { key: admin });
+    expect([tenant.body.timezone, tenant.body.rebucketing]).toEqual(['UTC', null]);
     const dash = await call(url(), `/v1/dashboards/${B.dashboardId}`, { key: admin });
     expect(dash.status).toBe(200);
     expect(dash.body.name).toBe(B.dashboardName);
