@@ -14,6 +14,7 @@ import { EXPORT_COLUMNS, EXPORT_MAX_PAGE_BYTES, envelopeBytes } from '../../core
 import { lockTenantExclusive } from '../../adapters/postgres/rollup-lock';
 import type { Sql } from '../../adapters/postgres/client';
 import type { RawEvent } from '../../core/raw-event';
+import { decodeCursor } from '../../core/cursor';
 
 const HOUR = 3_600_000;
 const { env, tenants, runtime } = useTestEnv('export', {
@@ -284,42 +285,84 @@ describe('a batch in flight at the cutoff', () => {
     return row!.n;
   };
 
-  it('is either committed before the cutoff and listed, or stamped after it and not: never half', async () => {
-    const to = Math.floor(Date.now() / HOUR) * HOUR - 4 * HOUR;
-    const from = to - HOUR;
-    const ev = (id: string, ts: number) =>
-      rawEvent({ id: three.id, project: three.project }, { eventId: id, timestampMs: ts });
-    await writeBatch(
-      three,
-      Array.from({ length: 30 }, (_, i) => ev(`base-${i}`, from + 1000 + i)),
-    );
-    // 1. The tenant's rollup lock held exclusively (as a rebuild chunk would): the export's snapshot waits behind it.
+  const ev = (id: string, ts: number) =>
+    rawEvent({ id: three.id, project: three.project }, { eventId: id, timestampMs: ts });
+
+  /**
+   * Runs `firstPage` while a batch of `straddling` is in flight across its snapshot: the batch's transaction starts
+   * before the snapshot is taken, and commits only after the first page has been read. Returns that first page.
+   */
+  async function acrossFirstPage<T>(firstPage: () => Promise<T>, straddling: RawEvent): Promise<T> {
+    // 1. The tenant's rollup lock held exclusively (as a rebuild chunk would): the snapshot waits behind it.
     const lock = hold((tx) => lockTenantExclusive(tx, three.id));
     await lock.held;
-    const firstPage = get(three.keys.read, `from=${from}&to=${to}&limit=5`);
+    const page = firstPage();
     await eventually(async () => ((await waitingAdvisoryLocks()) === 1 ? true : undefined));
-    // 2. A batch whose transaction starts now, queued behind the export, with an event before every other one of the
-    //    range; it will stop before its commit (tenant_progress's row held) while page 1 is read.
+    // 2. A batch whose transaction starts now, queued behind the snapshot; it will stop before its commit
+    //    (tenant_progress's row held) while page 1 is read.
     const progressRow = hold(async (tx) => {
       await tx`select 1 from tenant_progress where tenant_id = ${three.id} for update`;
     });
     await progressRow.held;
-    const straddling = writeBatch(three, [ev('straddle', from)]);
+    const batch = writeBatch(three, [straddling]);
     await eventually(async () => ((await waitingAdvisoryLocks()) === 2 ? true : undefined));
-    // 3. Release: the export takes its cutoff, then the batch inserts (stamped after the cutoff) and waits.
+    // 3. Release: the snapshot is taken, then the batch inserts (stamped after it) and waits; page 1 is read.
     lock.release();
     await lock.done;
-    const page1 = await firstPage;
-    expect(page1.status).toBe(200);
+    const first = await page;
     progressRow.release();
     await progressRow.done;
-    await straddling;
+    await batch;
+    return first;
+  }
+
+  it('is either committed before the cutoff and listed, or stamped after it and not: never half', async () => {
+    const to = Math.floor(Date.now() / HOUR) * HOUR - 4 * HOUR;
+    const from = to - HOUR;
+    await writeBatch(
+      three,
+      Array.from({ length: 30 }, (_, i) => ev(`base-${i}`, from + 1000 + i)),
+    );
+    // The straddling event comes before every other one of the range: page 1 passes its position.
+    const page1 = await acrossFirstPage(
+      () => get(three.keys.read, `from=${from}&to=${to}&limit=5`),
+      ev('straddle', from),
+    );
+    expect(page1.status).toBe(200);
     const rest = await exportAll(three.keys.read, '', { cursor: page1.headers.get('x-next-cursor')! });
     const items = ndjsonItems(page1.text + rest.body);
     const stored = await storedIdsAtCutoff(env.adapters.sql, three.id, from, to, page1.headers.get('x-export-cutoff')!);
     expect(stored.after).toEqual(['straddle']);
     expect(sorted(ids(items))).toEqual(sorted(stored.by));
     expect(items).toHaveLength(30);
+  }, 60_000);
+
+  it('the explorer pins its first page the same way: the straddling event is in every page or none', async () => {
+    const to = Math.floor(Date.now() / HOUR) * HOUR - 6 * HOUR;
+    const from = to - HOUR;
+    await writeBatch(
+      three,
+      Array.from({ length: 12 }, (_, i) => ev(`xbase-${i}`, from + 1000 + i)),
+    );
+    type ExplorerPage = { status: number; body: { events: Item[]; next_cursor: string | null } };
+    const list = (cursor: string | null): Promise<ExplorerPage> =>
+      call(runtime.url, `/v1/events?from=${from}&to=${to}&limit=5${cursor ? `&cursor=${cursor}` : ''}`, {
+        key: three.keys.read,
+      });
+    // Newest first: the straddling event is the newest of the range, so page 1 passes its position.
+    const page1 = await acrossFirstPage(() => list(null), ev('xstraddle', to - 1));
+    expect(page1.status).toBe(200);
+    const seen = [...page1.body.events];
+    let cursor = page1.body.next_cursor;
+    for (let i = 0; i < 20 && cursor; i++) {
+      const p = await list(cursor);
+      seen.push(...p.body.events);
+      cursor = p.body.next_cursor;
+    }
+    const pinnedAt = decodeCursor(page1.body.next_cursor!).pinnedAt;
+    const stored = await storedIdsAtCutoff(env.adapters.sql, three.id, from, to, pinnedAt);
+    expect(stored.after).toEqual(['xstraddle']);
+    expect(sorted(ids(seen))).toEqual(sorted(stored.by));
   }, 60_000);
 });
 
