@@ -37,6 +37,8 @@ export interface MetricsQuery {
   props: [string[], string][];
   /** compare=previous: also the range just before (core/compare-range.ts). */
   compare?: Compare | null;
+  /** breakdown=<path>&limit=<n>: series per value of the property (core/breakdown.ts, docs/api.md#breakdowns). */
+  breakdown?: { path: string[]; limit: number } | null;
 }
 
 /** A bucket's value: a number, or null where the metric is undefined (avg of no events). */

@@ -4,7 +4,9 @@
 import { badRequest } from '../../core/errors';
 import type { Principal } from '../../core/api-keys';
 import { parseCompare, previousRange } from '../../core/compare-range';
-import { csvFilename, metricCsv, parseFormat } from '../../core/csv';
+import { breakdownCsv, csvFilename, metricCsv, parseFormat } from '../../core/csv';
+import { parseBreakdown } from '../../core/breakdown';
+import { readBreakdown } from './breakdown';
 import {
   checkRawReach,
   metricPoints,
@@ -40,6 +42,7 @@ export function parseMetricsQuery(params: URLSearchParams, nowMs: number): Metri
     project: singleParam(params, 'project'),
     props: propertyFilters(params),
     compare,
+    breakdown: parseBreakdown(singleParam(params, 'breakdown'), singleParam(params, 'limit')),
   };
 }
 
@@ -74,7 +77,9 @@ export async function getMetrics(deps: Adapters, r: AuthenticatedRequest): Promi
   const params = r.query();
   const q = parseMetricsQuery(params, deps.now());
   const format = parseFormat(singleParam(params, 'format'));
-  const answer = await readMetric(deps, r.principal, q);
+  const breakdown = q.breakdown;
+  const split = breakdown ? await readBreakdown(deps, r.principal, { ...q, breakdown }) : null;
+  const answer = split ?? (await readMetric(deps, r.principal, q));
   if (format === 'json') return json(200, answer);
   return {
     statusCode: 200,
@@ -83,6 +88,8 @@ export async function getMetrics(deps: Adapters, r: AuthenticatedRequest): Promi
       'Content-Disposition': `attachment; filename="${csvFilename(q.eventType, q.metric)}"`,
       'Cache-Control': 'no-store',
     },
-    body: metricCsv(answer.points, answer.previous?.points),
+    body: split
+      ? breakdownCsv(split.points, split.series, split.previous?.points)
+      : metricCsv(answer.points, answer.previous?.points),
   };
 }
