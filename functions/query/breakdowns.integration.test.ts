@@ -325,6 +325,23 @@ it('compare=previous gives each series the same values over the previous range; 
     ['$other', 1, 3],
   ]);
   expect(answer.previous?.points[0]?.value).toBe(3);
+  // unique_users: each series its own estimate (exact this small); they need not add up to the total.
+  const users = await breakdown({
+    event_type: eventType,
+    metric: 'unique_users',
+    interval: '1h',
+    from: new Date(hour).toISOString(),
+    to: new Date(hour + 2 * HOUR).toISOString(),
+    breakdown: 'c',
+  });
+  expect(users.source).toBe('raw');
+  // Every builder event has user u1: one user in each series, one in the total.
+  expect(users.series.map((s) => [s.value, s.total, s.points.map((p) => p.value)])).toEqual([
+    ['DE', 1, [0, 1]],
+    ['FR', 1, [1, 1]],
+    ['US', 1, [1, 0]],
+  ]);
+  expect(users.points.map((p) => p.value)).toEqual([1, 1]);
 
   // 5 001 events in range with BREAKDOWN_MAX_RAW_ROWS=5000.
   const many = Array.from({ length: 5_001 }, (_, i) =>
@@ -346,9 +363,13 @@ it('compare=previous gives each series the same values over the previous range; 
 it('a declared dimension answers from raw events for buckets before its rollups are complete, never a mix', async () => {
   const eventType = 'fresh_decl';
   const hour = bucketStart(Date.now() - 2 * HOUR, '1h');
-  await deliver([rawEvent(tenant, { eventType, timestampMs: hour, properties: { plan: 'pro' } })]);
+  await deliver([rawEvent(tenant, { eventType, timestampMs: hour, properties: { plan: 'pro', amount: 1.25 } })]);
   await putCatalogType(env.adapters, who(['admin']), eventType, { project: 'web', dimensions: ['plan'] });
-  await deliver([rawEvent(tenant, { eventType, timestampMs: hour + 1000, properties: { plan: 'pro' } })]);
+  await deliver([
+    rawEvent(tenant, { eventType, timestampMs: hour + 1000, properties: { plan: 'pro' } }),
+    rawEvent(tenant, { eventType, timestampMs: hour + 2000, properties: { plan: 'free', amount: 0.5 } }),
+    rawEvent(tenant, { eventType, timestampMs: hour + 3000, properties: { plan: 'pro', amount: 2 } }),
+  ]);
   const q = {
     event_type: eventType,
     interval: '1h',
@@ -356,14 +377,32 @@ it('a declared dimension answers from raw events for buckets before its rollups 
     to: new Date(hour + HOUR).toISOString(),
     breakdown: 'plan',
   };
+  const t = new Date(hour).toISOString();
   const before = await breakdown(q);
   expect(before.source).toBe('raw');
-  expect(before.series).toEqual([{ value: 'pro', total: 2, points: [{ t: new Date(hour).toISOString(), value: 2 }] }]);
-  // A rebuild backfills the day from raw events and moves complete_from back: then the rollups answer.
-  await rebuildRange(env.adapters, { fromMs: bucketStart(hour, '1d'), tenantId: tenant.id });
+  expect(before.series).toEqual([
+    { value: 'pro', total: 3, points: [{ t, value: 3 }] },
+    { value: 'free', total: 1, points: [{ t, value: 1 }] },
+  ]);
+  const avgBefore = await breakdown({ ...q, metric: 'avg:amount' });
+  expect(avgBefore.series.map((s) => [s.value, s.total])).toEqual([
+    ['pro', 1.625],
+    ['free', 0.5],
+  ]);
+  expect(avgBefore.points[0]!.value).toBeCloseTo(3.75 / 3, 12);
+  // A rebuild backfills the day from raw events and moves complete_from back: then the rollups answer, the same.
+  // (Up to two days ahead, so the range reaches complete_from whatever the time of day.)
+  await rebuildRange(env.adapters, {
+    fromMs: bucketStart(hour, '1d'),
+    toMs: Date.now() + 2 * 24 * HOUR,
+    tenantId: tenant.id,
+  });
   const after = await breakdown(q);
   expect(after.source).toBe('rollup');
   expect(after.series).toEqual(before.series);
+  const avgAfter = await breakdown({ ...q, metric: 'avg:amount' });
+  expect(avgAfter.source).toBe('rollup');
+  expect({ ...avgAfter, source: 'raw', data_as_of: null }).toEqual({ ...avgBefore, data_as_of: null });
 });
 
 describe('catalog dimensions', () => {
