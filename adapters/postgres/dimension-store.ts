@@ -7,7 +7,7 @@
 // replay (the same writes) and rebuild (the same rule in one SQL statement) therefore give identical rows.
 // Concurrency: aggregate transactions of a tenant run in parallel (rollup lock shared), so each bucket's header row
 // in dimension_buckets is locked (upsert, in key order, like upsertDeltas) before the bucket's kept values are read.
-import { bindSql, type Sql } from './client';
+import type { Sql } from './client';
 import { lockTenantExclusive } from './rollup-lock';
 import { seriesValueSql, valueKeySql } from './dimension-sql';
 import type { RawEvent } from '../../core/raw-event';
@@ -246,6 +246,56 @@ export async function rebuildDimensions(
 }
 
 /**
+ * Regroups a tenant's 1h or 1d dimension rows from its 5m rows, for buckets given as [startMs, endMs) spans (their
+ * bucketing is the caller's: UTC, or a tenant time zone once 1h/1d follow one; 5 min divides every zone offset).
+ * Exact: a value among the K smallest md5 of a span's values is among the K smallest of every 5m bucket it occurs
+ * in, so its 5m rows hold all its events; the span keeps the K smallest value keys of its 5m rows, and '$other'
+ * gets the 5m '$other' amounts plus every value not kept. The result equals what live writes in that bucketing give.
+ * The caller holds the tenant's rollup lock exclusively (as rebuild does); spans must not overlap.
+ */
+export async function regroupDimensionsFrom5m(
+  tx: Sql,
+  q: { tenantId: string; interval: '1h' | '1d'; spans: { startMs: number; endMs: number }[] },
+): Promise<void> {
+  if (q.spans.length === 0) return;
+  const spans = tx.json(
+    q.spans.map((x) => ({ s: new Date(x.startMs).toISOString(), e: new Date(x.endMs).toISOString() })),
+  );
+  for (const table of ['dimension_rollups', 'dimension_buckets'] as const) {
+    await tx`
+      delete from ${tx(table)} t using jsonb_to_recordset(${spans}) as x(s timestamptz, e timestamptz)
+      where t.tenant_id = ${q.tenantId} and t.interval = ${q.interval} and t.bucket_start >= x.s and t.bucket_start < x.e`;
+  }
+  await tx`
+    with fine as (
+      select r.project_id as p, r.event_type as y, r.dimension as d, x.s as b, r.value_key as key, r.value as v, r.metric, r.amount
+      from dimension_rollups r join jsonb_to_recordset(${spans}) as x(s timestamptz, e timestamptz)
+        on r.bucket_start >= x.s and r.bucket_start < x.e
+      where r.tenant_id = ${q.tenantId} and r.interval = '5m'
+    ), keys as (
+      select f.p, f.y, f.d, f.b, f.key,
+             row_number() over (partition by f.p, f.y, f.d, f.b order by f.key collate "C") as rn
+      from (select distinct p, y, d, b, key from fine where key <> '$none' and key <> '$other') f
+    ), mapped as (
+      select f.p, f.y, f.d, f.b,
+             case when f.key in ('$none', '$other') then f.key when k.rn <= dim.max_values then f.key else '$other' end as kk,
+             case when f.key in ('$none', '$other') or k.rn <= dim.max_values then f.v else '$other' end as vv,
+             f.metric, f.amount
+      from fine f
+      join event_dimensions dim on dim.tenant_id = ${q.tenantId} and dim.project_id = f.p and dim.event_type = f.y and dim.dimension = f.d
+      left join keys k using (p, y, d, b, key)
+    ), agg as (
+      select p, y, d, b, kk, min(vv) as vv, metric, sum(amount) as amount from mapped group by p, y, d, b, kk, metric
+    ), headers as (
+      insert into dimension_buckets (tenant_id, project_id, event_type, dimension, interval, bucket_start)
+      select distinct ${q.tenantId}::uuid, p, y, d, ${q.interval}, b from agg order by 2, 3, 4, 6
+      returning 1
+    )
+    insert into dimension_rollups (tenant_id, project_id, event_type, dimension, interval, bucket_start, value_key, metric, value, amount)
+    select ${q.tenantId}::uuid, p, y, d, ${q.interval}, b, kk, metric, vv, amount from agg order by 2, 3, 4, 6, 7, 8`;
+}
+
+/**
  * After `customersignal rebuild` recomputed every bucket of a tenant in [from, to) (days without raw events or rollups
  * hold nothing to miss): a dimension's rollups are complete from `from` when the range reaches its complete_from, or
  * reaches past every event aggregated before the declaration (stamped at most maxFutureSkewMs + 1 min after it).
@@ -313,6 +363,3 @@ export async function setDimensions(
     from (select clock_timestamp() as now) c, unnest(${tx.array([...d.dimensions].sort(byBytes))}::text[]) as x(d)
     on conflict (tenant_id, project_id, event_type, dimension) do nothing`;
 }
-
-/** The dimension rollups' reads (Adapters.dimensionStore), with the process's client. */
-export const createDimensionStore = (sql: Sql) => bindSql(sql, { readDimensionDeclarations });

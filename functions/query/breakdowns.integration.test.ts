@@ -19,6 +19,8 @@ import { AppError } from '../../core/errors';
 import { parseMetricsQuery } from './metrics';
 import { readBreakdown } from './breakdown';
 import { putCatalogType, getCatalog } from './catalog';
+import { regroupDimensionsFrom5m } from '../../adapters/postgres/dimension-store';
+import type { Sql } from '../../adapters/postgres/client';
 
 const K = 3;
 let env: TestEnv;
@@ -247,6 +249,21 @@ it('Σ series = points and series = reference, rollup and raw, live, concurrent,
         const liveRows = await rows();
         await deliver([...events].reverse());
         expect(await read()).toEqual(live);
+        // 1h and 1d rows regrouped from the 5m rows (how a time-zone change re-buckets them) are the live rows.
+        await env.adapters.sql.begin(async (tx) => {
+          const day = bucketStart(hour, '1d');
+          await regroupDimensionsFrom5m(tx as unknown as Sql, {
+            tenantId: tenant.id,
+            interval: '1h',
+            spans: [{ startMs: hour, endMs: hour + HOUR }],
+          });
+          await regroupDimensionsFrom5m(tx as unknown as Sql, {
+            tenantId: tenant.id,
+            interval: '1d',
+            spans: [{ startMs: day, endMs: day + 24 * HOUR }],
+          });
+        });
+        expect(await rows()).toEqual(liveRows);
         await rebuildRange(env.adapters, { fromMs: hour, toMs: hour + HOUR, tenantId: tenant.id });
         expect(await read()).toEqual(live);
         expect(await rows()).toEqual(liveRows);
