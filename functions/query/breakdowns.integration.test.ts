@@ -154,7 +154,8 @@ function expectSeriesAddUp(answer: Awaited<ReturnType<typeof breakdown>>) {
 const VALUES = ['DE', 'FR', 'US', 'JP', 'BR', 'IN', '$other', '$none', 'Ünïcødé', '日本', '🎉', 'a,b', 'x'.repeat(300)];
 const propertyValue = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom(...VALUES) },
-  { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 6 }) },
+  // Any well-formed text but U+0000, which JSON allows and Postgres jsonb cannot hold (ingest refuses it).
+  { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 6 }).map((x) => x.replaceAll('\u0000', '')) },
   { weight: 1, arbitrary: fc.integer({ min: -1000, max: 1000 }) },
   { weight: 1, arbitrary: fc.boolean() },
   { weight: 1, arbitrary: fc.integer({ min: 0, max: 3 }).map((a) => ({ a })) },
@@ -240,8 +241,9 @@ it('Σ series = points and series = reference, rollup and raw, live, concurrent,
           }
           return out;
         };
+        // Amounts compared as numbers (numeric keeps the scale of how it was added up: 28056.00 = 28056).
         const rows = () => env.adapters.sql`
-          select dimension, interval, bucket_start, value_key, metric, value, amount::text from dimension_rollups
+          select dimension, interval, bucket_start, value_key, metric, value, trim_scale(amount)::text as amount from dimension_rollups
           where tenant_id = ${tenant.id} and event_type = ${eventType} order by 1, 2, 3, 4, 5`;
 
         // Assert: live, then after a replay of everything (duplicates), then after a rebuild of the hour.
@@ -269,7 +271,7 @@ it('Σ series = points and series = reference, rollup and raw, live, concurrent,
         expect(await rows()).toEqual(liveRows);
       },
     ),
-    { numRuns: 5 },
+    { numRuns: 5, endOnFailure: true },
   );
   // The runs exercised the K cap: some bucket had more than K values.
   const [capped] = await env.adapters.sql<{ n: number }[]>`
