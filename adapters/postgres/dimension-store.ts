@@ -188,14 +188,31 @@ export async function upsertDimensions(
 
 /**
  * Rebuild (docs/architecture.md#rule-7-replay-and-rebuild-are-different-tools): replaces the tenant's dimension rows of
- * `intervals` in [from, to) by the ones the raw events give under the same K rule, in the rebuild chunk's transaction
- * (tenant lock exclusive). Buckets are UTC (date_bin from the epoch), as the rest of rebuild-store.ts.
+ * `intervals` in [from, to) in the rebuild chunk's transaction (tenant lock exclusive). 10s, 1m and 5m rows from the
+ * raw events under the same K rule (date_bin from the epoch: 5 min divides every time-zone offset), then 1h and 1d
+ * rows regrouped from the 5m ones (regroupDimensionsFrom5m), over UTC buckets here; a tenant time zone only changes
+ * the spans given to it.
  */
 export async function rebuildDimensions(
   tx: Sql,
   q: { tenantId: string; intervals: readonly Interval[]; from: Date; to: Date },
 ): Promise<void> {
-  if (q.intervals.length === 0) return;
+  const fine = q.intervals.filter((i) => i === '10s' || i === '1m' || i === '5m');
+  if (fine.length > 0) await dimensionsFromRaw(tx, { ...q, intervals: fine });
+  for (const interval of q.intervals.filter((i): i is '1h' | '1d' => i === '1h' || i === '1d')) {
+    const spans: { startMs: number; endMs: number }[] = [];
+    const width = INTERVAL_MS[interval];
+    for (let t = Math.floor(q.from.getTime() / width) * width; t < q.to.getTime(); t += width)
+      spans.push({ startMs: t, endMs: t + width });
+    await regroupDimensionsFrom5m(tx, { tenantId: q.tenantId, interval, spans });
+  }
+}
+
+/** Dimension rows of `intervals` in [from, to) recomputed from raw events: the K rule as a row_number() in SQL. */
+async function dimensionsFromRaw(
+  tx: Sql,
+  q: { tenantId: string; intervals: readonly Interval[]; from: Date; to: Date },
+): Promise<void> {
   const ivs = tx.array([...q.intervals]);
   for (const table of ['dimension_rollups', 'dimension_buckets'] as const) {
     await tx`
