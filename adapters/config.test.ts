@@ -23,6 +23,18 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ RETENTION: '30 days' })).toThrow(/RETENTION/);
   });
 
+  it('reads the breakdown limits and refuses values out of bounds', () => {
+    expect(parseConfig({}).breakdowns).toEqual({ maxRawRows: 1_000_000, dimensionMaxValues: 1000 });
+    expect(parseConfig({ BREAKDOWN_MAX_RAW_ROWS: '50', DIMENSION_MAX_VALUES: '3' }).breakdowns).toEqual({
+      maxRawRows: 50,
+      dimensionMaxValues: 3,
+    });
+    expect(() => parseConfig({ DIMENSION_MAX_VALUES: '0' })).toThrow(
+      /^Invalid configuration: DIMENSION_MAX_VALUES="0"/,
+    );
+    expect(() => parseConfig({ BREAKDOWN_MAX_RAW_ROWS: 'lots' })).toThrow(/BREAKDOWN_MAX_RAW_ROWS/);
+  });
+
   it('reads the catalog caps and refuses unusable catalog timings', () => {
     expect(parseConfig({}).catalog).toEqual({
       maxEventTypes: 1000,

@@ -55,6 +55,8 @@ const schema = z.object({
   CATALOG_FLUSH_INTERVAL: durationMs.default(1_000),
   WEB_DIST_DIR: z.string().min(1).default('frontend/dist'),
   EXPLORER_SCAN_BUDGET: durationMs.default(100),
+  BREAKDOWN_MAX_RAW_ROWS: intFrom(1, 100_000_000).default(1_000_000),
+  DIMENSION_MAX_VALUES: intFrom(1, 100_000).default(1000),
   ALERT_TICK: durationMs.default(2_000),
   ALERT_ALLOWED_LATENESS: durationMs.default(30_000),
   DISPATCH_TICK: durationMs.default(1_000),
@@ -146,6 +148,8 @@ export type Config = {
   webDistDir: string;
   /** With property filters the explorer scans time windows, newest first, and answers a shorter page (with a cursor) after this long. */
   explorerScanBudgetMs: number;
+  /** Breakdowns (docs/api.md#breakdowns): raw events a raw breakdown may scan; K, the values a declared dimension keeps per bucket. */
+  breakdowns: { maxRawRows: number; dimensionMaxValues: number };
   alerts: {
     tickMs: number;
     /** A firing rule whose condition turned false resolves only after this much time (late events). */
@@ -263,6 +267,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     },
     webDistDir: e.WEB_DIST_DIR,
     explorerScanBudgetMs: e.EXPLORER_SCAN_BUDGET,
+    breakdowns: { maxRawRows: e.BREAKDOWN_MAX_RAW_ROWS, dimensionMaxValues: e.DIMENSION_MAX_VALUES },
     alerts: {
       tickMs: e.ALERT_TICK,
       allowedLatenessMs: e.ALERT_ALLOWED_LATENESS,

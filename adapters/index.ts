@@ -30,6 +30,8 @@ import { createHealthProbes, type HealthProbes } from './health';
 import type { MetricReader } from '../core/metric-query';
 import type { AlertWindows } from '../core/alert-evaluation';
 import { createMetricReader } from './metric-reader';
+import { createBreakdownReader } from './breakdown-reader';
+import type { BreakdownReader } from '../core/breakdown';
 import { createStatusReader, type StatusReader } from './status-reader';
 import { createEventsExplorer, type EventsExplorer } from './postgres/events-explorer';
 import { createEventExportStore } from './postgres/event-export-store';
@@ -84,6 +86,8 @@ export interface Adapters {
   // raw clients (docs/architecture.md#metrics-engine, #alert-engine) ──
   /** GET /v1/metrics: Redis first, Postgres on a miss, refilled through the version guard; raw events for filters. */
   metrics: MetricReader;
+  /** Breakdowns of GET /v1/metrics: dimension rollups or raw events (docs/api.md#breakdowns). */
+  breakdowns: BreakdownReader;
   /** A tenant's processed-through time and recent event count (GET /v1/status, data_as_of). */
   status: StatusReader;
   /** GET /v1/events pages. */
@@ -125,6 +129,7 @@ export function createAdapters(config: Config, now: () => number = Date.now): Ad
   const { maxFutureSkewMs, retentionMs } = config.limits;
   const readsAndAlerts = {
     metrics: createMetricReader(sql, rollupCache),
+    breakdowns: createBreakdownReader(sql, { maxRawRows: config.breakdowns.maxRawRows }),
     status: createStatusReader(sql, rollupCache),
     explorer: createEventsExplorer(sql, { maxFutureSkewMs, retentionMs, scanBudgetMs: config.explorerScanBudgetMs }),
     exports: createEventExportStore(sql),

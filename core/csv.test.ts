@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { csvFilename, csvText, metricCsv, parseFormat } from './csv';
+import { breakdownCsv, csvFilename, csvText, metricCsv, parseFormat } from './csv';
 
 /** A strict RFC 4180 reader (quoted fields, doubled quotes, CRLF records), to read back what csvText writes. */
 function parseCsv(text: string): string[][] {
@@ -151,5 +151,56 @@ describe('parseFormat', () => {
         message: expect.stringMatching(/format=csv/),
       }),
     );
+  });
+});
+
+describe('breakdownCsv', () => {
+  const points = [
+    { t: 'T0', value: 3 },
+    { t: 'T1', value: 0.3 },
+  ];
+  const series = [
+    {
+      value: 'a,"b"',
+      points: [
+        { t: 'T0', value: 2 },
+        { t: 'T1', value: 0.1 },
+      ],
+    },
+    {
+      value: '$none',
+      points: [
+        { t: 'T0', value: 1 },
+        { t: 'T1', value: 0.2 },
+      ],
+    },
+  ];
+  it('puts a series column first: the total rows (empty series), then each series in order', () => {
+    expect(parseCsv(breakdownCsv(points, series))).toEqual([
+      ['series', 't', 'value'],
+      ['', 'T0', '3'],
+      ['', 'T1', '0.3'],
+      ['a,"b"', 'T0', '2'],
+      ['a,"b"', 'T1', '0.1'],
+      ['$none', 'T0', '1'],
+      ['$none', 'T1', '0.2'],
+    ]);
+  });
+  it('with a comparison, each row holds the previous point of the same position of its series', () => {
+    const prev = (v: number) => [
+      { t: 'P0', value: v },
+      { t: 'P1', value: null },
+    ];
+    const withPrev = series.map((s, i) => ({ ...s, previous: { points: prev(i) } }));
+    const rows = parseCsv(breakdownCsv(points, withPrev, prev(9)));
+    expect(rows[0]).toEqual(['series', 't', 'value', 'previous_t', 'previous_value']);
+    expect(rows.slice(1).map((r) => [r[0], r[3], r[4]])).toEqual([
+      ['', 'P0', '9'],
+      ['', 'P1', ''],
+      ['a,"b"', 'P0', '0'],
+      ['a,"b"', 'P1', ''],
+      ['$none', 'P0', '1'],
+      ['$none', 'P1', ''],
+    ]);
   });
 });

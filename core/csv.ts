@@ -50,6 +50,29 @@ export function metricCsv(points: readonly CsvPoint[], previous?: readonly CsvPo
 }
 
 /**
+ * A breakdown as CSV (docs/api.md#csv): a `series` column first, the total's rows with an empty series cell, then each
+ * series' rows in the answer's order; with a comparison, the previous columns as in metricCsv.
+ */
+export function breakdownCsv(
+  points: readonly CsvPoint[],
+  series: readonly { value: string; points: readonly CsvPoint[]; previous?: { points: readonly CsvPoint[] } }[],
+  previous?: readonly CsvPoint[],
+): string {
+  const header = previous ? ['series', 't', 'value', 'previous_t', 'previous_value'] : ['series', 't', 'value'];
+  const rowsOf = (name: string, ps: readonly CsvPoint[], prev?: readonly CsvPoint[]) =>
+    ps.map((p, i) => {
+      const row = [name, p.t, cell(p.value)];
+      const q = prev?.[i];
+      return previous ? [...row, q?.t ?? '', cell(q?.value ?? null)] : row;
+    });
+  return csvText([
+    header,
+    ...rowsOf('', points, previous),
+    ...series.flatMap((s) => rowsOf(s.value, s.points, s.previous?.points)),
+  ]);
+}
+
+/**
  * `<event_type>-<metric>.csv` with every character but ASCII letters, digits, `.`, `_` and `-` as `_` (at most
  * 100 characters before `.csv`), so it is safe in a Content-Disposition header and as a file name on any system.
  */

@@ -42,6 +42,8 @@ export interface MetricsQuery {
   zone?: TimeZone;
   /** The tenant's zone generation, read with the zone (the Redis keys of 1h/1d values; absent: 0). */
   zoneGeneration?: number;
+  /** breakdown=<path>&limit=<n>: series per value of the property (core/breakdown.ts, docs/api.md#breakdowns). */
+  breakdown?: { path: string[]; limit: number } | null;
 }
 
 /** A bucket's value: a number, or null where the metric is undefined (avg of no events). */

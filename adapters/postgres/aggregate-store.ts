@@ -16,6 +16,7 @@ import { INTERVAL_MS, type Interval } from '../../core/intervals';
 import { tenantBucketing, type TenantZone } from './tenant-zones';
 import { addValue, emptySketch } from '../../core/quantile-sketch';
 import { quantileKeyId, upsertQuantiles, type QuantileRow } from './quantile-store';
+import { upsertDimensions } from './dimension-store';
 
 /** HLL parameters (log2m, regwidth, expthresh, sparseon) used for every sketch, stored or computed from raw rows. */
 export const HLL_PARAMS = { log2m: 16, regwidth: 5, expthresh: -1, sparseon: 1 } as const;
@@ -79,6 +80,7 @@ export async function writeBatch(
       await upsertDeltas(tx as unknown as Sql, planDeltas(fresh, bucketOf));
       await upsertSumsAndSketches(tx as unknown as Sql, fresh, intervals, bucketOf);
       await upsertQuantiles(tx as unknown as Sql, quantileRows(fresh, intervals, bucketOf));
+      await upsertDimensions(tx as unknown as Sql, fresh, intervals, bucketOf);
     }
     await advanceProgress(tx as unknown as Sql, events);
     return { fresh, bucketOf, zones };

@@ -1,4 +1,5 @@
 // The event catalog in Postgres: the registry's load and batched writes, the catalog reads, declarations.
+import { setDimensions } from './dimension-store';
 import { bindSql, type Sql } from './client';
 import {
   declarationCap,
@@ -149,6 +150,8 @@ export interface CatalogTypeRow {
   firstSeen: Date | null;
   lastSeen: Date | null;
   count24h: number;
+  /** Declared dimensions (migration 015) and from when their rollups hold every event. */
+  dimensions: { name: string; completeFrom: Date }[];
   properties: {
     name: string;
     observed: string[];
@@ -172,7 +175,7 @@ export async function readCatalog(
     where tenant_id = ${q.tenantId} and project_id = any(${sql.array(q.projectIds)}::uuid[]) ${oneType}
     order by project_id, event_type`;
   if (types.length === 0) return [];
-  const [props, counts] = await Promise.all([
+  const [props, counts, dims] = await Promise.all([
     sql<
       {
         projectId: string;
@@ -197,7 +200,17 @@ export async function readCatalog(
         and event_type = any(${sql.array([...new Set(types.map((t) => t.eventType))])}::text[])
         and metric = 'count' and interval = '1h' and bucket_start >= ${new Date(q.countFromMs)}
       group by project_id, event_type`,
+    sql<{ projectId: string; eventType: string; name: string; completeFrom: Date }[]>`
+      select project_id as "projectId", event_type as "eventType", dimension as name, complete_from as "completeFrom"
+      from event_dimensions
+      where tenant_id = ${q.tenantId} and project_id = any(${sql.array(q.projectIds)}::uuid[]) ${oneType}
+      order by project_id, event_type, dimension`,
   ]);
+  const dimsOf = new Map<string, CatalogTypeRow['dimensions']>();
+  for (const d of dims) {
+    const k = `${d.projectId}\u0000${d.eventType}`;
+    (dimsOf.get(k) ?? dimsOf.set(k, []).get(k)!).push({ name: d.name, completeFrom: d.completeFrom });
+  }
   const key = (projectId: string, eventType: string) => `${projectId}\u0000${eventType}`;
   const countOf = new Map(counts.map((c) => [key(c.projectId, c.eventType), Number(c.n)]));
   const propsOf = new Map<string, CatalogTypeRow['properties']>();
@@ -216,6 +229,7 @@ export async function readCatalog(
   return types.map((t) => ({
     ...t,
     count24h: countOf.get(key(t.projectId, t.eventType)) ?? 0,
+    dimensions: dimsOf.get(key(t.projectId, t.eventType)) ?? [],
     properties: propsOf.get(key(t.projectId, t.eventType)) ?? [],
   }));
 }
@@ -250,6 +264,8 @@ export interface Declaration {
   status?: TypeStatus;
   /** A type declares the property; null removes its declaration (the property stays, as observed). */
   properties: Record<string, DeclaredType | null>;
+  /** The declared dimensions (replacing the list), K for new ones, and ingest's future skew (setDimensions). */
+  dimensions?: { names: string[]; maxValues: number; maxFutureSkewMs: number };
 }
 
 export type DeclareResult = Ok<{ created: boolean }> | Rejected<CatalogCap>;
@@ -303,6 +319,14 @@ export async function declareEventType(sql: Sql, d: Declaration, limits: Catalog
         update event_properties set declared_type = null, changed_at = now()
         where tenant_id = ${d.tenantId} and project_id = ${d.projectId} and event_type = ${d.eventType}
           and property = any(${tx.array(clearing)}::text[]) and declared_type is not null`;
+    }
+    if (d.dimensions) {
+      const { names, maxValues, maxFutureSkewMs } = d.dimensions;
+      await setDimensions(
+        tx as unknown as Sql,
+        { tenantId: d.tenantId, projectId: d.projectId, eventType: d.eventType, dimensions: names, maxValues },
+        maxFutureSkewMs,
+      );
     }
     return ok({ created: !exists });
   });

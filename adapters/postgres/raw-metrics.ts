@@ -10,6 +10,15 @@ import { propertyFilter } from './property-filter';
 import type { RawBucket } from '../../core/metric-query';
 import { mergeSketches, type QuantileSketch } from '../../core/quantile-sketch';
 
+/**
+ * The bucket of an event's `ts` given the bucket starts (ascending): the last start at or before it, so any
+ * bucketing (epoch-aligned, or a tenant's local hours and days) groups raw rows exactly as the rollups hold them.
+ */
+export function bucketOfTs(sql: Sql, starts: number[]): postgres.PendingQuery<postgres.Row[]> {
+  const arr = `{${starts.join(',')}}`;
+  return sql`(${arr}::bigint[])[width_bucket(floor(extract(epoch from ts) * 1000)::bigint, ${arr}::bigint[])]`;
+}
+
 export async function metricsFromRawEvents(
   sql: Sql,
   q: {
@@ -39,9 +48,8 @@ export async function metricsFromRawEvents(
   const propConds = q.props.map(([path, value]) => propertyFilter(sql, sql`properties`, path, value));
   const { log2m, regwidth, expthresh, sparseon } = HLL_PARAMS;
   const value = q.path === null ? sql`null::jsonb` : sql`properties #> ${q.path}::text[]`;
-  const starts = q.bucketStarts && `{${q.bucketStarts.join(',')}}`;
-  const bucket = starts
-    ? sql`(${starts}::bigint[])[width_bucket(floor(extract(epoch from ts) * 1000)::bigint, ${starts}::bigint[])]`
+  const bucket = q.bucketStarts
+    ? bucketOfTs(sql, q.bucketStarts)
     : sql`(floor((extract(epoch from ts) * 1000 - ${origin}) / ${q.bucketMs}) * ${q.bucketMs} + ${origin})::bigint`;
   const selected = sql`(
       select ${bucket} as bucket, user_id, ${value} as v

@@ -12,6 +12,7 @@ import type { Sql } from './client';
 import { HLL_PARAMS, toValue, type RollupRow } from './aggregate-store';
 import type { RollupValue } from '../../core/rollups';
 import { bucketsIn, type TimeZone } from '../../core/timezone';
+import { regroupDimensionsFrom5m } from './dimension-store';
 
 /**
  * One per-bucket table whose 1h/1d rows follow the tenant's zone. Its primary key is (tenant_id, ...key, interval,
@@ -163,6 +164,13 @@ export async function regroupZoned(
     out.rows += rows.count;
     if (keep && t.returning) out.values.push(...rows.map(toValue));
   }
+  // Dimension rollups keep at most K values per bucket, so they are regrouped by their own rule (the K smallest
+  // value keys of the local bucket, the rest into $other: exact from the 5m rows, dimension-store.ts).
+  if (!keep) await deleteZonedDimensions(tx, q.tenantId);
+  for (const interval of ['1h', '1d'] as const) {
+    const spans = z.range(fromMs, toMs, interval).map((startMs) => ({ startMs, endMs: z.next(startMs, interval) }));
+    await regroupDimensionsFrom5m(tx, { tenantId: q.tenantId, interval, spans });
+  }
   return out;
 }
 
@@ -186,4 +194,10 @@ async function fiveMinuteSpan(tx: Sql, tenantId: string): Promise<{ minMs: numbe
 async function deleteZoned(tx: Sql, tenantId: string): Promise<void> {
   for (const t of ZONED_TABLES)
     await tx.unsafe(`delete from ${t.table} where tenant_id = $1 and interval in ('1h', '1d')`, [tenantId]);
+  await deleteZonedDimensions(tx, tenantId);
+}
+
+async function deleteZonedDimensions(tx: Sql, tenantId: string): Promise<void> {
+  await tx`delete from dimension_rollups where tenant_id = ${tenantId} and interval in ('1h', '1d')`;
+  await tx`delete from dimension_buckets where tenant_id = ${tenantId} and interval in ('1h', '1d')`;
 }

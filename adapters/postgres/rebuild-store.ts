@@ -6,6 +6,7 @@
 import { bindSql, type Sql } from './client';
 import { HLL_PARAMS, toValue, type RollupRow } from './aggregate-store';
 import { lockTenantExclusive } from './rollup-lock';
+import { extendDimensionCoverage, rebuildDimensions } from './dimension-store';
 import { INTERVAL_MS, type Interval } from '../../core/intervals';
 import { withZoneGenerations, type RollupValue } from '../../core/rollups';
 import { UTC_ZONE } from '../../core/timezone';
@@ -103,6 +104,7 @@ export async function rebuildHour(
       from rb_fine f cross join iv where f.cu > 0 group by 1, 2, 3, 4`;
     const [row] = await tx<{ n: string }[]>`select coalesce(sum(c), 0)::text as n from rb_fine`;
     const values = await swapIn(tx, q.tenantId, intervals, from, to);
+    await rebuildDimensions(tx, { tenantId: q.tenantId, intervals, from, to });
     return { events: Number(row?.n ?? 0), values: withZoneGenerations(values, new Map([[q.tenantId, zone]])) };
   });
 }
@@ -150,7 +152,10 @@ export async function rebuildDay(sql: Sql, q: { tenantId: string; dayMs: number 
       insert into rb_new_q (p, y, k, i, b, cnt, lo, hi, bins, counts)
       select g.p, g.y, g.k, '1d', ${from}::timestamptz, g.cnt, g.lo, g.hi, c.bins, c.counts
       from g join a using (p, y, k) cross join lateral quantile_collapse(a.bins, a.counts) as c`;
-    return { events: 0, values: stamped(await swapIn(tx, q.tenantId, ['1d'], from, to)) };
+    const values = stamped(await swapIn(tx, q.tenantId, ['1d'], from, to));
+    // Declared dimensions: the day regrouped from its 5m rows, like its hours'.
+    await rebuildDimensions(tx, { tenantId: q.tenantId, intervals: ['1d'], from, to });
+    return { events: 0, values };
   });
 }
 
@@ -258,5 +263,6 @@ export async function rebuildScope(
 }
 
 /** Rebuild's reads and swaps (Adapters.rebuildStore), with the process's client. */
-export const createRebuildStore = (sql: Sql) => bindSql(sql, { rebuildScope, rebuildHour, rebuildDay });
+export const createRebuildStore = (sql: Sql) =>
+  bindSql(sql, { rebuildScope, rebuildHour, rebuildDay, extendDimensionCoverage });
 export type RebuildStore = ReturnType<typeof createRebuildStore>;

@@ -87,5 +87,12 @@ export async function rebuildRange(
       summary.days += 1;
     }
   }
+  // Declared dimensions: each rebuilt tenant's dimension rollups now hold every event from its first rebuilt day
+  // (docs/api.md#breakdowns), so breakdowns over those buckets read them.
+  for (const tenantId of [...work.keys()].sort()) {
+    const fromMs = Math.max(plan.fromMs, bucketStart(deps.now() - retention.get(tenantId)!, '1d'));
+    const { maxFutureSkewMs } = deps.config.limits;
+    await deps.rebuildStore.extendDimensionCoverage({ tenantId, fromMs, toMs: plan.toMs, maxFutureSkewMs });
+  }
   return summary;
 }

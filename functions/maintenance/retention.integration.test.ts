@@ -20,6 +20,10 @@ it('drops expired partitions whole, forgets their dedupe ids, keeps long rollups
   ];
   const todays = [rawEvent(tenant, { eventType: 'today', timestampMs: realNow - 60_000 })];
   const topic = env.config.kafka.topics.eventsRaw;
+  // `plan` is a declared dimension of 'old': its 10s breakdown rows go with the 10s rollups (migration 015).
+  await env.adapters.sql`
+    insert into event_dimensions (tenant_id, project_id, event_type, dimension, max_values, complete_from)
+    values (${tenant.id}, ${tenant.project.id}, 'old', 'plan', 1000, ${new Date(then - 2 * DAY)})`;
   await createAggregateHandler({ ...env.adapters, now: () => then })(mskBatch(topic, oldEvents));
   await createAggregateHandler(env.adapters)(mskBatch(topic, todays, 0, 10));
   const oldPartition = partitionName(dayStart(then - 3_600_000));
@@ -62,6 +66,22 @@ it('drops expired partitions whole, forgets their dedupe ids, keeps long rollups
   expect(
     await count(
       `select coalesce(sum(value), 0) as n from rollups where tenant_id = $1 and event_type = 'old' and interval = '1h'`,
+    ),
+  ).toBe(2);
+  for (const [table, interval, n] of [
+    ['dimension_rollups', '10s', 0],
+    ['dimension_buckets', '10s', 0],
+    ['dimension_buckets', '1h', 1],
+  ] as const) {
+    expect(
+      await count(
+        `select count(*) as n from ${table} where tenant_id = $1 and event_type = 'old' and interval = '${interval}'`,
+      ),
+    ).toBe(n);
+  }
+  expect(
+    await count(
+      `select coalesce(sum(amount), 0) as n from dimension_rollups where tenant_id = $1 and event_type = 'old' and interval = '1h' and metric = 'count' and value = 'pro'`,
     ),
   ).toBe(2);
   for (let d = 0; d <= 3; d++) {

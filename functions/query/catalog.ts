@@ -13,6 +13,7 @@ import {
   MAX_PROPERTY_NAME,
 } from '../../core/catalog';
 import { eventTypeProblem, normalizeName } from '../../core/event-validation';
+import { MAX_DIMENSIONS_PER_TYPE } from '../../core/breakdown';
 import { badRequest, conflict, forbidden, notFound } from '../../core/errors';
 import type { Adapters } from '../../adapters';
 import type { CatalogTypeRow } from '../../adapters/postgres/catalog-store';
@@ -35,6 +36,24 @@ export const declareCatalogTypeSchema = z.strictObject({
     )
     .optional()
     .describe('Top-level property name → declared JSON type; null removes the declaration'),
+  dimensions: z
+    .array(
+      z
+        .string()
+        .refine(
+          (n) => isCatalogablePropertyName(n) && !n.includes('.'),
+          `dimension names are top-level property names: 1-${MAX_PROPERTY_NAME} printable characters without a dot`,
+        ),
+    )
+    .max(
+      MAX_DIMENSIONS_PER_TYPE,
+      `at most ${MAX_DIMENSIONS_PER_TYPE} dimensions per event type; break down by other properties from raw events (GET /v1/metrics?breakdown=<property>)`,
+    )
+    .refine((a) => new Set(a.map((n) => n.normalize('NFC'))).size === a.length, 'dimensions must not repeat a name')
+    .optional()
+    .describe(
+      'The top-level properties whose breakdowns are pre-aggregated (replaces the list; [] removes them all); see docs/api.md#breakdowns',
+    ),
 });
 
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
@@ -48,6 +67,9 @@ function typeView(t: CatalogTypeRow) {
     first_seen: iso(t.firstSeen),
     last_seen: iso(t.lastSeen),
     count_24h: t.count24h,
+    dimensions: t.dimensions.map((d) => d.name),
+    // From when breakdowns by each dimension read its rollups (docs/api.md#breakdowns); earlier buckets: raw events.
+    dimension_rollups_from: Object.fromEntries(t.dimensions.map((d) => [d.name, d.completeFrom.toISOString()])),
     properties: t.properties.map((p) => ({
       name: p.name,
       observed_types: maskToTypes(typesToMask(p.observed)),
@@ -148,6 +170,15 @@ export async function putCatalogType(
       description: input.description === '' ? null : input.description,
       status: input.status,
       properties: input.properties ?? {},
+      ...(input.dimensions
+        ? {
+            dimensions: {
+              names: input.dimensions.map(normalizeName),
+              maxValues: deps.config.breakdowns.dimensionMaxValues,
+              maxFutureSkewMs: deps.config.limits.maxFutureSkewMs,
+            },
+          }
+        : {}),
     },
     deps.config.catalog,
   );

@@ -125,6 +125,58 @@ describe('format=csv', () => {
   });
 });
 
+describe('breakdown=', () => {
+  interface Split extends Answer {
+    breakdown: string;
+    source: string;
+    series: {
+      value: string;
+      total: number;
+      points: Point[];
+      previous?: { from: string; to: string; points: Point[] };
+    }[];
+  }
+  it('adds series that add up to points, each with its previous points; format=csv has a series column', async () => {
+    const q = `event_type=order&metric=sum:amount&interval=5m&from=${iso(hour + HOUR)}&to=${iso(hour + HOUR + 30 * MINUTE)}&compare=previous&breakdown=plan&limit=1`;
+    const res = await get(`/v1/metrics?${q}`);
+    expect(res.status).toBe(200);
+    const answer = res.body as Split;
+    expect([answer.breakdown, answer.source, answer.series.map((s) => s.value)]).toEqual([
+      'plan',
+      'raw',
+      ['pro', '$other'],
+    ]);
+    for (const [points, parts] of [
+      [answer.points, answer.series.map((s) => s.points)],
+      [answer.previous!.points, answer.series.map((s) => s.previous!.points)],
+    ] as const) {
+      points.forEach((p, i) => expect(Math.round(parts.reduce((a, s) => a + s[i]!.value!, 0) * 10) / 10).toBe(p.value));
+    }
+    // The same totals as the metric without breakdown.
+    const plain = (await get(`/v1/metrics?${q.replace('&breakdown=plan&limit=1', '')}`)).body as Answer;
+    expect(answer.points).toEqual(plain.points);
+    expect(answer.previous).toEqual(plain.previous);
+
+    const csv = await get(`/v1/metrics?${q}&format=csv`);
+    expect(csv.status).toBe(200);
+    const rows = rowsOf(csv.body as string);
+    expect(rows[0]).toEqual(['series', 't', 'value', 'previous_t', 'previous_value']);
+    const cell = (v: string) => (v === '' ? null : Number(v));
+    expect(rows.slice(1).map(([s, t, v, pt, pv]) => [s, t, cell(v!), pt, cell(pv!)])).toEqual([
+      ...answer.points.map((p, i) => [
+        '',
+        p.t,
+        p.value,
+        answer.previous!.points[i]!.t,
+        answer.previous!.points[i]!.value,
+      ]),
+      ...answer.series.flatMap((s) =>
+        s.points.map((p, i) => [s.value, p.t, p.value, s.previous!.points[i]!.t, s.previous!.points[i]!.value]),
+      ),
+    ]);
+  });
+});
+
 describe('ranges beyond the raw-event retention', () => {
   it("refuses raw-event reads older than the tenant's retention with beyond_retention; rollup reads answer", async () => {
     const short = await env.createTenant();

@@ -4,7 +4,9 @@
 import { badRequest } from '../../core/errors';
 import type { Principal } from '../../core/api-keys';
 import { parseCompare, previousRange } from '../../core/compare-range';
-import { csvFilename, metricCsv, parseFormat } from '../../core/csv';
+import { breakdownCsv, csvFilename, metricCsv, parseFormat } from '../../core/csv';
+import { parseBreakdown } from '../../core/breakdown';
+import { readBreakdown } from './breakdown';
 import {
   checkRawReach,
   metricPoints,
@@ -49,6 +51,7 @@ export function parseMetricsQuery(
     compare,
     zone: zone.zone,
     zoneGeneration: zone.generation,
+    breakdown: parseBreakdown(singleParam(params, 'breakdown'), singleParam(params, 'limit')),
   };
 }
 
@@ -83,7 +86,9 @@ export async function getMetrics(deps: Adapters, r: AuthenticatedRequest): Promi
   const params = r.query();
   const q = parseMetricsQuery(params, deps.now(), await deps.tenantZones.zoneOf(r.principal.tenantId));
   const format = parseFormat(singleParam(params, 'format'));
-  const answer = await readMetric(deps, r.principal, q);
+  const breakdown = q.breakdown;
+  const split = breakdown ? await readBreakdown(deps, r.principal, { ...q, breakdown }) : null;
+  const answer = split ?? (await readMetric(deps, r.principal, q));
   // The zone the 1h/1d buckets follow (docs/api.md#time-zones); bucket times stay UTC instants. Added here, not in
   // readMetric's type, which the dashboard derives its own from.
   if (format === 'json') return json(200, { ...answer, timezone: q.zone ?? UTC_ZONE });
@@ -94,6 +99,8 @@ export async function getMetrics(deps: Adapters, r: AuthenticatedRequest): Promi
       'Content-Disposition': `attachment; filename="${csvFilename(q.eventType, q.metric)}"`,
       'Cache-Control': 'no-store',
     },
-    body: metricCsv(answer.points, answer.previous?.points),
+    body: split
+      ? breakdownCsv(split.points, split.series, split.previous?.points)
+      : metricCsv(answer.points, answer.previous?.points),
   };
 }

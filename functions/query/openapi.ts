@@ -81,6 +81,17 @@ const catalogEntry = {
     first_seen: isoTime,
     last_seen: isoTime,
     count_24h: { type: 'number', description: 'Events in the current hour and the 23 before it' },
+    dimensions: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'Declared dimensions: breakdowns by them read pre-aggregated rollups (docs/api.md#breakdowns)',
+    },
+    dimension_rollups_from: {
+      type: 'object',
+      additionalProperties: { type: 'string', format: 'date-time' },
+      description:
+        'Per dimension: buckets from this instant on are read from its rollups; earlier ones from raw events',
+    },
     properties: {
       type: 'array',
       items: {
@@ -361,7 +372,34 @@ export const OPENAPI = {
             schema: { type: 'string', enum: ['json', 'csv'], default: 'json' },
             description:
               'csv: text/csv (RFC 4180, CRLF) with a header row t,value (plus previous_t,previous_value with compare=previous), ISO instants, an ' +
-              'empty cell for null, as an attachment named <event_type>-<metric>.csv (characters other than A-Z a-z 0-9 . _ - as _). Any other value is a 400.',
+              'empty cell for null, as an attachment named <event_type>-<metric>.csv (characters other than A-Z a-z 0-9 . _ - as _). With breakdown, a first ' +
+              'column series: the total rows (empty series) first, then each series in order. Any other value is a 400.',
+          },
+          {
+            name: 'breakdown',
+            in: 'query',
+            schema: {
+              type: 'string',
+              pattern: '^[^.]+(\\.[^.]+){0,5}$',
+              maxLength: 1000,
+              examples: ['country', 'plan.tier'],
+            },
+            description:
+              'A property path: the answer also holds breakdown, source (rollup | raw) and series [{value, total, points}], the limit values of largest ' +
+              'total (ties: UTF-8 byte order), then $other (the other values) and $none (property absent or null), each only when not empty. A string value ' +
+              'is itself ($ doubled in front when it starts with $); numbers, booleans, objects and arrays are their jsonb text. For count and sum the ' +
+              'series add up to points exactly, bucket by bucket; unique_users series are each their own estimate (a user can be in several). ' +
+              'source rollup: a declared dimension (PUT /v1/catalog/{event_type} dimensions) with count/sum/avg of a top-level property, no prop. ' +
+              'filters, every bucket since the dimension rollups are complete (at most DIMENSION_MAX_VALUES values per bucket, the K of smallest md5, ' +
+              'the rest in $other); otherwise raw events within the retention and at most BREAKDOWN_MAX_RAW_ROWS events (400 breakdown_too_large). ' +
+              'With compare=previous every series also has previous {from, to, points}.',
+          },
+          {
+            name: 'limit',
+            in: 'query',
+            schema: { type: 'integer', minimum: 1, maximum: 100, default: 10 },
+            description:
+              'With breakdown only (else a 400): how many values get their own series; the rest are in $other.',
           },
         ],
         responses: {

@@ -109,6 +109,7 @@ const NAMES = [
   'to',
   'compare',
   'format',
+  'breakdown',
   'limit',
   'cursor',
   'user_id',
@@ -255,6 +256,18 @@ const valueArb = fc.oneof(
       'p42:n',
       'sum:',
       'sum:.',
+      'plan',
+      'a.b',
+      'a..b',
+      '.',
+      '$other',
+      'a.'.repeat(7) + 'a',
+      '0',
+      '100',
+      '101',
+      '-1',
+      '1.5',
+      '007',
       '10s',
       '1m',
       '1d',
@@ -406,6 +419,23 @@ describe('query-parameter fuzz over every GET route', () => {
         'invalid_parameter',
       ]),
       ['/v1/metrics?event_type=signup&metric=avg:a.%00', 'invalid_parameter'],
+      ...[
+        'breakdown=a%00b',
+        'breakdown=',
+        'breakdown=a..b',
+        'breakdown=.',
+        `breakdown=${'a.'.repeat(7)}a`,
+        `breakdown=${'x'.repeat(1_001)}`,
+        'breakdown=plan&limit=0',
+        'breakdown=plan&limit=101',
+        'breakdown=plan&limit=-1',
+        'breakdown=plan&limit=1e2',
+        'breakdown=plan&limit=1.5',
+        'breakdown=plan&limit=',
+        'breakdown=plan&limit=%EF%BC%95',
+        'breakdown=plan&breakdown=n',
+        'limit=5',
+      ].map((q): [string, string] => [`/v1/metrics?event_type=signup&${q}`, 'invalid_parameter']),
       [`/v1/events?cursor=${forge([1, ISO, '+275760-09-13T00:00:00.000Z', 'e'])}`, 'invalid_cursor'],
       [`/v1/events?cursor=${forge([1, ISO, ISO, 'a\u0000b'])}`, 'invalid_cursor'],
       ['/v1/metrics?event_type=a&event_type=b', 'invalid_parameter'],
@@ -481,6 +511,14 @@ describe('query-parameter fuzz over every GET route', () => {
           const metrics = await get(
             `/v1/metrics?event_type=${percentEncode(type)}&metric=${metric}&prop.${percentEncode(propKey)}=${percentEncode(value)}`,
           );
+          // A breakdown by any well-formed property name, from raw events (filters) or not.
+          const split = await get(
+            `/v1/metrics?event_type=${percentEncode(type)}&metric=${metric}&breakdown=${percentEncode(propKey)}&limit=${1 + (value.length % 100)}`,
+          );
+          expect({ status: split.status, body: split.body.slice(0, 200) }).toEqual({
+            status: 200,
+            body: expect.any(String),
+          });
           expect({ status: metrics.status, body: metrics.body.slice(0, 200) }).toEqual({
             status: 200,
             body: expect.any(String),

@@ -1,0 +1,93 @@
+// GET /v1/metrics?breakdown=<path> (docs/api.md#breakdowns): the total points plus one series per value of the
+// property, `$other` and `$none`. The rules (source choice, ordering, how parts make series and points) live in
+// core/breakdown.ts, the reads in adapters/breakdown-reader.ts.
+import type { Principal } from '../../core/api-keys';
+import { previousRange } from '../../core/compare-range';
+import { bucketsIn, UTC_ZONE } from '../../core/timezone';
+import {
+  pointsFromParts,
+  seriesOf,
+  type Breakdown,
+  type BreakdownData,
+  type BreakdownParts,
+  type BreakdownRange,
+} from '../../core/breakdown';
+import { coveredSpan, emptyValue, metricPoints, type MetricsQuery, type MetricValue } from '../../core/metric-query';
+import type { Adapters } from '../../adapters';
+import { tenantDataAsOf } from './freshness';
+import { readableProjects } from './scope';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const isoPoints = (points: { t: number; value: MetricValue }[]) => points.map((p) => ({ t: iso(p.t), value: p.value }));
+
+export async function readBreakdown(deps: Adapters, principal: Principal, q: MetricsQuery & { breakdown: Breakdown }) {
+  const projects = await readableProjects(deps.projects, principal, q.project);
+  const projectIds = projects.map((p) => p.id).sort();
+  const rangeOf = (r: { fromMs: number; toMs: number }): BreakdownRange => {
+    // 1h/1d buckets are the tenant's local hours and days (docs/api.md#time-zones), as stored and as the raw read
+    // groups them.
+    const buckets = bucketsIn(q.zone ?? UTC_ZONE).range(r.fromMs, r.toMs, q.interval);
+    return { buckets, ...coveredSpan(buckets, { ...r, interval: q.interval, zone: q.zone }) };
+  };
+  const prev = q.compare === 'previous' ? previousRange(q) : null;
+  const ranges = [rangeOf(q), ...(prev ? [rangeOf(prev)] : [])];
+  const data: BreakdownData =
+    projectIds.length === 0
+      ? { source: 'raw', top: [], ranges: ranges.map(() => ({ buckets: new Map(), totals: new Map() })) }
+      : await deps.breakdowns.read({
+          tenantId: principal.tenantId,
+          projectIds,
+          eventType: q.eventType,
+          kind: q.kind,
+          path: q.path,
+          props: q.props,
+          interval: q.interval,
+          breakdown: q.breakdown.path,
+          limit: q.breakdown.limit,
+          ranges,
+          query: { fromMs: q.fromMs, toMs: q.toMs, interval: q.interval, compare: q.compare ?? null },
+          retentionMs: await deps.retention.of(principal.tenantId),
+          nowMs: deps.now(),
+        });
+  const empty = emptyValue(q.kind);
+  // Totals: from the parts (every event of a bucket is in one series, so Σ series = points exactly), except unique
+  // users, which do not add up across series (a user can be in several): their total is the metric's own read.
+  const totalOf = async (parts: BreakdownParts, range: BreakdownRange, r: { fromMs: number; toMs: number }) =>
+    q.kind === 'unique_users'
+      ? metricPoints(deps.metrics, { ...q, ...r }, principal.tenantId, projectIds)
+      : pointsFromParts(q.kind, parts, range.buckets, empty);
+  const points = isoPoints(await totalOf(data.ranges[0]!, ranges[0]!, q));
+  const main = seriesOf(q.kind, data.top, data.ranges[0]!, ranges[0]!.buckets, empty);
+  let previous: { from: string; to: string; points: { t: string; value: MetricValue }[] } | null = null;
+  const previousOf = new Map<string, { t: string; value: MetricValue }[]>();
+  if (prev) {
+    const parts = data.ranges[1]!;
+    previous = {
+      from: iso(prev.fromMs),
+      to: iso(prev.toMs),
+      points: isoPoints(await totalOf(parts, ranges[1]!, prev)),
+    };
+    // The same series values over the previous range: the set and order are the main range's.
+    // (names already holds $other/$none when shown: without totals seriesOf adds nothing after them).
+    const names = main.map((s) => s.value);
+    for (const s of seriesOf(q.kind, names, { buckets: parts.buckets, totals: new Map() }, ranges[1]!.buckets, empty))
+      previousOf.set(s.value, isoPoints(s.points));
+  }
+  const asOf = await tenantDataAsOf(deps, principal.tenantId);
+  return {
+    event_type: q.eventType,
+    metric: q.metric,
+    interval: q.interval,
+    data_as_of: asOf === null ? null : iso(asOf),
+    points,
+    ...(previous ? { previous } : {}),
+    breakdown: q.breakdown.path.join('.'),
+    source: data.source,
+    series: main.map((s) => ({
+      value: s.value,
+      total: s.total,
+      points: isoPoints(s.points),
+      ...(previous ? { previous: { from: previous.from, to: previous.to, points: previousOf.get(s.value)! } } : {}),
+    })),
+  };
+}

@@ -1,0 +1,459 @@
+// Breakdowns of GET /v1/metrics (docs/api.md#breakdowns) against a reference written here: generated events with
+// generated property values (absent, null, strings with `$` and non-ASCII text, numbers, booleans, objects), many
+// values per bucket so that the dimension rollups' K cap (3 here) evicts, generated limits. Σ series = points bucket by
+// bucket (count and sum, decimal-exact), series = reference, for the rollup source (a declared dimension) and the raw
+// source (an undeclared copy of the same property); the same after concurrent delivery in shuffled batches, after a
+// replay of the same events (duplicates change nothing), and after a rebuild (which also leaves the rows identical).
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { createTestEnv, type TestEnv, type TestTenant } from '../../test/harness';
+import { mskBatch, rawEvent } from '../../test/builders';
+import { createAggregateHandler } from '../aggregate/handler';
+import { rebuildRange } from '../maintenance/rebuild';
+import { bucketStart, INTERVAL_MS, type Interval } from '../../core/intervals';
+import { addDecimals } from '../../core/rollups';
+import { RELATIVE_ACCURACY } from '../../core/quantile-sketch';
+import type { RawEvent } from '../../core/raw-event';
+import type { Principal } from '../../core/api-keys';
+import { AppError } from '../../core/errors';
+import { parseMetricsQuery } from './metrics';
+import { readBreakdown } from './breakdown';
+import { putCatalogType, getCatalog } from './catalog';
+import { regroupDimensionsFrom5m } from '../../adapters/postgres/dimension-store';
+import type { Sql } from '../../adapters/postgres/client';
+
+const K = 3;
+let env: TestEnv;
+let tenant: TestTenant;
+let offset = 0;
+
+beforeAll(async () => {
+  env = await createTestEnv('breakdowns', { DIMENSION_MAX_VALUES: String(K), BREAKDOWN_MAX_RAW_ROWS: '5000' });
+  tenant = await env.createTenant();
+});
+afterAll(() => env?.cleanup());
+
+const HOUR = 3_600_000;
+const who = (scopes: Principal['scopes']): Principal => ({
+  tenantId: tenant.id,
+  keyId: 'test',
+  scopes,
+  projectId: null,
+  projectSlug: null,
+});
+
+async function deliver(events: RawEvent[]) {
+  const at = offset;
+  offset += events.length;
+  await createAggregateHandler(env.adapters)(mskBatch(env.config.kafka.topics.eventsRaw, events, 0, at));
+}
+
+async function breakdown(query: Record<string, string>) {
+  const q = parseMetricsQuery(new URLSearchParams(query), Date.now());
+  return readBreakdown(env.adapters, who(['read']), { ...q, breakdown: q.breakdown! });
+}
+
+/** docs/api.md#breakdowns: the series value of a property value, as the reference computes it. */
+function seriesValue(v: unknown): string {
+  if (v === undefined || v === null) return '$none';
+  if (typeof v === 'string') return v.startsWith('$') ? `$${v}` : v;
+  if (typeof v === 'object') {
+    // Postgres jsonb text of the one-key objects generated here.
+    const [[k, x]] = Object.entries(v as Record<string, number>) as [[string, number]];
+    return `{${JSON.stringify(k)}: ${x}}`;
+  }
+  return String(v); // integers and booleans: the same text as jsonb's
+}
+
+const md5 = (s: string) => createHash('md5').update(s, 'utf8').digest('hex');
+const byBytes = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+
+interface Part {
+  count: number;
+  sums: string[];
+}
+
+/**
+ * The reference: per bucket and value, count and sum; with `k`, each bucket keeps its k values of smallest md5 and
+ * moves the rest to $other; then the `limit` values of largest total (ties: byte order) are shown, the rest in $other.
+ */
+function reference(
+  events: { ts: number; v: unknown; amount?: number }[],
+  interval: Interval,
+  buckets: number[],
+  metric: 'count' | 'sum',
+  limit: number,
+  k: number | null,
+) {
+  const perBucket = new Map<number, Map<string, Part>>();
+  for (const e of events) {
+    const b = bucketStart(e.ts, interval);
+    const m = perBucket.get(b) ?? perBucket.set(b, new Map()).get(b)!;
+    const s = seriesValue(e.v);
+    const p = m.get(s) ?? m.set(s, { count: 0, sums: [] }).get(s)!;
+    p.count += 1;
+    if (e.amount !== undefined) p.sums.push(String(e.amount));
+  }
+  if (k !== null) {
+    for (const [b, m] of perBucket) {
+      const real = [...m.keys()].filter((s) => s !== '$none').sort((x, y) => byBytes(md5(x), md5(y)));
+      const capped = new Map<string, Part>();
+      for (const [s, p] of m) {
+        const to = s === '$none' || real.indexOf(s) < k ? s : '$other';
+        const q = capped.get(to) ?? capped.set(to, { count: 0, sums: [] }).get(to)!;
+        q.count += p.count;
+        q.sums.push(...p.sums);
+      }
+      perBucket.set(b, capped);
+    }
+  }
+  const value = (p: Part | undefined) =>
+    p ? (metric === 'count' ? p.count : Number(addDecimals(['0', ...p.sums]))) : 0;
+  const totals = new Map<string, Part>();
+  for (const m of perBucket.values())
+    for (const [s, p] of m) {
+      const t = totals.get(s) ?? totals.set(s, { count: 0, sums: [] }).get(s)!;
+      t.count += p.count;
+      t.sums.push(...p.sums);
+    }
+  const exactTotal = (p: Part) => (metric === 'count' ? String(p.count) : addDecimals(['0', ...p.sums]));
+  const ranked = [...totals]
+    .filter(([s]) => s !== '$none' && s !== '$other')
+    .sort(([a, x], [b, y]) => {
+      const d = Number(exactTotal(y)) - Number(exactTotal(x));
+      return d !== 0 ? d : byBytes(a, b);
+    })
+    .map(([s]) => s);
+  const top = ranked.slice(0, limit);
+  const group = (s: string) => (s === '$none' || top.includes(s) ? s : '$other');
+  const names = [...top, ...['$other', '$none'].filter((s) => [...totals.keys()].some((x) => group(x) === s))];
+  return names.map((name) => {
+    const pointOf = (b: number) => {
+      const parts = [...(perBucket.get(b) ?? new Map<string, Part>())]
+        .filter(([s]) => group(s) === name)
+        .map(([, p]) => p);
+      return parts.length === 0
+        ? 0
+        : value({ count: parts.reduce((a, p) => a + p.count, 0), sums: parts.flatMap((p) => p.sums) });
+    };
+    const points = buckets.map((b) => ({ t: new Date(b).toISOString(), value: pointOf(b) }));
+    const all = [...totals].filter(([s]) => group(s) === name).map(([, p]) => p);
+    const total = value({ count: all.reduce((a, p) => a + p.count, 0), sums: all.flatMap((p) => p.sums) });
+    return { value: name, total, points };
+  });
+}
+
+/** Σ series = points, bucket by bucket, in exact decimals. */
+function expectSeriesAddUp(answer: Awaited<ReturnType<typeof breakdown>>) {
+  answer.points.forEach((p, i) => {
+    const parts = answer.series.map((s) => String(s.points[i]!.value));
+    expect(Number(addDecimals(['0', ...parts]))).toBe(p.value);
+  });
+}
+
+const VALUES = ['DE', 'FR', 'US', 'JP', 'BR', 'IN', '$other', '$none', 'Ünïcødé', '日本', '🎉', 'a,b', 'x'.repeat(300)];
+const propertyValue = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom(...VALUES) },
+  // Any well-formed text but U+0000, which JSON allows and Postgres jsonb cannot hold (ingest refuses it).
+  { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 6 }).map((x) => x.replaceAll('\u0000', '')) },
+  { weight: 1, arbitrary: fc.integer({ min: -1000, max: 1000 }) },
+  { weight: 1, arbitrary: fc.boolean() },
+  { weight: 1, arbitrary: fc.integer({ min: 0, max: 3 }).map((a) => ({ a })) },
+  { weight: 1, arbitrary: fc.constant(null) },
+  { weight: 2, arbitrary: fc.constant(undefined) },
+);
+const generatedEvent = fc.record({
+  minute: fc.integer({ min: 0, max: 3 }),
+  second: fc.integer({ min: 0, max: 59 }),
+  v: propertyValue,
+  cents: fc.option(fc.integer({ min: -100_000, max: 10_000_000 }), { nil: undefined }),
+});
+
+let run = 0;
+
+it('Σ series = points and series = reference, rollup and raw, live, concurrent, replayed and rebuilt', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(generatedEvent, { minLength: 1, maxLength: 120 }),
+      fc.integer({ min: 1, max: 6 }),
+      async (generated, limit) => {
+        // Prepare: a fresh event type with `country` declared as a dimension; `copy` holds the same value, undeclared.
+        run += 1;
+        const eventType = `order_${run}`;
+        await putCatalogType(env.adapters, who(['admin']), eventType, { project: 'web', dimensions: ['country'] });
+        // The events below are all aggregated after the declaration: its buckets (in the past) are complete.
+        const hour = bucketStart(Date.now() - 3 * HOUR, '1h') - run * HOUR;
+        await env.adapters
+          .sql`update event_dimensions set complete_from = ${new Date(hour)} where tenant_id = ${tenant.id} and event_type = ${eventType}`;
+        const plain = generated.map((g) => ({
+          ts: hour + g.minute * 60_000 + g.second * 1000,
+          v: g.v,
+          amount: g.cents === undefined ? undefined : g.cents / 100,
+        }));
+        const events = plain.map((p) =>
+          rawEvent(tenant, {
+            eventType,
+            timestampMs: p.ts,
+            userId: null,
+            properties: {
+              ...(p.v === undefined ? {} : { country: p.v, copy: p.v }),
+              ...(p.amount === undefined ? {} : { amount: p.amount }),
+            },
+          }),
+        );
+        // Act: two concurrent deliveries of shuffled halves.
+        const shuffled = [...events].sort((a, b) => (a.eventId < b.eventId ? -1 : 1));
+        const half = Math.ceil(shuffled.length / 2);
+        await Promise.all([deliver(shuffled.slice(0, half)), deliver(shuffled.slice(half))]);
+
+        const from = new Date(hour).toISOString();
+        const to = new Date(hour + 4 * 60_000).toISOString();
+        const cases = [
+          { interval: '1m' as Interval, metric: 'count' as const },
+          { interval: '1m' as Interval, metric: 'sum' as const },
+          { interval: '1h' as Interval, metric: 'count' as const },
+        ];
+        const read = async () => {
+          const out: unknown[] = [];
+          for (const c of cases) {
+            const buckets = [];
+            for (let t = bucketStart(hour, c.interval); t < hour + 4 * 60_000; t += INTERVAL_MS[c.interval])
+              buckets.push(t);
+            const metric = c.metric === 'count' ? 'count' : 'sum:amount';
+            for (const [by, source, k] of [
+              ['country', 'rollup', K],
+              ['copy', 'raw', null],
+            ] as const) {
+              const answer = await breakdown({
+                event_type: eventType,
+                metric,
+                interval: c.interval,
+                from,
+                to,
+                breakdown: by,
+                limit: String(limit),
+              });
+              expect(answer.source).toBe(source);
+              expectSeriesAddUp(answer);
+              expect(answer.series).toEqual(reference(plain, c.interval, buckets, c.metric, limit, k));
+              out.push(answer);
+            }
+          }
+          return out;
+        };
+        // Amounts compared as numbers (numeric keeps the scale of how it was added up: 28056.00 = 28056).
+        const rows = () => env.adapters.sql`
+          select dimension, interval, bucket_start, value_key, metric, value, trim_scale(amount)::text as amount from dimension_rollups
+          where tenant_id = ${tenant.id} and event_type = ${eventType} order by 1, 2, 3, 4, 5`;
+
+        // Assert: live, then after a replay of everything (duplicates), then after a rebuild of the hour.
+        const live = await read();
+        const liveRows = await rows();
+        await deliver([...events].reverse());
+        expect(await read()).toEqual(live);
+        // 1h and 1d rows regrouped from the 5m rows (how a time-zone change re-buckets them) are the live rows.
+        await env.adapters.sql.begin(async (tx) => {
+          const day = bucketStart(hour, '1d');
+          await regroupDimensionsFrom5m(tx as unknown as Sql, {
+            tenantId: tenant.id,
+            interval: '1h',
+            spans: [{ startMs: hour, endMs: hour + HOUR }],
+          });
+          await regroupDimensionsFrom5m(tx as unknown as Sql, {
+            tenantId: tenant.id,
+            interval: '1d',
+            spans: [{ startMs: day, endMs: day + 24 * HOUR }],
+          });
+        });
+        expect(await rows()).toEqual(liveRows);
+        await rebuildRange(env.adapters, { fromMs: hour, toMs: hour + HOUR, tenantId: tenant.id });
+        expect(await read()).toEqual(live);
+        expect(await rows()).toEqual(liveRows);
+      },
+    ),
+    { numRuns: 5, endOnFailure: true },
+  );
+  // The runs exercised the K cap: some bucket had more than K values.
+  const [capped] = await env.adapters.sql<{ n: number }[]>`
+    select count(*)::int as n from dimension_rollups where tenant_id = ${tenant.id} and value_key = '$other'`;
+  expect(capped!.n).toBeGreaterThan(0);
+}, 300_000);
+
+it('percentile breakdowns are within the sketch accuracy of each series exact percentile', async () => {
+  const eventType = 'latency';
+  const hour = bucketStart(Date.now() - 2 * HOUR, '1h');
+  const values: Record<string, number[]> = { a: [], b: [], c: [] };
+  const events: RawEvent[] = [];
+  for (let i = 0; i < 900; i++) {
+    const tag = ['a', 'b', 'c'][i % 3]!;
+    const ms = Math.round(Math.exp(1 + ((i * 7919) % 1000) / 150) * 100) / 100;
+    values[tag]!.push(ms);
+    events.push(rawEvent(tenant, { eventType, timestampMs: hour + (i % 60) * 1000, properties: { tag, ms } }));
+  }
+  await deliver(events);
+  const answer = await breakdown({
+    event_type: eventType,
+    metric: 'p90:ms',
+    interval: '1h',
+    from: new Date(hour).toISOString(),
+    to: new Date(hour + HOUR).toISOString(),
+    breakdown: 'tag',
+  });
+  expect(answer.source).toBe('raw');
+  expect(answer.series.map((s) => s.value).sort()).toEqual(['a', 'b', 'c']);
+  for (const s of answer.series) {
+    const sorted = [...values[s.value]!].sort((x, y) => x - y);
+    const exact = sorted[Math.floor(0.9 * (sorted.length - 1))]!;
+    expect(Math.abs(s.points[0]!.value! - exact) / exact).toBeLessThanOrEqual(RELATIVE_ACCURACY);
+    expect(s.total).toBe(s.points[0]!.value);
+  }
+  // Ordered by total, descending.
+  const totals = answer.series.map((s) => s.total!);
+  expect([...totals].sort((x, y) => y - x)).toEqual(totals);
+  // The total points: the merge of every series' sketch, i.e. the percentile of all values.
+  const all = Object.values(values)
+    .flat()
+    .sort((x, y) => x - y);
+  const exactAll = all[Math.floor(0.9 * (all.length - 1))]!;
+  expect(Math.abs(answer.points[0]!.value! - exactAll) / exactAll).toBeLessThanOrEqual(RELATIVE_ACCURACY);
+});
+
+it('compare=previous gives each series the same values over the previous range; past the scan budget a clear 400', async () => {
+  const eventType = 'visit';
+  const hour = bucketStart(Date.now() - 5 * HOUR, '1h');
+  const events = [
+    ...['DE', 'DE', 'FR'].map((c, i) =>
+      rawEvent(tenant, { eventType, timestampMs: hour + HOUR + i * 1000, properties: { c } }),
+    ),
+    ...['FR', 'US', 'US'].map((c, i) =>
+      rawEvent(tenant, { eventType, timestampMs: hour + i * 1000, properties: { c } }),
+    ),
+  ];
+  await deliver(events);
+  const answer = await breakdown({
+    event_type: eventType,
+    interval: '1h',
+    from: new Date(hour + HOUR).toISOString(),
+    to: new Date(hour + 2 * HOUR).toISOString(),
+    breakdown: 'c',
+    limit: '1',
+    compare: 'previous',
+  });
+  expect(answer.series.map((s) => [s.value, s.total, s.previous?.points[0]?.value])).toEqual([
+    ['DE', 2, 0],
+    ['$other', 1, 3],
+  ]);
+  expect(answer.previous?.points[0]?.value).toBe(3);
+  // unique_users: each series its own estimate (exact this small); they need not add up to the total.
+  const users = await breakdown({
+    event_type: eventType,
+    metric: 'unique_users',
+    interval: '1h',
+    from: new Date(hour).toISOString(),
+    to: new Date(hour + 2 * HOUR).toISOString(),
+    breakdown: 'c',
+  });
+  expect(users.source).toBe('raw');
+  // Every builder event has user u1: one user in each series, one in the total.
+  expect(users.series.map((s) => [s.value, s.total, s.points.map((p) => p.value)])).toEqual([
+    ['DE', 1, [0, 1]],
+    ['FR', 1, [1, 1]],
+    ['US', 1, [1, 0]],
+  ]);
+  expect(users.points.map((p) => p.value)).toEqual([1, 1]);
+
+  // 5 001 events in range with BREAKDOWN_MAX_RAW_ROWS=5000.
+  const many = Array.from({ length: 5_001 }, (_, i) =>
+    rawEvent(tenant, { eventType: 'big', timestampMs: hour + (i % 3600) * 1000, properties: { c: String(i) } }),
+  );
+  await deliver(many);
+  const err = await breakdown({
+    event_type: 'big',
+    interval: '1h',
+    from: new Date(hour).toISOString(),
+    to: new Date(hour + HOUR).toISOString(),
+    breakdown: 'c',
+  }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(AppError);
+  expect(err).toMatchObject({ code: 'breakdown_too_large' });
+  expect((err as Error).message).toMatch(/shorter range.*dimensions/);
+});
+
+it('a declared dimension answers from raw events for buckets before its rollups are complete, never a mix', async () => {
+  const eventType = 'fresh_decl';
+  const hour = bucketStart(Date.now() - 2 * HOUR, '1h');
+  await deliver([rawEvent(tenant, { eventType, timestampMs: hour, properties: { plan: 'pro', amount: 1.25 } })]);
+  await putCatalogType(env.adapters, who(['admin']), eventType, { project: 'web', dimensions: ['plan'] });
+  await deliver([
+    rawEvent(tenant, { eventType, timestampMs: hour + 1000, properties: { plan: 'pro' } }),
+    rawEvent(tenant, { eventType, timestampMs: hour + 2000, properties: { plan: 'free', amount: 0.5 } }),
+    rawEvent(tenant, { eventType, timestampMs: hour + 3000, properties: { plan: 'pro', amount: 2 } }),
+  ]);
+  const q = {
+    event_type: eventType,
+    interval: '1h',
+    from: new Date(hour).toISOString(),
+    to: new Date(hour + HOUR).toISOString(),
+    breakdown: 'plan',
+  };
+  const t = new Date(hour).toISOString();
+  const before = await breakdown(q);
+  expect(before.source).toBe('raw');
+  expect(before.series).toEqual([
+    { value: 'pro', total: 3, points: [{ t, value: 3 }] },
+    { value: 'free', total: 1, points: [{ t, value: 1 }] },
+  ]);
+  const avgBefore = await breakdown({ ...q, metric: 'avg:amount' });
+  expect(avgBefore.series.map((s) => [s.value, s.total])).toEqual([
+    ['pro', 1.625],
+    ['free', 0.5],
+  ]);
+  expect(avgBefore.points[0]!.value).toBeCloseTo(3.75 / 3, 12);
+  // A rebuild backfills the day from raw events and moves complete_from back: then the rollups answer, the same.
+  // (Up to two days ahead, so the range reaches complete_from whatever the time of day.)
+  await rebuildRange(env.adapters, {
+    fromMs: bucketStart(hour, '1d'),
+    toMs: Date.now() + 2 * 24 * HOUR,
+    tenantId: tenant.id,
+  });
+  const after = await breakdown(q);
+  expect(after.source).toBe('rollup');
+  expect(after.series).toEqual(before.series);
+  const avgAfter = await breakdown({ ...q, metric: 'avg:amount' });
+  expect(avgAfter.source).toBe('rollup');
+  expect({ ...avgAfter, source: 'raw', data_as_of: null }).toEqual({ ...avgBefore, data_as_of: null });
+});
+
+describe('catalog dimensions', () => {
+  const put = (body: unknown) => putCatalogType(env.adapters, who(['admin']), 'dims', body);
+  it.each([
+    [{ project: 'web', dimensions: ['a', 'b', 'c', 'd', 'e', 'f'] }, /at most 5 dimensions/],
+    [{ project: 'web', dimensions: ['a', 'a'] }, /must not repeat/],
+    [{ project: 'web', dimensions: ['a.b'] }, /without a dot/],
+    [{ project: 'web', dimensions: [''] }, /top-level property names/],
+    [{ project: 'web', dimensions: 'country' }, /dimensions/],
+    [{ project: 'web', dimensions: [1] }, /dimensions/],
+    [{ project: 'web', dimensions: ['\u200bzero'] }, /printable/],
+  ])('refuses %j with a clear 400', async (body, message) => {
+    const err = await put(body).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AppError);
+    expect((err as AppError).kind).toBe('invalid');
+    expect((err as Error).message).toMatch(message);
+  });
+
+  it('declares, shows, replaces and removes dimensions', async () => {
+    const { entry } = await put({ project: 'web', dimensions: ['plan', 'country'] });
+    expect(entry).toMatchObject({ dimensions: ['country', 'plan'] });
+    const rollupsFrom = (entry as { dimension_rollups_from: Record<string, string> }).dimension_rollups_from;
+    expect(Date.parse(rollupsFrom.plan!)).toBeGreaterThan(Date.now() + env.config.limits.maxFutureSkewMs);
+    const view = await getCatalog(env.adapters, who(['read']), new URLSearchParams({ event_type: 'dims' }));
+    expect(view.projects[0]!.event_types[0]).toMatchObject({ dimensions: ['country', 'plan'] });
+    await put({ project: 'web', dimensions: ['plan'] });
+    const again = await put({ project: 'web', dimensions: ['plan'] });
+    expect((again.entry as { dimension_rollups_from: Record<string, string> }).dimension_rollups_from.plan).toBe(
+      rollupsFrom.plan,
+    );
+    expect((await put({ project: 'web' })).entry).toMatchObject({ dimensions: ['plan'] });
+    expect((await put({ project: 'web', dimensions: [] })).entry).toMatchObject({ dimensions: [] });
+  });
+});
