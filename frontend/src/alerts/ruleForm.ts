@@ -1,5 +1,5 @@
 // The alert rule form's state and its translation to and from the API body (threshold rules and ratios).
-import type { AlertOp, AlertRuleBody, AlertRuleChannelBody, AlertRuleView } from '../api/types';
+import type { AlertOp, AlertPreviewBody, AlertRuleBody, AlertRuleChannelBody, AlertRuleView } from '../api/types';
 import { formatFilterText, parseDuration, parseFilterText } from '../lib/duration';
 
 export interface RuleDraft {
@@ -110,4 +110,30 @@ export function draftProblem(draft: RuleDraft): string | null {
   if (parseDuration(draft.cooldown) === undefined && draft.cooldown.trim() !== '0s')
     return 'The cooldown must be a duration such as 0s or 15m.';
   return null;
+}
+
+/** The preview's ranges; "24 h" is exactly 86 400 000 ms. */
+export const PREVIEW_RANGES = ['15m', '1h', '6h', '24h'] as const;
+export type PreviewRange = (typeof PREVIEW_RANGES)[number];
+
+/**
+ * Body of POST /v1/alert-rules/preview for the last `rangeMs` before `nowMs`: the rule without its channels and
+ * enabled flag (a preview notifies no one), and without an empty name (the server names it "preview"; an empty one
+ * would be refused, and a rule is previewed before it is named). `to` is sent so the range is exactly `rangeMs`.
+ */
+export function previewBody(input: AlertRuleBody, rangeMs: number, nowMs: number): AlertPreviewBody {
+  const { channels: _channels, enabled: _enabled, name, ...rule } = input;
+  return {
+    rule: name.trim() === '' ? rule : { ...rule, name },
+    from: new Date(nowMs - rangeMs).toISOString(),
+    to: new Date(nowMs).toISOString(),
+  };
+}
+
+/** What the state pill says: a rule the engine has not evaluated yet has no state, not "ok". */
+export function stateLabel(rule: Pick<AlertRuleView, 'enabled' | 'status'>): { label: string; className: string } {
+  if (!rule.enabled) return { label: 'disabled', className: 'disabled' };
+  // Every stored state has a `since`; the API's placeholder for a rule without one has none.
+  if (rule.status.since === null) return { label: 'not evaluated yet', className: 'unevaluated' };
+  return { label: rule.status.state, className: rule.status.state };
 }

@@ -6,8 +6,8 @@ import { api } from '../api/resources';
 import type { Dashboard, Widget } from '../api/types';
 import { useSession } from '../auth/AuthProvider';
 import { EmptyState, ErrorState, LoadingState } from '../components/PanelStates';
-import { AdminButton, SelectField, Suggestions, TextField } from '../components/form';
-import { INTERVAL_OPTIONS, isInterval, RANGE_CHOICES, RANGE_OPTIONS } from '../lib/duration';
+import { AdminButton, Field, SelectField, Suggestions, TextField } from '../components/form';
+import { intervalOptionsFor, isInterval, RANGE_CHOICES, RANGE_OPTIONS } from '../lib/duration';
 import { hrefFor, navigate, useRoute } from '../lib/router';
 import { useIsAdmin } from '../shell/scope';
 import { WidgetEditor } from './WidgetEditor';
@@ -40,6 +40,7 @@ export function DashboardsScreen() {
       <ErrorState
         title="Could not load dashboards"
         error={dashboards.error}
+        autoRetry
         onRetry={() => void dashboards.refetch()}
       />
     );
@@ -73,13 +74,26 @@ export function DashboardsScreen() {
           emptyLabel="Each widget's own"
           onChange={(v) => setParam('range', v)}
         />
-        <SelectField
+        <Field
           label="Interval"
-          value={overrides.interval ?? ''}
-          options={INTERVAL_OPTIONS}
-          emptyLabel="Each widget's own"
-          onChange={(v) => setParam('interval', v)}
-        />
+          hint="An interval too fine for a widget’s range is replaced by a coarser one; the widget says so."
+        >
+          {(intervalId) => (
+            <select
+              id={intervalId}
+              className="input"
+              value={overrides.interval ?? ''}
+              onChange={(e) => setParam('interval', e.target.value)}
+            >
+              <option value="">Each widget's own</option>
+              {intervalOptionsFor(overrides.range).map((o) => (
+                <option key={o.value} value={o.value} disabled={o.refusal !== null} title={o.refusal ?? undefined}>
+                  {o.label}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
         <div className="toolbar__actions">
           {current !== undefined && editing !== current.id && (
             <AdminButton isAdmin={isAdmin} onClick={() => setEditing(current.id)}>

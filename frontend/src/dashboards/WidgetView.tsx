@@ -8,6 +8,7 @@ import { DataTable } from '../components/DataTable';
 import { EmptyState, ErrorState, LoadingState } from '../components/PanelStates';
 import { SendEventHint } from '../components/SendEventHint';
 import { LIVE_REFRESH_MS } from '../config';
+import { refetchEvery } from '../api/retry';
 import { durationLabel } from '../lib/duration';
 import { formatDateTime, formatNumber } from '../lib/format';
 import { hrefFor, navigate } from '../lib/router';
@@ -40,10 +41,17 @@ export function WidgetView({ widget, index, overrides }: WidgetViewProps) {
       className={`panel widget widget--w${width} widget--${widget.type}`}
       title={widget.title || query.eventType || 'Untitled'}
       header={
-        <span className="muted widget__meta">
-          {widget.type === 'events' ? 'recent events' : `${query.metric} · per ${query.interval}`} · last{' '}
-          {durationLabel(query.range)}
-        </span>
+        <>
+          <span className="muted widget__meta">
+            {widget.type === 'events' ? 'recent events' : `${query.metric} · per ${durationLabel(query.interval)}`} ·
+            last {durationLabel(query.range)}
+          </span>
+          {widget.type !== 'events' && query.intervalNote !== undefined && (
+            <span className="badge badge--warn" data-testid="interval-note" title={query.intervalNote}>
+              {query.intervalNote}
+            </span>
+          )}
+        </>
       }
     >
       {widget.type === 'events' ? (
@@ -62,7 +70,7 @@ function MetricBody({ widget, query, index }: { widget: Widget; query: ResolvedQ
   const { live } = useLive();
   const series = useQuery({
     ...metricsQueries.series(session, query),
-    refetchInterval: live ? LIVE_REFRESH_MS : false,
+    refetchInterval: refetchEvery(live ? LIVE_REFRESH_MS : false),
   });
 
   if (series.data === undefined) {
@@ -70,6 +78,7 @@ function MetricBody({ widget, query, index }: { widget: Widget; query: ResolvedQ
       <ErrorState
         title={`Could not load ${query.eventType}`}
         error={series.error}
+        autoRetry
         onRetry={() => void series.refetch()}
       />
     ) : (
@@ -178,11 +187,11 @@ function EventsBody({ query }: { query: ResolvedQuery }) {
   };
   const events = useInfiniteQuery({
     ...eventsQueries.list(session, { limit: 10, filters, range: query.range }),
-    refetchInterval: live ? LIVE_REFRESH_MS : false,
+    refetchInterval: refetchEvery(live ? LIVE_REFRESH_MS : false),
   });
   if (events.data === undefined) {
     return events.isError ? (
-      <ErrorState title="Could not load events" error={events.error} onRetry={() => void events.refetch()} />
+      <ErrorState title="Could not load events" error={events.error} autoRetry onRetry={() => void events.refetch()} />
     ) : (
       <LoadingState label="Loading events…" />
     );

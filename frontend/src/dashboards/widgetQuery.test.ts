@@ -1,4 +1,5 @@
 import type { MetricInterval, MetricSeries, Widget } from '../api/types';
+import { intervalOptionsFor, intervalRefusal } from '../lib/duration';
 import {
   cleanWidget,
   explorerHrefForBucket,
@@ -165,5 +166,27 @@ describe('editing widgets', () => {
     expect(widgetProblem({ type: 'number', title: '', query: { event_type: 'x', range: 'forever' } })).toMatch(
       /^Range must be/,
     );
+  });
+});
+
+describe('an interval that does not fit the range', () => {
+  it('is replaced by a coarser one, and the query says which was refused and why', () => {
+    const query = resolveWidgetQuery({ event_type: 'x', interval: '1m' }, { range: '7d', interval: '10s' });
+    expect(query.interval).toBe('1h');
+    expect(query.intervalNote).toBe('per 10 s refused (10 s data is kept 24 h, shorter than 7 d)');
+    const fine = resolveWidgetQuery({ event_type: 'x', interval: '1m' }, { range: '7d', interval: null });
+    expect(fine.interval).toBe('1h');
+    expect(fine.intervalNote).toBe('per 1 min refused (10,080 buckets over 7 d; at most 1,500)');
+    expect(resolveWidgetQuery({ event_type: 'x' }, { range: '1h', interval: '10s' }).intervalNote).toBeUndefined();
+  });
+
+  it('is offered disabled, with the reason, when a range override is set', () => {
+    expect(intervalOptionsFor(null).every((o) => o.refusal === null)).toBe(true);
+    const options = intervalOptionsFor('7d');
+    expect(options.filter((o) => o.refusal !== null).map((o) => o.value)).toEqual(['10s', '1m', '5m']);
+    expect(options.find((o) => o.value === '5m')!.label).toBe(
+      '5 min (too fine: 2,016 buckets over 7 d; at most 1,500)',
+    );
+    expect(intervalRefusal(3_600_000, '10s')).toBeNull();
   });
 });

@@ -1,7 +1,7 @@
 // What a widget asks the API for: its query with the dashboard's overrides, the interval that
 // fits the range, how a number is totalled, and the explorer link behind a chart bucket.
 import type { MetricInterval, MetricSeries, Widget, WidgetQuery } from '../api/types';
-import { fitInterval, INTERVAL_MS, isInterval, parseDuration } from '../lib/duration';
+import { durationLabel, fitInterval, INTERVAL_MS, intervalRefusal, isInterval, parseDuration } from '../lib/duration';
 import { hrefFor } from '../lib/router';
 import { DEFAULT_RANGE } from '../lib/timeRange';
 
@@ -18,15 +18,21 @@ export interface ResolvedQuery {
   range: string;
   project?: string;
   filter: Record<string, string>;
+  /** Set when the asked interval (the override or the widget's) was replaced by a coarser one: which, and why. */
+  intervalNote?: string;
 }
 
 export function resolveWidgetQuery(query: WidgetQuery, overrides: Overrides): ResolvedQuery {
   const range = overrides.range ?? (parseDuration(query.range) !== undefined ? query.range! : DEFAULT_RANGE);
   const wanted = overrides.interval ?? (isInterval(query.interval) ? query.interval : '1m');
+  const rangeMs = parseDuration(range) ?? 3_600_000;
+  const interval = fitInterval(rangeMs, wanted);
+  const refusal = interval === wanted ? null : intervalRefusal(rangeMs, wanted);
   return {
+    ...(refusal === null ? {} : { intervalNote: `per ${durationLabel(wanted)} refused (${refusal})` }),
     eventType: query.event_type ?? '',
     metric: query.metric && query.metric !== '' ? query.metric : 'count',
-    interval: fitInterval(parseDuration(range) ?? 3_600_000, wanted),
+    interval,
     range,
     project: query.project || undefined,
     filter: query.filter ?? {},

@@ -11,6 +11,7 @@ import { OnceNotice, ProjectSelectField, Select, SelectField, TextField } from '
 import { EmptyState, ErrorState, LoadingState, QueryView } from '../components/PanelStates';
 import { formatDateTime } from '../lib/format';
 import { READ_ONLY_HINT, useIsAdmin } from '../shell/scope';
+import { isCurrentKey } from './keys';
 
 export function SettingsScreen() {
   const isAdmin = useIsAdmin();
@@ -186,10 +187,21 @@ function ApiKeysSection({ isAdmin }: { isAdmin: boolean | undefined }) {
               <DataTable
                 flush
                 caption="API keys"
-                columns={['Prefix', 'Scopes', 'Project', 'Created', 'Last used', 'Status']}
+                columns={['Name', 'Prefix', 'Scopes', 'Project', 'Created', 'Last used', 'Status']}
               >
                 {list.map((k) => (
-                  <tr key={k.id}>
+                  <tr key={k.id} className={isCurrentKey(k, session.apiKey) ? 'current-key' : undefined}>
+                    <td>
+                      {k.name ?? <span className="muted">unnamed</span>}
+                      {isCurrentKey(k, session.apiKey) && (
+                        <>
+                          {' '}
+                          <span className="badge badge--admin" title="The key this browser tab is signed in with">
+                            current key
+                          </span>
+                        </>
+                      )}
+                    </td>
                     <td className="mono">{k.prefix}…</td>
                     <td>{k.scopes.join(', ')}</td>
                     <td>{k.project ?? <span className="muted">all</span>}</td>
@@ -198,6 +210,9 @@ function ApiKeysSection({ isAdmin }: { isAdmin: boolean | undefined }) {
                     <td>
                       {k.revoked_at ? (
                         <span className="muted">revoked {formatDateTime(k.revoked_at)}</span>
+                      ) : isCurrentKey(k, session.apiKey) ? (
+                        // Revoking it would sign this tab out mid-action; use another admin key for that.
+                        <span className="muted">active · in use here</span>
                       ) : (
                         <button
                           type="button"
