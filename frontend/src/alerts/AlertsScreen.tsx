@@ -367,6 +367,15 @@ function RuleEditor({ rule, onDone }: { rule: AlertRuleView | null; onDone: (sav
           value={draft.filterText}
           onChange={(filterText) => set({ filterText })}
         />
+        {!isRatio && (
+          <TextField
+            label="Alert per value of (optional)"
+            placeholder="plan or region"
+            hint="A property path: one state per value (per-segment alerts)."
+            value={draft.groupBy}
+            onChange={(groupBy) => set({ groupBy })}
+          />
+        )}
         <SelectField label="Condition" value={draft.op} options={ALERT_OPS} onChange={(op) => set({ op })} />
         <TextField
           label="Threshold"

@@ -116,3 +116,24 @@ describe('the state pill', () => {
     expect(stateLabel({ enabled: false, status }).label).toBe('disabled');
   });
 });
+
+describe('group_by (per-segment alerts)', () => {
+  it('is sent only when set, trimmed, and read back from a rule', () => {
+    expect(inputFromDraft({ ...EMPTY_DRAFT, eventType: 'x' })).not.toHaveProperty('group_by');
+    expect(inputFromDraft({ ...EMPTY_DRAFT, eventType: 'x', groupBy: ' plan ' }).group_by).toBe('plan');
+    const rule = {
+      id: 'r',
+      name: 'n',
+      metric: 'count',
+      event_type: 'x',
+      window: '5m',
+      for: '0s',
+      cooldown: '0s',
+      enabled: true,
+      channels: [],
+      group_by: 'region',
+      status: { state: 'ok', since: null, value: null },
+    } as unknown as AlertRuleView;
+    expect(draftFromRule(rule).groupBy).toBe('region');
+  });
+});

@@ -10,6 +10,8 @@ export interface RuleDraft {
   numerator: string;
   denominator: string;
   filterText: string;
+  /** Property path: one state per value of it (per-segment alerts), '' for one state for the rule. */
+  groupBy: string;
   op: AlertOp;
   threshold: string;
   window: string;
@@ -30,6 +32,7 @@ export const EMPTY_DRAFT: RuleDraft = {
   numerator: '',
   denominator: '',
   filterText: '',
+  groupBy: '',
   op: '>',
   threshold: '10',
   window: '5m',
@@ -49,6 +52,7 @@ export function draftFromRule(rule: AlertRuleView): RuleDraft {
     numerator: rule.numerator ?? '',
     denominator: rule.denominator ?? '',
     filterText: formatFilterText(rule.filter),
+    groupBy: (rule as { group_by?: string | null }).group_by ?? '',
     op: rule.condition?.op ?? '>',
     threshold: rule.condition ? String(rule.condition.threshold) : '',
     window: rule.window,
@@ -60,8 +64,14 @@ export function draftFromRule(rule: AlertRuleView): RuleDraft {
   };
 }
 
+/**
+ * A rule body with `group_by` (docs/api.md#alert-rules-and-alerts, per-segment alerts): typed here until the
+ * backend's schema has the field, then AlertRuleBody carries it.
+ */
+export type RuleBody = AlertRuleBody & { group_by?: string };
+
 /** The API body; webhooks are sent without secrets (the server keeps the existing one per URL, or generates one). */
-export function inputFromDraft(draft: RuleDraft): AlertRuleBody {
+export function inputFromDraft(draft: RuleDraft): RuleBody {
   const channels: AlertRuleChannelBody[] = draft.webhooks
     .split(/\s+/)
     .filter((url) => url !== '')
@@ -72,7 +82,7 @@ export function inputFromDraft(draft: RuleDraft): AlertRuleBody {
     .filter((s) => s !== '');
   if (to.length > 0) channels.push({ type: 'email', to });
   const filter = parseFilterText(draft.filterText);
-  const input: AlertRuleBody = {
+  const input: RuleBody = {
     name: draft.name.trim(),
     project: draft.project.trim() === '' ? null : draft.project.trim(),
     metric: draft.metric.trim() || 'count',
@@ -88,6 +98,8 @@ export function inputFromDraft(draft: RuleDraft): AlertRuleBody {
     input.denominator = draft.denominator.trim();
   } else input.event_type = draft.eventType.trim();
   if (Object.keys(filter).length > 0) input.filter = filter;
+  // Sent only when set: a rule without it is one rule, as before.
+  if (draft.groupBy.trim() !== '') input.group_by = draft.groupBy.trim();
   return input;
 }
 
@@ -121,7 +133,7 @@ export type PreviewRange = (typeof PREVIEW_RANGES)[number];
  * enabled flag (a preview notifies no one), and without an empty name (the server names it "preview"; an empty one
  * would be refused, and a rule is previewed before it is named). `to` is sent so the range is exactly `rangeMs`.
  */
-export function previewBody(input: AlertRuleBody, rangeMs: number, nowMs: number): AlertPreviewBody {
+export function previewBody(input: RuleBody, rangeMs: number, nowMs: number): AlertPreviewBody {
   const { channels: _channels, enabled: _enabled, name, ...rule } = input;
   return {
     rule: name.trim() === '' ? rule : { ...rule, name },

@@ -3,7 +3,6 @@ import type { ApiClient } from './client';
 import type { QueryParams } from './client';
 import { INTERVALS, isInterval } from '../lib/duration';
 import { expectArray, expectNumber, expectObject, expectString, optionalString, ShapeError } from './shape';
-import { buildUrl } from './client';
 import type { BreakdownSeries, MetricAnswer, MetricInterval, MetricName, MetricPoint, PreviousRange } from './types';
 
 export interface MetricSeriesParams {
@@ -90,11 +89,6 @@ export function metricQuery(params: MetricSeriesParams): Record<string, QueryPar
   };
   for (const [path, value] of Object.entries(params.filter ?? {})) if (path !== '') query[`prop.${path}`] = value;
   return query;
-}
-
-/** The URL of the series as CSV (GET /v1/metrics?…&format=csv, docs/api.md#csv). */
-export function metricCsvUrl(baseUrl: string, params: MetricSeriesParams): string {
-  return buildUrl(baseUrl, '/v1/metrics', { ...metricQuery(params), format: 'csv' });
 }
 
 export function fetchMetricSeries(

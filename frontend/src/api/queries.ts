@@ -40,6 +40,21 @@ export interface SeriesQuery {
   range: string;
   project?: string;
   filter?: Readonly<Record<string, string>>;
+  /** Absolute bounds (ISO) instead of `range`. */
+  from?: string;
+  to?: string;
+  compare?: boolean;
+  breakdown?: { path: string; limit?: number };
+}
+
+/** [from, to) of a series query: its absolute bounds, else its relative range ending at `nowMs`. */
+export function boundsOf(
+  query: Pick<SeriesQuery, 'range' | 'from' | 'to'>,
+  nowMs: number,
+): { from: string; to: string } {
+  return query.from !== undefined && query.to !== undefined
+    ? { from: query.from, to: query.to }
+    : resolveRange(query.range, nowMs);
 }
 
 export const metricsQueries = {
@@ -49,8 +64,7 @@ export const metricsQueries = {
       queryKey: [...metricsQueries.all(session), 'series', query] as const,
       // The key names the relative range; absolute bounds are resolved at fetch time, so
       // each live refetch slides the window without creating a cache entry per tick.
-      queryFn: ({ signal }) =>
-        fetchMetricSeries(session.client, { ...query, ...resolveRange(query.range, Date.now()) }, signal),
+      queryFn: ({ signal }) => fetchMetricSeries(session.client, { ...query, ...boundsOf(query, Date.now()) }, signal),
       // Switching range or interval keeps the old chart until the new one arrives.
       placeholderData: keepPreviousData,
     }),

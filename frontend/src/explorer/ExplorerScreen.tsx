@@ -1,6 +1,7 @@
 // The event explorer: filters (kept in the URL, so chart links land here filtered), cursor paging, full JSON per event.
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useId, useMemo, useState, type FormEvent } from 'react';
+import type { QueryParams } from '../api/client';
 import { catalogQueries, eventCountQueries, eventsQueries } from '../api/queries';
 import type { StoredEvent } from '../api/types';
 import { useSession } from '../auth/AuthProvider';
@@ -11,6 +12,8 @@ import { zoneLabel } from '../lib/timezone';
 import { useNow } from '../lib/useNow';
 import { useTimeZone } from '../shell/TimeZoneContext';
 import { totalLabel } from './columns';
+import { exportEvents } from '../api/events';
+import { joinPages, saveText } from '../lib/download';
 import { hrefFor, navigate, useRoute } from '../lib/router';
 import { EventTable } from './EventTable';
 import {
@@ -103,6 +106,7 @@ export function ExplorerScreen() {
                 ) : (
                   <span className="muted">No older events.</span>
                 )}
+                <ExportButtons filters={filters} />
                 <button
                   type="button"
                   className="button button--ghost"
@@ -116,6 +120,41 @@ export function ExplorerScreen() {
           )}
         </QueryView>
       </section>
+    </>
+  );
+}
+
+/** Every matching event (not only the loaded pages) as a file: GET /v1/events/export, paged. */
+function ExportButtons({ filters }: { filters: QueryParams }) {
+  const session = useSession();
+  const [state, setState] = useState<string | null>(null);
+  async function run(format: 'csv' | 'ndjson') {
+    setState(`Exporting ${format.toUpperCase()}…`);
+    try {
+      const result = await exportEvents(session.client, filters, format);
+      saveText(
+        joinPages(result.pages, format),
+        result.filename ?? `events.${format}`,
+        format === 'csv' ? 'text/csv' : 'application/x-ndjson',
+      );
+      setState(result.complete ? null : 'The export stopped at its page limit: narrow the range for the rest.');
+    } catch (error) {
+      setState(`Export failed: ${error instanceof Error ? error.message : 'unknown error'}`);
+    }
+  }
+  return (
+    <>
+      <button type="button" className="button button--ghost" onClick={() => void run('csv')}>
+        Export CSV
+      </button>
+      <button type="button" className="button button--ghost" onClick={() => void run('ndjson')}>
+        Export NDJSON
+      </button>
+      {state !== null && (
+        <span className="muted" role="status">
+          {state}
+        </span>
+      )}
     </>
   );
 }
