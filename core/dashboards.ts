@@ -5,6 +5,14 @@ import { parseDuration } from './intervals';
 export const WIDGET_TYPES = ['timeseries', 'number', 'table', 'events'] as const;
 export type WidgetType = (typeof WIDGET_TYPES)[number];
 
+/** How a timeseries widget draws its series (docs/api.md#dashboards). */
+export const CHART_KINDS = ['line', 'area', 'bar', 'stacked'] as const;
+export type ChartKind = (typeof CHART_KINDS)[number];
+/** Extra series a widget may add to its main one. */
+export const MAX_EXTRA_SERIES = 5;
+/** Most breakdown values a widget asks for (besides $other and $none). */
+export const MAX_BREAKDOWN_LIMIT = 20;
+
 export interface Widget {
   id: string;
   type: WidgetType;
@@ -16,7 +24,12 @@ export interface Widget {
     range?: string;
     project?: string;
     filter?: Record<string, string>;
+    series?: { event_type: string; metric?: string; label?: string }[];
+    breakdown?: { path: string; limit?: number };
+    compare?: 'previous';
   };
+  chart?: ChartKind;
+  unit?: string;
   /** 12-column grid: top-left cell (x: column 0-11, y: row) and size; x/y absent means "flow in order". */
   layout?: { x?: number; y?: number; w: number; h: number };
 }

@@ -88,3 +88,16 @@ export async function waitForText(locator: Locator, expected: string | RegExp, t
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** WCAG 2 contrast ratio of two CSS colours as computed styles give them ("rgb(…)" / "rgba(…)", opaque). */
+export function contrastRatio(foreground: string, background: string): number {
+  const luminance = (css: string) => {
+    const [r, g, b] = (css.match(/[\d.]+/g) ?? []).slice(0, 3).map((v) => {
+      const c = Number(v) / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+  };
+  const [light, dark] = [luminance(foreground), luminance(background)].sort((a, b) => b - a);
+  return (light! + 0.05) / (dark! + 0.05);
+}

@@ -2,20 +2,16 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { isApiError } from './api/client';
+import { refetchEvery, shouldRetry } from './api/retry';
 import { App } from './App';
 import { AuthProvider } from './auth/AuthProvider';
 import './styles.css';
 
-/** 4xx answers are final (bad key, bad query); retry only network trouble and 5xx. */
-function shouldRetry(failureCount: number, error: unknown): boolean {
-  if (isApiError(error) && error.status >= 400 && error.status < 500) return false;
-  return failureCount < 2;
-}
-
 const queryClient = new QueryClient({
   defaultOptions: {
-    queries: { retry: shouldRetry, staleTime: 2_000, refetchOnWindowFocus: true },
+    // 4xx answers are final (bad key, bad query); network trouble, 5xx and 429 are retried, then polled until they
+    // pass (api/retry.ts), so every panel recovers by itself after an outage.
+    queries: { retry: shouldRetry, refetchInterval: refetchEvery(false), staleTime: 2_000, refetchOnWindowFocus: true },
     mutations: { retry: false },
   },
 });

@@ -164,6 +164,8 @@ export async function getAlerts(deps: Adapters, principal: Principal, params: UR
   return { alerts, next_before: alerts.length === limit ? alerts[alerts.length - 1]!.id : null };
 }
 
+const PREVIEW_CLOCK_SLACK_MS = 60_000;
+
 const previewSchema = z.strictObject({
   rule: z.record(z.string(), z.unknown()),
   from: z.string(),
@@ -193,7 +195,9 @@ export async function previewAlertRule(deps: Adapters, principal: Principal, bod
     );
   const toMs = Math.min(askedToMs, nowMs);
   if (fromMs >= toMs) throw badRequest('invalid_body', 'from must be earlier than to.');
-  const oldest = nowMs - 24 * 3_600_000;
+  // A client's "last 24 h" (its clock, sent before this request arrived) starts a moment before our now − 24 h:
+  // tolerate that much rather than refuse an exact 24 h range.
+  const oldest = nowMs - 24 * 3_600_000 - PREVIEW_CLOCK_SLACK_MS;
   if (fromMs < oldest)
     throw badRequest(
       'invalid_body',

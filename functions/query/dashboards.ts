@@ -5,7 +5,10 @@ import type { Principal } from '../../core/api-keys';
 import { requireScope } from '../../core/api-keys';
 import { notFound } from '../../core/errors';
 import {
+  CHART_KINDS,
   fitsGrid,
+  MAX_BREAKDOWN_LIMIT,
+  MAX_EXTRA_SERIES,
   GRID,
   isWidgetRange,
   MAX_WIDGETS,
@@ -18,6 +21,13 @@ import type { Dashboard } from '../../adapters/postgres/dashboards-store';
 import { parseBody } from '../http/body-schema';
 import { isUuid } from '../../core/ids';
 
+const metricSchema = z
+  .string()
+  .regex(
+    /^(count|unique_users|(sum|avg|p50|p90|p95|p99):[^.\s]+(\.[^.\s]+){0,5})$/,
+    'metric must be count, unique_users, sum:<path>, avg:<path> or p50:/p90:/p95:/p99:<path>',
+  );
+
 const widgetSchema = z
   .strictObject({
     id: z.string().min(1).max(64).optional(),
@@ -25,13 +35,7 @@ const widgetSchema = z
     title: z.string().trim().min(1).max(200),
     query: z.strictObject({
       event_type: z.string().min(1).max(200).optional(),
-      metric: z
-        .string()
-        .regex(
-          /^(count|unique_users|(sum|avg|p50|p90|p95|p99):[^.\s]+(\.[^.\s]+){0,5})$/,
-          'metric must be count, unique_users, sum:<path>, avg:<path> or p50:/p90:/p95:/p99:<path>',
-        )
-        .optional(),
+      metric: metricSchema.optional(),
       interval: z.enum(['10s', '1m', '5m', '1h', '1d']).optional(),
       range: z
         .string()
@@ -42,7 +46,30 @@ const widgetSchema = z
         .record(z.string().min(1).max(200), z.string().max(500))
         .refine((f) => Object.keys(f).length <= 10, 'at most 10 filter properties')
         .optional(),
+      // More lines on the same chart: other event types and/or metrics, same interval, range, project and filter.
+      series: z
+        .array(
+          z.strictObject({
+            event_type: z.string().min(1).max(200),
+            metric: metricSchema.optional(),
+            label: z.string().trim().min(1).max(100).optional(),
+          }),
+        )
+        .max(MAX_EXTRA_SERIES, `at most ${MAX_EXTRA_SERIES} extra series`)
+        .optional(),
+      // One series per value of a property (GET /v1/metrics breakdown=<path>&limit=N), drawn stacked.
+      breakdown: z
+        .strictObject({
+          path: z.string().min(1).max(200),
+          limit: z.number().int().min(1).max(MAX_BREAKDOWN_LIMIT).optional(),
+        })
+        .optional(),
+      // Also the range before, as a dashed line (GET /v1/metrics compare=previous).
+      compare: z.enum(['previous']).optional(),
     }),
+    // How a timeseries widget draws its series; the values' unit for its legend ("ms", "EUR").
+    chart: z.enum(CHART_KINDS).optional(),
+    unit: z.string().trim().min(1).max(20).optional(),
     // A 12-column grid: x is the column (0-11) and y the row (0 at the top) of the widget's top-left cell;
     // without x/y the UI flows widgets in order.
     layout: z

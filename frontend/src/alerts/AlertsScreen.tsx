@@ -21,13 +21,24 @@ import {
 } from '../components/form';
 import { EmptyState, ErrorState, LoadingState, QueryView } from '../components/PanelStates';
 import { LIVE_REFRESH_MS } from '../config';
+import { refetchEvery } from '../api/retry';
 import { durationLabel, parseDuration } from '../lib/duration';
 import { formatDateTime, formatNumber } from '../lib/format';
 import { useDebounced } from '../lib/useDebounced';
 import { useLive } from '../shell/LiveContext';
 import { useIsAdmin } from '../shell/scope';
 import { PreviewChart } from './PreviewChart';
-import { draftFromRule, draftProblem, EMPTY_DRAFT, inputFromDraft, type RuleDraft } from './ruleForm';
+import {
+  draftFromRule,
+  draftProblem,
+  EMPTY_DRAFT,
+  inputFromDraft,
+  PREVIEW_RANGES,
+  previewBody,
+  stateLabel,
+  type PreviewRange,
+  type RuleDraft,
+} from './ruleForm';
 
 type Editing = { mode: 'new' } | { mode: 'edit'; rule: AlertRuleView } | null;
 
@@ -35,7 +46,10 @@ export function AlertsScreen() {
   const session = useSession();
   const { live } = useLive();
   const isAdmin = useIsAdmin();
-  const rules = useQuery({ ...alertQueries.rules(session), refetchInterval: live ? LIVE_REFRESH_MS : false });
+  const rules = useQuery({
+    ...alertQueries.rules(session),
+    refetchInterval: refetchEvery(live ? LIVE_REFRESH_MS : false),
+  });
   const [editing, setEditing] = useState<Editing>(null);
   const [historyOf, setHistoryOf] = useState<string | null>(null);
   const [secrets, setSecrets] = useState<{ url: string; secret: string }[]>([]);
@@ -149,14 +163,18 @@ function RuleCard({
     onSuccess: invalidate,
   });
   const remove = useMutation({ mutationFn: () => api.deleteAlertRule(session.client, rule.id), onSuccess: invalidate });
-  const state = rule.enabled ? rule.status.state : 'disabled';
+  const state = stateLabel(rule);
   return (
     <Card
       title={rule.name}
       header={
         <>
-          <span className={`state state--${state}`} data-testid="rule-state">
-            {state}
+          <span
+            className={`state state--${state.className}`}
+            data-testid="rule-state"
+            title={state.className === 'unevaluated' ? 'The alert engine has not evaluated this rule yet' : undefined}
+          >
+            {state.label}
           </span>
           {rule.status.since && <span className="muted">since {formatDateTime(rule.status.since)}</span>}
           {rule.status.value !== null && <span className="muted">value {formatNumber(rule.status.value)}</span>}
@@ -213,7 +231,7 @@ function HistorySection({ ruleId, title }: { ruleId: string | null; title: strin
   const { live } = useLive();
   const history = useQuery({
     ...alertQueries.history(session, ruleId),
-    refetchInterval: live ? LIVE_REFRESH_MS : false,
+    refetchInterval: refetchEvery(live ? LIVE_REFRESH_MS : false),
   });
   const headingId = useId();
   return (
@@ -274,30 +292,21 @@ function HistorySection({ ruleId, title }: { ruleId: string | null; title: strin
   );
 }
 
-const PREVIEW_RANGES = ['15m', '1h', '6h', '24h'] as const;
-
 function RuleEditor({ rule, onDone }: { rule: AlertRuleView | null; onDone: (saved: AlertRuleView | null) => void }) {
   const session = useSession();
   const queryClient = useQueryClient();
   const eventTypes = useQuery(catalogQueries.eventTypes(session));
   const [draft, setDraft] = useState<RuleDraft>(() => (rule ? draftFromRule(rule) : { ...EMPTY_DRAFT, eventType: '' }));
-  const [previewRange, setPreviewRange] = useState<(typeof PREVIEW_RANGES)[number]>('1h');
+  const [previewRange, setPreviewRange] = useState<PreviewRange>('1h');
   const id = useId();
   const set = (patch: Partial<RuleDraft>) => setDraft({ ...draft, ...patch });
   const problem = draftProblem(draft);
-  const settled = useDebounced(problem === null ? inputFromDraft(draft) : null, 500);
+  const settled = useDebounced(problem === null ? inputFromDraft({ ...draft, name: '' }) : null, 500);
 
   const preview = useQuery({
     queryKey: ['alert-preview', session.keyFingerprint, settled, previewRange] as const,
-    queryFn: ({ signal }) => {
-      const rangeMs = parseDuration(previewRange)!;
-      const { channels: _c, enabled: _e, ...ruleBody } = settled!;
-      return api.previewAlertRule(
-        session.client,
-        { rule: ruleBody, from: new Date(Date.now() - rangeMs).toISOString() },
-        signal,
-      );
-    },
+    queryFn: ({ signal }) =>
+      api.previewAlertRule(session.client, previewBody(settled!, parseDuration(previewRange)!, Date.now()), signal),
     enabled: settled !== null,
     placeholderData: (previous) => previous,
   });
@@ -358,6 +367,15 @@ function RuleEditor({ rule, onDone }: { rule: AlertRuleView | null; onDone: (sav
           value={draft.filterText}
           onChange={(filterText) => set({ filterText })}
         />
+        {!isRatio && (
+          <TextField
+            label="Alert per value of (optional)"
+            placeholder="plan or region"
+            hint="A property path: one state per value (per-segment alerts)."
+            value={draft.groupBy}
+            onChange={(groupBy) => set({ groupBy })}
+          />
+        )}
         <SelectField label="Condition" value={draft.op} options={ALERT_OPS} onChange={(op) => set({ op })} />
         <TextField
           label="Threshold"

@@ -1,5 +1,6 @@
 import type { AlertRuleView } from '../api/types';
-import { draftFromRule, draftProblem, EMPTY_DRAFT, inputFromDraft } from './ruleForm';
+import { parseDuration } from '../lib/duration';
+import { previewBody, stateLabel, draftFromRule, draftProblem, EMPTY_DRAFT, inputFromDraft } from './ruleForm';
 
 describe('alert rule form', () => {
   it('turns the form into the API body of docs/api.md', () => {
@@ -83,5 +84,56 @@ describe('alert rule form', () => {
     expect(draftProblem({ ...EMPTY_DRAFT, eventType: 'x', threshold: 'ten' })).toBe('The threshold must be a number.');
     expect(draftProblem({ ...EMPTY_DRAFT, eventType: 'x', window: '15s' })).toMatch(/steps of 10s/);
     expect(draftProblem({ ...EMPTY_DRAFT, eventType: 'x' })).toBeNull();
+  });
+});
+
+describe('the preview body', () => {
+  const input = inputFromDraft({ ...EMPTY_DRAFT, eventType: 'signup', webhooks: 'https://h.example.com' });
+
+  it('leaves out an empty name (a rule is previewed before it has one), channels and enabled', () => {
+    const body = previewBody(input, 3_600_000, Date.parse('2026-11-27T11:00:00Z'));
+    expect(body.rule).not.toHaveProperty('name');
+    expect(body.rule).not.toHaveProperty('channels');
+    expect(body.rule).not.toHaveProperty('enabled');
+    expect(body.rule).toMatchObject({ event_type: 'signup', window: '5m' });
+    expect(previewBody({ ...input, name: 'Signups' }, 3_600_000, 0).rule.name).toBe('Signups');
+  });
+
+  it('spans exactly the chosen range: 24 h is 86 400 000 ms', () => {
+    const now = Date.parse('2026-11-27T11:00:00.123Z');
+    const body = previewBody(input, parseDuration('24h')!, now);
+    expect(Date.parse(body.to!) - Date.parse(body.from)).toBe(86_400_000);
+    expect(body.to).toBe('2026-11-27T11:00:00.123Z');
+  });
+});
+
+describe('the state pill', () => {
+  it('says a rule the engine has not evaluated yet is not evaluated, not ok', () => {
+    const status = { state: 'ok', since: null, value: null };
+    expect(stateLabel({ enabled: true, status })).toEqual({ label: 'not evaluated yet', className: 'unevaluated' });
+    expect(stateLabel({ enabled: true, status: { ...status, since: '2026-11-27T11:00:00Z' } }).label).toBe('ok');
+    expect(stateLabel({ enabled: true, status: { state: 'firing', since: 'x', value: 3 } }).className).toBe('firing');
+    expect(stateLabel({ enabled: false, status }).label).toBe('disabled');
+  });
+});
+
+describe('group_by (per-segment alerts)', () => {
+  it('is sent only when set, trimmed, and read back from a rule', () => {
+    expect(inputFromDraft({ ...EMPTY_DRAFT, eventType: 'x' })).not.toHaveProperty('group_by');
+    expect(inputFromDraft({ ...EMPTY_DRAFT, eventType: 'x', groupBy: ' plan ' }).group_by).toBe('plan');
+    const rule = {
+      id: 'r',
+      name: 'n',
+      metric: 'count',
+      event_type: 'x',
+      window: '5m',
+      for: '0s',
+      cooldown: '0s',
+      enabled: true,
+      channels: [],
+      group_by: 'region',
+      status: { state: 'ok', since: null, value: null },
+    } as unknown as AlertRuleView;
+    expect(draftFromRule(rule).groupBy).toBe('region');
   });
 });

@@ -1,5 +1,5 @@
 // The alert rule form's state and its translation to and from the API body (threshold rules and ratios).
-import type { AlertOp, AlertRuleBody, AlertRuleChannelBody, AlertRuleView } from '../api/types';
+import type { AlertOp, AlertPreviewBody, AlertRuleBody, AlertRuleChannelBody, AlertRuleView } from '../api/types';
 import { formatFilterText, parseDuration, parseFilterText } from '../lib/duration';
 
 export interface RuleDraft {
@@ -10,6 +10,8 @@ export interface RuleDraft {
   numerator: string;
   denominator: string;
   filterText: string;
+  /** Property path: one state per value of it (per-segment alerts), '' for one state for the rule. */
+  groupBy: string;
   op: AlertOp;
   threshold: string;
   window: string;
@@ -30,6 +32,7 @@ export const EMPTY_DRAFT: RuleDraft = {
   numerator: '',
   denominator: '',
   filterText: '',
+  groupBy: '',
   op: '>',
   threshold: '10',
   window: '5m',
@@ -49,6 +52,7 @@ export function draftFromRule(rule: AlertRuleView): RuleDraft {
     numerator: rule.numerator ?? '',
     denominator: rule.denominator ?? '',
     filterText: formatFilterText(rule.filter),
+    groupBy: (rule as { group_by?: string | null }).group_by ?? '',
     op: rule.condition?.op ?? '>',
     threshold: rule.condition ? String(rule.condition.threshold) : '',
     window: rule.window,
@@ -60,8 +64,14 @@ export function draftFromRule(rule: AlertRuleView): RuleDraft {
   };
 }
 
+/**
+ * A rule body with `group_by` (docs/api.md#alert-rules-and-alerts, per-segment alerts): typed here until the
+ * backend's schema has the field, then AlertRuleBody carries it.
+ */
+export type RuleBody = AlertRuleBody & { group_by?: string };
+
 /** The API body; webhooks are sent without secrets (the server keeps the existing one per URL, or generates one). */
-export function inputFromDraft(draft: RuleDraft): AlertRuleBody {
+export function inputFromDraft(draft: RuleDraft): RuleBody {
   const channels: AlertRuleChannelBody[] = draft.webhooks
     .split(/\s+/)
     .filter((url) => url !== '')
@@ -72,7 +82,7 @@ export function inputFromDraft(draft: RuleDraft): AlertRuleBody {
     .filter((s) => s !== '');
   if (to.length > 0) channels.push({ type: 'email', to });
   const filter = parseFilterText(draft.filterText);
-  const input: AlertRuleBody = {
+  const input: RuleBody = {
     name: draft.name.trim(),
     project: draft.project.trim() === '' ? null : draft.project.trim(),
     metric: draft.metric.trim() || 'count',
@@ -88,6 +98,8 @@ export function inputFromDraft(draft: RuleDraft): AlertRuleBody {
     input.denominator = draft.denominator.trim();
   } else input.event_type = draft.eventType.trim();
   if (Object.keys(filter).length > 0) input.filter = filter;
+  // Sent only when set: a rule without it is one rule, as before.
+  if (draft.groupBy.trim() !== '') input.group_by = draft.groupBy.trim();
   return input;
 }
 
@@ -110,4 +122,30 @@ export function draftProblem(draft: RuleDraft): string | null {
   if (parseDuration(draft.cooldown) === undefined && draft.cooldown.trim() !== '0s')
     return 'The cooldown must be a duration such as 0s or 15m.';
   return null;
+}
+
+/** The preview's ranges; "24 h" is exactly 86 400 000 ms. */
+export const PREVIEW_RANGES = ['15m', '1h', '6h', '24h'] as const;
+export type PreviewRange = (typeof PREVIEW_RANGES)[number];
+
+/**
+ * Body of POST /v1/alert-rules/preview for the last `rangeMs` before `nowMs`: the rule without its channels and
+ * enabled flag (a preview notifies no one), and without an empty name (the server names it "preview"; an empty one
+ * would be refused, and a rule is previewed before it is named). `to` is sent so the range is exactly `rangeMs`.
+ */
+export function previewBody(input: RuleBody, rangeMs: number, nowMs: number): AlertPreviewBody {
+  const { channels: _channels, enabled: _enabled, name, ...rule } = input;
+  return {
+    rule: name.trim() === '' ? rule : { ...rule, name },
+    from: new Date(nowMs - rangeMs).toISOString(),
+    to: new Date(nowMs).toISOString(),
+  };
+}
+
+/** What the state pill says: a rule the engine has not evaluated yet has no state, not "ok". */
+export function stateLabel(rule: Pick<AlertRuleView, 'enabled' | 'status'>): { label: string; className: string } {
+  if (!rule.enabled) return { label: 'disabled', className: 'disabled' };
+  // Every stored state has a `since`; the API's placeholder for a rule without one has none.
+  if (rule.status.since === null) return { label: 'not evaluated yet', className: 'unevaluated' };
+  return { label: rule.status.state, className: rule.status.state };
 }

@@ -141,3 +141,64 @@ describe('readErrorEnvelope', () => {
     expect(readErrorEnvelope(null)).toBeNull();
   });
 });
+
+describe('getText', () => {
+  it('returns the text with its file name and next cursor, and errors as ApiErrors', async () => {
+    const { client, calls } = clientAnswering(
+      new Response('t,value\n2026-11-27T10:00:00.000Z,3\n', {
+        status: 200,
+        headers: {
+          'Content-Type': 'text/csv; charset=utf-8',
+          'Content-Disposition': 'attachment; filename="signup-count.csv"',
+          'X-Next-Cursor': 'abc',
+        },
+      }),
+    );
+    const answer = await client.getText('/v1/metrics', { query: { event_type: 'signup', format: 'csv' } });
+    expect(answer).toEqual({
+      text: 't,value\n2026-11-27T10:00:00.000Z,3\n',
+      contentType: 'text/csv; charset=utf-8',
+      filename: 'signup-count.csv',
+      nextCursor: 'abc',
+    });
+    expect(calls[0]!.url).toBe('/v1/metrics?event_type=signup&format=csv');
+    expect((calls[0]!.init!.headers as Record<string, string>).Authorization).toBe('Bearer cs_read_123');
+
+    const failing = clientAnswering(
+      jsonResponse(400, { error: { code: 'invalid_parameter', message: 'format must be csv' }, request_id: 'r1' }),
+    );
+    await expect(failing.client.getText('/v1/metrics', {})).rejects.toMatchObject({
+      status: 400,
+      code: 'invalid_parameter',
+    });
+  });
+
+  it('reads breakdown answers, the previous range and the timezone', () => {
+    const answer = parseMetricSeries({
+      event_type: 'signup',
+      metric: 'count',
+      interval: '1m',
+      data_as_of: null,
+      timezone: 'Europe/Berlin',
+      breakdown: 'plan',
+      source: 'rollup',
+      series: [
+        { value: 'pro', total: 3, points: [{ t: '2026-11-27T10:00:00.000Z', value: 3 }] },
+        {
+          value: '$other',
+          total: 1,
+          points: [{ t: '2026-11-27T10:00:00.000Z', value: 1 }],
+          previous: { from: 'a', to: 'b', points: [{ t: '2026-11-27T09:59:00.000Z', value: 0 }] },
+        },
+      ],
+    });
+    expect(answer).toMatchObject({ timezone: 'Europe/Berlin', breakdown: 'plan', source: 'rollup', points: [] });
+    expect(answer.series!.map((s) => [s.value, s.total, s.previous?.points.length ?? null])).toEqual([
+      ['pro', 3, null],
+      ['$other', 1, 1],
+    ]);
+    expect(() =>
+      parseMetricSeries({ event_type: 'x', metric: 'count', interval: '1m', points: [], series: [{}] }),
+    ).toThrow();
+  });
+});

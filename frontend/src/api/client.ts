@@ -46,8 +46,20 @@ export interface SendOptions<T> {
 
 export type WriteMethod = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+/** A non-JSON answer (CSV, NDJSON) and the headers a download needs. */
+export interface TextAnswer {
+  text: string;
+  contentType: string;
+  /** From Content-Disposition's filename, if any. */
+  filename: string | null;
+  /** X-Next-Cursor: more pages follow (paged exports). */
+  nextCursor: string | null;
+}
+
 export interface ApiClient {
   get<T>(path: string, options: GetOptions<T>): Promise<T>;
+  /** A GET whose answer is text (CSV, NDJSON); errors are ApiErrors like any other request's. */
+  getText(path: string, options: { query?: QueryParams; signal?: AbortSignal }): Promise<TextAnswer>;
   /** A write (POST/PUT/PATCH/DELETE) with an optional JSON body. */
   send<T>(method: WriteMethod, path: string, options: SendOptions<T>): Promise<T>;
 }
@@ -92,6 +104,20 @@ export function readErrorEnvelope(body: unknown): ErrorEnvelope | null {
   };
 }
 
+/** `attachment; filename="signup-count.csv"` → signup-count.csv (quotes and path parts removed). */
+export function filenameOf(disposition: string | null): string | null {
+  const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition ?? '');
+  if (!match) return null;
+  let name = match[1]!;
+  try {
+    name = decodeURIComponent(name);
+  } catch {
+    // not percent-encoded: keep as is
+  }
+  name = name.split(/[\\/]/).pop()!.trim();
+  return name === '' ? null : name;
+}
+
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   if (text === '') return { ok: false };
   try {
@@ -108,9 +134,13 @@ export function createApiClient({ baseUrl, apiKey, fetchImpl }: ApiClientConfig)
     method: 'GET' | WriteMethod,
     path: string,
     { query, signal, parse, body: requestBody }: SendOptions<T>,
+    textAnswer?: { value: TextAnswer | null },
   ): Promise<T> {
     const url = buildUrl(baseUrl, path, query);
-    const headers: Record<string, string> = { Authorization: `Bearer ${apiKey}`, Accept: 'application/json' };
+    const headers: Record<string, string> = {
+      Authorization: `Bearer ${apiKey}`,
+      Accept: textAnswer ? 'text/csv, application/x-ndjson, */*' : 'application/json',
+    };
     if (requestBody !== undefined) headers['Content-Type'] = 'application/json';
     let response: Response;
     try {
@@ -135,7 +165,17 @@ export function createApiClient({ baseUrl, apiKey, fetchImpl }: ApiClientConfig)
     }
 
     const headerRequestId = response.headers.get('X-Request-Id');
-    const body = parseJson(await response.text());
+    const raw = await response.text();
+    if (response.ok && textAnswer !== undefined) {
+      textAnswer.value = {
+        text: raw,
+        contentType: response.headers.get('Content-Type') ?? '',
+        filename: filenameOf(response.headers.get('Content-Disposition')),
+        nextCursor: response.headers.get('X-Next-Cursor') || null,
+      };
+      return undefined as T;
+    }
+    const body = parseJson(raw);
 
     if (!response.ok) {
       const envelope = body.ok ? readErrorEnvelope(body.value) : null;
@@ -182,6 +222,11 @@ export function createApiClient({ baseUrl, apiKey, fetchImpl }: ApiClientConfig)
 
   return {
     get: (path, options) => request('GET', path, options),
+    getText: async (path, { query, signal }) => {
+      const holder: { value: TextAnswer | null } = { value: null };
+      await request<undefined>('GET', path, { query, signal, parse: () => undefined }, holder);
+      return holder.value!;
+    },
     send: (method, path, options) => request(method, path, options),
   };
 }

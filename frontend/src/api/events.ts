@@ -48,3 +48,32 @@ export function fetchEventsPage(
     parse: parseEventsPage,
   });
 }
+
+/** Most pages one export asks for (each as large as the server makes it); beyond, the file says it stopped. */
+export const MAX_EXPORT_PAGES = 200;
+
+/**
+ * Every event matching the filters as one CSV or NDJSON text: GET /v1/events/export, following X-Next-Cursor
+ * (sent back as `cursor`) until there is none (docs/api.md#event-explorer).
+ */
+export async function exportEvents(
+  client: ApiClient,
+  filters: QueryParams,
+  format: 'csv' | 'ndjson',
+  signal?: AbortSignal,
+): Promise<{ pages: string[]; filename: string | null; complete: boolean }> {
+  const pages: string[] = [];
+  let cursor: string | null = null;
+  let filename: string | null = null;
+  for (let i = 0; i < MAX_EXPORT_PAGES; i += 1) {
+    const answer = await client.getText('/v1/events/export', {
+      query: { ...filters, format, cursor: cursor ?? undefined },
+      signal,
+    });
+    pages.push(answer.text);
+    filename ??= answer.filename;
+    cursor = answer.nextCursor;
+    if (cursor === null) return { pages, filename, complete: true };
+  }
+  return { pages, filename, complete: false };
+}

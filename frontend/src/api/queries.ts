@@ -40,6 +40,21 @@ export interface SeriesQuery {
   range: string;
   project?: string;
   filter?: Readonly<Record<string, string>>;
+  /** Absolute bounds (ISO) instead of `range`. */
+  from?: string;
+  to?: string;
+  compare?: boolean;
+  breakdown?: { path: string; limit?: number };
+}
+
+/** [from, to) of a series query: its absolute bounds, else its relative range ending at `nowMs`. */
+export function boundsOf(
+  query: Pick<SeriesQuery, 'range' | 'from' | 'to'>,
+  nowMs: number,
+): { from: string; to: string } {
+  return query.from !== undefined && query.to !== undefined
+    ? { from: query.from, to: query.to }
+    : resolveRange(query.range, nowMs);
 }
 
 export const metricsQueries = {
@@ -49,8 +64,7 @@ export const metricsQueries = {
       queryKey: [...metricsQueries.all(session), 'series', query] as const,
       // The key names the relative range; absolute bounds are resolved at fetch time, so
       // each live refetch slides the window without creating a cache entry per tick.
-      queryFn: ({ signal }) =>
-        fetchMetricSeries(session.client, { ...query, ...resolveRange(query.range, Date.now()) }, signal),
+      queryFn: ({ signal }) => fetchMetricSeries(session.client, { ...query, ...boundsOf(query, Date.now()) }, signal),
       // Switching range or interval keeps the old chart until the new one arrives.
       placeholderData: keepPreviousData,
     }),
@@ -77,11 +91,47 @@ export const eventsQueries = {
     }),
 };
 
+/** Counting stops here ("more than 5 000 events"): GET /v1/events has no total, so the count pages through. */
+export const EVENT_COUNT_CAP = 5_000;
+
+export const eventCountQueries = {
+  /** How many events match the filters (up to EVENT_COUNT_CAP), by paging GET /v1/events 1 000 at a time. */
+  count: (session: Session, filters: QueryParams) =>
+    queryOptions({
+      queryKey: [...eventsQueries.all(session), 'count', { filters }] as const,
+      queryFn: async ({ signal }) => {
+        let count = 0;
+        let cursor: string | null = null;
+        // A page may be short (the scan stopped early) and still have a cursor; the request cap bounds the work.
+        for (let requests = 0; requests < 20; requests += 1) {
+          const page = await fetchEventsPage(session.client, { limit: 1_000, cursor, filters }, signal);
+          count += page.events.length;
+          cursor = page.next_cursor;
+          if (cursor === null) return { count, capped: false };
+          if (count >= EVENT_COUNT_CAP) break;
+        }
+        return { count, capped: true };
+      },
+      staleTime: 10_000,
+    }),
+};
+
 export const statusQueries = {
   status: (session: Session) =>
     queryOptions({
       queryKey: ['status', session.keyFingerprint] as const,
       queryFn: ({ signal }) => api.status(session.client, signal),
+    }),
+};
+
+export const tenantQueries = {
+  /** The tenant's settings (its time zone). 404 until the server has the endpoint: the shell falls back to UTC. */
+  tenant: (session: Session) =>
+    queryOptions({
+      queryKey: ['tenant', session.keyFingerprint] as const,
+      queryFn: ({ signal }) => api.tenant(session.client, signal),
+      staleTime: 60_000,
+      retry: false,
     }),
 };
 

@@ -19,6 +19,7 @@ import type {
   PreviewResult,
   Project,
   StatusBody,
+  TenantBody,
   UpdateProjectInput,
   Violation,
   Widget,
@@ -66,6 +67,18 @@ const asIs =
 
 export const api = {
   status: (c: ApiClient, signal?: AbortSignal) => c.get('/v1/status', { signal, parse: asIs<StatusBody>('status') }),
+
+  tenant: (c: ApiClient, signal?: AbortSignal) =>
+    c.get('/v1/tenant', {
+      signal,
+      parse: (b) =>
+        ({
+          ...expectObject(b, 'tenant'),
+          timezone: expectString(expectObject(b, 'tenant').timezone, 'timezone'),
+        }) as TenantBody,
+    }),
+  updateTenant: (c: ApiClient, body: TenantBody) =>
+    c.send('PATCH', '/v1/tenant', { body, parse: asIs<TenantBody>('tenant') }),
 
   dashboards: (c: ApiClient, signal?: AbortSignal) => c.get('/v1/dashboards', { signal, parse: parseDashboards }),
   createDashboard: (c: ApiClient, body: DashboardInput) =>

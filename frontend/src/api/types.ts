@@ -40,6 +40,27 @@ export type MetricPoint = ItemOf<MetricSeries['points']>;
 export type MetricName = MetricSeries['metric'];
 export type MetricInterval = Interval;
 
+/** The points of the range before, with `compare=previous` (docs/api.md#comparison). */
+export type PreviousRange = NonNullable<MetricSeries['previous']>;
+
+/**
+ * `GET /v1/metrics?…&breakdown=<path>&limit=N`: one series per value of the property, `$other` and `$none`
+ * included, and the `timezone` every answer carries. Written here, not derived: the server side is being built in
+ * parallel; derive these from readMetric's return type once it has them.
+ */
+export interface BreakdownSeries {
+  value: string;
+  total: number | null;
+  points: MetricPoint[];
+  previous?: PreviousRange;
+}
+export interface MetricAnswer extends MetricSeries {
+  timezone?: string;
+  breakdown?: string;
+  source?: 'rollup' | 'raw';
+  series?: BreakdownSeries[];
+}
+
 /** `GET /v1/status` */
 export type StatusBody = BodyOf<typeof readStatus>;
 
@@ -109,6 +130,18 @@ export type AlertHistoryEntry = ItemOf<BodyOf<typeof getAlerts>['alerts']>;
 export type Delivery = ItemOf<AlertHistoryEntry['deliveries']>;
 /** `POST /v1/alert-rules/preview` */
 export type PreviewResult = BodyOf<typeof previewAlertRule>;
+
+// ---------- tenant ----------
+
+/**
+ * `GET /v1/tenant` and the body of `PATCH /v1/tenant` (docs/api.md#tenant). Written here, not derived: the handler
+ * is being added in parallel; derive it from its return type (as above) once it exists. Only the field the
+ * dashboard reads is declared.
+ */
+export interface TenantBody {
+  /** IANA zone, e.g. "Europe/Berlin": hour/day buckets and every time on screen are in it. */
+  timezone: string;
+}
 
 // ---------- value lists of the types above (for selects) ----------
 

@@ -1,6 +1,7 @@
 // The loading, error and empty states every panel uses.
 import type { ReactNode } from 'react';
 import { isApiError } from '../api/client';
+import { AUTO_RETRY_MS, isRetryable } from '../api/retry';
 
 export function LoadingState({ label }: { label: string }) {
   return (
@@ -33,8 +34,23 @@ export function describeDetail(detail: unknown): string {
   return JSON.stringify(detail);
 }
 
-export function ErrorState({ title, error, onRetry }: { title: string; error: unknown; onRetry?: () => void }) {
+/**
+ * An error with its envelope. Retry is offered only for retryable errors (network, 5xx, 429: api/retry.ts); a 400
+ * would fail the same way again. `autoRetry`: the query polls by itself (the default refetchInterval), so say so.
+ */
+export function ErrorState({
+  title,
+  error,
+  onRetry,
+  autoRetry = false,
+}: {
+  title: string;
+  error: unknown;
+  onRetry?: () => void;
+  autoRetry?: boolean;
+}) {
   const message = error instanceof Error ? error.message : 'Unknown error.';
+  const retryable = isRetryable(error);
   return (
     <div className="panel-state panel-state--error" role="alert">
       <p className="panel-state__title">{title}</p>
@@ -58,7 +74,10 @@ export function ErrorState({ title, error, onRetry }: { title: string; error: un
           )}
         </p>
       )}
-      {onRetry && (
+      {retryable && autoRetry && (
+        <p className="panel-state__meta">Trying again automatically every {AUTO_RETRY_MS / 1000} s…</p>
+      )}
+      {onRetry && retryable && (
         <button type="button" className="button" onClick={onRetry}>
           Retry
         </button>
@@ -105,7 +124,7 @@ export function QueryView<T>({
 }) {
   if (query.isPending) return <LoadingState label={loading} />;
   if (query.data === undefined)
-    return <ErrorState title={errorTitle} error={query.error} onRetry={() => void query.refetch()} />;
+    return <ErrorState title={errorTitle} error={query.error} autoRetry onRetry={() => void query.refetch()} />;
   if (empty !== undefined && isEmpty(query.data)) return <>{empty}</>;
   return <>{children(query.data)}</>;
 }

@@ -135,6 +135,13 @@ const METRIC_EXAMPLES = [
   'p99:amount',
 ];
 
+/**
+ * How our percentiles are computed (docs/api.md#metrics): the lower quantile, the value at rank ⌊q·(n−1)⌋ of the
+ * sorted values, never an interpolation, so a percentile is always a value that occurred.
+ */
+export const PERCENTILE_HELP =
+  'pNN:<path> is the lower quantile: the value at rank ⌊q·(n−1)⌋ of the sorted values (no interpolation), so p95 of {10, 200} is 10.';
+
 /** A metric name, offering every kind while typing; `extra` adds kinds only some forms take (an alert's ratio). */
 export function MetricField({
   value,
@@ -148,7 +155,14 @@ export function MetricField({
   const listId = useId();
   return (
     <>
-      <TextField label="Metric" list={listId} value={value} onChange={onChange} />
+      <TextField
+        label="Metric"
+        list={listId}
+        value={value}
+        onChange={onChange}
+        hint={/^p(50|90|95|99):/.test(value) ? PERCENTILE_HELP : undefined}
+        title={PERCENTILE_HELP}
+      />
       <Suggestions id={listId} values={[...METRIC_EXAMPLES, ...extra]} />
     </>
   );

@@ -6,13 +6,14 @@ import { api } from '../api/resources';
 import type { Dashboard, Widget } from '../api/types';
 import { useSession } from '../auth/AuthProvider';
 import { EmptyState, ErrorState, LoadingState } from '../components/PanelStates';
-import { AdminButton, SelectField, Suggestions, TextField } from '../components/form';
-import { INTERVAL_OPTIONS, isInterval, RANGE_CHOICES, RANGE_OPTIONS } from '../lib/duration';
+import { AdminButton, Field, SelectField, Suggestions, TextField } from '../components/form';
+import { intervalOptionsFor, isInterval, RANGE_CHOICES, RANGE_OPTIONS } from '../lib/duration';
 import { hrefFor, navigate, useRoute } from '../lib/router';
 import { useIsAdmin } from '../shell/scope';
 import { WidgetEditor } from './WidgetEditor';
 import { WidgetView } from './WidgetView';
-import { cleanWidget, moveWidget, widgetProblem, type Overrides } from './widgetQuery';
+import { absoluteFromParams, cleanWidget, moveWidget, widgetProblem, type Overrides } from './widgetQuery';
+import { TimeRangePicker } from './TimeRangePicker';
 
 const NEW_WIDGET: Widget = {
   type: 'timeseries',
@@ -31,6 +32,8 @@ export function DashboardsScreen() {
   const overrides: Overrides = {
     range: rangeParam !== null && (RANGE_CHOICES as readonly string[]).includes(rangeParam) ? rangeParam : null,
     interval: isInterval(intervalParam) ? intervalParam : null,
+    absolute: absoluteFromParams(route.params),
+    compare: route.params.get('compare') === 'previous',
   };
   const [editing, setEditing] = useState<string | null>(null);
 
@@ -40,6 +43,7 @@ export function DashboardsScreen() {
       <ErrorState
         title="Could not load dashboards"
         error={dashboards.error}
+        autoRetry
         onRetry={() => void dashboards.refetch()}
       />
     );
@@ -47,12 +51,17 @@ export function DashboardsScreen() {
   const wanted = route.params.get('id');
   const current = list.find((d) => d.id === wanted) ?? list.find((d) => d.is_default) ?? list[0];
 
-  function setParam(name: string, value: string | null) {
+  function setParams(values: Record<string, string | null>) {
     const params = new URLSearchParams(route.params);
-    if (value === null || value === '') params.delete(name);
-    else params.set(name, value);
+    for (const [name, value] of Object.entries(values)) {
+      if (value === null || value === '') params.delete(name);
+      else params.set(name, value);
+    }
     navigate(hrefFor('dashboards', params));
   }
+  const setParam = (name: string, value: string | null) => setParams({ [name]: value });
+  // A zoom or an absolute range replaces the relative one (and the other way round).
+  const zoom = (from: string, to: string) => setParams({ from, to, range: null });
 
   return (
     <>
@@ -66,20 +75,41 @@ export function DashboardsScreen() {
           options={list.map((d) => ({ value: d.id, label: `${d.name}${d.is_default ? ' (default)' : ''}` }))}
           onChange={(id) => (setEditing(null), setParam('id', id))}
         />
-        <SelectField
-          label="Time range"
-          value={overrides.range ?? ''}
-          options={RANGE_OPTIONS}
-          emptyLabel="Each widget's own"
-          onChange={(v) => setParam('range', v)}
+        <TimeRangePicker
+          range={overrides.range}
+          absolute={overrides.absolute ?? null}
+          rangeOptions={RANGE_OPTIONS}
+          onRange={(range) => setParams({ range, from: null, to: null })}
+          onAbsolute={zoom}
         />
-        <SelectField
+        <label className="checkbox">
+          <input
+            type="checkbox"
+            checked={overrides.compare === true}
+            onChange={(e) => setParam('compare', e.target.checked ? 'previous' : null)}
+          />{' '}
+          Compare to previous
+        </label>
+        <Field
           label="Interval"
-          value={overrides.interval ?? ''}
-          options={INTERVAL_OPTIONS}
-          emptyLabel="Each widget's own"
-          onChange={(v) => setParam('interval', v)}
-        />
+          hint="An interval too fine for a widget’s range is replaced by a coarser one; the widget says so."
+        >
+          {(intervalId) => (
+            <select
+              id={intervalId}
+              className="input"
+              value={overrides.interval ?? ''}
+              onChange={(e) => setParam('interval', e.target.value)}
+            >
+              <option value="">Each widget's own</option>
+              {intervalOptionsFor(overrides.range).map((o) => (
+                <option key={o.value} value={o.value} disabled={o.refusal !== null} title={o.refusal ?? undefined}>
+                  {o.label}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
         <div className="toolbar__actions">
           {current !== undefined && editing !== current.id && (
             <AdminButton isAdmin={isAdmin} onClick={() => setEditing(current.id)}>
@@ -103,7 +133,7 @@ export function DashboardsScreen() {
       ) : (
         <div className="widget-grid">
           {current.widgets.map((widget, index) => (
-            <WidgetView key={widget.id ?? index} widget={widget} index={index} overrides={overrides} />
+            <WidgetView key={widget.id ?? index} widget={widget} index={index} overrides={overrides} onZoom={zoom} />
           ))}
         </div>
       )}

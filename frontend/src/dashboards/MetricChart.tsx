@@ -1,7 +1,7 @@
 // Time series of one metric (recharts area chart); clicking a bucket opens the events behind it.
 import { Area, AreaChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { MetricSeries } from '../api/types';
-import { formatDateTime, formatNumber, formatShortClock } from '../lib/format';
+import { formatDateTime, formatNumber, formatShortClock, formatShortDate } from '../lib/format';
 
 /** Distinct, colour-blind-friendly enough hues for up to 8 series (Okabe–Ito based). */
 const SERIES_COLORS = ['#2f6fde', '#e69f00', '#009e73', '#cc79a7', '#d55e00', '#56b4e9', '#8a6d00', '#6b6bd6'] as const;
@@ -20,7 +20,7 @@ interface MetricChartProps {
 }
 
 function tickFormatter(interval: string) {
-  return (value: string) => (interval === '1d' ? value.slice(5, 10) : formatShortClock(value));
+  return (value: string) => (interval === '1d' ? formatShortDate(value) : formatShortClock(value));
 }
 
 export function MetricChart({ series, color, onBucketClick, tall = false }: MetricChartProps) {

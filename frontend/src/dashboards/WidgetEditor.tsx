@@ -1,7 +1,10 @@
 // The form of one widget while a dashboard is edited: type, title, query, width, order.
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import type { Widget, WidgetType } from '../api/types';
-import { MetricField, SelectField, TextField } from '../components/form';
+import { MetricField, SelectField, TextAreaField, TextField } from '../components/form';
+import { cleanWidget, formatSeriesText, parseSeriesText } from './widgetQuery';
+import { useDebounced } from '../lib/useDebounced';
+import { WidgetView } from './WidgetView';
 import {
   durationLabel,
   formatFilterText,
@@ -17,6 +20,20 @@ const TYPES: { value: WidgetType; label: string }[] = [
   { value: 'table', label: 'Table of buckets' },
   { value: 'events', label: 'Recent events' },
 ];
+const CHART_OPTIONS: { value: NonNullable<Widget['chart']>; label: string }[] = [
+  { value: 'area', label: 'Area' },
+  { value: 'line', label: 'Line' },
+  { value: 'bar', label: 'Bars' },
+  { value: 'stacked', label: 'Stacked areas' },
+];
+
+/** The layout with a new width, keeping x/y; x moves left when x + w would pass the 12th column. */
+function withWidth(layout: Widget['layout'], w: number): NonNullable<Widget['layout']> {
+  const next = { ...layout, w, h: layout?.h ?? 3 };
+  if (next.x !== undefined && next.x + w > 12) next.x = 12 - w;
+  return next;
+}
+
 const WIDTHS = [3, 4, 6, 8, 12].map((w) => ({ value: String(w), label: w === 12 ? 'Full' : `${w}/12` }));
 
 interface WidgetEditorProps {
@@ -29,8 +46,15 @@ interface WidgetEditorProps {
   onRemove: () => void;
 }
 
+const NO_OVERRIDES = { range: null, interval: null } as const;
+
 export function WidgetEditor({ widget, index, count, problem, onChange, onMove, onRemove }: WidgetEditorProps) {
+  // Typing should not fire a query per keystroke: the preview follows the widget half a second behind.
+  // Compared as text, so an equal widget is the same value (no render loop through the debounce).
+  const previewText = useDebounced(JSON.stringify(cleanWidget(widget)), 500);
+  const previewWidget = useMemo(() => JSON.parse(previewText) as Widget, [previewText]);
   const [filterText, setFilterText] = useState(() => formatFilterText(widget.query.filter));
+  const [seriesText, setSeriesText] = useState(() => formatSeriesText(widget.query.series));
   const q = widget.query;
   const setQuery = (patch: Partial<Widget['query']>) => onChange({ ...widget, query: { ...q, ...patch } });
   const label = `Widget ${index + 1}`;
@@ -96,11 +120,58 @@ export function WidgetEditor({ widget, index, count, problem, onChange, onMove, 
             setQuery({ filter: Object.keys(filter).length > 0 ? filter : undefined });
           }}
         />
+        {widget.type === 'timeseries' && (
+          <>
+            <SelectField
+              label="Chart"
+              value={widget.chart ?? 'area'}
+              options={CHART_OPTIONS}
+              onChange={(chart) => onChange({ ...widget, chart })}
+            />
+            <TextAreaField
+              label="More series (one per line)"
+              hint="event_type | metric | label, e.g. checkout | p95:latency | checkout p95"
+              rows={2}
+              value={seriesText}
+              onChange={(v) => {
+                setSeriesText(v);
+                const series = parseSeriesText(v);
+                setQuery({ series: series.length > 0 ? series : undefined });
+              }}
+            />
+            <TextField
+              label="Break down by property"
+              placeholder="plan"
+              value={q.breakdown?.path ?? ''}
+              onChange={(v) =>
+                setQuery({ breakdown: v.trim() === '' ? undefined : { path: v, limit: q.breakdown?.limit } })
+              }
+            />
+            <label className="checkbox">
+              <input
+                type="checkbox"
+                checked={q.compare === 'previous'}
+                onChange={(e) => setQuery({ compare: e.target.checked ? 'previous' : undefined })}
+              />{' '}
+              Compare to previous range
+            </label>
+          </>
+        )}
+        {widget.type !== 'events' && (
+          <TextField
+            label="Unit (optional)"
+            placeholder="ms, EUR"
+            maxLength={20}
+            value={widget.unit ?? ''}
+            onChange={(unit) => onChange({ ...widget, unit: unit === '' ? undefined : unit })}
+          />
+        )}
         <SelectField
           label="Width"
           value={String(widget.layout?.w ?? 6)}
           options={WIDTHS}
-          onChange={(w) => onChange({ ...widget, layout: { w: Number(w), h: widget.layout?.h ?? 3 } })}
+          // x/y (the widget's place on the grid) stay; a width that would reach past the last column moves it left.
+          onChange={(w) => onChange({ ...widget, layout: withWidth(widget.layout, Number(w)) })}
         />
       </div>
       <div className="widget-editor__actions">
@@ -127,6 +198,12 @@ export function WidgetEditor({ widget, index, count, problem, onChange, onMove, 
         </button>
         {problem !== null && <span className="form-error">{problem}</span>}
       </div>
+      {/* The widget as it will look, live while editing (the same renderer as the dashboard; debounced queries). */}
+      {problem === null && (
+        <div className="widget-editor__preview" aria-label={`Preview of ${label}`} role="region">
+          <WidgetView widget={previewWidget} index={index} overrides={NO_OVERRIDES} />
+        </div>
+      )}
     </fieldset>
   );
 }

@@ -1,6 +1,8 @@
 // One dashboard widget rendered from its config: timeseries, number, table or recent events.
-import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { eventsQueries, metricsQueries } from '../api/queries';
+import { useInfiniteQuery, useQueries, useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { metricQuery } from '../api/metrics';
+import { boundsOf, eventsQueries, metricsQueries } from '../api/queries';
 import type { MetricSeries, Widget } from '../api/types';
 import { useSession } from '../auth/AuthProvider';
 import { Card } from '../components/Card';
@@ -8,12 +10,16 @@ import { DataTable } from '../components/DataTable';
 import { EmptyState, ErrorState, LoadingState } from '../components/PanelStates';
 import { SendEventHint } from '../components/SendEventHint';
 import { LIVE_REFRESH_MS } from '../config';
+import { refetchEvery } from '../api/retry';
 import { durationLabel } from '../lib/duration';
 import { formatDateTime, formatNumber } from '../lib/format';
 import { hrefFor, navigate } from '../lib/router';
 import { resolveRange } from '../lib/timeRange';
 import { useLive } from '../shell/LiveContext';
-import { MetricChart, seriesColor } from './MetricChart';
+import { widgetChartSeries } from './chartData';
+import { SeriesChart } from './SeriesChart';
+import { saveText } from '../lib/download';
+import { ApiError } from '../api/client';
 import {
   explorerHrefForBucket,
   explorerHrefForSeries,
@@ -27,9 +33,11 @@ interface WidgetViewProps {
   widget: Widget;
   index: number;
   overrides: Overrides;
+  /** Drag-to-zoom on a chart: the dashboard switches to that absolute range. */
+  onZoom?: (from: string, to: string) => void;
 }
 
-export function WidgetView({ widget, index, overrides }: WidgetViewProps) {
+export function WidgetView({ widget, index, overrides, onZoom }: WidgetViewProps) {
   const query = resolveWidgetQuery(widget.query, overrides);
   const width = Math.min(
     12,
@@ -40,10 +48,19 @@ export function WidgetView({ widget, index, overrides }: WidgetViewProps) {
       className={`panel widget widget--w${width} widget--${widget.type}`}
       title={widget.title || query.eventType || 'Untitled'}
       header={
-        <span className="muted widget__meta">
-          {widget.type === 'events' ? 'recent events' : `${query.metric} · per ${query.interval}`} · last{' '}
-          {durationLabel(query.range)}
-        </span>
+        <>
+          <span className="muted widget__meta">
+            {widget.type === 'events' ? 'recent events' : `${query.metric} · per ${durationLabel(query.interval)}`} ·{' '}
+            {query.from !== undefined && query.to !== undefined
+              ? `${formatDateTime(query.from)} – ${formatDateTime(query.to)}`
+              : `last ${durationLabel(query.range)}`}
+          </span>
+          {widget.type !== 'events' && query.intervalNote !== undefined && (
+            <span className="badge badge--warn" data-testid="interval-note" title={query.intervalNote}>
+              {query.intervalNote}
+            </span>
+          )}
+        </>
       }
     >
       {widget.type === 'events' ? (
@@ -51,25 +68,52 @@ export function WidgetView({ widget, index, overrides }: WidgetViewProps) {
       ) : query.eventType === '' ? (
         <EmptyState title="No event type configured" />
       ) : (
-        <MetricBody widget={widget} query={query} index={index} />
+        <MetricBody widget={widget} query={query} index={index} onZoom={onZoom} />
       )}
     </Card>
   );
 }
 
-function MetricBody({ widget, query, index }: { widget: Widget; query: ResolvedQuery; index: number }) {
+function MetricBody({
+  widget,
+  query,
+  index,
+  onZoom,
+}: {
+  widget: Widget;
+  query: ResolvedQuery;
+  index: number;
+  onZoom?: (from: string, to: string) => void;
+}) {
   const session = useSession();
   const { live } = useLive();
+  // An absolute range does not move: no live refresh (a failed query still retries by itself).
+  const liveMs = live && query.from === undefined ? LIVE_REFRESH_MS : false;
   const series = useQuery({
     ...metricsQueries.series(session, query),
-    refetchInterval: live ? LIVE_REFRESH_MS : false,
+    refetchInterval: refetchEvery(liveMs),
   });
+  const extraSpecs = widget.type === 'timeseries' ? (widget.query.series ?? []) : [];
+  const extras = useQueries({
+    queries: extraSpecs.map((spec) => ({
+      ...metricsQueries.series(session, {
+        ...query,
+        eventType: spec.event_type,
+        metric: spec.metric ?? 'count',
+        compare: undefined,
+        breakdown: undefined,
+      }),
+      refetchInterval: refetchEvery(liveMs),
+    })),
+  });
+  const [exporting, setExporting] = useState<string | null>(null);
 
   if (series.data === undefined) {
     return series.isError ? (
       <ErrorState
         title={`Could not load ${query.eventType}`}
         error={series.error}
+        autoRetry
         onRetry={() => void series.refetch()}
       />
     ) : (
@@ -113,14 +157,59 @@ function MetricBody({ widget, query, index }: { widget: Widget; query: ResolvedQ
     );
   }
 
+  const chartSeries = widgetChartSeries(
+    {
+      label: query.metric === 'count' ? query.eventType : `${query.eventType} ${query.metric}`,
+      answer: data,
+    },
+    extraSpecs.map((spec, i) => ({
+      label: spec.label ?? `${spec.event_type}${spec.metric && spec.metric !== 'count' ? ` ${spec.metric}` : ''}`,
+      answer: extras[i]?.data,
+    })),
+  );
+  const kind = data.series !== undefined ? 'stacked' : (widget.chart ?? 'area');
+
+  async function exportCsv() {
+    setExporting('Exporting…');
+    try {
+      const answer = await session.client.getText('/v1/metrics', {
+        query: { ...metricQuery({ ...query, ...boundsOf(query, Date.now()) }), format: 'csv' },
+      });
+      saveText(answer.text, answer.filename ?? `${query.eventType}-${query.metric}.csv`, 'text/csv');
+      setExporting(null);
+    } catch (error) {
+      setExporting(error instanceof ApiError ? `Export failed: ${error.message}` : 'Export failed.');
+    }
+  }
+
   return (
     <>
       {refreshFailed}
-      <MetricChart
-        series={data}
-        color={seriesColor(index)}
+      <SeriesChart
+        series={chartSeries}
+        interval={data.interval}
+        kind={kind}
+        unit={widget.unit}
+        nowMs={series.dataUpdatedAt}
+        colorOffset={index}
         onBucketClick={(t) => navigate(explorerHrefForBucket(query, t, data.interval))}
+        onZoom={onZoom}
       />
+      {data.series !== undefined && data.source !== undefined && (
+        <p className="panel__note muted">
+          Breakdown by {data.breakdown}, read from {data.source === 'raw' ? 'raw events' : 'rollups'}.
+        </p>
+      )}
+      <div className="widget__actions">
+        <button type="button" className="button button--ghost button--small" onClick={() => void exportCsv()}>
+          Download CSV
+        </button>
+        {exporting !== null && (
+          <span className="muted" role="status">
+            {exporting}
+          </span>
+        )}
+      </div>
       <p className="panel__note muted">
         {data.points.every((p) => !p.value)
           ? `No ${query.eventType} events in this range. `
@@ -178,11 +267,11 @@ function EventsBody({ query }: { query: ResolvedQuery }) {
   };
   const events = useInfiniteQuery({
     ...eventsQueries.list(session, { limit: 10, filters, range: query.range }),
-    refetchInterval: live ? LIVE_REFRESH_MS : false,
+    refetchInterval: refetchEvery(live ? LIVE_REFRESH_MS : false),
   });
   if (events.data === undefined) {
     return events.isError ? (
-      <ErrorState title="Could not load events" error={events.error} onRetry={() => void events.refetch()} />
+      <ErrorState title="Could not load events" error={events.error} autoRetry onRetry={() => void events.refetch()} />
     ) : (
       <LoadingState label="Loading events…" />
     );

@@ -1,4 +1,5 @@
 import type { MetricInterval, MetricSeries, Widget } from '../api/types';
+import { intervalOptionsFor, intervalRefusal } from '../lib/duration';
 import {
   cleanWidget,
   explorerHrefForBucket,
@@ -6,6 +7,9 @@ import {
   moveWidget,
   numberValue,
   resolveWidgetQuery,
+  absoluteFromParams,
+  formatSeriesText,
+  parseSeriesText,
   widgetProblem,
 } from './widgetQuery';
 
@@ -165,5 +169,110 @@ describe('editing widgets', () => {
     expect(widgetProblem({ type: 'number', title: '', query: { event_type: 'x', range: 'forever' } })).toMatch(
       /^Range must be/,
     );
+  });
+});
+
+describe('an interval that does not fit the range', () => {
+  it('is replaced by a coarser one, and the query says which was refused and why', () => {
+    const query = resolveWidgetQuery({ event_type: 'x', interval: '1m' }, { range: '7d', interval: '10s' });
+    expect(query.interval).toBe('1h');
+    expect(query.intervalNote).toBe('per 10 s refused (10 s data is kept 24 h, shorter than 7 d)');
+    const fine = resolveWidgetQuery({ event_type: 'x', interval: '1m' }, { range: '7d', interval: null });
+    expect(fine.interval).toBe('1h');
+    expect(fine.intervalNote).toBe('per 1 min refused (10,080 buckets over 7 d; at most 1,500)');
+    expect(resolveWidgetQuery({ event_type: 'x' }, { range: '1h', interval: '10s' }).intervalNote).toBeUndefined();
+  });
+
+  it('is offered disabled, with the reason, when a range override is set', () => {
+    expect(intervalOptionsFor(null).every((o) => o.refusal === null)).toBe(true);
+    const options = intervalOptionsFor('7d');
+    expect(options.filter((o) => o.refusal !== null).map((o) => o.value)).toEqual(['10s', '1m', '5m']);
+    expect(options.find((o) => o.value === '5m')!.label).toBe(
+      '5 min (too fine: 2,016 buckets over 7 d; at most 1,500)',
+    );
+    expect(intervalRefusal(3_600_000, '10s')).toBeNull();
+  });
+});
+
+describe('absolute ranges and comparison', () => {
+  it('read from/to from the route, refusing nonsense', () => {
+    expect(absoluteFromParams(new URLSearchParams('from=2026-11-27T10:00:00Z&to=2026-11-27T12:00:00Z'))).toEqual({
+      from: '2026-11-27T10:00:00.000Z',
+      to: '2026-11-27T12:00:00.000Z',
+    });
+    expect(absoluteFromParams(new URLSearchParams('from=2026-11-27T12:00:00Z&to=2026-11-27T10:00:00Z'))).toBeNull();
+    expect(absoluteFromParams(new URLSearchParams('from=soon'))).toBeNull();
+  });
+
+  it('replace the relative range, pick the interval for their length, and add compare', () => {
+    const query = resolveWidgetQuery(
+      { event_type: 'x', interval: '10s' },
+      {
+        range: null,
+        interval: null,
+        absolute: { from: '2026-11-20T00:00:00.000Z', to: '2026-11-27T00:00:00.000Z' },
+        compare: true,
+      },
+    );
+    expect(query).toMatchObject({
+      from: '2026-11-20T00:00:00.000Z',
+      to: '2026-11-27T00:00:00.000Z',
+      interval: '1h',
+      compare: true,
+    });
+  });
+});
+
+describe('more series in the editor', () => {
+  it('round-trip between text lines and the widget query', () => {
+    const series = parseSeriesText(
+      'login\n checkout | p95:latency | checkout p95 \n\n | count\nOrder Completed | sum:amount',
+    );
+    expect(series).toEqual([
+      { event_type: 'login' },
+      { event_type: 'checkout', metric: 'p95:latency', label: 'checkout p95' },
+      { event_type: 'Order Completed', metric: 'sum:amount' },
+    ]);
+    expect(parseSeriesText(formatSeriesText(series))).toEqual(series);
+    expect(formatSeriesText([{ event_type: 'a', label: 'A' }])).toBe('a | count | A');
+  });
+
+  it('keep chart fields through cleaning, and only on timeseries widgets', () => {
+    const widget: Widget = {
+      type: 'timeseries',
+      title: 'T',
+      chart: 'bar',
+      unit: ' ms ',
+      query: {
+        event_type: 'a',
+        series: [{ event_type: 'b' }],
+        breakdown: { path: ' plan ', limit: 5 },
+        compare: 'previous',
+      },
+      layout: { x: 6, y: 2, w: 6, h: 3 },
+    };
+    expect(cleanWidget(widget)).toEqual({
+      type: 'timeseries',
+      title: 'T',
+      chart: 'bar',
+      unit: 'ms',
+      query: {
+        event_type: 'a',
+        series: [{ event_type: 'b' }],
+        breakdown: { path: 'plan', limit: 5 },
+        compare: 'previous',
+      },
+      layout: { x: 6, y: 2, w: 6, h: 3 },
+    });
+    expect(cleanWidget({ ...widget, type: 'number' })).toEqual({
+      type: 'number',
+      title: 'T',
+      unit: 'ms',
+      query: { event_type: 'a' },
+      layout: { x: 6, y: 2, w: 6, h: 3 },
+    });
+    expect(
+      widgetProblem({ ...widget, query: { event_type: 'a', series: [{ event_type: 'b', metric: 'median' }] } }),
+    ).toMatch(/^Series b: metric/);
   });
 });

@@ -1,7 +1,7 @@
 // What a widget asks the API for: its query with the dashboard's overrides, the interval that
 // fits the range, how a number is totalled, and the explorer link behind a chart bucket.
 import type { MetricInterval, MetricSeries, Widget, WidgetQuery } from '../api/types';
-import { fitInterval, INTERVAL_MS, isInterval, parseDuration } from '../lib/duration';
+import { durationLabel, fitInterval, INTERVAL_MS, intervalRefusal, isInterval, parseDuration } from '../lib/duration';
 import { hrefFor } from '../lib/router';
 import { DEFAULT_RANGE } from '../lib/timeRange';
 
@@ -9,6 +9,10 @@ export interface Overrides {
   /** Dashboard-wide range, replacing every widget's; null keeps each widget's own. */
   range: string | null;
   interval: MetricInterval | null;
+  /** An absolute range [from, to) (ISO), replacing every widget's relative one (the time-range picker, a zoom). */
+  absolute?: { from: string; to: string } | null;
+  /** Every widget also shows the range before (compare=previous). */
+  compare?: boolean;
 }
 
 export interface ResolvedQuery {
@@ -18,15 +22,33 @@ export interface ResolvedQuery {
   range: string;
   project?: string;
   filter: Record<string, string>;
+  /** Set when the asked interval (the override or the widget's) was replaced by a coarser one: which, and why. */
+  intervalNote?: string;
+  /** Absolute bounds instead of the relative range. */
+  from?: string;
+  to?: string;
+  compare?: boolean;
+  breakdown?: { path: string; limit?: number };
 }
 
 export function resolveWidgetQuery(query: WidgetQuery, overrides: Overrides): ResolvedQuery {
   const range = overrides.range ?? (parseDuration(query.range) !== undefined ? query.range! : DEFAULT_RANGE);
   const wanted = overrides.interval ?? (isInterval(query.interval) ? query.interval : '1m');
+  const absolute = overrides.absolute ?? null;
+  const absoluteMs = absolute === null ? undefined : Date.parse(absolute.to) - Date.parse(absolute.from);
+  const rangeMs = absoluteMs !== undefined && absoluteMs > 0 ? absoluteMs : (parseDuration(range) ?? 3_600_000);
+  const interval = fitInterval(rangeMs, wanted);
+  const refusal = interval === wanted ? null : intervalRefusal(rangeMs, wanted);
   return {
+    ...(refusal === null ? {} : { intervalNote: `per ${durationLabel(wanted)} refused (${refusal})` }),
+    ...(absolute !== null && absoluteMs !== undefined && absoluteMs > 0
+      ? { from: absolute.from, to: absolute.to }
+      : {}),
+    ...(query.compare === 'previous' || overrides.compare === true ? { compare: true } : {}),
+    ...(query.breakdown ? { breakdown: { ...query.breakdown } } : {}),
     eventType: query.event_type ?? '',
     metric: query.metric && query.metric !== '' ? query.metric : 'count',
-    interval: fitInterval(parseDuration(range) ?? 3_600_000, wanted),
+    interval,
     range,
     project: query.project || undefined,
     filter: query.filter ?? {},
@@ -108,9 +130,17 @@ export function cleanWidget(widget: Widget): Widget {
   if (q.range) query.range = q.range;
   if (q.project) query.project = q.project;
   if (Object.keys(filter).length > 0) query.filter = filter;
+  if (widget.type === 'timeseries') {
+    if (q.series && q.series.length > 0) query.series = q.series;
+    if (q.breakdown && q.breakdown.path.trim() !== '')
+      query.breakdown = { ...q.breakdown, path: q.breakdown.path.trim() };
+    if (q.compare) query.compare = q.compare;
+  }
   const cleaned: Widget = { type: widget.type, title: widget.title.trim() || defaultTitle(widget), query };
   if (widget.id) cleaned.id = widget.id;
   if (widget.layout) cleaned.layout = widget.layout;
+  if (widget.type === 'timeseries' && widget.chart) cleaned.chart = widget.chart;
+  if (widget.type !== 'events' && widget.unit && widget.unit.trim() !== '') cleaned.unit = widget.unit.trim();
   return cleaned;
 }
 
@@ -129,5 +159,39 @@ export function widgetProblem(widget: Widget): string | null {
     return 'Metric must be count, unique_users, sum:<path>, avg:<path> or p50:/p90:/p95:/p99:<path>.';
   if (widget.query.range && parseDuration(widget.query.range) === undefined)
     return 'Range must be a duration such as 15m, 1h, 24h or 7d.';
+  const bad = (widget.query.series ?? []).find(
+    (s) => !/^(count|unique_users|(sum|avg|p50|p90|p95|p99):\S+)$/.test(s.metric ?? 'count'),
+  );
+  if (bad) return `Series ${bad.event_type}: metric must be count, unique_users, sum:<path>, avg:<path> or pNN:<path>.`;
+  if ((widget.query.series ?? []).length > 5) return 'At most 5 more series.';
   return null;
+}
+
+/** The dashboard's absolute range from its route (`from`/`to`, ISO), or null when absent or not a range. */
+export function absoluteFromParams(params: URLSearchParams): { from: string; to: string } | null {
+  const from = Date.parse(params.get('from') ?? '');
+  const to = Date.parse(params.get('to') ?? '');
+  if (Number.isNaN(from) || Number.isNaN(to) || from >= to) return null;
+  return { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
+}
+
+export type ExtraSeries = NonNullable<WidgetQuery['series']>[number];
+
+/** The editor's "more series" text: one per line, `event_type | metric | label` (metric and label optional). */
+export function parseSeriesText(text: string): ExtraSeries[] {
+  return text
+    .split('\n')
+    .map((line) => line.split('|').map((part) => part.trim()))
+    .filter(([eventType]) => eventType !== undefined && eventType !== '')
+    .map(([eventType, metric, label]) => ({
+      event_type: eventType!,
+      ...(metric ? { metric } : {}),
+      ...(label ? { label } : {}),
+    }));
+}
+
+export function formatSeriesText(series: readonly ExtraSeries[] | undefined): string {
+  return (series ?? [])
+    .map((s) => [s.event_type, s.metric ?? (s.label ? 'count' : undefined), s.label].filter(Boolean).join(' | '))
+    .join('\n');
 }

@@ -1,8 +1,9 @@
 // A table of events; each row expands to the event's full JSON.
-import { useId, useState } from 'react';
+import { useId, useMemo, useState } from 'react';
 import type { StoredEvent } from '../api/types';
 import { DataTable } from '../components/DataTable';
 import { formatDateTime } from '../lib/format';
+import { cellText, propertyColumns } from './columns';
 
 export function EventTable({ events, caption }: { events: readonly StoredEvent[]; caption: string }) {
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(() => new Set());
@@ -14,10 +15,29 @@ export function EventTable({ events, caption }: { events: readonly StoredEvent[]
       return next;
     });
   }
+  // The loaded events' most common properties, as columns after the fixed ones.
+  const props = useMemo(() => propertyColumns(events), [events]);
   return (
-    <DataTable caption={caption} columns={['Time', 'Event type', 'Project', 'User ID', 'Session ID', 'Event ID']}>
+    <DataTable
+      caption={caption}
+      columns={[
+        'Time',
+        'Event type',
+        'Project',
+        'User ID',
+        'Session ID',
+        'Event ID',
+        ...props.map((p) => <span className="mono">{p}</span>),
+      ]}
+    >
       {events.map((event) => (
-        <EventRows key={event.event_id} event={event} expanded={expanded.has(event.event_id)} onToggle={toggle} />
+        <EventRows
+          key={event.event_id}
+          event={event}
+          props={props}
+          expanded={expanded.has(event.event_id)}
+          onToggle={toggle}
+        />
       ))}
     </DataTable>
   );
@@ -25,10 +45,12 @@ export function EventTable({ events, caption }: { events: readonly StoredEvent[]
 
 function EventRows({
   event,
+  props,
   expanded,
   onToggle,
 }: {
   event: StoredEvent;
+  props: readonly string[];
   expanded: boolean;
   onToggle: (eventId: string) => void;
 }) {
@@ -65,10 +87,18 @@ function EventRows({
         <td>{event.user_id ?? <span className="muted">—</span>}</td>
         <td>{event.session_id ?? <span className="muted">—</span>}</td>
         <td className="mono">{event.event_id}</td>
+        {props.map((name) => {
+          const text = cellText(event.properties, name);
+          return (
+            <td key={name} className="events-table__prop" title={text ?? undefined}>
+              {text ?? <span className="muted">—</span>}
+            </td>
+          );
+        })}
       </tr>
       {expanded && (
         <tr className="events-table__detail">
-          <td colSpan={6}>
+          <td colSpan={6 + props.length}>
             <pre id={detailId} className="code-block" tabIndex={0} aria-label={`Event ${event.event_id} as JSON`}>
               <code>{JSON.stringify(event, null, 2)}</code>
             </pre>

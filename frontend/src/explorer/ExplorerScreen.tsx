@@ -1,12 +1,19 @@
 // The event explorer: filters (kept in the URL, so chart links land here filtered), cursor paging, full JSON per event.
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useId, useMemo, useState, type FormEvent } from 'react';
-import { catalogQueries, eventsQueries } from '../api/queries';
+import type { QueryParams } from '../api/client';
+import { catalogQueries, eventCountQueries, eventsQueries } from '../api/queries';
 import type { StoredEvent } from '../api/types';
 import { useSession } from '../auth/AuthProvider';
 import { Field, ProjectSelectField, SelectField, TextField } from '../components/form';
 import { EmptyState, ErrorState, QueryView } from '../components/PanelStates';
-import { formatDateTime } from '../lib/format';
+import { formatDateTime, formatNumber } from '../lib/format';
+import { zoneLabel } from '../lib/timezone';
+import { useNow } from '../lib/useNow';
+import { useTimeZone } from '../shell/TimeZoneContext';
+import { totalLabel } from './columns';
+import { exportEvents } from '../api/events';
+import { joinPages, saveText } from '../lib/download';
 import { hrefFor, navigate, useRoute } from '../lib/router';
 import { EventTable } from './EventTable';
 import {
@@ -30,6 +37,11 @@ export function ExplorerScreen() {
   const pageSize = PAGE_SIZES.includes(pageSizeParam) ? pageSizeParam : 50;
   const filters = filtersToQuery(applied);
   const query = useInfiniteQuery(eventsQueries.list(session, { limit: pageSize, filters }));
+  // Counted after the first page has arrived, so the count's scans do not compete with it (a filtered scan has a
+  // time budget: docs/api.md#event-explorer).
+  const total = useQuery({ ...eventCountQueries.count(session, filters), enabled: query.isSuccess });
+  const { zone } = useTimeZone();
+  const now = useNow(60_000);
   const events = useMemo(() => {
     const seen = new Set<string>();
     const all: StoredEvent[] = [];
@@ -51,7 +63,7 @@ export function ExplorerScreen() {
     <>
       <div className="section__header">
         <h1 className="page-title">Event explorer</h1>
-        <p className="muted">Newest first. Times are UTC.</p>
+        <p className="muted">Newest first. Times are in {zoneLabel(zone, now)}.</p>
       </div>
       <FilterForm key={route.params.toString()} initial={applied} pageSize={pageSize} onApply={apply} />
 
@@ -71,7 +83,10 @@ export function ExplorerScreen() {
               <EventTable events={events} caption="Events matching the filters, newest first" />
               <div className="panel__footer">
                 <span className="muted" role="status">
-                  Showing {events.length} event{events.length === 1 ? '' : 's'}
+                  Showing {formatNumber(events.length)}
+                  {total.data !== undefined
+                    ? ` of ${totalLabel(total.data, formatNumber)}`
+                    : ` event${events.length === 1 ? '' : 's'}${total.isError ? ' (total unavailable)' : ' (counting…)'}`}
                   {events.length > 0 && ` · newest ${formatDateTime(events[0]!.timestamp)}`}
                 </span>
                 {query.isFetchNextPageError && (
@@ -93,10 +108,11 @@ export function ExplorerScreen() {
                 ) : (
                   <span className="muted">No older events.</span>
                 )}
+                <ExportButtons filters={filters} />
                 <button
                   type="button"
                   className="button button--ghost"
-                  onClick={() => void query.refetch()}
+                  onClick={() => (void query.refetch(), void total.refetch())}
                   disabled={query.isFetching}
                 >
                   {query.isFetching && !query.isFetchingNextPage ? 'Refreshing…' : 'Refresh'}
@@ -106,6 +122,41 @@ export function ExplorerScreen() {
           )}
         </QueryView>
       </section>
+    </>
+  );
+}
+
+/** Every matching event (not only the loaded pages) as a file: GET /v1/events/export, paged. */
+function ExportButtons({ filters }: { filters: QueryParams }) {
+  const session = useSession();
+  const [state, setState] = useState<string | null>(null);
+  async function run(format: 'csv' | 'ndjson') {
+    setState(`Exporting ${format.toUpperCase()}…`);
+    try {
+      const result = await exportEvents(session.client, filters, format);
+      saveText(
+        joinPages(result.pages, format),
+        result.filename ?? `events.${format}`,
+        format === 'csv' ? 'text/csv' : 'application/x-ndjson',
+      );
+      setState(result.complete ? null : 'The export stopped at its page limit: narrow the range for the rest.');
+    } catch (error) {
+      setState(`Export failed: ${error instanceof Error ? error.message : 'unknown error'}`);
+    }
+  }
+  return (
+    <>
+      <button type="button" className="button button--ghost" onClick={() => void run('csv')}>
+        Export CSV
+      </button>
+      <button type="button" className="button button--ghost" onClick={() => void run('ndjson')}>
+        Export NDJSON
+      </button>
+      {state !== null && (
+        <span className="muted" role="status">
+          {state}
+        </span>
+      )}
     </>
   );
 }
@@ -127,6 +178,7 @@ function FilterForm({
   }));
   const [limit, setLimit] = useState(pageSize);
   const id = useId();
+  const { zone } = useTimeZone();
   const set = (patch: Partial<ExplorerFilters>) => setDraft({ ...draft, ...patch });
   const typeOptions = [...new Set([...(eventTypes.data ?? []), ...draft.eventTypes])];
 
@@ -160,18 +212,18 @@ function FilterForm({
         <TextField label="User ID" value={draft.userId} onChange={(userId) => set({ userId })} />
         <TextField label="Session ID" value={draft.sessionId} onChange={(sessionId) => set({ sessionId })} />
         <TextField
-          label="From (UTC)"
+          label={`From (${zone})`}
           type="datetime-local"
           step={1}
-          value={isoToLocalInput(draft.from)}
-          onChange={(v) => set({ from: localInputToIso(v) })}
+          value={isoToLocalInput(draft.from, zone)}
+          onChange={(v) => set({ from: localInputToIso(v, zone) })}
         />
         <TextField
-          label="To (UTC)"
+          label={`To (${zone})`}
           type="datetime-local"
           step={1}
-          value={isoToLocalInput(draft.to)}
-          onChange={(v) => set({ to: localInputToIso(v) })}
+          value={isoToLocalInput(draft.to, zone)}
+          onChange={(v) => set({ to: localInputToIso(v, zone) })}
         />
         <SelectField
           label="Page size"

@@ -45,4 +45,11 @@ describe('explorer filters', () => {
     expect(localInputToIso('')).toBe('');
     expect(isoToLocalInput('2026-11-27T10:05:07.000Z')).toBe('2026-11-27T10:05:07');
   });
+
+  it('reads and shows datetime-local values on the tenant zone’s wall clock', () => {
+    expect(localInputToIso('2026-11-27T11:05', 'Europe/Berlin')).toBe('2026-11-27T10:05:00.000Z');
+    expect(isoToLocalInput('2026-11-27T10:05:07.000Z', 'America/New_York')).toBe('2026-11-27T05:05:07');
+    expect(isoToLocalInput('2026-07-01T10:00:00.000Z', 'America/New_York')).toBe('2026-07-01T06:00:00');
+    expect(localInputToIso('2026-07-01T06:00:00', 'America/New_York')).toBe('2026-07-01T10:00:00.000Z');
+  });
 });

@@ -1,5 +1,6 @@
 // Explorer filters ⇄ the hash route's query string ⇄ GET /v1/events parameters.
 import type { QueryParams } from '../api/client';
+import { isoToZonedInput, zonedInputToIso } from '../lib/timezone';
 
 export interface ExplorerFilters {
   eventTypes: string[];
@@ -60,15 +61,12 @@ export function filtersToRouteParams(filters: ExplorerFilters): Record<string, s
   return route;
 }
 
-/** ISO → the value of an <input type="datetime-local"> in UTC ("2026-11-27T10:00:00"). */
-export function isoToLocalInput(iso: string): string {
-  const ms = Date.parse(iso);
-  return Number.isNaN(ms) ? '' : new Date(ms).toISOString().slice(0, 19);
+/** ISO → the value of an <input type="datetime-local"> on the zone's wall clock ("2026-11-27T11:00:00"). */
+export function isoToLocalInput(iso: string, zone = 'UTC'): string {
+  return isoToZonedInput(iso, zone);
 }
 
-/** A datetime-local value, read as UTC, → ISO; '' stays ''. */
-export function localInputToIso(value: string): string {
-  if (value === '') return '';
-  const ms = Date.parse(`${value}${value.length === 16 ? ':00' : ''}Z`);
-  return Number.isNaN(ms) ? '' : new Date(ms).toISOString();
+/** A datetime-local value, read as the zone's wall clock, → ISO; '' stays ''. */
+export function localInputToIso(value: string, zone = 'UTC'): string {
+  return zonedInputToIso(value, zone);
 }

@@ -33,6 +33,19 @@ export function fitInterval(rangeMs: number, wanted: Interval): Interval {
   return '1d';
 }
 
+/**
+ * Why the interval does not fit the range (the reason fitInterval moves on from it), or null when it fits:
+ * shown wherever an interval is offered or replaced, so nothing falls back silently.
+ */
+export function intervalRefusal(rangeMs: number, interval: Interval): string | null {
+  const range = durationLabel(formatDuration(rangeMs));
+  if (interval === '10s' && rangeMs > TEN_SECOND_DATA_MS) return `10 s data is kept 24 h, shorter than ${range}`;
+  const buckets = Math.ceil(rangeMs / INTERVAL_MS[interval]);
+  if (buckets > MAX_BUCKETS)
+    return `${buckets.toLocaleString('en-US')} buckets over ${range}; at most ${MAX_BUCKETS.toLocaleString('en-US')}`;
+  return null;
+}
+
 /** "1h" → "1 h", "30d" → "30 d". */
 export function durationLabel(text: string): string {
   const match = /^(\d+)([smhd])$/.exec(text);
@@ -65,4 +78,20 @@ export function formatFilterText(filter: Readonly<Record<string, string | number
   return Object.entries(filter ?? {})
     .map(([k, v]) => `${k}=${v}`)
     .join(', ');
+}
+
+/**
+ * Interval options for a range ("" or null: each widget's own, so every interval is offered): one that cannot fit
+ * the range is disabled and says why in its label.
+ */
+export function intervalOptionsFor(range: string | null): { value: Interval; label: string; refusal: string | null }[] {
+  const rangeMs = range ? parseDuration(range) : undefined;
+  return INTERVALS.map((i) => {
+    const refusal = rangeMs === undefined ? null : intervalRefusal(rangeMs, i);
+    return {
+      value: i,
+      label: refusal === null ? durationLabel(i) : `${durationLabel(i)} (too fine: ${refusal})`,
+      refusal,
+    };
+  });
 }

@@ -1,28 +1,56 @@
-// Display formatting for times and numbers, in the viewer's locale and time zone.
+// Display formatting for times and numbers: numbers in the viewer's locale, times in the display zone, which is the
+// tenant's (set once by the shell from GET /v1/tenant, see shell/TimeZoneProvider.tsx; UTC until known).
+import { FALLBACK_ZONE } from './timezone';
 
-const clockFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
-const shortClockFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
-const dateTimeFormat = new Intl.DateTimeFormat(undefined, {
-  year: 'numeric',
-  month: 'short',
-  day: 'numeric',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-});
-const numberFormat = new Intl.NumberFormat();
+let displayZone = FALLBACK_ZONE;
+const formats = new Map<string, Intl.DateTimeFormat>();
 
-function formatWith(format: Intl.DateTimeFormat, iso: string): string {
-  const ms = Date.parse(iso);
-  return Number.isNaN(ms) ? iso : format.format(ms);
+/** The zone every formatted time is in. Called by the shell before it renders any screen. */
+export function setDisplayZone(zone: string): void {
+  displayZone = zone;
 }
 
+export function getDisplayZone(): string {
+  return displayZone;
+}
+
+type Style = 'clock' | 'shortClock' | 'dateTime' | 'shortDate' | 'dayTime';
+
+const STYLES: Record<Style, Intl.DateTimeFormatOptions> = {
+  clock: { hour: '2-digit', minute: '2-digit', second: '2-digit' },
+  shortClock: { hour: '2-digit', minute: '2-digit' },
+  dateTime: { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' },
+  shortDate: { month: 'short', day: 'numeric' },
+  dayTime: { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' },
+};
+
+function formatOf(style: Style, zone: string): Intl.DateTimeFormat {
+  const key = `${style}|${zone}`;
+  let format = formats.get(key);
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat(undefined, { ...STYLES[style], timeZone: zone });
+    formats.set(key, format);
+  }
+  return format;
+}
+
+function formatWith(style: Style, iso: string, zone = displayZone): string {
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? iso : formatOf(style, zone).format(ms);
+}
+
+const numberFormat = new Intl.NumberFormat();
+
 /** 14:03:27 */
-export const formatClock = (iso: string): string => formatWith(clockFormat, iso);
+export const formatClock = (iso: string, zone?: string): string => formatWith('clock', iso, zone);
 /** 14:03 — chart axis ticks. */
-export const formatShortClock = (iso: string): string => formatWith(shortClockFormat, iso);
+export const formatShortClock = (iso: string, zone?: string): string => formatWith('shortClock', iso, zone);
+/** Nov 27 — axis ticks of daily buckets. */
+export const formatShortDate = (iso: string, zone?: string): string => formatWith('shortDate', iso, zone);
+/** Nov 27, 14:03 — axis ticks of ranges longer than a day. */
+export const formatDayTime = (iso: string, zone?: string): string => formatWith('dayTime', iso, zone);
 /** Nov 27, 2026, 14:03:27 */
-export const formatDateTime = (iso: string): string => formatWith(dateTimeFormat, iso);
+export const formatDateTime = (iso: string, zone?: string): string => formatWith('dateTime', iso, zone);
 
 export function formatNumber(value: number): string {
   return numberFormat.format(value);

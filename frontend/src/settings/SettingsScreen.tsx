@@ -1,16 +1,19 @@
 // Projects (list, create, schema mode) and API keys (list, create — shown once —, revoke). Writes need an admin key.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
-import { adminQueries } from '../api/queries';
+import { adminQueries, tenantQueries } from '../api/queries';
 import { invalidateProjects, useSetSchemaMode } from '../api/mutations';
 import { api } from '../api/resources';
 import { SCHEMA_MODES, SCOPES, type CreatedApiKey, type Scope } from '../api/types';
 import { useSession } from '../auth/AuthProvider';
 import { DataTable } from '../components/DataTable';
-import { OnceNotice, ProjectSelectField, Select, SelectField, TextField } from '../components/form';
+import { OnceNotice, ProjectSelectField, Select, SelectField, Suggestions, TextField } from '../components/form';
+import { isValidZone } from '../lib/timezone';
+import { useTimeZone } from '../shell/TimeZoneContext';
 import { EmptyState, ErrorState, LoadingState, QueryView } from '../components/PanelStates';
 import { formatDateTime } from '../lib/format';
 import { READ_ONLY_HINT, useIsAdmin } from '../shell/scope';
+import { isCurrentKey } from './keys';
 
 export function SettingsScreen() {
   const isAdmin = useIsAdmin();
@@ -22,9 +25,63 @@ export function SettingsScreen() {
           <p className="notice">You are signed in with a read key: you can look, but changes need an admin key.</p>
         )}
       </div>
+      <TimeZoneSection isAdmin={isAdmin === true} />
       <ProjectsSection isAdmin={isAdmin === true} />
       <ApiKeysSection isAdmin={isAdmin} />
     </>
+  );
+}
+
+/** Every IANA zone this browser knows, for suggestions (older browsers: none, any valid zone can be typed). */
+const ZONES: readonly string[] = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
+
+/** The tenant's time zone (PATCH /v1/tenant, admin): hour/day buckets and every time on screen use it. */
+function TimeZoneSection({ isAdmin }: { isAdmin: boolean }) {
+  const session = useSession();
+  const queryClient = useQueryClient();
+  const tz = useTimeZone();
+  const [zone, setZone] = useState(tz.zone);
+  const listId = useId();
+  const save = useMutation({
+    mutationFn: () => api.updateTenant(session.client, { timezone: zone.trim() }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: tenantQueries.tenant(session).queryKey }),
+  });
+  const valid = isValidZone(zone.trim());
+  return (
+    <section className="section" aria-labelledby="zone-heading">
+      <div className="section__header">
+        <h2 id="zone-heading">Time zone</h2>
+        <p className="muted">
+          {tz.source === 'tenant'
+            ? `Every time on screen, and hour and day buckets, are in ${tz.zone}.`
+            : `Times are shown in UTC: ${tz.reason ?? 'the tenant time zone is unknown'}.`}
+        </p>
+      </div>
+      {isAdmin && (
+        <form
+          className="panel inline-form"
+          aria-label="Change the time zone"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (valid) save.mutate();
+          }}
+        >
+          <Suggestions id={listId} values={ZONES} />
+          <TextField
+            label="IANA time zone"
+            list={listId}
+            value={zone}
+            aria-invalid={!valid}
+            hint={valid ? undefined : 'A zone such as Europe/Berlin or America/New_York.'}
+            onChange={setZone}
+          />
+          <button type="submit" className="button button--primary" disabled={!valid || save.isPending}>
+            {save.isPending ? 'Saving…' : 'Save time zone'}
+          </button>
+          {save.isError && <ErrorState title="Could not change the time zone" error={save.error} />}
+        </form>
+      )}
+    </section>
   );
 }
 
@@ -186,10 +243,21 @@ function ApiKeysSection({ isAdmin }: { isAdmin: boolean | undefined }) {
               <DataTable
                 flush
                 caption="API keys"
-                columns={['Prefix', 'Scopes', 'Project', 'Created', 'Last used', 'Status']}
+                columns={['Name', 'Prefix', 'Scopes', 'Project', 'Created', 'Last used', 'Status']}
               >
                 {list.map((k) => (
-                  <tr key={k.id}>
+                  <tr key={k.id} className={isCurrentKey(k, session.apiKey) ? 'current-key' : undefined}>
+                    <td>
+                      {k.name ?? <span className="muted">unnamed</span>}
+                      {isCurrentKey(k, session.apiKey) && (
+                        <>
+                          {' '}
+                          <span className="badge badge--admin" title="The key this browser tab is signed in with">
+                            current key
+                          </span>
+                        </>
+                      )}
+                    </td>
                     <td className="mono">{k.prefix}…</td>
                     <td>{k.scopes.join(', ')}</td>
                     <td>{k.project ?? <span className="muted">all</span>}</td>
@@ -198,6 +266,9 @@ function ApiKeysSection({ isAdmin }: { isAdmin: boolean | undefined }) {
                     <td>
                       {k.revoked_at ? (
                         <span className="muted">revoked {formatDateTime(k.revoked_at)}</span>
+                      ) : isCurrentKey(k, session.apiKey) ? (
+                        // Revoking it would sign this tab out mid-action; use another admin key for that.
+                        <span className="muted">active · in use here</span>
                       ) : (
                         <button
                           type="button"

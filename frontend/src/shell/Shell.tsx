@@ -1,13 +1,18 @@
 // The signed-in app: top bar (navigation, freshness from GET /v1/status, live toggle, scope, sign out) and the routed screen.
-import { useQuery } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { lazy, Suspense, useEffect, useMemo, useRef, useState } from 'react';
-import { statusQueries } from '../api/queries';
+import { statusQueries, tenantQueries } from '../api/queries';
+import { isRetryable, refetchEvery } from '../api/retry';
 import { useAuth, useSession } from '../auth/AuthProvider';
 import { LoadingState } from '../components/PanelStates';
 import { LIVE_REFRESH_MS } from '../config';
+import { formatClock, setDisplayZone } from '../lib/format';
 import { hrefFor, useRoute, type Screen } from '../lib/router';
+import { timeZoneFrom, zoneLabel } from '../lib/timezone';
+import { useNow } from '../lib/useNow';
 import { FreshnessIndicator } from './FreshnessIndicator';
 import { LiveContext } from './LiveContext';
+import { TimeZoneContext } from './TimeZoneContext';
 import { useIsAdmin } from './scope';
 
 // Each screen is its own chunk: the first paint loads only the one shown.
@@ -33,7 +38,18 @@ export function Shell() {
   const route = useRoute();
   const [live, setLive] = useState(true);
   const isAdmin = useIsAdmin();
-  const status = useQuery({ ...statusQueries.status(session), refetchInterval: live ? LIVE_REFRESH_MS : false });
+  const outage = useApiOutage();
+  const now = useNow(60_000);
+  // Not retried: a failed poll is the outage, shown at once; the next poll (refetchEvery) is the recovery.
+  const status = useQuery({
+    ...statusQueries.status(session),
+    retry: false,
+    refetchInterval: refetchEvery(live ? LIVE_REFRESH_MS : false),
+  });
+  const tenant = useQuery(tenantQueries.tenant(session));
+  const tz = useMemo(() => timeZoneFrom({ data: tenant.data, error: tenant.error }), [tenant.data, tenant.error]);
+  // Every formatted time reads the display zone; set before any screen renders (screens remount on a change).
+  setDisplayZone(tz.zone);
   const liveState = useMemo(() => ({ live, setLive }), [live]);
   const Current = screens[route.screen];
 
@@ -50,63 +66,116 @@ export function Shell() {
 
   return (
     <LiveContext.Provider value={liveState}>
-      <div className="app">
-        <a className="skip-link" href="#main" onClick={(e) => (e.preventDefault(), mainRef.current?.focus())}>
-          Skip to content
-        </a>
-        <header className="topbar">
-          <div className="topbar__brand">
-            <span className="brand-mark" aria-hidden="true" />
-            <span className="topbar__name">CustomerSignal</span>
-          </div>
-          <nav className="topnav" aria-label="Main">
-            {NAV.map((item) => (
-              <a
-                key={item.screen}
-                href={hrefFor(item.screen)}
-                className="topnav__link"
-                aria-current={route.screen === item.screen ? 'page' : undefined}
-              >
-                {item.label}
-              </a>
-            ))}
-          </nav>
-          <div className="topbar__right">
-            <FreshnessIndicator
-              dataAsOf={status.data?.data_as_of ?? null}
-              pending={status.isPending}
-              error={status.isError && status.data === undefined}
-            />
-            <button
-              type="button"
-              className={live ? 'button button--live' : 'button'}
-              aria-pressed={live}
-              onClick={() => setLive(!live)}
-            >
-              <span className={live ? 'live-dot live-dot--on' : 'live-dot'} aria-hidden="true" />
-              {live ? 'Live' : 'Paused'}
-            </button>
-            {isAdmin !== undefined && (
+      <TimeZoneContext.Provider value={tz}>
+        <div className="app">
+          <a className="skip-link" href="#main" onClick={(e) => (e.preventDefault(), mainRef.current?.focus())}>
+            Skip to content
+          </a>
+          <header className="topbar">
+            <div className="topbar__brand">
+              <span className="brand-mark" aria-hidden="true" />
+              <span className="topbar__name">CustomerSignal</span>
+            </div>
+            <nav className="topnav" aria-label="Main">
+              {NAV.map((item) => (
+                <a
+                  key={item.screen}
+                  href={hrefFor(item.screen)}
+                  className="topnav__link"
+                  aria-current={route.screen === item.screen ? 'page' : undefined}
+                >
+                  {item.label}
+                </a>
+              ))}
+            </nav>
+            <div className="topbar__right">
+              {outage !== null ? (
+                <p className="freshness freshness--down" role="alert">
+                  <span className="freshness__dot" aria-hidden="true" />
+                  API unreachable since {formatClock(new Date(outage).toISOString())} · retrying
+                </p>
+              ) : (
+                <FreshnessIndicator
+                  dataAsOf={status.data?.data_as_of ?? null}
+                  pending={status.isPending}
+                  error={status.isError && status.data === undefined}
+                />
+              )}
               <span
-                className={isAdmin ? 'badge badge--admin' : 'badge'}
-                title={isAdmin ? 'This key may change configuration' : 'This key can only read'}
+                className="badge"
+                data-testid="time-zone"
+                title={
+                  tz.source === 'tenant'
+                    ? 'Every time on screen is in the tenant’s time zone'
+                    : `Times are shown in UTC: ${tz.reason ?? 'the tenant time zone is unknown'}`
+                }
               >
-                {isAdmin ? 'admin' : 'read-only'}
+                {tenant.isPending ? 'zone…' : zoneLabel(tz.zone, now)}
+                {tz.source === 'fallback' && !tenant.isPending && ' (fallback)'}
               </span>
+              <button
+                type="button"
+                className={live && outage === null ? 'button button--live' : 'button'}
+                aria-pressed={live}
+                onClick={() => setLive(!live)}
+              >
+                <span className={live && outage === null ? 'live-dot live-dot--on' : 'live-dot'} aria-hidden="true" />
+                {outage !== null ? 'Offline' : live ? 'Live' : 'Paused'}
+              </button>
+              {isAdmin !== undefined && (
+                <span
+                  className={isAdmin ? 'badge badge--admin' : 'badge'}
+                  title={isAdmin ? 'This key may change configuration' : 'This key can only read'}
+                >
+                  {isAdmin ? 'admin' : 'read-only'}
+                </span>
+              )}
+              <button type="button" className="button button--ghost" onClick={() => signOut()}>
+                Sign out
+              </button>
+            </div>
+          </header>
+          <main id="main" className="overview" ref={mainRef} tabIndex={-1}>
+            {tenant.isPending ? (
+              <LoadingState label="Loading…" />
+            ) : (
+              <Suspense fallback={<LoadingState label="Loading…" />}>
+                <Current key={tz.zone} />
+              </Suspense>
             )}
-            <button type="button" className="button button--ghost" onClick={() => signOut()}>
-              Sign out
-            </button>
-          </div>
-        </header>
-        <main id="main" className="overview" ref={mainRef} tabIndex={-1}>
-          <Suspense fallback={<LoadingState label="Loading…" />}>
-            <Current />
-          </Suspense>
-        </main>
-      </div>
+          </main>
+        </div>
+      </TimeZoneContext.Provider>
     </LiveContext.Provider>
   );
+}
+
+/**
+ * When the API is down: since when (ms), or null. Any query failing with a retryable error (network, 5xx, 429) marks
+ * it at its first failed attempt, any success clears it; then the queries that failed meanwhile are asked again.
+ */
+function useApiOutage(): number | null {
+  const queryClient = useQueryClient();
+  const [since, setSince] = useState<number | null>(null);
+  useEffect(
+    () =>
+      queryClient.getQueryCache().subscribe((event) => {
+        if (event.type !== 'updated') return;
+        const { action } = event;
+        if ((action.type === 'failed' || action.type === 'error') && isRetryable(action.error))
+          setSince((current) => current ?? Date.now());
+        else if (action.type === 'success') setSince(null);
+      }),
+    [queryClient],
+  );
+  const down = since !== null;
+  const wasDown = useRef(false);
+  useEffect(() => {
+    if (wasDown.current && !down)
+      void queryClient.refetchQueries({ predicate: (query) => query.state.status === 'error' });
+    wasDown.current = down;
+  }, [down, queryClient]);
+  return since;
 }
 
 export default Shell;
