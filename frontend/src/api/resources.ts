@@ -20,6 +20,7 @@ import type {
   Project,
   StatusBody,
   TenantBody,
+  TenantPatch,
   UpdateProjectInput,
   Violation,
   Widget,
@@ -77,7 +78,7 @@ export const api = {
           timezone: expectString(expectObject(b, 'tenant').timezone, 'timezone'),
         }) as TenantBody,
     }),
-  updateTenant: (c: ApiClient, body: TenantBody) =>
+  updateTenant: (c: ApiClient, body: TenantPatch) =>
     c.send('PATCH', '/v1/tenant', { body, parse: asIs<TenantBody>('tenant') }),
 
   dashboards: (c: ApiClient, signal?: AbortSignal) => c.get('/v1/dashboards', { signal, parse: parseDashboards }),

@@ -19,6 +19,8 @@ import type { dashboardSchema, getDashboards } from '../../../functions/query/da
 import type { exploreEvents } from '../../../functions/query/explorer';
 import type { readStatus } from '../../../functions/query/freshness';
 import type { readMetric } from '../../../functions/query/metrics';
+import type { readBreakdown } from '../../../functions/query/breakdown';
+import type { getTenant, updateTenantSchema } from '../../../functions/query/tenant';
 import type { createProjectSchema, getProjects, updateProjectSchema } from '../../../functions/query/projects';
 
 export type { DeclaredType, SchemaMode, TypeStatus };
@@ -43,23 +45,15 @@ export type MetricInterval = Interval;
 /** The points of the range before, with `compare=previous` (docs/api.md#comparison). */
 export type PreviousRange = NonNullable<MetricSeries['previous']>;
 
+/** `GET /v1/metrics?…&breakdown=<path>&limit=N`: one series per value of the property, `$other` and `$none` included. */
+export type BreakdownAnswer = BodyOf<typeof readBreakdown>;
+export type BreakdownSeries = ItemOf<BreakdownAnswer['series']>;
 /**
- * `GET /v1/metrics?…&breakdown=<path>&limit=N`: one series per value of the property, `$other` and `$none`
- * included, and the `timezone` every answer carries. Written here, not derived: the server side is being built in
- * parallel; derive these from readMetric's return type once it has them.
+ * Any `GET /v1/metrics` answer: the plain one, or with a breakdown. `timezone` (the zone of the 1h/1d buckets) is
+ * added by the route (functions/query/metrics.ts getMetrics), after readMetric/readBreakdown.
  */
-export interface BreakdownSeries {
-  value: string;
-  total: number | null;
-  points: MetricPoint[];
-  previous?: PreviousRange;
-}
-export interface MetricAnswer extends MetricSeries {
-  timezone?: string;
-  breakdown?: string;
-  source?: 'rollup' | 'raw';
-  series?: BreakdownSeries[];
-}
+export type MetricAnswer = MetricSeries &
+  Partial<Pick<BreakdownAnswer, 'breakdown' | 'source' | 'series'>> & { timezone?: string };
 
 /** `GET /v1/status` */
 export type StatusBody = BodyOf<typeof readStatus>;
@@ -133,15 +127,10 @@ export type PreviewResult = BodyOf<typeof previewAlertRule>;
 
 // ---------- tenant ----------
 
-/**
- * `GET /v1/tenant` and the body of `PATCH /v1/tenant` (docs/api.md#tenant). Written here, not derived: the handler
- * is being added in parallel; derive it from its return type (as above) once it exists. Only the field the
- * dashboard reads is declared.
- */
-export interface TenantBody {
-  /** IANA zone, e.g. "Europe/Berlin": hour/day buckets and every time on screen are in it. */
-  timezone: string;
-}
+/** `GET /v1/tenant` (docs/api.md#tenant): the zone hour/day buckets and every time on screen are in, and more. */
+export type TenantBody = BodyOf<typeof getTenant>;
+/** Body of `PATCH /v1/tenant`. */
+export type TenantPatch = z.input<typeof updateTenantSchema>;
 
 // ---------- value lists of the types above (for selects) ----------
 
