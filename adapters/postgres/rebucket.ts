@@ -5,9 +5,8 @@
 // days around a rebuilt UTC day). The caller holds the tenant's rollup lock exclusively (rollup-lock.ts), so no live
 // batch writes between the read of the 5m rows and the swap.
 //
-// The bucket of a 5m row is looked up in the local bucket starts computed in JavaScript (core/timezone.ts, the same
-// functions the live write path uses), with width_bucket over the sorted starts: Postgres's own tz data never
-// decides a bucket, so the two cannot disagree.
+// The local hour and day of each 5m start come from JavaScript (core/timezone.ts, the same functions the live write
+// path uses), joined in as a temp table: Postgres's own tz data never decides a bucket, so the two cannot disagree.
 import type { Sql } from './client';
 import { HLL_PARAMS, toValue, type RollupRow } from './aggregate-store';
 import type { RollupValue } from '../../core/rollups';
@@ -18,8 +17,7 @@ import { regroupDimensionsFrom5m } from './dimension-store';
  * One per-bucket table whose 1h/1d rows follow the tenant's zone. Its primary key is (tenant_id, ...key, interval,
  * bucket_start); it has a `version` column (rollup_next_version, migration 006). `regrouped` is a select of the new
  * rows (the key columns, `i`, `b`, then `columns`) grouped from its 5m rows `f` of tenant $1 with bucket_start in
- * [$2, $3); `z` (the temp table zr_iv: i = '1h' | '1d', starts = the local bucket starts) maps each row to its
- * local bucket with `z.starts[width_bucket(f.bucket_start, z.starts)]` (the ZONED_BUCKET text).
+ * [$2, $3), joined with ZONED_JOIN (one row per interval `z.i`), each row's local bucket being ZONED_BUCKET.
  * A table added to ZONED_TABLES is re-bucketed on zone changes and rebuilt for zoned tenants.
  */
 export interface ZonedTable {
@@ -33,10 +31,17 @@ export interface ZonedTable {
   returning?: string;
 }
 
-/** The local bucket of a 5m row `f`, for `regrouped` statements. */
-export const ZONED_BUCKET = 'z.starts[width_bucket(f.bucket_start, z.starts)]';
+/**
+ * The 5m rows `f` of a `regrouped` statement joined with their local 1h and 1d buckets: zr_map (a temp table
+ * filled from JavaScript, one row per 5m start of the range: its 1h and 1d starts) by equality, a hash join, then
+ * one row per interval `z.i`.
+ */
+export const ZONED_JOIN = `join zr_map m on m.src = f.bucket_start cross join (values ('1h'), ('1d')) as z(i)`;
+/** The local bucket of a 5m row `f` in interval `z.i`, for `regrouped` statements. */
+export const ZONED_BUCKET = `case z.i when '1h' then m.h else m.d end`;
 const FIVE_MINUTE_ROWS = `f.tenant_id = $1 and f.interval = '5m' and f.bucket_start >= $2 and f.bucket_start < $3`;
 const { log2m, regwidth, expthresh, sparseon } = HLL_PARAMS;
+const FIVE_MINUTES = 300_000;
 
 export const ZONED_TABLES: readonly ZonedTable[] = [
   {
@@ -47,7 +52,7 @@ export const ZONED_TABLES: readonly ZonedTable[] = [
     // Every rollups metric (count, sum:, n:) adds up across buckets.
     regrouped: `
       select f.project_id, f.event_type, f.metric, z.i, ${ZONED_BUCKET} as b, sum(f.value) as value
-      from rollups f cross join zr_iv z where ${FIVE_MINUTE_ROWS}
+      from rollups f ${ZONED_JOIN} where ${FIVE_MINUTE_ROWS}
       group by 1, 2, 3, 4, 5`,
     returning: `tenant_id as "tenantId", project_id as "projectId", event_type as "eventType", metric, interval,
       bucket_start as "bucketStart", value::text as value, version::text as version`,
@@ -59,7 +64,7 @@ export const ZONED_TABLES: readonly ZonedTable[] = [
     empty: [`hll_empty(${log2m}, ${regwidth}, ${expthresh}, ${sparseon})`],
     regrouped: `
       select f.project_id, f.event_type, z.i, ${ZONED_BUCKET} as b, hll_union_agg(f.sketch) as sketch
-      from rollup_sketches f cross join zr_iv z where ${FIVE_MINUTE_ROWS}
+      from rollup_sketches f ${ZONED_JOIN} where ${FIVE_MINUTE_ROWS}
       group by 1, 2, 3, 4`,
     returning: `tenant_id as "tenantId", project_id as "projectId", event_type as "eventType", 'unique_users' as metric,
       interval, bucket_start as "bucketStart", round(hll_cardinality(sketch))::bigint::text as value, version::text as version`,
@@ -73,7 +78,7 @@ export const ZONED_TABLES: readonly ZonedTable[] = [
     regrouped: `
       with src as (
         select f.project_id, f.event_type, f.path, z.i, ${ZONED_BUCKET} as b, f.n, f.min_value, f.max_value, f.bins, f.counts
-        from quantile_sketches f cross join zr_iv z where ${FIVE_MINUTE_ROWS} and f.n > 0
+        from quantile_sketches f ${ZONED_JOIN} where ${FIVE_MINUTE_ROWS} and f.n > 0
       ), per_bin as (
         select s.project_id, s.event_type, s.path, s.i, s.b, u.bin, sum(u.c)::bigint as c
         from src s cross join lateral unnest(s.bins, s.counts) as u(bin, c) group by 1, 2, 3, 4, 5, 6
@@ -128,11 +133,22 @@ export async function regroupZoned(
     toMs = z.next(q.range.toMs - 1, '1d');
   }
   const iso = (ms: number) => new Date(ms).toISOString();
-  const starts = (interval: '1h' | '1d') => `{${z.range(fromMs, toMs, interval).map(iso).join(',')}}`;
+  // Every 5m start of the range with its local hour and day (5m buckets nest in both, core/timezone.ts).
+  const src: string[] = [];
+  const h: string[] = [];
+  const d: string[] = [];
+  for (let t = fromMs; t < toMs; t += FIVE_MINUTES) {
+    src.push(iso(t));
+    h.push(iso(z.start(t, '1h')));
+    d.push(iso(z.start(t, '1d')));
+  }
+  await tx`create temp table if not exists zr_map (src timestamptz primary key, h timestamptz, d timestamptz) on commit drop`;
+  await tx`delete from zr_map`;
   await tx`
-    create temp table if not exists zr_iv (i text collate "C", starts timestamptz[]) on commit drop`;
-  await tx`delete from zr_iv`;
-  await tx`insert into zr_iv values ('1h', ${starts('1h')}::timestamptz[]), ('1d', ${starts('1d')}::timestamptz[])`;
+    insert into zr_map
+    select * from unnest(${`{${src.join(',')}}`}::text[]::timestamptz[], ${`{${h.join(',')}}`}::text[]::timestamptz[],
+                         ${`{${d.join(',')}}`}::text[]::timestamptz[])`;
+  await tx`analyze zr_map`;
   const keep = q.range !== 'all';
   // The rows replaced: all of the tenant's 1h/1d rows, or those of the local days in the range.
   const [delFrom, delTo] = keep ? [iso(fromMs), iso(toMs)] : ['-infinity', 'infinity'];

@@ -17,7 +17,6 @@ import {
   type MetricsQuery,
 } from '../../core/metric-query';
 import type { Adapters } from '../../adapters';
-import { UTC_TENANT_ZONE } from '../../adapters/postgres/tenant-zones';
 import { UTC_ZONE, type TimeZone } from '../../core/timezone';
 import { tenantDataAsOf } from './freshness';
 import { json, type HttpResult } from '../http/middleware';
@@ -28,7 +27,7 @@ import { readableProjects } from './scope';
 export function parseMetricsQuery(
   params: URLSearchParams,
   nowMs: number,
-  zone: { zone: TimeZone; generation: number } = UTC_TENANT_ZONE,
+  zone: { zone: TimeZone; generation: number } = { zone: UTC_ZONE, generation: 0 },
 ): MetricsQuery {
   // Every parameter but prop.* is single-valued: a repeat is a 400, never silently the first or last value.
   const eventType = singleParam(params, 'event_type')?.normalize('NFC');
