@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 const PAGES = ['/', '/pricing', '/docs', '/blog/launch', '/signup', '/checkout'];
 const PLANS = ['free', 'pro', 'team'];
 const REGIONS = ['eu', 'us', 'apac'];
+const COUNTRIES = ['DE', 'US', 'FR', 'GB', 'IN', 'JP', 'BR', 'NP'];
 
 function pick<T>(items: readonly T[]): T {
   return items[Math.floor(Math.random() * items.length)]!;
@@ -19,18 +20,16 @@ export function demoEvents(count: number, project: string): Record<string, unkno
       user_id: userId,
       session_id: `s_${userId}_${new Date().getUTCHours()}`,
     };
-    if (r < 0.6) return { ...base, event_type: 'page_view', properties: { path: pick(PAGES), region: pick(REGIONS) } };
-    if (r < 0.75) return { ...base, event_type: 'signup', properties: { plan: pick(PLANS), region: pick(REGIONS) } };
-    if (r < 0.92)
-      return {
-        ...base,
-        event_type: 'checkout_started',
-        properties: { amount: Math.round(Math.random() * 20_000) / 100, currency: 'EUR', region: pick(REGIONS) },
-      };
+    // Each user stays in one country, so breakdowns by country look like real traffic.
+    const where = { region: pick(REGIONS), country: COUNTRIES[Number(userId.slice(5)) % COUNTRIES.length]! };
+    const amount = Math.round(Math.random() * 20_000) / 100;
+    if (r < 0.6) return { ...base, event_type: 'page_view', properties: { path: pick(PAGES), ...where } };
+    if (r < 0.75) return { ...base, event_type: 'signup', properties: { plan: pick(PLANS), ...where } };
+    if (r < 0.92) return { ...base, event_type: 'checkout_started', properties: { amount, currency: 'EUR', ...where } };
     return {
       ...base,
       event_type: 'checkout_failed',
-      properties: { reason: pick(['card_declined', 'timeout', 'fraud_check']), region: pick(REGIONS) },
+      properties: { reason: pick(['card_declined', 'timeout', 'fraud_check']), amount, currency: 'EUR', ...where },
     };
   });
 }

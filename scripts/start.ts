@@ -18,6 +18,7 @@ import { startDemoTraffic } from './demo-traffic';
 import { ensureKafkaJars, isListening, KAFKA_VERSION, startBroker, type RunningBroker } from './kafka/broker';
 import { createKeyResolver } from '../adapters/key-resolver';
 import { insertRule } from '../adapters/postgres/alert-rules-store';
+import { declareEventType } from '../adapters/postgres/catalog-store';
 import { ensureDefaultDashboard } from '../adapters/postgres/dashboards-store';
 import { parseStartArgs, runtimeOptions, StartArgsError, type Role, type StartArgs } from '../local/roles';
 
@@ -117,6 +118,14 @@ interface DemoKeys {
   admin: string;
 }
 
+/** The demo's declared dimensions per event type. */
+const DEMO_DIMENSIONS: Record<string, string[]> = {
+  page_view: ['country'],
+  signup: ['country', 'plan'],
+  checkout_started: ['country'],
+  checkout_failed: ['country', 'reason'],
+};
+
 /** The demo tenant and its keys. Keys are shown once by design, so the demo keeps its own in a git-ignored file. */
 async function ensureDemoTenant(sql: Sql): Promise<DemoKeys> {
   let tenant = await findTenantBySlug(sql, DEMO_TENANT);
@@ -137,6 +146,25 @@ async function ensureDemoTenant(sql: Sql): Promise<DemoKeys> {
       channels: [{ type: 'email', to: ['ops@demo.example'] }],
     });
     await ensureDefaultDashboard(sql, tenant.id, ['page_view', 'signup', 'checkout_failed']);
+    // Breakdowns by country (and reason, plan) read pre-aggregated dimension rollups (docs/api.md#breakdowns).
+    const cfg = config();
+    for (const [eventType, names] of Object.entries(DEMO_DIMENSIONS)) {
+      await declareEventType(
+        sql,
+        {
+          tenantId: tenant.id,
+          projectId: project.id,
+          eventType,
+          properties: {},
+          dimensions: {
+            names,
+            maxValues: cfg.breakdowns.dimensionMaxValues,
+            maxFutureSkewMs: cfg.limits.maxFutureSkewMs,
+          },
+        },
+        cfg.catalog,
+      );
+    }
   }
   if (existsSync(DEMO_KEYS_FILE)) {
     const saved = JSON.parse(readFileSync(DEMO_KEYS_FILE, 'utf8')) as DemoKeys;
