@@ -408,32 +408,45 @@ export async function previewRule(
   fromMs: number,
   toMs: number,
 ): Promise<{ stepMs: number; series: PreviewPoint[]; transitions: PreviewTransition[] }> {
+  const p = await previewSetup(deps, rule, fromMs, toMs);
+  // Just before a boundary the window ending there holds every stored event of its buckets: the rollups answer.
+  const { series, transitions } = await p.replay((nowMs, untilMs) => ruleValue(p.reads, rule, nowMs, untilMs));
+  return { stepMs: p.stepMs, series, transitions };
+}
+
+/**
+ * What a preview of [fromMs, toMs] replays with: the step (10 s, or wider for long ranges, at most
+ * MAX_PREVIEW_STEPS of them), the reads, and `replay(valueOf, group?)`, the state machine stepped over the values
+ * `valueOf` gives and woken by the arrivals of the rule's events (of one group when given).
+ */
+async function previewSetup(deps: PreviewDeps, rule: AlertRule, fromMs: number, toMs: number) {
   const step10 = INTERVAL_MS['10s'];
   const stepMs = Math.max(step10, Math.ceil((toMs - fromMs) / MAX_PREVIEW_STEPS / step10) * step10);
   const projectIds = await ruleProjectIds(deps.projects, rule);
   const eventTypes = rule.metric === 'ratio' ? [rule.numerator!, rule.denominator!] : [rule.eventType];
   const reads = { windows: deps.alertWindows, projects: deps.projects };
-  const { series, transitions } = await replayRule(
-    {
-      // Just before a boundary the window ending there holds every stored event of its buckets: the rollups answer.
-      valueBefore: (boundaryMs) => ruleValue(reads, rule, boundaryMs - 1),
-      valueAt: (ms) => ruleValue(reads, rule, ms, ms),
-      arrivals: (afterMs, untilMs) =>
-        reads.windows.eventTimes({
-          tenantId: rule.tenantId,
-          projectIds,
-          eventTypes,
-          afterMs,
-          untilMs,
-          limit: MAX_ARRIVALS,
-        }),
-    },
-    ruleTiming(rule, deps.config.alerts.allowedLatenessMs),
-    fromMs,
-    toMs,
-    stepMs,
-  );
-  return { stepMs, series, transitions };
+  const replay = (valueOf: (nowMs: number, untilMs?: number) => Promise<number | null>, group?: string) =>
+    replayRule(
+      {
+        valueBefore: (boundaryMs) => valueOf(boundaryMs - 1),
+        valueAt: (ms) => valueOf(ms, ms),
+        arrivals: (afterMs, untilMs) =>
+          reads.windows.eventTimes({
+            tenantId: rule.tenantId,
+            projectIds,
+            eventTypes,
+            afterMs,
+            untilMs,
+            limit: MAX_ARRIVALS,
+            ...(group === undefined ? {} : { group: { names: rule.groupBy!.names, key: group } }),
+          }),
+      },
+      ruleTiming(rule, deps.config.alerts.allowedLatenessMs),
+      fromMs,
+      toMs,
+      stepMs,
+    );
+  return { step10, stepMs, projectIds, reads, replay };
 }
 
 /** A group_by preview replays at most this many groups (the ones with the most events over the range). */
@@ -455,11 +468,7 @@ export async function previewGroupedRule(
   groups: { key: string; series: PreviewPoint[]; transitions: PreviewTransition[] }[];
   truncated: number;
 }> {
-  const step10 = INTERVAL_MS['10s'];
-  const stepMs = Math.max(step10, Math.ceil((toMs - fromMs) / MAX_PREVIEW_STEPS / step10) * step10);
-  const projectIds = await ruleProjectIds(deps.projects, rule);
-  const eventTypes = rule.metric === 'ratio' ? [rule.numerator!, rule.denominator!] : [rule.eventType];
-  const reads = { windows: deps.alertWindows, projects: deps.projects };
+  const { step10, stepMs, projectIds, reads, replay } = await previewSetup(deps, rule, fromMs, toMs);
   let keys: string[];
   let truncated = 0;
   if (only !== undefined) keys = [only];
@@ -489,26 +498,7 @@ export async function previewGroupedRule(
   };
   const groups = [];
   for (const key of keys) {
-    const { series, transitions } = await replayRule(
-      {
-        valueBefore: (boundaryMs) => valueOf(key, boundaryMs - 1),
-        valueAt: (ms) => valueOf(key, ms, ms),
-        arrivals: (afterMs, untilMs) =>
-          reads.windows.eventTimes({
-            tenantId: rule.tenantId,
-            projectIds,
-            eventTypes,
-            afterMs,
-            untilMs,
-            limit: MAX_ARRIVALS,
-            group: { names: rule.groupBy!.names, key },
-          }),
-      },
-      ruleTiming(rule, deps.config.alerts.allowedLatenessMs),
-      fromMs,
-      toMs,
-      stepMs,
-    );
+    const { series, transitions } = await replay((nowMs, untilMs) => valueOf(key, nowMs, untilMs), key);
     groups.push({ key, series, transitions });
   }
   return { stepMs, groups, truncated };

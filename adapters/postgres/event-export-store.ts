@@ -3,7 +3,7 @@
 import type { Sql } from './client';
 import type { EventExportStore, ExportQuery, ExportRow } from '../../core/event-export';
 import { lockTenantExclusive } from './rollup-lock';
-import { propertyMatch } from './property-filter';
+import { eventTypeCondition, propertyMatch } from './property-filter';
 
 const ISO_US = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
 
@@ -29,12 +29,7 @@ export async function readExportRows(sql: Sql, q: ExportQuery): Promise<ExportRo
   // The exact property match only (no containment test), as the explorer does: a page wants the first matches in
   // (ts, event_id) order, which an ordered index scan finds without collecting every match first.
   const propConds = q.props.map(([path, value]) => propertyMatch(sql, sql`e.properties`, path, value));
-  const types =
-    q.eventTypes.length === 1
-      ? sql`and e.event_type = ${q.eventTypes[0]!}`
-      : q.eventTypes.length > 1
-        ? sql`and e.event_type = any(${sql.array(q.eventTypes)}::text[])`
-        : none;
+  const types = eventTypeCondition(sql, q.eventTypes);
   const rows = await sql<
     {
       eventId: string;

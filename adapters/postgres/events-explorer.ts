@@ -2,7 +2,7 @@
 // page; with property filters, scanned in time windows within a time budget.
 import type { Sql } from './client';
 import type { ExplorerCursor } from '../../core/cursor';
-import { propertyMatch } from './property-filter';
+import { eventTypeCondition, propertyMatch } from './property-filter';
 import { exportCutoff } from './event-export-store';
 
 export interface ExplorerQuery {
@@ -37,12 +37,7 @@ export async function listEvents(sql: Sql, q: ExplorerQuery, pinnedAt: string): 
   // The exact text match only (no containment test): a page wants the newest matches, which an ordered index scan
   // finds after a few rows; a GIN bitmap would collect every match first and sort them.
   const propConds = q.props.map(([path, value]) => propertyMatch(sql, sql`e.properties`, path, value));
-  const types =
-    q.eventTypes.length === 1
-      ? sql`and e.event_type = ${q.eventTypes[0]!}`
-      : q.eventTypes.length > 1
-        ? sql`and e.event_type = any(${sql.array(q.eventTypes)}::text[])`
-        : none;
+  const types = eventTypeCondition(sql, q.eventTypes);
   // ORDER BY + LIMIT on the events alone, the project join after: with the join inside, the planner's (low)
   // estimate for property filters makes it scan every event of the type and sort; alone, it walks an index
   // backwards ((tenant, event_type, ts) or the primary key) and stops at the page's last row.

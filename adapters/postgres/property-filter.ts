@@ -51,3 +51,9 @@ export function propertyFilter(sql: Sql, column: Column, path: string[], value: 
   const any = contains.reduce((acc, c) => sql`${acc} or ${c}`);
   return sql`and (${any}) ${propertyMatch(sql, column, path, value)}`;
 }
+
+/** `and e.event_type = …` for one type, `= any(…)` for several, nothing for none (the explorer's and export's filter). */
+export function eventTypeCondition(sql: Sql, eventTypes: string[]) {
+  if (eventTypes.length === 1) return sql`and e.event_type = ${eventTypes[0]!}`;
+  return eventTypes.length > 1 ? sql`and e.event_type = any(${sql.array(eventTypes)}::text[])` : sql``;
+}
