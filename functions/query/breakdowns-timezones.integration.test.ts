@@ -291,4 +291,17 @@ describe('breakdowns in a zoned tenant', () => {
       ]);
     }
   }, 120_000);
+
+  it('a raw breakdown reaching before the raw retention is refused by the local buckets it reads', async () => {
+    // RETENTION 300d on the test clock: the oldest kept event is at 2026-01-10T00:00Z; the Berlin local day of
+    // 10 January starts an hour earlier, so a raw read of it would miss events; the 11th is whole.
+    const q = '/v1/metrics?event_type=order&interval=1d&breakdown=copy&to=2026-01-12T00:00:00Z';
+    const early = await call(runtime.url, `${q}&from=2026-01-10T00:30:00Z`, { key: tenant.keys.read });
+    expect(early.status).toBe(400);
+    expect(early.body.error.code).toBe('beyond_retention');
+    expect(early.body.error.message).toMatch(/Give from=2026-01-10T23:00:00.000Z or later/);
+    const ok = await call(runtime.url, `${q}&from=2026-01-10T23:00:00Z`, { key: tenant.keys.read });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ timezone: 'Europe/Berlin', source: 'raw' });
+  });
 });
