@@ -5,9 +5,9 @@
 // the rollup source (declared `country`) equals the reference with the K cap; the raw source (the undeclared copy
 // `copy`, and `country` with a prop filter) equals the reference without it; Σ series = points bucket by bucket for
 // count and sum; the points are the local buckets. The same live, after each zone change (re-bucketing, which
-// regroups the 1h/1d dimension rows from 5m rows), after switching back, and after `customersignal rebuild` of a
-// zoned tenant whose dimension rows were damaged. compare=previous over local days (a 25-hour one among them) and
-// format=csv of the same answer.
+// regroups the 1h/1d dimension rows from 5m rows) and with events arriving after one, after switching back, and after
+// `customersignal rebuild` of a zoned tenant whose dimension rows were damaged. compare=previous over local days (a
+// 25-hour one among them) and format=csv of the same answer; a raw breakdown's retention check by the local buckets.
 import { randomUUID } from 'node:crypto';
 import { eventually, useTestEnv } from '../../test/harness';
 import { call } from '../../test/builders';
@@ -52,27 +52,30 @@ const TRANSITIONS = [
 
 const VALUES = ['DE', 'FR', 'US', 'JP', 'BR', 'IN', '$other', 'Ünïcødé', 'a,"b"'];
 
-/** Every 7 minutes (and some seconds) across ±40 h of each change, plus events on and next to it. */
-function generate(): RefEvent[] {
+/** Every `step` minutes (and some seconds) across ±40 h of each change, plus events on and next to it. */
+function generate(step: number, seed: number): RefEvent[] {
   const ts: number[] = [];
   for (const T of TRANSITIONS) {
-    for (let k = -340; k <= 340; k++) ts.push(T + k * 7 * 60_000 + (((k % 5) + 5) % 5) * 7_000);
+    const n = Math.floor((40 * 60) / step);
+    for (let k = -n; k <= n; k++) ts.push(T + k * step * 60_000 + ((((k + seed) % 5) + 5) % 5) * 7_000);
     for (const d of [-1, 0, 1, H - 1, H, -H]) ts.push(T + d);
   }
   return ts.map((t, i) => ({
     ts: t,
-    v: i % 9 === 4 ? undefined : VALUES[(i * 7 + Math.floor(i / 13)) % VALUES.length],
-    amount: i % 6 === 5 ? undefined : ((i * 37) % 1000) / 100,
+    v: (i + seed) % 9 === 4 ? undefined : VALUES[((i + seed) * 7 + Math.floor(i / 13)) % VALUES.length],
+    amount: (i + seed) % 6 === 5 ? undefined : (((i + seed) * 37) % 1000) / 100,
   }));
 }
-const events = generate();
+/** Every event sent so far. */
+const events: RefEvent[] = [];
 
-async function ingest(): Promise<void> {
-  for (let i = 0; i < events.length; i += 1000) {
+async function ingest(batch: RefEvent[]): Promise<void> {
+  events.push(...batch);
+  for (let i = 0; i < batch.length; i += 1000) {
     const res = await call(runtime.url, '/v1/events', {
       key: tenant.keys.ingest,
       json: {
-        events: events.slice(i, i + 1000).map((e) => ({
+        events: batch.slice(i, i + 1000).map((e) => ({
           event_type: 'order',
           project: tenant.project.slug,
           event_id: randomUUID(),
@@ -211,7 +214,7 @@ beforeAll(async () => {
   await env.adapters.sql`
     update event_dimensions set complete_from = ${new Date('2026-01-01T00:00:00Z')} where tenant_id = ${tenant.id}`;
   await setZone('Europe/Berlin');
-  await ingest();
+  await ingest(generate(7, 0));
 }, 180_000);
 
 describe('breakdowns in a zoned tenant', () => {
@@ -224,9 +227,13 @@ describe('breakdowns in a zoned tenant', () => {
     expect(capped!.n).toBe(2);
   }, 240_000);
 
-  it('after zone changes: America/New_York, then Asia/Kathmandu (+05:45)', async () => {
+  it('after zone changes: America/New_York, then Asia/Kathmandu (+05:45), and live events there', async () => {
     await expectZone(await setZone('America/New_York'));
-    await expectZone(await setZone('Asia/Kathmandu'));
+    const kathmandu = await setZone('Asia/Kathmandu');
+    await expectZone(kathmandu);
+    // Events arriving in Kathmandu go to its local hours and days, next to the re-bucketed ones.
+    await ingest(generate(17, 3));
+    await expectZone(kathmandu);
   }, 300_000);
 
   it('after a rebuild of damaged dimension rows in Asia/Kathmandu', async () => {
