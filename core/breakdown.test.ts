@@ -1,6 +1,7 @@
 import { AppError } from './errors';
 import {
   breakdownSource,
+  checkBreakdownReach,
   DEFAULT_BREAKDOWN_LIMIT,
   parseBreakdown,
   pointsFromParts,
@@ -9,6 +10,7 @@ import {
   type BreakdownParts,
 } from './breakdown';
 import type { RawBucket } from './metric-query';
+import { parseTimeZone, UTC_ZONE } from './timezone';
 
 const refused = (f: () => unknown) => {
   try {
@@ -111,5 +113,40 @@ describe('series', () => {
     expect(pointsFromParts('sum', parts, [0, 60, 120], 0).map((p) => p.value)).toEqual([0.3, 1, 0]);
     expect(pointsFromParts('count', parts, [0, 60], 0).map((p) => p.value)).toEqual([3, 4]);
     expect(pointsFromParts('avg', parts, [0, 60], null).map((p) => p.value)).toEqual([0.1, 0.25]);
+  });
+});
+
+describe('checkBreakdownReach', () => {
+  // Raw retention 300 days on this clock: the oldest event kept is at 2026-01-10T00:00Z.
+  const nowMs = Date.parse('2026-11-06T00:00:00Z');
+  const retentionMs = 300 * 86_400_000;
+  const at = (iso: string) => Date.parse(iso);
+  const berlin = parseTimeZone('Europe/Berlin');
+  const reach = (q: Parameters<typeof checkBreakdownReach>[0]) =>
+    refused(() => checkBreakdownReach(q, ['country'], retentionMs, nowMs));
+
+  it('follows the tenant zone: a local day starting before the oldest kept event is refused, with a from that works', () => {
+    const q = { fromMs: at('2026-01-10T00:30:00Z'), toMs: at('2026-01-12T00:00:00Z'), interval: '1d' as const };
+    // In UTC the day starts at the oldest kept instant: accepted.
+    expect(reach({ ...q, zone: UTC_ZONE })).toBeNull();
+    // In Berlin the local day 10 January starts at 2026-01-09T23:00Z: its first hour is gone.
+    const err = reach({ ...q, zone: berlin });
+    expect(err?.[0]).toBe('beyond_retention');
+    expect(err?.[1]).toMatch(/starts at 2026-01-09T23:00:00.000Z.*Give from=2026-01-10T23:00:00.000Z or later/);
+    expect(reach({ ...q, fromMs: at('2026-01-10T23:00:00Z'), zone: berlin })).toBeNull();
+  });
+
+  it('with compare=previous, the previous range of local days', () => {
+    // Main: local days 11 and 12 January; previous: 9 and 10 January (from 2026-01-08T23:00Z), too early.
+    const q = {
+      fromMs: at('2026-01-10T23:00:00Z'),
+      toMs: at('2026-01-12T23:00:00Z'),
+      interval: '1d' as const,
+      compare: 'previous' as const,
+      zone: berlin,
+    };
+    const err = reach(q);
+    expect(err?.[1]).toMatch(/starts at 2026-01-08T23:00:00.000Z.*Give from=2026-01-12T23:00:00.000Z or later/);
+    expect(reach({ ...q, fromMs: at('2026-01-12T23:00:00Z'), toMs: at('2026-01-14T23:00:00Z') })).toBeNull();
   });
 });

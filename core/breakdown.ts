@@ -3,7 +3,8 @@
 // answer's series and points. Pure.
 import { previousRange } from './compare-range';
 import { badRequest } from './errors';
-import { bucketStart, INTERVAL_MS, type Interval } from './intervals';
+import type { Interval } from './intervals';
+import { bucketsIn, UTC_ZONE, type TimeZone } from './timezone';
 import { addDecimals, isPreAggregatedPath } from './rollups';
 import { mergeSketches } from './quantile-sketch';
 import {
@@ -106,18 +107,21 @@ export function breakdownSource(
  * with the earliest `from` that works (like checkRawReach in core/metric-query.ts).
  */
 export function checkBreakdownReach(
-  q: { fromMs: number; interval: Interval; compare?: 'previous' | null; toMs: number },
+  q: { fromMs: number; interval: Interval; compare?: 'previous' | null; toMs: number; zone?: TimeZone },
   breakdown: string[],
   retentionMs: number,
   nowMs: number,
 ): void {
-  const first = bucketStart(q.fromMs, q.interval);
+  // The buckets read are the tenant's local ones (docs/api.md#time-zones): a local day can start before the UTC one.
+  const z = bucketsIn(q.zone ?? UTC_ZONE);
+  const first = z.start(q.fromMs, q.interval);
   const fromMs = q.compare === 'previous' ? previousRange(q).fromMs : first;
   const oldestKept = nowMs - retentionMs;
   if (fromMs >= oldestKept) return;
-  const width = INTERVAL_MS[q.interval];
+  // The earliest whole bucket kept; with compare=previous the main range must start its own length after it.
   const shift = first - fromMs;
-  const earliestFrom = Math.ceil(oldestKept / width) * width + shift;
+  const firstKept = z.start(oldestKept, q.interval);
+  const earliestFrom = (firstKept === oldestKept ? firstKept : z.next(oldestKept, q.interval)) + shift;
   const days = Math.round((retentionMs / 86_400_000) * 10) / 10;
   const iso = (ms: number) => new Date(ms).toISOString();
   const name = breakdown.join('.');
@@ -167,7 +171,7 @@ export interface BreakdownRequest extends MetricSelection {
   /** The main range first, then the previous one with compare=previous. */
   ranges: BreakdownRange[];
   /** The range as asked (for the raw reach check), the tenant's raw retention and the clock. */
-  query: { fromMs: number; toMs: number; interval: Interval; compare?: 'previous' | null };
+  query: { fromMs: number; toMs: number; interval: Interval; compare?: 'previous' | null; zone?: TimeZone };
   retentionMs: number;
   nowMs: number;
 }

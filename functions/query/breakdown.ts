@@ -45,7 +45,7 @@ export async function readBreakdown(deps: Adapters, principal: Principal, q: Met
           breakdown: q.breakdown.path,
           limit: q.breakdown.limit,
           ranges,
-          query: { fromMs: q.fromMs, toMs: q.toMs, interval: q.interval, compare: q.compare ?? null },
+          query: { fromMs: q.fromMs, toMs: q.toMs, interval: q.interval, compare: q.compare ?? null, zone: q.zone },
           retentionMs: await deps.retention.of(principal.tenantId),
           nowMs: deps.now(),
         });

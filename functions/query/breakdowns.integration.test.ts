@@ -4,14 +4,13 @@
 // bucket (count and sum, decimal-exact), series = reference, for the rollup source (a declared dimension) and the raw
 // source (an undeclared copy of the same property); the same after concurrent delivery in shuffled batches, after a
 // replay of the same events (duplicates change nothing), and after a rebuild (which also leaves the rows identical).
-import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { createTestEnv, type TestEnv, type TestTenant } from '../../test/harness';
 import { mskBatch, rawEvent } from '../../test/builders';
 import { createAggregateHandler } from '../aggregate/handler';
 import { rebuildRange } from '../maintenance/rebuild';
 import { bucketStart, INTERVAL_MS, type Interval } from '../../core/intervals';
-import { addDecimals } from '../../core/rollups';
+import { expectSeriesAddUp, referenceSeries } from '../../test/breakdown-reference';
 import { RELATIVE_ACCURACY } from '../../core/quantile-sketch';
 import type { RawEvent } from '../../core/raw-event';
 import type { Principal } from '../../core/api-keys';
@@ -51,104 +50,6 @@ async function deliver(events: RawEvent[]) {
 async function breakdown(query: Record<string, string>) {
   const q = parseMetricsQuery(new URLSearchParams(query), Date.now());
   return readBreakdown(env.adapters, who(['read']), { ...q, breakdown: q.breakdown! });
-}
-
-/** docs/api.md#breakdowns: the series value of a property value, as the reference computes it. */
-function seriesValue(v: unknown): string {
-  if (v === undefined || v === null) return '$none';
-  if (typeof v === 'string') return v.startsWith('$') ? `$${v}` : v;
-  if (typeof v === 'object') {
-    // Postgres jsonb text of the one-key objects generated here.
-    const [[k, x]] = Object.entries(v as Record<string, number>) as [[string, number]];
-    return `{${JSON.stringify(k)}: ${x}}`;
-  }
-  return String(v); // integers and booleans: the same text as jsonb's
-}
-
-const md5 = (s: string) => createHash('md5').update(s, 'utf8').digest('hex');
-const byBytes = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-
-interface Part {
-  count: number;
-  sums: string[];
-}
-
-/**
- * The reference: per bucket and value, count and sum; with `k`, each bucket keeps its k values of smallest md5 and
- * moves the rest to $other; then the `limit` values of largest total (ties: byte order) are shown, the rest in $other.
- */
-function reference(
-  events: { ts: number; v: unknown; amount?: number }[],
-  interval: Interval,
-  buckets: number[],
-  metric: 'count' | 'sum',
-  limit: number,
-  k: number | null,
-) {
-  const perBucket = new Map<number, Map<string, Part>>();
-  for (const e of events) {
-    const b = bucketStart(e.ts, interval);
-    const m = perBucket.get(b) ?? perBucket.set(b, new Map()).get(b)!;
-    const s = seriesValue(e.v);
-    const p = m.get(s) ?? m.set(s, { count: 0, sums: [] }).get(s)!;
-    p.count += 1;
-    if (e.amount !== undefined) p.sums.push(String(e.amount));
-  }
-  if (k !== null) {
-    for (const [b, m] of perBucket) {
-      const real = [...m.keys()].filter((s) => s !== '$none').sort((x, y) => byBytes(md5(x), md5(y)));
-      const capped = new Map<string, Part>();
-      for (const [s, p] of m) {
-        const to = s === '$none' || real.indexOf(s) < k ? s : '$other';
-        const q = capped.get(to) ?? capped.set(to, { count: 0, sums: [] }).get(to)!;
-        q.count += p.count;
-        q.sums.push(...p.sums);
-      }
-      perBucket.set(b, capped);
-    }
-  }
-  const value = (p: Part | undefined) =>
-    p ? (metric === 'count' ? p.count : Number(addDecimals(['0', ...p.sums]))) : 0;
-  const totals = new Map<string, Part>();
-  for (const m of perBucket.values())
-    for (const [s, p] of m) {
-      const t = totals.get(s) ?? totals.set(s, { count: 0, sums: [] }).get(s)!;
-      t.count += p.count;
-      t.sums.push(...p.sums);
-    }
-  const exactTotal = (p: Part) => (metric === 'count' ? String(p.count) : addDecimals(['0', ...p.sums]));
-  const ranked = [...totals]
-    .filter(([s]) => s !== '$none' && s !== '$other')
-    .sort(([a, x], [b, y]) => {
-      const d = Number(exactTotal(y)) - Number(exactTotal(x));
-      return d !== 0 ? d : byBytes(a, b);
-    })
-    .map(([s]) => s);
-  const top = ranked.slice(0, limit);
-  const group = (s: string) => (s === '$none' || top.includes(s) ? s : '$other');
-  const names = [...top, ...['$other', '$none'].filter((s) => [...totals.keys()].some((x) => group(x) === s))];
-  return names.map((name) => {
-    const pointOf = (b: number) => {
-      const parts = [...(perBucket.get(b) ?? new Map<string, Part>())]
-        .filter(([s]) => group(s) === name)
-        .map(([, p]) => p);
-      return parts.length === 0
-        ? 0
-        : value({ count: parts.reduce((a, p) => a + p.count, 0), sums: parts.flatMap((p) => p.sums) });
-    };
-    const points = buckets.map((b) => ({ t: new Date(b).toISOString(), value: pointOf(b) }));
-    const all = [...totals].filter(([s]) => group(s) === name).map(([, p]) => p);
-    const total = value({ count: all.reduce((a, p) => a + p.count, 0), sums: all.flatMap((p) => p.sums) });
-    return { value: name, total, points };
-  });
-}
-
-/** Σ series = points, bucket by bucket, in exact decimals. */
-function expectSeriesAddUp(answer: Awaited<ReturnType<typeof breakdown>>) {
-  answer.points.forEach((p, i) => {
-    const parts = answer.series.map((s) => String(s.points[i]!.value));
-    expect(Number(addDecimals(['0', ...parts]))).toBe(p.value);
-  });
 }
 
 const VALUES = ['DE', 'FR', 'US', 'JP', 'BR', 'IN', '$other', '$none', 'Ünïcødé', '日本', '🎉', 'a,b', 'x'.repeat(300)];
@@ -235,7 +136,9 @@ it('Σ series = points and series = reference, rollup and raw, live, concurrent,
               });
               expect(answer.source).toBe(source);
               expectSeriesAddUp(answer);
-              expect(answer.series).toEqual(reference(plain, c.interval, buckets, c.metric, limit, k));
+              expect(answer.series).toEqual(
+                referenceSeries(plain, (ts) => bucketStart(ts, c.interval), buckets, c.metric, limit, k),
+              );
               out.push(answer);
             }
           }
