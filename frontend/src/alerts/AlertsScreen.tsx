@@ -35,6 +35,7 @@ import {
   inputFromDraft,
   PREVIEW_RANGES,
   previewBody,
+  ruleGroups,
   stateLabel,
   type PreviewRange,
   type RuleDraft,
@@ -164,6 +165,7 @@ function RuleCard({
   });
   const remove = useMutation({ mutationFn: () => api.deleteAlertRule(session.client, rule.id), onSuccess: invalidate });
   const state = stateLabel(rule);
+  const groups = ruleGroups(rule);
   return (
     <Card
       title={rule.name}
@@ -182,6 +184,31 @@ function RuleCard({
       }
     >
       <p>{describeRule(rule)}</p>
+      {groups !== null && (
+        <div className="rule-groups">
+          {groups.rows.length === 0 ? (
+            <p className="muted">
+              No groups yet: one state per value of {rule.group_by} appears once its events arrive.
+            </p>
+          ) : (
+            <ul aria-label={`Groups of ${rule.name}`} className="rule-groups__list">
+              {groups.rows.map((g) => (
+                <li key={g.key}>
+                  <span className="mono">{g.label}</span>{' '}
+                  <span className={`state state--${g.state}`} data-testid="group-state" title={g.error ?? undefined}>
+                    {g.state}
+                  </span>
+                  {g.value !== null && <span className="muted"> value {formatNumber(g.value)}</span>}
+                  {g.since !== null && <span className="muted"> since {formatDateTime(g.since)}</span>}
+                </li>
+              ))}
+            </ul>
+          )}
+          {groups.truncated > 0 && (
+            <p className="muted">{formatNumber(groups.truncated)} more groups left out by the cap of 100.</p>
+          )}
+        </div>
+      )}
       <p className="muted">
         {rule.channels.length === 0
           ? 'No notification channels.'
