@@ -132,7 +132,8 @@ function describeRule(rule: AlertRuleView): string {
     : rule.metric === 'anomaly'
       ? ` (sensitivity ${String(rule.anomaly?.sensitivity ?? 3)})`
       : '';
-  return `${what}${cond} over ${durationLabel(rule.window)}${rule.project ? ` in ${rule.project}` : ''}`;
+  const per = rule.group_by ? `, per value of ${rule.group_by}` : '';
+  return `${what}${cond} over ${durationLabel(rule.window)}${per}${rule.project ? ` in ${rule.project}` : ''}`;
 }
 
 function RuleCard({
