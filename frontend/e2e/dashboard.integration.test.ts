@@ -499,7 +499,7 @@ describe('defects found in a browser review, fixed', () => {
       .replace(/\s+/g, ' ');
 
   it('shows every time in the tenant zone and names it, whatever the viewer’s zone; UTC, visibly, without one', async () => {
-    // The viewer is in Tokyo; the tenant (GET /v1/tenant, contract of docs/api.md#tenant) is in New York.
+    // The viewer is in Tokyo; the tenant is set to New York through the real PATCH /v1/tenant (docs/api.md#tenant).
     await context.close();
     context = await browser.newContext({
       viewport: { width: 1280, height: 900 },
@@ -507,37 +507,58 @@ describe('defects found in a browser review, fixed', () => {
       timezoneId: 'Asia/Tokyo',
     });
     page = await context.newPage();
-    await page.route('**/v1/tenant', (route) =>
-      route.fulfill({
-        status: 200,
-        contentType: 'application/json',
-        body: JSON.stringify({ timezone: 'America/New_York' }),
-      }),
-    );
-    const from = new Date(Date.now() - 3_600_000).toISOString().slice(0, 19) + '.000Z';
-    await signIn(tenant.keys.read, `#/explorer?event_type=checkout_failed&from=${encodeURIComponent(from)}`);
-    await waitForText(page.getByTestId('time-zone'), /^America\/New_York \(UTC−0[45]:00\)$/);
-    // The From input shows the New York wall clock of the URL's instant, and says which zone it is.
-    const fromInput = page.getByLabel('From (America/New_York)');
-    expect(await fromInput.inputValue()).toBe(isoToZonedInput(from, 'America/New_York'));
-    // The rows are on the same clock.
-    const table = page.getByRole('table', { name: 'Events matching the filters, newest first' });
-    const row = table.getByRole('row').filter({ hasText: INSPECTED_EVENT_ID });
-    const time = row.locator('time');
-    const iso = (await time.getAttribute('datetime'))!;
-    expect((await time.innerText()).replace(/\s+/g, ' ')).toContain(zoneClock(iso, 'America/New_York'));
-    // A time typed into From is read on that clock too.
-    await fromInput.fill('2026-01-15T07:00:00');
-    await page.getByRole('button', { name: 'Apply filters' }).click();
-    await page.waitForURL(/from=2026-01-15T12%3A00%3A00.000Z/);
-    await screenshot('explorer-tenant-zone');
+    const setZone = (timezone: string) =>
+      call(runtime.url, '/v1/tenant', { method: 'PATCH', key: tenant.keys.admin, json: { timezone } });
+    const before = await call(runtime.url, '/v1/tenant', { key: tenant.keys.read });
+    expect(before.status).toBe(200);
+    const patched = await setZone('America/New_York');
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({ timezone: 'America/New_York', rebucketing: { status: 'done' } });
+    try {
+      const from = new Date(Date.now() - 3_600_000).toISOString().slice(0, 19) + '.000Z';
+      await signIn(tenant.keys.read, `#/explorer?event_type=checkout_failed&from=${encodeURIComponent(from)}`);
+      await waitForText(page.getByTestId('time-zone'), /^America\/New_York \(UTC−0[45]:00\)$/);
+      // The From input shows the New York wall clock of the URL's instant, and says which zone it is.
+      const fromInput = page.getByLabel('From (America/New_York)');
+      expect(await fromInput.inputValue()).toBe(isoToZonedInput(from, 'America/New_York'));
+      // The rows are on the same clock.
+      const table = page.getByRole('table', { name: 'Events matching the filters, newest first' });
+      const row = table.getByRole('row').filter({ hasText: INSPECTED_EVENT_ID });
+      const time = row.locator('time');
+      const iso = (await time.getAttribute('datetime'))!;
+      expect((await time.innerText()).replace(/\s+/g, ' ')).toContain(zoneClock(iso, 'America/New_York'));
+      // A time typed into From is read on that clock too.
+      await fromInput.fill('2026-01-15T07:00:00');
+      await page.getByRole('button', { name: 'Apply filters' }).click();
+      await page.waitForURL(/from=2026-01-15T12%3A00%3A00.000Z/);
+      await screenshot('explorer-tenant-zone');
 
-    // Without the endpoint (404 today): UTC, and the header says it is a fallback.
-    await page.unroute('**/v1/tenant');
+      // A chart names the zone its answer says its buckets are in ("timezone" of GET /v1/metrics), and its
+      // bucket table is on that clock.
+      const answer = await call(runtime.url, '/v1/metrics?event_type=signup&metric=count&interval=1m', {
+        key: tenant.keys.read,
+      });
+      expect(answer.body.timezone).toBe('America/New_York');
+      await page.getByRole('link', { name: 'Dashboards', exact: true }).click();
+      const chart = page.getByRole('article', { name: 'signup per minute', exact: true });
+      await waitForText(chart.getByTestId('chart-zone'), /^America\/New_York \(UTC−0[45]:00\)$/, LIVE_DATA_TIMEOUT_MS);
+      expect(await chart.getByTestId('chart-zone').getAttribute('title')).toMatch(/this answer’s buckets/);
+      const bucket = chart.locator('.widget__details time').first();
+      const bucketIso = (await bucket.getAttribute('datetime'))!;
+      expect((await bucket.textContent())!.replace(/\s+/g, ' ')).toContain(zoneClock(bucketIso, 'America/New_York'));
+    } finally {
+      expect((await setZone(before.body.timezone as string)).status).toBe(200);
+    }
+
+    // Back in UTC (the tenant's own zone, not a fallback).
     await page.reload();
-    await waitForText(page.getByTestId('time-zone'), 'UTC (fallback)');
+    await waitForText(page.getByTestId('time-zone'), 'UTC');
+    // GET /v1/tenant failing (the connection refused): UTC, and the header says it is a fallback.
+    await page.route('**/v1/tenant', (route) => route.abort('connectionrefused'));
+    await page.reload();
+    await waitForText(page.getByTestId('time-zone'), 'UTC (fallback)', LIVE_DATA_TIMEOUT_MS);
     expect(await page.getByTestId('time-zone').getAttribute('title')).toMatch(/UTC/);
-    await page.getByLabel('From (UTC)').waitFor();
+    await page.unroute('**/v1/tenant');
   });
 
   it('shows the datetime inputs whole at 1440 px', async () => {
@@ -820,94 +841,202 @@ describe('charts', () => {
     expect(saved.body.widgets[0]).toMatchObject({ chart: 'bar', layout: { x: 0, y: 1, w: 6, h: 3 } });
   });
 
-  // The two contracts below are being built in parallel (docs/api.md: breakdown=<path> on GET /v1/metrics, and
-  // GET /v1/events/export): the browser gets answers of exactly those shapes, so the UI's side is checked now.
-  it('stacks a breakdown’s series, $other and $none named, from the breakdown contract', async () => {
+  it('breaks a chart down by a declared dimension exactly as GET /v1/metrics does; a group_by rule shows its groups', async () => {
+    // A dimension declared through the catalog (docs/api.md#dimensions); buckets before its
+    // dimension_rollups_from are answered from raw events, later ones from the rollups: the UI shows either.
+    const eventType = `plan_view_${run}`;
+    const declared = await call(runtime.url, `/v1/catalog/${encodeURIComponent(eventType)}`, {
+      method: 'PUT',
+      key: tenant.keys.admin,
+      json: { project: 'web', dimensions: ['plan'] },
+    });
+    expect([200, 201]).toContain(declared.status);
+    expect(declared.body.dimensions).toEqual(['plan']);
+    // 12 values and 2 events without the property: the default limit (10) keeps the largest, ties by value, so
+    // v8 and v9 are $other and the two without a plan $none.
+    const plans = [
+      ...Array<string>(6).fill('pro'),
+      ...Array<string>(4).fill('team'),
+      ...Array<string>(3).fill('free'),
+      ...Array.from({ length: 9 }, (_, i) => `v${i + 1}`),
+      null,
+      null,
+    ];
+    await post(
+      plans.map((plan, i) => ({
+        event_type: eventType,
+        project: 'web',
+        event_id: `e2e-plan-${run}-${i}`,
+        user_id: `user-${i}`,
+        properties: plan === null ? { step: i } : { plan, step: i },
+      })),
+    );
+    await eventually(
+      async () => ((await metricTotal(eventType)) === plans.length ? true : undefined),
+      LIVE_DATA_TIMEOUT_MS,
+    );
+
+    // The widget is built in the editor, the way a person would.
     const made = await call(runtime.url, '/v1/dashboards', {
       key: tenant.keys.admin,
-      json: {
-        name: `Breakdown ${run}`,
-        widgets: [
-          {
-            type: 'timeseries',
-            title: 'Views by plan',
-            query: { event_type: 'page_view', interval: '1m', range: '15m', breakdown: { path: 'plan', limit: 2 } },
-          },
-        ],
-      },
+      json: { name: `Breakdown ${run}`, widgets: [] },
     });
     expect(made.status).toBe(201);
-    const asked: URLSearchParams[] = [];
-    await page.route('**/v1/metrics?*', async (route) => {
-      const url = new URL(route.request().url());
-      if (url.searchParams.get('breakdown') === null) return route.fallback();
-      asked.push(url.searchParams);
-      const plain = await call(
-        runtime.url,
-        `/v1/metrics?${url.searchParams.toString().replace(/&?breakdown=[^&]*|&?limit=[^&]*/g, '')}`,
-        {
-          key: tenant.keys.read,
-        },
-      );
-      const points = plain.body.points as { t: string; value: number }[];
-      const part = (share: number) => points.map((p) => ({ t: p.t, value: Math.round(p.value * share) }));
-      await route.fulfill({
-        json: {
-          ...plain.body,
-          points: undefined,
-          timezone: 'UTC',
-          breakdown: 'plan',
-          source: 'rollup',
-          series: [
-            { value: 'pro', total: 9, points: part(0.5) },
-            { value: '$other', total: 3, points: part(0.25) },
-            { value: '$none', total: 0, points: part(0) },
-          ],
-        },
-      });
-    });
-    await signIn(tenant.keys.read, `#/dashboards?id=${made.body.id}`);
+    await signIn(tenant.keys.admin, `#/dashboards?id=${made.body.id}`);
+    await page.getByRole('button', { name: 'Edit dashboard' }).click();
+    const editor = page.getByRole('form', { name: /^Edit dashboard/ });
+    await editor.getByRole('button', { name: 'Add widget' }).click();
+    const fieldset = editor.locator('fieldset.widget-editor').last();
+    await fieldset.getByLabel('Title').fill('Views by plan');
+    await fieldset.getByLabel('Event type').fill(eventType);
+    await fieldset.getByLabel('Break down by property').fill('plan');
+    const answered = page.waitForResponse(
+      (r) => r.url().includes('/v1/metrics?') && new URL(r.url()).searchParams.get('breakdown') === 'plan',
+    );
+    await editor.getByRole('button', { name: 'Save dashboard' }).click();
     const widget = page.getByRole('article', { name: 'Views by plan' });
     const legend = widget.getByRole('list', { name: 'Legend' });
-    await waitForText(legend.locator('li').first(), /^pro total \d+ events$/, LIVE_DATA_TIMEOUT_MS);
-    await legend.getByText('other values').waitFor();
-    await legend.getByText('(property missing)').waitFor();
+    await legend.locator('li').first().waitFor({ timeout: LIVE_DATA_TIMEOUT_MS });
+    const asked = new URL((await answered).url());
+    const saved = await call(runtime.url, `/v1/dashboards/${made.body.id}`, { key: tenant.keys.read });
+    expect(saved.body.widgets[0].query).toMatchObject({ event_type: eventType, breakdown: { path: 'plan' } });
+
+    // The same query, asked by the test: the page shows exactly its series, in its order, with its totals.
+    const real = await call(runtime.url, `/v1/metrics?${asked.searchParams.toString()}`, { key: tenant.keys.read });
+    expect(real.status).toBe(200);
+    type Series = { value: string; total: number; points: { value: number }[] };
+    const series = real.body.series as Series[];
+    expect(series.map((x) => [x.value, x.total])).toEqual([
+      ['pro', 6],
+      ['team', 4],
+      ['free', 3],
+      ...Array.from({ length: 7 }, (_, i) => [`v${i + 1}`, 1]),
+      ['$other', 2],
+      ['$none', 2],
+    ]);
+    for (const x of series) expect(x.points.reduce((sum, p) => sum + p.value, 0)).toBe(x.total);
+    const name = (value: string) =>
+      value === '$other' ? 'other values' : value === '$none' ? '(property missing)' : value;
+    // One legend entry per series (the legend also notes the bucket still filling: not a series).
+    const expectedLegend = series.map((x) => `${name(x.value)} total ${x.total} events`);
+    await eventually(async () => {
+      const shown = (await legend.locator('li').allInnerTexts())
+        .map((t) => t.replace(/\s+/g, ' ').trim())
+        .filter((t) => / total /.test(t));
+      return JSON.stringify(shown) === JSON.stringify(expectedLegend) ? true : undefined;
+    }, LIVE_DATA_TIMEOUT_MS).catch(async (error: unknown) => {
+      throw new Error(`legend ${JSON.stringify(await legend.locator('li').allInnerTexts())}: ${String(error)}`);
+    });
     expect(await widget.locator('[data-chart-kind]').getAttribute('data-chart-kind')).toBe('stacked');
-    await widget.getByText('Breakdown by plan, read from rollups.').waitFor();
-    expect(asked[0]!.get('breakdown')).toBe('plan');
-    expect(asked[0]!.get('limit')).toBe('2');
+    await widget
+      .getByText(`Breakdown by plan, read from ${real.body.source === 'raw' ? 'raw events' : 'rollups'}.`)
+      .waitFor();
     await screenshot('chart-breakdown');
+
+    // A per-segment rule made in the form: it saves with group_by, and its card shows each group's state.
+    const ruleName = `Plans ${run}`;
+    await page.getByRole('link', { name: 'Alerts', exact: true }).click();
+    await page.getByRole('button', { name: 'New alert rule' }).click();
+    const form = page.getByRole('form', { name: 'New alert rule' });
+    await form.getByLabel('Name').fill(ruleName);
+    await form.getByLabel('Event type').fill(eventType);
+    await form.getByLabel('Alert per value of (optional)').fill('plan');
+    await form.getByLabel('Condition').selectOption('>');
+    await form.getByLabel('Threshold').fill('2');
+    await form.getByLabel('Window').fill('5m');
+    await form.getByRole('button', { name: 'Create rule' }).click();
+    const card = page.getByRole('article', { name: ruleName });
+    await card.waitFor();
+    const rules = await call(runtime.url, '/v1/alert-rules', { key: tenant.keys.read });
+    const rule = (rules.body.rules as { id: string; name: string; group_by?: string }[]).find(
+      (r) => r.name === ruleName,
+    )!;
+    expect(rule.group_by).toBe('plan');
+    // Fresh events of two new values: gold (3 > 2) fires, bronze (1) is ok, whatever else is still in the window.
+    await post(
+      ['gold', 'gold', 'gold', 'bronze'].map((plan, i) => ({
+        event_type: eventType,
+        project: 'web',
+        event_id: `e2e-plan-alert-${run}-${i}`,
+        properties: { plan },
+      })),
+    );
+    const groupsList = card.getByRole('list', { name: `Groups of ${ruleName}` });
+    await waitForText(
+      groupsList.locator('li').filter({ hasText: 'plan = gold' }),
+      /^plan = gold firing/,
+      LIVE_DATA_TIMEOUT_MS,
+    );
+    await waitForText(groupsList.locator('li').filter({ hasText: 'plan = bronze' }), /^plan = bronze ok/);
+    // The card lists exactly the API's groups, in its order (firing first), with their states.
+    await eventually(async () => {
+      const api = await call(runtime.url, `/v1/alert-rules/${rule.id}`, { key: tenant.keys.read });
+      const expected = (api.body.groups as { key: string; state: string }[]).map((g) => `plan = ${g.key} ${g.state}`);
+      const shown = (await groupsList.locator('li').allInnerTexts()).map((t) =>
+        t
+          .replace(/\s+/g, ' ')
+          .replace(/ value .*$| since .*$/, '')
+          .trim(),
+      );
+      return JSON.stringify(shown) === JSON.stringify(expected) ? true : undefined;
+    }, LIVE_DATA_TIMEOUT_MS);
+    await screenshot('alert-groups');
   });
 
   it('exports every matching event, following X-Next-Cursor, as one file', async () => {
-    const pages: Record<string, { body: string; next?: string }> = {
-      '': { body: 'event_id,event_type\na,signup\n', next: 'c2' },
-      c2: { body: 'event_id,event_type\nb,signup\n' },
+    // 150 events of ~30 KB: more than one export page (a page ends before 4 MB, docs/api.md#export).
+    const eventType = `export_big_${run}`;
+    const ids = Array.from({ length: 150 }, (_, i) => `e2e-export-${run}-${String(i).padStart(3, '0')}`);
+    for (let i = 0; i < ids.length; i += 25)
+      await post(
+        ids.slice(i, i + 25).map((eventId, j) => ({
+          event_type: eventType,
+          project: 'web',
+          event_id: eventId,
+          properties: { blob: 'x'.repeat(30_000), n: i + j },
+        })),
+      );
+    await eventually(
+      async () => ((await metricTotal(eventType)) === ids.length ? true : undefined),
+      LIVE_DATA_TIMEOUT_MS,
+    );
+    const stored = await call(runtime.url, `/v1/events?event_type=${eventType}&limit=1000`, { key: tenant.keys.read });
+    const storedIds = (stored.body.events as { event_id: string }[]).map((e) => e.event_id).sort();
+    expect(storedIds).toEqual([...ids].sort());
+
+    const pages: { params: URLSearchParams; status: number; next: string | undefined }[] = [];
+    const onResponse = (r: import('playwright-core').Response) => {
+      if (r.url().includes('/v1/events/export?'))
+        pages.push({ params: new URL(r.url()).searchParams, status: r.status(), next: r.headers()['x-next-cursor'] });
     };
-    const asked: URLSearchParams[] = [];
-    await page.route('**/v1/events/export?*', (route) => {
-      const url = new URL(route.request().url());
-      asked.push(url.searchParams);
-      const answer = pages[url.searchParams.get('cursor') ?? '']!;
-      return route.fulfill({
-        status: 200,
-        contentType: 'text/csv; charset=utf-8',
-        headers: {
-          'Content-Disposition': 'attachment; filename="events.csv"',
-          ...(answer.next ? { 'X-Next-Cursor': answer.next } : {}),
-        },
-        body: answer.body,
-      });
-    });
-    await signIn(tenant.keys.read, '#/explorer?event_type=signup');
-    const downloading = page.waitForEvent('download');
-    await page.getByRole('button', { name: 'Export CSV' }).click();
-    const download = await downloading;
-    expect(download.suggestedFilename()).toBe('events.csv');
-    expect(await readFile((await download.path())!, 'utf8')).toBe('event_id,event_type\na,signup\nb,signup\n');
-    expect(asked.map((p) => [p.getAll('event_type'), p.get('format'), p.get('cursor')])).toEqual([
-      [['signup'], 'csv', null],
-      [['signup'], 'csv', 'c2'],
-    ]);
+    page.on('response', onResponse);
+    try {
+      await signIn(tenant.keys.read, `#/explorer?event_type=${eventType}`);
+      await page
+        .getByRole('table', { name: 'Events matching the filters, newest first' })
+        .locator('tbody tr')
+        .first()
+        .waitFor();
+      const downloading = page.waitForEvent('download');
+      await page.getByRole('button', { name: 'Export CSV' }).click();
+      const download = await downloading;
+      expect(download.suggestedFilename()).toBe('events-export.csv');
+      const lines = (await readFile((await download.path())!, 'utf8')).split('\r\n').filter((l) => l !== '');
+      expect(lines[0]).toBe('event_id,event_type,project,timestamp,received_at,user_id,session_id,properties,context');
+      const exported = lines.slice(1).map((line) => line.split(',', 1)[0]!);
+      // Exactly the stored events: each once, the page headers not repeated.
+      expect([...exported].sort()).toEqual(storedIds);
+      expect(new Set(exported).size).toBe(exported.length);
+    } finally {
+      page.off('response', onResponse);
+    }
+    // At least two pages, each after the first asked with the cursor the one before answered.
+    expect(pages.length).toBeGreaterThanOrEqual(2);
+    expect(pages.every((p) => p.status === 200)).toBe(true);
+    for (let i = 1; i < pages.length; i += 1) expect(pages[i]!.params.get('cursor')).toBe(pages[i - 1]!.next);
+    expect(pages[pages.length - 1]!.next).toBeUndefined();
+    expect(pages.map((p) => [p.params.getAll('event_type'), p.params.get('format')])).toEqual(
+      pages.map(() => [[eventType], 'csv']),
+    );
   });
 });

@@ -35,6 +35,7 @@ import {
   inputFromDraft,
   PREVIEW_RANGES,
   previewBody,
+  ruleGroups,
   stateLabel,
   type PreviewRange,
   type RuleDraft,
@@ -131,7 +132,8 @@ function describeRule(rule: AlertRuleView): string {
     : rule.metric === 'anomaly'
       ? ` (sensitivity ${String(rule.anomaly?.sensitivity ?? 3)})`
       : '';
-  return `${what}${cond} over ${durationLabel(rule.window)}${rule.project ? ` in ${rule.project}` : ''}`;
+  const per = rule.group_by ? `, per value of ${rule.group_by}` : '';
+  return `${what}${cond} over ${durationLabel(rule.window)}${per}${rule.project ? ` in ${rule.project}` : ''}`;
 }
 
 function RuleCard({
@@ -164,6 +166,7 @@ function RuleCard({
   });
   const remove = useMutation({ mutationFn: () => api.deleteAlertRule(session.client, rule.id), onSuccess: invalidate });
   const state = stateLabel(rule);
+  const groups = ruleGroups(rule);
   return (
     <Card
       title={rule.name}
@@ -182,6 +185,31 @@ function RuleCard({
       }
     >
       <p>{describeRule(rule)}</p>
+      {groups !== null && (
+        <div className="rule-groups">
+          {groups.rows.length === 0 ? (
+            <p className="muted">
+              No groups yet: one state per value of {rule.group_by} appears once its events arrive.
+            </p>
+          ) : (
+            <ul aria-label={`Groups of ${rule.name}`} className="rule-groups__list">
+              {groups.rows.map((g) => (
+                <li key={g.key}>
+                  <span className="mono">{g.label}</span>{' '}
+                  <span className={`state state--${g.state}`} data-testid="group-state" title={g.error ?? undefined}>
+                    {g.state}
+                  </span>
+                  {g.value !== null && <span className="muted"> value {formatNumber(g.value)}</span>}
+                  {g.since !== null && <span className="muted"> since {formatDateTime(g.since)}</span>}
+                </li>
+              ))}
+            </ul>
+          )}
+          {groups.truncated > 0 && (
+            <p className="muted">{formatNumber(groups.truncated)} more groups left out by the cap of 100.</p>
+          )}
+        </div>
+      )}
       <p className="muted">
         {rule.channels.length === 0
           ? 'No notification channels.'

@@ -1,6 +1,14 @@
 import type { AlertRuleView } from '../api/types';
 import { parseDuration } from '../lib/duration';
-import { previewBody, stateLabel, draftFromRule, draftProblem, EMPTY_DRAFT, inputFromDraft } from './ruleForm';
+import {
+  previewBody,
+  ruleGroups,
+  stateLabel,
+  draftFromRule,
+  draftProblem,
+  EMPTY_DRAFT,
+  inputFromDraft,
+} from './ruleForm';
 
 describe('alert rule form', () => {
   it('turns the form into the API body of docs/api.md', () => {
@@ -135,5 +143,69 @@ describe('group_by (per-segment alerts)', () => {
       status: { state: 'ok', since: null, value: null },
     } as unknown as AlertRuleView;
     expect(draftFromRule(rule).groupBy).toBe('region');
+  });
+});
+
+describe('ruleGroups (the groups of a group_by rule, docs/api.md#per-segment-rules-group_by)', () => {
+  const base = {
+    id: 'r1',
+    name: 'Failures per plan',
+    enabled: true,
+    event_type: 'checkout_failed',
+    metric: 'count',
+    window: '5m',
+    channels: [],
+    created_at: '2026-12-01T00:00:00.000Z',
+    updated_at: '2026-12-01T00:00:00.000Z',
+  };
+
+  it('is null for a rule without group_by', () => {
+    const rule = { ...base, status: { state: 'ok', since: null, value: null } } as unknown as AlertRuleView;
+    expect(ruleGroups(rule)).toBeNull();
+  });
+
+  it('lists each group with its state in the API’s order, and the groups the cap left out', () => {
+    const rule = {
+      ...base,
+      group_by: 'plan',
+      status: { state: 'firing', since: '2026-12-01T10:00:00.000Z', value: null, groups_truncated: 3 },
+      groups: [
+        {
+          group: { plan: 'pro' },
+          key: 'pro',
+          state: 'firing',
+          since: '2026-12-01T10:00:00.000Z',
+          value: 7,
+          error: null,
+          evaluated_at: '2026-12-01T10:00:01.000Z',
+        },
+        {
+          group: { plan: 'free' },
+          key: 'free',
+          state: 'ok',
+          since: '2026-12-01T09:00:00.000Z',
+          value: 0,
+          error: null,
+          evaluated_at: '2026-12-01T10:00:01.000Z',
+        },
+      ],
+    } as unknown as AlertRuleView;
+    expect(ruleGroups(rule)).toEqual({
+      rows: [
+        { key: 'pro', label: 'plan = pro', state: 'firing', since: '2026-12-01T10:00:00.000Z', value: 7, error: null },
+        { key: 'free', label: 'plan = free', state: 'ok', since: '2026-12-01T09:00:00.000Z', value: 0, error: null },
+      ],
+      truncated: 3,
+    });
+  });
+
+  it('has no rows before the engine has seen a group', () => {
+    const rule = {
+      ...base,
+      group_by: 'plan',
+      status: { state: 'ok', since: null, value: null, groups_truncated: 0 },
+      groups: [],
+    } as unknown as AlertRuleView;
+    expect(ruleGroups(rule)).toEqual({ rows: [], truncated: 0 });
   });
 });

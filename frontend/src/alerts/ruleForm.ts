@@ -149,3 +149,45 @@ export function stateLabel(rule: Pick<AlertRuleView, 'enabled' | 'status'>): { l
   if (rule.status.since === null) return { label: 'not evaluated yet', className: 'unevaluated' };
   return { label: rule.status.state, className: rule.status.state };
 }
+
+/** One group of a `group_by` rule as the card lists it (docs/api.md#per-segment-rules-group_by). */
+export interface RuleGroupRow {
+  key: string;
+  /** "plan = pro" */
+  label: string;
+  state: string;
+  since: string | null;
+  value: number | null;
+  error: string | null;
+}
+
+/**
+ * The groups of a `group_by` rule in the API's order (firing first), and how many groups the cap of 100 left out
+ * (`status.groups_truncated`); null for a rule without `group_by`.
+ */
+export function ruleGroups(rule: AlertRuleView): { rows: RuleGroupRow[]; truncated: number } | null {
+  const view = rule as AlertRuleView & {
+    group_by?: string | null;
+    groups?: readonly {
+      key: string;
+      state: string;
+      since?: string | null;
+      value?: number | null;
+      error?: string | null;
+    }[];
+    status: { groups_truncated?: number | null };
+  };
+  if (view.group_by === undefined || view.group_by === null || view.group_by === '') return null;
+  const path = view.group_by;
+  return {
+    rows: (view.groups ?? []).map((g) => ({
+      key: g.key,
+      label: `${path} = ${g.key}`,
+      state: g.state,
+      since: g.since ?? null,
+      value: g.value ?? null,
+      error: g.error ?? null,
+    })),
+    truncated: view.status.groups_truncated ?? 0,
+  };
+}

@@ -49,6 +49,27 @@ export function fetchEventsPage(
   });
 }
 
+/** How far past now the export reads when the filters have no `to`: ingest accepts events stamped up to
+ *  MAX_FUTURE_SKEW (1 h by default) ahead, and the explorer without `to` lists those too (docs/api.md#event-explorer). */
+export const EXPORT_FUTURE_MARGIN_MS = 24 * 3_600_000;
+/** The retention assumed when the tenant's (GET /v1/tenant → retention_days) is unknown. */
+export const EXPORT_FALLBACK_RETENTION_DAYS = 30;
+
+/**
+ * The export's filters: GET /v1/events/export requires `from` and `to` (docs/api.md#export), while the explorer
+ * without them lists every retained event. So a missing `from` is the start of the retention (now − retention_days)
+ * and a missing `to` is now plus a margin covering future-stamped events: the same events the explorer lists.
+ */
+export function exportFilters(filters: QueryParams, nowMs: number, retentionDays: number | null): QueryParams {
+  const days = retentionDays !== null && retentionDays > 0 ? retentionDays : EXPORT_FALLBACK_RETENTION_DAYS;
+  const present = (v: QueryParams[string]) => v !== undefined && v !== null && v !== '';
+  return {
+    ...filters,
+    from: present(filters.from) ? filters.from : new Date(nowMs - Math.ceil(days * 86_400_000)).toISOString(),
+    to: present(filters.to) ? filters.to : new Date(nowMs + EXPORT_FUTURE_MARGIN_MS).toISOString(),
+  };
+}
+
 /** Most pages one export asks for (each as large as the server makes it); beyond, the file says it stopped. */
 export const MAX_EXPORT_PAGES = 200;
 

@@ -125,7 +125,7 @@ export const statusQueries = {
 };
 
 export const tenantQueries = {
-  /** The tenant's settings (its time zone). 404 until the server has the endpoint: the shell falls back to UTC. */
+  /** The tenant's settings (its time zone, retention). When it cannot be read the shell falls back to UTC, visibly. */
   tenant: (session: Session) =>
     queryOptions({
       queryKey: ['tenant', session.keyFingerprint] as const,

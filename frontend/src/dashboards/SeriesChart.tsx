@@ -37,11 +37,13 @@ export interface SeriesChartProps {
   /** Called with [from, to) of a dragged span of buckets. */
   onZoom?: (from: string, to: string) => void;
   tall?: boolean;
+  /** The zone the buckets are in (the answer's `timezone`, see lib/timezone.ts answerZone); else the display zone. */
+  zone?: string;
 }
 
-function tickFormatter(interval: MetricInterval, spanMs: number) {
-  if (interval === '1d') return (v: string) => formatShortDate(v);
-  return spanMs > 86_400_000 ? (v: string) => formatDayTime(v) : (v: string) => formatShortClock(v);
+function tickFormatter(interval: MetricInterval, spanMs: number, zone: string | undefined) {
+  if (interval === '1d') return (v: string) => formatShortDate(v, zone);
+  return spanMs > 86_400_000 ? (v: string) => formatDayTime(v, zone) : (v: string) => formatShortClock(v, zone);
 }
 
 export function SeriesChart({
@@ -54,6 +56,7 @@ export function SeriesChart({
   onBucketClick,
   onZoom,
   tall = false,
+  zone,
 }: SeriesChartProps) {
   const rows = chartRows(series, interval, nowMs);
   const partialAt = firstPartialIndex(
@@ -122,7 +125,7 @@ export function SeriesChart({
             <CartesianGrid vertical={false} stroke="currentColor" strokeOpacity={0.12} />
             <XAxis
               dataKey="t"
-              tickFormatter={tickFormatter(interval, spanMs)}
+              tickFormatter={tickFormatter(interval, spanMs, zone)}
               minTickGap={24}
               tick={{ fontSize: 11 }}
               stroke="currentColor"
@@ -136,7 +139,7 @@ export function SeriesChart({
               strokeOpacity={0.4}
             />
             <Tooltip
-              labelFormatter={(l) => `${formatDateTime(String(l))}${onBucketClick ? ' · click for events' : ''}`}
+              labelFormatter={(l) => `${formatDateTime(String(l), zone)}${onBucketClick ? ' · click for events' : ''}`}
               formatter={(value, name) => [
                 value === null || value === undefined ? '—' : formatNumber(Number(value)),
                 label(String(name)),

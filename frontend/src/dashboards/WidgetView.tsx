@@ -13,6 +13,8 @@ import { LIVE_REFRESH_MS } from '../config';
 import { refetchEvery } from '../api/retry';
 import { durationLabel } from '../lib/duration';
 import { formatDateTime, formatNumber } from '../lib/format';
+import { answerZone, zoneLabel } from '../lib/timezone';
+import { useTimeZone } from '../shell/TimeZoneContext';
 import { hrefFor, navigate } from '../lib/router';
 import { resolveRange } from '../lib/timeRange';
 import { useLive } from '../shell/LiveContext';
@@ -87,6 +89,7 @@ function MetricBody({
 }) {
   const session = useSession();
   const { live } = useLive();
+  const tenantZone = useTimeZone();
   // An absolute range does not move: no live refresh (a failed query still retries by itself).
   const liveMs = live && query.from === undefined ? LIVE_REFRESH_MS : false;
   const series = useQuery({
@@ -121,6 +124,8 @@ function MetricBody({
     );
   }
   const data = series.data;
+  // The buckets' zone is the one the answer names (1h/1d buckets start at its local hours and midnights).
+  const zone = answerZone(data, tenantZone);
   const explorerAll = explorerHrefForSeries(query, data);
   const refreshFailed = series.isRefetchError && (
     <span className="badge badge--warn" title={series.error.message}>
@@ -151,6 +156,7 @@ function MetricBody({
         <BucketTable
           series={data}
           query={query}
+          zone={zone.zone}
           caption={`${widget.title || query.eventType} per ${query.interval}, newest first`}
         />
       </>
@@ -194,6 +200,7 @@ function MetricBody({
         colorOffset={index}
         onBucketClick={(t) => navigate(explorerHrefForBucket(query, t, data.interval))}
         onZoom={onZoom}
+        zone={zone.zone}
       />
       {data.series !== undefined && data.source !== undefined && (
         <p className="panel__note muted">
@@ -201,6 +208,19 @@ function MetricBody({
         </p>
       )}
       <div className="widget__actions">
+        <span
+          className="muted"
+          data-testid="chart-zone"
+          title={
+            zone.source === 'answer'
+              ? 'The zone this answer’s buckets are in (its "timezone")'
+              : zone.source === 'tenant'
+                ? 'The tenant’s time zone (the answer named none)'
+                : 'UTC: the tenant time zone is unknown'
+          }
+        >
+          {zoneLabel(zone.zone, series.dataUpdatedAt)}
+        </span>
         <button type="button" className="button button--ghost button--small" onClick={() => void exportCsv()}>
           Download CSV
         </button>
@@ -222,6 +242,7 @@ function MetricBody({
         <BucketTable
           series={data}
           query={query}
+          zone={zone.zone}
           caption={`${widget.title || query.eventType} per ${query.interval}, newest first`}
         />
       </details>
@@ -229,7 +250,17 @@ function MetricBody({
   );
 }
 
-function BucketTable({ series, query, caption }: { series: MetricSeries; query: ResolvedQuery; caption: string }) {
+function BucketTable({
+  series,
+  query,
+  zone,
+  caption,
+}: {
+  series: MetricSeries;
+  query: ResolvedQuery;
+  zone: string;
+  caption: string;
+}) {
   const rows = [...series.points].reverse();
   return (
     <DataTable
@@ -240,13 +271,13 @@ function BucketTable({ series, query, caption }: { series: MetricSeries; query: 
       {rows.map((point) => (
         <tr key={point.t}>
           <td>
-            <time dateTime={point.t}>{formatDateTime(point.t)}</time>
+            <time dateTime={point.t}>{formatDateTime(point.t, zone)}</time>
           </td>
           <td className="num">{point.value === null ? '—' : formatNumber(point.value)}</td>
           <td>
             <a
               href={explorerHrefForBucket(query, point.t, series.interval)}
-              aria-label={`Events from ${formatDateTime(point.t)}`}
+              aria-label={`Events from ${formatDateTime(point.t, zone)}`}
             >
               events
             </a>

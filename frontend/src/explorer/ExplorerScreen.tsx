@@ -2,7 +2,7 @@
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useId, useMemo, useState, type FormEvent } from 'react';
 import type { QueryParams } from '../api/client';
-import { catalogQueries, eventCountQueries, eventsQueries } from '../api/queries';
+import { catalogQueries, eventCountQueries, eventsQueries, tenantQueries } from '../api/queries';
 import type { StoredEvent } from '../api/types';
 import { useSession } from '../auth/AuthProvider';
 import { Field, ProjectSelectField, SelectField, TextField } from '../components/form';
@@ -12,7 +12,7 @@ import { zoneLabel } from '../lib/timezone';
 import { useNow } from '../lib/useNow';
 import { useTimeZone } from '../shell/TimeZoneContext';
 import { totalLabel } from './columns';
-import { exportEvents } from '../api/events';
+import { exportEvents, exportFilters } from '../api/events';
 import { joinPages, saveText } from '../lib/download';
 import { hrefFor, navigate, useRoute } from '../lib/router';
 import { EventTable } from './EventTable';
@@ -129,11 +129,14 @@ export function ExplorerScreen() {
 /** Every matching event (not only the loaded pages) as a file: GET /v1/events/export, paged. */
 function ExportButtons({ filters }: { filters: QueryParams }) {
   const session = useSession();
+  // Its retention_days bounds an export without `from` (the same query as the shell's zone: cached).
+  const tenant = useQuery(tenantQueries.tenant(session));
   const [state, setState] = useState<string | null>(null);
   async function run(format: 'csv' | 'ndjson') {
     setState(`Exporting ${format.toUpperCase()}…`);
     try {
-      const result = await exportEvents(session.client, filters, format);
+      const range = exportFilters(filters, Date.now(), tenant.data?.retention_days ?? null);
+      const result = await exportEvents(session.client, range, format);
       saveText(
         joinPages(result.pages, format),
         result.filename ?? `events.${format}`,

@@ -1,5 +1,13 @@
 import fc from 'fast-check';
-import { isoToZonedInput, isValidZone, timeZoneFrom, zoneLabel, zonedInputToIso, zoneOffsetMs } from './timezone';
+import {
+  answerZone,
+  isoToZonedInput,
+  isValidZone,
+  timeZoneFrom,
+  zoneLabel,
+  zonedInputToIso,
+  zoneOffsetMs,
+} from './timezone';
 
 const ZONES = ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata', 'Australia/Lord_Howe', 'Pacific/Chatham'];
 
@@ -66,5 +74,25 @@ describe('time zones', () => {
       zone: 'UTC',
       source: 'fallback',
     });
+  });
+});
+
+describe('answerZone (the zone a metrics answer says its buckets are in)', () => {
+  const tenant = { zone: 'Europe/Berlin', source: 'tenant' as const, reason: null };
+  const fallback = { zone: 'UTC', source: 'fallback' as const, reason: 'the tenant time zone could not be read' };
+
+  it('prefers the answer’s zone, even over a known tenant zone (a read racing a zone change)', () => {
+    expect(answerZone({ timezone: 'America/New_York' }, tenant)).toEqual({
+      zone: 'America/New_York',
+      source: 'answer',
+    });
+    expect(answerZone({ timezone: 'Asia/Calcutta' }, fallback)).toEqual({ zone: 'Asia/Calcutta', source: 'answer' });
+    expect(answerZone({ timezone: 'UTC' }, tenant)).toEqual({ zone: 'UTC', source: 'answer' });
+  });
+
+  it('falls back to the tenant’s zone (or its UTC fallback) without a usable one', () => {
+    expect(answerZone({}, tenant)).toEqual({ zone: 'Europe/Berlin', source: 'tenant' });
+    expect(answerZone({ timezone: '' }, tenant)).toEqual({ zone: 'Europe/Berlin', source: 'tenant' });
+    expect(answerZone({ timezone: 'Mars/Olympus_Mons' }, fallback)).toEqual({ zone: 'UTC', source: 'fallback' });
   });
 });

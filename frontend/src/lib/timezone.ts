@@ -128,3 +128,17 @@ export function timeZoneFrom(result: { data?: { timezone: string }; error: unkno
     reason: status === 404 ? 'the API has no tenant time zone yet' : 'the tenant time zone could not be read',
   };
 }
+
+/**
+ * The zone a metrics answer's buckets are in: the `timezone` the answer names (docs/api.md#time-zones), which is
+ * what its 1h/1d buckets were cut in even while the tenant's zone is changing; the tenant's (GET /v1/tenant)
+ * when the answer names none or one this browser does not know. `source` says which.
+ */
+export function answerZone(
+  answer: { timezone?: string },
+  tenant: TimeZoneState,
+): { zone: string; source: 'answer' | TimeZoneState['source'] } {
+  const named = answer.timezone;
+  if (named !== undefined && isValidZone(named)) return { zone: named, source: 'answer' };
+  return { zone: tenant.zone, source: tenant.source };
+}
