@@ -83,12 +83,12 @@ export interface DiskUse {
   tables: { name: string; bytes: number }[];
 }
 
-/** pg_database_size and the total size (heap + indexes + TOAST) of the tables that grow with events. */
+/** pg_database_size and the total size (heap + indexes + TOAST) of the tables that grow with events (and dimensions). */
 export async function diskUse(sql: Sql): Promise<DiskUse> {
   const [db] = await sql<{ n: string }[]>`select pg_database_size(current_database())::text as n`;
   const rows = await sql<{ name: string; n: string }[]>`
     select name, greatest(pg_total_relation_size(name::regclass),
                           (select coalesce(sum(pg_total_relation_size(t.relid)), 0) from pg_partition_tree(name::regclass) t))::text as n
-    from unnest(array['events', 'event_ids', 'rollups', 'rollup_sketches']) as name`;
+    from unnest(array['events', 'event_ids', 'rollups', 'rollup_sketches', 'dimension_rollups']) as name`;
   return { database: Number(db!.n), tables: rows.map((r) => ({ name: r.name, bytes: Number(r.n) })) };
 }
