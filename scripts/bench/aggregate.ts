@@ -2,7 +2,9 @@
 // Redis, against a plain kafkajs consumer on the same topic; ack → visible in GET /v1/metrics at half the
 // measured max ingest rate, against bare Kafka produce→consume; GET /v1/metrics over a day of 1m buckets of a
 // tenant with `--events` raw events seeded in Postgres (its rollups computed by rebuildRange, which gives the
-// rebuild rate), against bare Redis and Postgres reads of the same buckets. All in one run, on one machine.
+// rebuild rate), against bare Redis and Postgres reads of the same buckets; the same throughput with two declared
+// dimensions per event type, a second rebuild with a 1 000-value dimension, and breakdown and percentile reads of the
+// seeded day against the plain read. All in one run, on one machine (docs/benchmarks.md#the-aggregate-benchmark).
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { createTestEnv } from '../../test/harness';
@@ -89,7 +91,8 @@ async function timeCalls(
 
 export const aggregateBenchmark: Benchmark = {
   name: 'aggregate',
-  title: 'events_raw → aggregate → Postgres + Redis; ack → visible; GET /v1/metrics over a day; rebuild',
+  title:
+    'events_raw → aggregate → Postgres + Redis (± dimensions); ack → visible; GET /v1/metrics over a day (plain, breakdown, p95); rebuild',
   async run(ctx: BenchContext): Promise<BenchResult> {
     const { opts } = ctx;
     const details: string[] = [];
