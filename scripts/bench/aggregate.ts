@@ -2,7 +2,9 @@
 // Redis, against a plain kafkajs consumer on the same topic; ack → visible in GET /v1/metrics at half the
 // measured max ingest rate, against bare Kafka produce→consume; GET /v1/metrics over a day of 1m buckets of a
 // tenant with `--events` raw events seeded in Postgres (its rollups computed by rebuildRange, which gives the
-// rebuild rate), against bare Redis and Postgres reads of the same buckets. All in one run, on one machine.
+// rebuild rate), against bare Redis and Postgres reads of the same buckets; the same throughput with two declared
+// dimensions per event type, a second rebuild with a 1 000-value dimension, and breakdown and percentile reads of the
+// seeded day against the plain read. All in one run, on one machine (docs/benchmarks.md#the-aggregate-benchmark).
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { createTestEnv } from '../../test/harness';
@@ -34,6 +36,8 @@ const MINUTE = 60_000;
 const DAY = 86_400_000;
 const PROBE_EVERY_MS = 50;
 const POLL_EVERY_MS = 10;
+// The breakdown and percentile rows: at most this long each (after 5 requests), whatever --quick or the defaults ask.
+const READ_BUDGET_MS = 30_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function percentile(sorted: number[], p: number): number {
@@ -64,10 +68,19 @@ async function unlinkTenantKeys(adapters: Adapters, tenantId: string): Promise<v
   } while (cursor !== '0');
 }
 
-/** Times `n` sequential calls of `fn` (after `prepare`, untimed) in ms, sorted. */
-async function timeCalls(n: number, fn: () => Promise<void>, prepare?: () => Promise<void>): Promise<number[]> {
+/**
+ * Times `n` sequential calls of `fn` (after `prepare`, untimed) in ms, sorted. With `budgetMs`, stops early once the
+ * calls took that long in all (at least 5 calls), so a slow path cannot stretch the run without bound.
+ */
+async function timeCalls(
+  n: number,
+  fn: () => Promise<void>,
+  prepare?: () => Promise<void>,
+  budgetMs = Infinity,
+): Promise<number[]> {
   const out: number[] = [];
-  for (let i = 0; i < n; i++) {
+  const start = performance.now();
+  for (let i = 0; i < n && (i < 5 || performance.now() - start < budgetMs); i++) {
     if (prepare) await prepare();
     const t0 = performance.now();
     await fn();
@@ -78,7 +91,8 @@ async function timeCalls(n: number, fn: () => Promise<void>, prepare?: () => Pro
 
 export const aggregateBenchmark: Benchmark = {
   name: 'aggregate',
-  title: 'events_raw → aggregate → Postgres + Redis; ack → visible; GET /v1/metrics over a day; rebuild',
+  title:
+    'events_raw → aggregate → Postgres + Redis (± dimensions); ack → visible; GET /v1/metrics over a day (plain, breakdown, p95); rebuild',
   async run(ctx: BenchContext): Promise<BenchResult> {
     const { opts } = ctx;
     const details: string[] = [];
@@ -204,7 +218,7 @@ export const aggregateBenchmark: Benchmark = {
       RATE_LIMIT_BURST: '100000000',
     };
     const t0 = performance.now();
-    const server = await startChild(
+    let server = await startChild(
       path.join(__dirname, 'aggregate-server.ts'),
       childEnv,
       path.join(ctx.tmpDir, 'aggregate-server.log'),
@@ -251,6 +265,89 @@ export const aggregateBenchmark: Benchmark = {
       ratio: fmt.ratio(tputRatio),
       goal: goal('≥ 0.30', tputRatio >= 0.3),
       met: tputRatio >= 0.3,
+    });
+
+    // 1b. The same throughput with two declared dimensions per event type (docs/api.md#dimensions): six fresh tenants
+    // whose 4 event types each declare `path` and `country` (through PUT /v1/catalog on the running runtime), a second
+    // batch of the same sample events for them, and a fresh runtime process on the same group (so the batch waits
+    // in the topic as in phase 1). Percentile sketches are maintained in both runs: every top-level numeric property
+    // (`amount`, `items`) gets one per bucket, declared or not, so the plain run above already includes them.
+    const DIMS = ['path', 'country'];
+    const dimTenants = [];
+    for (let i = 0; i < TENANTS; i++) dimTenants.push(await newTenant());
+    for (const t of dimTenants) {
+      for (const type of ['page_view', 'signup', 'checkout_started', 'checkout_failed']) {
+        const res = await fetch(`${server.url}/v1/catalog/${type}`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${t.keys.admin}` },
+          body: JSON.stringify({ project: t.project.slug, dimensions: DIMS }),
+        });
+        const answer = await res.text();
+        if (res.status !== 200 && res.status !== 201)
+          throw new Error(`PUT /v1/catalog/${type} answered ${res.status}: ${answer.slice(0, 300)}`);
+      }
+    }
+    await server.stop();
+    const n2 = n;
+    ctx.progress(
+      `aggregate 1/4: pre-filling ${eventsRaw} with ${fmt.int(n2)} more events of ${TENANTS} tenants with dimensions ${DIMS.join(', ')} …`,
+    );
+    await prefillTopic({
+      brokers: kafka.brokers,
+      topic: eventsRaw,
+      tenants: dimTenants.map((t) => ({ id: t.id, projectId: t.project.id })),
+      count: n2,
+      spreadMs: 10 * MINUTE,
+      runTag: `${runTag}-d`,
+    });
+    const filled2 = await topicEnd(env.adapters.kafka, eventsRaw);
+    ctx.progress('aggregate 1/4: restarting the local runtime for the run with dimensions …');
+    const t2 = performance.now();
+    server = await startChild(
+      path.join(__dirname, 'aggregate-server.ts'),
+      childEnv,
+      path.join(ctx.tmpDir, 'aggregate-server-dims.log'),
+    );
+    const server2 = server;
+    ctx.defer('aggregate: local runtime (dimensions run)', () => server2.stop());
+    const dimMeter = meter({ 'local runtime': server.pid });
+    let dFirstAt = 0;
+    let dFirstCommitted = 0;
+    let dDoneAt = 0;
+    for (const deadline = Date.now() + 600_000; Date.now() < deadline; await sleep(100)) {
+      const c = await groupCommitted(env.adapters.kafka, group, eventsRaw);
+      if (c > filled && dFirstAt === 0) [dFirstAt, dFirstCommitted] = [performance.now(), c];
+      if (c >= filled2) {
+        dDoneAt = performance.now();
+        break;
+      }
+    }
+    const dimStop = dimMeter.stop();
+    if (dDoneAt === 0)
+      throw new Error('the aggregate consumer group did not get through the second batch within 10 min');
+    const dimCpu = finishCpu('throughput-aggregate-dimensions', dimStop);
+    const dimRate = (filled2 - dFirstCommitted) / ((dDoneAt - dFirstAt) / 1000);
+    const cpuPerEventUs = (c: CpuShare, events: number) =>
+      ((c.cores['local runtime']! * c.wallMs) / Math.max(1, events)) * 1000;
+    const plainCpuUs = cpuPerEventUs(aggCpu, filled);
+    const dimCpuUs = cpuPerEventUs(dimCpu, filled2 - filled);
+    const wallCostUs = (1 / dimRate - 1 / aggRate) * 1e6;
+    const [dimRows] = await env.adapters.sql<{ n: string }[]>`
+      select count(*)::text as n from dimension_rollups where tenant_id = any(${env.adapters.sql.array(dimTenants.map((t) => t.id))}::uuid[])`;
+    note(
+      `throughput-aggregate-dimensions: ${fmt.int(filled2 - filled)} more records (same sample events) of ${TENANTS} other tenants, each of their 4 event types with the dimensions ${DIMS.join(' and ')} (6 values each); ` +
+        `group rejoined and first commit ${((dFirstAt - t2) / 1000).toFixed(1)} s after the new process started; then ${fmt.int(filled2 - dFirstCommitted)} records in ${((dDoneAt - dFirstAt) / 1000).toFixed(2)} s: ${fmt.int(dimRate)} events/s; ` +
+        `local runtime CPU ${plainCpuUs.toFixed(0)} µs per event plain, ${dimCpuUs.toFixed(0)} µs with the dimensions (${(dimCpuUs - plainCpuUs).toFixed(0)} µs more); ` +
+        `wall time per event ${(1e6 / aggRate).toFixed(0)} µs plain, ${(1e6 / dimRate).toFixed(0)} µs with the dimensions (${wallCostUs.toFixed(0)} µs more); ${fmt.int(Number(dimRows!.n))} dimension rollup rows written. ` +
+        `Percentile sketches (amount, items) are maintained in BOTH runs: every top-level numeric property has them, declared or not`,
+    );
+    const dimRatio = dimRate / aggRate;
+    rows.push({
+      benchmark: `events/s through the aggregate consumer group + handler with 2 declared dimensions per event type (path, country; sketches of amount and items as always) of ${fmt.int(filled2 - filled)} events of ${TENANTS} tenants; baseline: the plain run above (its sketches included); cost ${wallCostUs.toFixed(0)} µs wall, ${(dimCpuUs - plainCpuUs).toFixed(0)} µs runtime CPU per event`,
+      ours: `${fmt.int(dimRate)} events/s`,
+      baseline: `${fmt.int(aggRate)} events/s`,
+      ratio: fmt.ratio(dimRatio),
+      goal: 'reported',
     });
 
     // 2. ack → visible at half the max ingest rate, aggregate consumer running in the same process.
@@ -414,7 +511,7 @@ export const aggregateBenchmark: Benchmark = {
     finishCpu('seed', seedM.stop());
     const diskRaw = await diskUse(env.adapters.sql);
     note(
-      `seed: ${fmt.int(opts.seedEvents)} events (events + event_ids rows) in ${seedS.toFixed(1)} s (${fmt.int(opts.seedEvents / seedS)}/s), one every ${((DAY / opts.seedEvents) * 1000).toFixed(0)} µs over 24 h, 4 types (half page_view), 90 000 users, 6 properties (2 numeric)`,
+      `seed: ${fmt.int(opts.seedEvents)} events (events + event_ids rows) in ${seedS.toFixed(1)} s (${fmt.int(opts.seedEvents / seedS)}/s), one every ${((DAY / opts.seedEvents) * 1000).toFixed(0)} µs over 24 h, 4 types (half page_view), 90 000 users, 7 properties (2 numeric; sku of 1 000 values, a dimension of page_view)`,
     );
 
     ctx.progress(
@@ -443,6 +540,41 @@ export const aggregateBenchmark: Benchmark = {
       `disk: pg_database_size ${mb(diskBefore.database)} empty (after migrations and the throughput rows), ${mb(diskRaw.database)} with the raw events, ${mb(diskAfter.database)} with their rollups; ` +
         `the seeded tenant's day needs ${mb(diskAfter.database - diskBefore.database)} (${((diskAfter.database - diskBefore.database) / opts.seedEvents).toFixed(0)} bytes per event); tables now: ${tables(diskAfter)}`,
     );
+
+    // The breakdown row's dimension: `sku` (1 000 values) of page_view, declared BEFORE a second rebuild, so that
+    // this rebuild also builds its rollups and moves its complete_from back to the rebuilt range's first day
+    // (extendDimensionCoverage; docs/api.md#breakdowns), which breakdowns of the seeded day then read. The first
+    // rebuild (the rebuild row) ran without it, so that row stays comparable with runs before dimensions existed;
+    // the second gives the dimension's rebuild cost.
+    {
+      const res = await fetch(`${server.url}/v1/catalog/page_view`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${big.keys.admin}` },
+        body: JSON.stringify({ project: big.project.slug, dimensions: ['sku'] }),
+      });
+      const answer = await res.text();
+      if (res.status !== 200 && res.status !== 201)
+        throw new Error(`PUT /v1/catalog/page_view answered ${res.status}: ${answer.slice(0, 300)}`);
+    }
+    ctx.progress('aggregate 4/4: rebuildRange again, with the dimension sku (1 000 values) of page_view declared …');
+    const rb2M = meter();
+    const rb2T0 = performance.now();
+    const summary2 = await rebuildRange(env.adapters, { fromMs: seedFrom, tenantId: big.id });
+    const rb2S = (performance.now() - rb2T0) / 1000;
+    finishCpu('rebuild-dimension', rb2M.stop());
+    const diskDim = await diskUse(env.adapters.sql);
+    const rb2Rate = summary2.events / rb2S;
+    note(
+      `rebuild-dimension: the same ${fmt.int(summary2.events)} events rebuilt again with sku declared on page_view (half the events) in ${rb2S.toFixed(1)} s (${fmt.int(rb2Rate)} events/s; ${(rb2S - rbS).toFixed(1)} s more than without); ` +
+        `pg_database_size ${mb(diskDim.database)} (${mb(diskDim.database - diskAfter.database)} more); tables now: ${tables(diskDim)}`,
+    );
+    const rebuildDimRow: Row = {
+      benchmark: `rebuild with a declared dimension of 1 000 values (sku of page_view, half the events): events/s of rebuildRange over the same day, which also builds the dimension's rollups; baseline: the rebuild row above (no dimension)`,
+      ours: `${fmt.int(rb2Rate)} events/s`,
+      baseline: `${fmt.int(rbRate)} events/s`,
+      ratio: fmt.ratio(rb2Rate / rbRate),
+      goal: 'reported',
+    };
 
     // GET /v1/metrics, 24 h of 1m buckets of one event type: Redis warm (after rebuild wrote it) and cold.
     const q = metricsUrl('page_view', '1m', seedFrom, toMinute);
@@ -533,6 +665,85 @@ export const aggregateBenchmark: Benchmark = {
       goal: goal('≥ 100,000 events/s', rbMet),
       met: rbMet,
     });
+    rows.push(rebuildDimRow);
+    // Breakdown top 10 by the 1 000-value dimension over the same 24 h of 1m buckets, from the dimension rollups.
+    type Series = { value: string; total: number; points: { value: number }[] };
+    let bdSource = '';
+    let bdSeries: Series[] = [];
+    let bdSumOk = true;
+    const bdUrl = `${q}&breakdown=sku&limit=10`;
+    const breakdown = async () => {
+      const res = await fetch(bdUrl, { headers: bigHeaders });
+      const body = (await res.json()) as { points?: { value: number }[]; source?: string; series?: Series[] };
+      if (res.status !== 200)
+        throw new Error(`GET /v1/metrics breakdown answered ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
+      bdSource = body.source ?? '';
+      bdSeries = body.series ?? [];
+      bdSumOk =
+        body.points!.length === 1440 &&
+        body.points!.every((p, i) => bdSeries.reduce((acc, x) => acc + (x.points[i]?.value ?? NaN), 0) === p.value);
+    };
+    ctx.progress(`aggregate 3/4: GET /v1/metrics breakdown=sku&limit=10 (24 h of 1m), ${nq} requests …`);
+    await timeCalls(2, breakdown);
+    const bdM = meter({ 'local runtime': server.pid });
+    const bd = await timeCalls(nq, breakdown, undefined, READ_BUDGET_MS);
+    finishCpu('breakdown', bdM.stop());
+    const bdP99 = percentile(bd, 99);
+    const bdOk = bdSource === 'rollup' && bdSumOk;
+    note(
+      `breakdown: ${bd.length} requests${bd.length < nq ? ` (stopped at the ${READ_BUDGET_MS / 1000} s budget)` : ''}; source "${bdSource}", ${bdSeries.length} series (${bdSeries
+        .map((x) => x.value)
+        .slice(0, 3)
+        .join(
+          ', ',
+        )}, … ${bdSeries.at(-1)?.value ?? ''}), Σ series = points in every bucket: ${bdSumOk ? 'yes' : 'NO'}; ` +
+        `p50 ${fmt.ms(percentile(bd, 50))}, p99 ${fmt.ms(bdP99)}, max ${fmt.ms(bd[bd.length - 1]!)}; sequential over keep-alive`,
+    );
+    if (!bdOk)
+      note(
+        `breakdown: WARNING: expected source "rollup" and the series adding up to points; got "${bdSource}", sums ${bdSumOk ? 'ok' : 'off'}`,
+      );
+    rows.push({
+      benchmark: `GET /v1/metrics breakdown=sku&limit=10 (a dimension of 1 000 values, top 10 + $other), 24 h of 1m of the same tenant, p99, from the dimension rollups; baseline: the plain GET /v1/metrics warm p99 above${bdOk ? '' : ' — WARNING: not source "rollup" or series ≠ points'}`,
+      ours: bdOk ? fmt.ms(bdP99) : `${fmt.ms(bdP99)} (!)`,
+      baseline: fmt.ms(warmP99),
+      ratio: fmt.ratio(bdP99 / warmP99),
+      goal: goal('≤ 30 ms', bdOk && bdP99 <= 30),
+      met: bdOk && bdP99 <= 30,
+    });
+
+    // p95 of `amount` over the same 24 h of 1m, from the stored quantile sketches (Postgres on every request).
+    let pcPoints = 0;
+    let pcNonNull = 0;
+    const pcUrl = `${server.url}/v1/metrics?event_type=page_view&metric=p95:amount&interval=1m&from=${seedFrom}&to=${toMinute}`;
+    const pct = async () => {
+      const res = await fetch(pcUrl, { headers: bigHeaders });
+      const body = (await res.json()) as { points?: { value: number | null }[] };
+      if (res.status !== 200)
+        throw new Error(`GET /v1/metrics p95 answered ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
+      pcPoints = body.points!.length;
+      pcNonNull = body.points!.filter((p) => p.value !== null).length;
+    };
+    ctx.progress(`aggregate 3/4: GET /v1/metrics metric=p95:amount (24 h of 1m), ${nq} requests …`);
+    await timeCalls(2, pct);
+    const pcM = meter({ 'local runtime': server.pid });
+    const pc = await timeCalls(nq, pct, undefined, READ_BUDGET_MS);
+    finishCpu('percentile', pcM.stop());
+    const pcP99 = percentile(pc, 99);
+    const pcOk = pcPoints === 1440 && pcNonNull === 1440;
+    note(
+      `percentile: ${pc.length} requests${pc.length < nq ? ` (stopped at the ${READ_BUDGET_MS / 1000} s budget)` : ''}; ${pcPoints} points, ${pcNonNull} non-null; p50 ${fmt.ms(percentile(pc, 50))}, p99 ${fmt.ms(pcP99)}, max ${fmt.ms(pc[pc.length - 1]!)}; read from rollup_sketches in Postgres on every request (not cached in Redis)`,
+    );
+    if (!pcOk) note(`percentile: WARNING: expected 1440 non-null points`);
+    rows.push({
+      benchmark: `GET /v1/metrics metric=p95:amount, 24 h of 1m of the same tenant, p99, from the stored quantile sketches; baseline: the plain GET /v1/metrics warm p99 above${pcOk ? '' : ' — WARNING: points missing or null'}`,
+      ours: pcOk ? fmt.ms(pcP99) : `${fmt.ms(pcP99)} (!)`,
+      baseline: fmt.ms(warmP99),
+      ratio: fmt.ratio(pcP99 / warmP99),
+      goal: goal('≤ 30 ms', pcOk && pcP99 <= 30),
+      met: pcOk && pcP99 <= 30,
+    });
+
     // The event explorer over the same tenant: filtered pages of 50 rows, the first and the next (cursor) pages.
     const explorerQueries: [string, string][] = [
       // Combinations the seed makes co-occur (its type and country both follow g·7 mod 6, so e.g. checkout_failed is

@@ -21,7 +21,8 @@ const CHUNK = 500_000;
 /**
  * `count` events evenly over [fromMs, toMs): event i (1-based) at fromMs + (i-1)·step, its type, user (of 90 000),
  * session and properties (path, country, plan, experiment, numeric `amount` and `items`) derived from i like
- * events.ts's sample events. Chunks of 500 000 rows, two statements at a time. Returns seconds taken.
+ * events.ts's sample events, plus `sku` (1 000 values, sku_000–sku_999, evenly over every type and minute) for the
+ * breakdown row. Chunks of 500 000 rows, two statements at a time. Returns seconds taken.
  */
 export async function seedRawEvents(
   sql: Sql,
@@ -60,7 +61,8 @@ export async function seedRawEvents(
                    'plan', (${sql.array(PLANS)}::text[])[1 + (g * 7 + 5) % 4],
                    'amount', round(((g * 37) % 20000 + 99) / 100.0, 2),
                    'items', g % 5 + 1,
-                   'experiment', 'checkout_v2')
+                   'experiment', 'checkout_v2',
+                   'sku', 'sku_' || lpad(((g * 31) % 1000)::text, 3, '0'))
           from g
           returning event_id, ts
         )
@@ -81,12 +83,12 @@ export interface DiskUse {
   tables: { name: string; bytes: number }[];
 }
 
-/** pg_database_size and the total size (heap + indexes + TOAST) of the tables that grow with events. */
+/** pg_database_size and the total size (heap + indexes + TOAST) of the tables that grow with events (and dimensions). */
 export async function diskUse(sql: Sql): Promise<DiskUse> {
   const [db] = await sql<{ n: string }[]>`select pg_database_size(current_database())::text as n`;
   const rows = await sql<{ name: string; n: string }[]>`
     select name, greatest(pg_total_relation_size(name::regclass),
                           (select coalesce(sum(pg_total_relation_size(t.relid)), 0) from pg_partition_tree(name::regclass) t))::text as n
-    from unnest(array['events', 'event_ids', 'rollups', 'rollup_sketches']) as name`;
+    from unnest(array['events', 'event_ids', 'rollups', 'rollup_sketches', 'dimension_rollups']) as name`;
   return { database: Number(db!.n), tables: rows.map((r) => ({ name: r.name, bytes: Number(r.n) })) };
 }
