@@ -5,12 +5,15 @@ import {
   DEFAULT_BREAKDOWN_LIMIT,
   parseBreakdown,
   pointsFromParts,
+  rankingSpans,
   rankSeries,
   seriesOf,
   type BreakdownParts,
 } from './breakdown';
 import type { RawBucket } from './metric-query';
-import { parseTimeZone, UTC_ZONE } from './timezone';
+import fc from 'fast-check';
+import { INTERVALS, INTERVAL_MS } from './intervals';
+import { bucketsIn, parseTimeZone, UTC_ZONE } from './timezone';
 
 const refused = (f: () => unknown) => {
   try {
@@ -148,5 +151,59 @@ describe('checkBreakdownReach', () => {
     const err = reach(q);
     expect(err?.[1]).toMatch(/starts at 2026-01-08T23:00:00.000Z.*Give from=2026-01-12T23:00:00.000Z or later/);
     expect(reach({ ...q, fromMs: at('2026-01-12T23:00:00Z'), toMs: at('2026-01-14T23:00:00Z') })).toBeNull();
+  });
+});
+
+describe('rankingSpans', () => {
+  const zones = ['UTC', 'Asia/Kathmandu', 'America/New_York', 'Australia/Lord_Howe'].map((n) =>
+    n === 'UTC' ? UTC_ZONE : parseTimeZone(n),
+  );
+  const fine = ['10s', '1m', '5m', '1h', '1d'] as const;
+
+  it('holds every bucket of the range exactly once, each span in whole buckets of its interval, coarsest inside', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...zones),
+        fc.constantFrom(...fine),
+        // Ranges over DST changes (2026-03-08 New York, 2026-04-05 Lord Howe) and of up to ~40 days.
+        fc.integer({ min: Date.UTC(2026, 2, 1), max: Date.UTC(2026, 3, 10) }),
+        fc.integer({ min: 0, max: 40 * 86_400_000 }),
+        (zone, interval, a, length) => {
+          const z = bucketsIn(zone);
+          const buckets = z.range(a, a + Math.min(length, INTERVAL_MS[interval] * 5000), interval);
+          fc.pre(buckets.length > 0);
+          const fromMs = buckets[0]!;
+          const toMs = z.next(buckets[buckets.length - 1]!, interval);
+          const spans = rankingSpans(fromMs, toMs, interval, zone);
+          const covered: number[] = [];
+          for (const s of spans) {
+            // Whole buckets of the span's interval, each nesting whole `interval` buckets.
+            expect(z.start(s.fromMs, s.interval)).toBe(s.fromMs);
+            expect(z.start(s.toMs, s.interval)).toBe(s.toMs);
+            for (const b of z.range(s.fromMs, s.toMs, interval)) if (b >= s.fromMs && b < s.toMs) covered.push(b);
+          }
+          expect(covered).toEqual(buckets);
+          // Contiguous and in order; a span never fits a whole bucket of a coarser interval than its own.
+          spans.forEach((s, i) => expect(s.fromMs).toBe(i === 0 ? fromMs : spans[i - 1]!.toMs));
+          expect(spans[spans.length - 1]!.toMs).toBe(toMs);
+          for (const s of spans)
+            for (const c of INTERVALS.filter((i) => INTERVAL_MS[i] > INTERVAL_MS[s.interval]))
+              expect(z.range(s.fromMs, s.toMs, c).some((b) => b >= s.fromMs && z.next(b, c) <= s.toMs)).toBe(false);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a 24 h range of 1m buckets not aligned to hours: whole hours inside, 5m and 1m at the edges', () => {
+    const at = (iso: string) => Date.parse(iso);
+    const spans = rankingSpans(at('2026-01-05T10:17:00Z'), at('2026-01-06T10:17:00Z'), '1m', UTC_ZONE);
+    expect(spans.map((s) => [s.interval, new Date(s.fromMs).toISOString(), new Date(s.toMs).toISOString()])).toEqual([
+      ['1m', '2026-01-05T10:17:00.000Z', '2026-01-05T10:20:00.000Z'],
+      ['5m', '2026-01-05T10:20:00.000Z', '2026-01-05T11:00:00.000Z'],
+      ['1h', '2026-01-05T11:00:00.000Z', '2026-01-06T10:00:00.000Z'],
+      ['5m', '2026-01-06T10:00:00.000Z', '2026-01-06T10:15:00.000Z'],
+      ['1m', '2026-01-06T10:15:00.000Z', '2026-01-06T10:17:00.000Z'],
+    ]);
   });
 });

@@ -3,7 +3,7 @@
 // answer's series and points. Pure.
 import { previousRange } from './compare-range';
 import { badRequest } from './errors';
-import type { Interval } from './intervals';
+import { INTERVALS, INTERVAL_MS, type Interval } from './intervals';
 import { bucketsIn, UTC_ZONE, type TimeZone } from './timezone';
 import { addDecimals, isPreAggregatedPath } from './rollups';
 import { mergeSketches } from './quantile-sketch';
@@ -174,6 +174,34 @@ export interface BreakdownRequest extends MetricSelection {
   query: { fromMs: number; toMs: number; interval: Interval; compare?: 'previous' | null; zone?: TimeZone };
   retentionMs: number;
   nowMs: number;
+}
+
+/** A span of buckets of one interval: those starting in [fromMs, toMs). */
+export interface BucketSpan {
+  interval: Interval;
+  fromMs: number;
+  toMs: number;
+}
+
+/**
+ * The range [fromMs, toMs) of `interval` buckets tiled by the coarsest buckets that fit inside it, finer ones at its
+ * edges down to `interval` itself (docs/api.md#breakdowns: how the rollup source ranks). Every bucket nests in the
+ * coarser ones (10s, 1m and 5m from the epoch; 5 min divides every zone offset, so they nest in local hours and days),
+ * so the spans hold each `interval` bucket of the range exactly once. `fromMs` and `toMs` are `interval` boundaries.
+ */
+export function rankingSpans(fromMs: number, toMs: number, interval: Interval, zone: TimeZone): BucketSpan[] {
+  const z = bucketsIn(zone);
+  const coarser = INTERVALS.filter((i) => INTERVAL_MS[i] > INTERVAL_MS[interval]).reverse();
+  const tile = (a: number, b: number, levels: readonly Interval[]): BucketSpan[] => {
+    if (a >= b) return [];
+    const [level, ...finer] = levels;
+    if (level === undefined) return [{ interval, fromMs: a, toMs: b }];
+    const lo = z.start(a, level) === a ? a : z.next(a, level);
+    const hi = z.start(b, level);
+    if (lo >= hi) return tile(a, b, finer);
+    return [...tile(a, lo, finer), { interval: level, fromMs: lo, toMs: hi }, ...tile(hi, b, finer)];
+  };
+  return tile(fromMs, toMs, coarser);
 }
 
 /** The port behind breakdowns (adapters/breakdown-reader.ts). */

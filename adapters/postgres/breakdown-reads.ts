@@ -9,13 +9,16 @@ import { HLL_PARAMS } from './aggregate-store';
 import { propertyFilter } from './property-filter';
 import { seriesValueSql } from './dimension-sql';
 import { bucketOfTs } from './raw-metrics';
+import { UTC_ZONE } from '../../core/timezone';
 import { isPercentile, PERCENTILES, type PercentileKind, type RawBucket } from '../../core/metric-query';
 import { mergeSketches, quantile, type QuantileSketch } from '../../core/quantile-sketch';
 import {
   NONE_SERIES,
   OTHER_SERIES,
   rankSeries,
+  rankingSpans,
   scanBudgetExceeded,
+  type BucketSpan,
   type BreakdownData,
   type BreakdownParts,
   type BreakdownRange,
@@ -176,11 +179,12 @@ export async function readRollupBreakdown(sql: Sql, r: BreakdownRequest): Promis
   return snapshot(sql, async (tx) => {
     const name = r.path?.[0] ?? '';
     const metrics = r.kind === 'count' ? ['count'] : ['count', `sum:${name}`, `n:${name}`];
-    const where = (range: BreakdownRange) => tx`
+    const base = tx`
       tenant_id = ${r.tenantId} and project_id = any(${tx.array(r.projectIds)}::uuid[]) and event_type = ${r.eventType}
-      and dimension = ${r.breakdown[0]!} and interval = ${r.interval}
-      and bucket_start >= ${new Date(range.fromMs)} and bucket_start < ${new Date(range.toMs)}
-      and metric = any(${tx.array(metrics)}::text[])`;
+      and dimension = ${r.breakdown[0]!} and metric = any(${tx.array(metrics)}::text[])`;
+    const inSpan = (span: BucketSpan) => tx`
+      interval = ${span.interval} and bucket_start >= ${new Date(span.fromMs)} and bucket_start < ${new Date(span.toMs)}`;
+    const where = (range: BreakdownRange) => tx`${base} and ${inSpan({ ...range, interval: r.interval })}`;
     const of = (metric: string) => tx`sum(amount) filter (where metric = ${metric})`;
     const order =
       r.kind === 'count'
@@ -188,9 +192,27 @@ export async function readRollupBreakdown(sql: Sql, r: BreakdownRequest): Promis
         : r.kind === 'sum'
           ? tx`coalesce(${of(`sum:${name}`)}, 0)`
           : tx`${of(`sum:${name}`)} / nullif(${of(`n:${name}`)}, 0)`;
+    // Ranking (docs/api.md#breakdowns): each value's totals over the main range from its coarsest buckets that fit
+    // inside it (finer ones at the edges), far fewer rows than the range's own buckets. A coarse bucket that evicted
+    // no value (no '$other' row) holds at most K values, so each of its finer buckets kept all of its values too and
+    // the coarse rows are the sums of the fine ones, exactly; when one evicted, the range's own buckets rank instead.
+    const main = r.ranges[0]!;
+    const tiled = rankingSpans(main.fromMs, main.toMs, r.interval, r.query.zone ?? UTC_ZONE);
+    const coarse = tiled.filter((span) => span.interval !== r.interval);
+    const union = (spans: BucketSpan[], cols: Fragment, also: Fragment = tx``) =>
+      spans
+        .map((span) => tx`select ${cols} from dimension_rollups where ${base} and ${inSpan(span)} ${also}`)
+        .reduce((acc, q) => tx`${acc} union all ${q}`);
+    let spans: BucketSpan[] = [{ ...main, interval: r.interval }];
+    if (coarse.length > 0) {
+      const [evicted] = await tx<{ any: boolean }[]>`
+        select exists (${union(coarse, tx`1`, tx`and value_key = '$other'`)}) as any`;
+      if (!evicted!.any) spans = tiled;
+    }
     const ranked = await tx<{ key: string; value: string }[]>`
-      select value_key as key, min(value collate "C") as value from dimension_rollups
-      where ${where(r.ranges[0]!)} and value_key <> '$none' and value_key <> '$other'
+      select value_key as key, min(value collate "C") as value
+      from (${union(spans, tx`value_key, value, metric, amount`)}) d
+      where value_key <> '$none' and value_key <> '$other'
       group by value_key order by ${order} desc nulls last, min(value collate "C") collate "C" limit ${r.limit}`;
     const valueOf = new Map(ranked.map((x) => [x.key, x.value]));
     const keys = tx.array(ranked.map((x) => x.key));

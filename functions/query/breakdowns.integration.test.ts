@@ -10,7 +10,8 @@ import { mskBatch, rawEvent } from '../../test/builders';
 import { createAggregateHandler } from '../aggregate/handler';
 import { rebuildRange } from '../maintenance/rebuild';
 import { bucketStart, INTERVAL_MS, type Interval } from '../../core/intervals';
-import { expectSeriesAddUp, referenceSeries } from '../../test/breakdown-reference';
+import { createHash } from 'node:crypto';
+import { byBytes, expectSeriesAddUp, referenceSeries } from '../../test/breakdown-reference';
 import { RELATIVE_ACCURACY } from '../../core/quantile-sketch';
 import type { RawEvent } from '../../core/raw-event';
 import type { Principal } from '../../core/api-keys';
@@ -22,6 +23,7 @@ import { regroupDimensionsFrom5m } from '../../adapters/postgres/dimension-store
 import type { Sql } from '../../adapters/postgres/client';
 
 const K = 3;
+const md5 = (s: string) => createHash('md5').update(s, 'utf8').digest('hex');
 let env: TestEnv;
 let tenant: TestTenant;
 let offset = 0;
@@ -280,6 +282,124 @@ it('compare=previous gives each series the same values over the previous range; 
   expect(err).toBeInstanceOf(AppError);
   expect(err).toMatchObject({ code: 'breakdown_too_large' });
   expect((err as Error).message).toMatch(/shorter range.*dimensions/);
+});
+
+// The rollup source ranks from the coarsest buckets inside the range (docs/api.md#breakdowns): exact when no coarse
+// bucket evicted a value, else it ranks from the range's own buckets. Ranges over whole hours with unaligned edges.
+async function declaredType(eventType: string, fromMs: number) {
+  await putCatalogType(env.adapters, who(['admin']), eventType, { project: 'web', dimensions: ['country'] });
+  await env.adapters
+    .sql`update event_dimensions set complete_from = ${new Date(fromMs)} where tenant_id = ${tenant.id} and event_type = ${eventType}`;
+}
+const eventsOf = (eventType: string, plain: { ts: number; v: unknown; amount?: number }[]) =>
+  plain.map((p) =>
+    rawEvent(tenant, {
+      eventType,
+      timestampMs: p.ts,
+      userId: null,
+      properties: {
+        ...(p.v === undefined ? {} : { country: p.v }),
+        ...(p.amount === undefined ? {} : { amount: p.amount }),
+      },
+    }),
+  );
+const evictedRows = async (eventType: string, interval: Interval) => {
+  const [x] = await env.adapters.sql<{ n: number }[]>`
+    select count(*)::int as n from dimension_rollups
+    where tenant_id = ${tenant.id} and event_type = ${eventType} and interval = ${interval} and value_key = '$other'`;
+  return x!.n;
+};
+
+let coarseRun = 0;
+it('ranks from whole hours inside a range whose edges are not hour-aligned, as the reference', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(
+        fc.record({
+          ms: fc.integer({ min: 0, max: 3 * HOUR - 1 }),
+          // At most K values: no bucket evicts, so the hours inside the range rank.
+          v: fc.constantFrom('DE', 'FR', '日本', undefined),
+          cents: fc.option(fc.integer({ min: -100_000, max: 100_000 }), { nil: undefined }),
+        }),
+        { minLength: 1, maxLength: 80 },
+      ),
+      fc.integer({ min: 1, max: 3 }),
+      fc.integer({ min: 1, max: 59 }),
+      fc.integer({ min: 1, max: 59 }),
+      async (generated, limit, startMinute, endMinute) => {
+        coarseRun += 1;
+        const eventType = `coarse_${coarseRun}`;
+        const hour = bucketStart(Date.now() - 4 * HOUR, '1h') - (coarseRun + 10) * 4 * HOUR;
+        await declaredType(eventType, hour);
+        const plain = generated.map((g) => ({
+          ts: hour + g.ms,
+          v: g.v,
+          amount: g.cents === undefined ? undefined : g.cents / 100,
+        }));
+        await deliver(eventsOf(eventType, plain));
+        expect(await evictedRows(eventType, '1h')).toBe(0);
+        const fromMs = hour + startMinute * 60_000;
+        const toMs = hour + 2 * HOUR + endMinute * 60_000;
+        for (const interval of ['1m', '5m'] as const) {
+          const buckets: number[] = [];
+          for (let t = bucketStart(fromMs, interval); t < toMs; t += INTERVAL_MS[interval]) buckets.push(t);
+          for (const metric of ['count', 'sum'] as const) {
+            const answer = await breakdown({
+              event_type: eventType,
+              metric: metric === 'count' ? 'count' : 'sum:amount',
+              interval,
+              from: new Date(fromMs).toISOString(),
+              to: new Date(toMs).toISOString(),
+              breakdown: 'country',
+              limit: String(limit),
+            });
+            expect(answer.source).toBe('rollup');
+            expectSeriesAddUp(answer);
+            expect(answer.series).toEqual(
+              referenceSeries(plain, (ts) => bucketStart(ts, interval), buckets, metric, limit, K),
+            );
+          }
+        }
+      },
+    ),
+    { numRuns: 4, endOnFailure: true },
+  );
+}, 300_000);
+
+it("ranks from the range's own buckets when a coarse bucket evicted a value (a value kept in its minutes only)", async () => {
+  const eventType = 'coarse_evicted';
+  const hour = bucketStart(Date.now() - 4 * HOUR, '1h') - 200 * HOUR;
+  await declaredType(eventType, hour - HOUR);
+  // K + 1 values in the hour: the one of largest key is evicted from the hour, but alone in minute 10 (and in its 5m
+  // bucket) it is kept there, where it has the most events of all; minute 20 holds the K others.
+  const values = ['DE', 'FR', 'US', 'JP'].sort((a, b) => byBytes(md5(a), md5(b)));
+  const big = values[K]!;
+  const plain = [
+    ...Array.from({ length: 5 }, (_, i) => ({ ts: hour + 10 * 60_000 + i * 1000, v: big, amount: 1 })),
+    ...values.slice(0, K).map((v, i) => ({ ts: hour + 20 * 60_000 + i * 1000, v, amount: 2 })),
+  ];
+  await deliver(eventsOf(eventType, plain));
+  expect(await evictedRows(eventType, '1h')).toBeGreaterThan(0);
+  expect(await evictedRows(eventType, '1m')).toBe(0);
+  const fromMs = hour - 2 * 60_000;
+  const toMs = hour + HOUR + 3 * 60_000;
+  const buckets: number[] = [];
+  for (let t = fromMs; t < toMs; t += 60_000) buckets.push(t);
+  for (const metric of ['count', 'sum'] as const) {
+    const answer = await breakdown({
+      event_type: eventType,
+      metric: metric === 'count' ? 'count' : 'sum:amount',
+      interval: '1m',
+      from: new Date(fromMs).toISOString(),
+      to: new Date(toMs).toISOString(),
+      breakdown: 'country',
+      limit: '1',
+    });
+    expect(answer.source).toBe('rollup');
+    expectSeriesAddUp(answer);
+    expect(answer.series[0]!.value).toBe(big);
+    expect(answer.series).toEqual(referenceSeries(plain, (ts) => bucketStart(ts, '1m'), buckets, metric, 1, K));
+  }
 });
 
 it('a declared dimension answers from raw events for buckets before its rollups are complete, never a mix', async () => {
