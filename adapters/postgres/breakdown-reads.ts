@@ -1,8 +1,9 @@
 // The two sources of a breakdown (docs/api.md#breakdowns): raw events (any path, filters, every metric; exact over
 // all values, within a scan budget) and the dimension rollups of migration 015 (count, sum, avg by a declared
 // dimension). Both first rank the series values over the main range, then read each range's parts per (series,
-// bucket) and per series over the range, with every value not shown mapped to '$other' in SQL, so the parts of a
-// bucket hold each of its events exactly once. Both run in one repeatable-read snapshot.
+// bucket) and per series over the range, every value not shown in '$other' (raw: mapped in SQL; rollup: the bucket's
+// total minus the shown parts), so the parts of a bucket hold each of its events exactly once. Both run in one
+// repeatable-read snapshot.
 import type postgres from 'postgres';
 import type { Sql } from './client';
 import { HLL_PARAMS } from './aggregate-store';
@@ -215,17 +216,35 @@ export async function readRollupBreakdown(sql: Sql, r: BreakdownRequest): Promis
       where value_key <> '$none' and value_key <> '$other'
       group by value_key order by ${order} desc nulls last, min(value collate "C") collate "C" limit ${r.limit}`;
     const valueOf = new Map(ranked.map((x) => [x.key, x.value]));
-    const keys = tx.array(ranked.map((x) => x.key));
+    const shownKeys = tx.array([NONE_SERIES, ...ranked.map((x) => x.key)]);
     const ranges: BreakdownParts[] = [];
     for (const range of r.ranges) {
+      // Parts: the shown values' and '$none' rows (index dimension_rollups_by_value, migration 019), and '$other' as
+      // each bucket's total in rollups minus them. Exact: buckets read here start at or after complete_from, where
+      // the dimension rows of a bucket hold every event of its rollups (the same batch, rebuild or regroup writes
+      // both), so what is not shown nor '$none' is every other value, kept or already in '$other'.
       const rows = await tx<{ bucket: Date | null; k: string; metric: string; amount: string }[]>`
+        with shown as (
+          select bucket_start, value_key as k, metric, amount from dimension_rollups
+          where ${where(range)} and value_key = any(${shownKeys}::text[])
+        ), total as (
+          select bucket_start, metric, sum(value) as amount from rollups
+          where tenant_id = ${r.tenantId} and project_id = any(${tx.array(r.projectIds)}::uuid[])
+            and event_type = ${r.eventType} and metric = any(${tx.array(metrics)}::text[]) and interval = ${r.interval}
+            and bucket_start >= ${new Date(range.fromMs)} and bucket_start < ${new Date(range.toMs)}
+          group by bucket_start, metric
+        ), other as (
+          select t.bucket_start, '$other' as k, t.metric, t.amount - coalesce(s.amount, 0) as amount
+          from total t left join (select bucket_start, metric, sum(amount) as amount from shown group by 1, 2) s
+            using (bucket_start, metric)
+        ), parts as (
+          select * from shown
+          union all
+          select * from other
+          where bucket_start in (select bucket_start from other where metric = 'count' and amount <> 0)
+        )
         select bucket_start as bucket, k, metric, sum(amount)::text as amount
-        from (
-          select bucket_start, metric, amount,
-                 case when value_key = '$none' or value_key = any(${keys}::text[]) then value_key else '$other' end as k
-          from dimension_rollups where ${where(range)}
-        ) d
-        group by grouping sets ((bucket_start, k, metric), (k, metric))`;
+        from parts group by grouping sets ((bucket_start, k, metric), (k, metric))`;
       const byPart = new Map<string, { bucket: string | null; s: string; part: RawBucket }>();
       for (const x of rows) {
         const bucket = x.bucket === null ? null : String(x.bucket.getTime());
