@@ -201,10 +201,10 @@ describe('the dashboard in a real browser', () => {
     await screenshot('dashboard-phone');
     await page.setViewportSize({ width: 1280, height: 900 });
 
-    await page.getByRole('link', { name: 'Alerts' }).click();
+    await page.getByRole('link', { name: 'Alerts', exact: true }).click();
     await page.getByRole('heading', { name: 'Alerts' }).waitFor();
     expect(await page.getByRole('button', { name: 'New alert rule' }).isDisabled()).toBe(true);
-    await page.getByRole('link', { name: 'Projects & keys' }).click();
+    await page.getByRole('link', { name: 'Projects & keys', exact: true }).click();
     await page.getByText('Key management needs an admin key').waitFor();
   });
 
@@ -396,7 +396,7 @@ describe('the dashboard in a real browser', () => {
     await page.getByRole('heading', { name: 'Rejected events' }).waitFor();
     await screenshot('catalog');
 
-    await page.getByRole('link', { name: 'Projects & keys' }).click();
+    await page.getByRole('link', { name: 'Projects & keys', exact: true }).click();
     await page.getByRole('table', { name: 'Projects' }).getByRole('cell', { name: 'web', exact: true }).waitFor();
     await page.getByRole('button', { name: 'Create key' }).click();
     const shown = page.getByLabel('New API key');
@@ -609,7 +609,7 @@ describe('defects found in a browser review, fixed', () => {
     );
     await waitForText(page.getByRole('button', { name: /^(Live|Paused|Offline)$/ }), 'Offline');
     // The explorer, opened during the outage, fails with a retryable error: Retry offered, and automatic.
-    await page.getByRole('link', { name: 'Explorer' }).click();
+    await page.getByRole('link', { name: 'Explorer', exact: true }).click();
     const failed = page.getByRole('alert').filter({ hasText: 'Could not load events' });
     await waitForText(failed, /Trying again automatically/);
     expect(await failed.getByRole('button', { name: 'Retry' }).count()).toBe(1);
@@ -658,7 +658,7 @@ describe('defects found in a browser review, fixed', () => {
     expect(await table.locator('tbody tr').first().locator('td').nth(1).getAttribute('data-label')).toBe('Event type');
     await screenshot('explorer-phone');
 
-    await page.getByRole('link', { name: 'Projects & keys' }).click();
+    await page.getByRole('link', { name: 'Projects & keys', exact: true }).click();
     await page.getByRole('table', { name: 'API keys' }).locator('tbody tr').first().waitFor();
     const settings = await overflow();
     expect(settings.page).toBe(0);
