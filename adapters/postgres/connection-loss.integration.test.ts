@@ -1,0 +1,45 @@
+// A backend that dies inside a transaction must fail that transaction, not the process. postgres.js 3.4.9 threw
+// from a timer when the transaction's ROLLBACK was written to the closed socket (an uncaught TypeError at
+// `nextWrite`, which took down the service-outage test's process); patches/postgres+3.4.9.patch settles that
+// write as CONNECTION_CLOSED instead. Run without the patch, this file fails with the uncaught TypeError.
+import { randomBytes } from 'node:crypto';
+import { parseConfig } from '../config';
+import { createSql, dropDatabase, ensureDatabase, type Sql } from './client';
+
+let url: string;
+let sql: Sql;
+let admin: Sql;
+
+beforeAll(async () => {
+  const base = new URL(parseConfig(process.env).database.url);
+  base.pathname = `/cs_test_connloss_${randomBytes(4).toString('hex')}`;
+  url = base.toString();
+  await ensureDatabase(url);
+  sql = createSql({ url, poolSize: 2, prepare: true });
+  admin = createSql({ url, poolSize: 1, prepare: true });
+});
+
+afterAll(async () => {
+  await sql?.end({ timeout: 5 });
+  await admin?.end({ timeout: 5 });
+  if (url) await dropDatabase(url);
+});
+
+it('a transaction whose backend is terminated rejects with CONNECTION_CLOSED, and the pool serves the next query', async () => {
+  for (let round = 0; round < 5; round++) {
+    const failed = sql
+      .begin(async (tx) => {
+        const [{ pid }] = await tx<{ pid: number }[]>`select pg_backend_pid() as pid`;
+        await admin`select pg_terminate_backend(${pid})`;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        await tx`select 1`;
+      })
+      .then(
+        () => 'committed',
+        (e: { code?: string }) => e.code ?? 'error',
+      );
+    await expect(failed).resolves.toBe('CONNECTION_CLOSED');
+    const [{ ok }] = await sql<{ ok: number }[]>`select 1 as ok`;
+    expect(ok).toBe(1);
+  }
+});
