@@ -29,8 +29,8 @@ it('a transaction whose backend is terminated rejects with CONNECTION_CLOSED, an
   for (let round = 0; round < 5; round++) {
     const failed = sql
       .begin(async (tx) => {
-        const [{ pid }] = await tx<{ pid: number }[]>`select pg_backend_pid() as pid`;
-        await admin`select pg_terminate_backend(${pid})`;
+        const [row] = await tx<{ pid: number }[]>`select pg_backend_pid() as pid`;
+        await admin`select pg_terminate_backend(${row!.pid})`;
         await new Promise((resolve) => setTimeout(resolve, 20));
         await tx`select 1`;
       })
@@ -39,7 +39,7 @@ it('a transaction whose backend is terminated rejects with CONNECTION_CLOSED, an
         (e: { code?: string }) => e.code ?? 'error',
       );
     await expect(failed).resolves.toBe('CONNECTION_CLOSED');
-    const [{ ok }] = await sql<{ ok: number }[]>`select 1 as ok`;
-    expect(ok).toBe(1);
+    const [row] = await sql<{ ok: number }[]>`select 1 as ok`;
+    expect(row?.ok).toBe(1);
   }
 });
