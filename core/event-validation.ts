@@ -17,7 +17,10 @@ export interface ValidEvent {
   eventId: string;
   eventType: string;
   timestampMs: number;
+  /** The event's distinct id: the user id when one was sent, else the anonymous id (docs/api.md#people). */
   userId: string | null;
+  /** The anonymous id the event carried, if any; with a different user id, the event merges it into the user. */
+  anonymousId: string | null;
   sessionId: string | null;
   properties: Record<string, unknown>;
   /** Where the event came from (device, app, library…), beside the properties: the Segment endpoints fill it; null otherwise. */
@@ -26,6 +29,12 @@ export interface ValidEvent {
 
 /** Event types the product itself defines (the Segment endpoints' non-track calls); senders cannot use "$" names. */
 export const RESERVED_EVENT_TYPES: ReadonlySet<string> = new Set(['$page', '$screen', '$identify', '$group', '$alias']);
+
+/**
+ * The reserved types POST /v1/events accepts too (docs/api.md#people): `$identify` sets the person's traits from
+ * its properties; `$alias` merges properties.previous_id into user_id.
+ */
+export const IDENTITY_EVENT_TYPES: ReadonlySet<string> = new Set(['$identify', '$alias']);
 
 export interface EventRejection {
   index: number;
@@ -45,6 +54,7 @@ const EVENT_FIELDS = new Set([
   'timestamp',
   'event_id',
   'user_id',
+  'anonymous_id',
   'session_id',
   'properties',
   'tenant_id',
@@ -304,11 +314,13 @@ export function validateEvent(
   if (unknown.length > 0) {
     return rejectEvent(
       index,
-      `unknown field ${JSON.stringify(unknown[0])}; allowed fields: event_type, project, timestamp, event_id, user_id, session_id, properties (put custom data in properties)`,
+      `unknown field ${JSON.stringify(unknown[0])}; allowed fields: event_type, project, timestamp, event_id, user_id, anonymous_id, session_id, properties (put custom data in properties)`,
     );
   }
   if (raw.event_type === undefined) return rejectEvent(index, 'event_type is required');
-  const reserved = opts.allowReserved === true && RESERVED_EVENT_TYPES.has(raw.event_type as string);
+  const reserved =
+    (opts.allowReserved === true && RESERVED_EVENT_TYPES.has(raw.event_type as string)) ||
+    IDENTITY_EVENT_TYPES.has(raw.event_type as string);
   const typeProblem = reserved ? undefined : eventTypeProblem(raw.event_type);
   if (typeProblem) return rejectEvent(index, typeProblem);
   const eventType = normalizeName(raw.event_type as string);
@@ -345,7 +357,9 @@ export function validateEvent(
     eventId = raw.event_id as string;
   }
 
-  const optionalText = (field: 'user_id' | 'session_id'): { value: string | null } | { error: string } => {
+  const optionalText = (
+    field: 'user_id' | 'anonymous_id' | 'session_id',
+  ): { value: string | null } | { error: string } => {
     const v = raw[field];
     if (v === undefined || v === null) return { value: null };
     const problem = checkText(v, field, MAX_USER_FIELD);
@@ -355,6 +369,8 @@ export function validateEvent(
   };
   const user = optionalText('user_id');
   if ('error' in user) return rejectEvent(index, user.error);
+  const anonymous = optionalText('anonymous_id');
+  if ('error' in anonymous) return rejectEvent(index, anonymous.error);
   const session = optionalText('session_id');
   if ('error' in session) return rejectEvent(index, session.error);
 
@@ -371,13 +387,30 @@ export function validateEvent(
       return rejectEvent(index, `properties are ${size} bytes serialized; the limit is ${limits.maxPropertiesBytes}`);
   }
 
+  if (eventType === '$identify' && user.value === null && anonymous.value === null)
+    return rejectEvent(index, '$identify needs user_id (or anonymous_id): the id whose person gets the traits');
+  if (eventType === '$alias' && !opts.allowReserved) {
+    if (user.value === null)
+      return rejectEvent(
+        index,
+        '$alias needs user_id (the id to keep) and properties.previous_id (the id merged into it)',
+      );
+    const previous = properties.previous_id;
+    const problem =
+      previous === undefined || previous === null
+        ? '$alias needs properties.previous_id: the id merged into user_id'
+        : checkText(previous, 'properties.previous_id', MAX_USER_FIELD);
+    if (problem) return rejectEvent(index, problem);
+  }
+
   return ok({
     index,
     project,
     eventId,
     eventType,
     timestampMs,
-    userId: user.value,
+    userId: user.value ?? anonymous.value,
+    anonymousId: anonymous.value,
     sessionId: session.value,
     properties,
     context: null,

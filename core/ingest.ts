@@ -198,6 +198,7 @@ export async function acceptValidated(
       timestampMs: e.timestampMs,
       receivedAtMs: nowMs,
       userId: e.userId,
+      anonymousId: e.anonymousId,
       sessionId: e.sessionId,
       properties: e.properties,
       context: e.context,

@@ -11,7 +11,10 @@ export interface RawEvent {
   eventType: string;
   timestampMs: number;
   receivedAtMs: number;
+  /** The event's distinct id: the user id if one was sent, else the anonymous id. */
   userId: string | null;
+  /** The anonymous id the event carried (docs/api.md#people); null or absent when none. */
+  anonymousId?: string | null;
   sessionId: string | null;
   properties: Record<string, unknown>;
   /** Segment's context (device, app, library…), stored beside the properties; null for events without one. */
@@ -19,7 +22,8 @@ export interface RawEvent {
 }
 
 // `context` was added without a new version: it is written only when present, and a record without it (all
-// records from before) decodes with context null, so old records and old readers keep working.
+// records from before) decodes with context null, so old records and old readers keep working. `anonymous_id`
+// likewise: written only when present, absent decodes as null.
 const WIRE_VERSION = 1;
 
 export function encodeRawEvent(e: RawEvent): string {
@@ -36,6 +40,7 @@ export function encodeRawEvent(e: RawEvent): string {
     session_id: e.sessionId,
     properties: e.properties,
     ...(e.context ? { context: e.context } : {}),
+    ...(e.anonymousId != null ? { anonymous_id: e.anonymousId } : {}),
   });
 }
 
@@ -64,12 +69,13 @@ export function decodeRawEvent(value: string): DecodeResult {
   const receivedAt = num('received_at');
   const userId = optStr('user_id');
   const sessionId = optStr('session_id');
+  const anonymousId = optStr('anonymous_id');
   const properties = o.properties ?? {};
   const context = o.context ?? null;
   if (!tenantId || !isUuid(tenantId) || !projectId || !isUuid(projectId)) return deadLetter('bad_tenant_or_project');
   if (!project || !eventId || !eventType || ts === undefined || receivedAt === undefined)
     return deadLetter('missing_field');
-  if (userId === undefined || sessionId === undefined || !isPlainObject(properties))
+  if (userId === undefined || sessionId === undefined || anonymousId === undefined || !isPlainObject(properties))
     return deadLetter('bad_field_type');
   if (context !== null && !isPlainObject(context)) return deadLetter('bad_field_type');
   return ok({
@@ -81,6 +87,7 @@ export function decodeRawEvent(value: string): DecodeResult {
     timestampMs: ts,
     receivedAtMs: receivedAt,
     userId,
+    anonymousId,
     sessionId,
     properties,
     context,

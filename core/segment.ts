@@ -136,13 +136,14 @@ function inSegmentTerms(message: string, call: SegmentCall): string {
   return (call === 'identify' || call === 'group' ? message.replace(/\bproperties\b/g, 'traits') : message)
     .replace(/\bevent_type\b/g, call === 'track' ? 'event' : 'type')
     .replace(/\bevent_id\b/g, 'messageId')
+    .replace(/\banonymous_id\b/g, 'anonymousId')
     .replace(/\buser_id\b/g, 'userId (or anonymousId)');
 }
 
 /**
  * One Segment message as a CustomerSignal event (see the mapping table in docs/api.md#segment-compatible-ingest):
  * track.event → event_type, the other calls → `$page`, `$screen`, `$identify`, `$group`, `$alias`;
- * userId (else anonymousId) → user_id; messageId → event_id; properties (page/screen: plus name and category;
+ * userId (else anonymousId) → user_id; anonymousId → anonymous_id; messageId → event_id; properties (page/screen: plus name and category;
  * identify: traits; group: traits plus groupId; alias: previousId) → properties; context (the batch's merged
  * under the message's, plus anonymousId when a userId is the user) → context.
  */
@@ -282,7 +283,8 @@ export function mapSegmentMessage(
     event_type: eventType,
     timestamp: time.ms,
     ...(present(raw.messageId) ? { event_id: idText(raw.messageId) } : {}),
-    user_id: userId ?? anonymousId,
+    ...(userId !== undefined ? { user_id: userId } : {}),
+    ...(anonymousId !== undefined ? { anonymous_id: anonymousId } : {}),
     properties,
   };
   const check = validateEvent(event, index, receivedAtMs, limits, { allowReserved: call !== 'track' });

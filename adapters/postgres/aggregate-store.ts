@@ -17,6 +17,7 @@ import { tenantBucketing, type TenantZone } from './tenant-zones';
 import { addValue, emptySketch } from '../../core/quantile-sketch';
 import { quantileKeyId, upsertQuantiles, type QuantileRow } from './quantile-store';
 import { upsertDimensions } from './dimension-store';
+import { recordPeople } from './people-store';
 
 /** HLL parameters (log2m, regwidth, expthresh, sparseon) used for every sketch, stored or computed from raw rows. */
 export const HLL_PARAMS = { log2m: 16, regwidth: 5, expthresh: -1, sparseon: 1 } as const;
@@ -69,14 +70,16 @@ export async function writeBatch(
         ts: new Date(e.timestampMs).toISOString(),
         r: new Date(e.receivedAtMs).toISOString(),
         u: e.userId,
+        a: e.anonymousId ?? null,
         s: e.sessionId,
         props: e.properties,
         c: e.context,
       }));
       await tx`
-        insert into events (tenant_id, project_id, event_id, event_type, ts, received_at, user_id, session_id, properties, context, stored_at)
-        select t, p, e, y, ts, r, u, s, props, c, clock_timestamp() -- after the rollup locks: the export's snapshot (docs/architecture.md#event-export)
-        from jsonb_to_recordset(${tx.json(rows as never)}) as x(t uuid, p uuid, e text, y text, ts timestamptz, r timestamptz, u text, s text, props jsonb, c jsonb)`;
+        insert into events (tenant_id, project_id, event_id, event_type, ts, received_at, user_id, anonymous_id, session_id, properties, context, stored_at)
+        select t, p, e, y, ts, r, u, a, s, props, c, clock_timestamp() -- after the rollup locks: the export's snapshot (docs/architecture.md#event-export)
+        from jsonb_to_recordset(${tx.json(rows as never)}) as x(t uuid, p uuid, e text, y text, ts timestamptz, r timestamptz, u text, a text, s text, props jsonb, c jsonb)`;
+      await recordPeople(tx as unknown as Sql, fresh);
       await upsertDeltas(tx as unknown as Sql, planDeltas(fresh, bucketOf));
       await upsertSumsAndSketches(tx as unknown as Sql, fresh, intervals, bucketOf);
       await upsertQuantiles(tx as unknown as Sql, quantileRows(fresh, intervals, bucketOf));

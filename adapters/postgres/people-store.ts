@@ -1,0 +1,170 @@
+// People writes (docs/architecture.md#people-and-identity): the distinct ids of a batch's fresh events with their
+// exact counts, the merges they ask for (rules in core/identity.ts) and the persons' traits, all in the batch's
+// transaction so a re-delivered event changes nothing (only fresh events reach here).
+import type { Sql } from './client';
+import type { RawEvent } from '../../core/raw-event';
+import {
+  applyIdentitySteps,
+  identityEffect,
+  identitySteps,
+  idDeltas,
+  needsIdentityLock,
+  stepIds,
+  type IdState,
+  type MergeLogEntry,
+} from '../../core/identity';
+
+const projectKey = (e: { tenantId: string; projectId: string }) => e.tenantId + ':' + e.projectId;
+
+/**
+ * The project's identity lock (transaction-scoped): taken by every batch that merges or sets traits, so their
+ * reads of persons and their writes serialise per project. Taken in sorted key order, so batches of several
+ * projects cannot deadlock on it.
+ */
+export async function lockIdentity(sql: Sql, keys: string[]): Promise<void> {
+  for (const k of [...new Set(keys)].sort()) {
+    await sql`select pg_advisory_xact_lock(hashtextextended(${'people:' + k}, 0))`;
+  }
+}
+
+interface IdRow {
+  t: string;
+  p: string;
+  id: string;
+  c: number;
+  f: string | null;
+  l: string | null;
+  ident: boolean;
+  person: string;
+  move: boolean;
+}
+
+/** Records the people side of a batch's fresh events (inside writeBatch's transaction, after the events insert). */
+export async function recordPeople(sql: Sql, fresh: readonly RawEvent[]): Promise<void> {
+  const groups = new Map<string, RawEvent[]>();
+  for (const e of fresh) {
+    if (e.userId === null) continue;
+    const k = projectKey(e);
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = []));
+    g.push(e);
+  }
+  if (groups.size === 0) return;
+  const locked = [...groups].filter(([, events]) => needsIdentityLock(events)).map(([k]) => k);
+  await lockIdentity(sql, locked);
+  const rows: IdRow[] = [];
+  const log: (MergeLogEntry & { t: string; p: string })[] = [];
+  const traitPersons: { t: string; p: string; person: string }[] = [];
+  const gone: { t: string; p: string; person: string }[] = [];
+  for (const [k, events] of groups) {
+    const { tenantId: t, projectId: p } = events[0]!;
+    const deltas = idDeltas(events);
+    const isLocked = locked.includes(k);
+    let state = new Map<string, IdState>();
+    const before = new Map<string, string>();
+    if (isLocked) {
+      const steps = identitySteps(events);
+      const traitIds = events.filter((e) => identityEffect(e).setsTraits).map((e) => e.userId!);
+      const ids = [...new Set([...stepIds(steps), ...traitIds])];
+      const loaded = await sql<{ id: string; person: string; identified: boolean }[]>`
+        select distinct_id as id, person_id as person, identified from distinct_ids
+        where tenant_id = ${t} and project_id = ${p} and person_id in (
+          select person_id from distinct_ids
+          where tenant_id = ${t} and project_id = ${p} and distinct_id = any(${sql.array(ids)}::text[]))`;
+      for (const r of loaded) {
+        state.set(r.id, { personId: r.person, identified: r.identified });
+        before.set(r.id, r.person);
+      }
+      const applied = applyIdentitySteps(state, steps);
+      state = applied.state;
+      for (const entry of applied.log) log.push({ ...entry, t, p });
+      for (const [person] of applied.absorbed) gone.push({ t, p, person });
+      const touched = new Set([...applied.absorbed.values()]);
+      for (const id of traitIds) touched.add(state.get(id)?.personId ?? id);
+      for (const person of touched) traitPersons.push({ t, p, person });
+    }
+    for (const id of new Set([...deltas.keys(), ...state.keys()])) {
+      const d = deltas.get(id);
+      const s = state.get(id);
+      rows.push({
+        t,
+        p,
+        id,
+        c: d?.count ?? 0,
+        f: d ? new Date(d.firstMs).toISOString() : null,
+        l: d ? new Date(d.lastMs).toISOString() : null,
+        ident: d?.identified ?? false,
+        person: s?.personId ?? id,
+        // Under the identity lock the computed person is authoritative; without it, an existing row keeps its own.
+        move: s !== undefined && before.get(id) !== s.personId,
+      });
+    }
+  }
+  // One upsert in primary-key order: concurrent batches lock the rows they share in the same order (no deadlock).
+  // An id only moved by a merge adds nothing: first/last seen ±infinity leave the stored ones.
+  const moved = rows.filter((r) => r.move).map((r) => ({ t: r.t, p: r.p, id: r.id }));
+  await sql`
+    with mv as (
+      select * from jsonb_to_recordset(${sql.json(moved)}) as m(t uuid, p uuid, id text)
+    )
+    insert into distinct_ids as d (tenant_id, project_id, distinct_id, person_id, identified, first_seen, last_seen, event_count)
+    select x.t, x.p, x.id, x.person, x.ident, coalesce(x.f, 'infinity'), coalesce(x.l, '-infinity'), x.c
+    from jsonb_to_recordset(${sql.json(rows as never)}) as x(t uuid, p uuid, id text, c bigint, f timestamptz, l timestamptz, ident boolean, person text)
+    order by x.t, x.p, x.id collate "C"
+    on conflict (tenant_id, project_id, distinct_id) do update set
+      event_count = d.event_count + excluded.event_count,
+      first_seen = least(d.first_seen, excluded.first_seen),
+      last_seen = greatest(d.last_seen, excluded.last_seen),
+      identified = d.identified or excluded.identified,
+      person_id = case when exists (
+          select 1 from mv where mv.t = excluded.tenant_id and mv.p = excluded.project_id and mv.id = excluded.distinct_id
+        ) then excluded.person_id else d.person_id end`;
+  if (log.length > 0) {
+    const entries = log.map((m, n) => ({
+      n,
+      t: m.t,
+      p: m.p,
+      e: m.eventId,
+      ts: new Date(m.timestampMs).toISOString(),
+      f: m.from,
+      i: m.into,
+      o: m.outcome,
+      r: m.reason,
+    }));
+    await sql`
+      insert into identity_merges (tenant_id, project_id, event_id, ts, from_id, into_id, outcome, reason)
+      select x.t, x.p, x.e, x.ts, x.f, x.i, x.o, x.r
+      from jsonb_to_recordset(${sql.json(entries as never)}) as x(n int, t uuid, p uuid, e text, ts timestamptz, f text, i text, o text, r text)
+      order by x.n`;
+  }
+  if (gone.length > 0) {
+    await sql`
+      delete from persons ps using jsonb_to_recordset(${sql.json(gone as never)}) as x(t uuid, p uuid, person text)
+      where ps.tenant_id = x.t and ps.project_id = x.p and ps.person_id = x.person`;
+  }
+  if (traitPersons.length > 0) await recomputeTraits(sql, traitPersons);
+}
+
+/**
+ * A person's traits, recomputed from the `$identify` events of all its ids: per key, the value of the newest
+ * event (timestamp, then event id) that set it. Exact whatever order the events arrived in.
+ */
+export async function recomputeTraits(sql: Sql, persons: { t: string; p: string; person: string }[]): Promise<void> {
+  await sql`
+    insert into persons as ps (tenant_id, project_id, person_id, traits, traits_at)
+    select x.t, x.p, x.person, coalesce(tr.traits, '{}'), tr.at
+    from jsonb_to_recordset(${sql.json(persons as never)}) as x(t uuid, p uuid, person text)
+    cross join lateral (
+      select jsonb_object_agg(s.k, s.v) as traits, max(s.ts) as at from (
+        select distinct on (kv.k) kv.k, kv.v, e.ts
+        from distinct_ids d
+        join events e on e.tenant_id = d.tenant_id and e.user_id = d.distinct_id and e.project_id = d.project_id
+                     and e.event_type = '$identify'
+        cross join lateral jsonb_each(e.properties) as kv(k, v)
+        where d.tenant_id = x.t and d.project_id = x.p and d.person_id = x.person
+        order by kv.k, e.ts desc, e.event_id desc
+      ) as s
+    ) as tr
+    order by x.t, x.p, x.person collate "C"
+    on conflict (tenant_id, project_id, person_id) do update set traits = excluded.traits, traits_at = excluded.traits_at`;
+}
