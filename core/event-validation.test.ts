@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { readBodyShape, validateEvent, parseTimestamp, type ValidationLimits } from './event-validation';
 
 const limits: ValidationLimits = {
@@ -73,7 +74,7 @@ describe('validateEvent', () => {
     [{ event_type: 42 }, 'must be a string, got a number'],
     [{ event_type: ' padded' }, 'whitespace'],
     [{ event_type: 'a\u0007b' }, 'control'],
-    [{ event_type: '$identify' }, 'reserved'],
+    [{ event_type: '$group' }, 'reserved'],
     [{ event_type: 'x'.repeat(201) }, 'longer than 200'],
     [{ event_type: 'a', userId: 'u' }, 'unknown field "userId"'],
     [{ event_type: 'a', user_id: 42 }, 'send "42", not 42'],
@@ -217,5 +218,66 @@ describe('what cannot be stored or would spoof a name (issue 14)', () => {
     expect(parseTimestamp(undefined)).toEqual({
       error: 'timestamp must be an ISO-8601 string or epoch milliseconds, got nothing',
     });
+  });
+});
+
+describe('anonymous_id and the identity event types (docs/api.md#people)', () => {
+  const check = (raw: unknown) => validateEvent(raw, 0, NOW, limits);
+
+  it('stores the user id as the distinct id when sent, else the anonymous id; keeps the anonymous id', () => {
+    expect(check({ event_type: 'a', anonymous_id: 'anon' })).toMatchObject({
+      kind: 'ok',
+      value: { userId: 'anon', anonymousId: 'anon' },
+    });
+    expect(check({ event_type: 'a', user_id: 'u', anonymous_id: 'anon' })).toMatchObject({
+      kind: 'ok',
+      value: { userId: 'u', anonymousId: 'anon' },
+    });
+    expect(check({ event_type: 'a', user_id: 'u' })).toMatchObject({
+      kind: 'ok',
+      value: { userId: 'u', anonymousId: null },
+    });
+  });
+
+  it.each([
+    [{ event_type: 'a', anonymous_id: '\ud800' }, 'anonymous_id contains a lone UTF-16 surrogate'],
+    [{ event_type: 'a', anonymous_id: '' }, 'anonymous_id must not be empty'],
+    [{ event_type: 'a', anonymous_id: 7 }, 'anonymous_id must be a string, got a number (send "7", not 7)'],
+    [{ event_type: 'a', anonymous_id: 'x'.repeat(257) }, 'anonymous_id is longer than 256 characters'],
+    [{ event_type: '$alias', properties: { previous_id: 'p' } }, '$alias needs user_id'],
+    [{ event_type: '$alias', user_id: 'u' }, '$alias needs properties.previous_id'],
+    [{ event_type: '$alias', user_id: 'u', properties: { previous_id: 5 } }, 'properties.previous_id must be a string'],
+    [{ event_type: '$identify' }, '$identify needs user_id (or anonymous_id)'],
+    [{ event_type: '$page', user_id: 'u' }, 'reserved'],
+  ])('refuses %j: %s', (raw, message) => {
+    expect(rejection(raw).message).toContain(message);
+  });
+
+  it('accepts $identify and $alias from POST /v1/events', () => {
+    expect(check({ event_type: '$identify', user_id: 'u', properties: { plan: 'pro' } }).kind).toBe('ok');
+    expect(check({ event_type: '$alias', user_id: 'u', properties: { previous_id: 'old' } }).kind).toBe('ok');
+  });
+
+  it('anonymous_id follows the same rules as user_id for every string (fast-check)', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.string({ unit: 'binary' }),
+          fc.string({ unit: 'grapheme' }),
+          fc.string({ unit: 'binary', maxLength: 300 }),
+          fc.string({ unit: fc.constantFrom('\ud800', 'a', '\u0000', '\u2028') }),
+        ),
+        (id) => {
+          const asUser = check({ event_type: 'a', user_id: id });
+          const asAnon = check({ event_type: 'a', anonymous_id: id });
+          expect(asAnon.kind).toBe(asUser.kind);
+          if (asUser.kind === 'rejected' && asAnon.kind === 'rejected')
+            expect(asAnon.reason.message).toBe(asUser.reason.message.replace(/user_id/g, 'anonymous_id'));
+          if (asAnon.kind === 'ok') expect(asAnon.value).toMatchObject({ userId: id, anonymousId: id });
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });

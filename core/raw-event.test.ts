@@ -36,4 +36,12 @@ describe('the events_raw wire format', () => {
       deadLetter('bad_field_type'),
     );
   });
+
+  it('carries the anonymous id; a record without one (all records from before) decodes without it', () => {
+    const withAnon = { ...event, anonymousId: 'anon-1' };
+    expect(decodeRawEvent(encodeRawEvent(withAnon))).toEqual(ok(withAnon));
+    expect(encodeRawEvent({ ...event, anonymousId: null })).not.toContain('anonymous_id');
+    const bad = JSON.parse(encodeRawEvent(withAnon)) as Record<string, unknown>;
+    expect(decodeRawEvent(JSON.stringify({ ...bad, anonymous_id: 5 }))).toMatchObject({ kind: 'dead_letter' });
+  });
 });

@@ -87,7 +87,7 @@ export function decodeRawEvent(value: string): DecodeResult {
     timestampMs: ts,
     receivedAtMs: receivedAt,
     userId,
-    anonymousId,
+    ...(anonymousId !== null ? { anonymousId } : {}),
     sessionId,
     properties,
     context,

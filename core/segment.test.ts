@@ -256,3 +256,43 @@ describe('segmentCredentials', () => {
     );
   });
 });
+
+describe('anonymous_id (docs/api.md#people)', () => {
+  const limits2 = limits;
+  it('identify with anonymousId and userId keeps both: user_id the user, anonymous_id the anonymous id', () => {
+    const r = mapSegmentMessage(
+      { userId: 'u', anonymousId: 'a', traits: { plan: 'pro' } },
+      0,
+      'identify',
+      { context: null, sentAt: undefined },
+      Date.now(),
+      limits2,
+    );
+    expect(r).toMatchObject({
+      kind: 'ok',
+      value: { eventType: '$identify', userId: 'u', anonymousId: 'a', properties: { plan: 'pro' } },
+    });
+  });
+  it('an anonymous-only message has the anonymous id as both', () => {
+    const r = mapSegmentMessage(
+      { anonymousId: 'a', event: 'x' },
+      0,
+      'track',
+      { context: null, sentAt: undefined },
+      Date.now(),
+      limits2,
+    );
+    expect(r).toMatchObject({ kind: 'ok', value: { userId: 'a', anonymousId: 'a' } });
+  });
+  it('speaks of anonymousId when it cannot be stored', () => {
+    const r = mapSegmentMessage(
+      { anonymousId: 'a\ud800', event: 'x' },
+      0,
+      'track',
+      { context: null, sentAt: undefined },
+      Date.now(),
+      limits2,
+    );
+    expect(r.kind === 'rejected' && r.reason.message).toContain('anonymousId');
+  });
+});
