@@ -34,6 +34,7 @@ import { createBreakdownReader } from './breakdown-reader';
 import type { BreakdownReader } from '../core/breakdown';
 import { createStatusReader, type StatusReader } from './status-reader';
 import { createEventsExplorer, type EventsExplorer } from './postgres/events-explorer';
+import { createPeopleReads, type PeopleReads } from './postgres/people-reads';
 import { createEventExportStore } from './postgres/event-export-store';
 import type { EventExportStore } from '../core/event-export';
 import { createAlertRulesStore, type AlertRulesStore } from './postgres/alert-rules-store';
@@ -92,6 +93,7 @@ export interface Adapters {
   status: StatusReader;
   /** GET /v1/events pages. */
   explorer: EventsExplorer;
+  people: PeopleReads;
   /** GET /v1/events/export: the snapshot cutoff, keyset pages and the cursor key (docs/architecture.md#event-export). */
   exports: EventExportStore;
   /** Alert rules: CRUD, and the rules a notice or the tick wakes. */
@@ -131,6 +133,7 @@ export function createAdapters(config: Config, now: () => number = Date.now): Ad
     metrics: createMetricReader(sql, rollupCache),
     breakdowns: createBreakdownReader(sql, { maxRawRows: config.breakdowns.maxRawRows }),
     status: createStatusReader(sql, rollupCache),
+    people: createPeopleReads(sql),
     explorer: createEventsExplorer(sql, { maxFutureSkewMs, retentionMs, scanBudgetMs: config.explorerScanBudgetMs }),
     exports: createEventExportStore(sql),
     alertRules: createAlertRulesStore(sql),

@@ -33,6 +33,9 @@ export const HTTP_ROUTES = {
   'GET /v1/dashboards/{id}': 'query',
   'PUT /v1/dashboards/{id}': 'query',
   'DELETE /v1/dashboards/{id}': 'query',
+  'GET /v1/users': 'query',
+  'GET /v1/users/{id}': 'query',
+  'GET /v1/users/{id}/events': 'query',
   'GET /healthz': 'query',
   'GET /readyz': 'query',
   // Segment HTTP Tracking API (see docs/api.md#segment-compatible-ingest).

@@ -10,6 +10,7 @@ import { lazyHandler, processAdapters } from '../process-adapters';
 import type { Adapters } from '../../adapters';
 import { getMetrics } from './metrics';
 import { exploreEvents } from './explorer';
+import { getPerson, getPersonEvents, searchUsers } from './people';
 import { exportEvents } from './export';
 import { readStatus } from './freshness';
 import { readiness } from './health';
@@ -41,6 +42,18 @@ export const QUERY_ROUTES: Record<RouteKeyOf<'query'>, Route> = {
   'GET /v1/events/export': {
     auth: 'read',
     handle: (deps, r) => exportEvents(deps, r.principal, r.query()),
+  },
+  'GET /v1/users': {
+    auth: 'read',
+    handle: async (deps, r) => json(200, await searchUsers(deps, r.principal, r.query())),
+  },
+  'GET /v1/users/{id}': {
+    auth: 'read',
+    handle: async (deps, r) => json(200, await getPerson(deps, r.principal, r.param('id'), r.query())),
+  },
+  'GET /v1/users/{id}/events': {
+    auth: 'read',
+    handle: async (deps, r) => json(200, await getPersonEvents(deps, r.principal, r.param('id'), r.query())),
   },
   'GET /v1/tenant': { auth: 'read', handle: async (deps, r) => json(200, await getTenant(deps, r.principal)) },
   'PATCH /v1/tenant': {

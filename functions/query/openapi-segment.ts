@@ -8,7 +8,8 @@ const call = (required: string[], properties: Record<string, unknown>, descripti
     userId: { type: ['string', 'number'], description: '→ user_id' },
     anonymousId: {
       type: ['string', 'number'],
-      description: '→ user_id when there is no userId; else kept as context.anonymousId',
+      description:
+        '→ anonymous_id, and → user_id when there is no userId (also kept as context.anonymousId); with a userId, merges the anonymous history into the user',
     },
     messageId: {
       type: 'string',

@@ -43,8 +43,9 @@ const event = {
       type: 'string',
       minLength: 1,
       maxLength: 200,
-      pattern: '^(?![$\\s])[^\\p{Cc}\\p{Cs}\\p{Zl}\\p{Zp}]*(?<!\\s)$',
-      description: 'Printable Unicode, no leading/trailing whitespace, not starting with $ (reserved)',
+      pattern: '^(?:\\$identify|\\$alias|(?![$\\s])[^\\p{Cc}\\p{Cs}\\p{Zl}\\p{Zp}]*(?<!\\s))$',
+      description:
+        'Printable Unicode, no leading/trailing whitespace, not starting with $ (reserved), except $identify (properties are the person’s traits) and $alias (merges properties.previous_id into user_id); see docs/api.md#people',
     },
     project: { type: 'string', description: 'Project slug; required unless the key is bound to a project' },
     timestamp: {
@@ -55,6 +56,12 @@ const event = {
     },
     event_id: { type: 'string', minLength: 1, maxLength: 128, description: 'Idempotency key; the first copy wins' },
     user_id: { type: ['string', 'null'], maxLength: 256 },
+    anonymous_id: {
+      type: ['string', 'null'],
+      maxLength: 256,
+      description:
+        'The anonymous id (same rules as user_id); the event’s distinct id when there is no user_id. With a different user_id, the event merges the anonymous id’s person into the user’s',
+    },
     session_id: { type: ['string', 'null'], maxLength: 256 },
     properties: { type: 'object', description: '≤ 32 KB serialized, nesting ≤ 5 levels' },
     tenant_id: { type: 'string', description: 'Optional; if present it must be the tenant of the key (else 403)' },
@@ -769,6 +776,76 @@ export const OPENAPI = {
         summary: 'Delete a dashboard (scope: admin)',
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
         responses: { '200': { description: 'Deleted' }, ...errors(401, 403, 404) },
+      },
+    },
+    '/v1/users': {
+      get: {
+        summary: 'Search people by id prefix or trait (scope: read)',
+        description:
+          'q matches a person when one of its ids starts with q or one of its trait values (as text) contains q, case-insensitively; ' +
+          'trait.<key>=<value> (repeatable, each key once) needs the trait’s text to equal value. Persons ordered by person_id, paged by cursor.',
+        parameters: [
+          {
+            name: 'project',
+            in: 'query',
+            schema: { type: 'string' },
+            description: 'required when the key reads several projects',
+          },
+          { name: 'q', in: 'query', schema: { type: 'string', maxLength: 256 } },
+          { name: 'trait.<key>', in: 'query', schema: { type: 'string' }, description: 'repeatable, one per key' },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } },
+          { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'next_cursor of the previous page' },
+        ],
+        responses: {
+          '200': {
+            description:
+              '{project, users: [{person_id, ids, first_seen, last_seen, event_count, traits}], next_cursor}',
+          },
+          ...errors(400, 401, 403, 404),
+        },
+      },
+    },
+    '/v1/users/{id}': {
+      get: {
+        summary: 'The person an id belongs to, with all its merged ids (scope: read)',
+        description:
+          'Any id of the person finds it (user id, anonymous id, alias). Answer: {project, id, person_id, ids: [{id, identified, first_seen, ' +
+          'last_seen, event_count}], first_seen, last_seen, event_count, identified, traits, traits_at}. traits: per key, the newest $identify value.',
+        parameters: [
+          { name: 'id', in: 'path', required: true, schema: { type: 'string', maxLength: 256 } },
+          {
+            name: 'project',
+            in: 'query',
+            schema: { type: 'string' },
+            description: 'required when the key reads several projects',
+          },
+        ],
+        responses: { '200': { description: 'The person' }, ...errors(400, 401, 403, 404) },
+      },
+    },
+    '/v1/users/{id}/events': {
+      get: {
+        summary: 'The person’s merged timeline: the events of all its ids, newest first (scope: read)',
+        description:
+          'Pinned like the explorer: later pages never show events stored after the first page. Ranges are [from, to); event_type repeats.',
+        parameters: [
+          { name: 'id', in: 'path', required: true, schema: { type: 'string', maxLength: 256 } },
+          {
+            name: 'project',
+            in: 'query',
+            schema: { type: 'string' },
+            description: 'required when the key reads several projects',
+          },
+          { name: 'event_type', in: 'query', schema: { type: 'string' }, description: 'repeatable' },
+          timeParam('from'),
+          timeParam('to'),
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } },
+          { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'next_cursor of the previous page' },
+        ],
+        responses: {
+          '200': { description: '{project, person_id, events: [event with anonymous_id], next_cursor}' },
+          ...errors(400, 401, 403, 404),
+        },
       },
     },
     '/v1/openapi.json': {

@@ -388,6 +388,19 @@ const PROBES: Record<RouteKey, ProbeFn> = {
     ),
   ],
   'GET /v1/status': () => [l('GET', '/v1/status')],
+  'GET /v1/users': (v) => [
+    ...projectParams(v, '/v1/users'),
+    l('GET', `/v1/users?q=${enc(v.project.userId)}`),
+    l('GET', `/v1/users?trait.marker=${enc(v.project.propValue)}`),
+  ],
+  'GET /v1/users/{id}': (v) => [
+    ...projectParams(v, `/v1/users/${enc(v.project.userId)}`),
+    l('GET', `/v1/users/${enc(v.project.userId)}`),
+  ],
+  'GET /v1/users/{id}/events': (v) => [
+    ...projectParams(v, `/v1/users/${enc(v.project.userId)}/events`),
+    l('GET', `/v1/users/${enc(v.project.userId)}/events?limit=1000`),
+  ],
   'GET /v1/openapi.json': () => [l('GET', '/v1/openapi.json')],
   'GET /v1/tenant': () => [l('GET', '/v1/tenant')],
   // The key's own tenant only: naming another tenant in the body is refused (strict body), and a change of A's zone
