@@ -27,6 +27,7 @@ export interface ExplorerRow {
   timestamp: Date;
   receivedAt: Date;
   userId: string | null;
+  anonymousId: string | null;
   sessionId: string | null;
   properties: Record<string, unknown>;
   context: Record<string, unknown> | null;
@@ -43,8 +44,8 @@ export async function listEvents(sql: Sql, q: ExplorerQuery, pinnedAt: string): 
   // backwards ((tenant, event_type, ts) or the primary key) and stops at the page's last row.
   return sql<ExplorerRow[]>`
     select e.event_id as "eventId", e.event_type as "eventType", p.slug as project, e.ts as timestamp,
-           e.received_at as "receivedAt", e.user_id as "userId", e.session_id as "sessionId", e.properties,
-           e.context
+           e.received_at as "receivedAt", e.user_id as "userId", e.anonymous_id as "anonymousId", e.session_id as "sessionId",
+           e.properties, e.context
     from (
       select * from events e
       where e.tenant_id = ${q.tenantId}

@@ -47,6 +47,7 @@ export async function exploreEvents(deps: Adapters, principal: Principal, params
       timestamp: r.timestamp.toISOString(),
       received_at: r.receivedAt.toISOString(),
       user_id: r.userId,
+      anonymous_id: r.anonymousId,
       session_id: r.sessionId,
       properties: r.properties,
       context: r.context,

@@ -22,6 +22,7 @@ function parseStoredEvent(value: unknown, index: number): StoredEvent {
     timestamp: expectString(obj.timestamp, `${what}.timestamp`),
     received_at: expectString(obj.received_at, `${what}.received_at`),
     user_id: optionalString(obj.user_id, `${what}.user_id`),
+    anonymous_id: optionalString(obj.anonymous_id, `${what}.anonymous_id`),
     session_id: optionalString(obj.session_id, `${what}.session_id`),
     properties,
     // Segment's context (device, app, library…), shown beside the properties when a row is opened.
