@@ -40,6 +40,7 @@ export const EXPORT_COLUMNS = [
   'session_id',
   'properties',
   'context',
+  'anonymous_id',
 ] as const;
 
 /** What selects an export's events and shapes its pages: fixed by the first page, carried by every cursor. */
@@ -88,6 +89,8 @@ export interface ExportRow {
   sessionId: string | null;
   propertiesJson: string;
   contextJson: string | null;
+  /** The anonymous id the event carried (docs/api.md#people); absent or null when none. */
+  anonymousId?: string | null;
 }
 
 export interface ExportQuery {
@@ -286,12 +289,13 @@ export function ndjsonLine(r: ExportRow): string {
   return (
     `{"event_id":${J(r.eventId)},"event_type":${J(r.eventType)},"project":${J(r.project)},` +
     `"timestamp":${J(r.timestamp)},"received_at":${J(r.receivedAt)},"user_id":${J(r.userId)},` +
-    `"session_id":${J(r.sessionId)},"properties":${r.propertiesJson},"context":${r.contextJson ?? 'null'}}\n`
+    `"session_id":${J(r.sessionId)},"properties":${r.propertiesJson},"context":${r.contextJson ?? 'null'},` +
+    `"anonymous_id":${J(r.anonymousId ?? null)}}\n`
   );
 }
 
 /**
- * One event as a CSV record (core/csv.ts: RFC 4180, CRLF). null user_id, session_id and context are empty cells
+ * One event as a CSV record (core/csv.ts: RFC 4180, CRLF). null user_id, session_id, context and anonymous_id are empty cells
  * (ingest refuses empty strings there, so an empty cell always means null); properties and context are JSON text.
  * Cells are the stored values exactly, with no formula escaping (docs/api.md#export).
  */
@@ -307,6 +311,7 @@ export function csvRecord(r: ExportRow): string {
       r.sessionId ?? '',
       r.propertiesJson,
       r.contextJson ?? '',
+      r.anonymousId ?? '',
     ],
   ]);
 }

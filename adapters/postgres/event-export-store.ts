@@ -42,12 +42,13 @@ export async function readExportRows(sql: Sql, q: ExportQuery): Promise<ExportRo
       sessionId: string | null;
       propertiesJson: string;
       contextJson: string | null;
+      anonymousId: string | null;
     }[]
   >`
     select e.event_id as "eventId", e.event_type as "eventType", p.slug as project,
            to_char(e.ts at time zone 'UTC', ${sql.unsafe(ISO_US)}) as "tsText", e.ts, e.received_at as "receivedAt",
            e.user_id as "userId", e.session_id as "sessionId", e.properties::text as "propertiesJson",
-           e.context::text as "contextJson"
+           e.context::text as "contextJson", e.anonymous_id as "anonymousId"
     from (
       select * from events e
       where e.tenant_id = ${q.tenantId}
@@ -75,6 +76,7 @@ export async function readExportRows(sql: Sql, q: ExportQuery): Promise<ExportRo
     sessionId: r.sessionId,
     propertiesJson: r.propertiesJson,
     contextJson: r.contextJson,
+    anonymousId: r.anonymousId,
   }));
 }
 

@@ -252,4 +252,29 @@ describe('people writes', () => {
       { numRuns: 25 },
     );
   });
+
+  it('rebuild recomputes people from the raw events in timestamp order, whatever order they arrived in', async () => {
+    const [t] = tenants;
+    await fc.assert(
+      fc.asyncProperty(
+        history.chain((h) => fc.tuple(fc.constant(h), batching(h.length), fc.integer({ min: 1, max: 8 }))),
+        async ([h, b, chunk]) => {
+          await reset(t);
+          const events = toEvents(t, h);
+          for (const batch of makeBatches(events, b)) await write(batch);
+          await env.adapters.rebuildStore.rebuildPeople({ tenantId: t.id, chunk });
+          const ref = new PeopleReference();
+          ref.applyBatch(events);
+          const got = await stored(t);
+          expectCounts(got, ref);
+          for (const [id] of ref.ids)
+            expect({ id, person: got.ids.get(id)!.person }).toEqual({ id, person: ref.find(id) });
+          expect(got.merges).toEqual(ref.merges);
+          for (const [person] of ref.persons())
+            expect({ person, traits: got.traits.get(person) ?? {} }).toEqual({ person, traits: ref.traits(person) });
+        },
+      ),
+      { numRuns: 15 },
+    );
+  });
 });

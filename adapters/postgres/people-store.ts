@@ -2,6 +2,7 @@
 // exact counts, the merges they ask for (rules in core/identity.ts) and the persons' traits, all in the batch's
 // transaction so a re-delivered event changes nothing (only fresh events reach here).
 import type { Sql } from './client';
+import { lockTenantExclusive } from './rollup-lock';
 import type { RawEvent } from '../../core/raw-event';
 import {
   applyIdentitySteps,
@@ -167,4 +168,40 @@ export async function recomputeTraits(sql: Sql, persons: { t: string; p: string;
     ) as tr
     order by x.t, x.p, x.person collate "C"
     on conflict (tenant_id, project_id, person_id) do update set traits = excluded.traits, traits_at = excluded.traits_at`;
+}
+
+/**
+ * `customersignal rebuild`: a tenant's distinct ids, persons and merge log recomputed from all its raw events, in
+ * (timestamp, event id) order (so refusals follow event time, where live ingestion follows arrival), in one
+ * transaction holding the tenant's rollup lock exclusive (live batches of the tenant wait; readers see the old
+ * people until it commits). Returns the events replayed.
+ */
+export async function rebuildPeople(sql: Sql, q: { tenantId: string; chunk?: number }): Promise<number> {
+  const chunk = q.chunk ?? 5000;
+  return sql.begin(async (t) => {
+    const tx = t as unknown as Sql;
+    await lockTenantExclusive(tx, q.tenantId);
+    await tx`delete from identity_merges where tenant_id = ${q.tenantId}`;
+    await tx`delete from persons where tenant_id = ${q.tenantId}`;
+    await tx`delete from distinct_ids where tenant_id = ${q.tenantId}`;
+    let after: { ts: string; id: string } | null = null;
+    let total = 0;
+    for (;;) {
+      const none = tx``;
+      const rows: (RawEvent & { tsText: string })[] = await tx<(RawEvent & { tsText: string })[]>`
+        select tenant_id as "tenantId", project_id as "projectId", event_id as "eventId", event_type as "eventType",
+               (extract(epoch from ts) * 1000)::float8 as "timestampMs", user_id as "userId", anonymous_id as "anonymousId",
+               properties, ts::text as "tsText"
+        from events
+        where tenant_id = ${q.tenantId} and user_id is not null
+          ${after ? tx`and (ts, event_id) > (${after.ts}::timestamptz, ${after.id})` : none}
+        order by ts, event_id
+        limit ${chunk}`;
+      if (rows.length === 0) return total;
+      await recordPeople(tx, rows);
+      total += rows.length;
+      const last = rows[rows.length - 1]!;
+      after = { ts: last.tsText, id: last.eventId };
+    }
+  });
 }

@@ -11,6 +11,7 @@ import { INTERVAL_MS, type Interval } from '../../core/intervals';
 import { withZoneGenerations, type RollupValue } from '../../core/rollups';
 import { UTC_ZONE } from '../../core/timezone';
 import { regroupZoned } from './rebucket';
+import { rebuildPeople } from './people-store';
 import { tenantZones, type TenantZone } from './tenant-zones';
 
 export interface RebuildChunkResult {
@@ -264,5 +265,5 @@ export async function rebuildScope(
 
 /** Rebuild's reads and swaps (Adapters.rebuildStore), with the process's client. */
 export const createRebuildStore = (sql: Sql) =>
-  bindSql(sql, { rebuildScope, rebuildHour, rebuildDay, extendDimensionCoverage });
+  bindSql(sql, { rebuildScope, rebuildHour, rebuildDay, extendDimensionCoverage, rebuildPeople });
 export type RebuildStore = ReturnType<typeof createRebuildStore>;

@@ -93,6 +93,8 @@ export async function rebuildRange(
     const fromMs = Math.max(plan.fromMs, bucketStart(deps.now() - retention.get(tenantId)!, '1d'));
     const { maxFutureSkewMs } = deps.config.limits;
     await deps.rebuildStore.extendDimensionCoverage({ tenantId, fromMs, toMs: plan.toMs, maxFutureSkewMs });
+    // People are all-time state: every raw event of the tenant, replayed in time order (docs/architecture.md#people-and-identity).
+    await deps.rebuildStore.rebuildPeople({ tenantId });
   }
   return summary;
 }

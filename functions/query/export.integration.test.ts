@@ -95,7 +95,18 @@ function csvItems(pages: Page[]): Item[] {
     expect(header).toEqual([...EXPORT_COLUMNS]);
     return rows.map((r) => {
       expect(r).toHaveLength(EXPORT_COLUMNS.length);
-      const [event_id, event_type, project, timestamp, received_at, user_id, session_id, properties, context] = r;
+      const [
+        event_id,
+        event_type,
+        project,
+        timestamp,
+        received_at,
+        user_id,
+        session_id,
+        properties,
+        context,
+        anonymous_id,
+      ] = r;
       return {
         event_id: event_id!,
         event_type: event_type!,
@@ -106,6 +117,7 @@ function csvItems(pages: Page[]): Item[] {
         session_id: session_id === '' ? null : session_id!,
         properties: JSON.parse(properties!) as Record<string, unknown>,
         context: context === '' ? null : (JSON.parse(context!) as Record<string, unknown>),
+        anonymous_id: anonymous_id === '' ? null : anonymous_id!,
       };
     });
   });

@@ -264,7 +264,7 @@ export const OPENAPI = {
             schema: { type: 'string', enum: ['ndjson', 'csv'], default: 'ndjson' },
             description:
               'ndjson: one GET /v1/events item per line (properties and context as stored, numbers exact). csv: text/csv (RFC 4180, CRLF), a ' +
-              'header row event_id,event_type,project,timestamp,received_at,user_id,session_id,properties,context on every page, null as an ' +
+              'header row event_id,event_type,project,timestamp,received_at,user_id,session_id,properties,context,anonymous_id on every page, null as an ' +
               'empty cell, properties and context as JSON text, values exactly as stored (no formula escaping).',
           },
           {
@@ -312,12 +312,12 @@ export const OPENAPI = {
               'application/x-ndjson': {
                 schema: { type: 'string' },
                 example:
-                  '{"event_id":"e1","event_type":"signup","project":"web","timestamp":"2026-11-27T10:00:00.000Z","received_at":"2026-11-27T10:00:00.120Z","user_id":"u-1","session_id":null,"properties":{"plan": "pro"},"context":null}\n',
+                  '{"event_id":"e1","event_type":"signup","project":"web","timestamp":"2026-11-27T10:00:00.000Z","received_at":"2026-11-27T10:00:00.120Z","user_id":"u-1","session_id":null,"properties":{"plan": "pro"},"context":null,"anonymous_id":null}\n',
               },
               'text/csv': {
                 schema: { type: 'string' },
                 example:
-                  'event_id,event_type,project,timestamp,received_at,user_id,session_id,properties,context\r\ne1,signup,web,2026-11-27T10:00:00.000Z,2026-11-27T10:00:00.120Z,u-1,,"{""plan"": ""pro""}",\r\n',
+                  'event_id,event_type,project,timestamp,received_at,user_id,session_id,properties,context,anonymous_id\r\ne1,signup,web,2026-11-27T10:00:00.000Z,2026-11-27T10:00:00.120Z,u-1,,"{""plan"": ""pro""}",,\r\n',
               },
             },
           },
