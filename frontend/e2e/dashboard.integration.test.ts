@@ -1022,7 +1022,9 @@ describe('charts', () => {
       const download = await downloading;
       expect(download.suggestedFilename()).toBe('events-export.csv');
       const lines = (await readFile((await download.path())!, 'utf8')).split('\r\n').filter((l) => l !== '');
-      expect(lines[0]).toBe('event_id,event_type,project,timestamp,received_at,user_id,session_id,properties,context,anonymous_id');
+      expect(lines[0]).toBe(
+        'event_id,event_type,project,timestamp,received_at,user_id,session_id,properties,context,anonymous_id',
+      );
       const exported = lines.slice(1).map((line) => line.split(',', 1)[0]!);
       // Exactly the stored events: each once, the page headers not repeated.
       expect([...exported].sort()).toEqual(storedIds);
