@@ -18,7 +18,7 @@ import { useTimeZone } from '../shell/TimeZoneContext';
 import { hrefFor, navigate } from '../lib/router';
 import { resolveRange } from '../lib/timeRange';
 import { useLive } from '../shell/LiveContext';
-import { unitOf, widgetChartSeries } from './chartData';
+import { widgetChartSeries } from './chartData';
 import { breakdownNumber, breakdownTable, formatShare, valueFilter } from './breakdownView';
 import { SeriesChart } from './SeriesChart';
 import { saveText } from '../lib/download';
@@ -138,7 +138,7 @@ function MetricBody({
     return (
       <div className="number-widget">
         {refreshFailed}
-        <BreakdownNumber answer={data} query={query} unit={widget.unit} explorerAll={explorerAll} />
+        <BreakdownNumber answer={data} query={query} explorerAll={explorerAll} />
       </div>
     );
   }
@@ -322,16 +322,13 @@ function valueHref(query: ResolvedQuery, answer: MetricAnswer, value: string): s
 function BreakdownNumber({
   answer,
   query,
-  unit,
   explorerAll,
 }: {
   answer: MetricAnswer;
   query: ResolvedQuery;
-  unit: string | undefined;
   explorerAll: string;
 }) {
   const { total, rows, rowsNote } = breakdownNumber(answer, query.metric);
-  const unitText = unitOf(query.metric, unit);
   return (
     <>
       <span className="number-widget__value" data-testid="number-value">
@@ -362,10 +359,7 @@ function BreakdownNumber({
                     </a>
                   )}
                 </span>
-                <span className="num breakdown-list__total">
-                  {row.total === null ? '—' : formatNumber(row.total)}
-                  {unitText !== '' && <span className="visually-hidden"> {unitText}</span>}
-                </span>
+                <span className="num breakdown-list__total">{row.total === null ? '—' : formatNumber(row.total)}</span>
                 {share !== null && <span className="num muted breakdown-list__share">{share}</span>}
                 {row.share !== null && (
                   <span
