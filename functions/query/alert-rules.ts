@@ -94,11 +94,17 @@ export async function getAlertRules(deps: Adapters, principal: Principal) {
 
 export async function getAlertRule(deps: Adapters, principal: Principal, id: string) {
   const r = await ruleOf(deps, principal, id);
+  const { state, groups } = await statesOf(deps, principal.tenantId, id);
+  return ruleView(r, state, undefined, groups);
+}
+
+/** One rule's state and, for a group_by rule, its groups' states. */
+async function statesOf(deps: Adapters, tenantId: string, id: string) {
   const [states, groups] = await Promise.all([
-    deps.alertStore.currentStates(principal.tenantId),
-    deps.alertStore.groupStatesOf(principal.tenantId, id),
+    deps.alertStore.currentStates(tenantId),
+    deps.alertStore.groupStatesOf(tenantId, id),
   ]);
-  return ruleView(r, states.get(id), undefined, groups.get(id));
+  return { state: states.get(id), groups: groups.get(id) };
 }
 
 export async function postAlertRule(deps: Adapters, principal: Principal, body: unknown) {
@@ -123,11 +129,8 @@ export async function putAlertRule(deps: Adapters, principal: Principal, id: str
   const { spec, generated } = withSecrets({ ...input, project: project?.slug ?? null }, existing.spec as AlertRuleSpec);
   const r = await deps.alertRules.updateRule(principal.tenantId, id, project?.id ?? null, spec as StoredRuleSpec);
   if (!r) throw notFound(`Alert rule ${id} does not exist.`);
-  const [states, groups] = await Promise.all([
-    deps.alertStore.currentStates(principal.tenantId),
-    deps.alertStore.groupStatesOf(principal.tenantId, id),
-  ]);
-  return ruleView(r, states.get(id), generated, groups.get(id));
+  const { state, groups } = await statesOf(deps, principal.tenantId, id);
+  return ruleView(r, state, generated, groups);
 }
 
 export async function deleteAlertRule(deps: Adapters, principal: Principal, id: string) {
