@@ -111,7 +111,10 @@ const iso = (ms: number) => new Date(ms).toISOString();
 function timeOf(v: string | number, name: string): number {
   const ms = timeParam(new URLSearchParams([[name, String(v)]]), name);
   if (ms === undefined)
-    throw badRequest('invalid_body', `${name}: give an ISO-8601 time (e.g. 2026-11-27T10:00:00Z) or epoch milliseconds.`);
+    throw badRequest(
+      'invalid_body',
+      `${name}: give an ISO-8601 time (e.g. 2026-11-27T10:00:00Z) or epoch milliseconds.`,
+    );
   return ms;
 }
 
@@ -149,7 +152,10 @@ async function prepare(deps: Adapters, principal: Principal, input: FunnelQueryI
       );
   });
   if (input.breakdown_limit !== undefined && !input.breakdown)
-    throw badRequest('invalid_body', 'breakdown_limit applies to breakdowns: add "breakdown": "<property>", or drop it.');
+    throw badRequest(
+      'invalid_body',
+      'breakdown_limit applies to breakdowns: add "breakdown": "<property>", or drop it.',
+    );
   const retentionMs = await deps.retention.of(principal.tenantId);
   const oldestKept = deps.now() - retentionMs;
   if (fromMs < oldestKept)
@@ -290,11 +296,19 @@ export async function funnelPersons(deps: Adapters, principal: Principal, body: 
       'status "dropped" lists who reached the step before but not this one: give step 2 or later (everyone listed enters at step 1).',
     );
   if (input.breakdown_value !== undefined && !input.breakdown)
-    throw badRequest('invalid_body', 'breakdown_value needs "breakdown": "<property>" (the property it is a value of).');
+    throw badRequest(
+      'invalid_body',
+      'breakdown_value needs "breakdown": "<property>" (the property it is a value of).',
+    );
   const fp = fingerprint(input);
   const after = input.cursor ? decodePersonsCursor(input.cursor, fp) : null;
-  const persons: { person_id: string; reached_step: number; entered_at: string; step_times: string[]; value: string }[] =
-    [];
+  const persons: {
+    person_id: string;
+    reached_step: number;
+    entered_at: string;
+    step_times: string[];
+    value: string;
+  }[] = [];
   let more = false;
   await deps.funnels.paths({ ...p.read, afterPerson: after }, (person, path) => {
     if (!pathMatches(path, input.step, input.status)) return true;
