@@ -557,7 +557,10 @@ async function send(probe: Probe, key: Key): Promise<CallResult> {
 /** Markers in the response that the request did not carry itself (an echo of the caller's own input is no leak). */
 function leaks(res: CallResult, probe: Probe, markers: string[]): string[] {
   const text = typeof res.body === 'string' ? res.body : JSON.stringify(res.body);
-  const request = `${decodeURIComponent(probe.path)} ${probe.path} ${JSON.stringify(probe.json ?? null)} ${probe.body ?? ''}`;
+  // GET /v1/funnels/persons carries its body base64url-encoded in `query`.
+  const carried = new URL(probe.path, 'http://x').searchParams.get('query');
+  const decoded = carried === null ? '' : Buffer.from(carried, 'base64url').toString('utf8');
+  const request = `${decodeURIComponent(probe.path)} ${probe.path} ${decoded} ${JSON.stringify(probe.json ?? null)} ${probe.body ?? ''}`;
   return markers.filter((m) => text.includes(m) && !request.includes(m));
 }
 
