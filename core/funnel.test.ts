@@ -37,7 +37,6 @@ function engine(events: RefEvent[], merges: ReadonlyMap<string, string>, q: RefQ
     const value = q.breakdown === null ? '' : v === undefined ? '$none' : v.startsWith('$') ? `$${v}` : v;
     (byPerson.get(person) ?? byPerson.set(person, []).get(person)!).push({
       us: e.ms * 1000,
-      eventId: e.eventId,
       mask: m,
       excl: x,
       value,

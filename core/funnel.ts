@@ -17,11 +17,11 @@ export const FUNNEL_MAX_BREAKDOWN_LIMIT = 100;
 export const FUNNEL_ORDERS = ['ordered', 'strict', 'any'] as const;
 export type FunnelOrder = (typeof FUNNEL_ORDERS)[number];
 
-/** One event of a person, as the adapter streams it: ordered by (ts, event_id) within the person. */
+/** One event of a person, as the adapter streams it: ordered by (ts, event_id) within the person (the order is all
+ * the engine needs of event_id). */
 export interface FunnelEvent {
   /** Timestamp, epoch microseconds. */
   us: number;
-  eventId: string;
   /** Bit k set: the event matches step k (0-based; type and filters). 0: no step (strict reads every event). */
   mask: number;
   /** Bit x set: the event matches exclusion x. */
@@ -52,8 +52,6 @@ export interface FunnelPath {
   reached: number;
   /** Timestamp (µs) of each reached step's event; for `any`, of the event that completed the k-th step. */
   times: number[];
-  /** Event ids of those events. */
-  eventIds: string[];
   /** The breakdown value of the entry event (first touch). */
   value: SeriesValue;
 }
@@ -148,7 +146,6 @@ export function personPath(events: readonly FunnelEvent[], shape: FunnelShape): 
   return {
     reached: best.length,
     times: best.map((j) => events[j]!.us),
-    eventIds: best.map((j) => events[j]!.eventId),
     value: events[best[0]!]!.value,
   };
 }

@@ -13,7 +13,7 @@ import type { FunnelEventSpec, FunnelRead, FunnelReader } from '../../core/funne
 type Fragment = postgres.PendingQuery<postgres.Row[]>;
 
 /** Rows fetched per cursor round trip. */
-const CURSOR_ROWS = 2_000;
+const CURSOR_ROWS = 5_000;
 
 /** `(e.event_type = … and <filters>)` for one step or exclusion. */
 function matches(sql: Sql, spec: FunnelEventSpec): Fragment {
@@ -37,8 +37,8 @@ export function funnelRowsQuery(sql: Sql, r: FunnelRead) {
   // Entries are before `to` and later steps at most `window` after their entry: all before to + window.
   const endTs = new Date(Math.ceil((r.shape.toUs + r.shape.windowUs) / 1000));
   const value = r.breakdown ? seriesValueSql(sql, sql`(e.properties #> ${r.breakdown}::text[])`) : sql`''`;
-  return sql<{ person: string; us: number; event_id: string; mask: number; excl: number; value: string }[]>`
-    select person, us, event_id, mask, excl, value from (
+  return sql<{ person: string; us: number; mask: number; excl: number; value: string }[]>`
+    select person, us, mask, excl, value from (
       select ${personOf(sql)} collate "C" as person, e.ts,
         floor(extract(epoch from e.ts) * 1000000)::float8 as us, e.event_id,
         ${maskOf(sql, r.steps)} as mask, ${maskOf(sql, r.exclusions)} as excl, ${value} as value
@@ -71,7 +71,7 @@ export function createFunnelReader(sql: Sql): FunnelReader {
             current = row.person;
             events = [];
           }
-          events.push({ us: row.us, eventId: row.event_id, mask: row.mask, excl: row.excl, value: row.value });
+          events.push({ us: row.us, mask: row.mask, excl: row.excl, value: row.value });
         }
         if (stopped) break; // leaving the loop closes the cursor
       }
