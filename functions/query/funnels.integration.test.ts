@@ -188,6 +188,14 @@ describe('funnels against the reference', () => {
             expect(listed).toEqual(expectedPersons(ref, step, status, h.query));
           }
         }
+        // One breakdown value's persons (the bar of a value): those of the value, nobody else.
+        const value = [...ref.values()][0]?.value;
+        if (h.query.breakdown !== null && value !== undefined) {
+          const listed = await allPersons({ ...body, step: 2, status: 'dropped', breakdown_value: value });
+          expect(listed).toEqual(
+            expectedPersons(ref, 2, 'dropped', h.query).filter((p) => p.breakdown_value === value),
+          );
+        }
       }),
       { numRuns: 30 },
     );
@@ -343,6 +351,7 @@ describe('the input space', () => {
       [{ step: 1, limit: 0 }, /limit/],
       [{ step: 1, limit: 1001 }, /limit/],
       [{ step: 1, breakdown_value: 'fr' }, /breakdown_value/],
+      [{ step: 1, breakdown: 'country', breakdown_value: '$other' }, /\$other/],
     ];
     for (const [over, message] of cases) {
       const res = await post('/v1/funnels/persons', { ...valid(), ...over });

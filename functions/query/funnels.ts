@@ -22,6 +22,7 @@ import {
   type FunnelShape,
 } from '../../core/funnel';
 import type { FunnelEventSpec, FunnelRead } from '../../core/funnel-query';
+import { OTHER_SERIES } from '../../core/breakdown';
 import { parseBody } from '../http/body-schema';
 import { propertyFilters, timeParam } from '../http/request';
 import { readableProjects } from './scope';
@@ -168,7 +169,7 @@ async function prepare(deps: Adapters, principal: Principal, input: FunnelQueryI
   if (projects.length !== 1)
     throw badRequest(
       'invalid_body',
-      'project: persons are counted within one project; give "project": "<slug>" (or use a key bound to a project).',
+      'project: persons are counted within one project and this tenant has several; give "project": "<slug>" (or use a key bound to a project).',
     );
   const shape: FunnelShape = {
     steps: input.steps.length,
@@ -299,6 +300,11 @@ export async function funnelPersons(deps: Adapters, principal: Principal, body: 
     throw badRequest(
       'invalid_body',
       'breakdown_value needs "breakdown": "<property>" (the property it is a value of).',
+    );
+  if (input.breakdown_value === OTHER_SERIES)
+    throw badRequest(
+      'invalid_body',
+      'breakdown_value "$other" is not one value but every value past breakdown_limit: list the persons of each value, or raise breakdown_limit.',
     );
   const fp = fingerprint(input);
   const after = input.cursor ? decodePersonsCursor(input.cursor, fp) : null;
