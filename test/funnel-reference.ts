@@ -228,10 +228,12 @@ export function historyArb(baseMs: number, unitMs: number): fc.Arbitrary<History
     });
   const persons = fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 6 });
   return persons.chain((sizes) => {
-    const ids = sizes.flatMap((n, p) => Array.from({ length: n }, (_, k) => `p${p}-id${k}`));
+    // Person names whose byte order differs from a locale's ('Z' < 'a' < 'ü' in UTF-8): pages go by bytes.
+    const name = (p: number, k: number) => `${['a', 'Z', 'ü'][p % 3]}${p}-id${k}`;
+    const ids = sizes.flatMap((n, p) => Array.from({ length: n }, (_, k) => name(p, k)));
     const merges = new Map<string, string>();
     sizes.forEach((n, p) => {
-      for (let k = 1; k < n; k++) merges.set(`p${p}-id${k}`, `p${p}-id0`);
+      for (let k = 1; k < n; k++) merges.set(name(p, k), name(p, 0));
     });
     return fc
       .record({

@@ -48,7 +48,7 @@ export function funnelRowsQuery(sql: Sql, r: FunnelRead) {
         ${strict ? sql`` : sql`and e.event_type = any(${sql.array(types)}::text[])`}
     ) x
     where ${strict ? sql`true` : sql`(mask <> 0 or excl <> 0)`}
-      ${r.afterPerson === null ? sql`` : sql`and person > ${r.afterPerson}`}
+      ${r.afterPerson === null ? sql`` : sql`and person > ${r.afterPerson}::text collate "C"`}
     order by person, ts, event_id`;
 }
 
