@@ -153,7 +153,7 @@ export function scanBudgetExceeded(breakdown: string[], budget: number): never {
     'breakdown_too_large',
     `A breakdown by ${JSON.stringify(breakdown.join('.').slice(0, 100))} is computed from raw events here and the range holds more than ${budget} events: ` +
       'use a shorter range, add prop. filters, or declare the property as a dimension of the event type (PUT /v1/catalog/{event_type} "dimensions") ' +
-      'to read count, sum and avg breakdowns from rollups.',
+      'to read count, sum and avg breakdowns from rollups at interval 1m or coarser (10s breakdowns always read raw events).',
   );
 }
 

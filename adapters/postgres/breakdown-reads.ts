@@ -185,7 +185,7 @@ export async function readRollupBreakdown(
   return snapshot(sql, async (tx) => {
     // Every statement here is planned for its parameters: postgres.js prepares statements, and after five runs
     // Postgres may switch a prepared statement to its generic plan, which cannot see how few rows a bucket range or
-    // a list of value keys selects (docs/architecture.md#breakdowns-by-declared-dimensions).
+    // a list of value keys selects (docs/architecture.md#metrics-engine).
     await tx`set local plan_cache_mode = force_custom_plan`;
     const name = r.path?.[0] ?? '';
     const ids = tx`dimension_id = any(${tx.array(dimensionIds)}::bigint[])`;

@@ -1,4 +1,4 @@
--- Declared-dimension storage, redesigned (docs/architecture.md#breakdowns-by-declared-dimensions). Migration 015 kept
+-- Declared-dimension storage, redesigned (docs/architecture.md#metrics-engine). Migration 015 kept
 -- one dimension_rollups row per (tenant, project, event type, dimension, interval, bucket, value, metric), each
 -- repeating the value's text and the five key columns, plus 10s rows and two indexes: ~3 KB per seeded event
 -- (931 MB for 300 000 events of one 1 000-value dimension). Here:
