@@ -221,7 +221,7 @@ export async function readRollupBreakdown(
     const ranked = await tx<{ key: string; value: string }[]>`
       with totals as (
         select value_key as key, ${order} as o
-        from (${union(spans, tx`value_key, count, nums`)}) d
+        from (${union(spans, r.kind === 'count' ? tx`value_key, count` : tx`value_key, count, nums`)}) d
         where value_key <> '$none' and value_key <> '$other'
         group by value_key
       ), top as (
@@ -235,6 +235,8 @@ export async function readRollupBreakdown(
       order by top.o desc nulls last, v.value collate "C" limit ${r.limit}`;
     const valueOf = new Map(ranked.map((x) => [x.key, x.value]));
     const shownKeys = tx.array([NONE_SERIES, ...ranked.map((x) => x.key)]);
+    // Count breakdowns read neither nums nor the heap: count is in both indexes (migration 020).
+    const numbers = r.kind === 'count' ? tx`null::numeric as s, null::numeric as n` : tx`${sumOf} as s, ${nOf} as n`;
     const ranges: BreakdownParts[] = [];
     for (const range of r.ranges) {
       // Parts: the shown values' and '$none' rows (index dimension_cells_by_value), and '$other' as each bucket's
@@ -243,7 +245,7 @@ export async function readRollupBreakdown(
       // is not shown nor '$none' is every other value, kept or already in '$other'.
       const rows = await tx<{ bucket: Date | null; k: string; c: string; s: string | null; n: string | null }[]>`
         with shown as (
-          select bucket_start, value_key as k, count as c, ${sumOf} as s, ${nOf} as n from dimension_cells
+          select bucket_start, value_key as k, count as c, ${numbers} from dimension_cells
           where ${ids} and ${inSpan({ ...range, interval: r.interval })} and value_key = any(${shownKeys}::text[])
         ), total as (
           select bucket_start, sum(value) filter (where metric = 'count') as c,

@@ -55,11 +55,13 @@ create table dimension_cells (
   value_key    text collate "C" not null,
   count        bigint not null,
   nums         jsonb not null default '{}',
-  primary key (dimension_id, interval, bucket_start, value_key)
+  -- `include (count)`: count breakdowns rank from this index alone (an index-only scan once vacuum has marked the
+  -- pages all-visible), ~8 bytes more per row here and in the index below.
+  primary key (dimension_id, interval, bucket_start, value_key) include (count)
 );
 -- Breakdown reads take the shown values' rows of a range: value first, so 10 values over 1 440 buckets visit their
--- rows only (as migration 019 did).
-create index dimension_cells_by_value on dimension_cells (dimension_id, interval, value_key, bucket_start);
+-- rows only (as migration 019 did); with the count, a count breakdown reads its parts from the index alone.
+create index dimension_cells_by_value on dimension_cells (dimension_id, interval, value_key, bucket_start) include (count);
 
 -- {"p": [sum, n], ...} + {"p": [sum, n], ...}: per property, sums and counts added (exact numerics).
 create function dimension_nums_add(a jsonb, b jsonb) returns jsonb
