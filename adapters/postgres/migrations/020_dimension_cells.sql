@@ -20,7 +20,7 @@
 --   most the last 24 h) is answered from raw events (core/breakdown.ts breakdownSource), within the scan budget;
 --   past it, the 400 says to use 1m.
 --
--- Measured on that seed (one day, 300 000 events, half with the 1 000-value dimension): 325 000 rows, ~135 MB with
+-- Measured on that seed (one day, 300 000 events, half with the 1 000-value dimension): 325 000 rows, ~142 MB with
 -- both indexes, against ~960 MB in the 015 layout.
 --
 -- Existing declarations keep their complete_from: their 1m-1d rows are moved into the new layout below (exact: the
