@@ -391,7 +391,7 @@ export const OPENAPI = {
               'is itself ($ doubled in front when it starts with $); numbers, booleans, objects and arrays are their jsonb text. For count and sum the ' +
               'series add up to points exactly, bucket by bucket; unique_users series are each their own estimate (a user can be in several). ' +
               'source rollup: a declared dimension (PUT /v1/catalog/{event_type} dimensions) with count/sum/avg of a top-level property, no prop. ' +
-              'filters, every bucket since the dimension rollups are complete (at most DIMENSION_MAX_VALUES values per bucket, the K of smallest md5, ' +
+              'filters, interval 1m or coarser (10s reads raw events), every bucket since the dimension rollups are complete (at most DIMENSION_MAX_VALUES values per bucket, the K of smallest md5, ' +
               'the rest in $other); otherwise raw events within the retention and at most BREAKDOWN_MAX_RAW_ROWS events (400 breakdown_too_large). ' +
               'With compare=previous every series also has previous {from, to, points}.',
           },
