@@ -11,7 +11,10 @@ export function createBreakdownReader(sql: Sql, opts: { maxRawRows: number }): B
     async read(r: BreakdownRequest) {
       const declared = await readDimensionDeclarations(sql, r);
       const firstBucketMs = Math.min(...r.ranges.map((x) => x.buckets[0] ?? x.fromMs));
-      if (breakdownSource({ ...r, firstBucketMs }, declared) === 'rollup') return readRollupBreakdown(sql, r);
+      if (breakdownSource({ ...r, firstBucketMs }, declared) === 'rollup') {
+        const ids = declared.filter((d) => d.dimension === r.breakdown[0]).map((d) => d.id);
+        return readRollupBreakdown(sql, r, ids);
+      }
       checkBreakdownReach(r.query, r.breakdown, r.retentionMs, r.nowMs);
       return readRawBreakdown(sql, r, opts.maxRawRows);
     },

@@ -41,6 +41,8 @@ import { createAlertRulesStore, type AlertRulesStore } from './postgres/alert-ru
 import { createAlertStore, type AlertStore } from './postgres/alert-store';
 import { createAlertWindows } from './postgres/alert-windows';
 import { createNotificationOutbox, type NotificationOutbox } from './postgres/notifications-store';
+import { createFunnelReader } from './postgres/funnel-reads';
+import type { FunnelReader } from '../core/funnel-query';
 
 export interface Adapters {
   config: Config;
@@ -104,6 +106,8 @@ export interface Adapters {
   alertWindows: AlertWindows;
   /** The notification outbox as the dispatcher claims and records it. */
   notifications: NotificationOutbox;
+  /** POST /v1/funnels/query and the funnel persons: raw events streamed per person (docs/architecture.md#funnels). */
+  funnels: FunnelReader;
   // ── end of metric reads, alerts and notifications ──
 
   now: () => number;
@@ -140,6 +144,7 @@ export function createAdapters(config: Config, now: () => number = Date.now): Ad
     alertStore: createAlertStore(sql),
     alertWindows: createAlertWindows(sql),
     notifications: createNotificationOutbox(sql),
+    funnels: createFunnelReader(sql),
   };
   // ── end of metric reads, alerts and notifications ──
 

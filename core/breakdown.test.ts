@@ -55,12 +55,13 @@ describe('breakdownSource', () => {
     path: null,
     props: [],
     projectIds: ['p1', 'p2'],
+    interval: '1m' as const,
     breakdown: ['c'],
     firstBucketMs: 1000,
   };
   const both = [
-    { projectId: 'p1', dimension: 'c', completeFromMs: 1000 },
-    { projectId: 'p2', dimension: 'c', completeFromMs: 500 },
+    { id: '1', projectId: 'p1', dimension: 'c', completeFromMs: 1000 },
+    { id: '2', projectId: 'p2', dimension: 'c', completeFromMs: 500 },
   ];
   it('reads rollups only when every project declares the dimension and every bucket is complete', () => {
     expect(breakdownSource(q, both)).toBe('rollup');
@@ -72,6 +73,11 @@ describe('breakdownSource', () => {
     expect(breakdownSource({ ...q, kind: 'p50', path: ['amount'] }, both)).toBe('raw');
     expect(breakdownSource({ ...q, kind: 'sum', path: ['a', 'b'] }, both)).toBe('raw');
     expect(breakdownSource({ ...q, breakdown: ['c', 'd'] }, both)).toBe('raw');
+  });
+  it('reads 10s breakdowns from raw events (no 10s dimension rows), every other interval from rollups', () => {
+    expect(breakdownSource({ ...q, interval: '10s' }, both)).toBe('raw');
+    for (const interval of ['1m', '5m', '1h', '1d'] as const)
+      expect(breakdownSource({ ...q, interval }, both)).toBe('rollup');
   });
 });
 

@@ -73,10 +73,18 @@ export function parseBreakdown(rawPath: string | null, rawLimit: string | null):
 
 /** A declared dimension of one project's event type, and from when its rollups hold every event. */
 export interface DimensionDeclaration {
+  /** Its key in the dimension rows (event_dimensions.id). */
+  id: string;
   projectId: string;
   dimension: string;
   completeFromMs: number;
 }
+
+/**
+ * Intervals that have dimension rollups. Not 10s: a 10s bucket holds about one event per value, so its dimension
+ * rows would be about as many as the raw events, and 10s ranges (the last 24 h at most) are read from raw events.
+ */
+export const DIMENSION_INTERVALS: readonly Interval[] = ['1m', '5m', '1h', '1d'];
 
 /** Metrics the dimension rollups hold: counts, and sums/averages of top-level JSON-number properties. */
 export function rollupBreakdownKind(kind: MetricKind, path: string[] | null): boolean {
@@ -86,14 +94,19 @@ export function rollupBreakdownKind(kind: MetricKind, path: string[] | null): bo
 /**
  * Where a breakdown is read (docs/api.md#breakdowns): `rollup` when the path is a declared dimension of the event
  * type in every project read, the metric is count/sum/avg of a top-level property, there are no property filters,
- * and every bucket read (the previous range's too) starts at or after the dimension's complete_from in each project;
+ * the interval has dimension rollups (DIMENSION_INTERVALS: not 10s), and every bucket read (the previous range's too) starts at or after the dimension's complete_from in each project;
  * otherwise `raw`. Never a mix: one source answers every bucket, so Σ series = points holds bucket by bucket.
  */
 export function breakdownSource(
-  q: Pick<MetricSelection, 'kind' | 'path' | 'props' | 'projectIds'> & { breakdown: string[]; firstBucketMs: number },
+  q: Pick<MetricSelection, 'kind' | 'path' | 'props' | 'projectIds'> & {
+    interval: Interval;
+    breakdown: string[];
+    firstBucketMs: number;
+  },
   declared: readonly DimensionDeclaration[],
 ): 'rollup' | 'raw' {
   if (q.props.length > 0 || q.breakdown.length !== 1 || !rollupBreakdownKind(q.kind, q.path)) return 'raw';
+  if (!DIMENSION_INTERVALS.includes(q.interval)) return 'raw';
   const name = q.breakdown[0]!;
   for (const projectId of q.projectIds) {
     const d = declared.find((x) => x.projectId === projectId && x.dimension === name);
@@ -140,7 +153,7 @@ export function scanBudgetExceeded(breakdown: string[], budget: number): never {
     'breakdown_too_large',
     `A breakdown by ${JSON.stringify(breakdown.join('.').slice(0, 100))} is computed from raw events here and the range holds more than ${budget} events: ` +
       'use a shorter range, add prop. filters, or declare the property as a dimension of the event type (PUT /v1/catalog/{event_type} "dimensions") ' +
-      'to read count, sum and avg breakdowns from rollups.',
+      'to read count, sum and avg breakdowns from rollups at interval 1m or coarser (10s breakdowns always read raw events).',
   );
 }
 

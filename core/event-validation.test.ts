@@ -131,7 +131,8 @@ describe('parseTimestamp', () => {
   });
 });
 
-describe('what cannot be stored or would spoof a name (issue 14)', () => {
+// docs/api.md#what-ingest-refuses-and-normalises
+describe('what cannot be stored or would spoof a name', () => {
   const ok = (raw: Record<string, unknown>) => {
     const r = validateEvent(raw, 0, NOW, limits);
     if (r.kind !== 'ok') throw new Error(r.reason.message);

@@ -1,6 +1,7 @@
-// The SDK at its default batch limits against the real service: every batch it builds is accepted (issue #14,
-// defect 2: it used to lose events as retries_exhausted when its ~1 MB batches did not fit Kafka), from several
-// tenants at once; every tracked event stored once.
+// The SDK at its default batch limits (sdk/README.md#delivery) against the real service: every batch it builds is
+// accepted, since every body within the API's limits fits Kafka (docs/architecture.md#rule-1-ack-means-durable; the
+// SDK used to lose events as retries_exhausted when its ~1 MB batches did not), from several tenants at once; every
+// tracked event stored once.
 import fc from 'fast-check';
 import { useTestEnv, eventually, type TestTenant } from '../test/harness';
 import { CustomerSignal, type CustomerSignalError } from './src';
@@ -56,7 +57,7 @@ it('delivers full batches of events of generated sizes from several tenants at o
         }
       },
     ),
-    // The issue's example first: 1000 events of ~750 bytes, a 750 KB batch.
+    // The batch that used to fail first: 1000 events of ~750 bytes, a 750 KB batch.
     {
       numRuns: 4,
       examples: [

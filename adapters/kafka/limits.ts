@@ -1,14 +1,14 @@
 // Kafka size limits, shared by the producer, the local broker, the topic configuration and the CDK's MSK
 // configuration, so that every body the HTTP contract accepts fits in what the broker accepts.
 //
-// How they fit together (issue #14): the producer (adapters/kafka/producer.ts) packs the events of concurrent
-// requests into sends of at most KAFKA_MAX_PRODUCE_BYTES (estimated record-batch bytes), splitting a large
-// request over several sends when needed; the broker and every topic take record batches up to
-// KAFKA_MAX_MESSAGE_BYTES, twice that, so an estimate that is off by a lot still fits. Only a single record
-// must fit in one send, and one event is at most a few hundred KB (properties + context limits), so every
-// body within MAX_BODY_BYTES (and every gzip body that inflates to it) fits, whatever else is merged with it.
-// Should a topic still carry a lower max.message.bytes (created before this), the producer halves the send
-// that the broker refused as MESSAGE_TOO_LARGE and continues: too large never becomes a 503 or a retry loop.
+// How they fit together (docs/architecture.md#rule-1-ack-means-durable): the producer (adapters/kafka/producer.ts)
+// packs the events of concurrent requests into sends of at most KAFKA_MAX_PRODUCE_BYTES (estimated record-batch bytes),
+// splitting a large request over several sends when needed; the broker and every topic take record batches up to
+// KAFKA_MAX_MESSAGE_BYTES, twice that, so an estimate that is off by a lot still fits. Only a single record must fit in
+// one send, and one event is at most a few hundred KB (properties + context limits), so every body within
+// MAX_BODY_BYTES (and every gzip body that inflates to it) fits, whatever else is merged with it. Should a topic still
+// carry a lower max.message.bytes (created before this), the producer halves the send that the broker refused as
+// MESSAGE_TOO_LARGE and continues: too large never becomes a 503 or a retry loop.
 
 /**
  * Broker `message.max.bytes` / topic `max.message.bytes`: the largest record batch the broker takes.

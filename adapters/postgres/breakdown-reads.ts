@@ -1,5 +1,5 @@
 // The two sources of a breakdown (docs/api.md#breakdowns): raw events (any path, filters, every metric; exact over
-// all values, within a scan budget) and the dimension rollups of migration 015 (count, sum, avg by a declared
+// all values, within a scan budget) and the dimension rows of migration 020 (count, sum, avg by a declared
 // dimension). Both first rank the series values over the main range, then read each range's parts per (series,
 // bucket) and per series over the range, every value not shown in '$other' (raw: mapped in SQL; rollup: the bucket's
 // total minus the shown parts), so the parts of a bucket hold each of its events exactly once. Both run in one
@@ -31,8 +31,6 @@ type Fragment = postgres.PendingQuery<postgres.Row[]>;
 function snapshot<T>(sql: Sql, fn: (tx: Sql) => Promise<T>): Promise<T> {
   return sql.begin('isolation level repeatable read read only', (tx) => fn(tx as unknown as Sql)) as Promise<T>;
 }
-
-const emptyPart = (): RawBucket => ({ count: 0, uniqueUsers: 0, sum: '0', n: '0' });
 
 function partsFrom(rows: { bucket: string | null; s: string; part: RawBucket }[]): BreakdownParts {
   const parts: BreakdownParts = { buckets: new Map(), totals: new Map() };
@@ -175,24 +173,32 @@ async function addSketches(tx: Sql, mapped: Fragment, parts: BreakdownParts): Pr
   }
 }
 
-/** A breakdown by a declared dimension from its rollups (count, sum and avg of a top-level property). */
-export async function readRollupBreakdown(sql: Sql, r: BreakdownRequest): Promise<BreakdownData> {
+/**
+ * A breakdown by a declared dimension from its rows (count, sum and avg of a top-level property; migration 020):
+ * `dimensionIds` are the dimension's event_dimensions ids in the projects read.
+ */
+export async function readRollupBreakdown(
+  sql: Sql,
+  r: BreakdownRequest,
+  dimensionIds: string[],
+): Promise<BreakdownData> {
   return snapshot(sql, async (tx) => {
+    // Every statement here is planned for its parameters: postgres.js prepares statements, and after five runs
+    // Postgres may switch a prepared statement to its generic plan, which cannot see how few rows a bucket range or
+    // a list of value keys selects (docs/architecture.md#metrics-engine).
+    await tx`set local plan_cache_mode = force_custom_plan`;
     const name = r.path?.[0] ?? '';
-    const metrics = r.kind === 'count' ? ['count'] : ['count', `sum:${name}`, `n:${name}`];
-    const base = tx`
-      tenant_id = ${r.tenantId} and project_id = any(${tx.array(r.projectIds)}::uuid[]) and event_type = ${r.eventType}
-      and dimension = ${r.breakdown[0]!} and metric = any(${tx.array(metrics)}::text[])`;
+    const ids = tx`dimension_id = any(${tx.array(dimensionIds)}::bigint[])`;
     const inSpan = (span: BucketSpan) => tx`
       interval = ${span.interval} and bucket_start >= ${new Date(span.fromMs)} and bucket_start < ${new Date(span.toMs)}`;
-    const where = (range: BreakdownRange) => tx`${base} and ${inSpan({ ...range, interval: r.interval })}`;
-    const of = (metric: string) => tx`sum(amount) filter (where metric = ${metric})`;
+    const sumOf = tx`(nums -> ${name} ->> 0)::numeric`;
+    const nOf = tx`(nums -> ${name} ->> 1)::numeric`;
     const order =
       r.kind === 'count'
-        ? of('count')
+        ? tx`sum(count)`
         : r.kind === 'sum'
-          ? tx`coalesce(${of(`sum:${name}`)}, 0)`
-          : tx`${of(`sum:${name}`)} / nullif(${of(`n:${name}`)}, 0)`;
+          ? tx`coalesce(sum(${sumOf}), 0)`
+          : tx`sum(${sumOf}) / nullif(sum(${nOf}), 0)`;
     // Ranking (docs/api.md#breakdowns): each value's totals over the main range from its coarsest buckets that fit
     // inside it (finer ones at the edges), far fewer rows than the range's own buckets. A coarse bucket that evicted
     // no value (no '$other' row) holds at most K values, so each of its finer buckets kept all of its values too and
@@ -202,7 +208,7 @@ export async function readRollupBreakdown(sql: Sql, r: BreakdownRequest): Promis
     const coarse = tiled.filter((span) => span.interval !== r.interval);
     const union = (spans: BucketSpan[], cols: Fragment, also: Fragment = tx``) =>
       spans
-        .map((span) => tx`select ${cols} from dimension_rollups where ${base} and ${inSpan(span)} ${also}`)
+        .map((span) => tx`select ${cols} from dimension_cells where ${ids} and ${inSpan(span)} ${also}`)
         .reduce((acc, q) => tx`${acc} union all ${q}`);
     let spans: BucketSpan[] = [{ ...main, interval: r.interval }];
     if (coarse.length > 0) {
@@ -210,52 +216,67 @@ export async function readRollupBreakdown(sql: Sql, r: BreakdownRequest): Promis
         select exists (${union(coarse, tx`1`, tx`and value_key = '$other'`)}) as any`;
       if (!evicted!.any) spans = tiled;
     }
+    // Values tied at the limit are ordered by their text: only the texts of values ranked within the limit (ties
+    // included, rank()) are looked up.
     const ranked = await tx<{ key: string; value: string }[]>`
-      select value_key as key, min(value collate "C") as value
-      from (${union(spans, tx`value_key, value, metric, amount`)}) d
-      where value_key <> '$none' and value_key <> '$other'
-      group by value_key order by ${order} desc nulls last, min(value collate "C") collate "C" limit ${r.limit}`;
+      with totals as (
+        select value_key as key, ${order} as o
+        from (${union(spans, r.kind === 'count' ? tx`value_key, count` : tx`value_key, count, nums`)}) d
+        where value_key <> '$none' and value_key <> '$other'
+        group by value_key
+      ), top as (
+        select key, o from (select key, o, rank() over (order by o desc nulls last) as rk from totals) t
+        where rk <= ${r.limit}
+      )
+      select top.key, v.value from top
+      cross join lateral (
+        select value from dimension_values where ${ids} and value_key = top.key limit 1
+      ) v
+      order by top.o desc nulls last, v.value collate "C" limit ${r.limit}`;
     const valueOf = new Map(ranked.map((x) => [x.key, x.value]));
     const shownKeys = tx.array([NONE_SERIES, ...ranked.map((x) => x.key)]);
+    // Count breakdowns read neither nums nor the heap: count is in both indexes (migration 020).
+    const numbers = r.kind === 'count' ? tx`null::numeric as s, null::numeric as n` : tx`${sumOf} as s, ${nOf} as n`;
     const ranges: BreakdownParts[] = [];
     for (const range of r.ranges) {
-      // Parts: the shown values' and '$none' rows (index dimension_rollups_by_value, migration 019), and '$other' as
-      // each bucket's total in rollups minus them. Exact: buckets read here start at or after complete_from, where
-      // the dimension rows of a bucket hold every event of its rollups (the same batch, rebuild or regroup writes
-      // both), so what is not shown nor '$none' is every other value, kept or already in '$other'.
-      const rows = await tx<{ bucket: Date | null; k: string; metric: string; amount: string }[]>`
+      // Parts: the shown values' and '$none' rows (index dimension_cells_by_value), and '$other' as each bucket's
+      // total in rollups minus them. Exact: buckets read here start at or after complete_from, where the dimension
+      // rows of a bucket hold every event of its rollups (the same batch, rebuild or regroup writes both), so what
+      // is not shown nor '$none' is every other value, kept or already in '$other'.
+      const rows = await tx<{ bucket: Date | null; k: string; c: string; s: string | null; n: string | null }[]>`
         with shown as (
-          select bucket_start, value_key as k, metric, amount from dimension_rollups
-          where ${where(range)} and value_key = any(${shownKeys}::text[])
+          select bucket_start, value_key as k, count as c, ${numbers} from dimension_cells
+          where ${ids} and ${inSpan({ ...range, interval: r.interval })} and value_key = any(${shownKeys}::text[])
         ), total as (
-          select bucket_start, metric, sum(value) as amount from rollups
+          select bucket_start, sum(value) filter (where metric = 'count') as c,
+                 sum(value) filter (where metric = ${`sum:${name}`}) as s, sum(value) filter (where metric = ${`n:${name}`}) as n
+          from rollups
           where tenant_id = ${r.tenantId} and project_id = any(${tx.array(r.projectIds)}::uuid[])
-            and event_type = ${r.eventType} and metric = any(${tx.array(metrics)}::text[]) and interval = ${r.interval}
+            and event_type = ${r.eventType} and interval = ${r.interval}
+            and metric = any(${tx.array(r.kind === 'count' ? ['count'] : ['count', `sum:${name}`, `n:${name}`])}::text[])
             and bucket_start >= ${new Date(range.fromMs)} and bucket_start < ${new Date(range.toMs)}
-          group by bucket_start, metric
+          group by bucket_start
         ), other as (
-          select t.bucket_start, '$other' as k, t.metric, t.amount - coalesce(s.amount, 0) as amount
-          from total t left join (select bucket_start, metric, sum(amount) as amount from shown group by 1, 2) s
-            using (bucket_start, metric)
+          select t.bucket_start, '$other' as k, t.c - coalesce(x.c, 0) as c, t.s - coalesce(x.s, 0) as s,
+                 t.n - coalesce(x.n, 0) as n
+          from total t left join (select bucket_start, sum(c) as c, sum(s) as s, sum(n) as n from shown group by 1) x
+            using (bucket_start)
         ), parts as (
           select * from shown
           union all
-          select * from other
-          where bucket_start in (select bucket_start from other where metric = 'count' and amount <> 0)
+          select * from other where c <> 0
         )
-        select bucket_start as bucket, k, metric, sum(amount)::text as amount
-        from parts group by grouping sets ((bucket_start, k, metric), (k, metric))`;
-      const byPart = new Map<string, { bucket: string | null; s: string; part: RawBucket }>();
-      for (const x of rows) {
-        const bucket = x.bucket === null ? null : String(x.bucket.getTime());
-        const s = x.k === NONE_SERIES || x.k === OTHER_SERIES ? x.k : valueOf.get(x.k)!;
-        const id = `${bucket}\u0000${s}`;
-        const entry = byPart.get(id) ?? byPart.set(id, { bucket, s, part: emptyPart() }).get(id)!;
-        if (x.metric === 'count') entry.part.count = Number(x.amount);
-        else if (x.metric.startsWith('sum:')) entry.part.sum = x.amount;
-        else entry.part.n = x.amount;
-      }
-      ranges.push(partsFrom([...byPart.values()]));
+        select bucket_start as bucket, k, sum(c)::text as c, sum(s)::text as s, sum(n)::text as n
+        from parts group by grouping sets ((bucket_start, k), (k))`;
+      ranges.push(
+        partsFrom(
+          rows.map((x) => ({
+            bucket: x.bucket === null ? null : String(x.bucket.getTime()),
+            s: x.k === NONE_SERIES || x.k === OTHER_SERIES ? x.k : valueOf.get(x.k)!,
+            part: { count: Number(x.c), uniqueUsers: 0, sum: x.s ?? '0', n: x.n ?? '0' },
+          })),
+        ),
+      );
     }
     return { source: 'rollup', top: ranked.map((x) => x.value), ranges };
   });

@@ -214,6 +214,9 @@ async function deleteZoned(tx: Sql, tenantId: string): Promise<void> {
 }
 
 async function deleteZonedDimensions(tx: Sql, tenantId: string): Promise<void> {
-  await tx`delete from dimension_rollups where tenant_id = ${tenantId} and interval in ('1h', '1d')`;
-  await tx`delete from dimension_buckets where tenant_id = ${tenantId} and interval in ('1h', '1d')`;
+  for (const table of ['dimension_cells', 'dimension_buckets'] as const) {
+    await tx`
+      delete from ${tx(table)} where interval in ('1h', '1d')
+        and dimension_id in (select id from event_dimensions where tenant_id = ${tenantId})`;
+  }
 }

@@ -79,15 +79,7 @@ export async function applyRetention(
           select ctid from quantile_sketches where interval = ${interval} and bucket_start < ${before} limit ${CHUNK})`;
       return r.count;
     });
-    // Breakdowns by declared dimensions (migration 015): their 10s rows go like the 10s rollups.
-    for (const table of ['dimension_rollups', 'dimension_buckets'] as const) {
-      deletedRollups += await deleteInChunks(async () => {
-        const r = await sql`
-          delete from ${sql(table)} where ctid in (
-            select ctid from ${sql(table)} where interval = ${interval} and bucket_start < ${before} limit ${CHUNK})`;
-        return r.count;
-      });
-    }
+    // Breakdowns by declared dimensions have no 10s rows (migration 020): nothing of theirs expires here.
   }
   // Longer intervals outlive raw events: they are the only history left after retention.
   // Attempts and redrives of records older than the raw retention: Kafka keeps events_raw about as long, so such

@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { createTestEnv, eventually, type TestEnv, type TestTenant } from '../../test/harness';
 import { call } from '../../test/builders';
 import { startWebhookReceiver, type WebhookReceiver } from '../../test/webhook-receiver';
@@ -981,6 +981,133 @@ describe('charts', () => {
       return JSON.stringify(shown) === JSON.stringify(expected) ? true : undefined;
     }, LIVE_DATA_TIMEOUT_MS);
     await screenshot('alert-groups');
+  });
+
+  it('shows a breakdown on number and table widgets with the limit set in the editor, as GET /v1/metrics answers it', async () => {
+    // 4 tiers and an event without one: with Top values 2, gold and silver have their own series, bronze and copper
+    // are other values, the last is (property missing).
+    const eventType = `tier_view_${run}`;
+    const tiers = [
+      ...Array<string>(5).fill('gold'),
+      ...Array<string>(3).fill('silver'),
+      'bronze',
+      'bronze',
+      'copper',
+      null,
+    ];
+    await post(
+      tiers.map((tier, i) => ({
+        event_type: eventType,
+        project: 'web',
+        event_id: `e2e-tier-${run}-${i}`,
+        properties: tier === null ? { step: i } : { tier, step: i },
+      })),
+    );
+    await eventually(
+      async () => ((await metricTotal(eventType)) === tiers.length ? true : undefined),
+      LIVE_DATA_TIMEOUT_MS,
+    );
+    const made = await call(runtime.url, '/v1/dashboards', {
+      key: tenant.keys.admin,
+      json: { name: `Tiers ${run}`, widgets: [] },
+    });
+    expect(made.status).toBe(201);
+    await signIn(tenant.keys.admin, `#/dashboards?id=${made.body.id}`);
+    await page.getByRole('button', { name: 'Edit dashboard' }).click();
+    const editor = page.getByRole('form', { name: /^Edit dashboard/ });
+    const save = editor.getByRole('button', { name: 'Save dashboard' });
+    const limitMessage = 'Top values must be a whole number from 1 to 20 (leave it empty for 10)';
+    for (const [type, title] of [
+      ['number', 'Tiers'],
+      ['table', 'Tiers per minute'],
+    ] as const) {
+      await editor.getByRole('button', { name: 'Add widget' }).click();
+      const fieldset = editor.locator('fieldset.widget-editor').last();
+      await fieldset.getByLabel('Type', { exact: true }).selectOption(type);
+      await fieldset.getByLabel('Title').fill(title);
+      await fieldset.getByLabel(/^Event type/).fill(eventType);
+      await fieldset.getByLabel('Break down by property').fill('tier');
+      // The limit field: out of range or not a number is refused with a message, and the dashboard cannot be saved.
+      const limit = fieldset.getByLabel('Top values');
+      for (const bad of ['0', '25', 'two']) {
+        await limit.fill(bad);
+        await waitForText(
+          fieldset.locator('.field__hint .form-error'),
+          new RegExp(`^${limitMessage.replace(/[()]/g, '\\$&')}`),
+        );
+        expect(await limit.getAttribute('aria-invalid')).toBe('true');
+        expect(await save.isDisabled()).toBe(true);
+      }
+      await limit.fill('2');
+      expect(await fieldset.locator('.field__hint .form-error').count()).toBe(0);
+      expect(await save.isDisabled()).toBe(false);
+    }
+    await screenshot('breakdown-editor');
+    const answered = page.waitForResponse(
+      (r) => r.url().includes('/v1/metrics?') && new URL(r.url()).searchParams.get('breakdown') === 'tier',
+    );
+    await save.click();
+    const number = page.getByRole('article', { name: 'Tiers', exact: true });
+    const table = page.getByRole('article', { name: 'Tiers per minute', exact: true });
+    await number.getByTestId('breakdown-row').first().waitFor({ timeout: LIVE_DATA_TIMEOUT_MS });
+    const asked = new URL((await answered).url());
+    expect(asked.searchParams.get('limit')).toBe('2');
+    const saved = await call(runtime.url, `/v1/dashboards/${made.body.id}`, { key: tenant.keys.read });
+    for (const widget of saved.body.widgets as { query: unknown }[])
+      expect(widget.query).toMatchObject({ event_type: eventType, breakdown: { path: 'tier', limit: 2 } });
+
+    // The same query asked by the test: the widgets show exactly its series, in its order, with its totals.
+    const real = await call(runtime.url, `/v1/metrics?${asked.searchParams.toString()}`, { key: tenant.keys.read });
+    expect(real.status).toBe(200);
+    const series = real.body.series as { value: string; total: number; points: { t: string; value: number }[] }[];
+    const points = real.body.points as { t: string; value: number }[];
+    expect(series.map((x) => [x.value, x.total])).toEqual([
+      ['gold', 5],
+      ['silver', 3],
+      ['$other', 3],
+      ['$none', 1],
+    ]);
+    const sum = points.reduce((a, p) => a + p.value, 0);
+    expect(sum).toBe(tiers.length);
+    const name = (value: string) =>
+      value === '$other' ? 'other values' : value === '$none' ? '(property missing)' : value;
+    const percent = new Intl.NumberFormat('en-US', { style: 'percent', maximumFractionDigits: 1 });
+
+    // Number: the total, then each value with its total and share of the total.
+    await waitForText(number.getByTestId('number-value'), String(sum), LIVE_DATA_TIMEOUT_MS);
+    const rows = (await number.getByTestId('breakdown-row').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+    expect(rows).toEqual(series.map((x) => `${name(x.value)} ${x.total} ${percent.format(x.total / sum)}`));
+    // A value links to its events; other values and (property missing) do not (no filter selects them).
+    const gold = new URL(
+      (await number.getByRole('link', { name: 'gold', exact: true }).getAttribute('href'))!,
+      runtime.url,
+    );
+    expect(new URLSearchParams(gold.hash.split('?')[1]).get('prop.tier')).toBe('gold');
+    expect(await number.getByRole('link', { name: 'other values' }).count()).toBe(0);
+
+    // Table: Total (the widget's own series), then a column per value; the first row is the whole range, and every
+    // bucket's values add up to its total.
+    const grid = table.getByRole('table');
+    await waitForText(grid.getByTestId('breakdown-totals'), /^Whole range/, LIVE_DATA_TIMEOUT_MS);
+    const headers = (await grid.locator('thead th').allInnerTexts()).map((t) => t.trim());
+    expect(headers.slice(0, -1)).toEqual(['Bucket start', 'Total (count)', ...series.map((x) => name(x.value))]);
+    const cells = async (row: Locator) => (await row.locator('th, td').allInnerTexts()).map((t) => t.trim());
+    expect((await cells(grid.getByTestId('breakdown-totals'))).slice(0, -1)).toEqual([
+      'Whole range',
+      String(sum),
+      ...series.map((x) => String(x.total)),
+    ]);
+    const bodyRows = grid.locator('tbody tr:not([data-testid="breakdown-totals"])');
+    expect(await bodyRows.count()).toBe(points.length);
+    // Newest first, each bucket as the API's.
+    const shown = await Promise.all((await bodyRows.all()).map(cells));
+    const expected = [...points]
+      .reverse()
+      .map((p) => [String(p.value), ...series.map((x) => String(x.points.find((q) => q.t === p.t)!.value))]);
+    expect(shown.map((r) => r.slice(1, -1))).toEqual(expected);
+    for (const r of shown) expect(Number(r[1])).toBe(r.slice(2, -1).reduce((a, v) => a + Number(v), 0));
+    await waitForText(table.getByTestId('breakdown-reconcile'), /in every bucket it is the sum of the 4 value columns/);
+    await screenshot('breakdown-number-table');
   });
 
   it('exports every matching event, following X-Next-Cursor, as one file', async () => {

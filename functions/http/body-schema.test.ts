@@ -1,4 +1,5 @@
-// parseBody refuses what Postgres cannot store, in any key or value of a configuration body (issue 14).
+// parseBody refuses what Postgres cannot store, in any key or value of a configuration body
+// (docs/api.md#conventions).
 import { z } from 'zod';
 import { parseBody } from './body-schema';
 import { mapExpectedError, type MappedError } from './errors';

@@ -1,4 +1,5 @@
-// Query strings (issue 14, defect 4): what reaches a handler is well-formed UTF-8 without U+0000; times are bounded.
+// Query strings (docs/api.md#query-strings): what reaches a handler is well-formed UTF-8 without U+0000; times are
+// bounded.
 import fc from 'fast-check';
 import type { HttpEvent } from './middleware';
 import { propertyFilters, queryParams, singleParam, timeParam } from './request';

@@ -1,4 +1,4 @@
-// jsonBody: content types, charsets and encodings as the ingest routes read them (issue 14).
+// jsonBody: content types, charsets and encodings as the ingest routes read them (docs/api.md#conventions).
 import { gzipSync } from 'node:zlib';
 import { jsonBody } from './request';
 import type { HttpEvent } from './middleware';

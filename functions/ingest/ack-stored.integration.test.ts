@@ -1,6 +1,6 @@
-// Ack ⇒ stored, property-based, against the running stack (issue 14): strings from all of Unicode (lone
-// surrogates, noncharacters, NUL, bidi and zero-width characters, combining marks) in every field, key and
-// nesting level of POST /v1/events and of the Segment endpoints (properties, traits, context), extreme numbers
+// Ack ⇒ stored (docs/architecture.md#rule-1-ack-means-durable), property-based, against the running stack: strings from
+// all of Unicode (lone surrogates, noncharacters, NUL, bidi and zero-width characters, combining marks) in every field,
+// key and nesting level of POST /v1/events and of the Segment endpoints (properties, traits, context), extreme numbers
 // and dates, 1 to 1000 events per batch, several tenants at once. Invariants:
 // - never a 5xx; every refused event has a message;
 // - every event answered as accepted is in the raw store exactly once, as sent (keys and event type in NFC),

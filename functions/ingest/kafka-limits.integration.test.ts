@@ -1,5 +1,6 @@
-// Every body within the documented limits fits what Kafka takes, whatever else is sent beside it (issue #14,
-// defects 2 and 3), and ingest survives the broker closing its connections (MSK IAM session expiry, issue #15):
+// Every body within the documented limits (docs/api.md#limits) fits what Kafka takes, whatever else is sent beside
+// it, and ingest survives the broker closing its connections (MSK closes IAM sessions at token expiry); both rules in
+// docs/architecture.md#rule-1-ack-means-durable:
 // generated sizes at and just under each limit, one tenant sending maximum-size batches while others send small
 // ones, all through a proxy that closes the producer's connections. Every request 202, every accepted event in
 // the raw store and in the metrics exactly once.

@@ -1,4 +1,5 @@
-// Segment-spec clients other than analytics-node, driven end to end against the running stack (issue 14):
+// Segment-spec clients other than analytics-node, driven end to end against the running stack
+// (docs/api.md#segment-compatible-ingest):
 // - a raw client sending what the mobile SDKs and analytics-python send: the batch gzipped, under a
 //   Content-Type that is not JSON (or none at all), with or without Content-Encoding;
 // - the browser's analytics.js, which posts text/plain JSON with the writeKey in the body to the short paths

@@ -6,6 +6,7 @@ import { requireScope } from '../../core/api-keys';
 import { badRequest, forbidden, notFound } from '../../core/errors';
 import { ruleFromSpec, type StoredRuleSpec } from '../../core/alert-rule';
 import { previewGroupedRule, previewRule } from '../../core/alert-evaluation';
+import type { PreviewPoint, PreviewTransition } from '../../core/alert-preview';
 import { groupObject, MAX_GROUP_KEY_LENGTH } from '../../core/alert-groups';
 import type { GroupStateView } from '../../adapters/postgres/alert-store';
 import type { Adapters } from '../../adapters';
@@ -93,11 +94,17 @@ export async function getAlertRules(deps: Adapters, principal: Principal) {
 
 export async function getAlertRule(deps: Adapters, principal: Principal, id: string) {
   const r = await ruleOf(deps, principal, id);
+  const { state, groups } = await statesOf(deps, principal.tenantId, id);
+  return ruleView(r, state, undefined, groups);
+}
+
+/** One rule's state and, for a group_by rule, its groups' states. */
+async function statesOf(deps: Adapters, tenantId: string, id: string) {
   const [states, groups] = await Promise.all([
-    deps.alertStore.currentStates(principal.tenantId),
-    deps.alertStore.groupStatesOf(principal.tenantId, id),
+    deps.alertStore.currentStates(tenantId),
+    deps.alertStore.groupStatesOf(tenantId, id),
   ]);
-  return ruleView(r, states.get(id), undefined, groups.get(id));
+  return { state: states.get(id), groups: groups.get(id) };
 }
 
 export async function postAlertRule(deps: Adapters, principal: Principal, body: unknown) {
@@ -122,11 +129,8 @@ export async function putAlertRule(deps: Adapters, principal: Principal, id: str
   const { spec, generated } = withSecrets({ ...input, project: project?.slug ?? null }, existing.spec as AlertRuleSpec);
   const r = await deps.alertRules.updateRule(principal.tenantId, id, project?.id ?? null, spec as StoredRuleSpec);
   if (!r) throw notFound(`Alert rule ${id} does not exist.`);
-  const [states, groups] = await Promise.all([
-    deps.alertStore.currentStates(principal.tenantId),
-    deps.alertStore.groupStatesOf(principal.tenantId, id),
-  ]);
-  return ruleView(r, states.get(id), generated, groups.get(id));
+  const { state, groups } = await statesOf(deps, principal.tenantId, id);
+  return ruleView(r, state, generated, groups);
 }
 
 export async function deleteAlertRule(deps: Adapters, principal: Principal, id: string) {
@@ -209,30 +213,23 @@ export async function previewAlertRule(deps: Adapters, principal: Principal, bod
     project: project?.slug ?? null,
     channels: [],
   } as StoredRuleSpec);
-  const iso = (ms: number) => new Date(ms).toISOString();
   if (input.group !== undefined && !rule.groupBy)
     throw badRequest('invalid_body', 'group belongs to rules with group_by: add rule.group_by or leave group out.');
+  const head = (stepMs: number) => ({
+    threshold: rule.threshold,
+    op: rule.op,
+    from: iso(fromMs),
+    to: iso(toMs),
+    step: `${stepMs / 1000}s`,
+  });
   if (rule.groupBy) {
     const grouped = await previewGroupedRule(deps, rule, fromMs, toMs, input.group);
     const groups = grouped.groups.map((g) => ({
       group: groupObject(rule.groupBy!.path, g.key),
-      fired: g.transitions.filter((t) => t.to === 'firing').map((t) => iso(t.atMs)),
-      transitions: g.transitions.map(({ atMs, from, to, value, notification, silenced }) => ({
-        at: iso(atMs),
-        from,
-        to,
-        value,
-        notification,
-        silenced,
-      })),
-      series: g.series.map((p) => ({ t: iso(p.t), value: p.value, state: p.state })),
+      ...replayView(g.series, g.transitions),
     }));
     return {
-      threshold: rule.threshold,
-      op: rule.op,
-      from: iso(fromMs),
-      to: iso(toMs),
-      step: `${grouped.stepMs / 1000}s`,
+      ...head(grouped.stepMs),
       group_by: rule.groupBy.path,
       // Every group's firings and transitions in time order (each transition names its group).
       fired: groups.flatMap((g) => g.fired).sort(),
@@ -246,12 +243,14 @@ export async function previewAlertRule(deps: Adapters, principal: Principal, bod
     };
   }
   const { stepMs, series, transitions } = await previewRule(deps, rule, fromMs, toMs);
+  return { ...head(stepMs), ...replayView(series, transitions) };
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** A replay's firings, transitions and series as the preview shows them (per group for group_by rules). */
+function replayView(series: PreviewPoint[], transitions: PreviewTransition[]) {
   return {
-    threshold: rule.threshold,
-    op: rule.op,
-    from: iso(fromMs),
-    to: iso(toMs),
-    step: `${stepMs / 1000}s`,
     fired: transitions.filter((t) => t.to === 'firing').map((t) => iso(t.atMs)),
     transitions: transitions.map(({ atMs, from, to, value, notification, silenced }) => ({
       at: iso(atMs),

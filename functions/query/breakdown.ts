@@ -1,8 +1,8 @@
 // GET /v1/metrics?breakdown=<path> (docs/api.md#breakdowns): the total points plus one series per value of the
 // property, `$other` and `$none`. The rules (source choice, ordering, how parts make series and points) live in
-// core/breakdown.ts, the reads in adapters/breakdown-reader.ts.
+// core/breakdown.ts, the reads in adapters/breakdown-reader.ts, the fields every answer shares (with metrics.ts) in
+// metric-answer.ts.
 import type { Principal } from '../../core/api-keys';
-import { previousRange } from '../../core/compare-range';
 import { bucketsIn, UTC_ZONE } from '../../core/timezone';
 import {
   pointsFromParts,
@@ -12,13 +12,17 @@ import {
   type BreakdownParts,
   type BreakdownRange,
 } from '../../core/breakdown';
-import { coveredSpan, emptyValue, metricPoints, type MetricsQuery, type MetricValue } from '../../core/metric-query';
+import { coveredSpan, emptyValue, metricPoints, type MetricsQuery } from '../../core/metric-query';
 import type { Adapters } from '../../adapters';
-import { tenantDataAsOf } from './freshness';
+import {
+  answerHead,
+  comparedRange,
+  isoPoints,
+  previousAnswer,
+  type AnswerPoint,
+  type PreviousAnswer,
+} from './metric-answer';
 import { readableProjects } from './scope';
-
-const iso = (ms: number) => new Date(ms).toISOString();
-const isoPoints = (points: { t: number; value: MetricValue }[]) => points.map((p) => ({ t: iso(p.t), value: p.value }));
 
 export async function readBreakdown(deps: Adapters, principal: Principal, q: MetricsQuery & { breakdown: Breakdown }) {
   const projects = await readableProjects(deps.projects, principal, q.project);
@@ -29,7 +33,7 @@ export async function readBreakdown(deps: Adapters, principal: Principal, q: Met
     const buckets = bucketsIn(q.zone ?? UTC_ZONE).range(r.fromMs, r.toMs, q.interval);
     return { buckets, ...coveredSpan(buckets, { ...r, interval: q.interval, zone: q.zone }) };
   };
-  const prev = q.compare === 'previous' ? previousRange(q) : null;
+  const prev = comparedRange(q);
   const ranges = [rangeOf(q), ...(prev ? [rangeOf(prev)] : [])];
   const data: BreakdownData =
     projectIds.length === 0
@@ -58,36 +62,26 @@ export async function readBreakdown(deps: Adapters, principal: Principal, q: Met
       : pointsFromParts(q.kind, parts, range.buckets, empty);
   const points = isoPoints(await totalOf(data.ranges[0]!, ranges[0]!, q));
   const main = seriesOf(q.kind, data.top, data.ranges[0]!, ranges[0]!.buckets, empty);
-  let previous: { from: string; to: string; points: { t: string; value: MetricValue }[] } | null = null;
-  const previousOf = new Map<string, { t: string; value: MetricValue }[]>();
+  let previous: PreviousAnswer | null = null;
+  const previousOf = new Map<string, AnswerPoint[]>();
   if (prev) {
     const parts = data.ranges[1]!;
-    previous = {
-      from: iso(prev.fromMs),
-      to: iso(prev.toMs),
-      points: isoPoints(await totalOf(parts, ranges[1]!, prev)),
-    };
+    previous = previousAnswer(prev, isoPoints(await totalOf(parts, ranges[1]!, prev)));
     // The same series values over the previous range: the set and order are the main range's.
     // (names already holds $other/$none when shown: without totals seriesOf adds nothing after them).
     const names = main.map((s) => s.value);
     for (const s of seriesOf(q.kind, names, { buckets: parts.buckets, totals: new Map() }, ranges[1]!.buckets, empty))
       previousOf.set(s.value, isoPoints(s.points));
   }
-  const asOf = await tenantDataAsOf(deps, principal.tenantId);
   return {
-    event_type: q.eventType,
-    metric: q.metric,
-    interval: q.interval,
-    data_as_of: asOf === null ? null : iso(asOf),
-    points,
-    ...(previous ? { previous } : {}),
+    ...(await answerHead(deps, principal.tenantId, q, points, previous)),
     breakdown: q.breakdown.path.join('.'),
     source: data.source,
     series: main.map((s) => ({
       value: s.value,
       total: s.total,
       points: isoPoints(s.points),
-      ...(previous ? { previous: { from: previous.from, to: previous.to, points: previousOf.get(s.value)! } } : {}),
+      ...(prev ? { previous: previousAnswer(prev, previousOf.get(s.value)!) } : {}),
     })),
   };
 }

@@ -193,8 +193,9 @@ async function setZone(name: string): Promise<TimeZone> {
 async function damageAndRebuild(zone: TimeZone, fromIso: string, toIso: string): Promise<void> {
   const [from, to] = [new Date(fromIso), new Date(toIso)];
   const damaged = await env.adapters.sql`
-    update dimension_rollups set amount = amount + 1000
-    where tenant_id = ${tenant.id} and bucket_start >= ${from} and bucket_start < ${to}`;
+    update dimension_cells set count = count + 1000
+    where dimension_id in (select id from event_dimensions where tenant_id = ${tenant.id})
+      and bucket_start >= ${from} and bucket_start < ${to}`;
   expect(damaged.count).toBeGreaterThan(0);
   const shown = await metrics(`interval=1d&from=${fromIso}&to=${toIso}&breakdown=country`);
   expect(shown.series.some((s) => s.points.some((p) => (p.value ?? 0) >= 1000))).toBe(true);
@@ -222,8 +223,9 @@ describe('breakdowns in a zoned tenant', () => {
     await expectZone(parseTimeZone('Europe/Berlin'));
     // The K cap was exercised in hours and days alike.
     const [capped] = await env.adapters.sql<{ n: number }[]>`
-      select count(distinct interval)::int as n from dimension_rollups
-      where tenant_id = ${tenant.id} and value_key = '$other' and interval in ('1h', '1d')`;
+      select count(distinct interval)::int as n from dimension_cells
+      where dimension_id in (select id from event_dimensions where tenant_id = ${tenant.id})
+        and value_key = '$other' and interval in ('1h', '1d')`;
     expect(capped!.n).toBe(2);
   }, 240_000);
 

@@ -115,6 +115,8 @@ it('Σ series = points and series = reference, rollup and raw, live, concurrent,
           { interval: '1m' as Interval, metric: 'count' as const },
           { interval: '1m' as Interval, metric: 'sum' as const },
           { interval: '1h' as Interval, metric: 'count' as const },
+          // No 10s dimension rows (migration 020): a 10s breakdown by the declared dimension reads raw events.
+          { interval: '10s' as Interval, metric: 'sum' as const },
         ];
         const read = async () => {
           const out: unknown[] = [];
@@ -136,20 +138,26 @@ it('Σ series = points and series = reference, rollup and raw, live, concurrent,
                 breakdown: by,
                 limit: String(limit),
               });
-              expect(answer.source).toBe(source);
+              const raw = c.interval === '10s';
+              expect(answer.source).toBe(raw ? 'raw' : source);
               expectSeriesAddUp(answer);
               expect(answer.series).toEqual(
-                referenceSeries(plain, (ts) => bucketStart(ts, c.interval), buckets, c.metric, limit, k),
+                referenceSeries(plain, (ts) => bucketStart(ts, c.interval), buckets, c.metric, limit, raw ? null : k),
               );
               out.push(answer);
             }
           }
           return out;
         };
-        // Amounts compared as numbers (numeric keeps the scale of how it was added up: 28056.00 = 28056).
+        // Every row with its value's text; sums compared as numbers (numeric keeps the scale of how it was added
+        // up: 28056.00 = 28056).
         const rows = () => env.adapters.sql`
-          select dimension, interval, bucket_start, value_key, metric, value, trim_scale(amount)::text as amount from dimension_rollups
-          where tenant_id = ${tenant.id} and event_type = ${eventType} order by 1, 2, 3, 4, 5`;
+          select d.dimension, c.interval, c.bucket_start, c.value_key, v.value, c.count::text as count,
+                 (select string_agg(k || '=' || trim_scale((x ->> 0)::numeric)::text || '/' || (x ->> 1), ',' order by k)
+                  from jsonb_each(c.nums) as j(k, x)) as nums
+          from dimension_cells c join event_dimensions d on d.id = c.dimension_id
+            left join dimension_values v using (dimension_id, value_key)
+          where d.tenant_id = ${tenant.id} and d.event_type = ${eventType} order by 1, 2, 3, 4`;
 
         // Assert: live, then after a replay of everything (duplicates), then after a rebuild of the hour.
         const live = await read();
@@ -180,7 +188,8 @@ it('Σ series = points and series = reference, rollup and raw, live, concurrent,
   );
   // The runs exercised the K cap: some bucket had more than K values.
   const [capped] = await env.adapters.sql<{ n: number }[]>`
-    select count(*)::int as n from dimension_rollups where tenant_id = ${tenant.id} and value_key = '$other'`;
+    select count(*)::int as n from dimension_cells c join event_dimensions d on d.id = c.dimension_id
+    where d.tenant_id = ${tenant.id} and c.value_key = '$other'`;
   expect(capped!.n).toBeGreaterThan(0);
 }, 300_000);
 
@@ -305,8 +314,8 @@ const eventsOf = (eventType: string, plain: { ts: number; v: unknown; amount?: n
   );
 const evictedRows = async (eventType: string, interval: Interval) => {
   const [x] = await env.adapters.sql<{ n: number }[]>`
-    select count(*)::int as n from dimension_rollups
-    where tenant_id = ${tenant.id} and event_type = ${eventType} and interval = ${interval} and value_key = '$other'`;
+    select count(*)::int as n from dimension_cells c join event_dimensions d on d.id = c.dimension_id
+    where d.tenant_id = ${tenant.id} and d.event_type = ${eventType} and c.interval = ${interval} and c.value_key = '$other'`;
   return x!.n;
 };
 
@@ -400,6 +409,61 @@ it("ranks from the range's own buckets when a coarse bucket evicted a value (a v
     expect(answer.series[0]!.value).toBe(big);
     expect(answer.series).toEqual(referenceSeries(plain, (ts) => bucketStart(ts, '1m'), buckets, metric, 1, K));
   }
+});
+
+// Storage shape (migration 020): one row per (dimension, interval, bucket, kept value / $other / $none) with its
+// count and every numeric property's sum and n; a value's text once per dimension; no 10s rows.
+it('stores one row per bucket and value holding every metric, value texts once per dimension, no 10s rows', async () => {
+  const eventType = 'shape';
+  const hour = bucketStart(Date.now() - 4 * HOUR, '1h') - 300 * HOUR;
+  await declaredType(eventType, hour);
+  const long = 'x'.repeat(300);
+  const at = (minute: number, i: number) => hour + minute * 60_000 + i * 1000;
+  const events = [
+    ...[0, 1, 2].map((i) =>
+      rawEvent(tenant, { eventType, timestampMs: at(0, i), properties: { country: 'DE', amount: 1.5, items: i } }),
+    ),
+    rawEvent(tenant, { eventType, timestampMs: at(0, 3), properties: { country: 'DE', amount: 2 } }),
+    rawEvent(tenant, { eventType, timestampMs: at(0, 4), properties: { country: 'FR', amount: 'n/a' } }),
+    rawEvent(tenant, { eventType, timestampMs: at(0, 5), properties: { amount: 7 } }),
+    rawEvent(tenant, { eventType, timestampMs: at(1, 0), properties: { country: 'DE' } }),
+    ...[1, 2].map((i) => rawEvent(tenant, { eventType, timestampMs: at(1, i), properties: { country: long } })),
+  ];
+  await deliver(events);
+  await deliver(events); // a replay changes nothing
+  const dims = env.adapters.sql`
+    select id from event_dimensions where tenant_id = ${tenant.id} and event_type = ${eventType}`;
+  const shape = await env.adapters.sql<{ interval: string; rows: number; pairs: number }[]>`
+    select interval, count(*)::int as rows, count(distinct (bucket_start, value_key))::int as pairs
+    from dimension_cells where dimension_id in (${dims}) group by interval order by interval`;
+  // 1m: minute 0 holds DE, FR and $none, minute 1 DE and the long value; 5m, 1h and 1d: the four of them.
+  expect(shape).toEqual([
+    { interval: '1d', rows: 4, pairs: 4 },
+    { interval: '1h', rows: 4, pairs: 4 },
+    { interval: '1m', rows: 5, pairs: 5 },
+    { interval: '5m', rows: 4, pairs: 4 },
+  ]);
+  const columns = await env.adapters.sql<{ column_name: string }[]>`
+    select column_name from information_schema.columns where table_name = 'dimension_cells' order by ordinal_position`;
+  expect(columns.map((c) => c.column_name)).toEqual([
+    'dimension_id',
+    'interval',
+    'bucket_start',
+    'value_key',
+    'count',
+    'nums',
+  ]);
+  const texts = await env.adapters.sql<{ value: string; value_key: string }[]>`
+    select value, value_key from dimension_values where dimension_id in (${dims}) order by value`;
+  expect(texts).toEqual(['DE', 'FR', long].sort().map((value) => ({ value, value_key: md5(value) })));
+  const de = await env.adapters.sql<{ count: string; nums: string }[]>`
+    select count::text as count, nums::text as nums from dimension_cells
+    where dimension_id in (${dims}) and interval = '1m' and bucket_start = ${new Date(hour)} and value_key = ${md5('DE')}`;
+  expect(de).toEqual([{ count: '4', nums: '{"items": [3, 3], "amount": [6.5, 4]}' }]);
+  const none = await env.adapters.sql<{ count: string; nums: string }[]>`
+    select count::text as count, nums::text as nums from dimension_cells
+    where dimension_id in (${dims}) and interval = '1h' and value_key = '$none'`;
+  expect(none).toEqual([{ count: '1', nums: '{"amount": [7, 1]}' }]);
 });
 
 it('a declared dimension answers from raw events for buckets before its rollups are complete, never a mix', async () => {

@@ -1,4 +1,5 @@
-// Dashboard layout (issue 14, defect 10): x/y place a widget on the 12-column grid and round-trip; bad ones are 400s.
+// Dashboard layout (docs/api.md#dashboards): x/y place a widget on the 12-column grid and round-trip; bad ones are
+// 400s.
 import { useTestEnv } from '../../test/harness';
 import type { Principal } from '../../core/api-keys';
 import { getDashboardById, postDashboard, putDashboard } from './dashboards';

@@ -9,6 +9,7 @@ import { unavailable } from '../../core/errors';
 import { lazyHandler, processAdapters } from '../process-adapters';
 import type { Adapters } from '../../adapters';
 import { getMetrics } from './metrics';
+import { funnelPersons, personsBodyOfQuery, queryFunnel } from './funnels';
 import { exploreEvents } from './explorer';
 import { getPerson, getPersonEvents, searchUsers } from './people';
 import { exportEvents } from './export';
@@ -33,6 +34,18 @@ export const QUERY_ROUTES: Record<RouteKeyOf<'query'>, Route> = {
   'GET /v1/metrics': {
     auth: 'read',
     handle: getMetrics,
+  },
+  'POST /v1/funnels/query': {
+    auth: 'read',
+    handle: async (deps, r) => json(200, await queryFunnel(deps, r.principal, r.body(CONFIG_BODY_LIMIT))),
+  },
+  'POST /v1/funnels/persons': {
+    auth: 'read',
+    handle: async (deps, r) => json(200, await funnelPersons(deps, r.principal, r.body(CONFIG_BODY_LIMIT))),
+  },
+  'GET /v1/funnels/persons': {
+    auth: 'read',
+    handle: async (deps, r) => json(200, await funnelPersons(deps, r.principal, personsBodyOfQuery(r.query()))),
   },
   'GET /v1/status': { auth: 'read', handle: async (deps, r) => json(200, await readStatus(deps, r.principal)) },
   'GET /v1/events': {

@@ -1,9 +1,10 @@
 // GET /v1/metrics: aligned, zero-filled buckets. The query's rules live in core/metric-query.ts, the read (Redis first,
 // Postgres on a miss, raw events for filters and nested paths) in adapters/metric-reader.ts, the comparison range in
-// core/compare-range.ts and the CSV form in core/csv.ts.
+// core/compare-range.ts, the CSV form in core/csv.ts and the fields every answer shares (with breakdown.ts) in
+// metric-answer.ts.
 import { badRequest } from '../../core/errors';
 import type { Principal } from '../../core/api-keys';
-import { parseCompare, previousRange } from '../../core/compare-range';
+import { parseCompare } from '../../core/compare-range';
 import { breakdownCsv, csvFilename, metricCsv, parseFormat } from '../../core/csv';
 import { parseBreakdown } from '../../core/breakdown';
 import { readBreakdown } from './breakdown';
@@ -18,7 +19,7 @@ import {
 } from '../../core/metric-query';
 import type { Adapters } from '../../adapters';
 import { UTC_ZONE, type TimeZone } from '../../core/timezone';
-import { tenantDataAsOf } from './freshness';
+import { answerHead, comparedRange, isoPoints, previousAnswer } from './metric-answer';
 import { json, type HttpResult } from '../http/middleware';
 import { propertyFilters, singleParam, timeParam, type AuthenticatedRequest } from '../http/request';
 import { readableProjects } from './scope';
@@ -54,30 +55,17 @@ export function parseMetricsQuery(
   };
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
-
 export async function readMetric(deps: Adapters, principal: Principal, q: MetricsQuery) {
   const projects = await readableProjects(deps.projects, principal, q.project);
   if (readsRawEvents(q)) checkRawReach(q, await deps.retention.of(principal.tenantId), deps.now());
   const projectIds = projects.map((p) => p.id);
   // One series and, with compare=previous, the same series over the range before (per series, were there several).
   const pointsOf = async (range: { fromMs: number; toMs: number }) =>
-    (await metricPoints(deps.metrics, { ...q, ...range }, principal.tenantId, projectIds)).map((p) => ({
-      t: iso(p.t),
-      value: p.value,
-    }));
+    isoPoints(await metricPoints(deps.metrics, { ...q, ...range }, principal.tenantId, projectIds));
   const points = await pointsOf(q);
-  const prev = q.compare === 'previous' ? previousRange(q) : null;
-  const previous = prev && { from: iso(prev.fromMs), to: iso(prev.toMs), points: await pointsOf(prev) };
-  const asOf = await tenantDataAsOf(deps, principal.tenantId);
-  return {
-    event_type: q.eventType,
-    metric: q.metric,
-    interval: q.interval,
-    data_as_of: asOf === null ? null : iso(asOf),
-    points,
-    ...(previous ? { previous } : {}),
-  };
+  const prev = comparedRange(q);
+  const previous = prev && previousAnswer(prev, await pointsOf(prev));
+  return answerHead(deps, principal.tenantId, q, points, previous);
 }
 
 /** The route: the answer as JSON, or as CSV with format=csv (docs/api.md#csv). */

@@ -46,7 +46,38 @@ const alertRule = {
   channels: [{ type: 'webhook', url: 'http://127.0.0.1:9/hook' }],
 };
 
+const funnel = () => ({
+  project: 'web',
+  steps: [{ event_type: 'signup' }, { event_type: 'checkout' }],
+  from: new Date(Date.now() - 86_400_000).toISOString(),
+  to: new Date().toISOString(),
+});
+const funnelLink = (body: object) =>
+  `/v1/funnels/persons?query=${Buffer.from(JSON.stringify(body)).toString('base64url')}`;
+
 const RECIPES: Record<string, Recipe> = {
+  'POST /v1/funnels/query 200': () => call(m(), '/v1/funnels/query', { key: k().read, json: funnel() }),
+  'POST /v1/funnels/query 400': () =>
+    call(m(), '/v1/funnels/query', { key: k().read, json: { ...funnel(), steps: [] } }),
+  'POST /v1/funnels/query 401': () => call(m(), '/v1/funnels/query', { json: funnel() }),
+  'POST /v1/funnels/query 403': () => call(m(), '/v1/funnels/query', { key: k().ingest, json: funnel() }),
+  'POST /v1/funnels/query 404': () =>
+    call(m(), '/v1/funnels/query', { key: k().read, json: { ...funnel(), project: 'nope' } }),
+  'POST /v1/funnels/persons 200': () =>
+    call(m(), '/v1/funnels/persons', { key: k().read, json: { ...funnel(), step: 2 } }),
+  'POST /v1/funnels/persons 400': () =>
+    call(m(), '/v1/funnels/persons', { key: k().read, json: { ...funnel(), step: 3 } }),
+  'POST /v1/funnels/persons 401': () => call(m(), '/v1/funnels/persons', { json: { ...funnel(), step: 2 } }),
+  'POST /v1/funnels/persons 403': () =>
+    call(m(), '/v1/funnels/persons', { key: k().ingest, json: { ...funnel(), step: 2 } }),
+  'POST /v1/funnels/persons 404': () =>
+    call(m(), '/v1/funnels/persons', { key: k().read, json: { ...funnel(), project: 'nope', step: 2 } }),
+  'GET /v1/funnels/persons 200': () => call(m(), funnelLink({ ...funnel(), step: 2 }), { key: k().read }),
+  'GET /v1/funnels/persons 400': () => call(m(), '/v1/funnels/persons?query=e30', { key: k().read }),
+  'GET /v1/funnels/persons 401': () => call(m(), funnelLink({ ...funnel(), step: 2 })),
+  'GET /v1/funnels/persons 403': () => call(m(), funnelLink({ ...funnel(), step: 2 }), { key: k().ingest }),
+  'GET /v1/funnels/persons 404': () =>
+    call(m(), funnelLink({ ...funnel(), project: 'nope', step: 2 }), { key: k().read }),
   'POST /v1/events 202': () => call(m(), '/v1/events', { key: k().ingest, json: event }),
   'POST /v1/events 400': () =>
     call(m(), '/v1/events', { key: k().ingest, body: '{', headers: { 'Content-Type': 'application/json' } }),

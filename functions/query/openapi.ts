@@ -7,6 +7,7 @@ import { createApiKeySchema } from './api-keys';
 import { declareCatalogTypeSchema } from './catalog';
 import { alertRuleSchema } from './alert-rule-schema';
 import { dashboardSchema } from './dashboards';
+import { funnelPersonsSchema, funnelQuerySchema } from './funnels';
 import { SEGMENT_PATHS, SEGMENT_SECURITY_SCHEMES } from './openapi-segment';
 
 function jsonBody(schema: z.ZodType) {
@@ -397,7 +398,7 @@ export const OPENAPI = {
               'is itself ($ doubled in front when it starts with $); numbers, booleans, objects and arrays are their jsonb text. For count and sum the ' +
               'series add up to points exactly, bucket by bucket; unique_users series are each their own estimate (a user can be in several). ' +
               'source rollup: a declared dimension (PUT /v1/catalog/{event_type} dimensions) with count/sum/avg of a top-level property, no prop. ' +
-              'filters, every bucket since the dimension rollups are complete (at most DIMENSION_MAX_VALUES values per bucket, the K of smallest md5, ' +
+              'filters, interval 1m or coarser (10s reads raw events), every bucket since the dimension rollups are complete (at most DIMENSION_MAX_VALUES values per bucket, the K of smallest md5, ' +
               'the rest in $other); otherwise raw events within the retention and at most BREAKDOWN_MAX_RAW_ROWS events (400 breakdown_too_large). ' +
               'With compare=previous every series also has previous {from, to, points}.',
           },
@@ -643,6 +644,60 @@ export const OPENAPI = {
           },
           ...errors(400, 401, 403, 404, 409),
         },
+      },
+    },
+    '/v1/funnels/query': {
+      post: {
+        summary: 'A funnel: persons per step, conversion, drop-off and time to convert (scope: read)',
+        description:
+          'Persons (distinct ids joined by merges) enter at a step-1 event with from <= ts < to and reach each later step within `window` of that ' +
+          'entry event. order: ordered (each step after the previous one, other events allowed between), strict (the steps are consecutive among ' +
+          'all the person\u2019s events) or any (steps in any order; step k counts persons who did k of the steps). Events are ordered by ' +
+          '(timestamp, event_id): a step may have the same timestamp as the previous step when its event_id sorts after. A person who enters several ' +
+          'times is counted with the attempt that gets furthest, the earliest on ties. Exclusions remove a person whose counted attempt has an ' +
+          'exclusion event strictly between its from_step and to_step events. Breakdown values are taken from the entry event (first touch), so the ' +
+          'values\u2019 counts add up to the funnel\u2019s: the top breakdown_limit (default 25, at most 100) values by entered persons, then ' +
+          '$other and $none. Times to convert are seconds from the previous step\u2019s event (median: mean of the two middle values for an even count). ' +
+          'from must be within the tenant\u2019s raw retention (400 beyond_retention gives the earliest); from..to at most 366 days; window 1s to 90d. ' +
+          'Filters: {"<path>": value} as prop.<path>=<value> of GET /v1/metrics. One project: "project", or the key\u2019s project.',
+        requestBody: jsonBody(funnelQuerySchema),
+        responses: {
+          '200': {
+            description:
+              'steps [{step, event_type, count, conversion_from_first, conversion_from_previous, drop_off, median_seconds_to_convert, average_seconds_to_convert}], with breakdown also breakdown_values [{value, steps}]',
+          },
+          ...errors(400, 401, 403, 404),
+        },
+      },
+    },
+    '/v1/funnels/persons': {
+      post: {
+        summary: 'The persons at a funnel step, converted or dropped, in pages (scope: read)',
+        description:
+          'The funnel body plus step (1-based), status (converted: reached the step; dropped: reached the step before but not this one, step >= 2), ' +
+          'optional breakdown_value (a value as the query answers it, not $other), limit (default 100, at most 1000) and cursor. Persons are ordered by ' +
+          'person_id (UTF-8 bytes), each with reached_step, entered_at and step_times of the attempt counted. next_cursor continues the same query ' +
+          '(a cursor given with another query is 400 invalid_cursor); next_url is the GET link of the next page. Pages are not a snapshot: events ' +
+          'written between pages can change later pages.',
+        requestBody: jsonBody(funnelPersonsSchema),
+        responses: {
+          '200': {
+            description:
+              'persons [{person_id, reached_step, entered_at, step_times, breakdown_value?}], next_cursor, next_url',
+          },
+          ...errors(400, 401, 403, 404),
+        },
+      },
+      get: {
+        summary: 'The persons at a funnel step as a shareable link (scope: read)',
+        description:
+          'query is the POST /v1/funnels/persons body as base64url-encoded JSON; cursor and limit may be given beside it (they override the body\u2019s).',
+        parameters: [
+          { name: 'query', in: 'query', required: true, schema: { type: 'string' } },
+          { name: 'cursor', in: 'query', schema: { type: 'string' } },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+        ],
+        responses: { '200': { description: 'As POST' }, ...errors(400, 401, 403, 404) },
       },
     },
     '/v1/alert-rules': {

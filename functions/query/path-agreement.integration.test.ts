@@ -1,8 +1,8 @@
-// Path agreement (issue 14, defect 5): GET /v1/metrics answers from the rollups (no filter, pre-aggregated sum/avg)
-// or from raw events (property filters, nested paths). For generated from/to/interval combinations over events at
-// bucket edges and in the future, both paths give the same points, and both equal a model that counts every event
-// of each whole bucket overlapping [from, to). Also: numeric property filters compare as numbers (defect 6), in the
-// metrics and in the explorer.
+// Path agreement (docs/api.md#whole-buckets): GET /v1/metrics answers from the rollups (no filter, pre-aggregated
+// sum/avg) or from raw events (property filters, nested paths). For generated from/to/interval combinations over events
+// at bucket edges and in the future, both paths give the same points, and both equal a model that counts every event of
+// each whole bucket overlapping [from, to). Also: numeric property filters compare as numbers
+// (docs/api.md#property-filters), in the metrics and in the explorer.
 import fc from 'fast-check';
 import { useTestEnv, type TestTenant } from '../../test/harness';
 import { mskBatch, rawEvent } from '../../test/builders';

@@ -333,7 +333,8 @@ export const aggregateBenchmark: Benchmark = {
     const dimCpuUs = cpuPerEventUs(dimCpu, filled2 - filled);
     const wallCostUs = (1 / dimRate - 1 / aggRate) * 1e6;
     const [dimRows] = await env.adapters.sql<{ n: string }[]>`
-      select count(*)::text as n from dimension_rollups where tenant_id = any(${env.adapters.sql.array(dimTenants.map((t) => t.id))}::uuid[])`;
+      select count(*)::text as n from dimension_cells where dimension_id in (
+        select id from event_dimensions where tenant_id = any(${env.adapters.sql.array(dimTenants.map((t) => t.id))}::uuid[]))`;
     note(
       `throughput-aggregate-dimensions: ${fmt.int(filled2 - filled)} more records (same sample events) of ${TENANTS} other tenants, each of their 4 event types with the dimensions ${DIMS.join(' and ')} (6 values each); ` +
         `group rejoined and first commit ${((dFirstAt - t2) / 1000).toFixed(1)} s after the new process started; then ${fmt.int(filled2 - dFirstCommitted)} records in ${((dDoneAt - dFirstAt) / 1000).toFixed(2)} s: ${fmt.int(dimRate)} events/s; ` +

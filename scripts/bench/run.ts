@@ -19,9 +19,10 @@ import type { Benchmark, BenchContext, BenchOptions, Row, RunningKafka } from '.
 import { ingestBenchmark } from './ingest';
 import { aggregateBenchmark } from './aggregate';
 import { alertBenchmark } from './alert';
+import { analyticsBenchmark } from './analytics';
 import { gitCommit, loadAvg, machine } from './sys';
 
-const BENCHMARKS: Benchmark[] = [ingestBenchmark, aggregateBenchmark, alertBenchmark];
+const BENCHMARKS: Benchmark[] = [ingestBenchmark, aggregateBenchmark, alertBenchmark, analyticsBenchmark];
 
 const REPO = path.resolve(__dirname, '..', '..');
 const DOCS = path.join(REPO, 'docs', 'benchmarks.md');

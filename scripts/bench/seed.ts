@@ -89,6 +89,6 @@ export async function diskUse(sql: Sql): Promise<DiskUse> {
   const rows = await sql<{ name: string; n: string }[]>`
     select name, greatest(pg_total_relation_size(name::regclass),
                           (select coalesce(sum(pg_total_relation_size(t.relid)), 0) from pg_partition_tree(name::regclass) t))::text as n
-    from unnest(array['events', 'event_ids', 'rollups', 'rollup_sketches', 'dimension_rollups']) as name`;
+    from unnest(array['events', 'event_ids', 'rollups', 'rollup_sketches', 'dimension_cells', 'dimension_values']) as name`;
   return { database: Number(db!.n), tables: rows.map((r) => ({ name: r.name, bytes: Number(r.n) })) };
 }

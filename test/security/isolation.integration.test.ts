@@ -317,6 +317,14 @@ const l = (method: string, path: string, extra: Partial<Probe> = {}): Probe => (
   targeted: false,
   ...extra,
 });
+const funnelBody = (v: Victim, over: Record<string, unknown>) => ({
+  project: 'web',
+  steps: [{ event_type: v.project.eventType }, { event_type: v.project.eventType }],
+  from: new Date(Date.now() - 86_400_000).toISOString(),
+  to: new Date(Date.now() + 60_000).toISOString(),
+  ...over,
+});
+const b64 = (body: unknown) => Buffer.from(JSON.stringify(body), 'utf8').toString('base64url');
 const eventsWith = (v: Victim, over: Record<string, unknown>) => ({ event_type: v.project.eventType, ...over });
 const projectParams = (v: Victim, path: string, extra = '') => [
   t('GET', `${path}?project=${enc(v.project.slug)}${extra}`),
@@ -386,6 +394,19 @@ const PROBES: Record<RouteKey, ProbeFn> = {
       'GET',
       `/v1/metrics?event_type=${enc(v.project.eventType)}&metric=unique_users&prop.marker=${enc(v.project.propValue)}`,
     ),
+  ],
+  // Funnels: B's project by name is refused; without a name, only A's own persons (B's user id and marker never show).
+  'POST /v1/funnels/query': (v) => [
+    t('POST', '/v1/funnels/query', { json: funnelBody(v, { project: v.project.slug }) }),
+    l('POST', '/v1/funnels/query', { json: funnelBody(v, { breakdown: 'marker' }) }),
+  ],
+  'POST /v1/funnels/persons': (v) => [
+    t('POST', '/v1/funnels/persons', { json: funnelBody(v, { project: v.project.slug, step: 1 }) }),
+    l('POST', '/v1/funnels/persons', { json: funnelBody(v, { step: 1, breakdown: 'marker' }) }),
+  ],
+  'GET /v1/funnels/persons': (v) => [
+    t('GET', `/v1/funnels/persons?query=${b64(funnelBody(v, { project: v.project.slug, step: 1 }))}`),
+    l('GET', `/v1/funnels/persons?query=${b64(funnelBody(v, { step: 1 }))}`),
   ],
   'GET /v1/status': () => [l('GET', '/v1/status')],
   'GET /v1/users': (v) => [
@@ -549,7 +570,10 @@ async function send(probe: Probe, key: Key): Promise<CallResult> {
 /** Markers in the response that the request did not carry itself (an echo of the caller's own input is no leak). */
 function leaks(res: CallResult, probe: Probe, markers: string[]): string[] {
   const text = typeof res.body === 'string' ? res.body : JSON.stringify(res.body);
-  const request = `${decodeURIComponent(probe.path)} ${probe.path} ${JSON.stringify(probe.json ?? null)} ${probe.body ?? ''}`;
+  // GET /v1/funnels/persons carries its body base64url-encoded in `query`.
+  const carried = new URL(probe.path, 'http://x').searchParams.get('query');
+  const decoded = carried === null ? '' : Buffer.from(carried, 'base64url').toString('utf8');
+  const request = `${decodeURIComponent(probe.path)} ${probe.path} ${decoded} ${JSON.stringify(probe.json ?? null)} ${probe.body ?? ''}`;
   return markers.filter((m) => text.includes(m) && !request.includes(m));
 }
 

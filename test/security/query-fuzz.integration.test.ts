@@ -1,4 +1,4 @@
-// Query-parameter fuzz over every GET route of HTTP_ROUTES (issue 14, defect 4), on raw sockets against the real
+// Query-parameter fuzz over every GET route of HTTP_ROUTES (docs/api.md#query-strings), on raw sockets against the real
 // local runtime: generated names and values from all of Unicode (lone surrogates, noncharacters, control characters,
 // NUL), huge numbers, extreme dates, malformed and forged cursors, repeated parameters, malformed percent-encoding
 // and raw (unencoded) bytes in the request line. Invariants: never a 5xx; every 4xx is the JSON error envelope with

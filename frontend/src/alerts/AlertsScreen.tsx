@@ -395,15 +395,19 @@ function RuleEditor({ rule, onDone }: { rule: AlertRuleView | null; onDone: (sav
           value={draft.filterText}
           onChange={(filterText) => set({ filterText })}
         />
-        {!isRatio && (
-          <TextField
-            label="Alert per value of (optional)"
-            placeholder="plan or region"
-            hint="A property path: one state per value (per-segment alerts)."
-            value={draft.groupBy}
-            onChange={(groupBy) => set({ groupBy })}
-          />
-        )}
+        {/* Every metric the form offers takes group_by, ratios too (numerator and denominator counted per value);
+            only anomaly rules, which this form does not edit, cannot (docs/api.md#per-segment-rules-group_by). */}
+        <TextField
+          label="Alert per value of (optional)"
+          placeholder="plan or region"
+          hint={
+            isRatio
+              ? 'A property path: one state per value, numerator and denominator counted per value (a value without denominator events has no data).'
+              : 'A property path: one state per value (per-segment alerts).'
+          }
+          value={draft.groupBy}
+          onChange={(groupBy) => set({ groupBy })}
+        />
         <SelectField label="Condition" value={draft.op} options={ALERT_OPS} onChange={(op) => set({ op })} />
         <TextField
           label="Threshold"

@@ -144,6 +144,23 @@ describe('group_by (per-segment alerts)', () => {
     } as unknown as AlertRuleView;
     expect(draftFromRule(rule).groupBy).toBe('region');
   });
+
+  it('is sent for ratio rules too (the server groups numerator and denominator by the same property)', () => {
+    const draft = {
+      ...EMPTY_DRAFT,
+      metric: 'ratio',
+      numerator: 'login_failed',
+      denominator: 'login',
+      groupBy: 'country',
+    };
+    expect(inputFromDraft(draft)).toMatchObject({
+      metric: 'ratio',
+      numerator: 'login_failed',
+      denominator: 'login',
+      group_by: 'country',
+    });
+    expect(inputFromDraft(draft)).not.toHaveProperty('event_type');
+  });
 });
 
 describe('ruleGroups (the groups of a group_by rule, docs/api.md#per-segment-rules-group_by)', () => {

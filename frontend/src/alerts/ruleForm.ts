@@ -64,11 +64,8 @@ export function draftFromRule(rule: AlertRuleView): RuleDraft {
   };
 }
 
-/**
- * A rule body with `group_by` (docs/api.md#alert-rules-and-alerts, per-segment alerts): typed here until the
- * backend's schema has the field, then AlertRuleBody carries it.
- */
-export type RuleBody = AlertRuleBody & { group_by?: string };
+/** A rule body; `group_by` (per-segment alerts, docs/api.md#per-segment-rules-group_by) is in the schema's type. */
+export type RuleBody = AlertRuleBody;
 
 /** The API body; webhooks are sent without secrets (the server keeps the existing one per URL, or generates one). */
 export function inputFromDraft(draft: RuleDraft): RuleBody {

@@ -5,6 +5,35 @@ import { Field, Select, type Choice } from '../components/form';
 import { formatDateTime } from '../lib/format';
 import { isoToZonedInput, zonedInputToIso } from '../lib/timezone';
 import { useTimeZone } from '../shell/TimeZoneContext';
+import { absoluteRangeProblem } from '../lib/timeRange';
+
+/** One end of the absolute range: a wall-clock time (to the second) in the tenant's zone. */
+function ZonedTimeField({
+  label,
+  zone,
+  value,
+  onChange,
+}: {
+  label: string;
+  zone: string;
+  value: string;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <Field label={`${label} (${zone})`}>
+      {(id) => (
+        <input
+          id={id}
+          className="input"
+          type="datetime-local"
+          step={1}
+          value={value}
+          onChange={(e) => onChange(e.target.value)}
+        />
+      )}
+    </Field>
+  );
+}
 
 export function TimeRangePicker({
   range,
@@ -25,12 +54,7 @@ export function TimeRangePicker({
   const [to, setTo] = useState(() => (absolute ? isoToZonedInput(absolute.to, zone) : ''));
   const fromIso = zonedInputToIso(from, zone);
   const toIso = zonedInputToIso(to, zone);
-  const problem =
-    fromIso === '' || toIso === ''
-      ? 'Enter both times.'
-      : Date.parse(fromIso) >= Date.parse(toIso)
-        ? '“From” must be before “To”.'
-        : null;
+  const problem = absoluteRangeProblem(fromIso, toIso);
 
   return (
     <div className="toolbar__range">
@@ -70,30 +94,8 @@ export function TimeRangePicker({
             }
           }}
         >
-          <Field label={`From (${zone})`}>
-            {(id) => (
-              <input
-                id={id}
-                className="input"
-                type="datetime-local"
-                step={1}
-                value={from}
-                onChange={(e) => setFrom(e.target.value)}
-              />
-            )}
-          </Field>
-          <Field label={`To (${zone})`}>
-            {(id) => (
-              <input
-                id={id}
-                className="input"
-                type="datetime-local"
-                step={1}
-                value={to}
-                onChange={(e) => setTo(e.target.value)}
-              />
-            )}
-          </Field>
+          <ZonedTimeField label="From" zone={zone} value={from} onChange={setFrom} />
+          <ZonedTimeField label="To" zone={zone} value={to} onChange={setTo} />
           <button type="submit" className="button button--primary" disabled={problem !== null}>
             Show range
           </button>

@@ -3,6 +3,7 @@ import { useMemo, useState } from 'react';
 import type { Widget, WidgetType } from '../api/types';
 import { MetricField, SelectField, TextAreaField, TextField } from '../components/form';
 import { cleanWidget, formatSeriesText, parseSeriesText } from './widgetQuery';
+import { DEFAULT_BREAKDOWN_LIMIT, formatLimit, MAX_WIDGET_BREAKDOWN_LIMIT, parseLimitText } from './breakdownLimit';
 import { useDebounced } from '../lib/useDebounced';
 import { WidgetView } from './WidgetView';
 import {
@@ -55,6 +56,8 @@ export function WidgetEditor({ widget, index, count, problem, onChange, onMove, 
   const previewWidget = useMemo(() => JSON.parse(previewText) as Widget, [previewText]);
   const [filterText, setFilterText] = useState(() => formatFilterText(widget.query.filter));
   const [seriesText, setSeriesText] = useState(() => formatSeriesText(widget.query.series));
+  const [limitText, setLimitText] = useState(() => formatLimit(widget.query.breakdown?.limit));
+  const limitProblem = parseLimitText(limitText).problem;
   const q = widget.query;
   const setQuery = (patch: Partial<Widget['query']>) => onChange({ ...widget, query: { ...q, ...patch } });
   const label = `Widget ${index + 1}`;
@@ -139,14 +142,6 @@ export function WidgetEditor({ widget, index, count, problem, onChange, onMove, 
                 setQuery({ series: series.length > 0 ? series : undefined });
               }}
             />
-            <TextField
-              label="Break down by property"
-              placeholder="plan"
-              value={q.breakdown?.path ?? ''}
-              onChange={(v) =>
-                setQuery({ breakdown: v.trim() === '' ? undefined : { path: v, limit: q.breakdown?.limit } })
-              }
-            />
             <label className="checkbox">
               <input
                 type="checkbox"
@@ -155,6 +150,50 @@ export function WidgetEditor({ widget, index, count, problem, onChange, onMove, 
               />{' '}
               Compare to previous range
             </label>
+          </>
+        )}
+        {widget.type !== 'events' && (
+          <>
+            <TextField
+              label="Break down by property"
+              placeholder="plan"
+              hint={
+                widget.type === 'number'
+                  ? 'The total, then each value with its share.'
+                  : widget.type === 'table'
+                    ? 'A column per value, beside the total.'
+                    : 'A stacked series per value.'
+              }
+              value={q.breakdown?.path ?? ''}
+              onChange={(v) => {
+                const { limit } = parseLimitText(limitText);
+                setQuery({
+                  breakdown: v.trim() === '' ? undefined : { path: v, ...(limit === undefined ? {} : { limit }) },
+                });
+              }}
+            />
+            {q.breakdown !== undefined && (
+              <TextField
+                label="Top values"
+                inputMode="numeric"
+                placeholder={String(DEFAULT_BREAKDOWN_LIMIT)}
+                aria-invalid={limitProblem !== null}
+                hint={
+                  limitProblem !== null ? (
+                    <span className="form-error">{limitProblem}</span>
+                  ) : (
+                    `1–${MAX_WIDGET_BREAKDOWN_LIMIT} values get their own series (default ${DEFAULT_BREAKDOWN_LIMIT}); ` +
+                    'the rest are summed in “other values”.'
+                  )
+                }
+                value={limitText}
+                onChange={(v) => {
+                  setLimitText(v);
+                  const { limit } = parseLimitText(v);
+                  setQuery({ breakdown: { path: q.breakdown!.path, ...(limit === undefined ? {} : { limit }) } });
+                }}
+              />
+            )}
           </>
         )}
         {widget.type !== 'events' && (

@@ -3,7 +3,7 @@ import { useInfiniteQuery, useQueries, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { metricQuery } from '../api/metrics';
 import { boundsOf, eventsQueries, metricsQueries } from '../api/queries';
-import type { MetricSeries, Widget } from '../api/types';
+import type { MetricAnswer, MetricSeries, Widget } from '../api/types';
 import { useSession } from '../auth/AuthProvider';
 import { Card } from '../components/Card';
 import { DataTable } from '../components/DataTable';
@@ -19,6 +19,7 @@ import { hrefFor, navigate } from '../lib/router';
 import { resolveRange } from '../lib/timeRange';
 import { useLive } from '../shell/LiveContext';
 import { widgetChartSeries } from './chartData';
+import { breakdownNumber, breakdownTable, formatShare, valueFilter } from './breakdownView';
 import { SeriesChart } from './SeriesChart';
 import { saveText } from '../lib/download';
 import { ApiError } from '../api/client';
@@ -133,6 +134,15 @@ function MetricBody({
     </span>
   );
 
+  if (widget.type === 'number' && data.series !== undefined) {
+    return (
+      <div className="number-widget">
+        {refreshFailed}
+        <BreakdownNumber answer={data} query={query} explorerAll={explorerAll} />
+      </div>
+    );
+  }
+
   if (widget.type === 'number') {
     const { value, note } = numberValue(data, query.metric);
     return (
@@ -146,6 +156,20 @@ function MetricBody({
         </a>
         {refreshFailed}
       </div>
+    );
+  }
+
+  if (widget.type === 'table' && data.series !== undefined) {
+    return (
+      <>
+        {refreshFailed}
+        <BreakdownTable
+          answer={data}
+          query={query}
+          zone={zone.zone}
+          caption={`${widget.title || query.eventType} per ${query.interval} by ${data.breakdown}, newest first`}
+        />
+      </>
     );
   }
 
@@ -285,6 +309,162 @@ function BucketTable({
         </tr>
       ))}
     </DataTable>
+  );
+}
+
+/** The explorer, filtered to the events of one breakdown value (null for $other and $none, which no filter selects). */
+function valueHref(query: ResolvedQuery, answer: MetricAnswer, value: string): string | null {
+  const filter = answer.breakdown === undefined ? null : valueFilter(answer.breakdown, value);
+  return filter === null ? null : explorerHrefForSeries({ ...query, filter: { ...query.filter, ...filter } }, answer);
+}
+
+/** A number widget with a breakdown: the total, then each value (top first, then $other and $none) and its share. */
+function BreakdownNumber({
+  answer,
+  query,
+  explorerAll,
+}: {
+  answer: MetricAnswer;
+  query: ResolvedQuery;
+  explorerAll: string;
+}) {
+  const { total, rows, rowsNote } = breakdownNumber(answer, query.metric);
+  return (
+    <>
+      <span className="number-widget__value" data-testid="number-value">
+        {total.value === null ? '—' : formatNumber(total.value)}
+      </span>
+      {total.note !== null && <span className="muted number-widget__note">{total.note}</span>}
+      <span className="muted number-widget__note">
+        by {answer.breakdown}
+        {rowsNote !== null && `: ${rowsNote}`}
+      </span>
+      {rows.length === 0 ? (
+        <span className="muted">No {query.eventType} events in this range.</span>
+      ) : (
+        <ol className="breakdown-list" aria-label={`${query.metric} by ${answer.breakdown}`}>
+          {rows.map((row) => {
+            const href = valueHref(query, answer, row.value);
+            const share = row.share === null ? null : formatShare(row.share);
+            return (
+              <li key={row.value} className="breakdown-list__item" data-testid="breakdown-row">
+                <span className="breakdown-list__label">
+                  {href === null ? (
+                    <span className={row.value.startsWith('$') && !row.value.startsWith('$$') ? 'muted' : undefined}>
+                      {row.label}
+                    </span>
+                  ) : (
+                    <a href={href} title={`Events with ${answer.breakdown} = ${row.label}`}>
+                      {row.label}
+                    </a>
+                  )}
+                </span>
+                <span className="num breakdown-list__total">{row.total === null ? '—' : formatNumber(row.total)}</span>
+                {share !== null && <span className="num muted breakdown-list__share">{share}</span>}
+                {row.share !== null && (
+                  <span
+                    className="breakdown-list__bar"
+                    aria-hidden="true"
+                    ref={(el) =>
+                      void el?.style.setProperty('--share', `${Math.max(0, Math.min(1, row.share!)) * 100}%`)
+                    }
+                  />
+                )}
+              </li>
+            );
+          })}
+        </ol>
+      )}
+      <a className="muted" href={explorerAll}>
+        See events
+      </a>
+    </>
+  );
+}
+
+/**
+ * A table widget with a breakdown: a row per bucket, the total (the widget's own series) then a column per value, and
+ * a first row with the range's totals. For count and sum the values add up to the total in every bucket: the note
+ * says so, and says which buckets do not if any ever does not.
+ */
+function BreakdownTable({
+  answer,
+  query,
+  zone,
+  caption,
+}: {
+  answer: MetricAnswer;
+  query: ResolvedQuery;
+  zone: string;
+  caption: string;
+}) {
+  const table = breakdownTable(answer, query.metric);
+  const cell = (v: number | null) => (v === null ? '—' : formatNumber(v));
+  return (
+    <>
+      <DataTable
+        className="widget__table"
+        caption={caption}
+        columns={[
+          'Bucket start',
+          `Total (${query.metric})`,
+          ...table.columns.map((c) => c.label),
+          <span className="visually-hidden">Events</span>,
+        ]}
+      >
+        <tr className="breakdown-table__totals" data-testid="breakdown-totals">
+          <th scope="row">Whole range</th>
+          <td className="num">{cell(table.totals.total)}</td>
+          {table.totals.values.map((v, i) => (
+            <td key={table.columns[i]!.value} className="num">
+              {cell(v)}
+            </td>
+          ))}
+          <td>
+            <a href={explorerHrefForSeries(query, answer)} aria-label="Events of the whole range">
+              events
+            </a>
+          </td>
+        </tr>
+        {table.rows.map((row) => (
+          <tr key={row.t} className={row.mismatch ? 'breakdown-table__mismatch' : undefined}>
+            <td>
+              <time dateTime={row.t}>{formatDateTime(row.t, zone)}</time>
+            </td>
+            <td className="num">
+              {cell(row.total)}
+              {row.mismatch && (
+                <span className="badge badge--warn" title="The values of this bucket do not add up to its total">
+                  ≠
+                </span>
+              )}
+            </td>
+            {row.values.map((v, i) => (
+              <td key={table.columns[i]!.value} className="num">
+                {cell(v)}
+              </td>
+            ))}
+            <td>
+              <a
+                href={explorerHrefForBucket(query, row.t, answer.interval)}
+                aria-label={`Events from ${formatDateTime(row.t, zone)}`}
+              >
+                events
+              </a>
+            </td>
+          </tr>
+        ))}
+      </DataTable>
+      <p className="panel__note muted" data-testid="breakdown-reconcile">
+        {table.adds
+          ? table.mismatches === 0
+            ? `Total is the widget’s own series; in every bucket it is the sum of the ${table.columns.length} value columns (other values and (property missing) included).`
+            : `In ${table.mismatches} bucket(s), marked ≠, the value columns do not add up to the total.`
+          : query.metric === 'unique_users'
+            ? 'Total is the widget’s own series; the value columns do not add up to it (a user may be in several values).'
+            : `Total is the widget’s own series; each value column is that value’s own ${query.metric.split(':')[0]}, which does not add up.`}
+      </p>
+    </>
   );
 }
 

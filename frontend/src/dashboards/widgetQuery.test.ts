@@ -264,15 +264,39 @@ describe('more series in the editor', () => {
       },
       layout: { x: 6, y: 2, w: 6, h: 3 },
     });
-    expect(cleanWidget({ ...widget, type: 'number' })).toEqual({
-      type: 'number',
-      title: 'T',
-      unit: 'ms',
-      query: { event_type: 'a' },
-      layout: { x: 6, y: 2, w: 6, h: 3 },
-    });
+    // Number and table widgets keep the breakdown (their top values, their columns), not the chart's fields.
+    for (const type of ['number', 'table'] as const)
+      expect(cleanWidget({ ...widget, type })).toEqual({
+        type,
+        title: 'T',
+        unit: 'ms',
+        query: { event_type: 'a', breakdown: { path: 'plan', limit: 5 } },
+        layout: { x: 6, y: 2, w: 6, h: 3 },
+      });
+    expect(cleanWidget({ ...widget, type: 'events' }).query).toEqual({ event_type: 'a' });
     expect(
       widgetProblem({ ...widget, query: { event_type: 'a', series: [{ event_type: 'b', metric: 'median' }] } }),
     ).toMatch(/^Series b: metric/);
+  });
+
+  it('refuse a breakdown limit outside 1–20 with a message saying what to enter, and never send one', () => {
+    const widget = (limit: number | undefined): Widget => ({
+      type: 'table',
+      title: 'T',
+      query: { event_type: 'a', breakdown: { path: 'plan', ...(limit === undefined ? {} : { limit }) } },
+    });
+    for (const limit of [1, 10, 20, undefined]) {
+      expect(widgetProblem(widget(limit))).toBeNull();
+      expect(cleanWidget(widget(limit)).query.breakdown).toEqual(
+        limit === undefined ? { path: 'plan' } : { path: 'plan', limit },
+      );
+    }
+    for (const limit of [0, 21, 100, 2.5, -1, Number.NaN]) {
+      expect(widgetProblem(widget(limit))).toBe(
+        'Top values must be a whole number from 1 to 20 (leave it empty for 10); the other values are summed in “other values”.',
+      );
+      // The preview meanwhile asks for the default.
+      expect(cleanWidget(widget(limit)).query.breakdown).toEqual({ path: 'plan' });
+    }
   });
 });

@@ -4,6 +4,7 @@ import type { MetricInterval, MetricSeries, Widget, WidgetQuery } from '../api/t
 import { durationLabel, fitInterval, INTERVAL_MS, intervalRefusal, isInterval, parseDuration } from '../lib/duration';
 import { hrefFor } from '../lib/router';
 import { DEFAULT_RANGE } from '../lib/timeRange';
+import { limitProblem } from './breakdownLimit';
 
 export interface Overrides {
   /** Dashboard-wide range, replacing every widget's; null keeps each widget's own. */
@@ -130,10 +131,17 @@ export function cleanWidget(widget: Widget): Widget {
   if (q.range) query.range = q.range;
   if (q.project) query.project = q.project;
   if (Object.keys(filter).length > 0) query.filter = filter;
+  // A breakdown: the chart's series, the number's top values, the table's columns. A limit out of range is left
+  // out (widgetProblem refuses to save it; the preview meanwhile asks for the default).
+  if (widget.type !== 'events' && q.breakdown && q.breakdown.path.trim() !== '') {
+    const { limit } = q.breakdown;
+    query.breakdown = {
+      path: q.breakdown.path.trim(),
+      ...(limit !== undefined && limitProblem(limit) === null ? { limit } : {}),
+    };
+  }
   if (widget.type === 'timeseries') {
     if (q.series && q.series.length > 0) query.series = q.series;
-    if (q.breakdown && q.breakdown.path.trim() !== '')
-      query.breakdown = { ...q.breakdown, path: q.breakdown.path.trim() };
     if (q.compare) query.compare = q.compare;
   }
   const cleaned: Widget = { type: widget.type, title: widget.title.trim() || defaultTitle(widget), query };
@@ -164,6 +172,7 @@ export function widgetProblem(widget: Widget): string | null {
   );
   if (bad) return `Series ${bad.event_type}: metric must be count, unique_users, sum:<path>, avg:<path> or pNN:<path>.`;
   if ((widget.query.series ?? []).length > 5) return 'At most 5 more series.';
+  if (widget.type !== 'events' && widget.query.breakdown) return limitProblem(widget.query.breakdown.limit);
   return null;
 }
 

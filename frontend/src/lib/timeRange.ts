@@ -8,3 +8,9 @@ export function resolveRange(range: string, nowMs: number): { from: string; to: 
   const durationMs = parseDuration(range) ?? 3_600_000;
   return { from: new Date(nowMs - durationMs).toISOString(), to: new Date(nowMs).toISOString() };
 }
+
+/** Why an absolute range [from, to) (ISO; '' when a time is missing or invalid) cannot be shown, or null. */
+export function absoluteRangeProblem(fromIso: string, toIso: string): string | null {
+  if (fromIso === '' || toIso === '') return 'Enter both times.';
+  return Date.parse(fromIso) >= Date.parse(toIso) ? '“From” must be before “To”.' : null;
+}

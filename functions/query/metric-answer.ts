@@ -1,0 +1,46 @@
+// The part every GET /v1/metrics answer shares, plain (metrics.ts) or broken down (breakdown.ts): event_type, metric,
+// interval, data_as_of, the total points and, with compare=previous, the range before (docs/api.md#metrics,
+// docs/api.md#comparison). Each handler reads its points and adds only its own fields after these; the route
+// (metrics.ts getMetrics) adds timezone or writes the CSV.
+import type { Adapters } from '../../adapters';
+import { previousRange } from '../../core/compare-range';
+import type { MetricsQuery, MetricValue } from '../../core/metric-query';
+import { tenantDataAsOf } from './freshness';
+
+export type AnswerPoint = { t: string; value: MetricValue };
+/** The range before and its points, as the answer's `previous` (and each breakdown series' `previous`) holds them. */
+export type PreviousAnswer = { from: string; to: string; points: AnswerPoint[] };
+
+export const iso = (ms: number) => new Date(ms).toISOString();
+
+export const isoPoints = (points: readonly { t: number; value: MetricValue }[]): AnswerPoint[] =>
+  points.map((p) => ({ t: iso(p.t), value: p.value }));
+
+/** With compare=previous: the range just before the query's (core/compare-range.ts); otherwise null. */
+export const comparedRange = (q: MetricsQuery): { fromMs: number; toMs: number } | null =>
+  q.compare === 'previous' ? previousRange(q) : null;
+
+export const previousAnswer = (range: { fromMs: number; toMs: number }, points: AnswerPoint[]): PreviousAnswer => ({
+  from: iso(range.fromMs),
+  to: iso(range.toMs),
+  points,
+});
+
+/** The common fields, in the answer's order; `previous` only with compare=previous. */
+export async function answerHead(
+  deps: Adapters,
+  tenantId: string,
+  q: MetricsQuery,
+  points: AnswerPoint[],
+  previous: PreviousAnswer | null,
+) {
+  const asOf = await tenantDataAsOf(deps, tenantId);
+  return {
+    event_type: q.eventType,
+    metric: q.metric,
+    interval: q.interval,
+    data_as_of: asOf === null ? null : iso(asOf),
+    points,
+    ...(previous ? { previous } : {}),
+  };
+}
