@@ -36,6 +36,10 @@ export const HTTP_ROUTES = {
   'GET /v1/dashboards/{id}': 'query',
   'PUT /v1/dashboards/{id}': 'query',
   'DELETE /v1/dashboards/{id}': 'query',
+  // Erasure and access (docs/api.md#erasure-and-access).
+  'DELETE /v1/users/{id}': 'query',
+  'GET /v1/users/{id}/export': 'query',
+  'GET /v1/erasures/{job_id}': 'query',
   'GET /healthz': 'query',
   'GET /readyz': 'query',
   // Segment HTTP Tracking API (see docs/api.md#segment-compatible-ingest).
