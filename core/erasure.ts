@@ -40,7 +40,8 @@ export const MAX_PERSON_ID_LENGTH = 256;
 
 /** The {id} of /v1/users/{id}, or a 400 saying how to fix it. */
 export function personIdParam(raw: string): string {
-  if (raw.length === 0) throw badRequest('invalid_parameter', 'The user id in the path is empty; give the id to act on.');
+  if (raw.length === 0)
+    throw badRequest('invalid_parameter', 'The user id in the path is empty; give the id to act on.');
   if (raw.length > MAX_PERSON_ID_LENGTH && [...raw].length > MAX_PERSON_ID_LENGTH)
     throw badRequest(
       'invalid_parameter',
@@ -73,7 +74,9 @@ export function erasureJobView(job: ErasureJob) {
  * `customersignal rebuild` chooses them: 10s buckets only while they are kept (TEN_SECOND_KEEP_MS).
  */
 export function hourIntervals(hourMs: number, nowMs: number): Interval[] {
-  return ROLLUP_INTERVALS.filter((i) => i !== '1d' && (i !== '10s' || hourMs + INTERVAL_MS['1h'] > nowMs - TEN_SECOND_KEEP_MS));
+  return ROLLUP_INTERVALS.filter(
+    (i) => i !== '1d' && (i !== '10s' || hourMs + INTERVAL_MS['1h'] > nowMs - TEN_SECOND_KEEP_MS),
+  );
 }
 
 /** The UTC hours and days to recompute for events at these times, ascending and distinct. */

@@ -17,7 +17,11 @@ export function createMaintenanceHandler(deps: Adapters) {
   return async (
     _event: unknown,
   ): Promise<
-    { partitionsCreated: number; freshness: FreshnessState | null; erasures: { done: number; failed: number } } & RetentionResult
+    {
+      partitionsCreated: number;
+      freshness: FreshnessState | null;
+      erasures: { done: number; failed: number };
+    } & RetentionResult
   > => {
     const now = deps.now();
     const partitionsCreated = await deps.partitions.ensureAhead(now, DAYS_AHEAD);

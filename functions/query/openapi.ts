@@ -532,7 +532,8 @@ export const OPENAPI = {
     },
     '/v1/users/{id}': {
       delete: {
-        summary: 'Erase a person: raw events, ids, traits and merges, then every derived count recomputed (scope: admin)',
+        summary:
+          'Erase a person: raw events, ids, traits and merges, then every derived count recomputed (scope: admin)',
         description:
           'Starts an erasure job (202; GET /v1/erasures/{job_id} reads it, the Location header names it). The person is every id merged ' +
           'with {id} (an id never merged is its own person), in the projects the key can read (or the one given as project). The job erases ' +
@@ -594,7 +595,12 @@ export const OPENAPI = {
             schema: { type: 'integer', minimum: 1, maximum: 10000, default: 10000 },
             description: 'events per page',
           },
-          { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'X-Next-Cursor of the previous page' },
+          {
+            name: 'cursor',
+            in: 'query',
+            schema: { type: 'string' },
+            description: 'X-Next-Cursor of the previous page',
+          },
         ],
         responses: {
           '200': {
