@@ -85,7 +85,7 @@ export async function personExists(
 ): Promise<boolean> {
   const target = targetJson(sql, await personIds(sql, q));
   const [row] = await sql<{ found: boolean }[]>`
-    with t as (select * from jsonb_to_recordset(${target}) as t(p uuid, d text collate "C"))
+    with t as (select * from jsonb_to_recordset(${target}) as t(p uuid, d text))
     select exists (select 1 from t join distinct_ids x on x.tenant_id = ${q.tenantId} and x.project_id = t.p and x.distinct_id = t.d)
         or exists (select 1 from t join persons x on x.tenant_id = ${q.tenantId} and x.project_id = t.p and x.person_id = t.d)
         or exists (select 1 from t cross join lateral (
@@ -165,7 +165,7 @@ export async function eraseStep(sql: Sql, ref: ErasureRef, nowMs: number): Promi
     if (job.status !== 'pending') return toJob(job);
     const ids = await personIds(tx, { tenantId: ref.tenantId, projectIds: job.projectIds, id: job.person });
     const target = targetJson(tx, ids);
-    await tx`create temp table er_target (p uuid, d text collate "C", primary key (p, d)) on commit drop`;
+    await tx`create temp table er_target (p uuid, d text, primary key (p, d)) on commit drop`;
     await tx`insert into er_target select * from jsonb_to_recordset(${target}) as t(p uuid, d text) on conflict do nothing`;
     await tx`analyze er_target`;
     // Raw events: gone, their ids hashed (so a redelivery is refused) and out of the dedupe table.
