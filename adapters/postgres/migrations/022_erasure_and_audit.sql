@@ -36,6 +36,11 @@ create table erased_event_ids (
 );
 create index erased_event_ids_event_ts on erased_event_ids (event_ts);
 
+-- The merges naming an id (the erasure step deletes them, the person export lists them): without these, each would
+-- scan every merge of the project.
+create index identity_merges_from_id on identity_merges (tenant_id, project_id, from_id);
+create index identity_merges_into_id on identity_merges (tenant_id, project_id, into_id);
+
 -- Who did what, when, to what, with the state before and after. Append-only: the app role may insert and read,
 -- never update or delete (below). `actor_kind` says what `actor_id` names: an API key id, later a user, or the
 -- platform itself ('system', e.g. the erasure job finishing). `action` is dotted (person.erase, person.export, ...);
