@@ -10,6 +10,7 @@ import { APP_ROLE } from '../../adapters/postgres/app-role';
 import { randomUUID } from 'node:crypto';
 import { useTestEnv, eventually } from '../../test/harness';
 import { call } from '../../test/builders';
+import { runCli } from '../../test/child-process';
 import { metricMismatches } from '../../test/recompute';
 import { rebuildRange } from '../maintenance/rebuild';
 import { runErasureJob } from '../maintenance/erasure';
@@ -359,6 +360,14 @@ it('erases a person with merged ids: every metric equals a recomputation, the pe
   const afterReplay = await derivedRows(sql);
   expect(afterReplay).not.toEqual(rows); // the sentinel counted
   await rebuildRange(env.adapters, { fromMs: startedAt - 24 * HOUR, tenantId: tenant.id });
+  expect(await derivedRows(sql)).toEqual(afterReplay);
+
+  // `customersignal replay` of the whole topic: every record read again, none stored (alice's are refused).
+  const replayed = await runCli(env.config, ['--json', 'replay', '--from', '0', '--tenant', tenant.slug]);
+  expect(replayed.code).toBe(0);
+  expect(JSON.parse(replayed.stdout)).toMatchObject({ stored: 0 });
+  expect(await storedCount()).toBe(all.length - alice.length);
+  expect(await traces(idsOfPerson('alice'), alice)).toMatchObject({ events: 0, event_rows: 0, event_ids: 0 });
   expect(await derivedRows(sql)).toEqual(afterReplay);
 }, 180_000);
 
