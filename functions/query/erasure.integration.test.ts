@@ -413,8 +413,19 @@ it('a job that dies mid-way is finished by the next maintenance run', async () =
   // The derived data still counts some of bob's events: the job is really half done.
   expect((await metricMismatches(sql, tenant.id)).rollups).toBeGreaterThan(0);
 
+  // Hashed ids past the raw retention go with that run; younger ones stay.
+  const expired = new Date(Date.now() - env.config.limits.retentionMs - 60_000);
+  await sql`insert into erased_event_ids (tenant_id, id_hash, event_ts) values (${tenant.id}, sha256('expired'::bytea), ${expired})`;
+  const [kept] = await sql<
+    { n: number }[]
+  >`select count(*)::int as n from erased_event_ids where tenant_id = ${tenant.id}`;
+
   const run = await createMaintenanceHandler(env.adapters)({});
   expect(run.erasures).toEqual({ done: 1, failed: 0 });
+  const [left] = await sql<
+    { n: number }[]
+  >`select count(*)::int as n from erased_event_ids where tenant_id = ${tenant.id}`;
+  expect(left!.n).toBe(kept!.n - 1);
   expect(await env.adapters.erasures.get(job)).toMatchObject({ status: 'done', hours: [], days: [] });
   expect(await metricMismatches(sql, tenant.id)).toEqual({ rollups: 0, sketches: 0, sample: [] });
   const rows = await derivedRows(sql);
