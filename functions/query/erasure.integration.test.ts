@@ -23,8 +23,12 @@ import type { Interval } from '../../core/intervals';
 import type { Adapters } from '../../adapters';
 
 const HOUR = 3_600_000;
-const { env, tenant, runtime } = useTestEnv('erasure', {
-  tenants: 1,
+const {
+  env,
+  tenants: [tenant, zoned],
+  runtime,
+} = useTestEnv('erasure', {
+  tenants: 2,
   runtime: { consumers: true },
   overrides: { RATE_LIMIT_EVENTS_PER_SECOND: '1000000', RATE_LIMIT_BURST: '1000000' },
 });
@@ -86,7 +90,7 @@ async function storedCount(): Promise<number> {
 }
 
 /** Every derived row of the tenant (tables keyed by tenant, interval and bucket), without versions, sorted. */
-async function derivedRows(sql: Sql): Promise<Record<string, string[]>> {
+async function derivedRows(sql: Sql, tenantId = tenant.id): Promise<Record<string, string[]>> {
   const tables = await sql<{ t: string }[]>`
     select c.table_name as t from information_schema.columns c join information_schema.tables x using (table_schema, table_name)
     where c.table_schema = 'public' and x.table_type = 'BASE TABLE' and c.column_name in ('tenant_id', 'interval', 'bucket_start')
@@ -96,7 +100,7 @@ async function derivedRows(sql: Sql): Promise<Record<string, string[]>> {
     // The name comes from the catalog query above.
     const rows = await sql.unsafe<{ r: string }[]>(
       `select (to_jsonb(x) - 'version' - 'updated_at')::text as r from "${t}" x where tenant_id = $1`,
-      [tenant.id],
+      [tenantId],
     );
     out[t] = rows.map((r) => r.r).sort();
   }
@@ -439,6 +443,46 @@ const codeOf = async (p: Promise<unknown>) =>
     () => 'ok',
     (e: { code?: string }) => e.code ?? 'error',
   );
+
+it('in a tenant whose hours are not UTC hours (+05:30), the local hours and days are recomputed too', async () => {
+  const sql = env.adapters.sql;
+  const patched = await call(url(), '/v1/tenant', {
+    method: 'PATCH',
+    key: zoned.keys.admin,
+    json: { timezone: 'Asia/Kolkata' },
+  });
+  expect(patched.status).toBe(200);
+  const events = [...eventsOf('alice', 80, 5_000), ...eventsOf('bob', 80, 6_000)].filter((e) => e.project === 'web');
+  for (let i = 0; i < events.length; i += 200) {
+    const r = await call(url(), '/v1/events', { key: zoned.keys.ingest, json: { events: events.slice(i, i + 200) } });
+    expect(r.status).toBe(202);
+  }
+  const stored = async () => {
+    const [row] = await sql<{ n: number }[]>`select count(*)::int as n from events where tenant_id = ${zoned.id}`;
+    return row!.n;
+  };
+  await eventually(async () => ((await stored()) === events.length ? true : undefined), 60_000, 250);
+  await rebuildRange(env.adapters, { fromMs: startedAt - 24 * HOUR, tenantId: zoned.id });
+
+  const res = await call(url(), '/v1/users/anon-a2', { method: 'DELETE', key: zoned.keys.admin });
+  expect(res.status).toBe(202);
+  const done = await eventually(
+    async () => {
+      const r = await call(url(), `/v1/erasures/${res.body.id}`, { key: zoned.keys.admin });
+      return r.body.status === 'done' ? r.body : undefined;
+    },
+    60_000,
+    200,
+  );
+  // No distinct_ids rows here: anon-a2 is its own person.
+  const erased = events.filter((e) => e.user_id === 'anon-a2').length;
+  expect(done.events_erased).toBe(erased);
+  expect(await stored()).toBe(events.length - erased);
+  const afterErasure = await derivedRows(sql, zoned.id);
+  expect(afterErasure.rollups!.some((r) => r.includes('"interval": "1h"') && r.includes(':30:00'))).toBe(true);
+  await rebuildRange(env.adapters, { fromMs: startedAt - 24 * HOUR, tenantId: zoned.id });
+  expect(await derivedRows(sql, zoned.id)).toEqual(afterErasure);
+}, 120_000);
 
 describe('who may, and which ids', () => {
   it('the audit log is append-only for the app role', async () => {
