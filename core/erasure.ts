@@ -166,6 +166,8 @@ export interface ErasureStore {
   erase(ref: ErasureRef, nowMs: number): Promise<ErasureJob>;
   hourDone(ref: ErasureRef, hourMs: number): Promise<void>;
   dayDone(ref: ErasureRef, dayMs: number): Promise<void>;
+  /** Deletes the tenant's declared-dimension value texts that no bucket keeps any more; how many. */
+  purgeUnkeptValues(tenantId: string): Promise<number>;
   /** The job done, with the audit entry of its completion in the same transaction. */
   finish(ref: ErasureRef, nowMs: number, audit: AuditEntry): Promise<void>;
   /** Records a failed attempt; the job becomes failed after MAX_ERASURE_ATTEMPTS. */

@@ -3,6 +3,7 @@
 // the reads of GET /v1/users/{id}/export. The recomputation of the erased hours is rebuild-store.ts's.
 import { bindSql, type Sql } from './client';
 import { appendAudit } from './audit-log-store';
+import { lockTenantExclusive } from './rollup-lock';
 import type { AuditEntry } from '../../core/audit-log';
 import {
   MAX_ERASURE_ATTEMPTS,
@@ -226,6 +227,26 @@ export async function dayDone(sql: Sql, ref: ErasureRef, dayMs: number): Promise
     where tenant_id = ${ref.tenantId} and id = ${ref.id}`;
 }
 
+/**
+ * Declared dimensions keep a kept value's text once per dimension (dimension_values, migration 020) and do not delete
+ * it with its buckets. After the recomputation, the tenant's value texts that no bucket keeps any more (a value only
+ * the erased person had) are deleted, under the tenant's exclusive rollup lock so that no live batch keeps one
+ * meanwhile. Four index probes per value (dimension_cells_by_value: dimension, interval, value).
+ */
+export async function purgeUnkeptValues(sql: Sql, tenantId: string): Promise<number> {
+  return sql.begin(async (t) => {
+    const tx = t as unknown as Sql;
+    await lockTenantExclusive(tx, tenantId);
+    const r = await tx`
+      delete from dimension_values v using event_dimensions d
+      where d.tenant_id = ${tenantId} and v.dimension_id = d.id
+        and not exists (
+          select 1 from dimension_cells c
+          where c.dimension_id = v.dimension_id and c.interval = any('{10s,1m,5m,1h,1d}'::text[]) and c.value_key = v.value_key)`;
+    return r.count;
+  }) as Promise<number>;
+}
+
 export async function finishJob(sql: Sql, ref: ErasureRef, nowMs: number, audit: AuditEntry): Promise<void> {
   await sql.begin(async (t) => {
     const tx = t as unknown as Sql;
@@ -365,6 +386,7 @@ export const createErasureStore = (sql: Sql) => {
     hourDone,
     dayDone,
     finish: finishJob,
+    purgeUnkeptValues,
     attemptFailed,
     purgeErasedIds,
     personRecords,

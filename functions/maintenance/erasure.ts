@@ -35,6 +35,8 @@ export async function runErasureJob(deps: ErasureDeps, ref: ErasureRef): Promise
       await deps.rollupCache.write(d.values);
       await deps.erasures.dayDone(ref, dayMs);
     }
+    // A dimension value only the person had is no longer kept in any bucket: its text goes too.
+    await deps.erasures.purgeUnkeptValues(ref.tenantId);
     const nowMs = deps.now();
     await deps.erasures.finish(ref, nowMs, {
       tenantId: ref.tenantId,

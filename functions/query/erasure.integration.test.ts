@@ -66,7 +66,12 @@ function eventsOf(person: string | null, n: number, seed: number): Ev[] {
       project: i % 4 === 1 ? 'app' : 'web',
       timestamp: new Date(startedAt - ((i * 7_919_000 + seed * 13_000) % (20 * HOUR)) - 60_000).toISOString(),
       ...(id !== null ? { user_id: id } : {}),
-      properties: { amount: ((i * 37) % 1000) / 10, country: COUNTRIES[i % 4], qty: i % 7 },
+      // Alice alone has been to Wonderland: a dimension value only her events carry.
+      properties: {
+        amount: ((i * 37) % 1000) / 10,
+        country: person === 'alice' && i % 10 === 0 ? 'Wonderland' : COUNTRIES[i % 4],
+        qty: i % 7,
+      },
     };
   });
 }
@@ -100,6 +105,14 @@ async function derivedRows(sql: Sql, tenantId = tenant.id): Promise<Record<strin
     // The name comes from the catalog query above.
     const rows = await sql.unsafe<{ r: string }[]>(
       `select (to_jsonb(x) - 'version' - 'updated_at')::text as r from "${t}" x where tenant_id = $1`,
+      [tenantId],
+    );
+    out[t] = rows.map((r) => r.r).sort();
+  }
+  // Declared-dimension tables are keyed by the dimension's id (migration 020), not by tenant.
+  for (const t of ['dimension_cells', 'dimension_buckets', 'dimension_values']) {
+    const rows = await sql.unsafe<{ r: string }[]>(
+      `select to_jsonb(x)::text as r from "${t}" x join event_dimensions d on d.id = x.dimension_id where d.tenant_id = $1`,
       [tenantId],
     );
     out[t] = rows.map((r) => r.r).sort();
@@ -260,6 +273,7 @@ it('erases a person with merged ids: every metric equals a recomputation, the pe
   // Prepare: warm answers (Redis filled through the read path), and the person visible everywhere.
   await metricAnswersMatchRaw();
   expect(await metricMismatches(sql, tenant.id)).toEqual({ rollups: 0, sketches: 0, sample: [] });
+  expect((await derivedRows(sql)).dimension_values!.join()).toContain('Wonderland');
   const exported = await call(url(), '/v1/users/anon-a2/export', { key: tenant.keys.admin });
   expect(exported.status).toBe(200);
   const lines = (exported.body as string)
@@ -313,10 +327,13 @@ it('erases a person with merged ids: every metric equals a recomputation, the pe
   expect(await metricMismatches(sql, tenant.id)).toEqual({ rollups: 0, sketches: 0, sample: [] });
   const afterErasure = await derivedRows(sql);
   expect(Object.keys(afterErasure)).toEqual(
-    expect.arrayContaining(['rollups', 'rollup_sketches', 'quantile_sketches', 'dimension_rollups']),
+    expect.arrayContaining(['rollups', 'rollup_sketches', 'quantile_sketches', 'dimension_cells']),
   );
   expect(afterErasure.quantile_sketches!.length).toBeGreaterThan(0);
-  expect(afterErasure.dimension_rollups!.length).toBeGreaterThan(0);
+  expect(afterErasure.dimension_cells!.length).toBeGreaterThan(0);
+  // The value only alice had is kept nowhere, its text gone too; the others' values stay.
+  expect(afterErasure.dimension_values!.join()).not.toContain('Wonderland');
+  expect(afterErasure.dimension_values!.join()).toContain('"DE"');
   await rebuildRange(env.adapters, { fromMs: startedAt - 24 * HOUR, tenantId: tenant.id });
   expect(await derivedRows(sql)).toEqual(afterErasure);
   expect(await redisDiffers()).toEqual([]);
