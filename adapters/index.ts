@@ -25,6 +25,10 @@ import { createAggregateStore, type AggregateStore } from './postgres/aggregate-
 import { createDeadLetterStore, type DeadLetterStore } from './postgres/dead-letters';
 import { createRebuildStore, type RebuildStore } from './postgres/rebuild-store';
 import { createRetentionStore, type RetentionStore } from './postgres/retention';
+import { createErasureStore } from './postgres/erasure-store';
+import { createAuditLog } from './postgres/audit-log-store';
+import type { ErasureStore } from '../core/erasure';
+import type { AuditLog } from '../core/audit-log';
 import { createHealthProbes, type HealthProbes } from './health';
 // Metric reads, alerts and notifications (see their block in Adapters).
 import type { MetricReader } from '../core/metric-query';
@@ -83,6 +87,10 @@ export interface Adapters {
   dataRetention: RetentionStore;
   /** GET /readyz's round trips. */
   health: HealthProbes;
+  /** Erasure jobs and the export of a person (docs/architecture.md#erasure). */
+  erasures: ErasureStore;
+  /** The append-only audit log. */
+  auditLog: AuditLog;
   // ── end of the configuration, ingest, aggregation and upkeep stores ──
 
   // ── Metric reads, alerts and notifications: what the query, alert and dispatch functions call instead of the
@@ -173,6 +181,8 @@ export function createAdapters(config: Config, now: () => number = Date.now): Ad
     rebuildStore: createRebuildStore(sql),
     dataRetention: createRetentionStore(sql),
     health: createHealthProbes(sql, redis, kafkaCluster),
+    erasures: createErasureStore(sql),
+    auditLog: createAuditLog(sql),
     ...readsAndAlerts,
     now,
     async close() {

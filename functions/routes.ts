@@ -39,6 +39,10 @@ export const HTTP_ROUTES = {
   'GET /v1/users': 'query',
   'GET /v1/users/{id}': 'query',
   'GET /v1/users/{id}/events': 'query',
+  // Erasure and access (docs/api.md#erasure-and-access).
+  'DELETE /v1/users/{id}': 'query',
+  'GET /v1/users/{id}/export': 'query',
+  'GET /v1/erasures/{job_id}': 'query',
   'GET /healthz': 'query',
   'GET /readyz': 'query',
   // Segment HTTP Tracking API (see docs/api.md#segment-compatible-ingest).

@@ -58,7 +58,8 @@ export async function writeBatch(
       order by r.t, r.e collate "C"
       on conflict do nothing
       returning tenant_id as t, event_id as e`;
-    const isNew = new Set(inserted.map((r) => r.t + '\u0000' + r.e));
+    const refused = await refuseErased(tx as unknown as Sql, inserted);
+    const isNew = new Set(inserted.map((r) => r.t + '\u0000' + r.e).filter((k) => !refused.has(k)));
     // delete() makes only the first copy of an id within the batch count as new.
     const fresh = events.filter((e) => isNew.delete(e.tenantId + '\u0000' + e.eventId));
     if (fresh.length > 0) {
@@ -88,6 +89,21 @@ export async function writeBatch(
     await advanceProgress(tx as unknown as Sql, events);
     return { fresh, bucketOf, zones };
   });
+}
+
+/**
+ * Erased events (docs/architecture.md#erasure) have no event_ids row, so a redelivered copy was just inserted as new:
+ * its hashed id in erased_event_ids refuses it, and its event_ids row goes again. One statement, one index probe per
+ * candidate-new id; nothing when the batch has none.
+ */
+async function refuseErased(sql: Sql, inserted: { t: string; e: string }[]): Promise<Set<string>> {
+  if (inserted.length === 0) return new Set();
+  const refused = await sql<{ t: string; e: string }[]>`
+    delete from event_ids i
+    using jsonb_to_recordset(${sql.json(inserted)}) as c(t uuid, e text), erased_event_ids x
+    where x.tenant_id = c.t and x.id_hash = sha256(convert_to(c.e, 'UTF8')) and i.tenant_id = c.t and i.event_id = c.e
+    returning i.tenant_id as t, i.event_id as e`;
+  return new Set(refused.map((r) => r.t + '\u0000' + r.e));
 }
 
 async function upsertDeltas(sql: Sql, deltas: RollupDelta[]): Promise<void> {

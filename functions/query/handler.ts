@@ -27,6 +27,7 @@ import {
   putAlertRule,
 } from './alert-rules';
 import type { RouteKeyOf } from '../routes';
+import { deleteUser, exportUser, getErasure } from './erasure';
 
 const CONFIG_BODY_LIMIT = 64 * 1024;
 
@@ -155,6 +156,20 @@ export const QUERY_ROUTES: Record<RouteKeyOf<'query'>, Route> = {
   'DELETE /v1/dashboards/{id}': {
     auth: 'admin',
     handle: async (deps, r) => json(200, await deleteDashboardById(deps, r.principal, r.param('id'))),
+  },
+  'DELETE /v1/users/{id}': {
+    auth: 'admin',
+    // On Lambda, work after the response is frozen: the scheduled maintenance runs the job. Locally it starts now.
+    handle: (deps, r) =>
+      deleteUser(deps, r.principal, r.param('id'), r.query(), { runNow: !process.env.AWS_LAMBDA_FUNCTION_NAME }),
+  },
+  'GET /v1/users/{id}/export': {
+    auth: 'admin',
+    handle: (deps, r) => exportUser(deps, r.principal, r.param('id'), r.query()),
+  },
+  'GET /v1/erasures/{job_id}': {
+    auth: 'admin',
+    handle: async (deps, r) => json(200, await getErasure(deps, r.principal, r.param('job_id'))),
   },
   'GET /v1/openapi.json': {
     auth: 'public',

@@ -30,6 +30,14 @@ const event = { event_type: 'documented', project: 'web' };
 let adminKeyId = '';
 let ruleId = '';
 let dashboardId = '';
+let erasureId = '';
+/** A person known by its distinct_ids row alone (no consumers run here): enough to erase and export. */
+const seedPerson = async (id: string) => {
+  const t = main.tenant;
+  await main.env.adapters.sql`
+    insert into distinct_ids (tenant_id, project_id, distinct_id, person_id, identified, first_seen, last_seen, event_count)
+    values (${t.id}, ${t.project.id}, ${id}, ${id}, true, now(), now(), 0) on conflict do nothing`;
+};
 const dashboard = {
   name: 'Ops',
   widgets: [
@@ -275,6 +283,30 @@ const RECIPES: Record<string, Recipe> = {
     call(m(), `/v1/dashboards/${dashboardId}`, { method: 'DELETE', key: k().read }),
   'DELETE /v1/dashboards/{id} 404': () =>
     call(m(), '/v1/dashboards/00000000-0000-4000-8000-000000000000', { method: 'DELETE', key: k().admin }),
+  'DELETE /v1/users/{id} 202': async () => {
+    await seedPerson('erase-me');
+    const res = await call(m(), '/v1/users/erase-me', { method: 'DELETE', key: k().admin });
+    erasureId = res.body.id;
+    return res;
+  },
+  'DELETE /v1/users/{id} 400': () => call(m(), '/v1/users/a%00b', { method: 'DELETE', key: k().admin }),
+  'DELETE /v1/users/{id} 401': () => call(m(), '/v1/users/erase-me', { method: 'DELETE' }),
+  'DELETE /v1/users/{id} 403': () => call(m(), '/v1/users/erase-me', { method: 'DELETE', key: k().read }),
+  'DELETE /v1/users/{id} 404': () => call(m(), '/v1/users/never-seen', { method: 'DELETE', key: k().admin }),
+  'GET /v1/users/{id}/export 200': async () => {
+    await seedPerson('export-me');
+    return call(m(), '/v1/users/export-me/export', { key: k().admin });
+  },
+  'GET /v1/users/{id}/export 400': () => call(m(), '/v1/users/export-me/export?limit=0', { key: k().admin }),
+  'GET /v1/users/{id}/export 401': () => call(m(), '/v1/users/export-me/export'),
+  'GET /v1/users/{id}/export 403': () => call(m(), '/v1/users/export-me/export', { key: k().read }),
+  'GET /v1/users/{id}/export 404': () => call(m(), '/v1/users/never-seen/export', { key: k().admin }),
+  'GET /v1/erasures/{job_id} 200': () => call(m(), `/v1/erasures/${erasureId}`, { key: k().admin }),
+  'GET /v1/erasures/{job_id} 400': () => call(m(), '/v1/erasures/not-a-job', { key: k().admin }),
+  'GET /v1/erasures/{job_id} 401': () => call(m(), `/v1/erasures/${erasureId}`),
+  'GET /v1/erasures/{job_id} 403': () => call(m(), `/v1/erasures/${erasureId}`, { key: k().read }),
+  'GET /v1/erasures/{job_id} 404': () =>
+    call(m(), '/v1/erasures/00000000-0000-4000-8000-000000000000', { key: k().admin }),
   'GET /v1/openapi.json 200': () => call(m(), '/v1/openapi.json'),
   'GET /healthz 200': () => call(m(), '/healthz'),
   'GET /readyz 200': () => call(m(), '/readyz'),

@@ -116,6 +116,26 @@ const catalogEntry = {
   },
 } as const;
 
+const erasureJob = {
+  type: 'object',
+  required: ['id', 'status', 'person', 'events_erased', 'requested_at', 'finished_at'],
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    status: {
+      type: 'string',
+      enum: ['pending', 'running', 'done', 'failed'],
+      description:
+        'pending: nothing erased yet; running: raw data erased, counts being recomputed; done; failed: the erasure step failed ' +
+        'repeatedly before erasing anything (send DELETE again)',
+    },
+    person: { type: 'string', description: 'The id the request named' },
+    events_erased: { type: ['integer', 'null'], description: 'Raw events erased (null while pending)' },
+    requested_at: { type: 'string', format: 'date-time' },
+    finished_at: isoTime,
+    error: { type: 'string', description: 'The last failed attempt, while it is retried (absent otherwise)' },
+  },
+} as const;
+
 const timeParam = (name: string) => ({
   name,
   in: 'query',
@@ -136,7 +156,7 @@ export const OPENAPI = {
       apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
       ...SEGMENT_SECURITY_SCHEMES,
     },
-    schemas: { Error: errorEnvelope, Event: event, CatalogEntry: catalogEntry },
+    schemas: { Error: errorEnvelope, Event: event, CatalogEntry: catalogEntry, ErasureJob: erasureJob },
   },
   security: [{ bearer: [] }, { apiKey: [] }],
   paths: {
@@ -517,6 +537,68 @@ export const OPENAPI = {
         responses: { '200': { description: 'Revoked' }, ...errors(401, 403, 404) },
       },
     },
+    '/v1/users/{id}/export': {
+      get: {
+        summary: 'Everything stored about a person, as NDJSON pages (scope: admin)',
+        description:
+          'The first page starts with one {"type":"person"} line per project holding anything of the person (its ids with identified, ' +
+          'first_seen, last_seen and event_count; traits and traits_at; first_seen, last_seen and event_count over its raw events), then one ' +
+          '{"type":"merge"} line per identity merge naming one of its ids; then {"type":"event"} lines (every stored field, oldest first, ' +
+          'by timestamp then event_id), at most limit a page. X-Export-Complete: true on the last page; otherwise X-Next-Cursor (and Link ' +
+          'rel="next") continues; the pages list the events stored when the first page was read. Every page is audit-logged (person.export).',
+        parameters: [
+          {
+            name: 'id',
+            in: 'path',
+            required: true,
+            schema: { type: 'string', minLength: 1, maxLength: 256 },
+            description: 'Any distinct id of the person, percent-encoded',
+          },
+          {
+            name: 'project',
+            in: 'query',
+            schema: { type: 'string' },
+            description: 'One project; by default every project the key can read',
+          },
+          {
+            name: 'limit',
+            in: 'query',
+            schema: { type: 'integer', minimum: 1, maximum: 10000, default: 10000 },
+            description: 'events per page',
+          },
+          {
+            name: 'cursor',
+            in: 'query',
+            schema: { type: 'string' },
+            description: 'X-Next-Cursor of the previous page',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'One page (application/x-ndjson)',
+            headers: {
+              'X-Export-Complete': { schema: { type: 'string', enum: ['true', 'false'] } },
+              'X-Next-Cursor': { schema: { type: 'string' }, description: 'Absent on the last page' },
+            },
+            content: { 'application/x-ndjson': { schema: { type: 'string' } } },
+          },
+          ...errors(400, 401, 403, 404),
+        },
+      },
+    },
+    '/v1/erasures/{job_id}': {
+      get: {
+        summary: 'An erasure job (scope: admin)',
+        parameters: [{ name: 'job_id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+        responses: {
+          '200': {
+            description: 'The job',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/ErasureJob' } } },
+          },
+          ...errors(400, 401, 403, 404),
+        },
+      },
+    },
     '/v1/catalog': {
       get: {
         summary:
@@ -861,6 +943,40 @@ export const OPENAPI = {
       },
     },
     '/v1/users/{id}': {
+      delete: {
+        summary:
+          'Erase a person: raw events, ids, traits and merges, then every derived count recomputed (scope: admin)',
+        description:
+          'Starts an erasure job (202; GET /v1/erasures/{job_id} reads it, the Location header names it). The person is every id merged ' +
+          'with {id} (an id never merged is its own person), in the projects the key can read (or the one given as project). The job erases ' +
+          "the person's raw events, distinct ids, traits and merges, keeps only a hash of each erased event id (so a Kafka redelivery is " +
+          'refused), then recomputes the rollups, unique-user and percentile sketches and dimension breakdowns of every hour the events ' +
+          'fell in, and refreshes the cache. A second request while a job for the same person and projects is open returns that job. ' +
+          'Audit-logged (person.erase, then person.erased when done). See docs/api.md#erasure-and-access for what remains and for how long.',
+        parameters: [
+          {
+            name: 'id',
+            in: 'path',
+            required: true,
+            schema: { type: 'string', minLength: 1, maxLength: 256 },
+            description: 'Any distinct id of the person (user or anonymous id), percent-encoded',
+          },
+          {
+            name: 'project',
+            in: 'query',
+            schema: { type: 'string' },
+            description: 'One project; by default every project the key can read',
+          },
+        ],
+        responses: {
+          '202': {
+            description: 'The erasure job (pending, or the open one for this person)',
+            headers: { Location: { schema: { type: 'string' }, description: '/v1/erasures/{job_id}' } },
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/ErasureJob' } } },
+          },
+          ...errors(400, 401, 403, 404),
+        },
+      },
       get: {
         summary: 'The person an id belongs to, with all its merged ids (scope: read)',
         description:

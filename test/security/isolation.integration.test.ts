@@ -28,6 +28,7 @@ interface ProjectData {
   historyId: string;
   notificationId: string;
   writeKey: Key; // an ingest key bound to this project (a Segment write key)
+  erasureJobId: string; // a pending erasure job of this project (of an id never seen: it erases nothing)
   adminKey: Key; // an admin key bound to this project
 }
 interface Tenant {
@@ -164,7 +165,32 @@ async function seedProject(
     notificationId,
     writeKey: await apiKey(t.admin, ['ingest'], slug),
     adminKey: await apiKey(t.admin, ['admin'], slug),
+    erasureJobId: await seedErasureJob(t.id, slug, p),
   };
+}
+
+async function seedErasureJob(tenantId: string, slug: string, p: string): Promise<string> {
+  const project = await env.adapters.projects.bySlug(tenantId, slug);
+  const { job } = await env.adapters.erasures.request(
+    {
+      tenantId,
+      id: randomUUID(),
+      person: `nobody-${p}`,
+      projectIds: [project!.id],
+      requestedBy: 'system:seed',
+      nowMs: Date.now(),
+    },
+    () => ({
+      tenantId,
+      atMs: Date.now(),
+      actor: { kind: 'system', id: 'seed' },
+      action: 'person.erase',
+      target: `nobody-${p}`,
+      before: null,
+      after: null,
+    }),
+  );
+  return job.id;
 }
 
 async function seedTenant(): Promise<Tenant> {
@@ -482,6 +508,17 @@ const PROBES: Record<RouteKey, ProbeFn> = {
   'PUT /v1/dashboards/{id}': (v) =>
     v.dashboardId ? [t('PUT', `/v1/dashboards/${v.dashboardId}`, { json: { name: 'pwned', widgets: [] } })] : [],
   'DELETE /v1/dashboards/{id}': (v) => (v.dashboardId ? [t('DELETE', `/v1/dashboards/${v.dashboardId}`)] : []),
+  'DELETE /v1/users/{id}': (v) =>
+    v.projects.flatMap((p) => [
+      t('DELETE', `/v1/users/${enc(p.userId)}`),
+      t('DELETE', `/v1/users/${enc(p.userId)}?project=${enc(p.slug)}`),
+    ]),
+  'GET /v1/users/{id}/export': (v) =>
+    v.projects.flatMap((p) => [
+      t('GET', `/v1/users/${enc(p.userId)}/export`),
+      t('GET', `/v1/users/${enc(p.userId)}/export?project=${enc(p.slug)}`),
+    ]),
+  'GET /v1/erasures/{job_id}': (v) => v.projects.map((p) => t('GET', `/v1/erasures/${p.erasureJobId}`)),
   'GET /healthz': () => [l('GET', '/healthz')],
   'GET /readyz': () => [l('GET', '/readyz')],
   'POST /v1/batch': segment('/v1/batch'),
