@@ -33,6 +33,7 @@ const ACCESS: Record<RouteKey, string> = {
   'GET /v1/dashboards/{id}': 'read',
   'PUT /v1/dashboards/{id}': 'admin',
   'DELETE /v1/dashboards/{id}': 'admin',
+  'POST /v1/retention/query': 'read',
   'GET /healthz': 'public',
   'GET /readyz': 'public',
   'POST /v1/batch': 'ingest (segment)',

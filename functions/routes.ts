@@ -33,6 +33,7 @@ export const HTTP_ROUTES = {
   'GET /v1/dashboards/{id}': 'query',
   'PUT /v1/dashboards/{id}': 'query',
   'DELETE /v1/dashboards/{id}': 'query',
+  'POST /v1/retention/query': 'query',
   'GET /healthz': 'query',
   'GET /readyz': 'query',
   // Segment HTTP Tracking API (see docs/api.md#segment-compatible-ingest).
