@@ -42,6 +42,7 @@ const ACCESS: Record<RouteKey, string> = {
   'DELETE /v1/users/{id}': 'admin',
   'GET /v1/users/{id}/export': 'admin',
   'GET /v1/erasures/{job_id}': 'admin',
+  'POST /v1/retention/query': 'read',
   'GET /healthz': 'public',
   'GET /readyz': 'public',
   'POST /v1/batch': 'ingest (segment)',

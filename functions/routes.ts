@@ -43,6 +43,7 @@ export const HTTP_ROUTES = {
   'DELETE /v1/users/{id}': 'query',
   'GET /v1/users/{id}/export': 'query',
   'GET /v1/erasures/{job_id}': 'query',
+  'POST /v1/retention/query': 'query',
   'GET /healthz': 'query',
   'GET /readyz': 'query',
   // Segment HTTP Tracking API (see docs/api.md#segment-compatible-ingest).

@@ -16,6 +16,7 @@ import { exportEvents } from './export';
 import { readStatus } from './freshness';
 import { readiness } from './health';
 import { OPENAPI } from './openapi';
+import { queryRetention } from './retention';
 import { deleteDashboardById, getDashboardById, getDashboards, postDashboard, putDashboard } from './dashboards';
 import {
   deleteAlertRule,
@@ -170,6 +171,10 @@ export const QUERY_ROUTES: Record<RouteKeyOf<'query'>, Route> = {
   'GET /v1/erasures/{job_id}': {
     auth: 'admin',
     handle: async (deps, r) => json(200, await getErasure(deps, r.principal, r.param('job_id'))),
+  },
+  'POST /v1/retention/query': {
+    auth: 'read',
+    handle: async (deps, r) => json(200, await queryRetention(deps, r.principal, r.body(CONFIG_BODY_LIMIT))),
   },
   'GET /v1/openapi.json': {
     auth: 'public',

@@ -62,6 +62,14 @@ const funnel = () => ({
 });
 const funnelLink = (body: object) =>
   `/v1/funnels/persons?query=${Buffer.from(JSON.stringify(body)).toString('base64url')}`;
+const retention = {
+  start_event: 'documented',
+  return_event: 'documented',
+  period: 'day',
+  periods: 2,
+  from: new Date(Date.now() - 86_400_000).toISOString(),
+  to: new Date(Date.now() + 60_000).toISOString(),
+};
 
 const RECIPES: Record<string, Recipe> = {
   'POST /v1/funnels/query 200': () => call(m(), '/v1/funnels/query', { key: k().read, json: funnel() }),
@@ -219,6 +227,13 @@ const RECIPES: Record<string, Recipe> = {
     call(m(), '/v1/alert-rules/preview', { key: k().read, json: { rule: alertRule } }),
   'POST /v1/alert-rules/preview 401': () => call(m(), '/v1/alert-rules/preview', { json: {} }),
   'POST /v1/alert-rules/preview 403': () => call(m(), '/v1/alert-rules/preview', { key: k().ingest, json: {} }),
+  'POST /v1/retention/query 200': () => call(m(), '/v1/retention/query', { key: k().read, json: retention }),
+  'POST /v1/retention/query 400': () =>
+    call(m(), '/v1/retention/query', { key: k().read, json: { ...retention, period: 'month' } }),
+  'POST /v1/retention/query 401': () => call(m(), '/v1/retention/query', { json: retention }),
+  'POST /v1/retention/query 403': () => call(m(), '/v1/retention/query', { key: k().ingest, json: retention }),
+  'POST /v1/retention/query 404': () =>
+    call(m(), '/v1/retention/query', { key: k().read, json: { ...retention, project: 'nope' } }),
   'GET /v1/alert-rules/{id} 200': () => call(m(), `/v1/alert-rules/${ruleId}`, { key: k().read }),
   'GET /v1/alert-rules/{id} 401': () => call(m(), `/v1/alert-rules/${ruleId}`),
   'GET /v1/alert-rules/{id} 403': () => call(m(), `/v1/alert-rules/${ruleId}`, { key: k().ingest }),

@@ -27,6 +27,45 @@ const errorEnvelope = {
   },
 } as const;
 
+/** start_event / return_event of POST /v1/retention/query. */
+const retentionEvent = {
+  oneOf: [
+    { type: 'string', minLength: 1, maxLength: 200, description: 'An event type' },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['event_type'],
+      properties: {
+        event_type: { type: 'string', minLength: 1, maxLength: 200 },
+        filters: {
+          type: 'object',
+          maxProperties: 10,
+          additionalProperties: { type: ['string', 'number', 'boolean'] },
+          description: 'Property path -> value, matched like prop.<path>=<value> of GET /v1/events; all must match',
+        },
+      },
+    },
+  ],
+} as const;
+
+const retentionCohort = {
+  type: 'object',
+  required: ['start', 'size', 'returned'],
+  properties: {
+    start: {
+      type: 'string',
+      format: 'date-time',
+      description: "The period's first instant (a local midnight), in UTC",
+    },
+    size: { type: 'integer', description: 'Persons whose first start event in [from, to) lies in this period' },
+    returned: {
+      type: 'array',
+      items: { type: 'integer' },
+      description: 'returned[k]: persons of the cohort with a return event in period k; only periods that have begun',
+    },
+  },
+} as const;
+
 const errors = (...codes: number[]) =>
   Object.fromEntries(
     codes.map((c) => [
@@ -156,7 +195,14 @@ export const OPENAPI = {
       apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
       ...SEGMENT_SECURITY_SCHEMES,
     },
-    schemas: { Error: errorEnvelope, Event: event, CatalogEntry: catalogEntry, ErasureJob: erasureJob },
+    schemas: {
+      Error: errorEnvelope,
+      Event: event,
+      CatalogEntry: catalogEntry,
+      ErasureJob: erasureJob,
+      RetentionEvent: retentionEvent,
+      RetentionCohort: retentionCohort,
+    },
   },
   security: [{ bearer: [] }, { apiKey: [] }],
   paths: {
@@ -837,6 +883,89 @@ export const OPENAPI = {
           },
         },
         responses: { '200': { description: 'Transitions and the evaluated series' }, ...errors(400, 401, 403) },
+      },
+    },
+    '/v1/retention/query': {
+      post: {
+        summary:
+          'Retention: cohorts of persons by their first start event, and who did the return event in each period after (scope: read)',
+        description:
+          'First-time retention over persons (merged ids count as one). A person joins the cohort of the period holding their first start_event in [from, to) ' +
+          '(earliest ts, then smallest event_id). returned[0]: persons with a return_event at or after that start event within the cohort period; returned[k]: ' +
+          "with a return_event in the k-th period after. Periods are the tenant's local days or weeks from Monday local midnight (DST-exact). " +
+          'breakdown: the value on the cohort-defining start event; the top `limit` values by persons, then $other and $none, adding up to the total exactly.',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['start_event', 'return_event', 'period', 'periods', 'from', 'to'],
+                properties: {
+                  project: { type: 'string', description: 'A project slug; left out: every project the key may read' },
+                  start_event: { $ref: '#/components/schemas/RetentionEvent' },
+                  return_event: { $ref: '#/components/schemas/RetentionEvent' },
+                  period: { type: 'string', enum: ['day', 'week'] },
+                  periods: {
+                    type: 'integer',
+                    minimum: 1,
+                    maximum: 90,
+                    description: 'Periods per cohort, period 0 included: at most 90 days or 26 weeks',
+                  },
+                  from: { type: ['string', 'integer'], description: 'ISO-8601 or epoch ms; within the raw retention' },
+                  to: {
+                    type: ['string', 'integer'],
+                    description:
+                      'ISO-8601 or epoch ms; the cohorts are the periods overlapping [from, to): at most 90 days or 26 weeks',
+                  },
+                  breakdown: {
+                    type: 'string',
+                    description: 'A property path of the start event, e.g. "plan" or "utm.source"',
+                  },
+                  limit: {
+                    type: 'integer',
+                    minimum: 1,
+                    maximum: 100,
+                    default: 10,
+                    description: 'Breakdown values shown; the rest in $other',
+                  },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'The cohorts (and per breakdown value)',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['timezone', 'period', 'periods', 'cohorts'],
+                  properties: {
+                    timezone: { type: 'string' },
+                    period: { type: 'string', enum: ['day', 'week'] },
+                    periods: { type: 'integer' },
+                    cohorts: { type: 'array', items: { $ref: '#/components/schemas/RetentionCohort' } },
+                    breakdown: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        required: ['value', 'cohorts'],
+                        properties: {
+                          value: { type: 'string' },
+                          cohorts: { type: 'array', items: { $ref: '#/components/schemas/RetentionCohort' } },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          ...errors(400, 401, 403, 404),
+        },
       },
     },
     '/v1/alert-rules/{id}': {

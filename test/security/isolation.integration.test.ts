@@ -480,6 +480,22 @@ const PROBES: Record<RouteKey, ProbeFn> = {
   ],
   'GET /v1/alert-rules': () => [l('GET', '/v1/alert-rules')],
   'POST /v1/alert-rules': (v) => [t('POST', '/v1/alert-rules', { json: ruleBody(v, { project: v.project.slug }) })],
+  // Another tenant's project is refused; without a project, a breakdown by the marker property shows only the
+  // attacker's own values (a victim's event counted would put its marker in the answer).
+  'POST /v1/retention/query': (v) => {
+    const body = {
+      start_event: v.project.eventType,
+      return_event: v.project.eventType,
+      period: 'day',
+      periods: 2,
+      from: new Date(Date.now() - 86_400_000).toISOString(),
+      to: new Date(Date.now() + 60_000).toISOString(),
+    };
+    return [
+      t('POST', '/v1/retention/query', { json: { ...body, project: v.project.slug } }),
+      l('POST', '/v1/retention/query', { json: { ...body, breakdown: 'marker' } }),
+    ];
+  },
   'POST /v1/alert-rules/preview': (v) => [
     t('POST', '/v1/alert-rules/preview', {
       json: { rule: ruleBody(v, { project: v.project.slug }), from: new Date(Date.now() - 600_000).toISOString() },
