@@ -23,8 +23,20 @@ export function demoEvents(count: number, project: string): Record<string, unkno
     // Each user stays in one country, so breakdowns by country look like real traffic.
     const where = { region: pick(REGIONS), country: COUNTRIES[Number(userId.slice(5)) % COUNTRIES.length]! };
     const amount = Math.round(Math.random() * 20_000) / 100;
+    // Visitors browse before they sign up: a fifth of page views carry only the browser's anonymous id, and a signup
+    // carries both ids, which merges the anonymous history into the user (docs/api.md#people).
+    const anonymousId = `anon_${userId.slice(5)}`;
+    if (r < 0.12)
+      return {
+        ...base,
+        user_id: undefined,
+        anonymous_id: anonymousId,
+        event_type: 'page_view',
+        properties: { path: pick(PAGES), ...where },
+      };
     if (r < 0.6) return { ...base, event_type: 'page_view', properties: { path: pick(PAGES), ...where } };
-    if (r < 0.75) return { ...base, event_type: 'signup', properties: { plan: pick(PLANS), ...where } };
+    if (r < 0.75)
+      return { ...base, anonymous_id: anonymousId, event_type: 'signup', properties: { plan: pick(PLANS), ...where } };
     if (r < 0.92) return { ...base, event_type: 'checkout_started', properties: { amount, currency: 'EUR', ...where } };
     return {
       ...base,

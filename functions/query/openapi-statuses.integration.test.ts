@@ -298,6 +298,27 @@ const RECIPES: Record<string, Recipe> = {
     call(m(), `/v1/dashboards/${dashboardId}`, { method: 'DELETE', key: k().read }),
   'DELETE /v1/dashboards/{id} 404': () =>
     call(m(), '/v1/dashboards/00000000-0000-4000-8000-000000000000', { method: 'DELETE', key: k().admin }),
+  'GET /v1/users 200': () => call(m(), '/v1/users?q=a&project=web', { key: k().read }),
+  'GET /v1/users 400': () => call(m(), '/v1/users?limit=0', { key: k().read }),
+  'GET /v1/users 401': () => call(m(), '/v1/users'),
+  'GET /v1/users 403': () => call(m(), '/v1/users', { key: k().ingest }),
+  'GET /v1/users 404': () => call(m(), '/v1/users?project=nope', { key: k().read }),
+  'GET /v1/users/{id} 200': async () => {
+    await seedPerson('read-me');
+    return call(m(), '/v1/users/read-me?project=web', { key: k().read });
+  },
+  'GET /v1/users/{id} 400': () => call(m(), '/v1/users/a%00b', { key: k().read }),
+  'GET /v1/users/{id} 401': () => call(m(), '/v1/users/read-me'),
+  'GET /v1/users/{id} 403': () => call(m(), '/v1/users/read-me', { key: k().ingest }),
+  'GET /v1/users/{id} 404': () => call(m(), '/v1/users/never-seen?project=web', { key: k().read }),
+  'GET /v1/users/{id}/events 200': async () => {
+    await seedPerson('read-me');
+    return call(m(), '/v1/users/read-me/events?project=web', { key: k().read });
+  },
+  'GET /v1/users/{id}/events 400': () => call(m(), '/v1/users/read-me/events?limit=0', { key: k().read }),
+  'GET /v1/users/{id}/events 401': () => call(m(), '/v1/users/read-me/events'),
+  'GET /v1/users/{id}/events 403': () => call(m(), '/v1/users/read-me/events', { key: k().ingest }),
+  'GET /v1/users/{id}/events 404': () => call(m(), '/v1/users/never-seen/events?project=web', { key: k().read }),
   'DELETE /v1/users/{id} 202': async () => {
     await seedPerson('erase-me');
     const res = await call(m(), '/v1/users/erase-me', { method: 'DELETE', key: k().admin });
