@@ -14,17 +14,26 @@ export function encodeCursor(c: ExplorerCursor): string {
   return Buffer.from(JSON.stringify([1, c.pinnedAt, c.lastTimestamp, c.lastEventId]), 'utf8').toString('base64url');
 }
 
-export function decodeCursor(raw: string): ExplorerCursor {
-  const invalid = () =>
-    badRequest('invalid_cursor', 'cursor is not one this API returned; start again without cursor.');
+/** The 400 of a cursor this API did not return (or that was changed). */
+export const invalidCursor = () =>
+  badRequest('invalid_cursor', 'cursor is not one this API returned; start again without cursor.');
+
+/** The JSON array an opaque base64url cursor holds, with `length` items and `version` first; else invalidCursor. */
+export function decodeCursorArray(raw: string, version: unknown, length: number): unknown[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
   } catch {
-    throw invalid();
+    throw invalidCursor();
   }
-  if (!Array.isArray(parsed) || parsed.length !== 4 || parsed[0] !== 1) throw invalid();
-  const [, pinnedAt, lastTimestamp, lastEventId] = parsed as unknown[];
+  if (!Array.isArray(parsed) || parsed.length !== length || parsed[0] !== version) throw invalidCursor();
+  return parsed as unknown[];
+}
+
+export function decodeCursor(raw: string): ExplorerCursor {
+  const invalid = invalidCursor;
+  const parsed = decodeCursorArray(raw, 1, 4);
+  const [, pinnedAt, lastTimestamp, lastEventId] = parsed;
   if (typeof pinnedAt !== 'string' || typeof lastTimestamp !== 'string' || typeof lastEventId !== 'string')
     throw invalid();
   // Only what encodeCursor writes: ISO-8601 UTC times of years 0001-9999 and an event id Postgres can store (no NUL or lone surrogate; a forged

@@ -6,6 +6,7 @@ import { unstorableChar } from './event-validation';
 import { bucketStart, INTERVAL_MS, type Interval } from './intervals';
 import { ROLLUP_INTERVALS, TEN_SECOND_KEEP_MS } from './rollups';
 import type { AuditEntry } from './audit-log';
+import type { StoredEventFields } from './stored-event';
 
 export type ErasureStatus = 'pending' | 'running' | 'done' | 'failed';
 
@@ -123,17 +124,9 @@ export interface PersonRecord {
   }[];
 }
 
-export interface PersonEvent {
+export interface PersonEvent extends StoredEventFields {
   projectId: string;
-  eventId: string;
-  eventType: string;
   ts: Date;
-  receivedAt: Date;
-  userId: string | null;
-  anonymousId: string | null;
-  sessionId: string | null;
-  properties: Record<string, unknown>;
-  context: Record<string, unknown> | null;
 }
 
 /** The Postgres side of erasure and access (adapters/postgres/erasure-store.ts). */

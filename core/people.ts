@@ -1,8 +1,9 @@
 // People (docs/api.md#people): the shapes of a person, its timeline and the search, their parameters and their
 // answers. Pure; the reads are adapters/postgres/people-reads.ts.
 import { badRequest } from './errors';
-import type { ExplorerCursor } from './cursor';
+import { decodeCursorArray, invalidCursor, type ExplorerCursor } from './cursor';
 import { hasNonPrintable, unstorableProblem } from './event-validation';
+import type { StoredEventFields } from './stored-event';
 
 export const PEOPLE_DEFAULT_LIMIT = 50;
 export const PEOPLE_MAX_LIMIT = 1000;
@@ -36,16 +37,8 @@ export interface TimelineQuery {
   cursor?: ExplorerCursor;
 }
 
-export interface TimelineRow {
-  eventId: string;
-  eventType: string;
+export interface TimelineRow extends StoredEventFields {
   timestamp: Date;
-  receivedAt: Date;
-  userId: string | null;
-  anonymousId: string | null;
-  sessionId: string | null;
-  properties: Record<string, unknown>;
-  context: Record<string, unknown> | null;
 }
 
 export interface PeopleSearch {
@@ -94,18 +87,9 @@ export function encodeSearchCursor(lastPersonId: string): string {
 }
 
 export function decodeSearchCursor(raw: string): string {
-  const invalid = () =>
-    badRequest('invalid_cursor', 'cursor is not one this API returned; start again without cursor.');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid();
-  }
-  if (!Array.isArray(parsed) || parsed.length !== 2 || parsed[0] !== 'p1' || typeof parsed[1] !== 'string')
-    throw invalid();
-  const id = parsed[1];
-  if (id === '' || id.length > 1024 || unstorableProblem(id, 'cursor') !== undefined) throw invalid();
+  const [, id] = decodeCursorArray(raw, 'p1', 2);
+  if (typeof id !== 'string' || id === '' || id.length > 1024 || unstorableProblem(id, 'cursor') !== undefined)
+    throw invalidCursor();
   return id;
 }
 

@@ -4,6 +4,7 @@ import type { Sql } from './client';
 import type { ExplorerCursor } from '../../core/cursor';
 import { eventTypeCondition, propertyMatch } from './property-filter';
 import { exportCutoff } from './event-export-store';
+import type { StoredEventFields } from '../../core/stored-event';
 
 export interface ExplorerQuery {
   tenantId: string;
@@ -20,17 +21,9 @@ export interface ExplorerQuery {
   cursor?: ExplorerCursor;
 }
 
-export interface ExplorerRow {
-  eventId: string;
-  eventType: string;
+export interface ExplorerRow extends StoredEventFields {
   project: string;
   timestamp: Date;
-  receivedAt: Date;
-  userId: string | null;
-  anonymousId: string | null;
-  sessionId: string | null;
-  properties: Record<string, unknown>;
-  context: Record<string, unknown> | null;
 }
 
 export async function listEvents(sql: Sql, q: ExplorerQuery, pinnedAt: string): Promise<ExplorerRow[]> {
