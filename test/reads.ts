@@ -6,6 +6,7 @@
 import type { Sql } from '../adapters/postgres/client';
 import type { Interval } from '../core/intervals';
 import type { RollupMetric } from '../core/rollups';
+import { rollupCacheKey, type RollupCache } from '../adapters/redis/rollup-cache';
 
 /** A stored raw event, with the names of the events table's columns. */
 export interface StoredEvent {
@@ -99,4 +100,46 @@ export async function storedIdsAtCutoff(
     select event_id as id, stored_at <= ${cutoff}::timestamptz as by from events
     where tenant_id = ${tenantId} and ts >= ${new Date(fromMs)} and ts < ${new Date(toMs)}`;
   return { by: rows.filter((r) => r.by).map((r) => r.id), after: rows.filter((r) => !r.by).map((r) => r.id) };
+}
+
+/**
+ * The rollups and unique-user estimates of a tenant whose Redis copy differs from Postgres (value or version): the
+ * cache refresh went through the version guard when this is empty. `missing: 'differs'` also counts a bucket Redis
+ * does not hold; `'ignored'` checks only what Redis holds.
+ */
+export async function cacheDiffersFromStore(
+  adapters: { sql: Sql; rollupCache: Pick<RollupCache, 'read'> },
+  tenantId: string,
+  missing: 'differs' | 'ignored',
+): Promise<{ projectId: string; eventType: string; metric: RollupMetric; interval: Interval; value: string }[]> {
+  const stored = await adapters.sql<
+    {
+      projectId: string;
+      eventType: string;
+      metric: RollupMetric;
+      interval: Interval;
+      bucketStart: Date;
+      value: string;
+      version: string;
+    }[]
+  >`
+    select project_id as "projectId", event_type as "eventType", metric, interval, bucket_start as "bucketStart", value::text, version::text
+    from rollups where tenant_id = ${tenantId}
+    union all
+    select project_id, event_type, 'unique_users', interval, bucket_start, round(hll_cardinality(sketch))::bigint::text, version::text
+    from rollup_sketches where tenant_id = ${tenantId}`;
+  const keys = stored.map((r) => ({
+    tenantId,
+    projectId: r.projectId,
+    eventType: r.eventType,
+    metric: r.metric,
+    interval: r.interval,
+    bucketMs: r.bucketStart.getTime(),
+  }));
+  const cached = await adapters.rollupCache.read(keys);
+  return stored.filter((r, i) => {
+    const c = cached.get(rollupCacheKey(keys[i]!));
+    if (!c) return missing === 'differs';
+    return c.text !== r.value || String(c.version) !== r.version;
+  });
 }

@@ -5,11 +5,9 @@ import { runCli } from '../../test/child-process';
 import { useTestEnv, type TestTenant } from '../../test/harness';
 import { mskBatch, rawEvent } from '../../test/builders';
 import { metricMismatches } from '../../test/recompute';
+import { cacheDiffersFromStore } from '../../test/reads';
 import { createAggregateHandler } from '../aggregate/handler';
-import { rollupCacheKey } from '../../adapters/redis/rollup-cache';
 import type { RawEvent } from '../../core/raw-event';
-import type { RollupMetric } from '../../core/rollups';
-import type { Interval } from '../../core/intervals';
 
 const HOUR = 3_600_000;
 const {
@@ -108,35 +106,7 @@ it('recomputes every metric from raw events while the live consumer writes, refr
   expect(await versions(other)).toBe(otherBefore);
 
   // Redis holds what Postgres holds, version for version (the refresh went through the version guard).
-  const stored = await sql<
-    {
-      projectId: string;
-      eventType: string;
-      metric: RollupMetric;
-      interval: Interval;
-      bucketStart: Date;
-      value: string;
-      version: string;
-    }[]
-  >`
-    select project_id as "projectId", event_type as "eventType", metric, interval, bucket_start as "bucketStart", value::text, version::text
-    from rollups where tenant_id = ${tenant.id}
-    union all
-    select project_id, event_type, 'unique_users', interval, bucket_start, round(hll_cardinality(sketch))::bigint::text, version::text
-    from rollup_sketches where tenant_id = ${tenant.id}`;
-  const keys = stored.map((r) => ({
-    tenantId: tenant.id,
-    projectId: r.projectId,
-    eventType: r.eventType,
-    metric: r.metric,
-    interval: r.interval,
-    bucketMs: r.bucketStart.getTime(),
-  }));
-  const cached = await env.adapters.rollupCache.read(keys);
-  const differing = stored.filter((r, i) => {
-    const c = cached.get(rollupCacheKey(keys[i]!));
-    return !c || c.text !== r.value || String(c.version) !== r.version;
-  });
+  const differing = await cacheDiffersFromStore(env.adapters, tenant.id, 'differs');
   expect(differing.slice(0, 5)).toEqual([]);
 }, 180_000);
 

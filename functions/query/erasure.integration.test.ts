@@ -12,14 +12,12 @@ import { useTestEnv, eventually } from '../../test/harness';
 import { call } from '../../test/builders';
 import { runCli } from '../../test/child-process';
 import { metricMismatches } from '../../test/recompute';
+import { cacheDiffersFromStore } from '../../test/reads';
 import { rebuildRange } from '../maintenance/rebuild';
 import { runErasureJob } from '../maintenance/erasure';
 import { createMaintenanceHandler } from '../maintenance/handler';
-import { rollupCacheKey } from '../../adapters/redis/rollup-cache';
 import { HLL_PARAMS } from '../../adapters/postgres/aggregate-store';
 import type { Sql } from '../../adapters/postgres/client';
-import type { RollupMetric } from '../../core/rollups';
-import type { Interval } from '../../core/intervals';
 import type { Adapters } from '../../adapters';
 
 const HOUR = 3_600_000;
@@ -122,36 +120,7 @@ async function derivedRows(sql: Sql, tenantId = tenant.id): Promise<Record<strin
 
 /** Redis holds what Postgres holds for every rollup and unique-users key it has (version for version). */
 async function redisDiffers(): Promise<unknown[]> {
-  const sql = env.adapters.sql;
-  const stored = await sql<
-    {
-      projectId: string;
-      eventType: string;
-      metric: RollupMetric;
-      interval: Interval;
-      bucketStart: Date;
-      value: string;
-      version: string;
-    }[]
-  >`
-    select project_id as "projectId", event_type as "eventType", metric, interval, bucket_start as "bucketStart", value::text, version::text
-    from rollups where tenant_id = ${tenant.id}
-    union all
-    select project_id, event_type, 'unique_users', interval, bucket_start, round(hll_cardinality(sketch))::bigint::text, version::text
-    from rollup_sketches where tenant_id = ${tenant.id}`;
-  const keys = stored.map((r) => ({
-    tenantId: tenant.id,
-    projectId: r.projectId,
-    eventType: r.eventType,
-    metric: r.metric,
-    interval: r.interval,
-    bucketMs: r.bucketStart.getTime(),
-  }));
-  const cached = await env.adapters.rollupCache.read(keys);
-  return stored.filter((r, i) => {
-    const c = cached.get(rollupCacheKey(keys[i]!));
-    return c !== undefined && (c.text !== r.value || String(c.version) !== r.version);
-  });
+  return cacheDiffersFromStore(env.adapters, tenant.id, 'ignored');
 }
 
 /** GET /v1/metrics (1h over the last day) against the raw table: counts and unique users per hour. */
