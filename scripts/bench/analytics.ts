@@ -66,7 +66,8 @@ function percentile(sorted: number[], p: number): number {
 
 export const analyticsBenchmark: Benchmark = {
   name: 'analytics',
-  title: 'funnels (5 and 20 steps over 7 days) on a seeded tenant vs a plain Postgres scan of the same rows',
+  title:
+    'funnels (5 and 20 steps), an 8-week retention grid, a person timeline page and an erasure on a seeded tenant vs plain Postgres reads of the same rows',
   async run(ctx: BenchContext): Promise<BenchResult> {
     const { opts } = ctx;
     const details: string[] = [];
@@ -359,12 +360,23 @@ export const analyticsBenchmark: Benchmark = {
     }
 
     // Erasure of erase_me (and its merged erase_anon): the request, then the job to its end (events, ids, derived
-    // data of every hour they touched), once; against a count(*) of the same rows measured just before.
+    // data of every hour they touched), once; against a bare DELETE of the same rows, rolled back, just before.
     {
       ctx.progress(`analytics: erasing a person of ${fmt.int(ERASED_EVENTS)} events …`);
-      const scanStart = performance.now();
       const [before] = await sql<{ n: string }[]>`select count(*) as n from events
         where tenant_id = ${tenant.id} and project_id = ${tenant.project.id} and user_id in ('erase_me', 'erase_anon')`;
+      // The baseline: a bare DELETE of the same events, rolled back (the floor of removing them, nothing derived).
+      const scanStart = performance.now();
+      const rollback = new Error('rollback');
+      await sql
+        .begin(async (tx) => {
+          await tx`delete from events
+            where tenant_id = ${tenant.id} and project_id = ${tenant.project.id} and user_id in ('erase_me', 'erase_anon')`;
+          throw rollback;
+        })
+        .catch((e: unknown) => {
+          if (e !== rollback) throw e;
+        });
       const scanMs = performance.now() - scanStart;
       const start = performance.now();
       const { job } = await env.adapters.erasures.request(
@@ -395,11 +407,11 @@ export const analyticsBenchmark: Benchmark = {
           `erasure ended ${finished?.status ?? 'without a job'} with ${after!.n} of the person's events left`,
         );
       note(
-        `erasure: ${fmt.int(Number(before!.n))} events of 2 ids, ${finished.eventsErased} erased (and the derived data of their hours recomputed) in ${fmt.ms(ms)}; count(*) of them ${fmt.ms(scanMs)}`,
+        `erasure: ${fmt.int(Number(before!.n))} events of 2 ids, ${finished.eventsErased} erased (and the derived data of their hours recomputed) in ${fmt.ms(ms)}; a bare DELETE of them (rolled back) ${fmt.ms(scanMs)}`,
       );
       const met = full ? ms <= 60_000 : undefined;
       rows.push({
-        benchmark: `person erasure (request + job: events, ids, derived data) of ${fmt.int(Number(before!.n))} events over 7 days among ${fmt.int(events)}, once; baseline: select count(*) of the same events`,
+        benchmark: `person erasure (request + job: events, ids, derived data) of ${fmt.int(Number(before!.n))} events over 7 days among ${fmt.int(events)}, once; baseline: a bare DELETE of the same events, rolled back`,
         ours: fmt.ms(ms),
         baseline: fmt.ms(scanMs),
         ratio: fmt.ratio(ms / scanMs),
