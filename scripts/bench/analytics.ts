@@ -1,13 +1,22 @@
-// `npm run bench -- analytics`: funnels over a seeded tenant (docs/api.md#funnels, docs/architecture.md#funnels).
-// A throwaway database; `--events` raw events (default 10 M; --quick 300 000) of `--events`/10 persons over the
-// 7 days before now, seeded straight into Postgres with generate_series (not through Kafka), with distinct_ids rows
-// as the identity contract keeps them (a tenth of the persons began anonymous and were merged). Rows: a 5-step and a
-// 20-step funnel over the 7 days (p95 of the handler's answer), each against a plain Postgres scan of the same rows
-// (count(*) of the steps' event types in the range), alternated in the same run.
+// `npm run bench -- analytics`: funnels, retention, a person's timeline and an erasure over a seeded tenant
+// (docs/benchmarks.md#the-analytics-benchmark). A throwaway database; `--events` raw events (default 10 M; --quick
+// 300 000) of `--events`/10 persons over the 7 days before now, up to 2 visits per person over the 8 weeks before
+// now, and one person of 10 000 events, seeded straight into Postgres with generate_series (not through Kafka), with
+// the distinct_ids and identity_merges rows ingestion would write (a tenth of the persons began anonymous and were
+// merged). Rows: a 5-step and a 20-step funnel over the 7 days and an 8-week retention grid (p95 of the handler's
+// answer), a person's first timeline page (p99), one erasure; each against a plain Postgres read of the same rows
+// in the same run.
+import { randomUUID } from 'node:crypto';
 import { createTestEnv } from '../../test/harness';
+import type { Redis } from '../../adapters/redis/client';
 import { dropDatabase } from '../../adapters/postgres/client';
 import type { Principal } from '../../core/api-keys';
 import { queryFunnel } from '../../functions/query/funnels';
+import { queryRetention } from '../../functions/query/retention';
+import { getPersonEvents } from '../../functions/query/people';
+import { runErasureJob } from '../../functions/maintenance/erasure';
+import { PEOPLE_DEFAULT_LIMIT } from '../../core/people';
+import type { RetentionAnswer } from '../../core/retention';
 import { fmt, goal, type Benchmark, type BenchContext, type BenchResult, type Row } from './context';
 
 const DAY = 86_400_000;
@@ -15,6 +24,40 @@ const MINUTE = 60_000;
 const CHUNK = 500_000;
 /** Events per person. */
 const PER_PERSON = 10;
+const WEEK = 7 * DAY;
+/** Weeks of the retention grid (and of the visits seeded for it). */
+const RETENTION_WEEKS = 8;
+/** Events of the person erased. */
+const ERASED_EVENTS = 10_000;
+
+/** Deletes the Redis keys matching `pattern`, SCANning and unlinking 1000 at a time. */
+async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    if (keys.length > 0) await redis.unlink(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+}
+
+/** Runs `ours` then `base` runs + 1 times (the first, a warm-up for caches and plans, not counted); sorted times. */
+async function alternate(runs: number, ours: () => Promise<void>, base: () => Promise<void>) {
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < runs + 1; i++) {
+    const t0 = performance.now();
+    await ours();
+    const t1 = performance.now();
+    await base();
+    const t2 = performance.now();
+    if (i === 0) continue;
+    a.push(t1 - t0);
+    b.push(t2 - t1);
+  }
+  a.sort((x, y) => x - y);
+  b.sort((x, y) => x - y);
+  return { ours: a, base: b };
+}
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -23,7 +66,8 @@ function percentile(sorted: number[], p: number): number {
 
 export const analyticsBenchmark: Benchmark = {
   name: 'analytics',
-  title: 'funnels (5 and 20 steps over 7 days) on a seeded tenant vs a plain Postgres scan of the same rows',
+  title:
+    'funnels (5 and 20 steps), an 8-week retention grid, a person timeline page and an erasure on a seeded tenant vs plain Postgres reads of the same rows',
   async run(ctx: BenchContext): Promise<BenchResult> {
     const { opts } = ctx;
     const details: string[] = [];
@@ -33,9 +77,18 @@ export const analyticsBenchmark: Benchmark = {
       ctx.progress(`  ${line}`);
     };
     ctx.progress('analytics: creating a database and a tenant …');
-    const env = await createTestEnv('bench_analytics', {}, { topics: false });
+    const env = await createTestEnv(
+      'bench_analytics',
+      // Raw events kept long enough for the retention grid's weeks (the default 30 days would refuse its from).
+      { RETENTION: `${RETENTION_WEEKS * 7 + 14}d` },
+      { topics: false },
+    );
+    let tenantId: string | null = null;
     ctx.defer('analytics: database', async () => {
       try {
+        // The erasure's recompute leaves ~10 Redis keys per 10 s bucket of the seeded week; the harness deletes a
+        // tenant's keys in one DEL call, too many arguments for that many keys, so they go here first, in chunks.
+        if (tenantId !== null) await deleteKeys(env.adapters.redis, `{${tenantId}}:*`);
         await env.cleanup();
       } catch (e) {
         await dropDatabase(env.config.database.url);
@@ -43,6 +96,7 @@ export const analyticsBenchmark: Benchmark = {
       }
     });
     const tenant = await env.createTenant();
+    tenantId = tenant.id;
     const sql = env.adapters.sql;
     const events = opts.seedEvents;
     const persons = Math.max(1, Math.floor(events / PER_PERSON));
@@ -56,7 +110,7 @@ export const analyticsBenchmark: Benchmark = {
     ctx.progress(`analytics: seeding ${fmt.int(events)} events of ${fmt.int(persons)} persons over 7 days …`);
     const t0 = performance.now();
     const days: number[] = [];
-    for (let d = fromMs; d < toMs + DAY; d += DAY) days.push(Math.min(d, toMs - 1));
+    for (let d = toMs - RETENTION_WEEKS * WEEK - DAY; d < toMs + DAY; d += DAY) days.push(Math.min(d, toMs - 1));
     await env.adapters.partitions.ensureFor(days);
     const spread = (7 * DAY - 2 * 3_600_000) / persons;
     const chunks: [number, number][] = [];
@@ -70,12 +124,13 @@ export const analyticsBenchmark: Benchmark = {
           with g as (
             select g, g / ${PER_PERSON} as p, g % ${PER_PERSON} as k from generate_series(${lo}::bigint, ${hi}::bigint) as g
           )
-          insert into events (tenant_id, project_id, event_id, event_type, ts, received_at, user_id, properties)
+          insert into events (tenant_id, project_id, event_id, event_type, ts, received_at, user_id, anonymous_id, properties)
           select ${tenant.id}::uuid, ${tenant.project.id}::uuid, 'seed-' || g,
                  case when k < 1 + (p * 31) % ${PER_PERSON} then 'step_' || (k + 1) else 'page_view' end,
                  to_timestamp((${fromMs}::float8 + ((p * 7919) % ${persons}) * ${spread}::float8 + k * 420000) / 1000.0),
                  to_timestamp((${fromMs}::float8 + ((p * 7919) % ${persons}) * ${spread}::float8 + k * 420000) / 1000.0),
                  case when p % 10 = 0 and k < 2 then 'anon_' || p else 'user_' || p end,
+                 case when p % 10 = 0 and k < 3 then 'anon_' || p end,
                  jsonb_build_object('country', (array['DE','US','FR','GB','JP','BR'])[1 + p % 6], 'plan', (array['free','pro'])[1 + p % 2])
           from g`;
         done += hi - lo + 1;
@@ -84,19 +139,74 @@ export const analyticsBenchmark: Benchmark = {
       }
     };
     await Promise.all([worker(), worker()]);
-    // The identity contract's rows (migration 021): every id seen, with its person.
+    // Retention's visits: person p visits in week c = p mod 8 of the 8 weeks before now (its cohort) and again
+    // 1 + p mod 3 weeks later (past now for the last cohorts: those returns fall outside the grid), as user_<p>.
+    ctx.progress(`analytics: seeding up to ${fmt.int(2 * persons)} visits over ${RETENTION_WEEKS} weeks …`);
+    const weeksFrom = toMs - RETENTION_WEEKS * WEEK;
+    for (let lo = 0; lo < persons; lo += CHUNK / 2) {
+      const hi = Math.min(persons, lo + CHUNK / 2) - 1;
+      await sql`
+        with g as (select p, r from generate_series(${lo}::bigint, ${hi}::bigint) as p, generate_series(0, 1) as r),
+        t as (
+          select p, r, ${weeksFrom}::float8 + ((p % ${RETENTION_WEEKS}) + r * (1 + p % 3)) * ${WEEK}::float8
+                 + ((p * 7919) % ${persons}) * ${(WEEK - 3_600_000) / persons}::float8 as ms
+          from g
+        )
+        insert into events (tenant_id, project_id, event_id, event_type, ts, received_at, user_id, properties)
+        select ${tenant.id}::uuid, ${tenant.project.id}::uuid, 'visit-' || p || '-' || r, 'visit',
+               to_timestamp(ms / 1000.0), to_timestamp(ms / 1000.0), 'user_' || p, '{}'::jsonb
+        from t where ms < ${toMs}`;
+    }
+    // The person erased: 10 000 events spread over the 7 days, the first 10 as anonymous id erase_anon, the 11th
+    // (as erase_me, carrying erase_anon) merging it; with their event_ids rows, as writeBatch writes them.
     await sql`
-      insert into distinct_ids (tenant_id, project_id, distinct_id, person_id, identified, first_seen, last_seen, event_count)
-      select ${tenant.id}::uuid, ${tenant.project.id}::uuid, user_id, user_id, true, min(ts), max(ts), count(*)
-      from events where tenant_id = ${tenant.id} and user_id like 'user\\_%' group by user_id`;
+      insert into events (tenant_id, project_id, event_id, event_type, ts, received_at, user_id, anonymous_id, properties)
+      select ${tenant.id}::uuid, ${tenant.project.id}::uuid, 'erase-' || g,
+             case when g % 2 = 0 then 'page_view' else 'step_' || (1 + g % 10) end,
+             to_timestamp((${fromMs}::float8 + g * ${(7 * DAY - 3_600_000) / ERASED_EVENTS}::float8) / 1000.0),
+             to_timestamp((${fromMs}::float8 + g * ${(7 * DAY - 3_600_000) / ERASED_EVENTS}::float8) / 1000.0),
+             case when g < 10 then 'erase_anon' else 'erase_me' end,
+             case when g <= 10 then 'erase_anon' end,
+             jsonb_build_object('country', 'DE', 'plan', 'pro')
+      from generate_series(0, ${ERASED_EVENTS - 1}) as g`;
     await sql`
+      insert into event_ids (tenant_id, event_id, event_ts)
+      select tenant_id, event_id, ts from events where tenant_id = ${tenant.id} and user_id in ('erase_me', 'erase_anon')`;
+    // The identity contract's rows (migration 021) as writeBatch's recordPeople leaves them: per distinct id its
+    // events (an id is identified once an event named it as user id, i.e. with another or no anonymous id), the
+    // anonymous id of a merging event seen at that event's time with no count, and its person (the id it merged
+    // into, else itself); the merges in identity_merges.
+    ctx.progress('analytics: writing distinct_ids and identity_merges …');
+    await sql`
+      with seen as (
+        select user_id as id, ts, 1 as c, anonymous_id is distinct from user_id as ident
+        from events where tenant_id = ${tenant.id} and project_id = ${tenant.project.id}
+        union all
+        select anonymous_id, ts, 0, false
+        from events where tenant_id = ${tenant.id} and project_id = ${tenant.project.id}
+          and anonymous_id is not null and anonymous_id <> user_id
+      ),
+      merged as (
+        select distinct on (anonymous_id) anonymous_id as id, user_id as person
+        from events where tenant_id = ${tenant.id} and project_id = ${tenant.project.id}
+          and anonymous_id is not null and anonymous_id <> user_id
+        order by anonymous_id, ts, event_id
+      )
       insert into distinct_ids (tenant_id, project_id, distinct_id, person_id, identified, first_seen, last_seen, event_count)
-      select ${tenant.id}::uuid, ${tenant.project.id}::uuid, user_id, 'user_' || substr(user_id, 6), false, min(ts), max(ts), count(*)
-      from events where tenant_id = ${tenant.id} and user_id like 'anon\\_%' group by user_id`;
+      select ${tenant.id}::uuid, ${tenant.project.id}::uuid, s.id, coalesce(m.person, s.id), bool_or(s.ident), min(s.ts),
+             max(s.ts), sum(s.c)
+      from seen s left join merged m on m.id = s.id
+      group by s.id, m.person`;
+    await sql`
+      insert into identity_merges (tenant_id, project_id, event_id, ts, from_id, into_id, outcome)
+      select distinct on (anonymous_id) tenant_id, project_id, event_id, ts, anonymous_id, user_id, 'merged'
+      from events where tenant_id = ${tenant.id} and project_id = ${tenant.project.id}
+        and anonymous_id is not null and anonymous_id <> user_id
+      order by anonymous_id, ts, event_id`;
     await sql`analyze events`;
     await sql`analyze distinct_ids`;
     note(
-      `seed: ${fmt.int(persons * PER_PERSON)} events of ${fmt.int(persons)} persons (${PER_PERSON} each, 7 min apart; depth 1–10 steps; a tenth merged from an anonymous id) over 7 days in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      `seed: ${fmt.int(persons * PER_PERSON)} events of ${fmt.int(persons)} persons (${PER_PERSON} each, 7 min apart; depth 1–10 steps; a tenth merged from an anonymous id) over 7 days, plus up to 2 visits per person over ${RETENTION_WEEKS} weeks and ${fmt.int(ERASED_EVENTS)} events of the person erased, in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
 
     const principal: Principal = {
@@ -155,6 +265,157 @@ export const analyticsBenchmark: Benchmark = {
         baseline: fmt.ms(b95),
         ratio: fmt.ratio(p95 / b95),
         goal: goal(`p95 ≤ ${goalS} s at 10 M events${full ? '' : ' (not judged below 10 M)'}`, met),
+        ...(met === undefined ? {} : { met }),
+      });
+    }
+
+    // Retention: the full POST /v1/retention/query path, weekly cohorts of visits over the 8 seeded weeks with 8
+    // periods each, against a count(*) of the same visit rows.
+    {
+      const body = {
+        project: tenant.project.slug,
+        start_event: 'visit',
+        return_event: 'visit',
+        period: 'week',
+        periods: RETENTION_WEEKS,
+        from: new Date(weeksFrom).toISOString(),
+        to: new Date(toMs).toISOString(),
+      };
+      ctx.progress(`analytics: ${RETENTION_WEEKS}-week retention grid, ${runs} runs alternating with the scan …`);
+      let answer: RetentionAnswer | null = null;
+      let scanned = 0;
+      const { ours, base } = await alternate(
+        runs,
+        async () => {
+          answer = await queryRetention(env.adapters, principal, body);
+        },
+        async () => {
+          const [row] = await sql<{ n: string }[]>`select count(*) as n from events
+            where tenant_id = ${tenant.id} and project_id = ${tenant.project.id} and event_type = 'visit'
+              and ts >= ${new Date(weeksFrom)} and ts < ${new Date(toMs)}`;
+          scanned = Number(row!.n);
+        },
+      );
+      const a = answer as RetentionAnswer | null;
+      const p95 = percentile(ours, 95);
+      const b95 = percentile(base, 95);
+      note(
+        `${RETENTION_WEEKS}-week retention: ${a?.cohorts.length ?? 0} cohorts, sizes ${(a?.cohorts ?? []).map((c) => c.size).join(' ')}; ` +
+          `ours p50 ${fmt.ms(percentile(ours, 50))}, p95 ${fmt.ms(p95)}; scan of the same ${fmt.int(scanned)} visits ` +
+          `p50 ${fmt.ms(percentile(base, 50))}, p95 ${fmt.ms(b95)} (${runs} runs each)`,
+      );
+      const met = full ? p95 <= 2000 : undefined;
+      rows.push({
+        benchmark: `POST /v1/retention/query, weekly cohorts × ${RETENTION_WEEKS} periods over ${RETENTION_WEEKS} weeks (${fmt.int(scanned)} visits of ${fmt.int(persons)} persons, beside the funnel events), p95; baseline: select count(*) of the same visits`,
+        ours: fmt.ms(p95),
+        baseline: fmt.ms(b95),
+        ratio: fmt.ratio(p95 / b95),
+        goal: goal(`p95 ≤ 2 s at 10 M events${full ? '' : ' (not judged below 10 M)'}`, met),
+        ...(met === undefined ? {} : { met }),
+      });
+    }
+
+    // A person's timeline: GET /v1/users/{id}/events's handler (person lookup, pin, first page) for random persons
+    // (a tenth of them merged, so two ids), against a plain select of the same page by the person's known ids.
+    {
+      const samples = Math.max(100, opts.queryRequests);
+      ctx.progress(`analytics: timeline first page of ${samples} random persons, alternating with the plain select …`);
+      let rnd = 0x2545f491;
+      const next = () => {
+        rnd = (Math.imul(rnd, 1_103_515_245) + 12_345) >>> 0;
+        return rnd % persons;
+      };
+      let p = 0;
+      let returned = 0;
+      const { ours, base } = await alternate(
+        samples,
+        async () => {
+          p = next();
+          const page = await getPersonEvents(env.adapters, principal, `user_${p}`, new URLSearchParams());
+          returned += page.events.length;
+        },
+        async () => {
+          const ids = p % 10 === 0 ? [`user_${p}`, `anon_${p}`] : [`user_${p}`];
+          await sql`select event_id, event_type, ts, received_at, user_id, anonymous_id, session_id, properties, context
+            from events where tenant_id = ${tenant.id} and project_id = ${tenant.project.id}
+              and user_id = any(${sql.array(ids)}::text[])
+            order by ts desc, event_id desc limit ${PEOPLE_DEFAULT_LIMIT}`;
+        },
+      );
+      const p99 = percentile(ours, 99);
+      const b99 = percentile(base, 99);
+      note(
+        `timeline: ${samples} first pages (${(returned / (samples + 1)).toFixed(1)} events each on average); ours p50 ${fmt.ms(percentile(ours, 50))}, ` +
+          `p99 ${fmt.ms(p99)}; plain select of the same page p50 ${fmt.ms(percentile(base, 50))}, p99 ${fmt.ms(b99)}`,
+      );
+      const met = full ? p99 <= 50 : undefined;
+      rows.push({
+        benchmark: `GET /v1/users/{id}/events, first page (limit ${PEOPLE_DEFAULT_LIMIT}) of ${samples} random persons of ${fmt.int(persons)}, p99; baseline: select of the same page by the person's ids`,
+        ours: fmt.ms(p99),
+        baseline: fmt.ms(b99),
+        ratio: fmt.ratio(p99 / b99),
+        goal: goal(`p99 ≤ 50 ms at 10 M events${full ? '' : ' (not judged below 10 M)'}`, met),
+        ...(met === undefined ? {} : { met }),
+      });
+    }
+
+    // Erasure of erase_me (and its merged erase_anon): the request, then the job to its end (events, ids, derived
+    // data of every hour they touched), once; against a bare DELETE of the same rows, rolled back, just before.
+    {
+      ctx.progress(`analytics: erasing a person of ${fmt.int(ERASED_EVENTS)} events …`);
+      const [before] = await sql<{ n: string }[]>`select count(*) as n from events
+        where tenant_id = ${tenant.id} and project_id = ${tenant.project.id} and user_id in ('erase_me', 'erase_anon')`;
+      // The baseline: a bare DELETE of the same events, rolled back (the floor of removing them, nothing derived).
+      const scanStart = performance.now();
+      const rollback = new Error('rollback');
+      await sql
+        .begin(async (tx) => {
+          await tx`delete from events
+            where tenant_id = ${tenant.id} and project_id = ${tenant.project.id} and user_id in ('erase_me', 'erase_anon')`;
+          throw rollback;
+        })
+        .catch((e: unknown) => {
+          if (e !== rollback) throw e;
+        });
+      const scanMs = performance.now() - scanStart;
+      const start = performance.now();
+      const { job } = await env.adapters.erasures.request(
+        {
+          tenantId: tenant.id,
+          id: randomUUID(),
+          person: 'erase_me',
+          projectIds: [tenant.project.id],
+          requestedBy: 'system:bench',
+          nowMs: Date.now(),
+        },
+        () => ({
+          tenantId: tenant.id,
+          atMs: Date.now(),
+          actor: { kind: 'system', id: 'bench' },
+          action: 'person.erase',
+          target: 'erase_me',
+          before: null,
+          after: null,
+        }),
+      );
+      const finished = await runErasureJob(env.adapters, job);
+      const ms = performance.now() - start;
+      const [after] = await sql<{ n: string }[]>`select count(*) as n from events
+        where tenant_id = ${tenant.id} and project_id = ${tenant.project.id} and user_id in ('erase_me', 'erase_anon')`;
+      if (finished?.status !== 'done' || Number(after!.n) !== 0)
+        throw new Error(
+          `erasure ended ${finished?.status ?? 'without a job'} with ${after!.n} of the person's events left`,
+        );
+      note(
+        `erasure: ${fmt.int(Number(before!.n))} events of 2 ids, ${finished.eventsErased} erased (and the derived data of their hours recomputed) in ${fmt.ms(ms)}; a bare DELETE of them (rolled back) ${fmt.ms(scanMs)}`,
+      );
+      const met = full ? ms <= 60_000 : undefined;
+      rows.push({
+        benchmark: `person erasure (request + job: events, ids, derived data) of ${fmt.int(Number(before!.n))} events over 7 days among ${fmt.int(events)}, once; baseline: a bare DELETE of the same events, rolled back`,
+        ours: fmt.ms(ms),
+        baseline: fmt.ms(scanMs),
+        ratio: fmt.ratio(ms / scanMs),
+        goal: goal(`≤ 60 s at 10 M events${full ? '' : ' (not judged below 10 M)'}`, met),
         ...(met === undefined ? {} : { met }),
       });
     }
