@@ -77,9 +77,15 @@ export async function createTestEnv(
   }
 
   async function deleteTenantKeys(tenantIds: string[]): Promise<void> {
+    // SCAN and UNLINK in chunks: an erasure or a rebuild can leave hundreds of thousands of keys, more arguments than
+    // one DEL call (or the JS stack) takes.
     for (const tenantId of tenantIds) {
-      const keys = await adapters.redis.keys(`{${tenantId}}:*`);
-      if (keys.length > 0) await adapters.redis.del(...keys);
+      let cursor = '0';
+      do {
+        const [next, keys] = await adapters.redis.scan(cursor, 'MATCH', `{${tenantId}}:*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await adapters.redis.unlink(...keys);
+      } while (cursor !== '0');
     }
   }
 

@@ -8,7 +8,6 @@
 // in the same run.
 import { randomUUID } from 'node:crypto';
 import { createTestEnv } from '../../test/harness';
-import type { Redis } from '../../adapters/redis/client';
 import { dropDatabase } from '../../adapters/postgres/client';
 import type { Principal } from '../../core/api-keys';
 import { queryFunnel } from '../../functions/query/funnels';
@@ -29,16 +28,6 @@ const WEEK = 7 * DAY;
 const RETENTION_WEEKS = 8;
 /** Events of the person erased. */
 const ERASED_EVENTS = 10_000;
-
-/** Deletes the Redis keys matching `pattern`, SCANning and unlinking 1000 at a time. */
-async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    if (keys.length > 0) await redis.unlink(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-}
 
 /** Runs `ours` then `base` runs + 1 times (the first, a warm-up for caches and plans, not counted); sorted times. */
 async function alternate(runs: number, ours: () => Promise<void>, base: () => Promise<void>) {
@@ -83,12 +72,8 @@ export const analyticsBenchmark: Benchmark = {
       { RETENTION: `${RETENTION_WEEKS * 7 + 14}d` },
       { topics: false },
     );
-    let tenantId: string | null = null;
     ctx.defer('analytics: database', async () => {
       try {
-        // The erasure's recompute leaves ~10 Redis keys per 10 s bucket of the seeded week; the harness deletes a
-        // tenant's keys in one DEL call, too many arguments for that many keys, so they go here first, in chunks.
-        if (tenantId !== null) await deleteKeys(env.adapters.redis, `{${tenantId}}:*`);
         await env.cleanup();
       } catch (e) {
         await dropDatabase(env.config.database.url);
@@ -96,7 +81,6 @@ export const analyticsBenchmark: Benchmark = {
       }
     });
     const tenant = await env.createTenant();
-    tenantId = tenant.id;
     const sql = env.adapters.sql;
     const events = opts.seedEvents;
     const persons = Math.max(1, Math.floor(events / PER_PERSON));
