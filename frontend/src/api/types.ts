@@ -132,6 +132,149 @@ export type TenantBody = BodyOf<typeof getTenant>;
 /** Body of `PATCH /v1/tenant`. */
 export type TenantPatch = z.input<typeof updateTenantSchema>;
 
+// ---------- funnels, retention, people, erasure (issue #18) ----------
+// HAND-WRITTEN, from the issue's contract and the handlers in progress: replace each with a type derived from its
+// handler (BodyOf<typeof …>, z.input<typeof …Schema>) once that handler is on main.
+
+export type FunnelOrder = 'ordered' | 'strict' | 'any';
+/** Property path → value; matches like prop.<path>=<value> of GET /v1/events. */
+export type StepFilters = Record<string, string | number | boolean>;
+export interface FunnelStepBody {
+  event_type: string;
+  filters?: StepFilters;
+}
+export interface FunnelExclusionBody extends FunnelStepBody {
+  /** 1-based steps: an exclusion event between these steps removes the person. */
+  from_step: number;
+  to_step: number;
+}
+/** Body of `POST /v1/funnels/query`. */
+export interface FunnelQueryBody {
+  project?: string | null;
+  steps: FunnelStepBody[];
+  window?: string;
+  from: string | number;
+  to: string | number;
+  order?: FunnelOrder;
+  breakdown?: string | null;
+  breakdown_limit?: number;
+  exclusions?: FunnelExclusionBody[];
+}
+export type FunnelPersonStatus = 'converted' | 'dropped';
+/** Body of `POST /v1/funnels/persons`. */
+export interface FunnelPersonsBody extends FunnelQueryBody {
+  step: number;
+  status?: FunnelPersonStatus;
+  breakdown_value?: string;
+  cursor?: string | null;
+  limit?: number;
+}
+export interface FunnelStepResult {
+  step: number;
+  event_type: string;
+  count: number;
+  conversion_from_first: number | null;
+  conversion_from_previous: number | null;
+  drop_off: number;
+  median_seconds_to_convert: number | null;
+  average_seconds_to_convert: number | null;
+}
+/** `POST /v1/funnels/query` */
+export interface FunnelAnswer {
+  project: string;
+  order: FunnelOrder;
+  window: string;
+  from: string;
+  to: string;
+  steps: FunnelStepResult[];
+  breakdown?: string;
+  breakdown_values?: { value: string; steps: FunnelStepResult[] }[];
+}
+export interface FunnelPerson {
+  person_id: string;
+  reached_step: number;
+  entered_at: string;
+  step_times: string[];
+  breakdown_value?: string;
+}
+/** `POST /v1/funnels/persons` */
+export interface FunnelPersonsPage {
+  step: number;
+  status: FunnelPersonStatus;
+  persons: FunnelPerson[];
+  next_cursor: string | null;
+}
+
+export type RetentionPeriod = 'day' | 'week';
+export type RetentionEventBody = string | { event_type: string; filters?: StepFilters };
+/** Body of `POST /v1/retention/query`. */
+export interface RetentionQueryBody {
+  project?: string | null;
+  start_event: RetentionEventBody;
+  return_event: RetentionEventBody;
+  period: RetentionPeriod;
+  periods: number;
+  from: string | number;
+  to: string | number;
+  breakdown?: string | null;
+  limit?: number;
+}
+export interface RetentionCohort {
+  /** The cohort's first instant (a local day or Monday week of `timezone`). */
+  start: string;
+  size: number;
+  /** returned[k]: persons of the cohort with a return event in period k; periods not begun yet are left out. */
+  returned: number[];
+}
+/** `POST /v1/retention/query` */
+export interface RetentionAnswer {
+  timezone: string;
+  period: RetentionPeriod;
+  periods: number;
+  cohorts: RetentionCohort[];
+  breakdown?: { value: string; cohorts: RetentionCohort[] }[];
+}
+
+/** One id of a person. */
+export interface PersonId {
+  id: string;
+  identified: boolean;
+  first_seen?: string | null;
+  last_seen?: string | null;
+  event_count?: number;
+}
+/** `GET /v1/users/{id}` */
+export interface Person {
+  person_id: string;
+  ids: PersonId[];
+  first_seen: string | null;
+  last_seen: string | null;
+  event_count: number;
+  traits: Record<string, unknown>;
+}
+/** `GET /v1/users?q=` (one page). */
+export interface PersonSearchPage {
+  users: Person[];
+  next_cursor: string | null;
+}
+/** `GET /v1/users/{id}/events` (one page, newest first). */
+export interface PersonEventsPage {
+  events: StoredEvent[];
+  next_cursor: string | null;
+}
+
+export type ErasureStatus = 'pending' | 'running' | 'done' | 'failed';
+/** The 202 of `DELETE /v1/users/{id}` and `GET /v1/erasures/{job_id}`. */
+export interface ErasureJob {
+  id: string;
+  status: ErasureStatus;
+  person: string;
+  events_erased: number | null;
+  requested_at: string;
+  finished_at: string | null;
+  error?: string;
+}
+
 // ---------- value lists of the types above (for selects) ----------
 
 /** Every member of the union T, checked by the compiler (a missing or extra member is a type error). */
