@@ -1,5 +1,12 @@
 import { createApiClient, isApiError } from './client';
-import { analyticsApi, parseFunnelAnswer, parsePerson, parseRetention } from './analytics';
+import {
+  analyticsApi,
+  parseFunnelAnswer,
+  parsePerson,
+  parsePersonEvents,
+  parsePersonSearch,
+  parseRetention,
+} from './analytics';
 import { ShapeError } from './shape';
 import { rangeFromParams, rangeToParams, resolveQueryRange } from '../lib/queryRange';
 
@@ -30,6 +37,23 @@ describe('analytics response checks', () => {
   it('reads a person, traits defaulting to none', () => {
     expect(parsePerson({ person_id: 'u', ids: [{ id: 'u', identified: true }], event_count: 1 }).traits).toEqual({});
     expect(() => parsePerson({ person_id: 'u' })).toThrow(ShapeError);
+  });
+
+  it('gives timeline events the page’s project, and reads search results with their ids', () => {
+    const page = parsePersonEvents({
+      project: 'web',
+      person_id: 'u',
+      events: [{ event_id: 'e', event_type: 't', timestamp: 'x', received_at: 'y', user_id: 'u' }],
+      next_cursor: null,
+    });
+    expect(page.events[0]!.project).toBe('web');
+    expect(
+      parsePersonSearch({ project: 'web', users: [{ person_id: 'u', ids: ['u', 'a'] }], next_cursor: 'c' }).users[0]!
+        .ids,
+    ).toEqual(['u', 'a']);
+    expect(() => parsePersonSearch({ project: 'web', users: [{ person_id: 'u', ids: [{ id: 'u' }] }] })).toThrow(
+      ShapeError,
+    );
   });
 
   it('posts the funnel body and turns a 400 into the API’s own message', async () => {
@@ -67,8 +91,8 @@ describe('analytics response checks', () => {
         return new Response(JSON.stringify({ id: 'j', status: 'pending' }), { status: 202 });
       },
     });
-    await analyticsApi.erasePerson(client, 'a/b c');
-    expect(urls).toEqual(['/v1/users/a%2Fb%20c']);
+    await analyticsApi.erasePerson(client, 'a/b c', 'web');
+    expect(urls).toEqual(['/v1/users/a%2Fb%20c?project=web']);
   });
 });
 

@@ -12,6 +12,7 @@ import type {
   Person,
   PersonEventsPage,
   PersonSearchPage,
+  PersonSummary,
   RetentionAnswer,
   RetentionQueryBody,
 } from './types';
@@ -91,36 +92,50 @@ export function parseRetention(body: unknown): RetentionAnswer {
   };
 }
 
-export function parsePerson(body: unknown, what = 'person'): Person {
-  const obj = expectObject(body, what);
-  const ids = expectArray(obj.ids, `${what}.ids`).map((x, i) => {
-    const id = expectObject(x, `${what}.ids[${i}]`);
-    expectString(id.id, `${what}.ids[${i}].id`);
+export function parsePerson(body: unknown): Person {
+  const obj = expectObject(body, 'person');
+  const ids = expectArray(obj.ids, 'person.ids').map((x, i) => {
+    const id = expectObject(x, `person.ids[${i}]`);
+    expectString(id.id, `person.ids[${i}].id`);
     return id as unknown as Person['ids'][number];
   });
   return {
     ...(obj as unknown as Person),
-    person_id: expectString(obj.person_id, `${what}.person_id`),
+    person_id: expectString(obj.person_id, 'person.person_id'),
     ids,
     traits:
       obj.traits === undefined || obj.traits === null
         ? {}
-        : (expectObject(obj.traits, `${what}.traits`) as Person['traits']),
+        : (expectObject(obj.traits, 'person.traits') as Person['traits']),
   };
 }
 
 export function parsePersonSearch(body: unknown): PersonSearchPage {
   const obj = expectObject(body, 'response');
   return {
-    users: expectArray(obj.users, 'users').map((u, i) => parsePerson(u, `users[${i}]`)),
+    project: expectString(obj.project, 'project'),
+    users: expectArray(obj.users, 'users').map((u, i) => {
+      const user = expectObject(u, `users[${i}]`);
+      expectString(user.person_id, `users[${i}].person_id`);
+      return {
+        ...(user as unknown as PersonSummary),
+        ids: expectArray(user.ids, `users[${i}].ids`).map((id, j) => expectString(id, `users[${i}].ids[${j}]`)),
+      };
+    }),
     next_cursor: optionalString(obj.next_cursor, 'next_cursor'),
   };
 }
 
+/** The timeline's events carry no project (the page names it): each gets the page's, like an explorer row. */
 export function parsePersonEvents(body: unknown): PersonEventsPage {
   const obj = expectObject(body, 'response');
+  const project = expectString(obj.project, 'project');
   return {
-    events: expectArray(obj.events, 'events').map(parseStoredEvent),
+    project,
+    person_id: expectString(obj.person_id, 'person_id'),
+    events: expectArray(obj.events, 'events').map((e, i) =>
+      parseStoredEvent({ project, ...expectObject(e, `events[${i}]`) }, i),
+    ),
     next_cursor: optionalString(obj.next_cursor, 'next_cursor'),
   };
 }
@@ -141,17 +156,31 @@ export const analyticsApi = {
     c.send('POST', '/v1/funnels/persons', { body, signal, parse: parseFunnelPersons }),
   retention: (c: ApiClient, body: RetentionQueryBody, signal?: AbortSignal) =>
     c.send('POST', '/v1/retention/query', { body, signal, parse: parseRetention }),
-  searchPeople: (c: ApiClient, q: string, cursor: string | null, limit: number, signal?: AbortSignal) =>
-    c.get('/v1/users', { query: { q, cursor: cursor ?? undefined, limit }, signal, parse: parsePersonSearch }),
-  person: (c: ApiClient, id: string, signal?: AbortSignal) =>
-    c.get(userPath(id), { signal, parse: (b) => parsePerson(b) }),
-  personEvents: (c: ApiClient, id: string, cursor: string | null, limit: number, signal?: AbortSignal) =>
-    c.get(`${userPath(id)}/events`, {
-      query: { cursor: cursor ?? undefined, limit },
+  /** People are per project: `project` is needed when the key reads several. */
+  searchPeople: (
+    c: ApiClient,
+    p: { q: string; project: string | null; cursor: string | null; limit: number },
+    signal?: AbortSignal,
+  ) =>
+    c.get('/v1/users', {
+      query: { q: p.q, project: p.project ?? undefined, cursor: p.cursor ?? undefined, limit: p.limit },
+      signal,
+      parse: parsePersonSearch,
+    }),
+  person: (c: ApiClient, id: string, project: string | null, signal?: AbortSignal) =>
+    c.get(userPath(id), { query: { project: project ?? undefined }, signal, parse: parsePerson }),
+  personEvents: (
+    c: ApiClient,
+    p: { id: string; project: string | null; cursor: string | null; limit: number },
+    signal?: AbortSignal,
+  ) =>
+    c.get(`${userPath(p.id)}/events`, {
+      query: { project: p.project ?? undefined, cursor: p.cursor ?? undefined, limit: p.limit },
       signal,
       parse: parsePersonEvents,
     }),
-  erasePerson: (c: ApiClient, id: string) => c.send('DELETE', userPath(id), { parse: parseErasureJob }),
+  erasePerson: (c: ApiClient, id: string, project: string | null) =>
+    c.send('DELETE', userPath(id), { query: { project: project ?? undefined }, parse: parseErasureJob }),
   erasure: (c: ApiClient, jobId: string, signal?: AbortSignal) =>
     c.get(`/v1/erasures/${encodeURIComponent(jobId)}`, { signal, parse: parseErasureJob }),
 };

@@ -230,23 +230,24 @@ export const retentionQueries = {
 
 export const peopleQueries = {
   all: (session: Session) => ['people', session.keyFingerprint] as const,
-  search: (session: Session, q: string) =>
+  search: (session: Session, q: string, project: string | null) =>
     infiniteQueryOptions({
-      queryKey: [...peopleQueries.all(session), 'search', { q }] as const,
-      queryFn: ({ pageParam, signal }) => analyticsApi.searchPeople(session.client, q, pageParam, PEOPLE_PAGE, signal),
+      queryKey: [...peopleQueries.all(session), 'search', { q, project }] as const,
+      queryFn: ({ pageParam, signal }) =>
+        analyticsApi.searchPeople(session.client, { q, project, cursor: pageParam, limit: PEOPLE_PAGE }, signal),
       initialPageParam: null as string | null,
       getNextPageParam: (last) => last.next_cursor,
     }),
-  person: (session: Session, id: string) =>
+  person: (session: Session, id: string, project: string | null) =>
     queryOptions({
-      queryKey: [...peopleQueries.all(session), 'person', { id }] as const,
-      queryFn: ({ signal }) => analyticsApi.person(session.client, id, signal),
+      queryKey: [...peopleQueries.all(session), 'person', { id, project }] as const,
+      queryFn: ({ signal }) => analyticsApi.person(session.client, id, project, signal),
     }),
-  timeline: (session: Session, id: string) =>
+  timeline: (session: Session, id: string, project: string | null) =>
     infiniteQueryOptions({
-      queryKey: [...peopleQueries.all(session), 'timeline', { id }] as const,
+      queryKey: [...peopleQueries.all(session), 'timeline', { id, project }] as const,
       queryFn: ({ pageParam, signal }) =>
-        analyticsApi.personEvents(session.client, id, pageParam, TIMELINE_PAGE, signal),
+        analyticsApi.personEvents(session.client, { id, project, cursor: pageParam, limit: TIMELINE_PAGE }, signal),
       initialPageParam: null as string | null,
       getNextPageParam: (last) => last.next_cursor,
     }),

@@ -235,30 +235,47 @@ export interface RetentionAnswer {
   breakdown?: { value: string; cohorts: RetentionCohort[] }[];
 }
 
-/** One id of a person. */
+/** One id of a person, with its own counts. */
 export interface PersonId {
   id: string;
   identified: boolean;
-  first_seen?: string | null;
-  last_seen?: string | null;
-  event_count?: number;
+  first_seen: string;
+  last_seen: string;
+  event_count: number;
 }
 /** `GET /v1/users/{id}` */
 export interface Person {
+  project: string;
+  /** The id asked for (any of the person's ids). */
+  id: string;
   person_id: string;
   ids: PersonId[];
-  first_seen: string | null;
-  last_seen: string | null;
+  first_seen: string;
+  last_seen: string;
+  event_count: number;
+  identified: boolean;
+  traits: Record<string, unknown>;
+  traits_at: string | null;
+}
+/** One person of `GET /v1/users?q=`. */
+export interface PersonSummary {
+  person_id: string;
+  ids: string[];
+  first_seen: string;
+  last_seen: string;
   event_count: number;
   traits: Record<string, unknown>;
 }
 /** `GET /v1/users?q=` (one page). */
 export interface PersonSearchPage {
-  users: Person[];
+  project: string;
+  users: PersonSummary[];
   next_cursor: string | null;
 }
-/** `GET /v1/users/{id}/events` (one page, newest first). */
+/** `GET /v1/users/{id}/events` (one page, newest first; the events carry no project: it is the page's). */
 export interface PersonEventsPage {
+  project: string;
+  person_id: string;
   events: StoredEvent[];
   next_cursor: string | null;
 }

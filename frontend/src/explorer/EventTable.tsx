@@ -90,7 +90,11 @@ function EventRows({
             <span className="muted">—</span>
           ) : (
             // The person behind the id (its merged ids and timeline); the click must not also open the row.
-            <a href={personHref(event.user_id)} title="Open this person" onClick={(e) => e.stopPropagation()}>
+            <a
+              href={personHref(event.user_id, event.project)}
+              title="Open this person"
+              onClick={(e) => e.stopPropagation()}
+            >
               {event.user_id}
             </a>
           )}

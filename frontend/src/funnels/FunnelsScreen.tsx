@@ -549,7 +549,7 @@ function PersonsPanel({
             {persons.map((p) => (
               <tr key={p.person_id}>
                 <td>
-                  <a href={personHref(p.person_id)}>{p.person_id}</a>
+                  <a href={personHref(p.person_id, answer.project)}>{p.person_id}</a>
                 </td>
                 <td>
                   <time dateTime={p.entered_at}>{formatDateTime(p.entered_at)}</time>

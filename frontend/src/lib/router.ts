@@ -55,5 +55,5 @@ export function useRoute(): Route {
   return parseHash(hash);
 }
 
-/** The person page of an id (any of a person's ids opens the person). */
-export const personHref = (id: string): string => hrefFor('people', { id });
+/** The person page of an id (any of a person's ids opens the person), in a project (people are per project). */
+export const personHref = (id: string, project?: string | null): string => hrefFor('people', { id, project });

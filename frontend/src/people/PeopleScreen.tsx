@@ -3,11 +3,11 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { analyticsApi } from '../api/analytics';
-import { peopleQueries } from '../api/queries';
+import { adminQueries, peopleQueries } from '../api/queries';
 import type { ErasureJob, Person, StoredEvent } from '../api/types';
 import { useSession } from '../auth/AuthProvider';
 import { DataTable } from '../components/DataTable';
-import { TextField } from '../components/form';
+import { ProjectSelectField, TextField } from '../components/form';
 import { EmptyState, ErrorState, LoadingState, QueryView } from '../components/PanelStates';
 import { EventTable } from '../explorer/EventTable';
 import { formatDateTime, formatNumber } from '../lib/format';
@@ -22,6 +22,8 @@ export function PeopleScreen() {
   const route = useRoute();
   const id = route.params.get('id') ?? '';
   const q = route.params.get('q') ?? '';
+  // People are per project: the route's, else the API's choice (the key's project or the tenant's only one).
+  const project = route.params.get('project') || null;
   const { zone } = useTimeZone();
   const now = useNow(60_000);
   return (
@@ -30,21 +32,31 @@ export function PeopleScreen() {
         <h1 className="page-title">People</h1>
         <p className="muted">A person is every id merged by identify and alias. Times are in {zoneLabel(zone, now)}.</p>
       </div>
-      <SearchForm key={q} initial={q} />
-      {id !== '' ? <PersonProfile key={id} id={id} /> : q !== '' ? <SearchResults q={q} /> : null}
+      <SearchForm key={`${q}\n${project ?? ''}`} initial={q} project={project} />
+      {id !== '' ? (
+        <PersonProfile key={`${id}\n${project ?? ''}`} id={id} project={project} />
+      ) : q !== '' ? (
+        <SearchResults q={q} project={project} />
+      ) : null}
     </>
   );
 }
 
-function SearchForm({ initial }: { initial: string }) {
+function SearchForm({ initial, project: initialProject }: { initial: string; project: string | null }) {
+  const session = useSession();
+  const projects = useQuery(adminQueries.projects(session));
   const [text, setText] = useState(initial);
+  const [chosen, setChosen] = useState(initialProject ?? '');
+  // One project at a time: the first is the default.
+  const project = chosen || (projects.data?.[0]?.slug ?? '');
   function submit(e: FormEvent) {
     e.preventDefault();
-    navigate(hrefFor('people', { q: text.trim() }));
+    navigate(hrefFor('people', { q: text.trim(), project }));
   }
   return (
     <form className="panel filters" role="search" aria-label="Search people" onSubmit={submit}>
       <div className="inline-form">
+        <ProjectSelectField value={project} onChange={setChosen} emptyLabel="The key’s project" />
         <TextField
           label="Search people"
           value={text}
@@ -59,7 +71,7 @@ function SearchForm({ initial }: { initial: string }) {
           type="button"
           className="button"
           disabled={text.trim() === ''}
-          onClick={() => navigate(personHref(text.trim()))}
+          onClick={() => navigate(personHref(text.trim(), project))}
         >
           Open id
         </button>
@@ -68,9 +80,9 @@ function SearchForm({ initial }: { initial: string }) {
   );
 }
 
-function SearchResults({ q }: { q: string }) {
+function SearchResults({ q, project }: { q: string; project: string | null }) {
   const session = useSession();
-  const query = useInfiniteQuery(peopleQueries.search(session, q));
+  const query = useInfiniteQuery(peopleQueries.search(session, q, project));
   const people = query.data?.pages.flatMap((p) => p.users) ?? [];
   return (
     <section className="section" aria-label="Search results">
@@ -90,9 +102,9 @@ function SearchResults({ q }: { q: string }) {
               {people.map((p) => (
                 <tr key={p.person_id}>
                   <td>
-                    <a href={personHref(p.person_id)}>{p.person_id}</a>
+                    <a href={personHref(p.person_id, query.data?.pages[0]?.project)}>{p.person_id}</a>
                   </td>
-                  <td>{p.ids.map((i) => i.id).join(', ')}</td>
+                  <td>{p.ids.join(', ')}</td>
                   <td>{p.first_seen ? formatDateTime(p.first_seen) : '—'}</td>
                   <td>{p.last_seen ? formatDateTime(p.last_seen) : '—'}</td>
                   <td className="num">{formatNumber(p.event_count)}</td>
@@ -142,9 +154,9 @@ function MoreButton({ query, done = 'No more.' }: { query: Pager; done?: string 
   );
 }
 
-function PersonProfile({ id }: { id: string }) {
+function PersonProfile({ id, project }: { id: string; project: string | null }) {
   const session = useSession();
-  const query = useQuery(peopleQueries.person(session, id));
+  const query = useQuery(peopleQueries.person(session, id, project));
   const [job, setJob] = useState<ErasureJob | null>(null);
   const [erased, setErased] = useState(false);
   return (
@@ -159,7 +171,7 @@ function PersonProfile({ id }: { id: string }) {
           {(person) => (
             <>
               <PersonFacts person={person} asked={id} onErasing={setJob} erasing={job !== null} />
-              <Timeline id={person.person_id} />
+              <Timeline id={person.person_id} project={person.project} />
             </>
           )}
         </QueryView>
@@ -187,6 +199,7 @@ function PersonFacts({
         <h2 className="panel__title">
           Person <span className="mono">{person.person_id}</span>
         </h2>
+        <span className="muted">project {person.project}</span>
         {/* Erasure is admin only: not shown at all to a read key. */}
         {isAdmin === true && !erasing && <EraseButton person={person} onStarted={onErasing} />}
       </div>
@@ -242,9 +255,9 @@ function PersonFacts({
   );
 }
 
-function Timeline({ id }: { id: string }) {
+function Timeline({ id, project }: { id: string; project: string }) {
   const session = useSession();
-  const query = useInfiniteQuery(peopleQueries.timeline(session, id));
+  const query = useInfiniteQuery(peopleQueries.timeline(session, id, project));
   const events = useMemo(() => {
     const seen = new Set<string>();
     const all: StoredEvent[] = [];
@@ -288,7 +301,7 @@ function EraseButton({ person, onStarted }: { person: Person; onStarted: (job: E
   const [open, setOpen] = useState(false);
   const [typed, setTyped] = useState('');
   const erase = useMutation({
-    mutationFn: () => analyticsApi.erasePerson(session.client, person.person_id),
+    mutationFn: () => analyticsApi.erasePerson(session.client, person.person_id, person.project),
     onSuccess: (job) => (setOpen(false), onStarted(job)),
   });
   useEffect(() => {
