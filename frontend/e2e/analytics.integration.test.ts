@@ -28,7 +28,7 @@ let context: BrowserContext;
 let page: Page;
 
 const run = randomBytes(3).toString('hex');
-/** Five persons sign up two days ago; three check out an hour later; two of those log in a day after signing up. */
+/** Five persons sign up at noon two days ago; three check out an hour later; two of those log in a day after signing up. */
 const USERS = [1, 2, 3, 4, 5].map((i) => `u${i}-${run}`);
 const [U1, U2, U3, U4, U5] = USERS as [string, string, string, string, string];
 const CONVERTED = [U1, U2, U3];
@@ -105,8 +105,8 @@ beforeAll(async () => {
   tenant = await env.createTenant();
   runtime = await startLocalRuntime(env.adapters, { port: 0, web: true, scheduler: false });
 
-  const now = Date.now();
-  const signupAt = now - 2 * DAY;
+  // Noon (UTC, the tenant's zone) two days ago: the signups share a day, and the logins a day later are past.
+  const signupAt = Math.floor(Date.now() / DAY) * DAY - 2 * DAY + 12 * HOUR;
   const at = (ms: number) => new Date(ms).toISOString();
   const events = [
     ...USERS.map((u, i) => ({
@@ -181,7 +181,8 @@ describe('funnels, retention and people in a real browser', () => {
     await page.getByRole('button', { name: 'Persons who reached step 2', exact: true }).click();
     await persons.getByRole('link', { name: U2, exact: true }).click();
     await page.getByRole('heading', { name: `Person ${U2}` }).waitFor();
-    expect(problems.messages).toEqual([]);
+    // The one expected failure: the scope probe (GET /v1/api-keys) answers 403 to a read key.
+    expect(problems.messages.filter((m) => !m.includes('status of 403'))).toEqual([]);
   });
 
   it('shows the API’s own message for a funnel it refuses', async () => {
@@ -211,10 +212,11 @@ describe('funnels, retention and people in a real browser', () => {
     const grid = page.getByRole('table', { name: /Share of each cohort/ });
     await grid.waitFor();
     // One cohort of 5 (the signups two days ago, all on one UTC day); day 1: U1 and U2 came back (40%).
-    const cohortRows = grid.locator('tbody tr').filter({ has: page.getByTestId('cohort-size') });
-    await waitForText(cohortRows.filter({ hasText: /\b5\b/ }).first().getByTestId('cohort-size'), '5');
-    const row = cohortRows.filter({ has: page.getByTestId('cohort-size').getByText('5', { exact: true }) });
-    expect(await row.count()).toBe(1);
+    await grid.getByTestId('cohort-size').first().waitFor();
+    const sizes = await grid.getByTestId('cohort-size').allTextContents();
+    expect(sizes).toContain('5');
+    expect(sizes.filter((s) => s !== '0')).toEqual(['5']);
+    const row = grid.locator('tbody tr').nth(1 + sizes.indexOf('5'));
     const cells = await row.locator('td.retention-grid__cell').allTextContents();
     expect(cells.slice(0, 2)).toEqual(['0.0%0', '40.0%2']);
     await waitForText(page.getByTestId('retention-zone'), /UTC/);

@@ -54,7 +54,7 @@ function SearchForm({ initial, project: initialProject }: { initial: string; pro
     navigate(hrefFor('people', { q: text.trim(), project }));
   }
   return (
-    <form className="panel filters" role="search" aria-label="Search people" onSubmit={submit}>
+    <form className="panel filters" role="search" aria-label="Find a person" onSubmit={submit}>
       <div className="inline-form">
         <ProjectSelectField value={project} onChange={setChosen} emptyLabel="The key’s project" />
         <TextField
