@@ -17,6 +17,12 @@ import type { createApiKeySchema, getApiKeys, postApiKey } from '../../../functi
 import type { declareCatalogTypeSchema, getCatalog, getViolations } from '../../../functions/query/catalog';
 import type { dashboardSchema, getDashboards } from '../../../functions/query/dashboards';
 import type { exploreEvents } from '../../../functions/query/explorer';
+import type {
+  funnelPersons,
+  funnelPersonsSchema,
+  funnelQuerySchema,
+  queryFunnel,
+} from '../../../functions/query/funnels';
 import type { readStatus } from '../../../functions/query/freshness';
 import type { readMetric } from '../../../functions/query/metrics';
 import type { readBreakdown } from '../../../functions/query/breakdown';
@@ -132,78 +138,28 @@ export type TenantBody = BodyOf<typeof getTenant>;
 /** Body of `PATCH /v1/tenant`. */
 export type TenantPatch = z.input<typeof updateTenantSchema>;
 
-// ---------- funnels, retention, people, erasure (issue #18) ----------
+// ---------- funnels (docs/api.md#funnels) ----------
+
+/** Body of `POST /v1/funnels/query`. */
+export type FunnelQueryBody = z.input<typeof funnelQuerySchema>;
+export type FunnelStepBody = ItemOf<FunnelQueryBody['steps']>;
+export type FunnelExclusionBody = ItemOf<NonNullable<FunnelQueryBody['exclusions']>>;
+export type FunnelOrder = NonNullable<FunnelQueryBody['order']>;
+/** Property path → value; matches like prop.<path>=<value> of GET /v1/events. */
+export type StepFilters = NonNullable<FunnelStepBody['filters']>;
+/** Body of `POST /v1/funnels/persons`. */
+export type FunnelPersonsBody = z.input<typeof funnelPersonsSchema>;
+export type FunnelPersonStatus = NonNullable<FunnelPersonsBody['status']>;
+/** `POST /v1/funnels/query` */
+export type FunnelAnswer = BodyOf<typeof queryFunnel>;
+export type FunnelStepResult = ItemOf<FunnelAnswer['steps']>;
+/** `POST /v1/funnels/persons` */
+export type FunnelPersonsPage = BodyOf<typeof funnelPersons>;
+export type FunnelPerson = ItemOf<FunnelPersonsPage['persons']>;
+
+// ---------- retention, people, erasure (issue #18) ----------
 // HAND-WRITTEN, from the issue's contract and the handlers in progress: replace each with a type derived from its
 // handler (BodyOf<typeof …>, z.input<typeof …Schema>) once that handler is on main.
-
-export type FunnelOrder = 'ordered' | 'strict' | 'any';
-/** Property path → value; matches like prop.<path>=<value> of GET /v1/events. */
-export type StepFilters = Record<string, string | number | boolean>;
-export interface FunnelStepBody {
-  event_type: string;
-  filters?: StepFilters;
-}
-export interface FunnelExclusionBody extends FunnelStepBody {
-  /** 1-based steps: an exclusion event between these steps removes the person. */
-  from_step: number;
-  to_step: number;
-}
-/** Body of `POST /v1/funnels/query`. */
-export interface FunnelQueryBody {
-  project?: string | null;
-  steps: FunnelStepBody[];
-  window?: string;
-  from: string | number;
-  to: string | number;
-  order?: FunnelOrder;
-  breakdown?: string | null;
-  breakdown_limit?: number;
-  exclusions?: FunnelExclusionBody[];
-}
-export type FunnelPersonStatus = 'converted' | 'dropped';
-/** Body of `POST /v1/funnels/persons`. */
-export interface FunnelPersonsBody extends FunnelQueryBody {
-  step: number;
-  status?: FunnelPersonStatus;
-  breakdown_value?: string;
-  cursor?: string | null;
-  limit?: number;
-}
-export interface FunnelStepResult {
-  step: number;
-  event_type: string;
-  count: number;
-  conversion_from_first: number | null;
-  conversion_from_previous: number | null;
-  drop_off: number;
-  median_seconds_to_convert: number | null;
-  average_seconds_to_convert: number | null;
-}
-/** `POST /v1/funnels/query` */
-export interface FunnelAnswer {
-  project: string;
-  order: FunnelOrder;
-  window: string;
-  from: string;
-  to: string;
-  steps: FunnelStepResult[];
-  breakdown?: string;
-  breakdown_values?: { value: string; steps: FunnelStepResult[] }[];
-}
-export interface FunnelPerson {
-  person_id: string;
-  reached_step: number;
-  entered_at: string;
-  step_times: string[];
-  breakdown_value?: string;
-}
-/** `POST /v1/funnels/persons` */
-export interface FunnelPersonsPage {
-  step: number;
-  status: FunnelPersonStatus;
-  persons: FunnelPerson[];
-  next_cursor: string | null;
-}
 
 export type RetentionPeriod = 'day' | 'week';
 export type RetentionEventBody = string | { event_type: string; filters?: StepFilters };
