@@ -24,6 +24,7 @@ import type {
   queryFunnel,
 } from '../../../functions/query/funnels';
 import type { readStatus } from '../../../functions/query/freshness';
+import type { getPerson, getPersonEvents, searchUsers } from '../../../functions/query/people';
 import type { readMetric } from '../../../functions/query/metrics';
 import type { readBreakdown } from '../../../functions/query/breakdown';
 import type { getTenant, updateTenantSchema } from '../../../functions/query/tenant';
@@ -157,7 +158,7 @@ export type FunnelStepResult = ItemOf<FunnelAnswer['steps']>;
 export type FunnelPersonsPage = BodyOf<typeof funnelPersons>;
 export type FunnelPerson = ItemOf<FunnelPersonsPage['persons']>;
 
-// ---------- retention, people, erasure (issue #18) ----------
+// ---------- retention, erasure (issue #18) ----------
 // HAND-WRITTEN, from the issue's contract and the handlers in progress: replace each with a type derived from its
 // handler (BodyOf<typeof …>, z.input<typeof …Schema>) once that handler is on main.
 
@@ -191,50 +192,20 @@ export interface RetentionAnswer {
   breakdown?: { value: string; cohorts: RetentionCohort[] }[];
 }
 
+// ---------- people (docs/api.md#people) ----------
+
+/** `GET /v1/users/{id}`: the person of any of its ids. */
+export type Person = BodyOf<typeof getPerson>;
 /** One id of a person, with its own counts. */
-export interface PersonId {
-  id: string;
-  identified: boolean;
-  first_seen: string;
-  last_seen: string;
-  event_count: number;
-}
-/** `GET /v1/users/{id}` */
-export interface Person {
-  project: string;
-  /** The id asked for (any of the person's ids). */
-  id: string;
-  person_id: string;
-  ids: PersonId[];
-  first_seen: string;
-  last_seen: string;
-  event_count: number;
-  identified: boolean;
-  traits: Record<string, unknown>;
-  traits_at: string | null;
-}
-/** One person of `GET /v1/users?q=`. */
-export interface PersonSummary {
-  person_id: string;
-  ids: string[];
-  first_seen: string;
-  last_seen: string;
-  event_count: number;
-  traits: Record<string, unknown>;
-}
+export type PersonId = ItemOf<Person['ids']>;
 /** `GET /v1/users?q=` (one page). */
-export interface PersonSearchPage {
-  project: string;
-  users: PersonSummary[];
-  next_cursor: string | null;
-}
-/** `GET /v1/users/{id}/events` (one page, newest first; the events carry no project: it is the page's). */
-export interface PersonEventsPage {
-  project: string;
-  person_id: string;
-  events: StoredEvent[];
-  next_cursor: string | null;
-}
+export type PersonSearchPage = BodyOf<typeof searchUsers>;
+export type PersonSummary = ItemOf<PersonSearchPage['users']>;
+/**
+ * `GET /v1/users/{id}/events` (one page, newest first). Its events carry no project (the page names it); the
+ * dashboard gives each the page's, so they are explorer rows (api/analytics.ts parsePersonEvents).
+ */
+export type PersonEventsPage = Omit<BodyOf<typeof getPersonEvents>, 'events'> & { events: StoredEvent[] };
 
 export type ErasureStatus = 'pending' | 'running' | 'done' | 'failed';
 /** The 202 of `DELETE /v1/users/{id}` and `GET /v1/erasures/{job_id}`. */
