@@ -36,6 +36,7 @@ const DROPPED = [U4, U5];
 const RETURNED = [U1, U2];
 /** An anonymous id whose events a later event merges into U1 (anonymous_id beside user_id). */
 const ANON = `anon-${run}`;
+const EMAIL = `u1-${run}@example.com`;
 
 async function buildSpa(outDir: string): Promise<void> {
   // NODE_ENV=test (set by jest) would give a development build; VITE_API_URL='' keeps the API on the same origin.
@@ -120,6 +121,13 @@ beforeAll(async () => {
     // U1's browsing before signing in, then the event that names both ids: the person U1 has both.
     { event_type: 'page_view', anonymous_id: ANON, timestamp: at(signupAt - HOUR) },
     { event_type: 'page_view', anonymous_id: ANON, user_id: U1, timestamp: at(signupAt + 2 * HOUR) },
+    // U1's traits.
+    {
+      event_type: '$identify',
+      user_id: U1,
+      timestamp: at(signupAt + 3 * HOUR),
+      properties: { email: EMAIL, plan: 'pro' },
+    },
   ].map((e, i) => ({ ...e, project: 'web', event_id: `e2e-an-${run}-${i}` }));
   const posted = await call(runtime.url, '/v1/events', { key: tenant.keys.ingest, json: { events } });
   expect(posted.status).toBe(202);
@@ -227,21 +235,25 @@ describe('funnels, retention and people in a real browser', () => {
   it('finds a person, shows the merged ids, traits and timeline, and hides erasure from a read key', async () => {
     await signIn(tenant.keys.read);
     await page.getByRole('link', { name: 'People', exact: true }).click();
-    await page.getByLabel('Search people', { exact: true }).fill(U1);
+    // A trait value contains the text: only U1 has this e-mail.
+    await page.getByLabel('Search people', { exact: true }).fill(`${run}@example`);
     await page.getByRole('button', { name: 'Search', exact: true }).click();
     const results = page.getByRole('region', { name: 'Search results' });
+    await waitForText(results.getByRole('status'), 'Showing 1 person');
     await results.getByRole('link', { name: U1, exact: true }).click();
 
     await page.getByRole('heading', { name: `Person ${U1}` }).waitFor();
     const ids = page.getByRole('table', { name: "The person's ids" });
     await ids.getByText(ANON, { exact: true }).waitFor();
     await ids.getByText(U1, { exact: true }).waitFor();
-    // signup, checkout, login and both page views: every id's events, merged.
-    await waitForText(page.getByTestId('person-event-count'), '5');
+    // signup, checkout, login, both page views and the identify: every id's events, merged.
+    await waitForText(page.getByTestId('person-event-count'), '6');
+    const traits = page.getByRole('table', { name: "The person's latest traits" });
+    expect(await traits.locator('tbody tr').allInnerTexts()).toEqual([`email\t${EMAIL}`, 'plan\tpro']);
     const timeline = page.getByRole('table', { name: "The person's events, newest first" });
     // Newest first: the login a day after signing up; the anonymous page view before it is there too.
     await waitForText(timeline.locator('tbody tr').first(), /login/);
-    expect(await timeline.locator('tbody tr').count()).toBe(5);
+    expect(await timeline.locator('tbody tr').count()).toBe(6);
     expect(await timeline.locator('tbody tr').filter({ hasText: 'page_view' }).count()).toBe(2);
     expect(await page.getByRole('button', { name: 'Erase this person' }).count()).toBe(0);
     await screenshot('person');
