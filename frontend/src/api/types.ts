@@ -16,6 +16,7 @@ import type { getAlertRules, getAlerts, previewAlertRule } from '../../../functi
 import type { createApiKeySchema, getApiKeys, postApiKey } from '../../../functions/query/api-keys';
 import type { declareCatalogTypeSchema, getCatalog, getViolations } from '../../../functions/query/catalog';
 import type { dashboardSchema, getDashboards } from '../../../functions/query/dashboards';
+import type { getErasure } from '../../../functions/query/erasure';
 import type { exploreEvents } from '../../../functions/query/explorer';
 import type {
   funnelPersons,
@@ -158,7 +159,7 @@ export type FunnelStepResult = ItemOf<FunnelAnswer['steps']>;
 export type FunnelPersonsPage = BodyOf<typeof funnelPersons>;
 export type FunnelPerson = ItemOf<FunnelPersonsPage['persons']>;
 
-// ---------- retention, erasure (issue #18) ----------
+// ---------- retention (docs/api.md#retention) ----------
 // HAND-WRITTEN, from the issue's contract and the handlers in progress: replace each with a type derived from its
 // handler (BodyOf<typeof …>, z.input<typeof …Schema>) once that handler is on main.
 
@@ -207,17 +208,11 @@ export type PersonSummary = ItemOf<PersonSearchPage['users']>;
  */
 export type PersonEventsPage = Omit<BodyOf<typeof getPersonEvents>, 'events'> & { events: StoredEvent[] };
 
-export type ErasureStatus = 'pending' | 'running' | 'done' | 'failed';
-/** The 202 of `DELETE /v1/users/{id}` and `GET /v1/erasures/{job_id}`. */
-export interface ErasureJob {
-  id: string;
-  status: ErasureStatus;
-  person: string;
-  events_erased: number | null;
-  requested_at: string;
-  finished_at: string | null;
-  error?: string;
-}
+// ---------- erasure (docs/api.md#erasure-and-access) ----------
+
+/** The 202 of `DELETE /v1/users/{id}` (deleteUser returns it as an HTTP result) and `GET /v1/erasures/{job_id}`. */
+export type ErasureJob = BodyOf<typeof getErasure>;
+export type ErasureStatus = ErasureJob['status'];
 
 // ---------- value lists of the types above (for selects) ----------
 
