@@ -280,6 +280,13 @@ describe('funnels, retention and people in a real browser', () => {
     await page.getByText('This person has been erased').waitFor();
     await screenshot('erasure');
 
+    // Nowhere to be found: not in the people search, not in the explorer.
+    await page.getByLabel('Search people', { exact: true }).fill(U5);
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.getByText(`Nobody matches “${U5}”`).waitFor();
+    await page.goto(`${runtime.url}/#/explorer?user_id=${encodeURIComponent(U5)}`);
+    await page.getByText('No events match these filters').waitFor();
+
     await openFunnel();
     await waitForText(page.getByTestId('step-1-count'), '4');
     await waitForText(page.getByTestId('step-2-dropped'), '1');

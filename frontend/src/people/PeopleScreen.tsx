@@ -383,7 +383,9 @@ function ErasureProgress({ initial, onDone }: { initial: ErasureJob; onDone: () 
   }, [job.status, queryClient, session, onDone]);
   return (
     <div
-      className={job.status === 'failed' ? 'notice notice--error' : 'notice'}
+      className={
+        job.status === 'failed' ? 'notice notice--error' : job.status === 'done' ? 'notice notice--ok' : 'notice'
+      }
       role="status"
       aria-label="Erasure"
       data-status={job.status}
