@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { FUNNEL_MAX_STEPS, FUNNEL_MIN_STEPS, FUNNEL_ORDERS } from '../../../core/funnel';
 import type { FunnelAnswer, FunnelStepResult } from '../api/types';
 import { hrefFor, parseHash } from '../lib/router';
 import {
@@ -11,7 +12,9 @@ import {
   funnelBody,
   funnelFromParams,
   funnelToParams,
+  FUNNEL_ORDERS as FORM_ORDERS,
   MAX_STEPS,
+  MIN_STEPS,
   personsBody,
   stepsFor,
   type FunnelForm,
@@ -56,6 +59,11 @@ const stepResult = (step: number, count: number, prev: number | null, first: num
 });
 
 describe('funnel form ⇄ route', () => {
+  it('offers the API’s step limits and orders (core/funnel.ts; the bundle cannot import it)', () => {
+    expect([MIN_STEPS, MAX_STEPS]).toEqual([FUNNEL_MIN_STEPS, FUNNEL_MAX_STEPS]);
+    expect(FORM_ORDERS.map((o) => o.value)).toEqual([...FUNNEL_ORDERS]);
+  });
+
   it('survives a trip through the hash route unchanged, for any form', () => {
     fc.assert(
       fc.property(form, (f) => {
