@@ -11,6 +11,7 @@
 import type { z } from 'zod';
 import type { DeclaredType, SchemaMode, TypeStatus } from '../../../core/catalog';
 import type { Interval } from '../../../core/intervals';
+import type { RetentionPeriod } from '../../../core/retention';
 import type { alertRuleSchema } from '../../../functions/query/alert-rule-schema';
 import type { getAlertRules, getAlerts, previewAlertRule } from '../../../functions/query/alert-rules';
 import type { createApiKeySchema, getApiKeys, postApiKey } from '../../../functions/query/api-keys';
@@ -25,6 +26,7 @@ import type {
   queryFunnel,
 } from '../../../functions/query/funnels';
 import type { readStatus } from '../../../functions/query/freshness';
+import type { queryRetention } from '../../../functions/query/retention';
 import type { getPerson, getPersonEvents, searchUsers } from '../../../functions/query/people';
 import type { readMetric } from '../../../functions/query/metrics';
 import type { readBreakdown } from '../../../functions/query/breakdown';
@@ -160,12 +162,14 @@ export type FunnelPersonsPage = BodyOf<typeof funnelPersons>;
 export type FunnelPerson = ItemOf<FunnelPersonsPage['persons']>;
 
 // ---------- retention (docs/api.md#retention) ----------
-// HAND-WRITTEN, from the issue's contract and the handlers in progress: replace each with a type derived from its
-// handler (BodyOf<typeof …>, z.input<typeof …Schema>) once that handler is on main.
 
-export type RetentionPeriod = 'day' | 'week';
+export type { RetentionPeriod };
+/** A start or return event: a type, or a type with property filters (prop.<path>=<value> rules). */
 export type RetentionEventBody = string | { event_type: string; filters?: StepFilters };
-/** Body of `POST /v1/retention/query`. */
+/**
+ * Body of `POST /v1/retention/query`. Written out here: the handler reads the body with a hand-written parser
+ * (core/retention.ts parseRetentionQuery) rather than a zod schema, so there is no input type to derive.
+ */
 export interface RetentionQueryBody {
   project?: string | null;
   start_event: RetentionEventBody;
@@ -177,21 +181,10 @@ export interface RetentionQueryBody {
   breakdown?: string | null;
   limit?: number;
 }
-export interface RetentionCohort {
-  /** The cohort's first instant (a local day or Monday week of `timezone`). */
-  start: string;
-  size: number;
-  /** returned[k]: persons of the cohort with a return event in period k; periods not begun yet are left out. */
-  returned: number[];
-}
 /** `POST /v1/retention/query` */
-export interface RetentionAnswer {
-  timezone: string;
-  period: RetentionPeriod;
-  periods: number;
-  cohorts: RetentionCohort[];
-  breakdown?: { value: string; cohorts: RetentionCohort[] }[];
-}
+export type RetentionAnswer = BodyOf<typeof queryRetention>;
+/** returned[k]: persons of the cohort with a return event in period k; periods not begun yet are left out. */
+export type RetentionCohort = ItemOf<RetentionAnswer['cohorts']>;
 
 // ---------- people (docs/api.md#people) ----------
 

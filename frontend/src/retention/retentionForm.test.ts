@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { MAX_PERIODS as API_MAX_PERIODS } from '../../../core/retention';
 import type { RetentionCohort } from '../api/types';
 import { hrefFor, parseHash } from '../lib/router';
 import {
@@ -48,6 +49,10 @@ const cohorts: fc.Arbitrary<RetentionCohort[]> = fc.array(
 );
 
 describe('retention form ⇄ route ⇄ body', () => {
+  it('offers the API’s period limits (core/retention.ts; the bundle cannot import it)', () => {
+    expect(MAX_PERIODS).toEqual(API_MAX_PERIODS);
+  });
+
   it('survives a trip through the hash route unchanged, for any form', () => {
     fc.assert(
       fc.property(form, (f) => {
