@@ -37,6 +37,8 @@ const RETURNED = [U1, U2];
 /** An anonymous id whose events a later event merges into U1 (anonymous_id beside user_id). */
 const ANON = `anon-${run}`;
 const EMAIL = `u1-${run}@example.com`;
+/** Noon (UTC, the tenant's zone) two days ago: the signups share a day, and the logins a day later are past. */
+const SIGNUP_AT = Math.floor(Date.now() / DAY) * DAY - 2 * DAY + 12 * HOUR;
 
 async function buildSpa(outDir: string): Promise<void> {
   // NODE_ENV=test (set by jest) would give a development build; VITE_API_URL='' keeps the API on the same origin.
@@ -106,8 +108,7 @@ beforeAll(async () => {
   tenant = await env.createTenant();
   runtime = await startLocalRuntime(env.adapters, { port: 0, web: true, scheduler: false });
 
-  // Noon (UTC, the tenant's zone) two days ago: the signups share a day, and the logins a day later are past.
-  const signupAt = Math.floor(Date.now() / DAY) * DAY - 2 * DAY + 12 * HOUR;
+  const signupAt = SIGNUP_AT;
   const at = (ms: number) => new Date(ms).toISOString();
   const events = [
     ...USERS.map((u, i) => ({
@@ -207,7 +208,7 @@ describe('funnels, retention and people in a real browser', () => {
     expect(await alert.getByRole('button', { name: 'Retry' }).count()).toBe(0);
   });
 
-  it('shows day-by-day retention as a cohort grid in the tenant’s time zone', async () => {
+  it('shows day-by-day and weekly retention as a cohort grid in the tenant’s time zone, by a breakdown value', async () => {
     await signIn(tenant.keys.read);
     await page.getByRole('link', { name: 'Retention', exact: true }).click();
     await page.getByLabel('Start event', { exact: true }).fill('signup');
@@ -230,6 +231,21 @@ describe('funnels, retention and people in a real browser', () => {
     await waitForText(page.getByTestId('retention-zone'), /UTC/);
     expect(await page.getByTestId('time-zone').textContent()).toContain('UTC');
     await screenshot('retention');
+
+    // Weeks from Monday, broken down by the plan on the signup: pro holds U1 and U2, both back in their week.
+    await page.getByLabel('Period', { exact: true }).selectOption('week');
+    await page.getByLabel('Periods', { exact: true }).fill('2');
+    await page.getByLabel('Breakdown property', { exact: true }).fill('plan');
+    await page.getByRole('button', { name: 'Show retention' }).click();
+    await page.getByLabel('Breakdown value', { exact: true }).selectOption('pro');
+    await waitForText(page.getByRole('heading', { name: /persons in \d+ cohorts?/ }), /^2 persons in/);
+    const weekSizes = await grid.getByTestId('cohort-size').allTextContents();
+    expect(weekSizes.filter((n) => n !== '0')).toEqual(['2']);
+    const weekRow = grid.locator('tbody tr').nth(1 + weekSizes.indexOf('2'));
+    const weekCells = await weekRow.locator('td.retention-grid__cell').allTextContents();
+    // The logins are a day after the signups: the same Monday week unless the signups were on a Sunday.
+    if (new Date(SIGNUP_AT).getUTCDay() !== 0) expect(weekCells[0]).toBe('100.0%2');
+    else expect(weekCells.slice(0, 2)).toEqual(['0.0%0', '100.0%2']);
   });
 
   it('finds a person, shows the merged ids, traits and timeline, and hides erasure from a read key', async () => {
