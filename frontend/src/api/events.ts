@@ -10,7 +10,7 @@ export interface EventsPageParams {
   filters?: QueryParams;
 }
 
-function parseStoredEvent(value: unknown, index: number): StoredEvent {
+export function parseStoredEvent(value: unknown, index: number): StoredEvent {
   const what = `events[${index}]`;
   const obj = expectObject(value, what);
   const properties =

@@ -10,7 +10,8 @@ import { listEventTypes } from './catalog';
 import { fetchEventsPage } from './events';
 import { fetchMetricSeries } from './metrics';
 import { api } from './resources';
-import type { MetricInterval, MetricName } from './types';
+import { analyticsApi } from './analytics';
+import type { FunnelPersonsBody, FunnelQueryBody, MetricInterval, MetricName, RetentionQueryBody } from './types';
 
 export const catalogQueries = {
   all: (session: Session) => ['catalog', session.keyFingerprint] as const,
@@ -185,5 +186,74 @@ export const alertQueries = {
     queryOptions({
       queryKey: ['alerts', session.keyFingerprint, { ruleId }] as const,
       queryFn: ({ signal }) => api.alerts(session.client, { rule_id: ruleId ?? undefined, limit: 50 }, signal),
+    }),
+};
+
+// ---------- funnels, retention, people (issue #18) ----------
+
+export const FUNNEL_PERSONS_PAGE = 50;
+export const PEOPLE_PAGE = 25;
+export const TIMELINE_PAGE = 50;
+
+export const funnelQueries = {
+  all: (session: Session) => ['funnels', session.keyFingerprint] as const,
+  /** `body` is built from the form when it is run; a relative range is resolved then (the key names the body). */
+  result: (session: Session, body: FunnelQueryBody) =>
+    queryOptions({
+      queryKey: [...funnelQueries.all(session), 'result', body] as const,
+      queryFn: ({ signal }) => analyticsApi.funnel(session.client, body, signal),
+      staleTime: 60_000,
+      placeholderData: keepPreviousData,
+    }),
+  /** The persons at a step, paged by cursor; `base` is the persons body without cursor. */
+  persons: (session: Session, base: FunnelPersonsBody) =>
+    infiniteQueryOptions({
+      queryKey: [...funnelQueries.all(session), 'persons', base] as const,
+      queryFn: ({ pageParam, signal }) =>
+        analyticsApi.funnelPersons(session.client, pageParam === null ? base : { ...base, cursor: pageParam }, signal),
+      initialPageParam: null as string | null,
+      getNextPageParam: (last) => last.next_cursor,
+      staleTime: 60_000,
+    }),
+};
+
+export const retentionQueries = {
+  all: (session: Session) => ['retention', session.keyFingerprint] as const,
+  result: (session: Session, body: RetentionQueryBody) =>
+    queryOptions({
+      queryKey: [...retentionQueries.all(session), 'result', body] as const,
+      queryFn: ({ signal }) => analyticsApi.retention(session.client, body, signal),
+      staleTime: 60_000,
+      placeholderData: keepPreviousData,
+    }),
+};
+
+export const peopleQueries = {
+  all: (session: Session) => ['people', session.keyFingerprint] as const,
+  search: (session: Session, q: string, project: string | null) =>
+    infiniteQueryOptions({
+      queryKey: [...peopleQueries.all(session), 'search', { q, project }] as const,
+      queryFn: ({ pageParam, signal }) =>
+        analyticsApi.searchPeople(session.client, { q, project, cursor: pageParam, limit: PEOPLE_PAGE }, signal),
+      initialPageParam: null as string | null,
+      getNextPageParam: (last) => last.next_cursor,
+    }),
+  person: (session: Session, id: string, project: string | null) =>
+    queryOptions({
+      queryKey: [...peopleQueries.all(session), 'person', { id, project }] as const,
+      queryFn: ({ signal }) => analyticsApi.person(session.client, id, project, signal),
+    }),
+  timeline: (session: Session, id: string, project: string | null) =>
+    infiniteQueryOptions({
+      queryKey: [...peopleQueries.all(session), 'timeline', { id, project }] as const,
+      queryFn: ({ pageParam, signal }) =>
+        analyticsApi.personEvents(session.client, { id, project, cursor: pageParam, limit: TIMELINE_PAGE }, signal),
+      initialPageParam: null as string | null,
+      getNextPageParam: (last) => last.next_cursor,
+    }),
+  erasure: (session: Session, jobId: string) =>
+    queryOptions({
+      queryKey: ['erasures', session.keyFingerprint, { jobId }] as const,
+      queryFn: ({ signal }) => analyticsApi.erasure(session.client, jobId, signal),
     }),
 };

@@ -11,13 +11,23 @@
 import type { z } from 'zod';
 import type { DeclaredType, SchemaMode, TypeStatus } from '../../../core/catalog';
 import type { Interval } from '../../../core/intervals';
+import type { RetentionPeriod } from '../../../core/retention';
 import type { alertRuleSchema } from '../../../functions/query/alert-rule-schema';
 import type { getAlertRules, getAlerts, previewAlertRule } from '../../../functions/query/alert-rules';
 import type { createApiKeySchema, getApiKeys, postApiKey } from '../../../functions/query/api-keys';
 import type { declareCatalogTypeSchema, getCatalog, getViolations } from '../../../functions/query/catalog';
 import type { dashboardSchema, getDashboards } from '../../../functions/query/dashboards';
+import type { getErasure } from '../../../functions/query/erasure';
 import type { exploreEvents } from '../../../functions/query/explorer';
+import type {
+  funnelPersons,
+  funnelPersonsSchema,
+  funnelQuerySchema,
+  queryFunnel,
+} from '../../../functions/query/funnels';
 import type { readStatus } from '../../../functions/query/freshness';
+import type { queryRetention } from '../../../functions/query/retention';
+import type { getPerson, getPersonEvents, searchUsers } from '../../../functions/query/people';
 import type { readMetric } from '../../../functions/query/metrics';
 import type { readBreakdown } from '../../../functions/query/breakdown';
 import type { getTenant, updateTenantSchema } from '../../../functions/query/tenant';
@@ -131,6 +141,71 @@ export type PreviewResult = BodyOf<typeof previewAlertRule>;
 export type TenantBody = BodyOf<typeof getTenant>;
 /** Body of `PATCH /v1/tenant`. */
 export type TenantPatch = z.input<typeof updateTenantSchema>;
+
+// ---------- funnels (docs/api.md#funnels) ----------
+
+/** Body of `POST /v1/funnels/query`. */
+export type FunnelQueryBody = z.input<typeof funnelQuerySchema>;
+export type FunnelStepBody = ItemOf<FunnelQueryBody['steps']>;
+export type FunnelExclusionBody = ItemOf<NonNullable<FunnelQueryBody['exclusions']>>;
+export type FunnelOrder = NonNullable<FunnelQueryBody['order']>;
+/** Property path → value; matches like prop.<path>=<value> of GET /v1/events. */
+export type StepFilters = NonNullable<FunnelStepBody['filters']>;
+/** Body of `POST /v1/funnels/persons`. */
+export type FunnelPersonsBody = z.input<typeof funnelPersonsSchema>;
+export type FunnelPersonStatus = NonNullable<FunnelPersonsBody['status']>;
+/** `POST /v1/funnels/query` */
+export type FunnelAnswer = BodyOf<typeof queryFunnel>;
+export type FunnelStepResult = ItemOf<FunnelAnswer['steps']>;
+/** `POST /v1/funnels/persons` */
+export type FunnelPersonsPage = BodyOf<typeof funnelPersons>;
+export type FunnelPerson = ItemOf<FunnelPersonsPage['persons']>;
+
+// ---------- retention (docs/api.md#retention) ----------
+
+export type { RetentionPeriod };
+/** A start or return event: a type, or a type with property filters (prop.<path>=<value> rules). */
+export type RetentionEventBody = string | { event_type: string; filters?: StepFilters };
+/**
+ * Body of `POST /v1/retention/query`. Written out here: the handler reads the body with a hand-written parser
+ * (core/retention.ts parseRetentionQuery) rather than a zod schema, so there is no input type to derive.
+ */
+export interface RetentionQueryBody {
+  project?: string | null;
+  start_event: RetentionEventBody;
+  return_event: RetentionEventBody;
+  period: RetentionPeriod;
+  periods: number;
+  from: string | number;
+  to: string | number;
+  breakdown?: string | null;
+  limit?: number;
+}
+/** `POST /v1/retention/query` */
+export type RetentionAnswer = BodyOf<typeof queryRetention>;
+/** returned[k]: persons of the cohort with a return event in period k; periods not begun yet are left out. */
+export type RetentionCohort = ItemOf<RetentionAnswer['cohorts']>;
+
+// ---------- people (docs/api.md#people) ----------
+
+/** `GET /v1/users/{id}`: the person of any of its ids. */
+export type Person = BodyOf<typeof getPerson>;
+/** One id of a person, with its own counts. */
+export type PersonId = ItemOf<Person['ids']>;
+/** `GET /v1/users?q=` (one page). */
+export type PersonSearchPage = BodyOf<typeof searchUsers>;
+export type PersonSummary = ItemOf<PersonSearchPage['users']>;
+/**
+ * `GET /v1/users/{id}/events` (one page, newest first). Its events carry no project (the page names it); the
+ * dashboard gives each the page's, so they are explorer rows (api/analytics.ts parsePersonEvents).
+ */
+export type PersonEventsPage = Omit<BodyOf<typeof getPersonEvents>, 'events'> & { events: StoredEvent[] };
+
+// ---------- erasure (docs/api.md#erasure-and-access) ----------
+
+/** The 202 of `DELETE /v1/users/{id}` (deleteUser returns it as an HTTP result) and `GET /v1/erasures/{job_id}`. */
+export type ErasureJob = BodyOf<typeof getErasure>;
+export type ErasureStatus = ErasureJob['status'];
 
 // ---------- value lists of the types above (for selects) ----------
 

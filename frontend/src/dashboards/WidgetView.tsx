@@ -15,7 +15,7 @@ import { durationLabel } from '../lib/duration';
 import { formatDateTime, formatNumber } from '../lib/format';
 import { answerZone, zoneLabel } from '../lib/timezone';
 import { useTimeZone } from '../shell/TimeZoneContext';
-import { hrefFor, navigate } from '../lib/router';
+import { hrefFor, navigate, personHref } from '../lib/router';
 import { resolveRange } from '../lib/timeRange';
 import { useLive } from '../shell/LiveContext';
 import { widgetChartSeries } from './chartData';
@@ -503,7 +503,11 @@ function EventsBody({ query }: { query: ResolvedQuery }) {
           <li key={event.event_id}>
             <time dateTime={event.timestamp}>{formatDateTime(event.timestamp)}</time>{' '}
             <strong>{event.event_type}</strong> <span className="muted">{event.project}</span>{' '}
-            {event.user_id !== null && <span className="muted">user {event.user_id}</span>}
+            {event.user_id !== null && (
+              <span className="muted">
+                user <a href={personHref(event.user_id, event.project)}>{event.user_id}</a>
+              </span>
+            )}
           </li>
         ))}
       </ul>

@@ -3,6 +3,7 @@ import { useId, useMemo, useState } from 'react';
 import type { StoredEvent } from '../api/types';
 import { DataTable } from '../components/DataTable';
 import { formatDateTime } from '../lib/format';
+import { personHref } from '../lib/router';
 import { cellText, propertyColumns } from './columns';
 
 export function EventTable({ events, caption }: { events: readonly StoredEvent[]; caption: string }) {
@@ -84,7 +85,20 @@ function EventRows({
         </td>
         <td>{event.event_type}</td>
         <td>{event.project}</td>
-        <td>{event.user_id ?? <span className="muted">—</span>}</td>
+        <td>
+          {event.user_id === null ? (
+            <span className="muted">—</span>
+          ) : (
+            // The person behind the id (its merged ids and timeline); the click must not also open the row.
+            <a
+              href={personHref(event.user_id, event.project)}
+              title="Open this person"
+              onClick={(e) => e.stopPropagation()}
+            >
+              {event.user_id}
+            </a>
+          )}
+        </td>
         <td>{event.session_id ?? <span className="muted">—</span>}</td>
         <td className="mono">{event.event_id}</td>
         {props.map((name) => {

@@ -1,6 +1,6 @@
 // The event explorer: filters (kept in the URL, so chart links land here filtered), cursor paging, full JSON per event.
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { useId, useMemo, useState, type FormEvent } from 'react';
+import { useMemo, useState, type FormEvent } from 'react';
 import type { QueryParams } from '../api/client';
 import { catalogQueries, eventCountQueries, eventsQueries, tenantQueries } from '../api/queries';
 import type { StoredEvent } from '../api/types';
@@ -16,6 +16,7 @@ import { exportEvents, exportFilters } from '../api/events';
 import { joinPages, saveText } from '../lib/download';
 import { hrefFor, navigate, useRoute } from '../lib/router';
 import { EventTable } from './EventTable';
+import { PropertyFilterRows } from '../components/PropertyFilterRows';
 import {
   filtersFromParams,
   filtersToQuery,
@@ -180,7 +181,6 @@ function FilterForm({
     props: initial.props.length > 0 ? initial.props : [],
   }));
   const [limit, setLimit] = useState(pageSize);
-  const id = useId();
   const { zone } = useTimeZone();
   const set = (patch: Partial<ExplorerFilters>) => setDraft({ ...draft, ...patch });
   const typeOptions = [...new Set([...(eventTypes.data ?? []), ...draft.eventTypes])];
@@ -237,45 +237,7 @@ function FilterForm({
       </div>
       <fieldset className="filters__props">
         <legend className="field__label">Property = value</legend>
-        {draft.props.map(([path, value], i) => (
-          <div key={i} className="filters__prop">
-            <label className="visually-hidden" htmlFor={`${id}-prop-${i}`}>
-              Property path {i + 1}
-            </label>
-            <input
-              id={`${id}-prop-${i}`}
-              className="input"
-              placeholder="plan or cart.currency"
-              value={path}
-              onChange={(e) => set({ props: draft.props.map((p, j) => (j === i ? [e.target.value, p[1]] : p)) })}
-            />
-            <span aria-hidden="true">=</span>
-            <label className="visually-hidden" htmlFor={`${id}-val-${i}`}>
-              Property value {i + 1}
-            </label>
-            <input
-              id={`${id}-val-${i}`}
-              className="input"
-              value={value}
-              onChange={(e) => set({ props: draft.props.map((p, j) => (j === i ? [p[0], e.target.value] : p)) })}
-            />
-            <button
-              type="button"
-              className="button button--ghost"
-              aria-label={`Remove property filter ${i + 1}`}
-              onClick={() => set({ props: draft.props.filter((_, j) => j !== i) })}
-            >
-              ✕
-            </button>
-          </div>
-        ))}
-        <button
-          type="button"
-          className="button button--ghost"
-          onClick={() => set({ props: [...draft.props, ['', '']] })}
-        >
-          + Property filter
-        </button>
+        <PropertyFilterRows rows={draft.props} onChange={(props) => set({ props })} />
       </fieldset>
       <div className="filters__actions">
         <button type="submit" className="button button--primary">

@@ -2,7 +2,16 @@
 // Hash routes need no server fallback and survive reloads on any static host.
 import { useEffect, useState } from 'react';
 
-export const SCREENS = ['dashboards', 'explorer', 'catalog', 'alerts', 'settings'] as const;
+export const SCREENS = [
+  'dashboards',
+  'explorer',
+  'funnels',
+  'retention',
+  'people',
+  'catalog',
+  'alerts',
+  'settings',
+] as const;
 export type Screen = (typeof SCREENS)[number];
 
 export interface Route {
@@ -45,3 +54,6 @@ export function useRoute(): Route {
   }, []);
   return parseHash(hash);
 }
+
+/** The person page of an id (any of a person's ids opens the person), in a project (people are per project). */
+export const personHref = (id: string, project?: string | null): string => hrefFor('people', { id, project });

@@ -19,6 +19,9 @@ import { useIsAdmin } from './scope';
 const screens: Record<Screen, React.LazyExoticComponent<() => React.JSX.Element>> = {
   dashboards: lazy(() => import('../dashboards/DashboardsScreen')),
   explorer: lazy(() => import('../explorer/ExplorerScreen')),
+  funnels: lazy(() => import('../funnels/FunnelsScreen')),
+  retention: lazy(() => import('../retention/RetentionScreen')),
+  people: lazy(() => import('../people/PeopleScreen')),
   catalog: lazy(() => import('../catalog/CatalogScreen')),
   alerts: lazy(() => import('../alerts/AlertsScreen')),
   settings: lazy(() => import('../settings/SettingsScreen')),
@@ -27,6 +30,9 @@ const screens: Record<Screen, React.LazyExoticComponent<() => React.JSX.Element>
 const NAV: { screen: Screen; label: string }[] = [
   { screen: 'dashboards', label: 'Dashboards' },
   { screen: 'explorer', label: 'Explorer' },
+  { screen: 'funnels', label: 'Funnels' },
+  { screen: 'retention', label: 'Retention' },
+  { screen: 'people', label: 'People' },
   { screen: 'catalog', label: 'Catalog' },
   { screen: 'alerts', label: 'Alerts' },
   { screen: 'settings', label: 'Projects & keys' },
