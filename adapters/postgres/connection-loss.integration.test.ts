@@ -1,4 +1,5 @@
-// A backend that dies inside a transaction must fail that transaction, not the process. postgres.js 3.4.9 threw
+// A backend that dies inside a transaction must fail that transaction, not the process; a reserved connection whose
+// backend died must not be handed back to the pool. postgres.js 3.4.9 threw
 // from a timer when the transaction's ROLLBACK was written to the closed socket (an uncaught TypeError at
 // `nextWrite`, which took down the service-outage test's process); patches/postgres+3.4.9.patch settles that
 // write as CONNECTION_CLOSED instead. Run without the patch, this file fails with the uncaught TypeError.
@@ -41,5 +42,25 @@ it('a transaction whose backend is terminated rejects with CONNECTION_CLOSED, an
     await expect(failed).resolves.toBe('CONNECTION_CLOSED');
     const [row] = await sql<{ ok: number }[]>`select 1 as ok`;
     expect(row?.ok).toBe(1);
+  }
+});
+
+it('a reserved connection whose backend is terminated rejects its queries, and released it does not poison the pool', async () => {
+  for (let round = 0; round < 3; round++) {
+    const reserved = await sql.reserve();
+    const [row] = await reserved<{ pid: number }[]>`select pg_backend_pid() as pid`;
+    await admin`select pg_terminate_backend(${row!.pid})`;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const codeOf = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (e: { code?: string }) => e.code ?? 'error',
+      );
+    await expect(codeOf(reserved`select 1`)).resolves.toBe('CONNECTION_CLOSED');
+    await expect(codeOf(reserved`select 2`)).resolves.toBe('CONNECTION_CLOSED');
+    reserved.release();
+    // Every query of the pool is served: the dead connection stays closed and reconnects on demand.
+    const answers = await Promise.all(Array.from({ length: 10 }, () => codeOf(sql`select 1`)));
+    expect(answers).toEqual(Array(10).fill('ok'));
   }
 });
