@@ -27,6 +27,43 @@ const errorEnvelope = {
   },
 } as const;
 
+/** `{id}` of the routes whose ids are UUIDs (keys, rules, dashboards, projects, …). */
+const uuidIdParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } } as const;
+/** `{id}` of /v1/users/{id}…: any distinct id of a person. */
+const personIdParam = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', minLength: 1, maxLength: 256 },
+  description: 'Any distinct id of the person (user or anonymous id), percent-encoded',
+} as const;
+/** `project` where an answer is about one project. */
+const oneProjectParam = {
+  name: 'project',
+  in: 'query',
+  schema: { type: 'string' },
+  description: 'required when the key reads several projects',
+} as const;
+/** `project` where an operation covers every project the key reads unless one is named. */
+const everyProjectParam = {
+  name: 'project',
+  in: 'query',
+  schema: { type: 'string' },
+  description: 'One project; by default every project the key can read',
+} as const;
+/** The filters GET /v1/events and GET /v1/events/export share (prop.<path> is described in the text). */
+const eventFilterParams = [
+  {
+    name: 'event_type',
+    in: 'query',
+    schema: { type: 'string' },
+    description: 'repeatable: events of any of the given types',
+  },
+  { name: 'project', in: 'query', schema: { type: 'string' } },
+  { name: 'user_id', in: 'query', schema: { type: 'string' } },
+  { name: 'session_id', in: 'query', schema: { type: 'string' } },
+] as const;
+
 /** start_event / return_event of POST /v1/retention/query. */
 const retentionEvent = {
   oneOf: [
@@ -272,15 +309,7 @@ export const OPENAPI = {
           'never show events stored after it. event_type and prop.<path>=<value> may repeat (any of the types; all of the filters, matched as in ' +
           '/v1/metrics); every other parameter at most once (a repeat is a 400). A query value holding U+0000 or percent-encoding that is not UTF-8 is a 400.',
         parameters: [
-          {
-            name: 'event_type',
-            in: 'query',
-            schema: { type: 'string' },
-            description: 'repeatable: events of any of the given types',
-          },
-          { name: 'project', in: 'query', schema: { type: 'string' } },
-          { name: 'user_id', in: 'query', schema: { type: 'string' } },
-          { name: 'session_id', in: 'query', schema: { type: 'string' } },
+          ...eventFilterParams,
           timeParam('from'),
           timeParam('to'),
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } },
@@ -316,15 +345,7 @@ export const OPENAPI = {
         parameters: [
           { ...timeParam('from'), required: true },
           { ...timeParam('to'), required: true },
-          {
-            name: 'event_type',
-            in: 'query',
-            schema: { type: 'string' },
-            description: 'repeatable: events of any of the given types',
-          },
-          { name: 'project', in: 'query', schema: { type: 'string' } },
-          { name: 'user_id', in: 'query', schema: { type: 'string' } },
-          { name: 'session_id', in: 'query', schema: { type: 'string' } },
+          ...eventFilterParams,
           {
             name: 'format',
             in: 'query',
@@ -579,7 +600,7 @@ export const OPENAPI = {
     '/v1/api-keys/{id}': {
       delete: {
         summary: 'Revoke a key; effective within seconds (scope: admin)',
-        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+        parameters: [uuidIdParam],
         responses: { '200': { description: 'Revoked' }, ...errors(401, 403, 404) },
       },
     },
@@ -593,19 +614,8 @@ export const OPENAPI = {
           'by timestamp then event_id), at most limit a page. X-Export-Complete: true on the last page; otherwise X-Next-Cursor (and Link ' +
           'rel="next") continues; the pages list the events stored when the first page was read. Every page is audit-logged (person.export).',
         parameters: [
-          {
-            name: 'id',
-            in: 'path',
-            required: true,
-            schema: { type: 'string', minLength: 1, maxLength: 256 },
-            description: 'Any distinct id of the person, percent-encoded',
-          },
-          {
-            name: 'project',
-            in: 'query',
-            schema: { type: 'string' },
-            description: 'One project; by default every project the key can read',
-          },
+          personIdParam,
+          everyProjectParam,
           {
             name: 'limit',
             in: 'query',
@@ -971,19 +981,19 @@ export const OPENAPI = {
     '/v1/alert-rules/{id}': {
       get: {
         summary: 'One alert rule (scope: read)',
-        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+        parameters: [uuidIdParam],
         responses: { '200': { description: 'Rule' }, ...errors(401, 403, 404) },
       },
       put: {
         summary:
           'Replace an alert rule (scope: admin); webhook channels sent without a secret keep the one of the same URL',
-        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+        parameters: [uuidIdParam],
         requestBody: jsonBody(alertRuleSchema),
         responses: { '200': { description: 'Updated' }, ...errors(400, 401, 403, 404) },
       },
       delete: {
         summary: 'Delete an alert rule, its state and pending notifications stay in the history (scope: admin)',
-        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+        parameters: [uuidIdParam],
         responses: { '200': { description: 'Deleted' }, ...errors(401, 403, 404) },
       },
     },
@@ -1029,18 +1039,18 @@ export const OPENAPI = {
     '/v1/dashboards/{id}': {
       get: {
         summary: 'One dashboard (scope: read)',
-        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+        parameters: [uuidIdParam],
         responses: { '200': { description: 'Dashboard' }, ...errors(401, 403, 404) },
       },
       put: {
         summary: 'Replace a dashboard’s name and widgets (scope: admin); widgets without an id get one',
-        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+        parameters: [uuidIdParam],
         requestBody: jsonBody(dashboardSchema),
         responses: { '200': { description: 'Updated' }, ...errors(400, 401, 403, 404) },
       },
       delete: {
         summary: 'Delete a dashboard (scope: admin)',
-        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+        parameters: [uuidIdParam],
         responses: { '200': { description: 'Deleted' }, ...errors(401, 403, 404) },
       },
     },
@@ -1051,12 +1061,7 @@ export const OPENAPI = {
           'q matches a person when one of its ids starts with q or one of its trait values (as text) contains q, case-insensitively; ' +
           'trait.<key>=<value> (repeatable, each key once) needs the trait’s text to equal value. Persons ordered by person_id, paged by cursor.',
         parameters: [
-          {
-            name: 'project',
-            in: 'query',
-            schema: { type: 'string' },
-            description: 'required when the key reads several projects',
-          },
+          oneProjectParam,
           { name: 'q', in: 'query', schema: { type: 'string', maxLength: 256 } },
           { name: 'trait.<key>', in: 'query', schema: { type: 'string' }, description: 'repeatable, one per key' },
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } },
@@ -1082,21 +1087,7 @@ export const OPENAPI = {
           'refused), then recomputes the rollups, unique-user and percentile sketches and dimension breakdowns of every hour the events ' +
           'fell in, and refreshes the cache. A second request while a job for the same person and projects is open returns that job. ' +
           'Audit-logged (person.erase, then person.erased when done). See docs/api.md#erasure-and-access for what remains and for how long.',
-        parameters: [
-          {
-            name: 'id',
-            in: 'path',
-            required: true,
-            schema: { type: 'string', minLength: 1, maxLength: 256 },
-            description: 'Any distinct id of the person (user or anonymous id), percent-encoded',
-          },
-          {
-            name: 'project',
-            in: 'query',
-            schema: { type: 'string' },
-            description: 'One project; by default every project the key can read',
-          },
-        ],
+        parameters: [personIdParam, everyProjectParam],
         responses: {
           '202': {
             description: 'The erasure job (pending, or the open one for this person)',
@@ -1111,15 +1102,7 @@ export const OPENAPI = {
         description:
           'Any id of the person finds it (user id, anonymous id, alias). Answer: {project, id, person_id, ids: [{id, identified, first_seen, ' +
           'last_seen, event_count}], first_seen, last_seen, event_count, identified, traits, traits_at}. traits: per key, the newest $identify value.',
-        parameters: [
-          { name: 'id', in: 'path', required: true, schema: { type: 'string', maxLength: 256 } },
-          {
-            name: 'project',
-            in: 'query',
-            schema: { type: 'string' },
-            description: 'required when the key reads several projects',
-          },
-        ],
+        parameters: [personIdParam, oneProjectParam],
         responses: { '200': { description: 'The person' }, ...errors(400, 401, 403, 404) },
       },
     },
@@ -1129,13 +1112,8 @@ export const OPENAPI = {
         description:
           'Pinned like the explorer: later pages never show events stored after the first page. Ranges are [from, to); event_type repeats.',
         parameters: [
-          { name: 'id', in: 'path', required: true, schema: { type: 'string', maxLength: 256 } },
-          {
-            name: 'project',
-            in: 'query',
-            schema: { type: 'string' },
-            description: 'required when the key reads several projects',
-          },
+          personIdParam,
+          oneProjectParam,
           { name: 'event_type', in: 'query', schema: { type: 'string' }, description: 'repeatable' },
           timeParam('from'),
           timeParam('to'),
