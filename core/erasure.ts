@@ -4,7 +4,7 @@
 import { badRequest } from './errors';
 import { unstorableChar } from './event-validation';
 import { bucketStart, INTERVAL_MS, type Interval } from './intervals';
-import { ROLLUP_INTERVALS, TEN_SECOND_KEEP_MS } from './rollups';
+import { ROLLUP_INTERVALS, TEN_SECOND_KEEP_MS, type RollupValue } from './rollups';
 import type { AuditEntry } from './audit-log';
 import type { StoredEventFields } from './stored-event';
 
@@ -153,10 +153,17 @@ export interface ErasureStore {
   withRunLock<T>(ref: ErasureRef, fn: () => Promise<T>): Promise<T | null>;
   /**
    * The erasure step of a pending job, one transaction: the person's raw events (their ids hashed into
-   * erased_event_ids, their event_ids rows removed), distinct ids, traits and merges deleted; the job becomes
+   * erased_event_ids, their event_ids rows removed), distinct ids, traits and merges deleted, the counts and sums of
+   * every bucket they were counted in decremented by exactly their share, the touched cells recorded; the job becomes
    * running with the hours and days to recompute. A no-op returning the job when it is not pending.
    */
   erase(ref: ErasureRef, nowMs: number): Promise<ErasureJob>;
+  /**
+   * Recomputes the sketches of the cells the erased events touched in one hour (the counts and sums were decremented
+   * by the erasure step) and returns the current values of every touched cell for the Redis refresh. Idempotent.
+   */
+  recomputeHour(ref: ErasureRef, q: { hourMs: number; intervals: readonly Interval[] }): Promise<RollupValue[]>;
+  /** The hour recomputed and refreshed in Redis: off the job's list, its cells forgotten. */
   hourDone(ref: ErasureRef, hourMs: number): Promise<void>;
   dayDone(ref: ErasureRef, dayMs: number): Promise<void>;
   /** Deletes the tenant's declared-dimension value texts that no bucket keeps any more; how many. */
