@@ -33,6 +33,12 @@ export interface ErasureJob extends ErasureRef {
   finishedAtMs: number | null;
 }
 
+/**
+ * Erased hours recomputed per transaction (erasure-store.ts recomputeHours): fewer transactions, each holding the
+ * tenant's exclusive rollup lock no longer than a few hours' touched cells take.
+ */
+export const HOURS_PER_CHUNK = 12;
+
 /** After this many failed attempts in a row a job is `failed` (a new DELETE starts another). */
 export const MAX_ERASURE_ATTEMPTS = 10;
 
@@ -159,12 +165,13 @@ export interface ErasureStore {
    */
   erase(ref: ErasureRef, nowMs: number): Promise<ErasureJob>;
   /**
-   * Recomputes the sketches of the cells the erased events touched in one hour (the counts and sums were decremented
-   * by the erasure step) and returns the current values of every touched cell for the Redis refresh. Idempotent.
+   * Recomputes the sketches of the cells the erased events touched in these hours (the counts and sums were
+   * decremented by the erasure step; 10s buckets only in `tenSecondHoursMs`) and returns the current values of every
+   * touched cell for the Redis refresh. Idempotent.
    */
-  recomputeHour(ref: ErasureRef, q: { hourMs: number; intervals: readonly Interval[] }): Promise<RollupValue[]>;
-  /** The hour recomputed and refreshed in Redis: off the job's list, its cells forgotten. */
-  hourDone(ref: ErasureRef, hourMs: number): Promise<void>;
+  recomputeHours(ref: ErasureRef, q: { hoursMs: number[]; tenSecondHoursMs: number[] }): Promise<RollupValue[]>;
+  /** The hours recomputed and refreshed in Redis: off the job's list, their cells forgotten. */
+  hoursDone(ref: ErasureRef, hoursMs: number[]): Promise<void>;
   dayDone(ref: ErasureRef, dayMs: number): Promise<void>;
   /** Deletes the tenant's declared-dimension value texts that no bucket keeps any more; how many. */
   purgeUnkeptValues(tenantId: string): Promise<number>;

@@ -272,30 +272,32 @@ export async function eraseStep(sql: Sql, ref: ErasureRef, nowMs: number): Promi
 }
 
 /**
- * The recomputation of one erased hour (see ErasureStore.recomputeHour), one transaction under the tenant's exclusive
- * rollup lock. Only the cells the erased events touched (erasure_cells of the hour): the unique-user sketches of their
- * 10s (while kept) and 1m buckets from the raw rows of those (project, type, minute)s, then their 5m buckets as the
- * union of the 1m rows and, for a UTC tenant, their 1h buckets as the union of the 5m rows (an HLL union is exact, as
- * rebuildDay's 1d from 1h); the percentile sketches of the (project, type)s whose erased events had numbers, from the
- * hour's raw rows of those pairs, as rebuildHour computes them; the declared dimensions of the hour as rebuild does.
- * Every replaced row gets a higher version. Returns the current values of every touched cell (counts and sums as the
- * erasure step left them, the new estimates) for the version-guarded Redis refresh. Idempotent.
+ * The recomputation of a chunk of erased hours (see ErasureStore.recomputeHours), one transaction under the tenant's
+ * exclusive rollup lock. Only the cells the erased events touched (erasure_cells of those hours): the unique-user
+ * sketches of their 10s (in the hours that keep 10s buckets) and 1m buckets from the raw rows of those (project,
+ * type, minute)s, then their 5m buckets as the union of the 1m rows and, for a UTC tenant, their 1h buckets as the
+ * union of the 5m rows (an HLL union is exact, as rebuildDay's 1d from 1h); the percentile sketches of the (project,
+ * type, hour)s whose erased events had numbers, from those raw rows, as rebuildHour computes them; the declared
+ * dimensions of each hour as rebuild does (when the tenant declared any). Every replaced row gets a higher version.
+ * Returns the current values of every touched cell (counts and sums as the erasure step left them, the new
+ * estimates) for the version-guarded Redis refresh. Idempotent.
  */
-export async function recomputeHour(
+export async function recomputeHours(
   sql: Sql,
   ref: ErasureRef,
-  q: { hourMs: number; intervals: readonly Interval[] },
+  q: { hoursMs: number[]; tenSecondHoursMs: number[] },
 ): Promise<RollupValue[]> {
-  const from = new Date(q.hourMs);
-  const to = new Date(q.hourMs + INTERVAL_MS['1h']);
   const T = ref.tenantId;
+  const hours = hourTexts(q.hoursMs);
+  const tenSecond = hourTexts(q.tenSecondHoursMs);
   const { log2m, regwidth, expthresh, sparseon } = HLL_PARAMS;
+  if (hours.length === 0) return [];
   return sql.begin(async (t) => {
     const tx = t as unknown as Sql;
     await lockTenantExclusive(tx, T);
     const zone = (await tenantZones(tx, [T])).get(T)!;
     // A zoned tenant's 1h buckets are not UTC hours: its days regroup them (rebuildDay).
-    const intervals = zone.zone === UTC_ZONE ? q.intervals : q.intervals.filter((i) => i !== '1h');
+    const utc = zone.zone === UTC_ZONE;
     await tx`
       set local work_mem = '64MB';
       set local enable_memoize = off;
@@ -310,17 +312,17 @@ export async function recomputeHour(
     const cells = await tx`
       insert into er_cells
       select project_id, event_type, bucket_start, numbers from erasure_cells
-      where tenant_id = ${T} and job_id = ${ref.id} and bucket_start >= ${from} and bucket_start < ${to}`;
+      where tenant_id = ${T} and job_id = ${ref.id}
+        and date_bin('1 hour', bucket_start, timestamptz 'epoch') = any(${tx.array(hours)}::timestamptz[])`;
     if (cells.count === 0) return [];
     const all = tx.json(
-      (['10s', '1m', '5m', '1h'] as const)
-        .filter((i) => i !== '1h' || intervals.includes('1h'))
-        .map((i) => ({ i, ms: INTERVAL_MS[i] })),
+      (['10s', '1m', '5m', '1h'] as const).filter((i) => i !== '1h' || utc).map((i) => ({ i, ms: INTERVAL_MS[i] })),
     );
     await tx`
       insert into er_touched (p, y, i, b)
       select distinct c.p, c.y, iv.i, date_bin((iv.ms || ' milliseconds')::interval, c.b, timestamptz 'epoch')
       from er_cells c cross join jsonb_to_recordset(${all}) as iv(i text, ms bigint)`;
+    await tx`analyze er_touched`;
     // The remaining raw rows of each touched (project, type, minute), per 10s bucket with users (rebuild's rb_fine).
     await tx`
       insert into er_fine (p, y, b, sk)
@@ -358,10 +360,11 @@ export async function recomputeHour(
         from (select * from up union all select * from ins) as x`),
       );
     };
-    if (intervals.includes('10s'))
+    if (tenSecond.length > 0)
       await put(
         '10s',
-        tx`select t.p, t.y, t.b, f.sk from er_touched t left join er_fine f using (p, y, b) where t.i = '10s'`,
+        tx`select t.p, t.y, t.b, f.sk from er_touched t left join er_fine f using (p, y, b)
+           where t.i = '10s' and date_bin('1 hour', t.b, timestamptz 'epoch') = any(${tx.array(tenSecond)}::timestamptz[])`,
       );
     await put(
       '1m',
@@ -376,7 +379,7 @@ export async function recomputeHour(
       ['5m', '1m', '5 minutes'],
       ['1h', '5m', '1 hour'],
     ] as const) {
-      if (!intervals.includes(interval)) continue;
+      if (interval === '1h' && !utc) continue;
       await put(
         interval,
         tx`select t.p, t.y, t.b, (select hll_union_agg(s.sketch) from rollup_sketches s
@@ -385,8 +388,18 @@ export async function recomputeHour(
            from er_touched t where t.i = ${interval}`,
       );
     }
-    await recomputeQuantiles(tx, T, intervals, from, to);
-    await rebuildDimensions(tx, { tenantId: T, intervals, from, to });
+    await recomputeQuantiles(tx, T, utc, tenSecond);
+    const [dims] = await tx<
+      { any: boolean }[]
+    >`select exists (select 1 from event_dimensions where tenant_id = ${T}) as any`;
+    if (dims!.any)
+      for (const hourMs of q.hoursMs)
+        await rebuildDimensions(tx, {
+          tenantId: T,
+          intervals: utc ? ['1m', '5m', '1h'] : ['1m', '5m'],
+          from: new Date(hourMs),
+          to: new Date(hourMs + INTERVAL_MS['1h']),
+        });
     // Counts and sums: the erasure step decremented them; their current rows go to Redis (again, idempotently).
     rows.push(
       ...(await tx<RollupRow[]>`
@@ -399,21 +412,19 @@ export async function recomputeHour(
   }) as Promise<RollupValue[]>;
 }
 
+const hourTexts = (hoursMs: number[]) => hoursMs.map((h) => new Date(h).toISOString());
+
 /**
- * The percentile sketches of the hour for every (project, type) whose erased events had a top-level number: from the
- * hour's raw rows of those pairs, as rebuildHour computes them (10s bins grouped into each interval, collapsed), and
- * swapped in for the pairs' rows of those intervals (a sketch left empty is kept at n = 0 with a higher version).
+ * The percentile sketches of every (project, type, hour) whose erased events had a top-level number: from those raw
+ * rows, as rebuildHour computes them (10s bins grouped into each interval, collapsed; 10s only in the hours that keep
+ * them, 1h only for a UTC tenant), and swapped in for those rows (a sketch left empty is kept at n = 0 with a higher
+ * version).
  */
-async function recomputeQuantiles(
-  tx: Sql,
-  tenantId: string,
-  intervals: readonly Interval[],
-  from: Date,
-  to: Date,
-): Promise<void> {
-  const pairs = await tx<{ p: string; y: string }[]>`select distinct p, y from er_cells where numbers`;
-  if (pairs.length === 0) return;
-  const target = tx.json(pairs);
+async function recomputeQuantiles(tx: Sql, tenantId: string, utc: boolean, tenSecond: string[]): Promise<void> {
+  const targets = await tx<{ p: string; y: string; h: Date }[]>`
+    select distinct p, y, date_bin('1 hour', b, timestamptz 'epoch') as h from er_cells where numbers`;
+  if (targets.length === 0) return;
+  const target = tx.json(targets.map((r) => ({ p: r.p, y: r.y, h: r.h.toISOString() })));
   await tx`set local enable_sort = off`;
   await tx`
     insert into er_fine_q (p, y, b, k, bin, c, lo, hi)
@@ -422,19 +433,23 @@ async function recomputeQuantiles(
       select e.project_id, e.event_type, e.ts, e.k, (e.properties -> e.k)::float8 as v
       from (
         select e.project_id, e.event_type, e.ts, e.properties, jsonb_object_keys(e.properties) as k
-        from jsonb_to_recordset(${target}) as t(p uuid, y text)
-        join events e on e.tenant_id = ${tenantId} and e.event_type = t.y and e.ts >= ${from} and e.ts < ${to} and e.project_id = t.p
+        from jsonb_to_recordset(${target}) as t(p uuid, y text, h timestamptz)
+        join events e on e.tenant_id = ${tenantId} and e.event_type = t.y and e.ts >= t.h and e.ts < t.h + interval '1 hour' and e.project_id = t.p
       ) as e
       where jsonb_typeof(e.properties -> e.k) = 'number' and e.k <> '' and strpos(e.k, '.') = 0
     ) as x
     group by 1, 2, 3, 4, 5`;
   await tx`set local enable_sort to default`;
+  const intervals: Interval[] = ['10s', '1m', '5m', ...(utc ? ['1h' as const] : [])];
   const ivs = tx.json(intervals.map((i) => ({ i, ms: INTERVAL_MS[i] })));
+  const tens = tx.array(tenSecond);
   await tx`
     with iv as (select iv.i, (iv.ms || ' milliseconds')::interval as stride from jsonb_to_recordset(${ivs}) as iv(i text, ms bigint)),
     per_bin as (
       select f.p, f.y, f.k, iv.i, date_bin(iv.stride, f.b, timestamptz 'epoch') as b, f.bin, sum(f.c)::bigint as c, min(f.lo) as lo, max(f.hi) as hi
-      from er_fine_q f cross join iv group by 1, 2, 3, 4, 5, 6
+      from er_fine_q f cross join iv
+      where iv.i <> '10s' or date_bin('1 hour', f.b, timestamptz 'epoch') = any(${tens}::timestamptz[])
+      group by 1, 2, 3, 4, 5, 6
     )
     insert into er_new_q (p, y, k, i, b, cnt, lo, hi, bins, counts)
     select g.p, g.y, g.k, g.i, g.b, g.cnt, g.lo, g.hi, c.bins, c.counts
@@ -445,9 +460,10 @@ async function recomputeQuantiles(
     ) as g cross join lateral quantile_collapse(g.bins, g.counts) as c`;
   await tx`
     with d as (
-      delete from quantile_sketches q using jsonb_to_recordset(${target}) as t(p uuid, y text)
+      delete from quantile_sketches q using jsonb_to_recordset(${target}) as t(p uuid, y text, h timestamptz)
       where q.tenant_id = ${tenantId} and q.project_id = t.p and q.event_type = t.y
-        and q.interval = any(${tx.array([...intervals])}::text[]) and q.bucket_start >= ${from} and q.bucket_start < ${to}
+        and q.interval = any(${tx.array(intervals)}::text[]) and q.bucket_start >= t.h and q.bucket_start < t.h + interval '1 hour'
+        and (q.interval <> '10s' or t.h = any(${tens}::timestamptz[]))
       returning q.project_id, q.event_type, q.path, q.interval, q.bucket_start, q.version
     ) insert into er_old_q select * from d`;
   // Percentile sketches are not cached in Redis (adapters/metric-reader.ts): nothing to refresh.
@@ -459,16 +475,17 @@ async function recomputeQuantiles(
     order by p, y, k, i, b`;
 }
 
-export async function hourDone(sql: Sql, ref: ErasureRef, hourMs: number): Promise<void> {
+export async function hoursDone(sql: Sql, ref: ErasureRef, hoursMs: number[]): Promise<void> {
+  const hours = hourTexts(hoursMs);
   await sql.begin(async (t) => {
     const tx = t as unknown as Sql;
     await tx`
-      update erasure_jobs set hours = array_remove(hours, ${new Date(hourMs)}::timestamptz)
+      update erasure_jobs set hours = array(select h from unnest(hours) as h where h <> all(${tx.array(hours)}::timestamptz[]) order by h)
       where tenant_id = ${ref.tenantId} and id = ${ref.id}`;
     await tx`
       delete from erasure_cells
       where tenant_id = ${ref.tenantId} and job_id = ${ref.id}
-        and bucket_start >= ${new Date(hourMs)} and bucket_start < ${new Date(hourMs + INTERVAL_MS['1h'])}`;
+        and date_bin('1 hour', bucket_start, timestamptz 'epoch') = any(${tx.array(hours)}::timestamptz[])`;
   });
 }
 
@@ -635,8 +652,8 @@ export const createErasureStore = (sql: Sql) => {
     get: getJob,
     open: openJobs,
     erase: eraseStep,
-    recomputeHour,
-    hourDone,
+    recomputeHours,
+    hoursDone,
     dayDone,
     finish: finishJob,
     purgeUnkeptValues,
