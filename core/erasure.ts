@@ -4,7 +4,7 @@
 import { badRequest } from './errors';
 import { unstorableChar } from './event-validation';
 import { bucketStart, INTERVAL_MS, type Interval } from './intervals';
-import { ROLLUP_INTERVALS, TEN_SECOND_KEEP_MS } from './rollups';
+import { ROLLUP_INTERVALS, TEN_SECOND_KEEP_MS, type RollupValue } from './rollups';
 import type { AuditEntry } from './audit-log';
 import type { StoredEventFields } from './stored-event';
 
@@ -32,6 +32,12 @@ export interface ErasureJob extends ErasureRef {
   requestedAtMs: number;
   finishedAtMs: number | null;
 }
+
+/**
+ * Erased hours recomputed per transaction (erasure-store.ts recomputeHours): fewer transactions, each holding the
+ * tenant's exclusive rollup lock no longer than a few hours' touched cells take.
+ */
+export const HOURS_PER_CHUNK = 12;
 
 /** After this many failed attempts in a row a job is `failed` (a new DELETE starts another). */
 export const MAX_ERASURE_ATTEMPTS = 10;
@@ -153,11 +159,19 @@ export interface ErasureStore {
   withRunLock<T>(ref: ErasureRef, fn: () => Promise<T>): Promise<T | null>;
   /**
    * The erasure step of a pending job, one transaction: the person's raw events (their ids hashed into
-   * erased_event_ids, their event_ids rows removed), distinct ids, traits and merges deleted; the job becomes
+   * erased_event_ids, their event_ids rows removed), distinct ids, traits and merges deleted, the counts and sums of
+   * every bucket they were counted in decremented by exactly their share, the touched cells recorded; the job becomes
    * running with the hours and days to recompute. A no-op returning the job when it is not pending.
    */
   erase(ref: ErasureRef, nowMs: number): Promise<ErasureJob>;
-  hourDone(ref: ErasureRef, hourMs: number): Promise<void>;
+  /**
+   * Recomputes the sketches of the cells the erased events touched in these hours (the counts and sums were
+   * decremented by the erasure step; 10s buckets only in `tenSecondHoursMs`) and returns the current values of every
+   * touched cell for the Redis refresh. Idempotent.
+   */
+  recomputeHours(ref: ErasureRef, q: { hoursMs: number[]; tenSecondHoursMs: number[] }): Promise<RollupValue[]>;
+  /** The hours recomputed and refreshed in Redis: off the job's list, their cells forgotten. */
+  hoursDone(ref: ErasureRef, hoursMs: number[]): Promise<void>;
   dayDone(ref: ErasureRef, dayMs: number): Promise<void>;
   /** Deletes the tenant's declared-dimension value texts that no bucket keeps any more; how many. */
   purgeUnkeptValues(tenantId: string): Promise<number>;

@@ -1,11 +1,12 @@
-// The erasure job runner (docs/architecture.md#erasure): the erasure step, then the recomputation of every erased
-// hour and day through rebuild's chunks (rebuild-store.ts), each refreshed in Redis through the version guard as
-// `customersignal rebuild` does. Every step is idempotent and recorded as it completes, so a runner that dies
+// The erasure job runner (docs/architecture.md#erasure): the erasure step (which also decrements the counts and sums),
+// then the recomputation of the sketches of the cells the erased events touched, a chunk of hours at a time
+// (erasure-store.ts), then
+// each erased day's 1d buckets through rebuild's day chunk (rebuild-store.ts); every chunk's values refreshed in Redis
+// through the version guard as `customersignal rebuild` does. Every step is idempotent and recorded as it completes, so a runner that dies
 // mid-job leaves the rest to the next maintenance run.
 import type { Adapters } from '../../adapters';
 import { ERASURE_ACTOR } from '../../core/audit-log';
-import { hourIntervals, type ErasureJob, type ErasureRef } from '../../core/erasure';
-import { INTERVAL_MS } from '../../core/intervals';
+import { HOURS_PER_CHUNK, hourIntervals, type ErasureJob, type ErasureRef } from '../../core/erasure';
 import { logger } from '../../adapters/logger';
 
 export type ErasureDeps = Pick<Adapters, 'erasures' | 'rebuildStore' | 'rollupCache' | 'now'>;
@@ -19,15 +20,11 @@ export async function runErasureJob(deps: ErasureDeps, ref: ErasureRef): Promise
     let job = await deps.erasures.get(ref);
     if (!job || job.status === 'done' || job.status === 'failed') return job;
     if (job.status === 'pending') job = await deps.erasures.erase(ref, deps.now());
-    for (const hourMs of job.hours) {
-      const r = await deps.rebuildStore.rebuildHour({
-        tenantId: ref.tenantId,
-        fromMs: hourMs,
-        toMs: hourMs + INTERVAL_MS['1h'],
-        intervals: hourIntervals(hourMs, deps.now()),
-      });
-      await deps.rollupCache.write(r.values);
-      await deps.erasures.hourDone(ref, hourMs);
+    for (let i = 0; i < job.hours.length; i += HOURS_PER_CHUNK) {
+      const hoursMs = job.hours.slice(i, i + HOURS_PER_CHUNK);
+      const tenSecondHoursMs = hoursMs.filter((h) => hourIntervals(h, deps.now()).includes('10s'));
+      await deps.rollupCache.write(await deps.erasures.recomputeHours(ref, { hoursMs, tenSecondHoursMs }));
+      await deps.erasures.hoursDone(ref, hoursMs);
     }
     // A day after all of its hours (the 1d buckets are regrouped from them).
     for (const dayMs of job.days) {
