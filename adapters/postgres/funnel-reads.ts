@@ -1,7 +1,7 @@
 // Funnel reads (docs/architecture.md#funnels): one pass over the raw events of the steps (all events for strict
 // order) in [from, to + window), each row marked with the steps and exclusions it matches and its breakdown value,
-// ordered by (person, ts, event_id) and read through a cursor; each person's rows are handed to the pure engine
-// (core/funnel.ts) as soon as the next person starts, so memory holds one person's events at a time.
+// aggregated per person in SQL (ordered by (ts, event_id)) and read through a cursor in person order; each person's
+// events are handed to the pure engine (core/funnel.ts), so memory holds one cursor page of persons at a time.
 import type postgres from 'postgres';
 import type { Sql } from './client';
 import { personOf, joinPersons } from './person-of-event';
@@ -29,53 +29,76 @@ function maskOf(sql: Sql, specs: FunnelEventSpec[]): Fragment {
     .reduce((a, b) => sql`${a} | ${b}`);
 }
 
-/** The SQL that streams the rows of a funnel read, ordered by (person, ts, event_id). */
+/** Bits of an event's packed mask: the step mask (bits 0..19), then the exclusion mask shifted by this many. */
+const EXCL_SHIFT = 20;
+
+/**
+ * The SQL that streams one row per person, in person id order (bytes): the person's events, ordered by (ts,
+ * event_id), packed into one text `us:bits,us:bits,…` (bits = step mask | exclusion mask << 20; 20 steps and 10
+ * exclusions fit an int4) and, with a breakdown, an array of the events' values in the same order. One row per person
+ * instead of one per event: the client parses a few strings instead of millions of rows (measured in
+ * docs/benchmarks.md#the-analytics-benchmark).
+ */
 export function funnelRowsQuery(sql: Sql, r: FunnelRead) {
   const strict = r.shape.order === 'strict';
   const types = [...new Set([...r.steps, ...r.exclusions].map((s) => s.eventType))];
   const fromTs = new Date(Math.floor(r.shape.fromUs / 1000));
   // Entries are before `to` and later steps at most `window` after their entry: all before to + window.
   const endTs = new Date(Math.ceil((r.shape.toUs + r.shape.windowUs) / 1000));
-  const value = r.breakdown ? seriesValueSql(sql, sql`(e.properties #> ${r.breakdown}::text[])`) : sql`''`;
-  return sql<{ person: string; us: number; mask: number; excl: number; value: string }[]>`
-    select person, us, mask, excl, value from (
-      select ${personOf(sql)} collate "C" as person, e.ts,
-        floor(extract(epoch from e.ts) * 1000000)::float8 as us, e.event_id,
-        ${maskOf(sql, r.steps)} as mask, ${maskOf(sql, r.exclusions)} as excl, ${value} as value
+  const value = r.breakdown ? seriesValueSql(sql, sql`(e.properties #> ${r.breakdown}::text[])`) : sql`null::text`;
+  return sql<{ person: string; evs: string; vals: string[] | null }[]>`
+    select person,
+      string_agg(us || ':' || bits, ',' order by ts, event_id) as evs,
+      ${r.breakdown ? sql`array_agg(value order by ts, event_id)` : sql`null::text[]`} as vals
+    from (
+      select ${personOf(sql)} collate "C" as person, e.ts, e.event_id,
+        floor(extract(epoch from e.ts) * 1000000)::int8::text as us,
+        ${maskOf(sql, r.steps)} | ((${maskOf(sql, r.exclusions)}) << ${EXCL_SHIFT}) as bits, ${value} as value
       from events e ${joinPersons(sql)}
       where e.tenant_id = ${r.tenantId} and e.project_id = ${r.projectId}
         and e.ts >= ${fromTs} and e.ts < ${endTs} and e.user_id is not null
         ${strict ? sql`` : sql`and e.event_type = any(${sql.array(types)}::text[])`}
     ) x
-    where ${strict ? sql`true` : sql`(mask <> 0 or excl <> 0)`}
+    where ${strict ? sql`true` : sql`bits <> 0`}
       ${r.afterPerson === null ? sql`` : sql`and person > ${r.afterPerson}::text collate "C"`}
-    order by person, ts, event_id`;
+    group by person
+    order by person`;
+}
+
+/** A person's events from a row of funnelRowsQuery. */
+export function unpackEvents(evs: string, vals: string[] | null): FunnelEvent[] {
+  const parts = evs.split(',');
+  const out: FunnelEvent[] = new Array<FunnelEvent>(parts.length);
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    const colon = p.indexOf(':');
+    const bits = Number(p.slice(colon + 1));
+    out[i] = {
+      us: Number(p.slice(0, colon)),
+      mask: bits & ((1 << EXCL_SHIFT) - 1),
+      excl: bits >>> EXCL_SHIFT,
+      value: vals === null ? '' : vals[i]!,
+    };
+  }
+  return out;
 }
 
 export function createFunnelReader(sql: Sql): FunnelReader {
   return {
     async paths(r: FunnelRead, onPerson: (personId: string, path: FunnelPath) => boolean | void): Promise<void> {
-      let current: string | null = null;
-      let events: FunnelEvent[] = [];
-      let stopped = false;
-      const flush = (): void => {
-        if (current === null) return;
-        const path = personPath(events, r.shape);
-        if (path !== null && onPerson(current, path) === false) stopped = true;
-      };
-      for await (const rows of funnelRowsQuery(sql, r).cursor(CURSOR_ROWS)) {
-        for (const row of rows) {
-          if (row.person !== current) {
-            flush();
-            if (stopped) break;
-            current = row.person;
-            events = [];
+      // One read-only transaction: JIT off (it compiles the plan's expressions per daily partition scanned, seconds
+      // for a read that needs none of it) and work_mem enough for the per-person sort to stay in memory.
+      await sql.begin('read only', async (tx) => {
+        await tx`set local jit = off`;
+        await tx`set local work_mem = '64MB'`;
+        for await (const rows of funnelRowsQuery(tx as unknown as Sql, r).cursor(CURSOR_ROWS)) {
+          for (const row of rows) {
+            const path = personPath(unpackEvents(row.evs, row.vals), r.shape);
+            // Returning from the loop closes the cursor.
+            if (path !== null && onPerson(row.person, path) === false) return;
           }
-          events.push({ us: row.us, mask: row.mask, excl: row.excl, value: row.value });
         }
-        if (stopped) break; // leaving the loop closes the cursor
-      }
-      if (!stopped) flush();
+      });
     },
   };
 }
