@@ -33,11 +33,12 @@ function maskOf(sql: Sql, specs: FunnelEventSpec[]): Fragment {
 const EXCL_SHIFT = 20;
 
 /**
- * The SQL that streams one row per person, in person id order (bytes): the person's events, ordered by (ts,
- * event_id), packed into one text `us:bits,us:bits,…` (bits = step mask | exclusion mask << 20; 20 steps and 10
- * exclusions fit an int4) and, with a breakdown, an array of the events' values in the same order. One row per person
- * instead of one per event: the client parses a few strings instead of millions of rows (measured in
- * docs/benchmarks.md#the-analytics-benchmark).
+ * The SQL that streams one row per person, in person id order (bytes): the person's events packed into one text
+ * `us:bits:idhex,…` (bits = step mask | exclusion mask << 20, so 20 steps and 10 exclusions fit an int4; idhex = the
+ * event_id's UTF-8 bytes in hex, whose string order is the bytes' order); with a breakdown, a `text[]` instead,
+ * each element `us:bits:idhex:value` (the value last, as is). The events are packed in no particular order (an ORDER BY inside the aggregate
+ * costs a sort per person on Postgres 15); `unpackEvents` orders them by (ts, event_id). One row per person instead
+ * of one per event (docs/architecture.md#funnels).
  */
 export function funnelRowsQuery(sql: Sql, r: FunnelRead) {
   const strict = r.shape.order === 'strict';
@@ -46,12 +47,14 @@ export function funnelRowsQuery(sql: Sql, r: FunnelRead) {
   // Entries are before `to` and later steps at most `window` after their entry: all before to + window.
   const endTs = new Date(Math.ceil((r.shape.toUs + r.shape.windowUs) / 1000));
   const value = r.breakdown ? seriesValueSql(sql, sql`(e.properties #> ${r.breakdown}::text[])`) : sql`null::text`;
-  return sql<{ person: string; evs: string; vals: string[] | null }[]>`
-    select person,
-      string_agg(us || ':' || bits, ',' order by ts, event_id) as evs,
-      ${r.breakdown ? sql`array_agg(value order by ts, event_id)` : sql`null::text[]`} as vals
+  return sql<{ person: string; evs: string | string[] }[]>`
+    select person, ${
+      r.breakdown
+        ? sql`array_agg(us || ':' || bits || ':' || idhex || ':' || value)`
+        : sql`string_agg(us || ':' || bits || ':' || idhex, ',')`
+    } as evs
     from (
-      select ${personOf(sql)} collate "C" as person, e.ts, e.event_id,
+      select ${personOf(sql)} collate "C" as person, encode(convert_to(e.event_id, 'UTF8'), 'hex') as idhex,
         floor(extract(epoch from e.ts) * 1000000)::int8::text as us,
         ${maskOf(sql, r.steps)} | ((${maskOf(sql, r.exclusions)}) << ${EXCL_SHIFT}) as bits, ${value} as value
       from events e ${joinPersons(sql)}
@@ -65,22 +68,30 @@ export function funnelRowsQuery(sql: Sql, r: FunnelRead) {
     order by person`;
 }
 
-/** A person's events from a row of funnelRowsQuery. */
-export function unpackEvents(evs: string, vals: string[] | null): FunnelEvent[] {
-  const parts = evs.split(',');
-  const out: FunnelEvent[] = new Array<FunnelEvent>(parts.length);
+/** A person's events from a row of funnelRowsQuery, ordered by (ts, event_id). */
+export function unpackEvents(evs: string | string[]): FunnelEvent[] {
+  const parts = typeof evs === 'string' ? evs.split(',') : evs;
+  const keyed: { e: FunnelEvent; id: string }[] = new Array<{ e: FunnelEvent; id: string }>(parts.length);
   for (let i = 0; i < parts.length; i++) {
     const p = parts[i]!;
-    const colon = p.indexOf(':');
-    const bits = Number(p.slice(colon + 1));
-    out[i] = {
-      us: Number(p.slice(0, colon)),
-      mask: bits & ((1 << EXCL_SHIFT) - 1),
-      excl: bits >>> EXCL_SHIFT,
-      value: vals === null ? '' : vals[i]!,
+    const c1 = p.indexOf(':');
+    const c2 = p.indexOf(':', c1 + 1);
+    let c3 = p.indexOf(':', c2 + 1);
+    if (c3 === -1) c3 = p.length;
+    const bits = Number(p.slice(c1 + 1, c2));
+    keyed[i] = {
+      e: {
+        us: Number(p.slice(0, c1)),
+        mask: bits & ((1 << EXCL_SHIFT) - 1),
+        excl: bits >>> EXCL_SHIFT,
+        value: typeof evs === 'string' ? '' : p.slice(c3 + 1),
+      },
+      id: p.slice(c2 + 1, c3),
     };
   }
-  return out;
+  // Hex of the UTF-8 bytes, two lowercase digits a byte: string order is byte order.
+  keyed.sort((a, b) => a.e.us - b.e.us || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return keyed.map((k) => k.e);
 }
 
 export function createFunnelReader(sql: Sql): FunnelReader {
@@ -93,7 +104,7 @@ export function createFunnelReader(sql: Sql): FunnelReader {
         await tx`set local work_mem = '64MB'`;
         for await (const rows of funnelRowsQuery(tx as unknown as Sql, r).cursor(CURSOR_ROWS)) {
           for (const row of rows) {
-            const path = personPath(unpackEvents(row.evs, row.vals), r.shape);
+            const path = personPath(unpackEvents(row.evs), r.shape);
             // Returning from the loop closes the cursor.
             if (path !== null && onPerson(row.person, path) === false) return;
           }
