@@ -1,7 +1,5 @@
 // Retention from raw events (POST /v1/retention/query, docs/api.md#retention; the rules in core/retention.ts): one
-// statement, so one snapshot, that counts persons per (cohort, breakdown value, period), from ONE read of the events
-// of the start and return types (`ev`: each row's person, joined once, and whether it is a start and/or a return
-// event) used by both parts below.
+// statement, so one snapshot, that counts persons per (cohort, breakdown value, period).
 //
 // 1. `firsts`: per person (adapters/postgres/person-of-event.ts: follows merges) of each project, the first start
 //    event in [from, to) — by ts, then event_id (bytes) between equal timestamps — with its breakdown value.
@@ -19,11 +17,12 @@ import { propertyFilter } from './property-filter';
 import { seriesValueSql } from './dimension-sql';
 import { joinPersons, personOf } from './person-of-event';
 
-/** Whether the joined event `e` is `ev` in [fromMs, toMs): type, time and property filters. */
-function isEvent(sql: Sql, ev: RetentionEvent, fromMs: number, toMs: number) {
+function eventConditions(sql: Sql, r: RetentionRead, ev: RetentionEvent, fromMs: number, toMs: number) {
   const filters = ev.filters.map(([path, value]) => propertyFilter(sql, sql`e.properties`, path, value));
-  return sql`(e.event_type = ${ev.eventType} and e.ts >= ${new Date(fromMs)} and e.ts < ${new Date(toMs)}
-    ${filters.reduce((acc, c) => sql`${acc} ${c}`, sql``)})`;
+  return sql`e.tenant_id = ${r.tenantId} and e.project_id = any(${sql.array(r.projectIds)}::uuid[])
+    and e.event_type = ${ev.eventType} and e.user_id is not null
+    and e.ts >= ${new Date(fromMs)} and e.ts < ${new Date(toMs)}
+    ${filters.reduce((acc, c) => sql`${acc} ${c}`, sql``)}`;
 }
 
 /** The statement (exported for EXPLAIN); rows (cohort, value, k, persons). */
@@ -32,29 +31,21 @@ export function retentionStatement(sql: Sql, r: RetentionRead) {
   const end = bounds[bounds.length - 1]!;
   const thresholds = sql`${sql.array(bounds.map((b) => new Date(b).toISOString()))}::timestamptz[]`;
   const value = r.breakdown ? seriesValueSql(sql, sql`(e.properties #> ${r.breakdown}::text[])`) : sql`null::text`;
-  const types = [...new Set([r.start.eventType, r.ret.eventType])];
   return sql<{ cohort: number; value: string | null; k: number; persons: string }[]>`
-    with ev as materialized (
-      select e.project_id, ${personOf(sql)} as person, e.ts, e.event_id,
-             ${isEvent(sql, r.start, r.fromMs, r.toMs)} as is_start,
-             ${isEvent(sql, r.ret, r.fromMs, end)} as is_ret,
-             ${value} as value
+    with firsts as (
+      select distinct on (e.project_id, ${personOf(sql)})
+             e.project_id, ${personOf(sql)} as person, e.ts, ${value} as value
       from events e ${joinPersons(sql)}
-      where e.tenant_id = ${r.tenantId} and e.project_id = any(${sql.array(r.projectIds)}::uuid[])
-        and e.event_type = any(${sql.array(types)}::text[]) and e.user_id is not null
-        and e.ts >= ${new Date(r.fromMs)} and e.ts < ${new Date(Math.max(r.toMs, end))}
-    ),
-    firsts as (
-      select distinct on (project_id, person) project_id, person, ts, value
-      from ev where is_start
-      order by project_id, person, ts, event_id
+      where ${eventConditions(sql, r, r.start, r.fromMs, r.toMs)}
+      order by e.project_id, ${personOf(sql)}, e.ts, e.event_id
     ),
     cohorts as (
       select project_id, person, ts, value, width_bucket(ts, ${thresholds}) - 1 as cohort from firsts
     ),
     returns as (
-      select project_id, person, width_bucket(ts, ${thresholds}) - 1 as g, max(ts) as last_ts
-      from ev where is_ret
+      select e.project_id, ${personOf(sql)} as person, width_bucket(e.ts, ${thresholds}) - 1 as g, max(e.ts) as last_ts
+      from events e ${joinPersons(sql)}
+      where ${eventConditions(sql, r, r.ret, r.fromMs, end)}
       group by 1, 2, 3
     )
     select cohort, value, -1 as k, count(*)::text as persons from cohorts group by cohort, value
