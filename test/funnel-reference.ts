@@ -222,7 +222,10 @@ export function historyArb(baseMs: number, unitMs: number): fc.Arbitrary<History
       eventType: fc.constantFrom(...TYPES, 'other'),
       ms: fc.integer({ min: -1, max: 12 }).map((k) => baseMs + k * unitMs),
       props: fc.record(
-        { plan: fc.constantFrom('pro', 'free'), country: fc.constantFrom('fr', 'de', '$x', 'ünï') },
+        {
+          plan: fc.constantFrom('pro', 'free'),
+          country: fc.constantFrom('fr', 'de', '$x', 'ünï', 'NULL', 'a,b', 'q"u\\o{}'),
+        },
         { requiredKeys: [] },
       ),
     });

@@ -1,7 +1,7 @@
 // Funnel reads (docs/architecture.md#funnels): one pass over the raw events of the steps (all events for strict
 // order) in [from, to + window), each row marked with the steps and exclusions it matches and its breakdown value,
-// ordered by (person, ts, event_id) and read through a cursor; each person's rows are handed to the pure engine
-// (core/funnel.ts) as soon as the next person starts, so memory holds one person's events at a time.
+// aggregated per person in SQL (ordered by (ts, event_id)) and read through a cursor in person order; each person's
+// events are handed to the pure engine (core/funnel.ts), so memory holds one cursor page of persons at a time.
 import type postgres from 'postgres';
 import type { Sql } from './client';
 import { personOf, joinPersons } from './person-of-event';
@@ -29,53 +29,87 @@ function maskOf(sql: Sql, specs: FunnelEventSpec[]): Fragment {
     .reduce((a, b) => sql`${a} | ${b}`);
 }
 
-/** The SQL that streams the rows of a funnel read, ordered by (person, ts, event_id). */
+/** Bits of an event's packed mask: the step mask (bits 0..19), then the exclusion mask shifted by this many. */
+const EXCL_SHIFT = 20;
+
+/**
+ * The SQL that streams one row per person, in person id order (bytes): the person's events packed into one text
+ * `us:bits:idhex,…` (bits = step mask | exclusion mask << 20, so 20 steps and 10 exclusions fit an int4; idhex = the
+ * event_id's UTF-8 bytes in hex, whose string order is the bytes' order); with a breakdown, a `text[]` instead,
+ * each element `us:bits:idhex:value` (the value last, as is). The events are packed in no particular order (an ORDER BY inside the aggregate
+ * costs a sort per person on Postgres 15); `unpackEvents` orders them by (ts, event_id). One row per person instead
+ * of one per event (docs/architecture.md#funnels).
+ */
 export function funnelRowsQuery(sql: Sql, r: FunnelRead) {
   const strict = r.shape.order === 'strict';
   const types = [...new Set([...r.steps, ...r.exclusions].map((s) => s.eventType))];
   const fromTs = new Date(Math.floor(r.shape.fromUs / 1000));
   // Entries are before `to` and later steps at most `window` after their entry: all before to + window.
   const endTs = new Date(Math.ceil((r.shape.toUs + r.shape.windowUs) / 1000));
-  const value = r.breakdown ? seriesValueSql(sql, sql`(e.properties #> ${r.breakdown}::text[])`) : sql`''`;
-  return sql<{ person: string; us: number; mask: number; excl: number; value: string }[]>`
-    select person, us, mask, excl, value from (
-      select ${personOf(sql)} collate "C" as person, e.ts,
-        floor(extract(epoch from e.ts) * 1000000)::float8 as us, e.event_id,
-        ${maskOf(sql, r.steps)} as mask, ${maskOf(sql, r.exclusions)} as excl, ${value} as value
+  const value = r.breakdown ? seriesValueSql(sql, sql`(e.properties #> ${r.breakdown}::text[])`) : sql`null::text`;
+  return sql<{ person: string; evs: string | string[] }[]>`
+    select person, ${
+      r.breakdown
+        ? sql`array_agg(us || ':' || bits || ':' || idhex || ':' || value)`
+        : sql`string_agg(us || ':' || bits || ':' || idhex, ',')`
+    } as evs
+    from (
+      select ${personOf(sql)} collate "C" as person, encode(convert_to(e.event_id, 'UTF8'), 'hex') as idhex,
+        floor(extract(epoch from e.ts) * 1000000)::int8::text as us,
+        ${maskOf(sql, r.steps)} | ((${maskOf(sql, r.exclusions)}) << ${EXCL_SHIFT}) as bits, ${value} as value
       from events e ${joinPersons(sql)}
       where e.tenant_id = ${r.tenantId} and e.project_id = ${r.projectId}
         and e.ts >= ${fromTs} and e.ts < ${endTs} and e.user_id is not null
         ${strict ? sql`` : sql`and e.event_type = any(${sql.array(types)}::text[])`}
     ) x
-    where ${strict ? sql`true` : sql`(mask <> 0 or excl <> 0)`}
+    where ${strict ? sql`true` : sql`bits <> 0`}
       ${r.afterPerson === null ? sql`` : sql`and person > ${r.afterPerson}::text collate "C"`}
-    order by person, ts, event_id`;
+    group by person
+    order by person`;
+}
+
+/** A person's events from a row of funnelRowsQuery, ordered by (ts, event_id). */
+export function unpackEvents(evs: string | string[]): FunnelEvent[] {
+  const parts = typeof evs === 'string' ? evs.split(',') : evs;
+  const keyed: { e: FunnelEvent; id: string }[] = new Array<{ e: FunnelEvent; id: string }>(parts.length);
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    const c1 = p.indexOf(':');
+    const c2 = p.indexOf(':', c1 + 1);
+    let c3 = p.indexOf(':', c2 + 1);
+    if (c3 === -1) c3 = p.length;
+    const bits = Number(p.slice(c1 + 1, c2));
+    keyed[i] = {
+      e: {
+        us: Number(p.slice(0, c1)),
+        mask: bits & ((1 << EXCL_SHIFT) - 1),
+        excl: bits >>> EXCL_SHIFT,
+        value: typeof evs === 'string' ? '' : p.slice(c3 + 1),
+      },
+      id: p.slice(c2 + 1, c3),
+    };
+  }
+  // Hex of the UTF-8 bytes, two lowercase digits a byte: string order is byte order.
+  keyed.sort((a, b) => a.e.us - b.e.us || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return keyed.map((k) => k.e);
 }
 
 export function createFunnelReader(sql: Sql): FunnelReader {
   return {
     async paths(r: FunnelRead, onPerson: (personId: string, path: FunnelPath) => boolean | void): Promise<void> {
-      let current: string | null = null;
-      let events: FunnelEvent[] = [];
-      let stopped = false;
-      const flush = (): void => {
-        if (current === null) return;
-        const path = personPath(events, r.shape);
-        if (path !== null && onPerson(current, path) === false) stopped = true;
-      };
-      for await (const rows of funnelRowsQuery(sql, r).cursor(CURSOR_ROWS)) {
-        for (const row of rows) {
-          if (row.person !== current) {
-            flush();
-            if (stopped) break;
-            current = row.person;
-            events = [];
+      // One read-only transaction: JIT off (it compiles the plan's expressions per daily partition scanned, seconds
+      // for a read that needs none of it) and work_mem enough for the per-person sort to stay in memory.
+      await sql.begin('read only', async (tx) => {
+        await tx`set local jit = off`;
+        await tx`set local work_mem = '64MB'`;
+        for await (const rows of funnelRowsQuery(tx as unknown as Sql, r).cursor(CURSOR_ROWS)) {
+          for (const row of rows) {
+            const path = personPath(unpackEvents(row.evs), r.shape);
+            // Returning from the loop closes the cursor.
+            if (path !== null && onPerson(row.person, path) === false) return;
           }
-          events.push({ us: row.us, mask: row.mask, excl: row.excl, value: row.value });
         }
-        if (stopped) break; // leaving the loop closes the cursor
-      }
-      if (!stopped) flush();
+      });
     },
   };
 }

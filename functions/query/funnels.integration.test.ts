@@ -271,6 +271,42 @@ describe('hand-built: signup → checkout (the README example)', () => {
   });
 });
 
+describe('equal timestamps', () => {
+  it('orders them by event_id bytes: a step whose event_id sorts first comes first', async () => {
+    const project = await newProject();
+    const T = BASE;
+    const ev = (distinctId: string, eventType: string, eventId: string) =>
+      ({ distinctId, eventId, eventType, ms: T, props: {} }) satisfies RefEvent;
+    // tie-a: signup's id sorts first (converts); tie-b: checkout's does (drops); tie-c: 'z' (7a) sorts before 'ü'
+    // (c3 bc) in bytes, though not in most locales (converts).
+    await writeEvents(project, [
+      [
+        ev('tie-a', 'signup', 'tie-1'),
+        ev('tie-a', 'checkout', 'tie-2'),
+        ev('tie-b', 'signup', 'tie-4'),
+        ev('tie-b', 'checkout', 'tie-3'),
+        ev('tie-c', 'signup', 'x-z'),
+        ev('tie-c', 'checkout', 'x-ü'),
+      ],
+    ]);
+    const body = {
+      project: project.slug,
+      steps: [{ event_type: 'signup' }, { event_type: 'checkout' }],
+      window: '1h',
+      from: new Date(T).toISOString(),
+      to: new Date(T + 60_000).toISOString(),
+    };
+    const res = await call(runtime.url, '/v1/funnels/query', { key: tenant.keys.read, json: body });
+    expect(res.status).toBe(200);
+    expect(res.body.steps.map((s: { count: number }) => s.count)).toEqual([3, 2]);
+    const dropped = await call(runtime.url, '/v1/funnels/persons', {
+      key: tenant.keys.read,
+      json: { ...body, step: 2, status: 'dropped' },
+    });
+    expect(dropped.body.persons.map((p: ListedPerson) => p.person_id)).toEqual(['tie-b']);
+  });
+});
+
 describe('the input space', () => {
   const now = Date.now();
   const valid = () => ({
