@@ -118,9 +118,6 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       DISPATCH_TICK: '250ms',
       WEBHOOK_TIMEOUT: '2s',
       SCHEDULER_TICK: '5s',
-      // A restarted aggregate or alert role joins its group once the killed member's session ran out: 10 s, not the
-      // default 30 s (the kill, the takeover of uncommitted offsets and the checks are the same).
-      KAFKA_SESSION_TIMEOUT: '10s',
       MAIL_SINK_PORT: '0',
       ...opts.roleEnv,
     };
