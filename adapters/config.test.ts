@@ -16,6 +16,15 @@ describe('parseConfig', () => {
     expect(c.limits.retentionMs).toBe(7 * 86_400_000);
   });
 
+  it("reads the consumer groups' session timeout and refuses one the brokers would refuse", () => {
+    expect(parseConfig({}).kafka.sessionTimeoutMs).toBe(30_000);
+    expect(parseConfig({ KAFKA_SESSION_TIMEOUT: '6s' }).kafka.sessionTimeoutMs).toBe(6_000);
+    expect(() => parseConfig({ KAFKA_SESSION_TIMEOUT: '5s' })).toThrow(
+      /^Invalid configuration: KAFKA_SESSION_TIMEOUT="5s" must be between 6s and 30m$/,
+    );
+    expect(() => parseConfig({ KAFKA_SESSION_TIMEOUT: '31m' })).toThrow(/KAFKA_SESSION_TIMEOUT/);
+  });
+
   it('stops with one line naming the bad variable', () => {
     expect(() => parseConfig({ PORT: 'eighty' })).toThrow(ConfigError);
     expect(() => parseConfig({ PORT: 'eighty' })).toThrow(/^Invalid configuration: PORT="eighty"/);

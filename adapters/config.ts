@@ -24,6 +24,8 @@ const schema = z.object({
   KAFKA_GROUP_AGGREGATE: z.string().min(1).default('aggregate'),
   KAFKA_GROUP_ALERT: z.string().min(1).default('alert'),
   KAFKA_SEND_TIMEOUT: durationMs.default(5_000),
+  /** The local consumer groups' session timeout: how long a killed member holds its partitions. */
+  KAFKA_SESSION_TIMEOUT: durationMs.default(30_000),
   KAFKA_MAX_QUEUED_EVENTS: intFrom(1, 10_000_000).default(50_000),
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/customersignal'),
   /** Connections per process. @default 10, or 2 on Lambda (one invocation at a time per container; RDS Proxy pools the rest). */
@@ -101,6 +103,8 @@ export type Config = {
     eventsRawPartitions: number;
     groups: { aggregate: string; alert: string };
     sendTimeoutMs: number;
+    /** Session timeout of the consumer groups the local runtime hosts (Lambda's event source has its own). */
+    sessionTimeoutMs: number;
     maxQueuedEvents: number;
     /** TLS to the brokers (always with aws-iam). */
     ssl: boolean;
@@ -203,6 +207,12 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       'Invalid configuration: AWS_REGION is required with DATABASE_SECRET_ARN, REDIS_SECRET_ARN, SMTP_SECRET_ARN or KAFKA_MSK_CLUSTER_ARN',
     );
   }
+  // The brokers' default group.min/max.session.timeout.ms: a value outside is refused at join.
+  if (e.KAFKA_SESSION_TIMEOUT < 6_000 || e.KAFKA_SESSION_TIMEOUT > 1_800_000) {
+    throw new ConfigError(
+      `Invalid configuration: KAFKA_SESSION_TIMEOUT=${JSON.stringify(env.KAFKA_SESSION_TIMEOUT)} must be between 6s and 30m`,
+    );
+  }
   if (e.CATALOG_FLUSH_INTERVAL < 100 || e.CATALOG_FLUSH_INTERVAL > 60_000) {
     throw new ConfigError(
       `Invalid configuration: CATALOG_FLUSH_INTERVAL=${JSON.stringify(env.CATALOG_FLUSH_INTERVAL)} must be between 100ms and 60s`,
@@ -220,6 +230,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       eventsRawPartitions: e.KAFKA_EVENTS_RAW_PARTITIONS,
       groups: { aggregate: e.KAFKA_GROUP_AGGREGATE, alert: e.KAFKA_GROUP_ALERT },
       sendTimeoutMs: e.KAFKA_SEND_TIMEOUT,
+      sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT,
       maxQueuedEvents: e.KAFKA_MAX_QUEUED_EVENTS,
       ssl: e.KAFKA_SSL || e.KAFKA_AUTH === 'aws-iam',
       auth: e.KAFKA_AUTH,

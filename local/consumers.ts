@@ -10,6 +10,8 @@ export interface KafkaFunctionHost {
   batchSize: number;
   handler: (event: MskEvent) => Promise<unknown>;
   bootstrapServers: string;
+  /** How long a member that stopped heartbeating (a killed process) keeps its partitions (config.kafka). */
+  sessionTimeoutMs?: number;
 }
 
 /** `kafka`: the connection settings (config.kafka); each batch logs in its own context (adapters/kafka/consumer-group.ts). */
@@ -18,6 +20,7 @@ export function hostKafkaFunction(kafka: KafkaOptions, host: KafkaFunctionHost):
     groupId: host.groupId,
     topics: [host.topic],
     batchSize: host.batchSize,
+    ...(host.sessionTimeoutMs !== undefined && { sessionTimeoutMs: host.sessionTimeoutMs }),
     onBatch: async (records) => {
       await host.handler(
         toMskEvent(records, { eventSourceArn: `local:${host.topic}`, bootstrapServers: host.bootstrapServers }),

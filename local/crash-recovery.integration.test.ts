@@ -25,7 +25,8 @@ function startWorker(): ChildProcess {
   // the CLI would leave the worker itself running.
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/start.ts'), '--only', 'aggregate'], {
     cwd: ROOT,
-    env: childEnv(env.config, { AGGREGATE_BATCH_SIZE: '50' }),
+    // The restarted worker's join waits until the killed member's session ran out: 10 s, not the default 30 s.
+    env: childEnv(env.config, { AGGREGATE_BATCH_SIZE: '50', KAFKA_SESSION_TIMEOUT: '10s' }),
     stdio: 'ignore',
   });
   children.push(child);

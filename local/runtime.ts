@@ -52,6 +52,7 @@ export async function startLocalRuntime(deps: Adapters, opts: RuntimeOptions = {
         batchSize: config.aggregateBatchSize,
         handler: createAggregateHandler(deps),
         bootstrapServers: config.kafka.brokers.join(','),
+        sessionTimeoutMs: config.kafka.sessionTimeoutMs,
       });
       stops.push(() => aggregate.stop());
     }
@@ -73,6 +74,7 @@ export async function startLocalRuntime(deps: Adapters, opts: RuntimeOptions = {
           batchSize: 500,
           handler: createAlertHandler(deps, notifiers),
           bootstrapServers: config.kafka.brokers.join(','),
+          sessionTimeoutMs: config.kafka.sessionTimeoutMs,
         });
         stops.push(() => alerts.stop());
         const tick = startScheduler('alert-tick', config.alerts.tickMs, createAlertTick(deps, notifiers));

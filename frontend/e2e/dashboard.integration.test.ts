@@ -90,14 +90,21 @@ async function screenshot(name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENS, `${name}.png`), fullPage: true });
 }
 
+/**
+ * E2E_WEB_DIST_DIR: a build of this checkout's SPA made for this run (.ci/run sets it to frontend/dist right after its
+ * `npm run build:web`, the same production build with the API on the same origin), used as it is; otherwise the
+ * test builds its own into a temporary folder.
+ */
+const PREBUILT_DIST = process.env.E2E_WEB_DIST_DIR ? resolve(REPO_ROOT, process.env.E2E_WEB_DIST_DIR) : undefined;
+
 beforeAll(async () => {
   await mkdir(SCREENS, { recursive: true });
-  distDir = await mkdtemp(join(tmpdir(), 'cs-e2e-dist-'));
+  distDir = PREBUILT_DIST ?? (await mkdtemp(join(tmpdir(), 'cs-e2e-dist-')));
   hooks = await startWebhookReceiver();
   // The build, the test world and the browser are independent: prepare them side by side.
   let launched: Browser | undefined;
   const [, createdEnv] = await Promise.all([
-    buildSpa(distDir),
+    PREBUILT_DIST ? readFile(join(PREBUILT_DIST, 'index.html')) : buildSpa(distDir),
     createTestEnv('dashboard', { WEB_DIST_DIR: distDir, ALERT_TICK: '300ms', DISPATCH_TICK: '300ms' }),
     launchBrowser().then((b) => (launched = b)),
   ]);
@@ -136,7 +143,7 @@ afterAll(async () => {
   await runtime?.stop();
   await env?.cleanup();
   await hooks?.stop();
-  if (distDir) await rm(distDir, { recursive: true, force: true });
+  if (distDir && !PREBUILT_DIST) await rm(distDir, { recursive: true, force: true });
 });
 
 beforeEach(async () => {

@@ -96,7 +96,7 @@ async function alertGroupCaughtUp(ctx: FaultContext): Promise<void> {
   await admin.connect();
   try {
     const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, BigInt(o.high)]));
-    // The session timeout (30 s), a full rebalance timeout (60 s) and the backlog: a generous bound on an event wait.
+    // The session timeout (at most 30 s), a full rebalance timeout (60 s) and the backlog: a generous bound on an event wait.
     await ctx.until('the alert group rejoined and caught up with metric_updates', 180_000, async () => {
       const [committed] = await admin.fetchOffsets({ groupId: config.kafka.groups.alert, topics: [topic] });
       return [...ends].every(([p, end]) => {
