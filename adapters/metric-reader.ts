@@ -1,8 +1,9 @@
 // The read behind GET /v1/metrics (docs/architecture.md#rule-4-postgres-is-the-truth-redis-is-the-speed): Redis first,
 // Postgres on a miss, refilling Redis through the version guard. count and sum:/avg: of pre-aggregated properties come
 // from rollups; unique_users from the hll sketches (Redis caches their estimates); pNN: of pre-aggregated properties from
-// the quantile sketches in Postgres, merged across projects (not cached in Redis: always read from the truth); property
-// filters and other paths are computed from raw events with the same arithmetic (the same sketch for pNN).
+// the quantile sketches in Postgres, merged across projects (Redis caches each bucket's percentiles, used only while the
+// sketches' versions, read from Postgres on every request, are those they were computed from); property filters and
+// other paths are computed from raw events with the same arithmetic (the same sketch for pNN).
 import { createHash } from 'node:crypto';
 import { INTERVAL_MS } from '../core/intervals';
 import { isZoned, UTC_ZONE } from '../core/timezone';
@@ -217,7 +218,8 @@ async function percentileSeries(
   path: string,
 ): Promise<Map<number, MetricValue>> {
   const projects = [...s.projectIds].sort();
-  const q = { ...s, path };
+  const { tenantId, projectIds, eventType, interval, fromMs, toMs } = s;
+  const q = { tenantId, projectIds, eventType, path, interval, fromMs, toMs };
   const versions = new Map<number, number[]>();
   for (const v of await readQuantileVersions(sql, q)) {
     const vs =
@@ -246,7 +248,10 @@ async function percentileSeries(
   });
   if (missing.length === 0) return out;
   // Most of the range missing (a first read): one range scan; else only the missing buckets.
-  const stored = await readQuantileSketches(sql, missing.length * 2 > buckets.length ? q : { ...q, buckets: missing });
+  const stored = await readQuantileSketches(
+    sql,
+    missing.length * 2 > buckets.length ? q : { ...q, onlyBuckets: missing },
+  );
   const entries: [string, string][] = [];
   const wanted = new Set(missing);
   for (const b of stored) {

@@ -111,12 +111,12 @@ export async function readQuantileSketches(
     fromMs: number;
     toMs: number;
     /** Only these bucket starts (within [from, to)); absent: every bucket. */
-    buckets?: readonly number[];
+    onlyBuckets?: readonly number[];
   },
 ): Promise<{ bucketMs: number; sketch: QuantileSketch; versions: Record<string, number> }[]> {
-  if (q.projectIds.length === 0 || q.buckets?.length === 0) return [];
-  const only = q.buckets
-    ? sql`and q.bucket_start = any(${sql.array(q.buckets.map((b) => new Date(b).toISOString()))}::timestamptz[])`
+  if (q.projectIds.length === 0 || q.onlyBuckets?.length === 0) return [];
+  const only = q.onlyBuckets
+    ? sql`and q.bucket_start = any(${sql.array(q.onlyBuckets.map((b) => new Date(b).toISOString()))}::timestamptz[])`
     : sql``;
   const rows = await sql<SketchRow[]>`
     select ${columns(sql)}
