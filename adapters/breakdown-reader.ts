@@ -5,15 +5,17 @@ import { breakdownSource, checkBreakdownReach, type BreakdownReader, type Breakd
 import type { Sql } from './postgres/client';
 import { readRawBreakdown, readRollupBreakdown } from './postgres/breakdown-reads';
 import { readDimensionDeclarations } from './postgres/dimension-store';
+import type { RollupCache } from './redis/rollup-cache';
 
-export function createBreakdownReader(sql: Sql, opts: { maxRawRows: number }): BreakdownReader {
+/** `cache`: where rollup breakdowns keep their checked rankings (adapters/postgres/breakdown-reads.ts); none: uncached. */
+export function createBreakdownReader(sql: Sql, opts: { maxRawRows: number }, cache?: RollupCache): BreakdownReader {
   return {
     async read(r: BreakdownRequest) {
       const declared = await readDimensionDeclarations(sql, r);
       const firstBucketMs = Math.min(...r.ranges.map((x) => x.buckets[0] ?? x.fromMs));
       if (breakdownSource({ ...r, firstBucketMs }, declared) === 'rollup') {
         const ids = declared.filter((d) => d.dimension === r.breakdown[0]).map((d) => d.id);
-        return readRollupBreakdown(sql, r, ids);
+        return readRollupBreakdown(sql, r, ids, cache);
       }
       checkBreakdownReach(r.query, r.breakdown, r.retentionMs, r.nowMs);
       return readRawBreakdown(sql, r, opts.maxRawRows);

@@ -143,7 +143,7 @@ export function createAdapters(config: Config, now: () => number = Date.now): Ad
   const { maxFutureSkewMs, retentionMs } = config.limits;
   const readsAndAlerts = {
     metrics: createMetricReader(sql, rollupCache),
-    breakdowns: createBreakdownReader(sql, { maxRawRows: config.breakdowns.maxRawRows }),
+    breakdowns: createBreakdownReader(sql, { maxRawRows: config.breakdowns.maxRawRows }, rollupCache),
     status: createStatusReader(sql, rollupCache),
     people: createPeopleReads(sql),
     explorer: createEventsExplorer(sql, { maxFutureSkewMs, retentionMs, scanBudgetMs: config.explorerScanBudgetMs }),

@@ -1,26 +1,29 @@
 // The read behind GET /v1/metrics (docs/architecture.md#rule-4-postgres-is-the-truth-redis-is-the-speed): Redis first,
 // Postgres on a miss, refilling Redis through the version guard. count and sum:/avg: of pre-aggregated properties come
 // from rollups; unique_users from the hll sketches (Redis caches their estimates); pNN: of pre-aggregated properties from
-// the quantile sketches in Postgres, merged across projects (not cached in Redis: always read from the truth); property
-// filters and other paths are computed from raw events with the same arithmetic (the same sketch for pNN).
+// the quantile sketches in Postgres, merged across projects (Redis caches each bucket's percentiles, used only while the
+// sketches' versions, read from Postgres on every request, are those they were computed from); property filters and
+// other paths are computed from raw events with the same arithmetic (the same sketch for pNN).
 import { createHash } from 'node:crypto';
 import { INTERVAL_MS } from '../core/intervals';
 import { isZoned, UTC_ZONE } from '../core/timezone';
 import { addDecimals, averageOf, type RollupKey, type RollupMetric, type RollupValue } from '../core/rollups';
 import {
   isPercentile,
+  PERCENTILES,
   percentileValue,
   rawBucketValue,
   readsRawEvents,
   type MetricReader,
   type MetricSeries,
   type MetricValue,
+  type PercentileKind,
 } from '../core/metric-query';
 import type { Sql } from './postgres/client';
 import { readSeries, readSketchSeries, readSketchUnion } from './postgres/aggregate-store';
 import { metricsFromRawEvents } from './postgres/raw-metrics';
-import { readQuantileSketches } from './postgres/quantile-store';
-import { rollupCacheKey, type RollupCache } from './redis/rollup-cache';
+import { readQuantileSketches, readQuantileVersions } from './postgres/quantile-store';
+import { checkedCacheKey, rollupCacheKey, type RollupCache } from './redis/rollup-cache';
 
 type Series = Pick<
   MetricSeries,
@@ -42,11 +45,7 @@ export function createMetricReader(sql: Sql, cache: RollupCache): MetricReader {
         });
         return mapValues(raw, (b) => rawBucketValue(s.kind, b));
       }
-      if (isPercentile(s.kind)) {
-        const kind = s.kind;
-        const stored = await readQuantileSketches(sql, { ...s, path: s.path![0]! });
-        return new Map(stored.map((b) => [b.bucketMs, percentileValue(kind, b.sketch)]));
-      }
+      if (isPercentile(s.kind)) return percentileSeries(sql, cache, s, s.kind, s.path![0]!);
       if (s.kind === 'count') return mapValues(await decimalSeries(sql, cache, s, 'count'), Number);
       if (s.kind === 'unique_users') {
         if (s.projectIds.length !== 1) return uniqueUsersOfUnion(sql, cache, s);
@@ -199,4 +198,68 @@ async function uniqueUsersOfUnion(sql: Sql, cache: RollupCache, s: Series): Prom
   });
   await cache.write(values).catch(() => undefined);
   return new Map(union.map((u) => [u.bucketMs, u.value]));
+}
+
+const PERCENTILE_KINDS = Object.keys(PERCENTILES) as PercentileKind[];
+const PERCENTILE_TTL_MS = 2 * 86_400_000;
+
+/**
+ * pNN of a pre-aggregated property from the stored sketches, with Redis holding each bucket's four percentiles as
+ * `<versions>;<p50>,<p90>,<p95>,<p99>` (versions: each project's sketch row version, 0 where it has none). Every read
+ * first reads the rows' versions from Postgres (no sketch is read): a cached entry is used only when its versions are
+ * exactly those, so it is never stale (new events, replay, rebuild, zone regroup and erasure all raise the versions of
+ * the rows they change). Only the other buckets' sketches are read, merged and cached. Buckets without rows are absent.
+ */
+async function percentileSeries(
+  sql: Sql,
+  cache: RollupCache,
+  s: MetricSeries,
+  kind: PercentileKind,
+  path: string,
+): Promise<Map<number, MetricValue>> {
+  const projects = [...s.projectIds].sort();
+  const { tenantId, projectIds, eventType, interval, fromMs, toMs } = s;
+  const q = { tenantId, projectIds, eventType, path, interval, fromMs, toMs };
+  const versions = new Map<number, number[]>();
+  for (const v of await readQuantileVersions(sql, q)) {
+    const vs =
+      versions.get(v.bucketMs) ??
+      versions
+        .set(
+          v.bucketMs,
+          projects.map(() => 0),
+        )
+        .get(v.bucketMs)!;
+    vs[projects.indexOf(v.projectId)] = v.version;
+  }
+  const key = checkedCacheKey(s.tenantId, 'pct', [projects, s.eventType, path, s.interval, s.zoneGeneration ?? 0]);
+  const buckets = [...versions.keys()];
+  const cached = await cache.readChecked(key, buckets.map(String)).catch(() => buckets.map(() => null));
+  const at = PERCENTILE_KINDS.indexOf(kind);
+  const out = new Map<number, MetricValue>();
+  const missing: number[] = [];
+  buckets.forEach((bucketMs, i) => {
+    const hit = cached[i];
+    const sep = hit?.indexOf(';') ?? -1;
+    if (hit && hit.slice(0, sep) === versions.get(bucketMs)!.join(',')) {
+      const text = hit.slice(sep + 1).split(',')[at]!;
+      out.set(bucketMs, text === '' ? null : Number(text));
+    } else missing.push(bucketMs);
+  });
+  if (missing.length === 0) return out;
+  // Most of the range missing (a first read): one range scan; else only the missing buckets.
+  const stored = await readQuantileSketches(
+    sql,
+    missing.length * 2 > buckets.length ? q : { ...q, onlyBuckets: missing },
+  );
+  const entries: [string, string][] = [];
+  const wanted = new Set(missing);
+  for (const b of stored) {
+    if (!wanted.has(b.bucketMs)) continue;
+    out.set(b.bucketMs, percentileValue(kind, b.sketch));
+    const values = PERCENTILE_KINDS.map((k) => percentileValue(k, b.sketch) ?? '').join(',');
+    entries.push([String(b.bucketMs), `${projects.map((p) => b.versions[p] ?? 0).join(',')};${values}`]);
+  }
+  await cache.writeChecked(key, entries, PERCENTILE_TTL_MS).catch(() => undefined); // a cache failure only costs speed
+  return out;
 }

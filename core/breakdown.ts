@@ -303,6 +303,11 @@ export function pointsFromParts(
   }
   return buckets.map((t) => {
     const list = byBucket.get(t);
-    return { t, value: list ? rawBucketValue(kind, addParts(list)) : empty };
+    if (!list) return { t, value: empty };
+    // A count adds the parts' counts only (no decimal sums to add: they are not shown).
+    return {
+      t,
+      value: kind === 'count' ? list.reduce((a, p) => a + p.count, 0) : rawBucketValue(kind, addParts(list)),
+    };
   });
 }

@@ -10,6 +10,7 @@ import { HLL_PARAMS } from './aggregate-store';
 import { propertyFilter } from './property-filter';
 import { seriesValueSql } from './dimension-sql';
 import { bucketOfTs } from './raw-metrics';
+import { checkedCacheKey, type RollupCache } from '../redis/rollup-cache';
 import { UTC_ZONE } from '../../core/timezone';
 import { isPercentile, PERCENTILES, type PercentileKind, type RawBucket } from '../../core/metric-query';
 import { mergeSketches, quantile, type QuantileSketch } from '../../core/quantile-sketch';
@@ -173,6 +174,39 @@ async function addSketches(tx: Sql, mapped: Fragment, parts: BreakdownParts): Pr
   }
 }
 
+type Ranked = { key: string; value: string };
+
+/** How long an unused cached ranking is kept (every read checks it anyway). */
+const RANKING_TTL_MS = 6 * 3_600_000;
+
+/** The ranking from Redis when its versions are this snapshot's, else `rank()`, cached for the next read. */
+async function checkedRanking(
+  tx: Sql,
+  cache: RollupCache,
+  r: BreakdownRequest,
+  spans: BucketSpan[],
+  q: { key: unknown[]; inSpan: (span: BucketSpan) => Fragment; rank: () => Promise<Ranked[]> },
+): Promise<Ranked[]> {
+  const projects = [...r.projectIds].sort();
+  const [fp] = await tx<{ n: string; v: string | null }[]>`
+    select count(*)::text as n,
+           md5(string_agg(project_id::text || ' ' || interval || ' ' || (extract(epoch from bucket_start) * 1000)::bigint
+                          || ' ' || version::text, ',' order by project_id, interval, bucket_start)) as v
+    from rollups
+    where tenant_id = ${r.tenantId} and project_id = any(${tx.array(projects)}::uuid[]) and event_type = ${r.eventType}
+      and metric = 'count' and (${spans.map((span) => tx`(${q.inSpan(span)})`).reduce((acc, c) => tx`${acc} or ${c}`)})`;
+  const versions = `${fp!.n}:${fp!.v ?? ''}`;
+  const key = checkedCacheKey(r.tenantId, 'rank', [projects, r.eventType, r.interval, ...q.key]);
+  const [hit] = await cache.readChecked(key, ['r']).catch(() => [null]);
+  const sep = hit?.indexOf('\n') ?? -1;
+  if (hit && sep >= 0 && hit.slice(0, sep) === versions) return JSON.parse(hit.slice(sep + 1)) as Ranked[];
+  const ranked = await q.rank();
+  await cache
+    .writeChecked(key, [['r', `${versions}\n${JSON.stringify(ranked)}`]], RANKING_TTL_MS)
+    .catch(() => undefined); // a cache failure only costs speed
+  return ranked;
+}
+
 /**
  * A breakdown by a declared dimension from its rows (count, sum and avg of a top-level property; migration 020):
  * `dimensionIds` are the dimension's event_dimensions ids in the projects read.
@@ -181,6 +215,7 @@ export async function readRollupBreakdown(
   sql: Sql,
   r: BreakdownRequest,
   dimensionIds: string[],
+  cache?: RollupCache,
 ): Promise<BreakdownData> {
   return snapshot(sql, async (tx) => {
     // Every statement here is planned for its parameters: postgres.js prepares statements, and after five runs
@@ -210,29 +245,42 @@ export async function readRollupBreakdown(
       spans
         .map((span) => tx`select ${cols} from dimension_cells where ${ids} and ${inSpan(span)} ${also}`)
         .reduce((acc, q) => tx`${acc} union all ${q}`);
-    let spans: BucketSpan[] = [{ ...main, interval: r.interval }];
-    if (coarse.length > 0) {
-      const [evicted] = await tx<{ any: boolean }[]>`
-        select exists (${union(coarse, tx`1`, tx`and value_key = '$other'`)}) as any`;
-      if (!evicted!.any) spans = tiled;
-    }
-    // Values tied at the limit are ordered by their text: only the texts of values ranked within the limit (ties
-    // included, rank()) are looked up.
-    const ranked = await tx<{ key: string; value: string }[]>`
-      with totals as (
-        select value_key as key, ${order} as o
-        from (${union(spans, r.kind === 'count' ? tx`value_key, count` : tx`value_key, count, nums`)}) d
-        where value_key <> '$none' and value_key <> '$other'
-        group by value_key
-      ), top as (
-        select key, o from (select key, o, rank() over (order by o desc nulls last) as rk from totals) t
-        where rk <= ${r.limit}
-      )
-      select top.key, v.value from top
-      cross join lateral (
-        select value from dimension_values where ${ids} and value_key = top.key limit 1
-      ) v
-      order by top.o desc nulls last, v.value collate "C" limit ${r.limit}`;
+    const rank = async (): Promise<Ranked[]> => {
+      let spans: BucketSpan[] = [{ ...main, interval: r.interval }];
+      if (coarse.length > 0) {
+        const [evicted] = await tx<{ any: boolean }[]>`
+          select exists (${union(coarse, tx`1`, tx`and value_key = '$other'`)}) as any`;
+        if (!evicted!.any) spans = tiled;
+      }
+      // Values tied at the limit are ordered by their text: only the texts of values ranked within the limit (ties
+      // included, rank()) are looked up.
+      return tx<Ranked[]>`
+        with totals as (
+          select value_key as key, ${order} as o
+          from (${union(spans, r.kind === 'count' ? tx`value_key, count` : tx`value_key, count, nums`)}) d
+          where value_key <> '$none' and value_key <> '$other'
+          group by value_key
+        ), top as (
+          select key, o from (select key, o, rank() over (order by o desc nulls last) as rk from totals) t
+          where rk <= ${r.limit}
+        )
+        select top.key, v.value from top
+        cross join lateral (
+          select value from dimension_values where ${ids} and value_key = top.key limit 1
+        ) v
+        order by top.o desc nulls last, v.value collate "C" limit ${r.limit}`;
+    };
+    // The ranking is cached in Redis, checked against the versions of the `count` rollups of every bucket it may
+    // read (the range's own and the coarse tiling's), read in this snapshot: each change to a bucket's dimension rows
+    // comes with new versions of its rollups (the same batch, rebuild, zone regroup or erasure writes both), so an
+    // entry computed from other rows is never used, only recomputed (docs/architecture.md#metrics-engine).
+    const ranked = cache
+      ? await checkedRanking(tx, cache, r, [{ ...main, interval: r.interval }, ...coarse], {
+          key: [[...dimensionIds].sort(), r.kind, name, r.limit, r.query.zone ?? UTC_ZONE, main.fromMs, main.toMs],
+          inSpan,
+          rank,
+        })
+      : await rank();
     const valueOf = new Map(ranked.map((x) => [x.key, x.value]));
     const shownKeys = tx.array([NONE_SERIES, ...ranked.map((x) => x.key)]);
     // Count breakdowns read neither nums nor the heap: count is in both indexes (migration 020).

@@ -110,15 +110,20 @@ export async function readQuantileSketches(
     interval: Interval;
     fromMs: number;
     toMs: number;
+    /** Only these bucket starts (within [from, to)); absent: every bucket. */
+    onlyBuckets?: readonly number[];
   },
 ): Promise<{ bucketMs: number; sketch: QuantileSketch; versions: Record<string, number> }[]> {
-  if (q.projectIds.length === 0) return [];
+  if (q.projectIds.length === 0 || q.onlyBuckets?.length === 0) return [];
+  const only = q.onlyBuckets
+    ? sql`and q.bucket_start = any(${sql.array(q.onlyBuckets.map((b) => new Date(b).toISOString()))}::timestamptz[])`
+    : sql``;
   const rows = await sql<SketchRow[]>`
     select ${columns(sql)}
     from quantile_sketches q
     where q.tenant_id = ${q.tenantId} and q.project_id = any(${sql.array(q.projectIds)}::uuid[])
       and q.event_type = ${q.eventType} and q.path = ${q.path} and q.interval = ${q.interval}
-      and q.bucket_start >= ${new Date(q.fromMs)} and q.bucket_start < ${new Date(q.toMs)}
+      and q.bucket_start >= ${new Date(q.fromMs)} and q.bucket_start < ${new Date(q.toMs)} ${only}
     order by q.bucket_start`;
   const buckets: { bucketMs: number; sketches: QuantileSketch[]; versions: Record<string, number> }[] = [];
   for (const r of rows) {
@@ -133,6 +138,32 @@ export async function readQuantileSketches(
     sketch: b.sketches.length === 1 ? b.sketches[0]! : mergeSketches(...b.sketches),
     versions: b.versions,
   }));
+}
+
+/**
+ * Only the row versions of one series in [from, to), per bucket and project (no sketch is read or parsed): what the
+ * cached percentile values are checked against (adapters/metric-reader.ts).
+ */
+export async function readQuantileVersions(
+  sql: Sql,
+  q: {
+    tenantId: string;
+    projectIds: string[];
+    eventType: string;
+    path: string;
+    interval: Interval;
+    fromMs: number;
+    toMs: number;
+  },
+): Promise<{ projectId: string; bucketMs: number; version: number }[]> {
+  if (q.projectIds.length === 0) return [];
+  const rows = await sql<{ projectId: string; bucketStart: Date; version: string }[]>`
+    select q.project_id as "projectId", q.bucket_start as "bucketStart", q.version::text as version
+    from quantile_sketches q
+    where q.tenant_id = ${q.tenantId} and q.project_id = any(${sql.array(q.projectIds)}::uuid[])
+      and q.event_type = ${q.eventType} and q.path = ${q.path} and q.interval = ${q.interval}
+      and q.bucket_start >= ${new Date(q.fromMs)} and q.bucket_start < ${new Date(q.toMs)}`;
+  return rows.map((r) => ({ projectId: r.projectId, bucketMs: r.bucketStart.getTime(), version: Number(r.version) }));
 }
 
 /** The stored sketches of the given buckets with their versions (missing buckets are absent): the read-back for Redis. */

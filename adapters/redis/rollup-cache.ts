@@ -1,4 +1,5 @@
 // Redis cache of rollup values: keys start with {tenant_id}: (Redis Cluster hash tag); writes only if newer.
+import { createHash } from 'node:crypto';
 import type Redis from 'ioredis';
 import type { RollupKey, RollupValue } from '../../core/rollups';
 import type { Interval } from '../../core/intervals';
@@ -48,6 +49,15 @@ export function rollupCacheKey(k: RollupKey): string {
   return `{${k.tenantId}}:rollup:${k.projectId}:${encodeURIComponent(k.metric)}:${interval}:${k.bucketMs}:${encodeURIComponent(k.eventType)}`;
 }
 
+/**
+ * A hash of checked answers of one tenant (`kind`: `pct` percentile values, `rank` breakdown rankings), named by a
+ * digest of what selects them; its fields are checked against Postgres versions on every read.
+ */
+export function checkedCacheKey(tenantId: string, kind: 'pct' | 'rank', selection: unknown): string {
+  const digest = createHash('sha256').update(JSON.stringify(selection)).digest('hex').slice(0, 32);
+  return `{${tenantId}}:${kind}:${digest}`;
+}
+
 export function progressKey(tenantId: string): string {
   return `{${tenantId}}:progress`;
 }
@@ -94,6 +104,27 @@ export function createRollupCache(redis: Redis) {
         }
       }
       return out;
+    },
+    /**
+     * Fields of one hash of checked answers (null where absent). Checked answers (percentile values, breakdown
+     * rankings) carry the versions of the Postgres rows they were computed from; the reader compares them with the
+     * versions it reads from Postgres in the same request, so a stale entry is never used, only recomputed
+     * (docs/architecture.md#metrics-engine).
+     */
+    async readChecked(key: string, fields: string[]): Promise<(string | null)[]> {
+      if (fields.length === 0) return [];
+      return r.hmget(key, ...fields);
+    },
+    /** Sets fields of a hash of checked answers and its TTL (last writer wins: every entry is checked on read). */
+    async writeChecked(key: string, entries: [string, string][], ttlMs: number): Promise<void> {
+      if (entries.length === 0) return;
+      const results = await r
+        .multi()
+        .hset(key, ...entries.flat())
+        .pexpire(key, ttlMs)
+        .exec();
+      const failed = results?.find(([err]) => err);
+      if (failed) throw failed[0];
     },
     async advanceProgress(tenantId: string, atMs: number): Promise<void> {
       await r.csSetIfGreater(progressKey(tenantId), atMs, 7 * DAY);

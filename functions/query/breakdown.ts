@@ -12,11 +12,12 @@ import {
   type BreakdownParts,
   type BreakdownRange,
 } from '../../core/breakdown';
-import { coveredSpan, emptyValue, metricPoints, type MetricsQuery } from '../../core/metric-query';
+import { coveredSpan, emptyValue, metricPoints, type MetricsQuery, type MetricValue } from '../../core/metric-query';
 import type { Adapters } from '../../adapters';
 import {
   answerHead,
   comparedRange,
+  iso,
   isoPoints,
   previousAnswer,
   type AnswerPoint,
@@ -73,6 +74,10 @@ export async function readBreakdown(deps: Adapters, principal: Principal, q: Met
     for (const s of seriesOf(q.kind, names, { buckets: parts.buckets, totals: new Map() }, ranges[1]!.buckets, empty))
       previousOf.set(s.value, isoPoints(s.points));
   }
+  // Every series has the same buckets: each bucket's ISO text is made once, not once per series.
+  const isoOf = new Map(ranges[0]!.buckets.map((t) => [t, iso(t)]));
+  const seriesPoints = (ps: { t: number; value: MetricValue }[]): AnswerPoint[] =>
+    ps.map((p) => ({ t: isoOf.get(p.t) ?? iso(p.t), value: p.value }));
   return {
     ...(await answerHead(deps, principal.tenantId, q, points, previous)),
     breakdown: q.breakdown.path.join('.'),
@@ -80,7 +85,7 @@ export async function readBreakdown(deps: Adapters, principal: Principal, q: Met
     series: main.map((s) => ({
       value: s.value,
       total: s.total,
-      points: isoPoints(s.points),
+      points: seriesPoints(s.points),
       ...(prev ? { previous: previousAnswer(prev, previousOf.get(s.value)!) } : {}),
     })),
   };

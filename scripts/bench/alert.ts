@@ -15,15 +15,11 @@ import { createApiKey } from '../../adapters/postgres/api-keys-store';
 import { insertRule } from '../../adapters/postgres/alert-rules-store';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 import { fmt, goal, type Benchmark, type BenchContext, type BenchResult } from './context';
+import { percentile } from './stats';
 
 const TENANTS = 100;
 const RULES_PER_TENANT = 10;
 const THRESHOLD = 5;
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
 
 interface World {
   adapters: Adapters;

@@ -18,6 +18,7 @@ import { rebuildRange } from '../../functions/maintenance/rebuild';
 import { PEOPLE_DEFAULT_LIMIT } from '../../core/people';
 import type { RetentionAnswer } from '../../core/retention';
 import { fmt, goal, type Benchmark, type BenchContext, type BenchResult, type Row } from './context';
+import { percentile } from './stats';
 
 const DAY = 86_400_000;
 const MINUTE = 60_000;
@@ -47,11 +48,6 @@ async function alternate(runs: number, ours: () => Promise<void>, base: () => Pr
   a.sort((x, y) => x - y);
   b.sort((x, y) => x - y);
   return { ours: a, base: b };
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
 export const analyticsBenchmark: Benchmark = {

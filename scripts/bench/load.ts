@@ -2,6 +2,7 @@
 // and a paced open-loop generator for latency at a fixed rate.
 import autocannon from 'autocannon';
 import { Agent, request } from 'node:http';
+import { percentile } from './stats';
 
 export interface LoadTarget {
   url: string;
@@ -90,11 +91,6 @@ export interface PacedResult {
   max: number;
   /** Every 2xx latency, ms, sorted. */
   latencies: number[];
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
 /**

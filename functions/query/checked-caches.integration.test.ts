@@ -1,0 +1,179 @@
+// The Redis caches of breakdown rankings and percentile values (docs/architecture.md#metrics-engine): an entry is used
+// only while the Postgres rows it was computed from keep their versions. Each test first shows that the entry is read
+// (a planted wrong entry with the current versions is what the answer shows), then that new events and a rebuild
+// (after raw events were deleted, so the rebuilt rows differ) make the read recompute from Postgres instead.
+import { createTestEnv, type TestEnv, type TestTenant } from '../../test/harness';
+import { mskBatch, rawEvent } from '../../test/builders';
+import { expectSeriesAddUp } from '../../test/breakdown-reference';
+import { createAggregateHandler } from '../aggregate/handler';
+import { rebuildRange } from '../maintenance/rebuild';
+import { bucketStart } from '../../core/intervals';
+import { RELATIVE_ACCURACY } from '../../core/quantile-sketch';
+import type { RawEvent } from '../../core/raw-event';
+import type { Principal } from '../../core/api-keys';
+import { parseMetricsQuery, readMetric } from './metrics';
+import { readBreakdown } from './breakdown';
+import { putCatalogType } from './catalog';
+
+let env: TestEnv;
+let offset = 0;
+
+beforeAll(async () => {
+  env = await createTestEnv('checked-caches');
+});
+afterAll(() => env?.cleanup());
+
+const HOUR = 3_600_000;
+const MINUTE = 60_000;
+
+const who = (tenant: TestTenant, scopes: Principal['scopes']): Principal => ({
+  tenantId: tenant.id,
+  keyId: 'test',
+  scopes,
+  projectId: null,
+  projectSlug: null,
+});
+
+async function deliver(events: RawEvent[]) {
+  const at = offset;
+  offset += events.length;
+  await createAggregateHandler(env.adapters)(mskBatch(env.config.kafka.topics.eventsRaw, events, 0, at));
+}
+
+/** The tenant's one cache hash of `kind` ('rank' or 'pct'), with its fields. */
+async function cacheEntry(tenant: TestTenant, kind: string): Promise<{ key: string; fields: Record<string, string> }> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, found] = await env.adapters.redis.scan(cursor, 'MATCH', `{${tenant.id}}:${kind}:*`, 'COUNT', 1000);
+    cursor = next;
+    keys.push(...found);
+  } while (cursor !== '0');
+  expect(keys).toHaveLength(1);
+  return { key: keys[0]!, fields: await env.adapters.redis.hgetall(keys[0]!) };
+}
+
+it('a cached breakdown ranking is used while its rollups keep their versions, and recomputed after new events and a rebuild', async () => {
+  // Prepare: `country` declared (rows complete from the hour read), A leads B leads C.
+  const tenant = await env.createTenant();
+  await putCatalogType(env.adapters, who(tenant, ['admin']), 'order', { project: 'web', dimensions: ['country'] });
+  const hour = bucketStart(Date.now() - 3 * HOUR, '1h');
+  await env.adapters
+    .sql`update event_dimensions set complete_from = ${new Date(hour)} where tenant_id = ${tenant.id} and event_type = 'order'`;
+  const order = (country: string, minute: number, second: number) =>
+    rawEvent(tenant, {
+      eventType: 'order',
+      timestampMs: hour + minute * MINUTE + second * 1000,
+      properties: { country },
+    });
+  await deliver([
+    order('A', 0, 1),
+    order('A', 1, 2),
+    order('A', 2, 3),
+    order('B', 0, 4),
+    order('B', 1, 5),
+    order('C', 2, 6),
+  ]);
+  const top = async () => {
+    const q = parseMetricsQuery(
+      new URLSearchParams({
+        event_type: 'order',
+        interval: '1m',
+        from: String(hour),
+        to: String(hour + 4 * MINUTE),
+        breakdown: 'country',
+        limit: '1',
+      }),
+      Date.now(),
+    );
+    const answer = await readBreakdown(env.adapters, who(tenant, ['read']), { ...q, breakdown: q.breakdown! });
+    expect(answer.source).toBe('rollup');
+    expectSeriesAddUp(answer);
+    return answer.series[0]!.value;
+  };
+  const [c] = await env.adapters.sql<{ key: string }[]>`
+    select v.value_key as key from dimension_values v join event_dimensions d on d.id = v.dimension_id
+    where d.tenant_id = ${tenant.id} and v.value = 'C'`;
+  // A wrong ranking (C first) under the versions of the entry the read cached.
+  const plantC = async () => {
+    const entry = await cacheEntry(tenant, 'rank');
+    const versions = entry.fields.r!.split('\n')[0]!;
+    await env.adapters.redis.hset(entry.key, 'r', `${versions}\n${JSON.stringify([{ key: c!.key, value: 'C' }])}`);
+  };
+
+  // Act and assess: the first read ranks and caches; the planted entry is served (the parts stay exact).
+  expect(await top()).toBe('A');
+  await plantC();
+  expect(await top()).toBe('C');
+  // New events (B overtakes A): the rollups' versions moved, so the planted entry is not used.
+  await deliver([order('B', 3, 7), order('B', 3, 8), order('B', 0, 9)]);
+  expect(await top()).toBe('B');
+  // A rebuild after B's raw events were deleted: B gone, A first again, whatever the entry said.
+  await plantC();
+  expect(await top()).toBe('C');
+  await env.adapters
+    .sql`delete from events where tenant_id = ${tenant.id} and event_type = 'order' and properties ->> 'country' = 'B'`;
+  await rebuildRange(env.adapters, { fromMs: hour, toMs: hour + HOUR, tenantId: tenant.id });
+  expect(await top()).toBe('A');
+}, 60_000);
+
+it('cached percentile values are used while the sketches keep their versions, and recomputed after new events and a rebuild', async () => {
+  // Prepare: two minutes of amounts 1..100 and 1..50.
+  const tenant = await env.createTenant();
+  const hour = bucketStart(Date.now() - 3 * HOUR, '1h');
+  const minutes = [hour + 5 * MINUTE, hour + 6 * MINUTE];
+  const pay = (minute: number, amount: number) =>
+    rawEvent(tenant, { eventType: 'pay', timestampMs: minute + (amount % 60) * 1000, properties: { amount } });
+  const amounts: number[][] = [
+    Array.from({ length: 100 }, (_, i) => i + 1),
+    Array.from({ length: 50 }, (_, i) => i + 1),
+  ];
+  await deliver(amounts.flatMap((xs, m) => xs.map((a) => pay(minutes[m]!, a))));
+  const p95 = async () => {
+    const q = parseMetricsQuery(
+      new URLSearchParams({
+        event_type: 'pay',
+        metric: 'p95:amount',
+        interval: '1m',
+        from: String(hour),
+        to: String(hour + HOUR),
+      }),
+      Date.now(),
+    );
+    const points = (await readMetric(env.adapters, who(tenant, ['read']), q)).points as {
+      t: string;
+      value: number | null;
+    }[];
+    return minutes.map((t) => points.find((p) => Date.parse(p.t) === t)!.value);
+  };
+  const exact = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(0.95 * (xs.length - 1))]!;
+  const expectExact = (got: (number | null)[]) =>
+    got.forEach((v, m) =>
+      expect(Math.abs(v! - exact(amounts[m]!))).toBeLessThanOrEqual(exact(amounts[m]!) * RELATIVE_ACCURACY),
+    );
+  // The first minute's cached percentiles replaced by 12345, under the versions they were cached with.
+  const plant = async () => {
+    const entry = await cacheEntry(tenant, 'pct');
+    const field = String(minutes[0]);
+    const versions = entry.fields[field]!.split(';')[0]!;
+    await env.adapters.redis.hset(entry.key, field, `${versions};12345,12345,12345,12345`);
+  };
+
+  // Act and assess: computed and cached, then the planted value is served.
+  expectExact(await p95());
+  await plant();
+  expect(await p95()).toEqual([12345, (await p95())[1]]);
+  // New events in the first minute (amounts 101..200): its sketch's version moved.
+  const more = Array.from({ length: 100 }, (_, i) => i + 101);
+  amounts[0]!.push(...more);
+  await deliver(more.map((a) => pay(minutes[0]!, a)));
+  expectExact(await p95());
+  // A rebuild after the raw events above 150 were deleted.
+  await plant();
+  expect((await p95())[0]).toBe(12345);
+  await env.adapters
+    .sql`delete from events where tenant_id = ${tenant.id} and event_type = 'pay' and (properties ->> 'amount')::numeric > 150`;
+  amounts[0] = amounts[0]!.filter((a) => a <= 150);
+  await rebuildRange(env.adapters, { fromMs: hour, toMs: hour + HOUR, tenantId: tenant.id });
+  expectExact(await p95());
+}, 60_000);
