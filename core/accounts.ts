@@ -160,3 +160,16 @@ export function throttleWindow(nowMs: number, windowMs: number): { index: number
   const index = Math.floor(nowMs / windowMs);
   return { index, remainingMs: (index + 1) * windowMs - nowMs };
 }
+
+// ── Members ──
+
+/**
+ * Whether `actor` (a member's role, or 'admin' for an admin key) may give `target` role `to` (null: remove it).
+ * Only an owner makes, changes or removes an owner; the last owner is kept by the store (docs/api.md#members).
+ */
+export function memberChangeRefusal(actor: Role, from: Role, to: Role | null): string | undefined {
+  if (!roleAllows(actor, 'admin')) return 'Managing members needs the admin role or above.';
+  if ((from === 'owner' || to === 'owner') && actor !== 'owner')
+    return 'Only an owner may make, change or remove an owner.';
+  return undefined;
+}

@@ -18,7 +18,9 @@ export type AuditAction =
   | 'user.signup'
   | 'user.login'
   | 'user.logout'
-  | 'user.password_change';
+  | 'user.password_change'
+  | 'member.role_change'
+  | 'member.remove';
 
 export interface AuditEntry {
   tenantId: string;

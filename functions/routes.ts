@@ -50,6 +50,9 @@ export const HTTP_ROUTES = {
   'POST /v1/auth/logout': 'query',
   'POST /v1/auth/password': 'query',
   'GET /v1/me': 'query',
+  'GET /v1/members': 'query',
+  'PATCH /v1/members/{id}': 'query',
+  'DELETE /v1/members/{id}': 'query',
   'GET /healthz': 'query',
   'GET /readyz': 'query',
   // Segment HTTP Tracking API (see docs/api.md#segment-compatible-ingest).

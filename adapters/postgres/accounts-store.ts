@@ -191,11 +191,60 @@ export async function deleteSessionsCreatedBefore(sql: Sql, beforeMs: number): P
   return (await sql`delete from sessions where created_at < ${new Date(beforeMs)}`).count;
 }
 
+export interface Member {
+  id: string;
+  email: string;
+  name: string | null;
+  role: Role;
+  createdAt: Date;
+}
+
+export async function listMembers(sql: Sql, tenantId: string): Promise<Member[]> {
+  return sql<Member[]>`
+    select u.id, u.email, u.name, m.role, m.created_at as "createdAt"
+    from memberships m join users u on u.id = m.user_id
+    where m.tenant_id = ${tenantId} order by m.created_at, u.id`;
+}
+
+/**
+ * Changes a member's role (or removes the member: `to` null) under a lock of the tenant's memberships, so two
+ * concurrent changes cannot both remove the last owner. `decide` sees the member's current role and may refuse (its
+ * message is thrown); the change and its audit entry commit together. Removing a member ends their sessions in the
+ * tenant (foreign key cascade). undefined: no such member in this tenant; 'last_owner': it would leave none.
+ */
+export async function changeMember(
+  sql: Sql,
+  tenantId: string,
+  userId: string,
+  to: Role | null,
+  decide: (current: Member) => void,
+  audit: (before: Member) => AuditEntry,
+): Promise<Member | 'last_owner' | undefined> {
+  return sql.begin(async (tx) => {
+    const rows = await tx<Member[]>`
+      select u.id, u.email, u.name, m.role, m.created_at as "createdAt"
+      from memberships m join users u on u.id = m.user_id
+      where m.tenant_id = ${tenantId} order by m.user_id for update of m`;
+    const current = rows.find((r) => r.id === userId);
+    if (!current) return undefined;
+    decide(current);
+    const ownersAfter = rows.filter((r) => (r.id === userId ? to === 'owner' : r.role === 'owner')).length;
+    // Never the change that removes the last owner (a tenant an operator made without members has none to keep).
+    if (ownersAfter === 0 && rows.some((r) => r.role === 'owner')) return 'last_owner';
+    if (to === null) await tx`delete from memberships where tenant_id = ${tenantId} and user_id = ${userId}`;
+    else await tx`update memberships set role = ${to} where tenant_id = ${tenantId} and user_id = ${userId}`;
+    await appendAudit(tx as unknown as Sql, audit(current));
+    return { ...current, role: to ?? current.role };
+  });
+}
+
 /** Accounts and sessions (Adapters.accounts). */
 export const createAccountsStore = (sql: Sql) =>
   bindSql(sql, {
     createAccount,
     createMember,
+    listMembers,
+    changeMember,
     findUserByEmail,
     findUserById,
     firstMembership,

@@ -359,3 +359,47 @@ it('never writes a password, session id or CSRF token to the logs, even when a s
   for (const secret of [PASSWORD, 'a wrong password here', session.cookie.split('=')[1]!, session.csrf])
     expect(logs).not.toContain(secret);
 });
+
+describe('members', () => {
+  it('lists members, lets only an owner touch owners, keeps one owner, and ends a removed member’s sessions', async () => {
+    const { session: owner, res } = await signUp();
+    const tenantId = res.body.tenant.id as string;
+    const ownerId = res.body.user.id as string;
+    const add = async (role: Role) => {
+      const address = email();
+      const { id } = await deps.accounts.createMember({
+        tenantId,
+        email: address,
+        name: null,
+        passwordHash: await hashPassword(PASSWORD, 14),
+        role,
+        nowMs: clock,
+      });
+      return { id, session: sessionOf(await logIn(address)) };
+    };
+    const admin = await add('admin');
+    const viewer = await add('viewer');
+    const list = await call(url(), '/v1/members', { headers: as(admin.session, false) });
+    expect(list.body.members.map((m: { role: string }) => m.role).sort()).toEqual(['admin', 'owner', 'viewer']);
+    expect((await call(url(), '/v1/members', { headers: as(viewer.session, false) })).status).toBe(403);
+    const patch = (s: Session, id: string, role: string) =>
+      call(url(), `/v1/members/${id}`, { method: 'PATCH', json: { role }, headers: as(s) });
+    // An admin may not touch the owner nor make one; the owner may.
+    expect((await patch(admin.session, ownerId, 'viewer')).status).toBe(403);
+    expect((await patch(admin.session, viewer.id, 'owner')).status).toBe(403);
+    expect((await patch(admin.session, viewer.id, 'editor')).body.role).toBe('editor');
+    // The last owner stays, by change or by removal; with a second owner, the first may step down.
+    expect((await patch(owner, ownerId, 'admin')).body.error.code).toBe('last_owner');
+    const del = (s: Session, id: string) => call(url(), `/v1/members/${id}`, { method: 'DELETE', headers: as(s) });
+    expect((await del(owner, ownerId)).status).toBe(409);
+    expect((await patch(owner, admin.id, 'owner')).status).toBe(200);
+    expect((await patch(owner, ownerId, 'admin')).body.role).toBe('admin');
+    // The change applies to the live session at once: the former owner is an admin now.
+    expect((await me(owner)).body.role).toBe('admin');
+    // Removing a member ends their sessions in the tenant at once.
+    expect((await me(viewer.session)).status).toBe(200);
+    expect((await del(admin.session, viewer.id)).body).toEqual({ id: viewer.id, removed: true });
+    expect((await me(viewer.session)).status).toBe(401);
+    expect((await del(admin.session, viewer.id)).status).toBe(404);
+  });
+});

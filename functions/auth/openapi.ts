@@ -2,6 +2,7 @@
 // schemas the handlers validate with.
 import { z } from 'zod';
 import { loginSchema, passwordChangeSchema, signupSchema } from './accounts';
+import { updateMemberSchema } from './members';
 
 function jsonBody(schema: z.ZodType) {
   const { $schema: _dialect, ...jsonSchema } = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
@@ -67,6 +68,39 @@ export const ACCOUNTS_PATHS = {
       security: SESSION_ONLY,
       requestBody: jsonBody(passwordChangeSchema),
       responses: { '200': { description: SESSION_ANSWER }, ...errors(400, 401, 403, 429) },
+    },
+  },
+  '/v1/members': {
+    get: {
+      summary: 'Members of the tenant: {members: [{id, email, name, role, created_at}]} (admin role or admin key)',
+      responses: { '200': { description: 'Members' }, ...errors(401, 403) },
+    },
+  },
+  '/v1/members/{id}': {
+    patch: {
+      summary: "Change a member's role (admin role or admin key; only an owner makes, changes or removes an owner)",
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+      requestBody: jsonBody(updateMemberSchema),
+      responses: {
+        '200': { description: 'The member' },
+        ...errors(400, 401, 403, 404),
+        '409': {
+          description: 'last_owner: the tenant would have no owner',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
+      },
+    },
+    delete: {
+      summary: "Remove a member from the tenant; their sessions in it end at once (the user's account stays)",
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+      responses: {
+        '200': { description: '{id, removed: true}' },
+        ...errors(401, 403, 404),
+        '409': {
+          description: 'last_owner: the tenant would have no owner',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
+      },
     },
   },
   '/v1/me': {

@@ -92,6 +92,18 @@ async function session(): Promise<{ email: string; headers: Record<string, strin
   const cookie = r.headers.getSetCookie()[0]!.split(';')[0]!;
   return { email, headers: { Cookie: cookie, 'X-CSRF-Token': r.body.csrf_token } };
 }
+/** A member of the main tenant with this role (its id). */
+const member = async (role: 'owner' | 'viewer') =>
+  (
+    await main.env.adapters.accounts.createMember({
+      tenantId: main.tenant.id,
+      email: newEmail(),
+      name: null,
+      passwordHash: 'scrypt$14$8$1$AAAA$AAAA',
+      role,
+      nowMs: Date.now(),
+    })
+  ).id;
 const withoutCsrf = (h: Record<string, string>) => ({ Cookie: h.Cookie! });
 async function repeat(times: number, send: () => Promise<CallResult>): Promise<CallResult> {
   let last = await send();
@@ -148,6 +160,35 @@ const RECIPES: Record<string, Recipe> = {
     const { headers } = await session();
     const json = { current_password: 'not the password at all', new_password: 'amber kettle hums' };
     return repeat(6, () => call(m(), '/v1/auth/password', { json, headers }));
+  },
+  'GET /v1/members 200': () => call(m(), '/v1/members', { key: k().admin }),
+  'GET /v1/members 401': () => call(m(), '/v1/members'),
+  'GET /v1/members 403': () => call(m(), '/v1/members', { key: k().read }),
+  'PATCH /v1/members/{id} 200': async () =>
+    call(m(), `/v1/members/${await member('viewer')}`, { method: 'PATCH', key: k().admin, json: { role: 'editor' } }),
+  'PATCH /v1/members/{id} 400': async () =>
+    call(m(), `/v1/members/${await member('viewer')}`, { method: 'PATCH', key: k().admin, json: { role: 'boss' } }),
+  'PATCH /v1/members/{id} 401': () => call(m(), `/v1/members/${crypto.randomUUID()}`, { method: 'PATCH', json: {} }),
+  'PATCH /v1/members/{id} 403': async () =>
+    call(m(), `/v1/members/${await member('owner')}`, { method: 'PATCH', key: k().admin, json: { role: 'viewer' } }),
+  'PATCH /v1/members/{id} 404': () =>
+    call(m(), `/v1/members/${crypto.randomUUID()}`, { method: 'PATCH', key: k().admin, json: { role: 'viewer' } }),
+  'PATCH /v1/members/{id} 409': async () => {
+    const r = await signUp();
+    const headers = { Cookie: r.headers.getSetCookie()[0]!.split(';')[0]!, 'X-CSRF-Token': r.body.csrf_token };
+    return call(m(), `/v1/members/${r.body.user.id}`, { method: 'PATCH', headers, json: { role: 'admin' } });
+  },
+  'DELETE /v1/members/{id} 200': async () =>
+    call(m(), `/v1/members/${await member('viewer')}`, { method: 'DELETE', key: k().admin }),
+  'DELETE /v1/members/{id} 401': () => call(m(), `/v1/members/${crypto.randomUUID()}`, { method: 'DELETE' }),
+  'DELETE /v1/members/{id} 403': async () =>
+    call(m(), `/v1/members/${await member('owner')}`, { method: 'DELETE', key: k().admin }),
+  'DELETE /v1/members/{id} 404': () =>
+    call(m(), `/v1/members/${crypto.randomUUID()}`, { method: 'DELETE', key: k().admin }),
+  'DELETE /v1/members/{id} 409': async () => {
+    const r = await signUp();
+    const headers = { Cookie: r.headers.getSetCookie()[0]!.split(';')[0]!, 'X-CSRF-Token': r.body.csrf_token };
+    return call(m(), `/v1/members/${r.body.user.id}`, { method: 'DELETE', headers });
   },
   'GET /v1/me 200': async () => call(m(), '/v1/me', { headers: (await session()).headers }),
   'GET /v1/me 401': () => call(m(), '/v1/me'),

@@ -47,6 +47,7 @@ interface Tenant {
   /** Members who sign in: the owner's and the viewer's addresses (password SIGNUP_PASSWORD). */
   ownerEmail: string;
   viewerEmail: string;
+  memberIds: string[];
   /** GET /v1/events/export cursors: of every project, and of the project `other` alone. */
   exportCursor: string;
   otherExportCursor: string;
@@ -255,9 +256,10 @@ async function seedTenant(): Promise<Tenant> {
     250,
   );
   const members: Record<'owner' | 'viewer', string> = { owner: '', viewer: '' };
+  const memberIds: string[] = [];
   for (const role of ['owner', 'viewer'] as const) {
     members[role] = `${role}-${tag}@example.com`;
-    await env.adapters.accounts.createMember({
+    const { id } = await env.adapters.accounts.createMember({
       tenantId: base.id,
       email: members[role],
       name: null,
@@ -265,6 +267,7 @@ async function seedTenant(): Promise<Tenant> {
       role,
       nowMs: Date.now(),
     });
+    memberIds.push(id);
   }
   const page = await ok(call(url(), '/v1/events?limit=1', { key: admin }));
   const exported = await ok(call(url(), `/v1/events/export?${exportRange()}&limit=1`, { key: admin }));
@@ -283,6 +286,7 @@ async function seedTenant(): Promise<Tenant> {
     dashboardName,
     ownerEmail: members.owner,
     viewerEmail: members.viewer,
+    memberIds,
     explorerCursor: page.body.next_cursor,
     exportCursor: exported.headers.get('x-next-cursor')!,
     otherExportCursor: otherExported.headers.get('x-next-cursor')!,
@@ -339,6 +343,7 @@ function tenantMarkers(t: Tenant): string[] {
     t.explorerCursor,
     t.ownerEmail,
     t.viewerEmail,
+    ...t.memberIds,
     ...Object.values(t.keys).flatMap((k) => [k.id, k.key, k.prefix]),
     ...projectMarkers(t.web),
     ...projectMarkers(t.other),
@@ -353,6 +358,7 @@ interface Victim {
   project: ProjectData; // the one named in project-bearing parameters
   dashboardId: string | null; // dashboards are tenant-wide config (no project): only for a foreign tenant
   ownerEmail: string; // the victim tenant's owner (A's own, for a project victim)
+  memberIds: string[]; // the victim tenant's members (none for a project victim: members are tenant-wide)
   keyIds: string[];
   cursor: string | null;
   /** A GET /v1/events/export cursor of the victim's data. */
@@ -609,6 +615,10 @@ const PROBES: Record<RouteKey, ProbeFn> = {
     }),
   ],
   'GET /v1/me': () => [l('GET', '/v1/me')],
+  'GET /v1/members': () => [l('GET', '/v1/members')],
+  'PATCH /v1/members/{id}': (v) =>
+    v.memberIds.map((id) => t('PATCH', `/v1/members/${id}`, { json: { role: 'viewer' } })),
+  'DELETE /v1/members/{id}': (v) => v.memberIds.map((id) => t('DELETE', `/v1/members/${id}`)),
   'GET /healthz': () => [l('GET', '/healthz')],
   'GET /readyz': () => [l('GET', '/readyz')],
   'POST /v1/batch': segment('/v1/batch'),
@@ -652,6 +662,7 @@ function victimTenant(b: Tenant): Victim {
     project: b.other,
     dashboardId: b.dashboardId,
     ownerEmail: b.ownerEmail,
+    memberIds: b.memberIds,
     keyIds: [...Object.values(b.keys).map((k) => k.id), b.web.writeKey.id, b.other.adminKey.id],
     cursor: b.explorerCursor,
     exportCursor: b.exportCursor,
@@ -667,6 +678,7 @@ function victimProject(a: Tenant): Victim {
     project: a.other,
     dashboardId: null,
     ownerEmail: a.ownerEmail,
+    memberIds: [],
     keyIds: [a.other.writeKey.id, a.other.adminKey.id],
     cursor: null,
     exportCursor: a.otherExportCursor,
@@ -740,6 +752,7 @@ it('the leak detector sees markers where they belong (control: B reading its own
     B.admin,
     B.ownerEmail,
     B.viewerEmail,
+    ...B.memberIds,
     B.id,
     B.slug,
     B.explorerCursor,
@@ -804,6 +817,13 @@ describe('afterwards', () => {
       });
       expect(seg.status).toBe(200);
     }
+    const bMembers = await call(url(), '/v1/members', { key: admin });
+    expect(bMembers.body.members.map((m: { email: string; role: string }) => [m.email, m.role]).sort()).toEqual(
+      [
+        [B.ownerEmail, 'owner'],
+        [B.viewerEmail, 'viewer'],
+      ].sort(),
+    );
     // B's members still sign in with their own password (nobody changed it or locked them out).
     for (const email of [B.ownerEmail, B.viewerEmail])
       expect((await call(url(), '/v1/auth/login', { json: { email, password: SIGNUP_PASSWORD } })).status).toBe(200);
