@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import {
   clearedSessionCookie,
   emailProblem,
+  memberChangeRefusal,
   hashSessionId,
   looksLikeSessionId,
   newSessionId,
@@ -36,6 +37,18 @@ describe('roles', () => {
         'viewer>=viewer',
       ].sort(),
     );
+  });
+});
+
+describe('member changes', () => {
+  it('need admin or above, and an owner for anything touching an owner', () => {
+    expect(memberChangeRefusal('editor', 'viewer', 'editor')).toMatch(/admin role/);
+    expect(memberChangeRefusal('admin', 'viewer', 'editor')).toBeUndefined();
+    expect(memberChangeRefusal('admin', 'viewer', null)).toBeUndefined();
+    expect(memberChangeRefusal('admin', 'viewer', 'owner')).toMatch(/Only an owner/);
+    expect(memberChangeRefusal('admin', 'owner', 'admin')).toMatch(/Only an owner/);
+    expect(memberChangeRefusal('admin', 'owner', null)).toMatch(/Only an owner/);
+    expect(memberChangeRefusal('owner', 'owner', null)).toBeUndefined();
   });
 });
 
