@@ -32,6 +32,16 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ RETENTION: '30 days' })).toThrow(/RETENTION/);
   });
 
+  it('reads the accounts settings: open sign-up and the session limits by default, invite-only when asked', () => {
+    const d = parseConfig({}).accounts;
+    expect(d).toMatchObject({ signup: 'open', sessionIdleMs: 12 * 3_600_000, cookieSecure: 'auto', scryptLogN: 17 });
+    const c = parseConfig({ SIGNUP_MODE: 'invite-only', SESSION_IDLE_TIMEOUT: '30m', SESSION_COOKIE_SECURE: 'always' });
+    expect(c.accounts).toMatchObject({ signup: 'invite-only', sessionIdleMs: 1_800_000, cookieSecure: 'always' });
+    expect(() => parseConfig({ SIGNUP_MODE: 'closed' })).toThrow(/^Invalid configuration: SIGNUP_MODE="closed"/);
+    expect(() => parseConfig({ SESSION_IDLE_TIMEOUT: '8d' })).toThrow(/SESSION_IDLE_TIMEOUT/);
+    expect(() => parseConfig({ PASSWORD_SCRYPT_LOG_N: '8' })).toThrow(/PASSWORD_SCRYPT_LOG_N/);
+  });
+
   it('reads the breakdown limits and refuses values out of bounds', () => {
     expect(parseConfig({}).breakdowns).toEqual({ maxRawRows: 1_000_000, dimensionMaxValues: 1000 });
     expect(parseConfig({ BREAKDOWN_MAX_RAW_ROWS: '50', DIMENSION_MAX_VALUES: '3' }).breakdowns).toEqual({

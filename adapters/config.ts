@@ -73,6 +73,19 @@ const schema = z.object({
   SMTP_FROM: z.string().min(3).default('CustomerSignal <alerts@customersignal.local>'),
   MAIL_SINK_PORT: intFrom(0, 65_535).default(2525),
   MAIL_SINK_DIR: z.string().min(1).default('.customersignal/mail'),
+  /** Accounts (docs/api.md#accounts): open sign-up (anyone may create a tenant) or invite-only (hosted). */
+  SIGNUP_MODE: z.enum(['open', 'invite-only']).default('open'),
+  SESSION_IDLE_TIMEOUT: durationMs.default(12 * 3_600_000),
+  SESSION_ABSOLUTE_TIMEOUT: durationMs.default(7 * 86_400_000),
+  /** auto: Secure when the request came over HTTPS (X-Forwarded-Proto, always on Lambda behind API Gateway). */
+  SESSION_COOKIE_SECURE: z.enum(['auto', 'always', 'never']).default('auto'),
+  /** scrypt cost, log2 N (r=8, p=1): 17 is OWASP's minimum (128 MiB, ~0.1-0.3 s per hash). */
+  PASSWORD_SCRYPT_LOG_N: intFrom(14, 20).default(17),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: intFrom(1, 1000).default(5),
+  LOGIN_MAX_FAILURES_PER_ADDRESS: intFrom(1, 100_000).default(50),
+  LOGIN_FAILURE_WINDOW: durationMs.default(15 * 60_000),
+  /** Prefix of the failed-login counters in Redis (tests give each run its own). */
+  LOGIN_THROTTLE_PREFIX: z.string().min(1).max(100).default('login-throttle'),
   // AWS only (set by the CDK app, resolved by loadConfig() at cold start; unset locally).
   AWS_REGION: z.string().min(1).optional(),
   /** MSK: bootstrap brokers are read from the cluster (GetBootstrapBrokers) instead of KAFKA_BROKERS. */
@@ -164,6 +177,16 @@ export type Config = {
   webhooks: { timeoutMs: number; allowLoopback: boolean; allowedHosts: string[] };
   /** Outgoing mail (SES SMTP in AWS), and the local runtime's SMTP sink that keeps mails in a folder. */
   mail: { smtpUrl: string; from: string; sinkPort: number; sinkDir: string };
+  /** People's accounts and sessions (docs/api.md#accounts, docs/security.md#accounts). */
+  accounts: {
+    signup: 'open' | 'invite-only';
+    sessionIdleMs: number;
+    sessionAbsoluteMs: number;
+    cookieSecure: 'auto' | 'always' | 'never';
+    scryptLogN: number;
+    /** Failed sign-ins counted per account and per client address in fixed windows (Redis). */
+    throttle: { perAccount: number; perAddress: number; windowMs: number; keyPrefix: string };
+  };
 };
 
 /** Thrown when the environment is not usable; the message is the one clear line to print. */
@@ -211,6 +234,16 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   if (e.KAFKA_SESSION_TIMEOUT < 6_000 || e.KAFKA_SESSION_TIMEOUT > 1_800_000) {
     throw new ConfigError(
       `Invalid configuration: KAFKA_SESSION_TIMEOUT=${JSON.stringify(env.KAFKA_SESSION_TIMEOUT)} must be between 6s and 30m`,
+    );
+  }
+  if (e.SESSION_IDLE_TIMEOUT < 60_000 || e.SESSION_IDLE_TIMEOUT > e.SESSION_ABSOLUTE_TIMEOUT) {
+    throw new ConfigError(
+      `Invalid configuration: SESSION_IDLE_TIMEOUT=${JSON.stringify(env.SESSION_IDLE_TIMEOUT ?? '12h')} must be at least 1m and at most SESSION_ABSOLUTE_TIMEOUT`,
+    );
+  }
+  if (e.LOGIN_FAILURE_WINDOW < 1_000) {
+    throw new ConfigError(
+      `Invalid configuration: LOGIN_FAILURE_WINDOW=${JSON.stringify(env.LOGIN_FAILURE_WINDOW)} must be at least 1s`,
     );
   }
   if (e.CATALOG_FLUSH_INTERVAL < 100 || e.CATALOG_FLUSH_INTERVAL > 60_000) {
@@ -293,6 +326,19 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
         .filter(Boolean),
     },
     mail: { smtpUrl: e.SMTP_URL, from: e.SMTP_FROM, sinkPort: e.MAIL_SINK_PORT, sinkDir: e.MAIL_SINK_DIR },
+    accounts: {
+      signup: e.SIGNUP_MODE,
+      sessionIdleMs: e.SESSION_IDLE_TIMEOUT,
+      sessionAbsoluteMs: e.SESSION_ABSOLUTE_TIMEOUT,
+      cookieSecure: e.SESSION_COOKIE_SECURE,
+      scryptLogN: e.PASSWORD_SCRYPT_LOG_N,
+      throttle: {
+        perAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+        perAddress: e.LOGIN_MAX_FAILURES_PER_ADDRESS,
+        windowMs: e.LOGIN_FAILURE_WINDOW,
+        keyPrefix: e.LOGIN_THROTTLE_PREFIX,
+      },
+    },
   };
 }
 

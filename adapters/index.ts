@@ -30,6 +30,9 @@ import { createAuditLog } from './postgres/audit-log-store';
 import type { ErasureStore } from '../core/erasure';
 import type { AuditLog } from '../core/audit-log';
 import { createHealthProbes, type HealthProbes } from './health';
+import { createAccountsStore, type AccountsStore } from './postgres/accounts-store';
+import { createLoginThrottle } from './login-throttle';
+import type { LoginThrottle } from '../core/accounts';
 // Metric reads, alerts and notifications (see their block in Adapters).
 import type { MetricReader } from '../core/metric-query';
 import type { AlertWindows } from '../core/alert-evaluation';
@@ -91,6 +94,10 @@ export interface Adapters {
   erasures: ErasureStore;
   /** The append-only audit log. */
   auditLog: AuditLog;
+  /** Users, memberships and sessions (docs/api.md#accounts). */
+  accounts: AccountsStore;
+  /** Failed sign-ins per account and address, in Redis (docs/security.md#throttling). */
+  loginThrottle: LoginThrottle;
   // ── end of the configuration, ingest, aggregation and upkeep stores ──
 
   // ── Metric reads, alerts and notifications: what the query, alert and dispatch functions call instead of the
@@ -183,6 +190,8 @@ export function createAdapters(config: Config, now: () => number = Date.now): Ad
     health: createHealthProbes(sql, redis, kafkaCluster),
     erasures: createErasureStore(sql),
     auditLog: createAuditLog(sql),
+    accounts: createAccountsStore(sql),
+    loginThrottle: createLoginThrottle(redis, config.accounts.throttle, now),
     ...readsAndAlerts,
     now,
     async close() {

@@ -1,6 +1,7 @@
 // API keys: generation, hashing (only the hash is stored), credentials from headers, scope checks. Pure.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { badRequest, forbidden, unauthorized } from './errors';
+import type { Role } from './accounts';
 
 export const SCOPES = ['ingest', 'read', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -70,10 +71,15 @@ export function credentialsFromHeaders(headers: Record<string, string | undefine
   return key;
 }
 
-/** The caller as established by its key: the tenant comes from the key and nothing else. */
+/**
+ * The caller as established by its key, or by a session cookie (then `userId` and `role` are set and `keyId` is
+ * `user:<id>`): the tenant comes from the credential and nothing else.
+ */
 export interface Principal {
   tenantId: string;
   keyId: string;
+  userId?: string;
+  role?: Role;
   scopes: Scope[];
   /** Set when the key is bound to one project. */
   projectId: string | null;

@@ -11,7 +11,16 @@ export interface AuditActor {
 }
 
 /** The actions recorded so far; dotted, object first. */
-export type AuditAction = 'person.erase' | 'person.erased' | 'person.export';
+export type AuditAction =
+  | 'person.erase'
+  | 'person.erased'
+  | 'person.export'
+  | 'user.signup'
+  | 'user.login'
+  | 'user.logout'
+  | 'user.password_change'
+  | 'member.role_change'
+  | 'member.remove';
 
 export interface AuditEntry {
   tenantId: string;
@@ -28,8 +37,9 @@ export interface AuditLog {
   append(entry: AuditEntry): Promise<void>;
 }
 
-/** The actor of a request made with an API key. */
-export const keyActor = (principal: Principal): AuditActor => ({ kind: 'api_key', id: principal.keyId });
+/** The actor of a request: its API key, or the signed-in user of a session. */
+export const keyActor = (principal: Principal): AuditActor =>
+  principal.userId !== undefined ? { kind: 'user', id: principal.userId } : { kind: 'api_key', id: principal.keyId };
 
 /** The platform's erasure job, finishing what a request started. */
 export const ERASURE_ACTOR: AuditActor = { kind: 'system', id: 'erasure' };

@@ -2,6 +2,7 @@
 import { HTTP_ROUTES, type RouteKey } from './routes';
 import { QUERY_ROUTES } from './query/handler';
 import { INGEST_ROUTES } from './ingest/handler';
+import { sessionRoleOf, type Route } from './http/router';
 
 const ACCESS: Record<RouteKey, string> = {
   'POST /v1/events': 'ingest',
@@ -43,6 +44,14 @@ const ACCESS: Record<RouteKey, string> = {
   'GET /v1/users/{id}/export': 'admin',
   'GET /v1/erasures/{job_id}': 'admin',
   'POST /v1/retention/query': 'read',
+  'POST /v1/auth/signup': 'public',
+  'POST /v1/auth/login': 'public',
+  'POST /v1/auth/logout': 'session',
+  'POST /v1/auth/password': 'session',
+  'GET /v1/me': 'session',
+  'GET /v1/members': 'admin',
+  'PATCH /v1/members/{id}': 'admin',
+  'DELETE /v1/members/{id}': 'admin',
   'GET /healthz': 'public',
   'GET /readyz': 'public',
   'POST /v1/batch': 'ingest (segment)',
@@ -66,8 +75,37 @@ it('declares for every route the key it needs, as the API documents', () => {
   const declared = Object.fromEntries(
     (Object.keys(HTTP_ROUTES) as RouteKey[]).map((k) => {
       const route = (tables[HTTP_ROUTES[k]] as Record<string, (typeof QUERY_ROUTES)[keyof typeof QUERY_ROUTES]>)[k]!;
-      return [k, route.auth !== 'public' && route.credential ? `${route.auth} (segment)` : route.auth];
+      return [k, 'credential' in route && route.credential ? `${route.auth} (segment)` : route.auth];
     }),
   );
   expect(declared).toEqual(ACCESS);
+});
+
+// The member role a session cookie needs on each keyed route (docs/api.md#roles): viewer reads; editor changes
+// dashboards, alert rules and the catalog; admin keys, settings (tenant, projects) and erasure; ingest takes keys only.
+const EDITOR_ROUTES = [
+  'PUT /v1/catalog/{event_type}',
+  'POST /v1/alert-rules',
+  'PUT /v1/alert-rules/{id}',
+  'DELETE /v1/alert-rules/{id}',
+  'POST /v1/dashboards',
+  'PUT /v1/dashboards/{id}',
+  'DELETE /v1/dashboards/{id}',
+];
+
+it('maps every keyed route onto the least member role a session needs', () => {
+  const tables = { query: QUERY_ROUTES, ingest: INGEST_ROUTES } as const;
+  for (const k of Object.keys(HTTP_ROUTES) as RouteKey[]) {
+    const route = (tables[HTTP_ROUTES[k]] as Record<string, Route>)[k]!;
+    if (route.auth === 'public' || route.auth === 'session') continue;
+    const expected =
+      route.auth === 'ingest'
+        ? undefined
+        : route.auth === 'read'
+          ? 'viewer'
+          : EDITOR_ROUTES.includes(k)
+            ? 'editor'
+            : 'admin';
+    expect([k, sessionRoleOf(route)]).toEqual([k, expected]);
+  }
 });

@@ -44,6 +44,15 @@ export const HTTP_ROUTES = {
   'GET /v1/users/{id}/export': 'query',
   'GET /v1/erasures/{job_id}': 'query',
   'POST /v1/retention/query': 'query',
+  // Accounts (docs/api.md#accounts).
+  'POST /v1/auth/signup': 'query',
+  'POST /v1/auth/login': 'query',
+  'POST /v1/auth/logout': 'query',
+  'POST /v1/auth/password': 'query',
+  'GET /v1/me': 'query',
+  'GET /v1/members': 'query',
+  'PATCH /v1/members/{id}': 'query',
+  'DELETE /v1/members/{id}': 'query',
   'GET /healthz': 'query',
   'GET /readyz': 'query',
   // Segment HTTP Tracking API (see docs/api.md#segment-compatible-ingest).

@@ -112,6 +112,11 @@ export function lambdaContext(functionName: string, requestId: string, timeoutMs
 export function writeResult(res: ServerResponse, result: HttpResult): void {
   const body =
     result.body === undefined ? undefined : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
-  res.writeHead(result.statusCode, { ...result.headers, ...(body ? { 'Content-Length': String(body.length) } : {}) });
+  res.writeHead(result.statusCode, {
+    ...result.headers,
+    // Payload v2 returns cookies apart from the headers; API Gateway sends each as its own Set-Cookie.
+    ...(result.cookies && result.cookies.length > 0 ? { 'Set-Cookie': result.cookies } : {}),
+    ...(body ? { 'Content-Length': String(body.length) } : {}),
+  });
   res.end(body);
 }

@@ -1,13 +1,16 @@
 // The HTTP edge of a function's route table. Each route declares the key it needs (a scope, or public); the router
-// finds the request's route, resolves the key, enforces the scope, adds tenant and key to the request's log context
-// and hands the route its request with the principal. Routes only parse, call and map.
+// finds the request's route, resolves the key (or the session cookie), enforces the scope (or the member's role and
+// the CSRF token), adds tenant and key (or user) to the request's log context and hands the route its request with
+// the principal. Routes only parse, call and map.
 import { credentialsFromHeaders, requireScope, type Principal, type Scope } from '../../core/api-keys';
-import { notFound, unauthorized } from '../../core/errors';
+import { roleAllows, type Role } from '../../core/accounts';
+import { forbidden, notFound, unauthorized } from '../../core/errors';
 import type { Adapters } from '../../adapters';
 import type { KeyResolver } from '../../adapters/key-resolver';
 import { appendLogKeys } from '../../adapters/logger';
 import type { HttpEvent, HttpResult } from './middleware';
 import { HttpRequest, type AuthenticatedRequest } from './request';
+import { hasSessionCookie, principalOfSession, requireCsrf, resolveSession, type ActiveSession } from './session';
 
 /** A route anyone may call (health, readiness, the OpenAPI document). */
 export interface PublicRoute {
@@ -19,6 +22,11 @@ export interface PublicRoute {
 export interface KeyedRoute {
   auth: Scope;
   /**
+   * The least member role a session cookie needs here (docs/api.md#roles). Default: viewer for read routes, admin for
+   * admin routes; editor is declared on the dashboards, alert rules and catalog changes. Ingest routes take keys only.
+   */
+  role?: Role;
+  /**
    * Where the key comes from: by default Authorization: Bearer or X-Api-Key. The Segment endpoints also take it from
    * Basic auth or the body's writeKey; what this throws (a body it cannot read, two keys) comes before any lookup.
    */
@@ -26,7 +34,30 @@ export interface KeyedRoute {
   handle: (deps: Adapters, request: AuthenticatedRequest) => Promise<HttpResult>;
 }
 
-export type Route = PublicRoute | KeyedRoute;
+/** A route only a signed-in person calls (GET /v1/me, logout): the session cookie, never a key. */
+export interface SessionRoute {
+  auth: 'session';
+  handle: (deps: Adapters, request: SessionRequest) => Promise<HttpResult>;
+}
+
+export type Route = PublicRoute | KeyedRoute | SessionRoute;
+
+/** A request whose session cookie the HTTP edge resolved (and whose CSRF token it checked if it changes something). */
+export type SessionRequest = AuthenticatedRequest & { readonly session: ActiveSession };
+
+/** The role a session needs on a keyed route; undefined: keys only. */
+export function sessionRoleOf(route: KeyedRoute): Role | undefined {
+  if (route.role) return route.role;
+  if (route.auth === 'read') return 'viewer';
+  if (route.auth === 'admin') return 'admin';
+  return undefined;
+}
+
+/** True when the request presents an API key (a key is used whenever one is sent, even beside a cookie). */
+function hasKeyHeader(request: HttpRequest): boolean {
+  const h = request.headers();
+  return h['authorization'] !== undefined || h['x-api-key'] !== undefined;
+}
 
 /** The tenant comes from the key and nothing else. */
 async function authenticate(keys: KeyResolver, key: string, scope: Scope): Promise<Principal> {
@@ -49,6 +80,25 @@ export function routeRequests(
     if (!route) throw notFound(`No route ${method} ${event.rawPath}; see GET /v1/openapi.json.`);
     const request = new HttpRequest(event);
     if (route.auth === 'public') return route.handle(deps, request);
+    if (route.auth === 'session') {
+      if (!hasSessionCookie(request) && hasKeyHeader(request))
+        throw unauthorized(
+          'This route is for signed-in people: send the session cookie (POST /v1/auth/login), not a key.',
+        );
+      const session = await resolveSession(deps, request);
+      requireCsrf(request, session);
+      return route.handle(deps, Object.assign(request, { principal: principalOfSession(session), session }));
+    }
+    if (!route.credential && !hasKeyHeader(request) && hasSessionCookie(request)) {
+      const session = await resolveSession(deps, request);
+      const required = sessionRoleOf(route);
+      if (required === undefined)
+        throw unauthorized(`This route takes an API key with the "${route.auth}" scope, not a session cookie.`);
+      requireCsrf(request, session);
+      if (!roleAllows(session.role, required))
+        throw forbidden(`Your role (${session.role}) may not do this; it needs ${required} or above. Ask an admin.`);
+      return route.handle(deps, Object.assign(request, { principal: principalOfSession(session) }));
+    }
     const key = route.credential ? route.credential(deps, request) : credentialsFromHeaders(request.headers());
     const principal = await authenticate(deps.keys, key, route.auth);
     return route.handle(deps, Object.assign(request, { principal }));

@@ -29,6 +29,7 @@ import {
 } from './alert-rules';
 import type { RouteKeyOf } from '../routes';
 import { deleteUser, exportUser, getErasure } from './erasure';
+import { AUTH_ROUTES } from '../auth/routes';
 
 const CONFIG_BODY_LIMIT = 64 * 1024;
 
@@ -104,6 +105,7 @@ export const QUERY_ROUTES: Record<RouteKeyOf<'query'>, Route> = {
   },
   'PUT /v1/catalog/{event_type}': {
     auth: 'admin',
+    role: 'editor',
     handle: async (deps, r) => {
       const { created, entry } = await putCatalogType(
         deps,
@@ -117,6 +119,7 @@ export const QUERY_ROUTES: Record<RouteKeyOf<'query'>, Route> = {
   'GET /v1/alert-rules': { auth: 'read', handle: async (deps, r) => json(200, await getAlertRules(deps, r.principal)) },
   'POST /v1/alert-rules': {
     auth: 'admin',
+    role: 'editor',
     handle: async (deps, r) => json(201, await postAlertRule(deps, r.principal, r.body(CONFIG_BODY_LIMIT))),
   },
   'POST /v1/alert-rules/preview': {
@@ -129,11 +132,13 @@ export const QUERY_ROUTES: Record<RouteKeyOf<'query'>, Route> = {
   },
   'PUT /v1/alert-rules/{id}': {
     auth: 'admin',
+    role: 'editor',
     handle: async (deps, r) =>
       json(200, await putAlertRule(deps, r.principal, r.param('id'), r.body(CONFIG_BODY_LIMIT))),
   },
   'DELETE /v1/alert-rules/{id}': {
     auth: 'admin',
+    role: 'editor',
     handle: async (deps, r) => json(200, await deleteAlertRule(deps, r.principal, r.param('id'))),
   },
   'GET /v1/alerts': {
@@ -143,6 +148,7 @@ export const QUERY_ROUTES: Record<RouteKeyOf<'query'>, Route> = {
   'GET /v1/dashboards': { auth: 'read', handle: async (deps, r) => json(200, await getDashboards(deps, r.principal)) },
   'POST /v1/dashboards': {
     auth: 'admin',
+    role: 'editor',
     handle: async (deps, r) => json(201, await postDashboard(deps, r.principal, r.body(CONFIG_BODY_LIMIT))),
   },
   'GET /v1/dashboards/{id}': {
@@ -151,11 +157,13 @@ export const QUERY_ROUTES: Record<RouteKeyOf<'query'>, Route> = {
   },
   'PUT /v1/dashboards/{id}': {
     auth: 'admin',
+    role: 'editor',
     handle: async (deps, r) =>
       json(200, await putDashboard(deps, r.principal, r.param('id'), r.body(CONFIG_BODY_LIMIT))),
   },
   'DELETE /v1/dashboards/{id}': {
     auth: 'admin',
+    role: 'editor',
     handle: async (deps, r) => json(200, await deleteDashboardById(deps, r.principal, r.param('id'))),
   },
   'DELETE /v1/users/{id}': {
@@ -176,6 +184,7 @@ export const QUERY_ROUTES: Record<RouteKeyOf<'query'>, Route> = {
     auth: 'read',
     handle: async (deps, r) => json(200, await queryRetention(deps, r.principal, r.body(CONFIG_BODY_LIMIT))),
   },
+  ...AUTH_ROUTES,
   'GET /v1/openapi.json': {
     auth: 'public',
     handle: async () => json(200, OPENAPI, { 'Cache-Control': 'public, max-age=300' }),

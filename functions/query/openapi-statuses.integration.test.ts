@@ -10,7 +10,17 @@ interface World {
   runtime: LocalRuntime;
   tenant: TestTenant;
 }
-const main: World = useTestEnv('statuses', { tenants: 1, runtime: { consumers: false } });
+const main: World = useTestEnv('statuses', {
+  // Accounts: cheap password hashes, and failed sign-in counters of this run only.
+  overrides: { PASSWORD_SCRYPT_LOG_N: '14', LOGIN_THROTTLE_PREFIX: `statuses-${Math.random().toString(36).slice(2)}` },
+  tenants: 1,
+  runtime: { consumers: false },
+});
+const inviteOnly = useTestEnv('statusesinvite', {
+  overrides: { SIGNUP_MODE: 'invite-only' },
+  topics: false,
+  runtime: { consumers: false },
+});
 const limited: World = useTestEnv('statuses429', {
   overrides: { RATE_LIMIT_EVENTS_PER_SECOND: '1', RATE_LIMIT_BURST: '5', MAX_EVENTS_PER_BATCH: '5' },
   tenants: 1,
@@ -71,7 +81,118 @@ const retention = {
   to: new Date(Date.now() + 60_000).toISOString(),
 };
 
+// Accounts (docs/api.md#accounts): each recipe signs up its own person, so none depends on another's session.
+const PASSWORD = 'violet tractor sings';
+const newEmail = () => `s-${Math.random().toString(36).slice(2)}@example.com`;
+const signUp = (email = newEmail()) =>
+  call(m(), '/v1/auth/signup', { json: { email, password: PASSWORD, organization: 'Documented' } });
+async function session(): Promise<{ email: string; headers: Record<string, string> }> {
+  const email = newEmail();
+  const r = await signUp(email);
+  const cookie = r.headers.getSetCookie()[0]!.split(';')[0]!;
+  return { email, headers: { Cookie: cookie, 'X-CSRF-Token': r.body.csrf_token } };
+}
+/** A member of the main tenant with this role (its id). */
+const member = async (role: 'owner' | 'viewer') =>
+  (
+    await main.env.adapters.accounts.createMember({
+      tenantId: main.tenant.id,
+      email: newEmail(),
+      name: null,
+      passwordHash: 'scrypt$14$8$1$AAAA$AAAA',
+      role,
+      nowMs: Date.now(),
+    })
+  ).id;
+const withoutCsrf = (h: Record<string, string>) => ({ Cookie: h.Cookie! });
+async function repeat(times: number, send: () => Promise<CallResult>): Promise<CallResult> {
+  let last = await send();
+  for (let i = 1; i < times; i++) last = await send();
+  return last;
+}
+
 const RECIPES: Record<string, Recipe> = {
+  'POST /v1/auth/signup 201': () => signUp(),
+  'POST /v1/auth/signup 400': () =>
+    call(m(), '/v1/auth/signup', { json: { email: newEmail(), password: 'Password123', organization: 'x' } }),
+  'POST /v1/auth/signup 403': () =>
+    call(inviteOnly.runtime.url, '/v1/auth/signup', {
+      json: { email: newEmail(), password: PASSWORD, organization: 'x' },
+    }),
+  'POST /v1/auth/signup 409': async () => {
+    const email = newEmail();
+    await signUp(email);
+    return signUp(email);
+  },
+  'POST /v1/auth/login 200': async () => {
+    const { email } = await session();
+    return call(m(), '/v1/auth/login', { json: { email, password: PASSWORD } });
+  },
+  'POST /v1/auth/login 400': () => call(m(), '/v1/auth/login', { json: { email: newEmail() } }),
+  'POST /v1/auth/login 401': () => call(m(), '/v1/auth/login', { json: { email: newEmail(), password: PASSWORD } }),
+  'POST /v1/auth/login 429': () => {
+    const email = newEmail();
+    return repeat(6, () => call(m(), '/v1/auth/login', { json: { email, password: PASSWORD } }));
+  },
+  'POST /v1/auth/logout 200': async () =>
+    call(m(), '/v1/auth/logout', { method: 'POST', headers: (await session()).headers }),
+  'POST /v1/auth/logout 401': () => call(m(), '/v1/auth/logout', { method: 'POST' }),
+  'POST /v1/auth/logout 403': async () =>
+    call(m(), '/v1/auth/logout', { method: 'POST', headers: withoutCsrf((await session()).headers) }),
+  'POST /v1/auth/password 200': async () =>
+    call(m(), '/v1/auth/password', {
+      json: { current_password: PASSWORD, new_password: 'amber kettle hums' },
+      headers: (await session()).headers,
+    }),
+  'POST /v1/auth/password 400': async () =>
+    call(m(), '/v1/auth/password', {
+      json: { current_password: PASSWORD, new_password: 'short' },
+      headers: (await session()).headers,
+    }),
+  'POST /v1/auth/password 401': () =>
+    call(m(), '/v1/auth/password', { json: { current_password: PASSWORD, new_password: 'amber kettle hums' } }),
+  'POST /v1/auth/password 403': async () =>
+    call(m(), '/v1/auth/password', {
+      json: { current_password: PASSWORD, new_password: 'amber kettle hums' },
+      headers: withoutCsrf((await session()).headers),
+    }),
+  'POST /v1/auth/password 429': async () => {
+    const { headers } = await session();
+    const json = { current_password: 'not the password at all', new_password: 'amber kettle hums' };
+    return repeat(6, () => call(m(), '/v1/auth/password', { json, headers }));
+  },
+  'GET /v1/members 200': () => call(m(), '/v1/members', { key: k().admin }),
+  'GET /v1/members 401': () => call(m(), '/v1/members'),
+  'GET /v1/members 403': () => call(m(), '/v1/members', { key: k().read }),
+  'PATCH /v1/members/{id} 200': async () =>
+    call(m(), `/v1/members/${await member('viewer')}`, { method: 'PATCH', key: k().admin, json: { role: 'editor' } }),
+  'PATCH /v1/members/{id} 400': async () =>
+    call(m(), `/v1/members/${await member('viewer')}`, { method: 'PATCH', key: k().admin, json: { role: 'boss' } }),
+  'PATCH /v1/members/{id} 401': () => call(m(), `/v1/members/${crypto.randomUUID()}`, { method: 'PATCH', json: {} }),
+  'PATCH /v1/members/{id} 403': async () =>
+    call(m(), `/v1/members/${await member('owner')}`, { method: 'PATCH', key: k().admin, json: { role: 'viewer' } }),
+  'PATCH /v1/members/{id} 404': () =>
+    call(m(), `/v1/members/${crypto.randomUUID()}`, { method: 'PATCH', key: k().admin, json: { role: 'viewer' } }),
+  'PATCH /v1/members/{id} 409': async () => {
+    const r = await signUp();
+    const headers = { Cookie: r.headers.getSetCookie()[0]!.split(';')[0]!, 'X-CSRF-Token': r.body.csrf_token };
+    return call(m(), `/v1/members/${r.body.user.id}`, { method: 'PATCH', headers, json: { role: 'admin' } });
+  },
+  'DELETE /v1/members/{id} 200': async () =>
+    call(m(), `/v1/members/${await member('viewer')}`, { method: 'DELETE', key: k().admin }),
+  'DELETE /v1/members/{id} 401': () => call(m(), `/v1/members/${crypto.randomUUID()}`, { method: 'DELETE' }),
+  'DELETE /v1/members/{id} 403': async () =>
+    call(m(), `/v1/members/${await member('owner')}`, { method: 'DELETE', key: k().admin }),
+  'DELETE /v1/members/{id} 404': () =>
+    call(m(), `/v1/members/${crypto.randomUUID()}`, { method: 'DELETE', key: k().admin }),
+  'DELETE /v1/members/{id} 409': async () => {
+    const r = await signUp();
+    const headers = { Cookie: r.headers.getSetCookie()[0]!.split(';')[0]!, 'X-CSRF-Token': r.body.csrf_token };
+    return call(m(), `/v1/members/${r.body.user.id}`, { method: 'DELETE', headers });
+  },
+  'GET /v1/me 200': async () => call(m(), '/v1/me', { headers: (await session()).headers }),
+  'GET /v1/me 401': () => call(m(), '/v1/me'),
+
   'POST /v1/funnels/query 200': () => call(m(), '/v1/funnels/query', { key: k().read, json: funnel() }),
   'POST /v1/funnels/query 400': () =>
     call(m(), '/v1/funnels/query', { key: k().read, json: { ...funnel(), steps: [] } }),

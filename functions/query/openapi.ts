@@ -9,6 +9,7 @@ import { alertRuleSchema } from './alert-rule-schema';
 import { dashboardSchema } from './dashboards';
 import { funnelPersonsSchema, funnelQuerySchema } from './funnels';
 import { SEGMENT_PATHS, SEGMENT_SECURITY_SCHEMES } from './openapi-segment';
+import { ACCOUNTS_PATHS, SESSION_COOKIE_SCHEME } from '../auth/openapi';
 
 function jsonBody(schema: z.ZodType) {
   const { $schema: _dialect, ...jsonSchema } = z.toJSONSchema(schema) as Record<string, unknown>;
@@ -231,6 +232,7 @@ export const OPENAPI = {
       bearer: { type: 'http', scheme: 'bearer' },
       apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
       ...SEGMENT_SECURITY_SCHEMES,
+      ...SESSION_COOKIE_SCHEME,
     },
     schemas: {
       Error: errorEnvelope,
@@ -241,7 +243,8 @@ export const OPENAPI = {
       RetentionCohort: retentionCohort,
     },
   },
-  security: [{ bearer: [] }, { apiKey: [] }],
+  // A session cookie stands in for a key on every keyed route except ingest (docs/api.md#accounts).
+  security: [{ bearer: [] }, { apiKey: [] }, { sessionCookie: [] }],
   paths: {
     '/v1/events': {
       post: {
@@ -1129,6 +1132,7 @@ export const OPENAPI = {
     '/v1/openapi.json': {
       get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } },
     },
+    ...ACCOUNTS_PATHS,
     '/healthz': { get: { summary: 'Process alive', security: [], responses: { '200': { description: 'ok' } } } },
     ...SEGMENT_PATHS,
     '/readyz': {

@@ -3,11 +3,13 @@
 // bound to project X tries project Y of its own tenant. 0 leaks: foreign ids are 403/404 (never 2xx), no response
 // carries a foreign id, name, event id or property value the request did not itself contain, and B's data is
 // unchanged afterwards. A route added to HTTP_ROUTES without a probe here fails the suite (and the typecheck).
+// Cookie sessions of A's owner and of A's viewer (docs/api.md#accounts) go through the same matrix as the keys.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { useTestEnv, eventually } from '../harness';
 import { call, type CallResult } from '../builders';
 import { HTTP_ROUTES, type RouteKey } from '../../functions/routes';
 import { insertHistory, insertNotifications } from '../../adapters/postgres/alert-store';
+import { hashPassword } from '../../core/passwords';
 
 interface Key {
   id: string;
@@ -42,15 +44,38 @@ interface Tenant {
   dashboardId: string;
   dashboardName: string;
   explorerCursor: string;
+  /** Members who sign in: the owner's and the viewer's addresses (password SIGNUP_PASSWORD). */
+  ownerEmail: string;
+  viewerEmail: string;
+  memberIds: string[];
   /** GET /v1/events/export cursors: of every project, and of the project `other` alone. */
   exportCursor: string;
   otherExportCursor: string;
 }
 type KeyKind = 'ingest' | 'read' | 'admin' | 'all' | 'ingest@web' | 'read@web' | 'admin@web';
 const KEY_KINDS: KeyKind[] = ['ingest', 'read', 'admin', 'all', 'ingest@web', 'read@web', 'admin@web'];
+/** A signed-in member of A: the session cookie and its CSRF token, sent on every probe. */
+interface SessionCred {
+  email: string;
+  cookie: string;
+  csrf: string;
+}
+type SessionKind = 'owner session' | 'viewer session';
+type CredKind = KeyKind | SessionKind;
+const CRED_KINDS: CredKind[] = [...KEY_KINDS, 'owner session', 'viewer session'];
+const SIGNUP_PASSWORD = 'violet tractor sings';
+const sessions = {} as Record<SessionKind, SessionCred>;
 
 const { env, runtime } = useTestEnv('isolation', {
-  overrides: { RATE_LIMIT_EVENTS_PER_SECOND: '1000000', RATE_LIMIT_BURST: '1000000' },
+  overrides: {
+    RATE_LIMIT_EVENTS_PER_SECOND: '1000000',
+    RATE_LIMIT_BURST: '1000000',
+    PASSWORD_SCRYPT_LOG_N: '14',
+    // The matrix signs in with wrong passwords on purpose, many times: never throttled here (tested on its own).
+    LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000',
+    LOGIN_MAX_FAILURES_PER_ADDRESS: '100000',
+    LOGIN_THROTTLE_PREFIX: `isolation-${randomBytes(6).toString('hex')}`,
+  },
   runtime: { consumers: true },
 });
 let A: Tenant;
@@ -230,6 +255,20 @@ async function seedTenant(): Promise<Tenant> {
     60_000,
     250,
   );
+  const members: Record<'owner' | 'viewer', string> = { owner: '', viewer: '' };
+  const memberIds: string[] = [];
+  for (const role of ['owner', 'viewer'] as const) {
+    members[role] = `${role}-${tag}@example.com`;
+    const { id } = await env.adapters.accounts.createMember({
+      tenantId: base.id,
+      email: members[role],
+      name: null,
+      passwordHash: await hashPassword(SIGNUP_PASSWORD, 14),
+      role,
+      nowMs: Date.now(),
+    });
+    memberIds.push(id);
+  }
   const page = await ok(call(url(), '/v1/events?limit=1', { key: admin }));
   const exported = await ok(call(url(), `/v1/events/export?${exportRange()}&limit=1`, { key: admin }));
   const otherExported = await ok(
@@ -245,6 +284,9 @@ async function seedTenant(): Promise<Tenant> {
     other,
     dashboardId: dash.body.id,
     dashboardName,
+    ownerEmail: members.owner,
+    viewerEmail: members.viewer,
+    memberIds,
     explorerCursor: page.body.next_cursor,
     exportCursor: exported.headers.get('x-next-cursor')!,
     otherExportCursor: otherExported.headers.get('x-next-cursor')!,
@@ -254,7 +296,18 @@ async function seedTenant(): Promise<Tenant> {
 beforeAll(async () => {
   A = await seedTenant();
   B = await seedTenant();
+  sessions['owner session'] = await signIn(A.ownerEmail);
+  sessions['viewer session'] = await signIn(A.viewerEmail);
 }, 180_000);
+
+async function signIn(email: string): Promise<SessionCred> {
+  const r = await ok(call(url(), '/v1/auth/login', { json: { email, password: SIGNUP_PASSWORD } }));
+  const cookie = r.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('cs_session='))!
+    .split(';')[0]!;
+  return { email, cookie, csrf: r.body.csrf_token };
+}
 
 /** What must never reach the attacker: a victim project's ids, names, values and secrets. */
 function projectMarkers(p: ProjectData): string[] {
@@ -288,6 +341,9 @@ function tenantMarkers(t: Tenant): string[] {
     t.dashboardId,
     t.dashboardName,
     t.explorerCursor,
+    t.ownerEmail,
+    t.viewerEmail,
+    ...t.memberIds,
     ...Object.values(t.keys).flatMap((k) => [k.id, k.key, k.prefix]),
     ...projectMarkers(t.web),
     ...projectMarkers(t.other),
@@ -301,6 +357,8 @@ interface Victim {
   projects: ProjectData[]; // the victim's projects (B: web and other; A for an @web key: A.other)
   project: ProjectData; // the one named in project-bearing parameters
   dashboardId: string | null; // dashboards are tenant-wide config (no project): only for a foreign tenant
+  ownerEmail: string; // the victim tenant's owner (A's own, for a project victim)
+  memberIds: string[]; // the victim tenant's members (none for a project victim: members are tenant-wide)
   keyIds: string[];
   cursor: string | null;
   /** A GET /v1/events/export cursor of the victim's data. */
@@ -535,6 +593,32 @@ const PROBES: Record<RouteKey, ProbeFn> = {
       t('GET', `/v1/users/${enc(p.userId)}/export?project=${enc(p.slug)}`),
     ]),
   'GET /v1/erasures/{job_id}': (v) => v.projects.map((p) => t('GET', `/v1/erasures/${p.erasureJobId}`)),
+  // Accounts: a sign-up makes a new tenant of its own (naming the victim changes nothing of the victim's); a sign-in
+  // with the victim owner's address and a wrong password is refused like any; the session routes refuse keys and
+  // act only on the caller's own session.
+  'POST /v1/auth/signup': (v) => [
+    l('POST', '/v1/auth/signup', {
+      json: {
+        email: `x-${randomBytes(5).toString('hex')}@example.com`,
+        password: SIGNUP_PASSWORD,
+        organization: v.project.slug,
+      },
+    }),
+  ],
+  'POST /v1/auth/login': (v) => [
+    t('POST', '/v1/auth/login', { json: { email: v.ownerEmail, password: 'not the password at all' } }),
+  ],
+  'POST /v1/auth/logout': () => [l('POST', '/v1/auth/logout')],
+  'POST /v1/auth/password': () => [
+    t('POST', '/v1/auth/password', {
+      json: { current_password: 'not the password at all', new_password: 'amber kettle hums' },
+    }),
+  ],
+  'GET /v1/me': () => [l('GET', '/v1/me')],
+  'GET /v1/members': () => [l('GET', '/v1/members')],
+  'PATCH /v1/members/{id}': (v) =>
+    v.memberIds.map((id) => t('PATCH', `/v1/members/${id}`, { json: { role: 'viewer' } })),
+  'DELETE /v1/members/{id}': (v) => v.memberIds.map((id) => t('DELETE', `/v1/members/${id}`)),
   'GET /healthz': () => [l('GET', '/healthz')],
   'GET /readyz': () => [l('GET', '/readyz')],
   'POST /v1/batch': segment('/v1/batch'),
@@ -577,6 +661,8 @@ function victimTenant(b: Tenant): Victim {
     projects: [b.web, b.other],
     project: b.other,
     dashboardId: b.dashboardId,
+    ownerEmail: b.ownerEmail,
+    memberIds: b.memberIds,
     keyIds: [...Object.values(b.keys).map((k) => k.id), b.web.writeKey.id, b.other.adminKey.id],
     cursor: b.explorerCursor,
     exportCursor: b.exportCursor,
@@ -591,6 +677,8 @@ function victimProject(a: Tenant): Victim {
     projects: [a.other],
     project: a.other,
     dashboardId: null,
+    ownerEmail: a.ownerEmail,
+    memberIds: [],
     keyIds: [a.other.writeKey.id, a.other.adminKey.id],
     cursor: null,
     exportCursor: a.otherExportCursor,
@@ -600,7 +688,7 @@ function victimProject(a: Tenant): Victim {
 
 interface Outcome {
   route: string;
-  keyKind: KeyKind;
+  keyKind: CredKind;
   victim: string;
   probe: Probe;
   status: number;
@@ -608,8 +696,19 @@ interface Outcome {
 }
 const outcomes: Outcome[] = [];
 
-async function send(probe: Probe, key: Key): Promise<CallResult> {
+async function send(probe: Probe, key: Key | SessionCred): Promise<CallResult> {
   const headers: Record<string, string> = { ...probe.headers };
+  if ('cookie' in key) {
+    // The accounts routes sign in, out or afresh: they get a session of their own, so the shared one lives on.
+    const s = probe.path.startsWith('/v1/auth/') ? await signIn(key.email) : key;
+    headers.Cookie = s.cookie;
+    headers['X-CSRF-Token'] = s.csrf;
+    return call(url(), probe.path, {
+      method: probe.method,
+      headers,
+      ...(probe.json !== undefined ? { json: probe.json } : probe.body !== undefined ? { body: probe.body } : {}),
+    });
+  }
   // The Segment endpoints take the write key as the Basic user name; the others as a Bearer token.
   if (SEGMENT_PATHS.has(probe.path)) headers.Authorization = `Basic ${Buffer.from(`${key.key}:`).toString('base64')}`;
   else headers.Authorization = `Bearer ${key.key}`;
@@ -651,6 +750,9 @@ it('the leak detector sees markers where they belong (control: B reading its own
   // Everything but the raw keys (shown once) and the secrets (write-only) and the tenant's own id/slug and cursor.
   const hidden = new Set([
     B.admin,
+    B.ownerEmail,
+    B.viewerEmail,
+    ...B.memberIds,
     B.id,
     B.slug,
     B.explorerCursor,
@@ -665,13 +767,19 @@ it('the leak detector sees markers where they belong (control: B reading its own
 describe.each(Object.keys(HTTP_ROUTES) as RouteKey[])('%s', (route) => {
   it("never shows or changes another tenant's data, nor another project's to a project-bound key", async () => {
     const [method, template] = route.split(' ');
-    for (const keyKind of KEY_KINDS) {
+    for (const keyKind of CRED_KINDS) {
       const victims: Victim[] = [victimTenant(B)];
       if (keyKind.endsWith('@web')) victims.push(victimProject(A));
       for (const victim of victims) {
+        // The Segment endpoints take write keys only (a cookie is never read there): their probes send A's key
+        // beside B's write key, which a session has no counterpart of.
+        if (keyKind in sessions && SEGMENT_PATHS.has(template!)) continue;
         const probes = PROBES[route](victim);
         for (const probe of probes) {
-          const res = await send(probe, A.keys[keyKind]);
+          const res = await send(
+            probe,
+            keyKind in sessions ? sessions[keyKind as SessionKind] : A.keys[keyKind as KeyKind],
+          );
           const found = leaks(res, probe, victim.markers);
           outcomes.push({ route, keyKind, victim: victim.kind, probe, status: res.status, leaked: found });
           const label = `${keyKind} → ${probe.method} ${probe.path} (victim ${victim.kind}): ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`;
@@ -709,6 +817,16 @@ describe('afterwards', () => {
       });
       expect(seg.status).toBe(200);
     }
+    const bMembers = await call(url(), '/v1/members', { key: admin });
+    expect(bMembers.body.members.map((m: { email: string; role: string }) => [m.email, m.role]).sort()).toEqual(
+      [
+        [B.ownerEmail, 'owner'],
+        [B.viewerEmail, 'viewer'],
+      ].sort(),
+    );
+    // B's members still sign in with their own password (nobody changed it or locked them out).
+    for (const email of [B.ownerEmail, B.viewerEmail])
+      expect((await call(url(), '/v1/auth/login', { json: { email, password: SIGNUP_PASSWORD } })).status).toBe(200);
     const tenant = await call(url(), '/v1/tenant', { key: admin });
     expect([tenant.body.timezone, tenant.body.rebucketing]).toEqual(['UTC', null]);
     const dash = await call(url(), `/v1/dashboards/${B.dashboardId}`, { key: admin });
@@ -767,7 +885,7 @@ describe('afterwards', () => {
     for (const o of outcomes) byStatus[o.status] = (byStatus[o.status] ?? 0) + 1;
     // eslint-disable-next-line no-console
     console.log(
-      `isolation: ${outcomes.length} requests over ${routes.size} routes × ${KEY_KINDS.length} key kinds; leaks ${outcomes.filter((o) => o.leaked.length > 0).length}; statuses ${JSON.stringify(byStatus)}`,
+      `isolation: ${outcomes.length} requests over ${routes.size} routes × ${CRED_KINDS.length} key and session kinds; leaks ${outcomes.filter((o) => o.leaked.length > 0).length}; statuses ${JSON.stringify(byStatus)}`,
     );
     expect(outcomes.filter((o) => o.leaked.length > 0)).toEqual([]);
   });

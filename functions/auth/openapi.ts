@@ -1,0 +1,113 @@
+// The accounts routes in the OpenAPI document (docs/api.md#accounts); spread into OPENAPI.paths. Bodies from the zod
+// schemas the handlers validate with.
+import { z } from 'zod';
+import { loginSchema, passwordChangeSchema, signupSchema } from './accounts';
+import { updateMemberSchema } from './members';
+
+function jsonBody(schema: z.ZodType) {
+  const { $schema: _dialect, ...jsonSchema } = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
+  return { required: true, content: { 'application/json': { schema: jsonSchema } } };
+}
+const errors = (...codes: number[]) =>
+  Object.fromEntries(
+    codes.map((c) => [
+      String(c),
+      { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+    ]),
+  );
+
+/** A session cookie, never a key; with X-CSRF-Token on POST. */
+const SESSION_ONLY = [{ sessionCookie: [] }];
+const SESSION_ANSWER =
+  '{user: {id, email, name}, role: owner|admin|editor|viewer, tenant: {id, slug, name}, csrf_token, expires_at, idle_expires_at}';
+const SETS_COOKIE =
+  'Set-Cookie: cs_session=<opaque id>; Path=/; HttpOnly; SameSite=Lax[; Secure]; Max-Age=<absolute lifetime>.';
+
+export const SESSION_COOKIE_SCHEME = {
+  sessionCookie: {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'cs_session',
+    description:
+      'A signed-in person (POST /v1/auth/login). Every request but GET/HEAD/OPTIONS also needs X-CSRF-Token: <csrf_token>, else 403.',
+  },
+} as const;
+
+export const ACCOUNTS_PATHS = {
+  '/v1/auth/signup': {
+    post: {
+      summary: 'Create an organization (a tenant with its first project "default") and its owner, and sign in',
+      description: `Only when SIGNUP_MODE=open (403 signup_closed otherwise). ${SETS_COOKIE} Passwords: at least 10 characters, not one of the most common.`,
+      security: [],
+      requestBody: jsonBody(signupSchema),
+      responses: {
+        '201': { description: `${SESSION_ANSWER} and project {id, slug}` },
+        ...errors(400, 403, 409),
+      },
+    },
+  },
+  '/v1/auth/login': {
+    post: {
+      summary: 'Sign in with e-mail and password: a new session (the id changes at every sign-in)',
+      description: `${SETS_COOKIE} A wrong password and an unknown address get the same 401. Repeated failures per account or per address: 429 with Retry-After.`,
+      security: [],
+      requestBody: jsonBody(loginSchema),
+      responses: { '200': { description: SESSION_ANSWER }, ...errors(400, 401, 429) },
+    },
+  },
+  '/v1/auth/logout': {
+    post: {
+      summary: 'Sign out: the session ends at once and the cookie is cleared',
+      security: SESSION_ONLY,
+      responses: { '200': { description: '{signed_out: true}' }, ...errors(401, 403) },
+    },
+  },
+  '/v1/auth/password': {
+    post: {
+      summary: "Change the signed-in person's password: every session of theirs ends, this request gets a new one",
+      security: SESSION_ONLY,
+      requestBody: jsonBody(passwordChangeSchema),
+      responses: { '200': { description: SESSION_ANSWER }, ...errors(400, 401, 403, 429) },
+    },
+  },
+  '/v1/members': {
+    get: {
+      summary: 'Members of the tenant: {members: [{id, email, name, role, created_at}]} (admin role or admin key)',
+      responses: { '200': { description: 'Members' }, ...errors(401, 403) },
+    },
+  },
+  '/v1/members/{id}': {
+    patch: {
+      summary: "Change a member's role (admin role or admin key; only an owner makes, changes or removes an owner)",
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+      requestBody: jsonBody(updateMemberSchema),
+      responses: {
+        '200': { description: 'The member' },
+        ...errors(400, 401, 403, 404),
+        '409': {
+          description: 'last_owner: the tenant would have no owner',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
+      },
+    },
+    delete: {
+      summary: "Remove a member from the tenant; their sessions in it end at once (the user's account stays)",
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+      responses: {
+        '200': { description: '{id, removed: true}' },
+        ...errors(401, 403, 404),
+        '409': {
+          description: 'last_owner: the tenant would have no owner',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
+      },
+    },
+  },
+  '/v1/me': {
+    get: {
+      summary: 'The signed-in person, their role, their tenant and the CSRF token',
+      security: SESSION_ONLY,
+      responses: { '200': { description: SESSION_ANSWER }, ...errors(401) },
+    },
+  },
+} as const;

@@ -1,0 +1,22 @@
+// The accounts routes of the query function (docs/api.md#accounts); spread into QUERY_ROUTES.
+import type { Route } from '../http/router';
+import { changePassword, login, logout, me, signup, AUTH_BODY_LIMIT } from './accounts';
+import { deleteMember, getMembers, patchMember } from './members';
+import { json } from '../http/middleware';
+
+export const AUTH_ROUTES = {
+  'POST /v1/auth/signup': { auth: 'public', handle: signup },
+  'POST /v1/auth/login': { auth: 'public', handle: login },
+  'POST /v1/auth/logout': { auth: 'session', handle: logout },
+  'POST /v1/auth/password': { auth: 'session', handle: changePassword },
+  'GET /v1/me': { auth: 'session', handle: me },
+  'GET /v1/members': { auth: 'admin', handle: async (deps, r) => json(200, await getMembers(deps, r.principal)) },
+  'PATCH /v1/members/{id}': {
+    auth: 'admin',
+    handle: async (deps, r) => json(200, await patchMember(deps, r.principal, r.param('id'), r.body(AUTH_BODY_LIMIT))),
+  },
+  'DELETE /v1/members/{id}': {
+    auth: 'admin',
+    handle: async (deps, r) => json(200, await deleteMember(deps, r.principal, r.param('id'))),
+  },
+} as const satisfies Record<string, Route>;
