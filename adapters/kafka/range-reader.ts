@@ -124,9 +124,16 @@ export async function readRange(
       consumer.on(consumer.events.CRASH, (e) => {
         if (!e.payload.restart) fail(e.payload.error);
       });
-      // Seeks again after every (re)join: a rebalance would otherwise restart partitions from the beginning.
-      consumer.on(consumer.events.GROUP_JOIN, () => {
+      // Seeks on every join, the first one included, and only there: kafkajs emits GROUP_JOIN once the member has
+      // its assignment and before its first fetch, and each (re)start of the consumer (after a crash it restarts
+      // on its own) builds a new group member that has forgotten earlier seeks and pauses. Not after run()
+      // resolves: run() also resolves when the first join failed and a restart is pending, when there is no group
+      // member to seek on ("Consumer group was not initialized, consumer#run must be called first").
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
         for (const r of todo.values()) consumer.seek({ topic, partition: r.partition, offset: String(r.start) });
+        // Partitions with nothing (left) to read stay paused, so they are not fetched from their beginning.
+        const done = (payload.memberAssignment[topic] ?? []).filter((p) => !todo.has(p));
+        if (done.length > 0) consumer.pause([{ topic, partitions: done }]);
       });
       consumer
         .run({
@@ -160,9 +167,6 @@ export async function readRange(
               }
             }
           },
-        })
-        .then(() => {
-          for (const r of todo.values()) consumer.seek({ topic, partition: r.partition, offset: String(r.start) });
         })
         .catch(fail);
     });
