@@ -17,6 +17,7 @@ import { hrefFor, navigate, personHref, useRoute } from '../lib/router';
 import { isoToZonedInput, zoneLabel, zonedInputToIso } from '../lib/timezone';
 import { useNow } from '../lib/useNow';
 import { useTimeZone } from '../shell/TimeZoneContext';
+import { SaveToDashboard, savedQuery } from '../dashboards/SaveToDashboard';
 import {
   canListPersons,
   chartRows,
@@ -66,7 +67,10 @@ export function FunnelsScreen() {
       </div>
       <FunnelEditor key={paramsText} initial={applied} onRun={run} />
       {ready ? (
-        <FunnelResult body={body} onRerun={() => setRanAt(Date.now())} />
+        <>
+          <SaveToDashboard insight={{ type: 'funnel', definition: savedQuery(body) }} range={applied.range} />
+          <FunnelResult body={body} onRerun={() => setRanAt(Date.now())} />
+        </>
       ) : (
         <EmptyState title="Choose an event type for every step, then run the funnel" />
       )}
@@ -354,7 +358,7 @@ function FunnelResult({ body, onRerun }: { body: FunnelQueryBody; onRerun: () =>
 const breakdownLabel = (value: string) =>
   value === '$none' ? '(property missing)' : value === '$other' ? 'Other values' : value;
 
-function FunnelChart({
+export function FunnelChart({
   steps,
   caption,
   onSelect,
@@ -415,7 +419,7 @@ function FunnelChart({
   );
 }
 
-function StepTable({
+export function StepTable({
   steps,
   onSelect,
 }: {

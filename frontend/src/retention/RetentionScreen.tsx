@@ -14,6 +14,7 @@ import { hrefFor, navigate, useRoute } from '../lib/router';
 import { answerZone, isoToZonedInput, zoneLabel, zonedInputToIso } from '../lib/timezone';
 import { useNow } from '../lib/useNow';
 import { useTimeZone } from '../shell/TimeZoneContext';
+import { SaveToDashboard, savedQuery } from '../dashboards/SaveToDashboard';
 import {
   averageRow,
   cohortCells,
@@ -55,7 +56,10 @@ export function RetentionScreen() {
       </div>
       <RetentionEditor key={paramsText} initial={applied} onRun={run} />
       {ready ? (
-        <RetentionResult body={body} onRerun={() => setRanAt(Date.now())} />
+        <>
+          <SaveToDashboard insight={{ type: 'retention', definition: savedQuery(body) }} range={applied.range} />
+          <RetentionResult body={body} onRerun={() => setRanAt(Date.now())} />
+        </>
       ) : (
         <EmptyState title="Choose a start event and a return event, then show retention" />
       )}
@@ -235,7 +239,7 @@ function RetentionResult({ body, onRerun }: { body: RetentionQueryBody; onRerun:
   );
 }
 
-function CohortGrid({
+export function CohortGrid({
   answer,
   cohorts,
   zone,
