@@ -10,11 +10,11 @@ import { DataTable } from '../components/DataTable';
 import { Field, ProjectSelectField, Select, SelectField, Suggestions, TextField } from '../components/form';
 import { EmptyState, ErrorState, LoadingState, QueryView } from '../components/PanelStates';
 import { PropertyFilterRows } from '../components/PropertyFilterRows';
+import { AnalyticsRangeFields } from '../components/AnalyticsRangeFields';
 import { durationLabel } from '../lib/duration';
 import { formatDateTime, formatNumber } from '../lib/format';
-import { ANALYTICS_RANGE_OPTIONS } from '../lib/queryRange';
 import { hrefFor, navigate, personHref, useRoute } from '../lib/router';
-import { isoToZonedInput, zoneLabel, zonedInputToIso } from '../lib/timezone';
+import { zoneLabel } from '../lib/timezone';
 import { useNow } from '../lib/useNow';
 import { useTimeZone } from '../shell/TimeZoneContext';
 import { SaveToDashboard, savedQuery } from '../dashboards/SaveToDashboard';
@@ -83,7 +83,6 @@ function FunnelEditor({ initial, onRun }: { initial: FunnelForm; onRun: (form: F
   const eventTypes = useQuery(catalogQueries.eventTypes(session));
   const projects = useQuery(adminQueries.projects(session));
   const [draft, setDraft] = useState<FunnelForm>(initial);
-  const { zone } = useTimeZone();
   const typesId = useId();
   const set = (patch: Partial<FunnelForm>) => setDraft({ ...draft, ...patch });
   // Persons are counted within one project: the first one is the default.
@@ -171,30 +170,7 @@ function FunnelEditor({ initial, onRun }: { initial: FunnelForm; onRun: (form: F
           onChange={(breakdown) => set({ breakdown })}
           hint="By the first step's event (first touch)"
         />
-        <SelectField
-          label="Range (first step)"
-          value={draft.range}
-          options={ANALYTICS_RANGE_OPTIONS}
-          onChange={(range) => set({ range })}
-        />
-        {draft.range === '' && (
-          <>
-            <TextField
-              label={`From (${zone})`}
-              type="datetime-local"
-              step={1}
-              value={isoToZonedInput(draft.from, zone)}
-              onChange={(v) => set({ from: zonedInputToIso(v, zone) })}
-            />
-            <TextField
-              label={`To (${zone})`}
-              type="datetime-local"
-              step={1}
-              value={isoToZonedInput(draft.to, zone)}
-              onChange={(v) => set({ to: zonedInputToIso(v, zone) })}
-            />
-          </>
-        )}
+        <AnalyticsRangeFields label="Range (first step)" value={draft} onChange={set} />
       </div>
       <fieldset className="filters__props">
         <legend className="field__label">Exclusions (a person who did this between two steps is left out)</legend>

@@ -8,10 +8,10 @@ import { useSession } from '../auth/AuthProvider';
 import { ProjectSelectField, SelectField, Suggestions, TextField } from '../components/form';
 import { EmptyState, QueryView } from '../components/PanelStates';
 import { PropertyFilterRows } from '../components/PropertyFilterRows';
+import { AnalyticsRangeFields } from '../components/AnalyticsRangeFields';
 import { formatDateTime, formatNumber, formatShortDate } from '../lib/format';
-import { ANALYTICS_RANGE_OPTIONS } from '../lib/queryRange';
 import { hrefFor, navigate, useRoute } from '../lib/router';
-import { answerZone, isoToZonedInput, zoneLabel, zonedInputToIso } from '../lib/timezone';
+import { answerZone, zoneLabel } from '../lib/timezone';
 import { useNow } from '../lib/useNow';
 import { useTimeZone } from '../shell/TimeZoneContext';
 import { SaveToDashboard, savedQuery } from '../dashboards/SaveToDashboard';
@@ -71,7 +71,6 @@ function RetentionEditor({ initial, onRun }: { initial: RetentionForm; onRun: (f
   const session = useSession();
   const eventTypes = useQuery(catalogQueries.eventTypes(session));
   const [draft, setDraft] = useState<RetentionForm>(initial);
-  const { zone } = useTimeZone();
   const typesId = useId();
   const set = (patch: Partial<RetentionForm>) => setDraft({ ...draft, ...patch });
   const max = MAX_PERIODS[draft.period];
@@ -128,30 +127,7 @@ function RetentionEditor({ initial, onRun }: { initial: RetentionForm; onRun: (f
           onChange={(breakdown) => set({ breakdown })}
           hint="Of the start event that put the person in the cohort"
         />
-        <SelectField
-          label="Cohorts in"
-          value={draft.range}
-          options={ANALYTICS_RANGE_OPTIONS}
-          onChange={(range) => set({ range })}
-        />
-        {draft.range === '' && (
-          <>
-            <TextField
-              label={`From (${zone})`}
-              type="datetime-local"
-              step={1}
-              value={isoToZonedInput(draft.from, zone)}
-              onChange={(v) => set({ from: zonedInputToIso(v, zone) })}
-            />
-            <TextField
-              label={`To (${zone})`}
-              type="datetime-local"
-              step={1}
-              value={isoToZonedInput(draft.to, zone)}
-              onChange={(v) => set({ to: zonedInputToIso(v, zone) })}
-            />
-          </>
-        )}
+        <AnalyticsRangeFields label="Cohorts in" value={draft} onChange={set} />
       </div>
       <fieldset className="filters__props">
         <legend className="field__label">Start event filters</legend>
