@@ -9,7 +9,7 @@ import { useSession } from '../auth/AuthProvider';
 import { DataTable } from '../components/DataTable';
 import { Field, ProjectSelectField, Select, SelectField, Suggestions, TextField } from '../components/form';
 import { EmptyState, ErrorState, LoadingState, QueryView } from '../components/PanelStates';
-import { PropertyFilterRows } from '../components/PropertyFilterRows';
+import { FilterFormActions, PropertyFilterRows } from '../components/PropertyFilterRows';
 import { AnalyticsRangeFields } from '../components/AnalyticsRangeFields';
 import { durationLabel } from '../lib/duration';
 import { formatDateTime, formatNumber } from '../lib/format';
@@ -243,14 +243,7 @@ function FunnelEditor({ initial, onRun }: { initial: FunnelForm; onRun: (form: F
           + Exclusion
         </button>
       </fieldset>
-      <div className="filters__actions">
-        <button type="submit" className="button button--primary">
-          Run funnel
-        </button>
-        <a className="button button--ghost" href={hrefFor('funnels')}>
-          Clear
-        </a>
-      </div>
+      <FilterFormActions submitLabel="Run funnel" clearHref={hrefFor('funnels')} />
     </form>
   );
 }

@@ -7,7 +7,7 @@ import type { RetentionAnswer, RetentionCohort, RetentionPeriod, RetentionQueryB
 import { useSession } from '../auth/AuthProvider';
 import { ProjectSelectField, SelectField, Suggestions, TextField } from '../components/form';
 import { EmptyState, QueryView } from '../components/PanelStates';
-import { PropertyFilterRows } from '../components/PropertyFilterRows';
+import { FilterFormActions, PropertyFilterFieldset } from '../components/PropertyFilterRows';
 import { AnalyticsRangeFields } from '../components/AnalyticsRangeFields';
 import { formatDateTime, formatNumber, formatShortDate } from '../lib/format';
 import { hrefFor, navigate, useRoute } from '../lib/router';
@@ -129,32 +129,21 @@ function RetentionEditor({ initial, onRun }: { initial: RetentionForm; onRun: (f
         />
         <AnalyticsRangeFields label="Cohorts in" value={draft} onChange={set} />
       </div>
-      <fieldset className="filters__props">
-        <legend className="field__label">Start event filters</legend>
-        <PropertyFilterRows
-          rows={draft.startFilters}
-          labelPrefix="Start event"
-          addLabel="+ Start event filter"
-          onChange={(startFilters) => set({ startFilters })}
-        />
-      </fieldset>
-      <fieldset className="filters__props">
-        <legend className="field__label">Return event filters</legend>
-        <PropertyFilterRows
-          rows={draft.returnFilters}
-          labelPrefix="Return event"
-          addLabel="+ Return event filter"
-          onChange={(returnFilters) => set({ returnFilters })}
-        />
-      </fieldset>
-      <div className="filters__actions">
-        <button type="submit" className="button button--primary">
-          Show retention
-        </button>
-        <a className="button button--ghost" href={hrefFor('retention')}>
-          Clear
-        </a>
-      </div>
+      <PropertyFilterFieldset
+        legend="Start event filters"
+        rows={draft.startFilters}
+        labelPrefix="Start event"
+        addLabel="+ Start event filter"
+        onChange={(startFilters) => set({ startFilters })}
+      />
+      <PropertyFilterFieldset
+        legend="Return event filters"
+        rows={draft.returnFilters}
+        labelPrefix="Return event"
+        addLabel="+ Return event filter"
+        onChange={(returnFilters) => set({ returnFilters })}
+      />
+      <FilterFormActions submitLabel="Show retention" clearHref={hrefFor('retention')} />
     </form>
   );
 }
