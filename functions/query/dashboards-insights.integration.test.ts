@@ -121,6 +121,12 @@ describe('saved insights on dashboards', () => {
     ],
     ['a retention widget without its query', retentionWidget({ range: '14d' }), 'query.retention: is required'],
     [
+      'a funnel of the wrong shapes',
+      funnelWidget({ range: 'x', funnel: { steps: 'x', exclusions: 5, window: 3 } }),
+      'query.range',
+    ],
+    ['a retention of the wrong shapes', retentionWidget({ range: '7d', retention: [] }), 'query.retention'],
+    [
       'a funnel on a timeseries',
       { type: 'timeseries', title: 't', query: { event_type: 'a', funnel } },
       'query.funnel',

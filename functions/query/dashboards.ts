@@ -76,6 +76,8 @@ function checkInsight(w: WidgetInput, ctx: Ctx): void {
       return;
     }
     // The same rules as the route (functions/query/funnels.ts prepare) for what the schema cannot see.
+    // (Only when the parts parsed: zod may run refinements after non-fatal issues elsewhere.)
+    if (!Array.isArray(f.exclusions) || !Array.isArray(f.steps)) return;
     f.exclusions.forEach((x, i) => {
       if (x.from_step >= x.to_step || x.to_step > f.steps.length)
         ctx.addIssue({
