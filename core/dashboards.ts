@@ -2,8 +2,23 @@
 import { randomUUID } from 'node:crypto';
 import { parseDuration } from './intervals';
 
-export const WIDGET_TYPES = ['timeseries', 'number', 'table', 'events'] as const;
+export const WIDGET_TYPES = ['timeseries', 'number', 'table', 'events', 'funnel', 'retention'] as const;
 export type WidgetType = (typeof WIDGET_TYPES)[number];
+/** Saved insights: a widget holding the body of POST /v1/funnels/query or /v1/retention/query without from/to. */
+export const INSIGHT_TYPES = ['funnel', 'retention'] as const;
+export type InsightType = (typeof INSIGHT_TYPES)[number];
+export const isInsight = (type: WidgetType): type is InsightType => type === 'funnel' || type === 'retention';
+/** The query fields of a metric widget, none of which a saved insight uses (its query is query.funnel/retention). */
+export const METRIC_QUERY_FIELDS = [
+  'event_type',
+  'metric',
+  'interval',
+  'project',
+  'filter',
+  'series',
+  'breakdown',
+  'compare',
+] as const;
 
 /** How a timeseries widget draws its series (docs/api.md#dashboards). */
 export const CHART_KINDS = ['line', 'area', 'bar', 'stacked'] as const;
@@ -27,6 +42,10 @@ export interface Widget {
     series?: { event_type: string; metric?: string; label?: string }[];
     breakdown?: { path: string; limit?: number };
     compare?: 'previous';
+    /** A funnel widget's query: the body of POST /v1/funnels/query without from/to (they follow `range`). */
+    funnel?: Record<string, unknown>;
+    /** A retention widget's query: the body of POST /v1/retention/query without from/to. */
+    retention?: Record<string, unknown>;
   };
   chart?: ChartKind;
   unit?: string;
@@ -51,8 +70,8 @@ export function isWidgetRange(value: string): boolean {
   return ms !== undefined && ms > 0 && ms <= MAX_WIDGET_RANGE_MS;
 }
 
-/** Every widget but the events list shows one event type. */
-export const needsEventType = (type: WidgetType): boolean => type !== 'events';
+/** Every metric widget (not the events list, not a saved insight) shows one event type. */
+export const needsEventType = (type: WidgetType): boolean => type !== 'events' && !isInsight(type);
 
 /**
  * The default dashboard: a chart per busiest event type (at most 3), a number tile of the busiest one over 24 h,

@@ -280,6 +280,61 @@ describe('funnels, retention and people in a real browser', () => {
     await page.getByRole('heading', { name: `Person ${U3}` }).waitFor();
   });
 
+  it('saves a funnel and a retention query to a dashboard, where they show the same numbers, to a read key too', async () => {
+    await signIn(tenant.keys.admin);
+    await openFunnel();
+    await waitForText(page.getByTestId('step-2-count'), '3');
+    const saveForm = page.getByRole('form', { name: 'Save to dashboard' });
+    await page.getByRole('button', { name: 'Save to dashboard' }).click();
+    await saveForm.getByLabel('Widget title', { exact: true }).fill('Signup funnel');
+    await saveForm.getByLabel('Widget range', { exact: true }).selectOption('7d');
+    await saveForm.getByRole('button', { name: 'Save widget' }).click();
+    await waitForText(saveForm.getByRole('status'), /^Saved to Overview/);
+
+    await page.getByRole('link', { name: 'Retention', exact: true }).click();
+    await page.getByLabel('Start event', { exact: true }).fill('signup');
+    await page.getByLabel('Return event', { exact: true }).fill('login');
+    await page.getByLabel('Period', { exact: true }).selectOption('day');
+    await page.getByLabel('Periods', { exact: true }).fill('3');
+    await page.getByLabel('Cohorts in', { exact: true }).selectOption('7d');
+    await page.getByRole('button', { name: 'Show retention' }).click();
+    await page.getByRole('table', { name: /Share of each cohort/ }).waitFor();
+    await page.getByRole('button', { name: 'Save to dashboard' }).click();
+    await saveForm.getByLabel('Widget title', { exact: true }).fill('Daily return');
+    await saveForm.getByRole('button', { name: 'Save widget' }).click();
+    await waitForText(saveForm.getByRole('status'), /^Saved to Overview/);
+
+    /** The two widgets on the dashboard: 5 entered, 3 converted, 2 dropped; one cohort of 5, 40% back on day 1. */
+    async function expectWidgets(): Promise<void> {
+      const funnel = page.getByRole('article', { name: 'Signup funnel' });
+      await waitForText(funnel.getByTestId('step-1-count'), '5');
+      await waitForText(funnel.getByTestId('step-2-count'), '3');
+      await waitForText(funnel.getByTestId('step-2-dropped'), '2');
+      await funnel.getByText('60.0% converted from step 1 to step 2').waitFor();
+      await funnel.locator('.funnel-chart .recharts-bar-rectangle').first().waitFor();
+      const retention = page.getByRole('article', { name: 'Daily return' });
+      const grid = retention.getByRole('table', { name: /Share of each cohort/ });
+      await grid.getByTestId('cohort-size').first().waitFor();
+      const sizes = await grid.getByTestId('cohort-size').allTextContents();
+      expect(sizes.filter((n) => n !== '0')).toEqual(['5']);
+      const row = grid.locator('tbody tr').nth(1 + sizes.indexOf('5'));
+      expect((await row.locator('td.retention-grid__cell').allTextContents()).slice(0, 2)).toEqual(['0.0%0', '40.0%2']);
+    }
+    await page.getByRole('link', { name: 'Dashboards', exact: true }).click();
+    await expectWidgets();
+    await screenshot('dashboard-insights');
+
+    // A read key sees the same widgets and numbers, and cannot edit them.
+    await context.close();
+    context = await newContext(browser);
+    page = await context.newPage();
+    const problems = collectProblems(page);
+    await signIn(tenant.keys.read, '#/dashboards');
+    await expectWidgets();
+    expect(await page.getByRole('button', { name: 'Edit dashboard' }).isDisabled()).toBe(true);
+    expect(problems.messages.filter((m) => !m.includes('status of 403'))).toEqual([]);
+  });
+
   it('erases a person after the id is typed, shows the job until done, and the funnel no longer counts them', async () => {
     await signIn(tenant.keys.admin, `#/people?id=${encodeURIComponent(U5)}`);
     await page.getByRole('heading', { name: `Person ${U5}` }).waitFor();

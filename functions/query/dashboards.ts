@@ -10,7 +10,9 @@ import {
   MAX_BREAKDOWN_LIMIT,
   MAX_EXTRA_SERIES,
   GRID,
+  isInsight,
   isWidgetRange,
+  METRIC_QUERY_FIELDS,
   MAX_WIDGETS,
   needsEventType,
   WIDGET_TYPES,
@@ -20,6 +22,11 @@ import type { Adapters } from '../../adapters';
 import type { Dashboard } from '../../adapters/postgres/dashboards-store';
 import { parseBody } from '../http/body-schema';
 import { isUuid } from '../../core/ids';
+import { parseDuration } from '../../core/intervals';
+import { retentionGrid } from '../../core/retention';
+import { UTC_ZONE } from '../../core/timezone';
+import { funnelQuerySchema } from './funnels';
+import { checkRetentionRules, retentionBodySchema } from './retention-schema';
 
 const metricSchema = z
   .string()
@@ -27,6 +34,91 @@ const metricSchema = z
     /^(count|unique_users|(sum|avg|p50|p90|p95|p99):[^.\s]+(\.[^.\s]+){0,5})$/,
     'metric must be count, unique_users, sum:<path>, avg:<path> or p50:/p90:/p95:/p99:<path>',
   );
+
+/**
+ * Saved insights: the query endpoints' own schemas without from/to (a widget's range, or the dashboard's range
+ * picker, gives them when it is drawn).
+ */
+const savedFunnelSchema = funnelQuerySchema.omit({ from: true, to: true });
+const savedRetentionSchema = retentionBodySchema.omit({ from: true, to: true });
+/** A saved retention is checked as if its range ended at this instant (a Wednesday noon UTC: mid-day, mid-week). */
+const RETENTION_CHECK_TO_MS = Date.UTC(2026, 0, 7, 12);
+
+type WidgetInput = z.infer<typeof widgetSchema>;
+type Ctx = z.RefinementCtx;
+
+/** The rules of a funnel or retention widget the endpoints' schemas do not hold (they are checked per request). */
+function checkInsight(w: WidgetInput, ctx: Ctx): void {
+  const type = w.type as 'funnel' | 'retention';
+  const other = type === 'funnel' ? 'retention' : 'funnel';
+  const endpoint = type === 'funnel' ? 'POST /v1/funnels/query' : 'POST /v1/retention/query';
+  for (const field of [...METRIC_QUERY_FIELDS, other] as const)
+    if (w.query[field] !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['query', field],
+        message: `is not used by a ${type} widget: its query is query.${type} (the body of ${endpoint} without from and to)`,
+      });
+  if (w.query.range === undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['query', 'range'],
+      message: `is required for a ${type} widget: the ${type} covers the last <range> (e.g. 30d) when the dashboard shows no range of its own`,
+    });
+  if (type === 'funnel') {
+    const f = w.query.funnel;
+    if (f === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['query', 'funnel'],
+        message: `is required for a funnel widget: the body of ${endpoint} without from and to, e.g. {"steps": [{"event_type": "signup"}, {"event_type": "purchase"}]}`,
+      });
+      return;
+    }
+    // The same rules as the route (functions/query/funnels.ts prepare) for what the schema cannot see.
+    // (Only when the parts parsed: zod may run refinements after non-fatal issues elsewhere.)
+    if (!Array.isArray(f.exclusions) || !Array.isArray(f.steps)) return;
+    f.exclusions.forEach((x, i) => {
+      if (x.from_step >= x.to_step || x.to_step > f.steps.length)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['query', 'funnel', 'exclusions', i],
+          message: `from_step and to_step are step numbers with 1 <= from_step < to_step <= ${f.steps.length} (the number of steps)`,
+        });
+    });
+    if (f.breakdown_limit !== undefined && !f.breakdown)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['query', 'funnel', 'breakdown_limit'],
+        message: 'applies to breakdowns: add "breakdown": "<property>", or drop it',
+      });
+    return;
+  }
+  const r = w.query.retention;
+  if (r === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['query', 'retention'],
+      message: `is required for a retention widget: the body of ${endpoint} without from and to, e.g. {"start_event": "signup", "return_event": "login", "period": "week", "periods": 8}`,
+    });
+    return;
+  }
+  const rangeMs = parseDuration(w.query.range ?? '') ?? 0;
+  const q = checkRetentionRules({ ...r, from: RETENTION_CHECK_TO_MS - rangeMs, to: RETENTION_CHECK_TO_MS }, ctx, [
+    'query',
+    'retention',
+  ]);
+  if (q === undefined || rangeMs <= 0) return;
+  try {
+    retentionGrid(q, UTC_ZONE);
+  } catch {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['query', 'range'],
+      message: `spans more ${q.period}s than a retention query has cohorts (${q.period === 'day' ? 90 : 26}); give a shorter range or a longer period`,
+    });
+  }
+}
 
 const widgetSchema = z
   .strictObject({
@@ -66,6 +158,9 @@ const widgetSchema = z
         .optional(),
       // Also the range before, as a dashed line (GET /v1/metrics compare=previous).
       compare: z.enum(['previous']).optional(),
+      // A saved insight (type funnel or retention): the body of its query endpoint without from/to.
+      funnel: savedFunnelSchema.optional(),
+      retention: savedRetentionSchema.optional(),
     }),
     // How a timeseries widget draws its series; the values' unit for its legend ("ms", "EUR").
     chart: z.enum(CHART_KINDS).optional(),
@@ -90,6 +185,15 @@ const widgetSchema = z
   .superRefine((w, ctx) => {
     if (needsEventType(w.type) && !w.query.event_type)
       ctx.addIssue({ code: 'custom', path: ['query', 'event_type'], message: `is required for a ${w.type} widget` });
+    if (isInsight(w.type)) checkInsight(w, ctx);
+    else
+      for (const field of ['funnel', 'retention'] as const)
+        if (w.query[field] !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['query', field],
+            message: `belongs to a ${field} widget: give "type": "${field}"`,
+          });
   });
 
 export const dashboardSchema = z.strictObject({

@@ -1034,7 +1034,7 @@ export const OPENAPI = {
       },
       post: {
         summary:
-          'Create a dashboard (scope: admin). Widgets: timeseries, number, table or events, each with a query {event_type, metric, interval, range, project, filter, series, breakdown, compare}, an optional chart (line, area, bar, stacked) and unit, and an optional layout {x, y, w, h} on a 12-column grid (x column 0-11, y row, x + w <= 12; without x/y widgets flow in array order)',
+          'Create a dashboard (scope: admin). Widgets: timeseries, number, table or events, each with a query {event_type, metric, interval, range, project, filter, series, breakdown, compare}; or a saved insight, funnel or retention, whose query is {range, funnel} or {range, retention}: the body of POST /v1/funnels/query or /v1/retention/query without from and to, checked by the same rules; an optional chart (line, area, bar, stacked) and unit, and an optional layout {x, y, w, h} on a 12-column grid (x column 0-11, y row, x + w <= 12; without x/y widgets flow in array order)',
         requestBody: jsonBody(dashboardSchema),
         responses: { '201': { description: 'Created' }, ...errors(400, 401, 403) },
       },

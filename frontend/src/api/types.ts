@@ -27,6 +27,7 @@ import type {
 } from '../../../functions/query/funnels';
 import type { readStatus } from '../../../functions/query/freshness';
 import type { queryRetention } from '../../../functions/query/retention';
+import type { retentionQuerySchema } from '../../../functions/query/retention-schema';
 import type { getPerson, getPersonEvents, searchUsers } from '../../../functions/query/people';
 import type { readMetric } from '../../../functions/query/metrics';
 import type { readBreakdown } from '../../../functions/query/breakdown';
@@ -81,6 +82,10 @@ export type Widget = ItemOf<DashboardInput['widgets']>;
 export type Dashboard = Omit<ItemOf<BodyOf<typeof getDashboards>['dashboards']>, 'widgets'> & { widgets: Widget[] };
 export type WidgetType = Widget['type'];
 export type WidgetQuery = NonNullable<Widget['query']>;
+/** A saved funnel (a `funnel` widget's query.funnel): the body of `POST /v1/funnels/query` without from/to. */
+export type SavedFunnel = NonNullable<WidgetQuery['funnel']>;
+/** A saved retention (a `retention` widget's query.retention): the body of `POST /v1/retention/query` without from/to. */
+export type SavedRetention = NonNullable<WidgetQuery['retention']>;
 
 // ---------- catalog and projects ----------
 
@@ -164,23 +169,10 @@ export type FunnelPerson = ItemOf<FunnelPersonsPage['persons']>;
 // ---------- retention (docs/api.md#retention) ----------
 
 export type { RetentionPeriod };
+/** Body of `POST /v1/retention/query` (its rules: core/retention.ts parseRetentionQuery). */
+export type RetentionQueryBody = z.input<typeof retentionQuerySchema>;
 /** A start or return event: a type, or a type with property filters (prop.<path>=<value> rules). */
-export type RetentionEventBody = string | { event_type: string; filters?: StepFilters };
-/**
- * Body of `POST /v1/retention/query`. Written out here: the handler reads the body with a hand-written parser
- * (core/retention.ts parseRetentionQuery) rather than a zod schema, so there is no input type to derive.
- */
-export interface RetentionQueryBody {
-  project?: string | null;
-  start_event: RetentionEventBody;
-  return_event: RetentionEventBody;
-  period: RetentionPeriod;
-  periods: number;
-  from: string | number;
-  to: string | number;
-  breakdown?: string | null;
-  limit?: number;
-}
+export type RetentionEventBody = RetentionQueryBody['start_event'];
 /** `POST /v1/retention/query` */
 export type RetentionAnswer = BodyOf<typeof queryRetention>;
 /** returned[k]: persons of the cohort with a return event in period k; periods not begun yet are left out. */

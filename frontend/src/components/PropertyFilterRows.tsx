@@ -58,3 +58,30 @@ export function PropertyFilterRows({
     </>
   );
 }
+
+/** The rows under a legend, as the filter forms (explorer, retention events) show them. */
+export function PropertyFilterFieldset({
+  legend,
+  ...rows
+}: { legend: string } & Parameters<typeof PropertyFilterRows>[0]) {
+  return (
+    <fieldset className="filters__props">
+      <legend className="field__label">{legend}</legend>
+      <PropertyFilterRows {...rows} />
+    </fieldset>
+  );
+}
+
+/** A filter form's buttons: run it, or clear it (back to the screen without parameters). */
+export function FilterFormActions({ submitLabel, clearHref }: { submitLabel: string; clearHref: string }) {
+  return (
+    <div className="filters__actions">
+      <button type="submit" className="button button--primary">
+        {submitLabel}
+      </button>
+      <a className="button button--ghost" href={clearHref}>
+        Clear
+      </a>
+    </div>
+  );
+}

@@ -7,8 +7,8 @@ import { isoToZonedInput, zonedInputToIso } from '../lib/timezone';
 import { useTimeZone } from '../shell/TimeZoneContext';
 import { absoluteRangeProblem } from '../lib/timeRange';
 
-/** One end of the absolute range: a wall-clock time (to the second) in the tenant's zone. */
-function ZonedTimeField({
+/** A wall-clock time (to the second) in the tenant's zone: one end of an absolute range (here and AnalyticsRangeFields). */
+export function ZonedTimeField({
   label,
   zone,
   value,

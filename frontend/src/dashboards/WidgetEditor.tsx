@@ -2,7 +2,8 @@
 import { useMemo, useState } from 'react';
 import type { Widget, WidgetType } from '../api/types';
 import { MetricField, SelectField, TextAreaField, TextField } from '../components/form';
-import { cleanWidget, formatSeriesText, parseSeriesText } from './widgetQuery';
+import { cleanWidget, formatSeriesText, INSIGHT_DEFAULT_RANGE, isInsightWidget, parseSeriesText } from './widgetQuery';
+import { ANALYTICS_RANGE_OPTIONS } from '../lib/queryRange';
 import { DEFAULT_BREAKDOWN_LIMIT, formatLimit, MAX_WIDGET_BREAKDOWN_LIMIT, parseLimitText } from './breakdownLimit';
 import { useDebounced } from '../lib/useDebounced';
 import { WidgetView } from './WidgetView';
@@ -68,142 +69,169 @@ export function WidgetEditor({ widget, index, count, problem, onChange, onMove, 
         {label}: {widget.title || q.event_type || 'new'}
       </legend>
       <div className="widget-editor__grid">
-        <SelectField
-          label="Type"
-          value={widget.type}
-          options={TYPES}
-          onChange={(type) => onChange({ ...widget, type })}
-        />
-        <TextField
-          label="Title"
-          value={widget.title}
-          maxLength={200}
-          onChange={(title) => onChange({ ...widget, title })}
-        />
-        <TextField
-          label={`Event type${widget.type === 'events' ? ' (optional)' : ''}`}
-          list="event-type-options"
-          value={q.event_type ?? ''}
-          onChange={(v) => setQuery({ event_type: v === '' ? undefined : v })}
-        />
-        {widget.type !== 'events' && (
-          <>
-            <MetricField value={q.metric ?? 'count'} onChange={(metric) => setQuery({ metric })} />
-            <SelectField
-              label="Interval"
-              value={q.interval ?? '1m'}
-              options={INTERVAL_OPTIONS}
-              onChange={(interval) => setQuery({ interval })}
-            />
-          </>
-        )}
-        <SelectField
-          label="Range"
-          value={q.range ?? '1h'}
-          options={[
-            ...RANGE_OPTIONS,
-            ...(RANGE_CHOICES.some((r) => r === (q.range ?? '1h'))
-              ? []
-              : [{ value: q.range!, label: `Last ${durationLabel(q.range!)}` }]),
-          ]}
-          onChange={(range) => setQuery({ range })}
-        />
-        <TextField
-          label="Project (optional)"
-          value={q.project ?? ''}
-          onChange={(v) => setQuery({ project: v || undefined })}
-        />
-        <TextField
-          label="Property filter"
-          placeholder="plan=pro, region=eu"
-          value={filterText}
-          onChange={(v) => {
-            setFilterText(v);
-            const filter = parseFilterText(v);
-            setQuery({ filter: Object.keys(filter).length > 0 ? filter : undefined });
-          }}
-        />
-        {widget.type === 'timeseries' && (
-          <>
-            <SelectField
-              label="Chart"
-              value={widget.chart ?? 'area'}
-              options={CHART_OPTIONS}
-              onChange={(chart) => onChange({ ...widget, chart })}
-            />
-            <TextAreaField
-              label="More series (one per line)"
-              hint="event_type | metric | label, e.g. checkout | p95:latency | checkout p95"
-              rows={2}
-              value={seriesText}
-              onChange={(v) => {
-                setSeriesText(v);
-                const series = parseSeriesText(v);
-                setQuery({ series: series.length > 0 ? series : undefined });
-              }}
-            />
-            <label className="checkbox">
-              <input
-                type="checkbox"
-                checked={q.compare === 'previous'}
-                onChange={(e) => setQuery({ compare: e.target.checked ? 'previous' : undefined })}
-              />{' '}
-              Compare to previous range
-            </label>
-          </>
-        )}
-        {widget.type !== 'events' && (
+        {isInsightWidget(widget) ? (
           <>
             <TextField
-              label="Break down by property"
-              placeholder="plan"
-              hint={
-                widget.type === 'number'
-                  ? 'The total, then each value with its share.'
-                  : widget.type === 'table'
-                    ? 'A column per value, beside the total.'
-                    : 'A stacked series per value.'
-              }
-              value={q.breakdown?.path ?? ''}
+              label="Title"
+              value={widget.title}
+              maxLength={200}
+              onChange={(title) => onChange({ ...widget, title })}
+            />
+            <SelectField
+              label="Range"
+              hint="Unless the dashboard's range picker sets one"
+              value={q.range ?? INSIGHT_DEFAULT_RANGE[widget.type === 'retention' ? 'retention' : 'funnel']}
+              options={[
+                ...ANALYTICS_RANGE_OPTIONS.filter((o) => o.value !== '' && o.value !== q.range),
+                ...(q.range ? [{ value: q.range, label: `Last ${durationLabel(q.range)}` }] : []),
+              ]}
+              onChange={(range) => setQuery({ range })}
+            />
+            <p className="muted">
+              A saved {widget.type}: its definition is kept as saved; to change it, save a new one from the{' '}
+              {widget.type === 'funnel' ? 'Funnels' : 'Retention'} screen.
+            </p>
+          </>
+        ) : (
+          <>
+            <SelectField
+              label="Type"
+              value={widget.type}
+              options={TYPES}
+              onChange={(type) => onChange({ ...widget, type })}
+            />
+            <TextField
+              label="Title"
+              value={widget.title}
+              maxLength={200}
+              onChange={(title) => onChange({ ...widget, title })}
+            />
+            <TextField
+              label={`Event type${widget.type === 'events' ? ' (optional)' : ''}`}
+              list="event-type-options"
+              value={q.event_type ?? ''}
+              onChange={(v) => setQuery({ event_type: v === '' ? undefined : v })}
+            />
+            {widget.type !== 'events' && (
+              <>
+                <MetricField value={q.metric ?? 'count'} onChange={(metric) => setQuery({ metric })} />
+                <SelectField
+                  label="Interval"
+                  value={q.interval ?? '1m'}
+                  options={INTERVAL_OPTIONS}
+                  onChange={(interval) => setQuery({ interval })}
+                />
+              </>
+            )}
+            <SelectField
+              label="Range"
+              value={q.range ?? '1h'}
+              options={[
+                ...RANGE_OPTIONS,
+                ...(RANGE_CHOICES.some((r) => r === (q.range ?? '1h'))
+                  ? []
+                  : [{ value: q.range!, label: `Last ${durationLabel(q.range!)}` }]),
+              ]}
+              onChange={(range) => setQuery({ range })}
+            />
+            <TextField
+              label="Project (optional)"
+              value={q.project ?? ''}
+              onChange={(v) => setQuery({ project: v || undefined })}
+            />
+            <TextField
+              label="Property filter"
+              placeholder="plan=pro, region=eu"
+              value={filterText}
               onChange={(v) => {
-                const { limit } = parseLimitText(limitText);
-                setQuery({
-                  breakdown: v.trim() === '' ? undefined : { path: v, ...(limit === undefined ? {} : { limit }) },
-                });
+                setFilterText(v);
+                const filter = parseFilterText(v);
+                setQuery({ filter: Object.keys(filter).length > 0 ? filter : undefined });
               }}
             />
-            {q.breakdown !== undefined && (
+            {widget.type === 'timeseries' && (
+              <>
+                <SelectField
+                  label="Chart"
+                  value={widget.chart ?? 'area'}
+                  options={CHART_OPTIONS}
+                  onChange={(chart) => onChange({ ...widget, chart })}
+                />
+                <TextAreaField
+                  label="More series (one per line)"
+                  hint="event_type | metric | label, e.g. checkout | p95:latency | checkout p95"
+                  rows={2}
+                  value={seriesText}
+                  onChange={(v) => {
+                    setSeriesText(v);
+                    const series = parseSeriesText(v);
+                    setQuery({ series: series.length > 0 ? series : undefined });
+                  }}
+                />
+                <label className="checkbox">
+                  <input
+                    type="checkbox"
+                    checked={q.compare === 'previous'}
+                    onChange={(e) => setQuery({ compare: e.target.checked ? 'previous' : undefined })}
+                  />{' '}
+                  Compare to previous range
+                </label>
+              </>
+            )}
+            {widget.type !== 'events' && (
+              <>
+                <TextField
+                  label="Break down by property"
+                  placeholder="plan"
+                  hint={
+                    widget.type === 'number'
+                      ? 'The total, then each value with its share.'
+                      : widget.type === 'table'
+                        ? 'A column per value, beside the total.'
+                        : 'A stacked series per value.'
+                  }
+                  value={q.breakdown?.path ?? ''}
+                  onChange={(v) => {
+                    const { limit } = parseLimitText(limitText);
+                    setQuery({
+                      breakdown: v.trim() === '' ? undefined : { path: v, ...(limit === undefined ? {} : { limit }) },
+                    });
+                  }}
+                />
+                {q.breakdown !== undefined && (
+                  <TextField
+                    label="Top values"
+                    inputMode="numeric"
+                    placeholder={String(DEFAULT_BREAKDOWN_LIMIT)}
+                    aria-invalid={limitProblem !== null}
+                    hint={
+                      limitProblem !== null ? (
+                        <span className="form-error">{limitProblem}</span>
+                      ) : (
+                        `1–${MAX_WIDGET_BREAKDOWN_LIMIT} values get their own series (default ${DEFAULT_BREAKDOWN_LIMIT}); ` +
+                        'the rest are summed in “other values”.'
+                      )
+                    }
+                    value={limitText}
+                    onChange={(v) => {
+                      setLimitText(v);
+                      const { limit } = parseLimitText(v);
+                      setQuery({ breakdown: { path: q.breakdown!.path, ...(limit === undefined ? {} : { limit }) } });
+                    }}
+                  />
+                )}
+              </>
+            )}
+            {widget.type !== 'events' && (
               <TextField
-                label="Top values"
-                inputMode="numeric"
-                placeholder={String(DEFAULT_BREAKDOWN_LIMIT)}
-                aria-invalid={limitProblem !== null}
-                hint={
-                  limitProblem !== null ? (
-                    <span className="form-error">{limitProblem}</span>
-                  ) : (
-                    `1–${MAX_WIDGET_BREAKDOWN_LIMIT} values get their own series (default ${DEFAULT_BREAKDOWN_LIMIT}); ` +
-                    'the rest are summed in “other values”.'
-                  )
-                }
-                value={limitText}
-                onChange={(v) => {
-                  setLimitText(v);
-                  const { limit } = parseLimitText(v);
-                  setQuery({ breakdown: { path: q.breakdown!.path, ...(limit === undefined ? {} : { limit }) } });
-                }}
+                label="Unit (optional)"
+                placeholder="ms, EUR"
+                maxLength={20}
+                value={widget.unit ?? ''}
+                onChange={(unit) => onChange({ ...widget, unit: unit === '' ? undefined : unit })}
               />
             )}
           </>
-        )}
-        {widget.type !== 'events' && (
-          <TextField
-            label="Unit (optional)"
-            placeholder="ms, EUR"
-            maxLength={20}
-            value={widget.unit ?? ''}
-            onChange={(unit) => onChange({ ...widget, unit: unit === '' ? undefined : unit })}
-          />
         )}
         <SelectField
           label="Width"

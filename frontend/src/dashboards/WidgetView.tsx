@@ -1,4 +1,5 @@
-// One dashboard widget rendered from its config: timeseries, number, table or recent events.
+// One dashboard widget rendered from its config: timeseries, number, table, recent events, or a saved funnel or
+// retention query (InsightWidget.tsx).
 import { useInfiniteQuery, useQueries, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { metricQuery } from '../api/metrics';
@@ -21,11 +22,14 @@ import { useLive } from '../shell/LiveContext';
 import { widgetChartSeries } from './chartData';
 import { breakdownNumber, breakdownTable, formatShare, valueFilter } from './breakdownView';
 import { SeriesChart } from './SeriesChart';
+import { InsightBody } from './InsightWidget';
 import { saveText } from '../lib/download';
 import { ApiError } from '../api/client';
 import {
   explorerHrefForBucket,
   explorerHrefForSeries,
+  INSIGHT_DEFAULT_RANGE,
+  isInsightWidget,
   numberValue,
   resolveWidgetQuery,
   type Overrides,
@@ -41,6 +45,7 @@ interface WidgetViewProps {
 }
 
 export function WidgetView({ widget, index, overrides, onZoom }: WidgetViewProps) {
+  if (isInsightWidget(widget)) return <InsightWidgetView widget={widget} overrides={overrides} />;
   const query = resolveWidgetQuery(widget.query, overrides);
   const width = Math.min(
     12,
@@ -73,6 +78,28 @@ export function WidgetView({ widget, index, overrides, onZoom }: WidgetViewProps
       ) : (
         <MetricBody widget={widget} query={query} index={index} onZoom={onZoom} />
       )}
+    </Card>
+  );
+}
+
+/** A saved funnel or retention query (docs/api.md#dashboards): it follows the dashboard's range, not its interval. */
+function InsightWidgetView({ widget, overrides }: { widget: Widget; overrides: Overrides }) {
+  const width = Math.min(12, Math.max(1, widget.layout?.w ?? 6));
+  const own = widget.query.range ?? INSIGHT_DEFAULT_RANGE[widget.type === 'retention' ? 'retention' : 'funnel'];
+  return (
+    <Card
+      className={`panel widget widget--w${width} widget--${widget.type}`}
+      title={widget.title || 'Untitled'}
+      header={
+        <span className="muted widget__meta">
+          {widget.type === 'funnel' ? 'funnel' : 'retention'} ·{' '}
+          {overrides.absolute
+            ? `${formatDateTime(overrides.absolute.from)} – ${formatDateTime(overrides.absolute.to)}`
+            : `last ${durationLabel(overrides.range ?? own)}`}
+        </span>
+      }
+    >
+      <InsightBody widget={widget} overrides={overrides} />
     </Card>
   );
 }

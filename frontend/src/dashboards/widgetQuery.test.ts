@@ -1,6 +1,8 @@
 import type { MetricInterval, MetricSeries, Widget } from '../api/types';
 import { intervalOptionsFor, intervalRefusal } from '../lib/duration';
 import {
+  funnelWidgetBody,
+  retentionWidgetBody,
   cleanWidget,
   explorerHrefForBucket,
   explorerHrefForSeries,
@@ -298,5 +300,36 @@ describe('more series in the editor', () => {
       // The preview meanwhile asks for the default.
       expect(cleanWidget(widget(limit)).query.breakdown).toEqual({ path: 'plan' });
     }
+  });
+});
+
+describe('saved insights', () => {
+  const funnelWidget: Widget = {
+    type: 'funnel',
+    title: '',
+    query: { range: '7d', funnel: { steps: [{ event_type: 'signup' }, { event_type: 'checkout' }], window: '1d' } },
+  };
+  const NOW = Date.parse('2026-11-10T12:00:00Z');
+
+  it('asks for the saved funnel over the widget range, the dashboard range, or its absolute range', () => {
+    expect(funnelWidgetBody(funnelWidget, { range: null, interval: null }, NOW)).toEqual({
+      steps: [{ event_type: 'signup' }, { event_type: 'checkout' }],
+      window: '1d',
+      from: '2026-11-03T12:00:00.000Z',
+      to: '2026-11-10T12:00:00.000Z',
+    });
+    expect(funnelWidgetBody(funnelWidget, { range: '24h', interval: null }, NOW)).toMatchObject({
+      from: '2026-11-09T12:00:00.000Z',
+    });
+    const absolute = { from: '2026-11-01T00:00:00.000Z', to: '2026-11-02T00:00:00.000Z' };
+    expect(funnelWidgetBody(funnelWidget, { range: '24h', interval: null, absolute }, NOW)).toMatchObject(absolute);
+  });
+
+  it('keeps the definition when cleaned, names it, and has no retention body', () => {
+    const cleaned = cleanWidget({ ...funnelWidget, query: { ...funnelWidget.query, event_type: 'x' } });
+    expect(cleaned).toEqual({ ...funnelWidget, title: 'Funnel: signup → checkout' });
+    expect(widgetProblem(cleaned)).toBeNull();
+    expect(widgetProblem({ type: 'retention', title: 'r', query: { range: '7d' } })).toMatch(/holds no retention/);
+    expect(retentionWidgetBody(funnelWidget, { range: null, interval: null }, NOW)).toBeNull();
   });
 });

@@ -1,9 +1,16 @@
 // What a widget asks the API for: its query with the dashboard's overrides, the interval that
 // fits the range, how a number is totalled, and the explorer link behind a chart bucket.
-import type { MetricInterval, MetricSeries, Widget, WidgetQuery } from '../api/types';
+import type {
+  FunnelQueryBody,
+  MetricInterval,
+  MetricSeries,
+  RetentionQueryBody,
+  Widget,
+  WidgetQuery,
+} from '../api/types';
 import { durationLabel, fitInterval, INTERVAL_MS, intervalRefusal, isInterval, parseDuration } from '../lib/duration';
 import { hrefFor } from '../lib/router';
-import { DEFAULT_RANGE } from '../lib/timeRange';
+import { DEFAULT_RANGE, resolveRange } from '../lib/timeRange';
 import { limitProblem } from './breakdownLimit';
 
 export interface Overrides {
@@ -118,9 +125,51 @@ export function moveWidget(widgets: readonly Widget[], index: number, delta: -1 
   return next;
 }
 
+/** A saved insight: a funnel or retention widget (its query is query.funnel / query.retention and a range). */
+export const isInsightWidget = (widget: Pick<Widget, 'type'>): boolean =>
+  widget.type === 'funnel' || widget.type === 'retention';
+
+/** The range a saved insight is drawn over before anything overrides it (the Funnels/Retention screens' defaults). */
+export const INSIGHT_DEFAULT_RANGE = { funnel: '30d', retention: '56d' } as const;
+
+/**
+ * [from, to) of a saved insight: the dashboard's absolute range, else its relative range, else the widget's own
+ * `range`, ending at `nowMs` (docs/api.md#dashboards).
+ */
+export function insightRange(widget: Widget, overrides: Overrides, nowMs: number): { from: string; to: string } {
+  if (overrides.absolute) return { ...overrides.absolute };
+  const own = parseDuration(widget.query.range) !== undefined ? widget.query.range! : undefined;
+  const fallback = widget.type === 'retention' ? INSIGHT_DEFAULT_RANGE.retention : INSIGHT_DEFAULT_RANGE.funnel;
+  return resolveRange(overrides.range ?? own ?? fallback, nowMs);
+}
+
+/** The body of POST /v1/funnels/query a funnel widget asks for, or null when it holds no funnel. */
+export function funnelWidgetBody(widget: Widget, overrides: Overrides, nowMs: number): FunnelQueryBody | null {
+  const saved = widget.query.funnel;
+  return saved === undefined ? null : { ...saved, ...insightRange(widget, overrides, nowMs) };
+}
+
+/** The body of POST /v1/retention/query a retention widget asks for, or null when it holds none. */
+export function retentionWidgetBody(widget: Widget, overrides: Overrides, nowMs: number): RetentionQueryBody | null {
+  const saved = widget.query.retention;
+  return saved === undefined ? null : { ...saved, ...insightRange(widget, overrides, nowMs) };
+}
+
 /** A widget body the API accepts: no empty strings, no empty filter, query fields per type. */
 export function cleanWidget(widget: Widget): Widget {
   const q = widget.query;
+  if (isInsightWidget(widget)) {
+    // A saved insight keeps its definition as saved; only the title, range and layout are edited here.
+    const query: WidgetQuery = {
+      range: q.range || (widget.type === 'retention' ? INSIGHT_DEFAULT_RANGE.retention : INSIGHT_DEFAULT_RANGE.funnel),
+    };
+    if (widget.type === 'funnel' && q.funnel) query.funnel = q.funnel;
+    if (widget.type === 'retention' && q.retention) query.retention = q.retention;
+    const cleaned: Widget = { type: widget.type, title: widget.title.trim() || defaultTitle(widget), query };
+    if (widget.id) cleaned.id = widget.id;
+    if (widget.layout) cleaned.layout = widget.layout;
+    return cleaned;
+  }
   const filter = Object.fromEntries(Object.entries(q.filter ?? {}).filter(([k]) => k.trim() !== ''));
   const query: WidgetQuery = {};
   if (q.event_type) query.event_type = q.event_type;
@@ -153,6 +202,13 @@ export function cleanWidget(widget: Widget): Widget {
 }
 
 export function defaultTitle(widget: Pick<Widget, 'type' | 'query'>): string {
+  if (widget.type === 'funnel')
+    return `Funnel: ${(widget.query.funnel?.steps ?? []).map((s) => s.event_type).join(' → ')}`;
+  if (widget.type === 'retention') {
+    const name = (e: string | { event_type: string } | undefined) =>
+      typeof e === 'string' ? e : (e?.event_type ?? '');
+    return `Retention: ${name(widget.query.retention?.start_event)} → ${name(widget.query.retention?.return_event)}`;
+  }
   const what = widget.query.event_type || 'all events';
   if (widget.type === 'events') return widget.query.event_type ? `Recent ${what}` : 'Latest events';
   const metric = widget.query.metric && widget.query.metric !== 'count' ? ` (${widget.query.metric})` : '';
@@ -161,6 +217,13 @@ export function defaultTitle(widget: Pick<Widget, 'type' | 'query'>): string {
 
 /** Why a widget cannot be saved, or null. */
 export function widgetProblem(widget: Widget): string | null {
+  if (widget.type === 'funnel' && !widget.query.funnel) return 'This funnel widget holds no funnel: remove it.';
+  if (widget.type === 'retention' && !widget.query.retention)
+    return 'This retention widget holds no retention query: remove it.';
+  if (isInsightWidget(widget))
+    return widget.query.range && parseDuration(widget.query.range) === undefined
+      ? 'Range must be a duration such as 7d or 30d.'
+      : null;
   if (widget.type !== 'events' && !widget.query.event_type) return 'Choose an event type.';
   const metric = widget.query.metric ?? 'count';
   if (!/^(count|unique_users|(sum|avg|p50|p90|p95|p99):\S+)$/.test(metric))

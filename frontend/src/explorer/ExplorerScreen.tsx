@@ -16,7 +16,7 @@ import { exportEvents, exportFilters } from '../api/events';
 import { joinPages, saveText } from '../lib/download';
 import { hrefFor, navigate, useRoute } from '../lib/router';
 import { EventTable } from './EventTable';
-import { PropertyFilterRows } from '../components/PropertyFilterRows';
+import { FilterFormActions, PropertyFilterFieldset } from '../components/PropertyFilterRows';
 import {
   filtersFromParams,
   filtersToQuery,
@@ -235,18 +235,8 @@ function FilterForm({
           onChange={(v) => setLimit(Number(v))}
         />
       </div>
-      <fieldset className="filters__props">
-        <legend className="field__label">Property = value</legend>
-        <PropertyFilterRows rows={draft.props} onChange={(props) => set({ props })} />
-      </fieldset>
-      <div className="filters__actions">
-        <button type="submit" className="button button--primary">
-          Apply filters
-        </button>
-        <a className="button button--ghost" href={hrefFor('explorer')}>
-          Clear
-        </a>
-      </div>
+      <PropertyFilterFieldset legend="Property = value" rows={draft.props} onChange={(props) => set({ props })} />
+      <FilterFormActions submitLabel="Apply filters" clearHref={hrefFor('explorer')} />
     </form>
   );
 }

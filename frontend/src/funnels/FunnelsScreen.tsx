@@ -9,14 +9,15 @@ import { useSession } from '../auth/AuthProvider';
 import { DataTable } from '../components/DataTable';
 import { Field, ProjectSelectField, Select, SelectField, Suggestions, TextField } from '../components/form';
 import { EmptyState, ErrorState, LoadingState, QueryView } from '../components/PanelStates';
-import { PropertyFilterRows } from '../components/PropertyFilterRows';
+import { FilterFormActions, PropertyFilterRows } from '../components/PropertyFilterRows';
+import { AnalyticsRangeFields } from '../components/AnalyticsRangeFields';
 import { durationLabel } from '../lib/duration';
 import { formatDateTime, formatNumber } from '../lib/format';
-import { ANALYTICS_RANGE_OPTIONS } from '../lib/queryRange';
 import { hrefFor, navigate, personHref, useRoute } from '../lib/router';
-import { isoToZonedInput, zoneLabel, zonedInputToIso } from '../lib/timezone';
+import { zoneLabel } from '../lib/timezone';
 import { useNow } from '../lib/useNow';
 import { useTimeZone } from '../shell/TimeZoneContext';
+import { SaveToDashboard, savedQuery } from '../dashboards/SaveToDashboard';
 import {
   canListPersons,
   chartRows,
@@ -66,7 +67,10 @@ export function FunnelsScreen() {
       </div>
       <FunnelEditor key={paramsText} initial={applied} onRun={run} />
       {ready ? (
-        <FunnelResult body={body} onRerun={() => setRanAt(Date.now())} />
+        <>
+          <SaveToDashboard insight={{ type: 'funnel', definition: savedQuery(body) }} range={applied.range} />
+          <FunnelResult body={body} onRerun={() => setRanAt(Date.now())} />
+        </>
       ) : (
         <EmptyState title="Choose an event type for every step, then run the funnel" />
       )}
@@ -79,7 +83,6 @@ function FunnelEditor({ initial, onRun }: { initial: FunnelForm; onRun: (form: F
   const eventTypes = useQuery(catalogQueries.eventTypes(session));
   const projects = useQuery(adminQueries.projects(session));
   const [draft, setDraft] = useState<FunnelForm>(initial);
-  const { zone } = useTimeZone();
   const typesId = useId();
   const set = (patch: Partial<FunnelForm>) => setDraft({ ...draft, ...patch });
   // Persons are counted within one project: the first one is the default.
@@ -167,30 +170,7 @@ function FunnelEditor({ initial, onRun }: { initial: FunnelForm; onRun: (form: F
           onChange={(breakdown) => set({ breakdown })}
           hint="By the first step's event (first touch)"
         />
-        <SelectField
-          label="Range (first step)"
-          value={draft.range}
-          options={ANALYTICS_RANGE_OPTIONS}
-          onChange={(range) => set({ range })}
-        />
-        {draft.range === '' && (
-          <>
-            <TextField
-              label={`From (${zone})`}
-              type="datetime-local"
-              step={1}
-              value={isoToZonedInput(draft.from, zone)}
-              onChange={(v) => set({ from: zonedInputToIso(v, zone) })}
-            />
-            <TextField
-              label={`To (${zone})`}
-              type="datetime-local"
-              step={1}
-              value={isoToZonedInput(draft.to, zone)}
-              onChange={(v) => set({ to: zonedInputToIso(v, zone) })}
-            />
-          </>
-        )}
+        <AnalyticsRangeFields label="Range (first step)" value={draft} onChange={set} />
       </div>
       <fieldset className="filters__props">
         <legend className="field__label">Exclusions (a person who did this between two steps is left out)</legend>
@@ -263,14 +243,7 @@ function FunnelEditor({ initial, onRun }: { initial: FunnelForm; onRun: (form: F
           + Exclusion
         </button>
       </fieldset>
-      <div className="filters__actions">
-        <button type="submit" className="button button--primary">
-          Run funnel
-        </button>
-        <a className="button button--ghost" href={hrefFor('funnels')}>
-          Clear
-        </a>
-      </div>
+      <FilterFormActions submitLabel="Run funnel" clearHref={hrefFor('funnels')} />
     </form>
   );
 }
@@ -354,7 +327,7 @@ function FunnelResult({ body, onRerun }: { body: FunnelQueryBody; onRerun: () =>
 const breakdownLabel = (value: string) =>
   value === '$none' ? '(property missing)' : value === '$other' ? 'Other values' : value;
 
-function FunnelChart({
+export function FunnelChart({
   steps,
   caption,
   onSelect,
@@ -415,7 +388,7 @@ function FunnelChart({
   );
 }
 
-function StepTable({
+export function StepTable({
   steps,
   onSelect,
 }: {

@@ -7,13 +7,14 @@ import type { RetentionAnswer, RetentionCohort, RetentionPeriod, RetentionQueryB
 import { useSession } from '../auth/AuthProvider';
 import { ProjectSelectField, SelectField, Suggestions, TextField } from '../components/form';
 import { EmptyState, QueryView } from '../components/PanelStates';
-import { PropertyFilterRows } from '../components/PropertyFilterRows';
+import { FilterFormActions, PropertyFilterFieldset } from '../components/PropertyFilterRows';
+import { AnalyticsRangeFields } from '../components/AnalyticsRangeFields';
 import { formatDateTime, formatNumber, formatShortDate } from '../lib/format';
-import { ANALYTICS_RANGE_OPTIONS } from '../lib/queryRange';
 import { hrefFor, navigate, useRoute } from '../lib/router';
-import { answerZone, isoToZonedInput, zoneLabel, zonedInputToIso } from '../lib/timezone';
+import { answerZone, zoneLabel } from '../lib/timezone';
 import { useNow } from '../lib/useNow';
 import { useTimeZone } from '../shell/TimeZoneContext';
+import { SaveToDashboard, savedQuery } from '../dashboards/SaveToDashboard';
 import {
   averageRow,
   cohortCells,
@@ -55,7 +56,10 @@ export function RetentionScreen() {
       </div>
       <RetentionEditor key={paramsText} initial={applied} onRun={run} />
       {ready ? (
-        <RetentionResult body={body} onRerun={() => setRanAt(Date.now())} />
+        <>
+          <SaveToDashboard insight={{ type: 'retention', definition: savedQuery(body) }} range={applied.range} />
+          <RetentionResult body={body} onRerun={() => setRanAt(Date.now())} />
+        </>
       ) : (
         <EmptyState title="Choose a start event and a return event, then show retention" />
       )}
@@ -67,7 +71,6 @@ function RetentionEditor({ initial, onRun }: { initial: RetentionForm; onRun: (f
   const session = useSession();
   const eventTypes = useQuery(catalogQueries.eventTypes(session));
   const [draft, setDraft] = useState<RetentionForm>(initial);
-  const { zone } = useTimeZone();
   const typesId = useId();
   const set = (patch: Partial<RetentionForm>) => setDraft({ ...draft, ...patch });
   const max = MAX_PERIODS[draft.period];
@@ -124,57 +127,23 @@ function RetentionEditor({ initial, onRun }: { initial: RetentionForm; onRun: (f
           onChange={(breakdown) => set({ breakdown })}
           hint="Of the start event that put the person in the cohort"
         />
-        <SelectField
-          label="Cohorts in"
-          value={draft.range}
-          options={ANALYTICS_RANGE_OPTIONS}
-          onChange={(range) => set({ range })}
-        />
-        {draft.range === '' && (
-          <>
-            <TextField
-              label={`From (${zone})`}
-              type="datetime-local"
-              step={1}
-              value={isoToZonedInput(draft.from, zone)}
-              onChange={(v) => set({ from: zonedInputToIso(v, zone) })}
-            />
-            <TextField
-              label={`To (${zone})`}
-              type="datetime-local"
-              step={1}
-              value={isoToZonedInput(draft.to, zone)}
-              onChange={(v) => set({ to: zonedInputToIso(v, zone) })}
-            />
-          </>
-        )}
+        <AnalyticsRangeFields label="Cohorts in" value={draft} onChange={set} />
       </div>
-      <fieldset className="filters__props">
-        <legend className="field__label">Start event filters</legend>
-        <PropertyFilterRows
-          rows={draft.startFilters}
-          labelPrefix="Start event"
-          addLabel="+ Start event filter"
-          onChange={(startFilters) => set({ startFilters })}
-        />
-      </fieldset>
-      <fieldset className="filters__props">
-        <legend className="field__label">Return event filters</legend>
-        <PropertyFilterRows
-          rows={draft.returnFilters}
-          labelPrefix="Return event"
-          addLabel="+ Return event filter"
-          onChange={(returnFilters) => set({ returnFilters })}
-        />
-      </fieldset>
-      <div className="filters__actions">
-        <button type="submit" className="button button--primary">
-          Show retention
-        </button>
-        <a className="button button--ghost" href={hrefFor('retention')}>
-          Clear
-        </a>
-      </div>
+      <PropertyFilterFieldset
+        legend="Start event filters"
+        rows={draft.startFilters}
+        labelPrefix="Start event"
+        addLabel="+ Start event filter"
+        onChange={(startFilters) => set({ startFilters })}
+      />
+      <PropertyFilterFieldset
+        legend="Return event filters"
+        rows={draft.returnFilters}
+        labelPrefix="Return event"
+        addLabel="+ Return event filter"
+        onChange={(returnFilters) => set({ returnFilters })}
+      />
+      <FilterFormActions submitLabel="Show retention" clearHref={hrefFor('retention')} />
     </form>
   );
 }
@@ -235,7 +204,7 @@ function RetentionResult({ body, onRerun }: { body: RetentionQueryBody; onRerun:
   );
 }
 
-function CohortGrid({
+export function CohortGrid({
   answer,
   cohorts,
   zone,
