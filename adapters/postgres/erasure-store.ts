@@ -7,6 +7,7 @@ import { appendAudit } from './audit-log-store';
 import { lockTenantExclusive } from './rollup-lock';
 import { HLL_PARAMS, toValue, type RollupRow } from './aggregate-store';
 import { rebuildDimensions } from './dimension-store';
+import { insertCollapsedQuantiles, insertQuantileBins } from './quantile-sql';
 import { tenantZones } from './tenant-zones';
 import { INTERVAL_MS, type Interval } from '../../core/intervals';
 import { withZoneGenerations, type RollupValue } from '../../core/rollups';
@@ -426,38 +427,23 @@ async function recomputeQuantiles(tx: Sql, tenantId: string, utc: boolean, tenSe
   if (targets.length === 0) return;
   const target = tx.json(targets.map((r) => ({ p: r.p, y: r.y, h: r.h.toISOString() })));
   await tx`set local enable_sort = off`;
-  await tx`
-    insert into er_fine_q (p, y, b, k, bin, c, lo, hi)
-    select x.project_id, x.event_type, date_bin('10 seconds', x.ts, timestamptz 'epoch'), x.k, quantile_bin(x.v), count(*), min(x.v), max(x.v)
-    from (
-      select e.project_id, e.event_type, e.ts, e.k, (e.properties -> e.k)::float8 as v
-      from (
-        select e.project_id, e.event_type, e.ts, e.properties, jsonb_object_keys(e.properties) as k
-        from jsonb_to_recordset(${target}) as t(p uuid, y text, h timestamptz)
-        join events e on e.tenant_id = ${tenantId} and e.event_type = t.y and e.ts >= t.h and e.ts < t.h + interval '1 hour' and e.project_id = t.p
-      ) as e
-      where jsonb_typeof(e.properties -> e.k) = 'number' and e.k <> '' and strpos(e.k, '.') = 0
-    ) as x
-    group by 1, 2, 3, 4, 5`;
+  await insertQuantileBins(
+    tx,
+    'er_fine_q',
+    tx`jsonb_to_recordset(${target}) as t(p uuid, y text, h timestamptz)
+      join events e on e.tenant_id = ${tenantId} and e.event_type = t.y and e.ts >= t.h and e.ts < t.h + interval '1 hour' and e.project_id = t.p`,
+  );
   await tx`set local enable_sort to default`;
   const intervals: Interval[] = ['10s', '1m', '5m', ...(utc ? ['1h' as const] : [])];
   const ivs = tx.json(intervals.map((i) => ({ i, ms: INTERVAL_MS[i] })));
   const tens = tx.array(tenSecond);
-  await tx`
-    with iv as (select iv.i, (iv.ms || ' milliseconds')::interval as stride from jsonb_to_recordset(${ivs}) as iv(i text, ms bigint)),
-    per_bin as (
-      select f.p, f.y, f.k, iv.i, date_bin(iv.stride, f.b, timestamptz 'epoch') as b, f.bin, sum(f.c)::bigint as c, min(f.lo) as lo, max(f.hi) as hi
-      from er_fine_q f cross join iv
-      where iv.i <> '10s' or date_bin('1 hour', f.b, timestamptz 'epoch') = any(${tens}::timestamptz[])
-      group by 1, 2, 3, 4, 5, 6
-    )
-    insert into er_new_q (p, y, k, i, b, cnt, lo, hi, bins, counts)
-    select g.p, g.y, g.k, g.i, g.b, g.cnt, g.lo, g.hi, c.bins, c.counts
-    from (
-      select p, y, k, i, b, sum(c)::bigint as cnt, min(lo) as lo, max(hi) as hi,
-             array_agg(bin order by bin) as bins, array_agg(c order by bin) as counts
-      from per_bin group by 1, 2, 3, 4, 5
-    ) as g cross join lateral quantile_collapse(g.bins, g.counts) as c`;
+  await insertCollapsedQuantiles(
+    tx,
+    'er_new_q',
+    'er_fine_q',
+    ivs,
+    tx`where iv.i <> '10s' or date_bin('1 hour', f.b, timestamptz 'epoch') = any(${tens}::timestamptz[])`,
+  );
   await tx`
     with d as (
       delete from quantile_sketches q using jsonb_to_recordset(${target}) as t(p uuid, y text, h timestamptz)

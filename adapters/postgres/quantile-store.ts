@@ -95,6 +95,17 @@ const columns = (sql: Sql) => sql`
 const sketchOfRow = (r: SketchRow): QuantileSketch =>
   sketchFromParts({ bins: r.bins, counts: r.counts, count: Number(r.n), min: r.min, max: r.max });
 
+/** One percentile series (a numeric property of an event type at one interval) over [from, to). */
+export interface QuantileSeriesRange {
+  tenantId: string;
+  projectIds: string[];
+  eventType: string;
+  path: string;
+  interval: Interval;
+  fromMs: number;
+  toMs: number;
+}
+
 /**
  * The stored sketches of one series in [from, to), merged across the given projects per bucket, with each project's
  * row version read in the same snapshot (a project without a row in a bucket is absent from `versions`). Buckets
@@ -102,14 +113,7 @@ const sketchOfRow = (r: SketchRow): QuantileSketch =>
  */
 export async function readQuantileSketches(
   sql: Sql,
-  q: {
-    tenantId: string;
-    projectIds: string[];
-    eventType: string;
-    path: string;
-    interval: Interval;
-    fromMs: number;
-    toMs: number;
+  q: QuantileSeriesRange & {
     /** Only these bucket starts (within [from, to)); absent: every bucket. */
     onlyBuckets?: readonly number[];
   },
@@ -146,15 +150,7 @@ export async function readQuantileSketches(
  */
 export async function readQuantileVersions(
   sql: Sql,
-  q: {
-    tenantId: string;
-    projectIds: string[];
-    eventType: string;
-    path: string;
-    interval: Interval;
-    fromMs: number;
-    toMs: number;
-  },
+  q: QuantileSeriesRange,
 ): Promise<{ projectId: string; bucketMs: number; version: number }[]> {
   if (q.projectIds.length === 0) return [];
   const rows = await sql<{ projectId: string; bucketStart: Date; version: string }[]>`

@@ -11,6 +11,7 @@ import { INTERVAL_MS, type Interval } from '../../core/intervals';
 import { withZoneGenerations, type RollupValue } from '../../core/rollups';
 import { UTC_ZONE } from '../../core/timezone';
 import { regroupZoned } from './rebucket';
+import { insertCollapsedQuantiles, insertQuantileBins } from './quantile-sql';
 import { rebuildPeople } from './people-store';
 import { tenantZones, type TenantZone } from './tenant-zones';
 
@@ -63,33 +64,14 @@ export async function rebuildHour(
       group by 1, 2, 3, 4`;
     // The same properties' percentile sketches (quantile_bin of the value as float8, as migration 014 describes):
     // values counted per 10s bucket and bin, with the exact extremes.
-    await tx`
-      insert into rb_fine_q (p, y, b, k, bin, c, lo, hi)
-      select x.project_id, x.event_type, date_bin('10 seconds', x.ts, timestamptz 'epoch'), x.k, quantile_bin(x.v), count(*), min(x.v), max(x.v)
-      from (
-        select e.project_id, e.event_type, e.ts, e.k, (e.properties -> e.k)::float8 as v
-        from (
-          select e.project_id, e.event_type, e.ts, e.properties, jsonb_object_keys(e.properties) as k
-          from events e where e.tenant_id = ${q.tenantId} and e.ts >= ${from} and e.ts < ${to}
-        ) as e
-        where jsonb_typeof(e.properties -> e.k) = 'number' and e.k <> '' and strpos(e.k, '.') = 0
-      ) as x
-      group by 1, 2, 3, 4, 5`;
+    await insertQuantileBins(
+      tx,
+      'rb_fine_q',
+      tx`events e where e.tenant_id = ${q.tenantId} and e.ts >= ${from} and e.ts < ${to}`,
+    );
     await tx`set local enable_sort to default`;
     const ivs = tx.json(strides(intervals));
-    await tx`
-      with iv as (select iv.i, (iv.ms || ' milliseconds')::interval as stride from jsonb_to_recordset(${ivs}) as iv(i text, ms bigint)),
-      per_bin as (
-        select f.p, f.y, f.k, iv.i, date_bin(iv.stride, f.b, timestamptz 'epoch') as b, f.bin, sum(f.c)::bigint as c, min(f.lo) as lo, max(f.hi) as hi
-        from rb_fine_q f cross join iv group by 1, 2, 3, 4, 5, 6
-      )
-      insert into rb_new_q (p, y, k, i, b, cnt, lo, hi, bins, counts)
-      select g.p, g.y, g.k, g.i, g.b, g.cnt, g.lo, g.hi, c.bins, c.counts
-      from (
-        select p, y, k, i, b, sum(c)::bigint as cnt, min(lo) as lo, max(hi) as hi,
-               array_agg(bin order by bin) as bins, array_agg(c order by bin) as counts
-        from per_bin group by 1, 2, 3, 4, 5
-      ) as g cross join lateral quantile_collapse(g.bins, g.counts) as c`;
+    await insertCollapsedQuantiles(tx, 'rb_new_q', 'rb_fine_q', ivs);
     await tx`
       with iv as (select iv.i, (iv.ms || ' milliseconds')::interval as stride from jsonb_to_recordset(${ivs}) as iv(i text, ms bigint))
       insert into rb_new (p, y, m, i, b, v)

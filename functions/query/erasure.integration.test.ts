@@ -378,25 +378,7 @@ it('a job that dies mid-way is finished by the next maintenance run', async () =
   await sql`
     update distinct_ids set person_id = 'bob', identified = (distinct_id = 'bob')
     where tenant_id = ${tenant.id} and distinct_id = any(${sql.array(idsOfPerson('bob'))})`;
-  const { job } = await env.adapters.erasures.request(
-    {
-      tenantId: tenant.id,
-      id: randomUUID(),
-      person: 'bob',
-      projectIds: [tenant.project.id, appProject],
-      requestedBy: 'system:test',
-      nowMs: Date.now(),
-    },
-    (jobId) => ({
-      tenantId: tenant.id,
-      atMs: Date.now(),
-      actor: { kind: 'system', id: 'test' },
-      action: 'person.erase',
-      target: 'bob',
-      before: null,
-      after: { job_id: jobId },
-    }),
-  );
+  const job = await requestSystemErasure('bob');
   // The runner dies in its second chunk of hours (after the erasure step and the first chunk).
   let hours = 0;
   const dying: Adapters = {
@@ -453,25 +435,7 @@ it('events of the same buckets written by the live path during the job are count
     user_id: 'dave',
     properties: { ...e.properties, amount: k + 0.5 },
   }));
-  const { job } = await env.adapters.erasures.request(
-    {
-      tenantId: tenant.id,
-      id: randomUUID(),
-      person: 'erin',
-      projectIds: [tenant.project.id, appProject],
-      requestedBy: 'system:test',
-      nowMs: Date.now(),
-    },
-    (jobId) => ({
-      tenantId: tenant.id,
-      atMs: Date.now(),
-      actor: { kind: 'system', id: 'test' },
-      action: 'person.erase',
-      target: 'erin',
-      before: null,
-      after: { job_id: jobId },
-    }),
-  );
+  const job = await requestSystemErasure('erin');
   let hours = 0;
   const racing: Adapters = {
     ...env.adapters,
@@ -629,3 +593,27 @@ describe('who may, and which ids', () => {
     );
   });
 });
+
+/** Requests the erasure of a person in both projects, as the system would (audit-logged as person.erase). */
+async function requestSystemErasure(person: string) {
+  const { job } = await env.adapters.erasures.request(
+    {
+      tenantId: tenant.id,
+      id: randomUUID(),
+      person,
+      projectIds: [tenant.project.id, appProject],
+      requestedBy: 'system:test',
+      nowMs: Date.now(),
+    },
+    (jobId) => ({
+      tenantId: tenant.id,
+      atMs: Date.now(),
+      actor: { kind: 'system', id: 'test' },
+      action: 'person.erase',
+      target: person,
+      before: null,
+      after: { job_id: jobId },
+    }),
+  );
+  return job;
+}
