@@ -388,10 +388,16 @@ const deadPiece = (): fc.Arbitrary<CookiePiece> =>
   );
 /** A live session's cookie: A's owner (tenant A) or B's owner (tenant B). */
 const livePiece = (): fc.Arbitrary<CookiePiece & { tenant: string }> =>
-  fc.constantFrom('A', 'B').map((t) => {
-    const s = t === 'A' ? ownerA : ownerB;
-    return { text: s.cookie, session: s.id, tenant: s.tenantId };
-  });
+  fc
+    .tuple(
+      fc.constantFrom('A', 'B'),
+      fc.constantFrom('cs_session=', 'cs_session =', 'cs_session= ', ' cs_session\t=\t'),
+    )
+    .map(([t, name]) => {
+      // Whitespace around the name or the value: the session reader trims both, so every route must read it alike.
+      const s = t === 'A' ? ownerA : ownerB;
+      return { text: `${name}${s.id}`, session: s.id, tenant: s.tenantId };
+    });
 
 /** Joins pieces into one or several Cookie headers, with odd separators. */
 const cookieHeaders = (pieces: fc.Arbitrary<CookiePiece[]>) =>
