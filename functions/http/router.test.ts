@@ -92,3 +92,18 @@ it('takes the key where the route says, and answers 404 for a route the table do
   expect(resolved).toEqual(['read-key']);
   expect(await refusal(route(event('GET /elsewhere')))).toEqual({ status: 404, code: 'not_found' });
 });
+
+it('refuses a key on a session route, cookie or not, without reading the session (the key alone decides)', async () => {
+  const sessions: string[] = [];
+  const withSessions = {
+    ...deps,
+    accounts: { findSession: async (h: Buffer) => void sessions.push(h.toString('hex')) },
+  } as unknown as Adapters;
+  const me = routeRequests(withSessions, { 'GET /me': { auth: 'session', handle: async () => json(200, {}) } });
+  for (const cookies of [undefined, [`cs_session=${'a'.repeat(43)}`]]) {
+    const e = { ...event('GET /me', { key: 'admin-key' }), cookies };
+    expect(await refusal(me(e))).toEqual({ status: 401, code: 'unauthorized' });
+  }
+  expect(sessions).toEqual([]);
+  expect(resolved).toEqual([]);
+});

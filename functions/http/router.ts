@@ -81,9 +81,10 @@ export function routeRequests(
     const request = new HttpRequest(event);
     if (route.auth === 'public') return route.handle(deps, request);
     if (route.auth === 'session') {
-      if (!hasSessionCookie(request) && hasKeyHeader(request))
+      // A request with a key header is the key's, whatever cookie it carries (docs/security.md): never a session's.
+      if (hasKeyHeader(request))
         throw unauthorized(
-          'This route is for signed-in people: send the session cookie (POST /v1/auth/login), not a key.',
+          'This route is for signed-in people: send the session cookie (POST /v1/auth/login) and no API key.',
         );
       const session = await resolveSession(deps, request);
       requireCsrf(request, session);

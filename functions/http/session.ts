@@ -41,9 +41,14 @@ export function requestCookies(request: HttpRequest): string[] {
   return header ? [header] : [];
 }
 
-/** True when the request carries a session cookie (well-formed or not). */
+/**
+ * True when the request carries a session cookie (well-formed or not): a name read as sessionIdOfCookies reads it
+ * (whitespace around it ignored), so a cookie that signs in on the session routes is a session on the keyed ones too.
+ */
 export function hasSessionCookie(request: HttpRequest): boolean {
-  return requestCookies(request).some((c) => c.split(';').some((p) => p.trim().startsWith(`${SESSION_COOKIE}=`)));
+  return requestCookies(request).some((c) =>
+    c.split(';').some((p) => p.includes('=') && p.slice(0, p.indexOf('=')).trim() === SESSION_COOKIE),
+  );
 }
 
 /** The live session of the request's cookie, or 401. Ends an expired one; records use at most once a minute. */
