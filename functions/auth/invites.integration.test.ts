@@ -7,6 +7,8 @@ import { call, type CallResult } from '../../test/builders';
 import { createLoginThrottle } from '../../adapters/login-throttle';
 import { hashPassword } from '../../core/passwords';
 import type { Role } from '../../core/accounts';
+import { powertoolsLogger } from '../../adapters/logger';
+import { captureOutput } from '../../test/capture-output';
 import { startSmtpSink, type SmtpSink, type ReceivedMail } from '../../local/smtp-sink';
 
 let clock = Date.parse('2026-06-01T12:00:00Z');
@@ -14,8 +16,9 @@ let smtp: SmtpSink;
 beforeAll(async () => {
   smtp = await startSmtpSink({ port: 0, dir: null });
 });
+let smtpStopped = false;
 afterAll(async () => {
-  await smtp?.stop();
+  if (!smtpStopped) await smtp?.stop();
 });
 const prefix = `inv-${randomBytes(6).toString('hex')}`;
 const { env, tenant, runtime } = useTestEnv('invites', {
@@ -264,4 +267,35 @@ describe('password reset', () => {
     // Sign-in is not locked by it.
     expect((await call(url(), '/v1/auth/login', { json: { email: user.email, password: PASSWORD } })).status).toBe(200);
   });
+});
+
+it('never writes an invite or reset token, a link or a password to the logs, at DEBUG and when the mailer fails', async () => {
+  const written: string[] = [];
+  const level = powertoolsLogger.getLevelName();
+  powertoolsLogger.setLogLevel('DEBUG');
+  const stop = captureOutput((line) => written.push(line));
+  const secrets: string[] = [];
+  try {
+    const admin = await memberSession('admin');
+    const made = await invite(admin, email());
+    secrets.push(tokenOf(made.body.invite_url));
+    await accept(secrets[0]!, NEW_PASSWORD);
+    const user = await memberSession('viewer');
+    await call(url(), '/v1/auth/forgot', { json: { email: user.email } });
+    const mails = mailsTo(user.email);
+    secrets.push(/#token=([\w-]{43})/.exec(decoded(mails[mails.length - 1]!))![1]!);
+    await call(url(), '/v1/auth/reset', { json: { token: secrets[1], password: 'a fresh passphrase' } });
+    // The mailer failing (its log line names the error only).
+    await smtp.stop();
+    smtpStopped = true;
+    const unsent = await invite(admin, email());
+    expect(unsent.body.emailed).toBe(false);
+    secrets.push(tokenOf(unsent.body.invite_url));
+  } finally {
+    stop();
+    powertoolsLogger.setLogLevel(level);
+  }
+  const logs = written.join('\n');
+  expect(logs).toContain('account e-mail not sent');
+  for (const secret of [...secrets, NEW_PASSWORD, 'a fresh passphrase', PASSWORD]) expect(logs).not.toContain(secret);
 });
