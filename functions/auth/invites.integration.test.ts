@@ -201,6 +201,23 @@ describe('invites', () => {
   });
 });
 
+it('lets only one of two concurrent uses of a link succeed (invite and reset)', async () => {
+  const admin = await memberSession('admin');
+  const token = tokenOf((await invite(admin, email())).body.invite_url);
+  const accepts = await Promise.all([accept(token), accept(token)]);
+  expect(accepts.map((r) => r.status).sort()).toEqual([201, 400]);
+  const user = await memberSession('viewer');
+  await call(url(), '/v1/auth/forgot', { json: { email: user.email } });
+  const mails = mailsTo(user.email);
+  const resetToken = /#token=([\w-]{43})/.exec(decoded(mails[mails.length - 1]!))![1]!;
+  const resets = await Promise.all(
+    ['first passphrase here', 'second passphrase here'].map((password) =>
+      call(url(), '/v1/auth/reset', { json: { token: resetToken, password } }),
+    ),
+  );
+  expect(resets.map((r) => r.status).sort()).toEqual([200, 400]);
+});
+
 describe('password reset', () => {
   const forgot = (address: string) => call(url(), '/v1/auth/forgot', { json: { email: address } });
   const reset = (token: string, password = NEW_PASSWORD) =>
