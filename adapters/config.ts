@@ -86,6 +86,14 @@ const schema = z.object({
   LOGIN_FAILURE_WINDOW: durationMs.default(15 * 60_000),
   /** Prefix of the failed-login counters in Redis (tests give each run its own). */
   LOGIN_THROTTLE_PREFIX: z.string().min(1).max(100).default('login-throttle'),
+  /** How long an invite link and a password-reset link stay usable (docs/api.md#invites). */
+  INVITE_TTL: durationMs.default(7 * 86_400_000),
+  PASSWORD_RESET_TTL: durationMs.default(3_600_000),
+  /**
+   * The dashboard's public origin, the base of the links in invite and reset e-mails (never taken from the request's
+   * Host header, which a client chooses). Default: http://localhost:<PORT>.
+   */
+  APP_URL: z.string().url().optional(),
   // AWS only (set by the CDK app, resolved by loadConfig() at cold start; unset locally).
   AWS_REGION: z.string().min(1).optional(),
   /** MSK: bootstrap brokers are read from the cluster (GetBootstrapBrokers) instead of KAFKA_BROKERS. */
@@ -180,6 +188,10 @@ export type Config = {
   /** People's accounts and sessions (docs/api.md#accounts, docs/security.md#accounts). */
   accounts: {
     signup: 'open' | 'invite-only';
+    inviteTtlMs: number;
+    passwordResetTtlMs: number;
+    /** Base of invite and reset links, without a trailing slash. */
+    appUrl: string;
     sessionIdleMs: number;
     sessionAbsoluteMs: number;
     cookieSecure: 'auto' | 'always' | 'never';
@@ -328,6 +340,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     mail: { smtpUrl: e.SMTP_URL, from: e.SMTP_FROM, sinkPort: e.MAIL_SINK_PORT, sinkDir: e.MAIL_SINK_DIR },
     accounts: {
       signup: e.SIGNUP_MODE,
+      inviteTtlMs: e.INVITE_TTL,
+      passwordResetTtlMs: e.PASSWORD_RESET_TTL,
+      appUrl: (e.APP_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
       sessionIdleMs: e.SESSION_IDLE_TIMEOUT,
       sessionAbsoluteMs: e.SESSION_ABSOLUTE_TIMEOUT,
       cookieSecure: e.SESSION_COOKIE_SECURE,

@@ -33,6 +33,8 @@ import { createHealthProbes, type HealthProbes } from './health';
 import { createAccountsStore, type AccountsStore } from './postgres/accounts-store';
 import { createLoginThrottle } from './login-throttle';
 import type { LoginThrottle } from '../core/accounts';
+import { createPlatformMailSender } from './notifiers';
+import type { MailSender } from './mail-sender';
 // Metric reads, alerts and notifications (see their block in Adapters).
 import type { MetricReader } from '../core/metric-query';
 import type { AlertWindows } from '../core/alert-evaluation';
@@ -98,6 +100,10 @@ export interface Adapters {
   accounts: AccountsStore;
   /** Failed sign-ins per account and address, in Redis (docs/security.md#throttling). */
   loginThrottle: LoginThrottle;
+  /** Password-reset requests per account and address, counted like failed sign-ins but apart from them. */
+  forgotThrottle: LoginThrottle;
+  /** Invite and password-reset e-mails, through the platform's mailer (SES SMTP in AWS, the sink locally). */
+  accountMail: MailSender;
   // ── end of the configuration, ingest, aggregation and upkeep stores ──
 
   // ── Metric reads, alerts and notifications: what the query, alert and dispatch functions call instead of the
@@ -145,6 +151,7 @@ export function createAdapters(config: Config, now: () => number = Date.now): Ad
     { cacheTtlMs: config.catalog.cacheTtlMs, flushIntervalMs: config.catalog.flushIntervalMs, now },
   );
   const rollupCache = createRollupCache(redis);
+  const accountMail = createPlatformMailSender(config);
 
   // ── Metric reads, alerts and notifications ──
   const { maxFutureSkewMs, retentionMs } = config.limits;
@@ -192,12 +199,19 @@ export function createAdapters(config: Config, now: () => number = Date.now): Ad
     auditLog: createAuditLog(sql),
     accounts: createAccountsStore(sql),
     loginThrottle: createLoginThrottle(redis, config.accounts.throttle, now),
+    forgotThrottle: createLoginThrottle(
+      redis,
+      { ...config.accounts.throttle, keyPrefix: `${config.accounts.throttle.keyPrefix}:forgot` },
+      now,
+    ),
+    accountMail,
     ...readsAndAlerts,
     now,
     async close() {
       await keys.flush();
       await catalog.flush();
       await log.disconnect();
+      accountMail.close();
       redis.disconnect();
       await sql.end({ timeout: 5 });
     },

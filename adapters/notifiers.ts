@@ -9,7 +9,8 @@ export interface Notifiers {
   close(): void;
 }
 
-export function createNotifiers(config: Config): Notifiers {
+/** The platform's mailer: alert notifications, and invite and reset links (docs/api.md#accounts). */
+export function createPlatformMailSender(config: Config): MailSender & { close(): void } {
   // SMTP_HOST (+ credentials; SES in AWS, STARTTLS required) when set, else SMTP_URL (the local sink by default).
   const smtp = config.smtp.host
     ? {
@@ -22,7 +23,11 @@ export function createNotifiers(config: Config): Notifiers {
           : {}),
       }
     : config.mail.smtpUrl;
-  const mail = createMailSender(smtp, config.smtp.from ?? config.mail.from, config.webhooks.timeoutMs);
+  return createMailSender(smtp, config.smtp.from ?? config.mail.from, config.webhooks.timeoutMs);
+}
+
+export function createNotifiers(config: Config): Notifiers {
+  const mail = createPlatformMailSender(config);
   return {
     webhook: createWebhookSender(
       { allowLoopback: config.webhooks.allowLoopback, allowedHosts: config.webhooks.allowedHosts },

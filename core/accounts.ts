@@ -173,3 +173,28 @@ export function memberChangeRefusal(actor: Role, from: Role, to: Role | null): s
     return 'Only an owner may make, change or remove an owner.';
   return undefined;
 }
+
+// ── Invite and password-reset links ──
+
+/**
+ * A link's single-use token (256 random bits, base64url) and what is stored of it (sha256, like a session id). The
+ * token travels in the link's fragment (#token=...), which browsers send to no server and put in no Referer.
+ */
+export const newLinkToken = newSessionId;
+export const hashLinkToken = hashSessionId;
+export const looksLikeLinkToken = looksLikeSessionId;
+
+export function inviteUrl(appUrl: string, token: string): string {
+  return `${appUrl}/accept-invite#token=${token}`;
+}
+
+export function resetUrl(appUrl: string, token: string): string {
+  return `${appUrl}/reset-password#token=${token}`;
+}
+
+/** Whether `actor` may invite someone as `role`: admin and above; only an owner invites an owner (as for members). */
+export function inviteRefusal(actor: Role, role: Role): string | undefined {
+  if (!roleAllows(actor, 'admin')) return 'Inviting members needs the admin role or above.';
+  if (role === 'owner' && actor !== 'owner') return 'Only an owner may invite an owner.';
+  return undefined;
+}

@@ -20,7 +20,12 @@ export type AuditAction =
   | 'user.logout'
   | 'user.password_change'
   | 'member.role_change'
-  | 'member.remove';
+  | 'member.remove'
+  | 'invite.create'
+  | 'invite.revoke'
+  | 'invite.accept'
+  | 'user.password_reset_request'
+  | 'user.password_reset';
 
 export interface AuditEntry {
   tenantId: string;

@@ -70,6 +70,8 @@ export class FunctionDefaults extends Construct {
       SCHEDULER_TICK: '1m',
       // Deployed webhooks never call loopback (nor private, link-local or metadata) addresses unless allow-listed.
       WEBHOOK_ALLOW_LOOPBACK: 'false',
+      // A hosted deployment: people join by invite (POST /v1/invites); the first owner comes from the admin path.
+      SIGNUP_MODE: 'invite-only',
       ...props.environment,
     };
   }

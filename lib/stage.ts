@@ -55,6 +55,11 @@ export interface StageConfig {
   readonly localstack: boolean;
   /** Sender address of alert emails (an SES-verified identity); SES SMTP credentials are created only when set. */
   readonly emailFrom?: string;
+  /**
+   * The dashboard's public origin (https://app.example.com): the base of invite and password-reset links (APP_URL).
+   * Set it for any stage people sign in to; without it the links name http://localhost:3000.
+   */
+  readonly appUrl?: string;
 }
 
 const DEFAULTS: Omit<StageConfig, 'name'> = {
@@ -100,6 +105,7 @@ const STRING_KEYS = [
   'dbInstanceType',
   'alarmEmail',
   'emailFrom',
+  'appUrl',
   'mskBrokerType',
   'mskKafkaVersion',
 ] as const;

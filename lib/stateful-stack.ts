@@ -74,6 +74,7 @@ export class StatefulStack extends Stack {
       ...kafkaNamesEnvironment(kafka),
       KAFKA_EVENTS_RAW_PARTITIONS: String(stage.eventsRawPartitions),
       AGGREGATE_BATCH_SIZE: String(stage.aggregateBatchSize),
+      ...(stage.appUrl && { APP_URL: stage.appUrl }),
     };
     const functionDefaults = this.functionDefaults(this, 'FunctionDefaults', {
       postgres: this.storage.migrationsEnvironment,

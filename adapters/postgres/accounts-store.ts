@@ -238,6 +238,198 @@ export async function changeMember(
   });
 }
 
+// ── Invites (migration 028) ──
+
+export interface Invite {
+  id: string;
+  tenantId: string;
+  email: string;
+  role: Role;
+  invitedBy: string;
+  createdAt: Date;
+  expiresAt: Date;
+  acceptedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+const INVITE_COLUMNS = (sql: Sql) => sql`
+  id, tenant_id as "tenantId", email, role, invited_by as "invitedBy", created_at as "createdAt",
+  expires_at as "expiresAt", accepted_at as "acceptedAt", revoked_at as "revokedAt"`;
+
+export async function tenantName(sql: Sql, tenantId: string): Promise<string | undefined> {
+  const [row] = await sql<{ name: string }[]>`select name from tenants where id = ${tenantId}`;
+  return row?.name;
+}
+
+export async function isMember(sql: Sql, tenantId: string, email: string): Promise<boolean> {
+  const [row] = await sql`
+    select 1 from memberships m join users u on u.id = m.user_id where m.tenant_id = ${tenantId} and u.email = ${email}`;
+  return row !== undefined;
+}
+
+/** A new invite and its audit entry, in one transaction. */
+export async function createInvite(
+  sql: Sql,
+  i: {
+    tenantId: string;
+    email: string;
+    role: Role;
+    tokenHash: Buffer;
+    invitedBy: string;
+    nowMs: number;
+    ttlMs: number;
+  },
+  audit: (invite: Invite) => AuditEntry,
+): Promise<Invite> {
+  return sql.begin(async (tx) => {
+    const [row] = await tx<Invite[]>`
+      insert into invites (id, tenant_id, email, role, token_hash, invited_by, created_at, expires_at)
+      values (${randomUUID()}, ${i.tenantId}, ${i.email}, ${i.role}, ${i.tokenHash}, ${i.invitedBy},
+              ${new Date(i.nowMs)}, ${new Date(i.nowMs + i.ttlMs)})
+      returning ${INVITE_COLUMNS(tx as unknown as Sql)}`;
+    await appendAudit(tx as unknown as Sql, audit(row!));
+    return row!;
+  });
+}
+
+/** The tenant's invites that are neither accepted, revoked nor expired, newest first. */
+export async function listOpenInvites(sql: Sql, tenantId: string, nowMs: number): Promise<Invite[]> {
+  return sql<Invite[]>`
+    select ${INVITE_COLUMNS(sql)} from invites
+    where tenant_id = ${tenantId} and accepted_at is null and revoked_at is null and expires_at > ${new Date(nowMs)}
+    order by created_at desc, id`;
+}
+
+/** Revokes an open invite of the tenant (with its audit entry); undefined when there is no such open invite. */
+export async function revokeInvite(
+  sql: Sql,
+  tenantId: string,
+  id: string,
+  nowMs: number,
+  audit: (invite: Invite) => AuditEntry,
+): Promise<Invite | undefined> {
+  return sql.begin(async (tx) => {
+    const [row] = await tx<Invite[]>`
+      update invites set revoked_at = ${new Date(nowMs)}
+      where tenant_id = ${tenantId} and id = ${id} and accepted_at is null and revoked_at is null
+        and expires_at > ${new Date(nowMs)}
+      returning ${INVITE_COLUMNS(tx as unknown as Sql)}`;
+    if (row) await appendAudit(tx as unknown as Sql, audit(row));
+    return row;
+  });
+}
+
+/** The invite a token opens, if it is still open (not accepted, revoked or expired). */
+export async function findOpenInvite(sql: Sql, tokenHash: Buffer, nowMs: number): Promise<Invite | undefined> {
+  const [row] = await sql<Invite[]>`
+    select ${INVITE_COLUMNS(sql)} from invites
+    where token_hash = ${tokenHash} and accepted_at is null and revoked_at is null and expires_at > ${new Date(nowMs)}`;
+  return row;
+}
+
+/**
+ * Accepts an invite in one transaction: the invite is marked accepted only if it is still open (so two concurrent
+ * accepts cannot both succeed), then either a new user is created (`newUser`) or the existing `userId` joins, with
+ * the invite's role; the audit entry commits with it. 'gone': the invite is no longer open; 'already_member'.
+ * Throws EmailTakenError when a new user's address got an account meanwhile.
+ */
+export async function acceptInvite(
+  sql: Sql,
+  a: {
+    tokenHash: Buffer;
+    nowMs: number;
+    user: { existingId: string } | { email: string; name: string | null; passwordHash: string };
+  },
+  audit: (invite: Invite, userId: string) => AuditEntry,
+): Promise<{ invite: Invite; userId: string } | 'gone' | 'already_member'> {
+  const at = new Date(a.nowMs);
+  try {
+    return await sql.begin(async (tx) => {
+      const [invite] = await tx<Invite[]>`
+        update invites set accepted_at = ${at}
+        where token_hash = ${a.tokenHash} and accepted_at is null and revoked_at is null and expires_at > ${at}
+        returning ${INVITE_COLUMNS(tx as unknown as Sql)}`;
+      if (!invite) return 'gone' as const;
+      let userId: string;
+      if ('existingId' in a.user) userId = a.user.existingId;
+      else {
+        userId = randomUUID();
+        await tx`
+          insert into users (id, email, name, password_hash, created_at, password_changed_at)
+          values (${userId}, ${a.user.email}, ${a.user.name}, ${a.user.passwordHash}, ${at}, ${at})`;
+      }
+      const joined = await tx`
+        insert into memberships (tenant_id, user_id, role, created_at)
+        values (${invite.tenantId}, ${userId}, ${invite.role}, ${at}) on conflict do nothing returning 1`;
+      if (joined.count === 0) {
+        // Roll back (the invite stays open for nobody else to misuse: it names this address only).
+        throw new AlreadyMember();
+      }
+      await appendAudit(tx as unknown as Sql, audit(invite, userId));
+      return { invite, userId };
+    });
+  } catch (e) {
+    if (e instanceof AlreadyMember) return 'already_member';
+    if (isUniqueViolation(e) && (e as { constraint_name?: string }).constraint_name === 'users_email')
+      throw new EmailTakenError('an account with this e-mail address exists', { cause: e });
+    throw e;
+  }
+}
+class AlreadyMember extends Error {}
+
+// ── Password resets (migration 028) ──
+
+/** A new reset token for the user; earlier unused ones of the user stop working. */
+export async function createPasswordReset(
+  sql: Sql,
+  r: { userId: string; tokenHash: Buffer; nowMs: number; ttlMs: number },
+): Promise<void> {
+  await sql.begin(async (tx) => {
+    await tx`delete from password_resets where user_id = ${r.userId}`;
+    await tx`
+      insert into password_resets (token_hash, user_id, created_at, expires_at)
+      values (${r.tokenHash}, ${r.userId}, ${new Date(r.nowMs)}, ${new Date(r.nowMs + r.ttlMs)})`;
+  });
+}
+
+/** The user an open (unused, unexpired) reset token names. */
+export async function findOpenPasswordReset(
+  sql: Sql,
+  tokenHash: Buffer,
+  nowMs: number,
+): Promise<{ userId: string; email: string } | undefined> {
+  const [row] = await sql<{ userId: string; email: string }[]>`
+    select r.user_id as "userId", u.email from password_resets r join users u on u.id = r.user_id
+    where r.token_hash = ${tokenHash} and r.used_at is null and r.expires_at > ${new Date(nowMs)}`;
+  return row;
+}
+
+/**
+ * Uses a reset token: marks it used only if still open, sets the password, ends every session of the user and
+ * appends `audit` for each tenant the user belongs to, in one transaction. undefined: the token is not open.
+ */
+export async function resetPassword(
+  sql: Sql,
+  r: { tokenHash: Buffer; passwordHash: string; nowMs: number },
+  audit: (tenantId: string, userId: string) => AuditEntry,
+): Promise<{ userId: string } | undefined> {
+  const at = new Date(r.nowMs);
+  return sql.begin(async (tx) => {
+    const [used] = await tx<{ userId: string }[]>`
+      update password_resets set used_at = ${at}
+      where token_hash = ${r.tokenHash} and used_at is null and expires_at > ${at}
+      returning user_id as "userId"`;
+    if (!used) return undefined;
+    await tx`update users set password_hash = ${r.passwordHash}, password_changed_at = ${at} where id = ${used.userId}`;
+    await tx`delete from sessions where user_id = ${used.userId}`;
+    await tx`delete from password_resets where user_id = ${used.userId} and used_at is null`;
+    const tenants = await tx<{ tenantId: string }[]>`
+      select tenant_id as "tenantId" from memberships where user_id = ${used.userId} order by tenant_id`;
+    for (const t of tenants) await appendAudit(tx as unknown as Sql, audit(t.tenantId, used.userId));
+    return used;
+  });
+}
+
 /** Accounts and sessions (Adapters.accounts). */
 export const createAccountsStore = (sql: Sql) =>
   bindSql(sql, {
@@ -255,5 +447,15 @@ export const createAccountsStore = (sql: Sql) =>
     setPassword,
     rehashPassword,
     deleteSessionsCreatedBefore,
+    tenantName,
+    isMember,
+    createInvite,
+    listOpenInvites,
+    revokeInvite,
+    findOpenInvite,
+    acceptInvite,
+    createPasswordReset,
+    findOpenPasswordReset,
+    resetPassword,
   });
 export type AccountsStore = ReturnType<typeof createAccountsStore>;

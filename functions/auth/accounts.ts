@@ -28,20 +28,20 @@ import type { SessionRequest } from '../http/router';
 
 export const AUTH_BODY_LIMIT = 16 * 1024;
 
-const text = (max: number) =>
+export const text = (max: number) =>
   z
     .string()
     .max(max, `must be at most ${max} characters`)
     .refine((s) => unstorableChar(s) === undefined, 'must be text without NUL characters or unpaired surrogates');
 
-const email = text(254)
+export const email = text(254)
   .transform(normaliseEmail)
   .superRefine((v, ctx) => {
     const problem = emailProblem(v);
     if (problem) ctx.addIssue({ code: 'custom', message: problem.replace(/^email /, '') });
   });
 // Long enough for any allowed password; the policy itself is checked where a password is set.
-const password = z
+export const password = z
   .string()
   .min(1, 'must not be empty')
   .max(4 * PASSWORD_MAX_LENGTH, 'is too long');
@@ -87,7 +87,7 @@ function sessionView(
   };
 }
 
-function audit(
+export function audit(
   deps: Adapters,
   tenantId: string,
   userId: string,
@@ -109,7 +109,7 @@ function audit(
  * A fresh session (a new random id, whatever the request carried: the id changes at every sign-in, so an id planted
  * before sign-in is worthless) and its Set-Cookie. A session the request still carried is ended.
  */
-async function startSession(
+export async function startSession(
   deps: Adapters,
   request: HttpRequest,
   who: { tenantId: string; userId: string },
@@ -200,7 +200,7 @@ function decoyHash(logN: number): Promise<string> {
  * Checks an e-mail and password with the throttle: the same 401 (status, code, message, one scrypt) whether the
  * address has no account, the password is wrong, or the account has no tenant; 429 once over the limits.
  */
-async function checkCredentials(
+export async function checkCredentials(
   deps: Adapters,
   request: HttpRequest,
   emailAddress: string,
@@ -235,7 +235,7 @@ export async function login(deps: Adapters, request: HttpRequest): Promise<HttpR
 }
 
 /** The view of a session just started, read back through the same join the router uses. */
-async function viewOfCookie(deps: Adapters, started: { cookie: string; nowMs: number }): Promise<SessionView> {
+export async function viewOfCookie(deps: Adapters, started: { cookie: string; nowMs: number }): Promise<SessionView> {
   const id = sessionIdOfCookies([started.cookie.split(';')[0]!])!;
   const s = await deps.accounts.findSession(hashSessionId(id));
   if (!s) throw unauthorized('The session ended at once; sign in again.');

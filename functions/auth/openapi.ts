@@ -3,6 +3,8 @@
 import { z } from 'zod';
 import { loginSchema, passwordChangeSchema, signupSchema } from './accounts';
 import { updateMemberSchema } from './members';
+import { acceptInviteSchema, createInviteSchema } from './invites';
+import { forgotSchema, resetSchema } from './recovery';
 
 function jsonBody(schema: z.ZodType) {
   const { $schema: _dialect, ...jsonSchema } = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
@@ -101,6 +103,64 @@ export const ACCOUNTS_PATHS = {
           content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
         },
       },
+    },
+  },
+  '/v1/auth/accept-invite': {
+    post: {
+      summary:
+        'Accept an invite: a new account (or an existing one proving its password) joins the tenant, and signs in',
+      description: `Works in either SIGNUP_MODE. The token is the invite link's #token=. A new address: password (the sign-up rules) and name make the account. An address with an account: password must be its current password (401 otherwise, throttled like sign-in, 429); name is ignored. A used, revoked, expired or unknown token: 400 invalid_invite (one answer for all). Already a member: 409. ${SETS_COOKIE}`,
+      security: [],
+      requestBody: jsonBody(acceptInviteSchema),
+      responses: { '201': { description: SESSION_ANSWER }, ...errors(400, 401, 409, 429) },
+    },
+  },
+  '/v1/auth/forgot': {
+    post: {
+      summary: 'Ask for a password-reset link: the same 202 whether or not the address has an account',
+      description:
+        'When it has one, a single-use link (valid PASSWORD_RESET_TTL, 1 h by default) is e-mailed; an earlier unused link stops working. Requests per address and per client are limited (429 with Retry-After), counted apart from failed sign-ins.',
+      security: [],
+      requestBody: jsonBody(forgotSchema),
+      responses: { '202': { description: '{accepted: true, message}' }, ...errors(400, 429) },
+    },
+  },
+  '/v1/auth/reset': {
+    post: {
+      summary: "Set a new password with a reset link's token: every session of the account ends; no session starts",
+      description:
+        "The token is the reset link's #token=. Used, superseded, expired or unknown: 400 invalid_reset (one answer for all). The password follows the sign-up rules (400 weak_password).",
+      security: [],
+      requestBody: jsonBody(resetSchema),
+      responses: { '200': { description: '{password_reset: true, message}' }, ...errors(400) },
+    },
+  },
+  '/v1/invites': {
+    get: {
+      summary:
+        'Open invites of the tenant (not accepted, revoked or expired): {invites: [{id, email, role, created_at, expires_at}]}',
+      responses: { '200': { description: 'Invites' }, ...errors(401, 403) },
+    },
+    post: {
+      summary: 'Invite an e-mail address with a role (admin role or admin key; only an owner invites an owner)',
+      description:
+        'E-mails a single-use link valid INVITE_TTL (7 d by default) and returns it as invite_url to copy; emailed is false when the mailer failed. The token itself is not stored (only its hash) and is never shown again.',
+      requestBody: jsonBody(createInviteSchema),
+      responses: {
+        '201': { description: '{id, email, role, created_at, expires_at, invite_url, emailed}' },
+        ...errors(400, 401, 403),
+        '409': {
+          description: 'already_member: the address is a member of the tenant',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
+      },
+    },
+  },
+  '/v1/invites/{id}': {
+    delete: {
+      summary: 'Revoke an open invite: its link stops working (only an owner revokes an invite as owner)',
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+      responses: { '200': { description: '{id, revoked: true}' }, ...errors(401, 403, 404) },
     },
   },
   '/v1/me': {

@@ -2,6 +2,8 @@
 import type { Route } from '../http/router';
 import { changePassword, login, logout, me, signup, AUTH_BODY_LIMIT } from './accounts';
 import { deleteMember, getMembers, patchMember } from './members';
+import { acceptInvite, deleteInvite, getInvites, postInvite } from './invites';
+import { forgot, reset } from './recovery';
 import { json } from '../http/middleware';
 
 export const AUTH_ROUTES = {
@@ -9,6 +11,9 @@ export const AUTH_ROUTES = {
   'POST /v1/auth/login': { auth: 'public', handle: login },
   'POST /v1/auth/logout': { auth: 'session', handle: logout },
   'POST /v1/auth/password': { auth: 'session', handle: changePassword },
+  'POST /v1/auth/accept-invite': { auth: 'public', handle: acceptInvite },
+  'POST /v1/auth/forgot': { auth: 'public', handle: forgot },
+  'POST /v1/auth/reset': { auth: 'public', handle: reset },
   'GET /v1/me': { auth: 'session', handle: me },
   'GET /v1/members': { auth: 'admin', handle: async (deps, r) => json(200, await getMembers(deps, r.principal)) },
   'PATCH /v1/members/{id}': {
@@ -18,5 +23,14 @@ export const AUTH_ROUTES = {
   'DELETE /v1/members/{id}': {
     auth: 'admin',
     handle: async (deps, r) => json(200, await deleteMember(deps, r.principal, r.param('id'))),
+  },
+  'GET /v1/invites': { auth: 'admin', handle: async (deps, r) => json(200, await getInvites(deps, r.principal)) },
+  'POST /v1/invites': {
+    auth: 'admin',
+    handle: async (deps, r) => json(201, await postInvite(deps, r.principal, r.body(AUTH_BODY_LIMIT))),
+  },
+  'DELETE /v1/invites/{id}': {
+    auth: 'admin',
+    handle: async (deps, r) => json(200, await deleteInvite(deps, r.principal, r.param('id'))),
   },
 } as const satisfies Record<string, Route>;

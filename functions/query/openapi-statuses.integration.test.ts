@@ -4,6 +4,7 @@ import { call, type CallResult } from '../../test/builders';
 import type { LocalRuntime } from '../../local/runtime';
 import { freePort } from '../../scripts/kafka/broker';
 import { OPENAPI } from './openapi';
+import { newLinkToken } from '../../core/accounts';
 
 interface World {
   env: TestEnv;
@@ -104,6 +105,38 @@ const member = async (role: 'owner' | 'viewer') =>
       nowMs: Date.now(),
     })
   ).id;
+/** An invite to the main tenant (by its admin key), as the token of its link. */
+async function inviteToken(email: string): Promise<string> {
+  const r = await call(m(), '/v1/invites', { key: k().admin, json: { email, role: 'viewer' } });
+  return /#token=([\w-]{43})$/.exec(r.body.invite_url)![1]!;
+}
+/** An invite made in the store (no already-member check), as its token. */
+async function storedInviteToken(email: string): Promise<string> {
+  const { id, hash } = newLinkToken();
+  await main.env.adapters.accounts.createInvite(
+    {
+      tenantId: main.tenant.id,
+      email,
+      role: 'viewer',
+      tokenHash: hash,
+      invitedBy: 'test',
+      nowMs: Date.now(),
+      ttlMs: 60_000,
+    },
+    (i) => ({
+      tenantId: main.tenant.id,
+      atMs: Date.now(),
+      actor: { kind: 'system', id: 'test' },
+      action: 'invite.create',
+      target: i.id,
+      before: null,
+      after: null,
+    }),
+  );
+  return id;
+}
+const accept = (token: string, password = PASSWORD) =>
+  call(m(), '/v1/auth/accept-invite', { json: { token, password, name: 'Documented' } });
 const withoutCsrf = (h: Record<string, string>) => ({ Cookie: h.Cookie! });
 async function repeat(times: number, send: () => Promise<CallResult>): Promise<CallResult> {
   let last = await send();
@@ -190,6 +223,66 @@ const RECIPES: Record<string, Recipe> = {
     const headers = { Cookie: r.headers.getSetCookie()[0]!.split(';')[0]!, 'X-CSRF-Token': r.body.csrf_token };
     return call(m(), `/v1/members/${r.body.user.id}`, { method: 'DELETE', headers });
   },
+  'POST /v1/auth/accept-invite 201': async () => accept(await inviteToken(newEmail())),
+  'POST /v1/auth/accept-invite 400': () => accept(newLinkToken().id),
+  'POST /v1/auth/accept-invite 401': async () => {
+    const { email } = await session();
+    return accept(await inviteToken(email), 'not the password at all');
+  },
+  'POST /v1/auth/accept-invite 409': async () => {
+    // Joined by a first invite; a second one made in the store (POST /v1/invites refuses members already).
+    const email = newEmail();
+    await accept(await inviteToken(email));
+    return accept(await storedInviteToken(email));
+  },
+  'POST /v1/auth/accept-invite 429': async () => {
+    const { email } = await session();
+    const token = await inviteToken(email);
+    return repeat(6, () => accept(token, 'not the password at all'));
+  },
+  'POST /v1/auth/forgot 202': () => call(m(), '/v1/auth/forgot', { json: { email: newEmail() } }),
+  'POST /v1/auth/forgot 400': () => call(m(), '/v1/auth/forgot', { json: { email: 'nobody' } }),
+  'POST /v1/auth/forgot 429': () => {
+    const email = newEmail();
+    return repeat(6, () => call(m(), '/v1/auth/forgot', { json: { email } }));
+  },
+  'POST /v1/auth/reset 200': async () => {
+    const { email } = await session();
+    const user = (await main.env.adapters.accounts.findUserByEmail(email))!;
+    const { id, hash } = newLinkToken();
+    await main.env.adapters.accounts.createPasswordReset({
+      userId: user.id,
+      tokenHash: hash,
+      nowMs: Date.now(),
+      ttlMs: 60_000,
+    });
+    return call(m(), '/v1/auth/reset', { json: { token: id, password: 'amber kettle hums' } });
+  },
+  'POST /v1/auth/reset 400': () =>
+    call(m(), '/v1/auth/reset', { json: { token: newLinkToken().id, password: 'amber kettle hums' } }),
+  'GET /v1/invites 200': () => call(m(), '/v1/invites', { key: k().admin }),
+  'GET /v1/invites 401': () => call(m(), '/v1/invites'),
+  'GET /v1/invites 403': () => call(m(), '/v1/invites', { key: k().read }),
+  'POST /v1/invites 201': () =>
+    call(m(), '/v1/invites', { key: k().admin, json: { email: newEmail(), role: 'viewer' } }),
+  'POST /v1/invites 400': () => call(m(), '/v1/invites', { key: k().admin, json: { email: newEmail(), role: 'boss' } }),
+  'POST /v1/invites 401': () => call(m(), '/v1/invites', { json: { email: newEmail(), role: 'viewer' } }),
+  'POST /v1/invites 403': () =>
+    call(m(), '/v1/invites', { key: k().admin, json: { email: newEmail(), role: 'owner' } }),
+  'POST /v1/invites 409': async () => {
+    const email = newEmail();
+    await accept(await inviteToken(email));
+    return call(m(), '/v1/invites', { key: k().admin, json: { email, role: 'viewer' } });
+  },
+  'DELETE /v1/invites/{id} 200': async () => {
+    const made = await call(m(), '/v1/invites', { key: k().admin, json: { email: newEmail(), role: 'viewer' } });
+    return call(m(), `/v1/invites/${made.body.id}`, { method: 'DELETE', key: k().admin });
+  },
+  'DELETE /v1/invites/{id} 401': () => call(m(), `/v1/invites/${crypto.randomUUID()}`, { method: 'DELETE' }),
+  'DELETE /v1/invites/{id} 403': () =>
+    call(m(), `/v1/invites/${crypto.randomUUID()}`, { method: 'DELETE', key: k().read }),
+  'DELETE /v1/invites/{id} 404': () =>
+    call(m(), `/v1/invites/${crypto.randomUUID()}`, { method: 'DELETE', key: k().admin }),
   'GET /v1/me 200': async () => call(m(), '/v1/me', { headers: (await session()).headers }),
   'GET /v1/me 401': () => call(m(), '/v1/me'),
 

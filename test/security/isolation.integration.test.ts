@@ -48,6 +48,9 @@ interface Tenant {
   ownerEmail: string;
   viewerEmail: string;
   memberIds: string[];
+  /** An open invite of the tenant (to inviteEmail). */
+  inviteId: string;
+  inviteEmail: string;
   /** GET /v1/events/export cursors: of every project, and of the project `other` alone. */
   exportCursor: string;
   otherExportCursor: string;
@@ -269,6 +272,27 @@ async function seedTenant(): Promise<Tenant> {
     });
     memberIds.push(id);
   }
+  const inviteEmail = `invitee-${tag}@example.com`;
+  const invite = await env.adapters.accounts.createInvite(
+    {
+      tenantId: base.id,
+      email: inviteEmail,
+      role: 'viewer',
+      tokenHash: randomBytes(32),
+      invitedBy: 'test',
+      nowMs: Date.now(),
+      ttlMs: 86_400_000,
+    },
+    (i) => ({
+      tenantId: base.id,
+      atMs: Date.now(),
+      actor: { kind: 'system', id: 'test' },
+      action: 'invite.create',
+      target: i.id,
+      before: null,
+      after: null,
+    }),
+  );
   const page = await ok(call(url(), '/v1/events?limit=1', { key: admin }));
   const exported = await ok(call(url(), `/v1/events/export?${exportRange()}&limit=1`, { key: admin }));
   const otherExported = await ok(
@@ -287,6 +311,8 @@ async function seedTenant(): Promise<Tenant> {
     ownerEmail: members.owner,
     viewerEmail: members.viewer,
     memberIds,
+    inviteId: invite.id,
+    inviteEmail,
     explorerCursor: page.body.next_cursor,
     exportCursor: exported.headers.get('x-next-cursor')!,
     otherExportCursor: otherExported.headers.get('x-next-cursor')!,
@@ -344,6 +370,8 @@ function tenantMarkers(t: Tenant): string[] {
     t.ownerEmail,
     t.viewerEmail,
     ...t.memberIds,
+    t.inviteId,
+    t.inviteEmail,
     ...Object.values(t.keys).flatMap((k) => [k.id, k.key, k.prefix]),
     ...projectMarkers(t.web),
     ...projectMarkers(t.other),
@@ -359,6 +387,7 @@ interface Victim {
   dashboardId: string | null; // dashboards are tenant-wide config (no project): only for a foreign tenant
   ownerEmail: string; // the victim tenant's owner (A's own, for a project victim)
   memberIds: string[]; // the victim tenant's members (none for a project victim: members are tenant-wide)
+  inviteIds: string[]; // the victim tenant's open invites (none for a project victim: invites are tenant-wide)
   keyIds: string[];
   cursor: string | null;
   /** A GET /v1/events/export cursor of the victim's data. */
@@ -614,6 +643,22 @@ const PROBES: Record<RouteKey, ProbeFn> = {
       json: { current_password: 'not the password at all', new_password: 'amber kettle hums' },
     }),
   ],
+  // Invite and reset links: an unknown token is refused whoever calls; a reset request for the victim's owner answers
+  // the same 202 as for anyone (and changes nothing of theirs); an invite is made in the caller's own tenant only.
+  'POST /v1/auth/accept-invite': () => [
+    t('POST', '/v1/auth/accept-invite', {
+      json: { token: randomBytes(32).toString('base64url'), password: SIGNUP_PASSWORD, name: 'x' },
+    }),
+  ],
+  'POST /v1/auth/forgot': (v) => [l('POST', '/v1/auth/forgot', { json: { email: v.ownerEmail } })],
+  'POST /v1/auth/reset': () => [
+    t('POST', '/v1/auth/reset', {
+      json: { token: randomBytes(32).toString('base64url'), password: 'amber kettle hums' },
+    }),
+  ],
+  'GET /v1/invites': () => [l('GET', '/v1/invites')],
+  'POST /v1/invites': (v) => [l('POST', '/v1/invites', { json: { email: v.ownerEmail, role: 'viewer' } })],
+  'DELETE /v1/invites/{id}': (v) => v.inviteIds.map((id) => t('DELETE', `/v1/invites/${id}`)),
   'GET /v1/me': () => [l('GET', '/v1/me')],
   'GET /v1/members': () => [l('GET', '/v1/members')],
   'PATCH /v1/members/{id}': (v) =>
@@ -663,6 +708,7 @@ function victimTenant(b: Tenant): Victim {
     dashboardId: b.dashboardId,
     ownerEmail: b.ownerEmail,
     memberIds: b.memberIds,
+    inviteIds: [b.inviteId],
     keyIds: [...Object.values(b.keys).map((k) => k.id), b.web.writeKey.id, b.other.adminKey.id],
     cursor: b.explorerCursor,
     exportCursor: b.exportCursor,
@@ -679,6 +725,7 @@ function victimProject(a: Tenant): Victim {
     dashboardId: null,
     ownerEmail: a.ownerEmail,
     memberIds: [],
+    inviteIds: [],
     keyIds: [a.other.writeKey.id, a.other.adminKey.id],
     cursor: null,
     exportCursor: a.otherExportCursor,
@@ -743,6 +790,7 @@ it('the leak detector sees markers where they belong (control: B reading its own
     '/v1/api-keys',
     '/v1/catalog',
     '/v1/projects',
+    '/v1/invites',
   ]) {
     const res = await call(url(), path, { key: B.admin });
     for (const m of leaks(res, { method: 'GET', path, targeted: false }, tenantMarkers(B))) seen.add(m);
@@ -824,6 +872,8 @@ describe('afterwards', () => {
         [B.viewerEmail, 'viewer'],
       ].sort(),
     );
+    const bInvites = await call(url(), '/v1/invites', { key: admin });
+    expect(bInvites.body.invites.map((i: { id: string }) => i.id)).toEqual([B.inviteId]);
     // B's members still sign in with their own password (nobody changed it or locked them out).
     for (const email of [B.ownerEmail, B.viewerEmail])
       expect((await call(url(), '/v1/auth/login', { json: { email, password: SIGNUP_PASSWORD } })).status).toBe(200);
