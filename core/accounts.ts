@@ -125,21 +125,25 @@ export function clearedSessionCookie(opts: { secure: boolean }): string {
  * different session cookies (one set for a parent domain, say) are refused rather than guessed between.
  */
 export function sessionIdOfCookies(cookies: readonly string[]): string | undefined {
-  const values = new Set<string>();
-  for (const c of cookies) {
-    for (const part of c.split(';')) {
-      const eq = part.indexOf('=');
-      if (eq < 0 || part.slice(0, eq).trim() !== SESSION_COOKIE) continue;
-      const v = part.slice(eq + 1).trim();
-      if (v !== '') values.add(v);
-    }
-  }
+  const values = new Set(sessionCookieValues(cookies).filter((v) => v !== ''));
   if (values.size > 1)
     throw badRequest(
       'ambiguous_credentials',
       `The request carries ${values.size} different ${SESSION_COOKIE} cookies; sign in again.`,
     );
   return [...values][0];
+}
+
+/** Every value (trimmed, empty ones included) of a cookie named SESSION_COOKIE, whitespace around the name ignored. */
+export function sessionCookieValues(cookies: readonly string[]): string[] {
+  const values: string[] = [];
+  for (const c of cookies) {
+    for (const part of c.split(';')) {
+      const eq = part.indexOf('=');
+      if (eq >= 0 && part.slice(0, eq).trim() === SESSION_COOKIE) values.push(part.slice(eq + 1).trim());
+    }
+  }
+  return values;
 }
 
 // ── Throttling failed sign-ins ──

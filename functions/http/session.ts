@@ -3,33 +3,25 @@
 import {
   hashSessionId,
   looksLikeSessionId,
+  sessionCookieValues,
   sessionIdOfCookies,
   sessionState,
   textsEqual,
   TOUCH_EVERY_MS,
-  SESSION_COOKIE,
-  type Role,
 } from '../../core/accounts';
 import type { Principal } from '../../core/api-keys';
 import { forbidden, unauthorized } from '../../core/errors';
 import type { Adapters } from '../../adapters';
 import { appendLogKeys } from '../../adapters/logger';
 import type { HttpRequest } from './request';
+import type { StoredSession } from '../../adapters/postgres/accounts-store';
 
-/** The session a request's cookie names, as a route sees it. */
-export interface ActiveSession {
+/** The session a request's cookie names, as a route sees it: the stored session with its times in ms. */
+export type ActiveSession = Omit<StoredSession, 'createdAt' | 'lastSeenAt'> & {
   idHash: Buffer;
-  tenantId: string;
-  tenantSlug: string;
-  tenantName: string;
-  userId: string;
-  email: string;
-  name: string | null;
-  role: Role;
-  csrfToken: string;
   createdAtMs: number;
   lastSeenAtMs: number;
-}
+};
 
 const SIGN_IN_AGAIN = 'The session has ended (signed out, expired, or its password changed); sign in again.';
 
@@ -46,9 +38,7 @@ export function requestCookies(request: HttpRequest): string[] {
  * (whitespace around it ignored), so a cookie that signs in on the session routes is a session on the keyed ones too.
  */
 export function hasSessionCookie(request: HttpRequest): boolean {
-  return requestCookies(request).some((c) =>
-    c.split(';').some((p) => p.includes('=') && p.slice(0, p.indexOf('=')).trim() === SESSION_COOKIE),
-  );
+  return sessionCookieValues(requestCookies(request)).length > 0;
 }
 
 /** The live session of the request's cookie, or 401. Ends an expired one; records use at most once a minute. */
