@@ -119,6 +119,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       WEBHOOK_TIMEOUT: '2s',
       SCHEDULER_TICK: '5s',
       MAIL_SINK_PORT: '0',
+      // A SIGKILLed member holds its partitions until its session times out: 10 s instead of 30 s shortens every
+      // kill fault's recovery without changing what is checked (local/crash-recovery does the same).
+      KAFKA_SESSION_TIMEOUT: '10s',
       ...opts.roleEnv,
     };
     env = await createTestEnv('chaos', overrides);
