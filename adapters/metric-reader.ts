@@ -99,11 +99,13 @@ async function decimalSeries(
     // Some buckets are not in Redis (never cached, expired, or empty): Postgres is the truth.
     const stored = await storedSeries(sql, s, metric);
     for (const v of stored) add(v.bucketMs, v.text ?? String(v.value));
-    await refill(cache, keys, stored, cached);
+    // After answering: the answer does not wait for Redis, and the version guard keeps a late refill harmless.
+    void refill(cache, keys, stored, cached);
   } else {
     for (const k of keys) add(k.bucketMs, cached.get(rollupCacheKey(k))!.text);
   }
-  return mapValues(parts, addDecimals);
+  // One project: each bucket has one exact decimal already, and no sum to make.
+  return mapValues(parts, (texts) => (texts.length === 1 ? texts[0]! : addDecimals(texts)));
 }
 
 /**
