@@ -1,7 +1,10 @@
-// Builders for test data: raw events, MSK batches, HTTP calls.
+// Builders for test data: raw events, MSK batches, HTTP calls, principals, deliveries to the aggregate handler.
 import { randomUUID } from 'node:crypto';
 import { encodeRawEvent, type RawEvent } from '../core/raw-event';
 import { toMskEvent, type MskEvent } from '../core/msk-event';
+import type { Principal } from '../core/api-keys';
+import type { Adapters } from '../adapters';
+import { createAggregateHandler } from '../functions/aggregate/handler';
 
 export function rawEvent(
   tenant: { id: string; project: { id: string; slug: string } },
@@ -77,4 +80,31 @@ export async function call(
     /* not JSON */
   }
   return { status: res.status, headers: res.headers, body: parsed };
+}
+
+/** The principal of a whole-tenant API key with these scopes, for calling a query function directly. */
+export const keyPrincipal = (tenantId: string, scopes: Principal['scopes']): Principal => ({
+  tenantId,
+  keyId: 'test',
+  scopes,
+  projectId: null,
+  projectSlug: null,
+});
+
+/**
+ * Hands events to the aggregate handler as records of partition 0 of `events_raw`, in batches of at most `size`; the
+ * offsets continue from one call to the next, as a consumer would see them. `deps` is read at each call, so a test
+ * file can make its delivery before its environment exists.
+ */
+export function aggregateDelivery(deps: () => Adapters): (events: RawEvent[], size?: number) => Promise<void> {
+  let offset = 0;
+  return async (events, size = events.length) => {
+    const handler = createAggregateHandler(deps());
+    for (let i = 0; i < events.length; i += size) {
+      const batch = events.slice(i, i + size);
+      const at = offset; // taken before the await: concurrent deliveries get distinct offsets
+      offset += batch.length;
+      await handler(mskBatch(deps().config.kafka.topics.eventsRaw, batch, 0, at));
+    }
+  };
 }

@@ -6,8 +6,7 @@
 // replay of the same events (duplicates change nothing), and after a rebuild (which also leaves the rows identical).
 import fc from 'fast-check';
 import { createTestEnv, type TestEnv, type TestTenant } from '../../test/harness';
-import { mskBatch, rawEvent } from '../../test/builders';
-import { createAggregateHandler } from '../aggregate/handler';
+import { aggregateDelivery, keyPrincipal, rawEvent } from '../../test/builders';
 import { rebuildRange } from '../maintenance/rebuild';
 import { bucketStart, INTERVAL_MS, type Interval } from '../../core/intervals';
 import { createHash } from 'node:crypto';
@@ -26,7 +25,7 @@ const K = 3;
 const md5 = (s: string) => createHash('md5').update(s, 'utf8').digest('hex');
 let env: TestEnv;
 let tenant: TestTenant;
-let offset = 0;
+const deliver = aggregateDelivery(() => env.adapters);
 
 beforeAll(async () => {
   env = await createTestEnv('breakdowns', { DIMENSION_MAX_VALUES: String(K), BREAKDOWN_MAX_RAW_ROWS: '5000' });
@@ -35,19 +34,7 @@ beforeAll(async () => {
 afterAll(() => env?.cleanup());
 
 const HOUR = 3_600_000;
-const who = (scopes: Principal['scopes']): Principal => ({
-  tenantId: tenant.id,
-  keyId: 'test',
-  scopes,
-  projectId: null,
-  projectSlug: null,
-});
-
-async function deliver(events: RawEvent[]) {
-  const at = offset;
-  offset += events.length;
-  await createAggregateHandler(env.adapters)(mskBatch(env.config.kafka.topics.eventsRaw, events, 0, at));
-}
+const who = (scopes: Principal['scopes']): Principal => keyPrincipal(tenant.id, scopes);
 
 async function breakdown(query: Record<string, string>) {
   const q = parseMetricsQuery(new URLSearchParams(query), Date.now());

@@ -3,20 +3,17 @@
 // (a planted wrong entry with the current versions is what the answer shows), then that new events and a rebuild
 // (after raw events were deleted, so the rebuilt rows differ) make the read recompute from Postgres instead.
 import { createTestEnv, type TestEnv, type TestTenant } from '../../test/harness';
-import { mskBatch, rawEvent } from '../../test/builders';
+import { aggregateDelivery, keyPrincipal, rawEvent } from '../../test/builders';
 import { expectSeriesAddUp } from '../../test/breakdown-reference';
-import { createAggregateHandler } from '../aggregate/handler';
 import { rebuildRange } from '../maintenance/rebuild';
 import { bucketStart } from '../../core/intervals';
 import { RELATIVE_ACCURACY } from '../../core/quantile-sketch';
-import type { RawEvent } from '../../core/raw-event';
-import type { Principal } from '../../core/api-keys';
 import { parseMetricsQuery, readMetric } from './metrics';
 import { readBreakdown } from './breakdown';
 import { putCatalogType } from './catalog';
 
 let env: TestEnv;
-let offset = 0;
+const deliver = aggregateDelivery(() => env.adapters);
 
 beforeAll(async () => {
   env = await createTestEnv('checked-caches');
@@ -25,20 +22,6 @@ afterAll(() => env?.cleanup());
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
-
-const who = (tenant: TestTenant, scopes: Principal['scopes']): Principal => ({
-  tenantId: tenant.id,
-  keyId: 'test',
-  scopes,
-  projectId: null,
-  projectSlug: null,
-});
-
-async function deliver(events: RawEvent[]) {
-  const at = offset;
-  offset += events.length;
-  await createAggregateHandler(env.adapters)(mskBatch(env.config.kafka.topics.eventsRaw, events, 0, at));
-}
 
 /** The tenant's one cache hash of `kind` ('rank' or 'pct'), with its fields. */
 async function cacheEntry(tenant: TestTenant, kind: string): Promise<{ key: string; fields: Record<string, string> }> {
@@ -56,7 +39,10 @@ async function cacheEntry(tenant: TestTenant, kind: string): Promise<{ key: stri
 it('a cached breakdown ranking is used while its rollups keep their versions, and recomputed after new events and a rebuild', async () => {
   // Prepare: `country` declared (rows complete from the hour read), A leads B leads C.
   const tenant = await env.createTenant();
-  await putCatalogType(env.adapters, who(tenant, ['admin']), 'order', { project: 'web', dimensions: ['country'] });
+  await putCatalogType(env.adapters, keyPrincipal(tenant.id, ['admin']), 'order', {
+    project: 'web',
+    dimensions: ['country'],
+  });
   const hour = bucketStart(Date.now() - 3 * HOUR, '1h');
   await env.adapters
     .sql`update event_dimensions set complete_from = ${new Date(hour)} where tenant_id = ${tenant.id} and event_type = 'order'`;
@@ -86,7 +72,10 @@ it('a cached breakdown ranking is used while its rollups keep their versions, an
       }),
       Date.now(),
     );
-    const answer = await readBreakdown(env.adapters, who(tenant, ['read']), { ...q, breakdown: q.breakdown! });
+    const answer = await readBreakdown(env.adapters, keyPrincipal(tenant.id, ['read']), {
+      ...q,
+      breakdown: q.breakdown!,
+    });
     expect(answer.source).toBe('rollup');
     expectSeriesAddUp(answer);
     return answer.series[0]!.value;
@@ -140,7 +129,7 @@ it('cached percentile values are used while the sketches keep their versions, an
       }),
       Date.now(),
     );
-    const points = (await readMetric(env.adapters, who(tenant, ['read']), q)).points as {
+    const points = (await readMetric(env.adapters, keyPrincipal(tenant.id, ['read']), q)).points as {
       t: string;
       value: number | null;
     }[];

@@ -1,6 +1,6 @@
 // GET /v1/metrics beyond count: unique_users from hll sketches, sum/avg from numeric rollups or raw events.
 import { useTestEnv, type TestTenant } from '../../test/harness';
-import { mskBatch, rawEvent } from '../../test/builders';
+import { aggregateDelivery, mskBatch, rawEvent } from '../../test/builders';
 import { createAggregateHandler } from '../aggregate/handler';
 import { bucketStart } from '../../core/intervals';
 import type { RawEvent } from '../../core/raw-event';
@@ -9,6 +9,7 @@ import { createProject } from '../../adapters/postgres/tenants-store';
 import { parseMetricsQuery, readMetric } from './metrics';
 
 const { env } = useTestEnv('metrics');
+const deliver = aggregateDelivery(() => env.adapters);
 
 const HOUR = 3_600_000;
 
@@ -19,12 +20,6 @@ function principal(tenant: TestTenant, projectId: string | null = null, projectS
 async function metric(p: Principal, query: Record<string, string>) {
   const q = parseMetricsQuery(new URLSearchParams(query), Date.now());
   return (await readMetric(env.adapters, p, q)).points as { t: string; value: number | null }[];
-}
-
-async function deliver(events: RawEvent[], size = 5_000) {
-  const handler = createAggregateHandler(env.adapters);
-  for (let i = 0; i < events.length; i += size)
-    await handler(mskBatch(env.config.kafka.topics.eventsRaw, events.slice(i, i + size)));
 }
 
 async function flushRedis(tenant: TestTenant) {
@@ -56,7 +51,7 @@ describe('unique_users', () => {
       events.push(rawEvent(tenant, { eventType: 'visit', userId: null, timestampMs: m2 + i, properties: {} }));
 
     // Act
-    await deliver(events);
+    await deliver(events, 5_000);
     const range = { event_type: 'visit', metric: 'unique_users', from: String(hour), to: String(hour + HOUR) };
     const hourly = await metric(principal(tenant), { ...range, interval: '1h' });
     const fromRedis = await metric(principal(tenant), { ...range, interval: '1h' });

@@ -2,8 +2,7 @@
 // filters and nested paths, after a rebuild and after a replay, each checked against the exact percentile of the
 // generated values.
 import { createTestEnv, type TestEnv, type TestTenant } from '../../test/harness';
-import { mskBatch, rawEvent } from '../../test/builders';
-import { createAggregateHandler } from '../aggregate/handler';
+import { aggregateDelivery, keyPrincipal, rawEvent } from '../../test/builders';
 import { rebuildRange } from '../maintenance/rebuild';
 import { bucketStart, type Interval } from '../../core/intervals';
 import { RELATIVE_ACCURACY } from '../../core/quantile-sketch';
@@ -16,6 +15,7 @@ import { runCli } from '../../test/child-process';
 import { parseMetricsQuery, readMetric } from './metrics';
 
 let env: TestEnv;
+const deliver = aggregateDelivery(() => env.adapters);
 
 beforeAll(async () => {
   env = await createTestEnv('percentiles');
@@ -36,21 +36,11 @@ function random(seed: number): () => number {
   };
 }
 
-const principal = (tenant: TestTenant): Principal => ({
-  tenantId: tenant.id,
-  keyId: 'test',
-  scopes: ['read'],
-  projectId: null,
-  projectSlug: null,
-});
+const principal = (tenant: TestTenant): Principal => keyPrincipal(tenant.id, ['read']);
 
 async function points(tenant: TestTenant, query: Record<string, string>) {
   const q = parseMetricsQuery(new URLSearchParams(query), Date.now());
   return (await readMetric(env.adapters, principal(tenant), q)).points as { t: string; value: number | null }[];
-}
-
-async function deliver(events: RawEvent[], offset: number) {
-  await createAggregateHandler(env.adapters)(mskBatch(env.config.kafka.topics.eventsRaw, events, 0, offset));
 }
 
 /** The exact percentile the sketch estimates: the value of rank ⌊q·(n−1)⌋ of the sorted values. */
@@ -90,8 +80,8 @@ it('pNN of uniform, log-normal and heavy-tailed values over two projects within 
       ),
     );
   }
-  await deliver(events.slice(0, 2_500), 0);
-  await deliver([...events.slice(2_000), ...events.slice(3_000, 3_200)], 2_500); // redelivery and in-batch copies
+  await deliver(events.slice(0, 2_500));
+  await deliver([...events.slice(2_000), ...events.slice(3_000, 3_200)]); // redelivery and in-batch copies
 
   const cases: { path: string; interval: Interval; buckets: number[] }[] = [];
   for (const path of ['uniform', 'lognormal', 'heavy']) {
