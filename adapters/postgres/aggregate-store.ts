@@ -51,35 +51,13 @@ export async function writeBatch(
       tx as unknown as Sql,
       events.map((e) => e.tenantId),
     );
-    const ids = events.map((e) => ({ t: e.tenantId, e: e.eventId, ts: new Date(e.timestampMs).toISOString() }));
-    const inserted = await tx<{ t: string; e: string }[]>`
-      insert into event_ids (tenant_id, event_id, event_ts)
-      select r.t, r.e, r.ts from jsonb_to_recordset(${tx.json(ids)}) as r(t uuid, e text, ts timestamptz)
-      order by r.t, r.e collate "C"
-      on conflict do nothing
-      returning tenant_id as t, event_id as e`;
+    const inserted = await insertEventIds(tx as unknown as Sql, events);
     const refused = await refuseErased(tx as unknown as Sql, inserted);
     const isNew = new Set(inserted.map((r) => r.t + '\u0000' + r.e).filter((k) => !refused.has(k)));
     // delete() makes only the first copy of an id within the batch count as new.
     const fresh = events.filter((e) => isNew.delete(e.tenantId + '\u0000' + e.eventId));
     if (fresh.length > 0) {
-      const rows = fresh.map((e) => ({
-        t: e.tenantId,
-        p: e.projectId,
-        e: e.eventId,
-        y: e.eventType,
-        ts: new Date(e.timestampMs).toISOString(),
-        r: new Date(e.receivedAtMs).toISOString(),
-        u: e.userId,
-        a: e.anonymousId ?? null,
-        s: e.sessionId,
-        props: e.properties,
-        c: e.context,
-      }));
-      await tx`
-        insert into events (tenant_id, project_id, event_id, event_type, ts, received_at, user_id, anonymous_id, session_id, properties, context, stored_at)
-        select t, p, e, y, ts, r, u, a, s, props, c, clock_timestamp() -- after the rollup locks: the export's snapshot (docs/architecture.md#event-export)
-        from jsonb_to_recordset(${tx.json(rows as never)}) as x(t uuid, p uuid, e text, y text, ts timestamptz, r timestamptz, u text, a text, s text, props jsonb, c jsonb)`;
+      await insertRawEvents(tx as unknown as Sql, fresh);
       await recordPeople(tx as unknown as Sql, fresh);
       await upsertDeltas(tx as unknown as Sql, planDeltas(fresh, bucketOf));
       await upsertSumsAndSketches(tx as unknown as Sql, fresh, intervals, bucketOf);
@@ -89,6 +67,41 @@ export async function writeBatch(
     await advanceProgress(tx as unknown as Sql, events);
     return { fresh, bucketOf, zones };
   });
+}
+
+/**
+ * The dedupe step (2b): records the batch's ids in event_ids, first copy wins; returns the ids inserted now. With
+ * insertRawEvents, the one write every event needs (the raw-store limit of docs/benchmarks.md uses these two alone).
+ */
+export async function insertEventIds(sql: Sql, events: RawEvent[]): Promise<{ t: string; e: string }[]> {
+  const ids = events.map((e) => ({ t: e.tenantId, e: e.eventId, ts: new Date(e.timestampMs).toISOString() }));
+  return sql<{ t: string; e: string }[]>`
+    insert into event_ids (tenant_id, event_id, event_ts)
+    select r.t, r.e, r.ts from jsonb_to_recordset(${sql.json(ids)}) as r(t uuid, e text, ts timestamptz)
+    order by r.t, r.e collate "C"
+    on conflict do nothing
+    returning tenant_id as t, event_id as e`;
+}
+
+/** The raw rows of events stored for the first time (2c), stamped stored_at after the rollup locks. */
+export async function insertRawEvents(sql: Sql, fresh: RawEvent[]): Promise<void> {
+  const rows = fresh.map((e) => ({
+    t: e.tenantId,
+    p: e.projectId,
+    e: e.eventId,
+    y: e.eventType,
+    ts: new Date(e.timestampMs).toISOString(),
+    r: new Date(e.receivedAtMs).toISOString(),
+    u: e.userId,
+    a: e.anonymousId ?? null,
+    s: e.sessionId,
+    props: e.properties,
+    c: e.context,
+  }));
+  await sql`
+    insert into events (tenant_id, project_id, event_id, event_type, ts, received_at, user_id, anonymous_id, session_id, properties, context, stored_at)
+    select t, p, e, y, ts, r, u, a, s, props, c, clock_timestamp() -- after the rollup locks: the export's snapshot (docs/architecture.md#event-export)
+    from jsonb_to_recordset(${sql.json(rows as never)}) as x(t uuid, p uuid, e text, y text, ts timestamptz, r timestamptz, u text, a text, s text, props jsonb, c jsonb)`;
 }
 
 /**

@@ -6,6 +6,7 @@ import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { encodeRawEvent } from '../../core/raw-event';
 import { sampleEvent } from './events';
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const quietKafka = (brokers: string, clientId: string) =>
   new Kafka({ clientId, brokers: [brokers], logLevel: logLevel.ERROR });
 
@@ -26,7 +27,10 @@ export async function prefillTopic(o: {
   count: number;
   spreadMs: number;
   runTag: string;
+  /** The i-th event (event_type, user_id, session_id, properties); the sample events of events.ts by default. */
+  event?: (i: number) => Record<string, unknown>;
 }): Promise<{ avgBytes: number; seconds: number }> {
+  const eventOf = o.event ?? sampleEvent;
   const producer = quietKafka(o.brokers, 'bench-prefill').producer({
     createPartitioner: Partitioners.DefaultPartitioner,
     allowAutoTopicCreation: false,
@@ -42,7 +46,7 @@ export async function prefillTopic(o: {
       const messages = [];
       for (let i = start; i < Math.min(o.count, start + PER_SEND); i++) {
         const t = o.tenants[i % o.tenants.length]!;
-        const e = sampleEvent(i);
+        const e = eventOf(i);
         const ts = now - Math.floor((((i * 7_919) % 1_000_003) / 1_000_003) * o.spreadMs);
         const value = encodeRawEvent({
           tenantId: t.id,
@@ -132,6 +136,28 @@ export async function groupCommitted(kafka: Kafka, groupId: string, topic: strin
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * Polls a group's committed offsets every 100 ms until they reach `until` (at most `timeoutMs`): when the first
+ * commit past `from` was seen (and its offset sum), and when `until` was. The rate is (until − firstCommitted) /
+ * (doneAt − firstAt): the group's join and first batch are not counted.
+ */
+export async function drainGroup(
+  kafka: Kafka,
+  o: { group: string; topic: string; from: number; until: number; timeoutMs: number; what: string },
+): Promise<{ firstAt: number; firstCommitted: number; doneAt: number; rate: number }> {
+  let firstAt = 0;
+  let firstCommitted = 0;
+  for (const deadline = Date.now() + o.timeoutMs; Date.now() < deadline; await sleep(100)) {
+    const c = await groupCommitted(kafka, o.group, o.topic);
+    if (c > o.from && firstAt === 0) [firstAt, firstCommitted] = [performance.now(), c];
+    if (c >= o.until) {
+      const doneAt = performance.now();
+      return { firstAt, firstCommitted, doneAt, rate: (o.until - firstCommitted) / ((doneAt - firstAt) / 1000) };
+    }
+  }
+  throw new Error(`${o.what} did not get through the topic within ${Math.round(o.timeoutMs / 1000)} s`);
 }
 
 export async function topicEnd(kafka: Kafka, topic: string): Promise<number> {

@@ -18,6 +18,7 @@ import { startChild } from './child';
 import { bodyFactory } from './events';
 import { cannon, maxThroughput, pacedLatency, summarizeLatency, type LoadTarget } from './load';
 import {
+  drainGroup,
   groupCommitted,
   plainConsumerRate,
   prefillTopic,
@@ -28,7 +29,7 @@ import {
 import { diskUse, seedRawEvents } from './seed';
 import { formatProfile, summarizeProfile } from './profile';
 import { coresByName, cpuByName, cpuMeter, describeCpu, type CpuShare } from './sys';
-import { fmt, goal, type Benchmark, type BenchContext, type BenchResult, type Row } from './context';
+import { fmt, goal, recorder, type Benchmark, type BenchContext, type BenchResult, type Row } from './context';
 import { percentile } from './stats';
 
 const PARTITIONS = 6; // events_raw's default
@@ -92,12 +93,7 @@ export const aggregateBenchmark: Benchmark = {
     'events_raw → aggregate → Postgres + Redis (± dimensions); ack → visible; GET /v1/metrics over a day (plain, breakdown, p95); rebuild',
   async run(ctx: BenchContext): Promise<BenchResult> {
     const { opts } = ctx;
-    const details: string[] = [];
-    const rows: Row[] = [];
-    const note = (line: string) => {
-      details.push(line);
-      ctx.progress(`  ${line}`);
-    };
+    const { rows, details, note } = recorder(ctx);
     const kafka = await ctx.kafka();
 
     ctx.progress('aggregate: creating a database, topics and tenants …');
@@ -223,19 +219,16 @@ export const aggregateBenchmark: Benchmark = {
     ctx.defer('aggregate: local runtime', () => server.stop());
     if (ctx.profileDir) await server.profileStart();
     const aggMeter = meter({ 'local runtime': server.pid });
-    let firstAt = 0;
-    let firstCommitted = 0;
-    let doneAt = 0;
-    for (const deadline = Date.now() + 600_000; Date.now() < deadline; await sleep(100)) {
-      const c = await groupCommitted(env.adapters.kafka, group, eventsRaw);
-      if (c > 0 && firstAt === 0) [firstAt, firstCommitted] = [performance.now(), c];
-      if (c >= filled) {
-        doneAt = performance.now();
-        break;
-      }
-    }
+    const drained = await drainGroup(env.adapters.kafka, {
+      group,
+      topic: eventsRaw,
+      from: 0,
+      until: filled,
+      timeoutMs: 600_000,
+      what: 'the aggregate consumer group',
+    });
+    const { firstAt, firstCommitted, doneAt } = drained;
     const aggStop = aggMeter.stop();
-    if (doneAt === 0) throw new Error('the aggregate consumer group did not get through the topic within 10 min');
     const aggCpu = finishCpu('throughput-aggregate', aggStop);
     if (ctx.profileDir) {
       const file = path.join(ctx.profileDir, 'aggregate-throughput.cpuprofile');
@@ -244,7 +237,7 @@ export const aggregateBenchmark: Benchmark = {
         `throughput-aggregate: CPU profile ${file} (from the start of the process)\n${formatProfile(summarizeProfile(file, 15), 'throughput-aggregate', { count: filled, label: 'event' })}`,
       );
     }
-    const aggRate = (filled - firstCommitted) / ((doneAt - firstAt) / 1000);
+    const aggRate = drained.rate;
     const [stored] = await env.adapters.sql<{ n: string }[]>`select count(*)::text as n from events`;
     note(
       `throughput-aggregate: group joined and first commit ${((firstAt - t0) / 1000).toFixed(1)} s after the process started (${fmt.int(firstCommitted)} records); ` +
@@ -308,22 +301,18 @@ export const aggregateBenchmark: Benchmark = {
     const server2 = server;
     ctx.defer('aggregate: local runtime (dimensions run)', () => server2.stop());
     const dimMeter = meter({ 'local runtime': server.pid });
-    let dFirstAt = 0;
-    let dFirstCommitted = 0;
-    let dDoneAt = 0;
-    for (const deadline = Date.now() + 600_000; Date.now() < deadline; await sleep(100)) {
-      const c = await groupCommitted(env.adapters.kafka, group, eventsRaw);
-      if (c > filled && dFirstAt === 0) [dFirstAt, dFirstCommitted] = [performance.now(), c];
-      if (c >= filled2) {
-        dDoneAt = performance.now();
-        break;
-      }
-    }
+    const dimDrained = await drainGroup(env.adapters.kafka, {
+      group,
+      topic: eventsRaw,
+      from: filled,
+      until: filled2,
+      timeoutMs: 600_000,
+      what: 'the aggregate consumer group (second batch)',
+    });
+    const { firstAt: dFirstAt, firstCommitted: dFirstCommitted, doneAt: dDoneAt } = dimDrained;
     const dimStop = dimMeter.stop();
-    if (dDoneAt === 0)
-      throw new Error('the aggregate consumer group did not get through the second batch within 10 min');
     const dimCpu = finishCpu('throughput-aggregate-dimensions', dimStop);
-    const dimRate = (filled2 - dFirstCommitted) / ((dDoneAt - dFirstAt) / 1000);
+    const dimRate = dimDrained.rate;
     const cpuPerEventUs = (c: CpuShare, events: number) =>
       ((c.cores['local runtime']! * c.wallMs) / Math.max(1, events)) * 1000;
     const plainCpuUs = cpuPerEventUs(aggCpu, filled);

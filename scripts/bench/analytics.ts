@@ -17,7 +17,7 @@ import { runErasureJob } from '../../functions/maintenance/erasure';
 import { rebuildRange } from '../../functions/maintenance/rebuild';
 import { PEOPLE_DEFAULT_LIMIT } from '../../core/people';
 import type { RetentionAnswer } from '../../core/retention';
-import { fmt, goal, type Benchmark, type BenchContext, type BenchResult, type Row } from './context';
+import { fmt, goal, recorder, type Benchmark, type BenchContext, type BenchResult } from './context';
 import { percentile } from './stats';
 
 const DAY = 86_400_000;
@@ -56,12 +56,7 @@ export const analyticsBenchmark: Benchmark = {
     'funnels (5 and 20 steps), an 8-week retention grid, a person timeline page and an erasure on a seeded tenant vs plain Postgres reads of the same rows',
   async run(ctx: BenchContext): Promise<BenchResult> {
     const { opts } = ctx;
-    const details: string[] = [];
-    const rows: Row[] = [];
-    const note = (line: string) => {
-      details.push(line);
-      ctx.progress(`  ${line}`);
-    };
+    const { rows, details, note } = recorder(ctx);
     ctx.progress('analytics: creating a database and a tenant …');
     const env = await createTestEnv(
       'bench_analytics',

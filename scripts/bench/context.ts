@@ -84,3 +84,26 @@ export function goal(text: string, met: boolean | undefined): string {
   if (met === undefined) return text;
   return `${text} — ${met ? 'met' : 'MISSED'}`;
 }
+
+/**
+ * The rows and details a benchmark hands back, and `note`: a detail line also shown as progress. Every benchmark
+ * starts with one: `const out = recorder(ctx); … out.note(…); out.rows.push(…); return out.result();`.
+ */
+export function recorder(ctx: Pick<BenchContext, 'progress'>): {
+  rows: Row[];
+  details: string[];
+  note(line: string): void;
+  result(): BenchResult;
+} {
+  const rows: Row[] = [];
+  const details: string[] = [];
+  return {
+    rows,
+    details,
+    note: (line) => {
+      details.push(line);
+      ctx.progress(`  ${line}`);
+    },
+    result: () => ({ rows, details }),
+  };
+}

@@ -40,13 +40,17 @@ export function sampleEvent(i: number): Record<string, unknown> {
 
 /**
  * Builds request bodies of `count` events (one event object when count is 1, rotating over 100 samples, else
- * {"events": [...]}), each call with fresh event_ids: `<runTag>-<request no>[-<index>]`. Cheap: the events are serialized once
+ * {"events": [...]}; the sample events unless `event` is given), each call with fresh event_ids: `<runTag>-<request no>[-<index>]`. Cheap: the events are serialized once
  * and only the ids are spliced in.
  */
-export function bodyFactory(count: number, runTag: string): { next(): string; sample: string; bytesPerEvent: number } {
+export function bodyFactory(
+  count: number,
+  runTag: string,
+  event: (i: number) => Record<string, unknown> = sampleEvent,
+): { next(): string; sample: string; bytesPerEvent: number } {
   const MARK = '\u0000ID\u0000';
   const parts = Array.from({ length: Math.max(count, 100) }, (_, i) =>
-    JSON.stringify({ event_id: MARK, ...sampleEvent(i) }).split(JSON.stringify(MARK)),
+    JSON.stringify({ event_id: MARK, ...event(i) }).split(JSON.stringify(MARK)),
   );
   let n = 0;
   const next = () => {

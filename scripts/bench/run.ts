@@ -20,9 +20,16 @@ import { ingestBenchmark } from './ingest';
 import { aggregateBenchmark } from './aggregate';
 import { alertBenchmark } from './alert';
 import { analyticsBenchmark } from './analytics';
+import { pipelineBenchmark } from './pipeline';
 import { gitCommit, loadAvg, machine } from './sys';
 
-const BENCHMARKS: Benchmark[] = [ingestBenchmark, aggregateBenchmark, alertBenchmark, analyticsBenchmark];
+const BENCHMARKS: Benchmark[] = [
+  ingestBenchmark,
+  pipelineBenchmark,
+  aggregateBenchmark,
+  alertBenchmark,
+  analyticsBenchmark,
+];
 
 const REPO = path.resolve(__dirname, '..', '..');
 const DOCS = path.join(REPO, 'docs', 'benchmarks.md');
