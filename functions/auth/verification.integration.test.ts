@@ -12,6 +12,8 @@ import { startSmtpSink, type SmtpSink, type ReceivedMail } from '../../local/smt
 import type { Adapters } from '../../adapters';
 import type { Mail } from '../../adapters/mail-sender';
 import { sendRequestedResets } from './recovery';
+import { powertoolsLogger } from '../../adapters/logger';
+import { captureOutput } from '../../test/capture-output';
 
 let clock = Date.parse('2026-06-01T12:00:00Z');
 let smtp: SmtpSink;
@@ -291,6 +293,30 @@ describe('e-mail verification', () => {
       expect(res.status).toBeLessThan(500);
     }
   });
+});
+
+it('never writes a verification or reset token, or a link, to the logs at DEBUG', async () => {
+  const written: string[] = [];
+  const level = powertoolsLogger.getLevelName();
+  powertoolsLogger.setLogLevel('DEBUG');
+  const stop = captureOutput((line) => written.push(line));
+  const secrets: string[] = [];
+  try {
+    const s = await signUp();
+    secrets.push(linkToken(s.email, 'verify-email'));
+    await resend(s);
+    secrets.push(linkToken(s.email, 'verify-email'));
+    await verify(secrets[1]);
+    await call(url(), '/v1/auth/forgot', { json: { email: s.email } });
+    await sendRequestedResets(deps);
+    secrets.push(linkToken(s.email, 'reset-password'));
+  } finally {
+    stop();
+    powertoolsLogger.setLogLevel(level);
+  }
+  expect(new Set(secrets).size).toBe(3);
+  const logs = written.join('\n');
+  for (const secret of [...secrets, PASSWORD]) expect(logs).not.toContain(secret);
 });
 
 describe('POST /v1/auth/forgot does the same work whether the address has an account', () => {
