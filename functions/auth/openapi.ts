@@ -164,7 +164,7 @@ export const ACCOUNTS_PATHS = {
     post: {
       summary: 'Invite an e-mail address with a role (admin role or admin key; only an owner invites an owner)',
       description:
-        'E-mails a single-use link valid INVITE_TTL (7 d by default) and returns it as invite_url to copy; emailed is false when the mailer failed. The token itself is not stored (only its hash) and is never shown again.',
+        'E-mails a single-use link valid INVITE_TTL (7 d by default) and returns it as invite_url to copy; emailed is false when the mailer failed. The token itself is not stored (only its hash) and is never shown again. A session whose e-mail address is not verified yet: 403 email_unverified.',
       requestBody: jsonBody(createInviteSchema),
       responses: {
         '201': { description: '{id, email, role, created_at, expires_at, invite_url, emailed}' },

@@ -59,6 +59,15 @@ function hasKeyHeader(request: HttpRequest): boolean {
   return h['authorization'] !== undefined || h['x-api-key'] !== undefined;
 }
 
+/**
+ * The one place the e-mail verification rule (core/accounts.ts emailVerificationRefusal) is enforced, for every
+ * cookie session whatever the route's kind; keys are not people and never meet it (docs/api.md#e-mail-verification).
+ */
+function requireVerifiedEmail(routeKey: string, session: ActiveSession): void {
+  const refusal = emailVerificationRefusal(routeKey, session.emailVerified);
+  if (refusal) throw forbidden(refusal, 'email_unverified');
+}
+
 /** The tenant comes from the key and nothing else. */
 async function authenticate(keys: KeyResolver, key: string, scope: Scope): Promise<Principal> {
   const principal = await keys.resolve(key);
@@ -89,6 +98,7 @@ export function routeRequests(
         );
       const session = await resolveSession(deps, request);
       requireCsrf(request, session);
+      requireVerifiedEmail(routeKey, session);
       return route.handle(deps, Object.assign(request, { principal: principalOfSession(session), session }));
     }
     if (!route.credential && !hasKeyHeader(request) && hasSessionCookie(request)) {
@@ -99,9 +109,7 @@ export function routeRequests(
       requireCsrf(request, session);
       if (!roleAllows(session.role, required))
         throw forbidden(`Your role (${session.role}) may not do this; it needs ${required} or above. Ask an admin.`);
-      // The one place the e-mail verification rule is enforced (core/accounts.ts; docs/api.md#e-mail-verification).
-      const unverified = emailVerificationRefusal(routeKey, session.emailVerified);
-      if (unverified) throw forbidden(unverified, 'email_unverified');
+      requireVerifiedEmail(routeKey, session);
       return route.handle(deps, Object.assign(request, { principal: principalOfSession(session) }));
     }
     const key = route.credential ? route.credential(deps, request) : credentialsFromHeaders(request.headers());
