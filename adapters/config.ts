@@ -89,6 +89,7 @@ const schema = z.object({
   /** How long an invite link and a password-reset link stay usable (docs/api.md#invites). */
   INVITE_TTL: durationMs.default(7 * 86_400_000),
   PASSWORD_RESET_TTL: durationMs.default(3_600_000),
+  EMAIL_VERIFY_TTL: durationMs.default(48 * 3_600_000),
   /**
    * The dashboard's public origin, the base of the links in invite and reset e-mails (never taken from the request's
    * Host header, which a client chooses). Default: http://localhost:<PORT>.
@@ -190,6 +191,8 @@ export type Config = {
     signup: 'open' | 'invite-only';
     inviteTtlMs: number;
     passwordResetTtlMs: number;
+    /** How long an e-mail verification link works (EMAIL_VERIFY_TTL). */
+    emailVerifyTtlMs: number;
     /** Base of invite and reset links, without a trailing slash. */
     appUrl: string;
     sessionIdleMs: number;
@@ -342,6 +345,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       signup: e.SIGNUP_MODE,
       inviteTtlMs: e.INVITE_TTL,
       passwordResetTtlMs: e.PASSWORD_RESET_TTL,
+      emailVerifyTtlMs: e.EMAIL_VERIFY_TTL,
       appUrl: (e.APP_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
       sessionIdleMs: e.SESSION_IDLE_TIMEOUT,
       sessionAbsoluteMs: e.SESSION_ABSOLUTE_TIMEOUT,

@@ -102,7 +102,9 @@ export interface Adapters {
   loginThrottle: LoginThrottle;
   /** Password-reset requests per account and address, counted like failed sign-ins but apart from them. */
   forgotThrottle: LoginThrottle;
-  /** Invite and password-reset e-mails, through the platform's mailer (SES SMTP in AWS, the sink locally). */
+  /** Requests to re-send the e-mail verification link, per account and address, counted apart too. */
+  verifyThrottle: LoginThrottle;
+  /** Invite, password-reset and e-mail verification e-mails, through the platform's mailer (SES SMTP in AWS, the sink locally). */
   accountMail: MailSender;
   // ── end of the configuration, ingest, aggregation and upkeep stores ──
 
@@ -202,6 +204,11 @@ export function createAdapters(config: Config, now: () => number = Date.now): Ad
     forgotThrottle: createLoginThrottle(
       redis,
       { ...config.accounts.throttle, keyPrefix: `${config.accounts.throttle.keyPrefix}:forgot` },
+      now,
+    ),
+    verifyThrottle: createLoginThrottle(
+      redis,
+      { ...config.accounts.throttle, keyPrefix: `${config.accounts.throttle.keyPrefix}:verify` },
       now,
     ),
     accountMail,

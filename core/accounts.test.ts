@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import {
+  emailVerificationRefusal,
   clearedSessionCookie,
   emailProblem,
   memberChangeRefusal,
@@ -122,5 +123,31 @@ describe('throttle windows', () => {
     expect(throttleWindow(0, 1000)).toEqual({ index: 0, remainingMs: 1000 });
     expect(throttleWindow(2_500, 1000)).toEqual({ index: 2, remainingMs: 500 });
     expect(throttleWindow(2_999, 1000)).toEqual({ index: 2, remainingMs: 1 });
+  });
+});
+
+describe('emailVerificationRefusal', () => {
+  it('refuses an unverified address the routes that hand out credentials or move people out, and nothing else', () => {
+    for (const key of [
+      'POST /v1/invites',
+      'POST /v1/api-keys',
+      'DELETE /v1/users/{id}',
+      'GET /v1/users/{id}/export',
+      'PUT /v1/tenant/sso',
+      'DELETE /v1/sso/{id}',
+    ])
+      expect(emailVerificationRefusal(key, false)).toMatch(/verify-email\/resend/);
+    for (const key of [
+      'GET /v1/api-keys',
+      'POST /v1/dashboards',
+      'PUT /v1/catalog/{event_type}',
+      'POST /v1/alert-rules',
+      'GET /v1/tenant/sso',
+      'DELETE /v1/invites/{id}',
+      'PATCH /v1/members/{id}',
+      'GET /v1/metrics',
+    ])
+      expect(emailVerificationRefusal(key, false)).toBeUndefined();
+    expect(emailVerificationRefusal('POST /v1/invites', true)).toBeUndefined();
   });
 });

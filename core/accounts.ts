@@ -178,7 +178,7 @@ export function memberChangeRefusal(actor: Role, from: Role, to: Role | null): s
   return undefined;
 }
 
-// ── Invite and password-reset links ──
+// ── Invite, password-reset and e-mail verification links ──
 
 /**
  * A link's single-use token (256 random bits, base64url) and what is stored of it (sha256, like a session id). The
@@ -201,4 +201,35 @@ export function inviteRefusal(actor: Role, role: Role): string | undefined {
   if (!roleAllows(actor, 'admin')) return 'Inviting members needs the admin role or above.';
   if (role === 'owner' && actor !== 'owner') return 'Only an owner may invite an owner.';
   return undefined;
+}
+
+// ── E-mail verification ──
+
+export function verifyEmailUrl(appUrl: string, token: string): string {
+  return `${appUrl}/verify-email#token=${token}`;
+}
+
+/** What an account whose address is not verified yet gets instead of the routes that need one. */
+export const EMAIL_UNVERIFIED_MESSAGE =
+  'Verify your e-mail address first: open the link we e-mailed you at sign-up, or ask for a new one (POST /v1/auth/verify-email/resend).';
+
+// The routes that reach beyond the signed-in person's own reading and building: they hand out credentials (API keys,
+// invites, SSO) or move people's data out (erasure, export). docs/api.md#e-mail-verification.
+const NEEDS_VERIFIED_EMAIL: ReadonlySet<string> = new Set([
+  'POST /v1/invites',
+  'POST /v1/api-keys',
+  'DELETE /v1/users/{id}',
+  'GET /v1/users/{id}/export',
+]);
+
+/**
+ * Why a signed-in person whose address is unverified may not call the route (its table key, "METHOD /path"), or
+ * undefined when they may. Any change to single sign-on (a path with an "sso" segment, any method but GET) needs a
+ * verified address too. Applies to session cookies only: an API key is not a person's address.
+ */
+export function emailVerificationRefusal(routeKey: string, emailVerified: boolean): string | undefined {
+  if (emailVerified) return undefined;
+  const [method = '', path = ''] = routeKey.split(' ');
+  const sso = method !== 'GET' && /\/sso(\/|$)/.test(path);
+  return NEEDS_VERIFIED_EMAIL.has(routeKey) || sso ? EMAIL_UNVERIFIED_MESSAGE : undefined;
 }

@@ -25,7 +25,8 @@ export type AuditAction =
   | 'invite.revoke'
   | 'invite.accept'
   | 'user.password_reset_request'
-  | 'user.password_reset';
+  | 'user.password_reset'
+  | 'user.email_verify';
 
 export interface AuditEntry {
   tenantId: string;

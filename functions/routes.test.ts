@@ -49,6 +49,8 @@ const ACCESS: Record<RouteKey, string> = {
   'POST /v1/auth/logout': 'session',
   'POST /v1/auth/password': 'session',
   'POST /v1/auth/accept-invite': 'public',
+  'POST /v1/auth/verify-email': 'public',
+  'POST /v1/auth/verify-email/resend': 'session',
   'POST /v1/auth/forgot': 'public',
   'POST /v1/auth/reset': 'public',
   'GET /v1/me': 'session',

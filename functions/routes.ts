@@ -50,6 +50,8 @@ export const HTTP_ROUTES = {
   'POST /v1/auth/logout': 'query',
   'POST /v1/auth/password': 'query',
   'POST /v1/auth/accept-invite': 'query',
+  'POST /v1/auth/verify-email': 'query',
+  'POST /v1/auth/verify-email/resend': 'query',
   'POST /v1/auth/forgot': 'query',
   'POST /v1/auth/reset': 'query',
   'GET /v1/me': 'query',

@@ -1,4 +1,4 @@
-// Accounts in Postgres (migration 026): users, their membership of tenants, server-side sessions (only the session
+// Accounts in Postgres (migrations 026, 028, 030): users, their membership of tenants, server-side sessions (only the session
 // id's hash is stored). docs/api.md#accounts, docs/security.md#accounts.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { bindSql, isUniqueViolation, type Sql, type TransactionSql } from './client';
@@ -22,6 +22,8 @@ export interface StoredSession {
   email: string;
   name: string | null;
   role: Role;
+  /** Whether the user proved the e-mail address (migration 030; docs/api.md#e-mail-verification). */
+  emailVerified: boolean;
   csrfToken: string;
   createdAt: Date;
   lastSeenAt: Date;
@@ -98,20 +100,29 @@ export async function createAccount(
 }
 
 /**
- * A user who joins an existing tenant with a role (an accepted invite; tests and operators). Throws EmailTakenError
- * when the address has an account.
+ * A user who joins an existing tenant with a role (tests and operators). The operator vouches for the address, so it
+ * counts as verified unless `emailVerified: false`. Throws EmailTakenError when the address has an account.
  */
 export async function createMember(
   sql: Sql,
-  m: { tenantId: string; email: string; name: string | null; passwordHash: string; role: Role; nowMs: number },
+  m: {
+    tenantId: string;
+    email: string;
+    name: string | null;
+    passwordHash: string;
+    role: Role;
+    nowMs: number;
+    emailVerified?: boolean;
+  },
 ): Promise<{ id: string }> {
   const at = new Date(m.nowMs);
+  const verifiedAt = m.emailVerified === false ? null : at;
   const id = randomUUID();
   try {
     await sql.begin(async (tx) => {
       await tx`
-        insert into users (id, email, name, password_hash, created_at, password_changed_at)
-        values (${id}, ${m.email}, ${m.name}, ${m.passwordHash}, ${at}, ${at})`;
+        insert into users (id, email, name, password_hash, created_at, password_changed_at, email_verified_at)
+        values (${id}, ${m.email}, ${m.name}, ${m.passwordHash}, ${at}, ${at}, ${verifiedAt})`;
       await tx`insert into memberships (tenant_id, user_id, role, created_at) values (${m.tenantId}, ${id}, ${m.role}, ${at})`;
     });
   } catch (e) {
@@ -155,7 +166,7 @@ export async function createSession(
 export async function findSession(sql: Sql, idHash: Buffer): Promise<StoredSession | undefined> {
   const [row] = await sql<StoredSession[]>`
     select s.tenant_id as "tenantId", t.slug as "tenantSlug", t.name as "tenantName", s.user_id as "userId",
-           u.email, u.name, m.role, s.csrf_token as "csrfToken", s.created_at as "createdAt",
+           u.email, u.name, m.role, u.email_verified_at is not null as "emailVerified", s.csrf_token as "csrfToken", s.created_at as "createdAt",
            s.last_seen_at as "lastSeenAt"
     from sessions s
     join memberships m on m.tenant_id = s.tenant_id and m.user_id = s.user_id
@@ -350,13 +361,18 @@ export async function acceptInvite(
         where token_hash = ${a.tokenHash} and accepted_at is null and revoked_at is null and expires_at > ${at}
         returning ${INVITE_COLUMNS(tx as unknown as Sql)}`;
       if (!invite) return 'gone' as const;
+      // The link reached the invited address: that proves it (docs/api.md#e-mail-verification).
       let userId: string;
-      if ('existingId' in a.user) userId = a.user.existingId;
-      else {
+      if ('existingId' in a.user) {
+        userId = a.user.existingId;
+        await tx`
+          update users set email_verified_at = coalesce(email_verified_at, ${at})
+          where id = ${userId} and email = ${invite.email}`;
+      } else {
         userId = randomUUID();
         await tx`
-          insert into users (id, email, name, password_hash, created_at, password_changed_at)
-          values (${userId}, ${a.user.email}, ${a.user.name}, ${a.user.passwordHash}, ${at}, ${at})`;
+          insert into users (id, email, name, password_hash, created_at, password_changed_at, email_verified_at)
+          values (${userId}, ${a.user.email}, ${a.user.name}, ${a.user.passwordHash}, ${at}, ${at}, ${at})`;
       }
       const joined = await tx`
         insert into memberships (tenant_id, user_id, role, created_at)
@@ -420,9 +436,97 @@ export async function resetPassword(
       where token_hash = ${r.tokenHash} and used_at is null and expires_at > ${at}
       returning user_id as "userId"`;
     if (!used) return undefined;
-    await tx`update users set password_hash = ${r.passwordHash}, password_changed_at = ${at} where id = ${used.userId}`;
+    // The link was e-mailed to the account's address: opening it proves the address.
+    await tx`
+      update users set password_hash = ${r.passwordHash}, password_changed_at = ${at},
+                       email_verified_at = coalesce(email_verified_at, ${at})
+      where id = ${used.userId}`;
     await tx`delete from sessions where user_id = ${used.userId}`;
     await tx`delete from password_resets where user_id = ${used.userId} and used_at is null`;
+    const tenants = await tx<{ tenantId: string }[]>`
+      select tenant_id as "tenantId" from memberships where user_id = ${used.userId} order by tenant_id`;
+    for (const t of tenants) await appendAudit(tx as unknown as Sql, audit(t.tenantId, used.userId));
+    return used;
+  });
+}
+
+/**
+ * POST /v1/auth/forgot's one statement, the same whether or not the address has an account: a request row for the
+ * account's user (zero rows when there is none). The dispatcher sends it (claimPasswordResetRequests).
+ */
+export async function requestPasswordReset(sql: Sql, email: string, nowMs: number): Promise<void> {
+  await sql`
+    insert into password_reset_requests (id, user_id, requested_at)
+    select ${randomUUID()}, id, ${new Date(nowMs)} from users where email = ${email}`;
+}
+
+/**
+ * Claims up to `limit` unsent reset requests (marked sent now, so a concurrent dispatcher skips them), one per user:
+ * several requests of one user make one mail. The caller makes the token and sends the mail.
+ */
+export async function claimPasswordResetRequests(
+  sql: Sql,
+  nowMs: number,
+  limit: number,
+): Promise<{ userId: string; email: string; tenantId: string | null }[]> {
+  type Claimed = { userId: string; email: string; tenantId: string | null };
+  return sql.begin(async (tx): Promise<Claimed[]> => {
+    const claimed = await tx<{ userId: string }[]>`
+      update password_reset_requests set sent_at = ${new Date(nowMs)}
+      where id in (
+        select id from password_reset_requests where sent_at is null
+        order by requested_at, id limit ${limit} for update skip locked)
+      returning user_id as "userId"`;
+    const ids = [...new Set(claimed.map((c) => c.userId))];
+    if (ids.length === 0) return [];
+    return tx<Claimed[]>`
+      select u.id as "userId", u.email,
+             (select tenant_id from memberships m where m.user_id = u.id order by created_at, tenant_id limit 1)
+               as "tenantId"
+      from users u where u.id = any(${tx.array(ids)}::uuid[]) order by u.id`;
+  });
+}
+
+// ── E-mail verification (migration 030) ──
+
+/** A new verification token for the user; earlier unused ones stop working (a re-sent link replaces the last). */
+export async function createEmailVerification(
+  sql: Sql,
+  v: { userId: string; tokenHash: Buffer; nowMs: number; ttlMs: number },
+): Promise<void> {
+  await sql.begin(async (tx) => {
+    await tx`delete from email_verifications where user_id = ${v.userId}`;
+    await tx`
+      insert into email_verifications (token_hash, user_id, created_at, expires_at)
+      values (${v.tokenHash}, ${v.userId}, ${new Date(v.nowMs)}, ${new Date(v.nowMs + v.ttlMs)})`;
+  });
+}
+
+/** Whether the user has proved the e-mail address. */
+export async function isEmailVerified(sql: Sql, userId: string): Promise<boolean> {
+  const [row] = await sql<{ verified: boolean }[]>`
+    select email_verified_at is not null as verified from users where id = ${userId}`;
+  return row?.verified ?? false;
+}
+
+/**
+ * Uses a verification token: marks it used only if still open, marks the address verified, drops the user's other
+ * tokens and appends `audit` for each tenant of the user, in one transaction. undefined: the token is not open.
+ */
+export async function verifyEmail(
+  sql: Sql,
+  v: { tokenHash: Buffer; nowMs: number },
+  audit: (tenantId: string, userId: string) => AuditEntry,
+): Promise<{ userId: string } | undefined> {
+  const at = new Date(v.nowMs);
+  return sql.begin(async (tx) => {
+    const [used] = await tx<{ userId: string }[]>`
+      update email_verifications set used_at = ${at}
+      where token_hash = ${v.tokenHash} and used_at is null and expires_at > ${at}
+      returning user_id as "userId"`;
+    if (!used) return undefined;
+    await tx`update users set email_verified_at = coalesce(email_verified_at, ${at}) where id = ${used.userId}`;
+    await tx`delete from email_verifications where user_id = ${used.userId} and used_at is null`;
     const tenants = await tx<{ tenantId: string }[]>`
       select tenant_id as "tenantId" from memberships where user_id = ${used.userId} order by tenant_id`;
     for (const t of tenants) await appendAudit(tx as unknown as Sql, audit(t.tenantId, used.userId));
@@ -457,5 +561,10 @@ export const createAccountsStore = (sql: Sql) =>
     createPasswordReset,
     findOpenPasswordReset,
     resetPassword,
+    requestPasswordReset,
+    claimPasswordResetRequests,
+    createEmailVerification,
+    isEmailVerified,
+    verifyEmail,
   });
 export type AccountsStore = ReturnType<typeof createAccountsStore>;

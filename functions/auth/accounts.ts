@@ -24,6 +24,7 @@ import { json, type HttpResult } from '../http/middleware';
 import type { HttpRequest } from '../http/request';
 import { parseBody } from '../http/body-schema';
 import { cookieIsSecure, requestCookies, type ActiveSession } from '../http/session';
+import { sendVerification } from './mail';
 import type { SessionRequest } from '../http/router';
 
 export const AUTH_BODY_LIMIT = 16 * 1024;
@@ -61,7 +62,8 @@ export const passwordChangeSchema = z.object({ current_password: password, new_p
 
 /** The answer of sign-up, sign-in and GET /v1/me. */
 export interface SessionView {
-  user: { id: string; email: string; name: string | null };
+  /** email_verified: whether the address is proven (docs/api.md#e-mail-verification). */
+  user: { id: string; email: string; name: string | null; email_verified: boolean };
   role: Role;
   tenant: { id: string; slug: string; name: string };
   csrf_token: string;
@@ -72,13 +74,16 @@ export interface SessionView {
 
 function sessionView(
   deps: Adapters,
-  s: Pick<ActiveSession, 'userId' | 'email' | 'name' | 'role' | 'tenantId' | 'tenantSlug' | 'tenantName' | 'csrfToken'>,
+  s: Pick<
+    ActiveSession,
+    'userId' | 'email' | 'name' | 'emailVerified' | 'role' | 'tenantId' | 'tenantSlug' | 'tenantName' | 'csrfToken'
+  >,
   times: { createdAtMs: number; lastSeenAtMs: number },
 ): SessionView {
   const { sessionIdleMs, sessionAbsoluteMs } = deps.config.accounts;
   const end = times.createdAtMs + sessionAbsoluteMs;
   return {
-    user: { id: s.userId, email: s.email, name: s.name },
+    user: { id: s.userId, email: s.email, name: s.name, email_verified: s.emailVerified },
     role: s.role,
     tenant: { id: s.tenantId, slug: s.tenantSlug, name: s.tenantName },
     csrf_token: s.csrfToken,
@@ -136,7 +141,10 @@ async function endPresentedSession(deps: Adapters, request: HttpRequest): Promis
   if (old !== undefined && looksLikeSessionId(old)) await deps.accounts.deleteSession(hashSessionId(old));
 }
 
-/** POST /v1/auth/signup: a tenant with its first project, its owner, and a session. */
+/**
+ * POST /v1/auth/signup: a tenant with its first project, its owner, and a session; a link to verify the address is
+ * e-mailed (verification_emailed: false when the send failed: ask again with POST /v1/auth/verify-email/resend).
+ */
 export async function signup(deps: Adapters, request: HttpRequest): Promise<HttpResult> {
   if (deps.config.accounts.signup !== 'open')
     throw forbidden(
@@ -169,6 +177,7 @@ export async function signup(deps: Adapters, request: HttpRequest): Promise<Http
     throw e;
   }
   const who = { tenantId: created.tenant.id, userId: created.user.id };
+  const emailed = await sendVerification(deps, created.user);
   const started = await startSession(deps, request, who);
   const view = sessionView(
     deps,
@@ -176,6 +185,7 @@ export async function signup(deps: Adapters, request: HttpRequest): Promise<Http
       ...who,
       email: created.user.email,
       name: created.user.name,
+      emailVerified: false,
       role: 'owner',
       tenantSlug: created.tenant.slug,
       tenantName: created.tenant.name,
@@ -183,7 +193,10 @@ export async function signup(deps: Adapters, request: HttpRequest): Promise<Http
     },
     { createdAtMs: started.nowMs, lastSeenAtMs: started.nowMs },
   );
-  return { ...json(201, { ...view, project: created.project }), cookies: [started.cookie] };
+  return {
+    ...json(201, { ...view, project: created.project, verification_emailed: emailed }),
+    cookies: [started.cookie],
+  };
 }
 
 const BAD_CREDENTIALS = 'The e-mail address or the password is wrong.';

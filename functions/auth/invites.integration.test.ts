@@ -10,6 +10,8 @@ import type { Role } from '../../core/accounts';
 import { powertoolsLogger } from '../../adapters/logger';
 import { captureOutput } from '../../test/capture-output';
 import { startSmtpSink, type SmtpSink, type ReceivedMail } from '../../local/smtp-sink';
+import type { Adapters } from '../../adapters';
+import { sendRequestedResets } from './recovery';
 
 let clock = Date.parse('2026-06-01T12:00:00Z');
 let smtp: SmtpSink;
@@ -35,14 +37,21 @@ const { env, tenant, runtime } = useTestEnv('invites', {
   runtime: { consumers: false },
   adapters: (env) => {
     const t = env.config.accounts.throttle;
-    return {
+    return (deps = {
       ...env.adapters,
       now: () => clock,
       loginThrottle: createLoginThrottle(env.adapters.redis, t, () => clock),
       forgotThrottle: createLoginThrottle(env.adapters.redis, { ...t, keyPrefix: `${prefix}:forgot` }, () => clock),
-    };
+    });
   },
 });
+let deps: Adapters;
+/** POST /v1/auth/forgot, then the dispatcher's run that sends what it recorded (as the dispatch function would). */
+async function forgotSent(address: string): Promise<CallResult> {
+  const res = await call(url(), '/v1/auth/forgot', { json: { email: address } });
+  await sendRequestedResets(deps);
+  return res;
+}
 const url = () => runtime.url;
 const PASSWORD = 'violet tractor sings';
 const NEW_PASSWORD = 'amber kettle hums';
@@ -207,7 +216,7 @@ it('lets only one of two concurrent uses of a link succeed (invite and reset)', 
   const accepts = await Promise.all([accept(token), accept(token)]);
   expect(accepts.map((r) => r.status).sort()).toEqual([201, 400]);
   const user = await memberSession('viewer');
-  await call(url(), '/v1/auth/forgot', { json: { email: user.email } });
+  await forgotSent(user.email);
   const mails = mailsTo(user.email);
   const resetToken = /#token=([\w-]{43})/.exec(decoded(mails[mails.length - 1]!))![1]!;
   const resets = await Promise.all(
@@ -219,7 +228,7 @@ it('lets only one of two concurrent uses of a link succeed (invite and reset)', 
 });
 
 describe('password reset', () => {
-  const forgot = (address: string) => call(url(), '/v1/auth/forgot', { json: { email: address } });
+  const forgot = forgotSent;
   const reset = (token: string, password = NEW_PASSWORD) =>
     call(url(), '/v1/auth/reset', { json: { token, password } });
   const resetLinkOf = (address: string) => {
@@ -298,7 +307,7 @@ it('never writes an invite or reset token, a link or a password to the logs, at 
     secrets.push(tokenOf(made.body.invite_url));
     await accept(secrets[0]!, NEW_PASSWORD);
     const user = await memberSession('viewer');
-    await call(url(), '/v1/auth/forgot', { json: { email: user.email } });
+    await forgotSent(user.email);
     const mails = mailsTo(user.email);
     secrets.push(/#token=([\w-]{43})/.exec(decoded(mails[mails.length - 1]!))![1]!);
     await call(url(), '/v1/auth/reset', { json: { token: secrets[1], password: 'a fresh passphrase' } });

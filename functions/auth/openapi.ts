@@ -5,6 +5,7 @@ import { loginSchema, passwordChangeSchema, signupSchema } from './accounts';
 import { updateMemberSchema } from './members';
 import { acceptInviteSchema, createInviteSchema } from './invites';
 import { forgotSchema, resetSchema } from './recovery';
+import { verifyEmailSchema } from './verification';
 
 function jsonBody(schema: z.ZodType) {
   const { $schema: _dialect, ...jsonSchema } = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
@@ -21,7 +22,7 @@ const errors = (...codes: number[]) =>
 /** A session cookie, never a key; with X-CSRF-Token on POST. */
 const SESSION_ONLY = [{ sessionCookie: [] }];
 const SESSION_ANSWER =
-  '{user: {id, email, name}, role: owner|admin|editor|viewer, tenant: {id, slug, name}, csrf_token, expires_at, idle_expires_at}';
+  '{user: {id, email, name, email_verified}, role: owner|admin|editor|viewer, tenant: {id, slug, name}, csrf_token, expires_at, idle_expires_at}';
 const SETS_COOKIE =
   'Set-Cookie: cs_session=<opaque id>; Path=/; HttpOnly; SameSite=Lax[; Secure]; Max-Age=<absolute lifetime>.';
 
@@ -39,11 +40,11 @@ export const ACCOUNTS_PATHS = {
   '/v1/auth/signup': {
     post: {
       summary: 'Create an organization (a tenant with its first project "default") and its owner, and sign in',
-      description: `Only when SIGNUP_MODE=open (403 signup_closed otherwise). ${SETS_COOKIE} Passwords: at least 10 characters, not one of the most common.`,
+      description: `Only when SIGNUP_MODE=open (403 signup_closed otherwise). ${SETS_COOKIE} Passwords: at least 10 characters, not one of the most common. A link to verify the address is e-mailed (verification_emailed: false when the mailer failed); see POST /v1/auth/verify-email.`,
       security: [],
       requestBody: jsonBody(signupSchema),
       responses: {
-        '201': { description: `${SESSION_ANSWER} and project {id, slug}` },
+        '201': { description: `${SESSION_ANSWER}, project {id, slug} and verification_emailed` },
         ...errors(400, 403, 409),
       },
     },
@@ -115,11 +116,30 @@ export const ACCOUNTS_PATHS = {
       responses: { '201': { description: SESSION_ANSWER }, ...errors(400, 401, 409, 429) },
     },
   },
+  '/v1/auth/verify-email': {
+    post: {
+      summary: "Verify the account's e-mail address with the token of the link e-mailed at sign-up (or re-sent)",
+      description:
+        "The token is the verification link's #token=; it works once, until EMAIL_VERIFY_TTL (48 h by default). Used, replaced, expired, malformed or unknown: 400 invalid_verification (one answer for all). Needs no session (the link may be opened in another browser). Until the address is verified, a signed-in person may read and build but not create API keys, send invites, configure SSO, or erase or export people (403 email_unverified).",
+      security: [],
+      requestBody: jsonBody(verifyEmailSchema),
+      responses: { '200': { description: '{email_verified: true}' }, ...errors(400) },
+    },
+  },
+  '/v1/auth/verify-email/resend': {
+    post: {
+      summary: 'E-mail the signed-in person a new verification link (the previous one stops working)',
+      description:
+        'Answers {email_verified: true, emailed: false} when the address is verified already (nothing is sent), else {email_verified: false, emailed} (emailed false when the mailer failed). Requests per account and per client are limited (429 with Retry-After). No body.',
+      security: SESSION_ONLY,
+      responses: { '200': { description: '{email_verified, emailed}' }, ...errors(401, 403, 429) },
+    },
+  },
   '/v1/auth/forgot': {
     post: {
       summary: 'Ask for a password-reset link: the same 202 whether or not the address has an account',
       description:
-        'When it has one, a single-use link (valid PASSWORD_RESET_TTL, 1 h by default) is e-mailed; an earlier unused link stops working. Requests per address and per client are limited (429 with Retry-After), counted apart from failed sign-ins.',
+        'When it has one, a single-use link (valid PASSWORD_RESET_TTL, 1 h by default) is e-mailed by the dispatcher shortly after the answer (so the answer takes the same time either way); an earlier unused link stops working. Requests per address and per client are limited (429 with Retry-After), counted apart from failed sign-ins.',
       security: [],
       requestBody: jsonBody(forgotSchema),
       responses: { '202': { description: '{accepted: true, message}' }, ...errors(400, 429) },
@@ -144,7 +164,7 @@ export const ACCOUNTS_PATHS = {
     post: {
       summary: 'Invite an e-mail address with a role (admin role or admin key; only an owner invites an owner)',
       description:
-        'E-mails a single-use link valid INVITE_TTL (7 d by default) and returns it as invite_url to copy; emailed is false when the mailer failed. The token itself is not stored (only its hash) and is never shown again.',
+        'E-mails a single-use link valid INVITE_TTL (7 d by default) and returns it as invite_url to copy; emailed is false when the mailer failed. The token itself is not stored (only its hash) and is never shown again. A session whose e-mail address is not verified yet: 403 email_unverified.',
       requestBody: jsonBody(createInviteSchema),
       responses: {
         '201': { description: '{id, email, role, created_at, expires_at, invite_url, emailed}' },

@@ -4,6 +4,7 @@ import { changePassword, login, logout, me, signup, AUTH_BODY_LIMIT } from './ac
 import { deleteMember, getMembers, patchMember } from './members';
 import { acceptInvite, deleteInvite, getInvites, postInvite } from './invites';
 import { forgot, reset } from './recovery';
+import { resendVerification, verifyEmail } from './verification';
 import { json } from '../http/middleware';
 
 export const AUTH_ROUTES = {
@@ -12,6 +13,8 @@ export const AUTH_ROUTES = {
   'POST /v1/auth/logout': { auth: 'session', handle: logout },
   'POST /v1/auth/password': { auth: 'session', handle: changePassword },
   'POST /v1/auth/accept-invite': { auth: 'public', handle: acceptInvite },
+  'POST /v1/auth/verify-email': { auth: 'public', handle: verifyEmail },
+  'POST /v1/auth/verify-email/resend': { auth: 'session', handle: resendVerification },
   'POST /v1/auth/forgot': { auth: 'public', handle: forgot },
   'POST /v1/auth/reset': { auth: 'public', handle: reset },
   'GET /v1/me': { auth: 'session', handle: me },

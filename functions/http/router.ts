@@ -3,7 +3,7 @@
 // the CSRF token), adds tenant and key (or user) to the request's log context and hands the route its request with
 // the principal. Routes only parse, call and map.
 import { credentialsFromHeaders, requireScope, type Principal, type Scope } from '../../core/api-keys';
-import { roleAllows, type Role } from '../../core/accounts';
+import { emailVerificationRefusal, roleAllows, type Role } from '../../core/accounts';
 import { forbidden, notFound, unauthorized } from '../../core/errors';
 import type { Adapters } from '../../adapters';
 import type { KeyResolver } from '../../adapters/key-resolver';
@@ -59,6 +59,15 @@ function hasKeyHeader(request: HttpRequest): boolean {
   return h['authorization'] !== undefined || h['x-api-key'] !== undefined;
 }
 
+/**
+ * The one place the e-mail verification rule (core/accounts.ts emailVerificationRefusal) is enforced, for every
+ * cookie session whatever the route's kind; keys are not people and never meet it (docs/api.md#e-mail-verification).
+ */
+function requireVerifiedEmail(routeKey: string, session: ActiveSession): void {
+  const refusal = emailVerificationRefusal(routeKey, session.emailVerified);
+  if (refusal) throw forbidden(refusal, 'email_unverified');
+}
+
 /** The tenant comes from the key and nothing else. */
 async function authenticate(keys: KeyResolver, key: string, scope: Scope): Promise<Principal> {
   const principal = await keys.resolve(key);
@@ -76,7 +85,8 @@ export function routeRequests(
   const table = routes as Partial<Record<string, Route>>;
   return async (event) => {
     const method = event.requestContext.http.method;
-    const route = table[event.routeKey] ?? table[`${method} ${event.rawPath}`];
+    const routeKey = table[event.routeKey] ? event.routeKey : `${method} ${event.rawPath}`;
+    const route = table[routeKey];
     if (!route) throw notFound(`No route ${method} ${event.rawPath}; see GET /v1/openapi.json.`);
     const request = new HttpRequest(event);
     if (route.auth === 'public') return route.handle(deps, request);
@@ -88,6 +98,7 @@ export function routeRequests(
         );
       const session = await resolveSession(deps, request);
       requireCsrf(request, session);
+      requireVerifiedEmail(routeKey, session);
       return route.handle(deps, Object.assign(request, { principal: principalOfSession(session), session }));
     }
     if (!route.credential && !hasKeyHeader(request) && hasSessionCookie(request)) {
@@ -98,6 +109,7 @@ export function routeRequests(
       requireCsrf(request, session);
       if (!roleAllows(session.role, required))
         throw forbidden(`Your role (${session.role}) may not do this; it needs ${required} or above. Ask an admin.`);
+      requireVerifiedEmail(routeKey, session);
       return route.handle(deps, Object.assign(request, { principal: principalOfSession(session) }));
     }
     const key = route.credential ? route.credential(deps, request) : credentialsFromHeaders(request.headers());

@@ -59,6 +59,7 @@ export async function resolveSession(deps: Adapters, request: HttpRequest): Prom
     email: stored.email,
     name: stored.name,
     role: stored.role,
+    emailVerified: stored.emailVerified,
     csrfToken: stored.csrfToken,
     createdAtMs: stored.createdAt.getTime(),
     lastSeenAtMs: stored.lastSeenAt.getTime(),

@@ -240,6 +240,28 @@ const RECIPES: Record<string, Recipe> = {
     const token = await inviteToken(email);
     return repeat(6, () => accept(token, 'not the password at all'));
   },
+  'POST /v1/auth/verify-email 200': async () => {
+    const { email } = await session();
+    const user = (await main.env.adapters.accounts.findUserByEmail(email))!;
+    const { id, hash } = newLinkToken();
+    await main.env.adapters.accounts.createEmailVerification({
+      userId: user.id,
+      tokenHash: hash,
+      nowMs: Date.now(),
+      ttlMs: 60_000,
+    });
+    return call(m(), '/v1/auth/verify-email', { json: { token: id } });
+  },
+  'POST /v1/auth/verify-email 400': () => call(m(), '/v1/auth/verify-email', { json: { token: newLinkToken().id } }),
+  'POST /v1/auth/verify-email/resend 200': async () =>
+    call(m(), '/v1/auth/verify-email/resend', { method: 'POST', headers: (await session()).headers }),
+  'POST /v1/auth/verify-email/resend 401': () => call(m(), '/v1/auth/verify-email/resend', { method: 'POST' }),
+  'POST /v1/auth/verify-email/resend 403': async () =>
+    call(m(), '/v1/auth/verify-email/resend', { method: 'POST', headers: withoutCsrf((await session()).headers) }),
+  'POST /v1/auth/verify-email/resend 429': async () => {
+    const { headers } = await session();
+    return repeat(6, () => call(m(), '/v1/auth/verify-email/resend', { method: 'POST', headers }));
+  },
   'POST /v1/auth/forgot 202': () => call(m(), '/v1/auth/forgot', { json: { email: newEmail() } }),
   'POST /v1/auth/forgot 400': () => call(m(), '/v1/auth/forgot', { json: { email: 'nobody' } }),
   'POST /v1/auth/forgot 429': () => {

@@ -596,6 +596,8 @@ export const OPENAPI = {
       },
       post: {
         summary: 'Create a key; the key is in this response only (scope: admin)',
+        description:
+          'A signed-in person (cookie session) needs a verified e-mail address: 403 email_unverified otherwise (docs/api.md#e-mail-verification).',
         requestBody: jsonBody(createApiKeySchema),
         responses: { '201': { description: 'Created' }, ...errors(400, 401, 403, 404) },
       },

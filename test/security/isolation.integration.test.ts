@@ -650,6 +650,11 @@ const PROBES: Record<RouteKey, ProbeFn> = {
       json: { token: randomBytes(32).toString('base64url'), password: SIGNUP_PASSWORD, name: 'x' },
     }),
   ],
+  // E-mail verification: an unknown token is refused whoever calls; a resend acts on the caller's own address only.
+  'POST /v1/auth/verify-email': () => [
+    t('POST', '/v1/auth/verify-email', { json: { token: randomBytes(32).toString('base64url') } }),
+  ],
+  'POST /v1/auth/verify-email/resend': () => [l('POST', '/v1/auth/verify-email/resend')],
   'POST /v1/auth/forgot': (v) => [l('POST', '/v1/auth/forgot', { json: { email: v.ownerEmail } })],
   'POST /v1/auth/reset': () => [
     t('POST', '/v1/auth/reset', {
