@@ -1,30 +1,14 @@
 // GET /v1/audit-log (docs/api.md#audit-log): who changed what, when, newest first, one page at a time.
 import { infiniteQueryOptions } from '@tanstack/react-query';
 import type { Session } from '../auth/session';
+import type { getAuditLog } from '../../../functions/query/audit-log';
 import type { ApiClient } from './client';
 import { expectArray, expectObject, expectString, optionalString, ShapeError } from './shape';
 
-export interface AuditActor {
-  kind: 'user' | 'api_key' | 'system';
-  id: string;
-  /** A user's e-mail. */
-  email?: string;
-}
-
-export interface AuditEntry {
-  id: string;
-  at: string;
-  actor: AuditActor;
-  action: string;
-  target: string | null;
-  before: Record<string, unknown> | null;
-  after: Record<string, unknown> | null;
-}
-
-export interface AuditPage {
-  entries: AuditEntry[];
-  next_cursor: string | null;
-}
+/** The body of GET /v1/audit-log, derived from its handler (types only: nothing of the backend is bundled). */
+export type AuditPage = Awaited<ReturnType<typeof getAuditLog>>;
+export type AuditEntry = AuditPage['entries'][number];
+export type AuditActor = AuditEntry['actor'];
 
 /** The filters the screen offers (the API takes more: actor, target, from, to). */
 export interface AuditFilters {
@@ -32,7 +16,7 @@ export interface AuditFilters {
   action?: string;
 }
 
-const ACTOR_KINDS = ['user', 'api_key', 'system'] as const;
+const ACTOR_KINDS: readonly AuditActor['kind'][] = ['user', 'api_key', 'system'];
 
 function stateOf(value: unknown, what: string): Record<string, unknown> | null {
   return value === null || value === undefined ? null : expectObject(value, what);
@@ -55,7 +39,7 @@ export function parseAuditPage(body: unknown): AuditPage {
         id: expectString(actor.id, `${what}.actor.id`),
         ...(email ? { email } : {}),
       },
-      action: expectString(e.action, `${what}.action`),
+      action: expectString(e.action, `${what}.action`) as AuditEntry['action'],
       target: optionalString(e.target, `${what}.target`),
       before: stateOf(e.before, `${what}.before`),
       after: stateOf(e.after, `${what}.after`),
