@@ -69,32 +69,20 @@ export async function deleteApiKey(deps: Adapters, principal: Principal, id: str
     const own = (await deps.apiKeys.listApiKeys(principal.tenantId)).find((k) => k.id === id);
     if (!own || own.projectSlug !== principal.projectSlug) throw notFound(`API key ${id} does not exist.`);
   }
-  const revoked = await deps.apiKeys.revokeApiKey(principal.tenantId, id, (before) =>
+  const revoked = await deps.apiKeys.revokeApiKey(principal.tenantId, id, (before) => {
     // Revoking a revoked key again changes nothing: no entry.
-    before && before.revokedAt === null
-      ? {
-          tenantId: principal.tenantId,
-          atMs: deps.now(),
-          actor: keyActor(principal),
-          action: 'api_key.revoke',
-          target: before.id,
-          before: {
-            id: before.id,
-            name: before.name,
-            scopes: before.scopes,
-            project: before.projectSlug,
-            revoked: false,
-          },
-          after: {
-            id: before.id,
-            name: before.name,
-            scopes: before.scopes,
-            project: before.projectSlug,
-            revoked: true,
-          },
-        }
-      : undefined,
-  );
+    if (!before || before.revokedAt !== null) return undefined;
+    const key = { id: before.id, name: before.name, scopes: before.scopes, project: before.projectSlug };
+    return {
+      tenantId: principal.tenantId,
+      atMs: deps.now(),
+      actor: keyActor(principal),
+      action: 'api_key.revoke',
+      target: before.id,
+      before: { ...key, revoked: false },
+      after: { ...key, revoked: true },
+    };
+  });
   if (!revoked) throw notFound(`API key ${id} does not exist.`);
   return { id, revoked: true };
 }
