@@ -28,7 +28,7 @@ import { createRetentionStore, type RetentionStore } from './postgres/retention'
 import { createErasureStore } from './postgres/erasure-store';
 import { createAuditLog } from './postgres/audit-log-store';
 import type { ErasureStore } from '../core/erasure';
-import type { AuditLog } from '../core/audit-log';
+import type { AuditLog, AuditReader } from '../core/audit-log';
 import { createHealthProbes, type HealthProbes } from './health';
 import { createAccountsStore, type AccountsStore } from './postgres/accounts-store';
 import { createLoginThrottle } from './login-throttle';
@@ -94,8 +94,8 @@ export interface Adapters {
   health: HealthProbes;
   /** Erasure jobs and the export of a person (docs/architecture.md#erasure). */
   erasures: ErasureStore;
-  /** The append-only audit log. */
-  auditLog: AuditLog;
+  /** The append-only audit log, and its pages (GET /v1/audit-log). */
+  auditLog: AuditLog & AuditReader;
   /** Users, memberships and sessions (docs/api.md#accounts). */
   accounts: AccountsStore;
   /** Failed sign-ins per account and address, in Redis (docs/security.md#throttling). */

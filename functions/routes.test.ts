@@ -43,6 +43,7 @@ const ACCESS: Record<RouteKey, string> = {
   'DELETE /v1/users/{id}': 'admin',
   'GET /v1/users/{id}/export': 'admin',
   'GET /v1/erasures/{job_id}': 'admin',
+  'GET /v1/audit-log': 'admin',
   'POST /v1/retention/query': 'read',
   'POST /v1/auth/signup': 'public',
   'POST /v1/auth/login': 'public',

@@ -43,6 +43,8 @@ export const HTTP_ROUTES = {
   'DELETE /v1/users/{id}': 'query',
   'GET /v1/users/{id}/export': 'query',
   'GET /v1/erasures/{job_id}': 'query',
+  // The audit log (docs/api.md#audit-log).
+  'GET /v1/audit-log': 'query',
   'POST /v1/retention/query': 'query',
   // Accounts (docs/api.md#accounts).
   'POST /v1/auth/signup': 'query',

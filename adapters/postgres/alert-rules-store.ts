@@ -1,5 +1,7 @@
 // Alert rules in Postgres: the spec as JSON plus the columns the engine selects by.
 import { bindSql, type Sql } from './client';
+import { auditedChange, auditedCreate, type Audited } from './audit-log-store';
+import type { AuditEntry } from '../../core/audit-log';
 import {
   ruleFromSpec,
   ticksWhenOk,
@@ -42,7 +44,12 @@ export async function insertRule(
   id: string,
   projectId: string | null,
   spec: StoredRuleSpec,
+  audit?: (after: StoredRule) => AuditEntry | undefined,
 ): Promise<StoredRule> {
+  return auditedCreate(sql, (tx) => insertRow(tx, tenantId, id, projectId, spec), audit);
+}
+
+async function insertRow(sql: Sql, tenantId: string, id: string, projectId: string | null, spec: StoredRuleSpec) {
   const c = columns(spec, projectId);
   const [row] = await sql<Row[]>`
     insert into alert_rules (tenant_id, id, project_id, name, spec, enabled, event_types, ticks_when_ok)
@@ -57,7 +64,23 @@ export async function updateRule(
   id: string,
   projectId: string | null,
   spec: StoredRuleSpec,
+  audit?: Audited<StoredRule | null, StoredRule | null>,
 ): Promise<StoredRule | null> {
+  return auditedChange(
+    sql,
+    (tx) => lockedRule(tx, tenantId, id),
+    (tx) => updateRow(tx, tenantId, id, projectId, spec),
+    audit,
+  );
+}
+
+/** The rule as it is, locked until the transaction ends (the `before` of an audited change). */
+async function lockedRule(tx: Sql, tenantId: string, id: string): Promise<StoredRule | null> {
+  await tx`select 1 from alert_rules where tenant_id = ${tenantId} and id = ${id} for update`;
+  return getRule(tx, tenantId, id);
+}
+
+async function updateRow(sql: Sql, tenantId: string, id: string, projectId: string | null, spec: StoredRuleSpec) {
   const c = columns(spec, projectId);
   const groupBy = spec.group_by ?? null;
   // A changed group_by makes the old groups meaningless: they go, and the rule starts again from ok (the states
@@ -78,9 +101,18 @@ export async function updateRule(
   return row ? toStored(row) : null;
 }
 
-export async function deleteRule(sql: Sql, tenantId: string, id: string): Promise<boolean> {
-  const r = await sql`delete from alert_rules where tenant_id = ${tenantId} and id = ${id}`;
-  return r.count > 0;
+export async function deleteRule(
+  sql: Sql,
+  tenantId: string,
+  id: string,
+  audit?: Audited<StoredRule | null, boolean>,
+): Promise<boolean> {
+  return auditedChange(
+    sql,
+    (tx) => lockedRule(tx, tenantId, id),
+    async (tx) => (await tx`delete from alert_rules where tenant_id = ${tenantId} and id = ${id}`).count > 0,
+    audit,
+  );
 }
 
 export async function getRule(sql: Sql, tenantId: string, id: string): Promise<StoredRule | null> {

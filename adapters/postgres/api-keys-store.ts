@@ -2,6 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { bindSql, type Sql } from './client';
 import { generateApiKey, type Scope } from '../../core/api-keys';
+import { auditedChange, auditedCreate, type Audited } from './audit-log-store';
+import type { AuditEntry } from '../../core/audit-log';
 
 export interface StoredKey {
   id: string;
@@ -37,13 +39,20 @@ export async function createApiKey(
   scopes: Scope[],
   projectId: string | null,
   name?: string,
+  audit?: (created: CreatedKey) => AuditEntry | undefined,
 ): Promise<CreatedKey> {
   const generated = generateApiKey();
   const id = randomUUID();
-  await sql`
-    insert into api_keys (tenant_id, id, prefix, key_hash, scopes, project_id, name)
-    values (${tenantId}, ${id}, ${generated.prefix}, ${generated.hash}, ${sql.array(scopes)}, ${projectId}, ${name ?? null})`;
-  return { id, key: generated.key, prefix: generated.prefix, scopes };
+  return auditedCreate(
+    sql,
+    async (tx) => {
+      await tx`
+        insert into api_keys (tenant_id, id, prefix, key_hash, scopes, project_id, name)
+        values (${tenantId}, ${id}, ${generated.prefix}, ${generated.hash}, ${tx.array(scopes)}, ${projectId}, ${name ?? null})`;
+      return { id, key: generated.key, prefix: generated.prefix, scopes };
+    },
+    audit,
+  );
 }
 
 export async function findKeysByPrefix(sql: Sql, prefix: string): Promise<StoredKey[]> {
@@ -62,12 +71,34 @@ export async function listApiKeys(sql: Sql, tenantId: string): Promise<KeyListin
     where k.tenant_id = ${tenantId} order by k.created_at`;
 }
 
-/** Revokes a key of the given tenant; false when no such key (or it belongs to another tenant). */
-export async function revokeApiKey(sql: Sql, tenantId: string, id: string): Promise<boolean> {
-  const rows = await sql`
-    update api_keys set revoked_at = coalesce(revoked_at, now())
-    where tenant_id = ${tenantId} and id = ${id} returning id`;
-  return rows.length > 0;
+/**
+ * Revokes a key of the given tenant; false when no such key (or it belongs to another tenant). `audit` gets the key
+ * as it was (locked; undefined when there is none): never its hash.
+ */
+export async function revokeApiKey(
+  sql: Sql,
+  tenantId: string,
+  id: string,
+  audit?: Audited<KeyListing | undefined, boolean>,
+): Promise<boolean> {
+  return auditedChange(
+    sql,
+    async (tx) => {
+      const [k] = await tx<KeyListing[]>`
+        select k.id, k.prefix, k.scopes, p.slug as "projectSlug", k.name, k.created_at as "createdAt",
+               k.last_used_at as "lastUsedAt", k.revoked_at as "revokedAt"
+        from api_keys k left join projects p on p.tenant_id = k.tenant_id and p.id = k.project_id
+        where k.tenant_id = ${tenantId} and k.id = ${id} for update of k`;
+      return k;
+    },
+    async (tx) => {
+      const rows = await tx`
+        update api_keys set revoked_at = coalesce(revoked_at, now())
+        where tenant_id = ${tenantId} and id = ${id} returning id`;
+      return rows.length > 0;
+    },
+    audit,
+  );
 }
 
 /** Records use, at most once per key per call; callers batch and throttle. */

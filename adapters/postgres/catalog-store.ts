@@ -1,6 +1,8 @@
 // The event catalog in Postgres: the registry's load and batched writes, the catalog reads, declarations.
 import { setDimensions } from './dimension-store';
 import { bindSql, type Sql } from './client';
+import { appendAudit } from './audit-log-store';
+import type { AuditEntry } from '../../core/audit-log';
 import {
   declarationCap,
   type CatalogCap,
@@ -270,9 +272,48 @@ export interface Declaration {
 
 export type DeclareResult = Ok<{ created: boolean }> | Rejected<CatalogCap>;
 
-/** Declares (creates or updates) an event type and its property types; refuses what would pass the caps. */
-export async function declareEventType(sql: Sql, d: Declaration, limits: CatalogLimits): Promise<DeclareResult> {
-  return sql.begin(async (tx) => {
+/** What a declaration sets of an event type: the audit log's before and after of catalog.update. */
+export interface DeclaredState {
+  declared: boolean;
+  description: string | null;
+  status: TypeStatus;
+  /** The declared type of each property that has one, by name. */
+  properties: Record<string, string>;
+  dimensions: string[];
+}
+
+async function declaredState(tx: Sql, d: Declaration): Promise<DeclaredState | null> {
+  const [t] = await tx<{ declared: boolean; description: string | null; status: TypeStatus }[]>`
+    select declared, description, status from event_types
+    where tenant_id = ${d.tenantId} and project_id = ${d.projectId} and event_type = ${d.eventType}`;
+  if (!t) return null;
+  const props = await tx<{ property: string; type: string }[]>`
+    select property, declared_type as type from event_properties
+    where tenant_id = ${d.tenantId} and project_id = ${d.projectId} and event_type = ${d.eventType}
+      and declared_type is not null order by property`;
+  const dims = await tx<{ dimension: string }[]>`
+    select dimension from event_dimensions
+    where tenant_id = ${d.tenantId} and project_id = ${d.projectId} and event_type = ${d.eventType} order by dimension`;
+  return {
+    ...t,
+    properties: Object.fromEntries(props.map((p) => [p.property, p.type])),
+    dimensions: dims.map((x) => x.dimension),
+  };
+}
+
+/**
+ * Declares (creates or updates) an event type and its property types; refuses what would pass the caps. `audit`,
+ * given the type's declared state before (null: the type was unknown) and after, is appended in the same transaction
+ * (not when the caps refuse).
+ */
+export async function declareEventType(
+  sql: Sql,
+  d: Declaration,
+  limits: CatalogLimits,
+  audit?: (before: DeclaredState | null, after: DeclaredState) => AuditEntry | undefined,
+): Promise<DeclareResult> {
+  return sql.begin(async (t) => {
+    const tx = t as unknown as Sql;
     // Declarations of one project take turns (flushes only need the row's key share, so they are not blocked).
     await tx`select 1 from projects where tenant_id = ${d.tenantId} and id = ${d.projectId} for no key update`;
     const [counted] = await tx<{ n: number; exists: boolean }[]>`
@@ -294,6 +335,7 @@ export async function declareEventType(sql: Sql, d: Declaration, limits: Catalog
     const adding = declaring.filter(([n]) => !existing.has(n)).length;
     const cap = declarationCap({ types: counted?.n ?? 0, exists, properties: existing.size, adding }, limits);
     if (cap.kind !== 'ok') return cap;
+    const before = audit ? await declaredState(tx, d) : null;
     const keepDescription = d.description === undefined;
     await tx`
       insert into event_types as t (tenant_id, project_id, event_type, description, status, declared)
@@ -323,10 +365,14 @@ export async function declareEventType(sql: Sql, d: Declaration, limits: Catalog
     if (d.dimensions) {
       const { names, maxValues, maxFutureSkewMs } = d.dimensions;
       await setDimensions(
-        tx as unknown as Sql,
+        tx,
         { tenantId: d.tenantId, projectId: d.projectId, eventType: d.eventType, dimensions: names, maxValues },
         maxFutureSkewMs,
       );
+    }
+    if (audit) {
+      const entry = audit(before, (await declaredState(tx, d))!);
+      if (entry) await appendAudit(tx, entry);
     }
     return ok({ created: !exists });
   });

@@ -2,6 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { bindSql, isUniqueViolation, type Sql } from './client';
 import { defaultWidgets, type Widget } from '../../core/dashboards';
+import { auditedChange, auditedCreate, type Audited } from './audit-log-store';
+import type { AuditEntry } from '../../core/audit-log';
 
 export interface Dashboard {
   id: string;
@@ -33,13 +35,28 @@ export async function insertDashboard(
   tenantId: string,
   id: string,
   d: { name: string; widgets: Widget[]; isDefault?: boolean },
+  audit?: (after: Dashboard | null) => AuditEntry | undefined,
 ): Promise<Dashboard | null> {
-  const [row] = await sql<Dashboard[]>`
-    insert into dashboards (tenant_id, id, name, widgets, is_default)
-    values (${tenantId}, ${id}, ${d.name}, ${sql.json(d.widgets as never)}, ${d.isDefault ?? false})
-    on conflict do nothing
-    returning ${columns(sql)}`;
-  return row ?? null;
+  return auditedCreate(
+    sql,
+    async (tx) => {
+      const [row] = await tx<Dashboard[]>`
+        insert into dashboards (tenant_id, id, name, widgets, is_default)
+        values (${tenantId}, ${id}, ${d.name}, ${tx.json(d.widgets as never)}, ${d.isDefault ?? false})
+        on conflict do nothing
+        returning ${columns(tx)}`;
+      return row ?? null;
+    },
+    audit,
+  );
+}
+
+/** The dashboard as it is, locked until the transaction ends (the `before` of an audited change). */
+async function lockedDashboard(tx: Sql, tenantId: string, id: string): Promise<Dashboard | null> {
+  const [d] = await tx<
+    Dashboard[]
+  >`select ${columns(tx)} from dashboards where tenant_id = ${tenantId} and id = ${id} for update`;
+  return d ?? null;
 }
 
 export async function updateDashboard(
@@ -47,16 +64,34 @@ export async function updateDashboard(
   tenantId: string,
   id: string,
   d: { name: string; widgets: Widget[] },
+  audit?: Audited<Dashboard | null, Dashboard | null>,
 ): Promise<Dashboard | null> {
-  const [row] = await sql<Dashboard[]>`
-    update dashboards set name = ${d.name}, widgets = ${sql.json(d.widgets as never)}, updated_at = now()
-    where tenant_id = ${tenantId} and id = ${id}
-    returning ${columns(sql)}`;
-  return row ?? null;
+  return auditedChange(
+    sql,
+    (tx) => lockedDashboard(tx, tenantId, id),
+    async (tx) => {
+      const [row] = await tx<Dashboard[]>`
+        update dashboards set name = ${d.name}, widgets = ${tx.json(d.widgets as never)}, updated_at = now()
+        where tenant_id = ${tenantId} and id = ${id}
+        returning ${columns(tx)}`;
+      return row ?? null;
+    },
+    audit,
+  );
 }
 
-export async function deleteDashboard(sql: Sql, tenantId: string, id: string): Promise<boolean> {
-  return (await sql`delete from dashboards where tenant_id = ${tenantId} and id = ${id}`).count > 0;
+export async function deleteDashboard(
+  sql: Sql,
+  tenantId: string,
+  id: string,
+  audit?: Audited<Dashboard | null, boolean>,
+): Promise<boolean> {
+  return auditedChange(
+    sql,
+    (tx) => lockedDashboard(tx, tenantId, id),
+    async (tx) => (await tx`delete from dashboards where tenant_id = ${tenantId} and id = ${id}`).count > 0,
+    audit,
+  );
 }
 
 /** The tenant's event types, busiest first over the last 7 days (from the daily rollups). */

@@ -6,6 +6,8 @@ import { lockTenantExclusive } from './rollup-lock';
 import { regroupZoned } from './rebucket';
 import { tenantZones, UTC_TENANT_ZONE, type TenantZone } from './tenant-zones';
 import type { TimeZone } from '../../core/timezone';
+import { appendAudit } from './audit-log-store';
+import type { AuditEntry } from '../../core/audit-log';
 
 /** The latest re-bucketing of a tenant's 1h/1d rows (one per zone change, migration 016). */
 export interface Rebucketing {
@@ -50,12 +52,14 @@ export async function tenantSettings(sql: Sql, tenantId: string): Promise<Tenant
  * Sets the tenant's zone and re-buckets its 1h/1d rows into it, in one transaction under its exclusive rollup
  * lock: live batches wait (they take the lock shared) and then bucket in the new zone; readers see the old zone's
  * rows or the new zone's, never a mix. The zone generation grows, so Redis entries of the old buckets are never read
- * again (docs/architecture.md#time-zones). The same zone again changes nothing. Returns undefined for no such tenant.
+ * again (docs/architecture.md#time-zones). The same zone again changes nothing (and is not audited). `audit`, given
+ * the zone before, is appended in the same transaction. Returns undefined for no such tenant.
  */
 export async function changeTimezone(
   sql: Sql,
   tenantId: string,
   zone: TimeZone,
+  audit?: (fromZone: string) => AuditEntry,
 ): Promise<{ settings: TenantSettings; changed: boolean } | undefined> {
   const changed = await sql.begin(async (t) => {
     const tx = t as unknown as Sql;
@@ -71,6 +75,7 @@ export async function changeTimezone(
     await tx`
       insert into tenant_rebucketings (tenant_id, generation, from_timezone, to_timezone, started_at, finished_at, rows_written)
       values (${tenantId}, ${generation}, ${cur.zone}, ${zone}, ${cur.started}, clock_timestamp(), ${rows})`;
+    if (audit) await appendAudit(tx, audit(cur.zone));
     return true;
   });
   if (changed === undefined) return undefined;

@@ -1,6 +1,8 @@
 // Tenants and projects.
 import { randomUUID } from 'node:crypto';
 import { bindSql, isUniqueViolation, type Sql } from './client';
+import { auditedChange, auditedCreate, type Audited } from './audit-log-store';
+import type { AuditEntry } from '../../core/audit-log';
 import { slugProblem } from '../../core/tenants';
 import type { SchemaMode } from '../../core/catalog';
 
@@ -66,14 +68,21 @@ export async function createProject(
   slug: string,
   name: string,
   schemaMode: SchemaMode,
+  audit?: (created: Project) => AuditEntry | undefined,
 ): Promise<Project> {
   assertSlug('project', slug);
   try {
-    const [row] = await sql<Project[]>`
-      insert into projects (tenant_id, id, slug, name, schema_mode)
-      values (${tenantId}, ${randomUUID()}, ${slug}, ${name}, ${schemaMode})
-      returning tenant_id as "tenantId", id, slug, name, schema_mode as "schemaMode", created_at as "createdAt"`;
-    return row!;
+    return await auditedCreate(
+      sql,
+      async (tx) => {
+        const [row] = await tx<Project[]>`
+          insert into projects (tenant_id, id, slug, name, schema_mode)
+          values (${tenantId}, ${randomUUID()}, ${slug}, ${name}, ${schemaMode})
+          returning tenant_id as "tenantId", id, slug, name, schema_mode as "schemaMode", created_at as "createdAt"`;
+        return row!;
+      },
+      audit,
+    );
   } catch (e) {
     if (isUniqueViolation(e)) throw new DuplicateError(`project "${slug}" already exists in this tenant`, { cause: e });
     throw e;
@@ -91,14 +100,27 @@ export async function updateProject(
   tenantId: string,
   slug: string,
   changes: { name?: string; schemaMode?: SchemaMode },
+  audit?: Audited<Project | undefined, Project | undefined>,
 ): Promise<Project | undefined> {
-  const [row] = await sql<Project[]>`
-    update projects set
-      name = coalesce(${changes.name ?? null}, name),
-      schema_mode = coalesce(${changes.schemaMode ?? null}, schema_mode)
-    where tenant_id = ${tenantId} and slug = ${slug}
-    returning tenant_id as "tenantId", id, slug, name, schema_mode as "schemaMode", created_at as "createdAt"`;
-  return row;
+  return auditedChange(
+    sql,
+    async (tx) => {
+      const [row] = await tx<Project[]>`
+        select tenant_id as "tenantId", id, slug, name, schema_mode as "schemaMode", created_at as "createdAt"
+        from projects where tenant_id = ${tenantId} and slug = ${slug} for update`;
+      return row;
+    },
+    async (tx) => {
+      const [row] = await tx<Project[]>`
+        update projects set
+          name = coalesce(${changes.name ?? null}, name),
+          schema_mode = coalesce(${changes.schemaMode ?? null}, schema_mode)
+        where tenant_id = ${tenantId} and slug = ${slug}
+        returning tenant_id as "tenantId", id, slug, name, schema_mode as "schemaMode", created_at as "createdAt"`;
+      return row;
+    },
+    audit,
+  );
 }
 
 /** Tenants and projects (Adapters.tenants); the functions above with the process's client. */

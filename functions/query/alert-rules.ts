@@ -14,6 +14,7 @@ import type { StoredRule } from '../../adapters/postgres/alert-rules-store';
 import { parseBody } from '../http/body-schema';
 import { alertRuleSchema, withSecrets, type AlertRuleSpec } from './alert-rule-schema';
 import { isUuid } from '../../core/ids';
+import { keyActor, type AuditAction } from '../../core/audit-log';
 
 type StateView = { state: string; since: string | null; value: number | null; groups_truncated?: number | null };
 
@@ -48,6 +49,33 @@ export function ruleView(
     updated_at: r.updatedAt.toISOString(),
   };
 }
+
+/** A rule as the audit log keeps it: its spec with webhook secrets left out (never stored in the log). */
+export function ruleAuditView(r: StoredRule): Record<string, unknown> {
+  const { channels, ...spec } = r.spec;
+  return {
+    ...spec,
+    channels: channels.map((c) => (c.type === 'webhook' ? { type: c.type, url: c.url, has_secret: true } : c)),
+  };
+}
+
+const ruleAudit =
+  (deps: Adapters, principal: Principal, action: AuditAction, id: string) =>
+  (before: StoredRule | null, after: StoredRule | null) =>
+    (before === null && after === null) ||
+    (before !== null &&
+      after !== null &&
+      JSON.stringify(ruleAuditView(before)) === JSON.stringify(ruleAuditView(after)))
+      ? undefined // nothing changed, nothing recorded
+      : {
+          tenantId: principal.tenantId,
+          atMs: deps.now(),
+          actor: keyActor(principal),
+          action,
+          target: id,
+          before: before && ruleAuditView(before),
+          after: after && ruleAuditView(after),
+        };
 
 const visibleTo = (principal: Principal, r: StoredRule) =>
   !principal.projectId || r.rule.projectId === principal.projectId;
@@ -112,11 +140,10 @@ export async function postAlertRule(deps: Adapters, principal: Principal, body: 
   const input = parseBody(alertRuleSchema, body);
   const project = await projectFor(deps, principal, input.project);
   const { spec, generated } = withSecrets({ ...input, project: project?.slug ?? null }, null);
-  const r = await deps.alertRules.insertRule(
-    principal.tenantId,
-    randomUUID(),
-    project?.id ?? null,
-    spec as StoredRuleSpec,
+  const id = randomUUID();
+  const audit = ruleAudit(deps, principal, 'alert_rule.create', id);
+  const r = await deps.alertRules.insertRule(principal.tenantId, id, project?.id ?? null, spec as StoredRuleSpec, (r) =>
+    audit(null, r),
   );
   return ruleView(r, undefined, generated);
 }
@@ -127,7 +154,13 @@ export async function putAlertRule(deps: Adapters, principal: Principal, id: str
   const input = parseBody(alertRuleSchema, body);
   const project = await projectFor(deps, principal, input.project);
   const { spec, generated } = withSecrets({ ...input, project: project?.slug ?? null }, existing.spec as AlertRuleSpec);
-  const r = await deps.alertRules.updateRule(principal.tenantId, id, project?.id ?? null, spec as StoredRuleSpec);
+  const r = await deps.alertRules.updateRule(
+    principal.tenantId,
+    id,
+    project?.id ?? null,
+    spec as StoredRuleSpec,
+    (before, after) => (after ? ruleAudit(deps, principal, 'alert_rule.update', id)(before, after) : undefined),
+  );
   if (!r) throw notFound(`Alert rule ${id} does not exist.`);
   const { state, groups } = await statesOf(deps, principal.tenantId, id);
   return ruleView(r, state, generated, groups);
@@ -136,7 +169,9 @@ export async function putAlertRule(deps: Adapters, principal: Principal, id: str
 export async function deleteAlertRule(deps: Adapters, principal: Principal, id: string) {
   requireScope(principal, 'admin');
   await ruleOf(deps, principal, id);
-  await deps.alertRules.deleteRule(principal.tenantId, id);
+  await deps.alertRules.deleteRule(principal.tenantId, id, (before, deleted) =>
+    deleted ? ruleAudit(deps, principal, 'alert_rule.delete', id)(before, null) : undefined,
+  );
   return { id, deleted: true };
 }
 

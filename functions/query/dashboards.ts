@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Principal } from '../../core/api-keys';
 import { requireScope } from '../../core/api-keys';
 import { notFound } from '../../core/errors';
+import { keyActor, type AuditAction, type AuditEntry } from '../../core/audit-log';
 import {
   CHART_KINDS,
   fitsGrid,
@@ -212,6 +213,25 @@ function view(d: Dashboard) {
   };
 }
 
+/** A dashboard as the audit log keeps it. */
+const auditView = (d: Dashboard) => ({ name: d.name, is_default: d.isDefault, widgets: d.widgets });
+
+const dashboardAudit =
+  (deps: Adapters, principal: Principal, action: AuditAction, id: string) =>
+  (before: Dashboard | null, after: Dashboard | null): AuditEntry | undefined =>
+    (before === null && after === null) ||
+    (before !== null && after !== null && JSON.stringify(auditView(before)) === JSON.stringify(auditView(after)))
+      ? undefined // nothing changed, nothing recorded
+      : {
+          tenantId: principal.tenantId,
+          atMs: deps.now(),
+          actor: keyActor(principal),
+          action,
+          target: id,
+          before: before && auditView(before),
+          after: after && auditView(after),
+        };
+
 const withIds = (widgets: z.infer<typeof widgetSchema>[]): Widget[] =>
   widgets.map((w) => ({ ...w, id: w.id ?? randomUUID() }));
 
@@ -238,10 +258,13 @@ export async function getDashboardById(deps: Adapters, principal: Principal, id:
 export async function postDashboard(deps: Adapters, principal: Principal, body: unknown) {
   requireScope(principal, 'admin');
   const input = parseBody(dashboardSchema, body);
-  const d = await deps.dashboards.insertDashboard(principal.tenantId, randomUUID(), {
-    name: input.name,
-    widgets: withIds(input.widgets),
-  });
+  const id = randomUUID();
+  const d = await deps.dashboards.insertDashboard(
+    principal.tenantId,
+    id,
+    { name: input.name, widgets: withIds(input.widgets) },
+    (d) => dashboardAudit(deps, principal, 'dashboard.create', id)(null, d),
+  );
   return view(d!);
 }
 
@@ -249,10 +272,12 @@ export async function putDashboard(deps: Adapters, principal: Principal, id: str
   requireScope(principal, 'admin');
   await dashboardOf(deps, principal, id);
   const input = parseBody(dashboardSchema, body);
-  const d = await deps.dashboards.updateDashboard(principal.tenantId, id, {
-    name: input.name,
-    widgets: withIds(input.widgets),
-  });
+  const d = await deps.dashboards.updateDashboard(
+    principal.tenantId,
+    id,
+    { name: input.name, widgets: withIds(input.widgets) },
+    (before, after) => (after ? dashboardAudit(deps, principal, 'dashboard.update', id)(before, after) : undefined),
+  );
   if (!d) throw notFound(`Dashboard ${id} does not exist.`);
   return view(d);
 }
@@ -260,6 +285,8 @@ export async function putDashboard(deps: Adapters, principal: Principal, id: str
 export async function deleteDashboardById(deps: Adapters, principal: Principal, id: string) {
   requireScope(principal, 'admin');
   await dashboardOf(deps, principal, id);
-  await deps.dashboards.deleteDashboard(principal.tenantId, id);
+  await deps.dashboards.deleteDashboard(principal.tenantId, id, (before, deleted) =>
+    deleted ? dashboardAudit(deps, principal, 'dashboard.delete', id)(before, null) : undefined,
+  );
   return { id, deleted: true };
 }

@@ -30,6 +30,7 @@ import {
 import type { RouteKeyOf } from '../routes';
 import { deleteUser, exportUser, getErasure } from './erasure';
 import { AUTH_ROUTES } from '../auth/routes';
+import { getAuditLog } from './audit-log';
 
 const CONFIG_BODY_LIMIT = 64 * 1024;
 
@@ -179,6 +180,10 @@ export const QUERY_ROUTES: Record<RouteKeyOf<'query'>, Route> = {
   'GET /v1/erasures/{job_id}': {
     auth: 'admin',
     handle: async (deps, r) => json(200, await getErasure(deps, r.principal, r.param('job_id'))),
+  },
+  'GET /v1/audit-log': {
+    auth: 'admin',
+    handle: async (deps, r) => json(200, await getAuditLog(deps, r.principal, r.query())),
   },
   'POST /v1/retention/query': {
     auth: 'read',

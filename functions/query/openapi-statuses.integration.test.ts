@@ -579,6 +579,10 @@ const RECIPES: Record<string, Recipe> = {
   'GET /v1/erasures/{job_id} 403': () => call(m(), `/v1/erasures/${erasureId}`, { key: k().read }),
   'GET /v1/erasures/{job_id} 404': () =>
     call(m(), '/v1/erasures/00000000-0000-4000-8000-000000000000', { key: k().admin }),
+  'GET /v1/audit-log 200': () => call(m(), '/v1/audit-log?limit=5', { key: k().admin }),
+  'GET /v1/audit-log 400': () => call(m(), '/v1/audit-log?cursor=not-a-cursor', { key: k().admin }),
+  'GET /v1/audit-log 401': () => call(m(), '/v1/audit-log'),
+  'GET /v1/audit-log 403': () => call(m(), '/v1/audit-log', { key: k().read }),
   'GET /v1/openapi.json 200': () => call(m(), '/v1/openapi.json'),
   'GET /healthz 200': () => call(m(), '/healthz'),
   'GET /readyz 200': () => call(m(), '/readyz'),

@@ -193,6 +193,38 @@ const catalogEntry = {
   },
 } as const;
 
+const auditLogPage = {
+  type: 'object',
+  required: ['entries', 'next_cursor'],
+  properties: {
+    entries: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['id', 'at', 'actor', 'action', 'target', 'before', 'after'],
+        properties: {
+          id: { type: 'string', description: 'The order of recording (a decimal integer)' },
+          at: { type: 'string', format: 'date-time' },
+          actor: {
+            type: 'object',
+            required: ['kind', 'id'],
+            properties: {
+              kind: { enum: ['user', 'api_key', 'system'] },
+              id: { type: 'string' },
+              email: { type: 'string', description: "A user's e-mail (users only)" },
+            },
+          },
+          action: { type: 'string', description: 'Dotted, object first: dashboard.update, api_key.revoke, ...' },
+          target: { type: ['string', 'null'] },
+          before: { type: ['object', 'null'], description: 'The state before the change (null for a creation)' },
+          after: { type: ['object', 'null'], description: 'The state after it (null for a deletion)' },
+        },
+      },
+    },
+    next_cursor: { type: ['string', 'null'] },
+  },
+} as const;
+
 const erasureJob = {
   type: 'object',
   required: ['id', 'status', 'person', 'events_erased', 'requested_at', 'finished_at'],
@@ -239,6 +271,7 @@ export const OPENAPI = {
       Event: event,
       CatalogEntry: catalogEntry,
       ErasureJob: erasureJob,
+      AuditLogPage: auditLogPage,
       RetentionEvent: retentionEvent,
       RetentionCohort: retentionCohort,
     },
@@ -657,6 +690,52 @@ export const OPENAPI = {
             content: { 'application/json': { schema: { $ref: '#/components/schemas/ErasureJob' } } },
           },
           ...errors(400, 401, 403, 404),
+        },
+      },
+    },
+    '/v1/audit-log': {
+      get: {
+        summary:
+          'The audit log: who changed what, when, with before and after (admin role or admin key of the whole tenant)',
+        description:
+          'Newest first (by the order of recording), at most limit entries a page; next_cursor continues (null on the last page). ' +
+          'Entries are append-only: nothing updates or deletes them. A key bound to one project gets 403. See docs/api.md#audit-log ' +
+          'for the actions and what before/after hold.',
+        parameters: [
+          {
+            name: 'limit',
+            in: 'query',
+            schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+            description: 'entries per page',
+          },
+          { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'next_cursor of the previous page' },
+          {
+            name: 'action',
+            in: 'query',
+            schema: { type: 'string', maxLength: 100 },
+            description: 'One action (dashboard.update), or a prefix ending with a dot (dashboard.)',
+          },
+          {
+            name: 'actor',
+            in: 'query',
+            schema: { type: 'string' },
+            description: 'user:<user id>, api_key:<key id> or system:<name>',
+          },
+          {
+            name: 'target',
+            in: 'query',
+            schema: { type: 'string', maxLength: 512 },
+            description: 'What the entry acted on, exactly',
+          },
+          { name: 'from', in: 'query', schema: { type: 'string' }, description: 'Entries at or after (ISO-8601)' },
+          { name: 'to', in: 'query', schema: { type: 'string' }, description: 'Entries before (ISO-8601)' },
+        ],
+        responses: {
+          '200': {
+            description: 'One page',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/AuditLogPage' } } },
+          },
+          ...errors(400, 401, 403),
         },
       },
     },

@@ -8,6 +8,7 @@ import { SLUG_PATTERN, SLUG_RULE } from '../../core/tenants';
 import type { Adapters } from '../../adapters';
 import { DuplicateError, type Project } from '../../adapters/postgres/tenants-store';
 import { parseBody } from '../http/body-schema';
+import { keyActor, type AuditAction, type AuditEntry } from '../../core/audit-log';
 
 const slug = z.string().regex(SLUG_PATTERN, SLUG_RULE);
 const name = z.string().trim().min(1).max(200);
@@ -18,6 +19,21 @@ export const updateProjectSchema = z.strictObject({ name: name.optional(), schem
 export function projectView(p: Project) {
   return { slug: p.slug, name: p.name, schema_mode: p.schemaMode, created_at: p.createdAt.toISOString() };
 }
+
+/** A project as the audit log keeps it. */
+const auditView = (p: Project) => ({ slug: p.slug, name: p.name, schema_mode: p.schemaMode });
+
+const projectAudit =
+  (deps: Adapters, principal: Principal, action: AuditAction) =>
+  (before: Project | undefined, after: Project): AuditEntry => ({
+    tenantId: principal.tenantId,
+    atMs: deps.now(),
+    actor: keyActor(principal),
+    action,
+    target: after.slug,
+    before: before ? auditView(before) : null,
+    after: auditView(after),
+  });
 
 export async function getProjects(deps: Adapters, principal: Principal) {
   const all = await deps.tenants.listProjects(principal.tenantId);
@@ -35,6 +51,7 @@ export async function postProject(deps: Adapters, principal: Principal, body: un
       input.slug,
       input.name ?? input.slug,
       input.schema_mode ?? 'open',
+      (p) => projectAudit(deps, principal, 'project.create')(undefined, p),
     );
     return projectView(p);
   } catch (e) {
@@ -48,10 +65,16 @@ export async function patchProject(deps: Adapters, principal: Principal, project
   if (principal.projectSlug && principal.projectSlug !== projectSlug)
     throw forbidden(`This key is bound to project "${principal.projectSlug}".`);
   const input = parseBody(updateProjectSchema, body);
-  const p = await deps.tenants.updateProject(principal.tenantId, projectSlug, {
-    name: input.name,
-    schemaMode: input.schema_mode,
-  });
+  const p = await deps.tenants.updateProject(
+    principal.tenantId,
+    projectSlug,
+    { name: input.name, schemaMode: input.schema_mode },
+    // A PATCH that changes nothing records nothing.
+    (before, after) =>
+      after && before && (before.name !== after.name || before.schemaMode !== after.schemaMode)
+        ? projectAudit(deps, principal, 'project.update')(before, after)
+        : undefined,
+  );
   if (!p) throw notFound(`Project "${projectSlug}" does not exist.`);
   // The schema mode travels with the cached catalog: this process applies it at once, others within CATALOG_CACHE_TTL.
   deps.catalog.invalidate(principal.tenantId, p.id);

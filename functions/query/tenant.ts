@@ -7,6 +7,7 @@ import { parseTimeZone } from '../../core/timezone';
 import type { Adapters } from '../../adapters';
 import type { TenantSettings } from '../../adapters/postgres/tenant-settings-store';
 import { parseBody } from '../http/body-schema';
+import { keyActor } from '../../core/audit-log';
 
 // The name is checked by parseTimeZone (its message says what to send); the schema only bounds the body's shape.
 export const updateTenantSchema = z.strictObject({ timezone: z.string().max(200) });
@@ -54,7 +55,15 @@ export async function patchTenant(deps: Adapters, principal: Principal, body: un
     );
   const input = parseBody(updateTenantSchema, body);
   const zone = parseTimeZone(input.timezone);
-  const changed = await deps.tenantZones.changeTimezone(principal.tenantId, zone);
+  const changed = await deps.tenantZones.changeTimezone(principal.tenantId, zone, (fromZone) => ({
+    tenantId: principal.tenantId,
+    atMs: deps.now(),
+    actor: keyActor(principal),
+    action: 'tenant.update',
+    target: principal.tenantId,
+    before: { timezone: fromZone },
+    after: { timezone: zone },
+  }));
   if (!changed) throw notFound('This key\u2019s tenant no longer exists.');
   return tenantView(changed.settings, await deps.retention.of(principal.tenantId));
 }

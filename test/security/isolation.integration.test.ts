@@ -622,6 +622,15 @@ const PROBES: Record<RouteKey, ProbeFn> = {
       t('GET', `/v1/users/${enc(p.userId)}/export?project=${enc(p.slug)}`),
     ]),
   'GET /v1/erasures/{job_id}': (v) => v.projects.map((p) => t('GET', `/v1/erasures/${p.erasureJobId}`)),
+  // The audit log is the caller's tenant's only: filters naming B's rules, keys or members find nothing of B's (B's
+  // own log holds them all); a project-bound key and a viewer are refused.
+  'GET /v1/audit-log': (v) => [
+    l('GET', '/v1/audit-log?limit=200'),
+    ...v.projects.map((p) => l('GET', `/v1/audit-log?target=${enc(p.ruleId)}`)),
+    ...v.keyIds.slice(0, 2).map((id) => l('GET', `/v1/audit-log?actor=${enc(`api_key:${id}`)}&limit=200`)),
+    ...v.memberIds.map((id) => l('GET', `/v1/audit-log?actor=${enc(`user:${id}`)}`)),
+    l('GET', '/v1/audit-log?action=alert_rule.&limit=200'),
+  ],
   // Accounts: a sign-up makes a new tenant of its own (naming the victim changes nothing of the victim's); a sign-in
   // with the victim owner's address and a wrong password is refused like any; the session routes refuse keys and
   // act only on the caller's own session.

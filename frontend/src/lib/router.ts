@@ -11,6 +11,7 @@ export const SCREENS = [
   'catalog',
   'alerts',
   'settings',
+  'audit',
 ] as const;
 export type Screen = (typeof SCREENS)[number];
 

@@ -25,6 +25,7 @@ const screens: Record<Screen, React.LazyExoticComponent<() => React.JSX.Element>
   catalog: lazy(() => import('../catalog/CatalogScreen')),
   alerts: lazy(() => import('../alerts/AlertsScreen')),
   settings: lazy(() => import('../settings/SettingsScreen')),
+  audit: lazy(() => import('../audit/AuditLogScreen')),
 };
 
 const NAV: { screen: Screen; label: string }[] = [
@@ -36,6 +37,7 @@ const NAV: { screen: Screen; label: string }[] = [
   { screen: 'catalog', label: 'Catalog' },
   { screen: 'alerts', label: 'Alerts' },
   { screen: 'settings', label: 'Projects & keys' },
+  { screen: 'audit', label: 'Audit log' },
 ];
 
 export function Shell() {
