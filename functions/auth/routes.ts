@@ -4,6 +4,7 @@ import { changePassword, login, logout, me, signup, AUTH_BODY_LIMIT } from './ac
 import { deleteMember, getMembers, patchMember } from './members';
 import { acceptInvite, deleteInvite, getInvites, postInvite } from './invites';
 import { forgot, reset } from './recovery';
+import { signInOptions } from './options';
 import { json } from '../http/middleware';
 
 export const AUTH_ROUTES = {
@@ -14,6 +15,7 @@ export const AUTH_ROUTES = {
   'POST /v1/auth/accept-invite': { auth: 'public', handle: acceptInvite },
   'POST /v1/auth/forgot': { auth: 'public', handle: forgot },
   'POST /v1/auth/reset': { auth: 'public', handle: reset },
+  'GET /v1/auth/options': { auth: 'public', handle: async (deps) => json(200, signInOptions(deps.config)) },
   'GET /v1/me': { auth: 'session', handle: me },
   'GET /v1/members': { auth: 'admin', handle: async (deps, r) => json(200, await getMembers(deps, r.principal)) },
   'PATCH /v1/members/{id}': {
