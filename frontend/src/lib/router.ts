@@ -11,6 +11,8 @@ export const SCREENS = [
   'catalog',
   'alerts',
   'settings',
+  'members',
+  'account',
 ] as const;
 export type Screen = (typeof SCREENS)[number];
 
