@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { ApiError } from '../api/client';
 import { accountErrorMessage } from './messages';
 import { linkTokenOf, publicScreenOf, ssoErrorMessage, ssoStartPath } from './publicRoute';
@@ -55,5 +56,27 @@ describe('accountErrorMessage', () => {
     expect(accountErrorMessage(apiError(401, 'unauthorized'), 'accept')).toMatch(/current password/);
     expect(accountErrorMessage(apiError(400, 'invalid_reset'), 'reset')).toMatch(/Ask for a new one/);
     expect(accountErrorMessage(new Error('boom'), 'forgot')).toBe('Something went wrong. Try again.');
+  });
+});
+
+describe('the public pages read any address without failing', () => {
+  // Any text in the path and fragment (lone surrogates, %-escapes, separators): a screen, a token of bounded length
+  // or none, an SSO message without markup, and never a throw.
+  const text = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 300 }),
+    fc.string({ maxLength: 300 }).map((s) => `#token=${s}`),
+    fc.string({ maxLength: 80 }).map((s) => `#sso_error=${s}`),
+    fc.constantFrom('#token=%E0%A4%A', '#sso_error=%', '#token=\uD800', '#/signup?x=%ZZ'),
+  );
+  it('maps every path and fragment onto a screen, a token or none, and a plain SSO message or none', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 100 }), text, (path, hash) => {
+        expect(['signin', 'signup', 'forgot', 'reset', 'accept']).toContain(publicScreenOf(path, hash));
+        const token = linkTokenOf(hash);
+        expect(token === null || (token.length > 0 && token.length <= 200)).toBe(true);
+        const message = ssoErrorMessage(hash);
+        expect(message === null || !/[<>]/.test(message)).toBe(true);
+      }),
+    );
   });
 });
