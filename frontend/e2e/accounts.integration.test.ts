@@ -3,8 +3,11 @@
 // invites, the invitee accepts in a fresh browser and appears with the role; a viewer sees no edit buttons; a role
 // change shows after a reload; removal signs the member out mid-session with a notice; forgot → the e-mailed reset
 // link → sign in with the new password; a password change; SSO's error fragment and start link.
-// One browser, one context per person; every wait is on a condition. Needs /usr/bin/chromium.
+// One browser, one context per person; every wait is on a condition. Needs /usr/bin/chromium. Screenshots go to
+// /tmp/cs-screens/.
 import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createTestEnv, eventually, type TestEnv } from '../../test/harness';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
@@ -17,6 +20,9 @@ let env: TestEnv;
 let runtime: LocalRuntime;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
+const SCREENS = '/tmp/cs-screens';
+const screenshot = (page: Page, name: string) =>
+  page.screenshot({ path: join(SCREENS, `${name}.png`), fullPage: true });
 
 const run = randomBytes(4).toString('hex');
 const OWNER = {
@@ -64,6 +70,7 @@ async function signIn(page: Page, email: string, password: string): Promise<void
 }
 
 beforeAll(async () => {
+  await mkdir(SCREENS, { recursive: true });
   let launched: Browser | undefined;
   [dist, smtp] = await Promise.all([
     webDist(),
@@ -134,6 +141,7 @@ describe('accounts in the dashboard', () => {
 
     await signIn(owner, OWNER.email, 'not the password at all');
     await waitForText(owner.getByRole('alert'), 'The e-mail address or the password is wrong.');
+    await screenshot(owner, 'accounts-sign-in');
     await signIn(owner, OWNER.email, OWNER.password);
     await signedIn(owner);
     await waitForText(role(owner), 'owner');
@@ -156,12 +164,14 @@ describe('accounts in the dashboard', () => {
     expect(link).toMatch(/\/accept-invite#token=[\w-]{43}$/);
     expect(await mailedLink(INVITEE.email, '/accept-invite')).toBe(link);
     await owner.getByRole('cell', { name: INVITEE.email, exact: true }).waitFor();
+    await screenshot(owner, 'accounts-members');
 
     invitee = await person();
     await invitee.goto(onRuntime(link));
     await invitee.getByRole('heading', { name: 'Join your team' }).waitFor();
     await invitee.getByLabel('Your name (optional)').fill(INVITEE.name);
     await invitee.getByLabel('Password', { exact: true }).fill(INVITEE.password);
+    await screenshot(invitee, 'accounts-accept-invite');
     await invitee.getByRole('button', { name: 'Accept invite' }).click();
     await signedIn(invitee);
     await waitForText(role(invitee), 'viewer');

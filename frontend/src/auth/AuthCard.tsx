@@ -22,6 +22,7 @@ export function AuthCard({
           CustomerSignal
         </p>
         <form
+          className="signin__form"
           onSubmit={(event) => {
             event.preventDefault();
             onSubmit(event);

@@ -84,14 +84,14 @@ function SsoSignIn() {
   const [organization, setOrganization] = useState('');
   const slug = organization.trim();
   return (
-    <section className="section" aria-label="Single sign-on">
+    <section className="signin__alt" aria-label="Single sign-on">
       {!open ? (
         <button type="button" className="button button--link" onClick={() => setOpen(true)}>
           Sign in with SSO
         </button>
       ) : (
         <form
-          className="inline-form"
+          className="signin__form"
           onSubmit={(event) => {
             event.preventDefault();
             if (slug !== '') window.location.assign(`${apiBaseUrl}${ssoStartPath(slug)}`);
@@ -134,7 +134,7 @@ function KeySignIn() {
 
   return (
     <form
-      className="section"
+      className="signin__form signin__alt"
       aria-label="Sign in with an API key"
       noValidate
       onSubmit={(event) => {
