@@ -34,9 +34,25 @@ describe('parseConfig', () => {
 
   it('reads the accounts settings: open sign-up and the session limits by default, invite-only when asked', () => {
     const d = parseConfig({}).accounts;
-    expect(d).toMatchObject({ signup: 'open', sessionIdleMs: 12 * 3_600_000, cookieSecure: 'auto', scryptLogN: 17 });
-    const c = parseConfig({ SIGNUP_MODE: 'invite-only', SESSION_IDLE_TIMEOUT: '30m', SESSION_COOKIE_SECURE: 'always' });
-    expect(c.accounts).toMatchObject({ signup: 'invite-only', sessionIdleMs: 1_800_000, cookieSecure: 'always' });
+    expect(d).toMatchObject({
+      signup: 'open',
+      keySignin: true,
+      sessionIdleMs: 12 * 3_600_000,
+      cookieSecure: 'auto',
+      scryptLogN: 17,
+    });
+    const c = parseConfig({
+      SIGNUP_MODE: 'invite-only',
+      KEY_SIGNIN: 'off',
+      SESSION_IDLE_TIMEOUT: '30m',
+      SESSION_COOKIE_SECURE: 'always',
+    });
+    expect(c.accounts).toMatchObject({
+      signup: 'invite-only',
+      keySignin: false,
+      sessionIdleMs: 1_800_000,
+      cookieSecure: 'always',
+    });
     expect(() => parseConfig({ SIGNUP_MODE: 'closed' })).toThrow(/^Invalid configuration: SIGNUP_MODE="closed"/);
     expect(() => parseConfig({ SESSION_IDLE_TIMEOUT: '8d' })).toThrow(/SESSION_IDLE_TIMEOUT/);
     expect(() => parseConfig({ PASSWORD_SCRYPT_LOG_N: '8' })).toThrow(/PASSWORD_SCRYPT_LOG_N/);

@@ -75,6 +75,8 @@ const schema = z.object({
   MAIL_SINK_DIR: z.string().min(1).default('.customersignal/mail'),
   /** Accounts (docs/api.md#accounts): open sign-up (anyone may create a tenant) or invite-only (hosted). */
   SIGNUP_MODE: z.enum(['open', 'invite-only']).default('open'),
+  /** The dashboard's "sign in with an API key" form (development); keys keep working for programs either way. */
+  KEY_SIGNIN: z.enum(['on', 'off']).default('on'),
   SESSION_IDLE_TIMEOUT: durationMs.default(12 * 3_600_000),
   SESSION_ABSOLUTE_TIMEOUT: durationMs.default(7 * 86_400_000),
   /** auto: Secure when the request came over HTTPS (X-Forwarded-Proto, always on Lambda behind API Gateway). */
@@ -189,6 +191,8 @@ export type Config = {
   /** People's accounts and sessions (docs/api.md#accounts, docs/security.md#accounts). */
   accounts: {
     signup: 'open' | 'invite-only';
+    /** Whether the dashboard offers its API-key sign-in form (KEY_SIGNIN; GET /v1/auth/options). */
+    keySignin: boolean;
     inviteTtlMs: number;
     passwordResetTtlMs: number;
     /** How long an e-mail verification link works (EMAIL_VERIFY_TTL). */
@@ -343,6 +347,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     mail: { smtpUrl: e.SMTP_URL, from: e.SMTP_FROM, sinkPort: e.MAIL_SINK_PORT, sinkDir: e.MAIL_SINK_DIR },
     accounts: {
       signup: e.SIGNUP_MODE,
+      keySignin: e.KEY_SIGNIN === 'on',
       inviteTtlMs: e.INVITE_TTL,
       passwordResetTtlMs: e.PASSWORD_RESET_TTL,
       emailVerifyTtlMs: e.EMAIL_VERIFY_TTL,

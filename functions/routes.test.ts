@@ -54,6 +54,7 @@ const ACCESS: Record<RouteKey, string> = {
   'POST /v1/auth/verify-email/resend': 'session',
   'POST /v1/auth/forgot': 'public',
   'POST /v1/auth/reset': 'public',
+  'GET /v1/auth/options': 'public',
   'GET /v1/me': 'session',
   'GET /v1/members': 'admin',
   'PATCH /v1/members/{id}': 'admin',

@@ -56,6 +56,7 @@ export const HTTP_ROUTES = {
   'POST /v1/auth/verify-email/resend': 'query',
   'POST /v1/auth/forgot': 'query',
   'POST /v1/auth/reset': 'query',
+  'GET /v1/auth/options': 'query',
   'GET /v1/me': 'query',
   'GET /v1/members': 'query',
   'PATCH /v1/members/{id}': 'query',

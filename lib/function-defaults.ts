@@ -72,6 +72,8 @@ export class FunctionDefaults extends Construct {
       WEBHOOK_ALLOW_LOOPBACK: 'false',
       // A hosted deployment: people join by invite (POST /v1/invites); the first owner comes from the admin path.
       SIGNUP_MODE: 'invite-only',
+      // People sign in with a password or SSO; the dashboard's API-key form is for local development only.
+      KEY_SIGNIN: 'off',
       ...props.environment,
     };
   }

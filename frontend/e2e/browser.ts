@@ -1,7 +1,12 @@
 // Browser helpers for the dashboard e2e tests: Debian's chromium driven by playwright-core.
 // Browser downloads are blocked here, so never `playwright install`: scripts/install-chromium.sh
 // puts chromium at /usr/bin/chromium.
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import {
   chromium,
   type Browser,
@@ -12,6 +17,37 @@ import {
 } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export const REPO_ROOT = resolve(__dirname, '../..');
+
+export interface WebDist {
+  /** The folder with index.html, for WEB_DIST_DIR. */
+  dir: string;
+  /** Removes the folder if this run built it (a prebuilt one stays). */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * The dashboard build the browser tests serve. E2E_WEB_DIST_DIR: a build of this checkout's SPA made for this run
+ * (.ci/run sets it to frontend/dist right after its `npm run build:web`: the same production build, the API on the
+ * same origin), used as it is; otherwise one is built into a temporary folder.
+ */
+export async function webDist(): Promise<WebDist> {
+  const prebuilt = process.env.E2E_WEB_DIST_DIR;
+  if (prebuilt) {
+    const dir = resolve(REPO_ROOT, prebuilt);
+    await readFile(join(dir, 'index.html')); // fails at once, naming the file, when the build is missing
+    return { dir, cleanup: async () => undefined };
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'cs-e2e-dist-'));
+  // NODE_ENV=test (set by jest) would give a development build; VITE_API_URL='' keeps the API on the same origin.
+  await promisify(execFile)(
+    'npx',
+    ['vite', 'build', '--config', 'frontend/vite.config.mts', '--outDir', dir, '--emptyOutDir', '--logLevel', 'warn'],
+    { cwd: REPO_ROOT, env: { ...process.env, NODE_ENV: 'production', VITE_API_URL: '' }, maxBuffer: 16 * 1024 * 1024 },
+  );
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
 
 const CHROMIUM_ARGS = [
   '--headless',
@@ -57,6 +93,23 @@ export function collectProblems(page: Page): PageProblems {
   });
   page.on('pageerror', (error: Error) => problems.messages.push(`pageerror: ${error.message}`));
   return problems;
+}
+
+/**
+ * The page's problems but the expected ones: the 401 of GET /v1/me when the dashboard opens signed out, and the 403
+ * a read key's scope check gets (GET /v1/api-keys). Browsers log both as console errors without naming the URL.
+ */
+export function unexpectedProblems(problems: PageProblems): string[] {
+  return problems.messages.filter((m) => !/status of 40[13]\b/.test(m));
+}
+
+/** Signs in with an API key through the sign-in screen's development form, the way a person would. */
+export async function signInWithKey(page: Page, origin: string, key: string, hash = ''): Promise<void> {
+  await page.goto(`${origin}/${hash}`);
+  const field = page.getByLabel('API key', { exact: true });
+  await field.fill(key);
+  await field.press('Enter');
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }
 
 /**

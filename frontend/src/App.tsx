@@ -1,6 +1,9 @@
-// Top-level routing by auth state: sign-in, or the (lazily loaded) app shell.
+// Top-level routing by auth state: the invite and reset links' pages, sign-in, sign-up, "forgot password", or the
+// (lazily loaded) app shell.
 import { lazy, Suspense } from 'react';
 import { useAuth } from './auth/AuthProvider';
+import { AcceptInviteScreen, ForgotPasswordScreen, ResetPasswordScreen, SignUpScreen } from './auth/PublicPages';
+import { usePublicScreen } from './auth/publicRoute';
 import { SignInScreen } from './auth/SignInScreen';
 import { LoadingState } from './components/PanelStates';
 
@@ -8,11 +11,20 @@ import { LoadingState } from './components/PanelStates';
 const Shell = lazy(() => import('./shell/Shell'));
 
 export function App() {
-  const { session } = useAuth();
-  if (session === null) return <SignInScreen />;
+  const { session, checking } = useAuth();
+  const screen = usePublicScreen();
+  // A link from an e-mail is followed whoever is signed in: it is about the person who opened it.
+  if (screen === 'accept') return <AcceptInviteScreen />;
+  if (screen === 'reset') return <ResetPasswordScreen />;
+  if (checking) return <LoadingState label="Loading…" />;
+  if (session === null) {
+    if (screen === 'signup') return <SignUpScreen />;
+    if (screen === 'forgot') return <ForgotPasswordScreen />;
+    return <SignInScreen />;
+  }
   return (
     <Suspense fallback={<LoadingState label="Loading dashboard…" />}>
-      {/* Remount per key so no state of a previous session survives. */}
+      {/* Remount per key or person so no state of a previous session survives. */}
       <Shell key={session.keyFingerprint} />
     </Suspense>
   );

@@ -155,6 +155,15 @@ export const ACCOUNTS_PATHS = {
       responses: { '200': { description: '{password_reset: true, message}' }, ...errors(400) },
     },
   },
+  '/v1/auth/options': {
+    get: {
+      summary: 'How people sign in to this deployment: {signup: open|invite-only, key_signin: boolean, sso: true}',
+      description:
+        "Public; the same for every caller (names no tenant). signup follows SIGNUP_MODE; key_signin follows KEY_SIGNIN (the dashboard's API-key form, on locally, off in a hosted deployment; API keys keep working for programs either way).",
+      security: [],
+      responses: { '200': { description: '{signup, key_signin, sso}' } },
+    },
+  },
   '/v1/invites': {
     get: {
       summary:

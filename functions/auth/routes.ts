@@ -5,6 +5,7 @@ import { deleteMember, getMembers, patchMember } from './members';
 import { acceptInvite, deleteInvite, getInvites, postInvite } from './invites';
 import { forgot, reset } from './recovery';
 import { resendVerification, verifyEmail } from './verification';
+import { signInOptions } from './options';
 import { json } from '../http/middleware';
 
 export const AUTH_ROUTES = {
@@ -17,6 +18,7 @@ export const AUTH_ROUTES = {
   'POST /v1/auth/verify-email/resend': { auth: 'session', handle: resendVerification },
   'POST /v1/auth/forgot': { auth: 'public', handle: forgot },
   'POST /v1/auth/reset': { auth: 'public', handle: reset },
+  'GET /v1/auth/options': { auth: 'public', handle: async (deps) => json(200, signInOptions(deps.config)) },
   'GET /v1/me': { auth: 'session', handle: me },
   'GET /v1/members': { auth: 'admin', handle: async (deps, r) => json(200, await getMembers(deps, r.principal)) },
   'PATCH /v1/members/{id}': {

@@ -282,6 +282,7 @@ const RECIPES: Record<string, Recipe> = {
   },
   'POST /v1/auth/reset 400': () =>
     call(m(), '/v1/auth/reset', { json: { token: newLinkToken().id, password: 'amber kettle hums' } }),
+  'GET /v1/auth/options 200': () => call(m(), '/v1/auth/options'),
   'GET /v1/invites 200': () => call(m(), '/v1/invites', { key: k().admin }),
   'GET /v1/invites 401': () => call(m(), '/v1/invites'),
   'GET /v1/invites 403': () => call(m(), '/v1/invites', { key: k().read }),

@@ -670,6 +670,8 @@ const PROBES: Record<RouteKey, ProbeFn> = {
       json: { token: randomBytes(32).toString('base64url'), password: 'amber kettle hums' },
     }),
   ],
+  // The deployment's sign-in options: the same for everyone, nothing of any tenant.
+  'GET /v1/auth/options': () => [l('GET', '/v1/auth/options')],
   'GET /v1/invites': () => [l('GET', '/v1/invites')],
   'POST /v1/invites': (v) => [l('POST', '/v1/invites', { json: { email: v.ownerEmail, role: 'viewer' } })],
   'DELETE /v1/invites/{id}': (v) => v.inviteIds.map((id) => t('DELETE', `/v1/invites/${id}`)),

@@ -26,7 +26,7 @@ import { durationLabel, parseDuration } from '../lib/duration';
 import { formatDateTime, formatNumber } from '../lib/format';
 import { useDebounced } from '../lib/useDebounced';
 import { useLive } from '../shell/LiveContext';
-import { useIsAdmin } from '../shell/scope';
+import { useCanEdit } from '../shell/scope';
 import { PreviewChart } from './PreviewChart';
 import {
   draftFromRule,
@@ -46,7 +46,7 @@ type Editing = { mode: 'new' } | { mode: 'edit'; rule: AlertRuleView } | null;
 export function AlertsScreen() {
   const session = useSession();
   const { live } = useLive();
-  const isAdmin = useIsAdmin();
+  const canEdit = useCanEdit();
   const rules = useQuery({
     ...alertQueries.rules(session),
     refetchInterval: refetchEvery(live ? LIVE_REFRESH_MS : false),
@@ -59,7 +59,7 @@ export function AlertsScreen() {
     <>
       <div className="section__header section__header--row">
         <h1 className="page-title">Alerts</h1>
-        <AdminButton isAdmin={isAdmin} className="button button--primary" onClick={() => setEditing({ mode: 'new' })}>
+        <AdminButton allowed={canEdit} className="button button--primary" onClick={() => setEditing({ mode: 'new' })}>
           New alert rule
         </AdminButton>
       </div>
@@ -98,7 +98,7 @@ export function AlertsScreen() {
           errorTitle="Could not load alert rules"
           empty={
             <EmptyState title="No alert rules yet">
-              {isAdmin ? <p>Create one with “New alert rule”.</p> : <p>An admin can create rules.</p>}
+              {canEdit ? <p>Create one with “New alert rule”.</p> : <p>An editor can create rules.</p>}
             </EmptyState>
           }
         >
@@ -108,7 +108,7 @@ export function AlertsScreen() {
                 <li key={rule.id}>
                   <RuleCard
                     rule={rule}
-                    isAdmin={isAdmin === true}
+                    canEdit={canEdit === true}
                     onEdit={() => setEditing({ mode: 'edit', rule })}
                     historyOpen={historyOf === rule.id}
                     onHistory={() => setHistoryOf(historyOf === rule.id ? null : rule.id)}
@@ -138,13 +138,13 @@ function describeRule(rule: AlertRuleView): string {
 
 function RuleCard({
   rule,
-  isAdmin,
+  canEdit,
   onEdit,
   historyOpen,
   onHistory,
 }: {
   rule: AlertRuleView;
-  isAdmin: boolean;
+  canEdit: boolean;
   onEdit: () => void;
   historyOpen: boolean;
   onHistory: () => void;
@@ -219,7 +219,7 @@ function RuleCard({
       </p>
       <div className="editor__actions">
         <AdminButton
-          isAdmin={isAdmin}
+          allowed={canEdit}
           disabled={rule.metric === 'anomaly'}
           title={
             rule.metric === 'anomaly'
@@ -230,11 +230,11 @@ function RuleCard({
         >
           Edit
         </AdminButton>
-        <AdminButton isAdmin={isAdmin} disabled={toggle.isPending} onClick={() => toggle.mutate()}>
+        <AdminButton allowed={canEdit} disabled={toggle.isPending} onClick={() => toggle.mutate()}>
           {rule.enabled ? 'Disable' : 'Enable'}
         </AdminButton>
         <AdminButton
-          isAdmin={isAdmin}
+          allowed={canEdit}
           className="button button--danger"
           disabled={remove.isPending}
           onClick={() => {

@@ -56,6 +56,27 @@ describe('createApiClient', () => {
     expect(page.events[0]?.session_id).toBeNull();
   });
 
+  it('with a session: the cookie on the same origin, X-CSRF-Token on writes only, never a bearer token', async () => {
+    const calls: RequestInit[] = [];
+    const fetchImpl: typeof fetch = async (_input, init) => {
+      calls.push(init ?? {});
+      return jsonResponse(200, { ok: true });
+    };
+    const client = createApiClient({ baseUrl: '', csrfToken: 'csrf-1', fetchImpl });
+    await client.get('/v1/me', { parse: (b) => b });
+    await client.send('POST', '/v1/auth/logout', { parse: (b) => b });
+    const [read, write] = calls.map((init) => ({ init, headers: new Headers(init.headers) }));
+    expect(read!.init.credentials).toBe('same-origin');
+    expect(read!.headers.get('X-CSRF-Token')).toBeNull();
+    expect(write!.headers.get('X-CSRF-Token')).toBe('csrf-1');
+    expect(write!.headers.get('Authorization')).toBeNull();
+    // A key never travels with cookies.
+    const keyed = clientAnswering(jsonResponse(200, { ok: true }));
+    await keyed.client.send('POST', '/v1/x', { parse: (b) => b });
+    expect(keyed.calls[0]?.init?.credentials).toBe('omit');
+    expect(new Headers(keyed.calls[0]?.init?.headers).get('X-CSRF-Token')).toBeNull();
+  });
+
   it('turns the error envelope into an ApiError with status, code, message and request id', async () => {
     const { client } = clientAnswering(
       jsonResponse(403, { error: { code: 'forbidden', message: 'key lacks read scope' }, request_id: 'req-1' }),

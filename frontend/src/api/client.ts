@@ -1,4 +1,5 @@
-// The one way the dashboard talks HTTP: bearer auth, query strings, the error envelope.
+// The one way the dashboard talks HTTP: bearer key or session cookie (with the CSRF header), query strings, the error
+// envelope.
 import { ShapeError } from './shape';
 
 export type QueryValue = string | number | boolean | null | undefined | readonly (string | number)[];
@@ -67,7 +68,13 @@ export interface ApiClient {
 export interface ApiClientConfig {
   /** '' for same origin, else e.g. https://api.example.com (no trailing slash). */
   baseUrl: string;
-  apiKey: string;
+  /** A key: sent as a bearer token, and no cookie is sent along. */
+  apiKey?: string;
+  /**
+   * Without a key the session cookie goes along (same origin only); `csrfToken` (from login, sign-up or GET /v1/me)
+   * is sent as X-CSRF-Token on every write. Neither: a public call (sign-in, sign-up, reset…).
+   */
+  csrfToken?: string;
   fetchImpl?: typeof fetch;
 }
 
@@ -127,7 +134,7 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   }
 }
 
-export function createApiClient({ baseUrl, apiKey, fetchImpl }: ApiClientConfig): ApiClient {
+export function createApiClient({ baseUrl, apiKey, csrfToken, fetchImpl }: ApiClientConfig): ApiClient {
   const doFetch = fetchImpl ?? ((input, init) => fetch(input, init));
 
   async function request<T>(
@@ -138,9 +145,10 @@ export function createApiClient({ baseUrl, apiKey, fetchImpl }: ApiClientConfig)
   ): Promise<T> {
     const url = buildUrl(baseUrl, path, query);
     const headers: Record<string, string> = {
-      Authorization: `Bearer ${apiKey}`,
       Accept: textAnswer ? 'text/csv, application/x-ndjson, */*' : 'application/json',
     };
+    if (apiKey !== undefined) headers.Authorization = `Bearer ${apiKey}`;
+    else if (csrfToken !== undefined && method !== 'GET') headers['X-CSRF-Token'] = csrfToken;
     if (requestBody !== undefined) headers['Content-Type'] = 'application/json';
     let response: Response;
     try {
@@ -149,8 +157,8 @@ export function createApiClient({ baseUrl, apiKey, fetchImpl }: ApiClientConfig)
         headers,
         body: requestBody === undefined ? undefined : JSON.stringify(requestBody),
         signal,
-        // The key travels in a header only; never send cookies along with it.
-        credentials: 'omit',
+        // A key travels in a header only, never with cookies; a session is the cookie, on the same origin only.
+        credentials: apiKey !== undefined ? 'omit' : 'same-origin',
       });
     } catch (cause) {
       if (signal?.aborted) throw cause; // a cancelled query, not a failure

@@ -1,62 +1,131 @@
-// Holds the signed-in session; signs out (and forgets all cached data) on request or when
-// the API starts answering 401 to the key mid-session (revoked).
+// Holds the signed-in session: a person's session cookie (asked of GET /v1/me on load; 401 means signed out) or, for
+// development, an API key. Signs out (and forgets all cached data) on request or when the API starts answering 401
+// mid-session (session ended, key revoked), with a notice for the sign-in screen.
 import { useQueryClient } from '@tanstack/react-query';
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { accountsApi, type AccountSession } from '../api/accounts';
 import { isApiError } from '../api/client';
 import { clearApiKey, loadApiKey, saveApiKey } from './keyStorage';
-import { createSession, type Session } from './session';
+import { createAccountSession, createSession, publicClient, type Session } from './session';
 
 interface AuthState {
   session: Session | null;
+  /** True while GET /v1/me is asked on load. */
+  checking: boolean;
   /** Why the user was signed out, shown on the sign-in screen. */
   notice: string | null;
   signIn: (apiKey: string) => void;
-  signOut: (notice?: string) => void;
+  /** After sign-up, login, accepting an invite: the session the server answered with. */
+  signInAs: (account: AccountSession) => void;
+  /** After a password change: the new session (new CSRF token), same person, cache kept. */
+  replaceAccount: (account: AccountSession) => void;
+  signOut: (notice?: string) => Promise<void>;
 }
 
 const AuthContext = createContext<AuthState | null>(null);
 
+const ENDED_NOTICE = {
+  key: 'The API no longer accepts this key (unknown or revoked). Sign in with another key.',
+  account: 'Your session has ended (signed out, expired or your access changed). Sign in again.',
+};
+
+/** Mutations of the public screens (a wrong password at sign-in) answer 401 too: they are not a session ending. */
+export const PUBLIC_MUTATION = { public: true } as const;
+
 export function AuthProvider({ children }: { children: ReactNode }) {
   const queryClient = useQueryClient();
-  const [apiKey, setApiKey] = useState<string | null>(loadApiKey);
+  const [session, setSession] = useState<Session | null>(() => {
+    const key = loadApiKey();
+    return key === null ? null : createSession(key);
+  });
+  const [checking, setChecking] = useState(session === null);
   const [notice, setNotice] = useState<string | null>(null);
+
+  // On load: is there a session cookie? (HttpOnly: only the server can tell.)
+  useEffect(() => {
+    if (!checking) return undefined;
+    const abort = new AbortController();
+    accountsApi
+      .me(publicClient, abort.signal)
+      .then((account) => setSession((current) => current ?? createAccountSession(account)))
+      .catch((error: unknown) => {
+        if (abort.signal.aborted) return;
+        if (!isApiError(error) || error.status !== 401)
+          setNotice(`Could not check whether you are signed in: ${isApiError(error) ? error.message : String(error)}`);
+      })
+      .finally(() => {
+        if (!abort.signal.aborted) setChecking(false);
+      });
+    return () => abort.abort();
+  }, [checking]);
 
   const signIn = useCallback(
     (key: string) => {
       queryClient.clear();
       saveApiKey(key);
       setNotice(null);
-      setApiKey(key);
+      setSession(createSession(key));
+    },
+    [queryClient],
+  );
+
+  const signInAs = useCallback(
+    (account: AccountSession) => {
+      queryClient.clear();
+      clearApiKey();
+      setNotice(null);
+      setSession(createAccountSession(account));
+    },
+    [queryClient],
+  );
+
+  const replaceAccount = useCallback((account: AccountSession) => setSession(createAccountSession(account)), []);
+
+  const forget = useCallback(
+    (reason?: string) => {
+      clearApiKey();
+      queryClient.clear();
+      setNotice(reason ?? null);
+      setSession(null);
     },
     [queryClient],
   );
 
   const signOut = useCallback(
-    (reason?: string) => {
-      clearApiKey();
-      queryClient.clear();
-      setNotice(reason ?? null);
-      setApiKey(null);
+    async (reason?: string) => {
+      // The server ends the session (a copy of the cookie stops working) and clears the cookie; waited for, so a
+      // sign-in right after never has its new cookie cleared by this answer.
+      if (session?.account) await accountsApi.logout(session.client).catch(() => undefined);
+      forget(reason);
     },
-    [queryClient],
+    [session, forget],
   );
 
   useEffect(() => {
-    if (apiKey === null) return undefined;
-    return queryClient.getQueryCache().subscribe((event) => {
-      if (event.type !== 'updated' || event.action.type !== 'error') return;
-      const { error } = event.action;
-      if (isApiError(error) && error.status === 401) {
-        // Not inside the cache's notification: clearing the cache from there is re-entrant.
-        queueMicrotask(() =>
-          signOut('The API no longer accepts this key (unknown or revoked). Sign in with another key.'),
-        );
-      }
+    if (session === null) return undefined;
+    const ended = session.account ? ENDED_NOTICE.account : ENDED_NOTICE.key;
+    // Not inside the cache's notification: clearing the cache from there is re-entrant.
+    const onError = (error: unknown) => {
+      if (isApiError(error) && error.status === 401) queueMicrotask(() => forget(ended));
+    };
+    const unsubscribeQueries = queryClient.getQueryCache().subscribe((event) => {
+      if (event.type === 'updated' && event.action.type === 'error') onError(event.action.error);
     });
-  }, [apiKey, queryClient, signOut]);
+    const unsubscribeMutations = queryClient.getMutationCache().subscribe((event) => {
+      if (event.type !== 'updated' || event.action.type !== 'error') return;
+      if (event.mutation.meta?.public === true) return;
+      onError(event.action.error);
+    });
+    return () => {
+      unsubscribeQueries();
+      unsubscribeMutations();
+    };
+  }, [session, queryClient, forget]);
 
-  const session = useMemo(() => (apiKey === null ? null : createSession(apiKey)), [apiKey]);
-  const value = useMemo<AuthState>(() => ({ session, notice, signIn, signOut }), [session, notice, signIn, signOut]);
+  const value = useMemo<AuthState>(
+    () => ({ session, checking, notice, signIn, signInAs, replaceAccount, signOut }),
+    [session, checking, notice, signIn, signInAs, replaceAccount, signOut],
+  );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }
 

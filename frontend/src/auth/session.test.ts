@@ -1,4 +1,4 @@
-import { fingerprintKey, normalizeApiKey } from './session';
+import { createAccountSession, fingerprintKey, normalizeApiKey } from './session';
 import { signInErrorMessage } from './verifyKey';
 import { ApiError } from '../api/client';
 
@@ -28,5 +28,22 @@ describe('signInErrorMessage', () => {
     expect(signInErrorMessage(new ApiError({ status: 403, code: 'forbidden', message: 'x' }))).toBe(
       'This key cannot read (it needs the read or admin scope)',
     );
+  });
+});
+
+describe('createAccountSession', () => {
+  const account = (user: string, tenant: string) => ({
+    user: { id: user, email: 'a@example.com', name: null },
+    role: 'viewer' as const,
+    tenant: { id: tenant, slug: 't', name: 'T' },
+    csrf_token: 'csrf-secret',
+  });
+  it('scopes the cache to the person in the tenant, without a key or the CSRF token in the fingerprint', () => {
+    const s = createAccountSession(account('u1', 't1'));
+    expect(s.apiKey).toBeNull();
+    expect(s.keyFingerprint).toBe(createAccountSession(account('u1', 't1')).keyFingerprint);
+    expect(s.keyFingerprint).not.toBe(createAccountSession(account('u1', 't2')).keyFingerprint);
+    expect(s.keyFingerprint).not.toBe(createAccountSession(account('u2', 't1')).keyFingerprint);
+    expect(s.keyFingerprint).not.toContain('csrf');
   });
 });

@@ -1,10 +1,14 @@
-// A signed-in session: the API key, a client bound to it, and a non-secret fingerprint
-// that scopes cached data to the key (and so to its tenant).
+// A signed-in session: an API key (development) or a person's session cookie (GET /v1/me), a client bound to it, and
+// a non-secret fingerprint that scopes cached data to the key or to the person in their tenant.
+import type { AccountSession } from '../api/accounts';
 import { createApiClient, type ApiClient } from '../api/client';
 import { apiBaseUrl } from '../config';
 
 export interface Session {
-  apiKey: string;
+  /** The key signed in with, or null for a person's session (the cookie is HttpOnly, never seen here). */
+  apiKey: string | null;
+  /** The signed-in person, their role and tenant; null for a key. */
+  account: AccountSession | null;
   keyFingerprint: string;
   client: ApiClient;
 }
@@ -20,8 +24,26 @@ export function fingerprintKey(apiKey: string): string {
 }
 
 export function createSession(apiKey: string): Session {
-  return { apiKey, keyFingerprint: fingerprintKey(apiKey), client: createApiClient({ baseUrl: apiBaseUrl, apiKey }) };
+  return {
+    apiKey,
+    account: null,
+    keyFingerprint: fingerprintKey(apiKey),
+    client: createApiClient({ baseUrl: apiBaseUrl, apiKey }),
+  };
 }
+
+/** A person's session: the cookie goes along, the CSRF token on every write. */
+export function createAccountSession(account: AccountSession): Session {
+  return {
+    apiKey: null,
+    account,
+    keyFingerprint: `u-${account.user.id}-${account.tenant.id}`,
+    client: createApiClient({ baseUrl: apiBaseUrl, csrfToken: account.csrf_token }),
+  };
+}
+
+/** Calls that need no credential (sign-in, sign-up, reset, GET /v1/me); the cookie goes along where there is one. */
+export const publicClient: ApiClient = createApiClient({ baseUrl: apiBaseUrl });
 
 /** People paste keys with whitespace, quotes or a "Bearer " prefix copied from a curl line. */
 export function normalizeApiKey(input: string): string {

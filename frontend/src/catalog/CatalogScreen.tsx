@@ -20,7 +20,7 @@ import { AdminButton, Field, SelectField, TextAreaField } from '../components/fo
 import { EmptyState, ErrorState, QueryView } from '../components/PanelStates';
 import { formatDateTime, formatNumber } from '../lib/format';
 import { hrefFor } from '../lib/router';
-import { READ_ONLY_HINT, useIsAdmin } from '../shell/scope';
+import { useCanEdit, useIsAdmin } from '../shell/scope';
 
 const when = (iso: string | null) => (iso === null ? '—' : formatDateTime(iso));
 
@@ -54,25 +54,28 @@ export function CatalogScreen() {
 
 function ProjectCatalog({ project }: { project: CatalogProject }) {
   const isAdmin = useIsAdmin();
+  const canEdit = useCanEdit();
   const setMode = useSetSchemaMode();
   const headingId = `catalog-${project.project}`;
   return (
     <section className="section" aria-labelledby={headingId}>
       <div className="section__header section__header--row">
         <h2 id={headingId}>Project {project.project}</h2>
-        <SelectField
-          inline
-          label="Schema mode"
-          value={project.schema_mode}
-          options={SCHEMA_MODES}
-          disabled={!isAdmin || setMode.isPending}
-          title={
-            isAdmin
-              ? 'open: new types and properties are registered; strict: unknown types and wrongly typed properties are rejected'
-              : READ_ONLY_HINT
-          }
-          onChange={(schema_mode) => setMode.mutate({ slug: project.project, schema_mode })}
-        />
+        {isAdmin === true ? (
+          <SelectField
+            inline
+            label="Schema mode"
+            value={project.schema_mode}
+            options={SCHEMA_MODES}
+            disabled={setMode.isPending}
+            title="open: new types and properties are registered; strict: unknown types and wrongly typed properties are rejected"
+            onChange={(schema_mode) => setMode.mutate({ slug: project.project, schema_mode })}
+          />
+        ) : (
+          <span className="badge" title="An admin can change the schema mode">
+            schema: {project.schema_mode}
+          </span>
+        )}
         {project.limits && (
           <span className="muted">
             caps: {formatNumber(project.limits.max_event_types)} types,{' '}
@@ -87,7 +90,7 @@ function ProjectCatalog({ project }: { project: CatalogProject }) {
         <ul className="catalog-list">
           {project.event_types.map((entry) => (
             <li key={entry.event_type}>
-              <EventTypeCard project={project.project} entry={entry} canEdit={isAdmin === true} />
+              <EventTypeCard project={project.project} entry={entry} canEdit={canEdit === true} />
             </li>
           ))}
         </ul>
@@ -109,7 +112,7 @@ function EventTypeCard({ project, entry, canEdit }: { project: string; entry: Ca
             {formatNumber(entry.count_24h)} in 24 h · first {when(entry.first_seen)} · last {when(entry.last_seen)}
           </span>
           <a href={hrefFor('explorer', { event_type: entry.event_type, project })}>events</a>
-          <AdminButton isAdmin={canEdit} onClick={() => setEditing(!editing)} aria-expanded={editing}>
+          <AdminButton allowed={canEdit} onClick={() => setEditing(!editing)} aria-expanded={editing}>
             {editing ? 'Close editor' : 'Edit'}
           </AdminButton>
         </>

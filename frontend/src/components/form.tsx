@@ -1,5 +1,5 @@
 // The form controls every screen uses: a labelled field, text and select inputs, the project picker and a button
-// that only an admin key may press. Labels stay real <label for> elements, so screen readers and the browser tests
+// shown only to a role that may press it. Labels stay real <label for> elements, so screen readers and the browser tests
 // find each control by its label.
 import { useQuery } from '@tanstack/react-query';
 import {
@@ -12,7 +12,6 @@ import {
 } from 'react';
 import { adminQueries } from '../api/queries';
 import { useSession } from '../auth/AuthProvider';
-import { READ_ONLY_HINT } from '../shell/scope';
 
 export interface Choice<T extends string = string> {
   value: T;
@@ -186,23 +185,14 @@ export function ProjectSelectField({
   return <SelectField label={label} value={value} options={slugs} onChange={onChange} emptyLabel={emptyLabel} />;
 }
 
-/** A button disabled for a read key, saying why. */
+/** A button for a change the role may make; not shown at all to a role that may not (nor while the role is unknown). */
 export function AdminButton({
-  isAdmin,
-  disabled,
-  title,
+  allowed,
   className = 'button',
   ...button
-}: ButtonHTMLAttributes<HTMLButtonElement> & { isAdmin: boolean | undefined }) {
-  return (
-    <button
-      type="button"
-      className={className}
-      disabled={isAdmin !== true || disabled}
-      title={isAdmin === true ? title : READ_ONLY_HINT}
-      {...button}
-    />
-  );
+}: ButtonHTMLAttributes<HTMLButtonElement> & { allowed: boolean | undefined }) {
+  if (allowed !== true) return null;
+  return <button type="button" className={className} {...button} />;
 }
 
 /** A one-time secret (a new API key, a webhook signing secret): shown until the user says it is copied. */

@@ -9,7 +9,7 @@ import { EmptyState, ErrorState, LoadingState } from '../components/PanelStates'
 import { AdminButton, Field, SelectField, Suggestions, TextField } from '../components/form';
 import { intervalOptionsFor, isInterval, RANGE_CHOICES, RANGE_OPTIONS } from '../lib/duration';
 import { hrefFor, navigate, useRoute } from '../lib/router';
-import { useIsAdmin } from '../shell/scope';
+import { useCanEdit } from '../shell/scope';
 import { WidgetEditor } from './WidgetEditor';
 import { WidgetView } from './WidgetView';
 import { absoluteFromParams, cleanWidget, moveWidget, widgetProblem, type Overrides } from './widgetQuery';
@@ -26,7 +26,7 @@ export function DashboardsScreen() {
   const session = useSession();
   const route = useRoute();
   const dashboards = useQuery(dashboardQueries.all(session));
-  const isAdmin = useIsAdmin();
+  const canEdit = useCanEdit();
   const rangeParam = route.params.get('range');
   const intervalParam = route.params.get('interval') ?? undefined;
   const overrides: Overrides = {
@@ -112,23 +112,23 @@ export function DashboardsScreen() {
         </Field>
         <div className="toolbar__actions">
           {current !== undefined && editing !== current.id && (
-            <AdminButton isAdmin={isAdmin} onClick={() => setEditing(current.id)}>
+            <AdminButton allowed={canEdit} onClick={() => setEditing(current.id)}>
               Edit dashboard
             </AdminButton>
           )}
-          <NewDashboardButton isAdmin={isAdmin} onCreated={(d) => (setParam('id', d.id), setEditing(d.id))} />
+          <NewDashboardButton canEdit={canEdit} onCreated={(d) => (setParam('id', d.id), setEditing(d.id))} />
         </div>
       </section>
 
       {current === undefined ? (
         <EmptyState title="No dashboards yet">
-          {isAdmin ? <p>Create one with “New dashboard”.</p> : <p>An admin can create one.</p>}
+          {canEdit ? <p>Create one with “New dashboard”.</p> : <p>An editor can create one.</p>}
         </EmptyState>
       ) : editing === current.id ? (
         <DashboardEditor key={current.id} dashboard={current} onDone={() => setEditing(null)} />
       ) : current.widgets.length === 0 ? (
         <EmptyState title="This dashboard has no widgets">
-          {isAdmin ? <p>Choose “Edit dashboard” to add some.</p> : <p>An admin can add widgets.</p>}
+          {canEdit ? <p>Choose “Edit dashboard” to add some.</p> : <p>An editor can add widgets.</p>}
         </EmptyState>
       ) : (
         <div className="widget-grid">
@@ -142,10 +142,10 @@ export function DashboardsScreen() {
 }
 
 function NewDashboardButton({
-  isAdmin,
+  canEdit,
   onCreated,
 }: {
-  isAdmin: boolean | undefined;
+  canEdit: boolean | undefined;
   onCreated: (d: Dashboard) => void;
 }) {
   const session = useSession();
@@ -159,7 +159,7 @@ function NewDashboardButton({
   });
   return (
     <>
-      <AdminButton isAdmin={isAdmin} disabled={create.isPending} onClick={() => create.mutate()}>
+      <AdminButton allowed={canEdit} disabled={create.isPending} onClick={() => create.mutate()}>
         {create.isPending ? 'Creating…' : 'New dashboard'}
       </AdminButton>
       {create.isError && (

@@ -11,7 +11,7 @@ import { ErrorState } from '../components/PanelStates';
 import { durationLabel } from '../lib/duration';
 import { ANALYTICS_RANGES } from '../lib/queryRange';
 import { hrefFor } from '../lib/router';
-import { useIsAdmin } from '../shell/scope';
+import { useCanEdit } from '../shell/scope';
 import { defaultTitle } from './widgetQuery';
 
 type Insight = { type: 'funnel'; definition: SavedFunnel } | { type: 'retention'; definition: SavedRetention };
@@ -40,11 +40,11 @@ export function insightWidget(insight: Insight, title: string, range: string): W
 
 /** `range`: the screen's relative range ('' for a custom from/to, which a widget cannot keep: it then offers 30 d). */
 export function SaveToDashboard({ insight, range }: { insight: Insight; range: string }) {
-  const isAdmin = useIsAdmin();
+  const canEdit = useCanEdit();
   const [open, setOpen] = useState(false);
   return (
     <div className="save-insight">
-      <AdminButton isAdmin={isAdmin} onClick={() => setOpen(!open)} aria-expanded={open}>
+      <AdminButton allowed={canEdit} onClick={() => setOpen(!open)} aria-expanded={open}>
         Save to dashboard
       </AdminButton>
       {open && <SaveForm insight={insight} range={range} onClose={() => setOpen(false)} />}

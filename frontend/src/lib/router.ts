@@ -12,6 +12,8 @@ export const SCREENS = [
   'alerts',
   'settings',
   'audit',
+  'members',
+  'account',
 ] as const;
 export type Screen = (typeof SCREENS)[number];
 

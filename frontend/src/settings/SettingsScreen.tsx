@@ -22,7 +22,7 @@ export function SettingsScreen() {
       <div className="section__header">
         <h1 className="page-title">Projects &amp; API keys</h1>
         {isAdmin === false && (
-          <p className="notice">You are signed in with a read key: you can look, but changes need an admin key.</p>
+          <p className="notice">You can look here; changes need the admin role (or an admin key).</p>
         )}
       </div>
       <TimeZoneSection isAdmin={isAdmin === true} />

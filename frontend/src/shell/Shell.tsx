@@ -1,4 +1,5 @@
-// The signed-in app: top bar (navigation, freshness from GET /v1/status, live toggle, scope, sign out) and the routed screen.
+// The signed-in app: top bar (navigation by role, freshness from GET /v1/status, live toggle, role, account, sign out)
+// and the routed screen.
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { lazy, Suspense, useEffect, useMemo, useRef, useState } from 'react';
 import { statusQueries, tenantQueries } from '../api/queries';
@@ -13,7 +14,8 @@ import { useNow } from '../lib/useNow';
 import { FreshnessIndicator } from './FreshnessIndicator';
 import { LiveContext } from './LiveContext';
 import { TimeZoneContext } from './TimeZoneContext';
-import { useIsAdmin } from './scope';
+import { roleAtLeast, useRole } from './scope';
+import type { Role } from '../api/accounts';
 
 // Each screen is its own chunk: the first paint loads only the one shown.
 const screens: Record<Screen, React.LazyExoticComponent<() => React.JSX.Element>> = {
@@ -26,9 +28,12 @@ const screens: Record<Screen, React.LazyExoticComponent<() => React.JSX.Element>
   alerts: lazy(() => import('../alerts/AlertsScreen')),
   settings: lazy(() => import('../settings/SettingsScreen')),
   audit: lazy(() => import('../audit/AuditLogScreen')),
+  members: lazy(() => import('../members/MembersScreen')),
+  account: lazy(() => import('../auth/AccountScreen')),
 };
 
-const NAV: { screen: Screen; label: string }[] = [
+/** `admin`: shown to admins and owners (and admin keys) only; `person`: to people signed in, not to keys. */
+const NAV: { screen: Screen; label: string; only?: 'admin' | 'person' }[] = [
   { screen: 'dashboards', label: 'Dashboards' },
   { screen: 'explorer', label: 'Explorer' },
   { screen: 'funnels', label: 'Funnels' },
@@ -36,16 +41,26 @@ const NAV: { screen: Screen; label: string }[] = [
   { screen: 'people', label: 'People' },
   { screen: 'catalog', label: 'Catalog' },
   { screen: 'alerts', label: 'Alerts' },
-  { screen: 'settings', label: 'Projects & keys' },
-  { screen: 'audit', label: 'Audit log' },
+  { screen: 'settings', label: 'Projects & keys', only: 'admin' },
+  { screen: 'members', label: 'Members', only: 'admin' },
+  { screen: 'account', label: 'Account', only: 'person' },
+  { screen: 'audit', label: 'Audit log', only: 'admin' },
 ];
+
+const ROLE_TITLES: Record<Role, string> = {
+  owner: 'Owner: may do everything, including making owners',
+  admin: 'Admin: may change everything but owners',
+  editor: 'Editor: may change dashboards, alert rules and the catalog',
+  viewer: 'Viewer: may look, not change',
+};
 
 export function Shell() {
   const session = useSession();
   const { signOut } = useAuth();
   const route = useRoute();
   const [live, setLive] = useState(true);
-  const isAdmin = useIsAdmin();
+  const role = useRole();
+  const isAdmin = roleAtLeast(role, 'admin');
   const outage = useApiOutage();
   const now = useNow(60_000);
   // Not retried: a failed poll is the outage, shown at once; the next poll (refetchEvery) is the recovery.
@@ -85,7 +100,10 @@ export function Shell() {
               <span className="topbar__name">CustomerSignal</span>
             </div>
             <nav className="topnav" aria-label="Main">
-              {NAV.map((item) => (
+              {NAV.filter(
+                (item) =>
+                  item.only === undefined || (item.only === 'admin' ? isAdmin === true : session.account !== null),
+              ).map((item) => (
                 <a
                   key={item.screen}
                   href={hrefFor(item.screen)}
@@ -130,15 +148,25 @@ export function Shell() {
                 <span className={live && outage === null ? 'live-dot live-dot--on' : 'live-dot'} aria-hidden="true" />
                 {outage !== null ? 'Offline' : live ? 'Live' : 'Paused'}
               </button>
-              {isAdmin !== undefined && (
+              {session.account !== null ? (
                 <span
                   className={isAdmin ? 'badge badge--admin' : 'badge'}
-                  title={isAdmin ? 'This key may change configuration' : 'This key can only read'}
+                  data-testid="role"
+                  title={`${session.account.user.email} in ${session.account.tenant.name}. ${ROLE_TITLES[session.account.role]}`}
                 >
-                  {isAdmin ? 'admin' : 'read-only'}
+                  {session.account.role}
                 </span>
+              ) : (
+                isAdmin !== undefined && (
+                  <span
+                    className={isAdmin ? 'badge badge--admin' : 'badge'}
+                    title={isAdmin ? 'This key may change configuration' : 'This key can only read'}
+                  >
+                    {isAdmin ? 'admin' : 'read-only'}
+                  </span>
+                )
               )}
-              <button type="button" className="button button--ghost" onClick={() => signOut()}>
+              <button type="button" className="button button--ghost" onClick={() => void signOut()}>
                 Sign out
               </button>
             </div>

@@ -1,0 +1,274 @@
+// People's accounts in a real browser against the local runtime (built SPA + API on one origin, real Postgres, Redis
+// and the SMTP sink): sign-up lands in the app; sign-out; a wrong password is refused with a message; an admin
+// invites, the invitee accepts in a fresh browser and appears with the role; a viewer sees no edit buttons; a role
+// change shows after a reload; removal signs the member out mid-session with a notice; forgot → the e-mailed reset
+// link → sign in with the new password; a password change; SSO's error fragment and start link.
+// One browser, one context per person; every wait is on a condition. Needs /usr/bin/chromium. Screenshots go to
+// /tmp/cs-screens/.
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { createTestEnv, eventually, type TestEnv } from '../../test/harness';
+import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
+import { startSmtpSink, type SmtpSink } from '../../local/smtp-sink';
+import { launchBrowser, newContext, waitForText, webDist, type WebDist } from './browser';
+
+let dist: WebDist | undefined;
+let smtp: SmtpSink;
+let env: TestEnv;
+let runtime: LocalRuntime;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+const SCREENS = '/tmp/cs-screens';
+const screenshot = (page: Page, name: string) =>
+  page.screenshot({ path: join(SCREENS, `${name}.png`), fullPage: true });
+
+const run = randomBytes(4).toString('hex');
+const OWNER = {
+  email: `owner-${run}@example.com`,
+  password: 'violet tractor sings',
+  organization: `Acme ${run}`,
+};
+const INVITEE = { email: `vi-${run}@example.com`, password: 'amber kettle hums', name: 'Vi Ewer' };
+const RESET_PASSWORD = 'copper lantern glows';
+const CHANGED_PASSWORD = 'silver meadow drifts';
+
+/** A page in a browser context of its own (own cookies): one person. */
+async function person(): Promise<Page> {
+  const context = await newContext(browser);
+  contexts.push(context);
+  return context.newPage();
+}
+
+/** An e-mailed link opened on this run's origin (APP_URL is the default http://localhost:0 here). */
+const onRuntime = (link: string) => {
+  const u = new URL(link);
+  return `${runtime.url}${u.pathname}${u.hash}`;
+};
+
+/** The link of the latest mail to `to` whose path is `path` (quoted-printable undone). */
+async function mailedLink(to: string, path: string): Promise<string> {
+  return eventually(async () => {
+    const mails = smtp.received.filter((m) => m.to.includes(to));
+    const raw = mails.at(-1)?.raw ?? '';
+    const text = raw
+      .replace(/=\r?\n/g, '')
+      .replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+    return new RegExp(`https?://[^\\s"<>]+${path}#token=[\\w-]+`).exec(text)?.[0];
+  }, 10_000);
+}
+
+const signedIn = (page: Page) => page.getByRole('button', { name: 'Sign out' }).waitFor();
+const role = (page: Page) => page.getByTestId('role');
+
+async function signIn(page: Page, email: string, password: string): Promise<void> {
+  await page.getByRole('heading', { name: 'Sign in', exact: true }).waitFor();
+  await page.getByLabel('E-mail address').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+}
+
+beforeAll(async () => {
+  await mkdir(SCREENS, { recursive: true });
+  let launched: Browser | undefined;
+  [dist, smtp] = await Promise.all([
+    webDist(),
+    startSmtpSink({ port: 0, dir: null }),
+    launchBrowser().then((b) => (launched = b)),
+  ]);
+  browser = launched!;
+  env = await createTestEnv('accounts_web', {
+    WEB_DIST_DIR: dist.dir,
+    SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+    PASSWORD_SCRYPT_LOG_N: '14',
+    LOGIN_THROTTLE_PREFIX: `accounts-web-${run}`,
+  });
+  runtime = await startLocalRuntime(env.adapters, { port: 0, web: true, scheduler: false, consumers: false });
+}, 180_000);
+
+afterAll(async () => {
+  for (const context of contexts) await context.close().catch(() => undefined);
+  await browser?.close().catch(() => undefined);
+  await runtime?.stop();
+  await env?.cleanup();
+  await smtp?.stop();
+  await dist?.cleanup();
+});
+
+describe('accounts in the dashboard', () => {
+  let owner: Page;
+  let invitee: Page;
+
+  it('signs up (a weak password is refused with the reason) and lands in the app as owner', async () => {
+    owner = await person();
+    await owner.goto(`${runtime.url}/`);
+    await owner.getByRole('link', { name: 'Create an account' }).click();
+    await owner.getByLabel('E-mail address').fill(OWNER.email);
+    await owner.getByLabel('Password', { exact: true }).fill('short');
+    await owner.getByLabel('Organization').fill(OWNER.organization);
+    await owner.getByRole('button', { name: 'Create account' }).click();
+    await waitForText(owner.getByRole('alert'), 'This password is too weak: must be at least 10 characters.');
+
+    await owner.getByLabel('Password', { exact: true }).fill(OWNER.password);
+    await owner.getByRole('button', { name: 'Create account' }).click();
+    await signedIn(owner);
+    await waitForText(role(owner), 'owner');
+    await owner.getByRole('button', { name: 'Edit dashboard' }).waitFor();
+    expect(new URL(owner.url()).hash).toBe('#/dashboards');
+    // The session is a cookie the page cannot read, and nothing is kept in storage.
+    expect(await owner.evaluate(() => [document.cookie, sessionStorage.length, localStorage.length])).toEqual([
+      '',
+      0,
+      0,
+    ]);
+    // A reload asks GET /v1/me: still signed in.
+    await owner.reload();
+    await waitForText(role(owner), 'owner');
+  });
+
+  it('signs out; a taken address and a wrong password get their messages; the right password signs in', async () => {
+    await owner.getByRole('button', { name: 'Sign out' }).click();
+    await owner.getByRole('heading', { name: 'Sign in', exact: true }).waitFor();
+
+    await owner.getByRole('link', { name: 'Create an account' }).click();
+    await owner.getByLabel('E-mail address').fill(OWNER.email);
+    await owner.getByLabel('Password', { exact: true }).fill('another fine passphrase');
+    await owner.getByLabel('Organization').fill('Elsewhere');
+    await owner.getByRole('button', { name: 'Create account' }).click();
+    await waitForText(owner.getByRole('alert'), /exists already/);
+    await owner.getByRole('link', { name: 'Back to sign-in' }).click();
+
+    await signIn(owner, OWNER.email, 'not the password at all');
+    await waitForText(owner.getByRole('alert'), 'The e-mail address or the password is wrong.');
+    await screenshot(owner, 'accounts-sign-in');
+    await signIn(owner, OWNER.email, OWNER.password);
+    await signedIn(owner);
+    await waitForText(role(owner), 'owner');
+  });
+
+  it('an owner invites; the invitee accepts in a fresh browser and sees no edit buttons as viewer', async () => {
+    await owner.getByRole('link', { name: 'Members', exact: true }).click();
+    await owner.getByRole('heading', { name: 'Members', exact: true }).waitFor();
+    // An owner may hand out every role, owner included.
+    expect(await owner.getByLabel('Role', { exact: true }).locator('option').allTextContents()).toEqual([
+      'owner',
+      'admin',
+      'editor',
+      'viewer',
+    ]);
+    await owner.getByLabel('E-mail address to invite').fill(INVITEE.email);
+    await owner.getByLabel('Role', { exact: true }).selectOption('viewer');
+    await owner.getByRole('button', { name: 'Send invite' }).click();
+    const link = await owner.getByLabel('Invite link').inputValue();
+    expect(link).toMatch(/\/accept-invite#token=[\w-]{43}$/);
+    expect(await mailedLink(INVITEE.email, '/accept-invite')).toBe(link);
+    await owner.getByRole('cell', { name: INVITEE.email, exact: true }).waitFor();
+    await screenshot(owner, 'accounts-members');
+
+    invitee = await person();
+    await invitee.goto(onRuntime(link));
+    await invitee.getByRole('heading', { name: 'Join your team' }).waitFor();
+    await invitee.getByLabel('Your name (optional)').fill(INVITEE.name);
+    await invitee.getByLabel('Password', { exact: true }).fill(INVITEE.password);
+    await screenshot(invitee, 'accounts-accept-invite');
+    await invitee.getByRole('button', { name: 'Accept invite' }).click();
+    await signedIn(invitee);
+    await waitForText(role(invitee), 'viewer');
+    expect(new URL(invitee.url()).pathname).toBe('/');
+
+    // A viewer looks: no edit or create buttons, no keys, settings or members.
+    await invitee.getByLabel('Interval').waitFor();
+    expect(await invitee.getByRole('button', { name: 'Edit dashboard' }).count()).toBe(0);
+    expect(await invitee.getByRole('button', { name: 'New dashboard' }).count()).toBe(0);
+    for (const link of ['Members', 'Projects & keys'])
+      expect(await invitee.getByRole('link', { name: link, exact: true }).count()).toBe(0);
+    await invitee.getByRole('link', { name: 'Alerts', exact: true }).click();
+    await invitee.getByRole('heading', { name: 'Alerts', exact: true }).waitFor();
+    await invitee.getByText('An editor can create rules.').waitFor();
+    expect(await invitee.getByRole('button', { name: 'New alert rule' }).count()).toBe(0);
+  });
+
+  it('lists the new member with the role; the owner makes them editor, which they see after a reload', async () => {
+    await owner.reload();
+    const select = owner.getByLabel(`Role of ${INVITEE.email}`);
+    await waitForText(owner.getByRole('row').filter({ hasText: INVITEE.email }), new RegExp(INVITEE.name));
+    expect(await select.inputValue()).toBe('viewer');
+    // The accepted invite is no longer open.
+    await owner.getByText('No open invites').waitFor();
+
+    await select.selectOption('editor');
+    await eventually(async () => ((await select.inputValue()) === 'editor' ? true : undefined), 10_000);
+    await owner.reload();
+    expect(await owner.getByLabel(`Role of ${INVITEE.email}`).inputValue()).toBe('editor');
+
+    await invitee.reload();
+    await waitForText(role(invitee), 'editor');
+    await invitee.getByRole('button', { name: 'New alert rule' }).waitFor();
+    expect(await invitee.getByRole('link', { name: 'Members', exact: true }).count()).toBe(0);
+  });
+
+  it('revokes an open invite; removing a member signs them out mid-session with a notice', async () => {
+    const other = `other-${run}@example.com`;
+    await owner.getByLabel('E-mail address to invite').fill(other);
+    await owner.getByRole('button', { name: 'Send invite' }).click();
+    await owner.getByRole('button', { name: `Revoke the invite of ${other}` }).click();
+    await owner.getByText('No open invites').waitFor();
+
+    await owner.getByRole('button', { name: `Remove ${INVITEE.email}` }).click();
+    await owner.getByRole('button', { name: `Confirm removal of ${INVITEE.email}` }).click();
+    await eventually(
+      async () => ((await owner.getByRole('cell', { name: INVITEE.email }).count()) === 0 ? true : undefined),
+      10_000,
+    );
+    // The removed member's next request (the live status poll) is a 401: back to sign-in, saying why.
+    await waitForText(invitee.getByRole('status'), /Your session has ended/);
+    await invitee.getByRole('heading', { name: 'Sign in', exact: true }).waitFor();
+  });
+
+  it('forgot → the e-mailed reset link → signs in with the new password, then changes it on the account screen', async () => {
+    const guest = await person();
+    await guest.goto(`${runtime.url}/`);
+    await guest.getByRole('link', { name: 'Forgot your password?' }).click();
+    await guest.getByLabel('E-mail address').fill(OWNER.email);
+    await guest.getByRole('button', { name: 'Send reset link' }).click();
+    await waitForText(guest.getByRole('status'), /a link to reset its password is on its way/);
+
+    await guest.goto(onRuntime(await mailedLink(OWNER.email, '/reset-password')));
+    await guest.getByLabel('New password', { exact: true }).fill(RESET_PASSWORD);
+    await guest.getByRole('button', { name: 'Set new password' }).click();
+    await waitForText(guest.getByRole('status'), /Your password is changed/);
+    await guest.getByRole('link', { name: 'Sign in' }).click();
+    await signIn(guest, OWNER.email, OWNER.password);
+    await waitForText(guest.getByRole('alert'), 'The e-mail address or the password is wrong.');
+    await signIn(guest, OWNER.email, RESET_PASSWORD);
+    await signedIn(guest);
+
+    await guest.getByRole('link', { name: 'Account', exact: true }).click();
+    await guest.getByLabel('Current password').fill('not the password at all');
+    await guest.getByLabel('New password', { exact: true }).fill(CHANGED_PASSWORD);
+    await guest.getByRole('button', { name: 'Change password' }).click();
+    await waitForText(guest.getByRole('alert'), 'The current password is wrong.');
+    await guest.getByLabel('Current password').fill(RESET_PASSWORD);
+    await guest.getByRole('button', { name: 'Change password' }).click();
+    await guest.getByText('Your password is changed; your other sessions are signed out.').waitFor();
+    // The new session's CSRF token is in use: signing out (a POST) works, then the new password signs in.
+    await guest.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(guest, OWNER.email, CHANGED_PASSWORD);
+    await signedIn(guest);
+    await waitForText(role(guest), 'owner');
+  });
+
+  it('shows an SSO error from the fragment, and "Sign in with SSO" goes to the start route of the organization', async () => {
+    const page = await person();
+    await page.goto(`${runtime.url}/#sso_error=access_denied`);
+    await waitForText(page.getByRole('alert'), /Single sign-on failed: Your identity provider did not let you in/);
+    await page.getByRole('button', { name: 'Sign in with SSO' }).click();
+    await page.getByLabel('Organization').fill('Acme-Inc');
+    const [request] = await Promise.all([
+      page.waitForRequest((r) => new URL(r.url()).pathname === '/v1/auth/sso/start'),
+      page.getByRole('button', { name: 'Continue with SSO' }).click(),
+    ]);
+    expect(new URL(request.url()).searchParams.get('organization')).toBe('acme-inc');
+  });
+});
