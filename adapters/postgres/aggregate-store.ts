@@ -178,17 +178,24 @@ async function upsertSumsAndSketches(
   const { log2m, regwidth, expthresh, sparseon } = HLL_PARAMS;
   await sql`
     with x as (
-      select x.t, x.p, x.y, x.ts, x.bh, x.bd, x.u, x.n from jsonb_to_recordset(${sql.json(rows as never)}) as x(t uuid, p uuid, y text, ts timestamptz, bh timestamptz, bd timestamptz, u text, n jsonb)
+      select x.t, x.p, x.y, x.ts, x.bh, x.bd, x.u, hll_hash_text(x.u) as h, x.n from jsonb_to_recordset(${sql.json(rows as never)}) as x(t uuid, p uuid, y text, ts timestamptz, bh timestamptz, bd timestamptz, u text, n jsonb)
     ), iv as (
       select iv.i, (iv.ms || ' milliseconds')::interval as stride from jsonb_to_recordset(${sql.json(ivs)}) as iv(i text, ms bigint)
     ), xb as (
-      select x.t, x.p, x.y, x.u, x.n, iv.i,
+      select x.t, x.p, x.y, x.h, iv.i, -- each user id hashed once per event (in x), not per interval
              case iv.i when '1h' then x.bh when '1d' then x.bd else date_bin(iv.stride, x.ts, timestamptz 'epoch') end as b
       from x cross join iv
-    ), per_prop as (
-      select xb.t, xb.p, xb.y, xb.i, xb.b, kv.k, sum(kv.v::numeric) as s, count(*)::numeric as c
-      from xb cross join lateral jsonb_each(xb.n) as kv(k, v)
+      where x.u is not null
+    ), px as (
+      -- each event's numbers parsed once (jsonb_each and the numeric cast per event, not per event and interval)
+      select x.t, x.p, x.y, x.ts, x.bh, x.bd, kv.k, kv.v::numeric as v
+      from x cross join lateral jsonb_each(x.n) as kv(k, v)
       where jsonb_typeof(kv.v) = 'number'
+    ), per_prop as (
+      select px.t, px.p, px.y, iv.i,
+             case iv.i when '1h' then px.bh when '1d' then px.bd else date_bin(iv.stride, px.ts, timestamptz 'epoch') end as b,
+             px.k, sum(px.v) as s, count(*)::numeric as c
+      from px cross join iv
       group by 1, 2, 3, 4, 5, 6
     ), sums as (
       insert into rollups as r (tenant_id, project_id, event_type, metric, interval, bucket_start, value, version)
@@ -201,9 +208,8 @@ async function upsertSumsAndSketches(
     ), sketches as (
       insert into rollup_sketches as s (tenant_id, project_id, event_type, interval, bucket_start, sketch, version)
       select xb.t, xb.p, xb.y, xb.i, xb.b,
-             hll_add_agg(hll_hash_text(xb.u), ${log2m}, ${regwidth}, ${expthresh}, ${sparseon}), rollup_next_version(null)
+             hll_add_agg(xb.h, ${log2m}, ${regwidth}, ${expthresh}, ${sparseon}), rollup_next_version(null)
       from xb
-      where xb.u is not null
       group by 1, 2, 3, 4, 5
       order by xb.t, xb.p, xb.y collate "C", xb.i collate "C", xb.b
       on conflict (tenant_id, project_id, event_type, interval, bucket_start)

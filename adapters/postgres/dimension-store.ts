@@ -82,35 +82,59 @@ export async function upsertDimensions(
   }
   const kOf = new Map<string, number>(declared.map((d) => [d.id, d.k]));
 
-  // One input row per (event, dimension, interval): the bucket from bucketOf, the property's JSON value, the numbers.
-  const rows: { id: string; i: string; b: string; v: unknown; n: object }[] = [];
+  // The events of one dimension with the same value (its JSON text) and the same bucket in every interval form one
+  // group: one input row per group, not per (event, dimension, interval), and each event's numbers sent once.
+  // Grouping by the JSON text only merges events whose values Postgres sees as the same jsonb; values that differ in
+  // text but give the same series value (1 and "1") are merged by the key below, as before.
+  const groups = new Map<string, { id: string; v: unknown; b: string[]; c: number; x: number[] }>();
+  const numbers: { x: number; n: Record<string, unknown> }[] = [];
   for (const e of fresh) {
     const dims = dimsOf.get(`${e.tenantId}\u0000${e.projectId}\u0000${e.eventType}`);
     if (!dims) continue;
-    const nums: Record<string, unknown> = {};
-    for (const k of preAggregatedProperties(e)) nums[k] = e.properties[k];
+    const props = preAggregatedProperties(e);
+    let x = -1;
+    if (props.length > 0) {
+      const n: Record<string, unknown> = {};
+      for (const k of props) n[k] = e.properties[k];
+      x = numbers.length;
+      numbers.push({ x, n });
+    }
+    const b = intervals.map((i) => new Date(bucketOf(e.tenantId, e.timestampMs, i)).toISOString());
+    const bKey = b.join(',');
     for (const d of dims) {
-      const v = Object.prototype.hasOwnProperty.call(e.properties, d.d) ? e.properties[d.d] : null;
-      for (const i of intervals) {
-        const b = new Date(bucketOf(e.tenantId, e.timestampMs, i)).toISOString();
-        rows.push({ id: d.id, i, b, v, n: nums });
-      }
+      const v = Object.prototype.hasOwnProperty.call(e.properties, d.d) ? (e.properties[d.d] ?? null) : null;
+      const gk = `${d.id}\u0000${bKey}\u0000${JSON.stringify(v)}`;
+      let g = groups.get(gk);
+      if (!g) groups.set(gk, (g = { id: d.id, v, b, c: 0, x: [] }));
+      g.c++;
+      if (x >= 0) g.x.push(x);
     }
   }
-  if (rows.length === 0) return;
+  if (groups.size === 0) return;
 
   // 1. The batch's count and nums per (bucket, value): the series value and its key computed by the SQL every
-  //    source uses; nums as jsonb text (postgres.js would parse its numbers into doubles).
-  const s = sql`x.s`;
+  //    source uses; nums as jsonb text (postgres.js would parse its numbers into doubles). Exact: counts and
+  //    numeric sums add in any grouping.
+  const s = sql`g1.s`;
   const incs = await sql<(Omit<Increment, 'b'> & { b: Date })[]>`
-    with x as (
-      select x.id, x.i, x.b, ${seriesValueSql(sql, sql`x.v`)} as s, x.n
-      from jsonb_to_recordset(${sql.json(rows as never)}) as x(id bigint, i text, b timestamptz, v jsonb, n jsonb)
-    ), k as (select x.*, ${valueKeySql(sql, s)} as key from x),
-    c as (select id, i, b, key, min(s) as value, count(*) as count from k group by 1, 2, 3, 4),
+    with g0 as (
+      select row_number() over () as g, r.id, r.v, r.c, r.x, r.b
+      from jsonb_to_recordset(${sql.json([...groups.values()] as never)}) as r(id bigint, v jsonb, c bigint, x int[], b timestamptz[])
+    ), g1 as (select g0.*, ${seriesValueSql(sql, sql`g0.v`)} as s from g0),
+    g as (select g1.*, ${valueKeySql(sql, s)} as key from g1),
+    e as (
+      select e.x, kv.k as prop, kv.v::numeric as v
+      from jsonb_to_recordset(${sql.json(numbers as never)}) as e(x int, n jsonb) cross join lateral jsonb_each(e.n) as kv(k, v)
+      where jsonb_typeof(kv.v) = 'number'
+    ), gp as (
+      select g.g, e.prop, sum(e.v) as s, count(*) as n
+      from g cross join lateral unnest(g.x) as u(x) join e on e.x = u.x group by 1, 2
+    ), gi as (
+      select g.g, g.id, iv.i, g.b[iv.o] as b, g.key, g.s, g.c
+      from g cross join unnest(${sql.array([...intervals])}::text[]) with ordinality as iv(i, o)
+    ), c as (select id, i, b, key, min(s) as value, sum(c) as count from gi group by 1, 2, 3, 4),
     p as (
-      select k.id, k.i, k.b, k.key, kv.k as prop, sum(kv.v::numeric) as s, count(*) as n
-      from k cross join lateral jsonb_each(k.n) as kv(k, v) where jsonb_typeof(kv.v) = 'number' group by 1, 2, 3, 4, 5
+      select gi.id, gi.i, gi.b, gi.key, gp.prop, sum(gp.s) as s, sum(gp.n) as n from gi join gp using (g) group by 1, 2, 3, 4, 5
     ), pn as (select id, i, b, key, jsonb_object_agg(prop, jsonb_build_array(s, n)) as nums from p group by 1, 2, 3, 4)
     select c.id::text as id, c.i, c.b, c.key, c.value, c.count::text as count, coalesce(pn.nums, '{}')::text as nums
     from c left join pn using (id, i, b, key)`;
