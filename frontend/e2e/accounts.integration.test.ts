@@ -1,5 +1,5 @@
 // People's accounts in a real browser against the local runtime (built SPA + API on one origin, real Postgres, Redis
-// and the SMTP sink): sign-up lands in the app; sign-out; a wrong password is refused with a message; an admin
+// and the SMTP sink): sign-up lands in the app; the e-mail confirmation banner until the mailed link is confirmed (once); sign-out; a wrong password is refused with a message; an admin
 // invites, the invitee accepts in a fresh browser and appears with the role; a viewer sees no edit buttons; a role
 // change shows after a reload; removal signs the member out mid-session with a notice; forgot → the e-mailed reset
 // link → sign in with the new password; a password change; SSO's error fragment and start link.
@@ -84,7 +84,14 @@ beforeAll(async () => {
     PASSWORD_SCRYPT_LOG_N: '14',
     LOGIN_THROTTLE_PREFIX: `accounts-web-${run}`,
   });
-  runtime = await startLocalRuntime(env.adapters, { port: 0, web: true, scheduler: false, consumers: false });
+  // The dispatcher sends the reset mails (POST /v1/auth/forgot only records the request).
+  runtime = await startLocalRuntime(env.adapters, {
+    port: 0,
+    web: true,
+    scheduler: false,
+    consumers: false,
+    dispatch: true,
+  });
 }, 180_000);
 
 afterAll(async () => {
@@ -125,6 +132,22 @@ describe('accounts in the dashboard', () => {
     // A reload asks GET /v1/me: still signed in.
     await owner.reload();
     await waitForText(role(owner), 'owner');
+  });
+
+  it('asks to confirm the address until the e-mailed link is opened and confirmed', async () => {
+    await waitForText(owner.getByTestId('verify-email-banner'), /cannot\s+invite people/);
+    await owner.goto(onRuntime(await mailedLink(OWNER.email, '/verify-email')));
+    await owner.getByRole('button', { name: 'Confirm my e-mail address' }).click();
+    await owner.getByRole('heading', { name: 'E-mail address confirmed' }).waitFor();
+    await owner.getByRole('button', { name: 'Continue to the dashboard' }).click();
+    await signedIn(owner);
+    expect(await owner.getByTestId('verify-email-banner').count()).toBe(0);
+    // The link works once.
+    await owner.goto(onRuntime(await mailedLink(OWNER.email, '/verify-email')));
+    await owner.getByRole('button', { name: 'Confirm my e-mail address' }).click();
+    await waitForText(owner.getByRole('alert'), /not valid: it was used/);
+    await owner.goto(`${runtime.url}/#/dashboards`);
+    await signedIn(owner);
   });
 
   it('signs out; a taken address and a wrong password get their messages; the right password signs in', async () => {

@@ -1,8 +1,14 @@
-// Top-level routing by auth state: the invite and reset links' pages, sign-in, sign-up, "forgot password", or the
+// Top-level routing by auth state: the invite, reset and e-mail confirmation links' pages, sign-in, sign-up, "forgot password", or the
 // (lazily loaded) app shell.
 import { lazy, Suspense } from 'react';
 import { useAuth } from './auth/AuthProvider';
-import { AcceptInviteScreen, ForgotPasswordScreen, ResetPasswordScreen, SignUpScreen } from './auth/PublicPages';
+import {
+  AcceptInviteScreen,
+  ForgotPasswordScreen,
+  ResetPasswordScreen,
+  SignUpScreen,
+  VerifyEmailScreen,
+} from './auth/PublicPages';
 import { usePublicScreen } from './auth/publicRoute';
 import { SignInScreen } from './auth/SignInScreen';
 import { LoadingState } from './components/PanelStates';
@@ -16,6 +22,7 @@ export function App() {
   // A link from an e-mail is followed whoever is signed in: it is about the person who opened it.
   if (screen === 'accept') return <AcceptInviteScreen />;
   if (screen === 'reset') return <ResetPasswordScreen />;
+  if (screen === 'verify') return <VerifyEmailScreen />;
   if (checking) return <LoadingState label="Loading…" />;
   if (session === null) {
     if (screen === 'signup') return <SignUpScreen />;

@@ -8,7 +8,7 @@ export type Role = (typeof ROLES)[number];
 
 /** The answer of sign-up, login, password change, accepting an invite and GET /v1/me. */
 export interface AccountSession {
-  user: { id: string; email: string; name: string | null };
+  user: { id: string; email: string; name: string | null; email_verified: boolean };
   role: Role;
   tenant: { id: string; slug: string; name: string };
   csrf_token: string;
@@ -56,6 +56,8 @@ export function parseAccountSession(body: unknown): AccountSession {
       id: expectString(user.id, 'user.id'),
       email: expectString(user.email, 'user.email'),
       name: optionalString(user.name, 'user.name'),
+      // Absent only from a server older than e-mail verification, where every address counted as verified.
+      email_verified: user.email_verified !== false,
     },
     role: parseRole(o.role, 'session.role'),
     tenant: {
@@ -115,6 +117,9 @@ export const accountsApi = {
     c.send('POST', '/v1/auth/reset', { body, parse: ignore }),
   acceptInvite: (c: ApiClient, body: { token: string; password: string; name?: string }) =>
     c.send('POST', '/v1/auth/accept-invite', { body, parse: parseAccountSession }),
+  verifyEmail: (c: ApiClient, token: string) =>
+    c.send('POST', '/v1/auth/verify-email', { body: { token }, parse: ignore }),
+  resendVerification: (c: ApiClient) => c.send('POST', '/v1/auth/verify-email/resend', { parse: ignore }),
 
   members: (c: ApiClient, signal?: AbortSignal) =>
     c.get('/v1/members', {

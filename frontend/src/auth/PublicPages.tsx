@@ -1,5 +1,6 @@
-// The other pages before sign-in: sign-up (SIGNUP_MODE=open), "forgot password", the reset link's page and the
-// invite link's page. The links carry their token in the fragment (read here, never sent to a server but the API).
+// The other pages before sign-in: sign-up (SIGNUP_MODE=open), "forgot password", and the pages of the e-mailed links
+// (password reset, invite, e-mail confirmation). The links carry their token in the fragment (read here, never sent
+// to a server but the API).
 import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
 import { accountsApi } from '../api/accounts';
@@ -180,6 +181,49 @@ export function AcceptInviteScreen() {
       <FormError message={accept.isError ? accountErrorMessage(accept.error, 'accept') : null} />
       <button type="submit" className="button button--primary" disabled={password === '' || accept.isPending}>
         {accept.isPending ? 'Joining…' : 'Accept invite'}
+      </button>
+    </AuthCard>
+  );
+}
+
+/**
+ * The e-mail confirmation link's page. It asks before it confirms, so a mail scanner that opens links confirms
+ * nothing; the link works whoever is signed in (it proves the mailbox, not the browser).
+ */
+export function VerifyEmailScreen() {
+  const { session, replaceAccount } = useAuth();
+  const [token] = useState(() => linkTokenOf(window.location.hash));
+  const verify = useMutation({
+    mutationFn: (t: string) => accountsApi.verifyEmail(publicClient, t),
+    onSuccess: () => {
+      // The banner of a signed-in person goes at once; another browser sees it at its next GET /v1/me.
+      const account = session?.account;
+      if (account) replaceAccount({ ...account, user: { ...account.user, email_verified: true } });
+    },
+    meta: PUBLIC_MUTATION,
+  });
+  if (token === null) return <MissingToken what="Confirm your e-mail address" />;
+  if (verify.isSuccess)
+    return (
+      <AuthCard title="E-mail address confirmed" onSubmit={() => undefined}>
+        <p className="notice notice--ok" role="status">
+          Your e-mail address is confirmed: you can now invite people, create API keys and set up single sign-on.
+        </p>
+        <button type="button" className="button button--primary" onClick={enterApp}>
+          {session === null ? 'Sign in' : 'Continue to the dashboard'}
+        </button>
+      </AuthCard>
+    );
+  return (
+    <AuthCard
+      title="Confirm your e-mail address"
+      onSubmit={() => !verify.isPending && verify.mutate(token)}
+      footer={BACK}
+    >
+      <p className="muted">This confirms that the address belongs to you. The link works once.</p>
+      <FormError message={verify.isError ? accountErrorMessage(verify.error, 'verify') : null} />
+      <button type="submit" className="button button--primary" disabled={verify.isPending}>
+        {verify.isPending ? 'Confirming…' : 'Confirm my e-mail address'}
       </button>
     </AuthCard>
   );

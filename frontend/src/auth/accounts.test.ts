@@ -9,6 +9,7 @@ describe('publicScreenOf', () => {
   it.each([
     ['/accept-invite', '#token=abc', 'accept'],
     ['/reset-password/', '#token=abc', 'reset'],
+    ['/verify-email', '#token=abc', 'verify'],
     ['/', '#/signup', 'signup'],
     ['/', '#/forgot', 'forgot'],
     ['/', '#sso_error=access_denied', 'signin'],
@@ -55,6 +56,8 @@ describe('accountErrorMessage', () => {
     );
     expect(accountErrorMessage(apiError(401, 'unauthorized'), 'accept')).toMatch(/current password/);
     expect(accountErrorMessage(apiError(400, 'invalid_reset'), 'reset')).toMatch(/Ask for a new one/);
+    expect(accountErrorMessage(apiError(400, 'invalid_verification'), 'verify')).toMatch(/send a new one/);
+    expect(accountErrorMessage(apiError(403, 'email_unverified'), 'members')).toMatch(/Confirm your e-mail address/);
     expect(accountErrorMessage(new Error('boom'), 'forgot')).toBe('Something went wrong. Try again.');
   });
 });
@@ -71,7 +74,7 @@ describe('the public pages read any address without failing', () => {
   it('maps every path and fragment onto a screen, a token or none, and a plain SSO message or none', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary', maxLength: 100 }), text, (path, hash) => {
-        expect(['signin', 'signup', 'forgot', 'reset', 'accept']).toContain(publicScreenOf(path, hash));
+        expect(['signin', 'signup', 'forgot', 'reset', 'accept', 'verify']).toContain(publicScreenOf(path, hash));
         const token = linkTokenOf(hash);
         expect(token === null || (token.length > 0 && token.length <= 200)).toBe(true);
         const message = ssoErrorMessage(hash);

@@ -1,7 +1,7 @@
 // What the accounts screens say when a request fails, in the words of the form the person is looking at.
 import { isApiError } from '../api/client';
 
-export type AccountForm = 'signup' | 'signin' | 'forgot' | 'reset' | 'accept' | 'password' | 'members';
+export type AccountForm = 'signup' | 'signin' | 'forgot' | 'reset' | 'accept' | 'password' | 'members' | 'verify';
 
 export function accountErrorMessage(error: unknown, form: AccountForm): string {
   if (!isApiError(error)) return 'Something went wrong. Try again.';
@@ -19,6 +19,10 @@ export function accountErrorMessage(error: unknown, form: AccountForm): string {
       return 'This invite link is not valid: it was used, revoked or has expired. Ask for a new invite.';
     case 'invalid_reset':
       return 'This reset link is not valid: it was used, a newer one was sent, or it has expired. Ask for a new one.';
+    case 'invalid_verification':
+      return 'This confirmation link is not valid: it was used, a newer one was sent, or it has expired. Sign in and send a new one.';
+    case 'email_unverified':
+      return 'Confirm your e-mail address first: open the link we e-mailed you, or send it again from the banner.';
     case 'already_member':
       return form === 'accept'
         ? 'You are a member of this organization already: sign in instead.'

@@ -1,13 +1,14 @@
 // The pages shown before sign-in. The e-mailed links are paths with the token in the fragment
-// (/accept-invite#token=…, /reset-password#token=…: a fragment is sent to no server); sign-up and "forgot password"
+// (/accept-invite#token=…, /reset-password#token=…, /verify-email#token=…: a fragment is sent to no server); sign-up and "forgot password"
 // are hash routes of the sign-in page (#/signup, #/forgot); SSO sends people back with #sso_error=<code>.
 import { useEffect, useState } from 'react';
 
-export type PublicScreen = 'signin' | 'signup' | 'forgot' | 'reset' | 'accept';
+export type PublicScreen = 'signin' | 'signup' | 'forgot' | 'reset' | 'accept' | 'verify';
 
 export function publicScreenOf(pathname: string, hash: string): PublicScreen {
   if (/\/accept-invite\/?$/.test(pathname)) return 'accept';
   if (/\/reset-password\/?$/.test(pathname)) return 'reset';
+  if (/\/verify-email\/?$/.test(pathname)) return 'verify';
   const route = hash.replace(/^#\/?/, '').split('?', 1)[0];
   if (route === 'signup') return 'signup';
   if (route === 'forgot') return 'forgot';

@@ -33,7 +33,7 @@ describe('signInErrorMessage', () => {
 
 describe('createAccountSession', () => {
   const account = (user: string, tenant: string) => ({
-    user: { id: user, email: 'a@example.com', name: null },
+    user: { id: user, email: 'a@example.com', name: null, email_verified: true },
     role: 'viewer' as const,
     tenant: { id: tenant, slug: 't', name: 'T' },
     csrf_token: 'csrf-secret',

@@ -5,6 +5,7 @@ import { lazy, Suspense, useEffect, useMemo, useRef, useState } from 'react';
 import { statusQueries, tenantQueries } from '../api/queries';
 import { isRetryable, refetchEvery } from '../api/retry';
 import { useAuth, useSession } from '../auth/AuthProvider';
+import { VerifyEmailBanner } from '../auth/VerifyEmailBanner';
 import { LoadingState } from '../components/PanelStates';
 import { LIVE_REFRESH_MS } from '../config';
 import { formatClock, setDisplayZone } from '../lib/format';
@@ -171,6 +172,7 @@ export function Shell() {
               </button>
             </div>
           </header>
+          <VerifyEmailBanner />
           <main id="main" className="overview" ref={mainRef} tabIndex={-1}>
             {tenant.isPending ? (
               <LoadingState label="Loading…" />
