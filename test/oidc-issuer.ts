@@ -92,30 +92,39 @@ export async function startTestIssuer(redirectUri: string, clientCount = 2): Pro
   const proxyPort = await listen(proxy);
   const issuer = `http://127.0.0.1:${proxyPort}`;
 
-  const provider = new Provider(issuer, {
-    clients: clients.map((c) => ({
-      client_id: c.client_id,
-      client_secret: c.client_secret,
-      redirect_uris: [c.redirect_uri],
-      grant_types: ['authorization_code'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'client_secret_basic',
-    })),
-    jwks: { keys: [jwk] },
-    cookies: { keys: [randomBytes(16).toString('hex')] },
-    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
-    conformIdTokenClaims: false,
-    pkce: { required: () => true },
-    features: { devInteractions: { enabled: true } },
-    async findAccount(_ctx, id) {
-      return {
-        accountId: id,
-        async claims() {
-          return { sub: id, email: id, email_verified: !id.startsWith('unverified.'), name: `Person ${id}` };
-        },
-      };
-    },
-  });
+  /* eslint-disable no-console -- the provider warns (on the console) that its development interactions and keys are for development: they are. */
+  const warn = console.warn;
+  console.warn = () => undefined;
+  let provider: Provider;
+  try {
+    provider = new Provider(issuer, {
+      clients: clients.map((c) => ({
+        client_id: c.client_id,
+        client_secret: c.client_secret,
+        redirect_uris: [c.redirect_uri],
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'client_secret_basic',
+      })),
+      jwks: { keys: [jwk] },
+      cookies: { keys: [randomBytes(16).toString('hex')] },
+      claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+      conformIdTokenClaims: false,
+      pkce: { required: () => true },
+      features: { devInteractions: { enabled: true } },
+      async findAccount(_ctx, id) {
+        return {
+          accountId: id,
+          async claims() {
+            return { sub: id, email: id, email_verified: !id.startsWith('unverified.'), name: `Person ${id}` };
+          },
+        };
+      },
+    });
+  } finally {
+    console.warn = warn;
+  }
+  /* eslint-enable no-console */
   const app = createServer(provider.callback());
   providerPort = await listen(app);
 
