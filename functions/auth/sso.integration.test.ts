@@ -166,6 +166,40 @@ describe('SSO configuration', () => {
   });
 });
 
+it('answers any PUT /v1/sso body with a clear 4xx, never a 5xx (fuzzed)', async () => {
+  const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 60 }), fc.string({ maxLength: 300 }));
+  const body = fc.oneof(
+    fc.anything(),
+    fc.record(
+      {
+        issuer: fc.oneof(
+          text,
+          fc.constantFrom('https://', 'http://10.0.0.1', 'ftp://x.example', 'https://a@b.example'),
+        ),
+        client_id: text,
+        client_secret: text,
+        allowed_domains: fc.array(text, { maxLength: 3 }),
+        default_role: fc.oneof(text, fc.constantFrom('viewer', 'owner')),
+        enabled: fc.anything(),
+      },
+      { requiredKeys: [] },
+    ),
+  );
+  await fc.assert(
+    fc.asyncProperty(body, async (b) => {
+      const res = await call(url(), '/v1/sso', {
+        method: 'PUT',
+        headers: { ...as(adminA), 'Content-Type': 'application/json' },
+        body: JSON.stringify(b) ?? 'null',
+      });
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.status).toBeLessThan(500);
+      expect(res.body.error.message.length).toBeGreaterThan(10);
+    }),
+    { numRuns: 150 },
+  );
+});
+
 describe('SSO sign-in', () => {
   beforeAll(async () => {
     expect((await configure(ownerA, configOf(0))).status).toBe(200);
