@@ -16,7 +16,7 @@ const common = {
   transform,
   testEnvironment: 'node',
   // @middy/core is ESM-only; let swc turn it into CommonJS like our own code.
-  transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@middy|openid-client|oauth4webapi|jose|oidc-provider)/)'],
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   modulePathIgnorePatterns: ['<rootDir>/cdk.out', '<rootDir>/frontend/dist', '<rootDir>/.cache'],
 };

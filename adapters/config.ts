@@ -97,6 +97,12 @@ const schema = z.object({
    * Host header, which a client chooses). Default: http://localhost:<PORT>.
    */
   APP_URL: z.string().url().optional(),
+  /**
+   * Single sign-on (docs/security.md#single-sign-on): the key text (at least 32 characters) that seals the tenants'
+   * OIDC client secrets at rest with AES-256-GCM. In AWS, SSO_SECRET_KEY_ARN names a Secrets Manager secret {key}.
+   */
+  SSO_SECRET_KEY: z.string().min(32, 'at least 32 characters (e.g. openssl rand -base64 32)').optional(),
+  SSO_SECRET_KEY_ARN: arn.optional(),
   // AWS only (set by the CDK app, resolved by loadConfig() at cold start; unset locally).
   AWS_REGION: z.string().min(1).optional(),
   /** MSK: bootstrap brokers are read from the cluster (GetBootstrapBrokers) instead of KAFKA_BROKERS. */
@@ -206,6 +212,8 @@ export type Config = {
     /** Failed sign-ins counted per account and per client address in fixed windows (Redis). */
     throttle: { perAccount: number; perAddress: number; windowMs: number; keyPrefix: string };
   };
+  /** Single sign-on: the key that seals client secrets (from SSO_SECRET_KEY, or the secret SSO_SECRET_KEY_ARN). */
+  sso: { secretKey?: string; secretKeyArn?: string };
 };
 
 /** Thrown when the environment is not usable; the message is the one clear line to print. */
@@ -244,9 +252,16 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       'Invalid configuration: KAFKA_AUTH=aws-iam needs AWS_REGION (the region the MSK IAM tokens are signed for)',
     );
   }
-  if ((e.DATABASE_SECRET_ARN || e.REDIS_SECRET_ARN || e.SMTP_SECRET_ARN || e.KAFKA_MSK_CLUSTER_ARN) && !e.AWS_REGION) {
+  if (
+    (e.DATABASE_SECRET_ARN ||
+      e.REDIS_SECRET_ARN ||
+      e.SMTP_SECRET_ARN ||
+      e.KAFKA_MSK_CLUSTER_ARN ||
+      e.SSO_SECRET_KEY_ARN) &&
+    !e.AWS_REGION
+  ) {
     throw new ConfigError(
-      'Invalid configuration: AWS_REGION is required with DATABASE_SECRET_ARN, REDIS_SECRET_ARN, SMTP_SECRET_ARN or KAFKA_MSK_CLUSTER_ARN',
+      'Invalid configuration: AWS_REGION is required with DATABASE_SECRET_ARN, REDIS_SECRET_ARN, SMTP_SECRET_ARN, SSO_SECRET_KEY_ARN or KAFKA_MSK_CLUSTER_ARN',
     );
   }
   // The brokers' default group.min/max.session.timeout.ms: a value outside is refused at join.
@@ -363,12 +378,18 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
         keyPrefix: e.LOGIN_THROTTLE_PREFIX,
       },
     },
+    sso: {
+      ...(e.SSO_SECRET_KEY && { secretKey: e.SSO_SECRET_KEY }),
+      ...(e.SSO_SECRET_KEY_ARN && { secretKeyArn: e.SSO_SECRET_KEY_ARN }),
+    },
   };
 }
 
 /** True when the configuration names AWS resources whose values only loadConfig() can fetch. */
 export function needsAwsResolution(c: Config): boolean {
-  return Boolean(c.kafka.mskClusterArn || c.database.secretArn || c.redis.secretArn || c.smtp.secretArn);
+  return Boolean(
+    c.kafka.mskClusterArn || c.database.secretArn || c.redis.secretArn || c.smtp.secretArn || c.sso.secretKeyArn,
+  );
 }
 
 let loaded: Config | undefined;

@@ -35,6 +35,11 @@ import { createLoginThrottle } from './login-throttle';
 import type { LoginThrottle } from '../core/accounts';
 import { createPlatformMailSender } from './notifiers';
 import type { MailSender } from './mail-sender';
+import { createSsoStore, type SsoStore } from './postgres/sso-store';
+import { createSsoTransactions } from './redis/sso-transactions';
+import { createSecretBox } from './oidc/secret-box';
+import { createOidcClient } from './oidc/client';
+import type { OidcClient, SsoTransactions } from '../core/sso';
 // Metric reads, alerts and notifications (see their block in Adapters).
 import type { MetricReader } from '../core/metric-query';
 import type { AlertWindows } from '../core/alert-evaluation';
@@ -106,6 +111,10 @@ export interface Adapters {
   verifyThrottle: LoginThrottle;
   /** Invite, password-reset and e-mail verification e-mails, through the platform's mailer (SES SMTP in AWS, the sink locally). */
   accountMail: MailSender;
+  /** Single sign-on: tenants' OIDC configurations (secrets sealed), sign-in transactions, the OIDC client. */
+  sso: SsoStore;
+  ssoTransactions: SsoTransactions;
+  oidc: OidcClient;
   // ── end of the configuration, ingest, aggregation and upkeep stores ──
 
   // ── Metric reads, alerts and notifications: what the query, alert and dispatch functions call instead of the
@@ -212,6 +221,9 @@ export function createAdapters(config: Config, now: () => number = Date.now): Ad
       now,
     ),
     accountMail,
+    sso: createSsoStore(sql, config.sso.secretKey === undefined ? undefined : createSecretBox(config.sso.secretKey)),
+    ssoTransactions: createSsoTransactions(redis),
+    oidc: createOidcClient({ policy: config.webhooks, now }),
     ...readsAndAlerts,
     now,
     async close() {

@@ -39,7 +39,9 @@ export type AuditAction =
   | 'api_key.revoke'
   | 'tenant.update'
   | 'project.create'
-  | 'project.update';
+  | 'project.update'
+  | 'sso.configure'
+  | 'sso.delete';
 
 export interface AuditEntry {
   tenantId: string;

@@ -64,6 +64,12 @@ export const HTTP_ROUTES = {
   'GET /v1/invites': 'query',
   'POST /v1/invites': 'query',
   'DELETE /v1/invites/{id}': 'query',
+  // Single sign-on (docs/api.md#single-sign-on-sso).
+  'GET /v1/sso': 'query',
+  'PUT /v1/sso': 'query',
+  'DELETE /v1/sso': 'query',
+  'GET /v1/auth/sso/start': 'query',
+  'GET /v1/auth/sso/callback': 'query',
   'GET /healthz': 'query',
   'GET /readyz': 'query',
   // Segment HTTP Tracking API (see docs/api.md#segment-compatible-ingest).

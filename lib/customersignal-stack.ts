@@ -21,6 +21,7 @@ import { defaultStage, type StageConfig } from './stage';
 import type { Storage } from './storage';
 import type { Streaming } from './streaming';
 import { Web } from './web';
+import { CognitoIssuer } from './sso';
 
 export interface CustomerSignalStackProps extends StackProps {
   /** @default the dev defaults of lib/stage.ts */
@@ -50,6 +51,8 @@ export class CustomerSignalStack extends Stack {
   readonly schedules: Schedules;
   readonly web: Web;
   readonly ops: Ops;
+  /** The stage's Cognito user pool as an OIDC issuer (stage option `cognito`). */
+  readonly cognito?: CognitoIssuer;
 
   constructor(scope: Construct, id: string, props: CustomerSignalStackProps = {}) {
     super(scope, id, props);
@@ -98,6 +101,14 @@ export class CustomerSignalStack extends Stack {
       apiUrl: this.api.url,
       protectData: stage.protectData,
     });
+    // APP_URL (invite, reset and SSO links; the SSO redirect URI): the stage's appUrl, else the dashboard's own
+    // CloudFront origin. No cycle: the distribution depends on the HTTP API resource (its domain), not on the
+    // functions behind the routes. The SSO key is read by the query function alone (config resolves it at cold start).
+    const appUrl = stage.appUrl ?? this.web.url;
+    if (!stage.appUrl) this.functions.query.addEnvironment('APP_URL', appUrl);
+    this.functions.query.addEnvironment('SSO_SECRET_KEY_ARN', data.ssoSecretKey.secret.secretArn);
+    data.ssoSecretKey.secret.grantRead(this.functions.query);
+    if (stage.cognito) this.cognito = new CognitoIssuer(this, 'Cognito', { appUrl, protectData: stage.protectData });
     this.eventSources = new EventSources(this, 'EventSources', {
       streaming: this.streaming,
       aggregate: this.functions.aggregate,

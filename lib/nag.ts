@@ -194,6 +194,13 @@ export function acknowledgeFindings(stack: CustomerSignalStack): void {
     );
   }
 
+  // --- Single sign-on
+  ack(
+    stack.data.ssoSecretKey,
+    'AwsSolutions-SMG4',
+    "The key that seals tenants' OIDC client secrets: a rotation must re-seal every stored secret with the new key (docs/security.md#single-sign-on), which Secrets Manager rotation cannot do; rotate with a planned re-seal.",
+  );
+
   // --- SES SMTP credentials (only when the stage names a sender)
   if (stack.email) {
     ack(

@@ -97,6 +97,28 @@ describe('functions', () => {
     expect(env.SMTP_HOST).toBeUndefined();
   });
 
+  it("gives the query function APP_URL (the dashboard's CloudFront origin when the stage names none) and alone the SSO key", () => {
+    const fns = template.findResources('AWS::Lambda::Function');
+    const queryEnv = (fns[logicalId(stack.functions.query)] as Resource).Properties.Environment.Variables;
+    expect(queryEnv.APP_URL).toEqual({
+      'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [logicalId(stack.web.distribution), 'DomainName'] }]],
+    });
+    expect(queryEnv.SSO_SECRET_KEY_ARN).toEqual(fromData(/SsoSecretKey/));
+    for (const [id, fn] of Object.entries(fns))
+      if (id !== logicalId(stack.functions.query))
+        expect((fn as Resource).Properties.Environment?.Variables?.SSO_SECRET_KEY_ARN).toBeUndefined();
+    // Only the query function's role may read the key's secret.
+    const readers = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify((p as Resource).Properties.PolicyDocument).includes('SsoSecretKey'),
+    );
+    expect(readers).toHaveLength(1);
+    expect(JSON.stringify((readers[0] as Resource).Properties.Roles)).toContain('FunctionsQuery');
+    dataTemplate.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: Match.objectLike({ GenerateStringKey: 'key', PasswordLength: 64 }),
+    });
+    template.resourceCountIs('AWS::Cognito::UserPool', 0);
+  });
+
   it('lets only the migrations function read the master secret; every other function signs in as the app role', () => {
     const masterSecretReaders = Object.entries(dataTemplate.findResources('AWS::IAM::Policy'))
       .filter(([, p]) => JSON.stringify((p as Resource).Properties.PolicyDocument).includes('StoragePostgresSecret'))
@@ -521,6 +543,47 @@ describe('stages and cdk-nag', () => {
         SMTP_FROM: 'alerts@example.com',
       });
     }
+  });
+
+  it('adds a Cognito user pool and app client as an OIDC issuer when the stage asks (cognito), and cdk-nag still passes', () => {
+    const cApp = new App({
+      context: {
+        ...cdkJson.context,
+        cognito: 'true',
+        appUrl: 'https://app.example.com',
+        'aws:cdk:bundling-stacks': [],
+      },
+    });
+    const c = new CustomerSignalStack(cApp, 'CustomerSignal-cognito', { stage: stageFromContext(cApp.node) });
+    Validations.of(cApp).addPlugins(new AwsSolutionsChecks(cApp));
+    acknowledgeFindings(c);
+    expect(() => cApp.synth()).not.toThrow();
+    const t = Template.fromStack(c);
+    t.hasResourceProperties('AWS::Cognito::UserPool', {
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      MfaConfiguration: 'ON',
+      UsernameAttributes: ['email'],
+    });
+    t.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      GenerateSecret: true,
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthFlowsUserPoolClient: true,
+      AllowedOAuthScopes: Match.arrayWith(['openid', 'email', 'profile']),
+      CallbackURLs: ['https://app.example.com/v1/auth/sso/callback'],
+      SupportedIdentityProviders: ['COGNITO'],
+    });
+    t.resourceCountIs('AWS::Cognito::UserPoolDomain', 1);
+    const outputs = t.findOutputs('*');
+    const described = Object.values(outputs).map((o) => String(o.Description));
+    expect(described.some((d) => d.includes('"issuer" for PUT /v1/sso'))).toBe(true);
+    expect(described.some((d) => d.includes('"client_id" for PUT /v1/sso'))).toBe(true);
+    // With an appUrl the stage's value is the functions' APP_URL (shared), not the distribution.
+    const queryEnv = (
+      t.findResources('AWS::Lambda::Function')[
+        c.getLogicalId(c.functions.query.node.defaultChild as CfnElement)
+      ] as Resource
+    ).Properties.Environment.Variables;
+    expect(queryEnv.APP_URL).toBe('https://app.example.com');
   });
 
   it('can run provisioned MSK instead (a stage with mskBrokerType): IAM auth, TLS, broker logs, and cdk-nag still passes', () => {

@@ -60,6 +60,12 @@ export interface StageConfig {
    * Set it for any stage people sign in to; without it the links name http://localhost:3000.
    */
   readonly appUrl?: string;
+  /**
+   * An Amazon Cognito user pool with an app client (authorization code flow, secret, openid email profile) as an
+   * OpenID Connect issuer for single sign-on: its issuer and client id are stack outputs to put into PUT /v1/sso
+   * (docs/aws.md#single-sign-on-with-amazon-cognito).
+   */
+  readonly cognito: boolean;
 }
 
 const DEFAULTS: Omit<StageConfig, 'name'> = {
@@ -81,6 +87,7 @@ const DEFAULTS: Omit<StageConfig, 'name'> = {
   alertBatchSize: 100,
   batchingWindowSeconds: 1,
   localstack: false,
+  cognito: false,
 };
 
 const NUMBER_KEYS = [
@@ -98,7 +105,7 @@ const NUMBER_KEYS = [
   'alertBatchSize',
   'batchingWindowSeconds',
 ] as const;
-const BOOLEAN_KEYS = ['dbMultiAz', 'protectData', 'localstack', 'dbProxy'] as const;
+const BOOLEAN_KEYS = ['dbMultiAz', 'protectData', 'localstack', 'dbProxy', 'cognito'] as const;
 const STRING_KEYS = [
   'account',
   'region',

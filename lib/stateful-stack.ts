@@ -18,6 +18,7 @@ import { Network } from './network';
 import { defaultStage, type StageConfig } from './stage';
 import { Storage } from './storage';
 import { Streaming } from './streaming';
+import { SsoSecretKey } from './sso';
 
 export interface StatefulStackProps extends StackProps {
   /** @default the dev defaults of lib/stage.ts */
@@ -31,6 +32,8 @@ export class StatefulStack extends Stack {
   readonly streaming: Streaming;
   readonly storage: Storage;
   readonly email?: Email;
+  /** Seals tenants' OIDC client secrets (SSO_SECRET_KEY_ARN of the query function). */
+  readonly ssoSecretKey: SsoSecretKey;
   /** Settings every function gets (topic names, partitions, batch size). */
   readonly sharedEnvironment: Record<string, string>;
   /** Runs the topics custom resource (functions/migrate/topics-handler.ts). */
@@ -69,6 +72,7 @@ export class StatefulStack extends Stack {
       proxy: stage.dbProxy,
     });
     if (stage.emailFrom) this.email = new Email(this, 'Email', { from: stage.emailFrom });
+    this.ssoSecretKey = new SsoSecretKey(this, 'SsoSecretKey', { protectData: stage.protectData });
 
     this.sharedEnvironment = {
       ...kafkaNamesEnvironment(kafka),

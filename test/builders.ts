@@ -71,6 +71,8 @@ export async function call(
     method: opts.method ?? (body !== undefined ? 'POST' : 'GET'),
     headers,
     body: payload,
+    // A redirect (the SSO routes answer 302) is the answer under test, never followed.
+    redirect: 'manual',
   });
   const text = await res.text();
   let parsed: unknown = text;

@@ -233,6 +233,9 @@ function localEnvironment(name: string, variables: Record<string, unknown>): Rec
     REDIS_SECRET_ARN: null,
     KAFKA_MSK_CLUSTER_ARN: null,
     KAFKA_AUTH: 'none',
+    // The dashboard's CloudFront origin (the query function's links and SSO redirect URI), and the SSO key's secret.
+    APP_URL: 'https://dashboard.example.test',
+    SSO_SECRET_KEY_ARN: null,
     // This run's own topics and groups (isolation from other test files), under the template's names.
     KAFKA_TOPIC_EVENTS_RAW: cfg.kafka.topics.eventsRaw,
     KAFKA_TOPIC_EVENTS_DLQ: cfg.kafka.topics.eventsDlq,

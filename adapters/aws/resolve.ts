@@ -23,13 +23,14 @@ export async function resolveAwsReferences(cfg: Config): Promise<Config> {
     return value;
   };
 
-  const [brokers, database, redis, smtp] = await Promise.all([
+  const [brokers, database, redis, smtp, sso] = await Promise.all([
     cfg.kafka.mskClusterArn
       ? mskBootstrapBrokers(cfg.kafka.mskClusterArn, region, cfg.kafka.auth, cfg.kafka.ssl)
       : undefined,
     cfg.database.secretArn ? readSecret(cfg.database.secretArn, 'DATABASE_SECRET_ARN') : undefined,
     cfg.redis.secretArn ? readSecret(cfg.redis.secretArn, 'REDIS_SECRET_ARN') : undefined,
     cfg.smtp.secretArn ? readSecret(cfg.smtp.secretArn, 'SMTP_SECRET_ARN') : undefined,
+    cfg.sso.secretKeyArn ? readSecret(cfg.sso.secretKeyArn, 'SSO_SECRET_KEY_ARN') : undefined,
   ]);
   secrets.destroy();
 
@@ -57,6 +58,7 @@ export async function resolveAwsReferences(cfg: Config): Promise<Config> {
           password: sesSmtpPassword(field(smtp, 'secretAccessKey', 'SMTP_SECRET_ARN'), region!),
         }
       : cfg.smtp,
+    sso: sso ? { ...cfg.sso, secretKey: field(sso, 'key', 'SSO_SECRET_KEY_ARN') } : cfg.sso,
   };
 }
 

@@ -282,10 +282,11 @@ describe('accounts in the dashboard', () => {
     await waitForText(role(guest), 'owner');
   });
 
-  it('shows an SSO error from the fragment, and "Sign in with SSO" goes to the start route of the organization', async () => {
+  it('shows an SSO error from the fragment, and "Sign in with SSO" goes through the start route of the organization', async () => {
     const page = await person();
-    await page.goto(`${runtime.url}/#sso_error=access_denied`);
-    await waitForText(page.getByRole('alert'), /Single sign-on failed: Your identity provider did not let you in/);
+    // Where the server sends a failed sign-in: /sign-in (served the app) with the code in the fragment.
+    await page.goto(`${runtime.url}/sign-in#sso_error=domain_not_allowed`);
+    await waitForText(page.getByRole('alert'), /Single sign-on failed: Your e-mail address’s domain is not allowed/);
     await page.getByRole('button', { name: 'Sign in with SSO' }).click();
     await page.getByLabel('Organization').fill('Acme-Inc');
     const [request] = await Promise.all([
@@ -293,5 +294,7 @@ describe('accounts in the dashboard', () => {
       page.getByRole('button', { name: 'Continue with SSO' }).click(),
     ]);
     expect(new URL(request.url()).searchParams.get('organization')).toBe('acme-inc');
+    // No such organization has SSO: the start route sends the browser back with the code, and the page says so.
+    await waitForText(page.getByRole('alert'), /Single sign-on is not set up/);
   });
 });

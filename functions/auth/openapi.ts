@@ -6,6 +6,8 @@ import { updateMemberSchema } from './members';
 import { acceptInviteSchema, createInviteSchema } from './invites';
 import { forgotSchema, resetSchema } from './recovery';
 import { verifyEmailSchema } from './verification';
+import { ssoConfigSchema } from './sso';
+import { SSO_ERRORS } from '../../core/sso';
 
 function jsonBody(schema: z.ZodType) {
   const { $schema: _dialect, ...jsonSchema } = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
@@ -190,6 +192,58 @@ export const ACCOUNTS_PATHS = {
       summary: 'Revoke an open invite: its link stops working (only an owner revokes an invite as owner)',
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
       responses: { '200': { description: '{id, revoked: true}' }, ...errors(401, 403, 404) },
+    },
+  },
+  '/v1/sso': {
+    get: {
+      summary: "The tenant's single sign-on (OpenID Connect) configuration, without the client secret",
+      responses: {
+        '200': { description: '{issuer, client_id, allowed_domains, default_role, enabled, redirect_uri}' },
+        ...errors(401, 403, 404),
+      },
+    },
+    put: {
+      summary:
+        'Create or replace the single sign-on configuration (admin; a default_role of admin needs an owner); the issuer must pass OpenID Connect discovery',
+      description:
+        'client_secret is sealed at rest (AES-256-GCM) and never shown again; leave it out to keep the stored one (same issuer and client_id only). Register redirect_uri (the answer) at the issuer. 400 invalid_issuer: discovery failed (the message says why). 409 sso_unavailable: the deployment has no SSO_SECRET_KEY.',
+      requestBody: jsonBody(ssoConfigSchema),
+      responses: {
+        '200': { description: '{issuer, client_id, allowed_domains, default_role, enabled, redirect_uri}' },
+        ...errors(400, 401, 403),
+        '409': {
+          description: 'sso_unavailable: this deployment cannot store client secrets (no SSO_SECRET_KEY)',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
+      },
+    },
+    delete: {
+      summary: 'Remove the single sign-on configuration: SSO sign-in stops at once',
+      responses: { '200': { description: '{deleted: true}' }, ...errors(401, 403, 404) },
+    },
+  },
+  '/v1/auth/sso/start': {
+    get: {
+      summary: "Start a single sign-on: 302 to the organization's issuer (authorization code flow, PKCE S256)",
+      description: `Sets the short-lived HttpOnly cookie cs_sso (Path=/v1/auth/sso) that binds the sign-in to this browser. return_to must be a path of this app (default /). Any failure: 302 to <APP_URL>/sign-in#sso_error=<code>, code one of ${SSO_ERRORS.join(', ')}.`,
+      security: [],
+      parameters: [
+        { name: 'organization', in: 'query', required: true, schema: { type: 'string' } },
+        { name: 'return_to', in: 'query', required: false, schema: { type: 'string' } },
+      ],
+      responses: { '302': { description: "Location: the issuer's authorization endpoint, or the sign-in page" } },
+    },
+  },
+  '/v1/auth/sso/callback': {
+    get: {
+      summary: "The issuer's redirect: verifies the sign-in, starts a session and 302 to <APP_URL><return_to>",
+      description: `The redirect URI to register at the issuer. Checks state (single use) against the cs_sso cookie, exchanges the code, verifies the ID token (JWKS signature, iss, aud, exp, nonce), needs a verified e-mail address in an allowed domain; the person's account (found by e-mail, or made with the default role and no usable password) joins the tenant if needed. ${SETS_COOKIE} Any failure: 302 to <APP_URL>/sign-in#sso_error=<code>.`,
+      security: [],
+      parameters: [
+        { name: 'code', in: 'query', required: false, schema: { type: 'string' } },
+        { name: 'state', in: 'query', required: true, schema: { type: 'string' } },
+      ],
+      responses: { '302': { description: 'Location: <APP_URL><return_to>, or the sign-in page with #sso_error=' } },
     },
   },
   '/v1/me': {

@@ -6,6 +6,7 @@ import { acceptInvite, deleteInvite, getInvites, postInvite } from './invites';
 import { forgot, reset } from './recovery';
 import { resendVerification, verifyEmail } from './verification';
 import { signInOptions } from './options';
+import { deleteSso, getSso, putSso, ssoCallback, ssoStart, SSO_BODY_LIMIT } from './sso';
 import { json } from '../http/middleware';
 
 export const AUTH_ROUTES = {
@@ -38,4 +39,13 @@ export const AUTH_ROUTES = {
     auth: 'admin',
     handle: async (deps, r) => json(200, await deleteInvite(deps, r.principal, r.param('id'))),
   },
+  // Single sign-on (docs/api.md#single-sign-on-sso).
+  'GET /v1/sso': { auth: 'admin', handle: async (deps, r) => json(200, await getSso(deps, r.principal)) },
+  'PUT /v1/sso': {
+    auth: 'admin',
+    handle: async (deps, r) => json(200, await putSso(deps, r.principal, r.body(SSO_BODY_LIMIT))),
+  },
+  'DELETE /v1/sso': { auth: 'admin', handle: async (deps, r) => json(200, await deleteSso(deps, r.principal)) },
+  'GET /v1/auth/sso/start': { auth: 'public', handle: ssoStart },
+  'GET /v1/auth/sso/callback': { auth: 'public', handle: ssoCallback },
 } as const satisfies Record<string, Route>;

@@ -5,15 +5,28 @@ import type { LocalRuntime } from '../../local/runtime';
 import { freePort } from '../../scripts/kafka/broker';
 import { OPENAPI } from './openapi';
 import { newLinkToken } from '../../core/accounts';
+import { startTestIssuer, type TestIssuer } from '../../test/oidc-issuer';
 
 interface World {
   env: TestEnv;
   runtime: LocalRuntime;
   tenant: TestTenant;
 }
+// SSO: a real OpenID Connect issuer for PUT /v1/sso's discovery (test/oidc-issuer.ts).
+let issuer: TestIssuer;
+beforeAll(async () => {
+  issuer = await startTestIssuer('https://app.example.test/v1/auth/sso/callback', 1);
+});
+afterAll(async () => {
+  await issuer?.stop();
+});
 const main: World = useTestEnv('statuses', {
-  // Accounts: cheap password hashes, and failed sign-in counters of this run only.
-  overrides: { PASSWORD_SCRYPT_LOG_N: '14', LOGIN_THROTTLE_PREFIX: `statuses-${Math.random().toString(36).slice(2)}` },
+  // Accounts: cheap password hashes, and failed sign-in counters of this run only; a key that seals SSO secrets.
+  overrides: {
+    PASSWORD_SCRYPT_LOG_N: '14',
+    LOGIN_THROTTLE_PREFIX: `statuses-${Math.random().toString(36).slice(2)}`,
+    SSO_SECRET_KEY: 'statuses-sso-key-0123456789abcdef0123456789',
+  },
   tenants: 1,
   runtime: { consumers: false },
 });
@@ -84,6 +97,13 @@ const retention = {
 
 // Accounts (docs/api.md#accounts): each recipe signs up its own person, so none depends on another's session.
 const PASSWORD = 'violet tractor sings';
+const ssoConfig = () => ({
+  issuer: issuer.issuer,
+  client_id: issuer.clients[0]!.client_id,
+  client_secret: issuer.clients[0]!.client_secret,
+  allowed_domains: ['example.com'],
+  default_role: 'viewer',
+});
 const newEmail = () => `s-${Math.random().toString(36).slice(2)}@example.com`;
 const signUp = (email = newEmail()) =>
   call(m(), '/v1/auth/signup', { json: { email, password: PASSWORD, organization: 'Documented' } });
@@ -306,6 +326,36 @@ const RECIPES: Record<string, Recipe> = {
     call(m(), `/v1/invites/${crypto.randomUUID()}`, { method: 'DELETE', key: k().read }),
   'DELETE /v1/invites/{id} 404': () =>
     call(m(), `/v1/invites/${crypto.randomUUID()}`, { method: 'DELETE', key: k().admin }),
+  'GET /v1/sso 200': async () => {
+    await call(m(), '/v1/sso', { method: 'PUT', key: k().admin, json: ssoConfig() });
+    return call(m(), '/v1/sso', { key: k().admin });
+  },
+  'GET /v1/sso 401': () => call(m(), '/v1/sso'),
+  'GET /v1/sso 403': () => call(m(), '/v1/sso', { key: k().read }),
+  'GET /v1/sso 404': async () => call(m(), '/v1/sso', { key: (await main.env.createTenant()).keys.admin }),
+  'PUT /v1/sso 200': () => call(m(), '/v1/sso', { method: 'PUT', key: k().admin, json: ssoConfig() }),
+  'PUT /v1/sso 400': () =>
+    call(m(), '/v1/sso', { method: 'PUT', key: k().admin, json: { ...ssoConfig(), allowed_domains: [] } }),
+  'PUT /v1/sso 401': () => call(m(), '/v1/sso', { method: 'PUT', json: ssoConfig() }),
+  'PUT /v1/sso 403': () => call(m(), '/v1/sso', { method: 'PUT', key: k().read, json: ssoConfig() }),
+  // The invite-only world has no SSO_SECRET_KEY.
+  'PUT /v1/sso 409': async () =>
+    call(inviteOnly.runtime.url, '/v1/sso', {
+      method: 'PUT',
+      key: (await inviteOnly.env.createTenant()).keys.admin,
+      json: ssoConfig(),
+    }),
+  'DELETE /v1/sso 200': async () => {
+    const t = await main.env.createTenant();
+    await call(m(), '/v1/sso', { method: 'PUT', key: t.keys.admin, json: ssoConfig() });
+    return call(m(), '/v1/sso', { method: 'DELETE', key: t.keys.admin });
+  },
+  'DELETE /v1/sso 401': () => call(m(), '/v1/sso', { method: 'DELETE' }),
+  'DELETE /v1/sso 403': () => call(m(), '/v1/sso', { method: 'DELETE', key: k().read }),
+  'DELETE /v1/sso 404': async () =>
+    call(m(), '/v1/sso', { method: 'DELETE', key: (await main.env.createTenant()).keys.admin }),
+  'GET /v1/auth/sso/start 302': () => call(m(), `/v1/auth/sso/start?organization=${main.tenant.slug}`),
+  'GET /v1/auth/sso/callback 302': () => call(m(), '/v1/auth/sso/callback?state=unknown&code=x'),
   'GET /v1/me 200': async () => call(m(), '/v1/me', { headers: (await session()).headers }),
   'GET /v1/me 401': () => call(m(), '/v1/me'),
 

@@ -51,6 +51,8 @@ interface Tenant {
   /** An open invite of the tenant (to inviteEmail). */
   inviteId: string;
   inviteEmail: string;
+  /** The tenant's SSO configuration's issuer (a row made directly: the isolation run has no SSO_SECRET_KEY). */
+  ssoIssuer: string;
   /** GET /v1/events/export cursors: of every project, and of the project `other` alone. */
   exportCursor: string;
   otherExportCursor: string;
@@ -293,6 +295,12 @@ async function seedTenant(): Promise<Tenant> {
       after: null,
     }),
   );
+  const ssoIssuer = `https://idp-${tag}.invalid`;
+  await env.adapters.sql`
+    insert into sso_configs (tenant_id, issuer, client_id, client_secret_enc, allowed_domains, default_role, enabled,
+                             created_at, updated_at)
+    values (${base.id}, ${ssoIssuer}, ${`client-${tag}`}, ${Buffer.alloc(40)}, ${[`${tag}.example`]}, 'viewer', true,
+            now(), now())`;
   const page = await ok(call(url(), '/v1/events?limit=1', { key: admin }));
   const exported = await ok(call(url(), `/v1/events/export?${exportRange()}&limit=1`, { key: admin }));
   const otherExported = await ok(
@@ -313,6 +321,7 @@ async function seedTenant(): Promise<Tenant> {
     memberIds,
     inviteId: invite.id,
     inviteEmail,
+    ssoIssuer,
     explorerCursor: page.body.next_cursor,
     exportCursor: exported.headers.get('x-next-cursor')!,
     otherExportCursor: otherExported.headers.get('x-next-cursor')!,
@@ -372,6 +381,7 @@ function tenantMarkers(t: Tenant): string[] {
     ...t.memberIds,
     t.inviteId,
     t.inviteEmail,
+    t.ssoIssuer,
     ...Object.values(t.keys).flatMap((k) => [k.id, k.key, k.prefix]),
     ...projectMarkers(t.web),
     ...projectMarkers(t.other),
@@ -675,6 +685,26 @@ const PROBES: Record<RouteKey, ProbeFn> = {
   'GET /v1/invites': () => [l('GET', '/v1/invites')],
   'POST /v1/invites': (v) => [l('POST', '/v1/invites', { json: { email: v.ownerEmail, role: 'viewer' } })],
   'DELETE /v1/invites/{id}': (v) => v.inviteIds.map((id) => t('DELETE', `/v1/invites/${id}`)),
+  // SSO: the caller's own tenant's configuration only (a body naming another tenant is refused); the sign-in routes
+  // are public and answer a redirect whoever asks (B's slug starts B's sign-in, which never signs A's caller in).
+  'GET /v1/sso': () => [l('GET', '/v1/sso')],
+  'PUT /v1/sso': (v) => [
+    t('PUT', '/v1/sso', {
+      json: {
+        issuer: 'https://idp.invalid',
+        client_id: 'x',
+        client_secret: 'y',
+        allowed_domains: ['a.example'],
+        default_role: 'viewer',
+        tenant_id: v.tenantId,
+      },
+    }),
+  ],
+  'DELETE /v1/sso': () => [l('DELETE', '/v1/sso')],
+  'GET /v1/auth/sso/start': () => [l('GET', `/v1/auth/sso/start?organization=${enc(B.slug)}`)],
+  'GET /v1/auth/sso/callback': () => [
+    l('GET', `/v1/auth/sso/callback?state=${randomBytes(32).toString('base64url')}&code=x`),
+  ],
   'GET /v1/me': () => [l('GET', '/v1/me')],
   'GET /v1/members': () => [l('GET', '/v1/members')],
   'PATCH /v1/members/{id}': (v) =>
@@ -807,6 +837,7 @@ it('the leak detector sees markers where they belong (control: B reading its own
     '/v1/catalog',
     '/v1/projects',
     '/v1/invites',
+    '/v1/sso',
   ]) {
     const res = await call(url(), path, { key: B.admin });
     for (const m of leaks(res, { method: 'GET', path, targeted: false }, tenantMarkers(B))) seen.add(m);
@@ -888,6 +919,8 @@ describe('afterwards', () => {
         [B.viewerEmail, 'viewer'],
       ].sort(),
     );
+    const bSso = await env.adapters.sql`select issuer from sso_configs where tenant_id = ${B.id}`;
+    expect(bSso.map((r) => r.issuer)).toEqual([B.ssoIssuer]);
     const bInvites = await call(url(), '/v1/invites', { key: admin });
     expect(bInvites.body.invites.map((i: { id: string }) => i.id)).toEqual([B.inviteId]);
     // B's members still sign in with their own password (nobody changed it or locked them out).

@@ -29,13 +29,21 @@ export function linkTokenOf(hash: string): string | null {
   return token === '' || token.length > 200 ? null : token;
 }
 
+// The codes of GET /v1/auth/sso/start and /callback (docs/api.md#single-sign-on-sso).
 const SSO_ERRORS: Record<string, string> = {
+  invalid_request: 'The sign-in link was malformed. Start again from this page.',
+  sso_not_configured:
+    'Single sign-on is not set up (or is turned off) for this organization. Ask an admin, or sign in with a password.',
+  invalid_return_to: 'The sign-in was asked to return to a page outside this app. Start again from this page.',
+  issuer_unavailable: 'Your identity provider could not be reached. Try again in a moment.',
+  invalid_state: 'The sign-in took too long, was already used, or was started in another browser. Try again.',
   access_denied: 'Your identity provider did not let you in.',
-  sso_not_configured: 'Single sign-on is not set up for this organization. Ask an admin, or sign in with a password.',
-  unknown_organization: 'No organization has this name. Check it with an admin.',
-  not_a_member: 'Your account is not a member of this organization. Ask an admin for an invite.',
-  invalid_state: 'The sign-in took too long or was started in another tab. Try again.',
-  expired: 'The sign-in took too long. Try again.',
+  invalid_token:
+    'Your identity provider’s answer could not be verified. Try again, or ask an admin to check the setup.',
+  email_missing: 'Your identity provider did not share your e-mail address.',
+  email_not_verified: 'Your identity provider does not say your e-mail address is verified.',
+  domain_not_allowed: 'Your e-mail address’s domain is not allowed for this organization. Ask an admin.',
+  temporarily_unavailable: 'The service is briefly unavailable. Try again in a moment.',
 };
 
 /** The message for #sso_error=<code>, or null when the fragment has none. Unknown codes get a generic message. */
