@@ -163,6 +163,17 @@ describe('SSO configuration', () => {
     expect((await call(url(), '/v1/sso', { method: 'DELETE', headers: as(adminA) })).body).toEqual({ deleted: true });
     expect((await call(url(), '/v1/sso', { method: 'DELETE', headers: as(adminA) })).status).toBe(404);
     expect((await configure(ownerA, configOf(0))).status).toBe(200);
+    // Every change is in the audit log, newest first, and no entry holds the secret.
+    const log = await call(url(), '/v1/audit-log?action=sso.', { headers: as(adminA) });
+    expect(log.status).toBe(200);
+    expect(JSON.stringify(log.body)).not.toContain(issuer.clients[0]!.client_secret);
+    const entries = log.body.entries as { action: string; before: unknown; after: Record<string, unknown> | null }[];
+    expect(entries.map((e) => [e.action, e.before === null, e.after?.client_secret_changed])).toEqual([
+      ['sso.configure', true, true],
+      ['sso.delete', false, undefined],
+      ['sso.configure', false, false],
+      ['sso.configure', true, true],
+    ]);
   });
 });
 
