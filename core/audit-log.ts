@@ -62,6 +62,9 @@ export interface AuditLog {
 export const keyActor = (principal: Principal): AuditActor =>
   principal.userId !== undefined ? { kind: 'user', id: principal.userId } : { kind: 'api_key', id: principal.keyId };
 
+/** The operator, through the admin CLI or the admin function (`customersignal owner invite`). */
+export const OPERATOR_ACTOR: AuditActor = { kind: 'system', id: 'operator' };
+
 /** The platform's erasure job, finishing what a request started. */
 export const ERASURE_ACTOR: AuditActor = { kind: 'system', id: 'erasure' };
 

@@ -105,7 +105,11 @@ export class CustomerSignalStack extends Stack {
     // CloudFront origin. No cycle: the distribution depends on the HTTP API resource (its domain), not on the
     // functions behind the routes. The SSO key is read by the query function alone (config resolves it at cold start).
     const appUrl = stage.appUrl ?? this.web.url;
-    if (!stage.appUrl) this.functions.query.addEnvironment('APP_URL', appUrl);
+    // The functions that build links: the query function (invites, SSO), dispatch (reset mails) and admin (the
+    // first owner's invite, `customersignal --aws <stack> owner invite`).
+    if (!stage.appUrl)
+      for (const fn of [this.functions.query, this.functions.dispatch, this.admin.function])
+        fn.addEnvironment('APP_URL', appUrl);
     this.functions.query.addEnvironment('SSO_SECRET_KEY_ARN', data.ssoSecretKey.secret.secretArn);
     data.ssoSecretKey.secret.grantRead(this.functions.query);
     if (stage.cognito) this.cognito = new CognitoIssuer(this, 'Cognito', { appUrl, protectData: stage.protectData });

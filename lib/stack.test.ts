@@ -97,12 +97,13 @@ describe('functions', () => {
     expect(env.SMTP_HOST).toBeUndefined();
   });
 
-  it("gives the query function APP_URL (the dashboard's CloudFront origin when the stage names none) and alone the SSO key", () => {
+  it("gives the functions that build links APP_URL (the dashboard's CloudFront origin when the stage names none), and the query function alone the SSO key", () => {
     const fns = template.findResources('AWS::Lambda::Function');
     const queryEnv = (fns[logicalId(stack.functions.query)] as Resource).Properties.Environment.Variables;
-    expect(queryEnv.APP_URL).toEqual({
-      'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [logicalId(stack.web.distribution), 'DomainName'] }]],
-    });
+    for (const fn of [stack.functions.query, stack.functions.dispatch, stack.admin.function])
+      expect((fns[logicalId(fn)] as Resource).Properties.Environment.Variables.APP_URL).toEqual({
+        'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [logicalId(stack.web.distribution), 'DomainName'] }]],
+      });
     expect(queryEnv.SSO_SECRET_KEY_ARN).toEqual(fromData(/SsoSecretKey/));
     for (const [id, fn] of Object.entries(fns))
       if (id !== logicalId(stack.functions.query))

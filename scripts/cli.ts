@@ -16,7 +16,7 @@ import {
   type AdminResult,
   textTable,
 } from '../functions/admin/commands';
-import type { AdminResponse } from '../functions/admin/handler';
+import { adminSettings, type AdminResponse } from '../functions/admin/handler';
 import { registerDlqCommands } from './cli-dlq';
 import { registerReplayCommand } from './cli-replay';
 import { registerRebuildCommand } from './cli-rebuild';
@@ -88,7 +88,7 @@ export function buildCli(options: CliOptions = {}): Command {
     const stack = program.opts().aws as string | undefined;
     let result: AdminResult;
     if (stack === undefined) {
-      result = await withSql((sql) => runAdminCommand(operatorStores(sql), config().limits.retentionMs, cmd));
+      result = await withSql((sql) => runAdminCommand(operatorStores(sql), adminSettings(), cmd));
     } else {
       const invoke = await (options.adminInvoke ?? awsAdminInvoke)(stack);
       const answer = (await invoke(cmd)) as AdminResponse;
@@ -154,6 +154,13 @@ export function buildCli(options: CliOptions = {}): Command {
     .requiredOption('--tenant <slug>', 'tenant slug')
     .action((o: { tenant: string }) => admin({ command: 'key list', tenant: o.tenant }));
   adminCommand(key, 'revoke <id>').action((id: string) => admin({ command: 'key revoke', id }));
+
+  adminCommand(program.command('owner').description("a tenant's owners"), 'invite <email>')
+    .description(
+      'an owner invite link for <email> (single use, INVITE_TTL): how a tenant gets its first owner where sign-up is invite-only',
+    )
+    .requiredOption('--tenant <slug>', 'tenant slug')
+    .action((email: string, o: { tenant: string }) => admin({ command: 'owner invite', tenant: o.tenant, email }));
 
   registerDlqCommands(program, { out, print, withSql, table: textTable });
   registerReplayCommand(program, { out, print, withSql, table: textTable });

@@ -7,6 +7,7 @@ import { buildCli } from '../../scripts/cli';
 import { ADMIN_COMMANDS } from './commands';
 import { createAdminHandler, type AdminResponse } from './handler';
 import { listTenants } from '../../adapters/postgres/tenants-store';
+import { operatorStores } from '../../adapters/postgres/operator-stores';
 
 const created: string[] = [];
 const { env, runtime } = useTestEnv('admin', { runtime: true, beforeCleanup: (env) => env.deleteTenantKeys(created) });
@@ -17,7 +18,13 @@ beforeAll(() => {
     tenants: env.adapters.tenants,
     apiKeys: env.adapters.apiKeys,
     tenantZones: env.adapters.tenantZones,
-    retentionMs: env.config.limits.retentionMs,
+    invites: operatorStores(env.adapters.sql).invites,
+    settings: {
+      retentionMs: env.config.limits.retentionMs,
+      appUrl: env.config.accounts.appUrl,
+      inviteTtlMs: env.config.accounts.inviteTtlMs,
+      now: Date.now,
+    },
   });
 });
 
@@ -75,6 +82,41 @@ describe('admin function', () => {
     );
     expect((await ok({ command: 'tenant list' })).data).toContainEqual(expect.objectContaining({ slug }));
     expect((await ok({ command: 'tenant set-retention', slug, days: '7' })).data).toEqual({ slug, retention_days: 7 });
+  });
+
+  it("invites a tenant's first owner (invite-only sign-up): the link works once and signs them in as owner", async () => {
+    const slug = slugOf('owned');
+    const tenantId: string = (await ok({ command: 'tenant create', slug })).data.id;
+    created.push(tenantId);
+    const email = `Owner-${env.runId.slice(-8)}@Example.com`;
+    const invite = await ok({ command: 'owner invite', tenant: slug, email });
+    expect(invite.data).toMatchObject({ tenant: slug, email: email.toLowerCase(), role: 'owner' });
+    expect(invite.text.split('\n')[0]).toBe(invite.data.invite_url);
+    const token = new URL(invite.data.invite_url).hash.replace('#token=', '');
+    expect(invite.data.invite_url).toBe(`${env.config.accounts.appUrl}/accept-invite#token=${token}`);
+
+    const accept = (password: string) =>
+      call(runtime.url, '/v1/auth/accept-invite', { json: { token, password, name: 'First Owner' } });
+    const joined = await accept('quiet harbor lanterns');
+    expect([joined.status, joined.body.role, joined.body.tenant?.slug]).toEqual([201, 'owner', slug]);
+    // The link proved the mailbox: the owner may invite and make keys at once.
+    expect(joined.body.user.email_verified).toBe(true);
+    expect((await accept('quiet harbor lanterns')).body.error.code).toBe('invalid_invite');
+    const [entry] = await env.adapters.sql`
+      select actor_kind, actor_id, after from audit_log
+      where tenant_id = ${tenantId} and action = 'invite.create'`;
+    expect([entry?.actor_kind, entry?.actor_id, entry?.after.role]).toEqual(['system', 'operator', 'owner']);
+
+    // Refusals are one line the operator can act on.
+    expect(await admin({ command: 'owner invite', tenant: slug, email })).toEqual({
+      ok: false,
+      error: `${email.toLowerCase()} is a member of ${slug} already; they sign in as usual`,
+    });
+    expect(await admin({ command: 'owner invite', tenant: slug, email: 'not-an-address' })).toEqual({
+      ok: false,
+      error: 'email must be an address such as ana@example.com',
+    });
+    expect((await admin({ command: 'owner invite', tenant: `${slug}-none`, email: 'a@example.com' })).ok).toBe(false);
   });
 
   it('refuses bad commands with one line that says how to fix them', async () => {

@@ -1,4 +1,4 @@
-// The operator commands (tenants, projects, API keys): one implementation for the local admin CLI
+// The operator commands (tenants, projects, API keys, the first owner's invite): one implementation for the local admin CLI
 // (scripts/cli.ts) and the admin Lambda (functions/admin/handler.ts, invoked by `customersignal --aws <stack>`).
 import { z } from 'zod';
 import { DuplicateError, type Tenant, type TenantsStore } from '../../adapters/postgres/tenants-store';
@@ -10,6 +10,8 @@ import { unstorableChar } from '../../core/event-validation';
 import { slugProblem } from '../../core/tenants';
 import { AppError } from '../../core/errors';
 import { parseTimeZone, type TimeZone } from '../../core/timezone';
+import { emailProblem, inviteUrl, newLinkToken, normaliseEmail } from '../../core/accounts';
+import { OPERATOR_ACTOR, actorText } from '../../core/audit-log';
 
 /** A refusal whose message is the one line to show the operator (bad input, unknown tenant, duplicate...). */
 export class CliError extends Error {
@@ -68,6 +70,7 @@ export const adminCommandSchema = z.discriminatedUnion('command', [
   z.object({ command: z.literal('key create'), tenant: text, scope: text, project: text.optional() }).strict(),
   z.object({ command: z.literal('key list'), tenant: text }).strict(),
   z.object({ command: z.literal('key revoke'), id: text }).strict(),
+  z.object({ command: z.literal('owner invite'), tenant: text, email: text }).strict(),
 ]);
 export type AdminCommand = z.infer<typeof adminCommandSchema>;
 export const ADMIN_COMMANDS = adminCommandSchema.options.map((o) => o.shape.command.value);
@@ -123,13 +126,25 @@ function retentionDays(v: string): number | null {
   return n;
 }
 
-/** Runs one command against the stores. `retentionMs` is the platform's RETENTION (config().limits.retentionMs). */
+/** What the commands read of the platform's configuration, and the clock. */
+export interface AdminSettings {
+  /** The platform's RETENTION in ms (config().limits.retentionMs). */
+  retentionMs: number;
+  /** The dashboard's public origin, the base of invite links (config().accounts.appUrl). */
+  appUrl: string;
+  /** How long an invite link works (config().accounts.inviteTtlMs). */
+  inviteTtlMs: number;
+  now: () => number;
+}
+
+/** Runs one command against the stores. */
 export async function runAdminCommand(
   stores: OperatorStores,
-  retentionMs: number,
+  settings: AdminSettings,
   cmd: AdminCommand,
 ): Promise<AdminResult> {
   const { tenants, apiKeys } = stores;
+  const { retentionMs } = settings;
   const platformDays = Math.round(retentionMs / 86_400_000);
   const retentionText = (days: number | null) => {
     const effective = days === null ? platformDays : Math.min(days, platformDays);
@@ -259,10 +274,61 @@ export async function runAdminCommand(
         if (!tenantId) throw new CliError(`no API key with id ${cmd.id}`);
         return { data: { id: cmd.id, revoked: true }, text: `revoked ${cmd.id} (effective within seconds)` };
       }
+      case 'owner invite':
+        return await inviteOwner(stores, settings, cmd.tenant, cmd.email);
     }
   } catch (e) {
     // The stores' own refusals (a taken or malformed slug) are the operator's to fix, not faults.
     if (e instanceof DuplicateError) throw new CliError(e.message);
     throw e;
   }
+}
+
+/**
+ * A tenant's first owner where sign-up is invite-only (a hosted deployment): an owner invite made by the operator,
+ * exactly as POST /v1/invites makes one (single use, INVITE_TTL, only the token's hash stored, audit-logged with the
+ * operator as actor). The link is answered to the operator, who hands it to the person; the person chooses their
+ * own password when accepting it. Nothing here sets or sees a password.
+ */
+async function inviteOwner(stores: OperatorStores, settings: AdminSettings, tenantSlug: string, rawEmail: string) {
+  const email = normaliseEmail(rawEmail);
+  const problem = emailProblem(email);
+  if (problem) throw new CliError(problem);
+  const tenant = await tenantBySlug(stores.tenants, tenantSlug);
+  if (await stores.invites.isMember(tenant.id, email))
+    throw new CliError(`${email} is a member of ${tenant.slug} already; they sign in as usual`);
+  const { id: token, hash } = newLinkToken();
+  const now = settings.now();
+  const invite = await stores.invites.createInvite(
+    {
+      tenantId: tenant.id,
+      email,
+      role: 'owner',
+      tokenHash: hash,
+      invitedBy: actorText(OPERATOR_ACTOR),
+      nowMs: now,
+      ttlMs: settings.inviteTtlMs,
+    },
+    (i) => ({
+      tenantId: tenant.id,
+      atMs: now,
+      actor: OPERATOR_ACTOR,
+      action: 'invite.create',
+      target: i.id,
+      before: null,
+      after: { email: i.email, role: i.role, expires_at: i.expiresAt.toISOString() },
+    }),
+  );
+  const link = inviteUrl(settings.appUrl, token);
+  return {
+    data: {
+      id: invite.id,
+      tenant: tenant.slug,
+      email: invite.email,
+      role: invite.role,
+      expires_at: invite.expiresAt.toISOString(),
+      invite_url: link,
+    },
+    text: `${link}\n(owner invite for ${invite.email} in ${tenant.slug}, works once until ${invite.expiresAt.toISOString()}; shown once: hand it to them)`,
+  };
 }

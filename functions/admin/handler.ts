@@ -6,20 +6,19 @@ import { config } from '../../adapters/config';
 import { createOperatorStores, type OperatorStores } from '../../adapters/postgres/operator-stores';
 import { logger } from '../../adapters/logger';
 import { lazyHandler } from '../process-adapters';
-import { CliError, parseAdminCommand, runAdminCommand } from './commands';
+import { CliError, parseAdminCommand, runAdminCommand, type AdminSettings } from './commands';
 
 export type AdminResponse = { ok: true; data: unknown; text: string } | { ok: false; error: string };
 
 export interface AdminDeps extends OperatorStores {
-  /** The platform's RETENTION in ms (config().limits.retentionMs). */
-  retentionMs: number;
+  settings: AdminSettings;
 }
 
 export function createAdminHandler(deps: AdminDeps) {
   return async (event: unknown): Promise<AdminResponse> => {
     try {
       const command = parseAdminCommand(event);
-      const result = await runAdminCommand(deps, deps.retentionMs, command);
+      const result = await runAdminCommand(deps, deps.settings, command);
       // The command's name only: arguments may be names the operator considers private, and results may hold a key.
       logger.info('admin command', { command: command.command });
       return { ok: true, data: result.data, text: result.text };
@@ -32,5 +31,13 @@ export function createAdminHandler(deps: AdminDeps) {
 }
 
 export const handler = lazyHandler(() =>
-  createAdminHandler({ ...createOperatorStores(config().database), retentionMs: config().limits.retentionMs }),
+  createAdminHandler({ ...createOperatorStores(config().database), settings: adminSettings() }),
 );
+
+/** The commands' view of the configuration (shared with the local CLI). */
+export const adminSettings = (): AdminSettings => ({
+  retentionMs: config().limits.retentionMs,
+  appUrl: config().accounts.appUrl,
+  inviteTtlMs: config().accounts.inviteTtlMs,
+  now: Date.now,
+});
