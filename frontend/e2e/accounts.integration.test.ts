@@ -12,6 +12,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createTestEnv, eventually, type TestEnv } from '../../test/harness';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 import { startSmtpSink, type SmtpSink } from '../../local/smtp-sink';
+import { freePort } from '../../scripts/kafka/broker';
 import { launchBrowser, newContext, waitForText, webDist, type WebDist } from './browser';
 
 let dist: WebDist | undefined;
@@ -41,7 +42,7 @@ async function person(): Promise<Page> {
   return context.newPage();
 }
 
-/** An e-mailed link opened on this run's origin (APP_URL is the default http://localhost:0 here). */
+/** An e-mailed link opened on this run's origin (APP_URL, the runtime's origin). */
 const onRuntime = (link: string) => {
   const u = new URL(link);
   return `${runtime.url}${u.pathname}${u.hash}`;
@@ -78,7 +79,10 @@ beforeAll(async () => {
     launchBrowser().then((b) => (launched = b)),
   ]);
   browser = launched!;
+  // APP_URL is the runtime's own origin: the server's redirects (SSO failures) and mailed links lead back to it.
+  const port = await freePort();
   env = await createTestEnv('accounts_web', {
+    APP_URL: `http://127.0.0.1:${port}`,
     WEB_DIST_DIR: dist.dir,
     SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
     PASSWORD_SCRYPT_LOG_N: '14',
@@ -86,7 +90,7 @@ beforeAll(async () => {
   });
   // The dispatcher sends the reset mails (POST /v1/auth/forgot only records the request).
   runtime = await startLocalRuntime(env.adapters, {
-    port: 0,
+    port,
     web: true,
     scheduler: false,
     consumers: false,
@@ -296,5 +300,27 @@ describe('accounts in the dashboard', () => {
     expect(new URL(request.url()).searchParams.get('organization')).toBe('acme-inc');
     // No such organization has SSO: the start route sends the browser back with the code, and the page says so.
     await waitForText(page.getByRole('alert'), /Single sign-on is not set up/);
+  });
+
+  it('the audit log lists the earlier steps, filters by action, and opens an entry to show before and after', async () => {
+    // The password change above signed this page's session out: sign in again with the new password.
+    await owner.goto(`${runtime.url}/`);
+    await signIn(owner, OWNER.email, CHANGED_PASSWORD);
+    await signedIn(owner);
+    await owner.getByRole('link', { name: 'Audit log', exact: true }).click();
+    await owner.getByRole('heading', { name: 'Audit log', exact: true }).waitFor();
+    const actions = owner.getByRole('table', { name: 'Audit log entries, newest first' }).locator('td.mono');
+    for (const action of ['invite.create', 'invite.accept', 'member.role_change', 'member.remove', 'user.signup'])
+      await actions.getByText(action, { exact: true }).first().waitFor();
+
+    await owner.getByLabel('Action', { exact: true }).selectOption('member.');
+    await waitForText(owner.getByRole('status').filter({ hasText: 'Showing' }), 'Showing 2 entries');
+    const row = owner.getByRole('row').filter({ hasText: 'member.role_change' });
+    await row.getByRole('button').click();
+    const changed = owner.getByRole('table', { name: 'What member.role_change changed' });
+    // Only the role changed (the e-mail address, equal before and after, is left out).
+    await waitForText(changed.locator('tbody'), 'role viewer editor');
+    expect(await owner.getByRole('row').filter({ hasText: 'invite.create' }).count()).toBe(0);
+    expect(new URL(owner.url()).hash).toContain('action=member.');
   });
 });
