@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { actionFilterProblem, decodeAuditCursor, encodeAuditCursor, parseActorFilter } from './audit-log';
+import { actionFilterProblem, changeEntry, decodeAuditCursor, encodeAuditCursor, parseActorFilter } from './audit-log';
 import { AppError } from './errors';
 
 describe('the audit cursor', () => {
@@ -56,5 +56,31 @@ describe('the filters', () => {
     expect(parseActorFilter('system:erasure')).toEqual({ kind: 'system', id: 'erasure' });
     for (const bad of ['user', 'user:', ':x', 'robot:1', 'user:a b', `user:${'a'.repeat(201)}`, 'user:\u0000'])
       expect(parseActorFilter(bad)).toEqual({ problem: expect.stringMatching(/actor is user:<user id>/) });
+  });
+});
+
+describe('changeEntry', () => {
+  const principal = { tenantId: 't1', keyId: 'k1', scopes: ['admin' as const], projectId: null, projectSlug: null };
+  const view = (o: { name: string; secret: string }) => ({ name: o.name });
+  const entry = (before: { name: string; secret: string } | null, after: { name: string; secret: string } | null) =>
+    changeEntry(principal, 5, 'dashboard.update', 'd1', view, before, after);
+
+  it('records what the view keeps, before and after, with the principal as actor', () => {
+    expect(entry({ name: 'a', secret: 's' }, { name: 'b', secret: 's' })).toEqual({
+      tenantId: 't1',
+      atMs: 5,
+      actor: { kind: 'api_key', id: 'k1' },
+      action: 'dashboard.update',
+      target: 'd1',
+      before: { name: 'a' },
+      after: { name: 'b' },
+    });
+    expect(entry(null, { name: 'b', secret: 's' })?.before).toBeNull();
+    expect(entry({ name: 'a', secret: 's' }, null)?.after).toBeNull();
+  });
+
+  it('records nothing when the view did not change or there is no object at all', () => {
+    expect(entry({ name: 'a', secret: 's1' }, { name: 'a', secret: 's2' })).toBeUndefined();
+    expect(entry(null, null)).toBeUndefined();
   });
 });

@@ -136,3 +136,33 @@ export function parseActorFilter(v: string): AuditActor | { problem: string } {
     };
   return { kind, id: id.toLowerCase() };
 }
+
+/** The entry of a change a request made: the principal's tenant and actor, at `atMs`. */
+export const requestEntry = (
+  principal: Principal,
+  atMs: number,
+  action: AuditAction,
+  target: string | null,
+  before: Record<string, unknown> | null,
+  after: Record<string, unknown> | null,
+): AuditEntry => ({ tenantId: principal.tenantId, atMs, actor: keyActor(principal), action, target, before, after });
+
+/**
+ * The entry of a change a request made to one object, as the log keeps it (`view`), or undefined when there is
+ * nothing to record: no object before or after, or the same view before and after (saved unchanged).
+ */
+export function changeEntry<T>(
+  principal: Principal,
+  atMs: number,
+  action: AuditAction,
+  target: string,
+  view: (object: T) => Record<string, unknown>,
+  before: T | null,
+  after: T | null,
+): AuditEntry | undefined {
+  const b = before && view(before);
+  const a = after && view(after);
+  if ((b === null && a === null) || (b !== null && a !== null && JSON.stringify(b) === JSON.stringify(a)))
+    return undefined;
+  return requestEntry(principal, atMs, action, target, b, a);
+}

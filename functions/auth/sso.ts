@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { normaliseEmail, roleAllows, type Role } from '../../core/accounts';
 import type { Principal } from '../../core/api-keys';
 import { AppError, badRequest, conflict, forbidden } from '../../core/errors';
-import { keyActor, type AuditEntry } from '../../core/audit-log';
+import { keyActor, requestEntry, type AuditEntry } from '../../core/audit-log';
 import { hashPassword } from '../../core/passwords';
 import {
   admissibleEmail,
@@ -185,15 +185,7 @@ const ssoAudit = (
   action: 'sso.configure' | 'sso.delete',
   before: Omit<SsoConfig, 'clientSecret'> | null,
   after: Record<string, unknown> | null,
-): AuditEntry => ({
-  tenantId: principal.tenantId,
-  atMs: deps.now(),
-  actor: keyActor(principal),
-  action,
-  target: null,
-  before: before && ssoAuditView(before),
-  after,
-});
+): AuditEntry => requestEntry(principal, deps.now(), action, null, before && ssoAuditView(before), after);
 
 // ── The browser's sign-in ──
 

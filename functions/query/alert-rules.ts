@@ -14,7 +14,7 @@ import type { StoredRule } from '../../adapters/postgres/alert-rules-store';
 import { parseBody } from '../http/body-schema';
 import { alertRuleSchema, withSecrets, type AlertRuleSpec } from './alert-rule-schema';
 import { isUuid } from '../../core/ids';
-import { keyActor, type AuditAction } from '../../core/audit-log';
+import { changeEntry, type AuditAction } from '../../core/audit-log';
 
 type StateView = { state: string; since: string | null; value: number | null; groups_truncated?: number | null };
 
@@ -62,20 +62,7 @@ export function ruleAuditView(r: StoredRule): Record<string, unknown> {
 const ruleAudit =
   (deps: Adapters, principal: Principal, action: AuditAction, id: string) =>
   (before: StoredRule | null, after: StoredRule | null) =>
-    (before === null && after === null) ||
-    (before !== null &&
-      after !== null &&
-      JSON.stringify(ruleAuditView(before)) === JSON.stringify(ruleAuditView(after)))
-      ? undefined // nothing changed, nothing recorded
-      : {
-          tenantId: principal.tenantId,
-          atMs: deps.now(),
-          actor: keyActor(principal),
-          action,
-          target: id,
-          before: before && ruleAuditView(before),
-          after: after && ruleAuditView(after),
-        };
+    changeEntry(principal, deps.now(), action, id, ruleAuditView, before, after);
 
 const visibleTo = (principal: Principal, r: StoredRule) =>
   !principal.projectId || r.rule.projectId === principal.projectId;

@@ -5,7 +5,7 @@ import { badRequest, notFound } from '../../core/errors';
 import type { Adapters } from '../../adapters';
 import { parseBody } from '../http/body-schema';
 import { isUuid } from '../../core/ids';
-import { keyActor } from '../../core/audit-log';
+import { requestEntry } from '../../core/audit-log';
 
 export const createApiKeySchema = z.strictObject({
   scopes: z.array(z.enum(SCOPES)).min(1, 'give at least one of ingest, read, admin'),
@@ -50,15 +50,14 @@ export async function postApiKey(deps: Adapters, principal: Principal, body: unk
   }
   const scopes = [...new Set(input.scopes)];
   // The log names the key (id, name, scopes, project), never its secret or hash.
-  const created = await deps.apiKeys.createApiKey(principal.tenantId, scopes, projectId, input.name, (k) => ({
-    tenantId: principal.tenantId,
-    atMs: deps.now(),
-    actor: keyActor(principal),
-    action: 'api_key.create',
-    target: k.id,
-    before: null,
-    after: { id: k.id, name: input.name ?? null, scopes, project: projectSlug },
-  }));
+  const created = await deps.apiKeys.createApiKey(principal.tenantId, scopes, projectId, input.name, (k) =>
+    requestEntry(principal, deps.now(), 'api_key.create', k.id, null, {
+      id: k.id,
+      name: input.name ?? null,
+      scopes,
+      project: projectSlug,
+    }),
+  );
   return { id: created.id, key: created.key, prefix: created.prefix, scopes, project: projectSlug };
 }
 
@@ -73,15 +72,17 @@ export async function deleteApiKey(deps: Adapters, principal: Principal, id: str
     // Revoking a revoked key again changes nothing: no entry.
     if (!before || before.revokedAt !== null) return undefined;
     const key = { id: before.id, name: before.name, scopes: before.scopes, project: before.projectSlug };
-    return {
-      tenantId: principal.tenantId,
-      atMs: deps.now(),
-      actor: keyActor(principal),
-      action: 'api_key.revoke',
-      target: before.id,
-      before: { ...key, revoked: false },
-      after: { ...key, revoked: true },
-    };
+    return requestEntry(
+      principal,
+      deps.now(),
+      'api_key.revoke',
+      before.id,
+      { ...key, revoked: false },
+      {
+        ...key,
+        revoked: true,
+      },
+    );
   });
   if (!revoked) throw notFound(`API key ${id} does not exist.`);
   return { id, revoked: true };

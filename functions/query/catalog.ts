@@ -19,7 +19,7 @@ import type { Adapters } from '../../adapters';
 import type { CatalogTypeRow } from '../../adapters/postgres/catalog-store';
 import { parseBody } from '../http/body-schema';
 import { readableProjects } from './scope';
-import { keyActor } from '../../core/audit-log';
+import { requestEntry } from '../../core/audit-log';
 
 export const declareCatalogTypeSchema = z.strictObject({
   project: z.string().min(1).max(64).optional().describe('Required unless the key is bound to a project'),
@@ -185,15 +185,14 @@ export async function putCatalogType(
     (before, after) =>
       JSON.stringify(before) === JSON.stringify(after)
         ? undefined // the same declaration again: nothing changed, nothing recorded
-        : {
-            tenantId: principal.tenantId,
-            atMs: deps.now(),
-            actor: keyActor(principal),
-            action: 'catalog.update',
-            target: `${project.slug}/${eventType}`,
-            before: before && { project: project.slug, event_type: eventType, ...before },
-            after: { project: project.slug, event_type: eventType, ...after },
-          },
+        : requestEntry(
+            principal,
+            deps.now(),
+            'catalog.update',
+            `${project.slug}/${eventType}`,
+            before && { project: project.slug, event_type: eventType, ...before },
+            { project: project.slug, event_type: eventType, ...after },
+          ),
   );
   if (result.kind !== 'ok')
     throw conflict('catalog_limit', declarationCapMessage(result.reason, project.slug, eventType));

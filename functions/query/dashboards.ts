@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Principal } from '../../core/api-keys';
 import { requireScope } from '../../core/api-keys';
 import { notFound } from '../../core/errors';
-import { keyActor, type AuditAction, type AuditEntry } from '../../core/audit-log';
+import { changeEntry, type AuditAction, type AuditEntry } from '../../core/audit-log';
 import {
   CHART_KINDS,
   fitsGrid,
@@ -219,18 +219,7 @@ const auditView = (d: Dashboard) => ({ name: d.name, is_default: d.isDefault, wi
 const dashboardAudit =
   (deps: Adapters, principal: Principal, action: AuditAction, id: string) =>
   (before: Dashboard | null, after: Dashboard | null): AuditEntry | undefined =>
-    (before === null && after === null) ||
-    (before !== null && after !== null && JSON.stringify(auditView(before)) === JSON.stringify(auditView(after)))
-      ? undefined // nothing changed, nothing recorded
-      : {
-          tenantId: principal.tenantId,
-          atMs: deps.now(),
-          actor: keyActor(principal),
-          action,
-          target: id,
-          before: before && auditView(before),
-          after: after && auditView(after),
-        };
+    changeEntry(principal, deps.now(), action, id, auditView, before, after);
 
 const withIds = (widgets: z.infer<typeof widgetSchema>[]): Widget[] =>
   widgets.map((w) => ({ ...w, id: w.id ?? randomUUID() }));

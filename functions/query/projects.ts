@@ -8,7 +8,7 @@ import { SLUG_PATTERN, SLUG_RULE } from '../../core/tenants';
 import type { Adapters } from '../../adapters';
 import { DuplicateError, type Project } from '../../adapters/postgres/tenants-store';
 import { parseBody } from '../http/body-schema';
-import { keyActor, type AuditAction, type AuditEntry } from '../../core/audit-log';
+import { requestEntry, type AuditAction, type AuditEntry } from '../../core/audit-log';
 
 const slug = z.string().regex(SLUG_PATTERN, SLUG_RULE);
 const name = z.string().trim().min(1).max(200);
@@ -25,15 +25,8 @@ const auditView = (p: Project) => ({ slug: p.slug, name: p.name, schema_mode: p.
 
 const projectAudit =
   (deps: Adapters, principal: Principal, action: AuditAction) =>
-  (before: Project | undefined, after: Project): AuditEntry => ({
-    tenantId: principal.tenantId,
-    atMs: deps.now(),
-    actor: keyActor(principal),
-    action,
-    target: after.slug,
-    before: before ? auditView(before) : null,
-    after: auditView(after),
-  });
+  (before: Project | undefined, after: Project): AuditEntry =>
+    requestEntry(principal, deps.now(), action, after.slug, before ? auditView(before) : null, auditView(after));
 
 export async function getProjects(deps: Adapters, principal: Principal) {
   const all = await deps.tenants.listProjects(principal.tenantId);
