@@ -2,32 +2,27 @@
 // password change ending stolen cookies, idle and absolute expiry on an injected clock, the role matrix of cookie
 // sessions, throttled sign-ins, and no password or session id in the logs.
 import { randomBytes } from 'node:crypto';
-import { useTestEnv } from '../../test/harness';
 import { call, type CallResult } from '../../test/builders';
+import { PASSWORD, as, debugLogsDuring, sessionOf, useAccountsWorld, type Session } from '../../test/accounts-world';
 import { createLoginThrottle } from '../../adapters/login-throttle';
-import { hashPassword } from '../../core/passwords';
 import type { Role } from '../../core/accounts';
 import type { Adapters } from '../../adapters';
 import { signup } from './accounts';
 import { HttpRequest } from '../http/request';
-import { powertoolsLogger } from '../../adapters/logger';
-import { captureOutput } from '../../test/capture-output';
 import type { HttpEvent } from '../http/middleware';
 
 let clock = Date.parse('2026-06-01T12:00:00Z');
 let deps: Adapters;
-const { env, tenant, runtime } = useTestEnv('accounts', {
+const world = useAccountsWorld('accounts', {
   tenants: 1,
+  now: () => clock,
   overrides: {
-    PASSWORD_SCRYPT_LOG_N: '14',
     SESSION_IDLE_TIMEOUT: '30m',
     SESSION_ABSOLUTE_TIMEOUT: '2h',
     LOGIN_MAX_FAILURES_PER_ACCOUNT: '3',
     LOGIN_MAX_FAILURES_PER_ADDRESS: '1000',
     LOGIN_FAILURE_WINDOW: '15m',
-    LOGIN_THROTTLE_PREFIX: `lt-${randomBytes(6).toString('hex')}`,
   },
-  runtime: { consumers: false },
   adapters: (env) => {
     const throttle = createLoginThrottle(env.adapters.redis, env.config.accounts.throttle, () => clock);
     return (deps = {
@@ -46,33 +41,7 @@ const { env, tenant, runtime } = useTestEnv('accounts', {
 });
 /** The next sign-in fails inside (a 500, logged with the request's context). */
 let failThrottleOnce = false;
-const url = () => runtime.url;
-const PASSWORD = 'violet tractor sings';
-const email = () => `p-${randomBytes(5).toString('hex')}@example.com`;
-
-interface Session {
-  cookie: string; // name=value, as a browser sends it back
-  csrf: string;
-  setCookie: string;
-}
-
-function sessionOf(res: CallResult): Session {
-  const setCookie = res.headers.getSetCookie().find((c) => c.startsWith('cs_session='));
-  if (!setCookie) throw new Error(`no session cookie: ${res.status} ${JSON.stringify(res.body)}`);
-  return { cookie: setCookie.split(';')[0]!, csrf: res.body.csrf_token, setCookie };
-}
-
-const as = (s: Session, csrf = true) => ({ Cookie: s.cookie, ...(csrf ? { 'X-CSRF-Token': s.csrf } : {}) });
-
-async function signUp(address = email(), organization = `Org ${randomBytes(3).toString('hex')}`) {
-  const res = await call(url(), '/v1/auth/signup', { json: { email: address, password: PASSWORD, organization } });
-  expect(res.status).toBe(201);
-  return { res, session: sessionOf(res), email: address };
-}
-
-async function logIn(address: string, password = PASSWORD, headers: Record<string, string> = {}) {
-  return call(url(), '/v1/auth/login', { json: { email: address, password }, headers });
-}
+const { env, tenant, url, email, signUp, logIn } = world;
 
 const me = (s: Session) => call(url(), '/v1/me', { headers: as(s, false) });
 
@@ -253,18 +222,7 @@ describe('roles of cookie sessions', () => {
     // is about roles. verification.integration.test.ts covers the unverified case.
     await deps.sql`update users set email_verified_at = now() where id = ${res.body.user.id}`;
     const sessions: Record<Role, Session> = { owner } as Record<Role, Session>;
-    for (const role of ['admin', 'editor', 'viewer'] as const) {
-      const address = email();
-      await deps.accounts.createMember({
-        tenantId,
-        email: address,
-        name: null,
-        passwordHash: await hashPassword(PASSWORD, 14),
-        role,
-        nowMs: clock,
-      });
-      sessions[role] = sessionOf(await logIn(address));
-    }
+    for (const role of ['admin', 'editor', 'viewer'] as const) sessions[role] = await world.member(role, tenantId);
     const dashboard = await call(url(), '/v1/dashboards', { json: { name: 'd', widgets: [] }, headers: as(owner) });
     const probes: [string, string, unknown][] = [
       ['GET', '/v1/projects', undefined],
@@ -338,13 +296,9 @@ describe('throttling', () => {
 });
 
 it('never writes a password, session id or CSRF token to the logs, even when a sign-in fails inside', async () => {
-  const written: string[] = [];
-  const level = powertoolsLogger.getLevelName();
-  powertoolsLogger.setLogLevel('DEBUG');
-  const stop = captureOutput((line) => written.push(line));
-  let session: Session;
-  let failed: CallResult;
-  try {
+  let session: Session | undefined;
+  let failed: CallResult | undefined;
+  const logs = await debugLogsDuring(async () => {
     const s = await signUp();
     await logIn(s.email, 'a wrong password here');
     failThrottleOnce = true;
@@ -352,14 +306,10 @@ it('never writes a password, session id or CSRF token to the logs, even when a s
     session = sessionOf(await logIn(s.email));
     await call(url(), '/v1/dashboards', { json: { name: 'd', widgets: [] }, headers: as(session, false) });
     await call(url(), '/v1/auth/logout', { method: 'POST', headers: as(session) });
-  } finally {
-    stop();
-    powertoolsLogger.setLogLevel(level);
-  }
-  expect(failed.status).toBe(500);
-  const logs = written.join('\n');
+  });
+  expect(failed!.status).toBe(500);
   expect(logs).toContain('throttle failed (test)');
-  for (const secret of [PASSWORD, 'a wrong password here', session.cookie.split('=')[1]!, session.csrf])
+  for (const secret of [PASSWORD, 'a wrong password here', session!.cookie.split('=')[1]!, session!.csrf])
     expect(logs).not.toContain(secret);
 });
 
@@ -368,29 +318,17 @@ describe('members', () => {
     const { session: owner, res } = await signUp();
     const tenantId = res.body.tenant.id as string;
     const ownerId = res.body.user.id as string;
-    const add = async (role: Role) => {
-      const address = email();
-      const { id } = await deps.accounts.createMember({
-        tenantId,
-        email: address,
-        name: null,
-        passwordHash: await hashPassword(PASSWORD, 14),
-        role,
-        nowMs: clock,
-      });
-      return { id, session: sessionOf(await logIn(address)) };
-    };
-    const admin = await add('admin');
-    const viewer = await add('viewer');
-    const list = await call(url(), '/v1/members', { headers: as(admin.session, false) });
+    const admin = await world.member('admin', tenantId);
+    const viewer = await world.member('viewer', tenantId);
+    const list = await call(url(), '/v1/members', { headers: as(admin, false) });
     expect(list.body.members.map((m: { role: string }) => m.role).sort()).toEqual(['admin', 'owner', 'viewer']);
-    expect((await call(url(), '/v1/members', { headers: as(viewer.session, false) })).status).toBe(403);
+    expect((await call(url(), '/v1/members', { headers: as(viewer, false) })).status).toBe(403);
     const patch = (s: Session, id: string, role: string) =>
       call(url(), `/v1/members/${id}`, { method: 'PATCH', json: { role }, headers: as(s) });
     // An admin may not touch the owner nor make one; the owner may.
-    expect((await patch(admin.session, ownerId, 'viewer')).status).toBe(403);
-    expect((await patch(admin.session, viewer.id, 'owner')).status).toBe(403);
-    expect((await patch(admin.session, viewer.id, 'editor')).body.role).toBe('editor');
+    expect((await patch(admin, ownerId, 'viewer')).status).toBe(403);
+    expect((await patch(admin, viewer.id, 'owner')).status).toBe(403);
+    expect((await patch(admin, viewer.id, 'editor')).body.role).toBe('editor');
     // The last owner stays, by change or by removal; with a second owner, the first may step down.
     expect((await patch(owner, ownerId, 'admin')).body.error.code).toBe('last_owner');
     const del = (s: Session, id: string) => call(url(), `/v1/members/${id}`, { method: 'DELETE', headers: as(s) });
@@ -400,9 +338,9 @@ describe('members', () => {
     // The change applies to the live session at once: the former owner is an admin now.
     expect((await me(owner)).body.role).toBe('admin');
     // Removing a member ends their sessions in the tenant at once.
-    expect((await me(viewer.session)).status).toBe(200);
-    expect((await del(admin.session, viewer.id)).body).toEqual({ id: viewer.id, removed: true });
-    expect((await me(viewer.session)).status).toBe(401);
-    expect((await del(admin.session, viewer.id)).status).toBe(404);
+    expect((await me(viewer)).status).toBe(200);
+    expect((await del(admin, viewer.id)).body).toEqual({ id: viewer.id, removed: true });
+    expect((await me(viewer)).status).toBe(401);
+    expect((await del(admin, viewer.id)).status).toBe(404);
   });
 });

@@ -2,92 +2,50 @@
 // injected clock: the links arrive at the SMTP sink, work once and expire; an existing account joins only with its
 // password; a reset ends every session; forgot answers the same whether the address has an account.
 import { randomBytes } from 'node:crypto';
-import { useTestEnv } from '../../test/harness';
 import { call, type CallResult } from '../../test/builders';
+import { PASSWORD, as, debugLogsDuring, sessionOf, useAccountsWorld, type Session } from '../../test/accounts-world';
 import { createLoginThrottle } from '../../adapters/login-throttle';
-import { hashPassword } from '../../core/passwords';
 import type { Role } from '../../core/accounts';
-import { powertoolsLogger } from '../../adapters/logger';
-import { captureOutput } from '../../test/capture-output';
-import { startSmtpSink, type SmtpSink, type ReceivedMail } from '../../local/smtp-sink';
 import type { Adapters } from '../../adapters';
 import { sendRequestedResets } from './recovery';
 
 let clock = Date.parse('2026-06-01T12:00:00Z');
-let smtp: SmtpSink;
-beforeAll(async () => {
-  smtp = await startSmtpSink({ port: 0, dir: null });
-});
-let smtpStopped = false;
-afterAll(async () => {
-  if (!smtpStopped) await smtp?.stop();
-});
-const prefix = `inv-${randomBytes(6).toString('hex')}`;
-const { env, tenant, runtime } = useTestEnv('invites', {
+let deps: Adapters;
+const world = useAccountsWorld('invites', {
   tenants: 1,
-  overrides: () => ({
-    SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+  mail: true,
+  now: () => clock,
+  overrides: {
     SIGNUP_MODE: 'invite-only',
     APP_URL: 'https://app.example.test/',
-    PASSWORD_SCRYPT_LOG_N: '14',
     LOGIN_MAX_FAILURES_PER_ACCOUNT: '3',
     LOGIN_MAX_FAILURES_PER_ADDRESS: '1000',
-    LOGIN_THROTTLE_PREFIX: prefix,
-  }),
-  runtime: { consumers: false },
+  },
   adapters: (env) => {
     const t = env.config.accounts.throttle;
     return (deps = {
       ...env.adapters,
       now: () => clock,
       loginThrottle: createLoginThrottle(env.adapters.redis, t, () => clock),
-      forgotThrottle: createLoginThrottle(env.adapters.redis, { ...t, keyPrefix: `${prefix}:forgot` }, () => clock),
+      forgotThrottle: createLoginThrottle(
+        env.adapters.redis,
+        { ...t, keyPrefix: `${t.keyPrefix}:forgot` },
+        () => clock,
+      ),
     });
   },
 });
-let deps: Adapters;
+const { env, tenant, url, email } = world;
+/** A member of the test tenant (sign-up is closed here), signed in. */
+const memberSession = world.member;
+const mailsTo = world.mail.to;
 /** POST /v1/auth/forgot, then the dispatcher's run that sends what it recorded (as the dispatch function would). */
 async function forgotSent(address: string): Promise<CallResult> {
   const res = await call(url(), '/v1/auth/forgot', { json: { email: address } });
   await sendRequestedResets(deps);
   return res;
 }
-const url = () => runtime.url;
-const PASSWORD = 'violet tractor sings';
 const NEW_PASSWORD = 'amber kettle hums';
-const email = () => `i-${randomBytes(5).toString('hex')}@example.com`;
-
-interface Session {
-  cookie: string;
-  csrf: string;
-}
-function sessionOf(res: CallResult): Session {
-  const setCookie = res.headers.getSetCookie().find((c) => c.startsWith('cs_session='));
-  if (!setCookie) throw new Error(`no session cookie: ${res.status} ${JSON.stringify(res.body)}`);
-  return { cookie: setCookie.split(';')[0]!, csrf: res.body.csrf_token };
-}
-const as = (s: Session) => ({ Cookie: s.cookie, 'X-CSRF-Token': s.csrf });
-
-/** A member of the test tenant (sign-up is closed here), signed in. */
-async function memberSession(role: Role, tenantId = tenant.id): Promise<Session & { email: string; id: string }> {
-  const address = email();
-  const { id } = await env.adapters.accounts.createMember({
-    tenantId,
-    email: address,
-    name: null,
-    passwordHash: await hashPassword(PASSWORD, 14),
-    role,
-    nowMs: clock,
-  });
-  const res = await call(url(), '/v1/auth/login', { json: { email: address, password: PASSWORD } });
-  expect(res.status).toBe(200);
-  return { ...sessionOf(res), email: address, id };
-}
-
-/** The text of a mail as sent (quoted-printable undone). */
-const decoded = (m: ReceivedMail) =>
-  m.raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
-const mailsTo = (address: string) => smtp.received.filter((m) => m.to.includes(address));
 const tokenOf = (link: string) => /#token=([\w-]{43})$/.exec(link)![1]!;
 
 const invite = (s: Session, address: string, role: Role = 'viewer') =>
@@ -112,7 +70,7 @@ describe('invites', () => {
     // The mail was delivered before the answer: the sink has it, with the same link.
     const [mail, ...more] = mailsTo(address);
     expect(more).toEqual([]);
-    expect(decoded(mail!)).toContain(made.body.invite_url);
+    expect(world.mail.text(mail!)).toContain(made.body.invite_url);
     const token = tokenOf(made.body.invite_url);
     // Only the token's hash is stored.
     const stored = await env.adapters.sql`select * from invites where id = ${made.body.id}`;
@@ -217,8 +175,7 @@ it('lets only one of two concurrent uses of a link succeed (invite and reset)', 
   expect(accepts.map((r) => r.status).sort()).toEqual([201, 400]);
   const user = await memberSession('viewer');
   await forgotSent(user.email);
-  const mails = mailsTo(user.email);
-  const resetToken = /#token=([\w-]{43})/.exec(decoded(mails[mails.length - 1]!))![1]!;
+  const resetToken = world.mail.token(user.email);
   const resets = await Promise.all(
     ['first passphrase here', 'second passphrase here'].map((password) =>
       call(url(), '/v1/auth/reset', { json: { token: resetToken, password } }),
@@ -231,10 +188,8 @@ describe('password reset', () => {
   const forgot = forgotSent;
   const reset = (token: string, password = NEW_PASSWORD) =>
     call(url(), '/v1/auth/reset', { json: { token, password } });
-  const resetLinkOf = (address: string) => {
-    const mails = mailsTo(address);
-    return /https:\/\/app\.example\.test\/reset-password#token=[\w-]{43}/.exec(decoded(mails[mails.length - 1]!))![0];
-  };
+  /** The token of the newest reset link mailed to the address. */
+  const resetToken = (address: string) => world.mail.token(address, 'https://app.example.test/reset-password');
 
   it('answers the same whether the address has an account, and mails only an existing one', async () => {
     const user = await memberSession('viewer');
@@ -253,9 +208,9 @@ describe('password reset', () => {
     const second = await call(url(), '/v1/auth/login', { json: { email: user.email, password: PASSWORD } });
     const copied = sessionOf(second);
     await forgot(user.email);
-    const first = tokenOf(resetLinkOf(user.email));
+    const first = resetToken(user.email);
     await forgot(user.email); // a newer link: the first stops working
-    const token = tokenOf(resetLinkOf(user.email));
+    const token = resetToken(user.email);
     expect((await reset(first)).body.error.code).toBe('invalid_reset');
     expect((await reset(token, 'short')).body.error.code).toBe('weak_password');
     const done = await reset(token);
@@ -270,7 +225,7 @@ describe('password reset', () => {
 
     // A link is good for PASSWORD_RESET_TTL (1 h) only.
     await forgot(user.email);
-    const late = tokenOf(resetLinkOf(user.email));
+    const late = resetToken(user.email);
     const start = clock;
     clock += 3_600_000;
     try {
@@ -296,32 +251,22 @@ describe('password reset', () => {
 });
 
 it('never writes an invite or reset token, a link or a password to the logs, at DEBUG and when the mailer fails', async () => {
-  const written: string[] = [];
-  const level = powertoolsLogger.getLevelName();
-  powertoolsLogger.setLogLevel('DEBUG');
-  const stop = captureOutput((line) => written.push(line));
   const secrets: string[] = [];
-  try {
+  const logs = await debugLogsDuring(async () => {
     const admin = await memberSession('admin');
     const made = await invite(admin, email());
     secrets.push(tokenOf(made.body.invite_url));
     await accept(secrets[0]!, NEW_PASSWORD);
     const user = await memberSession('viewer');
     await forgotSent(user.email);
-    const mails = mailsTo(user.email);
-    secrets.push(/#token=([\w-]{43})/.exec(decoded(mails[mails.length - 1]!))![1]!);
+    secrets.push(world.mail.token(user.email));
     await call(url(), '/v1/auth/reset', { json: { token: secrets[1], password: 'a fresh passphrase' } });
     // The mailer failing (its log line names the error only).
-    await smtp.stop();
-    smtpStopped = true;
+    await world.mail.sink.stop();
     const unsent = await invite(admin, email());
     expect(unsent.body.emailed).toBe(false);
     secrets.push(tokenOf(unsent.body.invite_url));
-  } finally {
-    stop();
-    powertoolsLogger.setLogLevel(level);
-  }
-  const logs = written.join('\n');
+  });
   expect(logs).toContain('account e-mail not sent');
   for (const secret of [...secrets, NEW_PASSWORD, 'a fresh passphrase', PASSWORD]) expect(logs).not.toContain(secret);
 });

@@ -4,10 +4,8 @@
 // disabled, another tenant's code, open redirects), each ending at the sign-in page with its code and no session.
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import { useTestEnv } from '../../test/harness';
 import { call } from '../../test/builders';
-import { hashPassword } from '../../core/passwords';
-import type { Role } from '../../core/accounts';
+import { PASSWORD, as, useAccountsWorld, type Session } from '../../test/accounts-world';
 import { SSO_ERRORS } from '../../core/sso';
 import { createOidcClient } from '../../adapters/oidc/client';
 import { startTestIssuer, signInAtIssuer, type TestIssuer } from '../../test/oidc-issuer';
@@ -23,45 +21,21 @@ beforeAll(async () => {
 afterAll(async () => {
   await issuer?.stop();
 });
-const { env, tenants, runtime } = useTestEnv('sso', {
+const world = useAccountsWorld('sso', {
   tenants: 2,
   topics: false,
   overrides: {
     APP_URL: `${APP_URL}/`,
-    PASSWORD_SCRYPT_LOG_N: '14',
     SSO_SECRET_KEY: randomBytes(32).toString('base64'),
   },
-  runtime: { consumers: false },
   adapters: (env) => ({
     ...env.adapters,
     now: clock,
     oidc: createOidcClient({ policy: env.config.webhooks, now: clock }),
   }),
 });
+const { env, tenants, url, member } = world;
 const [tenantA, tenantB] = [tenants[0], tenants[1]];
-const url = () => runtime.url;
-const PASSWORD = 'violet tractor sings';
-
-interface Session {
-  cookie: string;
-  csrf: string;
-}
-const as = (s: Session) => ({ Cookie: s.cookie, 'X-CSRF-Token': s.csrf });
-
-async function member(role: Role, tenantId: string): Promise<Session & { email: string }> {
-  const email = `m-${randomBytes(5).toString('hex')}@example.com`;
-  await env.adapters.accounts.createMember({
-    tenantId,
-    email,
-    name: null,
-    passwordHash: await hashPassword(PASSWORD, 14),
-    role,
-    nowMs: Date.now(),
-  });
-  const res = await call(url(), '/v1/auth/login', { json: { email, password: PASSWORD } });
-  const setCookie = res.headers.getSetCookie().find((c) => c.startsWith('cs_session='))!;
-  return { cookie: setCookie.split(';')[0]!, csrf: res.body.csrf_token, email };
-}
 
 const configure = (s: Session, body: Record<string, unknown>) =>
   call(url(), '/v1/sso', { method: 'PUT', headers: as(s), json: body });

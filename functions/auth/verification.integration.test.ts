@@ -4,25 +4,14 @@
 // prove the address too; any token body gets a clear 4xx.
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import { useTestEnv } from '../../test/harness';
-import { call, type CallResult } from '../../test/builders';
+import { call } from '../../test/builders';
+import { PASSWORD, as, debugLogsDuring, useAccountsWorld, type Session } from '../../test/accounts-world';
 import { createLoginThrottle } from '../../adapters/login-throttle';
-import { hashPassword } from '../../core/passwords';
-import { startSmtpSink, type SmtpSink, type ReceivedMail } from '../../local/smtp-sink';
 import type { Adapters } from '../../adapters';
 import type { Mail } from '../../adapters/mail-sender';
 import { sendRequestedResets } from './recovery';
-import { powertoolsLogger } from '../../adapters/logger';
-import { captureOutput } from '../../test/capture-output';
 
 let clock = Date.parse('2026-06-01T12:00:00Z');
-let smtp: SmtpSink;
-beforeAll(async () => {
-  smtp = await startSmtpSink({ port: 0, dir: null });
-});
-afterAll(async () => {
-  await smtp?.stop();
-});
 
 /** Every call the handlers make through the accounts store and the mailer, in order (the forgot test reads it). */
 const calls: string[] = [];
@@ -39,19 +28,16 @@ function recorded<T extends object>(name: string, target: T): T {
   });
 }
 
-const prefix = `ver-${randomBytes(6).toString('hex')}`;
 let deps: Adapters;
-const { env, tenant, runtime } = useTestEnv('verification', {
+const world = useAccountsWorld('verification', {
   tenants: 1,
-  overrides: () => ({
-    SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+  mail: true,
+  now: () => clock,
+  overrides: {
     APP_URL: 'https://app.example.test',
-    PASSWORD_SCRYPT_LOG_N: '14',
     LOGIN_MAX_FAILURES_PER_ACCOUNT: '3',
     LOGIN_MAX_FAILURES_PER_ADDRESS: '100000',
-    LOGIN_THROTTLE_PREFIX: prefix,
-  }),
-  runtime: { consumers: false },
+  },
   adapters: (env) => {
     const t = env.config.accounts.throttle;
     const mail = env.adapters.accountMail;
@@ -64,47 +50,29 @@ const { env, tenant, runtime } = useTestEnv('verification', {
         return mail(m);
       },
       loginThrottle: createLoginThrottle(env.adapters.redis, t, () => clock),
-      forgotThrottle: createLoginThrottle(env.adapters.redis, { ...t, keyPrefix: `${prefix}:forgot` }, () => clock),
-      verifyThrottle: createLoginThrottle(env.adapters.redis, { ...t, keyPrefix: `${prefix}:verify` }, () => clock),
+      forgotThrottle: createLoginThrottle(
+        env.adapters.redis,
+        { ...t, keyPrefix: `${t.keyPrefix}:forgot` },
+        () => clock,
+      ),
+      verifyThrottle: createLoginThrottle(
+        env.adapters.redis,
+        { ...t, keyPrefix: `${t.keyPrefix}:verify` },
+        () => clock,
+      ),
     };
     return deps;
   },
 });
-const url = () => runtime.url;
-const PASSWORD = 'violet tractor sings';
-const email = () => `v-${randomBytes(5).toString('hex')}@example.com`;
-
-interface Session {
-  cookie: string;
-  csrf: string;
-}
-function sessionOf(res: CallResult): Session {
-  const setCookie = res.headers.getSetCookie().find((c) => c.startsWith('cs_session='));
-  if (!setCookie) throw new Error(`no session cookie: ${res.status} ${JSON.stringify(res.body)}`);
-  return { cookie: setCookie.split(';')[0]!, csrf: res.body.csrf_token };
-}
-const as = (s: Session) => ({ Cookie: s.cookie, 'X-CSRF-Token': s.csrf });
-
-/** The text of a mail as sent (quoted-printable undone). */
-const decoded = (m: ReceivedMail) =>
-  m.raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
-const mailsTo = (address: string) => smtp.received.filter((m) => m.to.includes(address));
+const { env, tenant, url, email } = world;
+const mailsTo = world.mail.to;
 /** The token of the newest link of this kind mailed to the address. */
-function linkToken(address: string, page: 'verify-email' | 'reset-password'): string {
-  const re = new RegExp(`https://app\\.example\\.test/${page}#token=([\\w-]{43})`);
-  const tokens = mailsTo(address)
-    .map((m) => re.exec(decoded(m))?.[1])
-    .filter((t): t is string => t !== undefined);
-  if (tokens.length === 0) throw new Error(`no ${page} mail to ${address}`);
-  return tokens[tokens.length - 1]!;
-}
+const linkToken = (address: string, page: 'verify-email' | 'reset-password') =>
+  world.mail.token(address, `https://app.example.test/${page}`);
 
-async function signUp(address = email()): Promise<Session & { email: string; body: CallResult['body'] }> {
-  const res = await call(url(), '/v1/auth/signup', {
-    json: { email: address, password: PASSWORD, organization: 'Verify Co' },
-  });
-  expect(res.status).toBe(201);
-  return { ...sessionOf(res), email: address, body: res.body };
+async function signUp(address = email()) {
+  const { res, session } = await world.signUp(address, 'Verify Co');
+  return { ...session, email: address, body: res.body };
 }
 const verify = (token: unknown) => call(url(), '/v1/auth/verify-email', { json: { token } });
 const resend = (s: Session) => call(url(), '/v1/auth/verify-email/resend', { method: 'POST', headers: as(s) });
@@ -217,14 +185,14 @@ describe('e-mail verification', () => {
     // A new account made by the invite.
     const address = email();
     expect((await invite(admin, address)).status).toBe(201);
-    const token = /#token=([\w-]{43})/.exec(decoded(mailsTo(address)[0]!))![1]!;
+    const token = world.mail.token(address);
     const accepted = await call(url(), '/v1/auth/accept-invite', { json: { token, password: PASSWORD } });
     expect(accepted.status).toBe(201);
     expect(accepted.body.user.email_verified).toBe(true);
     // An account that signed up elsewhere and never verified joins by the invite: verified now.
     const other = await signUp();
     expect((await invite(admin, other.email)).status).toBe(201);
-    const token2 = /accept-invite#token=([\w-]{43})/.exec(decoded(mailsTo(other.email).at(-1)!))![1]!;
+    const token2 = world.mail.token(other.email, 'accept-invite');
     const joined = await call(url(), '/v1/auth/accept-invite', { json: { token: token2, password: PASSWORD } });
     expect(joined.status).toBe(201);
     expect(joined.body.user.email_verified).toBe(true);
@@ -244,16 +212,7 @@ describe('e-mail verification', () => {
   });
 
   it('operator-made members count as verified unless told otherwise', async () => {
-    const address = email();
-    await env.adapters.accounts.createMember({
-      tenantId: tenant.id,
-      email: address,
-      name: null,
-      passwordHash: await hashPassword(PASSWORD, 14),
-      role: 'admin',
-      nowMs: clock,
-    });
-    const login = await call(url(), '/v1/auth/login', { json: { email: address, password: PASSWORD } });
+    const { login } = await world.member('admin');
     expect(login.body.user.email_verified).toBe(true);
   });
 
@@ -296,12 +255,8 @@ describe('e-mail verification', () => {
 });
 
 it('never writes a verification or reset token, or a link, to the logs at DEBUG', async () => {
-  const written: string[] = [];
-  const level = powertoolsLogger.getLevelName();
-  powertoolsLogger.setLogLevel('DEBUG');
-  const stop = captureOutput((line) => written.push(line));
   const secrets: string[] = [];
-  try {
+  const logs = await debugLogsDuring(async () => {
     const s = await signUp();
     secrets.push(linkToken(s.email, 'verify-email'));
     await resend(s);
@@ -310,12 +265,8 @@ it('never writes a verification or reset token, or a link, to the logs at DEBUG'
     await call(url(), '/v1/auth/forgot', { json: { email: s.email } });
     await sendRequestedResets(deps);
     secrets.push(linkToken(s.email, 'reset-password'));
-  } finally {
-    stop();
-    powertoolsLogger.setLogLevel(level);
-  }
+  });
   expect(new Set(secrets).size).toBe(3);
-  const logs = written.join('\n');
   for (const secret of [...secrets, PASSWORD]) expect(logs).not.toContain(secret);
 });
 
