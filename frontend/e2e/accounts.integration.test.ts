@@ -8,22 +8,26 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { createTestEnv, eventually, type TestEnv } from '../../test/harness';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
-import { startSmtpSink, type SmtpSink } from '../../local/smtp-sink';
-import { freePort } from '../../scripts/kafka/broker';
-import { launchBrowser, newContext, waitForText, webDist, type WebDist } from './browser';
+import type { Page } from 'playwright-core';
+import { eventually } from '../../test/harness';
+import { mailText } from '../../test/accounts-world';
+import { startSmtpSink } from '../../local/smtp-sink';
+import { useKnownPortWeb, waitForText } from './browser';
 
-let dist: WebDist | undefined;
-let smtp: SmtpSink;
-let env: TestEnv;
-let runtime: LocalRuntime;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
 const SCREENS = '/tmp/cs-screens';
+beforeAll(async () => {
+  await mkdir(SCREENS, { recursive: true });
+});
 const screenshot = (page: Page, name: string) =>
   page.screenshot({ path: join(SCREENS, `${name}.png`), fullPage: true });
+// The dispatcher sends the reset mails (POST /v1/auth/forgot only records the request).
+const web = useKnownPortWeb('accounts-web', {
+  services: () => startSmtpSink({ port: 0, dir: null }),
+  stopServices: (smtp) => smtp.stop(),
+  overrides: (smtp) => ({ SMTP_URL: `smtp://127.0.0.1:${smtp.port}` }),
+  runtime: { dispatch: true },
+});
+const { person } = web;
 
 const run = randomBytes(4).toString('hex');
 const OWNER = {
@@ -35,27 +39,18 @@ const INVITEE = { email: `vi-${run}@example.com`, password: 'amber kettle hums',
 const RESET_PASSWORD = 'copper lantern glows';
 const CHANGED_PASSWORD = 'silver meadow drifts';
 
-/** A page in a browser context of its own (own cookies): one person. */
-async function person(): Promise<Page> {
-  const context = await newContext(browser);
-  contexts.push(context);
-  return context.newPage();
-}
-
 /** An e-mailed link opened on this run's origin (APP_URL, the runtime's origin). */
 const onRuntime = (link: string) => {
   const u = new URL(link);
-  return `${runtime.url}${u.pathname}${u.hash}`;
+  return `${web.origin}${u.pathname}${u.hash}`;
 };
 
 /** The link of the latest mail to `to` whose path is `path` (quoted-printable undone). */
 async function mailedLink(to: string, path: string): Promise<string> {
   return eventually(async () => {
-    const mails = smtp.received.filter((m) => m.to.includes(to));
-    const raw = mails.at(-1)?.raw ?? '';
-    const text = raw
-      .replace(/=\r?\n/g, '')
-      .replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+    const mails = web.services.received.filter((m) => m.to.includes(to));
+    const last = mails.at(-1);
+    const text = last ? mailText(last) : '';
     return new RegExp(`https?://[^\\s"<>]+${path}#token=[\\w-]+`).exec(text)?.[0];
   }, 10_000);
 }
@@ -70,50 +65,13 @@ async function signIn(page: Page, email: string, password: string): Promise<void
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
-beforeAll(async () => {
-  await mkdir(SCREENS, { recursive: true });
-  let launched: Browser | undefined;
-  [dist, smtp] = await Promise.all([
-    webDist(),
-    startSmtpSink({ port: 0, dir: null }),
-    launchBrowser().then((b) => (launched = b)),
-  ]);
-  browser = launched!;
-  // APP_URL is the runtime's own origin: the server's redirects (SSO failures) and mailed links lead back to it.
-  const port = await freePort();
-  env = await createTestEnv('accounts_web', {
-    APP_URL: `http://127.0.0.1:${port}`,
-    WEB_DIST_DIR: dist.dir,
-    SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
-    PASSWORD_SCRYPT_LOG_N: '14',
-    LOGIN_THROTTLE_PREFIX: `accounts-web-${run}`,
-  });
-  // The dispatcher sends the reset mails (POST /v1/auth/forgot only records the request).
-  runtime = await startLocalRuntime(env.adapters, {
-    port,
-    web: true,
-    scheduler: false,
-    consumers: false,
-    dispatch: true,
-  });
-}, 180_000);
-
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined);
-  await browser?.close().catch(() => undefined);
-  await runtime?.stop();
-  await env?.cleanup();
-  await smtp?.stop();
-  await dist?.cleanup();
-});
-
 describe('accounts in the dashboard', () => {
   let owner: Page;
   let invitee: Page;
 
   it('signs up (a weak password is refused with the reason) and lands in the app as owner', async () => {
     owner = await person();
-    await owner.goto(`${runtime.url}/`);
+    await owner.goto(`${web.origin}/`);
     await owner.getByRole('link', { name: 'Create an account' }).click();
     await owner.getByLabel('E-mail address').fill(OWNER.email);
     await owner.getByLabel('Password', { exact: true }).fill('short');
@@ -150,7 +108,7 @@ describe('accounts in the dashboard', () => {
     await owner.goto(onRuntime(await mailedLink(OWNER.email, '/verify-email')));
     await owner.getByRole('button', { name: 'Confirm my e-mail address' }).click();
     await waitForText(owner.getByRole('alert'), /not valid: it was used/);
-    await owner.goto(`${runtime.url}/#/dashboards`);
+    await owner.goto(`${web.origin}/#/dashboards`);
     await signedIn(owner);
   });
 
@@ -255,7 +213,7 @@ describe('accounts in the dashboard', () => {
 
   it('forgot → the e-mailed reset link → signs in with the new password, then changes it on the account screen', async () => {
     const guest = await person();
-    await guest.goto(`${runtime.url}/`);
+    await guest.goto(`${web.origin}/`);
     await guest.getByRole('link', { name: 'Forgot your password?' }).click();
     await guest.getByLabel('E-mail address').fill(OWNER.email);
     await guest.getByRole('button', { name: 'Send reset link' }).click();
@@ -289,7 +247,7 @@ describe('accounts in the dashboard', () => {
   it('shows an SSO error from the fragment, and "Sign in with SSO" goes through the start route of the organization', async () => {
     const page = await person();
     // Where the server sends a failed sign-in: /sign-in (served the app) with the code in the fragment.
-    await page.goto(`${runtime.url}/sign-in#sso_error=domain_not_allowed`);
+    await page.goto(`${web.origin}/sign-in#sso_error=domain_not_allowed`);
     await waitForText(page.getByRole('alert'), /Single sign-on failed: Your e-mail address’s domain is not allowed/);
     await page.getByRole('button', { name: 'Sign in with SSO' }).click();
     await page.getByLabel('Organization').fill('Acme-Inc');
@@ -304,7 +262,7 @@ describe('accounts in the dashboard', () => {
 
   it('the audit log lists the earlier steps, filters by action, and opens an entry to show before and after', async () => {
     // The password change above signed this page's session out: sign in again with the new password.
-    await owner.goto(`${runtime.url}/`);
+    await owner.goto(`${web.origin}/`);
     await signIn(owner, OWNER.email, CHANGED_PASSWORD);
     await signedIn(owner);
     await owner.getByRole('link', { name: 'Audit log', exact: true }).click();

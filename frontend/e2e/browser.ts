@@ -1,7 +1,9 @@
-// Browser helpers for the dashboard e2e tests: Debian's chromium driven by playwright-core.
+// Browser helpers for the dashboard e2e tests: Debian's chromium driven by playwright-core, and the world of the
+// suites whose runtime must know its own origin (accounts, SSO).
 // Browser downloads are blocked here, so never `playwright install`: scripts/install-chromium.sh
 // puts chromium at /usr/bin/chromium.
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +17,9 @@ import {
   type Locator,
   type Page,
 } from 'playwright-core';
+import { createTestEnv, type TestEnv } from '../../test/harness';
+import { startLocalRuntime, type LocalRuntime, type RuntimeOptions } from '../../local/runtime';
+import { freePort } from '../../scripts/kafka/broker';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -153,4 +158,103 @@ export function contrastRatio(foreground: string, background: string): number {
   };
   const [light, dark] = [luminance(foreground), luminance(background)].sort((a, b) => b - a);
   return (light! + 0.05) / (dark! + 0.05);
+}
+
+/** What a known-port suite has once its beforeAll ran. */
+export interface KnownPortWeb<S> {
+  /** `http://127.0.0.1:<port>`: the runtime's origin, and APP_URL. */
+  readonly origin: string;
+  readonly env: TestEnv;
+  readonly runtime: LocalRuntime;
+  /** What the suite runs beside the runtime (an SMTP sink, an OpenID issuer). */
+  readonly services: S;
+  /** A page in a browser context of its own (own cookies): one person. The contexts close in afterAll. */
+  person(): Promise<Page>;
+}
+
+export interface KnownPortWebOptions<S> {
+  /** Starts what runs beside the runtime, given the origin (while the SPA builds and the browser starts). */
+  services(origin: string): Promise<S>;
+  stopServices(services: S): Promise<void>;
+  /** Configuration beyond APP_URL, WEB_DIST_DIR, PASSWORD_SCRYPT_LOG_N (14) and LOGIN_THROTTLE_PREFIX. */
+  overrides(services: S): Record<string, string>;
+  /** Kafka topics for the environment (default: made). */
+  topics?: boolean;
+  /** Runtime options beyond the web server on the known port (no consumers, no scheduler). */
+  runtime?: Pick<RuntimeOptions, 'dispatch'>;
+}
+
+/**
+ * The world of a browser suite whose server must know its own origin: the runtime on a port picked before the
+ * environment is made, with APP_URL that origin, so the server's redirects (SSO) and mailed links lead back to it;
+ * the built SPA served from it; one browser. Made in a beforeAll, ended in an afterAll (contexts, browser, runtime,
+ * environment, services, build), which undoes whatever part of it was made.
+ */
+export function useKnownPortWeb<S>(name: string, opts: KnownPortWebOptions<S>): KnownPortWeb<S> {
+  let origin: string | undefined;
+  let dist: WebDist | undefined;
+  let services: S | undefined;
+  let browser: Browser | undefined;
+  let env: TestEnv | undefined;
+  let runtime: LocalRuntime | undefined;
+  const contexts: BrowserContext[] = [];
+  const made = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`the known-port world's ${what} is used before its beforeAll made it`);
+    return value;
+  };
+  beforeAll(async () => {
+    const port = await freePort();
+    origin = `http://127.0.0.1:${port}`;
+    await Promise.all([
+      webDist().then((d) => (dist = d)),
+      opts.services(origin).then((s) => (services = s)),
+      launchBrowser().then((b) => (browser = b)),
+    ]);
+    env = await createTestEnv(
+      name.replace(/-/g, '_'),
+      {
+        APP_URL: origin,
+        WEB_DIST_DIR: dist!.dir,
+        PASSWORD_SCRYPT_LOG_N: '14',
+        LOGIN_THROTTLE_PREFIX: `${name}-${randomBytes(4).toString('hex')}`,
+        ...opts.overrides(services!),
+      },
+      { topics: opts.topics },
+    );
+    runtime = await startLocalRuntime(env.adapters, {
+      port,
+      web: true,
+      scheduler: false,
+      consumers: false,
+      ...opts.runtime,
+    });
+    if (runtime.url !== origin) throw new Error(`the runtime is at ${runtime.url}, not at APP_URL ${origin}`);
+  }, 180_000);
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    await browser?.close().catch(() => undefined);
+    await runtime?.stop();
+    await env?.cleanup();
+    if (services !== undefined) await opts.stopServices(services);
+    await dist?.cleanup();
+  });
+  return {
+    get origin() {
+      return made(origin, 'origin');
+    },
+    get env() {
+      return made(env, 'environment');
+    },
+    get runtime() {
+      return made(runtime, 'runtime');
+    },
+    get services() {
+      return made(services, 'services');
+    },
+    async person() {
+      const context = await newContext(made(browser, 'browser'));
+      contexts.push(context);
+      return context.newPage();
+    },
+  };
 }

@@ -6,35 +6,29 @@
 // sign-in page with the domain_not_allowed message and no session. One browser, one context per person; every wait
 // is on a condition. Needs /usr/bin/chromium.
 import { randomBytes } from 'node:crypto';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { createTestEnv, type TestEnv } from '../../test/harness';
+import type { Page } from 'playwright-core';
 import { call } from '../../test/builders';
-import { startTestIssuer, type TestIssuer } from '../../test/oidc-issuer';
+import { as, sessionOf } from '../../test/accounts-world';
+import { startTestIssuer } from '../../test/oidc-issuer';
 import { hashPassword } from '../../core/passwords';
-import { freePort } from '../../scripts/kafka/broker';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
-import { launchBrowser, newContext, waitForText, webDist, type WebDist } from './browser';
+import { useKnownPortWeb, waitForText } from './browser';
 
-let dist: WebDist | undefined;
-let issuer: TestIssuer | undefined;
-let env: TestEnv;
-let runtime: LocalRuntime;
-let browser: Browser;
-let origin = '';
+const web = useKnownPortWeb('sso-web', {
+  services: (origin) => startTestIssuer(`${origin}/v1/auth/sso/callback`, 1),
+  stopServices: (issuer) => issuer.stop(),
+  overrides: () => ({
+    SSO_SECRET_KEY: randomBytes(32).toString('base64'),
+    WEBHOOK_ALLOW_LOOPBACK: 'true', // the issuer is on 127.0.0.1
+  }),
+  topics: false,
+});
+const { person } = web;
 let slug = '';
 /** The owner's session cookie (signed in through the API), value only. */
 let ownerSession = '';
-const contexts: BrowserContext[] = [];
 
 const run = randomBytes(4).toString('hex');
 const OWNER = { email: `owner-${run}@corp.example`, password: 'violet tractor sings' };
-
-/** A page in a browser context of its own (own cookies): one person. */
-async function person(): Promise<Page> {
-  const context = await newContext(browser);
-  contexts.push(context);
-  return context.newPage();
-}
 
 const signedIn = (page: Page) => page.getByRole('button', { name: 'Sign out' }).waitFor();
 /** GET /v1/me from the page (its session cookie): the status and the e-mail address. */
@@ -47,43 +41,20 @@ const me = (page: Page) =>
 
 /** From the sign-in page through "Sign in with SSO" and the issuer's login and consent pages, as `login`. */
 async function signInWithSso(page: Page, login: string): Promise<void> {
-  await page.goto(`${origin}/`);
+  await page.goto(`${web.origin}/`);
   await page.getByRole('button', { name: 'Sign in with SSO' }).click();
   await page.getByLabel('Organization').fill(slug);
   await page.getByRole('button', { name: 'Continue with SSO' }).click();
   // The issuer's development interactions: any login, any password, then consent.
   await page.locator('input[name="login"]').fill(login);
-  expect(new URL(page.url()).origin).toBe(issuer!.issuer);
+  expect(new URL(page.url()).origin).toBe(web.services.issuer);
   await page.locator('input[name="password"]').fill('any password');
   await page.getByRole('button', { name: 'Sign-in' }).click();
   await page.getByRole('button', { name: 'Continue' }).click();
 }
 
 beforeAll(async () => {
-  const port = await freePort();
-  origin = `http://127.0.0.1:${port}`;
-  let launched: Browser | undefined;
-  [dist, issuer] = await Promise.all([
-    webDist(),
-    startTestIssuer(`${origin}/v1/auth/sso/callback`, 1),
-    launchBrowser().then((b) => (launched = b)),
-  ]);
-  browser = launched!;
-  env = await createTestEnv(
-    'sso_web',
-    {
-      WEB_DIST_DIR: dist.dir,
-      APP_URL: origin,
-      SSO_SECRET_KEY: randomBytes(32).toString('base64'),
-      WEBHOOK_ALLOW_LOOPBACK: 'true', // the issuer is on 127.0.0.1
-      PASSWORD_SCRYPT_LOG_N: '14',
-      LOGIN_THROTTLE_PREFIX: `sso-web-${run}`,
-    },
-    { topics: false },
-  );
-  runtime = await startLocalRuntime(env.adapters, { port, web: true, scheduler: false, consumers: false });
-  expect(runtime.url).toBe(origin);
-
+  const { env, origin, services: issuer } = web;
   // A tenant whose owner configures SSO: corp.example only, editors by default.
   const tenant = await env.createTenant();
   slug = tenant.slug;
@@ -96,14 +67,11 @@ beforeAll(async () => {
     nowMs: Date.now(),
   });
   const login = await call(origin, '/v1/auth/login', { json: OWNER });
-  const cookie = login.headers
-    .getSetCookie()
-    .find((c) => c.startsWith('cs_session='))!
-    .split(';')[0]!;
-  ownerSession = cookie.slice('cs_session='.length);
+  const session = sessionOf(login);
+  ownerSession = session.cookie.slice('cs_session='.length);
   const configured = await call(origin, '/v1/sso', {
     method: 'PUT',
-    headers: { Cookie: cookie, 'X-CSRF-Token': login.body.csrf_token },
+    headers: as(session),
     json: {
       issuer: issuer.issuer,
       client_id: issuer.clients[0]!.client_id,
@@ -116,15 +84,6 @@ beforeAll(async () => {
   expect([configured.status, configured.body.redirect_uri]).toEqual([200, `${origin}/v1/auth/sso/callback`]);
 }, 180_000);
 
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined);
-  await browser?.close().catch(() => undefined);
-  await runtime?.stop();
-  await env?.cleanup();
-  await issuer?.stop();
-  await dist?.cleanup();
-});
-
 describe('single sign-on in the dashboard', () => {
   const email = `sam-${run}@corp.example`;
 
@@ -132,7 +91,7 @@ describe('single sign-on in the dashboard', () => {
     const page = await person();
     await signInWithSso(page, email);
     await signedIn(page);
-    expect(new URL(page.url()).origin).toBe(origin);
+    expect(new URL(page.url()).origin).toBe(web.origin);
     await waitForText(page.getByTestId('role'), 'editor');
     expect(await me(page)).toEqual({ status: 200, email, role: 'editor' });
     // An editor's navigation has no audit log (admins only).
@@ -143,8 +102,8 @@ describe('single sign-on in the dashboard', () => {
   it('lists the person signed in by SSO in Members for the owner, with the default role', async () => {
     // The owner's session from the API sign-in, in a browser of their own.
     const owner = await person();
-    await owner.context().addCookies([{ name: 'cs_session', value: ownerSession, url: origin }]);
-    await owner.goto(`${origin}/`);
+    await owner.context().addCookies([{ name: 'cs_session', value: ownerSession, url: web.origin }]);
+    await owner.goto(`${web.origin}/`);
     await signedIn(owner);
     await owner.getByRole('link', { name: 'Audit log', exact: true }).waitFor();
     await owner.getByRole('link', { name: 'Members', exact: true }).click();
