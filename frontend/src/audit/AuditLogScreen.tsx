@@ -6,7 +6,8 @@ import { auditQueries, type AuditEntry } from '../api/audit';
 import { useSession } from '../auth/AuthProvider';
 import { DataTable } from '../components/DataTable';
 import { SelectField } from '../components/form';
-import { EmptyState, ErrorState, QueryView } from '../components/PanelStates';
+import { LoadMore, RefreshButton } from '../components/Paging';
+import { EmptyState, QueryView } from '../components/PanelStates';
 import { formatDateTime, formatNumber } from '../lib/format';
 import { hrefFor, navigate, useRoute } from '../lib/router';
 import { zoneLabel } from '../lib/timezone';
@@ -74,33 +75,8 @@ export function AuditLogScreen() {
                 <span className="muted" role="status">
                   Showing {formatNumber(entries.length)} entr{entries.length === 1 ? 'y' : 'ies'}
                 </span>
-                {query.isFetchNextPageError && (
-                  <ErrorState
-                    title="Could not load more entries"
-                    error={query.error}
-                    onRetry={() => void query.fetchNextPage()}
-                  />
-                )}
-                {query.hasNextPage ? (
-                  <button
-                    type="button"
-                    className="button"
-                    onClick={() => void query.fetchNextPage()}
-                    disabled={query.isFetchingNextPage}
-                  >
-                    {query.isFetchingNextPage ? 'Loading…' : 'Load more'}
-                  </button>
-                ) : (
-                  <span className="muted">No older entries.</span>
-                )}
-                <button
-                  type="button"
-                  className="button button--ghost"
-                  onClick={() => void query.refetch()}
-                  disabled={query.isFetching}
-                >
-                  {query.isFetching && !query.isFetchingNextPage ? 'Refreshing…' : 'Refresh'}
-                </button>
+                <LoadMore query={query} errorTitle="Could not load more entries" done="No older entries." />
+                <RefreshButton query={query} />
               </div>
             </div>
           )}

@@ -3,15 +3,15 @@ import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useMemo, useState, type FormEvent } from 'react';
 import type { QueryParams } from '../api/client';
 import { catalogQueries, eventCountQueries, eventsQueries, tenantQueries } from '../api/queries';
-import type { StoredEvent } from '../api/types';
 import { useSession } from '../auth/AuthProvider';
 import { Field, ProjectSelectField, SelectField, TextField } from '../components/form';
-import { EmptyState, ErrorState, QueryView } from '../components/PanelStates';
+import { LoadMore, RefreshButton } from '../components/Paging';
+import { EmptyState, QueryView } from '../components/PanelStates';
 import { formatDateTime, formatNumber } from '../lib/format';
 import { zoneLabel } from '../lib/timezone';
 import { useNow } from '../lib/useNow';
 import { useTimeZone } from '../shell/TimeZoneContext';
-import { totalLabel } from './columns';
+import { distinctEvents, totalLabel } from './columns';
 import { exportEvents, exportFilters } from '../api/events';
 import { joinPages, saveText } from '../lib/download';
 import { hrefFor, navigate, useRoute } from '../lib/router';
@@ -43,18 +43,7 @@ export function ExplorerScreen() {
   const total = useQuery({ ...eventCountQueries.count(session, filters), enabled: query.isSuccess });
   const { zone } = useTimeZone();
   const now = useNow(60_000);
-  const events = useMemo(() => {
-    const seen = new Set<string>();
-    const all: StoredEvent[] = [];
-    for (const page of query.data?.pages ?? []) {
-      for (const e of page.events) {
-        if (seen.has(e.event_id)) continue;
-        seen.add(e.event_id);
-        all.push(e);
-      }
-    }
-    return all;
-  }, [query.data]);
+  const events = useMemo(() => distinctEvents(query.data?.pages ?? []), [query.data]);
 
   function apply(next: ExplorerFilters, limit = pageSize) {
     navigate(hrefFor('explorer', { ...filtersToRouteParams(next), limit: limit === 50 ? undefined : String(limit) }));
@@ -90,34 +79,9 @@ export function ExplorerScreen() {
                     : ` event${events.length === 1 ? '' : 's'}${total.isError ? ' (total unavailable)' : ' (counting…)'}`}
                   {events.length > 0 && ` · newest ${formatDateTime(events[0]!.timestamp)}`}
                 </span>
-                {query.isFetchNextPageError && (
-                  <ErrorState
-                    title="Could not load more events"
-                    error={query.error}
-                    onRetry={() => void query.fetchNextPage()}
-                  />
-                )}
-                {query.hasNextPage ? (
-                  <button
-                    type="button"
-                    className="button"
-                    onClick={() => void query.fetchNextPage()}
-                    disabled={query.isFetchingNextPage}
-                  >
-                    {query.isFetchingNextPage ? 'Loading…' : 'Load more'}
-                  </button>
-                ) : (
-                  <span className="muted">No older events.</span>
-                )}
+                <LoadMore query={query} errorTitle="Could not load more events" done="No older events." />
                 <ExportButtons filters={filters} />
-                <button
-                  type="button"
-                  className="button button--ghost"
-                  onClick={() => (void query.refetch(), void total.refetch())}
-                  disabled={query.isFetching}
-                >
-                  {query.isFetching && !query.isFetchingNextPage ? 'Refreshing…' : 'Refresh'}
-                </button>
+                <RefreshButton query={query} onRefresh={() => (void query.refetch(), void total.refetch())} />
               </div>
             </div>
           )}

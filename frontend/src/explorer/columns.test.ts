@@ -1,4 +1,4 @@
-import { cellText, propertyColumns, totalLabel } from './columns';
+import { cellText, distinctEvents, propertyColumns, totalLabel } from './columns';
 
 describe('property columns', () => {
   it('are the most common top-level properties, ties by name, at most max', () => {
@@ -27,5 +27,15 @@ describe('totalLabel', () => {
     expect(totalLabel({ count: 1, capped: false }, f)).toBe('1 event');
     expect(totalLabel({ count: 27, capped: false }, f)).toBe('27 events');
     expect(totalLabel({ count: 5000, capped: true }, f)).toBe('more than 5000 events');
+  });
+});
+
+describe('distinct events of pages', () => {
+  it('keeps page order and the first of an event a later page repeats', () => {
+    const e = (event_id: string, page: number) => ({ event_id, page });
+    expect(
+      distinctEvents([{ events: [e('a', 1), e('b', 1)] }, { events: [e('b', 2), e('c', 2)] }, { events: [] }]),
+    ).toEqual([e('a', 1), e('b', 1), e('c', 2)]);
+    expect(distinctEvents([])).toEqual([]);
   });
 });

@@ -29,3 +29,19 @@ export function totalLabel(total: { count: number; capped: boolean }, format: (n
   const noun = total.count === 1 && !total.capped ? 'event' : 'events';
   return total.capped ? `more than ${format(total.count)} ${noun}` : `${format(total.count)} ${noun}`;
 }
+
+/**
+ * The events of an infinite query's pages, in page order, each once: a cursor page may repeat an event an earlier
+ * page showed (the explorer's and a person's timeline).
+ */
+export function distinctEvents<E extends { event_id: string }>(pages: readonly { events: readonly E[] }[]): E[] {
+  const seen = new Set<string>();
+  const all: E[] = [];
+  for (const page of pages)
+    for (const e of page.events) {
+      if (seen.has(e.event_id)) continue;
+      seen.add(e.event_id);
+      all.push(e);
+    }
+  return all;
+}

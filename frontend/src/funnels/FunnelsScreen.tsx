@@ -8,6 +8,7 @@ import type { FunnelAnswer, FunnelOrder, FunnelQueryBody, FunnelStepResult } fro
 import { useSession } from '../auth/AuthProvider';
 import { DataTable } from '../components/DataTable';
 import { Field, ProjectSelectField, Select, SelectField, Suggestions, TextField } from '../components/form';
+import { LoadMore } from '../components/Paging';
 import { EmptyState, ErrorState, LoadingState, QueryView } from '../components/PanelStates';
 import { FilterFormActions, PropertyFilterRows } from '../components/PropertyFilterRows';
 import { AnalyticsRangeFields } from '../components/AnalyticsRangeFields';
@@ -536,19 +537,7 @@ function PersonsPanel({
             <span className="muted" role="status">
               Showing {formatNumber(persons.length)} person{persons.length === 1 ? '' : 's'}
             </span>
-            {query.isFetchNextPageError && (
-              <ErrorState title="Could not load more" error={query.error} onRetry={() => void query.fetchNextPage()} />
-            )}
-            {query.hasNextPage && (
-              <button
-                type="button"
-                className="button"
-                onClick={() => void query.fetchNextPage()}
-                disabled={query.isFetchingNextPage}
-              >
-                {query.isFetchingNextPage ? 'Loading…' : 'Load more'}
-              </button>
-            )}
+            <LoadMore query={query} done={null} />
           </div>
         </>
       )}

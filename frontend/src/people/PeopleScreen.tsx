@@ -4,12 +4,14 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tansta
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { analyticsApi } from '../api/analytics';
 import { adminQueries, peopleQueries } from '../api/queries';
-import type { ErasureJob, Person, StoredEvent } from '../api/types';
+import type { ErasureJob, Person } from '../api/types';
 import { useSession } from '../auth/AuthProvider';
 import { DataTable } from '../components/DataTable';
 import { ProjectSelectField, TextField } from '../components/form';
+import { LoadMore } from '../components/Paging';
 import { EmptyState, ErrorState, LoadingState, QueryView } from '../components/PanelStates';
 import { EventTable } from '../explorer/EventTable';
+import { distinctEvents } from '../explorer/columns';
 import { formatDateTime, formatNumber } from '../lib/format';
 import { hrefFor, navigate, personHref, useRoute } from '../lib/router';
 import { zoneLabel } from '../lib/timezone';
@@ -115,42 +117,12 @@ function SearchResults({ q, project }: { q: string; project: string | null }) {
               <span className="muted" role="status">
                 Showing {formatNumber(people.length)} {people.length === 1 ? 'person' : 'people'}
               </span>
-              <MoreButton query={query} />
+              <LoadMore query={query} />
             </div>
           </div>
         )}
       </QueryView>
     </section>
-  );
-}
-
-interface Pager {
-  hasNextPage: boolean;
-  isFetchingNextPage: boolean;
-  isFetchNextPageError: boolean;
-  error: unknown;
-  fetchNextPage: () => unknown;
-}
-
-function MoreButton({ query, done = 'No more.' }: { query: Pager; done?: string }) {
-  return (
-    <>
-      {query.isFetchNextPageError && (
-        <ErrorState title="Could not load more" error={query.error} onRetry={() => void query.fetchNextPage()} />
-      )}
-      {query.hasNextPage ? (
-        <button
-          type="button"
-          className="button"
-          onClick={() => void query.fetchNextPage()}
-          disabled={query.isFetchingNextPage}
-        >
-          {query.isFetchingNextPage ? 'Loading…' : 'Load more'}
-        </button>
-      ) : (
-        <span className="muted">{done}</span>
-      )}
-    </>
   );
 }
 
@@ -258,17 +230,7 @@ function PersonFacts({
 function Timeline({ id, project }: { id: string; project: string }) {
   const session = useSession();
   const query = useInfiniteQuery(peopleQueries.timeline(session, id, project));
-  const events = useMemo(() => {
-    const seen = new Set<string>();
-    const all: StoredEvent[] = [];
-    for (const page of query.data?.pages ?? [])
-      for (const e of page.events) {
-        if (seen.has(e.event_id)) continue;
-        seen.add(e.event_id);
-        all.push(e);
-      }
-    return all;
-  }, [query.data]);
+  const events = useMemo(() => distinctEvents(query.data?.pages ?? []), [query.data]);
   return (
     <section className="section" aria-labelledby="timeline-title">
       <h2 id="timeline-title">Timeline (every id, newest first)</h2>
@@ -286,7 +248,7 @@ function Timeline({ id, project }: { id: string; project: string }) {
               <span className="muted" role="status">
                 Showing {formatNumber(events.length)} event{events.length === 1 ? '' : 's'}
               </span>
-              <MoreButton query={query} done="No older events." />
+              <LoadMore query={query} done="No older events." />
             </div>
           </div>
         )}
