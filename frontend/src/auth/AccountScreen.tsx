@@ -13,6 +13,8 @@ export function AccountScreen() {
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const change = useMutation({
+    // Requests in flight meanwhile carry the cookie this change ends: their 401s are not a signed-out session.
+    meta: { replacesSession: true },
     mutationFn: () => accountsApi.changePassword(session.client, { current_password: current, new_password: next }),
     onSuccess: (account) => {
       setCurrent('');

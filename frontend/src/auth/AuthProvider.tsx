@@ -1,7 +1,7 @@
 // Holds the signed-in session: a person's session cookie (asked of GET /v1/me on load; 401 means signed out) or, for
 // development, an API key. Signs out (and forgets all cached data) on request or when the API starts answering 401
 // mid-session (session ended, key revoked), with a notice for the sign-in screen.
-import { useQueryClient } from '@tanstack/react-query';
+import { useQueryClient, type QueryKey } from '@tanstack/react-query';
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { accountsApi, type AccountSession } from '../api/accounts';
 import { isApiError } from '../api/client';
@@ -40,6 +40,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   });
   const [checking, setChecking] = useState(session === null);
   const [notice, setNotice] = useState<string | null>(null);
+  // When each query's latest request was sent (ms), across sessions: see the 401 handling below.
+  const [fetchStartedAt] = useState(() => new Map<string, number>());
 
   // On load: is there a session cookie? (HttpOnly: only the server can tell.)
   useEffect(() => {
@@ -104,23 +106,41 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     if (session === null) return undefined;
     const ended = session.account ? ENDED_NOTICE.account : ENDED_NOTICE.key;
+    // A password change ends the cookie every request in flight carries and answers with a new one: a 401 of a
+    // request sent before the new session arrived (the live status poll, say) is not the session ending. Such
+    // queries are held while the change is pending and asked again once it settled (a 401 then is the real thing).
+    const replacing = () => queryClient.isMutating({ predicate: (m) => m.meta?.replacesSession === true }) > 0;
+    const held = new Map<string, QueryKey>();
+    const askAgain = (queryKey: QueryKey) => void queryClient.invalidateQueries({ queryKey, exact: true });
     // Not inside the cache's notification: clearing the cache from there is re-entrant.
-    const onError = (error: unknown) => {
-      if (isApiError(error) && error.status === 401) queueMicrotask(() => forget(ended));
-    };
     const unsubscribeQueries = queryClient.getQueryCache().subscribe((event) => {
-      if (event.type === 'updated' && event.action.type === 'error') onError(event.action.error);
+      if (event.type !== 'updated') return;
+      const { query, action } = event;
+      if (action.type === 'fetch') fetchStartedAt.set(query.queryHash, Date.now());
+      if (action.type !== 'error' || !isApiError(action.error) || action.error.status !== 401) return;
+      const startedAt = fetchStartedAt.get(query.queryHash) ?? 0;
+      queueMicrotask(() => {
+        if (replacing()) held.set(query.queryHash, query.queryKey);
+        else if (startedAt < session.createdAt) askAgain(query.queryKey);
+        else forget(ended);
+      });
     });
     const unsubscribeMutations = queryClient.getMutationCache().subscribe((event) => {
-      if (event.type !== 'updated' || event.action.type !== 'error') return;
-      if (event.mutation.meta?.public === true) return;
-      onError(event.action.error);
+      if (event.type !== 'updated') return;
+      const { mutation, action } = event;
+      if (mutation.meta?.replacesSession === true && (action.type === 'success' || action.type === 'error'))
+        queueMicrotask(() => {
+          for (const queryKey of held.values()) askAgain(queryKey);
+          held.clear();
+        });
+      if (action.type !== 'error' || mutation.meta?.public === true) return;
+      if (isApiError(action.error) && action.error.status === 401) queueMicrotask(() => forget(ended));
     });
     return () => {
       unsubscribeQueries();
       unsubscribeMutations();
     };
-  }, [session, queryClient, forget]);
+  }, [session, queryClient, forget, fetchStartedAt]);
 
   const value = useMemo<AuthState>(
     () => ({ session, checking, notice, signIn, signInAs, replaceAccount, signOut }),

@@ -11,6 +11,8 @@ export interface Session {
   account: AccountSession | null;
   keyFingerprint: string;
   client: ApiClient;
+  /** When this session began here (ms): requests sent before it carried an earlier credential. */
+  createdAt: number;
 }
 
 /** FNV-1a, 32 bit: enough to tell keys apart in one tab's cache, and not the key itself. */
@@ -29,6 +31,7 @@ export function createSession(apiKey: string): Session {
     account: null,
     keyFingerprint: fingerprintKey(apiKey),
     client: createApiClient({ baseUrl: apiBaseUrl, apiKey }),
+    createdAt: Date.now(),
   };
 }
 
@@ -39,6 +42,7 @@ export function createAccountSession(account: AccountSession): Session {
     account,
     keyFingerprint: `u-${account.user.id}-${account.tenant.id}`,
     client: createApiClient({ baseUrl: apiBaseUrl, csrfToken: account.csrf_token }),
+    createdAt: Date.now(),
   };
 }
 
