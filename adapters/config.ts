@@ -48,6 +48,7 @@ const schema = z.object({
   API_KEY_CACHE_TTL: durationMs.default(5_000),
   RATE_LIMIT_EVENTS_PER_SECOND: intFrom(1, 10_000_000).default(10_000),
   RATE_LIMIT_BURST: intFrom(1, 100_000_000).default(20_000),
+  RATE_LIMIT_LEASE: durationMs.default(100),
   AGGREGATE_BATCH_SIZE: intFrom(1, 10_000).default(500),
   AGGREGATE_MAX_RECORD_ATTEMPTS: intFrom(1, 100).default(3),
   SCHEDULER_TICK: durationMs.default(10_000),
@@ -171,8 +172,8 @@ export type Config = {
     retentionMs: number;
   };
   apiKeyCacheTtlMs: number;
-  /** Per tenant, in events (token bucket). */
-  rateLimit: { eventsPerSecond: number; burst: number };
+  /** Per tenant, in events (token bucket); leaseMs: how much of the rate a process may lease at once (0: none). */
+  rateLimit: { eventsPerSecond: number; burst: number; leaseMs: number };
   aggregateBatchSize: number;
   /** Attempts of a record that fails on its own before the aggregate handler dead-letters it (docs/architecture.md#rule-3-offsets-move-only-after-the-effect). */
   aggregateMaxRecordAttempts: number;
@@ -333,7 +334,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       retentionMs: e.RETENTION,
     },
     apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL,
-    rateLimit: { eventsPerSecond: e.RATE_LIMIT_EVENTS_PER_SECOND, burst: e.RATE_LIMIT_BURST },
+    rateLimit: {
+      eventsPerSecond: e.RATE_LIMIT_EVENTS_PER_SECOND,
+      burst: e.RATE_LIMIT_BURST,
+      leaseMs: e.RATE_LIMIT_LEASE,
+    },
     aggregateBatchSize: e.AGGREGATE_BATCH_SIZE,
     aggregateMaxRecordAttempts: e.AGGREGATE_MAX_RECORD_ATTEMPTS,
     schedulerTickMs: e.SCHEDULER_TICK,

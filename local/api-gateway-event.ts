@@ -29,19 +29,34 @@ export function requestUrl(target: string | undefined): URL | undefined {
   }
 }
 
+/** API Gateway's `requestContext.time` (second resolution): formatted once per second, not once per request. */
+let timeSecond = NaN;
+let timeText = '';
+function gatewayTime(nowMs: number): string {
+  const second = Math.floor(nowMs / 1000);
+  if (second !== timeSecond) {
+    timeSecond = second;
+    timeText = new Date(nowMs).toUTCString();
+  }
+  return timeText;
+}
+
+/** `url`: the request target as requestUrl() parsed it, when the caller already did. */
 export function toApiGatewayEvent(
   req: IncomingMessage,
   body: Buffer,
   routeKey: string,
   pathParameters: Record<string, string> = {},
+  url: URL = requestUrl(req.url) ?? new URL('http://local/'),
 ): APIGatewayProxyEventV2 {
-  const url = requestUrl(req.url) ?? new URL('http://local/');
+  // node's parser gives header names in lower case already; only Set-Cookie may come as an array.
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) {
-    if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
+  for (const k in req.headers) {
+    const v = req.headers[k];
+    if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
   }
   const query: Record<string, string> = {};
-  for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
+  if (url.search.length > 1) for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
   // Like API Gateway: text bodies as strings, anything else (or bytes that are not UTF-8) base64-encoded.
   const text =
     body.length > 0 && !headers['content-encoding'] && TEXT_TYPES.test(headers['content-type'] ?? '')
@@ -72,7 +87,7 @@ export function toApiGatewayEvent(
       requestId: randomUUID(),
       routeKey,
       stage: '$default',
-      time: new Date(now).toUTCString(),
+      time: gatewayTime(now),
       timeEpoch: now,
     },
     pathParameters: Object.keys(pathParameters).length > 0 ? pathParameters : undefined,
@@ -110,13 +125,14 @@ export function lambdaContext(functionName: string, requestId: string, timeoutMs
 }
 
 export function writeResult(res: ServerResponse, result: HttpResult): void {
+  // A text body is written as it is (no copy into a Buffer first); only base64 bodies are decoded to bytes.
   const body =
-    result.body === undefined ? undefined : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
-  res.writeHead(result.statusCode, {
-    ...result.headers,
-    // Payload v2 returns cookies apart from the headers; API Gateway sends each as its own Set-Cookie.
-    ...(result.cookies && result.cookies.length > 0 ? { 'Set-Cookie': result.cookies } : {}),
-    ...(body ? { 'Content-Length': String(body.length) } : {}),
-  });
+    result.body === undefined ? undefined : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
+  for (const name in result.headers) res.setHeader(name, result.headers[name]!);
+  // Payload v2 returns cookies apart from the headers; API Gateway sends each as its own Set-Cookie.
+  if (result.cookies && result.cookies.length > 0) res.setHeader('Set-Cookie', result.cookies);
+  if (body !== undefined)
+    res.setHeader('Content-Length', typeof body === 'string' ? Buffer.byteLength(body) : body.length);
+  res.writeHead(result.statusCode);
   res.end(body);
 }

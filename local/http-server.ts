@@ -28,6 +28,7 @@ const CORS_HEADERS = {
   'Access-Control-Allow-Origin': CORS.allowOrigin,
   'Access-Control-Expose-Headers': CORS.exposeHeaders.join(', '),
 };
+const CORS_ENTRIES = Object.entries(CORS_HEADERS);
 const CORS_PREFLIGHT_HEADERS = {
   ...CORS_HEADERS,
   'Access-Control-Allow-Methods': CORS.allowMethods.join(', '),
@@ -117,7 +118,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<{ server
     const path = url.pathname;
     const isApi = path.startsWith('/v1/');
     // API Gateway's CORS: browsers may call the API from any origin (keys travel in headers, never cookies).
-    if (isApi) for (const [k, v] of Object.entries(CORS_HEADERS)) res.setHeader(k, v);
+    if (isApi) for (const [k, v] of CORS_ENTRIES) res.setHeader(k, v);
     if (method === 'OPTIONS' && isApi && pathHasRoutes(path)) {
       res.writeHead(204, CORS_PREFLIGHT_HEADERS);
       res.end();
@@ -163,7 +164,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<{ server
       req.destroy();
       return;
     }
-    const event = toApiGatewayEvent(req, body, match.routeKey, match.pathParameters);
+    const event = toApiGatewayEvent(req, body, match.routeKey, match.pathParameters, url);
     const context = lambdaContext(match.fn, event.requestContext.requestId);
     // Each invocation logs in its own context, as functions/process-adapters.ts's lazyHandler does in Lambda.
     const result = await withLogContext(lambdaContextKeys(context), () => opts.functions[match.fn](event, context));

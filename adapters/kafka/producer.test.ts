@@ -1,7 +1,8 @@
 // The producer plans its sends with recordBytes(): it must never under-estimate what kafkajs writes for a
 // record, for any key, value and headers (all of Unicode, lone surrogates included) at any position in a batch.
 import fc from 'fast-check';
-import { recordBytes } from './producer';
+import { Partitioners, type PartitionerArgs } from 'kafkajs';
+import { memoizedDefaultPartitioner, recordBytes } from './producer';
 
 // kafkajs's own v2 record encoder (the one its producer uses for every message).
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- an internal module with no typings or exports map
@@ -41,6 +42,37 @@ describe('recordBytes', () => {
             headers,
           }).buffer.length;
           expect(recordBytes({ key, value, headers })).toBeGreaterThanOrEqual(actual);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('memoizedDefaultPartitioner', () => {
+  it('picks the partition kafkajs picks, for any key, topic and partition count, also when asked again', () => {
+    const memo = memoizedDefaultPartitioner();
+    const plain = Partitioners.DefaultPartitioner();
+    fc.assert(
+      fc.property(
+        fc.constantFrom('events_raw', 'metric_updates'),
+        fc.integer({ min: 1, max: 64 }),
+        fc.oneof(fc.uuid(), fc.string({ unit: 'grapheme', maxLength: 30 })),
+        (topic, partitions, key) => {
+          const args: PartitionerArgs = {
+            topic,
+            partitionMetadata: Array.from({ length: partitions }, (_, i) => ({
+              partitionId: i,
+              leader: 0,
+              partitionErrorCode: 0,
+              replicas: [0],
+              isr: [0],
+            })),
+            message: { key, value: 'v' },
+          };
+          const expected = plain(args);
+          expect(memo(args)).toBe(expected);
+          expect(memo(args)).toBe(expected);
         },
       ),
       { numRuns: 500 },

@@ -1,7 +1,7 @@
 // A producer that answers within a deadline: acks=all, idempotent, bounded queue, concurrent sends merged into
 // sends sized by their encoded bytes (KAFKA_MAX_PRODUCE_BYTES), so one caller's large write never makes another
 // caller's write too large for the broker.
-import { Partitioners, type Kafka, type Producer, type Message } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer, type Message, type PartitionerArgs } from 'kafkajs';
 import { KAFKA_MAX_PRODUCE_BYTES } from './limits';
 
 export interface OutMessage {
@@ -102,12 +102,34 @@ function brokerErrorType(e: unknown): string | undefined {
 
 const TOO_LARGE = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
 
+/**
+ * kafkajs's default partitioner (murmur2 of the key, modulo the partition count), its choice remembered per topic,
+ * partition count and key: every event of a tenant has the tenant's key, yet kafkajs hashes each message. The same
+ * partitions, computed once per key.
+ */
+export function memoizedDefaultPartitioner(): (args: PartitionerArgs) => number {
+  const partition = Partitioners.DefaultPartitioner();
+  const memo = new Map<string, number>();
+  return (args) => {
+    const key = args.message.key;
+    if (key === null || key === undefined || args.message.partition !== undefined) return partition(args);
+    const k = `${args.topic}\u0000${args.partitionMetadata.length}\u0000${key.toString()}`;
+    let p = memo.get(k);
+    if (p === undefined) {
+      p = partition(args);
+      if (memo.size >= 10_000) memo.clear();
+      memo.set(k, p);
+    }
+    return p;
+  };
+}
+
 export function createProducer(kafka: Kafka, opts: ProducerOptions): EventLog {
   const makeProducer = (): Producer =>
     kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: memoizedDefaultPartitioner,
       retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 8 },
     });
   let producer = makeProducer();

@@ -140,6 +140,28 @@ describe('rate limiting (token bucket in Redis, counted in events)', () => {
     ]);
   });
 
+  it('lets two processes admit together no more than the burst plus the leases they held (docs/operations.md)', async () => {
+    let now = 3_000_000;
+    const clock = () => now;
+    const limit = { eventsPerSecond: 1000, burst: 2000, leaseMs: 100 };
+    const processA = createRateLimiter(env.adapters.redis, limit, clock);
+    const processB = createRateLimiter(env.adapters.redis, limit, clock);
+    const t = await env.createTenant();
+    // Each takes 10 events and a lease of 100 (the bucket is above half full); 300 ms later the bucket is full again.
+    expect(await processA.take(t.id, 10)).toEqual({ allowed: true });
+    expect(await processB.take(t.id, 10)).toEqual({ allowed: true });
+    now += 300;
+    const leasesHeld = 2 * 100;
+    let admitted = 0;
+    for (let i = 0; i < 300; i++) {
+      for (const p of [processA, processB]) if ((await p.take(t.id, 10)).allowed) admitted += 10;
+    }
+    // The clock stood still: the bucket's 2000 and the leases, then refusals with the bucket's own wait.
+    expect(admitted).toBe(limit.burst + leasesHeld);
+    expect(await processA.take(t.id, 10)).toEqual({ allowed: false, retryAfterMs: 10 });
+    expect(await processB.take(t.id, 10)).toEqual({ allowed: false, retryAfterMs: 10 });
+  });
+
   it('answers 429 with Retry-After when a tenant is over its rate', async () => {
     const limited = await createTestEnv(
       'ratelimited',
