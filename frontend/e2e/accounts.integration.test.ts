@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
 import { eventually } from '../../test/harness';
 import { mailText } from '../../test/accounts-world';
 import { startSmtpSink } from '../../local/smtp-sink';
@@ -242,6 +242,71 @@ describe('accounts in the dashboard', () => {
     await signIn(guest, OWNER.email, CHANGED_PASSWORD);
     await signedIn(guest);
     await waitForText(role(guest), 'owner');
+  });
+
+  it('a password change keeps the person signed in when a request sent with the old cookie comes back 401', async () => {
+    // The server ends the old cookie when it changes the password, so a status poll that carried it answers 401.
+    // That race is forced here both ways, with the server's answer to such a poll: (a) the 401 arrives while the
+    // change is still pending; (b) a poll sent before the change is answered after the new session arrived.
+    // Neither may sign the person out; the poll is asked again with the new cookie.
+    const page = await person();
+    await page.goto(`${web.origin}/`);
+    await signIn(page, OWNER.email, CHANGED_PASSWORD);
+    await signedIn(page);
+    await page.getByRole('link', { name: 'Account', exact: true }).click();
+    const sessionEnded = {
+      status: 401,
+      contentType: 'application/json',
+      body: JSON.stringify({ error: { code: 'unauthorized', message: 'The session has ended.' } }),
+    };
+    const polls: Route[] = [];
+    const stillSignedIn = async () => {
+      await page.unroute('**/v1/status');
+      const fresh = page.waitForResponse((res) => res.url().endsWith('/v1/status') && res.status() === 200);
+      // Polls still held were cancelled by the new ask, or go through now.
+      for (const held of polls.splice(0)) await held.fallback().catch(() => undefined);
+      await fresh;
+      await signedIn(page);
+      await page.getByRole('heading', { name: 'Account', exact: true }).waitFor();
+      expect(await page.getByText(/Your session has ended/).count()).toBe(0);
+    };
+    const changePassword = async (from: string, to: string) => {
+      await page.getByLabel('Current password').fill(from);
+      await page.getByLabel('New password', { exact: true }).fill(to);
+      await page.getByRole('button', { name: 'Change password' }).click();
+    };
+    const changed = () => page.getByText('Your password is changed; your other sessions are signed out.').waitFor();
+
+    // (a) The password POST held until the poll's 401 has arrived.
+    await page.route('**/v1/status', (r) => void polls.push(r));
+    let releaseChange!: () => void;
+    const changeHeld = new Promise<void>((resolve) => (releaseChange = resolve));
+    await page.route('**/v1/auth/password', async (r) => {
+      await changeHeld;
+      await r.continue();
+    });
+    const pendingPoll = await eventually(async () => polls.shift(), 15_000);
+    await changePassword(CHANGED_PASSWORD, RESET_PASSWORD);
+    await page.getByRole('button', { name: 'Changing…' }).waitFor();
+    const refused = page.waitForResponse((res) => res.url().endsWith('/v1/status') && res.status() === 401);
+    await pendingPoll.fulfill(sessionEnded);
+    await refused;
+    releaseChange();
+    await changed();
+    await page.unroute('**/v1/auth/password');
+    await stillSignedIn();
+
+    // (b) A poll sent before the change, answered 401 after the new session arrived.
+    await page.route('**/v1/status', (r) => void polls.push(r));
+    const earlyPoll = await eventually(async () => polls.shift(), 15_000);
+    await changePassword(RESET_PASSWORD, CHANGED_PASSWORD);
+    await changed();
+    await earlyPoll.fulfill(sessionEnded);
+    await stillSignedIn();
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(page, OWNER.email, CHANGED_PASSWORD);
+    await signedIn(page);
   });
 
   it('shows an SSO error from the fragment, and "Sign in with SSO" goes through the start route of the organization', async () => {
