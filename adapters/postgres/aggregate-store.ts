@@ -12,7 +12,7 @@ import {
   type RollupMetric,
   type RollupValue,
 } from '../../core/rollups';
-import { INTERVAL_MS, type Interval } from '../../core/intervals';
+import { bucketStart, INTERVAL_MS, type Interval } from '../../core/intervals';
 import { tenantBucketing, type TenantZone } from './tenant-zones';
 import { addValue, emptySketch } from '../../core/quantile-sketch';
 import { quantileKeyId, upsertQuantiles, type QuantileRow } from './quantile-store';
@@ -43,6 +43,9 @@ export async function writeBatch(
 ): Promise<BatchWriteResult> {
   if (events.length === 0) return { fresh: [], bucketOf: utcBucketOf, zones: new Map() };
   return sql.begin(async (tx) => {
+    // No JIT: every statement here reads one batch, and function scans' default estimates (100 rows each) can push
+    // a plan past jit_above_cost, where compiling it takes longer than running it.
+    await tx`select set_config('jit', 'off', true)`;
     await lockTenantsShared(
       tx as unknown as Sql,
       events.map((e) => e.tenantId),
@@ -141,11 +144,58 @@ async function upsertDeltas(sql: Sql, deltas: RollupDelta[]): Promise<void> {
 }
 
 /**
+ * The new events' values per (tenant, project, event type, 10s bucket), as rebuild's rb_fine/rb_fine_sums hold them:
+ * the group's distinct user ids and, per pre-aggregated property, the numbers as the events sent them (summed in
+ * SQL, exactly). Every interval is a multiple of 10 s, so a group lands in exactly one bucket of every interval; its
+ * zoned 1h/1d buckets come from bucketOf of the group's 10s start, as the count rollups' and the read-back's do.
+ */
+interface FineValues {
+  t: string;
+  p: string;
+  y: string;
+  b: string;
+  bh: string;
+  bd: string;
+  u: string[];
+  n: Record<string, number[]>;
+}
+
+function fineValues(fresh: RawEvent[], bucketOf: BucketOf): FineValues[] {
+  const groups = new Map<string, { row: FineValues; users: Set<string> }>();
+  for (const e of fresh) {
+    const props = preAggregatedProperties(e);
+    if (e.userId === null && props.length === 0) continue;
+    const b10 = bucketStart(e.timestampMs, '10s');
+    const id = `${e.tenantId}\u0000${e.projectId}\u0000${e.eventType}\u0000${b10}`;
+    let g = groups.get(id);
+    if (!g) {
+      const iso = (interval: Interval) => new Date(bucketOf(e.tenantId, b10, interval)).toISOString();
+      const row = {
+        t: e.tenantId,
+        p: e.projectId,
+        y: e.eventType,
+        b: new Date(b10).toISOString(),
+        bh: iso('1h'),
+        bd: iso('1d'),
+        u: [],
+        n: {},
+      };
+      groups.set(id, (g = { row, users: new Set() }));
+    }
+    if (e.userId !== null) g.users.add(e.userId);
+    for (const k of props) (g.row.n[k] ??= []).push(e.properties[k] as number);
+  }
+  return [...groups.values()].map(({ row, users }) => ({ ...row, u: [...users] }));
+}
+
+/**
  * One statement for the new events: `sum:<name>`/`n:<name>` rollups of their top-level JSON-number properties
- * (numeric, exact: the numbers go in as the same JSON text the raw table stores) and the unique-user sketches,
- * each built per key with hll_add_agg and unioned into the stored one. Both upserts run in sorted key order.
- * Every interval's sketch is maintained directly: hll union is associative and idempotent, so this equals the
- * union of the smaller buckets' sketches.
+ * (numeric, exact: the numbers go in as the same JSON text the raw table stores) and the unique-user sketches, both
+ * from the batch's 10s groups (fineValues: the batch's events are sent once per group, not once per event). The
+ * numbers are summed per group and property, then the groups' sums per interval and bucket (sums of sums: exact in
+ * numeric, as rebuild's rb_fine_sums); each group's distinct user ids are hashed once and every key's sketch is
+ * built with hll_add_agg and unioned into the stored one (hll is idempotent: a user counted once per group is the
+ * same sketch). Both upserts run in sorted key order.
  */
 async function upsertSumsAndSketches(
   sql: Sql,
@@ -155,47 +205,28 @@ async function upsertSumsAndSketches(
 ): Promise<void> {
   // 1h/1d buckets follow the tenant's zone (tenant-zones.ts): their starts come from bucketOf, computed here in
   // JavaScript like every other writer's, so rollups, sketches and quantiles of a batch agree to the instant.
-  const zoned = (e: RawEvent, interval: Interval) =>
-    new Date(bucketOf(e.tenantId, e.timestampMs, interval)).toISOString();
-  const rows = fresh
-    .map((e) => {
-      const nums: Record<string, unknown> = {};
-      for (const k of preAggregatedProperties(e)) nums[k] = e.properties[k];
-      return {
-        t: e.tenantId,
-        p: e.projectId,
-        y: e.eventType,
-        ts: new Date(e.timestampMs).toISOString(),
-        bh: zoned(e, '1h'),
-        bd: zoned(e, '1d'),
-        u: e.userId,
-        n: nums,
-      };
-    })
-    .filter((r) => r.u !== null || Object.keys(r.n).length > 0);
+  const rows = fineValues(fresh, bucketOf);
   if (rows.length === 0 || intervals.length === 0) return;
   const ivs = intervals.map((i) => ({ i, ms: INTERVAL_MS[i] }));
   const { log2m, regwidth, expthresh, sparseon } = HLL_PARAMS;
   await sql`
-    with x as (
-      select x.t, x.p, x.y, x.ts, x.bh, x.bd, x.u, hll_hash_text(x.u) as h, x.n from jsonb_to_recordset(${sql.json(rows as never)}) as x(t uuid, p uuid, y text, ts timestamptz, bh timestamptz, bd timestamptz, u text, n jsonb)
+    with g as (
+      select g.t, g.p, g.y, g.b, g.bh, g.bd, g.u, g.n from jsonb_to_recordset(${sql.json(rows as never)}) as g(t uuid, p uuid, y text, b timestamptz, bh timestamptz, bd timestamptz, u text[], n jsonb)
     ), iv as (
       select iv.i, (iv.ms || ' milliseconds')::interval as stride from jsonb_to_recordset(${sql.json(ivs)}) as iv(i text, ms bigint)
-    ), xb as (
-      select x.t, x.p, x.y, x.h, iv.i, -- each user id hashed once per event (in x), not per interval
-             case iv.i when '1h' then x.bh when '1d' then x.bd else date_bin(iv.stride, x.ts, timestamptz 'epoch') end as b
-      from x cross join iv
-      where x.u is not null
-    ), px as (
-      -- each event's numbers parsed once (jsonb_each and the numeric cast per event, not per event and interval)
-      select x.t, x.p, x.y, x.ts, x.bh, x.bd, kv.k, kv.v::numeric as v
-      from x cross join lateral jsonb_each(x.n) as kv(k, v)
-      where jsonb_typeof(kv.v) = 'number'
+    ), gu as (
+      -- each user id hashed once per group (hll_add_agg per key below: hll_union_agg copies its whole state per row)
+      select g.t, g.p, g.y, g.b, g.bh, g.bd, hll_hash_text(u.u) as h from g cross join unnest(g.u) as u(u)
+    ), gn as (
+      -- each group's numbers parsed and summed once per property
+      select g.t, g.p, g.y, g.b, g.bh, g.bd, kv.k,
+             (select sum(v.v::numeric) from jsonb_array_elements(kv.vs) as v(v)) as s, jsonb_array_length(kv.vs)::numeric as c
+      from g cross join lateral jsonb_each(g.n) as kv(k, vs)
     ), per_prop as (
-      select px.t, px.p, px.y, iv.i,
-             case iv.i when '1h' then px.bh when '1d' then px.bd else date_bin(iv.stride, px.ts, timestamptz 'epoch') end as b,
-             px.k, sum(px.v) as s, count(*)::numeric as c
-      from px cross join iv
+      select gn.t, gn.p, gn.y, iv.i,
+             case iv.i when '1h' then gn.bh when '1d' then gn.bd else date_bin(iv.stride, gn.b, timestamptz 'epoch') end as b,
+             gn.k, sum(gn.s) as s, sum(gn.c) as c
+      from gn cross join iv
       group by 1, 2, 3, 4, 5, 6
     ), sums as (
       insert into rollups as r (tenant_id, project_id, event_type, metric, interval, bucket_start, value, version)
@@ -207,11 +238,12 @@ async function upsertSumsAndSketches(
       returning 1
     ), sketches as (
       insert into rollup_sketches as s (tenant_id, project_id, event_type, interval, bucket_start, sketch, version)
-      select xb.t, xb.p, xb.y, xb.i, xb.b,
-             hll_add_agg(xb.h, ${log2m}, ${regwidth}, ${expthresh}, ${sparseon}), rollup_next_version(null)
-      from xb
+      select gu.t, gu.p, gu.y, iv.i,
+             case iv.i when '1h' then gu.bh when '1d' then gu.bd else date_bin(iv.stride, gu.b, timestamptz 'epoch') end,
+             hll_add_agg(gu.h, ${log2m}, ${regwidth}, ${expthresh}, ${sparseon}), rollup_next_version(null)
+      from gu cross join iv
       group by 1, 2, 3, 4, 5
-      order by xb.t, xb.p, xb.y collate "C", xb.i collate "C", xb.b
+      order by gu.t, gu.p, gu.y collate "C", iv.i collate "C", 5
       on conflict (tenant_id, project_id, event_type, interval, bucket_start)
       do update set sketch = hll_union(s.sketch, excluded.sketch), version = rollup_next_version(s.version), updated_at = now()
         where hll_union(s.sketch, excluded.sketch) <> s.sketch

@@ -9,6 +9,8 @@ import {
   touchedValueKeys,
   withinRetention,
   withZoneGenerations,
+  type RollupDelta,
+  type RollupKey,
 } from '../../core/rollups';
 import { isolateFailures } from '../../core/isolate-failures';
 import { isRecordFailure } from '../../core/failure-kind';
@@ -96,15 +98,23 @@ async function aggregateEvents(deps: Deps, events: RawEvent[]): Promise<PartOutc
   const live = withinRetention(events, deps.now(), (t) => retention.get(t)!);
   const candidates = firstCopies(live);
   await deps.partitions.ensureFor(candidates.map((e) => e.timestampMs));
-  const { fresh, bucketOf, zones } = await deps.aggregateStore.writeBatch(candidates, (newEvents, b) =>
-    planCountDeltas(newEvents, undefined, b),
-  );
+  let planned: { events: RawEvent[]; deltas: RollupDelta[] } | undefined;
+  const { fresh, bucketOf, zones } = await deps.aggregateStore.writeBatch(candidates, (newEvents, b) => {
+    const deltas = planCountDeltas(newEvents, undefined, b);
+    planned = { events: newEvents, deltas };
+    return deltas;
+  });
 
   // Every bucket the batch touched, new events or not: a retry after a failed Redis write repairs Redis.
   // Counts and sums in one read, unique-user estimates (of the sketches, never an HLL of Redis's own) in another.
+  // When every candidate was new (the usual batch), the count keys are those of the deltas just written.
+  const countKeys: RollupKey[] =
+    planned && planned.events.length === candidates.length
+      ? planned.deltas.map(({ delta: _delta, ...key }) => key)
+      : touchedKeys(candidates, undefined, bucketOf);
   const { sums, sketches } = touchedValueKeys(candidates, undefined, bucketOf);
   const [values, estimates] = await Promise.all([
-    deps.aggregateStore.readRollups([...touchedKeys(candidates, undefined, bucketOf), ...sums]),
+    deps.aggregateStore.readRollups([...countKeys, ...sums]),
     deps.aggregateStore.readSketchEstimates(sketches),
   ]);
   // 1h/1d values go under the zone generation read with the batch's locks (docs/architecture.md#time-zones).
@@ -112,17 +122,19 @@ async function aggregateEvents(deps: Deps, events: RawEvent[]): Promise<PartOutc
   const newest = new Map<string, number>();
   for (const e of candidates) newest.set(e.tenantId, Math.max(newest.get(e.tenantId) ?? 0, e.receivedAtMs));
   for (const [tenantId, at] of newest) await deps.rollupCache.advanceProgress(tenantId, at);
-  await publishNotices(deps, candidates);
+  await publishNotices(deps, countKeys);
   return { stored: fresh.length, duplicates: live.length - fresh.length, expired: events.length - live.length };
 }
 
 /** One notice per (tenant, event type) with the 10s buckets touched, for the alert engine (docs/architecture.md#rule-8-alerts-read-the-truth-once-it-is-written). */
-async function publishNotices(deps: Deps, events: RawEvent[]): Promise<void> {
+async function publishNotices(deps: Deps, touched: readonly RollupKey[]): Promise<void> {
   const notices = new Map<
     string,
     { tenant_id: string; project_id: string; event_type: string; buckets: Set<number> }
   >();
-  for (const k of touchedKeys(events, ['10s'])) {
+  // 10s buckets are epoch-aligned in every zone (tenant-zones.ts bucketOfZones).
+  for (const k of touched) {
+    if (k.interval !== '10s') continue;
     const id = `${k.tenantId}\u0000${k.projectId}\u0000${k.eventType}`;
     const n = notices.get(id) ?? {
       tenant_id: k.tenantId,
