@@ -100,7 +100,7 @@ async function rawStoreRate(sql: Sql, tenants: Tenant[], count: number, runTag: 
 export const pipelineBenchmark: Benchmark = {
   name: 'pipeline',
   title:
-    'raw-store limit (events + event_ids, the same statements) vs end to end (HTTP batches of 500 → counted in GET /v1/metrics, ± dimensions and a percentile property) and the aggregate consumer alone',
+    'raw-store limit (events + event_ids, the same statements) vs end to end (HTTP batches of 500 → counted in GET /v1/metrics, ± dimensions and a percentile property, with 1–3 aggregate processes) and the aggregate consumer alone',
   async run(ctx: BenchContext): Promise<BenchResult> {
     const { opts } = ctx;
     const { rows, note, result } = recorder(ctx);
