@@ -312,7 +312,8 @@ export const pipelineBenchmark: Benchmark = {
       note(
         `end-to-end-${label}: ${fmt.int(sent)} events (~${(numeric ? samplePct : sample).bytesPerEvent} bytes each in the request) acknowledged in ${((ackedAt - start) / 1000).toFixed(2)} s (${fmt.int(sent / ((ackedAt - start) / 1000))}/s), all ${fmt.int(seen)} counted in GET /v1/metrics ${((doneAt - ackedAt) / 1000).toFixed(2)} s later (the group's offsets polled every 100 ms up to the topic's end, then ${polls} poll(s) of ${per.length * TYPES.length} GETs); ${fmt.int(rate)} events/s first POST → all counted${failed > 0 ? `; ${failed} requests failed` : ''}`,
       );
-      return { rate, cpu, sent };
+      // The acknowledged rate and how long the group still needed after the last 202: which side held the rate.
+      return { rate, cpu, sent, ackRate: sent / ((ackedAt - start) / 1000), tailS: (doneAt - ackedAt) / 1000 };
     };
     // Scale-out: end to end as the plain row, with N aggregate-only processes (`npm start -- --only aggregate` each)
     // in the one consumer group behind one HTTP process whose consumers are off (`--only http`). Their 4 fresh tenants
@@ -362,6 +363,8 @@ export const pipelineBenchmark: Benchmark = {
       cpu: PhaseCpu;
       /** Events of the row. */
       sent: number;
+      ackRate: number;
+      tailS: number;
     }
     const scaleOutRows = async (): Promise<ScaleRow[]> => {
       const out: ScaleRow[] = [];
@@ -399,13 +402,13 @@ export const pipelineBenchmark: Benchmark = {
               return `member ${m}: partitions ${ps.join(',')} (tenants on ${busy.length > 0 ? busy.join(',') : 'none'})`;
             });
             note(`scale-${count}: group ${group} stable with ${count} member(s); ${members.join('; ')}`);
-            const { rate, cpu, sent } = await endToEnd(
+            const { rate, cpu, sent, ackRate, tailS } = await endToEnd(
               `scale-${count}`,
               picked.map((x) => x.t),
               false,
               { url: front.url, pids },
             );
-            out.push({ processes: count, rate, cpu, sent });
+            out.push({ processes: count, rate, cpu, sent, ackRate, tailS });
           } finally {
             for (const w of workers) await w.stop();
           }
@@ -491,7 +494,7 @@ export const pipelineBenchmark: Benchmark = {
         ratio: fmt.ratio(e2ePct / rawRate),
         goal: 'reported',
       },
-      ...scaleOut.map(({ processes, rate, cpu, sent }) => {
+      ...scaleOut.map(({ processes, rate, cpu, sent, ackRate, tailS }) => {
         const cores = { ...cpu.cpu.cores, ...cpu.services };
         const perEvent = (c: number) => usPerEvent(cpu, c, sent).toFixed(0);
         const us = (name: string) => perEvent(cores[name] ?? NaN);
@@ -501,7 +504,7 @@ export const pipelineBenchmark: Benchmark = {
         const pg = cores.postgres ?? NaN;
         return {
           benchmark:
-            `end to end, plain, with ${processes} aggregate-only process${processes === 1 ? '' : 'es'} in one consumer group behind 1 HTTP/ingest process (consumers off), tenants on distinct partitions spread evenly; baseline: the raw-store limit; ` +
+            `end to end, plain, with ${processes} aggregate-only process${processes === 1 ? '' : 'es'} in one consumer group behind 1 HTTP/ingest process (consumers off), tenants on distinct partitions spread evenly; baseline: the raw-store limit; acknowledged at ${fmt.int(ackRate)}/s, all counted ${tailS.toFixed(1)} s after the last 202; ` +
             `CPU per event: HTTP/ingest ${us('HTTP/ingest process')} µs, aggregate processes ${perEvent(aggCores)} µs, Postgres ${us('postgres')} µs (${pg.toFixed(2)} of ${cpus().length} cores), broker ${us('broker')} µs, Redis ${us('redis-server')} µs; machine busy ${cpu.cpu.machineCores.toFixed(2)} cores`,
           ours: `${fmt.int(rate)} events/s`,
           baseline: `${fmt.int(rawRate)} rows/s`,
