@@ -242,7 +242,7 @@ export const pipelineBenchmark: Benchmark = {
       }));
       const requests = Math.ceil((target.events ?? n) / BATCH);
       ctx.progress(
-        `pipeline b: end to end (${label}): ${fmt.int(requests)} requests of ${BATCH} events over ${CONNECTIONS} connections, then GET /v1/metrics until all are counted …`,
+        `pipeline ${label.startsWith('scale') ? 's' : 'b'}: end to end (${label}): ${fmt.int(requests)} requests of ${BATCH} events over ${CONNECTIONS} connections, then GET /v1/metrics until all are counted …`,
       );
       const stop = meter(target.pids);
       const start = performance.now();
