@@ -318,7 +318,7 @@ export const pipelineBenchmark: Benchmark = {
     // Scale-out: end to end as the plain row, with N aggregate-only processes (`npm start -- --only aggregate` each)
     // in the one consumer group behind one HTTP process whose consumers are off (`--only http`). Their 4 fresh tenants
     // are picked (among tenants made until they fit) so that each lands on its own partition of events_raw (the key is
-    // the tenant id) and the processes share them evenly (ceil(4/N) at most each), as many tenants would spread: a
+    // the tenant id) and the processes share them evenly (2, 1, 1 on 3), as many tenants would spread: a
     // random layout would put two tenants on one partition, or all on one process, and the rows would measure that.
     const partitionOf = Partitioners.DefaultPartitioner();
     const partitionMetadata = Array.from({ length: PARTITIONS }, (_, p) => ({
@@ -343,16 +343,22 @@ export const pipelineBenchmark: Benchmark = {
       }
       throw new Error(`the aggregate group did not settle with ${count} member(s) within 90 s (last: ${last})`);
     };
+    /** TENANTS fresh tenants on distinct partitions, floor(TENANTS/count) or one more per member (4 on 3: 2, 1, 1). */
     const balancedTenants = async (assignment: Map<number, number>, count: number) => {
-      const quota = Math.ceil(TENANTS / count);
+      const base = Math.floor(TENANTS / count);
       const picked: { t: Tenant; partition: number; member: number }[] = [];
+      const has = (m: number) => picked.filter((x) => x.member === m).length;
+      /** Below floor, or at it while fewer members than TENANTS % count have one more. */
+      const fits = (m: number) =>
+        has(m) < base ||
+        (has(m) === base &&
+          [...new Set(picked.map((x) => x.member))].filter((k) => has(k) > base).length < TENANTS % count);
       for (let made = 0; picked.length < TENANTS; made++) {
         if (made >= 200) throw new Error(`no ${TENANTS} tenants on distinct, evenly owned partitions in 200 tries`);
         const t = await env.createTenant();
         const partition = partitionOf({ topic: eventsRaw, partitionMetadata, message: { key: t.id, value: null } });
         const member = assignment.get(partition)!;
-        if (picked.some((x) => x.partition === partition)) continue;
-        if (picked.filter((x) => x.member === member).length >= quota) continue;
+        if (picked.some((x) => x.partition === partition) || !fits(member)) continue;
         picked.push({ t, partition, member });
       }
       return picked;
