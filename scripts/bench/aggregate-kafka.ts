@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { encodeRawEvent } from '../../core/raw-event';
-import { sampleEvent } from './events';
+import { asRawEvent, sampleEvent } from './events';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const quietKafka = (brokers: string, clientId: string) =>
@@ -48,19 +48,7 @@ export async function prefillTopic(o: {
         const t = o.tenants[i % o.tenants.length]!;
         const e = eventOf(i);
         const ts = now - Math.floor((((i * 7_919) % 1_000_003) / 1_000_003) * o.spreadMs);
-        const value = encodeRawEvent({
-          tenantId: t.id,
-          projectId: t.projectId,
-          project: 'web',
-          eventId: `${o.runTag}-${i}`,
-          eventType: e.event_type as string,
-          timestampMs: ts,
-          receivedAtMs: ts,
-          userId: e.user_id as string,
-          sessionId: e.session_id as string,
-          properties: e.properties as Record<string, unknown>,
-          context: null,
-        });
+        const value = encodeRawEvent(asRawEvent(e, { tenantId: t.id, projectId: t.projectId }, `${o.runTag}-${i}`, ts));
         bytes += Buffer.byteLength(value);
         messages.push({ key: t.id, value, headers: { request_id: randomUUID() } });
       }

@@ -7,14 +7,11 @@
 // seeded day against the plain read. All in one run, on one machine (docs/benchmarks.md#the-aggregate-benchmark).
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
-import { createTestEnv } from '../../test/harness';
-import { deleteTopics, ensureTopics, type TopicSpec } from '../../adapters/kafka/topics';
-import { topicSpecs } from '../../adapters';
-import { dropDatabase } from '../../adapters/postgres/client';
 import type { Adapters } from '../../adapters';
 import { rollupCacheKey } from '../../adapters/redis/rollup-cache';
 import { rebuildRange } from '../../functions/maintenance/rebuild';
 import { startChild } from './child';
+import { benchEnv, createBenchEnv, PARTITIONS, putCatalog } from './bench-env';
 import { bodyFactory } from './events';
 import { cannon, maxThroughput, pacedLatency, summarizeLatency, type LoadTarget } from './load';
 import {
@@ -28,11 +25,10 @@ import {
 } from './aggregate-kafka';
 import { diskUse, seedRawEvents } from './seed';
 import { formatProfile, summarizeProfile } from './profile';
-import { coresByName, cpuByName, cpuMeter, describeCpu, type CpuShare } from './sys';
+import { describePhase, phaseMeter, type CpuShare, type PhaseCpu } from './sys';
 import { fmt, goal, recorder, type Benchmark, type BenchContext, type BenchResult, type Row } from './context';
 import { percentile } from './stats';
 
-const PARTITIONS = 6; // events_raw's default
 const TENANTS = 6;
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -44,18 +40,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const stats = (xs: number[]) =>
   summarizeLatency(0, { sent: xs.length, ok: xs.length, failed: 0, dropped: 0, latencies: xs });
-
-async function ensureTopicsWithRetry(adapters: Adapters, specs: TopicSpec[]): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await ensureTopics(adapters.kafka, specs);
-      return;
-    } catch (e) {
-      if (attempt >= 6) throw e;
-      await sleep(700 * attempt);
-    }
-  }
-}
 
 async function unlinkTenantKeys(adapters: Adapters, tenantId: string, kind = '*'): Promise<void> {
   let cursor = '0';
@@ -97,36 +81,15 @@ export const aggregateBenchmark: Benchmark = {
     const kafka = await ctx.kafka();
 
     ctx.progress('aggregate: creating a database, topics and tenants …');
-    const env = await createTestEnv(
-      'bench',
-      { KAFKA_BROKERS: kafka.brokers, KAFKA_EVENTS_RAW_PARTITIONS: String(PARTITIONS) },
-      { topics: false },
-    );
-    const latencyTopic = `bench_lat_${env.runId}`;
+    const latencyTopic = `bench_lat_${randomBytes(4).toString('hex')}`;
     const tenantIds: string[] = [];
-    ctx.defer('aggregate: database, topics, tenants', async () => {
-      await deleteTopics(env.adapters.kafka, [...Object.values(env.config.kafka.topics), latencyTopic]).catch(
-        () => undefined,
-      );
-      const admin = env.adapters.kafka.admin();
-      await admin
-        .connect()
-        .then(() => admin.deleteGroups([env.config.kafka.groups.aggregate]))
-        .catch(() => undefined);
-      await admin.disconnect().catch(() => undefined);
+    const env = await createBenchEnv(ctx, kafka, 'bench', {
+      extraTopics: [{ topic: latencyTopic, numPartitions: 1, retentionMs: 3_600_000 }],
       // A rebuilt day is ~250 000 Redis keys per tenant: too many for the harness's one DEL; scanned away in chunks.
-      for (const id of tenantIds) await unlinkTenantKeys(env.adapters, id).catch(() => undefined);
-      try {
-        await env.cleanup();
-      } catch (e) {
-        await dropDatabase(env.config.database.url);
-        throw e;
-      }
+      cleanup: async () => {
+        for (const id of tenantIds) await unlinkTenantKeys(env.adapters, id).catch(() => undefined);
+      },
     });
-    await ensureTopicsWithRetry(env.adapters, [
-      ...topicSpecs(env.config),
-      { topic: latencyTopic, numPartitions: 1, retentionMs: 3_600_000 },
-    ]);
     const tenants = [];
     const newTenant = async () => {
       const t = await env.createTenant();
@@ -137,27 +100,11 @@ export const aggregateBenchmark: Benchmark = {
     const eventsRaw = env.config.kafka.topics.eventsRaw;
     const group = env.config.kafka.groups.aggregate;
     const runTag = `bench-${randomBytes(4).toString('hex')}`;
-    // Postgres and Redis work for us in these phases, so their CPU (all their processes, whoever they serve) is
-    // shown and left out of the contention figure; another user's queries would then be hidden in it.
-    const SERVICES = ['postgres', 'redis-server'];
-    const meter = (extra: Record<string, number> = {}) => {
-      const m = cpuMeter({ broker: kafka.pid, 'bench (this process)': process.pid, ...extra });
-      const before = cpuByName(SERVICES);
-      const t = performance.now();
-      return {
-        stop: () => ({ cpu: m.stop(), services: coresByName(before, cpuByName(SERVICES), performance.now() - t) }),
-      };
-    };
-    const finishCpu = (phase: string, r: { cpu: CpuShare; services: Record<string, number> }) => {
-      ctx.contention(
-        `aggregate ${phase}`,
-        Math.max(0, r.cpu.otherCores - Object.values(r.services).reduce((a, b) => a + b, 0)),
-      );
-      note(
-        `${phase}: ${describeCpu(r.cpu)}; of those others: ${Object.entries(r.services)
-          .map(([n, c]) => `${n} ${c.toFixed(2)}`)
-          .join(', ')} (all its processes, whoever they serve)`,
-      );
+    const meter = (extra: Record<string, number> = {}) =>
+      phaseMeter({ broker: kafka.pid, 'bench (this process)': process.pid, ...extra });
+    const finishCpu = (phase: string, r: PhaseCpu) => {
+      ctx.contention(`aggregate ${phase}`, r.contention);
+      note(`${phase}: ${describePhase(r)}`);
       return r.cpu;
     };
 
@@ -196,20 +143,7 @@ export const aggregateBenchmark: Benchmark = {
     await plainRun('before');
 
     ctx.progress('aggregate 1/4: starting the local runtime (HTTP + aggregate consumer group) in a child process …');
-    const childEnv: Record<string, string> = {
-      DATABASE_URL: env.config.database.url,
-      KAFKA_BROKERS: kafka.brokers,
-      KAFKA_TOPIC_EVENTS_RAW: eventsRaw,
-      KAFKA_TOPIC_EVENTS_DLQ: env.config.kafka.topics.eventsDlq,
-      KAFKA_TOPIC_METRIC_UPDATES: env.config.kafka.topics.metricUpdates,
-      KAFKA_GROUP_AGGREGATE: group,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'WARN',
-      // We measure capacity: the per-tenant rate limit never refuses (its Redis call stays in the path).
-      RATE_LIMIT_EVENTS_PER_SECOND: '10000000',
-      RATE_LIMIT_BURST: '100000000',
-    };
+    const childEnv = benchEnv(env, kafka);
     const t0 = performance.now();
     let server = await startChild(
       path.join(__dirname, 'aggregate-server.ts'),
@@ -265,18 +199,9 @@ export const aggregateBenchmark: Benchmark = {
     const DIMS = ['path', 'country'];
     const dimTenants = [];
     for (let i = 0; i < TENANTS; i++) dimTenants.push(await newTenant());
-    for (const t of dimTenants) {
-      for (const type of ['page_view', 'signup', 'checkout_started', 'checkout_failed']) {
-        const res = await fetch(`${server.url}/v1/catalog/${type}`, {
-          method: 'PUT',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${t.keys.admin}` },
-          body: JSON.stringify({ project: t.project.slug, dimensions: DIMS }),
-        });
-        const answer = await res.text();
-        if (res.status !== 200 && res.status !== 201)
-          throw new Error(`PUT /v1/catalog/${type} answered ${res.status}: ${answer.slice(0, 300)}`);
-      }
-    }
+    for (const t of dimTenants)
+      for (const type of ['page_view', 'signup', 'checkout_started', 'checkout_failed'])
+        await putCatalog(server.url, t, type, { dimensions: DIMS });
     await server.stop();
     const n2 = n;
     ctx.progress(
@@ -533,16 +458,7 @@ export const aggregateBenchmark: Benchmark = {
     // (extendDimensionCoverage; docs/api.md#breakdowns), which breakdowns of the seeded day then read. The first
     // rebuild (the rebuild row) ran without it, so that row stays comparable with runs before dimensions existed;
     // the second gives the dimension's rebuild cost.
-    {
-      const res = await fetch(`${server.url}/v1/catalog/page_view`, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${big.keys.admin}` },
-        body: JSON.stringify({ project: big.project.slug, dimensions: ['sku'] }),
-      });
-      const answer = await res.text();
-      if (res.status !== 200 && res.status !== 201)
-        throw new Error(`PUT /v1/catalog/page_view answered ${res.status}: ${answer.slice(0, 300)}`);
-    }
+    await putCatalog(server.url, big, 'page_view', { dimensions: ['sku'] });
     ctx.progress('aggregate 4/4: rebuildRange again, with the dimension sku (1 000 values) of page_view declared …');
     const rb2M = meter();
     const rb2T0 = performance.now();

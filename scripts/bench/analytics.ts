@@ -8,7 +8,6 @@
 // in the same run.
 import { randomUUID } from 'node:crypto';
 import { createTestEnv } from '../../test/harness';
-import { dropDatabase } from '../../adapters/postgres/client';
 import type { Principal } from '../../core/api-keys';
 import { queryFunnel } from '../../functions/query/funnels';
 import { queryRetention } from '../../functions/query/retention';
@@ -17,6 +16,7 @@ import { runErasureJob } from '../../functions/maintenance/erasure';
 import { rebuildRange } from '../../functions/maintenance/rebuild';
 import { PEOPLE_DEFAULT_LIMIT } from '../../core/people';
 import type { RetentionAnswer } from '../../core/retention';
+import { cleanupEnv } from './bench-env';
 import { fmt, goal, recorder, type Benchmark, type BenchContext, type BenchResult } from './context';
 import { percentile } from './stats';
 
@@ -64,14 +64,7 @@ export const analyticsBenchmark: Benchmark = {
       { RETENTION: `${RETENTION_WEEKS * 7 + 14}d` },
       { topics: false },
     );
-    ctx.defer('analytics: database', async () => {
-      try {
-        await env.cleanup();
-      } catch (e) {
-        await dropDatabase(env.config.database.url);
-        throw e;
-      }
-    });
+    ctx.defer('analytics: database', () => cleanupEnv(env));
     const tenant = await env.createTenant();
     const sql = env.adapters.sql;
     const events = opts.seedEvents;

@@ -24,6 +24,8 @@ export interface BenchOptions {
   topicEvents: number;
   /** aggregate: timed requests per side of the GET /v1/metrics rows. */
   queryRequests: number;
+  /** pipeline: one scale-out row per count, that many aggregate-only processes in one consumer group (none: no rows). */
+  aggregateProcesses: number[];
 }
 
 export interface Row {

@@ -1,10 +1,11 @@
 // Realistic ingest payloads for the benchmarks: request bodies with unique event_ids, and the matching
 // events_raw records for the Kafka baselines (so every producer writes records of the same size).
 import { randomUUID } from 'node:crypto';
-import { encodeRawEvent } from '../../core/raw-event';
+import { encodeRawEvent, type RawEvent } from '../../core/raw-event';
 
 const TYPES = ['page_view', 'page_view', 'page_view', 'signup', 'checkout_started', 'checkout_failed'] as const;
-const PATHS = [
+// Also seed.ts's, so that seeded and sent events look alike.
+export const PATHS = [
   '/',
   '/pricing',
   '/docs/getting-started',
@@ -14,8 +15,8 @@ const PATHS = [
 ];
 const REFERRERS = ['https://www.google.com/', 'https://news.ycombinator.com/', 'https://duckduckgo.com/', ''];
 const BROWSERS = ['Firefox 128', 'Chrome 126', 'Safari 17.5', 'Edge 126'];
-const COUNTRIES = ['DE', 'US', 'FR', 'GB', 'JP', 'BR'];
-const PLANS = ['free', 'team', 'pro', 'enterprise'];
+export const COUNTRIES = ['DE', 'US', 'FR', 'GB', 'JP', 'BR'];
+export const PLANS = ['free', 'team', 'pro', 'enterprise'];
 
 /** The i-th sample event (deterministic), without event_id: ~300 bytes of JSON with an event_id added. */
 export function sampleEvent(i: number): Record<string, unknown> {
@@ -67,26 +68,39 @@ export function bodyFactory(
   return { next, sample, bytesPerEvent: Math.round(Buffer.byteLength(sample) / count) };
 }
 
+/**
+ * An event of this module (event_type, user_id, session_id, properties) as the aggregate path gets it from events_raw,
+ * of project `web`, stamped `timestampMs` (received then too).
+ */
+export function asRawEvent(
+  e: Record<string, unknown>,
+  tenant: { tenantId: string; projectId: string },
+  eventId: string,
+  timestampMs: number,
+): RawEvent {
+  return {
+    ...tenant,
+    project: 'web',
+    eventId,
+    eventType: e.event_type as string,
+    timestampMs,
+    receivedAtMs: timestampMs,
+    userId: e.user_id as string,
+    sessionId: e.session_id as string,
+    properties: e.properties as Record<string, unknown>,
+    context: null,
+  };
+}
+
 /** The events_raw records our ingest path writes for the sample events (same encoder, same sizes). */
 export function rawRecords(count: number): { key: string; values: string[]; avgBytes: number } {
   const tenantId = randomUUID();
   const projectId = randomUUID();
   const now = Date.now();
   const values = Array.from({ length: count }, (_, i) => {
-    const e = sampleEvent(i);
-    return encodeRawEvent({
-      tenantId,
-      projectId,
-      project: 'web',
-      eventId: `bench-${randomUUID().slice(0, 8)}-0-${i}`,
-      eventType: e.event_type as string,
-      timestampMs: now,
-      receivedAtMs: now,
-      userId: e.user_id as string,
-      sessionId: e.session_id as string,
-      properties: e.properties as Record<string, unknown>,
-      context: null,
-    });
+    return encodeRawEvent(
+      asRawEvent(sampleEvent(i), { tenantId, projectId }, `bench-${randomUUID().slice(0, 8)}-0-${i}`, now),
+    );
   });
   const avgBytes = Math.round(values.reduce((n, v) => n + Buffer.byteLength(v), 0) / values.length);
   return { key: tenantId, values, avgBytes };

@@ -5,10 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { createTestEnv, type TestEnv } from '../../test/harness';
-import { ensureTopics, deleteTopics, type TopicSpec } from '../../adapters/kafka/topics';
-import { topicSpecs } from '../../adapters';
 import { startChild, type ChildStats, type RunningChild } from './child';
+import { benchEnv, createBenchEnv, PARTITIONS } from './bench-env';
+import { topicEnd } from './aggregate-kafka';
 import {
   addMax,
   addPaced,
@@ -26,7 +25,6 @@ import { formatProfile, summarizeProfile } from './profile';
 import { fmt, goal, recorder, type Benchmark, type BenchContext, type BenchResult } from './context';
 
 const EVENTS_PER_BATCH = 100;
-const PARTITIONS = 6; // events_raw's default (KAFKA_EVENTS_RAW_PARTITIONS)
 const RSS_GOAL_BYTES = 300 * 2 ** 20;
 // ProducerPerformance's producer settings; acks and idempotence as ours, the rest its usual tuning.
 const PP_PROPS = {
@@ -36,33 +34,6 @@ const PP_PROPS = {
   'batch.size': '262144',
   'client.id': 'bench-producer-performance',
 };
-
-async function topicEnd(env: TestEnv, topic: string): Promise<number> {
-  const admin = env.adapters.kafka.admin();
-  await admin.connect();
-  try {
-    return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/**
- * Kafka 4.4 can answer the metadata request that follows a CreateTopics with "This server does not host this
- * topic-partition" for a moment, which kafkajs's createTopics({waitForLeaders}) does not retry. At most 6
- * tries, ~20 s.
- */
-async function ensureTopicsWithRetry(env: TestEnv, specs: TopicSpec[]): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await ensureTopics(env.adapters.kafka, specs);
-      return;
-    } catch (e) {
-      if (attempt >= 6) throw e;
-      await new Promise((r) => setTimeout(r, 700 * attempt));
-    }
-  }
-}
 
 function failures(s: MaxResult): string {
   const bad = s.non2xx + s.errors;
@@ -158,44 +129,20 @@ export const ingestBenchmark: Benchmark = {
     const kafka = await ctx.kafka();
 
     ctx.progress('ingest: creating a database, topics and a tenant …');
-    // Topics are made here rather than by the harness, to retry the fresh broker's transient metadata errors.
-    const env = await createTestEnv(
-      'bench',
-      { KAFKA_BROKERS: kafka.brokers, KAFKA_EVENTS_RAW_PARTITIONS: String(PARTITIONS) },
-      { topics: false },
-    );
-    const extraTopics = ['pp', 'kjs', 'kjsm'].map((k) => `bench_${k}_${env.runId}`);
-    ctx.defer('ingest: database, topics, tenant', async () => {
-      await deleteTopics(env.adapters.kafka, [...Object.values(env.config.kafka.topics), ...extraTopics]).catch(
-        () => undefined,
-      );
-      await env.cleanup();
+    const extraTopics = ['pp', 'kjs', 'kjsm'].map((k) => `bench_${k}_${randomBytes(4).toString('hex')}`);
+    const env = await createBenchEnv(ctx, kafka, 'bench', {
+      extraTopics: extraTopics.map((topic) => ({ topic, numPartitions: PARTITIONS, retentionMs: 3_600_000 })),
     });
-    await ensureTopicsWithRetry(env, [
-      ...topicSpecs(env.config),
-      ...extraTopics.map((topic) => ({ topic, numPartitions: PARTITIONS, retentionMs: 3_600_000 })),
-    ]);
     const tenant = await env.createTenant();
     const [ppTopic, kjsTopic, kjsMergedTopic] = extraTopics as [string, string, string];
     const eventsRaw = env.config.kafka.topics.eventsRaw;
 
     ctx.progress('ingest: starting the ingest server and the bare node:http server (child processes) …');
-    const childEnv: Record<string, string> = {
-      DATABASE_URL: env.config.database.url,
-      KAFKA_BROKERS: kafka.brokers,
-      KAFKA_TOPIC_EVENTS_RAW: eventsRaw,
-      KAFKA_TOPIC_EVENTS_DLQ: env.config.kafka.topics.eventsDlq,
-      KAFKA_TOPIC_METRIC_UPDATES: env.config.kafka.topics.metricUpdates,
-      KAFKA_GROUP_AGGREGATE: env.config.kafka.groups.aggregate,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      // What `npm start` runs with; everything else at its default, except the per-tenant rate limit: raised
-      // so that it never refuses (we measure capacity), while its Redis round-trip per request stays in the path.
+    // What `npm start` runs with; everything else at its default, except the per-tenant rate limit (benchEnv).
+    const childEnv = benchEnv(env, kafka, {
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'INFO',
-      RATE_LIMIT_EVENTS_PER_SECOND: '10000000',
-      RATE_LIMIT_BURST: '100000000',
       BENCH_ABLATE: opts.ablate.join(','),
-    };
+    });
     const ingest = await startChild(
       path.join(__dirname, 'ingest-server.ts'),
       childEnv,
@@ -263,7 +210,7 @@ export const ingestBenchmark: Benchmark = {
     // 1. Batches of 100 events: ours, alternating with a bare kafkajs producer at 100 records/send and at
     //    the size our adapter merges concurrent requests to; then Kafka's ProducerPerformance once.
     ctx.progress(`ingest 1/3: batches of ${EVENTS_PER_BATCH} events: warm-up …`);
-    const before = await topicEnd(env, eventsRaw);
+    const before = await topicEnd(env.adapters.kafka, eventsRaw);
     await ingest.reset();
     const warmBatch = await cannon(target(ingest, batchBodies.next), opts.connections, opts.warmupS);
     const warmSends = (await ingest.stats()).extra;
@@ -313,7 +260,7 @@ export const ingestBenchmark: Benchmark = {
       await measure(batchKjsMerged, () => kjsMerged.run(slice(opts.durationS)));
     }
     const batch = batchOurs.result!;
-    const landed = (await topicEnd(env, eventsRaw)) - before;
+    const landed = (await topicEnd(env.adapters.kafka, eventsRaw)) - before;
     const acknowledged = (batch.ok + warmBatch['2xx']) * EVENTS_PER_BATCH;
     const oursEventsPerSec = batch.okPerSec * EVENTS_PER_BATCH;
     await finish(batchOurs, { count: batch.ok, label: 'request' });

@@ -8,25 +8,28 @@
 //      plain, with two declared dimensions per event type, and with those plus a numeric property (declared
 //      `number`: its sum/n rollups and percentile sketch); each feature's cost per event;
 //  (c) the aggregate consumer group alone over a pre-filled events_raw, beside a plain kafkajs consumer's read rate;
+//  (s) scale-out (issue 20, goal 5): (b) plain with 1, 2, 3 (--aggregate-processes) aggregate-only processes in the
+//      one consumer group behind one HTTP process with its consumers off, and every process's CPU per event,
+//      Postgres's and the broker's, to show where Postgres becomes the limit;
 //  (d) lives in the ingest benchmark (single-event requests vs a bare node:http server).
 // Then the raw-store limit once more without the GIN index on events.properties (dropped in this throwaway database).
 import { randomBytes } from 'node:crypto';
+import { cpus } from 'node:os';
 import * as path from 'node:path';
-import { createTestEnv } from '../../test/harness';
-import { deleteTopics, ensureTopics } from '../../adapters/kafka/topics';
-import { topicSpecs } from '../../adapters';
-import { dropDatabase, type Sql } from '../../adapters/postgres/client';
+import { Partitioners } from 'kafkajs';
+import type { Sql } from '../../adapters/postgres/client';
+import { groupMembers } from '../../adapters/kafka/consumer-lag';
 import { insertEventIds, insertRawEvents } from '../../adapters/postgres/aggregate-store';
 import type { RawEvent } from '../../core/raw-event';
 import { startChild, type RunningChild } from './child';
-import { bodyFactory, sampleEvent } from './events';
+import { benchEnv, createBenchEnv, PARTITIONS, putCatalog } from './bench-env';
+import { asRawEvent, bodyFactory, sampleEvent } from './events';
 import { drainGroup, plainConsumerRate, prefillTopic, topicEnd } from './aggregate-kafka';
 import { formatProfile, summarizeProfile } from './profile';
 import { explainWriteBatch } from './explain';
-import { coresByName, cpuByName, cpuMeter, describeCpu } from './sys';
+import { describePhase, phaseMeter, usPerEvent, type PhaseCpu } from './sys';
 import { fmt, goal, recorder, type Benchmark, type BenchContext, type BenchResult } from './context';
 
-const PARTITIONS = 6; // events_raw's default
 const TENANTS = 4;
 const BATCH = 500;
 const CONNECTIONS = 8;
@@ -68,21 +71,8 @@ interface Tenant {
 function rawEvents(t: Tenant, lo: number, count: number, runTag: string, numeric: boolean, now: number): RawEvent[] {
   return Array.from({ length: count }, (_, k) => {
     const i = lo + k;
-    const e = pipelineEvent(i, numeric);
     const ts = now - ((i * 7_919) % 600_000);
-    return {
-      tenantId: t.id,
-      projectId: t.project.id,
-      project: t.project.slug,
-      eventId: `${runTag}-${i}`,
-      eventType: e.event_type as string,
-      timestampMs: ts,
-      receivedAtMs: ts,
-      userId: e.user_id as string,
-      sessionId: e.session_id as string,
-      properties: e.properties as Record<string, unknown>,
-      context: null,
-    };
+    return asRawEvent(pipelineEvent(i, numeric), { tenantId: t.id, projectId: t.project.id }, `${runTag}-${i}`, ts);
   });
 }
 
@@ -110,41 +100,13 @@ async function rawStoreRate(sql: Sql, tenants: Tenant[], count: number, runTag: 
 export const pipelineBenchmark: Benchmark = {
   name: 'pipeline',
   title:
-    'raw-store limit (events + event_ids, the same statements) vs end to end (HTTP batches of 500 → counted in GET /v1/metrics, ± dimensions and a percentile property) and the aggregate consumer alone',
+    'raw-store limit (events + event_ids, the same statements) vs end to end (HTTP batches of 500 → counted in GET /v1/metrics, ± dimensions and a percentile property, with 1–3 aggregate processes) and the aggregate consumer alone',
   async run(ctx: BenchContext): Promise<BenchResult> {
     const { opts } = ctx;
     const { rows, note, result } = recorder(ctx);
     const kafka = await ctx.kafka();
     ctx.progress('pipeline: creating a database, topics and tenants …');
-    const env = await createTestEnv(
-      'bench_pipe',
-      { KAFKA_BROKERS: kafka.brokers, KAFKA_EVENTS_RAW_PARTITIONS: String(PARTITIONS) },
-      { topics: false },
-    );
-    ctx.defer('pipeline: database, topics, tenants', async () => {
-      await deleteTopics(env.adapters.kafka, Object.values(env.config.kafka.topics)).catch(() => undefined);
-      const admin = env.adapters.kafka.admin();
-      await admin
-        .connect()
-        .then(() => admin.deleteGroups([env.config.kafka.groups.aggregate]))
-        .catch(() => undefined);
-      await admin.disconnect().catch(() => undefined);
-      try {
-        await env.cleanup();
-      } catch (e) {
-        await dropDatabase(env.config.database.url);
-        throw e;
-      }
-    });
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await ensureTopics(env.adapters.kafka, topicSpecs(env.config));
-        break;
-      } catch (e) {
-        if (attempt >= 6) throw e;
-        await sleep(700 * attempt);
-      }
-    }
+    const env = await createBenchEnv(ctx, kafka, 'bench_pipe');
     const tenantsOf = async () => {
       const out: Tenant[] = [];
       for (let i = 0; i < TENANTS; i++) out.push(await env.createTenant());
@@ -166,27 +128,15 @@ export const pipelineBenchmark: Benchmark = {
     const n = opts.topicEvents;
     const sample = bodyFactory(BATCH, 'x', (i) => pipelineEvent(i, false));
     const samplePct = bodyFactory(BATCH, 'x', (i) => pipelineEvent(i, true));
-    const SERVICES = ['postgres', 'redis-server'];
-    /** CPU of the named processes and of Postgres/Redis (all their processes) over a phase. */
+    /** CPU of the named processes, the broker's and Postgres/Redis's (all their processes) over a phase. */
     const meter = (pids: Record<string, number>) => {
-      const m = cpuMeter({ broker: kafka.pid, 'bench (this process)': process.pid, ...pids });
-      const before = cpuByName(SERVICES);
-      const t = performance.now();
-      return (phase: string, events: number) => {
-        const cpu = m.stop();
-        const services = coresByName(before, cpuByName(SERVICES), performance.now() - t);
-        const servicesCores = Object.values(services).reduce((a, b) => a + b, 0);
-        ctx.contention(`pipeline ${phase}`, Math.max(0, cpu.otherCores - servicesCores));
-        const us = (cores: number) => ((cores * cpu.wallMs) / Math.max(1, events)) * 1000;
-        note(
-          `${phase}: ${describeCpu(cpu)}; of those others: ${Object.entries(services)
-            .map(([k, c]) => `${k} ${c.toFixed(2)}`)
-            .join(', ')}` +
-            `; CPU per event: ${Object.entries({ ...cpu.cores, ...services })
-              .filter(([, c]) => Number.isFinite(c) && c > 0.01)
-              .map(([k, c]) => `${k} ${us(c).toFixed(0)} µs`)
-              .join(', ')}`,
-        );
+      const m = phaseMeter({ broker: kafka.pid, 'bench (this process)': process.pid, ...pids });
+      /** Notes the phase's CPU, with every process's CPU per event, and returns it. */
+      return (phase: string, events: number): PhaseCpu => {
+        const p = m.stop();
+        ctx.contention(`pipeline ${phase}`, p.contention);
+        note(`${phase}: ${describePhase(p, events)}`);
+        return p;
       };
     };
 
@@ -205,40 +155,22 @@ export const pipelineBenchmark: Benchmark = {
     );
 
     // The runtime child: once to declare the catalogs (then stopped, so the prefilled topic waits for the next one).
-    const childEnv: Record<string, string> = {
-      DATABASE_URL: env.config.database.url,
-      KAFKA_BROKERS: kafka.brokers,
-      KAFKA_TOPIC_EVENTS_RAW: eventsRaw,
-      KAFKA_TOPIC_EVENTS_DLQ: env.config.kafka.topics.eventsDlq,
-      KAFKA_TOPIC_METRIC_UPDATES: env.config.kafka.topics.metricUpdates,
-      KAFKA_GROUP_AGGREGATE: group,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'WARN',
-      // Capacity: the per-tenant rate limit never refuses (its Redis call stays in the path).
-      RATE_LIMIT_EVENTS_PER_SECOND: '10000000',
-      RATE_LIMIT_BURST: '100000000',
-    };
-    const start = (label: string) =>
-      startChild(path.join(__dirname, 'aggregate-server.ts'), childEnv, path.join(ctx.tmpDir, `pipeline-${label}.log`));
+    // `roles`: those of `npm start -- --only <roles>` (aggregate-server.ts); by default HTTP + the aggregate group.
+    const start = (label: string, roles = 'http,aggregate') =>
+      startChild(
+        path.join(__dirname, 'aggregate-server.ts'),
+        benchEnv(env, kafka, { BENCH_ROLES: roles }),
+        path.join(ctx.tmpDir, `pipeline-${label}.log`),
+      );
     let server: RunningChild = await start('catalog');
     ctx.defer('pipeline: local runtime (catalog)', () => server.stop());
     const declare = async (tenants: Tenant[], numeric: boolean) => {
       for (const t of tenants)
-        for (const type of TYPES) {
-          const res = await fetch(`${server.url}/v1/catalog/${type}`, {
-            method: 'PUT',
-            headers: { 'content-type': 'application/json', authorization: `Bearer ${t.keys.admin}` },
-            body: JSON.stringify({
-              project: t.project.slug,
-              dimensions: DIMS,
-              ...(numeric ? { properties: { amount: 'number' } } : {}),
-            }),
+        for (const type of TYPES)
+          await putCatalog(server.url, t, type, {
+            dimensions: DIMS,
+            ...(numeric ? { properties: { amount: 'number' } } : {}),
           });
-          const answer = await res.text();
-          if (res.status !== 200 && res.status !== 201)
-            throw new Error(`PUT /v1/catalog/${type} answered ${res.status}: ${answer.slice(0, 300)}`);
-        }
     };
     await declare(dimT, false);
     await declare(pctT, true);
@@ -293,24 +225,33 @@ export const pipelineBenchmark: Benchmark = {
     );
 
     // (b) End to end, three ways.
-    const endToEnd = async (label: string, tenants: Tenant[], numeric: boolean) => {
+    /** `events` (default n) POSTed to and counted through `url`; meters the runtime processes `pids` (name → pid). */
+    const endToEnd = async (
+      label: string,
+      tenants: Tenant[],
+      numeric: boolean,
+      target: { url: string; pids: Record<string, number>; events?: number } = {
+        url: server.url,
+        pids: { 'local runtime': server.pid },
+      },
+    ) => {
       const per = tenants.map((t, k) => ({
         t,
         body: bodyFactory(BATCH, `${runTag}-${label}-${k}`, (i) => pipelineEvent(i, numeric)),
         sent: 0,
       }));
-      const requests = Math.ceil(n / BATCH);
+      const requests = Math.ceil((target.events ?? n) / BATCH);
       ctx.progress(
-        `pipeline b: end to end (${label}): ${fmt.int(requests)} requests of ${BATCH} events over ${CONNECTIONS} connections, then GET /v1/metrics until all are counted …`,
+        `pipeline ${label.startsWith('scale') ? 's' : 'b'}: end to end (${label}): ${fmt.int(requests)} requests of ${BATCH} events over ${CONNECTIONS} connections, then GET /v1/metrics until all are counted …`,
       );
-      const stop = meter({ 'local runtime': server.pid });
+      const stop = meter(target.pids);
       const start = performance.now();
       let next = 0;
       let failed = 0;
       const worker = async (w: number) => {
         const p = per[w % per.length]!;
         for (let r = next++; r < requests; r = next++) {
-          const res = await fetch(`${server.url}/v1/events`, {
+          const res = await fetch(`${target.url}/v1/events`, {
             method: 'POST',
             headers: { 'content-type': 'application/json', authorization: `Bearer ${p.t.keys.ingest}` },
             body: p.body.next(),
@@ -332,7 +273,7 @@ export const pipelineBenchmark: Benchmark = {
           per.flatMap((p) =>
             TYPES.map(async (type) => {
               const res = await fetch(
-                `${server.url}/v1/metrics?event_type=${type}&metric=count&interval=1h&from=${from}&to=${from + 4 * HOUR}`,
+                `${target.url}/v1/metrics?event_type=${type}&metric=count&interval=1h&from=${from}&to=${from + 4 * HOUR}`,
                 { headers: { authorization: `Bearer ${p.t.keys.read}` } },
               );
               const body = (await res.json()) as { points?: { value: number }[] };
@@ -362,7 +303,7 @@ export const pipelineBenchmark: Benchmark = {
         if (seen >= sent) break;
       }
       const doneAt = performance.now();
-      stop(`end-to-end-${label}`, sent);
+      const cpu = stop(`end-to-end-${label}`, sent);
       if (seen < sent)
         throw new Error(
           `end to end (${label}): ${seen} of ${sent} events counted a minute after the group reached the topic's end`,
@@ -371,12 +312,124 @@ export const pipelineBenchmark: Benchmark = {
       note(
         `end-to-end-${label}: ${fmt.int(sent)} events (~${(numeric ? samplePct : sample).bytesPerEvent} bytes each in the request) acknowledged in ${((ackedAt - start) / 1000).toFixed(2)} s (${fmt.int(sent / ((ackedAt - start) / 1000))}/s), all ${fmt.int(seen)} counted in GET /v1/metrics ${((doneAt - ackedAt) / 1000).toFixed(2)} s later (the group's offsets polled every 100 ms up to the topic's end, then ${polls} poll(s) of ${per.length * TYPES.length} GETs); ${fmt.int(rate)} events/s first POST → all counted${failed > 0 ? `; ${failed} requests failed` : ''}`,
       );
-      return rate;
+      // The acknowledged rate and how long the group still needed after the last 202: which side held the rate.
+      return { rate, cpu, sent, ackRate: sent / ((ackedAt - start) / 1000), tailS: (doneAt - ackedAt) / 1000 };
     };
-    const e2e = await endToEnd('plain', plainT, false);
-    const e2eDim = await endToEnd('dimensions', dimT, false);
-    const e2ePct = await endToEnd('dimensions-percentile', pctT, true);
+    // Scale-out: end to end as the plain row, with N aggregate-only processes (`npm start -- --only aggregate` each)
+    // in the one consumer group behind one HTTP process whose consumers are off (`--only http`). Their 4 fresh tenants
+    // are picked (among tenants made until they fit) so that each lands on its own partition of events_raw (the key is
+    // the tenant id) and the processes share them evenly (2, 1, 1 on 3), as many tenants would spread: a
+    // random layout would put two tenants on one partition, or all on one process, and the rows would measure that.
+    const partitionOf = Partitioners.DefaultPartitioner();
+    const partitionMetadata = Array.from({ length: PARTITIONS }, (_, p) => ({
+      partitionErrorCode: 0,
+      partitionId: p,
+      leader: 0,
+      replicas: [0],
+      isr: [0],
+    }));
+    /** The group's members' partitions (partition → member number from 1) once it is stable with `count` members. */
+    const stableAssignment = async (count: number): Promise<Map<number, number>> => {
+      let last = 'no answer';
+      for (const deadline = Date.now() + 90_000; Date.now() < deadline; await sleep(250)) {
+        const g = await groupMembers(env.adapters.kafka, group).catch((e: Error) => ({
+          state: e.message,
+          members: [],
+        }));
+        last = `${g.state}, ${g.members.length} member(s)`;
+        const owned = g.members.map((m) => m.assignment[eventsRaw] ?? []);
+        if (g.state !== 'Stable' || g.members.length !== count || owned.flat().length !== PARTITIONS) continue;
+        return new Map(owned.flatMap((ps, k) => ps.map((p) => [p, k + 1] as const)));
+      }
+      throw new Error(`the aggregate group did not settle with ${count} member(s) within 90 s (last: ${last})`);
+    };
+    /** TENANTS fresh tenants on distinct partitions, floor(TENANTS/count) or one more per member (4 on 3: 2, 1, 1). */
+    const balancedTenants = async (assignment: Map<number, number>, count: number) => {
+      const base = Math.floor(TENANTS / count);
+      const picked: { t: Tenant; partition: number; member: number }[] = [];
+      const has = (m: number) => picked.filter((x) => x.member === m).length;
+      /** Below floor, or at it while fewer members than TENANTS % count have one more. */
+      const fits = (m: number) =>
+        has(m) < base ||
+        (has(m) === base &&
+          [...new Set(picked.map((x) => x.member))].filter((k) => has(k) > base).length < TENANTS % count);
+      for (let made = 0; picked.length < TENANTS; made++) {
+        if (made >= 200) throw new Error(`no ${TENANTS} tenants on distinct, evenly owned partitions in 200 tries`);
+        const t = await env.createTenant();
+        const partition = partitionOf({ topic: eventsRaw, partitionMetadata, message: { key: t.id, value: null } });
+        const member = assignment.get(partition)!;
+        if (picked.some((x) => x.partition === partition) || !fits(member)) continue;
+        picked.push({ t, partition, member });
+      }
+      return picked;
+    };
+    interface ScaleRow {
+      processes: number;
+      rate: number;
+      cpu: PhaseCpu;
+      /** Events of the row. */
+      sent: number;
+      ackRate: number;
+      tailS: number;
+    }
+    const scaleOutRows = async (): Promise<ScaleRow[]> => {
+      const out: ScaleRow[] = [];
+      if (opts.aggregateProcesses.length === 0) return out;
+      ctx.progress(
+        `pipeline s: scale-out: one HTTP process (consumers off), then ${opts.aggregateProcesses.join(', ')} aggregate-only process(es) in group ${group} …`,
+      );
+      const front = await start('scale-http', 'http');
+      ctx.defer('pipeline: local runtime (scale-out, HTTP)', () => front.stop());
+      try {
+        for (const count of opts.aggregateProcesses) {
+          const workers: RunningChild[] = [];
+          try {
+            for (let k = 1; k <= count; k++) {
+              const w = await start(`scale-${count}-aggregate-${k}`, 'aggregate');
+              workers.push(w);
+              ctx.defer(`pipeline: aggregate process ${k} of ${count}`, () => w.stop());
+            }
+            const assignment = await stableAssignment(count);
+            const pids: Record<string, number> = { 'HTTP/ingest process': front.pid };
+            workers.forEach((w, k) => (pids[`aggregate process ${k + 1}`] = w.pid));
+            // Warm-up, like (b)'s runtime after (c): a tenth of the events (at least 5 000) for other tenants laid out
+            // alike, through all the processes, counted before the measured events start.
+            const warm = await balancedTenants(assignment, count);
+            await endToEnd(
+              `scale-${count}-warm-up`,
+              warm.map((x) => x.t),
+              false,
+              { url: front.url, pids, events: Math.max(5_000, Math.round(n / 10)) },
+            );
+            const picked = await balancedTenants(assignment, count);
+            const members = Array.from({ length: count }, (_, k) => k + 1).map((m) => {
+              const ps = [...assignment].filter(([, x]) => x === m).map(([p]) => p);
+              const busy = picked.filter((x) => x.member === m).map((x) => x.partition);
+              return `member ${m}: partitions ${ps.join(',')} (tenants on ${busy.length > 0 ? busy.join(',') : 'none'})`;
+            });
+            note(`scale-${count}: group ${group} stable with ${count} member(s); ${members.join('; ')}`);
+            const { rate, cpu, sent, ackRate, tailS } = await endToEnd(
+              `scale-${count}`,
+              picked.map((x) => x.t),
+              false,
+              { url: front.url, pids },
+            );
+            out.push({ processes: count, rate, cpu, sent, ackRate, tailS });
+          } finally {
+            for (const w of workers) await w.stop();
+          }
+        }
+      } finally {
+        await front.stop();
+      }
+      return out;
+    };
+
+    const { rate: e2e } = await endToEnd('plain', plainT, false);
+    const { rate: e2eDim } = await endToEnd('dimensions', dimT, false);
+    const { rate: e2ePct } = await endToEnd('dimensions-percentile', pctT, true);
     await server.stop();
+    const scaleOut = await scaleOutRows();
     const [dimCells] = await sql<{ n: string }[]>`
       select count(*)::text as n from dimension_cells where dimension_id in (
         select id from event_dimensions where tenant_id = any(${sql.array([...dimT, ...pctT].map((t) => t.id))}::uuid[]))`;
@@ -447,6 +500,24 @@ export const pipelineBenchmark: Benchmark = {
         ratio: fmt.ratio(e2ePct / rawRate),
         goal: 'reported',
       },
+      ...scaleOut.map(({ processes, rate, cpu, sent, ackRate, tailS }) => {
+        const cores = { ...cpu.cpu.cores, ...cpu.services };
+        const perEvent = (c: number) => usPerEvent(cpu, c, sent).toFixed(0);
+        const us = (name: string) => perEvent(cores[name] ?? NaN);
+        const aggCores = Object.entries(cores)
+          .filter(([k]) => k.startsWith('aggregate process'))
+          .reduce((a, [, c]) => a + c, 0);
+        const pg = cores.postgres ?? NaN;
+        return {
+          benchmark:
+            `end to end, plain, with ${processes} aggregate-only process${processes === 1 ? '' : 'es'} in one consumer group behind 1 HTTP/ingest process (consumers off), tenants on distinct partitions spread evenly; baseline: the raw-store limit; acknowledged at ${fmt.int(ackRate)}/s, all counted ${tailS.toFixed(1)} s after the last 202; ` +
+            `CPU per event: HTTP/ingest ${us('HTTP/ingest process')} µs, aggregate processes ${perEvent(aggCores)} µs, Postgres ${us('postgres')} µs (${pg.toFixed(2)} of ${cpus().length} cores), broker ${us('broker')} µs, Redis ${us('redis-server')} µs; machine busy ${cpu.cpu.machineCores.toFixed(2)} cores`,
+          ours: `${fmt.int(rate)} events/s`,
+          baseline: `${fmt.int(rawRate)} rows/s`,
+          ratio: fmt.ratio(rate / rawRate),
+          goal: 'reported',
+        };
+      }),
       {
         benchmark: `the aggregate consumer group alone over ${fmt.int(filled)} pre-filled events of ${TENANTS} tenants; baseline: the raw-store limit`,
         ours: `${fmt.int(drained.rate)} events/s`,

@@ -1,5 +1,6 @@
 // `npm run bench [-- <name> ...] [--write-docs] [--profile] [--quick] [--duration=S] [--warmup=S]
-//                 [--latency-duration=S] [--rounds=N] [--connections=N] [--ablate=x,y] [--events=N] [--topic-events=N]`
+//                 [--latency-duration=S] [--rounds=N] [--connections=N] [--ablate=x,y] [--events=N] [--topic-events=N]
+//                 [--aggregate-processes=1,2,3]`
 // Runs the named benchmarks (all when none is named) against a throwaway Kafka broker, database, topics and
 // tenant, and prints ONE table of ratios measured in the same run, with the commit and the machine.
 // Writes nothing into the repo unless --write-docs (then it rewrites the results section of
@@ -73,6 +74,7 @@ function parseArgs(argv: string[]): { names: string[]; writeDocs: boolean; opts:
     seedEvents: 10_000_000,
     topicEvents: 200_000,
     queryRequests: 300,
+    aggregateProcesses: [1, 2, 3],
   };
   let seedEventsGiven = false;
   let writeDocs = false;
@@ -107,6 +109,11 @@ function parseArgs(argv: string[]): { names: string[]; writeDocs: boolean; opts:
       opts.seedEvents = num(value, flag, 10_000, 100_000_000);
       seedEventsGiven = true;
     } else if (flag === '--topic-events') opts.topicEvents = num(value, flag, 10_000, 5_000_000);
+    else if (flag === '--aggregate-processes')
+      opts.aggregateProcesses = (value ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((v) => num(v, flag, 1, 6));
     else if (flag === '--ablate') opts.ablate = (value ?? '').split(',').filter(Boolean);
     else if (flag === '--help' || flag === '-h') throw new UsageError('');
     else if (flag.startsWith('-')) throw new UsageError(`unknown option ${flag}`);
@@ -316,7 +323,7 @@ main().then(
   (e: unknown) => {
     if (e instanceof UsageError) {
       process.stderr.write(
-        `${e.message ? e.message + '\n' : ''}usage: npm run bench [-- <${BENCHMARKS.map((b) => b.name).join('|')}> ...] [--write-docs] [--profile] [--quick] [--duration=S] [--warmup=S] [--latency-duration=S] [--rounds=N] [--connections=N] [--ablate=partitioner-memo,no-rate-limit] [--events=N] [--topic-events=N]\n`,
+        `${e.message ? e.message + '\n' : ''}usage: npm run bench [-- <${BENCHMARKS.map((b) => b.name).join('|')}> ...] [--write-docs] [--profile] [--quick] [--duration=S] [--warmup=S] [--latency-duration=S] [--rounds=N] [--connections=N] [--ablate=partitioner-memo,no-rate-limit] [--events=N] [--topic-events=N] [--aggregate-processes=1,2,3]\n`,
       );
       process.exit(2);
     }

@@ -2,19 +2,10 @@
 // the dedupe table, as the aggregate path would have left them, for the metrics-read and rebuild rows.
 import type { Sql } from '../../adapters/postgres/client';
 import type { PartitionManager } from '../../adapters/postgres/partitions';
+import { COUNTRIES, PATHS, PLANS } from './events';
 
 /** The event types of events.ts's sample events, in the same proportions (half page_view). */
 export const SEED_TYPES = ['page_view', 'page_view', 'page_view', 'signup', 'checkout_started', 'checkout_failed'];
-const PATHS = [
-  '/',
-  '/pricing',
-  '/docs/getting-started',
-  '/checkout/cart',
-  '/blog/realtime-analytics',
-  '/settings/billing',
-];
-const COUNTRIES = ['DE', 'US', 'FR', 'GB', 'JP', 'BR'];
-const PLANS = ['free', 'team', 'pro', 'enterprise'];
 
 const CHUNK = 500_000;
 

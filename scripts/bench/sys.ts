@@ -153,3 +153,52 @@ export function coresByName(
   }
   return out;
 }
+
+/**
+ * Postgres and Redis work for the benchmarks: their CPU (all their processes, whoever they serve) is shown per
+ * phase and left out of the contention figure; another user's queries would then be hidden in it.
+ */
+const SERVICES = ['postgres', 'redis-server'];
+
+export interface PhaseCpu {
+  cpu: CpuShare;
+  /** Cores used by Postgres and Redis, all their processes. */
+  services: Record<string, number>;
+  /** Cores used by processes that are neither ours nor the services: someone else's load. */
+  contention: number;
+}
+
+/** cpuMeter over `pids`, plus the services (Postgres, Redis) over the same window. */
+export function phaseMeter(pids: Record<string, number>): { stop(): PhaseCpu } {
+  const m = cpuMeter(pids);
+  const before = cpuByName(SERVICES);
+  const t = performance.now();
+  return {
+    stop() {
+      const cpu = m.stop();
+      const services = coresByName(before, cpuByName(SERVICES), performance.now() - t);
+      const servicesCores = Object.values(services).reduce((a, b) => a + b, 0);
+      return { cpu, services, contention: Math.max(0, cpu.otherCores - servicesCores) };
+    },
+  };
+}
+
+/** CPU time per event, µs, of `cores` used over the phase's window. */
+export function usPerEvent(p: PhaseCpu, cores: number, events: number): number {
+  return ((cores * p.cpu.wallMs) / Math.max(1, events)) * 1000;
+}
+
+/** describeCpu, the services' share, and with `events` every process's and service's CPU per event. */
+export function describePhase(p: PhaseCpu, events?: number): string {
+  const services = Object.entries(p.services)
+    .map(([n, c]) => `${n} ${c.toFixed(2)}`)
+    .join(', ');
+  const perEvent =
+    events === undefined
+      ? ''
+      : `; CPU per event: ${Object.entries({ ...p.cpu.cores, ...p.services })
+          .filter(([, c]) => Number.isFinite(c) && c > 0.01)
+          .map(([n, c]) => `${n} ${usPerEvent(p, c, events).toFixed(0)} µs`)
+          .join(', ')}`;
+  return `${describeCpu(p.cpu)}; of those others: ${services} (all their processes, whoever they serve)${perEvent}`;
+}
