@@ -46,13 +46,18 @@ function manualSchedule() {
 
 const limit = { eventsPerSecond: 1000, burst: 2000, leaseMs: 100, leaseTtlMs: 1000 };
 
+/** A leased gate over an in-memory bucket, on a clock the test moves (`time.now`) and a schedule it runs. */
+function leasedWorld(startMs: number, lim: typeof limit = limit) {
+  const time = { now: startMs };
+  const clock = () => time.now;
+  const b = memoryBucket(lim, clock);
+  const s = manualSchedule();
+  return { time, clock, b, s, gate: createLeasedGate(b.bucket, lim, clock, s.schedule) };
+}
+
 describe('rate limiter leases', () => {
   it('decides requests that fit the lease locally, and asks the bucket again once it is used up', async () => {
-    const now = 1_000_000;
-    const clock = () => now;
-    const b = memoryBucket(limit, clock);
-    const s = manualSchedule();
-    const gate = createLeasedGate(b.bucket, limit, clock, s.schedule);
+    const { b, s, gate } = leasedWorld(1_000_000);
 
     const first = gate.take('t', 1);
     await s.run();
@@ -70,11 +75,7 @@ describe('rate limiter leases', () => {
   });
 
   it('gives back what is left of the lease before the bucket decides, so a refusal is the bucket’s', async () => {
-    const now = 5_000_000; // no refill: every token is counted
-    const clock = () => now;
-    const b = memoryBucket(limit, clock);
-    const s = manualSchedule();
-    const gate = createLeasedGate(b.bucket, limit, clock, s.schedule);
+    const { b, s, gate } = leasedWorld(5_000_000); // no refill: every token is counted
 
     const a = gate.take('t', 900);
     await s.run();
@@ -94,17 +95,13 @@ describe('rate limiter leases', () => {
   });
 
   it('does not use a lease after it expired; its tokens go back with the next call', async () => {
-    let now = 1_000_000;
-    const clock = () => now;
-    const b = memoryBucket(limit, clock);
-    const s = manualSchedule();
-    const gate = createLeasedGate(b.bucket, limit, clock, s.schedule);
+    const { time, b, s, gate } = leasedWorld(1_000_000);
 
     const first = gate.take('t', 1);
     await s.run();
     await first;
     expect(await gate.take('t', 10)).toEqual({ allowed: true }); // from the lease: 90 left of it
-    now += 1_000; // the lease expires
+    time.now += 1_000; // the lease expires
     const late = gate.take('t', 1);
     await s.run();
     expect(await late).toEqual({ allowed: true });
@@ -113,11 +110,7 @@ describe('rate limiter leases', () => {
   });
 
   it('makes one bucket call per tenant at a time; requests that came meanwhile are served from the new lease', async () => {
-    const now = 1_000_000;
-    const clock = () => now;
-    const b = memoryBucket(limit, clock);
-    const s = manualSchedule();
-    const gate = createLeasedGate(b.bucket, limit, clock, s.schedule);
+    const { b, s, gate, clock } = leasedWorld(1_000_000);
 
     const together = [gate.take('t', 3), gate.take('t', 4)];
     await s.run();
@@ -146,12 +139,7 @@ describe('rate limiter leases', () => {
   });
 
   it('leases nothing with leaseMs 0: every request is decided in the bucket', async () => {
-    const now = 1_000_000;
-    const clock = () => now;
-    const exact = { ...limit, leaseMs: 0 };
-    const b = memoryBucket(exact, clock);
-    const s = manualSchedule();
-    const gate = createLeasedGate(b.bucket, exact, clock, s.schedule);
+    const { b, s, gate } = leasedWorld(1_000_000, { ...limit, leaseMs: 0 });
     for (let i = 0; i < 3; i++) {
       const d = gate.take('t', 1);
       await s.run();
@@ -162,10 +150,7 @@ describe('rate limiter leases', () => {
   });
 
   it('fails the waiting requests when the bucket call fails, and asks again next time', async () => {
-    const now = 1_000_000;
-    const clock = () => now;
-    const b = memoryBucket(limit, clock);
-    const s = manualSchedule();
+    const { b, s, clock } = leasedWorld(1_000_000);
     let fail = true;
     const gate = createLeasedGate(
       async (...args) => {
@@ -186,10 +171,7 @@ describe('rate limiter leases', () => {
   });
 
   it('never admits more than the bucket across processes: burst + rate × time + the leases held at the start', async () => {
-    let now = 2_000_000;
-    const clock = () => now;
-    const b = memoryBucket(limit, clock);
-    const s = manualSchedule();
+    const { time, b, s, clock } = leasedWorld(2_000_000);
     const processes = [0, 1, 2].map(() => createLeasedGate(b.bucket, limit, clock, s.schedule));
     const admitOne = async (p: number) => {
       const d = processes[p]!.take('t', 1);
@@ -198,7 +180,7 @@ describe('rate limiter leases', () => {
     };
     // Each process takes one event and a lease of 100; the bucket is full again 400 ms later.
     for (let p = 0; p < 3; p++) expect(await admitOne(p)).toBe(true);
-    now += 400;
+    time.now += 400;
     const held = 3 * 100;
 
     // An instant: they admit what the bucket holds plus the leases held, exactly, then refuse.
@@ -208,15 +190,15 @@ describe('rate limiter leases', () => {
     expect(await admitOne(0)).toBe(false);
 
     // Time moving (1 ms every 3 requests): over the window, at most burst + rate × time + leases held at its start.
-    now += 10_000;
-    const start = now;
+    time.now += 10_000;
+    const start = time.now;
     for (let p = 0; p < 3; p++) await admitOne(p); // fresh leases of 100 each
     admitted = 0;
     for (let round = 0; round < 9_000; round++) {
-      if (round % 3 === 0) now += 1;
+      if (round % 3 === 0) time.now += 1;
       if (await admitOne(round % 3)) admitted++;
     }
-    const bound = limit.burst + (limit.eventsPerSecond * (now - start)) / 1000 + held;
+    const bound = limit.burst + (limit.eventsPerSecond * (time.now - start)) / 1000 + held;
     expect(admitted).toBeLessThanOrEqual(bound);
     expect(admitted).toBeGreaterThan(limit.burst); // the bound is not idle: leases did admit beyond the bucket
   });

@@ -1,6 +1,6 @@
 // Bench child: the local runtime's HTTP API alone in its process (no consumers, no scheduler, no SPA),
 // adapters built from the environment exactly as `npm start` builds them. Started by scripts/bench/run.ts.
-import { Kafka, Partitioners, type PartitionerArgs, type Producer, type ProducerBatch } from 'kafkajs';
+import { Kafka, type Producer, type ProducerBatch } from 'kafkajs';
 import { config } from '../../adapters/config';
 import { createAdapters } from '../../adapters';
 import { startLocalRuntime } from '../../local/runtime';
@@ -35,30 +35,9 @@ proto.producer = function (this: Kafka, ...args: unknown[]): Producer {
 // Experiments (BENCH_ABLATE=a,b; `npm run bench -- --ablate=a,b`): what a proposed change would be worth,
 // measured before anyone writes it. Never on in a normal run.
 const ablate = new Set((process.env.BENCH_ABLATE ?? '').split(',').filter(Boolean));
-const known = ['partitioner-memo', 'no-rate-limit'];
+const known = ['no-rate-limit'];
 for (const a of ablate)
   if (!known.includes(a)) throw new Error(`unknown BENCH_ABLATE "${a}"; known: ${known.join(', ')}`);
-if (ablate.has('partitioner-memo')) {
-  // The same murmur2 choice, computed once per (topic, partition count, key) instead of once per message.
-  const base = Partitioners.DefaultPartitioner;
-  (Partitioners as { DefaultPartitioner: typeof base }).DefaultPartitioner = () => {
-    const partition = base();
-    const memo = new Map<string, number>();
-    return (args: PartitionerArgs) => {
-      const key = args.message.key;
-      if (key === null || key === undefined || args.message.partition !== undefined) return partition(args);
-      const k = `${args.topic}\u0000${args.partitionMetadata.length}\u0000${key.toString()}`;
-      let p = memo.get(k);
-      if (p === undefined) {
-        p = partition(args);
-        if (memo.size >= 10_000) memo.clear();
-        memo.set(k, p);
-      }
-      return p;
-    };
-  };
-}
-
 async function main(): Promise<void> {
   const adapters = createAdapters(config());
   if (ablate.has('no-rate-limit')) adapters.rateLimiter.take = async () => ({ allowed: true });
