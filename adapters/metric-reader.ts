@@ -23,7 +23,7 @@ import type { Sql } from './postgres/client';
 import { readSeries, readSketchSeries, readSketchUnion } from './postgres/aggregate-store';
 import { metricsFromRawEvents } from './postgres/raw-metrics';
 import { readQuantileSketches, readQuantileVersions } from './postgres/quantile-store';
-import { checkedCacheKey, rollupCacheKey, type RollupCache } from './redis/rollup-cache';
+import { checkedCacheKey, type CachedRollup, type RollupCache } from './redis/rollup-cache';
 
 type Series = Pick<
   MetricSeries,
@@ -61,7 +61,9 @@ export function createMetricReader(sql: Sql, cache: RollupCache): MetricReader {
 }
 
 function mapValues<A, B>(m: Map<number, A>, f: (a: A) => B): Map<number, B> {
-  return new Map([...m].map(([k, v]) => [k, f(v)]));
+  const out = new Map<number, B>();
+  for (const [k, v] of m) out.set(k, f(v));
+  return out;
 }
 
 function keysOf(s: Series, metric: RollupMetric): RollupKey[] {
@@ -91,21 +93,28 @@ async function decimalSeries(
   metric: RollupMetric,
 ): Promise<Map<number, string>> {
   const keys = keysOf(s, metric);
-  const cached = await cache.read(keys).catch(() => new Map<string, { text: string }>());
+  const cached = await cache.read(keys).catch((): (CachedRollup | undefined)[] => []);
+  // Per bucket its one exact decimal (one project: no sum to make); buckets with several projects' parts are summed.
+  const out = new Map<number, string>();
   const parts = new Map<number, string[]>();
-  const add = (bucketMs: number, text: string) =>
-    (parts.get(bucketMs) ?? parts.set(bucketMs, []).get(bucketMs)!).push(text);
-  if (cached.size < keys.length) {
+  const add = (bucketMs: number, text: string) => {
+    const first = out.get(bucketMs);
+    if (first === undefined) out.set(bucketMs, text);
+    else (parts.get(bucketMs) ?? parts.set(bucketMs, [first]).get(bucketMs)!).push(text);
+  };
+  let hits = 0;
+  for (let i = 0; i < keys.length; i++) if (cached[i] !== undefined) hits++;
+  if (hits < keys.length) {
     // Some buckets are not in Redis (never cached, expired, or empty): Postgres is the truth.
     const stored = await storedSeries(sql, s, metric);
     for (const v of stored) add(v.bucketMs, v.text ?? String(v.value));
     // After answering: the answer does not wait for Redis, and the version guard keeps a late refill harmless.
     void refill(cache, keys, stored, cached);
   } else {
-    for (const k of keys) add(k.bucketMs, cached.get(rollupCacheKey(k))!.text);
+    for (let i = 0; i < keys.length; i++) add(keys[i]!.bucketMs, cached[i]!.text);
   }
-  // One project: each bucket has one exact decimal already, and no sum to make.
-  return mapValues(parts, (texts) => (texts.length === 1 ? texts[0]! : addDecimals(texts)));
+  for (const [bucketMs, texts] of parts) out.set(bucketMs, addDecimals(texts));
+  return out;
 }
 
 /**
@@ -116,19 +125,19 @@ async function refill(
   cache: RollupCache,
   keys: RollupKey[],
   stored: RollupValue[],
-  cached: Map<string, unknown>,
+  cached: readonly (CachedRollup | undefined)[],
 ): Promise<void> {
+  // Every key of a read is of one series (metric, interval, event type): a stored row is named by project and bucket.
   // Stored rows carry no zone generation: they take the keys' (every key of a read has the series' one).
-  const generation = keys[0]?.zoneGeneration;
-  const byKey = new Map(
-    stored.map((v) => {
-      const k = generation ? { ...v, zoneGeneration: generation } : v;
-      return [rollupCacheKey(k), k];
-    }),
-  );
+  const byKey = new Map(stored.map((v) => [`${v.projectId} ${v.bucketMs}`, v]));
   const missing = keys
-    .filter((k) => !cached.has(rollupCacheKey(k)))
-    .map((k) => byKey.get(rollupCacheKey(k)) ?? { ...k, value: 0, version: 0 });
+    .filter((_, i) => cached[i] === undefined)
+    .map((k) => {
+      const v = byKey.get(`${k.projectId} ${k.bucketMs}`);
+      return v
+        ? { ...k, value: v.value, ...(v.text === undefined ? {} : { text: v.text }), version: v.version }
+        : { ...k, value: 0, version: 0 };
+    });
   await cache.write(missing).catch(() => undefined); // the answer is already right; a cache failure only costs speed
 }
 
@@ -163,14 +172,15 @@ function unionCacheKey(
 async function uniqueUsersOfUnion(sql: Sql, cache: RollupCache, s: Series): Promise<Map<number, MetricValue>> {
   const perProject = keysOf(s, 'unique_users');
   const unions = s.buckets.map((t) => unionCacheKey(s, t));
-  const cached = await cache
-    .read([...perProject, ...unions])
-    .catch(() => new Map<string, { text: string; version: number }>());
+  const cached = await cache.read([...perProject, ...unions]).catch((): (CachedRollup | undefined)[] => []);
   const out = new Map<number, MetricValue>();
   let complete = true;
-  for (const u of unions) {
-    const hit = cached.get(rollupCacheKey(u));
-    const versions = s.projectIds.map((projectId) => cached.get(rollupCacheKey({ ...u, projectId }))?.version);
+  // perProject is project by project, each over every bucket (keysOf); the unions follow, one per bucket.
+  const B = s.buckets.length;
+  for (let b = 0; b < B; b++) {
+    const u = unions[b]!;
+    const hit = cached[s.projectIds.length * B + b];
+    const versions = s.projectIds.map((_, p) => cached[p * B + b]?.version);
     if (
       !hit ||
       versions.some((v) => v === undefined) ||
@@ -185,7 +195,7 @@ async function uniqueUsersOfUnion(sql: Sql, cache: RollupCache, s: Series): Prom
 
   const stored = await readSketchSeries(sql, s);
   const union = await readSketchUnion(sql, s);
-  await refill(cache, perProject, stored, new Map());
+  await refill(cache, perProject, stored, []);
   // The union's versions come from its own snapshot; per-project versions absent there were 0.
   const byBucket = new Map(union.map((u) => [u.bucketMs, u]));
   const values: RollupValue[] = unions.map((k) => {

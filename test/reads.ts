@@ -138,7 +138,7 @@ export async function cacheDiffersFromStore(
   }));
   const cached = await adapters.rollupCache.read(keys);
   return stored.filter((r, i) => {
-    const c = cached.get(rollupCacheKey(keys[i]!));
+    const c = cached[i];
     if (!c) return missing === 'differs';
     return c.text !== r.value || String(c.version) !== r.version;
   });

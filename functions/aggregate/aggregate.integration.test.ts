@@ -1,7 +1,7 @@
 import { useTestEnv } from '../../test/harness';
 import { mskBatch, rawEvent } from '../../test/builders';
 import { createAggregateHandler } from './handler';
-import { rollupCacheKey } from '../../adapters/redis/rollup-cache';
+import { rollupCacheField, rollupCacheKey } from '../../adapters/redis/rollup-cache';
 import { bucketStart } from '../../core/intervals';
 import type { Interval } from '../../core/intervals';
 import { readRollups } from '../../adapters/postgres/aggregate-store';
@@ -26,15 +26,17 @@ async function rollup(eventType: string, interval: Interval, bucketMs: number) {
   return row ? { value: row.value, version: row.version } : undefined;
 }
 
-function cacheKey(eventType: string, interval: '1m' | '10s', bucketMs: number) {
-  return rollupCacheKey({
+/** A bucket's entry in its Redis page, as stored: `<version> <value>` (adapters/redis/rollup-cache.ts). */
+function cacheEntry(eventType: string, interval: '1m' | '10s', bucketMs: number) {
+  const key = {
     tenantId: tenant.id,
     projectId: tenant.project.id,
     eventType,
-    metric: 'count',
+    metric: 'count' as const,
     interval,
     bucketMs,
-  });
+  };
+  return env.adapters.redis.hget(rollupCacheKey(key), rollupCacheField(key));
 }
 
 describe('aggregate handler', () => {
@@ -61,10 +63,7 @@ describe('aggregate handler', () => {
     expect(afterFirst).toMatchObject({ value: 2 });
     expect(await rollup('dup_check', '1m', minute)).toEqual(afterFirst);
     expect(await rollup('dup_check', '1d', bucketStart(ts, '1d'))).toMatchObject({ value: 2 });
-    expect(await env.adapters.redis.hgetall(cacheKey('dup_check', '1m', minute))).toEqual({
-      v: String(afterFirst!.version),
-      n: '2',
-    });
+    expect(await cacheEntry('dup_check', '1m', minute)).toBe(`${afterFirst!.version} 2`);
     const [kept] = await storedEvents(env.adapters.sql, tenant.id, { eventIds: [a.eventId] });
     expect(kept!.properties).toEqual({ copy: 'first' });
   });
@@ -76,13 +75,20 @@ describe('aggregate handler', () => {
     ]);
     const handler = createAggregateHandler(env.adapters);
     await handler(batch);
-    const key = cacheKey('repair', '1m', bucketStart(ts, '1m'));
-    await env.adapters.redis.del(key);
+    const key = {
+      tenantId: tenant.id,
+      projectId: tenant.project.id,
+      eventType: 'repair',
+      metric: 'count' as const,
+      interval: '1m' as const,
+      bucketMs: bucketStart(ts, '1m'),
+    };
+    await env.adapters.redis.hdel(rollupCacheKey(key), rollupCacheField(key));
 
     await handler(batch);
 
     const stored = await rollup('repair', '1m', bucketStart(ts, '1m'));
-    expect(await env.adapters.redis.hgetall(key)).toEqual({ v: String(stored!.version), n: '1' });
+    expect(await cacheEntry('repair', '1m', bucketStart(ts, '1m'))).toBe(`${stored!.version} 1`);
   });
 
   it('never lets an older version overwrite a newer one in Redis', async () => {
@@ -108,7 +114,7 @@ describe('aggregate handler', () => {
     await env.adapters.rollupCache.write([{ ...key, value: 1, version: older!.version }]);
 
     expect(newer!.version).toBeGreaterThan(older!.version);
-    expect(await env.adapters.redis.hgetall(rollupCacheKey(key))).toEqual({ v: String(newer!.version), n: '2' });
+    expect(await cacheEntry('versions', '1m', key.bucketMs)).toBe(`${newer!.version} 2`);
   });
 
   it('late events update their past buckets; events beyond retention are dropped', async () => {

@@ -1,0 +1,97 @@
+// The Redis rollup cache on real Redis: buckets kept 60 to a hash (page), each field `<version> <value>`, written
+// through the version guard. Property: after any interleaving of writes (any versions, pages, series, zone
+// generations, decimal texts), read answers, key by key in the keys' order, exactly
+// the newest version written for that bucket (ties: the first write), and a miss for every bucket never written.
+import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import { useTestEnv } from '../../test/harness';
+import { INTERVAL_MS, INTERVALS } from '../../core/intervals';
+import type { RollupKey, RollupValue } from '../../core/rollups';
+
+const { env } = useTestEnv('rollupcache');
+
+const bucket = fc.record({
+  project: fc.constantFrom('p1', 'p2'),
+  metric: fc.constantFrom('count', 'sum:a b', 'unique_users'),
+  interval: fc.constantFrom(...INTERVALS),
+  eventType: fc.constantFrom('page_view', 'sign up', 'ü/%:{x}'),
+  generation: fc.constantFrom(0, 2),
+  // Bucket starts near page edges and anywhere: n buckets of the interval plus an offset (local hours and days).
+  n: fc.integer({ min: -130, max: 130 }),
+  offset: fc.constantFrom(0, 1_000, 20_700_000),
+});
+
+type Bucket = typeof bucket extends fc.Arbitrary<infer T> ? T : never;
+
+const keyOf = (tenantId: string, b: Bucket): RollupKey => ({
+  tenantId,
+  projectId: b.project,
+  metric: b.metric,
+  interval: b.interval,
+  eventType: b.eventType,
+  bucketMs: 1_764_000_000_000 + b.n * INTERVAL_MS[b.interval] + b.offset,
+  ...(b.generation ? { zoneGeneration: b.generation } : {}),
+});
+
+const id = (k: RollupKey) =>
+  JSON.stringify([k.projectId, k.metric, k.interval, k.eventType, k.zoneGeneration ?? 0, k.bucketMs]);
+
+describe('rollup cache (Redis pages)', () => {
+  it('reads back the newest version written per bucket, in the keys’ order, and misses the rest', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        // Writes drawn from a few buckets, so the same bucket is written several times (ties included).
+        fc.array(bucket, { minLength: 1, maxLength: 10 }).chain((pool) =>
+          fc.array(
+            fc.record({
+              b: fc.constantFrom(...pool),
+              version: fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 2 ** 52 })),
+              text: fc.oneof(
+                fc.integer().map(String),
+                fc.constantFrom('0', '-1.5', '12345678901234567890.125', '3;1,2'),
+              ),
+            }),
+            { minLength: 1, maxLength: 60 },
+          ),
+        ),
+        fc.array(bucket, { maxLength: 20 }),
+        fc.integer({ min: 1, max: 4 }),
+        async (writes, others, batches) => {
+          const tenantId = randomUUID();
+          const newest = new Map<string, { version: number; text: string }>();
+          const values: RollupValue[] = writes.map((w) => ({
+            ...keyOf(tenantId, w.b),
+            value: Number(w.text),
+            text: w.text,
+            version: w.version,
+          }));
+          // In a few calls (each its own pipeline), so the guard decides across calls as well as within one.
+          const size = Math.ceil(values.length / batches);
+          for (let i = 0; i < values.length; i += size) {
+            await env.adapters.rollupCache.write(values.slice(i, i + size));
+          }
+          for (const v of values) {
+            const seen = newest.get(id(v));
+            if (!seen || seen.version < v.version) newest.set(id(v), { version: v.version, text: v.text! });
+          }
+          const keys = [...values.map((v) => ({ ...v }) as RollupKey), ...others.map((b) => keyOf(tenantId, b))];
+          const got = await env.adapters.rollupCache.read(keys);
+          expect(got).toHaveLength(keys.length);
+          keys.forEach((k, i) => {
+            const want = newest.get(id(k));
+            expect({ k: id(k), got: got[i] && { version: got[i]!.version, text: got[i]!.text } }).toEqual({
+              k: id(k),
+              got: want,
+            });
+            if (want) expect(got[i]!.value).toBe(Number(want.text));
+          });
+          const pages = await env.adapters.redis.keys(`{${tenantId}}:rollup:*`);
+          expect(pages.length).toBeLessThanOrEqual(newest.size);
+          for (const p of pages) expect(await env.adapters.redis.pttl(p)).toBeGreaterThan(0);
+          if (pages.length > 0) await env.adapters.redis.unlink(...pages);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
