@@ -187,11 +187,13 @@ export async function recomputeTraits(sql: Sql, persons: { t: string; p: string;
  * Equal to replaying every event through recordPeople in that order, at the cost of one grouped statement plus a
  * replay of the few events identity depends on:
  * 1. every id an event names as its own, with its exact count and first/last seen, grouped in one statement, as
- *    its own person and not yet identified;
- * 2. replayed in order (counting nothing again): the events that merge or set traits, and per id the first event
- *    that identifies it. The merge rules read only persons and identified flags, and an id's flag changes once,
- *    at its first identifying event; later identifying events of an id change nothing, and an id first named by
- *    step 1 is its own unidentified person, exactly what the replay would have made of it on first sight.
+ *    its own person. An id that no merging or trait-setting event names is never merged and its flag is never
+ *    read, so it is written identified or not as its events say; the others start unidentified;
+ * 2. replayed in order (counting nothing again): the events that merge or set traits, and for each id they name
+ *    the first event that identifies it. The merge rules read only persons and identified flags, and an id's flag
+ *    changes once, at its first identifying event; later identifying events of an id change nothing, and an id
+ *    written by step 1 is its own unidentified person, exactly what the replay would have made of it on first
+ *    sight.
  */
 export async function rebuildPeople(sql: Sql, q: { tenantId: string; chunk?: number }): Promise<number> {
   const chunk = q.chunk ?? 5000;
@@ -202,26 +204,50 @@ export async function rebuildPeople(sql: Sql, q: { tenantId: string; chunk?: num
     await tx`delete from identity_merges where tenant_id = ${t}`;
     await tx`delete from persons where tenant_id = ${t}`;
     await tx`delete from distinct_ids where tenant_id = ${t}`;
+    // The events identity depends on (a superset of those identityEffect gives merges or traits; it decides), and
+    // every id they name: a superset of the ids any merge step names or any trait step loads.
+    const identityEvents = () => tx`(
+      select project_id, event_id, event_type, ts, user_id, anonymous_id, properties from events
+      where tenant_id = ${t} and user_id is not null
+        and (event_type in ('$identify', '$alias') or anonymous_id <> user_id)) as e`;
+    await tx`
+      create temp table people_named on commit drop as
+      select distinct e.project_id, v.id
+      from ${identityEvents()}
+      cross join lateral (values (e.user_id), (e.anonymous_id),
+        (case when e.event_type = '$alias' then e.properties ->> 'previous_id' end),
+        (case when e.event_type = '$alias' then e.properties ->> 'previousId' end)) as v(id)
+      where v.id is not null`;
+    await tx`create unique index on people_named (project_id, id)`;
+    // An id no identity event names stays its own person, and its identified flag is never read: it is written
+    // final here. A named id starts unidentified; the replay identifies it at its first identifying event.
     const [counted] = await tx<{ n: number }[]>`
       with ins as (
         insert into distinct_ids (tenant_id, project_id, distinct_id, person_id, identified, first_seen, last_seen, event_count)
-        select ${t}, project_id, user_id, user_id, false, min(ts), max(ts), count(*)
-        from events where tenant_id = ${t} and user_id is not null
-        group by project_id, user_id
+        select ${t}, g.project_id, g.user_id, g.user_id, g.ident and m.id is null, g.f, g.l, g.c
+        from (
+          select project_id, user_id, min(ts) as f, max(ts) as l, count(*) as c,
+                 bool_or(anonymous_id is distinct from user_id) as ident
+          from events where tenant_id = ${t} and user_id is not null
+          group by project_id, user_id
+        ) as g
+        left join people_named m on m.project_id = g.project_id and m.id = g.user_id
         returning event_count
       )
       select coalesce(sum(event_count), 0)::float8 as n from ins`;
-    // The events identity depends on (a superset of those identityEffect gives merges or traits; it decides).
     await tx`
       create temp table people_replay on commit drop as
-      select project_id, event_id, event_type, ts, user_id, anonymous_id, properties
+      select e.project_id, e.event_id, e.event_type, e.ts, e.user_id, e.anonymous_id, e.properties
+      from ${identityEvents()}
+      union all
+      select e.project_id, e.event_id, e.event_type, e.ts, e.user_id, e.anonymous_id, e.properties
       from events e
-      where tenant_id = ${t} and user_id is not null and (
-        event_type in ('$identify', '$alias') or anonymous_id <> user_id
-        or (ts, event_id) in (
-          select distinct on (project_id, user_id) ts, event_id from events
-          where tenant_id = ${t} and user_id is not null and anonymous_id is distinct from user_id
-          order by project_id, user_id, ts, event_id))`;
+      where e.tenant_id = ${t} and (e.ts, e.event_id) in (
+          select distinct on (f.project_id, f.user_id) f.ts, f.event_id
+          from events f join people_named m on m.project_id = f.project_id and m.id = f.user_id
+          where f.tenant_id = ${t} and f.anonymous_id is distinct from f.user_id
+          order by f.project_id, f.user_id, f.ts, f.event_id)
+        and not (e.event_type in ('$identify', '$alias') or coalesce(e.anonymous_id <> e.user_id, false))`;
     await tx`create index on people_replay (ts, event_id)`;
     const none = tx``;
     let after: { ts: string; id: string } | null = null;
