@@ -435,14 +435,13 @@ async function recomputeQuantiles(tx: Sql, tenantId: string, utc: boolean, tenSe
   );
   await tx`set local enable_sort to default`;
   const intervals: Interval[] = ['10s', '1m', '5m', ...(utc ? ['1h' as const] : [])];
-  const ivs = tx.json(intervals.map((i) => ({ i, ms: INTERVAL_MS[i] })));
   const tens = tx.array(tenSecond);
   await insertCollapsedQuantiles(
     tx,
     'er_new_q',
     'er_fine_q',
-    ivs,
-    tx`where iv.i <> '10s' or date_bin('1 hour', f.b, timestamptz 'epoch') = any(${tens}::timestamptz[])`,
+    intervals,
+    tx`where f.i <> '10s' or date_bin('1 hour', f.b, timestamptz 'epoch') = any(${tens}::timestamptz[])`,
   );
   await tx`
     with d as (

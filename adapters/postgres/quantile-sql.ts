@@ -3,6 +3,7 @@
 // bins summed and collapsed into one stored sketch.
 import type postgres from 'postgres';
 import type { Sql } from './client';
+import { INTERVAL_MS, type Interval } from '../../core/intervals';
 
 type Fragment = postgres.PendingQuery<postgres.Row[]>;
 
@@ -28,22 +29,37 @@ export function insertQuantileBins(tx: Sql, fine: string, source: Fragment): Fra
 
 /**
  * Inserts into `target` (p, y, k, i, b, cnt, lo, hi, bins, counts) one collapsed sketch per (project, type, property,
- * interval, bucket) from the 10s bins in `fine`, for the intervals of `ivs` (jsonb [{i, ms}]); `where` narrows the
- * (fine row, interval) pairs (aliases f and iv).
+ * interval, bucket) from the 10s bins in `fine`, for `intervals` (each a multiple of the one before: 10s, 1m, 5m, 1h).
+ * The bins cascade: each interval's are summed from the previous interval's, not from the 10s rows again (a bin's
+ * count is a sum, its extremes a min and max, so grouping in steps is exact, and each step groups fewer rows).
+ * `where` narrows the bins kept (alias f: p, y, k, i, b, bin, c, lo, hi).
  */
 export function insertCollapsedQuantiles(
   tx: Sql,
   target: string,
   fine: string,
-  ivs: postgres.Parameter,
+  intervals: readonly Interval[],
   where: Fragment = tx``,
 ): Fragment {
+  const steps = [...intervals].sort((a, b) => INTERVAL_MS[a] - INTERVAL_MS[b]);
+  // Level n holds the bins of steps[n] (level of 10s: the fine rows themselves, which are per 10s bucket and bin).
+  const level = (n: number): Fragment => {
+    const i = steps[n]!;
+    const from = n === 0 ? tx`${tx(fine)}` : tx`${tx(`l${n - 1}`)}`;
+    return i === '10s'
+      ? tx`select p, y, k, b, bin, c, lo, hi from ${from}`
+      : tx`select p, y, k, date_bin(${`${INTERVAL_MS[i]} milliseconds`}::interval, b, timestamptz 'epoch') as b, bin,
+                  sum(c)::bigint as c, min(lo) as lo, max(hi) as hi
+           from ${from} group by 1, 2, 3, 4, 5`;
+  };
+  const ctes = steps.map((_, n) => tx`${tx(`l${n}`)} as (${level(n)})`);
+  const levels = steps.map((i, n) => tx`select p, y, k, ${i}::text as i, b, bin, c, lo, hi from ${tx(`l${n}`)}`);
+  const join = (parts: Fragment[], sep: Fragment) =>
+    parts.slice(1).reduce((acc, part) => tx`${acc} ${sep} ${part}`, parts[0]!);
   return tx`
-    with iv as (select iv.i, (iv.ms || ' milliseconds')::interval as stride from jsonb_to_recordset(${ivs}) as iv(i text, ms bigint)),
+    with ${join(ctes, tx`,`)},
     per_bin as (
-      select f.p, f.y, f.k, iv.i, date_bin(iv.stride, f.b, timestamptz 'epoch') as b, f.bin, sum(f.c)::bigint as c, min(f.lo) as lo, max(f.hi) as hi
-      from ${tx(fine)} f cross join iv ${where}
-      group by 1, 2, 3, 4, 5, 6
+      select * from (${join(levels, tx`union all`)}) as f ${where}
     )
     insert into ${tx(target)} (p, y, k, i, b, cnt, lo, hi, bins, counts)
     select g.p, g.y, g.k, g.i, g.b, g.cnt, g.lo, g.hi, c.bins, c.counts

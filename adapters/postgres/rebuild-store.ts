@@ -71,7 +71,7 @@ export async function rebuildHour(
     );
     await tx`set local enable_sort to default`;
     const ivs = tx.json(strides(intervals));
-    await insertCollapsedQuantiles(tx, 'rb_new_q', 'rb_fine_q', ivs);
+    await insertCollapsedQuantiles(tx, 'rb_new_q', 'rb_fine_q', intervals);
     await tx`
       with iv as (select iv.i, (iv.ms || ' milliseconds')::interval as stride from jsonb_to_recordset(${ivs}) as iv(i text, ms bigint))
       insert into rb_new (p, y, m, i, b, v)
