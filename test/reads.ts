@@ -6,7 +6,7 @@
 import type { Sql } from '../adapters/postgres/client';
 import type { Interval } from '../core/intervals';
 import type { RollupMetric } from '../core/rollups';
-import { rollupCacheKey, type RollupCache } from '../adapters/redis/rollup-cache';
+import type { RollupCache } from '../adapters/redis/rollup-cache';
 
 /** A stored raw event, with the names of the events table's columns. */
 export interface StoredEvent {
