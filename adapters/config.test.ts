@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { parseConfig, ConfigError } from './config';
 
 describe('parseConfig', () => {
@@ -23,6 +24,55 @@ describe('parseConfig', () => {
       /^Invalid configuration: KAFKA_SESSION_TIMEOUT="5s" must be between 6s and 30m$/,
     );
     expect(() => parseConfig({ KAFKA_SESSION_TIMEOUT: '31m' })).toThrow(/KAFKA_SESSION_TIMEOUT/);
+  });
+
+  const TIMERS = [
+    'KAFKA_SEND_TIMEOUT',
+    'API_KEY_CACHE_TTL',
+    'RATE_LIMIT_LEASE',
+    'SCHEDULER_TICK',
+    'CATALOG_FLUSH_INTERVAL',
+    'EXPLORER_SCAN_BUDGET',
+    'ALERT_TICK',
+    'DISPATCH_TICK',
+    'WEBHOOK_TIMEOUT',
+  ];
+  const SPANS = ['MAX_FUTURE_SKEW', 'RETENTION', 'ALERT_ALLOWED_LATENESS', 'LOGIN_FAILURE_WINDOW', 'INVITE_TTL'];
+  const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+  it('takes any duration text: a finite value within the setting’s bound, or one line naming the variable', () => {
+    const text = fc.oneof(
+      // Well-formed, with digit strings of any length (past 2^53 and past what a float holds).
+      fc.tuple(fc.stringMatching(/^\d{1,400}$/), fc.constantFrom('ms', 's', 'm', 'h', 'd')).map(([n, u]) => n + u),
+      // At and around the bounds.
+      fc.constantFrom('24d', '25d', '2073600000ms', '2073600001ms', '36500d', '36501d', '0ms', '1ms'),
+      // Anything else: signs, decimals, exponents, spaces, other units, all of Unicode.
+      fc.constantFrom('-1s', '1.5s', '1e3ms', ' 5s', '5s ', '5 s', '5S', '5sec', 'Infinity', 'NaN', '５s', '5\u0000s'),
+      fc.string({ unit: 'binary', maxLength: 12 }),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(...TIMERS, ...SPANS), text, (name, value) => {
+        fc.pre(value !== ''); // an empty variable is an absent one: the default
+        const max = TIMERS.includes(name) ? 24 * 86_400_000 : 36_500 * 86_400_000;
+        const m = /^(\d+)(ms|s|m|h|d)$/.exec(value);
+        const ms = m ? Number(m[1]) * UNIT_MS[m[2]!]! : NaN;
+        let out: unknown;
+        try {
+          out = parseConfig({ [name]: value });
+        } catch (e) {
+          expect(e).toBeInstanceOf(ConfigError);
+          expect((e as Error).message.split('\n')).toHaveLength(1);
+          expect((e as Error).message).toContain(`${name}=`);
+          // Refused only when not well-formed, or past the bound (or a setting's own tighter range).
+          if (m && ms <= max) expect((e as Error).message).not.toMatch(/a duration such as|at most/);
+          return;
+        }
+        expect(m !== null && ms <= max).toBe(true);
+        expect(Number.isSafeInteger(ms)).toBe(true);
+        expect(JSON.stringify(out)).toContain(String(ms));
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('stops with one line naming the bad variable', () => {

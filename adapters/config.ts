@@ -1,14 +1,24 @@
 // The one place that reads process.env: parsed and validated once per process.
 import { z } from 'zod';
 
-const durationMs = z
-  .string()
-  .regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 500ms, 10s, 5m, 1h or 30d')
-  .transform((v) => {
-    const m = /^(\d+)(ms|s|m|h|d)$/.exec(v)!;
-    const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
-    return Number(m[1]) * unit;
-  });
+/**
+ * A duration such as 500ms, 10s, 5m, 1h or 30d, at most `max` (a digit string of any length would otherwise become
+ * a number too large to use, or Infinity).
+ */
+const duration = (max: { ms: number; text: string }) =>
+  z
+    .string()
+    .regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 500ms, 10s, 5m, 1h or 30d')
+    .transform((v) => {
+      const m = /^(\d+)(ms|s|m|h|d)$/.exec(v)!;
+      const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+      return Number(m[1]) * unit;
+    })
+    .refine((ms) => ms <= max.ms, `at most ${max.text}`);
+/** Retention, windows, lifetimes: up to 100 years. */
+const durationMs = duration({ ms: 36_500 * 86_400_000, text: '36500d' });
+/** Timer delays and timeouts, which Node's timers take up to 2^31 - 1 ms (a longer one fires at once): up to 24 days. */
+const timerMs = duration({ ms: 24 * 86_400_000, text: '24d' });
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
@@ -23,9 +33,9 @@ const schema = z.object({
   KAFKA_EVENTS_RAW_PARTITIONS: intFrom(1, 1024).default(6),
   KAFKA_GROUP_AGGREGATE: z.string().min(1).default('aggregate'),
   KAFKA_GROUP_ALERT: z.string().min(1).default('alert'),
-  KAFKA_SEND_TIMEOUT: durationMs.default(5_000),
+  KAFKA_SEND_TIMEOUT: timerMs.default(5_000),
   /** The local consumer groups' session timeout: how long a killed member holds its partitions. */
-  KAFKA_SESSION_TIMEOUT: durationMs.default(30_000),
+  KAFKA_SESSION_TIMEOUT: timerMs.default(30_000),
   KAFKA_MAX_QUEUED_EVENTS: intFrom(1, 10_000_000).default(50_000),
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/customersignal'),
   /** Connections per process. @default 10, or 2 on Lambda (one invocation at a time per container; RDS Proxy pools the rest). */
@@ -45,26 +55,26 @@ const schema = z.object({
   MAX_CONTEXT_BYTES: intFrom(16, 1024 * 1024).default(32 * 1024),
   MAX_FUTURE_SKEW: durationMs.default(3_600_000),
   RETENTION: durationMs.default(30 * 86_400_000),
-  API_KEY_CACHE_TTL: durationMs.default(5_000),
+  API_KEY_CACHE_TTL: timerMs.default(5_000),
   RATE_LIMIT_EVENTS_PER_SECOND: intFrom(1, 10_000_000).default(10_000),
   RATE_LIMIT_BURST: intFrom(1, 100_000_000).default(20_000),
-  RATE_LIMIT_LEASE: durationMs.default(100),
+  RATE_LIMIT_LEASE: timerMs.default(100),
   AGGREGATE_BATCH_SIZE: intFrom(1, 10_000).default(500),
   AGGREGATE_MAX_RECORD_ATTEMPTS: intFrom(1, 100).default(3),
-  SCHEDULER_TICK: durationMs.default(10_000),
+  SCHEDULER_TICK: timerMs.default(10_000),
   CATALOG_MAX_EVENT_TYPES: intFrom(1, 1_000_000).default(1000),
   CATALOG_MAX_PROPERTIES: intFrom(1, 100_000).default(500),
-  CATALOG_CACHE_TTL: durationMs.default(5_000),
-  CATALOG_FLUSH_INTERVAL: durationMs.default(1_000),
+  CATALOG_CACHE_TTL: timerMs.default(5_000),
+  CATALOG_FLUSH_INTERVAL: timerMs.default(1_000),
   WEB_DIST_DIR: z.string().min(1).default('frontend/dist'),
-  EXPLORER_SCAN_BUDGET: durationMs.default(100),
+  EXPLORER_SCAN_BUDGET: timerMs.default(100),
   BREAKDOWN_MAX_RAW_ROWS: intFrom(1, 100_000_000).default(1_000_000),
   DIMENSION_MAX_VALUES: intFrom(1, 100_000).default(1000),
-  ALERT_TICK: durationMs.default(2_000),
+  ALERT_TICK: timerMs.default(2_000),
   ALERT_ALLOWED_LATENESS: durationMs.default(30_000),
-  DISPATCH_TICK: durationMs.default(1_000),
+  DISPATCH_TICK: timerMs.default(1_000),
   DISPATCH_MAX_ATTEMPTS: intFrom(1, 50).default(12),
-  WEBHOOK_TIMEOUT: durationMs.default(5_000),
+  WEBHOOK_TIMEOUT: timerMs.default(5_000),
   WEBHOOK_ALLOW_LOOPBACK: z
     .enum(['true', 'false'])
     .default('true')
