@@ -56,7 +56,15 @@ export function toApiGatewayEvent(
     if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
   }
   const query: Record<string, string> = {};
-  if (url.search.length > 1) for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
+  // Own keys only: a parameter may be named `toString` or `__proto__`.
+  if (url.search.length > 1)
+    for (const [k, v] of url.searchParams)
+      Object.defineProperty(query, k, {
+        value: Object.hasOwn(query, k) ? `${query[k]},${v}` : v,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
   // Like API Gateway: text bodies as strings, anything else (or bytes that are not UTF-8) base64-encoded.
   const text =
     body.length > 0 && !headers['content-encoding'] && TEXT_TYPES.test(headers['content-type'] ?? '')

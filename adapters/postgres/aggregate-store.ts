@@ -161,7 +161,12 @@ interface FineValues {
 }
 
 function fineValues(fresh: RawEvent[], bucketOf: BucketOf): FineValues[] {
-  const groups = new Map<string, { row: FineValues; users: Set<string> }>();
+  // A property name is any text, `toString` and `__proto__` included: the numbers are kept in a Map, never in a
+  // plain object whose inherited members a name could hit.
+  const groups = new Map<
+    string,
+    { row: Omit<FineValues, 'u' | 'n'>; users: Set<string>; numbers: Map<string, number[]> }
+  >();
   for (const e of fresh) {
     const props = preAggregatedProperties(e);
     if (e.userId === null && props.length === 0) continue;
@@ -177,15 +182,22 @@ function fineValues(fresh: RawEvent[], bucketOf: BucketOf): FineValues[] {
         b: new Date(b10).toISOString(),
         bh: iso('1h'),
         bd: iso('1d'),
-        u: [],
-        n: {},
       };
-      groups.set(id, (g = { row, users: new Set() }));
+      groups.set(id, (g = { row, users: new Set(), numbers: new Map() }));
     }
     if (e.userId !== null) g.users.add(e.userId);
-    for (const k of props) (g.row.n[k] ??= []).push(e.properties[k] as number);
+    for (const k of props) {
+      const list = g.numbers.get(k);
+      if (list) list.push(e.properties[k] as number);
+      else g.numbers.set(k, [e.properties[k] as number]);
+    }
   }
-  return [...groups.values()].map(({ row, users }) => ({ ...row, u: [...users] }));
+  // Object.fromEntries defines own properties, so a name like `__proto__` is a key like any other in the JSON.
+  return [...groups.values()].map(({ row, users, numbers }) => ({
+    ...row,
+    u: [...users],
+    n: Object.fromEntries(numbers),
+  }));
 }
 
 /**

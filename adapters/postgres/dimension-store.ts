@@ -94,8 +94,8 @@ export async function upsertDimensions(
     const props = preAggregatedProperties(e);
     let x = -1;
     if (props.length > 0) {
-      const n: Record<string, unknown> = {};
-      for (const k of props) n[k] = e.properties[k];
+      // Own properties only (a name may be `__proto__`, which plain assignment would drop).
+      const n: Record<string, unknown> = Object.fromEntries(props.map((k) => [k, e.properties[k]]));
       x = numbers.length;
       numbers.push({ x, n });
     }

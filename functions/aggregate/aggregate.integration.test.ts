@@ -117,6 +117,40 @@ describe('aggregate handler', () => {
     expect(await cacheEntry('versions', '1m', key.bucketMs)).toBe(`${newer!.version} 2`);
   });
 
+  it('sums numeric properties with any name, those of Object.prototype and __proto__ included', async () => {
+    const ts = bucketStart(Date.now(), '10s') + 1_000;
+    // Parsed from JSON, as the handler gets them: every name is an own key, `__proto__` too.
+    const first = JSON.parse('{"__proto__": 2, "toString": 3, "constructor": 4, "valueOf": 5, "hasOwnProperty": 6}');
+    const second = JSON.parse('{"__proto__": 10, "toString": 0.5, "plain": 1}');
+    const batch = mskBatch(env.config.kafka.topics.eventsRaw, [
+      rawEvent(tenant, { eventType: 'proto_names', timestampMs: ts, properties: first }),
+      rawEvent(tenant, { eventType: 'proto_names', timestampMs: ts, properties: second }),
+    ]);
+    expect(await createAggregateHandler(env.adapters)(batch)).toMatchObject({ records: 2, stored: 2 });
+    const sumOf = async (metric: string) => {
+      const [row] = await readRollups(env.adapters.sql, [
+        {
+          tenantId: tenant.id,
+          projectId: tenant.project.id,
+          eventType: 'proto_names',
+          metric: metric as `sum:${string}`,
+          interval: '1m',
+          bucketMs: bucketStart(ts, '1m'),
+        },
+      ]);
+      return row?.value;
+    };
+    expect({
+      proto: await sumOf('sum:__proto__'),
+      protoN: await sumOf('n:__proto__'),
+      toString: await sumOf('sum:toString'),
+      constructor: await sumOf('sum:constructor'),
+      valueOf: await sumOf('sum:valueOf'),
+      hasOwnProperty: await sumOf('sum:hasOwnProperty'),
+      plain: await sumOf('sum:plain'),
+    }).toEqual({ proto: 12, protoN: 2, toString: 3.5, constructor: 4, valueOf: 5, hasOwnProperty: 6, plain: 1 });
+  });
+
   it('late events update their past buckets; events beyond retention are dropped', async () => {
     const handler = createAggregateHandler(env.adapters);
     const lateTs = Date.now() - 3 * 86_400_000;
