@@ -41,6 +41,11 @@ function gatewayTime(nowMs: number): string {
   return timeText;
 }
 
+/** Sets an own key: a header or parameter may be named `__proto__` or `toString`, which plain assignment mishandles. */
+function own(o: Record<string, string>, key: string, value: string): void {
+  Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** `url`: the request target as requestUrl() parsed it, when the caller already did. */
 export function toApiGatewayEvent(
   req: IncomingMessage,
@@ -53,18 +58,11 @@ export function toApiGatewayEvent(
   const headers: Record<string, string> = {};
   for (const k in req.headers) {
     const v = req.headers[k];
-    if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
+    if (v !== undefined) own(headers, k, Array.isArray(v) ? v.join(',') : v);
   }
   const query: Record<string, string> = {};
-  // Own keys only: a parameter may be named `toString` or `__proto__`.
   if (url.search.length > 1)
-    for (const [k, v] of url.searchParams)
-      Object.defineProperty(query, k, {
-        value: Object.hasOwn(query, k) ? `${query[k]},${v}` : v,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+    for (const [k, v] of url.searchParams) own(query, k, Object.hasOwn(query, k) ? `${query[k]},${v}` : v);
   // Like API Gateway: text bodies as strings, anything else (or bytes that are not UTF-8) base64-encoded.
   const text =
     body.length > 0 && !headers['content-encoding'] && TEXT_TYPES.test(headers['content-type'] ?? '')

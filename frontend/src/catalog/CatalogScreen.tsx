@@ -154,11 +154,12 @@ function EventTypeEditor({ project, entry, onDone }: { project: string; entry: C
   const [newProp, setNewProp] = useState('');
   const save = useMutation({
     mutationFn: () => {
-      const properties: Record<string, DeclaredType | null> = {};
-      for (const [name, type] of Object.entries(declared)) {
-        const before = entry.properties.find((p) => p.name === name)?.declared_type ?? '';
-        if (type !== before) properties[name] = type === '' ? null : type;
-      }
+      // Object.fromEntries: a property may be named `__proto__`, which plain assignment would drop.
+      const properties: Record<string, DeclaredType | null> = Object.fromEntries(
+        Object.entries(declared)
+          .filter(([name, type]) => type !== (entry.properties.find((p) => p.name === name)?.declared_type ?? ''))
+          .map(([name, type]) => [name, type === '' ? null : type]),
+      );
       return api.declareEventType(session.client, entry.event_type, {
         project,
         description: description.trim() === '' ? null : description.trim(),

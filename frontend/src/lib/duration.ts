@@ -64,14 +64,15 @@ export const INTERVAL_OPTIONS = INTERVALS.map((i) => ({ value: i, label: duratio
 
 /** "plan=pro, region=eu" → {plan: "pro", region: "eu"} (pairs without "=" are ignored). */
 export function parseFilterText(text: string): Record<string, string> {
-  const filter: Record<string, string> = {};
+  const pairs: [string, string][] = [];
   for (const part of text.split(',')) {
     const eq = part.indexOf('=');
     if (eq <= 0) continue;
     const key = part.slice(0, eq).trim();
-    if (key !== '') filter[key] = part.slice(eq + 1).trim();
+    if (key !== '') pairs.push([key, part.slice(eq + 1).trim()]);
   }
-  return filter;
+  // Object.fromEntries: a key may be `__proto__`, which plain assignment would drop. The last of a repeated key wins.
+  return Object.fromEntries(pairs);
 }
 
 export function formatFilterText(filter: Readonly<Record<string, string | number | boolean>> | undefined): string {

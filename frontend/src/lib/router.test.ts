@@ -34,6 +34,12 @@ describe('durations', () => {
 
   it('reads and writes "key=value, key=value" property filters', () => {
     expect(parseFilterText('plan=pro, cart.currency = EUR, junk, =x')).toEqual({ plan: 'pro', 'cart.currency': 'EUR' });
+    // Any key is a key: those of Object.prototype and __proto__ too.
+    const odd = parseFilterText('__proto__=a, toString=b');
+    expect(Object.entries(odd)).toEqual([
+      ['__proto__', 'a'],
+      ['toString', 'b'],
+    ]);
     expect(formatFilterText({ plan: 'pro', region: 'eu' })).toBe('plan=pro, region=eu');
   });
 });
