@@ -24,10 +24,6 @@ const common = {
 /** @type {import('jest').Config} */
 module.exports = {
   testTimeout: 90_000,
-  // Two workers even on a 2-core machine (jest's default there is one): the integration tests mostly wait on Kafka,
-  // Postgres and Redis, so two files at a time overlap those waits (CI: ~21 -> ~15 min). Each file has its own
-  // database, key prefix and topics (test/harness.ts), so files never share state.
-  maxWorkers: 2,
   projects: [
     {
       ...common,
