@@ -807,7 +807,13 @@ describe('charts', () => {
     const preview = fieldset.getByRole('region', { name: 'Preview of Widget 1' });
     await preview.locator('.recharts-bar-rectangle').first().waitFor({ timeout: LIVE_DATA_TIMEOUT_MS });
     await fieldset.getByLabel('Width').selectOption('6');
+    // The saved dashboard is read once the PUT has answered: the bars may be drawn before it does (the editor
+    // shows the edited widget live), so waiting for them alone raced the save.
+    const put = page.waitForResponse(
+      (r) => r.request().method() === 'PUT' && new URL(r.url()).pathname === `/v1/dashboards/${made.body.id}`,
+    );
     await editor.getByRole('button', { name: 'Save dashboard' }).click();
+    expect((await put).status()).toBe(200);
     await page
       .getByRole('article', { name: 'Views and failures' })
       .locator('.recharts-bar-rectangle')
