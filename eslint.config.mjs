@@ -56,8 +56,9 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.jest } },
   },
   {
-    files: ['jest.config.js'],
-    languageOptions: { sourceType: 'commonjs' },
+    files: ['jest.config.js', 'test/sequencer.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { ...globals.node } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   prettier,
 );
