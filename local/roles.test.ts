@@ -1,4 +1,4 @@
-import { parseStartArgs, runtimeOptions } from './roles';
+import { defaultAggregateProcesses, parseStartArgs, runtimeOptions } from './roles';
 
 describe('npm start arguments', () => {
   it('runs every role with the demo by default', () => {
@@ -30,6 +30,30 @@ describe('npm start arguments', () => {
     expect(() => parseStartArgs(['--only'])).toThrow(/--only needs roles/);
     expect(() => parseStartArgs(['--only', ','])).toThrow(/no roles/);
     expect(() => parseStartArgs(['--fast'])).toThrow(/unknown option --fast/);
+  });
+
+  it('takes the number of aggregate processes, 0 to 16, and refuses it where there is no aggregate role', () => {
+    expect(parseStartArgs(['--aggregate-processes', '3'])).toMatchObject({ only: false, aggregateProcesses: 3 });
+    expect(parseStartArgs(['--aggregate-processes=0', '--no-demo'])).toMatchObject({ aggregateProcesses: 0 });
+    expect(parseStartArgs(['--only', 'http,aggregate', '--aggregate-processes', '2'])).toMatchObject({
+      roles: ['http', 'aggregate'],
+      aggregateProcesses: 2,
+    });
+    expect(parseStartArgs(['--only', 'http', '--aggregate-processes', '0'])).toMatchObject({ aggregateProcesses: 0 });
+    for (const bad of ['', 'x', '-1', '1.5', '17', '100', ' 2'])
+      expect(() => parseStartArgs([`--aggregate-processes=${bad}`])).toThrow(/give a whole number from 0/);
+    expect(() => parseStartArgs(['--aggregate-processes'])).toThrow(/--aggregate-processes \(nothing\)/);
+    expect(() => parseStartArgs(['--only', 'http', '--aggregate-processes', '2'])).toThrow(
+      /does not include it; add aggregate to --only/,
+    );
+  });
+
+  it('gives the full platform one aggregate process of its own on two cores or more, none otherwise', () => {
+    expect(defaultAggregateProcesses(parseStartArgs([]), 2)).toBe(1);
+    expect(defaultAggregateProcesses(parseStartArgs([]), 1)).toBe(0);
+    expect(defaultAggregateProcesses(parseStartArgs(['--only', 'aggregate']), 8)).toBe(0);
+    expect(defaultAggregateProcesses(parseStartArgs(['--aggregate-processes', '0']), 8)).toBe(0);
+    expect(defaultAggregateProcesses(parseStartArgs(['--aggregate-processes', '3']), 1)).toBe(3);
   });
 
   it('maps roles onto the runtime’s parts', () => {

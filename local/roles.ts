@@ -10,6 +10,24 @@ export interface StartArgs {
   /** True when --only was given: the process joins a platform another `npm start` runs. */
   only: boolean;
   demo: boolean;
+  /**
+   * How many child processes run the aggregate role (`--aggregate-processes N`), each a member of the consumer
+   * group; 0 runs it in this process. Undefined: the default, defaultAggregateProcesses().
+   */
+  aggregateProcesses?: number;
+}
+
+/** Most a process may supervise: more members than events_raw has partitions would sit idle. */
+export const MAX_AGGREGATE_PROCESSES = 16;
+
+/**
+ * The full platform gives the aggregate consumers a process of their own when the machine has a second core: one
+ * event loop then no longer serves both the HTTP API and the group (docs/operations.md#roles-and-processes). An
+ * `--only` process runs its roles itself unless told otherwise.
+ */
+export function defaultAggregateProcesses(args: StartArgs, cores: number): number {
+  if (args.aggregateProcesses !== undefined) return args.aggregateProcesses;
+  return !args.only && cores >= 2 ? 1 : 0;
 }
 
 export class StartArgsError extends Error {
@@ -19,9 +37,12 @@ export class StartArgsError extends Error {
 export function parseStartArgs(argv: string[]): StartArgs {
   let only: string | undefined;
   let demo = true;
+  let processes: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--no-demo') demo = false;
+    else if (arg === '--aggregate-processes') processes = argv[++i] ?? '';
+    else if (arg.startsWith('--aggregate-processes=')) processes = arg.slice('--aggregate-processes='.length);
     else if (arg === '--only') {
       only = argv[++i];
       if (only === undefined || only.startsWith('--'))
@@ -29,9 +50,13 @@ export function parseStartArgs(argv: string[]): StartArgs {
           `--only needs roles, e.g. --only aggregate or --only http,scheduler (roles: ${ROLES.join(', ')})`,
         );
     } else if (arg.startsWith('--only=')) only = arg.slice('--only='.length);
-    else throw new StartArgsError(`unknown option ${arg}; npm start [-- --no-demo] [-- --only ${ROLES.join(',')}]`);
+    else
+      throw new StartArgsError(
+        `unknown option ${arg}; npm start [-- --no-demo] [-- --only ${ROLES.join(',')}] [-- --aggregate-processes N]`,
+      );
   }
-  if (only === undefined) return { roles: [...ROLES], only: false, demo };
+  const aggregate = processes === undefined ? {} : { aggregateProcesses: parseProcesses(processes) };
+  if (only === undefined) return { roles: [...ROLES], only: false, demo, ...aggregate };
   const names = only
     .split(',')
     .map((r) => r.trim())
@@ -42,7 +67,20 @@ export function parseStartArgs(argv: string[]): StartArgs {
       `--only ${only}: ${unknown.length > 0 ? `unknown role ${unknown.join(', ')}` : 'no roles'}; roles are ${ROLES.join(', ')} (comma-separated)`,
     );
   }
-  return { roles: ROLES.filter((r) => names.includes(r)), only: true, demo };
+  const roles = ROLES.filter((r) => names.includes(r));
+  if (aggregate.aggregateProcesses && !roles.includes('aggregate'))
+    throw new StartArgsError(
+      `--aggregate-processes runs the aggregate role in child processes, but --only ${only} does not include it; add aggregate to --only`,
+    );
+  return { roles, only: true, demo, ...aggregate };
+}
+
+function parseProcesses(text: string): number {
+  if (!/^\d{1,2}$/.test(text) || Number(text) > MAX_AGGREGATE_PROCESSES)
+    throw new StartArgsError(
+      `--aggregate-processes ${text || '(nothing)'}: give a whole number from 0 (the aggregate role runs in this process) to ${MAX_AGGREGATE_PROCESSES}`,
+    );
+  return Number(text);
 }
 
 export function runtimeOptions(roles: Role[]): RuntimeOptions {

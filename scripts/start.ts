@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync, statSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { config, ConfigError, type Config } from '../adapters/config';
 import { createAdapters, topicSpecs } from '../adapters';
 import { createSql, ensureDatabase, type Sql } from '../adapters/postgres/client';
@@ -20,7 +21,15 @@ import { createKeyResolver } from '../adapters/key-resolver';
 import { insertRule } from '../adapters/postgres/alert-rules-store';
 import { declareEventType } from '../adapters/postgres/catalog-store';
 import { ensureDefaultDashboard } from '../adapters/postgres/dashboards-store';
-import { parseStartArgs, runtimeOptions, StartArgsError, type Role, type StartArgs } from '../local/roles';
+import {
+  defaultAggregateProcesses,
+  parseStartArgs,
+  runtimeOptions,
+  StartArgsError,
+  type Role,
+  type StartArgs,
+} from '../local/roles';
+import { superviseChildren, type Supervisor } from '../local/supervisor';
 
 const ROOT = resolve(__dirname, '..');
 const STATE_DIR = join(ROOT, '.customersignal');
@@ -219,7 +228,29 @@ async function prepare(cfg: Config, roles: Role[], only: boolean): Promise<DemoK
   }
 }
 
-function printWelcome(url: string, keys: DemoKeys, demo: boolean): void {
+/** The aggregate role in `count` child processes of its own, each `--only aggregate` in the same consumer group. */
+function startAggregateProcesses(count: number): Supervisor | undefined {
+  if (count === 0) return undefined;
+  const specs = Array.from({ length: count }, (_, k) => ({
+    label: `aggregate ${k + 1}`,
+    // The same node and loader (tsx) as this process.
+    command: process.execPath,
+    args: [...process.execArgv, __filename, '--only', 'aggregate', '--aggregate-processes', '0'],
+    env: process.env,
+    cwd: ROOT,
+  }));
+  return superviseChildren(specs, { say });
+}
+
+function printProcesses(count: number): void {
+  say(
+    count === 0
+      ? '  Aggregate consumer: in this process (npm start -- --aggregate-processes N gives it N processes of their own)'
+      : `  Aggregate consumer: ${count} process${count === 1 ? '' : 'es'} of its own in one consumer group (npm start -- --aggregate-processes N; 0: in this process)`,
+  );
+}
+
+function printWelcome(url: string, keys: DemoKeys, demo: boolean, aggregateProcesses: number): void {
   say(`CustomerSignal is running at ${url}`);
   say(`  Dashboard:  ${url}/   (sign in with the read or admin key)`);
   say(`  Tenant:     ${DEMO_TENANT}, project "${DEMO_PROJECT}"`);
@@ -227,6 +258,7 @@ function printWelcome(url: string, keys: DemoKeys, demo: boolean): void {
   say(`  Read key:   ${keys.read}`);
   say(`  Admin key:  ${keys.admin}`);
   say(`  Demo traffic: ${demo ? 'on (~4 events/s; npm start -- --no-demo turns it off)' : 'off'}`);
+  printProcesses(aggregateProcesses);
   say('');
   say(
     `  Alerts:     rule "Checkout failures (demo)" e-mails ops@demo.example; mails are kept in ${config().mail.sinkDir}/`,
@@ -263,7 +295,12 @@ function printWorker(cfg: Config, roles: Role[], url: string): void {
 async function main(): Promise<void> {
   const args = parseStartArgs(process.argv.slice(2));
   const cfg = config();
-  say(`Roles: ${args.roles.join(', ')}${args.only ? ' (--only)' : ''}`);
+  // Children that run the aggregate role; then this process runs the other roles only.
+  const aggregateProcesses = args.roles.includes('aggregate')
+    ? defaultAggregateProcesses(args, availableParallelism())
+    : 0;
+  const ownRoles = aggregateProcesses > 0 ? args.roles.filter((r) => r !== 'aggregate') : args.roles;
+  if (!process.channel) say(`Roles: ${args.roles.join(', ')}${args.only ? ' (--only)' : ''}`);
   await checkPostgres(cfg);
   await ensureHllExtension(cfg);
   await checkRedis(cfg);
@@ -278,7 +315,7 @@ async function main(): Promise<void> {
     const keys = await prepare(cfg, args.roles, args.only);
     const adapters = createAdapters(cfg);
     // The SMTP sink (alert e-mails kept in MAIL_SINK_DIR) belongs to the full platform; an --only process would clash on its port.
-    const runtime = await startLocalRuntime(adapters, { ...runtimeOptions(args.roles), mailSink: !args.only }).catch(
+    const runtime = await startLocalRuntime(adapters, { ...runtimeOptions(ownRoles), mailSink: !args.only }).catch(
       async (e: { code?: string }) => {
         await adapters.close();
         if (e.code === 'EADDRINUSE' && (e as { port?: number }).port === cfg.mail.sinkPort) {
@@ -304,10 +341,17 @@ async function main(): Promise<void> {
             onError: (m) => say(`demo traffic: ${m}`),
           })
         : undefined;
-    say('');
-    if (keys) printWelcome(runtime.url, keys, demo);
-    else printWorker(cfg, args.roles, runtime.url);
-    say('Ctrl-C stops everything npm start started.');
+    const children = startAggregateProcesses(aggregateProcesses);
+    if (process.channel) {
+      // A child of another npm start: one line, under its label in that process's output.
+      say(`running: ${args.roles.join(', ')} (consumer group "${cfg.kafka.groups.aggregate}")`);
+    } else {
+      say('');
+      if (keys) printWelcome(runtime.url, keys, demo, aggregateProcesses);
+      else printWorker(cfg, args.roles, runtime.url);
+      if (!keys && args.roles.includes('aggregate')) printProcesses(aggregateProcesses);
+      say('Ctrl-C stops everything npm start started.');
+    }
 
     await new Promise<void>((resolveStop) => {
       let stopping = false;
@@ -316,13 +360,15 @@ async function main(): Promise<void> {
         stopping = true;
         say('\nStopping…');
         traffic?.stop();
-        void runtime
-          .stop()
+        void Promise.resolve(children?.stop())
+          .then(() => runtime.stop())
           .then(() => adapters.close())
           .finally(resolveStop);
       };
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
+      // A child of another npm start (above) stops when that process is gone, however it ended.
+      if (process.channel) process.on('disconnect', stop);
     });
   } finally {
     await stopBroker();

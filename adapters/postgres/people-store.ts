@@ -204,16 +204,18 @@ export async function rebuildPeople(sql: Sql, q: { tenantId: string; chunk?: num
     await tx`delete from identity_merges where tenant_id = ${t}`;
     await tx`delete from persons where tenant_id = ${t}`;
     await tx`delete from distinct_ids where tenant_id = ${t}`;
-    // The events identity depends on (a superset of those identityEffect gives merges or traits; it decides), and
-    // every id they name: a superset of the ids any merge step names or any trait step loads.
-    const identityEvents = () => tx`(
+    // The events identity depends on (a superset of those identityEffect gives merges or traits; it decides), read
+    // once into the replay table; every id they name is a superset of the ids any merge step names or any trait
+    // step loads.
+    await tx`
+      create temp table people_replay on commit drop as
       select project_id, event_id, event_type, ts, user_id, anonymous_id, properties from events
       where tenant_id = ${t} and user_id is not null
-        and (event_type in ('$identify', '$alias') or anonymous_id <> user_id)) as e`;
+        and (event_type in ('$identify', '$alias') or anonymous_id <> user_id)`;
     await tx`
       create temp table people_named on commit drop as
       select distinct e.project_id, v.id
-      from ${identityEvents()}
+      from people_replay e
       cross join lateral (values (e.user_id), (e.anonymous_id),
         (case when e.event_type = '$alias' then e.properties ->> 'previous_id' end),
         (case when e.event_type = '$alias' then e.properties ->> 'previousId' end)) as v(id)
@@ -235,11 +237,9 @@ export async function rebuildPeople(sql: Sql, q: { tenantId: string; chunk?: num
         returning event_count
       )
       select coalesce(sum(event_count), 0)::float8 as n from ins`;
+    // And each named id's first identifying event, when it is not an identity event already in the table.
     await tx`
-      create temp table people_replay on commit drop as
-      select e.project_id, e.event_id, e.event_type, e.ts, e.user_id, e.anonymous_id, e.properties
-      from ${identityEvents()}
-      union all
+      insert into people_replay
       select e.project_id, e.event_id, e.event_type, e.ts, e.user_id, e.anonymous_id, e.properties
       from events e
       where e.tenant_id = ${t} and (e.ts, e.event_id) in (
