@@ -6,10 +6,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { childEnv, ROOT } from '../test/child-process';
+import { childEnv, isAlive, ROOT } from '../test/child-process';
 import { eventually, useTestEnv } from '../test/harness';
 import { call } from '../test/builders';
-import { metricMismatches } from '../test/recompute';
+import { untilRecomputable } from '../test/recompute';
 import { rollupTotal, storedEventCount } from '../test/reads';
 import { freePort } from '../scripts/kafka/broker';
 
@@ -23,19 +23,10 @@ const { env, tenant } = useTestEnv('aggproc', {
   tenants: 1,
   beforeCleanup: async () => {
     for (const p of parents) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-    for (const pid of childPids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    for (const pid of childPids) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
     rmSync(web, { recursive: true, force: true });
   },
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 interface Platform {
   parent: ChildProcess;
@@ -114,14 +105,7 @@ async function countedExactly(expected: number): Promise<void> {
     90_000,
     250,
   );
-  await eventually(
-    async () => {
-      const m = await metricMismatches(env.adapters.sql, tenant.id);
-      return m.rollups === 0 && m.sketches === 0 ? true : undefined;
-    },
-    30_000,
-    250,
-  );
+  await untilRecomputable(env.adapters.sql, tenant.id);
   expect(await rollupTotal(env.adapters.sql, tenant.id)).toBe(expected);
 }
 
@@ -145,7 +129,7 @@ it('counts through two aggregate processes, restarts a killed one, and stops the
 
   // Assess: restarted (said so), nothing lost, nothing counted twice.
   expect(p.output()).toMatch(/aggregate 1: exited \(SIGKILL\) unexpectedly; starting it again in 1 s/);
-  expect(alive(restarted)).toBe(true);
+  expect(isAlive(restarted)).toBe(true);
   await countedExactly(2_000);
 
   // Act: stop the platform as Ctrl-C or a service manager would.
@@ -154,7 +138,7 @@ it('counts through two aggregate processes, restarts a killed one, and stops the
 
   // Assess: a clean exit, and no child outlives it.
   expect(await exited).toBe(0);
-  expect([restarted, second].filter(alive)).toEqual([]);
+  expect([restarted, second].filter(isAlive)).toEqual([]);
 }, 300_000);
 
 it('children stop on their own when their parent is SIGKILLed', async () => {
@@ -166,5 +150,5 @@ it('children stop on their own when their parent is SIGKILLed', async () => {
   p.parent.kill('SIGKILL');
 
   // Assess: the child saw its IPC channel close and stopped.
-  await eventually(async () => (alive(child) ? undefined : true), 60_000, 100);
+  await eventually(async () => (isAlive(child) ? undefined : true), 60_000, 100);
 }, 300_000);

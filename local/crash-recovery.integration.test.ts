@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { childEnv, ROOT } from '../test/child-process';
 import { useTestEnv, eventually } from '../test/harness';
-import { metricMismatches } from '../test/recompute';
+import { untilRecomputable } from '../test/recompute';
 import { rawEvent } from '../test/builders';
 import { encodeRawEvent } from '../core/raw-event';
 import { rollupTotal, storedEventCount } from '../test/reads';
@@ -63,13 +63,6 @@ it('loses nothing and counts nothing twice across a SIGKILL of the aggregate wor
 
   // Assess: exact, and every rollup equals a recomputation from the raw events.
   expect(atKill).toBeLessThan(EVENTS); // it really died mid-way (otherwise this test proves less)
-  await eventually(
-    async () => {
-      const m = await metricMismatches(env.adapters.sql, tenant.id);
-      return m.rollups === 0 && m.sketches === 0 ? true : undefined;
-    },
-    30_000,
-    250,
-  );
+  await untilRecomputable(env.adapters.sql, tenant.id);
   expect(await rollupTotal(env.adapters.sql, tenant.id)).toBe(EVENTS);
 });

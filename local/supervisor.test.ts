@@ -2,6 +2,7 @@
 // growing pause, and a stop that ends every child, by SIGKILL when SIGTERM is not enough.
 import { restartDelayMs, superviseChildren, type ChildSpec, type Supervisor } from './supervisor';
 import { eventually } from '../test/harness';
+import { isAlive } from '../test/child-process';
 
 const supervisors: Supervisor[] = [];
 afterEach(async () => {
@@ -10,15 +11,6 @@ afterEach(async () => {
 
 function nodeChild(label: string, script: string): ChildSpec {
   return { label, command: process.execPath, args: ['-e', script], env: process.env, cwd: __dirname };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Prints a line, then waits until stopped (SIGTERM ends it: node's default). */
@@ -106,8 +98,8 @@ describe('superviseChildren', () => {
 
     // Assess
     expect(lines).toContain('polite: exited (SIGKILL) unexpectedly; starting it again in 0 s');
-    expect(alive(successor)).toBe(false);
-    expect(alive(stubbornPid)).toBe(false);
+    expect(isAlive(successor)).toBe(false);
+    expect(isAlive(stubbornPid)).toBe(false);
     expect(s.pids()).toEqual({});
   });
 

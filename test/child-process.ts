@@ -46,3 +46,13 @@ export async function runCli(
     return { code: err.code, stdout: err.stdout, stderr: err.stderr };
   }
 }
+
+/** Whether a process with this pid still exists (signal 0 checks without sending anything). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

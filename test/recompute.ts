@@ -2,6 +2,7 @@
 // with a GROUP BY over its raw rows, for every interval and metric (count, sum:/n: of top-level numbers, unique users).
 import type { Sql } from '../adapters/postgres/client';
 import { HLL_PARAMS } from '../adapters/postgres/aggregate-store';
+import { eventually } from './harness';
 
 export interface Mismatches {
   /** Rows present or different on one side only (zero-valued rows count as absent: a sum can be 0, a rebuild zeroes). */
@@ -56,4 +57,16 @@ export async function metricMismatches(sql: Sql, tenantId: string): Promise<Mism
     sketches: sketches.length,
     sample: [...rollups.slice(0, 5), ...sketches.slice(0, 5)],
   };
+}
+
+/** Waits (up to `timeoutMs`) until every rollup and sketch of the tenant equals a recomputation from its raw events. */
+export async function untilRecomputable(sql: Sql, tenantId: string, timeoutMs = 30_000): Promise<void> {
+  await eventually(
+    async () => {
+      const m = await metricMismatches(sql, tenantId);
+      return m.rollups === 0 && m.sketches === 0 ? true : undefined;
+    },
+    timeoutMs,
+    250,
+  );
 }
