@@ -46,14 +46,14 @@ export function createMetricReader(sql: Sql, cache: RollupCache): MetricReader {
         return mapValues(raw, (b) => rawBucketValue(s.kind, b));
       }
       if (isPercentile(s.kind)) return percentileSeries(sql, cache, s, s.kind, s.path![0]!);
-      if (s.kind === 'count') return mapValues(await decimalSeries(sql, cache, s, 'count'), Number);
+      if (s.kind === 'count') return numberSeries(sql, cache, s, 'count');
       if (s.kind === 'unique_users') {
         if (s.projectIds.length !== 1) return uniqueUsersOfUnion(sql, cache, s);
-        return mapValues(await decimalSeries(sql, cache, s, 'unique_users'), Number);
+        return numberSeries(sql, cache, s, 'unique_users');
       }
       const name = s.path![0]!;
+      if (s.kind === 'sum') return numberSeries(sql, cache, s, `sum:${name}`);
       const sums = await decimalSeries(sql, cache, s, `sum:${name}`);
-      if (s.kind === 'sum') return mapValues(sums, Number);
       const counts = await decimalSeries(sql, cache, s, `n:${name}`);
       return new Map(s.buckets.map((t) => [t, averageOf(sums.get(t) ?? '0', counts.get(t) ?? '0')]));
     },
@@ -85,15 +85,46 @@ async function storedSeries(sql: Sql, s: Series, metric: RollupMetric): Promise<
   return metric === 'unique_users' ? readSketchSeries(sql, s) : readSeries(sql, { ...s, metric });
 }
 
-/** Per bucket, the exact decimal total over the projects of a per-project metric; Redis first. */
+type CacheRead = { keys: RollupKey[]; cached: (CachedRollup | undefined)[] };
+
+async function readCache(cache: RollupCache, s: Series, metric: RollupMetric): Promise<CacheRead> {
+  const keys = keysOf(s, metric);
+  return { keys, cached: await cache.read(keys).catch((): (CachedRollup | undefined)[] => []) };
+}
+
+/**
+ * decimalSeries as numbers. One project's series found whole in Redis needs no decimal sums: each bucket is one
+ * stored value, and its number is that of its exact text.
+ */
+async function numberSeries(
+  sql: Sql,
+  cache: RollupCache,
+  s: Series,
+  metric: RollupMetric,
+): Promise<Map<number, number>> {
+  const read = await readCache(cache, s, metric);
+  const { keys, cached } = read;
+  if (s.projectIds.length === 1 && cached.length === keys.length) {
+    const out = new Map<number, number>();
+    for (let i = 0; i < keys.length; i++) {
+      const hit = cached[i];
+      if (hit === undefined) return mapValues(await decimalSeries(sql, cache, s, metric, read), Number);
+      out.set(keys[i]!.bucketMs, hit.value);
+    }
+    return out;
+  }
+  return mapValues(await decimalSeries(sql, cache, s, metric, read), Number);
+}
+
+/** Per bucket, the exact decimal total over the projects of a per-project metric; Redis first (`read`: done already). */
 async function decimalSeries(
   sql: Sql,
   cache: RollupCache,
   s: Series,
   metric: RollupMetric,
+  read?: CacheRead,
 ): Promise<Map<number, string>> {
-  const keys = keysOf(s, metric);
-  const cached = await cache.read(keys).catch((): (CachedRollup | undefined)[] => []);
+  const { keys, cached } = read ?? (await readCache(cache, s, metric));
   // Per bucket its one exact decimal (one project: no sum to make); buckets with several projects' parts are summed.
   const out = new Map<number, string>();
   const parts = new Map<number, string[]>();

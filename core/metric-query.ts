@@ -261,5 +261,8 @@ export async function metricPoints(
   };
   const values = s.projectIds.length === 0 ? new Map<number, MetricValue>() : await reader.values(s);
   const empty = emptyValue(q.kind);
-  return buckets.map((t) => ({ t, value: values.has(t) ? values.get(t)! : empty }));
+  return buckets.map((t) => {
+    const value = values.get(t);
+    return { t, value: value === undefined ? empty : value };
+  });
 }

@@ -11,7 +11,21 @@ export type AnswerPoint = { t: string; value: MetricValue };
 /** The range before and its points, as the answer's `previous` (and each breakdown series' `previous`) holds them. */
 export type PreviousAnswer = { from: string; to: string; points: AnswerPoint[] };
 
-export const iso = (ms: number) => new Date(ms).toISOString();
+/**
+ * ISO text of an instant. Answers repeat the same bucket starts request after request (a day of 1m is 1 440 of them),
+ * so the texts are kept, up to a bound past which the memo starts over.
+ */
+const isoMemo = new Map<number, string>();
+const ISO_MEMO_MAX = 100_000;
+export function iso(ms: number): string {
+  let text = isoMemo.get(ms);
+  if (text === undefined) {
+    text = new Date(ms).toISOString();
+    if (isoMemo.size >= ISO_MEMO_MAX) isoMemo.clear();
+    isoMemo.set(ms, text);
+  }
+  return text;
+}
 
 export const isoPoints = (points: readonly { t: number; value: MetricValue }[]): AnswerPoint[] =>
   points.map((p) => ({ t: iso(p.t), value: p.value }));
