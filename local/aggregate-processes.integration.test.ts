@@ -141,14 +141,23 @@ it('counts through two aggregate processes, restarts a killed one, and stops the
   expect([restarted, second].filter(isAlive)).toEqual([]);
 }, 300_000);
 
-it('children stop on their own when their parent is SIGKILLed', async () => {
-  // Prepare
-  const p = await startPlatform(1);
-  const child = await p.pidOf('aggregate 1');
+it.each(['while it starts', 'once it runs'])(
+  'a child stops on its own when its parent is SIGKILLed %s',
+  async (when) => {
+    // Prepare
+    const p = await startPlatform(1);
+    const child = await p.pidOf('aggregate 1');
+    if (when === 'once it runs')
+      await eventually(
+        async () => (/^\[aggregate 1\] running: aggregate/m.test(p.output()) ? true : undefined),
+        60_000,
+      );
 
-  // Act
-  p.parent.kill('SIGKILL');
+    // Act
+    p.parent.kill('SIGKILL');
 
-  // Assess: the child saw its IPC channel close and stopped.
-  await eventually(async () => (isAlive(child) ? undefined : true), 60_000, 100);
-}, 300_000);
+    // Assess: the child saw its parent go (its IPC channel closed) and stopped.
+    await eventually(async () => (isAlive(child) ? undefined : true), 60_000, 100);
+  },
+  300_000,
+);

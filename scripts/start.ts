@@ -300,7 +300,9 @@ async function main(): Promise<void> {
     ? defaultAggregateProcesses(args, availableParallelism())
     : 0;
   const ownRoles = aggregateProcesses > 0 ? args.roles.filter((r) => r !== 'aggregate') : args.roles;
-  if (!process.channel) say(`Roles: ${args.roles.join(', ')}${args.only ? ' (--only)' : ''}`);
+  // Started by another npm start (--aggregate-processes): it reads our output under a label, and we stop when it is gone.
+  const supervised = process.channel !== undefined;
+  if (!supervised) say(`Roles: ${args.roles.join(', ')}${args.only ? ' (--only)' : ''}`);
   await checkPostgres(cfg);
   await ensureHllExtension(cfg);
   await checkRedis(cfg);
@@ -342,7 +344,7 @@ async function main(): Promise<void> {
           })
         : undefined;
     const children = startAggregateProcesses(aggregateProcesses);
-    if (process.channel) {
+    if (supervised) {
       // A child of another npm start: one line, under its label in that process's output.
       say(`running: ${args.roles.join(', ')} (consumer group "${cfg.kafka.groups.aggregate}")`);
     } else {
@@ -367,8 +369,12 @@ async function main(): Promise<void> {
       };
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
-      // A child of another npm start (above) stops when that process is gone, however it ended.
-      if (process.channel) process.on('disconnect', stop);
+      // A child of another npm start (above) stops when that process is gone, however it ended, also when that
+      // happened while this one was still starting.
+      if (supervised) {
+        if (process.connected) process.on('disconnect', stop);
+        else stop();
+      }
     });
   } finally {
     await stopBroker();
