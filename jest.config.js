@@ -25,7 +25,7 @@ const common = {
 module.exports = {
   testTimeout: 90_000,
   // Two workers on 2 cores: the integration files mostly wait on Kafka, Postgres and Redis. The chaos suite runs alone
-  // and last (test/run-alone.ts, test/sequencer.js).
+  // and last (test/run-alone-environment.ts, test/sequencer.js).
   maxWorkers: 2,
   testSequencer: '<rootDir>/test/sequencer.js',
   projects: [
@@ -42,7 +42,7 @@ module.exports = {
       testPathIgnorePatterns: ['/node_modules/'],
       globalSetup: '<rootDir>/test/global-setup.ts',
       globalTeardown: '<rootDir>/test/global-teardown.ts',
-      setupFilesAfterEnv: ['<rootDir>/test/run-alone.ts'],
+      testEnvironment: '<rootDir>/test/run-alone-environment.ts',
     },
   ],
 };

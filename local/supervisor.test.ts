@@ -24,7 +24,11 @@ describe('superviseChildren', () => {
     supervisors.push(s);
 
     // Act
-    await eventually(async () => (lines.filter((l) => l.includes('ready')).length === 2 ? true : undefined));
+    await eventually(async () =>
+      lines.filter((l) => l.includes('ready')).length === 2 && lines.filter((l) => l.includes('stderr')).length === 2
+        ? true
+        : undefined,
+    );
 
     // Assess
     const pids = s.pids();
@@ -100,6 +104,25 @@ describe('superviseChildren', () => {
     expect(lines).toContain('polite: exited (SIGKILL) unexpectedly; starting it again in 0 s');
     expect(isAlive(successor)).toBe(false);
     expect(isAlive(stubbornPid)).toBe(false);
+    expect(s.pids()).toEqual({});
+  });
+
+  it('tries again when a child cannot be started at all, and stop() still ends', async () => {
+    // Prepare: a command that does not exist (spawn fails: 'error', never 'exit').
+    const lines: string[] = [];
+    const s = superviseChildren(
+      [{ label: 'missing', command: '/nonexistent/customersignal-child', args: [], env: process.env, cwd: __dirname }],
+      { say: (l) => lines.push(l), restartDelayMs: () => 10 },
+    );
+    supervisors.push(s);
+
+    // Act
+    await eventually(async () => (lines.filter((l) => l.includes('ENOENT')).length >= 2 ? true : undefined));
+    await s.stop();
+
+    // Assess: reported, retried, and stopped.
+    expect(lines.some((l) => /^missing: .*ENOENT/.test(l))).toBe(true);
+    expect(lines.some((l) => l.startsWith('missing: exited (') && l.includes('unexpectedly'))).toBe(true);
     expect(s.pids()).toEqual({});
   });
 

@@ -63,8 +63,10 @@ export function superviseChildren(specs: ChildSpec[], opts: SupervisorOptions): 
       slot.child = child;
       for (const stream of [child.stdout, child.stderr])
         if (stream) createInterface({ input: stream }).on('line', (line) => opts.say(`[${spec.label}] ${line}`));
+      // 'close', not 'exit': it comes after the child's output has been read (its last lines print first), and also
+      // when the child could not be started at all ('error' then, and no 'exit'), so the slot always moves on.
       slot.exited = new Promise<void>((resolve) => {
-        child.once('exit', (code, signal) => {
+        child.once('close', (code, signal) => {
           slot.child = undefined;
           resolve();
           if (stopping) return;
@@ -76,7 +78,7 @@ export function superviseChildren(specs: ChildSpec[], opts: SupervisorOptions): 
           slot.timer = setTimeout(run, pause);
         });
       });
-      child.once('error', (e) => opts.say(`${spec.label}: ${e.message}`));
+      child.on('error', (e) => opts.say(`${spec.label}: ${e.message}`));
       if (child.pid !== undefined) opts.say(`${spec.label}: started (pid ${child.pid})`);
     };
     run();

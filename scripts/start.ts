@@ -115,7 +115,14 @@ async function ensureKafka(cfg: Config, args: StartArgs): Promise<RunningBroker 
   await ensureKafkaJars({ log: (l) => say(`  ${l}`) });
   const dataDir = join(ROOT, '.cache', 'kafka-data');
   mkdirSync(dataDir, { recursive: true });
-  const broker = await startBroker({ host, port: Number(port), dataDir, logFile: join(dataDir, 'broker.log') });
+  // Its own process group: Ctrl-C stops npm start's consumers and API first, then npm start stops the broker.
+  const broker = await startBroker({
+    host,
+    port: Number(port),
+    dataDir,
+    logFile: join(dataDir, 'broker.log'),
+    ownProcessGroup: true,
+  });
   say(`Kafka: started on ${broker.brokers} (data in .cache/kafka-data, log in .cache/kafka-data/broker.log)`);
   return broker;
 }
@@ -228,6 +235,9 @@ async function prepare(cfg: Config, roles: Role[], only: boolean): Promise<DemoK
   }
 }
 
+/** Set in the environment of npm start's own children (startAggregateProcesses), which also have an IPC channel. */
+const SUPERVISED_ENV = 'CUSTOMERSIGNAL_SUPERVISED';
+
 /** The aggregate role in `count` child processes of its own, each `--only aggregate` in the same consumer group. */
 function startAggregateProcesses(count: number): Supervisor | undefined {
   if (count === 0) return undefined;
@@ -236,7 +246,7 @@ function startAggregateProcesses(count: number): Supervisor | undefined {
     // The same node and loader (tsx) as this process.
     command: process.execPath,
     args: [...process.execArgv, __filename, '--only', 'aggregate', '--aggregate-processes', '0'],
-    env: process.env,
+    env: { ...process.env, [SUPERVISED_ENV]: '1' },
     cwd: ROOT,
   }));
   return superviseChildren(specs, { say });
@@ -300,8 +310,11 @@ async function main(): Promise<void> {
     ? defaultAggregateProcesses(args, availableParallelism())
     : 0;
   const ownRoles = aggregateProcesses > 0 ? args.roles.filter((r) => r !== 'aggregate') : args.roles;
-  // Started by another npm start (--aggregate-processes): it reads our output under a label, and we stop when it is gone.
-  const supervised = process.channel !== undefined;
+  // Started by another npm start (--aggregate-processes): it reads our output under a label, and we stop when it is
+  // gone. Its death closes our stdout's reader too; a write then fails with EPIPE, which must not end this process
+  // before it has left the consumer group.
+  const supervised = process.env[SUPERVISED_ENV] === '1' && process.channel !== undefined;
+  if (supervised) for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   if (!supervised) say(`Roles: ${args.roles.join(', ')}${args.only ? ' (--only)' : ''}`);
   await checkPostgres(cfg);
   await ensureHllExtension(cfg);

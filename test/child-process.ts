@@ -1,5 +1,6 @@
 // Running the project's own commands as child processes against a test world's configuration.
 import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Config } from '../adapters/config';
@@ -47,12 +48,22 @@ export async function runCli(
   }
 }
 
-/** Whether a process with this pid still exists (signal 0 checks without sending anything). */
+/**
+ * Whether a process with this pid still runs: signal 0 checks that it exists without sending anything, and on Linux a
+ * zombie (exited, not yet reaped: an orphan under an init that does not reap) counts as gone.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) state …"; comm may hold spaces or parentheses, so read after the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    // Gone in between, or no /proc at all (not Linux: existing is all we know).
+    return !existsSync('/proc/self/stat');
   }
 }

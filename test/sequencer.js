@@ -1,5 +1,5 @@
 // jest's own order (failed first, then slowest by the last run's times, else largest file first), except that the
-// files that run alone (test/run-alone.json, test/run-alone.ts) go last: they wait for the files already running and
+// files that run alone (test/run-alone.json, test/run-alone-environment.ts) go last: they wait for the files already running and
 // then have the machine to themselves, after the static checks and cdk synths that run beside jest are done.
 const Sequencer = require('@jest/test-sequencer').default;
 const { paths } = require('./run-alone.json');

@@ -446,6 +446,11 @@ export interface StartBrokerOptions {
   log?: (line: string) => void;
   /** Keep the broker running after this Node process exits. */
   detached?: boolean;
+  /**
+   * Start it in a process group of its own, so a terminal's Ctrl-C (sent to the whole foreground group) does not stop
+   * it before this process has stopped what uses it; it still dies with this process. npm start sets it.
+   */
+  ownProcessGroup?: boolean;
   /** How long to wait for the broker to answer. Default 60000. */
   startTimeoutMs?: number;
 }
@@ -622,7 +627,7 @@ export async function startBroker(opts: StartBrokerOptions): Promise<RunningBrok
     child = spawn(java, [...jvmBase, '-cp', cp, 'kafka.Kafka', propsFile], {
       cwd: dataDir,
       stdio: ['ignore', out, out],
-      detached: !!opts.detached,
+      detached: !!opts.detached || !!opts.ownProcessGroup,
     });
   } finally {
     fs.closeSync(out);
