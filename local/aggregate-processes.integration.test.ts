@@ -12,6 +12,7 @@ import { call } from '../test/builders';
 import { untilRecomputable } from '../test/recompute';
 import { rollupTotal, storedEventCount } from '../test/reads';
 import { freePort } from '../scripts/kafka/broker';
+import { groupMembers } from '../adapters/kafka/consumer-lag';
 
 const parents: ChildProcess[] = [];
 const childPids: number[] = [];
@@ -147,17 +148,18 @@ it.each(['while it starts', 'once it runs'])(
     // Prepare
     const p = await startPlatform(1);
     const child = await p.pidOf('aggregate 1');
+    const members = async () => (await groupMembers(env.adapters.kafka, env.config.kafka.groups.aggregate)).members;
     if (when === 'once it runs')
-      await eventually(
-        async () => (/^\[aggregate 1\] running: aggregate/m.test(p.output()) ? true : undefined),
-        60_000,
-      );
+      await eventually(async () => ((await members()).length === 1 ? true : undefined), 60_000);
 
     // Act
     p.parent.kill('SIGKILL');
 
     // Assess: the child saw its parent go (its IPC channel closed) and stopped.
     await eventually(async () => (isAlive(child) ? undefined : true), 60_000, 100);
+    // …cleanly: it left the consumer group on its way out. A child that crashed instead (say, on EPIPE from its dead
+    // parent's stdout) would stay a member until its 10 s session ran out.
+    if (when === 'once it runs') expect(await members()).toEqual([]);
   },
   300_000,
 );

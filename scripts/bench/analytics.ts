@@ -2,8 +2,8 @@
 // (docs/benchmarks.md#the-analytics-benchmark). A throwaway database; `--events` raw events (default 10 M; --quick
 // 300 000) of `--events`/10 persons over the 7 days before now, up to 2 visits per person over the 8 weeks before
 // now, and one person of 10 000 events, seeded straight into Postgres with generate_series (not through Kafka), with
-// the distinct_ids and identity_merges rows ingestion would write (a tenth of the persons began anonymous and were
-// merged). Rows: a 5-step and a 20-step funnel over the 7 days and an 8-week retention grid (p95 of the handler's
+// the people rows ingestion would write, made by the rebuild's people step (a tenth of the persons began anonymous
+// and were merged). Rows: a 5-step and a 20-step funnel over the 7 days and an 8-week retention grid (p95 of the handler's
 // answer), a person's first timeline page (p99), one erasure; each against a plain Postgres read of the same rows
 // in the same run.
 import { randomUUID } from 'node:crypto';
@@ -141,41 +141,16 @@ export const analyticsBenchmark: Benchmark = {
     await sql`
       insert into event_ids (tenant_id, event_id, event_ts)
       select tenant_id, event_id, ts from events where tenant_id = ${tenant.id} and user_id in ('erase_me', 'erase_anon')`;
-    // The identity contract's rows (migration 021) as writeBatch's recordPeople leaves them: per distinct id its
-    // events (an id is identified once an event named it as user id, i.e. with another or no anonymous id), the
-    // anonymous id of a merging event seen at that event's time with no count, and its person (the id it merged
-    // into, else itself); the merges in identity_merges.
-    ctx.progress('analytics: writing distinct_ids and identity_merges …');
-    await sql`
-      with seen as (
-        select user_id as id, ts, 1 as c, anonymous_id is distinct from user_id as ident
-        from events where tenant_id = ${tenant.id} and project_id = ${tenant.project.id}
-        union all
-        select anonymous_id, ts, 0, false
-        from events where tenant_id = ${tenant.id} and project_id = ${tenant.project.id}
-          and anonymous_id is not null and anonymous_id <> user_id
-      ),
-      merged as (
-        select distinct on (anonymous_id) anonymous_id as id, user_id as person
-        from events where tenant_id = ${tenant.id} and project_id = ${tenant.project.id}
-          and anonymous_id is not null and anonymous_id <> user_id
-        order by anonymous_id, ts, event_id
-      )
-      insert into distinct_ids (tenant_id, project_id, distinct_id, person_id, identified, first_seen, last_seen, event_count)
-      select ${tenant.id}::uuid, ${tenant.project.id}::uuid, s.id, coalesce(m.person, s.id), bool_or(s.ident), min(s.ts),
-             max(s.ts), sum(s.c)
-      from seen s left join merged m on m.id = s.id
-      group by s.id, m.person`;
-    await sql`
-      insert into identity_merges (tenant_id, project_id, event_id, ts, from_id, into_id, outcome)
-      select distinct on (anonymous_id) tenant_id, project_id, event_id, ts, anonymous_id, user_id, 'merged'
-      from events where tenant_id = ${tenant.id} and project_id = ${tenant.project.id}
-        and anonymous_id is not null and anonymous_id <> user_id
-      order by anonymous_id, ts, event_id`;
+    // The identity contract's rows (migration 021: distinct_ids, persons, identity_merges) as ingestion leaves them,
+    // written by the rebuild's own people step from the seeded events (docs/architecture.md#people-and-identity).
+    ctx.progress('analytics: writing distinct_ids and identity_merges (rebuildPeople) …');
     await sql`analyze events`;
+    const tPeople = performance.now();
+    await env.adapters.rebuildStore.rebuildPeople({ tenantId: tenant.id });
+    const peopleS = (performance.now() - tPeople) / 1000;
     await sql`analyze distinct_ids`;
     note(
-      `seed: ${fmt.int(persons * PER_PERSON)} events of ${fmt.int(persons)} persons (${PER_PERSON} each, 7 min apart; depth 1–10 steps; a tenth merged from an anonymous id) over 7 days, plus up to 2 visits per person over ${RETENTION_WEEKS} weeks and ${fmt.int(ERASED_EVENTS)} events of the person erased, in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      `seed: ${fmt.int(persons * PER_PERSON)} events of ${fmt.int(persons)} persons (${PER_PERSON} each, 7 min apart; depth 1–10 steps; a tenth merged from an anonymous id) over 7 days, plus up to 2 visits per person over ${RETENTION_WEEKS} weeks and ${fmt.int(ERASED_EVENTS)} events of the person erased, in ${((performance.now() - t0) / 1000).toFixed(1)} s (of which rebuildPeople ${peopleS.toFixed(1)} s)`,
     );
 
     const principal: Principal = {
