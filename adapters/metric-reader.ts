@@ -104,16 +104,9 @@ async function numberSeries(
 ): Promise<Map<number, number>> {
   const read = await readCache(cache, s, metric);
   const { keys, cached } = read;
-  if (s.projectIds.length === 1 && cached.length === keys.length) {
-    const out = new Map<number, number>();
-    for (let i = 0; i < keys.length; i++) {
-      const hit = cached[i];
-      if (hit === undefined) return mapValues(await decimalSeries(sql, cache, s, metric, read), Number);
-      out.set(keys[i]!.bucketMs, hit.value);
-    }
-    return out;
-  }
-  return mapValues(await decimalSeries(sql, cache, s, metric, read), Number);
+  const whole = s.projectIds.length === 1 && cached.length === keys.length && !cached.includes(undefined);
+  if (!whole) return mapValues(await decimalSeries(sql, cache, s, metric, read), Number);
+  return new Map(keys.map((k, i) => [k.bucketMs, cached[i]!.value]));
 }
 
 /** Per bucket, the exact decimal total over the projects of a per-project metric; Redis first (`read`: done already). */

@@ -1,4 +1,5 @@
-import { defaultAggregateProcesses, parseStartArgs, runtimeOptions } from './roles';
+import fc from 'fast-check';
+import { defaultAggregateProcesses, parseStartArgs, runtimeOptions, StartArgsError } from './roles';
 
 describe('npm start arguments', () => {
   it('runs every role with the demo by default', () => {
@@ -45,6 +46,37 @@ describe('npm start arguments', () => {
     expect(() => parseStartArgs(['--aggregate-processes'])).toThrow(/--aggregate-processes \(nothing\)/);
     expect(() => parseStartArgs(['--only', 'http', '--aggregate-processes', '2'])).toThrow(
       /does not include it; add aggregate to --only/,
+    );
+  });
+
+  it('for any text as the number of processes: a whole number 0–16 taken as written, or one line saying how to fix it', () => {
+    const text = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 8 }), // all of Unicode, lone surrogates included
+      fc.integer({ min: -20, max: 40 }).map(String),
+      fc.stringMatching(/^[0-9]{1,4}$/),
+      fc.constantFrom('16', '17', '0', '00', '016', '1e1', '0x3', '٣', '３', '+2', '2 ', '\n2'),
+    );
+    fc.assert(
+      fc.property(text, fc.boolean(), (value, separate) => {
+        const argv = separate ? ['--aggregate-processes', value] : [`--aggregate-processes=${value}`];
+        let parsed: ReturnType<typeof parseStartArgs> | undefined;
+        try {
+          parsed = parseStartArgs(argv);
+        } catch (e) {
+          expect(e).toBeInstanceOf(StartArgsError);
+          const message = (e as Error).message;
+          expect(message).not.toMatch(/[\r\n\u2028\u2029]/);
+          expect(message).toMatch(/give a whole number from 0 .* to 16$/);
+          // Refused only what is not a whole number 0–16 in plain digits.
+          expect(/^[0-9]+$/.test(value) && Number(value) <= 16).toBe(false);
+          return;
+        }
+        expect(/^[0-9]+$/.test(value)).toBe(true);
+        expect(parsed.aggregateProcesses).toBe(Number(value));
+        expect(parsed.aggregateProcesses).toBeGreaterThanOrEqual(0);
+        expect(parsed.aggregateProcesses).toBeLessThanOrEqual(16);
+      }),
+      { numRuns: 2_000 },
     );
   });
 

@@ -76,9 +76,9 @@ export function parseStartArgs(argv: string[]): StartArgs {
 }
 
 function parseProcesses(text: string): number {
-  if (!/^\d{1,2}$/.test(text) || Number(text) > MAX_AGGREGATE_PROCESSES)
+  if (!/^[0-9]+$/.test(text) || Number(text) > MAX_AGGREGATE_PROCESSES)
     throw new StartArgsError(
-      `--aggregate-processes ${text || '(nothing)'}: give a whole number from 0 (the aggregate role runs in this process) to ${MAX_AGGREGATE_PROCESSES}`,
+      `--aggregate-processes ${text === '' ? '(nothing)' : /^[\x20-\x7e]*$/.test(text) ? text : JSON.stringify(text)}: give a whole number from 0 (the aggregate role runs in this process) to ${MAX_AGGREGATE_PROCESSES}`,
     );
   return Number(text);
 }

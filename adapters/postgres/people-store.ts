@@ -240,8 +240,8 @@ export async function rebuildPeople(sql: Sql, q: { tenantId: string; chunk?: num
     // The replay below looks ids and persons up in distinct_ids. Its statistics may predate the rows this transaction
     // wrote (a table never analyzed, as right after a bulk load): planned on those, the replay of a seeded tenant of
     // 30 000 persons with merges ran for over 5 minutes, and for 2 s after this ANALYZE, which samples the
-    // transaction's own rows. It needs the table's owner: under the functions' role on AWS (migration 013) Postgres
-    // skips it with a warning, and the statistics are autovacuum's, from the tenant's rows before the rebuild. Its
+    // transaction's own rows. It needs the table's owner: the functions' role on AWS (migration 013) is a member of
+    // the table's owner role (migration 032), so it runs there too. Its
     // lock lasts until commit, so two tenants' people rebuilds in one database take turns from here (the rebuild
     // command runs tenants one after another).
     await tx`analyze distinct_ids`;

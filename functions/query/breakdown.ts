@@ -20,12 +20,14 @@ import {
   iso,
   isoPoints,
   previousAnswer,
+  startDataAsOf,
   type AnswerPoint,
   type PreviousAnswer,
 } from './metric-answer';
 import { readableProjects } from './scope';
 
 export async function readBreakdown(deps: Adapters, principal: Principal, q: MetricsQuery & { breakdown: Breakdown }) {
+  const asOf = startDataAsOf(deps, principal.tenantId);
   const projects = await readableProjects(deps.projects, principal, q.project);
   const projectIds = projects.map((p) => p.id).sort();
   const rangeOf = (r: { fromMs: number; toMs: number }): BreakdownRange => {
@@ -79,7 +81,7 @@ export async function readBreakdown(deps: Adapters, principal: Principal, q: Met
   const seriesPoints = (ps: { t: number; value: MetricValue }[]): AnswerPoint[] =>
     ps.map((p) => ({ t: isoOf.get(p.t) ?? iso(p.t), value: p.value }));
   return {
-    ...(await answerHead(deps, principal.tenantId, q, points, previous)),
+    ...(await answerHead(q, asOf, points, previous)),
     breakdown: q.breakdown.path.join('.'),
     source: data.source,
     series: main.map((s) => ({

@@ -40,15 +40,25 @@ export const previousAnswer = (range: { fromMs: number; toMs: number }, points: 
   points,
 });
 
-/** The common fields, in the answer's order; `previous` only with compare=previous. */
+/**
+ * The tenant's data_as_of, asked for before the points are read: the two reads overlap, and the answer never claims
+ * a time later than what its points had (progress only moves forward). Its failure is the answer's failure, raised
+ * where answerHead awaits it, never as an unhandled rejection when the points' read failed first.
+ */
+export function startDataAsOf(deps: Adapters, tenantId: string): Promise<number | null> {
+  const asOf = tenantDataAsOf(deps, tenantId);
+  asOf.catch(() => undefined);
+  return asOf;
+}
+
+/** The common fields, in the answer's order; `previous` only with compare=previous. `asOf`: from startDataAsOf. */
 export async function answerHead(
-  deps: Adapters,
-  tenantId: string,
   q: MetricsQuery,
+  asOfRead: Promise<number | null>,
   points: AnswerPoint[],
   previous: PreviousAnswer | null,
 ) {
-  const asOf = await tenantDataAsOf(deps, tenantId);
+  const asOf = await asOfRead;
   return {
     event_type: q.eventType,
     metric: q.metric,

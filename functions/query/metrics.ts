@@ -19,7 +19,7 @@ import {
 } from '../../core/metric-query';
 import type { Adapters } from '../../adapters';
 import { UTC_ZONE, type TimeZone } from '../../core/timezone';
-import { answerHead, comparedRange, isoPoints, previousAnswer } from './metric-answer';
+import { answerHead, comparedRange, isoPoints, previousAnswer, startDataAsOf } from './metric-answer';
 import { json, type HttpResult } from '../http/middleware';
 import { propertyFilters, singleParam, timeParam, type AuthenticatedRequest } from '../http/request';
 import { readableProjects } from './scope';
@@ -56,6 +56,7 @@ export function parseMetricsQuery(
 }
 
 export async function readMetric(deps: Adapters, principal: Principal, q: MetricsQuery) {
+  const asOf = startDataAsOf(deps, principal.tenantId);
   const projects = await readableProjects(deps.projects, principal, q.project);
   if (readsRawEvents(q)) checkRawReach(q, await deps.retention.of(principal.tenantId), deps.now());
   const projectIds = projects.map((p) => p.id);
@@ -65,7 +66,7 @@ export async function readMetric(deps: Adapters, principal: Principal, q: Metric
   const points = await pointsOf(q);
   const prev = comparedRange(q);
   const previous = prev && previousAnswer(prev, await pointsOf(prev));
-  return answerHead(deps, principal.tenantId, q, points, previous);
+  return answerHead(q, asOf, points, previous);
 }
 
 /** The route: the answer as JSON, or as CSV with format=csv (docs/api.md#csv). */

@@ -2,6 +2,8 @@
 // own Kafka, Postgres and Redis on free ports, so it touches neither the shared services nor the other test files.
 // Its table goes to the output; any failure it finds fails this test.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../child-process';
 
@@ -18,7 +20,9 @@ afterAll(async () => {
 });
 
 it('loses no acknowledged event, counts none twice and delivers every alert through kills and restarts (short chaos run)', async () => {
-  child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/chaos.ts')], {
+  // On a failure the run copies its role and broker logs here; their last lines go into the failure message.
+  const logs = mkdtempSync(join(tmpdir(), 'cs-chaos-logs-'));
+  child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/chaos.ts'), '--keep-logs', logs], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'ERROR' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -28,6 +32,18 @@ it('loses no acknowledged event, counts none twice and delivers every alert thro
   child.stderr!.on('data', (c: Buffer) => (output += c.toString('utf8')));
   const code = await new Promise<number | null>((r) => child!.once('exit', (c) => r(c)));
   process.stdout.write(`${output.slice(output.indexOf('\nchaos ('))}\n`);
-  if (code !== 0) throw new Error(`the chaos run failed (exit ${code}):\n${output.slice(-6_000)}`);
+  const kept = existsSync(logs) ? readdirSync(logs).sort() : [];
+  const tails = kept.map((f) => `--- ${f} (last lines)\n${lastLines(readFileSync(join(logs, f), 'utf8'), 25)}`);
+  rmSync(logs, { recursive: true, force: true });
+  if (code !== 0) throw new Error(`the chaos run failed (exit ${code}):\n${output.slice(-6_000)}\n${tails.join('\n')}`);
   expect(output).toContain('chaos: PASSED');
 }, 600_000);
+
+function lastLines(text: string, n: number): string {
+  return text
+    .trimEnd()
+    .split('\n')
+    .slice(-n)
+    .map((l) => l.slice(0, 400))
+    .join('\n');
+}

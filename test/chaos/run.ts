@@ -200,11 +200,24 @@ export async function runChaos(
       const repaired = Date.now();
       say(`  repaired (${((repaired - tRepair) / 1000).toFixed(1)} s to restart); waiting until whole again…`);
       const ackedBefore = [...p.ledger.acked.keys()];
+      // What is still missing, for the message when recovery does not come.
+      let missing = 'nothing checked yet';
       await until(`recovery after ${fault.name}`, 180_000, async () => {
         const afterRepair = [...p.ledger.acked.values()].some((t) => t > repaired);
-        if (!afterRepair) return undefined;
-        if ((await storedOf(sql, tenant.id, ackedBefore, knownStored)) !== ackedBefore.length) return undefined;
-        return (await pendingNotifications()) === 0 ? true : undefined;
+        if (!afterRepair) {
+          missing = `no 202 since the repair (${p.stats().acked} acked in all, statuses ${JSON.stringify([...p.ledger.statuses])}, ${p.ledger.connectionErrors.length} connection errors)`;
+          return undefined;
+        }
+        const stored = await storedOf(sql, tenant.id, ackedBefore, knownStored);
+        if (stored !== ackedBefore.length) {
+          missing = `${stored} of the ${ackedBefore.length} events acked before the repair in the raw store`;
+          return undefined;
+        }
+        const pending = await pendingNotifications();
+        missing = `${pending} alert notifications not delivered`;
+        return pending === 0 ? true : undefined;
+      }).catch((e: Error) => {
+        throw new Error(`${e.message}; still missing: ${missing}`);
       });
       const recoveryS = (Date.now() - tRepair) / 1000;
       say(`  whole again ${recoveryS.toFixed(1)} s after the repair began (${p.stats().acked} acked so far)`);
