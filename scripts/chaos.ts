@@ -39,7 +39,7 @@ async function main(): Promise<number> {
         'A row counts the events *tracked* during that fault phase (each phase has its own event type). "down" is the time from',
         'the fault to the start of the repair (for a SIGKILL the role is restarted at once; the in-flight kills include waiting for the hanging delivery); "recovery" is the time from the',
         'start of the repair until every event acknowledged so far is in the raw store, the ingest server acknowledged a new',
-        'request, and no alert notification is pending. "double-counted" is raw rows beyond one per event_id plus rollup',
+        'request and one of its events is stored, and no alert notification is pending. "double-counted" is raw rows beyond one per event_id plus rollup',
         'counts beyond the distinct stored events.',
         '',
         result.table,

@@ -35,6 +35,8 @@ export interface ConsumerGroupOptions {
   onBatch: (records: ConsumedRecord[]) => Promise<void>;
   partitionsConcurrently?: number;
   fromBeginning?: boolean;
+  /** Backoff of a failing chunk: from `minRetryDelayMs` (200 ms), doubling, at most `maxRetryDelayMs` (30 s). */
+  minRetryDelayMs?: number;
   maxRetryDelayMs?: number;
   sessionTimeoutMs?: number;
 }
@@ -44,22 +46,63 @@ export interface RunningConsumerGroup {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const HEARTBEAT_MS = 3_000;
 
-/** Starts the group with its own client (`kafka`: the connection settings, e.g. `config.kafka`). */
+/** Group-membership errors: the partition is no longer this member's (a rebalance, or the session ran out). */
+const MEMBERSHIP_LOST = new Set(['REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION']);
+const lostMembership = (e: unknown): boolean => {
+  for (let x = e as { type?: unknown; cause?: unknown } | undefined; x; x = x.cause as typeof x)
+    if (typeof x.type === 'string' && MEMBERSHIP_LOST.has(x.type)) return true;
+  return false;
+};
+
+/** Delay before retry `attempt` (0-based) of a failed chunk: doubling from `min`, at most `max`. */
+export const chunkRetryDelayMs = (attempt: number, min: number, max: number): number =>
+  Math.min(max, min * 2 ** Math.min(attempt, 20));
+
+/** Delay before the `n`-th restart (0-based) of a consumer kafkajs gave up on: 1 s doubling to 30 s. */
+export const restartDelayMs = (n: number): number => Math.min(30_000, 1_000 * 2 ** Math.min(n, 5));
+
+/**
+ * Starts the group with its own client (`kafka`: the connection settings, e.g. `config.kafka`).
+ *
+ * kafkajs restarts its consumer after retriable errors only. After any other crash — e.g. an offset commit refused
+ * with "the coordinator is not aware of this member" once a chunk's retries outlived the session timeout — the
+ * consumer stays stopped while the process runs on; here a new consumer takes its place, after 1 s doubling to 30 s.
+ * Nothing is lost or counted twice by that: offsets are committed only after a chunk's effect, and the effect is
+ * idempotent (docs/architecture.md#rule-3-offsets-move-only-after-the-effect).
+ */
 export async function startConsumerGroup(
   kafka: KafkaOptions,
   opts: ConsumerGroupOptions,
 ): Promise<RunningConsumerGroup> {
-  const consumer: Consumer = createKafka(kafka).consumer({
-    groupId: opts.groupId,
-    sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
-    heartbeatInterval: 3_000,
-    maxWaitTimeInMs: 100,
-    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
-  });
   let stopping = false;
-  const eachBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
-    const live = () => !stopping && isRunning() && !isStale();
+  let current: Consumer | undefined;
+  let restartTimer: NodeJS.Timeout | undefined;
+  let restarts = 0;
+
+  const eachBatch = async (
+    consumer: Consumer,
+    { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload,
+  ) => {
+    const live = () => !stopping && current === consumer && isRunning() && !isStale();
+    // Waits `ms` between attempts, heartbeating meanwhile: a backoff longer than the session timeout must not cost
+    // the member its partitions. False when the partition is no longer this member's.
+    const wait = async (ms: number): Promise<boolean> => {
+      const until = Date.now() + ms;
+      for (;;) {
+        try {
+          await heartbeat();
+        } catch (e) {
+          if (lostMembership(e)) return false; // kafkajs rejoins; the next owner reads the chunk again
+          // Other failures (the broker down) leave the membership to the session timeout: keep retrying.
+        }
+        if (!live()) return false;
+        const left = until - Date.now();
+        if (left <= 0) return true;
+        await sleep(Math.min(left, HEARTBEAT_MS));
+      }
+    };
     for (let i = 0; i < batch.messages.length && live(); i += opts.batchSize) {
       const chunk = batch.messages.slice(i, i + opts.batchSize).map((m) => toConsumedRecord(batch, m));
       // Retried with backoff for as long as it takes: the partition waits, nothing is skipped.
@@ -68,7 +111,7 @@ export async function startConsumerGroup(
           await opts.onBatch(chunk);
           break;
         } catch (error) {
-          const delay = Math.min(opts.maxRetryDelayMs ?? 30_000, 200 * 2 ** Math.min(attempt, 10));
+          const delay = chunkRetryDelayMs(attempt, opts.minRetryDelayMs ?? 200, opts.maxRetryDelayMs ?? 30_000);
           logger.warn('batch failed; retrying', {
             groupId: opts.groupId,
             topic: batch.topic,
@@ -78,10 +121,7 @@ export async function startConsumerGroup(
             delayMs: delay,
             error: error as Error,
           });
-          await heartbeat().catch(() => undefined);
-          if (!live()) return;
-          await sleep(delay);
-          if (!live()) return;
+          if (!(await wait(delay))) return;
         }
       }
       const last = chunk[chunk.length - 1]!.offset;
@@ -89,25 +129,69 @@ export async function startConsumerGroup(
       await consumer.commitOffsets([
         { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
       ]);
+      restarts = 0;
       await heartbeat();
     }
   };
-  await consumer.connect();
-  for (const topic of opts.topics) await consumer.subscribe({ topic, fromBeginning: opts.fromBeginning ?? true });
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: opts.partitionsConcurrently ?? 3,
-    // Each batch logs in its own context, never in that of a request or another batch running meanwhile.
-    eachBatch: (payload) => {
-      const { topic, partition } = payload.batch;
-      return withLogContext({ consumer_group: opts.groupId, topic, partition }, () => eachBatch(payload));
-    },
-  });
+
+  const launch = async (): Promise<void> => {
+    const consumer: Consumer = createKafka(kafka).consumer({
+      groupId: opts.groupId,
+      sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: HEARTBEAT_MS,
+      maxWaitTimeInMs: 100,
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
+    });
+    current = consumer;
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      // kafkajs has disconnected the consumer already; it starts it again itself when payload.restart is true.
+      if (payload.restart || stopping || current !== consumer) return;
+      scheduleRestart(payload.error);
+    });
+    await consumer.connect();
+    for (const topic of opts.topics) await consumer.subscribe({ topic, fromBeginning: opts.fromBeginning ?? true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: opts.partitionsConcurrently ?? 3,
+      // Each batch logs in its own context, never in that of a request or another batch running meanwhile.
+      eachBatch: (payload) => {
+        const { topic, partition } = payload.batch;
+        return withLogContext({ consumer_group: opts.groupId, topic, partition }, () => eachBatch(consumer, payload));
+      },
+    });
+  };
+
+  function scheduleRestart(error: Error): void {
+    const delayMs = restartDelayMs(restarts++);
+    logger.error('consumer stopped after an error kafkajs does not restart after; starting a new one', {
+      groupId: opts.groupId,
+      delayMs,
+      error,
+    });
+    const stale = current;
+    current = undefined;
+    restartTimer = setTimeout(() => {
+      restartTimer = undefined;
+      void (async () => {
+        await stale?.disconnect().catch(() => undefined);
+        if (stopping) return;
+        try {
+          await launch();
+        } catch (e) {
+          if (!stopping) scheduleRestart(e as Error);
+        }
+      })();
+    }, delayMs);
+    restartTimer.unref();
+  }
+
+  await launch();
   return {
     async stop() {
       stopping = true;
-      await consumer.disconnect();
+      if (restartTimer) clearTimeout(restartTimer);
+      await current?.disconnect();
     },
   };
 }
