@@ -49,7 +49,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const HEARTBEAT_MS = 3_000;
 
 /** Group-membership errors: the partition is no longer this member's (a rebalance, or the session ran out). */
-const MEMBERSHIP_LOST = new Set(['REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION']);
+const MEMBERSHIP_LOST = new Set([
+  'REBALANCE_IN_PROGRESS',
+  'UNKNOWN_MEMBER_ID',
+  'ILLEGAL_GENERATION',
+  'NOT_COORDINATOR_FOR_GROUP', // kafkajs rejoins, which also finds the new coordinator
+]);
 const lostMembership = (e: unknown): boolean => {
   for (let x = e as { type?: unknown; cause?: unknown } | undefined; x; x = x.cause as typeof x)
     if (typeof x.type === 'string' && MEMBERSHIP_LOST.has(x.type)) return true;
@@ -87,7 +92,8 @@ export async function startConsumerGroup(
   ) => {
     const live = () => !stopping && current === consumer && isRunning() && !isStale();
     // Waits `ms` between attempts, heartbeating meanwhile: a backoff longer than the session timeout must not cost
-    // the member its partitions. False when the partition is no longer this member's.
+    // the member its partitions. kafkajs sends a heartbeat only when one is due (HEARTBEAT_MS after the last
+    // answer), so asking every second gives one every 3–4 s. False when the partition is no longer this member's.
     const wait = async (ms: number): Promise<boolean> => {
       const until = Date.now() + ms;
       for (;;) {
@@ -100,7 +106,7 @@ export async function startConsumerGroup(
         if (!live()) return false;
         const left = until - Date.now();
         if (left <= 0) return true;
-        await sleep(Math.min(left, HEARTBEAT_MS));
+        await sleep(Math.min(left, 1_000));
       }
     };
     for (let i = 0; i < batch.messages.length && live(); i += opts.batchSize) {
@@ -129,12 +135,12 @@ export async function startConsumerGroup(
       await consumer.commitOffsets([
         { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
       ]);
-      restarts = 0;
       await heartbeat();
     }
   };
 
   const launch = async (): Promise<void> => {
+    if (stopping) return;
     const consumer: Consumer = createKafka(kafka).consumer({
       groupId: opts.groupId,
       sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
@@ -143,13 +149,28 @@ export async function startConsumerGroup(
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
     });
     current = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, () => (restarts = 0));
     consumer.on(consumer.events.CRASH, ({ payload }) => {
-      // kafkajs has disconnected the consumer already; it starts it again itself when payload.restart is true.
-      if (payload.restart || stopping || current !== consumer) return;
+      // kafkajs has disconnected the consumer already; it starts it again itself when payload.restart is true, on a
+      // timer it sets right after this event, which a stop() in between could not have cleared: clear it now.
+      if (payload.restart) {
+        if (stopping) queueMicrotask(() => void consumer.disconnect().catch(() => undefined));
+        return;
+      }
+      if (stopping || current !== consumer) return;
       scheduleRestart(payload.error);
     });
+    // Each step may wait long (the broker down: the client retries for as long as it takes); a stop() meanwhile
+    // ends the launch at the next step, with this consumer disconnected.
+    const stopped = async () => {
+      if (!stopping) return false;
+      await consumer.disconnect().catch(() => undefined);
+      return true;
+    };
     await consumer.connect();
+    if (await stopped()) return;
     for (const topic of opts.topics) await consumer.subscribe({ topic, fromBeginning: opts.fromBeginning ?? true });
+    if (await stopped()) return;
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -160,9 +181,11 @@ export async function startConsumerGroup(
         return withLogContext({ consumer_group: opts.groupId, topic, partition }, () => eachBatch(consumer, payload));
       },
     });
+    await stopped();
   };
 
   function scheduleRestart(error: Error): void {
+    if (restartTimer) clearTimeout(restartTimer);
     const delayMs = restartDelayMs(restarts++);
     logger.error('consumer stopped after an error kafkajs does not restart after; starting a new one', {
       groupId: opts.groupId,
@@ -175,7 +198,6 @@ export async function startConsumerGroup(
       restartTimer = undefined;
       void (async () => {
         await stale?.disconnect().catch(() => undefined);
-        if (stopping) return;
         try {
           await launch();
         } catch (e) {
@@ -183,7 +205,7 @@ export async function startConsumerGroup(
         }
       })();
     }, delayMs);
-    restartTimer.unref();
+    // Not unref'd: while it waits, this timer may be all that keeps an aggregate-only process alive.
   }
 
   await launch();
@@ -191,6 +213,8 @@ export async function startConsumerGroup(
     async stop() {
       stopping = true;
       if (restartTimer) clearTimeout(restartTimer);
+      // A restart's launch still connecting (the broker down: its client retries for as long as it takes) is not
+      // waited for: it disconnects its consumer itself at its next step, before joining the group.
       await current?.disconnect();
     },
   };

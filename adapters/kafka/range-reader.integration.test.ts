@@ -1,6 +1,7 @@
 import * as net from 'node:net';
-import { Partitioners, type ISocketFactory } from 'kafkajs';
+import type { ISocketFactory } from 'kafkajs';
 import { useTestEnv } from '../../test/harness';
+import { sendRecords } from '../../test/kafka-records';
 import { createKafka } from './client';
 import { readRange, resolveRange, type RangeRecord } from './range-reader';
 
@@ -34,25 +35,11 @@ function failingFirstJoin(): { socketFactory: ISocketFactory; joins: () => numbe
 describe('readRange', () => {
   it('reads exactly the range when the first join fails and the consumer restarts itself', async () => {
     const topic = env.config.kafka.topics.eventsRaw;
-    // Idempotent, as ingest's producer: on a loaded machine a send may be retried, and a plain producer's retry can
-    // append the batch twice (partition 1 then ends at 4, not 2), which is not what this test is about.
-    const producer = env.adapters.kafka.producer({
-      createPartitioner: Partitioners.DefaultPartitioner,
-      idempotent: true,
-      maxInFlightRequests: 1,
-    });
-    await producer.connect();
-    try {
-      await producer.send({
-        topic,
-        messages: [
-          ...['a0', 'a1', 'a2', 'a3'].map((v) => ({ partition: 0, value: v })),
-          ...['b0', 'b1'].map((v) => ({ partition: 1, value: v })),
-        ],
-      });
-    } finally {
-      await producer.disconnect();
-    }
+    // Partition 1 must end at 2, not 4: an idempotent producer, whose retried send is never appended twice.
+    await sendRecords(env.adapters.kafka, topic, [
+      ...['a0', 'a1', 'a2', 'a3'].map((v) => ({ partition: 0, value: v })),
+      ...['b0', 'b1'].map((v) => ({ partition: 1, value: v })),
+    ]);
     const ranges = (await resolveRange(env.adapters.kafka, topic, { offset: 1 })).map((r) =>
       r.partition === 0 ? { ...r, end: 3 } : r,
     );
