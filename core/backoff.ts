@@ -1,4 +1,11 @@
-// Retry schedule of notification deliveries: exponential backoff with jitter. Pure (randomness passed in).
+// Backoff schedules. Pure (randomness passed in).
+
+/** `firstMs` after the first failure (`n` = 0), doubling with each further one, at most `maxMs`. */
+export function doublingDelayMs(n: number, firstMs: number, maxMs: number): number {
+  return Math.min(maxMs, firstMs * 2 ** Math.max(0, n));
+}
+
+// Notification deliveries: exponential backoff with jitter.
 
 /** Delay before attempt `attempt + 1` after `attempt` failed: 2 s · 2^(attempt-1), at most 1 h, times 0.5–1.5. */
 export function retryDelayMs(attempt: number, random: number): number {

@@ -5,6 +5,7 @@
 // even by SIGKILL), so no consumer outlives the platform it belonged to.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { doublingDelayMs } from '../core/backoff';
 
 export interface ChildSpec {
   /** Shown before each line of the child's output, and in the supervisor's own lines. */
@@ -34,7 +35,7 @@ export interface Supervisor {
 
 /** 1 s, 2 s, 4 s … at most 30 s. */
 export function restartDelayMs(failures: number): number {
-  return Math.min(30_000, 1_000 * 2 ** Math.max(0, failures - 1));
+  return doublingDelayMs(failures - 1, 1_000, 30_000);
 }
 
 export function superviseChildren(specs: ChildSpec[], opts: SupervisorOptions): Supervisor {

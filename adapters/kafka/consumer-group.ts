@@ -2,6 +2,7 @@
 import type { Batch, Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { createKafka, type KafkaOptions } from './client';
 import { logger, withLogContext } from '../logger';
+import { doublingDelayMs } from '../../core/backoff';
 
 export interface ConsumedRecord {
   topic: string;
@@ -61,13 +62,6 @@ const lostMembership = (e: unknown): boolean => {
   return false;
 };
 
-/** Delay before retry `attempt` (0-based) of a failed chunk: doubling from `min`, at most `max`. */
-export const chunkRetryDelayMs = (attempt: number, min: number, max: number): number =>
-  Math.min(max, min * 2 ** Math.min(attempt, 20));
-
-/** Delay before the `n`-th restart (0-based) of a consumer kafkajs gave up on: 1 s doubling to 30 s. */
-export const restartDelayMs = (n: number): number => Math.min(30_000, 1_000 * 2 ** Math.min(n, 5));
-
 /**
  * Starts the group with its own client (`kafka`: the connection settings, e.g. `config.kafka`).
  *
@@ -117,7 +111,7 @@ export async function startConsumerGroup(
           await opts.onBatch(chunk);
           break;
         } catch (error) {
-          const delay = chunkRetryDelayMs(attempt, opts.minRetryDelayMs ?? 200, opts.maxRetryDelayMs ?? 30_000);
+          const delay = doublingDelayMs(attempt, opts.minRetryDelayMs ?? 200, opts.maxRetryDelayMs ?? 30_000);
           logger.warn('batch failed; retrying', {
             groupId: opts.groupId,
             topic: batch.topic,
@@ -186,7 +180,7 @@ export async function startConsumerGroup(
 
   function scheduleRestart(error: Error): void {
     if (restartTimer) clearTimeout(restartTimer);
-    const delayMs = restartDelayMs(restarts++);
+    const delayMs = doublingDelayMs(restarts++, 1_000, 30_000);
     logger.error('consumer stopped after an error kafkajs does not restart after; starting a new one', {
       groupId: opts.groupId,
       delayMs,

@@ -377,17 +377,19 @@ export async function runChaos(
       from alert_rules r left join notifications n on n.tenant_id = r.tenant_id and n.rule_id = r.id
       where r.tenant_id = ${tenant.id} group by 1`;
     const silent = fired.filter((f) => f.n === 0).map((f) => f.event_type);
-    const [steady] = await sql<{ created: Date | null }[]>`
-      select min(n.created_at) as created from notifications n
-      join alert_rules r on r.tenant_id = n.tenant_id and r.id = n.rule_id
-      where n.tenant_id = ${tenant.id} and r.spec->>'event_type' = ${ALERT_TYPE}`;
+    // The first notification of the rule on `eventType`, when it was delivered, and its most attempts.
+    const firstNotification = async (eventType: string) =>
+      (
+        await sql<{ created: Date | null; delivered: Date | null; attempts: number | null }[]>`
+          select min(n.created_at) as created, min(n.delivered_at) as delivered, max(n.attempts) as attempts from notifications n
+          join alert_rules r on r.tenant_id = n.tenant_id and r.id = n.rule_id where n.tenant_id = ${tenant.id} and r.spec->>'event_type' = ${eventType}`
+      )[0];
+    const steady = await firstNotification(ALERT_TYPE);
     notes.push(
       `${ALERT_TYPE}: ${bursts.length} bursts; first notification ${steady?.created ? `${((steady.created.getTime() - bursts[0]!) / 1000).toFixed(1)} s after the first burst` : 'never'}`,
     );
     for (const [eventType, at] of injectedAt) {
-      const [first] = await sql<{ created: Date | null; delivered: Date | null; attempts: number | null }[]>`
-        select min(n.created_at) as created, min(n.delivered_at) as delivered, max(n.attempts) as attempts from notifications n
-        join alert_rules r on r.tenant_id = n.tenant_id and r.id = n.rule_id where n.tenant_id = ${tenant.id} and r.spec->>'event_type' = ${eventType}`;
+      const first = await firstNotification(eventType);
       if (first?.created) {
         const rel = (d: Date) => `${((d.getTime() - at) / 1000).toFixed(1)} s`;
         notes.push(
