@@ -175,18 +175,29 @@ async function addSketches(tx: Sql, mapped: Fragment, parts: BreakdownParts): Pr
 }
 
 type Ranked = { key: string; value: string };
+/** One part of a rollup breakdown as read: [bucket ms or null for the range's total, value key, count, sum, n]. */
+type PartRow = [bucket: number | null, key: string, count: string, sum: string | null, n: string | null];
+/** What a rollup breakdown reads from Postgres: the ranking and each range's parts. */
+interface RollupRead {
+  ranked: Ranked[];
+  ranges: PartRow[][];
+}
 
-/** How long an unused cached ranking is kept (every read checks it anyway). */
-const RANKING_TTL_MS = 6 * 3_600_000;
+/** How long an unused cached breakdown is kept (every read checks it anyway). */
+const BREAKDOWN_TTL_MS = 6 * 3_600_000;
 
-/** The ranking from Redis when its versions are this snapshot's, else `rank()`, cached for the next read. */
-async function checkedRanking(
+/**
+ * The ranking and parts from Redis when their versions are this snapshot's, else `read()`, cached for the next read.
+ * The versions are those of the `count` rollups of every bucket `read()` may use (`spans`): the ranges' own buckets
+ * and the ranking's coarse tiling.
+ */
+async function checkedRead(
   tx: Sql,
   cache: RollupCache,
   r: BreakdownRequest,
   spans: BucketSpan[],
-  q: { key: unknown[]; inSpan: (span: BucketSpan) => Fragment; rank: () => Promise<Ranked[]> },
-): Promise<Ranked[]> {
+  q: { key: unknown[]; inSpan: (span: BucketSpan) => Fragment; read: () => Promise<RollupRead> },
+): Promise<RollupRead> {
   const projects = [...r.projectIds].sort();
   const [fp] = await tx<{ n: string; v: string | null }[]>`
     select count(*)::text as n,
@@ -196,15 +207,15 @@ async function checkedRanking(
     where tenant_id = ${r.tenantId} and project_id = any(${tx.array(projects)}::uuid[]) and event_type = ${r.eventType}
       and metric = 'count' and (${spans.map((span) => tx`(${q.inSpan(span)})`).reduce((acc, c) => tx`${acc} or ${c}`)})`;
   const versions = `${fp!.n}:${fp!.v ?? ''}`;
-  const key = checkedCacheKey(r.tenantId, 'rank', [projects, r.eventType, r.interval, ...q.key]);
+  const key = checkedCacheKey(r.tenantId, 'bd', [projects, r.eventType, r.interval, ...q.key]);
   const [hit] = await cache.readChecked(key, ['r']).catch(() => [null]);
   const sep = hit?.indexOf('\n') ?? -1;
-  if (hit && sep >= 0 && hit.slice(0, sep) === versions) return JSON.parse(hit.slice(sep + 1)) as Ranked[];
-  const ranked = await q.rank();
+  if (hit && sep >= 0 && hit.slice(0, sep) === versions) return JSON.parse(hit.slice(sep + 1)) as RollupRead;
+  const answer = await q.read();
   await cache
-    .writeChecked(key, [['r', `${versions}\n${JSON.stringify(ranked)}`]], RANKING_TTL_MS)
+    .writeChecked(key, [['r', `${versions}\n${JSON.stringify(answer)}`]], BREAKDOWN_TTL_MS)
     .catch(() => undefined); // a cache failure only costs speed
-  return ranked;
+  return answer;
 }
 
 /**
@@ -270,62 +281,75 @@ export async function readRollupBreakdown(
         ) v
         order by top.o desc nulls last, v.value collate "C" limit ${r.limit}`;
     };
-    // The ranking is cached in Redis, checked against the versions of the `count` rollups of every bucket it may
-    // read (the range's own and the coarse tiling's), read in this snapshot: each change to a bucket's dimension rows
-    // comes with new versions of its rollups (the same batch, rebuild, zone regroup or erasure writes both), so an
-    // entry computed from other rows is never used, only recomputed (docs/architecture.md#metrics-engine).
-    const ranked = cache
-      ? await checkedRanking(tx, cache, r, [{ ...main, interval: r.interval }, ...coarse], {
-          key: [[...dimensionIds].sort(), r.kind, name, r.limit, r.query.zone ?? UTC_ZONE, main.fromMs, main.toMs],
-          inSpan,
-          rank,
-        })
-      : await rank();
-    const valueOf = new Map(ranked.map((x) => [x.key, x.value]));
-    const shownKeys = tx.array([NONE_SERIES, ...ranked.map((x) => x.key)]);
     // Count breakdowns read neither nums nor the heap: count is in both indexes (migration 020).
     const numbers = r.kind === 'count' ? tx`null::numeric as s, null::numeric as n` : tx`${sumOf} as s, ${nOf} as n`;
-    const ranges: BreakdownParts[] = [];
-    for (const range of r.ranges) {
-      // Parts: the shown values' and '$none' rows (index dimension_cells_by_value), and '$other' as each bucket's
-      // total in rollups minus them. Exact: buckets read here start at or after complete_from, where the dimension
-      // rows of a bucket hold every event of its rollups (the same batch, rebuild or regroup writes both), so what
-      // is not shown nor '$none' is every other value, kept or already in '$other'.
-      const rows = await tx<{ bucket: Date | null; k: string; c: string; s: string | null; n: string | null }[]>`
-        with shown as (
-          select bucket_start, value_key as k, count as c, ${numbers} from dimension_cells
-          where ${ids} and ${inSpan({ ...range, interval: r.interval })} and value_key = any(${shownKeys}::text[])
-        ), total as (
-          select bucket_start, sum(value) filter (where metric = 'count') as c,
-                 sum(value) filter (where metric = ${`sum:${name}`}) as s, sum(value) filter (where metric = ${`n:${name}`}) as n
-          from rollups
-          where tenant_id = ${r.tenantId} and project_id = any(${tx.array(r.projectIds)}::uuid[])
-            and event_type = ${r.eventType} and interval = ${r.interval}
-            and metric = any(${tx.array(r.kind === 'count' ? ['count'] : ['count', `sum:${name}`, `n:${name}`])}::text[])
-            and bucket_start >= ${new Date(range.fromMs)} and bucket_start < ${new Date(range.toMs)}
-          group by bucket_start
-        ), other as (
-          select t.bucket_start, '$other' as k, t.c - coalesce(x.c, 0) as c, t.s - coalesce(x.s, 0) as s,
-                 t.n - coalesce(x.n, 0) as n
-          from total t left join (select bucket_start, sum(c) as c, sum(s) as s, sum(n) as n from shown group by 1) x
-            using (bucket_start)
-        ), parts as (
-          select * from shown
-          union all
-          select * from other where c <> 0
-        )
-        select bucket_start as bucket, k, sum(c)::text as c, sum(s)::text as s, sum(n)::text as n
-        from parts group by grouping sets ((bucket_start, k), (k))`;
-      ranges.push(
-        partsFrom(
-          rows.map((x) => ({
-            bucket: x.bucket === null ? null : String(x.bucket.getTime()),
-            s: x.k === NONE_SERIES || x.k === OTHER_SERIES ? x.k : valueOf.get(x.k)!,
-            part: { count: Number(x.c), uniqueUsers: 0, sum: x.s ?? '0', n: x.n ?? '0' },
-          })),
-        ),
-      );
-    }
+    const read = async (): Promise<RollupRead> => {
+      const ranked = await rank();
+      const shownKeys = tx.array([NONE_SERIES, ...ranked.map((x) => x.key)]);
+      const ranges: PartRow[][] = [];
+      for (const range of r.ranges) {
+        // Parts: the shown values' and '$none' rows (index dimension_cells_by_value), and '$other' as each bucket's
+        // total in rollups minus them. Exact: buckets read here start at or after complete_from, where the dimension
+        // rows of a bucket hold every event of its rollups (the same batch, rebuild or regroup writes both), so what
+        // is not shown nor '$none' is every other value, kept or already in '$other'.
+        const rows = await tx<{ bucket: Date | null; k: string; c: string; s: string | null; n: string | null }[]>`
+          with shown as (
+            select bucket_start, value_key as k, count as c, ${numbers} from dimension_cells
+            where ${ids} and ${inSpan({ ...range, interval: r.interval })} and value_key = any(${shownKeys}::text[])
+          ), total as (
+            select bucket_start, sum(value) filter (where metric = 'count') as c,
+                   sum(value) filter (where metric = ${`sum:${name}`}) as s, sum(value) filter (where metric = ${`n:${name}`}) as n
+            from rollups
+            where tenant_id = ${r.tenantId} and project_id = any(${tx.array(r.projectIds)}::uuid[])
+              and event_type = ${r.eventType} and interval = ${r.interval}
+              and metric = any(${tx.array(r.kind === 'count' ? ['count'] : ['count', `sum:${name}`, `n:${name}`])}::text[])
+              and bucket_start >= ${new Date(range.fromMs)} and bucket_start < ${new Date(range.toMs)}
+            group by bucket_start
+          ), other as (
+            select t.bucket_start, '$other' as k, t.c - coalesce(x.c, 0) as c, t.s - coalesce(x.s, 0) as s,
+                   t.n - coalesce(x.n, 0) as n
+            from total t left join (select bucket_start, sum(c) as c, sum(s) as s, sum(n) as n from shown group by 1) x
+              using (bucket_start)
+          ), parts as (
+            select * from shown
+            union all
+            select * from other where c <> 0
+          )
+          select bucket_start as bucket, k, sum(c)::text as c, sum(s)::text as s, sum(n)::text as n
+          from parts group by grouping sets ((bucket_start, k), (k))`;
+        ranges.push(rows.map((x) => [x.bucket === null ? null : x.bucket.getTime(), x.k, x.c, x.s, x.n]));
+      }
+      return { ranked, ranges };
+    };
+    // The ranking and the parts are cached in Redis, checked against the versions of the `count` rollups of every
+    // bucket they may read (the ranges' own and the ranking's coarse tiling's), read in this snapshot: each change to
+    // a bucket's dimension rows or rollups comes with new versions of its `count` rollups (the same batch, rebuild,
+    // zone regroup or erasure writes both), so an entry computed from other rows is never used, only recomputed
+    // (docs/architecture.md#metrics-engine).
+    const { ranked, ranges: rowsOf } = cache
+      ? await checkedRead(tx, cache, r, [...r.ranges.map((range) => ({ ...range, interval: r.interval })), ...coarse], {
+          key: [
+            [...dimensionIds].sort(),
+            r.kind,
+            name,
+            r.limit,
+            r.query.zone ?? UTC_ZONE,
+            r.ranges.map((range) => [range.fromMs, range.toMs]),
+          ],
+          inSpan,
+          read,
+        })
+      : await read();
+    const valueOf = new Map(ranked.map((x) => [x.key, x.value]));
+    const ranges = rowsOf.map((rows) =>
+      partsFrom(
+        rows.map(([bucket, k, c, s, n]) => ({
+          bucket: bucket === null ? null : String(bucket),
+          s: k === NONE_SERIES || k === OTHER_SERIES ? k : valueOf.get(k)!,
+          part: { count: Number(c), uniqueUsers: 0, sum: s ?? '0', n: n ?? '0' },
+        })),
+      ),
+    );
     return { source: 'rollup', top: ranked.map((x) => x.value), ranges };
   });
 }

@@ -102,10 +102,10 @@ export interface CachedRollup {
 }
 
 /**
- * A hash of checked answers of one tenant (`kind`: `pct` percentile values, `rank` breakdown rankings), named by a
+ * A hash of checked answers of one tenant (`kind`: `pct` percentile values, `bd` breakdown rankings and parts), named by a
  * digest of what selects them; its fields are checked against Postgres versions on every read.
  */
-export function checkedCacheKey(tenantId: string, kind: 'pct' | 'rank', selection: unknown): string {
+export function checkedCacheKey(tenantId: string, kind: 'pct' | 'bd', selection: unknown): string {
   const digest = createHash('sha256').update(JSON.stringify(selection)).digest('hex').slice(0, 32);
   return `{${tenantId}}:${kind}:${digest}`;
 }

@@ -23,7 +23,7 @@ afterAll(() => env?.cleanup());
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
 
-/** The tenant's one cache hash of `kind` ('rank' or 'pct'), with its fields. */
+/** The tenant's one cache hash of `kind` ('bd' or 'pct'), with its fields. */
 async function cacheEntry(tenant: TestTenant, kind: string): Promise<{ key: string; fields: Record<string, string> }> {
   const keys: string[] = [];
   let cursor = '0';
@@ -36,7 +36,7 @@ async function cacheEntry(tenant: TestTenant, kind: string): Promise<{ key: stri
   return { key: keys[0]!, fields: await env.adapters.redis.hgetall(keys[0]!) };
 }
 
-it('a cached breakdown ranking is used while its rollups keep their versions, and recomputed after new events and a rebuild', async () => {
+it('a cached breakdown (ranking and parts) is used while its rollups keep their versions, and recomputed after new events and a rebuild', async () => {
   // Prepare: `country` declared (rows complete from the hour read), A leads B leads C.
   const tenant = await env.createTenant();
   await putCatalogType(env.adapters, keyPrincipal(tenant.id, ['admin']), 'order', {
@@ -83,14 +83,21 @@ it('a cached breakdown ranking is used while its rollups keep their versions, an
   const [c] = await env.adapters.sql<{ key: string }[]>`
     select v.value_key as key from dimension_values v join event_dimensions d on d.id = v.dimension_id
     where d.tenant_id = ${tenant.id} and v.value = 'C'`;
-  // A wrong ranking (C first) under the versions of the entry the read cached.
+  // A wrong answer under the versions of the entry the read cached: C first, with the parts the entry holds for the
+  // value it ranked first (the parts of a cached answer add up, so Σ series = points holds for it too).
   const plantC = async () => {
-    const entry = await cacheEntry(tenant, 'rank');
-    const versions = entry.fields.r!.split('\n')[0]!;
-    await env.adapters.redis.hset(entry.key, 'r', `${versions}\n${JSON.stringify([{ key: c!.key, value: 'C' }])}`);
+    const entry = await cacheEntry(tenant, 'bd');
+    const [versions, json] = entry.fields.r!.split('\n') as [string, string];
+    const cached = JSON.parse(json) as { ranked: { key: string }[]; ranges: [number | null, string, ...unknown[]][][] };
+    const first = cached.ranked[0]!.key;
+    const planted = {
+      ranked: [{ key: c!.key, value: 'C' }],
+      ranges: cached.ranges.map((rows) => rows.map(([b, k, ...rest]) => [b, k === first ? c!.key : k, ...rest])),
+    };
+    await env.adapters.redis.hset(entry.key, 'r', `${versions}\n${JSON.stringify(planted)}`);
   };
 
-  // Act and assess: the first read ranks and caches; the planted entry is served (the parts stay exact).
+  // Act and assess: the first read ranks and caches; the planted entry is served.
   expect(await top()).toBe('A');
   await plantC();
   expect(await top()).toBe('C');
@@ -104,6 +111,47 @@ it('a cached breakdown ranking is used while its rollups keep their versions, an
     .sql`delete from events where tenant_id = ${tenant.id} and event_type = 'order' and properties ->> 'country' = 'B'`;
   await rebuildRange(env.adapters, { fromMs: hour, toMs: hour + HOUR, tenantId: tenant.id });
   expect(await top()).toBe('A');
+}, 60_000);
+
+it('a cached breakdown with compare=previous is recomputed after an event in the previous range alone', async () => {
+  // Prepare: `country` declared (rows complete from the hour read); events in both 4-minute ranges.
+  const tenant = await env.createTenant();
+  await putCatalogType(env.adapters, keyPrincipal(tenant.id, ['admin']), 'order', {
+    project: 'web',
+    dimensions: ['country'],
+  });
+  const hour = bucketStart(Date.now() - 3 * HOUR, '1h');
+  await env.adapters
+    .sql`update event_dimensions set complete_from = ${new Date(hour)} where tenant_id = ${tenant.id} and event_type = 'order'`;
+  const order = (country: string, minute: number) =>
+    rawEvent(tenant, { eventType: 'order', timestampMs: hour + minute * MINUTE + 1000, properties: { country } });
+  await deliver([order('A', 1), order('B', 5), order('A', 6)]);
+  const previousTotals = async () => {
+    const q = parseMetricsQuery(
+      new URLSearchParams({
+        event_type: 'order',
+        interval: '1m',
+        from: String(hour + 4 * MINUTE),
+        to: String(hour + 8 * MINUTE),
+        breakdown: 'country',
+        compare: 'previous',
+      }),
+      Date.now(),
+    );
+    const answer = await readBreakdown(env.adapters, keyPrincipal(tenant.id, ['read']), {
+      ...q,
+      breakdown: q.breakdown!,
+    });
+    expect(answer.source).toBe('rollup');
+    const sum = (ps: { value: unknown }[]) => ps.reduce((a, p) => a + (p.value as number), 0);
+    return Object.fromEntries(answer.series.map((s) => [s.value, sum(s.previous!.points)]));
+  };
+
+  // Act and assess: cached, then an event in the previous range only (the main range's rollups keep their versions).
+  expect(await previousTotals()).toEqual({ A: 1, B: 0 });
+  expect(await previousTotals()).toEqual({ A: 1, B: 0 });
+  await deliver([order('B', 2), order('B', 3)]);
+  expect(await previousTotals()).toEqual({ A: 1, B: 2 });
 }, 60_000);
 
 it('cached percentile values are used while the sketches keep their versions, and recomputed after new events and a rebuild', async () => {
