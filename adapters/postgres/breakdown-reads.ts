@@ -33,13 +33,15 @@ function snapshot<T>(sql: Sql, fn: (tx: Sql) => Promise<T>): Promise<T> {
   return sql.begin('isolation level repeatable read read only', (tx) => fn(tx as unknown as Sql)) as Promise<T>;
 }
 
-function partsFrom(rows: { bucket: string | null; s: string; part: RawBucket }[]): BreakdownParts {
+/** One range's parts from its rows, each row read by `of` as (bucket ms, or null for the range's total; series; part). */
+function partsFrom<T>(rows: readonly T[], of: (row: T) => [number | null, string, RawBucket]): BreakdownParts {
   const parts: BreakdownParts = { buckets: new Map(), totals: new Map() };
-  for (const r of rows) {
-    if (r.bucket === null) parts.totals.set(r.s, r.part);
+  for (const row of rows) {
+    const [bucket, s, part] = of(row);
+    if (bucket === null) parts.totals.set(s, part);
     else {
-      const m = parts.buckets.get(r.s) ?? parts.buckets.set(r.s, new Map()).get(r.s)!;
-      m.set(Number(r.bucket), r.part);
+      const m = parts.buckets.get(s) ?? parts.buckets.set(s, new Map()).get(s)!;
+      m.set(bucket, part);
     }
   }
   return parts;
@@ -104,13 +106,11 @@ export async function readRawBreakdown(sql: Sql, r: BreakdownRequest, maxRows: n
       >`
         select bucket::text, s, count(*)::text as n, ${hll}::text as u, sum(${num})::text as su, count(${num})::text as c
         from ${mapped} group by grouping sets ((bucket, s), (s))`;
-      const parts = partsFrom(
-        rows.map((x) => ({
-          bucket: x.bucket,
-          s: x.s,
-          part: { count: Number(x.n), uniqueUsers: Number(x.u ?? 0), sum: x.su ?? '0', n: x.c },
-        })),
-      );
+      const parts = partsFrom(rows, (x) => [
+        x.bucket === null ? null : Number(x.bucket),
+        x.s,
+        { count: Number(x.n), uniqueUsers: Number(x.u ?? 0), sum: x.su ?? '0', n: x.c },
+      ]);
       if (isPercentile(r.kind)) await addSketches(tx, mapped, parts);
       ranges.push(parts);
     }
@@ -342,13 +342,11 @@ export async function readRollupBreakdown(
       : await read();
     const valueOf = new Map(ranked.map((x) => [x.key, x.value]));
     const ranges = rowsOf.map((rows) =>
-      partsFrom(
-        rows.map(([bucket, k, c, s, n]) => ({
-          bucket: bucket === null ? null : String(bucket),
-          s: k === NONE_SERIES || k === OTHER_SERIES ? k : valueOf.get(k)!,
-          part: { count: Number(c), uniqueUsers: 0, sum: s ?? '0', n: n ?? '0' },
-        })),
-      ),
+      partsFrom(rows, ([bucket, k, c, s, n]) => [
+        bucket,
+        k === NONE_SERIES || k === OTHER_SERIES ? k : valueOf.get(k)!,
+        { count: Number(c), uniqueUsers: 0, sum: s ?? '0', n: n ?? '0' },
+      ]),
     );
     return { source: 'rollup', top: ranked.map((x) => x.value), ranges };
   });
