@@ -199,10 +199,13 @@ async function checkedRead(
   q: { key: unknown[]; inSpan: (span: BucketSpan) => Fragment; read: () => Promise<RollupRead> },
 ): Promise<RollupRead> {
   const projects = [...r.projectIds].sort();
+  // The digest: the rows' count and the XOR of a 64-bit hash of each row's (project, interval, bucket, version). Any
+  // change of the set changes it but with a chance of ~2^-64 (an update raises a row's version; rows are unique);
+  // without the ordered text aggregate an md5 needed, it costs ~1 ms instead of ~6 ms for 1 460 rows.
   const [fp] = await tx<{ n: string; v: string | null }[]>`
     select count(*)::text as n,
-           md5(string_agg(project_id::text || ' ' || interval || ' ' || (extract(epoch from bucket_start) * 1000)::bigint
-                          || ' ' || version::text, ',' order by project_id, interval, bucket_start)) as v
+           bit_xor(hashint8extended((extract(epoch from bucket_start) * 1000)::bigint,
+                                    version # hashtextextended(project_id::text || ' ' || interval, 0)))::text as v
     from rollups
     where tenant_id = ${r.tenantId} and project_id = any(${tx.array(projects)}::uuid[]) and event_type = ${r.eventType}
       and metric = 'count' and (${spans.map((span) => tx`(${q.inSpan(span)})`).reduce((acc, c) => tx`${acc} or ${c}`)})`;
