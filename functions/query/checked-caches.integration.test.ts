@@ -36,8 +36,8 @@ async function cacheEntry(tenant: TestTenant, kind: string): Promise<{ key: stri
   return { key: keys[0]!, fields: await env.adapters.redis.hgetall(keys[0]!) };
 }
 
-it('a cached breakdown (ranking and parts) is used while its rollups keep their versions, and recomputed after new events and a rebuild', async () => {
-  // Prepare: `country` declared (rows complete from the hour read), A leads B leads C.
+/** A tenant with `country` declared on `order`, its dimension rows complete from the hour it returns (3 h ago). */
+async function orderTenant(): Promise<{ tenant: TestTenant; hour: number }> {
   const tenant = await env.createTenant();
   await putCatalogType(env.adapters, keyPrincipal(tenant.id, ['admin']), 'order', {
     project: 'web',
@@ -46,6 +46,27 @@ it('a cached breakdown (ranking and parts) is used while its rollups keep their 
   const hour = bucketStart(Date.now() - 3 * HOUR, '1h');
   await env.adapters
     .sql`update event_dimensions set complete_from = ${new Date(hour)} where tenant_id = ${tenant.id} and event_type = 'order'`;
+  return { tenant, hour };
+}
+
+/** GET /v1/metrics?event_type=order&interval=1m&breakdown=country&… as the tenant reads it; from the rollups. */
+async function orderBreakdown(tenant: TestTenant, params: Record<string, string>) {
+  const q = parseMetricsQuery(
+    new URLSearchParams({ event_type: 'order', interval: '1m', breakdown: 'country', ...params }),
+    Date.now(),
+  );
+  const answer = await readBreakdown(env.adapters, keyPrincipal(tenant.id, ['read']), {
+    ...q,
+    breakdown: q.breakdown!,
+  });
+  expect(answer.source).toBe('rollup');
+  expectSeriesAddUp(answer);
+  return answer;
+}
+
+it('a cached breakdown (ranking and parts) is used while its rollups keep their versions, and recomputed after new events and a rebuild', async () => {
+  // Prepare: `country` declared (rows complete from the hour read), A leads B leads C.
+  const { tenant, hour } = await orderTenant();
   const order = (country: string, minute: number, second: number) =>
     rawEvent(tenant, {
       eventType: 'order',
@@ -60,26 +81,8 @@ it('a cached breakdown (ranking and parts) is used while its rollups keep their 
     order('B', 1, 5),
     order('C', 2, 6),
   ]);
-  const top = async () => {
-    const q = parseMetricsQuery(
-      new URLSearchParams({
-        event_type: 'order',
-        interval: '1m',
-        from: String(hour),
-        to: String(hour + 4 * MINUTE),
-        breakdown: 'country',
-        limit: '1',
-      }),
-      Date.now(),
-    );
-    const answer = await readBreakdown(env.adapters, keyPrincipal(tenant.id, ['read']), {
-      ...q,
-      breakdown: q.breakdown!,
-    });
-    expect(answer.source).toBe('rollup');
-    expectSeriesAddUp(answer);
-    return answer.series[0]!.value;
-  };
+  const top = async () =>
+    (await orderBreakdown(tenant, { from: String(hour), to: String(hour + 4 * MINUTE), limit: '1' })).series[0]!.value;
   const [c] = await env.adapters.sql<{ key: string }[]>`
     select v.value_key as key from dimension_values v join event_dimensions d on d.id = v.dimension_id
     where d.tenant_id = ${tenant.id} and v.value = 'C'`;
@@ -115,34 +118,16 @@ it('a cached breakdown (ranking and parts) is used while its rollups keep their 
 
 it('a cached breakdown with compare=previous is recomputed after an event in the previous range alone', async () => {
   // Prepare: `country` declared (rows complete from the hour read); events in both 4-minute ranges.
-  const tenant = await env.createTenant();
-  await putCatalogType(env.adapters, keyPrincipal(tenant.id, ['admin']), 'order', {
-    project: 'web',
-    dimensions: ['country'],
-  });
-  const hour = bucketStart(Date.now() - 3 * HOUR, '1h');
-  await env.adapters
-    .sql`update event_dimensions set complete_from = ${new Date(hour)} where tenant_id = ${tenant.id} and event_type = 'order'`;
+  const { tenant, hour } = await orderTenant();
   const order = (country: string, minute: number) =>
     rawEvent(tenant, { eventType: 'order', timestampMs: hour + minute * MINUTE + 1000, properties: { country } });
   await deliver([order('A', 1), order('B', 5), order('A', 6)]);
   const previousTotals = async () => {
-    const q = parseMetricsQuery(
-      new URLSearchParams({
-        event_type: 'order',
-        interval: '1m',
-        from: String(hour + 4 * MINUTE),
-        to: String(hour + 8 * MINUTE),
-        breakdown: 'country',
-        compare: 'previous',
-      }),
-      Date.now(),
-    );
-    const answer = await readBreakdown(env.adapters, keyPrincipal(tenant.id, ['read']), {
-      ...q,
-      breakdown: q.breakdown!,
+    const answer = await orderBreakdown(tenant, {
+      from: String(hour + 4 * MINUTE),
+      to: String(hour + 8 * MINUTE),
+      compare: 'previous',
     });
-    expect(answer.source).toBe('rollup');
     const sum = (ps: { value: unknown }[]) => ps.reduce((a, p) => a + (p.value as number), 0);
     return Object.fromEntries(answer.series.map((s) => [s.value, sum(s.previous!.points)]));
   };
