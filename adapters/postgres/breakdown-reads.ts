@@ -34,10 +34,13 @@ function snapshot<T>(sql: Sql, fn: (tx: Sql) => Promise<T>): Promise<T> {
 }
 
 /** One range's parts from its rows, each row read by `of` as (bucket ms, or null for the range's total; series; part). */
-function partsFrom<T>(rows: readonly T[], of: (row: T) => [number | null, string, RawBucket]): BreakdownParts {
+function partsFrom<T>(
+  rows: readonly T[],
+  of: (row: T, index: number) => [number | null, string, RawBucket],
+): BreakdownParts {
   const parts: BreakdownParts = { buckets: new Map(), totals: new Map() };
-  for (const row of rows) {
-    const [bucket, s, part] = of(row);
+  for (let i = 0; i < rows.length; i++) {
+    const [bucket, s, part] = of(rows[i]!, i);
     if (bucket === null) parts.totals.set(s, part);
     else {
       const m = parts.buckets.get(s) ?? parts.buckets.set(s, new Map()).get(s)!;
@@ -175,12 +178,23 @@ async function addSketches(tx: Sql, mapped: Fragment, parts: BreakdownParts): Pr
 }
 
 type Ranked = { key: string; value: string };
-/** One part of a rollup breakdown as read: [bucket ms or null for the range's total, value key, count, sum, n]. */
-type PartRow = [bucket: number | null, key: string, count: string, sum: string | null, n: string | null];
+/**
+ * One range's parts of a rollup breakdown as read, column by column (a compact cache entry: the value keys once,
+ * numbers as numbers): part i is bucket[i] (ms, or null for the range's total) of the value keys[key[i]], with its
+ * count, and its sum and n (decimal texts; absent for count breakdowns, which read no sums).
+ */
+interface PartColumns {
+  keys: string[];
+  bucket: (number | null)[];
+  key: number[];
+  count: number[];
+  sum?: (string | null)[];
+  n?: (string | null)[];
+}
 /** What a rollup breakdown reads from Postgres: the ranking and each range's parts. */
 interface RollupRead {
   ranked: Ranked[];
-  ranges: PartRow[][];
+  ranges: PartColumns[];
 }
 
 /** How long an unused cached breakdown is kept (every read checks it anyway). */
@@ -289,7 +303,7 @@ export async function readRollupBreakdown(
     const read = async (): Promise<RollupRead> => {
       const ranked = await rank();
       const shownKeys = tx.array([NONE_SERIES, ...ranked.map((x) => x.key)]);
-      const ranges: PartRow[][] = [];
+      const ranges: PartColumns[] = [];
       for (const range of r.ranges) {
         // Parts: the shown values' and '$none' rows (index dimension_cells_by_value), and '$other' as each bucket's
         // total in rollups minus them. Exact: buckets read here start at or after complete_from, where the dimension
@@ -320,7 +334,15 @@ export async function readRollupBreakdown(
           )
           select bucket_start as bucket, k, sum(c)::text as c, sum(s)::text as s, sum(n)::text as n
           from parts group by grouping sets ((bucket_start, k), (k))`;
-        ranges.push(rows.map((x) => [x.bucket === null ? null : x.bucket.getTime(), x.k, x.c, x.s, x.n]));
+        const keys = [...new Set(rows.map((x) => x.k))];
+        const at = new Map(keys.map((k, i) => [k, i]));
+        ranges.push({
+          keys,
+          bucket: rows.map((x) => (x.bucket === null ? null : x.bucket.getTime())),
+          key: rows.map((x) => at.get(x.k)!),
+          count: rows.map((x) => Number(x.c)),
+          ...(r.kind === 'count' ? {} : { sum: rows.map((x) => x.s), n: rows.map((x) => x.n) }),
+        });
       }
       return { ranked, ranges };
     };
@@ -344,13 +366,14 @@ export async function readRollupBreakdown(
         })
       : await read();
     const valueOf = new Map(ranked.map((x) => [x.key, x.value]));
-    const ranges = rowsOf.map((rows) =>
-      partsFrom(rows, ([bucket, k, c, s, n]) => [
-        bucket,
-        k === NONE_SERIES || k === OTHER_SERIES ? k : valueOf.get(k)!,
-        { count: Number(c), uniqueUsers: 0, sum: s ?? '0', n: n ?? '0' },
-      ]),
-    );
+    const ranges = rowsOf.map((cols) => {
+      const series = cols.keys.map((k) => (k === NONE_SERIES || k === OTHER_SERIES ? k : valueOf.get(k)!));
+      return partsFrom(cols.key, (key, i) => [
+        cols.bucket[i] ?? null,
+        series[key]!,
+        { count: cols.count[i]!, uniqueUsers: 0, sum: cols.sum?.[i] ?? '0', n: cols.n?.[i] ?? '0' },
+      ]);
+    });
     return { source: 'rollup', top: ranked.map((x) => x.value), ranges };
   });
 }

@@ -91,11 +91,11 @@ it('a cached breakdown (ranking and parts) is used while its rollups keep their 
   const plantC = async () => {
     const entry = await cacheEntry(tenant, 'bd');
     const [versions, json] = entry.fields.r!.split('\n') as [string, string];
-    const cached = JSON.parse(json) as { ranked: { key: string }[]; ranges: [number | null, string, ...unknown[]][][] };
+    const cached = JSON.parse(json) as { ranked: { key: string }[]; ranges: { keys: string[] }[] };
     const first = cached.ranked[0]!.key;
     const planted = {
       ranked: [{ key: c!.key, value: 'C' }],
-      ranges: cached.ranges.map((rows) => rows.map(([b, k, ...rest]) => [b, k === first ? c!.key : k, ...rest])),
+      ranges: cached.ranges.map((cols) => ({ ...cols, keys: cols.keys.map((k) => (k === first ? c!.key : k)) })),
     };
     await env.adapters.redis.hset(entry.key, 'r', `${versions}\n${JSON.stringify(planted)}`);
   };
