@@ -2,7 +2,8 @@
 // backend died must not be handed back to the pool. postgres.js 3.4.9 threw
 // from a timer when the transaction's ROLLBACK was written to the closed socket (an uncaught TypeError at
 // `nextWrite`, which took down the service-outage test's process); patches/postgres+3.4.9.patch settles that
-// write as CONNECTION_CLOSED instead. Run without the patch, this file fails with the uncaught TypeError.
+// write as CONNECTION_CLOSED instead. Run without the patch, this file fails with the uncaught TypeError. The last
+// describe block covers the rest of the patch (docs/development.md#patched-dependencies).
 import { randomBytes } from 'node:crypto';
 import { parseConfig } from '../config';
 import { createSql, dropDatabase, ensureDatabase, type Sql } from './client';
@@ -63,4 +64,60 @@ it('a reserved connection whose backend is terminated rejects its queries, and r
     const answers = await Promise.all(Array.from({ length: 10 }, () => codeOf(sql`select 1`)));
     expect(answers).toEqual(Array(10).fill('ok'));
   }
+});
+
+// postgres.js 3.4.9 (upstream porsager/postgres#1155, #1215): begin() rejects as soon as its connection closes, but its
+// callback runs on, and its later queries went to the same connection object, which the pool may meanwhile have
+// reconnected for other queries: they ran outside the transaction, in someone else's session. A reserved handle
+// did the same. The patch rejects them.
+describe('after a backend is terminated, the code that held its connection cannot write through the reconnected one', () => {
+  const codeOf = (p: Promise<unknown>) =>
+    p.then(
+      () => 'ok',
+      (e: { code?: string }) => e.code ?? 'error',
+    );
+  let one: Sql;
+  beforeAll(async () => {
+    // One connection, so the pool's next query reconnects the very connection the terminated session had.
+    one = createSql({ url, poolSize: 1, prepare: true });
+    await one`create table stray (n int)`;
+  });
+  afterAll(() => one?.end({ timeout: 5 }));
+  const strays = async () => (await one<{ n: number }[]>`select count(*)::int as n from stray`)[0]!.n;
+
+  it('a transaction callback still running when begin() rejected', async () => {
+    let resume!: () => void;
+    const paused = new Promise<void>((resolve) => (resume = resolve));
+    let insert!: Promise<string>;
+    const inserted = new Promise<string>((resolve) => {
+      const outcome = one
+        .begin(async (tx) => {
+          const [row] = await tx<{ pid: number }[]>`select pg_backend_pid() as pid`;
+          await admin`select pg_terminate_backend(${row!.pid})`;
+          await paused;
+          insert = codeOf(tx`insert into stray values (1)`);
+          resolve(await insert);
+        })
+        .catch(() => undefined);
+      void outcome;
+    });
+    // begin() rejects at the close, while the callback waits; the pool then reconnects for the next query.
+    await expect(strays()).resolves.toBe(0);
+    resume();
+    await expect(inserted).resolves.toBe('CONNECTION_CLOSED');
+    await expect(strays()).resolves.toBe(0);
+  });
+
+  it('a reserved handle used after its connection closed', async () => {
+    const reserved = await one.reserve();
+    const [row] = await reserved<{ pid: number }[]>`select pg_backend_pid() as pid`;
+    await admin`select pg_terminate_backend(${row!.pid})`;
+    // The query written as the session ends fails by the socket's reset or by the close, whichever Node sees first.
+    expect(['CONNECTION_CLOSED', 'ECONNRESET']).toContain(await codeOf(reserved`select 1`));
+    // The pool's next query waits for the connection, which closes and reconnects for it.
+    await expect(strays()).resolves.toBe(0);
+    await expect(codeOf(reserved`insert into stray values (2)`)).resolves.toBe('CONNECTION_CLOSED');
+    reserved.release();
+    await expect(strays()).resolves.toBe(0);
+  });
 });
