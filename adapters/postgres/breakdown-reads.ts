@@ -180,8 +180,8 @@ async function addSketches(tx: Sql, mapped: Fragment, parts: BreakdownParts): Pr
 type Ranked = { key: string; value: string };
 /**
  * One range's parts of a rollup breakdown as read, column by column (a compact cache entry: the value keys once,
- * numbers as numbers): part i is bucket[i] (ms, or null for the range's total) of the value keys[key[i]], with its
- * count, and its sum and n (decimal texts; absent for count breakdowns, which read no sums).
+ * numbers as numbers): part i is of the bucket range.buckets[bucket[i]] (null: the range's total) of the value
+ * keys[key[i]], with its count, and its sum and n (decimal texts; absent for count breakdowns, which read no sums).
  */
 interface PartColumns {
   keys: string[];
@@ -334,14 +334,17 @@ export async function readRollupBreakdown(
           )
           select bucket_start as bucket, k, sum(c)::text as c, sum(s)::text as s, sum(n)::text as n
           from parts group by grouping sets ((bucket_start, k), (k))`;
-        const keys = [...new Set(rows.map((x) => x.k))];
+        // Buckets by their place in the range (the answer shows only those; its totals are the null-bucket rows).
+        const place = new Map(range.buckets.map((t, i) => [t, i]));
+        const kept = rows.filter((x) => x.bucket === null || place.has(x.bucket.getTime()));
+        const keys = [...new Set(kept.map((x) => x.k))];
         const at = new Map(keys.map((k, i) => [k, i]));
         ranges.push({
           keys,
-          bucket: rows.map((x) => (x.bucket === null ? null : x.bucket.getTime())),
-          key: rows.map((x) => at.get(x.k)!),
-          count: rows.map((x) => Number(x.c)),
-          ...(r.kind === 'count' ? {} : { sum: rows.map((x) => x.s), n: rows.map((x) => x.n) }),
+          bucket: kept.map((x) => (x.bucket === null ? null : place.get(x.bucket.getTime())!)),
+          key: kept.map((x) => at.get(x.k)!),
+          count: kept.map((x) => Number(x.c)),
+          ...(r.kind === 'count' ? {} : { sum: kept.map((x) => x.s), n: kept.map((x) => x.n) }),
         });
       }
       return { ranked, ranges };
@@ -366,13 +369,17 @@ export async function readRollupBreakdown(
         })
       : await read();
     const valueOf = new Map(ranked.map((x) => [x.key, x.value]));
-    const ranges = rowsOf.map((cols) => {
+    const ranges = rowsOf.map((cols, c) => {
       const series = cols.keys.map((k) => (k === NONE_SERIES || k === OTHER_SERIES ? k : valueOf.get(k)!));
-      return partsFrom(cols.key, (key, i) => [
-        cols.bucket[i] ?? null,
-        series[key]!,
-        { count: cols.count[i]!, uniqueUsers: 0, sum: cols.sum?.[i] ?? '0', n: cols.n?.[i] ?? '0' },
-      ]);
+      const buckets = r.ranges[c]!.buckets;
+      return partsFrom(cols.key, (key, i) => {
+        const place = cols.bucket[i] ?? null;
+        return [
+          place === null ? null : buckets[place]!,
+          series[key]!,
+          { count: cols.count[i]!, uniqueUsers: 0, sum: cols.sum?.[i] ?? '0', n: cols.n?.[i] ?? '0' },
+        ];
+      });
     });
     return { source: 'rollup', top: ranked.map((x) => x.value), ranges };
   });
