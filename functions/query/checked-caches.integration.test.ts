@@ -11,6 +11,7 @@ import { RELATIVE_ACCURACY } from '../../core/quantile-sketch';
 import { parseMetricsQuery, readMetric } from './metrics';
 import { readBreakdown } from './breakdown';
 import { putCatalogType } from './catalog';
+import { forgetBuiltBreakdowns } from '../../adapters/postgres/breakdown-reads';
 
 let env: TestEnv;
 const deliver = aggregateDelivery(() => env.adapters);
@@ -100,15 +101,22 @@ it('a cached breakdown (ranking and parts) is used while its rollups keep their 
     await env.adapters.redis.hset(entry.key, 'r', `${versions}\n${JSON.stringify(planted)}`);
   };
 
-  // Act and assess: the first read ranks and caches; the planted entry is served.
+  // Act and assess: the first read ranks and caches (in Redis and built in this process). The planted Redis entry is
+  // not read while this process holds the entry built under the same versions; a process without it serves it (and
+  // then holds it).
   expect(await top()).toBe('A');
   await plantC();
+  expect(await top()).toBe('A');
+  forgetBuiltBreakdowns();
   expect(await top()).toBe('C');
-  // New events (B overtakes A): the rollups' versions moved, so the planted entry is not used.
+  expect(await top()).toBe('C');
+  // New events (B overtakes A): the rollups' versions moved, so neither the planted entry nor the one built from it
+  // is used.
   await deliver([order('B', 3, 7), order('B', 3, 8), order('B', 0, 9)]);
   expect(await top()).toBe('B');
   // A rebuild after B's raw events were deleted: B gone, A first again, whatever the entry said.
   await plantC();
+  forgetBuiltBreakdowns();
   expect(await top()).toBe('C');
   await env.adapters
     .sql`delete from events where tenant_id = ${tenant.id} and event_type = 'order' and properties ->> 'country' = 'B'`;
