@@ -586,20 +586,33 @@ export const aggregateBenchmark: Benchmark = {
     let bdSeries: Series[] = [];
     let bdSumOk = true;
     const bdUrl = `${q}&breakdown=sku&limit=10`;
-    const breakdown = async () => {
-      const res = await fetch(bdUrl, { headers: bigHeaders });
+    const breakdownOf = (url: string, points: number) => async () => {
+      const res = await fetch(url, { headers: bigHeaders });
       const body = (await res.json()) as { points?: { value: number }[]; source?: string; series?: Series[] };
       if (res.status !== 200)
         throw new Error(`GET /v1/metrics breakdown answered ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
       bdSource = body.source ?? '';
       bdSeries = body.series ?? [];
       bdSumOk =
-        body.points!.length === 1440 &&
+        body.points!.length === points &&
         body.points!.every((p, i) => bdSeries.reduce((acc, x) => acc + (x.points[i]?.value ?? NaN), 0) === p.value);
     };
+    const breakdown = breakdownOf(bdUrl, 1440);
     ctx.progress(`aggregate 3/4: GET /v1/metrics breakdown=sku&limit=10 (24 h of 1m), ${nq} requests …`);
-    // Uncached: the breakdown's Redis entry deleted before each request (it ranks, reads the parts and caches both).
-    const bdCold = await timeCalls(5, breakdown, () => unlinkTenantKeys(env.adapters, big.id, 'bd:*'));
+    // Uncached: ranges not read before (the day less its last 1–5 minutes), so neither Redis nor the runtime holds
+    // their entry: each request ranks, reads the parts and caches both.
+    const bdCold: number[] = [];
+    for (let i = 1; i <= 5; i++)
+      bdCold.push(
+        ...(await timeCalls(
+          1,
+          breakdownOf(
+            `${metricsUrl('page_view', '1m', seedFrom, toMinute - i * MINUTE)}&breakdown=sku&limit=10`,
+            1440 - i,
+          ),
+        )),
+      );
+    bdCold.sort((a, b) => a - b);
     await timeCalls(2, breakdown);
     const bdM = meter({ 'local runtime': server.pid });
     const bd = await timeCalls(nq, breakdown, undefined, READ_BUDGET_MS);
@@ -614,7 +627,7 @@ export const aggregateBenchmark: Benchmark = {
           ', ',
         )}, … ${bdSeries.at(-1)?.value ?? ''}), Σ series = points in every bucket: ${bdSumOk ? 'yes' : 'NO'}; ` +
         `p50 ${fmt.ms(percentile(bd, 50))}, p99 ${fmt.ms(bdP99)}, max ${fmt.ms(bd[bd.length - 1]!)} with the ranking and parts cached in Redis (checked against the rollups' versions on every request); ` +
-        `uncached (its entry deleted before each of 5 requests: ranked from dimension_cells, parts read) p50 ${fmt.ms(percentile(bdCold, 50))}, max ${fmt.ms(bdCold[bdCold.length - 1]!)}; sequential over keep-alive`,
+        `uncached (5 ranges not read before, the day less its last 1–5 minutes: ranked from dimension_cells, parts read) p50 ${fmt.ms(percentile(bdCold, 50))}, max ${fmt.ms(bdCold[bdCold.length - 1]!)}; sequential over keep-alive`,
     );
     if (!bdOk)
       note(
