@@ -7,8 +7,8 @@ import { readRawBreakdown, readRollupBreakdown } from './postgres/breakdown-read
 import { readDimensionDeclarations } from './postgres/dimension-store';
 import type { RollupCache } from './redis/rollup-cache';
 
-/** `cache`: where rollup breakdowns keep their checked rankings (adapters/postgres/breakdown-reads.ts); none: uncached. */
-export function createBreakdownReader(sql: Sql, opts: { maxRawRows: number }, cache?: RollupCache): BreakdownReader {
+/** `cache`: where rollup breakdowns keep their checked rankings and parts (adapters/postgres/breakdown-reads.ts). */
+export function createBreakdownReader(sql: Sql, opts: { maxRawRows: number }, cache: RollupCache): BreakdownReader {
   return {
     async read(r: BreakdownRequest) {
       const declared = await readDimensionDeclarations(sql, r);

@@ -279,7 +279,7 @@ export async function readRollupBreakdown(
   sql: Sql,
   r: BreakdownRequest,
   dimensionIds: string[],
-  cache?: RollupCache,
+  cache: RollupCache,
 ): Promise<BreakdownData> {
   return snapshot(sql, async (tx) => {
     // Every statement here is planned for its parameters: postgres.js prepares statements, and after five runs
@@ -409,7 +409,6 @@ export async function readRollupBreakdown(
     // snapshot: each change to a bucket's dimension rows or rollups comes with new versions of its `count` rollups
     // (the same batch, rebuild, zone regroup or erasure writes both), so an entry computed from other rows is never
     // used, only recomputed (docs/architecture.md#metrics-engine).
-    if (!cache) return build(await read());
     return checkedRead(tx, cache, r, [...r.ranges.map((range) => ({ ...range, interval: r.interval })), ...coarse], {
       key: [
         [...dimensionIds].sort(),

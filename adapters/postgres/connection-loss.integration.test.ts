@@ -21,6 +21,13 @@ beforeAll(async () => {
   admin = createSql({ url, poolSize: 1, prepare: true });
 });
 
+/** 'ok', or the code the query was rejected with. */
+const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (e: { code?: string }) => e.code ?? 'error',
+  );
+
 afterAll(async () => {
   await sql?.end({ timeout: 5 });
   await admin?.end({ timeout: 5 });
@@ -52,11 +59,6 @@ it('a reserved connection whose backend is terminated rejects its queries, and r
     const [row] = await reserved<{ pid: number }[]>`select pg_backend_pid() as pid`;
     await admin`select pg_terminate_backend(${row!.pid})`;
     await new Promise((resolve) => setTimeout(resolve, 20));
-    const codeOf = (p: Promise<unknown>) =>
-      p.then(
-        () => 'ok',
-        (e: { code?: string }) => e.code ?? 'error',
-      );
     await expect(codeOf(reserved`select 1`)).resolves.toBe('CONNECTION_CLOSED');
     await expect(codeOf(reserved`select 2`)).resolves.toBe('CONNECTION_CLOSED');
     reserved.release();
@@ -71,11 +73,6 @@ it('a reserved connection whose backend is terminated rejects its queries, and r
 // reconnected for other queries: they ran outside the transaction, in someone else's session. A reserved handle
 // did the same. The patch rejects them.
 describe('after a backend is terminated, the code that held its connection cannot write through the reconnected one', () => {
-  const codeOf = (p: Promise<unknown>) =>
-    p.then(
-      () => 'ok',
-      (e: { code?: string }) => e.code ?? 'error',
-    );
   let one: Sql;
   beforeAll(async () => {
     // One connection, so the pool's next query reconnects the very connection the terminated session had.
@@ -88,18 +85,16 @@ describe('after a backend is terminated, the code that held its connection canno
   it('a transaction callback still running when begin() rejected', async () => {
     let resume!: () => void;
     const paused = new Promise<void>((resolve) => (resume = resolve));
-    let insert!: Promise<string>;
+    // The insert's outcome, from inside the callback (begin() itself has rejected by then).
     const inserted = new Promise<string>((resolve) => {
-      const outcome = one
+      void one
         .begin(async (tx) => {
           const [row] = await tx<{ pid: number }[]>`select pg_backend_pid() as pid`;
           await admin`select pg_terminate_backend(${row!.pid})`;
           await paused;
-          insert = codeOf(tx`insert into stray values (1)`);
-          resolve(await insert);
+          resolve(await codeOf(tx`insert into stray values (1)`));
         })
         .catch(() => undefined);
-      void outcome;
     });
     // begin() rejects at the close, while the callback waits; the pool then reconnects for the next query.
     await expect(strays()).resolves.toBe(0);
