@@ -4,6 +4,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { logger, withLogContext } from '../../adapters/logger';
 import { classifyFailure, sqlStateOf } from '../../core/failure-kind';
 import { mapExpectedError } from './errors';
+import { jsonText } from './json-text';
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string> };
@@ -12,7 +13,7 @@ export type HttpFn = (event: HttpEvent, context: Context) => Promise<HttpResult>
 const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' };
 
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
-  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: jsonText(body) };
 }
 
 function requestIdOf(event: HttpEvent): string {

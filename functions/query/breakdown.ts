@@ -25,6 +25,7 @@ import {
   type PreviousAnswer,
 } from './metric-answer';
 import { readableProjects } from './scope';
+import { serializeOnce } from '../http/json-text';
 
 export async function readBreakdown(deps: Adapters, principal: Principal, q: MetricsQuery & { breakdown: Breakdown }) {
   const asOf = startDataAsOf(deps, principal.tenantId);
@@ -56,12 +57,47 @@ export async function readBreakdown(deps: Adapters, principal: Principal, q: Met
           retentionMs: await deps.retention.of(principal.tenantId),
           nowMs: deps.now(),
         });
+  const body = await answerBody(deps, principal.tenantId, q, projectIds, data, ranges, prev);
+  return {
+    ...(await answerHead(q, asOf, body.points, body.previous)),
+    breakdown: q.breakdown.path.join('.'),
+    source: data.source,
+    series: body.series,
+  };
+}
+
+type SeriesAnswer = { value: string; total: MetricValue; points: AnswerPoint[]; previous?: PreviousAnswer };
+type AnswerBody = { points: AnswerPoint[]; previous: PreviousAnswer | null; series: SeriesAnswer[] };
+
+/**
+ * The answers made of each checked rollup entry, by their query's shape (metric, interval, zone, range, comparison).
+ * The rollup reader gives the very same BreakdownData while its versions are unchanged (adapters/postgres/
+ * breakdown-reads.ts, checkedRead), so an answer made of it stays exact as long as it does, and goes with it. Their
+ * points and series are made and serialized once (serializeOnce), never changed after.
+ */
+const bodies = new WeakMap<BreakdownData, Map<string, AnswerBody>>();
+const BODIES_PER_ENTRY = 4;
+
+async function answerBody(
+  deps: Adapters,
+  tenantId: string,
+  q: MetricsQuery & { breakdown: Breakdown },
+  projectIds: string[],
+  data: BreakdownData,
+  ranges: BreakdownRange[],
+  prev: { fromMs: number; toMs: number } | null,
+): Promise<AnswerBody> {
+  // unique_users totals are read apart from the parts (below): never kept.
+  const keep = data.source === 'rollup' && q.kind !== 'unique_users';
+  const shape = `${q.metric}|${q.interval}|${q.zone ?? UTC_ZONE}|${q.fromMs}|${q.toMs}|${q.compare ?? ''}`;
+  const known = keep ? bodies.get(data)?.get(shape) : undefined;
+  if (known) return known;
   const empty = emptyValue(q.kind);
   // Totals: from the parts (every event of a bucket is in one series, so Σ series = points exactly), except unique
   // users, which do not add up across series (a user can be in several): their total is the metric's own read.
   const totalOf = async (parts: BreakdownParts, range: BreakdownRange, r: { fromMs: number; toMs: number }) =>
     q.kind === 'unique_users'
-      ? metricPoints(deps.metrics, { ...q, ...r }, principal.tenantId, projectIds)
+      ? metricPoints(deps.metrics, { ...q, ...r }, tenantId, projectIds)
       : pointsFromParts(q.kind, parts, range.buckets, empty);
   const points = isoPoints(await totalOf(data.ranges[0]!, ranges[0]!, q));
   const main = seriesOf(q.kind, data.top, data.ranges[0]!, ranges[0]!.buckets, empty);
@@ -80,10 +116,9 @@ export async function readBreakdown(deps: Adapters, principal: Principal, q: Met
   const isoOf = new Map(ranges[0]!.buckets.map((t) => [t, iso(t)]));
   const seriesPoints = (ps: { t: number; value: MetricValue }[]): AnswerPoint[] =>
     ps.map((p) => ({ t: isoOf.get(p.t) ?? iso(p.t), value: p.value }));
-  return {
-    ...(await answerHead(q, asOf, points, previous)),
-    breakdown: q.breakdown.path.join('.'),
-    source: data.source,
+  const body: AnswerBody = {
+    points,
+    previous,
     series: main.map((s) => ({
       value: s.value,
       total: s.total,
@@ -91,4 +126,14 @@ export async function readBreakdown(deps: Adapters, principal: Principal, q: Met
       ...(prev ? { previous: previousAnswer(prev, previousOf.get(s.value)!) } : {}),
     })),
   };
+  if (!keep) return body;
+  const made: AnswerBody = {
+    points: serializeOnce(body.points),
+    previous: body.previous && serializeOnce(body.previous),
+    series: serializeOnce(body.series),
+  };
+  const shapes = bodies.get(data) ?? bodies.set(data, new Map()).get(data)!;
+  if (shapes.size >= BODIES_PER_ENTRY) shapes.delete(shapes.keys().next().value!);
+  shapes.set(shape, made);
+  return made;
 }

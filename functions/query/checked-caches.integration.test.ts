@@ -12,6 +12,7 @@ import { parseMetricsQuery, readMetric } from './metrics';
 import { readBreakdown } from './breakdown';
 import { putCatalogType } from './catalog';
 import { forgetBuiltBreakdowns } from '../../adapters/postgres/breakdown-reads';
+import { jsonText } from '../http/json-text';
 
 let env: TestEnv;
 const deliver = aggregateDelivery(() => env.adapters);
@@ -145,6 +146,43 @@ it('a cached breakdown with compare=previous is recomputed after an event in the
   expect(await previousTotals()).toEqual({ A: 1, B: 0 });
   await deliver([order('B', 2), order('B', 3)]);
   expect(await previousTotals()).toEqual({ A: 1, B: 2 });
+}, 60_000);
+
+it('an answer made of a checked breakdown entry is reused, text included, only while the entry is', async () => {
+  // Prepare: `country` declared; A and B in the range read, sum:amount and count both asked.
+  const { tenant, hour } = await orderTenant();
+  const order = (country: string, minute: number, amount: number) =>
+    rawEvent(tenant, {
+      eventType: 'order',
+      timestampMs: hour + minute * MINUTE + 1000,
+      properties: { country, amount },
+    });
+  await deliver([order('A', 0, 5), order('B', 1, 7), order('A', 2, 1)]);
+  const read = (metric: string) =>
+    orderBreakdown(tenant, { from: String(hour), to: String(hour + 4 * MINUTE), metric });
+  const text = (answer: object) => jsonText(answer);
+
+  // Act and assess: the same entry gives the same series and points (one text), per metric asked.
+  const first = await read('count');
+  const again = await read('count');
+  expect(again.series).toBe(first.series);
+  expect(again.points).toBe(first.points);
+  expect(text(again)).toBe(JSON.stringify(again));
+  const sums = await read('sum:amount');
+  expect(sums.series).not.toBe(first.series);
+  expect(sums.series.map((x) => [x.value, x.total])).toEqual([
+    ['B', 7],
+    ['A', 6],
+  ]);
+  // A new event: the entry's versions moved, so the answer is made again from the new entry.
+  await deliver([order('B', 3, 1)]);
+  const after = await read('count');
+  expect(after.series).not.toBe(first.series);
+  expect(after.series.map((x) => [x.value, x.total])).toEqual([
+    ['A', 2],
+    ['B', 2],
+  ]);
+  expect(JSON.parse(text(after))).toEqual(JSON.parse(JSON.stringify(after)));
 }, 60_000);
 
 it('cached percentile values are used while the sketches keep their versions, and recomputed after new events and a rebuild', async () => {

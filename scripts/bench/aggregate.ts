@@ -614,9 +614,17 @@ export const aggregateBenchmark: Benchmark = {
       );
     bdCold.sort((a, b) => a - b);
     await timeCalls(2, breakdown);
+    if (ctx.profileDir) await server.profileStart();
     const bdM = meter({ 'local runtime': server.pid });
     const bd = await timeCalls(nq, breakdown, undefined, READ_BUDGET_MS);
     finishCpu('breakdown', bdM.stop());
+    if (ctx.profileDir) {
+      const file = path.join(ctx.profileDir, 'aggregate-breakdown.cpuprofile');
+      await server.profileStop(file);
+      note(
+        `breakdown: CPU profile ${file}\n${formatProfile(summarizeProfile(file, 15), 'breakdown', { count: bd.length, label: 'request' })}`,
+      );
+    }
     const bdP99 = percentile(bd, 99);
     const bdOk = bdSource === 'rollup' && bdSumOk;
     note(
