@@ -11,13 +11,15 @@ type Fragment = postgres.PendingQuery<postgres.Row[]>;
  * Inserts into `fine` (p, y, b, k, bin, c, lo, hi) the 10s bins of every top-level numeric property (the rule of
  * core/rollups.ts preAggregatedProperties) of the events `source` yields: a FROM item aliased `e` with project_id,
  * event_type, ts and properties. The caller turns enable_sort off around it (the groups always fit in memory).
+ * With `sums`, also each bin's exact sum of the values (column s, numeric): the same scan gives the properties' sums.
  */
-export function insertQuantileBins(tx: Sql, fine: string, source: Fragment): Fragment {
+export function insertQuantileBins(tx: Sql, fine: string, source: Fragment, opts: { sums?: boolean } = {}): Fragment {
   return tx`
-    insert into ${tx(fine)} (p, y, b, k, bin, c, lo, hi)
+    insert into ${tx(fine)} (p, y, b, k, bin, c, lo, hi${opts.sums ? tx`, s` : tx``})
     select x.project_id, x.event_type, date_bin('10 seconds', x.ts, timestamptz 'epoch'), x.k, quantile_bin(x.v), count(*), min(x.v), max(x.v)
+           ${opts.sums ? tx`, sum(x.exact)` : tx``}
     from (
-      select e.project_id, e.event_type, e.ts, e.k, (e.properties -> e.k)::float8 as v
+      select e.project_id, e.event_type, e.ts, e.k, (e.properties -> e.k)::float8 as v${opts.sums ? tx`, (e.properties -> e.k)::numeric as exact` : tx``}
       from (
         select e.project_id, e.event_type, e.ts, e.properties, jsonb_object_keys(e.properties) as k
         from ${source}

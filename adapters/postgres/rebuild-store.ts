@@ -28,68 +28,128 @@ const strides = (intervals: readonly Interval[]) => intervals.map((i) => ({ i, m
  * Rebuilds `intervals` (each no larger than 1h and dividing it) of one tenant for raw events in [fromMs, toMs),
  * an hour-aligned range. One scan of the raw rows builds 10s-level counts, sketches and property sums; the
  * intervals are grouped from those.
+ *
+ * In two transactions on one reserved connection, so that several hours can be prepared at once (rebuildRange runs
+ * REBUILD_WORKERS of them; the preparation is most of the time): first, in one repeatable-read snapshot and without
+ * the lock, the new rows are computed into the session's scratch tables, with a digest of the versions of the hour's
+ * `count` rollups; then, under the tenant's exclusive lock, they are swapped in if that digest and the tenant's zone
+ * are unchanged. Sound because no raw event of the hour is written or erased without its `count` rollups getting
+ * higher versions in the same transaction (a live batch, an erasure, another rebuild), so an unchanged digest means
+ * the snapshot's raw rows are the hour's raw rows now; when either changed, the hour is computed again under the lock.
  */
 export async function rebuildHour(
   sql: Sql,
   q: { tenantId: string; fromMs: number; toMs: number; intervals: readonly Interval[] },
+  hooks: { prepared?: () => Promise<void> } = {},
 ): Promise<RebuildChunkResult> {
   if (q.intervals.length === 0) return { events: 0, values: [] };
+  const conn = await sql.reserve();
+  try {
+    const prepared = await inTransaction(conn, 'isolation level repeatable read', async (tx) => {
+      const zone = (await tenantZones(tx, [q.tenantId])).get(q.tenantId)!;
+      const intervals = hourIntervals(zone, q.intervals);
+      await createScratch(tx, 'preserve rows');
+      const events = intervals.length === 0 ? 0 : await computeHour(tx, q, intervals);
+      return { zone, intervals, events, versions: await hourVersions(tx, q) };
+    });
+    await hooks.prepared?.(); // tests: what lands between the two transactions
+    return await inTransaction(conn, '', async (tx) => {
+      await lockTenantExclusive(tx, q.tenantId);
+      const zone = (await tenantZones(tx, [q.tenantId])).get(q.tenantId)!;
+      let { intervals, events } = prepared;
+      const same =
+        zone.zone === prepared.zone.zone &&
+        zone.generation === prepared.zone.generation &&
+        (await hourVersions(tx, q)) === prepared.versions;
+      if (!same) {
+        intervals = hourIntervals(zone, q.intervals);
+        await tx`truncate ${tx(SCRATCH_TABLES)}`;
+        events = intervals.length === 0 ? 0 : await computeHour(tx, q, intervals);
+      }
+      let values: RollupValue[] = [];
+      if (intervals.length > 0) {
+        const from = new Date(q.fromMs);
+        const to = new Date(q.toMs);
+        values = withZoneGenerations(await swapIn(tx, q.tenantId, intervals, from, to), new Map([[q.tenantId, zone]]));
+        await rebuildDimensions(tx, { tenantId: q.tenantId, intervals, from, to });
+      }
+      return { events, values };
+    });
+  } finally {
+    await conn`drop table if exists ${conn(SCRATCH_TABLES)}`.catch(() => undefined);
+    conn.release();
+  }
+}
+
+/** A zoned tenant's local hours are not UTC hours (+05:30): its 1h buckets are regrouped from the rebuilt 5m rows with its days (rebuildDay, docs/architecture.md#time-zones). */
+const hourIntervals = (zone: TenantZone, intervals: readonly Interval[]) =>
+  zone.zone === UTC_ZONE ? intervals : intervals.filter((i) => i !== '1h');
+
+/**
+ * The versions of the hour's `count` rollups (10s, 1m, 5m and 1h buckets), digested: their number and the XOR of a
+ * 64-bit hash of each (project, type, interval, bucket, version); a change goes unseen with a chance of ~2^-64.
+ */
+async function hourVersions(tx: Sql, q: { tenantId: string; fromMs: number; toMs: number }): Promise<string> {
+  const [d] = await tx<{ n: string; v: string | null }[]>`
+    select count(*)::text as n,
+           bit_xor(hashint8extended((extract(epoch from bucket_start) * 1000)::bigint,
+                                    version # hashtextextended(project_id::text || ' ' || event_type || ' ' || interval, 0)))::text as v
+    from rollups
+    where tenant_id = ${q.tenantId} and metric = 'count' and interval in ('10s', '1m', '5m', '1h')
+      and bucket_start >= ${new Date(q.fromMs)} and bucket_start < ${new Date(q.toMs)}`;
+  return `${d!.n}:${d!.v ?? ''}`;
+}
+
+/** The hour's new rows into the scratch tables (rb_new, rb_new_sketches, rb_new_q); returns the raw events read. */
+async function computeHour(
+  tx: Sql,
+  q: { tenantId: string; fromMs: number; toMs: number },
+  intervals: readonly Interval[],
+): Promise<number> {
   const { log2m, regwidth, expthresh, sparseon } = HLL_PARAMS;
   const from = new Date(q.fromMs);
   const to = new Date(q.toMs);
-  return inChunk(sql, q.tenantId, async (tx, zone) => {
-    // A zoned tenant's local hours are not UTC hours (+05:30): its 1h buckets are regrouped from the rebuilt 5m
-    // rows with its days (rebuildDay, docs/architecture.md#time-zones).
-    const intervals = zone.zone === UTC_ZONE ? q.intervals : q.intervals.filter((i) => i !== '1h');
-    if (intervals.length === 0) return { events: 0, values: [] };
-    await tx`
-      insert into rb_fine (p, y, b, c, cu, sk)
-      select project_id, event_type, date_bin('10 seconds', ts, timestamptz 'epoch'), count(*), count(user_id),
-             hll_add_agg(hll_hash_text(user_id), ${log2m}, ${regwidth}, ${expthresh}, ${sparseon}) filter (where user_id is not null)
-      from events where tenant_id = ${q.tenantId} and ts >= ${from} and ts < ${to}
-      group by 1, 2, 3`;
-    // The rule of core/rollups.ts preAggregatedProperties: top-level JSON numbers whose name is not empty and has no dot.
-    // jsonb_object_keys in the select list returns one key per call, where a lateral jsonb_each builds a tuplestore
-    // per row (~40 % of this statement). The planner cannot estimate how many rows pass the filter and would sort
-    // them all for a GroupAggregate; the groups (10s × type × property) always fit in memory, so it hashes.
-    await tx`set local enable_sort = off`;
-    await tx`
-      insert into rb_fine_sums (p, y, b, k, s, n)
-      select x.project_id, x.event_type, date_bin('10 seconds', x.ts, timestamptz 'epoch'), x.k, sum((x.properties -> x.k)::numeric), count(*)
-      from (
-        select e.project_id, e.event_type, e.ts, e.properties, jsonb_object_keys(e.properties) as k
-        from events e where e.tenant_id = ${q.tenantId} and e.ts >= ${from} and e.ts < ${to}
-      ) as x
-      where jsonb_typeof(x.properties -> x.k) = 'number' and x.k <> '' and strpos(x.k, '.') = 0
-      group by 1, 2, 3, 4`;
-    // The same properties' percentile sketches (quantile_bin of the value as float8, as migration 014 describes):
-    // values counted per 10s bucket and bin, with the exact extremes.
-    await insertQuantileBins(
-      tx,
-      'rb_fine_q',
-      tx`events e where e.tenant_id = ${q.tenantId} and e.ts >= ${from} and e.ts < ${to}`,
-    );
-    await tx`set local enable_sort to default`;
-    const ivs = tx.json(strides(intervals));
-    await insertCollapsedQuantiles(tx, 'rb_new_q', 'rb_fine_q', intervals);
-    await tx`
-      with iv as (select iv.i, (iv.ms || ' milliseconds')::interval as stride from jsonb_to_recordset(${ivs}) as iv(i text, ms bigint))
-      insert into rb_new (p, y, m, i, b, v)
-      select f.p, f.y, 'count', iv.i, date_bin(iv.stride, f.b, timestamptz 'epoch'), sum(f.c) from rb_fine f cross join iv group by 1, 2, 3, 4, 5
-      union all
-      select f.p, f.y, 'sum:' || f.k, iv.i, date_bin(iv.stride, f.b, timestamptz 'epoch'), sum(f.s) from rb_fine_sums f cross join iv group by 1, 2, 3, 4, 5
-      union all
-      select f.p, f.y, 'n:' || f.k, iv.i, date_bin(iv.stride, f.b, timestamptz 'epoch'), sum(f.n) from rb_fine_sums f cross join iv group by 1, 2, 3, 4, 5`;
-    await tx`
-      with iv as (select iv.i, (iv.ms || ' milliseconds')::interval as stride from jsonb_to_recordset(${ivs}) as iv(i text, ms bigint))
-      insert into rb_new_sketches (p, y, i, b, sk)
-      select f.p, f.y, iv.i, date_bin(iv.stride, f.b, timestamptz 'epoch'), hll_union_agg(f.sk)
-      from rb_fine f cross join iv where f.cu > 0 group by 1, 2, 3, 4`;
-    const [row] = await tx<{ n: string }[]>`select coalesce(sum(c), 0)::text as n from rb_fine`;
-    const values = await swapIn(tx, q.tenantId, intervals, from, to);
-    await rebuildDimensions(tx, { tenantId: q.tenantId, intervals, from, to });
-    return { events: Number(row?.n ?? 0), values: withZoneGenerations(values, new Map([[q.tenantId, zone]])) };
-  });
+  await planFor(tx);
+  await tx`
+    insert into rb_fine (p, y, b, c, cu, sk)
+    select project_id, event_type, date_bin('10 seconds', ts, timestamptz 'epoch'), count(*), count(user_id),
+           hll_add_agg(hll_hash_text(user_id), ${log2m}, ${regwidth}, ${expthresh}, ${sparseon}) filter (where user_id is not null)
+    from events where tenant_id = ${q.tenantId} and ts >= ${from} and ts < ${to}
+    group by 1, 2, 3`;
+  // Every top-level numeric property's (the rule of core/rollups.ts preAggregatedProperties) percentile bins
+  // (quantile_bin of the value as float8, as migration 014 describes) per 10s bucket, with the exact extremes and
+  // the bin's exact sum; the properties' sums and counts (rb_fine_sums) are then the bins' totals, without a second
+  // scan of the raw rows. jsonb_object_keys in the select list returns one key per call, where a lateral jsonb_each
+  // builds a tuplestore per row (~40 % of this statement). The planner cannot estimate how many rows pass the filter
+  // and would sort them all for a GroupAggregate; the groups (10s × type × property × bin) fit in memory, so it hashes.
+  await tx`set local enable_sort = off`;
+  await insertQuantileBins(
+    tx,
+    'rb_fine_q',
+    tx`events e where e.tenant_id = ${q.tenantId} and e.ts >= ${from} and e.ts < ${to}`,
+    { sums: true },
+  );
+  await tx`
+    insert into rb_fine_sums (p, y, b, k, s, n)
+    select p, y, b, k, sum(s), sum(c) from rb_fine_q group by 1, 2, 3, 4`;
+  await tx`set local enable_sort to default`;
+  const ivs = tx.json(strides(intervals));
+  await insertCollapsedQuantiles(tx, 'rb_new_q', 'rb_fine_q', intervals);
+  await tx`
+    with iv as (select iv.i, (iv.ms || ' milliseconds')::interval as stride from jsonb_to_recordset(${ivs}) as iv(i text, ms bigint))
+    insert into rb_new (p, y, m, i, b, v)
+    select f.p, f.y, 'count', iv.i, date_bin(iv.stride, f.b, timestamptz 'epoch'), sum(f.c) from rb_fine f cross join iv group by 1, 2, 3, 4, 5
+    union all
+    select f.p, f.y, 'sum:' || f.k, iv.i, date_bin(iv.stride, f.b, timestamptz 'epoch'), sum(f.s) from rb_fine_sums f cross join iv group by 1, 2, 3, 4, 5
+    union all
+    select f.p, f.y, 'n:' || f.k, iv.i, date_bin(iv.stride, f.b, timestamptz 'epoch'), sum(f.n) from rb_fine_sums f cross join iv group by 1, 2, 3, 4, 5`;
+  await tx`
+    with iv as (select iv.i, (iv.ms || ' milliseconds')::interval as stride from jsonb_to_recordset(${ivs}) as iv(i text, ms bigint))
+    insert into rb_new_sketches (p, y, i, b, sk)
+    select f.p, f.y, iv.i, date_bin(iv.stride, f.b, timestamptz 'epoch'), hll_union_agg(f.sk)
+    from rb_fine f cross join iv where f.cu > 0 group by 1, 2, 3, 4`;
+  const [row] = await tx<{ n: string }[]>`select coalesce(sum(c), 0)::text as n from rb_fine`;
+  return Number(row?.n ?? 0);
 }
 
 /**
@@ -143,11 +203,18 @@ export async function rebuildDay(sql: Sql, q: { tenantId: string; dayMs: number 
 }
 
 /**
- * Scratch tables of one chunk, and the planner settings for its statements (this transaction only): enough
- * work_mem that the per-10s aggregations hash in memory instead of spilling sorts to disk, no Memoize in front of
- * jsonb_each (every row's properties are a new cache key: all misses), and no JIT (compiling costs more than these
- * short statements gain). EXPLAIN ANALYZE of an hour of 83 000 events: 1.08 s → 0.70 s.
+ * The planner settings for a chunk's statements (this transaction only): enough work_mem that the per-10s
+ * aggregations hash in memory instead of spilling sorts to disk, no Memoize in front of jsonb_each (every row's
+ * properties are a new cache key: all misses), and no JIT (compiling costs more than these short statements gain).
+ * EXPLAIN ANALYZE of an hour of 83 000 events: 1.08 s → 0.70 s.
  */
+async function planFor(tx: Sql): Promise<void> {
+  await tx`
+    set local work_mem = '64MB';
+    set local enable_memoize = off;
+    set local jit = off`.simple();
+}
+
 /**
  * One chunk's transaction: the tenant's rollup lock held exclusively, scratch tables ready, and the tenant's zone
  * read under the lock (a zone change cannot land in between).
@@ -157,26 +224,62 @@ function inChunk<T>(sql: Sql, tenantId: string, fn: (tx: Sql, zone: TenantZone) 
     const tx = t as unknown as Sql;
     await lockTenantExclusive(tx, tenantId);
     const zone = (await tenantZones(tx, [tenantId])).get(tenantId)!;
-    await createScratch(tx);
+    await planFor(tx);
+    await createScratch(tx, 'drop');
     return fn(tx, zone);
   }) as Promise<T>;
 }
 
-async function createScratch(tx: Sql): Promise<void> {
-  await tx`
-    set local work_mem = '64MB';
-    set local enable_memoize = off;
-    set local jit = off;
-    create temp table rb_fine (p uuid, y text collate "C", b timestamptz, c bigint, cu bigint, sk hll) on commit drop;
-    create temp table rb_fine_sums (p uuid, y text collate "C", b timestamptz, k text collate "C", s numeric, n bigint) on commit drop;
-    create temp table rb_new (p uuid, y text collate "C", m text collate "C", i text collate "C", b timestamptz, v numeric) on commit drop;
-    create temp table rb_new_sketches (p uuid, y text collate "C", i text collate "C", b timestamptz, sk hll) on commit drop;
-    create temp table rb_old (p uuid, y text collate "C", m text collate "C", i text collate "C", b timestamptz, version bigint) on commit drop;
-    create temp table rb_old_sketches (p uuid, y text collate "C", i text collate "C", b timestamptz, version bigint) on commit drop;
-    create temp table rb_fine_q (p uuid, y text collate "C", b timestamptz, k text collate "C", bin int, c bigint, lo float8, hi float8) on commit drop;
+/**
+ * `fn` in one transaction (`mode`: its isolation level, or '') on a reserved connection, which sql.begin cannot
+ * take: what it leaves in the session (rebuildHour's scratch tables) is there for the next transaction.
+ */
+async function inTransaction<T>(conn: Sql, mode: string, fn: (tx: Sql) => Promise<T>): Promise<T> {
+  await conn.unsafe(mode === 'isolation level repeatable read' ? 'begin isolation level repeatable read' : 'begin');
+  try {
+    const out = await fn(conn);
+    await conn`commit`;
+    return out;
+  } catch (e) {
+    await conn`rollback`.catch(() => undefined);
+    throw e;
+  }
+}
+
+const SCRATCH_TABLES = [
+  'rb_fine',
+  'rb_fine_sums',
+  'rb_new',
+  'rb_new_sketches',
+  'rb_old',
+  'rb_old_sketches',
+  'rb_fine_q',
+  'rb_new_q',
+  'rb_old_q',
+];
+
+/**
+ * A chunk's scratch tables: dropped at the end of its transaction (`drop`), or kept for the session's next
+ * transaction (`preserve rows`: rebuildHour drops them when it is done).
+ */
+async function createScratch(tx: Sql, onCommit: 'drop' | 'preserve rows'): Promise<void> {
+  const end = onCommit === 'drop' ? 'on commit drop' : 'on commit preserve rows';
+  await tx`drop table if exists ${tx(SCRATCH_TABLES)}`;
+  await tx
+    .unsafe(
+      `
+    create temp table rb_fine (p uuid, y text collate "C", b timestamptz, c bigint, cu bigint, sk hll) ${end};
+    create temp table rb_fine_sums (p uuid, y text collate "C", b timestamptz, k text collate "C", s numeric, n bigint) ${end};
+    create temp table rb_new (p uuid, y text collate "C", m text collate "C", i text collate "C", b timestamptz, v numeric) ${end};
+    create temp table rb_new_sketches (p uuid, y text collate "C", i text collate "C", b timestamptz, sk hll) ${end};
+    create temp table rb_old (p uuid, y text collate "C", m text collate "C", i text collate "C", b timestamptz, version bigint) ${end};
+    create temp table rb_old_sketches (p uuid, y text collate "C", i text collate "C", b timestamptz, version bigint) ${end};
+    create temp table rb_fine_q (p uuid, y text collate "C", b timestamptz, k text collate "C", bin int, c bigint, lo float8, hi float8, s numeric) ${end};
     create temp table rb_new_q (p uuid, y text collate "C", k text collate "C", i text collate "C", b timestamptz, cnt bigint, lo float8, hi float8,
-                                bins int[], counts bigint[]) on commit drop;
-    create temp table rb_old_q (p uuid, y text collate "C", k text collate "C", i text collate "C", b timestamptz, version bigint) on commit drop`.simple();
+                                bins int[], counts bigint[]) ${end};
+    create temp table rb_old_q (p uuid, y text collate "C", k text collate "C", i text collate "C", b timestamptz, version bigint) ${end}`,
+    )
+    .simple();
 }
 
 /** Replaces the tenant's rows of `intervals` in [from, to) with rb_new / rb_new_sketches / rb_new_q, in primary-key order. */

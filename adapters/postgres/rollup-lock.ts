@@ -1,6 +1,7 @@
 // Per-tenant advisory locks between the live aggregate step and `customersignal rebuild` (docs/architecture.md#rule-7-replay-and-rebuild-are-different-tools):
 // aggregate transactions take their tenants' locks shared, so they never wait on each other; a rebuild chunk takes
-// its tenant's lock exclusive, so no live write lands between its read of the raw table and its swap.
+// its tenant's lock exclusive for its swap, so no live write lands between the check that the hour is unchanged since
+// its preparation (or its computation under the lock) and the swap (rebuild-store.ts rebuildHour).
 import type { Sql } from './client';
 
 /** Shared locks on the tenants' rollups until the transaction ends, taken in sorted order. */

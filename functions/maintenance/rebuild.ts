@@ -21,6 +21,9 @@ export interface RebuildSummary {
 
 const HOUR_INTERVALS = ROLLUP_INTERVALS.filter((i) => i !== '1d');
 
+/** Hours rebuilt at once, each on its own database connection (docs/architecture.md#rule-7-replay-and-rebuild-are-different-tools). */
+export const REBUILD_WORKERS = 2;
+
 /**
  * Rebuilds [fromMs, toMs) widened to whole UTC days (see planRebuild; throws RebuildRangeError for a range
  * reaching past raw retention). `onStart` gets the number of raw events in scope, `onProgress` each chunk's.
@@ -66,21 +69,36 @@ export async function rebuildRange(
     for (const [tenantId, days] of [...work].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const hours = days.get(day.dayMs);
       if (!hours) continue;
-      for (const hourMs of day.hours) {
-        const intervals: Interval[] = HOUR_INTERVALS.filter(
-          (i) => i !== '10s' || hourMs + INTERVAL_MS['1h'] > plan.tenSecondFromMs,
-        );
-        const r = await deps.rebuildStore.rebuildHour({
-          tenantId,
-          fromMs: hourMs,
-          toMs: hourMs + INTERVAL_MS['1h'],
-          intervals,
-        });
-        await deps.rollupCache.write(r.values);
-        summary.events += r.events;
-        summary.rows += r.values.length;
-        hooks.onProgress?.(hours.get(hourMs) ?? 0);
-      }
+      // REBUILD_WORKERS hours at a time: each is prepared without the lock (rebuildStore.rebuildHour), so on a
+      // database with several cores the preparations, most of the time, run side by side; swaps take turns.
+      const queue = [...day.hours];
+      let failed = false;
+      const worker = async () => {
+        for (let hourMs = queue.shift(); hourMs !== undefined; hourMs = queue.shift()) {
+          if (failed) return;
+          const intervals: Interval[] = HOUR_INTERVALS.filter(
+            (i) => i !== '10s' || hourMs! + INTERVAL_MS['1h'] > plan.tenSecondFromMs,
+          );
+          const r = await deps.rebuildStore.rebuildHour({
+            tenantId,
+            fromMs: hourMs,
+            toMs: hourMs + INTERVAL_MS['1h'],
+            intervals,
+          });
+          await deps.rollupCache.write(r.values);
+          summary.events += r.events;
+          summary.rows += r.values.length;
+          hooks.onProgress?.(hours.get(hourMs) ?? 0);
+        }
+      };
+      // The first failure stops the others taking hours; it is thrown once every running hour has ended.
+      const ends = await Promise.allSettled(
+        Array.from({ length: REBUILD_WORKERS }, () =>
+          worker().catch((e: unknown) => ((failed = true), Promise.reject(e))),
+        ),
+      );
+      const failure = ends.find((e) => e.status === 'rejected');
+      if (failure) throw failure.reason;
       const d = await deps.rebuildStore.rebuildDay({ tenantId, dayMs: day.dayMs });
       await deps.rollupCache.write(d.values);
       summary.rows += d.values.length;
