@@ -6,6 +6,8 @@ import { aggregateDelivery, rawEvent } from '../../test/builders';
 import { metricMismatches } from '../../test/recompute';
 import { bucketStart } from '../../core/intervals';
 import { rebuildHour } from './rebuild-store';
+import { putCatalogType } from '../../functions/query/catalog';
+import { keyPrincipal } from '../../test/builders';
 
 let env: TestEnv;
 const deliver = aggregateDelivery(() => env.adapters);
@@ -71,4 +73,46 @@ it('computes the hour again under the lock when a live batch landed in it after 
   const [left] = await env.adapters.sql<{ n: number }[]>`
     select count(*)::int as n from pg_class where relname like 'rb\\_%' and relpersistence = 't'`;
   expect(left!.n).toBe(0);
+});
+
+/** Per 1m bucket of the tenant, its raw events' count and the sum of its dimension rows' counts. */
+async function dimensionTotals(tenantId: string) {
+  return env.adapters.sql<{ b: Date; raw: number; cells: number }[]>`
+    with raw as (
+      select date_bin('1 minute', ts, timestamptz 'epoch') as b, count(*)::int as n from events
+      where tenant_id = ${tenantId} group by 1
+    ), cells as (
+      select c.bucket_start as b, sum(c.count)::int as n from dimension_cells c
+      join event_dimensions d on d.id = c.dimension_id
+      where d.tenant_id = ${tenantId} and c.interval = '1m' group by 1
+    )
+    select b, coalesce(raw.n, 0) as raw, coalesce(cells.n, 0) as cells from raw full join cells using (b) order by b`;
+}
+
+it("a declared dimension's rows are prepared with the hour, and made again when a batch or a declaration lands meanwhile", async () => {
+  // Prepare: `country` declared on `order`; dimension rows wrong (as after a fixed bug).
+  const { tenant, order, rebuild } = await hourWithEvents();
+  const admin = keyPrincipal(tenant.id, ['admin']);
+  await putCatalogType(env.adapters, admin, 'order', { project: 'web', dimensions: ['country'] });
+  await env.adapters.sql`
+    update dimension_cells set count = count + 50
+    where dimension_id in (select id from event_dimensions where tenant_id = ${tenant.id})`;
+
+  // Act and assess: nothing meanwhile; then a late batch; then a second declared dimension.
+  await rebuild(async () => undefined);
+  for (const t of await dimensionTotals(tenant.id)) expect(t.cells).toBe(t.raw);
+  await rebuild(() => deliver([order(200, 3)]));
+  const totals = await dimensionTotals(tenant.id);
+  expect(totals.reduce((a, t) => a + t.raw, 0)).toBe(3);
+  for (const t of totals) expect(t.cells).toBe(t.raw);
+  await rebuild(() =>
+    putCatalogType(env.adapters, admin, 'order', { project: 'web', dimensions: ['country', 'plan'] }).then(
+      () => undefined,
+    ),
+  );
+  const [dims] = await env.adapters.sql<{ n: number }[]>`
+    select count(distinct c.dimension_id)::int as n from dimension_cells c
+    join event_dimensions d on d.id = c.dimension_id where d.tenant_id = ${tenant.id} and c.interval = '1m'`;
+  expect(dims!.n).toBe(2);
+  for (const t of await dimensionTotals(tenant.id)) expect(t.cells).toBe(t.raw * 2);
 });

@@ -6,7 +6,12 @@
 import { bindSql, type Sql } from './client';
 import { HLL_PARAMS, toValue, type RollupRow } from './aggregate-store';
 import { lockTenantExclusive } from './rollup-lock';
-import { extendDimensionCoverage, rebuildDimensions } from './dimension-store';
+import {
+  declarationsDigest,
+  extendDimensionCoverage,
+  prepareDimensionsFromRaw,
+  rebuildDimensions,
+} from './dimension-store';
 import { INTERVAL_MS, type Interval } from '../../core/intervals';
 import { withZoneGenerations, type RollupValue } from '../../core/rollups';
 import { UTC_ZONE } from '../../core/timezone';
@@ -50,7 +55,9 @@ export async function rebuildHour(
       const intervals = hourIntervals(zone, q.intervals);
       await createScratch(tx, 'preserve rows');
       const events = intervals.length === 0 ? 0 : await computeHour(tx, q, intervals);
-      return { zone, intervals, events, versions: await hourVersions(tx, q) };
+      const declared = await declarationsDigest(tx, q.tenantId);
+      if (declared !== '' && intervals.length > 0) await prepareDimensionsFromRaw(tx, hourSpan(q, fineOf(intervals)));
+      return { zone, intervals, events, declared, versions: await hourVersions(tx, q) };
     });
     await hooks.prepared?.(); // tests: what lands between the two transactions
     return await inTransaction(conn, '', async (tx) => {
@@ -60,7 +67,8 @@ export async function rebuildHour(
       const same =
         zone.zone === prepared.zone.zone &&
         zone.generation === prepared.zone.generation &&
-        (await hourVersions(tx, q)) === prepared.versions;
+        (await hourVersions(tx, q)) === prepared.versions &&
+        (await declarationsDigest(tx, q.tenantId)) === prepared.declared;
       if (!same) {
         intervals = hourIntervals(zone, q.intervals);
         await tx`truncate ${tx(SCRATCH_TABLES)}`;
@@ -71,7 +79,7 @@ export async function rebuildHour(
         const from = new Date(q.fromMs);
         const to = new Date(q.toMs);
         values = withZoneGenerations(await swapIn(tx, q.tenantId, intervals, from, to), new Map([[q.tenantId, zone]]));
-        await rebuildDimensions(tx, { tenantId: q.tenantId, intervals, from, to });
+        await rebuildDimensions(tx, { tenantId: q.tenantId, intervals, from, to }, { prepared: same });
       }
       return { events, values };
     });
@@ -80,6 +88,15 @@ export async function rebuildHour(
     conn.release();
   }
 }
+
+const hourSpan = (q: { tenantId: string; fromMs: number; toMs: number }, intervals: readonly Interval[]) => ({
+  tenantId: q.tenantId,
+  intervals,
+  from: new Date(q.fromMs),
+  to: new Date(q.toMs),
+});
+/** The intervals whose dimension rows come from raw events (1h and 1d are regrouped from 5m). */
+const fineOf = (intervals: readonly Interval[]) => intervals.filter((i) => i === '1m' || i === '5m');
 
 /** A zoned tenant's local hours are not UTC hours (+05:30): its 1h buckets are regrouped from the rebuilt 5m rows with its days (rebuildDay, docs/architecture.md#time-zones). */
 const hourIntervals = (zone: TenantZone, intervals: readonly Interval[]) =>
@@ -256,6 +273,8 @@ const SCRATCH_TABLES = [
   'rb_fine_q',
   'rb_new_q',
   'rb_old_q',
+  'rb_dim_cells',
+  'rb_dim_values',
 ];
 
 /**
@@ -277,7 +296,9 @@ async function createScratch(tx: Sql, onCommit: 'drop' | 'preserve rows'): Promi
     create temp table rb_fine_q (p uuid, y text collate "C", b timestamptz, k text collate "C", bin int, c bigint, lo float8, hi float8, s numeric) ${end};
     create temp table rb_new_q (p uuid, y text collate "C", k text collate "C", i text collate "C", b timestamptz, cnt bigint, lo float8, hi float8,
                                 bins int[], counts bigint[]) ${end};
-    create temp table rb_old_q (p uuid, y text collate "C", k text collate "C", i text collate "C", b timestamptz, version bigint) ${end}`,
+    create temp table rb_old_q (p uuid, y text collate "C", k text collate "C", i text collate "C", b timestamptz, version bigint) ${end};
+    create temp table rb_dim_cells (like dimension_cells) ${end};
+    create temp table rb_dim_values (like dimension_values) ${end}`,
     )
     .simple();
 }
