@@ -408,17 +408,29 @@ export async function regroupDimensionsFrom5m(
  * After `customersignal rebuild` recomputed every bucket of a tenant in [from, to) (days without raw events or rollups
  * hold nothing to miss): a dimension's rollups are complete from `from` when the range reaches its complete_from, or
  * reaches past every event aggregated before the declaration (stamped at most maxFutureSkewMs + 1 min after it).
+ * `dimensionIds`: the dimensions declared when the rebuild began (declaredDimensionIds).
  */
 export async function extendDimensionCoverage(
   sql: Sql,
-  q: { tenantId: string; fromMs: number; toMs: number; maxFutureSkewMs: number },
+  q: { tenantId: string; fromMs: number; toMs: number; maxFutureSkewMs: number; dimensionIds: string[] },
 ): Promise<void> {
   const from = new Date(q.fromMs);
   const to = new Date(q.toMs);
   await sql`
     update event_dimensions set complete_from = ${from}
-    where tenant_id = ${q.tenantId} and complete_from > ${from}
+    where tenant_id = ${q.tenantId} and id = any(${sql.array(q.dimensionIds)}::bigint[]) and complete_from > ${from}
       and (complete_from <= ${to} or declared_at + (${q.maxFutureSkewMs + 60_000}::bigint || ' milliseconds')::interval <= ${to})`;
+}
+
+/**
+ * The tenant's declared dimensions now: a rebuild extends the coverage of those declared before its first chunk
+ * only (one declared during the run has no rows in the hours rebuilt before it).
+ */
+export async function declaredDimensionIds(sql: Sql, tenantId: string): Promise<string[]> {
+  const rows = await sql<
+    { id: string }[]
+  >`select id::text from event_dimensions where tenant_id = ${tenantId} order by id`;
+  return rows.map((r) => r.id);
 }
 
 /** The declared dimensions of an event type in the given projects, with their complete_from. */

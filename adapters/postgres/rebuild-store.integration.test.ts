@@ -6,6 +6,9 @@ import { aggregateDelivery, rawEvent } from '../../test/builders';
 import { metricMismatches } from '../../test/recompute';
 import { bucketStart } from '../../core/intervals';
 import { rebuildHour } from './rebuild-store';
+import { randomUUID } from 'node:crypto';
+import { runErasureJob } from '../../functions/maintenance/erasure';
+import { rebuildRange } from '../../functions/maintenance/rebuild';
 import { putCatalogType } from '../../functions/query/catalog';
 import { keyPrincipal } from '../../test/builders';
 
@@ -115,4 +118,83 @@ it("a declared dimension's rows are prepared with the hour, and made again when 
     join event_dimensions d on d.id = c.dimension_id where d.tenant_id = ${tenant.id} and c.interval = '1m'`;
   expect(dims!.n).toBe(2);
   for (const t of await dimensionTotals(tenant.id)) expect(t.cells).toBe(t.raw * 2);
+});
+
+it('an erasure between preparation and swap is never undone, even on an hour whose count rows are missing', async () => {
+  // Prepare: two persons' events in the hour; the hour's count rows lost (what a rebuild repairs), so the erasure
+  // finds nothing to decrement.
+  const tenant = await env.createTenant();
+  const hour = bucketStart(Date.now() - 3 * HOUR, '1h');
+  const event = (userId: string, second: number) =>
+    rawEvent(tenant, { eventType: 'order', timestampMs: hour + second * 1000, userId, properties: { amount: 2 } });
+  await deliver([event('erin', 1), event('erin', 61), event('olaf', 121)]);
+  await env.adapters.sql`delete from rollups where tenant_id = ${tenant.id} and metric = 'count'`;
+  const erase = async () => {
+    const { job } = await env.adapters.erasures.request(
+      {
+        tenantId: tenant.id,
+        id: randomUUID(),
+        person: 'erin',
+        projectIds: [tenant.project.id],
+        requestedBy: 'system:test',
+        nowMs: Date.now(),
+      },
+      (jobId) => ({
+        tenantId: tenant.id,
+        atMs: Date.now(),
+        actor: { kind: 'system', id: 'test' },
+        action: 'person.erase',
+        target: 'erin',
+        before: null,
+        after: { job_id: jobId },
+      }),
+    );
+    expect(await runErasureJob(env.adapters, job)).toMatchObject({ status: 'done' });
+  };
+
+  // Act: the hour is prepared with erin's events, then erin is erased, then the swap.
+  const r = await rebuildHour(
+    env.adapters.sql,
+    { tenantId: tenant.id, fromMs: hour, toMs: hour + HOUR, intervals: ['10s', '1m', '5m', '1h'] },
+    { prepared: erase },
+  );
+
+  // Assess: only olaf's event is counted, and every rollup of the hour equals the raw rows.
+  expect(r.events).toBe(1);
+  const [c] = await env.adapters.sql<{ v: string }[]>`
+    select value::text as v from rollups
+    where tenant_id = ${tenant.id} and metric = 'count' and interval = '1h' and bucket_start = ${new Date(hour)}`;
+  expect(Number(c!.v)).toBe(1);
+  const bad = await metricMismatches(env.adapters.sql, tenant.id);
+  expect(bad.sample.filter((x) => !JSON.stringify(x).includes('"1d"'))).toEqual([]);
+});
+
+it('a rebuild marks complete only the dimensions declared before it began', async () => {
+  // Prepare: `country` declared; events in two hours of the day.
+  const { tenant, order } = await hourWithEvents();
+  const admin = keyPrincipal(tenant.id, ['admin']);
+  await putCatalogType(env.adapters, admin, 'order', { project: 'web', dimensions: ['country'] });
+  await deliver([order(-3600, 4)]);
+  const hour = bucketStart(Date.now() - 3 * HOUR, '1h');
+  const dayStart = bucketStart(hour - HOUR, '1d');
+
+  // Act: `plan` is declared while the rebuild runs (after its first hour).
+  let declaring: Promise<unknown> | undefined;
+  await rebuildRange(
+    env.adapters,
+    { fromMs: hour - HOUR, toMs: hour + HOUR, tenantId: tenant.id },
+    {
+      onProgress: () => {
+        declaring ??= putCatalogType(env.adapters, admin, 'order', { project: 'web', dimensions: ['country', 'plan'] });
+      },
+    },
+  );
+  await declaring;
+
+  // Assess: country is complete from the rebuilt day; plan keeps the complete_from its declaration gave it.
+  const rows = await env.adapters.sql<{ dimension: string; from: Date }[]>`
+    select dimension, complete_from as from from event_dimensions where tenant_id = ${tenant.id} order by dimension`;
+  const from = Object.fromEntries(rows.map((r) => [r.dimension, r.from.getTime()]));
+  expect(from.country).toBe(dayStart);
+  expect(from.plan).toBeGreaterThan(hour + HOUR);
 });

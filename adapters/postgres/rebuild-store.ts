@@ -8,6 +8,7 @@ import { HLL_PARAMS, toValue, type RollupRow } from './aggregate-store';
 import { lockTenantExclusive } from './rollup-lock';
 import {
   declarationsDigest,
+  declaredDimensionIds,
   extendDimensionCoverage,
   prepareDimensionsFromRaw,
   rebuildDimensions,
@@ -38,9 +39,11 @@ const strides = (intervals: readonly Interval[]) => intervals.map((i) => ({ i, m
  * REBUILD_WORKERS of them; the preparation is most of the time): first, in one repeatable-read snapshot and without
  * the lock, the new rows are computed into the session's scratch tables, with a digest of the versions of the hour's
  * `count` rollups; then, under the tenant's exclusive lock, they are swapped in if that digest and the tenant's zone
- * are unchanged. Sound because no raw event of the hour is written or erased without its `count` rollups getting
- * higher versions in the same transaction (a live batch, an erasure, another rebuild), so an unchanged digest means
- * the snapshot's raw rows are the hour's raw rows now; when either changed, the hour is computed again under the lock.
+ * are unchanged. Sound because no raw event of the hour is written without its `count` rollups getting higher
+ * versions in the same transaction (a live batch, another rebuild), nor erased without erased ids of the hour
+ * (hourVersions), so an unchanged digest means the snapshot's raw rows are the hour's raw rows now (a retention
+ * delete may still drop them: the same as a rebuild just before it); when anything changed, the hour is computed
+ * again under the lock.
  */
 export async function rebuildHour(
   sql: Sql,
@@ -104,17 +107,24 @@ const hourIntervals = (zone: TenantZone, intervals: readonly Interval[]) =>
 
 /**
  * The versions of the hour's `count` rollups (10s, 1m, 5m and 1h buckets), digested: their number and the XOR of a
- * 64-bit hash of each (project, type, interval, bucket, version); a change goes unseen with a chance of ~2^-64.
+ * 64-bit hash of each (project, type, interval, bucket, version); a change goes unseen with a chance of ~2^-64. And
+ * the number of the hour's erased event ids: an erasure decrements only the count rows it finds, so on an hour
+ * whose rows are missing (what a rebuild repairs) its deletions would change no version, but they always add
+ * erased ids (erasure-store.ts eraseStep, same transaction).
  */
 async function hourVersions(tx: Sql, q: { tenantId: string; fromMs: number; toMs: number }): Promise<string> {
-  const [d] = await tx<{ n: string; v: string | null }[]>`
+  const from = new Date(q.fromMs);
+  const to = new Date(q.toMs);
+  const [d] = await tx<{ n: string; v: string | null; erased: string }[]>`
     select count(*)::text as n,
            bit_xor(hashint8extended((extract(epoch from bucket_start) * 1000)::bigint,
-                                    version # hashtextextended(project_id::text || ' ' || event_type || ' ' || interval, 0)))::text as v
+                                    version # hashtextextended(project_id::text || ' ' || event_type || ' ' || interval, 0)))::text as v,
+           (select count(*) from erased_event_ids
+            where tenant_id = ${q.tenantId} and event_ts >= ${from} and event_ts < ${to})::text as erased
     from rollups
     where tenant_id = ${q.tenantId} and metric = 'count' and interval in ('10s', '1m', '5m', '1h')
-      and bucket_start >= ${new Date(q.fromMs)} and bucket_start < ${new Date(q.toMs)}`;
-  return `${d!.n}:${d!.v ?? ''}`;
+      and bucket_start >= ${from} and bucket_start < ${to}`;
+  return `${d!.n}:${d!.v ?? ''}:${d!.erased}`;
 }
 
 /** The hour's new rows into the scratch tables (rb_new, rb_new_sketches, rb_new_q); returns the raw events read. */
@@ -371,5 +381,12 @@ export async function rebuildScope(
 
 /** Rebuild's reads and swaps (Adapters.rebuildStore), with the process's client. */
 export const createRebuildStore = (sql: Sql) =>
-  bindSql(sql, { rebuildScope, rebuildHour, rebuildDay, extendDimensionCoverage, rebuildPeople });
+  bindSql(sql, {
+    rebuildScope,
+    rebuildHour,
+    rebuildDay,
+    declaredDimensionIds,
+    extendDimensionCoverage,
+    rebuildPeople,
+  });
 export type RebuildStore = ReturnType<typeof createRebuildStore>;

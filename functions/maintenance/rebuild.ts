@@ -56,6 +56,9 @@ export async function rebuildRange(
     work.set(s.tenantId, days);
     inScope += s.events;
   }
+  // Dimensions declared before the first chunk: only theirs are complete after the rebuild (below).
+  const declared = new Map<string, string[]>();
+  for (const tenantId of work.keys()) declared.set(tenantId, await deps.rebuildStore.declaredDimensionIds(tenantId));
   hooks.onStart?.(inScope);
   const summary: RebuildSummary = {
     from: new Date(plan.fromMs).toISOString(),
@@ -106,11 +109,18 @@ export async function rebuildRange(
     }
   }
   // Declared dimensions: each rebuilt tenant's dimension rollups now hold every event from its first rebuilt day
-  // (docs/api.md#breakdowns), so breakdowns over those buckets read them.
+  // (docs/api.md#breakdowns), so breakdowns over those buckets read them; not those of a dimension declared during
+  // the run, which the hours rebuilt before its declaration do not have.
   for (const tenantId of [...work.keys()].sort()) {
     const fromMs = Math.max(plan.fromMs, bucketStart(deps.now() - retention.get(tenantId)!, '1d'));
     const { maxFutureSkewMs } = deps.config.limits;
-    await deps.rebuildStore.extendDimensionCoverage({ tenantId, fromMs, toMs: plan.toMs, maxFutureSkewMs });
+    await deps.rebuildStore.extendDimensionCoverage({
+      tenantId,
+      fromMs,
+      toMs: plan.toMs,
+      maxFutureSkewMs,
+      dimensionIds: declared.get(tenantId)!,
+    });
     // People are all-time state: every raw event of the tenant, replayed in time order (docs/architecture.md#people-and-identity).
     await deps.rebuildStore.rebuildPeople({ tenantId });
   }
