@@ -491,7 +491,11 @@ describe('defects found in a browser review, fixed', () => {
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ timezone: 'America/New_York', rebucketing: { status: 'done' } });
     try {
-      const from = new Date(Date.now() - 3_600_000).toISOString().slice(0, 19) + '.000Z';
+      // Seconds other than :00: a datetime-local input shows a time with zero seconds without them (its value is
+      // the normalized form), so a from on a whole minute (1 run in 60) would not read back as isoToZonedInput's.
+      const fromDate = new Date(Date.now() - 3_600_000);
+      fromDate.setUTCSeconds(17, 0);
+      const from = fromDate.toISOString();
       await signIn(tenant.keys.read, `#/explorer?event_type=checkout_failed&from=${encodeURIComponent(from)}`);
       await waitForText(page.getByTestId('time-zone'), /^America\/New_York \(UTC−0[45]:00\)$/);
       // The From input shows the New York wall clock of the URL's instant, and says which zone it is.
