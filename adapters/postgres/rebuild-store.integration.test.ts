@@ -37,7 +37,7 @@ async function hourWithEvents() {
       where tenant_id = ${tenant.id} and metric = 'count' and interval = '1h' and bucket_start = ${new Date(hour)}`;
     return Number(r!.v);
   };
-  const rebuild = (prepared?: () => Promise<void>) =>
+  const rebuild = (prepared?: (session: { pid: number }) => Promise<void>) =>
     rebuildHour(
       env.adapters.sql,
       { tenantId: tenant.id, fromMs: hour, toMs: hour + HOUR, intervals: ['10s', '1m', '5m', '1h'] },
@@ -197,4 +197,22 @@ it('a rebuild marks complete only the dimensions declared before it began', asyn
   const from = Object.fromEntries(rows.map((r) => [r.dimension, r.from.getTime()]));
   expect(from.country).toBe(dayStart);
   expect(from.plan).toBeGreaterThan(hour + HOUR);
+});
+
+it('an hour whose connection is lost between preparation and swap is done again on another connection', async () => {
+  // Prepare
+  const { tenant, count, rebuild } = await hourWithEvents();
+  let terminated = 0;
+
+  // Act: the reserved connection's backend is terminated while it waits between its two transactions.
+  const r = await rebuild(async ({ pid }) => {
+    const [row] = await env.adapters.sql<{ ok: boolean }[]>`select pg_terminate_backend(${pid}) as ok`;
+    if (row!.ok) terminated++;
+  });
+
+  // Assess: the hour was rebuilt all the same.
+  expect(terminated).toBe(1);
+  expect(r.events).toBe(2);
+  expect(await count()).toBe(2);
+  expect(await metricMismatches(env.adapters.sql, tenant.id)).toMatchObject({ rollups: 0, sketches: 0 });
 });

@@ -20,6 +20,7 @@ import { regroupZoned } from './rebucket';
 import { insertCollapsedQuantiles, insertQuantileBins } from './quantile-sql';
 import { rebuildPeople } from './people-store';
 import { tenantZones, type TenantZone } from './tenant-zones';
+import { isConnectionFailure } from '../../core/failure-kind';
 
 export interface RebuildChunkResult {
   /** Raw events read. */
@@ -48,10 +49,33 @@ const strides = (intervals: readonly Interval[]) => intervals.map((i) => ({ i, m
 export async function rebuildHour(
   sql: Sql,
   q: { tenantId: string; fromMs: number; toMs: number; intervals: readonly Interval[] },
-  hooks: { prepared?: () => Promise<void> } = {},
+  hooks: { prepared?: (session: { pid: number }) => Promise<void> } = {},
 ): Promise<RebuildChunkResult> {
   if (q.intervals.length === 0) return { events: 0, values: [] };
+  try {
+    return await rebuildHourOn(sql, q, hooks);
+  } catch (e) {
+    // The connection was lost (its session, and the scratch tables with it, is gone). Nothing was swapped in unless
+    // the second transaction had committed, and doing the hour again is harmless either way (the same rows, higher
+    // versions): once more, on another connection.
+    if (!sessionLost(e)) throw e;
+    return rebuildHourOn(sql, q, {});
+  }
+}
+
+/**
+ * The error ended the session: the connection failed, or the server terminated the backend. No further query is
+ * sent on it (postgres.js 3.4.9 never settles a reserved connection's query after its socket was reset).
+ */
+const sessionLost = (e: unknown) => isConnectionFailure(e) || (e as { code?: unknown }).code === '57P01';
+
+async function rebuildHourOn(
+  sql: Sql,
+  q: { tenantId: string; fromMs: number; toMs: number; intervals: readonly Interval[] },
+  hooks: { prepared?: (session: { pid: number }) => Promise<void> },
+): Promise<RebuildChunkResult> {
   const conn = await sql.reserve();
+  let lost = false;
   try {
     const prepared = await inTransaction(conn, 'isolation level repeatable read', async (tx) => {
       const zone = (await tenantZones(tx, [q.tenantId])).get(q.tenantId)!;
@@ -62,7 +86,11 @@ export async function rebuildHour(
       if (declared !== '' && intervals.length > 0) await prepareDimensionsFromRaw(tx, hourSpan(q, fineOf(intervals)));
       return { zone, intervals, events, declared, versions: await hourVersions(tx, q) };
     });
-    await hooks.prepared?.(); // tests: what lands between the two transactions
+    // Tests: what lands between the two transactions (the session's backend, to end it).
+    if (hooks.prepared) {
+      const [me] = await conn<{ pid: number }[]>`select pg_backend_pid() as pid`;
+      await hooks.prepared({ pid: me!.pid });
+    }
     return await inTransaction(conn, '', async (tx) => {
       await lockTenantExclusive(tx, q.tenantId);
       const zone = (await tenantZones(tx, [q.tenantId])).get(q.tenantId)!;
@@ -86,8 +114,11 @@ export async function rebuildHour(
       }
       return { events, values };
     });
+  } catch (e) {
+    lost = sessionLost(e);
+    throw e;
   } finally {
-    await conn`drop table if exists ${conn(SCRATCH_TABLES)}`.catch(() => undefined);
+    if (!lost) await conn`drop table if exists ${conn(SCRATCH_TABLES)}`.catch(() => undefined);
     conn.release();
   }
 }
@@ -268,7 +299,7 @@ async function inTransaction<T>(conn: Sql, mode: string, fn: (tx: Sql) => Promis
     await conn`commit`;
     return out;
   } catch (e) {
-    await conn`rollback`.catch(() => undefined);
+    if (!sessionLost(e)) await conn`rollback`.catch(() => undefined);
     throw e;
   }
 }
