@@ -68,6 +68,28 @@ it('a reserved connection whose backend is terminated rejects its queries, and r
   }
 });
 
+it("a reserved connection's queries after a socket error settle, not hang (the rollback after a failure)", async () => {
+  // postgres.js 3.4.9 dropped a query written between a socket error and the socket's close without settling it: a
+  // rollback after the failed statement waited forever (rebuild-store.ts met it). The patch rejects it.
+  const hung = (p: Promise<string>) =>
+    Promise.race([p, new Promise<string>((resolve) => setTimeout(() => resolve('hung'), 10_000))]);
+  for (let round = 0; round < 3; round++) {
+    const reserved = await sql.reserve();
+    await reserved.unsafe('begin');
+    await reserved`commit`;
+    const [row] = await reserved<{ pid: number }[]>`select pg_backend_pid() as pid`;
+    await admin`select pg_terminate_backend(${row!.pid})`;
+    // Right after the termination, with no pause: the first query meets the reset socket.
+    const first = await hung(codeOf(reserved.unsafe('begin')));
+    const second = await hung(codeOf(reserved`rollback`));
+    expect(['CONNECTION_CLOSED', 'ECONNRESET', '57P01']).toContain(first);
+    expect(second).toBe('CONNECTION_CLOSED');
+    reserved.release();
+    const answers = await Promise.all(Array.from({ length: 4 }, () => codeOf(sql`select 1`)));
+    expect(answers).toEqual(Array(4).fill('ok'));
+  }
+}, 60_000);
+
 // postgres.js 3.4.9 (upstream porsager/postgres#1155, #1215): begin() rejects as soon as its connection closes, but its
 // callback runs on, and its later queries went to the same connection object, which the pool may meanwhile have
 // reconnected for other queries: they ran outside the transaction, in someone else's session. A reserved handle

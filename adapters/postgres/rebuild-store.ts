@@ -65,7 +65,8 @@ export async function rebuildHour(
 
 /**
  * The error ended the session: the connection failed, or the server terminated the backend. No further query is
- * sent on it (postgres.js 3.4.9 never settles a reserved connection's query after its socket was reset).
+ * sent on it (nothing of the session is left to roll back or drop; unpatched, postgres.js 3.4.9 never settled such a
+ * query: docs/development.md#patched-dependencies).
  */
 const sessionLost = (e: unknown) => isConnectionFailure(e) || (e as { code?: unknown }).code === '57P01';
 
