@@ -11,6 +11,7 @@ import { propertyFilter } from './property-filter';
 import { seriesValueSql } from './dimension-sql';
 import { bucketOfTs } from './raw-metrics';
 import { checkedCacheKey, type RollupCache } from '../redis/rollup-cache';
+import { versionsDigest, versionsDigestColumns } from './rollup-versions';
 import { UTC_ZONE } from '../../core/timezone';
 import { isPercentile, PERCENTILES, type PercentileKind, type RawBucket } from '../../core/metric-query';
 import { mergeSketches, quantile, type QuantileSketch } from '../../core/quantile-sketch';
@@ -238,17 +239,13 @@ async function checkedRead<T>(
   },
 ): Promise<T> {
   const projects = [...r.projectIds].sort();
-  // The digest: the rows' count and the XOR of a 64-bit hash of each row's (project, interval, bucket, version). Any
-  // change of the set changes it but with a chance of ~2^-64 (an update raises a row's version; rows are unique);
-  // without the ordered text aggregate an md5 needed, it costs ~1 ms instead of ~6 ms for 1 460 rows.
+  // The digest of the rows' versions (rollup-versions.ts).
   const [fp] = await tx<{ n: string; v: string | null }[]>`
-    select count(*)::text as n,
-           bit_xor(hashint8extended((extract(epoch from bucket_start) * 1000)::bigint,
-                                    version # hashtextextended(project_id::text || ' ' || interval, 0)))::text as v
+    select ${versionsDigestColumns(tx, tx`project_id::text || ' ' || interval`)}
     from rollups
     where tenant_id = ${r.tenantId} and project_id = any(${tx.array(projects)}::uuid[]) and event_type = ${r.eventType}
       and metric = 'count' and (${spans.map((span) => tx`(${q.inSpan(span)})`).reduce((acc, c) => tx`${acc} or ${c}`)})`;
-  const versions = `${fp!.n}:${fp!.v ?? ''}`;
+  const versions = versionsDigest(fp!);
   const key = checkedCacheKey(r.tenantId, 'bd', [projects, r.eventType, r.interval, ...q.key]);
   const known = builtEntries.get(key);
   if (known && known.versions === versions) {

@@ -241,11 +241,9 @@ export async function rebuildDimensions(
   q: { tenantId: string; intervals: readonly Interval[]; from: Date; to: Date },
   opts: { prepared?: boolean } = {},
 ): Promise<void> {
-  const fine = q.intervals.filter((i) => i === '1m' || i === '5m');
-  if (fine.length > 0) {
-    if (!opts.prepared) await prepareDimensionsFromRaw(tx, { ...q, intervals: fine });
-    await swapDimensionsFromRaw(tx, { ...q, intervals: fine });
-  }
+  if (!opts.prepared) await prepareDimensionsFromRaw(tx, q);
+  const fine = fineOf(q.intervals);
+  if (fine.length > 0) await swapDimensionsFromRaw(tx, { ...q, intervals: fine });
   for (const interval of q.intervals.filter((i): i is '1h' | '1d' => i === '1h' || i === '1d')) {
     const spans: { startMs: number; endMs: number }[] = [];
     const width = INTERVAL_MS[interval];
@@ -266,15 +264,20 @@ export async function declarationsDigest(tx: Sql, tenantId: string): Promise<str
   return d!.v;
 }
 
+/** The intervals whose dimension rows come from raw events (1h and 1d are regrouped from 5m; 10s has none). */
+const fineOf = (intervals: readonly Interval[]) => intervals.filter((i) => i === '1m' || i === '5m');
+
 /**
- * Dimension rows of `intervals` (1m, 5m) in [from, to) recomputed from raw events into the session's scratch tables
- * rb_dim_cells and rb_dim_values (made here for this transaction unless the caller made them): the K rule as a
- * row_number() in SQL. swapDimensionsFromRaw puts them in place.
+ * Dimension rows of the 1m and 5m `intervals` in [from, to) recomputed from raw events into the session's scratch
+ * tables rb_dim_cells and rb_dim_values (made here for this transaction unless the caller made them): the K rule as
+ * a row_number() in SQL. swapDimensionsFromRaw puts them in place.
  */
 export async function prepareDimensionsFromRaw(
   tx: Sql,
   q: { tenantId: string; intervals: readonly Interval[]; from: Date; to: Date },
 ): Promise<void> {
+  const intervals = fineOf(q.intervals);
+  if (intervals.length === 0) return;
   await tx`
     create temp table if not exists rb_dim_cells (like dimension_cells) on commit drop;
     create temp table if not exists rb_dim_values (like dimension_values) on commit drop;
@@ -282,7 +285,7 @@ export async function prepareDimensionsFromRaw(
   // With no statistics on what the CTEs hold, the planner estimates a row or two per side and joins the counts to
   // the sums by a nested loop over every pair of cells: ~35 000 cells of an hour took minutes instead of 0.7 s.
   await tx`set local enable_nestloop = off`;
-  const strides = tx.json(q.intervals.map((i) => ({ i, ms: INTERVAL_MS[i] })));
+  const strides = tx.json(intervals.map((i) => ({ i, ms: INTERVAL_MS[i] })));
   const s = tx`x.s`;
   await tx`
     with dims as (

@@ -21,6 +21,7 @@ import { insertCollapsedQuantiles, insertQuantileBins } from './quantile-sql';
 import { rebuildPeople } from './people-store';
 import { tenantZones, type TenantZone } from './tenant-zones';
 import { isConnectionFailure } from '../../core/failure-kind';
+import { versionsDigest, versionsDigestColumns } from './rollup-versions';
 
 export interface RebuildChunkResult {
   /** Raw events read. */
@@ -75,43 +76,45 @@ async function rebuildHourOn(
   q: { tenantId: string; fromMs: number; toMs: number; intervals: readonly Interval[] },
   hooks: { prepared?: (session: { pid: number }) => Promise<void> },
 ): Promise<RebuildChunkResult> {
+  const span = { tenantId: q.tenantId, from: new Date(q.fromMs), to: new Date(q.toMs) };
   const conn = await sql.reserve();
   let lost = false;
   try {
-    const prepared = await inTransaction(conn, 'isolation level repeatable read', async (tx) => {
+    const prepared = await inTransaction(conn, 'begin isolation level repeatable read', async (tx) => {
       const zone = (await tenantZones(tx, [q.tenantId])).get(q.tenantId)!;
       const intervals = hourIntervals(zone, q.intervals);
       await createScratch(tx, 'preserve rows');
-      const events = intervals.length === 0 ? 0 : await computeHour(tx, q, intervals);
+      const events = intervals.length === 0 ? 0 : await computeHour(tx, span, intervals);
       const declared = await declarationsDigest(tx, q.tenantId);
-      if (declared !== '' && intervals.length > 0) await prepareDimensionsFromRaw(tx, hourSpan(q, fineOf(intervals)));
-      return { zone, intervals, events, declared, versions: await hourVersions(tx, q) };
+      if (declared !== '') await prepareDimensionsFromRaw(tx, { ...span, intervals });
+      return { zone, intervals, events, declared, versions: await hourVersions(tx, span) };
     });
     // Tests: what lands between the two transactions (the session's backend, to end it).
     if (hooks.prepared) {
       const [me] = await conn<{ pid: number }[]>`select pg_backend_pid() as pid`;
       await hooks.prepared({ pid: me!.pid });
     }
-    return await inTransaction(conn, '', async (tx) => {
+    return await inTransaction(conn, 'begin', async (tx) => {
       await lockTenantExclusive(tx, q.tenantId);
       const zone = (await tenantZones(tx, [q.tenantId])).get(q.tenantId)!;
       let { intervals, events } = prepared;
       const same =
         zone.zone === prepared.zone.zone &&
         zone.generation === prepared.zone.generation &&
-        (await hourVersions(tx, q)) === prepared.versions &&
+        (await hourVersions(tx, span)) === prepared.versions &&
         (await declarationsDigest(tx, q.tenantId)) === prepared.declared;
       if (!same) {
         intervals = hourIntervals(zone, q.intervals);
         await tx`truncate ${tx(SCRATCH_TABLES)}`;
-        events = intervals.length === 0 ? 0 : await computeHour(tx, q, intervals);
+        events = intervals.length === 0 ? 0 : await computeHour(tx, span, intervals);
       }
       let values: RollupValue[] = [];
       if (intervals.length > 0) {
-        const from = new Date(q.fromMs);
-        const to = new Date(q.toMs);
-        values = withZoneGenerations(await swapIn(tx, q.tenantId, intervals, from, to), new Map([[q.tenantId, zone]]));
-        await rebuildDimensions(tx, { tenantId: q.tenantId, intervals, from, to }, { prepared: same });
+        values = withZoneGenerations(
+          await swapIn(tx, q.tenantId, intervals, span.from, span.to),
+          new Map([[q.tenantId, zone]]),
+        );
+        await rebuildDimensions(tx, { ...span, intervals }, { prepared: same });
       }
       return { events, values };
     });
@@ -124,50 +127,35 @@ async function rebuildHourOn(
   }
 }
 
-const hourSpan = (q: { tenantId: string; fromMs: number; toMs: number }, intervals: readonly Interval[]) => ({
-  tenantId: q.tenantId,
-  intervals,
-  from: new Date(q.fromMs),
-  to: new Date(q.toMs),
-});
-/** The intervals whose dimension rows come from raw events (1h and 1d are regrouped from 5m). */
-const fineOf = (intervals: readonly Interval[]) => intervals.filter((i) => i === '1m' || i === '5m');
-
 /** A zoned tenant's local hours are not UTC hours (+05:30): its 1h buckets are regrouped from the rebuilt 5m rows with its days (rebuildDay, docs/architecture.md#time-zones). */
 const hourIntervals = (zone: TenantZone, intervals: readonly Interval[]) =>
   zone.zone === UTC_ZONE ? intervals : intervals.filter((i) => i !== '1h');
 
 /**
- * The versions of the hour's `count` rollups (10s, 1m, 5m and 1h buckets), digested: their number and the XOR of a
- * 64-bit hash of each (project, type, interval, bucket, version); a change goes unseen with a chance of ~2^-64. And
- * the number of the hour's erased event ids: an erasure decrements only the count rows it finds, so on an hour
- * whose rows are missing (what a rebuild repairs) its deletions would change no version, but they always add
- * erased ids (erasure-store.ts eraseStep, same transaction).
+ * The digest of the versions of the hour's `count` rollups (10s, 1m, 5m and 1h buckets; rollup-versions.ts), and
+ * the number of the hour's erased event ids: an erasure decrements only the count rows it finds, so on an hour whose
+ * rows are missing (what a rebuild repairs) its deletions would change no version, but they always add erased ids
+ * (erasure-store.ts eraseStep, same transaction).
  */
-async function hourVersions(tx: Sql, q: { tenantId: string; fromMs: number; toMs: number }): Promise<string> {
-  const from = new Date(q.fromMs);
-  const to = new Date(q.toMs);
+async function hourVersions(tx: Sql, q: { tenantId: string; from: Date; to: Date }): Promise<string> {
   const [d] = await tx<{ n: string; v: string | null; erased: string }[]>`
-    select count(*)::text as n,
-           bit_xor(hashint8extended((extract(epoch from bucket_start) * 1000)::bigint,
-                                    version # hashtextextended(project_id::text || ' ' || event_type || ' ' || interval, 0)))::text as v,
+    select ${versionsDigestColumns(tx, tx`project_id::text || ' ' || event_type || ' ' || interval`)},
            (select count(*) from erased_event_ids
-            where tenant_id = ${q.tenantId} and event_ts >= ${from} and event_ts < ${to})::text as erased
+            where tenant_id = ${q.tenantId} and event_ts >= ${q.from} and event_ts < ${q.to})::text as erased
     from rollups
     where tenant_id = ${q.tenantId} and metric = 'count' and interval in ('10s', '1m', '5m', '1h')
-      and bucket_start >= ${from} and bucket_start < ${to}`;
-  return `${d!.n}:${d!.v ?? ''}:${d!.erased}`;
+      and bucket_start >= ${q.from} and bucket_start < ${q.to}`;
+  return `${versionsDigest(d!)}:${d!.erased}`;
 }
 
 /** The hour's new rows into the scratch tables (rb_new, rb_new_sketches, rb_new_q); returns the raw events read. */
 async function computeHour(
   tx: Sql,
-  q: { tenantId: string; fromMs: number; toMs: number },
+  q: { tenantId: string; from: Date; to: Date },
   intervals: readonly Interval[],
 ): Promise<number> {
   const { log2m, regwidth, expthresh, sparseon } = HLL_PARAMS;
-  const from = new Date(q.fromMs);
-  const to = new Date(q.toMs);
+  const { from, to } = q;
   await planFor(tx);
   await tx`
     insert into rb_fine (p, y, b, c, cu, sk)
@@ -290,11 +278,15 @@ function inChunk<T>(sql: Sql, tenantId: string, fn: (tx: Sql, zone: TenantZone) 
 }
 
 /**
- * `fn` in one transaction (`mode`: its isolation level, or '') on a reserved connection, which sql.begin cannot
- * take: what it leaves in the session (rebuildHour's scratch tables) is there for the next transaction.
+ * `fn` in one transaction, opened by `begin`, on a reserved connection, which sql.begin cannot take: what it leaves
+ * in the session (rebuildHour's scratch tables) is there for the next transaction.
  */
-async function inTransaction<T>(conn: Sql, mode: string, fn: (tx: Sql) => Promise<T>): Promise<T> {
-  await conn.unsafe(mode === 'isolation level repeatable read' ? 'begin isolation level repeatable read' : 'begin');
+async function inTransaction<T>(
+  conn: Sql,
+  begin: 'begin' | 'begin isolation level repeatable read',
+  fn: (tx: Sql) => Promise<T>,
+): Promise<T> {
+  await conn.unsafe(begin);
   try {
     const out = await fn(conn);
     await conn`commit`;
