@@ -110,3 +110,33 @@ export function aggregateDelivery(deps: () => Adapters): (events: RawEvent[], si
     }
   };
 }
+
+/**
+ * Requests the erasure of `person` in `projectIds` as the system would (no key or session: audit-logged as
+ * person.erase by `system:<actor>`); returns the pending job.
+ */
+export async function requestSystemErasure(
+  adapters: Pick<Adapters, 'erasures'>,
+  q: { tenantId: string; person: string; projectIds: string[]; actor: string },
+) {
+  const { job } = await adapters.erasures.request(
+    {
+      tenantId: q.tenantId,
+      id: randomUUID(),
+      person: q.person,
+      projectIds: q.projectIds,
+      requestedBy: `system:${q.actor}`,
+      nowMs: Date.now(),
+    },
+    (jobId) => ({
+      tenantId: q.tenantId,
+      atMs: Date.now(),
+      actor: { kind: 'system', id: q.actor },
+      action: 'person.erase',
+      target: q.person,
+      before: null,
+      after: { job_id: jobId },
+    }),
+  );
+  return job;
+}

@@ -2,15 +2,13 @@
 // rollups kept their versions (docs/architecture.md#rule-7-replay-and-rebuild-are-different-tools). A live batch that
 // lands in between must not be lost: the hour is computed again under the lock.
 import { createTestEnv, type TestEnv } from '../../test/harness';
-import { aggregateDelivery, rawEvent } from '../../test/builders';
+import { aggregateDelivery, keyPrincipal, rawEvent, requestSystemErasure } from '../../test/builders';
 import { metricMismatches } from '../../test/recompute';
 import { bucketStart } from '../../core/intervals';
 import { rebuildHour } from './rebuild-store';
-import { randomUUID } from 'node:crypto';
 import { runErasureJob } from '../../functions/maintenance/erasure';
 import { rebuildRange } from '../../functions/maintenance/rebuild';
 import { putCatalogType } from '../../functions/query/catalog';
-import { keyPrincipal } from '../../test/builders';
 
 let env: TestEnv;
 const deliver = aggregateDelivery(() => env.adapters);
@@ -130,25 +128,12 @@ it('an erasure between preparation and swap is never undone, even on an hour who
   await deliver([event('erin', 1), event('erin', 61), event('olaf', 121)]);
   await env.adapters.sql`delete from rollups where tenant_id = ${tenant.id} and metric = 'count'`;
   const erase = async () => {
-    const { job } = await env.adapters.erasures.request(
-      {
-        tenantId: tenant.id,
-        id: randomUUID(),
-        person: 'erin',
-        projectIds: [tenant.project.id],
-        requestedBy: 'system:test',
-        nowMs: Date.now(),
-      },
-      (jobId) => ({
-        tenantId: tenant.id,
-        atMs: Date.now(),
-        actor: { kind: 'system', id: 'test' },
-        action: 'person.erase',
-        target: 'erin',
-        before: null,
-        after: { job_id: jobId },
-      }),
-    );
+    const job = await requestSystemErasure(env.adapters, {
+      tenantId: tenant.id,
+      person: 'erin',
+      projectIds: [tenant.project.id],
+      actor: 'test',
+    });
     expect(await runErasureJob(env.adapters, job)).toMatchObject({ status: 'done' });
   };
 

@@ -9,7 +9,7 @@ import postgres from 'postgres';
 import { APP_ROLE } from '../../adapters/postgres/app-role';
 import { randomUUID } from 'node:crypto';
 import { useTestEnv, eventually } from '../../test/harness';
-import { call } from '../../test/builders';
+import { call, requestSystemErasure as requestErasure } from '../../test/builders';
 import { runCli } from '../../test/child-process';
 import { metricMismatches } from '../../test/recompute';
 import { cacheDiffersFromStore } from '../../test/reads';
@@ -596,25 +596,10 @@ describe('who may, and which ids', () => {
 });
 
 /** Requests the erasure of a person in both projects, as the system would (audit-logged as person.erase). */
-async function requestSystemErasure(person: string) {
-  const { job } = await env.adapters.erasures.request(
-    {
-      tenantId: tenant.id,
-      id: randomUUID(),
-      person,
-      projectIds: [tenant.project.id, appProject],
-      requestedBy: 'system:test',
-      nowMs: Date.now(),
-    },
-    (jobId) => ({
-      tenantId: tenant.id,
-      atMs: Date.now(),
-      actor: { kind: 'system', id: 'test' },
-      action: 'person.erase',
-      target: person,
-      before: null,
-      after: { job_id: jobId },
-    }),
-  );
-  return job;
-}
+const requestSystemErasure = (person: string) =>
+  requestErasure(env.adapters, {
+    tenantId: tenant.id,
+    person,
+    projectIds: [tenant.project.id, appProject],
+    actor: 'test',
+  });

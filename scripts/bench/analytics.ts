@@ -6,8 +6,8 @@
 // and were merged). Rows: a 5-step and a 20-step funnel over the 7 days and an 8-week retention grid (p95 of the handler's
 // answer), a person's first timeline page (p99), one erasure; each against a plain Postgres read of the same rows
 // in the same run.
-import { randomUUID } from 'node:crypto';
 import { createTestEnv } from '../../test/harness';
+import { requestSystemErasure } from '../../test/builders';
 import type { Principal } from '../../core/api-keys';
 import { queryFunnel } from '../../functions/query/funnels';
 import { queryRetention } from '../../functions/query/retention';
@@ -329,25 +329,12 @@ export const analyticsBenchmark: Benchmark = {
         });
       const scanMs = performance.now() - scanStart;
       const start = performance.now();
-      const { job } = await env.adapters.erasures.request(
-        {
-          tenantId: tenant.id,
-          id: randomUUID(),
-          person: 'erase_me',
-          projectIds: [tenant.project.id],
-          requestedBy: 'system:bench',
-          nowMs: Date.now(),
-        },
-        () => ({
-          tenantId: tenant.id,
-          atMs: Date.now(),
-          actor: { kind: 'system', id: 'bench' },
-          action: 'person.erase',
-          target: 'erase_me',
-          before: null,
-          after: null,
-        }),
-      );
+      const job = await requestSystemErasure(env.adapters, {
+        tenantId: tenant.id,
+        person: 'erase_me',
+        projectIds: [tenant.project.id],
+        actor: 'bench',
+      });
       const finished = await runErasureJob(env.adapters, job);
       const ms = performance.now() - start;
       const [after] = await sql<{ n: string }[]>`select count(*) as n from events

@@ -6,7 +6,7 @@
 // Cookie sessions of A's owner and of A's viewer (docs/api.md#accounts) go through the same matrix as the keys.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { useTestEnv, eventually } from '../harness';
-import { call, type CallResult } from '../builders';
+import { call, requestSystemErasure, type CallResult } from '../builders';
 import { HTTP_ROUTES, type RouteKey } from '../../functions/routes';
 import { insertHistory, insertNotifications } from '../../adapters/postgres/alert-store';
 import { hashPassword } from '../../core/passwords';
@@ -201,25 +201,12 @@ async function seedProject(
 
 async function seedErasureJob(tenantId: string, slug: string, p: string): Promise<string> {
   const project = await env.adapters.projects.bySlug(tenantId, slug);
-  const { job } = await env.adapters.erasures.request(
-    {
-      tenantId,
-      id: randomUUID(),
-      person: `nobody-${p}`,
-      projectIds: [project!.id],
-      requestedBy: 'system:seed',
-      nowMs: Date.now(),
-    },
-    () => ({
-      tenantId,
-      atMs: Date.now(),
-      actor: { kind: 'system', id: 'seed' },
-      action: 'person.erase',
-      target: `nobody-${p}`,
-      before: null,
-      after: null,
-    }),
-  );
+  const job = await requestSystemErasure(env.adapters, {
+    tenantId,
+    person: `nobody-${p}`,
+    projectIds: [project!.id],
+    actor: 'seed',
+  });
   return job.id;
 }
 
