@@ -198,7 +198,7 @@ export function createAdapters(config: Config, now: () => number = Date.now): Ad
     catalog,
     catalogStore,
     tenants: createTenantsStore(sql),
-    tenantZones: createTenantZoneStore(sql),
+    tenantZones: createTenantZoneStore(sql, now),
     apiKeys: createApiKeysStore(sql),
     dashboards: createDashboardsStore(sql),
     aggregateStore: createAggregateStore(sql),

@@ -23,7 +23,7 @@ import type { Sql } from './postgres/client';
 import { readSeries, readSketchSeries, readSketchUnion } from './postgres/aggregate-store';
 import { metricsFromRawEvents } from './postgres/raw-metrics';
 import { readQuantileSketches, readQuantileVersions } from './postgres/quantile-store';
-import { checkedCacheKey, type CachedRollup, type RollupCache } from './redis/rollup-cache';
+import { checkedCacheKey, type CachedRollup, type PageLayout, type RollupCache } from './redis/rollup-cache';
 
 type Series = Pick<
   MetricSeries,
@@ -31,6 +31,7 @@ type Series = Pick<
 >;
 
 export function createMetricReader(sql: Sql, cache: RollupCache): MetricReader {
+  const memo: SeriesMemo = new Map();
   return {
     async values(s) {
       if (readsRawEvents(s)) {
@@ -46,13 +47,13 @@ export function createMetricReader(sql: Sql, cache: RollupCache): MetricReader {
         return mapValues(raw, (b) => rawBucketValue(s.kind, b));
       }
       if (isPercentile(s.kind)) return percentileSeries(sql, cache, s, s.kind, s.path![0]!);
-      if (s.kind === 'count') return numberSeries(sql, cache, s, 'count');
+      if (s.kind === 'count') return numberSeries(sql, cache, memo, s, 'count');
       if (s.kind === 'unique_users') {
         if (s.projectIds.length !== 1) return uniqueUsersOfUnion(sql, cache, s);
-        return numberSeries(sql, cache, s, 'unique_users');
+        return numberSeries(sql, cache, memo, s, 'unique_users');
       }
       const name = s.path![0]!;
-      if (s.kind === 'sum') return numberSeries(sql, cache, s, `sum:${name}`);
+      if (s.kind === 'sum') return numberSeries(sql, cache, memo, s, `sum:${name}`);
       const sums = await decimalSeries(sql, cache, s, `sum:${name}`);
       const counts = await decimalSeries(sql, cache, s, `n:${name}`);
       return new Map(s.buckets.map((t) => [t, averageOf(sums.get(t) ?? '0', counts.get(t) ?? '0')]));
@@ -85,11 +86,34 @@ async function storedSeries(sql: Sql, s: Series, metric: RollupMetric): Promise<
   return metric === 'unique_users' ? readSketchSeries(sql, s) : readSeries(sql, { ...s, metric });
 }
 
-type CacheRead = { keys: RollupKey[]; cached: (CachedRollup | undefined)[] };
+type CacheRead = { keys: RollupKey[]; cached: (CachedRollup | undefined)[]; pages: string | null; layout?: PageLayout };
 
 async function readCache(cache: RollupCache, s: Series, metric: RollupMetric): Promise<CacheRead> {
   const keys = keysOf(s, metric);
-  return { keys, cached: await cache.read(keys).catch((): (CachedRollup | undefined)[] => []) };
+  return { keys, ...(await cache.readWithPages(keys).catch(() => ({ cached: [], pages: null }))) };
+}
+
+/**
+ * Series answered whole from Redis, by what selects them, with their keys, the keys' pages and the pages' tokens:
+ * while the pages keep those tokens (no write to any of them since), the same values, as the same object, which later
+ * steps may keep their own results with (core/metric-query.ts metricPoints). Bounded; least recently used out first.
+ */
+type SeriesMemo = Map<string, { keys: RollupKey[]; layout: PageLayout; pages: string; values: Map<number, number> }>;
+const SERIES_MEMO_MAX = 1_000;
+
+function seriesName(s: Series, metric: RollupMetric): string {
+  const { buckets } = s;
+  return [
+    s.tenantId,
+    s.projectIds.join(','),
+    s.eventType,
+    metric,
+    s.interval,
+    s.zoneGeneration ?? 0,
+    buckets.length,
+    buckets[0],
+    buckets[buckets.length - 1],
+  ].join(' ');
 }
 
 /**
@@ -99,14 +123,33 @@ async function readCache(cache: RollupCache, s: Series, metric: RollupMetric): P
 async function numberSeries(
   sql: Sql,
   cache: RollupCache,
+  memo: SeriesMemo,
   s: Series,
   metric: RollupMetric,
 ): Promise<Map<number, number>> {
-  const read = await readCache(cache, s, metric);
-  const { keys, cached } = read;
+  const name = s.projectIds.length === 1 ? seriesName(s, metric) : null;
+  const held = name === null ? undefined : memo.get(name);
+  let read: CacheRead;
+  if (held) {
+    memo.delete(name!);
+    const again = await cache
+      .readWithPages(held.keys, held)
+      .catch(() => ({ unchanged: false as const, cached: [], pages: null }));
+    if (again.unchanged) {
+      memo.set(name!, held); // the most recently used last
+      return held.values;
+    }
+    read = { keys: held.keys, ...again };
+  } else read = await readCache(cache, s, metric);
+  const { keys, cached, pages, layout } = read;
   const whole = s.projectIds.length === 1 && cached.length === keys.length && !cached.includes(undefined);
   if (!whole) return mapValues(await decimalSeries(sql, cache, s, metric, read), Number);
-  return new Map(keys.map((k, i) => [k.bucketMs, cached[i]!.value]));
+  const values = new Map(keys.map((k, i) => [k.bucketMs, cached[i]!.value]));
+  if (name !== null && pages !== null && layout) {
+    memo.set(name, { keys, layout, pages, values });
+    if (memo.size > SERIES_MEMO_MAX) memo.delete(memo.keys().next().value!);
+  }
+  return values;
 }
 
 /** Per bucket, the exact decimal total over the projects of a per-project metric; Redis first (`read`: done already). */

@@ -260,9 +260,24 @@ export async function metricPoints(
     ...coveredSpan(buckets, q),
   };
   const values = s.projectIds.length === 0 ? new Map<number, MetricValue>() : await reader.values(s);
+  const shape = `${q.kind} ${buckets.length} ${buckets[0]} ${buckets[buckets.length - 1]}`;
+  const held = pointsOfValues.get(values);
+  if (held?.shape === shape) return held.points;
   const empty = emptyValue(q.kind);
-  return buckets.map((t) => {
+  const points = buckets.map((t) => {
     const value = values.get(t);
     return { t, value: value === undefined ? empty : value };
   });
+  pointsOfValues.set(values, { shape, points });
+  return points;
 }
+
+/**
+ * The points made of a reader's values, kept with that object: a reader may answer the same series with the same
+ * object while it is unchanged (adapters/metric-reader.ts), and the same values give the same points, as the same
+ * array (functions/query/metric-answer.ts isoPoints keeps its own with it). Neither may be changed by their users.
+ */
+const pointsOfValues = new WeakMap<
+  ReadonlyMap<number, MetricValue>,
+  { shape: string; points: { t: number; value: MetricValue }[] }
+>();

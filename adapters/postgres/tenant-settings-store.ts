@@ -82,12 +82,33 @@ export async function changeTimezone(
   return { settings: (await tenantSettings(sql, tenantId))!, changed };
 }
 
-/** A tenant's zone (Adapters.tenantZones): the read side and the zone change. */
-export const createTenantZoneStore = (sql: Sql) =>
-  bindSql(sql, {
-    zoneOf: async (s: Sql, tenantId: string): Promise<TenantZone> =>
-      (await tenantZones(s, [tenantId])).get(tenantId) ?? UTC_TENANT_ZONE,
-    tenantSettings,
-    changeTimezone,
-  });
+/**
+ * A tenant's zone (Adapters.tenantZones): the read side and the zone change. zoneOf reads Postgres, or with `maxAgeMs`
+ * may answer what this process read (or changed) at most that long ago: for reads whose buckets do not follow the
+ * zone (docs/api.md#time-zones), where it is only the answer's label. Of two reads, the later generation is kept.
+ */
+export function createTenantZoneStore(sql: Sql, now: () => number = Date.now) {
+  const recent = new Map<string, { zone: TenantZone; at: number }>();
+  const remember = (tenantId: string, zone: TenantZone) => {
+    const held = recent.get(tenantId);
+    if (held && held.zone.generation > zone.generation) return;
+    if (recent.size >= 10_000) recent.clear();
+    recent.set(tenantId, { zone, at: now() });
+  };
+  return {
+    ...bindSql(sql, { tenantSettings }),
+    async zoneOf(tenantId: string, maxAgeMs = 0): Promise<TenantZone> {
+      const held = recent.get(tenantId);
+      if (held && maxAgeMs > 0 && now() - held.at <= maxAgeMs) return held.zone;
+      const zone = (await tenantZones(sql, [tenantId])).get(tenantId) ?? UTC_TENANT_ZONE;
+      remember(tenantId, zone);
+      return zone;
+    },
+    async changeTimezone(...args: Parameters<typeof changeTimezone> extends [Sql, ...infer A] ? A : never) {
+      const changed = await changeTimezone(sql, ...args);
+      if (changed) remember(args[0], { zone: changed.settings.timezone, generation: changed.settings.zoneGeneration });
+      return changed;
+    },
+  };
+}
 export type TenantZoneStore = ReturnType<typeof createTenantZoneStore>;

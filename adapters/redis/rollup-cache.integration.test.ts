@@ -1,12 +1,15 @@
 // The Redis rollup cache on real Redis: buckets kept 60 to a hash (page), each field `<version> <value>`, written
 // through the version guard. Property: after any interleaving of writes (any versions, pages, series, zone
 // generations, decimal texts), read answers, key by key in the keys' order, exactly
-// the newest version written for that bucket (ties: the first write), and a miss for every bucket never written.
+// the newest version written for that bucket (ties: the first write), and a miss for every bucket never written;
+// also when read between the writes by another process's cache, which keeps the pages it read under their tokens;
+// and those pages' tokens change exactly when a write changed one of them.
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { useTestEnv } from '../../test/harness';
 import { INTERVAL_MS, INTERVALS } from '../../core/intervals';
 import type { RollupKey, RollupValue } from '../../core/rollups';
+import { createRollupCache, PAGE_TOKEN_FIELD, rollupCacheKey } from './rollup-cache';
 
 const { env } = useTestEnv('rollupcache');
 
@@ -35,6 +38,17 @@ const keyOf = (tenantId: string, b: Bucket): RollupKey => ({
 
 const id = (k: RollupKey) =>
   JSON.stringify([k.projectId, k.metric, k.interval, k.eventType, k.zoneGeneration ?? 0, k.bucketMs]);
+
+// Another process's cache (its own connection and page memo), reading what this process's cache writes.
+let reader: ReturnType<typeof createRollupCache>;
+let readerRedis: ReturnType<typeof env.adapters.redis.duplicate>;
+beforeAll(() => {
+  readerRedis = env.adapters.redis.duplicate();
+  reader = createRollupCache(readerRedis);
+});
+afterAll(async () => {
+  await readerRedis.quit();
+});
 
 describe('rollup cache (Redis pages)', () => {
   it('reads back the newest version written per bucket, in the keys’ order, and misses the rest', async () => {
@@ -65,17 +79,42 @@ describe('rollup cache (Redis pages)', () => {
             text: w.text,
             version: w.version,
           }));
-          // In a few calls (each its own pipeline), so the guard decides across calls as well as within one.
+          const written = values.map((v) => ({ ...v }) as RollupKey);
+          // In a few calls (each its own pipeline), so the guard decides across calls as well as within one; after
+          // each, the other process reads every bucket the run writes (some not written yet).
           const size = Math.ceil(values.length / batches);
+          let before: Awaited<ReturnType<typeof reader.readWithPages>> | undefined;
           for (let i = 0; i < values.length; i += size) {
-            await env.adapters.rollupCache.write(values.slice(i, i + size));
-          }
-          for (const v of values) {
-            const seen = newest.get(id(v));
-            if (!seen || seen.version < v.version) newest.set(id(v), { version: v.version, text: v.text! });
+            const batch = values.slice(i, i + size);
+            await env.adapters.rollupCache.write(batch);
+            let changed = false;
+            for (const v of batch) {
+              const seen = newest.get(id(v));
+              if (seen && seen.version >= v.version) continue;
+              newest.set(id(v), { version: v.version, text: v.text! });
+              changed = true;
+            }
+            // Named with the earlier read's pages (as a series memo does), the read says whether they changed.
+            const known = before?.pages ? { layout: before.layout, pages: before.pages } : undefined;
+            const again = known && (await reader.readWithPages(written, known));
+            if (again) expect(again.unchanged).toBe(!changed);
+            const read = await reader.readWithPages(written);
+            const { cached, pages } = read;
+            written.forEach((k, j) =>
+              expect({ k: id(k), got: cached[j] && { version: cached[j]!.version, text: cached[j]!.text } }).toEqual({
+                k: id(k),
+                got: newest.get(id(k)),
+              }),
+            );
+            if (again && !again.unchanged) expect(again.cached).toEqual(cached);
+            // Every page written holds a token; a page not written yet has none.
+            const pagesWritten = new Set(written.filter((k) => newest.has(id(k))).map(rollupCacheKey));
+            expect(pages === null).toBe(written.some((k) => !pagesWritten.has(rollupCacheKey(k))));
+            if (before?.pages && pages !== null) expect(pages !== before.pages).toBe(changed);
+            before = read;
           }
           const keys = [...values.map((v) => ({ ...v }) as RollupKey), ...others.map((b) => keyOf(tenantId, b))];
-          const got = await env.adapters.rollupCache.read(keys);
+          const got = await (batches % 2 ? reader : env.adapters.rollupCache).read(keys);
           expect(got).toHaveLength(keys.length);
           keys.forEach((k, i) => {
             const want = newest.get(id(k));
@@ -93,5 +132,37 @@ describe('rollup cache (Redis pages)', () => {
       ),
       { numRuns: 60 },
     );
+  });
+
+  it('gives a page written again after its deletion a new token, and reads a page without one (older writers) whole', async () => {
+    const tenantId = randomUUID();
+    const key: RollupKey = {
+      tenantId,
+      projectId: 'p1',
+      metric: 'count',
+      interval: '1m',
+      eventType: 'e',
+      bucketMs: 1_764_000_000_000,
+    };
+    const page = rollupCacheKey(key);
+    await env.adapters.rollupCache.write([{ ...key, value: 5, version: 7 }]);
+    const first = await reader.readWithPages([key]);
+    expect(first.pages).not.toBeNull();
+    // Redis loses the page (expiry, eviction, an erasure's unlink); the same value is written again.
+    await env.adapters.redis.unlink(page);
+    expect(await reader.readWithPages([key])).toMatchObject({ cached: [undefined], pages: null });
+    await env.adapters.rollupCache.write([{ ...key, value: 5, version: 7 }]);
+    const again = await reader.readWithPages([key]);
+    expect(again.cached[0]).toEqual({ value: 5, text: '5', version: 7 });
+    expect(again.pages).not.toBeNull();
+    expect(again.pages).not.toBe(first.pages);
+    // A writer without tokens changes a bucket and drops the token: the reader reads the page, never its copy.
+    await env.adapters.redis.hset(page, String(key.bucketMs), '8 6');
+    await env.adapters.redis.hdel(page, PAGE_TOKEN_FIELD);
+    expect(await reader.readWithPages([key])).toMatchObject({
+      cached: [{ value: 6, text: '6', version: 8 }],
+      pages: null,
+    });
+    await env.adapters.redis.unlink(page);
   });
 });

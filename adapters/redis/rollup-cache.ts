@@ -5,8 +5,17 @@ import type { RollupKey, RollupValue } from '../../core/rollups';
 import { INTERVAL_MS, type Interval } from '../../core/intervals';
 
 /**
+ * The field of a page holding its token: a value never given to the page before, set by every write that changes
+ * the page (SET_IF_NEWER). A reader that has seen a page under its token need not read it again while the token
+ * holds (read()'s page memo). Bucket fields are numbers, so no bucket is ever named this.
+ */
+export const PAGE_TOKEN_FIELD = '~v';
+
+/**
  * Per bucket field of a page (`<version> <value>`): sets each given bucket only when its stored version is older (or
- * absent), then refreshes the page's TTL if anything was set. ARGV: the TTL, then (field, version, value) triples.
+ * absent); if anything was set, gives the page a new token and refreshes its TTL. KEYS: the page, the tenant's token
+ * counter. The token is Redis' clock and the counter: a page deleted and written again (or Redis emptied) never gets a
+ * token it had before. ARGV: the TTL, then (field, version, value) triples.
  */
 const SET_IF_NEWER = `
 local n = 0
@@ -17,13 +26,23 @@ for i = 2, #ARGV, 3 do
     n = n + 1
   end
 end
-if n > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+if n > 0 then
+  local t = redis.call('TIME')
+  redis.call('HSET', KEYS[1], '${PAGE_TOKEN_FIELD}', t[1] .. '.' .. t[2] .. '.' .. redis.call('INCR', KEYS[2]))
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
 return n`;
 
-/** Every page's fields in one round trip (a day of 1m is 25 pages). */
+/**
+ * Each page's fields in one round trip (a day of 1m is 25 pages), or 0 for a page whose token is the one the reader
+ * names for it in ARGV (it holds that page already). An empty array: no such page.
+ */
 const READ_PAGES = `
 local out = {}
-for i, k in ipairs(KEYS) do out[i] = redis.call('HGETALL', k) end
+for i, k in ipairs(KEYS) do
+  if ARGV[i] ~= '' and redis.call('HGET', k, '${PAGE_TOKEN_FIELD}') == ARGV[i] then out[i] = 0
+  else out[i] = redis.call('HGETALL', k) end
+end
 return out`;
 
 /** Moves a timestamp forward only. */
@@ -76,7 +95,8 @@ const sameSeries = (a: RollupKey, b: RollupKey) =>
   pageStartMs(a.interval, a.bucketMs) === pageStartMs(b.interval, b.bucketMs);
 
 /** Each key's page, and the distinct pages in first-seen order (consecutive keys of a series share one name). */
-function pagesOf(keys: readonly RollupKey[]): { page: number[]; names: string[] } {
+export type PageLayout = { page: number[]; names: string[] };
+function pagesOf(keys: readonly RollupKey[]): PageLayout {
   const page = new Array<number>(keys.length);
   const names: string[] = [];
   const index = new Map<string, number>();
@@ -110,20 +130,110 @@ export function checkedCacheKey(tenantId: string, kind: 'pct' | 'bd', selection:
   return `{${tenantId}}:${kind}:${digest}`;
 }
 
+/** The tenant's counter in its pages' tokens (SET_IF_NEWER). */
+export function pageTokenCounterKey(tenantId: string): string {
+  return `{${tenantId}}:pagetokens`;
+}
+
 export function progressKey(tenantId: string): string {
   return `{${tenantId}}:progress`;
 }
 
 type GuardedRedis = Redis & {
-  csReadPages(numKeys: number, ...keys: string[]): Promise<string[][]>;
-  csSetIfNewer(key: string, ttlMs: number, ...fieldVersionValue: (string | number)[]): Promise<number>;
+  csReadPages(numKeys: number, ...keysThenTokens: string[]): Promise<(string[] | 0)[]>;
+  csSetIfNewer(
+    key: string,
+    counterKey: string,
+    ttlMs: number,
+    ...fieldVersionValue: (string | number)[]
+  ): Promise<number>;
   csSetIfGreater(key: string, value: number, ttlMs: number): Promise<number>;
 };
 
+/** A page as read: its buckets' values and its token (null: none). */
+type PageEntries = { token: string | null; buckets: Map<string, CachedRollup> };
+
+function pageEntries(flat: string[]): PageEntries {
+  const buckets = new Map<string, CachedRollup>();
+  let token: string | null = null;
+  for (let j = 0; j + 1 < flat.length; j += 2) {
+    const field = flat[j]!;
+    const entry = flat[j + 1]!;
+    if (field === PAGE_TOKEN_FIELD) {
+      token = entry;
+      continue;
+    }
+    const space = entry.indexOf(' ');
+    const text = entry.slice(space + 1);
+    buckets.set(field, { value: Number(text), text, version: Number(entry.slice(0, space)) });
+  }
+  return { token, buckets };
+}
+
+/** What readWithPages read. */
+export type PagesRead = {
+  unchanged: false;
+  cached: (CachedRollup | undefined)[];
+  pages: string | null;
+  layout: PageLayout;
+};
+/** readWithPages of keys read before: their pages are still those of that read. */
+export type PagesUnchanged = { unchanged: true; pages: string; layout: PageLayout };
+
+/** Pages kept in this process under their tokens, least recently read first (a day of 1m is 25 pages). */
+const PAGE_MEMO_MAX = 5_000;
+
 export function createRollupCache(redis: Redis) {
   const r = redis as GuardedRedis;
+  // Pages this process has read, by name: used again while Redis says the page still has the token.
+  const pageMemo = new Map<string, PageEntries>();
+  /**
+   * read(), with `pages`: the tokens of the pages read, in one string, equal on a later read only if no page read
+   * was written in between (null when a page had no token: absent, or written before tokens existed), and `layout`,
+   * the keys' pages. `known`: the layout and pages of an earlier read of the same keys; if the pages are still those,
+   * the answer is `{ unchanged: true }` without the values (the caller has them).
+   */
+  async function readWithPages(keys: readonly RollupKey[]): Promise<PagesRead>;
+  async function readWithPages(
+    keys: readonly RollupKey[],
+    known: { layout: PageLayout; pages: string },
+  ): Promise<PagesRead | PagesUnchanged>;
+  async function readWithPages(
+    keys: readonly RollupKey[],
+    known?: { layout: PageLayout; pages: string },
+  ): Promise<PagesRead | PagesUnchanged> {
+    const layout = known?.layout ?? pagesOf(keys);
+    const { page, names } = layout;
+    const cached = new Array<CachedRollup | undefined>(keys.length);
+    if (keys.length === 0) return { unchanged: false, cached, pages: '', layout };
+    // Pages of one tenant share its hash tag, so one script may read them all (also on Redis Cluster); long
+    // reads go in slices so a single script never blocks Redis for long.
+    const SLICE = 200;
+    const held: PageEntries[] = [];
+    let tokens: string[] | null = [];
+    for (let start = 0; start < names.length; start += SLICE) {
+      const slice = names.slice(start, start + SLICE);
+      const memo = slice.map((name) => pageMemo.get(name));
+      const answers = await r.csReadPages(slice.length, ...slice, ...memo.map((m) => m?.token ?? ''));
+      for (let j = 0; j < slice.length; j++) {
+        const answer = answers[j]!;
+        const entries = answer === 0 ? memo[j]! : pageEntries(answer);
+        pageMemo.delete(slice[j]!);
+        if (entries.token !== null) pageMemo.set(slice[j]!, entries); // (re)inserted: the most recently used last
+        held.push(entries);
+        if (entries.token === null) tokens = null;
+        else tokens?.push(entries.token);
+      }
+    }
+    while (pageMemo.size > PAGE_MEMO_MAX) pageMemo.delete(pageMemo.keys().next().value!);
+    const pages = tokens && tokens.join(' ');
+    if (known && pages === known.pages) return { unchanged: true, pages, layout };
+    for (let i = 0; i < keys.length; i++) cached[i] = held[page[i]!]!.buckets.get(rollupCacheField(keys[i]!));
+    return { unchanged: false, cached, pages, layout };
+  }
+
   if (typeof (redis as { csSetIfNewer?: unknown }).csSetIfNewer !== 'function') {
-    redis.defineCommand('csSetIfNewer', { numberOfKeys: 1, lua: SET_IF_NEWER });
+    redis.defineCommand('csSetIfNewer', { numberOfKeys: 2, lua: SET_IF_NEWER });
     redis.defineCommand('csSetIfGreater', { numberOfKeys: 1, lua: SET_IF_GREATER });
     redis.defineCommand('csReadPages', { lua: READ_PAGES });
   }
@@ -134,43 +244,24 @@ export function createRollupCache(redis: Redis) {
       const { page, names } = pagesOf(values);
       const args = names.map((): (string | number)[] => []);
       const ttl = names.map(() => 0);
+      const counter = names.map(() => '');
       for (let i = 0; i < values.length; i++) {
         const v = values[i]!;
         args[page[i]!]!.push(rollupCacheField(v), v.version, v.text ?? String(v.value));
         ttl[page[i]!] = TTL_MS[v.interval];
+        counter[page[i]!] = pageTokenCounterKey(v.tenantId);
       }
       const p = r.pipeline() as unknown as GuardedRedis & { exec(): Promise<[Error | null, unknown][] | null> };
-      for (let n = 0; n < names.length; n++) p.csSetIfNewer(names[n]!, ttl[n]!, ...args[n]!);
+      for (let n = 0; n < names.length; n++) p.csSetIfNewer(names[n]!, counter[n]!, ttl[n]!, ...args[n]!);
       const results = await p.exec();
       const failed = results?.find(([err]) => err);
       if (failed) throw failed[0];
     },
     /** Cached values, one per key in the keys' order (undefined: a miss). */
     async read(keys: readonly RollupKey[]): Promise<(CachedRollup | undefined)[]> {
-      const out = new Array<CachedRollup | undefined>(keys.length);
-      if (keys.length === 0) return out;
-      const { page, names } = pagesOf(keys);
-      // Pages of one tenant share its hash tag, so one script may read them all (also on Redis Cluster); long
-      // reads go in slices so a single script never blocks Redis for long.
-      const SLICE = 200;
-      const fields: Map<string, string>[] = [];
-      for (let start = 0; start < names.length; start += SLICE) {
-        const slice = names.slice(start, start + SLICE);
-        for (const flat of await r.csReadPages(slice.length, ...slice)) {
-          const m = new Map<string, string>();
-          for (let j = 0; j + 1 < flat.length; j += 2) m.set(flat[j]!, flat[j + 1]!);
-          fields.push(m);
-        }
-      }
-      for (let i = 0; i < keys.length; i++) {
-        const entry = fields[page[i]!]!.get(rollupCacheField(keys[i]!));
-        if (entry === undefined) continue;
-        const space = entry.indexOf(' ');
-        const text = entry.slice(space + 1);
-        out[i] = { value: Number(text), text, version: Number(entry.slice(0, space)) };
-      }
-      return out;
+      return (await readWithPages(keys)).cached;
     },
+    readWithPages,
     /**
      * Fields of one hash of checked answers (null where absent). Checked answers (percentile values, breakdown
      * rankings) carry the versions of the Postgres rows they were computed from; the reader compares them with the

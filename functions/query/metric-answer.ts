@@ -6,6 +6,7 @@ import type { Adapters } from '../../adapters';
 import { previousRange } from '../../core/compare-range';
 import type { MetricsQuery, MetricValue } from '../../core/metric-query';
 import { tenantDataAsOf } from './freshness';
+import { serializeOnce } from '../http/json-text';
 
 export type AnswerPoint = { t: string; value: MetricValue };
 /** The range before and its points, as the answer's `previous` (and each breakdown series' `previous`) holds them. */
@@ -27,8 +28,19 @@ export function iso(ms: number): string {
   return text;
 }
 
-export const isoPoints = (points: readonly { t: number; value: MetricValue }[]): AnswerPoint[] =>
-  points.map((p) => ({ t: iso(p.t), value: p.value }));
+/**
+ * The answer's points. Points the reader gave again unchanged (the same array: core/metric-query.ts metricPoints) give
+ * the same answer points, whose JSON text is made once (json-text.ts); they are never changed after.
+ */
+export function isoPoints(points: readonly { t: number; value: MetricValue }[]): AnswerPoint[] {
+  let out = isoOfPoints.get(points);
+  if (out === undefined) {
+    out = serializeOnce(points.map((p) => ({ t: iso(p.t), value: p.value })));
+    isoOfPoints.set(points, out);
+  }
+  return out;
+}
+const isoOfPoints = new WeakMap<readonly { t: number; value: MetricValue }[], AnswerPoint[]>();
 
 /** With compare=previous: the range just before the query's (core/compare-range.ts); otherwise null. */
 export const comparedRange = (q: MetricsQuery): { fromMs: number; toMs: number } | null =>

@@ -214,3 +214,41 @@ describe('sum and avg', () => {
     expect((await metric(p, { ...pro, metric: 'unique_users' }))[0]!.value).toBe(1);
   });
 });
+
+describe('a series read again', () => {
+  it('answers the same points while none of its Redis pages changed, and new ones after a write or a lost page', async () => {
+    const tenant = await env.createTenant();
+    const hour = bucketStart(Date.now() - 2 * HOUR, '1h');
+    const visit = (atMs: number) =>
+      rawEvent(tenant, { eventType: 'visit', userId: 'u1', timestampMs: atMs, properties: {} });
+    await deliver([visit(hour + 1_000)], 1);
+    const q = { event_type: 'visit', interval: '1m', from: String(hour), to: String(hour + HOUR) };
+    // The first read may miss in Redis (answered from Postgres, refilled); the next ones are whole from Redis.
+    await metric(principal(tenant), q);
+    const second = await metric(principal(tenant), q);
+    const third = await metric(principal(tenant), q);
+    expect(third).toBe(second);
+    expect(third[0]!.value).toBe(1);
+
+    // Another event type's write leaves the series' pages as they were.
+    await deliver(
+      [rawEvent(tenant, { eventType: 'other', userId: 'u1', timestampMs: hour + 1_000, properties: {} })],
+      1,
+    );
+    expect(await metric(principal(tenant), q)).toBe(third);
+
+    await deliver([visit(hour + 2 * 60_000)], 1);
+    const fourth = await metric(principal(tenant), q);
+    expect(fourth).not.toBe(third);
+    expect(fourth.map((p) => p.value).slice(0, 3)).toEqual([1, 0, 1]);
+    expect(await metric(principal(tenant), q)).toBe(fourth);
+
+    await flushRedis(tenant);
+    const fromPostgres = await metric(principal(tenant), q);
+    expect(fromPostgres).not.toBe(fourth);
+    expect(fromPostgres).toEqual(fourth);
+    const refilled = await metric(principal(tenant), q);
+    expect(refilled).not.toBe(fourth);
+    expect(refilled).toEqual(fourth);
+  });
+});

@@ -18,7 +18,7 @@ import {
   type MetricsQuery,
 } from '../../core/metric-query';
 import type { Adapters } from '../../adapters';
-import { UTC_ZONE, type TimeZone } from '../../core/timezone';
+import { isZoned, UTC_ZONE, type TimeZone } from '../../core/timezone';
 import { answerHead, comparedRange, isoPoints, previousAnswer, startDataAsOf } from './metric-answer';
 import { json, type HttpResult } from '../http/middleware';
 import { propertyFilters, singleParam, timeParam, type AuthenticatedRequest } from '../http/request';
@@ -69,10 +69,26 @@ export async function readMetric(deps: Adapters, principal: Principal, q: Metric
   return answerHead(q, asOf, points, previous);
 }
 
+/**
+ * How old the zone of a read may be whose buckets do not follow it (10s, 1m, 5m: the zone only labels the answer,
+ * docs/api.md#time-zones); 1h and 1d read it from Postgres every time.
+ */
+export const ZONE_LABEL_MAX_AGE_MS = 5_000;
+
+function zoneFor(deps: Adapters, tenantId: string, params: URLSearchParams) {
+  let zoned = true; // a bad interval is parseMetricsQuery's 400, in its order
+  try {
+    zoned = isZoned(parseInterval(singleParam(params, 'interval')));
+  } catch {
+    /* answered below */
+  }
+  return deps.tenantZones.zoneOf(tenantId, zoned ? 0 : ZONE_LABEL_MAX_AGE_MS);
+}
+
 /** The route: the answer as JSON, or as CSV with format=csv (docs/api.md#csv). */
 export async function getMetrics(deps: Adapters, r: AuthenticatedRequest): Promise<HttpResult> {
   const params = r.query();
-  const q = parseMetricsQuery(params, deps.now(), await deps.tenantZones.zoneOf(r.principal.tenantId));
+  const q = parseMetricsQuery(params, deps.now(), await zoneFor(deps, r.principal.tenantId, params));
   const format = parseFormat(singleParam(params, 'format'));
   const breakdown = q.breakdown;
   const split = breakdown ? await readBreakdown(deps, r.principal, { ...q, breakdown }) : null;

@@ -1,5 +1,5 @@
 // `npm run bench [-- <name> ...] [--write-docs] [--profile] [--quick] [--duration=S] [--warmup=S]
-//                 [--latency-duration=S] [--rounds=N] [--connections=N] [--ablate=x,y] [--events=N] [--topic-events=N]
+//                 [--latency-duration=S] [--rounds=N] [--connections=N] [--ablate=x,y] [--events=N] [--queries=N] [--topic-events=N]
 //                 [--aggregate-processes=1,2,3]`
 // Runs the named benchmarks (all when none is named) against a throwaway Kafka broker, database, topics and
 // tenant, and prints ONE table of ratios measured in the same run, with the commit and the machine.
@@ -77,6 +77,7 @@ function parseArgs(argv: string[]): { names: string[]; writeDocs: boolean; opts:
     aggregateProcesses: [1, 2, 3],
   };
   let seedEventsGiven = false;
+  let queriesGiven = false;
   let writeDocs = false;
   const names: string[] = [];
   const num = (v: string | undefined, flag: string, min: number, max: number) => {
@@ -97,7 +98,7 @@ function parseArgs(argv: string[]): { names: string[]; writeDocs: boolean; opts:
         ppRecords: 100_000,
         ppWarmupRecords: 30_000,
         topicEvents: 50_000,
-        queryRequests: 60,
+        ...(queriesGiven ? {} : { queryRequests: 60 }),
         ...(seedEventsGiven ? {} : { seedEvents: 300_000 }),
       });
     else if (flag === '--duration') opts.durationS = num(value, flag, 1, 60);
@@ -108,6 +109,9 @@ function parseArgs(argv: string[]): { names: string[]; writeDocs: boolean; opts:
     else if (flag === '--events') {
       opts.seedEvents = num(value, flag, 10_000, 100_000_000);
       seedEventsGiven = true;
+    } else if (flag === '--queries') {
+      opts.queryRequests = num(value, flag, 10, 100_000);
+      queriesGiven = true;
     } else if (flag === '--topic-events') opts.topicEvents = num(value, flag, 10_000, 5_000_000);
     else if (flag === '--aggregate-processes')
       opts.aggregateProcesses = (value ?? '')
