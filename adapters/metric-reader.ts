@@ -31,7 +31,7 @@ type Series = Pick<
 >;
 
 export function createMetricReader(sql: Sql, cache: RollupCache): MetricReader {
-  const memo: SeriesMemo = new Map();
+  const memo = createSeriesMemo();
   return {
     async values(s) {
       if (readsRawEvents(s)) {
@@ -96,16 +96,51 @@ async function readCache(cache: RollupCache, s: Series, metric: RollupMetric): P
 /**
  * Series answered whole from Redis, by what selects them, with their keys, the keys' pages and the pages' tokens:
  * while the pages keep those tokens (no write to any of them since), the same values, as the same object, which later
- * steps may keep their own results with (core/metric-query.ts metricPoints). Bounded; least recently used out first.
+ * steps may keep their own results with (core/metric-query.ts metricPoints). Bounded by the buckets held (about
+ * 350 bytes each with the points, answer points and JSON text kept with them: up to ~35 MB); least recently used
+ * out first.
  */
-type SeriesMemo = Map<string, { keys: RollupKey[]; layout: PageLayout; pages: string; values: Map<number, number> }>;
-const SERIES_MEMO_MAX = 1_000;
+type Memoized = { keys: RollupKey[]; layout: PageLayout; pages: string; values: Map<number, number> };
+const SERIES_MEMO_BUCKETS = 100_000;
+
+function createSeriesMemo() {
+  const held = new Map<string, Memoized>();
+  let buckets = 0;
+  return {
+    /** The series' entry, taken out (put it back to keep it). */
+    take(name: string): Memoized | undefined {
+      const entry = held.get(name);
+      if (entry) {
+        held.delete(name);
+        buckets -= entry.keys.length;
+      }
+      return entry;
+    },
+    put(name: string, entry: Memoized): void {
+      // Two reads of one series that both missed put it twice: the later replaces the earlier.
+      const earlier = held.get(name);
+      if (earlier) {
+        held.delete(name);
+        buckets -= earlier.keys.length;
+      }
+      held.set(name, entry); // (re)inserted: the most recently used last
+      buckets += entry.keys.length;
+      for (const [oldest, old] of held) {
+        if (buckets <= SERIES_MEMO_BUCKETS) break;
+        held.delete(oldest);
+        buckets -= old.keys.length;
+      }
+    },
+  };
+}
+type SeriesMemo = ReturnType<typeof createSeriesMemo>;
 
 function seriesName(s: Series, metric: RollupMetric): string {
   const { buckets } = s;
-  return [
+  // JSON: event types and property names may hold any character, a separator too.
+  return JSON.stringify([
     s.tenantId,
-    s.projectIds.join(','),
+    s.projectIds,
     s.eventType,
     metric,
     s.interval,
@@ -113,7 +148,7 @@ function seriesName(s: Series, metric: RollupMetric): string {
     buckets.length,
     buckets[0],
     buckets[buckets.length - 1],
-  ].join(' ');
+  ]);
 }
 
 /**
@@ -128,15 +163,14 @@ async function numberSeries(
   metric: RollupMetric,
 ): Promise<Map<number, number>> {
   const name = s.projectIds.length === 1 ? seriesName(s, metric) : null;
-  const held = name === null ? undefined : memo.get(name);
+  const held = name === null ? undefined : memo.take(name);
   let read: CacheRead;
   if (held) {
-    memo.delete(name!);
     const again = await cache
       .readWithPages(held.keys, held)
       .catch(() => ({ unchanged: false as const, cached: [], pages: null }));
     if (again.unchanged) {
-      memo.set(name!, held); // the most recently used last
+      memo.put(name!, held);
       return held.values;
     }
     read = { keys: held.keys, ...again };
@@ -145,10 +179,7 @@ async function numberSeries(
   const whole = s.projectIds.length === 1 && cached.length === keys.length && !cached.includes(undefined);
   if (!whole) return mapValues(await decimalSeries(sql, cache, s, metric, read), Number);
   const values = new Map(keys.map((k, i) => [k.bucketMs, cached[i]!.value]));
-  if (name !== null && pages !== null && layout) {
-    memo.set(name, { keys, layout, pages, values });
-    if (memo.size > SERIES_MEMO_MAX) memo.delete(memo.keys().next().value!);
-  }
+  if (name !== null && pages !== null && layout) memo.put(name, { keys, layout, pages, values });
   return values;
 }
 

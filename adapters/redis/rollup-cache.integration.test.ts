@@ -134,7 +134,7 @@ describe('rollup cache (Redis pages)', () => {
     );
   });
 
-  it('gives a page written again after its deletion a new token, and reads a page without one (older writers) whole', async () => {
+  it('gives a page written again after its deletion a new token, and reads a page without one whole', async () => {
     const tenantId = randomUUID();
     const key: RollupKey = {
       tenantId,
@@ -156,7 +156,7 @@ describe('rollup cache (Redis pages)', () => {
     expect(again.cached[0]).toEqual({ value: 5, text: '5', version: 7 });
     expect(again.pages).not.toBeNull();
     expect(again.pages).not.toBe(first.pages);
-    // A writer without tokens changes a bucket and drops the token: the reader reads the page, never its copy.
+    // A page without a token (as a version before tokens leaves it): the reader reads it whole, never its copy.
     await env.adapters.redis.hset(page, String(key.bucketMs), '8 6');
     await env.adapters.redis.hdel(page, PAGE_TOKEN_FIELD);
     expect(await reader.readWithPages([key])).toMatchObject({

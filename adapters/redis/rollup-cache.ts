@@ -10,6 +10,8 @@ import { INTERVAL_MS, type Interval } from '../../core/intervals';
  * holds (read()'s page memo). Bucket fields are numbers, so no bucket is ever named this.
  */
 export const PAGE_TOKEN_FIELD = '~v';
+/** The tenant's token counter outlives every page (the longest page TTL, 1d's); if it expires, the clock still differs. */
+const TOKEN_COUNTER_TTL_MS = 401 * 86_400_000;
 
 /**
  * Per bucket field of a page (`<version> <value>`): sets each given bucket only when its stored version is older (or
@@ -29,6 +31,7 @@ end
 if n > 0 then
   local t = redis.call('TIME')
   redis.call('HSET', KEYS[1], '${PAGE_TOKEN_FIELD}', t[1] .. '.' .. t[2] .. '.' .. redis.call('INCR', KEYS[2]))
+  redis.call('PEXPIRE', KEYS[2], ${TOKEN_COUNTER_TTL_MS})
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
 end
 return n`;
@@ -180,8 +183,11 @@ export type PagesRead = {
 /** readWithPages of keys read before: their pages are still those of that read. */
 export type PagesUnchanged = { unchanged: true; pages: string; layout: PageLayout };
 
-/** Pages kept in this process under their tokens, least recently read first (a day of 1m is 25 pages). */
-const PAGE_MEMO_MAX = 5_000;
+/**
+ * Pages kept in this process under their tokens, least recently read first (a day of 1m is 25 pages; a page of 60
+ * buckets holds about 8 kB: up to ~16 MB).
+ */
+const PAGE_MEMO_MAX = 2_000;
 
 export function createRollupCache(redis: Redis) {
   const r = redis as GuardedRedis;

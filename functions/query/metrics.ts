@@ -70,25 +70,30 @@ export async function readMetric(deps: Adapters, principal: Principal, q: Metric
 }
 
 /**
- * How old the zone of a read may be whose buckets do not follow it (10s, 1m, 5m: the zone only labels the answer,
- * docs/api.md#time-zones); 1h and 1d read it from Postgres every time.
+ * How old the zone of a read may be whose buckets do not follow it (10s, 1m, 5m without a breakdown: the zone only
+ * labels the answer, docs/api.md#time-zones). 1h and 1d, and every breakdown (its ranking reads the local hours and
+ * days of the dimension rollups, core/breakdown.ts rankingSpans), read it from Postgres every time.
  */
 export const ZONE_LABEL_MAX_AGE_MS = 5_000;
 
-function zoneFor(deps: Adapters, tenantId: string, params: URLSearchParams) {
-  let zoned = true; // a bad interval is parseMetricsQuery's 400, in its order
+/** How old the tenant's zone may be for the read these parameters ask for (ZONE_LABEL_MAX_AGE_MS or 0). */
+export function zoneMaxAgeMs(params: URLSearchParams): number {
   try {
-    zoned = isZoned(parseInterval(singleParam(params, 'interval')));
+    const labelOnly = !isZoned(parseInterval(singleParam(params, 'interval'))) && !params.has('breakdown');
+    return labelOnly ? ZONE_LABEL_MAX_AGE_MS : 0;
   } catch {
-    /* answered below */
+    return 0; // a bad interval is parseMetricsQuery's 400, in its order
   }
-  return deps.tenantZones.zoneOf(tenantId, zoned ? 0 : ZONE_LABEL_MAX_AGE_MS);
 }
 
 /** The route: the answer as JSON, or as CSV with format=csv (docs/api.md#csv). */
 export async function getMetrics(deps: Adapters, r: AuthenticatedRequest): Promise<HttpResult> {
   const params = r.query();
-  const q = parseMetricsQuery(params, deps.now(), await zoneFor(deps, r.principal.tenantId, params));
+  const q = parseMetricsQuery(
+    params,
+    deps.now(),
+    await deps.tenantZones.zoneOf(r.principal.tenantId, zoneMaxAgeMs(params)),
+  );
   const format = parseFormat(singleParam(params, 'format'));
   const breakdown = q.breakdown;
   const split = breakdown ? await readBreakdown(deps, r.principal, { ...q, breakdown }) : null;

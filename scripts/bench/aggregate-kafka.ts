@@ -18,7 +18,9 @@ export interface PrefillTenant {
 /**
  * Writes `count` events_raw records (the encoder ingest uses) round-robin over the tenants, keyed by tenant id:
  * the sample events of events.ts (4 event types, ~90 000 user ids, numeric `amount` and `items`), timestamps
- * spread over the last `spreadMs`. Returns the average record size.
+ * over the last `spreadMs`: scattered (default; each batch of a partition then touches buckets all over the span, as
+ * a backlog of late events would) or, with `inTimeOrder`, rising with the record's place, as live traffic's are.
+ * Returns the average record size.
  */
 export async function prefillTopic(o: {
   brokers: string;
@@ -26,6 +28,7 @@ export async function prefillTopic(o: {
   tenants: PrefillTenant[];
   count: number;
   spreadMs: number;
+  inTimeOrder?: boolean;
   runTag: string;
   /** The i-th event (event_type, user_id, session_id, properties); the sample events of events.ts by default. */
   event?: (i: number) => Record<string, unknown>;
@@ -47,7 +50,8 @@ export async function prefillTopic(o: {
       for (let i = start; i < Math.min(o.count, start + PER_SEND); i++) {
         const t = o.tenants[i % o.tenants.length]!;
         const e = eventOf(i);
-        const ts = now - Math.floor((((i * 7_919) % 1_000_003) / 1_000_003) * o.spreadMs);
+        const place = o.inTimeOrder ? 1 - i / o.count : ((i * 7_919) % 1_000_003) / 1_000_003;
+        const ts = now - Math.floor(place * o.spreadMs);
         const value = encodeRawEvent(asRawEvent(e, { tenantId: t.id, projectId: t.projectId }, `${o.runTag}-${i}`, ts));
         bytes += Buffer.byteLength(value);
         messages.push({ key: t.id, value, headers: { request_id: randomUUID() } });
