@@ -179,16 +179,20 @@ export const pipelineBenchmark: Benchmark = {
     await server.stop();
 
     // (c) The aggregate consumer group alone, beside a plain consumer.
+    /** n events of the aggregate tenants over the last 10 minutes: scattered, or in time order. */
+    const prefill = (inTimeOrder: boolean) =>
+      prefillTopic({
+        brokers: kafka.brokers,
+        topic: eventsRaw,
+        tenants: aggTenants.map((t) => ({ id: t.id, projectId: t.project.id })),
+        count: n,
+        spreadMs: 10 * MINUTE,
+        inTimeOrder,
+        runTag: `${runTag}-agg${inTimeOrder ? '-ordered' : ''}`,
+        event: (i) => pipelineEvent(i, false),
+      });
     ctx.progress(`pipeline c: pre-filling ${eventsRaw} with ${fmt.int(n)} events of ${TENANTS} tenants …`);
-    const fill = await prefillTopic({
-      brokers: kafka.brokers,
-      topic: eventsRaw,
-      tenants: aggTenants.map((t) => ({ id: t.id, projectId: t.project.id })),
-      count: n,
-      spreadMs: 10 * MINUTE,
-      runTag: `${runTag}-agg`,
-      event: (i) => pipelineEvent(i, false),
-    });
+    const fill = await prefill(false);
     const filled = await topicEnd(env.adapters.kafka, eventsRaw);
     ctx.progress(`pipeline c: plain kafkajs consumer reading ${fmt.int(filled)} records …`);
     const plain = await plainConsumerRate({
@@ -230,16 +234,7 @@ export const pipelineBenchmark: Benchmark = {
     // touches a few buckets, not buckets all over the 10 minutes. The group resumes where it stopped.
     await server.stop();
     ctx.progress(`pipeline c: pre-filling ${fmt.int(n)} more events in time order …`);
-    await prefillTopic({
-      brokers: kafka.brokers,
-      topic: eventsRaw,
-      tenants: aggTenants.map((t) => ({ id: t.id, projectId: t.project.id })),
-      count: n,
-      spreadMs: 10 * MINUTE,
-      inTimeOrder: true,
-      runTag: `${runTag}-agg-ordered`,
-      event: (i) => pipelineEvent(i, false),
-    });
+    await prefill(true);
     const filledInOrder = await topicEnd(env.adapters.kafka, eventsRaw);
     ctx.progress('pipeline c: the aggregate consumer group over the events in time order …');
     const t1 = performance.now();
