@@ -164,18 +164,18 @@ async function numberSeries(
 ): Promise<Map<number, number>> {
   const name = s.projectIds.length === 1 ? seriesName(s, metric) : null;
   const held = name === null ? undefined : memo.take(name);
-  let read: CacheRead;
-  if (held) {
-    const again = await cache
-      .readWithPages(held.keys, held)
-      .catch(() => ({ unchanged: false as const, cached: [], pages: null }));
-    if (again.unchanged) {
-      memo.put(name!, held);
-      return held.values;
-    }
-    read = { keys: held.keys, ...again };
-  } else read = await readCache(cache, s, metric);
-  const { keys, cached, pages, layout } = read;
+  const keys = held?.keys ?? keysOf(s, metric);
+  const again = await (held ? cache.readWithPages(keys, held) : cache.readWithPages(keys)).catch(() => ({
+    unchanged: false as const,
+    cached: [],
+    pages: null,
+  }));
+  if (again.unchanged) {
+    memo.put(name!, held!);
+    return held!.values;
+  }
+  const read: CacheRead = { keys, ...again };
+  const { cached, pages, layout } = read;
   const whole = s.projectIds.length === 1 && cached.length === keys.length && !cached.includes(undefined);
   if (!whole) return mapValues(await decimalSeries(sql, cache, s, metric, read), Number);
   const values = new Map(keys.map((k, i) => [k.bucketMs, cached[i]!.value]));

@@ -104,9 +104,9 @@ export function createTenantZoneStore(sql: Sql, now: () => number = Date.now) {
       remember(tenantId, zone);
       return zone;
     },
-    async changeTimezone(...args: Parameters<typeof changeTimezone> extends [Sql, ...infer A] ? A : never) {
-      const changed = await changeTimezone(sql, ...args);
-      if (changed) remember(args[0], { zone: changed.settings.timezone, generation: changed.settings.zoneGeneration });
+    async changeTimezone(tenantId: string, zone: TimeZone, audit?: (fromZone: string) => AuditEntry) {
+      const changed = await changeTimezone(sql, tenantId, zone, audit);
+      if (changed) remember(tenantId, { zone: changed.settings.timezone, generation: changed.settings.zoneGeneration });
       return changed;
     },
   };

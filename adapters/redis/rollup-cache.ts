@@ -7,7 +7,7 @@ import { INTERVAL_MS, type Interval } from '../../core/intervals';
 /**
  * The field of a page holding its token: a value never given to the page before, set by every write that changes
  * the page (SET_IF_NEWER). A reader that has seen a page under its token need not read it again while the token
- * holds (read()'s page memo). Bucket fields are numbers, so no bucket is ever named this.
+ * holds (readWithPages' page memo). Bucket fields are numbers, so no bucket is ever named this.
  */
 export const PAGE_TOKEN_FIELD = '~v';
 /** The tenant's token counter outlives every page (the longest page TTL, 1d's); if it expires, the clock still differs. */
@@ -210,8 +210,7 @@ export function createRollupCache(redis: Redis) {
   ): Promise<PagesRead | PagesUnchanged> {
     const layout = known?.layout ?? pagesOf(keys);
     const { page, names } = layout;
-    const cached = new Array<CachedRollup | undefined>(keys.length);
-    if (keys.length === 0) return { unchanged: false, cached, pages: '', layout };
+    if (keys.length === 0) return { unchanged: false, cached: [], pages: '', layout };
     // Pages of one tenant share its hash tag, so one script may read them all (also on Redis Cluster); long
     // reads go in slices so a single script never blocks Redis for long.
     const SLICE = 200;
@@ -234,6 +233,7 @@ export function createRollupCache(redis: Redis) {
     while (pageMemo.size > PAGE_MEMO_MAX) pageMemo.delete(pageMemo.keys().next().value!);
     const pages = tokens && tokens.join(' ');
     if (known && pages === known.pages) return { unchanged: true, pages, layout };
+    const cached = new Array<CachedRollup | undefined>(keys.length);
     for (let i = 0; i < keys.length; i++) cached[i] = held[page[i]!]!.buckets.get(rollupCacheField(keys[i]!));
     return { unchanged: false, cached, pages, layout };
   }
