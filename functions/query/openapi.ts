@@ -598,7 +598,9 @@ export const OPENAPI = {
         description:
           'timezone: an IANA name such as Europe/Berlin, America/New_York, Asia/Kolkata or UTC (answered canonical; a UTC offset such as +05:30 ' +
           'is refused: it does not follow daylight saving time). The 1h/1d rollups are re-bucketed into the new zone before the answer, which ' +
-          'is the tenant as GET shows it with rebucketing.status "done". The same zone again changes nothing.',
+          'is the tenant as GET shows it with rebucketing.status "done". The same zone again changes nothing. For up to 5 s after the change, ' +
+          'GET /v1/metrics with interval 10s, 1m or 5m and no breakdown, answered by another process, may still name the old zone as its ' +
+          'timezone label (those buckets do not depend on the zone); every 1h/1d read and every breakdown uses the new zone at once.',
         requestBody: jsonBody(updateTenantSchema),
         responses: { '200': { description: 'Updated and re-bucketed' }, ...errors(400, 401, 403) },
       },
