@@ -5,6 +5,7 @@
 import type postgres from 'postgres';
 import type { Sql } from './client';
 import { personOf, joinPersons } from './person-of-event';
+import { personReadTx } from './person-reads-tx';
 import { propertyFilter } from './property-filter';
 import { seriesValueSql } from './dimension-sql';
 import { personPath, type FunnelEvent, type FunnelPath } from '../../core/funnel';
@@ -94,13 +95,8 @@ export function unpackEvents(evs: string | string[]): FunnelEvent[] {
 export function createFunnelReader(sql: Sql): FunnelReader {
   return {
     async paths(r: FunnelRead, onPerson: (personId: string, path: FunnelPath) => boolean | void): Promise<void> {
-      // One read-only transaction: JIT off (it compiles the plan's expressions per daily partition scanned, seconds
-      // for a read that needs none of it) and work_mem of 64 MB: the sort of a small range stays in memory, a large
-      // one merges runs on disk (at 10 M events, 200–256 MB made the whole read 25 % slower, not faster).
-      await sql.begin('read only', async (tx) => {
-        await tx`set local jit = off`;
-        await tx`set local work_mem = '64MB'`;
-        for await (const rows of funnelRowsQuery(tx as unknown as Sql, r).cursor(CURSOR_ROWS)) {
+      await personReadTx(sql, async (tx) => {
+        for await (const rows of funnelRowsQuery(tx, r).cursor(CURSOR_ROWS)) {
           for (const row of rows) {
             const path = personPath(unpackEvents(row.evs), r.shape);
             // Returning from the loop closes the cursor.

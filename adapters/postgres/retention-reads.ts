@@ -16,6 +16,7 @@ import type { RetentionCell, RetentionEvent, RetentionRead, RetentionReader } fr
 import { propertyFilter } from './property-filter';
 import { seriesValueSql } from './dimension-sql';
 import { joinPersons, personOf } from './person-of-event';
+import { personReadTx } from './person-reads-tx';
 
 function eventConditions(sql: Sql, r: RetentionRead, ev: RetentionEvent, fromMs: number, toMs: number) {
   const filters = ev.filters.map(([path, value]) => propertyFilter(sql, sql`e.properties`, path, value));
@@ -61,13 +62,7 @@ export function retentionStatement(sql: Sql, r: RetentionRead) {
 
 export async function readRetention(sql: Sql, r: RetentionRead): Promise<RetentionCell[]> {
   if (r.projectIds.length === 0 || r.grid.cohorts === 0) return [];
-  // JIT compiles the plan's expressions per partition scanned (one per day): seconds of compilation for a
-  // statement that runs in well under a second without it. work_mem keeps the per-person sort and hash in memory.
-  const rows = await sql.begin('read only', async (tx) => {
-    await tx`set local jit = off`;
-    await tx`set local work_mem = '64MB'`;
-    return retentionStatement(tx as unknown as Sql, r);
-  });
+  const rows = await personReadTx(sql, (tx) => retentionStatement(tx, r));
   return rows.map((x) => ({ cohort: Number(x.cohort), value: x.value, k: Number(x.k), persons: Number(x.persons) }));
 }
 
