@@ -17,6 +17,7 @@ import { rebuildRange } from '../../functions/maintenance/rebuild';
 import { PEOPLE_DEFAULT_LIMIT } from '../../core/people';
 import type { RetentionAnswer } from '../../core/retention';
 import { cleanupEnv } from './bench-env';
+import { inChunks } from './seed';
 import { fmt, goal, recorder, type Benchmark, type BenchContext, type BenchResult } from './context';
 import { percentile } from './stats';
 
@@ -87,14 +88,12 @@ export async function seedAnalytics(
   for (let d = toMs - RETENTION_WEEKS * WEEK - DAY; d < toMs + DAY; d += DAY) days.push(Math.min(d, toMs - 1));
   await env.adapters.partitions.ensureFor(days);
   const spread = (7 * DAY - 2 * 3_600_000) / persons;
-  const chunks: [number, number][] = [];
-  for (let lo = 0; lo < persons * PER_PERSON; lo += CHUNK)
-    chunks.push([lo, Math.min(persons * PER_PERSON, lo + CHUNK) - 1]);
-  let done = 0;
-  const worker = async () => {
-    for (let c = chunks.shift(); c; c = chunks.shift()) {
-      const [lo, hi] = c;
-      await sql`
+  const total = persons * PER_PERSON;
+  const seeded = (done: number) => {
+    if (done % 2_000_000 < CHUNK || done === total) progress(`analytics:   ${fmt.int(done)} seeded`);
+  };
+  await inChunks(0, total - 1, CHUNK, seeded, async (lo, hi) => {
+    await sql`
       with g as (
         select g, g / ${PER_PERSON} as p, g % ${PER_PERSON} as k from generate_series(${lo}::bigint, ${hi}::bigint) as g
       )
@@ -107,11 +106,7 @@ export async function seedAnalytics(
              case when p % 10 = 0 and k < 3 then 'anon_' || p end,
              jsonb_build_object('country', (array['DE','US','FR','GB','JP','BR'])[1 + p % 6], 'plan', (array['free','pro'])[1 + p % 2])
       from g`;
-      done += hi - lo + 1;
-      if (done % 2_000_000 < CHUNK || done === persons * PER_PERSON) progress(`analytics:   ${fmt.int(done)} seeded`);
-    }
-  };
-  await Promise.all([worker(), worker()]);
+  });
   // Retention's visits: person p visits in week c = p mod 8 of the 8 weeks before now (its cohort) and again
   // 1 + p mod 3 weeks later (past now for the last cohorts: those returns fall outside the grid), as user_<p>.
   progress(`analytics: seeding up to ${fmt.int(2 * persons)} visits over ${RETENTION_WEEKS} weeks …`);

@@ -32,13 +32,8 @@ export async function seedRawEvents(
   for (let d = o.fromMs; d < o.toMs + 86_400_000; d += 86_400_000) days.push(Math.min(d, o.toMs - 1));
   await partitions.ensureFor(days);
   const step = (o.toMs - o.fromMs) / o.count;
-  const chunks: [number, number][] = [];
-  for (let lo = 1; lo <= o.count; lo += CHUNK) chunks.push([lo, Math.min(o.count, lo + CHUNK - 1)]);
-  let done = 0;
-  const worker = async () => {
-    for (let c = chunks.shift(); c; c = chunks.shift()) {
-      const [lo, hi] = c;
-      await sql`
+  await inChunks(1, o.count, CHUNK, o.progress, async (lo, hi) => {
+    await sql`
         with g as (
           select g, to_timestamp((${o.fromMs}::float8 + (g - 1) * ${step}::float8) / 1000.0) as ts
           from generate_series(${lo}::bigint, ${hi}::bigint) as g
@@ -59,14 +54,34 @@ export async function seedRawEvents(
         )
         insert into event_ids (tenant_id, event_id, event_ts)
         select ${o.tenantId}::uuid, event_id, ts from ins`;
-      done += hi - lo + 1;
-      o.progress(done);
-    }
-  };
-  await Promise.all([worker(), worker()]);
+  });
   await sql`analyze events`;
   await sql`analyze event_ids`;
   return (performance.now() - t0) / 1000;
+}
+
+/**
+ * Calls `insert(lo, hi)` for the chunks of `size` ids covering [first, last], two at a time (both of the machine's
+ * cores busy in Postgres), and `progress` with the ids done after each chunk.
+ */
+export async function inChunks(
+  first: number,
+  last: number,
+  size: number,
+  progress: (done: number) => void,
+  insert: (lo: number, hi: number) => Promise<void>,
+): Promise<void> {
+  const chunks: [number, number][] = [];
+  for (let lo = first; lo <= last; lo += size) chunks.push([lo, Math.min(last, lo + size - 1)]);
+  let done = 0;
+  const worker = async () => {
+    for (let c = chunks.shift(); c; c = chunks.shift()) {
+      await insert(c[0], c[1]);
+      done += c[1] - c[0] + 1;
+      progress(done);
+    }
+  };
+  await Promise.all([worker(), worker()]);
 }
 
 export interface DiskUse {
