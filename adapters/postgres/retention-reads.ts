@@ -31,8 +31,8 @@ export function retentionStatement(sql: Sql, r: RetentionRead) {
   const bounds = r.grid.bounds;
   const end = bounds[bounds.length - 1]!;
   // A scalar subquery, so the text → timestamptz[] cast runs once: the cast is only stable (it reads the session's
-  // zone), so the planner does not fold it, and width_bucket would parse every bound again for each row (~8× the
-  // cost of the rest of the row's work).
+  // zone), so the planner does not fold it, and width_bucket would parse every bound again for each row (a pass
+  // over 1.5 M rows with 4 bounds: 1.96 s that way, 0.26 s with the subquery).
   const thresholds = sql`(select ${sql.array(bounds.map((b) => new Date(b).toISOString()))}::timestamptz[])`;
   const value = r.breakdown ? seriesValueSql(sql, sql`(e.properties #> ${r.breakdown}::text[])`) : sql`null::text`;
   return sql<{ cohort: number; value: string | null; k: number; persons: string }[]>`
